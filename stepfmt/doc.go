@@ -1,0 +1,60 @@
+// Package stepfmt is the step language: the compiled, plain-text form of a
+// host's configuration, one atomic step per line, in the order it applies.
+// It parses, prints, validates and diffs step lists; it imports nothing of
+// the rest of trail.
+//
+// # Grammar
+//
+//	file      = { line "\n" } .
+//	line      = blank | comment | header | step .
+//	blank     = { " " | "\t" } .
+//	comment   = { " " | "\t" } "#" { any character } .
+//	header    = "TRAIL" sp version { sp ( "commit=" value | "host=" value ) } .
+//	step      = kind sp target [ sp positional ] { sp attr } [ sp source ] .
+//	kind      = "DIR" | "FILE" | "LINK" | "USER" | "GROUP" | "PKG" | "UNIT"
+//	          | "CMD" | "CHECK" | "INCLUDE" .
+//	target    = word .
+//	positional= word .                      (FILE: content, LINK: to)
+//	attr      = key "=" [ word ] .
+//	key       = letter { letter | "-" } .
+//	source    = "@" word .                  (file:line or file:line-line)
+//	word      = bare | quoted .
+//	bare      = non-empty run of printable non-space characters without
+//	            '"', '\', '='; not starting with '@' or '#' .
+//	quoted    = a Go double-quoted string literal (strconv.Quote) .
+//	sp        = { " " | "\t" }+ .
+//
+// A "#" starts a comment only as the first non-blank character of a line.
+// The header, if present, comes before the first step; the printer always
+// writes it. Lines may end in "\r\n".
+//
+// # Kinds and attributes
+//
+//	DIR     path      mode owner group drift
+//	FILE    path      content(positional, required) mode owner group drift
+//	LINK    path      to(positional, required) owner group drift
+//	GROUP   name      gid members system drift
+//	USER    name      uid group groups home shell system password comment drift
+//	PKG     name      version recommends purge drift
+//	UNIT    name      enabled running masked restart-on reload drift
+//	CMD     name      run(required) undo(required) creates unless timeout(required)
+//	CHECK   name      run(required) retries interval timeout(required)
+//	INCLUDE file      (none)
+//
+// Values are canonicalised on parse: modes to four octal digits, ids to
+// decimal, durations to Go's spelling, sets (groups, members, restart-on) to
+// sorted, duplicate-free comma lists, hashes to lower case. An attribute
+// that is not given is not managed: trail leaves it as it finds it.
+//
+// # Identity and diff
+//
+// A step's identity is its kind and target. DIR, FILE and LINK share one
+// namespace (a path), so a path cannot be managed twice by different kinds.
+// Diff matches identities: a matched step with other attributes is a modify,
+// never a remove and an add. The source (@file:line) is never compared.
+//
+// # Errors
+//
+// Every error is an *Error rendered as "file:line: KIND target: message";
+// Parse, Load and Validate collect all of them in an ErrorList.
+package stepfmt

@@ -1,0 +1,144 @@
+package stepfmt
+
+import "strings"
+
+type nsKey struct {
+	ns     string
+	target string
+}
+
+// Validate checks a whole step list before anything is applied and returns
+// every problem, each at the source of the step that has it:
+//
+//   - unknown kinds or attributes, missing required attributes, bad values
+//     (modes, ids, hashes, durations, names) and non-canonical spellings;
+//   - relative, unclean or ".." paths;
+//   - a target managed twice (naming both places);
+//   - a path whose parent directory is managed only later in the list;
+//   - a path under a path managed as a file or a symlink;
+//   - an owner, group or primary group that is managed only later;
+//   - a unit restart-on naming a path no FILE, LINK or DIR step manages;
+//   - an INCLUDE that was not resolved (use Load or Expand first).
+func Validate(l *List) ErrorList {
+	var errs ErrorList
+	index := make(map[nsKey]int, len(l.Steps))
+	for i, s := range l.Steps {
+		validStep(s, &errs)
+		k := nsKey{Namespace(s.Kind), s.Target}
+		if j, dup := index[k]; dup {
+			first := l.Steps[j]
+			errs.add(s.Src, s.Kind, s.Target, "managed twice: also by %s at %s", first.ID(), first.Src)
+			continue
+		}
+		index[k] = i
+	}
+	for i, s := range l.Steps {
+		switch {
+		case IsPath(s.Kind):
+			validParents(l, index, i, s, &errs)
+			validOwners(l, index, i, s, "owner", "user", &errs)
+			validOwners(l, index, i, s, "group", "group", &errs)
+		case s.Kind == KindUser:
+			validOwners(l, index, i, s, "group", "group", &errs)
+		case s.Kind == KindUnit:
+			for _, p := range s.List("restart-on") {
+				if _, ok := index[nsKey{"path", p}]; !ok {
+					errs.add(s.Src, s.Kind, s.Target, "restart-on names %s, which no FILE, LINK or DIR step manages", p)
+				}
+			}
+		case s.Kind == KindInclude:
+			errs.add(s.Src, s.Kind, s.Target, "include not resolved: load the list with its includes before validating")
+		}
+	}
+	return errs
+}
+
+// validStep checks one step on its own.
+func validStep(s *Step, errs *ErrorList) {
+	ks := specOf(s.Kind)
+	if ks == nil {
+		errs.add(s.Src, s.Kind, s.Target, "unknown kind (known: %s)", kindNames())
+		return
+	}
+	if c, err := ks.target(s.Target); err != nil {
+		errs.add(s.Src, s.Kind, s.Target, "%v", err)
+	} else if c != s.Target {
+		errs.add(s.Src, s.Kind, s.Target, "target is not canonical: write %q", c)
+	}
+	for i, a := range s.Attrs {
+		as := ks.attr(a.Key)
+		if as == nil {
+			errs.add(s.Src, s.Kind, s.Target, "unknown attribute %q (%s takes: %s)", a.Key, s.Kind, strings.Join(AttrKeys(s.Kind), ", "))
+			continue
+		}
+		for _, b := range s.Attrs[:i] {
+			if b.Key == a.Key {
+				errs.add(s.Src, s.Kind, s.Target, "attribute %s given twice", a.Key)
+			}
+		}
+		if c, err := as.typ(a.Value); err != nil {
+			errs.add(s.Src, s.Kind, s.Target, "%s: %v", a.Key, err)
+		} else if c != a.Value {
+			errs.add(s.Src, s.Kind, s.Target, "%s: %q is not canonical: write %q", a.Key, a.Value, c)
+		}
+	}
+	for _, as := range ks.attrs {
+		if _, ok := s.Get(as.key); as.required && !ok {
+			if as.key == "timeout" {
+				errs.add(s.Src, s.Kind, s.Target, "needs timeout=: a command without one could hang an apply forever")
+				continue
+			}
+			errs.add(s.Src, s.Kind, s.Target, "missing required attribute %s", as.key)
+		}
+	}
+}
+
+// validParents checks every ancestor of a path step: none may be managed as
+// a file or symlink, and a managed parent directory must come earlier.
+func validParents(l *List, index map[nsKey]int, i int, s *Step, errs *ErrorList) {
+	p := s.Target
+	for {
+		cut := strings.LastIndexByte(p, '/')
+		if cut <= 0 {
+			return
+		}
+		p = p[:cut]
+		j, ok := index[nsKey{"path", p}]
+		if !ok {
+			continue
+		}
+		a := l.Steps[j]
+		if a.Kind != KindDir {
+			errs.add(s.Src, s.Kind, s.Target, "is under %s, which is managed as a %s at %s", p, kindNoun(a.Kind), a.Src)
+			return
+		}
+		if j > i {
+			errs.add(s.Src, s.Kind, s.Target, "parent directory %s is managed later, at %s: put this step after it", p, a.Src)
+		}
+		return
+	}
+}
+
+// validOwners checks that an owner or group managed by the list is created
+// before the step that uses it.
+func validOwners(l *List, index map[nsKey]int, i int, s *Step, key, ns string, errs *ErrorList) {
+	name, ok := s.Get(key)
+	if !ok {
+		return
+	}
+	if j, ok := index[nsKey{ns, name}]; ok && j > i {
+		errs.add(s.Src, s.Kind, s.Target, "%s %s is managed later, at %s: put this step after it", key, name, l.Steps[j].Src)
+	}
+}
+
+func kindNoun(k Kind) string {
+	switch k {
+	case KindFile:
+		return "file"
+	case KindLink:
+		return "symlink"
+	case KindDir:
+		return "directory"
+	}
+	return string(k)
+}

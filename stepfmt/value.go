@@ -1,0 +1,262 @@
+package stepfmt
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// valueType checks a target or attribute value and returns its canonical
+// spelling, so that 644 and 0644 are the same mode to the diff.
+type valueType func(string) (string, error)
+
+func tPath(s string) (string, error) {
+	if err := CheckPath(s); err != nil {
+		return "", err
+	}
+	return s, nil
+}
+
+// CheckPath reports why p is not an absolute, clean path without "..".
+func CheckPath(p string) error {
+	switch {
+	case p == "":
+		return errors.New("empty path")
+	case strings.IndexByte(p, 0) >= 0:
+		return errors.New("path contains a NUL byte")
+	case p[0] != '/':
+		return fmt.Errorf("path %q is relative: write it from /", p)
+	case p == "/":
+		return errors.New("the root directory itself cannot be managed")
+	}
+	for _, c := range strings.Split(p[1:], "/") {
+		if c == ".." {
+			return fmt.Errorf("path %q contains ..: write the real path", p)
+		}
+	}
+	if path.Clean(p) != p {
+		return fmt.Errorf("path %q is not clean: write %q", p, path.Clean(p))
+	}
+	return nil
+}
+
+func tIncludePath(s string) (string, error) {
+	if s == "" || strings.IndexByte(s, 0) >= 0 {
+		return "", errors.New("include needs a file name")
+	}
+	return s, nil
+}
+
+func tMode(s string) (string, error) {
+	n, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || n > 0o7777 || s == "" || s[0] == '+' {
+		return "", fmt.Errorf("mode %q is not an octal mode from 0000 to 7777", s)
+	}
+	return fmt.Sprintf("%04o", n), nil
+}
+
+// maxID is the largest uid or gid: (uid_t)-1 is reserved.
+const maxID = 1<<32 - 2
+
+func tID(s string) (string, error) {
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil || n > maxID || s[0] == '+' {
+		return "", fmt.Errorf("id %q is not a number from 0 to %d", s, uint64(maxID))
+	}
+	return strconv.FormatUint(n, 10), nil
+}
+
+func tCount(s string) (string, error) {
+	n, err := strconv.ParseUint(s, 10, 16)
+	if err != nil || s[0] == '+' {
+		return "", fmt.Errorf("count %q is not a number from 0 to 65535", s)
+	}
+	return strconv.FormatUint(n, 10), nil
+}
+
+func tBool(s string) (string, error) {
+	if s == "true" || s == "false" {
+		return s, nil
+	}
+	return "", fmt.Errorf("%q is not true or false", s)
+}
+
+func tDuration(s string) (string, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return "", fmt.Errorf("duration %q is not a positive Go duration such as 30s or 2m", s)
+	}
+	return d.String(), nil
+}
+
+func tDrift(s string) (string, error) {
+	switch s {
+	case "report", "heal", "ignore":
+		return s, nil
+	}
+	return "", fmt.Errorf("drift policy %q is not report, heal or ignore", s)
+}
+
+func tHash(s string) (string, error) {
+	h, ok := strings.CutPrefix(s, "sha256:")
+	if !ok || len(h) != 64 || strings.Trim(strings.ToLower(h), "0123456789abcdef") != "" {
+		return "", fmt.Errorf("content %q is not sha256: followed by 64 hex digits", s)
+	}
+	return "sha256:" + strings.ToLower(h), nil
+}
+
+func tText(s string) (string, error) {
+	if strings.IndexByte(s, 0) >= 0 {
+		return "", errors.New("value contains a NUL byte")
+	}
+	return s, nil
+}
+
+func tLinkTarget(s string) (string, error) {
+	if s == "" {
+		return "", errors.New("symlink target is empty")
+	}
+	return tText(s)
+}
+
+// tOwner is a user or group name, or a numeric id.
+func tOwner(s string) (string, error) {
+	if s != "" && strings.Trim(s, "0123456789") == "" {
+		return tID(s)
+	}
+	return tAccount(s)
+}
+
+// tAccount is a user or group name as Debian's adduser accepts it by default,
+// loosened to what useradd accepts: no colon, comma, slash or white space.
+func tAccount(s string) (string, error) {
+	if s == "" || len(s) > 32 {
+		return "", fmt.Errorf("name %q must be 1 to 32 characters", s)
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		ok := c >= 'a' && c <= 'z' || c == '_' || c >= 'A' && c <= 'Z' ||
+			i > 0 && (c >= '0' && c <= '9' || c == '-' || c == '.' || c == '$' && i == len(s)-1)
+		if !ok {
+			return "", fmt.Errorf("name %q is not a valid user or group name", s)
+		}
+	}
+	return s, nil
+}
+
+// tAccountList is a comma-separated set of names; canonical form is sorted
+// without duplicates, since membership has no order.
+func tAccountList(s string) (string, error) { return setOf(s, tAccount) }
+
+// tPathList is a comma-separated set of absolute paths.
+func tPathList(s string) (string, error) { return setOf(s, tPath) }
+
+func setOf(s string, elem valueType) (string, error) {
+	if s == "" {
+		return "", nil
+	}
+	parts := strings.Split(s, ",")
+	for i, p := range parts {
+		c, err := elem(p)
+		if err != nil {
+			return "", err
+		}
+		parts[i] = c
+	}
+	sort.Strings(parts)
+	out := parts[:0]
+	for i, p := range parts {
+		if i == 0 || p != parts[i-1] {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ","), nil
+}
+
+// tPackage is a Debian package name (policy 5.6.1), optionally with :arch.
+func tPackage(s string) (string, error) {
+	name, arch, hasArch := strings.Cut(s, ":")
+	ok := len(name) >= 2 && isLowerAlnum(name[0])
+	for i := 1; ok && i < len(name); i++ {
+		c := name[i]
+		ok = isLowerAlnum(c) || c == '+' || c == '-' || c == '.'
+	}
+	if hasArch {
+		for i := 0; ok && i < len(arch); i++ {
+			ok = isLowerAlnum(arch[i]) || arch[i] == '-'
+		}
+		ok = ok && arch != ""
+	}
+	if !ok {
+		return "", fmt.Errorf("package name %q is not a Debian package name (lower case letters, digits, + - .)", s)
+	}
+	return s, nil
+}
+
+func isLowerAlnum(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' }
+
+func tDebVersion(s string) (string, error) {
+	ok := s != "" && s[0] >= '0' && s[0] <= '9'
+	for i := 0; ok && i < len(s); i++ {
+		c := s[i]
+		ok = isLowerAlnum(c) || c >= 'A' && c <= 'Z' || strings.IndexByte(".+-~:", c) >= 0
+	}
+	if !ok {
+		return "", fmt.Errorf("version %q is not a Debian version", s)
+	}
+	return s, nil
+}
+
+var unitSuffixes = []string{".service", ".socket", ".timer", ".path", ".mount",
+	".automount", ".target", ".swap", ".slice", ".scope", ".device"}
+
+func tUnit(s string) (string, error) {
+	for _, suf := range unitSuffixes {
+		if base, ok := strings.CutSuffix(s, suf); ok && base != "" &&
+			!strings.ContainsAny(base, "/ \t,") {
+			return s, nil
+		}
+	}
+	return "", fmt.Errorf("unit %q needs a unit type suffix such as .service or .timer", s)
+}
+
+// tName names a command or check: letters, digits and _ . : - only.
+func tName(s string) (string, error) {
+	ok := s != ""
+	for i := 0; ok && i < len(s); i++ {
+		c := s[i]
+		ok = isLowerAlnum(c) || c >= 'A' && c <= 'Z' || strings.IndexByte("_.:-@", c) >= 0
+	}
+	if !ok {
+		return "", fmt.Errorf("name %q may use only letters, digits and _ . : - @", s)
+	}
+	return s, nil
+}
+
+// Canon returns the canonical spelling of value for attribute key of kind k,
+// or an error saying what is wrong with it. Compilers use it so that the
+// steps they build compare equal to parsed ones.
+func Canon(k Kind, key, value string) (string, error) {
+	ks := specOf(k)
+	if ks == nil {
+		return "", fmt.Errorf("unknown kind %s", k)
+	}
+	as := ks.attr(key)
+	if as == nil {
+		return "", fmt.Errorf("%s has no attribute %q (it has: %s)", k, key, strings.Join(AttrKeys(k), ", "))
+	}
+	return as.typ(value)
+}
+
+// CanonTarget returns the canonical target for kind k or why it is invalid.
+func CanonTarget(k Kind, target string) (string, error) {
+	ks := specOf(k)
+	if ks == nil {
+		return "", fmt.Errorf("unknown kind %s", k)
+	}
+	return ks.target(target)
+}
