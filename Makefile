@@ -1,0 +1,35 @@
+# trail — build, test and demo. Every target runs from a clean checkout.
+GO       ?= go
+BIN      := bin/trail
+CACHE    ?= $(CURDIR)/.cache
+FUZZTIME ?= 10s
+
+.PHONY: all build test e2e bench demo fuzz install clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/trail
+
+test:
+	$(GO) vet ./...
+	$(GO) test ./...
+
+e2e: build
+	@echo "e2e: nothing to run yet"
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./stepfmt/
+
+demo: build
+	@echo "demo: nothing to run yet"
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./stepfmt/
+	$(GO) test -run '^$$' -fuzz '^FuzzRoundTrip$$' -fuzztime $(FUZZTIME) ./stepfmt/
+
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)/usr/local/bin/trail
+
+clean:
+	rm -rf bin
