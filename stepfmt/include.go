@@ -29,7 +29,7 @@ func Load(path string, opt LoadOptions) (*List, ErrorList) {
 		return &List{}, ErrorList{{Src: Source{File: path}, Msg: err.Error()}}
 	}
 	l, errs := Parse(path, data)
-	ld := loader{opt: opt, stack: []string{absPath(path)}}
+	ld := loader{opt: opt, stack: []string{absPath(path)}, names: []string{path}}
 	l.Steps = ld.expand(filepath.Dir(path), l.Steps, &errs)
 	return l, errs
 }
@@ -45,7 +45,8 @@ func Expand(l *List, dir string, opt LoadOptions) ErrorList {
 
 type loader struct {
 	opt   LoadOptions
-	stack []string
+	stack []string // absolute paths of the files being included, outermost first
+	names []string // the same files as the user named them, for messages
 }
 
 func absPath(p string) string {
@@ -82,7 +83,7 @@ func (ld *loader) include(dir string, s *Step, errs *ErrorList) []*Step {
 	abs := absPath(path)
 	for i, p := range ld.stack {
 		if p == abs {
-			chain := append(append([]string{}, ld.stack[i:]...), abs)
+			chain := append(append([]string{}, ld.names[i:]...), path)
 			errs.add(s.Src, s.Kind, s.Target, "include loop: %s", joinArrows(chain))
 			return nil
 		}
@@ -108,9 +109,9 @@ func (ld *loader) include(dir string, s *Step, errs *ErrorList) []*Step {
 	}
 	l, perrs := Parse(path, data)
 	*errs = append(*errs, perrs...)
-	ld.stack = append(ld.stack, abs)
+	ld.stack, ld.names = append(ld.stack, abs), append(ld.names, path)
 	steps := ld.expand(filepath.Dir(path), l.Steps, errs)
-	ld.stack = ld.stack[:len(ld.stack)-1]
+	ld.stack, ld.names = ld.stack[:len(ld.stack)-1], ld.names[:len(ld.names)-1]
 	return steps
 }
 
@@ -121,7 +122,7 @@ func (ld *loader) run(path string) ([]byte, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, path)
+	cmd := exec.CommandContext(ctx, absPath(path))
 	cmd.Dir = filepath.Dir(path)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr

@@ -148,7 +148,7 @@ func (p *parser) step(at Source, toks []token) *Step {
 	}
 	for _, a := range ks.attrs {
 		if _, ok := s.Get(a.key); a.required && !ok {
-			p.errs.add(at, kind, s.Target, "missing required attribute %s", a.key)
+			p.errs.add(at, kind, s.Target, "%s", missingMsg(a.key))
 		}
 	}
 	if len(p.errs) > before {

@@ -84,11 +84,7 @@ func validStep(s *Step, errs *ErrorList) {
 	}
 	for _, as := range ks.attrs {
 		if _, ok := s.Get(as.key); as.required && !ok {
-			if as.key == "timeout" {
-				errs.add(s.Src, s.Kind, s.Target, "needs timeout=: a command without one could hang an apply forever")
-				continue
-			}
-			errs.add(s.Src, s.Kind, s.Target, "missing required attribute %s", as.key)
+			errs.add(s.Src, s.Kind, s.Target, "%s", missingMsg(as.key))
 		}
 	}
 }
@@ -141,4 +137,11 @@ func kindNoun(k Kind) string {
 		return "directory"
 	}
 	return string(k)
+}
+
+func missingMsg(key string) string {
+	if key == "timeout" {
+		return "needs timeout=: a command without one could hang an apply forever"
+	}
+	return "missing required attribute " + key
 }
