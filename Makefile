@@ -19,10 +19,10 @@ e2e: build
 	@echo "e2e: nothing to run yet"
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./stepfmt/
+	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 demo: build
-	@echo "demo: nothing to run yet"
+	@TRAIL=$(BIN) ./examples/demo.sh
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./stepfmt/

@@ -16,9 +16,12 @@ type Error struct {
 
 func (e *Error) Error() string {
 	var b strings.Builder
-	if !e.Src.IsZero() {
+	if e.Src.File != "" {
 		b.WriteString(e.Src.File)
-		fmt.Fprintf(&b, ":%d: ", e.Src.Line)
+		if e.Src.Line > 0 {
+			fmt.Fprintf(&b, ":%d", e.Src.Line)
+		}
+		b.WriteString(": ")
 	}
 	if e.Kind != "" {
 		b.WriteString(string(e.Kind))

@@ -1,12 +1,8 @@
 // Command trail is configuration management for plain Debian machines.
 package main
 
-import (
-	"fmt"
-	"os"
-)
+import "os"
 
 func main() {
-	fmt.Fprintln(os.Stderr, "trail: not yet wired")
-	os.Exit(2)
+	os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
 }
