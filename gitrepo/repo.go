@@ -1,0 +1,148 @@
+package gitrepo
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+)
+
+// cacheSize bounds go-git's object cache. Compiling reads each blob once,
+// so a large cache only costs memory; tree objects are cached by the FS.
+const cacheSize = 8 * cache.MiByte
+
+// Repo is an open config repository.
+type Repo struct {
+	dir     string
+	repo    *git.Repository
+	storage *filesystem.Storage
+	// mu serialises object reads: go-git's packfile readers share file
+	// descriptors and are not safe for concurrent use.
+	mu sync.Mutex
+}
+
+// Open opens the repository whose work tree root (or bare directory) is dir.
+func Open(dir string) (*Repo, error) {
+	probe, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{EnableDotGitCommonDir: true})
+	if err != nil {
+		if errors.Is(err, git.ErrRepositoryNotExists) {
+			return nil, fmt.Errorf("open config repo %s: not a git repository (run git init or point at the checkout root)", dir)
+		}
+		return nil, fmt.Errorf("open config repo %s: %w", dir, err)
+	}
+	fsStore, ok := probe.Storer.(*filesystem.Storage)
+	if !ok {
+		return nil, fmt.Errorf("open config repo %s: unexpected storage %T", dir, probe.Storer)
+	}
+	st := filesystem.NewStorageWithOptions(fsStore.Filesystem(), cache.NewObjectLRU(cacheSize),
+		filesystem.Options{KeepDescriptors: true})
+	r, err := git.Open(st, nil)
+	if err != nil {
+		_ = st.Close()
+		return nil, fmt.Errorf("open config repo %s: %w", dir, err)
+	}
+	return &Repo{dir: dir, repo: r, storage: st}, nil
+}
+
+// Close releases the pack files the repository keeps open.
+func (r *Repo) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := r.storage.Close(); err != nil {
+		return fmt.Errorf("close config repo %s: %w", r.dir, err)
+	}
+	return nil
+}
+
+// Resolve returns the full hex hash of the commit rev names.
+func (r *Repo) Resolve(rev string) (string, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	h, err := r.resolve(rev)
+	if err != nil {
+		return "", err
+	}
+	return h.String(), nil
+}
+
+func (r *Repo) resolve(rev string) (plumbing.Hash, error) {
+	if rev == "" {
+		return plumbing.ZeroHash, errors.New("resolve revision: empty revision (use HEAD, a branch, a tag or a commit hash)")
+	}
+	h, err := r.repo.ResolveRevision(plumbing.Revision(rev))
+	if err != nil {
+		if errors.Is(err, plumbing.ErrReferenceNotFound) || errors.Is(err, plumbing.ErrObjectNotFound) {
+			return plumbing.ZeroHash, fmt.Errorf("resolve revision %q: no such commit, branch or tag in %s", rev, r.dir)
+		}
+		return plumbing.ZeroHash, fmt.Errorf("resolve revision %q: %w", rev, err)
+	}
+	return *h, nil
+}
+
+// Commit describes one commit.
+type Commit struct {
+	Hash    string
+	Subject string // the first line of the message
+	Author  string
+	Email   string
+	Time    time.Time // author time
+}
+
+// Commit returns the commit rev names.
+func (r *Repo) Commit(rev string) (Commit, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.commit(rev)
+	if err != nil {
+		return Commit{}, err
+	}
+	subject, _, _ := strings.Cut(strings.TrimLeft(c.Message, "\n"), "\n")
+	return Commit{
+		Hash:    c.Hash.String(),
+		Subject: strings.TrimSpace(subject),
+		Author:  c.Author.Name,
+		Email:   c.Author.Email,
+		Time:    c.Author.When,
+	}, nil
+}
+
+// Subject returns the first line of the message of the commit rev names.
+func (r *Repo) Subject(rev string) (string, error) {
+	c, err := r.Commit(rev)
+	return c.Subject, err
+}
+
+func (r *Repo) commit(rev string) (*object.Commit, error) {
+	h, err := r.resolve(rev)
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.repo.CommitObject(h)
+	if err != nil {
+		return nil, fmt.Errorf("read commit %s: %w", h, err)
+	}
+	return c, nil
+}
+
+// Tree returns the file tree of the commit rev names as an fs.FS.
+func (r *Repo) Tree(rev string) (fs.FS, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	c, err := r.commit(rev)
+	if err != nil {
+		return nil, err
+	}
+	t, err := r.repo.TreeObject(c.TreeHash)
+	if err != nil {
+		return nil, fmt.Errorf("read tree of commit %s: %w", c.Hash, err)
+	}
+	return newTreeFS(r, c.Hash.String(), t), nil
+}

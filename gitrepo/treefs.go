@@ -1,0 +1,369 @@
+package gitrepo
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/filemode"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// maxLinkHops bounds symlink resolution, as the kernel's ELOOP does.
+const maxLinkHops = 40
+
+// treeFS is an fs.FS over one git tree object. Decoded tree objects are
+// cached by hash, so identical subtrees are read once.
+type treeFS struct {
+	r      *Repo
+	commit string
+	root   entry
+	trees  map[plumbing.Hash]*dirIndex
+}
+
+// dirIndex is a decoded tree with a name index.
+type dirIndex struct {
+	entries []object.TreeEntry
+	byName  map[string]int
+}
+
+// entry is one tree entry: a blob, a subtree, a symlink or a submodule.
+type entry struct {
+	name string
+	mode filemode.FileMode
+	hash plumbing.Hash
+}
+
+func (e entry) isDir() bool  { return e.mode == filemode.Dir }
+func (e entry) isLink() bool { return e.mode == filemode.Symlink }
+
+// fsMode maps git's few modes onto fs.FileMode.
+func (e entry) fsMode() fs.FileMode {
+	switch e.mode {
+	case filemode.Dir:
+		return fs.ModeDir | 0o755
+	case filemode.Executable:
+		return 0o755
+	case filemode.Symlink:
+		return fs.ModeSymlink | 0o777
+	case filemode.Submodule:
+		return fs.ModeIrregular
+	}
+	return 0o644
+}
+
+func newTreeFS(r *Repo, commit string, t *object.Tree) *treeFS {
+	tfs := &treeFS{r: r, commit: commit, trees: make(map[plumbing.Hash]*dirIndex),
+		root: entry{name: ".", mode: filemode.Dir, hash: t.Hash}}
+	tfs.trees[t.Hash] = indexTree(t)
+	return tfs
+}
+
+func indexTree(t *object.Tree) *dirIndex {
+	d := &dirIndex{entries: t.Entries, byName: make(map[string]int, len(t.Entries))}
+	for i, e := range t.Entries {
+		d.byName[e.Name] = i
+	}
+	return d
+}
+
+// dir returns the decoded tree with hash h. The caller holds r.mu.
+func (t *treeFS) dir(h plumbing.Hash) (*dirIndex, error) {
+	if d, ok := t.trees[h]; ok {
+		return d, nil
+	}
+	obj, err := t.r.repo.TreeObject(h)
+	if err != nil {
+		return nil, fmt.Errorf("read tree %s of commit %s: %w", h, t.commit, err)
+	}
+	d := indexTree(obj)
+	t.trees[h] = d
+	return d, nil
+}
+
+// blob reads the content of blob h. The caller holds r.mu.
+func (t *treeFS) blob(h plumbing.Hash) ([]byte, error) {
+	obj, err := t.r.storage.EncodedObject(plumbing.BlobObject, h)
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s of commit %s: %w", h, t.commit, err)
+	}
+	rd, err := obj.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s of commit %s: %w", h, t.commit, err)
+	}
+	defer rd.Close()
+	buf := bytes.NewBuffer(make([]byte, 0, obj.Size()+bytes.MinRead))
+	if _, err := buf.ReadFrom(rd); err != nil {
+		return nil, fmt.Errorf("read blob %s of commit %s: %w", h, t.commit, err)
+	}
+	return buf.Bytes(), nil
+}
+
+// walk resolves name to its entry. Symlinks met as directories are always
+// followed, the last component only when follow is set. A link that leaves
+// the tree is an error. The caller holds r.mu.
+func (t *treeFS) walk(op, name string, follow bool) (entry, error) {
+	if !fs.ValidPath(name) {
+		return entry{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
+	}
+	cur, curPath, rest, hops := t.root, ".", name, 0
+	if rest == "." {
+		rest = ""
+	}
+	for rest != "" {
+		comp, next, _ := strings.Cut(rest, "/")
+		if !cur.isDir() {
+			return entry{}, &fs.PathError{Op: op, Path: name, Err: syscall.ENOTDIR}
+		}
+		d, err := t.dir(cur.hash)
+		if err != nil {
+			return entry{}, &fs.PathError{Op: op, Path: name, Err: err}
+		}
+		i, ok := d.byName[comp]
+		if !ok {
+			return entry{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
+		}
+		te := d.entries[i]
+		e := entry{name: te.Name, mode: te.Mode, hash: te.Hash}
+		if e.isLink() && (next != "" || follow) {
+			if hops++; hops > maxLinkHops {
+				return entry{}, &fs.PathError{Op: op, Path: name, Err: syscall.ELOOP}
+			}
+			to, err := t.blob(e.hash)
+			if err != nil {
+				return entry{}, &fs.PathError{Op: op, Path: name, Err: err}
+			}
+			resolved := path.Join(curPath, string(to))
+			if path.IsAbs(string(to)) || resolved == ".." || strings.HasPrefix(resolved, "../") {
+				return entry{}, &fs.PathError{Op: op, Path: name,
+					Err: fmt.Errorf("symlink %s points to %q, outside the repository", path.Join(curPath, comp), to)}
+			}
+			if next != "" {
+				resolved = path.Join(resolved, next)
+			}
+			cur, curPath, rest = t.root, ".", resolved
+			if rest == "." {
+				rest = ""
+			}
+			continue
+		}
+		cur, curPath, rest = e, path.Join(curPath, comp), next
+	}
+	if name != "." {
+		cur.name = path.Base(name)
+	}
+	return cur, nil
+}
+
+// Open opens the named file or directory, following symlinks.
+func (t *treeFS) Open(name string) (fs.File, error) {
+	t.r.mu.Lock()
+	defer t.r.mu.Unlock()
+	e, err := t.walk("open", name, true)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case e.isDir():
+		d, err := t.dir(e.hash)
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		}
+		return &dirFile{info: t.info(e), entries: t.dirEntries(d)}, nil
+	case e.mode == filemode.Submodule:
+		return nil, &fs.PathError{Op: "open", Path: name, Err: errSubmodule}
+	}
+	data, err := t.blob(e.hash)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	info := t.info(e)
+	info.size, info.sized = int64(len(data)), true
+	return &blobFile{info: info, r: bytes.NewReader(data)}, nil
+}
+
+var errSubmodule = errors.New("is a git submodule: trail reads only files of the config repository itself")
+
+// ReadFile returns the content of the named file, following symlinks.
+func (t *treeFS) ReadFile(name string) ([]byte, error) {
+	t.r.mu.Lock()
+	defer t.r.mu.Unlock()
+	e, err := t.walk("read", name, true)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case e.isDir():
+		return nil, &fs.PathError{Op: "read", Path: name, Err: syscall.EISDIR}
+	case e.mode == filemode.Submodule:
+		return nil, &fs.PathError{Op: "read", Path: name, Err: errSubmodule}
+	}
+	data, err := t.blob(e.hash)
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	return data, nil
+}
+
+// ReadDir lists the named directory sorted by file name.
+func (t *treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	t.r.mu.Lock()
+	defer t.r.mu.Unlock()
+	e, err := t.walk("readdir", name, true)
+	if err != nil {
+		return nil, err
+	}
+	if !e.isDir() {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: syscall.ENOTDIR}
+	}
+	d, err := t.dir(e.hash)
+	if err != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
+	}
+	return t.dirEntries(d), nil
+}
+
+func (t *treeFS) dirEntries(d *dirIndex) []fs.DirEntry {
+	out := make([]fs.DirEntry, len(d.entries))
+	for i, te := range d.entries {
+		out[i] = t.info(entry{name: te.Name, mode: te.Mode, hash: te.Hash})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out
+}
+
+// Stat describes the named file, following symlinks.
+func (t *treeFS) Stat(name string) (fs.FileInfo, error) {
+	t.r.mu.Lock()
+	defer t.r.mu.Unlock()
+	e, err := t.walk("stat", name, true)
+	if err != nil {
+		return nil, err
+	}
+	return t.info(e), nil
+}
+
+// Lstat describes the named file without following a final symlink.
+func (t *treeFS) Lstat(name string) (fs.FileInfo, error) {
+	t.r.mu.Lock()
+	defer t.r.mu.Unlock()
+	e, err := t.walk("lstat", name, false)
+	if err != nil {
+		return nil, err
+	}
+	return t.info(e), nil
+}
+
+// ReadLink returns the target of the named symlink.
+func (t *treeFS) ReadLink(name string) (string, error) {
+	t.r.mu.Lock()
+	defer t.r.mu.Unlock()
+	e, err := t.walk("readlink", name, false)
+	if err != nil {
+		return "", err
+	}
+	if !e.isLink() {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: fs.ErrInvalid}
+	}
+	to, err := t.blob(e.hash)
+	if err != nil {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: err}
+	}
+	return string(to), nil
+}
+
+func (t *treeFS) info(e entry) *fileInfo {
+	return &fileInfo{fs: t, e: e}
+}
+
+// fileInfo is both the fs.FileInfo and the fs.DirEntry of a tree entry. The
+// size of a blob is read only when asked for.
+type fileInfo struct {
+	fs    *treeFS
+	e     entry
+	once  sync.Once
+	size  int64
+	sized bool
+}
+
+func (fi *fileInfo) Name() string               { return fi.e.name }
+func (fi *fileInfo) Mode() fs.FileMode          { return fi.e.fsMode() }
+func (fi *fileInfo) Type() fs.FileMode          { return fi.e.fsMode().Type() }
+func (fi *fileInfo) ModTime() time.Time         { return time.Time{} }
+func (fi *fileInfo) IsDir() bool                { return fi.e.isDir() }
+func (fi *fileInfo) Sys() any                   { return fi.e.hash.String() }
+func (fi *fileInfo) Info() (fs.FileInfo, error) { return fi, nil }
+func (fi *fileInfo) String() string             { return fs.FormatFileInfo(fi) }
+
+// Size is the blob size in bytes, 0 for directories and submodules and -1
+// when the object cannot be read.
+func (fi *fileInfo) Size() int64 {
+	if fi.sized || fi.e.isDir() || fi.e.mode == filemode.Submodule {
+		return fi.size
+	}
+	fi.once.Do(func() {
+		fi.fs.r.mu.Lock()
+		defer fi.fs.r.mu.Unlock()
+		n, err := fi.fs.r.storage.EncodedObjectSize(fi.e.hash)
+		if err != nil {
+			n = -1
+		}
+		fi.size = n
+	})
+	return fi.size
+}
+
+// blobFile is an open regular file.
+type blobFile struct {
+	info *fileInfo
+	r    *bytes.Reader
+}
+
+func (f *blobFile) Stat() (fs.FileInfo, error) { return f.info, nil }
+func (f *blobFile) Read(p []byte) (int, error) { return f.r.Read(p) }
+func (f *blobFile) Close() error               { return nil }
+
+// ReadAt and Seek let callers use the file as os.File is used.
+func (f *blobFile) ReadAt(p []byte, off int64) (int, error) { return f.r.ReadAt(p, off) }
+func (f *blobFile) Seek(off int64, whence int) (int64, error) {
+	return f.r.Seek(off, whence)
+}
+
+// dirFile is an open directory.
+type dirFile struct {
+	info    *fileInfo
+	entries []fs.DirEntry
+	off     int
+}
+
+func (d *dirFile) Stat() (fs.FileInfo, error) { return d.info, nil }
+func (d *dirFile) Close() error               { return nil }
+func (d *dirFile) Read([]byte) (int, error) {
+	return 0, &fs.PathError{Op: "read", Path: d.info.Name(), Err: syscall.EISDIR}
+}
+
+// ReadDir implements fs.ReadDirFile.
+func (d *dirFile) ReadDir(n int) ([]fs.DirEntry, error) {
+	rest := d.entries[d.off:]
+	if n <= 0 {
+		d.off = len(d.entries)
+		return rest, nil
+	}
+	if len(rest) == 0 {
+		return nil, io.EOF
+	}
+	if n > len(rest) {
+		n = len(rest)
+	}
+	d.off += n
+	return rest[:n], nil
+}
