@@ -1,0 +1,272 @@
+package fsx
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// SmallBatch is the most objects a Flush syncs one by one with fsync(2);
+// a larger batch is synced with syncfs(2), once per file system, which is
+// cheaper than thousands of fsyncs but flushes the whole file system.
+const SmallBatch = 16
+
+// batch is the work since the last Flush: files staged under temporary
+// names, directories whose entries changed, objects whose attributes
+// changed.
+type batch struct {
+	files  []string
+	staged map[string]bool
+	dirs   map[string]bool
+	inodes map[string]bool
+}
+
+func (b *batch) empty() bool { return len(b.files)+len(b.dirs)+len(b.inodes) == 0 }
+
+func (b *batch) reset() {
+	b.files = b.files[:0]
+	clear(b.staged)
+	clear(b.dirs)
+	clear(b.inodes)
+}
+
+func (r *Root) touch(dir string) {
+	if r.batch.dirs == nil {
+		r.batch.dirs = make(map[string]bool)
+	}
+	r.batch.dirs[dir] = true
+}
+
+func (r *Root) touchInode(p string) {
+	if r.batch.inodes == nil {
+		r.batch.inodes = make(map[string]bool)
+	}
+	r.batch.inodes[p] = true
+}
+
+// Pending reports how many objects the next Flush will sync.
+func (r *Root) Pending() int {
+	return len(r.batch.files) + len(r.batch.dirs) + len(r.batch.inodes)
+}
+
+// TempName is the temporary name a file or symlink is written under next
+// to its final name. It is deterministic so that recovery after a crash can
+// remove it; a name too long to extend is replaced by a digest of it.
+func TempName(name string) string {
+	if len(name) > 200 {
+		sum := sha256.Sum256([]byte(name))
+		return ".trail-tmp-" + hex.EncodeToString(sum[:12])
+	}
+	return "." + name + ".trail-tmp"
+}
+
+// Stage writes data under p's temporary name with the given mode and owner;
+// Flush renames it to p once its data is durable. p's parent must exist.
+func (r *Root) Stage(p string, data io.Reader, mode, uid, gid uint32) error {
+	dfd, name, err := r.parent(p)
+	if err != nil {
+		return err
+	}
+	tmp := TempName(name)
+	unix.Unlinkat(dfd, tmp, 0)
+	fd, err := unix.Openat(dfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return pathErr("create", p, err)
+	}
+	f := os.NewFile(uintptr(fd), r.Host(p))
+	_, err = io.Copy(f, data)
+	if err == nil {
+		err = f.Chown(int(uid), int(gid))
+	}
+	if err == nil {
+		err = unix.Fchmod(fd, mode)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		unix.Unlinkat(dfd, tmp, 0)
+		return pathErr("write", p, unwrapPath(err))
+	}
+	if r.batch.staged == nil {
+		r.batch.staged = make(map[string]bool)
+	}
+	if !r.batch.staged[p] {
+		r.batch.staged[p] = true
+		r.batch.files = append(r.batch.files, p)
+	}
+	r.touch(Parent(p))
+	return nil
+}
+
+// unwrapPath strips an *os.PathError naming the temporary file, so the
+// error names the target instead.
+func unwrapPath(err error) error {
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Flush makes the batch durable: staged data synced, staged files renamed
+// into place, then the directories and attributes changed synced. On error
+// the staged files not yet renamed are removed.
+func (r *Root) Flush() error {
+	b := &r.batch
+	if b.empty() {
+		return nil
+	}
+	defer b.reset()
+	wide := len(b.files)+len(b.dirs)+len(b.inodes) > SmallBatch
+	var err error
+	if wide {
+		err = r.syncfs()
+	} else {
+		err = r.fsyncStaged()
+	}
+	for i, p := range b.files {
+		if err != nil {
+			r.dropStaged(b.files[i:])
+			return err
+		}
+		err = r.renameStaged(p)
+	}
+	if err != nil {
+		return err
+	}
+	if wide {
+		return r.syncfs()
+	}
+	return r.fsyncTouched()
+}
+
+// Abort removes the staged files of an unfinished batch.
+func (r *Root) Abort() {
+	r.dropStaged(r.batch.files)
+	r.batch.reset()
+}
+
+func (r *Root) dropStaged(files []string) {
+	for _, p := range files {
+		r.RemoveTemp(p)
+	}
+}
+
+func (r *Root) renameStaged(p string) error {
+	dfd, name, err := r.parent(p)
+	if err != nil {
+		return err
+	}
+	if err := unix.Renameat(dfd, TempName(name), dfd, name); err != nil {
+		return pathErr("rename", p, err)
+	}
+	return nil
+}
+
+// fsyncStaged syncs the data of each staged file before it is renamed.
+func (r *Root) fsyncStaged() error {
+	for _, p := range r.batch.files {
+		dfd, name, err := r.parent(p)
+		if err != nil {
+			return err
+		}
+		if err := fsyncAt(dfd, TempName(name)); err != nil {
+			return pathErr("fsync", p, err)
+		}
+	}
+	return nil
+}
+
+// fsyncTouched syncs each changed directory and each object whose
+// attributes changed. A symlink cannot be opened to be synced, so a batch
+// that changed one falls back to syncfs.
+func (r *Root) fsyncTouched() error {
+	for p := range r.batch.inodes {
+		dfd, name, err := r.parent(p)
+		if err != nil {
+			return err
+		}
+		if err := fsyncAt(dfd, name); err == unix.ELOOP {
+			return r.syncfs()
+		} else if err != nil && err != unix.ENOENT {
+			return pathErr("fsync", p, err)
+		}
+	}
+	for d := range r.batch.dirs {
+		fd, err := r.DirFD(d)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if err := unix.Fsync(fd); err != nil {
+			return pathErr("fsync", d, err)
+		}
+	}
+	return nil
+}
+
+func fsyncAt(dfd int, name string) error {
+	fd, err := unix.Openat(dfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	return unix.Fsync(fd)
+}
+
+// syncfs syncs every file system the batch touched, once each.
+func (r *Root) syncfs() error {
+	devs := make(map[uint64]int)
+	add := func(d string) error {
+		fd, err := r.DirFD(d)
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			return pathErr("stat", d, err)
+		}
+		if _, ok := devs[st.Dev]; !ok {
+			devs[st.Dev] = fd
+		}
+		return nil
+	}
+	if err := add("/"); err != nil {
+		return err
+	}
+	for d := range r.batch.dirs {
+		if err := add(d); err != nil {
+			return err
+		}
+	}
+	for p := range r.batch.inodes {
+		if fd, err := r.DirFD(p); err == nil {
+			var st unix.Stat_t
+			if unix.Fstat(fd, &st) == nil {
+				if _, ok := devs[st.Dev]; !ok {
+					devs[st.Dev] = fd
+				}
+			}
+		}
+		if err := add(Parent(p)); err != nil {
+			return err
+		}
+	}
+	for _, fd := range devs {
+		if err := unix.Syncfs(fd); err != nil {
+			return fmt.Errorf("fsx: syncfs under %s: %w", r.dir, err)
+		}
+	}
+	return nil
+}
