@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# smoke: the rig itself works. A booted systemd, journald, users, a unit
+# started and stopped, apt installing and removing packages from the local
+# repo, files copied in and out, and the trail binary present and running.
+. "$E2E_LIB/scenario.sh"
+
+assert_eq "systemd is running" running "$(run systemctl is-system-running)"
+assert_eq "PID 1 is systemd" systemd "$(run cat /proc/1/comm)"
+assert_eq "the hostname is the machine name" "$E2E_MACHINE" "$(run hostname)"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+printf 'line one\nline two\n' >"$tmp/note"
+chmod 0640 "$tmp/note"
+copy_in "$tmp/note" /tmp/smoke/note
+assert_eq "copy_in keeps content" "$(cat "$tmp/note")" "$(run cat /tmp/smoke/note)"
+assert_eq "copy_in keeps the mode" 640 "$(run stat -c %a /tmp/smoke/note)"
+copy_out /tmp/smoke/note "$tmp/back"
+assert_eq "copy_out brings it back" "$(cat "$tmp/note")" "$(cat "$tmp/back")"
+
+run 'systemd-cat -t trail-smoke echo hi && journalctl --sync'
+assert_eq "journald records a tagged message" hi "$(run journalctl -t trail-smoke -o cat --no-pager)"
+
+assert_ok "groupadd creates a group" groupadd trail-smoke-g
+assert_ok "useradd creates a user" useradd --create-home --gid trail-smoke-g trail-smoke
+assert_eq "the user resolves" "uid=1000(trail-smoke) gid=1000(trail-smoke-g) groups=1000(trail-smoke-g)" "$(run id trail-smoke)"
+assert_ok "the home directory belongs to the user" 'test "$(stat -c %U /home/trail-smoke)" = trail-smoke'
+assert_ok "userdel removes the user" userdel --remove trail-smoke
+assert_fails "the user is gone" id trail-smoke
+assert_ok "groupdel removes the group" groupdel trail-smoke-g
+
+cat >"$tmp/trail-smoke.service" <<'UNIT'
+[Unit]
+Description=trail e2e smoke unit
+
+[Service]
+ExecStart=/bin/sh -c 'echo smoke unit started; exec sleep infinity'
+UNIT
+copy_in "$tmp/trail-smoke.service" /etc/systemd/system/trail-smoke.service
+assert_ok "systemd reloads" systemctl daemon-reload
+assert_ok "the unit starts" systemctl start trail-smoke.service
+assert_eq "the unit is active" active "$(run systemctl is-active trail-smoke.service)"
+run journalctl --sync
+assert_contains "the unit logs to the journal" "$(run journalctl -u trail-smoke.service -o cat --no-pager)" "smoke unit started"
+assert_ok "the unit stops" systemctl stop trail-smoke.service
+assert_eq "the unit is inactive" inactive "$(run systemctl is-active trail-smoke.service)"
+
+assert_ok "apt reads the local repo" apt-get update
+assert_ok "apt installs a local package" apt-get install -y trail-e2e-hello=1.0
+assert_eq "the package's program runs" "trail-e2e-hello 1.0" "$(run trail-e2e-hello)"
+assert_eq "dpkg records it installed" "install ok installed 1.0" "$(run "dpkg-query -W -f '\${Status} \${Version}' trail-e2e-hello")"
+assert_ok "apt removes it" apt-get remove -y trail-e2e-hello
+assert_fails "the program is gone" command -v trail-e2e-hello
+assert_ok "apt installs a package with its dependency" apt-get install -y trail-e2e-svc
+assert_eq "the dependency comes at its newest version" "trail-e2e-hello 2.0" "$(run trail-e2e-hello)"
+assert_ok "the packaged unit starts" systemctl start trail-e2e-svc.service
+run journalctl --sync
+assert_contains "the packaged unit reads its conffile" "$(run journalctl -u trail-e2e-svc.service -o cat --no-pager)" "greeting=hello"
+assert_ok "apt purges both" apt-get purge -y trail-e2e-svc trail-e2e-hello
+assert_fails "the conffile is gone" test -e /etc/trail-e2e-svc.conf
+
+assert_ok "trail is installed" test -x /usr/local/bin/trail
+rc=0
+out=$(run /usr/local/bin/trail 2>&1) || rc=$?
+if [ "$rc" -lt 124 ]; then
+	pass "trail executes (exit $rc)"
+else
+	fail "trail executes" "exit $rc (could not run or was killed)" "$out"
+fi
