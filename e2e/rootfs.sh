@@ -41,8 +41,13 @@ if [ -f "$tarball" ]; then
 fi
 
 e2e_host_install debootstrap:debootstrap
+if [ -n "${E2E_MIRROR:-}" ]; then
+	where="E2E_MIRROR=$E2E_MIRROR"
+else
+	where="/etc/apt/sources.list and /etc/apt/sources.list.d/ (set E2E_MIRROR=URI to name one)"
+fi
 mirror=$(e2e_mirror "$SUITE") ||
-	e2e_skip "no reachable Debian mirror serves $SUITE (looked in /etc/apt/sources.list and /etc/apt/sources.list.d/); set E2E_MIRROR=URI to name one"
+	e2e_skip "no reachable Debian mirror serves $SUITE; looked in $where"
 
 # debootstrap fetches with wget, which does not read apt's proxy setting.
 if [ -z "${http_proxy:-}" ]; then

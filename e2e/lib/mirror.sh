@@ -41,19 +41,19 @@ e2e_probe_mirror() {
 	return $ok
 }
 
-# e2e_mirror SUITE prints the first reachable Debian mirror for SUITE, or
-# fails when there is none.
+# e2e_mirror SUITE prints the first reachable Debian mirror for SUITE
+# (E2E_MIRROR alone when set), or fails when there is none.
 e2e_mirror() {
 	local suite=$1 uri
-	if [ -n "${E2E_MIRROR:-}" ]; then
-		printf '%s\n' "${E2E_MIRROR%/}"
-		return 0
-	fi
 	while read -r uri; do
 		if e2e_probe_mirror "$uri" "$suite"; then
 			printf '%s\n' "$uri"
 			return 0
 		fi
-	done < <(e2e_mirror_candidates)
+	done < <(if [ -n "${E2E_MIRROR:-}" ]; then
+		printf '%s\n' "${E2E_MIRROR%/}"
+	else
+		e2e_mirror_candidates
+	fi)
 	return 1
 }
