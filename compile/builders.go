@@ -1,0 +1,74 @@
+package compile
+
+import (
+	"github.com/hashicorp/hcl/v2"
+
+	"trail/stepfmt"
+)
+
+// buildPackage records the paths a package owns: steps under them come
+// after the package.
+func buildPackage(r *resource, st *stepfmt.Step) {
+	paths, rng, ok := r.list("owns")
+	if !ok {
+		return
+	}
+	for _, p := range paths {
+		if err := stepfmt.CheckPath(p); err != nil {
+			r.diag(errorf(&rng, "Invalid owns", "%v.", err))
+			continue
+		}
+		r.owns = append(r.owns, p)
+	}
+}
+
+// buildUnit defaults a unit to enabled and running (both false when it is
+// masked) and collects restart_on, whose references are resolved once
+// every resource is known.
+func buildUnit(r *resource, st *stepfmt.Step) {
+	def := "true"
+	if m, _ := st.Get("masked"); m == "true" {
+		def = "false"
+	}
+	r.setField(st, field{name: "enabled", key: "enabled", def: def})
+	r.setField(st, field{name: "running", key: "running", def: def})
+	a, ok := r.attrs["restart_on"]
+	if !ok {
+		return
+	}
+	r.restart = a
+	elems, diags := hcl.ExprList(a.Expr)
+	if diags.HasErrors() {
+		// Not a list literal: a computed list of paths.
+		if paths, _, ok := r.list("restart_on"); ok {
+			r.restartLit = append(r.restartLit, paths...)
+		}
+		return
+	}
+	for _, e := range elems {
+		if tr, d := hcl.AbsTraversalForExpr(e); !d.HasErrors() && resourceTypes[tr.RootName()] {
+			r.restartRefs = append(r.restartRefs, tr)
+			continue
+		}
+		v, diags := r.sc.eval(e, r.ctx)
+		r.sc.c.diags = append(r.sc.c.diags, diags...)
+		if diags.HasErrors() || !v.IsWhollyKnown() {
+			continue
+		}
+		s, ok := primitiveString(v)
+		if !ok {
+			r.diag(errorf(e.Range().Ptr(), "Invalid restart_on",
+				"restart_on takes paths and references to file, symlink, directory or tree blocks, such as [file.nginx_conf, \"/etc/default/nginx\"]."))
+			continue
+		}
+		r.restartLit = append(r.restartLit, s)
+	}
+}
+
+// buildCommand insists on an undo: without one trail could not reverse it.
+func buildCommand(r *resource, st *stepfmt.Step) {
+	if _, ok := r.attrs["undo"]; !ok {
+		r.diag(errorf(r.block.DefRange.Ptr(), "Missing undo",
+			"A command needs undo = \"...\", the command that reverses it, so that a rollback can run it; write undo = \"true\" when there is nothing to undo."))
+	}
+}

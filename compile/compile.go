@@ -1,0 +1,127 @@
+package compile
+
+import (
+	"io/fs"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/function"
+
+	"trail/stepfmt"
+)
+
+// DefaultMaxSteps bounds the steps one compile may produce when Options
+// leaves MaxSteps at zero, so that a runaway for_each fails with a
+// diagnostic instead of exhausting the machine.
+const DefaultMaxSteps = 1_000_000
+
+// Options are the per-run inputs besides the config and the facts.
+type Options struct {
+	// Commit is written into the step list header.
+	Commit string
+	// Host is written into the header; empty means Facts.Hostname.
+	Host string
+	// Vars override root variables by name. The raw string is the value of
+	// a variable of type string; for any other type it is read as an HCL
+	// expression (["a", "b"], 3, true, {k = "v"}).
+	Vars map[string]string
+	// MaxSteps bounds the number of steps (0: DefaultMaxSteps).
+	MaxSteps int
+}
+
+// Result is a compiled config. On errors only Files is set.
+type Result struct {
+	// List is the ordered step list for the host, validated.
+	List *stepfmt.List
+	// Origins[i] says where List.Steps[i] came from, in more detail than
+	// the step's Source.
+	Origins []Origin
+	// Blobs maps "sha256:<hex>" to the content of every FILE step.
+	Blobs map[string][]byte
+	// Files holds the source of every config and template file read, by
+	// its repository path, for rendering diagnostics with snippets.
+	Files map[string]*hcl.File
+}
+
+// Origin is the provenance of one step.
+type Origin struct {
+	// Resource is the address of the resource instance that made the step,
+	// e.g. file.motd, tree.www or module.site["a"].file.conf.
+	Resource string
+	// Range is the whole block of the resource.
+	Range hcl.Range
+	// RepoPath is the repository file the step's content or entry comes
+	// from (tree entries, file source and template), "" when none.
+	RepoPath string
+}
+
+// compiler holds the state of one Compile call.
+type compiler struct {
+	fsys          fs.FS
+	facts         Facts
+	opts          Options
+	parser        *hclparse.Parser
+	files         map[string]*hcl.File
+	modules       map[string]*module
+	templateCache map[string]parsedTemplate
+	tplDepth      int
+	funcs         map[string]function.Function
+	host          cty.Value
+	diags         hcl.Diagnostics
+	resources     []*resource // active resource instances, in declaration order
+	blobs         map[string][]byte
+	nsteps        int
+	tooMany       bool
+}
+
+// Compile compiles the config in fsys (all *.hcl at its root, plus what
+// they include and the modules they call) for the host described by facts.
+// It is deterministic: the same fsys, facts and options give byte-identical
+// step lists. Any error diagnostic means no steps: Result then carries only
+// Files, for rendering the diagnostics.
+func Compile(fsys fs.FS, facts Facts, opts Options) (*Result, hcl.Diagnostics) {
+	if opts.MaxSteps <= 0 {
+		opts.MaxSteps = DefaultMaxSteps
+	}
+	c := &compiler{
+		fsys: fsys, facts: facts, opts: opts,
+		parser:        hclparse.NewParser(),
+		files:         map[string]*hcl.File{},
+		modules:       map[string]*module{},
+		templateCache: map[string]parsedTemplate{},
+		host:          facts.Value(),
+		blobs:         map[string][]byte{},
+	}
+	c.funcs = c.functions()
+	res := &Result{Files: c.files}
+	if mod := c.loadModule(".", nil); mod != nil {
+		root := c.newScope(mod, nil, "", nil, nil)
+		root.walk()
+	}
+	if c.diags.HasErrors() {
+		return res, dedupe(c.diags)
+	}
+	c.resolveRefs()
+	if c.diags.HasErrors() {
+		return res, dedupe(c.diags)
+	}
+	steps, origins := c.order()
+	if c.diags.HasErrors() {
+		return res, dedupe(c.diags)
+	}
+	host := opts.Host
+	if host == "" {
+		host = facts.Hostname
+	}
+	list := &stepfmt.List{
+		Header: stepfmt.Header{Version: stepfmt.Version, Commit: opts.Commit, Host: host},
+		Steps:  steps,
+	}
+	c.validate(list, origins)
+	if c.diags.HasErrors() {
+		return res, dedupe(c.diags)
+	}
+	res.List, res.Origins, res.Blobs = list, origins, c.blobs
+	return res, dedupe(c.diags)
+}

@@ -1,0 +1,125 @@
+package compile
+
+import (
+	"fmt"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// eval checks the references of expr (naming the closest known name for a
+// typo), then evaluates it. An unknown result means an earlier error
+// poisoned an input; callers skip such values without a new diagnostic.
+func (sc *scope) eval(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
+	if diags := checkRefs(expr, ctx); diags.HasErrors() {
+		return cty.DynamicVal, diags
+	}
+	v, diags := expr.Value(ctx)
+	v, _ = v.UnmarkDeep()
+	return v, diags
+}
+
+// lookupVar finds a root variable in ctx or its parents.
+func lookupVar(ctx *hcl.EvalContext, name string) (cty.Value, bool) {
+	for ; ctx != nil; ctx = ctx.Parent() {
+		if v, ok := ctx.Variables[name]; ok {
+			return v, true
+		}
+	}
+	return cty.NilVal, false
+}
+
+var refNouns = map[string]string{
+	"var": "variable", "local": "local", "host": "fact", "path": "path value", "each": "each value",
+}
+
+// checkRefs reports references to names that do not exist, with a
+// suggestion, and explains the roots people reach for by mistake.
+func checkRefs(expr hcl.Expression, ctx *hcl.EvalContext) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	for _, tr := range expr.Variables() {
+		root := tr.RootName()
+		rng := tr.SourceRange()
+		v, ok := lookupVar(ctx, root)
+		if !ok {
+			switch {
+			case root == "each":
+				diags = append(diags, errorf(&rng, "each outside for_each",
+					"each.key and each.value exist only inside a block that has for_each."))
+			case resourceTypes[root] || root == "module":
+				diags = append(diags, errorf(&rng, "Resources cannot be read in expressions",
+					"%s names a resource; expressions see var, local, host, path and each. "+
+						"To order after it, write depends_on = [%s]; a unit's restart_on takes such references too.",
+					traversalString(tr), traversalString(tr)))
+			}
+			continue
+		}
+		if len(tr) < 2 || !v.Type().IsObjectType() {
+			continue
+		}
+		attr, ok := tr[1].(hcl.TraverseAttr)
+		if !ok || v.Type().HasAttribute(attr.Name) {
+			continue
+		}
+		var known []string
+		for name := range v.Type().AttributeTypes() {
+			known = append(known, name)
+		}
+		noun := refNouns[root]
+		if noun == "" {
+			noun = "attribute"
+		}
+		detail := fmt.Sprintf("There is no %s %s.%s.%s", noun, root, attr.Name, suggest(attr.Name, known))
+		if root == "var" {
+			detail = fmt.Sprintf("No variable %q is declared in this module: declare it with a variable %q block.%s",
+				attr.Name, attr.Name, suggest(attr.Name, known))
+		}
+		diags = append(diags, errorf(&rng, "Unknown "+noun, "%s", detail))
+	}
+	return diags
+}
+
+// traversalString renders a traversal as it is written: a.b["c"].
+func traversalString(tr hcl.Traversal) string {
+	s := ""
+	for _, step := range tr {
+		switch t := step.(type) {
+		case hcl.TraverseRoot:
+			s += t.Name
+		case hcl.TraverseAttr:
+			s += "." + t.Name
+		case hcl.TraverseIndex:
+			if k, ok := primitiveString(t.Key); ok {
+				s += fmt.Sprintf("[%q]", k)
+			} else {
+				s += "[?]"
+			}
+		default:
+			s += "[*]"
+		}
+	}
+	return s
+}
+
+// primitiveString renders a known string, number or bool as a string; a
+// whole number is written without a fraction.
+func primitiveString(v cty.Value) (string, bool) {
+	v, _ = v.UnmarkDeep()
+	if v.IsNull() || !v.IsKnown() || !v.Type().IsPrimitiveType() {
+		return "", false
+	}
+	if v.Type() == cty.Number {
+		f := v.AsBigFloat()
+		if f.IsInt() && !f.IsInf() && f.MantExp(nil) <= 1024 {
+			i, _ := f.Int(nil)
+			return i.String(), true
+		}
+		return f.Text('g', -1), true
+	}
+	s, err := convert.Convert(v, cty.String)
+	if err != nil {
+		return "", false
+	}
+	return s.AsString(), true
+}

@@ -1,0 +1,291 @@
+package compile
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/zclconf/go-cty/cty"
+	"golang.org/x/sys/unix"
+)
+
+// Facts are what the config may know about the host it is compiled for. In
+// the language they are the object host (host.hostname, host.arch, ...).
+type Facts struct {
+	Hostname       string   // short host name
+	FQDN           string   // fully qualified name; the host name when none is known
+	DebianVersion  string   // /etc/debian_version, e.g. "12.5" or "trixie/sid"
+	DebianMajor    int      // VERSION_ID of os-release, 0 on testing and unstable
+	DebianCodename string   // VERSION_CODENAME of os-release, e.g. "bookworm"
+	Arch           string   // Debian architecture name: amd64, arm64, armhf, ...
+	Addresses      []string // global unicast IP addresses, sorted
+	MemoryMB       int      // MemTotal of /proc/meminfo in MiB
+}
+
+// factNames lists the facts by their language name, in documentation order.
+var factNames = []string{"hostname", "fqdn", "domain", "debian_version", "debian_major",
+	"debian_codename", "arch", "addresses", "memory_mb"}
+
+// Domain is the FQDN without its first label ("" when the FQDN has no dot).
+func (f Facts) Domain() string {
+	_, d, _ := strings.Cut(f.FQDN, ".")
+	return d
+}
+
+// GatherFacts reads the facts of the machine under root: the host name from
+// etc/hostname (and etc/hosts for the FQDN), the Debian release from
+// etc/debian_version and etc/os-release, memory from proc/meminfo, and the
+// architecture and addresses from the running kernel. A file that does not
+// exist leaves its facts empty; any other read error is returned. The
+// caller may override any field afterwards (see Set and With).
+func GatherFacts(root string) (Facts, error) {
+	var f Facts
+	var errs []error
+	read := func(rel string) []byte {
+		data, err := os.ReadFile(filepath.Join(root, rel))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("gather facts: %w", err))
+		}
+		return data
+	}
+	name := strings.TrimSpace(firstLine(read("etc/hostname")))
+	if name == "" && filepath.Clean(root) == "/" {
+		name, _ = os.Hostname()
+	}
+	f.Hostname, f.FQDN = splitHostname(name, read("etc/hosts"))
+	f.DebianVersion = strings.TrimSpace(firstLine(read("etc/debian_version")))
+	osr := read("etc/os-release")
+	if osr == nil {
+		osr = read("usr/lib/os-release")
+	}
+	rel := parseOSRelease(osr)
+	f.DebianCodename = rel["VERSION_CODENAME"]
+	f.DebianMajor, _ = strconv.Atoi(rel["VERSION_ID"])
+	f.MemoryMB = memTotalMB(read("proc/meminfo"))
+	f.Arch = kernelArch()
+	f.Addresses = hostAddresses()
+	return f, errors.Join(errs...)
+}
+
+func firstLine(data []byte) string {
+	line, _, _ := bytes.Cut(data, []byte("\n"))
+	return string(line)
+}
+
+// splitHostname returns the short name and the FQDN: the name itself when
+// it is dotted, else the first dotted alias of the name in /etc/hosts (the
+// Debian installer writes "127.0.1.1 web1.example.org web1").
+func splitHostname(name string, hosts []byte) (short, fqdn string) {
+	if short, _, ok := strings.Cut(name, "."); ok {
+		return short, name
+	}
+	sc := bufio.NewScanner(bytes.NewReader(hosts))
+	for sc.Scan() {
+		line, _, _ := strings.Cut(sc.Text(), "#")
+		fields := strings.Fields(line)
+		if len(fields) < 2 {
+			continue
+		}
+		names := fields[1:]
+		listed := false
+		for _, n := range names {
+			listed = listed || n == name
+		}
+		for _, n := range names {
+			if first, _, ok := strings.Cut(n, "."); listed && ok && first == name {
+				return name, n
+			}
+		}
+	}
+	return name, name
+}
+
+// parseOSRelease reads the KEY=value lines of os-release(5), unquoting
+// shell-style quotes.
+func parseOSRelease(data []byte) map[string]string {
+	out := map[string]string{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+			v = v[1 : len(v)-1]
+			if line[len(k)+1] == '"' {
+				v = strings.NewReplacer(`\"`, `"`, `\\`, `\`, `\$`, `$`, "\\`", "`").Replace(v)
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+func memTotalMB(data []byte) int {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 2 && fields[0] == "MemTotal:" {
+			kb, err := strconv.Atoi(fields[1])
+			if err == nil {
+				return kb / 1024
+			}
+		}
+	}
+	return 0
+}
+
+// debianArch maps uname machine names to Debian architecture names.
+var debianArch = map[string]string{
+	"x86_64": "amd64", "aarch64": "arm64", "armv7l": "armhf", "armv6l": "armel",
+	"i386": "i386", "i486": "i386", "i586": "i386", "i686": "i386",
+	"ppc64le": "ppc64el", "s390x": "s390x", "riscv64": "riscv64",
+	"mips64": "mips64el", "loongarch64": "loong64",
+}
+
+func kernelArch() string {
+	var u unix.Utsname
+	if err := unix.Uname(&u); err == nil {
+		m := unix.ByteSliceToString(u.Machine[:])
+		if a, ok := debianArch[m]; ok {
+			return a
+		}
+		if m != "" {
+			return m
+		}
+	}
+	return runtime.GOARCH
+}
+
+// hostAddresses lists the machine's global unicast addresses, IPv4 first.
+func hostAddresses() []string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return nil
+	}
+	var ips []netip.Addr
+	for _, a := range addrs {
+		n, ok := a.(*net.IPNet)
+		if !ok {
+			continue
+		}
+		ip, ok := netip.AddrFromSlice(n.IP)
+		if ok && ip.Unmap().IsGlobalUnicast() {
+			ips = append(ips, ip.Unmap())
+		}
+	}
+	sort.Slice(ips, func(i, j int) bool { return ips[i].Less(ips[j]) })
+	out := make([]string, 0, len(ips))
+	for i, ip := range ips {
+		if i == 0 || ip != ips[i-1] {
+			out = append(out, ip.String())
+		}
+	}
+	return out
+}
+
+// With returns f with every non-zero field of o replacing f's.
+func (f Facts) With(o Facts) Facts {
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&f.Hostname, o.Hostname)
+	set(&f.FQDN, o.FQDN)
+	set(&f.DebianVersion, o.DebianVersion)
+	set(&f.DebianCodename, o.DebianCodename)
+	set(&f.Arch, o.Arch)
+	if o.DebianMajor != 0 {
+		f.DebianMajor = o.DebianMajor
+	}
+	if o.Addresses != nil {
+		f.Addresses = o.Addresses
+	}
+	if o.MemoryMB != 0 {
+		f.MemoryMB = o.MemoryMB
+	}
+	return f
+}
+
+// Set overrides one fact by its language name, as `--fact hostname=web1`
+// does; addresses are comma separated. Setting hostname to a dotted name
+// sets the FQDN too.
+func (f *Facts) Set(name, value string) error {
+	switch name {
+	case "hostname":
+		short, fqdn := splitHostname(value, nil)
+		f.Hostname = short
+		if fqdn != short || f.FQDN == "" || !strings.HasPrefix(f.FQDN, short+".") {
+			f.FQDN = fqdn
+		}
+	case "fqdn":
+		f.FQDN = value
+	case "debian_version":
+		f.DebianVersion = value
+	case "debian_codename":
+		f.DebianCodename = value
+	case "arch":
+		f.Arch = value
+	case "debian_major", "memory_mb":
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 0 {
+			return fmt.Errorf("fact %s: %q is not a whole number", name, value)
+		}
+		if name == "debian_major" {
+			f.DebianMajor = n
+		} else {
+			f.MemoryMB = n
+		}
+	case "addresses":
+		f.Addresses = nil
+		for _, a := range strings.Split(value, ",") {
+			if a = strings.TrimSpace(a); a == "" {
+				continue
+			}
+			if _, err := netip.ParseAddr(a); err != nil {
+				return fmt.Errorf("fact addresses: %q is not an IP address", a)
+			}
+			f.Addresses = append(f.Addresses, a)
+		}
+	case "domain":
+		return fmt.Errorf("fact domain follows from fqdn: set fqdn instead")
+	default:
+		return fmt.Errorf("unknown fact %q%s (facts: %s)", name, suggest(name, factNames), strings.Join(factNames, ", "))
+	}
+	return nil
+}
+
+// Value is the host object the language sees.
+func (f Facts) Value() cty.Value {
+	addrs := cty.ListValEmpty(cty.String)
+	if len(f.Addresses) > 0 {
+		vals := make([]cty.Value, len(f.Addresses))
+		for i, a := range f.Addresses {
+			vals[i] = cty.StringVal(a)
+		}
+		addrs = cty.ListVal(vals)
+	}
+	return cty.ObjectVal(map[string]cty.Value{
+		"hostname":        cty.StringVal(f.Hostname),
+		"fqdn":            cty.StringVal(f.FQDN),
+		"domain":          cty.StringVal(f.Domain()),
+		"debian_version":  cty.StringVal(f.DebianVersion),
+		"debian_major":    cty.NumberIntVal(int64(f.DebianMajor)),
+		"debian_codename": cty.StringVal(f.DebianCodename),
+		"arch":            cty.StringVal(f.Arch),
+		"addresses":       addrs,
+		"memory_mb":       cty.NumberIntVal(int64(f.MemoryMB)),
+	})
+}

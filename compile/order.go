@@ -1,0 +1,338 @@
+package compile
+
+import (
+	"container/heap"
+	"fmt"
+	"strings"
+
+	"trail/stepfmt"
+)
+
+// Order. Steps are nodes of a graph whose edges say "must come before":
+// explicit depends_on, and the implicit rules
+//
+//   - a path's nearest managed ancestor directory comes before it;
+//   - a package comes before paths at or under what it owns;
+//   - a user or group comes before paths it owns (owner, group);
+//   - a group comes before users that name it (group, groups);
+//   - a path comes before the unit that names it in restart-on, and unit
+//     files and drop-ins (systemd unit directories) before their unit.
+//
+// The output is the topological order that, whenever several steps are
+// ready, takes the one declared first: files in name order, blocks in file
+// order, included files after their includer, module contents at the module
+// block, for_each instances in key order (lists in list order), tree
+// entries in path order. So the order is stable under unrelated edits.
+
+// why says which rule made an edge, for cycle messages.
+type why uint8
+
+const (
+	whyParent why = iota
+	whyPackage
+	whyOwner
+	whyGroup
+	whyRestart
+	whyUnitFile
+	whyDepends
+)
+
+var whyText = [...]string{"parent directory", "package owns the path", "owner", "group",
+	"restart_on", "unit file", "depends_on"}
+
+type edge struct {
+	to  int32
+	why why
+}
+
+// node is a step, or a virtual "resource done" node that depends_on edges
+// go through so that a dependency between two big trees costs n+m edges.
+type node struct {
+	step *stepfmt.Step
+	res  *resource
+	repo string
+	prio int32 // declaration order; virtual nodes go first when ready
+}
+
+type graph struct {
+	nodes []node
+	succ  [][]edge
+	indeg []int32
+}
+
+func (g *graph) add(from, to int32, w why) {
+	if from == to {
+		return
+	}
+	g.succ[from] = append(g.succ[from], edge{to, w})
+	g.indeg[to]++
+}
+
+// unitDirs are where systemd reads unit files from.
+var unitDirs = []string{"/etc/systemd/system/", "/usr/local/lib/systemd/system/",
+	"/lib/systemd/system/", "/usr/lib/systemd/system/"}
+
+// unitOf names the unit a path configures: a unit file or a file in its
+// .d drop-in directory.
+func unitOf(p string) string {
+	for _, d := range unitDirs {
+		rest, ok := strings.CutPrefix(p, d)
+		if !ok {
+			continue
+		}
+		first, _, nested := strings.Cut(rest, "/")
+		if u, ok := strings.CutSuffix(first, ".d"); ok {
+			return u
+		}
+		if !nested {
+			return first
+		}
+	}
+	return ""
+}
+
+// order sorts every step and returns them with their origins.
+func (c *compiler) order() ([]*stepfmt.Step, []Origin) {
+	g := &graph{nodes: make([]node, 0, c.nsteps)}
+	for _, r := range c.resources {
+		for i, st := range r.steps {
+			g.nodes = append(g.nodes, node{step: st, res: r, repo: r.repo[i], prio: int32(len(g.nodes))})
+		}
+	}
+	g.succ = make([][]edge, len(g.nodes))
+	g.indeg = make([]int32, len(g.nodes))
+	c.implicitEdges(g)
+	c.dependsEdges(g)
+	order, ok := g.sort()
+	if !ok {
+		c.reportCycle(g, order)
+		return nil, nil
+	}
+	steps := make([]*stepfmt.Step, 0, len(order))
+	origins := make([]Origin, 0, len(order))
+	for _, i := range order {
+		n := &g.nodes[i]
+		if n.step == nil {
+			continue
+		}
+		steps = append(steps, n.step)
+		origins = append(origins, Origin{Resource: n.res.addr, Range: n.res.rng, RepoPath: n.repo})
+	}
+	return steps, origins
+}
+
+func (c *compiler) implicitEdges(g *graph) {
+	n := int32(len(g.nodes))
+	paths := make(map[string]int32, n)
+	users, groups, units := map[string]int32{}, map[string]int32{}, map[string]int32{}
+	owns := map[string][]int32{}
+	for i := int32(0); i < n; i++ {
+		st := g.nodes[i].step
+		var m map[string]int32
+		switch {
+		case stepfmt.IsPath(st.Kind):
+			m = paths
+		case st.Kind == stepfmt.KindUser:
+			m = users
+		case st.Kind == stepfmt.KindGroup:
+			m = groups
+		case st.Kind == stepfmt.KindUnit:
+			m = units
+		case st.Kind == stepfmt.KindPackage:
+			for _, p := range g.nodes[i].res.owns {
+				owns[p] = append(owns[p], i)
+			}
+		}
+		if _, dup := m[st.Target]; m != nil && !dup {
+			m[st.Target] = i
+		}
+	}
+	for i := int32(0); i < n; i++ {
+		st := g.nodes[i].step
+		switch {
+		case stepfmt.IsPath(st.Kind):
+			for _, k := range owns[st.Target] {
+				g.add(k, i, whyPackage)
+			}
+			parent := false
+			for p := st.Target; ; {
+				cut := strings.LastIndexByte(p, '/')
+				if cut <= 0 {
+					break
+				}
+				p = p[:cut]
+				if j, ok := paths[p]; ok && !parent {
+					g.add(j, i, whyParent)
+					parent = true
+				}
+				for _, k := range owns[p] {
+					g.add(k, i, whyPackage)
+				}
+			}
+			if j, ok := users[st.Value("owner")]; ok {
+				g.add(j, i, whyOwner)
+			}
+			if j, ok := groups[st.Value("group")]; ok {
+				g.add(j, i, whyGroup)
+			}
+			if u := unitOf(st.Target); u != "" {
+				if j, ok := units[u]; ok {
+					g.add(i, j, whyUnitFile)
+				}
+			}
+		case st.Kind == stepfmt.KindUser:
+			if j, ok := groups[st.Value("group")]; ok {
+				g.add(j, i, whyGroup)
+			}
+			for _, name := range st.List("groups") {
+				if j, ok := groups[name]; ok {
+					g.add(j, i, whyGroup)
+				}
+			}
+		case st.Kind == stepfmt.KindUnit:
+			for _, p := range st.List("restart-on") {
+				if j, ok := paths[p]; ok {
+					g.add(j, i, whyRestart)
+				}
+			}
+		}
+	}
+}
+
+// dependsEdges routes each depends_on through the dependency's virtual
+// "done" node.
+func (c *compiler) dependsEdges(g *graph) {
+	first := map[*resource]int32{}
+	idx := int32(0)
+	for _, r := range c.resources {
+		first[r] = idx
+		idx += int32(len(r.steps))
+	}
+	for _, r := range c.resources {
+		for _, d := range r.deps {
+			if d.virt < 0 {
+				d.virt = int32(len(g.nodes))
+				g.nodes = append(g.nodes, node{res: d, prio: -1})
+				g.succ = append(g.succ, nil)
+				g.indeg = append(g.indeg, 0)
+				for k := range d.steps {
+					g.add(first[d]+int32(k), d.virt, whyDepends)
+				}
+			}
+			for k := range r.steps {
+				g.add(d.virt, first[r]+int32(k), whyDepends)
+			}
+		}
+	}
+}
+
+// sort is Kahn's algorithm with the ready set ordered by priority. It
+// returns the order and whether every node was placed.
+func (g *graph) sort() ([]int32, bool) {
+	indeg := append([]int32(nil), g.indeg...)
+	h := &readyHeap{g: g}
+	for i, d := range indeg {
+		if d == 0 {
+			h.items = append(h.items, int32(i))
+		}
+	}
+	heap.Init(h)
+	out := make([]int32, 0, len(g.nodes))
+	for h.Len() > 0 {
+		i := heap.Pop(h).(int32)
+		out = append(out, i)
+		for _, e := range g.succ[i] {
+			if indeg[e.to]--; indeg[e.to] == 0 {
+				heap.Push(h, e.to)
+			}
+		}
+	}
+	return out, len(out) == len(g.nodes)
+}
+
+type readyHeap struct {
+	g     *graph
+	items []int32
+}
+
+func (h *readyHeap) Len() int { return len(h.items) }
+func (h *readyHeap) Less(i, j int) bool {
+	a, b := h.g.nodes[h.items[i]].prio, h.g.nodes[h.items[j]].prio
+	if a != b {
+		return a < b
+	}
+	return h.items[i] < h.items[j]
+}
+func (h *readyHeap) Swap(i, j int) { h.items[i], h.items[j] = h.items[j], h.items[i] }
+func (h *readyHeap) Push(x any)    { h.items = append(h.items, x.(int32)) }
+func (h *readyHeap) Pop() any {
+	x := h.items[len(h.items)-1]
+	h.items = h.items[:len(h.items)-1]
+	return x
+}
+
+// reportCycle finds one cycle among the nodes sort could not place and
+// reports it with the blocks involved. Walking backwards along edges from
+// unplaced nodes must loop, since each has an unplaced predecessor.
+func (c *compiler) reportCycle(g *graph, placed []int32) {
+	done := make([]bool, len(g.nodes))
+	for _, i := range placed {
+		done[i] = true
+	}
+	type pred struct {
+		from int32
+		why  why
+	}
+	preds := make([]pred, len(g.nodes))
+	has := make([]bool, len(g.nodes))
+	for from := range g.succ {
+		if done[from] {
+			continue
+		}
+		for _, e := range g.succ[from] {
+			if !done[e.to] && (!has[e.to] || g.nodes[from].prio < g.nodes[preds[e.to].from].prio) {
+				preds[e.to], has[e.to] = pred{int32(from), e.why}, true
+			}
+		}
+	}
+	start := int32(-1)
+	for i := range g.nodes {
+		if !done[i] && (start < 0 || g.nodes[i].prio < g.nodes[start].prio) && g.nodes[i].step != nil {
+			start = int32(i)
+		}
+	}
+	if start < 0 {
+		return
+	}
+	seen := map[int32]int{}
+	var walk []int32
+	for i := start; ; i = preds[i].from {
+		if at, ok := seen[i]; ok {
+			walk = walk[at:]
+			break
+		}
+		seen[i] = len(walk)
+		walk = append(walk, i)
+	}
+	// walk runs backwards; turn it forwards, starting at a step.
+	fwd := make([]int32, len(walk))
+	for k := range walk {
+		fwd[k] = walk[len(walk)-1-k]
+	}
+	for g.nodes[fwd[0]].step == nil {
+		fwd = append(fwd[1:], fwd[0])
+	}
+	var b strings.Builder
+	first := g.nodes[fwd[0]]
+	for k, i := range fwd {
+		n := g.nodes[i]
+		if n.step == nil {
+			continue
+		}
+		next := fwd[(k+1)%len(fwd)]
+		fmt.Fprintf(&b, "%s (%s at %s) —%s→ ", n.step.ID(), n.res.addr, at(n.res.block.DefRange), whyText[preds[next].why])
+	}
+	b.WriteString(first.step.ID().String())
+	c.diags = append(c.diags, errorf(first.res.block.DefRange.Ptr(), "Dependency cycle",
+		"These steps each have to come before the next, in a circle: %s. Remove a depends_on, or move a path, to break it.", b.String()))
+}

@@ -1,0 +1,298 @@
+package compile
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"trail/stepfmt"
+)
+
+// resource is one active instance of a resource block and the steps it
+// makes.
+type resource struct {
+	sc     *scope
+	kd     *kindDef
+	addr   string // e.g. module.web["a"].file.conf["x"]
+	key    string
+	hasKey bool
+	block  *hcl.Block
+	rng    hcl.Range
+	src    stepfmt.Source
+	ctx    *hcl.EvalContext
+	attrs  hcl.Attributes
+	steps  []*stepfmt.Step
+	repo   []string // per step: the repository path it comes from, or ""
+	owns   []string // package: paths it owns
+	// unit restart_on: literal paths, references, and the unit step.
+	restart     *hcl.Attribute
+	restartLit  []string
+	restartRefs []hcl.Traversal
+	deps        []*resource // resolved depends_on, including the module calls'
+	fileRepo    string      // file: the repository file of its content
+	virt        int32       // order: index of the "done" node, -1 until made
+}
+
+// blockRange is the whole block, from its type keyword to its closing brace.
+func blockRange(b *hcl.Block) hcl.Range {
+	if body, ok := b.Body.(*hclsyntax.Body); ok {
+		return hcl.RangeBetween(b.DefRange, body.SrcRange)
+	}
+	return b.DefRange
+}
+
+// newResource builds one resource instance and its steps.
+func (sc *scope) newResource(kd *kindDef, b *hcl.Block, attrs hcl.Attributes, ctx *hcl.EvalContext, in instance) *resource {
+	r := &resource{sc: sc, kd: kd, block: b, ctx: ctx, attrs: attrs, key: in.key, hasKey: in.hasKey, virt: -1,
+		addr: joinAddr(sc.addr, kd.block+"."+b.Labels[0]+in.suffix())}
+	r.rng = blockRange(b)
+	r.src = stepfmt.Source{File: r.rng.Filename, Line: r.rng.Start.Line, EndLine: r.rng.End.Line}
+	if r.src.EndLine <= r.src.Line {
+		r.src.EndLine = 0
+	}
+	sc.c.resources = append(sc.c.resources, r)
+	if kd.expand != nil {
+		kd.expand(r)
+		return r
+	}
+	target, trng := r.target()
+	st := r.newStep(kd.kind, target, trng)
+	for _, f := range kd.fields {
+		r.setField(st, f)
+	}
+	if kd.build != nil {
+		kd.build(r, st)
+	}
+	r.add(st, r.fileRepo)
+	return r
+}
+
+func (r *resource) diag(d *hcl.Diagnostic) { r.sc.c.diags = append(r.sc.c.diags, d) }
+
+// target is the path or name attribute, else the block label.
+func (r *resource) target() (string, hcl.Range) {
+	if v, rng, ok := r.str(r.kd.target); ok {
+		return v, rng
+	}
+	return r.block.Labels[0], r.block.LabelRanges[0]
+}
+
+// newStep makes a step with a canonical target and the block as source.
+func (r *resource) newStep(kind stepfmt.Kind, target string, rng hcl.Range) *stepfmt.Step {
+	t, err := stepfmt.CanonTarget(kind, target)
+	if err != nil {
+		r.diag(errorf(rng.Ptr(), "Invalid "+r.kd.target, "%s %q: %v.", r.kd.block, target, err))
+		t = target
+	}
+	return &stepfmt.Step{Kind: kind, Target: t, Src: r.src, Attrs: make([]stepfmt.Attr, 0, 5)}
+}
+
+// add appends a finished step, enforcing MaxSteps.
+func (r *resource) add(st *stepfmt.Step, repoPath string) bool {
+	c := r.sc.c
+	if c.nsteps >= c.opts.MaxSteps {
+		if !c.tooMany {
+			c.tooMany = true
+			r.diag(errorf(r.block.DefRange.Ptr(), "Too many steps",
+				"The config makes more than %d steps; this is the block that went over. Check for_each and tree sources.", c.opts.MaxSteps))
+		}
+		return false
+	}
+	c.nsteps++
+	r.steps = append(r.steps, st)
+	r.repo = append(r.repo, repoPath)
+	return true
+}
+
+// str evaluates a scalar attribute; ok is false when it is absent, null or
+// broken (broken ones are reported).
+func (r *resource) str(name string) (string, hcl.Range, bool) {
+	a, ok := r.attrs[name]
+	if !ok {
+		return "", hcl.Range{}, false
+	}
+	rng := a.Expr.Range()
+	v, diags := r.sc.eval(a.Expr, r.ctx)
+	r.sc.c.diags = append(r.sc.c.diags, diags...)
+	if diags.HasErrors() || !v.IsWhollyKnown() || v.IsNull() {
+		return "", rng, false
+	}
+	s, ok := primitiveString(v)
+	if !ok {
+		r.diag(errorf(&rng, "Invalid value for "+name,
+			"%s takes a string, number or bool, not %s.", name, v.Type().FriendlyName()))
+		return "", rng, false
+	}
+	return s, rng, true
+}
+
+// list evaluates a list-of-strings attribute; a single string is a list
+// of one.
+func (r *resource) list(name string) ([]string, hcl.Range, bool) {
+	a, ok := r.attrs[name]
+	if !ok {
+		return nil, hcl.Range{}, false
+	}
+	rng := a.Expr.Range()
+	v, diags := r.sc.eval(a.Expr, r.ctx)
+	r.sc.c.diags = append(r.sc.c.diags, diags...)
+	if diags.HasErrors() || !v.IsWhollyKnown() || v.IsNull() {
+		return nil, rng, false
+	}
+	if s, ok := primitiveString(v); ok {
+		return []string{s}, rng, true
+	}
+	out, ok := stringList(v)
+	if !ok {
+		r.diag(errorf(&rng, "Invalid value for "+name, "%s takes a list of strings, not %s.", name, v.Type().FriendlyName()))
+		return nil, rng, false
+	}
+	for _, s := range out {
+		if strings.Contains(s, ",") {
+			r.diag(errorf(&rng, "Invalid value for "+name, "%q contains a comma, which %s entries may not.", s, name))
+			return nil, rng, false
+		}
+	}
+	return out, rng, true
+}
+
+// setField copies one generic attribute, or its default, onto the step.
+func (r *resource) setField(st *stepfmt.Step, f field) {
+	if f.list {
+		if vals, rng, ok := r.list(f.name); ok {
+			r.set(st, f.key, strings.Join(vals, ","), rng, f.name)
+		}
+		return
+	}
+	v, rng, ok := r.str(f.name)
+	if !ok {
+		if _, given := r.attrs[f.name]; given || f.def == "" {
+			return
+		}
+		v, rng = f.def, r.block.DefRange
+	}
+	r.set(st, f.key, v, rng, f.name)
+}
+
+// set canonicalises a value and sets it, reporting a bad value at rng.
+func (r *resource) set(st *stepfmt.Step, key, v string, rng hcl.Range, name string) {
+	c, err := stepfmt.Canon(st.Kind, key, v)
+	if err != nil {
+		r.diag(errorf(&rng, "Invalid value for "+name, "%v.", err))
+		return
+	}
+	st.Set(key, c)
+}
+
+// canon canonicalises a value for later use on many steps.
+func (r *resource) canon(kind stepfmt.Kind, key, name, def string) (string, bool) {
+	v, rng, ok := r.str(name)
+	if !ok {
+		if _, given := r.attrs[name]; given {
+			return "", false
+		}
+		if def == "" {
+			return "", true
+		}
+		v, rng = def, r.block.DefRange
+	}
+	c, err := stepfmt.Canon(kind, key, v)
+	if err != nil {
+		r.diag(errorf(&rng, "Invalid value for "+name, "%v.", err))
+		return "", false
+	}
+	return c, true
+}
+
+// blob stores content and returns its content address.
+func (c *compiler) blob(data []byte) string {
+	sum := sha256.Sum256(data)
+	key := "sha256:" + hex.EncodeToString(sum[:])
+	if _, ok := c.blobs[key]; !ok {
+		c.blobs[key] = data
+	}
+	return key
+}
+
+// buildFile sets the content of a file from exactly one of content,
+// source or template.
+func buildFile(r *resource, st *stepfmt.Step) {
+	var given []string
+	for _, n := range []string{"content", "source", "template"} {
+		if _, ok := r.attrs[n]; ok {
+			given = append(given, n)
+		}
+	}
+	if len(given) != 1 {
+		detail := "A file needs its content: content = \"...\", source = \"files/x\" (a repository file) or template = \"templates/x.tpl\"."
+		if len(given) > 1 {
+			detail = fmt.Sprintf("A file takes one of content, source and template; this one has %s.", strings.Join(given, " and "))
+		}
+		r.diag(errorf(r.block.DefRange.Ptr(), "File content", "%s", detail))
+		return
+	}
+	if v, ok := r.attrs["vars"]; ok && given[0] != "template" {
+		r.diag(errorf(v.NameRange.Ptr(), "vars without template", "vars are the variables of a template; this file has no template."))
+	}
+	c := r.sc.c
+	var data []byte
+	repo := ""
+	switch given[0] {
+	case "content":
+		a := r.attrs["content"]
+		v, diags := r.sc.eval(a.Expr, r.ctx)
+		c.diags = append(c.diags, diags...)
+		if diags.HasErrors() || !v.IsWhollyKnown() {
+			return
+		}
+		s, ok := primitiveString(v)
+		if !ok {
+			r.diag(errorf(a.Expr.Range().Ptr(), "Invalid content",
+				"content takes a string, not %s; use jsonencode() or a template for structured data.", v.Type().FriendlyName()))
+			return
+		}
+		data = []byte(s)
+	case "source":
+		p, rng, ok := r.repoPathAttr("source")
+		if !ok {
+			return
+		}
+		d, err := fs.ReadFile(c.fsys, p)
+		if err != nil {
+			r.diag(errorf(&rng, "Cannot read source", "Reading %s from the repository failed: %s. source is relative to the repository root.", p, errText(err)))
+			return
+		}
+		data, repo = d, p
+	case "template":
+		p, rng, ok := r.repoPathAttr("template")
+		if !ok {
+			return
+		}
+		s, ok := r.renderTemplate(p, rng)
+		if !ok {
+			return
+		}
+		data, repo = []byte(s), p
+	}
+	st.Set("content", c.blob(data))
+	r.fileRepo = repo
+}
+
+// repoPathAttr evaluates an attribute naming a repository path.
+func (r *resource) repoPathAttr(name string) (string, hcl.Range, bool) {
+	v, rng, ok := r.str(name)
+	if !ok {
+		return "", rng, false
+	}
+	p, err := repoPath(v)
+	if err != nil {
+		r.diag(errorf(&rng, "Invalid "+name, "%v.", err))
+		return "", rng, false
+	}
+	return p, rng, true
+}

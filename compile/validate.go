@@ -1,0 +1,71 @@
+package compile
+
+import (
+	"github.com/hashicorp/hcl/v2"
+
+	"trail/stepfmt"
+)
+
+// validate reports targets managed twice (naming both blocks), then runs
+// stepfmt.Validate on the whole list and places its errors on the blocks
+// that made the steps.
+func (c *compiler) validate(list *stepfmt.List, origins []Origin) {
+	type nsKey struct{ ns, target string }
+	first := make(map[nsKey]int, len(list.Steps))
+	dups := false
+	for i, st := range list.Steps {
+		k := nsKey{stepfmt.Namespace(st.Kind), st.Target}
+		j, dup := first[k]
+		if !dup {
+			first[k] = i
+			continue
+		}
+		dups = true
+		a, b := origins[j], origins[i]
+		rng := b.Range
+		if blk := c.blockOf(b); blk != nil {
+			rng = blk.DefRange
+		}
+		c.diags = append(c.diags, errorf(&rng, "Managed twice",
+			"%s is made by %s here and by %s at %s (%s); a target can be managed by one block only. Remove one, or limit them to different hosts with roles or when.",
+			st.ID(), b.Resource, a.Resource, at(a.Range), list.Steps[j].ID()))
+	}
+	if dups {
+		return
+	}
+	errs := stepfmt.Validate(list)
+	if len(errs) == 0 {
+		return
+	}
+	byID := make(map[stepfmt.ID][]int, len(list.Steps))
+	for i, st := range list.Steps {
+		byID[st.ID()] = append(byID[st.ID()], i)
+	}
+	for _, e := range errs {
+		var rng *hcl.Range
+		for _, i := range byID[stepfmt.ID{Kind: e.Kind, Target: e.Target}] {
+			if rng == nil || list.Steps[i].Src == e.Src {
+				r := origins[i].Range
+				if blk := c.blockOf(origins[i]); blk != nil {
+					r = blk.DefRange
+				}
+				rng = &r
+			}
+		}
+		summary := "Invalid step"
+		if e.Kind != "" {
+			summary = "Invalid step " + string(e.Kind)
+		}
+		c.diags = append(c.diags, errorf(rng, summary, "%s %s: %s.", e.Kind, e.Target, e.Msg))
+	}
+}
+
+// blockOf finds the block of an origin, for pointing at its header.
+func (c *compiler) blockOf(o Origin) *hcl.Block {
+	for _, r := range c.resources {
+		if r.addr == o.Resource {
+			return r.block
+		}
+	}
+	return nil
+}
