@@ -21,6 +21,7 @@
 //	TRAIL_SOURCE       Record.Source        (omitted when empty)
 //	TRAIL_RESULT       Record.Result        (omitted when empty)
 //	any other          Record.Extra, names as journald wants them
+//	                   (each omitted when empty)
 //
 // A record that breaks these rules (no event, no message, a field name
 // journald would drop, a field that shadows one above) is refused with an

@@ -27,7 +27,7 @@ const DefaultMaxValue = 1 << 20
 // value is not usable; make one with NewJournal. Safe for concurrent use.
 type Journal struct {
 	// MaxValue bounds each field's value in bytes; longer values are cut
-	// and named in TRAIL_TRUNCATED.
+	// and named in TRAIL_TRUNCATED. Zero or less: no bound.
 	MaxValue int
 
 	addr *net.UnixAddr
