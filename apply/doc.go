@@ -1,0 +1,112 @@
+// Package apply runs a plan on a machine: it moves the targets under a
+// root from the applied generation to a new step list, forward for added
+// and modified steps, in reverse for removed ones, and records the result.
+//
+// # Contract
+//
+//   - Plan before act. Apply validates the whole list and checks every
+//     change against the machine (through the same Handler.Check path that
+//     Plan uses) before the first change. A problem anywhere — an invalid
+//     step, content missing from the store, an unknown owner, a parent that
+//     is a symlink, a non-empty directory in the way — refuses the apply
+//     with every error at its step's source, and changes nothing.
+//   - Mass removal is refused: an empty list over a non-empty record, or a
+//     plan removing more than half of the managed targets, needs
+//     Options.AllowMassRemoval. The rule is applied as written even to
+//     small records (removing 1 of 1 target is refused too).
+//   - Nothing lost. Before a step first changes a target, its pre-image
+//     (type, content, mode, owner, group, symlink target) is saved; a
+//     removed step restores it exactly. A target found changed by hand
+//     (drifted) is saved to the store before it is overwritten or removed
+//     and the drift is reported. A directory trail created is removed only
+//     when it holds nothing trail did not write; otherwise it is kept and
+//     reported. A FILE or LINK never replaces a directory holding files
+//     (the step is refused); an empty directory, a file or a symlink in
+//     the way is saved and replaced, so its reverse is exact.
+//   - Path safety. Targets are resolved under Options.Root with
+//     internal/fsx: no symlink is ever followed in any component.
+//   - Idempotence. Applying the applied list again for the same commit
+//     writes nothing, on the machine or in the state directory (beyond the
+//     lock file); it costs reading two small files and one step list. A
+//     step whose target already matches is not rewritten.
+//   - One at a time. Apply and Drift take an flock on the state lock; a
+//     second waits up to Options.LockTimeout and then fails with a
+//     *LockError naming the holder's pid.
+//   - Honest reporting. Every apply, step, failure, drift, rollback and
+//     refusal is passed to Options.OnEvent with the commit and the step's
+//     source.
+//
+// # Crash safety and the journal
+//
+// An apply runs its plan in batches. For each batch it (1) captures the
+// pre-image of every target and makes the blobs durable, (2) writes one
+// journal "intent" per change, holding the image that undoes it, and
+// fsyncs the journal, (3) makes the changes — file contents are written
+// under a temporary name next to the target — (4) makes the batch durable
+// (fsx.Root.Flush: file data synced, then renamed into place, then the
+// directories synced; with syncfs(2) once per file system for a large
+// batch, fsync(2) per object for a small one), and (5) journals the batch
+// "done". When every batch is done, the generation is saved and the
+// applied record is replaced by a durable rename: that rename is the
+// commit. The journal is removed last.
+//
+// Open (and every Apply and Drift, under the lock) looks for a journal.
+// If the applied record already names its generation, the apply had
+// committed and the journal is removed. Otherwise the interrupted apply is
+// rolled back: every journaled change is undone, newest first, by
+// restoring its image, and the generation is recorded as interrupted.
+//
+// Recovery undoes rather than finishes, because the old generation is the
+// last state known whole: it was applied and checked completely, while
+// the new one never reached its post-apply checks, and an apply that
+// crashed the machine would crash it again when rolled forward on boot.
+// Nothing is lost by undoing: the git hooks and the timer apply the new
+// commit again through the normal path, with its plan, lock, checks and
+// reporting. Undo needs no "done" marks to be correct: restoring an image
+// is idempotent, so a change that never ran, ran half-way, or was already
+// undone ends at its image alike. The crash argument for batching follows:
+// a change is only made after its undo image is durable, and the commit
+// is only written after every change is durable, so at any crash the
+// journal can restore the old generation; and every file is renamed into
+// place only after its data is durable, so a file read before recovery
+// runs (by a service starting at boot) holds its old or its new content,
+// never an empty or torn one.
+//
+// # Step kinds
+//
+// A kind is a Handler (kind.go) and one row in the handlers table. DIR,
+// FILE and LINK are implemented here (dir.go, file.go, link.go, sharing
+// the path code); the other kinds of the step language plug in the same
+// way. Kinds whose steps check the result after everything is applied
+// (CHECK) implement Verifier: their failure rolls the apply back.
+//
+// # State directory
+//
+// Options.StateDir (default /var/lib/trail), mode 0700:
+//
+//	lock                  flock(2) lock; holds "pid N" and "since T" of the holder
+//	journal               the write-ahead journal of an apply in progress (JSON lines)
+//	applied               the applied record: "TRAIL-APPLIED v1 generation=N", then
+//	                      per managed target, tab separated: kind, target, drift
+//	                      policy, origin (pre-image), wrote (what trail last wrote)
+//	index                 the drift index: per managed file its inode, size, mtime,
+//	                      ctime and content hash, so drift checks hash only changes
+//	store/sha256/ab/<hex> blobs by sha256: compiled contents and saved pre-images
+//	store/tmp/            blobs being written (pid.seq), renamed into place when durable
+//	generations/NNNNNN.json   one per apply: commit, branch, host, subject, times,
+//	                      result, counts, error and its step's source, drift, kept
+//	generations/NNNNNN.steps  the step list it applied, in the step language
+//
+// Images are written as a state and attributes, e.g.
+// `file content=sha256:… mode=0644 uid=0 gid=0`, `dir mode=0755 uid=0 gid=0`,
+// `link to=../x uid=0 gid=0` or `absent`.
+//
+// # Drift
+//
+// A target has drifted when its present state differs from what trail
+// last wrote, in the attributes its step manages. Drift lists them with the
+// step's policy (report, heal, ignore). It stats only managed paths and
+// hashes only files whose inode, size, mtime or ctime changed since they
+// were last hashed; files changed within 50ms of the index being written
+// are hashed again ("racily clean", as in git).
+package apply

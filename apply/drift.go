@@ -1,0 +1,91 @@
+package apply
+
+import (
+	"trail/stepfmt"
+)
+
+// Drift is a managed target whose present state differs from what trail
+// last wrote.
+type Drift struct {
+	ID     stepfmt.ID
+	Policy string // the step's drift policy: report, heal or ignore
+	Wrote  Image  // what trail wrote (the attributes the step manages)
+	Now    Image  // what is there now, in the same shape
+	// Changed names what differs: "state", "content", "mode", "uid", ...
+	Changed []string
+	// Err is set when the target could not be read; Now is then empty.
+	Err error
+}
+
+// Drift lists the managed targets that drifted, in the order of the
+// applied list, including those whose policy is ignore (callers decide
+// what to show). It stats only managed paths and reads only files whose
+// size, times or inode changed since they were last hashed. It takes the
+// lock, so it does not look at a machine half-way through an apply.
+func (e *Engine) Drift() ([]Drift, error) {
+	lk, err := e.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer lk.release()
+	if err := e.recoverIfNeeded(); err != nil {
+		return nil, err
+	}
+	ap, err := loadApplied(e.path(fileApplied))
+	if err != nil {
+		return nil, err
+	}
+	x := e.newExec()
+	var out []Drift
+	managed := make(map[string]bool, len(ap.Records))
+	for _, rec := range ap.Records {
+		managed[rec.ID.Target] = true
+		row := handlerOf(rec.ID.Kind)
+		if row == nil {
+			continue
+		}
+		now, err := row.h.Drift(x, rec.ID.Target, rec.Wrote)
+		if err != nil {
+			out = append(out, Drift{ID: rec.ID, Policy: rec.Policy, Wrote: rec.Wrote, Err: err})
+			continue
+		}
+		if now.Equal(rec.Wrote) {
+			continue
+		}
+		out = append(out, Drift{ID: rec.ID, Policy: rec.Policy, Wrote: rec.Wrote, Now: now, Changed: changed(rec.Wrote, now)})
+	}
+	x.index.keep(func(p string) bool { return managed[p] })
+	x.index.save()
+	for _, d := range out {
+		if d.Policy != PolicyIgnore {
+			e.emit(Event{Type: EventDrift, Step: d.ID.String(), Detail: driftDetail(d), Err: d.Err})
+		}
+	}
+	return out, nil
+}
+
+// changed names the differences between two images of a target.
+func changed(a, b Image) []string {
+	if a.State != b.State {
+		return []string{"state"}
+	}
+	var out []string
+	for _, x := range a.Attrs {
+		if v, ok := b.Get(x.Key); !ok || v != x.Value {
+			out = append(out, x.Key)
+		}
+	}
+	for _, y := range b.Attrs {
+		if _, ok := a.Get(y.Key); !ok {
+			out = append(out, y.Key)
+		}
+	}
+	return out
+}
+
+func driftDetail(d Drift) string {
+	if d.Err != nil {
+		return "cannot read: " + d.Err.Error()
+	}
+	return "trail wrote " + d.Wrote.String() + "; found " + d.Now.String()
+}

@@ -1,0 +1,186 @@
+package apply
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"trail/internal/fsx"
+)
+
+// Options configure an Engine.
+type Options struct {
+	// Root is the directory every target is resolved under; "" is "/".
+	Root string
+	// StateDir holds trail's state; "" is DefaultStateDir.
+	StateDir string
+	// LockTimeout is how long an apply waits for another to finish before
+	// it gives up with a *LockError; zero does not wait.
+	LockTimeout time.Duration
+	// OnEvent, when set, is called for everything the engine does.
+	OnEvent func(Event)
+	// AllowMassRemoval lets an apply remove more than half of the managed
+	// targets, or apply an empty list over a non-empty record.
+	AllowMassRemoval bool
+
+	// batchSize caps the changes made durable together (tests shrink it).
+	batchSize int
+	// crash, when set, is called at every boundary of an apply, named; a
+	// test kills the process there to check recovery.
+	crash func(point string)
+}
+
+// defaultBatch is how many changes are made durable together at most.
+const defaultBatch = 4096
+
+// Engine applies step lists to one root with one state directory.
+type Engine struct {
+	opts  Options
+	dir   string
+	root  *fsx.Root
+	store *Store
+}
+
+// Open prepares the state directory (mode 0700) and the root. It takes the
+// lock only when it finds the journal of an interrupted apply, which it
+// undoes before returning (see doc.go for why undo, not redo).
+func Open(opts Options) (*Engine, error) {
+	if opts.Root == "" {
+		opts.Root = "/"
+	}
+	if opts.StateDir == "" {
+		opts.StateDir = DefaultStateDir
+	}
+	if opts.batchSize <= 0 {
+		opts.batchSize = defaultBatch
+	}
+	dir, err := filepath.Abs(opts.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, dirGenerations), stateDirMode); err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	if err := os.Chmod(dir, stateDirMode); err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	store, err := newStore(filepath.Join(dir, dirStore))
+	if err != nil {
+		return nil, err
+	}
+	root, err := fsx.Open(opts.Root)
+	if err != nil {
+		return nil, fmt.Errorf("root: %w", err)
+	}
+	e := &Engine{opts: opts, dir: dir, root: root, store: store}
+	if _, err := os.Stat(e.path(fileJournal)); err == nil {
+		l, err := e.lock()
+		if err != nil {
+			root.Close()
+			return nil, err
+		}
+		err = e.recover()
+		l.release()
+		if err != nil {
+			root.Close()
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// Close releases the root.
+func (e *Engine) Close() error { return e.root.Close() }
+
+// Store returns the content store, where callers put compiled contents
+// before Plan and Apply.
+func (e *Engine) Store() *Store { return e.store }
+
+// StateDir returns the absolute state directory.
+func (e *Engine) StateDir() string { return e.dir }
+
+func (e *Engine) path(name string) string { return filepath.Join(e.dir, name) }
+
+func (e *Engine) genDir() string { return e.path(dirGenerations) }
+
+// lock takes the state lock, waiting up to LockTimeout.
+func (e *Engine) lock() (*lock, error) { return acquire(e.path(fileLock), e.opts.LockTimeout) }
+
+func (e *Engine) emit(ev Event) {
+	if e.opts.OnEvent == nil {
+		return
+	}
+	if ev.Time.IsZero() {
+		ev.Time = time.Now()
+	}
+	e.opts.OnEvent(ev)
+}
+
+func (e *Engine) crashPoint(name string) {
+	if e.opts.crash != nil {
+		e.opts.crash(name)
+	}
+}
+
+// Current returns the generation the machine is at, or nil when nothing
+// was applied yet.
+func (e *Engine) Current() (*Generation, error) {
+	n, err := readAppliedGeneration(e.path(fileApplied))
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	return loadGeneration(e.genDir(), n)
+}
+
+// Generations returns every recorded generation, newest first: successful,
+// failed, refused and interrupted applies alike.
+func (e *Engine) Generations() ([]*Generation, error) {
+	nums, err := generationNumbers(e.genDir())
+	if err != nil {
+		return nil, err
+	}
+	slices.Reverse(nums)
+	out := make([]*Generation, 0, len(nums))
+	for _, n := range nums {
+		g, err := loadGeneration(e.genDir(), n)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+// nextGeneration returns the number the next apply records under.
+func (e *Engine) nextGeneration() (int, error) {
+	nums, err := generationNumbers(e.genDir())
+	if err != nil {
+		return 0, err
+	}
+	if len(nums) == 0 {
+		return 1, nil
+	}
+	return nums[len(nums)-1] + 1, nil
+}
+
+// newExec starts an operation: fresh directory lookups, the hash index.
+func (e *Engine) newExec() *Exec {
+	e.root.Forget()
+	return newExec(e.root, e.store, loadIndex(e.path(fileIndex)))
+}
+
+// readSteps returns the step list file of generation n, or nil.
+func (e *Engine) readSteps(n int) ([]byte, error) {
+	if n == 0 {
+		return nil, nil
+	}
+	data, err := os.ReadFile(stepsFile(e.genDir(), n))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("state: generation %d has no step list: %w", n, err)
+	}
+	return data, err
+}

@@ -1,0 +1,44 @@
+package apply
+
+import "time"
+
+// EventType names what an Event reports.
+type EventType string
+
+// The events an engine reports through Options.OnEvent.
+const (
+	EventApplyStart EventType = "apply-start" // an apply begins changing the machine
+	EventStep       EventType = "step"        // a step was run (Result: changed, unchanged or kept)
+	EventStepFailed EventType = "step-failed" // a step failed; a rollback follows
+	EventDrift      EventType = "drift"       // a target differs from what trail wrote
+	EventHeal       EventType = "heal"        // a drifted target was put back
+	EventRollback   EventType = "rollback"    // an apply's changes were undone (failure or crash)
+	EventRefusal    EventType = "refusal"     // an apply was refused before any change
+	EventApplyEnd   EventType = "apply-end"   // an apply ended (Result: a Result* constant or "unchanged")
+)
+
+// Step results an EventStep carries.
+const (
+	StepChanged   = "changed"
+	StepUnchanged = "unchanged"
+	StepKept      = "kept" // a directory trail created holds other files: left in place
+)
+
+// Event is one thing the engine did, for journald, metrics and people. It
+// is a plain value; the engine never waits on what a consumer does with it
+// beyond the call.
+type Event struct {
+	Type       EventType
+	Time       time.Time
+	Commit     string
+	Branch     string
+	Generation int
+	Step       string // the step in the step language, without its source
+	Source     string // where the step came from: file:line
+	Op         string // add, modify, remove or undo
+	Result     string
+	Detail     string // what changed, or what was left alone and why
+	Err        error
+	Duration   time.Duration
+	Counts     Counts
+}

@@ -1,0 +1,90 @@
+package apply
+
+import (
+	"io"
+	"os"
+
+	"trail/internal/fsx"
+	"trail/stepfmt"
+)
+
+// Exec is what a handler works with during one operation (a plan, an
+// apply, a drift check): the root every target lives under, the content
+// store, account lookups in the root's /etc/passwd and /etc/group, and the
+// index that spares re-hashing unchanged files.
+type Exec struct {
+	Root  *fsx.Root
+	store *Store
+	index *index
+	acct  accounts
+	// planned names the users and groups the list being applied creates,
+	// so that a plan can accept an owner that does not exist yet.
+	planned map[string]bool
+	uid     uint32
+	gid     uint32
+}
+
+func newExec(root *fsx.Root, store *Store, idx *index) *Exec {
+	return &Exec{Root: root, store: store, index: idx, uid: uint32(os.Geteuid()), gid: uint32(os.Getegid())}
+}
+
+// Stage puts content into the store as part of the current batch and
+// returns its key; the engine makes staged blobs durable before the
+// journal records the steps that need them.
+func (x *Exec) Stage(r io.Reader) (string, error) { return x.store.stage(r) }
+
+// Store returns the content store.
+func (x *Exec) Store() *Store { return x.store }
+
+// planNames records the users and groups a list creates.
+func (x *Exec) planNames(l *stepfmt.List) {
+	x.planned = make(map[string]bool)
+	for _, s := range l.Steps {
+		switch s.Kind {
+		case stepfmt.KindUser:
+			x.planned["user:"+s.Target] = true
+		case stepfmt.KindGroup:
+			x.planned["group:"+s.Target] = true
+		}
+	}
+}
+
+// View is what a check sees: the machine as it is, overlaid during a plan
+// with the predicted result of the plan's earlier changes, so that a check
+// of FILE /a/b knows that DIR /a will have been created by then.
+type View struct {
+	x       *Exec
+	overlay map[viewKey]Image
+}
+
+type viewKey struct{ ns, target string }
+
+// Exec returns the operation context the view reads through.
+func (v *View) Exec() *Exec { return v.x }
+
+// Planning reports whether the view predicts (a plan) rather than shows the
+// machine as it is (an apply).
+func (v *View) Planning() bool { return v.overlay != nil }
+
+// Lookup returns the predicted image of target in namespace ns (see
+// stepfmt.Namespace) when an earlier change of the plan touches it, and
+// otherwise what read returns.
+func (v *View) Lookup(ns, target string, read func() (Image, error)) (Image, error) {
+	if img, ok := v.overlay[viewKey{ns, target}]; ok {
+		return img, nil
+	}
+	return read()
+}
+
+// predict records the state a change will leave target in.
+func (v *View) predict(ns, target string, img Image) {
+	if v.overlay != nil {
+		v.overlay[viewKey{ns, target}] = img
+	}
+}
+
+// predicted returns the predicted image of target, if any.
+func (v *View) predicted(ns, target string) (Image, bool) {
+	img, ok := v.overlay[viewKey{ns, target}]
+	return img, ok
+}

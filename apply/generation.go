@@ -1,0 +1,146 @@
+package apply
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"trail/stepfmt"
+)
+
+// The results of an apply, as a Generation records them.
+const (
+	ResultRunning     = "running"     // in progress, or the process died: see the journal
+	ResultOK          = "ok"          // every change made; this is the current generation
+	ResultFailed      = "failed"      // a step failed; the apply was undone
+	ResultRefused     = "refused"     // nothing was changed: a plan-time error or the mass-removal guard
+	ResultInterrupted = "interrupted" // the process died; undone when trail next opened its state
+)
+
+// Meta says what an apply applies: the commit, branch and host it was
+// compiled for, and the commit's subject line for humans.
+type Meta struct {
+	Commit, Branch, Host, Subject string
+}
+
+// Counts are the numbers of an apply.
+type Counts struct {
+	Added     int `json:"added"`
+	Modified  int `json:"modified"`
+	Removed   int `json:"removed"`
+	Unchanged int `json:"unchanged"`
+	Drifted   int `json:"drifted"`
+	Kept      int `json:"kept"`
+}
+
+// DriftNote is a target found drifted while an apply changed it: what trail
+// had written (Before) and what was there instead (After), saved in the
+// store before it was overwritten.
+type DriftNote struct {
+	Step   string `json:"step"`
+	Source string `json:"source,omitempty"`
+	Before string `json:"before"`
+	After  string `json:"after"`
+}
+
+// Generation is the record of one apply.
+type Generation struct {
+	Number      int         `json:"generation"`
+	From        int         `json:"from"` // the generation current before it
+	Commit      string      `json:"commit"`
+	Branch      string      `json:"branch,omitempty"`
+	Host        string      `json:"host,omitempty"`
+	Subject     string      `json:"subject,omitempty"`
+	Start       time.Time   `json:"start"`
+	End         time.Time   `json:"end,omitzero"`
+	Result      string      `json:"result"`
+	Counts      Counts      `json:"counts"`
+	Error       string      `json:"error,omitempty"`
+	ErrorStep   string      `json:"error_step,omitempty"`
+	ErrorSource string      `json:"error_source,omitempty"`
+	Drift       []DriftNote `json:"drift,omitempty"`
+	Kept        []string    `json:"kept,omitempty"`
+
+	dir string
+}
+
+// Steps reads the step list the generation applied.
+func (g *Generation) Steps() (*stepfmt.List, error) {
+	file := filepath.Join(g.dir, genName(g.Number)+".steps")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	l, errs := stepfmt.Parse(file, data)
+	if len(errs) > 0 {
+		return nil, fmt.Errorf("state: generation %d's step list is damaged: %w", g.Number, errs.Err())
+	}
+	return l, nil
+}
+
+func genName(n int) string {
+	s := strconv.Itoa(n)
+	if len(s) < generationWidth {
+		s = strings.Repeat("0", generationWidth-len(s)) + s
+	}
+	return s
+}
+
+// saveGeneration writes the generation's record durably.
+func saveGeneration(dir string, g *Generation) error {
+	data, err := json.MarshalIndent(g, "", "  ")
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	return writeAtomic(filepath.Join(dir, genName(g.Number)+".json"), append(data, '\n'), true)
+}
+
+// saveSteps writes the generation's step list durably.
+func saveSteps(dir string, n int, steps []byte) error {
+	return writeAtomic(filepath.Join(dir, genName(n)+".steps"), steps, true)
+}
+
+func stepsFile(dir string, n int) string { return filepath.Join(dir, genName(n)+".steps") }
+
+func loadGeneration(dir string, n int) (*Generation, error) {
+	file := filepath.Join(dir, genName(n)+".json")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("state: generation %d: %w", n, err)
+	}
+	g := &Generation{dir: dir}
+	if err := json.Unmarshal(data, g); err != nil {
+		return nil, fmt.Errorf("state: %s is damaged: %w", file, err)
+	}
+	if g.Number != n {
+		return nil, fmt.Errorf("state: %s records generation %d", file, g.Number)
+	}
+	return g, nil
+}
+
+// generationNumbers lists the recorded generations, oldest first.
+func generationNumbers(dir string) ([]int, error) {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	var out []int
+	for _, e := range ents {
+		base, ok := strings.CutSuffix(e.Name(), ".json")
+		if n, err := strconv.Atoi(base); ok && err == nil && n > 0 {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}

@@ -1,0 +1,188 @@
+package apply
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"trail/stepfmt"
+)
+
+// StateAbsent is the state of a target that does not exist.
+const StateAbsent = "absent"
+
+// Image is the state of one target as its kind records it: a state word
+// ("absent", or one the kind defines, such as "file", "dir" or "link") and
+// attributes the kind defines, in a fixed order. An attribute whose value
+// starts with "sha256:" names a blob in the store. Images are kept in the
+// applied record and the journal in their text form (String, ParseImage),
+// e.g. `file content=sha256:… mode=0644 uid=0 gid=0`.
+type Image struct {
+	State string
+	Attrs []stepfmt.Attr
+}
+
+// Absent is the image of a target that does not exist.
+func Absent() Image { return Image{State: StateAbsent} }
+
+// IsAbsent reports whether the image is of a target that does not exist.
+func (m Image) IsAbsent() bool { return m.State == StateAbsent || m.State == "" }
+
+// Get returns the value of attribute key and whether it is set.
+func (m Image) Get(key string) (string, bool) {
+	for _, a := range m.Attrs {
+		if a.Key == key {
+			return a.Value, true
+		}
+	}
+	return "", false
+}
+
+// Value returns attribute key, or "" when unset.
+func (m Image) Value(key string) string {
+	v, _ := m.Get(key)
+	return v
+}
+
+// Blobs lists the store keys the image refers to.
+func (m Image) Blobs() []string {
+	var out []string
+	for _, a := range m.Attrs {
+		if strings.HasPrefix(a.Value, "sha256:") {
+			out = append(out, a.Value)
+		}
+	}
+	return out
+}
+
+// Equal reports whether two images are the same.
+func (m Image) Equal(o Image) bool {
+	if m.State != o.State && !(m.IsAbsent() && o.IsAbsent()) || len(m.Attrs) != len(o.Attrs) {
+		return false
+	}
+	for i := range m.Attrs {
+		if m.Attrs[i] != o.Attrs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// String renders the image on one line, values quoted where needed.
+func (m Image) String() string {
+	var b strings.Builder
+	if m.State == "" {
+		b.WriteString(StateAbsent)
+	} else {
+		b.WriteString(m.State)
+	}
+	for _, a := range m.Attrs {
+		b.WriteByte(' ')
+		b.WriteString(a.Key)
+		b.WriteByte('=')
+		b.WriteString(quote(a.Value))
+	}
+	return b.String()
+}
+
+// ParseImage reads the text form of an image.
+func ParseImage(s string) (Image, error) {
+	state, rest, _ := strings.Cut(s, " ")
+	if !isWord(state) {
+		return Image{}, fmt.Errorf("image %q: the state must be a plain word such as absent or file", s)
+	}
+	m := Image{State: state}
+	for rest != "" {
+		key, after, ok := strings.Cut(rest, "=")
+		if !ok || !isWord(key) {
+			return Image{}, fmt.Errorf("image %q: expected key=value at %q", s, rest)
+		}
+		val, tail, err := unquotePrefix(after)
+		if err != nil {
+			return Image{}, fmt.Errorf("image %q: %s: %w", s, key, err)
+		}
+		if tail != "" {
+			if tail[0] != ' ' {
+				return Image{}, fmt.Errorf("image %q: a space must follow the value of %s", s, key)
+			}
+			tail = tail[1:]
+		}
+		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: key, Value: val})
+		rest = tail
+	}
+	return m, nil
+}
+
+// isWord reports whether s is a non-empty run of letters, digits and "-".
+func isWord(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// quote returns s bare when that reads back as s, else Go-quoted.
+func quote(s string) string {
+	if isBare(s) {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+func isBare(s string) bool {
+	if s == "" || s[0] == '"' {
+		return false
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c <= ' ' || c == '"' || c == '\\' || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError || !unicode.IsPrint(r) || unicode.IsSpace(r) {
+			return false
+		}
+		i += n
+	}
+	return true
+}
+
+// unquotePrefix reads one value (bare up to a space, or Go-quoted) from the
+// start of s and returns it with the rest of s.
+func unquotePrefix(s string) (string, string, error) {
+	if s != "" && s[0] == '"' {
+		q, err := strconv.QuotedPrefix(s)
+		if err != nil {
+			return "", "", fmt.Errorf("broken quoted string")
+		}
+		v, err := strconv.Unquote(q)
+		if err != nil {
+			return "", "", fmt.Errorf("broken quoted string")
+		}
+		return v, s[len(q):], nil
+	}
+	i := strings.IndexByte(s, ' ')
+	if i < 0 {
+		i = len(s)
+	}
+	v := s[:i]
+	if v == "" {
+		return "", "", fmt.Errorf("empty value: write \"\"")
+	}
+	if !isBare(v) {
+		return "", "", fmt.Errorf("value %q must be quoted", v)
+	}
+	return v, s[i:], nil
+}

@@ -1,0 +1,173 @@
+package apply
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"trail/stepfmt"
+)
+
+// The write-ahead journal is a file of JSON lines, one entry each:
+//
+//	{"op":"begin","gen":13,"from":12,"commit":"…"}
+//	{"op":"intent","i":0,"change":"add","step":"FILE /etc/x sha256:… @a.hcl:3","undo":"absent"}
+//	{"op":"done","i":0}
+//
+// "begin" is written before the first change; the "intent" of a step,
+// with the image that undoes it, is durable before the step runs; "done"
+// follows once the step's effect is durable. The journal is removed after
+// the applied record names the new generation: that rename is the commit.
+type jentry struct {
+	Op     string `json:"op"`
+	Gen    int    `json:"gen,omitempty"`
+	From   int    `json:"from,omitempty"`
+	Commit string `json:"commit,omitempty"`
+	I      int    `json:"i,omitempty"`
+	Change string `json:"change,omitempty"`
+	Step   string `json:"step,omitempty"`
+	Undo   string `json:"undo,omitempty"`
+}
+
+type journal struct {
+	f   *os.File
+	buf bytes.Buffer
+}
+
+// beginJournal creates the journal durably with its begin entry.
+func beginJournal(file string, gen, from int, commit string) (*journal, error) {
+	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, stateFileMode)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
+	j := &journal{f: f}
+	j.add(jentry{Op: "begin", Gen: gen, From: from, Commit: commit})
+	if err := j.sync(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := syncDir(filepath.Dir(file)); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return j, nil
+}
+
+func (j *journal) add(e jentry) {
+	data, _ := json.Marshal(e)
+	j.buf.Write(data)
+	j.buf.WriteByte('\n')
+}
+
+func (j *journal) intent(i int, op stepfmt.Op, s *stepfmt.Step, undo Image) {
+	var b bytes.Buffer
+	stepfmt.AppendStep(&b, s, true)
+	j.add(jentry{Op: "intent", I: i, Change: op.String(), Step: b.String(), Undo: undo.String()})
+}
+
+func (j *journal) done(i int) { j.add(jentry{Op: "done", I: i}) }
+
+// sync writes the buffered entries and makes them durable.
+func (j *journal) sync() error {
+	if j.buf.Len() > 0 {
+		if _, err := j.f.Write(j.buf.Bytes()); err != nil {
+			return fmt.Errorf("journal: %w", err)
+		}
+		j.buf.Reset()
+	}
+	if err := j.f.Sync(); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	return nil
+}
+
+func (j *journal) close() {
+	if j != nil && j.f != nil {
+		j.f.Close()
+		j.f = nil
+	}
+}
+
+// removeJournal deletes the journal durably: the apply is over.
+func removeJournal(file string) error {
+	if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("journal: %w", err)
+	}
+	return syncDir(filepath.Dir(file))
+}
+
+// intentRec is an intent read back from a journal.
+type intentRec struct {
+	i    int
+	op   string
+	step *stepfmt.Step
+	undo Image
+}
+
+// journalState is what a journal left by an unfinished apply says.
+type journalState struct {
+	gen, from int
+	commit    string
+	intents   []intentRec
+	done      map[int]bool
+}
+
+// parseJournal reads a journal. A last line cut short (no newline, or not
+// JSON) was never synced whole and is ignored; damage before it is an
+// error, since the undo it would need cannot be known.
+func parseJournal(name string, data []byte) (*journalState, error) {
+	js := &journalState{done: make(map[int]bool)}
+	lines := bytes.Split(data, []byte("\n"))
+	for n, line := range lines {
+		last := n == len(lines)-1
+		if last && len(line) == 0 {
+			break
+		}
+		var e jentry
+		if err := json.Unmarshal(line, &e); err != nil || last {
+			if last {
+				break
+			}
+			return nil, fmt.Errorf("%s:%d: damaged entry: %v", name, n+1, err)
+		}
+		if err := js.apply(e); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, n+1, err)
+		}
+	}
+	if js.gen == 0 {
+		return nil, fmt.Errorf("%s: no begin entry", name)
+	}
+	return js, nil
+}
+
+func (js *journalState) apply(e jentry) error {
+	if e.Op != "begin" && js.gen == 0 {
+		return errors.New("entry before the begin entry")
+	}
+	switch e.Op {
+	case "begin":
+		if js.gen != 0 || e.Gen <= 0 {
+			return errors.New("a second or invalid begin entry")
+		}
+		js.gen, js.from, js.commit = e.Gen, e.From, e.Commit
+	case "intent":
+		l, errs := stepfmt.Parse("journal", []byte(e.Step))
+		if len(errs) > 0 || len(l.Steps) != 1 {
+			return fmt.Errorf("intent %d: step %q does not parse", e.I, e.Step)
+		}
+		undo, err := ParseImage(e.Undo)
+		if err != nil {
+			return fmt.Errorf("intent %d: %w", e.I, err)
+		}
+		js.intents = append(js.intents, intentRec{i: e.I, op: e.Change, step: l.Steps[0], undo: undo})
+	case "done":
+		js.done[e.I] = true
+	default:
+		return fmt.Errorf("unknown entry %q", e.Op)
+	}
+	return nil
+}

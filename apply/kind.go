@@ -1,0 +1,112 @@
+package apply
+
+import (
+	"context"
+
+	"trail/stepfmt"
+)
+
+// Handler runs the steps of one kind. The engine calls it in this order for
+// each change of a plan:
+//
+//	Check / CheckRestore   what would change (Plan, and Apply right before acting)
+//	Capture                the pre-image, before anything changes
+//	Forward / Restore      the change itself
+//
+// and Drift at any time after. A handler keeps no state between calls:
+// everything it needs comes from the step, the images the engine recorded,
+// and the Exec. A new kind is one file with a Handler and one row in
+// handlers below.
+type Handler interface {
+	// Check compares the target of s, as v shows it, with what s asks for
+	// and returns the work Forward would do. Work.None() means the target
+	// already matches and Forward will not be called. Plan and Apply share
+	// this path, so a dry run reports exactly what an apply does. Check
+	// changes nothing. Its error is a plan-time error: the engine adds the
+	// step's source.
+	Check(v *View, s *stepfmt.Step) (Work, error)
+
+	// CheckRestore is Check for Restore: the work that brings the target of
+	// s back to img. It is how a removed step's reverse is planned.
+	CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error)
+
+	// Capture returns the present state of the target of s: everything
+	// Restore needs to bring it back exactly (content goes into the store
+	// through x.Stage). Called before the first change of an apply; the
+	// image is written to the journal before the step runs, so it is both
+	// the pre-image trail keeps while it manages the target and the undo
+	// record of an interrupted apply.
+	Capture(x *Exec, s *stepfmt.Step) (Image, error)
+
+	// Forward makes the target match s, doing the work w that Check just
+	// returned. Writes may be staged in x.Root and made durable by the
+	// engine's flush at the end of the batch.
+	Forward(x *Exec, s *stepfmt.Step, w Work) error
+
+	// Restore brings the target back to img (the reverse of a step, or the
+	// undo of an interrupted apply), doing the work w CheckRestore just
+	// returned. It never deletes what trail did not write: what it cannot
+	// restore without doing so it leaves in place and names in w.Notes.
+	Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error
+
+	// Drift returns the present state of target in the shape of wrote, the
+	// image Forward left (Work.After): the same state word and the same
+	// attributes. The target has drifted when the two differ.
+	Drift(x *Exec, target string, wrote Image) (Image, error)
+}
+
+// Verifier is implemented by kinds whose steps run after every change of an
+// apply is made, such as health checks: a Verify error rolls the whole
+// apply back. (CHECK is not implemented yet; this is where it plugs in.)
+type Verifier interface {
+	Verify(ctx context.Context, x *Exec, s *stepfmt.Step) error
+}
+
+// Work is what a check found: the target before, the target after, and in
+// between the changes, one short phrase each ("create", "mode 0600 ->
+// 0644"). No changes means nothing to do.
+type Work struct {
+	Before  Image
+	After   Image // what the step manages once done: kept as the drift reference
+	Target  Image // the whole state the work leaves, unmanaged attributes filled in
+	Changes []string
+	Notes   []string // what will be left alone and why
+}
+
+// None reports whether the work changes nothing.
+func (w Work) None() bool { return len(w.Changes) == 0 }
+
+// kindRow is one row of the kind table.
+type kindRow struct {
+	kind stepfmt.Kind
+	h    Handler
+	// path kinds manage a file-system path and run together in batches
+	// whose writes are made durable at once; any other kind runs alone,
+	// after everything before it is durable.
+	path bool
+}
+
+// handlers is the table of kinds apply can run.
+var handlers = []kindRow{
+	{stepfmt.KindDir, dirKind{}, true},
+	{stepfmt.KindFile, fileKind{}, true},
+	{stepfmt.KindLink, linkKind{}, true},
+}
+
+func handlerOf(k stepfmt.Kind) *kindRow {
+	for i := range handlers {
+		if handlers[i].kind == k {
+			return &handlers[i]
+		}
+	}
+	return nil
+}
+
+// Kinds lists the kinds this trail can apply, in table order.
+func Kinds() []stepfmt.Kind {
+	out := make([]stepfmt.Kind, len(handlers))
+	for i, r := range handlers {
+		out[i] = r.kind
+	}
+	return out
+}

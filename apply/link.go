@@ -1,0 +1,12 @@
+package apply
+
+import "trail/stepfmt"
+
+// linkKind runs LINK steps. The symlink is made under a temporary name and
+// renamed over the target, so a file or symlink in its place is replaced
+// atomically (and saved first); an empty directory is saved and replaced,
+// one holding files is refused. Owner and group apply to the link itself.
+type linkKind struct{ pathOps }
+
+// Check plans making the path a symlink to the step's target.
+func (linkKind) Check(v *View, s *stepfmt.Step) (Work, error) { return checkPath(v, s, stLink) }

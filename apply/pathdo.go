@@ -1,0 +1,91 @@
+package apply
+
+import (
+	"fmt"
+)
+
+// pathDo carries out the work pathWork planned for p: it turns w.Before
+// into w.Target. File contents are staged and reach their name at the
+// batch's flush; everything else happens at once.
+func pathDo(x *Exec, p string, w Work) error {
+	if w.None() {
+		return nil
+	}
+	b, err := unpack(w.Before)
+	if err != nil {
+		return err
+	}
+	t, err := unpack(w.Target)
+	if err != nil {
+		return err
+	}
+	r := x.Root
+	if t.absent() {
+		if b.state == stDir {
+			return r.Rmdir(p)
+		}
+		return r.Remove(p)
+	}
+	if b.state != t.state {
+		switch b.state {
+		case stDir:
+			if err := r.Rmdir(p); err != nil {
+				return err
+			}
+			b = pimg{state: StateAbsent}
+		case stFile, stLink:
+			if t.state == stDir {
+				if err := r.Remove(p); err != nil {
+					return err
+				}
+				b = pimg{state: StateAbsent}
+			}
+		}
+	}
+	switch t.state {
+	case stDir:
+		if b.absent() {
+			if err := r.Mkdir(p); err != nil {
+				return err
+			}
+			b = pimg{state: stDir, mode: 0o700, uid: x.uid, gid: x.gid}
+		}
+		return setAttrs(x, p, b, t)
+	case stFile:
+		if b.state == stFile && b.content == t.content {
+			return setAttrs(x, p, b, t)
+		}
+		blob, err := x.store.Open(t.content)
+		if err != nil {
+			return err
+		}
+		defer blob.Close()
+		return r.Stage(p, blob, t.mode, t.uid, t.gid)
+	case stLink:
+		if b.state != stLink || b.to != t.to {
+			if err := r.Symlink(t.to, p); err != nil {
+				return err
+			}
+			b = pimg{state: stLink, uid: x.uid, gid: x.gid}
+		}
+		t.hasMode = false
+		return setAttrs(x, p, b, t)
+	}
+	return fmt.Errorf("%s: cannot make a %s", p, t.state)
+}
+
+// setAttrs changes owner, then mode (chown clears setuid and setgid bits,
+// so the mode is set again after it when those bits are wanted).
+func setAttrs(x *Exec, p string, b, t pimg) error {
+	chowned := false
+	if b.uid != t.uid || b.gid != t.gid {
+		if err := x.Root.Chown(p, t.uid, t.gid); err != nil {
+			return err
+		}
+		chowned = true
+	}
+	if t.hasMode && (b.mode != t.mode || chowned && t.mode&0o6000 != 0) {
+		return x.Root.Chmod(p, t.mode)
+	}
+	return nil
+}

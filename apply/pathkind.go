@@ -1,0 +1,44 @@
+package apply
+
+import "trail/stepfmt"
+
+// pathOps is what DIR, FILE and LINK share: a path's image is its type,
+// content or symlink target, mode, owner and group, and restoring an image
+// is the same work whichever kind made the change.
+type pathOps struct{}
+
+// CheckRestore plans bringing the path back to a captured image.
+func (pathOps) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
+	w, err := unpack(img)
+	if err != nil {
+		return Work{}, err
+	}
+	return pathWork(v, s.Target, w, true)
+}
+
+// Capture reads the path whole, putting a file's content into the store.
+func (pathOps) Capture(x *Exec, s *stepfmt.Step) (Image, error) { return capturePath(x, s.Target) }
+
+// Forward carries out the work Check planned.
+func (pathOps) Forward(x *Exec, s *stepfmt.Step, w Work) error { return pathDo(x, s.Target, w) }
+
+// Restore carries out the work CheckRestore planned.
+func (pathOps) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
+	return pathDo(x, s.Target, w)
+}
+
+// Drift reads the path in the shape of what trail wrote.
+func (pathOps) Drift(x *Exec, target string, wrote Image) (Image, error) {
+	return pathDrift(x, target, wrote)
+}
+
+// checkPath is the Check of a path kind whose steps ask for state.
+func checkPath(v *View, s *stepfmt.Step, state string) (Work, error) {
+	w, notes, err := want(v.x, s, state)
+	if err != nil {
+		return Work{}, err
+	}
+	work, err := pathWork(v, s.Target, w, false)
+	work.Notes = append(work.Notes, notes...)
+	return work, err
+}

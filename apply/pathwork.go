@@ -1,0 +1,251 @@
+package apply
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+
+	"trail/internal/fsx"
+	"trail/stepfmt"
+)
+
+// pathView returns the image of p as the view shows it.
+func pathView(v *View, p string) (pimg, error) {
+	img, err := v.Lookup("path", p, func() (Image, error) {
+		cur, err := readPath(v.x, p)
+		return cur.image(), err
+	})
+	if err != nil {
+		return pimg{}, err
+	}
+	return unpack(img)
+}
+
+// want is what a path step asks for: the state, and only the attributes
+// the step manages, with owner and group resolved to ids.
+func want(x *Exec, s *stepfmt.Step, state string) (pimg, []string, error) {
+	w := pimg{state: state}
+	var notes []string
+	switch state {
+	case stFile:
+		w.content = s.Value("content")
+		if !x.store.Has(w.content) {
+			return w, nil, fmt.Errorf("content %s is not in the store: the caller must put compiled contents there before planning", w.content)
+		}
+	case stLink:
+		w.to = s.Value("to")
+	}
+	if m, ok := s.Get("mode"); ok {
+		fmt.Sscanf(m, "%o", &w.mode)
+		w.hasMode = true
+	}
+	if o, ok := s.Get("owner"); ok {
+		id, err := x.UID(o)
+		switch {
+		case errors.Is(err, errPlanned):
+			notes = append(notes, "owner "+o+" is created by this apply")
+		case err != nil:
+			return w, nil, err
+		default:
+			w.uid, w.hasUID = id, true
+		}
+	}
+	if g, ok := s.Get("group"); ok {
+		id, err := x.GID(g)
+		switch {
+		case errors.Is(err, errPlanned):
+			notes = append(notes, "group "+g+" is created by this apply")
+		case err != nil:
+			return w, nil, err
+		default:
+			w.gid, w.hasGID = id, true
+		}
+	}
+	return w, notes, nil
+}
+
+// pathWork plans making p match want. For a forward step want holds the
+// managed attributes only; for a restore it is a whole captured image.
+func pathWork(v *View, p string, w pimg, restore bool) (Work, error) {
+	x := v.x
+	before, err := pathView(v, p)
+	if err != nil {
+		return Work{}, err
+	}
+	if before.state == stSpecial {
+		return Work{}, fmt.Errorf("%s is a special file (device, fifo or socket): trail only replaces files, directories and symlinks; remove it by hand", p)
+	}
+	if !w.absent() {
+		if err := parentReady(v, p); err != nil {
+			return Work{}, err
+		}
+	}
+	if w.state == stFile && restore && !x.store.Has(w.content) {
+		return Work{}, fmt.Errorf("cannot restore %s: its saved content %s is missing from the store", p, w.content)
+	}
+	work := Work{Before: before.image()}
+	t := fill(x, before, w)
+	switch {
+	case w.absent() && before.absent():
+	case w.absent() && before.state == stDir:
+		if held, err := unmanagedEntries(v, p); err != nil {
+			return Work{}, err
+		} else if len(held) > 0 {
+			work.Notes = append(work.Notes, fmt.Sprintf("directory %s kept: it holds files trail did not write (%s)", p, strings.Join(held, ", ")))
+			t = before
+			break
+		}
+		work.Changes = append(work.Changes, "remove directory")
+	case w.absent():
+		work.Changes = append(work.Changes, "remove "+noun(before.state))
+	case before.absent():
+		work.Changes = append(work.Changes, "create "+noun(w.state))
+	case before.state != w.state:
+		if before.state == stDir {
+			held, err := unmanagedEntries(v, p)
+			if err != nil {
+				return Work{}, err
+			}
+			if len(held) > 0 && !restore {
+				return Work{}, fmt.Errorf("%s is a directory holding %s: trail will not replace a non-empty directory by a %s; empty it or manage it as a DIR",
+					p, strings.Join(held, ", "), noun(w.state))
+			}
+			if len(held) > 0 {
+				work.Notes = append(work.Notes, fmt.Sprintf("%s not restored to a %s: the directory there holds files trail did not write (%s)", p, noun(w.state), strings.Join(held, ", ")))
+				t = before
+				break
+			}
+		}
+		work.Changes = append(work.Changes, "replace "+noun(before.state)+" by "+noun(w.state))
+	default:
+		work.Changes = attrChanges(before, t)
+	}
+	work.Target = t.image()
+	work.After = w.image()
+	if restore {
+		work.After = t.image()
+	}
+	v.predict("path", p, work.Target)
+	return work, nil
+}
+
+// fill completes want with what it leaves alone: attributes it does not
+// manage keep their present value, or get a default on a new object.
+func fill(x *Exec, before, w pimg) pimg {
+	t := w
+	if w.absent() {
+		return t
+	}
+	same := before.state == w.state
+	if !t.hasMode && t.state != stLink {
+		switch {
+		case same:
+			t.mode = before.mode
+		case t.state == stDir:
+			t.mode = 0o755
+		default:
+			t.mode = 0o644
+		}
+		t.hasMode = true
+	}
+	if !t.hasUID {
+		t.uid = x.uid
+		if !before.absent() {
+			t.uid = before.uid
+		}
+		t.hasUID = true
+	}
+	if !t.hasGID {
+		t.gid = x.gid
+		if !before.absent() {
+			t.gid = before.gid
+		}
+		t.hasGID = true
+	}
+	return t
+}
+
+// attrChanges lists what differs between two images of the same state.
+func attrChanges(b, t pimg) []string {
+	var out []string
+	if b.content != t.content {
+		out = append(out, "content "+short(b.content)+" -> "+short(t.content))
+	}
+	if b.to != t.to {
+		out = append(out, "target "+quote(b.to)+" -> "+quote(t.to))
+	}
+	if t.hasMode && b.mode != t.mode {
+		out = append(out, fmt.Sprintf("mode %04o -> %04o", b.mode, t.mode))
+	}
+	if t.hasUID && b.uid != t.uid {
+		out = append(out, fmt.Sprintf("owner %d -> %d", b.uid, t.uid))
+	}
+	if t.hasGID && b.gid != t.gid {
+		out = append(out, fmt.Sprintf("group %d -> %d", b.gid, t.gid))
+	}
+	return out
+}
+
+// short abbreviates a blob key for messages.
+func short(key string) string {
+	if len(key) > len("sha256:")+12 {
+		return key[:len("sha256:")+12]
+	}
+	return key
+}
+
+func noun(state string) string {
+	switch state {
+	case stFile:
+		return "file"
+	case stDir:
+		return "directory"
+	case stLink:
+		return "symlink"
+	}
+	return state
+}
+
+// parentReady checks that p's parent is, or will be, a real directory.
+func parentReady(v *View, p string) error {
+	parent := fsx.Parent(p)
+	if parent == "/" {
+		return nil
+	}
+	pi, err := pathView(v, parent)
+	if err != nil {
+		return err
+	}
+	switch pi.state {
+	case stDir:
+		return nil
+	case stLink:
+		return fmt.Errorf("parent %s %v", parent, fsx.ErrSymlink)
+	case StateAbsent, "":
+		return fmt.Errorf("parent directory %s does not exist: add a DIR step for it before this step", parent)
+	}
+	return fmt.Errorf("parent %s is a %s, not a directory", parent, noun(pi.state))
+}
+
+// unmanagedEntries lists (up to three of) the names in directory p that
+// the plan does not remove first.
+func unmanagedEntries(v *View, p string) ([]string, error) {
+	names, err := v.x.Root.ReadDirNames(p)
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(names)
+	var held []string
+	for _, n := range names {
+		if img, ok := v.predicted("path", p+"/"+n); ok && img.IsAbsent() {
+			continue
+		}
+		if len(held) == 3 {
+			held = append(held, "...")
+			break
+		}
+		held = append(held, n)
+	}
+	return held, nil
+}

@@ -1,0 +1,124 @@
+package apply
+
+import (
+	"fmt"
+	"strings"
+
+	"trail/stepfmt"
+)
+
+// Plan is what an apply of a list would do: the stepfmt plan (removed steps
+// reversed, then added and modified steps in order) and, for each change,
+// the Work the shared check path found. Apply runs the same checks, so the
+// plan says exactly what it will do.
+type Plan struct {
+	*stepfmt.Plan
+	// Work[i] is what Changes[i] would do; Work[i].None() means the
+	// target already matches.
+	Work []Work
+	// From is the generation the plan starts from (0: nothing applied).
+	From int
+}
+
+// Plan checks l against the current generation and the machine, changing
+// nothing. Its error lists every problem (an ErrorList), each at its step's
+// source: invalid steps, kinds this trail cannot apply, contents missing
+// from the store, unknown owners, parents that are symlinks or missing,
+// non-empty directories in the way.
+func (e *Engine) Plan(l *stepfmt.List) (*Plan, error) {
+	x := e.newExec()
+	cur, err := e.loadCurrent()
+	if err != nil {
+		return nil, err
+	}
+	return e.plan(x, l, cur)
+}
+
+// current is the applied state: generation, its steps, the record.
+type current struct {
+	gen     int
+	steps   []byte // the step list file, as stored
+	list    *stepfmt.List
+	applied *applied
+}
+
+func (e *Engine) loadCurrent() (*current, error) {
+	n, err := readAppliedGeneration(e.path(fileApplied))
+	if err != nil {
+		return nil, err
+	}
+	c := &current{gen: n, list: &stepfmt.List{}, applied: &applied{}}
+	if n == 0 {
+		return c, nil
+	}
+	if c.steps, err = e.readSteps(n); err != nil {
+		return nil, err
+	}
+	return c, c.load(e)
+}
+
+// load parses the step list and the applied record, which the no-op path
+// does without.
+func (c *current) load(e *Engine) error {
+	if c.gen == 0 || len(c.list.Steps) > 0 {
+		return nil
+	}
+	l, errs := stepfmt.Parse(stepsFile(e.genDir(), c.gen), c.steps)
+	if len(errs) > 0 {
+		return fmt.Errorf("state: the applied step list is damaged: %w", errs.Err())
+	}
+	ap, err := loadApplied(e.path(fileApplied))
+	if err != nil {
+		return err
+	}
+	for _, s := range l.Steps {
+		if ap.get(s.ID()) == nil {
+			return fmt.Errorf("state: the applied record has no entry for %s of generation %d: restore %s from a backup", s.ID(), c.gen, e.path(fileApplied))
+		}
+	}
+	c.list, c.applied = l, ap
+	return nil
+}
+
+func (e *Engine) plan(x *Exec, l *stepfmt.List, cur *current) (*Plan, error) {
+	if errs := stepfmt.Validate(l); len(errs) > 0 {
+		return nil, errs
+	}
+	if err := cur.load(e); err != nil {
+		return nil, err
+	}
+	x.planNames(l)
+	p := &Plan{Plan: stepfmt.Diff(cur.list.Steps, l.Steps), From: cur.gen}
+	p.Work = make([]Work, len(p.Changes))
+	v := &View{x: x, overlay: make(map[viewKey]Image)}
+	var errs stepfmt.ErrorList
+	for i, c := range p.Changes {
+		w, err := checkChange(v, c, cur.applied)
+		if err != nil {
+			errs = append(errs, &stepfmt.Error{Src: c.Step.Src, Kind: c.Step.Kind, Target: c.Step.Target, Msg: err.Error()})
+			continue
+		}
+		p.Work[i] = w
+	}
+	return p, errs.Err()
+}
+
+// checkChange runs the check of one change through its kind's handler.
+func checkChange(v *View, c stepfmt.Change, ap *applied) (Work, error) {
+	row := handlerOf(c.Step.Kind)
+	if row == nil {
+		names := make([]string, len(handlers))
+		for i, h := range handlers {
+			names[i] = string(h.kind)
+		}
+		return Work{}, fmt.Errorf("%s steps cannot be applied by this trail yet (it applies %s)", c.Step.Kind, strings.Join(names, ", "))
+	}
+	if c.Op == stepfmt.OpRemove {
+		rec := ap.get(c.Step.ID())
+		if rec == nil {
+			return Work{}, fmt.Errorf("no record of what was there before trail managed it: cannot reverse")
+		}
+		return row.h.CheckRestore(v, c.Step, rec.Origin)
+	}
+	return row.h.Check(v, c.Step)
+}

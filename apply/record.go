@@ -1,0 +1,180 @@
+package apply
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+
+	"trail/stepfmt"
+)
+
+// Drift policies, as the step language's drift attribute spells them.
+const (
+	PolicyReport = "report"
+	PolicyHeal   = "heal"
+	PolicyIgnore = "ignore"
+)
+
+// Record is what trail keeps about one managed target.
+type Record struct {
+	ID stepfmt.ID
+	// Policy is the step's drift policy: report (the default), heal or
+	// ignore.
+	Policy string
+	// Origin is the target as it was before trail managed it: the reverse
+	// of the step restores it.
+	Origin Image
+	// Wrote is what trail last made the target: its state and the
+	// attributes the step manages. A target that differs has drifted.
+	Wrote Image
+}
+
+// applied is the applied record: the current generation and a Record for
+// every target it manages, in the order of its step list.
+type applied struct {
+	Generation int
+	Records    []*Record
+	byID       map[stepfmt.ID]*Record
+}
+
+func (a *applied) get(id stepfmt.ID) *Record {
+	if a.byID == nil {
+		a.byID = make(map[stepfmt.ID]*Record, len(a.Records))
+		for _, r := range a.Records {
+			a.byID[r.ID] = r
+		}
+	}
+	return a.byID[id]
+}
+
+const appliedHeader = "TRAIL-APPLIED v1 generation="
+
+// format renders the record: a header, then one line per target with tab
+// separated fields: kind, target, drift policy, origin image, wrote image.
+func (a *applied) format() []byte {
+	var b bytes.Buffer
+	b.Grow(160 * (len(a.Records) + 1))
+	b.WriteString(appliedHeader)
+	b.WriteString(strconv.Itoa(a.Generation))
+	b.WriteByte('\n')
+	for _, r := range a.Records {
+		b.WriteString(string(r.ID.Kind))
+		b.WriteByte('\t')
+		b.WriteString(quote(r.ID.Target))
+		b.WriteByte('\t')
+		b.WriteString(r.Policy)
+		b.WriteByte('\t')
+		b.WriteString(r.Origin.String())
+		b.WriteByte('\t')
+		b.WriteString(r.Wrote.String())
+		b.WriteByte('\n')
+	}
+	return b.Bytes()
+}
+
+// parseApplied reads the applied record; name is used in error positions.
+func parseApplied(name string, data []byte) (*applied, error) {
+	text := string(data)
+	head, text, _ := strings.Cut(text, "\n")
+	g, ok := strings.CutPrefix(head, appliedHeader)
+	n, err := strconv.Atoi(g)
+	if !ok || err != nil || n < 0 {
+		return nil, fmt.Errorf("%s:1: not an applied record (want %q and a number)", name, appliedHeader)
+	}
+	a := &applied{Generation: n, Records: make([]*Record, 0, strings.Count(text, "\n"))}
+	seen := make(map[stepfmt.ID]bool)
+	for line := 2; text != ""; line++ {
+		var l string
+		l, text, _ = strings.Cut(text, "\n")
+		r, err := parseRecord(l)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		if seen[r.ID] {
+			return nil, fmt.Errorf("%s:%d: %s recorded twice", name, line, r.ID)
+		}
+		seen[r.ID] = true
+		a.Records = append(a.Records, r)
+	}
+	return a, nil
+}
+
+func parseRecord(l string) (*Record, error) {
+	f := strings.Split(l, "\t")
+	if len(f) != 5 {
+		return nil, fmt.Errorf("want 5 tab-separated fields (kind, target, policy, origin, wrote), have %d", len(f))
+	}
+	k := stepfmt.Kind(f[0])
+	if !stepfmt.KnownKind(k) {
+		return nil, fmt.Errorf("unknown kind %q", f[0])
+	}
+	target, rest, err := unquotePrefix(f[1])
+	if err != nil || rest != "" {
+		return nil, fmt.Errorf("bad target %q", f[1])
+	}
+	if _, err := stepfmt.CanonTarget(k, target); err != nil {
+		return nil, fmt.Errorf("%s %s: %w", k, target, err)
+	}
+	switch f[2] {
+	case PolicyReport, PolicyHeal, PolicyIgnore:
+	default:
+		return nil, fmt.Errorf("%s %s: drift policy %q is not report, heal or ignore", k, target, f[2])
+	}
+	r := &Record{ID: stepfmt.ID{Kind: k, Target: target}, Policy: f[2]}
+	if r.Origin, err = ParseImage(f[3]); err != nil {
+		return nil, fmt.Errorf("%s %s: origin: %w", k, target, err)
+	}
+	if r.Wrote, err = ParseImage(f[4]); err != nil {
+		return nil, fmt.Errorf("%s %s: wrote: %w", k, target, err)
+	}
+	return r, nil
+}
+
+// loadApplied reads the applied record; none yet is generation 0.
+func loadApplied(file string) (*applied, error) {
+	data, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &applied{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	a, err := parseApplied(file, data)
+	if err != nil {
+		return nil, fmt.Errorf("state: the applied record is damaged: %w (restore the file from a backup; trail will not guess what it manages)", err)
+	}
+	return a, nil
+}
+
+// readGeneration reads only the generation number of the applied record.
+func readAppliedGeneration(file string) (int, error) {
+	f, err := os.Open(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("state: %w", err)
+	}
+	defer f.Close()
+	buf := make([]byte, 64)
+	n, _ := f.Read(buf)
+	head, _, _ := bytes.Cut(buf[:n], []byte("\n"))
+	g, ok := strings.CutPrefix(string(head), appliedHeader)
+	num, err := strconv.Atoi(g)
+	if !ok || err != nil {
+		return 0, fmt.Errorf("state: %s:1: not an applied record", file)
+	}
+	return num, nil
+}
+
+// policyOf returns the drift policy a step asks for.
+func policyOf(s *stepfmt.Step) string {
+	if p, ok := s.Get("drift"); ok {
+		return p
+	}
+	return PolicyReport
+}

@@ -1,0 +1,169 @@
+package apply
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"trail/stepfmt"
+)
+
+// Apply moves the machine to l: it plans (validating the whole list and
+// checking every change before the first one is made), refuses a mass
+// removal unless allowed, then runs the plan under the lock and the
+// write-ahead journal, and records a generation. A failing step stops the
+// apply and undoes its changes, so the machine stays at the old generation;
+// the returned generation then records the failure and the error names the
+// step's source. Applying the list that is already applied, for the same
+// commit, changes and writes nothing.
+func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Generation, error) {
+	if meta.Commit == "" {
+		meta.Commit = l.Header.Commit
+	}
+	if meta.Host == "" {
+		meta.Host = l.Header.Host
+	}
+	lk, err := e.lock()
+	if err != nil {
+		e.emit(Event{Type: EventRefusal, Commit: meta.Commit, Branch: meta.Branch, Err: err})
+		return nil, err
+	}
+	defer lk.release()
+	if err := e.recoverIfNeeded(); err != nil {
+		return nil, err
+	}
+	list := &stepfmt.List{Header: stepfmt.Header{Version: stepfmt.Version, Commit: meta.Commit, Host: meta.Host}, Steps: l.Steps}
+	text := stepfmt.Format(list)
+	cur, err := e.loadCurrent()
+	if err != nil {
+		return nil, err
+	}
+	if cur.gen > 0 && sameSteps(cur.steps, text) {
+		return e.unchanged(cur, text, meta)
+	}
+	num, err := e.nextGeneration()
+	if err != nil {
+		return nil, err
+	}
+	g := &Generation{Number: num, From: cur.gen, Commit: meta.Commit, Branch: meta.Branch, Host: meta.Host,
+		Subject: meta.Subject, Start: time.Now(), Result: ResultRunning, dir: e.genDir()}
+	x := e.newExec()
+	p, err := e.plan(x, list, cur)
+	if err == nil {
+		err = e.guard(cur, list, p)
+	}
+	if err != nil {
+		return e.refuse(g, text, err)
+	}
+	g.Counts = Counts{Added: p.Count(stepfmt.OpAdd), Modified: p.Count(stepfmt.OpModify),
+		Removed: p.Count(stepfmt.OpRemove), Unchanged: p.Unchanged}
+	if err := saveSteps(e.genDir(), num, text); err != nil {
+		return nil, err
+	}
+	if err := saveGeneration(e.genDir(), g); err != nil {
+		return nil, err
+	}
+	r := &run{e: e, x: x, g: g, cur: cur, list: list, plan: p,
+		next: make(map[stepfmt.ID]*Record, len(p.Changes))}
+	return r.run(ctx)
+}
+
+// sameSteps reports whether two step list files hold the same steps,
+// whatever their headers say.
+func sameSteps(a, b []byte) bool {
+	_, a, _ = bytes.Cut(a, []byte("\n"))
+	_, b, _ = bytes.Cut(b, []byte("\n"))
+	return bytes.Equal(a, b)
+}
+
+// unchanged is the no-op path: the list is the applied one. For the same
+// commit nothing is written; for another commit a generation is recorded
+// that changed nothing, so the record names the commit the host runs.
+func (e *Engine) unchanged(cur *current, text []byte, meta Meta) (*Generation, error) {
+	g, err := loadGeneration(e.genDir(), cur.gen)
+	if err != nil {
+		return nil, err
+	}
+	if g.Commit == meta.Commit {
+		e.emit(Event{Type: EventApplyEnd, Commit: g.Commit, Branch: meta.Branch, Generation: g.Number, Result: StepUnchanged, Counts: g.Counts})
+		return g, nil
+	}
+	num, err := e.nextGeneration()
+	if err != nil {
+		return nil, err
+	}
+	now := time.Now()
+	n := bytes.Count(text, []byte("\n")) - 1
+	ng := &Generation{Number: num, From: cur.gen, Commit: meta.Commit, Branch: meta.Branch, Host: meta.Host,
+		Subject: meta.Subject, Start: now, End: now, Result: ResultOK, Counts: Counts{Unchanged: n}, dir: e.genDir()}
+	data, err := os.ReadFile(e.path(fileApplied))
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	_, body, _ := bytes.Cut(data, []byte("\n"))
+	head := appliedHeader + strconv.Itoa(num) + "\n"
+	if err := saveSteps(e.genDir(), num, text); err != nil {
+		return nil, err
+	}
+	if err := saveGeneration(e.genDir(), ng); err != nil {
+		return nil, err
+	}
+	if err := writeAtomic(e.path(fileApplied), append([]byte(head), body...), true); err != nil {
+		return nil, err
+	}
+	e.emit(Event{Type: EventApplyEnd, Commit: ng.Commit, Branch: ng.Branch, Generation: num, Result: ResultOK, Counts: ng.Counts})
+	return ng, nil
+}
+
+// refuse records an apply that changed nothing because of err.
+func (e *Engine) refuse(g *Generation, text []byte, err error) (*Generation, error) {
+	g.Result, g.Error, g.End = ResultRefused, err.Error(), time.Now()
+	var el stepfmt.ErrorList
+	if errors.As(err, &el) && len(el) > 0 {
+		g.ErrorSource = el[0].Src.String()
+		g.ErrorStep = strings.TrimSpace(string(el[0].Kind) + " " + el[0].Target)
+	}
+	if serr := saveSteps(e.genDir(), g.Number, text); serr != nil {
+		return nil, errors.Join(err, serr)
+	}
+	if serr := saveGeneration(e.genDir(), g); serr != nil {
+		return nil, errors.Join(err, serr)
+	}
+	e.emit(Event{Type: EventRefusal, Commit: g.Commit, Branch: g.Branch, Generation: g.Number, Source: g.ErrorSource, Err: err})
+	e.emit(Event{Type: EventApplyEnd, Commit: g.Commit, Branch: g.Branch, Generation: g.Number, Result: ResultRefused, Err: err, Duration: g.End.Sub(g.Start)})
+	return g, err
+}
+
+// MassRemovalError is the refusal of a plan that removes too much.
+type MassRemovalError struct {
+	Removed, Managed int
+	Empty            bool
+}
+
+func (m *MassRemovalError) Error() string {
+	if m.Empty {
+		return fmt.Sprintf("refusing to apply an empty step list over %d managed targets: an empty or failed compile must not remove everything; allow mass removal to do it on purpose", m.Managed)
+	}
+	return fmt.Sprintf("refusing to remove %d of %d managed targets (more than half): allow mass removal if this is intended", m.Removed, m.Managed)
+}
+
+// guard is the mass-removal guard (DESIGN invariant 3).
+func (e *Engine) guard(cur *current, l *stepfmt.List, p *Plan) error {
+	managed := len(cur.list.Steps)
+	if e.opts.AllowMassRemoval || managed == 0 {
+		return nil
+	}
+	removed := p.Count(stepfmt.OpRemove)
+	if len(l.Steps) == 0 {
+		return &MassRemovalError{Removed: removed, Managed: managed, Empty: true}
+	}
+	if 2*removed > managed {
+		return &MassRemovalError{Removed: removed, Managed: managed}
+	}
+	return nil
+}

@@ -1,0 +1,297 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"trail/internal/fsx"
+	"trail/stepfmt"
+)
+
+// run is one apply in progress.
+type run struct {
+	e    *Engine
+	x    *Exec
+	g    *Generation
+	cur  *current
+	list *stepfmt.List
+	plan *Plan
+	j    *journal
+	// undo lists every change whose intent is journaled, in order: what a
+	// rollback restores, newest first.
+	undo []undoRec
+	next map[stepfmt.ID]*Record
+}
+
+// undoRec is one change as its undo sees it: the step and the image of
+// its target before the change.
+type undoRec struct {
+	step *stepfmt.Step
+	img  Image
+}
+
+// stepError is a failure of one step.
+type stepError struct {
+	step *stepfmt.Step
+	err  error
+}
+
+func (s *stepError) Error() string {
+	var b strings.Builder
+	if !s.step.Src.IsZero() {
+		b.WriteString(s.step.Src.String())
+		b.WriteString(": ")
+	}
+	b.WriteString(s.step.ID().String())
+	b.WriteString(": ")
+	b.WriteString(s.err.Error())
+	return b.String()
+}
+
+func (s *stepError) Unwrap() error { return s.err }
+
+func (r *run) event(ev Event) {
+	ev.Commit, ev.Branch, ev.Generation = r.g.Commit, r.g.Branch, r.g.Number
+	r.e.emit(ev)
+}
+
+func (r *run) run(ctx context.Context) (*Generation, error) {
+	r.event(Event{Type: EventApplyStart, Counts: r.g.Counts})
+	j, err := beginJournal(r.e.path(fileJournal), r.g.Number, r.g.From, r.g.Commit)
+	if err != nil {
+		return r.fail(err)
+	}
+	r.j = j
+	defer j.close()
+	r.e.crashPoint("begin")
+	changes := r.plan.Changes
+	for i := 0; i < len(changes); {
+		end := r.batchEnd(i)
+		if err := r.batch(ctx, i, end); err != nil {
+			return r.fail(err)
+		}
+		i = end
+	}
+	if err := r.verify(ctx); err != nil {
+		return r.fail(err)
+	}
+	return r.commit()
+}
+
+// batchEnd returns where the batch starting at i ends: path changes run
+// together, up to the batch size, as long as no target repeats (a kind
+// change removes and adds the same path: the add must see the removal);
+// any other kind runs alone.
+func (r *run) batchEnd(i int) int {
+	changes := r.plan.Changes
+	seen := make(map[string]bool)
+	j := i
+	for j < len(changes) && j-i < r.e.opts.batchSize {
+		s := changes[j].Step
+		if !handlerOf(s.Kind).path {
+			if j == i {
+				j++
+			}
+			break
+		}
+		if seen[s.Target] {
+			break
+		}
+		seen[s.Target] = true
+		j++
+	}
+	return j
+}
+
+// batch runs changes [i, end): capture every pre-image and make it
+// durable, journal the intents, make the changes, make them durable,
+// journal them done.
+func (r *run) batch(ctx context.Context, i, end int) error {
+	changes := r.plan.Changes
+	imgs := make([]Image, end-i)
+	for k := i; k < end; k++ {
+		s := changes[k].Step
+		img, err := handlerOf(s.Kind).h.Capture(r.x, s)
+		if err != nil {
+			return &stepError{s, fmt.Errorf("saving its pre-image: %w", err)}
+		}
+		imgs[k-i] = img
+	}
+	if err := r.x.store.flush(); err != nil {
+		return err
+	}
+	for k := i; k < end; k++ {
+		r.j.intent(k, changes[k].Op, changes[k].Step, imgs[k-i])
+		r.undo = append(r.undo, undoRec{changes[k].Step, imgs[k-i]})
+	}
+	if err := r.j.sync(); err != nil {
+		return err
+	}
+	r.e.crashPoint("intents " + strconv.Itoa(i))
+	for k := i; k < end; k++ {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("apply cancelled before %s: %w", changes[k].Step.ID(), err)
+		}
+		if err := r.change(changes[k], imgs[k-i]); err != nil {
+			return &stepError{changes[k].Step, err}
+		}
+		r.e.crashPoint("step " + strconv.Itoa(k))
+	}
+	if err := r.x.Root.Flush(); err != nil {
+		return fmt.Errorf("making steps %d to %d durable: %w", i+1, end, err)
+	}
+	r.e.crashPoint("flush " + strconv.Itoa(i))
+	r.indexWritten(changes[i:end])
+	for k := i; k < end; k++ {
+		r.j.done(k)
+	}
+	if err := r.j.sync(); err != nil {
+		return err
+	}
+	r.e.crashPoint("done " + strconv.Itoa(i))
+	return nil
+}
+
+// change makes one change, checking it again against the machine as it
+// is now (the plan's checks saw a prediction).
+func (r *run) change(c stepfmt.Change, pre Image) error {
+	start := time.Now()
+	h := handlerOf(c.Step.Kind).h
+	v := &View{x: r.x}
+	id := c.Step.ID()
+	old := r.cur.applied.get(id)
+	if c.Op != stepfmt.OpAdd && old != nil {
+		r.noteDrift(c.Step, h, old)
+	}
+	var w Work
+	var err error
+	if c.Op == stepfmt.OpRemove {
+		w, err = h.CheckRestore(v, c.Step, old.Origin)
+		if err == nil && !w.None() {
+			err = h.Restore(r.x, c.Step, old.Origin, w)
+		}
+	} else {
+		w, err = h.Check(v, c.Step)
+		if err == nil && !w.None() {
+			err = h.Forward(r.x, c.Step, w)
+		}
+		origin := pre
+		if c.Op == stepfmt.OpModify && old != nil {
+			origin = old.Origin
+		}
+		r.next[id] = &Record{ID: id, Policy: policyOf(c.Step), Origin: origin, Wrote: w.After}
+	}
+	if err != nil {
+		return err
+	}
+	result := StepChanged
+	switch {
+	case c.Op == stepfmt.OpRemove && len(w.Notes) > 0:
+		result = StepKept
+		r.g.Counts.Kept++
+		r.g.Kept = append(r.g.Kept, w.Notes...)
+	case w.None():
+		result = StepUnchanged
+	}
+	detail := strings.Join(append(append([]string{}, w.Changes...), w.Notes...), "; ")
+	r.event(Event{Type: EventStep, Step: stepLine(c.Step), Source: c.Step.Src.String(), Op: c.Op.String(),
+		Result: result, Detail: detail, Duration: time.Since(start)})
+	return nil
+}
+
+// noteDrift reports a target that differs from what trail wrote, before
+// the change overwrites or removes it. Its content is already in the
+// store: Capture put it there.
+func (r *run) noteDrift(s *stepfmt.Step, h Handler, rec *Record) {
+	now, err := h.Drift(r.x, s.Target, rec.Wrote)
+	if err != nil || now.Equal(rec.Wrote) || rec.Policy == PolicyIgnore {
+		return
+	}
+	r.g.Counts.Drifted++
+	r.g.Drift = append(r.g.Drift, DriftNote{Step: rec.ID.String(), Source: s.Src.String(), Before: rec.Wrote.String(), After: now.String()})
+	r.event(Event{Type: EventDrift, Step: stepLine(s), Source: s.Src.String(),
+		Detail: "trail wrote " + rec.Wrote.String() + "; found " + now.String() + " (saved)"})
+}
+
+// verify runs the post-apply checks of kinds that have them.
+func (r *run) verify(ctx context.Context) error {
+	for _, s := range r.list.Steps {
+		row := handlerOf(s.Kind)
+		if row == nil {
+			continue
+		}
+		if v, ok := row.h.(Verifier); ok {
+			if err := v.Verify(ctx, r.x, s); err != nil {
+				return &stepError{s, err}
+			}
+		}
+	}
+	return nil
+}
+
+// commit records the generation and makes it current: the durable rename
+// of the applied record is the commit point; the journal goes after it.
+func (r *run) commit() (*Generation, error) {
+	ap := &applied{Generation: r.g.Number, Records: make([]*Record, 0, len(r.list.Steps))}
+	for _, s := range r.list.Steps {
+		rec := r.next[s.ID()]
+		if rec == nil {
+			rec = r.cur.applied.get(s.ID())
+		}
+		if rec == nil {
+			return r.fail(fmt.Errorf("internal error: no record for %s", s.ID()))
+		}
+		ap.Records = append(ap.Records, rec)
+	}
+	r.g.Result, r.g.End = ResultOK, time.Now()
+	if err := saveGeneration(r.e.genDir(), r.g); err != nil {
+		return r.fail(err)
+	}
+	r.e.crashPoint("generation")
+	if err := writeAtomic(r.e.path(fileApplied), ap.format(), true); err != nil {
+		return r.fail(err)
+	}
+	r.e.crashPoint("commit")
+	r.j.close()
+	if err := removeJournal(r.e.path(fileJournal)); err != nil {
+		return r.g, err
+	}
+	r.e.crashPoint("journal")
+	r.updateIndex(ap)
+	r.event(Event{Type: EventApplyEnd, Result: ResultOK, Counts: r.g.Counts, Duration: r.g.End.Sub(r.g.Start)})
+	return r.g, nil
+}
+
+// indexWritten records, right after a batch is durable, the stat and hash
+// of every file it wrote, so that the next drift check need not read them.
+func (r *run) indexWritten(changes []stepfmt.Change) {
+	for _, c := range changes {
+		rec := r.next[c.Step.ID()]
+		if c.Step.Kind != stepfmt.KindFile || rec == nil {
+			continue
+		}
+		if st, err := r.x.Root.Lstat(c.Step.Target); err == nil && st.Type == fsx.Regular {
+			r.x.index.put(c.Step.Target, st, rec.Wrote.Value("content"))
+		}
+	}
+}
+
+// updateIndex forgets what is no longer managed and saves the index. The
+// index is a cache: failing to save it costs only time.
+func (r *run) updateIndex(ap *applied) {
+	ix := r.x.index
+	managed := make(map[string]bool, len(ap.Records))
+	for _, rec := range ap.Records {
+		managed[rec.ID.Target] = true
+	}
+	ix.keep(func(p string) bool { return managed[p] })
+	ix.save()
+}
+
+// stepLine renders a step without its source, for events.
+func stepLine(s *stepfmt.Step) string {
+	return strings.TrimSuffix(strings.TrimSuffix(s.String(), s.Src.String()), " @")
+}

@@ -1,0 +1,282 @@
+package apply
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"trail/internal/fsx"
+)
+
+// Store is the content store: blobs named by their sha256, as FILE steps
+// name their content ("sha256:<hex>"). It holds compiled file contents and
+// the pre-images trail saves before it overwrites or removes anything.
+// Blobs are written to store/tmp, made durable, then renamed into place, so
+// a blob under its name is always whole; every read verifies the hash.
+type Store struct {
+	dir     string
+	pending []pendingBlob
+	seq     atomic.Uint64
+}
+
+type pendingBlob struct{ tmp, key string }
+
+func newStore(dir string) (*Store, error) {
+	for _, d := range []string{dir, filepath.Join(dir, "sha256"), filepath.Join(dir, "tmp")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
+	}
+	return &Store{dir: dir}, nil
+}
+
+// HashKey returns the store key of data.
+func HashKey(data []byte) string {
+	sum := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// CheckKey reports why key is not "sha256:" and 64 lower-case hex digits.
+func CheckKey(key string) error {
+	h, ok := strings.CutPrefix(key, "sha256:")
+	if !ok || len(h) != 64 || strings.Trim(h, "0123456789abcdef") != "" {
+		return fmt.Errorf("store: %q is not a blob key (sha256: and 64 lower-case hex digits)", key)
+	}
+	return nil
+}
+
+// path returns where blob key lives: store/sha256/<2 hex>/<64 hex>.
+func (s *Store) path(key string) string {
+	h := key[len("sha256:"):]
+	return filepath.Join(s.dir, "sha256", h[:2], h)
+}
+
+// Has reports whether blob key is in the store.
+func (s *Store) Has(key string) bool {
+	if CheckKey(key) != nil {
+		return false
+	}
+	var st unix.Stat_t
+	return unix.Stat(s.path(key), &st) == nil
+}
+
+// Get returns blob key, verified against its hash.
+func (s *Store) Get(key string) ([]byte, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, err
+	}
+	data, err := os.ReadFile(s.path(key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("store: blob %s is missing: put the content in the store first: %w", key, fs.ErrNotExist)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if got := HashKey(data); got != key {
+		return nil, corrupt(key, got)
+	}
+	return data, nil
+}
+
+func corrupt(key, got string) error {
+	return fmt.Errorf("store: blob %s is corrupt (its content hashes to %s): put the original content again", key, got)
+}
+
+// Open returns a reader of blob key that fails at the end if the content
+// does not match the hash, so a stream copied from it can be discarded.
+func (s *Store) Open(key string) (io.ReadCloser, error) {
+	if err := CheckKey(key); err != nil {
+		return nil, err
+	}
+	f, err := os.Open(s.path(key))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("store: blob %s is missing: put the content in the store first: %w", key, fs.ErrNotExist)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return &verifier{f: f, h: sha256.New(), key: key}, nil
+}
+
+type verifier struct {
+	f   *os.File
+	h   hash.Hash
+	key string
+}
+
+func (v *verifier) Read(p []byte) (int, error) {
+	n, err := v.f.Read(p)
+	v.h.Write(p[:n])
+	if err == io.EOF {
+		if got := "sha256:" + hex.EncodeToString(v.h.Sum(nil)); got != v.key {
+			return n, corrupt(v.key, got)
+		}
+	}
+	return n, err
+}
+
+func (v *verifier) Close() error { return v.f.Close() }
+
+// Put stores data durably and returns its key.
+func (s *Store) Put(data []byte) (string, error) {
+	keys, err := s.PutMany([][]byte{data})
+	if err != nil {
+		return "", err
+	}
+	return keys[0], nil
+}
+
+// PutMany stores many blobs and makes them durable together, which is far
+// cheaper than one Put each when a compile produces thousands of files.
+func (s *Store) PutMany(blobs [][]byte) ([]string, error) {
+	keys := make([]string, len(blobs))
+	for i, b := range blobs {
+		k, err := s.stage(bytes.NewReader(b))
+		if err != nil {
+			s.abort()
+			return nil, err
+		}
+		keys[i] = k
+	}
+	return keys, s.flush()
+}
+
+// PutFile stores the content of the host file at path.
+func (s *Store) PutFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	defer f.Close()
+	k, err := s.stage(f)
+	if err != nil {
+		s.abort()
+		return "", err
+	}
+	return k, s.flush()
+}
+
+// stage writes r to a temporary file and returns its key; flush moves it
+// into place. A blob already stored is not written again.
+func (s *Store) stage(r io.Reader) (string, error) {
+	tmp := filepath.Join(s.dir, "tmp", strconv.Itoa(os.Getpid())+"."+strconv.FormatUint(s.seq.Add(1), 10))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	h := sha256.New()
+	_, err = io.Copy(io.MultiWriter(f, h), r)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("store: %w", err)
+	}
+	key := "sha256:" + hex.EncodeToString(h.Sum(nil))
+	if s.Has(key) || s.isPending(key) {
+		os.Remove(tmp)
+		return key, nil
+	}
+	s.pending = append(s.pending, pendingBlob{tmp, key})
+	return key, nil
+}
+
+func (s *Store) isPending(key string) bool {
+	for _, p := range s.pending {
+		if p.key == key {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Store) abort() {
+	for _, p := range s.pending {
+		os.Remove(p.tmp)
+	}
+	s.pending = s.pending[:0]
+}
+
+// flush makes the staged blobs durable and renames them into place: data
+// synced first, then renamed, then the directories synced.
+func (s *Store) flush() error {
+	if len(s.pending) == 0 {
+		return nil
+	}
+	defer s.abort()
+	wide := len(s.pending) > fsx.SmallBatch
+	if wide {
+		if err := syncfsAt(s.dir); err != nil {
+			return err
+		}
+	} else {
+		for _, p := range s.pending {
+			if err := fsyncPath(p.tmp); err != nil {
+				return err
+			}
+		}
+	}
+	dirs := map[string]bool{}
+	for _, p := range s.pending {
+		final := s.path(p.key)
+		d := filepath.Dir(final)
+		if !dirs[d] {
+			if err := os.Mkdir(d, 0o700); err == nil {
+				dirs[filepath.Dir(d)] = true
+			} else if !errors.Is(err, fs.ErrExist) {
+				return fmt.Errorf("store: %w", err)
+			}
+			dirs[d] = true
+		}
+		if err := os.Rename(p.tmp, final); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+	}
+	s.pending = s.pending[:0]
+	if wide {
+		return syncfsAt(s.dir)
+	}
+	for d := range dirs {
+		if err := fsyncPath(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fsyncPath(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
+}
+
+func syncfsAt(dir string) error {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("syncfs %s: %w", dir, err)
+	}
+	defer unix.Close(fd)
+	if err := unix.Syncfs(fd); err != nil {
+		return fmt.Errorf("syncfs %s: %w", dir, err)
+	}
+	return nil
+}

@@ -1,0 +1,180 @@
+package apply
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"trail/stepfmt"
+)
+
+// fail ends an apply whose step or bookkeeping failed: staged writes are
+// dropped, every journaled change is undone, newest first, and the
+// generation records the failure. When the undo itself fails the journal
+// stays, so that the next Open tries again.
+func (r *run) fail(cause error) (*Generation, error) {
+	r.x.Root.Abort()
+	r.x.store.abort()
+	var se *stepError
+	if errors.As(cause, &se) {
+		r.g.ErrorStep = se.step.ID().String()
+		r.g.ErrorSource = se.step.Src.String()
+		r.event(Event{Type: EventStepFailed, Step: stepLine(se.step), Source: r.g.ErrorSource, Err: se.err})
+	}
+	undoErr := undoAll(r.x, r.undo, func(ev Event) { r.event(ev) })
+	r.g.Result, r.g.Error, r.g.End = ResultFailed, cause.Error(), time.Now()
+	if undoErr != nil {
+		r.g.Error += "; undoing it failed too, the journal is kept for the next run: " + undoErr.Error()
+	}
+	r.event(Event{Type: EventRollback, Result: resultOf(undoErr), Err: undoErr, Counts: r.g.Counts})
+	serr := saveGeneration(r.e.genDir(), r.g)
+	if r.j != nil && undoErr == nil {
+		r.j.close()
+		serr = errors.Join(serr, removeJournal(r.e.path(fileJournal)))
+	}
+	r.event(Event{Type: EventApplyEnd, Result: ResultFailed, Err: cause, Counts: r.g.Counts, Duration: r.g.End.Sub(r.g.Start)})
+	return r.g, errors.Join(cause, undoErr, serr)
+}
+
+func resultOf(err error) string {
+	if err != nil {
+		return ResultFailed
+	}
+	return ResultOK
+}
+
+// undoAll restores every record's image, newest first, and makes the
+// result durable. It is idempotent: a change that never ran, or was
+// already undone, finds its target at the image and does nothing; that is
+// what lets recovery undo an apply cut anywhere, even mid-undo.
+func undoAll(x *Exec, recs []undoRec, emit func(Event)) error {
+	v := &View{x: x}
+	var errs []error
+	for i := len(recs) - 1; i >= 0; i-- {
+		u := recs[i]
+		row := handlerOf(u.step.Kind)
+		if row == nil {
+			errs = append(errs, fmt.Errorf("%s: cannot undo: this trail does not know the kind", u.step.ID()))
+			continue
+		}
+		if row.path {
+			x.Root.RemoveTemp(u.step.Target)
+		}
+		w, err := row.h.CheckRestore(v, u.step, u.img)
+		if err == nil && !w.None() {
+			err = row.h.Restore(x, u.step, u.img, w)
+		}
+		if err != nil {
+			errs = append(errs, (&stepError{u.step, err}))
+			continue
+		}
+		result := StepChanged
+		if w.None() {
+			result = StepUnchanged
+		}
+		if len(w.Notes) > 0 {
+			result = StepKept
+		}
+		emit(Event{Type: EventStep, Step: stepLine(u.step), Source: u.step.Src.String(), Op: "undo", Result: result,
+			Detail: strings.Join(append(append([]string{}, w.Changes...), w.Notes...), "; ")})
+	}
+	if err := x.Root.Flush(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// recoverIfNeeded finishes an interrupted apply if its journal is there.
+// The caller holds the lock.
+func (e *Engine) recoverIfNeeded() error {
+	if _, err := os.Stat(e.path(fileJournal)); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return e.recover()
+}
+
+// recover deals with the journal of an apply that did not finish. If the
+// applied record already names the journal's generation, the apply had
+// committed and only the journal is left to remove. Otherwise every change
+// it intended is undone, newest first, and its generation is recorded as
+// interrupted. The caller holds the lock.
+func (e *Engine) recover() error {
+	file := e.path(fileJournal)
+	data, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	e.cleanStoreTemp()
+	js, err := parseJournal(file, data)
+	if err != nil {
+		return fmt.Errorf("journal: the journal of an interrupted apply is damaged: %w; trail cannot know what to undo: inspect it, restore the machine by hand, then remove it", err)
+	}
+	cur, err := readAppliedGeneration(e.path(fileApplied))
+	if err != nil {
+		return err
+	}
+	if cur == js.gen {
+		return removeJournal(file)
+	}
+	x := e.newExec()
+	recs := make([]undoRec, len(js.intents))
+	for i, in := range js.intents {
+		recs[i] = undoRec{step: in.step, img: in.undo}
+	}
+	g, gerr := loadGeneration(e.genDir(), js.gen)
+	ev := func(ev Event) {
+		ev.Commit, ev.Generation = js.commit, js.gen
+		if g != nil {
+			ev.Branch = g.Branch
+		}
+		e.emit(ev)
+	}
+	undoErr := undoAll(x, recs, ev)
+	ev(Event{Type: EventRollback, Result: resultOf(undoErr), Err: undoErr, Detail: "interrupted apply undone at recovery"})
+	if undoErr != nil {
+		return fmt.Errorf("journal: undoing the interrupted apply of generation %d failed (the journal is kept, the next run tries again): %w", js.gen, undoErr)
+	}
+	if gerr == nil {
+		g.Result, g.End = ResultInterrupted, time.Now()
+		g.Error = "the apply was interrupted; its changes were undone when trail next ran"
+		if err := saveGeneration(e.genDir(), g); err != nil {
+			return err
+		}
+	}
+	return removeJournal(file)
+}
+
+// cleanStoreTemp removes blobs left half-written in store/tmp by processes
+// that are gone.
+func (e *Engine) cleanStoreTemp() {
+	dir := filepath.Join(e.store.dir, "tmp")
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, ent := range ents {
+		pid, _, _ := strings.Cut(ent.Name(), ".")
+		n, err := strconv.Atoi(pid)
+		if err == nil && n != os.Getpid() && unix.Kill(n, 0) == unix.ESRCH {
+			os.Remove(filepath.Join(dir, ent.Name()))
+		}
+	}
+}
+
+// errorList turns an error into the step language's error list, when it
+// is one.
+func errorList(err error) stepfmt.ErrorList {
+	var el stepfmt.ErrorList
+	errors.As(err, &el)
+	return el
+}
