@@ -28,6 +28,8 @@ demo: build
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./stepfmt/
 	$(GO) test -run '^$$' -fuzz '^FuzzRoundTrip$$' -fuzztime $(FUZZTIME) ./stepfmt/
+	$(GO) test -run '^$$' -fuzz '^FuzzNative$$' -fuzztime $(FUZZTIME) ./report/
+	$(GO) test -run '^$$' -fuzz '^FuzzLogfmt$$' -fuzztime $(FUZZTIME) ./report/
 
 install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)/usr/local/bin/trail
