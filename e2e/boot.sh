@@ -56,20 +56,29 @@ alive() {
 teardown() {
 	local rc=$? i m
 	trap - EXIT INT TERM HUP
-	if [ -n "$cmd_pid" ] && alive "$cmd_pid"; then
-		kill -TERM "$cmd_pid" 2>/dev/null || true
+	# The machine is disposable, so it is killed rather than shut down: a
+	# halt would SIGSTOP commands entered with nsenter and wait for them,
+	# while their nsenter, outside, stops too and never resumes. Killing the
+	# init of a pid namespace kills every process in it.
+	[ -n "$E2E_PID" ] && kill -KILL "$E2E_PID" 2>/dev/null
+	# COMMAND runs under timeout, which leads its own process group.
+	if [ -n "$cmd_pid" ]; then
+		kill -TERM -- "-$cmd_pid" 2>/dev/null || true
+		for ((i = 0; i < 50; i++)); do
+			alive "$cmd_pid" || break
+			sleep 0.1
+		done
+		kill -KILL -- "-$cmd_pid" 2>/dev/null || true
 		wait "$cmd_pid" 2>/dev/null || true
 	fi
-	if [ -n "$nspawn_pid" ] && alive "$nspawn_pid"; then
-		# nspawn answers SIGTERM by asking the machine's systemd to halt.
+	if [ -n "$nspawn_pid" ]; then
 		kill -TERM "$nspawn_pid" 2>/dev/null || true
 		for ((i = 0; i < 300; i++)); do
 			alive "$nspawn_pid" || break
 			sleep 0.1
 		done
 		if alive "$nspawn_pid"; then
-			e2e_say "$name did not halt within 30 s; killing it"
-			[ -n "$E2E_PID" ] && kill -KILL "$E2E_PID" 2>/dev/null
+			e2e_say "systemd-nspawn for $name did not exit within 30 s; killing it"
 			kill -KILL "$nspawn_pid" 2>/dev/null || true
 		fi
 		wait "$nspawn_pid" 2>/dev/null || true
@@ -111,9 +120,13 @@ else
 fi
 t1=$(date +%s%N)
 
+# Job control gives nspawn its own process group: a ^C meant for this
+# script must not reach it, as nspawn would start a halt (see teardown).
+set -m
 systemd-nspawn --boot --register=no --keep-unit --private-network "${volatile[@]}" \
 	--machine="$name" --directory="$root" </dev/null >"$console" 2>&1 &
 nspawn_pid=$!
+set +m
 
 # The machine's init is the child of nspawn that is PID 1 of its own pid
 # namespace; wait until it has become systemd.
@@ -157,6 +170,8 @@ fi
 
 export E2E_PID E2E_MACHINE="$name"
 if [ $# -eq 0 ]; then
+	# A ^C belongs to the shell inside, not to this script.
+	trap : INT
 	E2E_RUN_TIMEOUT=0 machine_exec /bin/bash -l || true
 	exit 0
 fi

@@ -8,15 +8,15 @@ E2E_RUN_TIMEOUT=${E2E_RUN_TIMEOUT:-120}
 
 # machine_exec ARGV... runs ARGV inside the machine exactly as given;
 # stdin, stdout, stderr and the exit status pass through. A command that
-# outlives E2E_RUN_TIMEOUT seconds is killed (status 124); 0 means no
-# limit and keeps the terminal, for interactive shells.
+# outlives E2E_RUN_TIMEOUT seconds is abandoned (status 124; boot.sh's
+# teardown kills what is left); 0 means no limit.
 machine_exec() {
 	local limit=()
 	if [ -z "${E2E_PID:-}" ] || [ ! -d "/proc/$E2E_PID" ]; then
 		echo "e2e: no machine to run in (E2E_PID='${E2E_PID:-}'); run this under boot.sh" >&2
 		return 125
 	fi
-	[ "$E2E_RUN_TIMEOUT" = 0 ] || limit=(timeout -k 5 "$E2E_RUN_TIMEOUT")
+	[ "$E2E_RUN_TIMEOUT" = 0 ] || limit=(timeout --foreground -k 5 "$E2E_RUN_TIMEOUT")
 	"${limit[@]}" nsenter -t "$E2E_PID" -a -r -w -- \
 		/usr/bin/env -i \
 		PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
