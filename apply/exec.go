@@ -55,6 +55,10 @@ func (x *Exec) planNames(l *stepfmt.List) {
 type View struct {
 	x       *Exec
 	overlay map[viewKey]Image
+	// fresh holds the paths whose object the plan creates, replaces or
+	// removes: what lies under them on the machine now is not what the
+	// plan will find there.
+	fresh map[string]bool
 }
 
 type viewKey struct{ ns, target string }

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-		"os"
+	"os"
 	"strconv"
 	"strings"
 	"time"

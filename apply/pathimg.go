@@ -121,10 +121,11 @@ func readPath(x *Exec, p string) (pimg, error) {
 }
 
 // capturePath is readPath that also puts a file's content into the store,
-// so that the image can be restored.
+// so that the image can be restored. A path whose parent is not a
+// directory (yet: an earlier step of the batch makes it one) is absent.
 func capturePath(x *Exec, p string) (Image, error) {
 	st, err := x.Root.Lstat(p)
-	if errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fsx.ErrNotDir) || errors.Is(err, fsx.ErrSymlink) {
 		return Absent(), nil
 	}
 	if err != nil {

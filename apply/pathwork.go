@@ -10,8 +10,19 @@ import (
 	"trail/stepfmt"
 )
 
-// pathView returns the image of p as the view shows it.
+// pathView returns the image of p as the view shows it. During a plan, a
+// path under one the plan creates or replaces is absent unless predicted.
 func pathView(v *View, p string) (pimg, error) {
+	if v.Planning() {
+		if img, ok := v.predicted("path", p); ok {
+			return unpack(img)
+		}
+		for a := fsx.Parent(p); a != "/"; a = fsx.Parent(a) {
+			if v.fresh[a] {
+				return pimg{state: StateAbsent}, nil
+			}
+		}
+	}
 	img, err := v.Lookup("path", p, func() (Image, error) {
 		cur, err := readPath(v.x, p)
 		return cur.image(), err
@@ -127,6 +138,9 @@ func pathWork(v *View, p string, w pimg, restore bool) (Work, error) {
 		work.After = t.image()
 	}
 	v.predict("path", p, work.Target)
+	if v.Planning() && t.state != before.state {
+		v.fresh[p] = true
+	}
 	return work, nil
 }
 

@@ -90,7 +90,7 @@ func (e *Engine) plan(x *Exec, l *stepfmt.List, cur *current) (*Plan, error) {
 	x.planNames(l)
 	p := &Plan{Plan: stepfmt.Diff(cur.list.Steps, l.Steps), From: cur.gen}
 	p.Work = make([]Work, len(p.Changes))
-	v := &View{x: x, overlay: make(map[viewKey]Image)}
+	v := &View{x: x, overlay: make(map[viewKey]Image), fresh: make(map[string]bool)}
 	var errs stepfmt.ErrorList
 	for i, c := range p.Changes {
 		w, err := checkChange(v, c, cur.applied)

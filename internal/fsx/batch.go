@@ -200,7 +200,7 @@ func (r *Root) fsyncTouched() error {
 	}
 	for d := range r.batch.dirs {
 		fd, err := r.DirFD(d)
-		if errors.Is(err, os.ErrNotExist) {
+		if gone(err) {
 			continue
 		}
 		if err != nil {
@@ -227,7 +227,7 @@ func (r *Root) syncfs() error {
 	devs := make(map[uint64]int)
 	add := func(d string) error {
 		fd, err := r.DirFD(d)
-		if errors.Is(err, os.ErrNotExist) {
+		if gone(err) {
 			return nil
 		}
 		if err != nil {
@@ -269,4 +269,10 @@ func (r *Root) syncfs() error {
 		}
 	}
 	return nil
+}
+
+// gone reports an error about a directory that is no longer one: removed
+// or replaced since it was touched. Its parent's sync covers that change.
+func gone(err error) bool {
+	return errors.Is(err, os.ErrNotExist) || errors.Is(err, ErrNotDir) || errors.Is(err, ErrSymlink)
 }
