@@ -99,9 +99,6 @@ func Compile(fsys fs.FS, facts Facts, opts Options) (*Result, hcl.Diagnostics) {
 		root := c.newScope(mod, nil, "", nil, nil)
 		root.walk()
 	}
-	if c.diags.HasErrors() {
-		return res, dedupe(c.diags)
-	}
 	c.resolveRefs()
 	if c.diags.HasErrors() {
 		return res, dedupe(c.diags)

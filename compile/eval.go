@@ -48,10 +48,14 @@ func checkRefs(expr hcl.Expression, ctx *hcl.EvalContext) hcl.Diagnostics {
 				diags = append(diags, errorf(&rng, "each outside for_each",
 					"each.key and each.value exist only inside a block that has for_each."))
 			case resourceTypes[root] || root == "module":
+				ref := tr
+				if len(ref) > 2 {
+					ref = ref[:2]
+				}
 				diags = append(diags, errorf(&rng, "Resources cannot be read in expressions",
 					"%s names a resource; expressions see var, local, host, path and each. "+
 						"To order after it, write depends_on = [%s]; a unit's restart_on takes such references too.",
-					traversalString(tr), traversalString(tr)))
+					traversalString(tr), traversalString(ref)))
 			}
 			continue
 		}

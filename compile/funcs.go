@@ -55,9 +55,8 @@ func (c *compiler) functions() map[string]function.Function {
 		// encodings and hashes
 		"base64encode": base64EncodeFunc, "base64decode": base64DecodeFunc,
 		"csvdecode": stdlib.CSVDecodeFunc, "jsondecode": stdlib.JSONDecodeFunc,
-		"jsonencode": stdlib.JSONEncodeFunc,
-		"md5": hashFunc(md5.New), "sha1": hashFunc(sha1.New), "sha256": hashFunc(sha256.New),
-		"sha512": hashFunc(sha512.New),
+		"jsonencode": stdlib.JSONEncodeFunc, "md5": hashFunc(md5.New), "sha1": hashFunc(sha1.New),
+		"sha256": hashFunc(sha256.New), "sha512": hashFunc(sha512.New),
 		// types
 		"tobool": stdlib.MakeToFunc(cty.Bool), "tolist": stdlib.MakeToFunc(cty.List(cty.DynamicPseudoType)),
 		"tomap": stdlib.MakeToFunc(cty.Map(cty.DynamicPseudoType)), "tonumber": stdlib.MakeToFunc(cty.Number),

@@ -123,7 +123,8 @@ func (c *compiler) readRepoFile(name string) ([]byte, error) {
 }
 
 // includes evaluates an include attribute: a list of glob patterns relative
-// to the repository root. A pattern that matches no file is an error.
+// to the repository root, taken in order, the matches of each in name
+// order. A pattern that matches no file is an error.
 func (c *compiler) includes(attr *hcl.Attribute, dir string) []string {
 	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"path": pathValue(dir)}, Functions: c.funcs}
 	val, diags := attr.Expr.Value(ctx)
@@ -152,6 +153,7 @@ func (c *compiler) includes(attr *hcl.Attribute, dir string) []string {
 			c.diags = append(c.diags, errorf(attr.Expr.Range().Ptr(), "Invalid include pattern", "Pattern %q: %v.", p, err))
 			continue
 		}
+		sort.Strings(matches)
 		n := 0
 		for _, m := range matches {
 			if info, err := fs.Stat(c.fsys, m); err == nil && !info.IsDir() {
@@ -164,7 +166,6 @@ func (c *compiler) includes(attr *hcl.Attribute, dir string) []string {
 				"No file of the repository matches %q; include patterns are relative to the repository root.", p))
 		}
 	}
-	sort.Strings(out)
 	return out
 }
 

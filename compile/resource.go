@@ -38,6 +38,15 @@ type resource struct {
 	virt        int32       // order: index of the "done" node, -1 until made
 }
 
+// labelAddr writes a label as it is referenced: .name when it is an
+// identifier, else ["label"].
+func labelAddr(label string) string {
+	if hclsyntax.ValidIdentifier(label) {
+		return "." + label
+	}
+	return fmt.Sprintf("[%q]", label)
+}
+
 // blockRange is the whole block, from its type keyword to its closing brace.
 func blockRange(b *hcl.Block) hcl.Range {
 	if body, ok := b.Body.(*hclsyntax.Body); ok {
@@ -49,7 +58,7 @@ func blockRange(b *hcl.Block) hcl.Range {
 // newResource builds one resource instance and its steps.
 func (sc *scope) newResource(kd *kindDef, b *hcl.Block, attrs hcl.Attributes, ctx *hcl.EvalContext, in instance) *resource {
 	r := &resource{sc: sc, kd: kd, block: b, ctx: ctx, attrs: attrs, key: in.key, hasKey: in.hasKey, virt: -1,
-		addr: joinAddr(sc.addr, kd.block+"."+b.Labels[0]+in.suffix())}
+		addr: joinAddr(sc.addr, kd.block+labelAddr(b.Labels[0])+in.suffix())}
 	r.rng = blockRange(b)
 	r.src = stepfmt.Source{File: r.rng.Filename, Line: r.rng.Start.Line, EndLine: r.rng.End.Line}
 	if r.src.EndLine <= r.src.Line {
@@ -144,17 +153,17 @@ func (r *resource) list(name string) ([]string, hcl.Range, bool) {
 	if diags.HasErrors() || !v.IsWhollyKnown() || v.IsNull() {
 		return nil, rng, false
 	}
-	if s, ok := primitiveString(v); ok {
-		return []string{s}, rng, true
-	}
 	out, ok := stringList(v)
+	if s, isStr := primitiveString(v); isStr {
+		out, ok = []string{s}, true
+	}
 	if !ok {
 		r.diag(errorf(&rng, "Invalid value for "+name, "%s takes a list of strings, not %s.", name, v.Type().FriendlyName()))
 		return nil, rng, false
 	}
 	for _, s := range out {
 		if strings.Contains(s, ",") {
-			r.diag(errorf(&rng, "Invalid value for "+name, "%q contains a comma, which %s entries may not.", s, name))
+			r.diag(errorf(&rng, "Invalid value for "+name, "%q contains a comma, which %s entries may not: write a list, such as [\"a\", \"b\"].", s, name))
 			return nil, rng, false
 		}
 	}

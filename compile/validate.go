@@ -52,11 +52,7 @@ func (c *compiler) validate(list *stepfmt.List, origins []Origin) {
 				rng = &r
 			}
 		}
-		summary := "Invalid step"
-		if e.Kind != "" {
-			summary = "Invalid step " + string(e.Kind)
-		}
-		c.diags = append(c.diags, errorf(rng, summary, "%s %s: %s.", e.Kind, e.Target, e.Msg))
+		c.diags = append(c.diags, errorf(rng, "Invalid step", "%s %s %s.", e.Kind, e.Target, e.Msg))
 	}
 }
 

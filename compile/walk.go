@@ -112,7 +112,7 @@ func (sc *scope) declare(typ, name string, rng hcl.Range) *decl {
 			noun = "module"
 		}
 		sc.c.diags = append(sc.c.diags, errorf(rng.Ptr(), "Duplicate "+noun,
-			"%s is declared here and at %s; names are unique per block type within a module.", key, at(d.rng)))
+			"%s%s is declared here and at %s; names are unique per block type within a module.", typ, labelAddr(name), at(d.rng)))
 		return nil
 	}
 	d := &decl{typ: typ, name: name, rng: rng}
@@ -196,7 +196,7 @@ func (sc *scope) resourceBlock(b *hcl.Block, active bool) {
 	content, diags := b.Body.Content(kd.schema)
 	sc.c.diags = append(sc.c.diags, diags...)
 	d := sc.declare(b.Type, b.Labels[0], b.DefRange)
-	if d == nil || !active || diags.HasErrors() {
+	if d == nil || !active {
 		return
 	}
 	insts, ok := sc.instances(content.Attributes["for_each"], d)
