@@ -92,14 +92,20 @@ func TestForwardReverse(t *testing.T) {
 			},
 		},
 		"file replaces a symlink": {
-			setup: func(sb *sandbox) { os.Symlink("/nowhere", sb.host("/etc/hosts")); os.Lchown(sb.host("/etc/hosts"), 1001, 1001) },
+			setup: func(sb *sandbox) {
+				os.Symlink("/nowhere", sb.host("/etc/hosts"))
+				os.Lchown(sb.host("/etc/hosts"), 1001, 1001)
+			},
 			steps: "FILE /etc/hosts {127.0.0.1 localhost}",
 			check: func(t *testing.T, sb *sandbox) {
 				wantFile(t, sb, "/etc/hosts", "127.0.0.1 localhost", 0o644, 1001, 1001)
 			},
 		},
 		"file replaces an empty directory": {
-			setup: func(sb *sandbox) { os.MkdirAll(sb.host("/etc/cron.d"), 0o711); os.Chown(sb.host("/etc/cron.d"), 1000, 50) },
+			setup: func(sb *sandbox) {
+				os.MkdirAll(sb.host("/etc/cron.d"), 0o711)
+				os.Chown(sb.host("/etc/cron.d"), 1000, 50)
+			},
 			steps: "FILE /etc/cron.d {* * * * * true} mode=0644",
 			check: func(t *testing.T, sb *sandbox) {
 				wantFile(t, sb, "/etc/cron.d", "* * * * * true", 0o644, 1000, 50)

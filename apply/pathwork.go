@@ -235,7 +235,7 @@ func parentReady(v *View, p string) error {
 	case stDir:
 		return nil
 	case stLink:
-		return fmt.Errorf("parent %s %v", parent, fsx.ErrSymlink)
+		return fmt.Errorf("parent %s %w", parent, fsx.ErrSymlink)
 	case StateAbsent, "":
 		return fmt.Errorf("parent directory %s does not exist: add a DIR step for it before this step", parent)
 	}

@@ -108,7 +108,8 @@ func (r *run) batchEnd(i int) int {
 
 // batch runs changes [i, end): capture every pre-image and make it
 // durable, journal the intents, make the changes, make them durable,
-// journal them done.
+// journal them done. Directories are looked up afresh before the changes,
+// so one replaced by a symlink since the plan is refused, not written to.
 func (r *run) batch(ctx context.Context, i, end int) error {
 	changes := r.plan.Changes
 	imgs := make([]Image, end-i)
@@ -131,6 +132,7 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 		return err
 	}
 	r.e.crashPoint("intents " + strconv.Itoa(i))
+	r.x.Root.Forget()
 	for k := i; k < end; k++ {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("apply cancelled before %s: %w", changes[k].Step.ID(), err)

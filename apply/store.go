@@ -143,6 +143,10 @@ func (s *Store) Put(data []byte) (string, error) {
 func (s *Store) PutMany(blobs [][]byte) ([]string, error) {
 	keys := make([]string, len(blobs))
 	for i, b := range blobs {
+		if k := HashKey(b); s.Has(k) {
+			keys[i] = k
+			continue
+		}
 		k, err := s.stage(bytes.NewReader(b))
 		if err != nil {
 			s.abort()
