@@ -147,8 +147,8 @@ func TestMassRemovalGuard(t *testing.T) {
 	sb.apply("FILE /etc/a {a}\nFILE /etc/b {b}\nFILE /etc/c {c}\nFILE /etc/d {d}", "c1")
 	before := snapshot(t, sb.root)
 	for name, steps := range map[string]string{
-		"empty list":        "",
-		"more than half":    "FILE /etc/a {a}",
+		"empty list":         "",
+		"more than half":     "FILE /etc/a {a}",
 		"replaced by others": "FILE /etc/e {e}\nFILE /etc/f {f}\nFILE /etc/g {g}\nFILE /etc/a {a}",
 	} {
 		g, err := sb.applyErr(steps, "c2")
