@@ -1,0 +1,29 @@
+// Package compile turns the HCL config of a repository into the step list
+// (package stepfmt) of one host, deterministically, with every step mapped
+// back to the block that made it. The language is documented in
+// docs/language.md.
+//
+// Contract:
+//   - Input is an fs.FS: gitrepo's view of a commit, or os.DirFS of a
+//     directory; both are one code path. The config is every *.hcl file at
+//     the root of the FS, plus what they include and the modules they call.
+//     Repository paths in the config are relative to that root.
+//   - Compile is a pure function of the FS, the Facts and the Options: the
+//     same inputs give byte-identical step lists. Nothing reads the clock,
+//     the environment or the network; GatherFacts is the only function that
+//     reads the machine, and its result can be overridden field by field.
+//   - Errors are hcl.Diagnostics with ranges. A compile with any error
+//     diagnostic returns no steps and no blobs at all, so a broken config
+//     can never turn into "remove everything".
+//   - The returned list has passed stepfmt.Validate; its values are the
+//     canonical spellings stepfmt.Parse produces, so a compiled list and the
+//     same list printed and parsed back compare equal.
+//   - Every step carries the range of its block (stepfmt.Source file and
+//     first-last line); steps of a tree share the tree block's range, and
+//     Result.Origins adds the resource address and the repository path of
+//     each step's content.
+//   - Every FILE step's content is in Result.Blobs under "sha256:<hex>" of
+//     exactly those bytes.
+//   - Order: explicit depends_on plus the implicit rules of order.go; among
+//     steps that are free to go, the one declared first goes first.
+package compile
