@@ -205,3 +205,5 @@ func (ev events) of(typ EventType) []Event {
 	}
 	return out
 }
+
+func stepsText(l *stepfmt.List) []byte { return stepfmt.Format(l) }

@@ -284,3 +284,27 @@ func syncfsAt(dir string) error {
 	}
 	return nil
 }
+
+// Verify reads every blob and checks it against its name.
+func (s *Store) Verify() error {
+	var errs []error
+	err := filepath.WalkDir(filepath.Join(s.dir, "sha256"), func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		key := "sha256:" + d.Name()
+		if CheckKey(key) != nil || filepath.Base(filepath.Dir(p)) != d.Name()[:2] {
+			errs = append(errs, fmt.Errorf("store: %s is not a blob name", p))
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if got := HashKey(data); got != key {
+			errs = append(errs, corrupt(key, got))
+		}
+		return nil
+	})
+	return errors.Join(append(errs, err)...)
+}

@@ -28,7 +28,7 @@ func (r *run) fail(cause error) (*Generation, error) {
 		r.g.ErrorSource = se.step.Src.String()
 		r.event(Event{Type: EventStepFailed, Step: stepLine(se.step), Source: r.g.ErrorSource, Err: se.err})
 	}
-	undoErr := undoAll(r.x, r.undo, func(ev Event) { r.event(ev) })
+	undoErr := undoAll(r.x, r.undo, func(ev Event) { r.event(ev) }, r.e.crashPoint)
 	r.g.Result, r.g.Error, r.g.End = ResultFailed, cause.Error(), time.Now()
 	if undoErr != nil {
 		r.g.Error += "; undoing it failed too, the journal is kept for the next run: " + undoErr.Error()
@@ -54,7 +54,7 @@ func resultOf(err error) string {
 // result durable. It is idempotent: a change that never ran, or was
 // already undone, finds its target at the image and does nothing; that is
 // what lets recovery undo an apply cut anywhere, even mid-undo.
-func undoAll(x *Exec, recs []undoRec, emit func(Event)) error {
+func undoAll(x *Exec, recs []undoRec, emit func(Event), crash func(string)) error {
 	v := &View{x: x}
 	var errs []error
 	for i := len(recs) - 1; i >= 0; i-- {
@@ -84,6 +84,7 @@ func undoAll(x *Exec, recs []undoRec, emit func(Event)) error {
 		}
 		emit(Event{Type: EventStep, Step: stepLine(u.step), Source: u.step.Src.String(), Op: "undo", Result: result,
 			Detail: strings.Join(append(append([]string{}, w.Changes...), w.Notes...), "; ")})
+		crash("undo " + strconv.Itoa(i))
 	}
 	if err := x.Root.Flush(); err != nil {
 		errs = append(errs, err)
@@ -139,7 +140,7 @@ func (e *Engine) recover() error {
 		}
 		e.emit(ev)
 	}
-	undoErr := undoAll(x, recs, ev)
+	undoErr := undoAll(x, recs, ev, e.crashPoint)
 	ev(Event{Type: EventRollback, Result: resultOf(undoErr), Err: undoErr, Detail: "interrupted apply undone at recovery"})
 	if undoErr != nil {
 		return fmt.Errorf("journal: undoing the interrupted apply of generation %d failed (the journal is kept, the next run tries again): %w", js.gen, undoErr)
