@@ -25,21 +25,40 @@ function flush(   nt, nu, ns, t, u, s, tl, ul, sl, isdeb) {
 	reset()
 }
 
+# words splits line into w[1..n] as apt does: whitespace separates words,
+# except inside [ ] or " ", so "[arch=amd64 trusted=yes]" and
+# "cdrom:[Debian GNU/Linux 12]/" are one word each.
+function words(line, w,   n, i, c, cur, inb, inq) {
+	n = 0; cur = ""; inb = 0; inq = 0
+	for (i = 1; i <= length(line); i++) {
+		c = substr(line, i, 1)
+		if (!inb && !inq && (c == " " || c == "\t")) {
+			if (cur != "")
+				w[++n] = cur
+			cur = ""
+			continue
+		}
+		if (c == "[" && !inq) inb = 1
+		else if (c == "]" && !inq) inb = 0
+		else if (c == "\"" && !inb) inq = !inq
+		cur = cur c
+	}
+	if (cur != "")
+		w[++n] = cur
+	return n
+}
+
 function oneline(line,   n, w, i) {
 	sub(/#.*/, "", line)
-	n = split(line, w, /[ \t]+/)
-	i = 1
-	if (w[i] == "")
-		i++
-	if (w[i] != "deb")
+	n = words(line, w)
+	if (n < 1 || w[1] != "deb")
 		return
-	i++
-	if (substr(w[i], 1, 1) == "[") {
-		while (i <= n && w[i] !~ /\]$/)
-			i++
+	i = 2
+	if (substr(w[i], 1, 1) == "[")
 		i++
-	}
-	if (i + 1 > n || w[i] == "" || w[i + 1] == "")
+	# A tab inside [ ] would break the output's two columns; no mirror
+	# URI holds one.
+	if (i + 1 > n || w[i] ~ /\t/)
 		return
 	printf "%s\t%s\n", w[i], w[i + 1]
 }

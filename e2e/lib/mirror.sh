@@ -22,6 +22,10 @@ e2e_mirror_candidates() {
 				f=${uri#mirror+file:}
 				[ -f "$f" ] && awk '!/^[ \t]*(#|$)/ { print $1 }' "$f"
 				;;
+			*) printf '%s\n' "$uri" ;;
+			esac
+		done | while read -r uri; do
+			case $uri in
 			http://* | https://* | file:/*) printf '%s\n' "${uri%/}" ;;
 			esac
 		done | awk '!seen[$0]++'
