@@ -20,15 +20,14 @@ type LockError struct {
 }
 
 func (e *LockError) Error() string {
-	who := "another trail process"
+	who := "another trail (pid unknown"
 	if e.PID > 0 {
-		who = fmt.Sprintf("trail process %d", e.PID)
+		who = fmt.Sprintf("another trail (pid %d", e.PID)
 	}
-	since := ""
 	if e.Since != "" {
-		since = " since " + e.Since
+		who += ", since " + e.Since
 	}
-	return fmt.Sprintf("%s holds %s%s (waited %s): another apply is running; try again when it ends", who, e.File, since, e.Waited)
+	return fmt.Sprintf("%s) holds the lock %s; waited %s: another apply is running, try again when it ends", who, e.File, e.Waited)
 }
 
 // lock is the state lock: an flock(2) on the lock file, which dies with its

@@ -1,0 +1,140 @@
+package apply
+
+import (
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDriftList(t *testing.T) {
+	sb := newSandbox(t)
+	sb.apply(`DIR /srv/app mode=0750
+FILE /srv/app/conf {v=1} mode=0640 drift=heal
+FILE /srv/app/loose {free}
+FILE /srv/app/same {same} drift=ignore
+LINK /srv/app/cur conf
+DIR /srv/app/cache
+FILE /etc/motd {hello} owner=alice`, "c1")
+	if d, err := sb.e.Drift(); err != nil || len(d) != 0 {
+		t.Fatalf("fresh apply drifted: %v %v", d, err)
+	}
+	time.Sleep(60 * time.Millisecond) // past the racy window
+	sb.write("/srv/app/conf", "v=2", 0o640)
+	os.Chmod(sb.host("/srv/app/loose"), 0o600) // mode not managed: no drift
+	sb.write("/srv/app/same", "changed", 0o644)
+	os.Remove(sb.host("/srv/app/cur"))
+	os.Symlink("elsewhere", sb.host("/srv/app/cur"))
+	os.Remove(sb.host("/srv/app/cache"))
+	os.Chown(sb.host("/etc/motd"), 1001, 1000)
+	os.Chmod(sb.host("/srv/app"), 0o755)
+	d, err := sb.e.Drift()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, x := range d {
+		got = append(got, x.ID.String()+" "+x.Policy+" "+strings.Join(x.Changed, ","))
+	}
+	sort.Strings(got)
+	want := []string{
+		"DIR /srv/app report mode",
+		"DIR /srv/app/cache report state",
+		"FILE /etc/motd report uid",
+		"FILE /srv/app/conf heal content",
+		"FILE /srv/app/same ignore content",
+		"LINK /srv/app/cur report to",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("drift:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, x := range d {
+		if x.ID.Target == "/srv/app/conf" && (x.Wrote.Value("content") != HashKey([]byte("v=1")) || x.Now.Value("content") != HashKey([]byte("v=2"))) {
+			t.Fatalf("conf drift hashes: wrote %s now %s", x.Wrote, x.Now)
+		}
+	}
+}
+
+// The drift check trusts the index for a file whose stat did not change,
+// and hashes again one changed within the racy window of the index.
+func TestDriftIndex(t *testing.T) {
+	sb := newSandbox(t)
+	sb.apply("FILE /etc/a {a}", "c1")
+	time.Sleep(2 * racyWindow)
+	sb.apply("FILE /etc/a {a}\nFILE /etc/b {b}", "c2")
+	time.Sleep(60 * time.Millisecond)
+	if d, _ := sb.e.Drift(); len(d) != 0 {
+		t.Fatalf("drift right after apply: %v", d)
+	}
+	ix := loadIndex(sb.e.path(fileIndex))
+	if len(ix.entries) != 2 {
+		t.Fatalf("index has %d entries, want 2", len(ix.entries))
+	}
+	// Lie in the index about /etc/a (stat unchanged, hash wrong) and make
+	// /etc/b's entry racy (its ctime as recent as the index): the check
+	// believes the first and re-reads the second.
+	wrong := HashKey([]byte("not a"))
+	ea := ix.entries["/etc/a"]
+	ea.key = wrong
+	ix.entries["/etc/a"] = ea
+	eb := ix.entries["/etc/b"]
+	eb.key = wrong
+	ix.entries["/etc/b"] = eb
+	ix.dirty = true
+	if err := ix.save(); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(sb.e.path(fileIndex))
+	_, body, _ := strings.Cut(string(data), "\n")
+	asOf := strconv.FormatInt(eb.ctime+int64(racyWindow/2), 10)
+	os.WriteFile(sb.e.path(fileIndex), []byte("TRAIL-INDEX v1 asof="+asOf+"\n"+body), 0o600)
+	d, err := sb.e.Drift()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d) != 1 || d[0].ID.Target != "/etc/a" {
+		t.Fatalf("drift = %+v; want only /etc/a (trusted from the index)", d)
+	}
+}
+
+// A drifted target is saved to the store before an apply overwrites or
+// removes it, and the drift is reported with both hashes.
+func TestDriftSavedOnApply(t *testing.T) {
+	sb := newSandbox(t)
+	var ev events
+	sb.opts.OnEvent = ev.add
+	sb.opts.AllowMassRemoval = true
+	sb.open()
+	sb.write("/etc/issue", "origin", 0o644)
+	sb.apply("FILE /etc/motd {m1}\nFILE /etc/issue {i1}", "c1")
+	sb.write("/etc/motd", "edited by hand", 0o644)
+	sb.write("/etc/issue", "also edited", 0o644)
+	g := sb.apply("FILE /etc/motd {m2}", "c2")
+	if sb.read("/etc/motd") != "m2" || sb.read("/etc/issue") != "origin" {
+		t.Fatal("apply did not overwrite the drifted file and restore the removed one")
+	}
+	for _, content := range []string{"edited by hand", "also edited"} {
+		if b, err := sb.e.Store().Get(HashKey([]byte(content))); err != nil || string(b) != content {
+			t.Fatalf("drifted content %q not saved: %v", content, err)
+		}
+	}
+	if g.Counts.Drifted != 2 || len(g.Drift) != 2 {
+		t.Fatalf("generation drift = %+v", g.Drift)
+	}
+	drifts := ev.of(EventDrift)
+	if len(drifts) != 2 {
+		t.Fatalf("%d drift events, want 2", len(drifts))
+	}
+	for _, x := range drifts {
+		if !strings.Contains(x.Detail, "sha256:") || x.Source == "" {
+			t.Fatalf("drift event without hashes or source: %+v", x)
+		}
+	}
+	for _, n := range g.Drift {
+		if n.Step == "FILE /etc/motd" && (!strings.Contains(n.Before, HashKey([]byte("m1"))) || !strings.Contains(n.After, HashKey([]byte("edited by hand")))) {
+			t.Fatalf("drift note = %+v", n)
+		}
+	}
+}
