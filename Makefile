@@ -16,8 +16,9 @@ test:
 	$(GO) test ./...
 
 # Boots a real Debian under systemd-nspawn; see e2e/README.md. Needs root.
+# SCENARIOS=smoke picks scenarios by name; all of e2e/scenarios by default.
 e2e: build
-	CACHE=$(CACHE) TRAIL_BIN=$(CURDIR)/$(BIN) ./e2e/run.sh
+	CACHE=$(CACHE) TRAIL_BIN=$(CURDIR)/$(BIN) ./e2e/run.sh $(SCENARIOS)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

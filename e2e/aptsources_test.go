@@ -117,7 +117,6 @@ func FuzzAptSources(f *testing.F) {
 		}
 	}
 	f.Add([]byte("deb [ arch=amd64\n"), false)
-	f.Add([]byte("deb cdrom:[a\tb]/ bookworm main\n"), false)
 	f.Add([]byte("Types: deb\nURIs:\n Suites: x\n"), true)
 	awk, err := filepath.Abs("lib/aptsources.awk")
 	if err != nil {

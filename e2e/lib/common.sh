@@ -29,17 +29,25 @@ e2e_need_root() {
 # command. A failed install means the host's mirror is unreachable, which
 # makes the rig impossible here, so it skips.
 e2e_host_install() {
-	local need=() pair
+	local need=() pair log
 	for pair in "$@"; do
 		command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 	done
 	[ ${#need[@]} -eq 0 ] && return 0
 	e2e_say "installing on the host: ${need[*]}"
+	log=$(mktemp)
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get -o DPkg::Lock::Timeout=300 update -qq >&2 ||
+	if ! apt-get -o DPkg::Lock::Timeout=300 update >"$log" 2>&1; then
+		tail -n 20 "$log" >&2
+		rm -f "$log"
 		e2e_skip "apt-get update failed, no Debian mirror reachable to install ${need[*]}"
-	apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends "${need[@]}" >&2 ||
+	fi
+	if ! apt-get -o DPkg::Lock::Timeout=300 install -y --no-install-recommends "${need[@]}" >"$log" 2>&1; then
+		tail -n 20 "$log" >&2
+		rm -f "$log"
 		e2e_skip "cannot install ${need[*]} from the host's apt sources; install them by hand"
+	fi
+	rm -f "$log"
 }
 
 # e2e_hash FILE... prints a short content hash of the files, in order.
