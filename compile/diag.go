@@ -107,8 +107,9 @@ func editDistance(a, b string) int {
 	return prev[len(b)]
 }
 
-// dedupe drops repeated diagnostics: a module called twice reports a
-// problem in its files once.
+// dedupe drops repeated diagnostics (a module called twice reports a
+// problem in its files once) and sorts them by place, so that the order is
+// the same on every run whatever order HCL found them in.
 func dedupe(diags hcl.Diagnostics) hcl.Diagnostics {
 	type key struct {
 		sev             hcl.DiagnosticSeverity
@@ -127,5 +128,17 @@ func dedupe(diags hcl.Diagnostics) hcl.Diagnostics {
 			out = append(out, d)
 		}
 	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].Subject, out[j].Subject
+		switch {
+		case a == nil || b == nil:
+			return a == nil && b != nil
+		case a.Filename != b.Filename:
+			return a.Filename < b.Filename
+		case a.Start.Byte != b.Start.Byte:
+			return a.Start.Byte < b.Start.Byte
+		}
+		return false
+	})
 	return out
 }

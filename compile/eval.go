@@ -3,6 +3,8 @@ package compile
 import (
 	"fmt"
 
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
 	"github.com/hashicorp/hcl/v2"
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/convert"
@@ -12,12 +14,49 @@ import (
 // typo), then evaluates it. An unknown result means an earlier error
 // poisoned an input; callers skip such values without a new diagnostic.
 func (sc *scope) eval(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
-	if diags := checkRefs(expr, ctx); diags.HasErrors() {
+	return evalExpr(expr, ctx)
+}
+
+// evalExpr is eval for any context. Names are checked here rather than by
+// HCL because HCL picks its suggestions in map order, and diagnostics must
+// repeat exactly from run to run.
+func evalExpr(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
+	diags := checkRefs(expr, ctx)
+	diags = append(diags, checkCalls(expr, ctx)...)
+	if diags.HasErrors() {
 		return cty.DynamicVal, diags
 	}
 	v, diags := expr.Value(ctx)
 	v, _ = v.UnmarkDeep()
 	return v, diags
+}
+
+// checkCalls reports calls of functions that do not exist.
+func checkCalls(expr hcl.Expression, ctx *hcl.EvalContext) hcl.Diagnostics {
+	node, ok := expr.(hclsyntax.Node)
+	if !ok {
+		return nil
+	}
+	var diags hcl.Diagnostics
+	hclsyntax.VisitAll(node, func(n hclsyntax.Node) hcl.Diagnostics {
+		call, ok := n.(*hclsyntax.FunctionCallExpr)
+		if !ok {
+			return nil
+		}
+		var names []string
+		for c := ctx; c != nil; c = c.Parent() {
+			if _, ok := c.Functions[call.Name]; ok {
+				return nil
+			}
+			for name := range c.Functions {
+				names = append(names, name)
+			}
+		}
+		diags = append(diags, errorf(call.NameRange.Ptr(), "Call to unknown function",
+			"There is no function named %q.%s", call.Name, suggest(call.Name, names)))
+		return nil
+	})
+	return diags
 }
 
 // lookupVar finds a root variable in ctx or its parents.
@@ -44,6 +83,15 @@ func checkRefs(expr hcl.Expression, ctx *hcl.EvalContext) hcl.Diagnostics {
 		v, ok := lookupVar(ctx, root)
 		if !ok {
 			switch {
+			default:
+				var names []string
+				for c := ctx; c != nil; c = c.Parent() {
+					for name := range c.Variables {
+						names = append(names, name)
+					}
+				}
+				diags = append(diags, errorf(&rng, "Unknown variable",
+					"There is no variable named %q.%s", root, suggest(root, names)))
 			case root == "each":
 				diags = append(diags, errorf(&rng, "each outside for_each",
 					"each.key and each.value exist only inside a block that has for_each."))

@@ -127,7 +127,7 @@ func (c *compiler) readRepoFile(name string) ([]byte, error) {
 // order. A pattern that matches no file is an error.
 func (c *compiler) includes(attr *hcl.Attribute, dir string) []string {
 	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"path": pathValue(dir)}, Functions: c.funcs}
-	val, diags := attr.Expr.Value(ctx)
+	val, diags := evalExpr(attr.Expr, ctx)
 	c.diags = append(c.diags, diags...)
 	if diags.HasErrors() {
 		return nil

@@ -140,7 +140,7 @@ func (sc *scope) variable(b *hcl.Block, name string, args map[string]argument, c
 	} else if raw, ok := c.opts.Vars[name]; ok && sc.parent == nil {
 		val, found = c.override(name, raw, ty)
 	} else if attr, ok := content.Attributes["default"]; ok {
-		v, diags := attr.Expr.Value(&hcl.EvalContext{Functions: c.funcs,
+		v, diags := evalExpr(attr.Expr, &hcl.EvalContext{Functions: c.funcs,
 			Variables: map[string]cty.Value{"host": c.host}})
 		c.diags = append(c.diags, diags...)
 		val, rng, found = v, attr.Expr.Range(), !diags.HasErrors()
@@ -182,7 +182,7 @@ func (c *compiler) override(name, raw string, ty cty.Type) (cty.Value, bool) {
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), "--var "+name, hcl.InitialPos)
 	if !diags.HasErrors() {
 		var d hcl.Diagnostics
-		v, d := expr.Value(&hcl.EvalContext{Functions: c.funcs})
+		v, d := evalExpr(expr, &hcl.EvalContext{Functions: c.funcs})
 		if !d.HasErrors() {
 			return v, true
 		}

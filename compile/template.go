@@ -80,11 +80,10 @@ func (c *compiler) evalTemplate(p string, vars cty.Value) (string, hcl.Diagnosti
 	c.tplDepth++
 	defer func() { c.tplDepth-- }()
 	ctx := &hcl.EvalContext{Variables: vals, Functions: c.funcs}
-	v, diags := expr.Value(ctx)
+	v, diags := evalExpr(expr, ctx)
 	if diags.HasErrors() {
 		return "", diags
 	}
-	v, _ = v.UnmarkDeep()
 	s, ok := primitiveString(v)
 	if !ok {
 		return "", hcl.Diagnostics{errorf(expr.Range().Ptr(), "Invalid template result",
