@@ -12,4 +12,6 @@ import "trail/stepfmt"
 type dirKind struct{ pathOps }
 
 // Check plans making the path a directory with the step's attributes.
-func (dirKind) Check(v *View, s *stepfmt.Step) (Work, error) { return checkPath(v, s, stDir) }
+func (dirKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
+	return checkPath(v, s, prior, stDir)
+}

@@ -13,4 +13,6 @@ import "trail/stepfmt"
 type fileKind struct{ pathOps }
 
 // Check plans making the path a file with the step's content and attributes.
-func (fileKind) Check(v *View, s *stepfmt.Step) (Work, error) { return checkPath(v, s, stFile) }
+func (fileKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
+	return checkPath(v, s, prior, stFile)
+}

@@ -23,8 +23,11 @@ type Handler interface {
 	// already matches and Forward will not be called. Plan and Apply share
 	// this path, so a dry run reports exactly what an apply does. Check
 	// changes nothing. Its error is a plan-time error: the engine adds the
-	// step's source.
-	Check(v *View, s *stepfmt.Step) (Work, error)
+	// step's source. prior is nil for an added step; for a modified one it
+	// is the target's record, so that what the old step managed and the
+	// new one no longer does goes back to what a fresh apply would leave
+	// (its value in prior.Origin), keeping applies path independent.
+	Check(v *View, s *stepfmt.Step, prior *Record) (Work, error)
 
 	// CheckRestore is Check for Restore: the work that brings the target of
 	// s back to img. It is how a removed step's reverse is planned.

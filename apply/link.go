@@ -9,4 +9,6 @@ import "trail/stepfmt"
 type linkKind struct{ pathOps }
 
 // Check plans making the path a symlink to the step's target.
-func (linkKind) Check(v *View, s *stepfmt.Step) (Work, error) { return checkPath(v, s, stLink) }
+func (linkKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
+	return checkPath(v, s, prior, stLink)
+}

@@ -48,7 +48,7 @@ func pathDo(x *Exec, p string, w Work) error {
 			if err := r.Mkdir(p); err != nil {
 				return err
 			}
-			b = pimg{state: stDir, mode: 0o700, uid: x.uid, gid: x.gid}
+			b = unknownAttrs(stDir)
 		}
 		return setAttrs(x, p, b, t)
 	case stFile:
@@ -66,12 +66,19 @@ func pathDo(x *Exec, p string, w Work) error {
 			if err := r.Symlink(t.to, p); err != nil {
 				return err
 			}
-			b = pimg{state: stLink, uid: x.uid, gid: x.gid}
+			b = unknownAttrs(stLink)
 		}
 		t.hasMode = false
 		return setAttrs(x, p, b, t)
 	}
 	return fmt.Errorf("%s: cannot make a %s", p, t.state)
+}
+
+// unknownAttrs stands for a new object's attributes, which the kernel may
+// have taken from a setgid parent: owner, group and mode are all set
+// explicitly, so a new object does not depend on its parent's history.
+func unknownAttrs(state string) pimg {
+	return pimg{state: state, mode: ^uint32(0), uid: ^uint32(0), gid: ^uint32(0)}
 }
 
 // setAttrs changes owner, then mode (chown clears setuid and setgid bits,

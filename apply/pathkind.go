@@ -13,7 +13,7 @@ func (pathOps) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
 	if err != nil {
 		return Work{}, err
 	}
-	return pathWork(v, s.Target, w, true)
+	return pathWork(v, s.Target, w, true, nil)
 }
 
 // Capture reads the path whole, putting a file's content into the store.
@@ -33,12 +33,12 @@ func (pathOps) Drift(x *Exec, target string, wrote Image) (Image, error) {
 }
 
 // checkPath is the Check of a path kind whose steps ask for state.
-func checkPath(v *View, s *stepfmt.Step, state string) (Work, error) {
+func checkPath(v *View, s *stepfmt.Step, prior *Record, state string) (Work, error) {
 	w, notes, err := want(v.x, s, state)
 	if err != nil {
 		return Work{}, err
 	}
-	work, err := pathWork(v, s.Target, w, false)
+	work, err := pathWork(v, s.Target, w, false, prior)
 	work.Notes = append(work.Notes, notes...)
 	return work, err
 }

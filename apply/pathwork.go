@@ -78,7 +78,8 @@ func want(x *Exec, s *stepfmt.Step, state string) (pimg, []string, error) {
 
 // pathWork plans making p match want. For a forward step want holds the
 // managed attributes only; for a restore it is a whole captured image.
-func pathWork(v *View, p string, w pimg, restore bool) (Work, error) {
+// prior is the record of a modified step (nil otherwise).
+func pathWork(v *View, p string, w pimg, restore bool, prior *Record) (Work, error) {
 	x := v.x
 	before, err := pathView(v, p)
 	if err != nil {
@@ -97,6 +98,11 @@ func pathWork(v *View, p string, w pimg, restore bool) (Work, error) {
 	}
 	work := Work{Before: before.image()}
 	t := fill(x, before, w)
+	if prior != nil {
+		if err := unmanaged(x, &t, w, prior); err != nil {
+			return Work{}, err
+		}
+	}
 	switch {
 	case w.absent() && before.absent():
 	case w.absent() && before.state == stDir:
@@ -178,6 +184,31 @@ func fill(x *Exec, before, w pimg) pimg {
 		t.hasGID = true
 	}
 	return t
+}
+
+// unmanaged gives the attributes the old step managed and the new one does
+// not the value a fresh apply would give them: the one filled in from the
+// target's origin.
+func unmanaged(x *Exec, t *pimg, w pimg, prior *Record) error {
+	wrote, err := unpack(prior.Wrote)
+	if err != nil {
+		return err
+	}
+	origin, err := unpack(prior.Origin)
+	if err != nil {
+		return err
+	}
+	o := fill(x, origin, w)
+	if wrote.hasMode && !w.hasMode && t.state != stLink {
+		t.mode = o.mode
+	}
+	if wrote.hasUID && !w.hasUID {
+		t.uid = o.uid
+	}
+	if wrote.hasGID && !w.hasGID {
+		t.gid = o.gid
+	}
+	return nil
 }
 
 // attrChanges lists what differs between two images of the same state.

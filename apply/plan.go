@@ -120,5 +120,9 @@ func checkChange(v *View, c stepfmt.Change, ap *applied) (Work, error) {
 		}
 		return row.h.CheckRestore(v, c.Step, rec.Origin)
 	}
-	return row.h.Check(v, c.Step)
+	var prior *Record
+	if c.Op == stepfmt.OpModify {
+		prior = ap.get(c.Step.ID())
+	}
+	return row.h.Check(v, c.Step, prior)
 }

@@ -176,7 +176,11 @@ func (r *run) change(c stepfmt.Change, pre Image) error {
 			err = h.Restore(r.x, c.Step, old.Origin, w)
 		}
 	} else {
-		w, err = h.Check(v, c.Step)
+		var prior *Record
+		if c.Op == stepfmt.OpModify {
+			prior = old
+		}
+		w, err = h.Check(v, c.Step, prior)
 		if err == nil && !w.None() {
 			err = h.Forward(r.x, c.Step, w)
 		}
