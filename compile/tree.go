@@ -61,6 +61,10 @@ func expandTree(r *resource) {
 		if dir != "." {
 			rel = p[len(dir)+1:]
 		}
+		if name := d.Name(); name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
+			r.diag(errorf(&srng, "Invalid tree entry", "The repository directory %s holds an entry named %q, which no path can name.", dir, name))
+			return fs.SkipAll
+		}
 		if d.Name() == ".git" || ta.excluded(rel) {
 			if d.IsDir() {
 				return fs.SkipDir

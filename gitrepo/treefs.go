@@ -232,10 +232,16 @@ func (t *treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	return t.dirEntries(d), nil
 }
 
+// dirEntries lists a tree's entries. Names that no fs path can address
+// ("", ".", "..", or with a slash: only a corrupt or crafted tree has
+// them) are left out, so that walkers cannot loop on them.
 func (t *treeFS) dirEntries(d *dirIndex) []fs.DirEntry {
-	out := make([]fs.DirEntry, len(d.entries))
-	for i, te := range d.entries {
-		out[i] = t.info(entry{name: te.Name, mode: te.Mode, hash: te.Hash})
+	out := make([]fs.DirEntry, 0, len(d.entries))
+	for _, te := range d.entries {
+		if !fs.ValidPath(te.Name) || strings.Contains(te.Name, "/") || te.Name == "." {
+			continue
+		}
+		out = append(out, t.info(entry{name: te.Name, mode: te.Mode, hash: te.Hash}))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
 	return out
