@@ -1,0 +1,106 @@
+package apply
+
+import (
+	"bytes"
+	"testing"
+)
+
+func FuzzParseImage(f *testing.F) {
+	for _, s := range []string{"absent", "file content=sha256:" + zeros + " mode=0644 uid=0 gid=0",
+		`link to="a b" uid=1`, "dir mode=0755", `x k=""`, "file k=\"\\x00\"", "a b", "a =", "a k=v  k2=v2"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := ParseImage(s)
+		if err != nil {
+			return
+		}
+		again, err := ParseImage(m.String())
+		if err != nil {
+			t.Fatalf("%q parsed to %q, which does not parse: %v", s, m.String(), err)
+		}
+		if !again.Equal(m) || again.String() != m.String() {
+			t.Fatalf("round trip of %q: %q != %q", s, again, m)
+		}
+		if p, err := unpack(m); err == nil {
+			if back := p.image(); back.String() != m.String() && len(m.Attrs) == len(back.Attrs) {
+				t.Logf("path image %q normalises to %q", m, back)
+			}
+		}
+	})
+}
+
+const zeros = "0000000000000000000000000000000000000000000000000000000000000000"
+
+func FuzzParseApplied(f *testing.F) {
+	f.Add([]byte("TRAIL-APPLIED v1 generation=3\nFILE\t/etc/x\treport\tabsent\tfile content=sha256:" + zeros + "\n"))
+	f.Add([]byte("TRAIL-APPLIED v1 generation=0\n"))
+	f.Add([]byte("TRAIL-APPLIED v1 generation=1\nDIR\t\"/a b\"\theal\tdir mode=0755 uid=0 gid=0\tdir\nDIR\t/a\tx\ty\tz\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, err := parseApplied("applied", data)
+		if err != nil {
+			return
+		}
+		again, err := parseApplied("applied", a.format())
+		if err != nil {
+			t.Fatalf("formatted record does not parse: %v\n%s", err, a.format())
+		}
+		if !bytes.Equal(again.format(), a.format()) {
+			t.Fatalf("record round trip differs:\n%s\n%s", a.format(), again.format())
+		}
+	})
+}
+
+func FuzzParseIndex(f *testing.F) {
+	f.Add([]byte("TRAIL-INDEX v1 asof=5\n1 2 3 4 " + zeros + " /etc/x\n"))
+	f.Add([]byte("TRAIL-INDEX v1 asof=5\n1 2 3 4 " + zeros + " \"/a b\"\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		asOf, entries, err := parseIndex(data)
+		if err != nil {
+			return
+		}
+		ix := &index{file: t.TempDir() + "/index", entries: entries, asOf: asOf, dirty: true}
+		if err := ix.save(); err != nil {
+			t.Fatal(err)
+		}
+		back := loadIndex(ix.file)
+		if len(back.entries) != len(entries) {
+			t.Fatalf("index round trip lost entries: %d != %d", len(back.entries), len(entries))
+		}
+	})
+}
+
+func FuzzParseJournal(f *testing.F) {
+	f.Add([]byte(`{"op":"begin","gen":2,"from":1,"commit":"c"}
+{"op":"intent","i":0,"change":"add","step":"FILE /etc/x sha256:` + zeros + ` @a:1","undo":"absent"}
+{"op":"done","i":0}
+`))
+	f.Add([]byte(`{"op":"begin","gen":2}` + "\n" + `{"op":"intent","i":1,"step":"DIR /a","undo":"dir mode=0755"}` + "\n{\"op\":\"do"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		js, err := parseJournal("journal", data)
+		if err != nil {
+			return
+		}
+		if js.gen <= 0 {
+			t.Fatalf("journal accepted without a begin entry")
+		}
+		for _, in := range js.intents {
+			if in.step == nil {
+				t.Fatal("intent without a step")
+			}
+		}
+	})
+}
+
+func FuzzParseIDs(f *testing.F) {
+	f.Add([]byte(passwd))
+	f.Add([]byte(group))
+	f.Add([]byte("a:x:99999999999:\n:x:1:\nb::2\nc:x:-1:\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for name := range parseIDs(data) {
+			if name == "" {
+				t.Fatal("empty name accepted")
+			}
+		}
+	})
+}
