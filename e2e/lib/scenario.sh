@@ -76,3 +76,23 @@ assert_fails() {
 	*) pass "$name" ;;
 	esac
 }
+
+# assert_eventually NAME CMD... passes once CMD succeeds inside the
+# machine, retrying for up to E2E_EVENTUALLY seconds (10): for what
+# happens after a command returns, such as a started service's output
+# reaching the journal.
+assert_eventually() {
+	local name=$1 out rc deadline=$((SECONDS + ${E2E_EVENTUALLY:-10}))
+	shift
+	while :; do
+		rc=0
+		out=$(run "$@" 2>&1) || rc=$?
+		[ "$rc" -eq 0 ] && break
+		if [ "$SECONDS" -ge "$deadline" ] || [ "$rc" -eq 125 ]; then
+			fail "$name" "'$*' still exits $rc after ${E2E_EVENTUALLY:-10} s" "$out"
+			return
+		fi
+		sleep 0.2
+	done
+	pass "$name"
+}

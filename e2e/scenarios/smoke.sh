@@ -40,8 +40,7 @@ copy_in "$tmp/trail-smoke.service" /etc/systemd/system/trail-smoke.service
 assert_ok "systemd reloads" systemctl daemon-reload
 assert_ok "the unit starts" systemctl start trail-smoke.service
 assert_eq "the unit is active" active "$(run systemctl is-active trail-smoke.service)"
-run journalctl --sync
-assert_contains "the unit logs to the journal" "$(run journalctl -u trail-smoke.service -o cat --no-pager)" "smoke unit started"
+assert_eventually "the unit logs to the journal" 'journalctl -u trail-smoke.service -o cat | grep -qx "smoke unit started"'
 assert_ok "the unit stops" systemctl stop trail-smoke.service
 assert_eq "the unit is inactive" inactive "$(run systemctl is-active trail-smoke.service)"
 
@@ -54,8 +53,7 @@ assert_fails "the program is gone" command -v trail-e2e-hello
 assert_ok "apt installs a package with its dependency" apt-get install -y trail-e2e-svc
 assert_eq "the dependency comes at its newest version" "trail-e2e-hello 2.0" "$(run trail-e2e-hello)"
 assert_ok "the packaged unit starts" systemctl start trail-e2e-svc.service
-run journalctl --sync
-assert_contains "the packaged unit reads its conffile" "$(run journalctl -u trail-e2e-svc.service -o cat --no-pager)" "greeting=hello"
+assert_eventually "the packaged unit reads its conffile" 'journalctl -u trail-e2e-svc.service -o cat | grep -qx greeting=hello'
 assert_ok "apt purges both" apt-get purge -y trail-e2e-svc trail-e2e-hello
 assert_fails "the conffile is gone" test -e /etc/trail-e2e-svc.conf
 
