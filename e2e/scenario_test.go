@@ -62,6 +62,13 @@ func TestScenarioChecks(t *testing.T) {
 			status:  1,
 		},
 		{
+			name:    "eventually without a machine fails at once",
+			snippet: `E2E_EVENTUALLY=600 assert_eventually "settles" true`,
+			out:     []string{"FAIL: demo: settles: 'true' could not run (exit 125)", noMachine},
+			record:  "FAIL settles\n",
+			status:  1,
+		},
+		{
 			name:    "checks go on after a failure",
 			snippet: `assert_eq one 1 2; pass two`,
 			out:     []string{"FAIL: demo: one: want '1', got '2'", "PASS: demo: two"},

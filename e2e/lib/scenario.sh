@@ -88,7 +88,11 @@ assert_eventually() {
 		rc=0
 		out=$(run "$@" 2>&1) || rc=$?
 		[ "$rc" -eq 0 ] && break
-		if [ "$SECONDS" -ge "$deadline" ] || [ "$rc" -eq 125 ]; then
+		if [ "$rc" -eq 125 ]; then
+			fail "$name" "'$*' could not run (exit 125)" "$out"
+			return
+		fi
+		if [ "$SECONDS" -ge "$deadline" ]; then
 			fail "$name" "'$*' still exits $rc after ${E2E_EVENTUALLY:-10} s" "$out"
 			return
 		fi
