@@ -57,7 +57,7 @@ e2e_mirror() {
 	done < <(if [ -n "${E2E_MIRROR:-}" ]; then
 		printf '%s\n' "${E2E_MIRROR%/}"
 	else
-		e2e_mirror_candidates
+		e2e_mirror_candidates /etc/apt
 	fi)
 	return 1
 }
