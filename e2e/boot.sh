@@ -120,10 +120,18 @@ else
 fi
 t1=$(date +%s%N)
 
+# --keep-unit runs the machine in the caller's cgroup. On a host booted
+# with systemd that must be a unit delegated to nspawn, not a login
+# session, so a transient scope is made for it; systemd-run --scope execs
+# nspawn in place, so $! stays nspawn's pid.
+scope=()
+if [ -d /run/systemd/system ] && command -v systemd-run >/dev/null; then
+	scope=(systemd-run --scope --quiet --collect -p Delegate=yes --unit="$name" --)
+fi
 # Job control gives nspawn its own process group: a ^C meant for this
 # script must not reach it, as nspawn would start a halt (see teardown).
 set -m
-systemd-nspawn --boot --register=no --keep-unit --private-network "${volatile[@]}" \
+"${scope[@]}" systemd-nspawn --boot --register=no --keep-unit --private-network "${volatile[@]}" \
 	--machine="$name" --directory="$root" </dev/null >"$console" 2>&1 &
 nspawn_pid=$!
 set +m
