@@ -31,7 +31,7 @@ func (e *Engine) Drift() ([]Drift, error) {
 	if err := e.recoverIfNeeded(); err != nil {
 		return nil, err
 	}
-	ap, err := loadApplied(e.path(fileApplied))
+	ap, err := e.loadApplied()
 	if err != nil {
 		return nil, err
 	}
@@ -54,8 +54,12 @@ func (e *Engine) Drift() ([]Drift, error) {
 		}
 		out = append(out, Drift{ID: rec.ID, Policy: rec.Policy, Wrote: rec.Wrote, Now: now, Changed: changed(rec.Wrote, now)})
 	}
-	x.index.keep(func(p string) bool { return managed[p] })
-	x.index.save()
+	if len(x.index.entries) > len(managed) {
+		x.index.keep(func(p string) bool { return managed[p] })
+	}
+	if x.index.save() == nil {
+		e.savedIndex(x.index)
+	}
 	for _, d := range out {
 		if d.Policy != PolicyIgnore {
 			e.emit(Event{Type: EventDrift, Step: d.ID.String(), Detail: driftDetail(d), Err: d.Err})

@@ -37,12 +37,14 @@ type Options struct {
 // defaultBatch is how many changes are made durable together at most.
 const defaultBatch = 4096
 
-// Engine applies step lists to one root with one state directory.
+// Engine applies step lists to one root with one state directory. It is
+// not safe for concurrent use; separate processes serialize on the lock.
 type Engine struct {
 	opts  Options
 	dir   string
 	root  *fsx.Root
 	store *Store
+	cache cache
 }
 
 // Open prepares the state directory (mode 0700) and the root. It takes the
@@ -170,7 +172,7 @@ func (e *Engine) nextGeneration() (int, error) {
 // newExec starts an operation: fresh directory lookups, the hash index.
 func (e *Engine) newExec() *Exec {
 	e.root.Forget()
-	return newExec(e.root, e.store, loadIndex(e.path(fileIndex)))
+	return newExec(e.root, e.store, e.loadIndex())
 }
 
 // readSteps returns the step list file of generation n, or nil.

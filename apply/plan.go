@@ -54,7 +54,7 @@ func (e *Engine) loadCurrent() (*current, error) {
 	if c.steps, err = e.readSteps(n); err != nil {
 		return nil, err
 	}
-	return c, c.load(e)
+	return c, nil
 }
 
 // load parses the step list and the applied record, which the no-op path
@@ -67,9 +67,12 @@ func (c *current) load(e *Engine) error {
 	if len(errs) > 0 {
 		return fmt.Errorf("state: the applied step list is damaged: %w", errs.Err())
 	}
-	ap, err := loadApplied(e.path(fileApplied))
+	ap, err := e.loadApplied()
 	if err != nil {
 		return err
+	}
+	if ap.Generation != c.gen {
+		return fmt.Errorf("state: the applied record changed while it was read: try again")
 	}
 	for _, s := range l.Steps {
 		if ap.get(s.ID()) == nil {

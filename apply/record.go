@@ -104,9 +104,14 @@ func parseApplied(name string, data []byte) (*applied, error) {
 }
 
 func parseRecord(l string) (*Record, error) {
-	f := strings.Split(l, "\t")
-	if len(f) != 5 {
-		return nil, fmt.Errorf("want 5 tab-separated fields (kind, target, policy, origin, wrote), have %d", len(f))
+	var f [5]string
+	rest := l
+	for i := range f {
+		var ok bool
+		f[i], rest, ok = strings.Cut(rest, "\t")
+		if ok != (i < 4) {
+			return nil, fmt.Errorf("want 5 tab-separated fields (kind, target, policy, origin, wrote)")
+		}
 	}
 	k := stepfmt.Kind(f[0])
 	if !stepfmt.KnownKind(k) {

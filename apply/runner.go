@@ -260,6 +260,9 @@ func (r *run) commit() (*Generation, error) {
 	if err := writeAtomic(r.e.path(fileApplied), ap.format(), true); err != nil {
 		return r.fail(err)
 	}
+	if k, ok := keyOf(r.e.path(fileApplied)); ok {
+		r.e.cache.applied, r.e.cache.appliedKey = ap, k
+	}
 	r.e.crashPoint("commit")
 	r.j.close()
 	if err := removeJournal(r.e.path(fileJournal)); err != nil {
@@ -294,7 +297,9 @@ func (r *run) updateIndex(ap *applied) {
 		managed[rec.ID.Target] = true
 	}
 	ix.keep(func(p string) bool { return managed[p] })
-	ix.save()
+	if ix.save() == nil {
+		r.e.savedIndex(ix)
+	}
 }
 
 // stepLine renders a step without its source, for events.

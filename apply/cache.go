@@ -1,0 +1,74 @@
+package apply
+
+import (
+	"os"
+	"syscall"
+)
+
+// fileKey identifies a version of a state file: when none of these
+// changed, neither did the file (it is only ever replaced by a rename).
+type fileKey struct {
+	ino, size    uint64
+	mtime, ctime int64
+}
+
+func keyOf(file string) (fileKey, bool) {
+	fi, err := os.Stat(file)
+	if err != nil {
+		return fileKey{}, false
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return fileKey{}, false
+	}
+	return fileKey{st.Ino, uint64(st.Size), st.Mtim.Nano(), st.Ctim.Nano()}, true
+}
+
+// cache keeps what an engine parsed of the state directory for as long as
+// the files are unchanged, so that a long-running caller (a watcher
+// checking drift) does not parse the applied record and the index again
+// on every call.
+type cache struct {
+	appliedKey fileKey
+	applied    *applied
+	indexKey   fileKey
+	index      *index
+}
+
+// loadApplied returns the applied record, parsed again only if the file
+// changed since it was last read.
+func (e *Engine) loadApplied() (*applied, error) {
+	file := e.path(fileApplied)
+	k, ok := keyOf(file)
+	if ok && e.cache.applied != nil && k == e.cache.appliedKey {
+		return e.cache.applied, nil
+	}
+	ap, err := loadApplied(file)
+	if err != nil {
+		return nil, err
+	}
+	e.cache.applied, e.cache.appliedKey = ap, k
+	if !ok {
+		e.cache.applied = nil
+	}
+	return ap, nil
+}
+
+// loadIndex returns the drift index, read again only if the file changed.
+func (e *Engine) loadIndex() *index {
+	file := e.path(fileIndex)
+	k, ok := keyOf(file)
+	if ok && e.cache.index != nil && k == e.cache.indexKey {
+		return e.cache.index
+	}
+	ix := loadIndex(file)
+	e.cache.index, e.cache.indexKey = ix, k
+	return ix
+}
+
+// savedIndex notes that the engine wrote the index itself.
+func (e *Engine) savedIndex(ix *index) {
+	if k, ok := keyOf(e.path(fileIndex)); ok {
+		e.cache.index, e.cache.indexKey = ix, k
+	}
+}
