@@ -73,8 +73,12 @@ func (r *Root) Stage(p string, data io.Reader, mode, uid, gid uint32) error {
 		return err
 	}
 	tmp := TempName(name)
-	unix.Unlinkat(dfd, tmp, 0)
-	fd, err := unix.Openat(dfd, tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	const flags = unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL | unix.O_NOFOLLOW | unix.O_CLOEXEC
+	fd, err := unix.Openat(dfd, tmp, flags, 0o600)
+	if err == unix.EEXIST {
+		unix.Unlinkat(dfd, tmp, 0)
+		fd, err = unix.Openat(dfd, tmp, flags, 0o600)
+	}
 	if err != nil {
 		return pathErr("create", p, err)
 	}
