@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"context"
 	"os"
 	"sort"
 	"strconv"
@@ -136,5 +137,41 @@ func TestDriftSavedOnApply(t *testing.T) {
 		if n.Step == "FILE /etc/motd" && (!strings.Contains(n.Before, HashKey([]byte("m1"))) || !strings.Contains(n.After, HashKey([]byte("edited by hand")))) {
 			t.Fatalf("drift note = %+v", n)
 		}
+	}
+}
+
+func TestHeal(t *testing.T) {
+	sb := newSandbox(t)
+	var ev events
+	sb.opts.OnEvent = ev.add
+	sb.open()
+	sb.apply("FILE /etc/healed {good} mode=0644 drift=heal\nFILE /etc/reported {good}\nDIR /srv/h mode=0750 drift=heal", "c1")
+	if g, err := sb.e.Heal(context.Background()); g != nil || err != nil {
+		t.Fatalf("heal with nothing drifted: %v, %v", g, err)
+	}
+	sb.write("/etc/healed", "bad", 0o600)
+	sb.write("/etc/reported", "bad", 0o644)
+	os.Chmod(sb.host("/srv/h"), 0o777)
+	g, err := sb.e.Heal(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Commit != "c1" || g.Counts.Modified != 2 || g.Result != ResultOK {
+		t.Fatalf("heal generation = %+v", g)
+	}
+	wantFile(t, sb, "/etc/healed", "good", 0o644, 0, 0)
+	wantDir(t, sb, "/srv/h", 0o750, 0, 0)
+	if sb.read("/etc/reported") != "bad" {
+		t.Fatal("a drift=report target was healed")
+	}
+	if b, err := sb.e.Store().Get(HashKey([]byte("bad"))); err != nil || string(b) != "bad" {
+		t.Fatal("the drifted content was not saved before healing")
+	}
+	if n := len(ev.of(EventHeal)); n != 2 {
+		t.Fatalf("%d heal events, want 2", n)
+	}
+	d, _ := sb.e.Drift()
+	if len(d) != 1 || d[0].ID.Target != "/etc/reported" {
+		t.Fatalf("drift after heal = %+v", d)
 	}
 }

@@ -24,6 +24,8 @@ type run struct {
 	// rollback restores, newest first.
 	undo []undoRec
 	next map[stepfmt.ID]*Record
+	// heal marks a run that puts drifted targets back (Engine.Heal).
+	heal bool
 }
 
 // undoRec is one change as its undo sees it: the step and the image of
@@ -205,6 +207,9 @@ func (r *run) change(c stepfmt.Change, pre Image) error {
 	detail := strings.Join(append(append([]string{}, w.Changes...), w.Notes...), "; ")
 	r.event(Event{Type: EventStep, Step: stepLine(c.Step), Source: c.Step.Src.String(), Op: c.Op.String(),
 		Result: result, Detail: detail, Duration: time.Since(start)})
+	if r.heal {
+		r.event(Event{Type: EventHeal, Step: stepLine(c.Step), Source: c.Step.Src.String(), Result: result, Detail: detail})
+	}
 	return nil
 }
 
