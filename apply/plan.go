@@ -1,7 +1,9 @@
 package apply
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"strings"
 
 	"trail/stepfmt"
@@ -128,4 +130,30 @@ func checkChange(v *View, c stepfmt.Change, ap *applied) (Work, error) {
 		prior = ap.get(c.Step.ID())
 	}
 	return row.h.Check(v, c.Step, prior)
+}
+
+// PrintPlan writes the plan for people: one line per change, marked - for
+// a reversed step, + for an added one and ~ for a modified one, followed
+// by what the change does to the machine ("nothing: already matches" when
+// the target matches), and by what it leaves alone and why.
+func PrintPlan(w io.Writer, p *Plan) error {
+	var b bytes.Buffer
+	for i, c := range p.Changes {
+		b.WriteByte(c.Op.Sign())
+		b.WriteByte(' ')
+		stepfmt.AppendStep(&b, c.Step, true)
+		b.WriteByte('\n')
+		work := p.Work[i]
+		if work.None() && len(work.Notes) == 0 {
+			b.WriteString("    nothing: already matches\n")
+		}
+		for _, s := range work.Changes {
+			b.WriteString("    " + s + "\n")
+		}
+		for _, s := range work.Notes {
+			b.WriteString("    note: " + s + "\n")
+		}
+	}
+	_, err := w.Write(b.Bytes())
+	return err
 }
