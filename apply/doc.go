@@ -24,14 +24,28 @@
 //     (the step is refused); an empty directory, a file or a symlink in
 //     the way is saved and replaced, so its reverse is exact.
 //   - Path safety. Targets are resolved under Options.Root with
-//     internal/fsx: no symlink is ever followed in any component.
+//     internal/fsx: no symlink is ever followed in any component, and
+//     directories are looked up afresh for each batch of changes.
+//   - Attributes. What a step does not manage is left as found on an
+//     existing target. A new object gets everything set explicitly — mode
+//     0644 (files) or 0755 (directories), the applier's owner and group —
+//     never inherited from a setgid parent, so that its attributes do not
+//     depend on the history of its parent. An attribute the old step
+//     managed and the new one does not gets the value a fresh apply would
+//     give it (taken from the origin), which keeps applies path
+//     independent (DESIGN invariant 1). Owner and group names are
+//     resolved in the root's /etc/passwd and /etc/group.
 //   - Idempotence. Applying the applied list again for the same commit
 //     writes nothing, on the machine or in the state directory (beyond the
 //     lock file); it costs reading two small files and one step list. A
 //     step whose target already matches is not rewritten.
-//   - One at a time. Apply and Drift take an flock on the state lock; a
-//     second waits up to Options.LockTimeout and then fails with a
-//     *LockError naming the holder's pid.
+//   - One at a time. Apply, Drift and Heal take an flock on the state
+//     lock; a second waits up to Options.LockTimeout and then fails with a
+//     *LockError naming the holder's pid. Plan takes no lock: it is a dry
+//     run of what the state says now.
+//   - Temporary names. Files and symlinks are written as .NAME.trail-tmp
+//     next to their target and renamed into place; these names are
+//     trail's, and recovery removes any left by a crash.
 //   - Honest reporting. Every apply, step, failure, drift, rollback and
 //     refusal is passed to Options.OnEvent with the commit and the step's
 //     source.
@@ -105,8 +119,11 @@
 //
 // A target has drifted when its present state differs from what trail
 // last wrote, in the attributes its step manages. Drift lists them with the
-// step's policy (report, heal, ignore). It stats only managed paths and
-// hashes only files whose inode, size, mtime or ctime changed since they
-// were last hashed; files changed within 50ms of the index being written
-// are hashed again ("racily clean", as in git).
+// step's policy (report, heal, ignore); Heal puts back those whose policy
+// is heal, as an apply of the current list for the same commit. Drift
+// stats only managed paths and hashes only files whose inode, size, mtime
+// or ctime changed since they were last hashed; files changed within 50ms
+// of the index being written are hashed again ("racily clean", as in git).
+// An Engine keeps the parsed applied record and index while their files
+// are unchanged, so a long-running caller pays only the stats.
 package apply

@@ -1,7 +1,7 @@
 package apply
 
 import (
-	"context"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -245,7 +245,7 @@ func TestPlanErrorsNameSources(t *testing.T) {
 	l := sb.list("FILE /etc/a {a} owner=nobody\nFILE /missing/b {b}\nFILE /etc/c sha256:" + strings.Repeat("ab", 32) + "\nUSER deploy")
 	_, err := sb.e.Plan(l)
 	var el stepfmt.ErrorList
-	if !errorsAs(err, &el) || len(el) != 4 {
+	if !errors.As(err, &el) || len(el) != 4 {
 		t.Fatalf("Plan error = %v, want 4 errors", err)
 	}
 	for i, want := range []string{"test.steps:1: FILE /etc/a: user \"nobody\" is not in", "test.steps:2: FILE /missing/b: parent directory /missing does not exist",
@@ -319,5 +319,3 @@ func wantLink(t *testing.T, sb *sandbox, p, to string, uid, gid uint32) {
 		t.Errorf("%s owner %d:%d, want %d:%d", p, st.Uid, st.Gid, uid, gid)
 	}
 }
-
-var _ = context.Background

@@ -11,8 +11,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-
-	"trail/stepfmt"
 )
 
 var (
@@ -230,5 +228,3 @@ func lineDiff(want, got string) string {
 	sort.Slice(out, func(i, j int) bool { return out[i][2:] < out[j][2:] })
 	return strings.Join(out, "\n")
 }
-
-var _ = stepfmt.Version

@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"trail/stepfmt"
 )
 
 // fail ends an apply whose step or bookkeeping failed: staged writes are
@@ -170,12 +168,4 @@ func (e *Engine) cleanStoreTemp() {
 			os.Remove(filepath.Join(dir, ent.Name()))
 		}
 	}
-}
-
-// errorList turns an error into the step language's error list, when it
-// is one.
-func errorList(err error) stepfmt.ErrorList {
-	var el stepfmt.ErrorList
-	errors.As(err, &el)
-	return el
 }
