@@ -157,7 +157,10 @@ func (e *Engine) Generations() ([]*Generation, error) {
 	return out, nil
 }
 
-// nextGeneration returns the number the next apply records under.
+// nextGeneration returns the number the next apply records under. The
+// caller holds the lock, so a newest generation still "running" belongs to
+// a process that died before its journal began: it changed nothing, and
+// is recorded as interrupted.
 func (e *Engine) nextGeneration() (int, error) {
 	nums, err := generationNumbers(e.genDir())
 	if err != nil {
@@ -166,7 +169,15 @@ func (e *Engine) nextGeneration() (int, error) {
 	if len(nums) == 0 {
 		return 1, nil
 	}
-	return nums[len(nums)-1] + 1, nil
+	last := nums[len(nums)-1]
+	if g, err := loadGeneration(e.genDir(), last); err == nil && g.Result == ResultRunning {
+		g.Result, g.End = ResultInterrupted, time.Now()
+		g.Error = "the apply stopped before it changed anything"
+		if err := saveGeneration(e.genDir(), g); err != nil {
+			return 0, err
+		}
+	}
+	return last + 1, nil
 }
 
 // newExec starts an operation: fresh directory lookups, the hash index.

@@ -73,13 +73,7 @@ func (e *Engine) Heal(ctx context.Context) (*Generation, error) {
 		return e.refuse(g, cur.steps, err)
 	}
 	g.Counts = Counts{Modified: len(changes), Unchanged: p.Unchanged}
-	if err := saveSteps(e.genDir(), num, cur.steps); err != nil {
-		return nil, err
-	}
-	if err := saveGeneration(e.genDir(), g); err != nil {
-		return nil, err
-	}
-	r := &run{e: e, x: x, g: g, cur: cur, list: cur.list, plan: p, heal: true,
+	r := &run{e: e, x: x, g: g, cur: cur, list: cur.list, plan: p, heal: true, text: cur.steps,
 		next: make(map[stepfmt.ID]*Record, len(changes))}
 	return r.run(ctx)
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"trail/stepfmt"
 )
@@ -23,10 +24,14 @@ import (
 // follows once the step's effect is durable. The journal is removed after
 // the applied record names the new generation: that rename is the commit.
 type jentry struct {
-	Op     string `json:"op"`
-	Gen    int    `json:"gen,omitempty"`
-	From   int    `json:"from,omitempty"`
-	Commit string `json:"commit,omitempty"`
+	Op      string    `json:"op"`
+	Gen     int       `json:"gen,omitempty"`
+	From    int       `json:"from,omitempty"`
+	Commit  string    `json:"commit,omitempty"`
+	Branch  string    `json:"branch,omitempty"`
+	Host    string    `json:"host,omitempty"`
+	Subject string    `json:"subject,omitempty"`
+	Start   time.Time `json:"start,omitzero"`
 	I      int    `json:"i,omitempty"`
 	Change string `json:"change,omitempty"`
 	Step   string `json:"step,omitempty"`
@@ -38,14 +43,17 @@ type journal struct {
 	buf bytes.Buffer
 }
 
-// beginJournal creates the journal durably with its begin entry.
-func beginJournal(file string, gen, from int, commit string) (*journal, error) {
+// beginJournal creates the journal durably with its begin entry, which
+// holds what recovery needs to record the generation if the process dies
+// before it does.
+func beginJournal(file string, g *Generation) (*journal, error) {
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, stateFileMode)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
 	j := &journal{f: f}
-	j.add(jentry{Op: "begin", Gen: gen, From: from, Commit: commit})
+	j.add(jentry{Op: "begin", Gen: g.Number, From: g.From, Commit: g.Commit, Branch: g.Branch,
+		Host: g.Host, Subject: g.Subject, Start: g.Start})
 	if err := j.sync(); err != nil {
 		f.Close()
 		return nil, err
@@ -112,6 +120,7 @@ type intentRec struct {
 type journalState struct {
 	gen, from int
 	commit    string
+	begin     jentry
 	intents   []intentRec
 	done      map[int]bool
 }
@@ -153,7 +162,7 @@ func (js *journalState) apply(e jentry) error {
 		if js.gen != 0 || e.Gen <= 0 {
 			return errors.New("a second or invalid begin entry")
 		}
-		js.gen, js.from, js.commit = e.Gen, e.From, e.Commit
+		js.gen, js.from, js.commit, js.begin = e.Gen, e.From, e.Commit, e
 	case "intent":
 		l, errs := stepfmt.Parse("journal", []byte(e.Step))
 		if len(errs) > 0 || len(l.Steps) != 1 {

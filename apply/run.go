@@ -62,13 +62,7 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 	}
 	g.Counts = Counts{Added: p.Count(stepfmt.OpAdd), Modified: p.Count(stepfmt.OpModify),
 		Removed: p.Count(stepfmt.OpRemove), Unchanged: p.Unchanged}
-	if err := saveSteps(e.genDir(), num, text); err != nil {
-		return nil, err
-	}
-	if err := saveGeneration(e.genDir(), g); err != nil {
-		return nil, err
-	}
-	r := &run{e: e, x: x, g: g, cur: cur, list: list, plan: p,
+	r := &run{e: e, x: x, g: g, cur: cur, list: list, plan: p, text: text,
 		next: make(map[stepfmt.ID]*Record, len(p.Changes))}
 	return r.run(ctx)
 }

@@ -19,6 +19,7 @@ type run struct {
 	cur  *current
 	list *stepfmt.List
 	plan *Plan
+	text []byte // the step list, as the generation records it
 	j    *journal
 	// undo lists every change whose intent is journaled, in order: what a
 	// rollback restores, newest first.
@@ -62,13 +63,20 @@ func (r *run) event(ev Event) {
 
 func (r *run) run(ctx context.Context) (*Generation, error) {
 	r.event(Event{Type: EventApplyStart, Counts: r.g.Counts})
-	j, err := beginJournal(r.e.path(fileJournal), r.g.Number, r.g.From, r.g.Commit)
+	j, err := beginJournal(r.e.path(fileJournal), r.g)
 	if err != nil {
 		return r.fail(err)
 	}
 	r.j = j
 	defer j.close()
 	r.e.crashPoint("begin")
+	if err := saveSteps(r.e.genDir(), r.g.Number, r.text); err != nil {
+		return r.fail(err)
+	}
+	if err := saveGeneration(r.e.genDir(), r.g); err != nil {
+		return r.fail(err)
+	}
+	r.e.crashPoint("generation started")
 	changes := r.plan.Changes
 	for i := 0; i < len(changes); {
 		end := r.batchEnd(i)

@@ -130,12 +130,14 @@ func (e *Engine) recover() error {
 	for i, in := range js.intents {
 		recs[i] = undoRec{step: in.step, img: in.undo}
 	}
-	g, gerr := loadGeneration(e.genDir(), js.gen)
+	b := js.begin
+	g := &Generation{Number: js.gen, From: js.from, Commit: b.Commit, Branch: b.Branch, Host: b.Host,
+		Subject: b.Subject, Start: b.Start, dir: e.genDir()}
+	if saved, err := loadGeneration(e.genDir(), js.gen); err == nil {
+		g = saved
+	}
 	ev := func(ev Event) {
-		ev.Commit, ev.Generation = js.commit, js.gen
-		if g != nil {
-			ev.Branch = g.Branch
-		}
+		ev.Commit, ev.Branch, ev.Generation = g.Commit, g.Branch, g.Number
 		e.emit(ev)
 	}
 	undoErr := undoAll(x, recs, ev, e.crashPoint)
@@ -143,12 +145,10 @@ func (e *Engine) recover() error {
 	if undoErr != nil {
 		return fmt.Errorf("journal: undoing the interrupted apply of generation %d failed (the journal is kept, the next run tries again): %w", js.gen, undoErr)
 	}
-	if gerr == nil {
-		g.Result, g.End = ResultInterrupted, time.Now()
-		g.Error = "the apply was interrupted; its changes were undone when trail next ran"
-		if err := saveGeneration(e.genDir(), g); err != nil {
-			return err
-		}
+	g.Result, g.End = ResultInterrupted, time.Now()
+	g.Error = "the apply was interrupted; its changes were undone when trail next ran"
+	if err := saveGeneration(e.genDir(), g); err != nil {
+		return err
 	}
 	return removeJournal(file)
 }
