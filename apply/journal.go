@@ -32,10 +32,10 @@ type jentry struct {
 	Host    string    `json:"host,omitempty"`
 	Subject string    `json:"subject,omitempty"`
 	Start   time.Time `json:"start,omitzero"`
-	I      int    `json:"i,omitempty"`
-	Change string `json:"change,omitempty"`
-	Step   string `json:"step,omitempty"`
-	Undo   string `json:"undo,omitempty"`
+	I       int       `json:"i,omitempty"`
+	Change  string    `json:"change,omitempty"`
+	Step    string    `json:"step,omitempty"`
+	Undo    string    `json:"undo,omitempty"`
 }
 
 type journal struct {
