@@ -39,6 +39,16 @@ func compileGlob(p string) (glob, error) {
 	return g, nil
 }
 
+// matchName is match for a path whose last segment is known: an
+// unanchored glob needs only that.
+func (g glob) matchName(rel, name string) bool {
+	if !g.anchored {
+		m, _ := path.Match(g.segs[0], name)
+		return m
+	}
+	return g.match(rel)
+}
+
 // match reports whether rel, a clean relative path, matches.
 func (g glob) match(rel string) bool {
 	names := strings.Split(rel, "/")

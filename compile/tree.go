@@ -2,8 +2,11 @@ package compile
 
 import (
 	"io/fs"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/hcl/v2"
 
@@ -49,78 +52,137 @@ func expandTree(r *resource) {
 	if !r.add(root, dir) {
 		return
 	}
-	base := root.Target
-	err = fs.WalkDir(c.fsys, dir, func(p string, d fs.DirEntry, err error) error {
+	items, ok := r.listTree(dir, root.Target, srng, ta)
+	if !ok {
+		return
+	}
+	readTreeFiles(c.fsys, items)
+	for i := range items {
+		if !r.treeStep(&items[i], trng, ta) {
+			return
+		}
+	}
+}
+
+// treeItem is one entry of a tree: listed first, read in parallel, then
+// turned into a step in walk order.
+type treeItem struct {
+	path, target string
+	kind         stepfmt.Kind
+	exec         bool
+	to           string // symlink target
+	data         []byte
+	err          error
+}
+
+// listTree walks the tree's source in path order without reading files.
+// It stops early once the step budget is spent; add reports that.
+func (r *resource) listTree(dir, base string, srng hcl.Range, ta treeAttrs) ([]treeItem, bool) {
+	c := r.sc.c
+	var items []treeItem
+	err := fs.WalkDir(c.fsys, dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if p == dir {
 			return nil
 		}
+		if c.nsteps+len(items) >= c.opts.MaxSteps {
+			return fs.SkipAll
+		}
+		name := d.Name()
+		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
+			r.diag(errorf(&srng, "Invalid tree entry", "The repository directory %s holds an entry named %q, which no path can name.", dir, name))
+			return fs.SkipAll
+		}
 		rel := p
 		if dir != "." {
 			rel = p[len(dir)+1:]
 		}
-		if name := d.Name(); name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
-			r.diag(errorf(&srng, "Invalid tree entry", "The repository directory %s holds an entry named %q, which no path can name.", dir, name))
-			return fs.SkipAll
-		}
-		if d.Name() == ".git" || ta.excluded(rel) {
+		if name == ".git" || ta.excluded(rel, name) {
 			if d.IsDir() {
 				return fs.SkipDir
 			}
 			return nil
 		}
-		if !r.treeEntry(p, base+"/"+rel, d, trng, ta) {
-			return fs.SkipAll
+		it := treeItem{path: p, target: base + "/" + rel}
+		switch t := d.Type(); {
+		case t.IsDir():
+			it.kind = stepfmt.KindDir
+		case t&fs.ModeSymlink != 0:
+			it.kind = stepfmt.KindLink
+			it.to, it.err = fs.ReadLink(c.fsys, p)
+		case t.IsRegular():
+			it.kind = stepfmt.KindFile
+			if info, err := d.Info(); err == nil && info.Mode()&0o111 != 0 {
+				it.exec = true
+			}
+		default:
+			r.diag(errorf(&srng, "Invalid tree entry",
+				"%s is neither a file, a directory nor a symlink (a git submodule?); exclude it or move it out of the tree.", p))
+			return nil
 		}
+		items = append(items, it)
 		return nil
 	})
 	if err != nil {
 		r.diag(errorf(&srng, "Cannot read tree source", "Walking %s in the repository failed: %s.", dir, errText(err)))
+		return nil, false
 	}
+	return items, true
 }
 
-// treeEntry adds the step of one entry; false stops the walk.
-func (r *resource) treeEntry(p, target string, d fs.DirEntry, rng hcl.Range, ta treeAttrs) bool {
+// readTreeFiles reads the files of a tree with a few workers: reading
+// blobs out of git objects is most of the cost of a big tree.
+func readTreeFiles(fsys fs.FS, items []treeItem) {
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(items) {
+					return
+				}
+				if it := &items[i]; it.kind == stepfmt.KindFile {
+					it.data, it.err = fs.ReadFile(fsys, it.path)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// treeStep adds the step of one entry; false stops the tree.
+func (r *resource) treeStep(it *treeItem, rng hcl.Range, ta treeAttrs) bool {
 	c := r.sc.c
-	var st *stepfmt.Step
-	switch t := d.Type(); {
-	case t.IsDir():
-		st = r.newStep(stepfmt.KindDir, target, rng)
-		r.stamp(st, ta.dirMode, ta)
-	case t&fs.ModeSymlink != 0:
-		to, err := fs.ReadLink(c.fsys, p)
-		if err != nil {
-			r.diag(errorf(&rng, "Cannot read tree entry", "Reading symlink %s failed: %s.", p, errText(err)))
-			return true
-		}
-		st = r.newStep(stepfmt.KindLink, target, rng)
-		if to == "" || strings.IndexByte(to, 0) >= 0 {
-			r.diag(errorf(&rng, "Invalid tree entry", "Symlink %s has an empty or invalid target.", p))
-			return true
-		}
-		st.Attrs = append(st.Attrs, stepfmt.Attr{Key: "to", Value: to})
-		r.stamp(st, "", ta)
-	case t.IsRegular():
-		data, err := fs.ReadFile(c.fsys, p)
-		if err != nil {
-			r.diag(errorf(&rng, "Cannot read tree entry", "Reading %s failed: %s.", p, errText(err)))
-			return true
-		}
-		mode := ta.mode
-		if info, err := d.Info(); err == nil && info.Mode()&0o111 != 0 {
-			mode = ta.execMode
-		}
-		st = r.newStep(stepfmt.KindFile, target, rng)
-		st.Attrs = append(st.Attrs, stepfmt.Attr{Key: "content", Value: c.blob(data)})
-		r.stamp(st, mode, ta)
-	default:
-		r.diag(errorf(&rng, "Invalid tree entry",
-			"%s is neither a file, a directory nor a symlink (a git submodule?); exclude it or move it out of the tree.", p))
+	if it.err != nil {
+		r.diag(errorf(&rng, "Cannot read tree entry", "Reading %s failed: %s.", it.path, errText(it.err)))
 		return true
 	}
-	return r.add(st, p)
+	st := r.newStep(it.kind, it.target, rng)
+	switch it.kind {
+	case stepfmt.KindDir:
+		r.stamp(st, ta.dirMode, ta)
+	case stepfmt.KindLink:
+		if it.to == "" || strings.IndexByte(it.to, 0) >= 0 {
+			r.diag(errorf(&rng, "Invalid tree entry", "Symlink %s has an empty or invalid target.", it.path))
+			return true
+		}
+		st.Attrs = append(st.Attrs, stepfmt.Attr{Key: "to", Value: it.to})
+		r.stamp(st, "", ta)
+	case stepfmt.KindFile:
+		mode := ta.mode
+		if it.exec {
+			mode = ta.execMode
+		}
+		st.Attrs = append(st.Attrs, stepfmt.Attr{Key: "content", Value: c.blob(it.data)})
+		r.stamp(st, mode, ta)
+	}
+	return r.add(st, it.path)
 }
 
 // stamp appends the tree's attributes in canonical order.
@@ -170,9 +232,9 @@ func (r *resource) treeAttrs() (treeAttrs, bool) {
 	return ta, ok
 }
 
-func (ta treeAttrs) excluded(rel string) bool {
+func (ta treeAttrs) excluded(rel, name string) bool {
 	for _, g := range ta.exclude {
-		if g.match(rel) {
+		if g.matchName(rel, name) {
 			return true
 		}
 	}

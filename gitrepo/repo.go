@@ -4,10 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
@@ -15,18 +17,24 @@ import (
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
-// cacheSize bounds go-git's object cache. Compiling reads each blob once,
-// so a large cache only costs memory; tree objects are cached by the FS.
+// cacheSize bounds go-git's object cache per reader. It holds delta bases
+// while a tree is read; decoded trees are cached by the FS itself.
 const cacheSize = 8 * cache.MiByte
 
 // Repo is an open config repository.
 type Repo struct {
 	dir     string
+	gitDir  billy.Filesystem
 	repo    *git.Repository
 	storage *filesystem.Storage
-	// mu serialises object reads: go-git's packfile readers share file
-	// descriptors and are not safe for concurrent use.
+	// mu serialises use of repo and storage: go-git's packfile readers
+	// share file descriptors and are not safe for concurrent use.
 	mu sync.Mutex
+	// readers are further storages on the same objects, one per
+	// concurrent reader of a tree FS, made as needed up to maxReaders.
+	readers    chan *filesystem.Storage
+	made       []*filesystem.Storage
+	maxReaders int
 }
 
 // Open opens the repository whose work tree root (or bare directory) is dir.
@@ -42,21 +50,54 @@ func Open(dir string) (*Repo, error) {
 	if !ok {
 		return nil, fmt.Errorf("open config repo %s: unexpected storage %T", dir, probe.Storer)
 	}
-	st := filesystem.NewStorageWithOptions(fsStore.Filesystem(), cache.NewObjectLRU(cacheSize),
-		filesystem.Options{KeepDescriptors: true})
+	gitDir := fsStore.Filesystem()
+	st := newStorage(gitDir)
 	r, err := git.Open(st, nil)
 	if err != nil {
 		_ = st.Close()
 		return nil, fmt.Errorf("open config repo %s: %w", dir, err)
 	}
-	return &Repo{dir: dir, repo: r, storage: st}, nil
+	n := min(max(runtime.GOMAXPROCS(0), 1), 8)
+	return &Repo{dir: dir, gitDir: gitDir, repo: r, storage: st,
+		readers: make(chan *filesystem.Storage, n), maxReaders: n}, nil
 }
 
-// Close releases the pack files the repository keeps open.
+func newStorage(gitDir billy.Filesystem) *filesystem.Storage {
+	return filesystem.NewStorageWithOptions(gitDir, cache.NewObjectLRU(cacheSize),
+		filesystem.Options{KeepDescriptors: true})
+}
+
+// reader lends a storage for reading objects, making one if fewer than
+// maxReaders exist, else waiting for one. Give it back with release.
+func (r *Repo) reader() *filesystem.Storage {
+	select {
+	case st := <-r.readers:
+		return st
+	default:
+	}
+	r.mu.Lock()
+	if len(r.made) < r.maxReaders {
+		st := newStorage(r.gitDir)
+		r.made = append(r.made, st)
+		r.mu.Unlock()
+		return st
+	}
+	r.mu.Unlock()
+	return <-r.readers
+}
+
+func (r *Repo) release(st *filesystem.Storage) { r.readers <- st }
+
+// Close releases the pack files the repository keeps open. No FS of the
+// repository may be used after.
 func (r *Repo) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.storage.Close(); err != nil {
+	errs := []error{r.storage.Close()}
+	for _, st := range r.made {
+		errs = append(errs, st.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close config repo %s: %w", r.dir, err)
 	}
 	return nil

@@ -22,11 +22,14 @@ import (
 const maxLinkHops = 40
 
 // treeFS is an fs.FS over one git tree object. Decoded tree objects are
-// cached by hash, so identical subtrees are read once.
+// cached by hash, so identical subtrees are read once. Objects are read
+// through the repository's pool of readers, so concurrent ReadFile calls
+// run in parallel.
 type treeFS struct {
 	r      *Repo
 	commit string
 	root   entry
+	mu     sync.Mutex // guards trees
 	trees  map[plumbing.Hash]*dirIndex
 }
 
@@ -76,23 +79,32 @@ func indexTree(t *object.Tree) *dirIndex {
 	return d
 }
 
-// dir returns the decoded tree with hash h. The caller holds r.mu.
+// dir returns the decoded tree with hash h.
 func (t *treeFS) dir(h plumbing.Hash) (*dirIndex, error) {
-	if d, ok := t.trees[h]; ok {
+	t.mu.Lock()
+	d, ok := t.trees[h]
+	t.mu.Unlock()
+	if ok {
 		return d, nil
 	}
-	obj, err := t.r.repo.TreeObject(h)
+	st := t.r.reader()
+	obj, err := object.GetTree(st, h)
+	t.r.release(st)
 	if err != nil {
 		return nil, fmt.Errorf("read tree %s of commit %s: %w", h, t.commit, err)
 	}
-	d := indexTree(obj)
+	d = indexTree(obj)
+	t.mu.Lock()
 	t.trees[h] = d
+	t.mu.Unlock()
 	return d, nil
 }
 
-// blob reads the content of blob h. The caller holds r.mu.
+// blob reads the content of blob h.
 func (t *treeFS) blob(h plumbing.Hash) ([]byte, error) {
-	obj, err := t.r.storage.EncodedObject(plumbing.BlobObject, h)
+	st := t.r.reader()
+	defer t.r.release(st)
+	obj, err := st.EncodedObject(plumbing.BlobObject, h)
 	if err != nil {
 		return nil, fmt.Errorf("read blob %s of commit %s: %w", h, t.commit, err)
 	}
@@ -110,7 +122,7 @@ func (t *treeFS) blob(h plumbing.Hash) ([]byte, error) {
 
 // walk resolves name to its entry. Symlinks met as directories are always
 // followed, the last component only when follow is set. A link that leaves
-// the tree is an error. The caller holds r.mu.
+// the tree is an error.
 func (t *treeFS) walk(op, name string, follow bool) (entry, error) {
 	if !fs.ValidPath(name) {
 		return entry{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
@@ -166,8 +178,6 @@ func (t *treeFS) walk(op, name string, follow bool) (entry, error) {
 
 // Open opens the named file or directory, following symlinks.
 func (t *treeFS) Open(name string) (fs.File, error) {
-	t.r.mu.Lock()
-	defer t.r.mu.Unlock()
 	e, err := t.walk("open", name, true)
 	if err != nil {
 		return nil, err
@@ -195,8 +205,6 @@ var errSubmodule = errors.New("is a git submodule: trail reads only files of the
 
 // ReadFile returns the content of the named file, following symlinks.
 func (t *treeFS) ReadFile(name string) ([]byte, error) {
-	t.r.mu.Lock()
-	defer t.r.mu.Unlock()
 	e, err := t.walk("read", name, true)
 	if err != nil {
 		return nil, err
@@ -216,8 +224,6 @@ func (t *treeFS) ReadFile(name string) ([]byte, error) {
 
 // ReadDir lists the named directory sorted by file name.
 func (t *treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
-	t.r.mu.Lock()
-	defer t.r.mu.Unlock()
 	e, err := t.walk("readdir", name, true)
 	if err != nil {
 		return nil, err
@@ -249,8 +255,6 @@ func (t *treeFS) dirEntries(d *dirIndex) []fs.DirEntry {
 
 // Stat describes the named file, following symlinks.
 func (t *treeFS) Stat(name string) (fs.FileInfo, error) {
-	t.r.mu.Lock()
-	defer t.r.mu.Unlock()
 	e, err := t.walk("stat", name, true)
 	if err != nil {
 		return nil, err
@@ -260,8 +264,6 @@ func (t *treeFS) Stat(name string) (fs.FileInfo, error) {
 
 // Lstat describes the named file without following a final symlink.
 func (t *treeFS) Lstat(name string) (fs.FileInfo, error) {
-	t.r.mu.Lock()
-	defer t.r.mu.Unlock()
 	e, err := t.walk("lstat", name, false)
 	if err != nil {
 		return nil, err
@@ -271,8 +273,6 @@ func (t *treeFS) Lstat(name string) (fs.FileInfo, error) {
 
 // ReadLink returns the target of the named symlink.
 func (t *treeFS) ReadLink(name string) (string, error) {
-	t.r.mu.Lock()
-	defer t.r.mu.Unlock()
 	e, err := t.walk("readlink", name, false)
 	if err != nil {
 		return "", err
@@ -317,9 +317,9 @@ func (fi *fileInfo) Size() int64 {
 		return fi.size
 	}
 	fi.once.Do(func() {
-		fi.fs.r.mu.Lock()
-		defer fi.fs.r.mu.Unlock()
-		n, err := fi.fs.r.storage.EncodedObjectSize(fi.e.hash)
+		st := fi.fs.r.reader()
+		defer fi.fs.r.release(st)
+		n, err := st.EncodedObjectSize(fi.e.hash)
 		if err != nil {
 			n = -1
 		}

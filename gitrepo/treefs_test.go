@@ -3,8 +3,10 @@ package gitrepo
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -296,5 +298,47 @@ func TestTreeFSErrors(t *testing.T) {
 	}
 	if _, err := fs.ReadLink(fsys, "a/file"); !errors.Is(err, fs.ErrInvalid) {
 		t.Errorf("ReadLink of a regular file = %v, want ErrInvalid", err)
+	}
+}
+
+// TestTreeFSConcurrent reads every file from many goroutines at once; run
+// with -race it checks the FS is safe for concurrent use.
+func TestTreeFSConcurrent(t *testing.T) {
+	g, first, _ := sample(t)
+	g.Git("gc", "-q")
+	r, err := Open(g.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	fsys, err := r.Tree(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := snapshot(t, fsys)
+	errs := make(chan error, 8)
+	for w := 0; w < 8; w++ {
+		go func() {
+			for p, s := range want {
+				if !strings.HasPrefix(s, "file ") {
+					continue
+				}
+				data, err := fs.ReadFile(fsys, p)
+				if err != nil || !strings.HasSuffix(s, " "+string(data)) {
+					errs <- fmt.Errorf("%s: %q, %v", p, data, err)
+					return
+				}
+				if _, err := fs.ReadDir(fsys, path.Dir(p)); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for w := 0; w < 8; w++ {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
 	}
 }

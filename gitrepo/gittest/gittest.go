@@ -1,6 +1,6 @@
 // Package gittest builds scratch git repositories for tests with the real
 // git CLI. Each repository gets its own global config file (GIT_CONFIG_GLOBAL)
-// with a fixed identity, and the system config is ignored, so tests never
+// with a fixed identity and no automatic gc, and the system config is ignored, so tests never
 // read or write the machine's git settings.
 package gittest
 
@@ -30,7 +30,7 @@ func New(t testing.TB) *Repo {
 	cfg := filepath.Join(home, "gitconfig")
 	conf := "[user]\n\tname = Trail Test\n\temail = test@example.org\n" +
 		"[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n" +
-		"[protocol \"file\"]\n\tallow = always\n"
+		"[protocol \"file\"]\n\tallow = always\n[gc]\n\tauto = 0\n[maintenance]\n\tauto = false\n"
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
