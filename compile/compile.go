@@ -65,7 +65,7 @@ type compiler struct {
 	files         map[string]*hcl.File
 	modules       map[string]*module
 	templateCache map[string]parsedTemplate
-	tplDepth      int
+	tplStack      []string // templates being rendered, for loops
 	funcs         map[string]function.Function
 	host          cty.Value
 	diags         hcl.Diagnostics

@@ -73,12 +73,18 @@ func (c *compiler) evalTemplate(p string, vars cty.Value) (string, hcl.Diagnosti
 	if err != nil {
 		return "", hcl.Diagnostics{errorf(nil, "Invalid template variables", "%v.", err)}
 	}
-	if c.tplDepth >= maxTemplateDepth {
-		return "", hcl.Diagnostics{errorf(expr.Range().Ptr(), "Templates nested too deep",
-			"templatefile calls nest more than %d deep; does a template include itself?", maxTemplateDepth)}
+	for _, q := range c.tplStack {
+		if q == p {
+			return "", hcl.Diagnostics{errorf(expr.Range().Ptr(), "Template includes itself",
+				"Rendering %s leads back to it: %s → %s.", p, strings.Join(c.tplStack, " → "), p)}
+		}
 	}
-	c.tplDepth++
-	defer func() { c.tplDepth-- }()
+	if len(c.tplStack) >= maxTemplateDepth {
+		return "", hcl.Diagnostics{errorf(expr.Range().Ptr(), "Templates nested too deep",
+			"templatefile calls nest more than %d deep.", maxTemplateDepth)}
+	}
+	c.tplStack = append(c.tplStack, p)
+	defer func() { c.tplStack = c.tplStack[:len(c.tplStack)-1] }()
 	ctx := &hcl.EvalContext{Variables: vals, Functions: c.funcs}
 	v, diags := evalExpr(expr, ctx)
 	if diags.HasErrors() {
@@ -101,6 +107,10 @@ func (r *resource) renderTemplate(p string, rng hcl.Range) (string, bool) {
 		if diags.HasErrors() || !v.IsWhollyKnown() {
 			return "", false
 		}
+		if _, err := r.sc.c.templateVars(v); err != nil {
+			r.diag(errorf(a.Expr.Range().Ptr(), "Invalid template variables", "%v.", err))
+			return "", false
+		}
 		vars = v
 	}
 	s, diags := r.sc.c.evalTemplate(p, vars)
@@ -118,7 +128,7 @@ func diagsError(diags hcl.Diagnostics) error {
 	var lines []string
 	for _, d := range diags {
 		if d.Severity == hcl.DiagError {
-			lines = append(lines, OneLine(d))
+			lines = append(lines, strings.TrimRight(OneLine(d), "."))
 		}
 	}
 	return fmt.Errorf("%s", strings.Join(lines, "; "))
