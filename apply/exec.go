@@ -22,6 +22,8 @@ type Exec struct {
 	planned map[string]bool
 	uid     uint32
 	gid     uint32
+	blobs   map[string]bool // store keys known to be present
+	buf     []byte
 }
 
 func newExec(root *fsx.Root, store *Store, idx *index) *Exec {
@@ -32,6 +34,22 @@ func newExec(root *fsx.Root, store *Store, idx *index) *Exec {
 // returns its key; the engine makes staged blobs durable before the
 // journal records the steps that need them.
 func (x *Exec) Stage(r io.Reader) (string, error) { return x.store.stage(r) }
+
+// HasBlob reports whether the store holds key, remembering the answer for
+// the rest of the operation (blobs are never removed during one).
+func (x *Exec) HasBlob(key string) bool {
+	if x.blobs[key] {
+		return true
+	}
+	if !x.store.Has(key) {
+		return false
+	}
+	if x.blobs == nil {
+		x.blobs = make(map[string]bool)
+	}
+	x.blobs[key] = true
+	return true
+}
 
 // Store returns the content store.
 func (x *Exec) Store() *Store { return x.store }

@@ -147,6 +147,10 @@ func parseIndex(data []byte) (int64, map[string]indexEntry, error) {
 	return asOf, entries, nil
 }
 
+// readerOnly hides *os.File's WriteTo, which would allocate its own buffer
+// for a writer that is not a file.
+type readerOnly struct{ io.Reader }
+
 // hashFile returns the content key of the regular file p, from the index
 // when p's stat is unchanged since it was last hashed. The entry records
 // the stat taken before reading, so a change during the read shows as a
@@ -161,7 +165,10 @@ func (x *Exec) hashFile(p string, st fsx.Stat) (string, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if x.buf == nil {
+		x.buf = make([]byte, 64<<10)
+	}
+	if _, err := io.CopyBuffer(h, readerOnly{f}, x.buf); err != nil {
 		return "", fmt.Errorf("hash %s: %w", p, err)
 	}
 	key := "sha256:" + hex.EncodeToString(h.Sum(nil))

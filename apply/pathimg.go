@@ -139,7 +139,7 @@ func capturePath(x *Exec, p string) (Image, error) {
 		return img.image(), err
 	}
 	key, ok := x.index.lookup(p, st)
-	if !ok || !x.store.Has(key) {
+	if !ok || !x.HasBlob(key) {
 		f, err := x.Root.OpenFile(p)
 		if err != nil {
 			return Image{}, err

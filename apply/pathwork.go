@@ -3,6 +3,7 @@ package apply
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"slices"
 	"strings"
 
@@ -41,7 +42,7 @@ func want(x *Exec, s *stepfmt.Step, state string) (pimg, []string, error) {
 	switch state {
 	case stFile:
 		w.content = s.Value("content")
-		if !x.store.Has(w.content) {
+		if !x.HasBlob(w.content) {
 			return w, nil, fmt.Errorf("content %s is not in the store: the caller must put compiled contents there before planning", w.content)
 		}
 	case stLink:
@@ -93,7 +94,7 @@ func pathWork(v *View, p string, w pimg, restore bool, prior *Record) (Work, err
 			return Work{}, err
 		}
 	}
-	if w.state == stFile && restore && !x.store.Has(w.content) {
+	if w.state == stFile && restore && !x.HasBlob(w.content) {
 		return Work{}, fmt.Errorf("cannot restore %s: its saved content %s is missing from the store", p, w.content)
 	}
 	work := Work{Before: before.image()}
@@ -257,6 +258,15 @@ func parentReady(v *View, p string) error {
 	parent := fsx.Parent(p)
 	if parent == "/" {
 		return nil
+	}
+	if !v.Planning() {
+		// Opening it with O_DIRECTORY|O_NOFOLLOW proves it a directory
+		// (and is cached for the operation).
+		_, err := v.x.Root.DirFD(parent)
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("parent directory %s does not exist: add a DIR step for it before this step", parent)
+		}
+		return err
 	}
 	pi, err := pathView(v, parent)
 	if err != nil {

@@ -212,6 +212,9 @@ func (r *run) change(c stepfmt.Change, pre Image) error {
 	case w.None():
 		result = StepUnchanged
 	}
+	if r.e.opts.OnEvent == nil {
+		return nil
+	}
 	detail := strings.Join(append(append([]string{}, w.Changes...), w.Notes...), "; ")
 	r.event(Event{Type: EventStep, Step: stepLine(c.Step), Source: c.Step.Src.String(), Op: c.Op.String(),
 		Result: result, Detail: detail, Duration: time.Since(start)})

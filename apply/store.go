@@ -29,6 +29,7 @@ type Store struct {
 	dir     string
 	pending []pendingBlob
 	seq     atomic.Uint64
+	buf     []byte
 }
 
 type pendingBlob struct{ tmp, key string }
@@ -181,7 +182,10 @@ func (s *Store) stage(r io.Reader) (string, error) {
 		return "", fmt.Errorf("store: %w", err)
 	}
 	h := sha256.New()
-	_, err = io.Copy(io.MultiWriter(f, h), r)
+	if s.buf == nil {
+		s.buf = make([]byte, 64<<10)
+	}
+	_, err = io.CopyBuffer(io.MultiWriter(f, h), r, s.buf)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

@@ -83,7 +83,10 @@ func (r *Root) Stage(p string, data io.Reader, mode, uid, gid uint32) error {
 		return pathErr("create", p, err)
 	}
 	f := os.NewFile(uintptr(fd), r.Host(p))
-	_, err = io.Copy(f, data)
+	if r.buf == nil {
+		r.buf = make([]byte, 64<<10)
+	}
+	_, err = io.CopyBuffer(writerOnly{f}, data, r.buf)
 	if err == nil {
 		err = f.Chown(int(uid), int(gid))
 	}
@@ -107,6 +110,10 @@ func (r *Root) Stage(p string, data io.Reader, mode, uid, gid uint32) error {
 	r.touch(Parent(p))
 	return nil
 }
+
+// writerOnly hides *os.File's ReadFrom, which would allocate its own
+// buffer for a reader that is not a file.
+type writerOnly struct{ io.Writer }
 
 // unwrapPath strips an *os.PathError naming the temporary file, so the
 // error names the target instead.

@@ -26,6 +26,7 @@ type Root struct {
 	fd    int
 	cache map[string]int
 	batch batch
+	buf   []byte // copy buffer, reused by Stage
 }
 
 // Open opens dir as a root. Symlinks in dir itself are followed: the root is
