@@ -7,7 +7,9 @@
 //   - Input is an fs.FS: gitrepo's view of a commit, or os.DirFS of a
 //     directory; both are one code path. The config is every *.hcl file at
 //     the root of the FS, plus what they include and the modules they call.
-//     Repository paths in the config are relative to that root.
+//     Repository paths in the config are relative to that root. The FS
+//     must allow concurrent reads (both of those do): a tree's files are
+//     read by a few goroutines at once.
 //   - Compile is a pure function of the FS, the Facts and the Options: the
 //     same inputs give byte-identical step lists. Nothing reads the clock,
 //     the environment or the network; GatherFacts is the only function that
