@@ -88,11 +88,11 @@ func (v *View) Exec() *Exec { return v.x }
 // machine as it is (an apply).
 func (v *View) Planning() bool { return v.overlay != nil }
 
-// Lookup returns the predicted image of target in namespace ns (see
-// stepfmt.Namespace) when an earlier change of the plan touches it, and
-// otherwise what read returns.
-func (v *View) Lookup(ns, target string, read func() (Image, error)) (Image, error) {
-	if img, ok := v.overlay[viewKey{ns, target}]; ok {
+// Lookup returns the predicted image of the thing with identity (ns, key)
+// (see Handler.Identity) when an earlier change of the plan touches it,
+// and otherwise what read returns.
+func (v *View) Lookup(ns, key string, read func() (Image, error)) (Image, error) {
+	if img, ok := v.overlay[viewKey{ns, key}]; ok {
 		return img, nil
 	}
 	return read()

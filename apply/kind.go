@@ -6,8 +6,8 @@ import (
 	"trail/stepfmt"
 )
 
-// Handler runs the steps of one kind. The engine calls it in this order for
-// each change of a plan:
+// Handler runs the steps of one kind. Apart from Identity, the engine calls
+// it in this order for each change of a plan:
 //
 //	Check / CheckRestore   what would change (Plan, and Apply right before acting)
 //	Capture                the pre-image, before anything changes
@@ -18,6 +18,13 @@ import (
 // and the Exec. A new kind is one file with a Handler and one row in
 // handlers below.
 type Handler interface {
+	// Identity names what s manages on the machine: a namespace and a key
+	// in it. Two steps with the same identity touch the same thing, even
+	// when their kinds differ (DIR, FILE and LINK share the namespace
+	// "path"). Plans predict by identity, and a batch never holds two
+	// changes with the same identity, so the second sees the first done.
+	Identity(s *stepfmt.Step) (namespace, key string)
+
 	// Check compares the target of s, as v shows it, with what s asks for
 	// and returns the work Forward would do. Work.None() means the target
 	// already matches and Forward will not be called. Plan and Apply share

@@ -7,6 +7,12 @@ import "trail/stepfmt"
 // is the same work whichever kind made the change.
 type pathOps struct{}
 
+// Identity is the path: one path is one thing whatever kind manages it.
+func (pathOps) Identity(s *stepfmt.Step) (string, string) { return pathNS, s.Target }
+
+// pathNS is the namespace of path identities.
+const pathNS = "path"
+
 // CheckRestore plans bringing the path back to a captured image.
 func (pathOps) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
 	w, err := unpack(img)

@@ -15,7 +15,7 @@ import (
 // path under one the plan creates or replaces is absent unless predicted.
 func pathView(v *View, p string) (pimg, error) {
 	if v.Planning() {
-		if img, ok := v.predicted("path", p); ok {
+		if img, ok := v.predicted(pathNS, p); ok {
 			return unpack(img)
 		}
 		for a := fsx.Parent(p); a != "/"; a = fsx.Parent(a) {
@@ -24,7 +24,7 @@ func pathView(v *View, p string) (pimg, error) {
 			}
 		}
 	}
-	img, err := v.Lookup("path", p, func() (Image, error) {
+	img, err := v.Lookup(pathNS, p, func() (Image, error) {
 		cur, err := readPath(v.x, p)
 		return cur.image(), err
 	})
@@ -144,7 +144,7 @@ func pathWork(v *View, p string, w pimg, restore bool, prior *Record) (Work, err
 	if restore {
 		work.After = t.image()
 	}
-	v.predict("path", p, work.Target)
+	v.predict(pathNS, p, work.Target)
 	if v.Planning() && t.state != before.state {
 		v.fresh[p] = true
 	}
@@ -293,7 +293,7 @@ func unmanagedEntries(v *View, p string) ([]string, error) {
 	slices.Sort(names)
 	var held []string
 	for _, n := range names {
-		if img, ok := v.predicted("path", p+"/"+n); ok && img.IsAbsent() {
+		if img, ok := v.predicted(pathNS, p+"/"+n); ok && img.IsAbsent() {
 			continue
 		}
 		if len(held) == 3 {

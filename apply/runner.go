@@ -101,16 +101,18 @@ func (r *run) batchEnd(i int) int {
 	j := i
 	for j < len(changes) && j-i < r.e.opts.batchSize {
 		s := changes[j].Step
-		if !handlerOf(s.Kind).path {
+		row := handlerOf(s.Kind)
+		if !row.path {
 			if j == i {
 				j++
 			}
 			break
 		}
-		if seen[s.Target] {
+		ns, key := row.h.Identity(s)
+		if seen[ns+"\x00"+key] {
 			break
 		}
-		seen[s.Target] = true
+		seen[ns+"\x00"+key] = true
 		j++
 	}
 	return j
