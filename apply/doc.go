@@ -37,8 +37,9 @@
 //     resolved in the root's /etc/passwd and /etc/group.
 //   - Idempotence. Applying the applied list again for the same commit
 //     writes nothing, on the machine or in the state directory (beyond the
-//     lock file); it costs reading two small files and one step list. A
-//     step whose target already matches is not rewritten.
+//     lock file); it costs reading two small files and one step list, and
+//     does not look at the machine (Drift and Heal do). A step whose
+//     target already matches is not rewritten.
 //   - One at a time. Apply, Drift and Heal take an flock on the state
 //     lock; a second waits up to Options.LockTimeout and then fails with a
 //     *LockError naming the holder's pid. Plan takes no lock: it is a dry

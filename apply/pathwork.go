@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strconv"
 	"strings"
 
 	"trail/internal/fsx"
@@ -49,8 +50,11 @@ func want(x *Exec, s *stepfmt.Step, state string) (pimg, []string, error) {
 		w.to = s.Value("to")
 	}
 	if m, ok := s.Get("mode"); ok {
-		fmt.Sscanf(m, "%o", &w.mode)
-		w.hasMode = true
+		n, err := strconv.ParseUint(m, 8, 32)
+		if err != nil {
+			return w, nil, fmt.Errorf("mode %q is not octal", m)
+		}
+		w.mode, w.hasMode = uint32(n)&0o7777, true
 	}
 	if o, ok := s.Get("owner"); ok {
 		id, err := x.UID(o)

@@ -29,7 +29,7 @@ type resource struct {
 	steps  []*stepfmt.Step
 	repo   []string // per step: the repository path it comes from, or ""
 	owns   []string // package: paths it owns
-	// unit restart_on: literal paths, references, and the unit step.
+	// unit restart_on: the attribute, its literal paths and references.
 	restart     *hcl.Attribute
 	restartLit  []string
 	restartRefs []hcl.Traversal
