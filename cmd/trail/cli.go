@@ -14,6 +14,16 @@ type command struct {
 }
 
 var commands = map[string]command{
+	"init":        {"make this config checkout drive the host: hooks, settings, first apply", runInit},
+	"plan":        {"show what applying a commit (default HEAD) would do", runPlan},
+	"apply":       {"compile, plan and apply a commit (default HEAD)", runApply},
+	"steps":       {"print the step list a commit compiles to, with sources", runSteps},
+	"validate":    {"compile a config directory for a host and report errors", runValidate},
+	"status":      {"what the host runs and whether that is well (Nagios exit codes)", runStatus},
+	"log":         {"the generations applied, newest first", runLog},
+	"rollback":    {"pin the checkout at the N-th previous good generation", runRollback},
+	"pull":        {"git pull --ff-only (unless pinned), then apply HEAD if needed", runPull},
+	"hook":        {"run by the git hooks trail init installs", runHook},
 	"check-steps": {"parse and validate step files; print them canonically", runCheckSteps},
 	"diff-steps":  {"show the plan that moves a host from one step file to another", runDiffSteps},
 }

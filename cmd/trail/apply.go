@@ -1,0 +1,43 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"trail/host"
+)
+
+func runApply(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("apply", "[REV]", stderr)
+	dir := hostFlags(fs)
+	force := fs.Bool("force", false, "apply even when REV is the applied commit")
+	mass := fs.Bool("allow-mass-removal", false, "allow removing more than half of the managed targets")
+	if fs.Parse(args) != nil {
+		fs.Usage()
+		return 2
+	}
+	rev, ok := oneRev(fs)
+	if !ok {
+		return 2
+	}
+	h, ok := openHost(*dir, stdout, stderr)
+	if !ok {
+		return 2
+	}
+	defer h.Close()
+	h.AllowMassRemoval = *mass
+	ctx, stop := signalContext()
+	defer stop()
+	out, err := h.Apply(ctx, host.ApplyOptions{Rev: rev, Force: *force})
+	if err != nil {
+		printErr(stderr, err)
+		return 1
+	}
+	if out.NoOp {
+		fmt.Fprintf(stdout, "trail: %s is applied; nothing to do\n", short(out.Commit))
+	}
+	if head, err := h.Checkout.ReadHead(); err == nil && head.Commit != out.Commit {
+		fmt.Fprintf(stdout, "trail: note: HEAD is at %s; the next pull or hook applies HEAD again (to stay, 'git checkout %s')\n", short(head.Commit), short(out.Commit))
+	}
+	return 0
+}

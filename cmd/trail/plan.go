@@ -1,0 +1,81 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"trail/apply"
+	"trail/stepfmt"
+)
+
+type jsonPlanChange struct {
+	Op      string   `json:"op"`
+	Step    string   `json:"step"`
+	Source  string   `json:"source,omitempty"`
+	Changed []string `json:"changed,omitempty"`
+	Work    []string `json:"work"`
+	Notes   []string `json:"notes,omitempty"`
+}
+
+type jsonPlan struct {
+	Commit    string           `json:"commit"`
+	From      int              `json:"from_generation"`
+	Pending   bool             `json:"pending"`
+	Changes   []jsonPlanChange `json:"changes"`
+	Unchanged int              `json:"unchanged"`
+}
+
+// runPlan prints what applying REV would do. Exit 0: nothing to do; 1:
+// changes pending; 2: the plan could not be made.
+func runPlan(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("plan", "[REV]", stderr)
+	dir := hostFlags(fs)
+	asJSON := fs.Bool("json", false, "print the plan as JSON")
+	if fs.Parse(args) != nil {
+		fs.Usage()
+		return 2
+	}
+	rev, ok := oneRev(fs)
+	if !ok {
+		return 2
+	}
+	h, ok := openHost(*dir, stdout, stderr)
+	if !ok {
+		return 2
+	}
+	defer h.Close()
+	p, c, err := h.Plan(rev)
+	if err != nil {
+		printErr(stderr, err)
+		return 2
+	}
+	pending := false
+	for _, w := range p.Work {
+		if !w.None() {
+			pending = true
+		}
+	}
+	if *asJSON {
+		out := jsonPlan{Commit: c.Commit.Hash, From: p.From, Pending: pending, Changes: []jsonPlanChange{}, Unchanged: p.Unchanged}
+		for i, ch := range p.Changes {
+			s := *ch.Step
+			s.Src = stepfmt.Source{}
+			out.Changes = append(out.Changes, jsonPlanChange{ch.Op.String(), s.String(), ch.Step.Src.String(), ch.Changed,
+				append([]string{}, p.Work[i].Changes...), p.Work[i].Notes})
+		}
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(out)
+	} else {
+		fmt.Fprintf(stdout, "plan: %s %q from generation %d\n", short(c.Commit.Hash), c.Commit.Subject, p.From)
+		_ = apply.PrintPlan(stdout, p)
+		if !pending {
+			fmt.Fprintln(stdout, "nothing to do: the host matches")
+		}
+	}
+	if pending {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,152 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"trail/apply"
+	"trail/report"
+)
+
+// ApplyOptions say what to apply and on whose behalf.
+type ApplyOptions struct {
+	// Rev is the revision to apply; "" is HEAD.
+	Rev string
+	// Auto marks a hook or pull: a commit that failed before is not tried
+	// again until HEAD moves, and HEAD being the applied commit is the
+	// whole of the work.
+	Auto bool
+	// Force applies even when the commit is the applied one, to put back
+	// what drifted and re-check everything.
+	Force bool
+}
+
+// Outcome is what an apply did.
+type Outcome struct {
+	Commit     string
+	Branch     string
+	NoOp       bool   // the commit is the applied one: nothing was read or written
+	Skipped    string // why nothing was tried, when it was not
+	Generation *apply.Generation
+}
+
+// target resolves what to apply: HEAD (with its branch) or a revision.
+func (h *Host) target(rev string) (commit, branch string, err error) {
+	head, err := h.Checkout.ReadHead()
+	if err != nil {
+		return "", "", err
+	}
+	if rev == "" || rev == "HEAD" {
+		if head.Commit == "" {
+			return "", "", errors.New("the checkout has no commits yet: commit a config first")
+		}
+		return head.Commit, head.Branch, nil
+	}
+	r, err := h.Repo()
+	if err != nil {
+		return "", "", err
+	}
+	commit, err = r.Resolve(rev)
+	if err != nil {
+		return "", "", err
+	}
+	if c, err := h.Checkout.ResolveRef("refs/heads/" + rev); err == nil && c == commit {
+		branch = rev
+	}
+	return commit, branch, nil
+}
+
+// Apply compiles the commit, plans it against the applied record and
+// applies it. With the commit already applied it does nothing and reads
+// nothing more than HEAD and the applied record.
+func (h *Host) Apply(ctx context.Context, o ApplyOptions) (*Outcome, error) {
+	commit, branch, err := h.target(o.Rev)
+	if err != nil {
+		return nil, err
+	}
+	out := &Outcome{Commit: commit, Branch: branch}
+	e, err := h.Engine()
+	if err != nil {
+		return nil, err
+	}
+	cur, err := e.Current()
+	if err != nil {
+		return nil, err
+	}
+	if cur != nil && cur.Commit == commit && !o.Force {
+		out.NoOp = true
+		return out, nil
+	}
+	if o.Auto {
+		if r, err := h.loadRecord(); err == nil && r.Failure != nil && r.Failure.Commit == commit {
+			out.Skipped = fmt.Sprintf("%s failed at %s and HEAD has not moved since: fix the config and commit, or run 'trail apply' to try again",
+				short(commit), r.Failure.Time.Format(time.DateTime))
+			return out, nil
+		}
+	}
+	start := time.Now()
+	c, err := h.Compile(commit)
+	if err != nil {
+		h.failed(Failure{Commit: commit, Time: start, Error: err.Error(), Source: sourceOf(err)}, branch)
+		return out, err
+	}
+	if err := h.stage(c); err != nil {
+		return out, err
+	}
+	fmt.Fprintf(h.Out, "trail: applying %s%s %q\n", short(commit), branchNote(branch), c.Commit.Subject)
+	h.shown, h.applying = 0, true
+	g, err := e.Apply(ctx, c.List, apply.Meta{Commit: commit, Branch: branch, Host: c.List.Header.Host, Subject: c.Commit.Subject})
+	out.Generation, h.applying = g, false
+	if h.shown > maxShown {
+		fmt.Fprintf(h.Out, "  ... and %d more (trail log, or the journal, has them all)\n", h.shown-maxShown)
+	}
+	if err != nil {
+		f := Failure{Commit: commit, Time: start, Error: err.Error()}
+		if g != nil {
+			f.Generation, f.Step, f.Source = g.Number, g.ErrorStep, g.ErrorSource
+		}
+		h.failed(f, branch)
+		return out, err
+	}
+	h.clearFailure()
+	n := g.Counts
+	fmt.Fprintf(h.Out, "trail: applied %s as generation %d in %s: %d added, %d modified, %d removed, %d unchanged\n",
+		short(commit), g.Number, g.End.Sub(g.Start).Round(time.Millisecond), n.Added, n.Modified, n.Removed, n.Unchanged)
+	for _, k := range g.Kept {
+		fmt.Fprintf(h.Out, "trail: kept %s\n", k)
+	}
+	h.WriteMetrics(nil)
+	return out, nil
+}
+
+// failed records and reports a failed apply of commit.
+func (h *Host) failed(f Failure, branch string) {
+	h.noteFailure(f)
+	var gen uint64
+	if f.Generation > 0 {
+		gen = uint64(f.Generation)
+	}
+	h.send(report.Record{
+		Event: report.EventFailure, Result: report.ResultFailed, Priority: report.PriorityErr,
+		Message: "apply failed: " + f.Error, Commit: f.Commit, Branch: branch,
+		Generation: gen, Step: f.Step, Source: f.Source, Time: f.Time,
+	})
+	h.WriteMetrics(nil)
+}
+
+func sourceOf(err error) string {
+	var ce *CompileError
+	if errors.As(err, &ce) {
+		return ce.Source()
+	}
+	return ""
+}
+
+func branchNote(branch string) string {
+	if branch == "" {
+		return " (detached)"
+	}
+	return " (" + branch + ")"
+}

@@ -1,0 +1,124 @@
+package host
+
+import (
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"trail/compile"
+	"trail/gitrepo"
+)
+
+// Compiled is a commit compiled for this host.
+type Compiled struct {
+	Commit gitrepo.Commit
+	*compile.Result
+}
+
+// CompileError is a config that does not compile: the diagnostics, and the
+// files to render their snippets from.
+type CompileError struct {
+	Commit string
+	Diags  hcl.Diagnostics
+	Result *compile.Result
+}
+
+func (e *CompileError) Error() string {
+	lines := compile.Lines(e.Diags)
+	msg := fmt.Sprintf("commit %s does not compile: %d error(s)", short(e.Commit), len(e.Diags.Errs()))
+	if len(lines) > 0 {
+		msg += ": " + lines[0]
+	}
+	return msg
+}
+
+// Source is the place of the first error, for the journal and status.
+func (e *CompileError) Source() string {
+	for _, d := range e.Diags {
+		if d.Severity == hcl.DiagError && d.Subject != nil {
+			return fmt.Sprintf("%s:%d", d.Subject.Filename, d.Subject.Start.Line)
+		}
+	}
+	return ""
+}
+
+// Facts returns the facts the config is compiled with: the root's, with the
+// host name setting over them.
+func (h *Host) Facts() (compile.Facts, error) {
+	f, err := compile.GatherFacts(h.Settings.root())
+	if err != nil {
+		return f, err
+	}
+	if h.Settings.Hostname != "" {
+		if err := f.Set("hostname", h.Settings.Hostname); err != nil {
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+// Compile compiles the commit rev names, read from git objects.
+func (h *Host) Compile(rev string) (*Compiled, error) {
+	r, err := h.Repo()
+	if err != nil {
+		return nil, err
+	}
+	c, err := r.Commit(rev)
+	if err != nil {
+		return nil, err
+	}
+	tree, err := r.Tree(c.Hash)
+	if err != nil {
+		return nil, err
+	}
+	res, err := h.compileFS(tree, c.Hash)
+	if err != nil {
+		return nil, err
+	}
+	return &Compiled{Commit: c, Result: res}, nil
+}
+
+// compileFS compiles a config tree for this host.
+func (h *Host) compileFS(fsys fs.FS, commit string) (*compile.Result, error) {
+	facts, err := h.Facts()
+	if err != nil {
+		return nil, err
+	}
+	res, diags := compile.Compile(fsys, facts, compile.Options{Commit: commit, Vars: h.Settings.Vars})
+	if diags.HasErrors() {
+		return nil, &CompileError{Commit: commit, Diags: diags, Result: res}
+	}
+	return res, nil
+}
+
+// stage puts the compiled contents into the store, so the plan finds them.
+func (h *Host) stage(c *Compiled) error {
+	e, err := h.Engine()
+	if err != nil {
+		return err
+	}
+	keys := make([]string, 0, len(c.Blobs))
+	for k := range c.Blobs {
+		if !e.Store().Has(k) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	blobs := make([][]byte, len(keys))
+	for i, k := range keys {
+		blobs[i] = c.Blobs[k]
+	}
+	got, err := e.Store().PutMany(blobs)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	for i, k := range got {
+		if !strings.EqualFold(k, keys[i]) {
+			return fmt.Errorf("store: content of %s was stored as %s", keys[i], k)
+		}
+	}
+	return nil
+}

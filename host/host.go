@@ -1,0 +1,130 @@
+package host
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"trail/apply"
+	"trail/gitrepo"
+	"trail/report"
+)
+
+// Host is a config checkout and the machine it configures.
+type Host struct {
+	Checkout *Checkout
+	Settings Settings
+
+	// Out receives the short account people read; Err the errors.
+	Out, Err io.Writer
+
+	log  *report.Log
+	eng  *apply.Engine
+	repo *gitrepo.Repo
+
+	// events collects what the engine reports during one operation.
+	events []apply.Event
+	// applying is set while an apply or heal runs, so that drift seen
+	// by a status check is not reported as if an apply had found it.
+	applying bool
+	shown    int
+	// AllowMassRemoval is passed to the engine (see apply.Options).
+	AllowMassRemoval bool
+}
+
+// Open finds the checkout that holds dir and reads its settings. It opens
+// nothing else: the engine, the repository and the journal are opened when
+// an operation first needs them.
+func Open(dir string, out, errw io.Writer) (*Host, error) {
+	c, err := FindCheckout(dir)
+	if err != nil {
+		return nil, err
+	}
+	s, err := LoadSettings(c)
+	if err != nil {
+		return nil, err
+	}
+	return &Host{Checkout: c, Settings: s, Out: out, Err: errw}, nil
+}
+
+// Close releases what the operations opened.
+func (h *Host) Close() error {
+	var errs []error
+	if h.eng != nil {
+		errs = append(errs, h.eng.Close())
+	}
+	if h.repo != nil {
+		errs = append(errs, h.repo.Close())
+	}
+	if h.log != nil {
+		errs = append(errs, h.log.Close())
+	}
+	return errors.Join(errs...)
+}
+
+// Engine opens the applier on the host's root and state directory.
+func (h *Host) Engine() (*apply.Engine, error) {
+	if h.eng != nil {
+		return h.eng, nil
+	}
+	e, err := apply.Open(apply.Options{
+		Root:             h.Settings.root(),
+		StateDir:         h.Settings.state(),
+		LockTimeout:      h.Settings.LockTimeout,
+		AllowMassRemoval: h.AllowMassRemoval,
+		OnEvent:          h.onEvent,
+	})
+	if err != nil {
+		return nil, err
+	}
+	h.eng = e
+	return e, nil
+}
+
+// Repo opens the checkout's git object database.
+func (h *Host) Repo() (*gitrepo.Repo, error) {
+	if h.repo != nil {
+		return h.repo, nil
+	}
+	r, err := gitrepo.Open(h.Checkout.Dir)
+	if err != nil {
+		return nil, err
+	}
+	h.repo = r
+	return r, nil
+}
+
+// Log returns where structured records go, per the journal setting.
+func (h *Host) Log() *report.Log {
+	if h.log != nil {
+		return h.log
+	}
+	switch h.Settings.Journal {
+	case "off":
+		return nil
+	case "stderr":
+		h.log = report.Open(os.DevNull+"/no-journal", h.Err)
+	default:
+		h.log = report.Open(h.Settings.Journal, h.Err)
+	}
+	return h.log
+}
+
+// send reports r, printing to Err when even the fallback fails.
+func (h *Host) send(r report.Record) {
+	l := h.Log()
+	if l == nil {
+		return
+	}
+	if err := l.Send(r); err != nil {
+		fmt.Fprintf(h.Err, "trail: report: %v\n", err)
+	}
+}
+
+func short(hash string) string {
+	if len(hash) > 12 {
+		return hash[:12]
+	}
+	return hash
+}

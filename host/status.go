@@ -1,0 +1,183 @@
+package host
+
+import (
+	"bytes"
+	"fmt"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+
+	"trail/apply"
+)
+
+// Status levels, in the Nagios convention.
+const (
+	OK       = 0
+	Warning  = 1
+	Critical = 2
+)
+
+// Status is what a host runs and whether that is well.
+type Status struct {
+	Level    int      `json:"level"` // OK, Warning or Critical
+	State    string   `json:"state"` // "ok", "warning" or "critical"
+	Problems []string `json:"problems,omitempty"`
+
+	Checkout string `json:"checkout"`
+	Root     string `json:"root"`
+	StateDir string `json:"state_dir"`
+
+	Head     string `json:"head"`
+	Branch   string `json:"branch,omitempty"`
+	Pinned   bool   `json:"pinned"`
+	Upstream string `json:"upstream,omitempty"`
+	Behind   int    `json:"behind"`
+	Ahead    int    `json:"ahead"`
+	// UpstreamAt is the commit the branch's upstream (or, when pinned, the
+	// branch the pin came from is unknown, so "") is at.
+	UpstreamAt string `json:"upstream_at,omitempty"`
+
+	Applied *Applied `json:"applied,omitempty"`
+	Pending bool     `json:"pending"` // HEAD is not the applied commit
+
+	Drift     []DriftItem `json:"drift"`
+	LastError *Failure    `json:"last_error,omitempty"`
+}
+
+// Applied is the generation the machine is at.
+type Applied struct {
+	Generation int       `json:"generation"`
+	Commit     string    `json:"commit"`
+	Branch     string    `json:"branch,omitempty"`
+	Subject    string    `json:"subject,omitempty"`
+	Time       time.Time `json:"time"`
+}
+
+// DriftItem is a managed target that differs from what trail wrote.
+type DriftItem struct {
+	Step    string   `json:"step"`
+	Policy  string   `json:"policy"`
+	Changed []string `json:"changed,omitempty"`
+	Error   string   `json:"error,omitempty"`
+}
+
+// Status gathers the host's status. Drift is checked (a stat per managed
+// target), the upstream is asked of git; nothing is fetched.
+func (h *Host) Status() (*Status, error) {
+	s := &Status{Checkout: h.Checkout.Dir, Root: h.Settings.root(), StateDir: h.Settings.state(), Drift: []DriftItem{}}
+	head, err := h.Checkout.ReadHead()
+	if err != nil {
+		return nil, err
+	}
+	s.Head, s.Branch, s.Pinned = head.Commit, head.Branch, head.Pinned()
+	if !s.Pinned {
+		s.Upstream, s.UpstreamAt, s.Ahead, s.Behind = h.upstream()
+	}
+	e, err := h.Engine()
+	if err != nil {
+		return nil, err
+	}
+	cur, err := e.Current()
+	if err != nil {
+		return nil, err
+	}
+	if cur != nil {
+		s.Applied = &Applied{Generation: cur.Number, Commit: cur.Commit, Branch: cur.Branch, Subject: cur.Subject, Time: cur.End}
+	}
+	s.Pending = cur == nil || cur.Commit != s.Head
+	if rec, err := h.loadRecord(); err == nil {
+		s.LastError = rec.Failure
+	} else {
+		s.Problems = append(s.Problems, err.Error())
+	}
+	if cur != nil {
+		drift, err := e.Drift()
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range drift {
+			it := DriftItem{Step: string(d.ID.Kind) + " " + d.ID.Target, Policy: d.Policy, Changed: d.Changed}
+			if d.Err != nil {
+				it.Error = d.Err.Error()
+			}
+			s.Drift = append(s.Drift, it)
+		}
+	}
+	s.judge()
+	return s, nil
+}
+
+// judge sets the level: critical when the last apply failed, warning when
+// something drifted, the host is behind its upstream or HEAD waits to be
+// applied.
+func (s *Status) judge() {
+	crit := func(msg string) { s.Problems = append(s.Problems, msg); s.Level = max(s.Level, Critical) }
+	warn := func(msg string) { s.Problems = append(s.Problems, msg); s.Level = max(s.Level, Warning) }
+	if len(s.Problems) > 0 {
+		s.Level = Critical
+	}
+	if f := s.LastError; f != nil {
+		where := ""
+		if f.Source != "" {
+			where = " at " + f.Source
+		}
+		crit(fmt.Sprintf("apply of %s failed%s: %s", short(f.Commit), where, firstLine(f.Error)))
+	}
+	if s.Applied == nil {
+		warn("nothing applied yet: run 'trail apply'")
+	} else if s.Pending && s.LastError == nil {
+		warn(fmt.Sprintf("HEAD %s is not applied (the host is at %s): run 'trail pull' or 'trail apply'", short(s.Head), short(s.Applied.Commit)))
+	}
+	reported := 0
+	for _, d := range s.Drift {
+		if d.Policy != apply.PolicyIgnore {
+			reported++
+		}
+	}
+	if reported > 0 {
+		warn(fmt.Sprintf("%d managed target(s) drifted", reported))
+	}
+	if s.Behind > 0 {
+		warn(fmt.Sprintf("%d commit(s) behind %s", s.Behind, s.Upstream))
+	}
+	s.State = [...]string{"ok", "warning", "critical"}[s.Level]
+}
+
+// upstream asks git for the branch's upstream and how far HEAD is from it.
+func (h *Host) upstream() (name, at string, ahead, behind int) {
+	out, err := h.git("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")
+	if err != nil {
+		return "", "", 0, 0
+	}
+	name = out
+	at, _ = h.git("rev-parse", "@{upstream}")
+	counts, err := h.git("rev-list", "--left-right", "--count", "HEAD...@{upstream}")
+	if err != nil {
+		return name, at, 0, 0
+	}
+	if a, b, ok := strings.Cut(counts, "\t"); ok {
+		ahead, _ = strconv.Atoi(a)
+		behind, _ = strconv.Atoi(b)
+	}
+	return name, at, ahead, behind
+}
+
+// git runs git in the checkout and returns its trimmed output.
+func (h *Host) git(args ...string) (string, error) {
+	cmd := exec.Command("git", args...)
+	cmd.Dir = h.Checkout.Dir
+	cmd.Env = gitEnv()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+func firstLine(s string) string {
+	l, _, _ := strings.Cut(s, "\n")
+	return l
+}
