@@ -8,9 +8,10 @@ import (
 	"trail/apply"
 )
 
-// RollbackTarget returns the generation to roll back to: the n-th good
-// generation before the applied one whose commit differs from the one
-// before it (re-applies and heals of one commit count once).
+// RollbackTarget returns the generation to roll back to: walking the good
+// generations before the applied one, newest first, the n-th distinct
+// commit other than the applied one (re-applies, heals and earlier visits
+// of a commit count once).
 func (h *Host) RollbackTarget(n int) (*apply.Generation, error) {
 	if n < 1 {
 		return nil, fmt.Errorf("rollback %d: count generations back from 1", n)
@@ -30,12 +31,12 @@ func (h *Host) RollbackTarget(n int) (*apply.Generation, error) {
 	if err != nil {
 		return nil, err
 	}
-	last := cur.Commit
+	seen := map[string]bool{cur.Commit: true}
 	for _, g := range gens {
-		if g.Number >= cur.Number || g.Result != apply.ResultOK || g.Commit == last {
+		if g.Number >= cur.Number || g.Result != apply.ResultOK || seen[g.Commit] {
 			continue
 		}
-		last = g.Commit
+		seen[g.Commit] = true
 		if n--; n == 0 {
 			return g, nil
 		}

@@ -2,6 +2,10 @@ package main
 
 import (
 	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -13,7 +17,86 @@ func TestMain(m *testing.M) {
 	})
 }
 
-// TestScripts runs the CLI end to end from testdata/script/*.txtar.
+// TestScripts runs the CLI end to end from testdata/script/*.txtar: real
+// git commands fire the real installed hooks against --root sandboxes.
 func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{Dir: "testdata/script"})
+	testscript.Run(t, testscript.Params{
+		Dir:   "testdata/script",
+		Setup: gitSetup,
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"commit": cmdCommit,
+			"exits":  cmdExits,
+		},
+	})
+}
+
+// gitSetup gives git a config of its own (HOME is not usable in a script)
+// and the scripts a sandbox root with the accounts owners resolve in.
+func gitSetup(env *testscript.Env) error {
+	cfg := filepath.Join(env.WorkDir, ".gitconfig")
+	if err := os.WriteFile(cfg, []byte(gitConfig), 0o644); err != nil {
+		return err
+	}
+	env.Setenv("GIT_CONFIG_GLOBAL", cfg)
+	env.Setenv("GIT_CONFIG_NOSYSTEM", "1")
+	for _, d := range []string{"root/etc", "root/srv"} {
+		if err := os.MkdirAll(filepath.Join(env.WorkDir, d), 0o755); err != nil {
+			return err
+		}
+	}
+	for name, data := range map[string]string{
+		"root/etc/passwd":   "root:x:0:0:root:/root:/bin/sh\nwww-data:x:33:33:www-data:/var/www:/usr/sbin/nologin\n",
+		"root/etc/group":    "root:x:0:\nwww-data:x:33:\n",
+		"root/etc/hostname": "web1\n",
+	} {
+		if err := os.WriteFile(filepath.Join(env.WorkDir, name), []byte(data), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+const gitConfig = `[user]
+	name = Trail Test
+	email = test@example.org
+[init]
+	defaultBranch = main
+[advice]
+	detachedHead = false
+[pull]
+	ff = only
+`
+
+// cmdCommit commits everything in a work tree and pushes it:
+// commit DIR MESSAGE.
+func cmdCommit(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 2 {
+		ts.Fatalf("usage: commit DIR MESSAGE")
+	}
+	dir := ts.MkAbs(args[0])
+	for _, a := range [][]string{{"add", "-A"}, {"commit", "-q", "-m", args[1]}, {"push", "-q", "origin", "HEAD"}} {
+		cmd := exec.Command("git", append([]string{"-C", dir}, a...)...)
+		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+ts.Getenv("GIT_CONFIG_GLOBAL"), "PATH="+ts.Getenv("PATH"))
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			ts.Fatalf("git %s: %v\n%s", strings.Join(a, " "), err, out)
+		}
+	}
+}
+
+// cmdExits runs a program and checks its exit code: exits N PROG ARGS...
+// (testscript's exec only tells zero from non-zero; status's codes matter).
+func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 || neg {
+		ts.Fatalf("usage: exits CODE PROGRAM [ARGS...]")
+	}
+	want, err := strconv.Atoi(args[0])
+	ts.Check(err)
+	cmd := exec.Command(args[1], args[2:]...)
+	cmd.Dir = ts.MkAbs(".")
+	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+ts.Getenv("GIT_CONFIG_GLOBAL"), "PATH="+ts.Getenv("PATH"))
+	out, _ := cmd.CombinedOutput()
+	if got := cmd.ProcessState.ExitCode(); got != want {
+		ts.Fatalf("%s exited %d, want %d:\n%s", strings.Join(args[1:], " "), got, want, out)
+	}
 }
