@@ -27,6 +27,10 @@ type run struct {
 	next map[stepfmt.ID]*Record
 	// heal marks a run that puts drifted targets back (Engine.Heal).
 	heal bool
+	// done holds the work of every change made so far, and restarted the
+	// steps restarted because of it (restart.go).
+	done      map[stepfmt.ID]Work
+	restarted []*stepfmt.Step
 }
 
 // undoRec is one change as its undo sees it: the step and the image of
@@ -85,6 +89,9 @@ func (r *run) run(ctx context.Context) (*Generation, error) {
 		}
 		i = end
 	}
+	if err := r.restarts(); err != nil {
+		return r.fail(err)
+	}
 	if err := r.verify(ctx); err != nil {
 		return r.fail(err)
 	}
@@ -96,6 +103,9 @@ func (r *run) run(ctx context.Context) (*Generation, error) {
 // change removes and adds the same path: the add must see the removal);
 // any other kind runs alone.
 func (r *run) batchEnd(i int) int {
+	if j := r.groupEnd(i); j > i {
+		return j
+	}
 	changes := r.plan.Changes
 	seen := make(map[string]bool)
 	j := i
@@ -145,7 +155,15 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	}
 	r.e.crashPoint("intents " + strconv.Itoa(i))
 	r.x.Root.Forget()
-	for k := i; k < end; k++ {
+	k := i
+	if r.groupEnd(i) > i {
+		if err := r.changeGroup(changes[i:end], imgs); err != nil {
+			return err
+		}
+		k = end
+		r.e.crashPoint("step " + strconv.Itoa(end-1))
+	}
+	for ; k < end; k++ {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("apply cancelled before %s: %w", changes[k].Step.ID(), err)
 		}
@@ -174,36 +192,50 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 func (r *run) change(c stepfmt.Change, pre Image) error {
 	start := time.Now()
 	h := handlerOf(c.Step.Kind).h
+	w, err := r.check(h, c, pre)
+	if err == nil && !w.None() {
+		if c.Op == stepfmt.OpRemove {
+			err = h.Restore(r.x, c.Step, r.cur.applied.get(c.Step.ID()).Origin, w)
+		} else {
+			err = h.Forward(r.x, c.Step, w)
+		}
+	}
+	if err != nil {
+		return err
+	}
+	r.finish(c, w, start)
+	return nil
+}
+
+// check notes drift and runs the check of one change, recording what the
+// target's record becomes when the change is made.
+func (r *run) check(h Handler, c stepfmt.Change, pre Image) (Work, error) {
 	v := &View{x: r.x}
 	id := c.Step.ID()
 	old := r.cur.applied.get(id)
 	if c.Op != stepfmt.OpAdd && old != nil {
 		r.noteDrift(c.Step, h, old)
 	}
-	var w Work
-	var err error
 	if c.Op == stepfmt.OpRemove {
-		w, err = h.CheckRestore(v, c.Step, old.Origin)
-		if err == nil && !w.None() {
-			err = h.Restore(r.x, c.Step, old.Origin, w)
-		}
-	} else {
-		var prior *Record
-		if c.Op == stepfmt.OpModify {
-			prior = old
-		}
-		w, err = h.Check(v, c.Step, prior)
-		if err == nil && !w.None() {
-			err = h.Forward(r.x, c.Step, w)
-		}
-		origin := pre
-		if c.Op == stepfmt.OpModify && old != nil {
-			origin = old.Origin
-		}
-		r.next[id] = &Record{ID: id, Policy: policyOf(c.Step), Origin: origin, Wrote: w.After}
+		return h.CheckRestore(v, c.Step, old.Origin)
 	}
-	if err != nil {
-		return err
+	var prior *Record
+	if c.Op == stepfmt.OpModify {
+		prior = old
+	}
+	w, err := h.Check(v, c.Step, prior)
+	origin := pre
+	if c.Op == stepfmt.OpModify && old != nil {
+		origin = old.Origin
+	}
+	r.next[id] = &Record{ID: id, Policy: policyOf(c.Step), Origin: origin, Wrote: w.After}
+	return w, err
+}
+
+// finish counts and reports a change that was made.
+func (r *run) finish(c stepfmt.Change, w Work, start time.Time) {
+	if !w.None() {
+		r.did(c.Step, w)
 	}
 	result := StepChanged
 	switch {
@@ -215,7 +247,7 @@ func (r *run) change(c stepfmt.Change, pre Image) error {
 		result = StepUnchanged
 	}
 	if r.e.opts.OnEvent == nil {
-		return nil
+		return
 	}
 	detail := strings.Join(append(append([]string{}, w.Changes...), w.Notes...), "; ")
 	r.event(Event{Type: EventStep, Step: stepLine(c.Step), Source: c.Step.Src.String(), Op: c.Op.String(),
@@ -223,7 +255,6 @@ func (r *run) change(c stepfmt.Change, pre Image) error {
 	if r.heal {
 		r.event(Event{Type: EventHeal, Step: stepLine(c.Step), Source: c.Step.Src.String(), Result: result, Detail: detail})
 	}
-	return nil
 }
 
 // noteDrift reports a target that differs from what trail wrote, before

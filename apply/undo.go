@@ -27,6 +27,7 @@ func (r *run) fail(cause error) (*Generation, error) {
 		r.event(Event{Type: EventStepFailed, Step: stepLine(se.step), Source: r.g.ErrorSource, Err: se.err})
 	}
 	undoErr := undoAll(r.x, r.undo, func(ev Event) { r.event(ev) }, r.e.crashPoint)
+	r.restartUndone()
 	r.g.Result, r.g.Error, r.g.End = ResultFailed, cause.Error(), time.Now()
 	if undoErr != nil {
 		r.g.Error += "; undoing it failed too, the journal is kept for the next run: " + undoErr.Error()

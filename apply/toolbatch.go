@@ -1,0 +1,83 @@
+package apply
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"trail/stepfmt"
+)
+
+// grouper is implemented by kinds whose tool makes many changes in one
+// call, such as apt-get installing a list of packages: consecutive added
+// or modified steps of such a kind run as one group. Each is captured,
+// journaled and checked as usual; ForwardGroup then gets the steps that
+// have work, with their work, in plan order. A failure fails the group,
+// and the apply rolls back every change of it.
+type grouper interface {
+	ForwardGroup(x *Exec, steps []*stepfmt.Step, works []Work) error
+}
+
+// groupEnd returns where the group of changes starting at i ends, or i
+// when the change at i does not start one. A group never holds a removal
+// (reverses run one by one, newest first, so that each sees the one
+// before it done) nor two changes with the same identity.
+func (r *run) groupEnd(i int) int {
+	changes := r.plan.Changes
+	first := changes[i]
+	row := handlerOf(first.Step.Kind)
+	if _, ok := row.h.(grouper); !ok || row.path || first.Op == stepfmt.OpRemove {
+		return i
+	}
+	seen := make(map[string]bool)
+	j := i
+	for j < len(changes) && j-i < r.e.opts.batchSize {
+		c := changes[j]
+		if c.Op == stepfmt.OpRemove || c.Step.Kind != first.Step.Kind {
+			break
+		}
+		_, key := row.h.Identity(c.Step)
+		if seen[key] {
+			break
+		}
+		seen[key] = true
+		j++
+	}
+	return j
+}
+
+// changeGroup makes a group of changes: each is checked against the
+// machine as it is now, then those with work are made in one call.
+func (r *run) changeGroup(cs []stepfmt.Change, pres []Image) error {
+	start := time.Now()
+	h := handlerOf(cs[0].Step.Kind).h
+	works := make([]Work, len(cs))
+	var steps []*stepfmt.Step
+	var todo []Work
+	for k, c := range cs {
+		w, err := r.check(h, c, pres[k])
+		if err != nil {
+			return &stepError{c.Step, err}
+		}
+		works[k] = w
+		if !w.None() {
+			steps, todo = append(steps, c.Step), append(todo, w)
+		}
+	}
+	if len(steps) > 0 {
+		if err := h.(grouper).ForwardGroup(r.x, steps, todo); err != nil {
+			if len(steps) > 1 {
+				names := make([]string, len(steps)-1)
+				for k, s := range steps[1:] {
+					names[k] = s.Target
+				}
+				err = fmt.Errorf("together with %s: %w", strings.Join(names, ", "), err)
+			}
+			return &stepError{steps[0], err}
+		}
+	}
+	for k, c := range cs {
+		r.finish(c, works[k], start)
+	}
+	return nil
+}
