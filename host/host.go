@@ -72,7 +72,7 @@ func (h *Host) Engine() (*apply.Engine, error) {
 		Root:             h.Settings.root(),
 		StateDir:         h.Settings.state(),
 		LockTimeout:      h.Settings.LockTimeout,
-		AllowMassRemoval: h.AllowMassRemoval,
+		AllowMassRemoval: h.AllowMassRemoval || h.Settings.AllowMassRemoval,
 		OnEvent:          h.onEvent,
 	})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 
 // Settings are a host's trail settings, kept in the checkout's git config
 // as trail.root, trail.state, trail.metrics, trail.journal, trail.hostname,
-// trail.locktimeout and trail.var.NAME.
+// trail.locktimeout, trail.allowmassremoval and trail.var.NAME.
 type Settings struct {
 	// Root is the directory every target lives under ("/" on a real host).
 	Root string
@@ -38,6 +39,9 @@ type Settings struct {
 	LockTimeout time.Duration
 	// Vars override the config's root variables.
 	Vars map[string]string
+	// AllowMassRemoval (trail.allowmassremoval) lets every apply remove more
+	// than half of the managed targets, as --allow-mass-removal does once.
+	AllowMassRemoval bool
 }
 
 const defaultLockTimeout = 5 * time.Minute
@@ -126,6 +130,13 @@ func LoadSettings(c *Checkout) (Settings, error) {
 			return s, fmt.Errorf("settings: %s: trail.locktimeout %q: want a duration such as 5m", file, v)
 		}
 		s.LockTimeout = d
+	}
+	if v := sec.Option("allowmassremoval"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return s, fmt.Errorf("settings: %s: trail.allowmassremoval %q: want true or false", file, v)
+		}
+		s.AllowMassRemoval = b
 	}
 	for _, sub := range sec.Subsections {
 		if sub.Name != "var" {
