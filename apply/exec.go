@@ -63,6 +63,9 @@ func (x *Exec) planNames(l *stepfmt.List) {
 			x.planned["user:"+s.Target] = true
 		case stepfmt.KindGroup:
 			x.planned["group:"+s.Target] = true
+		case stepfmt.KindPackage:
+			// A package may ship what a later step needs (a unit file).
+			x.planned["package:*"] = true
 		}
 	}
 }

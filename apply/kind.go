@@ -101,6 +101,8 @@ var handlers = []kindRow{
 	{stepfmt.KindDir, dirKind{}, true},
 	{stepfmt.KindFile, fileKind{}, true},
 	{stepfmt.KindLink, linkKind{}, true},
+	{stepfmt.KindPackage, pkgKind{}, false},
+	{stepfmt.KindUnit, unitKind{}, false},
 }
 
 func handlerOf(k stepfmt.Kind) *kindRow {

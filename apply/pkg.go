@@ -1,0 +1,316 @@
+package apply
+
+import (
+	"fmt"
+	"strings"
+
+	"trail/stepfmt"
+)
+
+// pkgKind runs PKG steps with apt-get (see pkgTools for a root other than
+// "/"). A step asks for the package installed, at its version when
+// pinned, and marked manually installed, so that autoremove leaves it.
+// Consecutive PKG steps of an apply are installed by one apt-get call
+// (one per recommends setting). A package apt cannot install, or a pinned
+// version it does not have, fails the plan at the step's source.
+//
+// The pre-image is dpkg's state of the package (installed, config-files,
+// partial or absent), its version and apt's auto/manual mark. The reverse
+// removes only what trail installed: a package that was absent is removed
+// (purged when the step says purge=true), unless that would remove other
+// packages, which are not trail's: then it is kept and reported. A
+// package that was installed stays installed, at its old version when
+// that is still available, with its old mark. Drift is the package no
+// longer installed, or not at its pinned version.
+type pkgKind struct{}
+
+// The states of a package image besides StateAbsent.
+const (
+	pkgInstalled = "installed"
+	pkgConfig    = "config-files" // removed, its conffiles left
+	pkgPartial   = "partial"      // half-installed, unpacked, half-configured...
+)
+
+// pkgNS is the namespace of package identities.
+const pkgNS = "package"
+
+// pimgPkg is a package image unpacked.
+type pimgPkg struct {
+	pkgStatus
+	auto bool
+}
+
+func (p pimgPkg) image() Image {
+	m := Image{State: p.state}
+	if p.state == pkgPartial {
+		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "status", Value: p.status})
+	}
+	if p.version != "" {
+		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "version", Value: p.version})
+	}
+	if p.state == pkgInstalled {
+		mark := "manual"
+		if p.auto {
+			mark = "auto"
+		}
+		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "mark", Value: mark})
+	}
+	return m
+}
+
+func unpackPkg(m Image) (pimgPkg, error) {
+	p := pimgPkg{pkgStatus: pkgStatus{state: m.State}}
+	switch m.State {
+	case "", StateAbsent:
+		p.state = StateAbsent
+	case pkgInstalled, pkgConfig, pkgPartial:
+	default:
+		return p, fmt.Errorf("package image %q: unknown state %q", m, m.State)
+	}
+	for _, a := range m.Attrs {
+		switch a.Key {
+		case "version":
+			p.version = a.Value
+		case "status":
+			p.status = a.Value
+		case "mark":
+			if a.Value != "auto" && a.Value != "manual" {
+				return p, fmt.Errorf("package image %q: mark must be auto or manual", m)
+			}
+			p.auto = a.Value == "auto"
+		default:
+			return p, fmt.Errorf("package image %q: unknown attribute %s", m, a.Key)
+		}
+	}
+	return p, nil
+}
+
+// readPkg reads the package's whole present image.
+func readPkg(x *Exec, name string) (pimgPkg, error) {
+	t := pkgToolsOf(x)
+	if err := t.usable(); err != nil {
+		return pimgPkg{}, err
+	}
+	st, err := t.status(name)
+	if err != nil {
+		return pimgPkg{}, err
+	}
+	p := pimgPkg{pkgStatus: st}
+	if st.state == pkgInstalled {
+		p.auto, err = t.autoMarked(name)
+	}
+	return p, err
+}
+
+// pkgView is readPkg through a view's predictions.
+func pkgView(v *View, name string) (pimgPkg, error) {
+	img, err := v.Lookup(pkgNS, name, func() (Image, error) {
+		p, err := readPkg(v.x, name)
+		return p.image(), err
+	})
+	if err != nil {
+		return pimgPkg{}, err
+	}
+	return unpackPkg(img)
+}
+
+// Identity is the package name.
+func (pkgKind) Identity(s *stepfmt.Step) (string, string) { return pkgNS, s.Target }
+
+// Check plans installing the package, changing its version to the pin, or
+// marking it manually installed.
+func (pkgKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
+	cur, err := pkgView(v, s.Target)
+	if err != nil {
+		return Work{}, err
+	}
+	pin := s.Value("version")
+	w := Work{Before: cur.image(), After: Image{State: pkgInstalled}}
+	if pin != "" {
+		w.After.Attrs = []stepfmt.Attr{{Key: "version", Value: pin}}
+	}
+	next := pimgPkg{pkgStatus: pkgStatus{state: pkgInstalled, version: cur.version}}
+	switch {
+	case cur.state != pkgInstalled:
+		next.version = pin
+		w.Changes = append(w.Changes, strings.TrimSpace("install "+pin))
+	case pin != "" && cur.version != pin:
+		next.version = pin
+		w.Changes = append(w.Changes, "version "+cur.version+" -> "+pin)
+	case cur.auto:
+		w.Changes = append(w.Changes, "mark manual")
+	}
+	if needsInstall(w) && v.Planning() {
+		if _, err := pkgToolsOf(v.x).source(s.Target, pin); err != nil {
+			return Work{}, err
+		}
+	}
+	w.Target = next.image()
+	v.predict(pkgNS, s.Target, w.Target)
+	return w, nil
+}
+
+func needsInstall(w Work) bool {
+	for _, c := range w.Changes {
+		if strings.HasPrefix(c, "install") || strings.HasPrefix(c, "version ") {
+			return true
+		}
+	}
+	return false
+}
+
+func hasChange(w Work, c string) bool {
+	for _, x := range w.Changes {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+// Capture reads the package's state, version and mark.
+func (pkgKind) Capture(x *Exec, s *stepfmt.Step) (Image, error) {
+	p, err := readPkg(x, s.Target)
+	return p.image(), err
+}
+
+// Forward installs one package; consecutive ones go through ForwardGroup.
+func (k pkgKind) Forward(x *Exec, s *stepfmt.Step, w Work) error {
+	return k.ForwardGroup(x, []*stepfmt.Step{s}, []Work{w})
+}
+
+// ForwardGroup installs every package that needs it in one apt-get call
+// per recommends setting, then marks the rest manually installed.
+func (pkgKind) ForwardGroup(x *Exec, steps []*stepfmt.Step, works []Work) error {
+	t := pkgToolsOf(x)
+	refs := map[bool][]string{}
+	var marks []string
+	for i, s := range steps {
+		switch {
+		case needsInstall(works[i]):
+			ref, err := t.source(s.Target, s.Value("version"))
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.Target, err)
+			}
+			rec := s.Value("recommends") == "true"
+			refs[rec] = append(refs[rec], ref)
+		case hasChange(works[i], "mark manual"):
+			marks = append(marks, s.Target)
+		}
+	}
+	for _, rec := range []bool{false, true} {
+		if len(refs[rec]) > 0 {
+			if err := t.install(refs[rec], rec); err != nil {
+				return err
+			}
+		}
+	}
+	if len(marks) > 0 {
+		return t.mark(false, marks...)
+	}
+	return nil
+}
+
+// CheckRestore plans bringing the package back to its pre-image.
+func (pkgKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
+	orig, err := unpackPkg(img)
+	if err != nil {
+		return Work{}, err
+	}
+	cur, err := pkgView(v, s.Target)
+	if err != nil {
+		return Work{}, err
+	}
+	t := pkgToolsOf(v.x)
+	w := Work{Before: cur.image(), After: img, Target: img}
+	purge := s.Value("purge") == "true"
+	switch orig.state {
+	case StateAbsent, pkgConfig:
+		gone := cur.state == StateAbsent || cur.state == pkgConfig && !(purge && orig.state == StateAbsent)
+		if gone {
+			break
+		}
+		verb := "remove"
+		if purge && orig.state == StateAbsent {
+			verb = "purge"
+		}
+		others, err := t.simulateRemove(s.Target, verb == "purge")
+		if err != nil {
+			return Work{}, err
+		}
+		if len(others) > 0 {
+			w.Target = cur.image()
+			w.Notes = append(w.Notes, fmt.Sprintf("package %s kept: removing it would also remove %s, which trail did not install", s.Target, strings.Join(others, ", ")))
+			break
+		}
+		w.Changes = append(w.Changes, verb)
+	case pkgInstalled:
+		if cur.state != pkgInstalled || cur.version != orig.version {
+			if _, err := t.source(s.Target, orig.version); err != nil {
+				w.Target = cur.image()
+				w.Notes = append(w.Notes, fmt.Sprintf("package %s left at %s: its version %s cannot be installed again (%v)", s.Target, orDash(cur.version), orig.version, err))
+				break
+			}
+			w.Changes = append(w.Changes, "version "+orDash(cur.version)+" -> "+orig.version)
+			cur.auto = false
+		}
+		if cur.auto != orig.auto {
+			w.Changes = append(w.Changes, "mark "+map[bool]string{true: "auto", false: "manual"}[orig.auto])
+		}
+	case pkgPartial:
+		if cur.state != pkgPartial {
+			w.Target = cur.image()
+			w.Notes = append(w.Notes, fmt.Sprintf("package %s was %s before trail managed it: left as it is now", s.Target, orig.status))
+		}
+	}
+	v.predict(pkgNS, s.Target, w.Target)
+	return w, nil
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// Restore removes, reinstalls or re-marks the package as CheckRestore
+// planned.
+func (pkgKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
+	t := pkgToolsOf(x)
+	orig, err := unpackPkg(img)
+	if err != nil {
+		return err
+	}
+	for _, c := range w.Changes {
+		switch {
+		case c == "remove" || c == "purge":
+			err = t.remove(s.Target, c == "purge")
+		case strings.HasPrefix(c, "version "):
+			var ref string
+			if ref, err = t.source(s.Target, orig.version); err == nil {
+				err = t.install([]string{ref}, s.Value("recommends") == "true")
+			}
+		case c == "mark auto" || c == "mark manual":
+			err = t.mark(c == "mark auto", s.Target)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Drift reads the package in the shape of what trail left: its state, and
+// its version when the step pins one.
+func (pkgKind) Drift(x *Exec, target string, wrote Image) (Image, error) {
+	p, err := readPkg(x, target)
+	if err != nil {
+		return Image{}, err
+	}
+	now := Image{State: p.state}
+	if _, ok := wrote.Get("version"); ok {
+		now.Attrs = []stepfmt.Attr{{Key: "version", Value: p.version}}
+	}
+	return now, nil
+}

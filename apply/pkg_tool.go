@@ -1,0 +1,315 @@
+package apply
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// pkgTools runs apt and dpkg for one root. On "/" they are the ordinary
+// commands. Under another root every call gets the root: dpkg-query
+// --root=ROOT, and apt with -o Dir=ROOT (its configuration, lists, cache
+// and extended_states under the root), -o Dir::State::status=ROOT/...
+// (dpkg's status file) and -o DPkg::Options::=--root=ROOT (dpkg installs
+// into the root and runs maintainer scripts chrooted there). Such a root
+// needs dpkg's database (var/lib/dpkg with status, info, updates) and
+// apt's directories (etc/apt, var/lib/apt/lists/partial,
+// var/cache/apt/archives/partial). apt resolves names from the root's
+// own lists (after an apt-get update in the root); without them a
+// package is installed from a .deb in ROOT/var/cache/apt/archives, which
+// is where apt keeps what it downloads. Packages whose maintainer scripts
+// need programs the root lacks fail there, as they would in a chroot.
+type pkgTools struct{ root string }
+
+func pkgToolsOf(x *Exec) pkgTools { return pkgTools{root: filepath.Clean(x.Root.Dir())} }
+
+func (t pkgTools) inRoot() bool { return t.root != "/" }
+
+func (t pkgTools) host(p string) string {
+	if !t.inRoot() {
+		return p
+	}
+	return t.root + p
+}
+
+// aptOpts are the options that point apt at the root.
+func (t pkgTools) aptOpts() []string {
+	if !t.inRoot() {
+		return nil
+	}
+	return []string{"-o", "Dir=" + t.root, "-o", "Dir::State::status=" + t.host("/var/lib/dpkg/status"),
+		"-o", "DPkg::Options::=--root=" + t.root}
+}
+
+// usable reports why the root cannot take packages, or nil.
+func (t pkgTools) usable() error {
+	if _, err := os.Stat(t.host("/var/lib/dpkg/status")); err != nil {
+		return fmt.Errorf("%s has no dpkg database (var/lib/dpkg/status): packages can only be managed in a Debian root", t.root)
+	}
+	return nil
+}
+
+// pkgStatus is what dpkg knows of a package.
+type pkgStatus struct {
+	state   string // installed, config-files, partial or absent
+	status  string // dpkg's own word for a partial state: half-installed, unpacked, ...
+	version string
+}
+
+// status asks dpkg-query for the package's state and version.
+func (t pkgTools) status(name string) (pkgStatus, error) {
+	args := []string{"-W", "-f", "${Status}\t${Version}\n", name}
+	if t.inRoot() {
+		args = append([]string{"--root=" + t.root}, args...)
+	}
+	out, err := runTool("dpkg-query", args...)
+	if err != nil {
+		if exitStatus(err) == 1 && strings.TrimSpace(out) == "" {
+			return pkgStatus{state: StateAbsent}, nil
+		}
+		return pkgStatus{}, err
+	}
+	var best pkgStatus
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		status, version, _ := strings.Cut(line, "\t")
+		f := strings.Fields(status)
+		if len(f) != 3 {
+			continue
+		}
+		st := pkgStatus{version: version}
+		switch f[2] {
+		case "installed", "triggers-awaited", "triggers-pending":
+			st.state = pkgInstalled
+		case "config-files":
+			st.state = pkgConfig
+		case "not-installed":
+			st.state, st.version = StateAbsent, ""
+		default:
+			st.state, st.status = pkgPartial, f[2]
+		}
+		if best.state == "" || rankPkg(st.state) > rankPkg(best.state) {
+			best = st
+		}
+	}
+	if best.state == "" {
+		best.state = StateAbsent
+	}
+	return best, nil
+}
+
+// rankPkg orders states so that a multi-arch name reports its most
+// installed instance.
+func rankPkg(state string) int {
+	return map[string]int{StateAbsent: 0, pkgConfig: 1, pkgPartial: 2, pkgInstalled: 3}[state]
+}
+
+// autoMarked reports whether apt marks the package automatically
+// installed, reading the extended_states file apt-mark reads.
+func (t pkgTools) autoMarked(name string) (bool, error) {
+	f, err := os.Open(t.host("/var/lib/apt/extended_states"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	base, arch, _ := strings.Cut(name, ":")
+	var pkg, parch string
+	auto := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" {
+			pkg, parch = "", ""
+			continue
+		}
+		k, v, _ := strings.Cut(line, ":")
+		v = strings.TrimSpace(v)
+		switch k {
+		case "Package":
+			pkg = v
+		case "Architecture":
+			parch = v
+		case "Auto-Installed":
+			if pkg == base && (arch == "" || arch == parch) && v == "1" {
+				auto = true
+			}
+		}
+	}
+	return auto, sc.Err()
+}
+
+// policy returns the versions apt can install and its candidate ("" for
+// none). An empty list means apt does not know the package.
+func (t pkgTools) policy(name string) (versions []string, candidate string, err error) {
+	out, err := runTool("apt-cache", append(t.aptOpts(), "policy", name)...)
+	if err != nil {
+		return nil, "", err
+	}
+	table := false
+	for _, line := range strings.Split(out, "\n") {
+		trim := strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(trim, "Candidate:"):
+			candidate = strings.TrimSpace(strings.TrimPrefix(trim, "Candidate:"))
+			if candidate == "(none)" {
+				candidate = ""
+			}
+		case trim == "Version table:":
+			table = true
+		case table && (strings.HasPrefix(line, " *** ") || len(line) > 5 && line[:5] == "     " && line[5] != ' '):
+			if f := strings.Fields(strings.TrimPrefix(line, " *** ")); len(f) > 0 {
+				versions = append(versions, f[0])
+			}
+		}
+	}
+	return versions, candidate, nil
+}
+
+// archiveDeb finds the .deb of name (at version, when given) in the root's
+// apt archive directory, for roots whose apt has no lists. It returns the
+// host path and the version found, the newest when several match.
+func (t pkgTools) archiveDeb(name, version string) (string, string, error) {
+	base, _, _ := strings.Cut(name, ":")
+	dir := t.host("/var/cache/apt/archives")
+	matches, err := filepath.Glob(filepath.Join(dir, base+"_*.deb"))
+	if err != nil {
+		return "", "", err
+	}
+	sort.Strings(matches)
+	var path, found string
+	for _, m := range matches {
+		out, err := runTool("dpkg-deb", "-f", m, "Package", "Version")
+		if err != nil {
+			continue
+		}
+		var p, v string
+		for _, line := range strings.Split(out, "\n") {
+			k, val, _ := strings.Cut(line, ":")
+			switch k {
+			case "Package":
+				p = strings.TrimSpace(val)
+			case "Version":
+				v = strings.TrimSpace(val)
+			}
+		}
+		if p == base && (version == "" || v == version) && (found == "" || newer(v, found)) {
+			path, found = m, v
+		}
+	}
+	return path, found, nil
+}
+
+// source returns what to name on apt-get's command line to install name
+// (at version, when given): name, name=version, or the path of a .deb in
+// the root's archive directory. Its error says why the package cannot be
+// installed and what to do.
+func (t pkgTools) source(name, version string) (string, error) {
+	if err := t.usable(); err != nil {
+		return "", err
+	}
+	versions, candidate, err := t.policy(name)
+	if err != nil {
+		return "", err
+	}
+	if version == "" && candidate != "" {
+		return name, nil
+	}
+	for _, v := range versions {
+		if version != "" && v == version {
+			return name + "=" + version, nil
+		}
+	}
+	if t.inRoot() {
+		if deb, _, err := t.archiveDeb(name, version); err != nil || deb != "" {
+			return deb, err
+		}
+	}
+	where := "apt's lists (run apt-get update, or add the source that has it)"
+	if t.inRoot() {
+		where = "the root's apt lists nor as a .deb in " + t.host("/var/cache/apt/archives")
+	}
+	switch {
+	case len(versions) == 0 && version == "":
+		return "", fmt.Errorf("package %s does not exist in %s: check its name", name, where)
+	case version == "":
+		return "", fmt.Errorf("package %s has no installable version in %s", name, where)
+	}
+	known := "no version"
+	if len(versions) > 0 {
+		known = "only " + strings.Join(versions, ", ")
+	}
+	return "", fmt.Errorf("package %s has no version %s in %s (%s is known): change the pin or add the source that has it", name, version, where, known)
+}
+
+// simulateRemove returns the packages apt would remove along with name.
+func (t pkgTools) simulateRemove(name string, purge bool) ([]string, error) {
+	verb := "remove"
+	if purge {
+		verb = "purge"
+	}
+	out, err := runTool("apt-get", append(t.aptOpts(), "-s", "-q", verb, name)...)
+	if err != nil {
+		return nil, err
+	}
+	base, _, _ := strings.Cut(name, ":")
+	var others []string
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || (f[0] != "Remv" && f[0] != "Purg") {
+			continue
+		}
+		if p, _, _ := strings.Cut(f[1], ":"); p != base {
+			others = append(others, f[1])
+		}
+	}
+	return others, nil
+}
+
+// aptGet runs apt-get non-interactively, keeping changed conffiles as the
+// admin left them and waiting for a dpkg lock held by another apt.
+func (t pkgTools) aptGet(args ...string) error {
+	base := append(t.aptOpts(), "-y", "-q", "-o", "DPkg::Lock::Timeout=300",
+		"-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold")
+	_, err := runTool("apt-get", append(base, args...)...)
+	return err
+}
+
+// install installs the given apt-get arguments in one call.
+func (t pkgTools) install(refs []string, recommends bool) error {
+	args := []string{"--allow-downgrades", "--no-install-recommends"}
+	if recommends {
+		args[1] = "--install-recommends"
+	}
+	return t.aptGet(append(append(args, "install"), refs...)...)
+}
+
+// remove removes (or purges) one package.
+func (t pkgTools) remove(name string, purge bool) error {
+	if purge {
+		return t.aptGet("purge", name)
+	}
+	return t.aptGet("remove", name)
+}
+
+// mark sets apt's automatic (auto) or manual mark.
+func (t pkgTools) mark(auto bool, names ...string) error {
+	verb := "manual"
+	if auto {
+		verb = "auto"
+	}
+	_, err := runTool("apt-mark", append(append(t.aptOpts(), verb), names...)...)
+	return err
+}
+
+// newer reports whether Debian version a is newer than b.
+func newer(a, b string) bool {
+	_, err := runTool("dpkg", "--compare-versions", a, "gt", b)
+	return err == nil
+}

@@ -1,0 +1,350 @@
+package apply
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"trail/stepfmt"
+)
+
+// unitKind runs UNIT steps with systemctl (see unitTools for what applies
+// where). A step manages whether the unit is enabled, masked and running;
+// an attribute it does not give is left as found. masked=true excludes
+// enabled=true and running=true.
+//
+// The pre-image is the unit's file state (is-enabled) and, on a live
+// machine, its active state (is-active), or absent when it has no unit
+// file. The reverse puts both back: a unit that was absent ends disabled
+// and stopped, so that a package or FILE step removed after it leaves
+// nothing running. Drift is the unit no longer enabled, masked or running
+// as the step asked (e.g. disabled by hand).
+//
+// restart-on names paths; when one of them changed in an apply, the unit
+// is restarted (reloaded, with reload=true) once, after every other
+// change, if it is running and was not just started (see restart.go).
+// Without a live systemd the restart is reported, never faked.
+type unitKind struct{}
+
+// unitNS is the namespace of unit identities.
+const unitNS = "unit"
+
+// stUnit is the state of a unit that has a unit file (or is masked).
+const stUnit = "unit"
+
+func (u unitState) image() Image {
+	if u.file == "" {
+		return Absent()
+	}
+	m := Image{State: stUnit, Attrs: []stepfmt.Attr{{Key: "file", Value: u.file}}}
+	if u.active != "" {
+		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "active", Value: u.active})
+	}
+	return m
+}
+
+func unpackUnit(m Image) (unitState, error) {
+	switch m.State {
+	case "", StateAbsent:
+		return unitState{active: m.Value("active")}, nil
+	case stUnit:
+	default:
+		return unitState{}, fmt.Errorf("unit image %q: unknown state %q", m, m.State)
+	}
+	u := unitState{file: m.Value("file"), active: m.Value("active")}
+	if u.file == "" {
+		return u, fmt.Errorf("unit image %q: a unit image needs its file state", m)
+	}
+	return u, nil
+}
+
+func unitView(v *View, name string) (unitState, error) {
+	img, err := v.Lookup(unitNS, name, func() (Image, error) {
+		u, err := unitToolsOf(v.x).read(name)
+		return u.image(), err
+	})
+	if err != nil {
+		return unitState{}, err
+	}
+	return unpackUnit(img)
+}
+
+// unitWant is what a check asks of a unit: each of enabled, masked and
+// running is managed when its has* flag is set.
+type unitWant struct {
+	enabled, masked, running          bool
+	hasEnabled, hasMasked, hasRunning bool
+}
+
+// wantOf reads a step; what prior's step managed and s does not goes back
+// to its value in prior's origin, as a fresh apply would leave it.
+func wantOf(s *stepfmt.Step, prior *Record) (unitWant, error) {
+	var w unitWant
+	get := func(key string, val *bool, has *bool) {
+		if v, ok := s.Get(key); ok {
+			*val, *has = v == "true", true
+		} else if prior != nil {
+			if _, ok := prior.Wrote.Get(key); ok {
+				o, _ := unpackUnit(prior.Origin)
+				*val, *has = fromOrigin(o, key)
+			}
+		}
+	}
+	get("enabled", &w.enabled, &w.hasEnabled)
+	get("masked", &w.masked, &w.hasMasked)
+	get("running", &w.running, &w.hasRunning)
+	if w.masked && w.enabled {
+		return w, errors.New("a masked unit cannot be enabled: set enabled = false or masked = false")
+	}
+	if w.masked && w.running {
+		return w, errors.New("a masked unit cannot run: set running = false or masked = false")
+	}
+	return w, nil
+}
+
+// fromOrigin returns what an origin image says of key, and whether it
+// says anything that can be put back.
+func fromOrigin(o unitState, key string) (bool, bool) {
+	switch key {
+	case "enabled":
+		on, ok := enabledWord(o.file)
+		return on, ok && !isMaskedWord(o.file)
+	case "masked":
+		return isMaskedWord(o.file), true
+	case "running":
+		return activeWord(o.active), o.active != "" || o.file == ""
+	}
+	return false, false
+}
+
+// Identity is the unit name.
+func (unitKind) Identity(s *stepfmt.Step) (string, string) { return unitNS, s.Target }
+
+// Check plans enabling, disabling, masking, unmasking, starting and
+// stopping the unit as the step asks.
+func (unitKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
+	want, err := wantOf(s, prior)
+	if err != nil {
+		return Work{}, err
+	}
+	cur, err := unitView(v, s.Target)
+	if err != nil {
+		return Work{}, err
+	}
+	if cur.file == "" && (want.enabled || want.running) {
+		if err := expectUnitFile(v, s.Target); err != nil {
+			return Work{}, err
+		}
+	}
+	return unitWork(v, s.Target, cur, want)
+}
+
+// expectUnitFile is the plan-time check that a unit with no unit file gets
+// one from an earlier step: a path step writing it, or a package.
+func expectUnitFile(v *View, name string) error {
+	if !v.Planning() {
+		return fmt.Errorf("unit %s has no unit file under %s: install the package that ships it, or write it with a FILE step before this one", name, v.x.Root.Dir())
+	}
+	for _, dir := range unitDirs {
+		for _, f := range unitFileNames(name) {
+			if img, ok := v.predicted(pathNS, dir+"/"+f); ok && (img.State == stFile || img.State == stLink) {
+				return nil
+			}
+		}
+	}
+	if v.x.planned["package:*"] {
+		return nil
+	}
+	return fmt.Errorf("unit %s has no unit file under %s and no step of this list writes one: install the package that ships it, or write it with a FILE step before this one", name, v.x.Root.Dir())
+}
+
+// unitWork is the work that takes a unit from cur to want. Its Changes
+// are systemctl verbs, run by unitDo in the order unitVerbs gives.
+func unitWork(v *View, name string, cur unitState, want unitWant) (Work, error) {
+	t := unitToolsOf(v.x)
+	w := Work{Before: cur.image(), After: Image{State: stUnit}}
+	next := cur
+	masked := isMaskedWord(cur.file)
+	on, changeable := enabledWord(cur.file)
+	add := func(verb string) { w.Changes = append(w.Changes, verb) }
+	if want.hasMasked && want.masked && !masked {
+		if on && changeable && want.hasEnabled {
+			add("disable")
+		}
+		add("mask")
+		next.file, masked = "masked", true
+	}
+	if want.hasMasked && !want.masked && masked {
+		add("unmask")
+		next.file, masked, on, changeable = "disabled", false, false, true
+	}
+	if want.hasEnabled && !masked {
+		switch {
+		case !changeable:
+			w.Notes = append(w.Notes, fmt.Sprintf("unit %s is %s: it has no [Install] section to enable or disable, left as it is", name, cur.file))
+		case want.enabled != on || hasChange(w, "unmask"):
+			add(map[bool]string{true: "enable", false: "disable"}[want.enabled])
+			next.file = map[bool]string{true: "enabled", false: "disabled"}[want.enabled]
+		}
+	}
+	if want.hasRunning {
+		switch {
+		case !t.live:
+			w.Notes = append(w.Notes, fmt.Sprintf("running=%t not applicable: starting and stopping need a running systemd, and %s has none", want.running, t.root))
+		case want.running && !activeWord(cur.active):
+			add("start")
+			next.active = "active"
+		case !want.running && activeWord(cur.active):
+			add("stop")
+			next.active = "inactive"
+		}
+	}
+	if next.file == "" && len(w.Changes) > 0 {
+		next.file = "disabled"
+	}
+	w.After.Attrs = afterAttrs(want, next, t.live)
+	w.Target = next.image()
+	v.predict(unitNS, name, w.Target)
+	return w, nil
+}
+
+// afterAttrs is the drift reference: the managed attributes as booleans,
+// enabled only where systemctl can change it, running only on a live
+// machine.
+func afterAttrs(want unitWant, next unitState, live bool) []stepfmt.Attr {
+	var out []stepfmt.Attr
+	b := func(k string, v bool) { out = append(out, stepfmt.Attr{Key: k, Value: fmt.Sprint(v)}) }
+	if _, ok := enabledWord(next.file); want.hasEnabled && ok && !isMaskedWord(next.file) {
+		b("enabled", want.enabled)
+	}
+	if want.hasMasked {
+		b("masked", want.masked)
+	}
+	if want.hasRunning && live {
+		b("running", want.running)
+	}
+	return out
+}
+
+// unitVerbs is the order systemctl verbs run in: unmask before enabling,
+// stop before masking, start last.
+var unitVerbs = []string{"unmask", "disable", "enable", "stop", "mask", "start"}
+
+// unitDo runs the verbs of w.
+func unitDo(x *Exec, name string, w Work) error {
+	t := unitToolsOf(x)
+	if err := t.reloadIfNeeded(name); err != nil {
+		return err
+	}
+	for _, verb := range unitVerbs {
+		if !hasChange(w, verb) {
+			continue
+		}
+		if _, err := t.systemctl(verb, name); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Capture reads the unit's file and active state.
+func (unitKind) Capture(x *Exec, s *stepfmt.Step) (Image, error) {
+	u, err := unitToolsOf(x).read(s.Target)
+	return u.image(), err
+}
+
+// Forward runs the systemctl verbs Check planned.
+func (unitKind) Forward(x *Exec, s *stepfmt.Step, w Work) error { return unitDo(x, s.Target, w) }
+
+// CheckRestore plans putting the unit back as the image says. An absent
+// unit comes back disabled, unmasked and, when live, stopped.
+func (unitKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
+	o, err := unpackUnit(img)
+	if err != nil {
+		return Work{}, err
+	}
+	cur, err := unitView(v, s.Target)
+	if err != nil {
+		return Work{}, err
+	}
+	var want unitWant
+	want.masked, want.hasMasked = fromOrigin(o, "masked")
+	want.enabled, want.hasEnabled = fromOrigin(o, "enabled")
+	if unitToolsOf(v.x).live {
+		want.running, want.hasRunning = fromOrigin(o, "running")
+	}
+	if cur.file == "" {
+		if want.masked {
+			want = unitWant{masked: true, hasMasked: true}
+		} else {
+			want = unitWant{}
+		}
+	}
+	w, err := unitWork(v, s.Target, cur, want)
+	w.After = img
+	return w, err
+}
+
+// Restore runs the verbs CheckRestore planned.
+func (unitKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
+	return unitDo(x, s.Target, w)
+}
+
+// Drift reads the unit in the shape of what trail left.
+func (unitKind) Drift(x *Exec, target string, wrote Image) (Image, error) {
+	t := unitToolsOf(x)
+	u, err := t.read(target)
+	if err != nil {
+		return Image{}, err
+	}
+	if u.file == "" {
+		return Absent(), nil
+	}
+	now := Image{State: stUnit}
+	for _, a := range wrote.Attrs {
+		var v bool
+		switch a.Key {
+		case "enabled":
+			v, _ = enabledWord(u.file)
+		case "masked":
+			v = isMaskedWord(u.file)
+		case "running":
+			v = activeWord(u.active)
+		default:
+			continue
+		}
+		now.Attrs = append(now.Attrs, stepfmt.Attr{Key: a.Key, Value: fmt.Sprint(v)})
+	}
+	return now, nil
+}
+
+// Triggers lists the step's restart-on paths.
+func (unitKind) Triggers(s *stepfmt.Step) []string { return s.List("restart-on") }
+
+// Restart restarts (or, with reload=true, reloads) the unit because the
+// paths in why changed in this apply: only when it runs, was not started
+// by this apply and is not meant to be stopped. Without a live systemd it
+// does nothing and says what it would have done.
+func (unitKind) Restart(x *Exec, s *stepfmt.Step, did Work, why []string) (Work, error) {
+	t := unitToolsOf(x)
+	verb, cmd := "restart", "try-restart"
+	if s.Value("reload") == "true" {
+		verb, cmd = "reload", "try-reload-or-restart"
+	}
+	because := verb + " (changed: " + strings.Join(why, ", ") + ")"
+	switch {
+	case !t.live:
+		return Work{Notes: []string{"would " + because + ": not applicable, " + t.root + " has no running systemd"}}, nil
+	case s.Value("running") == "false" || s.Value("masked") == "true":
+		return Work{Notes: []string{"no " + verb + ": the unit is not meant to run"}}, nil
+	case hasChange(did, "start"):
+		return Work{Notes: []string{"no " + verb + ": started by this apply with the new files"}}, nil
+	}
+	if err := t.reloadIfNeeded(s.Target); err != nil {
+		return Work{}, err
+	}
+	if _, err := t.systemctl(cmd, s.Target); err != nil {
+		return Work{}, err
+	}
+	return Work{Changes: []string{because}}, nil
+}

@@ -1,0 +1,117 @@
+package apply
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// unitTools runs systemctl for one root. The machine is live when the root
+// is "/" and systemd runs it (/run/systemd/system exists, as sd_booted(3)
+// checks): then units are started, stopped, restarted and reloaded.
+// Otherwise — another root, or "/" in an image build or a container
+// without systemd — every call is `systemctl --root=ROOT`, which changes
+// only unit files and their symlinks: enable, disable, mask and unmask
+// work, starting and stopping do not apply.
+type unitTools struct {
+	root string
+	live bool
+}
+
+func unitToolsOf(x *Exec) unitTools {
+	root := filepath.Clean(x.Root.Dir())
+	return unitTools{root: root, live: root == "/" && booted()}
+}
+
+func booted() bool {
+	st, err := os.Lstat("/run/systemd/system")
+	return err == nil && st.IsDir()
+}
+
+func (t unitTools) systemctl(args ...string) (string, error) {
+	if !t.live {
+		args = append([]string{"--root=" + t.root}, args...)
+	}
+	return runTool("systemctl", args...)
+}
+
+// unitState is what systemctl says of a unit: its unit file state
+// (is-enabled: enabled, disabled, static, masked, ...; "" when there is
+// no unit file) and, on a live machine, its active state.
+type unitState struct {
+	file, active string
+}
+
+// read asks systemctl for the unit's state.
+func (t unitTools) read(name string) (unitState, error) {
+	out, err := t.systemctl("is-enabled", name)
+	st := unitState{file: strings.TrimSpace(out)}
+	if err != nil && st.file == "" {
+		var te *toolError
+		if errors.As(err, &te) && strings.Contains(te.output, "No such file") {
+			return unitState{}, nil
+		}
+		return unitState{}, err
+	}
+	if t.live {
+		out, err := t.systemctl("is-active", name)
+		st.active = strings.TrimSpace(out)
+		if st.active == "" {
+			return unitState{}, err
+		}
+	}
+	return st, nil
+}
+
+// reloadIfNeeded runs daemon-reload when systemd's copy of the unit is
+// older than its file (a FILE step just changed it).
+func (t unitTools) reloadIfNeeded(name string) error {
+	if !t.live {
+		return nil
+	}
+	out, err := t.systemctl("show", "-p", "NeedDaemonReload", "--value", name)
+	if err != nil || strings.TrimSpace(out) != "yes" {
+		return err
+	}
+	_, err = t.systemctl("daemon-reload")
+	return err
+}
+
+// unitDirs are the directories systemd looks for unit files in, most
+// important first.
+var unitDirs = []string{"/etc/systemd/system", "/run/systemd/system", "/usr/local/lib/systemd/system",
+	"/lib/systemd/system", "/usr/lib/systemd/system"}
+
+// unitFileNames returns the file names a unit can be defined by: its own,
+// and its template's for an instance (foo@bar.service by foo@.service).
+func unitFileNames(name string) []string {
+	out := []string{name}
+	if at := strings.IndexByte(name, '@'); at >= 0 {
+		if dot := strings.LastIndexByte(name, '.'); dot > at+1 {
+			out = append(out, name[:at+1]+name[dot:])
+		}
+	}
+	return out
+}
+
+// fileWord classes of is-enabled words.
+func isMaskedWord(w string) bool { return w == "masked" || w == "masked-runtime" }
+
+// enabledWord returns whether a unit file state is enabled, and whether
+// systemctl enable and disable can change it at all (static, indirect,
+// generated, transient units and aliases have no [Install] to act on).
+func enabledWord(w string) (on, changeable bool) {
+	switch w {
+	case "enabled", "enabled-runtime":
+		return true, true
+	case "disabled", "linked", "linked-runtime", "":
+		return false, true
+	}
+	return false, false
+}
+
+// activeWord reports whether an is-active state counts as running.
+func activeWord(w string) bool {
+	return w == "active" || w == "activating" || w == "reloading" || w == "refreshing"
+}
