@@ -69,10 +69,13 @@ type compiler struct {
 	funcs         map[string]function.Function
 	host          cty.Value
 	diags         hcl.Diagnostics
-	resources     []*resource // active resource instances, in declaration order
-	blobs         map[string][]byte
-	nsteps        int
-	tooMany       bool
+	// unparsed is set when a config file did not parse: its variable
+	// blocks are unknown, so overrides are not called undeclared.
+	unparsed  bool
+	resources []*resource // active resource instances, in declaration order
+	blobs     map[string][]byte
+	nsteps    int
+	tooMany   bool
 }
 
 // Compile compiles the config in fsys (all *.hcl at its root, plus what

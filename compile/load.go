@@ -105,6 +105,7 @@ func (c *compiler) parseFile(name string, from *hcl.Range) *hcl.File {
 		c.files[name] = f
 	}
 	if diags.HasErrors() {
+		c.unparsed = true
 		return nil
 	}
 	return f

@@ -97,7 +97,7 @@ func (sc *scope) variables(args map[string]argument, call *hcl.Block) map[string
 			unknown = append(unknown, name)
 		}
 	}
-	if sc.parent == nil {
+	if sc.parent == nil && !c.unparsed {
 		for name := range c.opts.Vars {
 			if _, ok := seen[name]; !ok {
 				unknown = append(unknown, name)
