@@ -101,8 +101,28 @@ type run struct {
 	done     chan error
 	cancel   context.CancelFunc
 
-	mu   sync.Mutex
-	logs []string
+	mu       sync.Mutex
+	logs     []string
+	ended    bool
+	endedErr error
+}
+
+// end waits for Run to return and gives its result; later calls give the
+// same result. It fails the test if Run does not return.
+func (r *run) end(t *testing.T) error {
+	t.Helper()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ended {
+		return r.endedErr
+	}
+	select {
+	case r.endedErr = <-r.done:
+		r.ended = true
+	case <-time.After(wait):
+		t.Fatal("Run did not return")
+	}
+	return r.endedErr
 }
 
 // start runs the watcher on sb with opts (Engine, Root and the callbacks
@@ -128,11 +148,7 @@ func start(t *testing.T, sb *sandbox, opts Options) *run {
 	go func() { r.done <- Run(ctx, opts) }()
 	t.Cleanup(func() {
 		cancel()
-		select {
-		case <-r.done:
-		case <-time.After(wait):
-			t.Error("Run did not return after cancel")
-		}
+		r.end(t)
 	})
 	return r
 }
@@ -141,8 +157,6 @@ func (r *run) waitReady(t *testing.T) {
 	t.Helper()
 	select {
 	case <-r.ready:
-	case err := <-r.done:
-		t.Fatalf("Run returned before READY: %v", err)
 	case <-time.After(wait):
 		t.Fatal("no READY")
 	}
@@ -197,6 +211,18 @@ func targets(d []apply.Drift) []string {
 
 func has(id string) func([]apply.Drift) bool {
 	return func(d []apply.Drift) bool { return slices.Contains(targets(d), id) }
+}
+
+func hasAll(ids ...string) func([]apply.Drift) bool {
+	return func(d []apply.Drift) bool {
+		got := targets(d)
+		for _, id := range ids {
+			if !slices.Contains(got, id) {
+				return false
+			}
+		}
+		return true
+	}
 }
 
 func none(d []apply.Drift) bool { return len(d) == 0 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/fsnotify/fsnotify"
+	"golang.org/x/sys/unix"
 )
 
 // watchSet keeps the fsnotify watches in line with the paths to watch. A
@@ -98,6 +99,9 @@ func (s *watchSet) sync(full bool) {
 		s.add(s.state)
 	}
 	s.placeFallbacks()
+	if full {
+		s.dropUnwanted()
+	}
 	if full && len(s.failed) > 0 {
 		for d, err := range s.failed {
 			s.logf("watch: cannot watch %d director(ies), e.g. %s: %v; drift there is found by the periodic rescan", len(s.failed), d, err)
@@ -168,7 +172,9 @@ func (s *watchSet) drop(d string) {
 		return
 	}
 	delete(s.watched, d)
-	if err := s.fw.Remove(d); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) {
+	// EINVAL: the kernel dropped the watch with the directory before
+	// fsnotify read the news.
+	if err := s.fw.Remove(d); err != nil && !errors.Is(err, fsnotify.ErrNonExistentWatch) && !errors.Is(err, unix.EINVAL) {
 		s.logf("watch: stop watching %s: %v", d, err)
 	}
 }
