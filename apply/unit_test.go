@@ -1,0 +1,234 @@
+package apply
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"trail/stepfmt"
+)
+
+const demoUnit = "[Unit]\nDescription=demo\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n"
+
+const wantsLink = "/etc/systemd/system/multi-user.target.wants/demo.service"
+
+func newUnitSandbox(t *testing.T) (*sandbox, *events) {
+	sb := newSandbox(t)
+	sb.write("/lib/systemd/system/demo.service", demoUnit, 0o644)
+	sb.write("/lib/systemd/system/helper.service", "[Service]\nExecStart=/bin/true\n", 0o644)
+	ev := &events{}
+	sb.opts.AllowMassRemoval = true
+	sb.opts.OnEvent = ev.add
+	sb.open()
+	return sb, ev
+}
+
+func (sb *sandbox) systemctl(args ...string) string {
+	sb.t.Helper()
+	out, _ := exec.Command("systemctl", append([]string{"--root=" + sb.root}, args...)...).Output()
+	return strings.TrimSpace(string(out))
+}
+
+// Each case applies a UNIT step, checks the unit file state systemctl
+// reports, then applies the empty list: the state must be as before.
+func TestUnitForwardReverse(t *testing.T) {
+	cases := map[string]struct {
+		setup  []string // systemctl verbs run before trail
+		steps  string
+		want   string
+		before string
+	}{
+		"enable":                 {steps: "UNIT demo.service enabled=true", want: "enabled", before: "disabled"},
+		"disable a pre-enabled":  {setup: []string{"enable"}, steps: "UNIT demo.service enabled=false", want: "disabled", before: "enabled"},
+		"pre-enabled stays":      {setup: []string{"enable"}, steps: "UNIT demo.service enabled=true", want: "enabled", before: "enabled"},
+		"mask":                   {steps: "UNIT demo.service enabled=false masked=true", want: "masked", before: "disabled"},
+		"mask an enabled":        {setup: []string{"enable"}, steps: "UNIT demo.service enabled=false masked=true", want: "masked", before: "enabled"},
+		"unmask a pre-masked":    {setup: []string{"mask"}, steps: "UNIT demo.service masked=false enabled=true", want: "enabled", before: "masked"},
+		"static is left alone":   {steps: "UNIT helper.service enabled=true", want: "static", before: "static"},
+		"mask a unit with none":  {steps: "UNIT ghost.service enabled=false masked=true", want: "masked", before: ""},
+		"running is a note only": {steps: "UNIT demo.service enabled=true running=true", want: "enabled", before: "disabled"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			sb, ev := newUnitSandbox(t)
+			unit := strings.Fields(tc.steps)[1]
+			for _, verb := range tc.setup {
+				sb.systemctl(verb, unit)
+			}
+			if got := sb.systemctl("is-enabled", unit); got != tc.before {
+				t.Fatalf("set up: %s is %q, want %q", unit, got, tc.before)
+			}
+			sb.apply(tc.steps, "c1")
+			if got := sb.systemctl("is-enabled", unit); got != tc.want {
+				t.Fatalf("after apply: %q, want %q", got, tc.want)
+			}
+			if strings.Contains(tc.steps, "running=") {
+				steps := ev.of(EventStep)
+				if len(steps) != 1 || !strings.Contains(steps[0].Detail, "not applicable") {
+					t.Fatalf("running in a root must be reported as not applicable: %+v", steps)
+				}
+			}
+			if ds, err := sb.e.Drift(); err != nil || len(ds) != 0 {
+				t.Fatalf("drift right after the apply: %+v %v", ds, err)
+			}
+			again := len(*ev)
+			sb.apply(tc.steps, "c2")
+			for _, e := range (*ev)[again:] {
+				if e.Type == EventStep && e.Result != StepUnchanged {
+					t.Fatalf("a second apply changed %s: %s", e.Step, e.Detail)
+				}
+			}
+			sb.apply("", "c0")
+			if got := sb.systemctl("is-enabled", unit); got != tc.before {
+				t.Fatalf("after reverse: %q, want %q", got, tc.before)
+			}
+		})
+	}
+}
+
+func TestUnitEnableWritesTheSymlink(t *testing.T) {
+	sb, _ := newUnitSandbox(t)
+	sb.apply("UNIT demo.service enabled=true", "c1")
+	if to, err := os.Readlink(sb.host(wantsLink)); err != nil || to != "/lib/systemd/system/demo.service" {
+		t.Fatalf("wants symlink: %q %v", to, err)
+	}
+	sb.apply("", "c0")
+	if sb.exists(wantsLink) {
+		t.Fatal("the reverse left the wants symlink")
+	}
+}
+
+func TestUnitDriftDisabledByHand(t *testing.T) {
+	sb, _ := newUnitSandbox(t)
+	sb.apply("UNIT demo.service enabled=true masked=false", "c1")
+	sb.systemctl("disable", "demo.service")
+	ds, err := sb.e.Drift()
+	if err != nil || len(ds) != 1 {
+		t.Fatalf("drift: %+v %v, want one", ds, err)
+	}
+	if d := ds[0]; d.ID.String() != "UNIT demo.service" || strings.Join(d.Changed, ",") != "enabled" {
+		t.Fatalf("drift %+v, want UNIT demo.service enabled", d)
+	}
+}
+
+func TestUnitBadInputFailsAtPlan(t *testing.T) {
+	cases := map[string]struct{ steps, want string }{
+		"no unit file":       {"UNIT nothere.service enabled=true", "has no unit file"},
+		"masked and enabled": {"UNIT demo.service enabled=true masked=true", "a masked unit cannot be enabled"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			sb, _ := newUnitSandbox(t)
+			before := snapshot(t, sb.root)
+			_, err := sb.e.Plan(sb.list(tc.steps))
+			var el stepfmt.ErrorList
+			if !errors.As(err, &el) || len(el) != 1 || !strings.HasPrefix(el[0].Error(), "test.steps:1: UNIT ") ||
+				!strings.Contains(el[0].Error(), tc.want) {
+				t.Fatalf("plan: %v, want one error at test.steps:1 saying %q", err, tc.want)
+			}
+			if _, err := sb.applyErr(tc.steps, "c1"); err == nil {
+				t.Fatal("the apply was not refused")
+			}
+			if snapshot(t, sb.root) != before {
+				t.Fatal("a refused apply changed the root")
+			}
+		})
+	}
+}
+
+// A unit file written by a FILE step of the same list is there for the
+// unit step: the plan accepts it, the apply enables it, the reverse
+// disables it before the file goes.
+func TestUnitFileFromAFileStep(t *testing.T) {
+	sb, _ := newUnitSandbox(t)
+	os.MkdirAll(sb.host("/etc/systemd/system"), 0o755)
+	steps := "FILE /etc/systemd/system/own.service {" + demoUnit + "}\nUNIT own.service enabled=true"
+	sb.apply(steps, "c1")
+	if got := sb.systemctl("is-enabled", "own.service"); got != "enabled" {
+		t.Fatalf("own.service is %q", got)
+	}
+	sb.apply("", "c0")
+	if sb.exists("/etc/systemd/system/multi-user.target.wants/own.service") || sb.exists("/etc/systemd/system/own.service") {
+		t.Fatal("the reverse left the unit or its symlink")
+	}
+}
+
+// restart-on triggers once per apply in which a named file changed, after
+// the file steps; in a root it is reported, not run.
+func TestUnitRestartOn(t *testing.T) {
+	sb, ev := newUnitSandbox(t)
+	restarts := func(from int) []Event {
+		var out []Event
+		for _, e := range (*ev)[from:] {
+			if e.Type == EventStep && e.Op == "restart" {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
+	list := func(conf, other string) string {
+		return "FILE /etc/demo.conf {" + conf + "}\nFILE /etc/other.conf {" + conf + "}\nFILE /etc/unrelated {" + other + "}\n" +
+			"UNIT demo.service enabled=true restart-on=/etc/demo.conf,/etc/other.conf"
+	}
+	steps := []struct {
+		name, conf, other string
+		want              int
+	}{
+		{"first apply writes both files", "a", "x", 1},
+		{"no-op apply", "a", "x", 0},
+		{"unrelated change", "a", "y", 0},
+		{"config change", "b", "y", 1},
+	}
+	for i, st := range steps {
+		from := len(*ev)
+		sb.apply(list(st.conf, st.other), "c"+string(rune('1'+i)))
+		got := restarts(from)
+		if len(got) != st.want {
+			t.Fatalf("%s: %d restarts, want %d: %+v", st.name, len(got), st.want, got)
+		}
+		if st.want == 0 {
+			continue
+		}
+		if !strings.Contains(got[0].Detail, "would restart") || !strings.Contains(got[0].Detail, "/etc/demo.conf") {
+			t.Fatalf("%s: restart detail %q", st.name, got[0].Detail)
+		}
+		last := -1
+		for k, e := range (*ev)[from:] {
+			if e.Type == EventStep && e.Op != "restart" {
+				last = k
+			}
+		}
+		if idx := indexOf((*ev)[from:], got[0]); idx < last {
+			t.Fatalf("%s: the restart came before a file step", st.name)
+		}
+	}
+}
+
+func indexOf(evs []Event, e Event) int {
+	for i := range evs {
+		if evs[i].Op == e.Op && evs[i].Step == e.Step && evs[i].Time == e.Time {
+			return i
+		}
+	}
+	return -1
+}
+
+// A unit file expected from a package of the list but not shipped by it
+// fails during the apply, which rolls back: the package goes again.
+func TestUnitMissingAfterPackageRollsBack(t *testing.T) {
+	sb, _ := newUnitSandbox(t)
+	debRoot(t, sb)
+	sb.archive("trail-a", "1.0", "")
+	g, err := sb.applyErr("PKG trail-a\nUNIT fromdeb.service enabled=true", "c1")
+	if err == nil || !strings.Contains(err.Error(), "has no unit file") {
+		t.Fatalf("apply: %v, want a failure naming the missing unit file", err)
+	}
+	if g.Result != ResultFailed || g.ErrorSource != "test.steps:2" {
+		t.Fatalf("generation %s at %q, want failed at test.steps:2", g.Result, g.ErrorSource)
+	}
+	if got := sb.pkgState("trail-a"); got != "absent" {
+		t.Fatalf("trail-a is %s after the rollback, want absent", got)
+	}
+}
