@@ -191,3 +191,29 @@ func procStatus(field string) int {
 	}
 	return -1
 }
+
+// BenchmarkDetect10k measures how long a hand edit of one of 10,000
+// managed files takes to reach OnDrift, and its undoing to clear it: two
+// detections per op, each a debounce plus a drift check of every file.
+func BenchmarkDetect10k(b *testing.B) {
+	sb := benchTree(b, 10000)
+	r := start(b, sb, Options{Rescan: -1})
+	r.waitReady(b)
+	r.waitDrift(b, "the first check is clean", none)
+	file := sb.host("/srv/d042/f042")
+	orig, err := os.ReadFile(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := os.WriteFile(file, []byte("by hand\n"), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		r.waitDrift(b, "the edit is seen", has("FILE /srv/d042/f042"))
+		if err := os.WriteFile(file, orig, 0o644); err != nil {
+			b.Fatal(err)
+		}
+		r.waitDrift(b, "the undo is seen", none)
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(2*b.N), "ms/detection")
+}

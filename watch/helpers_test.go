@@ -109,7 +109,7 @@ type run struct {
 
 // end waits for Run to return and gives its result; later calls give the
 // same result. It fails the test if Run does not return.
-func (r *run) end(t *testing.T) error {
+func (r *run) end(t testing.TB) error {
 	t.Helper()
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -127,7 +127,7 @@ func (r *run) end(t *testing.T) error {
 
 // start runs the watcher on sb with opts (Engine, Root and the callbacks
 // filled in) until the test ends.
-func start(t *testing.T, sb *sandbox, opts Options) *run {
+func start(t testing.TB, sb *sandbox, opts Options) *run {
 	t.Helper()
 	r := &run{drifts: make(chan []apply.Drift, 1000), statuses: make(chan string, 1000),
 		ready: make(chan struct{}), done: make(chan error, 1)}
@@ -153,7 +153,7 @@ func start(t *testing.T, sb *sandbox, opts Options) *run {
 	return r
 }
 
-func (r *run) waitReady(t *testing.T) {
+func (r *run) waitReady(t testing.TB) {
 	t.Helper()
 	select {
 	case <-r.ready:
@@ -163,7 +163,7 @@ func (r *run) waitReady(t *testing.T) {
 }
 
 // waitDrift returns the first OnDrift list for which ok holds.
-func (r *run) waitDrift(t *testing.T, what string, ok func([]apply.Drift) bool) []apply.Drift {
+func (r *run) waitDrift(t testing.TB, what string, ok func([]apply.Drift) bool) []apply.Drift {
 	t.Helper()
 	deadline := time.After(wait)
 	for {
@@ -179,7 +179,7 @@ func (r *run) waitDrift(t *testing.T, what string, ok func([]apply.Drift) bool) 
 }
 
 // waitStatus returns the first status line containing sub.
-func (r *run) waitStatus(t *testing.T, sub string) string {
+func (r *run) waitStatus(t testing.TB, sub string) string {
 	t.Helper()
 	deadline := time.After(wait)
 	for {
@@ -229,7 +229,7 @@ func none(d []apply.Drift) bool { return len(d) == 0 }
 
 // notifySocket binds a unixgram socket as systemd would and points
 // NOTIFY_SOCKET at it; every datagram arrives on the returned channel.
-func notifySocket(t *testing.T) <-chan string {
+func notifySocket(t testing.TB) <-chan string {
 	t.Helper()
 	addr := filepath.Join(t.TempDir(), "notify")
 	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: addr, Net: "unixgram"})
@@ -253,7 +253,7 @@ func notifySocket(t *testing.T) <-chan string {
 }
 
 // waitMessage returns the first datagram holding line, failing after wait.
-func waitMessage(t *testing.T, ch <-chan string, line string) string {
+func waitMessage(t testing.TB, ch <-chan string, line string) string {
 	t.Helper()
 	deadline := time.After(wait)
 	for {
