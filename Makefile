@@ -20,8 +20,9 @@ test:
 e2e: build
 	CACHE=$(CACHE) TRAIL_BIN=$(CURDIR)/$(BIN) ./e2e/run.sh $(SCENARIOS)
 
-bench:
+bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	TRAIL=$(BIN) ./scripts/bench-noop.sh
 
 demo: build
 	@TRAIL=$(BIN) ./examples/demo.sh

@@ -122,7 +122,7 @@ func (s *Status) judge() {
 		if f.Source != "" {
 			where = " at " + f.Source
 		}
-		crit(fmt.Sprintf("apply of %s failed%s: %s", short(f.Commit), where, firstLine(f.Error)))
+		crit(fmt.Sprintf("apply of %s failed%s", short(f.Commit), where))
 	}
 	if s.Applied == nil {
 		warn("nothing applied yet: run 'trail apply'")
