@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# packages: trail installs apt packages from a config repo, pinned or not;
+# a rollback by git checkout removes the package trail installed and
+# leaves the one that was installed before trail, at its old version and
+# with its mark.
+. "$E2E_LIB/scenario.sh"
+
+git_commit() { # DIR MESSAGE
+	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
+}
+pkg_state() { run "dpkg-query -W -f '\${Status} \${Version}' $1 2>/dev/null || echo absent"; }
+
+assert_ok "apt reads the local repo" apt-get update || exit 1
+assert_ok "trail-e2e-hello 1.0 is installed by hand before trail" apt-get install -y trail-e2e-hello=1.0 || exit 1
+assert_ok "and marked automatically installed" apt-mark auto trail-e2e-hello
+
+run 'mkdir -p /srv/admin && cd /srv/admin && git init -q -b main' || exit 1
+# Enough base steps that a rollback removing the packages is not a mass removal.
+run "for f in base base2 base3; do printf 'file \"/etc/trail-e2e-%s\" {\n  content = \"base\\\\n\"\n}\n' \$f; done >/srv/admin/base.hcl"
+c1=$(git_commit /srv/admin 'base')
+assert_ok "the host checkout is cloned" git clone -q /srv/admin /srv/config || exit 1
+assert_ok "trail init applies the base commit" 'cd /srv/config && trail init' || exit 1
+assert_eq "the base file is there" base "$(run cat /etc/trail-e2e-base)"
+
+run "cat >/srv/admin/packages.hcl <<'HCL'
+package \"trail-e2e-svc\" {}
+
+package \"trail-e2e-hello\" {
+  version = \"2.0\"
+}
+HCL"
+c2=$(git_commit /srv/admin 'packages')
+assert_ok "git pull deploys the packages" 'cd /srv/config && git pull -q' || exit 1
+assert_eq "trail-e2e-svc is installed" "install ok installed 1.0" "$(pkg_state trail-e2e-svc)"
+assert_eq "trail-e2e-hello is at its pin" "install ok installed 2.0" "$(pkg_state trail-e2e-hello)"
+assert_ok "a managed package is marked manual" 'apt-mark showmanual | grep -qx trail-e2e-hello'
+assert_contains "status reports the commit" "$(run 'cd /srv/config && trail status --json')" "$c2"
+assert_ok "applying again does nothing" 'cd /srv/config && trail apply | grep -q "nothing to do"'
+
+assert_ok "git checkout of the base commit rolls back" "cd /srv/config && git checkout -q $c1" || exit 1
+assert_eq "the package trail installed is removed" "deinstall ok config-files 1.0" "$(pkg_state trail-e2e-svc)"
+assert_eq "the pre-installed package stays, at its old version" "install ok installed 1.0" "$(pkg_state trail-e2e-hello)"
+assert_ok "and automatically installed again" 'apt-mark showauto | grep -qx trail-e2e-hello'
+assert_contains "status reports the base commit" "$(run 'cd /srv/config && trail status --json')" "$c1"
+assert_contains "the log has both generations" "$(run 'cd /srv/config && trail log')" "packages"
+assert_ok "the journal names the package steps" 'journalctl -t trail -o cat | grep -q "PKG trail-e2e-svc"'
