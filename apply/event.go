@@ -14,6 +14,7 @@ const (
 	EventHeal       EventType = "heal"        // a drifted target was put back
 	EventRollback   EventType = "rollback"    // an apply's changes were undone (failure or crash)
 	EventRefusal    EventType = "refusal"     // an apply was refused before any change
+	EventCheck      EventType = "check"       // a post-apply check ran (Result: ok or failed)
 	EventApplyEnd   EventType = "apply-end"   // an apply ended (Result: a Result* constant or "unchanged")
 )
 

@@ -24,6 +24,9 @@ type Exec struct {
 	gid     uint32
 	blobs   map[string]bool // store keys known to be present
 	buf     []byte
+	// reports holds what the step being run said (a command's output),
+	// for its event.
+	reports []string
 }
 
 func newExec(root *fsx.Root, store *Store, idx *index) *Exec {
@@ -53,6 +56,17 @@ func (x *Exec) HasBlob(key string) bool {
 
 // Store returns the content store.
 func (x *Exec) Store() *Store { return x.store }
+
+// Report adds text to the event of the step being run, such as what a
+// command printed; the event carries it in its Detail, and so the journal.
+func (x *Exec) Report(text string) { x.reports = append(x.reports, text) }
+
+// takeReports returns and forgets what the step being run reported.
+func (x *Exec) takeReports() []string {
+	r := x.reports
+	x.reports = nil
+	return r
+}
 
 // planNames records the users and groups a list creates.
 func (x *Exec) planNames(l *stepfmt.List) {

@@ -66,10 +66,18 @@ type Handler interface {
 }
 
 // Verifier is implemented by kinds whose steps run after every change of an
-// apply is made, such as health checks: a Verify error rolls the whole
-// apply back. (CHECK is not implemented yet; this is where it plugs in.)
+// apply is made, such as health checks (CHECK): a Verify error rolls the
+// whole apply back. What it passes to Exec.Report goes into its event.
 type Verifier interface {
 	Verify(ctx context.Context, x *Exec, s *stepfmt.Step) error
+}
+
+// recordCapturer is implemented by kinds whose present state the machine
+// cannot show (a command has run, or not): the engine captures their
+// pre-image with the target's record, nil when trail does not manage it
+// yet, in place of Capture.
+type recordCapturer interface {
+	captureFrom(x *Exec, s *stepfmt.Step, rec *Record) (Image, error)
 }
 
 // Work is what a check found: the target before, the target after, and in
@@ -101,6 +109,10 @@ var handlers = []kindRow{
 	{stepfmt.KindDir, dirKind{}, true},
 	{stepfmt.KindFile, fileKind{}, true},
 	{stepfmt.KindLink, linkKind{}, true},
+	{stepfmt.KindGroup, groupKind{}, false},
+	{stepfmt.KindUser, userKind{}, false},
+	{stepfmt.KindCommand, commandKind{}, false},
+	{stepfmt.KindCheck, checkKind{}, false},
 	{stepfmt.KindPackage, pkgKind{}, false},
 	{stepfmt.KindUnit, unitKind{}, false},
 }

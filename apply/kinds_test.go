@@ -242,14 +242,14 @@ func TestFileOverNonEmptyDirectoryRefused(t *testing.T) {
 
 func TestPlanErrorsNameSources(t *testing.T) {
 	sb := newSandbox(t)
-	l := sb.list("FILE /etc/a {a} owner=nobody\nFILE /missing/b {b}\nFILE /etc/c sha256:" + strings.Repeat("ab", 32) + "\nUSER deploy")
+	l := sb.list("FILE /etc/a {a} owner=nobody\nFILE /missing/b {b}\nFILE /etc/c sha256:" + strings.Repeat("ab", 32) + "\nUSER deploy uid=1000")
 	_, err := sb.e.Plan(l)
 	var el stepfmt.ErrorList
 	if !errors.As(err, &el) || len(el) != 4 {
 		t.Fatalf("Plan error = %v, want 4 errors", err)
 	}
 	for i, want := range []string{"test.steps:1: FILE /etc/a: user \"nobody\" is not in", "test.steps:2: FILE /missing/b: parent directory /missing does not exist",
-		"test.steps:3: FILE /etc/c: content sha256:abab", "test.steps:4: USER deploy: USER steps cannot be applied"} {
+		"test.steps:3: FILE /etc/c: content sha256:abab", "test.steps:4: USER deploy: uid 1000 already belongs to user alice"} {
 		if !strings.HasPrefix(el[i].Error(), want) {
 			t.Errorf("error %d = %q, want prefix %q", i, el[i], want)
 		}

@@ -137,7 +137,7 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	imgs := make([]Image, end-i)
 	for k := i; k < end; k++ {
 		s := changes[k].Step
-		img, err := handlerOf(s.Kind).h.Capture(r.x, s)
+		img, err := r.capture(changes[k])
 		if err != nil {
 			return &stepError{s, fmt.Errorf("saving its pre-image: %w", err)}
 		}
@@ -187,11 +187,25 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	return nil
 }
 
+// capture returns the pre-image of a change's target.
+func (r *run) capture(c stepfmt.Change) (Image, error) {
+	h := handlerOf(c.Step.Kind).h
+	if rc, ok := h.(recordCapturer); ok {
+		var rec *Record
+		if c.Op != stepfmt.OpAdd {
+			rec = r.cur.applied.get(c.Step.ID())
+		}
+		return rc.captureFrom(r.x, c.Step, rec)
+	}
+	return h.Capture(r.x, c.Step)
+}
+
 // change makes one change, checking it again against the machine as it
 // is now (the plan's checks saw a prediction).
 func (r *run) change(c stepfmt.Change, pre Image) error {
 	start := time.Now()
 	h := handlerOf(c.Step.Kind).h
+	r.x.takeReports()
 	w, err := r.check(h, c, pre)
 	if err == nil && !w.None() {
 		if c.Op == stepfmt.OpRemove {
@@ -234,6 +248,7 @@ func (r *run) check(h Handler, c stepfmt.Change, pre Image) (Work, error) {
 
 // finish counts and reports a change that was made.
 func (r *run) finish(c stepfmt.Change, w Work, start time.Time) {
+	reports := r.x.takeReports()
 	if !w.None() {
 		r.did(c.Step, w)
 	}
@@ -249,7 +264,7 @@ func (r *run) finish(c stepfmt.Change, w Work, start time.Time) {
 	if r.e.opts.OnEvent == nil {
 		return
 	}
-	detail := strings.Join(append(append([]string{}, w.Changes...), w.Notes...), "; ")
+	detail := strings.Join(append(append(append([]string{}, w.Changes...), w.Notes...), reports...), "; ")
 	r.event(Event{Type: EventStep, Step: stepLine(c.Step), Source: c.Step.Src.String(), Op: c.Op.String(),
 		Result: result, Detail: detail, Duration: time.Since(start)})
 	if r.heal {
@@ -271,7 +286,9 @@ func (r *run) noteDrift(s *stepfmt.Step, h Handler, rec *Record) {
 		Detail: "trail wrote " + rec.Wrote.String() + "; found " + now.String() + " (saved)"})
 }
 
-// verify runs the post-apply checks of kinds that have them.
+// verify runs the post-apply checks of kinds that have them, in list
+// order, reporting each with its source; the first failure fails the
+// apply, which undoes it.
 func (r *run) verify(ctx context.Context) error {
 	for _, s := range r.list.Steps {
 		row := handlerOf(s.Kind)
@@ -279,7 +296,12 @@ func (r *run) verify(ctx context.Context) error {
 			continue
 		}
 		if v, ok := row.h.(Verifier); ok {
-			if err := v.Verify(ctx, r.x, s); err != nil {
+			start := time.Now()
+			r.x.takeReports()
+			err := v.Verify(ctx, r.x, s)
+			r.event(Event{Type: EventCheck, Step: stepLine(s), Source: s.Src.String(), Result: resultOf(err),
+				Detail: strings.Join(r.x.takeReports(), "; "), Err: err, Duration: time.Since(start)})
+			if err != nil {
 				return &stepError{s, err}
 			}
 		}

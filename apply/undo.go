@@ -66,10 +66,12 @@ func undoAll(x *Exec, recs []undoRec, emit func(Event), crash func(string)) erro
 		if row.path {
 			x.Root.RemoveTemp(u.step.Target)
 		}
+		x.takeReports()
 		w, err := row.h.CheckRestore(v, u.step, u.img)
 		if err == nil && !w.None() {
 			err = row.h.Restore(x, u.step, u.img, w)
 		}
+		reports := x.takeReports()
 		if err != nil {
 			errs = append(errs, (&stepError{u.step, err}))
 			continue
@@ -82,7 +84,7 @@ func undoAll(x *Exec, recs []undoRec, emit func(Event), crash func(string)) erro
 			result = StepKept
 		}
 		emit(Event{Type: EventStep, Step: stepLine(u.step), Source: u.step.Src.String(), Op: "undo", Result: result,
-			Detail: strings.Join(append(append([]string{}, w.Changes...), w.Notes...), "; ")})
+			Detail: strings.Join(append(append(append([]string{}, w.Changes...), w.Notes...), reports...), "; ")})
 		crash("undo " + strconv.Itoa(i))
 	}
 	if err := x.Root.Flush(); err != nil {

@@ -1,0 +1,252 @@
+package apply
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"time"
+
+	"trail/stepfmt"
+)
+
+// commandKind runs CMD steps: `run` once when the step is added (or its
+// run, creates or unless change), `undo` when it is removed.
+//
+// Commands run with /bin/sh -c, stdin from /dev/null, in a clean
+// environment (PATH, HOME=/root, LANG=C.UTF-8 and TRAIL_ROOT), in their own
+// process group, which is killed when the step's timeout passes. With the
+// root "/" they run in "/". With any other root they run on the host, not
+// chrooted — a sandbox or image root need not hold a shell — with the
+// working directory at the root and TRAIL_ROOT naming it, so that a
+// command written for a root uses relative paths or $TRAIL_ROOT. What a
+// command prints (stdout and stderr together, cut to outputLimit) goes
+// into the step's event and so into the journal.
+//
+// Guards: when `creates` (a path under the root) exists, or `unless` exits
+// 0, the command's effect is already there and run is skipped. A command's
+// image is "done" (its effect is there) or absent. The pre-image of a new
+// step is "done" when a guard holds, so the reverse of a step whose run
+// was skipped runs nothing: trail undoes only what it did. A removed step
+// whose pre-image is absent runs undo — unless a guard now shows the effect
+// gone (creates missing, or unless failing), which also makes the undo of
+// an interrupted apply safe to repeat. Without guards, undo must be safe
+// to run when run did not finish (as Debian's maintainer scripts must be).
+// A modify runs the new run (guards apply) when run, creates or unless
+// changed; a changed undo or timeout only replaces what removal runs.
+// Commands never drift.
+type commandKind struct{}
+
+// commandNS is the namespace of command identities.
+const commandNS = "command"
+
+const stDone = "done"
+
+// outputLimit caps the output kept from one command.
+const outputLimit = 8 << 10
+
+// Identity is the command name.
+func (commandKind) Identity(s *stepfmt.Step) (string, string) { return commandNS, s.Target }
+
+// guardKeys are the attributes that decide whether and what run runs.
+var guardKeys = []string{"run", "creates", "unless"}
+
+// Check plans running the command, or skipping it when a guard holds.
+func (commandKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
+	after := Image{State: stDone}
+	for _, k := range guardKeys {
+		if val, ok := s.Get(k); ok {
+			after.Attrs = append(after.Attrs, stepfmt.Attr{Key: k, Value: val})
+		}
+	}
+	w := Work{Before: Absent(), After: after, Target: after}
+	if prior != nil && prior.Wrote.Equal(after) {
+		w.Before = after
+		return w, nil
+	}
+	held, why, err := guarded(v, s)
+	if err != nil {
+		return Work{}, err
+	}
+	if held {
+		w.Before = after
+		w.Notes = []string{"run skipped: " + why}
+		return w, nil
+	}
+	w.Changes = []string{"run: " + s.Value("run")}
+	return w, nil
+}
+
+// guarded reports whether a guard of s says its effect is there, and why.
+// During a plan, creates is looked up in the plan's prediction.
+func guarded(v *View, s *stepfmt.Step) (bool, string, error) {
+	if c, ok := s.Get("creates"); ok {
+		p, err := pathView(v, c)
+		if err != nil {
+			return false, "", fmt.Errorf("creates %s: %w", c, err)
+		}
+		if !p.absent() {
+			return true, c + " exists", nil
+		}
+	}
+	if u, ok := s.Get("unless"); ok {
+		_, err := runShell(context.Background(), v.x, u, timeoutOf(s))
+		var exit *exec.ExitError
+		switch {
+		case err == nil:
+			return true, "unless `" + u + "` exits 0", nil
+		case !errors.As(err, &exit):
+			return false, "", fmt.Errorf("unless: %w", err)
+		}
+	}
+	return false, "", nil
+}
+
+// CheckRestore plans running undo, when the pre-image says trail's run
+// made the effect and no guard shows it gone already.
+func (commandKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
+	w := Work{Before: Image{State: stDone}, After: img, Target: img}
+	if !img.IsAbsent() {
+		return w, nil
+	}
+	_, creates := s.Get("creates")
+	_, unless := s.Get("unless")
+	if creates || unless {
+		held, _, err := guarded(v, s)
+		if err != nil {
+			return Work{}, err
+		}
+		if !held {
+			w.Notes = []string{"undo skipped: its guard shows the effect gone"}
+			return w, nil
+		}
+	}
+	w.Changes = []string{"undo: " + s.Value("undo")}
+	return w, nil
+}
+
+// Capture returns "done" when a guard already holds, else absent.
+func (commandKind) Capture(x *Exec, s *stepfmt.Step) (Image, error) {
+	held, _, err := guarded(&View{x: x}, s)
+	if err != nil || !held {
+		return Absent(), err
+	}
+	return Image{State: stDone}, nil
+}
+
+// captureFrom gives a step trail already manages the pre-image "done": its
+// run took effect in an earlier generation, which undoing this apply must
+// not reverse.
+func (k commandKind) captureFrom(x *Exec, s *stepfmt.Step, rec *Record) (Image, error) {
+	if rec != nil {
+		return Image{State: stDone}, nil
+	}
+	return k.Capture(x, s)
+}
+
+// Forward runs run.
+func (commandKind) Forward(x *Exec, s *stepfmt.Step, w Work) error {
+	return runReported(x, s, "run", s.Value("run"))
+}
+
+// Restore runs undo.
+func (commandKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
+	return runReported(x, s, "undo", s.Value("undo"))
+}
+
+// Drift: a command's effect cannot be read back, so it never drifts.
+func (commandKind) Drift(x *Exec, target string, wrote Image) (Image, error) { return wrote, nil }
+
+// runReported runs script for step s, handing its output to the event.
+func runReported(x *Exec, s *stepfmt.Step, what, script string) error {
+	out, err := runShell(context.Background(), x, script, timeoutOf(s))
+	if out != "" {
+		x.Report(what + " output: " + out)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, withOutput(err, out))
+	}
+	return nil
+}
+
+// timeoutOf returns the step's timeout (required by the step language;
+// a minute if a hand-made step lacks it).
+func timeoutOf(s *stepfmt.Step) time.Duration {
+	if d, err := time.ParseDuration(s.Value("timeout")); err == nil && d > 0 {
+		return d
+	}
+	return time.Minute
+}
+
+// runShell runs script with /bin/sh -c on x's root (see commandKind),
+// killing its process group after timeout; it returns the output, cut to
+// outputLimit.
+func runShell(ctx context.Context, x *Exec, script string, timeout time.Duration) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	root, err := filepath.Abs(x.Root.Dir())
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", script)
+	cmd.Dir = root
+	cmd.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"HOME=/root", "LANG=C.UTF-8", "TRAIL_ROOT=" + root}
+	var out capped
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	cmd.WaitDelay = time.Second
+	err = cmd.Run()
+	if ctx.Err() == context.DeadlineExceeded {
+		err = fmt.Errorf("timed out after %s (its process group was killed)", timeout)
+	}
+	return out.String(), err
+}
+
+// withOutput adds the tail of a command's output to its error.
+func withOutput(err error, out string) error {
+	if out == "" {
+		return err
+	}
+	if len(out) > 1024 {
+		out = "…" + out[len(out)-1024:]
+	}
+	return fmt.Errorf("%w; output: %s", err, strconv.Quote(out))
+}
+
+// capped keeps the first and the last outputLimit/2 bytes written to it.
+type capped struct {
+	head, tail []byte
+	cut        int64
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	n := len(p)
+	if room := outputLimit/2 - len(c.head); room > 0 {
+		k := min(room, len(p))
+		c.head = append(c.head, p[:k]...)
+		p = p[k:]
+	}
+	c.tail = append(c.tail, p...)
+	if over := len(c.tail) - outputLimit/2; over > 0 {
+		c.cut += int64(over)
+		c.tail = append(c.tail[:0], c.tail[over:]...)
+	}
+	return n, nil
+}
+
+// String returns the output kept, marking where bytes were cut.
+func (c *capped) String() string {
+	var b bytes.Buffer
+	b.Write(c.head)
+	if c.cut > 0 {
+		fmt.Fprintf(&b, "\n… %d bytes cut …\n", c.cut)
+	}
+	b.Write(c.tail)
+	return string(bytes.TrimRight(b.Bytes(), "\n"))
+}

@@ -1,0 +1,147 @@
+package apply
+
+import (
+	"strings"
+	"testing"
+)
+
+// cmdStep is a CMD step that appends its name to $TRAIL_ROOT/ran when it
+// runs and to undone when its undo runs.
+func cmdStep(name, extra string) string {
+	return "CMD " + name + ` run="echo ` + name + ` >> ran; echo out-of-` + name + `" undo="echo ` + name + ` >> undone" timeout=5s ` + extra
+}
+
+func TestCommandRunGuardsAndUndo(t *testing.T) {
+	cases := map[string]struct {
+		setup   func(sb *sandbox)
+		extra   string
+		ran     bool // run ran
+		undoRan bool // removing the step ran undo
+	}{
+		"no guard":             {nil, "", true, true},
+		"creates exists":       {func(sb *sandbox) { sb.write("/srv/made", "x", 0o644) }, "creates=/srv/made", false, false},
+		"creates missing":      {nil, "creates=/srv/made", true, false}, // the run did not create it: nothing to undo
+		"unless exits 0":       {nil, `unless="test -d srv"`, false, false},
+		"unless exits 1":       {nil, `unless="test -e srv/nothing"`, true, false},
+		"creates made by run":  {nil, "creates=/srv/made2", true, true},
+		"unless true after it": {nil, `unless="test -e ran"`, true, true},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			sb := newSandbox(t)
+			var ev events
+			sb.opts.OnEvent = ev.add
+			sb.open()
+			if tc.setup != nil {
+				tc.setup(sb)
+			}
+			step := cmdStep("c", tc.extra)
+			if name == "creates made by run" {
+				step = `CMD c run="echo c >> ran; touch srv/made2" undo="echo c >> undone" creates=/srv/made2 timeout=5s`
+			}
+			sb.apply(anchors+step, "c1")
+			if got := sb.exists("/ran"); got != tc.ran {
+				t.Fatalf("run ran = %v, want %v", got, tc.ran)
+			}
+			if tc.ran && name == "no guard" {
+				var detail string
+				for _, e := range ev.of(EventStep) {
+					if strings.HasPrefix(e.Step, "CMD") {
+						detail = e.Detail
+					}
+				}
+				if !strings.Contains(detail, "out-of-c") {
+					t.Fatalf("the step event's detail %q lacks the command's output", detail)
+				}
+			}
+			// applying again runs nothing
+			sb.apply(anchors+step, "c2")
+			if tc.ran && sb.read("/ran") != "c\n" {
+				t.Fatalf("run ran again: %q", sb.read("/ran"))
+			}
+			sb.apply(anchors, "c3")
+			if got := sb.exists("/undone"); got != tc.undoRan {
+				t.Fatalf("undo ran = %v, want %v", got, tc.undoRan)
+			}
+		})
+	}
+}
+
+// Without a root of "/", a command runs at the root with TRAIL_ROOT set,
+// in a clean environment.
+func TestCommandEnvironment(t *testing.T) {
+	sb := newSandbox(t)
+	t.Setenv("TRAIL_LEAK", "yes")
+	sb.apply(anchors+`CMD env run="pwd > where; echo $TRAIL_ROOT > root; echo x$TRAIL_LEAK > leak" undo=true timeout=5s`, "c1")
+	if got := strings.TrimSpace(sb.read("/where")); got != sb.root {
+		t.Fatalf("cwd = %q, want the root %q", got, sb.root)
+	}
+	if got := strings.TrimSpace(sb.read("/root")); got != sb.root {
+		t.Fatalf("TRAIL_ROOT = %q", got)
+	}
+	if got := strings.TrimSpace(sb.read("/leak")); got != "x" {
+		t.Fatalf("the applier's environment leaked: %q", got)
+	}
+}
+
+func TestCommandFailureAndTimeoutRollBack(t *testing.T) {
+	cases := map[string]struct{ step, want string }{
+		"exit status": {`CMD bad run="echo partial >> ran; echo oops >&2; exit 3" undo="echo bad >> undone" timeout=5s`, "exit status 3"},
+		"timeout":     {`CMD slow run="echo partial >> ran; sleep 30" undo="echo slow >> undone" timeout=200ms`, "timed out after 200ms"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			sb := newSandbox(t)
+			g, err := sb.applyErr(anchors+"FILE /srv/f {f}\n"+tc.step, "c1")
+			if err == nil || !strings.Contains(err.Error(), tc.want) || g.ErrorSource != "test.steps:4" {
+				t.Fatalf("apply = %+v, %v; want %q at test.steps:4", g, err, tc.want)
+			}
+			if name == "exit status" && !strings.Contains(err.Error(), "oops") {
+				t.Fatalf("error %q lacks the command's output", err)
+			}
+			if sb.exists("/srv/f") || sb.exists("/srv/a") {
+				t.Fatal("files of the failed apply were left")
+			}
+			// the command ran part-way: its undo runs in the rollback
+			if !sb.exists("/undone") {
+				t.Fatal("undo did not run in the rollback")
+			}
+		})
+	}
+}
+
+// A command trail ran in an earlier generation is not undone when a later
+// apply that only changes its undo fails.
+func TestCommandEarlierRunSurvivesFailedApply(t *testing.T) {
+	sb := newSandbox(t)
+	sb.apply(anchors+cmdStep("c", ""), "c1")
+	_, err := sb.applyErr(anchors+`CMD c run="echo c >> ran; echo out-of-c" undo="echo changed >> undone" timeout=5s`+
+		"\n"+`CMD bad run="exit 1" undo=true timeout=5s`, "c2")
+	if err == nil {
+		t.Fatal("apply succeeded")
+	}
+	if sb.exists("/undone") {
+		t.Fatalf("the rollback undid a command of the old generation: %q", sb.read("/undone"))
+	}
+	// a changed run runs again; its removal runs the new undo
+	sb.apply(anchors+`CMD c run="echo c2 >> ran" undo="echo new >> undone" timeout=5s`, "c3")
+	if sb.read("/ran") != "c\nc2\n" {
+		t.Fatalf("ran = %q", sb.read("/ran"))
+	}
+	sb.apply(anchors, "c4")
+	if sb.read("/undone") != "new\n" {
+		t.Fatalf("undone = %q", sb.read("/undone"))
+	}
+}
+
+func TestCommandOutputIsCut(t *testing.T) {
+	var c capped
+	for range 100 {
+		c.Write([]byte(strings.Repeat("a", 1000)))
+	}
+	c.Write([]byte("THE END"))
+	s := c.String()
+	if len(s) > outputLimit+100 || !strings.HasSuffix(s, "THE END") || !strings.Contains(s, "bytes cut") {
+		t.Fatalf("capped output: %d bytes, ends %q", len(s), s[len(s)-20:])
+	}
+}

@@ -1,0 +1,350 @@
+package apply
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"trail/stepfmt"
+)
+
+// groupKind runs GROUP steps with groupadd, groupmod and groupdel from the
+// shadow suite, run with --root ROOT when the root is not "/".
+//
+// --root, not --prefix: both work on a bare directory holding only
+// etc/passwd, etc/group, etc/shadow and etc/gshadow (the tools chroot
+// themselves and need nothing else in the root), but with --prefix useradd
+// copies the host's /etc/skel into a new home and authenticates through
+// the host's PAM files; with --root everything it reads (login.defs,
+// default/useradd, skel) is the root's own.
+//
+// A group's image is its gid and its members as /etc/group lists them
+// (in file order, so that a restored entry is the one found). Creating
+// a group is groupadd (gid, system, members); members and gid of an
+// existing group are modified in place. The reverse removes a group only
+// when trail created it, and otherwise puts its gid and members back.
+// Members are users that must exist when the step runs: a user created by
+// the same apply must come first, or name the group in its own groups.
+type groupKind struct{}
+
+// groupNS is the namespace of group identities.
+const groupNS = "group"
+
+const stGroup = "group"
+
+// Identity is the group name.
+func (groupKind) Identity(s *stepfmt.Step) (string, string) { return groupNS, s.Target }
+
+// Check plans making the group match s.
+func (groupKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
+	x := v.x
+	cur, err := v.Lookup(groupNS, s.Target, func() (Image, error) { return readGroup(x, s.Target) })
+	if err != nil {
+		return Work{}, err
+	}
+	db, err := readAccounts(x, "/etc/group")
+	if err != nil {
+		return Work{}, err
+	}
+	after := Image{State: stGroup}
+	var notes []string
+	if gid, ok := s.Get("gid"); ok {
+		for name, f := range db {
+			if name != s.Target && len(f) > 2 && f[2] == gid {
+				return Work{}, fmt.Errorf("gid %s already belongs to group %s: pick another gid, or leave gid unset to let groupadd choose", gid, name)
+			}
+		}
+		after.Attrs = append(after.Attrs, stepfmt.Attr{Key: "gid", Value: gid})
+	}
+	members, managed := s.Get("members")
+	if !managed && prior != nil {
+		if _, was := prior.Wrote.Get("members"); was {
+			members, managed = sortedNames(prior.Origin.Value("members")), true
+		}
+	}
+	if managed {
+		for _, m := range splitNames(members) {
+			if _, err := x.UID(m); errors.Is(err, errPlanned) {
+				notes = append(notes, "member "+m+" is created by this apply: its USER step must come before this group")
+			} else if err != nil {
+				return Work{}, fmt.Errorf("member %s: %w", m, err)
+			}
+		}
+		after.Attrs = append(after.Attrs, stepfmt.Attr{Key: "members", Value: members})
+	}
+	w := Work{Before: cur, After: after, Notes: notes}
+	if cur.IsAbsent() {
+		w.Changes = []string{"create group" + describeEntry(after)}
+		w.Target = after
+	} else {
+		w.Target = cur
+		w.Changes = entryChanges(cur, after, "members")
+		if len(w.Changes) > 0 {
+			w.Target = withAttrs(cur, after)
+		}
+	}
+	v.predict(groupNS, s.Target, w.Target)
+	return w, nil
+}
+
+// CheckRestore plans bringing the group back to img.
+func (groupKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
+	x := v.x
+	cur, err := v.Lookup(groupNS, s.Target, func() (Image, error) { return readGroup(x, s.Target) })
+	if err != nil {
+		return Work{}, err
+	}
+	w := Work{Before: cur, After: img, Target: img}
+	switch {
+	case img.IsAbsent() && cur.IsAbsent():
+	case img.IsAbsent():
+		if user, err := primaryOf(v, cur.Value("gid")); err != nil {
+			return Work{}, err
+		} else if user != "" {
+			return Work{}, fmt.Errorf("group %s is still the primary group of user %s: remove or change that user first", s.Target, user)
+		}
+		w.Changes = []string{"remove group (trail created it)"}
+	case cur.IsAbsent():
+		w.Changes = []string{"create group" + describeEntry(img) + " (it existed before trail managed it)"}
+	default:
+		w.Changes = entryChanges(cur, img, "")
+	}
+	v.predict(groupNS, s.Target, img)
+	return w, nil
+}
+
+// Capture reads the group's entry.
+func (groupKind) Capture(x *Exec, s *stepfmt.Step) (Image, error) { return readGroup(x, s.Target) }
+
+// Forward creates or modifies the group.
+func (groupKind) Forward(x *Exec, s *stepfmt.Step, w Work) error {
+	return groupTo(x, s.Target, w.Before, w.After, s.Value("system") == "true", false)
+}
+
+// Restore brings the group back to img.
+func (groupKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
+	if img.IsAbsent() {
+		return shadowTool(x, "groupdel", s.Target)
+	}
+	return groupTo(x, s.Target, w.Before, img, false, true)
+}
+
+// Drift reads the group in the shape of what trail wrote.
+func (groupKind) Drift(x *Exec, target string, wrote Image) (Image, error) {
+	cur, err := readGroup(x, target)
+	if err != nil || cur.IsAbsent() {
+		return cur, err
+	}
+	return entryShape(cur, wrote, "members"), nil
+}
+
+// groupTo runs groupadd or groupmod so that the group has want's gid and
+// members. A restore (exact) puts the members back in their old order.
+func groupTo(x *Exec, name string, before, want Image, system, exact bool) error {
+	if before.IsAbsent() {
+		args := []string{}
+		if gid, ok := want.Get("gid"); ok {
+			args = append(args, "-g", gid)
+		}
+		if system {
+			args = append(args, "-r")
+		}
+		if m := want.Value("members"); m != "" {
+			args = append(args, "-U", m)
+		}
+		return shadowTool(x, "groupadd", append(args, name)...)
+	}
+	if gid, ok := want.Get("gid"); ok && gid != before.Value("gid") {
+		if err := shadowTool(x, "groupmod", "-g", gid, name); err != nil {
+			return err
+		}
+	}
+	if m, ok := want.Get("members"); ok && m != before.Value("members") && (exact || !sameNames(m, before.Value("members"))) {
+		return shadowTool(x, "groupmod", "-U", m, name)
+	}
+	return nil
+}
+
+// readGroup returns the image of group name from the root's /etc/group.
+func readGroup(x *Exec, name string) (Image, error) {
+	db, err := readAccounts(x, "/etc/group")
+	if err != nil {
+		return Image{}, err
+	}
+	f, ok := db[name]
+	if !ok {
+		return Absent(), nil
+	}
+	return Image{State: stGroup, Attrs: []stepfmt.Attr{{Key: "gid", Value: fieldAt(f, 2)}, {Key: "members", Value: fieldAt(f, 3)}}}, nil
+}
+
+// primaryOf names a user whose primary group is gid, or "". A user the
+// plan removes before does not count.
+func primaryOf(v *View, gid string) (string, error) {
+	db, err := readAccounts(v.x, "/etc/passwd")
+	if err != nil {
+		return "", err
+	}
+	var names []string
+	for name, f := range db {
+		if img, ok := v.predicted(userNS, name); ok && img.IsAbsent() {
+			continue
+		}
+		if fieldAt(f, 3) == gid {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	if len(names) == 0 {
+		return "", nil
+	}
+	return names[0], nil
+}
+
+// readAccounts reads a colon-separated account file of the root (/etc/passwd,
+// /etc/group, /etc/shadow, /etc/gshadow) into its fields by name. A missing
+// file is empty; lines that are not entries are skipped, as the C library
+// skips them, and the first entry of a name wins.
+func readAccounts(x *Exec, file string) (map[string][]string, error) {
+	data, err := x.Root.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return map[string][]string{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return parseAccounts(data), nil
+}
+
+func parseAccounts(data []byte) map[string][]string {
+	out := make(map[string][]string)
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
+		f := strings.Split(string(line), ":")
+		if len(f) < 2 || f[0] == "" || strings.HasPrefix(f[0], "+") || strings.HasPrefix(f[0], "-") {
+			continue
+		}
+		if _, dup := out[f[0]]; !dup {
+			out[f[0]] = f
+		}
+	}
+	return out
+}
+
+func fieldAt(f []string, i int) string {
+	if i < len(f) {
+		return f[i]
+	}
+	return ""
+}
+
+// shadowTool runs one of the shadow tools on the root, in the C locale so that
+// its messages read the same everywhere.
+func shadowTool(x *Exec, name string, args ...string) error {
+	if dir := x.Root.Dir(); dir != "/" {
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			return err
+		}
+		args = append([]string{"--root", abs}, args...)
+	}
+	cmd := exec.Command(name, args...)
+	cmd.Env = []string{"LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+	if p, err := exec.LookPath("/usr/sbin/" + name); err == nil {
+		cmd.Path = p
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+// entryChanges lists the attributes of want that cur does not have, one
+// phrase each; set-valued attributes (named in sets) compare as sets.
+func entryChanges(cur, want Image, sets ...string) []string {
+	var out []string
+	for _, a := range want.Attrs {
+		was := cur.Value(a.Key)
+		if was == a.Value || slices.Contains(sets, a.Key) && sameNames(was, a.Value) {
+			continue
+		}
+		out = append(out, a.Key+" "+showValue(a.Key, was)+" -> "+showValue(a.Key, a.Value))
+	}
+	return out
+}
+
+// showValue renders a value for a change phrase; a password is never shown.
+func showValue(key, v string) string {
+	switch {
+	case key == "password":
+		return "(hidden)"
+	case v == "":
+		return `""`
+	}
+	return strconv.Quote(v)[1 : len(strconv.Quote(v))-1]
+}
+
+// describeEntry renders an image's attributes for a create phrase.
+func describeEntry(img Image) string {
+	var parts []string
+	for _, a := range img.Attrs {
+		if a.Value != "" {
+			parts = append(parts, a.Key+" "+showValue(a.Key, a.Value))
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// withAttrs returns cur with want's attributes set over it.
+func withAttrs(cur, want Image) Image {
+	out := Image{State: want.State, Attrs: slices.Clone(cur.Attrs)}
+	for _, a := range want.Attrs {
+		i := slices.IndexFunc(out.Attrs, func(b stepfmt.Attr) bool { return b.Key == a.Key })
+		if i < 0 {
+			out.Attrs = append(out.Attrs, a)
+		} else {
+			out.Attrs[i] = a
+		}
+	}
+	return out
+}
+
+// entryShape restricts a whole image to the attributes of like, in like's
+// order; set-valued attributes (named in sets) are sorted so that they
+// compare with what trail wrote.
+func entryShape(cur, like Image, sets ...string) Image {
+	out := Image{State: cur.State}
+	for _, a := range like.Attrs {
+		v := cur.Value(a.Key)
+		if slices.Contains(sets, a.Key) {
+			v = sortedNames(v)
+		}
+		out.Attrs = append(out.Attrs, stepfmt.Attr{Key: a.Key, Value: v})
+	}
+	return out
+}
+
+func splitNames(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, ",")
+}
+
+// sortedNames returns a comma list sorted and without duplicates.
+func sortedNames(s string) string {
+	l := splitNames(s)
+	slices.Sort(l)
+	return strings.Join(slices.Compact(l), ",")
+}
+
+func sameNames(a, b string) bool { return sortedNames(a) == sortedNames(b) }

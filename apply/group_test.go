@@ -1,0 +1,192 @@
+package apply
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// accountFiles are the files the shadow tools change.
+var accountFiles = []string{"/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow"}
+
+// acctSandbox is a sandbox whose root also holds /etc/shadow and
+// /etc/gshadow, and, when defs is set, a login.defs with Debian's
+// USERGROUPS_ENAB yes, so that the real useradd and userdel run on it.
+func acctSandbox(t *testing.T, defs bool) *sandbox {
+	t.Helper()
+	for _, tool := range []string{"useradd", "usermod", "userdel", "groupadd", "groupmod", "groupdel", "chage"} {
+		if _, err := exec.LookPath("/usr/sbin/" + tool); err != nil {
+			if _, err := exec.LookPath(tool); err != nil {
+				t.Skipf("%s is not installed", tool)
+			}
+		}
+	}
+	sb := newSandbox(t)
+	sb.write("/etc/shadow", "root:*:19000:0:99999:7:::\nalice:!:19000:0:99999:7:::\nbob:$6$salt$hash:19000:0:99999:7:::\n", 0o640)
+	sb.write("/etc/gshadow", "root:*::\nstaff:!::\nalice:!::\nbob:!::\n", 0o640)
+	if defs {
+		sb.write("/etc/login.defs", "UID_MIN 1000\nUID_MAX 60000\nGID_MIN 1000\nGID_MAX 60000\nUSERGROUPS_ENAB yes\nENCRYPT_METHOD SHA512\n", 0o644)
+	}
+	os.MkdirAll(sb.host("/home"), 0o755)
+	os.MkdirAll(sb.host("/etc/skel"), 0o755)
+	return sb
+}
+
+// removeToolFiles removes what the shadow tools leave in /etc whatever
+// they change: their backups (/etc/passwd- ...) and their lock file.
+func (sb *sandbox) removeToolFiles() {
+	for _, f := range accountFiles {
+		os.Remove(sb.host(f + "-"))
+	}
+	os.Remove(sb.host("/etc/.pwd.lock"))
+}
+
+// accounts returns the contents of the root's account files.
+func (sb *sandbox) accounts() map[string]string {
+	sb.t.Helper()
+	out := map[string]string{}
+	for _, f := range accountFiles {
+		b, err := os.ReadFile(sb.host(f))
+		if err != nil && !os.IsNotExist(err) {
+			sb.t.Fatal(err)
+		}
+		out[f] = string(b)
+	}
+	return out
+}
+
+// sameAccounts fails unless the account files hold exactly want.
+func (sb *sandbox) sameAccounts(want map[string]string, when string) {
+	sb.t.Helper()
+	got := sb.accounts()
+	for _, f := range accountFiles {
+		if got[f] != want[f] {
+			sb.t.Errorf("%s: %s is\n%s\nwant\n%s", when, f, got[f], want[f])
+		}
+	}
+}
+
+// entry returns the line of name in an account file, or "".
+func (sb *sandbox) entry(file, name string) string {
+	sb.t.Helper()
+	for _, l := range strings.Split(sb.read(file), "\n") {
+		if strings.HasPrefix(l, name+":") {
+			return l
+		}
+	}
+	return ""
+}
+
+// Two unrelated steps keep the removal of one account step under the
+// mass-removal guard.
+const anchors = "DIR /srv/a\nDIR /srv/b\n"
+
+func TestGroupCreateAndReverse(t *testing.T) {
+	sb := acctSandbox(t, true)
+	before := sb.accounts()
+	sb.apply(anchors+"GROUP web gid=1700 members=alice,bob", "c1")
+	if got := sb.entry("/etc/group", "web"); got != "web:x:1700:alice,bob" {
+		t.Fatalf("group entry = %q", got)
+	}
+	if d, err := sb.e.Drift(); err != nil || len(d) != 0 {
+		t.Fatalf("drift right after apply = %+v, %v", d, err)
+	}
+	g := sb.apply(anchors+"GROUP web gid=1701 members=bob", "c2")
+	if g.Counts.Modified != 1 {
+		t.Fatalf("counts = %+v, want one modify", g.Counts)
+	}
+	if got := sb.entry("/etc/group", "web"); got != "web:x:1701:bob" {
+		t.Fatalf("group entry after modify = %q", got)
+	}
+	sb.apply(anchors, "c3")
+	sb.sameAccounts(before, "after the group step was removed")
+}
+
+func TestGroupPreExistingEntryComesBack(t *testing.T) {
+	sb := acctSandbox(t, true)
+	sb.write("/etc/group", "root:x:0:\nstaff:x:50:bob,alice\nalice:x:1000:\nbob:x:1001:\n", 0o644)
+	before := sb.accounts()
+	sb.apply(anchors+"GROUP staff gid=60 members=alice", "c1")
+	if got := sb.entry("/etc/group", "staff"); got != "staff:x:60:alice" {
+		t.Fatalf("entry = %q", got)
+	}
+	// a members change made by hand is drift
+	if err := shadowTool(sb.e.newExec(), "groupmod", "-U", "alice,bob", "staff"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := sb.e.Drift()
+	if err != nil || len(d) != 1 || d[0].ID.String() != "GROUP staff" || strings.Join(d[0].Changed, ",") != "members" {
+		t.Fatalf("drift = %+v, %v; want GROUP staff members", d, err)
+	}
+	sb.apply(anchors, "c2")
+	sb.sameAccounts(before, "after the reverse of a step over an existing group")
+}
+
+func TestGroupBadInputRefusedAtPlan(t *testing.T) {
+	cases := map[string]struct{ step, want string }{
+		"gid of another group": {"GROUP web gid=50", "gid 50 already belongs to group staff"},
+		"unknown member":       {"GROUP web members=nobody", "member nobody: user \"nobody\" is not in"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			sb := acctSandbox(t, true)
+			before := sb.accounts()
+			g, err := sb.applyErr(anchors+tc.step, "c1")
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "test.steps:3") {
+				t.Fatalf("error = %v; want %q at test.steps:3", err, tc.want)
+			}
+			if g == nil || g.Result != ResultRefused {
+				t.Fatalf("generation = %+v, want refused", g)
+			}
+			sb.sameAccounts(before, "after a refused apply")
+			if sb.exists("/srv/a") {
+				t.Fatal("a refused apply made /srv/a")
+			}
+		})
+	}
+}
+
+// A member created by a later USER step is only known missing when the
+// group runs: the apply fails there and is rolled back.
+func TestGroupMemberCreatedLaterFailsAtApply(t *testing.T) {
+	sb := acctSandbox(t, true)
+	before := sb.accounts()
+	p, err := sb.e.Plan(sb.list(anchors + "GROUP devs members=erin\nUSER erin"))
+	if err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	if !strings.Contains(strings.Join(p.Work[2].Notes, ";"), "erin is created by this apply") {
+		t.Fatalf("plan notes = %q", p.Work[2].Notes)
+	}
+	g, err := sb.applyErr(anchors+"GROUP devs members=erin\nUSER erin", "c1")
+	if err == nil || g.Result != ResultFailed || g.ErrorSource != "test.steps:3" {
+		t.Fatalf("apply = %+v, %v; want failed at test.steps:3", g, err)
+	}
+	if !strings.Contains(err.Error(), "erin") {
+		t.Fatalf("error %q does not name the member", err)
+	}
+	sb.sameAccounts(before, "after the failed apply")
+	if sb.exists("/srv/a") {
+		t.Fatal("/srv/a left after the rollback")
+	}
+}
+
+func TestParseAccounts(t *testing.T) {
+	db := parseAccounts([]byte("root:x:0:\n\nbroken\n+nis\nstaff:x:50:a,b\nstaff:x:51:\n:x:1:\n"))
+	if len(db) != 2 || fieldAt(db["staff"], 2) != "50" || fieldAt(db["staff"], 3) != "a,b" || fieldAt(db["root"], 9) != "" {
+		t.Fatalf("parseAccounts = %q", db)
+	}
+}
+
+func FuzzParseAccounts(f *testing.F) {
+	f.Add([]byte("root:x:0:0:root:/root:/bin/bash\nstaff:x:50:a,b\n"))
+	f.Add([]byte("::::\n:\n\n+:x\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for name, fields := range parseAccounts(data) {
+			if name == "" || fields[0] != name || strings.ContainsAny(name, ":\n") {
+				t.Fatalf("entry %q: %q", name, fields)
+			}
+		}
+	})
+}

@@ -1,0 +1,525 @@
+package apply
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"slices"
+	"strings"
+
+	"trail/stepfmt"
+)
+
+// userKind runs USER steps with useradd, usermod and userdel, on the root
+// with --root (see groupKind for why not --prefix).
+//
+// A new user gets what the step says and, where it is silent, what Debian's
+// adduser would give: a group of its own name (joined if it exists
+// already), a home directory created from the root's /etc/skel (/home/NAME
+// unless home is given; a system user gets one only when home is given),
+// and a locked password ("!") unless a crypt(3) hash is given. An existing
+// user keeps what the step does not manage.
+//
+// A user's image is its uid, primary gid, supplementary groups, home,
+// shell, comment and password. The password is kept as the sha256 of the
+// shadow field, which is also the store key of the field saved at capture:
+// the hash never appears in the applied record, the journal or an event,
+// and a captured one is still restorable.
+//
+// The reverse removes a user only when trail created it, and never deletes
+// its home directory: the directory is left in place and named in
+// Work.Notes (reported as kept), since what a person kept there cannot be
+// told apart from what trail made. Debian's userdel also removes the group
+// of the user's name (USERGROUPS_ENAB); a group that existed before the
+// user was created, or that a GROUP step of the list being applied
+// manages, is put back with its gid and members.
+type userKind struct{}
+
+// userNS is the namespace of user identities.
+const userNS = "user"
+
+const stUser = "user"
+
+// Identity is the user name.
+func (userKind) Identity(s *stepfmt.Step) (string, string) { return userNS, s.Target }
+
+// Check plans making the user match s.
+func (userKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
+	x := v.x
+	cur, err := v.Lookup(userNS, s.Target, func() (Image, error) { return readUser(x, s.Target) })
+	if err != nil {
+		return Work{}, err
+	}
+	want, notes, err := userWant(x, s)
+	if err != nil {
+		return Work{}, err
+	}
+	if prior != nil {
+		for _, a := range prior.Wrote.Attrs {
+			if _, ok := want.Get(a.Key); ok {
+				continue
+			}
+			if !prior.Origin.IsAbsent() {
+				back := []stepfmt.Attr{{Key: a.Key, Value: prior.Origin.Value(a.Key)}}
+				if a.Key == "password" {
+					back = append(back, stepfmt.Attr{Key: "changed", Value: prior.Origin.Value("changed")})
+				}
+				want = withAttrs(want, Image{State: stUser, Attrs: back})
+			} else if a.Key == "password" || a.Key == "groups" {
+				// what a fresh apply leaves: locked, in no other group
+				val := map[string]string{"password": HashKey([]byte("!")), "groups": ""}[a.Key]
+				want = withAttrs(want, Image{State: stUser, Attrs: []stepfmt.Attr{{Key: a.Key, Value: val}}})
+			}
+		}
+	}
+	w := Work{Before: cur, After: want, Notes: notes}
+	if cur.IsAbsent() {
+		w.Changes = []string{"create user" + describeUser(s)}
+		w.Target = want
+	} else {
+		w.Changes = entryChanges(cur, want, "groups")
+		w.Target = withAttrs(cur, want)
+		if h, ok := want.Get("home"); ok && h != cur.Value("home") {
+			w.Notes = append(w.Notes, "home "+cur.Value("home")+" is left where it is")
+		}
+	}
+	v.predict(userNS, s.Target, w.Target)
+	return w, nil
+}
+
+// userWant is what s asks for, in image form, checked against the root's
+// account files: an id another user holds, a group that does not exist
+// and is not created by this apply, a value useradd cannot store.
+func userWant(x *Exec, s *stepfmt.Step) (Image, []string, error) {
+	want := Image{State: stUser}
+	var notes []string
+	set := func(k, v string) { want.Attrs = append(want.Attrs, stepfmt.Attr{Key: k, Value: v}) }
+	for _, k := range []string{"home", "shell", "comment", "password"} {
+		if v, ok := s.Get(k); ok && strings.ContainsAny(v, ":\n") {
+			return want, nil, fmt.Errorf("%s %q holds a colon or a line break, which /etc/passwd and /etc/shadow cannot store", k, v)
+		}
+	}
+	if uid, ok := s.Get("uid"); ok {
+		db, err := readAccounts(x, "/etc/passwd")
+		if err != nil {
+			return want, nil, err
+		}
+		for name, f := range db {
+			if name != s.Target && fieldAt(f, 2) == uid {
+				return want, nil, fmt.Errorf("uid %s already belongs to user %s: pick another uid, or leave uid unset to let useradd choose", uid, name)
+			}
+		}
+		set("uid", uid)
+	}
+	if g, ok := s.Get("group"); ok {
+		gid, err := groupID(x, g)
+		switch {
+		case errors.Is(err, errPlanned):
+			notes = append(notes, "group "+g+" is created by this apply")
+			set("gid", g)
+		case err != nil:
+			return want, nil, fmt.Errorf("primary group: %w", err)
+		default:
+			set("gid", gid)
+		}
+	}
+	if gs, ok := s.Get("groups"); ok {
+		for _, g := range splitNames(gs) {
+			if _, err := groupID(x, g); errors.Is(err, errPlanned) {
+				notes = append(notes, "group "+g+" is created by this apply")
+			} else if err != nil {
+				return want, nil, fmt.Errorf("groups: %w", err)
+			}
+		}
+		set("groups", gs)
+	}
+	for _, k := range []string{"home", "shell", "comment"} {
+		if v, ok := s.Get(k); ok {
+			set(k, v)
+		}
+	}
+	if p, ok := s.Get("password"); ok {
+		if !crypted(p) {
+			return want, nil, fmt.Errorf("password must be a crypt(3) hash (such as $y$… from mkpasswd) or start with ! to lock the account; it is stored as given, so a plain password would be both unusable and readable")
+		}
+		set("password", HashKey([]byte(p)))
+	}
+	return want, notes, nil
+}
+
+// groupID resolves a group name or number to a gid that exists in the
+// root's /etc/group (or errPlanned).
+func groupID(x *Exec, g string) (string, error) {
+	id, err := x.GID(g)
+	if err != nil {
+		return "", err
+	}
+	gid := fmt.Sprint(id)
+	db, err := readAccounts(x, "/etc/group")
+	if err != nil {
+		return "", err
+	}
+	for _, f := range db {
+		if fieldAt(f, 2) == gid {
+			return gid, nil
+		}
+	}
+	return "", fmt.Errorf("gid %s is not in %s: create the group first (a GROUP step before this one)", gid, x.Root.Host("/etc/group"))
+}
+
+// crypted reports whether p can be a shadow password field that is not a
+// plain password: a crypt(3) hash, a locked or disabled field, or a
+// traditional DES hash.
+func crypted(p string) bool {
+	if strings.HasPrefix(p, "$") || strings.HasPrefix(p, "!") || strings.HasPrefix(p, "*") {
+		return true
+	}
+	if len(p) != 13 {
+		return false
+	}
+	return strings.Trim(p, "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") == ""
+}
+
+// describeUser renders what a new user gets, for the create phrase.
+func describeUser(s *stepfmt.Step) string {
+	var parts []string
+	for _, k := range []string{"uid", "group", "groups", "home", "shell", "comment"} {
+		if v, ok := s.Get(k); ok {
+			parts = append(parts, k+" "+showValue(k, v))
+		}
+	}
+	if _, ok := s.Get("group"); !ok {
+		parts = append(parts, "group of its own name")
+	}
+	if makesHome(s) {
+		parts = append(parts, "home created")
+	}
+	if _, ok := s.Get("password"); ok {
+		parts = append(parts, "password set")
+	} else {
+		parts = append(parts, "password locked")
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// makesHome reports whether creating the user creates its home.
+func makesHome(s *stepfmt.Step) bool {
+	_, home := s.Get("home")
+	return home || s.Value("system") != "true"
+}
+
+// CheckRestore plans bringing the user back to img.
+func (userKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
+	x := v.x
+	cur, err := v.Lookup(userNS, s.Target, func() (Image, error) { return readUser(x, s.Target) })
+	if err != nil {
+		return Work{}, err
+	}
+	w := Work{Before: cur, After: img, Target: img}
+	switch {
+	case img.IsAbsent() && cur.IsAbsent():
+	case img.IsAbsent():
+		w.Changes = []string{"remove user (trail created it)"}
+		if h := cur.Value("home"); h != "" && h != "/" {
+			if _, err := x.Root.Lstat(h); err == nil {
+				w.Notes = append(w.Notes, "home "+h+" of user "+s.Target+" left in place: trail never deletes a home directory; remove it by hand if nothing in it is needed")
+			}
+		}
+	default:
+		if p, ok := img.Get("password"); ok && p != HashKey([]byte("!")) && !x.HasBlob(p) {
+			return Work{}, fmt.Errorf("cannot restore the password of user %s: its saved field %s is missing from the store", s.Target, p)
+		}
+		if cur.IsAbsent() {
+			w.Changes = []string{"create user (it existed before trail managed it)"}
+		} else {
+			w.Changes = entryChanges(cur, entryShape(img, img), "groups")
+		}
+	}
+	v.predict(userNS, s.Target, img)
+	return w, nil
+}
+
+// Capture reads the user's entries, saving the password field in the
+// store. For a user that does not exist it notes whether the group of its
+// name does, which the reverse then keeps.
+func (userKind) Capture(x *Exec, s *stepfmt.Step) (Image, error) {
+	img, err := readUser(x, s.Target)
+	if err != nil {
+		return Image{}, err
+	}
+	if img.IsAbsent() {
+		g, err := readGroup(x, s.Target)
+		if err != nil {
+			return Image{}, err
+		}
+		if !g.IsAbsent() {
+			img.Attrs = []stepfmt.Attr{{Key: "group-kept", Value: "true"}}
+		}
+		return img, nil
+	}
+	field, _, err := shadowOf(x, s.Target)
+	if err != nil {
+		return Image{}, err
+	}
+	if _, err := x.Stage(strings.NewReader(field)); err != nil {
+		return Image{}, err
+	}
+	return img, nil
+}
+
+// Forward creates or modifies the user.
+func (userKind) Forward(x *Exec, s *stepfmt.Step, w Work) error {
+	if w.Before.IsAbsent() {
+		return shadowTool(x, "useradd", useraddArgs(x, s)...)
+	}
+	return userMod(x, s.Target, w.Before, w.After, s)
+}
+
+// useraddArgs builds the useradd command line for a new user.
+func useraddArgs(x *Exec, s *stepfmt.Step) []string {
+	var args []string
+	add := func(flag, key string) {
+		if v, ok := s.Get(key); ok {
+			args = append(args, flag, v)
+		}
+	}
+	add("-u", "uid")
+	if _, ok := s.Get("group"); ok {
+		add("-g", "group")
+	} else if g, err := readGroup(x, s.Target); err == nil && !g.IsAbsent() {
+		args = append(args, "-g", s.Target)
+	} else {
+		args = append(args, "-U")
+	}
+	if gs := s.Value("groups"); gs != "" {
+		args = append(args, "-G", gs)
+	}
+	add("-d", "home")
+	if makesHome(s) {
+		args = append(args, "-m")
+	} else {
+		args = append(args, "-M")
+	}
+	add("-s", "shell")
+	add("-c", "comment")
+	add("-p", "password")
+	if s.Value("system") == "true" {
+		args = append(args, "-r")
+	}
+	return append(args, s.Target)
+}
+
+// userMod runs usermod for every attribute of want that before lacks; a
+// new home that does not exist is created empty, owned by the user.
+func userMod(x *Exec, name string, before, want Image, s *stepfmt.Step) error {
+	var args []string
+	flags := map[string]string{"uid": "-u", "gid": "-g", "groups": "-G", "home": "-d", "shell": "-s", "comment": "-c", "password": "-p"}
+	for _, a := range want.Attrs {
+		flag, ok := flags[a.Key]
+		was := before.Value(a.Key)
+		if !ok || was == a.Value || a.Key == "groups" && sameNames(was, a.Value) {
+			continue
+		}
+		val := a.Value
+		if a.Key == "password" {
+			p, err := password(x, a.Value, s)
+			if err != nil {
+				return err
+			}
+			val = p
+		}
+		args = append(args, flag, val)
+	}
+	if len(args) > 0 {
+		if err := shadowTool(x, "usermod", append(args, name)...); err != nil {
+			return err
+		}
+	}
+	if h, ok := want.Get("home"); ok && h != before.Value("home") {
+		if err := makeHome(x, name, h); err != nil {
+			return err
+		}
+	}
+	return setChanged(x, name, want)
+}
+
+// setChanged puts back the day the password was last changed, which
+// usermod -p and useradd set to today, when want (a captured image) has
+// one.
+func setChanged(x *Exec, name string, want Image) error {
+	day, ok := want.Get("changed")
+	if !ok || day == "" {
+		return nil
+	}
+	_, now, err := shadowOf(x, name)
+	if err != nil || now == day {
+		return err
+	}
+	return shadowTool(x, "chage", "-d", day, name)
+}
+
+// password returns the shadow field whose hash is key: the step's own, a
+// locked one, or one saved in the store at capture.
+func password(x *Exec, key string, s *stepfmt.Step) (string, error) {
+	if p, ok := s.Get("password"); ok && HashKey([]byte(p)) == key {
+		return p, nil
+	}
+	if key == HashKey([]byte("!")) {
+		return "!", nil
+	}
+	data, err := x.Store().Get(key)
+	if err != nil {
+		return "", fmt.Errorf("the saved password field of user %s: %w", s.Target, err)
+	}
+	return string(data), nil
+}
+
+// makeHome creates home h for user name when it does not exist and its
+// parent does, as useradd -m would (mode 0755, owned by the user).
+func makeHome(x *Exec, name, h string) error {
+	if _, err := x.Root.Lstat(h); !errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	img, err := readUser(x, name)
+	if err != nil {
+		return err
+	}
+	var uid, gid uint32
+	fmt.Sscan(img.Value("uid"), &uid)
+	fmt.Sscan(img.Value("gid"), &gid)
+	if err := x.Root.Mkdir(h); err != nil {
+		return fmt.Errorf("creating home: %w", err)
+	}
+	if err := x.Root.Chown(h, uid, gid); err != nil {
+		return err
+	}
+	return x.Root.Chmod(h, 0o755)
+}
+
+// Restore brings the user back to img.
+func (userKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
+	switch {
+	case img.IsAbsent():
+		return userDel(x, s.Target, img.Value("group-kept") == "true" || x.planned["group:"+s.Target])
+	case w.Before.IsAbsent():
+		args := []string{"-M", "-N"}
+		for _, k := range []string{"uid", "gid", "groups", "home", "shell", "comment", "password"} {
+			v := img.Value(k)
+			if k == "password" {
+				p, err := password(x, v, s)
+				if err != nil {
+					return err
+				}
+				v = p
+			}
+			if v != "" || k == "comment" {
+				args = append(args, map[string]string{"uid": "-u", "gid": "-g", "groups": "-G", "home": "-d", "shell": "-s", "comment": "-c", "password": "-p"}[k], v)
+			}
+		}
+		if err := shadowTool(x, "useradd", append(args, s.Target)...); err != nil {
+			return err
+		}
+		return setChanged(x, s.Target, img)
+	}
+	return userMod(x, s.Target, w.Before, img, s)
+}
+
+// userDel removes a user, keeping its home. When keepGroup is set and
+// userdel removed the group of the user's name, it is put back with its
+// gid and its other members; when it is not set, that group is trail's
+// (useradd made it) and goes too, as userdel leaves it without
+// USERGROUPS_ENAB — unless it is still another user's primary group.
+func userDel(x *Exec, name string, keepGroup bool) error {
+	g, err := readGroup(x, name)
+	if err != nil {
+		return err
+	}
+	if err := shadowTool(x, "userdel", name); err != nil {
+		return err
+	}
+	if g.IsAbsent() {
+		return nil
+	}
+	now, err := readGroup(x, name)
+	if err != nil {
+		return err
+	}
+	if !keepGroup {
+		if now.IsAbsent() {
+			return nil
+		}
+		if user, err := primaryOf(&View{x: x}, now.Value("gid")); err != nil || user != "" {
+			return err
+		}
+		return shadowTool(x, "groupdel", name)
+	}
+	if !now.IsAbsent() {
+		return nil
+	}
+	members := slices.DeleteFunc(splitNames(g.Value("members")), func(m string) bool { return m == name })
+	args := []string{"-g", g.Value("gid")}
+	if len(members) > 0 {
+		args = append(args, "-U", strings.Join(members, ","))
+	}
+	return shadowTool(x, "groupadd", append(args, name)...)
+}
+
+// Drift reads the user in the shape of what trail wrote.
+func (userKind) Drift(x *Exec, target string, wrote Image) (Image, error) {
+	cur, err := readUser(x, target)
+	if err != nil || cur.IsAbsent() {
+		return cur, err
+	}
+	return entryShape(cur, wrote, "groups"), nil
+}
+
+// readUser returns the whole image of user name from the root's account
+// files; the password is the hash of its shadow field.
+func readUser(x *Exec, name string) (Image, error) {
+	pw, err := readAccounts(x, "/etc/passwd")
+	if err != nil {
+		return Image{}, err
+	}
+	f, ok := pw[name]
+	if !ok {
+		return Absent(), nil
+	}
+	gr, err := readAccounts(x, "/etc/group")
+	if err != nil {
+		return Image{}, err
+	}
+	var groups []string
+	for g, gf := range gr {
+		if slices.Contains(splitNames(fieldAt(gf, 3)), name) {
+			groups = append(groups, g)
+		}
+	}
+	slices.Sort(groups)
+	field1, changed, err := shadowOf(x, name)
+	if err != nil {
+		return Image{}, err
+	}
+	return Image{State: stUser, Attrs: []stepfmt.Attr{
+		{Key: "uid", Value: fieldAt(f, 2)}, {Key: "gid", Value: fieldAt(f, 3)},
+		{Key: "groups", Value: strings.Join(groups, ",")}, {Key: "home", Value: fieldAt(f, 5)},
+		{Key: "shell", Value: fieldAt(f, 6)}, {Key: "comment", Value: fieldAt(f, 4)},
+		{Key: "password", Value: HashKey([]byte(field1))}, {Key: "changed", Value: changed},
+	}}, nil
+}
+
+// shadowOf returns the user's shadow password field and the day it was
+// last changed, or the passwd field when the root keeps no shadow entry.
+func shadowOf(x *Exec, name string) (string, string, error) {
+	sh, err := readAccounts(x, "/etc/shadow")
+	if err != nil {
+		return "", "", err
+	}
+	if f, ok := sh[name]; ok {
+		return fieldAt(f, 1), fieldAt(f, 2), nil
+	}
+	pw, err := readAccounts(x, "/etc/passwd")
+	if err != nil {
+		return "", "", err
+	}
+	return fieldAt(pw[name], 1), "", nil
+}

@@ -1,0 +1,190 @@
+package apply
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func TestUserCreateAndReverse(t *testing.T) {
+	for _, defs := range []bool{true, false} {
+		name := map[bool]string{true: "login.defs", false: "no login.defs"}[defs]
+		t.Run(name, func(t *testing.T) {
+			sb := acctSandbox(t, defs)
+			sb.write("/etc/skel/.profile", "# skel of the root\n", 0o644)
+			before := sb.accounts()
+			var ev events
+			sb.opts.OnEvent = ev.add
+			sb.open()
+			sb.apply(anchors+"USER carol uid=1500 groups=staff shell=/bin/sh comment=\"Carol C\"", "c1")
+			if got := sb.entry("/etc/passwd", "carol"); got != "carol:x:1500:1500:Carol C:/home/carol:/bin/sh" {
+				t.Fatalf("passwd entry = %q", got)
+			}
+			if got := sb.entry("/etc/group", "carol"); got != "carol:x:1500:" {
+				t.Fatalf("own group = %q", got)
+			}
+			if got := sb.entry("/etc/group", "staff"); got != "staff:x:50:carol" {
+				t.Fatalf("staff = %q", got)
+			}
+			if got := sb.entry("/etc/shadow", "carol"); !strings.HasPrefix(got, "carol:!:") {
+				t.Fatalf("shadow entry = %q, want a locked password", got)
+			}
+			if st := sb.stat("/home/carol"); st.Uid != 1500 || st.Mode&0o777 != 0o755 {
+				t.Fatalf("home: uid %d mode %o", st.Uid, st.Mode&0o777)
+			}
+			if sb.read("/home/carol/.profile") != "# skel of the root\n" {
+				t.Fatal("home not filled from the root's /etc/skel")
+			}
+			if d, err := sb.e.Drift(); err != nil || len(d) != 0 {
+				t.Fatalf("drift right after apply = %+v, %v", d, err)
+			}
+			g := sb.apply(anchors, "c2")
+			sb.sameAccounts(before, "after the user step was removed")
+			if !sb.exists("/home/carol/.profile") {
+				t.Fatal("the reverse deleted the home directory")
+			}
+			if g.Counts.Kept != 1 || len(g.Kept) != 1 || !strings.Contains(g.Kept[0], "/home/carol") {
+				t.Fatalf("generation kept = %d %q; want the home named", g.Counts.Kept, g.Kept)
+			}
+			var kept bool
+			for _, e := range ev.of(EventStep) {
+				kept = kept || e.Result == StepKept && strings.Contains(e.Detail, "home /home/carol")
+			}
+			if !kept {
+				t.Fatal("no kept event names the home")
+			}
+		})
+	}
+}
+
+// A user that existed before trail managed it gets every entry back,
+// down to its password and the day it was last changed.
+func TestUserPreExistingComesBack(t *testing.T) {
+	sb := acctSandbox(t, true)
+	before := sb.accounts()
+	sb.apply(anchors+"USER alice uid=1010 groups=staff shell=/bin/bash home=/home/al password=$6$new$hash comment=Alice", "c1")
+	if got := sb.entry("/etc/passwd", "alice"); got != "alice:x:1010:1000:Alice:/home/al:/bin/bash" {
+		t.Fatalf("passwd entry = %q", got)
+	}
+	if got := sb.entry("/etc/shadow", "alice"); !strings.HasPrefix(got, "alice:$6$new$hash:") {
+		t.Fatalf("shadow entry = %q", got)
+	}
+	if st := sb.stat("/home/al"); st.Uid != 1010 {
+		t.Fatalf("new home owned by %d", st.Uid)
+	}
+	applied, _ := os.ReadFile(sb.e.path(fileApplied))
+	if strings.Contains(string(applied), "$6$") {
+		t.Fatalf("the applied record holds a password hash:\n%s", applied)
+	}
+	// the user's password step is dropped: the old one comes back
+	sb.apply(anchors+"USER alice uid=1010 groups=staff shell=/bin/bash home=/home/al comment=Alice", "c2")
+	if got := sb.entry("/etc/shadow", "alice"); got != "alice:!:19000:0:99999:7:::" {
+		t.Fatalf("shadow entry after the password was dropped = %q", got)
+	}
+	sb.apply(anchors, "c3")
+	sb.sameAccounts(before, "after the reverse of a step over an existing user")
+}
+
+func TestUserDrift(t *testing.T) {
+	sb := acctSandbox(t, true)
+	sb.apply(anchors+"USER carol shell=/bin/sh groups=staff", "c1")
+	x := sb.e.newExec()
+	if err := shadowTool(x, "usermod", "-s", "/bin/bash", "carol"); err != nil {
+		t.Fatal(err)
+	}
+	d, err := sb.e.Drift()
+	if err != nil || len(d) != 1 || d[0].ID.String() != "USER carol" || strings.Join(d[0].Changed, ",") != "shell" {
+		t.Fatalf("drift = %+v, %v; want USER carol shell", d, err)
+	}
+	if err := shadowTool(x, "usermod", "-G", "", "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := sb.e.Drift(); len(d) != 1 || strings.Join(d[0].Changed, ",") != "groups,shell" {
+		t.Fatalf("drift = %+v; want groups and shell", d)
+	}
+}
+
+// Debian's userdel removes the group of the user's name; a group that
+// existed before, or that a GROUP step still manages, must survive.
+func TestUserGroupOfSameNameSurvives(t *testing.T) {
+	for _, defs := range []bool{true, false} {
+		name := map[bool]string{true: "login.defs", false: "no login.defs"}[defs]
+		t.Run(name+"/pre-existing group", func(t *testing.T) {
+			sb := acctSandbox(t, defs)
+			sb.write("/etc/group", sb.read("/etc/group")+"dave:x:1600:bob\n", 0o644)
+			sb.write("/etc/gshadow", sb.read("/etc/gshadow")+"dave:!::bob\n", 0o640)
+			before := sb.accounts()
+			sb.apply(anchors+"USER dave uid=1600", "c1")
+			if got := sb.entry("/etc/passwd", "dave"); !strings.HasPrefix(got, "dave:x:1600:1600:") {
+				t.Fatalf("dave = %q, want it in its existing group", got)
+			}
+			sb.apply(anchors, "c2")
+			if got := sb.entry("/etc/group", "dave"); got != "dave:x:1600:bob" {
+				t.Fatalf("group dave after the reverse = %q", got)
+			}
+			if sb.entry("/etc/passwd", "dave") != "" {
+				t.Fatal("user dave not removed")
+			}
+			if b := sb.accounts(); b["/etc/passwd"] != before["/etc/passwd"] || b["/etc/shadow"] != before["/etc/shadow"] {
+				t.Fatal("passwd or shadow not back")
+			}
+		})
+		t.Run(name+"/group managed by a GROUP step", func(t *testing.T) {
+			sb := acctSandbox(t, defs)
+			before := sb.accounts()
+			sb.apply(anchors+"GROUP team gid=1700\nUSER team uid=1700 group=team", "c1")
+			sb.apply(anchors+"GROUP team gid=1700", "c2")
+			if got := sb.entry("/etc/group", "team"); got != "team:x:1700:" {
+				t.Fatalf("group team after the user's reverse = %q", got)
+			}
+			if d, err := sb.e.Drift(); err != nil || len(d) != 0 {
+				t.Fatalf("drift = %+v, %v", d, err)
+			}
+			sb.apply(anchors, "c3")
+			sb.sameAccounts(before, "after both steps were removed")
+		})
+	}
+}
+
+func TestUserBadInputRefusedAtPlan(t *testing.T) {
+	cases := map[string]struct{ step, want string }{
+		"uid of an unmanaged user": {"USER carol uid=1000", "uid 1000 already belongs to user alice"},
+		"unknown primary group":    {"USER carol group=nosuch", "group \"nosuch\" is not in"},
+		"unknown numeric group":    {"USER carol group=4242", "gid 4242 is not in"},
+		"unknown group in groups":  {"USER carol groups=staff,nosuch", "groups: group \"nosuch\" is not in"},
+		"plain password":           {"USER carol password=secret", "password must be a crypt(3) hash"},
+		"colon in comment":         {"USER carol comment=a:b", "holds a colon"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			sb := acctSandbox(t, true)
+			before := sb.accounts()
+			g, err := sb.applyErr(anchors+tc.step, "c1")
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "test.steps:3") {
+				t.Fatalf("error = %v; want %q at test.steps:3", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "secret") {
+				t.Fatalf("the error shows the password: %v", err)
+			}
+			if g == nil || g.Result != ResultRefused {
+				t.Fatalf("generation = %+v, want refused", g)
+			}
+			sb.sameAccounts(before, "after a refused apply")
+		})
+	}
+}
+
+// A user created by an apply that fails later is removed again; its home
+// is left and reported.
+func TestUserRolledBackWithTheApply(t *testing.T) {
+	sb := acctSandbox(t, true)
+	before := sb.accounts()
+	g, err := sb.applyErr(anchors+"GROUP web\nUSER carol groups=web\nCMD fail run=\"exit 3\" undo=true timeout=5s", "c1")
+	if err == nil || g.Result != ResultFailed || g.ErrorSource != "test.steps:5" {
+		t.Fatalf("apply = %+v, %v; want failed at test.steps:5", g, err)
+	}
+	sb.sameAccounts(before, "after the rollback")
+	if !sb.exists("/home/carol") {
+		t.Fatal("the rollback deleted the home it should have left")
+	}
+}
