@@ -55,7 +55,9 @@ type Options struct {
 	// directories".
 	Status func(string)
 	// Logf receives problems the watcher survives: a failed check, heal or
-	// pull, a directory it cannot watch. Nil discards them.
+	// pull, a directory it cannot watch, an inotify overflow. Nil discards
+	// them. The pull goroutine calls it too, so it must be safe for
+	// concurrent use; OnDrift and Status are called from Run's loop only.
 	Logf func(format string, args ...any)
 
 	// hooks are test-only seams; nil in production.
