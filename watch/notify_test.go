@@ -98,7 +98,9 @@ func TestFirstCheckFailureIsFatal(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := start(t, sb, Options{})
-	if err := r.end(t); err == nil || !strings.Contains(err.Error(), "applied") {
+	err := r.end(t)
+	t.Log(err)
+	if err == nil || !strings.Contains(err.Error(), "applied") {
 		t.Errorf("Run returned %v, want an error about the applied record", err)
 	}
 	select {
