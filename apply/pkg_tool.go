@@ -152,6 +152,14 @@ func (t pkgTools) policy(name string) (versions []string, candidate string, err 
 	if err != nil {
 		return nil, "", err
 	}
+	versions, candidate = parsePolicy(out)
+	return versions, candidate, nil
+}
+
+// parsePolicy reads apt-cache policy output: the candidate, and the
+// versions of the version table (lines indented by five spaces, or
+// marked " *** " for the installed one; their sources are indented more).
+func parsePolicy(out string) (versions []string, candidate string) {
 	table := false
 	for _, line := range strings.Split(out, "\n") {
 		trim := strings.TrimSpace(line)
@@ -169,7 +177,7 @@ func (t pkgTools) policy(name string) (versions []string, candidate string, err 
 			}
 		}
 	}
-	return versions, candidate, nil
+	return versions, candidate
 }
 
 // archiveDeb finds the .deb of name (at version, when given) in the root's

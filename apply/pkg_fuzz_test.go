@@ -1,0 +1,84 @@
+package apply
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+const policyOut = `trail-e2e-hello:
+  Installed: 1.0
+  Candidate: 2.0
+  Version table:
+     2.0 500
+        500 file:/srv/trail-e2e/repo ./ Packages
+ *** 1.0 500
+        500 file:/srv/trail-e2e/repo ./ Packages
+        100 /var/lib/dpkg/status
+`
+
+func TestParsePolicy(t *testing.T) {
+	cases := map[string]struct {
+		out       string
+		versions  []string
+		candidate string
+	}{
+		"installed and newer": {policyOut, []string{"2.0", "1.0"}, "2.0"},
+		"unknown package":     {"", nil, ""},
+		"no candidate":        {"x:\n  Installed: (none)\n  Candidate: (none)\n  Version table:\n", nil, ""},
+		"epoch version":       {"x:\n  Candidate: 1:2.3-1\n  Version table:\n     1:2.3-1 500\n        500 http://deb/ bookworm/main amd64 Packages\n", []string{"1:2.3-1"}, "1:2.3-1"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			v, c := parsePolicy(tc.out)
+			if !slices.Equal(v, tc.versions) || c != tc.candidate {
+				t.Fatalf("got %q %q, want %q %q", v, c, tc.versions, tc.candidate)
+			}
+		})
+	}
+}
+
+// FuzzParsePolicy: any output parses without panicking, and every version
+// it reports is a word of the output.
+func FuzzParsePolicy(f *testing.F) {
+	f.Add(policyOut)
+	f.Add("x:\n  Candidate: (none)\n  Version table:\n *** \n     \n")
+	f.Fuzz(func(t *testing.T, out string) {
+		versions, cand := parsePolicy(out)
+		for _, v := range versions {
+			if v == "" || !strings.Contains(out, v) {
+				t.Fatalf("version %q not from the output", v)
+			}
+		}
+		if cand != "" && !strings.Contains(out, cand) {
+			t.Fatalf("candidate %q not from the output", cand)
+		}
+	})
+}
+
+// FuzzPackageUnitImages: an image of the package and unit kinds either
+// fails to unpack or packs back to the same text.
+func FuzzPackageUnitImages(f *testing.F) {
+	for _, s := range []string{"installed version=1.0 mark=auto", "config-files version=2:1.0-1", "partial status=unpacked version=1",
+		"absent", "unit file=enabled active=active", "unit file=masked", "unit enabled=true", "installed mark=maybe"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		img, err := ParseImage(s)
+		if err != nil {
+			return
+		}
+		if p, err := unpackPkg(img); err == nil {
+			again, err := unpackPkg(p.image())
+			if err != nil || again != p {
+				t.Fatalf("package image %q: %+v does not round-trip (%v)", s, p, err)
+			}
+		}
+		if u, err := unpackUnit(img); err == nil {
+			again, err := unpackUnit(u.image())
+			if u.file != "" && (err != nil || again != u) {
+				t.Fatalf("unit image %q: %+v does not round-trip (%v)", s, u, err)
+			}
+		}
+	})
+}
