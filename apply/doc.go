@@ -95,6 +95,16 @@
 // way. Kinds whose steps check the result after everything is applied
 // (CHECK) implement Verifier: their failure rolls the apply back.
 //
+// GROUP and USER (group.go, user.go) run the shadow tools with --root
+// ROOT for a root other than "/"; the reverse removes only accounts trail
+// created and never deletes a home directory (it is reported as kept).
+// CMD (command.go) runs `run` with /bin/sh, guarded by creates and
+// unless, and `undo` on removal; with a root other than "/" it runs on the
+// host, not chrooted, at the root with TRAIL_ROOT set. CHECK (check.go)
+// runs after every change of an apply and of a heal, each reported as an
+// EventCheck with its source. What a command or a check prints goes into
+// its event's Detail through Exec.Report.
+//
 // # State directory
 //
 // Options.StateDir (default /var/lib/trail), mode 0700:
