@@ -23,6 +23,7 @@ var commands = map[string]command{
 	"log":         {"the generations applied, newest first", runLog},
 	"rollback":    {"pin the checkout at the N-th previous good generation", runRollback},
 	"pull":        {"git pull --ff-only (unless pinned), then apply HEAD if needed", runPull},
+	"watch":       {"the drift watcher service: report or heal drift as it happens, pull on an interval", runWatch},
 	"hook":        {"run by the git hooks trail init installs", runHook},
 	"check-steps": {"parse and validate step files; print them canonically", runCheckSteps},
 	"diff-steps":  {"show the plan that moves a host from one step file to another", runDiffSteps},
