@@ -95,6 +95,17 @@
 // way. Kinds whose steps check the result after everything is applied
 // (CHECK) implement Verifier: their failure rolls the apply back.
 //
+// PKG (pkg.go) and UNIT (unit.go) run external tools (tool.go): apt-get,
+// dpkg-query and apt-mark; systemctl. Kinds whose tool takes many targets
+// at once implement grouper (toolbatch.go): consecutive PKG changes are
+// one apt-get call. Kinds that act when a named path changed implement
+// restarter (restart.go): a UNIT with restart-on is restarted once per
+// apply, after every change and before the checks, and again after a
+// rollback. Under a root other than "/", apt and dpkg are pointed at the
+// root (pkgTools), and systemctl runs with --root, where only enable,
+// disable, mask and unmask apply; start, stop and restart are reported as
+// not applicable, never faked.
+//
 // GROUP and USER (group.go, user.go) run the shadow tools with --root
 // ROOT for a root other than "/"; the reverse removes only accounts trail
 // created and never deletes a home directory (it is reported as kept).
