@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"trail/apply"
 	"trail/report"
@@ -78,6 +79,14 @@ func (h *Host) onEvent(ev apply.Event) {
 		r.Event, r.Priority = report.EventRollback, report.PriorityWarning
 		r.Message = "undid the changes of the apply: " + ev.Detail
 		fmt.Fprintf(h.Err, "trail: undid the changes of this apply; the host is back at the generation before\n")
+	case apply.EventCheck:
+		r.Event = report.EventCheck
+		r.Message = fmt.Sprintf("%s: %s", ev.Step, ev.Result)
+		if ev.Err != nil {
+			r.Message += ": " + ev.Err.Error()
+			r.Priority = report.PriorityErr
+		}
+		fmt.Fprintf(h.Out, "  = %s%s -> %s (%s)\n", ev.Step, at(ev.Source), ev.Result, ev.Duration.Round(time.Millisecond))
 	case apply.EventRefusal:
 		r.Event, r.Priority = report.EventRefusal, report.PriorityErr
 		r.Message = "refused: " + errText(ev.Err, ev.Detail)
