@@ -173,12 +173,12 @@ func groupTo(x *Exec, name string, before, want Image, system, exact bool) error
 
 // readGroup returns the image of group name from the root's /etc/group.
 func readGroup(x *Exec, name string) (Image, error) {
-	db, err := readAccounts(x, "/etc/group")
+	data, err := accountData(x, "/etc/group")
 	if err != nil {
 		return Image{}, err
 	}
-	f, ok := db[name]
-	if !ok {
+	f := entryOf(data, name)
+	if f == nil {
 		return Absent(), nil
 	}
 	return Image{State: stGroup, Attrs: []stepfmt.Attr{{Key: "gid", Value: fieldAt(f, 2)}, {Key: "members", Value: fieldAt(f, 3)}}}, nil
@@ -212,14 +212,76 @@ func primaryOf(v *View, gid string) (string, error) {
 // file is empty; lines that are not entries are skipped, as the C library
 // skips them, and the first entry of a name wins.
 func readAccounts(x *Exec, file string) (map[string][]string, error) {
-	data, err := x.Root.ReadFile(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return map[string][]string{}, nil
-	}
+	data, err := accountData(x, file)
 	if err != nil {
 		return nil, err
 	}
 	return parseAccounts(data), nil
+}
+
+// accountData reads an account file of the root; a missing one is empty.
+func accountData(x *Exec, file string) ([]byte, error) {
+	data, err := x.Root.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return data, err
+}
+
+// entryOf returns the fields of the first entry of name in an account
+// file, or nil: what parseAccounts(data)[name] is, without parsing the
+// other entries (a drift check reads one entry of files of thousands).
+func entryOf(data []byte, name string) []string {
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if len(line) > len(name) && line[len(name)] == ':' && string(line[:len(name)]) == name {
+			return strings.Split(string(line), ":")
+		}
+	}
+	return nil
+}
+
+// groupsOf returns, in file order, the groups of /etc/group data that
+// list user among their members. As everywhere, the first entry of a name
+// counts: a later one that lists user is checked against it.
+func groupsOf(data []byte, user string) []string {
+	var out []string
+	all := data
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		name, rest, ok := bytes.Cut(line, []byte(":"))
+		if !ok || len(name) == 0 || name[0] == '+' || name[0] == '-' {
+			continue
+		}
+		_, rest, _ = bytes.Cut(rest, []byte(":"))
+		_, rest, ok = bytes.Cut(rest, []byte(":"))
+		if !ok {
+			continue
+		}
+		members, _, _ := bytes.Cut(rest, []byte(":"))
+		for m := range bytes.SplitSeq(members, []byte(",")) {
+			if string(m) == user {
+				if !slices.Contains(out, string(name)) {
+					out = append(out, string(name))
+				}
+				break
+			}
+		}
+	}
+	return slices.DeleteFunc(out, func(g string) bool {
+		first := entryOf(all, g)
+		return len(first) < 4 || !slices.Contains(strings.Split(first[3], ","), user)
+	})
 }
 
 func parseAccounts(data []byte) map[string][]string {

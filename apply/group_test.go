@@ -3,6 +3,7 @@ package apply
 import (
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -179,14 +180,32 @@ func TestParseAccounts(t *testing.T) {
 	}
 }
 
+// FuzzParseAccounts checks the account file readers against each other:
+// the entry of one name and the groups a user is in read the same as a
+// parse of the whole file.
 func FuzzParseAccounts(f *testing.F) {
-	f.Add([]byte("root:x:0:0:root:/root:/bin/bash\nstaff:x:50:a,b\n"))
-	f.Add([]byte("::::\n:\n\n+:x\n"))
-	f.Fuzz(func(t *testing.T, data []byte) {
-		for name, fields := range parseAccounts(data) {
+	f.Add([]byte("root:x:0:0:root:/root:/bin/bash\nstaff:x:50:a,b\n"), "a")
+	f.Add([]byte("::::\n:\n\n+:x\n"), "")
+	f.Add([]byte("g:x:1:a,b,a\ng:x:2:c\nh:x:3:a:extra\n"), "a")
+	f.Fuzz(func(t *testing.T, data []byte, user string) {
+		db := parseAccounts(data)
+		var groups []string
+		for name, fields := range db {
 			if name == "" || fields[0] != name || strings.ContainsAny(name, ":\n") {
 				t.Fatalf("entry %q: %q", name, fields)
 			}
+			if got := entryOf(data, name); !slices.Equal(got, fields) {
+				t.Fatalf("entryOf(%q) = %q, parse gives %q", name, got, fields)
+			}
+			if len(fields) >= 4 && slices.Contains(strings.Split(fields[3], ","), user) {
+				groups = append(groups, name)
+			}
+		}
+		got := groupsOf(data, user)
+		slices.Sort(got)
+		slices.Sort(groups)
+		if !slices.Equal(got, groups) {
+			t.Fatalf("groupsOf(%q) = %q, parse gives %q", user, got, groups)
 		}
 	})
 }

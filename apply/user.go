@@ -476,24 +476,19 @@ func (userKind) Drift(x *Exec, target string, wrote Image) (Image, error) {
 // readUser returns the whole image of user name from the root's account
 // files; the password is the hash of its shadow field.
 func readUser(x *Exec, name string) (Image, error) {
-	pw, err := readAccounts(x, "/etc/passwd")
+	pw, err := accountData(x, "/etc/passwd")
 	if err != nil {
 		return Image{}, err
 	}
-	f, ok := pw[name]
-	if !ok {
+	f := entryOf(pw, name)
+	if f == nil {
 		return Absent(), nil
 	}
-	gr, err := readAccounts(x, "/etc/group")
+	gr, err := accountData(x, "/etc/group")
 	if err != nil {
 		return Image{}, err
 	}
-	var groups []string
-	for g, gf := range gr {
-		if slices.Contains(splitNames(fieldAt(gf, 3)), name) {
-			groups = append(groups, g)
-		}
-	}
+	groups := groupsOf(gr, name)
 	slices.Sort(groups)
 	field1, changed, err := shadowOf(x, name)
 	if err != nil {
@@ -510,16 +505,16 @@ func readUser(x *Exec, name string) (Image, error) {
 // shadowOf returns the user's shadow password field and the day it was
 // last changed, or the passwd field when the root keeps no shadow entry.
 func shadowOf(x *Exec, name string) (string, string, error) {
-	sh, err := readAccounts(x, "/etc/shadow")
+	sh, err := accountData(x, "/etc/shadow")
 	if err != nil {
 		return "", "", err
 	}
-	if f, ok := sh[name]; ok {
+	if f := entryOf(sh, name); f != nil {
 		return fieldAt(f, 1), fieldAt(f, 2), nil
 	}
-	pw, err := readAccounts(x, "/etc/passwd")
+	pw, err := accountData(x, "/etc/passwd")
 	if err != nil {
 		return "", "", err
 	}
-	return fieldAt(pw[name], 1), "", nil
+	return fieldAt(entryOf(pw, name), 1), "", nil
 }

@@ -1,9 +1,13 @@
 package apply
 
 import (
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"trail/internal/fsx"
 )
 
 func TestUserCreateAndReverse(t *testing.T) {
@@ -186,5 +190,42 @@ func TestUserRolledBackWithTheApply(t *testing.T) {
 	sb.sameAccounts(before, "after the rollback")
 	if !sb.exists("/home/carol") {
 		t.Fatal("the rollback deleted the home it should have left")
+	}
+}
+
+// BenchmarkReadUser measures reading one user's whole image (passwd,
+// group, shadow) from account files of n entries: the cost of a USER
+// step's check, capture and drift check.
+func BenchmarkReadUser(b *testing.B) {
+	for _, n := range []int{100, 5000} {
+		b.Run(fmt.Sprintf("entries=%d", n), func(b *testing.B) {
+			dir := b.TempDir()
+			var pw, gr, sh strings.Builder
+			for i := range n {
+				fmt.Fprintf(&pw, "u%d:x:%d:%d::/home/u%d:/bin/sh\n", i, 2000+i, 2000+i, i)
+				fmt.Fprintf(&gr, "u%d:x:%d:u%d,u%d\n", i, 2000+i, (i+1)%n, (i+2)%n)
+				fmt.Fprintf(&sh, "u%d:!:19000:0:99999:7:::\n", i)
+			}
+			os.MkdirAll(filepath.Join(dir, "etc"), 0o755)
+			for f, c := range map[string]string{"passwd": pw.String(), "group": gr.String(), "shadow": sh.String()} {
+				if err := os.WriteFile(filepath.Join(dir, "etc", f), []byte(c), 0o644); err != nil {
+					b.Fatal(err)
+				}
+			}
+			root, err := fsx.Open(dir)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer root.Close()
+			x := &Exec{Root: root}
+			name := fmt.Sprintf("u%d", n/2)
+			b.ReportAllocs()
+			for b.Loop() {
+				img, err := readUser(x, name)
+				if err != nil || img.IsAbsent() {
+					b.Fatal(img, err)
+				}
+			}
+		})
 	}
 }
