@@ -28,7 +28,10 @@ import (
 // into the step's event and so into the journal.
 //
 // Guards: when `creates` (a path under the root) exists, or `unless` exits
-// 0, the command's effect is already there and run is skipped. A command's
+// 0, the command's effect is already there and run is skipped. A plan
+// evaluates the guards too (creates against the plan's prediction, so a
+// FILE step earlier in the list counts; unless by running it, which must
+// therefore only look). A command's
 // image is "done" (its effect is there) or absent. The pre-image of a new
 // step is "done" when a guard holds, so the reverse of a step whose run
 // was skipped runs nothing: trail undoes only what it did. A removed step

@@ -18,7 +18,9 @@ import (
 // already), a home directory created from the root's /etc/skel (/home/NAME
 // unless home is given; a system user gets one only when home is given),
 // and a locked password ("!") unless a crypt(3) hash is given. An existing
-// user keeps what the step does not manage.
+// user keeps what the step does not manage; system only matters when the
+// user is created (useradd -r). A changed home is set in /etc/passwd and
+// created empty if missing; the old one is left where it is.
 //
 // A user's image is its uid, primary gid, supplementary groups, home,
 // shell, comment and password. The password is kept as the sha256 of the
