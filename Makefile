@@ -27,11 +27,9 @@ bench: build
 demo: build
 	@TRAIL=$(BIN) ./examples/demo.sh
 
+# Every fuzz target of the module, FUZZTIME each.
 fuzz:
-	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./stepfmt/
-	$(GO) test -run '^$$' -fuzz '^FuzzRoundTrip$$' -fuzztime $(FUZZTIME) ./stepfmt/
-	$(GO) test -run '^$$' -fuzz '^FuzzNative$$' -fuzztime $(FUZZTIME) ./report/
-	$(GO) test -run '^$$' -fuzz '^FuzzLogfmt$$' -fuzztime $(FUZZTIME) ./report/
+	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
 
 install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)/usr/local/bin/trail
