@@ -22,7 +22,7 @@ bold=$'\033[1m' dim=$'\033[2m' off=$'\033[0m'
 [ -t 1 ] || bold='' dim='' off=''
 say() { printf '\n%s== %s%s\n' "$bold" "$*" "$off"; }
 # run shows a command as typed in the current directory, then runs it.
-run() { printf '%s%s$ %s%s\n' "$dim" "${PWD#"$D"/}" "$*" "$off"; "$@"; }
+run() { printf '%s%s$ %s%s\n' "$dim" "demo${PWD#"$D"}" "$*" "$off"; "$@"; }
 # show runs a command that may exit non-zero (status, plan) and says so.
 show() { local rc=0; run "$@" || rc=$?; printf '%s(exit %d)%s\n' "$dim" "$rc" "$off"; }
 
