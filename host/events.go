@@ -82,6 +82,9 @@ func (h *Host) onEvent(ev apply.Event) {
 	case apply.EventCheck:
 		r.Event = report.EventCheck
 		r.Message = fmt.Sprintf("%s: %s", ev.Step, ev.Result)
+		if ev.Detail != "" {
+			r.Message += " (" + ev.Detail + ")"
+		}
 		if ev.Err != nil {
 			r.Message += ": " + ev.Err.Error()
 			r.Priority = report.PriorityErr
