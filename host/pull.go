@@ -18,6 +18,8 @@ func (h *Host) Pull(ctx context.Context) (*Outcome, error) {
 	}
 	if head.Pinned() {
 		fmt.Fprintf(h.Out, "trail: pinned at %s (detached HEAD): not pulling; 'git checkout BRANCH' releases the pin\n", short(head.Commit))
+	} else if _, err := h.git("rev-parse", "--verify", "--quiet", "@{upstream}"); err != nil {
+		fmt.Fprintf(h.Out, "trail: branch %s has no upstream: not pulling (git branch --set-upstream-to origin/%s sets one)\n", head.Branch, head.Branch)
 	} else if err := h.gitPull(ctx); err != nil {
 		h.WriteMetrics(nil)
 		return nil, err

@@ -42,7 +42,11 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	return cmd.run(args[1:], stdout, stderr)
+	code := cmd.run(args[1:], stdout, stderr)
+	if len(args) > 1 && (args[1] == "-h" || args[1] == "-help" || args[1] == "--help") {
+		return 0 // asked for: the usage is the answer, not an error
+	}
+	return code
 }
 
 func usage(w io.Writer) {

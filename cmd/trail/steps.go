@@ -12,7 +12,13 @@ import (
 func newFlags(name, args string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	printed := false
 	fs.Usage = func() {
+		// Parse prints it on a bad flag, and the caller again: once is enough.
+		if printed {
+			return
+		}
+		printed = true
 		fmt.Fprintf(stderr, "usage: trail %s [flags] %s\n", name, args)
 		fs.PrintDefaults()
 	}
