@@ -75,6 +75,13 @@
 // last state known whole: it was applied and checked completely, while
 // the new one never reached its post-apply checks, and an apply that
 // crashed the machine would crash it again when rolled forward on boot.
+// A kind whose change brings more onto the machine than its target (apt
+// installing a package's new dependencies) names it after the call; the
+// engine then journals the change's undo image again with it (an "amend"
+// entry, durable before the next change) and keeps it in the target's
+// origin, so that the reverse and the undo take it away too (bringer in
+// kind.go).
+//
 // Nothing is lost by undoing: the git hooks and the timer apply the new
 // commit again through the normal path, with its plan, lock, checks and
 // reporting. Undo needs no "done" marks to be correct: restoring an image

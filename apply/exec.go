@@ -27,6 +27,9 @@ type Exec struct {
 	// reports holds what the step being run said (a command's output),
 	// for its event.
 	reports []string
+	// brought holds what each change of the call being made brought
+	// along (see bringer).
+	brought map[*stepfmt.Step][]string
 }
 
 func newExec(root *fsx.Root, store *Store, idx *index) *Exec {
@@ -66,6 +69,22 @@ func (x *Exec) takeReports() []string {
 	r := x.reports
 	x.reports = nil
 	return r
+}
+
+// bring records what the change of s brought onto the machine besides its
+// target (see bringer).
+func (x *Exec) bring(s *stepfmt.Step, names []string) {
+	if x.brought == nil {
+		x.brought = make(map[*stepfmt.Step][]string)
+	}
+	x.brought[s] = append(x.brought[s], names...)
+}
+
+// takeBrought returns and forgets what the change of s brought.
+func (x *Exec) takeBrought(s *stepfmt.Step) []string {
+	b := x.brought[s]
+	delete(x.brought, s)
+	return b
 }
 
 // planNames records the users and groups a list creates.

@@ -17,11 +17,14 @@ import (
 //
 //	{"op":"begin","gen":13,"from":12,"commit":"…"}
 //	{"op":"intent","i":0,"change":"add","step":"FILE /etc/x sha256:… @a.hcl:3","undo":"absent"}
+//	{"op":"amend","i":0,"undo":"absent deps=libfoo"}
 //	{"op":"done","i":0}
 //
 // "begin" is written before the first change; the "intent" of a step,
 // with the image that undoes it, is durable before the step runs; "done"
-// follows once the step's effect is durable. The journal is removed after
+// follows once the step's effect is durable. An "amend" replaces the undo
+// image of intent i once its change showed what it brought along (see
+// bringer); it is durable before the next change. The journal is removed after
 // the applied record names the new generation: that rename is the commit.
 type jentry struct {
 	Op      string    `json:"op"`
@@ -76,6 +79,9 @@ func (j *journal) intent(i int, op stepfmt.Op, s *stepfmt.Step, undo Image) {
 	stepfmt.AppendStep(&b, s, true)
 	j.add(jentry{Op: "intent", I: i, Change: op.String(), Step: b.String(), Undo: undo.String()})
 }
+
+// amend replaces the undo image of intent i.
+func (j *journal) amend(i int, undo Image) { j.add(jentry{Op: "amend", I: i, Undo: undo.String()}) }
 
 func (j *journal) done(i int) { j.add(jentry{Op: "done", I: i}) }
 
@@ -173,6 +179,20 @@ func (js *journalState) apply(e jentry) error {
 			return fmt.Errorf("intent %d: %w", e.I, err)
 		}
 		js.intents = append(js.intents, intentRec{i: e.I, op: e.Change, step: l.Steps[0], undo: undo})
+	case "amend":
+		undo, err := ParseImage(e.Undo)
+		if err != nil {
+			return fmt.Errorf("amend %d: %w", e.I, err)
+		}
+		for k := len(js.intents) - 1; ; k-- {
+			if k < 0 {
+				return fmt.Errorf("amend %d: no intent %d before it", e.I, e.I)
+			}
+			if js.intents[k].i == e.I {
+				js.intents[k].undo = undo
+				break
+			}
+		}
 	case "done":
 		js.done[e.I] = true
 	default:

@@ -80,6 +80,19 @@ type recordCapturer interface {
 	captureFrom(x *Exec, s *stepfmt.Step, rec *Record) (Image, error)
 }
 
+// bringer is implemented by kinds whose change can bring more onto the
+// machine than its target, such as apt installing a package's missing
+// dependencies. Forward or ForwardGroup names what a step brought with
+// Exec.bring. Right after the call, for every step it forwarded, the
+// engine folds that list (nil when nothing came) with withBrought into
+// the change's undo image, which it journals again durably (an "amend"
+// entry), and into the origin the target's record keeps. The reverse, the
+// undo of a failed apply and the recovery of an interrupted one thus take
+// it away again. withBrought returns a new image and never changes img.
+type bringer interface {
+	withBrought(img Image, brought []string) (Image, error)
+}
+
 // Work is what a check found: the target before, the target after, and in
 // between the changes, one short phrase each ("create", "mode 0600 ->
 // 0644"). No changes means nothing to do.

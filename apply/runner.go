@@ -34,10 +34,11 @@ type run struct {
 }
 
 // undoRec is one change as its undo sees it: the step and the image of
-// its target before the change.
+// its target before the change; i is the change's place in the plan.
 type undoRec struct {
 	step *stepfmt.Step
 	img  Image
+	i    int
 }
 
 // stepError is a failure of one step.
@@ -148,7 +149,7 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	}
 	for k := i; k < end; k++ {
 		r.j.intent(k, changes[k].Op, changes[k].Step, imgs[k-i])
-		r.undo = append(r.undo, undoRec{changes[k].Step, imgs[k-i]})
+		r.undo = append(r.undo, undoRec{changes[k].Step, imgs[k-i], k})
 	}
 	if err := r.j.sync(); err != nil {
 		return err
@@ -157,7 +158,7 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	r.x.Root.Forget()
 	k := i
 	if r.groupEnd(i) > i {
-		if err := r.changeGroup(changes[i:end], imgs); err != nil {
+		if err := r.changeGroup(i, changes[i:end], imgs); err != nil {
 			return err
 		}
 		k = end
@@ -167,7 +168,7 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("apply cancelled before %s: %w", changes[k].Step.ID(), err)
 		}
-		if err := r.change(changes[k], imgs[k-i]); err != nil {
+		if err := r.change(k, changes[k], imgs[k-i]); err != nil {
 			return &stepError{changes[k].Step, err}
 		}
 		r.e.crashPoint("step " + strconv.Itoa(k))
@@ -200,9 +201,9 @@ func (r *run) capture(c stepfmt.Change) (Image, error) {
 	return h.Capture(r.x, c.Step)
 }
 
-// change makes one change, checking it again against the machine as it
+// change makes change k, checking it again against the machine as it
 // is now (the plan's checks saw a prediction).
-func (r *run) change(c stepfmt.Change, pre Image) error {
+func (r *run) change(k int, c stepfmt.Change, pre Image) error {
 	start := time.Now()
 	h := handlerOf(c.Step.Kind).h
 	r.x.takeReports()
@@ -212,6 +213,10 @@ func (r *run) change(c stepfmt.Change, pre Image) error {
 			err = h.Restore(r.x, c.Step, r.cur.applied.get(c.Step.ID()).Origin, w)
 		} else {
 			err = h.Forward(r.x, c.Step, w)
+			if b, ok := h.(bringer); ok && err == nil {
+				r.e.crashPoint("forward " + strconv.Itoa(k))
+				err = r.amend(k, c, b)
+			}
 		}
 	}
 	if err != nil {
@@ -219,6 +224,31 @@ func (r *run) change(c stepfmt.Change, pre Image) error {
 	}
 	r.finish(c, w, start)
 	return nil
+}
+
+// amend folds what forward change k brought along into its undo image,
+// journaled durably, and into its record's origin (see bringer).
+func (r *run) amend(k int, c stepfmt.Change, b bringer) error {
+	brought := r.x.takeBrought(c.Step)
+	for j := len(r.undo) - 1; j >= 0; j-- {
+		if u := &r.undo[j]; u.i == k {
+			img, err := b.withBrought(u.img, brought)
+			if err != nil {
+				return err
+			}
+			u.img = img
+			r.j.amend(k, img)
+			break
+		}
+	}
+	if rec := r.next[c.Step.ID()]; rec != nil {
+		origin, err := b.withBrought(rec.Origin, brought)
+		if err != nil {
+			return err
+		}
+		rec.Origin = origin
+	}
+	return r.j.sync()
 }
 
 // check notes drift and runs the check of one change, recording what the

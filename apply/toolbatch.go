@@ -2,6 +2,7 @@ package apply
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -46,14 +47,16 @@ func (r *run) groupEnd(i int) int {
 	return j
 }
 
-// changeGroup makes a group of changes: each is checked against the
-// machine as it is now, then those with work are made in one call.
-func (r *run) changeGroup(cs []stepfmt.Change, pres []Image) error {
+// changeGroup makes a group of changes, the first at place first of the
+// plan: each is checked against the machine as it is now, then those with
+// work are made in one call.
+func (r *run) changeGroup(first int, cs []stepfmt.Change, pres []Image) error {
 	start := time.Now()
 	h := handlerOf(cs[0].Step.Kind).h
 	works := make([]Work, len(cs))
 	var steps []*stepfmt.Step
 	var todo []Work
+	var at []int
 	for k, c := range cs {
 		w, err := r.check(h, c, pres[k])
 		if err != nil {
@@ -61,7 +64,7 @@ func (r *run) changeGroup(cs []stepfmt.Change, pres []Image) error {
 		}
 		works[k] = w
 		if !w.None() {
-			steps, todo = append(steps, c.Step), append(todo, w)
+			steps, todo, at = append(steps, c.Step), append(todo, w), append(at, first+k)
 		}
 	}
 	if len(steps) > 0 {
@@ -74,6 +77,14 @@ func (r *run) changeGroup(cs []stepfmt.Change, pres []Image) error {
 				err = fmt.Errorf("together with %s: %w", strings.Join(names, ", "), err)
 			}
 			return &stepError{steps[0], err}
+		}
+		if b, ok := h.(bringer); ok {
+			r.e.crashPoint("forward " + strconv.Itoa(at[len(at)-1]))
+			for k, s := range steps {
+				if err := r.amend(at[k], cs[at[k]-first], b); err != nil {
+					return &stepError{s, err}
+				}
+			}
 		}
 	}
 	for k, c := range cs {
