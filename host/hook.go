@@ -18,6 +18,12 @@ func (h *Host) Hook(ctx context.Context, name string, args []string) error {
 		if len(args) >= 3 && args[2] == "0" {
 			return nil
 		}
+		if h.rebasing() {
+			// A rebase checks out its base first; post-rewrite applies
+			// where it ends, so the commits on the way are not applied.
+			fmt.Fprintln(h.Err, "trail: a rebase is in progress: the post-rewrite hook applies where it ends")
+			return nil
+		}
 	case "post-merge", "post-rewrite":
 	default:
 		return fmt.Errorf("hook %q: trail runs for post-checkout, post-merge and post-rewrite", name)
@@ -30,6 +36,11 @@ func (h *Host) Hook(ctx context.Context, name string, args []string) error {
 		fmt.Fprintf(h.Err, "trail: not applying: %s\n", out.Skipped)
 	}
 	return nil
+}
+
+// rebasing reports whether git is in the middle of a rebase.
+func (h *Host) rebasing() bool {
+	return isDir(filepath.Join(h.Checkout.GitDir, "rebase-merge")) || isDir(filepath.Join(h.Checkout.GitDir, "rebase-apply"))
 }
 
 func absPath(p string) (string, error) { return filepath.Abs(p) }
