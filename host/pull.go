@@ -18,6 +18,10 @@ func (h *Host) Pull(ctx context.Context) (*Outcome, error) {
 	}
 	if head.Pinned() {
 		fmt.Fprintf(h.Out, "trail: pinned at %s (detached HEAD): not pulling; 'git checkout BRANCH' releases the pin\n", short(head.Commit))
+		// Fetching moves no HEAD, and status can then say how far behind the pin is.
+		if _, err := h.git("fetch", "--quiet"); err != nil {
+			fmt.Fprintf(h.Err, "trail: %v\n", err)
+		}
 	} else if _, err := h.git("rev-parse", "--verify", "--quiet", "@{upstream}"); err != nil {
 		fmt.Fprintf(h.Out, "trail: branch %s has no upstream: not pulling (git branch --set-upstream-to origin/%s sets one)\n", head.Branch, head.Branch)
 	} else if err := h.gitPull(ctx); err != nil {

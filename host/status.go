@@ -71,9 +71,7 @@ func (h *Host) Status() (*Status, error) {
 		return nil, err
 	}
 	s.Head, s.Branch, s.Pinned = head.Commit, head.Branch, head.Pinned()
-	if !s.Pinned {
-		s.Upstream, s.UpstreamAt, s.Ahead, s.Behind = h.upstream()
-	}
+	s.Upstream, s.UpstreamAt, s.Ahead, s.Behind = h.upstream(s.Pinned)
 	e, err := h.Engine()
 	if err != nil {
 		return nil, err
@@ -138,21 +136,27 @@ func (s *Status) judge() {
 	if reported > 0 {
 		warn(fmt.Sprintf("%d managed target(s) drifted", reported))
 	}
-	if s.Behind > 0 {
+	if s.Behind > 0 && !s.Pinned {
 		warn(fmt.Sprintf("%d commit(s) behind %s", s.Behind, s.Upstream))
 	}
 	s.State = [...]string{"ok", "warning", "critical"}[s.Level]
 }
 
-// upstream asks git for the branch's upstream and how far HEAD is from it.
-func (h *Host) upstream() (name, at string, ahead, behind int) {
-	out, err := h.git("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")
-	if err != nil {
+// upstream asks git for the branch's upstream, or for a pinned HEAD the
+// remote's default branch ("pinned at X, origin/main is at Y"), and how far
+// HEAD is from it.
+func (h *Host) upstream(pinned bool) (name, at string, ahead, behind int) {
+	var err error
+	if pinned {
+		name, err = h.git("symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD")
+	} else {
+		name, err = h.git("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")
+	}
+	if err != nil || name == "" {
 		return "", "", 0, 0
 	}
-	name = out
-	at, _ = h.git("rev-parse", "@{upstream}")
-	counts, err := h.git("rev-list", "--left-right", "--count", "HEAD...@{upstream}")
+	at, _ = h.git("rev-parse", name)
+	counts, err := h.git("rev-list", "--left-right", "--count", "HEAD..."+name)
 	if err != nil {
 		return name, at, 0, 0
 	}
