@@ -18,7 +18,9 @@ import (
 // partial or absent), its version and apt's auto/manual mark. The reverse
 // removes only what trail installed: a package that was absent is removed
 // (purged when the step says purge=true), unless that would remove other
-// packages, which are not trail's: then it is kept and reported. A
+// packages, which are not trail's: then it is kept and reported. The
+// packages apt newly installed with it go too, as far as nothing else
+// needs them (pkg_deps.go). A
 // package that was installed stays installed, at its old version when
 // that is still available, with its old mark. Drift is the package no
 // longer installed, or not at its pinned version.
@@ -34,10 +36,14 @@ const (
 // pkgNS is the namespace of package identities.
 const pkgNS = "package"
 
-// pimgPkg is a package image unpacked.
+// pimgPkg is a package image unpacked. deps and brings are sorted comma
+// lists: the packages trail's installs of it newly installed, and before
+// an install has finished, those it is predicted to bring.
 type pimgPkg struct {
 	pkgStatus
-	auto bool
+	auto   bool
+	deps   string
+	brings string
 }
 
 func (p pimgPkg) image() Image {
@@ -54,6 +60,12 @@ func (p pimgPkg) image() Image {
 			mark = "auto"
 		}
 		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "mark", Value: mark})
+	}
+	if p.deps != "" {
+		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "deps", Value: p.deps})
+	}
+	if p.brings != "" {
+		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "brings", Value: p.brings})
 	}
 	return m
 }
@@ -78,6 +90,16 @@ func unpackPkg(m Image) (pimgPkg, error) {
 				return p, fmt.Errorf("package image %q: mark must be auto or manual", m)
 			}
 			p.auto = a.Value == "auto"
+		case "deps", "brings":
+			list, err := canonNames(a.Value)
+			if err != nil {
+				return p, fmt.Errorf("package image %q: %s: %w", m, a.Key, err)
+			}
+			if a.Key == "deps" {
+				p.deps = list
+			} else {
+				p.brings = list
+			}
 		default:
 			return p, fmt.Errorf("package image %q: unknown attribute %s", m, a.Key)
 		}
@@ -168,10 +190,17 @@ func hasChange(w Work, c string) bool {
 	return false
 }
 
-// Capture reads the package's state, version and mark.
+// Capture reads the package's state, version and mark and, when the step
+// will install it, what apt predicts the install brings along.
 func (pkgKind) Capture(x *Exec, s *stepfmt.Step) (Image, error) {
 	p, err := readPkg(x, s.Target)
-	return p.image(), err
+	if err != nil {
+		return Image{}, err
+	}
+	if pin := s.Value("version"); p.state != pkgInstalled || pin != "" && pin != p.version {
+		p.brings = joinNames(predictBrings(pkgToolsOf(x), s))
+	}
+	return p.image(), nil
 }
 
 // Forward installs one package; consecutive ones go through ForwardGroup.
@@ -180,10 +209,12 @@ func (k pkgKind) Forward(x *Exec, s *stepfmt.Step, w Work) error {
 }
 
 // ForwardGroup installs every package that needs it in one apt-get call
-// per recommends setting, then marks the rest manually installed.
+// per recommends setting, then marks the rest manually installed. It
+// names what each call brought along (installBringing).
 func (pkgKind) ForwardGroup(x *Exec, steps []*stepfmt.Step, works []Work) error {
 	t := pkgToolsOf(x)
 	refs := map[bool][]string{}
+	installs := map[bool][]*stepfmt.Step{}
 	var marks []string
 	for i, s := range steps {
 		switch {
@@ -194,13 +225,14 @@ func (pkgKind) ForwardGroup(x *Exec, steps []*stepfmt.Step, works []Work) error 
 			}
 			rec := s.Value("recommends") == "true"
 			refs[rec] = append(refs[rec], ref)
+			installs[rec] = append(installs[rec], s)
 		case hasChange(works[i], "mark manual"):
 			marks = append(marks, s.Target)
 		}
 	}
 	for _, rec := range []bool{false, true} {
 		if len(refs[rec]) > 0 {
-			if err := t.install(refs[rec], rec); err != nil {
+			if err := installBringing(x, t, installs[rec], refs[rec], rec); err != nil {
 				return err
 			}
 		}
@@ -224,6 +256,7 @@ func (pkgKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
 	t := pkgToolsOf(v.x)
 	w := Work{Before: cur.image(), After: img, Target: img}
 	purge := s.Value("purge") == "true"
+	var tx aptTx // what restoring the package itself does, for planDeps
 	switch orig.state {
 	case StateAbsent, pkgConfig:
 		gone := cur.state == StateAbsent || cur.state == pkgConfig && !(purge && orig.state == StateAbsent)
@@ -241,18 +274,24 @@ func (pkgKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
 		if len(others) > 0 {
 			w.Target = cur.image()
 			w.Notes = append(w.Notes, fmt.Sprintf("package %s kept: removing it would also remove %s, which trail did not install", s.Target, strings.Join(others, ", ")))
-			break
+			v.predict(pkgNS, s.Target, w.Target)
+			return w, nil
 		}
 		w.Changes = append(w.Changes, verb)
+		tx = aptTx{verb: verb, pkgs: []string{s.Target}}
 	case pkgInstalled:
 		if cur.state != pkgInstalled || cur.version != orig.version {
-			if _, err := t.source(s.Target, orig.version); err != nil {
+			ref, err := t.source(s.Target, orig.version)
+			if err != nil {
 				w.Target = cur.image()
 				w.Notes = append(w.Notes, fmt.Sprintf("package %s left at %s: its version %s cannot be installed again (%v)", s.Target, orDash(cur.version), orig.version, err))
-				break
+				v.predict(pkgNS, s.Target, w.Target)
+				return w, nil
 			}
 			w.Changes = append(w.Changes, "version "+orDash(cur.version)+" -> "+orig.version)
 			cur.auto = false
+			args := installArgs([]string{ref}, s.Value("recommends") == "true")
+			tx = aptTx{opts: args[:2], verb: "install", pkgs: args[3:]}
 		}
 		if cur.auto != orig.auto {
 			w.Changes = append(w.Changes, "mark "+map[bool]string{true: "auto", false: "manual"}[orig.auto])
@@ -264,6 +303,9 @@ func (pkgKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
 		}
 	}
 	v.predict(pkgNS, s.Target, w.Target)
+	if err := planDeps(v, t, s, orig, &w, tx); err != nil {
+		return Work{}, err
+	}
 	return w, nil
 }
 
@@ -275,7 +317,7 @@ func orDash(s string) string {
 }
 
 // Restore removes, reinstalls or re-marks the package as CheckRestore
-// planned.
+// planned, then removes the dependencies it planned to remove.
 func (pkgKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
 	t := pkgToolsOf(x)
 	orig, err := unpackPkg(img)
@@ -297,6 +339,9 @@ func (pkgKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
 		if err != nil {
 			return err
 		}
+	}
+	if deps := depsOf(w); len(deps) > 0 {
+		return t.aptGet(append([]string{"--no-auto-remove", "remove"}, deps...)...)
 	}
 	return nil
 }

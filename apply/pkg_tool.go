@@ -289,21 +289,28 @@ func (t pkgTools) aptGet(args ...string) error {
 	return err
 }
 
-// install installs the given apt-get arguments in one call.
-func (t pkgTools) install(refs []string, recommends bool) error {
+// installArgs are the apt-get arguments that install refs: two options,
+// the verb, the refs.
+func installArgs(refs []string, recommends bool) []string {
 	args := []string{"--allow-downgrades", "--no-install-recommends"}
 	if recommends {
 		args[1] = "--install-recommends"
 	}
-	return t.aptGet(append(append(args, "install"), refs...)...)
+	return append(append(args, "install"), refs...)
 }
 
-// remove removes (or purges) one package.
+// install installs the given apt-get arguments in one call.
+func (t pkgTools) install(refs []string, recommends bool) error {
+	return t.aptGet(installArgs(refs, recommends)...)
+}
+
+// remove removes (or purges) one package, and nothing apt would
+// autoremove besides, whatever the host's apt.conf says.
 func (t pkgTools) remove(name string, purge bool) error {
 	if purge {
-		return t.aptGet("purge", name)
+		return t.aptGet("--no-auto-remove", "purge", name)
 	}
-	return t.aptGet("remove", name)
+	return t.aptGet("--no-auto-remove", "remove", name)
 }
 
 // mark sets apt's automatic (auto) or manual mark.

@@ -1,0 +1,265 @@
+package apply
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// repoDeb is one package of a test repository: name, version, Depends.
+type repoDeb struct{ name, version, depends string }
+
+// aptRepo builds debs into a flat repository outside the root, points the
+// root's apt at it and reads its lists, so that apt resolves dependencies
+// as on a real host.
+func (sb *sandbox) aptRepo(debs ...repoDeb) {
+	sb.t.Helper()
+	dir := sb.t.TempDir()
+	os.Chmod(dir, 0o755)
+	for _, d := range debs {
+		buildDeb(sb.t, dir, d.name, d.version, d.depends)
+	}
+	scan := exec.Command("dpkg-scanpackages", "-m", ".", "/dev/null")
+	scan.Dir = dir
+	out, err := scan.Output()
+	if err != nil {
+		sb.t.Fatalf("dpkg-scanpackages: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Packages"), out, 0o644); err != nil {
+		sb.t.Fatal(err)
+	}
+	sb.write("/etc/apt/sources.list", "deb [trusted=yes] file:"+dir+" ./\n", 0o644)
+	t := pkgTools{root: sb.root}
+	if out, err := runTool("apt-get", append(t.aptOpts(), "-q", "update")...); err != nil {
+		sb.t.Fatalf("apt-get update: %v\n%s", err, out)
+	}
+}
+
+// packages lists every package dpkg knows in the root that is not absent,
+// as "name status version mark", sorted: the package state a rollback
+// must give back.
+func (sb *sandbox) packages() string {
+	sb.t.Helper()
+	t := pkgTools{root: sb.root}
+	out, err := runTool("dpkg-query", "--root="+sb.root, "-W", "-f", "${binary:Package}\n")
+	if err != nil && strings.TrimSpace(out) != "" {
+		sb.t.Fatalf("dpkg-query: %v", err)
+	}
+	var lines []string
+	for _, name := range strings.Fields(out) {
+		p, err := readPkg(&Exec{Root: sb.e.newExec().Root}, name)
+		if err != nil {
+			sb.t.Fatal(err)
+		}
+		if p.state == StateAbsent {
+			continue
+		}
+		mark := ""
+		if p.state == pkgInstalled {
+			mark = "manual"
+			if auto, _ := t.autoMarked(name); auto {
+				mark = "auto"
+			}
+		}
+		lines = append(lines, strings.TrimSpace(name+" "+p.state+" "+p.version+" "+mark))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+// origin returns the origin image the applied record keeps for a package.
+func (sb *sandbox) origin(name string) string {
+	sb.t.Helper()
+	a, err := loadApplied(sb.e.path(fileApplied))
+	if err != nil {
+		sb.t.Fatal(err)
+	}
+	for _, r := range a.Records {
+		if r.ID.Kind == "PKG" && r.ID.Target == name {
+			return r.Origin.String()
+		}
+	}
+	sb.t.Fatalf("no record of PKG %s", name)
+	return ""
+}
+
+func (sb *sandbox) isAuto(name string) bool {
+	sb.t.Helper()
+	auto, err := pkgTools{root: sb.root}.autoMarked(name)
+	if err != nil {
+		sb.t.Fatal(err)
+	}
+	return auto
+}
+
+// A package installed with a dependency that was absent: the reverse
+// removes both, and the root's packages are as before.
+func TestPackageDepsRemovedWithPackage(t *testing.T) {
+	sb := newDebSandbox(t)
+	sb.aptRepo(repoDeb{"trail-a", "1.0", "trail-b"}, repoDeb{"trail-b", "1.0", ""})
+	before := sb.packages()
+	status := sb.read("/var/lib/dpkg/status")
+	sb.apply("PKG trail-a", "c1")
+	if got := sb.pkgState("trail-b"); got != "installed 1.0" {
+		t.Fatalf("trail-b is %s, want installed with trail-a", got)
+	}
+	if !sb.isAuto("trail-b") || sb.isAuto("trail-a") {
+		t.Fatal("want trail-a manual, its dependency auto")
+	}
+	if got := sb.origin("trail-a"); got != "absent deps=trail-b" {
+		t.Fatalf("origin %q, want the dependency recorded and the prediction gone", got)
+	}
+	g := sb.apply("", "c0")
+	if after := sb.packages(); after != before {
+		t.Fatalf("packages after the reverse:\n%s\nwant:\n%s", after, before)
+	}
+	if g.Counts.Kept != 0 {
+		t.Fatalf("kept %q, want nothing kept", g.Kept)
+	}
+	if got := sb.read("/var/lib/dpkg/status"); got != status {
+		t.Fatalf("dpkg status differs after the reverse:\n%s\nwant:\n%s", got, status)
+	}
+}
+
+// A dependency that was installed before trail's call is never removed,
+// even one marked automatic that nothing needs any more.
+func TestPackageDepPreinstalledStays(t *testing.T) {
+	sb := newDebSandbox(t)
+	sb.aptRepo(repoDeb{"trail-a", "1.0", "trail-b"}, repoDeb{"trail-b", "1.0", ""})
+	sb.dpkgInstall(buildDeb(t, t.TempDir(), "trail-b", "1.0", ""))
+	sb.aptMark("auto", "trail-b")
+	before := sb.packages()
+	sb.apply("PKG trail-a", "c1")
+	if got := sb.origin("trail-a"); got != "absent" {
+		t.Fatalf("origin %q, want no dependency recorded", got)
+	}
+	g := sb.apply("", "c0")
+	if after := sb.packages(); after != before {
+		t.Fatalf("packages after the reverse:\n%s\nwant:\n%s", after, before)
+	}
+	if g.Counts.Kept != 0 {
+		t.Fatalf("kept %q", g.Kept)
+	}
+}
+
+// A dependency another package has come to need, or an admin has marked
+// manual since, stays, and the reverse says so.
+func TestPackageDepKept(t *testing.T) {
+	cases := map[string]struct {
+		after func(sb *sandbox)
+		want  string
+	}{
+		"needed by a package installed by hand": {
+			func(sb *sandbox) { sb.dpkgInstall(buildDeb(sb.t, sb.t.TempDir(), "trail-c", "1.0", "trail-b")) },
+			"package trail-b kept: trail installed it for trail-a, but trail-c still needs it",
+		},
+		"marked manual since": {
+			func(sb *sandbox) { sb.aptMark("manual", "trail-b") },
+			"package trail-b kept: trail installed it for trail-a, but it has been marked manually installed since",
+		},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			sb := newDebSandbox(t)
+			sb.aptRepo(repoDeb{"trail-a", "1.0", "trail-b"}, repoDeb{"trail-b", "1.0", ""})
+			sb.apply("PKG trail-a", "c1")
+			tc.after(sb)
+			g := sb.apply("", "c0")
+			if got := sb.pkgState("trail-a"); got != "absent" {
+				t.Fatalf("trail-a is %s, want removed", got)
+			}
+			if got := sb.pkgState("trail-b"); got != "installed 1.0" {
+				t.Fatalf("trail-b is %s, want kept", got)
+			}
+			if g.Counts.Kept != 1 || len(g.Kept) != 1 || g.Kept[0] != tc.want {
+				t.Fatalf("kept %d %q, want %q", g.Counts.Kept, g.Kept, tc.want)
+			}
+		})
+	}
+}
+
+// Packages installed by one apt-get call each keep the dependencies they
+// need: removing one takes its own and leaves, naming why, one the other
+// still needs.
+func TestPackageDepsSplitAcrossBatch(t *testing.T) {
+	sb := newDebSandbox(t)
+	sb.aptRepo(repoDeb{"trail-a", "1.0", "trail-b"}, repoDeb{"trail-b", "1.0", ""},
+		repoDeb{"trail-c", "1.0", "trail-d, trail-e"}, repoDeb{"trail-d", "1.0", ""}, repoDeb{"trail-e", "1.0", "trail-b"})
+	sb.apply("PKG trail-a\nPKG trail-c\nFILE /srv/x {x}", "c1")
+	if n := strings.Count(sb.read("/var/log/apt/history.log"), "Start-Date:"); n != 1 {
+		t.Fatalf("%d apt-get calls, want one", n)
+	}
+	if got := sb.origin("trail-a"); got != "absent deps=trail-b" {
+		t.Fatalf("trail-a origin %q", got)
+	}
+	if got := sb.origin("trail-c"); got != "absent deps=trail-b,trail-d,trail-e" {
+		t.Fatalf("trail-c origin %q", got)
+	}
+	g := sb.apply("PKG trail-c\nFILE /srv/x {x}", "c2")
+	if want := "package trail-b kept: trail installed it for trail-a, but trail-e still needs it"; len(g.Kept) != 1 || g.Kept[0] != want {
+		t.Fatalf("kept %q, want %q", g.Kept, want)
+	}
+	for p, want := range map[string]string{"trail-a": "absent", "trail-b": "installed 1.0", "trail-d": "installed 1.0", "trail-e": "installed 1.0"} {
+		if got := sb.pkgState(p); got != want {
+			t.Fatalf("%s is %s, want %s", p, got, want)
+		}
+	}
+	sb.apply("FILE /srv/x {x}", "c3")
+	for _, p := range []string{"trail-b", "trail-c", "trail-d", "trail-e"} {
+		if got := sb.pkgState(p); got != "absent" {
+			t.Fatalf("%s is %s, want removed with trail-c", p, got)
+		}
+	}
+}
+
+// A new version that needs a new package brings it into the origin: the
+// reverse removes it, whether trail installed the package or an admin
+// had an older version before.
+func TestPackageDepsOfNewVersion(t *testing.T) {
+	repo := []repoDeb{{"trail-a", "1.0", ""}, {"trail-a", "2.0", "trail-b"}, {"trail-b", "1.0", ""}}
+	t.Run("installed by trail", func(t *testing.T) {
+		sb := newDebSandbox(t)
+		sb.aptRepo(repo...)
+		before := sb.packages()
+		sb.apply("PKG trail-a version=1.0", "c1")
+		sb.apply("PKG trail-a version=2.0", "c2")
+		if got := sb.origin("trail-a"); got != "absent deps=trail-b" {
+			t.Fatalf("origin %q", got)
+		}
+		sb.apply("", "c0")
+		if after := sb.packages(); after != before {
+			t.Fatalf("packages after the reverse:\n%s\nwant:\n%s", after, before)
+		}
+	})
+	t.Run("pre-installed", func(t *testing.T) {
+		sb := newDebSandbox(t)
+		sb.aptRepo(repo...)
+		sb.dpkgInstall(buildDeb(t, t.TempDir(), "trail-a", "1.0", ""))
+		sb.aptMark("auto", "trail-a")
+		before := sb.packages()
+		sb.apply("PKG trail-a version=2.0", "c1")
+		if got := sb.origin("trail-a"); got != "installed version=1.0 mark=auto deps=trail-b" {
+			t.Fatalf("origin %q", got)
+		}
+		sb.apply("", "c0")
+		if after := sb.packages(); after != before {
+			t.Fatalf("packages after the reverse:\n%s\nwant:\n%s", after, before)
+		}
+	})
+}
+
+// A failed apply undoes the install with its dependencies.
+func TestPackageDepsUndoneOnFailure(t *testing.T) {
+	sb := newDebSandbox(t)
+	sb.aptRepo(repoDeb{"trail-a", "1.0", "trail-b"}, repoDeb{"trail-b", "1.0", ""}, repoDeb{"trail-broken", "1.0", "trail-missing"})
+	before := sb.packages()
+	if _, err := sb.applyErr("PKG trail-a\nFILE /srv/x {x}\nPKG trail-broken", "c1"); err == nil {
+		t.Fatal("an uninstallable dependency did not fail the apply")
+	}
+	if after := sb.packages(); after != before {
+		t.Fatalf("packages after the rollback:\n%s\nwant:\n%s", after, before)
+	}
+}

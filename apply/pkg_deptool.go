@@ -1,0 +1,167 @@
+package apply
+
+import (
+	"slices"
+	"strings"
+)
+
+// installed returns the packages dpkg has installed in the root, by the
+// names apt-get takes (name, or name:arch for a foreign architecture).
+func (t pkgTools) installed() (map[string]bool, error) {
+	args := []string{"-W", "-f", "${binary:Package}\t${Status}\n"}
+	if t.inRoot() {
+		args = append([]string{"--root=" + t.root}, args...)
+	}
+	out, err := runTool("dpkg-query", args...)
+	if err != nil {
+		return nil, err
+	}
+	return parseInstalled(out), nil
+}
+
+// parseInstalled reads dpkg-query lines of name, tab, status: the names
+// whose status is installed (or awaiting triggers).
+func parseInstalled(out string) map[string]bool {
+	set := make(map[string]bool)
+	for _, line := range strings.Split(out, "\n") {
+		name, status, _ := strings.Cut(line, "\t")
+		f := strings.Fields(status)
+		if name == "" || len(f) != 3 {
+			continue
+		}
+		switch f[2] {
+		case "installed", "triggers-awaited", "triggers-pending":
+			set[name] = true
+		}
+	}
+	return set
+}
+
+// aptSim is what apt-get -s says a call would do.
+type aptSim struct {
+	fresh   []string // packages it would install that are not installed now
+	removed []string // packages it would remove or purge
+}
+
+// simulate runs apt-get -s with args.
+func (t pkgTools) simulate(args ...string) (aptSim, error) {
+	out, err := runTool("apt-get", append(append(t.aptOpts(), "-s", "-q"), args...)...)
+	if err != nil {
+		return aptSim{}, err
+	}
+	return parseSim(out), nil
+}
+
+// parseSim reads apt-get -s output: "Inst NAME (VERSION ...)" installs a
+// package that is absent, "Inst NAME [OLD] (VERSION ...)" changes one that
+// is there, "Remv NAME [VERSION]" and "Purg NAME [VERSION]" remove one.
+func parseSim(out string) aptSim {
+	var s aptSim
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !validPkgName(f[1]) {
+			continue
+		}
+		switch f[0] {
+		case "Inst":
+			if len(f) < 3 || !strings.HasPrefix(f[2], "[") {
+				s.fresh = append(s.fresh, f[1])
+			}
+		case "Remv", "Purg":
+			s.removed = append(s.removed, f[1])
+		}
+	}
+	return s
+}
+
+// closure returns the installed packages name needs, directly or not
+// (Depends and Pre-Depends, and Recommends when recommends is set).
+func (t pkgTools) closure(name string, recommends bool) ([]string, error) {
+	args := []string{"depends", "--recurse", "--installed", "--no-suggests", "--no-conflicts",
+		"--no-breaks", "--no-replaces", "--no-enhances"}
+	if !recommends {
+		args = append(args, "--no-recommends")
+	}
+	out, err := runTool("apt-cache", append(append(t.aptOpts(), args...), name)...)
+	if err != nil {
+		return nil, err
+	}
+	return parseClosure(out), nil
+}
+
+// parseClosure reads apt-cache depends --recurse output: the package names
+// are the lines that are not indented (virtual ones are in angle brackets
+// and left out).
+func parseClosure(out string) []string {
+	var names []string
+	for _, line := range strings.Split(out, "\n") {
+		if line == "" || line[0] == ' ' || !validPkgName(line) {
+			continue
+		}
+		names = append(names, line)
+	}
+	return names
+}
+
+// needers returns the installed packages that depend on name in any way
+// apt's autoremove counts (Depends, Pre-Depends, Recommends).
+func (t pkgTools) needers(name string) ([]string, error) {
+	args := []string{"rdepends", "--installed", "--no-suggests", "--no-conflicts",
+		"--no-breaks", "--no-replaces", "--no-enhances", name}
+	out, err := runTool("apt-cache", append(t.aptOpts(), args...)...)
+	if err != nil {
+		return nil, err
+	}
+	return parseNeeders(out), nil
+}
+
+// parseNeeders reads apt-cache rdepends output: the indented names after
+// "Reverse Depends:", a leading "|" (an alternative) dropped.
+func parseNeeders(out string) []string {
+	var names []string
+	in := false
+	for _, line := range strings.Split(out, "\n") {
+		switch {
+		case strings.TrimSpace(line) == "Reverse Depends:":
+			in = true
+		case in && strings.HasPrefix(line, " "):
+			n := strings.TrimPrefix(strings.TrimSpace(line), "|")
+			if validPkgName(n) && !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		default:
+			in = false
+		}
+	}
+	return names
+}
+
+// validPkgName reports whether s is a Debian package name, optionally
+// with ":arch": lower-case letters, digits, "+", "-" and ".", starting
+// with a letter or digit (so it can never be taken for an option).
+func validPkgName(s string) bool {
+	name, arch, hasArch := strings.Cut(s, ":")
+	if len(name) < 2 || hasArch && arch == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		alnum := c >= 'a' && c <= 'z' || c >= '0' && c <= '9'
+		if !alnum && (i == 0 || c != '+' && c != '-' && c != '.') {
+			return false
+		}
+	}
+	for i := 0; i < len(arch); i++ {
+		c := arch[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// baseName is a package name without its ":arch".
+func baseName(name string) string {
+	b, _, _ := strings.Cut(name, ":")
+	return b
+}
