@@ -1,0 +1,150 @@
+package apply
+
+import (
+	"slices"
+	"strings"
+	"testing"
+)
+
+const simOut = `Reading package lists...
+Building dependency tree...
+The following NEW packages will be installed:
+  trail-a trail-b
+Inst trail-b (1.0 localhost [all])
+Inst libx:i386 [0.9] (1.0 Debian:12/stable [i386])
+Inst trail-a (1.0 localhost [all])
+Conf trail-b (1.0 localhost [all])
+Remv trail-old [2.0]
+Purg trail-gone [1:3.1-2]
+Remv -o [1]
+`
+
+func TestParseSim(t *testing.T) {
+	cases := map[string]struct {
+		out            string
+		fresh, removed []string
+	}{
+		"install, upgrade and remove": {simOut, []string{"trail-b", "trail-a"}, []string{"trail-old", "trail-gone"}},
+		"nothing to do":               {"0 upgraded, 0 newly installed, 0 to remove and 0 not upgraded.\n", nil, nil},
+		"bare Inst line":              {"Inst trail-a\nRemv\n", []string{"trail-a"}, nil},
+		"not a package name":          {"Inst Trail-A (1)\nRemv --purge [1]\n", nil, nil},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			s := parseSim(tc.out)
+			if !slices.Equal(s.fresh, tc.fresh) || !slices.Equal(s.removed, tc.removed) {
+				t.Fatalf("got %q %q, want %q %q", s.fresh, s.removed, tc.fresh, tc.removed)
+			}
+		})
+	}
+}
+
+func TestParseClosureAndNeeders(t *testing.T) {
+	closure := "trail-c\n  Depends: trail-d\n  Depends: <virtual-x>\n trail-e\ntrail-d\n<virtual-x>\ntrail-e\n  PreDepends: trail-b\ntrail-b\n"
+	if got, want := parseClosure(closure), []string{"trail-c", "trail-d", "trail-e", "trail-b"}; !slices.Equal(got, want) {
+		t.Fatalf("closure %q, want %q", got, want)
+	}
+	needers := "trail-b\nReverse Depends:\n  trail-e\n |trail-c\n  trail-e\n  <bad>\ntrail-x\n  trail-y\n"
+	if got, want := parseNeeders(needers), []string{"trail-e", "trail-c"}; !slices.Equal(got, want) {
+		t.Fatalf("needers %q, want %q", got, want)
+	}
+	inst := "trail-a\tinstall ok installed\ntrail-b\tdeinstall ok config-files\ntrail-c\tinstall ok triggers-pending\nlibx:i386\tinstall ok installed\n\tbroken\ntrail-d\tinstall ok\n"
+	got := parseInstalled(inst)
+	if len(got) != 3 || !got["trail-a"] || !got["trail-c"] || !got["libx:i386"] {
+		t.Fatalf("installed %v", got)
+	}
+}
+
+func TestValidPkgName(t *testing.T) {
+	cases := map[string]bool{
+		"trail-a": true, "g++": true, "libc6:amd64": true, "0ad": true, "python3.11": true,
+		"a": false, "-o": false, "Trail": false, "x:": false, "x:AMD": false, "a b": false, "": false, "+x": false, "ab:c:d": false,
+	}
+	for name, want := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := validPkgName(name); got != want {
+				t.Fatalf("validPkgName(%q) = %v, want %v", name, got, want)
+			}
+		})
+	}
+}
+
+func TestPackageImageDeps(t *testing.T) {
+	cases := map[string]struct {
+		in, want, err string
+	}{
+		"sorted and deduplicated": {"absent deps=trail-c,trail-b,trail-c", "absent deps=trail-b,trail-c", ""},
+		"prediction kept":         {"absent brings=trail-b", "absent brings=trail-b", ""},
+		"with version and mark":   {"installed version=1.0 mark=auto deps=trail-b", "installed version=1.0 mark=auto deps=trail-b", ""},
+		"not a name":              {"absent deps=trail-b,-o", "", "not a package name"},
+		"empty item":              {"absent deps=trail-b,,trail-c", "", "not a package name"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			img, err := ParseImage(tc.in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := unpackPkg(img)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v, want %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || p.image().String() != tc.want {
+				t.Fatalf("got %q (%v), want %q", p.image(), err, tc.want)
+			}
+		})
+	}
+}
+
+func TestWithBrought(t *testing.T) {
+	cases := map[string]struct {
+		img     string
+		brought []string
+		want    string
+	}{
+		"prediction replaced":     {"absent brings=trail-x", []string{"trail-b"}, "absent deps=trail-b"},
+		"nothing brought":         {"absent brings=trail-x", nil, "absent"},
+		"added to earlier ones":   {"absent deps=trail-c", []string{"trail-b", "trail-c"}, "absent deps=trail-b,trail-c"},
+		"pre-installed's new dep": {"installed version=1.0 mark=manual", []string{"trail-b"}, "installed version=1.0 mark=manual deps=trail-b"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			img, _ := ParseImage(tc.img)
+			orig := img.String()
+			got, err := pkgKind{}.withBrought(img, tc.brought)
+			if err != nil || got.String() != tc.want {
+				t.Fatalf("got %q (%v), want %q", got, err, tc.want)
+			}
+			if img.String() != orig {
+				t.Fatal("withBrought changed its argument")
+			}
+		})
+	}
+}
+
+// FuzzPackageToolOutput: whatever apt-get -s, apt-cache and dpkg-query
+// print, every name the parsers return is a valid package name taken from
+// the output, so it can never reach apt-get as an option.
+func FuzzPackageToolOutput(f *testing.F) {
+	f.Add(simOut)
+	f.Add("trail-b\nReverse Depends:\n  trail-e\n |trail-c\n")
+	f.Add("trail-c\n  Depends: trail-d\ntrail-d\n")
+	f.Add("trail-a\tinstall ok installed\n")
+	f.Fuzz(func(t *testing.T, out string) {
+		s := parseSim(out)
+		names := append(append(append(s.fresh, s.removed...), parseClosure(out)...), parseNeeders(out)...)
+		for n := range parseInstalled(out) {
+			if strings.ContainsAny(n, "\t\n") || n == "" {
+				t.Fatalf("installed name %q", n)
+			}
+		}
+		for _, n := range names {
+			if !validPkgName(n) || strings.HasPrefix(n, "-") || !strings.Contains(out, n) {
+				t.Fatalf("name %q is not a package name from the output", n)
+			}
+		}
+	})
+}
