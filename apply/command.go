@@ -113,6 +113,19 @@ func guarded(v *View, s *stepfmt.Step) (bool, string, error) {
 // made the effect and no guard shows it gone already.
 func (commandKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
 	w := Work{Before: Image{State: stDone}, After: img, Target: img}
+	if img.Value(attrRunAgain) == "true" {
+		held, why, err := guarded(v, s)
+		if err != nil {
+			return Work{}, err
+		}
+		if held {
+			w.Notes = []string{"run skipped: " + why}
+			return w, nil
+		}
+		w.Before = Absent()
+		w.Changes = []string{"run again: " + s.Value("run")}
+		return w, nil
+	}
 	if !img.IsAbsent() {
 		return w, nil
 	}
@@ -156,9 +169,27 @@ func (commandKind) Forward(x *Exec, s *stepfmt.Step, w Work) error {
 	return runReported(x, s, "run", s.Value("run"))
 }
 
-// Restore runs undo.
+// Restore runs undo, or run again to undo a removal.
 func (commandKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
+	if img.Value(attrRunAgain) == "true" {
+		return runReported(x, s, "run", s.Value("run"))
+	}
 	return runReported(x, s, "undo", s.Value("undo"))
+}
+
+// attrRunAgain marks the undo image of a removal that runs undo: undoing
+// it puts the effect back by running run again.
+const attrRunAgain = "run-again"
+
+// undoImage of the removal of a step whose run trail made (its origin is
+// absent, so the removal runs undo) is "done run-again=true": a rollback
+// or a recovery runs run again, unless a guard shows the effect there.
+// Every other change keeps its pre-image.
+func (commandKind) undoImage(x *Exec, c stepfmt.Change, pre Image, rec *Record) (Image, error) {
+	if c.Op != stepfmt.OpRemove || rec == nil || !rec.Origin.IsAbsent() {
+		return pre, nil
+	}
+	return Image{State: stDone, Attrs: []stepfmt.Attr{{Key: attrRunAgain, Value: "true"}}}, nil
 }
 
 // Drift: a command's effect cannot be read back, so it never drifts.

@@ -95,6 +95,9 @@ func (groupKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
 
 // CheckRestore plans bringing the group back to img.
 func (groupKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
+	if img.State == stAccounts {
+		return accountsWork(v, img)
+	}
 	x := v.x
 	cur, err := v.Lookup(groupNS, s.Target, func() (Image, error) { return readGroup(x, s.Target) })
 	if err != nil {
@@ -129,6 +132,9 @@ func (groupKind) Forward(x *Exec, s *stepfmt.Step, w Work) error {
 
 // Restore brings the group back to img.
 func (groupKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
+	if img.State == stAccounts {
+		return restoreAccounts(x, img)
+	}
 	if img.IsAbsent() {
 		return shadowTool(x, "groupdel", s.Target)
 	}

@@ -136,9 +136,13 @@ func (r *run) batchEnd(i int) int {
 func (r *run) batch(ctx context.Context, i, end int) error {
 	changes := r.plan.Changes
 	imgs := make([]Image, end-i)
+	undos := make([]Image, end-i)
 	for k := i; k < end; k++ {
 		s := changes[k].Step
 		img, err := r.capture(changes[k])
+		if err == nil {
+			undos[k-i], err = r.undoImageOf(changes[k], img)
+		}
 		if err != nil {
 			return &stepError{s, fmt.Errorf("saving its pre-image: %w", err)}
 		}
@@ -148,8 +152,8 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 		return err
 	}
 	for k := i; k < end; k++ {
-		r.j.intent(k, changes[k].Op, changes[k].Step, imgs[k-i])
-		r.undo = append(r.undo, undoRec{changes[k].Step, imgs[k-i], k})
+		r.j.intent(k, changes[k].Op, changes[k].Step, undos[k-i])
+		r.undo = append(r.undo, undoRec{changes[k].Step, undos[k-i], k})
 	}
 	if err := r.j.sync(); err != nil {
 		return err

@@ -212,6 +212,9 @@ func makesHome(s *stepfmt.Step) bool {
 
 // CheckRestore plans bringing the user back to img.
 func (userKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
+	if img.State == stAccounts {
+		return accountsWork(v, img)
+	}
 	x := v.x
 	cur, err := v.Lookup(userNS, s.Target, func() (Image, error) { return readUser(x, s.Target) })
 	if err != nil {
@@ -401,6 +404,8 @@ func makeHome(x *Exec, name, h string) error {
 // Restore brings the user back to img.
 func (userKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
 	switch {
+	case img.State == stAccounts:
+		return restoreAccounts(x, img)
 	case img.IsAbsent():
 		return userDel(x, s.Target, img.Value("group-kept") == "true" || x.planned["group:"+s.Target])
 	case w.Before.IsAbsent():

@@ -1,0 +1,154 @@
+package apply
+
+import (
+	"fmt"
+	"path"
+	"strings"
+
+	"trail/stepfmt"
+)
+
+// undoImager is implemented by kinds whose pre-image, restored through
+// the kind's own tools, would not bring an interrupted or failed apply
+// back exactly. The engine journals undoImage's result as the change's
+// undo image in place of pre; the target's record keeps pre as its origin,
+// for the reverse of the step in a later apply. The kind's CheckRestore
+// and Restore recognise the undo image by its state or attributes.
+type undoImager interface {
+	undoImage(x *Exec, c stepfmt.Change, pre Image, rec *Record) (Image, error)
+}
+
+// undoImageOf returns the image that undoes change c, whose pre-image is
+// pre.
+func (r *run) undoImageOf(c stepfmt.Change, pre Image) (Image, error) {
+	ui, ok := handlerOf(c.Step.Kind).h.(undoImager)
+	if !ok {
+		return pre, nil
+	}
+	var rec *Record
+	if c.Op != stepfmt.OpAdd {
+		rec = r.cur.applied.get(c.Step.ID())
+	}
+	return ui.undoImage(r.x, c, pre, rec)
+}
+
+// The undo image of a USER or GROUP change is the four account files as
+// they were before it, whole: state "accounts", and per file its path
+// image flattened under the file's name (passwd=sha256:… passwd-mode=0644
+// passwd-uid=0 passwd-gid=0, or passwd=absent).
+//
+// The shadow tools cannot undo their own changes exactly: userdel also
+// deletes the group of the user's name, so useradd cannot put the user
+// back with its gid; a removed and recreated entry moves to the end of
+// its file; groupmod -U leaves /etc/gshadow's member list behind. Undo
+// runs newest first, so restoring each change's files as they were
+// before it leaves them, byte for byte, as they were before the first.
+// A home directory useradd made stays (trail never deletes one).
+const stAccounts = "accounts"
+
+// shadowFiles are the files the shadow tools change.
+var shadowFiles = []string{"/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow"}
+
+// captureAccounts saves the account files whole into the store.
+func captureAccounts(x *Exec) (Image, error) {
+	img := Image{State: stAccounts}
+	for _, f := range shadowFiles {
+		fi, err := capturePath(x, f)
+		if err != nil {
+			return Image{}, fmt.Errorf("saving %s: %w", f, err)
+		}
+		if fi.State != stFile && !fi.IsAbsent() {
+			return Image{}, fmt.Errorf("%s is a %s, not a file: fix the root's account files by hand", f, fi.State)
+		}
+		name := path.Base(f)
+		if fi.IsAbsent() {
+			img.Attrs = append(img.Attrs, stepfmt.Attr{Key: name, Value: StateAbsent})
+			continue
+		}
+		for _, a := range fi.Attrs {
+			key := name + "-" + a.Key
+			if a.Key == "content" {
+				key = name
+			}
+			img.Attrs = append(img.Attrs, stepfmt.Attr{Key: key, Value: a.Value})
+		}
+	}
+	return img, nil
+}
+
+// accountFileImage returns the path image of file f held in an accounts
+// image.
+func accountFileImage(img Image, f string) (Image, error) {
+	name := path.Base(f)
+	content, ok := img.Get(name)
+	if !ok {
+		return Image{}, fmt.Errorf("accounts image %q: no %s", img, name)
+	}
+	if content == StateAbsent {
+		return Absent(), nil
+	}
+	fi := Image{State: stFile, Attrs: []stepfmt.Attr{{Key: "content", Value: content}}}
+	for _, k := range []string{"mode", "uid", "gid"} {
+		if v, ok := img.Get(name + "-" + k); ok {
+			fi.Attrs = append(fi.Attrs, stepfmt.Attr{Key: k, Value: v})
+		}
+	}
+	return fi, nil
+}
+
+// accountsWork plans restoring the account files of img; Work.Target
+// holds, per file changed, nothing more than its name in Changes.
+func accountsWork(v *View, img Image) (Work, error) {
+	w := Work{Before: img, After: img, Target: img}
+	for _, f := range shadowFiles {
+		fw, err := accountFileWork(v, img, f)
+		if err != nil {
+			return Work{}, err
+		}
+		if !fw.None() {
+			w.Changes = append(w.Changes, f+": "+strings.Join(fw.Changes, ", ")+" (as before the change)")
+		}
+	}
+	return w, nil
+}
+
+func accountFileWork(v *View, img Image, f string) (Work, error) {
+	fi, err := accountFileImage(img, f)
+	if err != nil {
+		return Work{}, err
+	}
+	p, err := unpack(fi)
+	if err != nil {
+		return Work{}, err
+	}
+	return pathWork(v, f, p, true, nil)
+}
+
+// restoreAccounts writes the account files of img back and makes them
+// durable at once: the next undo may run a tool that reads them.
+func restoreAccounts(x *Exec, img Image) error {
+	v := &View{x: x}
+	for _, f := range shadowFiles {
+		if err := x.Root.RemoveTemp(f); err != nil {
+			return err
+		}
+		w, err := accountFileWork(v, img, f)
+		if err != nil {
+			return err
+		}
+		if err := pathDo(x, f, w); err != nil {
+			return fmt.Errorf("restoring %s: %w", f, err)
+		}
+	}
+	return x.Root.Flush()
+}
+
+// undoImage of a USER change is the account files whole (stAccounts).
+func (userKind) undoImage(x *Exec, c stepfmt.Change, pre Image, rec *Record) (Image, error) {
+	return captureAccounts(x)
+}
+
+// undoImage of a GROUP change is the account files whole (stAccounts).
+func (groupKind) undoImage(x *Exec, c stepfmt.Change, pre Image, rec *Record) (Image, error) {
+	return captureAccounts(x)
+}
