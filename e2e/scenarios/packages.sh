@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # packages: trail installs apt packages from a config repo, pinned or not;
-# a rollback by git checkout removes the package trail installed and
-# leaves the one that was installed before trail, at its old version and
-# with its mark.
+# a rollback by git checkout removes the package trail installed, with the
+# dependency apt installed for it, and leaves the one that was installed
+# before trail, at its old version and with its mark.
 . "$E2E_LIB/scenario.sh"
 
 git_commit() { # DIR MESSAGE
@@ -25,6 +25,8 @@ assert_eq "the base file is there" base "$(run cat /etc/trail-e2e-base)"
 run "cat >/srv/admin/packages.hcl <<'HCL'
 package \"trail-e2e-svc\" {}
 
+package \"trail-e2e-app\" {}
+
 package \"trail-e2e-hello\" {
   version = \"2.0\"
 }
@@ -34,12 +36,17 @@ assert_ok "git pull deploys the packages" 'cd /srv/config && git pull -q' || exi
 assert_eq "trail-e2e-svc is installed" "install ok installed 1.0" "$(pkg_state trail-e2e-svc)"
 assert_eq "trail-e2e-hello is at its pin" "install ok installed 2.0" "$(pkg_state trail-e2e-hello)"
 assert_ok "a managed package is marked manual" 'apt-mark showmanual | grep -qx trail-e2e-hello'
+assert_eq "trail-e2e-app is installed" "install ok installed 1.0" "$(pkg_state trail-e2e-app)"
+assert_eq "with its dependency" "install ok installed 1.0" "$(pkg_state trail-e2e-lib)"
+assert_ok "which apt marked automatic" 'apt-mark showauto | grep -qx trail-e2e-lib'
 assert_contains "status reports the commit" "$(run 'cd /srv/config && trail status --json')" "$c2"
 assert_ok "applying again does nothing" 'cd /srv/config && trail apply | grep -q "nothing to do"'
 
 assert_ok "git checkout of the base commit rolls back" "cd /srv/config && git checkout -q $c1" || exit 1
 assert_eq "the package trail installed is removed" "deinstall ok config-files 1.0" "$(pkg_state trail-e2e-svc)"
 assert_eq "the pre-installed package stays, at its old version" "install ok installed 1.0" "$(pkg_state trail-e2e-hello)"
+assert_eq "trail-e2e-app is removed" absent "$(pkg_state trail-e2e-app)"
+assert_eq "and the dependency apt installed for it" absent "$(pkg_state trail-e2e-lib)"
 assert_ok "and automatically installed again" 'apt-mark showauto | grep -qx trail-e2e-hello'
 assert_contains "status reports the base commit" "$(run 'cd /srv/config && trail status --json')" "$c1"
 assert_contains "the log has both generations" "$(run 'cd /srv/config && trail log')" "packages"
