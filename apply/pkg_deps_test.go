@@ -15,26 +15,31 @@ type repoDeb struct{ name, version, depends string }
 // aptRepo builds debs into a flat repository outside the root, points the
 // root's apt at it and reads its lists, so that apt resolves dependencies
 // as on a real host.
-func (sb *sandbox) aptRepo(debs ...repoDeb) {
-	sb.t.Helper()
-	dir := sb.t.TempDir()
+func (sb *sandbox) aptRepo(debs ...repoDeb) { aptRepoAt(sb.t, sb.root, debs...) }
+
+func aptRepoAt(t testing.TB, root string, debs ...repoDeb) {
+	t.Helper()
+	dir := t.TempDir()
 	os.Chmod(dir, 0o755)
 	for _, d := range debs {
-		buildDeb(sb.t, dir, d.name, d.version, d.depends)
+		buildDeb(t, dir, d.name, d.version, d.depends)
 	}
 	scan := exec.Command("dpkg-scanpackages", "-m", ".", "/dev/null")
 	scan.Dir = dir
 	out, err := scan.Output()
 	if err != nil {
-		sb.t.Fatalf("dpkg-scanpackages: %v", err)
+		t.Fatalf("dpkg-scanpackages: %v", err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, "Packages"), out, 0o644); err != nil {
-		sb.t.Fatal(err)
+		t.Fatal(err)
 	}
-	sb.write("/etc/apt/sources.list", "deb [trusted=yes] file:"+dir+" ./\n", 0o644)
-	t := pkgTools{root: sb.root}
-	if out, err := runTool("apt-get", append(t.aptOpts(), "-q", "update")...); err != nil {
-		sb.t.Fatalf("apt-get update: %v\n%s", err, out)
+	src := "deb [trusted=yes] file:" + dir + " ./\n"
+	if err := os.WriteFile(filepath.Join(root, "/etc/apt/sources.list"), []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tools := pkgTools{root: root}
+	if out, err := runTool("apt-get", append(tools.aptOpts(), "-q", "update")...); err != nil {
+		t.Fatalf("apt-get update: %v\n%s", err, out)
 	}
 }
 

@@ -13,21 +13,26 @@ import (
 
 // debRoot makes the sandbox a Debian root as far as dpkg and apt need:
 // an empty dpkg database and apt's directories.
-func debRoot(t *testing.T, sb *sandbox) {
+func debRoot(t *testing.T, sb *sandbox) { debRootAt(t, sb.root) }
+
+// debRootAt makes root a Debian root as far as dpkg and apt need.
+func debRootAt(t testing.TB, root string) {
 	t.Helper()
 	for _, d := range []string{"/var/lib/dpkg/info", "/var/lib/dpkg/updates", "/var/lib/dpkg/triggers",
 		"/etc/apt/apt.conf.d", "/etc/apt/preferences.d", "/etc/apt/sources.list.d",
 		"/var/lib/apt/lists/partial", "/var/cache/apt/archives/partial", "/var/log/apt"} {
-		if err := os.MkdirAll(sb.host(d), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
-	sb.write("/var/lib/dpkg/status", "", 0o644)
+	if err := os.WriteFile(filepath.Join(root, "/var/lib/dpkg/status"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // buildDeb builds NAME_VERSION_all.deb shipping /usr/share/NAME/version,
 // and returns its path. depends, when set, is its Depends field.
-func buildDeb(t *testing.T, dir, name, version, depends string) string {
+func buildDeb(t testing.TB, dir, name, version, depends string) string {
 	t.Helper()
 	src := filepath.Join(t.TempDir(), name)
 	os.MkdirAll(filepath.Join(src, "DEBIAN"), 0o755)

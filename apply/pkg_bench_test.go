@@ -1,0 +1,56 @@
+package apply
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"trail/stepfmt"
+)
+
+// BenchmarkPackageCapture measures what predicting an install's new
+// dependencies adds to capturing an absent package's pre-image: "state"
+// is the capture without it (dpkg-query and the mark), the baseline.
+func BenchmarkPackageCapture(b *testing.B) {
+	root := b.TempDir()
+	debRootAt(b, root)
+	aptRepoAt(b, root, repoDeb{"trail-a", "1.0", "trail-b"}, repoDeb{"trail-b", "1.0", ""})
+	e, err := Open(Options{Root: root, StateDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	x := e.newExec()
+	s := &stepfmt.Step{Kind: stepfmt.KindPackage, Target: "trail-a"}
+	b.Run("state", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := readPkg(x, s.Target); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("with-prediction", func(b *testing.B) {
+		for b.Loop() {
+			img, err := pkgKind{}.Capture(x, s)
+			if err != nil || img.Value("brings") != "trail-b" {
+				b.Fatalf("%v %v", img, err)
+			}
+		}
+	})
+}
+
+// BenchmarkParseInstalled reads dpkg-query's list of a host with 3000
+// packages, which every apt-get call of an install reads twice.
+func BenchmarkParseInstalled(b *testing.B) {
+	var sb strings.Builder
+	for i := range 3000 {
+		fmt.Fprintf(&sb, "package-%d\tinstall ok installed\n", i)
+	}
+	out := sb.String()
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(parseInstalled(out)) != 3000 {
+			b.Fatal("lost packages")
+		}
+	}
+}
