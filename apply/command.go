@@ -39,6 +39,9 @@ import (
 // gone (creates missing, or unless failing), which also makes the undo of
 // an interrupted apply safe to repeat. Without guards, undo must be safe
 // to run when run did not finish (as Debian's maintainer scripts must be).
+// Undoing a removal (a failed or interrupted apply) runs run again, unless
+// a guard shows the effect there; without guards, run must be safe to run
+// when undo did not.
 // A modify runs the new run (guards apply) when run, creates or unless
 // changed; a changed undo or timeout only replaces what removal runs.
 // Commands never drift.

@@ -80,13 +80,20 @@
 // engine then journals the change's undo image again with it (an "amend"
 // entry, durable before the next change) and keeps it in the target's
 // origin, so that the reverse and the undo take it away too (bringer in
-// kind.go).
+// kind.go). A kind whose own reverse would not bring an undo back exactly
+// journals an undo image apart from its pre-image (undoImager in
+// undoimage.go): a USER or GROUP change, the four account files whole as
+// they were before it (the shadow tools cannot put back an entry's place
+// in its file, nor a user whose group userdel deleted); the removal of a
+// command whose undo runs, "run it again" (guards apply).
 //
 // Nothing is lost by undoing: the git hooks and the timer apply the new
 // commit again through the normal path, with its plan, lock, checks and
 // reporting. Undo needs no "done" marks to be correct: restoring an image
 // is idempotent, so a change that never ran, ran half-way, or was already
-// undone ends at its image alike. The crash argument for batching follows:
+// undone ends at its image alike. Commands are the exception, since their
+// effect cannot be read back: without guards, a command's undo may run
+// when its run never did, and its run again when its undo never did. The crash argument for batching follows:
 // a change is only made after its undo image is durable, and the commit
 // is only written after every change is durable, so at any crash the
 // journal can restore the old generation; and every file is renamed into

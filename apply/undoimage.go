@@ -40,8 +40,8 @@ func (r *run) undoImageOf(c stepfmt.Change, pre Image) (Image, error) {
 // The shadow tools cannot undo their own changes exactly: userdel also
 // deletes the group of the user's name, so useradd cannot put the user
 // back with its gid; a removed and recreated entry moves to the end of
-// its file; groupmod -U leaves /etc/gshadow's member list behind. Undo
-// runs newest first, so restoring each change's files as they were
+// its file; groupmod -U changes /etc/group's member list, not gshadow's.
+// Undo runs newest first, so restoring each change's files as they were
 // before it leaves them, byte for byte, as they were before the first.
 // A home directory useradd made stays (trail never deletes one).
 const stAccounts = "accounts"
@@ -96,8 +96,8 @@ func accountFileImage(img Image, f string) (Image, error) {
 	return fi, nil
 }
 
-// accountsWork plans restoring the account files of img; Work.Target
-// holds, per file changed, nothing more than its name in Changes.
+// accountsWork plans restoring the account files of img: one change
+// phrase per file that differs.
 func accountsWork(v *View, img Image) (Work, error) {
 	w := Work{Before: img, After: img, Target: img}
 	for _, f := range shadowFiles {
