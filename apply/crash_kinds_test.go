@@ -247,3 +247,38 @@ func diffLines(got, want string) string {
 	}
 	return b.String()
 }
+
+// A failed apply that removed a command puts its effect back: run runs
+// again, unless a guard shows the effect already there.
+func TestCommandRemovalUndoneRunsAgain(t *testing.T) {
+	cases := map[string]struct {
+		step     string
+		wantRuns string // what ran, in order, over both applies
+	}{
+		"no guard": {`CMD c run="echo run >> log; touch mark" undo="echo undo >> log; rm -f mark" timeout=5s`, "run\nundo\nrun\n"},
+		"creates gone, run again": {`CMD c run="echo run >> log; touch mark" undo="echo undo >> log; rm -f mark" creates=/mark timeout=5s`,
+			"run\nundo\nrun\n"},
+		"unless holds, skipped": {`CMD c run="echo run >> log; touch mark" undo="echo undo >> log" unless="test -e mark" timeout=5s`,
+			"run\nundo\n"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			sb := newSandbox(t)
+			sb.apply(anchors+tc.step, "A")
+			if _, err := sb.applyErr(anchors+`CHECK never run="exit 1" timeout=5s`, "B"); err == nil {
+				t.Fatal("the failing apply succeeded")
+			}
+			if got := sb.read("/log"); got != tc.wantRuns {
+				t.Fatalf("ran %q, want %q", got, tc.wantRuns)
+			}
+			if !sb.exists("/mark") {
+				t.Fatal("the command's effect is not back after the failed apply")
+			}
+			// A applied again is the applied list: nothing runs.
+			sb.apply(anchors+tc.step, "A")
+			if got := sb.read("/log"); got != tc.wantRuns {
+				t.Fatalf("applying A again ran %q", got)
+			}
+		})
+	}
+}
