@@ -17,6 +17,7 @@ import (
 // recovery the root has both packages (only when the applied record names
 // the new generation) or neither, with the package set as before.
 func TestPackageDepsCrash(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("re-executes the test binary at every crash point")
 	}

@@ -103,6 +103,7 @@ func (sb *sandbox) isAuto(name string) bool {
 // A package installed with a dependency that was absent: the reverse
 // removes both, and the root's packages are as before.
 func TestPackageDepsRemovedWithPackage(t *testing.T) {
+	t.Parallel()
 	sb := newDebSandbox(t)
 	sb.aptRepo(repoDeb{"trail-a", "1.0", "trail-b"}, repoDeb{"trail-b", "1.0", ""})
 	before := sb.packages()
@@ -132,6 +133,7 @@ func TestPackageDepsRemovedWithPackage(t *testing.T) {
 // A dependency that was installed before trail's call is never removed,
 // even one marked automatic that nothing needs any more.
 func TestPackageDepPreinstalledStays(t *testing.T) {
+	t.Parallel()
 	sb := newDebSandbox(t)
 	sb.aptRepo(repoDeb{"trail-a", "1.0", "trail-b"}, repoDeb{"trail-b", "1.0", ""})
 	sb.dpkgInstall(buildDeb(t, t.TempDir(), "trail-b", "1.0", ""))
@@ -153,6 +155,7 @@ func TestPackageDepPreinstalledStays(t *testing.T) {
 // A dependency another package has come to need, or an admin has marked
 // manual since, stays, and the reverse says so.
 func TestPackageDepKept(t *testing.T) {
+	t.Parallel()
 	cases := map[string]struct {
 		after func(sb *sandbox)
 		want  string
@@ -190,6 +193,7 @@ func TestPackageDepKept(t *testing.T) {
 // need: removing one takes its own and leaves, naming why, one the other
 // still needs.
 func TestPackageDepsSplitAcrossBatch(t *testing.T) {
+	t.Parallel()
 	sb := newDebSandbox(t)
 	sb.aptRepo(repoDeb{"trail-a", "1.0", "trail-b"}, repoDeb{"trail-b", "1.0", ""},
 		repoDeb{"trail-c", "1.0", "trail-d, trail-e"}, repoDeb{"trail-d", "1.0", ""}, repoDeb{"trail-e", "1.0", "trail-b"})
@@ -224,6 +228,7 @@ func TestPackageDepsSplitAcrossBatch(t *testing.T) {
 // reverse removes it, whether trail installed the package or an admin
 // had an older version before.
 func TestPackageDepsOfNewVersion(t *testing.T) {
+	t.Parallel()
 	repo := []repoDeb{{"trail-a", "1.0", ""}, {"trail-a", "2.0", "trail-b"}, {"trail-b", "1.0", ""}}
 	t.Run("installed by trail", func(t *testing.T) {
 		sb := newDebSandbox(t)
@@ -258,6 +263,7 @@ func TestPackageDepsOfNewVersion(t *testing.T) {
 
 // A failed apply undoes the install with its dependencies.
 func TestPackageDepsUndoneOnFailure(t *testing.T) {
+	t.Parallel()
 	sb := newDebSandbox(t)
 	sb.aptRepo(repoDeb{"trail-a", "1.0", "trail-b"}, repoDeb{"trail-b", "1.0", ""}, repoDeb{"trail-broken", "1.0", "trail-missing"})
 	before := sb.packages()
