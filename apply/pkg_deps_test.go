@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,7 +14,8 @@ import (
 // repoDeb is one package of a test repository: name, version, Depends.
 type repoDeb struct{ name, version, depends string }
 
-// aptRepo builds debs into a flat repository outside the root, points the
+// aptRepo builds debs into a flat repository outside the root (its
+// Packages index written as e2e/repo.sh writes it), points the
 // root's apt at it and reads its lists, so that apt resolves dependencies
 // as on a real host.
 func (sb *sandbox) aptRepo(debs ...repoDeb) { aptRepoAt(sb.t, sb.root, debs...) }
@@ -21,16 +24,21 @@ func aptRepoAt(t testing.TB, root string, debs ...repoDeb) {
 	t.Helper()
 	dir := t.TempDir()
 	os.Chmod(dir, 0o755)
+	var index strings.Builder
 	for _, d := range debs {
-		buildDeb(t, dir, d.name, d.version, d.depends)
+		deb := buildDeb(t, dir, d.name, d.version, d.depends)
+		control, err := exec.Command("dpkg-deb", "-f", deb).Output()
+		if err != nil {
+			t.Fatalf("dpkg-deb -f: %v", err)
+		}
+		data, err := os.ReadFile(deb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		fmt.Fprintf(&index, "%sFilename: ./%s\nSize: %d\nSHA256: %x\n\n", control, filepath.Base(deb), len(data), sum)
 	}
-	scan := exec.Command("dpkg-scanpackages", "-m", ".", "/dev/null")
-	scan.Dir = dir
-	out, err := scan.Output()
-	if err != nil {
-		t.Fatalf("dpkg-scanpackages: %v", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "Packages"), out, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "Packages"), []byte(index.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	src := "deb [trusted=yes] file:" + dir + " ./\n"
