@@ -96,7 +96,7 @@ func (h *Host) Apply(ctx context.Context, o ApplyOptions) (*Outcome, error) {
 		return out, err
 	}
 	fmt.Fprintf(h.Out, "trail: applying %s%s %q\n", short(commit), branchNote(branch), c.Commit.Subject)
-	h.shown, h.applying = 0, true
+	h.applying = true
 	g, err := e.Apply(ctx, c.List, apply.Meta{Commit: commit, Branch: branch, Host: c.List.Header.Host, Subject: c.Commit.Subject})
 	out.Generation, h.applying = g, false
 	if h.shown > maxShown {

@@ -32,6 +32,7 @@ func (h *Host) onEvent(ev apply.Event) {
 	}
 	switch ev.Type {
 	case apply.EventApplyStart:
+		h.shown = 0 // each apply (a heal by the watcher too) shows its own steps
 		r.Event, r.Priority = report.EventApply, report.PriorityNotice
 		r.Message = fmt.Sprintf("applying %s", short(ev.Commit))
 		r.Result = apply.ResultRunning
