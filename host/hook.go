@@ -42,5 +42,3 @@ func (h *Host) Hook(ctx context.Context, name string, args []string) error {
 func (h *Host) rebasing() bool {
 	return isDir(filepath.Join(h.Checkout.GitDir, "rebase-merge")) || isDir(filepath.Join(h.Checkout.GitDir, "rebase-apply"))
 }
-
-func absPath(p string) (string, error) { return filepath.Abs(p) }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"os/exec"
 	"path/filepath"
 
 	"trail/hooks"
@@ -63,4 +65,16 @@ func Init(ctx context.Context, dir string, o InitOptions, out, errw io.Writer) (
 		return nil, nil
 	}
 	return h.Apply(ctx, ApplyOptions{})
+}
+
+// Executable is the trail binary hooks and units run: the one running now,
+// by the name it was started as when that is a path, so that a symlink
+// such as /usr/local/bin/trail stays what hooks call.
+func Executable() (string, error) {
+	if p, err := exec.LookPath(os.Args[0]); err == nil {
+		if abs, err := filepath.Abs(p); err == nil {
+			return abs, nil
+		}
+	}
+	return os.Executable()
 }

@@ -3,7 +3,6 @@ package host
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 )
 
@@ -51,16 +50,4 @@ func (h *Host) gitPull(ctx context.Context) error {
 		return fmt.Errorf("git pull --ff-only in %s: %w (a branch that diverged from its upstream is never merged by trail: reset it or check out the upstream)", h.Checkout.Dir, err)
 	}
 	return nil
-}
-
-// Executable is the trail binary hooks and units run: the one running now,
-// by the name it was started as when that is a path, so that a symlink
-// such as /usr/local/bin/trail stays what hooks call.
-func Executable() (string, error) {
-	if p, err := exec.LookPath(os.Args[0]); err == nil {
-		if abs, err := absPath(p); err == nil {
-			return abs, nil
-		}
-	}
-	return os.Executable()
 }
