@@ -47,7 +47,6 @@ git -C admin push -q origin main
 say "A host clones the config repo and runs trail init (sandbox root: root/)"
 run git clone -q origin.git host
 cd host
-accounts=()
 if [ "$(id -u)" = 0 ]; then
 	# As root, the example also creates the site's user and group.
 	git config trail.var.accounts true

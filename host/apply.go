@@ -82,7 +82,7 @@ func (h *Host) Apply(ctx context.Context, o ApplyOptions) (*Outcome, error) {
 	if o.Auto {
 		if r, err := h.loadRecord(); err == nil && r.Failure != nil && r.Failure.Commit == commit {
 			out.Skipped = fmt.Sprintf("%s failed at %s and HEAD has not moved since: fix the config and commit, or run 'trail apply' to try again",
-				short(commit), r.Failure.Time.Format(time.DateTime))
+				Short(commit), r.Failure.Time.Format(time.DateTime))
 			return out, nil
 		}
 	}
@@ -95,7 +95,7 @@ func (h *Host) Apply(ctx context.Context, o ApplyOptions) (*Outcome, error) {
 	if err := h.stage(c); err != nil {
 		return out, err
 	}
-	fmt.Fprintf(h.Out, "trail: applying %s%s %q\n", short(commit), branchNote(branch), c.Commit.Subject)
+	fmt.Fprintf(h.Out, "trail: applying %s%s %q\n", Short(commit), branchNote(branch), c.Commit.Subject)
 	h.applying = true
 	g, err := e.Apply(ctx, c.List, apply.Meta{Commit: commit, Branch: branch, Host: c.List.Header.Host, Subject: c.Commit.Subject})
 	out.Generation, h.applying = g, false
@@ -113,7 +113,7 @@ func (h *Host) Apply(ctx context.Context, o ApplyOptions) (*Outcome, error) {
 	h.clearFailure()
 	n := g.Counts
 	fmt.Fprintf(h.Out, "trail: applied %s as generation %d in %s: %d added, %d modified, %d removed, %d unchanged\n",
-		short(commit), g.Number, g.End.Sub(g.Start).Round(time.Millisecond), n.Added, n.Modified, n.Removed, n.Unchanged)
+		Short(commit), g.Number, g.End.Sub(g.Start).Round(time.Millisecond), n.Added, n.Modified, n.Removed, n.Unchanged)
 	for _, k := range g.Kept {
 		fmt.Fprintf(h.Out, "trail: kept %s\n", k)
 	}

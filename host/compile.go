@@ -28,7 +28,7 @@ type CompileError struct {
 
 func (e *CompileError) Error() string {
 	lines := compile.Lines(e.Diags)
-	msg := fmt.Sprintf("commit %s does not compile: %d error(s)", short(e.Commit), len(e.Diags.Errs()))
+	msg := fmt.Sprintf("commit %s does not compile: %d error(s)", Short(e.Commit), len(e.Diags.Errs()))
 	if len(lines) > 0 {
 		msg += ": " + lines[0]
 	}

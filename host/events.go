@@ -34,13 +34,13 @@ func (h *Host) onEvent(ev apply.Event) {
 	case apply.EventApplyStart:
 		h.shown = 0 // each apply (a heal by the watcher too) shows its own steps
 		r.Event, r.Priority = report.EventApply, report.PriorityNotice
-		r.Message = fmt.Sprintf("applying %s", short(ev.Commit))
+		r.Message = fmt.Sprintf("applying %s", Short(ev.Commit))
 		r.Result = apply.ResultRunning
 	case apply.EventApplyEnd:
 		r.Event = report.EventApply
 		c := ev.Counts
 		r.Message = fmt.Sprintf("apply of %s %s: %d added, %d modified, %d removed, %d unchanged",
-			short(ev.Commit), ev.Result, c.Added, c.Modified, c.Removed, c.Unchanged)
+			Short(ev.Commit), ev.Result, c.Added, c.Modified, c.Removed, c.Unchanged)
 		if ev.Err != nil {
 			r.Message += ": " + ev.Err.Error()
 		}

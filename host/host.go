@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"trail/apply"
 	"trail/gitrepo"
@@ -19,7 +18,7 @@ type Host struct {
 	// Out receives the short account people read; Err the errors.
 	Out, Err io.Writer
 
-	log  *report.Log
+	log  report.Sink
 	eng  *apply.Engine
 	repo *gitrepo.Repo
 
@@ -57,8 +56,8 @@ func (h *Host) Close() error {
 	if h.repo != nil {
 		errs = append(errs, h.repo.Close())
 	}
-	if h.log != nil {
-		errs = append(errs, h.log.Close())
+	if c, ok := h.log.(io.Closer); ok {
+		errs = append(errs, c.Close())
 	}
 	return errors.Join(errs...)
 }
@@ -95,25 +94,25 @@ func (h *Host) Repo() (*gitrepo.Repo, error) {
 	return r, nil
 }
 
-// Log returns where structured records go, per the journal setting.
-func (h *Host) Log() *report.Log {
-	if h.log != nil {
-		return h.log
-	}
-	switch h.Settings.Journal {
-	case "off":
-		return nil
-	case "stderr":
-		h.log = report.Open(os.DevNull+"/no-journal", h.Err)
-	default:
-		h.log = report.Open(h.Settings.Journal, h.Err)
+// sink returns where structured records go, per the journal setting:
+// nil for "off", logfmt on Err for "stderr", else journald when it runs.
+func (h *Host) sink() report.Sink {
+	if h.log == nil {
+		switch h.Settings.Journal {
+		case "off":
+			return nil
+		case "stderr":
+			h.log = report.NewLogfmt(h.Err)
+		default:
+			h.log = report.Open(h.Settings.Journal, h.Err)
+		}
 	}
 	return h.log
 }
 
 // send reports r, printing to Err when even the fallback fails.
 func (h *Host) send(r report.Record) {
-	l := h.Log()
+	l := h.sink()
 	if l == nil {
 		return
 	}
@@ -122,7 +121,8 @@ func (h *Host) send(r report.Record) {
 	}
 }
 
-func short(hash string) string {
+// Short abbreviates a commit hash for people, as git does.
+func Short(hash string) string {
 	if len(hash) > 12 {
 		return hash[:12]
 	}

@@ -16,7 +16,7 @@ func (h *Host) Pull(ctx context.Context) (*Outcome, error) {
 		return nil, err
 	}
 	if head.Pinned() {
-		fmt.Fprintf(h.Out, "trail: pinned at %s (detached HEAD): not pulling; 'git checkout BRANCH' releases the pin\n", short(head.Commit))
+		fmt.Fprintf(h.Out, "trail: pinned at %s (detached HEAD): not pulling; 'git checkout BRANCH' releases the pin\n", Short(head.Commit))
 		// Fetching moves no HEAD, and status can then say how far behind the pin is.
 		if _, err := h.git("fetch", "--quiet"); err != nil {
 			fmt.Fprintf(h.Err, "trail: %v\n", err)

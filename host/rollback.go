@@ -57,7 +57,7 @@ func (h *Host) Rollback(ctx context.Context, n int) (*apply.Generation, error) {
 	cmd.Env = gitEnv()
 	cmd.Stdout, cmd.Stderr = h.Out, h.Err
 	if err := cmd.Run(); err != nil {
-		return g, fmt.Errorf("git checkout --detach %s: %w", short(g.Commit), err)
+		return g, fmt.Errorf("git checkout --detach %s: %w", Short(g.Commit), err)
 	}
 	return g, nil
 }

@@ -120,12 +120,12 @@ func (s *Status) judge() {
 		if f.Source != "" {
 			where = " at " + f.Source
 		}
-		crit(fmt.Sprintf("apply of %s failed%s", short(f.Commit), where))
+		crit(fmt.Sprintf("apply of %s failed%s", Short(f.Commit), where))
 	}
 	if s.Applied == nil {
 		warn("nothing applied yet: run 'trail apply'")
 	} else if s.Pending && s.LastError == nil {
-		warn(fmt.Sprintf("HEAD %s is not applied (the host is at %s): run 'trail pull' or 'trail apply'", short(s.Head), short(s.Applied.Commit)))
+		warn(fmt.Sprintf("HEAD %s is not applied (the host is at %s): run 'trail pull' or 'trail apply'", Short(s.Head), Short(s.Applied.Commit)))
 	}
 	reported := 0
 	for _, d := range s.Drift {

@@ -12,15 +12,7 @@ func runApply(args []string, stdout, stderr io.Writer) int {
 	dir := hostFlags(fs)
 	force := fs.Bool("force", false, "apply even when REV is the applied commit")
 	mass := fs.Bool("allow-mass-removal", false, "allow removing more than half of the managed targets")
-	if fs.Parse(args) != nil {
-		fs.Usage()
-		return 2
-	}
-	rev, ok := oneRev(fs)
-	if !ok {
-		return 2
-	}
-	h, ok := openHost(*dir, stdout, stderr)
+	h, rev, ok := revHost(fs, dir, args, stdout, stderr)
 	if !ok {
 		return 2
 	}
@@ -34,10 +26,10 @@ func runApply(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	if out.NoOp {
-		fmt.Fprintf(stdout, "trail: %s is applied; nothing to do\n", short(out.Commit))
+		fmt.Fprintf(stdout, "trail: %s is applied; nothing to do\n", host.Short(out.Commit))
 	}
 	if head, err := h.Checkout.ReadHead(); err == nil && head.Commit != out.Commit {
-		fmt.Fprintf(stdout, "trail: note: HEAD is at %s; the next pull or hook applies HEAD again (to stay, 'git checkout %s')\n", short(head.Commit), short(out.Commit))
+		fmt.Fprintf(stdout, "trail: note: HEAD is at %s; the next pull or hook applies HEAD again (to stay, 'git checkout %s')\n", host.Short(head.Commit), host.Short(out.Commit))
 	}
 	return 0
 }

@@ -33,7 +33,7 @@ func openHost(dir string, stdout, stderr io.Writer) (*host.Host, bool) {
 func printErr(stderr io.Writer, err error) {
 	var ce *host.CompileError
 	if errors.As(err, &ce) {
-		fmt.Fprintf(stderr, "trail: %s does not compile; nothing was changed:\n", short(ce.Commit))
+		fmt.Fprintf(stderr, "trail: %s does not compile; nothing was changed:\n", host.Short(ce.Commit))
 		_ = ce.Result.WriteDiagnostics(stderr, ce.Diags, 100, false)
 		return
 	}
@@ -46,21 +46,17 @@ func signalContext() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
-func short(hash string) string {
-	if len(hash) > 12 {
-		return hash[:12]
+// revHost parses the flags of a command taking an optional revision
+// (default HEAD) and opens the checkout; false means it printed why not.
+func revHost(fs *flag.FlagSet, dir *string, args []string, stdout, stderr io.Writer) (*host.Host, string, bool) {
+	if fs.Parse(args) != nil || fs.NArg() > 1 {
+		fs.Usage()
+		return nil, "", false
 	}
-	return hash
-}
-
-// oneRev returns the optional single revision argument.
-func oneRev(fs *flag.FlagSet) (string, bool) {
-	switch fs.NArg() {
-	case 0:
-		return "HEAD", true
-	case 1:
-		return fs.Arg(0), true
+	rev := "HEAD"
+	if fs.NArg() == 1 {
+		rev = fs.Arg(0)
 	}
-	fs.Usage()
-	return "", false
+	h, ok := openHost(*dir, stdout, stderr)
+	return h, rev, ok
 }

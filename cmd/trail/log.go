@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
+
+	"trail/host"
 )
 
 func runLog(args []string, stdout, stderr io.Writer) int {
@@ -47,19 +50,11 @@ func runLog(args []string, stdout, stderr io.Writer) int {
 		}
 		c := g.Counts
 		fmt.Fprintf(stdout, "%s %4d  %s  %s  %-11s +%d ~%d -%d  %s\n", mark, g.Number, g.Start.Format("2006-01-02 15:04:05"),
-			short(g.Commit), g.Result, c.Added, c.Modified, c.Removed, g.Subject)
+			host.Short(g.Commit), g.Result, c.Added, c.Modified, c.Removed, g.Subject)
 		if g.Error != "" {
-			fmt.Fprintf(stdout, "        %s\n", firstLine(g.Error))
+			line, _, _ := strings.Cut(g.Error, "\n")
+			fmt.Fprintf(stdout, "        %s\n", line)
 		}
 	}
 	return 0
-}
-
-func firstLine(s string) string {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\n' {
-			return s[:i]
-		}
-	}
-	return s
 }

@@ -76,7 +76,7 @@ func cmdCommit(ts *testscript.TestScript, neg bool, args []string) {
 	dir := ts.MkAbs(args[0])
 	for _, a := range [][]string{{"add", "-A"}, {"commit", "-q", "-m", args[1]}, {"push", "-q", "origin", "HEAD"}} {
 		cmd := exec.Command("git", append([]string{"-C", dir}, a...)...)
-		cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+ts.Getenv("GIT_CONFIG_GLOBAL"), "PATH="+ts.Getenv("PATH"))
+		cmd.Env = scriptEnv(ts)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			ts.Fatalf("git %s: %v\n%s", strings.Join(a, " "), err, out)
@@ -94,9 +94,15 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	cmd := exec.Command(args[1], args[2:]...)
 	cmd.Dir = ts.MkAbs(".")
-	cmd.Env = append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+ts.Getenv("GIT_CONFIG_GLOBAL"), "PATH="+ts.Getenv("PATH"))
+	cmd.Env = scriptEnv(ts)
 	out, _ := cmd.CombinedOutput()
 	if got := cmd.ProcessState.ExitCode(); got != want {
 		ts.Fatalf("%s exited %d, want %d:\n%s", strings.Join(args[1:], " "), got, want, out)
 	}
+}
+
+// scriptEnv is the environment for a program a custom command runs: the
+// script's git config and PATH.
+func scriptEnv(ts *testscript.TestScript) []string {
+	return append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+ts.Getenv("GIT_CONFIG_GLOBAL"), "PATH="+ts.Getenv("PATH"))
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"trail/apply"
+	"trail/host"
 	"trail/stepfmt"
 )
 
@@ -32,15 +33,7 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("plan", "[REV]", stderr)
 	dir := hostFlags(fs)
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
-	if fs.Parse(args) != nil {
-		fs.Usage()
-		return 2
-	}
-	rev, ok := oneRev(fs)
-	if !ok {
-		return 2
-	}
-	h, ok := openHost(*dir, stdout, stderr)
+	h, rev, ok := revHost(fs, dir, args, stdout, stderr)
 	if !ok {
 		return 2
 	}
@@ -68,7 +61,7 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(out)
 	} else {
-		fmt.Fprintf(stdout, "plan: %s %q from generation %d\n", short(c.Commit.Hash), c.Commit.Subject, p.From)
+		fmt.Fprintf(stdout, "plan: %s %q from generation %d\n", host.Short(c.Commit.Hash), c.Commit.Subject, p.From)
 		_ = apply.PrintPlan(stdout, p)
 		if !pending {
 			fmt.Fprintln(stdout, "nothing to do: the host matches")

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"trail/host"
 )
 
 func runPull(args []string, stdout, stderr io.Writer) int {
@@ -60,7 +62,7 @@ func runRollback(args []string, stdout, stderr io.Writer) int {
 		printErr(stderr, err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "trail: pinned at %s (generation %d, %q)\n", short(g.Commit), g.Number, g.Subject)
+	fmt.Fprintf(stdout, "trail: pinned at %s (generation %d, %q)\n", host.Short(g.Commit), g.Number, g.Subject)
 	release := "git checkout BRANCH"
 	if head.Branch != "" {
 		release = "git checkout " + head.Branch

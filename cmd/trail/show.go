@@ -15,15 +15,7 @@ import (
 func runSteps(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("steps", "[REV]", stderr)
 	dir := hostFlags(fs)
-	if fs.Parse(args) != nil {
-		fs.Usage()
-		return 2
-	}
-	rev, ok := oneRev(fs)
-	if !ok {
-		return 2
-	}
-	h, ok := openHost(*dir, stdout, stderr)
+	h, rev, ok := revHost(fs, dir, args, stdout, stderr)
 	if !ok {
 		return 2
 	}

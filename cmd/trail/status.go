@@ -41,9 +41,9 @@ func runStatus(args []string, stdout, stderr io.Writer) int {
 }
 
 func printStatus(w io.Writer, s *host.Status) {
-	summary := "applied " + short(s.Head)
+	summary := "applied " + host.Short(s.Head)
 	if s.Applied != nil {
-		summary = fmt.Sprintf("applied %s (generation %d)", short(s.Applied.Commit), s.Applied.Generation)
+		summary = fmt.Sprintf("applied %s (generation %d)", host.Short(s.Applied.Commit), s.Applied.Generation)
 	} else {
 		summary = "nothing applied"
 	}
@@ -53,16 +53,16 @@ func printStatus(w io.Writer, s *host.Status) {
 	fmt.Fprintf(w, "TRAIL %s - %s\n", strings.ToUpper(s.State), summary)
 	row := func(k, v string) { fmt.Fprintf(w, "  %-10s %s\n", k+":", v) }
 	if a := s.Applied; a != nil {
-		row("applied", fmt.Sprintf("%s generation %d, %s, %q", short(a.Commit), a.Generation, a.Time.Format("2006-01-02 15:04:05"), a.Subject))
+		row("applied", fmt.Sprintf("%s generation %d, %s, %q", host.Short(a.Commit), a.Generation, a.Time.Format("2006-01-02 15:04:05"), a.Subject))
 	}
 	switch {
 	case s.Pinned:
-		row("HEAD", short(s.Head)+" (pinned: detached HEAD; 'git checkout BRANCH' releases it)")
+		row("HEAD", host.Short(s.Head)+" (pinned: detached HEAD; 'git checkout BRANCH' releases it)")
 	default:
-		row("HEAD", short(s.Head)+" on "+s.Branch)
+		row("HEAD", host.Short(s.Head)+" on "+s.Branch)
 	}
 	if s.Upstream != "" {
-		row("upstream", fmt.Sprintf("%s at %s, %d behind, %d ahead", s.Upstream, short(s.UpstreamAt), s.Behind, s.Ahead))
+		row("upstream", fmt.Sprintf("%s at %s, %d behind, %d ahead", s.Upstream, host.Short(s.UpstreamAt), s.Behind, s.Ahead))
 	}
 	drift := "none"
 	if n := len(s.Drift); n > 0 {
@@ -81,7 +81,7 @@ func printStatus(w io.Writer, s *host.Status) {
 		if f.Source != "" {
 			where = " at " + f.Source
 		}
-		row("error", fmt.Sprintf("%s%s, %s: %s", short(f.Commit), where, f.Time.Format("2006-01-02 15:04:05"), f.Error))
+		row("error", fmt.Sprintf("%s%s, %s: %s", host.Short(f.Commit), where, f.Time.Format("2006-01-02 15:04:05"), f.Error))
 	}
 	row("root", s.Root)
 	row("state", s.StateDir)
