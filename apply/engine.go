@@ -67,8 +67,12 @@ func Open(opts Options) (*Engine, error) {
 	if err := os.MkdirAll(filepath.Join(dir, dirGenerations), stateDirMode); err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	if err := os.Chmod(dir, stateDirMode); err != nil {
-		return nil, fmt.Errorf("state: %w", err)
+	// Only when needed: a chmod moves the directory's ctime, and opening
+	// is the no-op path's cost.
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != stateDirMode {
+		if err := os.Chmod(dir, stateDirMode); err != nil {
+			return nil, fmt.Errorf("state: %w", err)
+		}
 	}
 	store, err := newStore(filepath.Join(dir, dirStore))
 	if err != nil {
