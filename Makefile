@@ -4,14 +4,18 @@ BIN      := bin/trail
 CACHE    ?= $(CURDIR)/.cache
 FUZZTIME ?= 10s
 
-.PHONY: all build test e2e bench demo fuzz install clean
+.PHONY: all build deps test e2e bench demo fuzz install clean
 
 all: build
 
 build:
 	$(GO) build -o $(BIN) ./cmd/trail
 
-test:
+# The Debian packages and Go modules the tests use, installed when missing.
+deps:
+	./.ci/deps
+
+test: deps
 	$(GO) vet ./...
 	$(GO) test ./...
 

@@ -5,6 +5,7 @@
 # standing in for the host's / and a private state directory. Nothing
 # outside it is touched.
 set -eu
+command -v git >/dev/null || { echo "demo: git is needed: apt-get install git" >&2; exit 1; }
 trail=$(realpath "${TRAIL:-bin/trail}")
 example=$(realpath examples/web)
 D=$(mktemp -d "${TMPDIR:-/tmp}/trail-demo.XXXXXX")
