@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"trail/internal/fsx"
 	"trail/stepfmt"
 )
 
@@ -169,7 +170,35 @@ func (pkgKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
 	}
 	w.Target = next.image()
 	v.predict(pkgNS, s.Target, w.Target)
+	if needsInstall(w) {
+		if err := predictOwned(v, s); err != nil {
+			return Work{}, err
+		}
+	}
 	return w, nil
+}
+
+// predictOwned tells the view that the paths the package owns (owns=),
+// and the directories above them, will be directories once it is
+// installed, so that later steps of the plan may write under them. A
+// path that is already there keeps what the machine shows.
+func predictOwned(v *View, s *stepfmt.Step) error {
+	for _, p := range s.List("owns") {
+		var chain []string
+		for a := p; a != "/"; a = fsx.Parent(a) {
+			chain = append(chain, a)
+		}
+		for i := len(chain) - 1; i >= 0; i-- {
+			cur, err := pathView(v, chain[i])
+			if err != nil {
+				return err
+			}
+			if cur.absent() {
+				v.predict(pathNS, chain[i], pimg{state: stDir, mode: 0o755, hasMode: true, hasUID: true, hasGID: true}.image())
+			}
+		}
+	}
+	return nil
 }
 
 func needsInstall(w Work) bool {

@@ -1,13 +1,16 @@
 package compile
 
 import (
+	"strings"
+
 	"github.com/hashicorp/hcl/v2"
 
 	"trail/stepfmt"
 )
 
 // buildPackage records the paths a package owns: steps under them come
-// after the package.
+// after the package, and the step carries them (owns=) so that a plan
+// knows the package creates them.
 func buildPackage(r *resource, st *stepfmt.Step) {
 	paths, rng, ok := r.list("owns")
 	if !ok {
@@ -19,6 +22,9 @@ func buildPackage(r *resource, st *stepfmt.Step) {
 			continue
 		}
 		r.owns = append(r.owns, p)
+	}
+	if len(r.owns) > 0 {
+		r.set(st, "owns", strings.Join(r.owns, ","), rng, "owns")
 	}
 }
 

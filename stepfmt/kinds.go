@@ -39,7 +39,8 @@ var kinds = []kindSpec{
 		{"home", tPath, false}, {"shell", tPath, false}, {"system", tBool, false},
 		{"password", tText, false}, {"comment", tText, false}, drift}},
 	{KindPackage, tPackage, "package", "", []attrSpec{
-		{"version", tDebVersion, false}, {"recommends", tBool, false}, {"purge", tBool, false}, drift}},
+		{"version", tDebVersion, false}, {"recommends", tBool, false}, {"purge", tBool, false},
+		{"owns", tPathList, false}, drift}},
 	{KindUnit, tUnit, "unit", "", []attrSpec{
 		{"enabled", tBool, false}, {"running", tBool, false}, {"masked", tBool, false},
 		{"restart-on", tPathList, false}, {"reload", tBool, false}, drift}},
