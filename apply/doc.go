@@ -10,10 +10,14 @@
 //     step, content missing from the store, an unknown owner, a parent that
 //     is a symlink, a non-empty directory in the way — refuses the apply
 //     with every error at its step's source, and changes nothing.
-//   - Mass removal is refused: an empty list over a non-empty record, or a
-//     plan removing more than half of the managed targets, needs
-//     Options.AllowMassRemoval. The rule is applied as written even to
-//     small records (removing 1 of 1 target is refused too).
+//   - Mass removal is refused when it arrives by itself: an empty list
+//     over a non-empty record, or a plan removing more than half of the
+//     managed targets, needs Options.AllowMassRemoval or Meta.Deliberate
+//     (an admin named the commit: a checkout, apply REV or rollback, as a
+//     rollback to before trail must remove everything). The rule is
+//     applied as written even to small records (removing 1 of 1 target is
+//     refused too). A list that does not validate is never applied, so a
+//     failed compile never becomes a removal.
 //   - Nothing lost. Before a step first changes a target, its pre-image
 //     (type, content, mode, owner, group, symlink target) is saved; a
 //     removed step restores it exactly. A target found changed by hand

@@ -55,7 +55,7 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 	x := e.newExec()
 	p, err := e.plan(x, list, cur)
 	if err == nil {
-		err = e.guard(cur, list, p)
+		err = e.guard(cur, list, p, meta)
 	}
 	if err != nil {
 		return e.refuse(g, text, err)
@@ -133,7 +133,9 @@ func (e *Engine) refuse(g *Generation, text []byte, err error) (*Generation, err
 	return g, err
 }
 
-// MassRemovalError is the refusal of a plan that removes too much.
+// MassRemovalError is the refusal of a plan that removes too much in an
+// apply that is not deliberate (Meta.Deliberate) or allowed
+// (Options.AllowMassRemoval).
 type MassRemovalError struct {
 	Removed, Managed int
 	Empty            bool
@@ -141,15 +143,18 @@ type MassRemovalError struct {
 
 func (m *MassRemovalError) Error() string {
 	if m.Empty {
-		return fmt.Sprintf("refusing to apply an empty step list over %d managed targets: an empty or failed compile must not remove everything; allow mass removal to do it on purpose", m.Managed)
+		return fmt.Sprintf("refusing to apply an empty step list over %d managed targets: an empty or broken config must not remove everything by itself", m.Managed)
 	}
-	return fmt.Sprintf("refusing to remove %d of %d managed targets (more than half): allow mass removal if this is intended", m.Removed, m.Managed)
+	return fmt.Sprintf("refusing to remove %d of %d managed targets (more than half) by itself", m.Removed, m.Managed)
 }
 
-// guard is the mass-removal guard (DESIGN invariant 3).
-func (e *Engine) guard(cur *current, l *stepfmt.List, p *Plan) error {
+// guard is the mass-removal guard (DESIGN invariant 3): it stops a config
+// that arrives by itself emptied or gutted, not an admin's deliberate move
+// to a commit (meta.Deliberate), which is how a rollback to before trail
+// restores the machine.
+func (e *Engine) guard(cur *current, l *stepfmt.List, p *Plan, meta Meta) error {
 	managed := len(cur.list.Steps)
-	if e.opts.AllowMassRemoval || managed == 0 {
+	if e.opts.AllowMassRemoval || meta.Deliberate || managed == 0 {
 		return nil
 	}
 	removed := p.Count(stepfmt.OpRemove)

@@ -171,6 +171,26 @@ func TestMassRemovalGuard(t *testing.T) {
 	}
 }
 
+// A deliberate apply (an admin named the commit) is not stopped by the
+// guard: rolling back to before trail removes everything and puts back
+// what was there.
+func TestMassRemovalDeliberate(t *testing.T) {
+	sb := newSandbox(t)
+	os.WriteFile(sb.host("/etc/a"), []byte("before trail\n"), 0o644)
+	before := snapshot(t, sb.root)
+	sb.apply("FILE /etc/a {a}\nFILE /etc/b {b}", "c1")
+	if _, err := sb.applyErr("", "c0"); err == nil {
+		t.Fatal("an empty list arriving by itself was applied")
+	}
+	g, err := sb.e.Apply(context.Background(), sb.list(""), Meta{Commit: "c0", Deliberate: true})
+	if err != nil || g.Result != ResultOK || g.Counts.Removed != 2 {
+		t.Fatalf("deliberate rollback: %v (%+v)", err, g)
+	}
+	if got := snapshot(t, sb.root); got != before {
+		t.Fatalf("rollback to before trail:\n%s\nwant\n%s", got, before)
+	}
+}
+
 // Two engines on one state directory: the second waits for the lock, then
 // gives up naming the holder.
 func TestLockInProcess(t *testing.T) {

@@ -21,6 +21,11 @@ type ApplyOptions struct {
 	// Force applies even when the commit is the applied one, to put back
 	// what drifted and re-check everything.
 	Force bool
+	// Deliberate marks a commit the admin named (git checkout, trail
+	// apply REV, trail rollback): it may remove everything trail manages,
+	// where one arriving by a pull or the timer is refused (see
+	// apply.Meta).
+	Deliberate bool
 }
 
 // Outcome is what an apply did.
@@ -80,7 +85,11 @@ func (h *Host) Apply(ctx context.Context, o ApplyOptions) (*Outcome, error) {
 		return out, nil
 	}
 	if o.Auto {
-		if r, err := h.loadRecord(); err == nil && r.Failure != nil && r.Failure.Commit == commit {
+		if r, err := h.loadRecord(); err == nil && r.Failure != nil && r.Failure.Commit == commit && r.Failure.Refused {
+			out.Skipped = fmt.Sprintf("%s was refused at %s as a mass removal and HEAD has not moved since: if it is meant, 'trail apply %s' applies it",
+				Short(commit), r.Failure.Time.Format(time.DateTime), Short(commit))
+			return out, nil
+		} else if err == nil && r.Failure != nil && r.Failure.Commit == commit {
 			out.Skipped = fmt.Sprintf("%s failed at %s and HEAD has not moved since: fix the config and commit, or run 'trail apply' to try again",
 				Short(commit), r.Failure.Time.Format(time.DateTime))
 			return out, nil
@@ -96,14 +105,21 @@ func (h *Host) Apply(ctx context.Context, o ApplyOptions) (*Outcome, error) {
 		return out, err
 	}
 	fmt.Fprintf(h.Out, "trail: applying %s%s %q\n", Short(commit), branchNote(branch), c.Commit.Subject)
+	if c.NoConfig {
+		fmt.Fprintf(h.Out, "trail: %s has no trail config (no *.hcl file at its root): it manages nothing\n", Short(commit))
+	}
 	h.applying = true
-	g, err := e.Apply(ctx, c.List, apply.Meta{Commit: commit, Branch: branch, Host: c.List.Header.Host, Subject: c.Commit.Subject})
+	g, err := e.Apply(ctx, c.List, apply.Meta{Commit: commit, Branch: branch, Host: c.List.Header.Host, Subject: c.Commit.Subject, Deliberate: o.Deliberate})
 	out.Generation, h.applying = g, false
+	var mass *apply.MassRemovalError
+	if errors.As(err, &mass) {
+		err = fmt.Errorf("%w: %s came by a pull, a rebase or the timer and nothing was changed; if it is meant, 'trail apply %s' applies it", err, Short(commit), Short(commit))
+	}
 	if h.shown > maxShown {
 		fmt.Fprintf(h.Out, "  ... and %d more (trail log, or the journal, has them all)\n", h.shown-maxShown)
 	}
 	if err != nil {
-		f := Failure{Commit: commit, Time: start, Error: err.Error()}
+		f := Failure{Commit: commit, Time: start, Error: err.Error(), Refused: mass != nil}
 		if g != nil {
 			f.Generation, f.Step, f.Source = g.Number, g.ErrorStep, g.ErrorSource
 		}

@@ -10,12 +10,17 @@ import (
 
 	"trail/compile"
 	"trail/gitrepo"
+	"trail/stepfmt"
 )
 
 // Compiled is a commit compiled for this host.
 type Compiled struct {
 	Commit gitrepo.Commit
 	*compile.Result
+	// NoConfig is a commit with no *.hcl file at its root, from before
+	// trail (or after its config was taken out): it manages nothing and
+	// compiles to an empty list.
+	NoConfig bool
 }
 
 // CompileError is a config that does not compile: the diagnostics, and the
@@ -74,11 +79,26 @@ func (h *Host) Compile(rev string) (*Compiled, error) {
 	if err != nil {
 		return nil, err
 	}
+	if names, err := fs.Glob(tree, "*.hcl"); err == nil && len(names) == 0 {
+		return h.noConfig(c)
+	}
 	res, err := h.compileFS(tree, c.Hash)
 	if err != nil {
 		return nil, err
 	}
 	return &Compiled{Commit: c, Result: res}, nil
+}
+
+// noConfig is the compile of a commit that has no trail config: an empty
+// list. Whether applying it may remove what trail manages is the
+// mass-removal guard's to say: not when it arrives by a pull.
+func (h *Host) noConfig(c gitrepo.Commit) (*Compiled, error) {
+	facts, err := h.Facts()
+	if err != nil {
+		return nil, err
+	}
+	l := &stepfmt.List{Header: stepfmt.Header{Version: stepfmt.Version, Commit: c.Hash, Host: facts.Hostname}}
+	return &Compiled{Commit: c, Result: &compile.Result{List: l, Blobs: map[string][]byte{}}, NoConfig: true}, nil
 }
 
 // compileFS compiles a config tree for this host.

@@ -21,7 +21,9 @@ type Failure struct {
 	Time   time.Time `json:"time"`
 	Error  string    `json:"error"`
 	Step   string    `json:"step,omitempty"`
-	Source string    `json:"source,omitempty"`
+	// Refused is a mass removal the guard stopped: nothing was tried.
+	Refused bool   `json:"refused,omitempty"`
+	Source  string `json:"source,omitempty"`
 	// Generation is the failed generation the engine recorded; 0 when the
 	// commit failed before the engine saw it (it did not compile).
 	Generation int `json:"generation,omitempty"`

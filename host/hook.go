@@ -9,7 +9,9 @@ import (
 // Hook runs for the git hook name with its arguments. It trusts neither:
 // a post-checkout of files only (third argument "0") is not a move of
 // HEAD and does nothing; every other call applies HEAD when it is not the
-// applied commit. The failure of an apply is recorded and reported like any
+// applied commit. A checkout applies its commit deliberately: the
+// mass-removal guard lets it remove everything, as a rollback to before
+// trail must; a merge or a rewrite does not. The failure of an apply is recorded and reported like any
 // other and returned for the caller to print; the caller must not fail git
 // for it, since git has already moved HEAD.
 func (h *Host) Hook(ctx context.Context, name string, args []string) error {
@@ -28,7 +30,10 @@ func (h *Host) Hook(ctx context.Context, name string, args []string) error {
 	default:
 		return fmt.Errorf("hook %q: trail runs for post-checkout, post-merge and post-rewrite", name)
 	}
-	out, err := h.Apply(ctx, ApplyOptions{Auto: true})
+	// A checkout that moves HEAD is the admin's choice of a commit (a
+	// rollback too); a merge or a rewrite brings what the remote holds.
+	deliberate := name == "post-checkout"
+	out, err := h.Apply(ctx, ApplyOptions{Auto: true, Deliberate: deliberate})
 	if err != nil {
 		return err
 	}

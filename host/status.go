@@ -120,7 +120,11 @@ func (s *Status) judge() {
 		if f.Source != "" {
 			where = " at " + f.Source
 		}
-		crit(fmt.Sprintf("apply of %s failed%s", Short(f.Commit), where))
+		what := "failed"
+		if f.Refused {
+			what = "refused: it would remove most of what trail manages"
+		}
+		crit(fmt.Sprintf("apply of %s %s%s", Short(f.Commit), what, where))
 	}
 	if s.Applied == nil {
 		warn("nothing applied yet: run 'trail apply'")

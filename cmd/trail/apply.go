@@ -16,11 +16,14 @@ func runApply(args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return 2
 	}
+	named := fs.NArg() == 1
 	defer h.Close()
 	h.AllowMassRemoval = *mass
 	ctx, stop := signalContext()
 	defer stop()
-	out, err := h.Apply(ctx, host.ApplyOptions{Rev: rev, Force: *force})
+	// A commit named on the command line is the admin's choice; a bare
+	// apply takes HEAD as it came.
+	out, err := h.Apply(ctx, host.ApplyOptions{Rev: rev, Force: *force, Deliberate: named})
 	if err != nil {
 		printErr(stderr, err)
 		return 1
