@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# repo.sh OUT_DIR — build every package under e2e/debs/ and write a flat,
-# unsigned apt repository (Packages and Release) into OUT_DIR, so machines
-# can install packages without a network:
+# repo.sh OUT_DIR [DEB_DIR...] — build every package under e2e/debs/, add
+# the ready .debs of each DEB_DIR as they are (real Debian packages from
+# mirrordebs.sh), and write a flat, unsigned apt repository (Packages and
+# Release) into OUT_DIR, so machines can install packages without a
+# network:
 #
 #   deb [trusted=yes] file:/srv/trail-e2e/repo ./
 #
@@ -13,12 +15,23 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib/common.sh"
 
-[ $# -eq 1 ] || e2e_die "usage: $0 OUT_DIR"
+[ $# -ge 1 ] || e2e_die "usage: $0 OUT_DIR [DEB_DIR...]"
 out=$1
+shift
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
+
+# index DEB appends DEB's stanza, its own control fields first.
+index() {
+	{
+		dpkg-deb -f "$1"
+		printf 'Filename: ./%s\n' "$(basename "$1")"
+		printf 'Size: %s\n' "$(stat -c %s "$1")"
+		printf 'SHA256: %s\n\n' "$(sha256sum <"$1" | cut -d' ' -f1)"
+	} >>"$out/Packages"
+}
 
 : >"$out/Packages"
 for src in "$here"/debs/*/; do
@@ -33,12 +46,18 @@ for src in "$here"/debs/*/; do
 	deb="$out/${name}_all.deb"
 	dpkg-deb --root-owner-group -Zgzip --build "$tree" "$deb" >/dev/null ||
 		e2e_die "$src: dpkg-deb could not build it; fix DEBIAN/control"
-	{
-		dpkg-deb -f "$deb"
-		printf 'Filename: ./%s\n' "$(basename "$deb")"
-		printf 'Size: %s\n' "$(stat -c %s "$deb")"
-		printf 'SHA256: %s\n\n' "$(sha256sum <"$deb" | cut -d' ' -f1)"
-	} >>"$out/Packages"
+	index "$deb"
+done
+
+for dir in "$@"; do
+	found=0
+	for deb in "$dir"/*.deb; do
+		[ -f "$deb" ] || continue
+		cp "$deb" "$out/"
+		index "$out/$(basename "$deb")"
+		found=1
+	done
+	[ "$found" = 1 ] || e2e_die "$dir: no .deb files to add"
 done
 
 {

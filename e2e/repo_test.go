@@ -171,3 +171,72 @@ func TestRepoWithApt(t *testing.T) {
 		}
 	}
 }
+
+// TestRepoAddsReadyDebs gives repo.sh a directory of ready .debs, as
+// mirrordebs.sh makes them: each is copied as it is and indexed with its
+// own control fields, next to the packages built from debs/.
+func TestRepoAddsReadyDebs(t *testing.T) {
+	need(t, "dpkg-deb")
+	dir := t.TempDir()
+	ready := filepath.Join(dir, "ready")
+	tree := filepath.Join(dir, "tree")
+	if err := os.MkdirAll(filepath.Join(tree, "DEBIAN"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	control := "Package: real-thing\nVersion: 1.2-3+deb12u1\nArchitecture: all\nMaintainer: e2e <e2e@localhost>\nDepends: trail-e2e-lib\nDescription: a ready package\n"
+	if err := os.WriteFile(filepath.Join(tree, "DEBIAN/control"), []byte(control), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(ready, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	src := filepath.Join(ready, "real-thing_1.2-3+deb12u1_all.deb")
+	if b, err := exec.Command("dpkg-deb", "--root-owner-group", "--build", tree, src).CombinedOutput(); err != nil {
+		t.Fatalf("dpkg-deb: %v\n%s", err, b)
+	}
+	out := filepath.Join(dir, "repo")
+	if b, err := exec.Command("./repo.sh", out, ready).CombinedOutput(); err != nil {
+		t.Fatalf("repo.sh: %v\n%s", err, b)
+	}
+	pk, err := os.ReadFile(filepath.Join(out, "Packages"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs, _ := filepath.Glob("debs/*_*")
+	got := stanzas(t, pk)
+	if len(got) != len(dirs)+1 {
+		t.Fatalf("Packages has %d entries, want %d built and 1 ready", len(got), len(dirs))
+	}
+	want, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range got {
+		if st["Package"] != "real-thing" {
+			continue
+		}
+		if st["Version"] != "1.2-3+deb12u1" || st["Depends"] != "trail-e2e-lib" || st["Filename"] != "./real-thing_1.2-3+deb12u1_all.deb" {
+			t.Errorf("the ready package's stanza lost its control fields: %v", st)
+		}
+		deb, err := os.ReadFile(filepath.Join(out, st["Filename"]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sha(deb) != sha(want) || st["SHA256"] != sha(want) {
+			t.Errorf("the ready package was not copied as it is")
+		}
+		return
+	}
+	t.Errorf("no stanza for the ready package:\n%s", pk)
+}
+
+// TestRepoRefusesEmptyDebDir: a directory meant to hold .debs but holding
+// none is a mistake upstream, not an empty addition.
+func TestRepoRefusesEmptyDebDir(t *testing.T) {
+	need(t, "dpkg-deb")
+	dir := t.TempDir()
+	b, err := exec.Command("./repo.sh", filepath.Join(dir, "repo"), dir).CombinedOutput()
+	if err == nil || !strings.Contains(string(b), "no .deb files to add") {
+		t.Errorf("repo.sh with an empty deb dir: %v\n%s", err, b)
+	}
+}

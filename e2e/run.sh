@@ -4,6 +4,12 @@
 # scenario (default: scenarios/*.sh; a name or a path picks some) in its own
 # freshly booted machine, and ends with the line "N passed, N failed".
 #
+# A scenario that installs real Debian packages names them in a line
+#   # e2e-debs: nginx curl
+# mirrordebs.sh downloads them and what they need into the cache, and the
+# local apt repo serves them. Where no mirror is reachable those scenarios
+# are skipped, loudly and with the reason, and the others still run.
+#
 # Environment: CACHE (root tarball cache, default .cache at the top of the
 # checkout), TRAIL_BIN (default bin/trail), E2E_STRICT=1 (a skip fails),
 # and everything boot.sh reads.
@@ -20,6 +26,7 @@ CACHE=${CACHE:-$top/.cache}
 TRAIL_BIN=${TRAIL_BIN:-$top/bin/trail}
 passed=0
 failed=0
+skips=0
 tmp=
 child=
 
@@ -94,6 +101,12 @@ else
 fi
 [ ${#scenarios[@]} -gt 0 ] || broken "no scenarios in $here/scenarios"
 
+# debs_of SCENARIO prints the real Debian packages it declares.
+debs_of() {
+	sed -n 's/^# e2e-debs:[[:space:]]*//p' "$1" | tr -s ' \t' '\n' | sed '/^$/d'
+}
+mapfile -t debs < <(for s in "${scenarios[@]}"; do debs_of "$s"; done | sort -u)
+
 start=$SECONDS
 rc=0
 tarball=$("$here/rootfs.sh" "$CACHE") || rc=$?
@@ -103,13 +116,32 @@ tmp=$(mktemp -d "${E2E_TMPDIR:-/var/tmp}/trail-e2e-run.XXXXXX")
 mkdir "$tmp/base"
 tar --numeric-owner --xattrs --xattrs-include='*' -C "$tmp/base" -xf "$tarball" ||
 	broken "could not unpack $tarball"
-"$here/repo.sh" "$tmp/repo" || broken "could not build the local apt repo"
+debdirs=()
+nodebs=
+if [ ${#debs[@]} -gt 0 ]; then
+	rc=0
+	debdir=$("$here/mirrordebs.sh" "$CACHE" "$tmp/base" "${debs[@]}") || rc=$?
+	if [ "$rc" -eq "$E2E_SKIP_CODE" ]; then
+		nodebs="no Debian mirror to download ${debs[*]} from (see above)"
+	elif [ "$rc" -ne 0 ]; then
+		broken "could not download ${debs[*]} from the mirror (see above)"
+	else
+		debdirs=("$debdir")
+	fi
+fi
+"$here/repo.sh" "$tmp/repo" "${debdirs[@]}" || broken "could not build the local apt repo"
 e2e_say "root ready in $((SECONDS - start)) s"
 
 export E2E_REPO="$tmp/repo" E2E_TRAIL_BIN="$TRAIL_BIN"
 booted=0
 for s in "${scenarios[@]}"; do
 	name=$(basename "$s" .sh)
+	if [ -n "$nodebs" ] && [ -n "$(debs_of "$s")" ]; then
+		echo "e2e: SKIP: $name: $nodebs" >&2
+		skips=$((skips + 1))
+		[ "${E2E_STRICT:-}" = 1 ] && printf 'FAIL: %s: skipped under E2E_STRICT=1: %s\n' "$name" "$nodebs" && failed=$((failed + 1))
+		continue
+	fi
 	results="$tmp/results.$name"
 	: >"$results"
 	t=$SECONDS
@@ -136,4 +168,7 @@ for s in "${scenarios[@]}"; do
 	e2e_say "$name: $p passed, $f failed in $((SECONDS - t)) s"
 done
 e2e_say "all done in $((SECONDS - start)) s"
+[ "$skips" -gt 0 ] && e2e_say "$skips scenario(s) skipped; see the e2e: SKIP lines above"
+# Every scenario skipped: nothing could run here, which is a skip too.
+[ "$skips" -eq ${#scenarios[@]} ] && [ "${E2E_STRICT:-}" != 1 ] && skipped
 summary

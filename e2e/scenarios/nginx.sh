@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# nginx: trail restores a real machine. The config of examples/nginx (the
+# real Debian nginx and curl, a site in sites-available enabled by a link,
+# a web root, the unit reloaded when the site changes, health checks) is
+# deployed in one commit, changed (nginx reloads), broken (the apply is
+# undone and nginx serves the previous site), and finally rolled back by
+# git checkout of the commit from before trail managed anything: the
+# packages, /etc, the accounts and the enabled units then equal a snapshot
+# taken before trail's first apply.
+#
+# e2e-debs: nginx curl
+. "$E2E_LIB/scenario.sh"
+
+example="$E2E_LIB/../../examples/nginx"
+site=/etc/nginx/sites-available/example
+url=http://localhost:8080/
+
+git_commit() { # DIR MESSAGE
+	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
+}
+pkg_state() { run "dpkg-query -W -f '\${Status}' $1 2>/dev/null || echo absent"; }
+applied() { run 'cd /srv/config && trail status --json' | tr -d ' \n' | sed -n 's/.*"applied":{[^}]*"commit":"\([0-9a-f]*\)".*/\1/p'; }
+main_pid() { run systemctl show -p MainPID --value nginx.service; }
+release() { run "curl -fsS -o /dev/null -D - $url | sed -n 's/^X-Release: *\\([^[:space:]]*\\).*/\\1/ip'"; }
+# block_source KIND NAME: the step source of a block of the example,
+# nginx.hcl:FIRST-LAST, read from the file as trail reads it.
+block_source() {
+	awk -v head="$1 \"$2\" {" '$0 == head { f = NR } f && /^}/ { print "nginx.hcl:" f "-" NR; exit }' "$example/nginx.hcl"
+}
+# source_of MESSAGE_PART: TRAIL_SOURCE of trail's journal records whose
+# message holds MESSAGE_PART, one per line.
+source_of() {
+	run "journalctl -t trail -o export | awk -v want='$1' '
+		/^MESSAGE=/ { m = substr(\$0, 9) }
+		/^TRAIL_SOURCE=/ { s = substr(\$0, 14) }
+		/^\$/ { if (index(m, want)) print s; m = s = \"\" }'"
+}
+
+# The machine as seen from outside trail, one section at a time: what a
+# rollback to before trail must give back exactly.
+snapshot_script='
+case $1 in
+packages)
+	dpkg-query -W -f "\${Package}:\${Architecture} \${Version} \${db:Status-Abbrev}\n" | sort
+	echo "-- apt-mark showmanual"
+	apt-mark showmanual | sort
+	;;
+etc)
+	find /etc -xdev -printf "%p %M %u:%g %l\n" | sort
+	echo "-- sha256"
+	find /etc -xdev -type f -print0 | sort -z | xargs -0 sha256sum
+	;;
+accounts)
+	for f in /etc/passwd /etc/group /etc/shadow /etc/gshadow; do
+		echo "-- $f"
+		cat "$f"
+	done
+	;;
+units)
+	systemctl list-unit-files --state=enabled --no-legend --no-pager | sort
+	echo "-- wants and requires links"
+	find /etc/systemd/system -xdev \( -path "*.wants/*" -o -path "*.requires/*" \) -printf "%p -> %l\n" | sort
+	;;
+esac'
+snapshot() { machine_exec bash -c "$snapshot_script" snapshot "$1"; }
+sections=(packages etc accounts units)
+snapdir=$(mktemp -d)
+trap 'rm -rf "$snapdir"' EXIT
+
+assert_ok "apt reads the local repo" apt-get update || exit 1
+assert_eq "nginx is not installed before trail" absent "$(pkg_state nginx)"
+
+run 'mkdir -p /srv/admin && cd /srv/admin && git init -q -b main' || exit 1
+run "printf '# Nothing is managed yet.\n' >/srv/admin/main.hcl"
+c0=$(git_commit /srv/admin 'trail manages nothing yet')
+assert_ok "the host checkout is cloned" git clone -q /srv/admin /srv/config || exit 1
+for s in "${sections[@]}"; do
+	snapshot "$s" >"$snapdir/$s.before" || {
+		fail "snapshot before trail" "could not take the $s snapshot"
+		exit 1
+	}
+done
+assert_ok "trail init applies the commit that manages nothing" 'cd /srv/config && trail init' || exit 1
+
+# 1. nginx, its site and its web root in one commit.
+copy_in "$example" /srv/admin || exit 1
+c1=$(git_commit /srv/admin 'nginx serves the example site')
+assert_ok "git pull deploys nginx with its site" 'cd /srv/config && git pull -q' || exit 1
+assert_contains "nginx is installed, the Debian package" "$(run "dpkg-query -W -f '\${Status} \${Version}' nginx")" "install ok installed 1.22"
+assert_ok "nginx is marked manually installed" 'apt-mark showmanual | grep -qx nginx'
+assert_eq "nginx-common came with it" "install ok installed" "$(pkg_state nginx-common)"
+assert_ok "and apt marked it automatic" 'apt-mark showauto | grep -qx nginx-common'
+assert_eq "the site is enabled by its link" "$site" "$(run readlink /etc/nginx/sites-enabled/example)"
+assert_eq "nginx.service is enabled" enabled "$(run systemctl is-enabled nginx.service)"
+assert_eq "nginx.service is running" active "$(run systemctl is-active nginx.service)"
+assert_ok "the page is served" "curl -fsS $url | grep -q 'served by trail'"
+assert_eq "with the first release header" one "$(release)"
+assert_ok "trail status is OK" 'cd /srv/config && trail status'
+assert_eq "the journal names the nginx package step with its source" \
+	"$(block_source package nginx)" "$(source_of 'PKG nginx' | sed -n 1p)"
+assert_ok "applying again does nothing" 'cd /srv/config && trail apply | grep -q "nothing to do"'
+pid1=$(main_pid)
+
+# 2. A changed site reloads nginx.
+run "sed -i 's/release = \"one\"/release = \"two\"/' /srv/admin/nginx.hcl"
+c2=$(git_commit /srv/admin 'the second release')
+assert_ok "git pull deploys the changed site" 'cd /srv/config && git pull -q' || exit 1
+assert_eq "nginx serves the new release header" two "$(release)"
+assert_eq "nginx was reloaded, not restarted (same main PID)" "$pid1" "$(main_pid)"
+reload="reload (changed: $site)"
+assert_eq "the journal shows the reload once, with the unit's source" \
+	"$(block_source unit nginx.service)" "$(source_of "$reload")"
+site2=$(run sha256sum "$site")
+
+# 3. A broken site: nginx refuses it, and the apply is undone.
+run "sed -i '/add_header/a\\    trail_e2e_bogus on;' /srv/admin/templates/site.conf.tpl"
+c3=$(git_commit /srv/admin 'a directive nginx does not know')
+assert_ok "git pull of the broken site does not fail git" 'cd /srv/config && git pull -q'
+rc=0
+out=$(run 'cd /srv/config && trail status') || rc=$?
+assert_eq "trail status is CRITICAL (exit 2)" 2 "$rc"
+assert_contains "status names the failed commit" "$out" "${c3:0:12}"
+assert_contains "the journal says what nginx refused" "$(run journalctl -t trail -o cat)" "trail_e2e_bogus"
+assert_eq "the previous site is back" "$site2" "$(run sha256sum "$site")"
+assert_eq "nginx.service is running" active "$(run systemctl is-active nginx.service)"
+assert_ok "the page is served again" "curl -fsS $url | grep -q 'served by trail'"
+assert_eq "with the previous release header" two "$(release)"
+assert_eq "the applied commit is still the second" "$c2" "$(applied)"
+
+# 4. Back to before trail.
+assert_ok "git checkout of the commit before trail rolls back" "cd /srv/config && git checkout -q $c0"
+assert_eq "status reports that commit applied" "$c0" "$(applied)"
+assert_eq "nginx is gone" absent "$(pkg_state nginx)"
+assert_eq "nginx-common is gone" absent "$(pkg_state nginx-common)"
+assert_eq "curl is gone" absent "$(pkg_state curl)"
+assert_fails "nothing listens on the site's port" "curl -fsS $url"
+assert_fails "the web root is gone" test -e /var/www/example
+for s in "${sections[@]}"; do
+	if ! snapshot "$s" >"$snapdir/$s.after"; then
+		fail "$s equal the snapshot from before trail" "could not take the $s snapshot"
+		continue
+	fi
+	if d=$(diff -u --label "$s before trail" --label "$s after rollback" "$snapdir/$s.before" "$snapdir/$s.after"); then
+		pass "$s equal the snapshot from before trail"
+	else
+		printf '%s\n' "$d" | head -n 80 | sed 's/^/    | /'
+		fail "$s equal the snapshot from before trail" "$(printf '%s\n' "$d" | grep -c '^[-+][^-+]') lines differ (diff above)"
+	fi
+done
+: "$c1"

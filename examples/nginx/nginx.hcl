@@ -1,0 +1,59 @@
+# nginx the way a common Ansible nginx role sets it up: the Debian package,
+# one site in sites-available enabled by a link in sites-enabled, its web
+# root, the service enabled and running and reloaded when the site changes,
+# and health checks that undo the apply when nginx is not well.
+
+variable "port" {
+  type        = number
+  default     = 8080
+  description = "The site's port (the package's default site keeps 80)."
+}
+
+locals {
+  site = "example"
+  root = "/var/www/${local.site}"
+  # Sent in the X-Release header; change it to see nginx reload.
+  release = "one"
+}
+
+package "nginx" {
+  owns = ["/etc/nginx"]
+}
+
+# The HTTP check's client.
+package "curl" {}
+
+file "site" {
+  path     = "/etc/nginx/sites-available/${local.site}"
+  template = "templates/site.conf.tpl"
+  vars     = { port = var.port, root = local.root, release = local.release }
+}
+
+symlink "site_enabled" {
+  path = "/etc/nginx/sites-enabled/${local.site}"
+  to   = "/etc/nginx/sites-available/${local.site}"
+}
+
+# /var/www comes with the package.
+tree "www" {
+  path       = local.root
+  source     = "www"
+  depends_on = [package.nginx]
+}
+
+unit "nginx.service" {
+  restart_on = [file.site, symlink.site_enabled]
+  reload     = true
+}
+
+# The role's "validate: nginx -t" of the config it wrote.
+check "nginx_config" {
+  run = "/usr/sbin/nginx -t -q"
+}
+
+check "http" {
+  run      = "curl -fsS http://localhost:${var.port}/ | grep -q 'served by trail'"
+  retries  = 5
+  interval = "1s"
+  timeout  = "10s"
+}
