@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"time"
 
 	"trail/stepfmt"
@@ -235,10 +234,8 @@ func runShell(ctx context.Context, x *Exec, script string, timeout time.Duration
 		"HOME=/root", "LANG=C.UTF-8", "TRAIL_ROOT=" + root}
 	var out capped
 	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
 	cmd.WaitDelay = time.Second
-	err = cmd.Run()
+	err = runChild(cmd)
 	if ctx.Err() == context.DeadlineExceeded {
 		err = fmt.Errorf("timed out after %s (its process group was killed)", timeout)
 	}

@@ -326,7 +326,7 @@ func shadowTool(x *Exec, name string, args ...string) error {
 	if p, err := exec.LookPath("/usr/sbin/" + name); err == nil {
 		cmd.Path = p
 	}
-	out, err := cmd.CombinedOutput()
+	out, err := childOutput(cmd)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}

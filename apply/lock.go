@@ -32,11 +32,21 @@ func (e *LockError) Error() string {
 
 // lock is the state lock: an flock(2) on the lock file, which dies with its
 // holder, so a killed apply never leaves a stale lock. The holder writes
-// its pid and start time into the file for the error a waiter shows.
-type lock struct{ f *os.File }
+// its pid and start time into the file for the error a waiter shows, and
+// the process group of every child it runs (procgroup.go), so that the
+// next holder can kill what a killed one left running.
+//
+// The file is opened close-on-exec, so no program trail runs inherits it;
+// and it is unlocked before it is closed, because a process forked in the
+// meantime (between fork and exec, by another goroutine) shares the open
+// file and would otherwise keep the lock until it execs.
+type lock struct {
+	f     *os.File
+	since string
+}
 
 func acquire(file string, timeout time.Duration) (*lock, error) {
-	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE, stateFileMode)
+	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, stateFileMode)
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
@@ -53,26 +63,47 @@ func acquire(file string, timeout time.Duration) (*lock, error) {
 		}
 		if time.Since(start) >= timeout {
 			le := &LockError{File: file, Waited: time.Since(start).Round(time.Millisecond)}
-			le.PID, le.Since = holder(f)
+			le.PID, le.Since, _ = holder(f)
 			f.Close()
 			return nil, le
 		}
 		time.Sleep(min(wait, time.Until(start.Add(timeout))+time.Millisecond))
 		wait = min(2*wait, 100*time.Millisecond)
 	}
-	info := fmt.Sprintf("pid %d\nsince %s\n", os.Getpid(), time.Now().Format(time.RFC3339))
-	if err := f.Truncate(0); err == nil {
-		f.WriteAt([]byte(info), 0)
+	l := &lock{f: f, since: time.Now().Format(time.RFC3339)}
+	// A holder that released the lock emptied the file: process groups
+	// still named in it belong to a trail that was killed.
+	pid, _, left := holder(f)
+	for _, g := range left {
+		if err := killGroup(g); err != nil {
+			l.release()
+			return nil, fmt.Errorf("state: lock %s: the trail that held it (pid %d) was killed while it ran a program: %w", file, pid, err)
+		}
 	}
-	return &lock{f: f}, nil
+	holdLock(l)
+	return l, nil
 }
 
-// holder reads who holds the lock from the lock file.
-func holder(f *os.File) (int, string) {
-	buf := make([]byte, 128)
+// write records the holder and its running children in the lock file.
+func (l *lock) write(children []procGroup) {
+	var b strings.Builder
+	fmt.Fprintf(&b, "pid %d\nsince %s\n", os.Getpid(), l.since)
+	for _, g := range children {
+		fmt.Fprintf(&b, "child %d %d\n", g.pgid, g.start)
+	}
+	if _, err := l.f.WriteAt([]byte(b.String()), 0); err == nil {
+		l.f.Truncate(int64(b.Len()))
+	}
+}
+
+// holder reads who holds the lock from the lock file, and the process
+// groups of the children it runs.
+func holder(f *os.File) (int, string, []procGroup) {
+	buf := make([]byte, 4096)
 	n, _ := f.ReadAt(buf, 0)
 	var pid int
 	var since string
+	var kids []procGroup
 	for _, l := range strings.Split(string(buf[:n]), "\n") {
 		if v, ok := strings.CutPrefix(l, "pid "); ok {
 			pid, _ = strconv.Atoi(v)
@@ -80,15 +111,26 @@ func holder(f *os.File) (int, string) {
 		if v, ok := strings.CutPrefix(l, "since "); ok {
 			since = v
 		}
+		if v, ok := strings.CutPrefix(l, "child "); ok {
+			a, b, _ := strings.Cut(v, " ")
+			pg, err := strconv.Atoi(a)
+			st, _ := strconv.ParseUint(b, 10, 64)
+			if err == nil && pg > 1 {
+				kids = append(kids, procGroup{pg, st})
+			}
+		}
 	}
-	return pid, since
+	return pid, since, kids
 }
 
+// release empties the lock file, unlocks it, then closes it.
 func (l *lock) release() {
 	if l == nil || l.f == nil {
 		return
 	}
+	dropLock(l)
 	l.f.Truncate(0)
+	unix.Flock(int(l.f.Fd()), unix.LOCK_UN)
 	l.f.Close()
 	l.f = nil
 }

@@ -7,9 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Two processes: a child apply holds the lock (it pauses at its first
@@ -62,4 +65,75 @@ func TestLockTwoProcesses(t *testing.T) {
 	if sb.read("/etc/child") != "child" || sb.read("/etc/parent") != "parent" {
 		t.Fatal("files missing after both applies")
 	}
+}
+
+// A program started while the lock is held that shares its open file (as
+// any process forked between fork and exec does, until it execs) must not
+// keep the lock once trail releases it: the next apply takes it at once.
+// And a program an apply runs, left running in the background, holds no
+// descriptor of the lock file.
+func TestLockNotHeldByChildren(t *testing.T) {
+	sb := newSandbox(t)
+	lockFile := filepath.Join(sb.e.StateDir(), fileLock)
+	var sharer *exec.Cmd
+	sb.e.opts.OnEvent = func(ev Event) {
+		if ev.Type != EventApplyStart || sharer != nil {
+			return
+		}
+		fd := fdOf(t, lockFile)
+		dup, err := unix.Dup(fd)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := os.NewFile(uintptr(dup), "lock")
+		defer f.Close()
+		sharer = exec.Command("sleep", "60")
+		sharer.ExtraFiles = []*os.File{f}
+		if err := sharer.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pidFile := sb.host("/bg.pid")
+	sb.apply(anchors+`CMD bg run="sleep 61 >/dev/null 2>&1 </dev/null & echo $! > bg.pid" undo="true" timeout=5s`, "A")
+	if sharer == nil {
+		t.Fatal("no apply started")
+	}
+	defer func() { sharer.Process.Kill(); sharer.Wait() }()
+	data, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bg := strings.TrimSpace(string(data))
+	defer func() {
+		if pid, err := strconv.Atoi(bg); err == nil {
+			unix.Kill(pid, unix.SIGKILL)
+		}
+	}()
+	fds, _ := os.ReadDir("/proc/" + bg + "/fd")
+	for _, ent := range fds {
+		if to, _ := os.Readlink("/proc/" + bg + "/fd/" + ent.Name()); to == lockFile {
+			t.Errorf("the program the apply left running holds the lock file as fd %s", ent.Name())
+		}
+	}
+	sb.e.opts.OnEvent, sb.e.opts.LockTimeout = nil, 0
+	if _, err := sb.e.Apply(context.Background(), sb.list(anchors+"FILE /srv/a/x {x}"), Meta{Commit: "B"}); err != nil {
+		t.Fatalf("the next apply, after the first released the lock: %v", err)
+	}
+}
+
+// fdOf returns this process's descriptor of file.
+func fdOf(t *testing.T, file string) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ent := range ents {
+		if to, _ := os.Readlink("/proc/self/fd/" + ent.Name()); to == file {
+			n, _ := strconv.Atoi(ent.Name())
+			return n
+		}
+	}
+	t.Fatalf("no descriptor of %s", file)
+	return -1
 }

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -54,7 +56,7 @@ func runTool(name string, args ...string) (string, error) {
 	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
+	err := runChild(cmd)
 	if err == nil {
 		return out.String(), nil
 	}
@@ -67,6 +69,41 @@ func runTool(name string, args ...string) (string, error) {
 		said = out.String()
 	}
 	return out.String(), &toolError{cmd: name + " " + strings.Join(args, " "), status: ee.ExitCode(), output: tail(said, 6)}
+}
+
+// runChild runs cmd as a child trail answers for (see procgroup.go): in
+// its own process group, which a cancelled context kills whole; killed
+// with SIGKILL if trail dies (Pdeathsig, which the kernel sends when the
+// thread that forked the child ends, so the goroutine keeps its thread
+// until the child is reaped); and named in the state lock while it runs.
+func runChild(cmd *exec.Cmd) error {
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	if cmd.Cancel != nil {
+		cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+		if cmd.WaitDelay == 0 {
+			cmd.WaitDelay = time.Second
+		}
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	trackChild(cmd.Process.Pid)
+	defer untrackChild(cmd.Process.Pid)
+	return cmd.Wait()
+}
+
+// childOutput is cmd.CombinedOutput through runChild.
+func childOutput(cmd *exec.Cmd) ([]byte, error) {
+	var b bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &b, &b
+	err := runChild(cmd)
+	return b.Bytes(), err
 }
 
 // tail returns the last n non-empty lines of s, joined by "; ".

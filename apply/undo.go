@@ -129,6 +129,9 @@ func (e *Engine) recover() error {
 		return removeJournal(file)
 	}
 	x := e.newExec()
+	// What the dead apply ran was killed when the lock was taken; what a
+	// killed account tool left would stop the undo's tools.
+	cleared, clearErr := clearShadowLeftovers(x.Root)
 	recs := make([]undoRec, len(js.intents))
 	for i, in := range js.intents {
 		recs[i] = undoRec{step: in.step, img: in.undo}
@@ -144,7 +147,12 @@ func (e *Engine) recover() error {
 		e.emit(ev)
 	}
 	undoErr := undoAll(x, recs, ev, e.crashPoint)
-	ev(Event{Type: EventRollback, Result: resultOf(undoErr), Err: undoErr, Detail: "interrupted apply undone at recovery"})
+	undoErr = errors.Join(clearErr, undoErr)
+	detail := "interrupted apply undone at recovery"
+	if len(cleared) > 0 {
+		detail += "; removed what a killed account tool left: " + strings.Join(cleared, ", ")
+	}
+	ev(Event{Type: EventRollback, Result: resultOf(undoErr), Err: undoErr, Detail: detail})
 	if undoErr != nil {
 		return fmt.Errorf("journal: undoing the interrupted apply of generation %d failed (the journal is kept, the next run tries again): %w", js.gen, undoErr)
 	}
