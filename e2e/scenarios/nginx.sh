@@ -18,10 +18,16 @@ url=http://localhost:8080/
 git_commit() { # DIR MESSAGE
 	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
 }
-pkg_state() { run "dpkg-query -W -f '\${Status}' $1 2>/dev/null || echo absent"; }
+# pkg_state NAME: its dpkg status, or "absent" when dpkg has no record of
+# it or only that of a purged package (which dpkg -l does not list either).
+pkg_state() { run "s=\$(dpkg-query -W -f '\${Status}' $1 2>/dev/null); case \$s in ''|*' not-installed') echo absent ;; *) echo \$s ;; esac"; }
 applied() { run 'cd /srv/config && trail status --json' | tr -d ' \n' | sed -n 's/.*"applied":{[^}]*"commit":"\([0-9a-f]*\)".*/\1/p'; }
 main_pid() { run systemctl show -p MainPID --value nginx.service; }
 release() { run "curl -fsS -o /dev/null -D - $url | sed -n 's/^X-Release: *\\([^[:space:]]*\\).*/\\1/ip'"; }
+# serves_release VALUE: nginx sends it in X-Release. A reload is
+# asynchronous (nginx -s reload signals the master, old workers finish
+# their requests), hence assert_eventually.
+serves_release() { echo "curl -fsS -o /dev/null -D - $url | tr -d '\\r' | grep -qix 'X-Release: $1'"; }
 # block_source KIND NAME: the step source of a block of the example,
 # nginx.hcl:FIRST-LAST, read from the file as trail reads it.
 block_source() {
@@ -41,7 +47,8 @@ source_of() {
 snapshot_script='
 case $1 in
 packages)
-	dpkg-query -W -f "\${Package}:\${Architecture} \${Version} \${db:Status-Abbrev}\n" | sort
+	# As dpkg -l: a purged package (not-installed) is no package.
+	dpkg-query -W -f "\${db:Status-Abbrev}\${Package}:\${Architecture} \${Version}\n" | grep -v "^un" | sort
 	echo "-- apt-mark showmanual"
 	apt-mark showmanual | sort
 	;;
@@ -86,6 +93,8 @@ assert_ok "trail init applies the commit that manages nothing" 'cd /srv/config &
 copy_in "$example" /srv/admin || exit 1
 c1=$(git_commit /srv/admin 'nginx serves the example site')
 assert_ok "git pull deploys nginx with its site" 'cd /srv/config && git pull -q' || exit 1
+# Without this apply nothing below would test anything.
+assert_eq "trail applied it" "$c1" "$(applied)" || exit 1
 assert_contains "nginx is installed, the Debian package" "$(run "dpkg-query -W -f '\${Status} \${Version}' nginx")" "install ok installed 1.22"
 assert_ok "nginx is marked manually installed" 'apt-mark showmanual | grep -qx nginx'
 assert_eq "nginx-common came with it" "install ok installed" "$(pkg_state nginx-common)"
@@ -105,7 +114,8 @@ pid1=$(main_pid)
 run "sed -i 's/release = \"one\"/release = \"two\"/' /srv/admin/nginx.hcl"
 c2=$(git_commit /srv/admin 'the second release')
 assert_ok "git pull deploys the changed site" 'cd /srv/config && git pull -q' || exit 1
-assert_eq "nginx serves the new release header" two "$(release)"
+assert_eq "trail applied it" "$c2" "$(applied)" || exit 1
+assert_eventually "nginx serves the new release header" "$(serves_release two)"
 assert_eq "nginx was reloaded, not restarted (same main PID)" "$pid1" "$(main_pid)"
 reload="reload (changed: $site)"
 assert_eq "the journal shows the reload once, with the unit's source" \
@@ -120,7 +130,8 @@ rc=0
 out=$(run 'cd /srv/config && trail status') || rc=$?
 assert_eq "trail status is CRITICAL (exit 2)" 2 "$rc"
 assert_contains "status names the failed commit" "$out" "${c3:0:12}"
-assert_contains "the journal says what nginx refused" "$(run journalctl -t trail -o cat)" "trail_e2e_bogus"
+assert_contains "nginx refused the broken site" "$(run journalctl -u nginx.service -o cat)" 'unknown directive "trail_e2e_bogus"'
+assert_contains "the journal says the apply was undone" "$(run journalctl -t trail -o cat)" "undid the changes of the apply"
 assert_eq "the previous site is back" "$site2" "$(run sha256sum "$site")"
 assert_eq "nginx.service is running" active "$(run systemctl is-active nginx.service)"
 assert_ok "the page is served again" "curl -fsS $url | grep -q 'served by trail'"
@@ -143,8 +154,7 @@ for s in "${sections[@]}"; do
 	if d=$(diff -u --label "$s before trail" --label "$s after rollback" "$snapdir/$s.before" "$snapdir/$s.after"); then
 		pass "$s equal the snapshot from before trail"
 	else
-		printf '%s\n' "$d" | head -n 80 | sed 's/^/    | /'
+		printf '%s\n' "$d" | head -n 150 | sed 's/^/    | /'
 		fail "$s equal the snapshot from before trail" "$(printf '%s\n' "$d" | grep -c '^[-+][^-+]') lines differ (diff above)"
 	fi
 done
-: "$c1"

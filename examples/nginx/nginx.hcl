@@ -16,8 +16,10 @@ locals {
   release = "one"
 }
 
+# The directories the package ships that this config writes into: steps
+# under them come after the package, and plan in the same commit.
 package "nginx" {
-  owns = ["/etc/nginx"]
+  owns = ["/etc/nginx/sites-available", "/etc/nginx/sites-enabled", "/var/www"]
 }
 
 # The HTTP check's client.
@@ -34,11 +36,9 @@ symlink "site_enabled" {
   to   = "/etc/nginx/sites-available/${local.site}"
 }
 
-# /var/www comes with the package.
 tree "www" {
-  path       = local.root
-  source     = "www"
-  depends_on = [package.nginx]
+  path   = local.root
+  source = "www"
 }
 
 unit "nginx.service" {
