@@ -1,6 +1,9 @@
 package apply
 
 import (
+	"fmt"
+	"path"
+	"sort"
 	"strings"
 	"time"
 
@@ -8,17 +11,112 @@ import (
 )
 
 // restarter is implemented by kinds whose steps act again when a path
-// they name changed in an apply (UNIT restart-on). The engine calls
-// Restart once per step and apply, after every change is made and before
-// the post-apply checks, and only when one of Triggers changed: an apply
-// that changes none of them, such as a no-op apply, restarts nothing.
+// they name changed in an apply (UNIT restart-on and reload-on). The
+// engine calls Restart once per step and apply, after every change is
+// made and before the post-apply checks, and only when a changed path
+// (written, changed or removed) is one of the triggers or under one: an
+// apply that changes none of them, such as a no-op apply, restarts
+// nothing. The triggers of the step as it was in the applied list count
+// too, so that a path dropped from the list with its trigger still does.
+//
+// After an undo (a failed step, restart or check, or recovery from a
+// crash) Restart is called again for every step whose triggers cover a
+// path the undone apply meant to change, with the step of the list put
+// back, so that what runs reads the restored files.
 type restarter interface {
-	// Triggers lists the paths whose change calls for a restart.
-	Triggers(s *stepfmt.Step) []string
-	// Restart acts on the change of the paths in why. did is the work
-	// the step itself did in this apply (none when it did nothing). It
-	// returns what it did, or in Notes why it did nothing.
-	Restart(x *Exec, s *stepfmt.Step, did Work, why []string) (Work, error)
+	// Triggers lists the paths whose change calls for a restart, and
+	// those whose change calls only for a reload.
+	Triggers(s *stepfmt.Step) (restart, reload []string)
+	// Restart acts on t. did is the work the step itself did in this
+	// apply (none when it did nothing). It returns what it did, or in
+	// Notes why it did nothing.
+	Restart(x *Exec, s *stepfmt.Step, did Work, t trigger) (Work, error)
+}
+
+// trigger is why a step is restarted.
+type trigger struct {
+	why    []string // the changed paths that matched, sorted
+	reload bool     // only reload triggers matched
+	undone bool     // the paths were put back by an undo
+}
+
+// word is "reload" or "restart".
+func (t trigger) word() string {
+	if t.reload {
+		return "reload"
+	}
+	return "restart"
+}
+
+// reason says why, naming a few paths.
+func (t trigger) reason() string {
+	word := "changed: "
+	if t.undone {
+		word = "put back: "
+	}
+	const show = 3
+	if len(t.why) <= show {
+		return word + strings.Join(t.why, ", ")
+	}
+	return fmt.Sprintf("%s%s and %d more", word, strings.Join(t.why[:show], ", "), len(t.why)-show)
+}
+
+// pathSet is a set of changed paths.
+type pathSet map[string]bool
+
+// under returns the paths of ps at or under one of roots, sorted.
+func (ps pathSet) under(roots []string) []string {
+	if len(roots) == 0 || len(ps) == 0 {
+		return nil
+	}
+	set := make(map[string]bool, len(roots))
+	for _, p := range roots {
+		set[p] = true
+	}
+	var out []string
+	for c := range ps {
+		for p := c; ; p = path.Dir(p) {
+			if set[p] {
+				out = append(out, c)
+				break
+			}
+			if p == "/" {
+				break
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// decide says what the change of paths calls for in a step whose versions
+// (new, old; nil ones skipped) are given: a restart when a path falls
+// under a restart trigger of either, else a reload when one falls under a
+// reload trigger, else nothing (ok false).
+func decide(rs restarter, paths pathSet, versions ...*stepfmt.Step) (trigger, bool) {
+	var restart, reload []string
+	for _, s := range versions {
+		if s != nil {
+			rt, rl := rs.Triggers(s)
+			restart, reload = append(restart, rt...), append(reload, rl...)
+		}
+	}
+	if why := paths.under(restart); len(why) > 0 {
+		return trigger{why: why}, true
+	}
+	if why := paths.under(reload); len(why) > 0 {
+		return trigger{why: why, reload: true}, true
+	}
+	return trigger{}, false
+}
+
+func restarterOf(s *stepfmt.Step) (restarter, bool) {
+	row := handlerOf(s.Kind)
+	if row == nil {
+		return nil, false
+	}
+	rs, ok := row.h.(restarter)
+	return rs, ok
 }
 
 // did records the work of a change that was made.
@@ -29,10 +127,11 @@ func (r *run) did(s *stepfmt.Step, w Work) {
 	r.done[s.ID()] = w
 }
 
-// restarts runs Restart for every step whose triggers changed. A failing
-// restart fails the apply, which is then rolled back.
+// restarts runs Restart for every step whose triggers cover a path
+// changed in this apply. A failing restart fails the apply, which is then
+// rolled back.
 func (r *run) restarts() error {
-	changed := make(map[string]bool)
+	changed := make(pathSet)
 	for id := range r.done {
 		if stepfmt.IsPath(id.Kind) {
 			changed[id.Target] = true
@@ -41,44 +140,140 @@ func (r *run) restarts() error {
 	if len(changed) == 0 {
 		return nil
 	}
+	old := byID(r.cur.list.Steps)
 	for _, s := range r.list.Steps {
-		rs, ok := handlerOf(s.Kind).h.(restarter)
+		rs, ok := restarterOf(s)
 		if !ok {
 			continue
 		}
-		var why []string
-		for _, p := range rs.Triggers(s) {
-			if changed[p] {
-				why = append(why, p)
-			}
-		}
-		if len(why) == 0 {
+		t, ok := decide(rs, changed, s, old[s.ID()])
+		if !ok {
 			continue
 		}
 		start := time.Now()
-		w, err := rs.Restart(r.x, s, r.done[s.ID()], why)
+		w, err := rs.Restart(r.x, s, r.done[s.ID()], t)
 		if err != nil {
 			return &stepError{s, err}
 		}
-		result := StepUnchanged
-		if !w.None() {
-			result = StepChanged
-			r.restarted = append(r.restarted, s)
-		}
-		r.event(Event{Type: EventStep, Step: stepLine(s), Source: s.Src.String(), Op: "restart", Result: result,
-			Detail: strings.Join(append(append([]string{}, w.Changes...), w.Notes...), "; "), Duration: time.Since(start)})
+		r.event(restartEvent(s, w, nil, time.Since(start)))
 	}
 	return nil
 }
 
-// restartUndone restarts, after a rollback, what this apply restarted:
-// the files it read were put back, so it must read them again. It is
-// best effort: the rollback has happened, and a failure is reported.
-func (r *run) restartUndone() {
-	for _, s := range r.restarted {
-		rs := handlerOf(s.Kind).h.(restarter)
-		w, err := rs.Restart(r.x, s, Work{}, []string{"rolled back"})
-		r.event(Event{Type: EventStep, Step: stepLine(s), Source: s.Src.String(), Op: "restart", Result: resultOf(err),
-			Detail: strings.Join(append(append([]string{}, w.Changes...), w.Notes...), "; "), Err: err})
+func restartEvent(s *stepfmt.Step, w Work, err error, d time.Duration) Event {
+	result := StepUnchanged
+	if !w.None() {
+		result = StepChanged
 	}
+	if err != nil {
+		result = ResultFailed
+	}
+	return Event{Type: EventStep, Step: stepLine(s), Source: s.Src.String(), Op: "restart", Result: result,
+		Detail: strings.Join(append(append([]string{}, w.Changes...), w.Notes...), "; "), Err: err, Duration: d}
+}
+
+func byID(steps []*stepfmt.Step) map[stepfmt.ID]*stepfmt.Step {
+	m := make(map[stepfmt.ID]*stepfmt.Step, len(steps))
+	for _, s := range steps {
+		m[s.ID()] = s
+	}
+	return m
+}
+
+// restartUndone restarts, after this apply was undone, every step whose
+// triggers cover a path it meant to change (restartAfterUndo).
+func (r *run) restartUndone() {
+	restartAfterUndo(r.x, r.cur.list.Steps, r.list.Steps, undonePaths(r.undo), r.event)
+}
+
+func undonePaths(recs []undoRec) pathSet {
+	ps := make(pathSet)
+	for _, u := range recs {
+		if stepfmt.IsPath(u.step.Kind) {
+			ps[u.step.Target] = true
+		}
+	}
+	return ps
+}
+
+// restartAfterUndo restarts what read the paths an undo put back: every
+// step of the restored list whose triggers (there or in the undone list)
+// cover one, as that step says (a unit meant to run is restarted, one
+// not said to run only if it runs); then every step only the undone list
+// had, as one that says nothing of running, so a unit that ran before
+// trail managed it reads its old files again and one trail started and
+// the undo stopped stays stopped. The paths are those the apply meant to
+// change, whether or not it got to: restarting once too often is better
+// than serving a configuration that is no longer on disk. It is best
+// effort: the undo has happened, and each failure is reported.
+func restartAfterUndo(x *Exec, restored, undone []*stepfmt.Step, paths pathSet, emit func(Event)) {
+	if len(paths) == 0 {
+		return
+	}
+	had, gone := byID(restored), byID(undone)
+	one := func(s *stepfmt.Step, versions ...*stepfmt.Step) {
+		rs, ok := restarterOf(s)
+		if !ok {
+			return
+		}
+		t, ok := decide(rs, paths, versions...)
+		if !ok {
+			return
+		}
+		t.undone = true
+		start := time.Now()
+		w, err := rs.Restart(x, s, Work{}, t)
+		emit(restartEvent(s, w, err, time.Since(start)))
+	}
+	for _, s := range restored {
+		one(s, s, gone[s.ID()])
+	}
+	for _, s := range undone {
+		if had[s.ID()] == nil {
+			one(&stepfmt.Step{Kind: s.Kind, Target: s.Target, Src: s.Src}, s)
+		}
+	}
+}
+
+// restartRecovered is restartAfterUndo for an apply undone at recovery:
+// the journal names the paths it meant to change, the applied record the
+// list put back, and the generation's saved step list the undone one.
+func (e *Engine) restartRecovered(x *Exec, js *journalState, cur int, emit func(Event)) {
+	paths := make(pathSet)
+	for _, in := range js.intents {
+		if stepfmt.IsPath(in.step.Kind) {
+			paths[in.step.Target] = true
+		}
+	}
+	if len(paths) == 0 {
+		return
+	}
+	restored, err := e.stepsOf(cur)
+	if err != nil {
+		emit(Event{Type: EventStep, Op: "restart", Result: ResultFailed,
+			Err: fmt.Errorf("cannot restart what read the files put back: %w", err)})
+		return
+	}
+	// The undone list may never have been saved (a crash before it was):
+	// then its intents are all there is of it.
+	undone, err := e.stepsOf(js.gen)
+	if err != nil {
+		for _, in := range js.intents {
+			undone = append(undone, in.step)
+		}
+	}
+	restartAfterUndo(x, restored, undone, paths, emit)
+}
+
+// stepsOf reads the step list of generation n (none for 0).
+func (e *Engine) stepsOf(n int) ([]*stepfmt.Step, error) {
+	data, err := e.readSteps(n)
+	if err != nil || n == 0 {
+		return nil, err
+	}
+	l, errs := stepfmt.Parse(stepsFile(e.genDir(), n), data)
+	if len(errs) > 0 {
+		return nil, errs.Err()
+	}
+	return l.Steps, nil
 }

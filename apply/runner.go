@@ -27,10 +27,8 @@ type run struct {
 	next map[stepfmt.ID]*Record
 	// heal marks a run that puts drifted targets back (Engine.Heal).
 	heal bool
-	// done holds the work of every change made so far, and restarted the
-	// steps restarted because of it (restart.go).
-	done      map[stepfmt.ID]Work
-	restarted []*stepfmt.Step
+	// done holds the work of every change made so far (restart.go).
+	done map[stepfmt.ID]Work
 }
 
 // undoRec is one change as its undo sees it: the step and the image of

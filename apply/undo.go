@@ -106,7 +106,8 @@ func (e *Engine) recoverIfNeeded() error {
 // applied record already names the journal's generation, the apply had
 // committed and only the journal is left to remove. Otherwise every change
 // it intended is undone, newest first, and its generation is recorded as
-// interrupted. The caller holds the lock.
+// interrupted; then what read the files put back is restarted (see
+// restartRecovered). The caller holds the lock.
 func (e *Engine) recover() error {
 	file := e.path(fileJournal)
 	data, err := os.ReadFile(file)
@@ -156,6 +157,7 @@ func (e *Engine) recover() error {
 	if undoErr != nil {
 		return fmt.Errorf("journal: undoing the interrupted apply of generation %d failed (the journal is kept, the next run tries again): %w", js.gen, undoErr)
 	}
+	e.restartRecovered(x, js, cur, ev)
 	g.Result, g.End = ResultInterrupted, time.Now()
 	g.Error = "the apply was interrupted; its changes were undone when trail next ran"
 	if err := saveGeneration(e.genDir(), g); err != nil {

@@ -3,7 +3,6 @@ package apply
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"trail/stepfmt"
 )
@@ -20,10 +19,16 @@ import (
 // nothing running. Drift is the unit no longer enabled, masked or running
 // as the step asked (e.g. disabled by hand).
 //
-// restart-on names paths; when one of them changed in an apply, the unit
-// is restarted (reloaded, with reload=true) once, after every other
-// change, if it is running and was not just started (see restart.go).
-// Without a live systemd the restart is reported, never faked.
+// restart-on and reload-on name paths, each standing for itself and
+// everything under it; when one of them was written, changed or removed
+// in an apply, the unit is restarted (restart-on) or, if only reload-on
+// paths changed, reloaded, once, after every other change, unless it was
+// just started; with reload=true restart-on reloads. A unit meant to run
+// (running=true) is restarted even if it is not running (it may have
+// failed on the file just fixed) and must be running afterwards, or the
+// apply fails and is undone; after an undo the unit is restarted again
+// to read the files put back (see restart.go). Without a live systemd
+// the restart is reported, never faked.
 type unitKind struct{}
 
 // unitNS is the namespace of unit identities.
@@ -230,8 +235,10 @@ func afterAttrs(want unitWant, next unitState, live bool) []stepfmt.Attr {
 // stop before masking, start last.
 var unitVerbs = []string{"unmask", "disable", "enable", "stop", "mask", "start"}
 
-// unitDo runs the verbs of w.
-func unitDo(x *Exec, name string, w Work) error {
+// unitDo runs the verbs of w. With check, a unit it starts must be
+// running afterwards (settle); an undo does not check, it puts back what
+// was there as well as it can.
+func unitDo(x *Exec, name string, w Work, check bool) error {
 	t := unitToolsOf(x)
 	if err := t.reloadIfNeeded(name); err != nil {
 		return err
@@ -242,6 +249,11 @@ func unitDo(x *Exec, name string, w Work) error {
 		}
 		if _, err := t.systemctl(verb, name); err != nil {
 			return err
+		}
+		if verb == "start" && check {
+			if err := t.settle(name, verb); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -254,7 +266,7 @@ func (unitKind) Capture(x *Exec, s *stepfmt.Step) (Image, error) {
 }
 
 // Forward runs the systemctl verbs Check planned.
-func (unitKind) Forward(x *Exec, s *stepfmt.Step, w Work) error { return unitDo(x, s.Target, w) }
+func (unitKind) Forward(x *Exec, s *stepfmt.Step, w Work) error { return unitDo(x, s.Target, w, true) }
 
 // CheckRestore plans putting the unit back as the image says. An absent
 // unit comes back disabled, unmasked and, when live, stopped.
@@ -287,7 +299,7 @@ func (unitKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) 
 
 // Restore runs the verbs CheckRestore planned.
 func (unitKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
-	return unitDo(x, s.Target, w)
+	return unitDo(x, s.Target, w, false)
 }
 
 // Drift reads the unit in the shape of what trail left.
@@ -318,33 +330,58 @@ func (unitKind) Drift(x *Exec, target string, wrote Image) (Image, error) {
 	return now, nil
 }
 
-// Triggers lists the step's restart-on paths.
-func (unitKind) Triggers(s *stepfmt.Step) []string { return s.List("restart-on") }
-
-// Restart restarts (or, with reload=true, reloads) the unit because the
-// paths in why changed in this apply: only when it runs, was not started
-// by this apply and is not meant to be stopped. Without a live systemd it
-// does nothing and says what it would have done.
-func (unitKind) Restart(x *Exec, s *stepfmt.Step, did Work, why []string) (Work, error) {
-	t := unitToolsOf(x)
-	verb, cmd := "restart", "try-restart"
+// Triggers lists the step's restart-on and reload-on paths; with
+// reload=true, restart-on only reloads.
+func (unitKind) Triggers(s *stepfmt.Step) (restart, reload []string) {
 	if s.Value("reload") == "true" {
-		verb, cmd = "reload", "try-reload-or-restart"
+		return nil, s.List("restart-on")
 	}
-	because := verb + " (changed: " + strings.Join(why, ", ") + ")"
+	return s.List("restart-on"), s.List("reload-on")
+}
+
+// restartVerb is the systemctl verb for a restart or reload of a unit.
+// One meant to run (running=true) gets restart or reload-or-restart, which
+// start it when it is not running, so that a unit that failed on a bad
+// file comes back when the fixed file lands; one the step does not say
+// should run gets the try- verbs, which leave it stopped if it is.
+func restartVerb(run, reload bool) string {
+	verb := "restart"
+	if reload {
+		verb = "reload-or-restart"
+	}
+	if !run {
+		verb = "try-" + verb
+	}
+	return verb
+}
+
+// Restart restarts or reloads the unit because of t: not when it is not
+// meant to run or was started by this apply. A unit meant to run must be
+// running afterwards (settle), or the restart fails. Without a live
+// systemd it does nothing and says what it would have done.
+func (unitKind) Restart(x *Exec, s *stepfmt.Step, did Work, tr trigger) (Work, error) {
+	t := unitToolsOf(x)
+	run := s.Value("running") == "true"
+	verb := restartVerb(run, tr.reload)
+	because := verb + " (" + tr.reason() + ")"
 	switch {
+	case s.Value("running") == "false" || s.Value("masked") == "true":
+		return Work{Notes: []string{"no " + tr.word() + ": the unit is not meant to run"}}, nil
+	case hasChange(did, "start"):
+		return Work{Notes: []string{"no " + tr.word() + ": started by this apply with the new files"}}, nil
 	case !t.live:
 		return Work{Notes: []string{"would " + because + ": not applicable, " + t.root + " has no running systemd"}}, nil
-	case s.Value("running") == "false" || s.Value("masked") == "true":
-		return Work{Notes: []string{"no " + verb + ": the unit is not meant to run"}}, nil
-	case hasChange(did, "start"):
-		return Work{Notes: []string{"no " + verb + ": started by this apply with the new files"}}, nil
 	}
 	if err := t.reloadIfNeeded(s.Target); err != nil {
 		return Work{}, err
 	}
-	if _, err := t.systemctl(cmd, s.Target); err != nil {
+	if _, err := t.systemctl(verb, s.Target); err != nil {
 		return Work{}, err
+	}
+	if run {
+		if err := t.settle(s.Target, verb); err != nil {
+			return Work{}, err
+		}
 	}
 	return Work{Changes: []string{because}}, nil
 }

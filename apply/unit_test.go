@@ -156,18 +156,11 @@ func TestUnitFileFromAFileStep(t *testing.T) {
 }
 
 // restart-on triggers once per apply in which a named file changed, after
-// the file steps; in a root it is reported, not run.
+// the file steps; in a root it is reported, not run. The step does not say
+// the unit should run: it would be restarted only if it runs.
 func TestUnitRestartOn(t *testing.T) {
 	sb, ev := newUnitSandbox(t)
-	restarts := func(from int) []Event {
-		var out []Event
-		for _, e := range (*ev)[from:] {
-			if e.Type == EventStep && e.Op == "restart" {
-				out = append(out, e)
-			}
-		}
-		return out
-	}
+	restarts := func(from int) []Event { return restartsIn((*ev)[from:]) }
 	list := func(conf, other string) string {
 		return "FILE /etc/demo.conf {" + conf + "}\nFILE /etc/other.conf {" + conf + "}\nFILE /etc/unrelated {" + other + "}\n" +
 			"UNIT demo.service enabled=true restart-on=/etc/demo.conf,/etc/other.conf"
@@ -191,7 +184,7 @@ func TestUnitRestartOn(t *testing.T) {
 		if st.want == 0 {
 			continue
 		}
-		if !strings.Contains(got[0].Detail, "would restart") || !strings.Contains(got[0].Detail, "/etc/demo.conf") {
+		if !strings.Contains(got[0].Detail, "would try-restart") || !strings.Contains(got[0].Detail, "/etc/demo.conf") {
 			t.Fatalf("%s: restart detail %q", st.name, got[0].Detail)
 		}
 		last := -1
@@ -204,6 +197,17 @@ func TestUnitRestartOn(t *testing.T) {
 			t.Fatalf("%s: the restart came before a file step", st.name)
 		}
 	}
+}
+
+// restartsIn returns the restart events of evs.
+func restartsIn(evs []Event) []Event {
+	var out []Event
+	for _, e := range evs {
+		if e.Type == EventStep && e.Op == "restart" {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func indexOf(evs []Event, e Event) int {

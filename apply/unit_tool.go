@@ -2,9 +2,12 @@ package apply
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // unitTools runs systemctl for one root. The machine is live when the root
@@ -76,6 +79,81 @@ func (t unitTools) reloadIfNeeded(name string) error {
 	}
 	_, err = t.systemctl("daemon-reload")
 	return err
+}
+
+// unitRun is what systemctl show says of whether a unit runs.
+type unitRun struct {
+	typ, active, sub, result string
+	restarts                 int
+}
+
+func (t unitTools) running(name string) (unitRun, error) {
+	out, err := t.systemctl("show", "-p", "Type,ActiveState,SubState,Result,NRestarts", name)
+	if err != nil {
+		return unitRun{}, err
+	}
+	var u unitRun
+	for _, line := range strings.Split(out, "\n") {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), "=")
+		switch k {
+		case "Type":
+			u.typ = v
+		case "ActiveState":
+			u.active = v
+		case "SubState":
+			u.sub = v
+		case "Result":
+			u.result = v
+		case "NRestarts":
+			u.restarts, _ = strconv.Atoi(v)
+		}
+	}
+	return u, nil
+}
+
+// failing says how a unit that was just started is not running: failed,
+// ended with an error, or restarted by systemd since first.
+func (u unitRun) failing(first unitRun) string {
+	switch {
+	case u.active == "failed":
+		return "it failed (" + u.result + ")"
+	case u.result != "" && u.result != "success":
+		return "it ended (" + u.result + "), now " + u.active + "/" + u.sub
+	case u.restarts > first.restarts:
+		return fmt.Sprintf("it exited and systemd restarted it %d time(s)", u.restarts-first.restarts)
+	}
+	return ""
+}
+
+// settleTime is how long a unit whose start systemd does not wait for
+// (Type=simple, exec, idle: started once its process runs) must keep
+// running after a start or restart to count as started.
+var settleTime = time.Second
+
+// settle checks that a unit trail just started (verb) runs: at once, and
+// for units of the types whose start returns before they are ready, again
+// after settleTime, which catches a daemon that dies on a bad
+// configuration right after its start. A unit that ends successfully
+// (Type=oneshot) is fine.
+func (t unitTools) settle(name, verb string) error {
+	first, err := t.running(name)
+	if err != nil {
+		return err
+	}
+	now := first
+	if first.failing(first) == "" {
+		switch first.typ {
+		case "simple", "exec", "idle":
+			time.Sleep(settleTime)
+			if now, err = t.running(name); err != nil {
+				return err
+			}
+		}
+	}
+	if why := now.failing(first); why != "" {
+		return fmt.Errorf("unit %s does not run after systemctl %s: %s; see journalctl -u %s", name, verb, why, name)
+	}
+	return nil
 }
 
 // unitDirs are the directories systemd looks for unit files in, most

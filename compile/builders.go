@@ -29,8 +29,8 @@ func buildPackage(r *resource, st *stepfmt.Step) {
 }
 
 // buildUnit defaults a unit to enabled and running (both false when it is
-// masked) and collects restart_on, whose references are resolved once
-// every resource is known.
+// masked) and collects restart_on and reload_on, whose references are
+// resolved once every resource is known.
 func buildUnit(r *resource, st *stepfmt.Step) {
 	def := "true"
 	if m, _ := st.Get("masked"); m == "true" {
@@ -38,22 +38,38 @@ func buildUnit(r *resource, st *stepfmt.Step) {
 	}
 	r.setField(st, field{name: "enabled", key: "enabled", def: def})
 	r.setField(st, field{name: "running", key: "running", def: def})
-	a, ok := r.attrs["restart_on"]
-	if !ok {
-		return
+	for _, name := range []string{"restart_on", "reload_on"} {
+		if a, ok := r.attrs[name]; ok {
+			r.triggers = append(r.triggers, r.triggerAttr(a))
+		}
 	}
-	r.restart = a
+	if r.attrs["reload_on"] != nil && st.Value("reload") == "true" {
+		r.diag(errorf(r.attrs["reload"].Range.Ptr(), "Invalid reload",
+			"reload = true makes every restart_on path reload; with reload_on as well, list the paths that only reload in reload_on, those that restart in restart_on, and drop reload."))
+	}
+}
+
+// triggerAttr is a unit's restart_on or reload_on: its literal paths and
+// its references to path blocks.
+type triggerAttr struct {
+	attr *hcl.Attribute
+	lit  []string
+	refs []hcl.Traversal
+}
+
+func (r *resource) triggerAttr(a *hcl.Attribute) *triggerAttr {
+	t := &triggerAttr{attr: a}
 	elems, diags := hcl.ExprList(a.Expr)
 	if diags.HasErrors() {
 		// Not a list literal: a computed list of paths.
-		if paths, _, ok := r.list("restart_on"); ok {
-			r.restartLit = append(r.restartLit, paths...)
+		if paths, _, ok := r.list(a.Name); ok {
+			t.lit = append(t.lit, paths...)
 		}
-		return
+		return t
 	}
 	for _, e := range elems {
 		if tr, d := hcl.AbsTraversalForExpr(e); !d.HasErrors() && resourceTypes[tr.RootName()] {
-			r.restartRefs = append(r.restartRefs, tr)
+			t.refs = append(t.refs, tr)
 			continue
 		}
 		v, diags := r.sc.eval(e, r.ctx)
@@ -63,12 +79,13 @@ func buildUnit(r *resource, st *stepfmt.Step) {
 		}
 		s, ok := primitiveString(v)
 		if !ok {
-			r.diag(errorf(e.Range().Ptr(), "Invalid restart_on",
-				"restart_on takes paths and references to file, symlink, directory or tree blocks, such as [file.nginx_conf, \"/etc/default/nginx\"]."))
+			r.diag(errorf(e.Range().Ptr(), "Invalid "+a.Name,
+				"%s takes paths and references to file, symlink, directory or tree blocks, such as [file.nginx_conf, \"/etc/default/nginx\"].", a.Name))
 			continue
 		}
-		r.restartLit = append(r.restartLit, s)
+		t.lit = append(t.lit, s)
 	}
+	return t
 }
 
 // buildCommand insists on an undo: without one trail could not reverse it.

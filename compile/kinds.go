@@ -73,7 +73,7 @@ var kindDefs = []*kindDef{
 		extra: []string{"owns"}, build: buildPackage},
 	{block: "unit", kind: stepfmt.KindUnit, target: "name",
 		fields: []field{{name: "masked", key: "masked"}, {name: "reload", key: "reload"}, fDrift},
-		extra:  []string{"enabled", "running", "restart_on"}, build: buildUnit},
+		extra:  []string{"enabled", "running", "restart_on", "reload_on"}, build: buildUnit},
 	{block: "command", kind: stepfmt.KindCommand, target: "name",
 		fields: []field{{name: "run", key: "run"}, {name: "undo", key: "undo"},
 			{name: "creates", key: "creates"}, {name: "unless", key: "unless"},

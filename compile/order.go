@@ -15,8 +15,9 @@ import (
 //   - a package comes before paths at or under what it owns;
 //   - a user or group comes before paths it owns (owner, group);
 //   - a group comes before users that name it (group, groups);
-//   - a path comes before the unit that names it in restart-on, and unit
-//     files and drop-ins (systemd unit directories) before their unit.
+//   - a path comes before the unit that names it or a directory above it
+//     in restart-on or reload-on, and unit files and drop-ins (systemd
+//     unit directories) before their unit.
 //
 // The output is the topological order that, whenever several steps are
 // ready, takes the one declared first: files in name order, blocks in file
@@ -38,7 +39,7 @@ const (
 )
 
 var whyText = [...]string{"parent directory", "package owns the path", "owner", "group",
-	"restart_on", "unit file", "depends_on"}
+	"restart_on or reload_on", "unit file", "depends_on"}
 
 type edge struct {
 	to  int32
@@ -190,11 +191,35 @@ func (c *compiler) implicitEdges(g *graph) {
 				}
 			}
 		case st.Kind == stepfmt.KindUnit:
-			for _, p := range st.List("restart-on") {
-				if j, ok := paths[p]; ok {
+			triggerEdges(g, paths, i, append(st.List("restart-on"), st.List("reload-on")...))
+		}
+	}
+}
+
+// triggerEdges puts every path step at or under a unit's trigger paths
+// before the unit (i), so that it starts with its whole configuration.
+func triggerEdges(g *graph, paths map[string]int32, i int32, triggers []string) {
+	if len(triggers) == 0 {
+		return
+	}
+	under := make(map[string]bool, len(triggers))
+	for _, p := range triggers {
+		under[p] = true
+	}
+	for p, j := range paths {
+		for q := p; ; {
+			if under[q] {
+				g.add(j, i, whyRestart)
+				break
+			}
+			cut := strings.LastIndexByte(q, '/')
+			if cut <= 0 {
+				if q != "/" && under["/"] {
 					g.add(j, i, whyRestart)
 				}
+				break
 			}
+			q = q[:cut]
 		}
 	}
 }

@@ -6,12 +6,10 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-
-	"trail/stepfmt"
 )
 
 // resolveRefs resolves depends_on (a resource's own and those of the
-// module calls around it) and unit restart_on references, once every
+// module calls around it) and unit restart_on and reload_on references, once every
 // resource is known.
 func (c *compiler) resolveRefs() {
 	callDeps := map[*scope][]*resource{}
@@ -36,43 +34,45 @@ func (c *compiler) resolveRefs() {
 					"%s is in its own depends_on (perhaps through its module's depends_on).", r.addr))
 			}
 		}
-		if r.restart != nil {
-			r.restartOn()
+		for _, t := range r.triggers {
+			r.resolveTriggers(t)
 		}
 	}
 }
 
-// restartOn sets a unit's restart-on from its literal paths and the
-// path steps of the resources it references.
-func (r *resource) restartOn() {
+// resolveTriggers sets a unit's restart-on or reload-on from the
+// literal paths and the path steps of the resources referenced. A tree is
+// named by its directory, which stands for everything under it: files
+// added to the tree or removed from it later count without the list
+// changing.
+func (r *resource) resolveTriggers(t *triggerAttr) {
 	if len(r.steps) == 0 {
 		return
 	}
-	paths := append([]string(nil), r.restartLit...)
-	for _, tr := range r.restartRefs {
+	name := t.attr.Name
+	paths := append([]string(nil), t.lit...)
+	for _, tr := range t.refs {
 		for _, d := range r.sc.resolveRef(tr) {
 			switch d.kd.block {
 			case "file", "symlink", "directory", "tree":
 			default:
 				rng := tr.SourceRange()
-				r.diag(errorf(&rng, "Invalid restart_on",
-					"%s is a %s; restart_on takes files, symlinks, directories and trees.", d.addr, d.kd.block))
+				r.diag(errorf(&rng, "Invalid "+name,
+					"%s is a %s; %s takes files, symlinks, directories and trees.", d.addr, d.kd.block, name))
 				continue
 			}
-			for _, st := range d.steps {
-				if d.kd.block != "tree" || st.Kind != stepfmt.KindDir {
-					paths = append(paths, st.Target)
-				}
+			if len(d.steps) > 0 {
+				paths = append(paths, d.steps[0].Target)
 			}
 		}
 	}
 	for _, p := range paths {
 		if strings.Contains(p, ",") {
-			r.diag(errorf(r.restart.Expr.Range().Ptr(), "Invalid restart_on", "Path %q contains a comma, which restart_on paths may not.", p))
+			r.diag(errorf(t.attr.Expr.Range().Ptr(), "Invalid "+name, "Path %q contains a comma, which %s paths may not.", p, name))
 			return
 		}
 	}
-	r.set(r.steps[0], "restart-on", strings.Join(paths, ","), r.restart.Expr.Range(), "restart_on")
+	r.set(r.steps[0], strings.ReplaceAll(name, "_", "-"), strings.Join(paths, ","), t.attr.Expr.Range(), name)
 }
 
 // resolveList resolves a depends_on list.

@@ -29,13 +29,11 @@ type resource struct {
 	steps  []*stepfmt.Step
 	repo   []string // per step: the repository path it comes from, or ""
 	owns   []string // package: paths it owns
-	// unit restart_on: the attribute, its literal paths and references.
-	restart     *hcl.Attribute
-	restartLit  []string
-	restartRefs []hcl.Traversal
-	deps        []*resource // resolved depends_on, including the module calls'
-	fileRepo    string      // file: the repository file of its content
-	virt        int32       // order: index of the "done" node, -1 until made
+	// unit restart_on and reload_on, resolved once every resource is known.
+	triggers []*triggerAttr
+	deps     []*resource // resolved depends_on, including the module calls'
+	fileRepo string      // file: the repository file of its content
+	virt     int32       // order: index of the "done" node, -1 until made
 }
 
 // labelAddr writes a label as it is referenced: .name when it is an

@@ -36,15 +36,16 @@
 //	GROUP   name      gid members system drift
 //	USER    name      uid group groups home shell system password comment drift
 //	PKG     name      version recommends purge owns drift
-//	UNIT    name      enabled running masked restart-on reload drift
+//	UNIT    name      enabled running masked restart-on reload-on reload drift
 //	CMD     name      run(required) undo(required) creates unless timeout(required)
 //	CHECK   name      run(required) retries interval timeout(required)
 //	INCLUDE file      (none)
 //
 // Values are canonicalised on parse: modes to four octal digits, ids to
-// decimal, durations to Go's spelling, sets (groups, members, restart-on, owns) to
-// sorted, duplicate-free comma lists, hashes to lower case. An attribute
-// that is not given is not managed: trail leaves it as it finds it.
+// decimal, durations to Go's spelling, sets (groups, members, owns,
+// restart-on, reload-on) to sorted, duplicate-free comma lists, hashes to
+// lower case. An attribute that is not given is not managed: trail leaves
+// it as it finds it.
 //
 // # Identity and diff
 //

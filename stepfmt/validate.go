@@ -17,7 +17,8 @@ type nsKey struct {
 //   - a path whose parent directory is managed only later in the list;
 //   - a path under a path managed as a file or a symlink;
 //   - an owner, group or primary group that is managed only later;
-//   - a unit restart-on naming a path no FILE, LINK or DIR step manages;
+//   - a unit restart-on or reload-on naming a path no FILE, LINK or DIR
+//     step manages, and a unit with both reload=true and reload-on;
 //   - an INCLUDE that was not resolved (use Load or Expand first).
 func Validate(l *List) ErrorList {
 	var errs ErrorList
@@ -41,11 +42,7 @@ func Validate(l *List) ErrorList {
 		case s.Kind == KindUser:
 			validOwners(l, index, i, s, "group", "group", &errs)
 		case s.Kind == KindUnit:
-			for _, p := range s.List("restart-on") {
-				if _, ok := index[nsKey{"path", p}]; !ok {
-					errs.add(s.Src, s.Kind, s.Target, "restart-on names %s, which no FILE, LINK or DIR step manages", p)
-				}
-			}
+			validTriggers(index, s, &errs)
 		case s.Kind == KindInclude:
 			errs.add(s.Src, s.Kind, s.Target, "include not resolved: load the list with its includes before validating")
 		}
@@ -144,4 +141,20 @@ func missingMsg(key string) string {
 		return "needs timeout=: a command without one could hang an apply forever"
 	}
 	return "missing required attribute " + key
+}
+
+// validTriggers checks a unit's restart-on and reload-on paths. reload=true
+// makes restart-on reload; with reload-on as well, which paths only reload
+// would be said twice.
+func validTriggers(index map[nsKey]int, s *Step, errs *ErrorList) {
+	for _, key := range []string{"restart-on", "reload-on"} {
+		for _, p := range s.List(key) {
+			if _, ok := index[nsKey{"path", p}]; !ok {
+				errs.add(s.Src, s.Kind, s.Target, "%s names %s, which no FILE, LINK or DIR step manages", key, p)
+			}
+		}
+	}
+	if _, ok := s.Get("reload-on"); ok && s.Value("reload") == "true" {
+		errs.add(s.Src, s.Kind, s.Target, "reload=true and reload-on together: list the paths that only reload in reload-on, those that restart in restart-on, and drop reload")
+	}
 }
