@@ -20,10 +20,13 @@ type Exec struct {
 	// planned names the users and groups the list being applied creates,
 	// so that a plan can accept an owner that does not exist yet.
 	planned map[string]bool
-	uid     uint32
-	gid     uint32
-	blobs   map[string]bool // store keys known to be present
-	buf     []byte
+	// order ranks the account entries the list being applied creates
+	// (acctorder.go); nil outside an apply.
+	order *acctOrder
+	uid   uint32
+	gid   uint32
+	blobs map[string]bool // store keys known to be present
+	buf   []byte
 	// reports holds what the step being run said (a command's output),
 	// for its event.
 	reports []string

@@ -125,20 +125,31 @@ func (groupKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error)
 // Capture reads the group's entry.
 func (groupKind) Capture(x *Exec, s *stepfmt.Step) (Image, error) { return readGroup(x, s.Target) }
 
-// Forward creates or modifies the group.
+// Forward creates or modifies the group, then puts the account files in
+// the order of the list.
 func (groupKind) Forward(x *Exec, s *stepfmt.Step, w Work) error {
-	return groupTo(x, s.Target, w.Before, w.After, s.Value("system") == "true", false)
+	if err := groupTo(x, s.Target, w.Before, w.After, s.Value("system") == "true", false); err != nil {
+		return err
+	}
+	return putInOrder(x)
 }
 
-// Restore brings the group back to img.
+// Restore brings the group back to img, then puts the account files in
+// the order of the list; an undo image is restored as it is.
 func (groupKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
 	if img.State == stAccounts {
 		return restoreAccounts(x, img)
 	}
+	var err error
 	if img.IsAbsent() {
-		return shadowTool(x, "groupdel", s.Target)
+		err = shadowTool(x, "groupdel", s.Target)
+	} else {
+		err = groupTo(x, s.Target, w.Before, img, false, true)
 	}
-	return groupTo(x, s.Target, w.Before, img, false, true)
+	if err != nil {
+		return err
+	}
+	return putInOrder(x)
 }
 
 // Drift reads the group in the shape of what trail wrote.

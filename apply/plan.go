@@ -93,6 +93,9 @@ func (e *Engine) plan(x *Exec, l *stepfmt.List, cur *current) (*Plan, error) {
 		return nil, err
 	}
 	x.planNames(l)
+	if err := x.planAccounts(l, cur.applied); err != nil {
+		return nil, err
+	}
 	p := &Plan{Plan: stepfmt.Diff(cur.list.Steps, l.Steps), From: cur.gen}
 	p.Work = make([]Work, len(p.Changes))
 	v := &View{x: x, overlay: make(map[viewKey]Image), fresh: make(map[string]bool)}

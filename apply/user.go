@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -272,12 +273,19 @@ func (userKind) Capture(x *Exec, s *stepfmt.Step) (Image, error) {
 	return img, nil
 }
 
-// Forward creates or modifies the user.
+// Forward creates or modifies the user, then puts the account files in
+// the order of the list.
 func (userKind) Forward(x *Exec, s *stepfmt.Step, w Work) error {
+	var err error
 	if w.Before.IsAbsent() {
-		return shadowTool(x, "useradd", useraddArgs(x, s)...)
+		err = shadowTool(x, "useradd", useraddArgs(x, s)...)
+	} else {
+		err = userMod(x, s.Target, w.Before, w.After, s)
 	}
-	return userMod(x, s.Target, w.Before, w.After, s)
+	if err != nil {
+		return err
+	}
+	return putInOrder(x)
 }
 
 // useraddArgs builds the useradd command line for a new user.
@@ -401,11 +409,20 @@ func makeHome(x *Exec, name, h string) error {
 	return x.Root.Chmod(h, 0o755)
 }
 
-// Restore brings the user back to img.
+// Restore brings the user back to img, then puts the account files in
+// the order of the list; an undo image is restored as it is.
 func (userKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
-	switch {
-	case img.State == stAccounts:
+	if img.State == stAccounts {
 		return restoreAccounts(x, img)
+	}
+	if err := restoreUser(x, s, img, w); err != nil {
+		return err
+	}
+	return putInOrder(x)
+}
+
+func restoreUser(x *Exec, s *stepfmt.Step, img Image, w Work) error {
+	switch {
 	case img.IsAbsent():
 		return userDel(x, s.Target, img.Value("group-kept") == "true" || x.planned["group:"+s.Target])
 	case w.Before.IsAbsent():
@@ -441,6 +458,10 @@ func userDel(x *Exec, name string, keepGroup bool) error {
 	if err != nil {
 		return err
 	}
+	placed, err := placeOf(x, name, name)
+	if err != nil {
+		return err
+	}
 	if err := shadowTool(x, "userdel", name); err != nil {
 		return err
 	}
@@ -468,7 +489,72 @@ func userDel(x *Exec, name string, keepGroup bool) error {
 	if len(members) > 0 {
 		args = append(args, "-U", strings.Join(members, ","))
 	}
-	return shadowTool(x, "groupadd", append(args, name)...)
+	if err := shadowTool(x, "groupadd", append(args, name)...); err != nil {
+		return err
+	}
+	return editAccounts(x, func(f string, data []byte) []byte { return placed.put(f, data) })
+}
+
+// groupPlace is where a group's lines stood in /etc/group and
+// /etc/gshadow, and what they held, so that a group the tools had to
+// delete and add again (which appends it) is put back as it was.
+type groupPlace struct {
+	name, member string
+	lines        map[string][]byte // by file: the line, without the member
+	at           map[string]int    // by file: its index among the lines
+}
+
+// placeOf notes group name's lines in x's group files, as they will be
+// once member is gone from them.
+func placeOf(x *Exec, name, member string) (*groupPlace, error) {
+	p := &groupPlace{name: name, member: member, lines: map[string][]byte{}, at: map[string]int{}}
+	for _, f := range []string{"/etc/group", "/etc/gshadow"} {
+		data, err := accountData(x, f)
+		if err != nil {
+			return nil, err
+		}
+		for i, l := range bytes.SplitAfter(data, []byte("\n")) {
+			if bytes.HasPrefix(l, []byte(name+":")) {
+				p.lines[f], p.at[f] = withoutMember(l, member), i
+				break
+			}
+		}
+	}
+	return p, nil
+}
+
+// withoutMember returns group or gshadow line l without member in its
+// member list (the last field of both).
+func withoutMember(l []byte, member string) []byte {
+	text, nl := strings.CutSuffix(string(l), "\n")
+	f := strings.Split(text, ":")
+	last := len(f) - 1
+	f[last] = strings.Join(slices.DeleteFunc(splitNames(f[last]), func(m string) bool { return m == member }), ",")
+	out := strings.Join(f, ":")
+	if nl {
+		out += "\n"
+	}
+	return []byte(out)
+}
+
+// put returns data of file f with the group's line back at its place;
+// nil when it is there already or the file did not hold it.
+func (p *groupPlace) put(f string, data []byte) []byte {
+	line, ok := p.lines[f]
+	if !ok || len(data) == 0 || data[len(data)-1] != '\n' || !bytes.HasSuffix(line, []byte("\n")) {
+		return nil
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	lines = lines[:len(lines)-1] // the empty remainder after the last newline
+	cur := slices.IndexFunc(lines, func(l []byte) bool { return bytes.HasPrefix(l, []byte(p.name+":")) })
+	if cur == p.at[f] && bytes.Equal(lines[cur], line) {
+		return nil
+	}
+	if cur >= 0 {
+		lines = slices.Delete(lines, cur, cur+1)
+	}
+	lines = slices.Insert(lines, min(p.at[f], len(lines)), line)
+	return bytes.Join(lines, nil)
 }
 
 // Drift reads the user in the shape of what trail wrote.
