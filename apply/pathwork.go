@@ -288,11 +288,19 @@ func parentReady(v *View, p string) error {
 }
 
 // unmanagedEntries lists (up to three of) the names in directory p that
-// the plan does not remove first.
+// the plan does not remove first. A directory the plan itself puts in
+// place (a removed FILE or LINK step giving back the empty directory that
+// was there before trail) holds only what the plan predicts in it: the
+// machine has another object there now, which must not be read.
 func unmanagedEntries(v *View, p string) ([]string, error) {
-	names, err := v.x.Root.ReadDirNames(p)
-	if err != nil {
-		return nil, err
+	var names []string
+	if v.Planning() && v.replaced(p) {
+		names = v.predictedChildren(p)
+	} else {
+		var err error
+		if names, err = v.x.Root.ReadDirNames(p); err != nil {
+			return nil, err
+		}
 	}
 	slices.Sort(names)
 	var held []string
@@ -307,4 +315,28 @@ func unmanagedEntries(v *View, p string) ([]string, error) {
 		held = append(held, n)
 	}
 	return held, nil
+}
+
+// replaced reports whether the plan creates, replaces or removes the
+// object at p or at one of its parents, so that what the machine holds
+// there now is not what the plan will find.
+func (v *View) replaced(p string) bool {
+	for a := p; a != "/"; a = fsx.Parent(a) {
+		if v.fresh[a] {
+			return true
+		}
+	}
+	return false
+}
+
+// predictedChildren returns the names the plan predicts present in
+// directory p.
+func (v *View) predictedChildren(p string) []string {
+	var names []string
+	for k, img := range v.overlay {
+		if k.ns == pathNS && k.target != p && fsx.Parent(k.target) == p && !img.IsAbsent() {
+			names = append(names, k.target[strings.LastIndexByte(k.target, '/')+1:])
+		}
+	}
+	return names
 }

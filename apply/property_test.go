@@ -84,6 +84,7 @@ type gen struct {
 	paths    []string        // the universe, parents before children
 	baseDirs map[string]bool // directories in the starting root
 	nonEmpty map[string]bool // ... of which these hold unmanaged files
+	seeded   []string        // every path the starting root holds, in order
 }
 
 func newGen(rng *rand.Rand) *gen {
@@ -106,17 +107,30 @@ func newGen(rng *rand.Rand) *gen {
 
 var propContents = []string{"", "one", "two\n", strings.Repeat("long ", 300)}
 
+// emptyDir is always an empty directory in the starting root: trail gives
+// it back whenever a FILE or LINK step managing it is removed, which the
+// next kind must then replace.
+const emptyDir = "/p/d"
+
 // seedRoot puts files, symlinks and directories (some holding a file trail
-// will never manage) in the first two levels of the tree.
+// will never manage) in the first two levels of the tree, and emptyDir.
 func (g *gen) seedRoot(sb *sandbox) {
 	os.MkdirAll(sb.host("/p"), 0o755)
 	for _, p := range g.paths {
 		depth := strings.Count(p, "/") - 1
 		parent := filepath.Dir(p)
-		if depth > 2 || !g.baseDirs[parent] || g.rng.IntN(3) != 0 {
+		if p == emptyDir {
+			os.Mkdir(sb.host(p), []os.FileMode{0o755, 0o700, 0o750}[g.rng.IntN(3)])
+			g.seeded = append(g.seeded, p)
+			g.baseDirs[p] = true
+			continue
+		}
+		if depth > 2 || !g.baseDirs[parent] || parent == emptyDir || g.rng.IntN(3) != 0 {
 			continue
 		}
 		owner := []int{0, 1000, 1001}[g.rng.IntN(3)]
+		g.seeded = append(g.seeded, p)
+		g.nonEmpty[parent] = true
 		switch g.rng.IntN(4) {
 		case 0:
 			sb.write(p, propContents[g.rng.IntN(len(propContents))], []os.FileMode{0o644, 0o600, 0o755}[g.rng.IntN(3)])
@@ -147,6 +161,23 @@ func (g *gen) list() string {
 	for _, p := range g.paths {
 		if g.rng.IntN(density) == 0 {
 			chosen[p] = true
+		}
+	}
+	// What the starting root holds is chosen more often, and often as a
+	// leaf, so that an empty directory from before trail is managed as a
+	// file or a symlink, then as another kind, within a few lists.
+	for _, p := range g.seeded {
+		if g.rng.IntN(4) == 0 {
+			continue
+		}
+		chosen[p] = true
+		if g.nonEmpty[p] || g.rng.IntN(4) == 0 {
+			continue
+		}
+		for c := range chosen {
+			if strings.HasPrefix(c, p+"/") {
+				delete(chosen, c)
+			}
 		}
 	}
 	for _, p := range g.paths {

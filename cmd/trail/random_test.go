@@ -36,6 +36,9 @@ func TestRandomCheckouts(t *testing.T) {
 		"etc/motd":     "as installed\n",
 		"srv/r/x":      "a file that was there before trail\n",
 	})
+	if err := os.Mkdir(filepath.Join(initial, "srv/r/e"), 0o700); err != nil {
+		t.Fatal(err)
+	}
 
 	admin := filepath.Join(work, "admin")
 	g.run("", "init", "-q", admin)
@@ -109,8 +112,9 @@ func TestRandomCheckouts(t *testing.T) {
 }
 
 // randomConfig writes a config for commit i: a fixed directory, a random
-// set of managed paths whose kinds change between commits (x is a file, a
-// symlink or a directory, over a file that was there before), and a tree
+// set of managed paths whose kinds change between commits (x and e are a
+// file, a symlink or a directory, over a file and an empty directory that
+// were there before), and a tree
 // with random contents.
 func randomConfig(t *testing.T, rng *rand.Rand, dir string, i int) {
 	var b strings.Builder
@@ -138,6 +142,16 @@ func randomConfig(t *testing.T, rng *rand.Rand, dir string, i int) {
 		b.WriteString("symlink \"/srv/r/x\" { to = \"f1\" }\n")
 	case 2:
 		b.WriteString("directory \"/srv/r/x\" { mode = \"0700\" }\n")
+	}
+	// e was an empty directory before trail: each removed kind gives it
+	// back, and the next kind replaces it in the same apply.
+	switch rng.IntN(4) {
+	case 0:
+		fmt.Fprintf(&b, "file \"/srv/r/e\" { content = \"e is a file in %d\\n\" }\n", i)
+	case 1:
+		b.WriteString("symlink \"/srv/r/e\" { to = \"x\" }\n")
+	case 2:
+		b.WriteString("directory \"/srv/r/e\" { mode = \"0750\" }\n")
 	}
 	if rng.IntN(3) > 0 {
 		fmt.Fprintf(&b, "file \"/etc/motd\" { content = \"motd %d\\n\" }\n", rng.IntN(3))
