@@ -143,7 +143,7 @@ func parseRecord(l string) (*Record, error) {
 func loadApplied(file string) (*applied, error) {
 	data, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
-		return &applied{}, nil
+		return &applied{}, missingApplied(file)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
@@ -159,7 +159,7 @@ func loadApplied(file string) (*applied, error) {
 func readAppliedGeneration(file string) (int, error) {
 	f, err := os.Open(file)
 	if errors.Is(err, fs.ErrNotExist) {
-		return 0, nil
+		return 0, missingApplied(file)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("state: %w", err)

@@ -312,3 +312,69 @@ func (s *Store) Verify() error {
 	})
 	return errors.Join(append(errs, err)...)
 }
+
+// BlobProblem is a blob trail's state needs that the store does not hold
+// whole.
+type BlobProblem struct {
+	Step    string `json:"step"` // the target that needs it: "FILE /etc/motd"
+	Need    string `json:"need"` // "pre-image" (a removal or rollback restores it) or "content" (what trail wrote)
+	Blob    string `json:"blob"`
+	Problem string `json:"problem"` // "missing", "empty", or what a hash check found
+}
+
+func (p BlobProblem) String() string {
+	return fmt.Sprintf("%s: its %s blob %s is %s", p.Step, p.Need, p.Blob, p.Problem)
+}
+
+// emptyKey is the key of the empty blob.
+var emptyKey = HashKey(nil)
+
+// CheckBlobs looks for the blobs the applied record names — every managed
+// target's pre-image, which its removal or a rollback restores, and what
+// trail wrote, which a heal puts back — and returns those the store does
+// not have, or has empty. It is cheap enough for every status check (one
+// stat per blob); hashing every blob is trail fsck's.
+//
+// Older generations need no blob here: rolling back to one compiles its
+// commit again, which puts its contents in the store, and restores the
+// targets it no longer manages from the pre-images in the applied record.
+func (e *Engine) CheckBlobs() ([]BlobProblem, error) {
+	ap, err := e.loadApplied()
+	if err != nil {
+		return nil, err
+	}
+	var out []BlobProblem
+	for _, r := range ap.Records {
+		for _, need := range []struct {
+			what string
+			img  Image
+		}{{"pre-image", r.Origin}, {"content", r.Wrote}} {
+			for _, k := range need.img.Blobs() {
+				if p := e.store.statBlob(k); p != "" {
+					out = append(out, BlobProblem{Step: r.ID.String(), Need: need.what, Blob: k, Problem: p})
+				}
+			}
+		}
+	}
+	return out, nil
+}
+
+// statBlob says what is wrong with blob key without reading it: "" when
+// it is there.
+func (s *Store) statBlob(key string) string {
+	if CheckKey(key) != nil {
+		return "not a blob key"
+	}
+	var st unix.Stat_t
+	switch err := unix.Stat(s.path(key), &st); {
+	case errors.Is(err, unix.ENOENT):
+		return "missing"
+	case err != nil:
+		return err.Error()
+	case st.Mode&unix.S_IFMT != unix.S_IFREG:
+		return "not a regular file"
+	case st.Size == 0 && key != emptyKey:
+		return "empty"
+	}
+	return ""
+}

@@ -2,6 +2,7 @@ package host
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"os/exec"
 	"strconv"
@@ -43,6 +44,9 @@ type Status struct {
 
 	Drift     []DriftItem `json:"drift"`
 	LastError *Failure    `json:"last_error,omitempty"`
+	// Store lists the blobs the applied record needs that the content
+	// store lacks: a removal or rollback of their targets would fail.
+	Store []apply.BlobProblem `json:"store,omitempty"`
 }
 
 // Applied is the generation the machine is at.
@@ -77,11 +81,16 @@ func (h *Host) Status() (*Status, error) {
 		return nil, err
 	}
 	cur, err := e.Current()
-	if err != nil {
+	if errors.Is(err, apply.ErrStateDamaged) {
+		s.Problems = append(s.Problems, err.Error())
+	} else if err != nil {
 		return nil, err
 	}
 	if cur != nil {
 		s.Applied = &Applied{Generation: cur.Number, Commit: cur.Commit, Branch: cur.Branch, Subject: cur.Subject, Time: cur.End}
+		if err := s.checkStore(e); err != nil {
+			return nil, err
+		}
 	}
 	s.Pending = cur == nil || cur.Commit != s.Head
 	if rec, err := h.loadRecord(); err == nil {
@@ -106,6 +115,34 @@ func (h *Host) Status() (*Status, error) {
 	return s, nil
 }
 
+// storeShown caps the store problems status names one by one.
+const storeShown = 3
+
+// checkStore finds the blobs the applied record needs that the store
+// lacks (a stat each: trail fsck hashes them), each a critical problem.
+func (s *Status) checkStore(e *apply.Engine) error {
+	probs, err := e.CheckBlobs()
+	if err != nil {
+		return err
+	}
+	s.Store = probs
+	for i, p := range probs {
+		if i == storeShown {
+			s.Problems = append(s.Problems, fmt.Sprintf("and %d more blob(s) of the store missing or damaged", len(probs)-storeShown))
+			break
+		}
+		effect := "removing or rolling back it could not restore what was there before trail"
+		if p.Need != "pre-image" {
+			effect = "healing it could not put back what trail wrote"
+		}
+		s.Problems = append(s.Problems, fmt.Sprintf("store: %s: %s; run 'trail fsck', then put the blob back from a backup of the state directory", p, effect))
+	}
+	return nil
+}
+
+// Fsck checks the host's state directory thoroughly (apply.Fsck).
+func (h *Host) Fsck() (*apply.FsckReport, error) { return apply.Fsck(h.Settings.state()) }
+
 // judge sets the level: critical when the last apply failed, warning when
 // something drifted, the host is behind its upstream or HEAD waits to be
 // applied.
@@ -126,9 +163,10 @@ func (s *Status) judge() {
 		}
 		crit(fmt.Sprintf("apply of %s %s%s", Short(f.Commit), what, where))
 	}
-	if s.Applied == nil {
+	switch {
+	case s.Applied == nil && s.Level < Critical:
 		warn("nothing applied yet: run 'trail apply'")
-	} else if s.Pending && s.LastError == nil {
+	case s.Applied != nil && s.Pending && s.LastError == nil:
 		warn(fmt.Sprintf("HEAD %s is not applied (the host is at %s): run 'trail pull' or 'trail apply'", Short(s.Head), Short(s.Applied.Commit)))
 	}
 	reported := 0

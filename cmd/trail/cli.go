@@ -20,6 +20,7 @@ var commands = map[string]command{
 	"steps":       {"print the step list a commit compiles to, with sources", runSteps},
 	"validate":    {"compile a config directory for a host and report errors", runValidate},
 	"status":      {"what the host runs and whether that is well (Nagios exit codes)", runStatus},
+	"fsck":        {"check trail's state directory thoroughly: records, step lists, every blob's hash", runFsck},
 	"log":         {"the generations applied, newest first", runLog},
 	"rollback":    {"pin the checkout at the N-th previous good generation", runRollback},
 	"pull":        {"git pull --ff-only (unless pinned), then apply HEAD if needed", runPull},

@@ -1,0 +1,301 @@
+package apply
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"trail/stepfmt"
+)
+
+// FsckProblem is one thing wrong in a state directory and what to do.
+type FsckProblem struct {
+	Where   string `json:"where"` // a path in the state directory
+	Problem string `json:"problem"`
+	Fix     string `json:"fix"`
+}
+
+// FsckReport is what Fsck found.
+type FsckReport struct {
+	StateDir    string        `json:"state_dir"`
+	Applied     int           `json:"applied"` // the applied generation, 0 when none
+	Records     int           `json:"records"` // managed targets in the applied record
+	Generations int           `json:"generations"`
+	Blobs       int           `json:"blobs"`            // blobs hashed
+	Holder      int           `json:"holder,omitempty"` // pid of a live lock holder: an apply runs
+	Journal     bool          `json:"journal"`          // an apply's journal is there
+	Problems    []FsckProblem `json:"problems"`
+}
+
+// OK reports whether nothing is wrong.
+func (r *FsckReport) OK() bool { return len(r.Problems) == 0 }
+
+// Fsck checks the state directory dir thoroughly and changes nothing: the
+// applied record parses, and names a generation that is there; every
+// generation's record and step list parse; a journal parses; every blob
+// the applied record or the journal names is in the store and hashes to
+// its name, and so does every other blob; no temporary file is left by a
+// process that is gone; the lock is a plain file, and no process group a
+// killed trail started still runs. It reads every blob, so it costs what
+// reading the store costs (status checks only that the needed blobs are
+// there, see Engine.CheckBlobs).
+//
+// Fsck takes no lock: while an apply runs (Holder), what it writes may
+// look unfinished, and the journal is its own.
+func Fsck(dir string) (*FsckReport, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, err
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, fmt.Errorf("state: %s is not a directory", dir)
+	}
+	c := &fsck{FsckReport: FsckReport{StateDir: dir, Problems: []FsckProblem{}}, dir: dir,
+		need: map[string][]string{}, store: &Store{dir: filepath.Join(dir, dirStore)}}
+	if fi.Mode().Perm() != stateDirMode {
+		c.problem(dir, fmt.Sprintf("mode %04o: the state holds saved file contents that only root may read", fi.Mode().Perm()),
+			fmt.Sprintf("chmod 0700 %s", dir))
+	}
+	c.lock()
+	c.applied()
+	c.generations()
+	c.journal()
+	c.blobs()
+	c.temps()
+	return &c.FsckReport, nil
+}
+
+type fsck struct {
+	FsckReport
+	dir   string
+	store *Store
+	// need maps a blob to what needs it ("FILE /etc/x (pre-image)").
+	need map[string][]string
+}
+
+func (c *fsck) problem(where, problem, fix string) {
+	c.Problems = append(c.Problems, FsckProblem{Where: where, Problem: problem, Fix: fix})
+}
+
+func (c *fsck) path(name string) string { return filepath.Join(c.dir, name) }
+
+// lock checks the lock file: a regular file; if nobody holds it, no
+// process group it names still runs.
+func (c *fsck) lock() {
+	file := c.path(fileLock)
+	fi, err := os.Lstat(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if err != nil || !fi.Mode().IsRegular() {
+		c.problem(file, "the lock is not a regular file", "remove it while no trail runs: trail creates it again")
+		return
+	}
+	f, err := os.OpenFile(file, os.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		c.problem(file, err.Error(), "make it readable by root")
+		return
+	}
+	defer f.Close()
+	pid, _, kids := holder(f)
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); err != nil {
+		c.Holder = max(pid, 1)
+		return
+	}
+	unix.Flock(int(f.Fd()), unix.LOCK_UN)
+	for _, g := range kids {
+		if start, _, _, ok := procStat(g.pgid); ok && g.start != 0 && start != g.start {
+			continue
+		}
+		if left := groupMembers(g.pgid); len(left) > 0 {
+			c.problem(file, fmt.Sprintf("process group %d (pids %v), started by a trail (pid %d) that was killed, still runs", g.pgid, left, pid),
+				fmt.Sprintf("the next trail run kills it before it undoes the interrupted apply; or kill -KILL -- -%d", g.pgid))
+		}
+	}
+}
+
+// applied checks the applied record and notes the blobs it needs.
+func (c *fsck) applied() {
+	file := c.path(fileApplied)
+	ap, err := loadApplied(file)
+	if err != nil {
+		fix := "restore it from a backup of " + c.dir
+		if errors.Is(err, ErrStateDamaged) {
+			fix += "; or to start over, as if trail had never run, move " + c.dir + " aside"
+		}
+		c.problem(file, err.Error(), fix)
+		return
+	}
+	c.Applied, c.Records = ap.Generation, len(ap.Records)
+	if ap.Generation > 0 {
+		if _, err := os.Stat(filepath.Join(c.dir, dirGenerations, genName(ap.Generation)+".json")); err != nil {
+			c.problem(file, fmt.Sprintf("names generation %d, which is not recorded: %v", ap.Generation, err),
+				"restore the generations directory from a backup; the applied record itself is what trail needs to go on")
+		}
+	}
+	for _, r := range ap.Records {
+		for _, k := range r.Origin.Blobs() {
+			c.need[k] = append(c.need[k], r.ID.String()+" (pre-image)")
+		}
+		for _, k := range r.Wrote.Blobs() {
+			c.need[k] = append(c.need[k], r.ID.String()+" (content)")
+		}
+	}
+}
+
+// generations checks every generation's record and step list.
+func (c *fsck) generations() {
+	gd := c.path(dirGenerations)
+	nums, err := generationNumbers(gd)
+	if err != nil {
+		c.problem(gd, err.Error(), "make it a readable directory")
+		return
+	}
+	c.Generations = len(nums)
+	for _, n := range nums {
+		if _, err := loadGeneration(gd, n); err != nil {
+			c.problem(filepath.Join(gd, genName(n)+".json"), err.Error(),
+				"restore it from a backup; trail log and rollback need it, applies do not")
+		}
+		file := stepsFile(gd, n)
+		data, err := os.ReadFile(file)
+		if err != nil {
+			c.problem(file, err.Error(), "restore it from a backup: it is what generation "+strconv.Itoa(n)+" applied")
+			continue
+		}
+		if _, errs := stepfmt.Parse(file, data); len(errs) > 0 {
+			c.problem(file, fmt.Sprintf("does not parse: %v", errs[0]),
+				"restore it from a backup: it is what generation "+strconv.Itoa(n)+" applied")
+		}
+	}
+}
+
+// journal checks an apply's journal and notes the blobs its undo needs.
+func (c *fsck) journal() {
+	file := c.path(fileJournal)
+	data, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	c.Journal = true
+	if err != nil {
+		c.problem(file, err.Error(), "make it readable by root")
+		return
+	}
+	js, err := parseJournal(file, data)
+	if err != nil {
+		c.problem(file, "the journal of an interrupted apply is damaged: "+err.Error(),
+			"trail cannot know what to undo: inspect it, restore the machine by hand, then remove it")
+		return
+	}
+	if c.Holder == 0 {
+		c.problem(file, fmt.Sprintf("the apply of generation %d was interrupted and is not undone yet", js.gen),
+			"run 'trail status' or 'trail apply': opening the state undoes it")
+	}
+	for _, in := range js.intents {
+		for _, k := range in.undo.Blobs() {
+			c.need[k] = append(c.need[k], in.step.ID().String()+" (undo of the interrupted apply)")
+		}
+	}
+}
+
+// blobs hashes every blob the state needs, then every other one.
+func (c *fsck) blobs() {
+	keys := make([]string, 0, len(c.need))
+	for k := range c.need {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	seen := map[string]bool{}
+	for _, k := range keys {
+		seen[k] = true
+		who := strings.Join(c.need[k], ", ")
+		if CheckKey(k) != nil {
+			c.problem(c.path(fileApplied), fmt.Sprintf("%s names %q, which is not a blob key", who, k),
+				"restore the applied record from a backup")
+			continue
+		}
+		c.Blobs++
+		if _, err := c.store.Get(k); err != nil {
+			c.problem(c.store.path(k), fmt.Sprintf("blob %s, needed by %s: %v", k, who, blobTrouble(err)),
+				"put the original content back under that name (from a backup of the store, or the file it saved); "+
+					"until then, removing or rolling back that target cannot restore it")
+		}
+	}
+	root := filepath.Join(c.store.dir, "sha256")
+	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			c.problem(p, err.Error(), "make the store readable by root")
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		key := "sha256:" + d.Name()
+		if CheckKey(key) != nil || filepath.Base(filepath.Dir(p)) != d.Name()[:2] {
+			c.problem(p, "not a blob: its name is not the sha256 of a content in its place", "remove it")
+			return nil
+		}
+		if seen[key] {
+			return nil
+		}
+		c.Blobs++
+		if _, err := c.store.Get(key); err != nil {
+			c.problem(p, fmt.Sprintf("blob %s: %v; nothing the applied record names needs it", key, blobTrouble(err)),
+				"remove it: a compile or a later capture stores it again")
+		}
+		return nil
+	})
+}
+
+// blobTrouble shortens a store error to what is wrong with the blob.
+func blobTrouble(err error) string {
+	if errors.Is(err, fs.ErrNotExist) {
+		return "missing"
+	}
+	msg := err.Error()
+	if _, after, ok := strings.Cut(msg, " is corrupt "); ok {
+		return "corrupt " + strings.Split(after, ":")[0]
+	}
+	return msg
+}
+
+// temps looks for temporary files left by processes that are gone: a
+// blob being stored names its writer's pid (a compile stores blobs
+// without the lock); the state files are written under the lock, so their
+// temporary names are checked only while nobody holds it.
+func (c *fsck) temps() {
+	left := func(p string) {
+		c.problem(p, "a temporary file left by a trail that did not finish", "remove it while no trail runs")
+	}
+	if c.Holder == 0 {
+		for _, d := range []string{c.dir, c.path(dirGenerations)} {
+			ents, _ := os.ReadDir(d)
+			for _, ent := range ents {
+				if strings.HasSuffix(ent.Name(), tempSuffix) {
+					left(filepath.Join(d, ent.Name()))
+				}
+			}
+		}
+	}
+	tmp := filepath.Join(c.store.dir, "tmp")
+	ents, _ := os.ReadDir(tmp)
+	for _, ent := range ents {
+		p, _, _ := strings.Cut(ent.Name(), ".")
+		if pid, err := strconv.Atoi(p); err == nil && pid > 0 && unix.Kill(pid, 0) != unix.ESRCH {
+			continue
+		}
+		left(filepath.Join(tmp, ent.Name()))
+	}
+}
