@@ -33,6 +33,9 @@ type Exec struct {
 	// brought holds what each change of the call being made brought
 	// along (see bringer).
 	brought map[*stepfmt.Step][]string
+	// pkgs holds the PKG removals of the plan being run, decided
+	// together (pkg_remove.go).
+	pkgs *pkgRemoval
 }
 
 func newExec(root *fsx.Root, store *Store, idx *index) *Exec {

@@ -17,14 +17,16 @@ import (
 //
 // The pre-image is dpkg's state of the package (installed, config-files,
 // partial or absent), its version and apt's auto/manual mark. The reverse
-// removes only what trail installed: a package that was absent is removed
-// (purged when the step says purge=true), unless that would remove other
-// packages, which are not trail's: then it is kept and reported. The
-// packages apt newly installed with it go too, as far as nothing else
-// needs them (pkg_deps.go). A
-// package that was installed stays installed, at its old version when
-// that is still available, with its old mark. Drift is the package no
-// longer installed, or not at its pinned version.
+// gives back the machine as it was before trail, decided over all the PKG
+// removals of a plan together (pkg_remove.go): a package that was absent
+// is purged (removed only when the step says purge=false), one that had
+// config files left is removed, unless that would remove packages that
+// stay, and the dependencies, system accounts and enablement links its
+// install brought go too, as far as nothing that stays needs them
+// (pkg_deps.go, pkg_brought.go). A package that was installed stays
+// installed, at its old version when that is still available, with its
+// old mark and its conffiles. Drift is the package no longer installed,
+// or not at its pinned version.
 type pkgKind struct{}
 
 // The states of a package image besides StateAbsent.
@@ -42,9 +44,13 @@ const pkgNS = "package"
 // an install has finished, those it is predicted to bring.
 type pimgPkg struct {
 	pkgStatus
-	auto   bool
-	deps   string
-	brings string
+	auto     bool
+	deps     string
+	brings   string
+	confdeps string // those of deps that had config files left before
+	users    string // accounts and links its maintainer scripts made (pkg_brought.go)
+	groups   string
+	links    string
 }
 
 func (p pimgPkg) image() Image {
@@ -65,8 +71,11 @@ func (p pimgPkg) image() Image {
 	if p.deps != "" {
 		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "deps", Value: p.deps})
 	}
-	if p.brings != "" {
-		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "brings", Value: p.brings})
+	for _, a := range []stepfmt.Attr{{Key: "brings", Value: p.brings}, {Key: "confdeps", Value: p.confdeps},
+		{Key: "users", Value: p.users}, {Key: "groups", Value: p.groups}, {Key: "links", Value: p.links}} {
+		if a.Value != "" {
+			m.Attrs = append(m.Attrs, a)
+		}
 	}
 	return m
 }
@@ -91,16 +100,20 @@ func unpackPkg(m Image) (pimgPkg, error) {
 				return p, fmt.Errorf("package image %q: mark must be auto or manual", m)
 			}
 			p.auto = a.Value == "auto"
-		case "deps", "brings":
-			list, err := canonNames(a.Value)
+		case "deps", "brings", "confdeps", "users", "groups", "links":
+			canon, dst := canonNames, map[string]*string{"deps": &p.deps, "brings": &p.brings, "confdeps": &p.confdeps,
+				"users": &p.users, "groups": &p.groups, "links": &p.links}[a.Key]
+			switch a.Key {
+			case "users", "groups":
+				canon = canonAccounts
+			case "links":
+				canon = canonLinks
+			}
+			list, err := canon(a.Value)
 			if err != nil {
 				return p, fmt.Errorf("package image %q: %s: %w", m, a.Key, err)
 			}
-			if a.Key == "deps" {
-				p.deps = list
-			} else {
-				p.brings = list
-			}
+			*dst = list
 		default:
 			return p, fmt.Errorf("package image %q: unknown attribute %s", m, a.Key)
 		}
@@ -272,70 +285,10 @@ func (pkgKind) ForwardGroup(x *Exec, steps []*stepfmt.Step, works []Work) error 
 	return nil
 }
 
-// CheckRestore plans bringing the package back to its pre-image.
+// CheckRestore plans bringing the package back to its pre-image, as its
+// share of the decision over the plan's PKG removals (pkg_remove.go).
 func (pkgKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
-	orig, err := unpackPkg(img)
-	if err != nil {
-		return Work{}, err
-	}
-	cur, err := pkgView(v, s.Target)
-	if err != nil {
-		return Work{}, err
-	}
-	t := pkgToolsOf(v.x)
-	w := Work{Before: cur.image(), After: img, Target: img}
-	purge := s.Value("purge") == "true"
-	var tx aptTx // what restoring the package itself does, for planDeps
-	switch orig.state {
-	case StateAbsent, pkgConfig:
-		gone := cur.state == StateAbsent || cur.state == pkgConfig && !(purge && orig.state == StateAbsent)
-		if gone {
-			break
-		}
-		verb := "remove"
-		if purge && orig.state == StateAbsent {
-			verb = "purge"
-		}
-		others, err := t.simulateRemove(s.Target, verb == "purge")
-		if err != nil {
-			return Work{}, err
-		}
-		if len(others) > 0 {
-			w.Target = cur.image()
-			w.Notes = append(w.Notes, fmt.Sprintf("package %s kept: removing it would also remove %s, which trail did not install", s.Target, strings.Join(others, ", ")))
-			v.predict(pkgNS, s.Target, w.Target)
-			return w, nil
-		}
-		w.Changes = append(w.Changes, verb)
-		tx = aptTx{verb: verb, pkgs: []string{s.Target}}
-	case pkgInstalled:
-		if cur.state != pkgInstalled || cur.version != orig.version {
-			ref, err := t.source(s.Target, orig.version)
-			if err != nil {
-				w.Target = cur.image()
-				w.Notes = append(w.Notes, fmt.Sprintf("package %s left at %s: its version %s cannot be installed again (%v)", s.Target, orDash(cur.version), orig.version, err))
-				v.predict(pkgNS, s.Target, w.Target)
-				return w, nil
-			}
-			w.Changes = append(w.Changes, "version "+orDash(cur.version)+" -> "+orig.version)
-			cur.auto = false
-			args := installArgs([]string{ref}, s.Value("recommends") == "true")
-			tx = aptTx{opts: args[:2], verb: "install", pkgs: args[3:]}
-		}
-		if cur.auto != orig.auto {
-			w.Changes = append(w.Changes, "mark "+map[bool]string{true: "auto", false: "manual"}[orig.auto])
-		}
-	case pkgPartial:
-		if cur.state != pkgPartial {
-			w.Target = cur.image()
-			w.Notes = append(w.Notes, fmt.Sprintf("package %s was %s before trail managed it: left as it is now", s.Target, orig.status))
-		}
-	}
-	v.predict(pkgNS, s.Target, w.Target)
-	if err := planDeps(v, t, s, orig, &w, tx); err != nil {
-		return Work{}, err
-	}
-	return w, nil
+	return removalWork(v, s, img)
 }
 
 func orDash(s string) string {
@@ -345,34 +298,10 @@ func orDash(s string) string {
 	return s
 }
 
-// Restore removes, reinstalls or re-marks the package as CheckRestore
-// planned, then removes the dependencies it planned to remove.
-func (pkgKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
-	t := pkgToolsOf(x)
-	orig, err := unpackPkg(img)
-	if err != nil {
-		return err
-	}
-	for _, c := range w.Changes {
-		switch {
-		case c == "remove" || c == "purge":
-			err = t.remove(s.Target, c == "purge")
-		case strings.HasPrefix(c, "version "):
-			var ref string
-			if ref, err = t.source(s.Target, orig.version); err == nil {
-				err = t.install([]string{ref}, s.Value("recommends") == "true")
-			}
-		case c == "mark auto" || c == "mark manual":
-			err = t.mark(c == "mark auto", s.Target)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	if deps := depsOf(w); len(deps) > 0 {
-		return t.aptGet(append([]string{"--no-auto-remove", "remove"}, deps...)...)
-	}
-	return nil
+// Restore removes, reinstalls or re-marks the package, with its
+// dependencies, accounts and links, as CheckRestore planned.
+func (k pkgKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
+	return k.RestoreGroup(x, []*stepfmt.Step{s}, []Image{img}, []Work{w})
 }
 
 // Drift reads the package in the shape of what trail left: its state, and

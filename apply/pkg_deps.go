@@ -22,11 +22,12 @@ import (
 //     apt-get call and hands each step what its call newly installed
 //     (Exec.bring); the engine folds that into the undo image and the
 //     origin (withBrought) as "deps=", replacing the prediction;
-//   - CheckRestore plans to remove, once the package is restored, those
-//     that are still installed, still marked automatic, that apt would
-//     then autoremove, and whose removal removes nothing else; any other
-//     is kept and named in the notes. Dependencies are removed, never
-//     purged: trail does not know whether their conffiles predate it.
+//   - CheckRestore plans to remove, once the plan's packages are restored
+//     (pkg_remove.go), those that are still installed, still marked
+//     automatic, that apt would then autoremove, and whose removal
+//     removes nothing else; any other is kept and named in the notes.
+//     They are purged, unless they had config files left before trail's
+//     install brought them back (confdeps=).
 
 // joinNames renders names as a sorted comma list without duplicates
 // (splitNames reads one back).
@@ -70,7 +71,12 @@ func (pkgKind) withBrought(img Image, brought []string) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
-	p.deps = joinNames(append(splitNames(p.deps), brought...))
+	deps, conf, users, groups, links := broughtParts(brought)
+	p.deps = joinNames(append(splitNames(p.deps), deps...))
+	p.confdeps = joinNames(append(splitNames(p.confdeps), conf...))
+	p.users = joinNames(append(splitNames(p.users), users...))
+	p.groups = joinNames(append(splitNames(p.groups), groups...))
+	p.links = joinNames(append(splitNames(p.links), links...))
 	p.brings = ""
 	return p.image(), nil
 }
@@ -80,7 +86,11 @@ func (pkgKind) withBrought(img Image, brought []string) (Image, error) {
 // needs. When the call had several steps, each gets those in its installed
 // dependency closure; any that none claims goes to all of them.
 func installBringing(x *Exec, t pkgTools, steps []*stepfmt.Step, refs []string, recommends bool) error {
-	before, err := t.installed()
+	before, conf, err := t.installedAndConf()
+	if err != nil {
+		return err
+	}
+	marks, err := readMarks(t)
 	if err != nil {
 		return err
 	}
@@ -90,6 +100,14 @@ func installBringing(x *Exec, t pkgTools, steps []*stepfmt.Step, refs []string, 
 	after, err := t.installed()
 	if err != nil {
 		return err
+	}
+	marksAfter, err := readMarks(t)
+	if err != nil {
+		return err
+	}
+	made := marksAfter.since(marks)
+	for _, s := range steps {
+		x.bring(s, made)
 	}
 	targets := make(map[string]bool, len(steps))
 	for _, s := range steps {
@@ -106,7 +124,7 @@ func installBringing(x *Exec, t pkgTools, steps []*stepfmt.Step, refs []string, 
 		return nil
 	}
 	if len(steps) == 1 {
-		x.bring(steps[0], brought)
+		x.bring(steps[0], confMarked(brought, conf))
 		return nil
 	}
 	claimed := make(map[string]bool)
@@ -131,133 +149,27 @@ func installBringing(x *Exec, t pkgTools, steps []*stepfmt.Step, refs []string, 
 		}
 	}
 	for i, s := range steps {
-		x.bring(s, per[i])
+		x.bring(s, confMarked(per[i], conf))
 	}
 	return nil
 }
 
-// aptTx is the apt-get call that restores a package itself, as a
-// simulation sees it: nothing (verb ""), remove or purge it, or install
-// its old version.
-type aptTx struct {
-	opts []string
-	verb string
-	pkgs []string
-}
-
-// args renders the call with more options, removing deps besides.
-func (tx aptTx) args(opts []string, deps []string) []string {
-	if tx.verb == "" {
-		return append(append([]string{"remove"}, opts...), deps...)
-	}
-	a := append(append(slices.Clone(tx.opts), opts...), tx.verb)
-	a = append(a, tx.pkgs...)
-	for _, d := range deps {
-		if tx.verb == "install" {
-			d += "-"
-		}
-		a = append(a, d)
-	}
-	return a
-}
-
-// planDeps adds to w the removal of the dependencies trail's installs of
-// s brought (orig's deps, or its prediction when the call never
-// finished), once tx has restored the package, and a note for each one
-// kept.
-func planDeps(v *View, t pkgTools, s *stepfmt.Step, orig pimgPkg, w *Work, tx aptTx) error {
-	cands := slices.DeleteFunc(append(splitNames(orig.deps), splitNames(orig.brings)...),
-		func(n string) bool { return baseName(n) == baseName(s.Target) })
-	var auto []string
-	for _, d := range splitNames(joinNames(cands)) {
-		p, err := pkgView(v, d)
-		if err != nil {
-			return err
-		}
-		switch {
-		case p.state != pkgInstalled:
-		case !p.auto:
-			w.Notes = append(w.Notes, fmt.Sprintf("package %s kept: trail installed it for %s, but it has been marked manually installed since", d, s.Target))
-		default:
-			auto = append(auto, d)
+// confMarked prefixes "conf:" to the names that had config files left.
+func confMarked(names []string, conf map[string]bool) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = n
+		if conf[n] {
+			out[i] = "conf:" + n
 		}
 	}
-	if len(auto) == 0 {
-		return nil
-	}
-	probe := tx.args([]string{"--auto-remove"}, nil)
-	if tx.verb == "" {
-		probe = []string{"autoremove"}
-	}
-	sim, err := t.simulate(probe...)
-	if err != nil {
-		return err
-	}
-	var free, needed []string
-	for _, d := range auto {
-		if slices.Contains(sim.removed, d) {
-			free = append(free, d)
-		} else {
-			needed = append(needed, d)
-		}
-	}
-	free, blocked, err := t.removable(tx, s.Target, free)
-	if err != nil {
-		return err
-	}
-	for _, d := range needed {
-		w.Notes = append(w.Notes, neededNote(t, s.Target, d, free))
-	}
-	for _, d := range blocked {
-		w.Notes = append(w.Notes, fmt.Sprintf("package %s kept: trail installed it for %s, but removing it would also remove %s, which trail did not install", d.name, s.Target, strings.Join(d.also, ", ")))
-	}
-	for _, d := range free {
-		w.Changes = append(w.Changes, "remove dependency "+d)
-		v.predict(pkgNS, d, Absent())
-	}
-	return nil
+	return out
 }
 
 // blockedDep is a dependency whose removal would take others with it.
 type blockedDep struct {
 	name string
 	also []string
-}
-
-// removable checks by simulation that restoring target with tx and
-// removing deps removes nothing else. When it would, it keeps adding the
-// deps one by one, and returns those that can go and those that cannot.
-func (t pkgTools) removable(tx aptTx, target string, deps []string) ([]string, []blockedDep, error) {
-	if len(deps) == 0 {
-		return nil, nil, nil
-	}
-	others := func(ds []string) ([]string, error) {
-		sim, err := t.simulate(tx.args([]string{"--no-auto-remove"}, ds)...)
-		if err != nil {
-			return nil, err
-		}
-		return slices.DeleteFunc(sim.removed, func(n string) bool {
-			return baseName(n) == baseName(target) || slices.Contains(ds, n)
-		}), nil
-	}
-	also, err := others(deps)
-	if err != nil || len(also) == 0 {
-		return deps, nil, err
-	}
-	var free []string
-	var blocked []blockedDep
-	for _, d := range deps {
-		also, err := others(append(slices.Clone(free), d))
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(also) == 0 {
-			free = append(free, d)
-		} else {
-			blocked = append(blocked, blockedDep{d, also})
-		}
-	}
-	return free, blocked, nil
 }
 
 // neededNote says why a dependency stays: the installed packages that
@@ -272,15 +184,4 @@ func neededNote(t pkgTools, target, dep string, going []string) string {
 		by = strings.Join(who, ", ") + " still needs it"
 	}
 	return fmt.Sprintf("package %s kept: trail installed it for %s, but %s", dep, target, by)
-}
-
-// depsOf returns the dependencies a restore's work removes.
-func depsOf(w Work) []string {
-	var deps []string
-	for _, c := range w.Changes {
-		if d, ok := strings.CutPrefix(c, "remove dependency "); ok {
-			deps = append(deps, d)
-		}
-	}
-	return deps
 }

@@ -23,10 +23,20 @@ func (sb *sandbox) aptRepo(debs ...repoDeb) { aptRepoAt(sb.t, sb.root, debs...) 
 func aptRepoAt(t testing.TB, root string, debs ...repoDeb) {
 	t.Helper()
 	dir := t.TempDir()
+	var paths []string
+	for _, d := range debs {
+		paths = append(paths, buildDeb(t, dir, d.name, d.version, d.depends))
+	}
+	writeRepo(t, root, dir, paths)
+}
+
+// writeRepo writes the Packages index of debs, all in dir, points the
+// root's apt at dir and reads its lists.
+func writeRepo(t testing.TB, root, dir string, debs []string) {
+	t.Helper()
 	os.Chmod(dir, 0o755)
 	var index strings.Builder
-	for _, d := range debs {
-		deb := buildDeb(t, dir, d.name, d.version, d.depends)
+	for _, deb := range debs {
 		control, err := exec.Command("dpkg-deb", "-f", deb).Output()
 		if err != nil {
 			t.Fatalf("dpkg-deb -f: %v", err)

@@ -8,15 +8,35 @@ import (
 // installed returns the packages dpkg has installed in the root, by the
 // names apt-get takes (name, or name:arch for a foreign architecture).
 func (t pkgTools) installed() (map[string]bool, error) {
+	set, _, err := t.installedAndConf()
+	return set, err
+}
+
+// installedAndConf returns the installed packages and those removed with
+// their config files left.
+func (t pkgTools) installedAndConf() (map[string]bool, map[string]bool, error) {
 	args := []string{"-W", "-f", "${binary:Package}\t${Status}\n"}
 	if t.inRoot() {
 		args = append([]string{"--root=" + t.root}, args...)
 	}
 	out, err := runTool("dpkg-query", args...)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return parseInstalled(out), nil
+	return parseInstalled(out), parseConfigOnly(out), nil
+}
+
+// parseConfigOnly reads dpkg-query lines as parseInstalled does: the
+// names whose status is config-files.
+func parseConfigOnly(out string) map[string]bool {
+	set := make(map[string]bool)
+	for _, line := range strings.Split(out, "\n") {
+		name, status, _ := strings.Cut(line, "\t")
+		if f := strings.Fields(status); name != "" && len(f) == 3 && f[2] == "config-files" {
+			set[name] = true
+		}
+	}
+	return set
 }
 
 // parseInstalled reads dpkg-query lines of name, tab, status: the names

@@ -78,6 +78,13 @@ func TestPackageOwnsPlansPathsUnderIt(t *testing.T) {
 	if got := sb.read("/etc/trail-web/sites/a"); got != "a\n" {
 		t.Fatalf("sites/a is %q", got)
 	}
+	sb.apply("", "c0")
+	if sb.exists("/etc/trail-web") {
+		t.Fatal("the reverse left /etc/trail-web: a package trail installed must be purged")
+	}
+	if got := sb.pkgState("trail-web"); got != "absent" {
+		t.Fatalf("trail-web is %s after the reverse", got)
+	}
 }
 
 // Without owns= the same list is refused at plan, saying what to add.

@@ -256,30 +256,6 @@ func (t pkgTools) source(name, version string) (string, error) {
 	return "", fmt.Errorf("package %s has no version %s in %s (%s is known): change the pin or add the source that has it", name, version, where, known)
 }
 
-// simulateRemove returns the packages apt would remove along with name.
-func (t pkgTools) simulateRemove(name string, purge bool) ([]string, error) {
-	verb := "remove"
-	if purge {
-		verb = "purge"
-	}
-	out, err := runTool("apt-get", append(t.aptOpts(), "-s", "-q", verb, name)...)
-	if err != nil {
-		return nil, err
-	}
-	base, _, _ := strings.Cut(name, ":")
-	var others []string
-	for _, line := range strings.Split(out, "\n") {
-		f := strings.Fields(line)
-		if len(f) < 2 || (f[0] != "Remv" && f[0] != "Purg") {
-			continue
-		}
-		if p, _, _ := strings.Cut(f[1], ":"); p != base {
-			others = append(others, f[1])
-		}
-	}
-	return others, nil
-}
-
 // aptGet runs apt-get non-interactively, keeping changed conffiles as the
 // admin left them and waiting for a dpkg lock held by another apt.
 func (t pkgTools) aptGet(args ...string) error {
@@ -302,15 +278,6 @@ func installArgs(refs []string, recommends bool) []string {
 // install installs the given apt-get arguments in one call.
 func (t pkgTools) install(refs []string, recommends bool) error {
 	return t.aptGet(installArgs(refs, recommends)...)
-}
-
-// remove removes (or purges) one package, and nothing apt would
-// autoremove besides, whatever the host's apt.conf says.
-func (t pkgTools) remove(name string, purge bool) error {
-	if purge {
-		return t.aptGet("--no-auto-remove", "purge", name)
-	}
-	return t.aptGet("--no-auto-remove", "remove", name)
 }
 
 // mark sets apt's automatic (auto) or manual mark.

@@ -97,6 +97,8 @@ func (e *Engine) plan(x *Exec, l *stepfmt.List, cur *current) (*Plan, error) {
 		return nil, err
 	}
 	p := &Plan{Plan: stepfmt.Diff(cur.list.Steps, l.Steps), From: cur.gen}
+	gatherPkgRemovals(p.Plan)
+	x.setPkgRemovals(p.Plan, l, cur.applied)
 	p.Work = make([]Work, len(p.Changes))
 	v := &View{x: x, overlay: make(map[viewKey]Image), fresh: make(map[string]bool)}
 	var errs stepfmt.ErrorList

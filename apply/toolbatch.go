@@ -19,22 +19,35 @@ type grouper interface {
 	ForwardGroup(x *Exec, steps []*stepfmt.Step, works []Work) error
 }
 
+// restoreGrouper is implemented by kinds whose reverses are decided and
+// made together, such as apt removing the packages of an apply in one
+// call: consecutive removals of such a kind run as one group, and
+// RestoreGroup gets those with work, their images and their work.
+type restoreGrouper interface {
+	RestoreGroup(x *Exec, steps []*stepfmt.Step, imgs []Image, works []Work) error
+}
+
 // groupEnd returns where the group of changes starting at i ends, or i
-// when the change at i does not start one. A group never holds a removal
-// (reverses run one by one, newest first, so that each sees the one
-// before it done) nor two changes with the same identity.
+// when the change at i does not start one. A group holds either added and
+// modified changes (grouper) or removals (restoreGrouper; other kinds'
+// reverses run one by one, newest first, so that each sees the one before
+// it done), never two changes with the same identity.
 func (r *run) groupEnd(i int) int {
 	changes := r.plan.Changes
 	first := changes[i]
 	row := handlerOf(first.Step.Kind)
-	if _, ok := row.h.(grouper); !ok || row.path || first.Op == stepfmt.OpRemove {
+	remove := first.Op == stepfmt.OpRemove
+	if _, ok := row.h.(grouper); row.path || !ok && !remove {
+		return i
+	}
+	if _, ok := row.h.(restoreGrouper); remove && !ok {
 		return i
 	}
 	seen := make(map[string]bool)
 	j := i
 	for j < len(changes) && j-i < r.e.opts.batchSize {
 		c := changes[j]
-		if c.Op == stepfmt.OpRemove || c.Step.Kind != first.Step.Kind {
+		if (c.Op == stepfmt.OpRemove) != remove || c.Step.Kind != first.Step.Kind {
 			break
 		}
 		_, key := row.h.Identity(c.Step)
@@ -56,7 +69,9 @@ func (r *run) changeGroup(first int, cs []stepfmt.Change, pres []Image) error {
 	works := make([]Work, len(cs))
 	var steps []*stepfmt.Step
 	var todo []Work
+	var imgs []Image
 	var at []int
+	remove := cs[0].Op == stepfmt.OpRemove
 	for k, c := range cs {
 		w, err := r.check(h, c, pres[k])
 		if err != nil {
@@ -65,10 +80,19 @@ func (r *run) changeGroup(first int, cs []stepfmt.Change, pres []Image) error {
 		works[k] = w
 		if !w.None() {
 			steps, todo, at = append(steps, c.Step), append(todo, w), append(at, first+k)
+			if remove {
+				imgs = append(imgs, r.cur.applied.get(c.Step.ID()).Origin)
+			}
 		}
 	}
 	if len(steps) > 0 {
-		if err := h.(grouper).ForwardGroup(r.x, steps, todo); err != nil {
+		var err error
+		if remove {
+			err = h.(restoreGrouper).RestoreGroup(r.x, steps, imgs, todo)
+		} else {
+			err = h.(grouper).ForwardGroup(r.x, steps, todo)
+		}
+		if err != nil {
 			if len(steps) > 1 {
 				names := make([]string, len(steps)-1)
 				for k, s := range steps[1:] {
@@ -78,7 +102,7 @@ func (r *run) changeGroup(first int, cs []stepfmt.Change, pres []Image) error {
 			}
 			return &stepError{steps[0], err}
 		}
-		if b, ok := h.(bringer); ok {
+		if b, ok := h.(bringer); ok && !remove {
 			r.e.crashPoint("forward " + strconv.Itoa(at[len(at)-1]))
 			for k, s := range steps {
 				if err := r.amend(at[k], cs[at[k]-first], b); err != nil {

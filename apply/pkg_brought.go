@@ -1,0 +1,229 @@
+package apply
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+
+	"trail/stepfmt"
+)
+
+// Besides dependencies, a package's maintainer scripts bring system users
+// and groups (adduser --system) and enablement symlinks (systemctl enable,
+// deb-systemd-helper) that no purge takes away. ForwardGroup compares the
+// root's account files and /etc/systemd/system before and after each
+// apt-get call and names what appeared with the dependencies, prefixed:
+//
+//	conf:NAME   a dependency that had config files left before (removed, not purged)
+//	user:NAME   group:NAME   link:/etc/systemd/system/X.wants/Y
+//
+// withBrought sorts them into the image's confdeps=, users=, groups= and
+// links=; the reverse of a package that goes removes those still there
+// that no package the plan keeps names too.
+
+// machineMarks is the part of the machine maintainer scripts change that
+// no package owns.
+type machineMarks struct {
+	users, groups, links map[string]bool
+}
+
+// readMarks reads the root's account names and systemd enablement links.
+func readMarks(t pkgTools) (machineMarks, error) {
+	m := machineMarks{users: map[string]bool{}, groups: map[string]bool{}, links: map[string]bool{}}
+	for file, set := range map[string]map[string]bool{"/etc/passwd": m.users, "/etc/group": m.groups} {
+		data, err := os.ReadFile(t.host(file))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return m, err
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if name, _, ok := strings.Cut(line, ":"); ok && name != "" {
+				set[name] = true
+			}
+		}
+	}
+	const sys = "/etc/systemd/system"
+	top, err := os.ReadDir(t.host(sys))
+	if errors.Is(err, fs.ErrNotExist) {
+		return m, nil
+	}
+	if err != nil {
+		return m, err
+	}
+	for _, e := range top {
+		p := sys + "/" + e.Name()
+		switch {
+		case e.Type()&fs.ModeSymlink != 0:
+			m.links[p] = true
+		case e.IsDir() && isWantsDir(e.Name()):
+			sub, err := os.ReadDir(t.host(p))
+			if err != nil {
+				return m, err
+			}
+			for _, s := range sub {
+				if s.Type()&fs.ModeSymlink != 0 {
+					m.links[p+"/"+s.Name()] = true
+				}
+			}
+		}
+	}
+	return m, nil
+}
+
+func isWantsDir(name string) bool {
+	return strings.HasSuffix(name, ".wants") || strings.HasSuffix(name, ".requires") || strings.HasSuffix(name, ".upholds")
+}
+
+// since returns, prefixed, what is in m and was not in before.
+func (m machineMarks) since(before machineMarks) []string {
+	var out []string
+	for _, s := range []struct {
+		prefix   string
+		now, was map[string]bool
+	}{{"user:", m.users, before.users}, {"group:", m.groups, before.groups}, {"link:", m.links, before.links}} {
+		for n := range s.now {
+			if !s.was[n] {
+				out = append(out, s.prefix+n)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// broughtParts splits a brought list into dependencies, those of them
+// that had config files before, accounts and links.
+func broughtParts(brought []string) (deps, conf, users, groups, links []string) {
+	for _, b := range brought {
+		kind, name, ok := strings.Cut(b, ":")
+		switch {
+		case ok && kind == "conf":
+			deps, conf = append(deps, name), append(conf, name)
+		case ok && kind == "user":
+			users = append(users, name)
+		case ok && kind == "group":
+			groups = append(groups, name)
+		case ok && kind == "link":
+			links = append(links, name)
+		default:
+			deps = append(deps, b)
+		}
+	}
+	return
+}
+
+// canonAccounts checks a comma list of account names.
+func canonAccounts(list string) (string, error) {
+	names := splitNames(list)
+	for _, n := range names {
+		if n == "" || strings.ContainsAny(n, ":, \t\n") {
+			return "", fmt.Errorf("%q is not an account name", n)
+		}
+	}
+	return joinNames(names), nil
+}
+
+// canonLinks checks a comma list of absolute paths.
+func canonLinks(list string) (string, error) {
+	paths := splitNames(list)
+	for _, p := range paths {
+		if err := stepfmt.CheckPath(p); err != nil {
+			return "", err
+		}
+	}
+	return joinNames(paths), nil
+}
+
+// accountExists reports whether name is in the root's passwd (user) or
+// group file.
+func accountExists(t pkgTools, file, name string) bool {
+	data, err := os.ReadFile(t.host(file))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if n, _, ok := strings.Cut(line, ":"); ok && n == name {
+			return true
+		}
+	}
+	return false
+}
+
+// planMarks adds to w the removal of the accounts and links orig names
+// that are still there and that no kept package names (keep).
+func planMarks(v *View, t pkgTools, orig pimgPkg, keep map[string]bool, w *Work) {
+	for _, u := range splitNames(orig.users) {
+		if !keep["user:"+u] && accountExists(t, "/etc/passwd", u) {
+			w.Changes = append(w.Changes, "remove user "+u)
+		}
+	}
+	for _, g := range splitNames(orig.groups) {
+		if !keep["group:"+g] && accountExists(t, "/etc/group", g) {
+			w.Changes = append(w.Changes, "remove group "+g)
+		}
+	}
+	for _, l := range splitNames(orig.links) {
+		if keep["link:"+l] {
+			continue
+		}
+		if p, err := pathView(v, l); err == nil && p.state == stLink {
+			w.Changes = append(w.Changes, "remove link "+l)
+			v.predict(pathNS, l, Absent())
+		}
+	}
+}
+
+// removeMarks removes the users, groups and links the works name, in
+// that order (userdel may take a user's group with it). An account in use
+// (a process still runs as it) is reported and kept, not fatal.
+func removeMarks(x *Exec, t pkgTools, works []Work) error {
+	var users, groups, links []string
+	for _, w := range works {
+		for _, c := range w.Changes {
+			if u, ok := strings.CutPrefix(c, "remove user "); ok {
+				users = append(users, u)
+			} else if g, ok := strings.CutPrefix(c, "remove group "); ok {
+				groups = append(groups, g)
+			} else if l, ok := strings.CutPrefix(c, "remove link "); ok {
+				links = append(links, l)
+			}
+		}
+	}
+	for _, l := range slices.Compact(slices.Sorted(slices.Values(links))) {
+		if p, _ := readPath(x, l); p.state == stLink {
+			if err := x.Root.Remove(l); err != nil {
+				return err
+			}
+		}
+	}
+	for _, u := range slices.Compact(slices.Sorted(slices.Values(users))) {
+		if accountExists(t, "/etc/passwd", u) {
+			if _, err := runTool("userdel", t.rootArgs(u)...); err != nil {
+				x.Report(fmt.Sprintf("user %s kept: %v", u, err))
+			}
+		}
+	}
+	for _, g := range slices.Compact(slices.Sorted(slices.Values(groups))) {
+		if accountExists(t, "/etc/group", g) {
+			if _, err := runTool("groupdel", t.rootArgs(g)...); err != nil {
+				x.Report(fmt.Sprintf("group %s kept: %v", g, err))
+			}
+		}
+	}
+	return nil
+}
+
+// rootArgs are the shadow tools' arguments for name under the root.
+func (t pkgTools) rootArgs(name string) []string {
+	if !t.inRoot() {
+		return []string{name}
+	}
+	return []string{"--root", filepath.Clean(t.root), name}
+}

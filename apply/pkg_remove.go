@@ -1,0 +1,481 @@
+package apply
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"trail/stepfmt"
+)
+
+// The reverses of an apply's PKG steps are decided together, as one apt
+// transaction, not package by package: a package that goes with another
+// that needs it, or a dependency two going packages share, then goes,
+// and a note "kept: removing it would also remove X" names only packages
+// that stay. The plan puts them next to each other (gatherPkgRemovals), at
+// the place of the one that runs last, and the run makes them as one
+// group (RestoreGroup).
+//
+// A package that was absent before trail is purged (purge=false removes
+// it, leaving its conffiles); one that had config files left is removed,
+// keeping them. Dependencies trail's installs brought are removed along,
+// as far as nothing that stays needs them, and purged unless they had
+// config files before. Accounts and enablement links its maintainer
+// scripts made go with a package that goes, unless a package the plan
+// keeps made them too. A package that was installed is put back at its
+// version and mark; apt keeps conffiles changed since (--force-confold).
+
+// pkgGoing is one PKG removal of a plan: the step and the image to
+// restore (its origin).
+type pkgGoing struct {
+	step *stepfmt.Step
+	img  Image
+}
+
+// pkgRemoval is what the plan's PKG removals are decided over: every
+// removal, and what the packages the plan keeps brought (accounts and
+// links, prefixed as in pkg_brought.go) and are.
+type pkgRemoval struct {
+	going []pkgGoing
+	keep  map[string]bool
+	// done is set once the run has made the group: an undo after it
+	// decides package by package.
+	done bool
+	// decided caches the decision of the plan (predicted) and of the run
+	// (live), by target.
+	planned, live map[string]Work
+}
+
+// gatherPkgRemovals moves the PKG removals of p next to the last of them,
+// so that the run makes them as one group; every other change keeps its
+// order. Moving a reverse later is safe: what ran after it in the old
+// list is reversed before it anyway, and removing a package needs nothing
+// reversed between.
+func gatherPkgRemovals(p *stepfmt.Plan) {
+	last := -1
+	for i, c := range p.Changes {
+		if c.Op == stepfmt.OpRemove && c.Step.Kind == stepfmt.KindPackage {
+			last = i
+		}
+	}
+	if last < 0 {
+		return
+	}
+	var before, pkgs []stepfmt.Change
+	for _, c := range p.Changes[:last+1] {
+		if c.Op == stepfmt.OpRemove && c.Step.Kind == stepfmt.KindPackage {
+			pkgs = append(pkgs, c)
+		} else {
+			before = append(before, c)
+		}
+	}
+	copy(p.Changes, append(before, pkgs...))
+}
+
+// setPkgRemovals records the plan's PKG removals and what the kept PKG
+// records brought, for the decision.
+func (x *Exec) setPkgRemovals(p *stepfmt.Plan, l *stepfmt.List, ap *applied) {
+	r := &pkgRemoval{keep: map[string]bool{}}
+	for _, c := range p.Changes {
+		if c.Op == stepfmt.OpRemove && c.Step.Kind == stepfmt.KindPackage {
+			if rec := ap.get(c.Step.ID()); rec != nil {
+				r.going = append(r.going, pkgGoing{c.Step, rec.Origin})
+			}
+		}
+	}
+	if len(r.going) == 0 {
+		x.pkgs = nil
+		return
+	}
+	for _, s := range l.Steps {
+		if s.Kind != stepfmt.KindPackage {
+			continue
+		}
+		r.keep["package:"+s.Target] = true
+		if rec := ap.get(s.ID()); rec != nil {
+			if o, err := unpackPkg(rec.Origin); err == nil {
+				for _, u := range splitNames(o.users) {
+					r.keep["user:"+u] = true
+				}
+				for _, g := range splitNames(o.groups) {
+					r.keep["group:"+g] = true
+				}
+				for _, k := range splitNames(o.links) {
+					r.keep["link:"+k] = true
+				}
+			}
+		}
+	}
+	x.pkgs = r
+}
+
+// removalWork returns the work restoring s to img: its share of the
+// plan's decision when s is one of the plan's removals, else a decision
+// over s alone (the undo of a change).
+func removalWork(v *View, s *stepfmt.Step, img Image) (Work, error) {
+	r := v.x.pkgs
+	if r != nil && !r.done && slices.ContainsFunc(r.going, func(g pkgGoing) bool { return g.step == s }) {
+		cache := &r.live
+		if v.Planning() {
+			cache = &r.planned
+		}
+		if *cache == nil {
+			works, err := decide(v, r.going, r.keep)
+			if err != nil {
+				return Work{}, err
+			}
+			*cache = works
+		}
+		return (*cache)[s.Target], nil
+	}
+	works, err := decide(v, []pkgGoing{{s, img}}, map[string]bool{})
+	if err != nil {
+		return Work{}, err
+	}
+	return works[s.Target], nil
+}
+
+// pkgMove is what restoring one package does to it.
+type pkgMove struct {
+	g         pkgGoing
+	orig, cur pimgPkg
+	w         Work
+	verb      string // "remove" or "purge" the package itself, or ""
+	ref       string // what to install to put its old version back, or ""
+}
+
+// decide plans restoring every package of going together.
+func decide(v *View, going []pkgGoing, keep map[string]bool) (map[string]Work, error) {
+	t := pkgToolsOf(v.x)
+	moves := make([]*pkgMove, 0, len(going))
+	targets := map[string]bool{}
+	for _, g := range going {
+		m, err := planMove(v, t, g)
+		if err != nil {
+			return nil, err
+		}
+		moves = append(moves, m)
+		targets[baseName(g.step.Target)] = true
+	}
+	tx := func(ms []*pkgMove) (refs, rm []string) {
+		for _, m := range ms {
+			if m.ref != "" {
+				refs = append(refs, m.ref)
+			}
+			if m.verb != "" {
+				rm = append(rm, m.g.step.Target)
+			}
+		}
+		return
+	}
+	// A package whose removal takes one that stays is kept.
+	refs, rm := tx(moves)
+	others, err := t.alsoRemoved(refs, rm, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(others) > 0 {
+		for _, m := range moves {
+			if m.verb == "" {
+				continue
+			}
+			also, err := t.alsoRemoved(nil, []string{m.g.step.Target}, rm)
+			if err != nil {
+				return nil, err
+			}
+			if len(also) > 0 {
+				m.verb = ""
+				m.w.Changes = nil
+				m.w.Target = m.cur.image()
+				m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s kept: removing it would also remove %s, %s", m.g.step.Target,
+					strings.Join(also, ", "), staying(also, keep)))
+			}
+		}
+		refs, rm = tx(moves)
+	}
+	// The dependencies trail's installs brought, still installed and auto.
+	owner := map[string]*pkgMove{}
+	var cands []string
+	for _, m := range moves {
+		for _, d := range append(splitNames(m.orig.deps), splitNames(m.orig.brings)...) {
+			if targets[baseName(d)] || owner[d] != nil {
+				continue
+			}
+			p, err := pkgView(v, d)
+			if err != nil {
+				return nil, err
+			}
+			switch {
+			case p.state != pkgInstalled:
+			case keep["package:"+d]:
+			case !p.auto:
+				m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s kept: trail installed it for %s, but it has been marked manually installed since", d, m.g.step.Target))
+			default:
+				owner[d] = m
+				cands = append(cands, d)
+			}
+		}
+	}
+	if len(cands) > 0 {
+		free, err := t.autoRemoved(refs, rm)
+		if err != nil {
+			return nil, err
+		}
+		var gone, needed []string
+		for _, d := range cands {
+			if slices.Contains(free, d) {
+				gone = append(gone, d)
+			} else {
+				needed = append(needed, d)
+			}
+		}
+		gone, blocked, err := t.removableWith(refs, rm, gone)
+		if err != nil {
+			return nil, err
+		}
+		going := append(slices.Clone(rm), gone...)
+		for _, d := range needed {
+			m := owner[d]
+			m.w.Notes = append(m.w.Notes, neededNote(t, m.g.step.Target, d, going))
+		}
+		for _, b := range blocked {
+			m := owner[b.name]
+			m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s kept: trail installed it for %s, but removing it would also remove %s, %s",
+				b.name, m.g.step.Target, strings.Join(b.also, ", "), staying(b.also, keep)))
+		}
+		for _, d := range gone {
+			m := owner[d]
+			verb := "purge"
+			if slices.Contains(splitNames(m.orig.confdeps), d) || m.g.step.Value("purge") == "false" {
+				verb = "remove"
+			}
+			m.w.Changes = append(m.w.Changes, verb+" dependency "+d)
+			v.predict(pkgNS, d, Absent())
+		}
+	}
+	works := make(map[string]Work, len(moves))
+	for _, m := range moves {
+		if m.verb != "" {
+			planMarks(v, t, m.orig, keep, &m.w)
+		}
+		v.predict(pkgNS, m.g.step.Target, m.w.Target)
+		works[m.g.step.Target] = m.w
+	}
+	return works, nil
+}
+
+// staying ends a note on packages kept because others would go: whether
+// trail manages them.
+func staying(names []string, keep map[string]bool) string {
+	for _, n := range names {
+		if !keep["package:"+n] {
+			return "which trail did not install"
+		}
+	}
+	return "which this config still installs"
+}
+
+// planMove plans what restoring one package to its image does to it.
+func planMove(v *View, t pkgTools, g pkgGoing) (*pkgMove, error) {
+	s := g.step
+	orig, err := unpackPkg(g.img)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := pkgView(v, s.Target)
+	if err != nil {
+		return nil, err
+	}
+	m := &pkgMove{g: g, orig: orig, cur: cur, w: Work{Before: cur.image(), After: g.img, Target: g.img}}
+	purge := s.Value("purge") != "false" && orig.state == StateAbsent
+	switch orig.state {
+	case StateAbsent, pkgConfig:
+		if cur.state == StateAbsent || cur.state == pkgConfig && !purge {
+			break
+		}
+		m.verb = "remove"
+		if purge {
+			m.verb = "purge"
+		}
+		m.w.Changes = append(m.w.Changes, m.verb)
+	case pkgInstalled:
+		if cur.state != pkgInstalled || cur.version != orig.version {
+			ref, err := t.source(s.Target, orig.version)
+			if err != nil {
+				m.w.Target = cur.image()
+				m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s left at %s: its version %s cannot be installed again (%v)", s.Target, orDash(cur.version), orig.version, err))
+				return m, nil
+			}
+			m.ref = ref
+			m.w.Changes = append(m.w.Changes, "version "+orDash(cur.version)+" -> "+orig.version)
+			cur.auto = false
+		}
+		if cur.auto != orig.auto {
+			m.w.Changes = append(m.w.Changes, "mark "+map[bool]string{true: "auto", false: "manual"}[orig.auto])
+		}
+	case pkgPartial:
+		if cur.state != pkgPartial {
+			m.w.Target = cur.image()
+			m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s was %s before trail managed it: left as it is now", s.Target, orig.status))
+		}
+	}
+	return m, nil
+}
+
+// txArgs renders one apt-get call that installs refs and removes rm and
+// deps, with opts.
+func txArgs(opts, refs, rm, deps []string) []string {
+	if len(refs) == 0 {
+		if len(rm)+len(deps) == 0 {
+			return append(slices.Clone(opts), "autoremove")
+		}
+		return append(append(append(slices.Clone(opts), "remove"), rm...), deps...)
+	}
+	a := append(slices.Clone(opts), "--allow-downgrades", "--no-install-recommends", "install")
+	a = append(a, refs...)
+	for _, n := range append(slices.Clone(rm), deps...) {
+		a = append(a, n+"-")
+	}
+	return a
+}
+
+// alsoRemoved returns what the call removing rm (and installing refs)
+// would remove besides rm and going.
+func (t pkgTools) alsoRemoved(refs, rm, going []string) ([]string, error) {
+	if len(rm) == 0 {
+		return nil, nil
+	}
+	sim, err := t.simulate(txArgs([]string{"--no-auto-remove"}, refs, rm, nil)...)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(sim.removed, func(n string) bool {
+		return slices.Contains(rm, n) || slices.Contains(going, n) || slices.Contains(rm, baseName(n))
+	}), nil
+}
+
+// autoRemoved returns what apt would autoremove once the call has run.
+func (t pkgTools) autoRemoved(refs, rm []string) ([]string, error) {
+	opts := []string{"--auto-remove"}
+	if len(refs)+len(rm) == 0 {
+		opts = nil
+	}
+	sim, err := t.simulate(txArgs(opts, refs, rm, nil)...)
+	if err != nil {
+		return nil, err
+	}
+	return sim.removed, nil
+}
+
+// removableWith checks by simulation that the call removing deps too
+// removes nothing else. When it would, it adds the deps one by one, and
+// returns those that can go and those that cannot.
+func (t pkgTools) removableWith(refs, rm, deps []string) ([]string, []blockedDep, error) {
+	if len(deps) == 0 {
+		return nil, nil, nil
+	}
+	others := func(ds []string) ([]string, error) {
+		sim, err := t.simulate(txArgs([]string{"--no-auto-remove"}, refs, rm, ds)...)
+		if err != nil {
+			return nil, err
+		}
+		return slices.DeleteFunc(sim.removed, func(n string) bool {
+			return slices.Contains(rm, n) || slices.Contains(rm, baseName(n)) || slices.Contains(ds, n)
+		}), nil
+	}
+	also, err := others(deps)
+	if err != nil || len(also) == 0 {
+		return deps, nil, err
+	}
+	var free []string
+	var blocked []blockedDep
+	for _, d := range deps {
+		also, err := others(append(slices.Clone(free), d))
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(also) == 0 {
+			free = append(free, d)
+		} else {
+			blocked = append(blocked, blockedDep{d, also})
+		}
+	}
+	return free, blocked, nil
+}
+
+// RestoreGroup makes the works of a group of PKG removals in one apt-get
+// call (reinstalling old versions, removing packages and dependencies),
+// purges what is to be purged, puts marks back, then removes the
+// accounts and links that went with them.
+func (pkgKind) RestoreGroup(x *Exec, steps []*stepfmt.Step, imgs []Image, works []Work) error {
+	if x.pkgs != nil {
+		x.pkgs.done = true
+	}
+	t := pkgToolsOf(x)
+	var refs, rm, purge, auto, manual []string
+	for i, s := range steps {
+		for _, c := range works[i].Changes {
+			switch {
+			case c == "remove" || c == "purge":
+				rm = append(rm, s.Target)
+				if c == "purge" {
+					purge = append(purge, s.Target)
+				}
+			case strings.HasPrefix(c, "remove dependency "), strings.HasPrefix(c, "purge dependency "):
+				verb, d, _ := strings.Cut(strings.Replace(c, " dependency ", " ", 1), " ")
+				rm = append(rm, d)
+				if verb == "purge" {
+					purge = append(purge, d)
+				}
+			case strings.HasPrefix(c, "version "):
+				orig, err := unpackPkg(imgs[i])
+				if err != nil {
+					return err
+				}
+				ref, err := t.source(s.Target, orig.version)
+				if err != nil {
+					return fmt.Errorf("%s: %w", s.Target, err)
+				}
+				refs = append(refs, ref)
+			case c == "mark auto":
+				auto = append(auto, s.Target)
+			case c == "mark manual":
+				manual = append(manual, s.Target)
+			}
+		}
+	}
+	if len(refs) > 0 || len(rm) > 0 {
+		verb := []string{"--no-auto-remove"}
+		if len(refs) == 0 && len(purge) == len(rm) {
+			if err := t.aptGet(append(append(verb, "purge"), rm...)...); err != nil {
+				return err
+			}
+			purge = nil
+		} else if err := t.aptGet(txArgs(verb, refs, rm, nil)...); err != nil {
+			return err
+		}
+	}
+	if len(purge) > 0 {
+		_, conf, err := t.installedAndConf()
+		if err != nil {
+			return err
+		}
+		purge = slices.DeleteFunc(purge, func(n string) bool { return !conf[n] })
+		if len(purge) > 0 {
+			if err := t.aptGet(append([]string{"--no-auto-remove", "purge"}, purge...)...); err != nil {
+				return err
+			}
+		}
+	}
+	if len(auto) > 0 {
+		if err := t.mark(true, auto...); err != nil {
+			return err
+		}
+	}
+	if len(manual) > 0 {
+		if err := t.mark(false, manual...); err != nil {
+			return err
+		}
+	}
+	return removeMarks(x, t, works)
+}

@@ -1,0 +1,118 @@
+package apply
+
+import (
+	"strings"
+	"testing"
+)
+
+// aptRepoSpecs is aptRepo for packages that ship files.
+func (sb *sandbox) aptRepoSpecs(specs ...debSpec) {
+	sb.t.Helper()
+	dir := sb.t.TempDir()
+	var debs []string
+	for _, d := range specs {
+		debs = append(debs, buildDebSpec(sb.t, dir, d))
+	}
+	writeRepo(sb.t, sb.root, dir, debs)
+}
+
+// The reverse of a package trail installed purges it: its conffiles and
+// its directory under /etc go, and dpkg's status is as before, byte for
+// byte. purge=false leaves its conffiles, as `apt-get remove` does.
+func TestPackageReversePurges(t *testing.T) {
+	t.Parallel()
+	web := debSpec{name: "trail-web", version: "1.0", files: map[string]string{"/etc/trail-web/web.conf": "shipped\n"}}
+	t.Run("purged", func(t *testing.T) {
+		sb := newDebSandbox(t)
+		sb.aptRepoSpecs(web)
+		status := sb.read("/var/lib/dpkg/status")
+		sb.apply("PKG trail-web", "c1")
+		sb.apply("", "c0")
+		if sb.exists("/etc/trail-web") {
+			t.Fatal("the reverse left /etc/trail-web")
+		}
+		if got := sb.read("/var/lib/dpkg/status"); got != status {
+			t.Fatalf("dpkg status after the reverse:\n%s\nwant:\n%s", got, status)
+		}
+	})
+	t.Run("purge=false", func(t *testing.T) {
+		sb := newDebSandbox(t)
+		sb.aptRepoSpecs(web)
+		sb.apply("PKG trail-web purge=false", "c1")
+		sb.apply("", "c0")
+		if got := sb.pkgState("trail-web"); got != "config-files 1.0" {
+			t.Fatalf("trail-web is %s, want its config files left", got)
+		}
+		if sb.read("/etc/trail-web/web.conf") != "shipped\n" {
+			t.Fatal("the conffile is gone")
+		}
+	})
+}
+
+// A package and one that depends on it, both installed by trail, go
+// together, whatever their order in the list; no note calls either one
+// "not installed by trail".
+func TestPackageReverseTogether(t *testing.T) {
+	t.Parallel()
+	for _, steps := range []string{"PKG trail-b\nPKG trail-a", "PKG trail-a\nPKG trail-b"} {
+		sb := newDebSandbox(t)
+		sb.aptRepo(repoDeb{"trail-a", "1.0", ""}, repoDeb{"trail-b", "1.0", "trail-a"})
+		before := sb.packages()
+		sb.apply(steps, "c1")
+		g := sb.apply("", "c0")
+		if after := sb.packages(); after != before {
+			t.Fatalf("%q: packages after the reverse:\n%s\nwant:\n%s", steps, after, before)
+		}
+		if len(g.Kept) != 0 {
+			t.Fatalf("%q: kept %q, want nothing kept", steps, g.Kept)
+		}
+		hist := sb.read("/var/log/apt/history.log")
+		if n := strings.Count(hist, "Start-Date:"); n != 2 {
+			t.Fatalf("%q: %d apt-get calls, want one to install and one to purge:\n%s", steps, n, hist)
+		}
+	}
+}
+
+// A dependency the first package's install brought and a second package
+// installed later also needs goes when both go in one apply.
+func TestPackageReverseSharedDep(t *testing.T) {
+	t.Parallel()
+	sb := newDebSandbox(t)
+	sb.aptRepo(repoDeb{"trail-a", "1.0", "trail-c"}, repoDeb{"trail-b", "1.0", "trail-c"}, repoDeb{"trail-c", "1.0", ""})
+	before := sb.packages()
+	sb.apply("PKG trail-a", "c1")
+	sb.apply("PKG trail-b\nPKG trail-a", "c2")
+	g := sb.apply("", "c0")
+	if after := sb.packages(); after != before {
+		t.Fatalf("packages after the reverse:\n%s\nwant:\n%s", after, before)
+	}
+	if len(g.Kept) != 0 {
+		t.Fatalf("kept %q", g.Kept)
+	}
+}
+
+// A package an admin installed and changed a conffile of keeps, after
+// trail pinned a newer version and the pin went, its old version, its
+// auto mark and the changed conffile.
+func TestPackagePreinstalledKeepsConffile(t *testing.T) {
+	t.Parallel()
+	sb := newDebSandbox(t)
+	v1 := debSpec{name: "trail-keep", version: "1.0", files: map[string]string{"/etc/trail-keep/keep.conf": "one\n"}}
+	v2 := debSpec{name: "trail-keep", version: "2.0", files: map[string]string{"/etc/trail-keep/keep.conf": "two\n"}}
+	sb.aptRepoSpecs(v1, v2)
+	sb.dpkgInstall(buildDebSpec(t, t.TempDir(), v1))
+	sb.aptMark("auto", "trail-keep")
+	sb.write("/etc/trail-keep/keep.conf", "mine\n", 0o644)
+	before := sb.packages()
+	sb.apply("PKG trail-keep version=2.0", "c1")
+	if got := sb.read("/etc/trail-keep/keep.conf"); got != "mine\n" {
+		t.Fatalf("keep.conf is %q after the upgrade, want the admin's", got)
+	}
+	sb.apply("", "c0")
+	if after := sb.packages(); after != before {
+		t.Fatalf("packages after the reverse:\n%s\nwant:\n%s", after, before)
+	}
+	if got := sb.read("/etc/trail-keep/keep.conf"); got != "mine\n" {
+		t.Fatalf("keep.conf is %q after the reverse, want the admin's", got)
+	}
+}
