@@ -120,7 +120,7 @@ func removalWork(v *View, s *stepfmt.Step, img Image) (Work, error) {
 			cache = &r.planned
 		}
 		if *cache == nil {
-			works, err := decide(v, r.going, r.keep)
+			works, err := decidePkgs(v, r.going, r.keep)
 			if err != nil {
 				return Work{}, err
 			}
@@ -128,7 +128,7 @@ func removalWork(v *View, s *stepfmt.Step, img Image) (Work, error) {
 		}
 		return (*cache)[s.Target], nil
 	}
-	works, err := decide(v, []pkgGoing{{s, img}}, map[string]bool{})
+	works, err := decidePkgs(v, []pkgGoing{{s, img}}, map[string]bool{})
 	if err != nil {
 		return Work{}, err
 	}
@@ -144,8 +144,8 @@ type pkgMove struct {
 	ref       string // what to install to put its old version back, or ""
 }
 
-// decide plans restoring every package of going together.
-func decide(v *View, going []pkgGoing, keep map[string]bool) (map[string]Work, error) {
+// decidePkgs plans restoring every package of going together.
+func decidePkgs(v *View, going []pkgGoing, keep map[string]bool) (map[string]Work, error) {
 	t := pkgToolsOf(v.x)
 	moves := make([]*pkgMove, 0, len(going))
 	targets := map[string]bool{}
