@@ -47,7 +47,16 @@
 //   - One at a time. Apply, Drift and Heal take an flock on the state
 //     lock; a second waits up to Options.LockTimeout and then fails with a
 //     *LockError naming the holder's pid. Plan takes no lock: it is a dry
-//     run of what the state says now.
+//     run of what the state says now. The lock file is opened
+//     close-on-exec and unlocked before it is closed, so no program trail
+//     runs, nor a process forked meanwhile, keeps the lock after trail
+//     releases it.
+//   - State loss. A missing applied record is a new host only while no
+//     apply ever succeeded with the state directory; otherwise every
+//     operation that needs it fails with ErrStateDamaged and says what to
+//     do. Engine.CheckBlobs stats the blobs the applied record needs
+//     (for status); Fsck checks the whole state directory and hashes
+//     every blob.
 //   - Temporary names. Files and symlinks are written as .NAME.trail-tmp
 //     next to their target and renamed into place; these names are
 //     trail's, and recovery removes any left by a crash.
@@ -90,6 +99,26 @@
 // they were before it (the shadow tools cannot put back an entry's place
 // in its file, nor a user whose group userdel deleted); the removal of a
 // command whose undo runs, "run it again" (guards apply).
+//
+// Programs trail runs are part of the crash argument: a tool or a command
+// killed with trail must not go on changing the machine after recovery
+// has undone the batch. Every program runs through runChild (tool.go) in
+// its own process group, with SIGKILL as its parent-death signal (the
+// kernel sends it when the thread that forked the child ends, so that
+// thread stays locked to the goroutine until the child is reaped), and
+// while it runs its group is written into the lock file ("child PGID
+// START"). A holder that releases the lock empties the file; so when the
+// next trail takes the lock and finds groups named there, their trail was
+// killed, and it kills what is left of each group (a grandchild, which
+// the parent-death signal does not reach) and waits until none of it
+// runs, before anything else (procgroup.go). A group whose number now
+// belongs to a later leader is left alone. Recovery then removes what a
+// killed shadow tool left in the root's /etc — a lock whose pid is dead or
+// reused, the file it linked it from, a new file never renamed into place
+// (shadowlock.go) — so that the undo and the next apply can run the
+// account tools. What the kernel cannot stop in time remains: a child
+// killed between its fork and trail recording its group may have started
+// a grandchild of its own in those microseconds.
 //
 // Nothing is lost by undoing: the git hooks and the timer apply the new
 // commit again through the normal path, with its plan, lock, checks and
@@ -138,7 +167,8 @@
 //
 // Options.StateDir (default /var/lib/trail), mode 0700:
 //
-//	lock                  flock(2) lock; holds "pid N" and "since T" of the holder
+//	lock                  flock(2) lock; holds "pid N" and "since T" of the holder, and
+//	                      "child PGID START" per program it runs (emptied on release)
 //	journal               the write-ahead journal of an apply in progress (JSON lines)
 //	applied               the applied record: "TRAIL-APPLIED v1 generation=N", then
 //	                      per managed target, tab separated: kind, target, drift
