@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # packages: trail installs apt packages from a config repo, pinned or not;
-# a rollback by git checkout removes the package trail installed, with the
+# a rollback by git checkout purges the package trail installed, with the
 # dependency apt installed for it, and leaves the one that was installed
 # before trail, at its old version and with its mark.
 . "$E2E_LIB/scenario.sh"
@@ -43,7 +43,8 @@ assert_contains "status reports the commit" "$(run 'cd /srv/config && trail stat
 assert_ok "applying again does nothing" 'cd /srv/config && trail apply | grep -q "nothing to do"'
 
 assert_ok "git checkout of the base commit rolls back" "cd /srv/config && git checkout -q $c1" || exit 1
-assert_eq "the package trail installed is removed" "deinstall ok config-files 1.0" "$(pkg_state trail-e2e-svc)"
+assert_eq "the package trail installed is purged" absent "$(pkg_state trail-e2e-svc)"
+assert_fails "with its conffile" test -e /etc/trail-e2e-svc.conf
 assert_eq "the pre-installed package stays, at its old version" "install ok installed 1.0" "$(pkg_state trail-e2e-hello)"
 assert_eq "trail-e2e-app is removed" absent "$(pkg_state trail-e2e-app)"
 assert_eq "and the dependency apt installed for it" absent "$(pkg_state trail-e2e-lib)"
