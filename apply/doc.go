@@ -145,7 +145,15 @@
 // PKG (pkg.go) and UNIT (unit.go) run external tools (tool.go): apt-get,
 // dpkg-query and apt-mark; systemctl. Kinds whose tool takes many targets
 // at once implement grouper (toolbatch.go): consecutive PKG changes are
-// one apt-get call. Kinds that act when a named path changed implement
+// one apt-get call. Kinds whose reverses are decided together implement
+// restoreGrouper: the plan puts every PKG removal of an apply next to the
+// last of them (a reverse only moves later), and the run makes them as
+// one group, one apt-get decision over all of them (pkg_remove.go): a
+// package trail installed is purged, with the dependencies, system
+// accounts and enablement links its install brought, as far as nothing
+// that stays needs them; a package that was there before trail keeps its
+// version, mark and conffiles. A PKG step's owns= paths are predicted as
+// directories once it installs, so later steps may write under them. Kinds that act when a named path changed implement
 // restarter (restart.go): a UNIT with restart-on is restarted once per
 // apply, after every change and before the checks, and again after a
 // rollback. Under a root other than "/", apt and dpkg are pointed at the
