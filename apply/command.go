@@ -18,7 +18,8 @@ import (
 //
 // Commands run with /bin/sh -c, stdin from /dev/null, in a clean
 // environment (PATH, HOME=/root, LANG=C.UTF-8 and TRAIL_ROOT), in their own
-// process group, which is killed when the step's timeout passes. With the
+// process group, which is killed when the step's timeout passes, and by
+// the next trail if this one is killed (runChild). With the
 // root "/" they run in "/". With any other root they run on the host, not
 // chrooted — a sandbox or image root need not hold a shell — with the
 // working directory at the root and TRAIL_ROOT naming it, so that a

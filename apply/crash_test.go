@@ -198,4 +198,8 @@ func checkState(t *testing.T, e *Engine, where string) {
 	if strings.Contains(snapshot(t, e.root.Dir()), ".trail-tmp") {
 		t.Fatalf("%s: temporary files left in the root", where)
 	}
+	rep, err := Fsck(e.StateDir())
+	if err != nil || !rep.OK() {
+		t.Fatalf("%s: fsck after recovery: %v %+v", where, err, rep)
+	}
 }

@@ -164,12 +164,16 @@ func (c *fsck) generations() {
 	}
 	c.Generations = len(nums)
 	for _, n := range nums {
-		if _, err := loadGeneration(gd, n); err != nil {
+		g, err := loadGeneration(gd, n)
+		if err != nil {
 			c.problem(filepath.Join(gd, genName(n)+".json"), err.Error(),
 				"restore it from a backup; trail log and rollback need it, applies do not")
 		}
 		file := stepsFile(gd, n)
 		data, err := os.ReadFile(file)
+		if errors.Is(err, fs.ErrNotExist) && g != nil && g.Result == ResultInterrupted {
+			continue // killed before it saved its list: it changed nothing
+		}
 		if err != nil {
 			c.problem(file, err.Error(), "restore it from a backup: it is what generation "+strconv.Itoa(n)+" applied")
 			continue

@@ -104,10 +104,12 @@ func (e *Engine) recoverIfNeeded() error {
 
 // recover deals with the journal of an apply that did not finish. If the
 // applied record already names the journal's generation, the apply had
-// committed and only the journal is left to remove. Otherwise every change
-// it intended is undone, newest first, and its generation is recorded as
-// interrupted; then what read the files put back is restarted (see
-// restartRecovered). The caller holds the lock.
+// committed and only the journal is left to remove. Otherwise what a
+// killed shadow tool left in /etc is cleared, every change it intended is
+// undone, newest first, and its generation is recorded as interrupted;
+// then what read the files put back is restarted (see restartRecovered).
+// The caller holds the lock, and taking it killed every program the dead
+// apply was running (procgroup.go).
 func (e *Engine) recover() error {
 	file := e.path(fileJournal)
 	data, err := os.ReadFile(file)
