@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -205,25 +204,17 @@ func removeMarks(x *Exec, t pkgTools, works []Work) error {
 	}
 	for _, u := range slices.Compact(slices.Sorted(slices.Values(users))) {
 		if accountExists(t, "/etc/passwd", u) {
-			if _, err := runTool("userdel", t.rootArgs(u)...); err != nil {
+			if err := shadowTool(x, "userdel", u); err != nil {
 				x.Report(fmt.Sprintf("user %s kept: %v", u, err))
 			}
 		}
 	}
 	for _, g := range slices.Compact(slices.Sorted(slices.Values(groups))) {
 		if accountExists(t, "/etc/group", g) {
-			if _, err := runTool("groupdel", t.rootArgs(g)...); err != nil {
+			if err := shadowTool(x, "groupdel", g); err != nil {
 				x.Report(fmt.Sprintf("group %s kept: %v", g, err))
 			}
 		}
 	}
 	return nil
-}
-
-// rootArgs are the shadow tools' arguments for name under the root.
-func (t pkgTools) rootArgs(name string) []string {
-	if !t.inRoot() {
-		return []string{name}
-	}
-	return []string{"--root", filepath.Clean(t.root), name}
 }

@@ -109,6 +109,9 @@ func TestWithBrought(t *testing.T) {
 		"nothing brought":         {"absent brings=trail-x", nil, "absent"},
 		"added to earlier ones":   {"absent deps=trail-c", []string{"trail-b", "trail-c"}, "absent deps=trail-b,trail-c"},
 		"pre-installed's new dep": {"installed version=1.0 mark=manual", []string{"trail-b"}, "installed version=1.0 mark=manual deps=trail-b"},
+		"what scripts made": {"absent brings=trail-b", []string{"user:svc", "group:svc", "trail-b", "conf:trail-c",
+			"link:/etc/systemd/system/multi-user.target.wants/svc.service"},
+			"absent deps=trail-b,trail-c confdeps=trail-c users=svc groups=svc links=/etc/systemd/system/multi-user.target.wants/svc.service"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -1,0 +1,44 @@
+package apply
+
+import (
+	"os"
+	"os/exec"
+	"reflect"
+	"testing"
+)
+
+// readMarks and since see the accounts and enablement links made between
+// two reads of a root, made here as a postinst makes them: with the real
+// useradd and a symlink in a .wants directory.
+func TestMachineMarksSince(t *testing.T) {
+	t.Parallel()
+	sb := acctSandbox(t, true)
+	tools := pkgTools{root: sb.root}
+	sb.write("/etc/systemd/system/old.service", "[Service]\n", 0o644)
+	before, err := readMarks(tools)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("/usr/sbin/useradd", "--root", sb.root, "--system", "--user-group", "--no-create-home", "svc").CombinedOutput(); err != nil {
+		t.Fatalf("useradd: %v\n%s", err, out)
+	}
+	os.MkdirAll(sb.host("/etc/systemd/system/multi-user.target.wants"), 0o755)
+	os.MkdirAll(sb.host("/etc/systemd/system/other.d"), 0o755)
+	for _, l := range []string{"/etc/systemd/system/multi-user.target.wants/svc.service", "/etc/systemd/system/svc-alias.service", "/etc/systemd/system/other.d/x.conf"} {
+		if err := os.Symlink("/lib/systemd/system/svc.service", sb.host(l)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	after, err := readMarks(tools)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"group:svc", "link:/etc/systemd/system/multi-user.target.wants/svc.service",
+		"link:/etc/systemd/system/svc-alias.service", "user:svc"}
+	if got := after.since(before); !reflect.DeepEqual(got, want) {
+		t.Fatalf("since: %q, want %q", got, want)
+	}
+	if got := after.since(after); len(got) != 0 {
+		t.Fatalf("since itself: %q", got)
+	}
+}
