@@ -126,6 +126,15 @@ func BenchmarkApply(b *testing.B) {
 				}
 			}
 		})
+		// What status adds to the drift check: a stat per blob the
+		// applied record names.
+		b.Run(fmt.Sprintf("checkblobs/%d", n), func(b *testing.B) {
+			for b.Loop() {
+				if p, err := e.CheckBlobs(); err != nil || len(p) != 0 {
+					b.Fatal(p, err)
+				}
+			}
+		})
 	}
 }
 

@@ -343,6 +343,11 @@ func (e *Engine) CheckBlobs() ([]BlobProblem, error) {
 	if err != nil {
 		return nil, err
 	}
+	dfd, err := unix.Open(filepath.Join(e.store.dir, "sha256"), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer unix.Close(dfd)
 	var out []BlobProblem
 	for _, r := range ap.Records {
 		for _, need := range []struct {
@@ -350,7 +355,7 @@ func (e *Engine) CheckBlobs() ([]BlobProblem, error) {
 			img  Image
 		}{{"pre-image", r.Origin}, {"content", r.Wrote}} {
 			for _, k := range need.img.Blobs() {
-				if p := e.store.statBlob(k); p != "" {
+				if p := statBlob(dfd, k); p != "" {
 					out = append(out, BlobProblem{Step: r.ID.String(), Need: need.what, Blob: k, Problem: p})
 				}
 			}
@@ -359,14 +364,15 @@ func (e *Engine) CheckBlobs() ([]BlobProblem, error) {
 	return out, nil
 }
 
-// statBlob says what is wrong with blob key without reading it: "" when
-// it is there.
-func (s *Store) statBlob(key string) string {
+// statBlob says what is wrong with blob key, in the store's sha256
+// directory dfd, without reading it: "" when it is there.
+func statBlob(dfd int, key string) string {
 	if CheckKey(key) != nil {
 		return "not a blob key"
 	}
+	h := key[len("sha256:"):]
 	var st unix.Stat_t
-	switch err := unix.Stat(s.path(key), &st); {
+	switch err := unix.Fstatat(dfd, h[:2]+"/"+h, &st, unix.AT_SYMLINK_NOFOLLOW); {
 	case errors.Is(err, unix.ENOENT):
 		return "missing"
 	case err != nil:
