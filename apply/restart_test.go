@@ -78,10 +78,10 @@ func TestRestartVerbs(t *testing.T) {
 		want       string // "" for no restart
 	}{
 		{"running, restart", "running=true restart-on=/etc/web/site", "2", "1", "would restart (changed: /etc/web/site)"},
-		{"not said to run", "restart-on=/etc/web/site", "2", "1", "would try-restart (changed: /etc/web/site)"},
-		{"reload=true", "running=true restart-on=/etc/web/site reload=true", "2", "1", "would reload-or-restart (changed: /etc/web/site)"},
-		{"reload=true, not said to run", "restart-on=/etc/web/site reload=true", "2", "1", "would try-reload-or-restart (changed: /etc/web/site)"},
-		{"reload-on only", "running=true restart-on=/etc/web/module reload-on=/etc/web", "2", "1", "would reload-or-restart (changed: /etc/web/site)"},
+		{"not said to run", "restart-on=/etc/web/site", "2", "1", "would restart if running (changed: /etc/web/site)"},
+		{"reload=true", "running=true restart-on=/etc/web/site reload=true", "2", "1", "would reload (changed: /etc/web/site)"},
+		{"reload=true, not said to run", "restart-on=/etc/web/site reload=true", "2", "1", "would reload if running (changed: /etc/web/site)"},
+		{"reload-on only", "running=true restart-on=/etc/web/module reload-on=/etc/web", "2", "1", "would reload (changed: /etc/web/site)"},
 		{"restart-on wins", "running=true restart-on=/etc/web/module reload-on=/etc/web", "2", "2", "would restart (changed: /etc/web/module)"},
 		{"restart-on only", "running=true restart-on=/etc/web/module reload-on=/etc/web", "1", "2", "would restart (changed: /etc/web/module)"},
 		{"not meant to run", "running=false restart-on=/etc/web", "2", "2", "no restart: the unit is not meant to run"},
@@ -128,7 +128,7 @@ func TestRestartAfterUndo(t *testing.T) {
 			}
 			want := []string{"would restart (put back: /etc/demo.conf)"}
 			if name == "new unit" {
-				want = append(want, "would try-restart (put back: /etc/other.conf)")
+				want = append(want, "would restart if running (put back: /etc/other.conf)")
 			}
 			checkRestarts(t, "after the undo", after, want...)
 		})

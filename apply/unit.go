@@ -247,13 +247,17 @@ func unitDo(x *Exec, name string, w Work, check bool) error {
 		if !hasChange(w, verb) {
 			continue
 		}
-		if _, err := t.systemctl(verb, name); err != nil {
-			return err
+		var err error
+		if verb == "start" {
+			err = t.act(x, verb, name)
+		} else {
+			_, err = t.systemctl(verb, name)
 		}
-		if verb == "start" && check {
-			if err := t.settle(name, verb); err != nil {
-				return err
-			}
+		if err == nil && verb == "start" && check {
+			err = t.settle(name, verb)
+		}
+		if err != nil {
+			return err
 		}
 	}
 	return nil
@@ -363,7 +367,11 @@ func (unitKind) Restart(x *Exec, s *stepfmt.Step, did Work, tr trigger) (Work, e
 	t := unitToolsOf(x)
 	run := s.Value("running") == "true"
 	verb := restartVerb(run, tr.reload)
-	because := verb + " (" + tr.reason() + ")"
+	because := tr.word()
+	if !run {
+		because += " if running"
+	}
+	because += " (" + tr.reason() + ")"
 	switch {
 	case s.Value("running") == "false" || s.Value("masked") == "true":
 		return Work{Notes: []string{"no " + tr.word() + ": the unit is not meant to run"}}, nil
@@ -375,13 +383,16 @@ func (unitKind) Restart(x *Exec, s *stepfmt.Step, did Work, tr trigger) (Work, e
 	if err := t.reloadIfNeeded(s.Target); err != nil {
 		return Work{}, err
 	}
-	if _, err := t.systemctl(verb, s.Target); err != nil {
+	x.takeReports()
+	if err := t.act(x, verb, s.Target); err != nil {
 		return Work{}, err
 	}
+	w := Work{Changes: []string{because}}
+	w.Notes = x.takeReports()
 	if run {
 		if err := t.settle(s.Target, verb); err != nil {
 			return Work{}, err
 		}
 	}
-	return Work{Changes: []string{because}}, nil
+	return w, nil
 }

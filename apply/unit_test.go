@@ -184,7 +184,7 @@ func TestUnitRestartOn(t *testing.T) {
 		if st.want == 0 {
 			continue
 		}
-		if !strings.Contains(got[0].Detail, "would try-restart") || !strings.Contains(got[0].Detail, "/etc/demo.conf") {
+		if !strings.Contains(got[0].Detail, "would restart if running") || !strings.Contains(got[0].Detail, "/etc/demo.conf") {
 			t.Fatalf("%s: restart detail %q", st.name, got[0].Detail)
 		}
 		last := -1

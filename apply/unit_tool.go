@@ -81,6 +81,28 @@ func (t unitTools) reloadIfNeeded(name string) error {
 	return err
 }
 
+// act runs a systemctl verb that starts the unit (start, restart, ...).
+// When systemd refuses because the unit was started too often (its
+// StartLimitBurst within StartLimitIntervalSec, e.g. a restart, a
+// failed restart and the undo's restart in a few seconds), the start
+// trail asks for is deliberate: the counter is reset (reset-failed) and
+// the verb run once more, and the reset is reported.
+func (t unitTools) act(x *Exec, verb, name string) error {
+	_, err := t.systemctl(verb, name)
+	if err == nil {
+		return nil
+	}
+	if u, rerr := t.running(name); rerr != nil || u.result != "start-limit-hit" {
+		return err
+	}
+	if _, rerr := t.systemctl("reset-failed", name); rerr != nil {
+		return errors.Join(err, rerr)
+	}
+	x.Report("systemd's start limit was hit: reset-failed, then " + verb + " again")
+	_, err = t.systemctl(verb, name)
+	return err
+}
+
 // unitRun is what systemctl show says of whether a unit runs.
 type unitRun struct {
 	typ, active, sub, result string
