@@ -1,6 +1,9 @@
 package apply
 
 import (
+	"fmt"
+	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -11,6 +14,10 @@ import (
 // back, an entry the tools had to delete and add again included.
 func TestAccountFilesPathIndependent(t *testing.T) {
 	cases := map[string]struct{ a, b string }{
+		"users without ids": {
+			a: anchors + "USER u1\nGROUP g1\nUSER u2 groups=g1\nGROUP g2\nUSER u3 system=true home=/srv/u3",
+			b: anchors + "USER u2\nGROUP g2",
+		},
 		"users": {
 			a: anchors + "USER u1 uid=1401\nUSER u2 uid=1402",
 			b: anchors + "USER u2 uid=1402",
@@ -47,5 +54,104 @@ func TestAccountFilesPathIndependent(t *testing.T) {
 			sb.apply(anchors, "none")
 			sb.sameAccounts(start, "after every account step was removed")
 		})
+	}
+}
+
+// groupadd -U and groupmod -U set the members in /etc/group only; trail
+// sets them in /etc/gshadow too, where newgrp and gpasswd read them, and
+// the reverse puts both back.
+func TestGroupMembersInGshadow(t *testing.T) {
+	sb := acctSandbox(t, true)
+	start := sb.accounts()
+	sb.apply(anchors+"GROUP team gid=1700 members=alice,bob\nGROUP staff members=bob", "c1")
+	for file, want := range map[string]string{
+		"/etc/group": "team:x:1700:alice,bob", "/etc/gshadow": "team:!::alice,bob",
+	} {
+		if got := sb.entry(file, "team"); got != want {
+			t.Errorf("%s: team = %q, want %q", file, got, want)
+		}
+	}
+	if got := sb.entry("/etc/gshadow", "staff"); got != "staff:!::bob" {
+		t.Errorf("gshadow: staff = %q, want its members set", got)
+	}
+	sb.apply(anchors+"GROUP team gid=1700 members=bob\nGROUP staff members=alice", "c2")
+	if got := sb.entry("/etc/gshadow", "team"); got != "team:!::bob" {
+		t.Errorf("gshadow: team after a change = %q", got)
+	}
+	if got := sb.entry("/etc/gshadow", "staff"); got != "staff:!::alice" {
+		t.Errorf("gshadow: staff after a change = %q", got)
+	}
+	sb.e.opts.AllowMassRemoval = true
+	sb.apply(anchors, "c3")
+	sb.sameAccounts(start, "after the group steps were removed")
+}
+
+// A random walk over lists of users and groups (random subsets in random
+// orders, with supplementary groups and member lists): after every apply
+// the account files are byte for byte a fresh apply's of the same list on
+// the same starting root. Ids are given, as a user created in another
+// order than a fresh apply's may find its fresh id taken (see acctids.go).
+func TestAccountFilesRandomWalk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("a walk of real useradd runs: not in -short")
+	}
+	rng := rand.New(rand.NewPCG(20261206, 1))
+	type acct struct{ kind, name, id string }
+	pool := []acct{{"GROUP", "g1", "1100"}, {"GROUP", "g2", "1101"}, {"GROUP", "g3", "1102"},
+		{"USER", "u1", "1201"}, {"USER", "u2", "1202"}, {"USER", "u3", "1203"}, {"USER", "u4", "1204"}}
+	list := func() string {
+		var b strings.Builder
+		b.WriteString(anchors)
+		var groups, users []string
+		for _, i := range rng.Perm(len(pool)) {
+			a := pool[i]
+			if rng.IntN(3) == 0 {
+				continue
+			}
+			switch a.kind {
+			case "GROUP":
+				fmt.Fprintf(&b, "GROUP %s gid=%s", a.name, a.id)
+				if len(users) > 0 && a.name == "g3" {
+					fmt.Fprintf(&b, " members=%s", strings.Join(users[:1+rng.IntN(len(users))], ","))
+				} else {
+					groups = append(groups, a.name)
+				}
+			case "USER":
+				fmt.Fprintf(&b, "USER %s uid=%s", a.name, a.id)
+				var gs []string
+				for _, g := range append([]string{"staff"}, groups...) {
+					if rng.IntN(2) == 0 {
+						gs = append(gs, g)
+					}
+				}
+				if len(gs) > 0 {
+					fmt.Fprintf(&b, " groups=%s", strings.Join(gs, ","))
+				}
+				users = append(users, a.name)
+			}
+			b.WriteString("\n")
+		}
+		return b.String()
+	}
+	fresh := map[string]map[string]string{}
+	want := func(l string) map[string]string {
+		if w, ok := fresh[l]; ok {
+			return w
+		}
+		sb := acctSandbox(t, true)
+		sb.apply(l, "fresh")
+		fresh[l] = sb.accounts()
+		return fresh[l]
+	}
+	sb := acctSandbox(t, true)
+	sb.opts.AllowMassRemoval = true
+	sb.open()
+	for i := range 16 {
+		l := list()
+		sb.apply(l, fmt.Sprint("c", i))
+		sb.sameAccounts(want(l), fmt.Sprintf("step %d, list\n%s", i, l))
+		if t.Failed() {
+			return
+		}
 	}
 }

@@ -32,6 +32,20 @@ type acctOrder struct {
 	managed map[string]bool
 }
 
+// rankOf returns the rank of the user or group name (namespace ns), when
+// the list has trail create it.
+func (o *acctOrder) rankOf(ns, name string) (int, bool) {
+	if o == nil {
+		return 0, false
+	}
+	m := o.users
+	if ns == groupNS {
+		m = o.groups
+	}
+	r, ok := m[name]
+	return r, ok
+}
+
 // planAccounts ranks the entries of l trail creates: those of steps in
 // the applied record whose origin is absent, and those of new steps that
 // are not in the root's files now.

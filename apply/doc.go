@@ -164,6 +164,14 @@
 // GROUP and USER (group.go, user.go) run the shadow tools with --root
 // ROOT for a root other than "/"; the reverse removes only accounts trail
 // created and never deletes a home directory (it is reported as kept).
+// The account files end as a fresh apply of the list leaves them, whatever
+// the path: the entries trail creates in the order of the list, and the
+// members its USER steps add in that order in each group (acctorder.go);
+// an account created again while accounts created after it in the list
+// are there gets the ids a fresh apply gives (acctids.go); a group that
+// userdel deleted is put back at its line. Trail edits the files itself
+// only under the shadow tools' locks (acctlock.go), and also sets a
+// group's members in /etc/gshadow, which groupadd -U and groupmod -U leave.
 // CMD (command.go) runs `run` with /bin/sh, guarded by creates and
 // unless, and `undo` on removal; with a root other than "/" it runs on the
 // host, not chrooted, at the root with TRAIL_ROOT set. CHECK (check.go)

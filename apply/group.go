@@ -27,8 +27,10 @@ import (
 // A group's image is its gid and its members as /etc/group lists them
 // (in file order, so that a restored entry is the one found). Creating
 // a group is groupadd (gid, system, members); members and gid of an
-// existing group are modified in place. The reverse removes a group only
-// when trail created it, and otherwise puts its gid and members back.
+// existing group are modified in place, in /etc/gshadow too (groupadd -U
+// and groupmod -U set /etc/group's alone). The reverse removes a group only
+// when trail created it, and otherwise puts its gid and members back (and
+// gshadow's members, saved apart when they differed from group's).
 // Members are users that must exist when the step runs: a user created by
 // the same apply must come first, or name the group in its own groups.
 type groupKind struct{}
@@ -116,14 +118,30 @@ func (groupKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error)
 	case cur.IsAbsent():
 		w.Changes = []string{"create group" + describeEntry(img) + " (it existed before trail managed it)"}
 	default:
-		w.Changes = entryChanges(cur, img, "")
+		// gshadow-members follows members: it is put back with them
+		entry := slices.DeleteFunc(slices.Clone(img.Attrs), func(a stepfmt.Attr) bool { return a.Key == "gshadow-members" })
+		w.Changes = entryChanges(cur, Image{State: img.State, Attrs: entry}, "")
 	}
 	v.predict(groupNS, s.Target, img)
 	return w, nil
 }
 
-// Capture reads the group's entry.
-func (groupKind) Capture(x *Exec, s *stepfmt.Step) (Image, error) { return readGroup(x, s.Target) }
+// Capture reads the group's entry, and the members of its gshadow entry
+// when they differ from /etc/group's (the reverse puts them back too).
+func (groupKind) Capture(x *Exec, s *stepfmt.Step) (Image, error) {
+	img, err := readGroup(x, s.Target)
+	if err != nil || img.IsAbsent() {
+		return img, err
+	}
+	sh, err := accountData(x, "/etc/gshadow")
+	if err != nil {
+		return Image{}, err
+	}
+	if f := entryOf(sh, s.Target); len(f) == 4 && f[3] != img.Value("members") {
+		img.Attrs = append(img.Attrs, stepfmt.Attr{Key: "gshadow-members", Value: f[3]})
+	}
+	return img, nil
+}
 
 // Forward creates or modifies the group, then puts the account files in
 // the order of the list.
@@ -166,16 +184,27 @@ func (groupKind) Drift(x *Exec, target string, wrote Image) (Image, error) {
 func groupTo(x *Exec, name string, before, want Image, system, exact bool) error {
 	if before.IsAbsent() {
 		args := []string{}
-		if gid, ok := want.Get("gid"); ok {
+		gid, ok := want.Get("gid")
+		if !ok {
+			var err error
+			if gid, err = freshGID(x, name, system); err != nil {
+				return err
+			}
+		}
+		if gid != "" {
 			args = append(args, "-g", gid)
 		}
 		if system {
 			args = append(args, "-r")
 		}
-		if m := want.Value("members"); m != "" {
+		m := want.Value("members")
+		if m != "" {
 			args = append(args, "-U", m)
 		}
-		return shadowTool(x, "groupadd", append(args, name)...)
+		if err := shadowTool(x, "groupadd", append(args, name)...); err != nil || m == "" {
+			return err
+		}
+		return membersToGshadow(x, name, want)
 	}
 	if gid, ok := want.Get("gid"); ok && gid != before.Value("gid") {
 		if err := shadowTool(x, "groupmod", "-g", gid, name); err != nil {
@@ -183,9 +212,51 @@ func groupTo(x *Exec, name string, before, want Image, system, exact bool) error
 		}
 	}
 	if m, ok := want.Get("members"); ok && m != before.Value("members") && (exact || !sameNames(m, before.Value("members"))) {
-		return shadowTool(x, "groupmod", "-U", m, name)
+		if err := shadowTool(x, "groupmod", "-U", m, name); err != nil {
+			return err
+		}
+		return membersToGshadow(x, name, want)
 	}
 	return nil
+}
+
+// membersToGshadow sets the member list of group name's /etc/gshadow
+// entry, which groupadd -U and groupmod -U leave as it was (useradd -G
+// and usermod -G change both): to /etc/group's, or to the one want (a
+// captured image) saved when they differed.
+func membersToGshadow(x *Exec, name string, want Image) error {
+	g, err := readGroup(x, name)
+	if err != nil || g.IsAbsent() {
+		return err
+	}
+	members := g.Value("members")
+	if m, ok := want.Get("gshadow-members"); ok {
+		members = m
+	}
+	return editAccounts(x, func(f string, data []byte) []byte {
+		if f != "/etc/gshadow" {
+			return nil
+		}
+		lines := bytes.SplitAfter(data, []byte("\n"))
+		for i, l := range lines {
+			text, nl := strings.CutSuffix(string(l), "\n")
+			fs := strings.Split(text, ":")
+			if fs[0] != name || len(fs) != 4 {
+				continue
+			}
+			if fs[3] == members {
+				return nil
+			}
+			fs[3] = members
+			text = strings.Join(fs, ":")
+			if nl {
+				text += "\n"
+			}
+			lines[i] = []byte(text)
+			return bytes.Join(lines, nil)
+		}
+		return nil
+	})
 }
 
 // readGroup returns the image of group name from the root's /etc/group.
@@ -325,7 +396,12 @@ func fieldAt(f []string, i int) string {
 // shadowTool runs one of the shadow tools on the root, in the C locale so that
 // its messages read the same everywhere.
 func shadowTool(x *Exec, name string, args ...string) error {
-	if dir := x.Root.Dir(); dir != "/" {
+	return shadowToolAt(x.Root.Dir(), name, args...)
+}
+
+// shadowToolAt runs a shadow tool on the root dir.
+func shadowToolAt(dir, name string, args ...string) error {
+	if dir != "/" {
 		abs, err := filepath.Abs(dir)
 		if err != nil {
 			return err

@@ -278,7 +278,7 @@ func (userKind) Capture(x *Exec, s *stepfmt.Step) (Image, error) {
 func (userKind) Forward(x *Exec, s *stepfmt.Step, w Work) error {
 	var err error
 	if w.Before.IsAbsent() {
-		err = shadowTool(x, "useradd", useraddArgs(x, s)...)
+		err = createUser(x, s)
 	} else {
 		err = userMod(x, s.Target, w.Before, w.After, s)
 	}
