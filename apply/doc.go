@@ -154,9 +154,16 @@
 // that stays needs them; a package that was there before trail keeps its
 // version, mark and conffiles. A PKG step's owns= paths are predicted as
 // directories once it installs, so later steps may write under them. Kinds that act when a named path changed implement
-// restarter (restart.go): a UNIT with restart-on is restarted once per
-// apply, after every change and before the checks, and again after a
-// rollback. Under a root other than "/", apt and dpkg are pointed at the
+// restarter (restart.go): a UNIT is restarted, or reloaded, once per
+// apply when a path at or under its restart-on or reload-on (of the new
+// list or the applied one) was written, changed or removed, after every
+// change and before the checks; a unit with running=true by restart (it
+// starts a failed unit), and it must run afterwards (settle in
+// unit_tool.go) or the apply fails. After an undo — a failed step,
+// restart or check, or recovery of an interrupted apply, from the
+// journal's intents — every unit whose triggers cover a path the undone
+// apply was to change is restarted again, best effort, on the files put
+// back. Under a root other than "/", apt and dpkg are pointed at the
 // root (pkgTools), and systemctl runs with --root, where only enable,
 // disable, mask and unmask apply; start, stop and restart are reported as
 // not applicable, never faked.

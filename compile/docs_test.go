@@ -21,6 +21,7 @@ var docFixtures = map[string]string{
 	"common/base.hcl":          "package \"base-role\" {}\n",
 	"conf.d/a.conf":            "a\n",
 	"conf.d/sub/b.conf":        "b\n",
+	"sites/default":            "server {}\n",
 }
 
 // TestDocExamples compiles every ```hcl block of docs/language.md as the
