@@ -28,9 +28,9 @@ const (
 // compiled for, and the commit's subject line for humans.
 type Meta struct {
 	Commit, Branch, Host, Subject string
-	// Deliberate marks an apply of a commit an admin named (a checkout,
-	// an apply or a rollback to it) rather than one that arrived by itself
-	// (a pull, the timer): the mass-removal guard lets it remove
+	// Deliberate marks an apply of a commit an admin named (a checkout
+	// of it, an apply or a rollback to it) rather than one that arrived by
+	// itself (a pull, the timer): the mass-removal guard lets it remove
 	// everything, since rolling back to before trail must restore the
 	// machine.
 	Deliberate bool

@@ -21,8 +21,8 @@ type ApplyOptions struct {
 	// Force applies even when the commit is the applied one, to put back
 	// what drifted and re-check everything.
 	Force bool
-	// Deliberate marks a commit the admin named (git checkout, trail
-	// apply REV, trail rollback): it may remove everything trail manages,
+	// Deliberate marks a commit the admin named (git checkout HASH,
+	// trail apply REV, trail rollback): it may remove everything trail manages,
 	// where one arriving by a pull or the timer is refused (see
 	// apply.Meta).
 	Deliberate bool

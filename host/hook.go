@@ -9,9 +9,10 @@ import (
 // Hook runs for the git hook name with its arguments. It trusts neither:
 // a post-checkout of files only (third argument "0") is not a move of
 // HEAD and does nothing; every other call applies HEAD when it is not the
-// applied commit. A checkout applies its commit deliberately: the
-// mass-removal guard lets it remove everything, as a rollback to before
-// trail must; a merge or a rewrite does not. The failure of an apply is recorded and reported like any
+// applied commit. A checkout of a commit (detached HEAD) applies it
+// deliberately: the mass-removal guard lets it remove everything, as a
+// rollback to before trail must; a branch checkout, a merge or a rewrite
+// does not. The failure of an apply is recorded and reported like any
 // other and returned for the caller to print; the caller must not fail git
 // for it, since git has already moved HEAD.
 func (h *Host) Hook(ctx context.Context, name string, args []string) error {
@@ -30,9 +31,18 @@ func (h *Host) Hook(ctx context.Context, name string, args []string) error {
 	default:
 		return fmt.Errorf("hook %q: trail runs for post-checkout, post-merge and post-rewrite", name)
 	}
-	// A checkout that moves HEAD is the admin's choice of a commit (a
-	// rollback too); a merge or a rewrite brings what the remote holds.
-	deliberate := name == "post-checkout"
+	// A checkout of a commit (detached: a pin or a rollback) is the
+	// admin's choice of it. A branch's tip, like a merge or a rewrite,
+	// is what the remote brought: releasing a pin must not apply a tip
+	// that was refused as a mass removal.
+	deliberate := false
+	if name == "post-checkout" {
+		head, err := h.Checkout.ReadHead()
+		if err != nil {
+			return err
+		}
+		deliberate = head.Pinned()
+	}
 	out, err := h.Apply(ctx, ApplyOptions{Auto: true, Deliberate: deliberate})
 	if err != nil {
 		return err
