@@ -116,7 +116,9 @@
 // killed shadow tool left in the root's /etc — a lock whose pid is dead or
 // reused, the file it linked it from, a new file never renamed into place
 // (shadowlock.go) — so that the undo and the next apply can run the
-// account tools. What the kernel cannot stop in time remains: a child
+// account tools; and it finishes a dpkg run the crash cut off (dpkg
+// --configure -a, as apt demands before anything else) so that the undo
+// of a PKG change can run apt-get (dpkgrecover.go). What the kernel cannot stop in time remains: a child
 // killed between its fork and trail recording its group may have started
 // a grandchild of its own in those microseconds.
 //

@@ -135,6 +135,8 @@ func (e *Engine) recover() error {
 	// What the dead apply ran was killed when the lock was taken; what a
 	// killed account tool left would stop the undo's tools.
 	cleared, clearErr := clearShadowLeftovers(x.Root)
+	dpkgDone, dpkgErr := finishDpkg(x)
+	clearErr = errors.Join(clearErr, dpkgErr)
 	recs := make([]undoRec, len(js.intents))
 	for i, in := range js.intents {
 		recs[i] = undoRec{step: in.step, img: in.undo}
@@ -154,6 +156,9 @@ func (e *Engine) recover() error {
 	detail := "interrupted apply undone at recovery"
 	if len(cleared) > 0 {
 		detail += "; removed what a killed account tool left: " + strings.Join(cleared, ", ")
+	}
+	if dpkgDone != "" {
+		detail += "; " + dpkgDone
 	}
 	ev(Event{Type: EventRollback, Result: resultOf(undoErr), Err: undoErr, Detail: detail})
 	if undoErr != nil {

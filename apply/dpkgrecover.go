@@ -1,0 +1,39 @@
+package apply
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// finishDpkg completes a dpkg run that was cut off in the root (trail,
+// and so apt-get and dpkg, killed; or the power lost), as apt demands
+// before it does anything else ("dpkg was interrupted, you must manually
+// run 'dpkg --configure -a'"), so that recovery's undo of a PKG change
+// can run apt-get. dpkg marks such a run by the files left in its
+// updates directory. Conffile questions keep the file on disk.
+func finishDpkg(x *Exec) (string, error) {
+	t := pkgToolsOf(x)
+	ents, err := os.ReadDir(t.host("/var/lib/dpkg/updates"))
+	if err != nil {
+		return "", nil
+	}
+	cut := false
+	for _, ent := range ents {
+		if n := ent.Name(); n != "" && strings.Trim(n, "0123456789") == "" {
+			cut = true
+			break
+		}
+	}
+	if !cut {
+		return "", nil
+	}
+	args := []string{"--force-confdef", "--force-confold", "--configure", "-a"}
+	if t.inRoot() {
+		args = append([]string{"--root=" + t.root}, args...)
+	}
+	if _, err := runTool("dpkg", args...); err != nil {
+		return "", fmt.Errorf("dpkg's run in %s was cut off and finishing it failed: %w; run 'dpkg --configure -a' there by hand, then trail again", t.root, err)
+	}
+	return "finished the dpkg run a crash cut off (dpkg --configure -a)", nil
+}
