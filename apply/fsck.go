@@ -109,11 +109,10 @@ func (c *fsck) lock() {
 	}
 	defer f.Close()
 	pid, _, kids := holder(f)
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB); err != nil {
-		c.Holder = max(pid, 1)
+	if h := flockHolder(f); h != 0 {
+		c.Holder = h
 		return
 	}
-	unix.Flock(int(f.Fd()), unix.LOCK_UN)
 	for _, g := range kids {
 		if start, _, _, ok := procStat(g.pgid); ok && g.start != 0 && start != g.start {
 			continue
@@ -123,6 +122,37 @@ func (c *fsck) lock() {
 				fmt.Sprintf("the next trail run kills it before it undoes the interrupted apply; or kill -KILL -- -%d", g.pgid))
 		}
 	}
+}
+
+// flockHolder returns the pid of the process holding an flock on f, as
+// /proc/locks shows it, or 0. It only reads, so unlike a try of the lock
+// it can never make a trail starting at that moment fail to take it.
+// Without /proc/locks it tries a shared lock, and names the pid the file
+// holds (1 when it holds none).
+func flockHolder(f *os.File) int {
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return 0
+	}
+	data, err := os.ReadFile("/proc/locks")
+	if err != nil {
+		if unix.Flock(int(f.Fd()), unix.LOCK_SH|unix.LOCK_NB) == nil {
+			unix.Flock(int(f.Fd()), unix.LOCK_UN)
+			return 0
+		}
+		pid, _, _ := holder(f)
+		return max(pid, 1)
+	}
+	id := fmt.Sprintf("%02x:%02x:%d", unix.Major(st.Dev), unix.Minor(st.Dev), st.Ino)
+	for _, l := range strings.Split(string(data), "\n") {
+		f := strings.Fields(l)
+		// "1: FLOCK ADVISORY WRITE PID MAJ:MIN:INODE 0 EOF"; a waiter has "->" after the number.
+		if len(f) >= 6 && f[1] == "FLOCK" && f[5] == id {
+			pid, _ := strconv.Atoi(f[4])
+			return max(pid, 1)
+		}
+	}
+	return 0
 }
 
 // applied checks the applied record and notes the blobs it needs.

@@ -101,3 +101,25 @@ func TestFsckFindsProblems(t *testing.T) {
 		t.Fatalf("CheckBlobs with the pre-image gone: %+v %v", probs, err)
 	}
 }
+
+// While a trail holds the lock, fsck names it and leaves its journal
+// and temporary files alone, without ever taking the lock itself.
+func TestFsckSeesHolder(t *testing.T) {
+	sb := newSandbox(t)
+	sb.apply("FILE /srv/x {x}", "A")
+	l, err := sb.e.lock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.release()
+	os.WriteFile(filepath.Join(sb.e.StateDir(), fileApplied+tempSuffix), []byte("half"), 0o600)
+	rep, err := Fsck(sb.e.StateDir())
+	if err != nil || rep.Holder != os.Getpid() || !rep.OK() {
+		t.Fatalf("fsck while the lock is held: %+v %v", rep, err)
+	}
+	l.release()
+	rep, err = Fsck(sb.e.StateDir())
+	if err != nil || rep.Holder != 0 || len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0].Problem, "temporary file") {
+		t.Fatalf("fsck with the lock free: %+v %v", rep, err)
+	}
+}
