@@ -20,6 +20,9 @@ type Plan struct {
 	Work []Work
 	// From is the generation the plan starts from (0: nothing applied).
 	From int
+	// Restarts are the steps acted on again after the changes: units
+	// restarted or reloaded because files they name change.
+	Restarts []Restart
 }
 
 // Plan checks l against the current generation and the machine, changing
@@ -110,6 +113,9 @@ func (e *Engine) plan(x *Exec, l *stepfmt.List, cur *current) (*Plan, error) {
 		}
 		p.Work[i] = w
 	}
+	if len(errs) == 0 {
+		p.Restarts = planRestarts(x, p, cur.list.Steps, l.Steps)
+	}
 	return p, errs.Err()
 }
 
@@ -140,7 +146,9 @@ func checkChange(v *View, c stepfmt.Change, ap *applied) (Work, error) {
 // PrintPlan writes the plan for people: one line per change, marked - for
 // a reversed step, + for an added one and ~ for a modified one, followed
 // by what the change does to the machine ("nothing: already matches" when
-// the target matches), and by what it leaves alone and why.
+// the target matches), and by what it leaves alone and why; then, marked
+// *, each step acted on again after the changes (a unit restarted or
+// reloaded) and why.
 func PrintPlan(w io.Writer, p *Plan) error {
 	var b bytes.Buffer
 	for i, c := range p.Changes {
@@ -156,6 +164,17 @@ func PrintPlan(w io.Writer, p *Plan) error {
 			b.WriteString("    " + s + "\n")
 		}
 		for _, s := range work.Notes {
+			b.WriteString("    note: " + s + "\n")
+		}
+	}
+	for _, r := range p.Restarts {
+		b.WriteString("* ")
+		stepfmt.AppendStep(&b, r.Step, true)
+		b.WriteByte('\n')
+		for _, s := range r.Work.Changes {
+			b.WriteString("    " + s + "\n")
+		}
+		for _, s := range r.Work.Notes {
 			b.WriteString("    note: " + s + "\n")
 		}
 	}

@@ -31,6 +31,46 @@ type restarter interface {
 	// apply (none when it did nothing). It returns what it did, or in
 	// Notes why it did nothing.
 	Restart(x *Exec, s *stepfmt.Step, did Work, t trigger) (Work, error)
+	// PlanRestart returns what Restart would do, changing nothing.
+	PlanRestart(x *Exec, s *stepfmt.Step, did Work, t trigger) Work
+}
+
+// Restart is a step that an apply acts on again after its changes,
+// because paths it names change: a unit restarted or reloaded.
+type Restart struct {
+	Step *stepfmt.Step
+	// Work says what is done (Changes) or why nothing is (Notes).
+	Work Work
+}
+
+// planRestarts lists what applying p would restart: what Apply's
+// restarts does with the changes the plan's checks found.
+func planRestarts(x *Exec, p *Plan, old, steps []*stepfmt.Step) []Restart {
+	changed := make(pathSet)
+	did := make(map[stepfmt.ID]Work)
+	for i, c := range p.Changes {
+		if !p.Work[i].None() {
+			did[c.Step.ID()] = p.Work[i]
+			if stepfmt.IsPath(c.Step.Kind) {
+				changed[c.Step.Target] = true
+			}
+		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	var out []Restart
+	prev := byID(old)
+	for _, s := range steps {
+		rs, ok := restarterOf(s)
+		if !ok {
+			continue
+		}
+		if t, ok := decide(rs, changed, s, prev[s.ID()]); ok {
+			out = append(out, Restart{Step: s, Work: rs.PlanRestart(x, s, did[s.ID()], t)})
+		}
+	}
+	return out
 }
 
 // trigger is why a step is restarted.

@@ -165,3 +165,52 @@ func TestRestartAfterRecovery(t *testing.T) {
 	}
 	checkRestarts(t, "recovery", restartsIn((*ev)[from:]), "would restart (put back: /etc/demo.conf)")
 }
+
+// The plan says which units the apply would restart or reload, and why,
+// as the apply then does.
+func TestPlanRestarts(t *testing.T) {
+	sb, ev := newUnitSandbox(t)
+	list := func(files ...string) string {
+		var b strings.Builder
+		b.WriteString("DIR /etc/demo.d\nFILE /etc/site {s}\n")
+		for _, f := range files {
+			fmt.Fprintf(&b, "FILE /etc/demo.d/%s {%s}\n", f, f)
+		}
+		b.WriteString("UNIT demo.service running=true restart-on=/etc/demo.d reload-on=/etc/site\nUNIT helper.service running=false restart-on=/etc/demo.d\n")
+		return b.String()
+	}
+	sb.apply(list("a", "b"), "c1")
+	for _, tc := range []struct {
+		name, steps string
+		want        []string
+	}{
+		{"nothing changes", list("a", "b"), nil},
+		{"a file goes", list("a"), []string{"would restart (changed: /etc/demo.d/b)", "no restart: the unit is not meant to run"}},
+		{"the site changes", strings.Replace(list("a"), "{s}", "{s2}", 1), []string{"would reload (changed: /etc/site)"}},
+	} {
+		p, err := sb.e.Plan(sb.list(tc.steps))
+		if err != nil {
+			t.Fatalf("%s: plan: %v", tc.name, err)
+		}
+		var got []string
+		for _, r := range p.Restarts {
+			got = append(got, strings.Join(append(r.Work.Changes, r.Work.Notes...), "; "))
+		}
+		if len(got) != len(tc.want) {
+			t.Fatalf("%s: planned restarts %q, want %q", tc.name, got, tc.want)
+		}
+		for i := range got {
+			if !strings.Contains(got[i], tc.want[i]) {
+				t.Fatalf("%s: planned restart %q, want %q in it", tc.name, got[i], tc.want[i])
+			}
+		}
+		var b strings.Builder
+		PrintPlan(&b, p)
+		if len(tc.want) > 0 && !strings.Contains(b.String(), "* UNIT demo.service") {
+			t.Fatalf("%s: the printed plan does not show the restart:\n%s", tc.name, b.String())
+		}
+		from := len(*ev)
+		sb.apply(tc.steps, "c-"+tc.name)
+		checkRestarts(t, tc.name+" (apply)", restartsIn((*ev)[from:]), tc.want...)
+	}
+}

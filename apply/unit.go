@@ -359,27 +359,37 @@ func restartVerb(run, reload bool) string {
 	return verb
 }
 
-// Restart restarts or reloads the unit because of t: not when it is not
-// meant to run or was started by this apply. A unit meant to run must be
-// running afterwards (settle), or the restart fails. Without a live
-// systemd it does nothing and says what it would have done.
-func (unitKind) Restart(x *Exec, s *stepfmt.Step, did Work, tr trigger) (Work, error) {
+// PlanRestart says what Restart would do because of tr: nothing when the
+// unit is not meant to run or was started by this apply (did), and
+// without a live systemd nothing but say what it would have done.
+func (unitKind) PlanRestart(x *Exec, s *stepfmt.Step, did Work, tr trigger) Work {
 	t := unitToolsOf(x)
-	run := s.Value("running") == "true"
-	verb := restartVerb(run, tr.reload)
 	because := tr.word()
-	if !run {
+	if s.Value("running") != "true" {
 		because += " if running"
 	}
 	because += " (" + tr.reason() + ")"
 	switch {
 	case s.Value("running") == "false" || s.Value("masked") == "true":
-		return Work{Notes: []string{"no " + tr.word() + ": the unit is not meant to run"}}, nil
+		return Work{Notes: []string{"no " + tr.word() + ": the unit is not meant to run"}}
 	case hasChange(did, "start"):
-		return Work{Notes: []string{"no " + tr.word() + ": started by this apply with the new files"}}, nil
+		return Work{Notes: []string{"no " + tr.word() + ": started by this apply with the new files"}}
 	case !t.live:
-		return Work{Notes: []string{"would " + because + ": not applicable, " + t.root + " has no running systemd"}}, nil
+		return Work{Notes: []string{"would " + because + ": not applicable, " + t.root + " has no running systemd"}}
 	}
+	return Work{Changes: []string{because}}
+}
+
+// Restart restarts or reloads the unit as PlanRestart says. A unit meant
+// to run must be running afterwards (settle), or the restart fails.
+func (k unitKind) Restart(x *Exec, s *stepfmt.Step, did Work, tr trigger) (Work, error) {
+	w := k.PlanRestart(x, s, did, tr)
+	if w.None() {
+		return w, nil
+	}
+	t := unitToolsOf(x)
+	run := s.Value("running") == "true"
+	verb := restartVerb(run, tr.reload)
 	if err := t.reloadIfNeeded(s.Target); err != nil {
 		return Work{}, err
 	}
@@ -387,7 +397,6 @@ func (unitKind) Restart(x *Exec, s *stepfmt.Step, did Work, tr trigger) (Work, e
 	if err := t.act(x, verb, s.Target); err != nil {
 		return Work{}, err
 	}
-	w := Work{Changes: []string{because}}
 	w.Notes = x.takeReports()
 	if run {
 		if err := t.settle(s.Target, verb); err != nil {

@@ -19,12 +19,21 @@ type jsonPlanChange struct {
 	Notes   []string `json:"notes,omitempty"`
 }
 
+// jsonPlanRestart is a unit the apply would restart or reload.
+type jsonPlanRestart struct {
+	Step   string   `json:"step"`
+	Source string   `json:"source,omitempty"`
+	Work   []string `json:"work"`
+	Notes  []string `json:"notes,omitempty"`
+}
+
 type jsonPlan struct {
-	Commit    string           `json:"commit"`
-	From      int              `json:"from_generation"`
-	Pending   bool             `json:"pending"`
-	Changes   []jsonPlanChange `json:"changes"`
-	Unchanged int              `json:"unchanged"`
+	Commit    string            `json:"commit"`
+	From      int               `json:"from_generation"`
+	Pending   bool              `json:"pending"`
+	Changes   []jsonPlanChange  `json:"changes"`
+	Restarts  []jsonPlanRestart `json:"restarts"`
+	Unchanged int               `json:"unchanged"`
 }
 
 // runPlan prints what applying REV would do. Exit 0: nothing to do; 1:
@@ -50,12 +59,19 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	if *asJSON {
-		out := jsonPlan{Commit: c.Commit.Hash, From: p.From, Pending: pending, Changes: []jsonPlanChange{}, Unchanged: p.Unchanged}
+		out := jsonPlan{Commit: c.Commit.Hash, From: p.From, Pending: pending, Changes: []jsonPlanChange{},
+			Restarts: []jsonPlanRestart{}, Unchanged: p.Unchanged}
 		for i, ch := range p.Changes {
 			s := *ch.Step
 			s.Src = stepfmt.Source{}
 			out.Changes = append(out.Changes, jsonPlanChange{ch.Op.String(), s.String(), ch.Step.Src.String(), ch.Changed,
 				append([]string{}, p.Work[i].Changes...), p.Work[i].Notes})
+		}
+		for _, r := range p.Restarts {
+			s := *r.Step
+			s.Src = stepfmt.Source{}
+			out.Restarts = append(out.Restarts, jsonPlanRestart{s.String(), r.Step.Src.String(),
+				append([]string{}, r.Work.Changes...), r.Work.Notes})
 		}
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
