@@ -134,8 +134,8 @@ func installBringing(x *Exec, t pkgTools, steps []*stepfmt.Step, refs []string, 
 		if err != nil {
 			need = brought
 		}
-		for _, n := range need {
-			if slices.Contains(brought, n) {
+		for _, n := range brought {
+			if hasName(need, n) {
 				per[i] = append(per[i], n)
 				claimed[n] = true
 			}
@@ -177,7 +177,7 @@ type blockedDep struct {
 func neededNote(t pkgTools, target, dep string, going []string) string {
 	who, _ := t.needers(dep)
 	who = slices.DeleteFunc(who, func(n string) bool {
-		return baseName(n) == baseName(target) || slices.Contains(going, n)
+		return baseName(n) == baseName(target) || hasName(going, n)
 	})
 	by := "another installed package still needs it"
 	if len(who) > 0 {

@@ -14,6 +14,7 @@ type debSpec struct {
 	name, version, depends string
 	files                  map[string]string
 	noConf                 bool
+	multiArch              bool // of the native architecture, Multi-Arch: same (as libraries are)
 }
 
 // buildDebSpec builds d into dir and returns the .deb's path.
@@ -23,7 +24,15 @@ func buildDebSpec(t testing.TB, dir string, d debSpec) string {
 	if err := os.MkdirAll(filepath.Join(src, "DEBIAN"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	control := "Package: " + d.name + "\nVersion: " + d.version + "\nArchitecture: all\nMaintainer: trail <trail@localhost>\n"
+	arch := "all"
+	if d.multiArch {
+		out, err := exec.Command("dpkg", "--print-architecture").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		arch = strings.TrimSpace(string(out)) + "\nMulti-Arch: same"
+	}
+	control := "Package: " + d.name + "\nVersion: " + d.version + "\nArchitecture: " + arch + "\nMaintainer: trail <trail@localhost>\n"
 	if d.depends != "" {
 		control += "Depends: " + d.depends + "\n"
 	}

@@ -207,7 +207,7 @@ func decidePkgs(v *View, going []pkgGoing, keep map[string]bool) (map[string]Wor
 			}
 			switch {
 			case p.state != pkgInstalled:
-			case keep["package:"+d]:
+			case keep["package:"+baseName(d)]:
 			case !p.auto:
 				m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s kept: trail installed it for %s, but it has been marked manually installed since", d, m.g.step.Target))
 			default:
@@ -223,7 +223,7 @@ func decidePkgs(v *View, going []pkgGoing, keep map[string]bool) (map[string]Wor
 		}
 		var gone, needed []string
 		for _, d := range cands {
-			if slices.Contains(free, d) {
+			if hasName(free, d) {
 				gone = append(gone, d)
 			} else {
 				needed = append(needed, d)
@@ -264,11 +264,18 @@ func decidePkgs(v *View, going []pkgGoing, keep map[string]bool) (map[string]Wor
 	return works, nil
 }
 
+// hasName reports whether names holds n, an architecture qualifier aside:
+// dpkg-query names a package of the native architecture "libc6:amd64"
+// where apt-get -s says "libc6".
+func hasName(names []string, n string) bool {
+	return slices.ContainsFunc(names, func(m string) bool { return baseName(m) == baseName(n) })
+}
+
 // staying ends a note on packages kept because others would go: whether
 // trail manages them.
 func staying(names []string, keep map[string]bool) string {
 	for _, n := range names {
-		if !keep["package:"+n] {
+		if !keep["package:"+baseName(n)] {
 			return "which trail did not install"
 		}
 	}
@@ -349,9 +356,7 @@ func (t pkgTools) alsoRemoved(refs, rm, going []string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(sim.removed, func(n string) bool {
-		return slices.Contains(rm, n) || slices.Contains(going, n) || slices.Contains(rm, baseName(n))
-	}), nil
+	return slices.DeleteFunc(sim.removed, func(n string) bool { return hasName(rm, n) || hasName(going, n) }), nil
 }
 
 // autoRemoved returns what apt would autoremove once the call has run.
@@ -379,9 +384,7 @@ func (t pkgTools) removableWith(refs, rm, deps []string) ([]string, []blockedDep
 		if err != nil {
 			return nil, err
 		}
-		return slices.DeleteFunc(sim.removed, func(n string) bool {
-			return slices.Contains(rm, n) || slices.Contains(rm, baseName(n)) || slices.Contains(ds, n)
-		}), nil
+		return slices.DeleteFunc(sim.removed, func(n string) bool { return hasName(rm, n) || hasName(ds, n) }), nil
 	}
 	also, err := others(deps)
 	if err != nil || len(also) == 0 {

@@ -116,3 +116,31 @@ func TestPackagePreinstalledKeepsConffile(t *testing.T) {
 		t.Fatalf("keep.conf is %q after the reverse, want the admin's", got)
 	}
 }
+
+// Libraries are named with their architecture by dpkg ("lib:amd64") and
+// without by apt-get -s: a library two going packages brought goes, and
+// one a going package's dependency needs is not called "not trail's".
+func TestPackageReverseArchQualifiedDeps(t *testing.T) {
+	t.Parallel()
+	sb := newDebSandbox(t)
+	sb.aptRepoSpecs(debSpec{name: "trail-a", version: "1.0", depends: "trail-liba"},
+		debSpec{name: "trail-b", version: "1.0", depends: "trail-liba, trail-libb"},
+		debSpec{name: "trail-liba", version: "1.0", depends: "trail-libc", multiArch: true},
+		debSpec{name: "trail-libb", version: "1.0", multiArch: true},
+		debSpec{name: "trail-libc", version: "1.0", multiArch: true})
+	before := sb.packages()
+	sb.apply("PKG trail-a\nPKG trail-b", "c1")
+	if got := sb.origin("trail-b"); !strings.Contains(got, "trail-libb:") {
+		t.Fatalf("origin %q: want the libraries with their architecture, as dpkg names them", got)
+	}
+	if got := sb.origin("trail-a"); strings.Contains(got, "trail-libb") {
+		t.Fatalf("origin of trail-a %q: trail-libb is trail-b's alone", got)
+	}
+	g := sb.apply("", "c0")
+	if after := sb.packages(); after != before {
+		t.Fatalf("packages after the reverse:\n%s\nwant:\n%s", after, before)
+	}
+	if len(g.Kept) != 0 {
+		t.Fatalf("kept %q", g.Kept)
+	}
+}
