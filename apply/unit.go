@@ -233,7 +233,7 @@ func afterAttrs(want unitWant, next unitState, live bool) []stepfmt.Attr {
 
 // unitVerbs is the order systemctl verbs run in: unmask before enabling,
 // stop before masking, start last.
-var unitVerbs = []string{"unmask", "disable", "enable", "stop", "mask", "start"}
+var unitVerbs = []string{"unmask", "disable", "enable", "stop", "mask", "reset-failed", "start"}
 
 // unitDo runs the verbs of w. With check, a unit it starts must be
 // running afterwards (settle); an undo does not check, it puts back what
@@ -273,7 +273,10 @@ func (unitKind) Capture(x *Exec, s *stepfmt.Step) (Image, error) {
 func (unitKind) Forward(x *Exec, s *stepfmt.Step, w Work) error { return unitDo(x, s.Target, w, true) }
 
 // CheckRestore plans putting the unit back as the image says. An absent
-// unit comes back disabled, unmasked and, when live, stopped.
+// unit comes back disabled, unmasked and, when live, stopped; a unit that
+// failed since (it could not start with the files of the apply undone)
+// and had not failed before is reset (reset-failed), so that systemctl
+// --failed does not keep listing it.
 func (unitKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
 	o, err := unpackUnit(img)
 	if err != nil {
@@ -297,6 +300,9 @@ func (unitKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) 
 		}
 	}
 	w, err := unitWork(v, s.Target, cur, want)
+	if err == nil && cur.active == "failed" && o.active != "failed" && !hasChange(w, "start") {
+		w.Changes = append(w.Changes, "reset-failed")
+	}
 	w.After = img
 	return w, err
 }

@@ -212,6 +212,7 @@ assert_ok "git pull of the broken unit does not fail git" 'cd /srv/config && git
 assert_eq "the apply failed" 2 "$(status_rc)"
 assert_contains "the journal says the unit did not run" "$(trail_log)" "trail-e2e-broken.service does not run after systemctl start"
 assert_fails "the unit is not running" systemctl is-active -q trail-e2e-broken.service
+assert_fails "the undo reset its failed state" systemctl is-failed -q trail-e2e-broken.service
 assert_fails "its unit file is gone" test -e /etc/systemd/system/trail-e2e-broken.service
 assert_fails "it is not enabled" test -e /etc/systemd/system/multi-user.target.wants/trail-e2e-broken.service
 run 'rm /srv/admin/broken.hcl'
