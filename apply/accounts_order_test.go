@@ -3,6 +3,7 @@ package apply
 import (
 	"fmt"
 	"math/rand/v2"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -153,5 +154,40 @@ func TestAccountFilesRandomWalk(t *testing.T) {
 		if t.Failed() {
 			return
 		}
+	}
+}
+
+// trail's edits of the account files hold the shadow tools' own locks: a
+// tool run meanwhile gives up (after its 15 s of retries), and nothing of
+// the locks is left after. With --root the tool stops at lckpwdf's lock
+// on /etc/.pwd.lock; with --prefix it takes the NAME.lock files alone.
+func TestAccountLockExcludesTools(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the tools wait 15 s for a lock: not in -short")
+	}
+	t.Parallel()
+	for _, opt := range []string{"--root", "--prefix"} {
+		t.Run(opt, func(t *testing.T) {
+			t.Parallel()
+			sb := acctSandbox(t, true)
+			x := sb.e.newExec()
+			release, err := lockAccounts(x)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command("groupadd", opt, sb.root, "locked-out").CombinedOutput()
+			release()
+			if err == nil || !strings.Contains(string(out), "lock") {
+				t.Fatalf("groupadd while trail holds the locks: %v: %s; want a lock refusal", err, out)
+			}
+			if err := shadowTool(x, "groupadd", "after"); err != nil {
+				t.Fatalf("groupadd after the release: %v", err)
+			}
+			for _, f := range accountFiles {
+				if sb.exists(f+".lock") || sb.entry("/etc/group", "locked-out") != "" {
+					t.Errorf("%s.lock left behind, or the group made", f)
+				}
+			}
+		})
 	}
 }
