@@ -191,14 +191,14 @@ func (c *compiler) implicitEdges(g *graph) {
 				}
 			}
 		case st.Kind == stepfmt.KindUnit:
-			triggerEdges(g, paths, i, append(st.List("restart-on"), st.List("reload-on")...))
+			triggerEdges(g, i, append(st.List("restart-on"), st.List("reload-on")...))
 		}
 	}
 }
 
 // triggerEdges puts every path step at or under a unit's trigger paths
 // before the unit (i), so that it starts with its whole configuration.
-func triggerEdges(g *graph, paths map[string]int32, i int32, triggers []string) {
+func triggerEdges(g *graph, i int32, triggers []string) {
 	if len(triggers) == 0 {
 		return
 	}
@@ -206,16 +206,20 @@ func triggerEdges(g *graph, paths map[string]int32, i int32, triggers []string) 
 	for _, p := range triggers {
 		under[p] = true
 	}
-	for p, j := range paths {
-		for q := p; ; {
+	for j := range g.nodes {
+		st := g.nodes[j].step
+		if st == nil || !stepfmt.IsPath(st.Kind) {
+			continue
+		}
+		for q := st.Target; ; {
 			if under[q] {
-				g.add(j, i, whyRestart)
+				g.add(int32(j), i, whyRestart)
 				break
 			}
 			cut := strings.LastIndexByte(q, '/')
 			if cut <= 0 {
 				if q != "/" && under["/"] {
-					g.add(j, i, whyRestart)
+					g.add(int32(j), i, whyRestart)
 				}
 				break
 			}
