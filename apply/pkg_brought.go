@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path"
 	"slices"
 	"sort"
 	"strings"
@@ -21,9 +22,12 @@ import (
 //	conf:NAME   a dependency that had config files left before (removed, not purged)
 //	user:NAME   group:NAME   link:/etc/systemd/system/X.wants/Y
 //
-// withBrought sorts them into the image's confdeps=, users=, groups= and
-// links=; the reverse of a package that goes removes those still there
-// that no package the plan keeps names too.
+// When one call installed several packages, a link goes to the package
+// that brought the unit file's package (attributeMarks); an account goes
+// to all of them, as nothing tells which script made it. withBrought sorts
+// them into the image's confdeps=, users=, groups= and links=; the reverse
+// of a package that goes removes those still there that no package the
+// plan keeps names too.
 
 // machineMarks is the part of the machine maintainer scripts change that
 // no package owns.
@@ -217,4 +221,38 @@ func removeMarks(x *Exec, t pkgTools, works []Work) error {
 		}
 	}
 	return nil
+}
+
+// linkOwner returns the package that ships the unit file link points to,
+// or "" when dpkg knows none. On a merged /usr the file may be listed
+// under /lib or /usr/lib whichever the link names.
+func (t pkgTools) linkOwner(link string) string {
+	to, err := os.Readlink(t.host(link))
+	if err != nil {
+		return ""
+	}
+	if !strings.HasPrefix(to, "/") {
+		to = path.Join(path.Dir(link), to)
+	}
+	cands := []string{to}
+	if rest, ok := strings.CutPrefix(to, "/usr/lib/"); ok {
+		cands = append(cands, "/lib/"+rest)
+	} else if rest, ok := strings.CutPrefix(to, "/lib/"); ok {
+		cands = append(cands, "/usr/lib/"+rest)
+	}
+	for _, c := range cands {
+		args := []string{"-S", c}
+		if t.inRoot() {
+			args = append([]string{"--root=" + t.root}, args...)
+		}
+		out, err := runTool("dpkg-query", args...)
+		if err != nil {
+			continue
+		}
+		pkgs, _, ok := strings.Cut(strings.TrimSpace(out), ": ")
+		if first, _, _ := strings.Cut(pkgs, ", "); ok && validPkgName(first) {
+			return baseName(first)
+		}
+	}
+	return ""
 }

@@ -42,3 +42,31 @@ func TestMachineMarksSince(t *testing.T) {
 		t.Fatalf("since itself: %q", got)
 	}
 }
+
+// An enablement link made during a call of several packages goes to the
+// package that brought the unit's package; an account, or a link to a
+// unit no package ships, to all of them.
+func TestAttributeMarks(t *testing.T) {
+	t.Parallel()
+	sb := newDebSandbox(t)
+	sb.dpkgInstall(buildDebSpec(t, t.TempDir(), debSpec{name: "trail-svc", version: "1.0",
+		files: map[string]string{"/lib/systemd/system/trail-svc.service": "[Service]\n"}}))
+	links := map[string]string{
+		"/etc/systemd/system/multi-user.target.wants/trail-svc.service": "/lib/systemd/system/trail-svc.service",
+		"/etc/systemd/system/multi-user.target.wants/stray.service":     "/lib/systemd/system/stray.service",
+	}
+	for l, to := range links {
+		os.MkdirAll(sb.host("/etc/systemd/system/multi-user.target.wants"), 0o755)
+		if err := os.Symlink(to, sb.host(l)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	steps := sb.list("PKG trail-a\nPKG trail-b").Steps
+	made := []string{"link:/etc/systemd/system/multi-user.target.wants/stray.service",
+		"link:/etc/systemd/system/multi-user.target.wants/trail-svc.service", "user:svc"}
+	got := attributeMarks(pkgTools{root: sb.root}, steps, [][]string{{"trail-svc"}, nil}, made)
+	want := [][]string{made, {made[0], made[2]}}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("attributed %q, want %q", got, want)
+	}
+}

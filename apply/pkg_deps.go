@@ -106,9 +106,6 @@ func installBringing(x *Exec, t pkgTools, steps []*stepfmt.Step, refs []string, 
 		return err
 	}
 	made := marksAfter.since(marks)
-	for _, s := range steps {
-		x.bring(s, made)
-	}
 	targets := make(map[string]bool, len(steps))
 	for _, s := range steps {
 		targets[baseName(s.Target)] = true
@@ -120,38 +117,68 @@ func installBringing(x *Exec, t pkgTools, steps []*stepfmt.Step, refs []string, 
 		}
 	}
 	sort.Strings(brought)
-	if len(brought) == 0 {
-		return nil
-	}
-	if len(steps) == 1 {
-		x.bring(steps[0], confMarked(brought, conf))
-		return nil
-	}
-	claimed := make(map[string]bool)
 	per := make([][]string, len(steps))
-	for i, s := range steps {
-		need, err := t.closure(s.Target, recommends)
-		if err != nil {
-			need = brought
+	if len(steps) == 1 {
+		per[0] = brought
+	} else {
+		claimed := make(map[string]bool)
+		for i, s := range steps {
+			need, err := t.closure(s.Target, recommends)
+			if err != nil {
+				need = brought
+			}
+			for _, n := range brought {
+				if hasName(need, n) {
+					per[i] = append(per[i], n)
+					claimed[n] = true
+				}
+			}
 		}
 		for _, n := range brought {
-			if hasName(need, n) {
-				per[i] = append(per[i], n)
-				claimed[n] = true
+			if !claimed[n] {
+				for i := range per {
+					per[i] = append(per[i], n)
+				}
 			}
 		}
 	}
-	for _, n := range brought {
-		if !claimed[n] {
-			for i := range per {
-				per[i] = append(per[i], n)
-			}
-		}
-	}
+	marksOf := attributeMarks(t, steps, per, made)
 	for i, s := range steps {
-		x.bring(s, confMarked(per[i], conf))
+		if b := append(confMarked(per[i], conf), marksOf[i]...); len(b) > 0 {
+			x.bring(s, b)
+		}
 	}
 	return nil
+}
+
+// attributeMarks shares out what maintainer scripts made during one call
+// of several packages: an enablement link goes to the package whose
+// install brought the package owning the unit it points to; accounts,
+// whose maker cannot be told, and links whose unit no package of the
+// call owns, go to all of them.
+func attributeMarks(t pkgTools, steps []*stepfmt.Step, per [][]string, made []string) [][]string {
+	out := make([][]string, len(steps))
+	for _, m := range made {
+		var to []int
+		if l, ok := strings.CutPrefix(m, "link:"); ok && len(steps) > 1 {
+			if owner := t.linkOwner(l); owner != "" {
+				for i, s := range steps {
+					if baseName(s.Target) == owner || hasName(per[i], owner) {
+						to = append(to, i)
+					}
+				}
+			}
+		}
+		if len(to) == 0 {
+			for i := range steps {
+				to = append(to, i)
+			}
+		}
+		for _, i := range to {
+			out[i] = append(out[i], m)
+		}
+	}
+	return out
 }
 
 // confMarked prefixes "conf:" to the names that had config files left.
