@@ -22,9 +22,9 @@ type ApplyOptions struct {
 	// what drifted and re-check everything.
 	Force bool
 	// Deliberate marks a commit the admin named (git checkout HASH,
-	// trail apply REV, trail rollback): it may remove everything trail manages,
-	// where one arriving by a pull or the timer is refused (see
-	// apply.Meta).
+	// trail apply REV, trail rollback): it may remove everything trail
+	// manages, where one that came by a pull, the timer or a branch
+	// checkout is refused (see apply.Meta).
 	Deliberate bool
 }
 
@@ -85,13 +85,13 @@ func (h *Host) Apply(ctx context.Context, o ApplyOptions) (*Outcome, error) {
 		return out, nil
 	}
 	if o.Auto {
-		if r, err := h.loadRecord(); err == nil && r.Failure != nil && r.Failure.Commit == commit && r.Failure.Refused {
-			out.Skipped = fmt.Sprintf("%s was refused at %s as a mass removal and HEAD has not moved since: if it is meant, 'trail apply %s' applies it",
-				Short(commit), r.Failure.Time.Format(time.DateTime), Short(commit))
-			return out, nil
-		} else if err == nil && r.Failure != nil && r.Failure.Commit == commit {
+		if r, err := h.loadRecord(); err == nil && r.Failure != nil && r.Failure.Commit == commit {
 			out.Skipped = fmt.Sprintf("%s failed at %s and HEAD has not moved since: fix the config and commit, or run 'trail apply' to try again",
 				Short(commit), r.Failure.Time.Format(time.DateTime))
+			if r.Failure.Refused {
+				out.Skipped = fmt.Sprintf("%s was refused at %s as a mass removal and HEAD has not moved since: if it is meant, 'trail apply %s' applies it",
+					Short(commit), r.Failure.Time.Format(time.DateTime), Short(commit))
+			}
 			return out, nil
 		}
 	}
@@ -113,7 +113,7 @@ func (h *Host) Apply(ctx context.Context, o ApplyOptions) (*Outcome, error) {
 	out.Generation, h.applying = g, false
 	var mass *apply.MassRemovalError
 	if errors.As(err, &mass) {
-		err = fmt.Errorf("%w: %s came by a pull, a rebase or the timer and nothing was changed; if it is meant, 'trail apply %s' applies it", err, Short(commit), Short(commit))
+		err = fmt.Errorf("%w: nothing was changed; only a commit named by 'git checkout HASH', 'trail apply REV' or 'trail rollback' may remove that much: if it is meant, 'trail apply %s' applies it", err, Short(commit))
 	}
 	if h.shown > maxShown {
 		fmt.Fprintf(h.Out, "  ... and %d more (trail log, or the journal, has them all)\n", h.shown-maxShown)
