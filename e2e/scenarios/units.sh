@@ -6,8 +6,9 @@
 # and a greeting (reload_on): a changed greeting reloads it (same main
 # PID), a file removed from the tree restarts it, a file that breaks it
 # fails the apply, which is undone and restarts it with the old files, as
-# does a failing check; a unit that failed by hand comes back when a fixed
-# file lands; a new unit that cannot start fails its apply.
+# does a failing check and the recovery of an apply killed mid-way; a unit
+# that failed by hand comes back when a fixed file lands; a new unit that
+# cannot start fails its apply.
 . "$E2E_LIB/scenario.sh"
 
 git_commit() { # DIR MESSAGE
@@ -192,6 +193,26 @@ assert_ok "git pull deploys the fixed file" 'cd /srv/config && git pull -q' || e
 assert_eq "the apply succeeded" 0 "$(status_rc)"
 assert_eq "the failed unit came back" active "$(run systemctl is-active trail-e2e-echo.service)"
 assert_eq "with the fixed file" delta "$(last_read a)"
+
+# A crash: the check kills the apply (SIGKILL to trail, its parent) after
+# the unit was restarted with the new file. The next trail command undoes
+# the interrupted apply from its journal and restarts the unit with the
+# file put back.
+run 'echo epsilon >/srv/admin/echo.d/a'
+run "printf 'check \"trail-e2e-crash\" {\n  run = \"kill -9 \$PPID\"\n}\n' >/srv/admin/crash.hcl"
+git_commit /srv/admin 'a check that kills trail' >/dev/null
+run 'cd /srv/config && git pull -q' >/dev/null 2>&1
+assert_eq "the apply was killed after the unit read the new file" epsilon "$(last_read a)"
+assert_ok "the interrupted apply left its journal" test -e /var/lib/trail/journal
+run 'cd /srv/config && trail status' >/dev/null 2>&1
+assert_fails "the next trail command recovered" test -e /var/lib/trail/journal
+assert_eq "the old file is back" delta "$(run cat /etc/trail-e2e-echo.d/a)"
+assert_eq "and the unit was restarted with it" delta "$(last_read a)"
+assert_eq "it is running" active "$(run systemctl is-active trail-e2e-echo.service)"
+run 'rm /srv/admin/crash.hcl && echo delta >/srv/admin/echo.d/a'
+git_commit /srv/admin 'no crash' >/dev/null
+assert_ok "git pull without the crash" 'cd /srv/config && git pull -q' || exit 1
+assert_eq "the apply succeeded" 0 "$(status_rc)"
 
 run "cat >/srv/admin/broken.hcl" <<'HCL'
 file "/etc/systemd/system/trail-e2e-broken.service" {
