@@ -33,8 +33,9 @@ type pkgGoing struct {
 }
 
 // pkgRemoval is what the plan's PKG removals are decided over: every
-// removal, and what the packages the plan keeps brought (accounts and
-// links, prefixed as in pkg_brought.go) and are.
+// removal, and the packages the plan keeps ("package:NAME"), what their
+// installs brought ("dep:NAME") and the accounts and links they made
+// (prefixed as in pkg_brought.go).
 type pkgRemoval struct {
 	going []pkgGoing
 	keep  map[string]bool
@@ -91,9 +92,12 @@ func (x *Exec) setPkgRemovals(p *stepfmt.Plan, l *stepfmt.List, ap *applied) {
 		if s.Kind != stepfmt.KindPackage {
 			continue
 		}
-		r.keep["package:"+s.Target] = true
+		r.keep["package:"+baseName(s.Target)] = true
 		if rec := ap.get(s.ID()); rec != nil {
 			if o, err := unpackPkg(rec.Origin); err == nil {
+				for _, d := range splitNames(o.deps) {
+					r.keep["dep:"+baseName(d)] = true
+				}
 				for _, u := range splitNames(o.users) {
 					r.keep["user:"+u] = true
 				}
@@ -272,10 +276,10 @@ func hasName(names []string, n string) bool {
 }
 
 // staying ends a note on packages kept because others would go: whether
-// trail manages them.
+// trail installed them for packages the config keeps.
 func staying(names []string, keep map[string]bool) string {
 	for _, n := range names {
-		if !keep["package:"+baseName(n)] {
+		if !keep["package:"+baseName(n)] && !keep["dep:"+baseName(n)] {
 			return "which trail did not install"
 		}
 	}

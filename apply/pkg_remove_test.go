@@ -144,3 +144,21 @@ func TestPackageReverseArchQualifiedDeps(t *testing.T) {
 		t.Fatalf("kept %q", g.Kept)
 	}
 }
+
+// A package that goes would take with it one trail installed for a
+// package that stays: it is kept, and the note says the config still
+// installs what it would take.
+func TestPackageKeptForWhatStays(t *testing.T) {
+	t.Parallel()
+	sb := newDebSandbox(t)
+	sb.aptRepo(repoDeb{"trail-a", "1.0", ""}, repoDeb{"trail-b", "1.0", "trail-c"}, repoDeb{"trail-c", "1.0", "trail-a"})
+	sb.apply("PKG trail-a\nPKG trail-b\nFILE /srv/x {x}", "c1")
+	g := sb.apply("PKG trail-b\nFILE /srv/x {x}", "c2")
+	want := "package trail-a kept: removing it would also remove trail-b, trail-c, which this config still installs"
+	if len(g.Kept) != 1 || g.Kept[0] != want {
+		t.Fatalf("kept %q, want %q", g.Kept, want)
+	}
+	if got := sb.pkgState("trail-a"); got != "installed 1.0" {
+		t.Fatalf("trail-a is %s", got)
+	}
+}
