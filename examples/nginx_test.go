@@ -43,7 +43,7 @@ func TestNginxExample(t *testing.T) {
 		}
 	}
 	unit := res.List.Steps[6]
-	if unit.Value("reload") != "true" || unit.Value("restart-on") != "/etc/nginx/sites-available/example,/etc/nginx/sites-enabled/example" {
+	if unit.Value("reload-on") != "/etc/nginx/sites-available/example,/etc/nginx/sites-enabled/example" {
 		t.Errorf("the unit does not reload on its site: %s", unit.Attrs)
 	}
 }

@@ -159,7 +159,7 @@ assert_eq "the applied commit is still the second" "$c2" "$(applied)"
 # must restart nginx once more, with the previous site, for the page to
 # come back.
 run "sed -i -e '/trail_e2e_bogus/d' -e 's|^\\( *root \\\${root}\\);|\\1-missing;|' /srv/admin/templates/site.conf.tpl"
-run "sed -i '/^ *reload *= *true/d' /srv/admin/nginx.hcl"
+run "sed -i 's/^\\( *\\)reload_on /\\1restart_on /' /srv/admin/nginx.hcl"
 c4=$(git_commit /srv/admin 'the site points at a missing web root')
 assert_ok "git pull of the site without a page does not fail git" 'cd /srv/config && git pull -q'
 rc=0

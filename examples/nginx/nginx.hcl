@@ -42,8 +42,7 @@ tree "www" {
 }
 
 unit "nginx.service" {
-  restart_on = [file.site, symlink.site_enabled]
-  reload     = true
+  reload_on = [file.site, symlink.site_enabled]
 }
 
 # The role's "validate: nginx -t" of the config it wrote.
