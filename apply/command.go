@@ -17,7 +17,8 @@ import (
 // run, creates or unless change), `undo` when it is removed.
 //
 // Commands run with /bin/sh -c, stdin from /dev/null, in a clean
-// environment (PATH, HOME=/root, LANG=C.UTF-8 and TRAIL_ROOT), in their own
+// environment (PATH, HOME=/root, LANG=C.UTF-8, TRAIL_ROOT and the
+// TRAIL_RUN token every program trail runs carries), in their own
 // process group, which is killed when the step's timeout passes, and by
 // the next trail if this one is killed (runChild). With the
 // root "/" they run in "/". With any other root they run on the host, not

@@ -15,8 +15,9 @@ import (
 )
 
 // An apply is killed with SIGKILL while a program it started runs: a
-// command whose shell runs another shell that sleeps, then writes a file;
-// a useradd held up by the account files' lock (/etc/.pwd.lock, which the
+// command whose shell runs another shell that sleeps, then writes a file,
+// in the command's process group or in a session of its own (as apt-get
+// runs dpkg); a useradd held up by the account files' lock (/etc/.pwd.lock, which the
 // test holds). Recovery must kill what the dead apply started before it
 // undoes it: after recovery nothing it started runs, and once the
 // programs would have finished, the root is exactly the old generation.
@@ -32,6 +33,9 @@ func TestCrashWhileChildRuns(t *testing.T) {
 		{"command with a grandchild",
 			`CMD late run="touch started; sh -c 'sleep 2.517; touch late'" undo="rm -f started" timeout=30s`,
 			[]string{"sleep", "2.517"}, false},
+		{"command whose grandchild leaves the group",
+			`CMD late run="touch started; setsid sh -c 'sleep 2.613; touch late'" undo="rm -f started" timeout=30s`,
+			[]string{"sleep", "2.613"}, false},
 		{"useradd",
 			`USER late uid=1600`,
 			[]string{"useradd"}, true},

@@ -105,14 +105,18 @@
 // has undone the batch. Every program runs through runChild (tool.go) in
 // its own process group, with SIGKILL as its parent-death signal (the
 // kernel sends it when the thread that forked the child ends, so that
-// thread stays locked to the goroutine until the child is reaped), and
-// while it runs its group is written into the lock file ("child PGID
-// START"). A holder that releases the lock empties the file; so when the
-// next trail takes the lock and finds groups named there, their trail was
-// killed, and it kills what is left of each group (a grandchild, which
-// the parent-death signal does not reach) and waits until none of it
-// runs, before anything else (procgroup.go). A group whose number now
-// belongs to a later leader is left alone. Recovery then removes what a
+// thread stays locked to the goroutine until the child is reaped), with a
+// token of its own in the environment variable TRAIL_RUN, which its
+// descendants inherit, and while it runs its group and token are written
+// into the lock file ("child PGID START TOKEN"). A holder that releases
+// the lock empties the file; so when the next trail takes the lock and
+// finds children named there, their trail was killed, and it kills every
+// process still in such a group or carrying such a token (a grandchild,
+// which the parent-death signal does not reach; dpkg, which apt-get runs
+// in a session of its own) and waits until none runs, before anything
+// else (procgroup.go). A group whose number now belongs to a later leader
+// is left alone, and so is a process a child that had finished left
+// running (a daemon a command started): no lock names its token. Recovery then removes what a
 // killed shadow tool left in the root's /etc — a lock whose pid is dead or
 // reused, the file it linked it from, a new file never renamed into place
 // (shadowlock.go) — so that the undo and the next apply can run the
@@ -193,7 +197,7 @@
 // Options.StateDir (default /var/lib/trail), mode 0700:
 //
 //	lock                  flock(2) lock; holds "pid N" and "since T" of the holder, and
-//	                      "child PGID START" per program it runs (emptied on release)
+//	                      "child PGID START TOKEN" per program it runs (emptied on release)
 //	journal               the write-ahead journal of an apply in progress (JSON lines)
 //	applied               the applied record: "TRAIL-APPLIED v1 generation=N", then
 //	                      per managed target, tab separated: kind, target, drift

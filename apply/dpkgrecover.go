@@ -11,7 +11,9 @@ import (
 // before it does anything else ("dpkg was interrupted, you must manually
 // run 'dpkg --configure -a'"), so that recovery's undo of a PKG change
 // can run apt-get. dpkg marks such a run by the files left in its
-// updates directory. Conffile questions keep the file on disk.
+// updates directory, or, cut between two of its steps, by packages left
+// half-installed or half-configured (dpkg --audit). Conffile questions
+// keep the file on disk.
 func finishDpkg(x *Exec) (string, error) {
 	t := pkgToolsOf(x)
 	ents, err := os.ReadDir(t.host("/var/lib/dpkg/updates"))
@@ -25,14 +27,19 @@ func finishDpkg(x *Exec) (string, error) {
 			break
 		}
 	}
-	if !cut {
-		return "", nil
-	}
-	args := []string{"--force-confdef", "--force-confold", "--configure", "-a"}
+	var root []string
 	if t.inRoot() {
-		args = append([]string{"--root=" + t.root}, args...)
+		root = []string{"--root=" + t.root}
 	}
-	if _, err := runTool("dpkg", args...); err != nil {
+	if !cut {
+		// A run cut between two of its steps leaves no journal, but
+		// packages half-installed or half-configured, which --audit lists.
+		out, err := runTool("dpkg", append(root, "--audit")...)
+		if err == nil && strings.TrimSpace(out) == "" {
+			return "", nil
+		}
+	}
+	if _, err := runTool("dpkg", append(root, "--force-confdef", "--force-confold", "--configure", "-a")...); err != nil {
 		return "", fmt.Errorf("dpkg's run in %s was cut off and finishing it failed: %w; run 'dpkg --configure -a' there by hand, then trail again", t.root, err)
 	}
 	return "finished the dpkg run a crash cut off (dpkg --configure -a)", nil

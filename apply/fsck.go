@@ -114,12 +114,9 @@ func (c *fsck) lock() {
 		return
 	}
 	for _, g := range kids {
-		if start, _, _, ok := procStat(g.pgid); ok && g.start != 0 && start != g.start {
-			continue
-		}
-		if left := groupMembers(g.pgid); len(left) > 0 {
+		if left := groupMembers(g); len(left) > 0 {
 			c.problem(file, fmt.Sprintf("process group %d (pids %v), started by a trail (pid %d) that was killed, still runs", g.pgid, left, pid),
-				fmt.Sprintf("the next trail run kills it before it undoes the interrupted apply; or kill -KILL -- -%d", g.pgid))
+				fmt.Sprintf("the next trail run kills it before it undoes the interrupted apply; or kill -KILL %s", strings.Trim(fmt.Sprint(left), "[]")))
 		}
 	}
 }

@@ -89,7 +89,7 @@ func (l *lock) write(children []procGroup) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "pid %d\nsince %s\n", os.Getpid(), l.since)
 	for _, g := range children {
-		fmt.Fprintf(&b, "child %d %d\n", g.pgid, g.start)
+		fmt.Fprintf(&b, "child %d %d %s\n", g.pgid, g.start, g.token)
 	}
 	if _, err := l.f.WriteAt([]byte(b.String()), 0); err == nil {
 		l.f.Truncate(int64(b.Len()))
@@ -112,11 +112,18 @@ func holder(f *os.File) (int, string, []procGroup) {
 			since = v
 		}
 		if v, ok := strings.CutPrefix(l, "child "); ok {
-			a, b, _ := strings.Cut(v, " ")
-			pg, err := strconv.Atoi(a)
-			st, _ := strconv.ParseUint(b, 10, 64)
+			f := strings.Fields(v)
+			if len(f) < 2 {
+				continue
+			}
+			pg, err := strconv.Atoi(f[0])
+			st, _ := strconv.ParseUint(f[1], 10, 64)
+			g := procGroup{pgid: pg, start: st}
+			if len(f) > 2 {
+				g.token = f[2]
+			}
 			if err == nil && pg > 1 {
-				kids = append(kids, procGroup{pg, st})
+				kids = append(kids, g)
 			}
 		}
 	}

@@ -1,7 +1,7 @@
 package apply
 
 import (
-	"errors"
+	"bytes"
 	"fmt"
 	"os"
 	"strconv"
@@ -15,19 +15,30 @@ import (
 // Every external program trail runs (a tool, a command, a check) is a
 // child it can account for (runChild in tool.go): it runs in its own
 // process group, is killed with SIGKILL when the thread that started it
-// dies (and so when trail is killed), and while it runs its process group
-// is written into the state lock file beside the holder's pid. A
-// grandchild (sh running sleep) outlives a killed parent, so the next
-// trail, once it holds the lock, kills every process group the file still
-// names before it undoes the interrupted apply: nothing trail started can
-// change the machine after recovery has put it back.
+// dies (and so when trail is killed), carries in its environment a token
+// of its own (TRAIL_RUN), which its descendants inherit, and while it
+// runs its process group and token are written into the state lock file
+// beside the holder's pid. A grandchild (sh running sleep) outlives a
+// killed parent, and some leave the group (apt-get runs dpkg in a session
+// of its own, on a pseudo-terminal), so the next trail, once it holds the
+// lock, kills every process still in a group the file names or carrying
+// one of its tokens before it undoes the interrupted apply: nothing trail
+// started can change the machine after recovery has put it back. A
+// process a finished child left running (a daemon a command started)
+// carries that child's token, which no lock names any more: it is left
+// alone.
 
-// procGroup is a process group trail started: the pid of its leader, which is
-// the group's id, and the leader's start time (clock ticks since boot),
-// which tells the group from a later one that reuses the number.
+// runEnv is the environment variable that carries a child's token.
+const runEnv = "TRAIL_RUN"
+
+// procGroup is a program trail started: the pid of its leader, which is
+// the process group's id, the leader's start time (clock ticks since
+// boot), which tells the group from a later one that reuses the number,
+// and the token in its environment.
 type procGroup struct {
 	pgid  int
 	start uint64
+	token string
 }
 
 // kids is the process-wide register of running children and of the state
@@ -37,19 +48,34 @@ type procGroup struct {
 // that would have lived.
 var kids struct {
 	sync.Mutex
-	live  map[int]uint64
+	live  map[int]procGroup
 	locks map[*lock]bool
+	seq   int
+	self  string // this process's pid and start time, the tokens' prefix
+}
+
+// newToken returns a token no other child of any trail carries: this
+// process's pid and start time, and a sequence number.
+func newToken() string {
+	kids.Lock()
+	defer kids.Unlock()
+	if kids.self == "" {
+		start, _, _, _ := procStat(os.Getpid())
+		kids.self = strconv.Itoa(os.Getpid()) + "." + strconv.FormatUint(start, 10)
+	}
+	kids.seq++
+	return kids.self + "." + strconv.Itoa(kids.seq)
 }
 
 // trackChild registers a started child and rewrites the held locks.
-func trackChild(pid int) {
+func trackChild(pid int, token string) {
 	start, _, _, _ := procStat(pid)
 	kids.Lock()
 	defer kids.Unlock()
 	if kids.live == nil {
-		kids.live = make(map[int]uint64)
+		kids.live = make(map[int]procGroup)
 	}
-	kids.live[pid] = start
+	kids.live[pid] = procGroup{pid, start, token}
 	writeLocksLocked()
 }
 
@@ -81,8 +107,8 @@ func dropLock(l *lock) {
 
 func liveGroupsLocked() []procGroup {
 	out := make([]procGroup, 0, len(kids.live))
-	for pid, start := range kids.live {
-		out = append(out, procGroup{pid, start})
+	for _, g := range kids.live {
+		out = append(out, g)
 	}
 	return out
 }
@@ -116,12 +142,21 @@ func procStat(pid int) (start uint64, pgrp int, state byte, ok bool) {
 	return start, pgrp, f[0][0], true
 }
 
-// groupMembers lists the live (not zombie) processes in process group
-// pgid.
-func groupMembers(pgid int) []int {
+// groupMembers lists the live (not zombie) processes of g: those in its
+// process group (unless the number now belongs to a later leader) and
+// those carrying its token.
+func groupMembers(g procGroup) []int {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
+	}
+	ours := g.pgid > 1
+	if start, _, _, ok := procStat(g.pgid); ok && g.start != 0 && start != g.start {
+		ours = false
+	}
+	var mark []byte
+	if g.token != "" {
+		mark = []byte(runEnv + "=" + g.token + "\x00")
 	}
 	var out []int
 	for _, ent := range ents {
@@ -129,39 +164,47 @@ func groupMembers(pgid int) []int {
 		if err != nil {
 			continue
 		}
-		if _, pg, state, ok := procStat(pid); ok && pg == pgid && state != 'Z' && state != 'X' {
+		_, pg, state, ok := procStat(pid)
+		if !ok || state == 'Z' || state == 'X' {
+			continue
+		}
+		if ours && pg == g.pgid || mark != nil && hasEnv(pid, mark) {
 			out = append(out, pid)
 		}
 	}
 	return out
 }
 
-// groupGone bounds the wait for a killed process group to be gone: SIGKILL
+// hasEnv reports whether the environment of pid holds the entry mark
+// ("NAME=value\x00").
+func hasEnv(pid int, mark []byte) bool {
+	env, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+	if err != nil {
+		return false
+	}
+	return bytes.HasPrefix(env, mark) || bytes.Contains(env, append([]byte{0}, mark...))
+}
+
+// groupGone bounds the wait for killed processes to be gone: SIGKILL
 // cannot be ignored, so only a process stuck in the kernel (a dead NFS
 // server) outlasts it.
 const groupGone = 30 * time.Second
 
-// killGroup kills what is left of process group g, a child of a trail that
-// died, and waits until none of it runs. A group whose number now belongs
-// to a newer leader (the old group emptied and the number was reused) is
-// not ours and is left alone.
+// killGroup kills what is left of g, a child of a trail that died, with
+// its descendants, and waits until none of it runs.
 func killGroup(g procGroup) error {
-	if start, _, _, ok := procStat(g.pgid); ok && g.start != 0 && start != g.start {
-		return nil
-	}
-	if err := unix.Kill(-g.pgid, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
-		return fmt.Errorf("kill process group %d: %w", g.pgid, err)
-	}
 	deadline := time.Now().Add(groupGone)
 	for {
-		left := groupMembers(g.pgid)
+		left := groupMembers(g)
 		if len(left) == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("process group %d, started by a trail that was killed, still runs after SIGKILL (pids %v): find out what holds it (cat /proc/PID/stack), end it, then run trail again", g.pgid, left)
 		}
-		unix.Kill(-g.pgid, unix.SIGKILL)
+		for _, pid := range left {
+			unix.Kill(pid, unix.SIGKILL)
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
 }

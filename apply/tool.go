@@ -75,7 +75,9 @@ func runTool(name string, args ...string) (string, error) {
 // its own process group, which a cancelled context kills whole; killed
 // with SIGKILL if trail dies (Pdeathsig, which the kernel sends when the
 // thread that forked the child ends, so the goroutine keeps its thread
-// until the child is reaped); and named in the state lock while it runs.
+// until the child is reaped); with a token of its own in TRAIL_RUN,
+// which its descendants inherit; and named in the state lock while it
+// runs.
 func runChild(cmd *exec.Cmd) error {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
@@ -88,12 +90,17 @@ func runChild(cmd *exec.Cmd) error {
 			cmd.WaitDelay = time.Second
 		}
 	}
+	token := newToken()
+	if cmd.Env == nil {
+		cmd.Env = os.Environ()
+	}
+	cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], runEnv+"="+token)
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	trackChild(cmd.Process.Pid)
+	trackChild(cmd.Process.Pid, token)
 	defer untrackChild(cmd.Process.Pid)
 	return cmd.Wait()
 }
