@@ -1,0 +1,78 @@
+package apply
+
+import (
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+)
+
+// The rollback of two packages trail installed, one with a dependency
+// the other shares, is killed with SIGKILL at every boundary, the purge
+// call included. After recovery the root has the packages as before the
+// rollback (it was undone) or as before trail (it committed).
+func TestPackageRemovalCrash(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("re-executes the test binary at every crash point")
+	}
+	sb := newDebSandbox(t)
+	sb.aptRepo(repoDeb{"trail-a", "1.0", "trail-c"}, repoDeb{"trail-b", "1.0", "trail-c"}, repoDeb{"trail-c", "1.0", ""})
+	pristine := sb.packages()
+	sb.apply("FILE /srv/base {base}\nPKG trail-a", "A")
+	sb.apply("FILE /srv/base {base}\nPKG trail-b\nPKG trail-a", "B")
+	installed := sb.packages()
+	listFile := filepath.Join(t.TempDir(), "a.steps")
+	if err := os.WriteFile(listFile, stepsText(sb.list("FILE /srv/base {base}")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sb.e.Close()
+	purged := 0
+	for at := 1; ; at++ {
+		dst := filepath.Join(t.TempDir(), strconv.Itoa(at))
+		root, state := filepath.Join(dst, "root"), filepath.Join(dst, "state")
+		os.MkdirAll(dst, 0o755)
+		for from, to := range map[string]string{sb.root: root, sb.opts.StateDir: state} {
+			if out, err := exec.Command("cp", "-a", from, to).CombinedOutput(); err != nil {
+				t.Fatalf("cp: %v %s", err, out)
+			}
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "TRAIL_TEST_CHILD=1", "TRAIL_TEST_ROOT="+root, "TRAIL_TEST_STATE="+state,
+			"TRAIL_TEST_LIST="+listFile, "TRAIL_TEST_COMMIT=C", "TRAIL_TEST_CRASH_AT="+strconv.Itoa(at))
+		out, err := cmd.CombinedOutput()
+		var ee *exec.ExitError
+		killed := errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signaled()
+		if err != nil && !killed {
+			t.Fatalf("child at crash point %d: %v\n%s", at, err, out)
+		}
+		if !killed {
+			if at < 5 {
+				t.Fatalf("the apply finished at crash point %d: too few boundaries to test", at)
+			}
+			break
+		}
+		csb := &sandbox{t: t, root: root, state: dst, opts: Options{Root: root, StateDir: state}}
+		if st, _ := (pkgTools{root: root}).status("trail-c"); st.state == StateAbsent {
+			purged++
+		}
+		csb.open()
+		gen, err := readAppliedGeneration(csb.e.path(fileApplied))
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := installed
+		if gen == 3 {
+			want = pristine
+		}
+		if got := csb.packages(); got != want {
+			t.Fatalf("crash point %d (generation %d): after recovery packages are:\n%s\nwant:\n%s", at, gen, got, want)
+		}
+	}
+	if purged < 2 {
+		t.Fatalf("only %d crash points after apt-get purged the packages, want some before the commit", purged)
+	}
+}
