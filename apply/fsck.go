@@ -260,8 +260,8 @@ func (c *fsck) blobs() {
 		c.Blobs++
 		if _, err := c.store.Get(k); err != nil {
 			c.problem(c.store.path(k), fmt.Sprintf("blob %s, needed by %s: %v", k, who, blobTrouble(err)),
-				"put the original content back under that name (from a backup of the store, or the file it saved); "+
-					"until then, removing or rolling back that target cannot restore it")
+				"put the original content back under that name, from a backup of the store (a content blob also "+
+					"comes back when trail compiles a commit that has it); until then, what needs it cannot be restored")
 		}
 	}
 	root := filepath.Join(c.store.dir, "sha256")

@@ -131,7 +131,7 @@ func (s *Status) checkStore(e *apply.Engine) error {
 			s.Problems = append(s.Problems, fmt.Sprintf("and %d more blob(s) of the store missing or damaged", len(probs)-storeShown))
 			break
 		}
-		effect := "removing or rolling back it could not restore what was there before trail"
+		effect := "removing it or rolling back could not restore what was there before trail"
 		if p.Need != "pre-image" {
 			effect = "healing it could not put back what trail wrote"
 		}
