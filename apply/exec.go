@@ -27,6 +27,9 @@ type Exec struct {
 	gid   uint32
 	blobs map[string]bool // store keys known to be present
 	buf   []byte
+	// wrote is the content key trail wrote to the path a drift check is
+	// reading, so that hashFile reads no more than that size (index.go).
+	wrote string
 	// reports holds what the step being run said (a command's output),
 	// for its event.
 	reports []string

@@ -170,7 +170,9 @@ func pathDrift(x *Exec, target string, wrote Image) (Image, error) {
 	if err != nil {
 		return Image{}, err
 	}
+	x.wrote = w.content
 	cur, err := readPath(x, target)
+	x.wrote = ""
 	if err != nil {
 		return Image{}, err
 	}
