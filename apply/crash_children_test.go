@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -232,5 +233,48 @@ func TestRecoveryClearsShadowLeftovers(t *testing.T) {
 	}
 	if _, err := e.Apply(context.Background(), sb.list(b), Meta{Commit: "B"}); err != nil {
 		t.Fatalf("B applied again after recovery: %v", err)
+	}
+}
+
+// What a command that finished left running on purpose (a daemon it
+// started) is not what the killed apply was running when it died, though
+// the same trail started both: recovery leaves the daemon alone.
+func TestRecoveryKeepsWhatFinishedCommandsLeft(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary")
+	}
+	sb := newSandbox(t)
+	sb.apply(anchors, "A")
+	sb.e.Close()
+	list := writeList(t, sb, anchors+`CMD daemon run="setsid sleep 61.7 >/dev/null 2>&1 </dev/null &" undo=true timeout=5s
+CMD slow run="sleep 2.719" undo=true timeout=30s`)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "TRAIL_TEST_CHILD=1", "TRAIL_TEST_ROOT="+sb.root,
+		"TRAIL_TEST_STATE="+sb.opts.StateDir, "TRAIL_TEST_LIST="+list, "TRAIL_TEST_COMMIT=B")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if waitProc([]string{"sleep", "2.719"}, 30*time.Second) == 0 {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatal("the apply never ran the slow command")
+	}
+	daemon := findProc([]string{"sleep", "61.7"})
+	if daemon == 0 {
+		t.Fatal("the daemon did not start")
+	}
+	defer syscall.Kill(daemon, syscall.SIGKILL)
+	cmd.Process.Kill()
+	cmd.Wait()
+	e, err := Open(Options{Root: sb.root, StateDir: sb.opts.StateDir})
+	if err != nil {
+		t.Fatalf("recovery: %v", err)
+	}
+	defer e.Close()
+	if findProc([]string{"sleep", "2.719"}) != 0 {
+		t.Error("the command the killed apply ran still runs")
+	}
+	if _, _, state, ok := procStat(daemon); !ok || state == 'Z' {
+		t.Error("recovery killed the daemon a finished command left running")
 	}
 }
