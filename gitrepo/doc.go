@@ -19,5 +19,9 @@
 //     fs.ModeIrregular entries that cannot be opened. ModTime is always
 //     zero, so the same tree reads the same at every commit. The FS is safe
 //     for concurrent use.
+//   - DirFS reads a work-tree directory by the same rules (one resolver,
+//     resolve.go): symlinks followed only inside, git's modes, no .git,
+//     nested repositories and special files as irregular entries. trail
+//     validate reads with it, so it refuses what applying the commit would.
 //   - Every error names the revision or the path it is about.
 package gitrepo

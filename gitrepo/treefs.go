@@ -18,9 +18,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
-// maxLinkHops bounds symlink resolution, as the kernel's ELOOP does.
-const maxLinkHops = 40
-
 // treeFS is an fs.FS over one git tree object. Decoded tree objects are
 // cached by hash, so identical subtrees are read once. Objects are read
 // through the repository's pool of readers, so concurrent ReadFile calls
@@ -120,60 +117,34 @@ func (t *treeFS) blob(h plumbing.Hash) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// walk resolves name to its entry. Symlinks met as directories are always
-// followed, the last component only when follow is set. A link that leaves
-// the tree is an error.
+// walk resolves name to its entry by the resolver's rule.
 func (t *treeFS) walk(op, name string, follow bool) (entry, error) {
-	if !fs.ValidPath(name) {
-		return entry{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrInvalid}
-	}
-	cur, curPath, rest, hops := t.root, ".", name, 0
-	if rest == "." {
-		rest = ""
-	}
-	for rest != "" {
-		comp, next, _ := strings.Cut(rest, "/")
-		if !cur.isDir() {
-			return entry{}, &fs.PathError{Op: op, Path: name, Err: syscall.ENOTDIR}
-		}
-		d, err := t.dir(cur.hash)
-		if err != nil {
-			return entry{}, &fs.PathError{Op: op, Path: name, Err: err}
-		}
-		i, ok := d.byName[comp]
-		if !ok {
-			return entry{}, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
-		}
-		te := d.entries[i]
-		e := entry{name: te.Name, mode: te.Mode, hash: te.Hash}
-		if e.isLink() && (next != "" || follow) {
-			if hops++; hops > maxLinkHops {
-				return entry{}, &fs.PathError{Op: op, Path: name, Err: syscall.ELOOP}
-			}
-			to, err := t.blob(e.hash)
+	r := resolver[entry]{
+		root:   t.root,
+		isDir:  entry.isDir,
+		isLink: entry.isLink,
+		child: func(cur entry, _, comp string) (entry, error) {
+			d, err := t.dir(cur.hash)
 			if err != nil {
-				return entry{}, &fs.PathError{Op: op, Path: name, Err: err}
+				return entry{}, err
 			}
-			resolved := path.Join(curPath, string(to))
-			if path.IsAbs(string(to)) || resolved == ".." || strings.HasPrefix(resolved, "../") {
-				return entry{}, &fs.PathError{Op: op, Path: name,
-					Err: fmt.Errorf("symlink %s points to %q, outside the repository", path.Join(curPath, comp), to)}
+			i, ok := d.byName[comp]
+			if !ok {
+				return entry{}, fs.ErrNotExist
 			}
-			if next != "" {
-				resolved = path.Join(resolved, next)
-			}
-			cur, curPath, rest = t.root, ".", resolved
-			if rest == "." {
-				rest = ""
-			}
-			continue
-		}
-		cur, curPath, rest = e, path.Join(curPath, comp), next
+			te := d.entries[i]
+			return entry{name: te.Name, mode: te.Mode, hash: te.Hash}, nil
+		},
+		target: func(e entry) (string, error) {
+			to, err := t.blob(e.hash)
+			return string(to), err
+		},
 	}
-	if name != "." {
+	cur, err := r.walk(op, name, follow)
+	if err == nil && name != "." {
 		cur.name = path.Base(name)
 	}
-	return cur, nil
+	return cur, err
 }
 
 // Open opens the named file or directory, following symlinks.
@@ -346,7 +317,7 @@ func (f *blobFile) Seek(off int64, whence int) (int64, error) {
 
 // dirFile is an open directory.
 type dirFile struct {
-	info    *fileInfo
+	info    fs.FileInfo
 	entries []fs.DirEntry
 	off     int
 }

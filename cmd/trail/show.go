@@ -3,11 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strings"
 
 	"trail/compile"
+	"trail/gitrepo"
 	"trail/stepfmt"
 )
 
@@ -31,6 +31,8 @@ func runSteps(args []string, stdout, stderr io.Writer) int {
 
 // runValidate compiles a config directory (not a commit: the config repo's
 // own CI runs it on a work tree) for a host, and prints the diagnostics.
+// The directory is read by the rules a commit is read by (gitrepo.DirFS),
+// so validate refuses what apply of the commit would refuse.
 func runValidate(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("validate", "[DIR]", stderr)
 	hostname := fs.String("hostname", "", "compile for this host name (default: this machine's)")
@@ -80,7 +82,7 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "trail: %v\n", err)
 		return 2
 	}
-	res, diags := compile.Compile(os.DirFS(abs), f, opts)
+	res, diags := compile.Compile(gitrepo.DirFS(abs), f, opts)
 	if len(diags) > 0 {
 		_ = res.WriteDiagnostics(stderr, diags, 100, false)
 	}

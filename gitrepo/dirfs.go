@@ -1,0 +1,241 @@
+package gitrepo
+
+import (
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// DirFS reads a work-tree directory by the rules Tree reads a commit by,
+// so that checking a checkout (trail validate) sees what applying its
+// commit will see:
+//   - a symlink is followed only to a place inside the directory; one that
+//     points out of it (absolute, or up past the root) cannot be read;
+//   - modes are git's: 0644, or 0755 when the owner may execute, 0755 for
+//     directories, 0777 for symlinks; ModTime is zero;
+//   - .git is not there, and a directory holding .git (a nested repository
+//     or a submodule's checkout) is an fs.ModeIrregular entry, as a
+//     submodule is in a tree; so are fifos, sockets and devices, which git
+//     cannot hold. Neither can be opened.
+//
+// What git would not commit (untracked or ignored files) is still read:
+// validate a clean checkout.
+func DirFS(dir string) fs.FS {
+	return &dirFS{dir: dir}
+}
+
+type dirFS struct{ dir string }
+
+// dnode is one resolved entry of a directory: rel is its clean path from
+// the root with every symlink resolved.
+type dnode struct {
+	rel  string
+	mode fs.FileMode
+	size int64
+}
+
+func (n dnode) isDir() bool  { return n.mode.IsDir() }
+func (n dnode) isLink() bool { return n.mode.Type() == fs.ModeSymlink }
+
+var errSpecial = errors.New("is neither a file, a directory nor a symlink: git cannot hold it")
+
+func (d *dirFS) host(rel string) string { return filepath.Join(d.dir, filepath.FromSlash(rel)) }
+
+// node describes the entry at rel without following it.
+func (d *dirFS) node(rel string) (dnode, error) {
+	info, err := os.Lstat(d.host(rel))
+	if err != nil {
+		return dnode{}, err
+	}
+	n := dnode{rel: rel}
+	switch t := info.Mode(); {
+	case t.IsDir():
+		n.mode = fs.ModeDir | 0o755
+		if rel != "." {
+			if _, err := os.Lstat(d.host(path.Join(rel, ".git"))); err == nil {
+				n.mode = fs.ModeIrregular
+			}
+		}
+	case t.Type() == fs.ModeSymlink:
+		n.mode, n.size = fs.ModeSymlink|0o777, info.Size()
+	case t.IsRegular():
+		n.mode, n.size = 0o644, info.Size()
+		if t&0o100 != 0 {
+			n.mode = 0o755
+		}
+	default:
+		n.mode = fs.ModeIrregular
+	}
+	return n, nil
+}
+
+func (d *dirFS) walk(op, name string, follow bool) (dnode, error) {
+	r := resolver[dnode]{
+		root:   dnode{rel: ".", mode: fs.ModeDir | 0o755},
+		isDir:  dnode.isDir,
+		isLink: dnode.isLink,
+		child: func(_ dnode, dirPath, comp string) (dnode, error) {
+			if comp == ".git" {
+				return dnode{}, fs.ErrNotExist
+			}
+			n, err := d.node(path.Join(dirPath, comp))
+			if errors.Is(err, fs.ErrNotExist) {
+				return n, fs.ErrNotExist
+			}
+			return n, err
+		},
+		target: func(n dnode) (string, error) { return os.Readlink(d.host(n.rel)) },
+	}
+	return r.walk(op, name, follow)
+}
+
+// irregular is the error of opening an entry git cannot hold as a file.
+func (d *dirFS) irregular(n dnode) error {
+	if info, err := os.Lstat(d.host(n.rel)); err == nil && info.IsDir() {
+		return errSubmodule
+	}
+	return errSpecial
+}
+
+func (d *dirFS) Open(name string) (fs.File, error) {
+	n, err := d.walk("open", name, true)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case n.isDir():
+		entries, err := d.readDir(n)
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		}
+		return &dirFile{info: d.info(n, name), entries: entries}, nil
+	case n.mode&fs.ModeIrregular != 0:
+		return nil, &fs.PathError{Op: "open", Path: name, Err: d.irregular(n)}
+	}
+	f, err := os.OpenFile(d.host(n.rel), os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: errors.Unwrap(err)}
+	}
+	return &osFile{f: f, info: d.info(n, name)}, nil
+}
+
+func (d *dirFS) ReadFile(name string) ([]byte, error) {
+	f, err := d.Open(name)
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			pe.Op = "read"
+		}
+		return nil, err
+	}
+	defer f.Close()
+	if info, _ := f.Stat(); info.IsDir() {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: syscall.EISDIR}
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, &fs.PathError{Op: "read", Path: name, Err: err}
+	}
+	return data, nil
+}
+
+func (d *dirFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	n, err := d.walk("readdir", name, true)
+	if err != nil {
+		return nil, err
+	}
+	if !n.isDir() {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: syscall.ENOTDIR}
+	}
+	out, err := d.readDir(n)
+	if err != nil {
+		return nil, &fs.PathError{Op: "readdir", Path: name, Err: err}
+	}
+	return out, nil
+}
+
+// readDir lists a directory sorted by name, without .git.
+func (d *dirFS) readDir(n dnode) ([]fs.DirEntry, error) {
+	ents, err := os.ReadDir(d.host(n.rel))
+	if err != nil {
+		return nil, errors.Unwrap(err)
+	}
+	out := make([]fs.DirEntry, 0, len(ents))
+	for _, e := range ents {
+		if e.Name() == ".git" {
+			continue
+		}
+		c, err := d.node(path.Join(n.rel, e.Name()))
+		if err != nil {
+			continue // gone since the listing
+		}
+		out = append(out, d.info(c, e.Name()))
+	}
+	return out, nil
+}
+
+func (d *dirFS) Stat(name string) (fs.FileInfo, error) {
+	n, err := d.walk("stat", name, true)
+	if err != nil {
+		return nil, err
+	}
+	return d.info(n, name), nil
+}
+
+func (d *dirFS) Lstat(name string) (fs.FileInfo, error) {
+	n, err := d.walk("lstat", name, false)
+	if err != nil {
+		return nil, err
+	}
+	return d.info(n, name), nil
+}
+
+func (d *dirFS) ReadLink(name string) (string, error) {
+	n, err := d.walk("readlink", name, false)
+	if err != nil {
+		return "", err
+	}
+	if !n.isLink() {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: fs.ErrInvalid}
+	}
+	to, err := os.Readlink(d.host(n.rel))
+	if err != nil {
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: errors.Unwrap(err)}
+	}
+	return to, nil
+}
+
+func (d *dirFS) info(n dnode, name string) *dirInfo {
+	return &dirInfo{n: n, name: path.Base(name)}
+}
+
+// dirInfo is both the fs.FileInfo and the fs.DirEntry of a dnode.
+type dirInfo struct {
+	n    dnode
+	name string
+}
+
+func (fi *dirInfo) Name() string               { return fi.name }
+func (fi *dirInfo) Size() int64                { return fi.n.size }
+func (fi *dirInfo) Mode() fs.FileMode          { return fi.n.mode }
+func (fi *dirInfo) Type() fs.FileMode          { return fi.n.mode.Type() }
+func (fi *dirInfo) ModTime() time.Time         { return time.Time{} }
+func (fi *dirInfo) IsDir() bool                { return fi.n.isDir() }
+func (fi *dirInfo) Sys() any                   { return nil }
+func (fi *dirInfo) Info() (fs.FileInfo, error) { return fi, nil }
+func (fi *dirInfo) String() string             { return fs.FormatFileInfo(fi) }
+
+// osFile is an open regular file described by git's view of it.
+type osFile struct {
+	f    *os.File
+	info *dirInfo
+}
+
+func (f *osFile) Stat() (fs.FileInfo, error) { return f.info, nil }
+func (f *osFile) Read(p []byte) (int, error) { return f.f.Read(p) }
+func (f *osFile) Close() error               { return f.f.Close() }
