@@ -86,10 +86,14 @@ func (h *Host) Status() (*Status, error) {
 	} else if err != nil {
 		return nil, err
 	}
+	readable := cur != nil
 	if cur != nil {
 		s.Applied = &Applied{Generation: cur.Number, Commit: cur.Commit, Branch: cur.Branch, Subject: cur.Subject, Time: cur.End}
 		if err := s.checkStore(e); err != nil {
-			return nil, err
+			// The applied record does not parse: that is the news, and
+			// drift cannot be checked against it.
+			s.Problems = append(s.Problems, err.Error()+"; run 'trail fsck'")
+			readable = false
 		}
 	}
 	s.Pending = cur == nil || cur.Commit != s.Head
@@ -98,7 +102,7 @@ func (h *Host) Status() (*Status, error) {
 	} else {
 		s.Problems = append(s.Problems, err.Error())
 	}
-	if cur != nil {
+	if readable {
 		drift, err := e.Drift()
 		if err != nil {
 			return nil, err
