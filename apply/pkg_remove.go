@@ -39,9 +39,6 @@ type pkgGoing struct {
 type pkgRemoval struct {
 	going []pkgGoing
 	keep  map[string]bool
-	// done is set once the run has made the group: an undo after it
-	// decides package by package.
-	done bool
 	// decided caches the decision of the plan (predicted) and of the run
 	// (live), by target.
 	planned, live map[string]Work
@@ -114,11 +111,12 @@ func (x *Exec) setPkgRemovals(p *stepfmt.Plan, l *stepfmt.List, ap *applied) {
 }
 
 // removalWork returns the work restoring s to img: its share of the
-// plan's decision when s is one of the plan's removals, else a decision
-// over s alone (the undo of a change).
+// plan's decision when s is one of the plan's removals, restored to its
+// origin, else a decision over s alone (the undo of a change, which
+// restores the image captured before it).
 func removalWork(v *View, s *stepfmt.Step, img Image) (Work, error) {
 	r := v.x.pkgs
-	if r != nil && !r.done && slices.ContainsFunc(r.going, func(g pkgGoing) bool { return g.step == s }) {
+	if r != nil && slices.ContainsFunc(r.going, func(g pkgGoing) bool { return g.step == s && g.img.Equal(img) }) {
 		cache := &r.live
 		if v.Planning() {
 			cache = &r.planned
@@ -415,9 +413,6 @@ func (t pkgTools) removableWith(refs, rm, deps []string) ([]string, []blockedDep
 // purges what is to be purged, puts marks back, then removes the
 // accounts and links that went with them.
 func (pkgKind) RestoreGroup(x *Exec, steps []*stepfmt.Step, imgs []Image, works []Work) error {
-	if x.pkgs != nil {
-		x.pkgs.done = true
-	}
 	t := pkgToolsOf(x)
 	var refs, rm, purge, auto, manual []string
 	for i, s := range steps {

@@ -162,3 +162,42 @@ func TestPackageKeptForWhatStays(t *testing.T) {
 		t.Fatalf("trail-a is %s", got)
 	}
 }
+
+// A rollback of packages whose check then fails is undone: the packages
+// it purged, and the dependency they shared, are installed again with
+// their marks.
+func TestPackageRemovalUndone(t *testing.T) {
+	t.Parallel()
+	sb := newDebSandbox(t)
+	sb.aptRepo(repoDeb{"trail-a", "1.0", "trail-c"}, repoDeb{"trail-b", "1.0", "trail-c"}, repoDeb{"trail-c", "1.0", ""})
+	sb.apply("FILE /srv/base {base}\nPKG trail-b\nPKG trail-a", "c1")
+	installed := sb.packages()
+	g, err := sb.applyErr("FILE /srv/base {base}\nCHECK gone run=\"exit 1\" timeout=5s", "c2")
+	if err == nil || g.Result != ResultFailed {
+		t.Fatalf("apply: %v, want the check to fail it", err)
+	}
+	if got := sb.packages(); got != installed {
+		t.Fatalf("packages after the undo:\n%s\nwant:\n%s", got, installed)
+	}
+}
+
+// Removals split over several groups by the batch size still follow the
+// one decision taken before the first.
+func TestPackageReverseSplitGroups(t *testing.T) {
+	t.Parallel()
+	sb := newSandbox(t)
+	debRoot(t, sb)
+	sb.opts.AllowMassRemoval = true
+	sb.opts.batchSize = 1
+	sb.open()
+	sb.aptRepo(repoDeb{"trail-a", "1.0", "trail-c"}, repoDeb{"trail-b", "1.0", "trail-a, trail-c"}, repoDeb{"trail-c", "1.0", ""})
+	before := sb.packages()
+	sb.apply("PKG trail-a\nPKG trail-b", "c1")
+	g := sb.apply("", "c0")
+	if after := sb.packages(); after != before {
+		t.Fatalf("packages after the reverse:\n%s\nwant:\n%s", after, before)
+	}
+	if len(g.Kept) != 0 {
+		t.Fatalf("kept %q", g.Kept)
+	}
+}
