@@ -75,6 +75,7 @@ type compiler struct {
 	resources []*resource // active resource instances, in declaration order
 	blobs     map[string][]byte
 	nsteps    int
+	textBytes int64 // config and template bytes read, for maxConfigTotal
 	tooMany   bool
 }
 

@@ -27,13 +27,14 @@ func FuzzCompile(f *testing.F) {
 		f.Add(data)
 	}
 	f.Add([]byte(`file "/etc/x" { content = "x" }`))
+	addDeepSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		a := txtar.Parse(data)
 		if len(a.Files) == 0 {
 			a.Files = []txtar.File{{Name: "main.hcl", Data: data}}
 		}
 		facts, opts := fuzzOptions(a.Comment)
-		fsys := archiveFS(a)
+		fsys := repoFS(t, a)
 		res, diags := Compile(fsys, facts, opts)
 		checkInvariants(t, res, diags)
 		again, diags2 := Compile(fsys, facts, opts)

@@ -43,7 +43,7 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			facts, opts := goldenOptions(t, a.Comment)
-			res, diags := Compile(archiveFS(a), facts, opts)
+			res, diags := Compile(repoFS(t, a), facts, opts)
 			checkInvariants(t, res, diags)
 
 			got := map[string]string{}

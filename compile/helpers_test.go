@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -12,6 +14,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"golang.org/x/tools/txtar"
 
+	"trail/gitrepo"
 	"trail/stepfmt"
 )
 
@@ -22,6 +25,36 @@ func testFacts() Facts {
 		DebianVersion: "12.5", DebianMajor: 12, DebianCodename: "bookworm",
 		Arch: "amd64", Addresses: []string{"10.0.0.5", "2001:db8::5"}, MemoryMB: 2048,
 	}
+}
+
+// repoFS is archiveFS, except that an archive with symlinks (a section
+// named "NAME -> TARGET") is written to a directory and read with
+// gitrepo.DirFS, by the rules a commit is read by.
+func repoFS(t testing.TB, a *txtar.Archive) fs.FS {
+	links := false
+	for _, f := range a.Files {
+		links = links || strings.Contains(f.Name, " -> ")
+	}
+	if !links {
+		return archiveFS(a)
+	}
+	dir := t.TempDir()
+	for _, f := range a.Files {
+		name, to, link := strings.Cut(f.Name, " -> ")
+		if strings.HasPrefix(name, "want.") || !fs.ValidPath(name) || name == "." || strings.ContainsRune(to, 0) {
+			continue
+		}
+		p := filepath.Join(dir, name)
+		if os.MkdirAll(filepath.Dir(p), 0o755) != nil {
+			continue
+		}
+		if link {
+			os.Symlink(to, p)
+		} else {
+			os.WriteFile(p, f.Data, 0o644)
+		}
+	}
+	return gitrepo.DirFS(dir)
 }
 
 // archiveFS turns the files of an archive, minus want.* sections, into an

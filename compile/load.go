@@ -23,6 +23,9 @@ type module struct {
 // file fails clearly instead of being parsed.
 const maxConfigFile = 8 << 20
 
+// maxConfigTotal bounds the config and template files one compile reads.
+const maxConfigTotal = 64 << 20
+
 // loadModule parses every *.hcl file directly in dir, in name order, each
 // followed by the files it includes. call is the range that asked for the
 // module (nil for the root). Modules are parsed once per compile.
@@ -60,19 +63,20 @@ func (c *compiler) loadModule(dir string, call *hcl.Range) *module {
 	c.modules[dir] = m
 	loaded := map[string]bool{}
 	for _, name := range names {
-		c.loadFile(m, name, loaded)
+		c.loadFile(m, name, loaded, nil)
 	}
 	return m
 }
 
 // loadFile parses one file into m, then the files its include attribute
-// names. A file already loaded into m is not loaded again.
-func (c *compiler) loadFile(m *module, name string, loaded map[string]bool) {
+// names; from is that include (nil for a file of the module's directory).
+// A file already loaded into m is not loaded again.
+func (c *compiler) loadFile(m *module, name string, loaded map[string]bool, from *hcl.Range) {
 	if loaded[name] {
 		return
 	}
 	loaded[name] = true
-	f := c.parseFile(name, nil)
+	f := c.parseFile(name, from)
 	if f == nil {
 		return
 	}
@@ -84,7 +88,7 @@ func (c *compiler) loadFile(m *module, name string, loaded map[string]bool) {
 		return
 	}
 	for _, name := range c.includes(attr, m.dir) {
-		c.loadFile(m, name, loaded)
+		c.loadFile(m, name, loaded, attr.Expr.Range().Ptr())
 	}
 }
 
@@ -99,6 +103,14 @@ func (c *compiler) parseFile(name string, from *hcl.Range) *hcl.File {
 		c.diags = append(c.diags, errorf(from, "Cannot read config file", "%v.", err))
 		return nil
 	}
+	if d := prescan(name, data, false); d != nil {
+		if shortLine(data, d.Subject.Start.Byte) {
+			c.files[name] = &hcl.File{Bytes: data} // for the snippet
+		}
+		c.diags = append(c.diags, d)
+		c.unparsed = true
+		return nil
+	}
 	f, diags := c.parser.ParseHCL(data, name)
 	c.diags = append(c.diags, diags...)
 	if f != nil {
@@ -111,14 +123,24 @@ func (c *compiler) parseFile(name string, from *hcl.Range) *hcl.File {
 	return f
 }
 
-// readRepoFile reads a repository file, refusing huge ones.
+// readRepoFile reads a config or template file (or one file() reads),
+// refusing huge ones, more than maxConfigTotal bytes of them in all, and
+// Git LFS pointers.
 func (c *compiler) readRepoFile(name string) ([]byte, error) {
-	if info, err := fs.Stat(c.fsys, name); err == nil && info.Size() > maxConfigFile {
+	info, err := fs.Stat(c.fsys, name)
+	if err == nil && info.Size() > maxConfigFile {
 		return nil, fmt.Errorf("%s is %d bytes, more than the %d a config or template file may have", name, info.Size(), maxConfigFile)
+	}
+	if err == nil && c.textBytes+info.Size() > maxConfigTotal {
+		return nil, fmt.Errorf("%s would bring the config and template files read to more than %d bytes: split the repository, or give large content to file blocks with source", name, maxConfigTotal)
 	}
 	data, err := fs.ReadFile(c.fsys, name)
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %s", name, errText(err))
+	}
+	c.textBytes += int64(len(data))
+	if err := lfsPointer(name, data); err != nil {
+		return nil, err
 	}
 	return data, nil
 }
@@ -157,7 +179,14 @@ func (c *compiler) includes(attr *hcl.Attribute, dir string) []string {
 		sort.Strings(matches)
 		n := 0
 		for _, m := range matches {
-			if info, err := fs.Stat(c.fsys, m); err == nil && !info.IsDir() {
+			info, err := fs.Stat(c.fsys, m)
+			if err != nil {
+				c.diags = append(c.diags, errorf(attr.Expr.Range().Ptr(), "Cannot read include",
+					"Pattern %q matches %s, which cannot be read: %s. Include only files of the repository.", p, m, errText(err)))
+				n++
+				continue
+			}
+			if !info.IsDir() {
 				out = append(out, m)
 				n++
 			}

@@ -274,6 +274,10 @@ func buildFile(r *resource, st *stepfmt.Step) {
 			r.diag(errorf(&rng, "Cannot read source", "Reading %s from the repository failed: %s. source is relative to the repository root.", p, errText(err)))
 			return
 		}
+		if err := lfsPointer(p, d); err != nil {
+			r.diag(errorf(&rng, "Invalid source", "%v.", err))
+			return
+		}
 		data, repo = d, p
 	case "template":
 		p, rng, ok := r.repoPathAttr("template")

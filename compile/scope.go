@@ -179,7 +179,13 @@ func (c *compiler) override(name, raw string, ty cty.Type) (cty.Value, bool) {
 	if ty == cty.String {
 		return cty.StringVal(raw), true
 	}
-	expr, diags := hclsyntax.ParseExpression([]byte(raw), "--var "+name, hcl.InitialPos)
+	var expr hclsyntax.Expression
+	var diags hcl.Diagnostics
+	if d := prescan("--var "+name, []byte(raw), false); d != nil {
+		diags = hcl.Diagnostics{d}
+	} else {
+		expr, diags = hclsyntax.ParseExpression([]byte(raw), "--var "+name, hcl.InitialPos)
+	}
 	if !diags.HasErrors() {
 		var d hcl.Diagnostics
 		v, d := evalExpr(expr, &hcl.EvalContext{Functions: c.funcs})

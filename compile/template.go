@@ -32,6 +32,10 @@ func (c *compiler) template(p string) (hcl.Expression, hcl.Diagnostics) {
 		c.templateCache[p] = parsedTemplate{diags: d}
 		return nil, d
 	}
+	if d := prescan(p, data, true); d != nil {
+		c.templateCache[p] = parsedTemplate{diags: hcl.Diagnostics{d}}
+		return nil, hcl.Diagnostics{d}
+	}
 	expr, diags := hclsyntax.ParseTemplate(data, p, hcl.InitialPos)
 	c.files[p] = &hcl.File{Bytes: data}
 	c.templateCache[p] = parsedTemplate{expr: expr, diags: diags}

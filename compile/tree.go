@@ -163,6 +163,12 @@ func (r *resource) treeStep(it *treeItem, rng hcl.Range, ta treeAttrs) bool {
 		r.diag(errorf(&rng, "Cannot read tree entry", "Reading %s failed: %s.", it.path, errText(it.err)))
 		return true
 	}
+	if it.kind == stepfmt.KindFile {
+		if err := lfsPointer(it.path, it.data); err != nil {
+			r.diag(errorf(&rng, "Invalid tree entry", "%v.", err))
+			return true
+		}
+	}
 	st := r.newStep(it.kind, it.target, rng)
 	switch it.kind {
 	case stepfmt.KindDir:
