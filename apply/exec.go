@@ -108,6 +108,9 @@ func (x *Exec) planNames(l *stepfmt.List) {
 		case stepfmt.KindPackage:
 			// A package may ship what a later step needs (a unit file).
 			x.planned["package:*"] = true
+		case stepfmt.KindFile, stepfmt.KindLink:
+			// Not a directory a package's owns= may predict.
+			x.planned["nondir:"+s.Target] = true
 		}
 	}
 }

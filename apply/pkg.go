@@ -194,12 +194,15 @@ func (pkgKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
 // predictOwned tells the view that the paths the package owns (owns=),
 // and the directories above them, will be directories once it is
 // installed, so that later steps of the plan may write under them. A
-// path that is already there keeps what the machine shows.
+// path that is already there keeps what the machine shows, and an owned
+// path the list writes as a file or link is not predicted itself.
 func predictOwned(v *View, s *stepfmt.Step) error {
 	for _, p := range s.List("owns") {
 		var chain []string
 		for a := p; a != "/"; a = fsx.Parent(a) {
-			chain = append(chain, a)
+			if a != p || !v.x.planned["nondir:"+a] {
+				chain = append(chain, a)
+			}
 		}
 		for i := len(chain) - 1; i >= 0; i-- {
 			cur, err := pathView(v, chain[i])

@@ -107,3 +107,24 @@ func TestPackageWithoutOwnsRefused(t *testing.T) {
 		t.Fatalf("plan: %v, want the missing parent named", err)
 	}
 }
+
+// An owned path the list writes as a file is a file, not a directory the
+// package makes: the file plans as created and applies over the package's.
+func TestPackageOwnsAFile(t *testing.T) {
+	t.Parallel()
+	sb := newDebSandbox(t)
+	buildDebSpec(t, sb.host("/var/cache/apt/archives"), debSpec{name: "trail-web", version: "1.0",
+		files: map[string]string{"/etc/trail-web/web.conf": "shipped\n"}})
+	steps := "PKG trail-web owns=/etc/trail-web/web.conf\nFILE /etc/trail-web/web.conf {mine\n}"
+	p, err := sb.e.Plan(sb.list(steps))
+	if err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	if got := strings.Join(p.Work[1].Changes, ";"); got != "create file" {
+		t.Fatalf("plan of the file: %q", got)
+	}
+	sb.apply(steps, "c1")
+	if got := sb.read("/etc/trail-web/web.conf"); got != "mine\n" {
+		t.Fatalf("web.conf is %q", got)
+	}
+}
