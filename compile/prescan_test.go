@@ -35,7 +35,7 @@ func deepInputs(depth int) map[string]struct {
 		"directives": {map[string]string{"main.hcl": tpl,
 			"x.tpl": r("%{ if true }", depth) + r("%{ endif }", depth)}, "x.tpl:1:1189"},
 		"template": {map[string]string{"main.hcl": tpl, "x.tpl": "a\n" + r("${", depth) + "1" + r("}", depth)}, "x.tpl:2:202"},
-		"heredoc": {map[string]string{"main.hcl": "x = <<EOT\n" + r("${[", depth) + "\nEOT\n"}, "main.hcl:2:150"},
+		"heredoc":  {map[string]string{"main.hcl": "x = <<EOT\n" + r("${[", depth) + "\nEOT\n"}, "main.hcl:2:150"},
 	}
 }
 
