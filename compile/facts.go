@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net"
 	"net/netip"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/zclconf/go-cty/cty"
 	"golang.org/x/sys/unix"
+
+	"trail/internal/fsx"
 )
 
 // Facts are what the config may know about the host it is compiled for. In
@@ -42,39 +45,73 @@ func (f Facts) Domain() string {
 	return d
 }
 
+// maxFactFile bounds what is read of one fact file.
+const maxFactFile = 1 << 20
+
 // GatherFacts reads the facts of the machine under root: the host name from
 // etc/hostname (and etc/hosts for the FQDN), the Debian release from
 // etc/debian_version and etc/os-release, memory from proc/meminfo, and the
 // architecture and addresses from the running kernel. A file that does not
-// exist leaves its facts empty; any other read error is returned. The
-// caller may override any field afterwards (see Set and With).
+// exist leaves its facts empty; any other read error is returned. Files are
+// read as trail reads its targets (internal/fsx): a symlink anywhere in the
+// path is not followed but refused, so that ROOT/etc/hostname pointing out
+// of the root cannot give another machine's name; etc/os-release, a
+// symlink on Debian, then falls back to usr/lib/os-release as os-release(5)
+// says. At most 1 MiB of each file is read. The caller may override any
+// field afterwards (see Set and With).
 func GatherFacts(root string) (Facts, error) {
 	var f Facts
+	r, err := fsx.Open(root)
+	if err != nil {
+		return f, fmt.Errorf("gather facts: %w", err)
+	}
+	defer r.Close()
 	var errs []error
-	read := func(rel string) []byte {
-		data, err := os.ReadFile(filepath.Join(root, rel))
-		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	read := func(rel string, linkIsAbsent bool) []byte {
+		data, err := readFact(r, "/"+rel)
+		if err != nil && !errors.Is(err, fs.ErrNotExist) && !(linkIsAbsent && errors.Is(err, errFactLink)) {
 			errs = append(errs, fmt.Errorf("gather facts: %w", err))
 		}
 		return data
 	}
-	name := strings.TrimSpace(firstLine(read("etc/hostname")))
+	name := strings.TrimSpace(firstLine(read("etc/hostname", false)))
 	if name == "" && filepath.Clean(root) == "/" {
 		name, _ = os.Hostname()
 	}
-	f.Hostname, f.FQDN = splitHostname(name, read("etc/hosts"))
-	f.DebianVersion = strings.TrimSpace(firstLine(read("etc/debian_version")))
-	osr := read("etc/os-release")
+	f.Hostname, f.FQDN = splitHostname(name, read("etc/hosts", false))
+	f.DebianVersion = strings.TrimSpace(firstLine(read("etc/debian_version", false)))
+	osr := read("etc/os-release", true)
 	if osr == nil {
-		osr = read("usr/lib/os-release")
+		osr = read("usr/lib/os-release", false)
 	}
 	rel := parseOSRelease(osr)
 	f.DebianCodename = rel["VERSION_CODENAME"]
 	f.DebianMajor, _ = strconv.Atoi(rel["VERSION_ID"])
-	f.MemoryMB = memTotalMB(read("proc/meminfo"))
+	f.MemoryMB = memTotalMB(read("proc/meminfo", false))
 	f.Arch = kernelArch()
 	f.Addresses = hostAddresses()
 	return f, errors.Join(errs...)
+}
+
+var errFactLink = errors.New("is a symlink: facts are read without following symlinks, as targets are; make it a plain file")
+
+// readFact reads up to maxFactFile bytes of the regular file p under r.
+func readFact(r *fsx.Root, p string) ([]byte, error) {
+	if st, err := r.Lstat(p); err == nil && st.Type == fsx.Symlink {
+		return nil, fmt.Errorf("%s %w", r.Host(p), errFactLink)
+	} else if errors.Is(err, fsx.ErrSymlink) {
+		return nil, fmt.Errorf("%s: a parent %w", r.Host(p), errFactLink)
+	}
+	fh, err := r.OpenFile(p)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	data, err := io.ReadAll(io.LimitReader(fh, maxFactFile))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", r.Host(p), err)
+	}
+	return data, nil
 }
 
 func firstLine(data []byte) string {

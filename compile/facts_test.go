@@ -138,3 +138,29 @@ func TestFactsSetAndWith(t *testing.T) {
 		t.Error("empty addresses should still be a list of strings")
 	}
 }
+
+// Under a root, facts are read without following symlinks: a host name
+// file linked out of the root is refused with its path, not followed;
+// os-release linked (as on Debian) falls back to usr/lib/os-release.
+func TestGatherFactsNoSymlinks(t *testing.T) {
+	outside := writeRoot(t, map[string]string{"hostname": "evil\n", "os-release": "VERSION_CODENAME=evil\n", "etc/hostname": "evil\n"})
+	root := writeRoot(t, map[string]string{"usr/lib/os-release": "VERSION_CODENAME=bookworm\nVERSION_ID=12\n"})
+	os.MkdirAll(filepath.Join(root, "etc"), 0o755)
+	os.Symlink(filepath.Join(outside, "hostname"), filepath.Join(root, "etc/hostname"))
+	os.Symlink(filepath.Join(outside, "os-release"), filepath.Join(root, "etc/os-release"))
+	f, err := GatherFacts(root)
+	if err == nil || !strings.Contains(err.Error(), filepath.Join(root, "etc/hostname")+" is a symlink") {
+		t.Fatalf("GatherFacts with etc/hostname linked out: %v; want an error naming it", err)
+	}
+	if f.Hostname == "evil" || f.DebianCodename != "bookworm" || f.DebianMajor != 12 {
+		t.Fatalf("facts %+v: want no host name from outside and the release from usr/lib/os-release", f)
+	}
+
+	// A symlinked parent directory is refused too.
+	root2 := t.TempDir()
+	os.Symlink(filepath.Join(outside, "etc"), filepath.Join(root2, "etc"))
+	f, err = GatherFacts(root2)
+	if err == nil || !strings.Contains(err.Error(), "symlink") || f.Hostname == "evil" {
+		t.Fatalf("GatherFacts with etc linked out: %+v, %v; want an error", f, err)
+	}
+}
