@@ -76,7 +76,9 @@ func acquire(file string, timeout time.Duration) (*lock, error) {
 	pid, _, left := holder(f)
 	for _, g := range left {
 		if err := killGroup(g); err != nil {
-			l.release()
+			// Unlocked as found, so that the next try knows them too.
+			unix.Flock(int(f.Fd()), unix.LOCK_UN)
+			f.Close()
 			return nil, fmt.Errorf("state: lock %s: the trail that held it (pid %d) was killed while it ran a program: %w", file, pid, err)
 		}
 	}
