@@ -63,14 +63,13 @@ func (h *Host) target(rev string) (commit, branch string, err error) {
 	return commit, branch, nil
 }
 
-// Apply compiles the commit, plans it against the applied record and
-// applies it. With the commit already applied it does nothing and reads
-// nothing more than HEAD and the applied record.
-func (h *Host) Apply(ctx context.Context, o ApplyOptions) (*Outcome, error) {
+// applyCommit is Apply (crash.go) without its recovery.
+func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error) {
 	commit, branch, err := h.target(o.Rev)
 	if err != nil {
 		return nil, err
 	}
+	h.attempt = commit
 	out := &Outcome{Commit: commit, Branch: branch}
 	e, err := h.Engine()
 	if err != nil {
@@ -84,6 +83,7 @@ func (h *Host) Apply(ctx context.Context, o ApplyOptions) (*Outcome, error) {
 		out.NoOp = true
 		return out, nil
 	}
+	h.diedCompiling()
 	if o.Auto {
 		if r, err := h.loadRecord(); err == nil && r.Failure != nil && r.Failure.Commit == commit {
 			out.Skipped = fmt.Sprintf("%s failed at %s and HEAD has not moved since: fix the config and commit, or run 'trail apply' to try again",
@@ -96,7 +96,10 @@ func (h *Host) Apply(ctx context.Context, o ApplyOptions) (*Outcome, error) {
 		}
 	}
 	start := time.Now()
+	h.compileStarts(commit)
+	h.crashPoint("compile")
 	c, err := h.Compile(commit)
+	h.compileDone()
 	if err != nil {
 		h.failed(Failure{Commit: commit, Time: start, Error: err.Error(), Source: sourceOf(err)}, branch)
 		return out, err
@@ -109,6 +112,7 @@ func (h *Host) Apply(ctx context.Context, o ApplyOptions) (*Outcome, error) {
 		fmt.Fprintf(h.Out, "trail: %s has no trail config (no *.hcl file at its root): it manages nothing\n", Short(commit))
 	}
 	h.applying = true
+	h.crashPoint("apply")
 	g, err := e.Apply(ctx, c.List, apply.Meta{Commit: commit, Branch: branch, Host: c.List.Header.Host, Subject: c.Commit.Subject, Deliberate: o.Deliberate})
 	out.Generation, h.applying = g, false
 	var mass *apply.MassRemovalError

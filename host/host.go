@@ -30,6 +30,17 @@ type Host struct {
 	shown    int
 	// AllowMassRemoval is passed to the engine (see apply.Options).
 	AllowMassRemoval bool
+	// attempt is the commit Apply is working on, for recording a panic.
+	attempt string
+	// crashAt, when set (by tests), is called at the start of the
+	// compile and of the apply, to crash there.
+	crashAt func(stage string)
+}
+
+func (h *Host) crashPoint(stage string) {
+	if h.crashAt != nil {
+		h.crashAt(stage)
+	}
 }
 
 // Open finds the checkout that holds dir and reads its settings. It opens
