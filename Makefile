@@ -1,10 +1,16 @@
 # trail — build, test and demo. Every target runs from a clean checkout.
 GO       ?= go
 BIN      := bin/trail
-CACHE    ?= $(CURDIR)/.cache
+# The booted rig's Debian root and downloaded packages, kept outside the
+# checkout so that a fresh clone (as CI makes) reuses them; keyed by their
+# inputs inside (e2e/rootfs.sh, e2e/mirrordebs.sh).
+CACHE    ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/trail-e2e
+# Where make deb leaves the package.
+DEB_OUT  ?= dist/out
+DEB      := $(DEB_OUT)/trail_$(shell dpkg-parsechangelog -l debian/changelog -SVersion 2>/dev/null)_$(shell dpkg --print-architecture 2>/dev/null).deb
 FUZZTIME ?= 10s
 
-.PHONY: all build deps test e2e bench demo fuzz install clean
+.PHONY: all build deps test e2e deb deb-test fleet bench demo fuzz install clean
 
 all: build
 
@@ -16,8 +22,17 @@ deps:
 	./.ci/deps
 
 test: deps
+	$(GO) mod tidy -diff
 	$(GO) vet ./...
 	$(GO) test ./...
+
+# The Debian package, built by dpkg-buildpackage and checked by lintian;
+# deb-test checks its files and modes (dist/deb_test.go).
+deb:
+	./scripts/deb.sh $(DEB_OUT)
+
+deb-test: deb
+	TRAIL_DEB=$(CURDIR)/$(DEB) $(GO) test -count=1 -run '^TestDeb$$' ./dist
 
 # Boots a real Debian under systemd-nspawn; see e2e/README.md. Needs root.
 # SCENARIOS=smoke picks scenarios by name; all of e2e/scenarios by default.
@@ -39,4 +54,4 @@ install: build
 	install -D -m 0755 $(BIN) $(DESTDIR)/usr/local/bin/trail
 
 clean:
-	rm -rf bin
+	rm -rf bin $(DEB_OUT)
