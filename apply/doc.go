@@ -38,12 +38,29 @@
 //     managed and the new one does not gets the value a fresh apply would
 //     give it (taken from the origin), which keeps applies path
 //     independent (DESIGN invariant 1). Owner and group names are
-//     resolved in the root's /etc/passwd and /etc/group.
+//     resolved in the root's /etc/passwd and /etc/group, as the plan's
+//     earlier USER and GROUP changes leave them. A path keeps the number a
+//     name stood for when it was applied, so a plan that changes a USER or
+//     GROUP (a uid or gid moved, an account added over one that existed,
+//     or given back as it was before trail) revisits every unchanged DIR,
+//     FILE and LINK naming it as owner or group: planned as a modify of
+//     itself, kept when its number changes, dropped again when not
+//     (revisit.go). A plan removing an account a path still names is
+//     refused, as a fresh apply of the list would fail.
 //   - Idempotence. Applying the applied list again for the same commit
 //     writes nothing, on the machine or in the state directory (beyond the
 //     lock file); it costs reading two small files and one step list, and
-//     does not look at the machine (Drift and Heal do). A step whose
-//     target already matches is not rewritten.
+//     does not look at the machine (Drift and Heal do). The generation it
+//     returns is the applied one, marked NoOp: its counts are not this
+//     call's (a second hook for one commit finds it applied meanwhile). A
+//     step whose target already matches is not rewritten.
+//   - Force. Apply with Meta.Force checks every step the list shares with
+//     the applied one against the machine (the drift check) and plans
+//     each drifted one as a modify of itself, whatever its drift policy,
+//     among the diff's changes in list order: journaled, the drifted
+//     state saved and reported, counted as modified, a new generation of
+//     the commit. With nothing drifted and the same list for the same
+//     commit it is the no-op path and writes nothing.
 //   - One at a time. Apply, Drift and Heal take an flock on the state
 //     lock; a second waits up to Options.LockTimeout and then fails with a
 //     *LockError naming the holder's pid. Plan takes no lock: it is a dry
@@ -219,7 +236,8 @@
 // A target has drifted when its present state differs from what trail
 // last wrote, in the attributes its step manages. Drift lists them with the
 // step's policy (report, heal, ignore); Heal puts back those whose policy
-// is heal, as an apply of the current list for the same commit. Drift
+// is heal, as an apply of the current list for the same commit, through
+// the plan Apply with Meta.Force uses to put back all of them. Drift
 // stats only managed paths and hashes only files whose inode, size, mtime
 // or ctime changed since they were last hashed; files changed within 50ms
 // of the index being written are hashed again ("racily clean", as in git).

@@ -34,6 +34,13 @@ type Meta struct {
 	// everything, since rolling back to before trail must restore the
 	// machine.
 	Deliberate bool
+	// Force re-checks every step the list shares with the applied one
+	// against the machine and puts back each target that drifted, whatever
+	// its drift policy: the admin asks for the machine to match the list.
+	// It goes the way of any change: journaled, its pre-image saved, the
+	// drift reported. Nothing drifted and the same list for the same
+	// commit is still the no-op path, and writes nothing.
+	Force bool
 }
 
 // Counts are the numbers of an apply.
@@ -73,6 +80,12 @@ type Generation struct {
 	ErrorSource string      `json:"error_source,omitempty"`
 	Drift       []DriftNote `json:"drift,omitempty"`
 	Kept        []string    `json:"kept,omitempty"`
+
+	// NoOp is set on the generation Apply returns when the list was
+	// already applied for the same commit (by another trail meanwhile,
+	// or before): it is the applied generation, and its Counts are that
+	// apply's, not this call's, which changed and recorded nothing.
+	NoOp bool `json:"-"`
 
 	dir string
 }

@@ -40,7 +40,7 @@ func (pathOps) Drift(x *Exec, target string, wrote Image) (Image, error) {
 
 // checkPath is the Check of a path kind whose steps ask for state.
 func checkPath(v *View, s *stepfmt.Step, prior *Record, state string) (Work, error) {
-	w, notes, err := want(v.x, s, state)
+	w, notes, err := want(v, s, state)
 	if err != nil {
 		return Work{}, err
 	}

@@ -36,8 +36,10 @@ func pathView(v *View, p string) (pimg, error) {
 }
 
 // want is what a path step asks for: the state, and only the attributes
-// the step manages, with owner and group resolved to ids.
-func want(x *Exec, s *stepfmt.Step, state string) (pimg, []string, error) {
+// the step manages, with owner and group resolved to ids: during a plan,
+// as the plan's earlier USER and GROUP changes will leave them.
+func want(v *View, s *stepfmt.Step, state string) (pimg, []string, error) {
+	x := v.x
 	w := pimg{state: state}
 	var notes []string
 	switch state {
@@ -57,7 +59,7 @@ func want(x *Exec, s *stepfmt.Step, state string) (pimg, []string, error) {
 		w.mode, w.hasMode = uint32(n)&0o7777, true
 	}
 	if o, ok := s.Get("owner"); ok {
-		id, err := x.UID(o)
+		id, err := resolveID(v, userNS, "uid", o, x.UID)
 		switch {
 		case errors.Is(err, errPlanned):
 			notes = append(notes, "owner "+o+" is created by this apply")
@@ -68,7 +70,7 @@ func want(x *Exec, s *stepfmt.Step, state string) (pimg, []string, error) {
 		}
 	}
 	if g, ok := s.Get("group"); ok {
-		id, err := x.GID(g)
+		id, err := resolveID(v, groupNS, "gid", g, x.GID)
 		switch {
 		case errors.Is(err, errPlanned):
 			notes = append(notes, "group "+g+" is created by this apply")
@@ -79,6 +81,25 @@ func want(x *Exec, s *stepfmt.Step, state string) (pimg, []string, error) {
 		}
 	}
 	return w, notes, nil
+}
+
+// resolveID resolves an owner or group name. During a plan, an account an
+// earlier change of the plan creates, changes or gives back resolves as
+// the plan predicts it: its number when the prediction names one; a name
+// the plan removes is an error, as it would be for a fresh apply. Else
+// the name is looked up in the root (lookup).
+func resolveID(v *View, ns, key, name string, lookup func(string) (uint32, error)) (uint32, error) {
+	if _, err := strconv.ParseUint(name, 10, 32); err != nil && v.Planning() {
+		if img, ok := v.predicted(ns, name); ok {
+			if img.IsAbsent() {
+				return 0, fmt.Errorf("%s %s is removed by this apply (its step is gone): keep it, or use another %s", map[string]string{userNS: "user", groupNS: "group"}[ns], name, map[string]string{userNS: "owner", groupNS: "group"}[ns])
+			}
+			if n, err := strconv.ParseUint(img.Value(key), 10, 32); err == nil {
+				return uint32(n), nil
+			}
+		}
+	}
+	return lookup(name)
 }
 
 // pathWork plans making p match want. For a forward step want holds the

@@ -36,7 +36,7 @@ func (e *Engine) Plan(l *stepfmt.List) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.plan(x, l, cur)
+	return e.plan(x, l, cur, nil)
 }
 
 // current is the applied state: generation, its steps, the record.
@@ -88,7 +88,14 @@ func (c *current) load(e *Engine) error {
 	return nil
 }
 
-func (e *Engine) plan(x *Exec, l *stepfmt.List, cur *current) (*Plan, error) {
+// plan diffs l against the applied list and checks every change. Steps
+// the diff finds unchanged are revisited (planned as modifies of
+// themselves) when the machine may no longer match them: a path whose
+// owner or group names an account the plan changes, since its number was
+// resolved when it was applied (see revisits), and, when redo is set,
+// each step whose target drifted and redo accepts. A revisit whose check
+// finds the target matching is dropped again.
+func (e *Engine) plan(x *Exec, l *stepfmt.List, cur *current, redo func(*Record) bool) (*Plan, error) {
 	if errs := stepfmt.Validate(l); len(errs) > 0 {
 		return nil, errs
 	}
@@ -100,11 +107,14 @@ func (e *Engine) plan(x *Exec, l *stepfmt.List, cur *current) (*Plan, error) {
 		return nil, err
 	}
 	p := &Plan{Plan: stepfmt.Diff(cur.list.Steps, l.Steps), From: cur.gen}
+	again, errs := revisits(x, l, cur, p.Plan, redo)
+	if len(again) > 0 {
+		p.Plan = withRevisits(p.Plan, l, cur, again)
+	}
 	gatherPkgRemovals(p.Plan)
 	x.setPkgRemovals(p.Plan, l, cur.applied)
 	p.Work = make([]Work, len(p.Changes))
 	v := &View{x: x, overlay: make(map[viewKey]Image), fresh: make(map[string]bool)}
-	var errs stepfmt.ErrorList
 	for i, c := range p.Changes {
 		w, err := checkChange(v, c, cur.applied)
 		if err != nil {
@@ -113,10 +123,14 @@ func (e *Engine) plan(x *Exec, l *stepfmt.List, cur *current) (*Plan, error) {
 		}
 		p.Work[i] = w
 	}
-	if len(errs) == 0 {
-		p.Restarts = planRestarts(x, p, cur.list.Steps, l.Steps)
+	if err := errs.Err(); err != nil {
+		return p, err
 	}
-	return p, errs.Err()
+	if len(again) > 0 {
+		dropMatching(p, again)
+	}
+	p.Restarts = planRestarts(x, p, cur.list.Steps, l.Steps)
+	return p, nil
 }
 
 // checkChange runs the check of one change through its kind's handler.

@@ -20,7 +20,10 @@ import (
 // apply and undoes its changes, so the machine stays at the old generation;
 // the returned generation then records the failure and the error names the
 // step's source. Applying the list that is already applied, for the same
-// commit, changes and writes nothing.
+// commit, changes and writes nothing: the generation returned is the
+// applied one, marked NoOp. With meta.Force, every target the list shares
+// with the applied one is checked against the machine first, and those
+// that drifted are modified back (see Meta.Force).
 func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Generation, error) {
 	if meta.Commit == "" {
 		meta.Commit = l.Header.Commit
@@ -43,7 +46,8 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 	if err != nil {
 		return nil, err
 	}
-	if cur.gen > 0 && sameSteps(cur.steps, text) {
+	same := cur.gen > 0 && sameSteps(cur.steps, text)
+	if same && !meta.Force {
 		return e.unchanged(cur, text, meta)
 	}
 	num, err := e.nextGeneration()
@@ -53,7 +57,14 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 	g := &Generation{Number: num, From: cur.gen, Commit: meta.Commit, Branch: meta.Branch, Host: meta.Host,
 		Subject: meta.Subject, Start: time.Now(), Result: ResultRunning, dir: e.genDir()}
 	x := e.newExec()
-	p, err := e.plan(x, list, cur)
+	var redo func(*Record) bool
+	if meta.Force {
+		redo = func(*Record) bool { return true }
+	}
+	p, err := e.plan(x, list, cur, redo)
+	if err == nil && same && len(p.Changes) == 0 {
+		return e.unchanged(cur, text, meta)
+	}
 	if err == nil {
 		err = e.guard(cur, list, p, meta)
 	}
@@ -83,8 +94,10 @@ func (e *Engine) unchanged(cur *current, text []byte, meta Meta) (*Generation, e
 	if err != nil {
 		return nil, err
 	}
+	n := bytes.Count(text, []byte("\n")) - 1
 	if g.Commit == meta.Commit {
-		e.emit(Event{Type: EventApplyEnd, Commit: g.Commit, Branch: meta.Branch, Generation: g.Number, Result: StepUnchanged, Counts: g.Counts})
+		e.emit(Event{Type: EventApplyEnd, Commit: g.Commit, Branch: meta.Branch, Generation: g.Number, Result: StepUnchanged, Counts: Counts{Unchanged: n}})
+		g.NoOp = true
 		return g, nil
 	}
 	num, err := e.nextGeneration()
@@ -92,7 +105,6 @@ func (e *Engine) unchanged(cur *current, text []byte, meta Meta) (*Generation, e
 		return nil, err
 	}
 	now := time.Now()
-	n := bytes.Count(text, []byte("\n")) - 1
 	ng := &Generation{Number: num, From: cur.gen, Commit: meta.Commit, Branch: meta.Branch, Host: meta.Host,
 		Subject: meta.Subject, Start: now, End: now, Result: ResultOK, Counts: Counts{Unchanged: n}, dir: e.genDir()}
 	data, err := os.ReadFile(e.path(fileApplied))

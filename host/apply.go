@@ -18,8 +18,10 @@ type ApplyOptions struct {
 	// again until HEAD moves, and HEAD being the applied commit is the
 	// whole of the work.
 	Auto bool
-	// Force applies even when the commit is the applied one, to put back
-	// what drifted and re-check everything.
+	// Force applies even when the commit is the applied one: every target
+	// the list shares with the applied generation is checked against the
+	// machine, and each that drifted is put back whatever its drift
+	// policy (see apply.Meta.Force).
 	Force bool
 	// Deliberate marks a commit the admin named (git checkout HASH,
 	// trail apply REV, trail rollback): it may remove everything trail
@@ -30,9 +32,14 @@ type ApplyOptions struct {
 
 // Outcome is what an apply did.
 type Outcome struct {
-	Commit     string
-	Branch     string
-	NoOp       bool   // the commit is the applied one: nothing was read or written
+	Commit string
+	Branch string
+	NoOp   bool // the commit is the applied one: nothing was read or written
+	// Matched is set when the commit was compiled and checked but nothing
+	// needed doing: it was applied meanwhile by another trail (a second
+	// hook for the same commit), or Force found nothing drifted. What
+	// happened is printed already.
+	Matched    bool
 	Skipped    string // why nothing was tried, when it was not
 	Generation *apply.Generation
 }
@@ -113,7 +120,7 @@ func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error
 	}
 	h.applying = true
 	h.crashPoint("apply")
-	g, err := e.Apply(ctx, c.List, apply.Meta{Commit: commit, Branch: branch, Host: c.List.Header.Host, Subject: c.Commit.Subject, Deliberate: o.Deliberate})
+	g, err := e.Apply(ctx, c.List, apply.Meta{Commit: commit, Branch: branch, Host: c.List.Header.Host, Subject: c.Commit.Subject, Deliberate: o.Deliberate, Force: o.Force})
 	out.Generation, h.applying = g, false
 	var mass *apply.MassRemovalError
 	if errors.As(err, &mass) {
@@ -131,14 +138,34 @@ func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error
 		return out, err
 	}
 	h.clearFailure()
+	if g.NoOp {
+		// g is the applied generation: its counts are another run's.
+		out.Matched = true
+		if o.Force {
+			fmt.Fprintf(h.Out, "trail: %s is applied and its %d targets match the machine: nothing to do\n", Short(commit), len(c.List.Steps))
+		} else {
+			fmt.Fprintf(h.Out, "trail: %s was applied meanwhile by another trail (generation %d): nothing to do\n", Short(commit), g.Number)
+		}
+		h.WriteMetrics(nil)
+		return out, nil
+	}
 	n := g.Counts
-	fmt.Fprintf(h.Out, "trail: applied %s as generation %d in %s: %d added, %d modified, %d removed, %d unchanged\n",
-		Short(commit), g.Number, g.End.Sub(g.Start).Round(time.Millisecond), n.Added, n.Modified, n.Removed, n.Unchanged)
+	fmt.Fprintf(h.Out, "trail: applied %s as generation %d in %s: %d added, %d modified, %d removed, %d unchanged%s\n",
+		Short(commit), g.Number, g.End.Sub(g.Start).Round(time.Millisecond), n.Added, n.Modified, n.Removed, n.Unchanged, drifted(n))
 	for _, k := range g.Kept {
 		fmt.Fprintf(h.Out, "trail: kept %s\n", k)
 	}
 	h.WriteMetrics(nil)
 	return out, nil
+}
+
+// drifted notes the targets found changed by hand, saved before they were
+// put back or replaced.
+func drifted(n apply.Counts) string {
+	if n.Drifted == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d found changed by hand: saved first)", n.Drifted)
 }
 
 // failed records and reports a failed apply of commit.

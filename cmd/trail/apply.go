@@ -10,7 +10,7 @@ import (
 func runApply(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("apply", "[REV]", stderr)
 	dir := hostFlags(fs)
-	force := fs.Bool("force", false, "apply even when REV is the applied commit")
+	force := fs.Bool("force", false, "check every target against the machine and put back what drifted, whatever its drift policy (even when REV is the applied commit)")
 	mass := fs.Bool("allow-mass-removal", false, "allow removing more than half of the managed targets")
 	h, rev, ok := revHost(fs, dir, args, stdout, stderr)
 	if !ok {
