@@ -147,14 +147,14 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 		imgs[k-i] = img
 	}
 	if err := r.x.store.flush(); err != nil {
-		return err
+		return placeBatch(changes[i:end], fmt.Errorf("saving pre-images: %w", err))
 	}
 	for k := i; k < end; k++ {
 		r.j.intent(k, changes[k].Op, changes[k].Step, undos[k-i])
 		r.undo = append(r.undo, undoRec{changes[k].Step, undos[k-i], k})
 	}
 	if err := r.j.sync(); err != nil {
-		return err
+		return placeBatch(changes[i:end], err)
 	}
 	r.e.crashPoint("intents " + strconv.Itoa(i))
 	r.x.Root.Forget()
@@ -176,7 +176,7 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 		r.e.crashPoint("step " + strconv.Itoa(k))
 	}
 	if err := r.x.Root.Flush(); err != nil {
-		return fmt.Errorf("making steps %d to %d durable: %w", i+1, end, err)
+		return placeBatch(changes[i:end], fmt.Errorf("making steps %d to %d durable: %w", i+1, end, err))
 	}
 	r.e.crashPoint("flush " + strconv.Itoa(i))
 	r.indexWritten(changes[i:end])
@@ -184,7 +184,7 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 		r.j.done(k)
 	}
 	if err := r.j.sync(); err != nil {
-		return err
+		return placeBatch(changes[i:end], err)
 	}
 	r.e.crashPoint("done " + strconv.Itoa(i))
 	return nil

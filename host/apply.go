@@ -112,6 +112,12 @@ func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error
 		return out, err
 	}
 	if err := h.stage(c); err != nil {
+		f := Failure{Commit: commit, Time: start, Error: err.Error()}
+		var se *StageError
+		if errors.As(err, &se) {
+			f.Step, f.Source = se.Step, se.Source
+		}
+		h.failed(f, branch)
 		return out, err
 	}
 	fmt.Fprintf(h.Out, "trail: applying %s%s %q\n", Short(commit), branchNote(branch), c.Commit.Subject)

@@ -133,7 +133,7 @@ func (h *Host) stage(c *Compiled) error {
 	}
 	got, err := e.Store().PutMany(blobs)
 	if err != nil {
-		return fmt.Errorf("store: %w", err)
+		return stageError(c, e.Store(), err)
 	}
 	for i, k := range got {
 		if !strings.EqualFold(k, keys[i]) {

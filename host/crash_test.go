@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/sys/unix"
+
 	"trail/gitrepo/gittest"
 )
 
@@ -129,4 +131,31 @@ func TestHookDiedCompilingIsRecordedFailure(t *testing.T) {
 		t.Fatalf("the hook said:\n%s", errw.String())
 	}
 	checkFailed(t, h, commit, "died while compiling")
+}
+
+// A state directory too full for the commit's contents fails the apply
+// with the step whose content could not be stored, recorded as the
+// commit's failure.
+func TestStageDiskFullNamesStep(t *testing.T) {
+	g, _ := crashHost(t)
+	state := strings.TrimSpace(g.Git("config", "trail.state"))
+	os.MkdirAll(state, 0o700)
+	if err := unix.Mount("tmpfs", state, "tmpfs", 0, "size=256k"); err != nil {
+		t.Skipf("SKIP: cannot mount a tmpfs here (%v): the full-state-disk case is untested here", err)
+	}
+	t.Cleanup(func() { unix.Unmount(state, unix.MNT_DETACH) })
+	g.Write(map[string]string{
+		"site.hcl": "file \"/etc/motd\" {\n  content = \"hi\\n\"\n}\n\nfile \"/srv/big\" {\n  source = \"big\"\n}\n",
+		"big":      strings.Repeat("x", 400<<10),
+	})
+	commit := g.Commit("big")
+	h, _ := openHost(t, g.Dir)
+	err := h.Hook(context.Background(), "post-merge", nil)
+	if err == nil || !strings.HasPrefix(err.Error(), "site.hcl:5-7: FILE /srv/big: storing its content of 409600 bytes: ") || !strings.Contains(err.Error(), "no space left on device") {
+		t.Fatalf("hook: %v; want the error placed at site.hcl:5-7: FILE /srv/big", err)
+	}
+	r, _ := h.loadRecord()
+	if r.Failure == nil || r.Failure.Commit != commit || r.Failure.Source != "site.hcl:5-7" || r.Failure.Step != "FILE /srv/big" {
+		t.Fatalf("failure recorded: %+v", r.Failure)
+	}
 }

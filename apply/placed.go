@@ -1,0 +1,40 @@
+package apply
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"golang.org/x/sys/unix"
+
+	"trail/stepfmt"
+)
+
+// placeBatch gives an error of a whole batch (writing the store or the
+// journal, making the changes durable) the place of a step, so that it is
+// reported with a source as every step's failure is: the step whose target
+// the error names (a rename into place), else the batch's first step.
+func placeBatch(changes []stepfmt.Change, err error) error {
+	var se *stepError
+	if len(changes) == 0 || errors.As(err, &se) {
+		return err
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		for _, c := range changes {
+			if c.Step.Target != pe.Path {
+				continue
+			}
+			what := pe.Op
+			if what == "rename" {
+				what = "putting it in place"
+			}
+			inner := fmt.Errorf("%s: %w", what, pe.Err)
+			if errors.Is(pe.Err, unix.EPERM) {
+				inner = fmt.Errorf("%w (an immutable file or directory? lsattr shows it, chattr -i clears it)", inner)
+			}
+			return &stepError{c.Step, inner}
+		}
+	}
+	return &stepError{changes[0].Step, err}
+}
