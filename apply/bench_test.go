@@ -69,8 +69,8 @@ func (bt *benchTree) engine(b *testing.B) *Engine {
 }
 
 // BenchmarkApply measures trail on trees of 1,000 and 10,000 files: the
-// first apply, a no-op re-apply, an apply that changes one file, and a
-// full drift check.
+// first apply, a no-op re-apply, an apply that changes one file, a full
+// drift check, and a forced apply that finds nothing drifted.
 func BenchmarkApply(b *testing.B) {
 	ctx := context.Background()
 	for _, n := range benchSizes {
@@ -123,6 +123,23 @@ func BenchmarkApply(b *testing.B) {
 				d, err := e.Drift()
 				if err != nil || len(d) != 0 {
 					b.Fatal(d, err)
+				}
+			}
+		})
+		// apply --force with nothing drifted: compile aside, a drift
+		// check and a plan of the whole list, and nothing written.
+		if _, err := e.Apply(ctx, l, Meta{Commit: "forced"}); err != nil {
+			b.Fatal(err)
+		}
+		time.Sleep(2 * racyWindow)
+		if _, err := e.Drift(); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(fmt.Sprintf("force/%d", n), func(b *testing.B) {
+			for b.Loop() {
+				g, err := e.Apply(ctx, l, Meta{Commit: "forced", Force: true})
+				if err != nil || !g.NoOp {
+					b.Fatal(g, err)
 				}
 			}
 		})

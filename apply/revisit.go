@@ -28,10 +28,13 @@ func revisits(x *Exec, l *stepfmt.List, cur *current, p *stepfmt.Plan, redo func
 	again := make(map[stepfmt.ID]bool)
 	var errs stepfmt.ErrorList
 	for _, s := range l.Steps {
+		if redo == nil {
+			break
+		}
 		id := s.ID()
 		rec := cur.applied.get(id)
 		row := handlerOf(s.Kind)
-		if redo == nil || changed[id] || rec == nil || row == nil || !redo(rec) {
+		if changed[id] || rec == nil || row == nil || !redo(rec) {
 			continue
 		}
 		now, err := row.h.Drift(x, s.Target, rec.Wrote)
