@@ -4,7 +4,12 @@ BIN      := bin/trail
 # The booted rig's Debian root and downloaded packages, kept outside the
 # checkout so that a fresh clone (as CI makes) reuses them; keyed by their
 # inputs inside (e2e/rootfs.sh, e2e/mirrordebs.sh).
-CACHE    ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/trail-e2e
+CACHEDIR ?= $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)
+CACHE    ?= $(CACHEDIR)/trail-e2e
+# promtool, prometheus and prometheus-node-exporter, unpacked from their
+# Debian packages by .ci/deps (not installed as services).
+export TRAIL_TOOLS ?= $(CACHEDIR)/trail-tools
+export PATH := $(TRAIL_TOOLS)/bin:$(PATH)
 # Where make deb leaves the package.
 DEB_OUT  ?= dist/out
 DEB      := $(DEB_OUT)/trail_$(shell dpkg-parsechangelog -l debian/changelog -SVersion 2>/dev/null)_$(shell dpkg --print-architecture 2>/dev/null).deb
@@ -38,6 +43,11 @@ deb-test: deb
 # SCENARIOS=smoke picks scenarios by name; all of e2e/scenarios by default.
 e2e: build
 	CACHE=$(CACHE) TRAIL_BIN=$(CURDIR)/$(BIN) ./e2e/run.sh $(SCENARIOS)
+
+# Twelve sandboxed hosts, node exporters and a Prometheus on 127.0.0.1
+# play a canary rollout; see fleet/doc.go. Skips loudly where it cannot run.
+fleet: build
+	$(GO) run ./fleet -trail $(BIN)
 
 bench: build
 	$(GO) test -run '^$$' -bench . -benchmem ./...
