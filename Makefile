@@ -31,8 +31,8 @@ test: deps
 	$(GO) vet ./...
 	$(GO) test ./...
 
-# The Debian package, built by dpkg-buildpackage and checked by lintian;
-# deb-test checks its files and modes (dist/deb_test.go).
+# The Debian package, built by dpkg-buildpackage into DEB_OUT; deb-test
+# checks its files, their modes and lintian (dist/deb_test.go).
 deb:
 	./scripts/deb.sh $(DEB_OUT)
 
