@@ -1,10 +1,13 @@
 package compile
 
 import (
+	"runtime/debug"
 	"strings"
 	"testing"
 	"testing/fstest"
 
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"golang.org/x/tools/txtar"
 )
 
@@ -91,4 +94,42 @@ func addDeepSeeds(f *testing.F) {
 		}
 		f.Add(txtar.Format(&a))
 	}
+}
+
+// FuzzPrescan runs the pre-scan and then every HCL parser trail uses
+// (config, template, expression) on what it accepts, with the stack
+// bounded to 64 MB: an input the pre-scan lets through must parse and
+// evaluate without exhausting it, and the pre-scan must never panic.
+func FuzzPrescan(f *testing.F) {
+	for _, in := range deepInputs(2 * maxNesting) {
+		for _, data := range in.files {
+			f.Add([]byte(data))
+		}
+	}
+	for _, in := range deepInputs(maxNesting / 2) {
+		for _, data := range in.files {
+			f.Add([]byte(data))
+		}
+	}
+	f.Add([]byte("x = <<EOT\n${[1]}\nEOT\ny = \"${\"a\"}\" # c\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		debug.SetMaxStack(64 << 20)
+		if prescan("f.hcl", data, false) == nil {
+			if f, diags := hclsyntax.ParseConfig(data, "f.hcl", hcl.InitialPos); !diags.HasErrors() {
+				attrs, _ := f.Body.JustAttributes()
+				for _, a := range attrs {
+					a.Expr.Value(nil)
+					a.Expr.Variables()
+				}
+			}
+			if e, diags := hclsyntax.ParseExpression(data, "f.hcl", hcl.InitialPos); !diags.HasErrors() {
+				e.Value(nil)
+			}
+		}
+		if prescan("f.tpl", data, true) == nil {
+			if e, diags := hclsyntax.ParseTemplate(data, "f.tpl", hcl.InitialPos); !diags.HasErrors() {
+				e.Value(nil)
+			}
+		}
+	})
 }

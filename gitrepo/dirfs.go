@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -80,18 +81,34 @@ func (d *dirFS) walk(op, name string, follow bool) (dnode, error) {
 		isDir:  dnode.isDir,
 		isLink: dnode.isLink,
 		child: func(_ dnode, dirPath, comp string) (dnode, error) {
-			if comp == ".git" {
-				return dnode{}, fs.ErrNotExist
+			if comp == ".git" || strings.IndexByte(comp, 0) >= 0 {
+				return dnode{}, fs.ErrNotExist // names git cannot hold
 			}
 			n, err := d.node(path.Join(dirPath, comp))
-			if errors.Is(err, fs.ErrNotExist) {
-				return n, fs.ErrNotExist
-			}
-			return n, err
+			return n, bare(err)
 		},
-		target: func(n dnode) (string, error) { return os.Readlink(d.host(n.rel)) },
+		target: func(n dnode) (string, error) {
+			to, err := os.Readlink(d.host(n.rel))
+			return to, bare(err)
+		},
 	}
 	return r.walk(op, name, follow)
+}
+
+// bare is err without the host path of the directory, which errors must
+// not show (they name repository paths): the errno, or fs.ErrNotExist.
+func bare(err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENAMETOOLONG) {
+		return fs.ErrNotExist // no such name can be there
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // irregular is the error of opening an entry git cannot hold as a file.
@@ -119,7 +136,7 @@ func (d *dirFS) Open(name string) (fs.File, error) {
 	}
 	f, err := os.OpenFile(d.host(n.rel), os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: name, Err: errors.Unwrap(err)}
+		return nil, &fs.PathError{Op: "open", Path: name, Err: bare(err)}
 	}
 	return &osFile{f: f, info: d.info(n, name)}, nil
 }
@@ -163,7 +180,7 @@ func (d *dirFS) ReadDir(name string) ([]fs.DirEntry, error) {
 func (d *dirFS) readDir(n dnode) ([]fs.DirEntry, error) {
 	ents, err := os.ReadDir(d.host(n.rel))
 	if err != nil {
-		return nil, errors.Unwrap(err)
+		return nil, bare(err)
 	}
 	out := make([]fs.DirEntry, 0, len(ents))
 	for _, e := range ents {
@@ -205,7 +222,7 @@ func (d *dirFS) ReadLink(name string) (string, error) {
 	}
 	to, err := os.Readlink(d.host(n.rel))
 	if err != nil {
-		return "", &fs.PathError{Op: "readlink", Path: name, Err: errors.Unwrap(err)}
+		return "", &fs.PathError{Op: "readlink", Path: name, Err: bare(err)}
 	}
 	return to, nil
 }

@@ -59,31 +59,8 @@ func TestDirFSReadsAsTree(t *testing.T) {
 	names := []string{".", "site.hcl", "files", "files/motd", "files/private", "files/tool.sh", "abs.hcl", "up.hcl",
 		"files/up2", "loop", "in", "dirlink", "dirlink/motd", "dirlink/up2", "updir", "updir/x", "sub/back/motd",
 		"sub/back/up2", "missing", "files/motd/x", ".git", ".git/config", "sub/inner"}
-	describe := func(fsys fs.FS, name string) string {
-		var b strings.Builder
-		data, err := fs.ReadFile(fsys, name)
-		fmt.Fprintf(&b, "read %q %v\n", data, err)
-		if info, err := fs.Stat(fsys, name); err == nil {
-			fmt.Fprintf(&b, "stat %s %v %d\n", info.Name(), info.Mode(), sizeOf(info))
-		} else {
-			fmt.Fprintf(&b, "stat %v\n", err)
-		}
-		if info, err := fs.Lstat(fsys, name); err == nil {
-			fmt.Fprintf(&b, "lstat %s %v %d\n", info.Name(), info.Mode(), sizeOf(info))
-		} else {
-			fmt.Fprintf(&b, "lstat %v\n", err)
-		}
-		to, err := fs.ReadLink(fsys, name)
-		fmt.Fprintf(&b, "readlink %q %v\n", to, err)
-		ents, err := fs.ReadDir(fsys, name)
-		fmt.Fprintf(&b, "readdir %v:", err)
-		for _, e := range ents {
-			fmt.Fprintf(&b, " %s(%v)", e.Name(), e.Type())
-		}
-		return b.String()
-	}
 	for _, name := range names {
-		want, got := describe(tree, name), describe(dir, name)
+		want, got := describeFS(tree, name), describeFS(dir, name)
 		if got != want {
 			t.Errorf("%s:\ndirectory:\n%s\ncommit:\n%s", name, got, want)
 		}
@@ -128,4 +105,29 @@ func TestDirFSIrregular(t *testing.T) {
 	if _, err := fs.ReadFile(fsys, "vendor/lib/x.hcl"); err == nil {
 		t.Errorf("a file inside a nested repository was read")
 	}
+}
+
+// describeFS renders every answer fsys gives about name.
+func describeFS(fsys fs.FS, name string) string {
+	var b strings.Builder
+	data, err := fs.ReadFile(fsys, name)
+	fmt.Fprintf(&b, "read %q %v\n", data, err)
+	if info, err := fs.Stat(fsys, name); err == nil {
+		fmt.Fprintf(&b, "stat %s %v %d\n", info.Name(), info.Mode(), sizeOf(info))
+	} else {
+		fmt.Fprintf(&b, "stat %v\n", err)
+	}
+	if info, err := fs.Lstat(fsys, name); err == nil {
+		fmt.Fprintf(&b, "lstat %s %v %d\n", info.Name(), info.Mode(), sizeOf(info))
+	} else {
+		fmt.Fprintf(&b, "lstat %v\n", err)
+	}
+	to, err := fs.ReadLink(fsys, name)
+	fmt.Fprintf(&b, "readlink %q %v\n", to, err)
+	ents, err := fs.ReadDir(fsys, name)
+	fmt.Fprintf(&b, "readdir %v:", err)
+	for _, e := range ents {
+		fmt.Fprintf(&b, " %s(%v)", e.Name(), e.Type())
+	}
+	return b.String()
 }

@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"trail/gitrepo/gittest"
@@ -13,7 +14,8 @@ import (
 // FuzzTreePath resolves arbitrary names in a tree with nested directories,
 // in-tree and escaping symlinks and a loop. Every operation must either
 // succeed consistently or fail with an *fs.PathError naming the path; an
-// invalid path must always fail.
+// invalid path must always fail. The work tree, read with DirFS, must
+// give the same answers as the commit.
 func FuzzTreePath(f *testing.F) {
 	g := gittest.New(f)
 	g.Write(map[string]string{"a/b/c.txt": "c", "a/d": "d", "top": "t"})
@@ -35,7 +37,13 @@ func FuzzTreePath(f *testing.F) {
 	for _, s := range []string{".", "a", "a/b/c.txt", "a/up/top", "a/up/a/lc", "esc", "l1", "abs/passwd", "a//b", "../a", "a/d/x"} {
 		f.Add(s)
 	}
+	dir := DirFS(g.Dir)
 	f.Fuzz(func(t *testing.T, name string) {
+		if name != ".git" && !strings.HasPrefix(name, ".git/") {
+			if a, b := describeFS(fsys, name), describeFS(dir, name); a != b {
+				t.Fatalf("%q: the commit reads\n%s\nthe directory reads\n%s", name, a, b)
+			}
+		}
 		check := func(op string, err error) {
 			if err == nil {
 				if !fs.ValidPath(name) {
