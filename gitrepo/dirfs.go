@@ -1,6 +1,7 @@
 package gitrepo
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"io/fs"
@@ -8,6 +9,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -23,6 +25,8 @@ import (
 //     or a submodule's checkout) is an fs.ModeIrregular entry, as a
 //     submodule is in a tree; so are fifos, sockets and devices, which git
 //     cannot hold. Neither can be opened.
+//   - a file .gitattributes gives filter=lfs reads as the Git LFS pointer
+//     the commit holds for it, not as the content in the work tree.
 //
 // What git would not commit (untracked or ignored files) is still read:
 // validate a clean checkout.
@@ -30,7 +34,11 @@ func DirFS(dir string) fs.FS {
 	return &dirFS{dir: dir}
 }
 
-type dirFS struct{ dir string }
+type dirFS struct {
+	dir   string
+	mu    sync.Mutex            // guards attrs
+	attrs map[string][]attrLine // filter lines of .gitattributes by directory
+}
 
 // dnode is one resolved entry of a directory: rel is its clean path from
 // the root with every symlink resolved.
@@ -38,6 +46,7 @@ type dnode struct {
 	rel  string
 	mode fs.FileMode
 	size int64
+	lfs  []byte // the pointer git holds for a file the LFS filter stores
 }
 
 func (n dnode) isDir() bool  { return n.mode.IsDir() }
@@ -68,6 +77,14 @@ func (d *dirFS) node(rel string) (dnode, error) {
 		n.mode, n.size = 0o644, info.Size()
 		if t&0o100 != 0 {
 			n.mode = 0o755
+		}
+		if d.lfsFiltered(rel) {
+			data, err := os.ReadFile(d.host(rel))
+			if err != nil {
+				return dnode{}, err
+			}
+			n.lfs = lfsPointer(data)
+			n.size = int64(len(n.lfs))
 		}
 	default:
 		n.mode = fs.ModeIrregular
@@ -133,6 +150,9 @@ func (d *dirFS) Open(name string) (fs.File, error) {
 		return &dirFile{info: d.info(n, name), entries: entries}, nil
 	case n.mode&fs.ModeIrregular != 0:
 		return nil, &fs.PathError{Op: "open", Path: name, Err: d.irregular(n)}
+	}
+	if n.lfs != nil {
+		return &blobFile{info: d.info(n, name), r: bytes.NewReader(n.lfs)}, nil
 	}
 	f, err := os.OpenFile(d.host(n.rel), os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {

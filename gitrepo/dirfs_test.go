@@ -131,3 +131,46 @@ func describeFS(fsys fs.FS, name string) string {
 	}
 	return b.String()
 }
+
+// lfsClean is the clean filter of git lfs, as a shell command: it stores
+// the pointer to the content instead of the content.
+const lfsClean = `f=$(mktemp); cat >"$f"; printf 'version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %s\n' "$(sha256sum <"$f" | cut -d' ' -f1)" "$(wc -c <"$f" | tr -d ' ')"; rm -f "$f"`
+
+// A file .gitattributes puts through the LFS filter is, in the commit, the
+// pointer to its content; the work tree read with DirFS gives the same
+// pointer, so validate refuses it as apply does.
+func TestDirFSReadsLFSPointers(t *testing.T) {
+	g := gittest.New(t)
+	g.Git("config", "filter.lfs.clean", lfsClean)
+	g.Git("config", "filter.lfs.smudge", "cat")
+	g.Git("config", "filter.lfs.required", "true")
+	g.Write(map[string]string{
+		".gitattributes":     "*.png filter=lfs diff=lfs merge=lfs -text\nassets/** filter=lfs\n# comment\n",
+		"logo.png":           "\x89PNG real image bytes\n",
+		"plain.txt":          "plain\n",
+		"assets/a/b.bin":     "binary\x00data",
+		"sub/.gitattributes": "keep.png -filter\n",
+		"sub/keep.png":       "not in lfs\n",
+		"sub/deep/x.png":     "in lfs\n",
+		"site.hcl":           "x = 1\n",
+	})
+	commit := g.Commit("lfs")
+	r, err := Open(g.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	tree, err := r.Tree(commit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"logo.png", "plain.txt", "assets/a/b.bin", "sub/keep.png", "sub/deep/x.png", "assets", "."} {
+		want, got := describeFS(tree, name), describeFS(DirFS(g.Dir), name)
+		if got != want {
+			t.Errorf("%s:\ndirectory:\n%s\ncommit:\n%s", name, got, want)
+		}
+	}
+	if data, _ := fs.ReadFile(DirFS(g.Dir), "logo.png"); !strings.HasPrefix(string(data), "version https://git-lfs.github.com/spec/v1\n") {
+		t.Fatalf("logo.png reads %q, want the LFS pointer", data)
+	}
+}

@@ -21,7 +21,8 @@
 //     for concurrent use.
 //   - DirFS reads a work-tree directory by the same rules (one resolver,
 //     resolve.go): symlinks followed only inside, git's modes, no .git,
-//     nested repositories and special files as irregular entries. trail
+//     nested repositories and special files as irregular entries, files
+//     the LFS filter stores as their pointers (attributes.go). trail
 //     validate reads with it, so it refuses what applying the commit would.
 //   - Every error names the revision or the path it is about.
 package gitrepo

@@ -301,7 +301,7 @@ func (fi *fileInfo) Size() int64 {
 
 // blobFile is an open regular file.
 type blobFile struct {
-	info *fileInfo
+	info fs.FileInfo
 	r    *bytes.Reader
 }
 
