@@ -21,6 +21,8 @@ import (
 //     points out of it (absolute, or up past the root) cannot be read;
 //   - modes are git's: 0644, or 0755 when the owner may execute, 0755 for
 //     directories, 0777 for symlinks; ModTime is zero;
+//   - a directory that holds no file (at any depth) is not there, as git
+//     keeps no empty directory;
 //   - .git is not there, and a directory holding .git (a nested repository
 //     or a submodule's checkout) is an fs.ModeIrregular entry, as a
 //     submodule is in a tree; so are fifos, sockets and devices, which git
@@ -36,8 +38,40 @@ func DirFS(dir string) fs.FS {
 
 type dirFS struct {
 	dir   string
-	mu    sync.Mutex            // guards attrs
+	mu    sync.Mutex            // guards attrs and full
 	attrs map[string][]attrLine // filter lines of .gitattributes by directory
+	full  map[string]bool       // whether a directory holds anything git keeps
+}
+
+// holdsFiles reports whether the directory at rel holds, at any depth,
+// something git keeps: a file, a symlink or a nested repository. A tree
+// has no empty directories.
+func (d *dirFS) holdsFiles(rel string) bool {
+	d.mu.Lock()
+	full, ok := d.full[rel]
+	d.mu.Unlock()
+	if ok {
+		return full
+	}
+	ents, _ := os.ReadDir(d.host(rel))
+	for _, e := range ents {
+		if e.Name() == ".git" {
+			full = true // a nested repository: an entry of its own
+			break
+		}
+		t := e.Type()
+		if t.IsRegular() || t == fs.ModeSymlink || t.IsDir() && d.holdsFiles(path.Join(rel, e.Name())) {
+			full = true
+			break
+		}
+	}
+	d.mu.Lock()
+	if d.full == nil {
+		d.full = map[string]bool{}
+	}
+	d.full[rel] = full
+	d.mu.Unlock()
+	return full
 }
 
 // dnode is one resolved entry of a directory: rel is its clean path from
@@ -69,6 +103,8 @@ func (d *dirFS) node(rel string) (dnode, error) {
 		if rel != "." {
 			if _, err := os.Lstat(d.host(path.Join(rel, ".git"))); err == nil {
 				n.mode = fs.ModeIrregular
+			} else if !d.holdsFiles(rel) {
+				return dnode{}, fs.ErrNotExist // git keeps no empty directory
 			}
 		}
 	case t.Type() == fs.ModeSymlink:

@@ -39,7 +39,11 @@ func hostile(t *testing.T) (*gittest.Repo, string) {
 			t.Fatal(err)
 		}
 	}
-	return g, g.Commit("hostile")
+	commit := g.Commit("hostile")
+	// Git keeps no empty directory: these are not in the commit.
+	os.MkdirAll(filepath.Join(g.Dir, "empty/deeper/still"), 0o755)
+	os.MkdirAll(filepath.Join(g.Dir, "files/nothing"), 0o755)
+	return g, commit
 }
 
 // A directory reads exactly as the commit of it does: the same content,
@@ -58,7 +62,8 @@ func TestDirFSReadsAsTree(t *testing.T) {
 	dir := DirFS(g.Dir)
 	names := []string{".", "site.hcl", "files", "files/motd", "files/private", "files/tool.sh", "abs.hcl", "up.hcl",
 		"files/up2", "loop", "in", "dirlink", "dirlink/motd", "dirlink/up2", "updir", "updir/x", "sub/back/motd",
-		"sub/back/up2", "missing", "files/motd/x", ".git", ".git/config", "sub/inner"}
+		"sub/back/up2", "missing", "files/motd/x", ".git", ".git/config", "sub/inner", "empty", "empty/deeper",
+		"files/nothing"}
 	for _, name := range names {
 		want, got := describeFS(tree, name), describeFS(dir, name)
 		if got != want {
