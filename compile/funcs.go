@@ -7,6 +7,7 @@ import (
 	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash"
 	"io/fs"
@@ -159,6 +160,10 @@ func (c *compiler) fileExistsFunc() function.Function {
 				return cty.UnknownVal(cty.Bool), err
 			}
 			info, err := fs.Stat(c.fsys, p)
+			if err != nil && !errors.Is(err, fs.ErrNotExist) {
+				// A link out of the repository is not "no such file".
+				return cty.UnknownVal(cty.Bool), fmt.Errorf("%s: %s", p, errText(err))
+			}
 			return cty.BoolVal(err == nil && !info.IsDir()), nil
 		},
 	})
