@@ -125,6 +125,10 @@ type View struct {
 	// removes: what lies under them on the machine now is not what the
 	// plan will find there.
 	fresh map[string]bool
+	// owned holds the paths (owns=) of packages the plan installs: the
+	// package brings what lies under them, so a directory missing there
+	// now is expected from it (see parentReady).
+	owned []string
 }
 
 type viewKey struct{ ns, target string }

@@ -303,9 +303,26 @@ func parentReady(v *View, p string) error {
 	case stLink:
 		return fmt.Errorf("parent %s %w", parent, fsx.ErrSymlink)
 	case StateAbsent, "":
-		return fmt.Errorf("parent directory %s does not exist: add a DIR step for it before this step", parent)
+		if v.underOwned(parent) {
+			// The package brings it; the apply checks again, on the
+			// machine, right before the step.
+			v.predict(pathNS, parent, pimg{state: stDir, mode: 0o755, hasMode: true, hasUID: true, hasGID: true}.image())
+			return nil
+		}
+		return fmt.Errorf("parent directory %s does not exist: add a DIR step for it before this step, or name it in the owns of the package that ships it", parent)
 	}
 	return fmt.Errorf("parent %s is a %s, not a directory", parent, noun(pi.state))
+}
+
+// underOwned reports whether p is below a path a package that the plan
+// installs owns.
+func (v *View) underOwned(p string) bool {
+	for _, o := range v.owned {
+		if strings.HasPrefix(p, strings.TrimSuffix(o, "/")+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // unmanagedEntries lists (up to three of) the names in directory p that

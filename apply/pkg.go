@@ -198,6 +198,7 @@ func (pkgKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
 // path the list writes as a file or link is not predicted itself.
 func predictOwned(v *View, s *stepfmt.Step) error {
 	for _, p := range s.List("owns") {
+		v.owned = append(v.owned, p)
 		var chain []string
 		for a := p; a != "/"; a = fsx.Parent(a) {
 			if a != p || !v.x.planned["nondir:"+a] {

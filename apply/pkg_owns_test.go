@@ -128,3 +128,44 @@ func TestPackageOwnsAFile(t *testing.T) {
 		t.Fatalf("web.conf is %q", got)
 	}
 }
+
+// A directory the package ships below what it owns need not be named: the
+// plan expects it from the package, and the apply checks it on the machine.
+func TestPackageOwnsItsSubdirectories(t *testing.T) {
+	t.Parallel()
+	sb := newDebSandbox(t)
+	buildDebSpec(t, sb.host("/var/cache/apt/archives"), debSpec{name: "trail-web", version: "1.0",
+		files: map[string]string{"/etc/trail-web/sites-available/default": "shipped\n"}})
+	steps := "PKG trail-web owns=/etc/trail-web\nFILE /etc/trail-web/sites-available/mine {mine\n}"
+	if _, err := sb.e.Plan(sb.list(steps)); err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	sb.apply(steps, "c1")
+	if got := sb.read("/etc/trail-web/sites-available/mine"); got != "mine\n" {
+		t.Fatalf("sites-available/mine is %q", got)
+	}
+	sb.apply("", "c0")
+	if sb.exists("/etc/trail-web") {
+		t.Fatal("the reverse left /etc/trail-web")
+	}
+}
+
+// When the package does not ship the directory after all, the step fails
+// on the machine and the apply is undone: the package goes again.
+func TestPackageOwnsMissingSubdirectoryUndone(t *testing.T) {
+	t.Parallel()
+	sb := newDebSandbox(t)
+	buildDebSpec(t, sb.host("/var/cache/apt/archives"), debSpec{name: "trail-web", version: "1.0",
+		files: map[string]string{"/etc/trail-web/web.conf": "shipped\n"}})
+	steps := "PKG trail-web owns=/etc/trail-web\nFILE /etc/trail-web/nowhere/mine {mine\n}"
+	if _, err := sb.e.Plan(sb.list(steps)); err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	_, err := sb.applyErr(steps, "c1")
+	if err == nil || !strings.Contains(err.Error(), "parent directory /etc/trail-web/nowhere does not exist") {
+		t.Fatalf("apply: %v, want the missing parent named", err)
+	}
+	if got := sb.pkgState("trail-web"); got != "absent" {
+		t.Fatalf("trail-web is %s after the failed apply", got)
+	}
+}

@@ -16,10 +16,10 @@ locals {
   release = "one"
 }
 
-# The directories the package ships that this config writes into: steps
-# under them come after the package, and plan in the same commit.
+# What the package ships that this config writes into: steps under these
+# come after the package, and plan with it in the same commit.
 package "nginx" {
-  owns = ["/etc/nginx/sites-available", "/etc/nginx/sites-enabled", "/var/www"]
+  owns = ["/etc/nginx", "/var/www"]
 }
 
 # The HTTP check's client.
