@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -26,6 +27,7 @@ func TestScripts(t *testing.T) {
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
 			"commit": cmdCommit,
 			"exits":  cmdExits,
+			"repeat": cmdRepeat,
 		},
 	})
 }
@@ -105,4 +107,20 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 // script's git config and PATH.
 func scriptEnv(ts *testscript.TestScript) []string {
 	return append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+ts.Getenv("GIT_CONFIG_GLOBAL"), "PATH="+ts.Getenv("PATH"))
+}
+
+// cmdRepeat appends TEXT repeated N times to FILE, for inputs too big to
+// keep in a script: repeat FILE N TEXT.
+func cmdRepeat(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 || neg {
+		ts.Fatalf("usage: repeat FILE N TEXT")
+	}
+	n, err := strconv.Atoi(args[1])
+	if err != nil {
+		ts.Fatalf("repeat: %v", err)
+	}
+	f, err := os.OpenFile(ts.MkAbs(args[0]), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	ts.Check(err)
+	_, err = f.WriteString(strings.Repeat(args[2], n))
+	ts.Check(errors.Join(err, f.Close()))
 }
