@@ -241,6 +241,9 @@
 // stats only managed paths and hashes only files whose inode, size, mtime
 // or ctime changed since they were last hashed; files changed within 50ms
 // of the index being written are hashed again ("racily clean", as in git).
+// It reads no more of a file than trail wrote there: a file whose size is
+// not that of the content trail wrote has drifted unread (its content shows
+// as size:N), one of that size is read to one byte past it.
 // An Engine keeps the parsed applied record and index while their files
 // are unchanged, so a long-running caller pays only the stats.
 package apply

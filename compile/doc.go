@@ -4,8 +4,9 @@
 // docs/language.md.
 //
 // Contract:
-//   - Input is an fs.FS: gitrepo's view of a commit, or os.DirFS of a
-//     directory; both are one code path. The config is every *.hcl file at
+//   - Input is an fs.FS: gitrepo's view of a commit, or gitrepo.DirFS of
+//     a directory, which reads it by the same rules; both are one code
+//     path. The config is every *.hcl file at
 //     the root of the FS, plus what they include and the modules they call.
 //     Repository paths in the config are relative to that root. The FS
 //     must allow concurrent reads (both of those do): a tree's files are
@@ -14,6 +15,13 @@
 //     same inputs give byte-identical step lists. Nothing reads the clock,
 //     the environment or the network; GatherFacts is the only function that
 //     reads the machine, and its result can be overridden field by field.
+//   - Hostile input gets a diagnostic, never a crash: every text is
+//     pre-scanned before HCL parses it (prescan.go: nesting at most 100
+//     deep, prefix-operator runs at most 100 long), config and template
+//     files are bounded (8 MiB each, 64 MiB a compile), an include match
+//     that cannot be read is an error, and Git LFS pointers are refused as
+//     content. GatherFacts reads under its root without following
+//     symlinks (internal/fsx).
 //   - Errors are hcl.Diagnostics with ranges. A compile with any error
 //     diagnostic returns no steps and no blobs at all, so a broken config
 //     can never turn into "remove everything".
