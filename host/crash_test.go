@@ -159,3 +159,20 @@ func TestStageDiskFullNamesStep(t *testing.T) {
 		t.Fatalf("failure recorded: %+v", r.Failure)
 	}
 }
+
+// A compile another live trail is running (its note locked) is not taken
+// for a dead one.
+func TestLiveCompileIsNotACrash(t *testing.T) {
+	g, commit := crashHost(t)
+	a, _ := openHost(t, g.Dir)
+	if _, err := a.Engine(); err != nil {
+		t.Fatal(err)
+	}
+	a.compileStarts(commit)
+	defer a.compileDone()
+	b, _ := openHost(t, g.Dir)
+	b.diedCompiling()
+	if r, _ := b.loadRecord(); r.Failure != nil {
+		t.Fatalf("a live compile was recorded as a crash: %+v", r.Failure)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"trail/apply"
 	"trail/gitrepo"
@@ -32,6 +33,8 @@ type Host struct {
 	AllowMassRemoval bool
 	// attempt is the commit Apply is working on, for recording a panic.
 	attempt string
+	// compiling is the locked note of a compile in progress (crash.go).
+	compiling *os.File
 	// crashAt, when set (by tests), is called at the start of the
 	// compile and of the apply, to crash there.
 	crashAt func(stage string)
