@@ -112,7 +112,11 @@
 // origin, so that the reverse and the undo take it away too (bringer in
 // kind.go). A kind whose own reverse would not bring an undo back exactly
 // journals an undo image apart from its pre-image (undoImager in
-// undoimage.go): a USER or GROUP change, the four account files whole as
+// undoimage.go): a PKG change that installs, the root's account names
+// and enablement links as they were before apt-get ran, so that the undo
+// of an install killed or failed before the amend removes the accounts and
+// links its maintainer scripts made, and nothing that was there before
+// (pkg_undomarks.go); a USER or GROUP change, the four account files whole as
 // they were before it (the shadow tools cannot put back an entry's place
 // in its file, nor a user whose group userdel deleted); the removal of a
 // command whose undo runs, "run it again" (guards apply).

@@ -51,6 +51,7 @@ type pimgPkg struct {
 	users    string // accounts and links its maintainer scripts made (pkg_brought.go)
 	groups   string
 	links    string
+	had      *machineMarks // in an undo image only: the marks before the install (pkg_undomarks.go)
 }
 
 func (p pimgPkg) image() Image {
@@ -76,6 +77,9 @@ func (p pimgPkg) image() Image {
 		if a.Value != "" {
 			m.Attrs = append(m.Attrs, a)
 		}
+	}
+	if p.had != nil {
+		m.Attrs = append(m.Attrs, hadAttrs(p.had)...)
 	}
 	return m
 }
@@ -114,6 +118,10 @@ func unpackPkg(m Image) (pimgPkg, error) {
 				return p, fmt.Errorf("package image %q: %s: %w", m, a.Key, err)
 			}
 			*dst = list
+		case "had-users", "had-groups", "had-links":
+			if err := p.setHad(a.Key, a.Value); err != nil {
+				return p, fmt.Errorf("package image %q: %s: %w", m, a.Key, err)
+			}
 		default:
 			return p, fmt.Errorf("package image %q: unknown attribute %s", m, a.Key)
 		}

@@ -1,10 +1,14 @@
 package apply
 
 import (
+	"encoding/json"
 	"errors"
+	"io/fs"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"syscall"
@@ -16,21 +20,40 @@ import (
 // returned and before the journal learned what it brought. After
 // recovery the root has both packages (only when the applied record names
 // the new generation) or neither, with the package set as before.
+//
+// When the kill falls while apt runs (the install's intent journaled, not
+// yet amended with what it brought), the package's postinst is taken to
+// have made a system user and group and an enablement link, made here
+// with the real useradd before recovery, as a maintainer script under
+// --root cannot run: recovery removes them, and leaves the account and
+// link that were there before.
 func TestPackageDepsCrash(t *testing.T) {
 	t.Parallel()
 	if testing.Short() {
 		t.Skip("re-executes the test binary at every crash point")
 	}
-	sb := newDebSandbox(t)
+	sb := acctSandbox(t, true)
+	debRoot(t, sb)
+	sb.opts.AllowMassRemoval = true
+	sb.open()
+	if out, err := exec.Command("/usr/sbin/useradd", "--root", sb.root, "--system", "--user-group", "--no-create-home", "oldsvc").CombinedOutput(); err != nil {
+		t.Fatalf("useradd: %v\n%s", err, out)
+	}
+	oldLink := "/etc/systemd/system/multi-user.target.wants/oldsvc.service"
+	os.MkdirAll(sb.host(path.Dir(oldLink)), 0o755)
+	if err := os.Symlink("/lib/systemd/system/oldsvc.service", sb.host(oldLink)); err != nil {
+		t.Fatal(err)
+	}
+	sb.removeToolFiles()
 	sb.aptRepo(repoDeb{"trail-a", "1.0", "trail-b"}, repoDeb{"trail-b", "1.0", ""})
 	sb.apply("FILE /srv/base {base}", "A")
 	listFile := filepath.Join(t.TempDir(), "b.steps")
 	if err := os.WriteFile(listFile, stepsText(sb.list("FILE /srv/base {base}\nPKG trail-a")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	before := sb.packages()
+	before, beforeAccounts, beforeLinks := sb.packages(), sb.accounts(), linksOf(t, sb.root)
 	sb.e.Close()
-	afterApply := 0
+	afterApply, midApt := 0, 0
 	for at := 1; ; at++ {
 		dst := filepath.Join(t.TempDir(), strconv.Itoa(at))
 		root, state := filepath.Join(dst, "root"), filepath.Join(dst, "state")
@@ -56,6 +79,10 @@ func TestPackageDepsCrash(t *testing.T) {
 			break
 		}
 		csb := &sandbox{t: t, root: root, state: dst, opts: Options{Root: root, StateDir: state}}
+		if installCut(t, filepath.Join(state, fileJournal), "PKG trail-a") {
+			midApt++
+			postinstMarks(t, root)
+		}
 		if st, _ := (pkgTools{root: root}).status("trail-b"); st.state == pkgInstalled {
 			afterApply++
 		}
@@ -74,8 +101,69 @@ func TestPackageDepsCrash(t *testing.T) {
 		if got != before {
 			t.Fatalf("crash point %d: after recovery packages are:\n%s\nwant:\n%s", at, got, before)
 		}
+		csb.removeToolFiles()
+		if got := csb.accounts(); !reflect.DeepEqual(got, beforeAccounts) {
+			t.Fatalf("crash point %d: after recovery the account files are:\n%q\nwant:\n%q", at, got, beforeAccounts)
+		}
+		if got := linksOf(t, root); !reflect.DeepEqual(got, beforeLinks) {
+			t.Fatalf("crash point %d: after recovery the enablement links are %v, want %v", at, got, beforeLinks)
+		}
+	}
+	if midApt < 2 {
+		t.Fatalf("only %d crash points while apt ran, want the one after the intent and the one after apt-get returned", midApt)
 	}
 	if afterApply < 2 {
 		t.Fatalf("only %d crash points after apt-get installed the packages, want the one before the journal knew", afterApply)
 	}
+}
+
+// installCut reports whether the journal holds the intent of step and no
+// amend of it: the apply was killed before its apt-get call had returned
+// and been recorded.
+func installCut(t *testing.T, file, step string) bool {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	intent := -1
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		var e jentry
+		if err := json.Unmarshal([]byte(line), &e); err != nil {
+			t.Fatalf("journal line %q: %v", line, err)
+		}
+		switch {
+		case e.Op == "intent" && strings.HasPrefix(e.Step, step+" "):
+			intent = e.I
+		case e.Op == "amend" && e.I == intent:
+			return false
+		}
+	}
+	return intent >= 0
+}
+
+// postinstMarks makes in root what a service package's postinst makes: a
+// system user with its group, and its unit's enablement link.
+func postinstMarks(t *testing.T, root string) {
+	t.Helper()
+	if out, err := exec.Command("/usr/sbin/useradd", "--root", root, "--system", "--user-group", "--no-create-home", "trail-a").CombinedOutput(); err != nil {
+		t.Fatalf("useradd: %v\n%s", err, out)
+	}
+	l := filepath.Join(root, "/etc/systemd/system/multi-user.target.wants/trail-a.service")
+	if err := os.Symlink("/lib/systemd/system/trail-a.service", l); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// linksOf returns the root's systemd enablement links.
+func linksOf(t *testing.T, root string) map[string]bool {
+	t.Helper()
+	m, err := readMarks(pkgTools{root: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m.links
 }

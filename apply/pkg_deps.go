@@ -65,7 +65,7 @@ func predictBrings(t pkgTools, s *stepfmt.Step) []string {
 }
 
 // withBrought adds what a call brought to the image's dependencies and
-// drops the prediction.
+// drops the prediction and the marks before the call.
 func (pkgKind) withBrought(img Image, brought []string) (Image, error) {
 	p, err := unpackPkg(img)
 	if err != nil {
@@ -78,6 +78,7 @@ func (pkgKind) withBrought(img Image, brought []string) (Image, error) {
 	p.groups = joinNames(append(splitNames(p.groups), groups...))
 	p.links = joinNames(append(splitNames(p.links), links...))
 	p.brings = ""
+	p.had = nil
 	return p.image(), nil
 }
 

@@ -257,7 +257,15 @@ func decidePkgs(v *View, going []pkgGoing, keep map[string]bool) (map[string]Wor
 	}
 	works := make(map[string]Work, len(moves))
 	for _, m := range moves {
-		if m.verb != "" {
+		if m.orig.had != nil && (m.verb != "" || m.ref != "" || m.cur.state != pkgInstalled) {
+			// The undo of an install: what it made goes, unless the
+			// package stays installed as it is now.
+			orig, err := withMadeSince(t, m.orig)
+			if err != nil {
+				return nil, err
+			}
+			planMarks(v, t, orig, keep, &m.w)
+		} else if m.verb != "" {
 			planMarks(v, t, m.orig, keep, &m.w)
 		}
 		v.predict(pkgNS, m.g.step.Target, m.w.Target)
