@@ -5,9 +5,10 @@
 //	trail-pull.service   one pull-and-apply, the backstop for git hooks
 //	trail-pull.timer     starts trail-pull.service every 15 minutes
 //
-// The units run /usr/local/bin/trail in the checkout
-// /var/lib/trail/repo; a drop-in setting WorkingDirectory= points them at
-// another one. Each file's comments say why it is set up as it is.
+// The units run /usr/local/bin/trail (make install's; the Debian package
+// ships them in /lib/systemd/system running /usr/bin/trail) in the
+// checkout /var/lib/trail/repo; a drop-in setting WorkingDirectory= points
+// them at another one. Each file's comments say why it is set up as it is.
 package dist
 
 import "embed"
