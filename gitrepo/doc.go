@@ -24,5 +24,9 @@
 //     nested repositories and special files as irregular entries, files
 //     the LFS filter stores as their pointers (attributes.go). trail
 //     validate reads with it, so it refuses what applying the commit would.
+//   - ReadHead and ResolveRef read HEAD and refs from the files git keeps
+//     (HEAD, loose refs, packed-refs; a linked worktree's own and shared
+//     refs), without starting git or opening the object database: the
+//     first thing every hook does.
 //   - Every error names the revision or the path it is about.
 package gitrepo

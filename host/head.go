@@ -1,113 +1,16 @@
 package host
 
-import (
-	"bufio"
-	"bytes"
-	"errors"
-	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
-	"strings"
-)
+import "trail/gitrepo"
 
 // Head is where the checkout's HEAD points.
-type Head struct {
-	Commit string // full hex hash; "" in a repository without commits
-	Branch string // the branch HEAD is on; "" when detached
-}
+type Head = gitrepo.Head
 
-// Pinned reports whether HEAD is detached: a pin that pull never moves.
-func (h Head) Pinned() bool { return h.Branch == "" }
+// ReadHead reads the checkout's HEAD from the files git keeps (see
+// gitrepo.ReadHead).
+func (c *Checkout) ReadHead() (Head, error) { return gitrepo.ReadHead(c.GitDir, c.Common) }
 
-// ReadHead reads HEAD from the files git keeps (HEAD, the loose ref, then
-// packed-refs), without starting git or opening its object database: it is
-// the first thing every hook does, and usually the last.
-func (c *Checkout) ReadHead() (Head, error) {
-	data, err := os.ReadFile(filepath.Join(c.GitDir, "HEAD"))
-	if err != nil {
-		return Head{}, fmt.Errorf("read HEAD: %w", err)
-	}
-	line := strings.TrimSpace(string(data))
-	ref, symbolic := strings.CutPrefix(line, "ref: ")
-	if !symbolic {
-		if !isHash(line) {
-			return Head{}, fmt.Errorf("read HEAD: %q is neither a ref nor a hash", line)
-		}
-		return Head{Commit: line}, nil
-	}
-	h := Head{Branch: strings.TrimPrefix(ref, "refs/heads/")}
-	h.Commit, err = c.ResolveRef(ref)
-	if errors.Is(err, fs.ErrNotExist) {
-		return h, nil // an unborn branch
-	}
-	return h, err
-}
-
-// ResolveRef returns the hash a full ref name (refs/heads/main) points at,
-// following symbolic refs; fs.ErrNotExist when there is no such ref.
+// ResolveRef returns the hash a full ref name (refs/heads/main) points at in
+// the checkout; fs.ErrNotExist when there is no such ref.
 func (c *Checkout) ResolveRef(ref string) (string, error) {
-	for range 5 {
-		if !strings.HasPrefix(ref, "refs/") || strings.Contains(ref, "..") {
-			return "", fmt.Errorf("ref %q: not a ref name", ref)
-		}
-		dir := c.Common
-		if strings.HasPrefix(ref, "refs/bisect/") || strings.HasPrefix(ref, "refs/worktree/") {
-			dir = c.GitDir
-		}
-		data, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(ref)))
-		if errors.Is(err, fs.ErrNotExist) {
-			return c.packedRef(ref)
-		}
-		if err != nil {
-			return "", fmt.Errorf("ref %s: %w", ref, err)
-		}
-		v := strings.TrimSpace(string(data))
-		if next, ok := strings.CutPrefix(v, "ref: "); ok {
-			ref = next
-			continue
-		}
-		if !isHash(v) {
-			return "", fmt.Errorf("ref %s: %q is not a hash", ref, v)
-		}
-		return v, nil
-	}
-	return "", fmt.Errorf("ref %s: symbolic refs nest too deep", ref)
-}
-
-func (c *Checkout) packedRef(ref string) (string, error) {
-	f, err := os.Open(filepath.Join(c.Common, "packed-refs"))
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return "", fmt.Errorf("ref %s: %w", ref, fs.ErrNotExist)
-		}
-		return "", err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	want := []byte(" " + ref)
-	for sc.Scan() {
-		line := sc.Bytes()
-		if bytes.HasSuffix(line, want) && len(line) == 40+len(want) && isHash(string(line[:40])) {
-			return string(line[:40]), nil
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return "", fmt.Errorf("packed-refs: %w", err)
-	}
-	return "", fmt.Errorf("ref %s: %w", ref, fs.ErrNotExist)
-}
-
-// isHash reports whether s is a full SHA-1 or SHA-256 hex object name.
-func isHash(s string) bool {
-	if len(s) != 40 && len(s) != 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
+	return gitrepo.ResolveRef(c.GitDir, c.Common, ref)
 }

@@ -226,8 +226,3 @@ func (h *Host) git(args ...string) (string, error) {
 	}
 	return strings.TrimSpace(string(out)), nil
 }
-
-func firstLine(s string) string {
-	l, _, _ := strings.Cut(s, "\n")
-	return l
-}

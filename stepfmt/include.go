@@ -34,15 +34,6 @@ func Load(path string, opt LoadOptions) (*List, ErrorList) {
 	return l, errs
 }
 
-// Expand resolves the INCLUDE steps of an already parsed list, taking
-// relative include paths from dir.
-func Expand(l *List, dir string, opt LoadOptions) ErrorList {
-	var errs ErrorList
-	ld := loader{opt: opt}
-	l.Steps = ld.expand(dir, l.Steps, &errs)
-	return errs
-}
-
 type loader struct {
 	opt   LoadOptions
 	stack []string // absolute paths of the files being included, outermost first
