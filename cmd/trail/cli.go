@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"sort"
+	"strings"
 )
 
 // command is one subcommand: a one-line summary and its entry point, which
@@ -33,6 +35,10 @@ var commands = map[string]command{
 // Main runs trail with args (without the program name) and returns the exit
 // code: 0 success, 1 changes pending or problems found, 2 usage or error.
 func Main(args []string, stdout, stderr io.Writer) int {
+	args, code := leadingDirs(args, stderr)
+	if code != 0 {
+		return code
+	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(stdout)
 		return 0
@@ -43,15 +49,46 @@ func Main(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	code := cmd.run(args[1:], stdout, stderr)
+	code = cmd.run(args[1:], stdout, stderr)
 	if len(args) > 1 && (args[1] == "-h" || args[1] == "-help" || args[1] == "--help") {
 		return 0 // asked for: the usage is the answer, not an error
 	}
 	return code
 }
 
+// leadingDirs handles -C DIR given before the command, as git does: trail
+// runs as if started in DIR (each -C taken from the one before), so that
+// the command's own -C and relative paths start there. It returns the
+// arguments from the command on, or an exit code.
+func leadingDirs(args []string, stderr io.Writer) ([]string, int) {
+	for len(args) > 0 {
+		var dir string
+		switch {
+		case args[0] == "-C" || args[0] == "--C":
+			if len(args) < 2 {
+				fmt.Fprintln(stderr, "trail: -C needs a directory: trail -C DIR COMMAND")
+				return nil, 2
+			}
+			dir, args = args[1], args[2:]
+		case strings.HasPrefix(args[0], "-C="), strings.HasPrefix(args[0], "--C="):
+			_, dir, _ = strings.Cut(args[0], "=")
+			args = args[1:]
+		default:
+			return args, 0
+		}
+		if dir == "" {
+			continue // git takes an empty -C as the current directory
+		}
+		if err := os.Chdir(dir); err != nil {
+			fmt.Fprintf(stderr, "trail: -C %s: %v\n", dir, err)
+			return nil, 2
+		}
+	}
+	return args, 0
+}
+
 func usage(w io.Writer) {
-	fmt.Fprintln(w, "usage: trail COMMAND [flags] [args]\n\ncommands:")
+	fmt.Fprintln(w, "usage: trail [-C DIR] COMMAND [flags] [args]\n\ncommands:")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)
