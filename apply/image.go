@@ -2,10 +2,7 @@ package apply
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"trail/stepfmt"
 )
@@ -82,7 +79,7 @@ func (m Image) String() string {
 		b.WriteByte(' ')
 		b.WriteString(a.Key)
 		b.WriteByte('=')
-		b.WriteString(quote(a.Value))
+		b.WriteString(stepfmt.QuoteValue(a.Value))
 	}
 	return b.String()
 }
@@ -99,7 +96,7 @@ func ParseImage(s string) (Image, error) {
 		if !ok || !isWord(key) {
 			return Image{}, fmt.Errorf("image %q: expected key=value at %q", s, rest)
 		}
-		val, tail, err := unquotePrefix(after)
+		val, tail, err := stepfmt.ReadValue(after)
 		if err != nil {
 			return Image{}, fmt.Errorf("image %q: %s: %w", s, key, err)
 		}
@@ -127,62 +124,4 @@ func isWord(s string) bool {
 		}
 	}
 	return true
-}
-
-// quote returns s bare when that reads back as s, else Go-quoted.
-func quote(s string) string {
-	if isBare(s) {
-		return s
-	}
-	return strconv.Quote(s)
-}
-
-func isBare(s string) bool {
-	if s == "" || s[0] == '"' {
-		return false
-	}
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c <= ' ' || c == '"' || c == '\\' || c == 0x7f {
-				return false
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError || !unicode.IsPrint(r) || unicode.IsSpace(r) {
-			return false
-		}
-		i += n
-	}
-	return true
-}
-
-// unquotePrefix reads one value (bare up to a space, or Go-quoted) from the
-// start of s and returns it with the rest of s.
-func unquotePrefix(s string) (string, string, error) {
-	if s != "" && s[0] == '"' {
-		q, err := strconv.QuotedPrefix(s)
-		if err != nil {
-			return "", "", fmt.Errorf("broken quoted string")
-		}
-		v, err := strconv.Unquote(q)
-		if err != nil {
-			return "", "", fmt.Errorf("broken quoted string")
-		}
-		return v, s[len(q):], nil
-	}
-	i := strings.IndexByte(s, ' ')
-	if i < 0 {
-		i = len(s)
-	}
-	v := s[:i]
-	if v == "" {
-		return "", "", fmt.Errorf("empty value: write \"\"")
-	}
-	if !isBare(v) {
-		return "", "", fmt.Errorf("value %q must be quoted", v)
-	}
-	return v, s[i:], nil
 }

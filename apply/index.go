@@ -100,7 +100,7 @@ func (ix *index) save() error {
 	now := time.Now().UnixNano()
 	fmt.Fprintf(&b, "TRAIL-INDEX v1 asof=%d\n", now)
 	for p, e := range ix.entries {
-		fmt.Fprintf(&b, "%d %d %d %d %s %s\n", e.ino, e.size, e.mtime, e.ctime, e.key[len("sha256:"):], quote(p))
+		fmt.Fprintf(&b, "%d %d %d %d %s %s\n", e.ino, e.size, e.mtime, e.ctime, e.key[len("sha256:"):], stepfmt.QuoteValue(p))
 	}
 	if err := writeAtomic(ix.file, b.Bytes(), false); err != nil {
 		return err
@@ -131,7 +131,7 @@ func parseIndex(data []byte) (int64, map[string]indexEntry, error) {
 				return 0, nil, fmt.Errorf("index line %d: too few fields", n)
 			}
 		}
-		p, rest, err := unquotePrefix(line)
+		p, rest, err := stepfmt.ReadValue(line)
 		if err != nil || rest != "" || stepfmt.CheckPath(p) != nil {
 			return 0, nil, fmt.Errorf("index line %d: bad path", n)
 		}

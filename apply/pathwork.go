@@ -244,7 +244,7 @@ func attrChanges(b, t pimg) []string {
 		out = append(out, "content "+short(b.content)+" -> "+short(t.content))
 	}
 	if b.to != t.to {
-		out = append(out, "target "+quote(b.to)+" -> "+quote(t.to))
+		out = append(out, "target "+stepfmt.QuoteValue(b.to)+" -> "+stepfmt.QuoteValue(t.to))
 	}
 	if t.hasMode && b.mode != t.mode {
 		out = append(out, fmt.Sprintf("mode %04o -> %04o", b.mode, t.mode))

@@ -64,7 +64,7 @@ func (a *applied) format() []byte {
 	for _, r := range a.Records {
 		b.WriteString(string(r.ID.Kind))
 		b.WriteByte('\t')
-		b.WriteString(quote(r.ID.Target))
+		b.WriteString(stepfmt.QuoteValue(r.ID.Target))
 		b.WriteByte('\t')
 		b.WriteString(r.Policy)
 		b.WriteByte('\t')
@@ -117,7 +117,7 @@ func parseRecord(l string) (*Record, error) {
 	if !stepfmt.KnownKind(k) {
 		return nil, fmt.Errorf("unknown kind %q", f[0])
 	}
-	target, rest, err := unquotePrefix(f[1])
+	target, rest, err := stepfmt.ReadValue(f[1])
 	if err != nil || rest != "" {
 		return nil, fmt.Errorf("bad target %q", f[1])
 	}

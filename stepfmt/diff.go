@@ -169,7 +169,7 @@ func PrintPlan(w io.Writer, p *Plan) error {
 
 func attrOrUnset(s *Step, k string) string {
 	if v, ok := s.Get(k); ok {
-		return quoteIfNeeded(v)
+		return Quote(v)
 	}
 	return "(unset)"
 }

@@ -27,7 +27,7 @@ func (e *Error) Error() string {
 		b.WriteString(string(e.Kind))
 		if e.Target != "" {
 			b.WriteByte(' ')
-			b.WriteString(quoteIfNeeded(e.Target))
+			b.WriteString(Quote(e.Target))
 		}
 		b.WriteString(": ")
 	}

@@ -3,9 +3,6 @@ package stepfmt
 import (
 	"bytes"
 	"io"
-	"strconv"
-	"unicode"
-	"unicode/utf8"
 )
 
 // Print writes the list in the step language: the header, then one line per
@@ -35,15 +32,15 @@ func AppendHeader(b *bytes.Buffer, h Header) {
 	if h.Version == "" {
 		b.WriteString(Version)
 	} else {
-		b.WriteString(quoteIfNeeded(h.Version))
+		b.WriteString(Quote(h.Version))
 	}
 	if h.Commit != "" {
 		b.WriteString(" commit=")
-		b.WriteString(quoteIfNeeded(h.Commit))
+		b.WriteString(Quote(h.Commit))
 	}
 	if h.Host != "" {
 		b.WriteString(" host=")
-		b.WriteString(quoteIfNeeded(h.Host))
+		b.WriteString(Quote(h.Host))
 	}
 	b.WriteByte('\n')
 }
@@ -52,7 +49,7 @@ func AppendHeader(b *bytes.Buffer, h Header) {
 func AppendStep(b *bytes.Buffer, s *Step, withSource bool) {
 	b.WriteString(string(s.Kind))
 	b.WriteByte(' ')
-	b.WriteString(quoteIfNeeded(s.Target))
+	b.WriteString(Quote(s.Target))
 	pos := ""
 	if ks := specOf(s.Kind); ks != nil {
 		pos = ks.positional
@@ -60,16 +57,16 @@ func AppendStep(b *bytes.Buffer, s *Step, withSource bool) {
 	for _, a := range s.Attrs {
 		b.WriteByte(' ')
 		if a.Key == pos && pos != "" {
-			b.WriteString(quoteIfNeeded(a.Value))
+			b.WriteString(Quote(a.Value))
 			continue
 		}
 		b.WriteString(a.Key)
 		b.WriteByte('=')
-		b.WriteString(quoteIfNeeded(a.Value))
+		b.WriteString(Quote(a.Value))
 	}
 	if withSource && !s.Src.IsZero() {
 		b.WriteString(" @")
-		b.WriteString(quoteIfNeeded(s.Src.String()))
+		b.WriteString(Quote(s.Src.String()))
 	}
 }
 
@@ -78,37 +75,4 @@ func (s *Step) String() string {
 	var b bytes.Buffer
 	AppendStep(&b, s, true)
 	return b.String()
-}
-
-// quoteIfNeeded returns s bare when it reads back as itself, else Go-quoted.
-func quoteIfNeeded(s string) string {
-	if isBare(s) {
-		return s
-	}
-	return strconv.Quote(s)
-}
-
-// isBare reports whether s can be written without quotes: non-empty, no
-// space, quote, backslash or '=', no control or non-printing rune, and not
-// starting with '@' or '#', which the lexer reads as source and comment.
-func isBare(s string) bool {
-	if s == "" || s[0] == '@' || s[0] == '#' {
-		return false
-	}
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c <= ' ' || c == '"' || c == '\\' || c == '=' || c == 0x7f {
-				return false
-			}
-			i++
-			continue
-		}
-		r, n := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError || !unicode.IsPrint(r) || unicode.IsSpace(r) {
-			return false
-		}
-		i += n
-	}
-	return true
 }
