@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"trail/internal/atomicfile"
 )
 
 // DefaultStateDir is where trail keeps its state unless told otherwise.
@@ -18,49 +20,29 @@ const (
 	fileLock        = "lock"
 	dirStore        = "store"
 	dirGenerations  = "generations"
-	tempSuffix      = ".tmp"
+	tempSuffix      = atomicfile.TempSuffix
 	stateDirMode    = 0o700
 	stateFileMode   = 0o600
 	generationWidth = 6
 )
 
-// writeAtomic replaces file with data through a temporary file and a
-// rename; with durable, the data and the directory entry are synced, so
-// after a crash the file is wholly old or wholly new.
+// writeAtomic replaces file with data; with durable, the data and the
+// directory entry are synced, so after a crash the file is wholly old or
+// wholly new (without, it may be lost, never torn: the index).
 func writeAtomic(file string, data []byte, durable bool) error {
-	tmp := file + tempSuffix
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, stateFileMode)
-	if err != nil {
-		return fmt.Errorf("state: %w", err)
-	}
-	_, err = f.Write(data)
-	if err == nil && durable {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, file)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("state: %w", err)
-	}
+	write := atomicfile.WriteUnsynced
 	if durable {
-		return syncDir(filepath.Dir(file))
+		write = atomicfile.Write
+	}
+	if err := write(file, data, stateFileMode); err != nil {
+		return fmt.Errorf("state: %w", err)
 	}
 	return nil
 }
 
 func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
+	if err := atomicfile.SyncDir(dir); err != nil {
 		return fmt.Errorf("state: %w", err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("state: sync %s: %w", dir, err)
 	}
 	return nil
 }

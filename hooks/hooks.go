@@ -8,6 +8,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"trail/internal/atomicfile"
 )
 
 // Names are the hooks trail installs.
@@ -108,16 +110,7 @@ func Uninstall(repo string) error {
 }
 
 // writeFile writes an executable file atomically.
-func writeFile(path string, data []byte) error {
-	tmp := path + ".trail-tmp"
-	if err := os.WriteFile(tmp, data, 0o755); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
-}
+func writeFile(path string, data []byte) error { return atomicfile.Write(path, data, 0o755) }
 
 func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"trail/internal/atomicfile"
 )
 
 // hostFile is the host's own record in the state directory, beside the
@@ -60,12 +62,7 @@ func (h *Host) saveRecord(r record) error {
 	if err != nil {
 		return err
 	}
-	p := h.recordPath()
-	tmp := p + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
-		return fmt.Errorf("state: %w", err)
-	}
-	if err := os.Rename(tmp, p); err != nil {
+	if err := atomicfile.Write(h.recordPath(), append(data, '\n'), 0o600); err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"trail/dist"
+	"trail/internal/atomicfile"
 )
 
 // InstallUnits writes the shipped units into the root's /etc/systemd/system,
@@ -74,11 +75,7 @@ func writeFile(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	tmp := path + ".trail-tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.Write(path, data, 0o644)
 }
 
 func isDir(p string) bool {

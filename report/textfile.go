@@ -1,15 +1,17 @@
 package report
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
+
+	"trail/internal/atomicfile"
 )
 
 // WriteMetrics replaces the node_exporter textfile at path
@@ -36,10 +38,7 @@ func WriteTextfile(path string, g prometheus.Gatherer) error {
 	if err != nil {
 		return fmt.Errorf("report: gather metrics: %w", err)
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
+	dir := filepath.Dir(path)
 	if fi, err := os.Stat(dir); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("report: metrics directory %s does not exist: install prometheus-node-exporter or choose another path: %w", dir, err)
@@ -48,52 +47,18 @@ func WriteTextfile(path string, g prometheus.Gatherer) error {
 	} else if !fi.IsDir() {
 		return fmt.Errorf("report: metrics directory %s is not a directory", dir)
 	}
-	// The temp name must not end in ".prom": node_exporter reads those.
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("report: metrics temp file: %w", err)
-	}
-	done := false
-	defer func() {
-		if !done {
-			tmp.Close()
-			os.Remove(tmp.Name())
+	// The temporary name is hidden and ends in ".tmp": node_exporter
+	// reads only *.prom.
+	err = atomicfile.WriteWith(path, 0o644, func(w io.Writer) error {
+		for _, mf := range mfs {
+			if _, err := expfmt.MetricFamilyToText(w, mf); err != nil {
+				return err
+			}
 		}
-	}()
-	w := bufio.NewWriter(tmp)
-	for _, mf := range mfs {
-		if _, err := expfmt.MetricFamilyToText(w, mf); err != nil {
-			return fmt.Errorf("report: write %s: %w", tmp.Name(), err)
-		}
-	}
-	if err := w.Flush(); err != nil {
-		return fmt.Errorf("report: write %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		return fmt.Errorf("report: chmod %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("report: fsync %s: %w", tmp.Name(), err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("report: close %s: %w", tmp.Name(), err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("report: replace %s: %w", path, err)
-	}
-	done = true
-	return syncDir(dir)
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("report: open %s for fsync: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("report: fsync %s: %w", dir, err)
+		return fmt.Errorf("report: write metrics: %w", err)
 	}
 	return nil
 }
