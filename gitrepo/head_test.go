@@ -3,10 +3,10 @@ package gitrepo
 import (
 	"errors"
 	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"trail/gitrepo/gittest"
 )
 
 const (
@@ -17,15 +17,7 @@ const (
 // gitDir lays out a git directory from files (path → content).
 func gitDir(t testing.TB, files map[string]string) string {
 	dir := t.TempDir()
-	for name, data := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	gittest.WriteFiles(t, dir, files)
 	return dir
 }
 

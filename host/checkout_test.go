@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"trail/gitrepo/gittest"
 )
 
 const hashB = "89abcdef0123456789abcdef0123456789abcdef"
@@ -12,15 +14,7 @@ const hashB = "89abcdef0123456789abcdef0123456789abcdef"
 // gitDir lays out a git directory from files (path → content).
 func gitDir(t testing.TB, files map[string]string) *Checkout {
 	dir := t.TempDir()
-	for name, data := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	gittest.WriteFiles(t, dir, files)
 	return &Checkout{Dir: dir, GitDir: dir, Common: dir}
 }
 

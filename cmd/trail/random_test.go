@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"trail/gitrepo/gittest"
 )
 
 // TestRandomCheckouts is path independence through git: a config repo with
@@ -29,7 +31,7 @@ func TestRandomCheckouts(t *testing.T) {
 	g := newGitEnv(t, work)
 
 	initial := filepath.Join(work, "initial")
-	writeTree(t, initial, map[string]string{
+	gittest.WriteFiles(t, initial, map[string]string{
 		"etc/passwd":   "root:x:0:0:root:/root:/bin/sh\nwww-data:x:33:33::/var/www:/usr/sbin/nologin\n",
 		"etc/group":    "root:x:0:\nwww-data:x:33:\n",
 		"etc/hostname": "web1\n",
@@ -170,7 +172,7 @@ func randomConfig(t *testing.T, rng *rand.Rand, dir string, i int) {
 			p := []string{"a", "b", "sub/c", "sub/d", "sub/deep/e"}[rng.IntN(5)]
 			files["t/"+p] = fmt.Sprintf("%s %d\n", p, rng.IntN(4))
 		}
-		writeTree(t, dir, files)
+		gittest.WriteFiles(t, dir, files)
 		b.WriteString("tree \"t\" {\n  path = \"/srv/tree\"\n  source = \"t\"\n}\n")
 	}
 	if err := os.WriteFile(filepath.Join(dir, "main.hcl"), []byte(b.String()), 0o644); err != nil {
@@ -209,19 +211,6 @@ func (g *gitEnv) exec(dir, prog string, args ...string) string {
 		g.t.Fatalf("%s %s: trail failed in a hook:\n%s", prog, strings.Join(args, " "), errb.String())
 	}
 	return out.String()
-}
-
-func writeTree(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, data := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
 }
 
 func copyTree(t *testing.T, from, to string) {

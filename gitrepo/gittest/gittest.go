@@ -71,13 +71,21 @@ func (r *Repo) GitIn(stdin []byte, args ...string) []byte {
 // creating directories as needed.
 func (r *Repo) Write(files map[string]string) {
 	r.t.Helper()
+	WriteFiles(r.t, r.Dir, files)
+}
+
+// WriteFiles writes files (slash-separated names relative to dir, mode
+// 0644), creating directories as needed: a work tree, or a git directory
+// laid out by hand.
+func WriteFiles(t testing.TB, dir string, files map[string]string) {
+	t.Helper()
 	for name, content := range files {
-		p := filepath.Join(r.Dir, filepath.FromSlash(name))
+		p := filepath.Join(dir, filepath.FromSlash(name))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			r.t.Fatal(err)
+			t.Fatal(err)
 		}
 		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			r.t.Fatal(err)
+			t.Fatal(err)
 		}
 	}
 }
