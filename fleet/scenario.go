@@ -183,6 +183,11 @@ func (r *rig) scenario(ctx context.Context, n int) error {
 	if _, err := r.sh(ctx, pinned.checkout, "git", "checkout", "-q", c1); err != nil {
 		return err
 	}
+	code, out, err := r.exitCode(ctx, pinned.checkout, r.trail, "status")
+	if err == nil && !strings.Contains(out, "pinned") {
+		err = fmt.Errorf("trail status (exit %d) does not say pinned:\n%s", code, out)
+	}
+	r.check(pinned.name+" trail status says pinned", err)
 	r.check(pinned.name+" shows as pinned", r.hostsAre(ctx, `trail_pinned == 1`, []string{pinned.name}))
 	r.check(pinned.name+" is pinned at the first commit",
 		r.hostsAre(ctx, fmt.Sprintf(`trail_pinned == 1 and on (instance) trail_applied_info{commit=%q}`, c1), []string{pinned.name}))
