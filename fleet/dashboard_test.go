@@ -64,7 +64,7 @@ func TestDashboard(t *testing.T) {
 func TestMetricNames(t *testing.T) {
 	tests := map[string][]string{
 		`count by (branch, commit) (trail_applied_info)`:                                      {"trail_applied_info"},
-		`trail_pinned == 1 and on (instance) trail_applied_info`:          {"trail_pinned", "trail_applied_info"},
+		`trail_pinned == 1 and on (instance) trail_applied_info`:                              {"trail_pinned", "trail_applied_info"},
 		`sum by (instance) (increase(trail_apply_failures_total[1h]))`:                        {"trail_apply_failures_total"},
 		`count(trail_last_apply_success == 0) or vector(0)`:                                   {"trail_last_apply_success"},
 		`trail_applied_info{commit="abc", branch=~"main|canary"} unless node_load1 offset 5m`: {"trail_applied_info", "node_load1"},
