@@ -1,6 +1,10 @@
 package apply
 
-import "time"
+import (
+	"time"
+
+	"trail/stepfmt"
+)
 
 // EventType names what an Event reports.
 type EventType string
@@ -25,6 +29,44 @@ const (
 	StepKept      = "kept" // a directory trail created holds other files: left in place
 )
 
+// StepOp is what an EventStep did with its step.
+type StepOp string
+
+// The operations an EventStep reports: the plan's three, the undo of a
+// change (a failed apply, recovery) and a unit's restart or reload.
+const (
+	OpAdd     StepOp = "add"
+	OpModify  StepOp = "modify"
+	OpRemove  StepOp = "remove"
+	OpUndo    StepOp = "undo"
+	OpRestart StepOp = "restart"
+)
+
+// opOf is the StepOp of a plan operation.
+func opOf(o stepfmt.Op) StepOp {
+	switch o {
+	case stepfmt.OpAdd:
+		return OpAdd
+	case stepfmt.OpModify:
+		return OpModify
+	}
+	return OpRemove
+}
+
+// Sign is the diff -u style mark people see before the step: + for an
+// add, ~ for a modify, - for a removal or an undo, ? for anything else.
+func (o StepOp) Sign() string {
+	switch o {
+	case OpAdd:
+		return "+"
+	case OpModify:
+		return "~"
+	case OpRemove, OpUndo:
+		return "-"
+	}
+	return "?"
+}
+
 // Event is one thing the engine did, for journald, metrics and people. It
 // is a plain value; the engine never waits on what a consumer does with it
 // beyond the call.
@@ -36,7 +78,7 @@ type Event struct {
 	Generation int
 	Step       string // the step in the step language, without its source
 	Source     string // where the step came from: file:line
-	Op         string // add, modify, remove or undo
+	Op         StepOp // of an EventStep
 	Result     string
 	Detail     string // what changed, or what was left alone and why
 	Err        error

@@ -208,7 +208,7 @@ func restartEvent(s *stepfmt.Step, w Work, err error, d time.Duration) Event {
 	if err != nil {
 		result = ResultFailed
 	}
-	return Event{Type: EventStep, Step: stepLine(s), Source: s.Src.String(), Op: "restart", Result: result,
+	return Event{Type: EventStep, Step: stepLine(s), Source: s.Src.String(), Op: OpRestart, Result: result,
 		Detail: strings.Join(append(append([]string{}, w.Changes...), w.Notes...), "; "), Err: err, Duration: d}
 }
 
@@ -290,7 +290,7 @@ func (e *Engine) restartRecovered(x *Exec, js *journalState, cur int, emit func(
 	}
 	restored, err := e.stepsOf(cur)
 	if err != nil {
-		emit(Event{Type: EventStep, Op: "restart", Result: ResultFailed,
+		emit(Event{Type: EventStep, Op: OpRestart, Result: ResultFailed,
 			Err: fmt.Errorf("cannot restart what read the files put back: %w", err)})
 		return
 	}

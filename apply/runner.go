@@ -297,7 +297,7 @@ func (r *run) finish(c stepfmt.Change, w Work, start time.Time) {
 		return
 	}
 	detail := strings.Join(append(append(append([]string{}, w.Changes...), w.Notes...), reports...), "; ")
-	r.event(Event{Type: EventStep, Step: stepLine(c.Step), Source: c.Step.Src.String(), Op: c.Op.String(),
+	r.event(Event{Type: EventStep, Step: stepLine(c.Step), Source: c.Step.Src.String(), Op: opOf(c.Op),
 		Result: result, Detail: detail, Duration: time.Since(start)})
 	if r.heal {
 		r.event(Event{Type: EventHeal, Step: stepLine(c.Step), Source: c.Step.Src.String(), Result: result, Detail: detail})

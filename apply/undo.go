@@ -83,7 +83,7 @@ func undoAll(x *Exec, recs []undoRec, emit func(Event), crash func(string)) erro
 		if len(w.Notes) > 0 {
 			result = StepKept
 		}
-		emit(Event{Type: EventStep, Step: stepLine(u.step), Source: u.step.Src.String(), Op: "undo", Result: result,
+		emit(Event{Type: EventStep, Step: stepLine(u.step), Source: u.step.Src.String(), Op: OpUndo, Result: result,
 			Detail: strings.Join(append(append(append([]string{}, w.Changes...), w.Notes...), reports...), "; ")})
 		crash("undo " + strconv.Itoa(i))
 	}

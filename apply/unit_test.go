@@ -203,7 +203,7 @@ func TestUnitRestartOn(t *testing.T) {
 func restartsIn(evs []Event) []Event {
 	var out []Event
 	for _, e := range evs {
-		if e.Type == EventStep && e.Op == "restart" {
+		if e.Type == EventStep && e.Op == OpRestart {
 			out = append(out, e)
 		}
 	}

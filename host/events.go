@@ -53,7 +53,7 @@ func (h *Host) onEvent(ev apply.Event) {
 		if ev.Result == apply.StepChanged || ev.Result == apply.StepKept {
 			h.shown++
 			if h.shown <= maxShown {
-				fmt.Fprintf(h.Out, "  %s %s%s\n", opSign(ev.Op), abbrevHashes(ev.Step), at(ev.Source))
+				fmt.Fprintf(h.Out, "  %s %s%s\n", ev.Op.Sign(), abbrevHashes(ev.Step), at(ev.Source))
 				if ev.Result == apply.StepKept && ev.Detail != "" {
 					fmt.Fprintf(h.Out, "      kept: %s\n", ev.Detail)
 				}
@@ -107,23 +107,11 @@ var longHash = regexp.MustCompile(`(sha256:[0-9a-f]{12})[0-9a-f]{52}`)
 func abbrevHashes(step string) string { return longHash.ReplaceAllString(step, "$1…") }
 
 func stepMessage(ev apply.Event) string {
-	msg := ev.Op + " " + ev.Step + ": " + ev.Result
+	msg := string(ev.Op) + " " + ev.Step + ": " + ev.Result
 	if ev.Detail != "" {
 		msg += " (" + ev.Detail + ")"
 	}
 	return msg
-}
-
-func opSign(op string) string {
-	switch op {
-	case "add":
-		return "+"
-	case "modify":
-		return "~"
-	case "remove", "undo":
-		return "-"
-	}
-	return "?"
 }
 
 func at(source string) string {
