@@ -138,12 +138,3 @@ func handlerOf(k stepfmt.Kind) *kindRow {
 	}
 	return nil
 }
-
-// Kinds lists the kinds this trail can apply, in table order.
-func Kinds() []stepfmt.Kind {
-	out := make([]stepfmt.Kind, len(handlers))
-	for i, r := range handlers {
-		out[i] = r.kind
-	}
-	return out
-}

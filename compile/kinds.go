@@ -1,6 +1,8 @@
 package compile
 
 import (
+	"slices"
+
 	"github.com/hashicorp/hcl/v2"
 
 	"trail/stepfmt"
@@ -81,6 +83,18 @@ var kindDefs = []*kindDef{
 	{block: "check", kind: stepfmt.KindCheck, target: "name",
 		fields: []field{{name: "run", key: "run"}, {name: "retries", key: "retries"},
 			{name: "interval", key: "interval"}, {name: "timeout", key: "timeout", def: "30s"}}},
+}
+
+// Kinds lists the step kinds resource blocks compile to, in table order,
+// each once: apply's test holds it to stepfmt's kinds and apply's.
+func Kinds() []stepfmt.Kind {
+	var out []stepfmt.Kind
+	for _, kd := range kindDefs {
+		if !slices.Contains(out, kd.kind) {
+			out = append(out, kd.kind)
+		}
+	}
+	return out
 }
 
 // required lists the attributes a block must have, per block type.
