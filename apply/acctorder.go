@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"bytes"
 	"slices"
 	"strings"
@@ -61,7 +63,7 @@ func (x *Exec) planAccounts(l *stepfmt.List, ap *applied) error {
 		if s.Kind != stepfmt.KindUser && s.Kind != stepfmt.KindGroup {
 			continue
 		}
-		var origin Image
+		var origin kind.Image
 		if rec := ap.get(s.ID()); rec != nil {
 			origin = rec.Origin
 		} else {

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"bytes"
 	"context"
 	"errors"
@@ -63,21 +65,21 @@ func (commandKind) Identity(s *stepfmt.Step) (string, string) { return commandNS
 var guardKeys = []string{"run", "creates", "unless"}
 
 // Check plans running the command, or skipping it when a guard holds.
-func (commandKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
-	after := Image{State: stDone}
+func (commandKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
+	after := kind.Image{State: stDone}
 	for _, k := range guardKeys {
 		if val, ok := s.Get(k); ok {
 			after.Attrs = append(after.Attrs, stepfmt.Attr{Key: k, Value: val})
 		}
 	}
-	w := Work{Before: Absent(), After: after, Target: after}
+	w := kind.Work{Before: kind.Absent(), After: after, Target: after}
 	if prior != nil && prior.Wrote.Equal(after) {
 		w.Before = after
 		return w, nil
 	}
 	held, why, err := guarded(v, s)
 	if err != nil {
-		return Work{}, err
+		return kind.Work{}, err
 	}
 	if held {
 		w.Before = after
@@ -115,18 +117,18 @@ func guarded(v *View, s *stepfmt.Step) (bool, string, error) {
 
 // CheckRestore plans running undo, when the pre-image says trail's run
 // made the effect and no guard shows it gone already.
-func (commandKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
-	w := Work{Before: Image{State: stDone}, After: img, Target: img}
+func (commandKind) CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
+	w := kind.Work{Before: kind.Image{State: stDone}, After: img, Target: img}
 	if img.Value(attrRunAgain) == "true" {
 		held, why, err := guarded(v, s)
 		if err != nil {
-			return Work{}, err
+			return kind.Work{}, err
 		}
 		if held {
 			w.Notes = []string{"run skipped: " + why}
 			return w, nil
 		}
-		w.Before = Absent()
+		w.Before = kind.Absent()
 		w.Changes = []string{"run again: " + s.Value("run")}
 		return w, nil
 	}
@@ -138,7 +140,7 @@ func (commandKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, erro
 	if creates || unless {
 		held, _, err := guarded(v, s)
 		if err != nil {
-			return Work{}, err
+			return kind.Work{}, err
 		}
 		if !held {
 			w.Notes = []string{"undo skipped: its guard shows the effect gone"}
@@ -150,31 +152,31 @@ func (commandKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, erro
 }
 
 // Capture returns "done" when a guard already holds, else absent.
-func (commandKind) Capture(x *Exec, s *stepfmt.Step) (Image, error) {
+func (commandKind) Capture(x *Exec, s *stepfmt.Step) (kind.Image, error) {
 	held, _, err := guarded(&View{x: x}, s)
 	if err != nil || !held {
-		return Absent(), err
+		return kind.Absent(), err
 	}
-	return Image{State: stDone}, nil
+	return kind.Image{State: stDone}, nil
 }
 
 // captureFrom gives a step trail already manages the pre-image "done": its
 // run took effect in an earlier generation, which undoing this apply must
 // not reverse.
-func (k commandKind) captureFrom(x *Exec, s *stepfmt.Step, rec *Record) (Image, error) {
+func (k commandKind) captureFrom(x *Exec, s *stepfmt.Step, rec *kind.Record) (kind.Image, error) {
 	if rec != nil {
-		return Image{State: stDone}, nil
+		return kind.Image{State: stDone}, nil
 	}
 	return k.Capture(x, s)
 }
 
 // Forward runs run.
-func (commandKind) Forward(x *Exec, s *stepfmt.Step, w Work) error {
+func (commandKind) Forward(x *Exec, s *stepfmt.Step, w kind.Work) error {
 	return runReported(x, s, "run", s.Value("run"))
 }
 
 // Restore runs undo, or run again to undo a removal.
-func (commandKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
+func (commandKind) Restore(x *Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
 	if img.Value(attrRunAgain) == "true" {
 		return runReported(x, s, "run", s.Value("run"))
 	}
@@ -189,15 +191,17 @@ const attrRunAgain = "run-again"
 // absent, so the removal runs undo) is "done run-again=true": a rollback
 // or a recovery runs run again, unless a guard shows the effect there.
 // Every other change keeps its pre-image.
-func (commandKind) undoImage(x *Exec, c stepfmt.Change, pre Image, rec *Record) (Image, error) {
+func (commandKind) undoImage(x *Exec, c stepfmt.Change, pre kind.Image, rec *kind.Record) (kind.Image, error) {
 	if c.Op != stepfmt.OpRemove || rec == nil || !rec.Origin.IsAbsent() {
 		return pre, nil
 	}
-	return Image{State: stDone, Attrs: []stepfmt.Attr{{Key: attrRunAgain, Value: "true"}}}, nil
+	return kind.Image{State: stDone, Attrs: []stepfmt.Attr{{Key: attrRunAgain, Value: "true"}}}, nil
 }
 
 // Drift: a command's effect cannot be read back, so it never drifts.
-func (commandKind) Drift(x *Exec, target string, wrote Image) (Image, error) { return wrote, nil }
+func (commandKind) Drift(x *Exec, target string, wrote kind.Image) (kind.Image, error) {
+	return wrote, nil
+}
 
 // runReported runs script for step s, handing its output to the event.
 func runReported(x *Exec, s *stepfmt.Step, what, script string) error {

@@ -1,6 +1,9 @@
 package apply
 
-import "trail/stepfmt"
+import (
+	"trail/apply/kind"
+	"trail/stepfmt"
+)
 
 // dirKind runs DIR steps. A directory trail creates gets mode 0755 and the
 // applier's owner unless the step says otherwise; an existing one keeps
@@ -12,6 +15,6 @@ import "trail/stepfmt"
 type dirKind struct{ pathOps }
 
 // Check plans making the path a directory with the step's attributes.
-func (dirKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
+func (dirKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	return checkPath(v, s, prior, stDir)
 }

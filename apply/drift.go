@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"trail/stepfmt"
 )
 
@@ -8,9 +10,9 @@ import (
 // last wrote.
 type Drift struct {
 	ID     stepfmt.ID
-	Policy string // the step's drift policy: report, heal or ignore
-	Wrote  Image  // what trail wrote (the attributes the step manages)
-	Now    Image  // what is there now, in the same shape
+	Policy string     // the step's drift policy: report, heal or ignore
+	Wrote  kind.Image // what trail wrote (the attributes the step manages)
+	Now    kind.Image // what is there now, in the same shape
 	// Changed names what differs: "state", "content", "mode", "uid", ...
 	Changed []string
 	// Err is set when the target could not be read; Now is then empty.
@@ -61,7 +63,7 @@ func (e *Engine) Drift() ([]Drift, error) {
 		e.savedIndex(x.index)
 	}
 	for _, d := range out {
-		if d.Policy != PolicyIgnore {
+		if d.Policy != kind.PolicyIgnore {
 			e.emit(Event{Type: EventDrift, Step: d.ID.String(), Detail: driftDetail(d), Err: d.Err})
 		}
 	}
@@ -69,7 +71,7 @@ func (e *Engine) Drift() ([]Drift, error) {
 }
 
 // changed names the differences between two images of a target.
-func changed(a, b Image) []string {
+func changed(a, b kind.Image) []string {
 	if a.State != b.State {
 		return []string{"state"}
 	}

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"io"
 	"os"
 
@@ -120,7 +122,7 @@ func (x *Exec) planNames(l *stepfmt.List) {
 // of FILE /a/b knows that DIR /a will have been created by then.
 type View struct {
 	x       *Exec
-	overlay map[viewKey]Image
+	overlay map[viewKey]kind.Image
 	// fresh holds the paths whose object the plan creates, replaces or
 	// removes: what lies under them on the machine now is not what the
 	// plan will find there.
@@ -143,7 +145,7 @@ func (v *View) Planning() bool { return v.overlay != nil }
 // Lookup returns the predicted image of the thing with identity (ns, key)
 // (see Handler.Identity) when an earlier change of the plan touches it,
 // and otherwise what read returns.
-func (v *View) Lookup(ns, key string, read func() (Image, error)) (Image, error) {
+func (v *View) Lookup(ns, key string, read func() (kind.Image, error)) (kind.Image, error) {
 	if img, ok := v.overlay[viewKey{ns, key}]; ok {
 		return img, nil
 	}
@@ -151,14 +153,14 @@ func (v *View) Lookup(ns, key string, read func() (Image, error)) (Image, error)
 }
 
 // predict records the state a change will leave target in.
-func (v *View) predict(ns, target string, img Image) {
+func (v *View) predict(ns, target string, img kind.Image) {
 	if v.overlay != nil {
 		v.overlay[viewKey{ns, target}] = img
 	}
 }
 
 // predicted returns the predicted image of target, if any.
-func (v *View) predicted(ns, target string) (Image, bool) {
+func (v *View) predicted(ns, target string) (kind.Image, bool) {
 	img, ok := v.overlay[viewKey{ns, target}]
 	return img, ok
 }

@@ -1,6 +1,9 @@
 package apply
 
-import "trail/stepfmt"
+import (
+	"trail/apply/kind"
+	"trail/stepfmt"
+)
 
 // fileKind runs FILE steps. The content comes from the store by its key; it
 // is written under a temporary name, made durable, and renamed over the
@@ -13,6 +16,6 @@ import "trail/stepfmt"
 type fileKind struct{ pathOps }
 
 // Check plans making the path a file with the step's content and attributes.
-func (fileKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
+func (fileKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	return checkPath(v, s, prior, stFile)
 }

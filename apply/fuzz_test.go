@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"bytes"
 	"testing"
 )
@@ -11,11 +13,11 @@ func FuzzParseImage(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		m, err := ParseImage(s)
+		m, err := kind.ParseImage(s)
 		if err != nil {
 			return
 		}
-		again, err := ParseImage(m.String())
+		again, err := kind.ParseImage(m.String())
 		if err != nil {
 			t.Fatalf("%q parsed to %q, which does not parse: %v", s, m.String(), err)
 		}

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -44,22 +46,22 @@ const stGroup = "group"
 func (groupKind) Identity(s *stepfmt.Step) (string, string) { return groupNS, s.Target }
 
 // Check plans making the group match s.
-func (groupKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
+func (groupKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	x := v.x
-	cur, err := v.Lookup(groupNS, s.Target, func() (Image, error) { return readGroup(x, s.Target) })
+	cur, err := v.Lookup(groupNS, s.Target, func() (kind.Image, error) { return readGroup(x, s.Target) })
 	if err != nil {
-		return Work{}, err
+		return kind.Work{}, err
 	}
 	db, err := readAccounts(x, "/etc/group")
 	if err != nil {
-		return Work{}, err
+		return kind.Work{}, err
 	}
-	after := Image{State: stGroup}
+	after := kind.Image{State: stGroup}
 	var notes []string
 	if gid, ok := s.Get("gid"); ok {
 		for name, f := range db {
 			if name != s.Target && len(f) > 2 && f[2] == gid {
-				return Work{}, fmt.Errorf("gid %s already belongs to group %s: pick another gid, or leave gid unset to let groupadd choose", gid, name)
+				return kind.Work{}, fmt.Errorf("gid %s already belongs to group %s: pick another gid, or leave gid unset to let groupadd choose", gid, name)
 			}
 		}
 		after.Attrs = append(after.Attrs, stepfmt.Attr{Key: "gid", Value: gid})
@@ -75,12 +77,12 @@ func (groupKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
 			if _, err := x.UID(m); errors.Is(err, errPlanned) {
 				notes = append(notes, "member "+m+" is created by this apply: its USER step must come before this group")
 			} else if err != nil {
-				return Work{}, fmt.Errorf("member %s: %w", m, err)
+				return kind.Work{}, fmt.Errorf("member %s: %w", m, err)
 			}
 		}
 		after.Attrs = append(after.Attrs, stepfmt.Attr{Key: "members", Value: members})
 	}
-	w := Work{Before: cur, After: after, Notes: notes}
+	w := kind.Work{Before: cur, After: after, Notes: notes}
 	if cur.IsAbsent() {
 		w.Changes = []string{"create group" + describeEntry(after)}
 		w.Target = after
@@ -96,23 +98,23 @@ func (groupKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
 }
 
 // CheckRestore plans bringing the group back to img.
-func (groupKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
+func (groupKind) CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
 	if img.State == stAccounts {
 		return accountsWork(v, img)
 	}
 	x := v.x
-	cur, err := v.Lookup(groupNS, s.Target, func() (Image, error) { return readGroup(x, s.Target) })
+	cur, err := v.Lookup(groupNS, s.Target, func() (kind.Image, error) { return readGroup(x, s.Target) })
 	if err != nil {
-		return Work{}, err
+		return kind.Work{}, err
 	}
-	w := Work{Before: cur, After: img, Target: img}
+	w := kind.Work{Before: cur, After: img, Target: img}
 	switch {
 	case img.IsAbsent() && cur.IsAbsent():
 	case img.IsAbsent():
 		if user, err := primaryOf(v, cur.Value("gid")); err != nil {
-			return Work{}, err
+			return kind.Work{}, err
 		} else if user != "" {
-			return Work{}, fmt.Errorf("group %s is still the primary group of user %s: remove or change that user first", s.Target, user)
+			return kind.Work{}, fmt.Errorf("group %s is still the primary group of user %s: remove or change that user first", s.Target, user)
 		}
 		w.Changes = []string{"remove group (trail created it)"}
 	case cur.IsAbsent():
@@ -120,7 +122,7 @@ func (groupKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error)
 	default:
 		// gshadow-members follows members: it is put back with them
 		entry := slices.DeleteFunc(slices.Clone(img.Attrs), func(a stepfmt.Attr) bool { return a.Key == "gshadow-members" })
-		w.Changes = entryChanges(cur, Image{State: img.State, Attrs: entry}, "")
+		w.Changes = entryChanges(cur, kind.Image{State: img.State, Attrs: entry}, "")
 	}
 	v.predict(groupNS, s.Target, img)
 	return w, nil
@@ -128,14 +130,14 @@ func (groupKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error)
 
 // Capture reads the group's entry, and the members of its gshadow entry
 // when they differ from /etc/group's (the reverse puts them back too).
-func (groupKind) Capture(x *Exec, s *stepfmt.Step) (Image, error) {
+func (groupKind) Capture(x *Exec, s *stepfmt.Step) (kind.Image, error) {
 	img, err := readGroup(x, s.Target)
 	if err != nil || img.IsAbsent() {
 		return img, err
 	}
 	sh, err := accountData(x, "/etc/gshadow")
 	if err != nil {
-		return Image{}, err
+		return kind.Image{}, err
 	}
 	if f := entryOf(sh, s.Target); len(f) == 4 && f[3] != img.Value("members") {
 		img.Attrs = append(img.Attrs, stepfmt.Attr{Key: "gshadow-members", Value: f[3]})
@@ -145,7 +147,7 @@ func (groupKind) Capture(x *Exec, s *stepfmt.Step) (Image, error) {
 
 // Forward creates or modifies the group, then puts the account files in
 // the order of the list.
-func (groupKind) Forward(x *Exec, s *stepfmt.Step, w Work) error {
+func (groupKind) Forward(x *Exec, s *stepfmt.Step, w kind.Work) error {
 	if err := groupTo(x, s.Target, w.Before, w.After, s.Value("system") == "true", false); err != nil {
 		return err
 	}
@@ -154,7 +156,7 @@ func (groupKind) Forward(x *Exec, s *stepfmt.Step, w Work) error {
 
 // Restore brings the group back to img, then puts the account files in
 // the order of the list; an undo image is restored as it is.
-func (groupKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
+func (groupKind) Restore(x *Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
 	if img.State == stAccounts {
 		return restoreAccounts(x, img)
 	}
@@ -171,7 +173,7 @@ func (groupKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
 }
 
 // Drift reads the group in the shape of what trail wrote.
-func (groupKind) Drift(x *Exec, target string, wrote Image) (Image, error) {
+func (groupKind) Drift(x *Exec, target string, wrote kind.Image) (kind.Image, error) {
 	cur, err := readGroup(x, target)
 	if err != nil || cur.IsAbsent() {
 		return cur, err
@@ -181,7 +183,7 @@ func (groupKind) Drift(x *Exec, target string, wrote Image) (Image, error) {
 
 // groupTo runs groupadd or groupmod so that the group has want's gid and
 // members. A restore (exact) puts the members back in their old order.
-func groupTo(x *Exec, name string, before, want Image, system, exact bool) error {
+func groupTo(x *Exec, name string, before, want kind.Image, system, exact bool) error {
 	if before.IsAbsent() {
 		args := []string{}
 		gid, ok := want.Get("gid")
@@ -224,7 +226,7 @@ func groupTo(x *Exec, name string, before, want Image, system, exact bool) error
 // entry, which groupadd -U and groupmod -U leave as it was (useradd -G
 // and usermod -G change both): to /etc/group's, or to the one want (a
 // captured image) saved when they differed.
-func membersToGshadow(x *Exec, name string, want Image) error {
+func membersToGshadow(x *Exec, name string, want kind.Image) error {
 	g, err := readGroup(x, name)
 	if err != nil || g.IsAbsent() {
 		return err
@@ -260,16 +262,16 @@ func membersToGshadow(x *Exec, name string, want Image) error {
 }
 
 // readGroup returns the image of group name from the root's /etc/group.
-func readGroup(x *Exec, name string) (Image, error) {
+func readGroup(x *Exec, name string) (kind.Image, error) {
 	data, err := accountData(x, "/etc/group")
 	if err != nil {
-		return Image{}, err
+		return kind.Image{}, err
 	}
 	f := entryOf(data, name)
 	if f == nil {
-		return Absent(), nil
+		return kind.Absent(), nil
 	}
-	return Image{State: stGroup, Attrs: []stepfmt.Attr{{Key: "gid", Value: fieldAt(f, 2)}, {Key: "members", Value: fieldAt(f, 3)}}}, nil
+	return kind.Image{State: stGroup, Attrs: []stepfmt.Attr{{Key: "gid", Value: fieldAt(f, 2)}, {Key: "members", Value: fieldAt(f, 3)}}}, nil
 }
 
 // primaryOf names a user whose primary group is gid, or "". A user the
@@ -422,7 +424,7 @@ func shadowToolAt(dir, name string, args ...string) error {
 
 // entryChanges lists the attributes of want that cur does not have, one
 // phrase each; set-valued attributes (named in sets) compare as sets.
-func entryChanges(cur, want Image, sets ...string) []string {
+func entryChanges(cur, want kind.Image, sets ...string) []string {
 	var out []string
 	for _, a := range want.Attrs {
 		was := cur.Value(a.Key)
@@ -446,7 +448,7 @@ func showValue(key, v string) string {
 }
 
 // describeEntry renders an image's attributes for a create phrase.
-func describeEntry(img Image) string {
+func describeEntry(img kind.Image) string {
 	var parts []string
 	for _, a := range img.Attrs {
 		if a.Value != "" {
@@ -460,8 +462,8 @@ func describeEntry(img Image) string {
 }
 
 // withAttrs returns cur with want's attributes set over it.
-func withAttrs(cur, want Image) Image {
-	out := Image{State: want.State, Attrs: slices.Clone(cur.Attrs)}
+func withAttrs(cur, want kind.Image) kind.Image {
+	out := kind.Image{State: want.State, Attrs: slices.Clone(cur.Attrs)}
 	for _, a := range want.Attrs {
 		i := slices.IndexFunc(out.Attrs, func(b stepfmt.Attr) bool { return b.Key == a.Key })
 		if i < 0 {
@@ -476,8 +478,8 @@ func withAttrs(cur, want Image) Image {
 // entryShape restricts a whole image to the attributes of like, in like's
 // order; set-valued attributes (named in sets) are sorted so that they
 // compare with what trail wrote.
-func entryShape(cur, like Image, sets ...string) Image {
-	out := Image{State: cur.State}
+func entryShape(cur, like kind.Image, sets ...string) kind.Image {
+	out := kind.Image{State: cur.State}
 	for _, a := range like.Attrs {
 		v := cur.Value(a.Key)
 		if slices.Contains(sets, a.Key) {

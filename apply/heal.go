@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"context"
 	"fmt"
 	"time"
@@ -35,7 +37,7 @@ func (e *Engine) Heal(ctx context.Context) (*Generation, error) {
 		return nil, err
 	}
 	x := e.newExec()
-	p, err := e.plan(x, cur.list, cur, func(rec *Record) bool { return rec.Policy == PolicyHeal })
+	p, err := e.plan(x, cur.list, cur, func(rec *kind.Record) bool { return rec.Policy == kind.PolicyHeal })
 	if p == nil {
 		return nil, err
 	}
@@ -53,6 +55,6 @@ func (e *Engine) Heal(ctx context.Context) (*Generation, error) {
 	}
 	g.Counts = Counts{Modified: len(p.Changes), Unchanged: p.Unchanged}
 	r := &run{e: e, x: x, g: g, cur: cur, list: cur.list, plan: p, heal: true, text: cur.steps,
-		next: make(map[stepfmt.ID]*Record, len(p.Changes))}
+		next: make(map[stepfmt.ID]*kind.Record, len(p.Changes))}
 	return r.run(ctx)
 }

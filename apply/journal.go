@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -74,14 +76,16 @@ func (j *journal) add(e jentry) {
 	j.buf.WriteByte('\n')
 }
 
-func (j *journal) intent(i int, op stepfmt.Op, s *stepfmt.Step, undo Image) {
+func (j *journal) intent(i int, op stepfmt.Op, s *stepfmt.Step, undo kind.Image) {
 	var b bytes.Buffer
 	stepfmt.AppendStep(&b, s, true)
 	j.add(jentry{Op: "intent", I: i, Change: op.String(), Step: b.String(), Undo: undo.String()})
 }
 
 // amend replaces the undo image of intent i.
-func (j *journal) amend(i int, undo Image) { j.add(jentry{Op: "amend", I: i, Undo: undo.String()}) }
+func (j *journal) amend(i int, undo kind.Image) {
+	j.add(jentry{Op: "amend", I: i, Undo: undo.String()})
+}
 
 func (j *journal) done(i int) { j.add(jentry{Op: "done", I: i}) }
 
@@ -119,7 +123,7 @@ type intentRec struct {
 	i    int
 	op   string
 	step *stepfmt.Step
-	undo Image
+	undo kind.Image
 }
 
 // journalState is what a journal left by an unfinished apply says.
@@ -174,13 +178,13 @@ func (js *journalState) apply(e jentry) error {
 		if len(errs) > 0 || len(l.Steps) != 1 {
 			return fmt.Errorf("intent %d: step %q does not parse", e.I, e.Step)
 		}
-		undo, err := ParseImage(e.Undo)
+		undo, err := kind.ParseImage(e.Undo)
 		if err != nil {
 			return fmt.Errorf("intent %d: %w", e.I, err)
 		}
 		js.intents = append(js.intents, intentRec{i: e.I, op: e.Change, step: l.Steps[0], undo: undo})
 	case "amend":
-		undo, err := ParseImage(e.Undo)
+		undo, err := kind.ParseImage(e.Undo)
 		if err != nil {
 			return fmt.Errorf("amend %d: %w", e.I, err)
 		}

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"context"
 
 	"trail/stepfmt"
@@ -34,11 +36,11 @@ type Handler interface {
 	// is the target's record, so that what the old step managed and the
 	// new one no longer does goes back to what a fresh apply would leave
 	// (its value in prior.Origin), keeping applies path independent.
-	Check(v *View, s *stepfmt.Step, prior *Record) (Work, error)
+	Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error)
 
 	// CheckRestore is Check for Restore: the work that brings the target of
 	// s back to img. It is how a removed step's reverse is planned.
-	CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error)
+	CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.Work, error)
 
 	// Capture returns the present state of the target of s: everything
 	// Restore needs to bring it back exactly (content goes into the store
@@ -46,23 +48,23 @@ type Handler interface {
 	// image is written to the journal before the step runs, so it is both
 	// the pre-image trail keeps while it manages the target and the undo
 	// record of an interrupted apply.
-	Capture(x *Exec, s *stepfmt.Step) (Image, error)
+	Capture(x *Exec, s *stepfmt.Step) (kind.Image, error)
 
 	// Forward makes the target match s, doing the work w that Check just
 	// returned. Writes may be staged in x.Root and made durable by the
 	// engine's flush at the end of the batch.
-	Forward(x *Exec, s *stepfmt.Step, w Work) error
+	Forward(x *Exec, s *stepfmt.Step, w kind.Work) error
 
 	// Restore brings the target back to img (the reverse of a step, or the
 	// undo of an interrupted apply), doing the work w CheckRestore just
 	// returned. It never deletes what trail did not write: what it cannot
 	// restore without doing so it leaves in place and names in w.Notes.
-	Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error
+	Restore(x *Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error
 
 	// Drift returns the present state of target in the shape of wrote, the
 	// image Forward left (Work.After): the same state word and the same
 	// attributes. The target has drifted when the two differ.
-	Drift(x *Exec, target string, wrote Image) (Image, error)
+	Drift(x *Exec, target string, wrote kind.Image) (kind.Image, error)
 }
 
 // Verifier is implemented by kinds whose steps run after every change of an
@@ -77,7 +79,7 @@ type Verifier interface {
 // pre-image with the target's record, nil when trail does not manage it
 // yet, in place of Capture.
 type recordCapturer interface {
-	captureFrom(x *Exec, s *stepfmt.Step, rec *Record) (Image, error)
+	captureFrom(x *Exec, s *stepfmt.Step, rec *kind.Record) (kind.Image, error)
 }
 
 // bringer is implemented by kinds whose change can bring more onto the
@@ -90,22 +92,8 @@ type recordCapturer interface {
 // undo of a failed apply and the recovery of an interrupted one thus take
 // it away again. withBrought returns a new image and never changes img.
 type bringer interface {
-	withBrought(img Image, brought []string) (Image, error)
+	withBrought(img kind.Image, brought []string) (kind.Image, error)
 }
-
-// Work is what a check found: the target before, the target after, and in
-// between the changes, one short phrase each ("create", "mode 0600 ->
-// 0644"). No changes means nothing to do.
-type Work struct {
-	Before  Image
-	After   Image // what the step manages once done: kept as the drift reference
-	Target  Image // the whole state the work leaves, unmanaged attributes filled in
-	Changes []string
-	Notes   []string // what will be left alone and why
-}
-
-// None reports whether the work changes nothing.
-func (w Work) None() bool { return len(w.Changes) == 0 }
 
 // kindRow is one row of the kind table.
 type kindRow struct {

@@ -1,6 +1,9 @@
 package apply
 
-import "trail/stepfmt"
+import (
+	"trail/apply/kind"
+	"trail/stepfmt"
+)
 
 // linkKind runs LINK steps. The symlink is made under a temporary name and
 // renamed over the target, so a file or symlink in its place is replaced
@@ -9,6 +12,6 @@ import "trail/stepfmt"
 type linkKind struct{ pathOps }
 
 // Check plans making the path a symlink to the step's target.
-func (linkKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
+func (linkKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	return checkPath(v, s, prior, stLink)
 }

@@ -1,13 +1,15 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"fmt"
 )
 
 // pathDo carries out the work pathWork planned for p: it turns w.Before
 // into w.Target. File contents are staged and reach their name at the
 // batch's flush; everything else happens at once.
-func pathDo(x *Exec, p string, w Work) error {
+func pathDo(x *Exec, p string, w kind.Work) error {
 	if w.None() {
 		return nil
 	}
@@ -32,13 +34,13 @@ func pathDo(x *Exec, p string, w Work) error {
 			if err := r.Rmdir(p); err != nil {
 				return err
 			}
-			b = pimg{state: StateAbsent}
+			b = pimg{state: kind.StateAbsent}
 		case stFile, stLink:
 			if t.state == stDir {
 				if err := r.Remove(p); err != nil {
 					return err
 				}
-				b = pimg{state: StateAbsent}
+				b = pimg{state: kind.StateAbsent}
 			}
 		}
 	}

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"errors"
 	"fmt"
 	"io/fs"
@@ -28,13 +30,13 @@ type pimg struct {
 	hasMode, hasUID, hasGID bool
 }
 
-func (p pimg) absent() bool { return p.state == StateAbsent || p.state == "" }
+func (p pimg) absent() bool { return p.state == kind.StateAbsent || p.state == "" }
 
 // image packs p in the canonical attribute order: content, to, mode, uid, gid.
-func (p pimg) image() Image {
-	m := Image{State: p.state}
+func (p pimg) image() kind.Image {
+	m := kind.Image{State: p.state}
 	if m.State == "" {
-		m.State = StateAbsent
+		m.State = kind.StateAbsent
 	}
 	if p.content != "" {
 		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "content", Value: p.content})
@@ -55,10 +57,10 @@ func (p pimg) image() Image {
 }
 
 // unpack reads a path image; it is the inverse of image.
-func unpack(m Image) (pimg, error) {
+func unpack(m kind.Image) (pimg, error) {
 	p := pimg{state: m.State}
 	switch p.state {
-	case "", StateAbsent, stFile, stDir, stLink, stSpecial:
+	case "", kind.StateAbsent, stFile, stDir, stLink, stSpecial:
 	default:
 		return p, fmt.Errorf("path image %q: unknown state %q", m, m.State)
 	}
@@ -99,7 +101,7 @@ func unpack(m Image) (pimg, error) {
 func readPath(x *Exec, p string) (pimg, error) {
 	st, err := x.Root.Lstat(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return pimg{state: StateAbsent}, nil
+		return pimg{state: kind.StateAbsent}, nil
 	}
 	if err != nil {
 		return pimg{}, err
@@ -123,18 +125,18 @@ func readPath(x *Exec, p string) (pimg, error) {
 // capturePath is readPath that also puts a file's content into the store,
 // so that the image can be restored. A path whose parent is not a
 // directory (yet: an earlier step of the batch makes it one) is absent.
-func capturePath(x *Exec, p string) (Image, error) {
+func capturePath(x *Exec, p string) (kind.Image, error) {
 	st, err := x.Root.Lstat(p)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fsx.ErrNotDir) || errors.Is(err, fsx.ErrSymlink) {
-		return Absent(), nil
+		return kind.Absent(), nil
 	}
 	if err != nil {
-		return Image{}, err
+		return kind.Image{}, err
 	}
 	if st.Type != fsx.Regular {
 		img, err := readPath(x, p)
 		if img.state == stSpecial {
-			return Image{}, fmt.Errorf("%s is a special file (device, fifo or socket): trail only replaces files, directories and symlinks", p)
+			return kind.Image{}, fmt.Errorf("%s is a special file (device, fifo or socket): trail only replaces files, directories and symlinks", p)
 		}
 		return img.image(), err
 	}
@@ -142,12 +144,12 @@ func capturePath(x *Exec, p string) (Image, error) {
 	if !ok || !x.HasBlob(key) {
 		f, err := x.Root.OpenFile(p)
 		if err != nil {
-			return Image{}, err
+			return kind.Image{}, err
 		}
 		key, err = x.store.stage(f)
 		f.Close()
 		if err != nil {
-			return Image{}, err
+			return kind.Image{}, err
 		}
 		x.index.put(p, st, key)
 	}
@@ -165,16 +167,16 @@ func (p pimg) shape(like pimg) pimg {
 }
 
 // pathDrift is the Drift of every path kind.
-func pathDrift(x *Exec, target string, wrote Image) (Image, error) {
+func pathDrift(x *Exec, target string, wrote kind.Image) (kind.Image, error) {
 	w, err := unpack(wrote)
 	if err != nil {
-		return Image{}, err
+		return kind.Image{}, err
 	}
 	x.wrote = w.content
 	cur, err := readPath(x, target)
 	x.wrote = ""
 	if err != nil {
-		return Image{}, err
+		return kind.Image{}, err
 	}
 	return cur.shape(w).image(), nil
 }

@@ -1,6 +1,9 @@
 package apply
 
-import "trail/stepfmt"
+import (
+	"trail/apply/kind"
+	"trail/stepfmt"
+)
 
 // pathOps is what DIR, FILE and LINK share: a path's image is its type,
 // content or symlink target, mode, owner and group, and restoring an image
@@ -14,35 +17,35 @@ func (pathOps) Identity(s *stepfmt.Step) (string, string) { return pathNS, s.Tar
 const pathNS = "path"
 
 // CheckRestore plans bringing the path back to a captured image.
-func (pathOps) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
+func (pathOps) CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
 	w, err := unpack(img)
 	if err != nil {
-		return Work{}, err
+		return kind.Work{}, err
 	}
 	return pathWork(v, s.Target, w, true, nil)
 }
 
 // Capture reads the path whole, putting a file's content into the store.
-func (pathOps) Capture(x *Exec, s *stepfmt.Step) (Image, error) { return capturePath(x, s.Target) }
+func (pathOps) Capture(x *Exec, s *stepfmt.Step) (kind.Image, error) { return capturePath(x, s.Target) }
 
 // Forward carries out the work Check planned.
-func (pathOps) Forward(x *Exec, s *stepfmt.Step, w Work) error { return pathDo(x, s.Target, w) }
+func (pathOps) Forward(x *Exec, s *stepfmt.Step, w kind.Work) error { return pathDo(x, s.Target, w) }
 
 // Restore carries out the work CheckRestore planned.
-func (pathOps) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
+func (pathOps) Restore(x *Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
 	return pathDo(x, s.Target, w)
 }
 
 // Drift reads the path in the shape of what trail wrote.
-func (pathOps) Drift(x *Exec, target string, wrote Image) (Image, error) {
+func (pathOps) Drift(x *Exec, target string, wrote kind.Image) (kind.Image, error) {
 	return pathDrift(x, target, wrote)
 }
 
 // checkPath is the Check of a path kind whose steps ask for state.
-func checkPath(v *View, s *stepfmt.Step, prior *Record, state string) (Work, error) {
+func checkPath(v *View, s *stepfmt.Step, prior *kind.Record, state string) (kind.Work, error) {
 	w, notes, err := want(v, s, state)
 	if err != nil {
-		return Work{}, err
+		return kind.Work{}, err
 	}
 	work, err := pathWork(v, s.Target, w, false, prior)
 	work.Notes = append(work.Notes, notes...)

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"errors"
 	"fmt"
 	"io/fs"
@@ -21,11 +23,11 @@ func pathView(v *View, p string) (pimg, error) {
 		}
 		for a := fsx.Parent(p); a != "/"; a = fsx.Parent(a) {
 			if v.fresh[a] {
-				return pimg{state: StateAbsent}, nil
+				return pimg{state: kind.StateAbsent}, nil
 			}
 		}
 	}
-	img, err := v.Lookup(pathNS, p, func() (Image, error) {
+	img, err := v.Lookup(pathNS, p, func() (kind.Image, error) {
 		cur, err := readPath(v.x, p)
 		return cur.image(), err
 	})
@@ -105,35 +107,35 @@ func resolveID(v *View, ns, key, name string, lookup func(string) (uint32, error
 // pathWork plans making p match want. For a forward step want holds the
 // managed attributes only; for a restore it is a whole captured image.
 // prior is the record of a modified step (nil otherwise).
-func pathWork(v *View, p string, w pimg, restore bool, prior *Record) (Work, error) {
+func pathWork(v *View, p string, w pimg, restore bool, prior *kind.Record) (kind.Work, error) {
 	x := v.x
 	before, err := pathView(v, p)
 	if err != nil {
-		return Work{}, err
+		return kind.Work{}, err
 	}
 	if before.state == stSpecial {
-		return Work{}, fmt.Errorf("%s is a special file (device, fifo or socket): trail only replaces files, directories and symlinks; remove it by hand", p)
+		return kind.Work{}, fmt.Errorf("%s is a special file (device, fifo or socket): trail only replaces files, directories and symlinks; remove it by hand", p)
 	}
 	if !w.absent() {
 		if err := parentReady(v, p); err != nil {
-			return Work{}, err
+			return kind.Work{}, err
 		}
 	}
 	if w.state == stFile && restore && !x.HasBlob(w.content) {
-		return Work{}, fmt.Errorf("cannot restore %s: its saved content %s is missing from the store", p, w.content)
+		return kind.Work{}, fmt.Errorf("cannot restore %s: its saved content %s is missing from the store", p, w.content)
 	}
-	work := Work{Before: before.image()}
+	work := kind.Work{Before: before.image()}
 	t := fill(x, before, w)
 	if prior != nil {
 		if err := unmanaged(x, &t, w, prior); err != nil {
-			return Work{}, err
+			return kind.Work{}, err
 		}
 	}
 	switch {
 	case w.absent() && before.absent():
 	case w.absent() && before.state == stDir:
 		if held, err := unmanagedEntries(v, p); err != nil {
-			return Work{}, err
+			return kind.Work{}, err
 		} else if len(held) > 0 {
 			work.Notes = append(work.Notes, fmt.Sprintf("directory %s kept: it holds files trail did not write (%s)", p, strings.Join(held, ", ")))
 			t = before
@@ -148,10 +150,10 @@ func pathWork(v *View, p string, w pimg, restore bool, prior *Record) (Work, err
 		if before.state == stDir {
 			held, err := unmanagedEntries(v, p)
 			if err != nil {
-				return Work{}, err
+				return kind.Work{}, err
 			}
 			if len(held) > 0 && !restore {
-				return Work{}, fmt.Errorf("%s is a directory holding %s: trail will not replace a non-empty directory by a %s; empty it or manage it as a DIR",
+				return kind.Work{}, fmt.Errorf("%s is a directory holding %s: trail will not replace a non-empty directory by a %s; empty it or manage it as a DIR",
 					p, strings.Join(held, ", "), noun(w.state))
 			}
 			if len(held) > 0 {
@@ -215,7 +217,7 @@ func fill(x *Exec, before, w pimg) pimg {
 // unmanaged gives the attributes the old step managed and the new one does
 // not the value a fresh apply would give them: the one filled in from the
 // target's origin.
-func unmanaged(x *Exec, t *pimg, w pimg, prior *Record) error {
+func unmanaged(x *Exec, t *pimg, w pimg, prior *kind.Record) error {
 	wrote, err := unpack(prior.Wrote)
 	if err != nil {
 		return err
@@ -302,7 +304,7 @@ func parentReady(v *View, p string) error {
 		return nil
 	case stLink:
 		return fmt.Errorf("parent %s %w", parent, fsx.ErrSymlink)
-	case StateAbsent, "":
+	case kind.StateAbsent, "":
 		if v.underOwned(parent) {
 			// The package brings it; the apply checks again, on the
 			// machine, right before the step.

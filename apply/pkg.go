@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"fmt"
 	"strings"
 
@@ -54,8 +56,8 @@ type pimgPkg struct {
 	had      *machineMarks // in an undo image only: the marks before the install (pkg_undomarks.go)
 }
 
-func (p pimgPkg) image() Image {
-	m := Image{State: p.state}
+func (p pimgPkg) image() kind.Image {
+	m := kind.Image{State: p.state}
 	if p.state == pkgPartial {
 		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "status", Value: p.status})
 	}
@@ -84,11 +86,11 @@ func (p pimgPkg) image() Image {
 	return m
 }
 
-func unpackPkg(m Image) (pimgPkg, error) {
+func unpackPkg(m kind.Image) (pimgPkg, error) {
 	p := pimgPkg{pkgStatus: pkgStatus{state: m.State}}
 	switch m.State {
-	case "", StateAbsent:
-		p.state = StateAbsent
+	case "", kind.StateAbsent:
+		p.state = kind.StateAbsent
 	case pkgInstalled, pkgConfig, pkgPartial:
 	default:
 		return p, fmt.Errorf("package image %q: unknown state %q", m, m.State)
@@ -148,7 +150,7 @@ func readPkg(x *Exec, name string) (pimgPkg, error) {
 
 // pkgView is readPkg through a view's predictions.
 func pkgView(v *View, name string) (pimgPkg, error) {
-	img, err := v.Lookup(pkgNS, name, func() (Image, error) {
+	img, err := v.Lookup(pkgNS, name, func() (kind.Image, error) {
 		p, err := readPkg(v.x, name)
 		return p.image(), err
 	})
@@ -163,13 +165,13 @@ func (pkgKind) Identity(s *stepfmt.Step) (string, string) { return pkgNS, s.Targ
 
 // Check plans installing the package, changing its version to the pin, or
 // marking it manually installed.
-func (pkgKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
+func (pkgKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	cur, err := pkgView(v, s.Target)
 	if err != nil {
-		return Work{}, err
+		return kind.Work{}, err
 	}
 	pin := s.Value("version")
-	w := Work{Before: cur.image(), After: Image{State: pkgInstalled}}
+	w := kind.Work{Before: cur.image(), After: kind.Image{State: pkgInstalled}}
 	if pin != "" {
 		w.After.Attrs = []stepfmt.Attr{{Key: "version", Value: pin}}
 	}
@@ -186,14 +188,14 @@ func (pkgKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
 	}
 	if needsInstall(w) && v.Planning() {
 		if _, err := pkgToolsOf(v.x).source(s.Target, pin); err != nil {
-			return Work{}, err
+			return kind.Work{}, err
 		}
 	}
 	w.Target = next.image()
 	v.predict(pkgNS, s.Target, w.Target)
 	if needsInstall(w) {
 		if err := predictOwned(v, s); err != nil {
-			return Work{}, err
+			return kind.Work{}, err
 		}
 	}
 	return w, nil
@@ -226,7 +228,7 @@ func predictOwned(v *View, s *stepfmt.Step) error {
 	return nil
 }
 
-func needsInstall(w Work) bool {
+func needsInstall(w kind.Work) bool {
 	for _, c := range w.Changes {
 		if strings.HasPrefix(c, "install") || strings.HasPrefix(c, "version ") {
 			return true
@@ -235,7 +237,7 @@ func needsInstall(w Work) bool {
 	return false
 }
 
-func hasChange(w Work, c string) bool {
+func hasChange(w kind.Work, c string) bool {
 	for _, x := range w.Changes {
 		if x == c {
 			return true
@@ -246,10 +248,10 @@ func hasChange(w Work, c string) bool {
 
 // Capture reads the package's state, version and mark and, when the step
 // will install it, what apt predicts the install brings along.
-func (pkgKind) Capture(x *Exec, s *stepfmt.Step) (Image, error) {
+func (pkgKind) Capture(x *Exec, s *stepfmt.Step) (kind.Image, error) {
 	p, err := readPkg(x, s.Target)
 	if err != nil {
-		return Image{}, err
+		return kind.Image{}, err
 	}
 	if pin := s.Value("version"); p.state != pkgInstalled || pin != "" && pin != p.version {
 		p.brings = joinNames(predictBrings(pkgToolsOf(x), s))
@@ -258,14 +260,14 @@ func (pkgKind) Capture(x *Exec, s *stepfmt.Step) (Image, error) {
 }
 
 // Forward installs one package; consecutive ones go through ForwardGroup.
-func (k pkgKind) Forward(x *Exec, s *stepfmt.Step, w Work) error {
-	return k.ForwardGroup(x, []*stepfmt.Step{s}, []Work{w})
+func (k pkgKind) Forward(x *Exec, s *stepfmt.Step, w kind.Work) error {
+	return k.ForwardGroup(x, []*stepfmt.Step{s}, []kind.Work{w})
 }
 
 // ForwardGroup installs every package that needs it in one apt-get call
 // per recommends setting, then marks the rest manually installed. It
 // names what each call brought along (installBringing).
-func (pkgKind) ForwardGroup(x *Exec, steps []*stepfmt.Step, works []Work) error {
+func (pkgKind) ForwardGroup(x *Exec, steps []*stepfmt.Step, works []kind.Work) error {
 	t := pkgToolsOf(x)
 	refs := map[bool][]string{}
 	installs := map[bool][]*stepfmt.Step{}
@@ -299,7 +301,7 @@ func (pkgKind) ForwardGroup(x *Exec, steps []*stepfmt.Step, works []Work) error 
 
 // CheckRestore plans bringing the package back to its pre-image, as its
 // share of the decision over the plan's PKG removals (pkg_remove.go).
-func (pkgKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
+func (pkgKind) CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
 	return removalWork(v, s, img)
 }
 
@@ -312,18 +314,18 @@ func orDash(s string) string {
 
 // Restore removes, reinstalls or re-marks the package, with its
 // dependencies, accounts and links, as CheckRestore planned.
-func (k pkgKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
-	return k.RestoreGroup(x, []*stepfmt.Step{s}, []Image{img}, []Work{w})
+func (k pkgKind) Restore(x *Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
+	return k.RestoreGroup(x, []*stepfmt.Step{s}, []kind.Image{img}, []kind.Work{w})
 }
 
 // Drift reads the package in the shape of what trail left: its state, and
 // its version when the step pins one.
-func (pkgKind) Drift(x *Exec, target string, wrote Image) (Image, error) {
+func (pkgKind) Drift(x *Exec, target string, wrote kind.Image) (kind.Image, error) {
 	p, err := readPkg(x, target)
 	if err != nil {
-		return Image{}, err
+		return kind.Image{}, err
 	}
-	now := Image{State: p.state}
+	now := kind.Image{State: p.state}
 	if _, ok := wrote.Get("version"); ok {
 		now.Attrs = []stepfmt.Attr{{Key: "version", Value: p.version}}
 	}

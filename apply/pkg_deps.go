@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"fmt"
 	"slices"
 	"sort"
@@ -66,10 +68,10 @@ func predictBrings(t pkgTools, s *stepfmt.Step) []string {
 
 // withBrought adds what a call brought to the image's dependencies and
 // drops the prediction and the marks before the call.
-func (pkgKind) withBrought(img Image, brought []string) (Image, error) {
+func (pkgKind) withBrought(img kind.Image, brought []string) (kind.Image, error) {
 	p, err := unpackPkg(img)
 	if err != nil {
-		return Image{}, err
+		return kind.Image{}, err
 	}
 	deps, conf, users, groups, links := broughtParts(brought)
 	p.deps = joinNames(append(splitNames(p.deps), deps...))

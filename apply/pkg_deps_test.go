@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"crypto/sha256"
 	"fmt"
 	"os"
@@ -77,7 +79,7 @@ func (sb *sandbox) packages() string {
 		if err != nil {
 			sb.t.Fatal(err)
 		}
-		if p.state == StateAbsent {
+		if p.state == kind.StateAbsent {
 			continue
 		}
 		mark := ""

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"slices"
 	"strings"
 	"testing"
@@ -64,7 +66,7 @@ func FuzzPackageUnitImages(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		img, err := ParseImage(s)
+		img, err := kind.ParseImage(s)
 		if err != nil {
 			return
 		}

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"slices"
 	"strings"
 	"testing"
@@ -81,7 +83,7 @@ func TestPackageImageDeps(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			img, err := ParseImage(tc.in)
+			img, err := kind.ParseImage(tc.in)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -115,7 +117,7 @@ func TestWithBrought(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			img, _ := ParseImage(tc.img)
+			img, _ := kind.ParseImage(tc.img)
 			orig := img.String()
 			got, err := pkgKind{}.withBrought(img, tc.brought)
 			if err != nil || got.String() != tc.want {

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"fmt"
 	"slices"
 	"strings"
@@ -29,7 +31,7 @@ import (
 // restore (its origin).
 type pkgGoing struct {
 	step *stepfmt.Step
-	img  Image
+	img  kind.Image
 }
 
 // pkgRemoval is what the plan's PKG removals are decided over: every
@@ -41,7 +43,7 @@ type pkgRemoval struct {
 	keep  map[string]bool
 	// decided caches the decision of the plan (predicted) and of the run
 	// (live), by target.
-	planned, live map[string]Work
+	planned, live map[string]kind.Work
 }
 
 // gatherPkgRemovals moves the PKG removals of p next to the last of them,
@@ -114,7 +116,7 @@ func (x *Exec) setPkgRemovals(p *stepfmt.Plan, l *stepfmt.List, ap *applied) {
 // plan's decision when s is one of the plan's removals, restored to its
 // origin, else a decision over s alone (the undo of a change, which
 // restores the image captured before it).
-func removalWork(v *View, s *stepfmt.Step, img Image) (Work, error) {
+func removalWork(v *View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
 	r := v.x.pkgs
 	if r != nil && slices.ContainsFunc(r.going, func(g pkgGoing) bool { return g.step == s && g.img.Equal(img) }) {
 		cache := &r.live
@@ -124,7 +126,7 @@ func removalWork(v *View, s *stepfmt.Step, img Image) (Work, error) {
 		if *cache == nil {
 			works, err := decidePkgs(v, r.going, r.keep)
 			if err != nil {
-				return Work{}, err
+				return kind.Work{}, err
 			}
 			*cache = works
 		}
@@ -132,7 +134,7 @@ func removalWork(v *View, s *stepfmt.Step, img Image) (Work, error) {
 	}
 	works, err := decidePkgs(v, []pkgGoing{{s, img}}, map[string]bool{})
 	if err != nil {
-		return Work{}, err
+		return kind.Work{}, err
 	}
 	return works[s.Target], nil
 }
@@ -141,13 +143,13 @@ func removalWork(v *View, s *stepfmt.Step, img Image) (Work, error) {
 type pkgMove struct {
 	g         pkgGoing
 	orig, cur pimgPkg
-	w         Work
+	w         kind.Work
 	verb      string // "remove" or "purge" the package itself, or ""
 	ref       string // what to install to put its old version back, or ""
 }
 
 // decidePkgs plans restoring every package of going together.
-func decidePkgs(v *View, going []pkgGoing, keep map[string]bool) (map[string]Work, error) {
+func decidePkgs(v *View, going []pkgGoing, keep map[string]bool) (map[string]kind.Work, error) {
 	t := pkgToolsOf(v.x)
 	moves := make([]*pkgMove, 0, len(going))
 	targets := map[string]bool{}
@@ -252,10 +254,10 @@ func decidePkgs(v *View, going []pkgGoing, keep map[string]bool) (map[string]Wor
 				verb = "remove"
 			}
 			m.w.Changes = append(m.w.Changes, verb+" dependency "+d)
-			v.predict(pkgNS, d, Absent())
+			v.predict(pkgNS, d, kind.Absent())
 		}
 	}
-	works := make(map[string]Work, len(moves))
+	works := make(map[string]kind.Work, len(moves))
 	for _, m := range moves {
 		if m.orig.had != nil && (m.verb != "" || m.ref != "" || m.cur.state != pkgInstalled) {
 			// The undo of an install: what it made goes, unless the
@@ -303,11 +305,11 @@ func planMove(v *View, t pkgTools, g pkgGoing) (*pkgMove, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &pkgMove{g: g, orig: orig, cur: cur, w: Work{Before: cur.image(), After: g.img, Target: g.img}}
-	purge := s.Value("purge") != "false" && orig.state == StateAbsent
+	m := &pkgMove{g: g, orig: orig, cur: cur, w: kind.Work{Before: cur.image(), After: g.img, Target: g.img}}
+	purge := s.Value("purge") != "false" && orig.state == kind.StateAbsent
 	switch orig.state {
-	case StateAbsent, pkgConfig:
-		if cur.state == StateAbsent || cur.state == pkgConfig && !purge {
+	case kind.StateAbsent, pkgConfig:
+		if cur.state == kind.StateAbsent || cur.state == pkgConfig && !purge {
 			break
 		}
 		m.verb = "remove"
@@ -420,7 +422,7 @@ func (t pkgTools) removableWith(refs, rm, deps []string) ([]string, []blockedDep
 // call (reinstalling old versions, removing packages and dependencies),
 // purges what is to be purged, puts marks back, then removes the
 // accounts and links that went with them.
-func (pkgKind) RestoreGroup(x *Exec, steps []*stepfmt.Step, imgs []Image, works []Work) error {
+func (pkgKind) RestoreGroup(x *Exec, steps []*stepfmt.Step, imgs []kind.Image, works []kind.Work) error {
 	t := pkgToolsOf(x)
 	var refs, rm, purge, auto, manual []string
 	for i, s := range steps {

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"errors"
 	"os"
 	"os/exec"
@@ -56,7 +58,7 @@ func TestPackageRemovalCrash(t *testing.T) {
 			break
 		}
 		csb := &sandbox{t: t, root: root, state: dst, opts: Options{Root: root, StateDir: state}}
-		if st, _ := (pkgTools{root: root}).status("trail-c"); st.state == StateAbsent {
+		if st, _ := (pkgTools{root: root}).status("trail-c"); st.state == kind.StateAbsent {
 			purged++
 		}
 		csb.open()

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"errors"
 	"os"
 	"os/exec"
@@ -255,7 +257,7 @@ func TestPackageDrift(t *testing.T) {
 		t.Fatalf("dpkg -r: %v\n%s", err, out)
 	}
 	ds, err = sb.e.Drift()
-	if err != nil || len(ds) != 1 || ds[0].ID.String() != "PKG trail-hello" || ds[0].Now.State != StateAbsent {
+	if err != nil || len(ds) != 1 || ds[0].ID.String() != "PKG trail-hello" || ds[0].Now.State != kind.StateAbsent {
 		t.Fatalf("drift after a removal by hand: %+v %v", ds, err)
 	}
 }

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"bufio"
 	"errors"
 	"fmt"
@@ -70,7 +72,7 @@ func (t pkgTools) status(name string) (pkgStatus, error) {
 	out, err := runTool("dpkg-query", args...)
 	if err != nil {
 		if exitStatus(err) == 1 && strings.TrimSpace(out) == "" {
-			return pkgStatus{state: StateAbsent}, nil
+			return pkgStatus{state: kind.StateAbsent}, nil
 		}
 		return pkgStatus{}, err
 	}
@@ -88,7 +90,7 @@ func (t pkgTools) status(name string) (pkgStatus, error) {
 		case "config-files":
 			st.state = pkgConfig
 		case "not-installed":
-			st.state, st.version = StateAbsent, ""
+			st.state, st.version = kind.StateAbsent, ""
 		default:
 			st.state, st.status = pkgPartial, f[2]
 		}
@@ -97,7 +99,7 @@ func (t pkgTools) status(name string) (pkgStatus, error) {
 		}
 	}
 	if best.state == "" {
-		best.state = StateAbsent
+		best.state = kind.StateAbsent
 	}
 	return best, nil
 }
@@ -105,7 +107,7 @@ func (t pkgTools) status(name string) (pkgStatus, error) {
 // rankPkg orders states so that a multi-arch name reports its most
 // installed instance.
 func rankPkg(state string) int {
-	return map[string]int{StateAbsent: 0, pkgConfig: 1, pkgPartial: 2, pkgInstalled: 3}[state]
+	return map[string]int{kind.StateAbsent: 0, pkgConfig: 1, pkgPartial: 2, pkgInstalled: 3}[state]
 }
 
 // autoMarked reports whether apt marks the package automatically

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"fmt"
 	"slices"
 	"strings"
@@ -24,20 +26,20 @@ import (
 
 // undoImage of a PKG change that installs is its pre-image with the
 // machine's marks as they are before apt-get runs.
-func (pkgKind) undoImage(x *Exec, c stepfmt.Change, pre Image, rec *Record) (Image, error) {
+func (pkgKind) undoImage(x *Exec, c stepfmt.Change, pre kind.Image, rec *kind.Record) (kind.Image, error) {
 	if c.Op == stepfmt.OpRemove {
 		return pre, nil
 	}
 	p, err := unpackPkg(pre)
 	if err != nil {
-		return Image{}, err
+		return kind.Image{}, err
 	}
 	if pin := c.Step.Value("version"); p.state == pkgInstalled && (pin == "" || pin == p.version) {
 		return pre, nil
 	}
 	had, err := readMarks(pkgToolsOf(x))
 	if err != nil {
-		return Image{}, fmt.Errorf("reading the accounts and enablement links before the install: %w", err)
+		return kind.Image{}, fmt.Errorf("reading the accounts and enablement links before the install: %w", err)
 	}
 	p.had = &had
 	return p.image(), nil

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"reflect"
 	"strings"
 	"testing"
@@ -12,8 +14,8 @@ import (
 func TestPkgUndoImageMarks(t *testing.T) {
 	had := machineMarks{users: map[string]bool{"root": true, "odd,name": true}, groups: map[string]bool{"root": true},
 		links: map[string]bool{"/etc/systemd/system/multi-user.target.wants/a.service": true}}
-	img := pimgPkg{pkgStatus: pkgStatus{state: StateAbsent}, brings: "trail-b", had: &had}.image()
-	back, err := ParseImage(img.String())
+	img := pimgPkg{pkgStatus: pkgStatus{state: kind.StateAbsent}, brings: "trail-b", had: &had}.image()
+	back, err := kind.ParseImage(img.String())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"bytes"
 	"fmt"
 	"io"
@@ -17,7 +19,7 @@ type Plan struct {
 	*stepfmt.Plan
 	// Work[i] is what Changes[i] would do; Work[i].None() means the
 	// target already matches.
-	Work []Work
+	Work []kind.Work
 	// From is the generation the plan starts from (0: nothing applied).
 	From int
 	// Restarts are the steps acted on again after the changes: units
@@ -95,7 +97,7 @@ func (c *current) load(e *Engine) error {
 // resolved when it was applied (see revisits), and, when redo is set,
 // each step whose target drifted and redo accepts. A revisit whose check
 // finds the target matching is dropped again.
-func (e *Engine) plan(x *Exec, l *stepfmt.List, cur *current, redo func(*Record) bool) (*Plan, error) {
+func (e *Engine) plan(x *Exec, l *stepfmt.List, cur *current, redo func(*kind.Record) bool) (*Plan, error) {
 	if errs := stepfmt.Validate(l); len(errs) > 0 {
 		return nil, errs
 	}
@@ -113,8 +115,8 @@ func (e *Engine) plan(x *Exec, l *stepfmt.List, cur *current, redo func(*Record)
 	}
 	gatherPkgRemovals(p.Plan)
 	x.setPkgRemovals(p.Plan, l, cur.applied)
-	p.Work = make([]Work, len(p.Changes))
-	v := &View{x: x, overlay: make(map[viewKey]Image), fresh: make(map[string]bool)}
+	p.Work = make([]kind.Work, len(p.Changes))
+	v := &View{x: x, overlay: make(map[viewKey]kind.Image), fresh: make(map[string]bool)}
 	for i, c := range p.Changes {
 		w, err := checkChange(v, c, cur.applied)
 		if err != nil {
@@ -134,23 +136,23 @@ func (e *Engine) plan(x *Exec, l *stepfmt.List, cur *current, redo func(*Record)
 }
 
 // checkChange runs the check of one change through its kind's handler.
-func checkChange(v *View, c stepfmt.Change, ap *applied) (Work, error) {
+func checkChange(v *View, c stepfmt.Change, ap *applied) (kind.Work, error) {
 	row := handlerOf(c.Step.Kind)
 	if row == nil {
 		names := make([]string, len(handlers))
 		for i, h := range handlers {
 			names[i] = string(h.kind)
 		}
-		return Work{}, fmt.Errorf("%s steps cannot be applied by this trail yet (it applies %s)", c.Step.Kind, strings.Join(names, ", "))
+		return kind.Work{}, fmt.Errorf("%s steps cannot be applied by this trail yet (it applies %s)", c.Step.Kind, strings.Join(names, ", "))
 	}
 	if c.Op == stepfmt.OpRemove {
 		rec := ap.get(c.Step.ID())
 		if rec == nil {
-			return Work{}, fmt.Errorf("no record of what was there before trail managed it: cannot reverse")
+			return kind.Work{}, fmt.Errorf("no record of what was there before trail managed it: cannot reverse")
 		}
 		return row.h.CheckRestore(v, c.Step, rec.Origin)
 	}
-	var prior *Record
+	var prior *kind.Record
 	if c.Op == stepfmt.OpModify {
 		prior = ap.get(c.Step.ID())
 	}

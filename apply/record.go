@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -12,38 +14,17 @@ import (
 	"trail/stepfmt"
 )
 
-// Drift policies, as the step language's drift attribute spells them.
-const (
-	PolicyReport = "report"
-	PolicyHeal   = "heal"
-	PolicyIgnore = "ignore"
-)
-
-// Record is what trail keeps about one managed target.
-type Record struct {
-	ID stepfmt.ID
-	// Policy is the step's drift policy: report (the default), heal or
-	// ignore.
-	Policy string
-	// Origin is the target as it was before trail managed it: the reverse
-	// of the step restores it.
-	Origin Image
-	// Wrote is what trail last made the target: its state and the
-	// attributes the step manages. A target that differs has drifted.
-	Wrote Image
-}
-
 // applied is the applied record: the current generation and a Record for
 // every target it manages, in the order of its step list.
 type applied struct {
 	Generation int
-	Records    []*Record
-	byID       map[stepfmt.ID]*Record
+	Records    []*kind.Record
+	byID       map[stepfmt.ID]*kind.Record
 }
 
-func (a *applied) get(id stepfmt.ID) *Record {
+func (a *applied) get(id stepfmt.ID) *kind.Record {
 	if a.byID == nil {
-		a.byID = make(map[stepfmt.ID]*Record, len(a.Records))
+		a.byID = make(map[stepfmt.ID]*kind.Record, len(a.Records))
 		for _, r := range a.Records {
 			a.byID[r.ID] = r
 		}
@@ -85,7 +66,7 @@ func parseApplied(name string, data []byte) (*applied, error) {
 	if !ok || err != nil || n < 0 {
 		return nil, fmt.Errorf("%s:1: not an applied record (want %q and a number)", name, appliedHeader)
 	}
-	a := &applied{Generation: n, Records: make([]*Record, 0, strings.Count(text, "\n"))}
+	a := &applied{Generation: n, Records: make([]*kind.Record, 0, strings.Count(text, "\n"))}
 	seen := make(map[stepfmt.ID]bool)
 	for line := 2; text != ""; line++ {
 		var l string
@@ -103,7 +84,7 @@ func parseApplied(name string, data []byte) (*applied, error) {
 	return a, nil
 }
 
-func parseRecord(l string) (*Record, error) {
+func parseRecord(l string) (*kind.Record, error) {
 	var f [5]string
 	rest := l
 	for i := range f {
@@ -125,15 +106,15 @@ func parseRecord(l string) (*Record, error) {
 		return nil, fmt.Errorf("%s %s: %w", k, target, err)
 	}
 	switch f[2] {
-	case PolicyReport, PolicyHeal, PolicyIgnore:
+	case kind.PolicyReport, kind.PolicyHeal, kind.PolicyIgnore:
 	default:
 		return nil, fmt.Errorf("%s %s: drift policy %q is not report, heal or ignore", k, target, f[2])
 	}
-	r := &Record{ID: stepfmt.ID{Kind: k, Target: target}, Policy: f[2]}
-	if r.Origin, err = ParseImage(f[3]); err != nil {
+	r := &kind.Record{ID: stepfmt.ID{Kind: k, Target: target}, Policy: f[2]}
+	if r.Origin, err = kind.ParseImage(f[3]); err != nil {
 		return nil, fmt.Errorf("%s %s: origin: %w", k, target, err)
 	}
-	if r.Wrote, err = ParseImage(f[4]); err != nil {
+	if r.Wrote, err = kind.ParseImage(f[4]); err != nil {
 		return nil, fmt.Errorf("%s %s: wrote: %w", k, target, err)
 	}
 	return r, nil
@@ -174,12 +155,4 @@ func readAppliedGeneration(file string) (int, error) {
 		return 0, fmt.Errorf("state: %s:1: not an applied record", file)
 	}
 	return num, nil
-}
-
-// policyOf returns the drift policy a step asks for.
-func policyOf(s *stepfmt.Step) string {
-	if p, ok := s.Get("drift"); ok {
-		return p
-	}
-	return PolicyReport
 }

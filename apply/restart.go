@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"fmt"
 	"path"
 	"sort"
@@ -30,9 +32,9 @@ type restarter interface {
 	// Restart acts on t. did is the work the step itself did in this
 	// apply (none when it did nothing). It returns what it did, or in
 	// Notes why it did nothing.
-	Restart(x *Exec, s *stepfmt.Step, did Work, t trigger) (Work, error)
+	Restart(x *Exec, s *stepfmt.Step, did kind.Work, t trigger) (kind.Work, error)
 	// PlanRestart returns what Restart would do, changing nothing.
-	PlanRestart(x *Exec, s *stepfmt.Step, did Work, t trigger) Work
+	PlanRestart(x *Exec, s *stepfmt.Step, did kind.Work, t trigger) kind.Work
 }
 
 // Restart is a step that an apply acts on again after its changes,
@@ -40,14 +42,14 @@ type restarter interface {
 type Restart struct {
 	Step *stepfmt.Step
 	// Work says what is done (Changes) or why nothing is (Notes).
-	Work Work
+	Work kind.Work
 }
 
 // planRestarts lists what applying p would restart: what Apply's
 // restarts does with the changes the plan's checks found.
 func planRestarts(x *Exec, p *Plan, old, steps []*stepfmt.Step) []Restart {
 	changed := make(pathSet)
-	did := make(map[stepfmt.ID]Work)
+	did := make(map[stepfmt.ID]kind.Work)
 	for i, c := range p.Changes {
 		if !p.Work[i].None() {
 			did[c.Step.ID()] = p.Work[i]
@@ -160,9 +162,9 @@ func restarterOf(s *stepfmt.Step) (restarter, bool) {
 }
 
 // did records the work of a change that was made.
-func (r *run) did(s *stepfmt.Step, w Work) {
+func (r *run) did(s *stepfmt.Step, w kind.Work) {
 	if r.done == nil {
-		r.done = make(map[stepfmt.ID]Work)
+		r.done = make(map[stepfmt.ID]kind.Work)
 	}
 	r.done[s.ID()] = w
 }
@@ -200,7 +202,7 @@ func (r *run) restarts() error {
 	return nil
 }
 
-func restartEvent(s *stepfmt.Step, w Work, err error, d time.Duration) Event {
+func restartEvent(s *stepfmt.Step, w kind.Work, err error, d time.Duration) Event {
 	result := StepUnchanged
 	if !w.None() {
 		result = StepChanged
@@ -262,7 +264,7 @@ func restartAfterUndo(x *Exec, restored, undone []*stepfmt.Step, paths pathSet, 
 		}
 		t.undone = true
 		start := time.Now()
-		w, err := rs.Restart(x, s, Work{}, t)
+		w, err := rs.Restart(x, s, kind.Work{}, t)
 		emit(restartEvent(s, w, err, time.Since(start)))
 	}
 	for _, s := range restored {

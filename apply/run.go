@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"bytes"
 	"context"
 	"errors"
@@ -57,9 +59,9 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 	g := &Generation{Number: num, From: cur.gen, Commit: meta.Commit, Branch: meta.Branch, Host: meta.Host,
 		Subject: meta.Subject, Start: time.Now(), Result: ResultRunning, dir: e.genDir()}
 	x := e.newExec()
-	var redo func(*Record) bool
+	var redo func(*kind.Record) bool
 	if meta.Force {
-		redo = func(*Record) bool { return true }
+		redo = func(*kind.Record) bool { return true }
 	}
 	p, err := e.plan(x, list, cur, redo)
 	if err == nil && same && len(p.Changes) == 0 {
@@ -74,7 +76,7 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 	g.Counts = Counts{Added: p.Count(stepfmt.OpAdd), Modified: p.Count(stepfmt.OpModify),
 		Removed: p.Count(stepfmt.OpRemove), Unchanged: p.Unchanged}
 	r := &run{e: e, x: x, g: g, cur: cur, list: list, plan: p, text: text,
-		next: make(map[stepfmt.ID]*Record, len(p.Changes))}
+		next: make(map[stepfmt.ID]*kind.Record, len(p.Changes))}
 	return r.run(ctx)
 }
 

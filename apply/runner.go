@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"context"
 	"fmt"
 	"strconv"
@@ -24,18 +26,18 @@ type run struct {
 	// undo lists every change whose intent is journaled, in order: what a
 	// rollback restores, newest first.
 	undo []undoRec
-	next map[stepfmt.ID]*Record
+	next map[stepfmt.ID]*kind.Record
 	// heal marks a run that puts drifted targets back (Engine.Heal).
 	heal bool
 	// done holds the work of every change made so far (restart.go).
-	done map[stepfmt.ID]Work
+	done map[stepfmt.ID]kind.Work
 }
 
 // undoRec is one change as its undo sees it: the step and the image of
 // its target before the change; i is the change's place in the plan.
 type undoRec struct {
 	step *stepfmt.Step
-	img  Image
+	img  kind.Image
 	i    int
 }
 
@@ -133,8 +135,8 @@ func (r *run) batchEnd(i int) int {
 // so one replaced by a symlink since the plan is refused, not written to.
 func (r *run) batch(ctx context.Context, i, end int) error {
 	changes := r.plan.Changes
-	imgs := make([]Image, end-i)
-	undos := make([]Image, end-i)
+	imgs := make([]kind.Image, end-i)
+	undos := make([]kind.Image, end-i)
 	for k := i; k < end; k++ {
 		s := changes[k].Step
 		img, err := r.capture(changes[k])
@@ -191,10 +193,10 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 }
 
 // capture returns the pre-image of a change's target.
-func (r *run) capture(c stepfmt.Change) (Image, error) {
+func (r *run) capture(c stepfmt.Change) (kind.Image, error) {
 	h := handlerOf(c.Step.Kind).h
 	if rc, ok := h.(recordCapturer); ok {
-		var rec *Record
+		var rec *kind.Record
 		if c.Op != stepfmt.OpAdd {
 			rec = r.cur.applied.get(c.Step.ID())
 		}
@@ -205,7 +207,7 @@ func (r *run) capture(c stepfmt.Change) (Image, error) {
 
 // change makes change k, checking it again against the machine as it
 // is now (the plan's checks saw a prediction).
-func (r *run) change(k int, c stepfmt.Change, pre Image) error {
+func (r *run) change(k int, c stepfmt.Change, pre kind.Image) error {
 	start := time.Now()
 	h := handlerOf(c.Step.Kind).h
 	r.x.takeReports()
@@ -255,7 +257,7 @@ func (r *run) amend(k int, c stepfmt.Change, b bringer) error {
 
 // check notes drift and runs the check of one change, recording what the
 // target's record becomes when the change is made.
-func (r *run) check(h Handler, c stepfmt.Change, pre Image) (Work, error) {
+func (r *run) check(h Handler, c stepfmt.Change, pre kind.Image) (kind.Work, error) {
 	v := &View{x: r.x}
 	id := c.Step.ID()
 	old := r.cur.applied.get(id)
@@ -265,7 +267,7 @@ func (r *run) check(h Handler, c stepfmt.Change, pre Image) (Work, error) {
 	if c.Op == stepfmt.OpRemove {
 		return h.CheckRestore(v, c.Step, old.Origin)
 	}
-	var prior *Record
+	var prior *kind.Record
 	if c.Op == stepfmt.OpModify {
 		prior = old
 	}
@@ -274,12 +276,12 @@ func (r *run) check(h Handler, c stepfmt.Change, pre Image) (Work, error) {
 	if c.Op == stepfmt.OpModify && old != nil {
 		origin = old.Origin
 	}
-	r.next[id] = &Record{ID: id, Policy: policyOf(c.Step), Origin: origin, Wrote: w.After}
+	r.next[id] = &kind.Record{ID: id, Policy: kind.PolicyOf(c.Step), Origin: origin, Wrote: w.After}
 	return w, err
 }
 
 // finish counts and reports a change that was made.
-func (r *run) finish(c stepfmt.Change, w Work, start time.Time) {
+func (r *run) finish(c stepfmt.Change, w kind.Work, start time.Time) {
 	reports := r.x.takeReports()
 	if !w.None() {
 		r.did(c.Step, w)
@@ -307,9 +309,9 @@ func (r *run) finish(c stepfmt.Change, w Work, start time.Time) {
 // noteDrift reports a target that differs from what trail wrote, before
 // the change overwrites or removes it. Its content is already in the
 // store: Capture put it there.
-func (r *run) noteDrift(s *stepfmt.Step, h Handler, rec *Record) {
+func (r *run) noteDrift(s *stepfmt.Step, h Handler, rec *kind.Record) {
 	now, err := h.Drift(r.x, s.Target, rec.Wrote)
-	if err != nil || now.Equal(rec.Wrote) || rec.Policy == PolicyIgnore {
+	if err != nil || now.Equal(rec.Wrote) || rec.Policy == kind.PolicyIgnore {
 		return
 	}
 	r.g.Counts.Drifted++
@@ -344,7 +346,7 @@ func (r *run) verify(ctx context.Context) error {
 // commit records the generation and makes it current: the durable rename
 // of the applied record is the commit point; the journal goes after it.
 func (r *run) commit() (*Generation, error) {
-	ap := &applied{Generation: r.g.Number, Records: make([]*Record, 0, len(r.list.Steps))}
+	ap := &applied{Generation: r.g.Number, Records: make([]*kind.Record, 0, len(r.list.Steps))}
 	for _, s := range r.list.Steps {
 		rec := r.next[s.ID()]
 		if rec == nil {

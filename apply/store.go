@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -352,7 +354,7 @@ func (e *Engine) CheckBlobs() ([]BlobProblem, error) {
 	for _, r := range ap.Records {
 		for _, need := range []struct {
 			what string
-			img  Image
+			img  kind.Image
 		}{{"pre-image", r.Origin}, {"content", r.Wrote}} {
 			for _, k := range need.img.Blobs() {
 				if p := statBlob(dfd, k); p != "" {

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"fmt"
 	"strconv"
 	"strings"
@@ -16,7 +18,7 @@ import (
 // have work, with their work, in plan order. A failure fails the group,
 // and the apply rolls back every change of it.
 type grouper interface {
-	ForwardGroup(x *Exec, steps []*stepfmt.Step, works []Work) error
+	ForwardGroup(x *Exec, steps []*stepfmt.Step, works []kind.Work) error
 }
 
 // restoreGrouper is implemented by kinds whose reverses are decided and
@@ -24,7 +26,7 @@ type grouper interface {
 // call: consecutive removals of such a kind run as one group, and
 // RestoreGroup gets those with work, their images and their work.
 type restoreGrouper interface {
-	RestoreGroup(x *Exec, steps []*stepfmt.Step, imgs []Image, works []Work) error
+	RestoreGroup(x *Exec, steps []*stepfmt.Step, imgs []kind.Image, works []kind.Work) error
 }
 
 // groupEnd returns where the group of changes starting at i ends, or i
@@ -63,13 +65,13 @@ func (r *run) groupEnd(i int) int {
 // changeGroup makes a group of changes, the first at place first of the
 // plan: each is checked against the machine as it is now, then those with
 // work are made in one call.
-func (r *run) changeGroup(first int, cs []stepfmt.Change, pres []Image) error {
+func (r *run) changeGroup(first int, cs []stepfmt.Change, pres []kind.Image) error {
 	start := time.Now()
 	h := handlerOf(cs[0].Step.Kind).h
-	works := make([]Work, len(cs))
+	works := make([]kind.Work, len(cs))
 	var steps []*stepfmt.Step
-	var todo []Work
-	var imgs []Image
+	var todo []kind.Work
+	var imgs []kind.Image
 	var at []int
 	remove := cs[0].Op == stepfmt.OpRemove
 	for k, c := range cs {

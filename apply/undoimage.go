@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"fmt"
 	"path"
 	"strings"
@@ -15,17 +17,17 @@ import (
 // for the reverse of the step in a later apply. The kind's CheckRestore
 // and Restore recognise the undo image by its state or attributes.
 type undoImager interface {
-	undoImage(x *Exec, c stepfmt.Change, pre Image, rec *Record) (Image, error)
+	undoImage(x *Exec, c stepfmt.Change, pre kind.Image, rec *kind.Record) (kind.Image, error)
 }
 
 // undoImageOf returns the image that undoes change c, whose pre-image is
 // pre.
-func (r *run) undoImageOf(c stepfmt.Change, pre Image) (Image, error) {
+func (r *run) undoImageOf(c stepfmt.Change, pre kind.Image) (kind.Image, error) {
 	ui, ok := handlerOf(c.Step.Kind).h.(undoImager)
 	if !ok {
 		return pre, nil
 	}
-	var rec *Record
+	var rec *kind.Record
 	if c.Op != stepfmt.OpAdd {
 		rec = r.cur.applied.get(c.Step.ID())
 	}
@@ -50,19 +52,19 @@ const stAccounts = "accounts"
 var shadowFiles = []string{"/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow"}
 
 // captureAccounts saves the account files whole into the store.
-func captureAccounts(x *Exec) (Image, error) {
-	img := Image{State: stAccounts}
+func captureAccounts(x *Exec) (kind.Image, error) {
+	img := kind.Image{State: stAccounts}
 	for _, f := range shadowFiles {
 		fi, err := capturePath(x, f)
 		if err != nil {
-			return Image{}, fmt.Errorf("saving %s: %w", f, err)
+			return kind.Image{}, fmt.Errorf("saving %s: %w", f, err)
 		}
 		if fi.State != stFile && !fi.IsAbsent() {
-			return Image{}, fmt.Errorf("%s is a %s, not a file: fix the root's account files by hand", f, fi.State)
+			return kind.Image{}, fmt.Errorf("%s is a %s, not a file: fix the root's account files by hand", f, fi.State)
 		}
 		name := path.Base(f)
 		if fi.IsAbsent() {
-			img.Attrs = append(img.Attrs, stepfmt.Attr{Key: name, Value: StateAbsent})
+			img.Attrs = append(img.Attrs, stepfmt.Attr{Key: name, Value: kind.StateAbsent})
 			continue
 		}
 		for _, a := range fi.Attrs {
@@ -78,16 +80,16 @@ func captureAccounts(x *Exec) (Image, error) {
 
 // accountFileImage returns the path image of file f held in an accounts
 // image.
-func accountFileImage(img Image, f string) (Image, error) {
+func accountFileImage(img kind.Image, f string) (kind.Image, error) {
 	name := path.Base(f)
 	content, ok := img.Get(name)
 	if !ok {
-		return Image{}, fmt.Errorf("accounts image %q: no %s", img, name)
+		return kind.Image{}, fmt.Errorf("accounts image %q: no %s", img, name)
 	}
-	if content == StateAbsent {
-		return Absent(), nil
+	if content == kind.StateAbsent {
+		return kind.Absent(), nil
 	}
-	fi := Image{State: stFile, Attrs: []stepfmt.Attr{{Key: "content", Value: content}}}
+	fi := kind.Image{State: stFile, Attrs: []stepfmt.Attr{{Key: "content", Value: content}}}
 	for _, k := range []string{"mode", "uid", "gid"} {
 		if v, ok := img.Get(name + "-" + k); ok {
 			fi.Attrs = append(fi.Attrs, stepfmt.Attr{Key: k, Value: v})
@@ -98,12 +100,12 @@ func accountFileImage(img Image, f string) (Image, error) {
 
 // accountsWork plans restoring the account files of img: one change
 // phrase per file that differs.
-func accountsWork(v *View, img Image) (Work, error) {
-	w := Work{Before: img, After: img, Target: img}
+func accountsWork(v *View, img kind.Image) (kind.Work, error) {
+	w := kind.Work{Before: img, After: img, Target: img}
 	for _, f := range shadowFiles {
 		fw, err := accountFileWork(v, img, f)
 		if err != nil {
-			return Work{}, err
+			return kind.Work{}, err
 		}
 		if !fw.None() {
 			w.Changes = append(w.Changes, f+": "+strings.Join(fw.Changes, ", ")+" (as before the change)")
@@ -112,21 +114,21 @@ func accountsWork(v *View, img Image) (Work, error) {
 	return w, nil
 }
 
-func accountFileWork(v *View, img Image, f string) (Work, error) {
+func accountFileWork(v *View, img kind.Image, f string) (kind.Work, error) {
 	fi, err := accountFileImage(img, f)
 	if err != nil {
-		return Work{}, err
+		return kind.Work{}, err
 	}
 	p, err := unpack(fi)
 	if err != nil {
-		return Work{}, err
+		return kind.Work{}, err
 	}
 	return pathWork(v, f, p, true, nil)
 }
 
 // restoreAccounts writes the account files of img back and makes them
 // durable at once: the next undo may run a tool that reads them.
-func restoreAccounts(x *Exec, img Image) error {
+func restoreAccounts(x *Exec, img kind.Image) error {
 	v := &View{x: x}
 	for _, f := range shadowFiles {
 		if err := x.Root.RemoveTemp(f); err != nil {
@@ -144,11 +146,11 @@ func restoreAccounts(x *Exec, img Image) error {
 }
 
 // undoImage of a USER change is the account files whole (stAccounts).
-func (userKind) undoImage(x *Exec, c stepfmt.Change, pre Image, rec *Record) (Image, error) {
+func (userKind) undoImage(x *Exec, c stepfmt.Change, pre kind.Image, rec *kind.Record) (kind.Image, error) {
 	return captureAccounts(x)
 }
 
 // undoImage of a GROUP change is the account files whole (stAccounts).
-func (groupKind) undoImage(x *Exec, c stepfmt.Change, pre Image, rec *Record) (Image, error) {
+func (groupKind) undoImage(x *Exec, c stepfmt.Change, pre kind.Image, rec *kind.Record) (kind.Image, error) {
 	return captureAccounts(x)
 }

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"errors"
 	"fmt"
 
@@ -37,20 +39,20 @@ const unitNS = "unit"
 // stUnit is the state of a unit that has a unit file (or is masked).
 const stUnit = "unit"
 
-func (u unitState) image() Image {
+func (u unitState) image() kind.Image {
 	if u.file == "" {
-		return Absent()
+		return kind.Absent()
 	}
-	m := Image{State: stUnit, Attrs: []stepfmt.Attr{{Key: "file", Value: u.file}}}
+	m := kind.Image{State: stUnit, Attrs: []stepfmt.Attr{{Key: "file", Value: u.file}}}
 	if u.active != "" {
 		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "active", Value: u.active})
 	}
 	return m
 }
 
-func unpackUnit(m Image) (unitState, error) {
+func unpackUnit(m kind.Image) (unitState, error) {
 	switch m.State {
-	case "", StateAbsent:
+	case "", kind.StateAbsent:
 		return unitState{active: m.Value("active")}, nil
 	case stUnit:
 	default:
@@ -64,7 +66,7 @@ func unpackUnit(m Image) (unitState, error) {
 }
 
 func unitView(v *View, name string) (unitState, error) {
-	img, err := v.Lookup(unitNS, name, func() (Image, error) {
+	img, err := v.Lookup(unitNS, name, func() (kind.Image, error) {
 		u, err := unitToolsOf(v.x).read(name)
 		return u.image(), err
 	})
@@ -83,7 +85,7 @@ type unitWant struct {
 
 // wantOf reads a step; what prior's step managed and s does not goes back
 // to its value in prior's origin, as a fresh apply would leave it.
-func wantOf(s *stepfmt.Step, prior *Record) (unitWant, error) {
+func wantOf(s *stepfmt.Step, prior *kind.Record) (unitWant, error) {
 	var w unitWant
 	get := func(key string, val *bool, has *bool) {
 		if v, ok := s.Get(key); ok {
@@ -127,18 +129,18 @@ func (unitKind) Identity(s *stepfmt.Step) (string, string) { return unitNS, s.Ta
 
 // Check plans enabling, disabling, masking, unmasking, starting and
 // stopping the unit as the step asks.
-func (unitKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
+func (unitKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	want, err := wantOf(s, prior)
 	if err != nil {
-		return Work{}, err
+		return kind.Work{}, err
 	}
 	cur, err := unitView(v, s.Target)
 	if err != nil {
-		return Work{}, err
+		return kind.Work{}, err
 	}
 	if cur.file == "" && (want.enabled || want.running) {
 		if err := expectUnitFile(v, s.Target); err != nil {
-			return Work{}, err
+			return kind.Work{}, err
 		}
 	}
 	return unitWork(v, s.Target, cur, want)
@@ -165,9 +167,9 @@ func expectUnitFile(v *View, name string) error {
 
 // unitWork is the work that takes a unit from cur to want. Its Changes
 // are systemctl verbs, run by unitDo in the order unitVerbs gives.
-func unitWork(v *View, name string, cur unitState, want unitWant) (Work, error) {
+func unitWork(v *View, name string, cur unitState, want unitWant) (kind.Work, error) {
 	t := unitToolsOf(v.x)
-	w := Work{Before: cur.image(), After: Image{State: stUnit}}
+	w := kind.Work{Before: cur.image(), After: kind.Image{State: stUnit}}
 	next := cur
 	masked := isMaskedWord(cur.file)
 	on, changeable := enabledWord(cur.file)
@@ -238,7 +240,7 @@ var unitVerbs = []string{"unmask", "disable", "enable", "stop", "mask", "reset-f
 // unitDo runs the verbs of w. With check, a unit it starts must be
 // running afterwards (settle); an undo does not check, it puts back what
 // was there as well as it can.
-func unitDo(x *Exec, name string, w Work, check bool) error {
+func unitDo(x *Exec, name string, w kind.Work, check bool) error {
 	t := unitToolsOf(x)
 	if err := t.reloadIfNeeded(name); err != nil {
 		return err
@@ -264,27 +266,29 @@ func unitDo(x *Exec, name string, w Work, check bool) error {
 }
 
 // Capture reads the unit's file and active state.
-func (unitKind) Capture(x *Exec, s *stepfmt.Step) (Image, error) {
+func (unitKind) Capture(x *Exec, s *stepfmt.Step) (kind.Image, error) {
 	u, err := unitToolsOf(x).read(s.Target)
 	return u.image(), err
 }
 
 // Forward runs the systemctl verbs Check planned.
-func (unitKind) Forward(x *Exec, s *stepfmt.Step, w Work) error { return unitDo(x, s.Target, w, true) }
+func (unitKind) Forward(x *Exec, s *stepfmt.Step, w kind.Work) error {
+	return unitDo(x, s.Target, w, true)
+}
 
 // CheckRestore plans putting the unit back as the image says. An absent
 // unit comes back disabled, unmasked and, when live, stopped; a unit that
 // failed since (it could not start with the files of the apply undone)
 // and had not failed before is reset (reset-failed), so that systemctl
 // --failed does not keep listing it.
-func (unitKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
+func (unitKind) CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
 	o, err := unpackUnit(img)
 	if err != nil {
-		return Work{}, err
+		return kind.Work{}, err
 	}
 	cur, err := unitView(v, s.Target)
 	if err != nil {
-		return Work{}, err
+		return kind.Work{}, err
 	}
 	var want unitWant
 	want.masked, want.hasMasked = fromOrigin(o, "masked")
@@ -308,21 +312,21 @@ func (unitKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) 
 }
 
 // Restore runs the verbs CheckRestore planned.
-func (unitKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
+func (unitKind) Restore(x *Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
 	return unitDo(x, s.Target, w, false)
 }
 
 // Drift reads the unit in the shape of what trail left.
-func (unitKind) Drift(x *Exec, target string, wrote Image) (Image, error) {
+func (unitKind) Drift(x *Exec, target string, wrote kind.Image) (kind.Image, error) {
 	t := unitToolsOf(x)
 	u, err := t.read(target)
 	if err != nil {
-		return Image{}, err
+		return kind.Image{}, err
 	}
 	if u.file == "" {
-		return Absent(), nil
+		return kind.Absent(), nil
 	}
-	now := Image{State: stUnit}
+	now := kind.Image{State: stUnit}
 	for _, a := range wrote.Attrs {
 		var v bool
 		switch a.Key {
@@ -368,7 +372,7 @@ func restartVerb(run, reload bool) string {
 // PlanRestart says what Restart would do because of tr: nothing when the
 // unit is not meant to run or was started by this apply (did), and
 // without a live systemd nothing but say what it would have done.
-func (unitKind) PlanRestart(x *Exec, s *stepfmt.Step, did Work, tr trigger) Work {
+func (unitKind) PlanRestart(x *Exec, s *stepfmt.Step, did kind.Work, tr trigger) kind.Work {
 	t := unitToolsOf(x)
 	because := tr.word()
 	if s.Value("running") != "true" {
@@ -377,18 +381,18 @@ func (unitKind) PlanRestart(x *Exec, s *stepfmt.Step, did Work, tr trigger) Work
 	because += " (" + tr.reason() + ")"
 	switch {
 	case s.Value("running") == "false" || s.Value("masked") == "true":
-		return Work{Notes: []string{"no " + tr.word() + ": the unit is not meant to run"}}
+		return kind.Work{Notes: []string{"no " + tr.word() + ": the unit is not meant to run"}}
 	case hasChange(did, "start"):
-		return Work{Notes: []string{"no " + tr.word() + ": started by this apply with the new files"}}
+		return kind.Work{Notes: []string{"no " + tr.word() + ": started by this apply with the new files"}}
 	case !t.live:
-		return Work{Notes: []string{"would " + because + ": not applicable, " + t.root + " has no running systemd"}}
+		return kind.Work{Notes: []string{"would " + because + ": not applicable, " + t.root + " has no running systemd"}}
 	}
-	return Work{Changes: []string{because}}
+	return kind.Work{Changes: []string{because}}
 }
 
 // Restart restarts or reloads the unit as PlanRestart says. A unit meant
 // to run must be running afterwards (settle), or the restart fails.
-func (k unitKind) Restart(x *Exec, s *stepfmt.Step, did Work, tr trigger) (Work, error) {
+func (k unitKind) Restart(x *Exec, s *stepfmt.Step, did kind.Work, tr trigger) (kind.Work, error) {
 	w := k.PlanRestart(x, s, did, tr)
 	if w.None() {
 		return w, nil
@@ -397,16 +401,16 @@ func (k unitKind) Restart(x *Exec, s *stepfmt.Step, did Work, tr trigger) (Work,
 	run := s.Value("running") == "true"
 	verb := restartVerb(run, tr.reload)
 	if err := t.reloadIfNeeded(s.Target); err != nil {
-		return Work{}, err
+		return kind.Work{}, err
 	}
 	x.takeReports()
 	if err := t.act(x, verb, s.Target); err != nil {
-		return Work{}, err
+		return kind.Work{}, err
 	}
 	w.Notes = x.takeReports()
 	if run {
 		if err := t.settle(s.Target, verb); err != nil {
-			return Work{}, err
+			return kind.Work{}, err
 		}
 	}
 	return w, nil

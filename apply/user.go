@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/kind"
+
 	"bytes"
 	"errors"
 	"fmt"
@@ -47,15 +49,15 @@ const stUser = "user"
 func (userKind) Identity(s *stepfmt.Step) (string, string) { return userNS, s.Target }
 
 // Check plans making the user match s.
-func (userKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
+func (userKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	x := v.x
-	cur, err := v.Lookup(userNS, s.Target, func() (Image, error) { return readUser(x, s.Target) })
+	cur, err := v.Lookup(userNS, s.Target, func() (kind.Image, error) { return readUser(x, s.Target) })
 	if err != nil {
-		return Work{}, err
+		return kind.Work{}, err
 	}
 	want, notes, err := userWant(x, s)
 	if err != nil {
-		return Work{}, err
+		return kind.Work{}, err
 	}
 	if prior != nil {
 		for _, a := range prior.Wrote.Attrs {
@@ -67,15 +69,15 @@ func (userKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
 				if a.Key == "password" {
 					back = append(back, stepfmt.Attr{Key: "changed", Value: prior.Origin.Value("changed")})
 				}
-				want = withAttrs(want, Image{State: stUser, Attrs: back})
+				want = withAttrs(want, kind.Image{State: stUser, Attrs: back})
 			} else if a.Key == "password" || a.Key == "groups" {
 				// what a fresh apply leaves: locked, in no other group
 				val := map[string]string{"password": HashKey([]byte("!")), "groups": ""}[a.Key]
-				want = withAttrs(want, Image{State: stUser, Attrs: []stepfmt.Attr{{Key: a.Key, Value: val}}})
+				want = withAttrs(want, kind.Image{State: stUser, Attrs: []stepfmt.Attr{{Key: a.Key, Value: val}}})
 			}
 		}
 	}
-	w := Work{Before: cur, After: want, Notes: notes}
+	w := kind.Work{Before: cur, After: want, Notes: notes}
 	if cur.IsAbsent() {
 		w.Changes = []string{"create user" + describeUser(s)}
 		w.Target = want
@@ -93,8 +95,8 @@ func (userKind) Check(v *View, s *stepfmt.Step, prior *Record) (Work, error) {
 // userWant is what s asks for, in image form, checked against the root's
 // account files: an id another user holds, a group that does not exist
 // and is not created by this apply, a value useradd cannot store.
-func userWant(x *Exec, s *stepfmt.Step) (Image, []string, error) {
-	want := Image{State: stUser}
+func userWant(x *Exec, s *stepfmt.Step) (kind.Image, []string, error) {
+	want := kind.Image{State: stUser}
 	var notes []string
 	set := func(k, v string) { want.Attrs = append(want.Attrs, stepfmt.Attr{Key: k, Value: v}) }
 	for _, k := range []string{"home", "shell", "comment", "password"} {
@@ -212,16 +214,16 @@ func makesHome(s *stepfmt.Step) bool {
 }
 
 // CheckRestore plans bringing the user back to img.
-func (userKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) {
+func (userKind) CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
 	if img.State == stAccounts {
 		return accountsWork(v, img)
 	}
 	x := v.x
-	cur, err := v.Lookup(userNS, s.Target, func() (Image, error) { return readUser(x, s.Target) })
+	cur, err := v.Lookup(userNS, s.Target, func() (kind.Image, error) { return readUser(x, s.Target) })
 	if err != nil {
-		return Work{}, err
+		return kind.Work{}, err
 	}
-	w := Work{Before: cur, After: img, Target: img}
+	w := kind.Work{Before: cur, After: img, Target: img}
 	switch {
 	case img.IsAbsent() && cur.IsAbsent():
 	case img.IsAbsent():
@@ -233,7 +235,7 @@ func (userKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) 
 		}
 	default:
 		if p, ok := img.Get("password"); ok && p != HashKey([]byte("!")) && !x.HasBlob(p) {
-			return Work{}, fmt.Errorf("cannot restore the password of user %s: its saved field %s is missing from the store", s.Target, p)
+			return kind.Work{}, fmt.Errorf("cannot restore the password of user %s: its saved field %s is missing from the store", s.Target, p)
 		}
 		if cur.IsAbsent() {
 			w.Changes = []string{"create user (it existed before trail managed it)"}
@@ -248,15 +250,15 @@ func (userKind) CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error) 
 // Capture reads the user's entries, saving the password field in the
 // store. For a user that does not exist it notes whether the group of its
 // name does, which the reverse then keeps.
-func (userKind) Capture(x *Exec, s *stepfmt.Step) (Image, error) {
+func (userKind) Capture(x *Exec, s *stepfmt.Step) (kind.Image, error) {
 	img, err := readUser(x, s.Target)
 	if err != nil {
-		return Image{}, err
+		return kind.Image{}, err
 	}
 	if img.IsAbsent() {
 		g, err := readGroup(x, s.Target)
 		if err != nil {
-			return Image{}, err
+			return kind.Image{}, err
 		}
 		if !g.IsAbsent() {
 			img.Attrs = []stepfmt.Attr{{Key: "group-kept", Value: "true"}}
@@ -265,17 +267,17 @@ func (userKind) Capture(x *Exec, s *stepfmt.Step) (Image, error) {
 	}
 	field, _, err := shadowOf(x, s.Target)
 	if err != nil {
-		return Image{}, err
+		return kind.Image{}, err
 	}
 	if _, err := x.Stage(strings.NewReader(field)); err != nil {
-		return Image{}, err
+		return kind.Image{}, err
 	}
 	return img, nil
 }
 
 // Forward creates or modifies the user, then puts the account files in
 // the order of the list.
-func (userKind) Forward(x *Exec, s *stepfmt.Step, w Work) error {
+func (userKind) Forward(x *Exec, s *stepfmt.Step, w kind.Work) error {
 	var err error
 	if w.Before.IsAbsent() {
 		err = createUser(x, s)
@@ -324,7 +326,7 @@ func useraddArgs(x *Exec, s *stepfmt.Step) []string {
 
 // userMod runs usermod for every attribute of want that before lacks; a
 // new home that does not exist is created empty, owned by the user.
-func userMod(x *Exec, name string, before, want Image, s *stepfmt.Step) error {
+func userMod(x *Exec, name string, before, want kind.Image, s *stepfmt.Step) error {
 	var args []string
 	flags := map[string]string{"uid": "-u", "gid": "-g", "groups": "-G", "home": "-d", "shell": "-s", "comment": "-c", "password": "-p"}
 	for _, a := range want.Attrs {
@@ -359,7 +361,7 @@ func userMod(x *Exec, name string, before, want Image, s *stepfmt.Step) error {
 // setChanged puts back the day the password was last changed, which
 // usermod -p and useradd set to today, when want (a captured image) has
 // one.
-func setChanged(x *Exec, name string, want Image) error {
+func setChanged(x *Exec, name string, want kind.Image) error {
 	day, ok := want.Get("changed")
 	if !ok || day == "" {
 		return nil
@@ -411,7 +413,7 @@ func makeHome(x *Exec, name, h string) error {
 
 // Restore brings the user back to img, then puts the account files in
 // the order of the list; an undo image is restored as it is.
-func (userKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
+func (userKind) Restore(x *Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
 	if img.State == stAccounts {
 		return restoreAccounts(x, img)
 	}
@@ -421,7 +423,7 @@ func (userKind) Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error {
 	return putInOrder(x)
 }
 
-func restoreUser(x *Exec, s *stepfmt.Step, img Image, w Work) error {
+func restoreUser(x *Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
 	switch {
 	case img.IsAbsent():
 		return userDel(x, s.Target, img.Value("group-kept") == "true" || x.planned["group:"+s.Target])
@@ -558,7 +560,7 @@ func (p *groupPlace) put(f string, data []byte) []byte {
 }
 
 // Drift reads the user in the shape of what trail wrote.
-func (userKind) Drift(x *Exec, target string, wrote Image) (Image, error) {
+func (userKind) Drift(x *Exec, target string, wrote kind.Image) (kind.Image, error) {
 	cur, err := readUser(x, target)
 	if err != nil || cur.IsAbsent() {
 		return cur, err
@@ -568,26 +570,26 @@ func (userKind) Drift(x *Exec, target string, wrote Image) (Image, error) {
 
 // readUser returns the whole image of user name from the root's account
 // files; the password is the hash of its shadow field.
-func readUser(x *Exec, name string) (Image, error) {
+func readUser(x *Exec, name string) (kind.Image, error) {
 	pw, err := accountData(x, "/etc/passwd")
 	if err != nil {
-		return Image{}, err
+		return kind.Image{}, err
 	}
 	f := entryOf(pw, name)
 	if f == nil {
-		return Absent(), nil
+		return kind.Absent(), nil
 	}
 	gr, err := accountData(x, "/etc/group")
 	if err != nil {
-		return Image{}, err
+		return kind.Image{}, err
 	}
 	groups := groupsOf(gr, name)
 	slices.Sort(groups)
 	field1, changed, err := shadowOf(x, name)
 	if err != nil {
-		return Image{}, err
+		return kind.Image{}, err
 	}
-	return Image{State: stUser, Attrs: []stepfmt.Attr{
+	return kind.Image{State: stUser, Attrs: []stepfmt.Attr{
 		{Key: "uid", Value: fieldAt(f, 2)}, {Key: "gid", Value: fieldAt(f, 3)},
 		{Key: "groups", Value: strings.Join(groups, ",")}, {Key: "home", Value: fieldAt(f, 5)},
 		{Key: "shell", Value: fieldAt(f, 6)}, {Key: "comment", Value: fieldAt(f, 4)},

@@ -1,0 +1,15 @@
+package kind
+
+// Work is what a check found: the target before, the target after, and in
+// between the changes, one short phrase each ("create", "mode 0600 ->
+// 0644"). No changes means nothing to do.
+type Work struct {
+	Before  Image
+	After   Image // what the step manages once done: kept as the drift reference
+	Target  Image // the whole state the work leaves, unmanaged attributes filled in
+	Changes []string
+	Notes   []string // what will be left alone and why
+}
+
+// None reports whether the work changes nothing.
+func (w Work) None() bool { return len(w.Changes) == 0 }
