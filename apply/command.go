@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/internal/proc"
+
 	"trail/apply/kind"
 
 	"bytes"
@@ -22,7 +24,7 @@ import (
 // environment (PATH, HOME=/root, LANG=C.UTF-8, TRAIL_ROOT and the
 // TRAIL_RUN token every program trail runs carries), in their own
 // process group, which is killed when the step's timeout passes, and by
-// the next trail if this one is killed (runChild). With the
+// the next trail if this one is killed (proc.RunChild). With the
 // root "/" they run in "/". With any other root they run on the host, not
 // chrooted — a sandbox or image root need not hold a shell — with the
 // working directory at the root and TRAIL_ROOT naming it, so that a
@@ -241,7 +243,7 @@ func runShell(ctx context.Context, x *Exec, script string, timeout time.Duration
 	var out capped
 	cmd.Stdout, cmd.Stderr = &out, &out
 	cmd.WaitDelay = time.Second
-	err = runChild(cmd)
+	err = proc.RunChild(cmd)
 	if ctx.Err() == context.DeadlineExceeded {
 		err = fmt.Errorf("timed out after %s (its process group was killed)", timeout)
 	}

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/internal/proc"
+
 	"bytes"
 	"context"
 	"os"
@@ -142,7 +144,7 @@ func findProc(argv []string) int {
 		if err != nil || len(data) == 0 {
 			continue
 		}
-		if _, _, state, ok := procStat(pid); !ok || state == 'Z' {
+		if _, _, state, ok := proc.Stat(pid); !ok || state == 'Z' {
 			continue
 		}
 		args := strings.Split(strings.TrimRight(string(data), "\x00"), "\x00")
@@ -274,7 +276,7 @@ CMD slow run="sleep 2.719" undo=true timeout=30s`)
 	if findProc([]string{"sleep", "2.719"}) != 0 {
 		t.Error("the command the killed apply ran still runs")
 	}
-	if _, _, state, ok := procStat(daemon); !ok || state == 'Z' {
+	if _, _, state, ok := proc.Stat(daemon); !ok || state == 'Z' {
 		t.Error("recovery killed the daemon a finished command left running")
 	}
 }

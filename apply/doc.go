@@ -123,7 +123,7 @@
 //
 // Programs trail runs are part of the crash argument: a tool or a command
 // killed with trail must not go on changing the machine after recovery
-// has undone the batch. Every program runs through runChild (tool.go) in
+// has undone the batch. Every program runs through proc.RunChild (internal/proc) in
 // its own process group, with SIGKILL as its parent-death signal (the
 // kernel sends it when the thread that forked the child ends, so that
 // thread stays locked to the goroutine until the child is reaped), with a
@@ -135,7 +135,7 @@
 // process still in such a group or carrying such a token (a grandchild,
 // which the parent-death signal does not reach; dpkg, which apt-get runs
 // in a session of its own) and waits until none runs, before anything
-// else (procgroup.go). A group whose number now belongs to a later leader
+// else (internal/proc). A group whose number now belongs to a later leader
 // is left alone, and so is a process a child that had finished left
 // running (a daemon a command started): no lock names its token. Recovery then removes what a
 // killed shadow tool left in the root's /etc — a lock whose pid is dead or
@@ -169,7 +169,7 @@
 // way. Kinds whose steps check the result after everything is applied
 // (CHECK) implement Verifier: their failure rolls the apply back.
 //
-// PKG (pkg.go) and UNIT (unit.go) run external tools (tool.go): apt-get,
+// PKG (pkg.go) and UNIT (unit.go) run external tools (internal/proc): apt-get,
 // dpkg-query and apt-mark; systemctl. Kinds whose tool takes many targets
 // at once implement grouper (toolbatch.go): consecutive PKG changes are
 // one apt-get call. Kinds whose reverses are decided together implement

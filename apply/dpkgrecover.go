@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/internal/proc"
+
 	"fmt"
 	"os"
 	"strings"
@@ -34,12 +36,12 @@ func finishDpkg(x *Exec) (string, error) {
 	if !cut {
 		// A run cut between two of its steps leaves no journal, but
 		// packages half-installed or half-configured, which --audit lists.
-		out, err := runTool("dpkg", append(root, "--audit")...)
+		out, err := proc.RunTool("dpkg", append(root, "--audit")...)
 		if err == nil && strings.TrimSpace(out) == "" {
 			return "", nil
 		}
 	}
-	if _, err := runTool("dpkg", append(root, "--force-confdef", "--force-confold", "--configure", "-a")...); err != nil {
+	if _, err := proc.RunTool("dpkg", append(root, "--force-confdef", "--force-confold", "--configure", "-a")...); err != nil {
 		return "", fmt.Errorf("dpkg's run in %s was cut off and finishing it failed: %w; run 'dpkg --configure -a' there by hand, then trail again", t.root, err)
 	}
 	return "finished the dpkg run a crash cut off (dpkg --configure -a)", nil

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/internal/proc"
+
 	"errors"
 	"fmt"
 	"io/fs"
@@ -114,8 +116,8 @@ func (c *fsck) lock() {
 		return
 	}
 	for _, g := range kids {
-		if left := groupMembers(g); len(left) > 0 {
-			c.problem(file, fmt.Sprintf("process group %d (pids %v), started by a trail (pid %d) that was killed, still runs", g.pgid, left, pid),
+		if left := proc.GroupMembers(g); len(left) > 0 {
+			c.problem(file, fmt.Sprintf("process group %d (pids %v), started by a trail (pid %d) that was killed, still runs", g.PGID, left, pid),
 				fmt.Sprintf("the next trail run kills it before it undoes the interrupted apply; or kill -KILL %s", strings.Trim(fmt.Sprint(left), "[]")))
 		}
 	}

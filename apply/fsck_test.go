@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/internal/proc"
+
 	"errors"
 	"os"
 	"os/exec"
@@ -65,7 +67,7 @@ func TestFsckFindsProblems(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer func() { sleep.Process.Kill(); sleep.Wait() }()
-	start, _, _, _ := procStat(sleep.Process.Pid)
+	start, _, _, _ := proc.Stat(sleep.Process.Pid)
 	pg := strconv.Itoa(sleep.Process.Pid)
 	os.WriteFile(filepath.Join(sb.e.StateDir(), fileLock), []byte("pid 99999999\nsince x\nchild "+pg+" "+strconv.FormatUint(start, 10)+"\n"), 0o600)
 

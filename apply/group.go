@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/internal/proc"
+
 	"trail/apply/kind"
 
 	"bytes"
@@ -415,7 +417,7 @@ func shadowToolAt(dir, name string, args ...string) error {
 	if p, err := exec.LookPath("/usr/sbin/" + name); err == nil {
 		cmd.Path = p
 	}
-	out, err := childOutput(cmd)
+	out, err := proc.ChildOutput(cmd)
 	if err != nil {
 		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/internal/proc"
+
 	"errors"
 	"fmt"
 	"os"
@@ -33,7 +35,7 @@ func (e *LockError) Error() string {
 // lock is the state lock: an flock(2) on the lock file, which dies with its
 // holder, so a killed apply never leaves a stale lock. The holder writes
 // its pid and start time into the file for the error a waiter shows, and
-// the process group of every child it runs (procgroup.go), so that the
+// the process group of every child it runs (internal/proc), so that the
 // next holder can kill what a killed one left running.
 //
 // The file is opened close-on-exec, so no program trail runs inherits it;
@@ -75,23 +77,23 @@ func acquire(file string, timeout time.Duration) (*lock, error) {
 	// still named in it belong to a trail that was killed.
 	pid, _, left := holder(f)
 	for _, g := range left {
-		if err := killGroup(g); err != nil {
+		if err := proc.KillGroup(g); err != nil {
 			// Unlocked as found, so that the next try knows them too.
 			unix.Flock(int(f.Fd()), unix.LOCK_UN)
 			f.Close()
 			return nil, fmt.Errorf("state: lock %s: the trail that held it (pid %d) was killed while it ran a program: %w", file, pid, err)
 		}
 	}
-	holdLock(l)
+	proc.HoldLock(l)
 	return l, nil
 }
 
 // write records the holder and its running children in the lock file.
-func (l *lock) write(children []procGroup) {
+func (l *lock) ListChildren(children []proc.Group) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "pid %d\nsince %s\n", os.Getpid(), l.since)
 	for _, g := range children {
-		fmt.Fprintf(&b, "child %d %d %s\n", g.pgid, g.start, g.token)
+		fmt.Fprintf(&b, "child %d %d %s\n", g.PGID, g.Start, g.Token)
 	}
 	if _, err := l.f.WriteAt([]byte(b.String()), 0); err == nil {
 		l.f.Truncate(int64(b.Len()))
@@ -100,12 +102,12 @@ func (l *lock) write(children []procGroup) {
 
 // holder reads who holds the lock from the lock file, and the process
 // groups of the children it runs.
-func holder(f *os.File) (int, string, []procGroup) {
+func holder(f *os.File) (int, string, []proc.Group) {
 	buf := make([]byte, 4096)
 	n, _ := f.ReadAt(buf, 0)
 	var pid int
 	var since string
-	var kids []procGroup
+	var kids []proc.Group
 	for _, l := range strings.Split(string(buf[:n]), "\n") {
 		if v, ok := strings.CutPrefix(l, "pid "); ok {
 			pid, _ = strconv.Atoi(v)
@@ -120,9 +122,9 @@ func holder(f *os.File) (int, string, []procGroup) {
 			}
 			pg, err := strconv.Atoi(f[0])
 			st, _ := strconv.ParseUint(f[1], 10, 64)
-			g := procGroup{pgid: pg, start: st}
+			g := proc.Group{PGID: pg, Start: st}
 			if len(f) > 2 {
-				g.token = f[2]
+				g.Token = f[2]
 			}
 			if err == nil && pg > 1 {
 				kids = append(kids, g)
@@ -137,7 +139,7 @@ func (l *lock) release() {
 	if l == nil || l.f == nil {
 		return
 	}
-	dropLock(l)
+	proc.DropLock(l)
 	l.f.Truncate(0)
 	unix.Flock(int(l.f.Fd()), unix.LOCK_UN)
 	l.f.Close()

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/internal/proc"
+
 	"trail/apply/kind"
 
 	"errors"
@@ -247,7 +249,7 @@ func (t pkgTools) linkOwner(link string) string {
 		if t.inRoot() {
 			args = append([]string{"--root=" + t.root}, args...)
 		}
-		out, err := runTool("dpkg-query", args...)
+		out, err := proc.RunTool("dpkg-query", args...)
 		if err != nil {
 			continue
 		}

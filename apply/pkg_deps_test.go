@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/internal/proc"
+
 	"trail/apply/kind"
 
 	"crypto/sha256"
@@ -58,7 +60,7 @@ func writeRepo(t testing.TB, root, dir string, debs []string) {
 		t.Fatal(err)
 	}
 	tools := pkgTools{root: root}
-	if out, err := runTool("apt-get", append(tools.aptOpts(), "-q", "update")...); err != nil {
+	if out, err := proc.RunTool("apt-get", append(tools.aptOpts(), "-q", "update")...); err != nil {
 		t.Fatalf("apt-get update: %v\n%s", err, out)
 	}
 }
@@ -69,7 +71,7 @@ func writeRepo(t testing.TB, root, dir string, debs []string) {
 func (sb *sandbox) packages() string {
 	sb.t.Helper()
 	t := pkgTools{root: sb.root}
-	out, err := runTool("dpkg-query", "--root="+sb.root, "-W", "-f", "${binary:Package}\n")
+	out, err := proc.RunTool("dpkg-query", "--root="+sb.root, "-W", "-f", "${binary:Package}\n")
 	if err != nil && strings.TrimSpace(out) != "" {
 		sb.t.Fatalf("dpkg-query: %v", err)
 	}

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/internal/proc"
+
 	"slices"
 	"strings"
 )
@@ -19,7 +21,7 @@ func (t pkgTools) installedAndConf() (map[string]bool, map[string]bool, error) {
 	if t.inRoot() {
 		args = append([]string{"--root=" + t.root}, args...)
 	}
-	out, err := runTool("dpkg-query", args...)
+	out, err := proc.RunTool("dpkg-query", args...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -65,7 +67,7 @@ type aptSim struct {
 
 // simulate runs apt-get -s with args.
 func (t pkgTools) simulate(args ...string) (aptSim, error) {
-	out, err := runTool("apt-get", append(append(t.aptOpts(), "-s", "-q"), args...)...)
+	out, err := proc.RunTool("apt-get", append(append(t.aptOpts(), "-s", "-q"), args...)...)
 	if err != nil {
 		return aptSim{}, err
 	}
@@ -102,7 +104,7 @@ func (t pkgTools) closure(name string, recommends bool) ([]string, error) {
 	if !recommends {
 		args = append(args, "--no-recommends")
 	}
-	out, err := runTool("apt-cache", append(append(t.aptOpts(), args...), name)...)
+	out, err := proc.RunTool("apt-cache", append(append(t.aptOpts(), args...), name)...)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +130,7 @@ func parseClosure(out string) []string {
 func (t pkgTools) needers(name string) ([]string, error) {
 	args := []string{"rdepends", "--installed", "--no-suggests", "--no-conflicts",
 		"--no-breaks", "--no-replaces", "--no-enhances", name}
-	out, err := runTool("apt-cache", append(t.aptOpts(), args...)...)
+	out, err := proc.RunTool("apt-cache", append(t.aptOpts(), args...)...)
 	if err != nil {
 		return nil, err
 	}

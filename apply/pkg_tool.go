@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/internal/proc"
+
 	"trail/apply/kind"
 
 	"bufio"
@@ -69,9 +71,9 @@ func (t pkgTools) status(name string) (pkgStatus, error) {
 	if t.inRoot() {
 		args = append([]string{"--root=" + t.root}, args...)
 	}
-	out, err := runTool("dpkg-query", args...)
+	out, err := proc.RunTool("dpkg-query", args...)
 	if err != nil {
-		if exitStatus(err) == 1 && strings.TrimSpace(out) == "" {
+		if proc.ExitStatus(err) == 1 && strings.TrimSpace(out) == "" {
 			return pkgStatus{state: kind.StateAbsent}, nil
 		}
 		return pkgStatus{}, err
@@ -150,7 +152,7 @@ func (t pkgTools) autoMarked(name string) (bool, error) {
 // policy returns the versions apt can install and its candidate ("" for
 // none). An empty list means apt does not know the package.
 func (t pkgTools) policy(name string) (versions []string, candidate string, err error) {
-	out, err := runTool("apt-cache", append(t.aptOpts(), "policy", name)...)
+	out, err := proc.RunTool("apt-cache", append(t.aptOpts(), "policy", name)...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -195,7 +197,7 @@ func (t pkgTools) archiveDeb(name, version string) (string, string, error) {
 	sort.Strings(matches)
 	var path, found string
 	for _, m := range matches {
-		out, err := runTool("dpkg-deb", "-f", m, "Package", "Version")
+		out, err := proc.RunTool("dpkg-deb", "-f", m, "Package", "Version")
 		if err != nil {
 			continue
 		}
@@ -263,7 +265,7 @@ func (t pkgTools) source(name, version string) (string, error) {
 func (t pkgTools) aptGet(args ...string) error {
 	base := append(t.aptOpts(), "-y", "-q", "-o", "DPkg::Lock::Timeout=300",
 		"-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold")
-	_, err := runTool("apt-get", append(base, args...)...)
+	_, err := proc.RunTool("apt-get", append(base, args...)...)
 	return err
 }
 
@@ -288,12 +290,12 @@ func (t pkgTools) mark(auto bool, names ...string) error {
 	if auto {
 		verb = "auto"
 	}
-	_, err := runTool("apt-mark", append(append(t.aptOpts(), verb), names...)...)
+	_, err := proc.RunTool("apt-mark", append(append(t.aptOpts(), verb), names...)...)
 	return err
 }
 
 // newer reports whether Debian version a is newer than b.
 func newer(a, b string) bool {
-	_, err := runTool("dpkg", "--compare-versions", a, "gt", b)
+	_, err := proc.RunTool("dpkg", "--compare-versions", a, "gt", b)
 	return err == nil
 }

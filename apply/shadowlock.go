@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/internal/proc"
+
 	"fmt"
 	"os"
 	"strconv"
@@ -112,7 +114,7 @@ func staleLock(r *fsx.Root, p string) (string, bool) {
 // (ns since the epoch), is gone: dead, or replaced by a process started
 // later under the same pid.
 func ownerGone(pid int, mtime int64) (string, bool) {
-	start, _, state, ok := procStat(pid)
+	start, _, state, ok := proc.Stat(pid)
 	who := "pid " + strconv.Itoa(pid)
 	if !ok || state == 'Z' || state == 'X' {
 		return who + ", which is gone", true

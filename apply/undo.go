@@ -109,7 +109,7 @@ func (e *Engine) recoverIfNeeded() error {
 // undone, newest first, and its generation is recorded as interrupted;
 // then what read the files put back is restarted (see restartRecovered).
 // The caller holds the lock, and taking it killed every program the dead
-// apply was running (procgroup.go).
+// apply was running (internal/proc).
 func (e *Engine) recover() error {
 	file := e.path(fileJournal)
 	data, err := os.ReadFile(file)

@@ -1,6 +1,8 @@
 package apply
 
 import (
+	"trail/apply/internal/proc"
+
 	"errors"
 	"fmt"
 	"os"
@@ -36,7 +38,7 @@ func (t unitTools) systemctl(args ...string) (string, error) {
 	if !t.live {
 		args = append([]string{"--root=" + t.root}, args...)
 	}
-	return runTool("systemctl", args...)
+	return proc.RunTool("systemctl", args...)
 }
 
 // unitState is what systemctl says of a unit: its unit file state
@@ -51,8 +53,8 @@ func (t unitTools) read(name string) (unitState, error) {
 	out, err := t.systemctl("is-enabled", name)
 	st := unitState{file: strings.TrimSpace(out)}
 	if err != nil && st.file == "" {
-		var te *toolError
-		if errors.As(err, &te) && strings.Contains(te.output, "No such file") {
+		var te *proc.ToolError
+		if errors.As(err, &te) && strings.Contains(te.Output, "No such file") {
 			return unitState{}, nil
 		}
 		return unitState{}, err

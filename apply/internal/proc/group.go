@@ -1,19 +1,8 @@
-package apply
-
-import (
-	"bytes"
-	"fmt"
-	"os"
-	"strconv"
-	"strings"
-	"sync"
-	"time"
-
-	"golang.org/x/sys/unix"
-)
-
+// Package proc runs the programs trail starts (tools, commands, checks)
+// so that none outlives a killed trail.
+//
 // Every external program trail runs (a tool, a command, a check) is a
-// child it can account for (runChild in tool.go): it runs in its own
+// child it can account for (RunChild in tool.go): it runs in its own
 // process group, is killed with SIGKILL when the thread that started it
 // dies (and so when trail is killed), carries in its environment a token
 // of its own (TRAIL_RUN), which its descendants inherit, and while it
@@ -27,18 +16,31 @@ import (
 // process a finished child left running (a daemon a command started)
 // carries that child's token, which no lock names any more: it is left
 // alone.
+package proc
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
 
 // runEnv is the environment variable that carries a child's token.
 const runEnv = "TRAIL_RUN"
 
-// procGroup is a program trail started: the pid of its leader, which is
+// Group is a program trail started: the pid of its leader, which is
 // the process group's id, the leader's start time (clock ticks since
 // boot), which tells the group from a later one that reuses the number,
 // and the token in its environment.
-type procGroup struct {
-	pgid  int
-	start uint64
-	token string
+type Group struct {
+	PGID  int
+	Start uint64
+	Token string
 }
 
 // kids is the process-wide register of running children and of the state
@@ -48,8 +50,8 @@ type procGroup struct {
 // that would have lived.
 var kids struct {
 	sync.Mutex
-	live  map[int]procGroup
-	locks map[*lock]bool
+	live  map[int]Group
+	locks map[ChildList]bool
 	seq   int
 	self  string // this process's pid and start time, the tokens' prefix
 }
@@ -60,7 +62,7 @@ func newToken() string {
 	kids.Lock()
 	defer kids.Unlock()
 	if kids.self == "" {
-		start, _, _, _ := procStat(os.Getpid())
+		start, _, _, _ := Stat(os.Getpid())
 		kids.self = strconv.Itoa(os.Getpid()) + "." + strconv.FormatUint(start, 10)
 	}
 	kids.seq++
@@ -69,13 +71,13 @@ func newToken() string {
 
 // trackChild registers a started child and rewrites the held locks.
 func trackChild(pid int, token string) {
-	start, _, _, _ := procStat(pid)
+	start, _, _, _ := Stat(pid)
 	kids.Lock()
 	defer kids.Unlock()
 	if kids.live == nil {
-		kids.live = make(map[int]procGroup)
+		kids.live = make(map[int]Group)
 	}
-	kids.live[pid] = procGroup{pid, start, token}
+	kids.live[pid] = Group{pid, start, token}
 	writeLocksLocked()
 }
 
@@ -87,26 +89,31 @@ func untrackChild(pid int) {
 	writeLocksLocked()
 }
 
-// holdLock adds l to the locks that list the running children.
-func holdLock(l *lock) {
+// ChildList is a held lock file, which lists the running children.
+type ChildList interface {
+	ListChildren(children []Group)
+}
+
+// HoldLock adds l to the locks that list the running children.
+func HoldLock(l ChildList) {
 	kids.Lock()
 	defer kids.Unlock()
 	if kids.locks == nil {
-		kids.locks = make(map[*lock]bool)
+		kids.locks = make(map[ChildList]bool)
 	}
 	kids.locks[l] = true
-	l.write(liveGroupsLocked())
+	l.ListChildren(liveGroupsLocked())
 }
 
-// dropLock stops listing the children in l.
-func dropLock(l *lock) {
+// DropLock stops listing the children in l.
+func DropLock(l ChildList) {
 	kids.Lock()
 	defer kids.Unlock()
 	delete(kids.locks, l)
 }
 
-func liveGroupsLocked() []procGroup {
-	out := make([]procGroup, 0, len(kids.live))
+func liveGroupsLocked() []Group {
+	out := make([]Group, 0, len(kids.live))
 	for _, g := range kids.live {
 		out = append(out, g)
 	}
@@ -116,13 +123,13 @@ func liveGroupsLocked() []procGroup {
 func writeLocksLocked() {
 	g := liveGroupsLocked()
 	for l := range kids.locks {
-		l.write(g)
+		l.ListChildren(g)
 	}
 }
 
-// procStat reads the start time, process group and state of pid from
+// Stat reads the start time, process group and state of pid from
 // /proc/PID/stat. ok is false when there is no such process.
-func procStat(pid int) (start uint64, pgrp int, state byte, ok bool) {
+func Stat(pid int) (start uint64, pgrp int, state byte, ok bool) {
 	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, 0, 0, false
@@ -142,21 +149,21 @@ func procStat(pid int) (start uint64, pgrp int, state byte, ok bool) {
 	return start, pgrp, f[0][0], true
 }
 
-// groupMembers lists the live (not zombie) processes of g: those in its
+// GroupMembers lists the live (not zombie) processes of g: those in its
 // process group (unless the number now belongs to a later leader) and
 // those carrying its token.
-func groupMembers(g procGroup) []int {
+func GroupMembers(g Group) []int {
 	ents, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
 	}
-	ours := g.pgid > 1
-	if start, _, _, ok := procStat(g.pgid); ok && g.start != 0 && start != g.start {
+	ours := g.PGID > 1
+	if start, _, _, ok := Stat(g.PGID); ok && g.Start != 0 && start != g.Start {
 		ours = false
 	}
 	var mark []byte
-	if g.token != "" {
-		mark = []byte(runEnv + "=" + g.token + "\x00")
+	if g.Token != "" {
+		mark = []byte(runEnv + "=" + g.Token + "\x00")
 	}
 	var out []int
 	for _, ent := range ents {
@@ -164,11 +171,11 @@ func groupMembers(g procGroup) []int {
 		if err != nil {
 			continue
 		}
-		_, pg, state, ok := procStat(pid)
+		_, pg, state, ok := Stat(pid)
 		if !ok || state == 'Z' || state == 'X' {
 			continue
 		}
-		if ours && pg == g.pgid || mark != nil && hasEnv(pid, mark) {
+		if ours && pg == g.PGID || mark != nil && hasEnv(pid, mark) {
 			out = append(out, pid)
 		}
 	}
@@ -190,17 +197,17 @@ func hasEnv(pid int, mark []byte) bool {
 // server) outlasts it.
 const groupGone = 30 * time.Second
 
-// killGroup kills what is left of g, a child of a trail that died, with
+// KillGroup kills what is left of g, a child of a trail that died, with
 // its descendants, and waits until none of it runs.
-func killGroup(g procGroup) error {
+func KillGroup(g Group) error {
 	deadline := time.Now().Add(groupGone)
 	for {
-		left := groupMembers(g)
+		left := GroupMembers(g)
 		if len(left) == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("process group %d, started by a trail that was killed, still runs after SIGKILL (pids %v): find out what holds it (cat /proc/PID/stack), end it, then run trail again", g.pgid, left)
+			return fmt.Errorf("process group %d, started by a trail that was killed, still runs after SIGKILL (pids %v): find out what holds it (cat /proc/PID/stack), end it, then run trail again", g.PGID, left)
 		}
 		for _, pid := range left {
 			unix.Kill(pid, unix.SIGKILL)

@@ -1,4 +1,4 @@
-package apply
+package proc
 
 import (
 	"bytes"
@@ -27,26 +27,26 @@ var toolEnv = []string{
 	"NEEDRESTART_MODE=l",
 }
 
-// toolError is a tool that ran and failed: its command line, exit status
+// ToolError is a tool that ran and failed: its command line, exit status
 // and the end of what it said, so that the message names the real cause.
-type toolError struct {
+type ToolError struct {
 	cmd    string
 	status int
-	output string
+	Output string
 }
 
-func (e *toolError) Error() string {
+func (e *ToolError) Error() string {
 	msg := fmt.Sprintf("%s failed (exit %d)", e.cmd, e.status)
-	if e.output != "" {
-		msg += ": " + e.output
+	if e.Output != "" {
+		msg += ": " + e.Output
 	}
 	return msg
 }
 
-// runTool runs name with args and returns its standard output. A non-zero
-// exit is a *toolError carrying the last lines of standard error (or of
+// RunTool runs name with args and returns its standard output. A non-zero
+// exit is a *ToolError carrying the last lines of standard error (or of
 // standard output when standard error is empty).
-func runTool(name string, args ...string) (string, error) {
+func RunTool(name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
@@ -56,7 +56,7 @@ func runTool(name string, args ...string) (string, error) {
 	}
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := runChild(cmd)
+	err := RunChild(cmd)
 	if err == nil {
 		return out.String(), nil
 	}
@@ -68,17 +68,17 @@ func runTool(name string, args ...string) (string, error) {
 	if strings.TrimSpace(said) == "" {
 		said = out.String()
 	}
-	return out.String(), &toolError{cmd: name + " " + strings.Join(args, " "), status: ee.ExitCode(), output: tail(said, 6)}
+	return out.String(), &ToolError{cmd: name + " " + strings.Join(args, " "), status: ee.ExitCode(), Output: tail(said, 6)}
 }
 
-// runChild runs cmd as a child trail answers for (see procgroup.go): in
+// RunChild runs cmd as a child trail answers for (see group.go): in
 // its own process group, which a cancelled context kills whole; killed
 // with SIGKILL if trail dies (Pdeathsig, which the kernel sends when the
 // thread that forked the child ends, so the goroutine keeps its thread
 // until the child is reaped); with a token of its own in TRAIL_RUN,
 // which its descendants inherit; and named in the state lock while it
 // runs.
-func runChild(cmd *exec.Cmd) error {
+func RunChild(cmd *exec.Cmd) error {
 	if cmd.SysProcAttr == nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{}
 	}
@@ -105,11 +105,11 @@ func runChild(cmd *exec.Cmd) error {
 	return cmd.Wait()
 }
 
-// childOutput is cmd.CombinedOutput through runChild.
-func childOutput(cmd *exec.Cmd) ([]byte, error) {
+// ChildOutput is cmd.CombinedOutput through RunChild.
+func ChildOutput(cmd *exec.Cmd) ([]byte, error) {
 	var b bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &b, &b
-	err := runChild(cmd)
+	err := RunChild(cmd)
 	return b.Bytes(), err
 }
 
@@ -127,9 +127,9 @@ func tail(s string, n int) string {
 	return strings.Join(lines, "; ")
 }
 
-// exitStatus returns the exit status of a *toolError, or -1.
-func exitStatus(err error) int {
-	var te *toolError
+// ExitStatus returns the exit status of a *ToolError, or -1.
+func ExitStatus(err error) int {
+	var te *ToolError
 	if errors.As(err, &te) {
 		return te.status
 	}
