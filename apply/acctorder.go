@@ -1,12 +1,12 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"bytes"
 	"slices"
 	"strings"
 
+	"trail/apply/kind"
+	"trail/apply/state"
 	"trail/stepfmt"
 )
 
@@ -51,7 +51,7 @@ func (o *acctOrder) rankOf(ns, name string) (int, bool) {
 // planAccounts ranks the entries of l trail creates: those of steps in
 // the applied record whose origin is absent, and those of new steps that
 // are not in the root's files now.
-func (x *Exec) planAccounts(l *stepfmt.List, ap *applied) error {
+func (x *Exec) planAccounts(l *stepfmt.List, ap *state.Applied) error {
 	x.order = nil
 	o := &acctOrder{users: map[string]int{}, groups: map[string]int{}, members: map[string]map[string]int{}, managed: map[string]bool{}}
 	rank := func(m map[string]int, name string, i int) {
@@ -64,7 +64,7 @@ func (x *Exec) planAccounts(l *stepfmt.List, ap *applied) error {
 			continue
 		}
 		var origin kind.Image
-		if rec := ap.get(s.ID()); rec != nil {
+		if rec := ap.Get(s.ID()); rec != nil {
 			origin = rec.Origin
 		} else {
 			var err error

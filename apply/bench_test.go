@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"trail/apply/state"
 	"trail/stepfmt"
 )
 
@@ -37,7 +38,7 @@ func newBenchTree(n int) *benchTree {
 		c := []byte(fmt.Sprintf("%s %s\n", p, strings.Repeat("x", 200+i%800)))
 		bt.contents = append(bt.contents, c)
 		bt.paths = append(bt.paths, p)
-		fmt.Fprintf(&b, "FILE %s %s mode=0644\n", p, HashKey(c))
+		fmt.Fprintf(&b, "FILE %s %s mode=0644\n", p, state.HashKey(c))
 	}
 	bt.text = b.String()
 	return bt
@@ -114,7 +115,7 @@ func BenchmarkApply(b *testing.B) {
 				}
 			}
 		})
-		time.Sleep(2 * racyWindow)
+		time.Sleep(2 * state.RacyWindow)
 		if _, err := e.Drift(); err != nil {
 			b.Fatal(err)
 		}
@@ -131,7 +132,7 @@ func BenchmarkApply(b *testing.B) {
 		if _, err := e.Apply(ctx, l, Meta{Commit: "forced"}); err != nil {
 			b.Fatal(err)
 		}
-		time.Sleep(2 * racyWindow)
+		time.Sleep(2 * state.RacyWindow)
 		if _, err := e.Drift(); err != nil {
 			b.Fatal(err)
 		}

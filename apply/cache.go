@@ -3,6 +3,8 @@ package apply
 import (
 	"os"
 	"syscall"
+
+	"trail/apply/state"
 )
 
 // fileKey identifies a version of a state file: when none of these
@@ -30,20 +32,20 @@ func keyOf(file string) (fileKey, bool) {
 // on every call.
 type cache struct {
 	appliedKey fileKey
-	applied    *applied
+	applied    *state.Applied
 	indexKey   fileKey
-	index      *index
+	index      *state.Index
 }
 
 // loadApplied returns the applied record, parsed again only if the file
 // changed since it was last read.
-func (e *Engine) loadApplied() (*applied, error) {
-	file := e.path(fileApplied)
+func (e *Engine) loadApplied() (*state.Applied, error) {
+	file := e.path(state.FileApplied)
 	k, ok := keyOf(file)
 	if ok && e.cache.applied != nil && k == e.cache.appliedKey {
 		return e.cache.applied, nil
 	}
-	ap, err := loadApplied(file)
+	ap, err := state.LoadApplied(file)
 	if err != nil {
 		return nil, err
 	}
@@ -55,20 +57,20 @@ func (e *Engine) loadApplied() (*applied, error) {
 }
 
 // loadIndex returns the drift index, read again only if the file changed.
-func (e *Engine) loadIndex() *index {
-	file := e.path(fileIndex)
+func (e *Engine) loadIndex() *state.Index {
+	file := e.path(state.FileIndex)
 	k, ok := keyOf(file)
 	if ok && e.cache.index != nil && k == e.cache.indexKey {
 		return e.cache.index
 	}
-	ix := loadIndex(file)
+	ix := state.LoadIndex(file)
 	e.cache.index, e.cache.indexKey = ix, k
 	return ix
 }
 
 // savedIndex notes that the engine wrote the index itself.
-func (e *Engine) savedIndex(ix *index) {
-	if k, ok := keyOf(e.path(fileIndex)); ok {
+func (e *Engine) savedIndex(ix *state.Index) {
+	if k, ok := keyOf(e.path(state.FileIndex)); ok {
 		e.cache.index, e.cache.indexKey = ix, k
 	}
 }

@@ -1,13 +1,12 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"context"
 	"fmt"
 	"strconv"
 	"time"
 
+	"trail/apply/kind"
 	"trail/stepfmt"
 )
 

@@ -1,10 +1,6 @@
 package apply
 
 import (
-	"trail/apply/internal/proc"
-
-	"trail/apply/kind"
-
 	"bytes"
 	"context"
 	"errors"
@@ -14,6 +10,8 @@ import (
 	"strconv"
 	"time"
 
+	"trail/apply/internal/proc"
+	"trail/apply/kind"
 	"trail/stepfmt"
 )
 

@@ -1,8 +1,6 @@
 package apply
 
 import (
-	"trail/apply/internal/proc"
-
 	"bytes"
 	"context"
 	"os"
@@ -15,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"trail/apply/internal/proc"
 )
 
 // An apply is killed with SIGKILL while a program it started runs: a

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"trail/apply/state"
 )
 
 // The apply from generation A to B is killed with SIGKILL at every
@@ -166,16 +168,16 @@ func crashCase(t *testing.T, batch int, failing bool) {
 // half-written blob, every blob whole, every blob the record needs there.
 func checkState(t *testing.T, e *Engine, where string) {
 	t.Helper()
-	if _, err := os.Stat(e.path(fileJournal)); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(e.path(state.FileJournal)); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("%s: journal left after recovery", where)
 	}
-	if ents, _ := os.ReadDir(filepath.Join(e.store.dir, "tmp")); len(ents) != 0 {
+	if ents, _ := os.ReadDir(filepath.Join(e.store.Dir, "tmp")); len(ents) != 0 {
 		t.Fatalf("%s: half-written blobs left in the store: %v", where, ents)
 	}
 	if err := e.store.Verify(); err != nil {
 		t.Fatalf("%s: %v", where, err)
 	}
-	ap, err := loadApplied(e.path(fileApplied))
+	ap, err := state.LoadApplied(e.path(state.FileApplied))
 	if err != nil {
 		t.Fatalf("%s: %v", where, err)
 	}

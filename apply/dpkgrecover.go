@@ -1,11 +1,11 @@
 package apply
 
 import (
-	"trail/apply/internal/proc"
-
 	"fmt"
 	"os"
 	"strings"
+
+	"trail/apply/internal/proc"
 )
 
 // finishDpkg completes a dpkg run that was cut off in the root (trail,

@@ -2,7 +2,6 @@ package apply
 
 import (
 	"trail/apply/kind"
-
 	"trail/stepfmt"
 )
 
@@ -29,7 +28,7 @@ func (e *Engine) Drift() ([]Drift, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer lk.release()
+	defer lk.Release()
 	if err := e.recoverIfNeeded(); err != nil {
 		return nil, err
 	}
@@ -56,10 +55,10 @@ func (e *Engine) Drift() ([]Drift, error) {
 		}
 		out = append(out, Drift{ID: rec.ID, Policy: rec.Policy, Wrote: rec.Wrote, Now: now, Changed: changed(rec.Wrote, now)})
 	}
-	if len(x.index.entries) > len(managed) {
-		x.index.keep(func(p string) bool { return managed[p] })
+	if len(x.index.Entries) > len(managed) {
+		x.index.Keep(func(p string) bool { return managed[p] })
 	}
-	if x.index.save() == nil {
+	if x.index.Save() == nil {
 		e.savedIndex(x.index)
 	}
 	for _, d := range out {

@@ -4,6 +4,8 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+
+	"trail/apply/state"
 )
 
 // A managed file replaced by a huge sparse file has drifted by its size
@@ -29,7 +31,7 @@ func TestDriftReadsNoMoreThanWritten(t *testing.T) {
 	if got["/etc/big"] != "size:68719476736" {
 		t.Errorf("64 GiB file: content %q, want size:68719476736 (drifted, unread); drift %v", got["/etc/big"], d)
 	}
-	if got["/etc/same"] != HashKey([]byte("54321")) {
+	if got["/etc/same"] != state.HashKey([]byte("54321")) {
 		t.Errorf("same-size file: content %q, want the hash of what is there", got["/etc/same"])
 	}
 	if read > 5+1 {

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"trail/apply/state"
 )
 
 func TestDriftList(t *testing.T) {
@@ -52,7 +54,7 @@ FILE /etc/motd {hello} owner=alice`, "c1")
 		t.Fatalf("drift:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	for _, x := range d {
-		if x.ID.Target == "/srv/app/conf" && (x.Wrote.Value("content") != HashKey([]byte("v=1")) || x.Now.Value("content") != HashKey([]byte("v=2"))) {
+		if x.ID.Target == "/srv/app/conf" && (x.Wrote.Value("content") != state.HashKey([]byte("v=1")) || x.Now.Value("content") != state.HashKey([]byte("v=2"))) {
 			t.Fatalf("conf drift hashes: wrote %s now %s", x.Wrote, x.Now)
 		}
 	}
@@ -63,34 +65,34 @@ FILE /etc/motd {hello} owner=alice`, "c1")
 func TestDriftIndex(t *testing.T) {
 	sb := newSandbox(t)
 	sb.apply("FILE /etc/a {a}", "c1")
-	time.Sleep(2 * racyWindow)
+	time.Sleep(2 * state.RacyWindow)
 	sb.apply("FILE /etc/a {a}\nFILE /etc/b {b}", "c2")
 	time.Sleep(60 * time.Millisecond)
 	if d, _ := sb.e.Drift(); len(d) != 0 {
 		t.Fatalf("drift right after apply: %v", d)
 	}
-	ix := loadIndex(sb.e.path(fileIndex))
-	if len(ix.entries) != 2 {
-		t.Fatalf("index has %d entries, want 2", len(ix.entries))
+	ix := state.LoadIndex(sb.e.path(state.FileIndex))
+	if len(ix.Entries) != 2 {
+		t.Fatalf("index has %d entries, want 2", len(ix.Entries))
 	}
 	// Lie in the index about /etc/a (stat unchanged, hash wrong) and make
 	// /etc/b's entry racy (its ctime as recent as the index): the check
 	// believes the first and re-reads the second.
-	wrong := HashKey([]byte("not a"))
-	ea := ix.entries["/etc/a"]
-	ea.key = wrong
-	ix.entries["/etc/a"] = ea
-	eb := ix.entries["/etc/b"]
-	eb.key = wrong
-	ix.entries["/etc/b"] = eb
-	ix.dirty = true
-	if err := ix.save(); err != nil {
+	wrong := state.HashKey([]byte("not a"))
+	ea := ix.Entries["/etc/a"]
+	ea.Key = wrong
+	ix.Entries["/etc/a"] = ea
+	eb := ix.Entries["/etc/b"]
+	eb.Key = wrong
+	ix.Entries["/etc/b"] = eb
+	ix.Dirty = true
+	if err := ix.Save(); err != nil {
 		t.Fatal(err)
 	}
-	data, _ := os.ReadFile(sb.e.path(fileIndex))
+	data, _ := os.ReadFile(sb.e.path(state.FileIndex))
 	_, body, _ := strings.Cut(string(data), "\n")
-	asOf := strconv.FormatInt(eb.ctime+int64(racyWindow/2), 10)
-	os.WriteFile(sb.e.path(fileIndex), []byte("TRAIL-INDEX v1 asof="+asOf+"\n"+body), 0o600)
+	asOf := strconv.FormatInt(eb.Ctime+int64(state.RacyWindow/2), 10)
+	os.WriteFile(sb.e.path(state.FileIndex), []byte("TRAIL-INDEX v1 asof="+asOf+"\n"+body), 0o600)
 	d, err := sb.e.Drift()
 	if err != nil {
 		t.Fatal(err)
@@ -117,7 +119,7 @@ func TestDriftSavedOnApply(t *testing.T) {
 		t.Fatal("apply did not overwrite the drifted file and restore the removed one")
 	}
 	for _, content := range []string{"edited by hand", "also edited"} {
-		if b, err := sb.e.Store().Get(HashKey([]byte(content))); err != nil || string(b) != content {
+		if b, err := sb.e.Store().Get(state.HashKey([]byte(content))); err != nil || string(b) != content {
 			t.Fatalf("drifted content %q not saved: %v", content, err)
 		}
 	}
@@ -134,7 +136,7 @@ func TestDriftSavedOnApply(t *testing.T) {
 		}
 	}
 	for _, n := range g.Drift {
-		if n.Step == "FILE /etc/motd" && (!strings.Contains(n.Before, HashKey([]byte("m1"))) || !strings.Contains(n.After, HashKey([]byte("edited by hand")))) {
+		if n.Step == "FILE /etc/motd" && (!strings.Contains(n.Before, state.HashKey([]byte("m1"))) || !strings.Contains(n.After, state.HashKey([]byte("edited by hand")))) {
 			t.Fatalf("drift note = %+v", n)
 		}
 	}
@@ -164,7 +166,7 @@ func TestHeal(t *testing.T) {
 	if sb.read("/etc/reported") != "bad" {
 		t.Fatal("a drift=report target was healed")
 	}
-	if b, err := sb.e.Store().Get(HashKey([]byte("bad"))); err != nil || string(b) != "bad" {
+	if b, err := sb.e.Store().Get(state.HashKey([]byte("bad"))); err != nil || string(b) != "bad" {
 		t.Fatal("the drifted content was not saved before healing")
 	}
 	if n := len(ev.of(EventHeal)); n != 2 {

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"trail/apply/state"
 	"trail/internal/fsx"
 )
 
@@ -64,17 +65,17 @@ func Open(opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, dirGenerations), stateDirMode); err != nil {
+	if err := os.MkdirAll(filepath.Join(dir, state.DirGenerations), state.DirMode); err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
 	// Only when needed: a chmod moves the directory's ctime, and opening
 	// is the no-op path's cost.
-	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != stateDirMode {
-		if err := os.Chmod(dir, stateDirMode); err != nil {
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != state.DirMode {
+		if err := os.Chmod(dir, state.DirMode); err != nil {
 			return nil, fmt.Errorf("state: %w", err)
 		}
 	}
-	store, err := newStore(filepath.Join(dir, dirStore))
+	store, err := state.NewStore(filepath.Join(dir, state.DirStore))
 	if err != nil {
 		return nil, err
 	}
@@ -83,14 +84,14 @@ func Open(opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("root: %w", err)
 	}
 	e := &Engine{opts: opts, dir: dir, root: root, store: store}
-	if _, err := os.Stat(e.path(fileJournal)); err == nil {
+	if _, err := os.Stat(e.path(state.FileJournal)); err == nil {
 		l, err := e.lock()
 		if err != nil {
 			root.Close()
 			return nil, err
 		}
 		err = e.recover()
-		l.release()
+		l.Release()
 		if err != nil {
 			root.Close()
 			return nil, err
@@ -111,10 +112,12 @@ func (e *Engine) StateDir() string { return e.dir }
 
 func (e *Engine) path(name string) string { return filepath.Join(e.dir, name) }
 
-func (e *Engine) genDir() string { return e.path(dirGenerations) }
+func (e *Engine) genDir() string { return e.path(state.DirGenerations) }
 
 // lock takes the state lock, waiting up to LockTimeout.
-func (e *Engine) lock() (*lock, error) { return acquire(e.path(fileLock), e.opts.LockTimeout) }
+func (e *Engine) lock() (*state.Lock, error) {
+	return state.Acquire(e.path(state.FileLock), e.opts.LockTimeout)
+}
 
 func (e *Engine) emit(ev Event) {
 	if e.opts.OnEvent == nil {
@@ -135,24 +138,24 @@ func (e *Engine) crashPoint(name string) {
 // Current returns the generation the machine is at, or nil when nothing
 // was applied yet.
 func (e *Engine) Current() (*Generation, error) {
-	n, err := readAppliedGeneration(e.path(fileApplied))
+	n, err := state.ReadAppliedGeneration(e.path(state.FileApplied))
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	return loadGeneration(e.genDir(), n)
+	return state.LoadGeneration(e.genDir(), n)
 }
 
 // Generations returns every recorded generation, newest first: successful,
 // failed, refused and interrupted applies alike.
 func (e *Engine) Generations() ([]*Generation, error) {
-	nums, err := generationNumbers(e.genDir())
+	nums, err := state.GenerationNumbers(e.genDir())
 	if err != nil {
 		return nil, err
 	}
 	slices.Reverse(nums)
 	out := make([]*Generation, 0, len(nums))
 	for _, n := range nums {
-		g, err := loadGeneration(e.genDir(), n)
+		g, err := state.LoadGeneration(e.genDir(), n)
 		if err != nil {
 			return nil, err
 		}
@@ -166,7 +169,7 @@ func (e *Engine) Generations() ([]*Generation, error) {
 // a process that died before its journal began: it changed nothing, and
 // is recorded as interrupted.
 func (e *Engine) nextGeneration() (int, error) {
-	nums, err := generationNumbers(e.genDir())
+	nums, err := state.GenerationNumbers(e.genDir())
 	if err != nil {
 		return 0, err
 	}
@@ -174,10 +177,10 @@ func (e *Engine) nextGeneration() (int, error) {
 		return 1, nil
 	}
 	last := nums[len(nums)-1]
-	if g, err := loadGeneration(e.genDir(), last); err == nil && g.Result == ResultRunning {
+	if g, err := state.LoadGeneration(e.genDir(), last); err == nil && g.Result == ResultRunning {
 		g.Result, g.End = ResultInterrupted, time.Now()
 		g.Error = "the apply stopped before it changed anything"
-		if err := saveGeneration(e.genDir(), g); err != nil {
+		if err := state.SaveGeneration(e.genDir(), g); err != nil {
 			return 0, err
 		}
 	}
@@ -195,9 +198,26 @@ func (e *Engine) readSteps(n int) ([]byte, error) {
 	if n == 0 {
 		return nil, nil
 	}
-	data, err := os.ReadFile(stepsFile(e.genDir(), n))
+	data, err := os.ReadFile(state.StepsFile(e.genDir(), n))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("state: generation %d has no step list: %w", n, err)
 	}
 	return data, err
+}
+
+// CheckBlobs looks for the blobs the applied record names — every managed
+// target's pre-image, which its removal or a rollback restores, and what
+// trail wrote, which a heal puts back — and returns those the store does
+// not have, or has empty. It is cheap enough for every status check (one
+// stat per blob); hashing every blob is trail fsck's.
+//
+// Older generations need no blob here: rolling back to one compiles its
+// commit again, which puts its contents in the store, and restores the
+// targets it no longer manages from the pre-images in the applied record.
+func (e *Engine) CheckBlobs() ([]BlobProblem, error) {
+	ap, err := e.loadApplied()
+	if err != nil {
+		return nil, err
+	}
+	return e.store.CheckBlobs(ap.Records)
 }

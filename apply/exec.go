@@ -1,11 +1,11 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"io"
 	"os"
 
+	"trail/apply/kind"
+	"trail/apply/state"
 	"trail/internal/fsx"
 	"trail/stepfmt"
 )
@@ -17,7 +17,7 @@ import (
 type Exec struct {
 	Root  *fsx.Root
 	store *Store
-	index *index
+	index *state.Index
 	acct  accounts
 	// planned names the users and groups the list being applied creates,
 	// so that a plan can accept an owner that does not exist yet.
@@ -43,14 +43,14 @@ type Exec struct {
 	pkgs *pkgRemoval
 }
 
-func newExec(root *fsx.Root, store *Store, idx *index) *Exec {
+func newExec(root *fsx.Root, store *Store, idx *state.Index) *Exec {
 	return &Exec{Root: root, store: store, index: idx, uid: uint32(os.Geteuid()), gid: uint32(os.Getegid())}
 }
 
 // Stage puts content into the store as part of the current batch and
 // returns its key; the engine makes staged blobs durable before the
 // journal records the steps that need them.
-func (x *Exec) Stage(r io.Reader) (string, error) { return x.store.stage(r) }
+func (x *Exec) Stage(r io.Reader) (string, error) { return x.store.Stage(r) }
 
 // HasBlob reports whether the store holds key, remembering the answer for
 // the rest of the operation (blobs are never removed during one).

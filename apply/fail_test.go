@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"trail/apply/state"
 )
 
 // A step that fails stops the apply, undoes every change it made, records
@@ -70,7 +72,7 @@ func failingStep(t *testing.T, setup func(t *testing.T, sb *sandbox) string, bat
 	if cur, _ := sb.e.Current(); cur == nil || cur.Commit != "c1" {
 		t.Fatalf("current = %+v, want c1", cur)
 	}
-	if _, err := os.Stat(sb.e.path(fileJournal)); !os.IsNotExist(err) {
+	if _, err := os.Stat(sb.e.path(state.FileJournal)); !os.IsNotExist(err) {
 		t.Fatal("journal left after a clean rollback")
 	}
 	if len(ev.of(EventStepFailed)) != 1 || len(ev.of(EventRollback)) != 1 {

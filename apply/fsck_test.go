@@ -1,8 +1,6 @@
 package apply
 
 import (
-	"trail/apply/internal/proc"
-
 	"errors"
 	"os"
 	"os/exec"
@@ -11,6 +9,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"trail/apply/internal/proc"
+	"trail/apply/state"
 )
 
 // A lost applied record is not a new host: once an apply succeeded with
@@ -24,7 +25,7 @@ func TestMissingAppliedRefused(t *testing.T) {
 	}
 	sb.apply("FILE /srv/x {x}", "A")
 	before := snapshot(t, sb.root)
-	os.Remove(filepath.Join(sb.e.StateDir(), fileApplied))
+	os.Remove(filepath.Join(sb.e.StateDir(), state.FileApplied))
 	_, err := sb.applyErr("FILE /srv/y {y}", "B")
 	if !errors.Is(err, ErrStateDamaged) || !strings.Contains(err.Error(), "generation 2 (commit A) was applied") ||
 		!strings.Contains(err.Error(), "restore the file from a backup") {
@@ -56,11 +57,11 @@ func TestFsckFindsProblems(t *testing.T) {
 		t.Fatalf("CheckBlobs of a whole store: %v %v", probs, err)
 	}
 
-	pre := HashKey([]byte("debian"))
-	if err := os.WriteFile(sb.e.store.path(pre), []byte("not debian"), 0o600); err != nil {
+	pre := state.HashKey([]byte("debian"))
+	if err := os.WriteFile(sb.e.store.Path(pre), []byte("not debian"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(sb.e.StateDir(), fileJournal), []byte("{\"op\":\"begin\",\"gen\":2}\nnot json\n{}\n"), 0o600)
+	os.WriteFile(filepath.Join(sb.e.StateDir(), state.FileJournal), []byte("{\"op\":\"begin\",\"gen\":2}\nnot json\n{}\n"), 0o600)
 	sleep := exec.Command("sleep", "60")
 	sleep.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := sleep.Start(); err != nil {
@@ -69,7 +70,7 @@ func TestFsckFindsProblems(t *testing.T) {
 	defer func() { sleep.Process.Kill(); sleep.Wait() }()
 	start, _, _, _ := proc.Stat(sleep.Process.Pid)
 	pg := strconv.Itoa(sleep.Process.Pid)
-	os.WriteFile(filepath.Join(sb.e.StateDir(), fileLock), []byte("pid 99999999\nsince x\nchild "+pg+" "+strconv.FormatUint(start, 10)+"\n"), 0o600)
+	os.WriteFile(filepath.Join(sb.e.StateDir(), state.FileLock), []byte("pid 99999999\nsince x\nchild "+pg+" "+strconv.FormatUint(start, 10)+"\n"), 0o600)
 
 	rep, err = Fsck(sb.e.StateDir())
 	if err != nil {
@@ -97,7 +98,7 @@ func TestFsckFindsProblems(t *testing.T) {
 	}
 
 	// The cheap check sees a blob gone, not one damaged in place.
-	os.Remove(sb.e.store.path(pre))
+	os.Remove(sb.e.store.Path(pre))
 	probs, err := sb.e.CheckBlobs()
 	if err != nil || len(probs) != 1 || probs[0].Step != "FILE /etc/motd" || probs[0].Need != "pre-image" || probs[0].Problem != "missing" {
 		t.Fatalf("CheckBlobs with the pre-image gone: %+v %v", probs, err)
@@ -113,13 +114,13 @@ func TestFsckSeesHolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.release()
-	os.WriteFile(filepath.Join(sb.e.StateDir(), fileApplied+tempSuffix), []byte("half"), 0o600)
+	defer l.Release()
+	os.WriteFile(filepath.Join(sb.e.StateDir(), state.FileApplied+state.TempSuffix), []byte("half"), 0o600)
 	rep, err := Fsck(sb.e.StateDir())
 	if err != nil || rep.Holder != os.Getpid() || !rep.OK() {
 		t.Fatalf("fsck while the lock is held: %+v %v", rep, err)
 	}
-	l.release()
+	l.Release()
 	rep, err = Fsck(sb.e.StateDir())
 	if err != nil || rep.Holder != 0 || len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0].Problem, "temporary file") {
 		t.Fatalf("fsck with the lock free: %+v %v", rep, err)

@@ -1,10 +1,11 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"bytes"
 	"testing"
+
+	"trail/apply/kind"
+	"trail/apply/state"
 )
 
 func FuzzParseImage(f *testing.F) {
@@ -39,16 +40,16 @@ func FuzzParseApplied(f *testing.F) {
 	f.Add([]byte("TRAIL-APPLIED v1 generation=0\n"))
 	f.Add([]byte("TRAIL-APPLIED v1 generation=1\nDIR\t\"/a b\"\theal\tdir mode=0755 uid=0 gid=0\tdir\nDIR\t/a\tx\ty\tz\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		a, err := parseApplied("applied", data)
+		a, err := state.ParseApplied("applied", data)
 		if err != nil {
 			return
 		}
-		again, err := parseApplied("applied", a.format())
+		again, err := state.ParseApplied("applied", a.Format())
 		if err != nil {
-			t.Fatalf("formatted record does not parse: %v\n%s", err, a.format())
+			t.Fatalf("formatted record does not parse: %v\n%s", err, a.Format())
 		}
-		if !bytes.Equal(again.format(), a.format()) {
-			t.Fatalf("record round trip differs:\n%s\n%s", a.format(), again.format())
+		if !bytes.Equal(again.Format(), a.Format()) {
+			t.Fatalf("record round trip differs:\n%s\n%s", a.Format(), again.Format())
 		}
 	})
 }
@@ -57,17 +58,17 @@ func FuzzParseIndex(f *testing.F) {
 	f.Add([]byte("TRAIL-INDEX v1 asof=5\n1 2 3 4 " + zeros + " /etc/x\n"))
 	f.Add([]byte("TRAIL-INDEX v1 asof=5\n1 2 3 4 " + zeros + " \"/a b\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		asOf, entries, err := parseIndex(data)
+		asOf, entries, err := state.ParseIndex(data)
 		if err != nil {
 			return
 		}
-		ix := &index{file: t.TempDir() + "/index", entries: entries, asOf: asOf, dirty: true}
-		if err := ix.save(); err != nil {
+		ix := &state.Index{File: t.TempDir() + "/index", Entries: entries, AsOf: asOf, Dirty: true}
+		if err := ix.Save(); err != nil {
 			t.Fatal(err)
 		}
-		back := loadIndex(ix.file)
-		if len(back.entries) != len(entries) {
-			t.Fatalf("index round trip lost entries: %d != %d", len(back.entries), len(entries))
+		back := state.LoadIndex(ix.File)
+		if len(back.Entries) != len(entries) {
+			t.Fatalf("index round trip lost entries: %d != %d", len(back.Entries), len(entries))
 		}
 	})
 }
@@ -79,15 +80,15 @@ func FuzzParseJournal(f *testing.F) {
 `))
 	f.Add([]byte(`{"op":"begin","gen":2}` + "\n" + `{"op":"intent","i":1,"step":"DIR /a","undo":"dir mode=0755"}` + "\n{\"op\":\"do"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		js, err := parseJournal("journal", data)
+		js, err := state.ParseJournal("journal", data)
 		if err != nil {
 			return
 		}
-		if js.gen <= 0 {
+		if js.Gen <= 0 {
 			t.Fatalf("journal accepted without a begin entry")
 		}
-		for _, in := range js.intents {
-			if in.step == nil {
+		for _, in := range js.Intents {
+			if in.Step == nil {
 				t.Fatal("intent without a step")
 			}
 		}

@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/txtar"
+
+	"trail/apply/state"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -61,7 +63,7 @@ func golden(t *testing.T, file string) {
 		got["plan"+itoa(i)] = b.Bytes()
 		last = sb.apply(string(steps), "commit"+itoa(i))
 	}
-	applied, _ := os.ReadFile(sb.e.path(fileApplied))
+	applied, _ := os.ReadFile(sb.e.path(state.FileApplied))
 	got["applied"] = applied
 	gen, _ := json.MarshalIndent(last, "", "  ")
 	got["generation"] = append(timeRE.ReplaceAll(gen, []byte(`"$1": "-"`)), '\n')

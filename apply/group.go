@@ -1,10 +1,6 @@
 package apply
 
 import (
-	"trail/apply/internal/proc"
-
-	"trail/apply/kind"
-
 	"bytes"
 	"errors"
 	"fmt"
@@ -15,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"trail/apply/internal/proc"
+	"trail/apply/kind"
 	"trail/stepfmt"
 )
 

@@ -1,12 +1,12 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"context"
 	"fmt"
 	"time"
 
+	"trail/apply/kind"
+	"trail/apply/state"
 	"trail/stepfmt"
 )
 
@@ -21,7 +21,7 @@ func (e *Engine) Heal(ctx context.Context) (*Generation, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer lk.release()
+	defer lk.Release()
 	if err := e.recoverIfNeeded(); err != nil {
 		return nil, err
 	}
@@ -32,7 +32,7 @@ func (e *Engine) Heal(ctx context.Context) (*Generation, error) {
 	if err := cur.load(e); err != nil {
 		return nil, err
 	}
-	was, err := loadGeneration(e.genDir(), cur.gen)
+	was, err := state.LoadGeneration(e.genDir(), cur.gen)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +49,7 @@ func (e *Engine) Heal(ctx context.Context) (*Generation, error) {
 		return nil, nerr
 	}
 	g := &Generation{Number: num, From: cur.gen, Commit: was.Commit, Branch: was.Branch, Host: was.Host,
-		Subject: fmt.Sprintf("heal %d drifted target(s)", len(p.Changes)), Start: time.Now(), Result: ResultRunning, dir: e.genDir()}
+		Subject: fmt.Sprintf("heal %d drifted target(s)", len(p.Changes)), Start: time.Now(), Result: ResultRunning, Dir: e.genDir()}
 	if err != nil {
 		return e.refuse(g, cur.steps, err)
 	}

@@ -3,6 +3,8 @@ package apply
 import (
 	"strings"
 	"testing"
+
+	"trail/apply/state"
 )
 
 // An amend entry replaces the undo image of its intent; one without an
@@ -21,14 +23,14 @@ func TestJournalAmend(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			js, err := parseJournal("journal", []byte(tc.data))
+			js, err := state.ParseJournal("journal", []byte(tc.data))
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("error %v, want %q", err, tc.err)
 				}
 				return
 			}
-			if err != nil || len(js.intents) != 1 || js.intents[0].undo.String() != tc.undo {
+			if err != nil || len(js.Intents) != 1 || js.Intents[0].Undo.String() != tc.undo {
 				t.Fatalf("got %+v (%v), want the undo %q", js, err, tc.undo)
 			}
 		})

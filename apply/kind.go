@@ -1,10 +1,9 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"context"
 
+	"trail/apply/kind"
 	"trail/stepfmt"
 )
 

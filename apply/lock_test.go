@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"trail/apply/state"
 )
 
 // Two processes: a child apply holds the lock (it pauses at its first
@@ -74,7 +76,7 @@ func TestLockTwoProcesses(t *testing.T) {
 // descriptor of the lock file.
 func TestLockNotHeldByChildren(t *testing.T) {
 	sb := newSandbox(t)
-	lockFile := filepath.Join(sb.e.StateDir(), fileLock)
+	lockFile := filepath.Join(sb.e.StateDir(), state.FileLock)
 	var sharer *exec.Cmd
 	sb.e.opts.OnEvent = func(ev Event) {
 		if ev.Type != EventApplyStart || sharer != nil {

@@ -1,6 +1,9 @@
 package apply
 
-import "trail/apply/kind"
+import (
+	"trail/apply/kind"
+	"trail/apply/state"
+)
 
 // The names a caller of the engine needs from its parts, so that host,
 // watch and cmd/trail import apply alone.
@@ -14,3 +17,35 @@ const (
 	PolicyHeal   = kind.PolicyHeal
 	PolicyIgnore = kind.PolicyIgnore
 )
+
+// The state directory's values (see package state).
+type (
+	Generation  = state.Generation
+	Meta        = state.Meta
+	Counts      = state.Counts
+	DriftNote   = state.DriftNote
+	Store       = state.Store
+	LockError   = state.LockError
+	BlobProblem = state.BlobProblem
+	FsckReport  = state.FsckReport
+	FsckProblem = state.FsckProblem
+)
+
+// DefaultStateDir is where trail keeps its state unless told otherwise.
+const DefaultStateDir = state.DefaultStateDir
+
+// The results a generation records.
+const (
+	ResultOK          = state.ResultOK
+	ResultFailed      = state.ResultFailed
+	ResultRefused     = state.ResultRefused
+	ResultInterrupted = state.ResultInterrupted
+	ResultRunning     = state.ResultRunning
+)
+
+// ErrStateDamaged marks an error in trail's own state directory (see
+// state.ErrStateDamaged).
+var ErrStateDamaged = state.ErrStateDamaged
+
+// Fsck checks the state directory dir thoroughly (see state.Fsck).
+func Fsck(dir string) (*FsckReport, error) { return state.Fsck(dir) }

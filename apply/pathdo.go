@@ -1,9 +1,9 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"fmt"
+
+	"trail/apply/kind"
 )
 
 // pathDo carries out the work pathWork planned for p: it turns w.Before

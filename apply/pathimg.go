@@ -1,13 +1,13 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"errors"
 	"fmt"
 	"io/fs"
 	"strconv"
 
+	"trail/apply/kind"
+	"trail/apply/state"
 	"trail/internal/fsx"
 	"trail/stepfmt"
 )
@@ -68,7 +68,7 @@ func unpack(m kind.Image) (pimg, error) {
 		var err error
 		switch a.Key {
 		case "content":
-			p.content, err = a.Value, CheckKey(a.Value)
+			p.content, err = a.Value, state.CheckKey(a.Value)
 		case "to":
 			p.to = a.Value
 		case "mode":
@@ -140,18 +140,18 @@ func capturePath(x *Exec, p string) (kind.Image, error) {
 		}
 		return img.image(), err
 	}
-	key, ok := x.index.lookup(p, st)
+	key, ok := x.index.Lookup(p, st)
 	if !ok || !x.HasBlob(key) {
 		f, err := x.Root.OpenFile(p)
 		if err != nil {
 			return kind.Image{}, err
 		}
-		key, err = x.store.stage(f)
+		key, err = x.store.Stage(f)
 		f.Close()
 		if err != nil {
 			return kind.Image{}, err
 		}
-		x.index.put(p, st, key)
+		x.index.Put(p, st, key)
 	}
 	img := pimg{state: stFile, content: key, mode: st.Mode, uid: st.UID, gid: st.GID, hasMode: true, hasUID: true, hasGID: true}
 	return img.image(), nil

@@ -1,8 +1,6 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"errors"
 	"fmt"
 	"io/fs"
@@ -10,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"trail/apply/kind"
 	"trail/internal/fsx"
 	"trail/stepfmt"
 )

@@ -1,11 +1,10 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"fmt"
 	"strings"
 
+	"trail/apply/kind"
 	"trail/internal/fsx"
 	"trail/stepfmt"
 )

@@ -1,10 +1,6 @@
 package apply
 
 import (
-	"trail/apply/internal/proc"
-
-	"trail/apply/kind"
-
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +10,8 @@ import (
 	"sort"
 	"strings"
 
+	"trail/apply/internal/proc"
+	"trail/apply/kind"
 	"trail/stepfmt"
 )
 

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"trail/apply/state"
 )
 
 // An apply that installs a package with a new dependency is killed with
@@ -56,15 +58,15 @@ func TestPackageDepsCrash(t *testing.T) {
 	afterApply, midApt := 0, 0
 	for at := 1; ; at++ {
 		dst := filepath.Join(t.TempDir(), strconv.Itoa(at))
-		root, state := filepath.Join(dst, "root"), filepath.Join(dst, "state")
+		root, stateDir := filepath.Join(dst, "root"), filepath.Join(dst, "state")
 		os.MkdirAll(dst, 0o755)
-		for from, to := range map[string]string{sb.root: root, sb.opts.StateDir: state} {
+		for from, to := range map[string]string{sb.root: root, sb.opts.StateDir: stateDir} {
 			if out, err := exec.Command("cp", "-a", from, to).CombinedOutput(); err != nil {
 				t.Fatalf("cp: %v %s", err, out)
 			}
 		}
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "TRAIL_TEST_CHILD=1", "TRAIL_TEST_ROOT="+root, "TRAIL_TEST_STATE="+state,
+		cmd.Env = append(os.Environ(), "TRAIL_TEST_CHILD=1", "TRAIL_TEST_ROOT="+root, "TRAIL_TEST_STATE="+stateDir,
 			"TRAIL_TEST_LIST="+listFile, "TRAIL_TEST_COMMIT=B", "TRAIL_TEST_CRASH_AT="+strconv.Itoa(at))
 		out, err := cmd.CombinedOutput()
 		var ee *exec.ExitError
@@ -78,8 +80,8 @@ func TestPackageDepsCrash(t *testing.T) {
 			}
 			break
 		}
-		csb := &sandbox{t: t, root: root, state: dst, opts: Options{Root: root, StateDir: state}}
-		if installCut(t, filepath.Join(state, fileJournal), "PKG trail-a") {
+		csb := &sandbox{t: t, root: root, state: dst, opts: Options{Root: root, StateDir: stateDir}}
+		if installCut(t, filepath.Join(stateDir, state.FileJournal), "PKG trail-a") {
 			midApt++
 			postinstMarks(t, root)
 		}
@@ -87,7 +89,7 @@ func TestPackageDepsCrash(t *testing.T) {
 			afterApply++
 		}
 		csb.open()
-		gen, err := readAppliedGeneration(csb.e.path(fileApplied))
+		gen, err := state.ReadAppliedGeneration(csb.e.path(state.FileApplied))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +133,7 @@ func installCut(t *testing.T, file, step string) bool {
 	}
 	intent := -1
 	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-		var e jentry
+		var e state.JournalEntry
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			t.Fatalf("journal line %q: %v", line, err)
 		}

@@ -1,13 +1,12 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"fmt"
 	"slices"
 	"sort"
 	"strings"
 
+	"trail/apply/kind"
 	"trail/stepfmt"
 )
 

@@ -1,10 +1,6 @@
 package apply
 
 import (
-	"trail/apply/internal/proc"
-
-	"trail/apply/kind"
-
 	"crypto/sha256"
 	"fmt"
 	"os"
@@ -13,6 +9,10 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"trail/apply/internal/proc"
+	"trail/apply/kind"
+	"trail/apply/state"
 )
 
 // repoDeb is one package of a test repository: name, version, Depends.
@@ -100,7 +100,7 @@ func (sb *sandbox) packages() string {
 // origin returns the origin image the applied record keeps for a package.
 func (sb *sandbox) origin(name string) string {
 	sb.t.Helper()
-	a, err := loadApplied(sb.e.path(fileApplied))
+	a, err := state.LoadApplied(sb.e.path(state.FileApplied))
 	if err != nil {
 		sb.t.Fatal(err)
 	}

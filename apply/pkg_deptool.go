@@ -1,10 +1,10 @@
 package apply
 
 import (
-	"trail/apply/internal/proc"
-
 	"slices"
 	"strings"
+
+	"trail/apply/internal/proc"
 )
 
 // installed returns the packages dpkg has installed in the root, by the

@@ -1,11 +1,11 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"slices"
 	"strings"
 	"testing"
+
+	"trail/apply/kind"
 )
 
 const policyOut = `trail-e2e-hello:

@@ -1,11 +1,11 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"slices"
 	"strings"
 	"testing"
+
+	"trail/apply/kind"
 )
 
 const simOut = `Reading package lists...

@@ -1,12 +1,12 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"fmt"
 	"slices"
 	"strings"
 
+	"trail/apply/kind"
+	"trail/apply/state"
 	"trail/stepfmt"
 )
 
@@ -74,11 +74,11 @@ func gatherPkgRemovals(p *stepfmt.Plan) {
 
 // setPkgRemovals records the plan's PKG removals and what the kept PKG
 // records brought, for the decision.
-func (x *Exec) setPkgRemovals(p *stepfmt.Plan, l *stepfmt.List, ap *applied) {
+func (x *Exec) setPkgRemovals(p *stepfmt.Plan, l *stepfmt.List, ap *state.Applied) {
 	r := &pkgRemoval{keep: map[string]bool{}}
 	for _, c := range p.Changes {
 		if c.Op == stepfmt.OpRemove && c.Step.Kind == stepfmt.KindPackage {
-			if rec := ap.get(c.Step.ID()); rec != nil {
+			if rec := ap.Get(c.Step.ID()); rec != nil {
 				r.going = append(r.going, pkgGoing{c.Step, rec.Origin})
 			}
 		}
@@ -92,7 +92,7 @@ func (x *Exec) setPkgRemovals(p *stepfmt.Plan, l *stepfmt.List, ap *applied) {
 			continue
 		}
 		r.keep["package:"+baseName(s.Target)] = true
-		if rec := ap.get(s.ID()); rec != nil {
+		if rec := ap.Get(s.ID()); rec != nil {
 			if o, err := unpackPkg(rec.Origin); err == nil {
 				for _, d := range splitNames(o.deps) {
 					r.keep["dep:"+baseName(d)] = true

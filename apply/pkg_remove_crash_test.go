@@ -1,8 +1,6 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"errors"
 	"os"
 	"os/exec"
@@ -10,6 +8,9 @@ import (
 	"strconv"
 	"syscall"
 	"testing"
+
+	"trail/apply/kind"
+	"trail/apply/state"
 )
 
 // The rollback of two packages trail installed, one with a dependency
@@ -35,15 +36,15 @@ func TestPackageRemovalCrash(t *testing.T) {
 	purged := 0
 	for at := 1; ; at++ {
 		dst := filepath.Join(t.TempDir(), strconv.Itoa(at))
-		root, state := filepath.Join(dst, "root"), filepath.Join(dst, "state")
+		root, stateDir := filepath.Join(dst, "root"), filepath.Join(dst, "state")
 		os.MkdirAll(dst, 0o755)
-		for from, to := range map[string]string{sb.root: root, sb.opts.StateDir: state} {
+		for from, to := range map[string]string{sb.root: root, sb.opts.StateDir: stateDir} {
 			if out, err := exec.Command("cp", "-a", from, to).CombinedOutput(); err != nil {
 				t.Fatalf("cp: %v %s", err, out)
 			}
 		}
 		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "TRAIL_TEST_CHILD=1", "TRAIL_TEST_ROOT="+root, "TRAIL_TEST_STATE="+state,
+		cmd.Env = append(os.Environ(), "TRAIL_TEST_CHILD=1", "TRAIL_TEST_ROOT="+root, "TRAIL_TEST_STATE="+stateDir,
 			"TRAIL_TEST_LIST="+listFile, "TRAIL_TEST_COMMIT=C", "TRAIL_TEST_CRASH_AT="+strconv.Itoa(at))
 		out, err := cmd.CombinedOutput()
 		var ee *exec.ExitError
@@ -57,12 +58,12 @@ func TestPackageRemovalCrash(t *testing.T) {
 			}
 			break
 		}
-		csb := &sandbox{t: t, root: root, state: dst, opts: Options{Root: root, StateDir: state}}
+		csb := &sandbox{t: t, root: root, state: dst, opts: Options{Root: root, StateDir: stateDir}}
 		if st, _ := (pkgTools{root: root}).status("trail-c"); st.state == kind.StateAbsent {
 			purged++
 		}
 		csb.open()
-		gen, err := readAppliedGeneration(csb.e.path(fileApplied))
+		gen, err := state.ReadAppliedGeneration(csb.e.path(state.FileApplied))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,8 +1,6 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"errors"
 	"os"
 	"os/exec"
@@ -10,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"trail/apply/kind"
 	"trail/stepfmt"
 )
 

@@ -1,10 +1,6 @@
 package apply
 
 import (
-	"trail/apply/internal/proc"
-
-	"trail/apply/kind"
-
 	"bufio"
 	"errors"
 	"fmt"
@@ -13,6 +9,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"trail/apply/internal/proc"
+	"trail/apply/kind"
 )
 
 // pkgTools runs apt and dpkg for one root. On "/" they are the ordinary

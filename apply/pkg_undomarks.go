@@ -1,12 +1,11 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"fmt"
 	"slices"
 	"strings"
 
+	"trail/apply/kind"
 	"trail/stepfmt"
 )
 

@@ -1,11 +1,11 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"reflect"
 	"strings"
 	"testing"
+
+	"trail/apply/kind"
 )
 
 // The marks before an install survive the journal's text form, leave out

@@ -1,13 +1,13 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"bytes"
 	"fmt"
 	"io"
 	"strings"
 
+	"trail/apply/kind"
+	"trail/apply/state"
 	"trail/stepfmt"
 )
 
@@ -46,15 +46,15 @@ type current struct {
 	gen     int
 	steps   []byte // the step list file, as stored
 	list    *stepfmt.List
-	applied *applied
+	applied *state.Applied
 }
 
 func (e *Engine) loadCurrent() (*current, error) {
-	n, err := readAppliedGeneration(e.path(fileApplied))
+	n, err := state.ReadAppliedGeneration(e.path(state.FileApplied))
 	if err != nil {
 		return nil, err
 	}
-	c := &current{gen: n, list: &stepfmt.List{}, applied: &applied{}}
+	c := &current{gen: n, list: &stepfmt.List{}, applied: &state.Applied{}}
 	if n == 0 {
 		return c, nil
 	}
@@ -70,7 +70,7 @@ func (c *current) load(e *Engine) error {
 	if c.gen == 0 || len(c.list.Steps) > 0 {
 		return nil
 	}
-	l, errs := stepfmt.Parse(stepsFile(e.genDir(), c.gen), c.steps)
+	l, errs := stepfmt.Parse(state.StepsFile(e.genDir(), c.gen), c.steps)
 	if len(errs) > 0 {
 		return fmt.Errorf("state: the applied step list is damaged: %w", errs.Err())
 	}
@@ -82,8 +82,8 @@ func (c *current) load(e *Engine) error {
 		return fmt.Errorf("state: the applied record changed while it was read: try again")
 	}
 	for _, s := range l.Steps {
-		if ap.get(s.ID()) == nil {
-			return fmt.Errorf("state: the applied record has no entry for %s of generation %d: restore %s from a backup", s.ID(), c.gen, e.path(fileApplied))
+		if ap.Get(s.ID()) == nil {
+			return fmt.Errorf("state: the applied record has no entry for %s of generation %d: restore %s from a backup", s.ID(), c.gen, e.path(state.FileApplied))
 		}
 	}
 	c.list, c.applied = l, ap
@@ -136,7 +136,7 @@ func (e *Engine) plan(x *Exec, l *stepfmt.List, cur *current, redo func(*kind.Re
 }
 
 // checkChange runs the check of one change through its kind's handler.
-func checkChange(v *View, c stepfmt.Change, ap *applied) (kind.Work, error) {
+func checkChange(v *View, c stepfmt.Change, ap *state.Applied) (kind.Work, error) {
 	row := handlerOf(c.Step.Kind)
 	if row == nil {
 		names := make([]string, len(handlers))
@@ -146,7 +146,7 @@ func checkChange(v *View, c stepfmt.Change, ap *applied) (kind.Work, error) {
 		return kind.Work{}, fmt.Errorf("%s steps cannot be applied by this trail yet (it applies %s)", c.Step.Kind, strings.Join(names, ", "))
 	}
 	if c.Op == stepfmt.OpRemove {
-		rec := ap.get(c.Step.ID())
+		rec := ap.Get(c.Step.ID())
 		if rec == nil {
 			return kind.Work{}, fmt.Errorf("no record of what was there before trail managed it: cannot reverse")
 		}
@@ -154,7 +154,7 @@ func checkChange(v *View, c stepfmt.Change, ap *applied) (kind.Work, error) {
 	}
 	var prior *kind.Record
 	if c.Op == stepfmt.OpModify {
-		prior = ap.get(c.Step.ID())
+		prior = ap.Get(c.Step.ID())
 	}
 	return row.h.Check(v, c.Step, prior)
 }

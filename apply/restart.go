@@ -1,14 +1,14 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"fmt"
 	"path"
 	"sort"
 	"strings"
 	"time"
 
+	"trail/apply/kind"
+	"trail/apply/state"
 	"trail/stepfmt"
 )
 
@@ -280,11 +280,11 @@ func restartAfterUndo(x *Exec, restored, undone []*stepfmt.Step, paths pathSet, 
 // restartRecovered is restartAfterUndo for an apply undone at recovery:
 // the journal names the paths it meant to change, the applied record the
 // list put back, and the generation's saved step list the undone one.
-func (e *Engine) restartRecovered(x *Exec, js *journalState, cur int, emit func(Event)) {
+func (e *Engine) restartRecovered(x *Exec, js *state.JournalState, cur int, emit func(Event)) {
 	paths := make(pathSet)
-	for _, in := range js.intents {
-		if stepfmt.IsPath(in.step.Kind) {
-			paths[in.step.Target] = true
+	for _, in := range js.Intents {
+		if stepfmt.IsPath(in.Step.Kind) {
+			paths[in.Step.Target] = true
 		}
 	}
 	if len(paths) == 0 {
@@ -298,10 +298,10 @@ func (e *Engine) restartRecovered(x *Exec, js *journalState, cur int, emit func(
 	}
 	// The undone list may never have been saved (a crash before it was):
 	// then its intents are all there is of it.
-	undone, err := e.stepsOf(js.gen)
+	undone, err := e.stepsOf(js.Gen)
 	if err != nil {
-		for _, in := range js.intents {
-			undone = append(undone, in.step)
+		for _, in := range js.Intents {
+			undone = append(undone, in.Step)
 		}
 	}
 	restartAfterUndo(x, restored, undone, paths, emit)
@@ -313,7 +313,7 @@ func (e *Engine) stepsOf(n int) ([]*stepfmt.Step, error) {
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	l, errs := stepfmt.Parse(stepsFile(e.genDir(), n), data)
+	l, errs := stepfmt.Parse(state.StepsFile(e.genDir(), n), data)
 	if len(errs) > 0 {
 		return nil, errs.Err()
 	}

@@ -1,10 +1,9 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"strconv"
 
+	"trail/apply/kind"
 	"trail/stepfmt"
 )
 
@@ -34,7 +33,7 @@ func revisits(x *Exec, l *stepfmt.List, cur *current, p *stepfmt.Plan, redo func
 			break
 		}
 		id := s.ID()
-		rec := cur.applied.get(id)
+		rec := cur.applied.Get(id)
 		row := handlerOf(s.Kind)
 		if changed[id] || rec == nil || row == nil || !redo(rec) {
 			continue

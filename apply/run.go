@@ -1,8 +1,6 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"bytes"
 	"context"
 	"errors"
@@ -12,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"trail/apply/kind"
+	"trail/apply/state"
 	"trail/stepfmt"
 )
 
@@ -38,7 +38,7 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 		e.emit(Event{Type: EventRefusal, Commit: meta.Commit, Branch: meta.Branch, Err: err})
 		return nil, err
 	}
-	defer lk.release()
+	defer lk.Release()
 	if err := e.recoverIfNeeded(); err != nil {
 		return nil, err
 	}
@@ -57,7 +57,7 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 		return nil, err
 	}
 	g := &Generation{Number: num, From: cur.gen, Commit: meta.Commit, Branch: meta.Branch, Host: meta.Host,
-		Subject: meta.Subject, Start: time.Now(), Result: ResultRunning, dir: e.genDir()}
+		Subject: meta.Subject, Start: time.Now(), Result: ResultRunning, Dir: e.genDir()}
 	x := e.newExec()
 	var redo func(*kind.Record) bool
 	if meta.Force {
@@ -92,7 +92,7 @@ func sameSteps(a, b []byte) bool {
 // commit nothing is written; for another commit a generation is recorded
 // that changed nothing, so the record names the commit the host runs.
 func (e *Engine) unchanged(cur *current, text []byte, meta Meta) (*Generation, error) {
-	g, err := loadGeneration(e.genDir(), cur.gen)
+	g, err := state.LoadGeneration(e.genDir(), cur.gen)
 	if err != nil {
 		return nil, err
 	}
@@ -108,20 +108,20 @@ func (e *Engine) unchanged(cur *current, text []byte, meta Meta) (*Generation, e
 	}
 	now := time.Now()
 	ng := &Generation{Number: num, From: cur.gen, Commit: meta.Commit, Branch: meta.Branch, Host: meta.Host,
-		Subject: meta.Subject, Start: now, End: now, Result: ResultOK, Counts: Counts{Unchanged: n}, dir: e.genDir()}
-	data, err := os.ReadFile(e.path(fileApplied))
+		Subject: meta.Subject, Start: now, End: now, Result: ResultOK, Counts: Counts{Unchanged: n}, Dir: e.genDir()}
+	data, err := os.ReadFile(e.path(state.FileApplied))
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
 	_, body, _ := bytes.Cut(data, []byte("\n"))
-	head := appliedHeader + strconv.Itoa(num) + "\n"
-	if err := saveSteps(e.genDir(), num, text); err != nil {
+	head := state.AppliedHeader + strconv.Itoa(num) + "\n"
+	if err := state.SaveSteps(e.genDir(), num, text); err != nil {
 		return nil, err
 	}
-	if err := saveGeneration(e.genDir(), ng); err != nil {
+	if err := state.SaveGeneration(e.genDir(), ng); err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(e.path(fileApplied), append([]byte(head), body...), true); err != nil {
+	if err := state.WriteAtomic(e.path(state.FileApplied), append([]byte(head), body...), true); err != nil {
 		return nil, err
 	}
 	e.emit(Event{Type: EventApplyEnd, Commit: ng.Commit, Branch: ng.Branch, Generation: num, Result: ResultOK, Counts: ng.Counts})
@@ -136,10 +136,10 @@ func (e *Engine) refuse(g *Generation, text []byte, err error) (*Generation, err
 		g.ErrorSource = el[0].Src.String()
 		g.ErrorStep = strings.TrimSpace(string(el[0].Kind) + " " + el[0].Target)
 	}
-	if serr := saveSteps(e.genDir(), g.Number, text); serr != nil {
+	if serr := state.SaveSteps(e.genDir(), g.Number, text); serr != nil {
 		return nil, errors.Join(err, serr)
 	}
-	if serr := saveGeneration(e.genDir(), g); serr != nil {
+	if serr := state.SaveGeneration(e.genDir(), g); serr != nil {
 		return nil, errors.Join(err, serr)
 	}
 	e.emit(Event{Type: EventRefusal, Commit: g.Commit, Branch: g.Branch, Generation: g.Number, Source: g.ErrorSource, Err: err})

@@ -1,14 +1,14 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"context"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"trail/apply/kind"
+	"trail/apply/state"
 	"trail/internal/fsx"
 	"trail/stepfmt"
 )
@@ -22,7 +22,7 @@ type run struct {
 	list *stepfmt.List
 	plan *Plan
 	text []byte // the step list, as the generation records it
-	j    *journal
+	j    *state.Journal
 	// undo lists every change whose intent is journaled, in order: what a
 	// rollback restores, newest first.
 	undo []undoRec
@@ -68,17 +68,17 @@ func (r *run) event(ev Event) {
 
 func (r *run) run(ctx context.Context) (*Generation, error) {
 	r.event(Event{Type: EventApplyStart, Counts: r.g.Counts})
-	j, err := beginJournal(r.e.path(fileJournal), r.g)
+	j, err := state.BeginJournal(r.e.path(state.FileJournal), r.g)
 	if err != nil {
 		return r.fail(err)
 	}
 	r.j = j
-	defer j.close()
+	defer j.Close()
 	r.e.crashPoint("begin")
-	if err := saveSteps(r.e.genDir(), r.g.Number, r.text); err != nil {
+	if err := state.SaveSteps(r.e.genDir(), r.g.Number, r.text); err != nil {
 		return r.fail(err)
 	}
-	if err := saveGeneration(r.e.genDir(), r.g); err != nil {
+	if err := state.SaveGeneration(r.e.genDir(), r.g); err != nil {
 		return r.fail(err)
 	}
 	r.e.crashPoint("generation started")
@@ -148,14 +148,14 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 		}
 		imgs[k-i] = img
 	}
-	if err := r.x.store.flush(); err != nil {
+	if err := r.x.store.Flush(); err != nil {
 		return placeBatch(changes[i:end], fmt.Errorf("saving pre-images: %w", err))
 	}
 	for k := i; k < end; k++ {
-		r.j.intent(k, changes[k].Op, changes[k].Step, undos[k-i])
+		r.j.Intent(k, changes[k].Op, changes[k].Step, undos[k-i])
 		r.undo = append(r.undo, undoRec{changes[k].Step, undos[k-i], k})
 	}
-	if err := r.j.sync(); err != nil {
+	if err := r.j.Sync(); err != nil {
 		return placeBatch(changes[i:end], err)
 	}
 	r.e.crashPoint("intents " + strconv.Itoa(i))
@@ -183,9 +183,9 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	r.e.crashPoint("flush " + strconv.Itoa(i))
 	r.indexWritten(changes[i:end])
 	for k := i; k < end; k++ {
-		r.j.done(k)
+		r.j.Done(k)
 	}
-	if err := r.j.sync(); err != nil {
+	if err := r.j.Sync(); err != nil {
 		return placeBatch(changes[i:end], err)
 	}
 	r.e.crashPoint("done " + strconv.Itoa(i))
@@ -198,7 +198,7 @@ func (r *run) capture(c stepfmt.Change) (kind.Image, error) {
 	if rc, ok := h.(recordCapturer); ok {
 		var rec *kind.Record
 		if c.Op != stepfmt.OpAdd {
-			rec = r.cur.applied.get(c.Step.ID())
+			rec = r.cur.applied.Get(c.Step.ID())
 		}
 		return rc.captureFrom(r.x, c.Step, rec)
 	}
@@ -214,7 +214,7 @@ func (r *run) change(k int, c stepfmt.Change, pre kind.Image) error {
 	w, err := r.check(h, c, pre)
 	if err == nil && !w.None() {
 		if c.Op == stepfmt.OpRemove {
-			err = h.Restore(r.x, c.Step, r.cur.applied.get(c.Step.ID()).Origin, w)
+			err = h.Restore(r.x, c.Step, r.cur.applied.Get(c.Step.ID()).Origin, w)
 		} else {
 			err = h.Forward(r.x, c.Step, w)
 			if b, ok := h.(bringer); ok && err == nil {
@@ -241,7 +241,7 @@ func (r *run) amend(k int, c stepfmt.Change, b bringer) error {
 				return err
 			}
 			u.img = img
-			r.j.amend(k, img)
+			r.j.Amend(k, img)
 			break
 		}
 	}
@@ -252,7 +252,7 @@ func (r *run) amend(k int, c stepfmt.Change, b bringer) error {
 		}
 		rec.Origin = origin
 	}
-	return r.j.sync()
+	return r.j.Sync()
 }
 
 // check notes drift and runs the check of one change, recording what the
@@ -260,7 +260,7 @@ func (r *run) amend(k int, c stepfmt.Change, b bringer) error {
 func (r *run) check(h Handler, c stepfmt.Change, pre kind.Image) (kind.Work, error) {
 	v := &View{x: r.x}
 	id := c.Step.ID()
-	old := r.cur.applied.get(id)
+	old := r.cur.applied.Get(id)
 	if c.Op != stepfmt.OpAdd && old != nil {
 		r.noteDrift(c.Step, h, old)
 	}
@@ -346,11 +346,11 @@ func (r *run) verify(ctx context.Context) error {
 // commit records the generation and makes it current: the durable rename
 // of the applied record is the commit point; the journal goes after it.
 func (r *run) commit() (*Generation, error) {
-	ap := &applied{Generation: r.g.Number, Records: make([]*kind.Record, 0, len(r.list.Steps))}
+	ap := &state.Applied{Generation: r.g.Number, Records: make([]*kind.Record, 0, len(r.list.Steps))}
 	for _, s := range r.list.Steps {
 		rec := r.next[s.ID()]
 		if rec == nil {
-			rec = r.cur.applied.get(s.ID())
+			rec = r.cur.applied.Get(s.ID())
 		}
 		if rec == nil {
 			return r.fail(fmt.Errorf("internal error: no record for %s", s.ID()))
@@ -358,19 +358,19 @@ func (r *run) commit() (*Generation, error) {
 		ap.Records = append(ap.Records, rec)
 	}
 	r.g.Result, r.g.End = ResultOK, time.Now()
-	if err := saveGeneration(r.e.genDir(), r.g); err != nil {
+	if err := state.SaveGeneration(r.e.genDir(), r.g); err != nil {
 		return r.fail(err)
 	}
 	r.e.crashPoint("generation")
-	if err := writeAtomic(r.e.path(fileApplied), ap.format(), true); err != nil {
+	if err := state.WriteAtomic(r.e.path(state.FileApplied), ap.Format(), true); err != nil {
 		return r.fail(err)
 	}
-	if k, ok := keyOf(r.e.path(fileApplied)); ok {
+	if k, ok := keyOf(r.e.path(state.FileApplied)); ok {
 		r.e.cache.applied, r.e.cache.appliedKey = ap, k
 	}
 	r.e.crashPoint("commit")
-	r.j.close()
-	if err := removeJournal(r.e.path(fileJournal)); err != nil {
+	r.j.Close()
+	if err := state.RemoveJournal(r.e.path(state.FileJournal)); err != nil {
 		return r.g, err
 	}
 	r.e.crashPoint("journal")
@@ -388,21 +388,21 @@ func (r *run) indexWritten(changes []stepfmt.Change) {
 			continue
 		}
 		if st, err := r.x.Root.Lstat(c.Step.Target); err == nil && st.Type == fsx.Regular {
-			r.x.index.put(c.Step.Target, st, rec.Wrote.Value("content"))
+			r.x.index.Put(c.Step.Target, st, rec.Wrote.Value("content"))
 		}
 	}
 }
 
 // updateIndex forgets what is no longer managed and saves the index. The
 // index is a cache: failing to save it costs only time.
-func (r *run) updateIndex(ap *applied) {
+func (r *run) updateIndex(ap *state.Applied) {
 	ix := r.x.index
 	managed := make(map[string]bool, len(ap.Records))
 	for _, rec := range ap.Records {
 		managed[rec.ID.Target] = true
 	}
-	ix.keep(func(p string) bool { return managed[p] })
-	if ix.save() == nil {
+	ix.Keep(func(p string) bool { return managed[p] })
+	if ix.Save() == nil {
 		r.e.savedIndex(ix)
 	}
 }

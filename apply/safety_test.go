@@ -209,6 +209,6 @@ func TestLockInProcess(t *testing.T) {
 	if waited := time.Since(start); waited < 150*time.Millisecond {
 		t.Fatalf("gave up after %s, before the timeout", waited)
 	}
-	lk.release()
+	lk.Release()
 	sb.apply("FILE /etc/a {a}", "c1")
 }

@@ -1,8 +1,6 @@
 package apply
 
 import (
-	"trail/apply/internal/proc"
-
 	"fmt"
 	"os"
 	"strconv"
@@ -11,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"trail/apply/internal/proc"
 	"trail/internal/fsx"
 )
 

@@ -1,13 +1,12 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"trail/apply/kind"
 	"trail/stepfmt"
 )
 
@@ -83,7 +82,7 @@ func (r *run) changeGroup(first int, cs []stepfmt.Change, pres []kind.Image) err
 		if !w.None() {
 			steps, todo, at = append(steps, c.Step), append(todo, w), append(at, first+k)
 			if remove {
-				imgs = append(imgs, r.cur.applied.get(c.Step.ID()).Origin)
+				imgs = append(imgs, r.cur.applied.Get(c.Step.ID()).Origin)
 			}
 		}
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"trail/apply/state"
 )
 
 // fail ends an apply whose step or bookkeeping failed: staged writes are
@@ -19,7 +21,7 @@ import (
 // stays, so that the next Open tries again.
 func (r *run) fail(cause error) (*Generation, error) {
 	r.x.Root.Abort()
-	r.x.store.abort()
+	r.x.store.Abort()
 	var se *stepError
 	if errors.As(cause, &se) {
 		r.g.ErrorStep = se.step.ID().String()
@@ -33,10 +35,10 @@ func (r *run) fail(cause error) (*Generation, error) {
 		r.g.Error += "; undoing it failed too, the journal is kept for the next run: " + undoErr.Error()
 	}
 	r.event(Event{Type: EventRollback, Result: resultOf(undoErr), Err: undoErr, Counts: r.g.Counts})
-	serr := saveGeneration(r.e.genDir(), r.g)
+	serr := state.SaveGeneration(r.e.genDir(), r.g)
 	if r.j != nil && undoErr == nil {
-		r.j.close()
-		serr = errors.Join(serr, removeJournal(r.e.path(fileJournal)))
+		r.j.Close()
+		serr = errors.Join(serr, state.RemoveJournal(r.e.path(state.FileJournal)))
 	}
 	r.event(Event{Type: EventApplyEnd, Result: ResultFailed, Err: cause, Counts: r.g.Counts, Duration: r.g.End.Sub(r.g.Start)})
 	return r.g, errors.Join(cause, undoErr, serr)
@@ -96,7 +98,7 @@ func undoAll(x *Exec, recs []undoRec, emit func(Event), crash func(string)) erro
 // recoverIfNeeded finishes an interrupted apply if its journal is there.
 // The caller holds the lock.
 func (e *Engine) recoverIfNeeded() error {
-	if _, err := os.Stat(e.path(fileJournal)); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(e.path(state.FileJournal)); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
 	return e.recover()
@@ -111,7 +113,7 @@ func (e *Engine) recoverIfNeeded() error {
 // The caller holds the lock, and taking it killed every program the dead
 // apply was running (internal/proc).
 func (e *Engine) recover() error {
-	file := e.path(fileJournal)
+	file := e.path(state.FileJournal)
 	data, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -120,16 +122,16 @@ func (e *Engine) recover() error {
 		return fmt.Errorf("journal: %w", err)
 	}
 	e.cleanStoreTemp()
-	js, err := parseJournal(file, data)
+	js, err := state.ParseJournal(file, data)
 	if err != nil {
 		return fmt.Errorf("journal: the journal of an interrupted apply is damaged: %w; trail cannot know what to undo: inspect it, restore the machine by hand, then remove it", err)
 	}
-	cur, err := readAppliedGeneration(e.path(fileApplied))
+	cur, err := state.ReadAppliedGeneration(e.path(state.FileApplied))
 	if err != nil {
 		return err
 	}
-	if cur == js.gen {
-		return removeJournal(file)
+	if cur == js.Gen {
+		return state.RemoveJournal(file)
 	}
 	x := e.newExec()
 	// What the dead apply ran was killed when the lock was taken; what a
@@ -137,14 +139,14 @@ func (e *Engine) recover() error {
 	cleared, clearErr := clearShadowLeftovers(x.Root)
 	dpkgDone, dpkgErr := finishDpkg(x)
 	clearErr = errors.Join(clearErr, dpkgErr)
-	recs := make([]undoRec, len(js.intents))
-	for i, in := range js.intents {
-		recs[i] = undoRec{step: in.step, img: in.undo}
+	recs := make([]undoRec, len(js.Intents))
+	for i, in := range js.Intents {
+		recs[i] = undoRec{step: in.Step, img: in.Undo}
 	}
-	b := js.begin
-	g := &Generation{Number: js.gen, From: js.from, Commit: b.Commit, Branch: b.Branch, Host: b.Host,
-		Subject: b.Subject, Start: b.Start, dir: e.genDir()}
-	if saved, err := loadGeneration(e.genDir(), js.gen); err == nil {
+	b := js.Begin
+	g := &Generation{Number: js.Gen, From: js.From, Commit: b.Commit, Branch: b.Branch, Host: b.Host,
+		Subject: b.Subject, Start: b.Start, Dir: e.genDir()}
+	if saved, err := state.LoadGeneration(e.genDir(), js.Gen); err == nil {
 		g = saved
 	}
 	ev := func(ev Event) {
@@ -162,21 +164,21 @@ func (e *Engine) recover() error {
 	}
 	ev(Event{Type: EventRollback, Result: resultOf(undoErr), Err: undoErr, Detail: detail})
 	if undoErr != nil {
-		return fmt.Errorf("journal: undoing the interrupted apply of generation %d failed (the journal is kept, the next run tries again): %w", js.gen, undoErr)
+		return fmt.Errorf("journal: undoing the interrupted apply of generation %d failed (the journal is kept, the next run tries again): %w", js.Gen, undoErr)
 	}
 	e.restartRecovered(x, js, cur, ev)
 	g.Result, g.End = ResultInterrupted, time.Now()
 	g.Error = "the apply was interrupted; its changes were undone when trail next ran"
-	if err := saveGeneration(e.genDir(), g); err != nil {
+	if err := state.SaveGeneration(e.genDir(), g); err != nil {
 		return err
 	}
-	return removeJournal(file)
+	return state.RemoveJournal(file)
 }
 
 // cleanStoreTemp removes blobs left half-written in store/tmp by processes
 // that are gone.
 func (e *Engine) cleanStoreTemp() {
-	dir := filepath.Join(e.store.dir, "tmp")
+	dir := filepath.Join(e.store.Dir, "tmp")
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return

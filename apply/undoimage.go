@@ -1,12 +1,11 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"fmt"
 	"path"
 	"strings"
 
+	"trail/apply/kind"
 	"trail/stepfmt"
 )
 
@@ -29,7 +28,7 @@ func (r *run) undoImageOf(c stepfmt.Change, pre kind.Image) (kind.Image, error) 
 	}
 	var rec *kind.Record
 	if c.Op != stepfmt.OpAdd {
-		rec = r.cur.applied.get(c.Step.ID())
+		rec = r.cur.applied.Get(c.Step.ID())
 	}
 	return ui.undoImage(r.x, c, pre, rec)
 }

@@ -1,11 +1,10 @@
 package apply
 
 import (
-	"trail/apply/kind"
-
 	"errors"
 	"fmt"
 
+	"trail/apply/kind"
 	"trail/stepfmt"
 )
 

@@ -1,8 +1,6 @@
 package apply
 
 import (
-	"trail/apply/internal/proc"
-
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"trail/apply/internal/proc"
 )
 
 // unitTools runs systemctl for one root. The machine is live when the root

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"trail/apply/state"
 	"trail/internal/fsx"
 )
 
@@ -76,7 +77,7 @@ func TestUserPreExistingComesBack(t *testing.T) {
 	if st := sb.stat("/home/al"); st.Uid != 1010 {
 		t.Fatalf("new home owned by %d", st.Uid)
 	}
-	applied, _ := os.ReadFile(sb.e.path(fileApplied))
+	applied, _ := os.ReadFile(sb.e.path(state.FileApplied))
 	if strings.Contains(string(applied), "$6$") {
 		t.Fatalf("the applied record holds a password hash:\n%s", applied)
 	}

@@ -1,8 +1,6 @@
-package apply
+package state
 
 import (
-	"trail/apply/internal/proc"
-
 	"errors"
 	"fmt"
 	"os"
@@ -11,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"trail/apply/internal/proc"
 )
 
 // LockError says that another trail holds the state lock.
@@ -32,7 +32,7 @@ func (e *LockError) Error() string {
 	return fmt.Sprintf("%s) holds the lock %s; waited %s: another apply is running, try again when it ends", who, e.File, e.Waited)
 }
 
-// lock is the state lock: an flock(2) on the lock file, which dies with its
+// Lock is the state lock: an flock(2) on the lock file, which dies with its
 // holder, so a killed apply never leaves a stale lock. The holder writes
 // its pid and start time into the file for the error a waiter shows, and
 // the process group of every child it runs (internal/proc), so that the
@@ -42,12 +42,12 @@ func (e *LockError) Error() string {
 // and it is unlocked before it is closed, because a process forked in the
 // meantime (between fork and exec, by another goroutine) shares the open
 // file and would otherwise keep the lock until it execs.
-type lock struct {
+type Lock struct {
 	f     *os.File
 	since string
 }
 
-func acquire(file string, timeout time.Duration) (*lock, error) {
+func Acquire(file string, timeout time.Duration) (*Lock, error) {
 	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, stateFileMode)
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
@@ -72,7 +72,7 @@ func acquire(file string, timeout time.Duration) (*lock, error) {
 		time.Sleep(min(wait, time.Until(start.Add(timeout))+time.Millisecond))
 		wait = min(2*wait, 100*time.Millisecond)
 	}
-	l := &lock{f: f, since: time.Now().Format(time.RFC3339)}
+	l := &Lock{f: f, since: time.Now().Format(time.RFC3339)}
 	// A holder that released the lock emptied the file: process groups
 	// still named in it belong to a trail that was killed.
 	pid, _, left := holder(f)
@@ -89,7 +89,7 @@ func acquire(file string, timeout time.Duration) (*lock, error) {
 }
 
 // write records the holder and its running children in the lock file.
-func (l *lock) ListChildren(children []proc.Group) {
+func (l *Lock) ListChildren(children []proc.Group) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "pid %d\nsince %s\n", os.Getpid(), l.since)
 	for _, g := range children {
@@ -134,8 +134,8 @@ func holder(f *os.File) (int, string, []proc.Group) {
 	return pid, since, kids
 }
 
-// release empties the lock file, unlocks it, then closes it.
-func (l *lock) release() {
+// Release empties the lock file, unlocks it, then closes it.
+func (l *Lock) Release() {
 	if l == nil || l.f == nil {
 		return
 	}

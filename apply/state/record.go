@@ -1,8 +1,6 @@
-package apply
+package state
 
 import (
-	"trail/apply/kind"
-
 	"bytes"
 	"errors"
 	"fmt"
@@ -11,18 +9,19 @@ import (
 	"strconv"
 	"strings"
 
+	"trail/apply/kind"
 	"trail/stepfmt"
 )
 
-// applied is the applied record: the current generation and a Record for
+// Applied is the applied record: the current generation and a Record for
 // every target it manages, in the order of its step list.
-type applied struct {
+type Applied struct {
 	Generation int
 	Records    []*kind.Record
 	byID       map[stepfmt.ID]*kind.Record
 }
 
-func (a *applied) get(id stepfmt.ID) *kind.Record {
+func (a *Applied) Get(id stepfmt.ID) *kind.Record {
 	if a.byID == nil {
 		a.byID = make(map[stepfmt.ID]*kind.Record, len(a.Records))
 		for _, r := range a.Records {
@@ -32,14 +31,14 @@ func (a *applied) get(id stepfmt.ID) *kind.Record {
 	return a.byID[id]
 }
 
-const appliedHeader = "TRAIL-APPLIED v1 generation="
+const AppliedHeader = "TRAIL-APPLIED v1 generation="
 
-// format renders the record: a header, then one line per target with tab
+// Format renders the record: a header, then one line per target with tab
 // separated fields: kind, target, drift policy, origin image, wrote image.
-func (a *applied) format() []byte {
+func (a *Applied) Format() []byte {
 	var b bytes.Buffer
 	b.Grow(160 * (len(a.Records) + 1))
-	b.WriteString(appliedHeader)
+	b.WriteString(AppliedHeader)
 	b.WriteString(strconv.Itoa(a.Generation))
 	b.WriteByte('\n')
 	for _, r := range a.Records {
@@ -57,16 +56,16 @@ func (a *applied) format() []byte {
 	return b.Bytes()
 }
 
-// parseApplied reads the applied record; name is used in error positions.
-func parseApplied(name string, data []byte) (*applied, error) {
+// ParseApplied reads the applied record; name is used in error positions.
+func ParseApplied(name string, data []byte) (*Applied, error) {
 	text := string(data)
 	head, text, _ := strings.Cut(text, "\n")
-	g, ok := strings.CutPrefix(head, appliedHeader)
+	g, ok := strings.CutPrefix(head, AppliedHeader)
 	n, err := strconv.Atoi(g)
 	if !ok || err != nil || n < 0 {
-		return nil, fmt.Errorf("%s:1: not an applied record (want %q and a number)", name, appliedHeader)
+		return nil, fmt.Errorf("%s:1: not an applied record (want %q and a number)", name, AppliedHeader)
 	}
-	a := &applied{Generation: n, Records: make([]*kind.Record, 0, strings.Count(text, "\n"))}
+	a := &Applied{Generation: n, Records: make([]*kind.Record, 0, strings.Count(text, "\n"))}
 	seen := make(map[stepfmt.ID]bool)
 	for line := 2; text != ""; line++ {
 		var l string
@@ -120,16 +119,16 @@ func parseRecord(l string) (*kind.Record, error) {
 	return r, nil
 }
 
-// loadApplied reads the applied record; none yet is generation 0.
-func loadApplied(file string) (*applied, error) {
+// LoadApplied reads the applied record; none yet is generation 0.
+func LoadApplied(file string) (*Applied, error) {
 	data, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
-		return &applied{}, missingApplied(file)
+		return &Applied{}, missingApplied(file)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	a, err := parseApplied(file, data)
+	a, err := ParseApplied(file, data)
 	if err != nil {
 		return nil, fmt.Errorf("state: the applied record is damaged: %w (restore the file from a backup; trail will not guess what it manages)", err)
 	}
@@ -137,7 +136,7 @@ func loadApplied(file string) (*applied, error) {
 }
 
 // readGeneration reads only the generation number of the applied record.
-func readAppliedGeneration(file string) (int, error) {
+func ReadAppliedGeneration(file string) (int, error) {
 	f, err := os.Open(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, missingApplied(file)
@@ -149,7 +148,7 @@ func readAppliedGeneration(file string) (int, error) {
 	buf := make([]byte, 64)
 	n, _ := f.Read(buf)
 	head, _, _ := bytes.Cut(buf[:n], []byte("\n"))
-	g, ok := strings.CutPrefix(string(head), appliedHeader)
+	g, ok := strings.CutPrefix(string(head), AppliedHeader)
 	num, err := strconv.Atoi(g)
 	if !ok || err != nil {
 		return 0, fmt.Errorf("state: %s:1: not an applied record", file)

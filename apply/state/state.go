@@ -1,4 +1,4 @@
-package apply
+package state
 
 import (
 	"errors"
@@ -14,22 +14,22 @@ const DefaultStateDir = "/var/lib/trail"
 
 // Names in the state directory (see doc.go for the layout).
 const (
-	fileApplied     = "applied"
-	fileJournal     = "journal"
-	fileIndex       = "index"
-	fileLock        = "lock"
-	dirStore        = "store"
-	dirGenerations  = "generations"
-	tempSuffix      = atomicfile.TempSuffix
-	stateDirMode    = 0o700
+	FileApplied     = "applied"
+	FileJournal     = "journal"
+	FileIndex       = "index"
+	FileLock        = "lock"
+	DirStore        = "store"
+	DirGenerations  = "generations"
+	TempSuffix      = atomicfile.TempSuffix
+	DirMode         = 0o700
 	stateFileMode   = 0o600
 	generationWidth = 6
 )
 
-// writeAtomic replaces file with data; with durable, the data and the
+// WriteAtomic replaces file with data; with durable, the data and the
 // directory entry are synced, so after a crash the file is wholly old or
 // wholly new (without, it may be lost, never torn: the index).
-func writeAtomic(file string, data []byte, durable bool) error {
+func WriteAtomic(file string, data []byte, durable bool) error {
 	write := atomicfile.WriteUnsynced
 	if durable {
 		write = atomicfile.Write
@@ -60,16 +60,16 @@ var ErrStateDamaged = errors.New("state damaged")
 // decides for itself: its recovery reads the record next.
 func missingApplied(file string) error {
 	dir := filepath.Dir(file)
-	if _, err := os.Lstat(filepath.Join(dir, fileJournal)); err == nil {
+	if _, err := os.Lstat(filepath.Join(dir, FileJournal)); err == nil {
 		return nil
 	}
-	genDir := filepath.Join(dir, dirGenerations)
-	nums, err := generationNumbers(genDir)
+	genDir := filepath.Join(dir, DirGenerations)
+	nums, err := GenerationNumbers(genDir)
 	if err != nil {
 		return err
 	}
 	for i := len(nums) - 1; i >= 0; i-- {
-		g, err := loadGeneration(genDir, nums[i])
+		g, err := LoadGeneration(genDir, nums[i])
 		if err != nil {
 			return fmt.Errorf("%w: %s is missing and %w", ErrStateDamaged, file, err)
 		}

@@ -1,8 +1,6 @@
-package apply
+package state
 
 import (
-	"trail/apply/kind"
-
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -19,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"trail/apply/kind"
 	"trail/internal/fsx"
 )
 
@@ -28,7 +27,7 @@ import (
 // Blobs are written to store/tmp, made durable, then renamed into place, so
 // a blob under its name is always whole; every read verifies the hash.
 type Store struct {
-	dir     string
+	Dir     string
 	pending []pendingBlob
 	seq     atomic.Uint64
 	buf     []byte
@@ -36,13 +35,13 @@ type Store struct {
 
 type pendingBlob struct{ tmp, key string }
 
-func newStore(dir string) (*Store, error) {
+func NewStore(dir string) (*Store, error) {
 	for _, d := range []string{dir, filepath.Join(dir, "sha256"), filepath.Join(dir, "tmp")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 	}
-	return &Store{dir: dir}, nil
+	return &Store{Dir: dir}, nil
 }
 
 // HashKey returns the store key of data.
@@ -60,10 +59,10 @@ func CheckKey(key string) error {
 	return nil
 }
 
-// path returns where blob key lives: store/sha256/<2 hex>/<64 hex>.
-func (s *Store) path(key string) string {
+// Path returns where blob key lives: store/sha256/<2 hex>/<64 hex>.
+func (s *Store) Path(key string) string {
 	h := key[len("sha256:"):]
-	return filepath.Join(s.dir, "sha256", h[:2], h)
+	return filepath.Join(s.Dir, "sha256", h[:2], h)
 }
 
 // Has reports whether blob key is in the store.
@@ -72,7 +71,7 @@ func (s *Store) Has(key string) bool {
 		return false
 	}
 	var st unix.Stat_t
-	return unix.Stat(s.path(key), &st) == nil
+	return unix.Stat(s.Path(key), &st) == nil
 }
 
 // Get returns blob key, verified against its hash.
@@ -80,7 +79,7 @@ func (s *Store) Get(key string) ([]byte, error) {
 	if err := CheckKey(key); err != nil {
 		return nil, err
 	}
-	data, err := os.ReadFile(s.path(key))
+	data, err := os.ReadFile(s.Path(key))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("store: blob %s is missing: put the content in the store first: %w", key, fs.ErrNotExist)
 	}
@@ -103,28 +102,28 @@ func (s *Store) Open(key string) (io.ReadCloser, error) {
 	if err := CheckKey(key); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(s.path(key))
+	f, err := os.Open(s.Path(key))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("store: blob %s is missing: put the content in the store first: %w", key, fs.ErrNotExist)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	return &verifier{f: f, h: sha256.New(), key: key}, nil
+	return &verifier{f: f, h: sha256.New(), Key: key}, nil
 }
 
 type verifier struct {
 	f   *os.File
 	h   hash.Hash
-	key string
+	Key string
 }
 
 func (v *verifier) Read(p []byte) (int, error) {
 	n, err := v.f.Read(p)
 	v.h.Write(p[:n])
 	if err == io.EOF {
-		if got := "sha256:" + hex.EncodeToString(v.h.Sum(nil)); got != v.key {
-			return n, corrupt(v.key, got)
+		if got := "sha256:" + hex.EncodeToString(v.h.Sum(nil)); got != v.Key {
+			return n, corrupt(v.Key, got)
 		}
 	}
 	return n, err
@@ -150,14 +149,14 @@ func (s *Store) PutMany(blobs [][]byte) ([]string, error) {
 			keys[i] = k
 			continue
 		}
-		k, err := s.stage(bytes.NewReader(b))
+		k, err := s.Stage(bytes.NewReader(b))
 		if err != nil {
-			s.abort()
+			s.Abort()
 			return nil, err
 		}
 		keys[i] = k
 	}
-	return keys, s.flush()
+	return keys, s.Flush()
 }
 
 // PutFile stores the content of the host file at path.
@@ -167,18 +166,18 @@ func (s *Store) PutFile(path string) (string, error) {
 		return "", fmt.Errorf("store: %w", err)
 	}
 	defer f.Close()
-	k, err := s.stage(f)
+	k, err := s.Stage(f)
 	if err != nil {
-		s.abort()
+		s.Abort()
 		return "", err
 	}
-	return k, s.flush()
+	return k, s.Flush()
 }
 
-// stage writes r to a temporary file and returns its key; flush moves it
+// Stage writes r to a temporary file and returns its key; flush moves it
 // into place. A blob already stored is not written again.
-func (s *Store) stage(r io.Reader) (string, error) {
-	tmp := filepath.Join(s.dir, "tmp", strconv.Itoa(os.Getpid())+"."+strconv.FormatUint(s.seq.Add(1), 10))
+func (s *Store) Stage(r io.Reader) (string, error) {
+	tmp := filepath.Join(s.Dir, "tmp", strconv.Itoa(os.Getpid())+"."+strconv.FormatUint(s.seq.Add(1), 10))
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return "", fmt.Errorf("store: %w", err)
@@ -213,23 +212,23 @@ func (s *Store) isPending(key string) bool {
 	return false
 }
 
-func (s *Store) abort() {
+func (s *Store) Abort() {
 	for _, p := range s.pending {
 		os.Remove(p.tmp)
 	}
 	s.pending = s.pending[:0]
 }
 
-// flush makes the staged blobs durable and renames them into place: data
+// Flush makes the staged blobs durable and renames them into place: data
 // synced first, then renamed, then the directories synced.
-func (s *Store) flush() error {
+func (s *Store) Flush() error {
 	if len(s.pending) == 0 {
 		return nil
 	}
-	defer s.abort()
+	defer s.Abort()
 	wide := len(s.pending) > fsx.SmallBatch
 	if wide {
-		if err := syncfsAt(s.dir); err != nil {
+		if err := syncfsAt(s.Dir); err != nil {
 			return err
 		}
 	} else {
@@ -241,7 +240,7 @@ func (s *Store) flush() error {
 	}
 	dirs := map[string]bool{}
 	for _, p := range s.pending {
-		final := s.path(p.key)
+		final := s.Path(p.key)
 		d := filepath.Dir(final)
 		if !dirs[d] {
 			if err := os.Mkdir(d, 0o700); err == nil {
@@ -257,7 +256,7 @@ func (s *Store) flush() error {
 	}
 	s.pending = s.pending[:0]
 	if wide {
-		return syncfsAt(s.dir)
+		return syncfsAt(s.Dir)
 	}
 	for d := range dirs {
 		if err := fsyncPath(d); err != nil {
@@ -294,7 +293,7 @@ func syncfsAt(dir string) error {
 // Verify reads every blob and checks it against its name.
 func (s *Store) Verify() error {
 	var errs []error
-	err := filepath.WalkDir(filepath.Join(s.dir, "sha256"), func(p string, d fs.DirEntry, err error) error {
+	err := filepath.WalkDir(filepath.Join(s.Dir, "sha256"), func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -331,27 +330,17 @@ func (p BlobProblem) String() string {
 // emptyKey is the key of the empty blob.
 var emptyKey = HashKey(nil)
 
-// CheckBlobs looks for the blobs the applied record names — every managed
-// target's pre-image, which its removal or a rollback restores, and what
-// trail wrote, which a heal puts back — and returns those the store does
-// not have, or has empty. It is cheap enough for every status check (one
-// stat per blob); hashing every blob is trail fsck's.
-//
-// Older generations need no blob here: rolling back to one compiles its
-// commit again, which puts its contents in the store, and restores the
-// targets it no longer manages from the pre-images in the applied record.
-func (e *Engine) CheckBlobs() ([]BlobProblem, error) {
-	ap, err := e.loadApplied()
-	if err != nil {
-		return nil, err
-	}
-	dfd, err := unix.Open(filepath.Join(e.store.dir, "sha256"), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+// CheckBlobs returns the blobs the records need (their pre-images and
+// what trail wrote) that the store does not have, or has empty: one stat
+// per blob (see Engine.CheckBlobs).
+func (s *Store) CheckBlobs(records []*kind.Record) ([]BlobProblem, error) {
+	dfd, err := unix.Open(filepath.Join(s.Dir, "sha256"), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	defer unix.Close(dfd)
 	var out []BlobProblem
-	for _, r := range ap.Records {
+	for _, r := range records {
 		for _, need := range []struct {
 			what string
 			img  kind.Image

@@ -1,8 +1,6 @@
-package apply
+package state
 
 import (
-	"trail/apply/kind"
-
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -12,6 +10,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"trail/apply/kind"
 	"trail/stepfmt"
 )
 
@@ -28,7 +27,7 @@ import (
 // image of intent i once its change showed what it brought along (see
 // bringer); it is durable before the next change. The journal is removed after
 // the applied record names the new generation: that rename is the commit.
-type jentry struct {
+type JournalEntry struct {
 	Op      string    `json:"op"`
 	Gen     int       `json:"gen,omitempty"`
 	From    int       `json:"from,omitempty"`
@@ -43,23 +42,23 @@ type jentry struct {
 	Undo    string    `json:"undo,omitempty"`
 }
 
-type journal struct {
+type Journal struct {
 	f   *os.File
 	buf bytes.Buffer
 }
 
-// beginJournal creates the journal durably with its begin entry, which
+// BeginJournal creates the journal durably with its begin entry, which
 // holds what recovery needs to record the generation if the process dies
 // before it does.
-func beginJournal(file string, g *Generation) (*journal, error) {
+func BeginJournal(file string, g *Generation) (*Journal, error) {
 	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|os.O_APPEND, stateFileMode)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	j := &journal{f: f}
-	j.add(jentry{Op: "begin", Gen: g.Number, From: g.From, Commit: g.Commit, Branch: g.Branch,
+	j := &Journal{f: f}
+	j.add(JournalEntry{Op: "begin", Gen: g.Number, From: g.From, Commit: g.Commit, Branch: g.Branch,
 		Host: g.Host, Subject: g.Subject, Start: g.Start})
-	if err := j.sync(); err != nil {
+	if err := j.Sync(); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -70,27 +69,27 @@ func beginJournal(file string, g *Generation) (*journal, error) {
 	return j, nil
 }
 
-func (j *journal) add(e jentry) {
+func (j *Journal) add(e JournalEntry) {
 	data, _ := json.Marshal(e)
 	j.buf.Write(data)
 	j.buf.WriteByte('\n')
 }
 
-func (j *journal) intent(i int, op stepfmt.Op, s *stepfmt.Step, undo kind.Image) {
+func (j *Journal) Intent(i int, op stepfmt.Op, s *stepfmt.Step, undo kind.Image) {
 	var b bytes.Buffer
 	stepfmt.AppendStep(&b, s, true)
-	j.add(jentry{Op: "intent", I: i, Change: op.String(), Step: b.String(), Undo: undo.String()})
+	j.add(JournalEntry{Op: "intent", I: i, Change: op.String(), Step: b.String(), Undo: undo.String()})
 }
 
-// amend replaces the undo image of intent i.
-func (j *journal) amend(i int, undo kind.Image) {
-	j.add(jentry{Op: "amend", I: i, Undo: undo.String()})
+// Amend replaces the undo image of intent i.
+func (j *Journal) Amend(i int, undo kind.Image) {
+	j.add(JournalEntry{Op: "amend", I: i, Undo: undo.String()})
 }
 
-func (j *journal) done(i int) { j.add(jentry{Op: "done", I: i}) }
+func (j *Journal) Done(i int) { j.add(JournalEntry{Op: "done", I: i}) }
 
-// sync writes the buffered entries and makes them durable.
-func (j *journal) sync() error {
+// Sync writes the buffered entries and makes them durable.
+func (j *Journal) Sync() error {
 	if j.buf.Len() > 0 {
 		if _, err := j.f.Write(j.buf.Bytes()); err != nil {
 			return fmt.Errorf("journal: %w", err)
@@ -103,15 +102,15 @@ func (j *journal) sync() error {
 	return nil
 }
 
-func (j *journal) close() {
+func (j *Journal) Close() {
 	if j != nil && j.f != nil {
 		j.f.Close()
 		j.f = nil
 	}
 }
 
-// removeJournal deletes the journal durably: the apply is over.
-func removeJournal(file string) error {
+// RemoveJournal deletes the journal durably: the apply is over.
+func RemoveJournal(file string) error {
 	if err := os.Remove(file); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("journal: %w", err)
 	}
@@ -122,31 +121,31 @@ func removeJournal(file string) error {
 type intentRec struct {
 	i    int
 	op   string
-	step *stepfmt.Step
-	undo kind.Image
+	Step *stepfmt.Step
+	Undo kind.Image
 }
 
-// journalState is what a journal left by an unfinished apply says.
-type journalState struct {
-	gen, from int
+// JournalState is what a journal left by an unfinished apply says.
+type JournalState struct {
+	Gen, From int
 	commit    string
-	begin     jentry
-	intents   []intentRec
-	done      map[int]bool
+	Begin     JournalEntry
+	Intents   []intentRec
+	Done      map[int]bool
 }
 
-// parseJournal reads a journal. A last line cut short (no newline, or not
+// ParseJournal reads a journal. A last line cut short (no newline, or not
 // JSON) was never synced whole and is ignored; damage before it is an
 // error, since the undo it would need cannot be known.
-func parseJournal(name string, data []byte) (*journalState, error) {
-	js := &journalState{done: make(map[int]bool)}
+func ParseJournal(name string, data []byte) (*JournalState, error) {
+	js := &JournalState{Done: make(map[int]bool)}
 	lines := bytes.Split(data, []byte("\n"))
 	for n, line := range lines {
 		last := n == len(lines)-1
 		if last && len(line) == 0 {
 			break
 		}
-		var e jentry
+		var e JournalEntry
 		if err := json.Unmarshal(line, &e); err != nil || last {
 			if last {
 				break
@@ -157,22 +156,22 @@ func parseJournal(name string, data []byte) (*journalState, error) {
 			return nil, fmt.Errorf("%s:%d: %w", name, n+1, err)
 		}
 	}
-	if js.gen == 0 {
+	if js.Gen == 0 {
 		return nil, fmt.Errorf("%s: no begin entry", name)
 	}
 	return js, nil
 }
 
-func (js *journalState) apply(e jentry) error {
-	if e.Op != "begin" && js.gen == 0 {
+func (js *JournalState) apply(e JournalEntry) error {
+	if e.Op != "begin" && js.Gen == 0 {
 		return errors.New("entry before the begin entry")
 	}
 	switch e.Op {
 	case "begin":
-		if js.gen != 0 || e.Gen <= 0 {
+		if js.Gen != 0 || e.Gen <= 0 {
 			return errors.New("a second or invalid begin entry")
 		}
-		js.gen, js.from, js.commit, js.begin = e.Gen, e.From, e.Commit, e
+		js.Gen, js.From, js.commit, js.Begin = e.Gen, e.From, e.Commit, e
 	case "intent":
 		l, errs := stepfmt.Parse("journal", []byte(e.Step))
 		if len(errs) > 0 || len(l.Steps) != 1 {
@@ -182,23 +181,23 @@ func (js *journalState) apply(e jentry) error {
 		if err != nil {
 			return fmt.Errorf("intent %d: %w", e.I, err)
 		}
-		js.intents = append(js.intents, intentRec{i: e.I, op: e.Change, step: l.Steps[0], undo: undo})
+		js.Intents = append(js.Intents, intentRec{i: e.I, op: e.Change, Step: l.Steps[0], Undo: undo})
 	case "amend":
 		undo, err := kind.ParseImage(e.Undo)
 		if err != nil {
 			return fmt.Errorf("amend %d: %w", e.I, err)
 		}
-		for k := len(js.intents) - 1; ; k-- {
+		for k := len(js.Intents) - 1; ; k-- {
 			if k < 0 {
 				return fmt.Errorf("amend %d: no intent %d before it", e.I, e.I)
 			}
-			if js.intents[k].i == e.I {
-				js.intents[k].undo = undo
+			if js.Intents[k].i == e.I {
+				js.Intents[k].Undo = undo
 				break
 			}
 		}
 	case "done":
-		js.done[e.I] = true
+		js.Done[e.I] = true
 	default:
 		return fmt.Errorf("unknown entry %q", e.Op)
 	}

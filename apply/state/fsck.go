@@ -1,8 +1,6 @@
-package apply
+package state
 
 import (
-	"trail/apply/internal/proc"
-
 	"errors"
 	"fmt"
 	"io/fs"
@@ -14,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"trail/apply/internal/proc"
 	"trail/stepfmt"
 )
 
@@ -40,7 +39,7 @@ type FsckReport struct {
 func (r *FsckReport) OK() bool { return len(r.Problems) == 0 }
 
 // Fsck checks the state directory dir thoroughly and changes nothing: the
-// applied record parses, and names a generation that is there; every
+// Applied record parses, and names a generation that is there; every
 // generation's record and step list parse; a journal parses; every blob
 // the applied record or the journal names is in the store and hashes to
 // its name, and so does every other blob; no temporary file is left by a
@@ -64,8 +63,8 @@ func Fsck(dir string) (*FsckReport, error) {
 		return nil, fmt.Errorf("state: %s is not a directory", dir)
 	}
 	c := &fsck{FsckReport: FsckReport{StateDir: dir, Problems: []FsckProblem{}}, dir: dir,
-		need: map[string][]string{}, store: &Store{dir: filepath.Join(dir, dirStore)}}
-	if fi.Mode().Perm() != stateDirMode {
+		need: map[string][]string{}, store: &Store{Dir: filepath.Join(dir, DirStore)}}
+	if fi.Mode().Perm() != DirMode {
 		c.problem(dir, fmt.Sprintf("mode %04o: the state holds saved file contents that only root may read", fi.Mode().Perm()),
 			fmt.Sprintf("chmod 0700 %s", dir))
 	}
@@ -92,10 +91,10 @@ func (c *fsck) problem(where, problem, fix string) {
 
 func (c *fsck) path(name string) string { return filepath.Join(c.dir, name) }
 
-// lock checks the lock file: a regular file; if nobody holds it, no
+// Lock checks the lock file: a regular file; if nobody holds it, no
 // process group it names still runs.
 func (c *fsck) lock() {
-	file := c.path(fileLock)
+	file := c.path(FileLock)
 	fi, err := os.Lstat(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return
@@ -154,10 +153,10 @@ func flockHolder(f *os.File) int {
 	return 0
 }
 
-// applied checks the applied record and notes the blobs it needs.
+// Applied checks the applied record and notes the blobs it needs.
 func (c *fsck) applied() {
-	file := c.path(fileApplied)
-	ap, err := loadApplied(file)
+	file := c.path(FileApplied)
+	ap, err := LoadApplied(file)
 	if err != nil {
 		fix := "restore it from a backup of " + c.dir
 		if errors.Is(err, ErrStateDamaged) {
@@ -168,7 +167,7 @@ func (c *fsck) applied() {
 	}
 	c.Applied, c.Records = ap.Generation, len(ap.Records)
 	if ap.Generation > 0 {
-		if _, err := os.Stat(filepath.Join(c.dir, dirGenerations, genName(ap.Generation)+".json")); err != nil {
+		if _, err := os.Stat(filepath.Join(c.dir, DirGenerations, genName(ap.Generation)+".json")); err != nil {
 			c.problem(file, fmt.Sprintf("names generation %d, which is not recorded: %v", ap.Generation, err),
 				"restore the generations directory from a backup; the applied record itself is what trail needs to go on")
 		}
@@ -185,20 +184,20 @@ func (c *fsck) applied() {
 
 // generations checks every generation's record and step list.
 func (c *fsck) generations() {
-	gd := c.path(dirGenerations)
-	nums, err := generationNumbers(gd)
+	gd := c.path(DirGenerations)
+	nums, err := GenerationNumbers(gd)
 	if err != nil {
 		c.problem(gd, err.Error(), "make it a readable directory")
 		return
 	}
 	c.Generations = len(nums)
 	for _, n := range nums {
-		g, err := loadGeneration(gd, n)
+		g, err := LoadGeneration(gd, n)
 		if err != nil {
 			c.problem(filepath.Join(gd, genName(n)+".json"), err.Error(),
 				"restore it from a backup; trail log and rollback need it, applies do not")
 		}
-		file := stepsFile(gd, n)
+		file := StepsFile(gd, n)
 		data, err := os.ReadFile(file)
 		if errors.Is(err, fs.ErrNotExist) && g != nil && g.Result == ResultInterrupted {
 			continue // killed before it saved its list: it changed nothing
@@ -214,9 +213,9 @@ func (c *fsck) generations() {
 	}
 }
 
-// journal checks an apply's journal and notes the blobs its undo needs.
+// Journal checks an apply's journal and notes the blobs its undo needs.
 func (c *fsck) journal() {
-	file := c.path(fileJournal)
+	file := c.path(FileJournal)
 	data, err := os.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return
@@ -226,19 +225,19 @@ func (c *fsck) journal() {
 		c.problem(file, err.Error(), "make it readable by root")
 		return
 	}
-	js, err := parseJournal(file, data)
+	js, err := ParseJournal(file, data)
 	if err != nil {
 		c.problem(file, "the journal of an interrupted apply is damaged: "+err.Error(),
 			"trail cannot know what to undo: inspect it, restore the machine by hand, then remove it")
 		return
 	}
 	if c.Holder == 0 {
-		c.problem(file, fmt.Sprintf("the apply of generation %d was interrupted and is not undone yet", js.gen),
+		c.problem(file, fmt.Sprintf("the apply of generation %d was interrupted and is not undone yet", js.Gen),
 			"run 'trail status' or 'trail apply': opening the state undoes it")
 	}
-	for _, in := range js.intents {
-		for _, k := range in.undo.Blobs() {
-			c.need[k] = append(c.need[k], in.step.ID().String()+" (undo of the interrupted apply)")
+	for _, in := range js.Intents {
+		for _, k := range in.Undo.Blobs() {
+			c.need[k] = append(c.need[k], in.Step.ID().String()+" (undo of the interrupted apply)")
 		}
 	}
 }
@@ -255,18 +254,18 @@ func (c *fsck) blobs() {
 		seen[k] = true
 		who := strings.Join(c.need[k], ", ")
 		if CheckKey(k) != nil {
-			c.problem(c.path(fileApplied), fmt.Sprintf("%s names %q, which is not a blob key", who, k),
+			c.problem(c.path(FileApplied), fmt.Sprintf("%s names %q, which is not a blob key", who, k),
 				"restore the applied record from a backup")
 			continue
 		}
 		c.Blobs++
 		if _, err := c.store.Get(k); err != nil {
-			c.problem(c.store.path(k), fmt.Sprintf("blob %s, needed by %s: %v", k, who, blobTrouble(err)),
+			c.problem(c.store.Path(k), fmt.Sprintf("blob %s, needed by %s: %v", k, who, blobTrouble(err)),
 				"put the original content back under that name, from a backup of the store (a content blob also "+
 					"comes back when trail compiles a commit that has it); until then, what needs it cannot be restored")
 		}
 	}
-	root := filepath.Join(c.store.dir, "sha256")
+	root := filepath.Join(c.store.Dir, "sha256")
 	filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			c.problem(p, err.Error(), "make the store readable by root")
@@ -313,16 +312,16 @@ func (c *fsck) temps() {
 		c.problem(p, "a temporary file left by a trail that did not finish", "remove it while no trail runs")
 	}
 	if c.Holder == 0 {
-		for _, d := range []string{c.dir, c.path(dirGenerations)} {
+		for _, d := range []string{c.dir, c.path(DirGenerations)} {
 			ents, _ := os.ReadDir(d)
 			for _, ent := range ents {
-				if strings.HasSuffix(ent.Name(), tempSuffix) {
+				if strings.HasSuffix(ent.Name(), TempSuffix) {
 					left(filepath.Join(d, ent.Name()))
 				}
 			}
 		}
 	}
-	tmp := filepath.Join(c.store.dir, "tmp")
+	tmp := filepath.Join(c.store.Dir, "tmp")
 	ents, _ := os.ReadDir(tmp)
 	for _, ent := range ents {
 		p, _, _ := strings.Cut(ent.Name(), ".")

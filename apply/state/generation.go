@@ -1,4 +1,4 @@
-package apply
+package state
 
 import (
 	"encoding/json"
@@ -87,12 +87,13 @@ type Generation struct {
 	// apply's, not this call's, which changed and recorded nothing.
 	NoOp bool `json:"-"`
 
-	dir string
+	// Dir is the generations directory it is kept in, where Steps reads.
+	Dir string `json:"-"`
 }
 
 // Steps reads the step list the generation applied.
 func (g *Generation) Steps() (*stepfmt.List, error) {
-	file := filepath.Join(g.dir, genName(g.Number)+".steps")
+	file := filepath.Join(g.Dir, genName(g.Number)+".steps")
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
@@ -112,29 +113,29 @@ func genName(n int) string {
 	return s
 }
 
-// saveGeneration writes the generation's record durably.
-func saveGeneration(dir string, g *Generation) error {
+// SaveGeneration writes the generation's record durably.
+func SaveGeneration(dir string, g *Generation) error {
 	data, err := json.MarshalIndent(g, "", "  ")
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	return writeAtomic(filepath.Join(dir, genName(g.Number)+".json"), append(data, '\n'), true)
+	return WriteAtomic(filepath.Join(dir, genName(g.Number)+".json"), append(data, '\n'), true)
 }
 
-// saveSteps writes the generation's step list durably.
-func saveSteps(dir string, n int, steps []byte) error {
-	return writeAtomic(filepath.Join(dir, genName(n)+".steps"), steps, true)
+// SaveSteps writes the generation's step list durably.
+func SaveSteps(dir string, n int, steps []byte) error {
+	return WriteAtomic(filepath.Join(dir, genName(n)+".steps"), steps, true)
 }
 
-func stepsFile(dir string, n int) string { return filepath.Join(dir, genName(n)+".steps") }
+func StepsFile(dir string, n int) string { return filepath.Join(dir, genName(n)+".steps") }
 
-func loadGeneration(dir string, n int) (*Generation, error) {
+func LoadGeneration(dir string, n int) (*Generation, error) {
 	file := filepath.Join(dir, genName(n)+".json")
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("state: generation %d: %w", n, err)
 	}
-	g := &Generation{dir: dir}
+	g := &Generation{Dir: dir}
 	if err := json.Unmarshal(data, g); err != nil {
 		return nil, fmt.Errorf("state: %s is damaged: %w", file, err)
 	}
@@ -144,8 +145,8 @@ func loadGeneration(dir string, n int) (*Generation, error) {
 	return g, nil
 }
 
-// generationNumbers lists the recorded generations, oldest first.
-func generationNumbers(dir string) ([]int, error) {
+// GenerationNumbers lists the recorded generations, oldest first.
+func GenerationNumbers(dir string) ([]int, error) {
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
