@@ -26,7 +26,7 @@ import (
 // and group. ok is false when no such entry is in the files (the tool on
 // the root then chooses as a fresh apply would) or the scratch run failed.
 func freshIDs(x *Exec, rank int, tool string, args []string, name string) (user, group []string, ok bool) {
-	o := x.order
+	o := orderOf(x)
 	if o == nil {
 		return nil, nil, false
 	}
@@ -100,7 +100,7 @@ func idFree(x *Exec, file, id string) (bool, error) {
 // fresh uid in that group.
 func createUser(x *Exec, s *stepfmt.Step) error {
 	args := useraddArgs(x, s)
-	rank, ranked := x.order.rankOf(userNS, s.Target)
+	rank, ranked := orderOf(x).rankOf(userNS, s.Target)
 	_, hasUID := s.Get("uid")
 	if !ranked || hasUID && !slices.Contains(args, "-U") {
 		return shadowTool(x, "useradd", args...)
@@ -155,7 +155,7 @@ func scratchArgs(args []string) []string {
 // args (no gid among them), when groups the list creates later are in the
 // files and that gid is free; "" otherwise.
 func freshGID(x *Exec, name string, system bool) (string, error) {
-	rank, ranked := x.order.rankOf(groupNS, name)
+	rank, ranked := orderOf(x).rankOf(groupNS, name)
 	if !ranked {
 		return "", nil
 	}

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"trail/apply/kind"
-	"trail/apply/state"
 	"trail/stepfmt"
 )
 
@@ -48,11 +47,11 @@ func (o *acctOrder) rankOf(ns, name string) (int, bool) {
 	return r, ok
 }
 
-// planAccounts ranks the entries of l trail creates: those of steps in
+// planList ranks the entries of l trail creates: those of steps in
 // the applied record whose origin is absent, and those of new steps that
 // are not in the root's files now.
-func (x *Exec) planAccounts(l *stepfmt.List, ap *state.Applied) error {
-	x.order = nil
+func (groupKind) planList(x *Exec, l *stepfmt.List, applied func(stepfmt.ID) *kind.Record) error {
+	x.keep(acctOrderKey{}, nil)
 	o := &acctOrder{users: map[string]int{}, groups: map[string]int{}, members: map[string]map[string]int{}, managed: map[string]bool{}}
 	rank := func(m map[string]int, name string, i int) {
 		if _, ok := m[name]; !ok {
@@ -64,7 +63,7 @@ func (x *Exec) planAccounts(l *stepfmt.List, ap *state.Applied) error {
 			continue
 		}
 		var origin kind.Image
-		if rec := ap.Get(s.ID()); rec != nil {
+		if rec := applied(s.ID()); rec != nil {
 			origin = rec.Origin
 		} else {
 			var err error
@@ -110,17 +109,28 @@ func (x *Exec) planAccounts(l *stepfmt.List, ap *state.Applied) error {
 			o.members[g][s.Target] = i
 		}
 	}
-	x.order = o
+	x.keep(acctOrderKey{}, o)
 	return nil
+}
+
+// acctOrderKey keeps the acctOrder of an apply in its Exec.
+type acctOrderKey struct{}
+
+// orderOf returns the account order of the list being applied; nil
+// outside an apply.
+func orderOf(x *Exec) *acctOrder {
+	o, _ := x.keptOf(acctOrderKey{}).(*acctOrder)
+	return o
 }
 
 // putInOrder puts the account files in the order of the list being
 // applied, as a fresh apply leaves them. It does nothing outside an apply.
 func putInOrder(x *Exec) error {
-	if x.order == nil {
+	o := orderOf(x)
+	if o == nil {
 		return nil
 	}
-	return editAccounts(x, x.order.apply)
+	return editAccounts(x, o.apply)
 }
 
 // apply returns data of account file f with the ranked lines, and the

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"trail/apply/kind"
 	"trail/apply/state"
 	"trail/stepfmt"
 )
@@ -38,7 +39,7 @@ func newBenchTree(n int) *benchTree {
 		c := []byte(fmt.Sprintf("%s %s\n", p, strings.Repeat("x", 200+i%800)))
 		bt.contents = append(bt.contents, c)
 		bt.paths = append(bt.paths, p)
-		fmt.Fprintf(&b, "FILE %s %s mode=0644\n", p, state.HashKey(c))
+		fmt.Fprintf(&b, "FILE %s %s mode=0644\n", p, kind.HashKey(c))
 	}
 	bt.text = b.String()
 	return bt

@@ -29,9 +29,6 @@ const stCheck = "check"
 // defaultInterval is the pause between attempts when a check names none.
 const defaultInterval = time.Second
 
-// Identity is the check name.
-func (checkKind) Identity(s *stepfmt.Step) (string, string) { return checkNS, s.Target }
-
 // Check has nothing to change; it notes when the check will run.
 func (checkKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	img := kind.Image{State: stCheck}

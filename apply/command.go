@@ -58,9 +58,6 @@ const stDone = "done"
 // outputLimit caps the output kept from one command.
 const outputLimit = 8 << 10
 
-// Identity is the command name.
-func (commandKind) Identity(s *stepfmt.Step) (string, string) { return commandNS, s.Target }
-
 // guardKeys are the attributes that decide whether and what run runs.
 var guardKeys = []string{"run", "creates", "unless"}
 
@@ -153,7 +150,7 @@ func (commandKind) CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.
 
 // Capture returns "done" when a guard already holds, else absent.
 func (commandKind) Capture(x *Exec, s *stepfmt.Step) (kind.Image, error) {
-	held, _, err := guarded(&View{x: x}, s)
+	held, _, err := guarded(newView(x), s)
 	if err != nil || !held {
 		return kind.Absent(), err
 	}

@@ -46,3 +46,6 @@ func finishDpkg(x *Exec) (string, error) {
 	}
 	return "finished the dpkg run a crash cut off (dpkg --configure -a)", nil
 }
+
+// recoverTools finishes a dpkg run the crash cut off (PKG's recovery).
+func (pkgKind) recoverTools(x *Exec) (string, error) { return finishDpkg(x) }

@@ -55,11 +55,11 @@ func (e *Engine) Drift() ([]Drift, error) {
 		}
 		out = append(out, Drift{ID: rec.ID, Policy: rec.Policy, Wrote: rec.Wrote, Now: now, Changed: changed(rec.Wrote, now)})
 	}
-	if len(x.index.Entries) > len(managed) {
-		x.index.Keep(func(p string) bool { return managed[p] })
+	if len(driftIndex(x).Entries) > len(managed) {
+		driftIndex(x).Keep(func(p string) bool { return managed[p] })
 	}
-	if x.index.Save() == nil {
-		e.savedIndex(x.index)
+	if driftIndex(x).Save() == nil {
+		e.savedIndex(driftIndex(x))
 	}
 	for _, d := range out {
 		if d.Policy != kind.PolicyIgnore {

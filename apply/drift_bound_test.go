@@ -5,7 +5,7 @@ import (
 	"os/exec"
 	"testing"
 
-	"trail/apply/state"
+	"trail/apply/kind"
 )
 
 // A managed file replaced by a huge sparse file has drifted by its size
@@ -31,7 +31,7 @@ func TestDriftReadsNoMoreThanWritten(t *testing.T) {
 	if got["/etc/big"] != "size:68719476736" {
 		t.Errorf("64 GiB file: content %q, want size:68719476736 (drifted, unread); drift %v", got["/etc/big"], d)
 	}
-	if got["/etc/same"] != state.HashKey([]byte("54321")) {
+	if got["/etc/same"] != kind.HashKey([]byte("54321")) {
 		t.Errorf("same-size file: content %q, want the hash of what is there", got["/etc/same"])
 	}
 	if read > 5+1 {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"trail/apply/kind"
 	"trail/apply/state"
 )
 
@@ -54,7 +55,7 @@ FILE /etc/motd {hello} owner=alice`, "c1")
 		t.Fatalf("drift:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	for _, x := range d {
-		if x.ID.Target == "/srv/app/conf" && (x.Wrote.Value("content") != state.HashKey([]byte("v=1")) || x.Now.Value("content") != state.HashKey([]byte("v=2"))) {
+		if x.ID.Target == "/srv/app/conf" && (x.Wrote.Value("content") != kind.HashKey([]byte("v=1")) || x.Now.Value("content") != kind.HashKey([]byte("v=2"))) {
 			t.Fatalf("conf drift hashes: wrote %s now %s", x.Wrote, x.Now)
 		}
 	}
@@ -78,7 +79,7 @@ func TestDriftIndex(t *testing.T) {
 	// Lie in the index about /etc/a (stat unchanged, hash wrong) and make
 	// /etc/b's entry racy (its ctime as recent as the index): the check
 	// believes the first and re-reads the second.
-	wrong := state.HashKey([]byte("not a"))
+	wrong := kind.HashKey([]byte("not a"))
 	ea := ix.Entries["/etc/a"]
 	ea.Key = wrong
 	ix.Entries["/etc/a"] = ea
@@ -119,7 +120,7 @@ func TestDriftSavedOnApply(t *testing.T) {
 		t.Fatal("apply did not overwrite the drifted file and restore the removed one")
 	}
 	for _, content := range []string{"edited by hand", "also edited"} {
-		if b, err := sb.e.Store().Get(state.HashKey([]byte(content))); err != nil || string(b) != content {
+		if b, err := sb.e.Store().Get(kind.HashKey([]byte(content))); err != nil || string(b) != content {
 			t.Fatalf("drifted content %q not saved: %v", content, err)
 		}
 	}
@@ -136,7 +137,7 @@ func TestDriftSavedOnApply(t *testing.T) {
 		}
 	}
 	for _, n := range g.Drift {
-		if n.Step == "FILE /etc/motd" && (!strings.Contains(n.Before, state.HashKey([]byte("m1"))) || !strings.Contains(n.After, state.HashKey([]byte("edited by hand")))) {
+		if n.Step == "FILE /etc/motd" && (!strings.Contains(n.Before, kind.HashKey([]byte("m1"))) || !strings.Contains(n.After, kind.HashKey([]byte("edited by hand")))) {
 			t.Fatalf("drift note = %+v", n)
 		}
 	}
@@ -166,7 +167,7 @@ func TestHeal(t *testing.T) {
 	if sb.read("/etc/reported") != "bad" {
 		t.Fatal("a drift=report target was healed")
 	}
-	if b, err := sb.e.Store().Get(state.HashKey([]byte("bad"))); err != nil || string(b) != "bad" {
+	if b, err := sb.e.Store().Get(kind.HashKey([]byte("bad"))); err != nil || string(b) != "bad" {
 		t.Fatal("the drifted content was not saved before healing")
 	}
 	if n := len(ev.of(EventHeal)); n != 2 {

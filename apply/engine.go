@@ -221,3 +221,7 @@ func (e *Engine) CheckBlobs() ([]BlobProblem, error) {
 	}
 	return e.store.CheckBlobs(ap.Records)
 }
+
+// driftIndex returns the drift index an operation of the engine reads and
+// updates: the one newExec gave it.
+func driftIndex(x *Exec) *state.Index { return x.hashes().(*state.Index) }

@@ -3,9 +3,9 @@ package apply
 import (
 	"io"
 	"os"
+	"strings"
 
 	"trail/apply/kind"
-	"trail/apply/state"
 	"trail/internal/fsx"
 	"trail/stepfmt"
 )
@@ -16,19 +16,16 @@ import (
 // index that spares re-hashing unchanged files.
 type Exec struct {
 	Root  *fsx.Root
-	store *Store
-	index *state.Index
+	store Blobs
+	index Hashes
 	acct  accounts
 	// planned names the users and groups the list being applied creates,
 	// so that a plan can accept an owner that does not exist yet.
 	planned map[string]bool
-	// order ranks the account entries the list being applied creates
-	// (acctorder.go); nil outside an apply.
-	order *acctOrder
-	uid   uint32
-	gid   uint32
-	blobs map[string]bool // store keys known to be present
-	buf   []byte
+	uid     uint32
+	gid     uint32
+	blobs   map[string]bool // store keys known to be present
+	buf     []byte
 	// wrote is the content key trail wrote to the path a drift check is
 	// reading, so that hashFile reads no more than that size (index.go).
 	wrote string
@@ -38,12 +35,32 @@ type Exec struct {
 	// brought holds what each change of the call being made brought
 	// along (see bringer).
 	brought map[*stepfmt.Step][]string
-	// pkgs holds the PKG removals of the plan being run, decided
-	// together (pkg_remove.go).
-	pkgs *pkgRemoval
+	// kept holds what kinds decided over the whole plan (see listPlanner
+	// and changePlanner), by a key of each kind's own.
+	kept map[any]any
 }
 
-func newExec(root *fsx.Root, store *Store, idx *state.Index) *Exec {
+// Blobs is the content store as a kind sees it: contents by their key
+// ("sha256:<hex>", HashKey), staged during a batch and made durable by the
+// engine before the journal names them.
+type Blobs interface {
+	Stage(r io.Reader) (string, error)
+	Has(key string) bool
+	Get(key string) ([]byte, error)
+	Open(key string) (io.ReadCloser, error)
+	// Size is the length of blob key, when the store has it.
+	Size(key string) (int64, bool)
+}
+
+// Hashes is the drift index as a kind sees it: the content key of a file
+// hashed before, while its stat is the one recorded then.
+type Hashes interface {
+	Lookup(p string, st fsx.Stat) (string, bool)
+	Put(p string, st fsx.Stat, key string)
+}
+
+// newExec starts an operation on the targets under root.
+func newExec(root *fsx.Root, store Blobs, idx Hashes) *Exec {
 	return &Exec{Root: root, store: store, index: idx, uid: uint32(os.Geteuid()), gid: uint32(os.Getegid())}
 }
 
@@ -69,11 +86,27 @@ func (x *Exec) HasBlob(key string) bool {
 }
 
 // Store returns the content store.
-func (x *Exec) Store() *Store { return x.store }
+func (x *Exec) Store() Blobs { return x.store }
+
+// hashes returns the index the operation reads and updates.
+func (x *Exec) hashes() Hashes { return x.index }
 
 // Report adds text to the event of the step being run, such as what a
 // command printed; the event carries it in its Detail, and so the journal.
 func (x *Exec) Report(text string) { x.reports = append(x.reports, text) }
+
+// keep stores v under key for the rest of the operation, as a kind's
+// decision over the whole plan; key is a value of a type of the kind's own
+// (as with context.WithValue), so that kinds never see each other's.
+func (x *Exec) keep(key, v any) {
+	if x.kept == nil {
+		x.kept = make(map[any]any)
+	}
+	x.kept[key] = v
+}
+
+// kept returns what keep stored under key, nil when nothing.
+func (x *Exec) keptOf(key any) any { return x.kept[key] }
 
 // takeReports returns and forgets what the step being run reported.
 func (x *Exec) takeReports() []string {
@@ -143,7 +176,7 @@ func (v *View) Exec() *Exec { return v.x }
 func (v *View) Planning() bool { return v.overlay != nil }
 
 // Lookup returns the predicted image of the thing with identity (ns, key)
-// (see Handler.Identity) when an earlier change of the plan touches it,
+// (stepfmt.Namespace of its kind, and its target) when an earlier change of the plan touches it,
 // and otherwise what read returns.
 func (v *View) Lookup(ns, key string, read func() (kind.Image, error)) (kind.Image, error) {
 	if img, ok := v.overlay[viewKey{ns, key}]; ok {
@@ -163,4 +196,56 @@ func (v *View) predict(ns, target string, img kind.Image) {
 func (v *View) predicted(ns, target string) (kind.Image, bool) {
 	img, ok := v.overlay[viewKey{ns, target}]
 	return img, ok
+}
+
+// newView returns a view of the machine as it is, for an apply, a drift
+// check or an undo.
+func newView(x *Exec) *View { return &View{x: x} }
+
+// newPlanView returns a view that predicts: each change of a plan's checks
+// leaves its result for the checks after it.
+func newPlanView(x *Exec) *View {
+	return &View{x: x, overlay: make(map[viewKey]kind.Image), fresh: make(map[string]bool)}
+}
+
+// markFresh notes that the plan creates, replaces or removes the object
+// at p.
+func (v *View) markFresh(p string) { v.fresh[p] = true }
+
+// own notes that a package the plan installs owns the path p.
+func (v *View) own(p string) { v.owned = append(v.owned, p) }
+
+// underOwned reports whether p is below a path a package that the plan
+// installs owns.
+func (v *View) underOwned(p string) bool {
+	for _, o := range v.owned {
+		if strings.HasPrefix(p, strings.TrimSuffix(o, "/")+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// replaced reports whether the plan creates, replaces or removes the
+// object at p or at one of its parents, so that what the machine holds
+// there now is not what the plan will find.
+func (v *View) replaced(p string) bool {
+	for a := p; a != "/"; a = fsx.Parent(a) {
+		if v.fresh[a] {
+			return true
+		}
+	}
+	return false
+}
+
+// predictedChildren returns the names the plan predicts present in
+// directory p.
+func (v *View) predictedChildren(p string) []string {
+	var names []string
+	for k, img := range v.overlay {
+		if k.ns == stepfmt.Namespace(stepfmt.KindDir) && k.target != p && fsx.Parent(k.target) == p && !img.IsAbsent() {
+			names = append(names, k.target[strings.LastIndexByte(k.target, '/')+1:])
+		}
+	}
+	return names
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"trail/apply/internal/proc"
+	"trail/apply/kind"
 	"trail/apply/state"
 )
 
@@ -57,7 +58,7 @@ func TestFsckFindsProblems(t *testing.T) {
 		t.Fatalf("CheckBlobs of a whole store: %v %v", probs, err)
 	}
 
-	pre := state.HashKey([]byte("debian"))
+	pre := kind.HashKey([]byte("debian"))
 	if err := os.WriteFile(sb.e.store.Path(pre), []byte("not debian"), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -42,9 +42,6 @@ const groupNS = "group"
 
 const stGroup = "group"
 
-// Identity is the group name.
-func (groupKind) Identity(s *stepfmt.Step) (string, string) { return groupNS, s.Target }
-
 // Check plans making the group match s.
 func (groupKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	x := v.x

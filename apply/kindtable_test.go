@@ -10,7 +10,7 @@ import (
 
 // TestKindTables holds the three kind tables to each other: every kind of
 // the step language but INCLUDE (which Load expands) has one row in
-// apply's table, with stepfmt's namespace and path flag; every kind apply
+// apply's table, with stepfmt's path flag; every kind apply
 // runs is one the language has and one a resource block compiles to.
 func TestKindTables(t *testing.T) {
 	compiled := compile.Kinds()
@@ -29,10 +29,6 @@ func TestKindTables(t *testing.T) {
 		}
 		if row.path != stepfmt.IsPath(k) {
 			t.Errorf("%s: apply's path flag %v, stepfmt's %v", k, row.path, stepfmt.IsPath(k))
-		}
-		s := &stepfmt.Step{Kind: k, Target: "x"}
-		if ns, key := row.h.Identity(s); ns != stepfmt.Namespace(k) || key != s.Target {
-			t.Errorf("%s: identity (%s, %s), want stepfmt's namespace (%s, %s)", k, ns, key, stepfmt.Namespace(k), s.Target)
 		}
 	}
 	for _, k := range stepfmt.Kinds() {

@@ -7,7 +7,6 @@ import (
 	"strconv"
 
 	"trail/apply/kind"
-	"trail/apply/state"
 	"trail/internal/fsx"
 	"trail/stepfmt"
 )
@@ -68,7 +67,7 @@ func unpack(m kind.Image) (pimg, error) {
 		var err error
 		switch a.Key {
 		case "content":
-			p.content, err = a.Value, state.CheckKey(a.Value)
+			p.content, err = a.Value, kind.CheckKey(a.Value)
 		case "to":
 			p.to = a.Value
 		case "mode":

@@ -10,9 +10,6 @@ import (
 // is the same work whichever kind made the change.
 type pathOps struct{}
 
-// Identity is the path: one path is one thing whatever kind manages it.
-func (pathOps) Identity(s *stepfmt.Step) (string, string) { return pathNS, s.Target }
-
 // pathNS is the namespace of path identities.
 const pathNS = "path"
 

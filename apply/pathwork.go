@@ -20,10 +20,8 @@ func pathView(v *View, p string) (pimg, error) {
 		if img, ok := v.predicted(pathNS, p); ok {
 			return unpack(img)
 		}
-		for a := fsx.Parent(p); a != "/"; a = fsx.Parent(a) {
-			if v.fresh[a] {
-				return pimg{state: kind.StateAbsent}, nil
-			}
+		if v.replaced(fsx.Parent(p)) {
+			return pimg{state: kind.StateAbsent}, nil
 		}
 	}
 	img, err := v.Lookup(pathNS, p, func() (kind.Image, error) {
@@ -172,7 +170,7 @@ func pathWork(v *View, p string, w pimg, restore bool, prior *kind.Record) (kind
 	}
 	v.predict(pathNS, p, work.Target)
 	if v.Planning() && t.state != before.state {
-		v.fresh[p] = true
+		v.markFresh(p)
 	}
 	return work, nil
 }
@@ -315,17 +313,6 @@ func parentReady(v *View, p string) error {
 	return fmt.Errorf("parent %s is a %s, not a directory", parent, noun(pi.state))
 }
 
-// underOwned reports whether p is below a path a package that the plan
-// installs owns.
-func (v *View) underOwned(p string) bool {
-	for _, o := range v.owned {
-		if strings.HasPrefix(p, strings.TrimSuffix(o, "/")+"/") {
-			return true
-		}
-	}
-	return false
-}
-
 // unmanagedEntries lists (up to three of) the names in directory p that
 // the plan does not remove first. A directory the plan itself puts in
 // place (a removed FILE or LINK step giving back the empty directory that
@@ -354,28 +341,4 @@ func unmanagedEntries(v *View, p string) ([]string, error) {
 		held = append(held, n)
 	}
 	return held, nil
-}
-
-// replaced reports whether the plan creates, replaces or removes the
-// object at p or at one of its parents, so that what the machine holds
-// there now is not what the plan will find.
-func (v *View) replaced(p string) bool {
-	for a := p; a != "/"; a = fsx.Parent(a) {
-		if v.fresh[a] {
-			return true
-		}
-	}
-	return false
-}
-
-// predictedChildren returns the names the plan predicts present in
-// directory p.
-func (v *View) predictedChildren(p string) []string {
-	var names []string
-	for k, img := range v.overlay {
-		if k.ns == pathNS && k.target != p && fsx.Parent(k.target) == p && !img.IsAbsent() {
-			names = append(names, k.target[strings.LastIndexByte(k.target, '/')+1:])
-		}
-	}
-	return names
 }

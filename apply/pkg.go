@@ -159,9 +159,6 @@ func pkgView(v *View, name string) (pimgPkg, error) {
 	return unpackPkg(img)
 }
 
-// Identity is the package name.
-func (pkgKind) Identity(s *stepfmt.Step) (string, string) { return pkgNS, s.Target }
-
 // Check plans installing the package, changing its version to the pin, or
 // marking it manually installed.
 func (pkgKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
@@ -207,7 +204,7 @@ func (pkgKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, e
 // path the list writes as a file or link is not predicted itself.
 func predictOwned(v *View, s *stepfmt.Step) error {
 	for _, p := range s.List("owns") {
-		v.owned = append(v.owned, p)
+		v.own(p)
 		var chain []string
 		for a := p; a != "/"; a = fsx.Parent(a) {
 			if a != p || !v.x.planned["nondir:"+a] {

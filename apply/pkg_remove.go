@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"trail/apply/kind"
-	"trail/apply/state"
 	"trail/stepfmt"
 )
 
@@ -72,19 +71,20 @@ func gatherPkgRemovals(p *stepfmt.Plan) {
 	copy(p.Changes, append(before, pkgs...))
 }
 
-// setPkgRemovals records the plan's PKG removals and what the kept PKG
-// records brought, for the decision.
-func (x *Exec) setPkgRemovals(p *stepfmt.Plan, l *stepfmt.List, ap *state.Applied) {
+// planChanges gathers the plan's PKG removals and records them, with what
+// the kept PKG records brought, for the decision.
+func (pkgKind) planChanges(x *Exec, p *stepfmt.Plan, l *stepfmt.List, applied func(stepfmt.ID) *kind.Record) {
+	gatherPkgRemovals(p)
 	r := &pkgRemoval{keep: map[string]bool{}}
 	for _, c := range p.Changes {
 		if c.Op == stepfmt.OpRemove && c.Step.Kind == stepfmt.KindPackage {
-			if rec := ap.Get(c.Step.ID()); rec != nil {
+			if rec := applied(c.Step.ID()); rec != nil {
 				r.going = append(r.going, pkgGoing{c.Step, rec.Origin})
 			}
 		}
 	}
 	if len(r.going) == 0 {
-		x.pkgs = nil
+		x.keep(pkgRemovalKey{}, nil)
 		return
 	}
 	for _, s := range l.Steps {
@@ -92,7 +92,7 @@ func (x *Exec) setPkgRemovals(p *stepfmt.Plan, l *stepfmt.List, ap *state.Applie
 			continue
 		}
 		r.keep["package:"+baseName(s.Target)] = true
-		if rec := ap.Get(s.ID()); rec != nil {
+		if rec := applied(s.ID()); rec != nil {
 			if o, err := unpackPkg(rec.Origin); err == nil {
 				for _, d := range splitNames(o.deps) {
 					r.keep["dep:"+baseName(d)] = true
@@ -109,15 +109,18 @@ func (x *Exec) setPkgRemovals(p *stepfmt.Plan, l *stepfmt.List, ap *state.Applie
 			}
 		}
 	}
-	x.pkgs = r
+	x.keep(pkgRemovalKey{}, r)
 }
+
+// pkgRemovalKey keeps the pkgRemoval of a plan in its Exec.
+type pkgRemovalKey struct{}
 
 // removalWork returns the work restoring s to img: its share of the
 // plan's decision when s is one of the plan's removals, restored to its
 // origin, else a decision over s alone (the undo of a change, which
 // restores the image captured before it).
 func removalWork(v *View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
-	r := v.x.pkgs
+	r, _ := v.x.keptOf(pkgRemovalKey{}).(*pkgRemoval)
 	if r != nil && slices.ContainsFunc(r.going, func(g pkgGoing) bool { return g.step == s && g.img.Equal(img) }) {
 		cache := &r.live
 		if v.Planning() {

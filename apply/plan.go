@@ -105,18 +105,25 @@ func (e *Engine) plan(x *Exec, l *stepfmt.List, cur *current, redo func(*kind.Re
 		return nil, err
 	}
 	x.planNames(l)
-	if err := x.planAccounts(l, cur.applied); err != nil {
-		return nil, err
+	for _, row := range handlers {
+		if lp, ok := row.h.(listPlanner); ok {
+			if err := lp.planList(x, l, cur.applied.Get); err != nil {
+				return nil, err
+			}
+		}
 	}
 	p := &Plan{Plan: stepfmt.Diff(cur.list.Steps, l.Steps), From: cur.gen}
 	again, errs := revisits(x, l, cur, p.Plan, redo)
 	if len(again) > 0 {
 		p.Plan = withRevisits(p.Plan, l, cur, again)
 	}
-	gatherPkgRemovals(p.Plan)
-	x.setPkgRemovals(p.Plan, l, cur.applied)
+	for _, row := range handlers {
+		if cp, ok := row.h.(changePlanner); ok {
+			cp.planChanges(x, p.Plan, l, cur.applied.Get)
+		}
+	}
 	p.Work = make([]kind.Work, len(p.Changes))
-	v := &View{x: x, overlay: make(map[viewKey]kind.Image), fresh: make(map[string]bool)}
+	v := newPlanView(x)
 	for i, c := range p.Changes {
 		w, err := checkChange(v, c, cur.applied)
 		if err != nil {

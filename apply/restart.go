@@ -12,31 +12,6 @@ import (
 	"trail/stepfmt"
 )
 
-// restarter is implemented by kinds whose steps act again when a path
-// they name changed in an apply (UNIT restart-on and reload-on). The
-// engine calls Restart once per step and apply, after every change is
-// made and before the post-apply checks, and only when a changed path
-// (written, changed or removed) is one of the triggers or under one: an
-// apply that changes none of them, such as a no-op apply, restarts
-// nothing. The triggers of the step as it was in the applied list count
-// too, so that a path dropped from the list with its trigger still does.
-//
-// After an undo (a failed step, restart or check, or recovery from a
-// crash) Restart is called again for every step whose triggers cover a
-// path the undone apply meant to change, with the step of the list put
-// back, so that what runs reads the restored files.
-type restarter interface {
-	// Triggers lists the paths whose change calls for a restart, and
-	// those whose change calls only for a reload.
-	Triggers(s *stepfmt.Step) (restart, reload []string)
-	// Restart acts on t. did is the work the step itself did in this
-	// apply (none when it did nothing). It returns what it did, or in
-	// Notes why it did nothing.
-	Restart(x *Exec, s *stepfmt.Step, did kind.Work, t trigger) (kind.Work, error)
-	// PlanRestart returns what Restart would do, changing nothing.
-	PlanRestart(x *Exec, s *stepfmt.Step, did kind.Work, t trigger) kind.Work
-}
-
 // Restart is a step that an apply acts on again after its changes,
 // because paths it names change: a unit restarted or reloaded.
 type Restart struct {
@@ -73,34 +48,6 @@ func planRestarts(x *Exec, p *Plan, old, steps []*stepfmt.Step) []Restart {
 		}
 	}
 	return out
-}
-
-// trigger is why a step is restarted.
-type trigger struct {
-	why    []string // the changed paths that matched, sorted
-	reload bool     // only reload triggers matched
-	undone bool     // the paths were put back by an undo
-}
-
-// word is "reload" or "restart".
-func (t trigger) word() string {
-	if t.reload {
-		return "reload"
-	}
-	return "restart"
-}
-
-// reason says why, naming a few paths.
-func (t trigger) reason() string {
-	word := "changed: "
-	if t.undone {
-		word = "put back: "
-	}
-	const show = 3
-	if len(t.why) <= show {
-		return word + strings.Join(t.why, ", ")
-	}
-	return fmt.Sprintf("%s%s and %d more", word, strings.Join(t.why[:show], ", "), len(t.why)-show)
 }
 
 // pathSet is a set of changed paths.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"trail/apply/state"
+	"trail/apply/kind"
 )
 
 // Force puts back every drifted target whatever its policy, journaled and
@@ -44,7 +44,7 @@ func TestForceConverges(t *testing.T) {
 	}
 	// What was there instead is saved.
 	for _, s := range []string{"by hand", "by hand too"} {
-		if !sb.e.Store().Has(state.HashKey([]byte(s))) {
+		if !sb.e.Store().Has(kind.HashKey([]byte(s))) {
 			t.Errorf("%q overwritten without being saved", s)
 		}
 	}

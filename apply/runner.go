@@ -119,7 +119,7 @@ func (r *run) batchEnd(i int) int {
 			}
 			break
 		}
-		ns, key := row.h.Identity(s)
+		ns, key := stepfmt.Namespace(s.Kind), s.Target
 		if seen[ns+"\x00"+key] {
 			break
 		}
@@ -148,7 +148,7 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 		}
 		imgs[k-i] = img
 	}
-	if err := r.x.store.Flush(); err != nil {
+	if err := r.e.store.Flush(); err != nil {
 		return placeBatch(changes[i:end], fmt.Errorf("saving pre-images: %w", err))
 	}
 	for k := i; k < end; k++ {
@@ -258,7 +258,7 @@ func (r *run) amend(k int, c stepfmt.Change, b bringer) error {
 // check notes drift and runs the check of one change, recording what the
 // target's record becomes when the change is made.
 func (r *run) check(h Handler, c stepfmt.Change, pre kind.Image) (kind.Work, error) {
-	v := &View{x: r.x}
+	v := newView(r.x)
 	id := c.Step.ID()
 	old := r.cur.applied.Get(id)
 	if c.Op != stepfmt.OpAdd && old != nil {
@@ -388,7 +388,7 @@ func (r *run) indexWritten(changes []stepfmt.Change) {
 			continue
 		}
 		if st, err := r.x.Root.Lstat(c.Step.Target); err == nil && st.Type == fsx.Regular {
-			r.x.index.Put(c.Step.Target, st, rec.Wrote.Value("content"))
+			driftIndex(r.x).Put(c.Step.Target, st, rec.Wrote.Value("content"))
 		}
 	}
 }
@@ -396,7 +396,7 @@ func (r *run) indexWritten(changes []stepfmt.Change) {
 // updateIndex forgets what is no longer managed and saves the index. The
 // index is a cache: failing to save it costs only time.
 func (r *run) updateIndex(ap *state.Applied) {
-	ix := r.x.index
+	ix := driftIndex(r.x)
 	managed := make(map[string]bool, len(ap.Records))
 	for _, rec := range ap.Records {
 		managed[rec.ID.Target] = true

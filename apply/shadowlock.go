@@ -158,3 +158,13 @@ func pwdLockHeld(r *fsx.Root) bool {
 	}
 	return lk.Type != unix.F_UNLCK
 }
+
+// recoverTools removes what killed shadow tools left in the root's /etc
+// (the accounts' recovery, through GROUP's row).
+func (groupKind) recoverTools(x *Exec) (string, error) {
+	cleared, err := clearShadowLeftovers(x.Root)
+	if len(cleared) == 0 {
+		return "", err
+	}
+	return "removed what a killed account tool left: " + strings.Join(cleared, ", "), err
+}

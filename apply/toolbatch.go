@@ -10,24 +10,6 @@ import (
 	"trail/stepfmt"
 )
 
-// grouper is implemented by kinds whose tool makes many changes in one
-// call, such as apt-get installing a list of packages: consecutive added
-// or modified steps of such a kind run as one group. Each is captured,
-// journaled and checked as usual; ForwardGroup then gets the steps that
-// have work, with their work, in plan order. A failure fails the group,
-// and the apply rolls back every change of it.
-type grouper interface {
-	ForwardGroup(x *Exec, steps []*stepfmt.Step, works []kind.Work) error
-}
-
-// restoreGrouper is implemented by kinds whose reverses are decided and
-// made together, such as apt removing the packages of an apply in one
-// call: consecutive removals of such a kind run as one group, and
-// RestoreGroup gets those with work, their images and their work.
-type restoreGrouper interface {
-	RestoreGroup(x *Exec, steps []*stepfmt.Step, imgs []kind.Image, works []kind.Work) error
-}
-
 // groupEnd returns where the group of changes starting at i ends, or i
 // when the change at i does not start one. A group holds either added and
 // modified changes (grouper) or removals (restoreGrouper; other kinds'
@@ -51,7 +33,7 @@ func (r *run) groupEnd(i int) int {
 		if (c.Op == stepfmt.OpRemove) != remove || c.Step.Kind != first.Step.Kind {
 			break
 		}
-		_, key := row.h.Identity(c.Step)
+		key := c.Step.Target
 		if seen[key] {
 			break
 		}

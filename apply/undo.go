@@ -21,7 +21,7 @@ import (
 // stays, so that the next Open tries again.
 func (r *run) fail(cause error) (*Generation, error) {
 	r.x.Root.Abort()
-	r.x.store.Abort()
+	r.e.store.Abort()
 	var se *stepError
 	if errors.As(cause, &se) {
 		r.g.ErrorStep = se.step.ID().String()
@@ -56,7 +56,7 @@ func resultOf(err error) string {
 // already undone, finds its target at the image and does nothing; that is
 // what lets recovery undo an apply cut anywhere, even mid-undo.
 func undoAll(x *Exec, recs []undoRec, emit func(Event), crash func(string)) error {
-	v := &View{x: x}
+	v := newView(x)
 	var errs []error
 	for i := len(recs) - 1; i >= 0; i-- {
 		u := recs[i]
@@ -136,9 +136,17 @@ func (e *Engine) recover() error {
 	x := e.newExec()
 	// What the dead apply ran was killed when the lock was taken; what a
 	// killed account tool left would stop the undo's tools.
-	cleared, clearErr := clearShadowLeftovers(x.Root)
-	dpkgDone, dpkgErr := finishDpkg(x)
-	clearErr = errors.Join(clearErr, dpkgErr)
+	done := []string{"interrupted apply undone at recovery"}
+	var clearErr error
+	for _, row := range handlers {
+		if rc, ok := row.h.(recoverer); ok {
+			d, err := rc.recoverTools(x)
+			clearErr = errors.Join(clearErr, err)
+			if d != "" {
+				done = append(done, d)
+			}
+		}
+	}
 	recs := make([]undoRec, len(js.Intents))
 	for i, in := range js.Intents {
 		recs[i] = undoRec{step: in.Step, img: in.Undo}
@@ -155,14 +163,7 @@ func (e *Engine) recover() error {
 	}
 	undoErr := undoAll(x, recs, ev, e.crashPoint)
 	undoErr = errors.Join(clearErr, undoErr)
-	detail := "interrupted apply undone at recovery"
-	if len(cleared) > 0 {
-		detail += "; removed what a killed account tool left: " + strings.Join(cleared, ", ")
-	}
-	if dpkgDone != "" {
-		detail += "; " + dpkgDone
-	}
-	ev(Event{Type: EventRollback, Result: resultOf(undoErr), Err: undoErr, Detail: detail})
+	ev(Event{Type: EventRollback, Result: resultOf(undoErr), Err: undoErr, Detail: strings.Join(done, "; ")})
 	if undoErr != nil {
 		return fmt.Errorf("journal: undoing the interrupted apply of generation %d failed (the journal is kept, the next run tries again): %w", js.Gen, undoErr)
 	}

@@ -9,16 +9,6 @@ import (
 	"trail/stepfmt"
 )
 
-// undoImager is implemented by kinds whose pre-image, restored through
-// the kind's own tools, would not bring an interrupted or failed apply
-// back exactly. The engine journals undoImage's result as the change's
-// undo image in place of pre; the target's record keeps pre as its origin,
-// for the reverse of the step in a later apply. The kind's CheckRestore
-// and Restore recognise the undo image by its state or attributes.
-type undoImager interface {
-	undoImage(x *Exec, c stepfmt.Change, pre kind.Image, rec *kind.Record) (kind.Image, error)
-}
-
 // undoImageOf returns the image that undoes change c, whose pre-image is
 // pre.
 func (r *run) undoImageOf(c stepfmt.Change, pre kind.Image) (kind.Image, error) {
@@ -128,7 +118,7 @@ func accountFileWork(v *View, img kind.Image, f string) (kind.Work, error) {
 // restoreAccounts writes the account files of img back and makes them
 // durable at once: the next undo may run a tool that reads them.
 func restoreAccounts(x *Exec, img kind.Image) error {
-	v := &View{x: x}
+	v := newView(x)
 	for _, f := range shadowFiles {
 		if err := x.Root.RemoveTemp(f); err != nil {
 			return err

@@ -123,9 +123,6 @@ func fromOrigin(o unitState, key string) (bool, bool) {
 	return false, false
 }
 
-// Identity is the unit name.
-func (unitKind) Identity(s *stepfmt.Step) (string, string) { return unitNS, s.Target }
-
 // Check plans enabling, disabling, masking, unmasking, starting and
 // stopping the unit as the step asks.
 func (unitKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {

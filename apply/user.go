@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"trail/apply/kind"
-	"trail/apply/state"
 	"trail/stepfmt"
 )
 
@@ -45,9 +44,6 @@ const userNS = "user"
 
 const stUser = "user"
 
-// Identity is the user name.
-func (userKind) Identity(s *stepfmt.Step) (string, string) { return userNS, s.Target }
-
 // Check plans making the user match s.
 func (userKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	x := v.x
@@ -72,7 +68,7 @@ func (userKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, 
 				want = withAttrs(want, kind.Image{State: stUser, Attrs: back})
 			} else if a.Key == "password" || a.Key == "groups" {
 				// what a fresh apply leaves: locked, in no other group
-				val := map[string]string{"password": state.HashKey([]byte("!")), "groups": ""}[a.Key]
+				val := map[string]string{"password": kind.HashKey([]byte("!")), "groups": ""}[a.Key]
 				want = withAttrs(want, kind.Image{State: stUser, Attrs: []stepfmt.Attr{{Key: a.Key, Value: val}}})
 			}
 		}
@@ -147,7 +143,7 @@ func userWant(x *Exec, s *stepfmt.Step) (kind.Image, []string, error) {
 		if !crypted(p) {
 			return want, nil, fmt.Errorf("password must be a crypt(3) hash (such as $y$… from mkpasswd) or start with ! to lock the account; it is stored as given, so a plain password would be both unusable and readable")
 		}
-		set("password", state.HashKey([]byte(p)))
+		set("password", kind.HashKey([]byte(p)))
 	}
 	return want, notes, nil
 }
@@ -234,7 +230,7 @@ func (userKind) CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.Wor
 			}
 		}
 	default:
-		if p, ok := img.Get("password"); ok && p != state.HashKey([]byte("!")) && !x.HasBlob(p) {
+		if p, ok := img.Get("password"); ok && p != kind.HashKey([]byte("!")) && !x.HasBlob(p) {
 			return kind.Work{}, fmt.Errorf("cannot restore the password of user %s: its saved field %s is missing from the store", s.Target, p)
 		}
 		if cur.IsAbsent() {
@@ -376,10 +372,10 @@ func setChanged(x *Exec, name string, want kind.Image) error {
 // password returns the shadow field whose hash is key: the step's own, a
 // locked one, or one saved in the store at capture.
 func password(x *Exec, key string, s *stepfmt.Step) (string, error) {
-	if p, ok := s.Get("password"); ok && state.HashKey([]byte(p)) == key {
+	if p, ok := s.Get("password"); ok && kind.HashKey([]byte(p)) == key {
 		return p, nil
 	}
-	if key == state.HashKey([]byte("!")) {
+	if key == kind.HashKey([]byte("!")) {
 		return "!", nil
 	}
 	data, err := x.Store().Get(key)
@@ -478,7 +474,7 @@ func userDel(x *Exec, name string, keepGroup bool) error {
 		if now.IsAbsent() {
 			return nil
 		}
-		if user, err := primaryOf(&View{x: x}, now.Value("gid")); err != nil || user != "" {
+		if user, err := primaryOf(newView(x), now.Value("gid")); err != nil || user != "" {
 			return err
 		}
 		return shadowTool(x, "groupdel", name)
@@ -593,7 +589,7 @@ func readUser(x *Exec, name string) (kind.Image, error) {
 		{Key: "uid", Value: fieldAt(f, 2)}, {Key: "gid", Value: fieldAt(f, 3)},
 		{Key: "groups", Value: strings.Join(groups, ",")}, {Key: "home", Value: fieldAt(f, 5)},
 		{Key: "shell", Value: fieldAt(f, 6)}, {Key: "comment", Value: fieldAt(f, 4)},
-		{Key: "password", Value: state.HashKey([]byte(field1))}, {Key: "changed", Value: changed},
+		{Key: "password", Value: kind.HashKey([]byte(field1))}, {Key: "changed", Value: changed},
 	}}, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"trail/apply/internal/proc"
+	"trail/apply/kind"
 	"trail/stepfmt"
 )
 
@@ -253,7 +254,7 @@ func (c *fsck) blobs() {
 	for _, k := range keys {
 		seen[k] = true
 		who := strings.Join(c.need[k], ", ")
-		if CheckKey(k) != nil {
+		if kind.CheckKey(k) != nil {
 			c.problem(c.path(FileApplied), fmt.Sprintf("%s names %q, which is not a blob key", who, k),
 				"restore the applied record from a backup")
 			continue
@@ -275,7 +276,7 @@ func (c *fsck) blobs() {
 			return nil
 		}
 		key := "sha256:" + d.Name()
-		if CheckKey(key) != nil || filepath.Base(filepath.Dir(p)) != d.Name()[:2] {
+		if kind.CheckKey(key) != nil || filepath.Base(filepath.Dir(p)) != d.Name()[:2] {
 			c.problem(p, "not a blob: its name is not the sha256 of a content in its place", "remove it")
 			return nil
 		}

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"trail/apply/kind"
 	"trail/internal/fsx"
 	"trail/stepfmt"
 )
@@ -138,7 +139,7 @@ func ParseIndex(data []byte) (int64, map[string]IndexEntry, error) {
 		e.Mtime, e3 = strconv.ParseInt(f[2], 10, 64)
 		e.Ctime, e4 = strconv.ParseInt(f[3], 10, 64)
 		e.Key = "sha256:" + f[4]
-		if err := errors.Join(e1, e2, e3, e4, CheckKey(e.Key)); err != nil {
+		if err := errors.Join(e1, e2, e3, e4, kind.CheckKey(e.Key)); err != nil {
 			return 0, nil, fmt.Errorf("index line %d: %w", n, err)
 		}
 		entries[p] = e
@@ -148,7 +149,7 @@ func ParseIndex(data []byte) (int64, map[string]IndexEntry, error) {
 
 // Size is the length of blob key, when the store has it.
 func (s *Store) Size(key string) (int64, bool) {
-	if CheckKey(key) != nil {
+	if kind.CheckKey(key) != nil {
 		return 0, false
 	}
 	var st unix.Stat_t

@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -44,21 +43,6 @@ func NewStore(dir string) (*Store, error) {
 	return &Store{Dir: dir}, nil
 }
 
-// HashKey returns the store key of data.
-func HashKey(data []byte) string {
-	sum := sha256.Sum256(data)
-	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-// CheckKey reports why key is not "sha256:" and 64 lower-case hex digits.
-func CheckKey(key string) error {
-	h, ok := strings.CutPrefix(key, "sha256:")
-	if !ok || len(h) != 64 || strings.Trim(h, "0123456789abcdef") != "" {
-		return fmt.Errorf("store: %q is not a blob key (sha256: and 64 lower-case hex digits)", key)
-	}
-	return nil
-}
-
 // Path returns where blob key lives: store/sha256/<2 hex>/<64 hex>.
 func (s *Store) Path(key string) string {
 	h := key[len("sha256:"):]
@@ -67,7 +51,7 @@ func (s *Store) Path(key string) string {
 
 // Has reports whether blob key is in the store.
 func (s *Store) Has(key string) bool {
-	if CheckKey(key) != nil {
+	if kind.CheckKey(key) != nil {
 		return false
 	}
 	var st unix.Stat_t
@@ -76,7 +60,7 @@ func (s *Store) Has(key string) bool {
 
 // Get returns blob key, verified against its hash.
 func (s *Store) Get(key string) ([]byte, error) {
-	if err := CheckKey(key); err != nil {
+	if err := kind.CheckKey(key); err != nil {
 		return nil, err
 	}
 	data, err := os.ReadFile(s.Path(key))
@@ -86,7 +70,7 @@ func (s *Store) Get(key string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	if got := HashKey(data); got != key {
+	if got := kind.HashKey(data); got != key {
 		return nil, corrupt(key, got)
 	}
 	return data, nil
@@ -99,7 +83,7 @@ func corrupt(key, got string) error {
 // Open returns a reader of blob key that fails at the end if the content
 // does not match the hash, so a stream copied from it can be discarded.
 func (s *Store) Open(key string) (io.ReadCloser, error) {
-	if err := CheckKey(key); err != nil {
+	if err := kind.CheckKey(key); err != nil {
 		return nil, err
 	}
 	f, err := os.Open(s.Path(key))
@@ -145,7 +129,7 @@ func (s *Store) Put(data []byte) (string, error) {
 func (s *Store) PutMany(blobs [][]byte) ([]string, error) {
 	keys := make([]string, len(blobs))
 	for i, b := range blobs {
-		if k := HashKey(b); s.Has(k) {
+		if k := kind.HashKey(b); s.Has(k) {
 			keys[i] = k
 			continue
 		}
@@ -298,7 +282,7 @@ func (s *Store) Verify() error {
 			return err
 		}
 		key := "sha256:" + d.Name()
-		if CheckKey(key) != nil || filepath.Base(filepath.Dir(p)) != d.Name()[:2] {
+		if kind.CheckKey(key) != nil || filepath.Base(filepath.Dir(p)) != d.Name()[:2] {
 			errs = append(errs, fmt.Errorf("store: %s is not a blob name", p))
 			return nil
 		}
@@ -306,7 +290,7 @@ func (s *Store) Verify() error {
 		if err != nil {
 			return err
 		}
-		if got := HashKey(data); got != key {
+		if got := kind.HashKey(data); got != key {
 			errs = append(errs, corrupt(key, got))
 		}
 		return nil
@@ -328,7 +312,7 @@ func (p BlobProblem) String() string {
 }
 
 // emptyKey is the key of the empty blob.
-var emptyKey = HashKey(nil)
+var emptyKey = kind.HashKey(nil)
 
 // CheckBlobs returns the blobs the records need (their pre-images and
 // what trail wrote) that the store does not have, or has empty: one stat
@@ -358,7 +342,7 @@ func (s *Store) CheckBlobs(records []*kind.Record) ([]BlobProblem, error) {
 // statBlob says what is wrong with blob key, in the store's sha256
 // directory dfd, without reading it: "" when it is there.
 func statBlob(dfd int, key string) string {
-	if CheckKey(key) != nil {
+	if kind.CheckKey(key) != nil {
 		return "not a blob key"
 	}
 	h := key[len("sha256:"):]
