@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"trail/apply/kind"
 	"trail/stepfmt"
 )
 
@@ -25,7 +26,7 @@ import (
 // rank, and returns the entry of name there in passwd (when it is a user)
 // and group. ok is false when no such entry is in the files (the tool on
 // the root then chooses as a fresh apply would) or the scratch run failed.
-func freshIDs(x *Exec, rank int, tool string, args []string, name string) (user, group []string, ok bool) {
+func freshIDs(x *kind.Exec, rank int, tool string, args []string, name string) (user, group []string, ok bool) {
 	o := orderOf(x)
 	if o == nil {
 		return nil, nil, false
@@ -81,7 +82,7 @@ func freshIDs(x *Exec, rank int, tool string, args []string, name string) (user,
 
 // idFree reports whether no entry of the root's account file (passwd or
 // group) holds id.
-func idFree(x *Exec, file, id string) (bool, error) {
+func idFree(x *kind.Exec, file, id string) (bool, error) {
 	db, err := readAccounts(x, file)
 	if err != nil {
 		return false, err
@@ -98,7 +99,7 @@ func idFree(x *Exec, file, id string) (bool, error) {
 // accounts the list creates later are in the files already: it creates
 // the user's own group first with its fresh gid, then the user with its
 // fresh uid in that group.
-func createUser(x *Exec, s *stepfmt.Step) error {
+func createUser(x *kind.Exec, s *stepfmt.Step) error {
 	args := useraddArgs(x, s)
 	rank, ranked := orderOf(x).rankOf(userNS, s.Target)
 	_, hasUID := s.Get("uid")
@@ -154,7 +155,7 @@ func scratchArgs(args []string) []string {
 // freshGID returns the gid a fresh apply gives group name, created with
 // args (no gid among them), when groups the list creates later are in the
 // files and that gid is free; "" otherwise.
-func freshGID(x *Exec, name string, system bool) (string, error) {
+func freshGID(x *kind.Exec, name string, system bool) (string, error) {
 	rank, ranked := orderOf(x).rankOf(groupNS, name)
 	if !ranked {
 		return "", nil

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"trail/apply/kind"
 	"trail/internal/fsx"
 )
 
@@ -26,7 +27,7 @@ const lockWait = 15 * time.Second
 // file's NAME.lock, linked from NAME.PID holding the pid — so that no tool
 // changes the files meanwhile. A file is replaced by a durable rename,
 // keeping its mode and owner.
-func editAccounts(x *Exec, edit func(f string, data []byte) []byte) error {
+func editAccounts(x *kind.Exec, edit func(f string, data []byte) []byte) error {
 	pending := false
 	for _, f := range shadowFiles {
 		data, err := accountData(x, f)
@@ -74,7 +75,7 @@ func editAccounts(x *Exec, edit func(f string, data []byte) []byte) error {
 
 // lockAccounts takes the shadow tools' locks on the root's account files
 // and returns their release.
-func lockAccounts(x *Exec) (func(), error) {
+func lockAccounts(x *kind.Exec) (func(), error) {
 	etc, err := x.Root.DirFD("/etc")
 	if err != nil {
 		return nil, err

@@ -50,8 +50,8 @@ func (o *acctOrder) rankOf(ns, name string) (int, bool) {
 // planList ranks the entries of l trail creates: those of steps in
 // the applied record whose origin is absent, and those of new steps that
 // are not in the root's files now.
-func (groupKind) planList(x *Exec, l *stepfmt.List, applied func(stepfmt.ID) *kind.Record) error {
-	x.keep(acctOrderKey{}, nil)
+func (groupKind) PlanList(x *kind.Exec, l *stepfmt.List, applied func(stepfmt.ID) *kind.Record) error {
+	x.Keep(acctOrderKey{}, nil)
 	o := &acctOrder{users: map[string]int{}, groups: map[string]int{}, members: map[string]map[string]int{}, managed: map[string]bool{}}
 	rank := func(m map[string]int, name string, i int) {
 		if _, ok := m[name]; !ok {
@@ -109,7 +109,7 @@ func (groupKind) planList(x *Exec, l *stepfmt.List, applied func(stepfmt.ID) *ki
 			o.members[g][s.Target] = i
 		}
 	}
-	x.keep(acctOrderKey{}, o)
+	x.Keep(acctOrderKey{}, o)
 	return nil
 }
 
@@ -118,14 +118,14 @@ type acctOrderKey struct{}
 
 // orderOf returns the account order of the list being applied; nil
 // outside an apply.
-func orderOf(x *Exec) *acctOrder {
-	o, _ := x.keptOf(acctOrderKey{}).(*acctOrder)
+func orderOf(x *kind.Exec) *acctOrder {
+	o, _ := x.Kept(acctOrderKey{}).(*acctOrder)
 	return o
 }
 
 // putInOrder puts the account files in the order of the list being
 // applied, as a fresh apply leaves them. It does nothing outside an apply.
-func putInOrder(x *Exec) error {
+func putInOrder(x *kind.Exec) error {
 	o := orderOf(x)
 	if o == nil {
 		return nil

@@ -30,34 +30,36 @@ const stCheck = "check"
 const defaultInterval = time.Second
 
 // Check has nothing to change; it notes when the check will run.
-func (checkKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
+func (checkKind) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	img := kind.Image{State: stCheck}
 	return kind.Work{Before: img, After: img, Target: img, Notes: []string{"runs after the apply's changes: " + s.Value("run")}}, nil
 }
 
 // CheckRestore has nothing to undo.
-func (checkKind) CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
+func (checkKind) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
 	return kind.Work{Before: img, After: img, Target: img}, nil
 }
 
 // Capture: a check leaves nothing on the machine.
-func (checkKind) Capture(x *Exec, s *stepfmt.Step) (kind.Image, error) {
+func (checkKind) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 	return kind.Image{State: stCheck}, nil
 }
 
 // Forward is never called: Check finds nothing to do.
-func (checkKind) Forward(x *Exec, s *stepfmt.Step, w kind.Work) error { return nil }
+func (checkKind) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error { return nil }
 
 // Restore is never called: CheckRestore finds nothing to do.
-func (checkKind) Restore(x *Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error { return nil }
+func (checkKind) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
+	return nil
+}
 
 // Drift: a check has no state to drift.
-func (checkKind) Drift(x *Exec, target string, wrote kind.Image) (kind.Image, error) {
+func (checkKind) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, error) {
 	return wrote, nil
 }
 
 // Verify runs the check until an attempt passes or the attempts run out.
-func (checkKind) Verify(ctx context.Context, x *Exec, s *stepfmt.Step) error {
+func (checkKind) Verify(ctx context.Context, x *kind.Exec, s *stepfmt.Step) error {
 	retries := 0
 	if r, ok := s.Get("retries"); ok {
 		n, err := strconv.Atoi(r)

@@ -62,7 +62,7 @@ const outputLimit = 8 << 10
 var guardKeys = []string{"run", "creates", "unless"}
 
 // Check plans running the command, or skipping it when a guard holds.
-func (commandKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
+func (commandKind) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	after := kind.Image{State: stDone}
 	for _, k := range guardKeys {
 		if val, ok := s.Get(k); ok {
@@ -89,7 +89,7 @@ func (commandKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Wor
 
 // guarded reports whether a guard of s says its effect is there, and why.
 // During a plan, creates is looked up in the plan's prediction.
-func guarded(v *View, s *stepfmt.Step) (bool, string, error) {
+func guarded(v *kind.View, s *stepfmt.Step) (bool, string, error) {
 	if c, ok := s.Get("creates"); ok {
 		p, err := pathView(v, c)
 		if err != nil {
@@ -100,7 +100,7 @@ func guarded(v *View, s *stepfmt.Step) (bool, string, error) {
 		}
 	}
 	if u, ok := s.Get("unless"); ok {
-		_, err := runShell(context.Background(), v.x, u, timeoutOf(s))
+		_, err := runShell(context.Background(), v.Exec(), u, timeoutOf(s))
 		var exit *exec.ExitError
 		switch {
 		case err == nil:
@@ -114,7 +114,7 @@ func guarded(v *View, s *stepfmt.Step) (bool, string, error) {
 
 // CheckRestore plans running undo, when the pre-image says trail's run
 // made the effect and no guard shows it gone already.
-func (commandKind) CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
+func (commandKind) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
 	w := kind.Work{Before: kind.Image{State: stDone}, After: img, Target: img}
 	if img.Value(attrRunAgain) == "true" {
 		held, why, err := guarded(v, s)
@@ -149,8 +149,8 @@ func (commandKind) CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.
 }
 
 // Capture returns "done" when a guard already holds, else absent.
-func (commandKind) Capture(x *Exec, s *stepfmt.Step) (kind.Image, error) {
-	held, _, err := guarded(newView(x), s)
+func (commandKind) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
+	held, _, err := guarded(kind.NewView(x), s)
 	if err != nil || !held {
 		return kind.Absent(), err
 	}
@@ -160,7 +160,7 @@ func (commandKind) Capture(x *Exec, s *stepfmt.Step) (kind.Image, error) {
 // captureFrom gives a step trail already manages the pre-image "done": its
 // run took effect in an earlier generation, which undoing this apply must
 // not reverse.
-func (k commandKind) captureFrom(x *Exec, s *stepfmt.Step, rec *kind.Record) (kind.Image, error) {
+func (k commandKind) CaptureFrom(x *kind.Exec, s *stepfmt.Step, rec *kind.Record) (kind.Image, error) {
 	if rec != nil {
 		return kind.Image{State: stDone}, nil
 	}
@@ -168,12 +168,12 @@ func (k commandKind) captureFrom(x *Exec, s *stepfmt.Step, rec *kind.Record) (ki
 }
 
 // Forward runs run.
-func (commandKind) Forward(x *Exec, s *stepfmt.Step, w kind.Work) error {
+func (commandKind) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 	return runReported(x, s, "run", s.Value("run"))
 }
 
 // Restore runs undo, or run again to undo a removal.
-func (commandKind) Restore(x *Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
+func (commandKind) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
 	if img.Value(attrRunAgain) == "true" {
 		return runReported(x, s, "run", s.Value("run"))
 	}
@@ -188,7 +188,7 @@ const attrRunAgain = "run-again"
 // absent, so the removal runs undo) is "done run-again=true": a rollback
 // or a recovery runs run again, unless a guard shows the effect there.
 // Every other change keeps its pre-image.
-func (commandKind) undoImage(x *Exec, c stepfmt.Change, pre kind.Image, rec *kind.Record) (kind.Image, error) {
+func (commandKind) UndoImage(x *kind.Exec, c stepfmt.Change, pre kind.Image, rec *kind.Record) (kind.Image, error) {
 	if c.Op != stepfmt.OpRemove || rec == nil || !rec.Origin.IsAbsent() {
 		return pre, nil
 	}
@@ -196,12 +196,12 @@ func (commandKind) undoImage(x *Exec, c stepfmt.Change, pre kind.Image, rec *kin
 }
 
 // Drift: a command's effect cannot be read back, so it never drifts.
-func (commandKind) Drift(x *Exec, target string, wrote kind.Image) (kind.Image, error) {
+func (commandKind) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, error) {
 	return wrote, nil
 }
 
 // runReported runs script for step s, handing its output to the event.
-func runReported(x *Exec, s *stepfmt.Step, what, script string) error {
+func runReported(x *kind.Exec, s *stepfmt.Step, what, script string) error {
 	out, err := runShell(context.Background(), x, script, timeoutOf(s))
 	if out != "" {
 		x.Report(what + " output: " + out)
@@ -224,7 +224,7 @@ func timeoutOf(s *stepfmt.Step) time.Duration {
 // runShell runs script with /bin/sh -c on x's root (see commandKind),
 // killing its process group after timeout; it returns the output, cut to
 // outputLimit.
-func runShell(ctx context.Context, x *Exec, script string, timeout time.Duration) (string, error) {
+func runShell(ctx context.Context, x *kind.Exec, script string, timeout time.Duration) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	root, err := filepath.Abs(x.Root.Dir())

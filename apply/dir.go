@@ -15,6 +15,6 @@ import (
 type dirKind struct{ pathOps }
 
 // Check plans making the path a directory with the step's attributes.
-func (dirKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
+func (dirKind) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	return checkPath(v, s, prior, stDir)
 }

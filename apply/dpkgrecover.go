@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"trail/apply/internal/proc"
+	"trail/apply/kind"
 )
 
 // finishDpkg completes a dpkg run that was cut off in the root (trail,
@@ -16,7 +17,7 @@ import (
 // updates directory, or, cut between two of its steps, by packages left
 // half-installed or half-configured (dpkg --audit). Conffile questions
 // keep the file on disk.
-func finishDpkg(x *Exec) (string, error) {
+func finishDpkg(x *kind.Exec) (string, error) {
 	t := pkgToolsOf(x)
 	ents, err := os.ReadDir(t.host("/var/lib/dpkg/updates"))
 	if err != nil {
@@ -48,4 +49,4 @@ func finishDpkg(x *Exec) (string, error) {
 }
 
 // recoverTools finishes a dpkg run the crash cut off (PKG's recovery).
-func (pkgKind) recoverTools(x *Exec) (string, error) { return finishDpkg(x) }
+func (pkgKind) RecoverTools(x *kind.Exec) (string, error) { return finishDpkg(x) }

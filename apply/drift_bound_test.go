@@ -18,12 +18,12 @@ func TestDriftReadsNoMoreThanWritten(t *testing.T) {
 		t.Skipf("SKIP: truncate -s 64G on the test file system: %v: %s", err, out)
 	}
 	sb.write("/etc/same", "54321", 0o644)
-	before := hashedBytes.Load()
+	before := kind.HashedBytes.Load()
 	d, err := sb.e.Drift()
 	if err != nil {
 		t.Fatal(err)
 	}
-	read := hashedBytes.Load() - before
+	read := kind.HashedBytes.Load() - before
 	got := map[string]string{}
 	for _, x := range d {
 		got[x.ID.Target] = x.Now.Value("content")

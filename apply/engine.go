@@ -9,6 +9,7 @@ import (
 	"slices"
 	"time"
 
+	"trail/apply/kind"
 	"trail/apply/state"
 	"trail/internal/fsx"
 )
@@ -188,9 +189,9 @@ func (e *Engine) nextGeneration() (int, error) {
 }
 
 // newExec starts an operation: fresh directory lookups, the hash index.
-func (e *Engine) newExec() *Exec {
+func (e *Engine) newExec() *kind.Exec {
 	e.root.Forget()
-	return newExec(e.root, e.store, e.loadIndex())
+	return kind.NewExec(e.root, e.store, e.loadIndex())
 }
 
 // readSteps returns the step list file of generation n, or nil.
@@ -224,4 +225,4 @@ func (e *Engine) CheckBlobs() ([]BlobProblem, error) {
 
 // driftIndex returns the drift index an operation of the engine reads and
 // updates: the one newExec gave it.
-func driftIndex(x *Exec) *state.Index { return x.hashes().(*state.Index) }
+func driftIndex(x *kind.Exec) *state.Index { return x.Hashes().(*state.Index) }

@@ -16,6 +16,6 @@ import (
 type fileKind struct{ pathOps }
 
 // Check plans making the path a file with the step's content and attributes.
-func (fileKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
+func (fileKind) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	return checkPath(v, s, prior, stFile)
 }

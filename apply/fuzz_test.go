@@ -100,7 +100,7 @@ func FuzzParseIDs(f *testing.F) {
 	f.Add([]byte(group))
 	f.Add([]byte("a:x:99999999999:\n:x:1:\nb::2\nc:x:-1:\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for name := range parseIDs(data) {
+		for name := range kind.ParseIDs(data) {
 			if name == "" {
 				t.Fatal("empty name accepted")
 			}

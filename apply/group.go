@@ -43,8 +43,8 @@ const groupNS = "group"
 const stGroup = "group"
 
 // Check plans making the group match s.
-func (groupKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
-	x := v.x
+func (groupKind) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
+	x := v.Exec()
 	cur, err := v.Lookup(groupNS, s.Target, func() (kind.Image, error) { return readGroup(x, s.Target) })
 	if err != nil {
 		return kind.Work{}, err
@@ -71,7 +71,7 @@ func (groupKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work,
 	}
 	if managed {
 		for _, m := range splitNames(members) {
-			if _, err := x.UID(m); errors.Is(err, errPlanned) {
+			if _, err := x.UID(m); errors.Is(err, kind.ErrPlanned) {
 				notes = append(notes, "member "+m+" is created by this apply: its USER step must come before this group")
 			} else if err != nil {
 				return kind.Work{}, fmt.Errorf("member %s: %w", m, err)
@@ -90,16 +90,16 @@ func (groupKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work,
 			w.Target = withAttrs(cur, after)
 		}
 	}
-	v.predict(groupNS, s.Target, w.Target)
+	v.Predict(groupNS, s.Target, w.Target)
 	return w, nil
 }
 
 // CheckRestore plans bringing the group back to img.
-func (groupKind) CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
+func (groupKind) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
 	if img.State == stAccounts {
 		return accountsWork(v, img)
 	}
-	x := v.x
+	x := v.Exec()
 	cur, err := v.Lookup(groupNS, s.Target, func() (kind.Image, error) { return readGroup(x, s.Target) })
 	if err != nil {
 		return kind.Work{}, err
@@ -121,13 +121,13 @@ func (groupKind) CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.Wo
 		entry := slices.DeleteFunc(slices.Clone(img.Attrs), func(a stepfmt.Attr) bool { return a.Key == "gshadow-members" })
 		w.Changes = entryChanges(cur, kind.Image{State: img.State, Attrs: entry}, "")
 	}
-	v.predict(groupNS, s.Target, img)
+	v.Predict(groupNS, s.Target, img)
 	return w, nil
 }
 
 // Capture reads the group's entry, and the members of its gshadow entry
 // when they differ from /etc/group's (the reverse puts them back too).
-func (groupKind) Capture(x *Exec, s *stepfmt.Step) (kind.Image, error) {
+func (groupKind) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 	img, err := readGroup(x, s.Target)
 	if err != nil || img.IsAbsent() {
 		return img, err
@@ -144,7 +144,7 @@ func (groupKind) Capture(x *Exec, s *stepfmt.Step) (kind.Image, error) {
 
 // Forward creates or modifies the group, then puts the account files in
 // the order of the list.
-func (groupKind) Forward(x *Exec, s *stepfmt.Step, w kind.Work) error {
+func (groupKind) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 	if err := groupTo(x, s.Target, w.Before, w.After, s.Value("system") == "true", false); err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func (groupKind) Forward(x *Exec, s *stepfmt.Step, w kind.Work) error {
 
 // Restore brings the group back to img, then puts the account files in
 // the order of the list; an undo image is restored as it is.
-func (groupKind) Restore(x *Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
+func (groupKind) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
 	if img.State == stAccounts {
 		return restoreAccounts(x, img)
 	}
@@ -170,7 +170,7 @@ func (groupKind) Restore(x *Exec, s *stepfmt.Step, img kind.Image, w kind.Work) 
 }
 
 // Drift reads the group in the shape of what trail wrote.
-func (groupKind) Drift(x *Exec, target string, wrote kind.Image) (kind.Image, error) {
+func (groupKind) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, error) {
 	cur, err := readGroup(x, target)
 	if err != nil || cur.IsAbsent() {
 		return cur, err
@@ -180,7 +180,7 @@ func (groupKind) Drift(x *Exec, target string, wrote kind.Image) (kind.Image, er
 
 // groupTo runs groupadd or groupmod so that the group has want's gid and
 // members. A restore (exact) puts the members back in their old order.
-func groupTo(x *Exec, name string, before, want kind.Image, system, exact bool) error {
+func groupTo(x *kind.Exec, name string, before, want kind.Image, system, exact bool) error {
 	if before.IsAbsent() {
 		args := []string{}
 		gid, ok := want.Get("gid")
@@ -223,7 +223,7 @@ func groupTo(x *Exec, name string, before, want kind.Image, system, exact bool) 
 // entry, which groupadd -U and groupmod -U leave as it was (useradd -G
 // and usermod -G change both): to /etc/group's, or to the one want (a
 // captured image) saved when they differed.
-func membersToGshadow(x *Exec, name string, want kind.Image) error {
+func membersToGshadow(x *kind.Exec, name string, want kind.Image) error {
 	g, err := readGroup(x, name)
 	if err != nil || g.IsAbsent() {
 		return err
@@ -259,7 +259,7 @@ func membersToGshadow(x *Exec, name string, want kind.Image) error {
 }
 
 // readGroup returns the image of group name from the root's /etc/group.
-func readGroup(x *Exec, name string) (kind.Image, error) {
+func readGroup(x *kind.Exec, name string) (kind.Image, error) {
 	data, err := accountData(x, "/etc/group")
 	if err != nil {
 		return kind.Image{}, err
@@ -273,14 +273,14 @@ func readGroup(x *Exec, name string) (kind.Image, error) {
 
 // primaryOf names a user whose primary group is gid, or "". A user the
 // plan removes before does not count.
-func primaryOf(v *View, gid string) (string, error) {
-	db, err := readAccounts(v.x, "/etc/passwd")
+func primaryOf(v *kind.View, gid string) (string, error) {
+	db, err := readAccounts(v.Exec(), "/etc/passwd")
 	if err != nil {
 		return "", err
 	}
 	var names []string
 	for name, f := range db {
-		if img, ok := v.predicted(userNS, name); ok && img.IsAbsent() {
+		if img, ok := v.Predicted(userNS, name); ok && img.IsAbsent() {
 			continue
 		}
 		if fieldAt(f, 3) == gid {
@@ -298,7 +298,7 @@ func primaryOf(v *View, gid string) (string, error) {
 // /etc/group, /etc/shadow, /etc/gshadow) into its fields by name. A missing
 // file is empty; lines that are not entries are skipped, as the C library
 // skips them, and the first entry of a name wins.
-func readAccounts(x *Exec, file string) (map[string][]string, error) {
+func readAccounts(x *kind.Exec, file string) (map[string][]string, error) {
 	data, err := accountData(x, file)
 	if err != nil {
 		return nil, err
@@ -307,7 +307,7 @@ func readAccounts(x *Exec, file string) (map[string][]string, error) {
 }
 
 // accountData reads an account file of the root; a missing one is empty.
-func accountData(x *Exec, file string) ([]byte, error) {
+func accountData(x *kind.Exec, file string) ([]byte, error) {
 	data, err := x.Root.ReadFile(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -394,7 +394,7 @@ func fieldAt(f []string, i int) string {
 
 // shadowTool runs one of the shadow tools on the root, in the C locale so that
 // its messages read the same everywhere.
-func shadowTool(x *Exec, name string, args ...string) error {
+func shadowTool(x *kind.Exec, name string, args ...string) error {
 	return shadowToolAt(x.Root.Dir(), name, args...)
 }
 

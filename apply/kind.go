@@ -1,13 +1,14 @@
 package apply
 
 import (
+	"trail/apply/kind"
 	"trail/stepfmt"
 )
 
 // kindRow is one row of the kind table.
 type kindRow struct {
 	kind stepfmt.Kind
-	h    Handler
+	h    kind.Handler
 	// path kinds manage a file-system path and run together in batches
 	// whose writes are made durable at once; any other kind runs alone,
 	// after everything before it is durable.

@@ -12,6 +12,6 @@ import (
 type linkKind struct{ pathOps }
 
 // Check plans making the path a symlink to the step's target.
-func (linkKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
+func (linkKind) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	return checkPath(v, s, prior, stLink)
 }

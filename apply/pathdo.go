@@ -9,7 +9,7 @@ import (
 // pathDo carries out the work pathWork planned for p: it turns w.Before
 // into w.Target. File contents are staged and reach their name at the
 // batch's flush; everything else happens at once.
-func pathDo(x *Exec, p string, w kind.Work) error {
+func pathDo(x *kind.Exec, p string, w kind.Work) error {
 	if w.None() {
 		return nil
 	}
@@ -57,7 +57,7 @@ func pathDo(x *Exec, p string, w kind.Work) error {
 		if b.state == stFile && b.content == t.content {
 			return setAttrs(x, p, b, t)
 		}
-		blob, err := x.store.Open(t.content)
+		blob, err := x.Store().Open(t.content)
 		if err != nil {
 			return err
 		}
@@ -85,7 +85,7 @@ func unknownAttrs(state string) pimg {
 
 // setAttrs changes owner, then mode (chown clears setuid and setgid bits,
 // so the mode is set again after it when those bits are wanted).
-func setAttrs(x *Exec, p string, b, t pimg) error {
+func setAttrs(x *kind.Exec, p string, b, t pimg) error {
 	chowned := false
 	if b.uid != t.uid || b.gid != t.gid {
 		if err := x.Root.Chown(p, t.uid, t.gid); err != nil {

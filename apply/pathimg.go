@@ -97,7 +97,7 @@ func unpack(m kind.Image) (pimg, error) {
 
 // readPath returns the whole present image of p. A missing p, or a missing
 // parent, is absent; a parent that is a symlink or a file is an error.
-func readPath(x *Exec, p string) (pimg, error) {
+func readPath(x *kind.Exec, p string) (pimg, error) {
 	st, err := x.Root.Lstat(p)
 	if errors.Is(err, fs.ErrNotExist) {
 		return pimg{state: kind.StateAbsent}, nil
@@ -109,7 +109,7 @@ func readPath(x *Exec, p string) (pimg, error) {
 	switch st.Type {
 	case fsx.Regular:
 		out.state = stFile
-		out.content, err = x.hashFile(p, st)
+		out.content, err = x.HashFile(p, st)
 	case fsx.Dir:
 		out.state = stDir
 	case fsx.Symlink:
@@ -124,7 +124,7 @@ func readPath(x *Exec, p string) (pimg, error) {
 // capturePath is readPath that also puts a file's content into the store,
 // so that the image can be restored. A path whose parent is not a
 // directory (yet: an earlier step of the batch makes it one) is absent.
-func capturePath(x *Exec, p string) (kind.Image, error) {
+func capturePath(x *kind.Exec, p string) (kind.Image, error) {
 	st, err := x.Root.Lstat(p)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fsx.ErrNotDir) || errors.Is(err, fsx.ErrSymlink) {
 		return kind.Absent(), nil
@@ -139,18 +139,18 @@ func capturePath(x *Exec, p string) (kind.Image, error) {
 		}
 		return img.image(), err
 	}
-	key, ok := x.index.Lookup(p, st)
+	key, ok := x.Hashes().Lookup(p, st)
 	if !ok || !x.HasBlob(key) {
 		f, err := x.Root.OpenFile(p)
 		if err != nil {
 			return kind.Image{}, err
 		}
-		key, err = x.store.Stage(f)
+		key, err = x.Store().Stage(f)
 		f.Close()
 		if err != nil {
 			return kind.Image{}, err
 		}
-		x.index.Put(p, st, key)
+		x.Hashes().Put(p, st, key)
 	}
 	img := pimg{state: stFile, content: key, mode: st.Mode, uid: st.UID, gid: st.GID, hasMode: true, hasUID: true, hasGID: true}
 	return img.image(), nil
@@ -166,14 +166,14 @@ func (p pimg) shape(like pimg) pimg {
 }
 
 // pathDrift is the Drift of every path kind.
-func pathDrift(x *Exec, target string, wrote kind.Image) (kind.Image, error) {
+func pathDrift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, error) {
 	w, err := unpack(wrote)
 	if err != nil {
 		return kind.Image{}, err
 	}
-	x.wrote = w.content
+	x.SetWrote(w.content)
 	cur, err := readPath(x, target)
-	x.wrote = ""
+	x.SetWrote("")
 	if err != nil {
 		return kind.Image{}, err
 	}

@@ -14,7 +14,7 @@ type pathOps struct{}
 const pathNS = "path"
 
 // CheckRestore plans bringing the path back to a captured image.
-func (pathOps) CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
+func (pathOps) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
 	w, err := unpack(img)
 	if err != nil {
 		return kind.Work{}, err
@@ -23,23 +23,27 @@ func (pathOps) CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.Work
 }
 
 // Capture reads the path whole, putting a file's content into the store.
-func (pathOps) Capture(x *Exec, s *stepfmt.Step) (kind.Image, error) { return capturePath(x, s.Target) }
+func (pathOps) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
+	return capturePath(x, s.Target)
+}
 
 // Forward carries out the work Check planned.
-func (pathOps) Forward(x *Exec, s *stepfmt.Step, w kind.Work) error { return pathDo(x, s.Target, w) }
+func (pathOps) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
+	return pathDo(x, s.Target, w)
+}
 
 // Restore carries out the work CheckRestore planned.
-func (pathOps) Restore(x *Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
+func (pathOps) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
 	return pathDo(x, s.Target, w)
 }
 
 // Drift reads the path in the shape of what trail wrote.
-func (pathOps) Drift(x *Exec, target string, wrote kind.Image) (kind.Image, error) {
+func (pathOps) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, error) {
 	return pathDrift(x, target, wrote)
 }
 
 // checkPath is the Check of a path kind whose steps ask for state.
-func checkPath(v *View, s *stepfmt.Step, prior *kind.Record, state string) (kind.Work, error) {
+func checkPath(v *kind.View, s *stepfmt.Step, prior *kind.Record, state string) (kind.Work, error) {
 	w, notes, err := want(v, s, state)
 	if err != nil {
 		return kind.Work{}, err

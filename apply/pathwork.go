@@ -15,17 +15,17 @@ import (
 
 // pathView returns the image of p as the view shows it. During a plan, a
 // path under one the plan creates or replaces is absent unless predicted.
-func pathView(v *View, p string) (pimg, error) {
+func pathView(v *kind.View, p string) (pimg, error) {
 	if v.Planning() {
-		if img, ok := v.predicted(pathNS, p); ok {
+		if img, ok := v.Predicted(pathNS, p); ok {
 			return unpack(img)
 		}
-		if v.replaced(fsx.Parent(p)) {
+		if v.Replaced(fsx.Parent(p)) {
 			return pimg{state: kind.StateAbsent}, nil
 		}
 	}
 	img, err := v.Lookup(pathNS, p, func() (kind.Image, error) {
-		cur, err := readPath(v.x, p)
+		cur, err := readPath(v.Exec(), p)
 		return cur.image(), err
 	})
 	if err != nil {
@@ -37,8 +37,8 @@ func pathView(v *View, p string) (pimg, error) {
 // want is what a path step asks for: the state, and only the attributes
 // the step manages, with owner and group resolved to ids: during a plan,
 // as the plan's earlier USER and GROUP changes will leave them.
-func want(v *View, s *stepfmt.Step, state string) (pimg, []string, error) {
-	x := v.x
+func want(v *kind.View, s *stepfmt.Step, state string) (pimg, []string, error) {
+	x := v.Exec()
 	w := pimg{state: state}
 	var notes []string
 	switch state {
@@ -60,7 +60,7 @@ func want(v *View, s *stepfmt.Step, state string) (pimg, []string, error) {
 	if o, ok := s.Get("owner"); ok {
 		id, err := resolveID(v, userNS, "uid", o, x.UID)
 		switch {
-		case errors.Is(err, errPlanned):
+		case errors.Is(err, kind.ErrPlanned):
 			notes = append(notes, "owner "+o+" is created by this apply")
 		case err != nil:
 			return w, nil, err
@@ -71,7 +71,7 @@ func want(v *View, s *stepfmt.Step, state string) (pimg, []string, error) {
 	if g, ok := s.Get("group"); ok {
 		id, err := resolveID(v, groupNS, "gid", g, x.GID)
 		switch {
-		case errors.Is(err, errPlanned):
+		case errors.Is(err, kind.ErrPlanned):
 			notes = append(notes, "group "+g+" is created by this apply")
 		case err != nil:
 			return w, nil, err
@@ -87,9 +87,9 @@ func want(v *View, s *stepfmt.Step, state string) (pimg, []string, error) {
 // the plan predicts it: its number when the prediction names one; a name
 // the plan removes is an error, as it would be for a fresh apply. Else
 // the name is looked up in the root (lookup).
-func resolveID(v *View, ns, key, name string, lookup func(string) (uint32, error)) (uint32, error) {
+func resolveID(v *kind.View, ns, key, name string, lookup func(string) (uint32, error)) (uint32, error) {
 	if _, err := strconv.ParseUint(name, 10, 32); err != nil && v.Planning() {
-		if img, ok := v.predicted(ns, name); ok {
+		if img, ok := v.Predicted(ns, name); ok {
 			if img.IsAbsent() {
 				return 0, fmt.Errorf("%s %s is removed by this apply (its step is gone): keep it, or use another %s", map[string]string{userNS: "user", groupNS: "group"}[ns], name, map[string]string{userNS: "owner", groupNS: "group"}[ns])
 			}
@@ -104,8 +104,8 @@ func resolveID(v *View, ns, key, name string, lookup func(string) (uint32, error
 // pathWork plans making p match want. For a forward step want holds the
 // managed attributes only; for a restore it is a whole captured image.
 // prior is the record of a modified step (nil otherwise).
-func pathWork(v *View, p string, w pimg, restore bool, prior *kind.Record) (kind.Work, error) {
-	x := v.x
+func pathWork(v *kind.View, p string, w pimg, restore bool, prior *kind.Record) (kind.Work, error) {
+	x := v.Exec()
 	before, err := pathView(v, p)
 	if err != nil {
 		return kind.Work{}, err
@@ -168,16 +168,16 @@ func pathWork(v *View, p string, w pimg, restore bool, prior *kind.Record) (kind
 	if restore {
 		work.After = t.image()
 	}
-	v.predict(pathNS, p, work.Target)
+	v.Predict(pathNS, p, work.Target)
 	if v.Planning() && t.state != before.state {
-		v.markFresh(p)
+		v.MarkFresh(p)
 	}
 	return work, nil
 }
 
 // fill completes want with what it leaves alone: attributes it does not
 // manage keep their present value, or get a default on a new object.
-func fill(x *Exec, before, w pimg) pimg {
+func fill(x *kind.Exec, before, w pimg) pimg {
 	t := w
 	if w.absent() {
 		return t
@@ -195,14 +195,14 @@ func fill(x *Exec, before, w pimg) pimg {
 		t.hasMode = true
 	}
 	if !t.hasUID {
-		t.uid = x.uid
+		t.uid, _ = x.Applier()
 		if !before.absent() {
 			t.uid = before.uid
 		}
 		t.hasUID = true
 	}
 	if !t.hasGID {
-		t.gid = x.gid
+		_, t.gid = x.Applier()
 		if !before.absent() {
 			t.gid = before.gid
 		}
@@ -214,7 +214,7 @@ func fill(x *Exec, before, w pimg) pimg {
 // unmanaged gives the attributes the old step managed and the new one does
 // not the value a fresh apply would give them: the one filled in from the
 // target's origin.
-func unmanaged(x *Exec, t *pimg, w pimg, prior *kind.Record) error {
+func unmanaged(x *kind.Exec, t *pimg, w pimg, prior *kind.Record) error {
 	wrote, err := unpack(prior.Wrote)
 	if err != nil {
 		return err
@@ -278,7 +278,7 @@ func noun(state string) string {
 }
 
 // parentReady checks that p's parent is, or will be, a real directory.
-func parentReady(v *View, p string) error {
+func parentReady(v *kind.View, p string) error {
 	parent := fsx.Parent(p)
 	if parent == "/" {
 		return nil
@@ -286,7 +286,7 @@ func parentReady(v *View, p string) error {
 	if !v.Planning() {
 		// Opening it with O_DIRECTORY|O_NOFOLLOW proves it a directory
 		// (and is cached for the operation).
-		_, err := v.x.Root.DirFD(parent)
+		_, err := v.Exec().Root.DirFD(parent)
 		if errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("parent directory %s does not exist: add a DIR step for it before this step", parent)
 		}
@@ -302,10 +302,10 @@ func parentReady(v *View, p string) error {
 	case stLink:
 		return fmt.Errorf("parent %s %w", parent, fsx.ErrSymlink)
 	case kind.StateAbsent, "":
-		if v.underOwned(parent) {
+		if v.UnderOwned(parent) {
 			// The package brings it; the apply checks again, on the
 			// machine, right before the step.
-			v.predict(pathNS, parent, pimg{state: stDir, mode: 0o755, hasMode: true, hasUID: true, hasGID: true}.image())
+			v.Predict(pathNS, parent, pimg{state: stDir, mode: 0o755, hasMode: true, hasUID: true, hasGID: true}.image())
 			return nil
 		}
 		return fmt.Errorf("parent directory %s does not exist: add a DIR step for it before this step, or name it in the owns of the package that ships it", parent)
@@ -318,20 +318,20 @@ func parentReady(v *View, p string) error {
 // place (a removed FILE or LINK step giving back the empty directory that
 // was there before trail) holds only what the plan predicts in it: the
 // machine has another object there now, which must not be read.
-func unmanagedEntries(v *View, p string) ([]string, error) {
+func unmanagedEntries(v *kind.View, p string) ([]string, error) {
 	var names []string
-	if v.Planning() && v.replaced(p) {
-		names = v.predictedChildren(p)
+	if v.Planning() && v.Replaced(p) {
+		names = v.PredictedChildren(p)
 	} else {
 		var err error
-		if names, err = v.x.Root.ReadDirNames(p); err != nil {
+		if names, err = v.Exec().Root.ReadDirNames(p); err != nil {
 			return nil, err
 		}
 	}
 	slices.Sort(names)
 	var held []string
 	for _, n := range names {
-		if img, ok := v.predicted(pathNS, p+"/"+n); ok && img.IsAbsent() {
+		if img, ok := v.Predicted(pathNS, p+"/"+n); ok && img.IsAbsent() {
 			continue
 		}
 		if len(held) == 3 {

@@ -131,7 +131,7 @@ func unpackPkg(m kind.Image) (pimgPkg, error) {
 }
 
 // readPkg reads the package's whole present image.
-func readPkg(x *Exec, name string) (pimgPkg, error) {
+func readPkg(x *kind.Exec, name string) (pimgPkg, error) {
 	t := pkgToolsOf(x)
 	if err := t.usable(); err != nil {
 		return pimgPkg{}, err
@@ -148,9 +148,9 @@ func readPkg(x *Exec, name string) (pimgPkg, error) {
 }
 
 // pkgView is readPkg through a view's predictions.
-func pkgView(v *View, name string) (pimgPkg, error) {
+func pkgView(v *kind.View, name string) (pimgPkg, error) {
 	img, err := v.Lookup(pkgNS, name, func() (kind.Image, error) {
-		p, err := readPkg(v.x, name)
+		p, err := readPkg(v.Exec(), name)
 		return p.image(), err
 	})
 	if err != nil {
@@ -161,7 +161,7 @@ func pkgView(v *View, name string) (pimgPkg, error) {
 
 // Check plans installing the package, changing its version to the pin, or
 // marking it manually installed.
-func (pkgKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
+func (pkgKind) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	cur, err := pkgView(v, s.Target)
 	if err != nil {
 		return kind.Work{}, err
@@ -183,12 +183,12 @@ func (pkgKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, e
 		w.Changes = append(w.Changes, "mark manual")
 	}
 	if needsInstall(w) && v.Planning() {
-		if _, err := pkgToolsOf(v.x).source(s.Target, pin); err != nil {
+		if _, err := pkgToolsOf(v.Exec()).source(s.Target, pin); err != nil {
 			return kind.Work{}, err
 		}
 	}
 	w.Target = next.image()
-	v.predict(pkgNS, s.Target, w.Target)
+	v.Predict(pkgNS, s.Target, w.Target)
 	if needsInstall(w) {
 		if err := predictOwned(v, s); err != nil {
 			return kind.Work{}, err
@@ -202,12 +202,12 @@ func (pkgKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, e
 // installed, so that later steps of the plan may write under them. A
 // path that is already there keeps what the machine shows, and an owned
 // path the list writes as a file or link is not predicted itself.
-func predictOwned(v *View, s *stepfmt.Step) error {
+func predictOwned(v *kind.View, s *stepfmt.Step) error {
 	for _, p := range s.List("owns") {
-		v.own(p)
+		v.Own(p)
 		var chain []string
 		for a := p; a != "/"; a = fsx.Parent(a) {
-			if a != p || !v.x.planned["nondir:"+a] {
+			if a != p || !v.Exec().Planned("nondir:"+a) {
 				chain = append(chain, a)
 			}
 		}
@@ -217,7 +217,7 @@ func predictOwned(v *View, s *stepfmt.Step) error {
 				return err
 			}
 			if cur.absent() {
-				v.predict(pathNS, chain[i], pimg{state: stDir, mode: 0o755, hasMode: true, hasUID: true, hasGID: true}.image())
+				v.Predict(pathNS, chain[i], pimg{state: stDir, mode: 0o755, hasMode: true, hasUID: true, hasGID: true}.image())
 			}
 		}
 	}
@@ -244,7 +244,7 @@ func hasChange(w kind.Work, c string) bool {
 
 // Capture reads the package's state, version and mark and, when the step
 // will install it, what apt predicts the install brings along.
-func (pkgKind) Capture(x *Exec, s *stepfmt.Step) (kind.Image, error) {
+func (pkgKind) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 	p, err := readPkg(x, s.Target)
 	if err != nil {
 		return kind.Image{}, err
@@ -256,14 +256,14 @@ func (pkgKind) Capture(x *Exec, s *stepfmt.Step) (kind.Image, error) {
 }
 
 // Forward installs one package; consecutive ones go through ForwardGroup.
-func (k pkgKind) Forward(x *Exec, s *stepfmt.Step, w kind.Work) error {
+func (k pkgKind) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 	return k.ForwardGroup(x, []*stepfmt.Step{s}, []kind.Work{w})
 }
 
 // ForwardGroup installs every package that needs it in one apt-get call
 // per recommends setting, then marks the rest manually installed. It
 // names what each call brought along (installBringing).
-func (pkgKind) ForwardGroup(x *Exec, steps []*stepfmt.Step, works []kind.Work) error {
+func (pkgKind) ForwardGroup(x *kind.Exec, steps []*stepfmt.Step, works []kind.Work) error {
 	t := pkgToolsOf(x)
 	refs := map[bool][]string{}
 	installs := map[bool][]*stepfmt.Step{}
@@ -297,7 +297,7 @@ func (pkgKind) ForwardGroup(x *Exec, steps []*stepfmt.Step, works []kind.Work) e
 
 // CheckRestore plans bringing the package back to its pre-image, as its
 // share of the decision over the plan's PKG removals (pkg_remove.go).
-func (pkgKind) CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
+func (pkgKind) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
 	return removalWork(v, s, img)
 }
 
@@ -310,13 +310,13 @@ func orDash(s string) string {
 
 // Restore removes, reinstalls or re-marks the package, with its
 // dependencies, accounts and links, as CheckRestore planned.
-func (k pkgKind) Restore(x *Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
+func (k pkgKind) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
 	return k.RestoreGroup(x, []*stepfmt.Step{s}, []kind.Image{img}, []kind.Work{w})
 }
 
 // Drift reads the package in the shape of what trail left: its state, and
 // its version when the step pins one.
-func (pkgKind) Drift(x *Exec, target string, wrote kind.Image) (kind.Image, error) {
+func (pkgKind) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, error) {
 	p, err := readPkg(x, target)
 	if err != nil {
 		return kind.Image{}, err

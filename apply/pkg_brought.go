@@ -163,7 +163,7 @@ func accountExists(t pkgTools, file, name string) bool {
 
 // planMarks adds to w the removal of the accounts and links orig names
 // that are still there and that no kept package names (keep).
-func planMarks(v *View, t pkgTools, orig pimgPkg, keep map[string]bool, w *kind.Work) {
+func planMarks(v *kind.View, t pkgTools, orig pimgPkg, keep map[string]bool, w *kind.Work) {
 	for _, u := range splitNames(orig.users) {
 		if !keep["user:"+u] && accountExists(t, "/etc/passwd", u) {
 			w.Changes = append(w.Changes, "remove user "+u)
@@ -180,7 +180,7 @@ func planMarks(v *View, t pkgTools, orig pimgPkg, keep map[string]bool, w *kind.
 		}
 		if p, err := pathView(v, l); err == nil && p.state == stLink {
 			w.Changes = append(w.Changes, "remove link "+l)
-			v.predict(pathNS, l, kind.Absent())
+			v.Predict(pathNS, l, kind.Absent())
 		}
 	}
 }
@@ -188,7 +188,7 @@ func planMarks(v *View, t pkgTools, orig pimgPkg, keep map[string]bool, w *kind.
 // removeMarks removes the users, groups and links the works name, in
 // that order (userdel may take a user's group with it). An account in use
 // (a process still runs as it) is reported and kept, not fatal.
-func removeMarks(x *Exec, t pkgTools, works []kind.Work) error {
+func removeMarks(x *kind.Exec, t pkgTools, works []kind.Work) error {
 	var users, groups, links []string
 	for _, w := range works {
 		for _, c := range w.Changes {

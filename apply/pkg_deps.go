@@ -67,7 +67,7 @@ func predictBrings(t pkgTools, s *stepfmt.Step) []string {
 
 // withBrought adds what a call brought to the image's dependencies and
 // drops the prediction and the marks before the call.
-func (pkgKind) withBrought(img kind.Image, brought []string) (kind.Image, error) {
+func (pkgKind) WithBrought(img kind.Image, brought []string) (kind.Image, error) {
 	p, err := unpackPkg(img)
 	if err != nil {
 		return kind.Image{}, err
@@ -87,7 +87,7 @@ func (pkgKind) withBrought(img kind.Image, brought []string) (kind.Image, error)
 // call, and hands each step the packages the call newly installed that it
 // needs. When the call had several steps, each gets those in its installed
 // dependency closure; any that none claims goes to all of them.
-func installBringing(x *Exec, t pkgTools, steps []*stepfmt.Step, refs []string, recommends bool) error {
+func installBringing(x *kind.Exec, t pkgTools, steps []*stepfmt.Step, refs []string, recommends bool) error {
 	before, conf, err := t.installedAndConf()
 	if err != nil {
 		return err
@@ -147,7 +147,7 @@ func installBringing(x *Exec, t pkgTools, steps []*stepfmt.Step, refs []string, 
 	marksOf := attributeMarks(t, steps, per, made)
 	for i, s := range steps {
 		if b := append(confMarked(per[i], conf), marksOf[i]...); len(b) > 0 {
-			x.bring(s, b)
+			x.Bring(s, b)
 		}
 	}
 	return nil

@@ -77,7 +77,7 @@ func (sb *sandbox) packages() string {
 	}
 	var lines []string
 	for _, name := range strings.Fields(out) {
-		p, err := readPkg(&Exec{Root: sb.e.newExec().Root}, name)
+		p, err := readPkg(&kind.Exec{Root: sb.e.newExec().Root}, name)
 		if err != nil {
 			sb.t.Fatal(err)
 		}

@@ -119,7 +119,7 @@ func TestWithBrought(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			img, _ := kind.ParseImage(tc.img)
 			orig := img.String()
-			got, err := pkgKind{}.withBrought(img, tc.brought)
+			got, err := pkgKind{}.WithBrought(img, tc.brought)
 			if err != nil || got.String() != tc.want {
 				t.Fatalf("got %q (%v), want %q", got, err, tc.want)
 			}

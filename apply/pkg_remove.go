@@ -73,7 +73,7 @@ func gatherPkgRemovals(p *stepfmt.Plan) {
 
 // planChanges gathers the plan's PKG removals and records them, with what
 // the kept PKG records brought, for the decision.
-func (pkgKind) planChanges(x *Exec, p *stepfmt.Plan, l *stepfmt.List, applied func(stepfmt.ID) *kind.Record) {
+func (pkgKind) PlanChanges(x *kind.Exec, p *stepfmt.Plan, l *stepfmt.List, applied func(stepfmt.ID) *kind.Record) {
 	gatherPkgRemovals(p)
 	r := &pkgRemoval{keep: map[string]bool{}}
 	for _, c := range p.Changes {
@@ -84,7 +84,7 @@ func (pkgKind) planChanges(x *Exec, p *stepfmt.Plan, l *stepfmt.List, applied fu
 		}
 	}
 	if len(r.going) == 0 {
-		x.keep(pkgRemovalKey{}, nil)
+		x.Keep(pkgRemovalKey{}, nil)
 		return
 	}
 	for _, s := range l.Steps {
@@ -109,7 +109,7 @@ func (pkgKind) planChanges(x *Exec, p *stepfmt.Plan, l *stepfmt.List, applied fu
 			}
 		}
 	}
-	x.keep(pkgRemovalKey{}, r)
+	x.Keep(pkgRemovalKey{}, r)
 }
 
 // pkgRemovalKey keeps the pkgRemoval of a plan in its Exec.
@@ -119,8 +119,8 @@ type pkgRemovalKey struct{}
 // plan's decision when s is one of the plan's removals, restored to its
 // origin, else a decision over s alone (the undo of a change, which
 // restores the image captured before it).
-func removalWork(v *View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
-	r, _ := v.x.keptOf(pkgRemovalKey{}).(*pkgRemoval)
+func removalWork(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
+	r, _ := v.Exec().Kept(pkgRemovalKey{}).(*pkgRemoval)
 	if r != nil && slices.ContainsFunc(r.going, func(g pkgGoing) bool { return g.step == s && g.img.Equal(img) }) {
 		cache := &r.live
 		if v.Planning() {
@@ -152,8 +152,8 @@ type pkgMove struct {
 }
 
 // decidePkgs plans restoring every package of going together.
-func decidePkgs(v *View, going []pkgGoing, keep map[string]bool) (map[string]kind.Work, error) {
-	t := pkgToolsOf(v.x)
+func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[string]kind.Work, error) {
+	t := pkgToolsOf(v.Exec())
 	moves := make([]*pkgMove, 0, len(going))
 	targets := map[string]bool{}
 	for _, g := range going {
@@ -257,7 +257,7 @@ func decidePkgs(v *View, going []pkgGoing, keep map[string]bool) (map[string]kin
 				verb = "remove"
 			}
 			m.w.Changes = append(m.w.Changes, verb+" dependency "+d)
-			v.predict(pkgNS, d, kind.Absent())
+			v.Predict(pkgNS, d, kind.Absent())
 		}
 	}
 	works := make(map[string]kind.Work, len(moves))
@@ -273,7 +273,7 @@ func decidePkgs(v *View, going []pkgGoing, keep map[string]bool) (map[string]kin
 		} else if m.verb != "" {
 			planMarks(v, t, m.orig, keep, &m.w)
 		}
-		v.predict(pkgNS, m.g.step.Target, m.w.Target)
+		v.Predict(pkgNS, m.g.step.Target, m.w.Target)
 		works[m.g.step.Target] = m.w
 	}
 	return works, nil
@@ -298,7 +298,7 @@ func staying(names []string, keep map[string]bool) string {
 }
 
 // planMove plans what restoring one package to its image does to it.
-func planMove(v *View, t pkgTools, g pkgGoing) (*pkgMove, error) {
+func planMove(v *kind.View, t pkgTools, g pkgGoing) (*pkgMove, error) {
 	s := g.step
 	orig, err := unpackPkg(g.img)
 	if err != nil {
@@ -425,7 +425,7 @@ func (t pkgTools) removableWith(refs, rm, deps []string) ([]string, []blockedDep
 // call (reinstalling old versions, removing packages and dependencies),
 // purges what is to be purged, puts marks back, then removes the
 // accounts and links that went with them.
-func (pkgKind) RestoreGroup(x *Exec, steps []*stepfmt.Step, imgs []kind.Image, works []kind.Work) error {
+func (pkgKind) RestoreGroup(x *kind.Exec, steps []*stepfmt.Step, imgs []kind.Image, works []kind.Work) error {
 	t := pkgToolsOf(x)
 	var refs, rm, purge, auto, manual []string
 	for i, s := range steps {

@@ -29,7 +29,7 @@ import (
 // need programs the root lacks fail there, as they would in a chroot.
 type pkgTools struct{ root string }
 
-func pkgToolsOf(x *Exec) pkgTools { return pkgTools{root: filepath.Clean(x.Root.Dir())} }
+func pkgToolsOf(x *kind.Exec) pkgTools { return pkgTools{root: filepath.Clean(x.Root.Dir())} }
 
 func (t pkgTools) inRoot() bool { return t.root != "/" }
 

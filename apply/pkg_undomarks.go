@@ -25,7 +25,7 @@ import (
 
 // undoImage of a PKG change that installs is its pre-image with the
 // machine's marks as they are before apt-get runs.
-func (pkgKind) undoImage(x *Exec, c stepfmt.Change, pre kind.Image, rec *kind.Record) (kind.Image, error) {
+func (pkgKind) UndoImage(x *kind.Exec, c stepfmt.Change, pre kind.Image, rec *kind.Record) (kind.Image, error) {
 	if c.Op == stepfmt.OpRemove {
 		return pre, nil
 	}

@@ -27,7 +27,7 @@ func TestPkgUndoImageMarks(t *testing.T) {
 	if p.had == nil || !reflect.DeepEqual(*p.had, want) {
 		t.Fatalf("had after the journal: %+v, want %+v", p.had, want)
 	}
-	amended, err := pkgKind{}.withBrought(back, []string{"trail-b", "user:svc"})
+	amended, err := pkgKind{}.WithBrought(back, []string{"trail-b", "user:svc"})
 	if err != nil {
 		t.Fatal(err)
 	}

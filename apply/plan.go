@@ -97,17 +97,17 @@ func (c *current) load(e *Engine) error {
 // resolved when it was applied (see revisits), and, when redo is set,
 // each step whose target drifted and redo accepts. A revisit whose check
 // finds the target matching is dropped again.
-func (e *Engine) plan(x *Exec, l *stepfmt.List, cur *current, redo func(*kind.Record) bool) (*Plan, error) {
+func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*kind.Record) bool) (*Plan, error) {
 	if errs := stepfmt.Validate(l); len(errs) > 0 {
 		return nil, errs
 	}
 	if err := cur.load(e); err != nil {
 		return nil, err
 	}
-	x.planNames(l)
+	x.PlanNames(l)
 	for _, row := range handlers {
-		if lp, ok := row.h.(listPlanner); ok {
-			if err := lp.planList(x, l, cur.applied.Get); err != nil {
+		if lp, ok := row.h.(kind.ListPlanner); ok {
+			if err := lp.PlanList(x, l, cur.applied.Get); err != nil {
 				return nil, err
 			}
 		}
@@ -118,12 +118,12 @@ func (e *Engine) plan(x *Exec, l *stepfmt.List, cur *current, redo func(*kind.Re
 		p.Plan = withRevisits(p.Plan, l, cur, again)
 	}
 	for _, row := range handlers {
-		if cp, ok := row.h.(changePlanner); ok {
-			cp.planChanges(x, p.Plan, l, cur.applied.Get)
+		if cp, ok := row.h.(kind.ChangePlanner); ok {
+			cp.PlanChanges(x, p.Plan, l, cur.applied.Get)
 		}
 	}
 	p.Work = make([]kind.Work, len(p.Changes))
-	v := newPlanView(x)
+	v := kind.NewPlanView(x)
 	for i, c := range p.Changes {
 		w, err := checkChange(v, c, cur.applied)
 		if err != nil {
@@ -143,7 +143,7 @@ func (e *Engine) plan(x *Exec, l *stepfmt.List, cur *current, redo func(*kind.Re
 }
 
 // checkChange runs the check of one change through its kind's handler.
-func checkChange(v *View, c stepfmt.Change, ap *state.Applied) (kind.Work, error) {
+func checkChange(v *kind.View, c stepfmt.Change, ap *state.Applied) (kind.Work, error) {
 	row := handlerOf(c.Step.Kind)
 	if row == nil {
 		names := make([]string, len(handlers))

@@ -22,7 +22,7 @@ type Restart struct {
 
 // planRestarts lists what applying p would restart: what Apply's
 // restarts does with the changes the plan's checks found.
-func planRestarts(x *Exec, p *Plan, old, steps []*stepfmt.Step) []Restart {
+func planRestarts(x *kind.Exec, p *Plan, old, steps []*stepfmt.Step) []Restart {
 	changed := make(pathSet)
 	did := make(map[stepfmt.ID]kind.Work)
 	for i, c := range p.Changes {
@@ -82,7 +82,7 @@ func (ps pathSet) under(roots []string) []string {
 // (new, old; nil ones skipped) are given: a restart when a path falls
 // under a restart trigger of either, else a reload when one falls under a
 // reload trigger, else nothing (ok false).
-func decide(rs restarter, paths pathSet, versions ...*stepfmt.Step) (trigger, bool) {
+func decide(rs kind.Restarter, paths pathSet, versions ...*stepfmt.Step) (kind.Trigger, bool) {
 	var restart, reload []string
 	for _, s := range versions {
 		if s != nil {
@@ -91,20 +91,20 @@ func decide(rs restarter, paths pathSet, versions ...*stepfmt.Step) (trigger, bo
 		}
 	}
 	if why := paths.under(restart); len(why) > 0 {
-		return trigger{why: why}, true
+		return kind.Trigger{Why: why}, true
 	}
 	if why := paths.under(reload); len(why) > 0 {
-		return trigger{why: why, reload: true}, true
+		return kind.Trigger{Why: why, Reload: true}, true
 	}
-	return trigger{}, false
+	return kind.Trigger{}, false
 }
 
-func restarterOf(s *stepfmt.Step) (restarter, bool) {
+func restarterOf(s *stepfmt.Step) (kind.Restarter, bool) {
 	row := handlerOf(s.Kind)
 	if row == nil {
 		return nil, false
 	}
-	rs, ok := row.h.(restarter)
+	rs, ok := row.h.(kind.Restarter)
 	return rs, ok
 }
 
@@ -195,7 +195,7 @@ func undonePaths(recs []undoRec) pathSet {
 // change, whether or not it got to: restarting once too often is better
 // than serving a configuration that is no longer on disk. It is best
 // effort: the undo has happened, and each failure is reported.
-func restartAfterUndo(x *Exec, restored, undone []*stepfmt.Step, paths pathSet, emit func(Event)) {
+func restartAfterUndo(x *kind.Exec, restored, undone []*stepfmt.Step, paths pathSet, emit func(Event)) {
 	if len(paths) == 0 {
 		return
 	}
@@ -209,7 +209,7 @@ func restartAfterUndo(x *Exec, restored, undone []*stepfmt.Step, paths pathSet, 
 		if !ok {
 			return
 		}
-		t.undone = true
+		t.Undone = true
 		start := time.Now()
 		w, err := rs.Restart(x, s, kind.Work{}, t)
 		emit(restartEvent(s, w, err, time.Since(start)))
@@ -227,7 +227,7 @@ func restartAfterUndo(x *Exec, restored, undone []*stepfmt.Step, paths pathSet, 
 // restartRecovered is restartAfterUndo for an apply undone at recovery:
 // the journal names the paths it meant to change, the applied record the
 // list put back, and the generation's saved step list the undone one.
-func (e *Engine) restartRecovered(x *Exec, js *state.JournalState, cur int, emit func(Event)) {
+func (e *Engine) restartRecovered(x *kind.Exec, js *state.JournalState, cur int, emit func(Event)) {
 	paths := make(pathSet)
 	for _, in := range js.Intents {
 		if stepfmt.IsPath(in.Step.Kind) {

@@ -21,7 +21,7 @@ import (
 //     wrote and whose record redo accepts (Heal, Apply with Meta.Force).
 //
 // A target that cannot be read is an error at its step's source.
-func revisits(x *Exec, l *stepfmt.List, cur *current, p *stepfmt.Plan, redo func(*kind.Record) bool) (map[stepfmt.ID]bool, stepfmt.ErrorList) {
+func revisits(x *kind.Exec, l *stepfmt.List, cur *current, p *stepfmt.Plan, redo func(*kind.Record) bool) (map[stepfmt.ID]bool, stepfmt.ErrorList) {
 	changed := make(map[stepfmt.ID]bool, len(p.Changes))
 	for _, c := range p.Changes {
 		changed[c.Step.ID()] = true

@@ -16,7 +16,7 @@ import (
 // run is one apply in progress.
 type run struct {
 	e    *Engine
-	x    *Exec
+	x    *kind.Exec
 	g    *Generation
 	cur  *current
 	list *stepfmt.List
@@ -195,12 +195,12 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 // capture returns the pre-image of a change's target.
 func (r *run) capture(c stepfmt.Change) (kind.Image, error) {
 	h := handlerOf(c.Step.Kind).h
-	if rc, ok := h.(recordCapturer); ok {
+	if rc, ok := h.(kind.RecordCapturer); ok {
 		var rec *kind.Record
 		if c.Op != stepfmt.OpAdd {
 			rec = r.cur.applied.Get(c.Step.ID())
 		}
-		return rc.captureFrom(r.x, c.Step, rec)
+		return rc.CaptureFrom(r.x, c.Step, rec)
 	}
 	return h.Capture(r.x, c.Step)
 }
@@ -210,14 +210,14 @@ func (r *run) capture(c stepfmt.Change) (kind.Image, error) {
 func (r *run) change(k int, c stepfmt.Change, pre kind.Image) error {
 	start := time.Now()
 	h := handlerOf(c.Step.Kind).h
-	r.x.takeReports()
+	r.x.TakeReports()
 	w, err := r.check(h, c, pre)
 	if err == nil && !w.None() {
 		if c.Op == stepfmt.OpRemove {
 			err = h.Restore(r.x, c.Step, r.cur.applied.Get(c.Step.ID()).Origin, w)
 		} else {
 			err = h.Forward(r.x, c.Step, w)
-			if b, ok := h.(bringer); ok && err == nil {
+			if b, ok := h.(kind.Bringer); ok && err == nil {
 				r.e.crashPoint("forward " + strconv.Itoa(k))
 				err = r.amend(k, c, b)
 			}
@@ -232,11 +232,11 @@ func (r *run) change(k int, c stepfmt.Change, pre kind.Image) error {
 
 // amend folds what forward change k brought along into its undo image,
 // journaled durably, and into its record's origin (see bringer).
-func (r *run) amend(k int, c stepfmt.Change, b bringer) error {
-	brought := r.x.takeBrought(c.Step)
+func (r *run) amend(k int, c stepfmt.Change, b kind.Bringer) error {
+	brought := r.x.TakeBrought(c.Step)
 	for j := len(r.undo) - 1; j >= 0; j-- {
 		if u := &r.undo[j]; u.i == k {
-			img, err := b.withBrought(u.img, brought)
+			img, err := b.WithBrought(u.img, brought)
 			if err != nil {
 				return err
 			}
@@ -246,7 +246,7 @@ func (r *run) amend(k int, c stepfmt.Change, b bringer) error {
 		}
 	}
 	if rec := r.next[c.Step.ID()]; rec != nil {
-		origin, err := b.withBrought(rec.Origin, brought)
+		origin, err := b.WithBrought(rec.Origin, brought)
 		if err != nil {
 			return err
 		}
@@ -257,8 +257,8 @@ func (r *run) amend(k int, c stepfmt.Change, b bringer) error {
 
 // check notes drift and runs the check of one change, recording what the
 // target's record becomes when the change is made.
-func (r *run) check(h Handler, c stepfmt.Change, pre kind.Image) (kind.Work, error) {
-	v := newView(r.x)
+func (r *run) check(h kind.Handler, c stepfmt.Change, pre kind.Image) (kind.Work, error) {
+	v := kind.NewView(r.x)
 	id := c.Step.ID()
 	old := r.cur.applied.Get(id)
 	if c.Op != stepfmt.OpAdd && old != nil {
@@ -282,7 +282,7 @@ func (r *run) check(h Handler, c stepfmt.Change, pre kind.Image) (kind.Work, err
 
 // finish counts and reports a change that was made.
 func (r *run) finish(c stepfmt.Change, w kind.Work, start time.Time) {
-	reports := r.x.takeReports()
+	reports := r.x.TakeReports()
 	if !w.None() {
 		r.did(c.Step, w)
 	}
@@ -309,7 +309,7 @@ func (r *run) finish(c stepfmt.Change, w kind.Work, start time.Time) {
 // noteDrift reports a target that differs from what trail wrote, before
 // the change overwrites or removes it. Its content is already in the
 // store: Capture put it there.
-func (r *run) noteDrift(s *stepfmt.Step, h Handler, rec *kind.Record) {
+func (r *run) noteDrift(s *stepfmt.Step, h kind.Handler, rec *kind.Record) {
 	now, err := h.Drift(r.x, s.Target, rec.Wrote)
 	if err != nil || now.Equal(rec.Wrote) || rec.Policy == kind.PolicyIgnore {
 		return
@@ -329,12 +329,12 @@ func (r *run) verify(ctx context.Context) error {
 		if row == nil {
 			continue
 		}
-		if v, ok := row.h.(Verifier); ok {
+		if v, ok := row.h.(kind.Verifier); ok {
 			start := time.Now()
-			r.x.takeReports()
+			r.x.TakeReports()
 			err := v.Verify(ctx, r.x, s)
 			r.event(Event{Type: EventCheck, Step: stepLine(s), Source: s.Src.String(), Result: resultOf(err),
-				Detail: strings.Join(r.x.takeReports(), "; "), Err: err, Duration: time.Since(start)})
+				Detail: strings.Join(r.x.TakeReports(), "; "), Err: err, Duration: time.Since(start)})
 			if err != nil {
 				return &stepError{s, err}
 			}

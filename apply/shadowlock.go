@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"trail/apply/internal/proc"
+	"trail/apply/kind"
 	"trail/internal/fsx"
 )
 
@@ -161,7 +162,7 @@ func pwdLockHeld(r *fsx.Root) bool {
 
 // recoverTools removes what killed shadow tools left in the root's /etc
 // (the accounts' recovery, through GROUP's row).
-func (groupKind) recoverTools(x *Exec) (string, error) {
+func (groupKind) RecoverTools(x *kind.Exec) (string, error) {
 	cleared, err := clearShadowLeftovers(x.Root)
 	if len(cleared) == 0 {
 		return "", err

@@ -20,10 +20,10 @@ func (r *run) groupEnd(i int) int {
 	first := changes[i]
 	row := handlerOf(first.Step.Kind)
 	remove := first.Op == stepfmt.OpRemove
-	if _, ok := row.h.(grouper); row.path || !ok && !remove {
+	if _, ok := row.h.(kind.Grouper); row.path || !ok && !remove {
 		return i
 	}
-	if _, ok := row.h.(restoreGrouper); remove && !ok {
+	if _, ok := row.h.(kind.RestoreGrouper); remove && !ok {
 		return i
 	}
 	seen := make(map[string]bool)
@@ -71,9 +71,9 @@ func (r *run) changeGroup(first int, cs []stepfmt.Change, pres []kind.Image) err
 	if len(steps) > 0 {
 		var err error
 		if remove {
-			err = h.(restoreGrouper).RestoreGroup(r.x, steps, imgs, todo)
+			err = h.(kind.RestoreGrouper).RestoreGroup(r.x, steps, imgs, todo)
 		} else {
-			err = h.(grouper).ForwardGroup(r.x, steps, todo)
+			err = h.(kind.Grouper).ForwardGroup(r.x, steps, todo)
 		}
 		if err != nil {
 			if len(steps) > 1 {
@@ -85,7 +85,7 @@ func (r *run) changeGroup(first int, cs []stepfmt.Change, pres []kind.Image) err
 			}
 			return &stepError{steps[0], err}
 		}
-		if b, ok := h.(bringer); ok && !remove {
+		if b, ok := h.(kind.Bringer); ok && !remove {
 			r.e.crashPoint("forward " + strconv.Itoa(at[len(at)-1]))
 			for k, s := range steps {
 				if err := r.amend(at[k], cs[at[k]-first], b); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"trail/apply/kind"
 	"trail/apply/state"
 )
 
@@ -55,8 +56,8 @@ func resultOf(err error) string {
 // result durable. It is idempotent: a change that never ran, or was
 // already undone, finds its target at the image and does nothing; that is
 // what lets recovery undo an apply cut anywhere, even mid-undo.
-func undoAll(x *Exec, recs []undoRec, emit func(Event), crash func(string)) error {
-	v := newView(x)
+func undoAll(x *kind.Exec, recs []undoRec, emit func(Event), crash func(string)) error {
+	v := kind.NewView(x)
 	var errs []error
 	for i := len(recs) - 1; i >= 0; i-- {
 		u := recs[i]
@@ -68,12 +69,12 @@ func undoAll(x *Exec, recs []undoRec, emit func(Event), crash func(string)) erro
 		if row.path {
 			x.Root.RemoveTemp(u.step.Target)
 		}
-		x.takeReports()
+		x.TakeReports()
 		w, err := row.h.CheckRestore(v, u.step, u.img)
 		if err == nil && !w.None() {
 			err = row.h.Restore(x, u.step, u.img, w)
 		}
-		reports := x.takeReports()
+		reports := x.TakeReports()
 		if err != nil {
 			errs = append(errs, (&stepError{u.step, err}))
 			continue
@@ -139,8 +140,8 @@ func (e *Engine) recover() error {
 	done := []string{"interrupted apply undone at recovery"}
 	var clearErr error
 	for _, row := range handlers {
-		if rc, ok := row.h.(recoverer); ok {
-			d, err := rc.recoverTools(x)
+		if rc, ok := row.h.(kind.Recoverer); ok {
+			d, err := rc.RecoverTools(x)
 			clearErr = errors.Join(clearErr, err)
 			if d != "" {
 				done = append(done, d)

@@ -12,7 +12,7 @@ import (
 // undoImageOf returns the image that undoes change c, whose pre-image is
 // pre.
 func (r *run) undoImageOf(c stepfmt.Change, pre kind.Image) (kind.Image, error) {
-	ui, ok := handlerOf(c.Step.Kind).h.(undoImager)
+	ui, ok := handlerOf(c.Step.Kind).h.(kind.UndoImager)
 	if !ok {
 		return pre, nil
 	}
@@ -20,7 +20,7 @@ func (r *run) undoImageOf(c stepfmt.Change, pre kind.Image) (kind.Image, error) 
 	if c.Op != stepfmt.OpAdd {
 		rec = r.cur.applied.Get(c.Step.ID())
 	}
-	return ui.undoImage(r.x, c, pre, rec)
+	return ui.UndoImage(r.x, c, pre, rec)
 }
 
 // The undo image of a USER or GROUP change is the four account files as
@@ -41,7 +41,7 @@ const stAccounts = "accounts"
 var shadowFiles = []string{"/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow"}
 
 // captureAccounts saves the account files whole into the store.
-func captureAccounts(x *Exec) (kind.Image, error) {
+func captureAccounts(x *kind.Exec) (kind.Image, error) {
 	img := kind.Image{State: stAccounts}
 	for _, f := range shadowFiles {
 		fi, err := capturePath(x, f)
@@ -89,7 +89,7 @@ func accountFileImage(img kind.Image, f string) (kind.Image, error) {
 
 // accountsWork plans restoring the account files of img: one change
 // phrase per file that differs.
-func accountsWork(v *View, img kind.Image) (kind.Work, error) {
+func accountsWork(v *kind.View, img kind.Image) (kind.Work, error) {
 	w := kind.Work{Before: img, After: img, Target: img}
 	for _, f := range shadowFiles {
 		fw, err := accountFileWork(v, img, f)
@@ -103,7 +103,7 @@ func accountsWork(v *View, img kind.Image) (kind.Work, error) {
 	return w, nil
 }
 
-func accountFileWork(v *View, img kind.Image, f string) (kind.Work, error) {
+func accountFileWork(v *kind.View, img kind.Image, f string) (kind.Work, error) {
 	fi, err := accountFileImage(img, f)
 	if err != nil {
 		return kind.Work{}, err
@@ -117,8 +117,8 @@ func accountFileWork(v *View, img kind.Image, f string) (kind.Work, error) {
 
 // restoreAccounts writes the account files of img back and makes them
 // durable at once: the next undo may run a tool that reads them.
-func restoreAccounts(x *Exec, img kind.Image) error {
-	v := newView(x)
+func restoreAccounts(x *kind.Exec, img kind.Image) error {
+	v := kind.NewView(x)
 	for _, f := range shadowFiles {
 		if err := x.Root.RemoveTemp(f); err != nil {
 			return err
@@ -135,11 +135,11 @@ func restoreAccounts(x *Exec, img kind.Image) error {
 }
 
 // undoImage of a USER change is the account files whole (stAccounts).
-func (userKind) undoImage(x *Exec, c stepfmt.Change, pre kind.Image, rec *kind.Record) (kind.Image, error) {
+func (userKind) UndoImage(x *kind.Exec, c stepfmt.Change, pre kind.Image, rec *kind.Record) (kind.Image, error) {
 	return captureAccounts(x)
 }
 
 // undoImage of a GROUP change is the account files whole (stAccounts).
-func (groupKind) undoImage(x *Exec, c stepfmt.Change, pre kind.Image, rec *kind.Record) (kind.Image, error) {
+func (groupKind) UndoImage(x *kind.Exec, c stepfmt.Change, pre kind.Image, rec *kind.Record) (kind.Image, error) {
 	return captureAccounts(x)
 }

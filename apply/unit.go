@@ -64,9 +64,9 @@ func unpackUnit(m kind.Image) (unitState, error) {
 	return u, nil
 }
 
-func unitView(v *View, name string) (unitState, error) {
+func unitView(v *kind.View, name string) (unitState, error) {
 	img, err := v.Lookup(unitNS, name, func() (kind.Image, error) {
-		u, err := unitToolsOf(v.x).read(name)
+		u, err := unitToolsOf(v.Exec()).read(name)
 		return u.image(), err
 	})
 	if err != nil {
@@ -125,7 +125,7 @@ func fromOrigin(o unitState, key string) (bool, bool) {
 
 // Check plans enabling, disabling, masking, unmasking, starting and
 // stopping the unit as the step asks.
-func (unitKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
+func (unitKind) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	want, err := wantOf(s, prior)
 	if err != nil {
 		return kind.Work{}, err
@@ -144,27 +144,27 @@ func (unitKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, 
 
 // expectUnitFile is the plan-time check that a unit with no unit file gets
 // one from an earlier step: a path step writing it, or a package.
-func expectUnitFile(v *View, name string) error {
+func expectUnitFile(v *kind.View, name string) error {
 	if !v.Planning() {
-		return fmt.Errorf("unit %s has no unit file under %s: install the package that ships it, or write it with a FILE step before this one", name, v.x.Root.Dir())
+		return fmt.Errorf("unit %s has no unit file under %s: install the package that ships it, or write it with a FILE step before this one", name, v.Exec().Root.Dir())
 	}
 	for _, dir := range unitDirs {
 		for _, f := range unitFileNames(name) {
-			if img, ok := v.predicted(pathNS, dir+"/"+f); ok && (img.State == stFile || img.State == stLink) {
+			if img, ok := v.Predicted(pathNS, dir+"/"+f); ok && (img.State == stFile || img.State == stLink) {
 				return nil
 			}
 		}
 	}
-	if v.x.planned["package:*"] {
+	if v.Exec().Planned("package:*") {
 		return nil
 	}
-	return fmt.Errorf("unit %s has no unit file under %s and no step of this list writes one: install the package that ships it, or write it with a FILE step before this one", name, v.x.Root.Dir())
+	return fmt.Errorf("unit %s has no unit file under %s and no step of this list writes one: install the package that ships it, or write it with a FILE step before this one", name, v.Exec().Root.Dir())
 }
 
 // unitWork is the work that takes a unit from cur to want. Its Changes
 // are systemctl verbs, run by unitDo in the order unitVerbs gives.
-func unitWork(v *View, name string, cur unitState, want unitWant) (kind.Work, error) {
-	t := unitToolsOf(v.x)
+func unitWork(v *kind.View, name string, cur unitState, want unitWant) (kind.Work, error) {
+	t := unitToolsOf(v.Exec())
 	w := kind.Work{Before: cur.image(), After: kind.Image{State: stUnit}}
 	next := cur
 	masked := isMaskedWord(cur.file)
@@ -207,7 +207,7 @@ func unitWork(v *View, name string, cur unitState, want unitWant) (kind.Work, er
 	}
 	w.After.Attrs = afterAttrs(want, next, t.live)
 	w.Target = next.image()
-	v.predict(unitNS, name, w.Target)
+	v.Predict(unitNS, name, w.Target)
 	return w, nil
 }
 
@@ -236,7 +236,7 @@ var unitVerbs = []string{"unmask", "disable", "enable", "stop", "mask", "reset-f
 // unitDo runs the verbs of w. With check, a unit it starts must be
 // running afterwards (settle); an undo does not check, it puts back what
 // was there as well as it can.
-func unitDo(x *Exec, name string, w kind.Work, check bool) error {
+func unitDo(x *kind.Exec, name string, w kind.Work, check bool) error {
 	t := unitToolsOf(x)
 	if err := t.reloadIfNeeded(name); err != nil {
 		return err
@@ -262,13 +262,13 @@ func unitDo(x *Exec, name string, w kind.Work, check bool) error {
 }
 
 // Capture reads the unit's file and active state.
-func (unitKind) Capture(x *Exec, s *stepfmt.Step) (kind.Image, error) {
+func (unitKind) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 	u, err := unitToolsOf(x).read(s.Target)
 	return u.image(), err
 }
 
 // Forward runs the systemctl verbs Check planned.
-func (unitKind) Forward(x *Exec, s *stepfmt.Step, w kind.Work) error {
+func (unitKind) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 	return unitDo(x, s.Target, w, true)
 }
 
@@ -277,7 +277,7 @@ func (unitKind) Forward(x *Exec, s *stepfmt.Step, w kind.Work) error {
 // failed since (it could not start with the files of the apply undone)
 // and had not failed before is reset (reset-failed), so that systemctl
 // --failed does not keep listing it.
-func (unitKind) CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
+func (unitKind) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
 	o, err := unpackUnit(img)
 	if err != nil {
 		return kind.Work{}, err
@@ -289,7 +289,7 @@ func (unitKind) CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.Wor
 	var want unitWant
 	want.masked, want.hasMasked = fromOrigin(o, "masked")
 	want.enabled, want.hasEnabled = fromOrigin(o, "enabled")
-	if unitToolsOf(v.x).live {
+	if unitToolsOf(v.Exec()).live {
 		want.running, want.hasRunning = fromOrigin(o, "running")
 	}
 	if cur.file == "" {
@@ -308,12 +308,12 @@ func (unitKind) CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.Wor
 }
 
 // Restore runs the verbs CheckRestore planned.
-func (unitKind) Restore(x *Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
+func (unitKind) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
 	return unitDo(x, s.Target, w, false)
 }
 
 // Drift reads the unit in the shape of what trail left.
-func (unitKind) Drift(x *Exec, target string, wrote kind.Image) (kind.Image, error) {
+func (unitKind) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, error) {
 	t := unitToolsOf(x)
 	u, err := t.read(target)
 	if err != nil {
@@ -368,18 +368,18 @@ func restartVerb(run, reload bool) string {
 // PlanRestart says what Restart would do because of tr: nothing when the
 // unit is not meant to run or was started by this apply (did), and
 // without a live systemd nothing but say what it would have done.
-func (unitKind) PlanRestart(x *Exec, s *stepfmt.Step, did kind.Work, tr trigger) kind.Work {
+func (unitKind) PlanRestart(x *kind.Exec, s *stepfmt.Step, did kind.Work, tr kind.Trigger) kind.Work {
 	t := unitToolsOf(x)
-	because := tr.word()
+	because := tr.Word()
 	if s.Value("running") != "true" {
 		because += " if running"
 	}
-	because += " (" + tr.reason() + ")"
+	because += " (" + tr.Reason() + ")"
 	switch {
 	case s.Value("running") == "false" || s.Value("masked") == "true":
-		return kind.Work{Notes: []string{"no " + tr.word() + ": the unit is not meant to run"}}
+		return kind.Work{Notes: []string{"no " + tr.Word() + ": the unit is not meant to run"}}
 	case hasChange(did, "start"):
-		return kind.Work{Notes: []string{"no " + tr.word() + ": started by this apply with the new files"}}
+		return kind.Work{Notes: []string{"no " + tr.Word() + ": started by this apply with the new files"}}
 	case !t.live:
 		return kind.Work{Notes: []string{"would " + because + ": not applicable, " + t.root + " has no running systemd"}}
 	}
@@ -388,22 +388,22 @@ func (unitKind) PlanRestart(x *Exec, s *stepfmt.Step, did kind.Work, tr trigger)
 
 // Restart restarts or reloads the unit as PlanRestart says. A unit meant
 // to run must be running afterwards (settle), or the restart fails.
-func (k unitKind) Restart(x *Exec, s *stepfmt.Step, did kind.Work, tr trigger) (kind.Work, error) {
+func (k unitKind) Restart(x *kind.Exec, s *stepfmt.Step, did kind.Work, tr kind.Trigger) (kind.Work, error) {
 	w := k.PlanRestart(x, s, did, tr)
 	if w.None() {
 		return w, nil
 	}
 	t := unitToolsOf(x)
 	run := s.Value("running") == "true"
-	verb := restartVerb(run, tr.reload)
+	verb := restartVerb(run, tr.Reload)
 	if err := t.reloadIfNeeded(s.Target); err != nil {
 		return kind.Work{}, err
 	}
-	x.takeReports()
+	x.TakeReports()
 	if err := t.act(x, verb, s.Target); err != nil {
 		return kind.Work{}, err
 	}
-	w.Notes = x.takeReports()
+	w.Notes = x.TakeReports()
 	if run {
 		if err := t.settle(s.Target, verb); err != nil {
 			return kind.Work{}, err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"trail/apply/internal/proc"
+	"trail/apply/kind"
 )
 
 // unitTools runs systemctl for one root. The machine is live when the root
@@ -24,7 +25,7 @@ type unitTools struct {
 	live bool
 }
 
-func unitToolsOf(x *Exec) unitTools {
+func unitToolsOf(x *kind.Exec) unitTools {
 	root := filepath.Clean(x.Root.Dir())
 	return unitTools{root: root, live: root == "/" && booted()}
 }
@@ -89,7 +90,7 @@ func (t unitTools) reloadIfNeeded(name string) error {
 // failed restart and the undo's restart in a few seconds), the start
 // trail asks for is deliberate: the counter is reset (reset-failed) and
 // the verb run once more, and the reset is reported.
-func (t unitTools) act(x *Exec, verb, name string) error {
+func (t unitTools) act(x *kind.Exec, verb, name string) error {
 	_, err := t.systemctl(verb, name)
 	if err == nil {
 		return nil

@@ -45,8 +45,8 @@ const userNS = "user"
 const stUser = "user"
 
 // Check plans making the user match s.
-func (userKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
-	x := v.x
+func (userKind) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
+	x := v.Exec()
 	cur, err := v.Lookup(userNS, s.Target, func() (kind.Image, error) { return readUser(x, s.Target) })
 	if err != nil {
 		return kind.Work{}, err
@@ -84,14 +84,14 @@ func (userKind) Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, 
 			w.Notes = append(w.Notes, "home "+cur.Value("home")+" is left where it is")
 		}
 	}
-	v.predict(userNS, s.Target, w.Target)
+	v.Predict(userNS, s.Target, w.Target)
 	return w, nil
 }
 
 // userWant is what s asks for, in image form, checked against the root's
 // account files: an id another user holds, a group that does not exist
 // and is not created by this apply, a value useradd cannot store.
-func userWant(x *Exec, s *stepfmt.Step) (kind.Image, []string, error) {
+func userWant(x *kind.Exec, s *stepfmt.Step) (kind.Image, []string, error) {
 	want := kind.Image{State: stUser}
 	var notes []string
 	set := func(k, v string) { want.Attrs = append(want.Attrs, stepfmt.Attr{Key: k, Value: v}) }
@@ -115,7 +115,7 @@ func userWant(x *Exec, s *stepfmt.Step) (kind.Image, []string, error) {
 	if g, ok := s.Get("group"); ok {
 		gid, err := groupID(x, g)
 		switch {
-		case errors.Is(err, errPlanned):
+		case errors.Is(err, kind.ErrPlanned):
 			notes = append(notes, "group "+g+" is created by this apply")
 			set("gid", g)
 		case err != nil:
@@ -126,7 +126,7 @@ func userWant(x *Exec, s *stepfmt.Step) (kind.Image, []string, error) {
 	}
 	if gs, ok := s.Get("groups"); ok {
 		for _, g := range splitNames(gs) {
-			if _, err := groupID(x, g); errors.Is(err, errPlanned) {
+			if _, err := groupID(x, g); errors.Is(err, kind.ErrPlanned) {
 				notes = append(notes, "group "+g+" is created by this apply")
 			} else if err != nil {
 				return want, nil, fmt.Errorf("groups: %w", err)
@@ -150,7 +150,7 @@ func userWant(x *Exec, s *stepfmt.Step) (kind.Image, []string, error) {
 
 // groupID resolves a group name or number to a gid that exists in the
 // root's /etc/group (or errPlanned).
-func groupID(x *Exec, g string) (string, error) {
+func groupID(x *kind.Exec, g string) (string, error) {
 	id, err := x.GID(g)
 	if err != nil {
 		return "", err
@@ -210,11 +210,11 @@ func makesHome(s *stepfmt.Step) bool {
 }
 
 // CheckRestore plans bringing the user back to img.
-func (userKind) CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
+func (userKind) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
 	if img.State == stAccounts {
 		return accountsWork(v, img)
 	}
-	x := v.x
+	x := v.Exec()
 	cur, err := v.Lookup(userNS, s.Target, func() (kind.Image, error) { return readUser(x, s.Target) })
 	if err != nil {
 		return kind.Work{}, err
@@ -239,14 +239,14 @@ func (userKind) CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.Wor
 			w.Changes = entryChanges(cur, entryShape(img, img), "groups")
 		}
 	}
-	v.predict(userNS, s.Target, img)
+	v.Predict(userNS, s.Target, img)
 	return w, nil
 }
 
 // Capture reads the user's entries, saving the password field in the
 // store. For a user that does not exist it notes whether the group of its
 // name does, which the reverse then keeps.
-func (userKind) Capture(x *Exec, s *stepfmt.Step) (kind.Image, error) {
+func (userKind) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 	img, err := readUser(x, s.Target)
 	if err != nil {
 		return kind.Image{}, err
@@ -273,7 +273,7 @@ func (userKind) Capture(x *Exec, s *stepfmt.Step) (kind.Image, error) {
 
 // Forward creates or modifies the user, then puts the account files in
 // the order of the list.
-func (userKind) Forward(x *Exec, s *stepfmt.Step, w kind.Work) error {
+func (userKind) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 	var err error
 	if w.Before.IsAbsent() {
 		err = createUser(x, s)
@@ -287,7 +287,7 @@ func (userKind) Forward(x *Exec, s *stepfmt.Step, w kind.Work) error {
 }
 
 // useraddArgs builds the useradd command line for a new user.
-func useraddArgs(x *Exec, s *stepfmt.Step) []string {
+func useraddArgs(x *kind.Exec, s *stepfmt.Step) []string {
 	var args []string
 	add := func(flag, key string) {
 		if v, ok := s.Get(key); ok {
@@ -322,7 +322,7 @@ func useraddArgs(x *Exec, s *stepfmt.Step) []string {
 
 // userMod runs usermod for every attribute of want that before lacks; a
 // new home that does not exist is created empty, owned by the user.
-func userMod(x *Exec, name string, before, want kind.Image, s *stepfmt.Step) error {
+func userMod(x *kind.Exec, name string, before, want kind.Image, s *stepfmt.Step) error {
 	var args []string
 	flags := map[string]string{"uid": "-u", "gid": "-g", "groups": "-G", "home": "-d", "shell": "-s", "comment": "-c", "password": "-p"}
 	for _, a := range want.Attrs {
@@ -357,7 +357,7 @@ func userMod(x *Exec, name string, before, want kind.Image, s *stepfmt.Step) err
 // setChanged puts back the day the password was last changed, which
 // usermod -p and useradd set to today, when want (a captured image) has
 // one.
-func setChanged(x *Exec, name string, want kind.Image) error {
+func setChanged(x *kind.Exec, name string, want kind.Image) error {
 	day, ok := want.Get("changed")
 	if !ok || day == "" {
 		return nil
@@ -371,7 +371,7 @@ func setChanged(x *Exec, name string, want kind.Image) error {
 
 // password returns the shadow field whose hash is key: the step's own, a
 // locked one, or one saved in the store at capture.
-func password(x *Exec, key string, s *stepfmt.Step) (string, error) {
+func password(x *kind.Exec, key string, s *stepfmt.Step) (string, error) {
 	if p, ok := s.Get("password"); ok && kind.HashKey([]byte(p)) == key {
 		return p, nil
 	}
@@ -387,7 +387,7 @@ func password(x *Exec, key string, s *stepfmt.Step) (string, error) {
 
 // makeHome creates home h for user name when it does not exist and its
 // parent does, as useradd -m would (mode 0755, owned by the user).
-func makeHome(x *Exec, name, h string) error {
+func makeHome(x *kind.Exec, name, h string) error {
 	if _, err := x.Root.Lstat(h); !errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -409,7 +409,7 @@ func makeHome(x *Exec, name, h string) error {
 
 // Restore brings the user back to img, then puts the account files in
 // the order of the list; an undo image is restored as it is.
-func (userKind) Restore(x *Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
+func (userKind) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
 	if img.State == stAccounts {
 		return restoreAccounts(x, img)
 	}
@@ -419,10 +419,10 @@ func (userKind) Restore(x *Exec, s *stepfmt.Step, img kind.Image, w kind.Work) e
 	return putInOrder(x)
 }
 
-func restoreUser(x *Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
+func restoreUser(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
 	switch {
 	case img.IsAbsent():
-		return userDel(x, s.Target, img.Value("group-kept") == "true" || x.planned["group:"+s.Target])
+		return userDel(x, s.Target, img.Value("group-kept") == "true" || x.Planned("group:"+s.Target))
 	case w.Before.IsAbsent():
 		args := []string{"-M", "-N"}
 		for _, k := range []string{"uid", "gid", "groups", "home", "shell", "comment", "password"} {
@@ -451,7 +451,7 @@ func restoreUser(x *Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
 // gid and its other members; when it is not set, that group is trail's
 // (useradd made it) and goes too, as userdel leaves it without
 // USERGROUPS_ENAB — unless it is still another user's primary group.
-func userDel(x *Exec, name string, keepGroup bool) error {
+func userDel(x *kind.Exec, name string, keepGroup bool) error {
 	g, err := readGroup(x, name)
 	if err != nil {
 		return err
@@ -474,7 +474,7 @@ func userDel(x *Exec, name string, keepGroup bool) error {
 		if now.IsAbsent() {
 			return nil
 		}
-		if user, err := primaryOf(newView(x), now.Value("gid")); err != nil || user != "" {
+		if user, err := primaryOf(kind.NewView(x), now.Value("gid")); err != nil || user != "" {
 			return err
 		}
 		return shadowTool(x, "groupdel", name)
@@ -504,7 +504,7 @@ type groupPlace struct {
 
 // placeOf notes group name's lines in x's group files, as they will be
 // once member is gone from them.
-func placeOf(x *Exec, name, member string) (*groupPlace, error) {
+func placeOf(x *kind.Exec, name, member string) (*groupPlace, error) {
 	p := &groupPlace{name: name, member: member, lines: map[string][]byte{}, at: map[string]int{}}
 	for _, f := range []string{"/etc/group", "/etc/gshadow"} {
 		data, err := accountData(x, f)
@@ -556,7 +556,7 @@ func (p *groupPlace) put(f string, data []byte) []byte {
 }
 
 // Drift reads the user in the shape of what trail wrote.
-func (userKind) Drift(x *Exec, target string, wrote kind.Image) (kind.Image, error) {
+func (userKind) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, error) {
 	cur, err := readUser(x, target)
 	if err != nil || cur.IsAbsent() {
 		return cur, err
@@ -566,7 +566,7 @@ func (userKind) Drift(x *Exec, target string, wrote kind.Image) (kind.Image, err
 
 // readUser returns the whole image of user name from the root's account
 // files; the password is the hash of its shadow field.
-func readUser(x *Exec, name string) (kind.Image, error) {
+func readUser(x *kind.Exec, name string) (kind.Image, error) {
 	pw, err := accountData(x, "/etc/passwd")
 	if err != nil {
 		return kind.Image{}, err
@@ -595,7 +595,7 @@ func readUser(x *Exec, name string) (kind.Image, error) {
 
 // shadowOf returns the user's shadow password field and the day it was
 // last changed, or the passwd field when the root keeps no shadow entry.
-func shadowOf(x *Exec, name string) (string, string, error) {
+func shadowOf(x *kind.Exec, name string) (string, string, error) {
 	sh, err := accountData(x, "/etc/shadow")
 	if err != nil {
 		return "", "", err

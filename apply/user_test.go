@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"trail/apply/kind"
 	"trail/apply/state"
 	"trail/internal/fsx"
 )
@@ -218,7 +219,7 @@ func BenchmarkReadUser(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer root.Close()
-			x := &Exec{Root: root}
+			x := &kind.Exec{Root: root}
 			name := fmt.Sprintf("u%d", n/2)
 			b.ReportAllocs()
 			for b.Loop() {

@@ -1,4 +1,4 @@
-package apply
+package kind
 
 import (
 	"bytes"
@@ -19,8 +19,8 @@ type accounts struct {
 	uok, gok      bool
 }
 
-// errPlanned marks a name the list being applied creates.
-var errPlanned = errors.New("created by this apply")
+// ErrPlanned marks a name the list being applied creates.
+var ErrPlanned = errors.New("created by this apply")
 
 // UID resolves an owner: a number, or a user name in the root's /etc/passwd.
 func (x *Exec) UID(name string) (uint32, error) {
@@ -43,7 +43,7 @@ func (x *Exec) resolve(name, what, file string, m *map[string]uint32, st *fsx.St
 		return id, nil
 	}
 	if x.planned[what+":"+name] {
-		return 0, errPlanned
+		return 0, ErrPlanned
 	}
 	return 0, fmt.Errorf("%s %q is not in %s: create it first (a %s step before this one) or use a numeric id",
 		what, name, x.Root.Host(file), map[string]string{"user": "USER", "group": "GROUP"}[what])
@@ -66,13 +66,13 @@ func (x *Exec) loadIDs(file string, m *map[string]uint32, st *fsx.Stat, ok *bool
 	if err != nil {
 		return err
 	}
-	*m, *st, *ok = parseIDs(data), cur, true
+	*m, *st, *ok = ParseIDs(data), cur, true
 	return nil
 }
 
-// parseIDs reads name:x:id:... lines (passwd and group share the first
+// ParseIDs reads name:x:id:... lines (passwd and group share the first
 // three fields); broken lines are skipped as the C library skips them.
-func parseIDs(data []byte) map[string]uint32 {
+func ParseIDs(data []byte) map[string]uint32 {
 	out := make(map[string]uint32)
 	for len(data) > 0 {
 		line := data

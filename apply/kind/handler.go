@@ -1,11 +1,10 @@
-package apply
+package kind
 
 import (
 	"context"
 	"fmt"
 	"strings"
 
-	"trail/apply/kind"
 	"trail/stepfmt"
 )
 
@@ -22,8 +21,8 @@ import (
 //
 // and Drift at any time after. A handler keeps no state between calls:
 // everything it needs comes from the step, the images the engine recorded,
-// and the Exec. A new kind is one file with a Handler and one row in
-// handlers below.
+// and the Exec. A new kind is a Handler (with the capabilities below it
+// needs) and one row in apply's kind table (apply/kinds.go).
 type Handler interface {
 	// Check compares the target of s, as v shows it, with what s asks for
 	// and returns the work Forward would do. Work.None() means the target
@@ -34,11 +33,11 @@ type Handler interface {
 	// is the target's record, so that what the old step managed and the
 	// new one no longer does goes back to what a fresh apply would leave
 	// (its value in prior.Origin), keeping applies path independent.
-	Check(v *View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error)
+	Check(v *View, s *stepfmt.Step, prior *Record) (Work, error)
 
 	// CheckRestore is Check for Restore: the work that brings the target of
 	// s back to img. It is how a removed step's reverse is planned.
-	CheckRestore(v *View, s *stepfmt.Step, img kind.Image) (kind.Work, error)
+	CheckRestore(v *View, s *stepfmt.Step, img Image) (Work, error)
 
 	// Capture returns the present state of the target of s: everything
 	// Restore needs to bring it back exactly (content goes into the store
@@ -46,23 +45,23 @@ type Handler interface {
 	// image is written to the journal before the step runs, so it is both
 	// the pre-image trail keeps while it manages the target and the undo
 	// record of an interrupted apply.
-	Capture(x *Exec, s *stepfmt.Step) (kind.Image, error)
+	Capture(x *Exec, s *stepfmt.Step) (Image, error)
 
 	// Forward makes the target match s, doing the work w that Check just
 	// returned. Writes may be staged in x.Root and made durable by the
 	// engine's flush at the end of the batch.
-	Forward(x *Exec, s *stepfmt.Step, w kind.Work) error
+	Forward(x *Exec, s *stepfmt.Step, w Work) error
 
 	// Restore brings the target back to img (the reverse of a step, or the
 	// undo of an interrupted apply), doing the work w CheckRestore just
 	// returned. It never deletes what trail did not write: what it cannot
 	// restore without doing so it leaves in place and names in w.Notes.
-	Restore(x *Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error
+	Restore(x *Exec, s *stepfmt.Step, img Image, w Work) error
 
 	// Drift returns the present state of target in the shape of wrote, the
 	// image Forward left (Work.After): the same state word and the same
 	// attributes. The target has drifted when the two differ.
-	Drift(x *Exec, target string, wrote kind.Image) (kind.Image, error)
+	Drift(x *Exec, target string, wrote Image) (Image, error)
 }
 
 // Verifier is implemented by kinds whose steps run after every change of an
@@ -72,15 +71,15 @@ type Verifier interface {
 	Verify(ctx context.Context, x *Exec, s *stepfmt.Step) error
 }
 
-// recordCapturer is implemented by kinds whose present state the machine
+// RecordCapturer is implemented by kinds whose present state the machine
 // cannot show (a command has run, or not): the engine captures their
 // pre-image with the target's record, nil when trail does not manage it
 // yet, in place of Capture.
-type recordCapturer interface {
-	captureFrom(x *Exec, s *stepfmt.Step, rec *kind.Record) (kind.Image, error)
+type RecordCapturer interface {
+	CaptureFrom(x *Exec, s *stepfmt.Step, rec *Record) (Image, error)
 }
 
-// bringer is implemented by kinds whose change can bring more onto the
+// Bringer is implemented by kinds whose change can bring more onto the
 // machine than its target, such as apt installing a package's missing
 // dependencies. Forward or ForwardGroup names what a step brought with
 // Exec.bring. Right after the call, for every step it forwarded, the
@@ -89,11 +88,11 @@ type recordCapturer interface {
 // entry), and into the origin the target's record keeps. The reverse, the
 // undo of a failed apply and the recovery of an interrupted one thus take
 // it away again. withBrought returns a new image and never changes img.
-type bringer interface {
-	withBrought(img kind.Image, brought []string) (kind.Image, error)
+type Bringer interface {
+	WithBrought(img Image, brought []string) (Image, error)
 }
 
-// restarter is implemented by kinds whose steps act again when a path
+// Restarter is implemented by kinds whose steps act again when a path
 // they name changed in an apply (UNIT restart-on and reload-on). The
 // engine calls Restart once per step and apply, after every change is
 // made and before the post-apply checks, and only when a changed path
@@ -106,96 +105,96 @@ type bringer interface {
 // crash) Restart is called again for every step whose triggers cover a
 // path the undone apply meant to change, with the step of the list put
 // back, so that what runs reads the restored files.
-type restarter interface {
+type Restarter interface {
 	// Triggers lists the paths whose change calls for a restart, and
 	// those whose change calls only for a reload.
 	Triggers(s *stepfmt.Step) (restart, reload []string)
 	// Restart acts on t. did is the work the step itself did in this
 	// apply (none when it did nothing). It returns what it did, or in
 	// Notes why it did nothing.
-	Restart(x *Exec, s *stepfmt.Step, did kind.Work, t trigger) (kind.Work, error)
+	Restart(x *Exec, s *stepfmt.Step, did Work, t Trigger) (Work, error)
 	// PlanRestart returns what Restart would do, changing nothing.
-	PlanRestart(x *Exec, s *stepfmt.Step, did kind.Work, t trigger) kind.Work
+	PlanRestart(x *Exec, s *stepfmt.Step, did Work, t Trigger) Work
 }
 
-// grouper is implemented by kinds whose tool makes many changes in one
+// Grouper is implemented by kinds whose tool makes many changes in one
 // call, such as apt-get installing a list of packages: consecutive added
 // or modified steps of such a kind run as one group. Each is captured,
 // journaled and checked as usual; ForwardGroup then gets the steps that
 // have work, with their work, in plan order. A failure fails the group,
 // and the apply rolls back every change of it.
-type grouper interface {
-	ForwardGroup(x *Exec, steps []*stepfmt.Step, works []kind.Work) error
+type Grouper interface {
+	ForwardGroup(x *Exec, steps []*stepfmt.Step, works []Work) error
 }
 
-// restoreGrouper is implemented by kinds whose reverses are decided and
+// RestoreGrouper is implemented by kinds whose reverses are decided and
 // made together, such as apt removing the packages of an apply in one
 // call: consecutive removals of such a kind run as one group, and
 // RestoreGroup gets those with work, their images and their work.
-type restoreGrouper interface {
-	RestoreGroup(x *Exec, steps []*stepfmt.Step, imgs []kind.Image, works []kind.Work) error
+type RestoreGrouper interface {
+	RestoreGroup(x *Exec, steps []*stepfmt.Step, imgs []Image, works []Work) error
 }
 
-// undoImager is implemented by kinds whose pre-image, restored through
+// UndoImager is implemented by kinds whose pre-image, restored through
 // the kind's own tools, would not bring an interrupted or failed apply
 // back exactly. The engine journals undoImage's result as the change's
 // undo image in place of pre; the target's record keeps pre as its origin,
 // for the reverse of the step in a later apply. The kind's CheckRestore
 // and Restore recognise the undo image by its state or attributes.
-type undoImager interface {
-	undoImage(x *Exec, c stepfmt.Change, pre kind.Image, rec *kind.Record) (kind.Image, error)
+type UndoImager interface {
+	UndoImage(x *Exec, c stepfmt.Change, pre Image, rec *Record) (Image, error)
 }
 
-// listPlanner is implemented by kinds that decide something over the
+// ListPlanner is implemented by kinds that decide something over the
 // whole list before any change of a plan is checked, kept in the Exec for
 // the rest of the operation: the order of the account entries a list
 // creates (USER and GROUP, through GROUP's row). applied returns the
 // record of a target trail manages, nil for one it does not.
-type listPlanner interface {
-	planList(x *Exec, l *stepfmt.List, applied func(stepfmt.ID) *kind.Record) error
+type ListPlanner interface {
+	PlanList(x *Exec, l *stepfmt.List, applied func(stepfmt.ID) *Record) error
 }
 
-// changePlanner is implemented by kinds that arrange and decide their
+// ChangePlanner is implemented by kinds that arrange and decide their
 // changes of a plan together before they are checked, such as the PKG
 // removals made as one apt-get decision: it may move its own changes
 // within p (a reverse only later) and keeps its decision in the Exec.
-type changePlanner interface {
-	planChanges(x *Exec, p *stepfmt.Plan, l *stepfmt.List, applied func(stepfmt.ID) *kind.Record)
+type ChangePlanner interface {
+	PlanChanges(x *Exec, p *stepfmt.Plan, l *stepfmt.List, applied func(stepfmt.ID) *Record)
 }
 
-// recoverer is implemented by kinds whose tools a killed trail can leave
+// Recoverer is implemented by kinds whose tools a killed trail can leave
 // half done in a way that stops the undo (a shadow tool's lock, a dpkg
 // run cut off): recovery calls it, in table order, before it undoes the
 // interrupted apply. done says what it finished or removed, for the
 // rollback event ("" for nothing).
-type recoverer interface {
-	recoverTools(x *Exec) (done string, err error)
+type Recoverer interface {
+	RecoverTools(x *Exec) (done string, err error)
 }
 
-// trigger is why a step is restarted.
-type trigger struct {
-	why    []string // the changed paths that matched, sorted
-	reload bool     // only reload triggers matched
-	undone bool     // the paths were put back by an undo
+// Trigger is why a step is restarted.
+type Trigger struct {
+	Why    []string // the changed paths that matched, sorted
+	Reload bool     // only reload triggers matched
+	Undone bool     // the paths were put back by an undo
 }
 
-// word is "reload" or "restart".
-func (t trigger) word() string {
-	if t.reload {
+// Word is "reload" or "restart".
+func (t Trigger) Word() string {
+	if t.Reload {
 		return "reload"
 	}
 	return "restart"
 }
 
-// reason says why, naming a few paths.
-func (t trigger) reason() string {
+// Reason says why, naming a few paths.
+func (t Trigger) Reason() string {
 	word := "changed: "
-	if t.undone {
+	if t.Undone {
 		word = "put back: "
 	}
 	const show = 3
-	if len(t.why) <= show {
-		return word + strings.Join(t.why, ", ")
+	if len(t.Why) <= show {
+		return word + strings.Join(t.Why, ", ")
 	}
-	return fmt.Sprintf("%s%s and %d more", word, strings.Join(t.why[:show], ", "), len(t.why)-show)
+	return fmt.Sprintf("%s%s and %d more", word, strings.Join(t.Why[:show], ", "), len(t.Why)-show)
 }

@@ -1,4 +1,4 @@
-package apply
+package kind
 
 import (
 	"crypto/sha256"
@@ -15,11 +15,11 @@ import (
 // for a writer that is not a file.
 type readerOnly struct{ io.Reader }
 
-// hashedBytes counts the bytes hashFile has read, so that tests can bound
+// HashedBytes counts the bytes hashFile has read, so that tests can bound
 // what a drift check reads.
-var hashedBytes atomic.Int64
+var HashedBytes atomic.Int64
 
-// hashFile returns the content key of the regular file p, from the index
+// HashFile returns the content key of the regular file p, from the index
 // when p's stat is unchanged since it was last hashed. The entry records
 // the stat taken before reading, so a change during the read shows as a
 // changed stat next time.
@@ -28,7 +28,7 @@ var hashedBytes atomic.Int64
 // what trail wrote has drifted: it is not read, and its content is given
 // as "size:N". A file of the right size is read up to one byte past that
 // size, so a huge or growing file costs no more than the file trail wrote.
-func (x *Exec) hashFile(p string, st fsx.Stat) (string, error) {
+func (x *Exec) HashFile(p string, st fsx.Stat) (string, error) {
 	if k, ok := x.index.Lookup(p, st); ok {
 		return k, nil
 	}
@@ -55,7 +55,7 @@ func (x *Exec) hashFile(p string, st fsx.Stat) (string, error) {
 		r = io.LimitReader(f, limit)
 	}
 	n, err := io.CopyBuffer(h, readerOnly{r}, x.buf)
-	hashedBytes.Add(n)
+	HashedBytes.Add(n)
 	if err != nil {
 		return "", fmt.Errorf("hash %s: %w", p, err)
 	}

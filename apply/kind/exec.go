@@ -1,11 +1,10 @@
-package apply
+package kind
 
 import (
 	"io"
 	"os"
 	"strings"
 
-	"trail/apply/kind"
 	"trail/internal/fsx"
 	"trail/stepfmt"
 )
@@ -59,8 +58,8 @@ type Hashes interface {
 	Put(p string, st fsx.Stat, key string)
 }
 
-// newExec starts an operation on the targets under root.
-func newExec(root *fsx.Root, store Blobs, idx Hashes) *Exec {
+// NewExec starts an operation on the targets under root.
+func NewExec(root *fsx.Root, store Blobs, idx Hashes) *Exec {
 	return &Exec{Root: root, store: store, index: idx, uid: uint32(os.Geteuid()), gid: uint32(os.Getegid())}
 }
 
@@ -88,51 +87,64 @@ func (x *Exec) HasBlob(key string) bool {
 // Store returns the content store.
 func (x *Exec) Store() Blobs { return x.store }
 
-// hashes returns the index the operation reads and updates.
-func (x *Exec) hashes() Hashes { return x.index }
+// Hashes returns the index the operation reads and updates.
+func (x *Exec) Hashes() Hashes { return x.index }
 
 // Report adds text to the event of the step being run, such as what a
 // command printed; the event carries it in its Detail, and so the journal.
 func (x *Exec) Report(text string) { x.reports = append(x.reports, text) }
 
-// keep stores v under key for the rest of the operation, as a kind's
+// Planned reports whether the list being applied creates what key
+// names: "user:NAME", "group:NAME", "nondir:PATH" (a FILE or LINK step),
+// or "package:*" (any PKG step).
+func (x *Exec) Planned(key string) bool { return x.planned[key] }
+
+// Applier returns the uid and gid trail runs as: the owner of what it
+// creates without an owner or group given.
+func (x *Exec) Applier() (uid, gid uint32) { return x.uid, x.gid }
+
+// SetWrote names the content key trail wrote to the path a drift check
+// reads next ("" after it), so that hashFile reads no more than its size.
+func (x *Exec) SetWrote(key string) { x.wrote = key }
+
+// Keep stores v under key for the rest of the operation, as a kind's
 // decision over the whole plan; key is a value of a type of the kind's own
 // (as with context.WithValue), so that kinds never see each other's.
-func (x *Exec) keep(key, v any) {
+func (x *Exec) Keep(key, v any) {
 	if x.kept == nil {
 		x.kept = make(map[any]any)
 	}
 	x.kept[key] = v
 }
 
-// kept returns what keep stored under key, nil when nothing.
-func (x *Exec) keptOf(key any) any { return x.kept[key] }
+// Kept returns what keep stored under key, nil when nothing.
+func (x *Exec) Kept(key any) any { return x.kept[key] }
 
-// takeReports returns and forgets what the step being run reported.
-func (x *Exec) takeReports() []string {
+// TakeReports returns and forgets what the step being run reported.
+func (x *Exec) TakeReports() []string {
 	r := x.reports
 	x.reports = nil
 	return r
 }
 
-// bring records what the change of s brought onto the machine besides its
+// Bring records what the change of s brought onto the machine besides its
 // target (see bringer).
-func (x *Exec) bring(s *stepfmt.Step, names []string) {
+func (x *Exec) Bring(s *stepfmt.Step, names []string) {
 	if x.brought == nil {
 		x.brought = make(map[*stepfmt.Step][]string)
 	}
 	x.brought[s] = append(x.brought[s], names...)
 }
 
-// takeBrought returns and forgets what the change of s brought.
-func (x *Exec) takeBrought(s *stepfmt.Step) []string {
+// TakeBrought returns and forgets what the change of s brought.
+func (x *Exec) TakeBrought(s *stepfmt.Step) []string {
 	b := x.brought[s]
 	delete(x.brought, s)
 	return b
 }
 
-// planNames records the users and groups a list creates.
-func (x *Exec) planNames(l *stepfmt.List) {
+// PlanNames records the users and groups a list creates.
+func (x *Exec) PlanNames(l *stepfmt.List) {
 	x.planned = make(map[string]bool)
 	for _, s := range l.Steps {
 		switch s.Kind {
@@ -155,7 +167,7 @@ func (x *Exec) planNames(l *stepfmt.List) {
 // of FILE /a/b knows that DIR /a will have been created by then.
 type View struct {
 	x       *Exec
-	overlay map[viewKey]kind.Image
+	overlay map[viewKey]Image
 	// fresh holds the paths whose object the plan creates, replaces or
 	// removes: what lies under them on the machine now is not what the
 	// plan will find there.
@@ -178,46 +190,46 @@ func (v *View) Planning() bool { return v.overlay != nil }
 // Lookup returns the predicted image of the thing with identity (ns, key)
 // (stepfmt.Namespace of its kind, and its target) when an earlier change of the plan touches it,
 // and otherwise what read returns.
-func (v *View) Lookup(ns, key string, read func() (kind.Image, error)) (kind.Image, error) {
+func (v *View) Lookup(ns, key string, read func() (Image, error)) (Image, error) {
 	if img, ok := v.overlay[viewKey{ns, key}]; ok {
 		return img, nil
 	}
 	return read()
 }
 
-// predict records the state a change will leave target in.
-func (v *View) predict(ns, target string, img kind.Image) {
+// Predict records the state a change will leave target in.
+func (v *View) Predict(ns, target string, img Image) {
 	if v.overlay != nil {
 		v.overlay[viewKey{ns, target}] = img
 	}
 }
 
-// predicted returns the predicted image of target, if any.
-func (v *View) predicted(ns, target string) (kind.Image, bool) {
+// Predicted returns the predicted image of target, if any.
+func (v *View) Predicted(ns, target string) (Image, bool) {
 	img, ok := v.overlay[viewKey{ns, target}]
 	return img, ok
 }
 
-// newView returns a view of the machine as it is, for an apply, a drift
+// NewView returns a view of the machine as it is, for an apply, a drift
 // check or an undo.
-func newView(x *Exec) *View { return &View{x: x} }
+func NewView(x *Exec) *View { return &View{x: x} }
 
-// newPlanView returns a view that predicts: each change of a plan's checks
+// NewPlanView returns a view that predicts: each change of a plan's checks
 // leaves its result for the checks after it.
-func newPlanView(x *Exec) *View {
-	return &View{x: x, overlay: make(map[viewKey]kind.Image), fresh: make(map[string]bool)}
+func NewPlanView(x *Exec) *View {
+	return &View{x: x, overlay: make(map[viewKey]Image), fresh: make(map[string]bool)}
 }
 
-// markFresh notes that the plan creates, replaces or removes the object
+// MarkFresh notes that the plan creates, replaces or removes the object
 // at p.
-func (v *View) markFresh(p string) { v.fresh[p] = true }
+func (v *View) MarkFresh(p string) { v.fresh[p] = true }
 
-// own notes that a package the plan installs owns the path p.
-func (v *View) own(p string) { v.owned = append(v.owned, p) }
+// Own notes that a package the plan installs owns the path p.
+func (v *View) Own(p string) { v.owned = append(v.owned, p) }
 
-// underOwned reports whether p is below a path a package that the plan
+// UnderOwned reports whether p is below a path a package that the plan
 // installs owns.
-func (v *View) underOwned(p string) bool {
+func (v *View) UnderOwned(p string) bool {
 	for _, o := range v.owned {
 		if strings.HasPrefix(p, strings.TrimSuffix(o, "/")+"/") {
 			return true
@@ -226,10 +238,10 @@ func (v *View) underOwned(p string) bool {
 	return false
 }
 
-// replaced reports whether the plan creates, replaces or removes the
+// Replaced reports whether the plan creates, replaces or removes the
 // object at p or at one of its parents, so that what the machine holds
 // there now is not what the plan will find.
-func (v *View) replaced(p string) bool {
+func (v *View) Replaced(p string) bool {
 	for a := p; a != "/"; a = fsx.Parent(a) {
 		if v.fresh[a] {
 			return true
@@ -238,9 +250,9 @@ func (v *View) replaced(p string) bool {
 	return false
 }
 
-// predictedChildren returns the names the plan predicts present in
+// PredictedChildren returns the names the plan predicts present in
 // directory p.
-func (v *View) predictedChildren(p string) []string {
+func (v *View) PredictedChildren(p string) []string {
 	var names []string
 	for k, img := range v.overlay {
 		if k.ns == stepfmt.Namespace(stepfmt.KindDir) && k.target != p && fsx.Parent(k.target) == p && !img.IsAbsent() {
