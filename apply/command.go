@@ -12,6 +12,7 @@ import (
 
 	"trail/apply/internal/proc"
 	"trail/apply/kind"
+	"trail/apply/kinds/paths"
 	"trail/stepfmt"
 )
 
@@ -91,11 +92,11 @@ func (commandKind) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kin
 // During a plan, creates is looked up in the plan's prediction.
 func guarded(v *kind.View, s *stepfmt.Step) (bool, string, error) {
 	if c, ok := s.Get("creates"); ok {
-		p, err := pathView(v, c)
+		p, err := paths.ViewOf(v, c)
 		if err != nil {
 			return false, "", fmt.Errorf("creates %s: %w", c, err)
 		}
-		if !p.absent() {
+		if !p.Absent() {
 			return true, c + " exists", nil
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"trail/apply/kind"
+	"trail/apply/kinds/paths"
 	"trail/apply/state"
 )
 
@@ -25,8 +26,8 @@ func FuzzParseImage(f *testing.F) {
 		if !again.Equal(m) || again.String() != m.String() {
 			t.Fatalf("round trip of %q: %q != %q", s, again, m)
 		}
-		if p, err := unpack(m); err == nil {
-			if back := p.image(); back.String() != m.String() && len(m.Attrs) == len(back.Attrs) {
+		if p, err := paths.Unpack(m); err == nil {
+			if back := p.Image(); back.String() != m.String() && len(m.Attrs) == len(back.Attrs) {
 				t.Logf("path image %q normalises to %q", m, back)
 			}
 		}

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"trail/apply/kind"
+	"trail/apply/kinds/paths"
 	"trail/stepfmt"
 )
 
@@ -17,9 +18,9 @@ type kindRow struct {
 
 // handlers is the table of kinds apply can run.
 var handlers = []kindRow{
-	{stepfmt.KindDir, dirKind{}, true},
-	{stepfmt.KindFile, fileKind{}, true},
-	{stepfmt.KindLink, linkKind{}, true},
+	{stepfmt.KindDir, paths.Dir{}, true},
+	{stepfmt.KindFile, paths.File{}, true},
+	{stepfmt.KindLink, paths.Link{}, true},
 	{stepfmt.KindGroup, groupKind{}, false},
 	{stepfmt.KindUser, userKind{}, false},
 	{stepfmt.KindCommand, commandKind{}, false},

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"trail/apply/kind"
+	"trail/apply/kinds/paths"
 	"trail/internal/fsx"
 	"trail/stepfmt"
 )
@@ -212,12 +213,12 @@ func predictOwned(v *kind.View, s *stepfmt.Step) error {
 			}
 		}
 		for i := len(chain) - 1; i >= 0; i-- {
-			cur, err := pathView(v, chain[i])
+			cur, err := paths.ViewOf(v, chain[i])
 			if err != nil {
 				return err
 			}
-			if cur.absent() {
-				v.Predict(pathNS, chain[i], pimg{state: stDir, mode: 0o755, hasMode: true, hasUID: true, hasGID: true}.image())
+			if cur.Absent() {
+				v.Predict(paths.NS, chain[i], paths.Object{State: paths.StDir, Mode: 0o755, HasMode: true, HasUID: true, HasGID: true}.Image())
 			}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 
 	"trail/apply/internal/proc"
 	"trail/apply/kind"
+	"trail/apply/kinds/paths"
 	"trail/stepfmt"
 )
 
@@ -178,9 +179,9 @@ func planMarks(v *kind.View, t pkgTools, orig pimgPkg, keep map[string]bool, w *
 		if keep["link:"+l] {
 			continue
 		}
-		if p, err := pathView(v, l); err == nil && p.state == stLink {
+		if p, err := paths.ViewOf(v, l); err == nil && p.State == paths.StLink {
 			w.Changes = append(w.Changes, "remove link "+l)
-			v.Predict(pathNS, l, kind.Absent())
+			v.Predict(paths.NS, l, kind.Absent())
 		}
 	}
 }
@@ -202,7 +203,7 @@ func removeMarks(x *kind.Exec, t pkgTools, works []kind.Work) error {
 		}
 	}
 	for _, l := range slices.Compact(slices.Sorted(slices.Values(links))) {
-		if p, _ := readPath(x, l); p.state == stLink {
+		if p, _ := paths.Read(x, l); p.State == paths.StLink {
 			if err := x.Root.Remove(l); err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"trail/apply/kind"
+	"trail/apply/kinds/paths"
 	"trail/stepfmt"
 )
 
@@ -44,11 +45,11 @@ var shadowFiles = []string{"/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gsh
 func captureAccounts(x *kind.Exec) (kind.Image, error) {
 	img := kind.Image{State: stAccounts}
 	for _, f := range shadowFiles {
-		fi, err := capturePath(x, f)
+		fi, err := paths.Capture(x, f)
 		if err != nil {
 			return kind.Image{}, fmt.Errorf("saving %s: %w", f, err)
 		}
-		if fi.State != stFile && !fi.IsAbsent() {
+		if fi.State != paths.StFile && !fi.IsAbsent() {
 			return kind.Image{}, fmt.Errorf("%s is a %s, not a file: fix the root's account files by hand", f, fi.State)
 		}
 		name := path.Base(f)
@@ -78,7 +79,7 @@ func accountFileImage(img kind.Image, f string) (kind.Image, error) {
 	if content == kind.StateAbsent {
 		return kind.Absent(), nil
 	}
-	fi := kind.Image{State: stFile, Attrs: []stepfmt.Attr{{Key: "content", Value: content}}}
+	fi := kind.Image{State: paths.StFile, Attrs: []stepfmt.Attr{{Key: "content", Value: content}}}
 	for _, k := range []string{"mode", "uid", "gid"} {
 		if v, ok := img.Get(name + "-" + k); ok {
 			fi.Attrs = append(fi.Attrs, stepfmt.Attr{Key: k, Value: v})
@@ -108,11 +109,11 @@ func accountFileWork(v *kind.View, img kind.Image, f string) (kind.Work, error) 
 	if err != nil {
 		return kind.Work{}, err
 	}
-	p, err := unpack(fi)
+	p, err := paths.Unpack(fi)
 	if err != nil {
 		return kind.Work{}, err
 	}
-	return pathWork(v, f, p, true, nil)
+	return paths.WorkOf(v, f, p, true, nil)
 }
 
 // restoreAccounts writes the account files of img back and makes them
@@ -127,7 +128,7 @@ func restoreAccounts(x *kind.Exec, img kind.Image) error {
 		if err != nil {
 			return err
 		}
-		if err := pathDo(x, f, w); err != nil {
+		if err := paths.Do(x, f, w); err != nil {
 			return fmt.Errorf("restoring %s: %w", f, err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"trail/apply/kind"
+	"trail/apply/kinds/paths"
 	"trail/stepfmt"
 )
 
@@ -150,7 +151,7 @@ func expectUnitFile(v *kind.View, name string) error {
 	}
 	for _, dir := range unitDirs {
 		for _, f := range unitFileNames(name) {
-			if img, ok := v.Predicted(pathNS, dir+"/"+f); ok && (img.State == stFile || img.State == stLink) {
+			if img, ok := v.Predicted(paths.NS, dir+"/"+f); ok && (img.State == paths.StFile || img.State == paths.StLink) {
 				return nil
 			}
 		}

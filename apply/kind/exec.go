@@ -26,7 +26,7 @@ type Exec struct {
 	blobs   map[string]bool // store keys known to be present
 	buf     []byte
 	// wrote is the content key trail wrote to the path a drift check is
-	// reading, so that hashFile reads no more than that size (index.go).
+	// reading, so that hashFile reads no more than that size (HashFile).
 	wrote string
 	// reports holds what the step being run said (a command's output),
 	// for its event.

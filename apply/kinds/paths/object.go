@@ -1,4 +1,4 @@
-package apply
+package paths
 
 import (
 	"errors"
@@ -13,27 +13,27 @@ import (
 
 // The states of a path image.
 const (
-	stFile    = "file"
-	stDir     = "dir"
-	stLink    = "link"
+	StFile    = "file"
+	StDir     = "dir"
+	StLink    = "link"
 	stSpecial = "special" // a device, fifo or socket: never replaced
 )
 
-// pimg is a path image unpacked: what DIR, FILE and LINK compare.
+// Object is a path image unpacked: what DIR, FILE and LINK compare.
 // Attributes without their has* flag are not part of the image (a step
 // that does not manage a file's mode has no mode in its image).
-type pimg struct {
-	state                   string
+type Object struct {
+	State                   string
 	content, to             string
-	mode, uid, gid          uint32
-	hasMode, hasUID, hasGID bool
+	Mode, uid, gid          uint32
+	HasMode, HasUID, HasGID bool
 }
 
-func (p pimg) absent() bool { return p.state == kind.StateAbsent || p.state == "" }
+func (p Object) Absent() bool { return p.State == kind.StateAbsent || p.State == "" }
 
-// image packs p in the canonical attribute order: content, to, mode, uid, gid.
-func (p pimg) image() kind.Image {
-	m := kind.Image{State: p.state}
+// Image packs p in the canonical attribute order: content, to, mode, uid, gid.
+func (p Object) Image() kind.Image {
+	m := kind.Image{State: p.State}
 	if m.State == "" {
 		m.State = kind.StateAbsent
 	}
@@ -43,23 +43,23 @@ func (p pimg) image() kind.Image {
 	if p.to != "" {
 		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "to", Value: p.to})
 	}
-	if p.hasMode {
-		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "mode", Value: fmt.Sprintf("%04o", p.mode)})
+	if p.HasMode {
+		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "mode", Value: fmt.Sprintf("%04o", p.Mode)})
 	}
-	if p.hasUID {
+	if p.HasUID {
 		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "uid", Value: strconv.FormatUint(uint64(p.uid), 10)})
 	}
-	if p.hasGID {
+	if p.HasGID {
 		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "gid", Value: strconv.FormatUint(uint64(p.gid), 10)})
 	}
 	return m
 }
 
-// unpack reads a path image; it is the inverse of image.
-func unpack(m kind.Image) (pimg, error) {
-	p := pimg{state: m.State}
-	switch p.state {
-	case "", kind.StateAbsent, stFile, stDir, stLink, stSpecial:
+// Unpack reads a path image; it is the inverse of image.
+func Unpack(m kind.Image) (Object, error) {
+	p := Object{State: m.State}
+	switch p.State {
+	case "", kind.StateAbsent, StFile, StDir, StLink, stSpecial:
 	default:
 		return p, fmt.Errorf("path image %q: unknown state %q", m, m.State)
 	}
@@ -73,15 +73,15 @@ func unpack(m kind.Image) (pimg, error) {
 		case "mode":
 			var n uint64
 			n, err = strconv.ParseUint(a.Value, 8, 32)
-			p.mode, p.hasMode = uint32(n)&0o7777, true
+			p.Mode, p.HasMode = uint32(n)&0o7777, true
 		case "uid":
 			var n uint64
 			n, err = strconv.ParseUint(a.Value, 10, 32)
-			p.uid, p.hasUID = uint32(n), true
+			p.uid, p.HasUID = uint32(n), true
 		case "gid":
 			var n uint64
 			n, err = strconv.ParseUint(a.Value, 10, 32)
-			p.gid, p.hasGID = uint32(n), true
+			p.gid, p.HasGID = uint32(n), true
 		default:
 			err = errors.New("unknown attribute")
 		}
@@ -89,42 +89,42 @@ func unpack(m kind.Image) (pimg, error) {
 			return p, fmt.Errorf("path image %q: %s: %w", m, a.Key, err)
 		}
 	}
-	if p.state == stFile && p.content == "" || p.state == stLink && p.to == "" {
-		return p, fmt.Errorf("path image %q: a %s image needs its %s", m, p.state, map[string]string{stFile: "content", stLink: "to"}[p.state])
+	if p.State == StFile && p.content == "" || p.State == StLink && p.to == "" {
+		return p, fmt.Errorf("path image %q: a %s image needs its %s", m, p.State, map[string]string{StFile: "content", StLink: "to"}[p.State])
 	}
 	return p, nil
 }
 
-// readPath returns the whole present image of p. A missing p, or a missing
+// Read returns the whole present image of p. A missing p, or a missing
 // parent, is absent; a parent that is a symlink or a file is an error.
-func readPath(x *kind.Exec, p string) (pimg, error) {
+func Read(x *kind.Exec, p string) (Object, error) {
 	st, err := x.Root.Lstat(p)
 	if errors.Is(err, fs.ErrNotExist) {
-		return pimg{state: kind.StateAbsent}, nil
+		return Object{State: kind.StateAbsent}, nil
 	}
 	if err != nil {
-		return pimg{}, err
+		return Object{}, err
 	}
-	out := pimg{mode: st.Mode, uid: st.UID, gid: st.GID, hasMode: true, hasUID: true, hasGID: true}
+	out := Object{Mode: st.Mode, uid: st.UID, gid: st.GID, HasMode: true, HasUID: true, HasGID: true}
 	switch st.Type {
 	case fsx.Regular:
-		out.state = stFile
+		out.State = StFile
 		out.content, err = x.HashFile(p, st)
 	case fsx.Dir:
-		out.state = stDir
+		out.State = StDir
 	case fsx.Symlink:
-		out.state, out.hasMode = stLink, false
+		out.State, out.HasMode = StLink, false
 		out.to, err = x.Root.Readlink(p)
 	default:
-		out.state = stSpecial
+		out.State = stSpecial
 	}
 	return out, err
 }
 
-// capturePath is readPath that also puts a file's content into the store,
+// Capture is readPath that also puts a file's content into the store,
 // so that the image can be restored. A path whose parent is not a
 // directory (yet: an earlier step of the batch makes it one) is absent.
-func capturePath(x *kind.Exec, p string) (kind.Image, error) {
+func Capture(x *kind.Exec, p string) (kind.Image, error) {
 	st, err := x.Root.Lstat(p)
 	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fsx.ErrNotDir) || errors.Is(err, fsx.ErrSymlink) {
 		return kind.Absent(), nil
@@ -133,11 +133,11 @@ func capturePath(x *kind.Exec, p string) (kind.Image, error) {
 		return kind.Image{}, err
 	}
 	if st.Type != fsx.Regular {
-		img, err := readPath(x, p)
-		if img.state == stSpecial {
+		img, err := Read(x, p)
+		if img.State == stSpecial {
 			return kind.Image{}, fmt.Errorf("%s is a special file (device, fifo or socket): trail only replaces files, directories and symlinks", p)
 		}
-		return img.image(), err
+		return img.Image(), err
 	}
 	key, ok := x.Hashes().Lookup(p, st)
 	if !ok || !x.HasBlob(key) {
@@ -152,30 +152,30 @@ func capturePath(x *kind.Exec, p string) (kind.Image, error) {
 		}
 		x.Hashes().Put(p, st, key)
 	}
-	img := pimg{state: stFile, content: key, mode: st.Mode, uid: st.UID, gid: st.GID, hasMode: true, hasUID: true, hasGID: true}
-	return img.image(), nil
+	img := Object{State: StFile, content: key, Mode: st.Mode, uid: st.UID, gid: st.GID, HasMode: true, HasUID: true, HasGID: true}
+	return img.Image(), nil
 }
 
 // shape restricts a whole image to the attributes like has, so that a
 // present image compares with a recorded one attribute for attribute.
-func (p pimg) shape(like pimg) pimg {
-	p.hasMode = p.hasMode && like.hasMode
-	p.hasUID = p.hasUID && like.hasUID
-	p.hasGID = p.hasGID && like.hasGID
+func (p Object) shape(like Object) Object {
+	p.HasMode = p.HasMode && like.HasMode
+	p.HasUID = p.HasUID && like.HasUID
+	p.HasGID = p.HasGID && like.HasGID
 	return p
 }
 
 // pathDrift is the Drift of every path kind.
 func pathDrift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, error) {
-	w, err := unpack(wrote)
+	w, err := Unpack(wrote)
 	if err != nil {
 		return kind.Image{}, err
 	}
 	x.SetWrote(w.content)
-	cur, err := readPath(x, target)
+	cur, err := Read(x, target)
 	x.SetWrote("")
 	if err != nil {
 		return kind.Image{}, err
 	}
-	return cur.shape(w).image(), nil
+	return cur.shape(w).Image(), nil
 }

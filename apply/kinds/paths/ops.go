@@ -1,4 +1,4 @@
-package apply
+package paths
 
 import (
 	"trail/apply/kind"
@@ -10,31 +10,31 @@ import (
 // is the same work whichever kind made the change.
 type pathOps struct{}
 
-// pathNS is the namespace of path identities.
-const pathNS = "path"
+// NS is the namespace of path identities.
+const NS = "path"
 
 // CheckRestore plans bringing the path back to a captured image.
 func (pathOps) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
-	w, err := unpack(img)
+	w, err := Unpack(img)
 	if err != nil {
 		return kind.Work{}, err
 	}
-	return pathWork(v, s.Target, w, true, nil)
+	return WorkOf(v, s.Target, w, true, nil)
 }
 
 // Capture reads the path whole, putting a file's content into the store.
 func (pathOps) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
-	return capturePath(x, s.Target)
+	return Capture(x, s.Target)
 }
 
 // Forward carries out the work Check planned.
 func (pathOps) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
-	return pathDo(x, s.Target, w)
+	return Do(x, s.Target, w)
 }
 
 // Restore carries out the work CheckRestore planned.
 func (pathOps) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
-	return pathDo(x, s.Target, w)
+	return Do(x, s.Target, w)
 }
 
 // Drift reads the path in the shape of what trail wrote.
@@ -48,7 +48,7 @@ func checkPath(v *kind.View, s *stepfmt.Step, prior *kind.Record, state string) 
 	if err != nil {
 		return kind.Work{}, err
 	}
-	work, err := pathWork(v, s.Target, w, false, prior)
+	work, err := WorkOf(v, s.Target, w, false, prior)
 	work.Notes = append(work.Notes, notes...)
 	return work, err
 }

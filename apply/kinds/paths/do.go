@@ -1,4 +1,4 @@
-package apply
+package paths
 
 import (
 	"fmt"
@@ -6,55 +6,55 @@ import (
 	"trail/apply/kind"
 )
 
-// pathDo carries out the work pathWork planned for p: it turns w.Before
+// Do carries out the work pathWork planned for p: it turns w.Before
 // into w.Target. File contents are staged and reach their name at the
 // batch's flush; everything else happens at once.
-func pathDo(x *kind.Exec, p string, w kind.Work) error {
+func Do(x *kind.Exec, p string, w kind.Work) error {
 	if w.None() {
 		return nil
 	}
-	b, err := unpack(w.Before)
+	b, err := Unpack(w.Before)
 	if err != nil {
 		return err
 	}
-	t, err := unpack(w.Target)
+	t, err := Unpack(w.Target)
 	if err != nil {
 		return err
 	}
 	r := x.Root
-	if t.absent() {
-		if b.state == stDir {
+	if t.Absent() {
+		if b.State == StDir {
 			return r.Rmdir(p)
 		}
 		return r.Remove(p)
 	}
-	if b.state != t.state {
-		switch b.state {
-		case stDir:
+	if b.State != t.State {
+		switch b.State {
+		case StDir:
 			if err := r.Rmdir(p); err != nil {
 				return err
 			}
-			b = pimg{state: kind.StateAbsent}
-		case stFile, stLink:
-			if t.state == stDir {
+			b = Object{State: kind.StateAbsent}
+		case StFile, StLink:
+			if t.State == StDir {
 				if err := r.Remove(p); err != nil {
 					return err
 				}
-				b = pimg{state: kind.StateAbsent}
+				b = Object{State: kind.StateAbsent}
 			}
 		}
 	}
-	switch t.state {
-	case stDir:
-		if b.absent() {
+	switch t.State {
+	case StDir:
+		if b.Absent() {
 			if err := r.Mkdir(p); err != nil {
 				return err
 			}
-			b = unknownAttrs(stDir)
+			b = unknownAttrs(StDir)
 		}
 		return setAttrs(x, p, b, t)
-	case stFile:
-		if b.state == stFile && b.content == t.content {
+	case StFile:
+		if b.State == StFile && b.content == t.content {
 			return setAttrs(x, p, b, t)
 		}
 		blob, err := x.Store().Open(t.content)
@@ -62,30 +62,30 @@ func pathDo(x *kind.Exec, p string, w kind.Work) error {
 			return err
 		}
 		defer blob.Close()
-		return r.Stage(p, blob, t.mode, t.uid, t.gid)
-	case stLink:
-		if b.state != stLink || b.to != t.to {
+		return r.Stage(p, blob, t.Mode, t.uid, t.gid)
+	case StLink:
+		if b.State != StLink || b.to != t.to {
 			if err := r.Symlink(t.to, p); err != nil {
 				return err
 			}
-			b = unknownAttrs(stLink)
+			b = unknownAttrs(StLink)
 		}
-		t.hasMode = false
+		t.HasMode = false
 		return setAttrs(x, p, b, t)
 	}
-	return fmt.Errorf("%s: cannot make a %s", p, t.state)
+	return fmt.Errorf("%s: cannot make a %s", p, t.State)
 }
 
 // unknownAttrs stands for a new object's attributes, which the kernel may
 // have taken from a setgid parent: owner, group and mode are all set
 // explicitly, so a new object does not depend on its parent's history.
-func unknownAttrs(state string) pimg {
-	return pimg{state: state, mode: ^uint32(0), uid: ^uint32(0), gid: ^uint32(0)}
+func unknownAttrs(state string) Object {
+	return Object{State: state, Mode: ^uint32(0), uid: ^uint32(0), gid: ^uint32(0)}
 }
 
 // setAttrs changes owner, then mode (chown clears setuid and setgid bits,
 // so the mode is set again after it when those bits are wanted).
-func setAttrs(x *kind.Exec, p string, b, t pimg) error {
+func setAttrs(x *kind.Exec, p string, b, t Object) error {
 	chowned := false
 	if b.uid != t.uid || b.gid != t.gid {
 		if err := x.Root.Chown(p, t.uid, t.gid); err != nil {
@@ -93,8 +93,8 @@ func setAttrs(x *kind.Exec, p string, b, t pimg) error {
 		}
 		chowned = true
 	}
-	if t.hasMode && (b.mode != t.mode || chowned && t.mode&0o6000 != 0) {
-		return x.Root.Chmod(p, t.mode)
+	if t.HasMode && (b.Mode != t.Mode || chowned && t.Mode&0o6000 != 0) {
+		return x.Root.Chmod(p, t.Mode)
 	}
 	return nil
 }

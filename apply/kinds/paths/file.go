@@ -1,11 +1,11 @@
-package apply
+package paths
 
 import (
 	"trail/apply/kind"
 	"trail/stepfmt"
 )
 
-// fileKind runs FILE steps. The content comes from the store by its key; it
+// File runs FILE steps. The content comes from the store by its key; it
 // is written under a temporary name, made durable, and renamed over the
 // target, so the path holds the old or the new content at any moment. A
 // new file gets mode 0644 and the applier's owner unless the step says
@@ -13,9 +13,9 @@ import (
 // symlink or an empty directory in its place is saved and replaced; a
 // directory holding files is refused. A file whose content already matches
 // is not rewritten: only differing attributes are changed.
-type fileKind struct{ pathOps }
+type File struct{ pathOps }
 
 // Check plans making the path a file with the step's content and attributes.
-func (fileKind) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
-	return checkPath(v, s, prior, stFile)
+func (File) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
+	return checkPath(v, s, prior, StFile)
 }

@@ -1,4 +1,4 @@
-package apply
+package paths
 
 import (
 	"errors"
@@ -13,41 +13,41 @@ import (
 	"trail/stepfmt"
 )
 
-// pathView returns the image of p as the view shows it. During a plan, a
+// ViewOf returns the image of p as the view shows it. During a plan, a
 // path under one the plan creates or replaces is absent unless predicted.
-func pathView(v *kind.View, p string) (pimg, error) {
+func ViewOf(v *kind.View, p string) (Object, error) {
 	if v.Planning() {
-		if img, ok := v.Predicted(pathNS, p); ok {
-			return unpack(img)
+		if img, ok := v.Predicted(NS, p); ok {
+			return Unpack(img)
 		}
 		if v.Replaced(fsx.Parent(p)) {
-			return pimg{state: kind.StateAbsent}, nil
+			return Object{State: kind.StateAbsent}, nil
 		}
 	}
-	img, err := v.Lookup(pathNS, p, func() (kind.Image, error) {
-		cur, err := readPath(v.Exec(), p)
-		return cur.image(), err
+	img, err := v.Lookup(NS, p, func() (kind.Image, error) {
+		cur, err := Read(v.Exec(), p)
+		return cur.Image(), err
 	})
 	if err != nil {
-		return pimg{}, err
+		return Object{}, err
 	}
-	return unpack(img)
+	return Unpack(img)
 }
 
 // want is what a path step asks for: the state, and only the attributes
 // the step manages, with owner and group resolved to ids: during a plan,
 // as the plan's earlier USER and GROUP changes will leave them.
-func want(v *kind.View, s *stepfmt.Step, state string) (pimg, []string, error) {
+func want(v *kind.View, s *stepfmt.Step, state string) (Object, []string, error) {
 	x := v.Exec()
-	w := pimg{state: state}
+	w := Object{State: state}
 	var notes []string
 	switch state {
-	case stFile:
+	case StFile:
 		w.content = s.Value("content")
 		if !x.HasBlob(w.content) {
 			return w, nil, fmt.Errorf("content %s is not in the store: the caller must put compiled contents there before planning", w.content)
 		}
-	case stLink:
+	case StLink:
 		w.to = s.Value("to")
 	}
 	if m, ok := s.Get("mode"); ok {
@@ -55,28 +55,28 @@ func want(v *kind.View, s *stepfmt.Step, state string) (pimg, []string, error) {
 		if err != nil {
 			return w, nil, fmt.Errorf("mode %q is not octal", m)
 		}
-		w.mode, w.hasMode = uint32(n)&0o7777, true
+		w.Mode, w.HasMode = uint32(n)&0o7777, true
 	}
 	if o, ok := s.Get("owner"); ok {
-		id, err := resolveID(v, userNS, "uid", o, x.UID)
+		id, err := resolveID(v, stepfmt.Namespace(stepfmt.KindUser), "uid", o, x.UID)
 		switch {
 		case errors.Is(err, kind.ErrPlanned):
 			notes = append(notes, "owner "+o+" is created by this apply")
 		case err != nil:
 			return w, nil, err
 		default:
-			w.uid, w.hasUID = id, true
+			w.uid, w.HasUID = id, true
 		}
 	}
 	if g, ok := s.Get("group"); ok {
-		id, err := resolveID(v, groupNS, "gid", g, x.GID)
+		id, err := resolveID(v, stepfmt.Namespace(stepfmt.KindGroup), "gid", g, x.GID)
 		switch {
 		case errors.Is(err, kind.ErrPlanned):
 			notes = append(notes, "group "+g+" is created by this apply")
 		case err != nil:
 			return w, nil, err
 		default:
-			w.gid, w.hasGID = id, true
+			w.gid, w.HasGID = id, true
 		}
 	}
 	return w, notes, nil
@@ -91,7 +91,11 @@ func resolveID(v *kind.View, ns, key, name string, lookup func(string) (uint32, 
 	if _, err := strconv.ParseUint(name, 10, 32); err != nil && v.Planning() {
 		if img, ok := v.Predicted(ns, name); ok {
 			if img.IsAbsent() {
-				return 0, fmt.Errorf("%s %s is removed by this apply (its step is gone): keep it, or use another %s", map[string]string{userNS: "user", groupNS: "group"}[ns], name, map[string]string{userNS: "owner", groupNS: "group"}[ns])
+				what, role := "group", "group"
+				if ns == stepfmt.Namespace(stepfmt.KindUser) {
+					what, role = "user", "owner"
+				}
+				return 0, fmt.Errorf("%s %s is removed by this apply (its step is gone): keep it, or use another %s", what, name, role)
 			}
 			if n, err := strconv.ParseUint(img.Value(key), 10, 32); err == nil {
 				return uint32(n), nil
@@ -101,27 +105,27 @@ func resolveID(v *kind.View, ns, key, name string, lookup func(string) (uint32, 
 	return lookup(name)
 }
 
-// pathWork plans making p match want. For a forward step want holds the
+// WorkOf plans making p match want. For a forward step want holds the
 // managed attributes only; for a restore it is a whole captured image.
 // prior is the record of a modified step (nil otherwise).
-func pathWork(v *kind.View, p string, w pimg, restore bool, prior *kind.Record) (kind.Work, error) {
+func WorkOf(v *kind.View, p string, w Object, restore bool, prior *kind.Record) (kind.Work, error) {
 	x := v.Exec()
-	before, err := pathView(v, p)
+	before, err := ViewOf(v, p)
 	if err != nil {
 		return kind.Work{}, err
 	}
-	if before.state == stSpecial {
+	if before.State == stSpecial {
 		return kind.Work{}, fmt.Errorf("%s is a special file (device, fifo or socket): trail only replaces files, directories and symlinks; remove it by hand", p)
 	}
-	if !w.absent() {
+	if !w.Absent() {
 		if err := parentReady(v, p); err != nil {
 			return kind.Work{}, err
 		}
 	}
-	if w.state == stFile && restore && !x.HasBlob(w.content) {
+	if w.State == StFile && restore && !x.HasBlob(w.content) {
 		return kind.Work{}, fmt.Errorf("cannot restore %s: its saved content %s is missing from the store", p, w.content)
 	}
-	work := kind.Work{Before: before.image()}
+	work := kind.Work{Before: before.Image()}
 	t := fill(x, before, w)
 	if prior != nil {
 		if err := unmanaged(x, &t, w, prior); err != nil {
@@ -129,8 +133,8 @@ func pathWork(v *kind.View, p string, w pimg, restore bool, prior *kind.Record) 
 		}
 	}
 	switch {
-	case w.absent() && before.absent():
-	case w.absent() && before.state == stDir:
+	case w.Absent() && before.Absent():
+	case w.Absent() && before.State == StDir:
 		if held, err := unmanagedEntries(v, p); err != nil {
 			return kind.Work{}, err
 		} else if len(held) > 0 {
@@ -139,37 +143,37 @@ func pathWork(v *kind.View, p string, w pimg, restore bool, prior *kind.Record) 
 			break
 		}
 		work.Changes = append(work.Changes, "remove directory")
-	case w.absent():
-		work.Changes = append(work.Changes, "remove "+noun(before.state))
-	case before.absent():
-		work.Changes = append(work.Changes, "create "+noun(w.state))
-	case before.state != w.state:
-		if before.state == stDir {
+	case w.Absent():
+		work.Changes = append(work.Changes, "remove "+noun(before.State))
+	case before.Absent():
+		work.Changes = append(work.Changes, "create "+noun(w.State))
+	case before.State != w.State:
+		if before.State == StDir {
 			held, err := unmanagedEntries(v, p)
 			if err != nil {
 				return kind.Work{}, err
 			}
 			if len(held) > 0 && !restore {
 				return kind.Work{}, fmt.Errorf("%s is a directory holding %s: trail will not replace a non-empty directory by a %s; empty it or manage it as a DIR",
-					p, strings.Join(held, ", "), noun(w.state))
+					p, strings.Join(held, ", "), noun(w.State))
 			}
 			if len(held) > 0 {
-				work.Notes = append(work.Notes, fmt.Sprintf("%s not restored to a %s: the directory there holds files trail did not write (%s)", p, noun(w.state), strings.Join(held, ", ")))
+				work.Notes = append(work.Notes, fmt.Sprintf("%s not restored to a %s: the directory there holds files trail did not write (%s)", p, noun(w.State), strings.Join(held, ", ")))
 				t = before
 				break
 			}
 		}
-		work.Changes = append(work.Changes, "replace "+noun(before.state)+" by "+noun(w.state))
+		work.Changes = append(work.Changes, "replace "+noun(before.State)+" by "+noun(w.State))
 	default:
 		work.Changes = attrChanges(before, t)
 	}
-	work.Target = t.image()
-	work.After = w.image()
+	work.Target = t.Image()
+	work.After = w.Image()
 	if restore {
-		work.After = t.image()
+		work.After = t.Image()
 	}
-	v.Predict(pathNS, p, work.Target)
-	if v.Planning() && t.state != before.state {
+	v.Predict(NS, p, work.Target)
+	if v.Planning() && t.State != before.State {
 		v.MarkFresh(p)
 	}
 	return work, nil
@@ -177,36 +181,36 @@ func pathWork(v *kind.View, p string, w pimg, restore bool, prior *kind.Record) 
 
 // fill completes want with what it leaves alone: attributes it does not
 // manage keep their present value, or get a default on a new object.
-func fill(x *kind.Exec, before, w pimg) pimg {
+func fill(x *kind.Exec, before, w Object) Object {
 	t := w
-	if w.absent() {
+	if w.Absent() {
 		return t
 	}
-	same := before.state == w.state
-	if !t.hasMode && t.state != stLink {
+	same := before.State == w.State
+	if !t.HasMode && t.State != StLink {
 		switch {
 		case same:
-			t.mode = before.mode
-		case t.state == stDir:
-			t.mode = 0o755
+			t.Mode = before.Mode
+		case t.State == StDir:
+			t.Mode = 0o755
 		default:
-			t.mode = 0o644
+			t.Mode = 0o644
 		}
-		t.hasMode = true
+		t.HasMode = true
 	}
-	if !t.hasUID {
+	if !t.HasUID {
 		t.uid, _ = x.Applier()
-		if !before.absent() {
+		if !before.Absent() {
 			t.uid = before.uid
 		}
-		t.hasUID = true
+		t.HasUID = true
 	}
-	if !t.hasGID {
+	if !t.HasGID {
 		_, t.gid = x.Applier()
-		if !before.absent() {
+		if !before.Absent() {
 			t.gid = before.gid
 		}
-		t.hasGID = true
+		t.HasGID = true
 	}
 	return t
 }
@@ -214,30 +218,30 @@ func fill(x *kind.Exec, before, w pimg) pimg {
 // unmanaged gives the attributes the old step managed and the new one does
 // not the value a fresh apply would give them: the one filled in from the
 // target's origin.
-func unmanaged(x *kind.Exec, t *pimg, w pimg, prior *kind.Record) error {
-	wrote, err := unpack(prior.Wrote)
+func unmanaged(x *kind.Exec, t *Object, w Object, prior *kind.Record) error {
+	wrote, err := Unpack(prior.Wrote)
 	if err != nil {
 		return err
 	}
-	origin, err := unpack(prior.Origin)
+	origin, err := Unpack(prior.Origin)
 	if err != nil {
 		return err
 	}
 	o := fill(x, origin, w)
-	if wrote.hasMode && !w.hasMode && t.state != stLink {
-		t.mode = o.mode
+	if wrote.HasMode && !w.HasMode && t.State != StLink {
+		t.Mode = o.Mode
 	}
-	if wrote.hasUID && !w.hasUID {
+	if wrote.HasUID && !w.HasUID {
 		t.uid = o.uid
 	}
-	if wrote.hasGID && !w.hasGID {
+	if wrote.HasGID && !w.HasGID {
 		t.gid = o.gid
 	}
 	return nil
 }
 
 // attrChanges lists what differs between two images of the same state.
-func attrChanges(b, t pimg) []string {
+func attrChanges(b, t Object) []string {
 	var out []string
 	if b.content != t.content {
 		out = append(out, "content "+short(b.content)+" -> "+short(t.content))
@@ -245,13 +249,13 @@ func attrChanges(b, t pimg) []string {
 	if b.to != t.to {
 		out = append(out, "target "+stepfmt.QuoteValue(b.to)+" -> "+stepfmt.QuoteValue(t.to))
 	}
-	if t.hasMode && b.mode != t.mode {
-		out = append(out, fmt.Sprintf("mode %04o -> %04o", b.mode, t.mode))
+	if t.HasMode && b.Mode != t.Mode {
+		out = append(out, fmt.Sprintf("mode %04o -> %04o", b.Mode, t.Mode))
 	}
-	if t.hasUID && b.uid != t.uid {
+	if t.HasUID && b.uid != t.uid {
 		out = append(out, fmt.Sprintf("owner %d -> %d", b.uid, t.uid))
 	}
-	if t.hasGID && b.gid != t.gid {
+	if t.HasGID && b.gid != t.gid {
 		out = append(out, fmt.Sprintf("group %d -> %d", b.gid, t.gid))
 	}
 	return out
@@ -267,11 +271,11 @@ func short(key string) string {
 
 func noun(state string) string {
 	switch state {
-	case stFile:
+	case StFile:
 		return "file"
-	case stDir:
+	case StDir:
 		return "directory"
-	case stLink:
+	case StLink:
 		return "symlink"
 	}
 	return state
@@ -292,25 +296,25 @@ func parentReady(v *kind.View, p string) error {
 		}
 		return err
 	}
-	pi, err := pathView(v, parent)
+	pi, err := ViewOf(v, parent)
 	if err != nil {
 		return err
 	}
-	switch pi.state {
-	case stDir:
+	switch pi.State {
+	case StDir:
 		return nil
-	case stLink:
+	case StLink:
 		return fmt.Errorf("parent %s %w", parent, fsx.ErrSymlink)
 	case kind.StateAbsent, "":
 		if v.UnderOwned(parent) {
 			// The package brings it; the apply checks again, on the
 			// machine, right before the step.
-			v.Predict(pathNS, parent, pimg{state: stDir, mode: 0o755, hasMode: true, hasUID: true, hasGID: true}.image())
+			v.Predict(NS, parent, Object{State: StDir, Mode: 0o755, HasMode: true, HasUID: true, HasGID: true}.Image())
 			return nil
 		}
 		return fmt.Errorf("parent directory %s does not exist: add a DIR step for it before this step, or name it in the owns of the package that ships it", parent)
 	}
-	return fmt.Errorf("parent %s is a %s, not a directory", parent, noun(pi.state))
+	return fmt.Errorf("parent %s is a %s, not a directory", parent, noun(pi.State))
 }
 
 // unmanagedEntries lists (up to three of) the names in directory p that
@@ -331,7 +335,7 @@ func unmanagedEntries(v *kind.View, p string) ([]string, error) {
 	slices.Sort(names)
 	var held []string
 	for _, n := range names {
-		if img, ok := v.Predicted(pathNS, p+"/"+n); ok && img.IsAbsent() {
+		if img, ok := v.Predicted(NS, p+"/"+n); ok && img.IsAbsent() {
 			continue
 		}
 		if len(held) == 3 {
