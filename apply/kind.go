@@ -2,6 +2,7 @@ package apply
 
 import (
 	"trail/apply/kind"
+	"trail/apply/kinds/commands"
 	"trail/apply/kinds/paths"
 	"trail/stepfmt"
 )
@@ -23,8 +24,8 @@ var handlers = []kindRow{
 	{stepfmt.KindLink, paths.Link{}, true},
 	{stepfmt.KindGroup, groupKind{}, false},
 	{stepfmt.KindUser, userKind{}, false},
-	{stepfmt.KindCommand, commandKind{}, false},
-	{stepfmt.KindCheck, checkKind{}, false},
+	{stepfmt.KindCommand, commands.Command{}, false},
+	{stepfmt.KindCheck, commands.Check{}, false},
 	{stepfmt.KindPackage, pkgKind{}, false},
 	{stepfmt.KindUnit, unitKind{}, false},
 }

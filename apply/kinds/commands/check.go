@@ -1,4 +1,4 @@
-package apply
+package commands
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 	"trail/stepfmt"
 )
 
-// checkKind runs CHECK steps. A check changes nothing on the machine: it is
+// Check runs CHECK steps. A check changes nothing on the machine: it is
 // a Verifier, run after every change of an apply is made (and after a heal),
 // and a failure rolls the whole apply back through the engine's undo path.
 //
@@ -19,7 +19,7 @@ import (
 // up to `retries` more times, `interval` apart (1s when not given), each
 // attempt limited to `timeout`. It passes when an attempt exits 0. Its
 // output, and the number of attempts, go into the check's event.
-type checkKind struct{}
+type Check struct{}
 
 // checkNS is the namespace of check identities.
 const checkNS = "check"
@@ -30,36 +30,36 @@ const stCheck = "check"
 const defaultInterval = time.Second
 
 // Check has nothing to change; it notes when the check will run.
-func (checkKind) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
+func (Check) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	img := kind.Image{State: stCheck}
 	return kind.Work{Before: img, After: img, Target: img, Notes: []string{"runs after the apply's changes: " + s.Value("run")}}, nil
 }
 
 // CheckRestore has nothing to undo.
-func (checkKind) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
+func (Check) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
 	return kind.Work{Before: img, After: img, Target: img}, nil
 }
 
 // Capture: a check leaves nothing on the machine.
-func (checkKind) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
+func (Check) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 	return kind.Image{State: stCheck}, nil
 }
 
 // Forward is never called: Check finds nothing to do.
-func (checkKind) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error { return nil }
+func (Check) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error { return nil }
 
 // Restore is never called: CheckRestore finds nothing to do.
-func (checkKind) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
+func (Check) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
 	return nil
 }
 
 // Drift: a check has no state to drift.
-func (checkKind) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, error) {
+func (Check) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, error) {
 	return wrote, nil
 }
 
 // Verify runs the check until an attempt passes or the attempts run out.
-func (checkKind) Verify(ctx context.Context, x *kind.Exec, s *stepfmt.Step) error {
+func (Check) Verify(ctx context.Context, x *kind.Exec, s *stepfmt.Step) error {
 	retries := 0
 	if r, ok := s.Get("retries"); ok {
 		n, err := strconv.Atoi(r)

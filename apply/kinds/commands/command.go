@@ -1,4 +1,4 @@
-package apply
+package commands
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 	"trail/stepfmt"
 )
 
-// commandKind runs CMD steps: `run` once when the step is added (or its
+// Command runs CMD steps: `run` once when the step is added (or its
 // run, creates or unless change), `undo` when it is removed.
 //
 // Commands run with /bin/sh -c, stdin from /dev/null, in a clean
@@ -49,7 +49,7 @@ import (
 // A modify runs the new run (guards apply) when run, creates or unless
 // changed; a changed undo or timeout only replaces what removal runs.
 // Commands never drift.
-type commandKind struct{}
+type Command struct{}
 
 // commandNS is the namespace of command identities.
 const commandNS = "command"
@@ -63,7 +63,7 @@ const outputLimit = 8 << 10
 var guardKeys = []string{"run", "creates", "unless"}
 
 // Check plans running the command, or skipping it when a guard holds.
-func (commandKind) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
+func (Command) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	after := kind.Image{State: stDone}
 	for _, k := range guardKeys {
 		if val, ok := s.Get(k); ok {
@@ -115,7 +115,7 @@ func guarded(v *kind.View, s *stepfmt.Step) (bool, string, error) {
 
 // CheckRestore plans running undo, when the pre-image says trail's run
 // made the effect and no guard shows it gone already.
-func (commandKind) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
+func (Command) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
 	w := kind.Work{Before: kind.Image{State: stDone}, After: img, Target: img}
 	if img.Value(attrRunAgain) == "true" {
 		held, why, err := guarded(v, s)
@@ -150,7 +150,7 @@ func (commandKind) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (
 }
 
 // Capture returns "done" when a guard already holds, else absent.
-func (commandKind) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
+func (Command) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 	held, _, err := guarded(kind.NewView(x), s)
 	if err != nil || !held {
 		return kind.Absent(), err
@@ -158,10 +158,10 @@ func (commandKind) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 	return kind.Image{State: stDone}, nil
 }
 
-// captureFrom gives a step trail already manages the pre-image "done": its
+// CaptureFrom gives a step trail already manages the pre-image "done": its
 // run took effect in an earlier generation, which undoing this apply must
 // not reverse.
-func (k commandKind) CaptureFrom(x *kind.Exec, s *stepfmt.Step, rec *kind.Record) (kind.Image, error) {
+func (k Command) CaptureFrom(x *kind.Exec, s *stepfmt.Step, rec *kind.Record) (kind.Image, error) {
 	if rec != nil {
 		return kind.Image{State: stDone}, nil
 	}
@@ -169,12 +169,12 @@ func (k commandKind) CaptureFrom(x *kind.Exec, s *stepfmt.Step, rec *kind.Record
 }
 
 // Forward runs run.
-func (commandKind) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
+func (Command) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 	return runReported(x, s, "run", s.Value("run"))
 }
 
 // Restore runs undo, or run again to undo a removal.
-func (commandKind) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
+func (Command) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
 	if img.Value(attrRunAgain) == "true" {
 		return runReported(x, s, "run", s.Value("run"))
 	}
@@ -185,11 +185,11 @@ func (commandKind) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind
 // it puts the effect back by running run again.
 const attrRunAgain = "run-again"
 
-// undoImage of the removal of a step whose run trail made (its origin is
+// UndoImage of the removal of a step whose run trail made (its origin is
 // absent, so the removal runs undo) is "done run-again=true": a rollback
 // or a recovery runs run again, unless a guard shows the effect there.
 // Every other change keeps its pre-image.
-func (commandKind) UndoImage(x *kind.Exec, c stepfmt.Change, pre kind.Image, rec *kind.Record) (kind.Image, error) {
+func (Command) UndoImage(x *kind.Exec, c stepfmt.Change, pre kind.Image, rec *kind.Record) (kind.Image, error) {
 	if c.Op != stepfmt.OpRemove || rec == nil || !rec.Origin.IsAbsent() {
 		return pre, nil
 	}
@@ -197,7 +197,7 @@ func (commandKind) UndoImage(x *kind.Exec, c stepfmt.Change, pre kind.Image, rec
 }
 
 // Drift: a command's effect cannot be read back, so it never drifts.
-func (commandKind) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, error) {
+func (Command) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, error) {
 	return wrote, nil
 }
 
