@@ -4,6 +4,7 @@ import (
 	"trail/apply/kind"
 	"trail/apply/kinds/commands"
 	"trail/apply/kinds/paths"
+	"trail/apply/kinds/units"
 	"trail/stepfmt"
 )
 
@@ -27,7 +28,7 @@ var handlers = []kindRow{
 	{stepfmt.KindCommand, commands.Command{}, false},
 	{stepfmt.KindCheck, commands.Check{}, false},
 	{stepfmt.KindPackage, pkgKind{}, false},
-	{stepfmt.KindUnit, unitKind{}, false},
+	{stepfmt.KindUnit, units.Unit{}, false},
 }
 
 func handlerOf(k stepfmt.Kind) *kindRow {

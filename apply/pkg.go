@@ -234,15 +234,6 @@ func needsInstall(w kind.Work) bool {
 	return false
 }
 
-func hasChange(w kind.Work, c string) bool {
-	for _, x := range w.Changes {
-		if x == c {
-			return true
-		}
-	}
-	return false
-}
-
 // Capture reads the package's state, version and mark and, when the step
 // will install it, what apt predicts the install brings along.
 func (pkgKind) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
@@ -279,7 +270,7 @@ func (pkgKind) ForwardGroup(x *kind.Exec, steps []*stepfmt.Step, works []kind.Wo
 			rec := s.Value("recommends") == "true"
 			refs[rec] = append(refs[rec], ref)
 			installs[rec] = append(installs[rec], s)
-		case hasChange(works[i], "mark manual"):
+		case works[i].Has("mark manual"):
 			marks = append(marks, s.Target)
 		}
 	}

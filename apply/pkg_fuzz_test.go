@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"trail/apply/kind"
+	"trail/apply/kinds/units"
 )
 
 const policyOut = `trail-e2e-hello:
@@ -76,9 +77,9 @@ func FuzzPackageUnitImages(f *testing.F) {
 				t.Fatalf("package image %q: %+v does not round-trip (%v)", s, p, err)
 			}
 		}
-		if u, err := unpackUnit(img); err == nil {
-			again, err := unpackUnit(u.image())
-			if u.file != "" && (err != nil || again != u) {
+		if u, err := units.Unpack(img); err == nil {
+			again, err := units.Unpack(u.Image())
+			if u.File != "" && (err != nil || again != u) {
 				t.Fatalf("unit image %q: %+v does not round-trip (%v)", s, u, err)
 			}
 		}

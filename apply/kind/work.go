@@ -1,5 +1,7 @@
 package kind
 
+import "slices"
+
 // Work is what a check found: the target before, the target after, and in
 // between the changes, one short phrase each ("create", "mode 0600 ->
 // 0644"). No changes means nothing to do.
@@ -13,3 +15,7 @@ type Work struct {
 
 // None reports whether the work changes nothing.
 func (w Work) None() bool { return len(w.Changes) == 0 }
+
+// Has reports whether the work includes the change c, as its kind words
+// it ("start", "mark manual").
+func (w Work) Has(c string) bool { return slices.Contains(w.Changes, c) }

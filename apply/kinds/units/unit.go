@@ -1,4 +1,4 @@
-package apply
+package units
 
 import (
 	"errors"
@@ -9,7 +9,7 @@ import (
 	"trail/stepfmt"
 )
 
-// unitKind runs UNIT steps with systemctl (see unitTools for what applies
+// Unit runs UNIT steps with systemctl (see unitTools for what applies
 // where). A step manages whether the unit is enabled, masked and running;
 // an attribute it does not give is left as found. masked=true excludes
 // enabled=true and running=true.
@@ -31,7 +31,7 @@ import (
 // apply fails and is undone; after an undo the unit is restarted again
 // to read the files put back (see restart.go). Without a live systemd
 // the restart is reported, never faked.
-type unitKind struct{}
+type Unit struct{}
 
 // unitNS is the namespace of unit identities.
 const unitNS = "unit"
@@ -39,18 +39,18 @@ const unitNS = "unit"
 // stUnit is the state of a unit that has a unit file (or is masked).
 const stUnit = "unit"
 
-func (u unitState) image() kind.Image {
-	if u.file == "" {
+func (u unitState) Image() kind.Image {
+	if u.File == "" {
 		return kind.Absent()
 	}
-	m := kind.Image{State: stUnit, Attrs: []stepfmt.Attr{{Key: "file", Value: u.file}}}
+	m := kind.Image{State: stUnit, Attrs: []stepfmt.Attr{{Key: "file", Value: u.File}}}
 	if u.active != "" {
 		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "active", Value: u.active})
 	}
 	return m
 }
 
-func unpackUnit(m kind.Image) (unitState, error) {
+func Unpack(m kind.Image) (unitState, error) {
 	switch m.State {
 	case "", kind.StateAbsent:
 		return unitState{active: m.Value("active")}, nil
@@ -58,8 +58,8 @@ func unpackUnit(m kind.Image) (unitState, error) {
 	default:
 		return unitState{}, fmt.Errorf("unit image %q: unknown state %q", m, m.State)
 	}
-	u := unitState{file: m.Value("file"), active: m.Value("active")}
-	if u.file == "" {
+	u := unitState{File: m.Value("file"), active: m.Value("active")}
+	if u.File == "" {
 		return u, fmt.Errorf("unit image %q: a unit image needs its file state", m)
 	}
 	return u, nil
@@ -68,12 +68,12 @@ func unpackUnit(m kind.Image) (unitState, error) {
 func unitView(v *kind.View, name string) (unitState, error) {
 	img, err := v.Lookup(unitNS, name, func() (kind.Image, error) {
 		u, err := unitToolsOf(v.Exec()).read(name)
-		return u.image(), err
+		return u.Image(), err
 	})
 	if err != nil {
 		return unitState{}, err
 	}
-	return unpackUnit(img)
+	return Unpack(img)
 }
 
 // unitWant is what a check asks of a unit: each of enabled, masked and
@@ -92,7 +92,7 @@ func wantOf(s *stepfmt.Step, prior *kind.Record) (unitWant, error) {
 			*val, *has = v == "true", true
 		} else if prior != nil {
 			if _, ok := prior.Wrote.Get(key); ok {
-				o, _ := unpackUnit(prior.Origin)
+				o, _ := Unpack(prior.Origin)
 				*val, *has = fromOrigin(o, key)
 			}
 		}
@@ -114,19 +114,19 @@ func wantOf(s *stepfmt.Step, prior *kind.Record) (unitWant, error) {
 func fromOrigin(o unitState, key string) (bool, bool) {
 	switch key {
 	case "enabled":
-		on, ok := enabledWord(o.file)
-		return on, ok && !isMaskedWord(o.file)
+		on, ok := enabledWord(o.File)
+		return on, ok && !isMaskedWord(o.File)
 	case "masked":
-		return isMaskedWord(o.file), true
+		return isMaskedWord(o.File), true
 	case "running":
-		return activeWord(o.active), o.active != "" || o.file == ""
+		return activeWord(o.active), o.active != "" || o.File == ""
 	}
 	return false, false
 }
 
 // Check plans enabling, disabling, masking, unmasking, starting and
 // stopping the unit as the step asks.
-func (unitKind) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
+func (Unit) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	want, err := wantOf(s, prior)
 	if err != nil {
 		return kind.Work{}, err
@@ -135,7 +135,7 @@ func (unitKind) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.W
 	if err != nil {
 		return kind.Work{}, err
 	}
-	if cur.file == "" && (want.enabled || want.running) {
+	if cur.File == "" && (want.enabled || want.running) {
 		if err := expectUnitFile(v, s.Target); err != nil {
 			return kind.Work{}, err
 		}
@@ -166,29 +166,29 @@ func expectUnitFile(v *kind.View, name string) error {
 // are systemctl verbs, run by unitDo in the order unitVerbs gives.
 func unitWork(v *kind.View, name string, cur unitState, want unitWant) (kind.Work, error) {
 	t := unitToolsOf(v.Exec())
-	w := kind.Work{Before: cur.image(), After: kind.Image{State: stUnit}}
+	w := kind.Work{Before: cur.Image(), After: kind.Image{State: stUnit}}
 	next := cur
-	masked := isMaskedWord(cur.file)
-	on, changeable := enabledWord(cur.file)
+	masked := isMaskedWord(cur.File)
+	on, changeable := enabledWord(cur.File)
 	add := func(verb string) { w.Changes = append(w.Changes, verb) }
 	if want.hasMasked && want.masked && !masked {
 		if on && changeable && want.hasEnabled {
 			add("disable")
 		}
 		add("mask")
-		next.file, masked = "masked", true
+		next.File, masked = "masked", true
 	}
 	if want.hasMasked && !want.masked && masked {
 		add("unmask")
-		next.file, masked, on, changeable = "disabled", false, false, true
+		next.File, masked, on, changeable = "disabled", false, false, true
 	}
 	if want.hasEnabled && !masked {
 		switch {
 		case !changeable:
-			w.Notes = append(w.Notes, fmt.Sprintf("unit %s is %s: it has no [Install] section to enable or disable, left as it is", name, cur.file))
-		case want.enabled != on || hasChange(w, "unmask"):
+			w.Notes = append(w.Notes, fmt.Sprintf("unit %s is %s: it has no [Install] section to enable or disable, left as it is", name, cur.File))
+		case want.enabled != on || w.Has("unmask"):
 			add(map[bool]string{true: "enable", false: "disable"}[want.enabled])
-			next.file = map[bool]string{true: "enabled", false: "disabled"}[want.enabled]
+			next.File = map[bool]string{true: "enabled", false: "disabled"}[want.enabled]
 		}
 	}
 	if want.hasRunning {
@@ -203,11 +203,11 @@ func unitWork(v *kind.View, name string, cur unitState, want unitWant) (kind.Wor
 			next.active = "inactive"
 		}
 	}
-	if next.file == "" && len(w.Changes) > 0 {
-		next.file = "disabled"
+	if next.File == "" && len(w.Changes) > 0 {
+		next.File = "disabled"
 	}
 	w.After.Attrs = afterAttrs(want, next, t.live)
-	w.Target = next.image()
+	w.Target = next.Image()
 	v.Predict(unitNS, name, w.Target)
 	return w, nil
 }
@@ -218,7 +218,7 @@ func unitWork(v *kind.View, name string, cur unitState, want unitWant) (kind.Wor
 func afterAttrs(want unitWant, next unitState, live bool) []stepfmt.Attr {
 	var out []stepfmt.Attr
 	b := func(k string, v bool) { out = append(out, stepfmt.Attr{Key: k, Value: fmt.Sprint(v)}) }
-	if _, ok := enabledWord(next.file); want.hasEnabled && ok && !isMaskedWord(next.file) {
+	if _, ok := enabledWord(next.File); want.hasEnabled && ok && !isMaskedWord(next.File) {
 		b("enabled", want.enabled)
 	}
 	if want.hasMasked {
@@ -243,7 +243,7 @@ func unitDo(x *kind.Exec, name string, w kind.Work, check bool) error {
 		return err
 	}
 	for _, verb := range unitVerbs {
-		if !hasChange(w, verb) {
+		if !w.Has(verb) {
 			continue
 		}
 		var err error
@@ -263,13 +263,13 @@ func unitDo(x *kind.Exec, name string, w kind.Work, check bool) error {
 }
 
 // Capture reads the unit's file and active state.
-func (unitKind) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
+func (Unit) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 	u, err := unitToolsOf(x).read(s.Target)
-	return u.image(), err
+	return u.Image(), err
 }
 
 // Forward runs the systemctl verbs Check planned.
-func (unitKind) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
+func (Unit) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 	return unitDo(x, s.Target, w, true)
 }
 
@@ -278,8 +278,8 @@ func (unitKind) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 // failed since (it could not start with the files of the apply undone)
 // and had not failed before is reset (reset-failed), so that systemctl
 // --failed does not keep listing it.
-func (unitKind) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
-	o, err := unpackUnit(img)
+func (Unit) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
+	o, err := Unpack(img)
 	if err != nil {
 		return kind.Work{}, err
 	}
@@ -293,7 +293,7 @@ func (unitKind) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kin
 	if unitToolsOf(v.Exec()).live {
 		want.running, want.hasRunning = fromOrigin(o, "running")
 	}
-	if cur.file == "" {
+	if cur.File == "" {
 		if want.masked {
 			want = unitWant{masked: true, hasMasked: true}
 		} else {
@@ -301,7 +301,7 @@ func (unitKind) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kin
 		}
 	}
 	w, err := unitWork(v, s.Target, cur, want)
-	if err == nil && cur.active == "failed" && o.active != "failed" && !hasChange(w, "start") {
+	if err == nil && cur.active == "failed" && o.active != "failed" && !w.Has("start") {
 		w.Changes = append(w.Changes, "reset-failed")
 	}
 	w.After = img
@@ -309,18 +309,18 @@ func (unitKind) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kin
 }
 
 // Restore runs the verbs CheckRestore planned.
-func (unitKind) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
+func (Unit) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
 	return unitDo(x, s.Target, w, false)
 }
 
 // Drift reads the unit in the shape of what trail left.
-func (unitKind) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, error) {
+func (Unit) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, error) {
 	t := unitToolsOf(x)
 	u, err := t.read(target)
 	if err != nil {
 		return kind.Image{}, err
 	}
-	if u.file == "" {
+	if u.File == "" {
 		return kind.Absent(), nil
 	}
 	now := kind.Image{State: stUnit}
@@ -328,9 +328,9 @@ func (unitKind) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image
 		var v bool
 		switch a.Key {
 		case "enabled":
-			v, _ = enabledWord(u.file)
+			v, _ = enabledWord(u.File)
 		case "masked":
-			v = isMaskedWord(u.file)
+			v = isMaskedWord(u.File)
 		case "running":
 			v = activeWord(u.active)
 		default:
@@ -343,7 +343,7 @@ func (unitKind) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image
 
 // Triggers lists the step's restart-on and reload-on paths; with
 // reload=true, restart-on only reloads.
-func (unitKind) Triggers(s *stepfmt.Step) (restart, reload []string) {
+func (Unit) Triggers(s *stepfmt.Step) (restart, reload []string) {
 	if s.Value("reload") == "true" {
 		return nil, s.List("restart-on")
 	}
@@ -369,7 +369,7 @@ func restartVerb(run, reload bool) string {
 // PlanRestart says what Restart would do because of tr: nothing when the
 // unit is not meant to run or was started by this apply (did), and
 // without a live systemd nothing but say what it would have done.
-func (unitKind) PlanRestart(x *kind.Exec, s *stepfmt.Step, did kind.Work, tr kind.Trigger) kind.Work {
+func (Unit) PlanRestart(x *kind.Exec, s *stepfmt.Step, did kind.Work, tr kind.Trigger) kind.Work {
 	t := unitToolsOf(x)
 	because := tr.Word()
 	if s.Value("running") != "true" {
@@ -379,7 +379,7 @@ func (unitKind) PlanRestart(x *kind.Exec, s *stepfmt.Step, did kind.Work, tr kin
 	switch {
 	case s.Value("running") == "false" || s.Value("masked") == "true":
 		return kind.Work{Notes: []string{"no " + tr.Word() + ": the unit is not meant to run"}}
-	case hasChange(did, "start"):
+	case did.Has("start"):
 		return kind.Work{Notes: []string{"no " + tr.Word() + ": started by this apply with the new files"}}
 	case !t.live:
 		return kind.Work{Notes: []string{"would " + because + ": not applicable, " + t.root + " has no running systemd"}}
@@ -389,7 +389,7 @@ func (unitKind) PlanRestart(x *kind.Exec, s *stepfmt.Step, did kind.Work, tr kin
 
 // Restart restarts or reloads the unit as PlanRestart says. A unit meant
 // to run must be running afterwards (settle), or the restart fails.
-func (k unitKind) Restart(x *kind.Exec, s *stepfmt.Step, did kind.Work, tr kind.Trigger) (kind.Work, error) {
+func (k Unit) Restart(x *kind.Exec, s *stepfmt.Step, did kind.Work, tr kind.Trigger) (kind.Work, error) {
 	w := k.PlanRestart(x, s, did, tr)
 	if w.None() {
 		return w, nil

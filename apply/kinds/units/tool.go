@@ -1,4 +1,4 @@
-package apply
+package units
 
 import (
 	"errors"
@@ -46,14 +46,14 @@ func (t unitTools) systemctl(args ...string) (string, error) {
 // (is-enabled: enabled, disabled, static, masked, ...; "" when there is
 // no unit file) and, on a live machine, its active state.
 type unitState struct {
-	file, active string
+	File, active string
 }
 
 // read asks systemctl for the unit's state.
 func (t unitTools) read(name string) (unitState, error) {
 	out, err := t.systemctl("is-enabled", name)
-	st := unitState{file: strings.TrimSpace(out)}
-	if err != nil && st.file == "" {
+	st := unitState{File: strings.TrimSpace(out)}
+	if err != nil && st.File == "" {
 		var te *proc.ToolError
 		if errors.As(err, &te) && strings.Contains(te.Output, "No such file") {
 			return unitState{}, nil
