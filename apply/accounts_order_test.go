@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"trail/apply/kinds/accounts"
 )
 
 // Path independence of the account files (DESIGN invariant 1): after
@@ -171,7 +173,7 @@ func TestAccountLockExcludesTools(t *testing.T) {
 			t.Parallel()
 			sb := acctSandbox(t, true)
 			x := sb.e.newExec()
-			release, err := lockAccounts(x)
+			release, err := accounts.LockAccounts(x)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -180,7 +182,7 @@ func TestAccountLockExcludesTools(t *testing.T) {
 			if err == nil || !strings.Contains(string(out), "lock") {
 				t.Fatalf("groupadd while trail holds the locks: %v: %s; want a lock refusal", err, out)
 			}
-			if err := shadowTool(x, "groupadd", "after"); err != nil {
+			if err := accounts.ShadowTool(x, "groupadd", "after"); err != nil {
 				t.Fatalf("groupadd after the release: %v", err)
 			}
 			for _, f := range accountFiles {

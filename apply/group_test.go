@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"trail/apply/kinds/accounts"
 )
 
 // accountFiles are the files the shadow tools change.
@@ -113,7 +115,7 @@ func TestGroupPreExistingEntryComesBack(t *testing.T) {
 		t.Fatalf("entry = %q", got)
 	}
 	// a members change made by hand is drift
-	if err := shadowTool(sb.e.newExec(), "groupmod", "-U", "alice,bob", "staff"); err != nil {
+	if err := accounts.ShadowTool(sb.e.newExec(), "groupmod", "-U", "alice,bob", "staff"); err != nil {
 		t.Fatal(err)
 	}
 	d, err := sb.e.Drift()
@@ -174,8 +176,8 @@ func TestGroupMemberCreatedLaterFailsAtApply(t *testing.T) {
 }
 
 func TestParseAccounts(t *testing.T) {
-	db := parseAccounts([]byte("root:x:0:\n\nbroken\n+nis\nstaff:x:50:a,b\nstaff:x:51:\n:x:1:\n"))
-	if len(db) != 2 || fieldAt(db["staff"], 2) != "50" || fieldAt(db["staff"], 3) != "a,b" || fieldAt(db["root"], 9) != "" {
+	db := accounts.ParseAccounts([]byte("root:x:0:\n\nbroken\n+nis\nstaff:x:50:a,b\nstaff:x:51:\n:x:1:\n"))
+	if len(db) != 2 || accounts.FieldAt(db["staff"], 2) != "50" || accounts.FieldAt(db["staff"], 3) != "a,b" || accounts.FieldAt(db["root"], 9) != "" {
 		t.Fatalf("parseAccounts = %q", db)
 	}
 }
@@ -188,20 +190,20 @@ func FuzzParseAccounts(f *testing.F) {
 	f.Add([]byte("::::\n:\n\n+:x\n"), "")
 	f.Add([]byte("g:x:1:a,b,a\ng:x:2:c\nh:x:3:a:extra\n"), "a")
 	f.Fuzz(func(t *testing.T, data []byte, user string) {
-		db := parseAccounts(data)
+		db := accounts.ParseAccounts(data)
 		var groups []string
 		for name, fields := range db {
 			if name == "" || fields[0] != name || strings.ContainsAny(name, ":\n") {
 				t.Fatalf("entry %q: %q", name, fields)
 			}
-			if got := entryOf(data, name); !slices.Equal(got, fields) {
+			if got := accounts.EntryOf(data, name); !slices.Equal(got, fields) {
 				t.Fatalf("entryOf(%q) = %q, parse gives %q", name, got, fields)
 			}
 			if len(fields) >= 4 && slices.Contains(strings.Split(fields[3], ","), user) {
 				groups = append(groups, name)
 			}
 		}
-		got := groupsOf(data, user)
+		got := accounts.GroupsOf(data, user)
 		slices.Sort(got)
 		slices.Sort(groups)
 		if !slices.Equal(got, groups) {

@@ -2,6 +2,7 @@ package apply
 
 import (
 	"trail/apply/kind"
+	"trail/apply/kinds/accounts"
 	"trail/apply/kinds/commands"
 	"trail/apply/kinds/paths"
 	"trail/apply/kinds/units"
@@ -23,8 +24,8 @@ var handlers = []kindRow{
 	{stepfmt.KindDir, paths.Dir{}, true},
 	{stepfmt.KindFile, paths.File{}, true},
 	{stepfmt.KindLink, paths.Link{}, true},
-	{stepfmt.KindGroup, groupKind{}, false},
-	{stepfmt.KindUser, userKind{}, false},
+	{stepfmt.KindGroup, accounts.Group{}, false},
+	{stepfmt.KindUser, accounts.User{}, false},
 	{stepfmt.KindCommand, commands.Command{}, false},
 	{stepfmt.KindCheck, commands.Check{}, false},
 	{stepfmt.KindPackage, pkgKind{}, false},

@@ -242,7 +242,7 @@ func (pkgKind) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 		return kind.Image{}, err
 	}
 	if pin := s.Value("version"); p.state != pkgInstalled || pin != "" && pin != p.version {
-		p.brings = joinNames(predictBrings(pkgToolsOf(x), s))
+		p.brings = kind.JoinNames(predictBrings(pkgToolsOf(x), s))
 	}
 	return p.image(), nil
 }

@@ -12,6 +12,7 @@ import (
 
 	"trail/apply/internal/proc"
 	"trail/apply/kind"
+	"trail/apply/kinds/accounts"
 	"trail/apply/kinds/paths"
 	"trail/stepfmt"
 )
@@ -127,24 +128,24 @@ func broughtParts(brought []string) (deps, conf, users, groups, links []string) 
 
 // canonAccounts checks a comma list of account names.
 func canonAccounts(list string) (string, error) {
-	names := splitNames(list)
+	names := kind.SplitNames(list)
 	for _, n := range names {
 		if n == "" || strings.ContainsAny(n, ":, \t\n") {
 			return "", fmt.Errorf("%q is not an account name", n)
 		}
 	}
-	return joinNames(names), nil
+	return kind.JoinNames(names), nil
 }
 
 // canonLinks checks a comma list of absolute paths.
 func canonLinks(list string) (string, error) {
-	paths := splitNames(list)
+	paths := kind.SplitNames(list)
 	for _, p := range paths {
 		if err := stepfmt.CheckPath(p); err != nil {
 			return "", err
 		}
 	}
-	return joinNames(paths), nil
+	return kind.JoinNames(paths), nil
 }
 
 // accountExists reports whether name is in the root's passwd (user) or
@@ -165,17 +166,17 @@ func accountExists(t pkgTools, file, name string) bool {
 // planMarks adds to w the removal of the accounts and links orig names
 // that are still there and that no kept package names (keep).
 func planMarks(v *kind.View, t pkgTools, orig pimgPkg, keep map[string]bool, w *kind.Work) {
-	for _, u := range splitNames(orig.users) {
+	for _, u := range kind.SplitNames(orig.users) {
 		if !keep["user:"+u] && accountExists(t, "/etc/passwd", u) {
 			w.Changes = append(w.Changes, "remove user "+u)
 		}
 	}
-	for _, g := range splitNames(orig.groups) {
+	for _, g := range kind.SplitNames(orig.groups) {
 		if !keep["group:"+g] && accountExists(t, "/etc/group", g) {
 			w.Changes = append(w.Changes, "remove group "+g)
 		}
 	}
-	for _, l := range splitNames(orig.links) {
+	for _, l := range kind.SplitNames(orig.links) {
 		if keep["link:"+l] {
 			continue
 		}
@@ -211,14 +212,14 @@ func removeMarks(x *kind.Exec, t pkgTools, works []kind.Work) error {
 	}
 	for _, u := range slices.Compact(slices.Sorted(slices.Values(users))) {
 		if accountExists(t, "/etc/passwd", u) {
-			if err := shadowTool(x, "userdel", u); err != nil {
+			if err := accounts.ShadowTool(x, "userdel", u); err != nil {
 				x.Report(fmt.Sprintf("user %s kept: %v", u, err))
 			}
 		}
 	}
 	for _, g := range slices.Compact(slices.Sorted(slices.Values(groups))) {
 		if accountExists(t, "/etc/group", g) {
-			if err := shadowTool(x, "groupdel", g); err != nil {
+			if err := accounts.ShadowTool(x, "groupdel", g); err != nil {
 				x.Report(fmt.Sprintf("group %s kept: %v", g, err))
 			}
 		}

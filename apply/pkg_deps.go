@@ -30,24 +30,16 @@ import (
 //     They are purged, unless they had config files left before trail's
 //     install brought them back (confdeps=).
 
-// joinNames renders names as a sorted comma list without duplicates
-// (splitNames reads one back).
-func joinNames(names []string) string {
-	s := slices.Clone(names)
-	sort.Strings(s)
-	return strings.Join(slices.Compact(s), ",")
-}
-
 // canonNames checks a comma list of package names and returns it sorted
 // and without duplicates.
 func canonNames(list string) (string, error) {
-	names := splitNames(list)
+	names := kind.SplitNames(list)
 	for _, n := range names {
 		if !validPkgName(n) {
 			return "", fmt.Errorf("%q is not a package name", n)
 		}
 	}
-	return joinNames(names), nil
+	return kind.JoinNames(names), nil
 }
 
 // predictBrings returns the packages that installing s would bring along,
@@ -73,11 +65,11 @@ func (pkgKind) WithBrought(img kind.Image, brought []string) (kind.Image, error)
 		return kind.Image{}, err
 	}
 	deps, conf, users, groups, links := broughtParts(brought)
-	p.deps = joinNames(append(splitNames(p.deps), deps...))
-	p.confdeps = joinNames(append(splitNames(p.confdeps), conf...))
-	p.users = joinNames(append(splitNames(p.users), users...))
-	p.groups = joinNames(append(splitNames(p.groups), groups...))
-	p.links = joinNames(append(splitNames(p.links), links...))
+	p.deps = kind.JoinNames(append(kind.SplitNames(p.deps), deps...))
+	p.confdeps = kind.JoinNames(append(kind.SplitNames(p.confdeps), conf...))
+	p.users = kind.JoinNames(append(kind.SplitNames(p.users), users...))
+	p.groups = kind.JoinNames(append(kind.SplitNames(p.groups), groups...))
+	p.links = kind.JoinNames(append(kind.SplitNames(p.links), links...))
 	p.brings = ""
 	p.had = nil
 	return p.image(), nil

@@ -94,16 +94,16 @@ func (pkgKind) PlanChanges(x *kind.Exec, p *stepfmt.Plan, l *stepfmt.List, appli
 		r.keep["package:"+baseName(s.Target)] = true
 		if rec := applied(s.ID()); rec != nil {
 			if o, err := unpackPkg(rec.Origin); err == nil {
-				for _, d := range splitNames(o.deps) {
+				for _, d := range kind.SplitNames(o.deps) {
 					r.keep["dep:"+baseName(d)] = true
 				}
-				for _, u := range splitNames(o.users) {
+				for _, u := range kind.SplitNames(o.users) {
 					r.keep["user:"+u] = true
 				}
-				for _, g := range splitNames(o.groups) {
+				for _, g := range kind.SplitNames(o.groups) {
 					r.keep["group:"+g] = true
 				}
-				for _, k := range splitNames(o.links) {
+				for _, k := range kind.SplitNames(o.links) {
 					r.keep["link:"+k] = true
 				}
 			}
@@ -204,7 +204,7 @@ func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[strin
 	owner := map[string]*pkgMove{}
 	var cands []string
 	for _, m := range moves {
-		for _, d := range append(splitNames(m.orig.deps), splitNames(m.orig.brings)...) {
+		for _, d := range append(kind.SplitNames(m.orig.deps), kind.SplitNames(m.orig.brings)...) {
 			if targets[baseName(d)] || owner[d] != nil {
 				continue
 			}
@@ -253,7 +253,7 @@ func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[strin
 		for _, d := range gone {
 			m := owner[d]
 			verb := "purge"
-			if slices.Contains(splitNames(m.orig.confdeps), d) || m.g.step.Value("purge") == "false" {
+			if slices.Contains(kind.SplitNames(m.orig.confdeps), d) || m.g.step.Value("purge") == "false" {
 				verb = "remove"
 			}
 			m.w.Changes = append(m.w.Changes, verb+" dependency "+d)

@@ -54,7 +54,7 @@ func hadAttrs(m *machineMarks) []stepfmt.Attr {
 				names = append(names, n)
 			}
 		}
-		return joinNames(names)
+		return kind.JoinNames(names)
 	}
 	return []stepfmt.Attr{{Key: "had-users", Value: list(m.users, listableAccount)},
 		{Key: "had-groups", Value: list(m.groups, listableAccount)}, {Key: "had-links", Value: list(m.links, listableLink)}}
@@ -88,7 +88,7 @@ func (p *pimgPkg) setHad(key, value string) error {
 	if err != nil {
 		return err
 	}
-	for _, n := range splitNames(list) {
+	for _, n := range kind.SplitNames(list) {
 		set[n] = true
 	}
 	return nil
@@ -109,8 +109,8 @@ func withMadeSince(t pkgTools, orig pimgPkg) (pimgPkg, error) {
 		return !listableAccount(name)
 	})
 	_, _, users, groups, links := broughtParts(made)
-	orig.users = joinNames(append(splitNames(orig.users), users...))
-	orig.groups = joinNames(append(splitNames(orig.groups), groups...))
-	orig.links = joinNames(append(splitNames(orig.links), links...))
+	orig.users = kind.JoinNames(append(kind.SplitNames(orig.users), users...))
+	orig.groups = kind.JoinNames(append(kind.SplitNames(orig.groups), groups...))
+	orig.links = kind.JoinNames(append(kind.SplitNames(orig.links), links...))
 	return orig, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"trail/apply/kind"
+	"trail/apply/kinds/accounts"
 	"trail/apply/state"
 	"trail/internal/fsx"
 )
@@ -95,14 +96,14 @@ func TestUserDrift(t *testing.T) {
 	sb := acctSandbox(t, true)
 	sb.apply(anchors+"USER carol shell=/bin/sh groups=staff", "c1")
 	x := sb.e.newExec()
-	if err := shadowTool(x, "usermod", "-s", "/bin/bash", "carol"); err != nil {
+	if err := accounts.ShadowTool(x, "usermod", "-s", "/bin/bash", "carol"); err != nil {
 		t.Fatal(err)
 	}
 	d, err := sb.e.Drift()
 	if err != nil || len(d) != 1 || d[0].ID.String() != "USER carol" || strings.Join(d[0].Changed, ",") != "shell" {
 		t.Fatalf("drift = %+v, %v; want USER carol shell", d, err)
 	}
-	if err := shadowTool(x, "usermod", "-G", "", "carol"); err != nil {
+	if err := accounts.ShadowTool(x, "usermod", "-G", "", "carol"); err != nil {
 		t.Fatal(err)
 	}
 	if d, _ := sb.e.Drift(); len(d) != 1 || strings.Join(d[0].Changed, ",") != "groups,shell" {
@@ -223,7 +224,7 @@ func BenchmarkReadUser(b *testing.B) {
 			name := fmt.Sprintf("u%d", n/2)
 			b.ReportAllocs()
 			for b.Loop() {
-				img, err := readUser(x, name)
+				img, err := accounts.ReadUser(x, name)
 				if err != nil || img.IsAbsent() {
 					b.Fatal(img, err)
 				}

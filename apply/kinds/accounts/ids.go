@@ -1,4 +1,4 @@
-package apply
+package accounts
 
 import (
 	"bytes"
@@ -77,7 +77,7 @@ func freshIDs(x *kind.Exec, rank int, tool string, args []string, name string) (
 	}
 	pw, _ := os.ReadFile(filepath.Join(dir, "etc", "passwd"))
 	gr, _ := os.ReadFile(filepath.Join(dir, "etc", "group"))
-	return entryOf(pw, name), entryOf(gr, name), true
+	return EntryOf(pw, name), EntryOf(gr, name), true
 }
 
 // idFree reports whether no entry of the root's account file (passwd or
@@ -88,7 +88,7 @@ func idFree(x *kind.Exec, file, id string) (bool, error) {
 		return false, err
 	}
 	for _, f := range db {
-		if fieldAt(f, 2) == id {
+		if FieldAt(f, 2) == id {
 			return false, nil
 		}
 	}
@@ -104,34 +104,34 @@ func createUser(x *kind.Exec, s *stepfmt.Step) error {
 	rank, ranked := orderOf(x).rankOf(userNS, s.Target)
 	_, hasUID := s.Get("uid")
 	if !ranked || hasUID && !slices.Contains(args, "-U") {
-		return shadowTool(x, "useradd", args...)
+		return ShadowTool(x, "useradd", args...)
 	}
 	u, g, ok := freshIDs(x, rank, "useradd", scratchArgs(args), s.Target)
 	if !ok || u == nil {
-		return shadowTool(x, "useradd", args...)
+		return ShadowTool(x, "useradd", args...)
 	}
 	if slices.Contains(args, "-U") && g != nil {
-		if free, err := idFree(x, "/etc/group", fieldAt(g, 2)); err != nil {
+		if free, err := idFree(x, "/etc/group", FieldAt(g, 2)); err != nil {
 			return err
 		} else if free {
-			gargs := []string{"-g", fieldAt(g, 2)}
+			gargs := []string{"-g", FieldAt(g, 2)}
 			if s.Value("system") == "true" {
 				gargs = append(gargs, "-r")
 			}
-			if err := shadowTool(x, "groupadd", append(gargs, s.Target)...); err != nil {
+			if err := ShadowTool(x, "groupadd", append(gargs, s.Target)...); err != nil {
 				return err
 			}
 			args = useraddArgs(x, s) // now in the group just made
 		}
 	}
 	if !hasUID {
-		if free, err := idFree(x, "/etc/passwd", fieldAt(u, 2)); err != nil {
+		if free, err := idFree(x, "/etc/passwd", FieldAt(u, 2)); err != nil {
 			return err
 		} else if free {
-			args = append([]string{"-u", fieldAt(u, 2)}, args...)
+			args = append([]string{"-u", FieldAt(u, 2)}, args...)
 		}
 	}
-	return shadowTool(x, "useradd", args...)
+	return ShadowTool(x, "useradd", args...)
 }
 
 // scratchArgs are useradd's args for the scratch run: no home, and no
@@ -168,8 +168,8 @@ func freshGID(x *kind.Exec, name string, system bool) (string, error) {
 	if !ok || g == nil {
 		return "", nil
 	}
-	if free, err := idFree(x, "/etc/group", fieldAt(g, 2)); err != nil || !free {
+	if free, err := idFree(x, "/etc/group", FieldAt(g, 2)); err != nil || !free {
 		return "", err
 	}
-	return fieldAt(g, 2), nil
+	return FieldAt(g, 2), nil
 }

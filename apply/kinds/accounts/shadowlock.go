@@ -1,4 +1,4 @@
-package apply
+package accounts
 
 import (
 	"fmt"
@@ -160,9 +160,9 @@ func pwdLockHeld(r *fsx.Root) bool {
 	return lk.Type != unix.F_UNLCK
 }
 
-// recoverTools removes what killed shadow tools left in the root's /etc
+// RecoverTools removes what killed shadow tools left in the root's /etc
 // (the accounts' recovery, through GROUP's row).
-func (groupKind) RecoverTools(x *kind.Exec) (string, error) {
+func (Group) RecoverTools(x *kind.Exec) (string, error) {
 	cleared, err := clearShadowLeftovers(x.Root)
 	if len(cleared) == 0 {
 		return "", err

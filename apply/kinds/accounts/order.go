@@ -1,4 +1,4 @@
-package apply
+package accounts
 
 import (
 	"bytes"
@@ -47,10 +47,10 @@ func (o *acctOrder) rankOf(ns, name string) (int, bool) {
 	return r, ok
 }
 
-// planList ranks the entries of l trail creates: those of steps in
+// PlanList ranks the entries of l trail creates: those of steps in
 // the applied record whose origin is absent, and those of new steps that
 // are not in the root's files now.
-func (groupKind) PlanList(x *kind.Exec, l *stepfmt.List, applied func(stepfmt.ID) *kind.Record) error {
+func (Group) PlanList(x *kind.Exec, l *stepfmt.List, applied func(stepfmt.ID) *kind.Record) error {
 	x.Keep(acctOrderKey{}, nil)
 	o := &acctOrder{users: map[string]int{}, groups: map[string]int{}, members: map[string]map[string]int{}, managed: map[string]bool{}}
 	rank := func(m map[string]int, name string, i int) {
@@ -68,7 +68,7 @@ func (groupKind) PlanList(x *kind.Exec, l *stepfmt.List, applied func(stepfmt.ID
 		} else {
 			var err error
 			if s.Kind == stepfmt.KindUser {
-				origin, err = readUser(x, s.Target)
+				origin, err = ReadUser(x, s.Target)
 			} else {
 				origin, err = readGroup(x, s.Target)
 			}
@@ -98,8 +98,8 @@ func (groupKind) PlanList(x *kind.Exec, l *stepfmt.List, applied func(stepfmt.ID
 				rank(o.groups, s.Target, i)
 			}
 		}
-		had := splitNames(origin.Value("groups"))
-		for _, g := range splitNames(s.Value("groups")) {
+		had := kind.SplitNames(origin.Value("groups"))
+		for _, g := range kind.SplitNames(s.Value("groups")) {
 			if slices.Contains(had, g) {
 				continue
 			}

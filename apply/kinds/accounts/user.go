@@ -1,4 +1,4 @@
-package apply
+package accounts
 
 import (
 	"bytes"
@@ -12,7 +12,7 @@ import (
 	"trail/stepfmt"
 )
 
-// userKind runs USER steps with useradd, usermod and userdel, on the root
+// User runs USER steps with useradd, usermod and userdel, on the root
 // with --root (see groupKind for why not --prefix).
 //
 // A new user gets what the step says and, where it is silent, what Debian's
@@ -37,7 +37,7 @@ import (
 // of the user's name (USERGROUPS_ENAB); a group that existed before the
 // user was created, or that a GROUP step of the list being applied
 // manages, is put back with its gid and members.
-type userKind struct{}
+type User struct{}
 
 // userNS is the namespace of user identities.
 const userNS = "user"
@@ -45,9 +45,9 @@ const userNS = "user"
 const stUser = "user"
 
 // Check plans making the user match s.
-func (userKind) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
+func (User) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	x := v.Exec()
-	cur, err := v.Lookup(userNS, s.Target, func() (kind.Image, error) { return readUser(x, s.Target) })
+	cur, err := v.Lookup(userNS, s.Target, func() (kind.Image, error) { return ReadUser(x, s.Target) })
 	if err != nil {
 		return kind.Work{}, err
 	}
@@ -106,7 +106,7 @@ func userWant(x *kind.Exec, s *stepfmt.Step) (kind.Image, []string, error) {
 			return want, nil, err
 		}
 		for name, f := range db {
-			if name != s.Target && fieldAt(f, 2) == uid {
+			if name != s.Target && FieldAt(f, 2) == uid {
 				return want, nil, fmt.Errorf("uid %s already belongs to user %s: pick another uid, or leave uid unset to let useradd choose", uid, name)
 			}
 		}
@@ -125,7 +125,7 @@ func userWant(x *kind.Exec, s *stepfmt.Step) (kind.Image, []string, error) {
 		}
 	}
 	if gs, ok := s.Get("groups"); ok {
-		for _, g := range splitNames(gs) {
+		for _, g := range kind.SplitNames(gs) {
 			if _, err := groupID(x, g); errors.Is(err, kind.ErrPlanned) {
 				notes = append(notes, "group "+g+" is created by this apply")
 			} else if err != nil {
@@ -161,7 +161,7 @@ func groupID(x *kind.Exec, g string) (string, error) {
 		return "", err
 	}
 	for _, f := range db {
-		if fieldAt(f, 2) == gid {
+		if FieldAt(f, 2) == gid {
 			return gid, nil
 		}
 	}
@@ -210,12 +210,12 @@ func makesHome(s *stepfmt.Step) bool {
 }
 
 // CheckRestore plans bringing the user back to img.
-func (userKind) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
+func (User) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
 	if img.State == stAccounts {
 		return accountsWork(v, img)
 	}
 	x := v.Exec()
-	cur, err := v.Lookup(userNS, s.Target, func() (kind.Image, error) { return readUser(x, s.Target) })
+	cur, err := v.Lookup(userNS, s.Target, func() (kind.Image, error) { return ReadUser(x, s.Target) })
 	if err != nil {
 		return kind.Work{}, err
 	}
@@ -246,8 +246,8 @@ func (userKind) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kin
 // Capture reads the user's entries, saving the password field in the
 // store. For a user that does not exist it notes whether the group of its
 // name does, which the reverse then keeps.
-func (userKind) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
-	img, err := readUser(x, s.Target)
+func (User) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
+	img, err := ReadUser(x, s.Target)
 	if err != nil {
 		return kind.Image{}, err
 	}
@@ -273,7 +273,7 @@ func (userKind) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 
 // Forward creates or modifies the user, then puts the account files in
 // the order of the list.
-func (userKind) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
+func (User) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 	var err error
 	if w.Before.IsAbsent() {
 		err = createUser(x, s)
@@ -342,7 +342,7 @@ func userMod(x *kind.Exec, name string, before, want kind.Image, s *stepfmt.Step
 		args = append(args, flag, val)
 	}
 	if len(args) > 0 {
-		if err := shadowTool(x, "usermod", append(args, name)...); err != nil {
+		if err := ShadowTool(x, "usermod", append(args, name)...); err != nil {
 			return err
 		}
 	}
@@ -366,7 +366,7 @@ func setChanged(x *kind.Exec, name string, want kind.Image) error {
 	if err != nil || now == day {
 		return err
 	}
-	return shadowTool(x, "chage", "-d", day, name)
+	return ShadowTool(x, "chage", "-d", day, name)
 }
 
 // password returns the shadow field whose hash is key: the step's own, a
@@ -391,7 +391,7 @@ func makeHome(x *kind.Exec, name, h string) error {
 	if _, err := x.Root.Lstat(h); !errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
-	img, err := readUser(x, name)
+	img, err := ReadUser(x, name)
 	if err != nil {
 		return err
 	}
@@ -409,7 +409,7 @@ func makeHome(x *kind.Exec, name, h string) error {
 
 // Restore brings the user back to img, then puts the account files in
 // the order of the list; an undo image is restored as it is.
-func (userKind) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
+func (User) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
 	if img.State == stAccounts {
 		return restoreAccounts(x, img)
 	}
@@ -438,7 +438,7 @@ func restoreUser(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) err
 				args = append(args, map[string]string{"uid": "-u", "gid": "-g", "groups": "-G", "home": "-d", "shell": "-s", "comment": "-c", "password": "-p"}[k], v)
 			}
 		}
-		if err := shadowTool(x, "useradd", append(args, s.Target)...); err != nil {
+		if err := ShadowTool(x, "useradd", append(args, s.Target)...); err != nil {
 			return err
 		}
 		return setChanged(x, s.Target, img)
@@ -460,7 +460,7 @@ func userDel(x *kind.Exec, name string, keepGroup bool) error {
 	if err != nil {
 		return err
 	}
-	if err := shadowTool(x, "userdel", name); err != nil {
+	if err := ShadowTool(x, "userdel", name); err != nil {
 		return err
 	}
 	if g.IsAbsent() {
@@ -477,17 +477,17 @@ func userDel(x *kind.Exec, name string, keepGroup bool) error {
 		if user, err := primaryOf(kind.NewView(x), now.Value("gid")); err != nil || user != "" {
 			return err
 		}
-		return shadowTool(x, "groupdel", name)
+		return ShadowTool(x, "groupdel", name)
 	}
 	if !now.IsAbsent() {
 		return nil
 	}
-	members := slices.DeleteFunc(splitNames(g.Value("members")), func(m string) bool { return m == name })
+	members := slices.DeleteFunc(kind.SplitNames(g.Value("members")), func(m string) bool { return m == name })
 	args := []string{"-g", g.Value("gid")}
 	if len(members) > 0 {
 		args = append(args, "-U", strings.Join(members, ","))
 	}
-	if err := shadowTool(x, "groupadd", append(args, name)...); err != nil {
+	if err := ShadowTool(x, "groupadd", append(args, name)...); err != nil {
 		return err
 	}
 	return editAccounts(x, func(f string, data []byte) []byte { return placed.put(f, data) })
@@ -527,7 +527,7 @@ func withoutMember(l []byte, member string) []byte {
 	text, nl := strings.CutSuffix(string(l), "\n")
 	f := strings.Split(text, ":")
 	last := len(f) - 1
-	f[last] = strings.Join(slices.DeleteFunc(splitNames(f[last]), func(m string) bool { return m == member }), ",")
+	f[last] = strings.Join(slices.DeleteFunc(kind.SplitNames(f[last]), func(m string) bool { return m == member }), ",")
 	out := strings.Join(f, ":")
 	if nl {
 		out += "\n"
@@ -556,22 +556,22 @@ func (p *groupPlace) put(f string, data []byte) []byte {
 }
 
 // Drift reads the user in the shape of what trail wrote.
-func (userKind) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, error) {
-	cur, err := readUser(x, target)
+func (User) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, error) {
+	cur, err := ReadUser(x, target)
 	if err != nil || cur.IsAbsent() {
 		return cur, err
 	}
 	return entryShape(cur, wrote, "groups"), nil
 }
 
-// readUser returns the whole image of user name from the root's account
+// ReadUser returns the whole image of user name from the root's account
 // files; the password is the hash of its shadow field.
-func readUser(x *kind.Exec, name string) (kind.Image, error) {
+func ReadUser(x *kind.Exec, name string) (kind.Image, error) {
 	pw, err := accountData(x, "/etc/passwd")
 	if err != nil {
 		return kind.Image{}, err
 	}
-	f := entryOf(pw, name)
+	f := EntryOf(pw, name)
 	if f == nil {
 		return kind.Absent(), nil
 	}
@@ -579,16 +579,16 @@ func readUser(x *kind.Exec, name string) (kind.Image, error) {
 	if err != nil {
 		return kind.Image{}, err
 	}
-	groups := groupsOf(gr, name)
+	groups := GroupsOf(gr, name)
 	slices.Sort(groups)
 	field1, changed, err := shadowOf(x, name)
 	if err != nil {
 		return kind.Image{}, err
 	}
 	return kind.Image{State: stUser, Attrs: []stepfmt.Attr{
-		{Key: "uid", Value: fieldAt(f, 2)}, {Key: "gid", Value: fieldAt(f, 3)},
-		{Key: "groups", Value: strings.Join(groups, ",")}, {Key: "home", Value: fieldAt(f, 5)},
-		{Key: "shell", Value: fieldAt(f, 6)}, {Key: "comment", Value: fieldAt(f, 4)},
+		{Key: "uid", Value: FieldAt(f, 2)}, {Key: "gid", Value: FieldAt(f, 3)},
+		{Key: "groups", Value: strings.Join(groups, ",")}, {Key: "home", Value: FieldAt(f, 5)},
+		{Key: "shell", Value: FieldAt(f, 6)}, {Key: "comment", Value: FieldAt(f, 4)},
 		{Key: "password", Value: kind.HashKey([]byte(field1))}, {Key: "changed", Value: changed},
 	}}, nil
 }
@@ -600,12 +600,12 @@ func shadowOf(x *kind.Exec, name string) (string, string, error) {
 	if err != nil {
 		return "", "", err
 	}
-	if f := entryOf(sh, name); f != nil {
-		return fieldAt(f, 1), fieldAt(f, 2), nil
+	if f := EntryOf(sh, name); f != nil {
+		return FieldAt(f, 1), FieldAt(f, 2), nil
 	}
 	pw, err := accountData(x, "/etc/passwd")
 	if err != nil {
 		return "", "", err
 	}
-	return fieldAt(entryOf(pw, name), 1), "", nil
+	return FieldAt(EntryOf(pw, name), 1), "", nil
 }

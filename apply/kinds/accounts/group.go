@@ -1,4 +1,4 @@
-package apply
+package accounts
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 	"trail/stepfmt"
 )
 
-// groupKind runs GROUP steps with groupadd, groupmod and groupdel from the
+// Group runs GROUP steps with groupadd, groupmod and groupdel from the
 // shadow suite, run with --root ROOT when the root is not "/".
 //
 // --root, not --prefix: both work on a bare directory holding only
@@ -35,7 +35,7 @@ import (
 // gshadow's members, saved apart when they differed from group's).
 // Members are users that must exist when the step runs: a user created by
 // the same apply must come first, or name the group in its own groups.
-type groupKind struct{}
+type Group struct{}
 
 // groupNS is the namespace of group identities.
 const groupNS = "group"
@@ -43,7 +43,7 @@ const groupNS = "group"
 const stGroup = "group"
 
 // Check plans making the group match s.
-func (groupKind) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
+func (Group) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	x := v.Exec()
 	cur, err := v.Lookup(groupNS, s.Target, func() (kind.Image, error) { return readGroup(x, s.Target) })
 	if err != nil {
@@ -70,7 +70,7 @@ func (groupKind) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.
 		}
 	}
 	if managed {
-		for _, m := range splitNames(members) {
+		for _, m := range kind.SplitNames(members) {
 			if _, err := x.UID(m); errors.Is(err, kind.ErrPlanned) {
 				notes = append(notes, "member "+m+" is created by this apply: its USER step must come before this group")
 			} else if err != nil {
@@ -95,7 +95,7 @@ func (groupKind) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.
 }
 
 // CheckRestore plans bringing the group back to img.
-func (groupKind) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
+func (Group) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
 	if img.State == stAccounts {
 		return accountsWork(v, img)
 	}
@@ -127,7 +127,7 @@ func (groupKind) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (ki
 
 // Capture reads the group's entry, and the members of its gshadow entry
 // when they differ from /etc/group's (the reverse puts them back too).
-func (groupKind) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
+func (Group) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 	img, err := readGroup(x, s.Target)
 	if err != nil || img.IsAbsent() {
 		return img, err
@@ -136,7 +136,7 @@ func (groupKind) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 	if err != nil {
 		return kind.Image{}, err
 	}
-	if f := entryOf(sh, s.Target); len(f) == 4 && f[3] != img.Value("members") {
+	if f := EntryOf(sh, s.Target); len(f) == 4 && f[3] != img.Value("members") {
 		img.Attrs = append(img.Attrs, stepfmt.Attr{Key: "gshadow-members", Value: f[3]})
 	}
 	return img, nil
@@ -144,7 +144,7 @@ func (groupKind) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 
 // Forward creates or modifies the group, then puts the account files in
 // the order of the list.
-func (groupKind) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
+func (Group) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 	if err := groupTo(x, s.Target, w.Before, w.After, s.Value("system") == "true", false); err != nil {
 		return err
 	}
@@ -153,13 +153,13 @@ func (groupKind) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 
 // Restore brings the group back to img, then puts the account files in
 // the order of the list; an undo image is restored as it is.
-func (groupKind) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
+func (Group) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
 	if img.State == stAccounts {
 		return restoreAccounts(x, img)
 	}
 	var err error
 	if img.IsAbsent() {
-		err = shadowTool(x, "groupdel", s.Target)
+		err = ShadowTool(x, "groupdel", s.Target)
 	} else {
 		err = groupTo(x, s.Target, w.Before, img, false, true)
 	}
@@ -170,7 +170,7 @@ func (groupKind) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.W
 }
 
 // Drift reads the group in the shape of what trail wrote.
-func (groupKind) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, error) {
+func (Group) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, error) {
 	cur, err := readGroup(x, target)
 	if err != nil || cur.IsAbsent() {
 		return cur, err
@@ -200,18 +200,18 @@ func groupTo(x *kind.Exec, name string, before, want kind.Image, system, exact b
 		if m != "" {
 			args = append(args, "-U", m)
 		}
-		if err := shadowTool(x, "groupadd", append(args, name)...); err != nil || m == "" {
+		if err := ShadowTool(x, "groupadd", append(args, name)...); err != nil || m == "" {
 			return err
 		}
 		return membersToGshadow(x, name, want)
 	}
 	if gid, ok := want.Get("gid"); ok && gid != before.Value("gid") {
-		if err := shadowTool(x, "groupmod", "-g", gid, name); err != nil {
+		if err := ShadowTool(x, "groupmod", "-g", gid, name); err != nil {
 			return err
 		}
 	}
 	if m, ok := want.Get("members"); ok && m != before.Value("members") && (exact || !sameNames(m, before.Value("members"))) {
-		if err := shadowTool(x, "groupmod", "-U", m, name); err != nil {
+		if err := ShadowTool(x, "groupmod", "-U", m, name); err != nil {
 			return err
 		}
 		return membersToGshadow(x, name, want)
@@ -264,11 +264,11 @@ func readGroup(x *kind.Exec, name string) (kind.Image, error) {
 	if err != nil {
 		return kind.Image{}, err
 	}
-	f := entryOf(data, name)
+	f := EntryOf(data, name)
 	if f == nil {
 		return kind.Absent(), nil
 	}
-	return kind.Image{State: stGroup, Attrs: []stepfmt.Attr{{Key: "gid", Value: fieldAt(f, 2)}, {Key: "members", Value: fieldAt(f, 3)}}}, nil
+	return kind.Image{State: stGroup, Attrs: []stepfmt.Attr{{Key: "gid", Value: FieldAt(f, 2)}, {Key: "members", Value: FieldAt(f, 3)}}}, nil
 }
 
 // primaryOf names a user whose primary group is gid, or "". A user the
@@ -283,7 +283,7 @@ func primaryOf(v *kind.View, gid string) (string, error) {
 		if img, ok := v.Predicted(userNS, name); ok && img.IsAbsent() {
 			continue
 		}
-		if fieldAt(f, 3) == gid {
+		if FieldAt(f, 3) == gid {
 			names = append(names, name)
 		}
 	}
@@ -303,7 +303,7 @@ func readAccounts(x *kind.Exec, file string) (map[string][]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseAccounts(data), nil
+	return ParseAccounts(data), nil
 }
 
 // accountData reads an account file of the root; a missing one is empty.
@@ -315,10 +315,10 @@ func accountData(x *kind.Exec, file string) ([]byte, error) {
 	return data, err
 }
 
-// entryOf returns the fields of the first entry of name in an account
+// EntryOf returns the fields of the first entry of name in an account
 // file, or nil: what parseAccounts(data)[name] is, without parsing the
 // other entries (a drift check reads one entry of files of thousands).
-func entryOf(data []byte, name string) []string {
+func EntryOf(data []byte, name string) []string {
 	for len(data) > 0 {
 		line := data
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {
@@ -333,10 +333,10 @@ func entryOf(data []byte, name string) []string {
 	return nil
 }
 
-// groupsOf returns, in file order, the groups of /etc/group data that
+// GroupsOf returns, in file order, the groups of /etc/group data that
 // list user among their members. As everywhere, the first entry of a name
 // counts: a later one that lists user is checked against it.
-func groupsOf(data []byte, user string) []string {
+func GroupsOf(data []byte, user string) []string {
 	var out []string
 	all := data
 	for len(data) > 0 {
@@ -366,12 +366,12 @@ func groupsOf(data []byte, user string) []string {
 		}
 	}
 	return slices.DeleteFunc(out, func(g string) bool {
-		first := entryOf(all, g)
+		first := EntryOf(all, g)
 		return len(first) < 4 || !slices.Contains(strings.Split(first[3], ","), user)
 	})
 }
 
-func parseAccounts(data []byte) map[string][]string {
+func ParseAccounts(data []byte) map[string][]string {
 	out := make(map[string][]string)
 	for line := range bytes.SplitSeq(data, []byte("\n")) {
 		f := strings.Split(string(line), ":")
@@ -385,16 +385,16 @@ func parseAccounts(data []byte) map[string][]string {
 	return out
 }
 
-func fieldAt(f []string, i int) string {
+func FieldAt(f []string, i int) string {
 	if i < len(f) {
 		return f[i]
 	}
 	return ""
 }
 
-// shadowTool runs one of the shadow tools on the root, in the C locale so that
+// ShadowTool runs one of the shadow tools on the root, in the C locale so that
 // its messages read the same everywhere.
-func shadowTool(x *kind.Exec, name string, args ...string) error {
+func ShadowTool(x *kind.Exec, name string, args ...string) error {
 	return shadowToolAt(x.Root.Dir(), name, args...)
 }
 
@@ -487,18 +487,7 @@ func entryShape(cur, like kind.Image, sets ...string) kind.Image {
 	return out
 }
 
-func splitNames(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return strings.Split(s, ",")
-}
-
 // sortedNames returns a comma list sorted and without duplicates.
-func sortedNames(s string) string {
-	l := splitNames(s)
-	slices.Sort(l)
-	return strings.Join(slices.Compact(l), ",")
-}
+func sortedNames(s string) string { return kind.JoinNames(kind.SplitNames(s)) }
 
 func sameNames(a, b string) bool { return sortedNames(a) == sortedNames(b) }

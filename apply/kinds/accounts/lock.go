@@ -1,4 +1,4 @@
-package apply
+package accounts
 
 import (
 	"bytes"
@@ -42,7 +42,7 @@ func editAccounts(x *kind.Exec, edit func(f string, data []byte) []byte) error {
 	if !pending {
 		return nil
 	}
-	unlock, err := lockAccounts(x)
+	unlock, err := LockAccounts(x)
 	if err != nil {
 		return err
 	}
@@ -73,9 +73,9 @@ func editAccounts(x *kind.Exec, edit func(f string, data []byte) []byte) error {
 	return x.Root.Flush()
 }
 
-// lockAccounts takes the shadow tools' locks on the root's account files
+// LockAccounts takes the shadow tools' locks on the root's account files
 // and returns their release.
-func lockAccounts(x *kind.Exec) (func(), error) {
+func LockAccounts(x *kind.Exec) (func(), error) {
 	etc, err := x.Root.DirFD("/etc")
 	if err != nil {
 		return nil, err

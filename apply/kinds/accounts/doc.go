@@ -1,0 +1,12 @@
+// Package accounts is the account family of step kinds: GROUP and USER
+// (group.go, user.go), run with the shadow tools (groupadd, useradd,
+// usermod, …) with --root ROOT for a root other than "/". The reverse
+// removes only accounts trail created and never deletes a home directory.
+// The account files end as a fresh apply of the list leaves them,
+// whatever the path: entries in the order of the list (order.go), the
+// ids a fresh apply gives (ids.go), a group userdel deleted put back at
+// its line; trail edits the files itself only under the shadow tools'
+// locks (lock.go). A change's undo image is the four account files whole
+// (undo.go), as the tools cannot undo their own changes exactly; recovery
+// clears what a killed tool left (shadowlock.go).
+package accounts
