@@ -4,6 +4,7 @@ import (
 	"trail/apply/kind"
 	"trail/apply/kinds/accounts"
 	"trail/apply/kinds/commands"
+	"trail/apply/kinds/packages"
 	"trail/apply/kinds/paths"
 	"trail/apply/kinds/units"
 	"trail/stepfmt"
@@ -28,7 +29,7 @@ var handlers = []kindRow{
 	{stepfmt.KindUser, accounts.User{}, false},
 	{stepfmt.KindCommand, commands.Command{}, false},
 	{stepfmt.KindCheck, commands.Check{}, false},
-	{stepfmt.KindPackage, pkgKind{}, false},
+	{stepfmt.KindPackage, packages.Package{}, false},
 	{stepfmt.KindUnit, units.Unit{}, false},
 }
 

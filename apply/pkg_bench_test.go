@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"trail/apply/kinds/packages"
 	"trail/stepfmt"
 )
 
@@ -24,14 +25,14 @@ func BenchmarkPackageCapture(b *testing.B) {
 	s := &stepfmt.Step{Kind: stepfmt.KindPackage, Target: "trail-a"}
 	b.Run("state", func(b *testing.B) {
 		for b.Loop() {
-			if _, err := readPkg(x, s.Target); err != nil {
+			if _, err := packages.Read(x, s.Target); err != nil {
 				b.Fatal(err)
 			}
 		}
 	})
 	b.Run("with-prediction", func(b *testing.B) {
 		for b.Loop() {
-			img, err := pkgKind{}.Capture(x, s)
+			img, err := packages.Package{}.Capture(x, s)
 			if err != nil || img.Value("brings") != "trail-b" {
 				b.Fatalf("%v %v", img, err)
 			}
@@ -49,7 +50,7 @@ func BenchmarkParseInstalled(b *testing.B) {
 	out := sb.String()
 	b.ReportAllocs()
 	for b.Loop() {
-		if len(parseInstalled(out)) != 3000 {
+		if len(packages.ParseInstalled(out)) != 3000 {
 			b.Fatal("lost packages")
 		}
 	}

@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"reflect"
 	"testing"
+
+	"trail/apply/kinds/packages"
 )
 
 // readMarks and since see the accounts and enablement links made between
@@ -13,9 +15,9 @@ import (
 func TestMachineMarksSince(t *testing.T) {
 	t.Parallel()
 	sb := acctSandbox(t, true)
-	tools := pkgTools{root: sb.root}
+	tools := packages.Tools{Root: sb.root}
 	sb.write("/etc/systemd/system/old.service", "[Service]\n", 0o644)
-	before, err := readMarks(tools)
+	before, err := packages.ReadMarks(tools)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,16 +31,16 @@ func TestMachineMarksSince(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	after, err := readMarks(tools)
+	after, err := packages.ReadMarks(tools)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"group:svc", "link:/etc/systemd/system/multi-user.target.wants/svc.service",
 		"link:/etc/systemd/system/svc-alias.service", "user:svc"}
-	if got := after.since(before); !reflect.DeepEqual(got, want) {
+	if got := after.Since(before); !reflect.DeepEqual(got, want) {
 		t.Fatalf("since: %q, want %q", got, want)
 	}
-	if got := after.since(after); len(got) != 0 {
+	if got := after.Since(after); len(got) != 0 {
 		t.Fatalf("since itself: %q", got)
 	}
 }
@@ -64,7 +66,7 @@ func TestAttributeMarks(t *testing.T) {
 	steps := sb.list("PKG trail-a\nPKG trail-b").Steps
 	made := []string{"link:/etc/systemd/system/multi-user.target.wants/stray.service",
 		"link:/etc/systemd/system/multi-user.target.wants/trail-svc.service", "user:svc"}
-	got := attributeMarks(pkgTools{root: sb.root}, steps, [][]string{{"trail-svc"}, nil}, made)
+	got := packages.AttributeMarks(packages.Tools{Root: sb.root}, steps, [][]string{{"trail-svc"}, nil}, made)
 	want := [][]string{made, {made[0], made[2]}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("attributed %q, want %q", got, want)

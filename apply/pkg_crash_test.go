@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	"trail/apply/kinds/packages"
 	"trail/apply/state"
 )
 
@@ -85,7 +86,7 @@ func TestPackageDepsCrash(t *testing.T) {
 			midApt++
 			postinstMarks(t, root)
 		}
-		if st, _ := (pkgTools{root: root}).status("trail-b"); st.state == pkgInstalled {
+		if st, _ := (packages.Tools{Root: root}).Status("trail-b"); st.State == packages.Installed {
 			afterApply++
 		}
 		csb.open()
@@ -163,9 +164,9 @@ func postinstMarks(t *testing.T, root string) {
 // linksOf returns the root's systemd enablement links.
 func linksOf(t *testing.T, root string) map[string]bool {
 	t.Helper()
-	m, err := readMarks(pkgTools{root: root})
+	m, err := packages.ReadMarks(packages.Tools{Root: root})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m.links
+	return m.Links
 }

@@ -12,6 +12,7 @@ import (
 
 	"trail/apply/internal/proc"
 	"trail/apply/kind"
+	"trail/apply/kinds/packages"
 	"trail/apply/state"
 )
 
@@ -59,8 +60,8 @@ func writeRepo(t testing.TB, root, dir string, debs []string) {
 	if err := os.WriteFile(filepath.Join(root, "/etc/apt/sources.list"), []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	tools := pkgTools{root: root}
-	if out, err := proc.RunTool("apt-get", append(tools.aptOpts(), "-q", "update")...); err != nil {
+	tools := packages.Tools{Root: root}
+	if out, err := proc.RunTool("apt-get", append(tools.AptOpts(), "-q", "update")...); err != nil {
 		t.Fatalf("apt-get update: %v\n%s", err, out)
 	}
 }
@@ -70,28 +71,28 @@ func writeRepo(t testing.TB, root, dir string, debs []string) {
 // must give back.
 func (sb *sandbox) packages() string {
 	sb.t.Helper()
-	t := pkgTools{root: sb.root}
+	t := packages.Tools{Root: sb.root}
 	out, err := proc.RunTool("dpkg-query", "--root="+sb.root, "-W", "-f", "${binary:Package}\n")
 	if err != nil && strings.TrimSpace(out) != "" {
 		sb.t.Fatalf("dpkg-query: %v", err)
 	}
 	var lines []string
 	for _, name := range strings.Fields(out) {
-		p, err := readPkg(&kind.Exec{Root: sb.e.newExec().Root}, name)
+		p, err := packages.Read(&kind.Exec{Root: sb.e.newExec().Root}, name)
 		if err != nil {
 			sb.t.Fatal(err)
 		}
-		if p.state == kind.StateAbsent {
+		if p.State == kind.StateAbsent {
 			continue
 		}
 		mark := ""
-		if p.state == pkgInstalled {
+		if p.State == packages.Installed {
 			mark = "manual"
-			if auto, _ := t.autoMarked(name); auto {
+			if auto, _ := t.AutoMarked(name); auto {
 				mark = "auto"
 			}
 		}
-		lines = append(lines, strings.TrimSpace(name+" "+p.state+" "+p.version+" "+mark))
+		lines = append(lines, strings.TrimSpace(name+" "+p.State+" "+p.Version+" "+mark))
 	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
@@ -115,7 +116,7 @@ func (sb *sandbox) origin(name string) string {
 
 func (sb *sandbox) isAuto(name string) bool {
 	sb.t.Helper()
-	auto, err := pkgTools{root: sb.root}.autoMarked(name)
+	auto, err := packages.Tools{Root: sb.root}.AutoMarked(name)
 	if err != nil {
 		sb.t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"trail/apply/kind"
+	"trail/apply/kinds/packages"
 	"trail/apply/kinds/units"
 )
 
@@ -33,7 +34,7 @@ func TestParsePolicy(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			v, c := parsePolicy(tc.out)
+			v, c := packages.ParsePolicy(tc.out)
 			if !slices.Equal(v, tc.versions) || c != tc.candidate {
 				t.Fatalf("got %q %q, want %q %q", v, c, tc.versions, tc.candidate)
 			}
@@ -47,7 +48,7 @@ func FuzzParsePolicy(f *testing.F) {
 	f.Add(policyOut)
 	f.Add("x:\n  Candidate: (none)\n  Version table:\n *** \n     \n")
 	f.Fuzz(func(t *testing.T, out string) {
-		versions, cand := parsePolicy(out)
+		versions, cand := packages.ParsePolicy(out)
 		for _, v := range versions {
 			if v == "" || !strings.Contains(out, v) {
 				t.Fatalf("version %q not from the output", v)
@@ -71,8 +72,8 @@ func FuzzPackageUnitImages(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if p, err := unpackPkg(img); err == nil {
-			again, err := unpackPkg(p.image())
+		if p, err := packages.Unpack(img); err == nil {
+			again, err := packages.Unpack(p.Image())
 			if err != nil || again != p {
 				t.Fatalf("package image %q: %+v does not round-trip (%v)", s, p, err)
 			}

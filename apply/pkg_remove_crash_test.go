@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"trail/apply/kind"
+	"trail/apply/kinds/packages"
 	"trail/apply/state"
 )
 
@@ -59,7 +60,7 @@ func TestPackageRemovalCrash(t *testing.T) {
 			break
 		}
 		csb := &sandbox{t: t, root: root, state: dst, opts: Options{Root: root, StateDir: stateDir}}
-		if st, _ := (pkgTools{root: root}).status("trail-c"); st.state == kind.StateAbsent {
+		if st, _ := (packages.Tools{Root: root}).Status("trail-c"); st.State == kind.StateAbsent {
 			purged++
 		}
 		csb.open()

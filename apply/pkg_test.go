@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"trail/apply/kind"
+	"trail/apply/kinds/packages"
 	"trail/stepfmt"
 )
 
@@ -70,16 +71,16 @@ func (sb *sandbox) dpkgInstall(deb string) {
 // pkgState is dpkg's "status version" of name in the root, or "absent".
 func (sb *sandbox) pkgState(name string) string {
 	sb.t.Helper()
-	st, err := pkgTools{root: sb.root}.status(name)
+	st, err := packages.Tools{Root: sb.root}.Status(name)
 	if err != nil {
 		sb.t.Fatal(err)
 	}
-	return strings.TrimSpace(st.state + " " + st.version)
+	return strings.TrimSpace(st.State + " " + st.Version)
 }
 
 func (sb *sandbox) aptMark(verb, name string) {
 	sb.t.Helper()
-	if err := (pkgTools{root: sb.root}).mark(verb == "auto", name); err != nil {
+	if err := (packages.Tools{Root: sb.root}).Mark(verb == "auto", name); err != nil {
 		sb.t.Fatal(err)
 	}
 }
@@ -103,7 +104,7 @@ func TestPackageInstallAndReverse(t *testing.T) {
 	if sb.read("/usr/share/trail-hello/version") != "2.0\n" {
 		t.Fatal("the package's file is not there")
 	}
-	auto, _ := pkgTools{root: sb.root}.autoMarked("trail-hello")
+	auto, _ := packages.Tools{Root: sb.root}.AutoMarked("trail-hello")
 	if auto {
 		t.Fatal("a package trail installs must be marked manual")
 	}
@@ -150,14 +151,14 @@ func TestPackagePreinstalledSurvivesReverse(t *testing.T) {
 	if got := sb.pkgState("trail-hello"); got != "installed 2.0" {
 		t.Fatalf("after the pin: %s", got)
 	}
-	if auto, _ := (pkgTools{root: sb.root}).autoMarked("trail-hello"); auto {
+	if auto, _ := (packages.Tools{Root: sb.root}).AutoMarked("trail-hello"); auto {
 		t.Fatal("a managed package must be marked manual")
 	}
 	sb.apply("", "c0")
 	if got := sb.pkgState("trail-hello"); got != "installed 1.0" {
 		t.Fatalf("after reverse: %s, want the pre-installed 1.0 back", got)
 	}
-	if auto, _ := (pkgTools{root: sb.root}).autoMarked("trail-hello"); !auto {
+	if auto, _ := (packages.Tools{Root: sb.root}).AutoMarked("trail-hello"); !auto {
 		t.Fatal("the reverse did not put back the auto mark")
 	}
 }

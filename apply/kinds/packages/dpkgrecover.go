@@ -1,4 +1,4 @@
-package apply
+package packages
 
 import (
 	"fmt"
@@ -32,7 +32,7 @@ func finishDpkg(x *kind.Exec) (string, error) {
 	}
 	var root []string
 	if t.inRoot() {
-		root = []string{"--root=" + t.root}
+		root = []string{"--root=" + t.Root}
 	}
 	if !cut {
 		// A run cut between two of its steps leaves no journal, but
@@ -43,10 +43,10 @@ func finishDpkg(x *kind.Exec) (string, error) {
 		}
 	}
 	if _, err := proc.RunTool("dpkg", append(root, "--force-confdef", "--force-confold", "--configure", "-a")...); err != nil {
-		return "", fmt.Errorf("dpkg's run in %s was cut off and finishing it failed: %w; run 'dpkg --configure -a' there by hand, then trail again", t.root, err)
+		return "", fmt.Errorf("dpkg's run in %s was cut off and finishing it failed: %w; run 'dpkg --configure -a' there by hand, then trail again", t.Root, err)
 	}
 	return "finished the dpkg run a crash cut off (dpkg --configure -a)", nil
 }
 
-// recoverTools finishes a dpkg run the crash cut off (PKG's recovery).
-func (pkgKind) RecoverTools(x *kind.Exec) (string, error) { return finishDpkg(x) }
+// RecoverTools finishes a dpkg run the crash cut off (PKG's recovery).
+func (Package) RecoverTools(x *kind.Exec) (string, error) { return finishDpkg(x) }

@@ -1,4 +1,4 @@
-package apply
+package packages
 
 import (
 	"slices"
@@ -51,7 +51,7 @@ func TestParseClosureAndNeeders(t *testing.T) {
 		t.Fatalf("needers %q, want %q", got, want)
 	}
 	inst := "trail-a\tinstall ok installed\ntrail-b\tdeinstall ok config-files\ntrail-c\tinstall ok triggers-pending\nlibx:i386\tinstall ok installed\n\tbroken\ntrail-d\tinstall ok\n"
-	got := parseInstalled(inst)
+	got := ParseInstalled(inst)
 	if len(got) != 3 || !got["trail-a"] || !got["trail-c"] || !got["libx:i386"] {
 		t.Fatalf("installed %v", got)
 	}
@@ -87,15 +87,15 @@ func TestPackageImageDeps(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			p, err := unpackPkg(img)
+			p, err := Unpack(img)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("error %v, want %q", err, tc.err)
 				}
 				return
 			}
-			if err != nil || p.image().String() != tc.want {
-				t.Fatalf("got %q (%v), want %q", p.image(), err, tc.want)
+			if err != nil || p.Image().String() != tc.want {
+				t.Fatalf("got %q (%v), want %q", p.Image(), err, tc.want)
 			}
 		})
 	}
@@ -119,7 +119,7 @@ func TestWithBrought(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			img, _ := kind.ParseImage(tc.img)
 			orig := img.String()
-			got, err := pkgKind{}.WithBrought(img, tc.brought)
+			got, err := Package{}.WithBrought(img, tc.brought)
 			if err != nil || got.String() != tc.want {
 				t.Fatalf("got %q (%v), want %q", got, err, tc.want)
 			}
@@ -141,7 +141,7 @@ func FuzzPackageToolOutput(f *testing.F) {
 	f.Fuzz(func(t *testing.T, out string) {
 		s := parseSim(out)
 		names := append(append(append(s.fresh, s.removed...), parseClosure(out)...), parseNeeders(out)...)
-		for n := range parseInstalled(out) {
+		for n := range ParseInstalled(out) {
 			if strings.ContainsAny(n, "\t\n") || n == "" {
 				t.Fatalf("installed name %q", n)
 			}

@@ -1,4 +1,4 @@
-package apply
+package packages
 
 import (
 	"bufio"
@@ -14,7 +14,7 @@ import (
 	"trail/apply/kind"
 )
 
-// pkgTools runs apt and dpkg for one root. On "/" they are the ordinary
+// Tools runs apt and dpkg for one root. On "/" they are the ordinary
 // commands. Under another root every call gets the root: dpkg-query
 // --root=ROOT, and apt with -o Dir=ROOT (its configuration, lists, cache
 // and extended_states under the root), -o Dir::State::status=ROOT/...
@@ -27,53 +27,53 @@ import (
 // package is installed from a .deb in ROOT/var/cache/apt/archives, which
 // is where apt keeps what it downloads. Packages whose maintainer scripts
 // need programs the root lacks fail there, as they would in a chroot.
-type pkgTools struct{ root string }
+type Tools struct{ Root string }
 
-func pkgToolsOf(x *kind.Exec) pkgTools { return pkgTools{root: filepath.Clean(x.Root.Dir())} }
+func pkgToolsOf(x *kind.Exec) Tools { return Tools{Root: filepath.Clean(x.Root.Dir())} }
 
-func (t pkgTools) inRoot() bool { return t.root != "/" }
+func (t Tools) inRoot() bool { return t.Root != "/" }
 
-func (t pkgTools) host(p string) string {
+func (t Tools) host(p string) string {
 	if !t.inRoot() {
 		return p
 	}
-	return t.root + p
+	return t.Root + p
 }
 
-// aptOpts are the options that point apt at the root.
-func (t pkgTools) aptOpts() []string {
+// AptOpts are the options that point apt at the root.
+func (t Tools) AptOpts() []string {
 	if !t.inRoot() {
 		return nil
 	}
-	return []string{"-o", "Dir=" + t.root, "-o", "Dir::State::status=" + t.host("/var/lib/dpkg/status"),
-		"-o", "DPkg::Options::=--root=" + t.root}
+	return []string{"-o", "Dir=" + t.Root, "-o", "Dir::State::status=" + t.host("/var/lib/dpkg/status"),
+		"-o", "DPkg::Options::=--root=" + t.Root}
 }
 
 // usable reports why the root cannot take packages, or nil.
-func (t pkgTools) usable() error {
+func (t Tools) usable() error {
 	if _, err := os.Stat(t.host("/var/lib/dpkg/status")); err != nil {
-		return fmt.Errorf("%s has no dpkg database (var/lib/dpkg/status): packages can only be managed in a Debian root", t.root)
+		return fmt.Errorf("%s has no dpkg database (var/lib/dpkg/status): packages can only be managed in a Debian root", t.Root)
 	}
 	return nil
 }
 
 // pkgStatus is what dpkg knows of a package.
 type pkgStatus struct {
-	state   string // installed, config-files, partial or absent
-	status  string // dpkg's own word for a partial state: half-installed, unpacked, ...
-	version string
+	State   string // installed, config-files, partial or absent
+	Status  string // dpkg's own word for a partial state: half-installed, unpacked, ...
+	Version string
 }
 
-// status asks dpkg-query for the package's state and version.
-func (t pkgTools) status(name string) (pkgStatus, error) {
+// Status asks dpkg-query for the package's state and version.
+func (t Tools) Status(name string) (pkgStatus, error) {
 	args := []string{"-W", "-f", "${Status}\t${Version}\n", name}
 	if t.inRoot() {
-		args = append([]string{"--root=" + t.root}, args...)
+		args = append([]string{"--root=" + t.Root}, args...)
 	}
 	out, err := proc.RunTool("dpkg-query", args...)
 	if err != nil {
 		if proc.ExitStatus(err) == 1 && strings.TrimSpace(out) == "" {
-			return pkgStatus{state: kind.StateAbsent}, nil
+			return pkgStatus{State: kind.StateAbsent}, nil
 		}
 		return pkgStatus{}, err
 	}
@@ -84,23 +84,23 @@ func (t pkgTools) status(name string) (pkgStatus, error) {
 		if len(f) != 3 {
 			continue
 		}
-		st := pkgStatus{version: version}
+		st := pkgStatus{Version: version}
 		switch f[2] {
 		case "installed", "triggers-awaited", "triggers-pending":
-			st.state = pkgInstalled
+			st.State = Installed
 		case "config-files":
-			st.state = pkgConfig
+			st.State = pkgConfig
 		case "not-installed":
-			st.state, st.version = kind.StateAbsent, ""
+			st.State, st.Version = kind.StateAbsent, ""
 		default:
-			st.state, st.status = pkgPartial, f[2]
+			st.State, st.Status = pkgPartial, f[2]
 		}
-		if best.state == "" || rankPkg(st.state) > rankPkg(best.state) {
+		if best.State == "" || rankPkg(st.State) > rankPkg(best.State) {
 			best = st
 		}
 	}
-	if best.state == "" {
-		best.state = kind.StateAbsent
+	if best.State == "" {
+		best.State = kind.StateAbsent
 	}
 	return best, nil
 }
@@ -108,12 +108,12 @@ func (t pkgTools) status(name string) (pkgStatus, error) {
 // rankPkg orders states so that a multi-arch name reports its most
 // installed instance.
 func rankPkg(state string) int {
-	return map[string]int{kind.StateAbsent: 0, pkgConfig: 1, pkgPartial: 2, pkgInstalled: 3}[state]
+	return map[string]int{kind.StateAbsent: 0, pkgConfig: 1, pkgPartial: 2, Installed: 3}[state]
 }
 
-// autoMarked reports whether apt marks the package automatically
+// AutoMarked reports whether apt marks the package automatically
 // installed, reading the extended_states file apt-mark reads.
-func (t pkgTools) autoMarked(name string) (bool, error) {
+func (t Tools) AutoMarked(name string) (bool, error) {
 	f, err := os.Open(t.host("/var/lib/apt/extended_states"))
 	if errors.Is(err, fs.ErrNotExist) {
 		return false, nil
@@ -150,19 +150,19 @@ func (t pkgTools) autoMarked(name string) (bool, error) {
 
 // policy returns the versions apt can install and its candidate ("" for
 // none). An empty list means apt does not know the package.
-func (t pkgTools) policy(name string) (versions []string, candidate string, err error) {
-	out, err := proc.RunTool("apt-cache", append(t.aptOpts(), "policy", name)...)
+func (t Tools) policy(name string) (versions []string, candidate string, err error) {
+	out, err := proc.RunTool("apt-cache", append(t.AptOpts(), "policy", name)...)
 	if err != nil {
 		return nil, "", err
 	}
-	versions, candidate = parsePolicy(out)
+	versions, candidate = ParsePolicy(out)
 	return versions, candidate, nil
 }
 
-// parsePolicy reads apt-cache policy output: the candidate, and the
+// ParsePolicy reads apt-cache policy output: the candidate, and the
 // versions of the version table (lines indented by five spaces, or
 // marked " *** " for the installed one; their sources are indented more).
-func parsePolicy(out string) (versions []string, candidate string) {
+func ParsePolicy(out string) (versions []string, candidate string) {
 	table := false
 	for _, line := range strings.Split(out, "\n") {
 		trim := strings.TrimSpace(line)
@@ -186,7 +186,7 @@ func parsePolicy(out string) (versions []string, candidate string) {
 // archiveDeb finds the .deb of name (at version, when given) in the root's
 // apt archive directory, for roots whose apt has no lists. It returns the
 // host path and the version found, the newest when several match.
-func (t pkgTools) archiveDeb(name, version string) (string, string, error) {
+func (t Tools) archiveDeb(name, version string) (string, string, error) {
 	base, _, _ := strings.Cut(name, ":")
 	dir := t.host("/var/cache/apt/archives")
 	matches, err := filepath.Glob(filepath.Join(dir, base+"_*.deb"))
@@ -221,7 +221,7 @@ func (t pkgTools) archiveDeb(name, version string) (string, string, error) {
 // (at version, when given): name, name=version, or the path of a .deb in
 // the root's archive directory. Its error says why the package cannot be
 // installed and what to do.
-func (t pkgTools) source(name, version string) (string, error) {
+func (t Tools) source(name, version string) (string, error) {
 	if err := t.usable(); err != nil {
 		return "", err
 	}
@@ -261,8 +261,8 @@ func (t pkgTools) source(name, version string) (string, error) {
 
 // aptGet runs apt-get non-interactively, keeping changed conffiles as the
 // admin left them and waiting for a dpkg lock held by another apt.
-func (t pkgTools) aptGet(args ...string) error {
-	base := append(t.aptOpts(), "-y", "-q", "-o", "DPkg::Lock::Timeout=300",
+func (t Tools) aptGet(args ...string) error {
+	base := append(t.AptOpts(), "-y", "-q", "-o", "DPkg::Lock::Timeout=300",
 		"-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold")
 	_, err := proc.RunTool("apt-get", append(base, args...)...)
 	return err
@@ -279,17 +279,17 @@ func installArgs(refs []string, recommends bool) []string {
 }
 
 // install installs the given apt-get arguments in one call.
-func (t pkgTools) install(refs []string, recommends bool) error {
+func (t Tools) install(refs []string, recommends bool) error {
 	return t.aptGet(installArgs(refs, recommends)...)
 }
 
-// mark sets apt's automatic (auto) or manual mark.
-func (t pkgTools) mark(auto bool, names ...string) error {
+// Mark sets apt's automatic (auto) or manual mark.
+func (t Tools) Mark(auto bool, names ...string) error {
 	verb := "manual"
 	if auto {
 		verb = "auto"
 	}
-	_, err := proc.RunTool("apt-mark", append(append(t.aptOpts(), verb), names...)...)
+	_, err := proc.RunTool("apt-mark", append(append(t.AptOpts(), verb), names...)...)
 	return err
 }
 

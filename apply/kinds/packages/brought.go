@@ -1,4 +1,4 @@
-package apply
+package packages
 
 import (
 	"errors"
@@ -36,12 +36,12 @@ import (
 // machineMarks is the part of the machine maintainer scripts change that
 // no package owns.
 type machineMarks struct {
-	users, groups, links map[string]bool
+	users, groups, Links map[string]bool
 }
 
-// readMarks reads the root's account names and systemd enablement links.
-func readMarks(t pkgTools) (machineMarks, error) {
-	m := machineMarks{users: map[string]bool{}, groups: map[string]bool{}, links: map[string]bool{}}
+// ReadMarks reads the root's account names and systemd enablement links.
+func ReadMarks(t Tools) (machineMarks, error) {
+	m := machineMarks{users: map[string]bool{}, groups: map[string]bool{}, Links: map[string]bool{}}
 	for file, set := range map[string]map[string]bool{"/etc/passwd": m.users, "/etc/group": m.groups} {
 		data, err := os.ReadFile(t.host(file))
 		if errors.Is(err, fs.ErrNotExist) {
@@ -68,7 +68,7 @@ func readMarks(t pkgTools) (machineMarks, error) {
 		p := sys + "/" + e.Name()
 		switch {
 		case e.Type()&fs.ModeSymlink != 0:
-			m.links[p] = true
+			m.Links[p] = true
 		case e.IsDir() && isWantsDir(e.Name()):
 			sub, err := os.ReadDir(t.host(p))
 			if err != nil {
@@ -76,7 +76,7 @@ func readMarks(t pkgTools) (machineMarks, error) {
 			}
 			for _, s := range sub {
 				if s.Type()&fs.ModeSymlink != 0 {
-					m.links[p+"/"+s.Name()] = true
+					m.Links[p+"/"+s.Name()] = true
 				}
 			}
 		}
@@ -88,13 +88,13 @@ func isWantsDir(name string) bool {
 	return strings.HasSuffix(name, ".wants") || strings.HasSuffix(name, ".requires") || strings.HasSuffix(name, ".upholds")
 }
 
-// since returns, prefixed, what is in m and was not in before.
-func (m machineMarks) since(before machineMarks) []string {
+// Since returns, prefixed, what is in m and was not in before.
+func (m machineMarks) Since(before machineMarks) []string {
 	var out []string
 	for _, s := range []struct {
 		prefix   string
 		now, was map[string]bool
-	}{{"user:", m.users, before.users}, {"group:", m.groups, before.groups}, {"link:", m.links, before.links}} {
+	}{{"user:", m.users, before.users}, {"group:", m.groups, before.groups}, {"link:", m.Links, before.Links}} {
 		for n := range s.now {
 			if !s.was[n] {
 				out = append(out, s.prefix+n)
@@ -150,7 +150,7 @@ func canonLinks(list string) (string, error) {
 
 // accountExists reports whether name is in the root's passwd (user) or
 // group file.
-func accountExists(t pkgTools, file, name string) bool {
+func accountExists(t Tools, file, name string) bool {
 	data, err := os.ReadFile(t.host(file))
 	if err != nil {
 		return false
@@ -165,7 +165,7 @@ func accountExists(t pkgTools, file, name string) bool {
 
 // planMarks adds to w the removal of the accounts and links orig names
 // that are still there and that no kept package names (keep).
-func planMarks(v *kind.View, t pkgTools, orig pimgPkg, keep map[string]bool, w *kind.Work) {
+func planMarks(v *kind.View, t Tools, orig pimgPkg, keep map[string]bool, w *kind.Work) {
 	for _, u := range kind.SplitNames(orig.users) {
 		if !keep["user:"+u] && accountExists(t, "/etc/passwd", u) {
 			w.Changes = append(w.Changes, "remove user "+u)
@@ -176,7 +176,7 @@ func planMarks(v *kind.View, t pkgTools, orig pimgPkg, keep map[string]bool, w *
 			w.Changes = append(w.Changes, "remove group "+g)
 		}
 	}
-	for _, l := range kind.SplitNames(orig.links) {
+	for _, l := range kind.SplitNames(orig.Links) {
 		if keep["link:"+l] {
 			continue
 		}
@@ -190,7 +190,7 @@ func planMarks(v *kind.View, t pkgTools, orig pimgPkg, keep map[string]bool, w *
 // removeMarks removes the users, groups and links the works name, in
 // that order (userdel may take a user's group with it). An account in use
 // (a process still runs as it) is reported and kept, not fatal.
-func removeMarks(x *kind.Exec, t pkgTools, works []kind.Work) error {
+func removeMarks(x *kind.Exec, t Tools, works []kind.Work) error {
 	var users, groups, links []string
 	for _, w := range works {
 		for _, c := range w.Changes {
@@ -230,7 +230,7 @@ func removeMarks(x *kind.Exec, t pkgTools, works []kind.Work) error {
 // linkOwner returns the package that ships the unit file link points to,
 // or "" when dpkg knows none. On a merged /usr the file may be listed
 // under /lib or /usr/lib whichever the link names.
-func (t pkgTools) linkOwner(link string) string {
+func (t Tools) linkOwner(link string) string {
 	to, err := os.Readlink(t.host(link))
 	if err != nil {
 		return ""
@@ -247,7 +247,7 @@ func (t pkgTools) linkOwner(link string) string {
 	for _, c := range cands {
 		args := []string{"-S", c}
 		if t.inRoot() {
-			args = append([]string{"--root=" + t.root}, args...)
+			args = append([]string{"--root=" + t.Root}, args...)
 		}
 		out, err := proc.RunTool("dpkg-query", args...)
 		if err != nil {

@@ -1,4 +1,4 @@
-package apply
+package packages
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 	"trail/stepfmt"
 )
 
-// pkgKind runs PKG steps with apt-get (see pkgTools for a root other than
+// Package runs PKG steps with apt-get (see pkgTools for a root other than
 // "/"). A step asks for the package installed, at its version when
 // pinned, and marked manually installed, so that autoremove leaves it.
 // Consecutive PKG steps of an apply are installed by one apt-get call
@@ -20,22 +20,22 @@ import (
 // The pre-image is dpkg's state of the package (installed, config-files,
 // partial or absent), its version and apt's auto/manual mark. The reverse
 // gives back the machine as it was before trail, decided over all the PKG
-// removals of a plan together (pkg_remove.go): a package that was absent
+// removals of a plan together (remove.go): a package that was absent
 // is purged (removed only when the step says purge=false), one that had
 // config files left is removed, unless that would remove packages that
 // stay, and the dependencies, system accounts and enablement links its
 // install brought go too, as far as nothing that stays needs them
-// (pkg_deps.go, pkg_brought.go). A package that was installed stays
+// (deps.go, brought.go). A package that was installed stays
 // installed, at its old version when that is still available, with its
 // old mark and its conffiles. Drift is the package no longer installed,
 // or not at its pinned version.
-type pkgKind struct{}
+type Package struct{}
 
 // The states of a package image besides StateAbsent.
 const (
-	pkgInstalled = "installed"
-	pkgConfig    = "config-files" // removed, its conffiles left
-	pkgPartial   = "partial"      // half-installed, unpacked, half-configured...
+	Installed  = "installed"
+	pkgConfig  = "config-files" // removed, its conffiles left
+	pkgPartial = "partial"      // half-installed, unpacked, half-configured...
 )
 
 // pkgNS is the namespace of package identities.
@@ -50,21 +50,21 @@ type pimgPkg struct {
 	deps     string
 	brings   string
 	confdeps string // those of deps that had config files left before
-	users    string // accounts and links its maintainer scripts made (pkg_brought.go)
+	users    string // accounts and links its maintainer scripts made (brought.go)
 	groups   string
-	links    string
-	had      *machineMarks // in an undo image only: the marks before the install (pkg_undomarks.go)
+	Links    string
+	had      *machineMarks // in an undo image only: the marks before the install (undomarks.go)
 }
 
-func (p pimgPkg) image() kind.Image {
-	m := kind.Image{State: p.state}
-	if p.state == pkgPartial {
-		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "status", Value: p.status})
+func (p pimgPkg) Image() kind.Image {
+	m := kind.Image{State: p.State}
+	if p.State == pkgPartial {
+		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "status", Value: p.Status})
 	}
-	if p.version != "" {
-		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "version", Value: p.version})
+	if p.Version != "" {
+		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "version", Value: p.Version})
 	}
-	if p.state == pkgInstalled {
+	if p.State == Installed {
 		mark := "manual"
 		if p.auto {
 			mark = "auto"
@@ -75,7 +75,7 @@ func (p pimgPkg) image() kind.Image {
 		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "deps", Value: p.deps})
 	}
 	for _, a := range []stepfmt.Attr{{Key: "brings", Value: p.brings}, {Key: "confdeps", Value: p.confdeps},
-		{Key: "users", Value: p.users}, {Key: "groups", Value: p.groups}, {Key: "links", Value: p.links}} {
+		{Key: "users", Value: p.users}, {Key: "groups", Value: p.groups}, {Key: "links", Value: p.Links}} {
 		if a.Value != "" {
 			m.Attrs = append(m.Attrs, a)
 		}
@@ -86,21 +86,21 @@ func (p pimgPkg) image() kind.Image {
 	return m
 }
 
-func unpackPkg(m kind.Image) (pimgPkg, error) {
-	p := pimgPkg{pkgStatus: pkgStatus{state: m.State}}
+func Unpack(m kind.Image) (pimgPkg, error) {
+	p := pimgPkg{pkgStatus: pkgStatus{State: m.State}}
 	switch m.State {
 	case "", kind.StateAbsent:
-		p.state = kind.StateAbsent
-	case pkgInstalled, pkgConfig, pkgPartial:
+		p.State = kind.StateAbsent
+	case Installed, pkgConfig, pkgPartial:
 	default:
 		return p, fmt.Errorf("package image %q: unknown state %q", m, m.State)
 	}
 	for _, a := range m.Attrs {
 		switch a.Key {
 		case "version":
-			p.version = a.Value
+			p.Version = a.Value
 		case "status":
-			p.status = a.Value
+			p.Status = a.Value
 		case "mark":
 			if a.Value != "auto" && a.Value != "manual" {
 				return p, fmt.Errorf("package image %q: mark must be auto or manual", m)
@@ -108,7 +108,7 @@ func unpackPkg(m kind.Image) (pimgPkg, error) {
 			p.auto = a.Value == "auto"
 		case "deps", "brings", "confdeps", "users", "groups", "links":
 			canon, dst := canonNames, map[string]*string{"deps": &p.deps, "brings": &p.brings, "confdeps": &p.confdeps,
-				"users": &p.users, "groups": &p.groups, "links": &p.links}[a.Key]
+				"users": &p.users, "groups": &p.groups, "links": &p.Links}[a.Key]
 			switch a.Key {
 			case "users", "groups":
 				canon = canonAccounts
@@ -131,19 +131,19 @@ func unpackPkg(m kind.Image) (pimgPkg, error) {
 	return p, nil
 }
 
-// readPkg reads the package's whole present image.
-func readPkg(x *kind.Exec, name string) (pimgPkg, error) {
+// Read reads the package's whole present image.
+func Read(x *kind.Exec, name string) (pimgPkg, error) {
 	t := pkgToolsOf(x)
 	if err := t.usable(); err != nil {
 		return pimgPkg{}, err
 	}
-	st, err := t.status(name)
+	st, err := t.Status(name)
 	if err != nil {
 		return pimgPkg{}, err
 	}
 	p := pimgPkg{pkgStatus: st}
-	if st.state == pkgInstalled {
-		p.auto, err = t.autoMarked(name)
+	if st.State == Installed {
+		p.auto, err = t.AutoMarked(name)
 	}
 	return p, err
 }
@@ -151,35 +151,35 @@ func readPkg(x *kind.Exec, name string) (pimgPkg, error) {
 // pkgView is readPkg through a view's predictions.
 func pkgView(v *kind.View, name string) (pimgPkg, error) {
 	img, err := v.Lookup(pkgNS, name, func() (kind.Image, error) {
-		p, err := readPkg(v.Exec(), name)
-		return p.image(), err
+		p, err := Read(v.Exec(), name)
+		return p.Image(), err
 	})
 	if err != nil {
 		return pimgPkg{}, err
 	}
-	return unpackPkg(img)
+	return Unpack(img)
 }
 
 // Check plans installing the package, changing its version to the pin, or
 // marking it manually installed.
-func (pkgKind) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
+func (Package) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	cur, err := pkgView(v, s.Target)
 	if err != nil {
 		return kind.Work{}, err
 	}
 	pin := s.Value("version")
-	w := kind.Work{Before: cur.image(), After: kind.Image{State: pkgInstalled}}
+	w := kind.Work{Before: cur.Image(), After: kind.Image{State: Installed}}
 	if pin != "" {
 		w.After.Attrs = []stepfmt.Attr{{Key: "version", Value: pin}}
 	}
-	next := pimgPkg{pkgStatus: pkgStatus{state: pkgInstalled, version: cur.version}}
+	next := pimgPkg{pkgStatus: pkgStatus{State: Installed, Version: cur.Version}}
 	switch {
-	case cur.state != pkgInstalled:
-		next.version = pin
+	case cur.State != Installed:
+		next.Version = pin
 		w.Changes = append(w.Changes, strings.TrimSpace("install "+pin))
-	case pin != "" && cur.version != pin:
-		next.version = pin
-		w.Changes = append(w.Changes, "version "+cur.version+" -> "+pin)
+	case pin != "" && cur.Version != pin:
+		next.Version = pin
+		w.Changes = append(w.Changes, "version "+cur.Version+" -> "+pin)
 	case cur.auto:
 		w.Changes = append(w.Changes, "mark manual")
 	}
@@ -188,7 +188,7 @@ func (pkgKind) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Wo
 			return kind.Work{}, err
 		}
 	}
-	w.Target = next.image()
+	w.Target = next.Image()
 	v.Predict(pkgNS, s.Target, w.Target)
 	if needsInstall(w) {
 		if err := predictOwned(v, s); err != nil {
@@ -236,26 +236,26 @@ func needsInstall(w kind.Work) bool {
 
 // Capture reads the package's state, version and mark and, when the step
 // will install it, what apt predicts the install brings along.
-func (pkgKind) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
-	p, err := readPkg(x, s.Target)
+func (Package) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
+	p, err := Read(x, s.Target)
 	if err != nil {
 		return kind.Image{}, err
 	}
-	if pin := s.Value("version"); p.state != pkgInstalled || pin != "" && pin != p.version {
+	if pin := s.Value("version"); p.State != Installed || pin != "" && pin != p.Version {
 		p.brings = kind.JoinNames(predictBrings(pkgToolsOf(x), s))
 	}
-	return p.image(), nil
+	return p.Image(), nil
 }
 
 // Forward installs one package; consecutive ones go through ForwardGroup.
-func (k pkgKind) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
+func (k Package) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 	return k.ForwardGroup(x, []*stepfmt.Step{s}, []kind.Work{w})
 }
 
 // ForwardGroup installs every package that needs it in one apt-get call
 // per recommends setting, then marks the rest manually installed. It
 // names what each call brought along (installBringing).
-func (pkgKind) ForwardGroup(x *kind.Exec, steps []*stepfmt.Step, works []kind.Work) error {
+func (Package) ForwardGroup(x *kind.Exec, steps []*stepfmt.Step, works []kind.Work) error {
 	t := pkgToolsOf(x)
 	refs := map[bool][]string{}
 	installs := map[bool][]*stepfmt.Step{}
@@ -282,14 +282,14 @@ func (pkgKind) ForwardGroup(x *kind.Exec, steps []*stepfmt.Step, works []kind.Wo
 		}
 	}
 	if len(marks) > 0 {
-		return t.mark(false, marks...)
+		return t.Mark(false, marks...)
 	}
 	return nil
 }
 
 // CheckRestore plans bringing the package back to its pre-image, as its
-// share of the decision over the plan's PKG removals (pkg_remove.go).
-func (pkgKind) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
+// share of the decision over the plan's PKG removals (remove.go).
+func (Package) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, error) {
 	return removalWork(v, s, img)
 }
 
@@ -302,20 +302,20 @@ func orDash(s string) string {
 
 // Restore removes, reinstalls or re-marks the package, with its
 // dependencies, accounts and links, as CheckRestore planned.
-func (k pkgKind) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
+func (k Package) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) error {
 	return k.RestoreGroup(x, []*stepfmt.Step{s}, []kind.Image{img}, []kind.Work{w})
 }
 
 // Drift reads the package in the shape of what trail left: its state, and
 // its version when the step pins one.
-func (pkgKind) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, error) {
-	p, err := readPkg(x, target)
+func (Package) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, error) {
+	p, err := Read(x, target)
 	if err != nil {
 		return kind.Image{}, err
 	}
-	now := kind.Image{State: p.state}
+	now := kind.Image{State: p.State}
 	if _, ok := wrote.Get("version"); ok {
-		now.Attrs = []stepfmt.Attr{{Key: "version", Value: p.version}}
+		now.Attrs = []stepfmt.Attr{{Key: "version", Value: p.Version}}
 	}
 	return now, nil
 }

@@ -1,4 +1,4 @@
-package apply
+package packages
 
 import (
 	"fmt"
@@ -10,7 +10,7 @@ import (
 )
 
 // The accounts and enablement links an install's maintainer scripts make
-// are known only once apt-get returns (pkg_brought.go). An apply killed
+// are known only once apt-get returns (brought.go). An apply killed
 // while apt runs, or an install that fails half way, would leave them: so
 // the journaled undo image of a PKG change that installs also holds the
 // root's account names and enablement links as they were before the call
@@ -23,25 +23,25 @@ import (
 // call replaces the lists by the exact users=, groups= and links=
 // (withBrought), and the target's origin never holds them.
 
-// undoImage of a PKG change that installs is its pre-image with the
+// UndoImage of a PKG change that installs is its pre-image with the
 // machine's marks as they are before apt-get runs.
-func (pkgKind) UndoImage(x *kind.Exec, c stepfmt.Change, pre kind.Image, rec *kind.Record) (kind.Image, error) {
+func (Package) UndoImage(x *kind.Exec, c stepfmt.Change, pre kind.Image, rec *kind.Record) (kind.Image, error) {
 	if c.Op == stepfmt.OpRemove {
 		return pre, nil
 	}
-	p, err := unpackPkg(pre)
+	p, err := Unpack(pre)
 	if err != nil {
 		return kind.Image{}, err
 	}
-	if pin := c.Step.Value("version"); p.state == pkgInstalled && (pin == "" || pin == p.version) {
+	if pin := c.Step.Value("version"); p.State == Installed && (pin == "" || pin == p.Version) {
 		return pre, nil
 	}
-	had, err := readMarks(pkgToolsOf(x))
+	had, err := ReadMarks(pkgToolsOf(x))
 	if err != nil {
 		return kind.Image{}, fmt.Errorf("reading the accounts and enablement links before the install: %w", err)
 	}
 	p.had = &had
-	return p.image(), nil
+	return p.Image(), nil
 }
 
 // hadAttrs renders the marks as the image's had- attributes, leaving out
@@ -57,7 +57,7 @@ func hadAttrs(m *machineMarks) []stepfmt.Attr {
 		return kind.JoinNames(names)
 	}
 	return []stepfmt.Attr{{Key: "had-users", Value: list(m.users, listableAccount)},
-		{Key: "had-groups", Value: list(m.groups, listableAccount)}, {Key: "had-links", Value: list(m.links, listableLink)}}
+		{Key: "had-groups", Value: list(m.groups, listableAccount)}, {Key: "had-links", Value: list(m.Links, listableLink)}}
 }
 
 // listableAccount and listableLink report whether one name can stand in
@@ -75,14 +75,14 @@ func listableLink(p string) bool {
 // setHad reads one had- attribute into p.
 func (p *pimgPkg) setHad(key, value string) error {
 	if p.had == nil {
-		p.had = &machineMarks{users: map[string]bool{}, groups: map[string]bool{}, links: map[string]bool{}}
+		p.had = &machineMarks{users: map[string]bool{}, groups: map[string]bool{}, Links: map[string]bool{}}
 	}
 	canon, set := canonAccounts, p.had.users
 	switch key {
 	case "had-groups":
 		set = p.had.groups
 	case "had-links":
-		canon, set = canonLinks, p.had.links
+		canon, set = canonLinks, p.had.Links
 	}
 	list, err := canon(value)
 	if err != nil {
@@ -96,12 +96,12 @@ func (p *pimgPkg) setHad(key, value string) error {
 
 // withMadeSince returns orig with what the machine holds now and did not
 // hold before the install (orig.had) added to its users, groups and links.
-func withMadeSince(t pkgTools, orig pimgPkg) (pimgPkg, error) {
-	now, err := readMarks(t)
+func withMadeSince(t Tools, orig pimgPkg) (pimgPkg, error) {
+	now, err := ReadMarks(t)
 	if err != nil {
 		return orig, err
 	}
-	made := slices.DeleteFunc(now.since(*orig.had), func(m string) bool {
+	made := slices.DeleteFunc(now.Since(*orig.had), func(m string) bool {
 		kind, name, _ := strings.Cut(m, ":")
 		if kind == "link" {
 			return !listableLink(name)
@@ -111,6 +111,6 @@ func withMadeSince(t pkgTools, orig pimgPkg) (pimgPkg, error) {
 	_, _, users, groups, links := broughtParts(made)
 	orig.users = kind.JoinNames(append(kind.SplitNames(orig.users), users...))
 	orig.groups = kind.JoinNames(append(kind.SplitNames(orig.groups), groups...))
-	orig.links = kind.JoinNames(append(kind.SplitNames(orig.links), links...))
+	orig.Links = kind.JoinNames(append(kind.SplitNames(orig.Links), links...))
 	return orig, nil
 }

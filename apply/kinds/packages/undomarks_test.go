@@ -1,4 +1,4 @@
-package apply
+package packages
 
 import (
 	"reflect"
@@ -13,21 +13,21 @@ import (
 // made.
 func TestPkgUndoImageMarks(t *testing.T) {
 	had := machineMarks{users: map[string]bool{"root": true, "odd,name": true}, groups: map[string]bool{"root": true},
-		links: map[string]bool{"/etc/systemd/system/multi-user.target.wants/a.service": true}}
-	img := pimgPkg{pkgStatus: pkgStatus{state: kind.StateAbsent}, brings: "trail-b", had: &had}.image()
+		Links: map[string]bool{"/etc/systemd/system/multi-user.target.wants/a.service": true}}
+	img := pimgPkg{pkgStatus: pkgStatus{State: kind.StateAbsent}, brings: "trail-b", had: &had}.Image()
 	back, err := kind.ParseImage(img.String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := unpackPkg(back)
+	p, err := Unpack(back)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := machineMarks{users: map[string]bool{"root": true}, groups: map[string]bool{"root": true}, links: had.links}
+	want := machineMarks{users: map[string]bool{"root": true}, groups: map[string]bool{"root": true}, Links: had.Links}
 	if p.had == nil || !reflect.DeepEqual(*p.had, want) {
 		t.Fatalf("had after the journal: %+v, want %+v", p.had, want)
 	}
-	amended, err := pkgKind{}.WithBrought(back, []string{"trail-b", "user:svc"})
+	amended, err := Package{}.WithBrought(back, []string{"trail-b", "user:svc"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package apply
+package packages
 
 import (
 	"fmt"
@@ -36,7 +36,7 @@ type pkgGoing struct {
 // pkgRemoval is what the plan's PKG removals are decided over: every
 // removal, and the packages the plan keeps ("package:NAME"), what their
 // installs brought ("dep:NAME") and the accounts and links they made
-// (prefixed as in pkg_brought.go).
+// (prefixed as in brought.go).
 type pkgRemoval struct {
 	going []pkgGoing
 	keep  map[string]bool
@@ -71,9 +71,9 @@ func gatherPkgRemovals(p *stepfmt.Plan) {
 	copy(p.Changes, append(before, pkgs...))
 }
 
-// planChanges gathers the plan's PKG removals and records them, with what
+// PlanChanges gathers the plan's PKG removals and records them, with what
 // the kept PKG records brought, for the decision.
-func (pkgKind) PlanChanges(x *kind.Exec, p *stepfmt.Plan, l *stepfmt.List, applied func(stepfmt.ID) *kind.Record) {
+func (Package) PlanChanges(x *kind.Exec, p *stepfmt.Plan, l *stepfmt.List, applied func(stepfmt.ID) *kind.Record) {
 	gatherPkgRemovals(p)
 	r := &pkgRemoval{keep: map[string]bool{}}
 	for _, c := range p.Changes {
@@ -93,7 +93,7 @@ func (pkgKind) PlanChanges(x *kind.Exec, p *stepfmt.Plan, l *stepfmt.List, appli
 		}
 		r.keep["package:"+baseName(s.Target)] = true
 		if rec := applied(s.ID()); rec != nil {
-			if o, err := unpackPkg(rec.Origin); err == nil {
+			if o, err := Unpack(rec.Origin); err == nil {
 				for _, d := range kind.SplitNames(o.deps) {
 					r.keep["dep:"+baseName(d)] = true
 				}
@@ -103,7 +103,7 @@ func (pkgKind) PlanChanges(x *kind.Exec, p *stepfmt.Plan, l *stepfmt.List, appli
 				for _, g := range kind.SplitNames(o.groups) {
 					r.keep["group:"+g] = true
 				}
-				for _, k := range kind.SplitNames(o.links) {
+				for _, k := range kind.SplitNames(o.Links) {
 					r.keep["link:"+k] = true
 				}
 			}
@@ -193,7 +193,7 @@ func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[strin
 			if len(also) > 0 {
 				m.verb = ""
 				m.w.Changes = nil
-				m.w.Target = m.cur.image()
+				m.w.Target = m.cur.Image()
 				m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s kept: removing it would also remove %s, %s", m.g.step.Target,
 					strings.Join(also, ", "), staying(also, keep)))
 			}
@@ -213,7 +213,7 @@ func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[strin
 				return nil, err
 			}
 			switch {
-			case p.state != pkgInstalled:
+			case p.State != Installed:
 			case keep["package:"+baseName(d)]:
 			case !p.auto:
 				m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s kept: trail installed it for %s, but it has been marked manually installed since", d, m.g.step.Target))
@@ -262,7 +262,7 @@ func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[strin
 	}
 	works := make(map[string]kind.Work, len(moves))
 	for _, m := range moves {
-		if m.orig.had != nil && (m.verb != "" || m.ref != "" || m.cur.state != pkgInstalled) {
+		if m.orig.had != nil && (m.verb != "" || m.ref != "" || m.cur.State != Installed) {
 			// The undo of an install: what it made goes, unless the
 			// package stays installed as it is now.
 			orig, err := withMadeSince(t, m.orig)
@@ -298,9 +298,9 @@ func staying(names []string, keep map[string]bool) string {
 }
 
 // planMove plans what restoring one package to its image does to it.
-func planMove(v *kind.View, t pkgTools, g pkgGoing) (*pkgMove, error) {
+func planMove(v *kind.View, t Tools, g pkgGoing) (*pkgMove, error) {
 	s := g.step
-	orig, err := unpackPkg(g.img)
+	orig, err := Unpack(g.img)
 	if err != nil {
 		return nil, err
 	}
@@ -308,11 +308,11 @@ func planMove(v *kind.View, t pkgTools, g pkgGoing) (*pkgMove, error) {
 	if err != nil {
 		return nil, err
 	}
-	m := &pkgMove{g: g, orig: orig, cur: cur, w: kind.Work{Before: cur.image(), After: g.img, Target: g.img}}
-	purge := s.Value("purge") != "false" && orig.state == kind.StateAbsent
-	switch orig.state {
+	m := &pkgMove{g: g, orig: orig, cur: cur, w: kind.Work{Before: cur.Image(), After: g.img, Target: g.img}}
+	purge := s.Value("purge") != "false" && orig.State == kind.StateAbsent
+	switch orig.State {
 	case kind.StateAbsent, pkgConfig:
-		if cur.state == kind.StateAbsent || cur.state == pkgConfig && !purge {
+		if cur.State == kind.StateAbsent || cur.State == pkgConfig && !purge {
 			break
 		}
 		m.verb = "remove"
@@ -320,25 +320,25 @@ func planMove(v *kind.View, t pkgTools, g pkgGoing) (*pkgMove, error) {
 			m.verb = "purge"
 		}
 		m.w.Changes = append(m.w.Changes, m.verb)
-	case pkgInstalled:
-		if cur.state != pkgInstalled || cur.version != orig.version {
-			ref, err := t.source(s.Target, orig.version)
+	case Installed:
+		if cur.State != Installed || cur.Version != orig.Version {
+			ref, err := t.source(s.Target, orig.Version)
 			if err != nil {
-				m.w.Target = cur.image()
-				m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s left at %s: its version %s cannot be installed again (%v)", s.Target, orDash(cur.version), orig.version, err))
+				m.w.Target = cur.Image()
+				m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s left at %s: its version %s cannot be installed again (%v)", s.Target, orDash(cur.Version), orig.Version, err))
 				return m, nil
 			}
 			m.ref = ref
-			m.w.Changes = append(m.w.Changes, "version "+orDash(cur.version)+" -> "+orig.version)
+			m.w.Changes = append(m.w.Changes, "version "+orDash(cur.Version)+" -> "+orig.Version)
 			cur.auto = false
 		}
 		if cur.auto != orig.auto {
 			m.w.Changes = append(m.w.Changes, "mark "+map[bool]string{true: "auto", false: "manual"}[orig.auto])
 		}
 	case pkgPartial:
-		if cur.state != pkgPartial {
-			m.w.Target = cur.image()
-			m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s was %s before trail managed it: left as it is now", s.Target, orig.status))
+		if cur.State != pkgPartial {
+			m.w.Target = cur.Image()
+			m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s was %s before trail managed it: left as it is now", s.Target, orig.Status))
 		}
 	}
 	return m, nil
@@ -363,7 +363,7 @@ func txArgs(opts, refs, rm, deps []string) []string {
 
 // alsoRemoved returns what the call removing rm (and installing refs)
 // would remove besides rm and going.
-func (t pkgTools) alsoRemoved(refs, rm, going []string) ([]string, error) {
+func (t Tools) alsoRemoved(refs, rm, going []string) ([]string, error) {
 	if len(rm) == 0 {
 		return nil, nil
 	}
@@ -375,7 +375,7 @@ func (t pkgTools) alsoRemoved(refs, rm, going []string) ([]string, error) {
 }
 
 // autoRemoved returns what apt would autoremove once the call has run.
-func (t pkgTools) autoRemoved(refs, rm []string) ([]string, error) {
+func (t Tools) autoRemoved(refs, rm []string) ([]string, error) {
 	opts := []string{"--auto-remove"}
 	if len(refs)+len(rm) == 0 {
 		opts = nil
@@ -390,7 +390,7 @@ func (t pkgTools) autoRemoved(refs, rm []string) ([]string, error) {
 // removableWith checks by simulation that the call removing deps too
 // removes nothing else. When it would, it adds the deps one by one, and
 // returns those that can go and those that cannot.
-func (t pkgTools) removableWith(refs, rm, deps []string) ([]string, []blockedDep, error) {
+func (t Tools) removableWith(refs, rm, deps []string) ([]string, []blockedDep, error) {
 	if len(deps) == 0 {
 		return nil, nil, nil
 	}
@@ -425,7 +425,7 @@ func (t pkgTools) removableWith(refs, rm, deps []string) ([]string, []blockedDep
 // call (reinstalling old versions, removing packages and dependencies),
 // purges what is to be purged, puts marks back, then removes the
 // accounts and links that went with them.
-func (pkgKind) RestoreGroup(x *kind.Exec, steps []*stepfmt.Step, imgs []kind.Image, works []kind.Work) error {
+func (Package) RestoreGroup(x *kind.Exec, steps []*stepfmt.Step, imgs []kind.Image, works []kind.Work) error {
 	t := pkgToolsOf(x)
 	var refs, rm, purge, auto, manual []string
 	for i, s := range steps {
@@ -443,11 +443,11 @@ func (pkgKind) RestoreGroup(x *kind.Exec, steps []*stepfmt.Step, imgs []kind.Ima
 					purge = append(purge, d)
 				}
 			case strings.HasPrefix(c, "version "):
-				orig, err := unpackPkg(imgs[i])
+				orig, err := Unpack(imgs[i])
 				if err != nil {
 					return err
 				}
-				ref, err := t.source(s.Target, orig.version)
+				ref, err := t.source(s.Target, orig.Version)
 				if err != nil {
 					return fmt.Errorf("%s: %w", s.Target, err)
 				}
@@ -483,12 +483,12 @@ func (pkgKind) RestoreGroup(x *kind.Exec, steps []*stepfmt.Step, imgs []kind.Ima
 		}
 	}
 	if len(auto) > 0 {
-		if err := t.mark(true, auto...); err != nil {
+		if err := t.Mark(true, auto...); err != nil {
 			return err
 		}
 	}
 	if len(manual) > 0 {
-		if err := t.mark(false, manual...); err != nil {
+		if err := t.Mark(false, manual...); err != nil {
 			return err
 		}
 	}

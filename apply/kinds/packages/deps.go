@@ -1,4 +1,4 @@
-package apply
+package packages
 
 import (
 	"fmt"
@@ -24,7 +24,7 @@ import (
 //     (Exec.bring); the engine folds that into the undo image and the
 //     origin (withBrought) as "deps=", replacing the prediction;
 //   - CheckRestore plans to remove, once the plan's packages are restored
-//     (pkg_remove.go), those that are still installed, still marked
+//     (remove.go), those that are still installed, still marked
 //     automatic, that apt would then autoremove, and whose removal
 //     removes nothing else; any other is kept and named in the notes.
 //     They are purged, unless they had config files left before trail's
@@ -45,7 +45,7 @@ func canonNames(list string) (string, error) {
 // predictBrings returns the packages that installing s would bring along,
 // as apt simulates it now; nothing when it cannot tell (the exact list
 // comes after the call).
-func predictBrings(t pkgTools, s *stepfmt.Step) []string {
+func predictBrings(t Tools, s *stepfmt.Step) []string {
 	ref, err := t.source(s.Target, s.Value("version"))
 	if err != nil {
 		return nil
@@ -57,10 +57,10 @@ func predictBrings(t pkgTools, s *stepfmt.Step) []string {
 	return slices.DeleteFunc(sim.fresh, func(n string) bool { return baseName(n) == baseName(s.Target) })
 }
 
-// withBrought adds what a call brought to the image's dependencies and
+// WithBrought adds what a call brought to the image's dependencies and
 // drops the prediction and the marks before the call.
-func (pkgKind) WithBrought(img kind.Image, brought []string) (kind.Image, error) {
-	p, err := unpackPkg(img)
+func (Package) WithBrought(img kind.Image, brought []string) (kind.Image, error) {
+	p, err := Unpack(img)
 	if err != nil {
 		return kind.Image{}, err
 	}
@@ -69,22 +69,22 @@ func (pkgKind) WithBrought(img kind.Image, brought []string) (kind.Image, error)
 	p.confdeps = kind.JoinNames(append(kind.SplitNames(p.confdeps), conf...))
 	p.users = kind.JoinNames(append(kind.SplitNames(p.users), users...))
 	p.groups = kind.JoinNames(append(kind.SplitNames(p.groups), groups...))
-	p.links = kind.JoinNames(append(kind.SplitNames(p.links), links...))
+	p.Links = kind.JoinNames(append(kind.SplitNames(p.Links), links...))
 	p.brings = ""
 	p.had = nil
-	return p.image(), nil
+	return p.Image(), nil
 }
 
 // installBringing installs refs, the packages of steps, in one apt-get
 // call, and hands each step the packages the call newly installed that it
 // needs. When the call had several steps, each gets those in its installed
 // dependency closure; any that none claims goes to all of them.
-func installBringing(x *kind.Exec, t pkgTools, steps []*stepfmt.Step, refs []string, recommends bool) error {
+func installBringing(x *kind.Exec, t Tools, steps []*stepfmt.Step, refs []string, recommends bool) error {
 	before, conf, err := t.installedAndConf()
 	if err != nil {
 		return err
 	}
-	marks, err := readMarks(t)
+	marks, err := ReadMarks(t)
 	if err != nil {
 		return err
 	}
@@ -95,11 +95,11 @@ func installBringing(x *kind.Exec, t pkgTools, steps []*stepfmt.Step, refs []str
 	if err != nil {
 		return err
 	}
-	marksAfter, err := readMarks(t)
+	marksAfter, err := ReadMarks(t)
 	if err != nil {
 		return err
 	}
-	made := marksAfter.since(marks)
+	made := marksAfter.Since(marks)
 	targets := make(map[string]bool, len(steps))
 	for _, s := range steps {
 		targets[baseName(s.Target)] = true
@@ -136,7 +136,7 @@ func installBringing(x *kind.Exec, t pkgTools, steps []*stepfmt.Step, refs []str
 			}
 		}
 	}
-	marksOf := attributeMarks(t, steps, per, made)
+	marksOf := AttributeMarks(t, steps, per, made)
 	for i, s := range steps {
 		if b := append(confMarked(per[i], conf), marksOf[i]...); len(b) > 0 {
 			x.Bring(s, b)
@@ -145,12 +145,12 @@ func installBringing(x *kind.Exec, t pkgTools, steps []*stepfmt.Step, refs []str
 	return nil
 }
 
-// attributeMarks shares out what maintainer scripts made during one call
+// AttributeMarks shares out what maintainer scripts made during one call
 // of several packages: an enablement link goes to the package whose
 // install brought the package owning the unit it points to; accounts,
 // whose maker cannot be told, and links whose unit no package of the
 // call owns, go to all of them.
-func attributeMarks(t pkgTools, steps []*stepfmt.Step, per [][]string, made []string) [][]string {
+func AttributeMarks(t Tools, steps []*stepfmt.Step, per [][]string, made []string) [][]string {
 	out := make([][]string, len(steps))
 	for _, m := range made {
 		var to []int
@@ -195,7 +195,7 @@ type blockedDep struct {
 
 // neededNote says why a dependency stays: the installed packages that
 // need it, besides target and the deps removed with it.
-func neededNote(t pkgTools, target, dep string, going []string) string {
+func neededNote(t Tools, target, dep string, going []string) string {
 	who, _ := t.needers(dep)
 	who = slices.DeleteFunc(who, func(n string) bool {
 		return baseName(n) == baseName(target) || hasName(going, n)

@@ -1,4 +1,4 @@
-package apply
+package packages
 
 import (
 	"slices"
@@ -9,23 +9,23 @@ import (
 
 // installed returns the packages dpkg has installed in the root, by the
 // names apt-get takes (name, or name:arch for a foreign architecture).
-func (t pkgTools) installed() (map[string]bool, error) {
+func (t Tools) installed() (map[string]bool, error) {
 	set, _, err := t.installedAndConf()
 	return set, err
 }
 
 // installedAndConf returns the installed packages and those removed with
 // their config files left.
-func (t pkgTools) installedAndConf() (map[string]bool, map[string]bool, error) {
+func (t Tools) installedAndConf() (map[string]bool, map[string]bool, error) {
 	args := []string{"-W", "-f", "${binary:Package}\t${Status}\n"}
 	if t.inRoot() {
-		args = append([]string{"--root=" + t.root}, args...)
+		args = append([]string{"--root=" + t.Root}, args...)
 	}
 	out, err := proc.RunTool("dpkg-query", args...)
 	if err != nil {
 		return nil, nil, err
 	}
-	return parseInstalled(out), parseConfigOnly(out), nil
+	return ParseInstalled(out), parseConfigOnly(out), nil
 }
 
 // parseConfigOnly reads dpkg-query lines as parseInstalled does: the
@@ -41,9 +41,9 @@ func parseConfigOnly(out string) map[string]bool {
 	return set
 }
 
-// parseInstalled reads dpkg-query lines of name, tab, status: the names
+// ParseInstalled reads dpkg-query lines of name, tab, status: the names
 // whose status is installed (or awaiting triggers).
-func parseInstalled(out string) map[string]bool {
+func ParseInstalled(out string) map[string]bool {
 	set := make(map[string]bool)
 	for _, line := range strings.Split(out, "\n") {
 		name, status, _ := strings.Cut(line, "\t")
@@ -66,8 +66,8 @@ type aptSim struct {
 }
 
 // simulate runs apt-get -s with args.
-func (t pkgTools) simulate(args ...string) (aptSim, error) {
-	out, err := proc.RunTool("apt-get", append(append(t.aptOpts(), "-s", "-q"), args...)...)
+func (t Tools) simulate(args ...string) (aptSim, error) {
+	out, err := proc.RunTool("apt-get", append(append(t.AptOpts(), "-s", "-q"), args...)...)
 	if err != nil {
 		return aptSim{}, err
 	}
@@ -98,13 +98,13 @@ func parseSim(out string) aptSim {
 
 // closure returns the installed packages name needs, directly or not
 // (Depends and Pre-Depends, and Recommends when recommends is set).
-func (t pkgTools) closure(name string, recommends bool) ([]string, error) {
+func (t Tools) closure(name string, recommends bool) ([]string, error) {
 	args := []string{"depends", "--recurse", "--installed", "--no-suggests", "--no-conflicts",
 		"--no-breaks", "--no-replaces", "--no-enhances"}
 	if !recommends {
 		args = append(args, "--no-recommends")
 	}
-	out, err := proc.RunTool("apt-cache", append(append(t.aptOpts(), args...), name)...)
+	out, err := proc.RunTool("apt-cache", append(append(t.AptOpts(), args...), name)...)
 	if err != nil {
 		return nil, err
 	}
@@ -127,10 +127,10 @@ func parseClosure(out string) []string {
 
 // needers returns the installed packages that depend on name in any way
 // apt's autoremove counts (Depends, Pre-Depends, Recommends).
-func (t pkgTools) needers(name string) ([]string, error) {
+func (t Tools) needers(name string) ([]string, error) {
 	args := []string{"rdepends", "--installed", "--no-suggests", "--no-conflicts",
 		"--no-breaks", "--no-replaces", "--no-enhances", name}
-	out, err := proc.RunTool("apt-cache", append(t.aptOpts(), args...)...)
+	out, err := proc.RunTool("apt-cache", append(t.AptOpts(), args...)...)
 	if err != nil {
 		return nil, err
 	}

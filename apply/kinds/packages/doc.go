@@ -1,0 +1,12 @@
+// Package packages is the PKG step kind: a Debian package installed at a
+// version, or purged, with apt-get, dpkg-query and apt-mark (tool.go);
+// under a root other than "/" they are pointed at the root. Consecutive
+// installs are one apt-get call (Grouper); every removal of an apply is
+// one apt-get decision over all of them (RestoreGrouper and
+// ChangePlanner, remove.go): a package trail installed is purged with the
+// dependencies, system accounts and enablement links its install brought
+// (brought.go, deps.go), as far as nothing that stays needs them; one
+// that was there before trail keeps its version, mark and conffiles. A
+// step's owns= paths are predicted as directories once it installs.
+// Recovery finishes a dpkg run a crash cut off (dpkgrecover.go).
+package packages
