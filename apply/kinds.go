@@ -20,7 +20,10 @@ type kindRow struct {
 	path bool
 }
 
-// handlers is the table of kinds apply can run.
+// handlers is the one table of the kinds apply can run, in the order the
+// engine consults their capabilities (kind.ListPlanner, kind.Recoverer, …). A new
+// kind is a kind.Handler in a package under apply/kinds and one row here;
+// TestKindTables holds this table to stepfmt's and compile's.
 var handlers = []kindRow{
 	{stepfmt.KindDir, paths.Dir{}, true},
 	{stepfmt.KindFile, paths.File{}, true},
