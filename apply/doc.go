@@ -109,14 +109,12 @@
 // installing a package's new dependencies) names it after the call; the
 // engine then journals the change's undo image again with it (an "amend"
 // entry, durable before the next change) and keeps it in the target's
-// origin, so that the reverse and the undo take it away too (bringer in
-// kind.go). A kind whose own reverse would not bring an undo back exactly
-// journals an undo image apart from its pre-image (undoImager in
-// undoimage.go): a PKG change that installs, the root's account names
+// origin, so that the reverse and the undo take it away too (kind.Bringer). A kind whose own reverse would not bring an undo back exactly
+// journals an undo image apart from its pre-image (kind.UndoImager): a PKG change that installs, the root's account names
 // and enablement links as they were before apt-get ran, so that the undo
 // of an install killed or failed before the amend removes the accounts and
 // links its maintainer scripts made, and nothing that was there before
-// (pkg_undomarks.go); a USER or GROUP change, the four account files whole as
+// (kinds/packages); a USER or GROUP change, the four account files whole as
 // they were before it (the shadow tools cannot put back an entry's place
 // in its file, nor a user whose group userdel deleted); the removal of a
 // command whose undo runs, "run it again" (guards apply).
@@ -140,10 +138,10 @@
 // running (a daemon a command started): no lock names its token. Recovery then removes what a
 // killed shadow tool left in the root's /etc — a lock whose pid is dead or
 // reused, the file it linked it from, a new file never renamed into place
-// (shadowlock.go) — so that the undo and the next apply can run the
+// (kinds/accounts, a kind.Recoverer) — so that the undo and the next apply can run the
 // account tools; and it finishes a dpkg run the crash cut off (dpkg
 // --configure -a, as apt demands before anything else) so that the undo
-// of a PKG change can run apt-get (dpkgrecover.go). What the kernel cannot stop in time remains: a child
+// of a PKG change can run apt-get (kinds/packages). What the kernel cannot stop in time remains: a child
 // killed between its fork and trail recording its group may have started
 // a grandchild of its own in those microseconds.
 //
@@ -163,52 +161,58 @@
 //
 // # Step kinds
 //
-// A kind is a Handler (kind.go) and one row in the handlers table. DIR,
-// FILE and LINK are implemented here (dir.go, file.go, link.go, sharing
-// the path code); the other kinds of the step language plug in the same
-// way. Kinds whose steps check the result after everything is applied
-// (CHECK) implement Verifier: their failure rolls the apply back.
+// A kind is a kind.Handler in a package under apply/kinds and one row in
+// the kind table (kinds.go); what sets it apart from the plain way is an
+// optional capability of package kind, which the engine looks up on its
+// row. The families: kinds/paths (DIR, FILE and LINK, sharing the path
+// code, which the other kinds use for the paths they touch),
+// kinds/accounts (GROUP, USER), kinds/packages (PKG), kinds/units (UNIT)
+// and kinds/commands (CMD, CHECK). A kind sees only package kind: the
+// Exec, the View, Images, Records and Work; the state directory is the
+// engine's (package state). Kinds whose steps check the result after
+// everything is applied (CHECK) implement Verifier: their failure rolls
+// the apply back.
 //
-// PKG (pkg.go) and UNIT (unit.go) run external tools (internal/proc): apt-get,
+// PKG and UNIT run external tools (internal/proc): apt-get,
 // dpkg-query and apt-mark; systemctl. Kinds whose tool takes many targets
-// at once implement grouper (toolbatch.go): consecutive PKG changes are
+// at once implement kind.Grouper (toolbatch.go): consecutive PKG changes are
 // one apt-get call. Kinds whose reverses are decided together implement
-// restoreGrouper: the plan puts every PKG removal of an apply next to the
+// kind.RestoreGrouper and kind.ChangePlanner: the plan puts every PKG removal of an apply next to the
 // last of them (a reverse only moves later), and the run makes them as
-// one group, one apt-get decision over all of them (pkg_remove.go): a
+// one group, one apt-get decision over all of them (kinds/packages): a
 // package trail installed is purged, with the dependencies, system
 // accounts and enablement links its install brought, as far as nothing
 // that stays needs them; a package that was there before trail keeps its
 // version, mark and conffiles. A PKG step's owns= paths are predicted as
 // directories once it installs, so later steps may write under them. Kinds that act when a named path changed implement
-// restarter (restart.go): a UNIT is restarted, or reloaded, once per
+// kind.Restarter (restart.go): a UNIT is restarted, or reloaded, once per
 // apply when a path at or under its restart-on or reload-on (of the new
 // list or the applied one) was written, changed or removed, after every
 // change and before the checks; a unit with running=true by restart (it
 // starts a failed unit), and it must run afterwards (settle in
-// unit_tool.go) or the apply fails. After an undo — a failed step,
+// kinds/units) or the apply fails. After an undo — a failed step,
 // restart or check, or recovery of an interrupted apply, from the
 // journal's intents — every unit whose triggers cover a path the undone
 // apply was to change is restarted again, best effort, on the files put
 // back. Under a root other than "/", apt and dpkg are pointed at the
-// root (pkgTools), and systemctl runs with --root, where only enable,
+// root (packages.Tools), and systemctl runs with --root, where only enable,
 // disable, mask and unmask apply; start, stop and restart are reported as
 // not applicable, never faked.
 //
-// GROUP and USER (group.go, user.go) run the shadow tools with --root
+// GROUP and USER (kinds/accounts) run the shadow tools with --root
 // ROOT for a root other than "/"; the reverse removes only accounts trail
 // created and never deletes a home directory (it is reported as kept).
 // The account files end as a fresh apply of the list leaves them, whatever
 // the path: the entries trail creates in the order of the list, and the
-// members its USER steps add in that order in each group (acctorder.go);
+// members its USER steps add in that order in each group (a kind.ListPlanner);
 // an account created again while accounts created after it in the list
-// are there gets the ids a fresh apply gives (acctids.go); a group that
+// are there gets the ids a fresh apply gives; a group that
 // userdel deleted is put back at its line. Trail edits the files itself
-// only under the shadow tools' locks (acctlock.go), and also sets a
+// only under the shadow tools' locks, and also sets a
 // group's members in /etc/gshadow, which groupadd -U and groupmod -U leave.
-// CMD (command.go) runs `run` with /bin/sh, guarded by creates and
+// CMD (kinds/commands) runs `run` with /bin/sh, guarded by creates and
 // unless, and `undo` on removal; with a root other than "/" it runs on the
-// host, not chrooted, at the root with TRAIL_ROOT set. CHECK (check.go)
+// host, not chrooted, at the root with TRAIL_ROOT set. CHECK
 // runs after every change of an apply and of a heal, each reported as an
 // EventCheck with its source. What a command or a check prints goes into
 // its event's Detail through Exec.Report.
