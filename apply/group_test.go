@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"trail/apply/kind"
 	"trail/apply/kinds/accounts"
 )
 
@@ -176,8 +177,8 @@ func TestGroupMemberCreatedLaterFailsAtApply(t *testing.T) {
 }
 
 func TestParseAccounts(t *testing.T) {
-	db := accounts.ParseAccounts([]byte("root:x:0:\n\nbroken\n+nis\nstaff:x:50:a,b\nstaff:x:51:\n:x:1:\n"))
-	if len(db) != 2 || accounts.FieldAt(db["staff"], 2) != "50" || accounts.FieldAt(db["staff"], 3) != "a,b" || accounts.FieldAt(db["root"], 9) != "" {
+	db := kind.ParseAccounts([]byte("root:x:0:\n\nbroken\n+nis\nstaff:x:50:a,b\nstaff:x:51:\n:x:1:\n"))
+	if len(db) != 2 || kind.FieldAt(db["staff"], 2) != "50" || kind.FieldAt(db["staff"], 3) != "a,b" || kind.FieldAt(db["root"], 9) != "" {
 		t.Fatalf("parseAccounts = %q", db)
 	}
 }
@@ -190,13 +191,13 @@ func FuzzParseAccounts(f *testing.F) {
 	f.Add([]byte("::::\n:\n\n+:x\n"), "")
 	f.Add([]byte("g:x:1:a,b,a\ng:x:2:c\nh:x:3:a:extra\n"), "a")
 	f.Fuzz(func(t *testing.T, data []byte, user string) {
-		db := accounts.ParseAccounts(data)
+		db := kind.ParseAccounts(data)
 		var groups []string
 		for name, fields := range db {
 			if name == "" || fields[0] != name || strings.ContainsAny(name, ":\n") {
 				t.Fatalf("entry %q: %q", name, fields)
 			}
-			if got := accounts.EntryOf(data, name); !slices.Equal(got, fields) {
+			if got := kind.EntryOf(data, name); !slices.Equal(got, fields) {
 				t.Fatalf("entryOf(%q) = %q, parse gives %q", name, got, fields)
 			}
 			if len(fields) >= 4 && slices.Contains(strings.Split(fields[3], ","), user) {

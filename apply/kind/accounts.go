@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strconv"
+	"strings"
 
 	"trail/internal/fsx"
 )
@@ -91,6 +92,65 @@ func ParseIDs(data []byte) map[string]uint32 {
 		}
 		if _, dup := out[string(f[0])]; !dup {
 			out[string(f[0])] = uint32(id)
+		}
+	}
+	return out
+}
+
+// The account files are read here for every kind: owner and group names
+// resolved for paths (above), entries for USER and GROUP, the names a
+// package's maintainer scripts added.
+
+// EntryOf returns the fields of the first entry of name in an account
+// file, or nil: what ParseAccounts(data)[name] is, without parsing the
+// other entries (a drift check reads one entry of files of thousands).
+func EntryOf(data []byte, name string) []string {
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		if len(line) > len(name) && line[len(name)] == ':' && string(line[:len(name)]) == name {
+			return strings.Split(string(line), ":")
+		}
+	}
+	return nil
+}
+
+// ParseAccounts reads an account file (passwd, group, shadow or gshadow)
+// into its fields by name; lines that are not entries (and NIS "+" and
+// "-" lines) are skipped, as the C library skips them, and the first entry
+// of a name wins.
+func ParseAccounts(data []byte) map[string][]string {
+	out := make(map[string][]string)
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
+		f := strings.Split(string(line), ":")
+		if len(f) < 2 || f[0] == "" || strings.HasPrefix(f[0], "+") || strings.HasPrefix(f[0], "-") {
+			continue
+		}
+		if _, dup := out[f[0]]; !dup {
+			out[f[0]] = f
+		}
+	}
+	return out
+}
+
+// FieldAt returns field i of an entry, "" when it has fewer.
+func FieldAt(f []string, i int) string {
+	if i < len(f) {
+		return f[i]
+	}
+	return ""
+}
+
+// AccountNames returns the names an account file holds, in file order.
+func AccountNames(data []byte) []string {
+	var out []string
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
+		if name, _, ok := bytes.Cut(line, []byte(":")); ok && len(name) > 0 {
+			out = append(out, string(name))
 		}
 	}
 	return out

@@ -136,7 +136,7 @@ func (Group) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 	if err != nil {
 		return kind.Image{}, err
 	}
-	if f := EntryOf(sh, s.Target); len(f) == 4 && f[3] != img.Value("members") {
+	if f := kind.EntryOf(sh, s.Target); len(f) == 4 && f[3] != img.Value("members") {
 		img.Attrs = append(img.Attrs, stepfmt.Attr{Key: "gshadow-members", Value: f[3]})
 	}
 	return img, nil
@@ -264,11 +264,11 @@ func readGroup(x *kind.Exec, name string) (kind.Image, error) {
 	if err != nil {
 		return kind.Image{}, err
 	}
-	f := EntryOf(data, name)
+	f := kind.EntryOf(data, name)
 	if f == nil {
 		return kind.Absent(), nil
 	}
-	return kind.Image{State: stGroup, Attrs: []stepfmt.Attr{{Key: "gid", Value: FieldAt(f, 2)}, {Key: "members", Value: FieldAt(f, 3)}}}, nil
+	return kind.Image{State: stGroup, Attrs: []stepfmt.Attr{{Key: "gid", Value: kind.FieldAt(f, 2)}, {Key: "members", Value: kind.FieldAt(f, 3)}}}, nil
 }
 
 // primaryOf names a user whose primary group is gid, or "". A user the
@@ -283,7 +283,7 @@ func primaryOf(v *kind.View, gid string) (string, error) {
 		if img, ok := v.Predicted(userNS, name); ok && img.IsAbsent() {
 			continue
 		}
-		if FieldAt(f, 3) == gid {
+		if kind.FieldAt(f, 3) == gid {
 			names = append(names, name)
 		}
 	}
@@ -303,7 +303,7 @@ func readAccounts(x *kind.Exec, file string) (map[string][]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	return ParseAccounts(data), nil
+	return kind.ParseAccounts(data), nil
 }
 
 // accountData reads an account file of the root; a missing one is empty.
@@ -313,24 +313,6 @@ func accountData(x *kind.Exec, file string) ([]byte, error) {
 		return nil, nil
 	}
 	return data, err
-}
-
-// EntryOf returns the fields of the first entry of name in an account
-// file, or nil: what parseAccounts(data)[name] is, without parsing the
-// other entries (a drift check reads one entry of files of thousands).
-func EntryOf(data []byte, name string) []string {
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
-		}
-		if len(line) > len(name) && line[len(name)] == ':' && string(line[:len(name)]) == name {
-			return strings.Split(string(line), ":")
-		}
-	}
-	return nil
 }
 
 // GroupsOf returns, in file order, the groups of /etc/group data that
@@ -366,30 +348,9 @@ func GroupsOf(data []byte, user string) []string {
 		}
 	}
 	return slices.DeleteFunc(out, func(g string) bool {
-		first := EntryOf(all, g)
+		first := kind.EntryOf(all, g)
 		return len(first) < 4 || !slices.Contains(strings.Split(first[3], ","), user)
 	})
-}
-
-func ParseAccounts(data []byte) map[string][]string {
-	out := make(map[string][]string)
-	for line := range bytes.SplitSeq(data, []byte("\n")) {
-		f := strings.Split(string(line), ":")
-		if len(f) < 2 || f[0] == "" || strings.HasPrefix(f[0], "+") || strings.HasPrefix(f[0], "-") {
-			continue
-		}
-		if _, dup := out[f[0]]; !dup {
-			out[f[0]] = f
-		}
-	}
-	return out
-}
-
-func FieldAt(f []string, i int) string {
-	if i < len(f) {
-		return f[i]
-	}
-	return ""
 }
 
 // ShadowTool runs one of the shadow tools on the root, in the C locale so that

@@ -77,7 +77,7 @@ func freshIDs(x *kind.Exec, rank int, tool string, args []string, name string) (
 	}
 	pw, _ := os.ReadFile(filepath.Join(dir, "etc", "passwd"))
 	gr, _ := os.ReadFile(filepath.Join(dir, "etc", "group"))
-	return EntryOf(pw, name), EntryOf(gr, name), true
+	return kind.EntryOf(pw, name), kind.EntryOf(gr, name), true
 }
 
 // idFree reports whether no entry of the root's account file (passwd or
@@ -88,7 +88,7 @@ func idFree(x *kind.Exec, file, id string) (bool, error) {
 		return false, err
 	}
 	for _, f := range db {
-		if FieldAt(f, 2) == id {
+		if kind.FieldAt(f, 2) == id {
 			return false, nil
 		}
 	}
@@ -111,10 +111,10 @@ func createUser(x *kind.Exec, s *stepfmt.Step) error {
 		return ShadowTool(x, "useradd", args...)
 	}
 	if slices.Contains(args, "-U") && g != nil {
-		if free, err := idFree(x, "/etc/group", FieldAt(g, 2)); err != nil {
+		if free, err := idFree(x, "/etc/group", kind.FieldAt(g, 2)); err != nil {
 			return err
 		} else if free {
-			gargs := []string{"-g", FieldAt(g, 2)}
+			gargs := []string{"-g", kind.FieldAt(g, 2)}
 			if s.Value("system") == "true" {
 				gargs = append(gargs, "-r")
 			}
@@ -125,10 +125,10 @@ func createUser(x *kind.Exec, s *stepfmt.Step) error {
 		}
 	}
 	if !hasUID {
-		if free, err := idFree(x, "/etc/passwd", FieldAt(u, 2)); err != nil {
+		if free, err := idFree(x, "/etc/passwd", kind.FieldAt(u, 2)); err != nil {
 			return err
 		} else if free {
-			args = append([]string{"-u", FieldAt(u, 2)}, args...)
+			args = append([]string{"-u", kind.FieldAt(u, 2)}, args...)
 		}
 	}
 	return ShadowTool(x, "useradd", args...)
@@ -168,8 +168,8 @@ func freshGID(x *kind.Exec, name string, system bool) (string, error) {
 	if !ok || g == nil {
 		return "", nil
 	}
-	if free, err := idFree(x, "/etc/group", FieldAt(g, 2)); err != nil || !free {
+	if free, err := idFree(x, "/etc/group", kind.FieldAt(g, 2)); err != nil || !free {
 		return "", err
 	}
-	return FieldAt(g, 2), nil
+	return kind.FieldAt(g, 2), nil
 }

@@ -106,7 +106,7 @@ func userWant(x *kind.Exec, s *stepfmt.Step) (kind.Image, []string, error) {
 			return want, nil, err
 		}
 		for name, f := range db {
-			if name != s.Target && FieldAt(f, 2) == uid {
+			if name != s.Target && kind.FieldAt(f, 2) == uid {
 				return want, nil, fmt.Errorf("uid %s already belongs to user %s: pick another uid, or leave uid unset to let useradd choose", uid, name)
 			}
 		}
@@ -161,7 +161,7 @@ func groupID(x *kind.Exec, g string) (string, error) {
 		return "", err
 	}
 	for _, f := range db {
-		if FieldAt(f, 2) == gid {
+		if kind.FieldAt(f, 2) == gid {
 			return gid, nil
 		}
 	}
@@ -571,7 +571,7 @@ func ReadUser(x *kind.Exec, name string) (kind.Image, error) {
 	if err != nil {
 		return kind.Image{}, err
 	}
-	f := EntryOf(pw, name)
+	f := kind.EntryOf(pw, name)
 	if f == nil {
 		return kind.Absent(), nil
 	}
@@ -586,9 +586,9 @@ func ReadUser(x *kind.Exec, name string) (kind.Image, error) {
 		return kind.Image{}, err
 	}
 	return kind.Image{State: stUser, Attrs: []stepfmt.Attr{
-		{Key: "uid", Value: FieldAt(f, 2)}, {Key: "gid", Value: FieldAt(f, 3)},
-		{Key: "groups", Value: strings.Join(groups, ",")}, {Key: "home", Value: FieldAt(f, 5)},
-		{Key: "shell", Value: FieldAt(f, 6)}, {Key: "comment", Value: FieldAt(f, 4)},
+		{Key: "uid", Value: kind.FieldAt(f, 2)}, {Key: "gid", Value: kind.FieldAt(f, 3)},
+		{Key: "groups", Value: strings.Join(groups, ",")}, {Key: "home", Value: kind.FieldAt(f, 5)},
+		{Key: "shell", Value: kind.FieldAt(f, 6)}, {Key: "comment", Value: kind.FieldAt(f, 4)},
 		{Key: "password", Value: kind.HashKey([]byte(field1))}, {Key: "changed", Value: changed},
 	}}, nil
 }
@@ -600,12 +600,12 @@ func shadowOf(x *kind.Exec, name string) (string, string, error) {
 	if err != nil {
 		return "", "", err
 	}
-	if f := EntryOf(sh, name); f != nil {
-		return FieldAt(f, 1), FieldAt(f, 2), nil
+	if f := kind.EntryOf(sh, name); f != nil {
+		return kind.FieldAt(f, 1), kind.FieldAt(f, 2), nil
 	}
 	pw, err := accountData(x, "/etc/passwd")
 	if err != nil {
 		return "", "", err
 	}
-	return FieldAt(EntryOf(pw, name), 1), "", nil
+	return kind.FieldAt(kind.EntryOf(pw, name), 1), "", nil
 }

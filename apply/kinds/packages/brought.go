@@ -50,10 +50,8 @@ func ReadMarks(t Tools) (machineMarks, error) {
 		if err != nil {
 			return m, err
 		}
-		for _, line := range strings.Split(string(data), "\n") {
-			if name, _, ok := strings.Cut(line, ":"); ok && name != "" {
-				set[name] = true
-			}
+		for _, name := range kind.AccountNames(data) {
+			set[name] = true
 		}
 	}
 	const sys = "/etc/systemd/system"
@@ -155,12 +153,7 @@ func accountExists(t Tools, file, name string) bool {
 	if err != nil {
 		return false
 	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if n, _, ok := strings.Cut(line, ":"); ok && n == name {
-			return true
-		}
-	}
-	return false
+	return kind.EntryOf(data, name) != nil
 }
 
 // planMarks adds to w the removal of the accounts and links orig names
