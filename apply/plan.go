@@ -152,18 +152,11 @@ func checkChange(v *kind.View, c stepfmt.Change, ap *state.Applied) (kind.Work, 
 		}
 		return kind.Work{}, fmt.Errorf("%s steps cannot be applied by this trail yet (it applies %s)", c.Step.Kind, strings.Join(names, ", "))
 	}
-	if c.Op == stepfmt.OpRemove {
-		rec := ap.Get(c.Step.ID())
-		if rec == nil {
-			return kind.Work{}, fmt.Errorf("no record of what was there before trail managed it: cannot reverse")
-		}
-		return row.h.CheckRestore(v, c.Step, rec.Origin)
+	var rec *kind.Record
+	if c.Op != stepfmt.OpAdd {
+		rec = ap.Get(c.Step.ID())
 	}
-	var prior *kind.Record
-	if c.Op == stepfmt.OpModify {
-		prior = ap.Get(c.Step.ID())
-	}
-	return row.h.Check(v, c.Step, prior)
+	return checkOp(row.h, v, c, rec)
 }
 
 // PrintPlan writes the plan for people: one line per change, marked - for

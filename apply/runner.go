@@ -213,14 +213,10 @@ func (r *run) change(k int, c stepfmt.Change, pre kind.Image) error {
 	r.x.TakeReports()
 	w, err := r.check(h, c, pre)
 	if err == nil && !w.None() {
-		if c.Op == stepfmt.OpRemove {
-			err = h.Restore(r.x, c.Step, r.cur.applied.Get(c.Step.ID()).Origin, w)
-		} else {
-			err = h.Forward(r.x, c.Step, w)
-			if b, ok := h.(kind.Bringer); ok && err == nil {
-				r.e.crashPoint("forward " + strconv.Itoa(k))
-				err = r.amend(k, c, b)
-			}
+		err = doOp(h, r.x, c, r.cur.applied.Get(c.Step.ID()), w)
+		if b, ok := h.(kind.Bringer); ok && err == nil && c.Op != stepfmt.OpRemove {
+			r.e.crashPoint("forward " + strconv.Itoa(k))
+			err = r.amend(k, c, b)
 		}
 	}
 	if err != nil {
@@ -264,17 +260,17 @@ func (r *run) check(h kind.Handler, c stepfmt.Change, pre kind.Image) (kind.Work
 	if c.Op != stepfmt.OpAdd && old != nil {
 		r.noteDrift(c.Step, h, old)
 	}
+	var rec *kind.Record
+	if c.Op != stepfmt.OpAdd {
+		rec = old
+	}
+	w, err := checkOp(h, v, c, rec)
 	if c.Op == stepfmt.OpRemove {
-		return h.CheckRestore(v, c.Step, old.Origin)
+		return w, err
 	}
-	var prior *kind.Record
-	if c.Op == stepfmt.OpModify {
-		prior = old
-	}
-	w, err := h.Check(v, c.Step, prior)
 	origin := pre
-	if c.Op == stepfmt.OpModify && old != nil {
-		origin = old.Origin
+	if rec != nil {
+		origin = rec.Origin
 	}
 	r.next[id] = &kind.Record{ID: id, Policy: kind.PolicyOf(c.Step), Origin: origin, Wrote: w.After}
 	return w, err
