@@ -75,13 +75,7 @@ func (x *Exec) loadIDs(file string, m *map[string]uint32, st *fsx.Stat, ok *bool
 // three fields); broken lines are skipped as the C library skips them.
 func ParseIDs(data []byte) map[string]uint32 {
 	out := make(map[string]uint32)
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
-		}
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
 		f := bytes.SplitN(line, []byte(":"), 4)
 		if len(f) < 3 || len(f[0]) == 0 {
 			continue
@@ -105,13 +99,7 @@ func ParseIDs(data []byte) map[string]uint32 {
 // file, or nil: what ParseAccounts(data)[name] is, without parsing the
 // other entries (a drift check reads one entry of files of thousands).
 func EntryOf(data []byte, name string) []string {
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
-		}
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
 		if len(line) > len(name) && line[len(name)] == ':' && string(line[:len(name)]) == name {
 			return strings.Split(string(line), ":")
 		}

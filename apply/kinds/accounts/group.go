@@ -321,13 +321,7 @@ func accountData(x *kind.Exec, file string) ([]byte, error) {
 func GroupsOf(data []byte, user string) []string {
 	var out []string
 	all := data
-	for len(data) > 0 {
-		line := data
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			data = nil
-		}
+	for line := range bytes.SplitSeq(data, []byte("\n")) {
 		name, rest, ok := bytes.Cut(line, []byte(":"))
 		if !ok || len(name) == 0 || name[0] == '+' || name[0] == '-' {
 			continue
