@@ -13,6 +13,8 @@ export PATH := $(TRAIL_TOOLS)/bin:$(PATH)
 # Where make deb leaves the package.
 DEB_OUT  ?= dist/out
 DEB      := $(DEB_OUT)/trail_$(shell dpkg-parsechangelog -l debian/changelog -SVersion 2>/dev/null)_$(shell dpkg --print-architecture 2>/dev/null).deb
+# What the package is built from: rebuilt only when one of them changed.
+DEB_SRC  := $(filter-out $(DEB_OUT)/%,$(wildcard $(shell git ls-files -co --exclude-standard 2>/dev/null)))
 FUZZTIME ?= 10s
 
 .PHONY: all build deps test e2e deb deb-test fleet bench demo fuzz install clean
@@ -33,7 +35,9 @@ test: deps
 
 # The Debian package, built by dpkg-buildpackage into DEB_OUT; deb-test
 # checks its files, their modes and lintian (dist/deb_test.go).
-deb:
+deb: $(DEB)
+
+$(DEB): $(DEB_SRC)
 	./scripts/deb.sh $(DEB_OUT)
 
 deb-test: deb
@@ -41,8 +45,9 @@ deb-test: deb
 
 # Boots a real Debian under systemd-nspawn; see e2e/README.md. Needs root.
 # SCENARIOS=smoke picks scenarios by name; all of e2e/scenarios by default.
-e2e: build
-	CACHE=$(CACHE) TRAIL_BIN=$(CURDIR)/$(BIN) ./e2e/run.sh $(SCENARIOS)
+# Every machine installs trail from the package (apt-get install ./trail_*.deb).
+e2e: $(DEB)
+	CACHE=$(CACHE) TRAIL_DEB=$(CURDIR)/$(DEB) ./e2e/run.sh $(SCENARIOS)
 
 # Twelve sandboxed hosts, node exporters and a Prometheus on 127.0.0.1
 # play a canary rollout; see fleet/doc.go. Skips loudly where it cannot run.

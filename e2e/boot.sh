@@ -16,7 +16,11 @@
 # Optional environment:
 #   E2E_REPO              a repo.sh output dir, served inside as the apt
 #                         source file:/srv/trail-e2e/repo
-#   E2E_TRAIL_BIN         copied in as /usr/local/bin/trail
+#   E2E_TRAIL_DEB         trail's Debian package (make deb), installed
+#                         inside with apt-get install ./trail_*.deb, as an
+#                         admin installs it: /usr/bin/trail
+#   E2E_TRAIL_BIN         without E2E_TRAIL_DEB: a binary copied in as
+#                         /usr/local/bin/trail
 #   E2E_BOOT_TIMEOUT      seconds to wait for systemd to settle (60)
 #   E2E_COMMAND_TIMEOUT   seconds COMMAND may run (600)
 #   E2E_TMPDIR            where machines are unpacked (/var/tmp)
@@ -171,7 +175,16 @@ if [ -n "${E2E_REPO:-}" ]; then
 		run "echo 'deb [trusted=yes] file:/srv/trail-e2e/repo ./' >/etc/apt/sources.list.d/trail-e2e.list" ||
 		e2e_die "could not add the apt repo $E2E_REPO to $name"
 fi
-if [ -n "${E2E_TRAIL_BIN:-}" ]; then
+if [ -n "${E2E_TRAIL_DEB:-}" ]; then
+	deb="/tmp/trail-e2e-deb/$(basename "$E2E_TRAIL_DEB")"
+	copy_in "$E2E_TRAIL_DEB" "$deb" ||
+		e2e_die "could not copy $E2E_TRAIL_DEB into $name"
+	if ! out=$(machine_exec apt-get install -y --no-install-recommends "$deb" 2>&1); then
+		printf '%s\n' "$out" | tail -n 20 >&2
+		e2e_die "apt-get install $deb failed in $name (output above)"
+	fi
+	run "rm -rf /tmp/trail-e2e-deb"
+elif [ -n "${E2E_TRAIL_BIN:-}" ]; then
 	copy_in "$E2E_TRAIL_BIN" /usr/local/bin/trail ||
 		e2e_die "could not copy $E2E_TRAIL_BIN into $name"
 fi

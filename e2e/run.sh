@@ -11,7 +11,9 @@
 # are skipped, loudly and with the reason, and the others still run.
 #
 # Environment: CACHE (root tarball cache, default .cache at the top of the
-# checkout), TRAIL_BIN (default bin/trail), E2E_STRICT=1 (a skip fails),
+# checkout), TRAIL_DEB (trail's Debian package, which every machine
+# installs with apt-get; the Makefile builds and passes it), TRAIL_BIN
+# (without TRAIL_DEB, copied in; default bin/trail), E2E_STRICT=1 (a skip fails),
 # and everything boot.sh reads.
 #
 # Exits 0 when every check passed, 1 when one failed or the rig broke, and
@@ -85,7 +87,11 @@ step e2e_need_root
 step e2e_host_install systemd-nspawn:systemd-container nsenter:util-linux \
 	flock:util-linux timeout:coreutils dpkg-deb:dpkg tar:tar ||
 	broken "could not install the host tools"
-[ -x "$TRAIL_BIN" ] || broken "no trail binary at $TRAIL_BIN; run make build"
+if [ -n "${TRAIL_DEB:-}" ]; then
+	[ -f "$TRAIL_DEB" ] || broken "no trail package at $TRAIL_DEB; run make deb"
+else
+	[ -x "$TRAIL_BIN" ] || broken "no trail binary at $TRAIL_BIN; run make build"
+fi
 
 scenarios=()
 if [ $# -eq 0 ]; then
@@ -132,7 +138,7 @@ fi
 "$here/repo.sh" "$tmp/repo" "${debdirs[@]}" || broken "could not build the local apt repo"
 e2e_say "root ready in $((SECONDS - start)) s"
 
-export E2E_REPO="$tmp/repo" E2E_TRAIL_BIN="$TRAIL_BIN"
+export E2E_REPO="$tmp/repo" E2E_TRAIL_BIN="$TRAIL_BIN" E2E_TRAIL_DEB="${TRAIL_DEB:-}"
 booted=0
 for s in "${scenarios[@]}"; do
 	name=$(basename "$s" .sh)

@@ -57,9 +57,19 @@ assert_eventually "the packaged unit reads its conffile" 'journalctl -u trail-e2
 assert_ok "apt purges both" apt-get purge -y trail-e2e-svc trail-e2e-hello
 assert_fails "the conffile is gone" test -e /etc/trail-e2e-svc.conf
 
-assert_ok "trail is installed" test -x /usr/local/bin/trail
+if [ -n "${E2E_TRAIL_DEB:-}" ]; then
+	# Installed from its Debian package, as an admin does.
+	assert_eq "dpkg records trail installed" "install ok installed" "$(run "dpkg-query -W -f '\${Status}' trail")"
+	assert_eq "trail on PATH is the packaged one" /usr/bin/trail "$(run command -v trail)"
+	assert_eq "/var/lib/trail is root's alone" "700 root" "$(run "stat -c '%a %U' /var/lib/trail")"
+	assert_ok "the units run the packaged trail" 'systemctl cat trail-pull.service | grep -qx "ExecStart=/usr/bin/trail pull"'
+	assert_eq "the units are shipped, not enabled" disabled "$(run systemctl is-enabled trail-pull.timer)"
+	assert_ok "systemd accepts the packaged units" systemd-analyze verify --man=no trail-watch.service trail-pull.service trail-pull.timer
+	assert_ok "the manual pages are installed" test -f /usr/share/man/man1/trail.1.gz -a -f /usr/share/man/man5/trail-config.5.gz
+fi
+assert_ok "trail is installed" command -v trail
 rc=0
-out=$(run /usr/local/bin/trail 2>&1) || rc=$?
+out=$(run trail 2>&1) || rc=$?
 if [ "$rc" -lt 124 ]; then
 	pass "trail executes (exit $rc)"
 else
