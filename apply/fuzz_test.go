@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	sbx "trail/apply/internal/sandbox"
 	"trail/apply/kind"
 	"trail/apply/kinds/paths"
 	"trail/apply/state"
@@ -97,8 +98,8 @@ func FuzzParseJournal(f *testing.F) {
 }
 
 func FuzzParseIDs(f *testing.F) {
-	f.Add([]byte(passwd))
-	f.Add([]byte(group))
+	f.Add([]byte(sbx.Passwd))
+	f.Add([]byte(sbx.Group))
 	f.Add([]byte("a:x:99999999999:\n:x:1:\nb::2\nc:x:-1:\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for name := range kind.ParseIDs(data) {

@@ -1,86 +1,34 @@
 package apply
 
 import (
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
 
+	sbx "trail/apply/internal/sandbox"
 	"trail/apply/kind"
 	"trail/apply/kinds/accounts"
 )
 
 // accountFiles are the files the shadow tools change.
-var accountFiles = []string{"/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow"}
+var accountFiles = sbx.AccountFiles
 
 // acctSandbox is a sandbox whose root also holds /etc/shadow and
-// /etc/gshadow, and, when defs is set, a login.defs with Debian's
-// USERGROUPS_ENAB yes, so that the real useradd and userdel run on it.
+// /etc/gshadow, for the shadow tools (see sandbox.Root.WithShadow).
 func acctSandbox(t *testing.T, defs bool) *sandbox {
 	t.Helper()
-	for _, tool := range []string{"useradd", "usermod", "userdel", "groupadd", "groupmod", "groupdel", "chage"} {
-		if _, err := exec.LookPath("/usr/sbin/" + tool); err != nil {
-			if _, err := exec.LookPath(tool); err != nil {
-				t.Skipf("%s is not installed", tool)
-			}
-		}
-	}
 	sb := newSandbox(t)
-	sb.write("/etc/shadow", "root:*:19000:0:99999:7:::\nalice:!:19000:0:99999:7:::\nbob:$6$salt$hash:19000:0:99999:7:::\n", 0o640)
-	sb.write("/etc/gshadow", "root:*::\nstaff:!::\nalice:!::\nbob:!::\n", 0o640)
-	if defs {
-		sb.write("/etc/login.defs", "UID_MIN 1000\nUID_MAX 60000\nGID_MIN 1000\nGID_MAX 60000\nUSERGROUPS_ENAB yes\nENCRYPT_METHOD SHA512\n", 0o644)
-	}
-	os.MkdirAll(sb.host("/home"), 0o755)
-	os.MkdirAll(sb.host("/etc/skel"), 0o755)
+	sb.fs().WithShadow(defs)
 	return sb
 }
 
-// removeToolFiles removes what the shadow tools leave in /etc whatever
-// they change: their backups (/etc/passwd- ...) and their lock file.
-func (sb *sandbox) removeToolFiles() {
-	for _, f := range accountFiles {
-		os.Remove(sb.host(f + "-"))
-	}
-	os.Remove(sb.host("/etc/.pwd.lock"))
-}
-
-// accounts returns the contents of the root's account files.
-func (sb *sandbox) accounts() map[string]string {
-	sb.t.Helper()
-	out := map[string]string{}
-	for _, f := range accountFiles {
-		b, err := os.ReadFile(sb.host(f))
-		if err != nil && !os.IsNotExist(err) {
-			sb.t.Fatal(err)
-		}
-		out[f] = string(b)
-	}
-	return out
-}
-
-// sameAccounts fails unless the account files hold exactly want.
+func (sb *sandbox) removeToolFiles()            { sb.fs().RemoveToolFiles() }
+func (sb *sandbox) accounts() map[string]string { sb.t.Helper(); return sb.fs().Accounts() }
 func (sb *sandbox) sameAccounts(want map[string]string, when string) {
 	sb.t.Helper()
-	got := sb.accounts()
-	for _, f := range accountFiles {
-		if got[f] != want[f] {
-			sb.t.Errorf("%s: %s is\n%s\nwant\n%s", when, f, got[f], want[f])
-		}
-	}
+	sb.fs().SameAccounts(want, when)
 }
-
-// entry returns the line of name in an account file, or "".
-func (sb *sandbox) entry(file, name string) string {
-	sb.t.Helper()
-	for _, l := range strings.Split(sb.read(file), "\n") {
-		if strings.HasPrefix(l, name+":") {
-			return l
-		}
-	}
-	return ""
-}
+func (sb *sandbox) entry(file, name string) string { sb.t.Helper(); return sb.fs().Entry(file, name) }
 
 // Two unrelated steps keep the removal of one account step under the
 // mass-removal guard.

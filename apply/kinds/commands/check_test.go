@@ -1,19 +1,21 @@
-package apply
+package commands_test
 
 import (
 	"os"
 	"strings"
 	"testing"
+
+	"trail/apply"
+	"trail/apply/internal/sandbox"
+	"trail/apply/internal/sandbox/engine"
 )
 
 func TestCheckPassesAndReports(t *testing.T) {
-	sb := newSandbox(t)
-	var ev events
-	sb.opts.OnEvent = ev.add
-	sb.open()
-	sb.apply(anchors+"FILE /srv/f {f}\nCHECK f run=\"cat srv/f\" timeout=5s", "c1")
-	ch := ev.of(EventCheck)
-	if len(ch) != 1 || ch[0].Result != ResultOK || ch[0].Source != "test.steps:4" || !strings.Contains(ch[0].Detail, "output: f") {
+	sb := engine.New(t)
+	ev := sb.Record()
+	sb.Apply(engine.Anchors+"FILE /srv/f {f}\nCHECK f run=\"cat srv/f\" timeout=5s", "c1")
+	ch := ev.Of(apply.EventCheck)
+	if len(ch) != 1 || ch[0].Result != apply.ResultOK || ch[0].Source != "test.steps:4" || !strings.Contains(ch[0].Detail, "output: f") {
 		t.Fatalf("check events = %+v", ch)
 	}
 }
@@ -21,30 +23,28 @@ func TestCheckPassesAndReports(t *testing.T) {
 // A failing check fails the apply, and every change of that apply is
 // undone: the files it wrote and the users it made.
 func TestCheckFailureRollsBackTheApply(t *testing.T) {
-	sb := acctSandbox(t, true)
-	var ev events
-	sb.opts.OnEvent = ev.add
-	sb.open()
-	sb.write("/srv/keep", "old", 0o644)
-	sb.apply(anchors+"FILE /srv/keep {v1}", "c1")
-	old := snapshot(t, sb.root)
-	g, err := sb.applyErr(anchors+"FILE /srv/keep {v2}\nFILE /srv/new {n}\nUSER carol\nCHECK health run=\"echo unhealthy; exit 1\" timeout=5s", "c2")
-	if err == nil || g.Result != ResultFailed || g.ErrorSource != "test.steps:6" || !strings.Contains(err.Error(), "unhealthy") {
+	sb := engine.NewAccounts(t, true)
+	ev := sb.Record()
+	sb.Write("/srv/keep", "old", 0o644)
+	sb.Apply(engine.Anchors+"FILE /srv/keep {v1}", "c1")
+	old := sandbox.Snapshot(t, sb.Dir)
+	g, err := sb.ApplyErr(engine.Anchors+"FILE /srv/keep {v2}\nFILE /srv/new {n}\nUSER carol\nCHECK health run=\"echo unhealthy; exit 1\" timeout=5s", "c2")
+	if err == nil || g.Result != apply.ResultFailed || g.ErrorSource != "test.steps:6" || !strings.Contains(err.Error(), "unhealthy") {
 		t.Fatalf("apply = %+v, %v; want failed at the check test.steps:6", g, err)
 	}
 	// the home useradd made is left, as every reverse of a user leaves it
 	if err := removeAllHost(sb, "/home/carol"); err != nil {
 		t.Fatal(err)
 	}
-	sb.removeToolFiles()
-	if now := snapshot(t, sb.root); now != old {
+	sb.RemoveToolFiles()
+	if now := sandbox.Snapshot(t, sb.Dir); now != old {
 		t.Fatalf("root after the failed check:\n%s\nwant:\n%s", now, old)
 	}
-	ch := ev.of(EventCheck)
-	if len(ch) != 1 || ch[0].Result != ResultFailed || ch[0].Source != "test.steps:6" || ch[0].Err == nil {
+	ch := ev.Of(apply.EventCheck)
+	if len(ch) != 1 || ch[0].Result != apply.ResultFailed || ch[0].Source != "test.steps:6" || ch[0].Err == nil {
 		t.Fatalf("check events = %+v", ch)
 	}
-	if cur, _ := sb.e.Current(); cur == nil || cur.Commit != "c1" {
+	if cur, _ := sb.E.Current(); cur == nil || cur.Commit != "c1" {
 		t.Fatalf("current = %+v, want c1", cur)
 	}
 }
@@ -61,15 +61,13 @@ func TestCheckRetriesAndTimeout(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			sb := newSandbox(t)
-			var ev events
-			sb.opts.OnEvent = ev.add
-			sb.open()
-			_, err := sb.applyErr(anchors+tc.check, "c1")
+			sb := engine.New(t)
+			ev := sb.Record()
+			_, err := sb.ApplyErr(engine.Anchors+tc.check, "c1")
 			if (err == nil) != tc.ok {
 				t.Fatalf("apply error = %v, want ok=%v", err, tc.ok)
 			}
-			ch := ev.of(EventCheck)
+			ch := ev.Of(apply.EventCheck)
 			if len(ch) != 1 {
 				t.Fatalf("check events = %+v", ch)
 			}
@@ -84,4 +82,4 @@ func TestCheckRetriesAndTimeout(t *testing.T) {
 	}
 }
 
-func removeAllHost(sb *sandbox, p string) error { return os.RemoveAll(sb.host(p)) }
+func removeAllHost(sb *engine.Sandbox, p string) error { return os.RemoveAll(sb.Host(p)) }
