@@ -214,3 +214,42 @@ func TestPlanRestarts(t *testing.T) {
 		checkRestarts(t, tc.name+" (apply)", restartsIn((*ev)[from:]), tc.want...)
 	}
 }
+
+func newUnitSandbox(t *testing.T) (*sandbox, *events) {
+	sb := newSandbox(t)
+	sb.fs().WithUnits()
+	ev := &events{}
+	sb.opts.AllowMassRemoval = true
+	sb.opts.OnEvent = ev.add
+	sb.open()
+	return sb, ev
+}
+
+// restartsIn returns the restart events of evs.
+func restartsIn(evs []Event) []Event {
+	var out []Event
+	for _, e := range evs {
+		if e.Type == EventStep && e.Op == OpRestart {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// A unit file expected from a package of the list but not shipped by it
+// fails during the apply, which rolls back: the package goes again.
+func TestUnitMissingAfterPackageRollsBack(t *testing.T) {
+	sb, _ := newUnitSandbox(t)
+	debRoot(t, sb)
+	sb.archive("trail-a", "1.0", "")
+	g, err := sb.applyErr("PKG trail-a\nUNIT fromdeb.service enabled=true", "c1")
+	if err == nil || !strings.Contains(err.Error(), "has no unit file") {
+		t.Fatalf("apply: %v, want a failure naming the missing unit file", err)
+	}
+	if g.Result != ResultFailed || g.ErrorSource != "test.steps:2" {
+		t.Fatalf("generation %s at %q, want failed at test.steps:2", g.Result, g.ErrorSource)
+	}
+	if got := sb.pkgState("trail-a"); got != "absent" {
+		t.Fatalf("trail-a is %s after the rollback, want absent", got)
+	}
+}

@@ -123,6 +123,21 @@ func (r *Root) WithShadow(defs bool) {
 	os.MkdirAll(r.Host("/etc/skel"), 0o755)
 }
 
+// DemoUnit is the unit file of demo.service WithUnits writes; WantsLink is
+// the link enabling it makes.
+const (
+	DemoUnit  = "[Unit]\nDescription=demo\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n"
+	WantsLink = "/etc/systemd/system/multi-user.target.wants/demo.service"
+)
+
+// WithUnits writes the unit files of demo.service (DemoUnit) and
+// helper.service under /lib/systemd/system.
+func (r *Root) WithUnits() {
+	r.t.Helper()
+	r.Write("/lib/systemd/system/demo.service", DemoUnit, 0o644)
+	r.Write("/lib/systemd/system/helper.service", "[Service]\nExecStart=/bin/true\n", 0o644)
+}
+
 // RemoveToolFiles removes what the shadow tools leave in /etc whatever
 // they change: their backups (/etc/passwd- ...) and their lock file.
 func (r *Root) RemoveToolFiles() {

@@ -1,33 +1,35 @@
-package apply
+package units_test
 
 import (
 	"errors"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
+	"trail/apply"
+	"trail/apply/internal/sandbox"
+	"trail/apply/internal/sandbox/engine"
 	"trail/stepfmt"
 )
 
-const demoUnit = "[Unit]\nDescription=demo\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n"
+const (
+	demoUnit  = sandbox.DemoUnit
+	wantsLink = sandbox.WantsLink
+)
 
-const wantsLink = "/etc/systemd/system/multi-user.target.wants/demo.service"
-
-func newUnitSandbox(t *testing.T) (*sandbox, *events) {
-	sb := newSandbox(t)
-	sb.write("/lib/systemd/system/demo.service", demoUnit, 0o644)
-	sb.write("/lib/systemd/system/helper.service", "[Service]\nExecStart=/bin/true\n", 0o644)
-	ev := &events{}
-	sb.opts.AllowMassRemoval = true
-	sb.opts.OnEvent = ev.add
-	sb.open()
-	return sb, ev
+func newUnitSandbox(t *testing.T) (*engine.Sandbox, *engine.Events) {
+	sb := engine.New(t)
+	sb.WithUnits()
+	sb.Opts.AllowMassRemoval = true
+	return sb, sb.Record()
 }
 
-func (sb *sandbox) systemctl(args ...string) string {
-	sb.t.Helper()
-	out, _ := exec.Command("systemctl", append([]string{"--root=" + sb.root}, args...)...).Output()
+// systemctl runs systemctl --root on the sandbox.
+func systemctl(sb *engine.Sandbox, args ...string) string {
+	sb.T.Helper()
+	out, _ := exec.Command("systemctl", append([]string{"--root=" + sb.Dir}, args...)...).Output()
 	return strings.TrimSpace(string(out))
 }
 
@@ -55,33 +57,33 @@ func TestUnitForwardReverse(t *testing.T) {
 			sb, ev := newUnitSandbox(t)
 			unit := strings.Fields(tc.steps)[1]
 			for _, verb := range tc.setup {
-				sb.systemctl(verb, unit)
+				systemctl(sb, verb, unit)
 			}
-			if got := sb.systemctl("is-enabled", unit); got != tc.before {
+			if got := systemctl(sb, "is-enabled", unit); got != tc.before {
 				t.Fatalf("set up: %s is %q, want %q", unit, got, tc.before)
 			}
-			sb.apply(tc.steps, "c1")
-			if got := sb.systemctl("is-enabled", unit); got != tc.want {
+			sb.Apply(tc.steps, "c1")
+			if got := systemctl(sb, "is-enabled", unit); got != tc.want {
 				t.Fatalf("after apply: %q, want %q", got, tc.want)
 			}
 			if strings.Contains(tc.steps, "running=") {
-				steps := ev.of(EventStep)
+				steps := ev.Of(apply.EventStep)
 				if len(steps) != 1 || !strings.Contains(steps[0].Detail, "not applicable") {
 					t.Fatalf("running in a root must be reported as not applicable: %+v", steps)
 				}
 			}
-			if ds, err := sb.e.Drift(); err != nil || len(ds) != 0 {
+			if ds, err := sb.E.Drift(); err != nil || len(ds) != 0 {
 				t.Fatalf("drift right after the apply: %+v %v", ds, err)
 			}
 			again := len(*ev)
-			sb.apply(tc.steps, "c2")
+			sb.Apply(tc.steps, "c2")
 			for _, e := range (*ev)[again:] {
-				if e.Type == EventStep && e.Result != StepUnchanged {
+				if e.Type == apply.EventStep && e.Result != apply.StepUnchanged {
 					t.Fatalf("a second apply changed %s: %s", e.Step, e.Detail)
 				}
 			}
-			sb.apply("", "c0")
-			if got := sb.systemctl("is-enabled", unit); got != tc.before {
+			sb.Apply("", "c0")
+			if got := systemctl(sb, "is-enabled", unit); got != tc.before {
 				t.Fatalf("after reverse: %q, want %q", got, tc.before)
 			}
 		})
@@ -90,21 +92,21 @@ func TestUnitForwardReverse(t *testing.T) {
 
 func TestUnitEnableWritesTheSymlink(t *testing.T) {
 	sb, _ := newUnitSandbox(t)
-	sb.apply("UNIT demo.service enabled=true", "c1")
-	if to, err := os.Readlink(sb.host(wantsLink)); err != nil || to != "/lib/systemd/system/demo.service" {
+	sb.Apply("UNIT demo.service enabled=true", "c1")
+	if to, err := os.Readlink(sb.Host(wantsLink)); err != nil || to != "/lib/systemd/system/demo.service" {
 		t.Fatalf("wants symlink: %q %v", to, err)
 	}
-	sb.apply("", "c0")
-	if sb.exists(wantsLink) {
+	sb.Apply("", "c0")
+	if sb.Exists(wantsLink) {
 		t.Fatal("the reverse left the wants symlink")
 	}
 }
 
 func TestUnitDriftDisabledByHand(t *testing.T) {
 	sb, _ := newUnitSandbox(t)
-	sb.apply("UNIT demo.service enabled=true masked=false", "c1")
-	sb.systemctl("disable", "demo.service")
-	ds, err := sb.e.Drift()
+	sb.Apply("UNIT demo.service enabled=true masked=false", "c1")
+	systemctl(sb, "disable", "demo.service")
+	ds, err := sb.E.Drift()
 	if err != nil || len(ds) != 1 {
 		t.Fatalf("drift: %+v %v, want one", ds, err)
 	}
@@ -121,17 +123,17 @@ func TestUnitBadInputFailsAtPlan(t *testing.T) {
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			sb, _ := newUnitSandbox(t)
-			before := snapshot(t, sb.root)
-			_, err := sb.e.Plan(sb.list(tc.steps))
+			before := sandbox.Snapshot(t, sb.Dir)
+			_, err := sb.E.Plan(sb.List(tc.steps))
 			var el stepfmt.ErrorList
 			if !errors.As(err, &el) || len(el) != 1 || !strings.HasPrefix(el[0].Error(), "test.steps:1: UNIT ") ||
 				!strings.Contains(el[0].Error(), tc.want) {
 				t.Fatalf("plan: %v, want one error at test.steps:1 saying %q", err, tc.want)
 			}
-			if _, err := sb.applyErr(tc.steps, "c1"); err == nil {
+			if _, err := sb.ApplyErr(tc.steps, "c1"); err == nil {
 				t.Fatal("the apply was not refused")
 			}
-			if snapshot(t, sb.root) != before {
+			if sandbox.Snapshot(t, sb.Dir) != before {
 				t.Fatal("a refused apply changed the root")
 			}
 		})
@@ -143,14 +145,14 @@ func TestUnitBadInputFailsAtPlan(t *testing.T) {
 // disables it before the file goes.
 func TestUnitFileFromAFileStep(t *testing.T) {
 	sb, _ := newUnitSandbox(t)
-	os.MkdirAll(sb.host("/etc/systemd/system"), 0o755)
+	os.MkdirAll(sb.Host("/etc/systemd/system"), 0o755)
 	steps := "FILE /etc/systemd/system/own.service {" + demoUnit + "}\nUNIT own.service enabled=true"
-	sb.apply(steps, "c1")
-	if got := sb.systemctl("is-enabled", "own.service"); got != "enabled" {
+	sb.Apply(steps, "c1")
+	if got := systemctl(sb, "is-enabled", "own.service"); got != "enabled" {
 		t.Fatalf("own.service is %q", got)
 	}
-	sb.apply("", "c0")
-	if sb.exists("/etc/systemd/system/multi-user.target.wants/own.service") || sb.exists("/etc/systemd/system/own.service") {
+	sb.Apply("", "c0")
+	if sb.Exists("/etc/systemd/system/multi-user.target.wants/own.service") || sb.Exists("/etc/systemd/system/own.service") {
 		t.Fatal("the reverse left the unit or its symlink")
 	}
 }
@@ -160,7 +162,7 @@ func TestUnitFileFromAFileStep(t *testing.T) {
 // the unit should run: it would be restarted only if it runs.
 func TestUnitRestartOn(t *testing.T) {
 	sb, ev := newUnitSandbox(t)
-	restarts := func(from int) []Event { return restartsIn((*ev)[from:]) }
+	restarts := func(from int) []apply.Event { return restartsIn((*ev)[from:]) }
 	list := func(conf, other string) string {
 		return "FILE /etc/demo.conf {" + conf + "}\nFILE /etc/other.conf {" + conf + "}\nFILE /etc/unrelated {" + other + "}\n" +
 			"UNIT demo.service enabled=true restart-on=/etc/demo.conf,/etc/other.conf"
@@ -176,7 +178,7 @@ func TestUnitRestartOn(t *testing.T) {
 	}
 	for i, st := range steps {
 		from := len(*ev)
-		sb.apply(list(st.conf, st.other), "c"+string(rune('1'+i)))
+		sb.Apply(list(st.conf, st.other), "c"+string(rune('1'+i)))
 		got := restarts(from)
 		if len(got) != st.want {
 			t.Fatalf("%s: %d restarts, want %d: %+v", st.name, len(got), st.want, got)
@@ -189,7 +191,7 @@ func TestUnitRestartOn(t *testing.T) {
 		}
 		last := -1
 		for k, e := range (*ev)[from:] {
-			if e.Type == EventStep && e.Op != "restart" {
+			if e.Type == apply.EventStep && e.Op != "restart" {
 				last = k
 			}
 		}
@@ -200,39 +202,17 @@ func TestUnitRestartOn(t *testing.T) {
 }
 
 // restartsIn returns the restart events of evs.
-func restartsIn(evs []Event) []Event {
-	var out []Event
-	for _, e := range evs {
-		if e.Type == EventStep && e.Op == OpRestart {
-			out = append(out, e)
-		}
-	}
-	return out
+func restartsIn(evs []apply.Event) []apply.Event {
+	return slices.DeleteFunc(slices.Clone(evs), func(e apply.Event) bool {
+		return e.Type != apply.EventStep || e.Op != apply.OpRestart
+	})
 }
 
-func indexOf(evs []Event, e Event) int {
+func indexOf(evs []apply.Event, e apply.Event) int {
 	for i := range evs {
 		if evs[i].Op == e.Op && evs[i].Step == e.Step && evs[i].Time == e.Time {
 			return i
 		}
 	}
 	return -1
-}
-
-// A unit file expected from a package of the list but not shipped by it
-// fails during the apply, which rolls back: the package goes again.
-func TestUnitMissingAfterPackageRollsBack(t *testing.T) {
-	sb, _ := newUnitSandbox(t)
-	debRoot(t, sb)
-	sb.archive("trail-a", "1.0", "")
-	g, err := sb.applyErr("PKG trail-a\nUNIT fromdeb.service enabled=true", "c1")
-	if err == nil || !strings.Contains(err.Error(), "has no unit file") {
-		t.Fatalf("apply: %v, want a failure naming the missing unit file", err)
-	}
-	if g.Result != ResultFailed || g.ErrorSource != "test.steps:2" {
-		t.Fatalf("generation %s at %q, want failed at test.steps:2", g.Result, g.ErrorSource)
-	}
-	if got := sb.pkgState("trail-a"); got != "absent" {
-		t.Fatalf("trail-a is %s after the rollback, want absent", got)
-	}
 }
