@@ -127,8 +127,10 @@ func SaveSteps(dir string, n int, steps []byte) error {
 	return WriteAtomic(filepath.Join(dir, genName(n)+".steps"), steps, true)
 }
 
+// StepsFile is where generation n keeps its step list in dir.
 func StepsFile(dir string, n int) string { return filepath.Join(dir, genName(n)+".steps") }
 
+// LoadGeneration reads the record of generation n from dir.
 func LoadGeneration(dir string, n int) (*Generation, error) {
 	file := filepath.Join(dir, genName(n)+".json")
 	data, err := os.ReadFile(file)

@@ -33,6 +33,7 @@ type Index struct {
 	Dirty   bool
 }
 
+// IndexEntry is the stat a file had when it was hashed, and the hash.
 type IndexEntry struct {
 	Ino          uint64
 	Size         int64
@@ -41,6 +42,7 @@ type IndexEntry struct {
 	fresh        bool // hashed by this process, not loaded
 }
 
+// LoadIndex reads the index in file; a missing or damaged one is empty.
 func LoadIndex(file string) *Index {
 	ix := &Index{File: file, Entries: make(map[string]IndexEntry)}
 	data, err := os.ReadFile(file)
@@ -65,16 +67,10 @@ func (ix *Index) Lookup(p string, st fsx.Stat) (string, bool) {
 	return e.Key, true
 }
 
+// Put records the hash of p with the stat it was taken at.
 func (ix *Index) Put(p string, st fsx.Stat, key string) {
 	ix.Entries[p] = IndexEntry{Ino: st.Ino, Size: st.Size, Mtime: st.Mtime, Ctime: st.Ctime, Key: key, fresh: true}
 	ix.Dirty = true
-}
-
-func (ix *Index) drop(p string) {
-	if _, ok := ix.Entries[p]; ok {
-		delete(ix.Entries, p)
-		ix.Dirty = true
-	}
 }
 
 // Keep drops every entry not in managed.

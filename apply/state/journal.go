@@ -25,7 +25,7 @@ import (
 // with the image that undoes it, is durable before the step runs; "done"
 // follows once the step's effect is durable. An "amend" replaces the undo
 // image of intent i once its change showed what it brought along (see
-// bringer); it is durable before the next change. The journal is removed after
+// kind.Bringer); it is durable before the next change. The journal is removed after
 // the applied record names the new generation: that rename is the commit.
 type JournalEntry struct {
 	Op      string    `json:"op"`
@@ -42,6 +42,7 @@ type JournalEntry struct {
 	Undo    string    `json:"undo,omitempty"`
 }
 
+// Journal is the write-ahead journal of the apply in progress.
 type Journal struct {
 	f   *os.File
 	buf bytes.Buffer
@@ -75,6 +76,7 @@ func (j *Journal) add(e JournalEntry) {
 	j.buf.WriteByte('\n')
 }
 
+// Intent journals change i of step s and the image that undoes it.
 func (j *Journal) Intent(i int, op stepfmt.Op, s *stepfmt.Step, undo kind.Image) {
 	var b bytes.Buffer
 	stepfmt.AppendStep(&b, s, true)
@@ -86,6 +88,7 @@ func (j *Journal) Amend(i int, undo kind.Image) {
 	j.add(JournalEntry{Op: "amend", I: i, Undo: undo.String()})
 }
 
+// Done journals that the effect of change i is durable.
 func (j *Journal) Done(i int) { j.add(JournalEntry{Op: "done", I: i}) }
 
 // Sync writes the buffered entries and makes them durable.
@@ -102,6 +105,7 @@ func (j *Journal) Sync() error {
 	return nil
 }
 
+// Close closes the journal file, leaving it in place.
 func (j *Journal) Close() {
 	if j != nil && j.f != nil {
 		j.f.Close()

@@ -47,6 +47,8 @@ type Lock struct {
 	since string
 }
 
+// Acquire takes the lock in file, waiting up to timeout; it kills what
+// a killed holder left running (see proc) before it returns.
 func Acquire(file string, timeout time.Duration) (*Lock, error) {
 	f, err := os.OpenFile(file, os.O_RDWR|os.O_CREATE|unix.O_CLOEXEC, stateFileMode)
 	if err != nil {

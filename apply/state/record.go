@@ -21,6 +21,7 @@ type Applied struct {
 	byID       map[stepfmt.ID]*kind.Record
 }
 
+// Get returns the record of the target with identity id, nil for none.
 func (a *Applied) Get(id stepfmt.ID) *kind.Record {
 	if a.byID == nil {
 		a.byID = make(map[stepfmt.ID]*kind.Record, len(a.Records))

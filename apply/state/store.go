@@ -34,6 +34,7 @@ type Store struct {
 
 type pendingBlob struct{ tmp, key string }
 
+// NewStore opens the content store in dir, making it when missing.
 func NewStore(dir string) (*Store, error) {
 	for _, d := range []string{dir, filepath.Join(dir, "sha256"), filepath.Join(dir, "tmp")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
@@ -196,6 +197,7 @@ func (s *Store) isPending(key string) bool {
 	return false
 }
 
+// Abort removes the blobs staged since the last Flush.
 func (s *Store) Abort() {
 	for _, p := range s.pending {
 		os.Remove(p.tmp)

@@ -56,6 +56,7 @@ type pimgPkg struct {
 	had      *machineMarks // in an undo image only: the marks before the install (undomarks.go)
 }
 
+// Image packs p as the step records it.
 func (p pimgPkg) Image() kind.Image {
 	m := kind.Image{State: p.State}
 	if p.State == pkgPartial {
@@ -86,6 +87,7 @@ func (p pimgPkg) Image() kind.Image {
 	return m
 }
 
+// Unpack reads the image of a package.
 func Unpack(m kind.Image) (pimgPkg, error) {
 	p := pimgPkg{pkgStatus: pkgStatus{State: m.State}}
 	switch m.State {

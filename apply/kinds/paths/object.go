@@ -29,6 +29,7 @@ type Object struct {
 	HasMode, HasUID, HasGID bool
 }
 
+// Absent reports whether the object is not there.
 func (p Object) Absent() bool { return p.State == kind.StateAbsent || p.State == "" }
 
 // Image packs p in the canonical attribute order: content, to, mode, uid, gid.

@@ -39,6 +39,7 @@ const unitNS = "unit"
 // stUnit is the state of a unit that has a unit file (or is masked).
 const stUnit = "unit"
 
+// Image packs u as the step records it.
 func (u unitState) Image() kind.Image {
 	if u.File == "" {
 		return kind.Absent()
@@ -50,6 +51,7 @@ func (u unitState) Image() kind.Image {
 	return m
 }
 
+// Unpack reads the image of a unit.
 func Unpack(m kind.Image) (unitState, error) {
 	switch m.State {
 	case "", kind.StateAbsent:
