@@ -101,3 +101,27 @@ func (ev events) of(typ EventType) []Event {
 }
 
 func stepsText(l *stepfmt.List) []byte { return stepfmt.Format(l) }
+
+// accountFiles are the files the shadow tools change.
+var accountFiles = sbx.AccountFiles
+
+// acctSandbox is a sandbox whose root also holds /etc/shadow and
+// /etc/gshadow, for the shadow tools (see sandbox.Root.WithShadow).
+func acctSandbox(t *testing.T, defs bool) *sandbox {
+	t.Helper()
+	sb := newSandbox(t)
+	sb.fs().WithShadow(defs)
+	return sb
+}
+
+func (sb *sandbox) removeToolFiles()            { sb.fs().RemoveToolFiles() }
+func (sb *sandbox) accounts() map[string]string { sb.t.Helper(); return sb.fs().Accounts() }
+func (sb *sandbox) sameAccounts(want map[string]string, when string) {
+	sb.t.Helper()
+	sb.fs().SameAccounts(want, when)
+}
+func (sb *sandbox) entry(file, name string) string { sb.t.Helper(); return sb.fs().Entry(file, name) }
+
+// Two unrelated steps keep the removal of one account step under the
+// mass-removal guard.
+const anchors = "DIR /srv/a\nDIR /srv/b\n"

@@ -11,6 +11,9 @@ import (
 
 	"trail/apply"
 	"trail/apply/internal/sandbox"
+	"trail/apply/kind"
+	"trail/apply/state"
+	"trail/internal/fsx"
 	"trail/stepfmt"
 )
 
@@ -58,6 +61,18 @@ func (sb *Sandbox) Open() {
 	}
 	sb.E = e
 	sb.T.Cleanup(func() { e.Close() })
+}
+
+// Exec returns an Exec on the sandbox's root and store, for calling a
+// kind's code directly (a shadow tool run by hand, the account locks).
+func (sb *Sandbox) Exec() *kind.Exec {
+	sb.T.Helper()
+	root, err := fsx.Open(sb.Dir)
+	if err != nil {
+		sb.T.Fatal(err)
+	}
+	sb.T.Cleanup(func() { root.Close() })
+	return kind.NewExec(root, sb.E.Store(), state.LoadIndex(filepath.Join(sb.T.TempDir(), "index")))
 }
 
 // List parses steps, {text} standing for the store key of text.

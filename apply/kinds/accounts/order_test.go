@@ -1,4 +1,4 @@
-package apply
+package accounts_test
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"trail/apply/internal/sandbox"
+	"trail/apply/internal/sandbox/engine"
 	"trail/apply/kinds/accounts"
 )
 
@@ -18,44 +20,45 @@ import (
 func TestAccountFilesPathIndependent(t *testing.T) {
 	cases := map[string]struct{ a, b string }{
 		"users without ids": {
-			a: anchors + "USER u1\nGROUP g1\nUSER u2 groups=g1\nGROUP g2\nUSER u3 system=true home=/srv/u3",
-			b: anchors + "USER u2\nGROUP g2",
+			a: engine.Anchors + "USER u1\nGROUP g1\nUSER u2 groups=g1\nGROUP g2\nUSER u3 system=true home=/srv/u3",
+			b: engine.Anchors + "USER u2\nGROUP g2",
 		},
 		"users": {
-			a: anchors + "USER u1 uid=1401\nUSER u2 uid=1402",
-			b: anchors + "USER u2 uid=1402",
+			a: engine.Anchors + "USER u1 uid=1401\nUSER u2 uid=1402",
+			b: engine.Anchors + "USER u2 uid=1402",
 		},
 		"users with ids and groups": {
-			a: anchors + "GROUP g1 gid=1200\nUSER u1 uid=1201 groups=g1,staff\nGROUP g2 gid=1300 members=u1\nUSER u2 uid=1301 groups=g1",
-			b: anchors + "GROUP g1 gid=1200\nUSER u2 uid=1301 groups=g1",
+			a: engine.Anchors + "GROUP g1 gid=1200\nUSER u1 uid=1201 groups=g1,staff\nGROUP g2 gid=1300 members=u1\nUSER u2 uid=1301 groups=g1",
+			b: engine.Anchors + "GROUP g1 gid=1200\nUSER u2 uid=1301 groups=g1",
 		},
 		"group of a user's name existing before": {
-			a: anchors + "USER u1 uid=1501\nUSER dave uid=1600\nUSER u2 uid=1502",
-			b: anchors + "USER u2 uid=1502",
+			a: engine.Anchors + "USER u1 uid=1501\nUSER dave uid=1600\nUSER u2 uid=1502",
+			b: engine.Anchors + "USER u2 uid=1502",
 		},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			setup := func() *sandbox {
-				sb := acctSandbox(t, true)
-				sb.write("/etc/group", sb.read("/etc/group")+"dave:x:1600:\nlate:x:1601:\n", 0o644)
-				sb.write("/etc/gshadow", sb.read("/etc/gshadow")+"dave:!::\nlate:!::\n", 0o640)
+			setup := func() *engine.Sandbox {
+				sb := engine.NewAccounts(t, true)
+				sb.Write("/etc/group", sb.Read("/etc/group")+"dave:x:1600:\nlate:x:1601:\n", 0o644)
+				sb.Write("/etc/gshadow", sb.Read("/etc/gshadow")+"dave:!::\nlate:!::\n", 0o640)
 				return sb
 			}
 			fresh := setup()
-			fresh.apply(tc.a, "a")
-			want := fresh.accounts()
+			fresh.Apply(tc.a, "a")
+			want := fresh.Accounts()
 
 			sb := setup()
-			start := sb.accounts()
-			sb.apply(tc.a, "a")
-			sb.sameAccounts(want, "A, as a fresh apply")
-			sb.apply(tc.b, "b")
-			sb.apply(tc.a, "a2")
-			sb.sameAccounts(want, "A, then B, then A again")
-			sb.e.opts.AllowMassRemoval = true
-			sb.apply(anchors, "none")
-			sb.sameAccounts(start, "after every account step was removed")
+			start := sb.Accounts()
+			sb.Apply(tc.a, "a")
+			sb.SameAccounts(want, "A, as a fresh apply")
+			sb.Apply(tc.b, "b")
+			sb.Apply(tc.a, "a2")
+			sb.SameAccounts(want, "A, then B, then A again")
+			sb.Opts.AllowMassRemoval = true
+			sb.Open()
+			sb.Apply(engine.Anchors, "none")
+			sb.SameAccounts(start, "after every account step was removed")
 		})
 	}
 }
@@ -64,29 +67,30 @@ func TestAccountFilesPathIndependent(t *testing.T) {
 // sets them in /etc/gshadow too, where newgrp and gpasswd read them, and
 // the reverse puts both back.
 func TestGroupMembersInGshadow(t *testing.T) {
-	sb := acctSandbox(t, true)
-	start := sb.accounts()
-	sb.apply(anchors+"GROUP team gid=1700 members=alice,bob\nGROUP staff members=bob", "c1")
+	sb := engine.NewAccounts(t, true)
+	start := sb.Accounts()
+	sb.Apply(engine.Anchors+"GROUP team gid=1700 members=alice,bob\nGROUP staff members=bob", "c1")
 	for file, want := range map[string]string{
 		"/etc/group": "team:x:1700:alice,bob", "/etc/gshadow": "team:!::alice,bob",
 	} {
-		if got := sb.entry(file, "team"); got != want {
+		if got := sb.Entry(file, "team"); got != want {
 			t.Errorf("%s: team = %q, want %q", file, got, want)
 		}
 	}
-	if got := sb.entry("/etc/gshadow", "staff"); got != "staff:!::bob" {
+	if got := sb.Entry("/etc/gshadow", "staff"); got != "staff:!::bob" {
 		t.Errorf("gshadow: staff = %q, want its members set", got)
 	}
-	sb.apply(anchors+"GROUP team gid=1700 members=bob\nGROUP staff members=alice", "c2")
-	if got := sb.entry("/etc/gshadow", "team"); got != "team:!::bob" {
+	sb.Apply(engine.Anchors+"GROUP team gid=1700 members=bob\nGROUP staff members=alice", "c2")
+	if got := sb.Entry("/etc/gshadow", "team"); got != "team:!::bob" {
 		t.Errorf("gshadow: team after a change = %q", got)
 	}
-	if got := sb.entry("/etc/gshadow", "staff"); got != "staff:!::alice" {
+	if got := sb.Entry("/etc/gshadow", "staff"); got != "staff:!::alice" {
 		t.Errorf("gshadow: staff after a change = %q", got)
 	}
-	sb.e.opts.AllowMassRemoval = true
-	sb.apply(anchors, "c3")
-	sb.sameAccounts(start, "after the group steps were removed")
+	sb.Opts.AllowMassRemoval = true
+	sb.Open()
+	sb.Apply(engine.Anchors, "c3")
+	sb.SameAccounts(start, "after the group steps were removed")
 }
 
 // A random walk over lists of users and groups (random subsets in random
@@ -104,7 +108,7 @@ func TestAccountFilesRandomWalk(t *testing.T) {
 		{"USER", "u1", "1201"}, {"USER", "u2", "1202"}, {"USER", "u3", "1203"}, {"USER", "u4", "1204"}}
 	list := func() string {
 		var b strings.Builder
-		b.WriteString(anchors)
+		b.WriteString(engine.Anchors)
 		var groups, users []string
 		for _, i := range rng.Perm(len(pool)) {
 			a := pool[i]
@@ -141,18 +145,18 @@ func TestAccountFilesRandomWalk(t *testing.T) {
 		if w, ok := fresh[l]; ok {
 			return w
 		}
-		sb := acctSandbox(t, true)
-		sb.apply(l, "fresh")
-		fresh[l] = sb.accounts()
+		sb := engine.NewAccounts(t, true)
+		sb.Apply(l, "fresh")
+		fresh[l] = sb.Accounts()
 		return fresh[l]
 	}
-	sb := acctSandbox(t, true)
-	sb.opts.AllowMassRemoval = true
-	sb.open()
+	sb := engine.NewAccounts(t, true)
+	sb.Opts.AllowMassRemoval = true
+	sb.Open()
 	for i := range 16 {
 		l := list()
-		sb.apply(l, fmt.Sprint("c", i))
-		sb.sameAccounts(want(l), fmt.Sprintf("step %d, list\n%s", i, l))
+		sb.Apply(l, fmt.Sprint("c", i))
+		sb.SameAccounts(want(l), fmt.Sprintf("step %d, list\n%s", i, l))
 		if t.Failed() {
 			return
 		}
@@ -171,13 +175,13 @@ func TestAccountLockExcludesTools(t *testing.T) {
 	for _, opt := range []string{"--root", "--prefix"} {
 		t.Run(opt, func(t *testing.T) {
 			t.Parallel()
-			sb := acctSandbox(t, true)
-			x := sb.e.newExec()
+			sb := engine.NewAccounts(t, true)
+			x := sb.Exec()
 			release, err := accounts.LockAccounts(x)
 			if err != nil {
 				t.Fatal(err)
 			}
-			out, err := exec.Command("groupadd", opt, sb.root, "locked-out").CombinedOutput()
+			out, err := exec.Command("groupadd", opt, sb.Dir, "locked-out").CombinedOutput()
 			release()
 			if err == nil || !strings.Contains(string(out), "lock") {
 				t.Fatalf("groupadd while trail holds the locks: %v: %s; want a lock refusal", err, out)
@@ -185,8 +189,8 @@ func TestAccountLockExcludesTools(t *testing.T) {
 			if err := accounts.ShadowTool(x, "groupadd", "after"); err != nil {
 				t.Fatalf("groupadd after the release: %v", err)
 			}
-			for _, f := range accountFiles {
-				if sb.exists(f+".lock") || sb.entry("/etc/group", "locked-out") != "" {
+			for _, f := range sandbox.AccountFiles {
+				if sb.Exists(f+".lock") || sb.Entry("/etc/group", "locked-out") != "" {
 					t.Errorf("%s.lock left behind, or the group made", f)
 				}
 			}

@@ -1,4 +1,4 @@
-package apply
+package accounts_test
 
 import (
 	"fmt"
@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"trail/apply"
+	"trail/apply/internal/sandbox/engine"
 	"trail/apply/kind"
 	"trail/apply/kinds/accounts"
 	"trail/apply/state"
@@ -17,45 +19,45 @@ func TestUserCreateAndReverse(t *testing.T) {
 	for _, defs := range []bool{true, false} {
 		name := map[bool]string{true: "login.defs", false: "no login.defs"}[defs]
 		t.Run(name, func(t *testing.T) {
-			sb := acctSandbox(t, defs)
-			sb.write("/etc/skel/.profile", "# skel of the root\n", 0o644)
-			before := sb.accounts()
-			var ev events
-			sb.opts.OnEvent = ev.add
-			sb.open()
-			sb.apply(anchors+"USER carol uid=1500 groups=staff shell=/bin/sh comment=\"Carol C\"", "c1")
-			if got := sb.entry("/etc/passwd", "carol"); got != "carol:x:1500:1500:Carol C:/home/carol:/bin/sh" {
+			sb := engine.NewAccounts(t, defs)
+			sb.Write("/etc/skel/.profile", "# skel of the root\n", 0o644)
+			before := sb.Accounts()
+			var ev engine.Events
+			sb.Opts.OnEvent = ev.Add
+			sb.Open()
+			sb.Apply(engine.Anchors+"USER carol uid=1500 groups=staff shell=/bin/sh comment=\"Carol C\"", "c1")
+			if got := sb.Entry("/etc/passwd", "carol"); got != "carol:x:1500:1500:Carol C:/home/carol:/bin/sh" {
 				t.Fatalf("passwd entry = %q", got)
 			}
-			if got := sb.entry("/etc/group", "carol"); got != "carol:x:1500:" {
+			if got := sb.Entry("/etc/group", "carol"); got != "carol:x:1500:" {
 				t.Fatalf("own group = %q", got)
 			}
-			if got := sb.entry("/etc/group", "staff"); got != "staff:x:50:carol" {
+			if got := sb.Entry("/etc/group", "staff"); got != "staff:x:50:carol" {
 				t.Fatalf("staff = %q", got)
 			}
-			if got := sb.entry("/etc/shadow", "carol"); !strings.HasPrefix(got, "carol:!:") {
+			if got := sb.Entry("/etc/shadow", "carol"); !strings.HasPrefix(got, "carol:!:") {
 				t.Fatalf("shadow entry = %q, want a locked password", got)
 			}
-			if st := sb.stat("/home/carol"); st.Uid != 1500 || st.Mode&0o777 != 0o755 {
+			if st := sb.Stat("/home/carol"); st.Uid != 1500 || st.Mode&0o777 != 0o755 {
 				t.Fatalf("home: uid %d mode %o", st.Uid, st.Mode&0o777)
 			}
-			if sb.read("/home/carol/.profile") != "# skel of the root\n" {
+			if sb.Read("/home/carol/.profile") != "# skel of the root\n" {
 				t.Fatal("home not filled from the root's /etc/skel")
 			}
-			if d, err := sb.e.Drift(); err != nil || len(d) != 0 {
+			if d, err := sb.E.Drift(); err != nil || len(d) != 0 {
 				t.Fatalf("drift right after apply = %+v, %v", d, err)
 			}
-			g := sb.apply(anchors, "c2")
-			sb.sameAccounts(before, "after the user step was removed")
-			if !sb.exists("/home/carol/.profile") {
+			g := sb.Apply(engine.Anchors, "c2")
+			sb.SameAccounts(before, "after the user step was removed")
+			if !sb.Exists("/home/carol/.profile") {
 				t.Fatal("the reverse deleted the home directory")
 			}
 			if g.Counts.Kept != 1 || len(g.Kept) != 1 || !strings.Contains(g.Kept[0], "/home/carol") {
 				t.Fatalf("generation kept = %d %q; want the home named", g.Counts.Kept, g.Kept)
 			}
 			var kept bool
-			for _, e := range ev.of(EventStep) {
-				kept = kept || e.Result == StepKept && strings.Contains(e.Detail, "home /home/carol")
+			for _, e := range ev.Of(apply.EventStep) {
+				kept = kept || e.Result == apply.StepKept && strings.Contains(e.Detail, "home /home/carol")
 			}
 			if !kept {
 				t.Fatal("no kept event names the home")
@@ -67,46 +69,46 @@ func TestUserCreateAndReverse(t *testing.T) {
 // A user that existed before trail managed it gets every entry back,
 // down to its password and the day it was last changed.
 func TestUserPreExistingComesBack(t *testing.T) {
-	sb := acctSandbox(t, true)
-	before := sb.accounts()
-	sb.apply(anchors+"USER alice uid=1010 groups=staff shell=/bin/bash home=/home/al password=$6$new$hash comment=Alice", "c1")
-	if got := sb.entry("/etc/passwd", "alice"); got != "alice:x:1010:1000:Alice:/home/al:/bin/bash" {
+	sb := engine.NewAccounts(t, true)
+	before := sb.Accounts()
+	sb.Apply(engine.Anchors+"USER alice uid=1010 groups=staff shell=/bin/bash home=/home/al password=$6$new$hash comment=Alice", "c1")
+	if got := sb.Entry("/etc/passwd", "alice"); got != "alice:x:1010:1000:Alice:/home/al:/bin/bash" {
 		t.Fatalf("passwd entry = %q", got)
 	}
-	if got := sb.entry("/etc/shadow", "alice"); !strings.HasPrefix(got, "alice:$6$new$hash:") {
+	if got := sb.Entry("/etc/shadow", "alice"); !strings.HasPrefix(got, "alice:$6$new$hash:") {
 		t.Fatalf("shadow entry = %q", got)
 	}
-	if st := sb.stat("/home/al"); st.Uid != 1010 {
+	if st := sb.Stat("/home/al"); st.Uid != 1010 {
 		t.Fatalf("new home owned by %d", st.Uid)
 	}
-	applied, _ := os.ReadFile(sb.e.path(state.FileApplied))
+	applied, _ := os.ReadFile(filepath.Join(sb.E.StateDir(), state.FileApplied))
 	if strings.Contains(string(applied), "$6$") {
 		t.Fatalf("the applied record holds a password hash:\n%s", applied)
 	}
 	// the user's password step is dropped: the old one comes back
-	sb.apply(anchors+"USER alice uid=1010 groups=staff shell=/bin/bash home=/home/al comment=Alice", "c2")
-	if got := sb.entry("/etc/shadow", "alice"); got != "alice:!:19000:0:99999:7:::" {
+	sb.Apply(engine.Anchors+"USER alice uid=1010 groups=staff shell=/bin/bash home=/home/al comment=Alice", "c2")
+	if got := sb.Entry("/etc/shadow", "alice"); got != "alice:!:19000:0:99999:7:::" {
 		t.Fatalf("shadow entry after the password was dropped = %q", got)
 	}
-	sb.apply(anchors, "c3")
-	sb.sameAccounts(before, "after the reverse of a step over an existing user")
+	sb.Apply(engine.Anchors, "c3")
+	sb.SameAccounts(before, "after the reverse of a step over an existing user")
 }
 
 func TestUserDrift(t *testing.T) {
-	sb := acctSandbox(t, true)
-	sb.apply(anchors+"USER carol shell=/bin/sh groups=staff", "c1")
-	x := sb.e.newExec()
+	sb := engine.NewAccounts(t, true)
+	sb.Apply(engine.Anchors+"USER carol shell=/bin/sh groups=staff", "c1")
+	x := sb.Exec()
 	if err := accounts.ShadowTool(x, "usermod", "-s", "/bin/bash", "carol"); err != nil {
 		t.Fatal(err)
 	}
-	d, err := sb.e.Drift()
+	d, err := sb.E.Drift()
 	if err != nil || len(d) != 1 || d[0].ID.String() != "USER carol" || strings.Join(d[0].Changed, ",") != "shell" {
 		t.Fatalf("drift = %+v, %v; want USER carol shell", d, err)
 	}
 	if err := accounts.ShadowTool(x, "usermod", "-G", "", "carol"); err != nil {
 		t.Fatal(err)
 	}
-	if d, _ := sb.e.Drift(); len(d) != 1 || strings.Join(d[0].Changed, ",") != "groups,shell" {
+	if d, _ := sb.E.Drift(); len(d) != 1 || strings.Join(d[0].Changed, ",") != "groups,shell" {
 		t.Fatalf("drift = %+v; want groups and shell", d)
 	}
 }
@@ -117,38 +119,38 @@ func TestUserGroupOfSameNameSurvives(t *testing.T) {
 	for _, defs := range []bool{true, false} {
 		name := map[bool]string{true: "login.defs", false: "no login.defs"}[defs]
 		t.Run(name+"/pre-existing group", func(t *testing.T) {
-			sb := acctSandbox(t, defs)
-			sb.write("/etc/group", sb.read("/etc/group")+"dave:x:1600:bob\n", 0o644)
-			sb.write("/etc/gshadow", sb.read("/etc/gshadow")+"dave:!::bob\n", 0o640)
-			before := sb.accounts()
-			sb.apply(anchors+"USER dave uid=1600", "c1")
-			if got := sb.entry("/etc/passwd", "dave"); !strings.HasPrefix(got, "dave:x:1600:1600:") {
+			sb := engine.NewAccounts(t, defs)
+			sb.Write("/etc/group", sb.Read("/etc/group")+"dave:x:1600:bob\n", 0o644)
+			sb.Write("/etc/gshadow", sb.Read("/etc/gshadow")+"dave:!::bob\n", 0o640)
+			before := sb.Accounts()
+			sb.Apply(engine.Anchors+"USER dave uid=1600", "c1")
+			if got := sb.Entry("/etc/passwd", "dave"); !strings.HasPrefix(got, "dave:x:1600:1600:") {
 				t.Fatalf("dave = %q, want it in its existing group", got)
 			}
-			sb.apply(anchors, "c2")
-			if got := sb.entry("/etc/group", "dave"); got != "dave:x:1600:bob" {
+			sb.Apply(engine.Anchors, "c2")
+			if got := sb.Entry("/etc/group", "dave"); got != "dave:x:1600:bob" {
 				t.Fatalf("group dave after the reverse = %q", got)
 			}
-			if sb.entry("/etc/passwd", "dave") != "" {
+			if sb.Entry("/etc/passwd", "dave") != "" {
 				t.Fatal("user dave not removed")
 			}
-			if b := sb.accounts(); b["/etc/passwd"] != before["/etc/passwd"] || b["/etc/shadow"] != before["/etc/shadow"] {
+			if b := sb.Accounts(); b["/etc/passwd"] != before["/etc/passwd"] || b["/etc/shadow"] != before["/etc/shadow"] {
 				t.Fatal("passwd or shadow not back")
 			}
 		})
 		t.Run(name+"/group managed by a GROUP step", func(t *testing.T) {
-			sb := acctSandbox(t, defs)
-			before := sb.accounts()
-			sb.apply(anchors+"GROUP team gid=1700\nUSER team uid=1700 group=team", "c1")
-			sb.apply(anchors+"GROUP team gid=1700", "c2")
-			if got := sb.entry("/etc/group", "team"); got != "team:x:1700:" {
+			sb := engine.NewAccounts(t, defs)
+			before := sb.Accounts()
+			sb.Apply(engine.Anchors+"GROUP team gid=1700\nUSER team uid=1700 group=team", "c1")
+			sb.Apply(engine.Anchors+"GROUP team gid=1700", "c2")
+			if got := sb.Entry("/etc/group", "team"); got != "team:x:1700:" {
 				t.Fatalf("group team after the user's reverse = %q", got)
 			}
-			if d, err := sb.e.Drift(); err != nil || len(d) != 0 {
+			if d, err := sb.E.Drift(); err != nil || len(d) != 0 {
 				t.Fatalf("drift = %+v, %v", d, err)
 			}
-			sb.apply(anchors, "c3")
-			sb.sameAccounts(before, "after both steps were removed")
+			sb.Apply(engine.Anchors, "c3")
+			sb.SameAccounts(before, "after both steps were removed")
 		})
 	}
 }
@@ -164,19 +166,10 @@ func TestUserBadInputRefusedAtPlan(t *testing.T) {
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			sb := acctSandbox(t, true)
-			before := sb.accounts()
-			g, err := sb.applyErr(anchors+tc.step, "c1")
-			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "test.steps:3") {
-				t.Fatalf("error = %v; want %q at test.steps:3", err, tc.want)
-			}
+			_, err := refusedAtPlan(t, tc.step, tc.want)
 			if strings.Contains(err.Error(), "secret") {
 				t.Fatalf("the error shows the password: %v", err)
 			}
-			if g == nil || g.Result != ResultRefused {
-				t.Fatalf("generation = %+v, want refused", g)
-			}
-			sb.sameAccounts(before, "after a refused apply")
 		})
 	}
 }
@@ -184,14 +177,14 @@ func TestUserBadInputRefusedAtPlan(t *testing.T) {
 // A user created by an apply that fails later is removed again; its home
 // is left and reported.
 func TestUserRolledBackWithTheApply(t *testing.T) {
-	sb := acctSandbox(t, true)
-	before := sb.accounts()
-	g, err := sb.applyErr(anchors+"GROUP web\nUSER carol groups=web\nCMD fail run=\"exit 3\" undo=true timeout=5s", "c1")
-	if err == nil || g.Result != ResultFailed || g.ErrorSource != "test.steps:5" {
+	sb := engine.NewAccounts(t, true)
+	before := sb.Accounts()
+	g, err := sb.ApplyErr(engine.Anchors+"GROUP web\nUSER carol groups=web\nCMD fail run=\"exit 3\" undo=true timeout=5s", "c1")
+	if err == nil || g.Result != apply.ResultFailed || g.ErrorSource != "test.steps:5" {
 		t.Fatalf("apply = %+v, %v; want failed at test.steps:5", g, err)
 	}
-	sb.sameAccounts(before, "after the rollback")
-	if !sb.exists("/home/carol") {
+	sb.SameAccounts(before, "after the rollback")
+	if !sb.Exists("/home/carol") {
 		t.Fatal("the rollback deleted the home it should have left")
 	}
 }
