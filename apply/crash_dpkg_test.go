@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	sbx "trail/apply/internal/sandbox"
 )
 
 // Killed with trail, a dpkg leaves its run unfinished (its updates
@@ -18,17 +20,17 @@ func TestRecoveryFinishesCutDpkgRun(t *testing.T) {
 		t.Skip("re-executes the test binary")
 	}
 	sb := newDebSandbox(t)
-	sb.aptRepo(repoDeb{"trail-a", "1.0", ""})
+	sb.fs().AptRepo(sbx.Deb{Name: "trail-a", Version: "1.0", Depends: ""})
 	sb.apply("FILE /srv/base {base}", "A")
 	sb.e.Close()
-	before := sb.packages()
+	before := sb.fs().Packages()
 	h := &crashHarness{t: t, root: sb.root, state: sb.opts.StateDir, good: writeList(t, sb, "FILE /srv/base {base}\nPKG trail-a")}
 	// 1 begin, 2 generation started, 3 the PKG change's intent is durable.
 	if !h.run(sb.root, sb.opts.StateDir, h.good, 3) {
 		t.Fatal("the apply was not killed")
 	}
 	// What the killed dpkg leaves: trail-a unpacked, and its run's journal.
-	deb := buildDeb(t, t.TempDir(), "trail-a", "1.0", "")
+	deb := sbx.BuildDeb(t, t.TempDir(), sbx.Deb{Name: "trail-a", Version: "1.0", Depends: ""})
 	if out, err := exec.Command("dpkg", "--root="+sb.root, "--unpack", deb).CombinedOutput(); err != nil {
 		t.Fatalf("dpkg --unpack: %v\n%s", err, out)
 	}
@@ -51,7 +53,7 @@ func TestRecoveryFinishesCutDpkgRun(t *testing.T) {
 	sb.opts.StateDir = h.state
 	sb.e = nil
 	sb.open()
-	if got := sb.packages(); got != before {
+	if got := sb.fs().Packages(); got != before {
 		t.Fatalf("after recovery the packages are:\n%s\nwant:\n%s", got, before)
 	}
 	if ents, _ := os.ReadDir(filepath.Join(sb.root, "var/lib/dpkg/updates")); len(ents) != 0 {

@@ -125,3 +125,13 @@ func (sb *sandbox) entry(file, name string) string { sb.t.Helper(); return sb.fs
 // Two unrelated steps keep the removal of one account step under the
 // mass-removal guard.
 const anchors = "DIR /srv/a\nDIR /srv/b\n"
+
+// newDebSandbox is a sandbox on a Debian root (sandbox.Root.DebRoot)
+// that may remove everything it manages.
+func newDebSandbox(t *testing.T) *sandbox {
+	sb := newSandbox(t)
+	sb.fs().DebRoot()
+	sb.opts.AllowMassRemoval = true
+	sb.open()
+	return sb
+}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	sbx "trail/apply/internal/sandbox"
 	"trail/apply/kinds/packages"
 	"trail/stepfmt"
 )
@@ -14,8 +15,8 @@ import (
 // is the capture without it (dpkg-query and the mark), the baseline.
 func BenchmarkPackageCapture(b *testing.B) {
 	root := b.TempDir()
-	debRootAt(b, root)
-	aptRepoAt(b, root, repoDeb{"trail-a", "1.0", "trail-b"}, repoDeb{"trail-b", "1.0", ""})
+	sbx.At(b, root).DebRoot()
+	sbx.At(b, root).AptRepo(sbx.Deb{Name: "trail-a", Version: "1.0", Depends: "trail-b"}, sbx.Deb{Name: "trail-b", Version: "1.0", Depends: ""})
 	e, err := Open(Options{Root: root, StateDir: b.TempDir()})
 	if err != nil {
 		b.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"testing"
 
+	sbx "trail/apply/internal/sandbox"
 	"trail/apply/kinds/packages"
 	"trail/apply/state"
 )
@@ -36,7 +37,7 @@ func TestPackageDepsCrash(t *testing.T) {
 		t.Skip("re-executes the test binary at every crash point")
 	}
 	sb := acctSandbox(t, true)
-	debRoot(t, sb)
+	sb.fs().DebRoot()
 	sb.opts.AllowMassRemoval = true
 	sb.open()
 	if out, err := exec.Command("/usr/sbin/useradd", "--root", sb.root, "--system", "--user-group", "--no-create-home", "oldsvc").CombinedOutput(); err != nil {
@@ -48,13 +49,13 @@ func TestPackageDepsCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	sb.removeToolFiles()
-	sb.aptRepo(repoDeb{"trail-a", "1.0", "trail-b"}, repoDeb{"trail-b", "1.0", ""})
+	sb.fs().AptRepo(sbx.Deb{Name: "trail-a", Version: "1.0", Depends: "trail-b"}, sbx.Deb{Name: "trail-b", Version: "1.0", Depends: ""})
 	sb.apply("FILE /srv/base {base}", "A")
 	listFile := filepath.Join(t.TempDir(), "b.steps")
 	if err := os.WriteFile(listFile, stepsText(sb.list("FILE /srv/base {base}\nPKG trail-a")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	before, beforeAccounts, beforeLinks := sb.packages(), sb.accounts(), linksOf(t, sb.root)
+	before, beforeAccounts, beforeLinks := sb.fs().Packages(), sb.accounts(), linksOf(t, sb.root)
 	sb.e.Close()
 	afterApply, midApt := 0, 0
 	for at := 1; ; at++ {
@@ -94,7 +95,7 @@ func TestPackageDepsCrash(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := csb.packages()
+		got := csb.fs().Packages()
 		if gen == 2 {
 			if !strings.Contains(got, "trail-a installed 1.0 manual") || !strings.Contains(got, "trail-b installed 1.0 auto") {
 				t.Fatalf("crash point %d: committed, but packages are:\n%s", at, got)

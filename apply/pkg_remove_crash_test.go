@@ -9,6 +9,7 @@ import (
 	"syscall"
 	"testing"
 
+	sbx "trail/apply/internal/sandbox"
 	"trail/apply/kind"
 	"trail/apply/kinds/packages"
 	"trail/apply/state"
@@ -24,11 +25,11 @@ func TestPackageRemovalCrash(t *testing.T) {
 		t.Skip("re-executes the test binary at every crash point")
 	}
 	sb := newDebSandbox(t)
-	sb.aptRepo(repoDeb{"trail-a", "1.0", "trail-c"}, repoDeb{"trail-b", "1.0", "trail-c"}, repoDeb{"trail-c", "1.0", ""})
-	pristine := sb.packages()
+	sb.fs().AptRepo(sbx.Deb{Name: "trail-a", Version: "1.0", Depends: "trail-c"}, sbx.Deb{Name: "trail-b", Version: "1.0", Depends: "trail-c"}, sbx.Deb{Name: "trail-c", Version: "1.0", Depends: ""})
+	pristine := sb.fs().Packages()
 	sb.apply("FILE /srv/base {base}\nPKG trail-a", "A")
 	sb.apply("FILE /srv/base {base}\nPKG trail-b\nPKG trail-a", "B")
-	installed := sb.packages()
+	installed := sb.fs().Packages()
 	listFile := filepath.Join(t.TempDir(), "a.steps")
 	if err := os.WriteFile(listFile, stepsText(sb.list("FILE /srv/base {base}")), 0o644); err != nil {
 		t.Fatal(err)
@@ -72,7 +73,7 @@ func TestPackageRemovalCrash(t *testing.T) {
 		if gen == 3 {
 			want = pristine
 		}
-		if got := csb.packages(); got != want {
+		if got := csb.fs().Packages(); got != want {
 			t.Fatalf("crash point %d (generation %d): after recovery packages are:\n%s\nwant:\n%s", at, gen, got, want)
 		}
 	}

@@ -240,8 +240,8 @@ func restartsIn(evs []Event) []Event {
 // fails during the apply, which rolls back: the package goes again.
 func TestUnitMissingAfterPackageRollsBack(t *testing.T) {
 	sb, _ := newUnitSandbox(t)
-	debRoot(t, sb)
-	sb.archive("trail-a", "1.0", "")
+	sb.fs().DebRoot()
+	sb.fs().Archive("trail-a", "1.0", "")
 	g, err := sb.applyErr("PKG trail-a\nUNIT fromdeb.service enabled=true", "c1")
 	if err == nil || !strings.Contains(err.Error(), "has no unit file") {
 		t.Fatalf("apply: %v, want a failure naming the missing unit file", err)
@@ -249,7 +249,7 @@ func TestUnitMissingAfterPackageRollsBack(t *testing.T) {
 	if g.Result != ResultFailed || g.ErrorSource != "test.steps:2" {
 		t.Fatalf("generation %s at %q, want failed at test.steps:2", g.Result, g.ErrorSource)
 	}
-	if got := sb.pkgState("trail-a"); got != "absent" {
+	if got := sb.fs().PkgState("trail-a"); got != "absent" {
 		t.Fatalf("trail-a is %s after the rollback, want absent", got)
 	}
 }

@@ -49,6 +49,32 @@ func NewAccounts(t *testing.T, defs bool) *Sandbox {
 // list under the mass-removal guard.
 const Anchors = "DIR /srv/a\nDIR /srv/b\n"
 
+// NewDeb is New on a Debian root (sandbox.Root.DebRoot) that may remove
+// everything it manages.
+func NewDeb(t *testing.T) *Sandbox {
+	t.Helper()
+	sb := New(t)
+	sb.DebRoot()
+	sb.Opts.AllowMassRemoval = true
+	sb.Open()
+	return sb
+}
+
+// Origin returns the origin image the applied record keeps for the
+// target of kind k.
+func (sb *Sandbox) Origin(k stepfmt.Kind, target string) string {
+	sb.T.Helper()
+	a, err := state.LoadApplied(filepath.Join(sb.E.StateDir(), state.FileApplied))
+	if err != nil {
+		sb.T.Fatal(err)
+	}
+	if r := a.Get(stepfmt.ID{Kind: k, Target: target}); r != nil {
+		return r.Origin.String()
+	}
+	sb.T.Fatalf("no record of %s %s", k, target)
+	return ""
+}
+
 // Open opens the engine again with Opts (after the test changed them).
 func (sb *Sandbox) Open() {
 	sb.T.Helper()

@@ -1,4 +1,4 @@
-package apply
+package packages_test
 
 import (
 	"os"
@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"testing"
 
+	"trail/apply/internal/sandbox"
+	"trail/apply/internal/sandbox/engine"
 	"trail/apply/kinds/packages"
 )
 
@@ -14,20 +16,20 @@ import (
 // useradd and a symlink in a .wants directory.
 func TestMachineMarksSince(t *testing.T) {
 	t.Parallel()
-	sb := acctSandbox(t, true)
-	tools := packages.Tools{Root: sb.root}
-	sb.write("/etc/systemd/system/old.service", "[Service]\n", 0o644)
+	sb := engine.NewAccounts(t, true)
+	tools := packages.Tools{Root: sb.Dir}
+	sb.Write("/etc/systemd/system/old.service", "[Service]\n", 0o644)
 	before, err := packages.ReadMarks(tools)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if out, err := exec.Command("/usr/sbin/useradd", "--root", sb.root, "--system", "--user-group", "--no-create-home", "svc").CombinedOutput(); err != nil {
+	if out, err := exec.Command("/usr/sbin/useradd", "--root", sb.Dir, "--system", "--user-group", "--no-create-home", "svc").CombinedOutput(); err != nil {
 		t.Fatalf("useradd: %v\n%s", err, out)
 	}
-	os.MkdirAll(sb.host("/etc/systemd/system/multi-user.target.wants"), 0o755)
-	os.MkdirAll(sb.host("/etc/systemd/system/other.d"), 0o755)
+	os.MkdirAll(sb.Host("/etc/systemd/system/multi-user.target.wants"), 0o755)
+	os.MkdirAll(sb.Host("/etc/systemd/system/other.d"), 0o755)
 	for _, l := range []string{"/etc/systemd/system/multi-user.target.wants/svc.service", "/etc/systemd/system/svc-alias.service", "/etc/systemd/system/other.d/x.conf"} {
-		if err := os.Symlink("/lib/systemd/system/svc.service", sb.host(l)); err != nil {
+		if err := os.Symlink("/lib/systemd/system/svc.service", sb.Host(l)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -50,23 +52,23 @@ func TestMachineMarksSince(t *testing.T) {
 // unit no package ships, to all of them.
 func TestAttributeMarks(t *testing.T) {
 	t.Parallel()
-	sb := newDebSandbox(t)
-	sb.dpkgInstall(buildDebSpec(t, t.TempDir(), debSpec{name: "trail-svc", version: "1.0",
-		files: map[string]string{"/lib/systemd/system/trail-svc.service": "[Service]\n"}}))
+	sb := engine.NewDeb(t)
+	sb.DpkgInstall(sandbox.BuildDeb(t, t.TempDir(), sandbox.Deb{Name: "trail-svc", Version: "1.0",
+		Files: map[string]string{"/lib/systemd/system/trail-svc.service": "[Service]\n"}}))
 	links := map[string]string{
 		"/etc/systemd/system/multi-user.target.wants/trail-svc.service": "/lib/systemd/system/trail-svc.service",
 		"/etc/systemd/system/multi-user.target.wants/stray.service":     "/lib/systemd/system/stray.service",
 	}
 	for l, to := range links {
-		os.MkdirAll(sb.host("/etc/systemd/system/multi-user.target.wants"), 0o755)
-		if err := os.Symlink(to, sb.host(l)); err != nil {
+		os.MkdirAll(sb.Host("/etc/systemd/system/multi-user.target.wants"), 0o755)
+		if err := os.Symlink(to, sb.Host(l)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	steps := sb.list("PKG trail-a\nPKG trail-b").Steps
+	steps := sb.List("PKG trail-a\nPKG trail-b").Steps
 	made := []string{"link:/etc/systemd/system/multi-user.target.wants/stray.service",
 		"link:/etc/systemd/system/multi-user.target.wants/trail-svc.service", "user:svc"}
-	got := packages.AttributeMarks(packages.Tools{Root: sb.root}, steps, [][]string{{"trail-svc"}, nil}, made)
+	got := packages.AttributeMarks(packages.Tools{Root: sb.Dir}, steps, [][]string{{"trail-svc"}, nil}, made)
 	want := [][]string{made, {made[0], made[2]}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("attributed %q, want %q", got, want)
