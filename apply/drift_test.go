@@ -162,8 +162,8 @@ func TestHeal(t *testing.T) {
 	if g.Commit != "c1" || g.Counts.Modified != 2 || g.Result != ResultOK {
 		t.Fatalf("heal generation = %+v", g)
 	}
-	wantFile(t, sb, "/etc/healed", "good", 0o644, 0, 0)
-	wantDir(t, sb, "/srv/h", 0o750, 0, 0)
+	sb.fs().WantFile("/etc/healed", "good", 0o644, 0, 0)
+	sb.fs().WantDir("/srv/h", 0o750, 0, 0)
 	if sb.read("/etc/reported") != "bad" {
 		t.Fatal("a drift=report target was healed")
 	}

@@ -257,3 +257,48 @@ func Mtimes(t testing.TB, dir string) map[string][3]int64 {
 	})
 	return out
 }
+
+// WantFile fails unless p is a file with content, mode and owner.
+func (r *Root) WantFile(p, content string, mode, uid, gid uint32) {
+	t := r.t
+	t.Helper()
+	st := r.Stat(p)
+	if st.Mode&0o170000 != 0o100000 {
+		t.Fatalf("%s is not a file (mode %o)", p, st.Mode)
+	}
+	if got := r.Read(p); got != content {
+		t.Errorf("%s content = %q, want %q", p, got, content)
+	}
+	if st.Mode&0o7777 != mode || st.Uid != uid || st.Gid != gid {
+		t.Errorf("%s: mode %04o owner %d:%d, want %04o %d:%d", p, st.Mode&0o7777, st.Uid, st.Gid, mode, uid, gid)
+	}
+}
+
+// WantDir fails unless p is a directory with mode and owner.
+func (r *Root) WantDir(p string, mode, uid, gid uint32) {
+	t := r.t
+	t.Helper()
+	st := r.Stat(p)
+	if st.Mode&0o170000 != 0o040000 {
+		t.Fatalf("%s is not a directory (mode %o)", p, st.Mode)
+	}
+	if st.Mode&0o7777 != mode || st.Uid != uid || st.Gid != gid {
+		t.Errorf("%s: mode %04o owner %d:%d, want %04o %d:%d", p, st.Mode&0o7777, st.Uid, st.Gid, mode, uid, gid)
+	}
+}
+
+// WantLink fails unless p is a symlink to to, with owner.
+func (r *Root) WantLink(p, to string, uid, gid uint32) {
+	t := r.t
+	t.Helper()
+	st := r.Stat(p)
+	if st.Mode&0o170000 != 0o120000 {
+		t.Fatalf("%s is not a symlink (mode %o)", p, st.Mode)
+	}
+	if got, _ := os.Readlink(r.Host(p)); got != to {
+		t.Errorf("%s -> %q, want %q", p, got, to)
+	}
+	if st.Uid != uid || st.Gid != gid {
+		t.Errorf("%s owner %d:%d, want %d:%d", p, st.Uid, st.Gid, uid, gid)
+	}
+}
