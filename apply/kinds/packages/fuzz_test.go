@@ -1,4 +1,4 @@
-package apply
+package packages_test
 
 import (
 	"slices"
