@@ -47,6 +47,12 @@ func (e *ToolError) Error() string {
 // exit is a *ToolError carrying the last lines of standard error (or of
 // standard output when standard error is empty).
 func RunTool(name string, args ...string) (string, error) {
+	return RunToolEnv(nil, name, args...)
+}
+
+// RunToolEnv is RunTool with extra entries (KEY=value) in the tool's
+// environment.
+func RunToolEnv(extra []string, name string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), toolTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
@@ -54,6 +60,7 @@ func RunTool(name string, args ...string) (string, error) {
 	if home := os.Getenv("HOME"); home != "" {
 		cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], "HOME="+home)
 	}
+	cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], extra...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := RunChild(cmd)

@@ -174,7 +174,7 @@ func (r *Root) WriteRepo(dir string, debs []string) {
 		r.t.Fatal(err)
 	}
 	tools := packages.Tools{Root: r.Dir}
-	if out, err := proc.RunTool("apt-get", append(tools.AptOpts(), "-q", "update")...); err != nil {
+	if out, err := tools.Apt("apt-get", "-q", "update"); err != nil {
 		r.t.Fatalf("apt-get update: %v\n%s", err, out)
 	}
 }

@@ -67,7 +67,7 @@ type aptSim struct {
 
 // simulate runs apt-get -s with args.
 func (t Tools) simulate(args ...string) (aptSim, error) {
-	out, err := proc.RunTool("apt-get", append(append(t.AptOpts(), "-s", "-q"), args...)...)
+	out, err := t.Apt("apt-get", append([]string{"-s", "-q"}, args...)...)
 	if err != nil {
 		return aptSim{}, err
 	}
@@ -104,7 +104,7 @@ func (t Tools) closure(name string, recommends bool) ([]string, error) {
 	if !recommends {
 		args = append(args, "--no-recommends")
 	}
-	out, err := proc.RunTool("apt-cache", append(append(t.AptOpts(), args...), name)...)
+	out, err := t.Apt("apt-cache", append(args, name)...)
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +130,7 @@ func parseClosure(out string) []string {
 func (t Tools) needers(name string) ([]string, error) {
 	args := []string{"rdepends", "--installed", "--no-suggests", "--no-conflicts",
 		"--no-breaks", "--no-replaces", "--no-enhances", name}
-	out, err := proc.RunTool("apt-cache", append(t.AptOpts(), args...)...)
+	out, err := t.Apt("apt-cache", args...)
 	if err != nil {
 		return nil, err
 	}

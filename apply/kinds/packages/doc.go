@@ -1,6 +1,7 @@
 // Package packages is the PKG step kind: a Debian package installed at a
 // version, or purged, with apt-get, dpkg-query and apt-mark (tool.go);
-// under a root other than "/" they are pointed at the root. Consecutive
+// under a root other than "/" they are pointed at the root, and apt reads
+// the root's configuration instead of this machine's (Tools.Apt). Consecutive
 // installs are one apt-get call (Grouper); every removal of an apply is
 // one apt-get decision over all of them (RestoreGrouper and
 // ChangePlanner, remove.go): a package trail installed is purged with the

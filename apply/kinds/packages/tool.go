@@ -49,6 +49,53 @@ func (t Tools) AptOpts() []string {
 		"-o", "DPkg::Options::=--root=" + t.Root}
 }
 
+// aptHooks are the lists of commands apt runs around dpkg and updates.
+// Under a root they are cleared: apt would run the root's on this
+// machine, not in the root.
+var aptHooks = []string{"DPkg::Pre-Invoke", "DPkg::Post-Invoke", "DPkg::Pre-Install-Pkgs",
+	"APT::Update::Pre-Invoke", "APT::Update::Post-Invoke", "APT::Update::Post-Invoke-Success"}
+
+// Apt runs an apt program (apt-get, apt-cache, apt-mark) on the root.
+// Under another root than "/" apt reads the root's configuration and
+// never this machine's: a configuration file trail writes for the call
+// is apt's APT_CONFIG, which apt reads before its configuration
+// directories, and it sets Dir to the root, so that etc/apt/apt.conf.d
+// and etc/apt/apt.conf are the root's. The same file, given again with
+// -c (read after them), clears the hooks (aptHooks) and turns off apt's
+// binary caches, so that a plan's queries write nothing in the root.
+// Without it a host
+// setting such as a post-invoke hook that cleans /var/cache/apt would act
+// on this machine during a sandboxed apply.
+func (t Tools) Apt(name string, args ...string) (string, error) {
+	if !t.inRoot() {
+		return proc.RunTool(name, args...)
+	}
+	if strings.ContainsAny(t.Root, "\"\n") {
+		return "", fmt.Errorf("%s: the root %q has a quote or a newline in its path, which apt's configuration cannot hold", name, t.Root)
+	}
+	f, err := os.CreateTemp("", "trail-apt-*.conf")
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	defer os.Remove(f.Name())
+	var b strings.Builder
+	fmt.Fprintf(&b, "Dir \"%s/\";\n", t.Root)
+	for _, h := range aptHooks {
+		fmt.Fprintf(&b, "#clear %s;\n", h)
+	}
+	// No binary caches in the root: a plan's queries write nothing there.
+	b.WriteString("Dir::Cache::pkgcache \"\";\nDir::Cache::srcpkgcache \"\";\n")
+	if _, err := f.WriteString(b.String()); err != nil {
+		f.Close()
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	if err := f.Close(); err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	args = append(append([]string{"-c", f.Name()}, t.AptOpts()...), args...)
+	return proc.RunToolEnv([]string{"APT_CONFIG=" + f.Name()}, name, args...)
+}
+
 // usable reports why the root cannot take packages, or nil.
 func (t Tools) usable() error {
 	if _, err := os.Stat(t.host("/var/lib/dpkg/status")); err != nil {
@@ -151,7 +198,7 @@ func (t Tools) AutoMarked(name string) (bool, error) {
 // policy returns the versions apt can install and its candidate ("" for
 // none). An empty list means apt does not know the package.
 func (t Tools) policy(name string) (versions []string, candidate string, err error) {
-	out, err := proc.RunTool("apt-cache", append(t.AptOpts(), "policy", name)...)
+	out, err := t.Apt("apt-cache", "policy", name)
 	if err != nil {
 		return nil, "", err
 	}
@@ -262,9 +309,9 @@ func (t Tools) source(name, version string) (string, error) {
 // aptGet runs apt-get non-interactively, keeping changed conffiles as the
 // admin left them and waiting for a dpkg lock held by another apt.
 func (t Tools) aptGet(args ...string) error {
-	base := append(t.AptOpts(), "-y", "-q", "-o", "DPkg::Lock::Timeout=300",
-		"-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold")
-	_, err := proc.RunTool("apt-get", append(base, args...)...)
+	base := []string{"-y", "-q", "-o", "DPkg::Lock::Timeout=300",
+		"-o", "Dpkg::Options::=--force-confdef", "-o", "Dpkg::Options::=--force-confold"}
+	_, err := t.Apt("apt-get", append(base, args...)...)
 	return err
 }
 
@@ -289,7 +336,7 @@ func (t Tools) Mark(auto bool, names ...string) error {
 	if auto {
 		verb = "auto"
 	}
-	_, err := proc.RunTool("apt-mark", append(append(t.AptOpts(), verb), names...)...)
+	_, err := t.Apt("apt-mark", append([]string{verb}, names...)...)
 	return err
 }
 
