@@ -24,14 +24,11 @@ type Drift struct {
 // size, times or inode changed since they were last hashed. It takes the
 // lock, so it does not look at a machine half-way through an apply.
 func (e *Engine) Drift() ([]Drift, error) {
-	lk, err := e.lock()
+	lk, err := e.hold()
 	if err != nil {
 		return nil, err
 	}
 	defer lk.Release()
-	if err := e.recoverIfNeeded(); err != nil {
-		return nil, err
-	}
 	ap, err := e.loadApplied()
 	if err != nil {
 		return nil, err

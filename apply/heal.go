@@ -17,14 +17,11 @@ import (
 // an EventHeal, and recording a generation for the same commit. It
 // returns nil and does nothing when nothing with that policy drifted.
 func (e *Engine) Heal(ctx context.Context) (*Generation, error) {
-	lk, err := e.lock()
+	lk, err := e.hold()
 	if err != nil {
 		return nil, err
 	}
 	defer lk.Release()
-	if err := e.recoverIfNeeded(); err != nil {
-		return nil, err
-	}
 	cur, err := e.loadCurrent()
 	if err != nil || cur.gen == 0 {
 		return nil, err

@@ -227,7 +227,7 @@ func (r *run) change(k int, c stepfmt.Change, pre kind.Image) error {
 }
 
 // amend folds what forward change k brought along into its undo image,
-// journaled durably, and into its record's origin (see bringer).
+// journaled durably, and into its record's origin (see kind.Bringer).
 func (r *run) amend(k int, c stepfmt.Change, b kind.Bringer) error {
 	brought := r.x.TakeBrought(c.Step)
 	for j := len(r.undo) - 1; j >= 0; j-- {

@@ -12,7 +12,7 @@ import (
 
 // groupEnd returns where the group of changes starting at i ends, or i
 // when the change at i does not start one. A group holds either added and
-// modified changes (grouper) or removals (restoreGrouper; other kinds'
+// modified changes (kind.Grouper) or removals (kind.RestoreGrouper; other kinds'
 // reverses run one by one, newest first, so that each sees the one before
 // it done), never two changes with the same identity.
 func (r *run) groupEnd(i int) int {

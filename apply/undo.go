@@ -96,6 +96,20 @@ func undoAll(x *kind.Exec, recs []undoRec, emit func(Event), crash func(string))
 	return errors.Join(errs...)
 }
 
+// hold takes the state lock and finishes an interrupted apply under it;
+// the caller releases the lock.
+func (e *Engine) hold() (*state.Lock, error) {
+	lk, err := e.lock()
+	if err != nil {
+		return nil, err
+	}
+	if err := e.recoverIfNeeded(); err != nil {
+		lk.Release()
+		return nil, err
+	}
+	return lk, nil
+}
+
 // recoverIfNeeded finishes an interrupted apply if its journal is there.
 // The caller holds the lock.
 func (e *Engine) recoverIfNeeded() error {

@@ -26,13 +26,13 @@ type Exec struct {
 	blobs   map[string]bool // store keys known to be present
 	buf     []byte
 	// wrote is the content key trail wrote to the path a drift check is
-	// reading, so that hashFile reads no more than that size (HashFile).
+	// reading, so that HashFile reads no more than that size.
 	wrote string
 	// reports holds what the step being run said (a command's output),
 	// for its event.
 	reports []string
 	// brought holds what each change of the call being made brought
-	// along (see bringer).
+	// along (see Bringer).
 	brought map[*stepfmt.Step][]string
 	// kept holds what kinds decided over the whole plan (see listPlanner
 	// and changePlanner), by a key of each kind's own.
@@ -104,7 +104,7 @@ func (x *Exec) Planned(key string) bool { return x.planned[key] }
 func (x *Exec) Applier() (uid, gid uint32) { return x.uid, x.gid }
 
 // SetWrote names the content key trail wrote to the path a drift check
-// reads next ("" after it), so that hashFile reads no more than its size.
+// reads next ("" after it), so that HashFile reads no more than its size.
 func (x *Exec) SetWrote(key string) { x.wrote = key }
 
 // Keep stores v under key for the rest of the operation, as a kind's
@@ -128,7 +128,7 @@ func (x *Exec) TakeReports() []string {
 }
 
 // Bring records what the change of s brought onto the machine besides its
-// target (see bringer).
+// target (see Bringer).
 func (x *Exec) Bring(s *stepfmt.Step, names []string) {
 	if x.brought == nil {
 		x.brought = make(map[*stepfmt.Step][]string)

@@ -83,11 +83,11 @@ type RecordCapturer interface {
 // machine than its target, such as apt installing a package's missing
 // dependencies. Forward or ForwardGroup names what a step brought with
 // Exec.bring. Right after the call, for every step it forwarded, the
-// engine folds that list (nil when nothing came) with withBrought into
+// engine folds that list (nil when nothing came) with WithBrought into
 // the change's undo image, which it journals again durably (an "amend"
 // entry), and into the origin the target's record keeps. The reverse, the
 // undo of a failed apply and the recovery of an interrupted one thus take
-// it away again. withBrought returns a new image and never changes img.
+// it away again. WithBrought returns a new image and never changes img.
 type Bringer interface {
 	WithBrought(img Image, brought []string) (Image, error)
 }

@@ -15,7 +15,7 @@ import (
 // for a writer that is not a file.
 type readerOnly struct{ io.Reader }
 
-// HashedBytes counts the bytes hashFile has read, so that tests can bound
+// HashedBytes counts the bytes HashFile has read, so that tests can bound
 // what a drift check reads.
 var HashedBytes atomic.Int64
 

@@ -13,7 +13,7 @@ import (
 )
 
 // User runs USER steps with useradd, usermod and userdel, on the root
-// with --root (see groupKind for why not --prefix).
+// with --root (see Group for why not --prefix).
 //
 // A new user gets what the step says and, where it is silent, what Debian's
 // adduser would give: a group of its own name (joined if it exists

@@ -14,7 +14,7 @@ import (
 // a Verifier, run after every change of an apply is made (and after a heal),
 // and a failure rolls the whole apply back through the engine's undo path.
 //
-// `run` runs as a command does (see commandKind: /bin/sh -c, clean
+// `run` runs as a command does (see Command: /bin/sh -c, clean
 // environment, TRAIL_ROOT, process group killed at timeout), once and then
 // up to `retries` more times, `interval` apart (1s when not given), each
 // attempt limited to `timeout`. It passes when an attempt exits 0. Its

@@ -222,7 +222,7 @@ func timeoutOf(s *stepfmt.Step) time.Duration {
 	return time.Minute
 }
 
-// runShell runs script with /bin/sh -c on x's root (see commandKind),
+// runShell runs script with /bin/sh -c on x's root (see Command),
 // killing its process group after timeout; it returns the output, cut to
 // outputLimit.
 func runShell(ctx context.Context, x *kind.Exec, script string, timeout time.Duration) (string, error) {

@@ -28,7 +28,7 @@ import (
 //
 // When one call installed several packages, a link goes to the package
 // that brought the unit file's package (attributeMarks); an account goes
-// to all of them, as nothing tells which script made it. withBrought sorts
+// to all of them, as nothing tells which script made it. WithBrought sorts
 // them into the image's confdeps=, users=, groups= and links=; the reverse
 // of a package that goes removes those still there that no package the
 // plan keeps names too.

@@ -22,7 +22,7 @@ import (
 //   - ForwardGroup compares dpkg's installed set before and after each
 //     apt-get call and hands each step what its call newly installed
 //     (Exec.bring); the engine folds that into the undo image and the
-//     origin (withBrought) as "deps=", replacing the prediction;
+//     origin (WithBrought) as "deps=", replacing the prediction;
 //   - CheckRestore plans to remove, once the plan's packages are restored
 //     (remove.go), those that are still installed, still marked
 //     automatic, that apt would then autoremove, and whose removal

@@ -10,7 +10,7 @@ import (
 	"trail/stepfmt"
 )
 
-// Package runs PKG steps with apt-get (see pkgTools for a root other than
+// Package runs PKG steps with apt-get (see Tools for a root other than
 // "/"). A step asks for the package installed, at its version when
 // pinned, and marked manually installed, so that autoremove leaves it.
 // Consecutive PKG steps of an apply are installed by one apt-get call
@@ -150,7 +150,7 @@ func Read(x *kind.Exec, name string) (pimgPkg, error) {
 	return p, err
 }
 
-// pkgView is readPkg through a view's predictions.
+// pkgView is Read through a view's predictions.
 func pkgView(v *kind.View, name string) (pimgPkg, error) {
 	img, err := v.Lookup(pkgNS, name, func() (kind.Image, error) {
 		p, err := Read(v.Exec(), name)

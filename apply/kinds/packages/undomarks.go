@@ -21,7 +21,7 @@ import (
 // before the intent is touched. Undo runs newest first, so whatever later
 // changes of the apply made is gone by then. The amend after a finished
 // call replaces the lists by the exact users=, groups= and links=
-// (withBrought), and the target's origin never holds them.
+// (WithBrought), and the target's origin never holds them.
 
 // UndoImage of a PKG change that installs is its pre-image with the
 // machine's marks as they are before apt-get runs.

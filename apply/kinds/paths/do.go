@@ -6,7 +6,7 @@ import (
 	"trail/apply/kind"
 )
 
-// Do carries out the work pathWork planned for p: it turns w.Before
+// Do carries out the work WorkOf planned for p: it turns w.Before
 // into w.Target. File contents are staged and reach their name at the
 // batch's flush; everything else happens at once.
 func Do(x *kind.Exec, p string, w kind.Work) error {

@@ -122,7 +122,7 @@ func Read(x *kind.Exec, p string) (Object, error) {
 	return out, err
 }
 
-// Capture is readPath that also puts a file's content into the store,
+// Capture is Read that also puts a file's content into the store,
 // so that the image can be restored. A path whose parent is not a
 // directory (yet: an earlier step of the batch makes it one) is absent.
 func Capture(x *kind.Exec, p string) (kind.Image, error) {
