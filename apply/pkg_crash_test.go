@@ -59,30 +59,11 @@ func TestPackageDepsCrash(t *testing.T) {
 	sb.e.Close()
 	afterApply, midApt := 0, 0
 	for at := 1; ; at++ {
-		dst := filepath.Join(t.TempDir(), strconv.Itoa(at))
-		root, stateDir := filepath.Join(dst, "root"), filepath.Join(dst, "state")
-		os.MkdirAll(dst, 0o755)
-		for from, to := range map[string]string{sb.root: root, sb.opts.StateDir: stateDir} {
-			if out, err := exec.Command("cp", "-a", from, to).CombinedOutput(); err != nil {
-				t.Fatalf("cp: %v %s", err, out)
-			}
-		}
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "TRAIL_TEST_CHILD=1", "TRAIL_TEST_ROOT="+root, "TRAIL_TEST_STATE="+stateDir,
-			"TRAIL_TEST_LIST="+listFile, "TRAIL_TEST_COMMIT=B", "TRAIL_TEST_CRASH_AT="+strconv.Itoa(at))
-		out, err := cmd.CombinedOutput()
-		var ee *exec.ExitError
-		killed := errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signaled()
-		if err != nil && !killed {
-			t.Fatalf("child at crash point %d: %v\n%s", at, err, out)
-		}
-		if !killed {
-			if at < 5 {
-				t.Fatalf("the apply finished at crash point %d: too few boundaries to test", at)
-			}
+		csb := crashCopy(t, sb, listFile, "B", at)
+		if csb == nil {
 			break
 		}
-		csb := &sandbox{t: t, root: root, state: dst, opts: Options{Root: root, StateDir: stateDir}}
+		root, stateDir := csb.root, csb.opts.StateDir
 		if installCut(t, filepath.Join(stateDir, state.FileJournal), "PKG trail-a") {
 			midApt++
 			postinstMarks(t, root)
@@ -170,4 +151,36 @@ func linksOf(t *testing.T, root string) map[string]bool {
 		t.Fatal(err)
 	}
 	return m.Links
+}
+
+// crashCopy copies sb's root and state directory (sb closed) and applies
+// the list in listFile there as commit, in a child killed at crash point
+// at; it returns the copy, or nil when the apply finished before that
+// point (at least five points in).
+func crashCopy(t *testing.T, sb *sandbox, listFile, commit string, at int) *sandbox {
+	t.Helper()
+	dst := filepath.Join(t.TempDir(), strconv.Itoa(at))
+	root, stateDir := filepath.Join(dst, "root"), filepath.Join(dst, "state")
+	os.MkdirAll(dst, 0o755)
+	for from, to := range map[string]string{sb.root: root, sb.opts.StateDir: stateDir} {
+		if out, err := exec.Command("cp", "-a", from, to).CombinedOutput(); err != nil {
+			t.Fatalf("cp: %v %s", err, out)
+		}
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "TRAIL_TEST_CHILD=1", "TRAIL_TEST_ROOT="+root, "TRAIL_TEST_STATE="+stateDir,
+		"TRAIL_TEST_LIST="+listFile, "TRAIL_TEST_COMMIT="+commit, "TRAIL_TEST_CRASH_AT="+strconv.Itoa(at))
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	killed := errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signaled()
+	if err != nil && !killed {
+		t.Fatalf("child at crash point %d: %v\n%s", at, err, out)
+	}
+	if !killed {
+		if at < 5 {
+			t.Fatalf("the apply finished at crash point %d: too few boundaries to test", at)
+		}
+		return nil
+	}
+	return &sandbox{t: t, root: root, state: dst, opts: Options{Root: root, StateDir: stateDir}}
 }

@@ -1,12 +1,8 @@
 package apply
 
 import (
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
-	"syscall"
 	"testing"
 
 	sbx "trail/apply/internal/sandbox"
@@ -37,30 +33,11 @@ func TestPackageRemovalCrash(t *testing.T) {
 	sb.e.Close()
 	purged := 0
 	for at := 1; ; at++ {
-		dst := filepath.Join(t.TempDir(), strconv.Itoa(at))
-		root, stateDir := filepath.Join(dst, "root"), filepath.Join(dst, "state")
-		os.MkdirAll(dst, 0o755)
-		for from, to := range map[string]string{sb.root: root, sb.opts.StateDir: stateDir} {
-			if out, err := exec.Command("cp", "-a", from, to).CombinedOutput(); err != nil {
-				t.Fatalf("cp: %v %s", err, out)
-			}
-		}
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "TRAIL_TEST_CHILD=1", "TRAIL_TEST_ROOT="+root, "TRAIL_TEST_STATE="+stateDir,
-			"TRAIL_TEST_LIST="+listFile, "TRAIL_TEST_COMMIT=C", "TRAIL_TEST_CRASH_AT="+strconv.Itoa(at))
-		out, err := cmd.CombinedOutput()
-		var ee *exec.ExitError
-		killed := errors.As(err, &ee) && ee.Sys().(syscall.WaitStatus).Signaled()
-		if err != nil && !killed {
-			t.Fatalf("child at crash point %d: %v\n%s", at, err, out)
-		}
-		if !killed {
-			if at < 5 {
-				t.Fatalf("the apply finished at crash point %d: too few boundaries to test", at)
-			}
+		csb := crashCopy(t, sb, listFile, "C", at)
+		if csb == nil {
 			break
 		}
-		csb := &sandbox{t: t, root: root, state: dst, opts: Options{Root: root, StateDir: stateDir}}
+		root := csb.root
 		if st, _ := (packages.Tools{Root: root}).Status("trail-c"); st.State == kind.StateAbsent {
 			purged++
 		}
