@@ -95,6 +95,10 @@ func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error
 		if r, err := h.loadRecord(); err == nil && r.Failure != nil && r.Failure.Commit == commit {
 			out.Skipped = fmt.Sprintf("%s failed at %s and HEAD has not moved since: fix the config and commit, or run 'trail apply' to try again",
 				Short(commit), r.Failure.Time.Format(time.DateTime))
+			if r.Failure.Untrusted {
+				out.Skipped = fmt.Sprintf("%s was refused at %s as untrusted (its signature does not verify) and HEAD has not moved since",
+					Short(commit), r.Failure.Time.Format(time.DateTime))
+			}
 			if r.Failure.Refused {
 				out.Skipped = fmt.Sprintf("%s was refused at %s as a mass removal and HEAD has not moved since: if it is meant, 'trail apply %s' applies it",
 					Short(commit), r.Failure.Time.Format(time.DateTime), Short(commit))
@@ -103,6 +107,11 @@ func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error
 		}
 	}
 	start := time.Now()
+	if err := h.verifyCommit(commit); err != nil {
+		var ue *UntrustedError
+		h.failed(Failure{Commit: commit, Time: start, Error: err.Error(), Untrusted: errors.As(err, &ue)}, branch)
+		return out, err
+	}
 	h.compileStarts(commit)
 	h.crashPoint("compile")
 	c, err := h.Compile(commit)

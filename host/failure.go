@@ -24,8 +24,11 @@ type Failure struct {
 	Error  string    `json:"error"`
 	Step   string    `json:"step,omitempty"`
 	// Refused is a mass removal the guard stopped: nothing was tried.
-	Refused bool   `json:"refused,omitempty"`
-	Source  string `json:"source,omitempty"`
+	Refused bool `json:"refused,omitempty"`
+	// Untrusted is a commit whose signature did not verify: nothing was
+	// compiled or tried.
+	Untrusted bool   `json:"untrusted,omitempty"`
+	Source    string `json:"source,omitempty"`
 	// Generation is the failed generation the engine recorded; 0 when the
 	// commit failed before the engine saw it (it did not compile).
 	Generation int `json:"generation,omitempty"`

@@ -20,7 +20,8 @@ import (
 
 // Settings are a host's trail settings, kept in the checkout's git config
 // as trail.root, trail.state, trail.metrics, trail.journal, trail.hostname,
-// trail.locktimeout, trail.allowmassremoval and trail.var.NAME.
+// trail.locktimeout, trail.allowmassremoval, trail.keyring,
+// trail.allowedsigners and trail.var.NAME.
 type Settings struct {
 	// Root is the directory every target lives under ("/" on a real host).
 	Root string
@@ -42,6 +43,12 @@ type Settings struct {
 	// AllowMassRemoval (trail.allowmassremoval) lets every apply remove more
 	// than half of the managed targets, as --allow-mass-removal does once.
 	AllowMassRemoval bool
+	// Keyring (trail.keyring) is a file of armored OpenPGP public keys;
+	// AllowedSigners (trail.allowedsigners) one of SSH keys in
+	// ssh-keygen's allowed signers format. With either set, only a commit
+	// signed by one of their keys is applied (verify.go).
+	Keyring        string
+	AllowedSigners string
 }
 
 const defaultLockTimeout = 5 * time.Minute
@@ -124,6 +131,8 @@ func LoadSettings(c *Checkout) (Settings, error) {
 	s.Metrics = sec.Option("metrics")
 	s.Journal = sec.Option("journal")
 	s.Hostname = sec.Option("hostname")
+	s.Keyring = sec.Option("keyring")
+	s.AllowedSigners = sec.Option("allowedsigners")
 	if v := sec.Option("locktimeout"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {

@@ -165,6 +165,9 @@ func (s *Status) judge() {
 		if f.Refused {
 			what = "refused: it would remove most of what trail manages"
 		}
+		if f.Untrusted {
+			what = "refused: " + f.Error
+		}
 		crit(fmt.Sprintf("apply of %s %s%s", Short(f.Commit), what, where))
 	}
 	switch {

@@ -31,6 +31,10 @@ type Metrics struct {
 
 	ApplyFailuresTotal int
 	StepsAppliedTotal  int
+
+	// UntrustedCommit is set while the last commit tried was refused
+	// because its signature did not verify.
+	UntrustedCommit bool
 }
 
 // The metric names, for callers that query or alert on them.
@@ -44,6 +48,7 @@ const (
 	MetricPinned            = "trail_pinned"
 	MetricApplyFailures     = "trail_apply_failures_total"
 	MetricStepsAppliedTotal = "trail_steps_applied_total"
+	MetricUntrustedCommit   = "trail_untrusted_commit"
 )
 
 // Check reports the first value Prometheus could not take or that cannot
@@ -113,11 +118,13 @@ var (
 		"Applies that failed, over the host's history.", nil, nil)
 	descSteps = prometheus.NewDesc(MetricStepsAppliedTotal,
 		"Steps applied forward or in reverse, over the host's history.", nil, nil)
+	descUntrusted = prometheus.NewDesc(MetricUntrustedCommit,
+		"1 while the last commit tried was refused because its signature does not verify against trail.keyring or trail.allowedsigners.", nil, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInfo, descLastApply, descSuccess, descDuration,
-		descDrifted, descBehind, descPinned, descFailures, descSteps} {
+		descDrifted, descBehind, descPinned, descFailures, descSteps, descUntrusted} {
 		ch <- d
 	}
 }
@@ -142,6 +149,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descDrifted, float64(m.DriftedTargets))
 	gauge(descBehind, float64(m.CommitsBehindUpstream))
 	gauge(descPinned, boolFloat(m.Pinned))
+	gauge(descUntrusted, boolFloat(m.UntrustedCommit))
 	ch <- prometheus.MustNewConstMetric(descFailures, prometheus.CounterValue, float64(m.ApplyFailuresTotal))
 	ch <- prometheus.MustNewConstMetric(descSteps, prometheus.CounterValue, float64(m.StepsAppliedTotal))
 }

@@ -106,7 +106,12 @@ func cmdExits(ts *testscript.TestScript, neg bool, args []string) {
 // scriptEnv is the environment for a program a custom command runs: the
 // script's git config and PATH.
 func scriptEnv(ts *testscript.TestScript) []string {
-	return append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+ts.Getenv("GIT_CONFIG_GLOBAL"), "PATH="+ts.Getenv("PATH"))
+	env := append(os.Environ(), "GIT_CONFIG_NOSYSTEM=1", "GIT_CONFIG_GLOBAL="+ts.Getenv("GIT_CONFIG_GLOBAL"), "PATH="+ts.Getenv("PATH"))
+	if g := ts.Getenv("GNUPGHOME"); g != "" {
+		// A script's own keys sign its commits.
+		env = append(env, "GNUPGHOME="+g)
+	}
+	return env
 }
 
 // cmdRepeat appends TEXT repeated N times to FILE, for inputs too big to
