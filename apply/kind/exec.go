@@ -58,7 +58,8 @@ type Hashes interface {
 	Put(p string, st fsx.Stat, key string)
 }
 
-// NewExec starts an operation on the targets under root.
+// NewExec starts an operation on the targets under root (the engine
+// makes one per plan, apply, drift check or heal).
 func NewExec(root *fsx.Root, store Blobs, idx Hashes) *Exec {
 	return &Exec{Root: root, store: store, index: idx, uid: uint32(os.Geteuid()), gid: uint32(os.Getegid())}
 }
@@ -117,10 +118,11 @@ func (x *Exec) Keep(key, v any) {
 	x.kept[key] = v
 }
 
-// Kept returns what keep stored under key, nil when nothing.
+// Kept returns what Keep stored under key, nil when nothing.
 func (x *Exec) Kept(key any) any { return x.kept[key] }
 
-// TakeReports returns and forgets what the step being run reported.
+// TakeReports returns and forgets what the step being run reported (the
+// engine calls it, for the step's event).
 func (x *Exec) TakeReports() []string {
 	r := x.reports
 	x.reports = nil
@@ -136,14 +138,16 @@ func (x *Exec) Bring(s *stepfmt.Step, names []string) {
 	x.brought[s] = append(x.brought[s], names...)
 }
 
-// TakeBrought returns and forgets what the change of s brought.
+// TakeBrought returns and forgets what the change of s brought (the
+// engine calls it, see Bringer).
 func (x *Exec) TakeBrought(s *stepfmt.Step) []string {
 	b := x.brought[s]
 	delete(x.brought, s)
 	return b
 }
 
-// PlanNames records the users and groups a list creates.
+// PlanNames records what a list creates, for Planned (the engine calls
+// it before a plan's checks).
 func (x *Exec) PlanNames(l *stepfmt.List) {
 	x.planned = make(map[string]bool)
 	for _, s := range l.Steps {
