@@ -40,6 +40,8 @@ type record struct {
 	Failure *Failure `json:"failure,omitempty"`
 	// Failures counts every failed apply, compile errors included.
 	Failures int `json:"failures_total"`
+	// PullRefused is set while the upstream is not a descendant of HEAD.
+	PullRefused *PullRefusal `json:"pull_refused,omitempty"`
 }
 
 func (h *Host) recordPath() string { return filepath.Join(h.Settings.state(), hostFile) }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"os/exec"
+	"time"
+
+	"trail/report"
 )
 
-// Pull is what the backstop timer runs: on a branch, `git pull --ff-only`
-// (whose post-merge hook applies what it brings); pinned, no pull at all.
-// Then HEAD is applied if it is not the applied commit, which also catches
-// a `git reset --hard` or a hook that did not run.
+// Pull is what the backstop timer runs: on a branch, fetch and fast-forward
+// to the upstream (the post-merge hook applies what it brings); pinned, no
+// pull at all. Then HEAD is applied if it is not the applied commit, which
+// also catches a `git reset --hard` or a hook that did not run.
 func (h *Host) Pull(ctx context.Context) (*Outcome, error) {
 	head, err := h.Checkout.ReadHead()
 	if err != nil {
@@ -17,13 +20,15 @@ func (h *Host) Pull(ctx context.Context) (*Outcome, error) {
 	}
 	if head.Pinned() {
 		fmt.Fprintf(h.Out, "trail: pinned at %s (detached HEAD): not pulling; 'git checkout BRANCH' releases the pin\n", Short(head.Commit))
+		// A pinned host does not pull: what the upstream did is not its refusal.
+		h.notePullRefusal(nil)
 		// Fetching moves no HEAD, and status can then say how far behind the pin is.
 		if _, err := h.git("fetch", "--quiet"); err != nil {
 			fmt.Fprintf(h.Err, "trail: %v\n", err)
 		}
 	} else if _, err := h.git("rev-parse", "--verify", "--quiet", "@{upstream}"); err != nil {
 		fmt.Fprintf(h.Out, "trail: branch %s has no upstream: not pulling (git branch --set-upstream-to origin/%s sets one)\n", head.Branch, head.Branch)
-	} else if err := h.gitPull(ctx); err != nil {
+	} else if err := h.fastForward(ctx, head.Commit, head.Branch); err != nil {
 		h.WriteMetrics(nil)
 		return nil, err
 	}
@@ -40,14 +45,82 @@ func (h *Host) Pull(ctx context.Context) (*Outcome, error) {
 	return out, nil
 }
 
-func (h *Host) gitPull(ctx context.Context) error {
-	cmd := exec.CommandContext(ctx, "git", "pull", "--ff-only", "--quiet")
+// PullRefusal is an upstream trail pull would not move to: one that is not
+// a descendant of HEAD, because its history was rewound or force-pushed
+// (or commits were made on the host). Moving there would take the host back
+// to a commit nobody chose on it: a downgrade.
+type PullRefusal struct {
+	Time     time.Time `json:"time"`
+	Upstream string    `json:"upstream"` // its name, such as origin/main
+	At       string    `json:"at"`       // the commit it is at
+	Head     string    `json:"head"`
+	Reason   string    `json:"reason"`
+}
+
+// fastForward fetches and moves the branch to its upstream only when that
+// is a descendant of HEAD, with the checked commit itself merged, so a
+// fetch in between cannot slip another in. The post-merge hook applies it.
+func (h *Host) fastForward(ctx context.Context, head, branch string) error {
+	if err := h.runGit(ctx, "fetch", "--quiet"); err != nil {
+		return err
+	}
+	name, err := h.git("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")
+	if err != nil {
+		return err
+	}
+	at, err := h.git("rev-parse", "--verify", "@{upstream}^{commit}")
+	if err != nil {
+		return err
+	}
+	if at == head {
+		h.notePullRefusal(nil)
+		return nil
+	}
+	if _, err := h.git("merge-base", "--is-ancestor", head, at); err != nil {
+		lacks, _ := h.git("rev-list", "--count", at+"..HEAD")
+		p := &PullRefusal{Time: time.Now(), Upstream: name, At: at, Head: head,
+			Reason: fmt.Sprintf("%s at %s is not a descendant of HEAD %s, which has %s commit(s) it lacks: its history was rewound or force-pushed, and trail pull never moves a host back",
+				name, Short(at), Short(head), lacks)}
+		h.notePullRefusal(p)
+		h.send(report.Record{
+			Event: report.EventRefusal, Result: report.ResultFailed, Priority: report.PriorityCrit,
+			Message: "pull refused: " + p.Reason, Commit: at, Branch: branch, Time: p.Time,
+		})
+		return fmt.Errorf("pull refused: %s; nothing was changed (to go back on purpose: 'git checkout %s' pins it, or 'git reset --hard %s' on the branch)", p.Reason, Short(at), name)
+	}
+	if err := h.runGit(ctx, "merge", "--ff-only", "--quiet", at); err != nil {
+		return err
+	}
+	h.notePullRefusal(nil)
+	return nil
+}
+
+// runGit runs git in the checkout for a command whose output and hooks the
+// user sees.
+func (h *Host) runGit(ctx context.Context, args ...string) error {
+	cmd := exec.CommandContext(ctx, "git", args...)
 	cmd.Dir = h.Checkout.Dir
 	cmd.Env = append(gitEnv(), "GIT_TERMINAL_PROMPT=0")
 	cmd.Stdout, cmd.Stderr = h.Out, h.Err
 	cmd.Stdin = nil
 	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("git pull --ff-only in %s: %w (a branch that diverged from its upstream is never merged by trail: reset it or check out the upstream)", h.Checkout.Dir, err)
+		return fmt.Errorf("git %s in %s: %w", args[0], h.Checkout.Dir, err)
 	}
 	return nil
+}
+
+// notePullRefusal records p as the standing pull refusal, or clears it.
+func (h *Host) notePullRefusal(p *PullRefusal) {
+	r, err := h.loadRecord()
+	if err != nil {
+		fmt.Fprintf(h.Err, "trail: %v\n", err)
+		return
+	}
+	if p == nil && r.PullRefused == nil {
+		return
+	}
+	r.PullRefused = p
+	if err := h.saveRecord(r); err != nil {
+		fmt.Fprintf(h.Err, "trail: %v\n", err)
+	}
 }

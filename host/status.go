@@ -44,6 +44,8 @@ type Status struct {
 
 	Drift     []DriftItem `json:"drift"`
 	LastError *Failure    `json:"last_error,omitempty"`
+	// PullRefused is an upstream trail pull refused to move to (pull.go).
+	PullRefused *PullRefusal `json:"pull_refused,omitempty"`
 	// Store lists the blobs the applied record needs that the content
 	// store lacks: a removal or rollback of their targets would fail.
 	Store []apply.BlobProblem `json:"store,omitempty"`
@@ -98,7 +100,7 @@ func (h *Host) Status() (*Status, error) {
 	}
 	s.Pending = cur == nil || cur.Commit != s.Head
 	if rec, err := h.loadRecord(); err == nil {
-		s.LastError = rec.Failure
+		s.LastError, s.PullRefused = rec.Failure, rec.PullRefused
 	} else {
 		s.Problems = append(s.Problems, err.Error())
 	}
@@ -169,6 +171,9 @@ func (s *Status) judge() {
 			what = "refused: " + f.Error
 		}
 		crit(fmt.Sprintf("apply of %s %s%s", Short(f.Commit), what, where))
+	}
+	if p := s.PullRefused; p != nil {
+		crit("trail pull refused: " + p.Reason)
 	}
 	switch {
 	case s.Applied == nil && s.Level < Critical:

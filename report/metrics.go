@@ -35,6 +35,9 @@ type Metrics struct {
 	// UntrustedCommit is set while the last commit tried was refused
 	// because its signature did not verify.
 	UntrustedCommit bool
+	// PullRefused is set while trail pull refuses the upstream: it is not
+	// a descendant of HEAD (rewound or force-pushed).
+	PullRefused bool
 }
 
 // The metric names, for callers that query or alert on them.
@@ -49,6 +52,7 @@ const (
 	MetricApplyFailures     = "trail_apply_failures_total"
 	MetricStepsAppliedTotal = "trail_steps_applied_total"
 	MetricUntrustedCommit   = "trail_untrusted_commit"
+	MetricPullRefused       = "trail_pull_refused"
 )
 
 // Check reports the first value Prometheus could not take or that cannot
@@ -118,13 +122,15 @@ var (
 		"Applies that failed, over the host's history.", nil, nil)
 	descSteps = prometheus.NewDesc(MetricStepsAppliedTotal,
 		"Steps applied forward or in reverse, over the host's history.", nil, nil)
+	descPullRefused = prometheus.NewDesc(MetricPullRefused,
+		"1 while trail pull refuses the upstream because it is not a descendant of HEAD (history rewound or force-pushed).", nil, nil)
 	descUntrusted = prometheus.NewDesc(MetricUntrustedCommit,
 		"1 while the last commit tried was refused because its signature does not verify against trail.keyring or trail.allowedsigners.", nil, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInfo, descLastApply, descSuccess, descDuration,
-		descDrifted, descBehind, descPinned, descFailures, descSteps, descUntrusted} {
+		descDrifted, descBehind, descPinned, descFailures, descSteps, descUntrusted, descPullRefused} {
 		ch <- d
 	}
 }
@@ -150,6 +156,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descBehind, float64(m.CommitsBehindUpstream))
 	gauge(descPinned, boolFloat(m.Pinned))
 	gauge(descUntrusted, boolFloat(m.UntrustedCommit))
+	gauge(descPullRefused, boolFloat(m.PullRefused))
 	ch <- prometheus.MustNewConstMetric(descFailures, prometheus.CounterValue, float64(m.ApplyFailuresTotal))
 	ch <- prometheus.MustNewConstMetric(descSteps, prometheus.CounterValue, float64(m.StepsAppliedTotal))
 }

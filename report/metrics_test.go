@@ -90,6 +90,7 @@ func TestMetricsParseBack(t *testing.T) {
 		MetricApplyFailures:     {dto.MetricType_COUNTER, 1},
 		MetricStepsAppliedTotal: {dto.MetricType_COUNTER, 120},
 		MetricUntrustedCommit:   {dto.MetricType_GAUGE, 0},
+		MetricPullRefused:       {dto.MetricType_GAUGE, 0},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

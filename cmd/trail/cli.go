@@ -25,7 +25,7 @@ var commands = map[string]command{
 	"fsck":        {"check trail's state directory thoroughly: records, step lists, every blob's hash", runFsck},
 	"log":         {"the generations applied, newest first", runLog},
 	"rollback":    {"pin the checkout at the N-th previous good generation", runRollback},
-	"pull":        {"git pull --ff-only (unless pinned), then apply HEAD if needed", runPull},
+	"pull":        {"fetch and fast-forward to the upstream (unless pinned; an upstream that is not a descendant of HEAD is refused), then apply HEAD if needed", runPull},
 	"watch":       {"the drift watcher service: report or heal drift as it happens, pull on an interval", runWatch},
 	"hook":        {"run by the git hooks trail init installs", runHook},
 	"check-steps": {"parse and validate step files; print them canonically", runCheckSteps},
