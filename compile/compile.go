@@ -26,6 +26,11 @@ type Options struct {
 	// a variable of type string; for any other type it is read as an HCL
 	// expression (["a", "b"], 3, true, {k = "v"}).
 	Vars map[string]string
+	// HostVars marks Vars as a host's settings (trail.var.NAME), which
+	// outlive the commits that declare them: a value for a variable the
+	// config does not declare is a warning, not an error, so a rollback to
+	// a commit from before the variable still compiles.
+	HostVars bool
 	// MaxSteps bounds the number of steps (0: DefaultMaxSteps).
 	MaxSteps int
 }

@@ -112,6 +112,11 @@ func (sc *scope) variables(args map[string]argument, call *hcl.Block) map[string
 				"Module %q declares no variable %q.%s", sc.mod.dir, name, suggest(name, known)))
 			continue
 		}
+		if c.opts.HostVars {
+			c.diags = append(c.diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Undeclared host variable",
+				Detail: fmt.Sprintf("This host sets trail.var.%s, but the config declares no variable %q: the value is not used.%s", name, name, suggest(name, known))})
+			continue
+		}
 		c.diags = append(c.diags, errorf(nil, "Unknown variable override",
 			"A value was given for variable %q, but the config declares no such variable.%s", name, suggest(name, known)))
 	}

@@ -120,6 +120,10 @@ func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error
 		h.failed(Failure{Commit: commit, Time: start, Error: err.Error(), Source: sourceOf(err)}, branch)
 		return out, err
 	}
+	for _, w := range c.Warnings {
+		h.send(report.Record{Event: report.EventApply, Priority: report.PriorityWarning, Message: "compile: " + w,
+			Commit: commit, Branch: branch, Time: start})
+	}
 	if err := h.stage(c); err != nil {
 		f := Failure{Commit: commit, Time: start, Error: err.Error()}
 		var se *StageError

@@ -21,6 +21,9 @@ type Compiled struct {
 	// trail (or after its config was taken out): it manages nothing and
 	// compiles to an empty list.
 	NoConfig bool
+	// Warnings are the compile's warnings, one line each (compile.OneLine),
+	// printed already; an apply also sends them to the journal.
+	Warnings []string
 }
 
 // CompileError is a config that does not compile: the diagnostics, and the
@@ -82,11 +85,14 @@ func (h *Host) Compile(rev string) (*Compiled, error) {
 	if names, err := fs.Glob(tree, "*.hcl"); err == nil && len(names) == 0 {
 		return h.noConfig(c)
 	}
-	res, err := h.compileFS(tree, c.Hash)
+	res, warnings, err := h.compileFS(tree, c.Hash)
 	if err != nil {
 		return nil, err
 	}
-	return &Compiled{Commit: c, Result: res}, nil
+	for _, w := range warnings {
+		fmt.Fprintf(h.Err, "trail: %s: %s\n", Short(c.Hash), w)
+	}
+	return &Compiled{Commit: c, Result: res, Warnings: warnings}, nil
 }
 
 // noConfig is the compile of a commit that has no trail config: an empty
@@ -101,17 +107,19 @@ func (h *Host) noConfig(c gitrepo.Commit) (*Compiled, error) {
 	return &Compiled{Commit: c, Result: &compile.Result{List: l, Blobs: map[string][]byte{}}, NoConfig: true}, nil
 }
 
-// compileFS compiles a config tree for this host.
-func (h *Host) compileFS(fsys fs.FS, commit string) (*compile.Result, error) {
+// compileFS compiles a config tree for this host. The host's trail.var
+// settings are host variables: one the commit does not declare is a
+// warning, so a rollback to a commit from before it still compiles.
+func (h *Host) compileFS(fsys fs.FS, commit string) (*compile.Result, []string, error) {
 	facts, err := h.Facts()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	res, diags := compile.Compile(fsys, facts, compile.Options{Commit: commit, Vars: h.Settings.Vars})
+	res, diags := compile.Compile(fsys, facts, compile.Options{Commit: commit, Vars: h.Settings.Vars, HostVars: true})
 	if diags.HasErrors() {
-		return nil, &CompileError{Commit: commit, Diags: diags, Result: res}
+		return nil, nil, &CompileError{Commit: commit, Diags: diags, Result: res}
 	}
-	return res, nil
+	return res, compile.Lines(diags), nil
 }
 
 // stage puts the compiled contents into the store, so the plan finds them.
