@@ -42,6 +42,11 @@ type record struct {
 	Failures int `json:"failures_total"`
 	// PullRefused is set while the upstream is not a descendant of HEAD.
 	PullRefused *PullRefusal `json:"pull_refused,omitempty"`
+	// PullError is set while git fetch fails; PullFailures counts every
+	// failed fetch and LastPullSuccess is the last one that worked.
+	PullError       *PullProblem `json:"pull_error,omitempty"`
+	PullFailures    int          `json:"pull_failures_total,omitempty"`
+	LastPullSuccess time.Time    `json:"last_pull_success,omitzero"`
 }
 
 func (h *Host) recordPath() string { return filepath.Join(h.Settings.state(), hostFile) }

@@ -50,6 +50,7 @@ func (h *Host) Metrics(st *Status) (report.Metrics, error) {
 	m.ApplyFailuresTotal = rec.Failures
 	m.UntrustedCommit = rec.Failure != nil && rec.Failure.Untrusted
 	m.PullRefused = rec.PullRefused != nil
+	m.PullFailuresTotal, m.LastPullSuccess = rec.PullFailures, rec.LastPullSuccess
 	if f := rec.Failure; f != nil && f.Time.After(m.LastApply) {
 		// A commit that did not compile never reached the engine.
 		m.LastApply, m.LastApplySuccess, m.ApplyDuration = f.Time, false, 0

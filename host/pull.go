@@ -1,9 +1,11 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os/exec"
+	"strings"
 	"time"
 
 	"trail/report"
@@ -23,7 +25,7 @@ func (h *Host) Pull(ctx context.Context) (*Outcome, error) {
 		// A pinned host does not pull: what the upstream did is not its refusal.
 		h.notePullRefusal(nil)
 		// Fetching moves no HEAD, and status can then say how far behind the pin is.
-		if _, err := h.git("fetch", "--quiet"); err != nil {
+		if err := h.fetch(ctx, head.Branch); err != nil {
 			fmt.Fprintf(h.Err, "trail: %v\n", err)
 		}
 	} else if _, err := h.git("rev-parse", "--verify", "--quiet", "@{upstream}"); err != nil {
@@ -61,7 +63,7 @@ type PullRefusal struct {
 // is a descendant of HEAD, with the checked commit itself merged, so a
 // fetch in between cannot slip another in. The post-merge hook applies it.
 func (h *Host) fastForward(ctx context.Context, head, branch string) error {
-	if err := h.runGit(ctx, "fetch", "--quiet"); err != nil {
+	if err := h.fetch(ctx, branch); err != nil {
 		return err
 	}
 	name, err := h.git("rev-parse", "--abbrev-ref", "--symbolic-full-name", "@{upstream}")
@@ -123,4 +125,56 @@ func (h *Host) notePullRefusal(p *PullRefusal) {
 	if err := h.saveRecord(r); err != nil {
 		fmt.Fprintf(h.Err, "trail: %v\n", err)
 	}
+}
+
+// PullProblem is a fetch that failed: the remote is gone, unreachable or
+// refuses the host's credentials. The host keeps what it has, so it is a
+// warning, until a fetch succeeds.
+type PullProblem struct {
+	Since time.Time `json:"since"` // the first failure in a row
+	Time  time.Time `json:"time"`  // the last one
+	Error string    `json:"error"`
+}
+
+// fetch runs git fetch and keeps score: a failure is counted, recorded
+// with git's own words and sent to the journal at warning; a success
+// clears it and stamps the time, for trail_last_pull_success_timestamp_seconds.
+func (h *Host) fetch(ctx context.Context, branch string) error {
+	cmd := exec.CommandContext(ctx, "git", "fetch", "--quiet")
+	cmd.Dir = h.Checkout.Dir
+	cmd.Env = append(gitEnv(), "GIT_TERMINAL_PROMPT=0")
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = h.Out, &stderr
+	runErr := cmd.Run()
+	now := time.Now()
+	r, err := h.loadRecord()
+	if err != nil {
+		fmt.Fprintf(h.Err, "trail: %v\n", err)
+	}
+	if runErr == nil {
+		h.Err.Write(stderr.Bytes())
+		r.PullError, r.LastPullSuccess = nil, now
+		if err := h.saveRecord(r); err != nil {
+			fmt.Fprintf(h.Err, "trail: %v\n", err)
+		}
+		return nil
+	}
+	cause := strings.Join(strings.Fields(stderr.String()), " ")
+	if cause == "" {
+		cause = runErr.Error()
+	}
+	p := &PullProblem{Since: now, Time: now, Error: cause}
+	if r.PullError != nil {
+		p.Since = r.PullError.Since
+	}
+	r.PullError = p
+	r.PullFailures++
+	if err := h.saveRecord(r); err != nil {
+		fmt.Fprintf(h.Err, "trail: %v\n", err)
+	}
+	h.send(report.Record{
+		Event: report.EventPull, Result: report.ResultFailed, Priority: report.PriorityWarning,
+		Message: "git fetch failed: " + cause, Branch: branch, Time: now,
+	})
+	return fmt.Errorf("git fetch in %s: %w: %s (the host keeps what it has; check the remote, and the credentials in HOME=%s)", h.Checkout.Dir, runErr, cause, homeOf())
 }

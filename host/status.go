@@ -46,6 +46,8 @@ type Status struct {
 	LastError *Failure    `json:"last_error,omitempty"`
 	// PullRefused is an upstream trail pull refused to move to (pull.go).
 	PullRefused *PullRefusal `json:"pull_refused,omitempty"`
+	// PullError is a fetch that has been failing (pull.go).
+	PullError *PullProblem `json:"pull_error,omitempty"`
 	// Store lists the blobs the applied record needs that the content
 	// store lacks: a removal or rollback of their targets would fail.
 	Store []apply.BlobProblem `json:"store,omitempty"`
@@ -100,7 +102,7 @@ func (h *Host) Status() (*Status, error) {
 	}
 	s.Pending = cur == nil || cur.Commit != s.Head
 	if rec, err := h.loadRecord(); err == nil {
-		s.LastError, s.PullRefused = rec.Failure, rec.PullRefused
+		s.LastError, s.PullRefused, s.PullError = rec.Failure, rec.PullRefused, rec.PullError
 	} else {
 		s.Problems = append(s.Problems, err.Error())
 	}
@@ -174,6 +176,9 @@ func (s *Status) judge() {
 	}
 	if p := s.PullRefused; p != nil {
 		crit("trail pull refused: " + p.Reason)
+	}
+	if p := s.PullError; p != nil {
+		warn(fmt.Sprintf("git fetch has failed since %s (last at %s): %s", p.Since.Format(time.DateTime), p.Time.Format(time.DateTime), p.Error))
 	}
 	switch {
 	case s.Applied == nil && s.Level < Critical:

@@ -41,7 +41,10 @@ func (h *Host) InstallUnits(ctx context.Context, mode, bin string) error {
 			continue
 		}
 		verb := strings.TrimSuffix(strings.TrimPrefix(name, "trail-"), ".service")
-		dropin := fmt.Sprintf("# Written by trail init: this host's checkout and binary.\n[Service]\nWorkingDirectory=%s\nExecStart=\nExecStart=%s %s\n", h.Checkout.Dir, bin, verb)
+		// HOME is the admin's who ran init: git reads its config there
+		// (credentials, url.insteadOf, safe.directory), as at the shell.
+		dropin := fmt.Sprintf("# Written by trail init: this host's checkout, binary and the admin's HOME, for git's config.\n[Service]\nWorkingDirectory=%s\nEnvironment=HOME=%s\nExecStart=\nExecStart=%s %s\n",
+			h.Checkout.Dir, unitHome(), bin, verb)
 		if err := writeFile(filepath.Join(dir, name+".d", "checkout.conf"), []byte(dropin)); err != nil {
 			return err
 		}
@@ -81,4 +84,20 @@ func writeFile(path string, data []byte) error {
 func isDir(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()
+}
+
+// unitHome is the HOME the services run with: the caller's, or root's.
+func unitHome() string {
+	if h := os.Getenv("HOME"); filepath.IsAbs(h) && !strings.ContainsAny(h, " \n\"'\\%$") {
+		return h
+	}
+	return "/root"
+}
+
+// homeOf names the HOME git read its config from, for error messages.
+func homeOf() string {
+	if h := os.Getenv("HOME"); h != "" {
+		return h
+	}
+	return "(unset: git reads no user config; the shipped units set HOME)"
 }

@@ -38,6 +38,10 @@ type Metrics struct {
 	// PullRefused is set while trail pull refuses the upstream: it is not
 	// a descendant of HEAD (rewound or force-pushed).
 	PullRefused bool
+	// PullFailuresTotal counts failed fetches over the host's history;
+	// LastPullSuccess is when one last worked (zero: never, left out).
+	PullFailuresTotal int
+	LastPullSuccess   time.Time
 }
 
 // The metric names, for callers that query or alert on them.
@@ -53,6 +57,8 @@ const (
 	MetricStepsAppliedTotal = "trail_steps_applied_total"
 	MetricUntrustedCommit   = "trail_untrusted_commit"
 	MetricPullRefused       = "trail_pull_refused"
+	MetricPullFailures      = "trail_pull_failures_total"
+	MetricLastPullSuccess   = "trail_last_pull_success_timestamp_seconds"
 )
 
 // Check reports the first value Prometheus could not take or that cannot
@@ -74,6 +80,7 @@ func (m Metrics) Check() error {
 		{"CommitsBehindUpstream", m.CommitsBehindUpstream},
 		{"ApplyFailuresTotal", m.ApplyFailuresTotal},
 		{"StepsAppliedTotal", m.StepsAppliedTotal},
+		{"PullFailuresTotal", m.PullFailuresTotal},
 	} {
 		if c.v < 0 {
 			return fmt.Errorf("report: metrics: %s is %d: counts cannot be negative", c.name, c.v)
@@ -124,13 +131,17 @@ var (
 		"Steps applied forward or in reverse, over the host's history.", nil, nil)
 	descPullRefused = prometheus.NewDesc(MetricPullRefused,
 		"1 while trail pull refuses the upstream because it is not a descendant of HEAD (history rewound or force-pushed).", nil, nil)
+	descPullFailures = prometheus.NewDesc(MetricPullFailures,
+		"Fetches of the upstream by trail pull that failed, over the host's history.", nil, nil)
+	descLastPull = prometheus.NewDesc(MetricLastPullSuccess,
+		"Unix time trail pull last fetched the upstream successfully.", nil, nil)
 	descUntrusted = prometheus.NewDesc(MetricUntrustedCommit,
 		"1 while the last commit tried was refused because its signature does not verify against trail.keyring or trail.allowedsigners.", nil, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInfo, descLastApply, descSuccess, descDuration,
-		descDrifted, descBehind, descPinned, descFailures, descSteps, descUntrusted, descPullRefused} {
+		descDrifted, descBehind, descPinned, descFailures, descSteps, descUntrusted, descPullRefused, descPullFailures, descLastPull} {
 		ch <- d
 	}
 }
@@ -157,6 +168,10 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descPinned, boolFloat(m.Pinned))
 	gauge(descUntrusted, boolFloat(m.UntrustedCommit))
 	gauge(descPullRefused, boolFloat(m.PullRefused))
+	if !m.LastPullSuccess.IsZero() {
+		gauge(descLastPull, float64(m.LastPullSuccess.UnixNano())/1e9)
+	}
+	ch <- prometheus.MustNewConstMetric(descPullFailures, prometheus.CounterValue, float64(m.PullFailuresTotal))
 	ch <- prometheus.MustNewConstMetric(descFailures, prometheus.CounterValue, float64(m.ApplyFailuresTotal))
 	ch <- prometheus.MustNewConstMetric(descSteps, prometheus.CounterValue, float64(m.StepsAppliedTotal))
 }

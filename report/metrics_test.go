@@ -30,6 +30,7 @@ var metricCases = map[string]Metrics{
 		Commit: "0123456789abcdef0123456789abcdef01234567", Generation: 12,
 		LastApply: time.Unix(1741944413, 0), LastApplySuccess: false, ApplyDuration: 42 * time.Second,
 		Pinned: true, ApplyFailuresTotal: 4, StepsAppliedTotal: 9001,
+		PullFailuresTotal: 3, LastPullSuccess: time.Unix(1741940000, 0), UntrustedCommit: true, PullRefused: true,
 	},
 	"never applied": {},
 }
@@ -91,6 +92,7 @@ func TestMetricsParseBack(t *testing.T) {
 		MetricStepsAppliedTotal: {dto.MetricType_COUNTER, 120},
 		MetricUntrustedCommit:   {dto.MetricType_GAUGE, 0},
 		MetricPullRefused:       {dto.MetricType_GAUGE, 0},
+		MetricPullFailures:      {dto.MetricType_COUNTER, 0},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

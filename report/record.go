@@ -26,6 +26,7 @@ const (
 	EventFailure  Event = "failure"  // trail could not do what it was asked
 	EventCheck    Event = "check"    // a health check ran
 	EventWatch    Event = "watch"    // the watcher started or stopped
+	EventPull     Event = "pull"     // trail pull could not reach the upstream
 )
 
 // The results trail reports in TRAIL_RESULT.
