@@ -19,6 +19,7 @@ var commands = map[string]command{
 	"init":        {"make this config checkout drive the host: hooks, settings, first apply", runInit},
 	"plan":        {"show what applying a commit (default HEAD) would do", runPlan},
 	"apply":       {"compile, plan and apply a commit (default HEAD)", runApply},
+	"show":        {"print what trail would write at PATH on this host at a commit (default HEAD)", runShow},
 	"steps":       {"print the step list a commit compiles to, with sources", runSteps},
 	"validate":    {"compile a config directory for a host and report errors", runValidate},
 	"status":      {"what the host runs and whether that is well (Nagios exit codes)", runStatus},

@@ -17,6 +17,8 @@ type jsonPlanChange struct {
 	Changed []string `json:"changed,omitempty"`
 	Work    []string `json:"work"`
 	Notes   []string `json:"notes,omitempty"`
+	// Diff is a FILE step's content change (host.ContentDiff).
+	Diff string `json:"diff,omitempty"`
 }
 
 // jsonPlanRestart is a unit the apply would restart or reload.
@@ -42,6 +44,7 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("plan", "[REV]", stderr)
 	dir := hostFlags(fs)
 	asJSON := fs.Bool("json", false, "print the plan as JSON")
+	diffLines := fs.Int("diff-lines", 100, "show at most this many lines of each changed file's content diff (0: none)")
 	h, rev, ok := revHost(fs, dir, args, stdout, stderr)
 	if !ok {
 		return 2
@@ -58,6 +61,13 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 			pending = true
 		}
 	}
+	// diffs[i] is Changes[i]'s content diff, for a FILE step that runs.
+	diffs := make([]string, len(p.Changes))
+	for i, ch := range p.Changes {
+		if *diffLines > 0 && ch.Op != stepfmt.OpRemove && !p.Work[i].None() {
+			diffs[i] = h.ContentDiff(ch.Step, c.Blobs, c.Commit.Hash, *diffLines)
+		}
+	}
 	if *asJSON {
 		out := jsonPlan{Commit: c.Commit.Hash, From: p.From, Pending: pending, Changes: []jsonPlanChange{},
 			Restarts: []jsonPlanRestart{}, Unchanged: p.Unchanged}
@@ -65,7 +75,7 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 			s := *ch.Step
 			s.Src = stepfmt.Source{}
 			out.Changes = append(out.Changes, jsonPlanChange{ch.Op.String(), s.String(), ch.Step.Src.String(), ch.Changed,
-				append([]string{}, p.Work[i].Changes...), p.Work[i].Notes})
+				append([]string{}, p.Work[i].Changes...), p.Work[i].Notes, diffs[i]})
 		}
 		for _, r := range p.Restarts {
 			s := *r.Step
@@ -79,6 +89,11 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 	} else {
 		fmt.Fprintf(stdout, "plan: %s %q from generation %d\n", host.Short(c.Commit.Hash), c.Commit.Subject, p.From)
 		_ = apply.PrintPlan(stdout, p)
+		for _, d := range diffs {
+			if d != "" {
+				fmt.Fprint(stdout, "\n"+d)
+			}
+		}
 		if !pending {
 			fmt.Fprintln(stdout, "nothing to do: the host matches")
 		}

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	pathpkg "path"
+
+	"trail/host"
+	"trail/stepfmt"
+)
+
+// runShow prints what trail would write at PATH on this host at REV: a
+// FILE's content as compiled (bytes as they are), a LINK's target, a DIR's
+// attributes. Exit 1 when trail does not manage PATH at REV.
+func runShow(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("show", "PATH [REV]", stderr)
+	dir := hostFlags(fs)
+	if fs.Parse(args) != nil || fs.NArg() < 1 || fs.NArg() > 2 {
+		fs.Usage()
+		return 2
+	}
+	path, rev := pathpkg.Clean(fs.Arg(0)), "HEAD"
+	if fs.NArg() == 2 {
+		rev = fs.Arg(1)
+	}
+	h, ok := openHost(*dir, stdout, stderr)
+	if !ok {
+		return 2
+	}
+	defer h.Close()
+	c, err := h.Compile(rev)
+	if err != nil {
+		printErr(stderr, err)
+		return 2
+	}
+	for _, s := range c.List.Steps {
+		if !stepfmt.IsPath(s.Kind) || s.Target != path {
+			continue
+		}
+		switch s.Kind {
+		case stepfmt.KindFile:
+			data, ok := c.Blobs[s.Value("content")]
+			if !ok {
+				fmt.Fprintf(stderr, "trail: %s at %s: its content %s is not in the compile\n", path, host.Short(c.Commit.Hash), s.Value("content"))
+				return 2
+			}
+			_, _ = stdout.Write(data)
+		default:
+			var b bytes.Buffer
+			stepfmt.AppendStep(&b, s, true)
+			fmt.Fprintln(stdout, b.String())
+		}
+		return 0
+	}
+	fmt.Fprintf(stderr, "trail: %s is not a path trail manages on this host at %s (trail steps %s lists them)\n", path, host.Short(c.Commit.Hash), rev)
+	return 1
+}
