@@ -12,7 +12,8 @@ import (
 var knownMetrics = []string{
 	MetricAppliedInfo, MetricLastApplyTime, MetricLastApplySuccess, MetricApplyDuration,
 	MetricDriftedTargets, MetricBehindUpstream, MetricPinned, MetricApplyFailures,
-	MetricStepsAppliedTotal,
+	MetricStepsAppliedTotal, MetricUntrustedCommit, MetricPullRefused, MetricPullFailures,
+	MetricLastPullSuccess,
 }
 
 var shippedDocs = []string{
