@@ -13,6 +13,11 @@ func (h *Host) Plan(rev string) (*apply.Plan, *Compiled, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	// An untrusted commit is not compiled, for a plan either: its
+	// contents would go into the store.
+	if err := h.verifyCommit(commit); err != nil {
+		return nil, nil, err
+	}
 	c, err := h.Compile(commit)
 	if err != nil {
 		return nil, nil, err

@@ -82,3 +82,81 @@ func applyDiff(t *testing.T, a, d string) string {
 	got, _ := os.ReadFile(p)
 	return string(got)
 }
+
+// FuzzUnifiedDiff: applying the hunks to the old text gives the new one.
+func FuzzUnifiedDiff(f *testing.F) {
+	f.Add("a\nb\nc\n", "a\nB\nc\n")
+	f.Add("", "x")
+	f.Add("x\nx\ny\nx\n", "x\ny\nx\nx\n")
+	f.Add("1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n", "1\n2\nX\n4\n5\n6\n7\n8\nY\n10\n")
+	f.Fuzz(func(t *testing.T, a, b string) {
+		if strings.Contains(a+b, "\\ No newline") {
+			return
+		}
+		d := unifiedDiff(a, b)
+		if (d == "") != (a == b) {
+			t.Fatalf("diff %q for %q -> %q", d, a, b)
+		}
+		if got := patchText(t, a, d); got != b {
+			t.Fatalf("patched %q, want %q\ndiff:\n%s", got, b, d)
+		}
+	})
+}
+
+// patchText applies a unified diff (as unifiedDiff writes it) to a.
+func patchText(t *testing.T, a, d string) string {
+	old := splitLines(a)
+	var out []string
+	at := 0 // next line of old to copy
+	lines := strings.SplitAfter(d, "\n")
+	for i := 0; i < len(lines) && lines[i] != ""; i++ {
+		l := lines[i]
+		if strings.HasPrefix(l, "@@ ") {
+			var as, an int
+			spec := strings.Fields(l)[1][1:]
+			start, n, ok := strings.Cut(spec, ",")
+			as, an = atoi(t, start), 1
+			if ok {
+				an = atoi(t, n)
+			}
+			if an == 0 {
+				as++
+			}
+			out = append(out, old[at:as-1]...)
+			at = as - 1
+			continue
+		}
+		// A line and, for a last line without newline, git's marker.
+		text := l[1:]
+		if i+1 < len(lines) && strings.HasPrefix(lines[i+1], "\\ No newline") {
+			text += lines[i+1]
+			i++
+		}
+		switch l[0] {
+		case ' ':
+			out = append(out, old[at])
+			at++
+		case '-':
+			if old[at] != text {
+				t.Fatalf("removes %q, the text has %q", text, old[at])
+			}
+			at++
+		case '+':
+			out = append(out, text)
+		}
+	}
+	out = append(out, old[at:]...)
+	s := strings.Join(out, "")
+	return strings.ReplaceAll(s, "\n\\ No newline at end of file\n", "")
+}
+
+func atoi(t *testing.T, s string) int {
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			t.Fatalf("bad number %q", s)
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
