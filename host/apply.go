@@ -107,7 +107,7 @@ func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error
 		}
 	}
 	start := time.Now()
-	if err := h.verifyCommit(commit); err != nil {
+	if err := h.verifyCommit(commit, o.Deliberate); err != nil {
 		var ue *UntrustedError
 		h.failed(Failure{Commit: commit, Time: start, Error: err.Error(), Untrusted: errors.As(err, &ue)}, branch)
 		return out, err

@@ -12,6 +12,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/hiddeco/sshsig"
+
+	"trail/apply"
 )
 
 // UntrustedError is a commit refused before it was compiled: trust is
@@ -34,8 +36,14 @@ func (s Settings) trustConfigured() bool { return s.Keyring != "" || s.AllowedSi
 // against the keys in trail.allowedsigners (ssh-keygen's allowed signers
 // format, namespace "git"). It runs before the config is read, so an
 // untrusted commit cannot change anything on the machine.
-func (h *Host) verifyCommit(commit string) error {
+func (h *Host) verifyCommit(commit string, deliberate bool) error {
 	if !h.Settings.trustConfigured() {
+		return nil
+	}
+	if deliberate && h.appliedBefore(commit) {
+		// The admin names a commit this host ran (trail rollback, git
+		// checkout HASH), perhaps from before signing: it was trusted
+		// then, and a pull can never bring it back by itself.
 		return nil
 	}
 	untrusted := func(format string, a ...any) error {
@@ -125,4 +133,22 @@ func (h *Host) trustFile(setting, path string) ([]byte, error) {
 		return nil, errors.New("trail." + setting + " " + path + " is empty: it trusts no key")
 	}
 	return data, nil
+}
+
+// appliedBefore reports whether commit was applied on this host with success.
+func (h *Host) appliedBefore(commit string) bool {
+	e, err := h.Engine()
+	if err != nil {
+		return false
+	}
+	gens, err := e.Generations()
+	if err != nil {
+		return false
+	}
+	for _, g := range gens {
+		if g.Commit == commit && g.Result == apply.ResultOK {
+			return true
+		}
+	}
+	return false
 }
