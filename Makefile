@@ -54,9 +54,12 @@ e2e: $(DEB)
 fleet: build
 	$(GO) run ./fleet -trail $(BIN)
 
-bench: build
+# Go benchmarks, then whole-process timings against git, cp and rsync on a
+# generated tree (FILES=100000 for the large case; RUNS runs each).
+bench: build deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	TRAIL=$(BIN) ./scripts/bench-noop.sh
+	TRAIL=$(BIN) ./scripts/bench-paths.sh
 
 demo: build
 	@TRAIL=$(BIN) ./examples/demo.sh
