@@ -37,13 +37,17 @@ func (h *Host) ContentDiff(s *stepfmt.Step, blobs map[string][]byte, rev string,
 		return ""
 	}
 	head := fmt.Sprintf("--- %s (on the machine)\n+++ %s (%s, %s)\n", s.Target, s.Target, Short(rev), s.Src)
-	oldData, oldNote := h.currentContent(s.Target)
+	oldData, oldMode, oldNote := h.currentContent(s.Target)
 	if oldNote == "" && bytes.Equal(oldData, newData) {
 		return ""
 	}
 	if m, err := strconv.ParseUint(s.Value("mode"), 8, 32); err == nil && m&0o004 == 0 {
 		return head + fmt.Sprintf("content not shown: mode %s is not world-readable ('trail show %s %s' prints it); %s -> %s\n",
 			s.Value("mode"), s.Target, Short(rev), describe(oldData, oldNote), describe(newData, ""))
+	}
+	if oldNote == "" && oldMode&0o004 == 0 {
+		return head + fmt.Sprintf("content not shown: the file on the machine (mode %04o) is not world-readable; %s -> %s\n",
+			oldMode.Perm(), describe(oldData, ""), describe(newData, ""))
 	}
 	if oldNote != "" && oldNote != "absent" || isBinary(oldData) || isBinary(newData) || len(oldData) > maxDiffBytes || len(newData) > maxDiffBytes {
 		return head + fmt.Sprintf("binary or large: %s -> %s\n", describe(oldData, oldNote), describe(newData, ""))
@@ -58,35 +62,35 @@ func (h *Host) ContentDiff(s *stepfmt.Step, blobs map[string][]byte, rev string,
 
 // currentContent reads the target's content under the root: nil and a
 // note when there is no regular file to read.
-func (h *Host) currentContent(target string) ([]byte, string) {
+func (h *Host) currentContent(target string) ([]byte, fs.FileMode, string) {
 	p := filepath.Join(h.Settings.root(), filepath.FromSlash(target))
 	fi, err := os.Lstat(p)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil, "absent"
+		return nil, 0, "absent"
 	case err != nil:
-		return nil, "unreadable: " + err.Error()
+		return nil, 0, "unreadable: " + err.Error()
 	case !fi.Mode().IsRegular():
-		return nil, "not a regular file (" + fi.Mode().Type().String() + ")"
+		return nil, 0, "not a regular file (" + fi.Mode().Type().String() + ")"
 	}
 	f, err := os.Open(p)
 	if err != nil {
-		return nil, "unreadable: " + err.Error()
+		return nil, 0, "unreadable: " + err.Error()
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxDiffBytes+1))
 	if err != nil {
-		return nil, "unreadable: " + err.Error()
+		return nil, 0, "unreadable: " + err.Error()
 	}
 	if len(data) > maxDiffBytes {
 		// Hash the whole file for its description.
 		if _, err := f.Seek(0, io.SeekStart); err == nil {
 			hs := sha256.New()
 			n, _ := io.Copy(hs, f)
-			return nil, fmt.Sprintf("%d bytes sha256:%s", n, hex.EncodeToString(hs.Sum(nil))[:12])
+			return nil, 0, fmt.Sprintf("%d bytes sha256:%s", n, hex.EncodeToString(hs.Sum(nil))[:12])
 		}
 	}
-	return data, ""
+	return data, fi.Mode(), ""
 }
 
 func describe(data []byte, note string) string {
