@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"trail/apply"
@@ -70,8 +71,27 @@ func (h *Host) target(rev string) (commit, branch string, err error) {
 	return commit, branch, nil
 }
 
+// processStart is as near the process's start as Go code sees; the first
+// apply of a process states its time from there, so the "applied ... in T"
+// line is what the admin waited for: start-up, compile and staging as well
+// as the engine. Later applies of a long-lived process (trail watch's
+// pulls) count from their own start.
+var (
+	processStart      = time.Now()
+	processStartTaken atomic.Bool
+)
+
+// clockStart is when an apply that began at begun states its time from.
+func clockStart(begun time.Time) time.Time {
+	if processStartTaken.CompareAndSwap(false, true) {
+		return processStart
+	}
+	return begun
+}
+
 // applyCommit is Apply (crash.go) without its recovery.
 func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error) {
+	since := clockStart(time.Now())
 	commit, branch, err := h.target(o.Rev)
 	if err != nil {
 		return nil, err
@@ -170,7 +190,7 @@ func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error
 	}
 	n := g.Counts
 	fmt.Fprintf(h.Out, "trail: applied %s as generation %d in %s: %d added, %d modified, %d removed, %d unchanged%s\n",
-		Short(commit), g.Number, g.End.Sub(g.Start).Round(time.Millisecond), n.Added, n.Modified, n.Removed, n.Unchanged, drifted(n))
+		Short(commit), g.Number, time.Since(since).Round(time.Millisecond), n.Added, n.Modified, n.Removed, n.Unchanged, drifted(n))
 	for _, k := range g.Kept {
 		fmt.Fprintf(h.Out, "trail: kept %s\n", k)
 	}
