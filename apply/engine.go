@@ -34,6 +34,17 @@ type Options struct {
 	// crash, when set, is called at every boundary of an apply, named; a
 	// test kills the process there to check recovery.
 	crash func(point string)
+	// gcGraceSet replaces state.GCGrace, so tests can prune what they
+	// just stored.
+	gcGraceSet   bool
+	gcGraceValue time.Duration
+}
+
+func (o Options) gcGrace() time.Duration {
+	if o.gcGraceSet {
+		return o.gcGraceValue
+	}
+	return state.GCGrace
 }
 
 // defaultBatch is how many changes are made durable together at most.

@@ -1,0 +1,43 @@
+package apply
+
+import (
+	"trail/apply/state"
+)
+
+// GCResult is what a gc removed (see state.GC).
+type GCResult = state.GCResult
+
+// GC prunes the state directory under the state lock, after finishing an
+// interrupted apply: it keeps the applied generation, the newest keep
+// generations with the contents their step lists name, every pre-image
+// and written content the applied record names, and blobs younger than
+// state.GCGrace (a compile may be about to apply them); it removes the
+// rest. With dryRun it only counts.
+func (e *Engine) GC(keep int, dryRun bool) (*GCResult, error) {
+	lk, err := e.hold()
+	if err != nil {
+		return nil, err
+	}
+	defer lk.Release()
+	return state.GC(e.dir, keep, e.opts.gcGrace(), dryRun)
+}
+
+// pruneAfterApply measures the state after an apply that changed
+// something (the no-op path never comes here) and prunes it with the
+// default keep when state.NeedsGC says it grew enough. It is best
+// effort: the apply has committed, and whatever stops the measure or the
+// gc leaves the state as it is, for trail gc to report.
+func (e *Engine) pruneAfterApply() {
+	size, afterGC, err := state.MeasureState(e.dir, true, false)
+	if err != nil || !state.NeedsGC(size, afterGC) {
+		return
+	}
+	state.GC(e.dir, state.DefaultKeep, e.opts.gcGrace(), false)
+}
+
+// StateBytes returns the state's size as the last apply or gc measured
+// it, and false when none did yet.
+func (e *Engine) StateBytes() (int64, bool) {
+	n, _, ok := state.ReadStateBytes(e.dir)
+	return n, ok
+}

@@ -1,0 +1,130 @@
+package apply
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	sbx "trail/apply/internal/sandbox"
+	"trail/apply/kind"
+	"trail/apply/state"
+)
+
+// gcSandbox applies four generations of /etc/a (and /etc/b in the third)
+// over an /etc/a that was there before trail.
+func gcSandbox(t *testing.T) *sandbox {
+	t.Helper()
+	sb := newSandbox(t)
+	sb.opts.gcGraceSet, sb.opts.gcGraceValue = true, 0
+	sb.opts.AllowMassRemoval = true
+	sb.open()
+	sb.write("/etc/a", "orig-a\n", 0o644)
+	sb.apply("FILE /etc/a {v1\n}", "c1")
+	sb.apply("FILE /etc/a {v2\n}", "c2")
+	sb.apply("FILE /etc/a {v3\n}\nFILE /etc/b {b3\n}", "c3")
+	sb.apply("FILE /etc/a {v4\n}", "c4")
+	return sb
+}
+
+func has(sb *sandbox, text string) bool { return sb.e.Store().Has(kind.HashKey([]byte(text))) }
+
+// TestGCKeepsWhatRollbackNeeds: gc --keep 2 removes generations 1 and 2
+// and the contents only they named, keeps the pre-image, the applied
+// contents and generation 3's; fsck finds the state whole; a rollback to
+// generation 3 from its saved list (no compile putting contents back) and
+// then to nothing restores the machine exactly.
+func TestGCKeepsWhatRollbackNeeds(t *testing.T) {
+	sb := gcSandbox(t)
+	res, err := sb.e.GC(2, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Generations) != 2 || res.Generations[0] != 1 || res.Generations[1] != 2 || res.Blobs != 2 || res.Freed() <= 0 {
+		t.Fatalf("gc removed %+v, want generations 1 and 2 and the blobs v1, v2", res)
+	}
+	for text, want := range map[string]bool{"v1\n": false, "v2\n": false, "v3\n": true, "b3\n": true, "v4\n": true, "orig-a\n": true} {
+		if has(sb, text) != want {
+			t.Errorf("blob of %q in store: %v, want %v", text, !want, want)
+		}
+	}
+	rep, err := Fsck(sb.e.StateDir())
+	if err != nil || !rep.OK() {
+		t.Fatalf("fsck after gc: %+v %v", rep, err)
+	}
+	gens, err := sb.e.Generations()
+	if err != nil || len(gens) != 2 || gens[1].Number != 3 {
+		t.Fatalf("generations after gc: %v %v", gens, err)
+	}
+	l, err := gens[1].Steps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.e.Apply(context.Background(), l, Meta{Commit: "c3"}); err != nil {
+		t.Fatalf("rollback to generation 3 after gc: %v", err)
+	}
+	if sb.read("/etc/a") != "v3\n" || sb.read("/etc/b") != "b3\n" {
+		t.Fatalf("after rollback: /etc/a %q /etc/b %q", sb.read("/etc/a"), sb.read("/etc/b"))
+	}
+	sb.apply("FILE /etc/c {c\n}", "other")
+	if sb.read("/etc/a") != "orig-a\n" || sb.exists("/etc/b") {
+		t.Fatalf("after removing everything: /etc/a %q, /etc/b there: %v", sb.read("/etc/a"), sb.exists("/etc/b"))
+	}
+	if rep, err := Fsck(sb.e.StateDir()); err != nil || !rep.OK() {
+		t.Fatalf("fsck at the end: %+v %v", rep, err)
+	}
+}
+
+// TestGCDryRunChangesNothing: --dry-run counts what gc would remove and
+// leaves the state directory byte for byte.
+func TestGCDryRunChangesNothing(t *testing.T) {
+	sb := gcSandbox(t)
+	before := sbx.Snapshot(t, sb.e.StateDir())
+	res, err := sb.e.GC(2, true)
+	if err != nil || res.Blobs != 2 || len(res.Generations) != 2 {
+		t.Fatalf("dry run: %+v %v", res, err)
+	}
+	if after := sbx.Snapshot(t, sb.e.StateDir()); after != before {
+		t.Fatalf("dry run changed the state:\n%s\nwas\n%s", after, before)
+	}
+}
+
+// TestGCKeepsYoungBlobs: a blob stored within the grace period (a compile
+// about to apply it) stays, whatever names it.
+func TestGCKeepsYoungBlobs(t *testing.T) {
+	sb := newSandbox(t)
+	sb.apply("FILE /etc/a {v1\n}", "c1")
+	k, err := sb.e.Store().Put([]byte("fresh\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.e.GC(1, false); err != nil {
+		t.Fatal(err)
+	}
+	if !sb.e.Store().Has(k) {
+		t.Fatal("gc removed a blob stored a moment ago")
+	}
+}
+
+// TestStateBytes: an apply that changed something records the state's
+// size; gc records what it left; the no-op path writes nothing.
+func TestStateBytes(t *testing.T) {
+	sb := gcSandbox(t)
+	n, ok := sb.e.StateBytes()
+	if !ok || n <= 0 {
+		t.Fatalf("state bytes after applies: %d %v", n, ok)
+	}
+	file := filepath.Join(sb.e.StateDir(), state.FileStoreBytes)
+	os.Remove(file)
+	sb.apply("FILE /etc/a {v4\n}", "c4")
+	if _, err := os.Stat(file); err == nil {
+		t.Fatal("the no-op apply measured the state")
+	}
+	res, err := sb.e.GC(2, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, ok := sb.e.StateBytes(); !ok || n != res.StateBytes {
+		t.Fatalf("state bytes after gc: %d %v, gc said %d", n, ok, res.StateBytes)
+	}
+}

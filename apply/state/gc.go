@@ -1,0 +1,235 @@
+package state
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"trail/stepfmt"
+)
+
+// DefaultKeep is how many of the newest generations gc keeps whole (their
+// records, step lists and the contents their lists name).
+const DefaultKeep = 10
+
+// GCGrace is how young a blob gc leaves alone whatever names it: a
+// compile stores the contents of the commit it is about to apply without
+// the state lock, and its apply names them only once it holds the lock.
+const GCGrace = time.Hour
+
+// FileStoreBytes holds the size of the store and generations in bytes, as
+// the last apply or gc measured it: what trail_state_bytes reports,
+// without a walk of the store on every run.
+const FileStoreBytes = "state-bytes"
+
+// GCResult is what a gc removed, or would remove with DryRun.
+type GCResult struct {
+	Blobs       int   `json:"blobs_removed"`
+	BlobBytes   int64 `json:"blob_bytes_freed"`
+	Generations []int `json:"generations_removed"`
+	GenBytes    int64 `json:"generation_bytes_freed"`
+	KeptBlobs   int   `json:"blobs_kept"`
+	StateBytes  int64 `json:"state_bytes"` // what is left
+	DryRun      bool  `json:"dry_run"`
+}
+
+// Freed is the bytes gc removed in all.
+func (r *GCResult) Freed() int64 { return r.BlobBytes + r.GenBytes }
+
+// GC removes from the state directory dir what no rollback to a kept
+// generation, no heal and no recovery needs: the records and step lists
+// of generations older than the newest keep (never the applied one), and
+// every blob that neither the applied record (pre-images and written
+// contents), the journal of an interrupted apply, nor the step list of a
+// kept generation names, unless it is younger than grace. The caller
+// holds the state lock. With dryRun it only counts.
+//
+// A generation's record is removed before its step list, so a crash
+// between leaves a step list nothing lists, never a record without one.
+func GC(dir string, keep int, grace time.Duration, dryRun bool) (*GCResult, error) {
+	if keep < 1 {
+		return nil, fmt.Errorf("state: gc: keep %d: keep at least the newest generation", keep)
+	}
+	res := &GCResult{DryRun: dryRun}
+	need := map[string]bool{}
+	ap, err := LoadApplied(filepath.Join(dir, FileApplied))
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range ap.Records {
+		for _, k := range append(r.Origin.Blobs(), r.Wrote.Blobs()...) {
+			need[k] = true
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(dir, FileJournal))
+	if err == nil {
+		js, err := ParseJournal(FileJournal, data)
+		if err != nil {
+			return nil, fmt.Errorf("%w: gc removes nothing while the journal is damaged: run 'trail fsck'", err)
+		}
+		for _, in := range js.Intents {
+			for _, k := range in.Undo.Blobs() {
+				need[k] = true
+			}
+		}
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	gd := filepath.Join(dir, DirGenerations)
+	nums, err := GenerationNumbers(gd)
+	if err != nil {
+		return nil, err
+	}
+	for i, n := range nums {
+		if i >= len(nums)-keep || n == ap.Generation {
+			if err := stepBlobs(StepsFile(gd, n), need); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		for _, f := range []string{filepath.Join(gd, genName(n)+".json"), StepsFile(gd, n)} {
+			if fi, err := os.Lstat(f); err == nil {
+				res.GenBytes += fi.Size()
+			}
+			if !dryRun {
+				if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return res, fmt.Errorf("state: gc: %w", err)
+				}
+			}
+		}
+		res.Generations = append(res.Generations, n)
+	}
+	young := time.Now().Add(-grace)
+	root := filepath.Join(dir, DirStore, "sha256")
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		key := "sha256:" + d.Name()
+		if need[key] || fi.ModTime().After(young) || filepath.Base(filepath.Dir(p)) != d.Name()[:min(2, len(d.Name()))] {
+			res.KeptBlobs++
+			return nil
+		}
+		if !dryRun {
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+		}
+		res.Blobs++
+		res.BlobBytes += fi.Size()
+		return nil
+	})
+	if err != nil {
+		return res, fmt.Errorf("state: gc: %w", err)
+	}
+	if !dryRun && (res.Blobs > 0 || len(res.Generations) > 0) {
+		if err := syncfsAt(dir); err != nil {
+			return res, err
+		}
+	}
+	size, _, err := MeasureState(dir, !dryRun, true)
+	if err != nil {
+		return res, err
+	}
+	res.StateBytes = size
+	if dryRun {
+		res.StateBytes -= res.Freed()
+	}
+	return res, nil
+}
+
+// stepBlobs adds the store keys step list file names to need; a list
+// that is missing (an apply interrupted before it saved it) names none.
+func stepBlobs(file string, need map[string]bool) error {
+	data, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	l, errs := stepfmt.Parse(file, data)
+	if len(errs) > 0 {
+		return fmt.Errorf("%w: gc removes nothing while a kept step list is damaged: run 'trail fsck'", errs.Err())
+	}
+	for _, s := range l.Steps {
+		for _, a := range s.Attrs {
+			if strings.HasPrefix(a.Value, "sha256:") {
+				need[a.Value] = true
+			}
+		}
+	}
+	return nil
+}
+
+// MeasureState walks the store and the generations and returns their size
+// in bytes, with what the last gc left (0 before any). It costs a walk of
+// the store: callers run it after an apply that changed something or a
+// gc, never on the no-op path. With write, the size is saved for
+// ReadStateBytes (and trail_state_bytes); a gc saves it as what it left.
+func MeasureState(dir string, write, gc bool) (size, afterGC int64, err error) {
+	for _, d := range []string{DirStore, DirGenerations} {
+		err := filepath.WalkDir(filepath.Join(dir, d), func(p string, e fs.DirEntry, err error) error {
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil
+			}
+			if err != nil || e.IsDir() {
+				return err
+			}
+			if fi, err := e.Info(); err == nil {
+				size += fi.Size()
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, 0, fmt.Errorf("state: %w", err)
+		}
+	}
+	for _, f := range []string{FileApplied, FileIndex} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			size += fi.Size()
+		}
+	}
+	_, afterGC, _ = ReadStateBytes(dir)
+	if gc {
+		afterGC = size
+	}
+	if !write {
+		return size, afterGC, nil
+	}
+	text := strconv.FormatInt(size, 10) + " " + strconv.FormatInt(afterGC, 10) + "\n"
+	return size, afterGC, WriteAtomic(filepath.Join(dir, FileStoreBytes), []byte(text), false)
+}
+
+// ReadStateBytes returns the size MeasureState last saved and what the
+// last gc left, and false when it never ran.
+func ReadStateBytes(dir string) (size, afterGC int64, ok bool) {
+	data, err := os.ReadFile(filepath.Join(dir, FileStoreBytes))
+	if err != nil {
+		return 0, 0, false
+	}
+	a, b, _ := strings.Cut(strings.TrimSpace(string(data)), " ")
+	size, err = strconv.ParseInt(a, 10, 64)
+	afterGC, _ = strconv.ParseInt(b, 10, 64)
+	return size, afterGC, err == nil
+}
+
+// NeedsGC reports whether an apply that left the state at size should
+// prune it: the state passed AutoGCMin and at least doubled since what the
+// last gc left (so a host whose needed state is large is not pruned on
+// every apply).
+func NeedsGC(size, afterGC int64) bool {
+	return size > AutoGCMin && size > 2*afterGC
+}
+
+// AutoGCMin is the state size below which an apply never prunes.
+const AutoGCMin = 256 << 20
