@@ -30,6 +30,7 @@ func (h *Host) Metrics(st *Status) (report.Metrics, error) {
 	if err != nil {
 		return m, err
 	}
+	m.StateBytes, _ = e.StateBytes()
 	gens, err := e.Generations()
 	if err != nil {
 		return m, err

@@ -42,6 +42,10 @@ type Metrics struct {
 	// LastPullSuccess is when one last worked (zero: never, left out).
 	PullFailuresTotal int
 	LastPullSuccess   time.Time
+	// StateBytes is the size of the state directory's store and
+	// generations as the last apply or trail gc measured it; 0: never
+	// measured, left out.
+	StateBytes int64
 }
 
 // The metric names, for callers that query or alert on them.
@@ -59,6 +63,7 @@ const (
 	MetricPullRefused       = "trail_pull_refused"
 	MetricPullFailures      = "trail_pull_failures_total"
 	MetricLastPullSuccess   = "trail_last_pull_success_timestamp_seconds"
+	MetricStateBytes        = "trail_state_bytes"
 )
 
 // Check reports the first value Prometheus could not take or that cannot
@@ -135,13 +140,15 @@ var (
 		"Fetches of the upstream by trail pull that failed, over the host's history.", nil, nil)
 	descLastPull = prometheus.NewDesc(MetricLastPullSuccess,
 		"Unix time trail pull last fetched the upstream successfully.", nil, nil)
+	descStateBytes = prometheus.NewDesc(MetricStateBytes,
+		"Bytes in trail's content store and generations, as the last apply that changed something or trail gc measured them.", nil, nil)
 	descUntrusted = prometheus.NewDesc(MetricUntrustedCommit,
 		"1 while the last commit tried was refused because its signature does not verify against trail.keyring or trail.allowedsigners.", nil, nil)
 )
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInfo, descLastApply, descSuccess, descDuration,
-		descDrifted, descBehind, descPinned, descFailures, descSteps, descUntrusted, descPullRefused, descPullFailures, descLastPull} {
+		descDrifted, descBehind, descPinned, descFailures, descSteps, descUntrusted, descPullRefused, descPullFailures, descLastPull, descStateBytes} {
 		ch <- d
 	}
 }
@@ -170,6 +177,9 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descPullRefused, boolFloat(m.PullRefused))
 	if !m.LastPullSuccess.IsZero() {
 		gauge(descLastPull, float64(m.LastPullSuccess.UnixNano())/1e9)
+	}
+	if m.StateBytes > 0 {
+		gauge(descStateBytes, float64(m.StateBytes))
 	}
 	ch <- prometheus.MustNewConstMetric(descPullFailures, prometheus.CounterValue, float64(m.PullFailuresTotal))
 	ch <- prometheus.MustNewConstMetric(descFailures, prometheus.CounterValue, float64(m.ApplyFailuresTotal))

@@ -292,3 +292,15 @@ func TestDefaultMetricsPath(t *testing.T) {
 		t.Fatalf("DefaultMetricsPath %s", DefaultMetricsPath)
 	}
 }
+
+// TestMetricsStateBytes: the state's size is a gauge once measured, and
+// left out before.
+func TestMetricsStateBytes(t *testing.T) {
+	_, data := writeCase(t, Metrics{StateBytes: 4096})
+	if !bytes.Contains(data, []byte(MetricStateBytes+" 4096\n")) {
+		t.Errorf("%s missing:\n%s", MetricStateBytes, data)
+	}
+	if _, data := writeCase(t, Metrics{}); bytes.Contains(data, []byte(MetricStateBytes)) {
+		t.Errorf("%s present before any measure:\n%s", MetricStateBytes, data)
+	}
+}
