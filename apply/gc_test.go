@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	sbx "trail/apply/internal/sandbox"
@@ -29,8 +30,9 @@ func gcSandbox(t *testing.T) *sandbox {
 
 func has(sb *sandbox, text string) bool { return sb.e.Store().Has(kind.HashKey([]byte(text))) }
 
-// TestGCKeepsWhatRollbackNeeds: gc --keep 2 removes generations 1 and 2
-// and the contents only they named, keeps the pre-image, the applied
+// TestGCKeepsWhatRollbackNeeds: gc --keep 2 removes the step lists of
+// generations 1 and 2 (their records stay, marked) and the contents only
+// they named, keeps the pre-image, the applied
 // contents and generation 3's; fsck finds the state whole; a rollback to
 // generation 3 from its saved list (no compile putting contents back) and
 // then to nothing restores the machine exactly.
@@ -53,8 +55,11 @@ func TestGCKeepsWhatRollbackNeeds(t *testing.T) {
 		t.Fatalf("fsck after gc: %+v %v", rep, err)
 	}
 	gens, err := sb.e.Generations()
-	if err != nil || len(gens) != 2 || gens[1].Number != 3 {
+	if err != nil || len(gens) != 4 || gens[1].Number != 3 || gens[1].StepsPruned || !gens[2].StepsPruned || !gens[3].StepsPruned {
 		t.Fatalf("generations after gc: %v %v", gens, err)
+	}
+	if _, err := gens[3].Steps(); err == nil || !strings.Contains(err.Error(), "pruned by trail gc") {
+		t.Fatalf("reading a pruned step list: %v", err)
 	}
 	l, err := gens[1].Steps()
 	if err != nil {

@@ -203,6 +203,9 @@ func (c *fsck) generations() {
 		if errors.Is(err, fs.ErrNotExist) && g != nil && g.Result == ResultInterrupted {
 			continue // killed before it saved its list: it changed nothing
 		}
+		if errors.Is(err, fs.ErrNotExist) && g != nil && g.StepsPruned {
+			continue // trail gc removed it
+		}
 		if err != nil {
 			c.problem(file, err.Error(), "restore it from a backup: it is what generation "+strconv.Itoa(n)+" applied")
 			continue

@@ -14,7 +14,7 @@ import (
 )
 
 // DefaultKeep is how many of the newest generations gc keeps whole (their
-// records, step lists and the contents their lists name).
+// step lists and the contents their lists name).
 const DefaultKeep = 10
 
 // GCGrace is how young a blob gc leaves alone whatever names it: a
@@ -31,8 +31,8 @@ const FileStoreBytes = "state-bytes"
 type GCResult struct {
 	Blobs       int   `json:"blobs_removed"`
 	BlobBytes   int64 `json:"blob_bytes_freed"`
-	Generations []int `json:"generations_removed"`
-	GenBytes    int64 `json:"generation_bytes_freed"`
+	Generations []int `json:"step_lists_removed"` // generations whose step list went
+	GenBytes    int64 `json:"step_list_bytes_freed"`
 	KeptBlobs   int   `json:"blobs_kept"`
 	StateBytes  int64 `json:"state_bytes"` // what is left
 	DryRun      bool  `json:"dry_run"`
@@ -42,15 +42,14 @@ type GCResult struct {
 func (r *GCResult) Freed() int64 { return r.BlobBytes + r.GenBytes }
 
 // GC removes from the state directory dir what no rollback to a kept
-// generation, no heal and no recovery needs: the records and step lists
-// of generations older than the newest keep (never the applied one), and
+// generation, no heal and no recovery needs: the step lists of
+// generations older than the newest keep (never the applied one; their
+// records stay, marked StepsPruned, for trail log, rollback by commit and
+// the metrics' counters), and
 // every blob that neither the applied record (pre-images and written
 // contents), the journal of an interrupted apply, nor the step list of a
 // kept generation names, unless it is younger than grace. The caller
 // holds the state lock. With dryRun it only counts.
-//
-// A generation's record is removed before its step list, so a crash
-// between leaves a step list nothing lists, never a record without one.
 func GC(dir string, keep int, grace time.Duration, dryRun bool) (*GCResult, error) {
 	if keep < 1 {
 		return nil, fmt.Errorf("state: gc: keep %d: keep at least the newest generation", keep)
@@ -92,14 +91,18 @@ func GC(dir string, keep int, grace time.Duration, dryRun bool) (*GCResult, erro
 			}
 			continue
 		}
-		for _, f := range []string{filepath.Join(gd, genName(n)+".json"), StepsFile(gd, n)} {
-			if fi, err := os.Lstat(f); err == nil {
-				res.GenBytes += fi.Size()
-			}
-			if !dryRun {
-				if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
-					return res, fmt.Errorf("state: gc: %w", err)
-				}
+		file := StepsFile(gd, n)
+		fi, err := os.Lstat(file)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return res, fmt.Errorf("state: gc: %w", err)
+		}
+		res.GenBytes += fi.Size()
+		if !dryRun {
+			if err := pruneSteps(gd, n); err != nil {
+				return res, err
 			}
 		}
 		res.Generations = append(res.Generations, n)
@@ -145,6 +148,26 @@ func GC(dir string, keep int, grace time.Duration, dryRun bool) (*GCResult, erro
 		res.StateBytes -= res.Freed()
 	}
 	return res, nil
+}
+
+// pruneSteps removes the step list of generation n after marking its
+// record StepsPruned, durably: a crash between leaves a marked record with
+// its list still there, which the next gc removes.
+func pruneSteps(gd string, n int) error {
+	g, err := LoadGeneration(gd, n)
+	if err != nil {
+		return fmt.Errorf("%w: gc removes no step list whose record is damaged: run 'trail fsck'", err)
+	}
+	if !g.StepsPruned {
+		g.StepsPruned = true
+		if err := SaveGeneration(gd, g); err != nil {
+			return err
+		}
+	}
+	if err := os.Remove(StepsFile(gd, n)); err != nil {
+		return fmt.Errorf("state: gc: %w", err)
+	}
+	return nil
 }
 
 // stepBlobs adds the store keys step list file names to need; a list

@@ -80,6 +80,10 @@ type Generation struct {
 	ErrorSource string      `json:"error_source,omitempty"`
 	Drift       []DriftNote `json:"drift,omitempty"`
 	Kept        []string    `json:"kept,omitempty"`
+	// StepsPruned is set by gc when it removed the step list: the record
+	// stays for trail log, rollback (which compiles the commit again)
+	// and the metrics' counters.
+	StepsPruned bool `json:"steps_pruned,omitempty"`
 
 	// NoOp is set on the generation Apply returns when the list was
 	// already applied for the same commit (by another trail meanwhile,
@@ -94,6 +98,9 @@ type Generation struct {
 // Steps reads the step list the generation applied.
 func (g *Generation) Steps() (*stepfmt.List, error) {
 	file := filepath.Join(g.Dir, genName(g.Number)+".steps")
+	if g.StepsPruned {
+		return nil, fmt.Errorf("state: generation %d's step list was pruned by trail gc: compile its commit %s again", g.Number, g.Commit)
+	}
 	data, err := os.ReadFile(file)
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)

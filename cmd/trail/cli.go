@@ -23,7 +23,7 @@ var commands = map[string]command{
 	"steps":       {"print the step list a commit compiles to, with sources", runSteps},
 	"validate":    {"compile a config directory for a host and report errors", runValidate},
 	"status":      {"what the host runs and whether that is well (Nagios exit codes)", runStatus},
-	"gc":          {"prune the state directory: old generations and blobs nothing needs", runGC},
+	"gc":          {"prune the state directory: old step lists and blobs nothing needs", runGC},
 	"fsck":        {"check trail's state directory thoroughly: records, step lists, every blob's hash", runFsck},
 	"log":         {"the generations applied, newest first", runLog},
 	"rollback":    {"pin the checkout at the N-th previous good generation", runRollback},

@@ -54,7 +54,7 @@ func runGC(args []string, stdout, stderr io.Writer) int {
 	if *dry {
 		verb = "would remove"
 	}
-	fmt.Fprintf(stdout, "trail gc: %s %d blob(s) and %d generation(s), %s freed; %d blob(s) kept, state now %s\n",
+	fmt.Fprintf(stdout, "trail gc: %s %d blob(s) and %d old step list(s), %s freed; %d blob(s) kept, state now %s\n",
 		verb, res.Blobs, len(res.Generations), bytesText(res.Freed()), res.KeptBlobs, bytesText(res.StateBytes))
 	return 0
 }
