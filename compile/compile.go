@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"fmt"
 	"io/fs"
 
 	"github.com/hashicorp/hcl/v2"
@@ -33,6 +34,11 @@ type Options struct {
 	HostVars bool
 	// MaxSteps bounds the number of steps (0: DefaultMaxSteps).
 	MaxSteps int
+	// LazyTree keeps the content of tree entries out of memory: each is
+	// read and hashed, then dropped, and Result.Refs says where to read it
+	// again (an apply stores it). A tree of 100,000 files then costs its
+	// steps, not its bytes.
+	LazyTree bool
 }
 
 // Result is a compiled config. On errors only Files is set.
@@ -42,8 +48,12 @@ type Result struct {
 	// Origins[i] says where List.Steps[i] came from, in more detail than
 	// the step's Source.
 	Origins []Origin
-	// Blobs maps "sha256:<hex>" to the content of every FILE step.
+	// Blobs maps "sha256:<hex>" to the content of every FILE step, but
+	// for those in Refs.
 	Blobs map[string][]byte
+	// Refs maps "sha256:<hex>" to the repository path of a tree entry with
+	// that content, for a compile with Options.LazyTree: ReadBlob reads it.
+	Refs map[string]string
 	// Files holds the source of every config and template file read, by
 	// its repository path, for rendering diagnostics with snippets.
 	Files map[string]*hcl.File
@@ -79,6 +89,7 @@ type compiler struct {
 	unparsed  bool
 	resources []*resource // active resource instances, in declaration order
 	blobs     map[string][]byte
+	refs      map[string]string
 	nsteps    int
 	textBytes int64 // config and template bytes read, for maxConfigTotal
 	tooMany   bool
@@ -101,6 +112,7 @@ func Compile(fsys fs.FS, facts Facts, opts Options) (*Result, hcl.Diagnostics) {
 		templateCache: map[string]parsedTemplate{},
 		host:          facts.Value(),
 		blobs:         map[string][]byte{},
+		refs:          map[string]string{},
 	}
 	c.funcs = c.functions()
 	res := &Result{Files: c.files}
@@ -128,6 +140,27 @@ func Compile(fsys fs.FS, facts Facts, opts Options) (*Result, hcl.Diagnostics) {
 	if c.diags.HasErrors() {
 		return res, dedupe(c.diags)
 	}
-	res.List, res.Origins, res.Blobs = list, origins, c.blobs
+	res.List, res.Origins, res.Blobs, res.Refs = list, origins, c.blobs, c.refs
 	return res, dedupe(c.diags)
+}
+
+// ReadBlob returns the content with key, from Blobs or, for a key in Refs,
+// read again from fsys (the tree the result was compiled from) and checked
+// against the key.
+func (r *Result) ReadBlob(fsys fs.FS, key string) ([]byte, error) {
+	if data, ok := r.Blobs[key]; ok {
+		return data, nil
+	}
+	p, ok := r.Refs[key]
+	if !ok {
+		return nil, fmt.Errorf("no content %s in the compiled config", key)
+	}
+	data, err := fs.ReadFile(fsys, p)
+	if err != nil {
+		return nil, err
+	}
+	if got := blobKey(data); got != key {
+		return nil, fmt.Errorf("%s changed while it was applied: it was %s, now %s", p, key, got)
+	}
+	return data, nil
 }

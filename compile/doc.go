@@ -33,7 +33,8 @@
 //     Result.Origins adds the resource address and the repository path of
 //     each step's content.
 //   - Every FILE step's content is in Result.Blobs under "sha256:<hex>" of
-//     exactly those bytes.
+//     exactly those bytes; with Options.LazyTree a tree entry's is in
+//     Result.Refs instead, as the repository path to read it from.
 //   - Order: explicit depends_on plus the implicit rules of order.go; among
 //     steps that are free to go, the one declared first goes first.
 package compile

@@ -218,12 +218,32 @@ func (r *resource) canon(kind stepfmt.Kind, key, name, def string) (string, bool
 
 // blob stores content and returns its content address.
 func (c *compiler) blob(data []byte) string {
-	sum := sha256.Sum256(data)
-	key := "sha256:" + hex.EncodeToString(sum[:])
+	key := blobKey(data)
 	if _, ok := c.blobs[key]; !ok {
 		c.blobs[key] = data
+		delete(c.refs, key)
 	}
 	return key
+}
+
+// treeBlob is blob for a tree entry read from path: with LazyTree only
+// where to read it again is kept.
+func (c *compiler) treeBlob(data []byte, path string) string {
+	if !c.opts.LazyTree {
+		return c.blob(data)
+	}
+	key := blobKey(data)
+	if _, ok := c.blobs[key]; !ok {
+		if _, ok := c.refs[key]; !ok {
+			c.refs[key] = path
+		}
+	}
+	return key
+}
+
+func blobKey(data []byte) string {
+	sum := sha256.Sum256(data)
+	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
 // buildFile sets the content of a file from exactly one of content,

@@ -56,10 +56,17 @@ func expandTree(r *resource) {
 	if !ok {
 		return
 	}
-	readTreeFiles(c.fsys, items)
-	for i := range items {
-		if !r.treeStep(&items[i], trng, ta) {
-			return
+	// A window at a time: read in parallel, then made steps and dropped,
+	// so a lazy compile never holds a whole tree's contents.
+	const window = 512
+	for lo := 0; lo < len(items); lo += window {
+		win := items[lo:min(lo+window, len(items))]
+		readTreeFiles(c.fsys, win)
+		for i := range win {
+			if !r.treeStep(&win[i], trng, ta) {
+				return
+			}
+			win[i].data = nil
 		}
 	}
 }
@@ -185,7 +192,7 @@ func (r *resource) treeStep(it *treeItem, rng hcl.Range, ta treeAttrs) bool {
 		if it.exec {
 			mode = ta.execMode
 		}
-		st.Attrs = append(st.Attrs, stepfmt.Attr{Key: "content", Value: c.blob(it.data)})
+		st.Attrs = append(st.Attrs, stepfmt.Attr{Key: "content", Value: c.treeBlob(it.data, it.path)})
 		r.stamp(st, mode, ta)
 	}
 	return r.add(st, it.path)

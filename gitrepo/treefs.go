@@ -110,11 +110,13 @@ func (t *treeFS) blob(h plumbing.Hash) ([]byte, error) {
 		return nil, fmt.Errorf("read blob %s of commit %s: %w", h, t.commit, err)
 	}
 	defer rd.Close()
-	buf := bytes.NewBuffer(make([]byte, 0, obj.Size()+bytes.MinRead))
-	if _, err := buf.ReadFrom(rd); err != nil {
+	// Exactly the object's size: a buffer's read-ahead slack would cost
+	// more than a small file's content, on each of a big tree's files.
+	data := make([]byte, obj.Size())
+	if _, err := io.ReadFull(rd, data); err != nil {
 		return nil, fmt.Errorf("read blob %s of commit %s: %w", h, t.commit, err)
 	}
-	return buf.Bytes(), nil
+	return data, nil
 }
 
 // walk resolves name to its entry by the resolver's rule.

@@ -134,7 +134,7 @@ func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error
 	}
 	h.compileStarts(commit)
 	h.crashPoint("compile")
-	c, err := h.Compile(commit)
+	c, err := h.compileToApply(commit)
 	h.compileDone()
 	if err != nil {
 		h.failed(Failure{Commit: commit, Time: start, Error: err.Error(), Source: sourceOf(err)}, branch)

@@ -24,6 +24,9 @@ type Compiled struct {
 	// Warnings are the compile's warnings, one line each (compile.OneLine),
 	// printed already; an apply also sends them to the journal.
 	Warnings []string
+	// tree is the commit's tree, where the contents in Result.Refs are
+	// read from.
+	tree fs.FS
 }
 
 // CompileError is a config that does not compile: the diagnostics, and the
@@ -69,7 +72,13 @@ func (h *Host) Facts() (compile.Facts, error) {
 }
 
 // Compile compiles the commit rev names, read from git objects.
-func (h *Host) Compile(rev string) (*Compiled, error) {
+func (h *Host) Compile(rev string) (*Compiled, error) { return h.compile(rev, false) }
+
+// compileToApply is Compile for an apply: tree contents are not held but
+// read again as they are stored (see compile.Options.LazyTree).
+func (h *Host) compileToApply(rev string) (*Compiled, error) { return h.compile(rev, true) }
+
+func (h *Host) compile(rev string, lazy bool) (*Compiled, error) {
 	r, err := h.Repo()
 	if err != nil {
 		return nil, err
@@ -85,14 +94,14 @@ func (h *Host) Compile(rev string) (*Compiled, error) {
 	if names, err := fs.Glob(tree, "*.hcl"); err == nil && len(names) == 0 {
 		return h.noConfig(c)
 	}
-	res, warnings, err := h.compileFS(tree, c.Hash)
+	res, warnings, err := h.compileFS(tree, c.Hash, lazy)
 	if err != nil {
 		return nil, err
 	}
 	for _, w := range warnings {
 		fmt.Fprintf(h.Err, "trail: %s: %s\n", Short(c.Hash), w)
 	}
-	return &Compiled{Commit: c, Result: res, Warnings: warnings}, nil
+	return &Compiled{Commit: c, Result: res, Warnings: warnings, tree: tree}, nil
 }
 
 // noConfig is the compile of a commit that has no trail config: an empty
@@ -110,17 +119,21 @@ func (h *Host) noConfig(c gitrepo.Commit) (*Compiled, error) {
 // compileFS compiles a config tree for this host. The host's trail.var
 // settings are host variables: one the commit does not declare is a
 // warning, so a rollback to a commit from before it still compiles.
-func (h *Host) compileFS(fsys fs.FS, commit string) (*compile.Result, []string, error) {
+func (h *Host) compileFS(fsys fs.FS, commit string, lazy bool) (*compile.Result, []string, error) {
 	facts, err := h.Facts()
 	if err != nil {
 		return nil, nil, err
 	}
-	res, diags := compile.Compile(fsys, facts, compile.Options{Commit: commit, Vars: h.Settings.Vars, HostVars: true})
+	res, diags := compile.Compile(fsys, facts, compile.Options{Commit: commit, Vars: h.Settings.Vars, HostVars: true, LazyTree: lazy})
 	if diags.HasErrors() {
 		return nil, nil, &CompileError{Commit: commit, Diags: diags, Result: res}
 	}
 	return res, compile.Lines(diags), nil
 }
+
+// stageBatch bounds the contents read and staged before the store makes
+// them durable together: memory stays a batch's, however big the tree.
+const stageBatch = 1024
 
 // stage puts the compiled contents into the store, so the plan finds them.
 func (h *Host) stage(c *Compiled) error {
@@ -128,24 +141,34 @@ func (h *Host) stage(c *Compiled) error {
 	if err != nil {
 		return err
 	}
-	keys := make([]string, 0, len(c.Blobs))
+	keys := make([]string, 0, len(c.Blobs)+len(c.Refs))
 	for k := range c.Blobs {
 		if !e.Store().Has(k) {
 			keys = append(keys, k)
 		}
 	}
+	for k := range c.Refs {
+		if !e.Store().Has(k) {
+			keys = append(keys, k)
+		}
+	}
 	slices.Sort(keys)
-	blobs := make([][]byte, len(keys))
-	for i, k := range keys {
-		blobs[i] = c.Blobs[k]
-	}
-	got, err := e.Store().PutMany(blobs)
-	if err != nil {
-		return stageError(c, e.Store(), err)
-	}
-	for i, k := range got {
-		if !strings.EqualFold(k, keys[i]) {
-			return fmt.Errorf("store: content of %s was stored as %s", keys[i], k)
+	for lo := 0; lo < len(keys); lo += stageBatch {
+		batch := keys[lo:min(lo+stageBatch, len(keys))]
+		blobs := make([][]byte, len(batch))
+		for i, k := range batch {
+			if blobs[i], err = c.ReadBlob(c.tree, k); err != nil {
+				return fmt.Errorf("stage %s: %w", k, err)
+			}
+		}
+		got, err := e.Store().PutMany(blobs)
+		if err != nil {
+			return stageError(c, e.Store(), err)
+		}
+		for i, k := range got {
+			if !strings.EqualFold(k, batch[i]) {
+				return fmt.Errorf("store: content of %s was stored as %s", batch[i], k)
+			}
 		}
 	}
 	return nil

@@ -2,6 +2,7 @@ package host
 
 import (
 	"fmt"
+	"io/fs"
 
 	"trail/apply"
 	"trail/stepfmt"
@@ -32,12 +33,25 @@ func stageError(c *Compiled, st *apply.Store, err error) error {
 	size := -1
 	for _, s := range c.List.Steps {
 		k := s.Value("content")
-		if data, ok := c.Blobs[k]; ok && len(data) > size && !st.Has(k) {
-			best, size = s, len(data)
+		if n := c.blobSize(k); n > size && !st.Has(k) {
+			best, size = s, n
 		}
 	}
 	if best == nil {
 		return &StageError{Err: err}
 	}
 	return &StageError{Step: best.ID().String(), Source: best.Src.String(), Err: fmt.Errorf("%d bytes: %w", size, err)}
+}
+
+// blobSize is the size of content k, -1 when the compile has none.
+func (c *Compiled) blobSize(k string) int {
+	if data, ok := c.Blobs[k]; ok {
+		return len(data)
+	}
+	if p, ok := c.Refs[k]; ok && c.tree != nil {
+		if info, err := fs.Stat(c.tree, p); err == nil {
+			return int(info.Size())
+		}
+	}
+	return -1
 }

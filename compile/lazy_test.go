@@ -1,0 +1,61 @@
+package compile
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+
+	"trail/gitrepo"
+	"trail/gitrepo/gittest"
+	"trail/stepfmt"
+)
+
+// A lazy compile gives the same list as a full one; tree contents are in
+// Refs instead of Blobs, and ReadBlob gives each back from the tree. A
+// tree of more files than one read window, with duplicate contents and a
+// file block sharing a tree entry's content, covers the windows and the
+// precedence of Blobs.
+func TestLazyTreeEqualsFull(t *testing.T) {
+	g := gittest.New(t)
+	files := map[string]string{
+		"main.hcl": "tree \"www\" {\n  path = \"/srv/www\"\n  source = \"www\"\n}\n" +
+			"file \"/etc/motd\" {\n  content = \"page 7\\n\"\n}\n",
+	}
+	for i := 0; i < 1300; i++ {
+		files[fmt.Sprintf("www/d%02d/f%04d", i/100, i)] = fmt.Sprintf("page %d\n", i%900)
+	}
+	g.Write(files)
+	commit := g.Commit("tree")
+	repo, err := gitrepo.Open(g.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	tree, err := repo.Tree(commit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, diags := Compile(tree, testFacts(), Options{Commit: commit})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	lazy, diags := Compile(tree, testFacts(), Options{Commit: commit, LazyTree: true})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if a, b := stepfmt.Format(full.List), stepfmt.Format(lazy.List); !bytes.Equal(a, b) {
+		t.Fatalf("lazy list differs from the full one:\n%s\nvs\n%s", b, a)
+	}
+	if len(lazy.Blobs) != 1 || len(lazy.Refs) != len(full.Blobs)-1 {
+		t.Fatalf("lazy compile holds %d blobs and %d refs; want 1 (the file block's) and %d", len(lazy.Blobs), len(lazy.Refs), len(full.Blobs)-1)
+	}
+	for k, want := range full.Blobs {
+		got, err := lazy.ReadBlob(tree, k)
+		if err != nil || !bytes.Equal(got, want) {
+			t.Fatalf("ReadBlob(%s) = %q, %v; want %q", k, got, err, want)
+		}
+	}
+	if _, err := lazy.ReadBlob(tree, "sha256:"+fmt.Sprintf("%064d", 0)); err == nil {
+		t.Fatal("ReadBlob of a key the compile has not: no error")
+	}
+}
