@@ -153,6 +153,10 @@ func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error
 		h.failed(f, branch)
 		return out, err
 	}
+	// The contents are in the store: the git objects and their caches are
+	// not needed again by this apply.
+	c.tree = nil
+	h.releaseRepo()
 	fmt.Fprintf(h.Out, "trail: applying %s%s %q\n", Short(commit), branchNote(branch), c.Commit.Subject)
 	if c.NoConfig {
 		fmt.Fprintf(h.Out, "trail: %s has no trail config (no *.hcl file at its root): it manages nothing\n", Short(commit))

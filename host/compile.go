@@ -173,3 +173,12 @@ func (h *Host) stage(c *Compiled) error {
 	}
 	return nil
 }
+
+// releaseRepo closes the repository and drops it with its object caches
+// (tens of MiB for a big tree); Repo opens it again when asked.
+func (h *Host) releaseRepo() {
+	if h.repo != nil {
+		h.repo.Close()
+		h.repo = nil
+	}
+}
