@@ -17,7 +17,7 @@ DEB      := $(DEB_OUT)/trail_$(shell dpkg-parsechangelog -l debian/changelog -SV
 DEB_SRC  := $(filter-out $(DEB_OUT)/%,$(wildcard $(shell git ls-files -co --exclude-standard 2>/dev/null)))
 FUZZTIME ?= 10s
 
-.PHONY: all build deps test e2e deb deb-test fleet bench demo fuzz install clean
+.PHONY: all build deps test e2e deb deb-test fleet fleet-picture bench demo fuzz install clean
 
 all: build
 
@@ -53,6 +53,13 @@ e2e: $(DEB)
 # play a canary rollout; see fleet/doc.go. Skips loudly where it cannot run.
 fleet: build
 	$(GO) run ./fleet -trail $(BIN)
+
+# make fleet, then the dashboard's panels rendered from its Prometheus and
+# screenshot by headless chromium (apt-get install chromium) into PICTURE.
+# Not part of CI.
+PICTURE ?= docs/fleet-dashboard.png
+fleet-picture: build
+	$(GO) run ./fleet -trail $(BIN) -picture $(PICTURE)
 
 # Go benchmarks, then whole-process timings against git, cp and rsync on a
 # generated tree (FILES=100000 for the large case; RUNS runs each).

@@ -13,10 +13,23 @@ type panel struct {
 	Title   string  `json:"title"`
 	Type    string  `json:"type"`
 	Panels  []panel `json:"panels"` // a row's panels
-	Targets []struct {
-		RefID string `json:"refId"`
-		Expr  string `json:"expr"`
-	} `json:"targets"`
+	GridPos struct {
+		X, Y, W, H int
+	} `json:"gridPos"`
+	FieldConfig struct {
+		Defaults struct {
+			Unit string `json:"unit"`
+		} `json:"defaults"`
+	} `json:"fieldConfig"`
+	Targets []target `json:"targets"`
+}
+
+// target is one query of a panel; Range asks for a time series.
+type target struct {
+	RefID        string `json:"refId"`
+	Expr         string `json:"expr"`
+	Range        bool   `json:"range"`
+	LegendFormat string `json:"legendFormat"`
 }
 
 type dashboard struct {

@@ -16,15 +16,17 @@ import (
 
 // rig is one run: its directory, the processes it started, the results.
 type rig struct {
-	dir      string
-	trail    string
-	top      string // the source tree, for docs/
-	procs    []*exec.Cmd
-	passed   int
-	failed   int
-	prom     string // Prometheus' base URL
-	hosts    []*host
-	deadline time.Duration // how long one wait for Prometheus may take
+	dir       string
+	trail     string
+	top       string // the source tree, for docs/
+	procs     []*exec.Cmd
+	passed    int
+	failed    int
+	prom      string    // Prometheus' base URL
+	promStart time.Time // when it was ready: where time series panels begin
+	shot      string    // where to write the dashboard's picture; "" for none
+	hosts     []*host
+	deadline  time.Duration // how long one wait for Prometheus may take
 }
 
 // host is one sandboxed machine.
@@ -40,11 +42,12 @@ func main() {
 	n := flag.Int("hosts", 12, "how many hosts")
 	keep := flag.Bool("keep", false, "keep the rig's directory for a look afterwards")
 	total := flag.Duration("timeout", 5*time.Minute, "the whole run's limit")
+	shot := flag.String("picture", "", "at the end, render the dashboard's panels from Prometheus and screenshot them with headless chromium into this PNG")
 	flag.Parse()
-	os.Exit(run(*trail, *n, *keep, *total))
+	os.Exit(run(*trail, *n, *keep, *total, *shot))
 }
 
-func run(trail string, n int, keep bool, total time.Duration) int {
+func run(trail string, n int, keep bool, total time.Duration, shot string) int {
 	if os.Geteuid() != 0 {
 		return skip("must run as root: trail writes root-owned files into each host's --root; try: sudo make fleet")
 	}
@@ -71,7 +74,12 @@ func run(trail string, n int, keep bool, total time.Duration) int {
 	if err != nil {
 		return fatal(err)
 	}
-	r := &rig{dir: dir, trail: abs, top: top, deadline: 60 * time.Second}
+	if shot != "" {
+		if shot, err = filepath.Abs(shot); err != nil {
+			return fatal(err)
+		}
+	}
+	r := &rig{dir: dir, trail: abs, top: top, deadline: 60 * time.Second, shot: shot}
 
 	// The run ends by its own limit or a signal; either way cleanup runs.
 	ctx, cancel := context.WithTimeout(context.Background(), total)

@@ -216,7 +216,7 @@ func (r *rig) startPrometheus(ctx context.Context) error {
 		}
 		base := fmt.Sprintf("http://127.0.0.1:%d", port)
 		if lastErr = waitHTTP(ctx, base+"/-/ready", "Ready"); lastErr == nil {
-			r.prom = base
+			r.prom, r.promStart = base, time.Now()
 			return nil
 		}
 	}

@@ -195,6 +195,9 @@ func (r *rig) scenario(ctx context.Context, n int) error {
 		r.count(ctx, fmt.Sprintf(`count(trail_applied_info{commit=%q})`, fixed), n-1))
 
 	r.check("every query of docs/grafana-dashboard.json runs on the fleet's data", r.dashboard(ctx))
+	if r.shot != "" {
+		r.check("the dashboard's panels pictured in "+r.shot, r.picture(ctx, r.shot))
+	}
 	return nil
 }
 
