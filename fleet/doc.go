@@ -9,7 +9,12 @@
 // shows; a pinned host shows as pinned. Every query of the Grafana
 // dashboard (docs/grafana-dashboard.json) is run against the result.
 //
-//	go run ./fleet [-trail bin/trail] [-hosts 12] [-keep]
+//	go run ./fleet [-trail bin/trail] [-hosts 12] [-keep] [-picture FILE.png]
+//
+// -picture (make fleet-picture; not part of CI) ends the run by drawing
+// every panel of the dashboard from the live Prometheus into an HTML page
+// of its own (no script, nothing fetched) and screenshotting it with
+// headless chromium into FILE.png: docs/fleet-dashboard.png is one.
 //
 // It prints PASS or FAIL per check and "N passed, N failed" last. Where
 // this machine cannot run it (not root, no Prometheus programs: run
