@@ -39,6 +39,12 @@ type Options struct {
 	// again (an apply stores it). A tree of 100,000 files then costs its
 	// steps, not its bytes.
 	LazyTree bool
+	// KnownBlob, with LazyTree, gives the "sha256:<hex>" key of a git blob
+	// by its object hash, as an earlier compile learned it (Result.Learned):
+	// a tree entry it knows is neither read nor hashed again, so a commit
+	// that changes k files of a big tree reads k blobs. Content is a pure
+	// function of the blob hash, so a key once learned stays right.
+	KnownBlob func(gitHash string) (key string, ok bool)
 }
 
 // Result is a compiled config. On errors only Files is set.
@@ -54,6 +60,13 @@ type Result struct {
 	// Refs maps "sha256:<hex>" to the repository path of a tree entry with
 	// that content, for a compile with Options.LazyTree: ReadBlob reads it.
 	Refs map[string]string
+	// Learned maps the git object hash of each tree entry this compile
+	// read (with LazyTree, read from git objects) to its key, for
+	// Options.KnownBlob next time.
+	Learned map[string]string
+	// Used lists the git object hashes of the tree entries KnownBlob
+	// answered, which a cache of them should keep.
+	Used []string
 	// Files holds the source of every config and template file read, by
 	// its repository path, for rendering diagnostics with snippets.
 	Files map[string]*hcl.File
@@ -90,6 +103,8 @@ type compiler struct {
 	resources []*resource // active resource instances, in declaration order
 	blobs     map[string][]byte
 	refs      map[string]string
+	learned   map[string]string
+	used      []string
 	nsteps    int
 	textBytes int64 // config and template bytes read, for maxConfigTotal
 	tooMany   bool
@@ -113,6 +128,7 @@ func Compile(fsys fs.FS, facts Facts, opts Options) (*Result, hcl.Diagnostics) {
 		host:          facts.Value(),
 		blobs:         map[string][]byte{},
 		refs:          map[string]string{},
+		learned:       map[string]string{},
 	}
 	c.funcs = c.functions()
 	res := &Result{Files: c.files}
@@ -141,6 +157,7 @@ func Compile(fsys fs.FS, facts Facts, opts Options) (*Result, hcl.Diagnostics) {
 		return res, dedupe(c.diags)
 	}
 	res.List, res.Origins, res.Blobs, res.Refs = list, origins, c.blobs, c.refs
+	res.Learned, res.Used = c.learned, c.used
 	return res, dedupe(c.diags)
 }
 

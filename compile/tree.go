@@ -79,6 +79,8 @@ type treeItem struct {
 	exec         bool
 	to           string // symlink target
 	data         []byte
+	git          string // git object hash, when fsys reads git objects
+	key          string // content key, when Options.KnownBlob knew git
 	err          error
 }
 
@@ -121,8 +123,14 @@ func (r *resource) listTree(dir, base string, srng hcl.Range, ta treeAttrs) ([]t
 			it.to, it.err = fs.ReadLink(c.fsys, p)
 		case t.IsRegular():
 			it.kind = stepfmt.KindFile
-			if info, err := d.Info(); err == nil && info.Mode()&0o111 != 0 {
-				it.exec = true
+			if info, err := d.Info(); err == nil {
+				it.exec = info.Mode()&0o111 != 0
+				if h, ok := info.Sys().(string); ok && c.opts.LazyTree {
+					it.git = h
+					if c.opts.KnownBlob != nil {
+						it.key, _ = c.opts.KnownBlob(h)
+					}
+				}
 			}
 		default:
 			r.diag(errorf(&srng, "Invalid tree entry",
@@ -154,7 +162,7 @@ func readTreeFiles(fsys fs.FS, items []treeItem) {
 				if i >= len(items) {
 					return
 				}
-				if it := &items[i]; it.kind == stepfmt.KindFile {
+				if it := &items[i]; it.kind == stepfmt.KindFile && it.key == "" {
 					it.data, it.err = fs.ReadFile(fsys, it.path)
 				}
 			}
@@ -170,7 +178,7 @@ func (r *resource) treeStep(it *treeItem, rng hcl.Range, ta treeAttrs) bool {
 		r.diag(errorf(&rng, "Cannot read tree entry", "Reading %s failed: %s.", it.path, errText(it.err)))
 		return true
 	}
-	if it.kind == stepfmt.KindFile {
+	if it.kind == stepfmt.KindFile && it.key == "" {
 		if err := lfsPointer(it.path, it.data); err != nil {
 			r.diag(errorf(&rng, "Invalid tree entry", "%v.", err))
 			return true
@@ -192,7 +200,7 @@ func (r *resource) treeStep(it *treeItem, rng hcl.Range, ta treeAttrs) bool {
 		if it.exec {
 			mode = ta.execMode
 		}
-		st.Attrs = append(st.Attrs, stepfmt.Attr{Key: "content", Value: c.treeBlob(it.data, it.path)})
+		st.Attrs = append(st.Attrs, stepfmt.Attr{Key: "content", Value: c.treeEntry(it)})
 		r.stamp(st, mode, ta)
 	}
 	return r.add(st, it.path)
@@ -252,4 +260,23 @@ func (ta treeAttrs) excluded(rel, name string) bool {
 		}
 	}
 	return false
+}
+
+// treeEntry is the content key of a tree file: known by its git hash, or
+// read and hashed (and then learned).
+func (c *compiler) treeEntry(it *treeItem) string {
+	if it.key != "" {
+		c.used = append(c.used, it.git)
+		if _, ok := c.blobs[it.key]; !ok {
+			if _, ok := c.refs[it.key]; !ok {
+				c.refs[it.key] = it.path
+			}
+		}
+		return it.key
+	}
+	key := c.treeBlob(it.data, it.path)
+	if it.git != "" {
+		c.learned[it.git] = key
+	}
+	return key
 }

@@ -27,6 +27,8 @@ type Compiled struct {
 	// tree is the commit's tree, where the contents in Result.Refs are
 	// read from.
 	tree fs.FS
+	// keys is the blob key cache the compile used, saved once staged.
+	keys blobKeys
 }
 
 // CompileError is a config that does not compile: the diagnostics, and the
@@ -94,14 +96,18 @@ func (h *Host) compile(rev string, lazy bool) (*Compiled, error) {
 	if names, err := fs.Glob(tree, "*.hcl"); err == nil && len(names) == 0 {
 		return h.noConfig(c)
 	}
-	res, warnings, err := h.compileFS(tree, c.Hash, lazy)
+	var keys blobKeys
+	if lazy {
+		keys = h.loadBlobKeys()
+	}
+	res, warnings, err := h.compileFS(tree, c.Hash, keys)
 	if err != nil {
 		return nil, err
 	}
 	for _, w := range warnings {
 		fmt.Fprintf(h.Err, "trail: %s: %s\n", Short(c.Hash), w)
 	}
-	return &Compiled{Commit: c, Result: res, Warnings: warnings, tree: tree}, nil
+	return &Compiled{Commit: c, Result: res, Warnings: warnings, tree: tree, keys: keys}, nil
 }
 
 // noConfig is the compile of a commit that has no trail config: an empty
@@ -118,13 +124,15 @@ func (h *Host) noConfig(c gitrepo.Commit) (*Compiled, error) {
 
 // compileFS compiles a config tree for this host. The host's trail.var
 // settings are host variables: one the commit does not declare is a
-// warning, so a rollback to a commit from before it still compiles.
-func (h *Host) compileFS(fsys fs.FS, commit string, lazy bool) (*compile.Result, []string, error) {
+// warning, so a rollback to a commit from before it still compiles. A
+// non-nil keys makes the compile lazy (for an apply), knowing those blobs.
+func (h *Host) compileFS(fsys fs.FS, commit string, keys blobKeys) (*compile.Result, []string, error) {
 	facts, err := h.Facts()
 	if err != nil {
 		return nil, nil, err
 	}
-	res, diags := compile.Compile(fsys, facts, compile.Options{Commit: commit, Vars: h.Settings.Vars, HostVars: true, LazyTree: lazy})
+	res, diags := compile.Compile(fsys, facts, compile.Options{Commit: commit, Vars: h.Settings.Vars, HostVars: true,
+		LazyTree: keys != nil, KnownBlob: keys.known})
 	if diags.HasErrors() {
 		return nil, nil, &CompileError{Commit: commit, Diags: diags, Result: res}
 	}
@@ -170,6 +178,9 @@ func (h *Host) stage(c *Compiled) error {
 				return fmt.Errorf("store: content of %s was stored as %s", batch[i], k)
 			}
 		}
+	}
+	if c.keys != nil {
+		h.saveBlobKeys(c.keys, c.Result)
 	}
 	return nil
 }

@@ -1,0 +1,82 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// After an apply, the next compile of a commit that changed one file of a
+// tree reads that one blob: the others' keys come from the cache. A
+// damaged cache is an empty one: the apply reads everything and is right.
+func TestBlobKeysCacheReadsOnlyChangedBlobs(t *testing.T) {
+	dir := testCheckout(t, "tree \"www\" {\n  path = \"/etc/www\"\n  source = \"www\"\n}\n")
+	write := func(name, data string) {
+		p := filepath.Join(dir, "www", name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 50; i++ {
+		write(fmt.Sprintf("d%d/f%d", i%5, i), fmt.Sprintf("page %d\n", i))
+	}
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-q", "-m", "tree")
+	var out bytes.Buffer
+	h, err := Open(dir, &out, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	apply := func() {
+		t.Helper()
+		if _, err := h.Apply(context.Background(), ApplyOptions{}); err != nil {
+			t.Fatalf("%v\n%s", err, out.String())
+		}
+	}
+	apply()
+	if n := len(h.loadBlobKeys()); n != 50 {
+		t.Fatalf("the cache holds %d keys after the first apply; want 50", n)
+	}
+
+	write("d0/f0", "changed\n")
+	gitIn(t, dir, "commit", "-q", "-am", "one file")
+	c, err := h.compileToApply("HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Learned) != 1 || len(c.Used) != 49 {
+		t.Fatalf("compile of one changed file read %d blobs and knew %d; want 1 and 49", len(c.Learned), len(c.Used))
+	}
+	apply()
+	if got, err := os.ReadFile(filepath.Join(h.Settings.root(), "etc/www/d0/f0")); err != nil || string(got) != "changed\n" {
+		t.Fatalf("d0/f0 = %q, %v", got, err)
+	}
+
+	data, err := os.ReadFile(h.blobKeysPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(blobKeysMagic)+25] ^= 0xff
+	if err := os.WriteFile(h.blobKeysPath(), data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.loadBlobKeys()); n != 0 {
+		t.Fatalf("a damaged cache gave %d keys; want none", n)
+	}
+	write("d1/f1", "changed too\n")
+	gitIn(t, dir, "commit", "-q", "-am", "another")
+	apply()
+	if got, err := os.ReadFile(filepath.Join(h.Settings.root(), "etc/www/d1/f1")); err != nil || string(got) != "changed too\n" {
+		t.Fatalf("d1/f1 = %q, %v", got, err)
+	}
+	if n := len(h.loadBlobKeys()); n != 50 {
+		t.Fatalf("the cache holds %d keys after an apply with a damaged one; want 50", n)
+	}
+}
