@@ -35,7 +35,7 @@ type kindDef struct {
 // resourceTypes names the resource block types; kept apart from kindDefs
 // because expression checks, which the build functions use, need it.
 var resourceTypes = map[string]bool{"directory": true, "file": true, "symlink": true, "tree": true,
-	"group": true, "user": true, "package": true, "unit": true, "command": true, "check": true}
+	"group": true, "user": true, "package": true, "unit": true, "command": true, "check": true, "apt_source": true}
 
 // metaAttrs are accepted by every resource block.
 var metaAttrs = []string{"for_each", "when", "depends_on"}
@@ -69,6 +69,7 @@ var kindDefs = []*kindDef{
 			{name: "groups", key: "groups", list: true}, {name: "home", key: "home"},
 			{name: "shell", key: "shell"}, {name: "system", key: "system"},
 			{name: "password", key: "password"}, {name: "comment", key: "comment"}, fDrift}},
+	{block: "apt_source", kind: stepfmt.KindFile, target: "name", extra: aptSourceAttrs, expand: expandAptSource},
 	{block: "package", kind: stepfmt.KindPackage, target: "name",
 		fields: []field{{name: "version", key: "version"}, {name: "recommends", key: "recommends"},
 			{name: "purge", key: "purge"}, fDrift},
@@ -99,10 +100,11 @@ func Kinds() []stepfmt.Kind {
 
 // required lists the attributes a block must have, per block type.
 var required = map[string][]string{
-	"symlink": {"to"},
-	"tree":    {"source"},
-	"command": {"run"},
-	"check":   {"run"},
+	"symlink":    {"to"},
+	"tree":       {"source"},
+	"command":    {"run"},
+	"check":      {"run"},
+	"apt_source": {"uris", "suites"},
 }
 
 var kindByBlock = func() map[string]*kindDef {

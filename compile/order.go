@@ -17,7 +17,9 @@ import (
 //   - a group comes before users that name it (group, groups);
 //   - a path comes before the unit that names it or a directory above it
 //     in restart-on or reload-on, and unit files and drop-ins (systemd
-//     unit directories) before their unit.
+//     unit directories) before their unit;
+//   - a path where apt reads sources, keys or pins comes before every
+//     package.
 //
 // The output is the topological order that, whenever several steps are
 // ready, takes the one declared first: files in name order, blocks in file
@@ -36,10 +38,12 @@ const (
 	whyRestart
 	whyUnitFile
 	whyDepends
+	whyAptSource
 )
 
 var whyText = [...]string{"parent directory", "package owns the path", "owner", "group",
-	"restart_on or reload_on", "unit file", "depends_on"}
+	"restart_on or reload_on", "unit file", "depends_on",
+	"apt sources and pins before packages"}
 
 type edge struct {
 	to  int32
@@ -103,6 +107,7 @@ func (c *compiler) order() ([]*stepfmt.Step, []Origin) {
 	g.succ = make([][]edge, len(g.nodes))
 	g.indeg = make([]int32, len(g.nodes))
 	c.implicitEdges(g)
+	aptSourceEdges(g)
 	c.dependsEdges(g)
 	order, ok := g.sort()
 	if !ok {

@@ -187,7 +187,10 @@ func (Package) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Wo
 	}
 	if needsInstall(w) && v.Planning() {
 		if _, err := pkgToolsOf(v.Exec()).source(s.Target, pin); err != nil {
-			return kind.Work{}, err
+			if _, _, later := sourcesBefore(v.Exec(), s); !later {
+				return kind.Work{}, err
+			}
+			w.Notes = append(w.Notes, afterUpdate)
 		}
 	}
 	w.Target = next.Image()
@@ -237,8 +240,13 @@ func needsInstall(w kind.Work) bool {
 }
 
 // Capture reads the package's state, version and mark and, when the step
-// will install it, what apt predicts the install brings along.
+// will install it, what apt predicts the install brings along; when an apt
+// source changed before it in the apply, it runs apt-get update first
+// (aptsources.go).
 func (Package) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
+	if err := updateLists(x, s); err != nil {
+		return kind.Image{}, err
+	}
 	p, err := Read(x, s.Target)
 	if err != nil {
 		return kind.Image{}, err
@@ -258,6 +266,9 @@ func (k Package) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 // per recommends setting, then marks the rest manually installed. It
 // names what each call brought along (installBringing).
 func (Package) ForwardGroup(x *kind.Exec, steps []*stepfmt.Step, works []kind.Work) error {
+	if err := updateLists(x, steps[0]); err != nil {
+		return err
+	}
 	t := pkgToolsOf(x)
 	refs := map[bool][]string{}
 	installs := map[bool][]*stepfmt.Step{}

@@ -46,20 +46,27 @@ type pkgRemoval struct {
 }
 
 // gatherPkgRemovals moves the PKG removals of p next to the last of them,
-// so that the run makes them as one group; every other change keeps its
-// order. Moving a reverse later is safe: what ran after it in the old
-// list is reversed before it anyway, and removing a package needs nothing
-// reversed between.
+// or after the last removal of an apt source path when that comes later
+// (the packages are then removed or put back against the lists without
+// the source: aptsources.go), so that the run makes them as one group;
+// every other change keeps its order. Moving a reverse later is safe:
+// what ran after it in the old list is reversed before it anyway, and
+// removing a package needs nothing reversed between.
 func gatherPkgRemovals(p *stepfmt.Plan) {
-	last := -1
+	last, src := -1, -1
 	for i, c := range p.Changes {
-		if c.Op == stepfmt.OpRemove && c.Step.Kind == stepfmt.KindPackage {
+		switch {
+		case c.Op != stepfmt.OpRemove:
+		case c.Step.Kind == stepfmt.KindPackage:
 			last = i
+		case stepfmt.IsPath(c.Step.Kind) && IsSourcePath(c.Step.Target):
+			src = i
 		}
 	}
 	if last < 0 {
 		return
 	}
+	last = max(last, src)
 	var before, pkgs []stepfmt.Change
 	for _, c := range p.Changes[:last+1] {
 		if c.Op == stepfmt.OpRemove && c.Step.Kind == stepfmt.KindPackage {
@@ -75,6 +82,7 @@ func gatherPkgRemovals(p *stepfmt.Plan) {
 // the kept PKG records brought, for the decision.
 func (Package) PlanChanges(x *kind.Exec, p *stepfmt.Plan, l *stepfmt.List, applied func(stepfmt.ID) *kind.Record) {
 	gatherPkgRemovals(p)
+	planSources(x, p)
 	r := &pkgRemoval{keep: map[string]bool{}}
 	for _, c := range p.Changes {
 		if c.Op == stepfmt.OpRemove && c.Step.Kind == stepfmt.KindPackage {
@@ -426,6 +434,9 @@ func (t Tools) removableWith(refs, rm, deps []string) ([]string, []blockedDep, e
 // purges what is to be purged, puts marks back, then removes the
 // accounts and links that went with them.
 func (Package) RestoreGroup(x *kind.Exec, steps []*stepfmt.Step, imgs []kind.Image, works []kind.Work) error {
+	if err := updateLists(x, steps[0]); err != nil {
+		return err
+	}
 	t := pkgToolsOf(x)
 	var refs, rm, purge, auto, manual []string
 	for i, s := range steps {
