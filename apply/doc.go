@@ -178,7 +178,8 @@
 // at once implement kind.Grouper (toolbatch.go): consecutive PKG changes are
 // one apt-get call. Kinds whose reverses are decided together implement
 // kind.RestoreGrouper and kind.ChangePlanner: the plan puts every PKG removal of an apply next to the
-// last of them (a reverse only moves later), and the run makes them as
+// last of them, or after the last removal of an apt source or key when
+// that comes later (a reverse only moves later), and the run makes them as
 // one group, one apt-get decision over all of them (kinds/packages): a
 // package trail installed is purged, with the dependencies, system
 // accounts and enablement links its install brought, as far as nothing

@@ -22,6 +22,7 @@ var docFixtures = map[string]string{
 	"conf.d/a.conf":            "a\n",
 	"conf.d/sub/b.conf":        "b\n",
 	"sites/default":            "server {}\n",
+	"keys/vendor.asc":          "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZ0000BYJKwYBBAHaRw8BAQdA\n-----END PGP PUBLIC KEY BLOCK-----\n",
 }
 
 // TestDocExamples compiles every ```hcl block of docs/language.md as the

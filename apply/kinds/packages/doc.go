@@ -9,5 +9,8 @@
 // (brought.go, deps.go), as far as nothing that stays needs them; one
 // that was there before trail keeps its version, mark and conffiles. A
 // step's owns= paths are predicted as directories once it installs.
-// Recovery finishes a dpkg run a crash cut off (dpkgrecover.go).
+// Recovery finishes a dpkg run a crash cut off (dpkgrecover.go). A
+// change of an apt source or key earlier in an apply makes the PKG steps
+// after it run apt-get update first, once, and a plan note a package it
+// cannot resolve yet instead of refusing it (aptsources.go).
 package packages
