@@ -173,6 +173,18 @@
 // everything is applied (CHECK) implement Verifier: their failure rolls
 // the apply back.
 //
+// USER and GROUP implement kind.SharedUndoImager: consecutive added or
+// modified account changes (no two with the same target name, up to the
+// batch size) are one batch with one undo image, the four account files
+// as they were before the first, journaled for each change; restoring it
+// once or many times, newest first, gives the files back byte for byte,
+// so a crash at any boundary of the batch still recovers exactly. Each
+// change's pre-image is captured right before it is made (the one before
+// may have changed the entry: useradd -U, -G); the store and the root are
+// made durable once at the end of the batch. One undo image per change
+// copied the four files per user: time and store grew with the square of
+// the number of users.
+//
 // PKG and UNIT run external tools (internal/proc): apt-get,
 // dpkg-query and apt-mark; systemctl. Kinds whose tool takes many targets
 // at once implement kind.Grouper (toolbatch.go): consecutive PKG changes are

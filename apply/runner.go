@@ -107,6 +107,9 @@ func (r *run) batchEnd(i int) int {
 	if j := r.groupEnd(i); j > i {
 		return j
 	}
+	if j := r.familyEnd(i); j > i {
+		return j
+	}
 	changes := r.plan.Changes
 	seen := make(map[string]bool)
 	j := i
@@ -137,8 +140,13 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	changes := r.plan.Changes
 	imgs := make([]kind.Image, end-i)
 	undos := make([]kind.Image, end-i)
+	shared := end > i+1 && r.familyEnd(i) == end
 	for k := i; k < end; k++ {
 		s := changes[k].Step
+		if shared && k > i {
+			undos[k-i] = undos[0].Clone()
+			continue
+		}
 		img, err := r.capture(changes[k])
 		if err == nil {
 			undos[k-i], err = r.undoImageOf(changes[k], img)
@@ -172,10 +180,20 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("apply cancelled before %s: %w", changes[k].Step.ID(), err)
 		}
+		if shared && k > i {
+			img, err := r.capture(changes[k])
+			if err != nil {
+				return &stepError{changes[k].Step, fmt.Errorf("saving its pre-image: %w", err)}
+			}
+			imgs[k-i] = img
+		}
 		if err := r.change(k, changes[k], imgs[k-i]); err != nil {
 			return &stepError{changes[k].Step, err}
 		}
 		r.e.crashPoint("step " + strconv.Itoa(k))
+	}
+	if err := r.e.store.Flush(); err != nil {
+		return placeBatch(changes[i:end], fmt.Errorf("saving pre-images: %w", err))
 	}
 	if err := r.x.Root.Flush(); err != nil {
 		return placeBatch(changes[i:end], fmt.Errorf("making steps %d to %d durable: %w", i+1, end, err))
@@ -190,6 +208,35 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	}
 	r.e.crashPoint("done " + strconv.Itoa(i))
 	return nil
+}
+
+// familyEnd returns where the batch of added and modified changes of one
+// undo family (kind.SharedUndoImager) starting at i ends, or i when the
+// change at i does not start one. No two changes of a batch share a
+// target name, whatever their kinds (useradd -U makes the group of the
+// user's name), so each sees the one before it done.
+func (r *run) familyEnd(i int) int {
+	changes := r.plan.Changes
+	family := func(c stepfmt.Change) string {
+		if c.Op == stepfmt.OpRemove {
+			return ""
+		}
+		if f, ok := handlerOf(c.Step.Kind).h.(kind.SharedUndoImager); ok {
+			return f.UndoFamily()
+		}
+		return ""
+	}
+	f := family(changes[i])
+	if f == "" {
+		return i
+	}
+	seen := make(map[string]bool)
+	j := i
+	for j < len(changes) && j-i < r.e.opts.batchSize && family(changes[j]) == f && !seen[changes[j].Step.Target] {
+		seen[changes[j].Step.Target] = true
+		j++
+	}
+	return j
 }
 
 // capture returns the pre-image of a change's target.

@@ -127,6 +127,19 @@ type Grouper interface {
 	ForwardGroup(x *Exec, steps []*stepfmt.Step, works []Work) error
 }
 
+// SharedUndoImager is implemented by UndoImagers whose undo image is the
+// whole of a set of files that several kinds change, such as USER and
+// GROUP with the four account files: consecutive added or modified
+// changes of kinds with the same family run as one batch that captures
+// the undo image once, before the first of them, and journals it for each
+// (restoring it once or many times, newest first, leaves the files as they
+// were before the batch); each change's own pre-image is still captured
+// right before it is made, and the batch is made durable once at its end.
+type SharedUndoImager interface {
+	UndoImager
+	UndoFamily() string
+}
+
 // RestoreGrouper is implemented by kinds whose reverses are decided and
 // made together, such as apt removing the packages of an apply in one
 // call: consecutive removals of such a kind run as one group, and

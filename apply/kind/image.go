@@ -2,6 +2,7 @@ package kind
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"trail/stepfmt"
@@ -124,4 +125,10 @@ func isWord(s string) bool {
 		}
 	}
 	return true
+}
+
+// Clone returns a copy of the image that shares no memory with m.
+func (m Image) Clone() Image {
+	m.Attrs = slices.Clone(m.Attrs)
+	return m
 }

@@ -130,3 +130,10 @@ func (User) UndoImage(x *kind.Exec, c stepfmt.Change, pre kind.Image, rec *kind.
 func (Group) UndoImage(x *kind.Exec, c stepfmt.Change, pre kind.Image, rec *kind.Record) (kind.Image, error) {
 	return captureAccounts(x)
 }
+
+// UndoFamily puts consecutive USER and GROUP changes in one batch, with
+// one undo image of the account files (kind.SharedUndoImager).
+func (User) UndoFamily() string { return stAccounts }
+
+// UndoFamily: see User.UndoFamily.
+func (Group) UndoFamily() string { return stAccounts }
