@@ -2,6 +2,7 @@ package compile
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"io/fs"
 	"regexp"
@@ -15,16 +16,16 @@ var aptSourceName = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
 const (
 	aptSourcesDir = "/etc/apt/sources.list.d/"
-	aptKeyringDir = "/etc/apt/keyrings/"
 	armoredKey    = "-----BEGIN PGP PUBLIC KEY BLOCK-----"
 )
 
-// expandAptSource writes an apt source as ordinary files: the deb822
-// file /etc/apt/sources.list.d/NAME.sources and, for a binary key, the
-// keyring /etc/apt/keyrings/NAME.gpg it names in Signed-By; an armored
-// key is embedded in Signed-By, so the source is one file. Order puts
-// these files before every package (aptSourceEdges), and apply runs
-// apt-get update before the packages of an apply that changes them.
+// expandAptSource writes an apt source as one ordinary file, the deb822
+// /etc/apt/sources.list.d/NAME.sources, its key embedded in Signed-By
+// (armored; a binary key is armored first). A keyring file named by path
+// would do on a host, but apt reads such a path outside a --root, and
+// an embedded key trusts only this source. Order puts the file before
+// every package (aptSourceEdges), and apply runs apt-get update before
+// the packages of an apply that changes it.
 func expandAptSource(r *resource) {
 	name, nrng := r.target()
 	if !aptSourceName.MatchString(name) || strings.HasPrefix(name, ".") {
@@ -99,8 +100,6 @@ func expandAptSource(r *resource) {
 			return
 		}
 	}
-	var keyring *stepfmt.Step
-	keyRepo := ""
 	if _, given := r.attrs["key"]; given {
 		p, krng, ok := r.repoPathAttr("key")
 		if !ok {
@@ -111,37 +110,62 @@ func expandAptSource(r *resource) {
 			r.diag(errorf(&krng, "Cannot read key", "Reading %s from the repository failed: %s. key is relative to the repository root.", p, errText(err)))
 			return
 		}
-		keyRepo = p
 		switch {
 		case bytes.Contains(key, []byte(armoredKey)):
-			b.WriteString("Signed-By:\n")
-			for _, line := range strings.Split(strings.TrimSpace(string(key)), "\n") {
-				line = strings.TrimRight(line, " \t\r")
-				if line == "" {
-					line = "."
-				}
-				b.WriteString(" " + line + "\n")
-			}
 		case len(key) > 0 && key[0]&0x80 != 0:
-			path := aptKeyringDir + name + ".gpg"
-			keyring = r.newStep(stepfmt.KindFile, path, krng)
-			aptFileAttrs(keyring, r.sc.c.blob(key))
-			fmt.Fprintf(&b, "Signed-By: %s\n", path)
+			key = armor(key)
 		default:
 			r.diag(errorf(&krng, "Invalid key", "%s is neither an armored OpenPGP public key (%s) nor a binary one; export it with gpg --export [--armor] KEYID.", p, armoredKey))
 			return
 		}
-	}
-	if keyring != nil && !r.add(keyring, keyRepo) {
-		return
+		b.WriteString("Signed-By:\n")
+		for _, line := range strings.Split(strings.TrimSpace(string(key)), "\n") {
+			line = strings.TrimRight(line, " \t\r")
+			if line == "" {
+				line = "."
+			}
+			b.WriteString(" " + line + "\n")
+		}
 	}
 	src := r.newStep(stepfmt.KindFile, aptSourcesDir+name+".sources", nrng)
 	aptFileAttrs(src, r.sc.c.blob([]byte(b.String())))
 	r.add(src, "")
 }
 
+// armor writes a binary OpenPGP key as an armored public key block
+// (RFC 4880, 6.2), which a deb822 Signed-By field can embed.
+func armor(key []byte) []byte {
+	var b strings.Builder
+	b.WriteString(armoredKey + "\n\n")
+	body := base64.StdEncoding.EncodeToString(key)
+	for len(body) > 64 {
+		b.WriteString(body[:64] + "\n")
+		body = body[64:]
+	}
+	b.WriteString(body + "\n")
+	crc := crc24(key)
+	sum := base64.StdEncoding.EncodeToString([]byte{byte(crc >> 16), byte(crc >> 8), byte(crc)})
+	b.WriteString("=" + sum + "\n-----END PGP PUBLIC KEY BLOCK-----\n")
+	return []byte(b.String())
+}
+
+// crc24 is the checksum of an armored block (RFC 4880, 6.1).
+func crc24(data []byte) uint32 {
+	crc := uint32(0xB704CE)
+	for _, c := range data {
+		crc ^= uint32(c) << 16
+		for range 8 {
+			crc <<= 1
+			if crc&0x1000000 != 0 {
+				crc ^= 0x1864CFB
+			}
+		}
+	}
+	return crc & 0xFFFFFF
+}
+
 // aptFileAttrs makes st a root-owned, world-readable file of content key:
-// apt reads sources and keyrings as an unprivileged user.
+// apt reads sources as an unprivileged user.
 func aptFileAttrs(st *stepfmt.Step, key string) {
 	st.Set("mode", "0644")
 	st.Set("owner", "root")

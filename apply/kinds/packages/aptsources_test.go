@@ -1,6 +1,7 @@
 package packages_test
 
 import (
+	"context"
 	"crypto/sha256"
 	"fmt"
 	"os"
@@ -8,11 +9,14 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
+	"trail/apply"
 	"trail/apply/internal/sandbox"
 	"trail/apply/internal/sandbox/engine"
 	"trail/apply/kinds/packages"
+	"trail/compile"
 )
 
 // signedRepo builds debs into a flat repository signed with a key made
@@ -158,5 +162,49 @@ func TestIsSourcePath(t *testing.T) {
 		if got := packages.IsSourcePath(p); got != want {
 			t.Errorf("IsSourcePath(%s) = %v, want %v", p, got, want)
 		}
+	}
+}
+
+// The apt_source block itself, with the repository's key exported as a
+// binary keyring (gpg --export), compiles to a source apt trusts: the
+// key is armored and embedded, so it holds under a --root too, where
+// apt would read a Signed-By path from this machine, not the root.
+func TestAptSourceBlockWithABinaryKey(t *testing.T) {
+	sb := engine.NewDeb(t)
+	dir, armored := signedRepo(t, sandbox.Deb{Name: "trail-vendor", Version: "2.0"})
+	cmd := exec.Command("gpg", "--dearmor")
+	cmd.Stdin = strings.NewReader(armored)
+	key, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("gpg --dearmor: %v", err)
+	}
+	repo := fstest.MapFS{
+		"keys/vendor.gpg": &fstest.MapFile{Data: key},
+		"main.hcl": &fstest.MapFile{Data: []byte(`package "trail-vendor" {}
+
+apt_source "vendor" {
+  uris   = ["file:` + dir + `"]
+  suites = ["./"]
+  key    = "keys/vendor.gpg"
+}
+`)},
+	}
+	res, diags := compile.Compile(repo, compile.Facts{Hostname: "h"}, compile.Options{})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	for k, data := range res.Blobs {
+		if got, err := sb.E.Store().Put(data); err != nil || got != k {
+			t.Fatalf("store %s: %s, %v", k, got, err)
+		}
+	}
+	if _, err := sb.E.Apply(context.Background(), res.List, apply.Meta{Commit: "c1"}); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if got := sb.PkgState("trail-vendor"); got != "installed 2.0" {
+		t.Fatalf("after the apply: %s", got)
+	}
+	if src := sb.Read("/etc/apt/sources.list.d/vendor.sources"); !strings.Contains(src, "Signed-By:\n -----BEGIN PGP PUBLIC KEY BLOCK-----") {
+		t.Fatalf("the source does not embed the key:\n%s", src)
 	}
 }
