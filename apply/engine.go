@@ -38,6 +38,8 @@ type Options struct {
 	// just stored.
 	gcGraceSet   bool
 	gcGraceValue time.Duration
+	// autoGCLeast replaces state.AutoGCMin when set.
+	autoGCLeast int64
 }
 
 func (o Options) gcGrace() time.Duration {

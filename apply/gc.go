@@ -22,17 +22,29 @@ func (e *Engine) GC(keep int, dryRun bool) (*GCResult, error) {
 	return state.GC(e.dir, keep, e.opts.gcGrace(), dryRun)
 }
 
-// pruneAfterApply measures the state after an apply that changed
-// something (the no-op path never comes here) and prunes it with the
-// default keep when state.NeedsGC says it grew enough. It is best
+// pruneAfterApply adds what an apply that changed something stored (its
+// blobs, step list and record) to the state's running size (the no-op
+// path never comes here, and no walk of the store is needed: the first
+// time, or after trail gc, the state is measured whole) and prunes it with
+// the default keep when state.NeedsGC says it grew enough. It is best
 // effort: the apply has committed, and whatever stops the measure or the
 // gc leaves the state as it is, for trail gc to report.
-func (e *Engine) pruneAfterApply() {
-	size, afterGC, err := state.MeasureState(e.dir, true, false)
-	if err != nil || !state.NeedsGC(size, afterGC) {
+func (e *Engine) pruneAfterApply(steps int) {
+	size, afterGC, err := state.AddStateBytes(e.dir, e.store.TakeAdded()+int64(steps)+genRecordBytes)
+	if err != nil || !state.NeedsGC(size, afterGC, e.opts.autoGCMin()) {
 		return
 	}
 	state.GC(e.dir, state.DefaultKeep, e.opts.gcGrace(), false)
+}
+
+// genRecordBytes is about what a generation's record takes.
+const genRecordBytes = 512
+
+func (o Options) autoGCMin() int64 {
+	if o.autoGCLeast > 0 {
+		return o.autoGCLeast
+	}
+	return state.AutoGCMin
 }
 
 // StateBytes returns the state's size as the last apply or gc measured

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -131,5 +132,35 @@ func TestStateBytes(t *testing.T) {
 	}
 	if n, ok := sb.e.StateBytes(); !ok || n != res.StateBytes {
 		t.Fatalf("state bytes after gc: %d %v, gc said %d", n, ok, res.StateBytes)
+	}
+}
+
+// TestApplyPrunesWhenStateGrew: an apply that changed something prunes
+// with the default keep once the state passed the threshold and doubled
+// since the last gc; below the threshold it prunes nothing.
+func TestApplyPrunesWhenStateGrew(t *testing.T) {
+	sb := newSandbox(t)
+	sb.opts.gcGraceSet, sb.opts.gcGraceValue = true, 0
+	sb.opts.autoGCLeast = 1 << 40
+	sb.open()
+	for i := range state.DefaultKeep + 3 {
+		sb.apply("FILE /etc/a {v"+strconv.Itoa(i)+"\n}", "c"+strconv.Itoa(i))
+	}
+	steps1 := state.StepsFile(filepath.Join(sb.e.StateDir(), state.DirGenerations), 1)
+	if _, err := os.Stat(steps1); err != nil || !has(sb, "v0\n") {
+		t.Fatalf("below the threshold an apply pruned: %v", err)
+	}
+	sb.opts.autoGCLeast = 1
+	sb.open()
+	sb.apply("FILE /etc/a {last\n}", "last")
+	if _, err := os.Stat(steps1); err == nil || has(sb, "v0\n") || !has(sb, "v4\n") {
+		t.Fatalf("the apply that passed the threshold did not prune generation 1, or pruned a kept one: %v", err)
+	}
+	if rep, err := Fsck(sb.e.StateDir()); err != nil || !rep.OK() {
+		t.Fatalf("fsck after the automatic gc: %+v %v", rep, err)
+	}
+	_, after, ok := state.ReadStateBytes(sb.e.StateDir())
+	if n, _ := sb.e.StateBytes(); !ok || after != n {
+		t.Fatalf("after the automatic gc: state %d, after gc %d", n, after)
 	}
 }

@@ -418,7 +418,7 @@ func (r *run) commit() (*Generation, error) {
 	}
 	r.e.crashPoint("journal")
 	r.updateIndex(ap)
-	r.e.pruneAfterApply()
+	r.e.pruneAfterApply(len(r.text))
 	r.event(Event{Type: EventApplyEnd, Result: ResultOK, Counts: r.g.Counts, Duration: r.g.End.Sub(r.g.Start)})
 	return r.g, nil
 }

@@ -10,6 +10,10 @@
 // stays, and so does every blob younger than GCGrace, since a compile
 // stores contents without the lock. Blobs are deduplicated by their name
 // (the sha256 of the content): a pre-image equal to a compiled content, or
-// the same file captured twice, is stored once. FileStoreBytes keeps the
-// state's size as the last apply or gc measured it.
+// the same file captured twice, is stored once. Blobs are not compressed:
+// most pre-images are small configuration files, and a blob's bytes are
+// read, hashed and copied back as they are, which a
+// compressed store would trade for a decode on every read. FileStoreBytes
+// keeps the state's running size: gc measures it whole, an apply adds
+// what its Store put in place (Store.TakeAdded).
 package state

@@ -233,6 +233,19 @@ func MeasureState(dir string, write, gc bool) (size, afterGC int64, err error) {
 	return size, afterGC, WriteAtomic(filepath.Join(dir, FileStoreBytes), []byte(text), false)
 }
 
+// AddStateBytes adds n bytes to the size MeasureState saved, measuring
+// the state afresh when it never did; it returns the size and what the
+// last gc left.
+func AddStateBytes(dir string, n int64) (size, afterGC int64, err error) {
+	size, afterGC, ok := ReadStateBytes(dir)
+	if !ok {
+		return MeasureState(dir, true, false)
+	}
+	size += n
+	text := strconv.FormatInt(size, 10) + " " + strconv.FormatInt(afterGC, 10) + "\n"
+	return size, afterGC, WriteAtomic(filepath.Join(dir, FileStoreBytes), []byte(text), false)
+}
+
 // ReadStateBytes returns the size MeasureState last saved and what the
 // last gc left, and false when it never ran.
 func ReadStateBytes(dir string) (size, afterGC int64, ok bool) {
@@ -247,11 +260,11 @@ func ReadStateBytes(dir string) (size, afterGC int64, ok bool) {
 }
 
 // NeedsGC reports whether an apply that left the state at size should
-// prune it: the state passed AutoGCMin and at least doubled since what the
-// last gc left (so a host whose needed state is large is not pruned on
-// every apply).
-func NeedsGC(size, afterGC int64) bool {
-	return size > AutoGCMin && size > 2*afterGC
+// prune it: the state passed least (AutoGCMin outside tests) and at least
+// doubled since what the last gc left (so a host whose needed state is
+// large is not pruned on every apply).
+func NeedsGC(size, afterGC, least int64) bool {
+	return size > least && size > 2*afterGC
 }
 
 // AutoGCMin is the state size below which an apply never prunes.

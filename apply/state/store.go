@@ -30,9 +30,22 @@ type Store struct {
 	pending []pendingBlob
 	seq     atomic.Uint64
 	buf     []byte
+	added   int64 // bytes of the blobs Flush put in place, for TakeAdded
 }
 
-type pendingBlob struct{ tmp, key string }
+type pendingBlob struct {
+	tmp, key string
+	size     int64
+}
+
+// TakeAdded returns the bytes of the blobs this Store put in place since
+// the last call: what keeps the state's running size (FileStoreBytes)
+// without a walk of the store.
+func (s *Store) TakeAdded() int64 {
+	n := s.added
+	s.added = 0
+	return n
+}
 
 // NewStore opens the content store in dir, making it when missing.
 func NewStore(dir string) (*Store, error) {
@@ -171,7 +184,7 @@ func (s *Store) Stage(r io.Reader) (string, error) {
 	if s.buf == nil {
 		s.buf = make([]byte, 64<<10)
 	}
-	_, err = io.CopyBuffer(io.MultiWriter(f, h), r, s.buf)
+	size, err := io.CopyBuffer(io.MultiWriter(f, h), r, s.buf)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -184,7 +197,7 @@ func (s *Store) Stage(r io.Reader) (string, error) {
 		os.Remove(tmp)
 		return key, nil
 	}
-	s.pending = append(s.pending, pendingBlob{tmp, key})
+	s.pending = append(s.pending, pendingBlob{tmp, key, size})
 	return key, nil
 }
 
@@ -239,6 +252,7 @@ func (s *Store) Flush() error {
 		if err := os.Rename(p.tmp, final); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
+		s.added += p.size
 	}
 	s.pending = s.pending[:0]
 	if wide {
