@@ -208,3 +208,25 @@ apt_source "vendor" {
 		t.Fatalf("the source does not embed the key:\n%s", src)
 	}
 }
+
+// A package the new source does not have after all passes the plan,
+// which cannot know, and fails the apply at its step, after the update;
+// the apply is undone and the source is gone again.
+func TestAptSourceWithoutThePackageFailsTheApply(t *testing.T) {
+	sb := engine.NewDeb(t)
+	dir, key := signedRepo(t, sandbox.Deb{Name: "trail-vendor", Version: "1.5"})
+	list := "FILE /etc/apt/sources.list.d/vendor.sources {" + sourcesFile(dir, key) + "} mode=0644 owner=root group=root\nPKG trail-vendr\n"
+	if _, err := sb.E.Plan(sb.List(list)); err != nil {
+		t.Fatalf("plan: %v", err)
+	}
+	_, err := sb.ApplyErr(list, "c1")
+	if err == nil || !strings.Contains(err.Error(), "PKG trail-vendr") || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("apply: %v, want the package's step named and the package unknown", err)
+	}
+	if sb.Exists("/etc/apt/sources.list.d/vendor.sources") {
+		t.Fatal("the undo left the source")
+	}
+	if got := sb.PkgState("trail-vendr"); got != "absent" {
+		t.Fatalf("the package: %s", got)
+	}
+}
