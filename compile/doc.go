@@ -35,6 +35,9 @@
 //   - Every FILE step's content is in Result.Blobs under "sha256:<hex>" of
 //     exactly those bytes; with Options.LazyTree a tree entry's is in
 //     Result.Refs instead, as the repository path to read it from.
+//   - Options.KnownBlob changes what is read, never the result: a compile
+//     that takes unchanged blobs' keys from it equals a full compile
+//     (incremental_test.go checks this over random edits).
 //   - Order: explicit depends_on plus the implicit rules of order.go; among
 //     steps that are free to go, the one declared first goes first.
 package compile
