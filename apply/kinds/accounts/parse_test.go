@@ -22,6 +22,7 @@ func FuzzParseAccounts(f *testing.F) {
 	f.Add([]byte("root:x:0:0:root:/root:/bin/bash\nstaff:x:50:a,b\n"), "a")
 	f.Add([]byte("::::\n:\n\n+:x\n"), "")
 	f.Add([]byte("g:x:1:a,b,a\ng:x:2:c\nh:x:3:a:extra\n"), "a")
+	f.Add([]byte("a:x:7:7\nb:x:8:8\nb:x:7:7\nc:x:8\n"), "a")
 	f.Fuzz(func(t *testing.T, data []byte, user string) {
 		db := kind.ParseAccounts(data)
 		var groups []string
@@ -34,6 +35,21 @@ func FuzzParseAccounts(f *testing.F) {
 			}
 			if len(fields) >= 4 && slices.Contains(strings.Split(fields[3], ","), user) {
 				groups = append(groups, name)
+			}
+		}
+		for name, fields := range db {
+			uid := kind.FieldAt(fields, 2)
+			if uid == "" {
+				continue
+			}
+			holders := map[string]bool{}
+			for n, f := range db {
+				if n != user && kind.FieldAt(f, 2) == uid {
+					holders[n] = true
+				}
+			}
+			if h := uidHolder(data, uid, user); h == "" && len(holders) > 0 || h != "" && !holders[h] {
+				t.Fatalf("uidHolder(%q, except %q) = %q, parse gives %v (entry %q)", uid, user, h, holders, name)
 			}
 		}
 		got := GroupsOf(data, user)

@@ -101,14 +101,12 @@ func userWant(x *kind.Exec, s *stepfmt.Step) (kind.Image, []string, error) {
 		}
 	}
 	if uid, ok := s.Get("uid"); ok {
-		db, err := readAccounts(x, "/etc/passwd")
+		data, err := accountData(x, "/etc/passwd")
 		if err != nil {
 			return want, nil, err
 		}
-		for name, f := range db {
-			if name != s.Target && kind.FieldAt(f, 2) == uid {
-				return want, nil, fmt.Errorf("uid %s already belongs to user %s: pick another uid, or leave uid unset to let useradd choose", uid, name)
-			}
+		if name := uidHolder(data, uid, s.Target); name != "" {
+			return want, nil, fmt.Errorf("uid %s already belongs to user %s: pick another uid, or leave uid unset to let useradd choose", uid, name)
 		}
 		set("uid", uid)
 	}
