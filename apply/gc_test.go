@@ -164,3 +164,29 @@ func TestApplyPrunesWhenStateGrew(t *testing.T) {
 		t.Fatalf("after the automatic gc: state %d, after gc %d", n, after)
 	}
 }
+
+// TestGCKeepsAppliedGeneration: the applied generation keeps its step
+// list and contents even when newer refused applies push it out of the
+// newest keep.
+func TestGCKeepsAppliedGeneration(t *testing.T) {
+	sb := gcSandbox(t)
+	missing := "sha256:" + strings.Repeat("0", 64)
+	for i := range 3 {
+		if _, err := sb.applyErr("FILE /etc/a content="+missing, "bad"+strconv.Itoa(i)); err == nil {
+			t.Fatal("an apply of a content the store lacks worked")
+		}
+	}
+	gens, err := sb.e.Generations()
+	if err != nil || len(gens) != 7 || gens[0].Result == ResultOK {
+		t.Fatalf("generations: %v %v", gens, err)
+	}
+	if _, err := sb.e.GC(1, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(state.StepsFile(filepath.Join(sb.e.StateDir(), state.DirGenerations), 4)); err != nil || !has(sb, "v4\n") || has(sb, "v3\n") {
+		t.Fatalf("gc --keep 1 pruned the applied generation 4 or kept generation 3's content: %v", err)
+	}
+	if rep, err := Fsck(sb.e.StateDir()); err != nil || !rep.OK() {
+		t.Fatalf("fsck: %+v %v", rep, err)
+	}
+}
