@@ -13,7 +13,7 @@ var knownMetrics = []string{
 	MetricAppliedInfo, MetricLastApplyTime, MetricLastApplySuccess, MetricApplyDuration,
 	MetricDriftedTargets, MetricBehindUpstream, MetricPinned, MetricApplyFailures,
 	MetricStepsAppliedTotal, MetricUntrustedCommit, MetricPullRefused, MetricPullFailures,
-	MetricLastPullSuccess,
+	MetricLastPullSuccess, MetricStateBytes,
 }
 
 var shippedDocs = []string{
