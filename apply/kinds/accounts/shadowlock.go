@@ -3,6 +3,7 @@ package accounts
 import (
 	"fmt"
 	"os"
+	"path"
 	"strconv"
 	"strings"
 	"time"
@@ -26,9 +27,6 @@ import (
 // pam_unix's /etc/npasswd and /etc/nshadow go too when no process holds
 // lckpwdf(3)'s lock on /etc/.pwd.lock.
 
-// shadowBases are the files the shadow tools lock and rewrite.
-var shadowBases = []string{"passwd", "shadow", "group", "gshadow"}
-
 // clearShadowLeftovers removes the stale locks and temporary files of
 // shadow tools under r's /etc, and says what it removed and why.
 func clearShadowLeftovers(r *fsx.Root) ([]string, error) {
@@ -50,8 +48,8 @@ func clearShadowLeftovers(r *fsx.Root) ([]string, error) {
 		done = append(done, "/etc/"+name+" ("+why+")")
 	}
 	anyLive := false
-	for _, base := range shadowBases {
-		live := false
+	for _, f := range shadowFiles {
+		base, live := path.Base(f), false
 		if have[base+".lock"] {
 			if why, stale := staleLock(r, "/etc/"+base+".lock"); stale {
 				remove(base+".lock", why)
