@@ -161,6 +161,14 @@ func (r *Repo) Subject(rev string) (string, error) {
 	return c.Subject, err
 }
 
+// CommitObject returns the commit rev names as go-git reads it, signature
+// included, for checking who signed it.
+func (r *Repo) CommitObject(rev string) (*object.Commit, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.commit(rev)
+}
+
 func (r *Repo) commit(rev string) (*object.Commit, error) {
 	h, err := r.resolve(rev)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/hiddeco/sshsig"
@@ -49,11 +48,11 @@ func (h *Host) verifyCommit(commit string, deliberate bool) error {
 	untrusted := func(format string, a ...any) error {
 		return &UntrustedError{Commit: commit, Reason: fmt.Sprintf(format, a...)}
 	}
-	r, err := git.PlainOpenWithOptions(h.Checkout.Dir, &git.PlainOpenOptions{DetectDotGit: true, EnableDotGitCommonDir: true})
+	r, err := h.Repo()
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", Short(commit), err)
 	}
-	c, err := r.CommitObject(plumbing.NewHash(commit))
+	c, err := r.CommitObject(commit)
 	if err != nil {
 		return fmt.Errorf("verify %s: %w", Short(commit), err)
 	}
