@@ -10,11 +10,12 @@
 # local apt repo serves them. Where no mirror is reachable those scenarios
 # are skipped, loudly and with the reason, and the others still run.
 #
-# Environment: CACHE (root tarball cache, default .cache at the top of the
-# checkout), TRAIL_DEB (trail's Debian package, which every machine
-# installs with apt-get; the Makefile builds and passes it), TRAIL_BIN
-# (without TRAIL_DEB, copied in; default bin/trail), E2E_STRICT=1 (a skip fails),
-# and everything boot.sh reads.
+# Environment: CACHE (root tarball cache, default the Makefile's:
+# ${XDG_CACHE_HOME:-~/.cache}/trail-e2e, outside the checkout), TRAIL_DEB
+# (trail's Debian package, which every machine installs with apt-get; the
+# Makefile builds and passes it), TRAIL_BIN (without TRAIL_DEB, copied in;
+# default bin/trail), E2E_STRICT=1 (a skip fails), and everything boot.sh
+# reads.
 #
 # Exits 0 when every check passed, 1 when one failed or the rig broke, and
 # 0 after "e2e: SKIP: ..." only where the rig cannot work on this host.
@@ -24,7 +25,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 top=$(cd "$here/.." && pwd)
 . "$here/lib/common.sh"
 
-CACHE=${CACHE:-$top/.cache}
+CACHE=${CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/trail-e2e}
 TRAIL_BIN=${TRAIL_BIN:-$top/bin/trail}
 passed=0
 failed=0
