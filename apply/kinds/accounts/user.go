@@ -154,14 +154,12 @@ func groupID(x *kind.Exec, g string) (string, error) {
 		return "", err
 	}
 	gid := fmt.Sprint(id)
-	db, err := readAccounts(x, "/etc/group")
+	free, err := idFree(x, "/etc/group", gid)
 	if err != nil {
 		return "", err
 	}
-	for _, f := range db {
-		if kind.FieldAt(f, 2) == gid {
-			return gid, nil
-		}
+	if !free {
+		return gid, nil
 	}
 	return "", fmt.Errorf("gid %s is not in %s: create the group first (a GROUP step before this one)", gid, x.Root.Host("/etc/group"))
 }
