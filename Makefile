@@ -12,7 +12,9 @@ export TRAIL_TOOLS ?= $(CACHEDIR)/trail-tools
 export PATH := $(TRAIL_TOOLS)/bin:$(PATH)
 # Where make deb leaves the package.
 DEB_OUT  ?= dist/out
-DEB      := $(DEB_OUT)/trail_$(shell dpkg-parsechangelog -l debian/changelog -SVersion 2>/dev/null)_$(shell dpkg --print-architecture 2>/dev/null).deb
+# The version is the first entry's of debian/changelog (read without dpkg-dev,
+# which a fresh machine lacks until .ci/deps ran).
+DEB      := $(DEB_OUT)/trail_$(shell sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' debian/changelog)_$(shell dpkg --print-architecture 2>/dev/null).deb
 # What the package is built from: rebuilt only when one of them changed.
 DEB_SRC  := $(filter-out $(DEB_OUT)/%,$(wildcard $(shell git ls-files -co --exclude-standard 2>/dev/null)))
 FUZZTIME ?= 10s
