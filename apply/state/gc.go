@@ -229,8 +229,7 @@ func MeasureState(dir string, write, gc bool) (size, afterGC int64, err error) {
 	if !write {
 		return size, afterGC, nil
 	}
-	text := strconv.FormatInt(size, 10) + " " + strconv.FormatInt(afterGC, 10) + "\n"
-	return size, afterGC, WriteAtomic(filepath.Join(dir, FileStoreBytes), []byte(text), false)
+	return size, afterGC, saveStateBytes(dir, size, afterGC)
 }
 
 // AddStateBytes adds n bytes to the size MeasureState saved, measuring
@@ -242,8 +241,13 @@ func AddStateBytes(dir string, n int64) (size, afterGC int64, err error) {
 		return MeasureState(dir, true, false)
 	}
 	size += n
+	return size, afterGC, saveStateBytes(dir, size, afterGC)
+}
+
+// saveStateBytes writes FileStoreBytes, which ReadStateBytes reads.
+func saveStateBytes(dir string, size, afterGC int64) error {
 	text := strconv.FormatInt(size, 10) + " " + strconv.FormatInt(afterGC, 10) + "\n"
-	return size, afterGC, WriteAtomic(filepath.Join(dir, FileStoreBytes), []byte(text), false)
+	return WriteAtomic(filepath.Join(dir, FileStoreBytes), []byte(text), false)
 }
 
 // ReadStateBytes returns the size MeasureState last saved and what the
