@@ -190,3 +190,32 @@ func TestGCKeepsAppliedGeneration(t *testing.T) {
 		t.Fatalf("fsck: %+v %v", rep, err)
 	}
 }
+
+// TestGCStateBytesIsWhole: the size gc reports (and saves) from its own
+// walk of the store is the state measured whole, with a dry run's the
+// whole less what it would free.
+func TestGCStateBytesIsWhole(t *testing.T) {
+	sb := gcSandbox(t)
+	dir := sb.e.StateDir()
+	whole, _, err := state.MeasureState(dir, false, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dry, err := sb.e.GC(2, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dry.Freed() == 0 || dry.StateBytes != whole-dry.Freed() {
+		t.Fatalf("dry run: state %d, freed %d, whole %d", dry.StateBytes, dry.Freed(), whole)
+	}
+	res, err := sb.e.GC(2, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if whole, _, err = state.MeasureState(dir, false, false); err != nil || res.StateBytes != whole {
+		t.Fatalf("gc: state %d, whole %d %v", res.StateBytes, whole, err)
+	}
+	if n, _ := sb.e.StateBytes(); n != whole {
+		t.Fatalf("saved state bytes %d, whole %d", n, whole)
+	}
+}

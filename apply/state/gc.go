@@ -109,6 +109,7 @@ func GC(dir string, keep int, grace time.Duration, dryRun bool) (*GCResult, erro
 	}
 	young := time.Now().Add(-grace)
 	root := filepath.Join(dir, DirStore, "sha256")
+	var kept int64
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -120,6 +121,7 @@ func GC(dir string, keep int, grace time.Duration, dryRun bool) (*GCResult, erro
 		key := "sha256:" + d.Name()
 		if need[key] || fi.ModTime().After(young) || filepath.Base(filepath.Dir(p)) != d.Name()[:min(2, len(d.Name()))] {
 			res.KeptBlobs++
+			kept += fi.Size()
 			return nil
 		}
 		if !dryRun {
@@ -139,13 +141,13 @@ func GC(dir string, keep int, grace time.Duration, dryRun bool) (*GCResult, erro
 			return res, err
 		}
 	}
-	size, _, err := MeasureState(dir, !dryRun, true)
+	size, _, err := measureState(dir, kept, !dryRun, true)
 	if err != nil {
 		return res, err
 	}
 	res.StateBytes = size
 	if dryRun {
-		res.StateBytes -= res.Freed()
+		res.StateBytes -= res.GenBytes
 	}
 	return res, nil
 }
@@ -200,10 +202,22 @@ func stepBlobs(file string, need map[string]bool) error {
 // gc, never on the no-op path. With write, the size is saved for
 // ReadStateBytes (and trail_state_bytes); a gc saves it as what it left.
 func MeasureState(dir string, write, gc bool) (size, afterGC int64, err error) {
+	return measureState(dir, -1, write, gc)
+}
+
+// measureState is MeasureState with the bytes of the blobs under
+// store/sha256, when blobs >= 0, counted by the caller's own walk of them
+// (gc's), so that the store is not walked twice.
+func measureState(dir string, blobs int64, write, gc bool) (size, afterGC int64, err error) {
+	blobRoot := filepath.Join(dir, DirStore, "sha256")
+	size = max(blobs, 0)
 	for _, d := range []string{DirStore, DirGenerations} {
 		err := filepath.WalkDir(filepath.Join(dir, d), func(p string, e fs.DirEntry, err error) error {
 			if errors.Is(err, fs.ErrNotExist) {
 				return nil
+			}
+			if err == nil && e.IsDir() && blobs >= 0 && p == blobRoot {
+				return fs.SkipDir
 			}
 			if err != nil || e.IsDir() {
 				return err
