@@ -258,6 +258,8 @@ func withOutput(err error, out string) error {
 }
 
 // capped keeps the first and the last outputLimit/2 bytes written to it.
+// The tail is cut back only when it holds twice that, so each byte is
+// moved at most once however small the writes.
 type capped struct {
 	head, tail []byte
 	cut        int64
@@ -271,7 +273,8 @@ func (c *capped) Write(p []byte) (int, error) {
 		p = p[k:]
 	}
 	c.tail = append(c.tail, p...)
-	if over := len(c.tail) - outputLimit/2; over > 0 {
+	if len(c.tail) > outputLimit {
+		over := len(c.tail) - outputLimit/2
 		c.cut += int64(over)
 		c.tail = append(c.tail[:0], c.tail[over:]...)
 	}
@@ -280,11 +283,15 @@ func (c *capped) Write(p []byte) (int, error) {
 
 // String returns the output kept, marking where bytes were cut.
 func (c *capped) String() string {
+	tail, cut := c.tail, c.cut
+	if over := len(tail) - outputLimit/2; over > 0 {
+		tail, cut = tail[over:], cut+int64(over)
+	}
 	var b bytes.Buffer
 	b.Write(c.head)
-	if c.cut > 0 {
-		fmt.Fprintf(&b, "\n… %d bytes cut …\n", c.cut)
+	if cut > 0 {
+		fmt.Fprintf(&b, "\n… %d bytes cut …\n", cut)
 	}
-	b.Write(c.tail)
+	b.Write(tail)
 	return string(bytes.TrimRight(b.Bytes(), "\n"))
 }
