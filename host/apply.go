@@ -29,6 +29,11 @@ type ApplyOptions struct {
 	// manages, where one that came by a pull, the timer or a branch
 	// checkout is refused (see apply.Meta).
 	Deliberate bool
+	// Checkout marks the apply of a post-checkout hook: deliberate when
+	// HEAD is detached (git checkout HASH, a pin or a rollback), not when
+	// it is on a branch, whose tip is what the remote brought. HEAD is
+	// read once, after the no-op check, for both.
+	Checkout bool
 }
 
 // Outcome is what an apply did.
@@ -111,6 +116,9 @@ func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error
 		return out, nil
 	}
 	h.diedCompiling()
+	if o.Checkout && o.Rev == "" && branch == "" {
+		o.Deliberate = true
+	}
 	if o.Auto {
 		if r, err := h.loadRecord(); err == nil && r.Failure != nil && r.Failure.Commit == commit {
 			out.Skipped = fmt.Sprintf("%s failed at %s and HEAD has not moved since: fix the config and commit, or run 'trail apply' to try again",

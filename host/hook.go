@@ -35,15 +35,7 @@ func (h *Host) Hook(ctx context.Context, name string, args []string) error {
 	// admin's choice of it. A branch's tip, like a merge or a rewrite,
 	// is what the remote brought: releasing a pin must not apply a tip
 	// that was refused as a mass removal.
-	deliberate := false
-	if name == "post-checkout" {
-		head, err := h.Checkout.ReadHead()
-		if err != nil {
-			return err
-		}
-		deliberate = head.Pinned()
-	}
-	out, err := h.Apply(ctx, ApplyOptions{Auto: true, Deliberate: deliberate})
+	out, err := h.Apply(ctx, ApplyOptions{Auto: true, Checkout: name == "post-checkout"})
 	if err != nil {
 		return err
 	}
