@@ -52,11 +52,12 @@ func (e *Engine) Drift() ([]Drift, error) {
 		}
 		out = append(out, Drift{ID: rec.ID, Policy: rec.Policy, Wrote: rec.Wrote, Now: now, Changed: changed(rec.Wrote, now)})
 	}
-	if len(driftIndex(x).Entries) > len(managed) {
-		driftIndex(x).Keep(func(p string) bool { return managed[p] })
+	ix := driftIndex(x)
+	if len(ix.Entries) > len(managed) {
+		ix.Keep(func(p string) bool { return managed[p] })
 	}
-	if driftIndex(x).Save() == nil {
-		e.savedIndex(driftIndex(x))
+	if ix.Save() == nil {
+		e.savedIndex(ix)
 	}
 	for _, d := range out {
 		if d.Policy != kind.PolicyIgnore {
