@@ -2,11 +2,12 @@ package compile
 
 import (
 	"bytes"
-	"encoding/base64"
 	"fmt"
 	"io/fs"
 	"regexp"
 	"strings"
+
+	pgparmor "github.com/ProtonMail/go-crypto/openpgp/armor"
 
 	"trail/stepfmt"
 )
@@ -113,7 +114,10 @@ func expandAptSource(r *resource) {
 		switch {
 		case bytes.Contains(key, []byte(armoredKey)):
 		case len(key) > 0 && key[0]&0x80 != 0:
-			key = armor(key)
+			if key, err = armor(key); err != nil {
+				r.diag(errorf(&krng, "Invalid key", "Armoring %s failed: %s; export it with gpg --export --armor KEYID.", p, errText(err)))
+				return
+			}
 		default:
 			r.diag(errorf(&krng, "Invalid key", "%s is neither an armored OpenPGP public key (%s) nor a binary one; export it with gpg --export [--armor] KEYID.", p, armoredKey))
 			return
@@ -134,34 +138,20 @@ func expandAptSource(r *resource) {
 
 // armor writes a binary OpenPGP key as an armored public key block
 // (RFC 4880, 6.2), which a deb822 Signed-By field can embed.
-func armor(key []byte) []byte {
-	var b strings.Builder
-	b.WriteString(armoredKey + "\n\n")
-	body := base64.StdEncoding.EncodeToString(key)
-	for len(body) > 64 {
-		b.WriteString(body[:64] + "\n")
-		body = body[64:]
+func armor(key []byte) ([]byte, error) {
+	var b bytes.Buffer
+	w, err := pgparmor.Encode(&b, "PGP PUBLIC KEY BLOCK", nil)
+	if err != nil {
+		return nil, err
 	}
-	b.WriteString(body + "\n")
-	crc := crc24(key)
-	sum := base64.StdEncoding.EncodeToString([]byte{byte(crc >> 16), byte(crc >> 8), byte(crc)})
-	b.WriteString("=" + sum + "\n-----END PGP PUBLIC KEY BLOCK-----\n")
-	return []byte(b.String())
-}
-
-// crc24 is the checksum of an armored block (RFC 4880, 6.1).
-func crc24(data []byte) uint32 {
-	crc := uint32(0xB704CE)
-	for _, c := range data {
-		crc ^= uint32(c) << 16
-		for range 8 {
-			crc <<= 1
-			if crc&0x1000000 != 0 {
-				crc ^= 0x1864CFB
-			}
-		}
+	if _, err := w.Write(key); err != nil {
+		return nil, err
 	}
-	return crc & 0xFFFFFF
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	b.WriteByte('\n')
+	return b.Bytes(), nil
 }
 
 // aptFileAttrs makes st a root-owned, world-readable file of content key:

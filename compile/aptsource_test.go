@@ -23,7 +23,11 @@ func TestArmorIsGpgs(t *testing.T) {
 	t.Cleanup(func() { exec.Command("gpgconf", "--homedir", home, "--kill", "all").Run() })
 	gpg("--quick-gen-key", "trail test <trail@localhost>", "ed25519", "sign", "never")
 	want := string(gpg("--armor", "--export"))
-	if got := string(armor(gpg("--export"))); got != want {
+	armored, err := armor(gpg("--export"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := string(armored); got != want {
 		t.Fatalf("armored:\n%s\ngpg armors:\n%s", got, want)
 	}
 }
