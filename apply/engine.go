@@ -99,17 +99,12 @@ func Open(opts Options) (*Engine, error) {
 	}
 	e := &Engine{opts: opts, dir: dir, root: root, store: store}
 	if _, err := os.Stat(e.path(state.FileJournal)); err == nil {
-		l, err := e.lock()
+		l, err := e.hold()
 		if err != nil {
 			root.Close()
 			return nil, err
 		}
-		err = e.recover()
 		l.Release()
-		if err != nil {
-			root.Close()
-			return nil, err
-		}
 	}
 	return e, nil
 }
