@@ -157,21 +157,6 @@ func (s *Store) PutMany(blobs [][]byte) ([]string, error) {
 	return keys, s.Flush()
 }
 
-// PutFile stores the content of the host file at path.
-func (s *Store) PutFile(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", fmt.Errorf("store: %w", err)
-	}
-	defer f.Close()
-	k, err := s.Stage(f)
-	if err != nil {
-		s.Abort()
-		return "", err
-	}
-	return k, s.Flush()
-}
-
 // Stage writes r to a temporary file and returns its key; flush moves it
 // into place. A blob already stored is not written again.
 func (s *Store) Stage(r io.Reader) (string, error) {
