@@ -116,11 +116,6 @@ func acctSandbox(t *testing.T, defs bool) *sandbox {
 
 func (sb *sandbox) removeToolFiles()            { sb.fs().RemoveToolFiles() }
 func (sb *sandbox) accounts() map[string]string { sb.t.Helper(); return sb.fs().Accounts() }
-func (sb *sandbox) sameAccounts(want map[string]string, when string) {
-	sb.t.Helper()
-	sb.fs().SameAccounts(want, when)
-}
-func (sb *sandbox) entry(file, name string) string { sb.t.Helper(); return sb.fs().Entry(file, name) }
 
 // Two unrelated steps keep the removal of one account step under the
 // mass-removal guard.
