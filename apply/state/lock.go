@@ -90,7 +90,9 @@ func Acquire(file string, timeout time.Duration) (*Lock, error) {
 	return l, nil
 }
 
-// write records the holder and its running children in the lock file.
+// ListChildren records the holder and its running children in the lock
+// file; proc calls it when the lock is taken and as children start and
+// end.
 func (l *Lock) ListChildren(children []proc.Group) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "pid %d\nsince %s\n", os.Getpid(), l.since)
