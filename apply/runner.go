@@ -303,13 +303,12 @@ func (r *run) amend(k int, c stepfmt.Change, b kind.Bringer) error {
 func (r *run) check(h kind.Handler, c stepfmt.Change, pre kind.Image) (kind.Work, error) {
 	v := kind.NewView(r.x)
 	id := c.Step.ID()
-	old := r.cur.applied.Get(id)
-	if c.Op != stepfmt.OpAdd && old != nil {
-		r.noteDrift(c.Step, h, old)
-	}
 	var rec *kind.Record
 	if c.Op != stepfmt.OpAdd {
-		rec = old
+		rec = r.cur.applied.Get(id)
+	}
+	if rec != nil {
+		r.noteDrift(c.Step, h, rec)
 	}
 	w, err := checkOp(h, v, c, rec)
 	if c.Op == stepfmt.OpRemove {
