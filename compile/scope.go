@@ -3,7 +3,6 @@ package compile
 import (
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/typeexpr"
@@ -48,30 +47,32 @@ type argument struct {
 const maxModuleDepth = 16
 
 // newScope declares the variables of mod from args (module calls) or
-// Options.Vars (the root, args nil), evaluates its locals and builds the
-// evaluation context.
+// Options.Vars (the root, args nil), evaluates their defaults and its
+// locals (values.go) and builds the evaluation context.
 func (c *compiler) newScope(mod *module, parent *scope, addr string, args map[string]argument, call *hcl.Block) *scope {
 	sc := &scope{c: c, mod: mod, parent: parent, addr: addr, decls: map[string]*decl{}}
 	if parent != nil {
 		sc.depth = parent.depth + 1
 	}
-	vars := sc.variables(args, call)
 	sc.ctx = &hcl.EvalContext{
 		Variables: map[string]cty.Value{
-			"var":  cty.ObjectVal(vars),
 			"host": c.host,
 			"path": pathValue(mod.dir),
 		},
 		Functions: c.funcs,
 	}
-	sc.ctx.Variables["local"] = cty.ObjectVal(sc.locals())
+	vars, defaults := sc.variables(args, call)
+	sc.values(vars, defaults)
 	return sc
 }
 
-// variables evaluates the variable blocks of the module.
-func (sc *scope) variables(args map[string]argument, call *hcl.Block) map[string]cty.Value {
+// variables evaluates the variable blocks of the module but for the
+// defaults, which may refer to other variables and locals: those are
+// returned to be evaluated in dependency order.
+func (sc *scope) variables(args map[string]argument, call *hcl.Block) (map[string]cty.Value, map[string]*varDefault) {
 	c := sc.c
 	vals := map[string]cty.Value{}
+	defaults := map[string]*varDefault{}
 	seen := map[string]hcl.Range{}
 	for _, b := range sc.mod.blocks {
 		if b.Type != "variable" {
@@ -89,7 +90,10 @@ func (sc *scope) variables(args map[string]argument, call *hcl.Block) map[string
 				"%q is not a valid name: use letters, digits, _ and -, starting with a letter.", name))
 			continue
 		}
-		vals[name] = sc.variable(b, name, args, call)
+		vals[name], defaults[name] = sc.variable(b, name, args, call)
+		if defaults[name] == nil {
+			delete(defaults, name)
+		}
 	}
 	var unknown []string
 	for name := range args {
@@ -120,12 +124,20 @@ func (sc *scope) variables(args map[string]argument, call *hcl.Block) map[string
 		c.diags = append(c.diags, errorf(nil, "Unknown variable override",
 			"A value was given for variable %q, but the config declares no such variable.%s", name, suggest(name, known)))
 	}
-	return vals
+	return vals, defaults
+}
+
+// varDefault is a variable whose value is its default expression.
+type varDefault struct {
+	name     string
+	attr     *hcl.Attribute
+	ty       cty.Type
+	defaults *typeexpr.Defaults
 }
 
 // variable evaluates one variable block: its type, then the argument or
-// override, else the default.
-func (sc *scope) variable(b *hcl.Block, name string, args map[string]argument, call *hcl.Block) cty.Value {
+// override; else it returns the default, to be evaluated later.
+func (sc *scope) variable(b *hcl.Block, name string, args map[string]argument, call *hcl.Block) (cty.Value, *varDefault) {
 	c := sc.c
 	content, diags := b.Body.Content(variableSchema)
 	c.diags = append(c.diags, diags...)
@@ -135,7 +147,7 @@ func (sc *scope) variable(b *hcl.Block, name string, args map[string]argument, c
 		t, d, diags := typeexpr.TypeConstraintWithDefaults(attr.Expr)
 		c.diags = append(c.diags, diags...)
 		if diags.HasErrors() {
-			return cty.DynamicVal
+			return cty.DynamicVal, nil
 		}
 		ty, defaults = t, d
 	}
@@ -145,34 +157,34 @@ func (sc *scope) variable(b *hcl.Block, name string, args map[string]argument, c
 	} else if raw, ok := c.opts.Vars[name]; ok && sc.parent == nil {
 		val, found = c.override(name, raw, ty)
 	} else if attr, ok := content.Attributes["default"]; ok {
-		v, diags := evalExpr(attr.Expr, &hcl.EvalContext{Functions: c.funcs,
-			Variables: map[string]cty.Value{"host": c.host}})
-		c.diags = append(c.diags, diags...)
-		val, rng, found = v, attr.Expr.Range(), !diags.HasErrors()
-		if diags.HasErrors() {
-			return cty.DynamicVal
-		}
+		return cty.DynamicVal, &varDefault{name: name, attr: attr, ty: ty, defaults: defaults}
 	} else {
 		where := "pass it with --var " + name + "=..."
 		if call != nil {
 			where = fmt.Sprintf("pass %s = ... in the module block", name)
 			c.diags = append(c.diags, errorf(call.DefRange.Ptr(), "Missing module argument",
 				"Module %q needs variable %q (declared at %s), which has no default: %s.", sc.mod.dir, name, at(b.DefRange), where))
-			return cty.DynamicVal
+			return cty.DynamicVal, nil
 		}
 		c.diags = append(c.diags, errorf(b.DefRange.Ptr(), "Variable without a value",
 			"Variable %q has no default and no value was given: add default = ... or %s.", name, where))
-		return cty.DynamicVal
+		return cty.DynamicVal, nil
 	}
 	if !found {
-		return cty.DynamicVal
+		return cty.DynamicVal, nil
 	}
+	return sc.convertVar(name, val, ty, defaults, rng), nil
+}
+
+// convertVar applies a variable's type (and its optional() defaults) to a
+// value given or evaluated at rng.
+func (sc *scope) convertVar(name string, val cty.Value, ty cty.Type, defaults *typeexpr.Defaults, rng hcl.Range) cty.Value {
 	if defaults != nil {
 		val = defaults.Apply(val)
 	}
 	conv, err := convert.Convert(val, ty)
 	if err != nil {
-		c.diags = append(c.diags, errorf(rng.Ptr(), "Invalid value for variable",
+		sc.c.diags = append(sc.c.diags, errorf(rng.Ptr(), "Invalid value for variable",
 			"Variable %q wants %s: %s.", name, typeexpr.TypeString(ty), err))
 		return cty.DynamicVal
 	}
@@ -205,102 +217,6 @@ func (c *compiler) override(name, raw string, ty cty.Type) (cty.Value, bool) {
 	c.diags = append(c.diags, errorf(nil, "Invalid variable override",
 		"The value given for variable %q is not valid HCL for type %s: %s.", name, typeexpr.TypeString(ty), diags.Error()))
 	return cty.NilVal, false
-}
-
-// locals evaluates every locals attribute of the module in dependency
-// order; a reference cycle is an error naming the cycle.
-func (sc *scope) locals() map[string]cty.Value {
-	c := sc.c
-	attrs := map[string]*hcl.Attribute{}
-	for _, b := range sc.mod.blocks {
-		if b.Type != "locals" {
-			continue
-		}
-		as, diags := b.Body.JustAttributes()
-		c.diags = append(c.diags, diags...)
-		for _, name := range sortedAttrNames(as) {
-			a := as[name]
-			if first, dup := attrs[name]; dup {
-				c.diags = append(c.diags, errorf(a.NameRange.Ptr(), "Duplicate local",
-					"local.%s is defined here and at %s; each local is defined once.", name, at(first.NameRange)))
-				continue
-			}
-			attrs[name] = a
-		}
-	}
-	vals := make(map[string]cty.Value, len(attrs))
-	state := map[string]int{} // 1 visiting, 2 done
-	var stack []string
-	var visit func(name string)
-	visit = func(name string) {
-		switch state[name] {
-		case 2:
-			return
-		case 1:
-			sc.localCycle(stack, name, attrs)
-			vals[name] = cty.DynamicVal
-			return
-		}
-		state[name] = 1
-		stack = append(stack, name)
-		a := attrs[name]
-		for _, tr := range a.Expr.Variables() {
-			if dep, ok := localRef(tr); ok && attrs[dep] != nil {
-				visit(dep)
-			}
-		}
-		ctx := sc.ctx.NewChild()
-		ctx.Variables = map[string]cty.Value{"local": cty.ObjectVal(copyVals(vals, attrs))}
-		if _, done := vals[name]; !done {
-			v, diags := sc.eval(a.Expr, ctx)
-			c.diags = append(c.diags, diags...)
-			if diags.HasErrors() {
-				v = cty.DynamicVal
-			}
-			vals[name] = v
-		}
-		stack = stack[:len(stack)-1]
-		state[name] = 2
-	}
-	for _, name := range sortedAttrNames(attrs) {
-		visit(name)
-	}
-	return vals
-}
-
-// copyVals gives locals not yet evaluated a placeholder, so that reference
-// checks know every declared local.
-func copyVals(vals map[string]cty.Value, attrs map[string]*hcl.Attribute) map[string]cty.Value {
-	out := make(map[string]cty.Value, len(attrs))
-	for name := range attrs {
-		if v, ok := vals[name]; ok {
-			out[name] = v
-		} else {
-			out[name] = cty.DynamicVal
-		}
-	}
-	return out
-}
-
-func (sc *scope) localCycle(stack []string, name string, attrs map[string]*hcl.Attribute) {
-	i := len(stack) - 1
-	for i > 0 && stack[i] != name {
-		i--
-	}
-	var parts []string
-	for _, n := range append(stack[i:], name) {
-		parts = append(parts, fmt.Sprintf("local.%s (%s)", n, at(attrs[n].NameRange)))
-	}
-	sc.c.diags = append(sc.c.diags, errorf(attrs[name].NameRange.Ptr(), "Cycle in locals",
-		"These locals refer to each other: %s. Break the cycle.", strings.Join(parts, " → ")))
-}
-
-func localRef(tr hcl.Traversal) (string, bool) {
-	if tr.RootName() != "local" || len(tr) < 2 {
-		return "", false
-	}
-	a, ok := tr[1].(hcl.TraverseAttr)
-	return a.Name, ok
 }
 
 func sortedAttrNames(as hcl.Attributes) []string {
