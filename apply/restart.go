@@ -28,9 +28,7 @@ func planRestarts(x *kind.Exec, p *Plan, old, steps []*stepfmt.Step) []Restart {
 	for i, c := range p.Changes {
 		if !p.Work[i].None() {
 			did[c.Step.ID()] = p.Work[i]
-			if stepfmt.IsPath(c.Step.Kind) {
-				changed[c.Step.Target] = true
-			}
+			changed.add(c.Step.Kind, c.Step.Target)
 		}
 	}
 	if len(changed) == 0 {
@@ -50,10 +48,21 @@ func planRestarts(x *kind.Exec, p *Plan, old, steps []*stepfmt.Step) []Restart {
 	return out
 }
 
-// pathSet is a set of changed paths.
+// pathSet is a set of what changed, as triggers name it: the paths, and
+// package:NAME and command:NAME for the packages and commands
+// (stepfmt.TriggerOf).
 type pathSet map[string]bool
 
-// under returns the paths of ps at or under one of roots, sorted.
+// add notes a change of the step with identity (k, target), if it is one
+// a trigger can name.
+func (ps pathSet) add(k stepfmt.Kind, target string) {
+	if w, ok := stepfmt.TriggerOf(k, target); ok {
+		ps[w] = true
+	}
+}
+
+// under returns what of ps is at or under one of roots, sorted: a path
+// at or under a root path, a package or command named by a root.
 func (ps pathSet) under(roots []string) []string {
 	if len(roots) == 0 || len(ps) == 0 {
 		return nil
@@ -64,6 +73,12 @@ func (ps pathSet) under(roots []string) []string {
 	}
 	var out []string
 	for c := range ps {
+		if !strings.HasPrefix(c, "/") {
+			if set[c] {
+				out = append(out, c)
+			}
+			continue
+		}
 		for p := c; ; p = path.Dir(p) {
 			if set[p] {
 				out = append(out, c)
@@ -122,9 +137,7 @@ func (r *run) did(s *stepfmt.Step, w kind.Work) {
 func (r *run) restarts() error {
 	changed := make(pathSet)
 	for id := range r.done {
-		if stepfmt.IsPath(id.Kind) {
-			changed[id.Target] = true
-		}
+		changed.add(id.Kind, id.Target)
 	}
 	if len(changed) == 0 {
 		return nil
@@ -178,9 +191,7 @@ func (r *run) restartUndone() {
 func undonePaths(recs []undoRec) pathSet {
 	ps := make(pathSet)
 	for _, u := range recs {
-		if stepfmt.IsPath(u.step.Kind) {
-			ps[u.step.Target] = true
-		}
+		ps.add(u.step.Kind, u.step.Target)
 	}
 	return ps
 }
@@ -230,9 +241,7 @@ func restartAfterUndo(x *kind.Exec, restored, undone []*stepfmt.Step, paths path
 func (e *Engine) restartRecovered(x *kind.Exec, js *state.JournalState, cur int, emit func(Event)) {
 	paths := make(pathSet)
 	for _, in := range js.Intents {
-		if stepfmt.IsPath(in.Step.Kind) {
-			paths[in.Step.Target] = true
-		}
+		paths.add(in.Step.Kind, in.Step.Target)
 	}
 	if len(paths) == 0 {
 		return

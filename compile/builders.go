@@ -62,8 +62,12 @@ func (r *resource) triggerAttr(a *hcl.Attribute) *triggerAttr {
 	elems, diags := hcl.ExprList(a.Expr)
 	if diags.HasErrors() {
 		// Not a list literal: a computed list of paths.
-		if paths, _, ok := r.list(a.Name); ok {
-			t.lit = append(t.lit, paths...)
+		if paths, rng, ok := r.list(a.Name); ok {
+			for _, p := range paths {
+				if t.literal(r, p, rng) {
+					t.lit = append(t.lit, p)
+				}
+			}
 		}
 		return t
 	}
@@ -80,12 +84,25 @@ func (r *resource) triggerAttr(a *hcl.Attribute) *triggerAttr {
 		s, ok := primitiveString(v)
 		if !ok {
 			r.diag(errorf(e.Range().Ptr(), "Invalid "+a.Name,
-				"%s takes paths and references to file, symlink, directory or tree blocks, such as [file.nginx_conf, \"/etc/default/nginx\"].", a.Name))
+				"%s takes paths and references to file, symlink, directory, tree, package or command blocks, such as [file.nginx_conf, \"/etc/default/nginx\", package.nginx].", a.Name))
 			continue
 		}
-		t.lit = append(t.lit, s)
+		if t.literal(r, s, e.Range()) {
+			t.lit = append(t.lit, s)
+		}
 	}
 	return t
+}
+
+// literal checks that a string in a trigger list is an absolute path: a
+// package or command is named by a reference.
+func (t *triggerAttr) literal(r *resource, s string, rng hcl.Range) bool {
+	if strings.HasPrefix(s, "/") {
+		return true
+	}
+	r.diag(errorf(&rng, "Invalid "+t.attr.Name,
+		"%q is not an absolute path: %s takes paths and references, such as file.nginx_conf, package.nginx or command.build.", s, t.attr.Name))
+	return false
 }
 
 // buildCommand insists on an undo: without one trail could not reverse it.

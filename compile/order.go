@@ -16,8 +16,9 @@ import (
 //   - a user or group comes before paths it owns (owner, group);
 //   - a group comes before users that name it (group, groups);
 //   - a path comes before the unit that names it or a directory above it
-//     in restart-on or reload-on, and unit files and drop-ins (systemd
-//     unit directories) before their unit;
+//     in restart-on or reload-on, and so does a package or command named
+//     there, and unit files and drop-ins (systemd unit directories)
+//     before their unit;
 //   - a path where apt reads sources, keys or pins comes before every
 //     package.
 //
@@ -201,8 +202,9 @@ func (c *compiler) implicitEdges(g *graph) {
 	}
 }
 
-// triggerEdges puts every path step at or under a unit's trigger paths
-// before the unit (i), so that it starts with its whole configuration.
+// triggerEdges puts every path step at or under a unit's trigger paths,
+// and the packages and commands it names, before the unit (i), so that it
+// starts with its whole configuration.
 func triggerEdges(g *graph, i int32, triggers []string) {
 	if len(triggers) == 0 {
 		return
@@ -213,7 +215,13 @@ func triggerEdges(g *graph, i int32, triggers []string) {
 	}
 	for j := range g.nodes {
 		st := g.nodes[j].step
-		if st == nil || !stepfmt.IsPath(st.Kind) {
+		if st == nil {
+			continue
+		}
+		if !stepfmt.IsPath(st.Kind) {
+			if w, ok := stepfmt.TriggerOf(st.Kind, st.Target); ok && under[w] {
+				g.add(int32(j), i, whyRestart)
+			}
 			continue
 		}
 		for q := st.Target; ; {

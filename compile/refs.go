@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+
+	"trail/stepfmt"
 )
 
 // resolveRefs resolves depends_on (a resource's own and those of the
@@ -41,10 +43,12 @@ func (c *compiler) resolveRefs() {
 }
 
 // resolveTriggers sets a unit's restart-on or reload-on from the
-// literal paths and the path steps of the resources referenced. A tree is
+// literal paths and the steps of the resources referenced. A tree is
 // named by its directory, which stands for everything under it: files
 // added to the tree or removed from it later count without the list
-// changing.
+// changing. A package or command is named package:NAME or command:NAME
+// (stepfmt.TriggerOf): its install, upgrade or removal, its run or undo,
+// restarts the unit.
 func (r *resource) resolveTriggers(t *triggerAttr) {
 	if len(r.steps) == 0 {
 		return
@@ -54,15 +58,16 @@ func (r *resource) resolveTriggers(t *triggerAttr) {
 	for _, tr := range t.refs {
 		for _, d := range r.sc.resolveRef(tr) {
 			switch d.kd.block {
-			case "file", "symlink", "directory", "tree":
+			case "file", "symlink", "directory", "tree", "package", "command":
 			default:
 				rng := tr.SourceRange()
 				r.diag(errorf(&rng, "Invalid "+name,
-					"%s is a %s; %s takes files, symlinks, directories and trees.", d.addr, d.kd.block, name))
+					"%s is a %s; %s takes files, symlinks, directories, trees, packages and commands.", d.addr, d.kd.block, name))
 				continue
 			}
 			if len(d.steps) > 0 {
-				paths = append(paths, d.steps[0].Target)
+				w, _ := stepfmt.TriggerOf(d.steps[0].Kind, d.steps[0].Target)
+				paths = append(paths, w)
 			}
 		}
 	}

@@ -44,7 +44,9 @@
 // Values are canonicalised on parse: modes to four octal digits, ids to
 // decimal, durations to Go's spelling, sets (groups, members, owns,
 // restart-on, reload-on) to sorted, duplicate-free comma lists, hashes to
-// lower case. An attribute that is not given is not managed: trail leaves
+// lower case. A unit's restart-on and reload-on hold absolute paths and
+// package:NAME or command:NAME, naming the PKG or CMD step whose change
+// restarts (reloads) the unit. An attribute that is not given is not managed: trail leaves
 // it as it finds it.
 //
 // # Identity and diff

@@ -43,7 +43,7 @@ var kinds = []kindSpec{
 		{"owns", tPathList, false}, drift}},
 	{KindUnit, tUnit, "unit", "", []attrSpec{
 		{"enabled", tBool, false}, {"running", tBool, false}, {"masked", tBool, false},
-		{"restart-on", tPathList, false}, {"reload-on", tPathList, false}, {"reload", tBool, false}, drift}},
+		{"restart-on", tTriggerList, false}, {"reload-on", tTriggerList, false}, {"reload", tBool, false}, drift}},
 	{KindCommand, tName, "command", "", []attrSpec{
 		{"run", tText, true}, {"undo", tText, true}, {"creates", tPath, false},
 		{"unless", tText, false}, {"timeout", tDuration, true}}},

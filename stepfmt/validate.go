@@ -18,6 +18,7 @@ type nsKey struct {
 //   - a path under a path managed as a file or a symlink;
 //   - an owner, group or primary group that is managed only later;
 //   - a unit restart-on or reload-on naming a path no FILE, LINK or DIR
+//     step manages, a package:NAME no PKG step or a command:NAME no CMD
 //     step manages, and a unit with both reload=true and reload-on;
 //   - an INCLUDE that was not resolved (use Load or Expand first).
 func Validate(l *List) ErrorList {
@@ -143,14 +144,23 @@ func missingMsg(key string) string {
 	return "missing required attribute " + key
 }
 
-// validTriggers checks a unit's restart-on and reload-on paths. reload=true
+// validTriggers checks a unit's restart-on and reload-on: each path,
+// package and command must be managed by a step of the list. reload=true
 // makes restart-on reload; with reload-on as well, which paths only reload
 // would be said twice.
 func validTriggers(index map[nsKey]int, s *Step, errs *ErrorList) {
 	for _, key := range []string{"restart-on", "reload-on"} {
 		for _, p := range s.List(key) {
-			if _, ok := index[nsKey{"path", p}]; !ok {
-				errs.add(s.Src, s.Kind, s.Target, "%s names %s, which no FILE, LINK or DIR step manages", key, p)
+			if _, err := tTrigger(p); err != nil {
+				continue // reported as a bad value
+			}
+			ns, name, what := "path", p, "FILE, LINK or DIR"
+			if !strings.HasPrefix(p, "/") {
+				ns, name, _ = strings.Cut(p, ":")
+				what = map[string]string{"package": "PKG", "command": "CMD"}[ns]
+			}
+			if _, ok := index[nsKey{ns, name}]; !ok {
+				errs.add(s.Src, s.Kind, s.Target, "%s names %s, which no %s step manages", key, p, what)
 			}
 		}
 	}

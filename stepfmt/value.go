@@ -178,6 +178,44 @@ func tAccountList(s string) (string, error) { return setOf(s, tAccount) }
 // tPathList is a comma-separated set of absolute paths.
 func tPathList(s string) (string, error) { return setOf(s, tPath) }
 
+// tTriggerList is a unit's restart-on or reload-on: a comma-separated set
+// of absolute paths and of package:NAME and command:NAME, the package and
+// command steps whose change restarts the unit too.
+func tTriggerList(s string) (string, error) { return setOf(s, tTrigger) }
+
+func tTrigger(s string) (string, error) {
+	if strings.HasPrefix(s, "/") {
+		return tPath(s)
+	}
+	ns, name, _ := strings.Cut(s, ":")
+	var err error
+	switch ns {
+	case "package":
+		_, err = tPackage(name)
+	case "command":
+		_, err = tName(name)
+	default:
+		return "", fmt.Errorf("trigger %q is neither an absolute path nor package:NAME or command:NAME", s)
+	}
+	if err != nil {
+		return "", fmt.Errorf("trigger %q: %w", s, err)
+	}
+	return s, nil
+}
+
+// TriggerOf is the word a unit's restart-on or reload-on names the step
+// with identity (k, target) by: its path, or package:NAME, command:NAME;
+// ok is false for a kind whose change triggers nothing.
+func TriggerOf(k Kind, target string) (string, bool) {
+	switch {
+	case IsPath(k):
+		return target, true
+	case k == KindPackage || k == KindCommand:
+		return Namespace(k) + ":" + target, true
+	}
+	return "", false
+}
+
 func setOf(s string, elem valueType) (string, error) {
 	if s == "" {
 		return "", nil

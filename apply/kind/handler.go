@@ -92,22 +92,26 @@ type Bringer interface {
 	WithBrought(img Image, brought []string) (Image, error)
 }
 
-// Restarter is implemented by kinds whose steps act again when a path
-// they name changed in an apply (UNIT restart-on and reload-on). The
-// engine calls Restart once per step and apply, after every change is
-// made and before the post-apply checks, and only when a changed path
-// (written, changed or removed) is one of the triggers or under one: an
-// apply that changes none of them, such as a no-op apply, restarts
-// nothing. The triggers of the step as it was in the applied list count
-// too, so that a path dropped from the list with its trigger still does.
+// Restarter is implemented by kinds whose steps act again when a path,
+// package or command they name changed in an apply (UNIT restart-on and
+// reload-on). Triggers are words as stepfmt.TriggerOf spells them: a
+// path stands for itself and everything under it, package:NAME and
+// command:NAME for that step. The engine calls Restart once per step and
+// apply, after every change is made and before the post-apply checks,
+// and only when a change that did work (a path written, changed or
+// removed; a package installed, upgraded or removed; a command run or
+// undone) is one of the triggers or under one: an apply that changes none
+// of them, such as a no-op apply, restarts nothing. The triggers of the
+// step as it was in the applied list count too, so that a path dropped
+// from the list with its trigger still does.
 //
 // After an undo (a failed step, restart or check, or recovery from a
 // crash) Restart is called again for every step whose triggers cover a
 // path the undone apply meant to change, with the step of the list put
 // back, so that what runs reads the restored files.
 type Restarter interface {
-	// Triggers lists the paths whose change calls for a restart, and
-	// those whose change calls only for a reload.
+	// Triggers lists what calls for a restart when it changes, and what
+	// calls only for a reload.
 	Triggers(s *stepfmt.Step) (restart, reload []string)
 	// Restart acts on t. did is the work the step itself did in this
 	// apply (none when it did nothing). It returns what it did, or in
@@ -186,7 +190,7 @@ type Recoverer interface {
 
 // Trigger is why a step is restarted.
 type Trigger struct {
-	Why    []string // the changed paths that matched, sorted
+	Why    []string // the changed paths, package:NAME and command:NAME that matched, sorted
 	Reload bool     // only reload triggers matched
 	Undone bool     // the paths were put back by an undo
 }

@@ -22,8 +22,10 @@ import (
 // as the step asked (e.g. disabled by hand).
 //
 // restart-on and reload-on name paths, each standing for itself and
-// everything under it; when one of them was written, changed or removed
-// in an apply, the unit is restarted (restart-on) or, if only reload-on
+// everything under it, and packages and commands (package:NAME,
+// command:NAME); when one of the paths was written, changed or removed in
+// an apply, a package installed, upgraded, downgraded or removed, or a
+// command run or undone, the unit is restarted (restart-on) or, if only reload-on
 // paths changed, reloaded, once, after every other change, unless it was
 // just started; with reload=true restart-on reloads. A unit meant to run
 // (running=true) is restarted even if it is not running (it may have
