@@ -67,6 +67,8 @@ func (c *compiler) functions() map[string]function.Function {
 		"formatdate": stdlib.FormatDateFunc, "timeadd": stdlib.TimeAddFunc,
 		// paths
 		"basename": pathFunc(path.Base), "dirname": pathFunc(path.Dir),
+		// versions
+		"debvercmp": versionCmpFunc(debVerCmp), "semvercmp": versionCmpFunc(semVerCmp),
 	}
 	f["file"] = c.fileFunc()
 	f["fileexists"] = c.fileExistsFunc()
