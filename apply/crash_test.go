@@ -15,7 +15,9 @@ import (
 	"trail/apply/state"
 )
 
-// The apply from generation A to B is killed with SIGKILL at every
+// The apply from generation A to B (which, among the rest, makes absent a
+// file trail wrote and a file, a symlink and a directory with its file that
+// were there before trail) is killed with SIGKILL at every
 // boundary in turn (after the journal begins, after each batch's intents,
 // after each step, after each flush and done record, after the generation
 // and the commit, and inside the undo of a failing apply). After recovery
@@ -58,6 +60,11 @@ FILE /srv/app/new/f {f} mode=0640
 LINK /etc/resolv.conf ../run/resolv.conf
 FILE /srv/app/d {d is a file now}
 FILE /srv/old/keep {replaced} owner=alice
+FILE /srv/app/gone absent=true
+FILE /etc/issue absent=true
+LINK /etc/oldlink absent=true
+FILE /srv/olddir/f absent=true
+DIR /srv/olddir absent=true
 `
 
 func crashCase(t *testing.T, batch int, failing bool) {
@@ -67,6 +74,10 @@ func crashCase(t *testing.T, batch int, failing bool) {
 	os.Chown(sb.host("/etc/motd"), 1001, 1001)
 	sb.write("/srv/old/keep", "admin's", 0o640)
 	os.Symlink("/run/systemd/resolve/stub-resolv.conf", sb.host("/etc/resolv.conf"))
+	sb.write("/etc/issue", "Debian GNU/Linux\n", 0o644)
+	os.Symlink("/usr/lib/old", sb.host("/etc/oldlink"))
+	sb.write("/srv/olddir/f", "old data", 0o600)
+	os.Chmod(sb.host("/srv/olddir"), 0o750)
 	sb.apply(crashA, "A")
 	b := crashB
 	if failing {

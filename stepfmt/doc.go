@@ -30,12 +30,12 @@
 //
 // # Kinds and attributes
 //
-//	DIR     path      mode owner group drift
-//	FILE    path      content(positional, required) mode owner group drift
-//	LINK    path      to(positional, required) owner group drift
-//	GROUP   name      gid members system drift
-//	USER    name      uid group groups home shell system password comment drift
-//	PKG     name      version recommends purge owns drift
+//	DIR     path      mode owner group absent drift
+//	FILE    path      content(positional, required) mode owner group absent drift
+//	LINK    path      to(positional, required) owner group absent drift
+//	GROUP   name      gid members system absent drift
+//	USER    name      uid group groups home shell system password comment absent drift
+//	PKG     name      version recommends purge owns absent drift
 //	UNIT    name      enabled running masked restart-on reload-on reload drift
 //	CMD     name      run(required) undo(required) creates unless timeout(required)
 //	CHECK   name      run(required) retries interval timeout(required)
@@ -48,6 +48,13 @@
 // package:NAME or command:NAME, naming the PKG or CMD step whose change
 // restarts (reloads) the unit. An attribute that is not given is not managed: trail leaves
 // it as it finds it.
+//
+// absent=true (the only value it takes) asks for the target not to be
+// there: a step with it carries no other attribute but drift (and purge on
+// PKG), FILE and LINK need no content or target, and its identity is the
+// kind's as ever, so a target both present and absent is managed twice.
+// What is under an absent path must be absent too, and come before it; an
+// absent account owns nothing, and no trigger names an absent path.
 //
 // # Identity and diff
 //

@@ -21,26 +21,36 @@ type kindSpec struct {
 	attrs      []attrSpec
 }
 
-var drift = attrSpec{"drift", tDrift, false}
+var (
+	drift  = attrSpec{"drift", tDrift, false}
+	absent = attrSpec{"absent", tTrue, false}
+)
+
+// absentAttrs are the attributes a step with absent=true may carry besides
+// it: what to remove is the whole target, so nothing else is managed.
+var absentAttrs = map[Kind][]string{
+	KindDir: {"drift"}, KindFile: {"drift"}, KindLink: {"drift"},
+	KindGroup: {"drift"}, KindUser: {"drift"}, KindPackage: {"purge", "drift"},
+}
 
 // kinds is the table of step kinds, in the order the reference documents
 // them. Adding a kind is one row here and, in apply, one file.
 var kinds = []kindSpec{
 	{KindDir, tPath, "path", "", []attrSpec{
-		{"mode", tMode, false}, {"owner", tOwner, false}, {"group", tOwner, false}, drift}},
+		{"mode", tMode, false}, {"owner", tOwner, false}, {"group", tOwner, false}, absent, drift}},
 	{KindFile, tPath, "path", "content", []attrSpec{
-		{"content", tHash, true}, {"mode", tMode, false}, {"owner", tOwner, false}, {"group", tOwner, false}, drift}},
+		{"content", tHash, true}, {"mode", tMode, false}, {"owner", tOwner, false}, {"group", tOwner, false}, absent, drift}},
 	{KindLink, tPath, "path", "to", []attrSpec{
-		{"to", tLinkTarget, true}, {"owner", tOwner, false}, {"group", tOwner, false}, drift}},
+		{"to", tLinkTarget, true}, {"owner", tOwner, false}, {"group", tOwner, false}, absent, drift}},
 	{KindGroup, tAccount, "group", "", []attrSpec{
-		{"gid", tID, false}, {"members", tAccountList, false}, {"system", tBool, false}, drift}},
+		{"gid", tID, false}, {"members", tAccountList, false}, {"system", tBool, false}, absent, drift}},
 	{KindUser, tAccount, "user", "", []attrSpec{
 		{"uid", tID, false}, {"group", tOwner, false}, {"groups", tAccountList, false},
 		{"home", tPath, false}, {"shell", tPath, false}, {"system", tBool, false},
-		{"password", tText, false}, {"comment", tText, false}, drift}},
+		{"password", tText, false}, {"comment", tText, false}, absent, drift}},
 	{KindPackage, tPackage, "package", "", []attrSpec{
 		{"version", tDebVersion, false}, {"recommends", tBool, false}, {"purge", tBool, false},
-		{"owns", tPathList, false}, drift}},
+		{"owns", tPathList, false}, absent, drift}},
 	{KindUnit, tUnit, "unit", "", []attrSpec{
 		{"enabled", tBool, false}, {"running", tBool, false}, {"masked", tBool, false},
 		{"restart-on", tTriggerList, false}, {"reload-on", tTriggerList, false}, {"reload", tBool, false}, drift}},

@@ -146,10 +146,8 @@ func (p *parser) step(at Source, toks []token) *Step {
 			p.setAttr(at, ks, s, t.key, t.val)
 		}
 	}
-	for _, a := range ks.attrs {
-		if _, ok := s.Get(a.key); a.required && !ok {
-			p.errs.add(at, kind, s.Target, "%s", missingMsg(a.key))
-		}
+	for _, msg := range ks.shapeErrs(s) {
+		p.errs.add(at, kind, s.Target, "%s", msg)
 	}
 	if len(p.errs) > before {
 		return nil

@@ -96,6 +96,10 @@ func (s *Step) Value(key string) string {
 	return v
 }
 
+// Absent reports whether the step asks for its target not to be there
+// (absent=true).
+func (s *Step) Absent() bool { return s.Value("absent") == "true" }
+
 // List returns a list-valued attribute split on commas (nil when unset).
 func (s *Step) List(key string) []string {
 	v, ok := s.Get(key)

@@ -1,6 +1,10 @@
 package stepfmt
 
-import "strings"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 type nsKey struct {
 	ns     string
@@ -43,7 +47,7 @@ func Validate(l *List) ErrorList {
 		case s.Kind == KindUser:
 			validOwners(l, index, i, s, "group", "group", &errs)
 		case s.Kind == KindUnit:
-			validTriggers(index, s, &errs)
+			validTriggers(l, index, s, &errs)
 		case s.Kind == KindInclude:
 			errs.add(s.Src, s.Kind, s.Target, "include not resolved: load the list with its includes before validating")
 		}
@@ -80,11 +84,39 @@ func validStep(s *Step, errs *ErrorList) {
 			errs.add(s.Src, s.Kind, s.Target, "%s: %q is not canonical: write %q", a.Key, a.Value, c)
 		}
 	}
+	for _, msg := range ks.shapeErrs(s) {
+		errs.add(s.Src, s.Kind, s.Target, "%s", msg)
+	}
+}
+
+// shapeErrs checks which attributes s has together: the required ones,
+// which a step with absent=true does without, and with absent=true no
+// others than the kind's absentAttrs.
+func (ks *kindSpec) shapeErrs(s *Step) []string {
+	var out []string
+	if s.Absent() {
+		allowed := absentAttrs[s.Kind]
+		var extra []string
+		for _, a := range s.Attrs {
+			if a.Key != "absent" && !slices.Contains(allowed, a.Key) {
+				extra = append(extra, a.Key)
+			}
+		}
+		if len(extra) > 0 {
+			also := "no other attribute"
+			if len(allowed) > 0 {
+				also = "only " + strings.Join(allowed, " and ")
+			}
+			out = append(out, fmt.Sprintf("absent=true removes the whole target, so %s cannot be set with it (it takes %s)", strings.Join(extra, ", "), also))
+		}
+		return out
+	}
 	for _, as := range ks.attrs {
 		if _, ok := s.Get(as.key); as.required && !ok {
-			errs.add(s.Src, s.Kind, s.Target, "%s", missingMsg(as.key))
+			out = append(out, missingMsg(as.key))
 		}
 	}
+	return out
 }
 
 // validParents checks every ancestor of a path step: none may be managed as
@@ -102,6 +134,16 @@ func validParents(l *List, index map[nsKey]int, i int, s *Step, errs *ErrorList)
 			continue
 		}
 		a := l.Steps[j]
+		if a.Absent() {
+			// What is under an absent path goes too, and first.
+			switch {
+			case !s.Absent():
+				errs.add(s.Src, s.Kind, s.Target, "is under %s, which is absent (%s at %s): it cannot be there", p, a.ID(), a.Src)
+			case j < i:
+				errs.add(s.Src, s.Kind, s.Target, "is under %s, which is removed earlier, at %s: put this step before it", p, a.Src)
+			}
+			return
+		}
 		if a.Kind != KindDir {
 			errs.add(s.Src, s.Kind, s.Target, "is under %s, which is managed as a %s at %s", p, kindNoun(a.Kind), a.Src)
 			return
@@ -120,7 +162,11 @@ func validOwners(l *List, index map[nsKey]int, i int, s *Step, key, ns string, e
 	if !ok {
 		return
 	}
-	if j, ok := index[nsKey{ns, name}]; ok && j > i {
+	j, ok := index[nsKey{ns, name}]
+	switch {
+	case ok && l.Steps[j].Absent():
+		errs.add(s.Src, s.Kind, s.Target, "%s %s is absent (at %s): it cannot own anything", key, name, l.Steps[j].Src)
+	case ok && j > i:
 		errs.add(s.Src, s.Kind, s.Target, "%s %s is managed later, at %s: put this step after it", key, name, l.Steps[j].Src)
 	}
 }
@@ -148,7 +194,7 @@ func missingMsg(key string) string {
 // package and command must be managed by a step of the list. reload=true
 // makes restart-on reload; with reload-on as well, which paths only reload
 // would be said twice.
-func validTriggers(index map[nsKey]int, s *Step, errs *ErrorList) {
+func validTriggers(l *List, index map[nsKey]int, s *Step, errs *ErrorList) {
 	for _, key := range []string{"restart-on", "reload-on"} {
 		for _, p := range s.List(key) {
 			if _, err := tTrigger(p); err != nil {
@@ -159,8 +205,12 @@ func validTriggers(index map[nsKey]int, s *Step, errs *ErrorList) {
 				ns, name, _ = strings.Cut(p, ":")
 				what = map[string]string{"package": "PKG", "command": "CMD"}[ns]
 			}
-			if _, ok := index[nsKey{ns, name}]; !ok {
+			j, ok := index[nsKey{ns, name}]
+			switch {
+			case !ok:
 				errs.add(s.Src, s.Kind, s.Target, "%s names %s, which no %s step manages", key, p, what)
+			case l.Steps[j].Absent():
+				errs.add(s.Src, s.Kind, s.Target, "%s names %s, which is absent (at %s)", key, p, l.Steps[j].Src)
 			}
 		}
 	}

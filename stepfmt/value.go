@@ -99,6 +99,15 @@ func tBool(s string) (string, error) {
 	return "", fmt.Errorf("%q is not true or false", s)
 }
 
+// tTrue is a flag that is set or left out: absent=false would say nothing
+// that leaving it out does not.
+func tTrue(s string) (string, error) {
+	if s == "true" {
+		return s, nil
+	}
+	return "", fmt.Errorf("%q: the flag takes only true; leave it out otherwise", s)
+}
+
 func tDuration(s string) (string, error) {
 	d, err := time.ParseDuration(s)
 	if err != nil || d <= 0 {

@@ -38,8 +38,8 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 		if !stepfmt.IsPath(s.Kind) || s.Target != path {
 			continue
 		}
-		switch s.Kind {
-		case stepfmt.KindFile:
+		switch {
+		case s.Kind == stepfmt.KindFile && !s.Absent():
 			data, ok := c.Blobs[s.Value("content")]
 			if !ok {
 				fmt.Fprintf(stderr, "trail: %s at %s: its content %s is not in the compile\n", path, host.Short(c.Commit.Hash), s.Value("content"))

@@ -44,6 +44,9 @@ func (pathOps) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image,
 
 // checkPath is the Check of a path kind whose steps ask for state.
 func checkPath(v *kind.View, s *stepfmt.Step, prior *kind.Record, state string) (kind.Work, error) {
+	if s.Absent() {
+		return WorkOf(v, s.Target, Object{State: kind.StateAbsent}, false, prior)
+	}
 	w, notes, err := want(v, s, state)
 	if err != nil {
 		return kind.Work{}, err

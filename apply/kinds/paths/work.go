@@ -127,7 +127,7 @@ func WorkOf(v *kind.View, p string, w Object, restore bool, prior *kind.Record) 
 	}
 	work := kind.Work{Before: before.Image()}
 	t := fill(x, before, w)
-	if prior != nil {
+	if prior != nil && !w.Absent() {
 		if err := unmanaged(x, &t, w, prior); err != nil {
 			return kind.Work{}, err
 		}
@@ -137,6 +137,8 @@ func WorkOf(v *kind.View, p string, w Object, restore bool, prior *kind.Record) 
 	case w.Absent() && before.State == StDir:
 		if held, err := unmanagedEntries(v, p); err != nil {
 			return kind.Work{}, err
+		} else if len(held) > 0 && !restore {
+			return kind.Work{}, fmt.Errorf("%s is a directory holding %s: absent removes an empty directory only; name what is in it absent too, before it, or remove it by hand", p, strings.Join(held, ", "))
 		} else if len(held) > 0 {
 			work.Notes = append(work.Notes, fmt.Sprintf("directory %s kept: it holds files trail did not write (%s)", p, strings.Join(held, ", ")))
 			t = before
