@@ -117,7 +117,7 @@ func checkInvariants(t testing.TB, res *Result, diags hcl.Diagnostics) {
 		if res.Origins[i].Resource == "" || res.Origins[i].Range.Filename != st.Src.File {
 			t.Errorf("step %s: origin %+v does not match source %s", st.ID(), res.Origins[i], st.Src)
 		}
-		if st.Kind != stepfmt.KindFile {
+		if st.Kind != stepfmt.KindFile || st.Absent() {
 			continue
 		}
 		h := st.Value("content")

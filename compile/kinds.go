@@ -29,6 +29,10 @@ type kindDef struct {
 	build  func(r *resource, st *stepfmt.Step)
 	// expand replaces the generic single step (tree).
 	expand func(r *resource)
+	// absent lists the attributes a block with absent = true may have
+	// besides its target and the meta attributes; nil when the block
+	// cannot be absent.
+	absent []string
 	schema *hcl.BodySchema
 }
 
@@ -52,31 +56,31 @@ func withDef(f field, def string) field { f.def = def; return f }
 // kindDefs is the table of resource blocks, in documentation order.
 var kindDefs = []*kindDef{
 	{block: "directory", kind: stepfmt.KindDir, target: "path",
-		fields: []field{withDef(fMode, "0755"), fOwner, fGroup, fDrift}},
+		fields: []field{withDef(fMode, "0755"), fOwner, fGroup, fDrift}, absent: []string{"drift"}},
 	{block: "file", kind: stepfmt.KindFile, target: "path",
 		fields: []field{withDef(fMode, "0644"), fOwner, fGroup, fDrift},
-		extra:  []string{"content", "source", "template", "vars"}, build: buildFile},
+		extra:  []string{"content", "source", "template", "vars"}, build: buildFile, absent: []string{"drift"}},
 	{block: "symlink", kind: stepfmt.KindLink, target: "path",
-		fields: []field{{name: "to", key: "to"}, fOwner, fGroup, fDrift}},
+		fields: []field{{name: "to", key: "to"}, fOwner, fGroup, fDrift}, absent: []string{"drift"}},
 	{block: "tree", kind: stepfmt.KindDir, target: "path",
 		extra:  []string{"source", "mode", "dir_mode", "owner", "group", "exclude", "drift"},
 		expand: expandTree},
 	{block: "group", kind: stepfmt.KindGroup, target: "name",
 		fields: []field{{name: "gid", key: "gid"}, {name: "members", key: "members", list: true},
-			{name: "system", key: "system"}, fDrift}},
+			{name: "system", key: "system"}, fDrift}, absent: []string{"drift"}},
 	{block: "user", kind: stepfmt.KindUser, target: "name",
 		fields: []field{{name: "uid", key: "uid"}, {name: "group", key: "group"},
 			{name: "groups", key: "groups", list: true}, {name: "home", key: "home"},
 			{name: "shell", key: "shell"}, {name: "system", key: "system"},
-			{name: "password", key: "password"}, {name: "comment", key: "comment"}, fDrift}},
+			{name: "password", key: "password"}, {name: "comment", key: "comment"}, fDrift}, absent: []string{"drift"}},
 	{block: "apt_source", kind: stepfmt.KindFile, target: "name", extra: aptSourceAttrs, expand: expandAptSource},
 	{block: "package", kind: stepfmt.KindPackage, target: "name",
 		fields: []field{{name: "version", key: "version"}, {name: "recommends", key: "recommends"},
 			{name: "purge", key: "purge"}, fDrift},
-		extra: []string{"owns"}, build: buildPackage},
+		extra: []string{"owns"}, build: buildPackage, absent: []string{"purge", "drift"}},
 	{block: "unit", kind: stepfmt.KindUnit, target: "name",
 		fields: []field{{name: "masked", key: "masked"}, {name: "reload", key: "reload"}, fDrift},
-		extra:  []string{"enabled", "running", "restart_on", "reload_on"}, build: buildUnit},
+		extra:  []string{"enabled", "running", "restart_on", "reload_on"}, build: buildUnit, absent: []string{"masked", "drift"}},
 	{block: "command", kind: stepfmt.KindCommand, target: "name",
 		fields: []field{{name: "run", key: "run"}, {name: "undo", key: "undo"},
 			{name: "creates", key: "creates"}, {name: "unless", key: "unless"},
@@ -99,13 +103,15 @@ func Kinds() []stepfmt.Kind {
 }
 
 // required lists the attributes a block must have, per block type.
+// presentRequired are those only a block that is not absent needs.
 var required = map[string][]string{
-	"symlink":    {"to"},
 	"tree":       {"source"},
 	"command":    {"run"},
 	"check":      {"run"},
 	"apt_source": {"uris", "suites"},
 }
+
+var presentRequired = map[string][]string{"symlink": {"to"}}
 
 var kindByBlock = func() map[string]*kindDef {
 	m := make(map[string]*kindDef, len(kindDefs))
@@ -119,6 +125,9 @@ var kindByBlock = func() map[string]*kindDef {
 		}
 		for _, a := range kd.extra {
 			attrs = append(attrs, hcl.AttributeSchema{Name: a})
+		}
+		if kd.absent != nil {
+			attrs = append(attrs, hcl.AttributeSchema{Name: "absent"})
 		}
 		for _, name := range required[kd.block] {
 			for i := range attrs {

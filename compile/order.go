@@ -11,14 +11,16 @@ import (
 // Order. Steps are nodes of a graph whose edges say "must come before":
 // explicit depends_on, and the implicit rules
 //
-//   - a path's nearest managed ancestor directory comes before it;
+//   - a path's nearest managed ancestor directory comes before it, and
+//     after it when the directory is absent (what is in it goes first);
 //   - a package comes before paths at or under what it owns;
 //   - a user or group comes before paths it owns (owner, group);
 //   - a group comes before users that name it (group, groups);
 //   - a path comes before the unit that names it or a directory above it
 //     in restart-on or reload-on, and so does a package or command named
 //     there, and unit files and drop-ins (systemd unit directories)
-//     before their unit;
+//     before their unit, an absent one after it;
+//   - an absent user comes before every absent group;
 //   - a path where apt reads sources, keys or pins comes before every
 //     package.
 //
@@ -133,6 +135,7 @@ func (c *compiler) implicitEdges(g *graph) {
 	paths := make(map[string]int32, n)
 	users, groups, units := map[string]int32{}, map[string]int32{}, map[string]int32{}
 	owns := map[string][]int32{}
+	var absentGroups []int32
 	for i := int32(0); i < n; i++ {
 		st := g.nodes[i].step
 		var m map[string]int32
@@ -153,6 +156,9 @@ func (c *compiler) implicitEdges(g *graph) {
 		if _, dup := m[st.Target]; m != nil && !dup {
 			m[st.Target] = i
 		}
+		if st.Kind == stepfmt.KindGroup && st.Absent() {
+			absentGroups = append(absentGroups, i)
+		}
 	}
 	for i := int32(0); i < n; i++ {
 		st := g.nodes[i].step
@@ -169,7 +175,11 @@ func (c *compiler) implicitEdges(g *graph) {
 				}
 				p = p[:cut]
 				if j, ok := paths[p]; ok && !parent {
-					g.add(j, i, whyParent)
+					if g.nodes[j].step.Absent() {
+						g.add(i, j, whyParent)
+					} else {
+						g.add(j, i, whyParent)
+					}
 					parent = true
 				}
 				for _, k := range owns[p] {
@@ -183,9 +193,17 @@ func (c *compiler) implicitEdges(g *graph) {
 				g.add(j, i, whyGroup)
 			}
 			if u := unitOf(st.Target); u != "" {
-				if j, ok := units[u]; ok {
+				if j, ok := units[u]; ok && st.Absent() {
+					g.add(j, i, whyUnitFile)
+				} else if ok {
 					g.add(i, j, whyUnitFile)
 				}
+			}
+		case st.Kind == stepfmt.KindUser && st.Absent():
+			// Its primary group may be one the list removes, which
+			// groupdel refuses while the user is there.
+			for _, j := range absentGroups {
+				g.add(i, j, whyGroup)
 			}
 		case st.Kind == stepfmt.KindUser:
 			if j, ok := groups[st.Value("group")]; ok {

@@ -69,6 +69,12 @@ func (sc *scope) newResource(kd *kindDef, b *hcl.Block, attrs hcl.Attributes, ct
 	}
 	target, trng := r.target()
 	st := r.newStep(kd.kind, target, trng)
+	if r.isAbsent() {
+		r.buildAbsent(st)
+		r.add(st, "")
+		return r
+	}
+	r.requirePresent()
 	for _, f := range kd.fields {
 		r.setField(st, f)
 	}

@@ -1,0 +1,88 @@
+package compile
+
+import (
+	"slices"
+
+	"trail/stepfmt"
+)
+
+// isAbsent evaluates a block's absent attribute; false when the block
+// cannot be absent or does not say so. absent = false is a present block,
+// so that a variable can turn a resource around.
+func (r *resource) isAbsent() bool {
+	if r.kd.absent == nil {
+		return false
+	}
+	v, rng, ok := r.str("absent")
+	if !ok {
+		return false
+	}
+	if v != "true" && v != "false" {
+		r.diag(errorf(&rng, "Invalid value for absent", "absent takes true or false, not %q.", v))
+		return false
+	}
+	return v == "true"
+}
+
+// buildAbsent fills the step of a block with absent = true. It describes
+// no present target, so any attribute but the target, the meta attributes
+// and the kind's absent list is an error at that attribute (null is not
+// given). A unit is
+// absent when it is disabled and stopped (masked too with masked = true):
+// its unit file is not trail's to remove, so it compiles to a UNIT step
+// with enabled=false and running=false rather than to absent=true.
+func (r *resource) buildAbsent(st *stepfmt.Step) {
+	names := make([]string, 0, len(r.attrs))
+	for name := range r.attrs {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		if name == "absent" || name == r.kd.target || slices.Contains(metaAttrs, name) || slices.Contains(r.kd.absent, name) {
+			continue
+		}
+		a := r.attrs[name]
+		if v, diags := r.sc.eval(a.Expr, r.ctx); !diags.HasErrors() && v.IsNull() {
+			continue // null is not given, so that one block can say both
+		}
+		r.diag(errorf(a.NameRange.Ptr(), "Attribute of an absent "+r.kd.block,
+			"absent = true asks for the whole %s not to be there, so %s says nothing; drop it, or drop absent (an absent %s takes only %s).",
+			r.kd.block, name, r.kd.block, joinAnd(r.kd.absent)))
+	}
+	for _, f := range r.kd.fields {
+		if slices.Contains(r.kd.absent, f.name) {
+			f.def = ""
+			r.setField(st, f)
+		}
+	}
+	if st.Kind == stepfmt.KindUnit {
+		st.Set("enabled", "false")
+		st.Set("running", "false")
+		return
+	}
+	st.Set("absent", "true")
+}
+
+// requirePresent reports the attributes a present block of its type needs.
+func (r *resource) requirePresent() {
+	for _, name := range presentRequired[r.kd.block] {
+		if _, ok := r.attrs[name]; !ok {
+			rng := r.block.Body.MissingItemRange()
+			r.diag(errorf(&rng, "Missing required argument", "The argument %q is required, but no definition was found.", name))
+		}
+	}
+}
+
+func joinAnd(names []string) string {
+	switch len(names) {
+	case 0:
+		return "its target"
+	case 1:
+		return names[0]
+	}
+	out := names[0]
+	for _, n := range names[1 : len(names)-1] {
+		out += ", " + n
+	}
+	return out + " and " + names[len(names)-1]
+}
