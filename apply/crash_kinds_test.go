@@ -49,7 +49,8 @@ func TestCrashToolKindsAtEveryBoundary(t *testing.T) {
 // command; modifies a group and a user trail created (members, gid,
 // supplementary groups, shell); adds a user and a command. The removed
 // command has no guard (its undo and its run again must be safe to
-// repeat); the added one has creates.
+// repeat); the added one has creates. B also makes absent a user and a
+// group that were there before trail (zed, staff).
 const crashKindsA = anchors + `GROUP web gid=1700 members=alice
 GROUP old gid=1710 members=bob
 USER carol uid=1500 groups=web,old shell=/bin/sh
@@ -61,6 +62,8 @@ const crashKindsB = anchors + `GROUP web gid=1701 members=alice,bob
 USER carol uid=1500 groups=web shell=/bin/bash comment=Carol
 USER erin uid=1520 system=true groups=web
 CMD mark run="touch srv/marker" undo="rm -f srv/marker" creates=/srv/marker timeout=5s
+USER zed absent=true
+GROUP staff absent=true
 `
 
 // crashKindsFail makes B fail after every change is made, so that it is
@@ -70,6 +73,10 @@ const crashKindsFail = `CHECK never run="exit 1" timeout=5s
 
 func crashKindsCase(t *testing.T, failing bool) {
 	sb := acctSandbox(t, true)
+	for f, line := range map[string]string{"/etc/passwd": "zed:x:1600:1600:Zed:/home/zed:/bin/sh\n",
+		"/etc/shadow": "zed:$6$salt$zed:19100:1:90:14:30::\n", "/etc/group": "zed:x:1600:\n", "/etc/gshadow": "zed:!::\n"} {
+		sb.write(f, sb.read(f)+line, 0o644)
+	}
 	sb.apply(crashKindsA, "A")
 	sb.e.Close()
 	old := kindsSnapshot(t, sb.root)

@@ -49,6 +49,9 @@ func (Group) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work
 	if err != nil {
 		return kind.Work{}, err
 	}
+	if s.Absent() {
+		return groupAbsent(v, s, cur)
+	}
 	db, err := readAccounts(x, "/etc/group")
 	if err != nil {
 		return kind.Work{}, err
@@ -145,6 +148,12 @@ func (Group) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 // Forward creates or modifies the group, then puts the account files in
 // the order of the list.
 func (Group) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
+	if s.Absent() {
+		if err := ShadowTool(x, "groupdel", s.Target); err != nil {
+			return err
+		}
+		return putInOrder(x)
+	}
 	if err := groupTo(x, s.Target, w.Before, w.After, s.Value("system") == "true", false); err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func (Group) PlanList(x *kind.Exec, l *stepfmt.List, applied func(stepfmt.ID) *k
 		}
 	}
 	for i, s := range l.Steps {
-		if s.Kind != stepfmt.KindUser && s.Kind != stepfmt.KindGroup {
+		if s.Kind != stepfmt.KindUser && s.Kind != stepfmt.KindGroup || s.Absent() {
 			continue
 		}
 		var origin kind.Image

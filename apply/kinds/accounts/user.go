@@ -51,6 +51,9 @@ func (User) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work,
 	if err != nil {
 		return kind.Work{}, err
 	}
+	if s.Absent() {
+		return userAbsent(v, s, cur, prior)
+	}
 	want, notes, err := userWant(x, s)
 	if err != nil {
 		return kind.Work{}, err
@@ -264,6 +267,11 @@ func (User) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 	if _, err := x.Stage(strings.NewReader(field)); err != nil {
 		return kind.Image{}, err
 	}
+	if s.Absent() {
+		// The step removes the entry whole, so its reverse adds it again
+		// and must put back what useradd fills from login.defs.
+		return withAging(x, s.Target, img)
+	}
 	return img, nil
 }
 
@@ -271,9 +279,12 @@ func (User) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 // the order of the list.
 func (User) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 	var err error
-	if w.Before.IsAbsent() {
+	switch {
+	case s.Absent():
+		err = userDel(x, s.Target, w.Target.Value("group-kept") == "true" || x.Planned("group:"+s.Target))
+	case w.Before.IsAbsent():
 		err = createUser(x, s)
-	} else {
+	default:
 		err = userMod(x, s.Target, w.Before, w.After, s)
 	}
 	if err != nil {
@@ -437,7 +448,10 @@ func restoreUser(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) err
 		if err := ShadowTool(x, "useradd", append(args, s.Target)...); err != nil {
 			return err
 		}
-		return setChanged(x, s.Target, img)
+		if err := setChanged(x, s.Target, img); err != nil {
+			return err
+		}
+		return setAging(x, s.Target, img)
 	}
 	return userMod(x, s.Target, w.Before, img, s)
 }
