@@ -45,6 +45,12 @@ type Options struct {
 	// that changes k files of a big tree reads k blobs. Content is a pure
 	// function of the blob hash, so a key once learned stays right.
 	KnownBlob func(gitHash string) (key string, ok bool)
+	// Trees, with LazyTree, gives a git tree's entries by its object hash
+	// as an earlier compile resolved them (Result.Trees; see TreeEntry): a
+	// tree block lists such a tree from them instead of git objects, so
+	// only the trees a commit changed are read. The entries are not
+	// modified.
+	Trees func(treeHash string) ([]TreeEntry, bool)
 }
 
 // Result is a compiled config. On errors only Files is set.
@@ -64,9 +70,12 @@ type Result struct {
 	// read (with LazyTree, read from git objects) to its key, for
 	// Options.KnownBlob next time.
 	Learned map[string]string
-	// Used lists the git object hashes of the tree entries KnownBlob
-	// answered, which a cache of them should keep.
-	Used []string
+	// Trees holds every git tree the tree blocks of this compile listed,
+	// by object hash, resolved (with LazyTree): what Options.Trees should
+	// give next time. Resolved counts those read from git objects rather
+	// than taken from Options.Trees.
+	Trees    map[string][]TreeEntry
+	Resolved int
 	// Files holds the source of every config and template file read, by
 	// its repository path, for rendering diagnostics with snippets.
 	Files map[string]*hcl.File
@@ -104,7 +113,8 @@ type compiler struct {
 	blobs     map[string][]byte
 	refs      map[string]string
 	learned   map[string]string
-	used      []string
+	trees     map[string][]TreeEntry
+	resolved  int
 	nsteps    int
 	textBytes int64 // config and template bytes read, for maxConfigTotal
 	tooMany   bool
@@ -129,6 +139,7 @@ func Compile(fsys fs.FS, facts Facts, opts Options) (*Result, hcl.Diagnostics) {
 		blobs:         map[string][]byte{},
 		refs:          map[string]string{},
 		learned:       map[string]string{},
+		trees:         map[string][]TreeEntry{},
 	}
 	c.funcs = c.functions()
 	res := &Result{Files: c.files}
@@ -157,7 +168,7 @@ func Compile(fsys fs.FS, facts Facts, opts Options) (*Result, hcl.Diagnostics) {
 		return res, dedupe(c.diags)
 	}
 	res.List, res.Origins, res.Blobs, res.Refs = list, origins, c.blobs, c.refs
-	res.Learned, res.Used = c.learned, c.used
+	res.Learned, res.Trees, res.Resolved = c.learned, c.trees, c.resolved
 	return res, dedupe(c.diags)
 }
 

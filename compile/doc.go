@@ -35,9 +35,13 @@
 //   - Every FILE step's content is in Result.Blobs under "sha256:<hex>" of
 //     exactly those bytes; with Options.LazyTree a tree entry's is in
 //     Result.Refs instead, as the repository path to read it from.
-//   - Options.KnownBlob changes what is read, never the result: a compile
-//     that takes unchanged blobs' keys from it equals a full compile
-//     (incremental_test.go checks this over random edits).
+//   - Options.KnownBlob and Options.Trees change what is read, never the
+//     result: a compile that takes unchanged blobs' keys and unchanged git
+//     trees' entries from them equals a full compile, byte for byte
+//     (incremental_test.go checks this over random commits, configs,
+//     facts and variables). A resolved tree (TreeEntry) holds only what its
+//     object hash fixes, so no attribute a block or host sets can make a
+//     cached one stale.
 //   - Order: explicit depends_on plus the implicit rules of order.go; among
 //     steps that are free to go, the one declared first goes first.
 package compile

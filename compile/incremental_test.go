@@ -4,6 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -92,6 +96,133 @@ func TestKnownBlobsEqualFullCompile(t *testing.T) {
 		}
 		for h, k := range inc.Learned {
 			memo[h] = k
+		}
+	}
+}
+
+// A compile that lists unchanged git trees from what earlier compiles
+// resolved (Options.Trees) gives, byte for byte, a fresh compile's list and
+// contents, over random commits of edits, additions, removals, mode
+// changes, symlinks, identical subtrees and a changing config (two tree
+// blocks over one source with different excludes, modes and owners), with
+// facts and variables that change between compiles; and it reads from git
+// objects only the trees that commit made.
+func TestResolvedTreesEqualFreshCompile(t *testing.T) {
+	g := gittest.New(t)
+	rnd := rand.New(rand.NewPCG(3, 4))
+	configs := []string{
+		"variable \"owner\" {\n  default = \"root\"\n}\n" +
+			"tree \"a\" {\n  path = \"/srv/${host.hostname}/a\"\n  source = \"src\"\n  owner = var.owner\n  exclude = [\"*.tmp\", \"d1/x*\"]\n}\n" +
+			"tree \"b\" {\n  path = \"/srv/b\"\n  source = \"src/d0\"\n  mode = \"0600\"\n}\n",
+		"variable \"owner\" {\n  default = \"root\"\n}\n" +
+			"tree \"a\" {\n  path = \"/srv/${host.hostname}/a\"\n  source = \"src\"\n  owner = var.owner\n}\n" +
+			"tree \"c\" {\n  path = \"/opt/c\"\n  source = \"src\"\n  exclude = [\"d2\", \"*.sh\"]\n  dir_mode = \"0750\"\n}\n",
+		"variable \"owner\" {\n  default = \"root\"\n}\n" +
+			"tree \"a\" {\n  path = \"/srv/a\"\n  source = \"src/d1\"\n  drift = \"heal\"\n}\n",
+	}
+	files := map[string]string{"main.hcl": configs[0]}
+	for i := 0; i < 120; i++ {
+		files[fmt.Sprintf("src/d%d/s%d/f%d", i%4, i%3, i)] = fmt.Sprintf("v0 %d\n", i%40)
+	}
+	g.Write(files)
+	repo, err := gitrepo.Open(g.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	memo := map[string][]TreeEntry{}
+	for round := 0; round < 25; round++ {
+		if round > 0 {
+			for j := 0; j < 1+rnd.IntN(6); j++ {
+				n := rnd.IntN(120)
+				p := fmt.Sprintf("src/d%d/s%d/f%d", n%4, n%3, n)
+				switch rnd.IntN(8) {
+				case 0:
+					g.Write(map[string]string{p: fmt.Sprintf("v%d %d\n", round, n%20)})
+				case 1:
+					g.Write(map[string]string{fmt.Sprintf("src/d%d/x%d.tmp", n%4, n): "scratch\n"})
+				case 2:
+					g.Remove(p)
+				case 3:
+					mode := os.FileMode(0o755)
+					if rnd.IntN(2) == 0 {
+						mode = 0o644
+					}
+					os.Chmod(filepath.Join(g.Dir, p), mode)
+				case 4:
+					l := filepath.Join(g.Dir, fmt.Sprintf("src/d%d/l%d", n%4, n%5))
+					os.Remove(l)
+					os.Symlink(fmt.Sprintf("s%d/f%d", n%3, n), l)
+				case 5:
+					// An identical copy of another directory: one tree object twice.
+					g.Remove("src/d3/copy")
+					if out, err := exec.Command("cp", "-a", filepath.Join(g.Dir, "src/d0"), filepath.Join(g.Dir, "src/d3/copy")).CombinedOutput(); err != nil {
+						t.Fatalf("cp: %v\n%s", err, out)
+					}
+				case 6:
+					g.Write(map[string]string{"main.hcl": configs[rnd.IntN(len(configs))]})
+				case 7:
+					g.Write(map[string]string{fmt.Sprintf("src/d%d/run%d.sh", n%4, n%3): "#!/bin/sh\n"})
+				}
+			}
+		}
+		commit := g.Commit(fmt.Sprintf("round %d", round))
+		tree, err := repo.Tree(commit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		facts := testFacts()
+		facts.Hostname = fmt.Sprintf("web%d", rnd.IntN(3))
+		opts := Options{Commit: commit, LazyTree: true, Vars: map[string]string{"owner": []string{"root", "www-data", "nobody"}[rnd.IntN(3)]}}
+		fresh, diags := Compile(tree, facts, opts)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		opts.Trees = func(h string) ([]TreeEntry, bool) { es, ok := memo[h]; return es, ok }
+		inc, diags := Compile(tree, facts, opts)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		if a, b := stepfmt.Format(fresh.List), stepfmt.Format(inc.List); !bytes.Equal(a, b) {
+			t.Fatalf("round %d: the list from resolved trees differs from a fresh compile's:\n%s\nvs\n%s", round, b, a)
+		}
+		if !reflect.DeepEqual(fresh.Origins, inc.Origins) || !reflect.DeepEqual(fresh.Blobs, inc.Blobs) {
+			t.Fatalf("round %d: origins or blobs differ from a fresh compile's", round)
+		}
+		if len(fresh.Refs) != len(inc.Refs) {
+			t.Fatalf("round %d: %d contents to read, want %d", round, len(inc.Refs), len(fresh.Refs))
+		}
+		for k := range fresh.Refs {
+			got, err := inc.ReadBlob(tree, k)
+			want, _ := fresh.ReadBlob(tree, k)
+			if err != nil || !bytes.Equal(got, want) {
+				t.Fatalf("round %d: content %s: %q, %v; want %q", round, k, got, err, want)
+			}
+		}
+		made, madeFiles := 0, 0
+		for h, es := range inc.Trees {
+			if _, ok := memo[h]; !ok {
+				made++
+				for _, e := range es {
+					if e.Type == EntryFile || e.Type == EntryExec {
+						madeFiles++
+					}
+				}
+			}
+		}
+		// Each tree the commit made is read once, and once more at most
+		// for a second block that takes an entry the first excluded.
+		if round > 0 && inc.Resolved > 2*made {
+			t.Fatalf("round %d: %d trees read from git objects, but the commit made %d", round, inc.Resolved, made)
+		}
+		if round > 0 && len(inc.Learned) > madeFiles {
+			t.Fatalf("round %d: %d blobs read, but the trees the commit made hold %d files", round, len(inc.Learned), madeFiles)
+		}
+		if fresh.Resolved < len(fresh.Trees) {
+			t.Fatalf("round %d: a compile without resolved trees read %d trees of %d", round, fresh.Resolved, len(fresh.Trees))
+		}
+		for h, es := range inc.Trees {
+			memo[h] = es
 		}
 	}
 }

@@ -1,7 +1,10 @@
 package compile
 
 import (
+	"encoding/hex"
+	"errors"
 	"io/fs"
+	"slices"
 	"runtime"
 	"strconv"
 	"strings"
@@ -52,7 +55,8 @@ func expandTree(r *resource) {
 	if !r.add(root, dir) {
 		return
 	}
-	items, ok := r.listTree(dir, root.Target, srng, ta)
+	dirHash, _ := info.Sys().(string)
+	items, ok := r.listTree(dir, dirHash, root.Target, srng, ta)
 	if !ok {
 		return
 	}
@@ -79,72 +83,126 @@ type treeItem struct {
 	exec         bool
 	to           string // symlink target
 	data         []byte
-	git          string // git object hash, when fsys reads git objects
-	key          string // content key, when Options.KnownBlob knew git
+	git          string // git object hash, when the content is not known
+	key          string // content key, when a resolved tree or KnownBlob knew it
+	ent          *TreeEntry // its entry in a tree being resolved, for the key
 	err          error
 }
 
-// listTree walks the tree's source in path order without reading files.
-// It stops early once the step budget is spent; add reports that.
-func (r *resource) listTree(dir, base string, srng hcl.Range, ta treeAttrs) ([]treeItem, bool) {
-	c := r.sc.c
-	var items []treeItem
-	err := fs.WalkDir(c.fsys, dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p == dir {
-			return nil
-		}
-		if c.nsteps+len(items) >= c.opts.MaxSteps {
-			return fs.SkipAll
-		}
-		name := d.Name()
-		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
-			r.diag(errorf(&srng, "Invalid tree entry", "The repository directory %s holds an entry named %q, which no path can name.", dir, name))
-			return fs.SkipAll
-		}
-		rel := p
-		if dir != "." {
-			rel = p[len(dir)+1:]
-		}
-		if name == ".git" || ta.excluded(rel, name) {
-			if d.IsDir() {
-				return fs.SkipDir
-			}
-			return nil
-		}
-		it := treeItem{path: p, target: base + "/" + rel}
-		switch t := d.Type(); {
-		case t.IsDir():
-			it.kind = stepfmt.KindDir
-		case t&fs.ModeSymlink != 0:
-			it.kind = stepfmt.KindLink
-			it.to, it.err = fs.ReadLink(c.fsys, p)
-		case t.IsRegular():
-			it.kind = stepfmt.KindFile
-			if info, err := d.Info(); err == nil {
-				it.exec = info.Mode()&0o111 != 0
-				if h, ok := info.Sys().(string); ok && c.opts.LazyTree {
-					it.git = h
-					if c.opts.KnownBlob != nil {
-						it.key, _ = c.opts.KnownBlob(h)
-					}
-				}
-			}
-		default:
-			r.diag(errorf(&srng, "Invalid tree entry",
-				"%s is neither a file, a directory nor a symlink (a git submodule?); exclude it or move it out of the tree.", p))
-			return nil
-		}
-		items = append(items, it)
-		return nil
-	})
-	if err != nil {
+// listTree walks the tree's source in path order without reading files,
+// as fs.WalkDir would: a directory, then what is under it. Each directory
+// whose git tree a compile resolved before (Options.Trees) is taken from
+// that instead of git objects. It stops early once the step budget is
+// spent; add reports that.
+func (r *resource) listTree(dir, dirHash, base string, srng hcl.Range, ta treeAttrs) ([]treeItem, bool) {
+	w := &treeWalk{r: r, root: dir, base: base, srng: srng, ta: ta}
+	if err := w.walk(dir, "", dirHash); err != nil && err != errStopWalk {
 		r.diag(errorf(&srng, "Cannot read tree source", "Walking %s in the repository failed: %s.", dir, errText(err)))
 		return nil, false
 	}
-	return items, true
+	return w.items, true
+}
+
+// treeWalk is one listTree.
+type treeWalk struct {
+	r          *resource
+	root, base string
+	srng       hcl.Range
+	ta         treeAttrs
+	items      []treeItem
+}
+
+var errStopWalk = errors.New("stop")
+
+// walk lists the directory p (rel under the tree's source; hash its git
+// tree, "" when unknown).
+func (w *treeWalk) walk(p, rel, hash string) error {
+	c := w.r.sc.c
+	lazy := c.opts.LazyTree && hash != ""
+	var es []TreeEntry
+	var errs []error
+	fresh := true
+	if lazy {
+		es, fresh = c.treeOf(hash)
+		fresh = !fresh
+	}
+	if fresh {
+		var err error
+		if es, errs, err = c.readTree(p); err != nil {
+			return err
+		}
+		if lazy && errs == nil {
+			c.trees[hash] = es
+			c.resolved++
+		}
+	} else {
+		c.trees[hash] = es
+	}
+	for i := range es {
+		e := &es[i]
+		if c.nsteps+len(w.items) >= c.opts.MaxSteps {
+			return errStopWalk
+		}
+		name := e.Name
+		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
+			w.r.diag(errorf(&w.srng, "Invalid tree entry", "The repository directory %s holds an entry named %q, which no path can name.", w.root, name))
+			return errStopWalk
+		}
+		crel := name
+		if rel != "" {
+			crel = rel + "/" + name
+		}
+		if name == ".git" || w.ta.excluded(crel, name) {
+			continue
+		}
+		cp := joinPath(p, name)
+		it := treeItem{path: cp, target: w.base + "/" + crel}
+		switch e.Type {
+		case EntryDir:
+			it.kind = stepfmt.KindDir
+			w.items = append(w.items, it)
+			sub := ""
+			if e.Git != ([20]byte{}) {
+				sub = hex.EncodeToString(e.Git[:])
+			}
+			if err := w.walk(cp, crel, sub); err != nil {
+				return err
+			}
+			continue
+		case EntryLink:
+			it.kind, it.to = stepfmt.KindLink, e.To
+			if errs != nil {
+				it.err = errs[i]
+			}
+		case EntryFile, EntryExec:
+			it.kind, it.exec = stepfmt.KindFile, e.Type == EntryExec
+			switch {
+			case !c.opts.LazyTree || e.Git == ([20]byte{}):
+			case e.Known:
+				it.key = "sha256:" + hex.EncodeToString(e.Sum[:])
+			default:
+				it.git = hex.EncodeToString(e.Git[:])
+				if c.opts.KnownBlob != nil {
+					it.key, _ = c.opts.KnownBlob(it.git)
+				}
+				if !fresh {
+					// A resolution that did not need this entry:
+					// resolve it again, this entry with it.
+					es = slices.Clone(es)
+					e, fresh = &es[i], true
+					c.trees[hash] = es
+					c.resolved++
+				}
+				it.ent = e
+			}
+		default:
+			w.r.diag(errorf(&w.srng, "Invalid tree entry",
+				"%s is neither a file, a directory nor a symlink (a git submodule?); exclude it or move it out of the tree.", cp))
+			continue
+		}
+		w.items = append(w.items, it)
+	}
+	return nil
 }
 
 // readTreeFiles reads the files of a tree with a few workers: reading
@@ -200,7 +258,12 @@ func (r *resource) treeStep(it *treeItem, rng hcl.Range, ta treeAttrs) bool {
 		if it.exec {
 			mode = ta.execMode
 		}
-		st.Attrs = append(st.Attrs, stepfmt.Attr{Key: "content", Value: c.treeEntry(it)})
+		key := c.treeEntry(it)
+		if it.ent != nil {
+			hex.Decode(it.ent.Sum[:], []byte(key[len("sha256:"):]))
+			it.ent.Known = true
+		}
+		st.Attrs = append(st.Attrs, stepfmt.Attr{Key: "content", Value: key})
 		r.stamp(st, mode, ta)
 	}
 	return r.add(st, it.path)
@@ -266,7 +329,6 @@ func (ta treeAttrs) excluded(rel, name string) bool {
 // read and hashed (and then learned).
 func (c *compiler) treeEntry(it *treeItem) string {
 	if it.key != "" {
-		c.used = append(c.used, it.git)
 		if _, ok := c.blobs[it.key]; !ok {
 			if _, ok := c.refs[it.key]; !ok {
 				c.refs[it.key] = it.path

@@ -27,8 +27,9 @@ type Compiled struct {
 	// tree is the commit's tree, where the contents in Result.Refs are
 	// read from.
 	tree fs.FS
-	// keys is the blob key cache the compile used, saved once staged.
-	keys blobKeys
+	// trees is the resolved tree cache the compile used, saved once
+	// staged.
+	trees *treeCache
 }
 
 // CompileError is a config that does not compile: the diagnostics, and the
@@ -96,18 +97,18 @@ func (h *Host) compile(rev string, lazy bool) (*Compiled, error) {
 	if names, err := fs.Glob(tree, "*.hcl"); err == nil && len(names) == 0 {
 		return h.noConfig(c)
 	}
-	var keys blobKeys
+	var trees *treeCache
 	if lazy {
-		keys = h.loadBlobKeys()
+		trees = h.loadTrees()
 	}
-	res, warnings, err := h.compileFS(tree, c.Hash, keys)
+	res, warnings, err := h.compileFS(tree, c.Hash, trees)
 	if err != nil {
 		return nil, err
 	}
 	for _, w := range warnings {
 		fmt.Fprintf(h.Err, "trail: %s: %s\n", Short(c.Hash), w)
 	}
-	return &Compiled{Commit: c, Result: res, Warnings: warnings, tree: tree, keys: keys}, nil
+	return &Compiled{Commit: c, Result: res, Warnings: warnings, tree: tree, trees: trees}, nil
 }
 
 // noConfig is the compile of a commit that has no trail config: an empty
@@ -125,14 +126,18 @@ func (h *Host) noConfig(c gitrepo.Commit) (*Compiled, error) {
 // compileFS compiles a config tree for this host. The host's trail.var
 // settings are host variables: one the commit does not declare is a
 // warning, so a rollback to a commit from before it still compiles. A
-// non-nil keys makes the compile lazy (for an apply), knowing those blobs.
-func (h *Host) compileFS(fsys fs.FS, commit string, keys blobKeys) (*compile.Result, []string, error) {
+// non-nil trees makes the compile lazy (for an apply), knowing those trees
+// and their blobs.
+func (h *Host) compileFS(fsys fs.FS, commit string, trees *treeCache) (*compile.Result, []string, error) {
 	facts, err := h.Facts()
 	if err != nil {
 		return nil, nil, err
 	}
-	res, diags := compile.Compile(fsys, facts, compile.Options{Commit: commit, Vars: h.Settings.Vars, HostVars: true,
-		LazyTree: keys != nil, KnownBlob: keys.known})
+	opts := compile.Options{Commit: commit, Vars: h.Settings.Vars, HostVars: true}
+	if trees != nil {
+		opts.LazyTree, opts.KnownBlob, opts.Trees = true, trees.known, trees.tree
+	}
+	res, diags := compile.Compile(fsys, facts, opts)
 	if diags.HasErrors() {
 		return nil, nil, &CompileError{Commit: commit, Diags: diags, Result: res}
 	}
@@ -179,8 +184,9 @@ func (h *Host) stage(c *Compiled) error {
 			}
 		}
 	}
-	if c.keys != nil {
-		h.saveBlobKeys(c.keys, c.Result)
+	if c.trees != nil {
+		h.saveTrees(c.trees, c.Result)
+		c.trees, c.Result.Trees = nil, nil
 	}
 	return nil
 }

@@ -10,9 +10,10 @@ import (
 )
 
 // After an apply, the next compile of a commit that changed one file of a
-// tree reads that one blob: the others' keys come from the cache. A
-// damaged cache is an empty one: the apply reads everything and is right.
-func TestBlobKeysCacheReadsOnlyChangedBlobs(t *testing.T) {
+// tree reads from git objects the trees on that file's path and that one
+// blob: the other trees and their keys come from the cache. A damaged
+// cache is an empty one: the apply reads everything and is right.
+func TestTreeCacheReadsOnlyChangedTrees(t *testing.T) {
 	dir := testCheckout(t, "tree \"www\" {\n  path = \"/etc/www\"\n  source = \"www\"\n}\n")
 	write := func(name, data string) {
 		p := filepath.Join(dir, "www", name)
@@ -41,8 +42,8 @@ func TestBlobKeysCacheReadsOnlyChangedBlobs(t *testing.T) {
 		}
 	}
 	apply()
-	if n := len(h.loadBlobKeys()); n != 50 {
-		t.Fatalf("the cache holds %d keys after the first apply; want 50", n)
+	if n := len(h.loadTrees().trees); n != 6 {
+		t.Fatalf("the cache holds %d trees after the first apply; want 6", n)
 	}
 
 	write("d0/f0", "changed\n")
@@ -51,24 +52,24 @@ func TestBlobKeysCacheReadsOnlyChangedBlobs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Learned) != 1 || len(c.Used) != 49 {
-		t.Fatalf("compile of one changed file read %d blobs and knew %d; want 1 and 49", len(c.Learned), len(c.Used))
+	if len(c.Learned) != 1 || c.Resolved != 2 || len(c.Trees) != 6 {
+		t.Fatalf("compile of one changed file read %d blobs and %d trees of %d; want 1 blob, and 2 trees (www, www/d0) of 6", len(c.Learned), c.Resolved, len(c.Trees))
 	}
 	apply()
 	if got, err := os.ReadFile(filepath.Join(h.Settings.root(), "etc/www/d0/f0")); err != nil || string(got) != "changed\n" {
 		t.Fatalf("d0/f0 = %q, %v", got, err)
 	}
 
-	data, err := os.ReadFile(h.blobKeysPath())
+	data, err := os.ReadFile(h.treesPath())
 	if err != nil {
 		t.Fatal(err)
 	}
-	data[len(blobKeysMagic)+25] ^= 0xff
-	if err := os.WriteFile(h.blobKeysPath(), data, 0o600); err != nil {
+	data[len(treesMagic)+25] ^= 0xff
+	if err := os.WriteFile(h.treesPath(), data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(h.loadBlobKeys()); n != 0 {
-		t.Fatalf("a damaged cache gave %d keys; want none", n)
+	if n := len(h.loadTrees().trees); n != 0 {
+		t.Fatalf("a damaged cache gave %d trees; want none", n)
 	}
 	write("d1/f1", "changed too\n")
 	gitIn(t, dir, "commit", "-q", "-am", "another")
@@ -76,7 +77,7 @@ func TestBlobKeysCacheReadsOnlyChangedBlobs(t *testing.T) {
 	if got, err := os.ReadFile(filepath.Join(h.Settings.root(), "etc/www/d1/f1")); err != nil || string(got) != "changed too\n" {
 		t.Fatalf("d1/f1 = %q, %v", got, err)
 	}
-	if n := len(h.loadBlobKeys()); n != 50 {
-		t.Fatalf("the cache holds %d keys after an apply with a damaged one; want 50", n)
+	if n := len(h.loadTrees().trees); n != 6 {
+		t.Fatalf("the cache holds %d trees after an apply with a damaged one; want 6", n)
 	}
 }

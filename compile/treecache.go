@@ -1,0 +1,108 @@
+package compile
+
+import (
+	"encoding/hex"
+	"io/fs"
+)
+
+// A resolved git tree is a tree object's entries as a tree block needs
+// them: name, type, the symlink's target and the sha256 of each file's
+// content. It is a pure function of the tree's object hash, so an earlier
+// compile's resolution (Result.Trees) serves any later one through
+// Options.Trees: a tree whose object did not change is neither read nor
+// hashed again, whatever the block over it says. Nothing a block sets
+// (target, modes, owner, exclude, drift) or a host brings (facts, vars) is
+// in a resolved tree; the steps are made from it afresh each compile, so
+// they are byte for byte a fresh compile's.
+
+// EntryType is the type of a resolved tree entry.
+type EntryType uint8
+
+const (
+	EntryFile EntryType = iota
+	EntryExec           // a file git marks executable
+	EntryDir
+	EntryLink
+	EntryOther // a submodule (or, in a work tree, a device or socket)
+)
+
+// TreeEntry is one entry of a resolved tree, in the tree's name order.
+type TreeEntry struct {
+	Name string
+	Type EntryType
+	// Git is the entry's object: a subtree, a file's blob or a link's.
+	Git [20]byte
+	// Sum is the sha256 of a file's content when Known: an entry a block
+	// excluded is not read, and is resolved when a block takes it.
+	Sum   [32]byte
+	Known bool
+	// To is a symlink's target.
+	To string
+}
+
+// treeOf returns the resolved entries of the git tree hash, from this
+// compile or Options.Trees, or false.
+func (c *compiler) treeOf(hash string) ([]TreeEntry, bool) {
+	if es, ok := c.trees[hash]; ok {
+		return es, true
+	}
+	if c.opts.Trees == nil {
+		return nil, false
+	}
+	return c.opts.Trees(hash)
+}
+
+// readTree lists the directory p of fsys as tree entries, for resolving
+// it; the git hash of each entry is set when fsys reads git objects. errs
+// holds, by entry, a symlink whose target could not be read: the walk
+// reports it, and such a listing is not kept.
+func (c *compiler) readTree(p string) (es []TreeEntry, errs []error, err error) {
+	des, err := fs.ReadDir(c.fsys, p)
+	if err != nil {
+		return nil, nil, err
+	}
+	es = make([]TreeEntry, len(des))
+	for i, d := range des {
+		e := &es[i]
+		e.Name = d.Name()
+		// A git tree's entries are their own FileInfo; a work tree's
+		// are asked (an lstat) only for a file's x bits.
+		info, _ := d.(fs.FileInfo)
+		switch t := d.Type(); {
+		case t.IsDir():
+			e.Type = EntryDir
+		case t&fs.ModeSymlink != 0:
+			e.Type = EntryLink
+			var lerr error
+			if e.To, lerr = fs.ReadLink(c.fsys, joinPath(p, e.Name)); lerr != nil {
+				if errs == nil {
+					errs = make([]error, len(des))
+				}
+				errs[i] = lerr
+			}
+		case t.IsRegular():
+			e.Type = EntryFile
+			if info == nil {
+				info, _ = d.Info()
+			}
+			if info != nil && info.Mode()&0o111 != 0 {
+				e.Type = EntryExec
+			}
+		default:
+			e.Type = EntryOther
+		}
+		if info != nil {
+			if h, ok := info.Sys().(string); ok && len(h) == 40 {
+				hex.Decode(e.Git[:], []byte(h))
+			}
+		}
+	}
+	return es, errs, nil
+}
+
+func joinPath(dir, name string) string {
+	if dir == "." {
+		return name
+	}
+	return dir + "/" + name
+}
