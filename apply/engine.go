@@ -28,6 +28,10 @@ type Options struct {
 	// AllowMassRemoval lets an apply remove more than half of the managed
 	// targets, or apply an empty list over a non-empty record.
 	AllowMassRemoval bool
+	// Decrypt decrypts the content of a secret FILE step (secret=age),
+	// with the host's key; nil refuses every step that has one. It is
+	// called while a step is checked, never for a target it only reads.
+	Decrypt func(ciphertext []byte) ([]byte, error)
 
 	// batchSize caps the changes made durable together (tests shrink it).
 	batchSize int
@@ -199,7 +203,9 @@ func (e *Engine) nextGeneration() (int, error) {
 // newExec starts an operation: fresh directory lookups, the hash index.
 func (e *Engine) newExec() *kind.Exec {
 	e.root.Forget()
-	return kind.NewExec(e.root, e.store, e.loadIndex())
+	x := kind.NewExec(e.root, e.store, e.loadIndex())
+	x.SetDecrypt(e.opts.Decrypt)
+	return x
 }
 
 // readSteps returns the step list file of generation n, or nil.

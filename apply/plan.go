@@ -170,7 +170,7 @@ func PrintPlan(w io.Writer, p *Plan) error {
 	for i, c := range p.Changes {
 		b.WriteByte(c.Op.Sign())
 		b.WriteByte(' ')
-		stepfmt.AppendStep(&b, c.Step, true)
+		stepfmt.AppendStep(&b, stepfmt.Masked(c.Step), true)
 		b.WriteByte('\n')
 		work := p.Work[i]
 		if work.None() && len(work.Notes) == 0 {
@@ -185,7 +185,7 @@ func PrintPlan(w io.Writer, p *Plan) error {
 	}
 	for _, r := range p.Restarts {
 		b.WriteString("* ")
-		stepfmt.AppendStep(&b, r.Step, true)
+		stepfmt.AppendStep(&b, stepfmt.Masked(r.Step), true)
 		b.WriteByte('\n')
 		for _, s := range r.Work.Changes {
 			b.WriteString("    " + s + "\n")

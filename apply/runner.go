@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"strconv"
@@ -357,9 +358,9 @@ func (r *run) noteDrift(s *stepfmt.Step, h kind.Handler, rec *kind.Record) {
 		return
 	}
 	r.g.Counts.Drifted++
-	r.g.Drift = append(r.g.Drift, DriftNote{Step: rec.ID.String(), Source: s.Src.String(), Before: rec.Wrote.String(), After: now.String()})
+	r.g.Drift = append(r.g.Drift, DriftNote{Step: rec.ID.String(), Source: s.Src.String(), Before: rec.Wrote.Shown(), After: now.Shown()})
 	r.event(Event{Type: EventDrift, Step: stepLine(s), Source: s.Src.String(),
-		Detail: "trail wrote " + rec.Wrote.String() + "; found " + now.String() + " (saved)"})
+		Detail: "trail wrote " + rec.Wrote.Shown() + "; found " + now.Shown() + " (saved)"})
 }
 
 // verify runs the post-apply checks of kinds that have them, in list
@@ -450,7 +451,10 @@ func (r *run) updateIndex(ap *state.Applied) {
 	}
 }
 
-// stepLine renders a step without its source, for events.
+// stepLine renders a step without its source, for events: masked, so no
+// password hash reaches the journal (stepfmt.Masked).
 func stepLine(s *stepfmt.Step) string {
-	return strings.TrimSuffix(strings.TrimSuffix(s.String(), s.Src.String()), " @")
+	var b bytes.Buffer
+	stepfmt.AppendStep(&b, stepfmt.Masked(s), false)
+	return b.String()
 }

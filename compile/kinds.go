@@ -59,7 +59,7 @@ var kindDefs = []*kindDef{
 		fields: []field{withDef(fMode, "0755"), fOwner, fGroup, fDrift}, absent: []string{"drift"}},
 	{block: "file", kind: stepfmt.KindFile, target: "path",
 		fields: []field{withDef(fMode, "0644"), fOwner, fGroup, fDrift},
-		extra:  []string{"content", "source", "template", "vars"}, build: buildFile, absent: []string{"drift"}},
+		extra:  []string{"content", "source", "template", "secret", "vars"}, build: buildFile, absent: []string{"drift"}},
 	{block: "symlink", kind: stepfmt.KindLink, target: "path",
 		fields: []field{{name: "to", key: "to"}, fOwner, fGroup, fDrift}, absent: []string{"drift"}},
 	{block: "tree", kind: stepfmt.KindDir, target: "path",

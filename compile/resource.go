@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
+	"trail/internal/secret"
 	"trail/stepfmt"
 )
 
@@ -256,15 +257,15 @@ func blobKey(data []byte) string {
 // source or template.
 func buildFile(r *resource, st *stepfmt.Step) {
 	var given []string
-	for _, n := range []string{"content", "source", "template"} {
+	for _, n := range []string{"content", "source", "template", "secret"} {
 		if _, ok := r.attrs[n]; ok {
 			given = append(given, n)
 		}
 	}
 	if len(given) != 1 {
-		detail := "A file needs its content: content = \"...\", source = \"files/x\" (a repository file) or template = \"templates/x.tpl\"."
+		detail := "A file needs its content: content = \"...\", source = \"files/x\" (a repository file), template = \"templates/x.tpl\" or secret = \"secrets/x.age\" (an age-encrypted repository file)."
 		if len(given) > 1 {
-			detail = fmt.Sprintf("A file takes one of content, source and template; this one has %s.", strings.Join(given, " and "))
+			detail = fmt.Sprintf("A file takes one of content, source, template and secret; this one has %s.", strings.Join(given, " and "))
 		}
 		r.diag(errorf(r.block.DefRange.Ptr(), "File content", "%s", detail))
 		return
@@ -305,6 +306,9 @@ func buildFile(r *resource, st *stepfmt.Step) {
 			return
 		}
 		data, repo = d, p
+	case "secret":
+		buildSecret(r, st)
+		return
 	case "template":
 		p, rng, ok := r.repoPathAttr("template")
 		if !ok {
@@ -318,6 +322,39 @@ func buildFile(r *resource, st *stepfmt.Step) {
 	}
 	st.Set("content", c.blob(data))
 	r.fileRepo = repo
+}
+
+// buildSecret makes a file's content the age-encrypted repository file
+// secret names: the step carries the ciphertext's hash and secret=age,
+// and the host decrypts it with its own key when it applies the step, so
+// the plaintext is never in the repository, the step list or a plan, and
+// no hash of it either (a short secret's hash lets anyone test guesses).
+// A secret file is mode 0600 unless the block says otherwise.
+func buildSecret(r *resource, st *stepfmt.Step) {
+	p, rng, ok := r.repoPathAttr("secret")
+	if !ok {
+		return
+	}
+	c := r.sc.c
+	data, err := fs.ReadFile(c.fsys, p)
+	if err != nil {
+		r.diag(errorf(&rng, "Cannot read secret", "Reading %s from the repository failed: %s. secret is relative to the repository root.", p, errText(err)))
+		return
+	}
+	if err := lfsPointer(p, data); err != nil {
+		r.diag(errorf(&rng, "Invalid secret", "%v.", err))
+		return
+	}
+	if !secret.IsAgeFile(data) {
+		r.diag(errorf(&rng, "Invalid secret", "%s is not an age-encrypted file: encrypt it to the host's public key, e.g. age -r age1… -o %s plain-file (age -a for text), and commit only that.", p, p))
+		return
+	}
+	st.Set("content", c.blob(data))
+	st.Set("secret", "age")
+	if _, ok := r.attrs["mode"]; !ok {
+		st.Set("mode", "0600")
+	}
+	r.fileRepo = p
 }
 
 // repoPathAttr evaluates an attribute naming a repository path.

@@ -26,9 +26,12 @@ const maxDiffBytes = 1 << 20
 // sizes and hashes for binary or large files, at most maxLines lines of
 // diff. The content of a file whose new mode is not world-readable is
 // never shown (a plan's output goes to terminals and CI logs), nor is a
-// target that is not a regular file read. "" when the content is the same.
+// target that is not a regular file read. "" when the content is the same,
+// and for a secret (secret=age), whose content and hashes are never shown.
 func (h *Host) ContentDiff(s *stepfmt.Step, blobs map[string][]byte, rev string, maxLines int) string {
-	if s.Kind != stepfmt.KindFile {
+	if s.Kind != stepfmt.KindFile || s.Value("secret") != "" {
+		// A secret is never shown, nor a hash of it: the plan's
+		// "secret changed" says all.
 		return ""
 	}
 	key := s.Value("content")

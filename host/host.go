@@ -8,6 +8,7 @@ import (
 
 	"trail/apply"
 	"trail/gitrepo"
+	"trail/internal/secret"
 	"trail/report"
 )
 
@@ -22,6 +23,7 @@ type Host struct {
 	log  report.Sink
 	eng  *apply.Engine
 	repo *gitrepo.Repo
+	dec  *secret.Decrypter
 
 	// events collects what the engine reports during one operation.
 	events []apply.Event
@@ -76,6 +78,15 @@ func (h *Host) Close() error {
 	return errors.Join(errs...)
 }
 
+// Decrypter is the host's age key, read the first time a secret is met
+// (trail.agekey, or /etc/trail/age.key under the root).
+func (h *Host) Decrypter() *secret.Decrypter {
+	if h.dec == nil {
+		h.dec = secret.NewDecrypter(h.Settings.ageKey())
+	}
+	return h.dec
+}
+
 // Engine opens the applier on the host's root and state directory.
 func (h *Host) Engine() (*apply.Engine, error) {
 	if h.eng != nil {
@@ -87,6 +98,7 @@ func (h *Host) Engine() (*apply.Engine, error) {
 		LockTimeout:      h.Settings.LockTimeout,
 		AllowMassRemoval: h.AllowMassRemoval || h.Settings.AllowMassRemoval,
 		OnEvent:          h.onEvent,
+		Decrypt:          h.Decrypter().Decrypt,
 	})
 	if err != nil {
 		return nil, err

@@ -15,13 +15,14 @@ import (
 	gitconfig "github.com/go-git/go-git/v5/plumbing/format/config"
 
 	"trail/apply"
+	"trail/internal/secret"
 	"trail/report"
 )
 
 // Settings are a host's trail settings, kept in the checkout's git config
 // as trail.root, trail.state, trail.metrics, trail.journal, trail.hostname,
 // trail.locktimeout, trail.allowmassremoval, trail.keyring,
-// trail.allowedsigners and trail.var.NAME.
+// trail.allowedsigners, trail.agekey and trail.var.NAME.
 type Settings struct {
 	// Root is the directory every target lives under ("/" on a real host).
 	Root string
@@ -49,6 +50,9 @@ type Settings struct {
 	// signed by one of their keys is applied (verify.go).
 	Keyring        string
 	AllowedSigners string
+	// AgeKey (trail.agekey) is the host's age key, which decrypts the
+	// config's secret files; empty is /etc/trail/age.key under the root.
+	AgeKey string
 }
 
 const defaultLockTimeout = 5 * time.Minute
@@ -133,6 +137,7 @@ func LoadSettings(c *Checkout) (Settings, error) {
 	s.Hostname = sec.Option("hostname")
 	s.Keyring = sec.Option("keyring")
 	s.AllowedSigners = sec.Option("allowedsigners")
+	s.AgeKey = sec.Option("agekey")
 	if v := sec.Option("locktimeout"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -177,6 +182,15 @@ func (s Settings) root() string {
 		return "/"
 	}
 	return s.Root
+}
+
+// ageKey is the host's age key file: trail.agekey as given, or the
+// default under the root.
+func (s Settings) ageKey() string {
+	if s.AgeKey != "" {
+		return s.AgeKey
+	}
+	return filepath.Join(s.root(), filepath.FromSlash(secret.DefaultKey))
 }
 
 func (s Settings) state() string {

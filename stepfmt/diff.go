@@ -151,7 +151,7 @@ func PrintPlan(w io.Writer, p *Plan) error {
 	for _, c := range p.Changes {
 		b.WriteByte(c.Op.Sign())
 		b.WriteByte(' ')
-		AppendStep(&b, c.Step, true)
+		AppendStep(&b, Masked(c.Step), true)
 		b.WriteByte('\n')
 		for _, k := range c.Changed {
 			b.WriteString("    ")
@@ -168,7 +168,9 @@ func PrintPlan(w io.Writer, p *Plan) error {
 }
 
 func attrOrUnset(s *Step, k string) string {
-	if v, ok := s.Get(k); ok {
+	if v, ok := s.Get(k); ok && IsHidden(s.Kind, k) {
+		return Hidden
+	} else if ok {
 		return Quote(v)
 	}
 	return "(unset)"

@@ -31,7 +31,7 @@
 // # Kinds and attributes
 //
 //	DIR     path      mode owner group absent drift
-//	FILE    path      content(positional, required) mode owner group absent drift
+//	FILE    path      content(positional, required) secret mode owner group absent drift
 //	LINK    path      to(positional, required) owner group absent drift
 //	GROUP   name      gid members system absent drift
 //	USER    name      uid group groups home shell system password comment absent drift
@@ -55,6 +55,12 @@
 // kind's as ever, so a target both present and absent is managed twice.
 // What is under an absent path must be absent too, and come before it; an
 // absent account owns nothing, and no trigger names an absent path.
+//
+// A FILE with secret=age has as content the sha256 of an age-encrypted
+// file (the ciphertext, never the plaintext, whose hash would let anyone
+// who reads a list test guesses); the host decrypts it with its own key
+// when it applies the step. A USER's password (a crypt hash) is a hidden
+// value: Masked shows it as (hidden), as plans, events and logs do.
 //
 // # Identity and diff
 //

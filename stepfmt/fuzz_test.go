@@ -12,6 +12,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("FILE \"/a b\" " + testHash + " owner=0 @\"x y:3-4\"\n# c\n\n"))
 	f.Add([]byte("CMD c run=\"echo \\\"x\\\"\" undo=true timeout=1s\r\nLINK /a /b\n"))
 	f.Add([]byte("USER u uid=1 groups=b,a\nUNIT a.service restart-on=/a,/b\nINCLUDE x\n"))
+	f.Add([]byte("FILE /etc/db.pass " + testHash + " secret=age mode=0600\nUSER u password=\"$y$j9T$x\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, errs := Parse("f", data)
 		lines := 1

@@ -39,7 +39,7 @@ var kinds = []kindSpec{
 	{KindDir, tPath, "path", "", []attrSpec{
 		{"mode", tMode, false}, {"owner", tOwner, false}, {"group", tOwner, false}, absent, drift}},
 	{KindFile, tPath, "path", "content", []attrSpec{
-		{"content", tHash, true}, {"mode", tMode, false}, {"owner", tOwner, false}, {"group", tOwner, false}, absent, drift}},
+		{"content", tHash, true}, {"secret", tSecret, false}, {"mode", tMode, false}, {"owner", tOwner, false}, {"group", tOwner, false}, absent, drift}},
 	{KindLink, tPath, "path", "to", []attrSpec{
 		{"to", tLinkTarget, true}, {"owner", tOwner, false}, {"group", tOwner, false}, absent, drift}},
 	{KindGroup, tAccount, "group", "", []attrSpec{

@@ -330,3 +330,12 @@ func CanonTarget(k Kind, target string) (string, error) {
 	}
 	return ks.target(target)
 }
+
+// tSecret names how a FILE's content is encrypted: "age" (age-encryption.org),
+// to the host's key, decrypted only when applied.
+func tSecret(s string) (string, error) {
+	if s == "age" {
+		return s, nil
+	}
+	return "", fmt.Errorf("secret %q is not an encryption trail knows: write secret=age", s)
+}

@@ -37,6 +37,8 @@ type Exec struct {
 	// kept holds what kinds decided over the whole plan (see listPlanner
 	// and changePlanner), by a key of each kind's own.
 	kept map[any]any
+	// secrets are the decrypted contents of secret FILE steps (secret.go).
+	secrets secrets
 }
 
 // Blobs is the content store as a kind sees it: contents by their key

@@ -47,12 +47,32 @@ func (m Image) Value(key string) string {
 // Blobs lists the store keys the image refers to.
 func (m Image) Blobs() []string {
 	var out []string
+	secret := m.Value("secret") != ""
 	for _, a := range m.Attrs {
+		if secret && a.Key == "content" {
+			continue // a secret's plaintext is never kept (secret.go)
+		}
 		if strings.HasPrefix(a.Value, "sha256:") {
 			out = append(out, a.Value)
 		}
 	}
 	return out
+}
+
+// Shown renders the image for people: String, with the content of a
+// secret (an image with secret set) shown as stepfmt.Hidden, since the
+// hash of a short secret lets anyone who reads a log test guesses.
+func (m Image) Shown() string {
+	if m.Value("secret") == "" {
+		return m.String()
+	}
+	c := Image{State: m.State, Attrs: slices.Clone(m.Attrs)}
+	for i := range c.Attrs {
+		if c.Attrs[i].Key == "content" {
+			c.Attrs[i].Value = stepfmt.Hidden
+		}
+	}
+	return c.String()
 }
 
 // Equal reports whether two images are the same.

@@ -72,13 +72,13 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 		out := jsonPlan{Commit: c.Commit.Hash, From: p.From, Pending: pending, Changes: []jsonPlanChange{},
 			Restarts: []jsonPlanRestart{}, Unchanged: p.Unchanged}
 		for i, ch := range p.Changes {
-			s := *ch.Step
+			s := *stepfmt.Masked(ch.Step)
 			s.Src = stepfmt.Source{}
 			out.Changes = append(out.Changes, jsonPlanChange{ch.Op.String(), s.String(), ch.Step.Src.String(), ch.Changed,
 				append([]string{}, p.Work[i].Changes...), p.Work[i].Notes, diffs[i]})
 		}
 		for _, r := range p.Restarts {
-			s := *r.Step
+			s := *stepfmt.Masked(r.Step)
 			s.Src = stepfmt.Source{}
 			out.Restarts = append(out.Restarts, jsonPlanRestart{s.String(), r.Step.Src.String(),
 				append([]string{}, r.Work.Changes...), r.Work.Notes})

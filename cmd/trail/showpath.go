@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"os"
 	pathpkg "path"
 
 	"trail/host"
@@ -12,10 +13,12 @@ import (
 
 // runShow prints what trail would write at PATH on this host at REV: a
 // FILE's content as compiled (bytes as they are), a LINK's target, a DIR's
-// attributes. Exit 1 when trail does not manage PATH at REV.
+// attributes. A secret file is shown as such, decrypted only with
+// --secret, by root. Exit 1 when trail does not manage PATH at REV.
 func runShow(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("show", "PATH [REV]", stderr)
 	dir := hostFlags(fs)
+	reveal := fs.Bool("secret", false, "print a secret file decrypted with the host's age key (root only)")
 	if fs.Parse(args) != nil || fs.NArg() < 1 || fs.NArg() > 2 {
 		fs.Usage()
 		return 2
@@ -45,6 +48,9 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 				fmt.Fprintf(stderr, "trail: %s at %s: its content %s is not in the compile\n", path, host.Short(c.Commit.Hash), s.Value("content"))
 				return 2
 			}
+			if s.Value("secret") != "" {
+				return showSecret(h, s, data, *reveal, stdout, stderr)
+			}
 			_, _ = stdout.Write(data)
 		default:
 			var b bytes.Buffer
@@ -55,4 +61,25 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "trail: %s is not a path trail manages on this host at %s (trail steps %s lists them)\n", path, host.Short(c.Commit.Hash), rev)
 	return 1
+}
+
+// showSecret prints what a secret FILE step is; its plaintext only when
+// asked (--secret) by root, who alone may read the host's key.
+func showSecret(h *host.Host, s *stepfmt.Step, data []byte, reveal bool, stdout, stderr io.Writer) int {
+	if !reveal {
+		fmt.Fprintf(stdout, "%s is a secret: %d bytes encrypted with age, %s (%s); not shown: 'trail show --secret %s' decrypts it, as root\n",
+			s.Target, len(data), s.Value("content"), s.Src, s.Target)
+		return 0
+	}
+	if os.Geteuid() != 0 {
+		fmt.Fprintf(stderr, "trail: %s is a secret: only root decrypts it (run trail show --secret as root)\n", s.Target)
+		return 2
+	}
+	plain, err := h.Decrypter().Decrypt(data)
+	if err != nil {
+		fmt.Fprintf(stderr, "trail: %s: %s: secret %s: %v\n", s.Src, s.Target, s.Value("content"), err)
+		return 2
+	}
+	_, _ = stdout.Write(plain)
+	return 0
 }

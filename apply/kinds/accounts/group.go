@@ -378,9 +378,21 @@ func shadowToolAt(dir, name string, args ...string) error {
 	}
 	out, err := proc.ChildOutput(cmd)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(shownArgs(args), " "), err, strings.TrimSpace(string(out)))
 	}
 	return nil
+}
+
+// shownArgs is a tool's command line for an error message: the password
+// hash after -p is hidden, as everywhere trail shows a USER step.
+func shownArgs(args []string) []string {
+	out := slices.Clone(args)
+	for i := 0; i+1 < len(out); i++ {
+		if out[i] == "-p" {
+			out[i+1] = stepfmt.Hidden
+		}
+	}
+	return out
 }
 
 // entryChanges lists the attributes of want that cur does not have, one

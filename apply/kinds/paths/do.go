@@ -57,7 +57,7 @@ func Do(x *kind.Exec, p string, w kind.Work) error {
 		if b.State == StFile && b.content == t.content {
 			return setAttrs(x, p, b, t)
 		}
-		blob, err := x.Store().Open(t.content)
+		blob, err := x.OpenContent(t.content)
 		if err != nil {
 			return err
 		}

@@ -23,8 +23,14 @@ const (
 // Attributes without their has* flag are not part of the image (a step
 // that does not manage a file's mode has no mode in its image).
 type Object struct {
-	State                   string
-	content, to             string
+	State       string
+	content, to string
+	// secret marks content decrypted from a secret=age step: the image
+	// says so (secret=age), and messages never show its hash.
+	secret bool
+	// masked, not part of the image, keeps the content hash out of
+	// messages when a secret step puts back what it replaced.
+	masked                  bool
 	Mode, uid, gid          uint32
 	HasMode, HasUID, HasGID bool
 }
@@ -32,7 +38,8 @@ type Object struct {
 // Absent reports whether the object is not there.
 func (p Object) Absent() bool { return p.State == kind.StateAbsent || p.State == "" }
 
-// Image packs p in the canonical attribute order: content, to, mode, uid, gid.
+// Image packs p in the canonical attribute order: content, secret, to,
+// mode, uid, gid.
 func (p Object) Image() kind.Image {
 	m := kind.Image{State: p.State}
 	if m.State == "" {
@@ -40,6 +47,9 @@ func (p Object) Image() kind.Image {
 	}
 	if p.content != "" {
 		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "content", Value: p.content})
+	}
+	if p.secret {
+		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "secret", Value: "age"})
 	}
 	if p.to != "" {
 		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "to", Value: p.to})
@@ -69,6 +79,8 @@ func Unpack(m kind.Image) (Object, error) {
 		switch a.Key {
 		case "content":
 			p.content, err = a.Value, kind.CheckKey(a.Value)
+		case "secret":
+			p.secret = true
 		case "to":
 			p.to = a.Value
 		case "mode":
@@ -163,6 +175,7 @@ func (p Object) shape(like Object) Object {
 	p.HasMode = p.HasMode && like.HasMode
 	p.HasUID = p.HasUID && like.HasUID
 	p.HasGID = p.HasGID && like.HasGID
+	p.secret = like.secret
 	return p
 }
 

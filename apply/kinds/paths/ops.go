@@ -19,6 +19,8 @@ func (pathOps) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind
 	if err != nil {
 		return kind.Work{}, err
 	}
+	// Putting back what was under a secret shows no content hash either.
+	w.masked = s.Value("secret") != ""
 	return WorkOf(v, s.Target, w, true, nil)
 }
 

@@ -44,6 +44,14 @@ func want(v *kind.View, s *stepfmt.Step, state string) (Object, []string, error)
 	switch state {
 	case StFile:
 		w.content = s.Value("content")
+		if s.Value("secret") != "" {
+			k, err := x.Secret(w.content)
+			if err != nil {
+				return w, nil, err
+			}
+			w.content, w.secret = k, true
+			break
+		}
 		if !x.HasBlob(w.content) {
 			return w, nil, fmt.Errorf("content %s is not in the store: the caller must put compiled contents there before planning", w.content)
 		}
@@ -245,7 +253,11 @@ func unmanaged(x *kind.Exec, t *Object, w Object, prior *kind.Record) error {
 // attrChanges lists what differs between two images of the same state.
 func attrChanges(b, t Object) []string {
 	var out []string
-	if b.content != t.content {
+	switch {
+	case b.content == t.content:
+	case t.secret || b.secret || t.masked:
+		out = append(out, "secret changed")
+	default:
 		out = append(out, "content "+short(b.content)+" -> "+short(t.content))
 	}
 	if b.to != t.to {
