@@ -99,7 +99,8 @@ func (x *Exec) Report(text string) { x.reports = append(x.reports, text) }
 
 // Planned reports whether the list being applied creates what key
 // names: "user:NAME", "group:NAME", "nondir:PATH" (a FILE or LINK step),
-// or "package:*" (any PKG step).
+// or "package:*" (any PKG step); "absent:NS:TARGET" names a step with
+// absent=true (NS its namespace), which creates nothing.
 func (x *Exec) Planned(key string) bool { return x.planned[key] }
 
 // Applier returns the uid and gid trail runs as: the owner of what it
@@ -153,6 +154,10 @@ func (x *Exec) TakeBrought(s *stepfmt.Step) []string {
 func (x *Exec) PlanNames(l *stepfmt.List) {
 	x.planned = make(map[string]bool)
 	for _, s := range l.Steps {
+		if s.Absent() {
+			x.planned["absent:"+stepfmt.Namespace(s.Kind)+":"+s.Target] = true
+			continue // it creates nothing
+		}
 		switch s.Kind {
 		case stepfmt.KindUser:
 			x.planned["user:"+s.Target] = true

@@ -169,6 +169,9 @@ func (Package) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Wo
 	if err != nil {
 		return kind.Work{}, err
 	}
+	if s.Absent() {
+		return absentWork(v, s, cur, prior)
+	}
 	pin := s.Value("version")
 	w := kind.Work{Before: cur.Image(), After: kind.Image{State: Installed}}
 	if pin != "" {
@@ -251,7 +254,7 @@ func (Package) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 	if err != nil {
 		return kind.Image{}, err
 	}
-	if pin := s.Value("version"); p.State != Installed || pin != "" && pin != p.Version {
+	if pin := s.Value("version"); !s.Absent() && (p.State != Installed || pin != "" && pin != p.Version) {
 		p.brings = kind.JoinNames(predictBrings(pkgToolsOf(x), s))
 	}
 	return p.Image(), nil
@@ -262,11 +265,22 @@ func (k Package) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 	return k.ForwardGroup(x, []*stepfmt.Step{s}, []kind.Work{w})
 }
 
-// ForwardGroup installs every package that needs it in one apt-get call
-// per recommends setting, then marks the rest manually installed. It
+// ForwardGroup removes the absent packages (absent.go), installs every
+// package that needs it in one apt-get call per recommends setting, then
+// marks the rest manually installed. It
 // names what each call brought along (installBringing).
-func (Package) ForwardGroup(x *kind.Exec, steps []*stepfmt.Step, works []kind.Work) error {
+func (k Package) ForwardGroup(x *kind.Exec, steps []*stepfmt.Step, works []kind.Work) error {
 	if err := updateLists(x, steps[0]); err != nil {
+		return err
+	}
+	var gone []*stepfmt.Step
+	var goneWorks []kind.Work
+	for i, s := range steps {
+		if s.Absent() {
+			gone, goneWorks = append(gone, s), append(goneWorks, works[i])
+		}
+	}
+	if err := k.forwardAbsent(x, gone, goneWorks); err != nil {
 		return err
 	}
 	t := pkgToolsOf(x)
@@ -275,6 +289,7 @@ func (Package) ForwardGroup(x *kind.Exec, steps []*stepfmt.Step, works []kind.Wo
 	var marks []string
 	for i, s := range steps {
 		switch {
+		case s.Absent():
 		case needsInstall(works[i]):
 			ref, err := t.source(s.Target, s.Value("version"))
 			if err != nil {
@@ -325,6 +340,9 @@ func (Package) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image,
 	p, err := Read(x, target)
 	if err != nil {
 		return kind.Image{}, err
+	}
+	if wrote.IsAbsent() {
+		return absentDrift(p, wrote), nil
 	}
 	now := kind.Image{State: p.State}
 	if _, ok := wrote.Get("version"); ok {

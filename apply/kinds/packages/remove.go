@@ -96,7 +96,7 @@ func (Package) PlanChanges(x *kind.Exec, p *stepfmt.Plan, l *stepfmt.List, appli
 		return
 	}
 	for _, s := range l.Steps {
-		if s.Kind != stepfmt.KindPackage {
+		if s.Kind != stepfmt.KindPackage || s.Absent() {
 			continue
 		}
 		r.keep["package:"+baseName(s.Target)] = true

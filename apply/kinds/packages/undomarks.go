@@ -26,7 +26,7 @@ import (
 // UndoImage of a PKG change that installs is its pre-image with the
 // machine's marks as they are before apt-get runs.
 func (Package) UndoImage(x *kind.Exec, c stepfmt.Change, pre kind.Image, rec *kind.Record) (kind.Image, error) {
-	if c.Op == stepfmt.OpRemove {
+	if c.Op == stepfmt.OpRemove || c.Step.Absent() {
 		return pre, nil
 	}
 	p, err := Unpack(pre)
