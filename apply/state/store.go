@@ -28,6 +28,9 @@ import (
 type Store struct {
 	Dir     string
 	pending []pendingBlob
+	// staged holds the keys of pending, so a compile staging a hundred
+	// thousand blobs between flushes looks each up once, not in a scan.
+	staged map[string]struct{}
 	seq     atomic.Uint64
 	buf     []byte
 	added   int64 // bytes of the blobs Flush put in place, for TakeAdded
@@ -178,21 +181,16 @@ func (s *Store) Stage(r io.Reader) (string, error) {
 		return "", fmt.Errorf("store: %w", err)
 	}
 	key := "sha256:" + hex.EncodeToString(h.Sum(nil))
-	if s.Has(key) || s.isPending(key) {
+	if _, ok := s.staged[key]; ok || s.Has(key) {
 		os.Remove(tmp)
 		return key, nil
 	}
+	if s.staged == nil {
+		s.staged = make(map[string]struct{})
+	}
+	s.staged[key] = struct{}{}
 	s.pending = append(s.pending, pendingBlob{tmp, key, size})
 	return key, nil
-}
-
-func (s *Store) isPending(key string) bool {
-	for _, p := range s.pending {
-		if p.key == key {
-			return true
-		}
-	}
-	return false
 }
 
 // Abort removes the blobs staged since the last Flush.
@@ -201,6 +199,7 @@ func (s *Store) Abort() {
 		os.Remove(p.tmp)
 	}
 	s.pending = s.pending[:0]
+	clear(s.staged)
 }
 
 // Flush makes the staged blobs durable and renames them into place: data
@@ -240,6 +239,7 @@ func (s *Store) Flush() error {
 		s.added += p.size
 	}
 	s.pending = s.pending[:0]
+	clear(s.staged)
 	if wide {
 		return syncfsAt(s.Dir)
 	}
