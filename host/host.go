@@ -25,8 +25,6 @@ type Host struct {
 	repo *gitrepo.Repo
 	dec  *secret.Decrypter
 
-	// events collects what the engine reports during one operation.
-	events []apply.Event
 	// applying is set while an apply or heal runs, so that drift seen
 	// by a status check is not reported as if an apply had found it.
 	applying bool
