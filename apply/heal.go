@@ -7,7 +7,6 @@ import (
 
 	"trail/apply/kind"
 	"trail/apply/state"
-	"trail/stepfmt"
 )
 
 // Heal puts back every drifted target whose step has drift=heal, as an
@@ -34,7 +33,7 @@ func (e *Engine) Heal(ctx context.Context) (*Generation, error) {
 		return nil, err
 	}
 	x := e.newExec()
-	p, err := e.plan(x, cur.list, cur, func(rec *kind.Record) bool { return rec.Policy == kind.PolicyHeal })
+	p, err := e.plan(x, cur.list, cur, func(rec *kind.Record) bool { return rec.Policy == kind.PolicyHeal }, true)
 	if p == nil {
 		return nil, err
 	}
@@ -51,7 +50,7 @@ func (e *Engine) Heal(ctx context.Context) (*Generation, error) {
 		return e.refuse(g, cur.steps, err)
 	}
 	g.Counts = Counts{Modified: len(p.Changes), Unchanged: p.Unchanged}
-	r := &run{e: e, x: x, g: g, cur: cur, list: cur.list, plan: p, heal: true, text: cur.steps,
-		next: make(map[stepfmt.ID]*kind.Record, len(p.Changes))}
+	r := newRun(e, x, g, cur, cur.list, p, cur.steps)
+	r.heal = true
 	return r.run(ctx)
 }

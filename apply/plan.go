@@ -38,7 +38,7 @@ func (e *Engine) Plan(l *stepfmt.List) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.plan(x, l, cur, nil)
+	return e.plan(x, l, cur, nil, false)
 }
 
 // current is the applied state: generation, its steps, the record.
@@ -97,7 +97,12 @@ func (c *current) load(e *Engine) error {
 // resolved when it was applied (see revisits), and, when redo is set,
 // each step whose target drifted and redo accepts. A revisit whose check
 // finds the target matching is dropped again.
-func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*kind.Record) bool) (*Plan, error) {
+//
+// A plan for a run (forRun) keeps of each change's Work only what the
+// run needs before it checks the change again itself: whether it does
+// anything, and its notes; and it plans no restarts, which the run
+// decides from what it did. Its Work is then no use to print.
+func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*kind.Record) bool, forRun bool) (*Plan, error) {
 	if errs := stepfmt.Validate(l); len(errs) > 0 {
 		return nil, errs
 	}
@@ -130,6 +135,9 @@ func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*ki
 			errs = append(errs, &stepfmt.Error{Src: c.Step.Src, Kind: c.Step.Kind, Target: c.Step.Target, Msg: err.Error()})
 			continue
 		}
+		if forRun {
+			w = kind.Work{Changes: w.Changes, Notes: w.Notes}
+		}
 		p.Work[i] = w
 	}
 	if err := errs.Err(); err != nil {
@@ -138,7 +146,9 @@ func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*ki
 	if len(again) > 0 {
 		dropMatching(p, again)
 	}
-	p.Restarts = planRestarts(x, p, cur.list.Steps, l.Steps)
+	if !forRun {
+		p.Restarts = planRestarts(x, p, cur.list.Steps, l.Steps)
+	}
 	return p, nil
 }
 

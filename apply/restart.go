@@ -123,22 +123,30 @@ func restarterOf(s *stepfmt.Step) (kind.Restarter, bool) {
 	return rs, ok
 }
 
-// did records the work of a change that was made.
+// did records the work of a change that was made, as far as restarts
+// need it: what it changed, as triggers name it, and the work of a
+// restarter.
 func (r *run) did(s *stepfmt.Step, w kind.Work) {
-	if r.done == nil {
-		r.done = make(map[stepfmt.ID]kind.Work)
+	if !r.restarting {
+		return
 	}
-	r.done[s.ID()] = w
+	if r.changed == nil {
+		r.changed = make(pathSet)
+	}
+	r.changed.add(s.Kind, s.Target)
+	if _, ok := restarterOf(s); ok {
+		if r.done == nil {
+			r.done = make(map[stepfmt.ID]kind.Work)
+		}
+		r.done[s.ID()] = w
+	}
 }
 
 // restarts runs Restart for every step whose triggers cover a path
 // changed in this apply. A failing restart fails the apply, which is then
 // rolled back.
 func (r *run) restarts() error {
-	changed := make(pathSet)
-	for id := range r.done {
-		changed.add(id.Kind, id.Target)
-	}
+	changed := r.changed
 	if len(changed) == 0 {
 		return nil
 	}

@@ -63,7 +63,7 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 	if meta.Force {
 		redo = func(*kind.Record) bool { return true }
 	}
-	p, err := e.plan(x, list, cur, redo)
+	p, err := e.plan(x, list, cur, redo, true)
 	if err == nil && same && len(p.Changes) == 0 {
 		return e.unchanged(cur, text, meta)
 	}
@@ -75,9 +75,7 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 	}
 	g.Counts = Counts{Added: p.Count(stepfmt.OpAdd), Modified: p.Count(stepfmt.OpModify),
 		Removed: p.Count(stepfmt.OpRemove), Unchanged: p.Unchanged}
-	r := &run{e: e, x: x, g: g, cur: cur, list: list, plan: p, text: text,
-		next: make(map[stepfmt.ID]*kind.Record, len(p.Changes))}
-	return r.run(ctx)
+	return newRun(e, x, g, cur, list, p, text).run(ctx)
 }
 
 // sameSteps reports whether two step list files hold the same steps,

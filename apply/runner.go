@@ -30,8 +30,29 @@ type run struct {
 	next map[stepfmt.ID]*kind.Record
 	// heal marks a run that puts drifted targets back (Engine.Heal).
 	heal bool
-	// done holds the work of every change made so far (restart.go).
-	done map[stepfmt.ID]kind.Work
+	// restarting is set when a step of the list may restart for paths
+	// changed (a kind.Restarter): only then does the run note them.
+	restarting bool
+	// done holds the work of every restarter's change made so far, and
+	// changed the paths changed so far (restart.go).
+	done    map[stepfmt.ID]kind.Work
+	changed pathSet
+}
+
+// newRun starts the run of plan p from cur to list. The plan's Work is
+// dropped: each change is checked again as it is made, and a plan of
+// many changes need not hold two works for each.
+func newRun(e *Engine, x *kind.Exec, g *Generation, cur *current, list *stepfmt.List, p *Plan, text []byte) *run {
+	p.Work = nil
+	r := &run{e: e, x: x, g: g, cur: cur, list: list, plan: p, text: text,
+		next: make(map[stepfmt.ID]*kind.Record, len(p.Changes))}
+	for _, s := range list.Steps {
+		if _, ok := restarterOf(s); ok {
+			r.restarting = true
+			break
+		}
+	}
+	return r
 }
 
 // undoRec is one change as its undo sees it: the step and the image of
@@ -405,7 +426,7 @@ func (r *run) commit() (*Generation, error) {
 		return r.fail(err)
 	}
 	r.e.crashPoint("generation")
-	if err := state.WriteAtomic(r.e.path(state.FileApplied), ap.Format(), true); err != nil {
+	if err := state.SaveApplied(r.e.path(state.FileApplied), ap); err != nil {
 		return r.fail(err)
 	}
 	if k, ok := keyOf(r.e.path(state.FileApplied)); ok {

@@ -1,15 +1,18 @@
 package state
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strconv"
 	"strings"
 
 	"trail/apply/kind"
+	"trail/internal/atomicfile"
 	"trail/stepfmt"
 )
 
@@ -39,22 +42,61 @@ const AppliedHeader = "TRAIL-APPLIED v1 generation="
 func (a *Applied) Format() []byte {
 	var b bytes.Buffer
 	b.Grow(160 * (len(a.Records) + 1))
-	b.WriteString(AppliedHeader)
-	b.WriteString(strconv.Itoa(a.Generation))
-	b.WriteByte('\n')
-	for _, r := range a.Records {
-		b.WriteString(string(r.ID.Kind))
-		b.WriteByte('\t')
-		b.WriteString(stepfmt.QuoteValue(r.ID.Target))
-		b.WriteByte('\t')
-		b.WriteString(r.Policy)
-		b.WriteByte('\t')
-		b.WriteString(r.Origin.String())
-		b.WriteByte('\t')
-		b.WriteString(r.Wrote.String())
-		b.WriteByte('\n')
-	}
+	a.write(&b)
 	return b.Bytes()
+}
+
+// SaveApplied replaces the applied record file with a, durably. It writes
+// the record line by line: the record of 100,000 targets is 20 MB of text.
+func SaveApplied(file string, a *Applied) error {
+	err := atomicfile.WriteWith(file, stateFileMode, func(w io.Writer) error {
+		return a.write(bufio.NewWriter(w))
+	})
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	return nil
+}
+
+// write writes Format's text to w, which buffers it.
+func (a *Applied) write(w interface {
+	io.Writer
+	io.StringWriter
+	io.ByteWriter
+}) error {
+	w.WriteString(AppliedHeader)
+	w.WriteString(strconv.Itoa(a.Generation))
+	w.WriteByte('\n')
+	for _, r := range a.Records {
+		w.WriteString(string(r.ID.Kind))
+		w.WriteByte('\t')
+		w.WriteString(stepfmt.QuoteValue(r.ID.Target))
+		w.WriteByte('\t')
+		w.WriteString(r.Policy)
+		w.WriteByte('\t')
+		writeImage(w, r.Origin)
+		w.WriteByte('\t')
+		writeImage(w, r.Wrote)
+		if err := w.WriteByte('\n'); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// writeImage writes m as m.String() renders it, without building it.
+func writeImage(w io.StringWriter, m kind.Image) {
+	if m.State == "" {
+		w.WriteString(kind.StateAbsent)
+	} else {
+		w.WriteString(m.State)
+	}
+	for _, a := range m.Attrs {
+		w.WriteString(" ")
+		w.WriteString(a.Key)
+		w.WriteString("=")
+		w.WriteString(stepfmt.QuoteValue(a.Value))
+	}
 }
 
 // ParseApplied reads the applied record; name is used in error positions.

@@ -39,12 +39,23 @@ type Object struct {
 func (p Object) Absent() bool { return p.State == kind.StateAbsent || p.State == "" }
 
 // Image packs p in the canonical attribute order: content, secret, to,
-// mode, uid, gid.
+// mode, uid, gid. Its attributes are allocated once at their size: an
+// apply keeps an image of every file it wrote until it records them.
 func (p Object) Image() kind.Image {
 	m := kind.Image{State: p.State}
 	if m.State == "" {
 		m.State = kind.StateAbsent
 	}
+	n := 0
+	for _, has := range [...]bool{p.content != "", p.secret, p.to != "", p.HasMode, p.HasUID, p.HasGID} {
+		if has {
+			n++
+		}
+	}
+	if n == 0 {
+		return m
+	}
+	m.Attrs = make([]stepfmt.Attr, 0, n)
 	if p.content != "" {
 		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "content", Value: p.content})
 	}
@@ -55,7 +66,7 @@ func (p Object) Image() kind.Image {
 		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "to", Value: p.to})
 	}
 	if p.HasMode {
-		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "mode", Value: fmt.Sprintf("%04o", p.Mode)})
+		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "mode", Value: modeString(p.Mode)})
 	}
 	if p.HasUID {
 		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "uid", Value: strconv.FormatUint(uint64(p.uid), 10)})
@@ -64,6 +75,30 @@ func (p Object) Image() kind.Image {
 		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "gid", Value: strconv.FormatUint(uint64(p.gid), 10)})
 	}
 	return m
+}
+
+// modeString is mode in four octal digits; the usual modes are constants,
+// so that the images of many files share them.
+func modeString(mode uint32) string {
+	switch mode {
+	case 0o644:
+		return "0644"
+	case 0o755:
+		return "0755"
+	case 0o600:
+		return "0600"
+	case 0o700:
+		return "0700"
+	case 0o640:
+		return "0640"
+	case 0o750:
+		return "0750"
+	case 0o444:
+		return "0444"
+	case 0o555:
+		return "0555"
+	}
+	return fmt.Sprintf("%04o", mode)
 }
 
 // Unpack reads a path image; it is the inverse of image.
