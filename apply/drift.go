@@ -53,7 +53,7 @@ func (e *Engine) Drift() ([]Drift, error) {
 		out = append(out, Drift{ID: rec.ID, Policy: rec.Policy, Wrote: rec.Wrote, Now: now, Changed: changed(rec.Wrote, now)})
 	}
 	ix := driftIndex(x)
-	if len(ix.Entries) > len(managed) {
+	if ix.Len() > len(managed) {
 		ix.Keep(func(p string) bool { return managed[p] })
 	}
 	if ix.Save() == nil {

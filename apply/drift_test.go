@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"errors"
 	"os"
 	"sort"
 	"strconv"
@@ -73,20 +74,20 @@ func TestDriftIndex(t *testing.T) {
 		t.Fatalf("drift right after apply: %v", d)
 	}
 	ix := state.LoadIndex(sb.e.path(state.FileIndex))
-	if len(ix.Entries) != 2 {
-		t.Fatalf("index has %d entries, want 2", len(ix.Entries))
+	if ix.Len() != 2 {
+		t.Fatalf("index has %d entries, want 2", ix.Len())
 	}
 	// Lie in the index about /etc/a (stat unchanged, hash wrong) and make
 	// /etc/b's entry racy (its ctime as recent as the index): the check
 	// believes the first and re-reads the second.
 	wrong := kind.HashKey([]byte("not a"))
-	ea := ix.Entries["/etc/a"]
+	ea, _ := ix.Entry("/etc/a")
 	ea.Key = wrong
-	ix.Entries["/etc/a"] = ea
-	eb := ix.Entries["/etc/b"]
+	eb, _ := ix.Entry("/etc/b")
 	eb.Key = wrong
-	ix.Entries["/etc/b"] = eb
-	ix.Dirty = true
+	if err := errors.Join(ix.Set("/etc/a", ea), ix.Set("/etc/b", eb)); err != nil {
+		t.Fatal(err)
+	}
 	if err := ix.Save(); err != nil {
 		t.Fatal(err)
 	}

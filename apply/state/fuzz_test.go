@@ -32,17 +32,17 @@ func FuzzParseIndex(f *testing.F) {
 	f.Add([]byte("TRAIL-INDEX v1 asof=5\n1 2 3 4 " + zeros + " /etc/x\n"))
 	f.Add([]byte("TRAIL-INDEX v1 asof=5\n1 2 3 4 " + zeros + " \"/a b\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		asOf, entries, err := state.ParseIndex(data)
+		ix, err := state.ParseIndex(data)
 		if err != nil {
 			return
 		}
-		ix := &state.Index{File: t.TempDir() + "/index", Entries: entries, AsOf: asOf, Dirty: true}
+		ix.File, ix.Dirty = t.TempDir()+"/index", true
 		if err := ix.Save(); err != nil {
 			t.Fatal(err)
 		}
 		back := state.LoadIndex(ix.File)
-		if len(back.Entries) != len(entries) {
-			t.Fatalf("index round trip lost entries: %d != %d", len(back.Entries), len(entries))
+		if back.Len() != ix.Len() {
+			t.Fatalf("index round trip lost entries: %d != %d", back.Len(), ix.Len())
 		}
 	})
 }

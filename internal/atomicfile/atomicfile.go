@@ -37,6 +37,11 @@ func WriteUnsynced(path string, data []byte, perm fs.FileMode) error {
 	return write(path, perm, false, func(w io.Writer) error { _, err := w.Write(data); return err })
 }
 
+// WriteUnsyncedWith is WriteUnsynced with the content written by fill.
+func WriteUnsyncedWith(path string, perm fs.FileMode, fill func(io.Writer) error) error {
+	return write(path, perm, false, fill)
+}
+
 // write uses a temporary name of its own (hidden, unique, never the final
 // name's extension), so that two writers never share one and a directory
 // reader such as node_exporter never picks it up.

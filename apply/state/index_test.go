@@ -1,0 +1,95 @@
+package state_test
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"trail/apply/kind"
+	"trail/apply/state"
+	"trail/internal/fsx"
+)
+
+// The index finds every entry put, whether merged into its sorted
+// entries or not, the newest for a path put twice; it keeps them through
+// a save and a load, and forgets what Keep drops.
+func TestIndexEntries(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "index")
+	ix := state.LoadIndex(file)
+	const n = 3*4096 + 17
+	key := func(i int) string { return kind.HashKey([]byte(fmt.Sprint(i))) }
+	path := func(i int) string { return fmt.Sprintf("/srv/d%d/f%d", i%7, i) }
+	for i := n - 1; i >= 0; i-- {
+		ix.Put(path(i), fsx.Stat{Ino: uint64(i), Size: int64(i)}, key(i))
+	}
+	ix.Put(path(5), fsx.Stat{Ino: 5, Size: 6}, key(-5))
+	check := func(ix *state.Index, what string, want int) {
+		t.Helper()
+		if ix.Len() != want {
+			t.Fatalf("%s: %d entries, want %d", what, ix.Len(), want)
+		}
+		for i := 0; i < want; i++ {
+			e, ok := ix.Entry(path(i))
+			wk, size := key(i), int64(i)
+			if i == 5 {
+				wk, size = key(-5), 6
+			}
+			if !ok || e.Key != wk || e.Ino != uint64(i) || e.Size != size {
+				t.Fatalf("%s: entry of %s is %+v, %v; want key %s size %d", what, path(i), e, ok, wk, size)
+			}
+		}
+		if _, ok := ix.Entry("/srv/none"); ok {
+			t.Fatalf("%s: an entry for a path never put", what)
+		}
+	}
+	check(ix, "put", n)
+	if k, ok := ix.Lookup(path(7), fsx.Stat{Ino: 7, Size: 7}); !ok || k != key(7) {
+		t.Fatalf("lookup of a fresh entry: %q %v", k, ok)
+	}
+	if _, ok := ix.Lookup(path(7), fsx.Stat{Ino: 7, Size: 8}); ok {
+		t.Fatal("lookup with another size found the entry")
+	}
+	if err := ix.Save(); err != nil {
+		t.Fatal(err)
+	}
+	back := state.LoadIndex(file)
+	check(back, "loaded", n)
+	back.Keep(func(p string) bool {
+		for i := 0; i < 100; i++ {
+			if p == path(i) {
+				return true
+			}
+		}
+		return false
+	})
+	check(back, "kept", 100)
+	if err := back.Save(); err != nil {
+		t.Fatal(err)
+	}
+	check(state.LoadIndex(file), "kept and loaded", 100)
+}
+
+// An index written in another order, a path given twice, is read sorted
+// with the last entry of the path.
+func TestIndexUnsorted(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "index")
+	a, b := kind.HashKey([]byte("a")), kind.HashKey([]byte("b"))
+	text := "TRAIL-INDEX v1 asof=5\n" +
+		"1 1 1 1 " + a[7:] + " /z\n" +
+		"2 2 2 2 " + a[7:] + " /a\n" +
+		"3 3 3 3 " + b[7:] + " /z\n"
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ix := state.LoadIndex(file)
+	if ix.Len() != 2 {
+		t.Fatalf("%d entries, want 2", ix.Len())
+	}
+	if e, ok := ix.Entry("/z"); !ok || e.Key != b || e.Ino != 3 {
+		t.Fatalf("/z is %+v %v, want its last entry", e, ok)
+	}
+	if e, ok := ix.Entry("/a"); !ok || e.Key != a {
+		t.Fatalf("/a is %+v %v", e, ok)
+	}
+}
