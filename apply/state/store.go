@@ -31,9 +31,9 @@ type Store struct {
 	// staged holds the keys of pending, so a compile staging a hundred
 	// thousand blobs between flushes looks each up once, not in a scan.
 	staged map[string]struct{}
-	seq     atomic.Uint64
-	buf     []byte
-	added   int64 // bytes of the blobs Flush put in place, for TakeAdded
+	seq    atomic.Uint64
+	buf    []byte
+	added  int64 // bytes of the blobs Flush put in place, for TakeAdded
 }
 
 type pendingBlob struct {
