@@ -3,6 +3,7 @@ package units
 import (
 	"errors"
 	"fmt"
+	"slices"
 
 	"trail/apply/kind"
 	"trail/apply/kinds/paths"
@@ -325,6 +326,12 @@ func (Unit) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, er
 		return kind.Image{}, err
 	}
 	if u.File == "" {
+		// A unit without a unit file is neither enabled, masked nor
+		// running: what a step asking for all three false (an absent
+		// unit) wants.
+		if !wrote.IsAbsent() && !slices.ContainsFunc(wrote.Attrs, func(a stepfmt.Attr) bool { return a.Value != "false" }) {
+			return wrote, nil
+		}
 		return kind.Absent(), nil
 	}
 	now := kind.Image{State: stUnit}

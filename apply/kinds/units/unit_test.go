@@ -51,6 +51,10 @@ func TestUnitForwardReverse(t *testing.T) {
 		"static is left alone":   {steps: "UNIT helper.service enabled=true", want: "static", before: "static"},
 		"mask a unit with none":  {steps: "UNIT ghost.service enabled=false masked=true", want: "masked", before: ""},
 		"running is a note only": {steps: "UNIT demo.service enabled=true running=true", want: "enabled", before: "disabled"},
+		// unit blocks with absent = true (and masked = true) compile to these
+		"absent":                   {setup: []string{"enable"}, steps: "UNIT demo.service enabled=false running=false", want: "disabled", before: "enabled"},
+		"absent and masked":        {setup: []string{"enable"}, steps: "UNIT demo.service enabled=false running=false masked=true", want: "masked", before: "enabled"},
+		"absent with no unit file": {steps: "UNIT ghost.service enabled=false running=false", want: "", before: ""},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
