@@ -20,7 +20,9 @@ import (
 //     in restart-on or reload-on, and so does a package or command named
 //     there, and unit files and drop-ins (systemd unit directories)
 //     before their unit, an absent one after it;
-//   - an absent user comes before every absent group;
+//   - an absent user comes before every absent group, and a unit that
+//     is disabled and stopped (an absent unit) before every absent
+//     package;
 //   - a path where apt reads sources, keys or pins comes before every
 //     package.
 //
@@ -135,7 +137,7 @@ func (c *compiler) implicitEdges(g *graph) {
 	paths := make(map[string]int32, n)
 	users, groups, units := map[string]int32{}, map[string]int32{}, map[string]int32{}
 	owns := map[string][]int32{}
-	var absentGroups []int32
+	var absentGroups, absentPkgs []int32
 	for i := int32(0); i < n; i++ {
 		st := g.nodes[i].step
 		var m map[string]int32
@@ -158,6 +160,9 @@ func (c *compiler) implicitEdges(g *graph) {
 		}
 		if st.Kind == stepfmt.KindGroup && st.Absent() {
 			absentGroups = append(absentGroups, i)
+		}
+		if st.Kind == stepfmt.KindPackage && st.Absent() {
+			absentPkgs = append(absentPkgs, i)
 		}
 	}
 	for i := int32(0); i < n; i++ {
@@ -216,6 +221,13 @@ func (c *compiler) implicitEdges(g *graph) {
 			}
 		case st.Kind == stepfmt.KindUnit:
 			triggerEdges(g, i, append(st.List("restart-on"), st.List("reload-on")...))
+			if st.Value("enabled") == "false" && st.Value("running") == "false" {
+				// Stopped before the package that may ship it goes, and
+				// so started again after it is back.
+				for _, j := range absentPkgs {
+					g.add(i, j, whyUnitFile)
+				}
+			}
 		}
 	}
 }
