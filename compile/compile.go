@@ -104,8 +104,10 @@ type compiler struct {
 	templateCache map[string]parsedTemplate
 	tplStack      []string // templates being rendered, for loops
 	funcs         map[string]function.Function
-	host          cty.Value
-	diags         hcl.Diagnostics
+	// hostCtx holds host, the facts; every context that sees them is its
+	// child, so that a fact read on first use (needFacts) is seen by all.
+	hostCtx *hcl.EvalContext
+	diags   hcl.Diagnostics
 	// unparsed is set when a config file did not parse: its variable
 	// blocks are unknown, so overrides are not called undeclared.
 	unparsed  bool
@@ -130,18 +132,18 @@ func Compile(fsys fs.FS, facts Facts, opts Options) (*Result, hcl.Diagnostics) {
 		opts.MaxSteps = DefaultMaxSteps
 	}
 	c := &compiler{
-		fsys: fsys, facts: facts, opts: opts,
+		fsys: fsys, facts: facts.clone(), opts: opts,
 		parser:        hclparse.NewParser(),
 		files:         map[string]*hcl.File{},
 		modules:       map[string]*module{},
 		templateCache: map[string]parsedTemplate{},
-		host:          facts.Value(),
 		blobs:         map[string][]byte{},
 		refs:          map[string]string{},
 		learned:       map[string]string{},
 		trees:         map[string][]TreeEntry{},
 	}
 	c.funcs = c.functions()
+	c.hostCtx = &hcl.EvalContext{Variables: map[string]cty.Value{"host": c.facts.Value()}, Functions: c.funcs}
 	res := &Result{Files: c.files}
 	if mod := c.loadModule(".", nil); mod != nil {
 		root := c.newScope(mod, nil, "", nil, nil)

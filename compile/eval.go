@@ -14,6 +14,15 @@ import (
 // typo), then evaluates it. An unknown result means an earlier error
 // poisoned an input; callers skip such values without a new diagnostic.
 func (sc *scope) eval(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
+	return sc.c.evalIn(expr, ctx)
+}
+
+// evalIn is evalExpr for a context under hostCtx: the facts expr uses are
+// read first, and one that is not known is an error at its reference.
+func (c *compiler) evalIn(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value, hcl.Diagnostics) {
+	if diags := c.needFacts(expr, ctx); diags.HasErrors() {
+		return cty.DynamicVal, diags
+	}
 	return evalExpr(expr, ctx)
 }
 
@@ -174,4 +183,57 @@ func primitiveString(v cty.Value) (string, bool) {
 		return "", false
 	}
 	return s.AsString(), true
+}
+
+// needFacts reads the pending facts expr refers to (all of them for host
+// itself) and reports those that are not known, at the reference.
+func (c *compiler) needFacts(expr hcl.Expression, ctx *hcl.EvalContext) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	loaded := false
+	for _, tr := range expr.Variables() {
+		if tr.RootName() != "host" || !c.seesFacts(ctx) {
+			continue
+		}
+		names := factNames
+		if len(tr) > 1 {
+			switch t := tr[1].(type) {
+			case hcl.TraverseAttr:
+				names = []string{t.Name}
+			case hcl.TraverseIndex:
+				if t.Key.Type() == cty.String && t.Key.IsKnown() {
+					names = []string{t.Key.AsString()}
+				}
+			}
+		}
+		for _, n := range names {
+			if c.facts.pending[n] {
+				c.facts.Load(n)
+				loaded = true
+			}
+			if why, ok := c.facts.Unknown[n]; ok {
+				rng := tr.SourceRange()
+				diags = append(diags, errorf(&rng, "Unknown fact",
+					"host.%s is not known for this host: %s. Give its value: --fact %s=VALUE to trail validate, git config trail.fact.%s VALUE on the host.",
+					n, why, n, n))
+			}
+		}
+	}
+	if loaded {
+		c.hostCtx.Variables["host"] = c.facts.Value()
+	}
+	return diags
+}
+
+// seesFacts reports whether host in ctx is the facts, not a template
+// variable that shadows them.
+func (c *compiler) seesFacts(ctx *hcl.EvalContext) bool {
+	for ; ctx != nil; ctx = ctx.Parent() {
+		if ctx == c.hostCtx {
+			return true
+		}
+		if _, ok := ctx.Variables["host"]; ok {
+			return false
+		}
+	}
+	return false
 }

@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,11 +35,29 @@ type Facts struct {
 	Arch           string   // Debian architecture name: amd64, arm64, armhf, ...
 	Addresses      []string // global unicast IP addresses, sorted
 	MemoryMB       int      // MemTotal of /proc/meminfo in MiB
+
+	// The facts below are read on first use (hostfacts.go).
+	CPUs             int               // online CPUs
+	Packages         map[string]string // installed packages by name (name:arch if foreign) → version
+	Units            []string          // unit files systemd has, sorted
+	DefaultInterface string            // interface of the IPv4 default route; "" without one
+	DefaultGateway   string            // its gateway; "" without one or for a direct route
+	Virtualization   string            // the hypervisor as systemd-detect-virt --vm names it, or "none"
+	Container        string            // the container as systemd-detect-virt --container names it, or "none"
+
+	// Unknown holds the facts that could not be read, each with why. A
+	// config that uses one gets an error there, which says to set it.
+	Unknown map[string]string
+	// root is where GatherFacts read; pending the facts it left to be read
+	// from there on first use (Load).
+	root    string
+	pending map[string]bool
 }
 
 // factNames lists the facts by their language name, in documentation order.
 var factNames = []string{"hostname", "fqdn", "domain", "debian_version", "debian_major",
-	"debian_codename", "arch", "addresses", "memory_mb"}
+	"debian_codename", "arch", "addresses", "memory_mb", "cpus", "packages", "units",
+	"default_interface", "default_gateway", "virtualization", "container"}
 
 // Domain is the FQDN without its first label ("" when the FQDN has no dot).
 func (f Facts) Domain() string {
@@ -52,7 +72,9 @@ const maxFactFile = 1 << 20
 // etc/hostname (and etc/hosts for the FQDN), the Debian release from
 // etc/debian_version and etc/os-release, memory from proc/meminfo, and the
 // architecture and addresses from the running kernel. A file that does not
-// exist leaves its facts empty; any other read error is returned. Files are
+// exist leaves its facts empty; any other read error is returned. The
+// facts of lazyGroups are not read here but on first use (Load), and
+// become Unknown when they cannot be read. Files are
 // read as trail reads its targets (internal/fsx): a symlink anywhere in the
 // path is not followed but refused, so that ROOT/etc/hostname pointing out
 // of the root cannot give another machine's name; etc/os-release, a
@@ -90,6 +112,12 @@ func GatherFacts(root string) (Facts, error) {
 	f.MemoryMB = memTotalMB(read("proc/meminfo", false))
 	f.Arch = kernelArch()
 	f.Addresses = hostAddresses()
+	f.root, f.pending = root, map[string]bool{}
+	for _, g := range lazyGroups {
+		for _, n := range g {
+			f.pending[n] = true
+		}
+	}
 	return f, errors.Join(errs...)
 }
 
@@ -253,13 +281,63 @@ func (f Facts) With(o Facts) Facts {
 	if o.MemoryMB != 0 {
 		f.MemoryMB = o.MemoryMB
 	}
+	f = f.clone()
+	for _, n := range factNames[len(factNames)-7:] {
+		var zero Facts
+		zero.take(n, o)
+		if !zero.isZero(n) {
+			f.take(n, o)
+			f.known(n)
+		}
+	}
+	return f
+}
+
+// isZero reports whether the lazy fact name is unset.
+func (f Facts) isZero(name string) bool {
+	switch name {
+	case "cpus":
+		return f.CPUs == 0
+	case "packages":
+		return f.Packages == nil
+	case "units":
+		return f.Units == nil
+	case "default_interface":
+		return f.DefaultInterface == ""
+	case "default_gateway":
+		return f.DefaultGateway == ""
+	case "virtualization":
+		return f.Virtualization == ""
+	case "container":
+		return f.Container == ""
+	}
+	return true
+}
+
+// known marks fact name as given: neither pending nor unknown.
+func (f *Facts) known(name string) {
+	delete(f.pending, name)
+	delete(f.Unknown, name)
+}
+
+// clone copies the maps of f that Load and Set change, so that a compile
+// does not change its caller's Facts.
+func (f Facts) clone() Facts {
+	f.pending = maps.Clone(f.pending)
+	f.Unknown = maps.Clone(f.Unknown)
 	return f
 }
 
 // Set overrides one fact by its language name, as `--fact hostname=web1`
-// does; addresses are comma separated. Setting hostname to a dotted name
-// sets the FQDN too.
+// does; addresses, units and packages (NAME=VERSION) are comma separated.
+// Setting hostname to a dotted name sets the FQDN too.
 func (f *Facts) Set(name, value string) error {
+	if err := f.setLazy(name, value); err != errNotLazy {
+		if err == nil {
+			f.known(name)
+		}
+		return err
+	}
 	switch name {
 	case "hostname":
 		short, fqdn := splitHostname(value, nil)
@@ -304,7 +382,70 @@ func (f *Facts) Set(name, value string) error {
 	return nil
 }
 
-// Value is the host object the language sees.
+var errNotLazy = errors.New("not a lazy fact")
+
+// setLazy is Set for the facts of lazyGroups.
+func (f *Facts) setLazy(name, value string) error {
+	var list []string
+	for _, s := range strings.Split(value, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			list = append(list, s)
+		}
+	}
+	switch name {
+	case "cpus":
+		n, err := strconv.Atoi(value)
+		if err != nil || n < 1 {
+			return fmt.Errorf("fact cpus: %q is not a whole number above 0", value)
+		}
+		f.CPUs = n
+	case "packages":
+		f.Packages = map[string]string{}
+		for _, kv := range list {
+			k, v, ok := strings.Cut(kv, "=")
+			if !ok || k == "" {
+				return fmt.Errorf("fact packages: %q: want NAME=VERSION, such as nginx=1.22.1-9", kv)
+			}
+			if _, err := parseDebVersion(v); err != nil {
+				return fmt.Errorf("fact packages: %s: %q is not a Debian version: %w", k, v, err)
+			}
+			f.Packages[k] = v
+		}
+	case "units":
+		f.Units = []string{}
+		for _, u := range list {
+			if !slices.Contains(f.Units, u) {
+				f.Units = append(f.Units, u)
+			}
+		}
+		sort.Strings(f.Units)
+	case "default_interface":
+		f.DefaultInterface = value
+	case "default_gateway":
+		if value != "" {
+			if _, err := netip.ParseAddr(value); err != nil {
+				return fmt.Errorf("fact default_gateway: %q is not an IP address", value)
+			}
+		}
+		f.DefaultGateway = value
+	case "virtualization", "container":
+		if value == "" {
+			return fmt.Errorf("fact %s: give a name, or none", name)
+		}
+		if name == "virtualization" {
+			f.Virtualization = value
+		} else {
+			f.Container = value
+		}
+	default:
+		return errNotLazy
+	}
+	return nil
+}
+
+// Value is the host object the language sees. Facts that are pending or
+// Unknown are unknown values: the compile reads a pending one when the
+// config uses it (compiler.needFacts) and refuses an Unknown one there.
 func (f Facts) Value() cty.Value {
 	addrs := cty.ListValEmpty(cty.String)
 	if len(f.Addresses) > 0 {
@@ -314,15 +455,44 @@ func (f Facts) Value() cty.Value {
 		}
 		addrs = cty.ListVal(vals)
 	}
-	return cty.ObjectVal(map[string]cty.Value{
-		"hostname":        cty.StringVal(f.Hostname),
-		"fqdn":            cty.StringVal(f.FQDN),
-		"domain":          cty.StringVal(f.Domain()),
-		"debian_version":  cty.StringVal(f.DebianVersion),
-		"debian_major":    cty.NumberIntVal(int64(f.DebianMajor)),
-		"debian_codename": cty.StringVal(f.DebianCodename),
-		"arch":            cty.StringVal(f.Arch),
-		"addresses":       addrs,
-		"memory_mb":       cty.NumberIntVal(int64(f.MemoryMB)),
-	})
+	pkgs := cty.MapValEmpty(cty.String)
+	if len(f.Packages) > 0 {
+		m := make(map[string]cty.Value, len(f.Packages))
+		for k, v := range f.Packages {
+			m[k] = cty.StringVal(v)
+		}
+		pkgs = cty.MapVal(m)
+	}
+	units := cty.ListValEmpty(cty.String)
+	if len(f.Units) > 0 {
+		vals := make([]cty.Value, len(f.Units))
+		for i, u := range f.Units {
+			vals[i] = cty.StringVal(u)
+		}
+		units = cty.ListVal(vals)
+	}
+	obj := map[string]cty.Value{
+		"hostname":          cty.StringVal(f.Hostname),
+		"fqdn":              cty.StringVal(f.FQDN),
+		"domain":            cty.StringVal(f.Domain()),
+		"debian_version":    cty.StringVal(f.DebianVersion),
+		"debian_major":      cty.NumberIntVal(int64(f.DebianMajor)),
+		"debian_codename":   cty.StringVal(f.DebianCodename),
+		"arch":              cty.StringVal(f.Arch),
+		"addresses":         addrs,
+		"memory_mb":         cty.NumberIntVal(int64(f.MemoryMB)),
+		"cpus":              cty.NumberIntVal(int64(f.CPUs)),
+		"packages":          pkgs,
+		"units":             units,
+		"default_interface": cty.StringVal(f.DefaultInterface),
+		"default_gateway":   cty.StringVal(f.DefaultGateway),
+		"virtualization":    cty.StringVal(f.Virtualization),
+		"container":         cty.StringVal(f.Container),
+	}
+	for n, v := range obj {
+		if f.pending[n] || f.Unknown[n] != "" {
+			obj[n] = cty.UnknownVal(v.Type())
+		}
+	}
+	return cty.ObjectVal(obj)
 }

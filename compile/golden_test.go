@@ -23,7 +23,8 @@ var update = flag.Bool("update", false, "rewrite the want sections of golden fil
 var errorMark = regexp.MustCompile(`#\s*ERROR\b`)
 
 // TestGolden compiles each testdata/golden/*.txtar: its files are the
-// repository; its comment may set facts ("fact hostname=db1"), variables
+// repository; its comment may set facts ("fact hostname=db1", or "unknown
+// cpus=why" for one that could not be read), variables
 // ("var admins=[\"x\"]") and the commit ("commit abc"). The result is
 // compared with want.steps (the step list) or, on errors, want.diags (one
 // line each) and want.text (rendered with snippets); want.origins, when
@@ -151,6 +152,12 @@ func goldenOptions(t *testing.T, comment []byte) (Facts, Options) {
 				opts.Vars = map[string]string{}
 			}
 			opts.Vars[k] = v
+		case "unknown":
+			k, why, _ := strings.Cut(rest, "=")
+			if facts.Unknown == nil {
+				facts.Unknown = map[string]string{}
+			}
+			facts.Unknown[k] = why
 		case "commit":
 			opts.Commit = rest
 		case "maxsteps":

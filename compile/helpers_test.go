@@ -24,6 +24,9 @@ func testFacts() Facts {
 		Hostname: "web1", FQDN: "web1.example.org",
 		DebianVersion: "12.5", DebianMajor: 12, DebianCodename: "bookworm",
 		Arch: "amd64", Addresses: []string{"10.0.0.5", "2001:db8::5"}, MemoryMB: 2048,
+		CPUs: 2, Packages: map[string]string{"nginx": "1.22.1-9+deb12u1", "openssh-server": "1:9.2p1-2+deb12u3"},
+		Units: []string{"nginx.service", "ssh.service"}, DefaultInterface: "eth0", DefaultGateway: "10.0.0.1",
+		Virtualization: "kvm", Container: "none",
 	}
 }
 

@@ -54,13 +54,8 @@ func (c *compiler) newScope(mod *module, parent *scope, addr string, args map[st
 	if parent != nil {
 		sc.depth = parent.depth + 1
 	}
-	sc.ctx = &hcl.EvalContext{
-		Variables: map[string]cty.Value{
-			"host": c.host,
-			"path": pathValue(mod.dir),
-		},
-		Functions: c.funcs,
-	}
+	sc.ctx = c.hostCtx.NewChild()
+	sc.ctx.Variables = map[string]cty.Value{"path": pathValue(mod.dir)}
 	vars, defaults := sc.variables(args, call)
 	sc.values(vars, defaults)
 	return sc

@@ -43,9 +43,9 @@ func (c *compiler) template(p string) (hcl.Expression, hcl.Diagnostics) {
 }
 
 // templateVars checks a template's variables: an object or map whose keys
-// are names. host is always there unless a variable shadows it.
+// are names. host is there too (from hostCtx) unless a variable shadows it.
 func (c *compiler) templateVars(v cty.Value) (map[string]cty.Value, error) {
-	out := map[string]cty.Value{"host": c.host}
+	out := map[string]cty.Value{}
 	if v.IsNull() {
 		return out, nil
 	}
@@ -89,8 +89,9 @@ func (c *compiler) evalTemplate(p string, vars cty.Value) (string, hcl.Diagnosti
 	}
 	c.tplStack = append(c.tplStack, p)
 	defer func() { c.tplStack = c.tplStack[:len(c.tplStack)-1] }()
-	ctx := &hcl.EvalContext{Variables: vals, Functions: c.funcs}
-	v, diags := evalExpr(expr, ctx)
+	ctx := c.hostCtx.NewChild()
+	ctx.Variables = vals
+	v, diags := c.evalIn(expr, ctx)
 	if diags.HasErrors() {
 		return "", diags
 	}

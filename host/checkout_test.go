@@ -74,9 +74,23 @@ func TestLoadSettingsErrors(t *testing.T) {
 			}
 		})
 	}
-	c := gitDir(t, map[string]string{"config": "[trail]\n\troot = /r\n\tlocktimeout = 2s\n\tallowmassremoval = true\n[trail \"var\"]\n\taccounts = true\n"})
+	c := gitDir(t, map[string]string{"config": "[trail]\n\troot = /r\n\tlocktimeout = 2s\n\tallowmassremoval = true\n[trail \"var\"]\n\taccounts = true\n[trail \"fact\"]\n\tcpus = 4\n"})
 	s, err := LoadSettings(c)
-	if err != nil || s.Root != "/r" || s.LockTimeout.String() != "2s" || !s.AllowMassRemoval || s.Vars["accounts"] != "true" {
+	if err != nil || s.Root != "/r" || s.LockTimeout.String() != "2s" || !s.AllowMassRemoval || s.Vars["accounts"] != "true" || s.Facts["cpus"] != "4" {
 		t.Fatalf("settings %+v, %v", s, err)
+	}
+}
+
+// trail.fact settings are set over the facts the root gives, and a bad
+// one names its setting.
+func TestHostFactSettings(t *testing.T) {
+	h := &Host{Settings: Settings{Root: t.TempDir(), Facts: map[string]string{"cpus": "4", "default_interface": "eth0"}}}
+	f, err := h.Facts()
+	if err != nil || f.CPUs != 4 || f.DefaultInterface != "eth0" || !f.Value().GetAttr("cpus").IsKnown() {
+		t.Fatalf("facts %+v, %v", f, err)
+	}
+	h.Settings.Facts["cpus"] = "many"
+	if _, err := h.Facts(); err == nil || !strings.Contains(err.Error(), "trail.fact.cpus") {
+		t.Fatalf("bad trail.fact.cpus: %v", err)
 	}
 }

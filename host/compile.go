@@ -3,6 +3,7 @@ package host
 import (
 	"fmt"
 	"io/fs"
+	"maps"
 	"slices"
 	"strings"
 
@@ -60,7 +61,7 @@ func (e *CompileError) Source() string {
 }
 
 // Facts returns the facts the config is compiled with: the root's, with the
-// host name setting over them.
+// host name setting and the trail.fact settings over them.
 func (h *Host) Facts() (compile.Facts, error) {
 	f, err := compile.GatherFacts(h.Settings.root())
 	if err != nil {
@@ -69,6 +70,11 @@ func (h *Host) Facts() (compile.Facts, error) {
 	if h.Settings.Hostname != "" {
 		if err := f.Set("hostname", h.Settings.Hostname); err != nil {
 			return f, err
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(h.Settings.Facts)) {
+		if err := f.Set(name, h.Settings.Facts[name]); err != nil {
+			return f, fmt.Errorf("setting trail.fact.%s: %w", name, err)
 		}
 	}
 	return f, nil

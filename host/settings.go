@@ -22,7 +22,7 @@ import (
 // Settings are a host's trail settings, kept in the checkout's git config
 // as trail.root, trail.state, trail.metrics, trail.journal, trail.hostname,
 // trail.locktimeout, trail.allowmassremoval, trail.keyring,
-// trail.allowedsigners, trail.agekey and trail.var.NAME.
+// trail.allowedsigners, trail.agekey, trail.var.NAME and trail.fact.NAME.
 type Settings struct {
 	// Root is the directory every target lives under ("/" on a real host).
 	Root string
@@ -41,6 +41,9 @@ type Settings struct {
 	LockTimeout time.Duration
 	// Vars override the config's root variables.
 	Vars map[string]string
+	// Facts override facts by name (compile.Facts.Set), for those the
+	// root cannot tell, such as a --root image's CPUs.
+	Facts map[string]string
 	// AllowMassRemoval (trail.allowmassremoval) lets every apply remove more
 	// than half of the managed targets, as --allow-mass-removal does once.
 	AllowMassRemoval bool
@@ -153,14 +156,19 @@ func LoadSettings(c *Checkout) (Settings, error) {
 		s.AllowMassRemoval = b
 	}
 	for _, sub := range sec.Subsections {
-		if sub.Name != "var" {
+		dst := &s.Vars
+		switch sub.Name {
+		case "var":
+		case "fact":
+			dst = &s.Facts
+		default:
 			continue
 		}
 		for _, o := range sub.Options {
-			if s.Vars == nil {
-				s.Vars = map[string]string{}
+			if *dst == nil {
+				*dst = map[string]string{}
 			}
-			s.Vars[o.Key] = o.Value
+			(*dst)[o.Key] = o.Value
 		}
 	}
 	return s, nil
