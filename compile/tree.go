@@ -4,8 +4,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"io/fs"
-	"slices"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -83,8 +83,8 @@ type treeItem struct {
 	exec         bool
 	to           string // symlink target
 	data         []byte
-	git          string // git object hash, when the content is not known
-	key          string // content key, when a resolved tree or KnownBlob knew it
+	git          string     // git object hash, when the content is not known
+	key          string     // content key, when a resolved tree or KnownBlob knew it
 	ent          *TreeEntry // its entry in a tree being resolved, for the key
 	err          error
 }
