@@ -189,6 +189,7 @@ func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error
 		return out, err
 	}
 	h.clearFailure()
+	h.saveCompiled(c, g)
 	if g.NoOp {
 		// g is the applied generation: its counts are another run's.
 		out.Matched = true

@@ -28,6 +28,11 @@ type Compiled struct {
 	// tree is the commit's tree, where the contents in Result.Refs are
 	// read from.
 	tree fs.FS
+	// Cached marks a list taken from the compiled cache (compiled.go)
+	// instead of compiled: the store holds every content it names.
+	Cached bool
+	// key names the compile in the compiled cache, for an apply.
+	key string
 	// trees is the resolved tree cache the compile used, saved once
 	// staged.
 	trees *treeCache
@@ -103,18 +108,34 @@ func (h *Host) compile(rev string, lazy bool) (*Compiled, error) {
 	if names, err := fs.Glob(tree, "*.hcl"); err == nil && len(names) == 0 {
 		return h.noConfig(c)
 	}
-	var trees *treeCache
-	if lazy {
-		trees = h.loadTrees()
-	}
-	res, warnings, err := h.compileFS(tree, c.Hash, trees)
+	facts, err := h.Facts()
 	if err != nil {
 		return nil, err
 	}
-	for _, w := range warnings {
-		fmt.Fprintf(h.Err, "trail: %s: %s\n", Short(c.Hash), w)
+	opts := compile.Options{Commit: c.Hash, Vars: h.Settings.Vars, HostVars: true}
+	var trees *treeCache
+	key := ""
+	if lazy {
+		key = compileKey(facts, opts)
+		if res, warnings, ok := h.loadCompiled(key, c.Hash, facts.Hostname); ok {
+			h.printWarnings(c.Hash, warnings)
+			return &Compiled{Commit: c, Result: res, Warnings: warnings, tree: tree, Cached: true, key: key}, nil
+		}
+		trees = h.loadTrees()
+		opts.LazyTree, opts.KnownBlob, opts.Trees = true, trees.known, trees.tree
 	}
-	return &Compiled{Commit: c, Result: res, Warnings: warnings, tree: tree, trees: trees}, nil
+	res, warnings, err := h.compileWith(tree, facts, opts)
+	if err != nil {
+		return nil, err
+	}
+	h.printWarnings(c.Hash, warnings)
+	return &Compiled{Commit: c, Result: res, Warnings: warnings, tree: tree, trees: trees, key: key}, nil
+}
+
+func (h *Host) printWarnings(commit string, warnings []string) {
+	for _, w := range warnings {
+		fmt.Fprintf(h.Err, "trail: %s: %s\n", Short(commit), w)
+	}
 }
 
 // noConfig is the compile of a commit that has no trail config: an empty
@@ -129,23 +150,13 @@ func (h *Host) noConfig(c gitrepo.Commit) (*Compiled, error) {
 	return &Compiled{Commit: c, Result: &compile.Result{List: l, Blobs: map[string][]byte{}}, NoConfig: true}, nil
 }
 
-// compileFS compiles a config tree for this host. The host's trail.var
+// compileWith compiles a config tree for this host. The host's trail.var
 // settings are host variables: one the commit does not declare is a
-// warning, so a rollback to a commit from before it still compiles. A
-// non-nil trees makes the compile lazy (for an apply), knowing those trees
-// and their blobs.
-func (h *Host) compileFS(fsys fs.FS, commit string, trees *treeCache) (*compile.Result, []string, error) {
-	facts, err := h.Facts()
-	if err != nil {
-		return nil, nil, err
-	}
-	opts := compile.Options{Commit: commit, Vars: h.Settings.Vars, HostVars: true}
-	if trees != nil {
-		opts.LazyTree, opts.KnownBlob, opts.Trees = true, trees.known, trees.tree
-	}
+// warning, so a rollback to a commit from before it still compiles.
+func (h *Host) compileWith(fsys fs.FS, facts compile.Facts, opts compile.Options) (*compile.Result, []string, error) {
 	res, diags := compile.Compile(fsys, facts, opts)
 	if diags.HasErrors() {
-		return nil, nil, &CompileError{Commit: commit, Diags: diags, Result: res}
+		return nil, nil, &CompileError{Commit: opts.Commit, Diags: diags, Result: res}
 	}
 	return res, compile.Lines(diags), nil
 }

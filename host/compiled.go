@@ -1,0 +1,184 @@
+package host
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"trail/apply"
+	"trail/compile"
+	"trail/internal/atomicfile"
+	"trail/stepfmt"
+)
+
+// compiledDir caches, in the state directory, which generation applied
+// the compiled list of each of the last few applies, under a key of
+// everything that compile's output depends on: the commit (which fixes
+// every file the compile reads), the facts, the compile options that shape
+// the output (the host's vars among them) and this trail binary. An apply
+// that finds its key there (a rollback to a recent commit, a re-apply,
+// --force) reads that generation's step list instead of compiling the
+// commit, when the list is still kept, names the commit and host, and
+// every content it names is in the store. The engine stores a generation's
+// list as the compile gave it, so nothing is written twice. It is a
+// cache: a damaged or dangling entry is a compile.
+const compiledDir = "compiled"
+
+// compiledKeep is how many entries the cache holds, the most recently used.
+const compiledKeep = 8
+
+var compiledMagic = []byte("trail compiled 2\n")
+
+// keyOptions are the compile.Options that shape a compile's output;
+// TestCompileKeyCoversOptions fails when Options gains a field that is
+// neither here nor named there as one that only changes what is read.
+type keyOptions struct {
+	Commit, Host string
+	Vars         map[string]string
+	HostVars     bool
+	MaxSteps     int
+}
+
+// compileKey names a compile's output by its inputs, hex.
+func compileKey(facts compile.Facts, o compile.Options) string {
+	h := sha256.New()
+	h.Write(compiledMagic)
+	h.Write([]byte(binaryID()))
+	f, _ := json.Marshal(facts)
+	k, _ := json.Marshal(keyOptions{Commit: o.Commit, Host: o.Host, Vars: o.Vars, HostVars: o.HostVars, MaxSteps: o.MaxSteps})
+	fmt.Fprintf(h, "\nfacts %s\noptions %s\n", f, k)
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+var (
+	binaryIDOnce sync.Once
+	binaryIDText string
+)
+
+// binaryID identifies this trail build: its module and version control
+// stamp, and its executable file (size, change time, inode), so a new or
+// rebuilt binary, which may compile differently, never takes an older
+// one's lists.
+func binaryID() string {
+	binaryIDOnce.Do(func() {
+		var b bytes.Buffer
+		if bi, ok := debug.ReadBuildInfo(); ok {
+			b.WriteString(bi.String())
+		}
+		if exe, err := os.Executable(); err == nil {
+			if info, err := os.Stat(exe); err == nil {
+				fmt.Fprintf(&b, "\n%s %d %d", exe, info.Size(), info.ModTime().UnixNano())
+				if st, ok := info.Sys().(*syscall.Stat_t); ok {
+					fmt.Fprintf(&b, " %d %d %d", st.Dev, st.Ino, st.Ctim.Nano())
+				}
+			}
+		}
+		binaryIDText = b.String()
+	})
+	return binaryIDText
+}
+
+func (h *Host) compiledPath(key string) string {
+	return filepath.Join(h.Settings.state(), compiledDir, key)
+}
+
+// compiledEntry is what the cache keeps under a key.
+type compiledEntry struct {
+	Commit     string   `json:"commit"`
+	Generation int      `json:"generation"`
+	Warnings   []string `json:"warnings,omitempty"`
+}
+
+// loadCompiled returns the compile cached under key for commit and host,
+// when its generation's list is kept and the store holds every content it
+// names.
+func (h *Host) loadCompiled(key, commit, host string) (*compile.Result, []string, bool) {
+	p := h.compiledPath(key)
+	data, err := os.ReadFile(p)
+	if err != nil || len(data) < len(compiledMagic)+sha256.Size || !bytes.HasPrefix(data, compiledMagic) {
+		return nil, nil, false
+	}
+	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
+	var ent compiledEntry
+	if s := sha256.Sum256(body); !bytes.Equal(s[:], sum) || json.Unmarshal(body[len(compiledMagic):], &ent) != nil || ent.Commit != commit {
+		return nil, nil, false
+	}
+	e, err := h.Engine()
+	if err != nil {
+		return nil, nil, false
+	}
+	gens, err := e.Generations()
+	if err != nil {
+		return nil, nil, false
+	}
+	i := slices.IndexFunc(gens, func(g *apply.Generation) bool { return g.Number == ent.Generation })
+	if i < 0 || gens[i].Commit != commit {
+		return nil, nil, false
+	}
+	list, err := gens[i].Steps()
+	if err != nil || list.Header.Commit != commit || list.Header.Host != host || list.Header.Version != stepfmt.Version {
+		return nil, nil, false
+	}
+	for _, st := range list.Steps {
+		if k, ok := st.Get("content"); ok && strings.HasPrefix(k, "sha256:") && !e.Store().Has(k) {
+			return nil, nil, false
+		}
+	}
+	now := time.Now()
+	os.Chtimes(p, now, now)
+	return &compile.Result{List: list, Blobs: map[string][]byte{}, Refs: map[string]string{}}, ent.Warnings, true
+}
+
+// saveCompiled notes that generation g applied c's compiled list, and
+// keeps the newest compiledKeep entries.
+func (h *Host) saveCompiled(c *Compiled, g *apply.Generation) {
+	if c.key == "" || g == nil || g.Commit != c.Commit.Hash {
+		return
+	}
+	dir := filepath.Join(h.Settings.state(), compiledDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return
+	}
+	body, err := json.Marshal(compiledEntry{Commit: c.Commit.Hash, Generation: g.Number, Warnings: c.Warnings})
+	if err != nil {
+		return
+	}
+	data := append(append([]byte(nil), compiledMagic...), body...)
+	sum := sha256.Sum256(data)
+	if atomicfile.WriteUnsynced(h.compiledPath(c.key), append(data, sum[:]...), 0o600) != nil {
+		return
+	}
+	h.pruneCompiled(dir)
+}
+
+// pruneCompiled removes all but the compiledKeep most recently used entries.
+func (h *Host) pruneCompiled(dir string) {
+	des, err := os.ReadDir(dir)
+	if err != nil || len(des) <= compiledKeep {
+		return
+	}
+	type aged struct {
+		name string
+		t    time.Time
+	}
+	var all []aged
+	for _, d := range des {
+		if info, err := d.Info(); err == nil && info.Mode().IsRegular() {
+			all = append(all, aged{d.Name(), info.ModTime()})
+		}
+	}
+	slices.SortFunc(all, func(a, b aged) int { return b.t.Compare(a.t) })
+	for _, a := range all[min(compiledKeep, len(all)):] {
+		os.Remove(filepath.Join(dir, a.name))
+	}
+}

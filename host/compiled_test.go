@@ -1,0 +1,165 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"trail/compile"
+	"trail/stepfmt"
+)
+
+// A rollback to a commit applied before, and a re-apply, take the compiled
+// list from the generation that applied it instead of compiling, and it is
+// the list a fresh compile gives; a change of anything the output depends
+// on (a host var, the host name), a damaged entry or a content gone from
+// the store is a compile.
+func TestCompiledCacheServesRollback(t *testing.T) {
+	site := "variable \"motd\" {\n  default = \"a\"\n}\n" +
+		"file \"/etc/motd\" {\n  content = \"${var.motd} on ${host.hostname}\\n\"\n}\n" +
+		"tree \"www\" {\n  path = \"/etc/www\"\n  source = \"www\"\n}\n"
+	dir := testCheckout(t, site)
+	if err := os.MkdirAll(filepath.Join(dir, "www/d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "www/d/page"), []byte("one\n"), 0o644)
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-q", "-m", "a")
+	a := strings.TrimSpace(gitOut(t, dir, "rev-parse", "HEAD"))
+	os.WriteFile(filepath.Join(dir, "www/d/page"), []byte("two\n"), 0o644)
+	gitIn(t, dir, "commit", "-q", "-am", "b")
+	var out bytes.Buffer
+	h, err := Open(dir, &out, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	apply := func(rev string) {
+		t.Helper()
+		if _, err := h.Apply(context.Background(), ApplyOptions{Rev: rev, Deliberate: true, Force: true}); err != nil {
+			t.Fatalf("%v\n%s", err, out.String())
+		}
+	}
+	cached := func(rev string, want bool) {
+		t.Helper()
+		c, err := h.compileToApply(rev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Cached != want {
+			t.Fatalf("compile of %s: cached %v, want %v", rev, c.Cached, want)
+		}
+		fresh, err := h.Compile(rev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := stepfmt.Format(c.List), stepfmt.Format(fresh.List); !bytes.Equal(got, want) {
+			t.Fatalf("the list of %s differs from a fresh compile's:\n%s\nvs\n%s", rev, got, want)
+		}
+	}
+	apply(a)
+	apply("HEAD")
+	cached(a, true)
+	cached("HEAD", true)
+	apply(a)
+	if got, _ := os.ReadFile(filepath.Join(h.Settings.root(), "etc/www/d/page")); string(got) != "one\n" {
+		t.Fatalf("after the rollback the page holds %q", got)
+	}
+
+	h.Settings.Vars = map[string]string{"motd": "b"}
+	cached(a, false)
+	apply(a)
+	cached(a, true)
+	h.Settings.Hostname = "web2"
+	cached(a, false)
+	apply(a)
+	cached(a, true)
+
+	c, _ := h.compileToApply(a)
+	p := h.compiledPath(compileKey(mustFacts(t, h), compile.Options{Commit: c.Commit.Hash, Vars: h.Settings.Vars, HostVars: true}))
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[len(data)/2] ^= 1
+	os.WriteFile(p, data, 0o600)
+	cached(a, false)
+	apply(a)
+	cached(a, true)
+
+	e, _ := h.Engine()
+	for k := range c.Blobs {
+		t.Fatalf("a cached compile holds content %s", k)
+	}
+	fresh, _ := h.Compile(a)
+	for k := range fresh.Blobs {
+		if err := os.Remove(e.Store().Path(k)); err != nil {
+			t.Fatal(err)
+		}
+		break
+	}
+	cached(a, false)
+}
+
+func mustFacts(t *testing.T, h *Host) compile.Facts {
+	t.Helper()
+	f, err := h.Facts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func gitOut(t *testing.T, dir string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("git", append([]string{"-C", dir}, args...)...).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(out)
+}
+
+// Every compile.Options field either shapes the output, and is then in the
+// compiled cache's key, or only changes what a compile reads; and every
+// fact is in the key. A field added to either fails here until the key
+// takes it.
+func TestCompileKeyCoversOptions(t *testing.T) {
+	readsOnly := map[string]bool{"LazyTree": true, "KnownBlob": true, "Trees": true}
+	keyed := map[string]bool{}
+	for f := range reflect.TypeFor[keyOptions]().Fields() {
+		keyed[f.Name] = true
+	}
+	for f := range reflect.TypeFor[compile.Options]().Fields() {
+		if !keyed[f.Name] && !readsOnly[f.Name] {
+			t.Errorf("compile.Options.%s is not in the compiled cache's key (keyOptions), nor known to change only what is read", f.Name)
+		}
+	}
+	base := compile.Facts{}
+	k0 := compileKey(base, compile.Options{})
+	v := reflect.ValueOf(&base).Elem()
+	for i := range v.NumField() {
+		f := compile.Facts{}
+		fv := reflect.ValueOf(&f).Elem().Field(i)
+		switch fv.Kind() {
+		case reflect.String:
+			fv.SetString("x")
+		case reflect.Int, reflect.Int64:
+			fv.SetInt(1)
+		case reflect.Slice:
+			fv.Set(reflect.MakeSlice(fv.Type(), 1, 1))
+		case reflect.Bool:
+			fv.SetBool(true)
+		default:
+			t.Errorf("fact %s: set it here", v.Type().Field(i).Name)
+			continue
+		}
+		if compileKey(f, compile.Options{}) == k0 {
+			t.Errorf("fact %s does not change the compiled cache's key", v.Type().Field(i).Name)
+		}
+	}
+}
