@@ -28,6 +28,8 @@ var handlers = []kindRow{
 	{stepfmt.KindDir, paths.Dir{}, true},
 	{stepfmt.KindFile, paths.File{}, true},
 	{stepfmt.KindLink, paths.Link{}, true},
+	{stepfmt.KindEdit, paths.Edit{}, true},
+	{stepfmt.KindAttrs, paths.Attrs{}, true},
 	{stepfmt.KindGroup, accounts.Group{}, false},
 	{stepfmt.KindUser, accounts.User{}, false},
 	{stepfmt.KindCommand, commands.Command{}, false},

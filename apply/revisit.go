@@ -78,7 +78,7 @@ func revisits(x *kind.Exec, l *stepfmt.List, cur *current, p *stepfmt.Plan, redo
 // name in set rather than a number.
 func names(s *stepfmt.Step, key string, set map[string]bool) bool {
 	switch s.Kind {
-	case stepfmt.KindDir, stepfmt.KindFile, stepfmt.KindLink:
+	case stepfmt.KindDir, stepfmt.KindFile, stepfmt.KindLink, stepfmt.KindAttrs:
 	default:
 		return false
 	}

@@ -449,7 +449,7 @@ func (r *run) commit() (*Generation, error) {
 func (r *run) indexWritten(changes []stepfmt.Change) {
 	for _, c := range changes {
 		rec := r.next[c.Step.ID()]
-		if c.Step.Kind != stepfmt.KindFile || rec == nil {
+		if c.Step.Kind != stepfmt.KindFile && c.Step.Kind != stepfmt.KindEdit || rec == nil {
 			continue
 		}
 		if st, err := r.x.Root.Lstat(c.Step.Target); err == nil && st.Type == fsx.Regular {

@@ -29,7 +29,7 @@ var errorMark = regexp.MustCompile(`#\s*ERROR\b`)
 // compared with want.steps (the step list) or, on errors, want.diags (one
 // line each) and want.text (rendered with snippets); want.origins, when
 // present, lists each step's origin, and want.content the content of
-// each FILE step. In config files, a line carrying the
+// each FILE step and the script of each EDIT step. In config files, a line carrying the
 // comment "# ERROR" must have a diagnostic, and every diagnostic must sit
 // on such a line.
 func TestGolden(t *testing.T) {
@@ -65,8 +65,11 @@ func TestGolden(t *testing.T) {
 				if section(a, "want.content") != nil {
 					var b strings.Builder
 					for _, st := range res.List.Steps {
-						if st.Kind == stepfmt.KindFile {
-							data := res.Blobs[st.Value("content")]
+						if key, ok := st.Get("content"); ok || st.Kind == stepfmt.KindEdit {
+							if !ok {
+								key = st.Value("edits")
+							}
+							data := res.Blobs[key]
 							fmt.Fprintf(&b, "== %s\n%s", st.Target, data)
 							if len(data) > 0 && data[len(data)-1] != '\n' {
 								b.WriteString("\n\\ No newline at end of file\n")

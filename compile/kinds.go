@@ -33,22 +33,26 @@ type kindDef struct {
 	// besides its target and the meta attributes; nil when the block
 	// cannot be absent.
 	absent []string
+	// alt is the kind build makes of a block that asks for less (a file
+	// without content: ATTRS).
+	alt    stepfmt.Kind
 	schema *hcl.BodySchema
 }
 
 // resourceTypes names the resource block types; kept apart from kindDefs
 // because expression checks, which the build functions use, need it.
-var resourceTypes = map[string]bool{"directory": true, "file": true, "symlink": true, "tree": true,
+var resourceTypes = map[string]bool{"directory": true, "file": true, "symlink": true, "tree": true, "edit": true,
 	"group": true, "user": true, "package": true, "unit": true, "command": true, "check": true, "apt_source": true}
 
 // metaAttrs are accepted by every resource block.
 var metaAttrs = []string{"for_each", "when", "depends_on"}
 
 var (
-	fMode  = field{name: "mode", key: "mode"}
-	fOwner = field{name: "owner", key: "owner", def: "root"}
-	fGroup = field{name: "group", key: "group", def: "root"}
-	fDrift = field{name: "drift", key: "drift"}
+	fMode     = field{name: "mode", key: "mode"}
+	fOwner    = field{name: "owner", key: "owner", def: "root"}
+	fGroup    = field{name: "group", key: "group", def: "root"}
+	fDrift    = field{name: "drift", key: "drift"}
+	fValidate = field{name: "validate", key: "validate"}
 )
 
 func withDef(f field, def string) field { f.def = def; return f }
@@ -57,11 +61,14 @@ func withDef(f field, def string) field { f.def = def; return f }
 var kindDefs = []*kindDef{
 	{block: "directory", kind: stepfmt.KindDir, target: "path",
 		fields: []field{withDef(fMode, "0755"), fOwner, fGroup, fDrift}, absent: []string{"drift"}},
-	{block: "file", kind: stepfmt.KindFile, target: "path",
-		fields: []field{withDef(fMode, "0644"), fOwner, fGroup, fDrift},
+	{block: "file", kind: stepfmt.KindFile, target: "path", alt: stepfmt.KindAttrs,
+		fields: []field{withDef(fMode, "0644"), fOwner, fGroup, fValidate, fDrift},
 		extra:  []string{"content", "source", "template", "secret", "vars"}, build: buildFile, absent: []string{"drift"}},
 	{block: "symlink", kind: stepfmt.KindLink, target: "path",
 		fields: []field{{name: "to", key: "to"}, fOwner, fGroup, fDrift}, absent: []string{"drift"}},
+	{block: "edit", kind: stepfmt.KindEdit, target: "path",
+		fields: []field{fValidate, fDrift},
+		extra:  editAttrs, build: buildEdit},
 	{block: "tree", kind: stepfmt.KindDir, target: "path",
 		extra:  []string{"source", "mode", "dir_mode", "owner", "group", "exclude", "drift"},
 		expand: expandTree},
@@ -95,8 +102,10 @@ var kindDefs = []*kindDef{
 func Kinds() []stepfmt.Kind {
 	var out []stepfmt.Kind
 	for _, kd := range kindDefs {
-		if !slices.Contains(out, kd.kind) {
-			out = append(out, kd.kind)
+		for _, k := range []stepfmt.Kind{kd.kind, kd.alt} {
+			if k != "" && !slices.Contains(out, k) {
+				out = append(out, k)
+			}
 		}
 	}
 	return out

@@ -58,7 +58,7 @@ func (r *resource) resolveTriggers(t *triggerAttr) {
 	for _, tr := range t.refs {
 		for _, d := range r.sc.resolveRef(tr) {
 			switch d.kd.block {
-			case "file", "symlink", "directory", "tree", "package", "command":
+			case "file", "symlink", "directory", "tree", "edit", "package", "command":
 			default:
 				rng := tr.SourceRange()
 				r.diag(errorf(&rng, "Invalid "+name,

@@ -254,7 +254,8 @@ func blobKey(data []byte) string {
 }
 
 // buildFile sets the content of a file from exactly one of content,
-// source or template.
+// source or template; a file block with none of them but a mode, owner or
+// group manages those alone (buildAttrs).
 func buildFile(r *resource, st *stepfmt.Step) {
 	var given []string
 	for _, n := range []string{"content", "source", "template", "secret"} {
@@ -262,8 +263,13 @@ func buildFile(r *resource, st *stepfmt.Step) {
 			given = append(given, n)
 		}
 	}
+	if len(given) == 0 && (r.attrs["mode"] != nil || r.attrs["owner"] != nil || r.attrs["group"] != nil) {
+		buildAttrs(r, st)
+		return
+	}
 	if len(given) != 1 {
-		detail := "A file needs its content: content = \"...\", source = \"files/x\" (a repository file), template = \"templates/x.tpl\" or secret = \"secrets/x.age\" (an age-encrypted repository file)."
+		detail := "A file needs its content: content = \"...\", source = \"files/x\" (a repository file), template = \"templates/x.tpl\" or secret = \"secrets/x.age\" (an age-encrypted repository file); " +
+			"or, to manage only the mode, owner or group of a file that is there (one a package ships), those alone."
 		if len(given) > 1 {
 			detail = fmt.Sprintf("A file takes one of content, source, template and secret; this one has %s.", strings.Join(given, " and "))
 		}

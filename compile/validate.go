@@ -26,9 +26,13 @@ func (c *compiler) validate(list *stepfmt.List, origins []Origin) {
 		if blk := c.blockOf(b); blk != nil {
 			rng = blk.DefRange
 		}
+		hint := ""
+		if st.Kind == stepfmt.KindEdit && list.Steps[j].Kind == stepfmt.KindEdit {
+			hint = " The edits of one file go in one edit block, in order: edits = [{ ... }, { ... }]."
+		}
 		c.diags = append(c.diags, errorf(&rng, "Managed twice",
-			"%s is made by %s here and by %s at %s (%s); a target can be managed by one block only. Remove one, or limit them to different hosts with roles or when.",
-			st.ID(), b.Resource, a.Resource, at(a.Range), list.Steps[j].ID()))
+			"%s is made by %s here and by %s at %s (%s); a target can be managed by one block only. Remove one, or limit them to different hosts with roles or when.%s",
+			st.ID(), b.Resource, a.Resource, at(a.Range), list.Steps[j].ID(), hint))
 	}
 	if dups {
 		return

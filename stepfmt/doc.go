@@ -11,10 +11,10 @@
 //	comment   = { " " | "\t" } "#" { any character } .
 //	header    = "TRAIL" sp version { sp ( "commit=" value | "host=" value ) } .
 //	step      = kind sp target [ sp positional ] { sp attr } [ sp source ] .
-//	kind      = "DIR" | "FILE" | "LINK" | "USER" | "GROUP" | "PKG" | "UNIT"
-//	          | "CMD" | "CHECK" | "INCLUDE" .
+//	kind      = "DIR" | "FILE" | "LINK" | "EDIT" | "ATTRS" | "USER" | "GROUP"
+//	          | "PKG" | "UNIT" | "CMD" | "CHECK" | "INCLUDE" .
 //	target    = word .
-//	positional= word .                      (FILE: content, LINK: to)
+//	positional= word .                      (FILE: content, LINK: to, EDIT: edits)
 //	attr      = key "=" [ word ] .
 //	key       = letter { letter | "-" } .
 //	source    = "@" word .                  (file:line or file:line-line)
@@ -31,8 +31,10 @@
 // # Kinds and attributes
 //
 //	DIR     path      mode owner group absent drift
-//	FILE    path      content(positional, required) secret mode owner group absent drift
+//	FILE    path      content(positional, required) secret mode owner group validate absent drift
 //	LINK    path      to(positional, required) owner group absent drift
+//	EDIT    path      edits(positional, required) validate drift
+//	ATTRS   path      mode owner group drift (at least one of the three)
 //	GROUP   name      gid members system absent drift
 //	USER    name      uid group groups home shell system password comment absent drift
 //	PKG     name      version recommends purge owns absent drift
@@ -64,8 +66,9 @@
 //
 // # Identity and diff
 //
-// A step's identity is its kind and target. DIR, FILE and LINK share one
-// namespace (a path), so a path cannot be managed twice by different kinds.
+// A step's identity is its kind and target. DIR, FILE, LINK, EDIT and ATTRS
+// share one namespace (a path), so a path cannot be managed twice by
+// different kinds.
 // Diff matches identities: a matched step with other attributes is a modify,
 // never a remove and an add. The source (@file:line) is never compared.
 //

@@ -13,6 +13,7 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte("CMD c run=\"echo \\\"x\\\"\" undo=true timeout=1s\r\nLINK /a /b\n"))
 	f.Add([]byte("USER u uid=1 groups=b,a\nUNIT a.service restart-on=/a,/b\nINCLUDE x\n"))
 	f.Add([]byte("FILE /etc/db.pass " + testHash + " secret=age mode=0600\nUSER u password=\"$y$j9T$x\"\n"))
+	f.Add([]byte("FILE /etc/s " + testHash + " validate=\"visudo -cf %s\"\nEDIT /etc/ssh/c " + testHash + " validate=\"sshd -t -f %s\"\nATTRS /etc/shadow mode=640 group=shadow\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		l, errs := Parse("f", data)
 		lines := 1
@@ -39,7 +40,10 @@ func FuzzParse(f *testing.F) {
 func FuzzRoundTrip(f *testing.F) {
 	f.Add(uint8(1), "/etc/x", "content", testHash, "mode", "644", "f.hcl", 3)
 	f.Add(uint8(2), "/a b", "to", "=x @y #z", "owner", "0", "d d.hcl", 1)
-	f.Add(uint8(7), "c", "run", "\"\\\n\t", "undo", "", "x:1", 9)
+	f.Add(uint8(9), "c", "run", "\"\\\n\t", "undo", "", "x:1", 9)
+	f.Add(uint8(3), "/etc/ssh/sshd_config", "edits", testHash, "validate", "sshd -t -f '%s' && echo \"ok\"", "s.hcl", 2)
+	f.Add(uint8(4), "/etc/shadow", "mode", "640", "group", "shadow", "a.hcl", 1)
+	f.Add(uint8(1), "/etc/sudoers", "content", testHash, "validate", "visudo -cf %s", "s.hcl", 5)
 	f.Fuzz(func(t *testing.T, k uint8, target, k1, v1, k2, v2, file string, line int) {
 		kind := kinds[int(k)%len(kinds)].kind
 		s := &Step{Kind: kind, Src: Source{File: file, Line: line}}

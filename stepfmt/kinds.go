@@ -39,9 +39,14 @@ var kinds = []kindSpec{
 	{KindDir, tPath, "path", "", []attrSpec{
 		{"mode", tMode, false}, {"owner", tOwner, false}, {"group", tOwner, false}, absent, drift}},
 	{KindFile, tPath, "path", "content", []attrSpec{
-		{"content", tHash, true}, {"secret", tSecret, false}, {"mode", tMode, false}, {"owner", tOwner, false}, {"group", tOwner, false}, absent, drift}},
+		{"content", tHash, true}, {"secret", tSecret, false}, {"mode", tMode, false}, {"owner", tOwner, false}, {"group", tOwner, false},
+		{"validate", tValidate, false}, absent, drift}},
 	{KindLink, tPath, "path", "to", []attrSpec{
 		{"to", tLinkTarget, true}, {"owner", tOwner, false}, {"group", tOwner, false}, absent, drift}},
+	{KindEdit, tPath, "path", "edits", []attrSpec{
+		{"edits", tHash, true}, {"validate", tValidate, false}, drift}},
+	{KindAttrs, tPath, "path", "", []attrSpec{
+		{"mode", tMode, false}, {"owner", tOwner, false}, {"group", tOwner, false}, drift}},
 	{KindGroup, tAccount, "group", "", []attrSpec{
 		{"gid", tID, false}, {"members", tAccountList, false}, {"system", tBool, false}, absent, drift}},
 	{KindUser, tAccount, "user", "", []attrSpec{
@@ -105,7 +110,9 @@ func Kinds() []Kind {
 func KnownKind(k Kind) bool { return specOf(k) != nil }
 
 // IsPath reports whether steps of kind k manage a file-system path.
-func IsPath(k Kind) bool { return k == KindDir || k == KindFile || k == KindLink }
+func IsPath(k Kind) bool {
+	return k == KindDir || k == KindFile || k == KindLink || k == KindEdit || k == KindAttrs
+}
 
 // Namespace returns the namespace targets of kind k live in ("path" for DIR,
 // FILE and LINK), so that one target cannot be managed by two kinds.

@@ -16,6 +16,8 @@ const (
 	KindDir     Kind = "DIR"
 	KindFile    Kind = "FILE"
 	KindLink    Kind = "LINK"
+	KindEdit    Kind = "EDIT"
+	KindAttrs   Kind = "ATTRS"
 	KindUser    Kind = "USER"
 	KindGroup   Kind = "GROUP"
 	KindPackage Kind = "PKG"

@@ -20,6 +20,7 @@ type nsKey struct {
 //   - a target managed twice (naming both places);
 //   - a path whose parent directory is managed only later in the list;
 //   - a path under a path managed as a file or a symlink;
+//   - an ATTRS step without mode, owner or group;
 //   - an owner, group or primary group that is managed only later;
 //   - a unit restart-on or reload-on naming a path no FILE, LINK or DIR
 //     step manages, a package:NAME no PKG step or a command:NAME no CMD
@@ -41,6 +42,9 @@ func Validate(l *List) ErrorList {
 	for i, s := range l.Steps {
 		switch {
 		case IsPath(s.Kind):
+			if _, _, ok := s.firstOf("mode", "owner", "group"); s.Kind == KindAttrs && !ok {
+				errs.add(s.Src, s.Kind, s.Target, "manages nothing: give mode, owner or group")
+			}
 			validParents(l, index, i, s, &errs)
 			validOwners(l, index, i, s, "owner", "user", &errs)
 			validOwners(l, index, i, s, "group", "group", &errs)
@@ -173,7 +177,7 @@ func validOwners(l *List, index map[nsKey]int, i int, s *Step, key, ns string, e
 
 func kindNoun(k Kind) string {
 	switch k {
-	case KindFile:
+	case KindFile, KindEdit, KindAttrs:
 		return "file"
 	case KindLink:
 		return "symlink"
@@ -217,4 +221,14 @@ func validTriggers(l *List, index map[nsKey]int, s *Step, errs *ErrorList) {
 	if _, ok := s.Get("reload-on"); ok && s.Value("reload") == "true" {
 		errs.add(s.Src, s.Kind, s.Target, "reload=true and reload-on together: list the paths that only reload in reload-on, those that restart in restart-on, and drop reload")
 	}
+}
+
+// firstOf returns the first of keys that s has, with its value.
+func (s *Step) firstOf(keys ...string) (string, string, bool) {
+	for _, k := range keys {
+		if v, ok := s.Get(k); ok {
+			return k, v, true
+		}
+	}
+	return "", "", false
 }

@@ -148,6 +148,15 @@ func tText(s string) (string, error) {
 	return s, nil
 }
 
+// tValidate is a command run on a file's new content before it is
+// installed; %s stands for the path of a temporary copy.
+func tValidate(s string) (string, error) {
+	if !strings.Contains(s, "%s") {
+		return "", fmt.Errorf("validate %q does not name the file: write %%s where the path of the new content goes, such as \"visudo -cf %%s\"", s)
+	}
+	return tText(s)
+}
+
 func tLinkTarget(s string) (string, error) {
 	if s == "" {
 		return "", errors.New("symlink target is empty")

@@ -54,8 +54,11 @@ func Do(x *kind.Exec, p string, w kind.Work) error {
 		}
 		return setAttrs(x, p, b, t)
 	case StFile:
-		if b.State == StFile && b.content == t.content {
+		if b.State == StFile && (b.content == t.content || t.content == "") {
 			return setAttrs(x, p, b, t)
+		}
+		if t.content == "" {
+			return fmt.Errorf("%s is not a file: its attributes cannot be set", p)
 		}
 		blob, err := x.OpenContent(t.content)
 		if err != nil {

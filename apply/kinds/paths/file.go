@@ -12,10 +12,29 @@ import (
 // otherwise; a file that existed keeps what the step does not manage. A
 // symlink or an empty directory in its place is saved and replaced; a
 // directory holding files is refused. A file whose content already matches
-// is not rewritten: only differing attributes are changed.
+// is not rewritten: only differing attributes are changed. With validate,
+// new content is first checked by a command (validate.go); its refusal
+// is the step's error.
 type File struct{ pathOps }
 
 // Check plans making the path a file with the step's content and attributes.
 func (File) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
-	return checkPath(v, s, prior, StFile)
+	w, err := checkPath(v, s, prior, StFile)
+	cmd, ok := s.Get("validate")
+	if err != nil || !ok || w.None() {
+		return w, err
+	}
+	b, err := Unpack(w.Before)
+	if err != nil {
+		return kind.Work{}, err
+	}
+	t, err := Unpack(w.Target)
+	if err != nil || t.State != StFile || b.State == StFile && b.content == t.content {
+		return w, err
+	}
+	note, err := validate(v, s.Target, cmd, t.content, nil, t.Mode)
+	if note != "" {
+		w.Notes = append(w.Notes, note)
+	}
+	return w, err
 }

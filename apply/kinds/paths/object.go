@@ -19,9 +19,10 @@ const (
 	stSpecial = "special" // a device, fifo or socket: never replaced
 )
 
-// Object is a path image unpacked: what DIR, FILE and LINK compare.
+// Object is a path image unpacked: what the path kinds compare.
 // Attributes without their has* flag are not part of the image (a step
-// that does not manage a file's mode has no mode in its image).
+// that does not manage a file's mode has no mode in its image); a file
+// image without content says nothing of the content (ATTRS).
 type Object struct {
 	State       string
 	content, to string
@@ -137,8 +138,8 @@ func Unpack(m kind.Image) (Object, error) {
 			return p, fmt.Errorf("path image %q: %s: %w", m, a.Key, err)
 		}
 	}
-	if p.State == StFile && p.content == "" || p.State == StLink && p.to == "" {
-		return p, fmt.Errorf("path image %q: a %s image needs its %s", m, p.State, map[string]string{StFile: "content", StLink: "to"}[p.State])
+	if p.State == StLink && p.to == "" {
+		return p, fmt.Errorf("path image %q: a link image needs its to", m)
 	}
 	return p, nil
 }
@@ -211,6 +212,9 @@ func (p Object) shape(like Object) Object {
 	p.HasUID = p.HasUID && like.HasUID
 	p.HasGID = p.HasGID && like.HasGID
 	p.secret = like.secret
+	if p.State == StFile && like.content == "" {
+		p.content = ""
+	}
 	return p
 }
 

@@ -43,6 +43,9 @@ func want(v *kind.View, s *stepfmt.Step, state string) (Object, []string, error)
 	var notes []string
 	switch state {
 	case StFile:
+		if s.Kind != stepfmt.KindFile {
+			break
+		}
 		w.content = s.Value("content")
 		if s.Value("secret") != "" {
 			k, err := x.Secret(w.content)
@@ -130,7 +133,7 @@ func WorkOf(v *kind.View, p string, w Object, restore bool, prior *kind.Record) 
 			return kind.Work{}, err
 		}
 	}
-	if w.State == StFile && restore && !x.HasBlob(w.content) {
+	if w.State == StFile && restore && w.content != "" && !x.HasBlob(w.content) {
 		return kind.Work{}, fmt.Errorf("cannot restore %s: its saved content %s is missing from the store", p, w.content)
 	}
 	work := kind.Work{Before: before.Image()}
@@ -254,7 +257,7 @@ func unmanaged(x *kind.Exec, t *Object, w Object, prior *kind.Record) error {
 func attrChanges(b, t Object) []string {
 	var out []string
 	switch {
-	case b.content == t.content:
+	case b.content == t.content || t.content == "":
 	case t.secret || b.secret || t.masked:
 		out = append(out, "secret changed")
 	default:

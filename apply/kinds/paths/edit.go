@@ -1,0 +1,157 @@
+package paths
+
+import (
+	"bytes"
+	"fmt"
+
+	"trail/apply/kind"
+	"trail/internal/lineedit"
+	"trail/stepfmt"
+)
+
+// Edit runs EDIT steps: line edits (internal/lineedit) of a file that is
+// there already, one a package ships. The step names its edit script by
+// its key in the store; the file's mode, owner and group stay as found.
+//
+// The edits always apply to the same base, so that the result depends on
+// the script alone (path independence): the file as trail found it
+// before its first edit (the pre-image, which the reverse restores byte
+// for byte), or, when the file changed since trail last wrote it (a
+// package upgrade replaced it, or a hand edit), the file as found, which
+// the plan notes and the drift check has reported. Several edits of one
+// file are one step, in order, so that removing one of them gives the
+// file every other edit on its pristine base. The result is written under
+// a temporary name and renamed, as FILE content is, after the step's
+// validate command (validate.go) accepted it; it goes into the store too,
+// as what trail wrote.
+type Edit struct{ pathOps }
+
+// editResult is the Keep key of an edit's result by its content key: the
+// check computes it, Forward writes it.
+type editResult struct{ key string }
+
+// Check plans the edits: their result against the file as it is.
+func (Edit) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
+	x := v.Exec()
+	edits, err := editScript(x, s.Value("edits"))
+	if err != nil {
+		return kind.Work{}, err
+	}
+	cur, err := ViewOf(v, s.Target)
+	if err != nil {
+		return kind.Work{}, err
+	}
+	if err := present(v, s.Target, cur, "EDIT changes lines of a file that is there (one a package ships)",
+		"or manage the whole file with a file block"); err != nil || cur.Absent() {
+		return packageBrings(s.Target, "edit it"), err
+	}
+	now, err := contentOf(x, s.Target, cur.content)
+	if err != nil {
+		return kind.Work{}, err
+	}
+	base, notes, err := editBase(x, cur, now, prior)
+	if err != nil {
+		return kind.Work{}, err
+	}
+	result, changes, err := lineedit.Apply(base, edits)
+	if err != nil {
+		return kind.Work{}, err
+	}
+	t := cur
+	t.content = kind.HashKey(result)
+	w := kind.Work{Before: cur.Image(), Target: t.Image(), After: Object{State: StFile, content: t.content}.Image(), Notes: notes}
+	if t.content != cur.content {
+		if !bytes.Equal(base, now) {
+			changes = append([]string{"content " + short(cur.content) + " -> " + short(t.content) + " (the edits on the file as it was before trail)"}, changes...)
+		}
+		if len(changes) == 0 {
+			changes = []string{"content " + short(cur.content) + " -> " + short(t.content)}
+		}
+		w.Changes = changes
+		x.Keep(editResult{t.content}, result)
+		if cmd, ok := s.Get("validate"); ok {
+			note, err := validate(v, s.Target, cmd, t.content, result, t.Mode)
+			if err != nil {
+				return kind.Work{}, err
+			}
+			if note != "" {
+				w.Notes = append(w.Notes, note)
+			}
+		}
+	}
+	v.Predict(NS, s.Target, w.Target)
+	return w, nil
+}
+
+// Forward writes the result Check computed, and stores it as what trail
+// wrote.
+func (Edit) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
+	t, err := Unpack(w.Target)
+	if err != nil {
+		return err
+	}
+	data, ok := x.Kept(editResult{t.content}).([]byte)
+	if !ok {
+		return fmt.Errorf("internal error: the edits' result %s was not computed by the check", short(t.content))
+	}
+	if _, err := x.Stage(bytes.NewReader(data)); err != nil {
+		return err
+	}
+	return x.Root.Stage(s.Target, bytes.NewReader(data), t.Mode, t.uid, t.gid)
+}
+
+// editScript reads and parses an edit script from the store.
+func editScript(x *kind.Exec, key string) ([]lineedit.Edit, error) {
+	if !x.HasBlob(key) {
+		return nil, fmt.Errorf("edit script %s is not in the store: the caller must put compiled contents there before planning", key)
+	}
+	data, err := x.Store().Get(key)
+	if err != nil {
+		return nil, err
+	}
+	edits, err := lineedit.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("edit script %s: %w", short(key), err)
+	}
+	return edits, nil
+}
+
+// editBase returns what the edits apply to: the pre-image's content while
+// the file is as trail last wrote it, else the file as it is now.
+func editBase(x *kind.Exec, cur Object, now []byte, prior *kind.Record) ([]byte, []string, error) {
+	if prior == nil {
+		return now, nil, nil
+	}
+	wrote, err := Unpack(prior.Wrote)
+	if err != nil {
+		return nil, nil, err
+	}
+	origin, err := Unpack(prior.Origin)
+	if err != nil {
+		return nil, nil, err
+	}
+	if cur.content != wrote.content || origin.State != StFile || origin.content == "" {
+		return now, []string{"the file changed since trail edited it (a package upgrade, or by hand): the edits apply to it as found"}, nil
+	}
+	base, err := x.Store().Get(origin.content)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the file as it was before trail edited it: %w", err)
+	}
+	return base, nil, nil
+}
+
+// contentOf returns the content of the file p whose key is key: from the
+// store when it holds it (a plan's prediction), else read from the root.
+func contentOf(x *kind.Exec, p, key string) ([]byte, error) {
+	if x.HasBlob(key) {
+		return x.Store().Get(key)
+	}
+	data, err := readAll(x, p)
+	if err != nil {
+		return nil, err
+	}
+	if kind.HashKey(data) != key {
+		return nil, fmt.Errorf("%s changed while it was read: try again", p)
+	}
+	return data, nil
+}

@@ -1,0 +1,176 @@
+package paths
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"trail/apply/internal/proc"
+	"trail/apply/kind"
+)
+
+// validateTimeout bounds one validate command: a checker that hangs must
+// not hold the apply.
+const validateTimeout = 2 * time.Minute
+
+// validatePath is the PATH validate commands run with, as commands do.
+const validatePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// validated is the Keep key of a validation that passed in this operation,
+// so that the apply's second check of a change (right before it is made)
+// does not run the command again.
+type validated struct{ cmd, content string }
+
+// validate runs a step's validate command on the content it is about to
+// install at target: the content is written to a private temporary
+// directory, named as the target is (some checkers go by the name), with
+// the step's mode, and every %s of cmd is replaced by its path, quoted for
+// the shell. The command runs as commands do (proc.RunChild, /bin/sh -c,
+// a clean environment, the working directory at the root and TRAIL_ROOT
+// naming it, not chrooted), so the temporary path is the host's. A plan
+// whose command's program is not installed yet (a package of the same
+// apply brings it) defers the check to the apply's check right before the
+// file is written, and says so in the returned note; a failure there fails
+// the step, and the apply is undone as for any failing step.
+func validate(v *kind.View, target, cmd, key string, data []byte, mode uint32) (string, error) {
+	x := v.Exec()
+	if x.Kept(validated{cmd, key}) != nil {
+		return "", nil
+	}
+	if v.Planning() {
+		if prog, ok := installed(cmd); !ok {
+			return "validate deferred until right before the file is written: " + prog + " is not installed yet", nil
+		}
+	}
+	if data == nil {
+		r, err := x.OpenContent(key)
+		if err == nil {
+			data, err = io.ReadAll(r)
+			r.Close()
+		}
+		if err != nil {
+			return "", fmt.Errorf("validate: reading the new content: %w", err)
+		}
+	}
+	dir, err := os.MkdirTemp("", "trail-validate-")
+	if err != nil {
+		return "", fmt.Errorf("validate: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	tmp := filepath.Join(dir, filepath.Base(target))
+	if mode == 0 {
+		mode = 0o600
+	}
+	if err := os.WriteFile(tmp, data, 0o600); err != nil {
+		return "", fmt.Errorf("validate: %w", err)
+	}
+	if err := os.Chmod(tmp, os.FileMode(mode&0o777)); err != nil {
+		return "", fmt.Errorf("validate: %w", err)
+	}
+	out, err := runValidate(x, strings.ReplaceAll(cmd, "%s", shellQuote(tmp)))
+	if err != nil {
+		return "", validateError(cmd, tmp, out, err)
+	}
+	x.Keep(validated{cmd, key}, true)
+	return "", nil
+}
+
+// runValidate runs script with /bin/sh -c as commands run, and returns what
+// it printed (stdout and stderr together).
+func runValidate(x *kind.Exec, script string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), validateTimeout)
+	defer cancel()
+	root, err := filepath.Abs(x.Root.Dir())
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", script)
+	cmd.Dir = root
+	cmd.Env = []string{"PATH=" + validatePath, "HOME=/root", "LANG=C.UTF-8", "TRAIL_ROOT=" + root}
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Stdin = nil
+	err = proc.RunChild(cmd)
+	if ctx.Err() == context.DeadlineExceeded {
+		err = fmt.Errorf("timed out after %s (its process group was killed)", validateTimeout)
+	}
+	return out.String(), err
+}
+
+// validateError says that the new content was refused, with what the
+// command said, the temporary path replaced by %s so that the message does
+// not name a file that is gone.
+func validateError(cmd, tmp, out string, err error) error {
+	out = strings.TrimSpace(strings.ReplaceAll(out, tmp, "%s"))
+	if len(out) > 2048 {
+		out = "…" + out[len(out)-2048:]
+	}
+	var exit *exec.ExitError
+	what := err.Error()
+	if errors.As(err, &exit) {
+		what = fmt.Sprintf("exit %d", exit.ExitCode())
+	}
+	msg := fmt.Sprintf("validate `%s` refused the new content (%s)", cmd, what)
+	if out != "" {
+		msg += ": " + out
+	}
+	return errors.New(msg)
+}
+
+// installed reports whether the program a command starts with can be run:
+// its first word that is not a variable assignment, looked up as the shell
+// would (a path as it is, a name in PATH). A name the shell provides
+// (test, [, exit) counts as installed; so does anything not a plain word.
+func installed(cmd string) (string, bool) {
+	for _, w := range strings.Fields(cmd) {
+		if strings.Contains(w, "=") && !strings.HasPrefix(w, "=") {
+			continue
+		}
+		if strings.ContainsAny(w, "'\"$`\\(){};&|<>*?") || shellBuiltin[w] {
+			return w, true
+		}
+		if strings.Contains(w, "/") {
+			return w, executable(w)
+		}
+		for _, d := range filepath.SplitList(validatePath) {
+			if executable(filepath.Join(d, w)) {
+				return w, true
+			}
+		}
+		return w, false
+	}
+	return "", true
+}
+
+var shellBuiltin = map[string]bool{"test": true, "[": true, "true": true, "false": true, "exit": true,
+	"echo": true, "printf": true, "cd": true, "command": true, "exec": true, "!": true, "if": true, "for": true}
+
+func executable(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && st.Mode().IsRegular() && st.Mode()&0o111 != 0
+}
+
+// shellQuote quotes s as one word for /bin/sh, when it needs it.
+func shellQuote(s string) string {
+	if strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// readAll reads a file's whole content through the root.
+func readAll(x *kind.Exec, p string) ([]byte, error) {
+	f, err := x.Root.OpenFile(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(f)
+}
