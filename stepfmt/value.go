@@ -151,10 +151,31 @@ func tText(s string) (string, error) {
 // tValidate is a command run on a file's new content before it is
 // installed; %s stands for the path of a temporary copy.
 func tValidate(s string) (string, error) {
-	if !strings.Contains(s, "%s") {
+	if _, n := ExpandValidate(s, ""); n == 0 {
 		return "", fmt.Errorf("validate %q does not name the file: write %%s where the path of the new content goes, such as \"visudo -cf %%s\"", s)
 	}
 	return tText(s)
+}
+
+// ExpandValidate returns a validate command with every %s replaced by
+// path and every %% by %, and the number of %s it held.
+func ExpandValidate(cmd, path string) (string, int) {
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(cmd); i++ {
+		if cmd[i] == '%' && i+1 < len(cmd) && (cmd[i+1] == 's' || cmd[i+1] == '%') {
+			i++
+			if cmd[i] == '%' {
+				b.WriteByte('%')
+				continue
+			}
+			b.WriteString(path)
+			n++
+			continue
+		}
+		b.WriteByte(cmd[i])
+	}
+	return b.String(), n
 }
 
 func tLinkTarget(s string) (string, error) {

@@ -14,6 +14,7 @@ import (
 
 	"trail/apply/internal/proc"
 	"trail/apply/kind"
+	"trail/stepfmt"
 )
 
 // validateTimeout bounds one validate command: a checker that hangs must
@@ -32,7 +33,7 @@ type validated struct{ cmd, content string }
 // install at target: the content is written to a private temporary
 // directory, named as the target is (some checkers go by the name), with
 // the step's mode, and every %s of cmd is replaced by its path, quoted for
-// the shell. The command runs as commands do (proc.RunChild, /bin/sh -c,
+// the shell (%% stands for a %). The command runs as commands do (proc.RunChild, /bin/sh -c,
 // a clean environment, the working directory at the root and TRAIL_ROOT
 // naming it, not chrooted), so the temporary path is the host's. A plan
 // whose command's program is not installed yet (a package of the same
@@ -74,7 +75,8 @@ func validate(v *kind.View, target, cmd, key string, data []byte, mode uint32) (
 	if err := os.Chmod(tmp, os.FileMode(mode&0o777)); err != nil {
 		return "", fmt.Errorf("validate: %w", err)
 	}
-	out, err := runValidate(x, strings.ReplaceAll(cmd, "%s", shellQuote(tmp)))
+	script, _ := stepfmt.ExpandValidate(cmd, shellQuote(tmp))
+	out, err := runValidate(x, script)
 	if err != nil {
 		return "", validateError(cmd, tmp, out, err)
 	}
