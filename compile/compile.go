@@ -102,7 +102,8 @@ type compiler struct {
 	files         map[string]*hcl.File
 	modules       map[string]*module
 	templateCache map[string]parsedTemplate
-	tplStack      []string // templates being rendered, for loops
+	tplStack      []string               // templates being rendered, for loops
+	tplVars       []map[string]cty.Value // and their variables, for include
 	funcs         map[string]function.Function
 	// hostCtx holds host, the facts; every context that sees them is its
 	// child, so that a fact read on first use (needFacts) is seen by all.

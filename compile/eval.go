@@ -23,7 +23,8 @@ func (c *compiler) evalIn(expr hcl.Expression, ctx *hcl.EvalContext) (cty.Value,
 	if diags := c.needFacts(expr, ctx); diags.HasErrors() {
 		return cty.DynamicVal, diags
 	}
-	return evalExpr(expr, ctx)
+	v, diags := evalExpr(expr, ctx)
+	return v, hoistTemplateErrors(diags)
 }
 
 // evalExpr is eval for any context. Names are checked here rather than by

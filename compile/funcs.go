@@ -74,6 +74,7 @@ func (c *compiler) functions() map[string]function.Function {
 	f["fileexists"] = c.fileExistsFunc()
 	f["fileset"] = c.fileSetFunc()
 	f["templatefile"] = c.templateFileFunc()
+	f["include"] = c.includeFunc()
 	return f
 }
 
@@ -233,11 +234,7 @@ func (c *compiler) templateFileFunc() function.Function {
 			if err != nil {
 				return cty.UnknownVal(cty.String), err
 			}
-			s, diags := c.evalTemplate(p, args[1])
-			if diags.HasErrors() {
-				return cty.UnknownVal(cty.String), diagsError(diags)
-			}
-			return cty.StringVal(s), nil
+			return c.renderNested(p, args[1])
 		},
 	})
 }
