@@ -20,7 +20,7 @@ import (
 // An apply is killed with SIGKILL while a program it started runs: a
 // command whose shell runs another shell that sleeps, then writes a file,
 // in the command's process group or in a session of its own (as apt-get
-// runs dpkg); a useradd held up by the account files' lock (/etc/.pwd.lock, which the
+// runs dpkg); a usermod held up by the account files' lock (/etc/.pwd.lock, which the
 // test holds). Recovery must kill what the dead apply started before it
 // undoes it: after recovery nothing it started runs, and once the
 // programs would have finished, the root is exactly the old generation.
@@ -39,9 +39,9 @@ func TestCrashWhileChildRuns(t *testing.T) {
 		{"command whose grandchild leaves the group",
 			`CMD late run="touch started; setsid sh -c 'sleep 2.613; touch late'" undo="rm -f started" timeout=30s`,
 			[]string{"sleep", "2.613"}, false},
-		{"useradd",
-			`USER late uid=1600`,
-			[]string{"useradd"}, true},
+		{"usermod",
+			`USER alice shell=/bin/bash`,
+			[]string{"usermod"}, true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

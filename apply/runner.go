@@ -162,15 +162,18 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	changes := r.plan.Changes
 	imgs := make([]kind.Image, end-i)
 	undos := make([]kind.Image, end-i)
-	shared := end > i+1 && r.familyEnd(i) == end
+	shared := end > i+1 && r.familyEnd(i) >= end
+	grouped := r.groupEnd(i) > i
 	for k := i; k < end; k++ {
 		s := changes[k].Step
 		if shared && k > i {
 			undos[k-i] = undos[0].Clone()
-			continue
+			if !grouped {
+				continue // captured right before its change, after the one before it
+			}
 		}
 		img, err := r.capture(changes[k])
-		if err == nil {
+		if err == nil && (!shared || k == i) {
 			undos[k-i], err = r.undoImageOf(changes[k], img)
 		}
 		if err != nil {
@@ -191,7 +194,7 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	r.e.crashPoint("intents " + strconv.Itoa(i))
 	r.x.Root.Forget()
 	k := i
-	if r.groupEnd(i) > i {
+	if grouped {
 		if err := r.changeGroup(i, changes[i:end], imgs); err != nil {
 			return err
 		}

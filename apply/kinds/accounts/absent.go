@@ -63,11 +63,11 @@ func groupAbsent(v *kind.View, s *stepfmt.Step, cur kind.Image) (kind.Work, erro
 // entry (min, max, warn, inactive, expire and the reserved field), as
 // "aging"; nothing when the root keeps no shadow entry.
 func withAging(x *kind.Exec, name string, img kind.Image) (kind.Image, error) {
-	sh, err := accountData(x, "/etc/shadow")
+	sh, err := loadAccounts(x, "/etc/shadow")
 	if err != nil {
 		return kind.Image{}, err
 	}
-	if f := kind.EntryOf(sh, name); len(f) > 3 {
+	if f := sh.entry(name); len(f) > 3 {
 		img.Attrs = append(img.Attrs, stepfmt.Attr{Key: "aging", Value: strings.Join(f[3:], ":")})
 	}
 	return img, nil

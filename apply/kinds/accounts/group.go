@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -52,17 +51,15 @@ func (Group) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work
 	if s.Absent() {
 		return groupAbsent(v, s, cur)
 	}
-	db, err := readAccounts(x, "/etc/group")
+	gr, err := loadAccounts(x, "/etc/group")
 	if err != nil {
 		return kind.Work{}, err
 	}
 	after := kind.Image{State: stGroup}
 	var notes []string
 	if gid, ok := s.Get("gid"); ok {
-		for name, f := range db {
-			if name != s.Target && len(f) > 2 && f[2] == gid {
-				return kind.Work{}, fmt.Errorf("gid %s already belongs to group %s: pick another gid, or leave gid unset to let groupadd choose", gid, name)
-			}
+		if name := gr.holder(gid, s.Target); name != "" {
+			return kind.Work{}, fmt.Errorf("gid %s already belongs to group %s: pick another gid, or leave gid unset to let groupadd choose", gid, name)
 		}
 		after.Attrs = append(after.Attrs, stepfmt.Attr{Key: "gid", Value: gid})
 	}
@@ -135,11 +132,11 @@ func (Group) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 	if err != nil || img.IsAbsent() {
 		return img, err
 	}
-	sh, err := accountData(x, "/etc/gshadow")
+	sh, err := loadAccounts(x, "/etc/gshadow")
 	if err != nil {
 		return kind.Image{}, err
 	}
-	if f := kind.EntryOf(sh, s.Target); len(f) == 4 && f[3] != img.Value("members") {
+	if f := sh.entry(s.Target); len(f) == 4 && f[3] != img.Value("members") {
 		img.Attrs = append(img.Attrs, stepfmt.Attr{Key: "gshadow-members", Value: f[3]})
 	}
 	return img, nil
@@ -269,11 +266,11 @@ func membersToGshadow(x *kind.Exec, name string, want kind.Image) error {
 
 // readGroup returns the image of group name from the root's /etc/group.
 func readGroup(x *kind.Exec, name string) (kind.Image, error) {
-	data, err := accountData(x, "/etc/group")
+	gr, err := loadAccounts(x, "/etc/group")
 	if err != nil {
 		return kind.Image{}, err
 	}
-	f := kind.EntryOf(data, name)
+	f := gr.entry(name)
 	if f == nil {
 		return kind.Absent(), nil
 	}
@@ -306,54 +303,25 @@ func primaryOf(v *kind.View, gid string) (string, error) {
 // readAccounts reads a colon-separated account file of the root (/etc/passwd,
 // /etc/group, /etc/shadow, /etc/gshadow) into its fields by name. A missing
 // file is empty; lines that are not entries are skipped, as the C library
-// skips them, and the first entry of a name wins.
+// skips them, and the first entry of a name wins. The map is the file's
+// cached index: callers only read it.
 func readAccounts(x *kind.Exec, file string) (map[string][]string, error) {
-	data, err := accountData(x, file)
+	c, err := loadAccounts(x, file)
 	if err != nil {
 		return nil, err
 	}
-	return kind.ParseAccounts(data), nil
+	c.index()
+	return c.byName, nil
 }
 
 // accountData reads an account file of the root; a missing one is empty.
+// The bytes are the cache's: callers only read them.
 func accountData(x *kind.Exec, file string) ([]byte, error) {
-	data, err := x.Root.ReadFile(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+	c, err := loadAccounts(x, file)
+	if err != nil {
+		return nil, err
 	}
-	return data, err
-}
-
-// GroupsOf returns, in file order, the groups of /etc/group data that
-// list user among their members. As everywhere, the first entry of a name
-// counts: a later one that lists user is checked against it.
-func GroupsOf(data []byte, user string) []string {
-	var out []string
-	all := data
-	for line := range bytes.SplitSeq(data, []byte("\n")) {
-		name, rest, ok := bytes.Cut(line, []byte(":"))
-		if !ok || len(name) == 0 || name[0] == '+' || name[0] == '-' {
-			continue
-		}
-		_, rest, _ = bytes.Cut(rest, []byte(":"))
-		_, rest, ok = bytes.Cut(rest, []byte(":"))
-		if !ok {
-			continue
-		}
-		members, _, _ := bytes.Cut(rest, []byte(":"))
-		for m := range bytes.SplitSeq(members, []byte(",")) {
-			if string(m) == user {
-				if !slices.Contains(out, string(name)) {
-					out = append(out, string(name))
-				}
-				break
-			}
-		}
-	}
-	return slices.DeleteFunc(out, func(g string) bool {
-		first := kind.EntryOf(all, g)
-		return len(first) < 4 || !slices.Contains(strings.Split(first[3], ","), user)
-	})
+	return c.data, nil
 }
 
 // ShadowTool runs one of the shadow tools on the root, in the C locale so that

@@ -83,16 +83,11 @@ func freshIDs(x *kind.Exec, rank int, tool string, args []string, name string) (
 // idFree reports whether no entry of the root's account file (passwd or
 // group) holds id.
 func idFree(x *kind.Exec, file, id string) (bool, error) {
-	db, err := readAccounts(x, file)
+	c, err := loadAccounts(x, file)
 	if err != nil {
 		return false, err
 	}
-	for _, f := range db {
-		if kind.FieldAt(f, 2) == id {
-			return false, nil
-		}
-	}
-	return true, nil
+	return c.holder(id, "") == "", nil
 }
 
 // createUser runs useradd for s, with the ids a fresh apply gives when
@@ -172,36 +167,4 @@ func freshGID(x *kind.Exec, name string, system bool) (string, error) {
 		return "", err
 	}
 	return kind.FieldAt(g, 2), nil
-}
-
-// uidHolder returns a user other than except whose entry in /etc/passwd
-// data holds uid, "" when none does; as everywhere, the first entry of a
-// name counts (kind.ParseAccounts). It scans the file without parsing it
-// whole: every USER step with a uid runs it, twice, on a file that grows
-// with the users an apply creates.
-func uidHolder(data []byte, uid, except string) string {
-	for off := 0; off < len(data); {
-		line := data[off:]
-		next := len(data)
-		if i := bytes.IndexByte(line, '\n'); i >= 0 {
-			line, next = line[:i], off+i+1
-		}
-		name, rest, ok := bytes.Cut(line, []byte(":"))
-		if ok && len(name) > 0 && name[0] != '+' && name[0] != '-' && string(name) != except {
-			_, rest, _ = bytes.Cut(rest, []byte(":"))
-			u, _, _ := bytes.Cut(rest, []byte(":"))
-			if string(u) == uid && !earlierEntry(data[:off], name) {
-				return string(name)
-			}
-		}
-		off = next
-	}
-	return ""
-}
-
-// earlierEntry reports whether data, the lines before one, has an entry
-// of name.
-func earlierEntry(data, name []byte) bool {
-	key := append(append([]byte("\n"), name...), ':')
-	return bytes.HasPrefix(data, key[1:]) || bytes.Contains(data, key)
 }

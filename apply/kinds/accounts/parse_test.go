@@ -16,8 +16,8 @@ func TestParseAccounts(t *testing.T) {
 }
 
 // FuzzParseAccounts checks the account file readers against each other:
-// the entry of one name and the groups a user is in read the same as a
-// parse of the whole file.
+// the entry of one name, the holder of an id and the groups a user is in
+// read the same from the file's index as from a parse of it whole.
 func FuzzParseAccounts(f *testing.F) {
 	f.Add([]byte("root:x:0:0:root:/root:/bin/bash\nstaff:x:50:a,b\n"), "a")
 	f.Add([]byte("::::\n:\n\n+:x\n"), "")
@@ -25,6 +25,7 @@ func FuzzParseAccounts(f *testing.F) {
 	f.Add([]byte("a:x:7:7\nb:x:8:8\nb:x:7:7\nc:x:8\n"), "a")
 	f.Fuzz(func(t *testing.T, data []byte, user string) {
 		db := kind.ParseAccounts(data)
+		c := &acctFile{data: data}
 		var groups []string
 		for name, fields := range db {
 			if name == "" || fields[0] != name || strings.ContainsAny(name, ":\n") {
@@ -48,11 +49,16 @@ func FuzzParseAccounts(f *testing.F) {
 					holders[n] = true
 				}
 			}
-			if h := uidHolder(data, uid, user); h == "" && len(holders) > 0 || h != "" && !holders[h] {
-				t.Fatalf("uidHolder(%q, except %q) = %q, parse gives %v (entry %q)", uid, user, h, holders, name)
+			if h := c.holder(uid, user); h == "" && len(holders) > 0 || h != "" && !holders[h] {
+				t.Fatalf("holder(%q, except %q) = %q, parse gives %v (entry %q)", uid, user, h, holders, name)
 			}
 		}
-		got := GroupsOf(data, user)
+		for name, fields := range db {
+			if got := c.entry(name); !slices.Equal(got, fields) {
+				t.Fatalf("entry(%q) = %q, parse gives %q", name, got, fields)
+			}
+		}
+		got := c.groupsOf(user)
 		slices.Sort(got)
 		slices.Sort(groups)
 		if !slices.Equal(got, groups) {

@@ -107,8 +107,10 @@ func accountFileWork(v *kind.View, img kind.Image, f string) (kind.Work, error) 
 func restoreAccounts(x *kind.Exec, img kind.Image) error {
 	v := kind.NewView(x)
 	for _, f := range shadowFiles {
-		if err := x.Root.RemoveTemp(f); err != nil {
-			return err
+		for _, p := range []string{f, f + "-"} { // trail's own writes stage the backup too
+			if err := x.Root.RemoveTemp(p); err != nil {
+				return err
+			}
 		}
 		w, err := accountFileWork(v, img, f)
 		if err != nil {

@@ -104,11 +104,11 @@ func userWant(x *kind.Exec, s *stepfmt.Step) (kind.Image, []string, error) {
 		}
 	}
 	if uid, ok := s.Get("uid"); ok {
-		data, err := accountData(x, "/etc/passwd")
+		pw, err := loadAccounts(x, "/etc/passwd")
 		if err != nil {
 			return want, nil, err
 		}
-		if name := uidHolder(data, uid, s.Target); name != "" {
+		if name := pw.holder(uid, s.Target); name != "" {
 			return want, nil, fmt.Errorf("uid %s already belongs to user %s: pick another uid, or leave uid unset to let useradd choose", uid, name)
 		}
 		set("uid", uid)
@@ -278,16 +278,66 @@ func (User) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 // Forward creates or modifies the user, then puts the account files in
 // the order of the list.
 func (User) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
-	var err error
+	if err := forwardUser(x, s, w); err != nil {
+		return err
+	}
+	return putInOrder(x)
+}
+
+// forwardUser removes, creates or modifies the user with the tools.
+func forwardUser(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 	switch {
 	case s.Absent():
-		err = userDel(x, s.Target, w.Target.Value("group-kept") == "true" || x.Planned("group:"+s.Target))
+		return userDel(x, s.Target, w.Target.Value("group-kept") == "true" || x.Planned("group:"+s.Target))
 	case w.Before.IsAbsent():
-		err = createUser(x, s)
-	default:
-		err = userMod(x, s.Target, w.Before, w.After, s)
+		return createUser(x, s)
 	}
-	if err != nil {
+	return userMod(x, s.Target, w.Before, w.After, s)
+}
+
+// ForwardGroup makes consecutive USER changes (kind.Grouper): each run
+// of new users trail writes itself (native.go), every other change runs
+// with the tools, then the account files are put in the order of the
+// list once.
+func (User) ForwardGroup(x *kind.Exec, steps []*stepfmt.Step, works []kind.Work) error {
+	var n *native
+	unavailable := false
+	commit := func() error {
+		if n == nil {
+			return nil
+		}
+		err := n.commit()
+		n = nil
+		return err
+	}
+	for k, s := range steps {
+		if !s.Absent() && works[k].Before.IsAbsent() && !unavailable {
+			if n == nil {
+				var err error
+				if n, err = openNative(x); err != nil {
+					return err
+				}
+				unavailable = n == nil
+			}
+			if n != nil {
+				ok, err := n.addUser(s)
+				if err != nil {
+					n.abort()
+					return err
+				}
+				if ok {
+					continue
+				}
+			}
+		}
+		if err := commit(); err != nil {
+			return err
+		}
+		if err := forwardUser(x, s, works[k]); err != nil {
+			return err
+		}
+	}
+	if err := commit(); err != nil {
 		return err
 	}
 	return putInOrder(x)
@@ -577,19 +627,19 @@ func (User) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image, er
 // ReadUser returns the whole image of user name from the root's account
 // files; the password is the hash of its shadow field.
 func ReadUser(x *kind.Exec, name string) (kind.Image, error) {
-	pw, err := accountData(x, "/etc/passwd")
+	pw, err := loadAccounts(x, "/etc/passwd")
 	if err != nil {
 		return kind.Image{}, err
 	}
-	f := kind.EntryOf(pw, name)
+	f := pw.entry(name)
 	if f == nil {
 		return kind.Absent(), nil
 	}
-	gr, err := accountData(x, "/etc/group")
+	gr, err := loadAccounts(x, "/etc/group")
 	if err != nil {
 		return kind.Image{}, err
 	}
-	groups := GroupsOf(gr, name)
+	groups := gr.groupsOf(name)
 	slices.Sort(groups)
 	field1, changed, err := shadowOf(x, name)
 	if err != nil {
@@ -606,16 +656,16 @@ func ReadUser(x *kind.Exec, name string) (kind.Image, error) {
 // shadowOf returns the user's shadow password field and the day it was
 // last changed, or the passwd field when the root keeps no shadow entry.
 func shadowOf(x *kind.Exec, name string) (string, string, error) {
-	sh, err := accountData(x, "/etc/shadow")
+	sh, err := loadAccounts(x, "/etc/shadow")
 	if err != nil {
 		return "", "", err
 	}
-	if f := kind.EntryOf(sh, name); f != nil {
+	if f := sh.entry(name); f != nil {
 		return kind.FieldAt(f, 1), kind.FieldAt(f, 2), nil
 	}
-	pw, err := accountData(x, "/etc/passwd")
+	pw, err := loadAccounts(x, "/etc/passwd")
 	if err != nil {
 		return "", "", err
 	}
-	return kind.FieldAt(kind.EntryOf(pw, name), 1), "", nil
+	return kind.FieldAt(pw.entry(name), 1), "", nil
 }

@@ -1,0 +1,532 @@
+package accounts
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"trail/apply/kind"
+	"trail/internal/fsx"
+	"trail/stepfmt"
+)
+
+// useradd takes ~9 ms a call, most of it reading and rewriting the four
+// account files whole, so a list of 10,000 users would take minutes. A
+// run of new users in one batch is therefore written by trail itself, as
+// useradd writes them (shadow 4.13, as Debian bookworm ships it): under
+// its locks (lock.go), each file read once, the entries appended in the
+// order useradd appends them, the files replaced once by a durable
+// rename, each leaving the previous content as NAME- as the tools do.
+//
+// Ids are chosen as useradd chooses them (find_new_uid, find_new_gid,
+// from login.defs' ranges; a user's own group prefers its uid as gid),
+// the shadow entry carries the same fields (today, and login.defs'
+// PASS_* ages for a user that is not a system user), a home is made as
+// useradd -m makes it (parents 0755 root, the home HOME_MODE or 0777 less
+// UMASK, /etc/skel copied with its modes and times, owned by the user),
+// and lastlog and faillog entries of the uid are cleared. nscd's passwd
+// and group caches and sssd's are flushed, as useradd flushes them, when
+// the root is "/". useradd's syslog lines are not written: the apply's
+// journal and events record each user.
+//
+// Whatever the fast path does not model exactly is left to useradd, one
+// call per user: a name outside [a-z_][a-z0-9_-]*, an id or group the
+// tool would refuse, a user that gets subordinate ids (/etc/subuid or
+// /etc/subgid present, not a system user), a mail spool, tcb shadow,
+// MAX_MEMBERS_PER_GROUP, an INACTIVE or EXPIRE default, the shadow-maint
+// hook directories, pam_tally2, a skel holding anything but files,
+// directories and symlinks, and account files holding NIS lines or not
+// ending in a newline.
+
+// native is the account files of the root held in memory, locked, while
+// trail adds users to them.
+type native struct {
+	x      *kind.Exec
+	defs   *toolDefs
+	files  map[string]*nfile
+	unlock func()
+	today  string
+	skel   *skelTree // nil until a user needs it
+	logs   []string  // what was done outside the four files, for the report
+	fresh  *freshCut // ids as a fresh apply gives them, when accounts created later are there
+}
+
+// nfile is one account file in memory.
+type nfile struct {
+	st      fsx.Stat
+	old     []byte
+	lines   []string       // without their newline
+	first   map[string]int // the line of the first entry of each name
+	ids     map[uint64]bool
+	changed bool
+}
+
+// openNative locks and reads the root's account files for native
+// writing; nil when the root's setup is one the fast path leaves to the
+// tools.
+func openNative(x *kind.Exec) (*native, error) {
+	d, err := readToolDefs(x)
+	if err != nil {
+		return nil, err
+	}
+	if !nativeDefs(x, d) {
+		return nil, nil
+	}
+	unlock, err := LockAccounts(x)
+	if err != nil {
+		return nil, err
+	}
+	n := &native{x: x, defs: d, files: map[string]*nfile{}, unlock: unlock}
+	for _, f := range shadowFiles {
+		nf, ok, err := readNfile(x, f)
+		if err != nil || !ok {
+			unlock()
+			return nil, err
+		}
+		n.files[f] = nf
+	}
+	day := time.Now().Unix() / 86400
+	n.today = strconv.FormatInt(day, 10)
+	if day == 0 {
+		n.today = ""
+	}
+	n.fresh = newFreshCut(x, n)
+	return n, nil
+}
+
+// nativeDefs reports whether the root's tool settings are ones the fast
+// path writes as useradd does.
+func nativeDefs(x *kind.Exec, d *toolDefs) bool {
+	if d.yes("USE_TCB") || d.num("MAX_MEMBERS_PER_GROUP", 0) > 0 {
+		return false
+	}
+	if v, ok := d.dflt["INACTIVE"]; ok && v != "-1" {
+		return false
+	}
+	if v, ok := d.dflt["EXPIRE"]; ok && v != "" {
+		return false
+	}
+	if v, ok := d.dflt["LOG_INIT"]; ok && v != "yes" {
+		return false
+	}
+	for _, p := range []string{"/etc/shadow-maint/useradd-pre.d", "/etc/shadow-maint/useradd-post.d", "/sbin/pam_tally2"} {
+		if _, err := x.Root.Lstat(p); err == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// readNfile reads account file f; ok is false when it is not a regular
+// file ending in a newline, or holds NIS lines, which commonio treats
+// apart.
+func readNfile(x *kind.Exec, f string) (*nfile, bool, error) {
+	st, err := x.Root.Lstat(f)
+	if err != nil || st.Type != fsx.Regular {
+		return nil, false, nil
+	}
+	data, err := x.Root.ReadFile(f)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(data) > 0 && data[len(data)-1] != '\n' {
+		return nil, false, nil
+	}
+	nf := &nfile{st: st, old: data, first: map[string]int{}, ids: map[uint64]bool{}}
+	text := strings.TrimSuffix(string(data), "\n")
+	if len(data) > 0 {
+		nf.lines = strings.Split(text, "\n")
+	}
+	for i, l := range nf.lines {
+		if strings.HasPrefix(l, "+") || strings.HasPrefix(l, "-") {
+			return nil, false, nil
+		}
+		nf.note(i, l)
+	}
+	return nf, true, nil
+}
+
+// note indexes line i.
+func (nf *nfile) note(i int, l string) {
+	f := strings.SplitN(l, ":", 4)
+	if len(f) < 2 || f[0] == "" {
+		return
+	}
+	if _, dup := nf.first[f[0]]; !dup {
+		nf.first[f[0]] = i
+	}
+	if len(f) > 2 {
+		if id, err := strconv.ParseUint(f[2], 10, 32); err == nil {
+			nf.ids[id] = true
+		}
+	}
+}
+
+// add appends a line.
+func (nf *nfile) add(l string) {
+	nf.lines = append(nf.lines, l)
+	nf.note(len(nf.lines)-1, l)
+	nf.changed = true
+}
+
+// fields returns the fields of the first entry of name, or nil.
+func (nf *nfile) fields(name string) []string {
+	i, ok := nf.first[name]
+	if !ok {
+		return nil
+	}
+	return strings.Split(nf.lines[i], ":")
+}
+
+// addMember adds user to the member list (the last of four fields) of
+// every entry of group name, as useradd -G does; false when an entry is
+// not of four fields.
+func (nf *nfile) addMember(name, user string) bool {
+	for i, l := range nf.lines {
+		if !strings.HasPrefix(l, name+":") {
+			continue
+		}
+		f := strings.Split(l, ":")
+		if len(f) != 4 {
+			return false
+		}
+		ms := kind.SplitNames(f[3])
+		if slices.Contains(ms, user) {
+			continue
+		}
+		f[3] = strings.Join(append(ms, user), ",")
+		nf.lines[i], nf.changed = strings.Join(f, ":"), true
+	}
+	return true
+}
+
+// commit writes the changed files (each leaving its old content as
+// NAME-, with its mode, owner and times, as commonio does), makes them
+// durable and releases the locks.
+func (n *native) commit() error {
+	defer n.unlock()
+	r := n.x.Root
+	for _, f := range shadowFiles {
+		nf := n.files[f]
+		if !nf.changed {
+			continue
+		}
+		if err := r.Stage(f+"-", strings.NewReader(string(nf.old)), nf.st.Mode, nf.st.UID, nf.st.GID); err != nil {
+			r.Abort()
+			return err
+		}
+		if err := r.Stage(f, strings.NewReader(strings.Join(nf.lines, "\n")+"\n"), nf.st.Mode, nf.st.UID, nf.st.GID); err != nil {
+			r.Abort()
+			return err
+		}
+	}
+	if err := r.Flush(); err != nil {
+		return err
+	}
+	for _, f := range shadowFiles {
+		if nf := n.files[f]; nf.changed {
+			t := time.Unix(0, nf.st.Mtime)
+			os.Chtimes(r.Host(f+"-"), t, t) // as commonio's backup: a failure costs nothing
+		}
+	}
+	n.flushCaches()
+	return nil
+}
+
+// abort releases the locks without writing.
+func (n *native) abort() { n.unlock() }
+
+// flushCaches invalidates nscd's and sssd's caches of users and groups,
+// as useradd does, on the running system.
+func (n *native) flushCaches() {
+	if n.x.Root.Dir() != "/" {
+		return
+	}
+	run := func(tool string, args ...string) {
+		if _, err := os.Stat(tool); err == nil {
+			cmd := exec.Command(tool, args...)
+			cmd.Env = []string{"LC_ALL=C", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
+			cmd.Run() // as useradd: a cache that cannot be flushed expires on its own
+		}
+	}
+	run("/usr/sbin/nscd", "-i", "passwd")
+	run("/usr/sbin/nscd", "-i", "group")
+	run("/usr/sbin/sss_cache", "-UG")
+}
+
+// validName is the user names the fast path takes: useradd's strict
+// rule, which every Debian release accepts.
+func validName(name string) bool {
+	if name == "" || len(name) > 32 {
+		return false
+	}
+	for i, c := range name {
+		switch {
+		case c >= 'a' && c <= 'z', c == '_':
+		case i > 0 && (c >= '0' && c <= '9' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// groupByName resolves a group as useradd -g and -G do: a name, or a
+// number some group holds; it returns the group's name and gid.
+func (n *native) groupByName(g string) (string, uint64, bool) {
+	gr := n.files["/etc/group"]
+	if f := gr.fields(g); len(f) > 2 {
+		id, err := strconv.ParseUint(f[2], 10, 32)
+		return f[0], id, err == nil
+	}
+	id, err := strconv.ParseUint(g, 10, 32)
+	if err != nil || !gr.ids[id] {
+		return "", 0, false
+	}
+	for _, l := range gr.lines {
+		if f := strings.Split(l, ":"); len(f) > 2 && f[2] == g {
+			return f[0], id, true
+		}
+	}
+	return "", 0, false
+}
+
+// addUser writes new user s as useradd with useraddArgs(s) would; false
+// (nothing written) when the fast path leaves s to useradd.
+func (n *native) addUser(s *stepfmt.Step) (bool, error) {
+	name := s.Target
+	pw, sh, gr, gs := n.files["/etc/passwd"], n.files["/etc/shadow"], n.files["/etc/group"], n.files["/etc/gshadow"]
+	system := s.Value("system") == "true"
+	if !validName(name) || pw.fields(name) != nil {
+		return false, nil
+	}
+	if !system && (n.subIDs("UID", "/etc/subuid") || n.subIDs("GID", "/etc/subgid")) {
+		return false, nil
+	}
+	if !system && strings.EqualFold(n.defs.dflt["CREATE_MAIL_SPOOL"], "yes") {
+		return false, nil
+	}
+	home, ok := s.Get("home")
+	if !ok {
+		base := n.defs.dflt["HOME"]
+		if _, set := n.defs.dflt["HOME"]; !set {
+			base = "/home"
+		}
+		home = base + "/" + name
+	}
+	if !path.IsAbs(home) || path.Clean(home) != home {
+		return false, nil
+	}
+	shell, ok := s.Get("shell")
+	if !ok {
+		shell = "/bin/bash"
+		if v, set := n.defs.dflt["SHELL"]; set {
+			shell = v
+		}
+	}
+	if shell != "" && shell[0] != '/' && shell[0] != '*' {
+		return false, nil
+	}
+	pass := "!"
+	if p, ok := s.Get("password"); ok {
+		pass = p
+	}
+	var gid uint64
+	own := false
+	if g, ok := s.Get("group"); ok {
+		var found bool
+		if _, gid, found = n.groupByName(g); !found {
+			return false, nil
+		}
+	} else if f := gr.fields(name); f != nil {
+		id, err := strconv.ParseUint(kind.FieldAt(f, 2), 10, 32)
+		if err != nil {
+			return false, nil
+		}
+		gid = id
+	} else {
+		own = true
+	}
+	var supp []string
+	for _, g := range kind.SplitNames(s.Value("groups")) {
+		gname, _, found := n.groupByName(g)
+		if !found {
+			return false, nil
+		}
+		if !slices.Contains(supp, gname) {
+			supp = append(supp, gname)
+		}
+	}
+	var uid uint64
+	if v, ok := s.Get("uid"); ok {
+		id, err := strconv.ParseUint(v, 10, 32)
+		if err != nil || pw.ids[id] {
+			return false, nil
+		}
+		uid = id
+	}
+	_, hasUID := s.Get("uid")
+	fu, fg, uok, gok := n.fresh.ids(name, system, hasUID, uid, own)
+	switch {
+	case hasUID:
+	case uok:
+		uid = fu
+	default:
+		var ok bool
+		if uid, ok = newID(n.defs, "UID", pw.ids, system, nil); !ok {
+			return false, nil
+		}
+	}
+	if own && gok {
+		gid = fg
+	} else if own {
+		var ok bool
+		if gid, ok = newID(n.defs, "GID", gr.ids, system, &uid); !ok {
+			return false, nil
+		}
+	}
+	if !n.logsKnown(uid) {
+		return false, nil
+	}
+	var tree *skelTree
+	if makesHome(s) {
+		var err error
+		if tree, err = n.skelTree(); err != nil || tree == nil {
+			return false, err
+		}
+	}
+	for _, f := range []*nfile{gr, gs} {
+		for _, g := range supp {
+			if f.fields(g) != nil && !f.canAddMember(g) {
+				return false, nil
+			}
+		}
+	}
+
+	if own {
+		gr.add(fmt.Sprintf("%s:x:%d:", name, gid))
+		gs.add(name + ":!::")
+	}
+	if err := n.resetLogs(uid); err != nil {
+		return true, err
+	}
+	pw.add(fmt.Sprintf("%s:x:%d:%d:%s:%s:%s", name, uid, gid, s.Value("comment"), home, shell))
+	sh.add(strings.Join(append([]string{name, pass, n.today}, n.ages(system)...), ":"))
+	for _, g := range supp {
+		gr.addMember(g, name)
+		if gr.fields(g) != nil && gs.fields(g) != nil {
+			gs.addMember(g, name)
+		}
+	}
+	if tree != nil {
+		if err := n.makeHome(home, uint32(uid), uint32(gid), tree); err != nil {
+			return true, fmt.Errorf("creating home %s: %w", home, err)
+		}
+	}
+	n.fresh.created(name, own)
+	return true, nil
+}
+
+// canAddMember reports whether every entry of group name has the four
+// fields addMember rewrites.
+func (nf *nfile) canAddMember(name string) bool {
+	for _, l := range nf.lines {
+		if strings.HasPrefix(l, name+":") && strings.Count(l, ":") != 3 {
+			return false
+		}
+	}
+	return true
+}
+
+// subIDs reports whether useradd would give a new user subordinate ids
+// of kind ("UID", "GID"): the file is there and the count is not 0.
+func (n *native) subIDs(kind, file string) bool {
+	if n.defs.unum("SUB_"+kind+"_COUNT", 65536) == 0 {
+		return false
+	}
+	_, err := n.x.Root.Lstat(file)
+	return err == nil
+}
+
+// ages are the shadow fields after the day of the last change: login.defs'
+// minimum, maximum and warning ages for a user that is not a system user,
+// and no inactivity, expiry or flag.
+func (n *native) ages(system bool) []string {
+	show := func(v int64) string {
+		if v == -1 {
+			return ""
+		}
+		return strconv.FormatInt(v, 10)
+	}
+	if system {
+		return []string{"", "", "", "", "", ""}
+	}
+	return []string{show(n.defs.num("PASS_MIN_DAYS", -1)), show(n.defs.num("PASS_MAX_DAYS", -1)), show(n.defs.num("PASS_WARN_AGE", -1)), "", "", ""}
+}
+
+// newID chooses a new uid or gid (kind "UID" or "GID") among used as
+// find_new_uid and find_new_gid do: preferred when free and in range; else
+// for a system account the highest free id below the lowest one used in
+// the range, for another account the lowest free id above the highest one
+// used, each search wrapping around the range once.
+func newID(d *toolDefs, kind string, used map[uint64]bool, system bool, preferred *uint64) (uint64, bool) {
+	lo, hi, prefMin := d.idRange(kind, system)
+	if hi < lo {
+		return 0, false
+	}
+	if preferred != nil && *preferred >= prefMin && *preferred <= hi && !used[*preferred] {
+		return *preferred, true
+	}
+	free := func(id uint64) bool { return id >= lo && id <= hi && !used[id] }
+	if system {
+		start := hi
+		for id := range used {
+			if id >= lo && id <= start {
+				start = id - 1
+			}
+		}
+		if start < lo {
+			start = hi
+		}
+		for id := start; id >= lo && id <= start; id-- {
+			if free(id) {
+				return id, true
+			}
+		}
+		if start != hi {
+			for id := hi; id >= lo && id <= hi; id-- {
+				if free(id) {
+					return id, true
+				}
+			}
+		}
+		return 0, false
+	}
+	start := lo
+	for id := range used {
+		if id >= start && id <= hi {
+			start = id + 1
+		}
+	}
+	if start > hi {
+		start = lo
+	}
+	for id := start; id <= hi; id++ {
+		if free(id) {
+			return id, true
+		}
+	}
+	if start != lo {
+		for id := lo; id <= hi; id++ {
+			if free(id) {
+				return id, true
+			}
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,138 @@
+package accounts_test
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"trail/apply/internal/sandbox"
+	"trail/apply/internal/sandbox/engine"
+)
+
+// debianDefs is the part of Debian bookworm's /etc/login.defs useradd reads.
+const debianDefs = `MAIL_DIR        /var/mail
+UMASK		022
+PASS_MAX_DAYS	99999
+PASS_MIN_DAYS	0
+PASS_WARN_AGE	7
+UID_MIN			 1000
+UID_MAX			60000
+GID_MIN			 1000
+GID_MAX			60000
+USERGROUPS_ENAB yes
+ENCRYPT_METHOD SHA512
+`
+
+// accountsRoot is a root as useradd meets it on Debian: its login.defs
+// and default/useradd, a skel of files and symlinks with their own modes
+// and times, lastlog and faillog records to clear, a mail spool. With
+// tools, it also has the (empty) directory of useradd's pre-run hooks,
+// which useradd runs and trail leaves to it: every user is made by
+// useradd, one call each.
+func accountsRoot(t *testing.T, tools bool) *engine.Sandbox {
+	sb := engine.NewAccounts(t, true)
+	sb.Write("/etc/login.defs", debianDefs, 0o644)
+	sb.Write("/etc/default/useradd", "SHELL=/bin/sh\n", 0o644)
+	sb.Write("/etc/group", sandbox.Group+"mail:x:8:\nusers:x:100:\nhank:x:1700:\n", 0o644)
+	sb.Write("/etc/gshadow", "root:*::\nstaff:!::\nalice:!::\nbob:!::\nmail:!::\nusers:!::\nhank:!::\n", 0o640)
+	old := time.Date(2020, 1, 2, 3, 4, 5, 600, time.UTC)
+	for _, f := range []struct {
+		name, body string
+		mode       os.FileMode
+	}{{".bashrc", "# bashrc\n", 0o644}, {".profile", "# profile\n", 0o600}, {"tool", "#!/bin/sh\n", 0o755}} {
+		sb.Write("/etc/skel/"+f.name, f.body, f.mode)
+		os.Chtimes(sb.Host("/etc/skel/"+f.name), old, old)
+	}
+	for link, to := range map[string]string{".link": ".bashrc", ".abs": "/etc/skel/.profile"} {
+		if err := os.Symlink(to, sb.Host("/etc/skel/"+link)); err != nil {
+			t.Fatal(err)
+		}
+		tv := []unix.Timeval{unix.NsecToTimeval(old.UnixNano()), unix.NsecToTimeval(old.UnixNano())}
+		if err := unix.Lutimes(sb.Host("/etc/skel/"+link), tv); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.MkdirAll(sb.Host("/var/mail"), 0o2775)
+	os.MkdirAll(sb.Host("/var/log"), 0o755)
+	full := bytes.Repeat([]byte{0xff}, 292*2000)
+	sb.Write("/var/log/lastlog", string(full), 0o664)
+	sb.Write("/var/log/faillog", string(full[:32*2000]), 0o644)
+	if tools {
+		os.MkdirAll(sb.Host("/etc/shadow-maint/useradd-pre.d"), 0o755)
+	}
+	sb.Open()
+	return sb
+}
+
+// sameRoots fails unless two roots hold the same account files, homes
+// (down to the mtime of what skel gave them), logs and mail spool.
+func sameRoots(t *testing.T, a, b *engine.Sandbox, when string) {
+	t.Helper()
+	a.SameAccounts(b.Accounts(), when+": the account files trail wrote differ from useradd's")
+	for _, d := range []string{"/home", "/srv", "/var/lib", "/var/mail"} {
+		if got, want := sandbox.Snapshot(t, a.Host(d)), sandbox.Snapshot(t, b.Host(d)); got != want {
+			t.Errorf("%s: %s is\n%s\nwant (useradd's)\n%s", when, d, got, want)
+		}
+	}
+	ma, mb := sandbox.Mtimes(t, a.Host("/home")), sandbox.Mtimes(t, b.Host("/home"))
+	for p, m := range ma {
+		rel, _ := filepath.Rel(a.Host("/home"), p)
+		if st, err := os.Lstat(p); err == nil && !st.IsDir() && m[0] != mb[b.Host("/home/"+rel)][0] {
+			t.Errorf("%s: /home/%s mtime %d, useradd's %d", when, rel, m[0], mb[b.Host("/home/"+rel)][0])
+		}
+	}
+	for _, f := range []string{"/var/log/lastlog", "/var/log/faillog"} {
+		if a.Read(f) != b.Read(f) {
+			t.Errorf("%s: %s differs from useradd's", when, f)
+		}
+	}
+}
+
+// TestNativeUsersAsUseradd: the users trail writes itself are, byte for
+// byte, those useradd writes, one call each — entries, ids, homes from
+// skel, cleared log records — on a first apply and on one that creates a
+// user while users created after it in the list are there already.
+func TestNativeUsersAsUseradd(t *testing.T) {
+	a, b := accountsRoot(t, false), accountsRoot(t, true)
+	before := a.Accounts()["/etc/passwd"]
+	list := engine.Anchors + `USER svc1 system=true
+USER svc2 system=true home=/var/lib/svc2
+USER carol
+USER dave groups=staff,mail comment="Dave D" shell=/bin/bash password=$6$salt$hash
+USER erin uid=1500 group=users home=/srv/people/erin
+USER frank uid=1600 groups=users,staff
+USER gina group=staff system=true uid=300
+USER hank
+`
+	a.Apply(list, "c1")
+	b.Apply(list, "c1")
+	sameRoots(t, a, b, "first apply")
+	if got := a.Read("/etc/passwd-"); got != before {
+		t.Fatalf("/etc/passwd- is\n%s\nwant the file before the apply: trail did not write the users in one go", got)
+	}
+	if b.Read("/etc/passwd-") == before {
+		t.Fatal("with useradd's hooks in the root, trail still wrote the users itself")
+	}
+	if got := a.Entry("/etc/passwd", "carol"); got != "carol:x:1002:1002::/home/carol:/bin/sh" {
+		t.Fatalf("carol = %q", got)
+	}
+
+	list2 := engine.Anchors + `USER svc1 system=true
+USER zed
+USER svc2 system=true home=/var/lib/svc2
+USER carol
+USER dave groups=staff,mail comment="Dave D" shell=/bin/bash password=$6$salt$hash
+USER erin uid=1500 group=users home=/srv/people/erin
+USER frank uid=1600 groups=users,staff
+USER gina group=staff system=true uid=300
+USER hank
+USER ivan system=true
+`
+	a.Apply(list2, "c2")
+	b.Apply(list2, "c2")
+	sameRoots(t, a, b, "users inserted before those created")
+}
