@@ -124,3 +124,29 @@ func TestAbsentPackagePurgeChangedConffile(t *testing.T) {
 		t.Fatalf("after the reverse: %q, %s", got, sb.fs().PkgState("trail-old"))
 	}
 }
+
+// A package trail installed and then makes absent goes as the rollback of
+// its install would, with the dependency it brought: the host is as a
+// fresh apply of the absent step leaves it, and stays so when the step
+// goes.
+func TestAbsentPackageTrailInstalled(t *testing.T) {
+	t.Parallel()
+	sb := newDebSandbox(t)
+	sb.fs().AptRepo(sbx.Deb{Name: "trail-a", Version: "1.0", Depends: "trail-c"}, sbx.Deb{Name: "trail-c", Version: "1.0"})
+	pristine := sb.fs().Packages()
+	sb.apply("PKG trail-a", "c1")
+	if sb.fs().PkgState("trail-c") != "installed 1.0" {
+		t.Fatal("trail-a came without its dependency")
+	}
+	g := sb.apply("PKG trail-a absent=true", "c2")
+	if g.Counts.Modified != 1 {
+		t.Fatalf("counts = %+v", g.Counts)
+	}
+	if got := sb.fs().Packages(); got != pristine {
+		t.Fatalf("packages after absent:\n%s\nwant:\n%s", got, pristine)
+	}
+	sb.apply("", "c3")
+	if got := sb.fs().Packages(); got != pristine {
+		t.Fatalf("packages after the step went:\n%s\nwant:\n%s", got, pristine)
+	}
+}

@@ -26,7 +26,13 @@
 //     when it holds nothing trail did not write; otherwise it is kept and
 //     reported. A FILE or LINK never replaces a directory holding files
 //     (the step is refused); an empty directory, a file or a symlink in
-//     the way is saved and replaced, so its reverse is exact.
+//     the way is saved and replaced, so its reverse is exact. A step with
+//     absent=true removes its target the same way, saved first: a path's
+//     file, symlink or empty directory (one holding anything that the
+//     plan does not remove first is refused), an account (userdel,
+//     groupdel; a home stays), a package (apt-get remove, or purge); its
+//     reverse restores the pre-image, and a target that comes back is
+//     drift.
 //   - Path safety. Targets are resolved under Options.Root with
 //     internal/fsx: no symlink is ever followed in any component, and
 //     directories are looked up afresh for each batch of changes.
