@@ -170,8 +170,13 @@
 // A kind is a kind.Handler in a package under apply/kinds and one row in
 // the kind table (kinds.go); what sets it apart from the plain way is an
 // optional capability of package kind, which the engine looks up on its
-// row. The families: kinds/paths (DIR, FILE and LINK, sharing the path
-// code, which the other kinds use for the paths they touch),
+// row. The families: kinds/paths (DIR, FILE and LINK, and EDIT and ATTRS,
+// which change part of a file that is there: its lines, its attributes;
+// sharing the path code, which the other kinds use for the paths they
+// touch; a FILE or EDIT with validate= has its new content checked by a
+// command, through proc.RunChild, before it is written; an EDIT whose file
+// was replaced since trail wrote it, by a package upgrade, takes the file
+// as found for its origin, kind.Rebaser),
 // kinds/accounts (GROUP, USER), kinds/packages (PKG), kinds/units (UNIT)
 // and kinds/commands (CMD, CHECK). A kind sees only package kind: the
 // Exec, the View, Images, Records and Work; the state directory is the

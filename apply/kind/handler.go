@@ -179,6 +179,17 @@ type ChangePlanner interface {
 	PlanChanges(x *Exec, p *stepfmt.Plan, l *stepfmt.List, applied func(stepfmt.ID) *Record)
 }
 
+// Rebaser is implemented by kinds whose step changes part of a target
+// another party owns, such as line edits of a package's file (EDIT): when
+// that party replaced the target since trail last wrote it (a package
+// upgrade), Rebase says so, and what the change found there, its
+// pre-image pre, becomes the target's origin in place of the one first
+// recorded: the base the step works from from then on, and what its
+// reverse gives back. rec is the target's record.
+type Rebaser interface {
+	Rebase(rec *Record, pre Image) bool
+}
+
 // Recoverer is implemented by kinds whose tools a killed trail can leave
 // half done in a way that stops the undo (a shadow tool's lock, a dpkg
 // run cut off): recovery calls it, in table order, before it undoes the

@@ -1,5 +1,8 @@
-// Package paths is the path family of step kinds: DIR, FILE and LINK, one
-// namespace ("path") whatever kind manages it. A target is resolved under
+// Package paths is the path family of step kinds: DIR, FILE and LINK, and
+// EDIT and ATTRS (edit.go, attrs.go), which manage part of a file that is
+// there already (its lines, its attributes); one namespace ("path")
+// whatever kind manages it. validate.go runs a FILE's or EDIT's checker
+// on new content before it is written. A target is resolved under
 // the root without following a symlink in any component (internal/fsx);
 // files and symlinks are written under a temporary name next to the
 // target and renamed into place by the engine's batch flush.
@@ -7,7 +10,7 @@
 // object.go unpacks an Image of a path (Object) and reads one from the
 // machine; work.go plans what a step asks for as the View predicts it
 // (owners resolved, parents ready, what lies in a directory replaced);
-// do.go makes it so; ops.go is what the three kinds share. Other kinds
+// do.go makes it so; ops.go is what the kinds share. Other kinds
 // use it for the paths they touch: accounts for the account files,
 // packages for what a package owns, commands for creates=.
 package paths

@@ -15,10 +15,13 @@ import (
 //
 // The edits always apply to the same base, so that the result depends on
 // the script alone (path independence): the file as trail found it
-// before its first edit (the pre-image, which the reverse restores byte
-// for byte), or, when the file changed since trail last wrote it (a
-// package upgrade replaced it, or a hand edit), the file as found, which
-// the plan notes and the drift check has reported. Several edits of one
+// before its first edit (the origin, which the reverse restores byte for
+// byte). When the file changed since trail last wrote it (a package
+// upgrade replaced it, or a hand edit), which the drift check reports,
+// the next change applies the edits to the file as found, the plan says
+// so, and that file becomes the origin (kind.Rebaser): later changes
+// start from it, and the reverse gives it back, so an upgrade's file is
+// never rolled back to the version before it. Several edits of one
 // file are one step, in order, so that removing one of them gives the
 // file every other edit on its pristine base. The result is written under
 // a temporary name and renamed, as FILE content is, after the step's
@@ -98,6 +101,18 @@ func (Edit) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 		return err
 	}
 	return x.Root.Stage(s.Target, bytes.NewReader(data), t.Mode, t.uid, t.gid)
+}
+
+// Rebase takes the file as found for the origin when it is not what trail
+// wrote: a package upgrade's file is what the edits apply to from then on,
+// and what the reverse gives back.
+func (Edit) Rebase(rec *kind.Record, pre kind.Image) bool {
+	wrote, err := Unpack(rec.Wrote)
+	if err != nil {
+		return false
+	}
+	p, err := Unpack(pre)
+	return err == nil && p.State == StFile && p.content != wrote.content
 }
 
 // editScript reads and parses an edit script from the store.

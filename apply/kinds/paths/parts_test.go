@@ -90,8 +90,8 @@ func TestEditModifyStartsFromOrigin(t *testing.T) {
 }
 
 // A package upgrade that replaced the file shows as drift; the next change
-// of the edits applies them to the new file (and says so); the reverse
-// gives back the file trail first found, the new one saved and reported.
+// of the edits applies them to the new file (and says so), which is from
+// then on the base of the edits and what the reverse gives back.
 func TestEditAfterPackageUpgrade(t *testing.T) {
 	sb := partsSandbox(t)
 	ev := sb.Record()
@@ -120,8 +120,11 @@ func TestEditAfterPackageUpgrade(t *testing.T) {
 	if saved != 1 {
 		t.Fatalf("%d drift events of the apply, want the upgraded file's: %+v", saved, ev.Of(apply.EventDrift))
 	}
-	sb.Apply("", "c3")
-	sb.WantFile("/etc/ssh/sshd_config", sshdConfig, 0o640, 0, 50)
+	// A later change starts from the upgraded file, not the one before it.
+	sb.Apply(fmt.Sprintf("EDIT /etc/ssh/sshd_config %s", script(sb, noPass)), "c3")
+	sb.WantFile("/etc/ssh/sshd_config", "# new in 1:9.3\n#PermitRootLogin prohibit-password\nPasswordAuthentication no\n", 0o640, 0, 50)
+	sb.Apply("", "c4")
+	sb.WantFile("/etc/ssh/sshd_config", upgraded, 0o640, 0, 50)
 }
 
 func TestEditRefusals(t *testing.T) {
