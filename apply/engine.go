@@ -32,6 +32,10 @@ type Options struct {
 	// with the host's key; nil refuses every step that has one. It is
 	// called while a step is checked, never for a target it only reads.
 	Decrypt func(ciphertext []byte) ([]byte, error)
+	// Seal encrypts to the host's own key: the pre-image of a path a
+	// secret step names is kept sealed in the store, never in the clear,
+	// and Decrypt opens it when it is put back.
+	Seal func(plaintext []byte) ([]byte, error)
 
 	// batchSize caps the changes made durable together (tests shrink it).
 	batchSize int
@@ -204,7 +208,7 @@ func (e *Engine) nextGeneration() (int, error) {
 func (e *Engine) newExec() *kind.Exec {
 	e.root.Forget()
 	x := kind.NewExec(e.root, e.store, e.loadIndex())
-	x.SetDecrypt(e.opts.Decrypt)
+	x.SetSecrets(e.opts.Decrypt, e.opts.Seal)
 	return x
 }
 

@@ -40,6 +40,18 @@ func newSecretSandbox(t *testing.T) *secretSandbox {
 		}
 		return io.ReadAll(r)
 	}
+	ss.opts.Seal = func(plain []byte) ([]byte, error) {
+		var b bytes.Buffer
+		w, err := age.Encrypt(&b, id.Recipient())
+		if err != nil {
+			return nil, err
+		}
+		w.Write(plain)
+		if err := w.Close(); err != nil {
+			return nil, err
+		}
+		return b.Bytes(), nil
+	}
 	ss.opts.OnEvent = ss.ev.add
 	ss.open()
 	return ss
@@ -132,8 +144,9 @@ func (ss *secretSandbox) stateFiles() map[string]string {
 // got a new ciphertext writes nothing; drift is seen and healed; a failed
 // apply and a rollback put the previous secret back exactly, and the
 // removal of the step the file that was there before trail. No event
-// shows a secret or its hash, and the state directory never holds the
-// plaintext of a secret trail wrote.
+// shows a secret or its hash, and the state directory holds no content
+// the path had in the clear: what trail wrote is not kept, and what it
+// replaced is kept sealed to the host's key.
 func TestSecretFileLifecycle(t *testing.T) {
 	ss := newSecretSandbox(t)
 	ss.write("/etc/app/db.pass", "by hand before trail\n", 0o644)
@@ -201,6 +214,10 @@ func TestSecretFileLifecycle(t *testing.T) {
 		if tr := traces(plain, texts); len(tr) > 0 {
 			t.Errorf("%q or its hash is shown in %v", plain, tr)
 		}
+		// Every pre-image of the path was sealed: none is in the clear.
+		if tr := ss.stateTraces(plain); len(tr) > 0 {
+			t.Errorf("%q or its hash is in the state: %v", plain, tr)
+		}
 	}
 	var secretChanged bool
 	for _, e := range ss.ev {
@@ -223,7 +240,7 @@ func TestSecretWithoutKey(t *testing.T) {
 		nil,
 		func([]byte) ([]byte, error) { return nil, errors.New("age key /etc/trail/age.key: missing") },
 	} {
-		ss.opts.Decrypt = decrypt
+		ss.opts.Decrypt, ss.opts.Seal = decrypt, decrypt
 		ss.open()
 		_, err := ss.applyErr("DIR /srv/new\nFILE /etc/app/db.pass "+k+" secret=age\n", "c1")
 		if err == nil || !strings.Contains(err.Error(), "test.steps:2: FILE /etc/app/db.pass: secret "+k+" cannot be decrypted") {
@@ -232,5 +249,24 @@ func TestSecretWithoutKey(t *testing.T) {
 		if got := snapshot(t, ss.root); got != want {
 			t.Fatalf("the machine changed:\n%s\nwant:\n%s", got, want)
 		}
+	}
+}
+
+// A host that lost its key cannot take a secret step out either: the
+// pre-image to put back is sealed. The apply is refused at the step and
+// nothing changes.
+func TestSecretRemovalWithoutKey(t *testing.T) {
+	ss := newSecretSandbox(t)
+	ss.write("/etc/app/db.pass", "as it was\n", 0o644)
+	ss.apply(anchors+"DIR /etc/app\nFILE /etc/app/db.pass "+ss.secret("password\n")+" secret=age\n", "c1")
+	want := snapshot(t, ss.root)
+	ss.opts.Decrypt, ss.opts.Seal = nil, nil
+	ss.open()
+	_, err := ss.applyErr(anchors+"DIR /etc/app\n", "c2")
+	if err == nil || !strings.Contains(err.Error(), "FILE /etc/app/db.pass: cannot restore /etc/app/db.pass: secret sha256:") {
+		t.Fatalf("removal without a key: %v", err)
+	}
+	if got := snapshot(t, ss.root); got != want {
+		t.Fatalf("the machine changed:\n%s\nwant:\n%s", got, want)
 	}
 }

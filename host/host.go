@@ -97,6 +97,7 @@ func (h *Host) Engine() (*apply.Engine, error) {
 		AllowMassRemoval: h.AllowMassRemoval || h.Settings.AllowMassRemoval,
 		OnEvent:          h.onEvent,
 		Decrypt:          h.Decrypter().Decrypt,
+		Seal:             h.Decrypter().Seal,
 	})
 	if err != nil {
 		return nil, err

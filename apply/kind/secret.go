@@ -5,27 +5,68 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"trail/stepfmt"
 )
 
 // secrets holds what an operation decrypted: a secret FILE's content is in
 // the store as its ciphertext, and its plaintext is kept here, in memory,
 // for the operation only. What trail writes from it is never staged: the
 // store holds a secret's plaintext only as the pre-image of a file trail
-// changes or removes, a blob like any other (mode 0600 in the 0700 state
-// directory).
+// changes or removes, and then sealed: encrypted to the host's own key
+// (Seal), so that no blob of the store holds a secret in the clear.
 type secrets struct {
-	decrypt func([]byte) ([]byte, error)
-	key     map[string]string // ciphertext key -> plaintext key
-	plain   map[string][]byte // plaintext key -> plaintext
+	decrypt, seal func([]byte) ([]byte, error)
+	key           map[string]string // ciphertext key -> plaintext key
+	plain         map[string][]byte // plaintext key -> plaintext
+	targets       map[string]bool   // paths a secret step of the plan names
 }
 
 // ErrNoDecrypt is the error of a secret met by an operation that was given
 // no way to decrypt it.
 var ErrNoDecrypt = errors.New("this trail was given no age key to decrypt it with")
 
-// SetDecrypt gives the operation the host's way to decrypt secret contents
-// (the engine calls it with apply.Options.Decrypt).
-func (x *Exec) SetDecrypt(decrypt func([]byte) ([]byte, error)) { x.secrets.decrypt = decrypt }
+// SetSecrets gives the operation the host's way to decrypt secret
+// contents, and to encrypt to its own key the pre-images of the paths
+// secret steps name (the engine calls it with apply.Options.Decrypt and
+// Seal).
+func (x *Exec) SetSecrets(decrypt, seal func([]byte) ([]byte, error)) {
+	x.secrets.decrypt, x.secrets.seal = decrypt, seal
+}
+
+// MarkSecrets notes the paths the secret steps of lists name (the list
+// being applied and the applied one): their pre-images are sealed.
+func (x *Exec) MarkSecrets(lists ...*stepfmt.List) {
+	x.secrets.targets = make(map[string]bool)
+	for _, l := range lists {
+		for _, s := range l.Steps {
+			if s.Kind == stepfmt.KindFile && s.Value("secret") != "" {
+				x.secrets.targets[s.Target] = true
+			}
+		}
+	}
+}
+
+// IsSecret reports whether a secret step of the plan names path p.
+func (x *Exec) IsSecret(p string) bool { return x.secrets.targets[p] }
+
+// Seal encrypts what r holds to the host's own key and stages the
+// ciphertext, returning its key: the pre-image of a secret path, which
+// Secret decrypts again to put it back.
+func (x *Exec) Seal(r io.Reader) (string, error) {
+	if x.secrets.seal == nil {
+		return "", fmt.Errorf("the content there is secret and cannot be saved sealed: %w", ErrNoDecrypt)
+	}
+	plain, err := io.ReadAll(r)
+	if err != nil {
+		return "", err
+	}
+	ct, err := x.secrets.seal(plain)
+	if err != nil {
+		return "", fmt.Errorf("the content there is secret and cannot be saved sealed: %w", err)
+	}
+	return x.store.Stage(bytes.NewReader(ct))
+}
 
 // Secret decrypts the secret content whose ciphertext is blob key and
 // returns the key of its plaintext, which OpenContent then reads. Its

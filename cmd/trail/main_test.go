@@ -28,6 +28,10 @@ func TestScripts(t *testing.T) {
 			"commit": cmdCommit,
 			"exits":  cmdExits,
 			"repeat": cmdRepeat,
+			// secrets.go's commands
+			"agekey":     cmdAgeKey,
+			"ageencrypt": cmdAgeEncrypt,
+			"secretfree": cmdSecretFree,
 		},
 	})
 }

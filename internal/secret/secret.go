@@ -69,12 +69,8 @@ func (d *Decrypter) Path() string { return d.path }
 // Decrypt returns the plaintext of the age file data. Its errors say what
 // to do and never hold any of the plaintext.
 func (d *Decrypter) Decrypt(data []byte) ([]byte, error) {
-	if !d.read {
-		d.ids, d.err = loadKey(d.path)
-		d.read = true
-	}
-	if d.err != nil {
-		return nil, d.err
+	if err := d.load(); err != nil {
+		return nil, err
 	}
 	var src io.Reader = bytes.NewReader(data)
 	if !bytes.HasPrefix(data, []byte(binaryHeader)) {
@@ -96,6 +92,46 @@ func (d *Decrypter) Decrypt(data []byte) ([]byte, error) {
 		return nil, fmt.Errorf("it is larger than %d MiB: a secret is kept in memory whole", maxSecret>>20)
 	}
 	return out, nil
+}
+
+// Seal encrypts plain to the key's own recipients, so that only this
+// host opens it again: how trail keeps the pre-image of a secret file.
+func (d *Decrypter) Seal(plain []byte) ([]byte, error) {
+	if err := d.load(); err != nil {
+		return nil, err
+	}
+	var rs []age.Recipient
+	for _, id := range d.ids {
+		switch id := id.(type) {
+		case *age.X25519Identity:
+			rs = append(rs, id.Recipient())
+		case *age.HybridIdentity:
+			rs = append(rs, id.Recipient())
+		}
+	}
+	if len(rs) == 0 {
+		return nil, &KeyError{Path: d.path, Msg: "holds no X25519 or hybrid identity to encrypt to"}
+	}
+	var b bytes.Buffer
+	w, err := age.Encrypt(&b, rs...)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(plain); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func (d *Decrypter) load() error {
+	if !d.read {
+		d.ids, d.err = loadKey(d.path)
+		d.read = true
+	}
+	return d.err
 }
 
 // loadKey reads the identities of a key file, which only its owner may

@@ -29,6 +29,9 @@ type Object struct {
 	// secret marks content decrypted from a secret=age step: the image
 	// says so (secret=age), and messages never show its hash.
 	secret bool
+	// sealed content is the store key of the content encrypted to the
+	// host's own key (sealed=age): a secret path's pre-image.
+	sealed bool
 	// masked, not part of the image, keeps the content hash out of
 	// messages when a secret step puts back what it replaced.
 	masked                  bool
@@ -39,16 +42,17 @@ type Object struct {
 // Absent reports whether the object is not there.
 func (p Object) Absent() bool { return p.State == kind.StateAbsent || p.State == "" }
 
-// Image packs p in the canonical attribute order: content, secret, to,
-// mode, uid, gid. Its attributes are allocated once at their size: an
-// apply keeps an image of every file it wrote until it records them.
+// Image packs p in the canonical attribute order: content, secret,
+// sealed, to, mode, uid, gid. Its attributes are allocated once at their
+// size: an apply keeps an image of every file it wrote until it records
+// them.
 func (p Object) Image() kind.Image {
 	m := kind.Image{State: p.State}
 	if m.State == "" {
 		m.State = kind.StateAbsent
 	}
 	n := 0
-	for _, has := range [...]bool{p.content != "", p.secret, p.to != "", p.HasMode, p.HasUID, p.HasGID} {
+	for _, has := range [...]bool{p.content != "", p.secret, p.sealed, p.to != "", p.HasMode, p.HasUID, p.HasGID} {
 		if has {
 			n++
 		}
@@ -62,6 +66,9 @@ func (p Object) Image() kind.Image {
 	}
 	if p.secret {
 		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "secret", Value: "age"})
+	}
+	if p.sealed {
+		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "sealed", Value: "age"})
 	}
 	if p.to != "" {
 		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "to", Value: p.to})
@@ -117,6 +124,8 @@ func Unpack(m kind.Image) (Object, error) {
 			p.content, err = a.Value, kind.CheckKey(a.Value)
 		case "secret":
 			p.secret = true
+		case "sealed":
+			p.sealed = true
 		case "to":
 			p.to = a.Value
 		case "mode":
@@ -171,7 +180,8 @@ func Read(x *kind.Exec, p string) (Object, error) {
 }
 
 // Capture is Read that also puts a file's content into the store,
-// so that the image can be restored. A path whose parent is not a
+// so that the image can be restored; sealed (encrypted to the host's key,
+// sealed=age) at a path a secret step names. A path whose parent is not a
 // directory (yet: an earlier step of the batch makes it one) is absent.
 func Capture(x *kind.Exec, p string) (kind.Image, error) {
 	st, err := x.Root.Lstat(p)
@@ -187,6 +197,19 @@ func Capture(x *kind.Exec, p string) (kind.Image, error) {
 			return kind.Image{}, fmt.Errorf("%s is a special file (device, fifo or socket): trail only replaces files, directories and symlinks", p)
 		}
 		return img.Image(), err
+	}
+	if x.IsSecret(p) {
+		f, err := x.Root.OpenFile(p)
+		if err != nil {
+			return kind.Image{}, err
+		}
+		key, err := x.Seal(f)
+		f.Close()
+		if err != nil {
+			return kind.Image{}, fmt.Errorf("%s: %w", p, err)
+		}
+		img := Object{State: StFile, content: key, sealed: true, Mode: st.Mode, uid: st.UID, gid: st.GID, HasMode: true, HasUID: true, HasGID: true}
+		return img.Image(), nil
 	}
 	key, ok := x.Hashes().Lookup(p, st)
 	if !ok || !x.HasBlob(key) {

@@ -1,6 +1,8 @@
 package paths
 
 import (
+	"fmt"
+
 	"trail/apply/kind"
 	"trail/stepfmt"
 )
@@ -21,6 +23,11 @@ func (pathOps) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind
 	}
 	// Putting back what was under a secret shows no content hash either.
 	w.masked = s.Value("secret") != ""
+	if w.sealed {
+		if err := openSealed(v.Exec(), &w); err != nil {
+			return kind.Work{}, fmt.Errorf("cannot restore %s: %w", s.Target, err)
+		}
+	}
 	return WorkOf(v, s.Target, w, true, nil)
 }
 
@@ -56,4 +63,18 @@ func checkPath(v *kind.View, s *stepfmt.Step, prior *kind.Record, state string) 
 	work, err := WorkOf(v, s.Target, w, false, prior)
 	work.Notes = append(work.Notes, notes...)
 	return work, err
+}
+
+// openSealed decrypts a sealed pre-image's content into memory: w then
+// stands for the plaintext, by its hash, as a secret step's content does.
+func openSealed(x *kind.Exec, w *Object) error {
+	if !x.HasBlob(w.content) {
+		return fmt.Errorf("its saved content %s is missing from the store", w.content)
+	}
+	k, err := x.Secret(w.content)
+	if err != nil {
+		return err
+	}
+	w.content, w.sealed, w.secret = k, false, true
+	return nil
 }

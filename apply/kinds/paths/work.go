@@ -133,7 +133,7 @@ func WorkOf(v *kind.View, p string, w Object, restore bool, prior *kind.Record) 
 			return kind.Work{}, err
 		}
 	}
-	if w.State == StFile && restore && w.content != "" && !x.HasBlob(w.content) {
+	if w.State == StFile && restore && w.content != "" && !w.secret && !x.HasBlob(w.content) {
 		return kind.Work{}, fmt.Errorf("cannot restore %s: its saved content %s is missing from the store", p, w.content)
 	}
 	work := kind.Work{Before: before.Image()}
