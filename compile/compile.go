@@ -51,6 +51,11 @@ type Options struct {
 	// only the trees a commit changed are read. The entries are not
 	// modified.
 	Trees func(treeHash string) ([]TreeEntry, bool)
+	// Read, with LazyTree, is handed each tree entry's content the compile
+	// reads and hashes, once a key, before it is dropped: an apply stores
+	// it then instead of reading it again (Result.Refs still names it).
+	// data is not kept by the compile and may be kept by Read.
+	Read func(key string, data []byte)
 }
 
 // Result is a compiled config. On errors only Files is set.
@@ -76,6 +81,9 @@ type Result struct {
 	// than taken from Options.Trees.
 	Trees    map[string][]TreeEntry
 	Resolved int
+	// Facts are the facts as the compile ended with them: those it read on
+	// first use (Facts.Load) are no longer Pending.
+	Facts Facts
 	// Files holds the source of every config and template file read, by
 	// its repository path, for rendering diagnostics with snippets.
 	Files map[string]*hcl.File
@@ -172,6 +180,7 @@ func Compile(fsys fs.FS, facts Facts, opts Options) (*Result, hcl.Diagnostics) {
 	}
 	res.List, res.Origins, res.Blobs, res.Refs = list, origins, c.blobs, c.refs
 	res.Learned, res.Trees, res.Resolved = c.learned, c.trees, c.resolved
+	res.Facts = c.facts
 	return res, dedupe(c.diags)
 }
 

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"net/netip"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,6 +25,12 @@ import (
 var lazyGroups = [][]string{
 	{"cpus"}, {"packages"}, {"units"},
 	{"default_interface", "default_gateway"}, {"virtualization", "container"},
+}
+
+// Pending lists, sorted, the facts still to be read on first use: a
+// compile's Result.Facts has fewer where the config used them.
+func (f Facts) Pending() []string {
+	return slices.Sorted(maps.Keys(f.pending))
 }
 
 // Load reads fact name from the root GatherFacts read, if it left it for

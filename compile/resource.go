@@ -235,17 +235,19 @@ func (c *compiler) blob(data []byte) string {
 
 // treeBlob is blob for a tree entry read from path: with LazyTree only
 // where to read it again is kept.
-func (c *compiler) treeBlob(data []byte, path string) string {
+func (c *compiler) treeBlob(data []byte, path, key string) {
 	if !c.opts.LazyTree {
-		return c.blob(data)
+		if _, ok := c.blobs[key]; !ok {
+			c.blobs[key] = data
+			delete(c.refs, key)
+		}
+		return
 	}
-	key := blobKey(data)
 	if _, ok := c.blobs[key]; !ok {
 		if _, ok := c.refs[key]; !ok {
 			c.refs[key] = path
 		}
 	}
-	return key
 }
 
 func blobKey(data []byte) string {

@@ -336,7 +336,13 @@ func (c *compiler) treeEntry(it *treeItem) string {
 		}
 		return it.key
 	}
-	key := c.treeBlob(it.data, it.path)
+	key := blobKey(it.data)
+	_, inBlobs := c.blobs[key]
+	_, inRefs := c.refs[key]
+	c.treeBlob(it.data, it.path, key)
+	if c.opts.Read != nil && c.opts.LazyTree && !inBlobs && !inRefs {
+		c.opts.Read(key, it.data)
+	}
 	if it.git != "" {
 		c.learned[it.git] = key
 	}

@@ -31,8 +31,12 @@ type Compiled struct {
 	// Cached marks a list taken from the compiled cache (compiled.go)
 	// instead of compiled: the store holds every content it names.
 	Cached bool
-	// key names the compile in the compiled cache, for an apply.
-	key string
+	// key names the compile in the compiled cache, for an apply; loaded
+	// and factsSum are the facts it read on first use and the sum of all
+	// it saw (compiledEntry).
+	key      string
+	loaded   []string
+	factsSum string
 	// trees is the resolved tree cache the compile used, saved once
 	// staged.
 	trees *treeCache
@@ -114,22 +118,33 @@ func (h *Host) compile(rev string, lazy bool) (*Compiled, error) {
 	}
 	opts := compile.Options{Commit: c.Hash, Vars: h.Settings.Vars, HostVars: true}
 	var trees *treeCache
+	var pending []string
 	key := ""
 	if lazy {
-		key = compileKey(facts, opts)
-		if res, warnings, ok := h.loadCompiled(key, c.Hash, facts.Hostname); ok {
-			h.printWarnings(c.Hash, warnings)
-			return &Compiled{Commit: c, Result: res, Warnings: warnings, tree: tree, Cached: true, key: key}, nil
+		key, pending = compileKey(facts, opts), facts.Pending()
+		if ent, res, ok := h.loadCompiled(key, c.Hash, &facts); ok {
+			h.printWarnings(c.Hash, ent.Warnings)
+			return &Compiled{Commit: c, Result: res, Warnings: ent.Warnings, tree: tree, Cached: true,
+				key: key, loaded: ent.Loaded, factsSum: ent.Facts}, nil
 		}
 		trees = h.loadTrees()
 		opts.LazyTree, opts.KnownBlob, opts.Trees = true, trees.known, trees.tree
+		if e, err := h.Engine(); err == nil {
+			sink := &blobSink{st: e.Store()}
+			opts.Read = sink.read
+			defer sink.flush()
+		}
 	}
 	res, warnings, err := h.compileWith(tree, facts, opts)
 	if err != nil {
 		return nil, err
 	}
 	h.printWarnings(c.Hash, warnings)
-	return &Compiled{Commit: c, Result: res, Warnings: warnings, tree: tree, trees: trees, key: key}, nil
+	out := &Compiled{Commit: c, Result: res, Warnings: warnings, tree: tree, trees: trees, key: key}
+	if lazy {
+		out.loaded, out.factsSum = usedFacts(pending, res)
+	}
+	return out, nil
 }
 
 func (h *Host) printWarnings(commit string, warnings []string) {
@@ -173,15 +188,12 @@ func (h *Host) stage(c *Compiled) error {
 	}
 	keys := make([]string, 0, len(c.Blobs)+len(c.Refs))
 	for k := range c.Blobs {
-		if !e.Store().Has(k) {
-			keys = append(keys, k)
-		}
+		keys = append(keys, k)
 	}
 	for k := range c.Refs {
-		if !e.Store().Has(k) {
-			keys = append(keys, k)
-		}
+		keys = append(keys, k)
 	}
+	keys = missing(e.Store(), keys)
 	slices.Sort(keys)
 	for lo := 0; lo < len(keys); lo += stageBatch {
 		batch := keys[lo:min(lo+stageBatch, len(keys))]

@@ -56,8 +56,31 @@ func compileKey(facts compile.Facts, o compile.Options) string {
 	h.Write([]byte(binaryID()))
 	f, _ := json.Marshal(facts)
 	k, _ := json.Marshal(keyOptions{Commit: o.Commit, Host: o.Host, Vars: o.Vars, HostVars: o.HostVars, MaxSteps: o.MaxSteps})
-	fmt.Fprintf(h, "\nfacts %s\noptions %s\n", f, k)
+	p, _ := json.Marshal(facts.Pending())
+	fmt.Fprintf(h, "\nfacts %s\npending %s\noptions %s\n", f, p, k)
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// factsSum names facts by every value: the key has only those read up
+// front, an entry this with the ones its compile read on first use.
+func factsSum(f compile.Facts) string {
+	data, _ := json.Marshal(f)
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+// usedFacts are the facts of pending (those left to read on first use
+// when the facts were gathered) that a compile read or was given read,
+// and the sum of all it saw.
+func usedFacts(pending []string, res *compile.Result) ([]string, string) {
+	left := res.Facts.Pending()
+	var used []string
+	for _, n := range pending {
+		if !slices.Contains(left, n) {
+			used = append(used, n)
+		}
+	}
+	return used, factsSum(res.Facts)
 }
 
 var (
@@ -97,12 +120,18 @@ type compiledEntry struct {
 	Commit     string   `json:"commit"`
 	Generation int      `json:"generation"`
 	Warnings   []string `json:"warnings,omitempty"`
+	// Loaded are the facts the compile read on first use (packages,
+	// units, ...), which the key cannot hold: a lookup reads them and
+	// compares the sum of every fact with Facts.
+	Loaded []string `json:"loaded,omitempty"`
+	Facts  string   `json:"facts"`
 }
 
-// loadCompiled returns the compile cached under key for commit and host,
-// when its generation's list is kept and the store holds every content it
-// names.
-func (h *Host) loadCompiled(key, commit, host string) (*compile.Result, []string, bool) {
+// loadCompiled returns the compile cached under key for commit and the
+// host of facts, when the facts its compile read on first use are still
+// what they were (it reads them into facts), its generation's list is
+// kept and the store holds every content it names.
+func (h *Host) loadCompiled(key, commit string, facts *compile.Facts) (*compiledEntry, *compile.Result, bool) {
 	p := h.compiledPath(key)
 	data, err := os.ReadFile(p)
 	if err != nil || len(data) < len(compiledMagic)+sha256.Size || !bytes.HasPrefix(data, compiledMagic) {
@@ -111,6 +140,12 @@ func (h *Host) loadCompiled(key, commit, host string) (*compile.Result, []string
 	body, sum := data[:len(data)-sha256.Size], data[len(data)-sha256.Size:]
 	var ent compiledEntry
 	if s := sha256.Sum256(body); !bytes.Equal(s[:], sum) || json.Unmarshal(body[len(compiledMagic):], &ent) != nil || ent.Commit != commit {
+		return nil, nil, false
+	}
+	for _, n := range ent.Loaded {
+		facts.Load(n)
+	}
+	if factsSum(*facts) != ent.Facts {
 		return nil, nil, false
 	}
 	e, err := h.Engine()
@@ -126,17 +161,21 @@ func (h *Host) loadCompiled(key, commit, host string) (*compile.Result, []string
 		return nil, nil, false
 	}
 	list, err := gens[i].Steps()
-	if err != nil || list.Header.Commit != commit || list.Header.Host != host || list.Header.Version != stepfmt.Version {
+	if err != nil || list.Header.Commit != commit || list.Header.Host != facts.Hostname || list.Header.Version != stepfmt.Version {
 		return nil, nil, false
 	}
+	var keys []string
 	for _, st := range list.Steps {
-		if k, ok := st.Get("content"); ok && strings.HasPrefix(k, "sha256:") && !e.Store().Has(k) {
-			return nil, nil, false
+		if k, ok := st.Get("content"); ok && strings.HasPrefix(k, "sha256:") {
+			keys = append(keys, k)
 		}
+	}
+	if len(missing(e.Store(), keys)) > 0 {
+		return nil, nil, false
 	}
 	now := time.Now()
 	os.Chtimes(p, now, now)
-	return &compile.Result{List: list, Blobs: map[string][]byte{}, Refs: map[string]string{}}, ent.Warnings, true
+	return &ent, &compile.Result{List: list, Blobs: map[string][]byte{}, Refs: map[string]string{}, Facts: *facts}, true
 }
 
 // saveCompiled notes that generation g applied c's compiled list, and
@@ -149,7 +188,8 @@ func (h *Host) saveCompiled(c *Compiled, g *apply.Generation) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return
 	}
-	body, err := json.Marshal(compiledEntry{Commit: c.Commit.Hash, Generation: g.Number, Warnings: c.Warnings})
+	body, err := json.Marshal(compiledEntry{Commit: c.Commit.Hash, Generation: g.Number, Warnings: c.Warnings,
+		Loaded: c.loaded, Facts: c.factsSum})
 	if err != nil {
 		return
 	}

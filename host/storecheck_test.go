@@ -1,0 +1,101 @@
+package host
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// missing answers as a stat of each key would, whether it reads the
+// store's directories (many keys) or stats (few): blobs stored, blobs
+// removed behind the store's back, keys never stored and a malformed key.
+func TestMissingMatchesHas(t *testing.T) {
+	dir := testCheckout(t, "file \"/etc/motd\" {\n  content = \"hi\\n\"\n}\n")
+	var out bytes.Buffer
+	h, err := Open(dir, &out, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	e, err := h.Engine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := e.Store()
+	var blobs [][]byte
+	for i := 0; i < listFrom+100; i++ {
+		blobs = append(blobs, fmt.Appendf(nil, "blob %d\n", i))
+	}
+	keys, err := st.PutMany(blobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(keys); i += 97 {
+		if err := os.Remove(st.Path(keys[i])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	keys = append(keys, "sha256:"+fmt.Sprintf("%064x", 7), "sha256:nothex", "md5:abc")
+	for _, n := range []int{10, len(keys)} {
+		var want []string
+		for _, k := range keys[len(keys)-n:] {
+			if !st.Has(k) {
+				want = append(want, k)
+			}
+		}
+		if got := missing(st, keys[len(keys)-n:]); !slices.Equal(got, want) {
+			t.Fatalf("%d keys: missing gives %d keys, a stat each %d:\n%v\nvs\n%v", n, len(got), len(want), got, want)
+		}
+		if n > 10 && len(want) < 25 {
+			t.Fatalf("only %d keys missing", len(want))
+		}
+	}
+}
+
+// A compile for an apply stores the tree contents it reads as it reads
+// them, so staging finds them all stored and reads none from git again;
+// a compile for a plan stores nothing.
+func TestCompileStoresWhatItReads(t *testing.T) {
+	dir := testCheckout(t, "tree \"www\" {\n  path = \"/etc/www\"\n  source = \"www\"\n}\n")
+	for i := 0; i < 40; i++ {
+		p := filepath.Join(dir, "www", fmt.Sprintf("d%d", i%3), fmt.Sprintf("f%d", i))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, fmt.Appendf(nil, "page %d\n", i%30), 0o644)
+	}
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-q", "-m", "tree")
+	var out bytes.Buffer
+	h, err := Open(dir, &out, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	e, err := h.Engine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	full, err := h.Compile("HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for k := range full.Blobs {
+		keys = append(keys, k)
+	}
+	if n := len(missing(e.Store(), keys)); n != 30 {
+		t.Fatalf("after a compile for a plan the store lacks %d of 30 contents; want all", n)
+	}
+	c, err := h.compileToApply("HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Refs) != 30 {
+		t.Fatalf("%d contents to stage, want 30", len(c.Refs))
+	}
+	if m := missing(e.Store(), keys); len(m) != 0 {
+		t.Fatalf("after a compile for an apply the store lacks %d of 30 contents: %v", len(m), m)
+	}
+}
