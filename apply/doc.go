@@ -263,7 +263,13 @@
 //
 // Images are written as a state and attributes, e.g.
 // `file content=sha256:… mode=0644 uid=0 gid=0`, `dir mode=0755 uid=0 gid=0`,
-// `link to=../x uid=0 gid=0` or `absent`.
+// `link to=../x uid=0 gid=0` or `absent`. What a secret FILE step wrote is
+// `file content=sha256:… secret=age …`: the plaintext's hash, a content the
+// store never holds (Options.Decrypt gives it for the operation only); a
+// pre-image of a path a secret step names is `file content=sha256:…
+// sealed=age …`, its content encrypted to the host's own key
+// (Options.Seal), so that no blob holds a secret in the clear. Every blob
+// is mode 0600.
 //
 // # Drift
 //

@@ -270,3 +270,26 @@ func TestSecretRemovalWithoutKey(t *testing.T) {
 		t.Fatalf("the machine changed:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// A secret's validate checks the decrypted content; a checker that
+// refuses it has its output left out of the error, since it may quote it.
+func TestSecretValidate(t *testing.T) {
+	ss := newSecretSandbox(t)
+	k := ss.secret("password=hunter2\n")
+	_, err := ss.applyErr(`DIR /etc/app
+FILE /etc/app/db.pass `+k+` secret=age validate="cat %s; exit 1"
+`, "c1")
+	if err == nil || strings.Contains(err.Error(), "hunter2") || !strings.Contains(err.Error(), "refused the new content (exit 1): its output is not shown: the content is secret") {
+		t.Fatalf("a refused secret: %v", err)
+	}
+	if ss.exists("/etc/app/db.pass") {
+		t.Fatal("a refused secret was written")
+	}
+	ss.apply(`DIR /etc/app
+FILE /etc/app/db.pass `+k+` secret=age validate="grep -q ^password= %s"
+`, "c2")
+	ss.fs().WantFile("/etc/app/db.pass", "password=hunter2\n", 0o644, uint32(os.Getuid()), uint32(os.Getgid()))
+	if tr := traces("password=hunter2\n", ss.eventTexts()); len(tr) > 0 {
+		t.Errorf("the secret is shown in %v", tr)
+	}
+}
