@@ -23,6 +23,7 @@ var docFixtures = map[string]string{
 	"conf.d/sub/b.conf":        "b\n",
 	"sites/default":            "server {}\n",
 	"keys/vendor.asc":          "-----BEGIN PGP PUBLIC KEY BLOCK-----\n\nmDMEZ0000BYJKwYBBAHaRw8BAQdA\n-----END PGP PUBLIC KEY BLOCK-----\n",
+	"secrets/db.pass.age":      "-----BEGIN AGE ENCRYPTED FILE-----\nYWdlLWVuY3J5cHRpb24ub3JnL3YxCg==\n-----END AGE ENCRYPTED FILE-----\n",
 }
 
 // TestDocExamples compiles every ```hcl block of docs/language.md as the
