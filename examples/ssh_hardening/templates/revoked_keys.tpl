@@ -1,0 +1,4 @@
+${head}
+
+%{ for key in keys }${key}
+%{ endfor ~}
