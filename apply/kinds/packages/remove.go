@@ -183,32 +183,9 @@ func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[strin
 		}
 		return
 	}
-	// A package whose removal takes one that stays is kept.
-	refs, rm := tx(moves)
-	others, err := t.alsoRemoved(refs, rm, nil)
-	if err != nil {
-		return nil, err
-	}
-	if len(others) > 0 {
-		for _, m := range moves {
-			if m.verb == "" {
-				continue
-			}
-			also, err := t.alsoRemoved(nil, []string{m.g.step.Target}, rm)
-			if err != nil {
-				return nil, err
-			}
-			if len(also) > 0 {
-				m.verb = ""
-				m.w.Changes = nil
-				m.w.Target = m.cur.Image()
-				m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s kept: removing it would also remove %s, %s", m.g.step.Target,
-					strings.Join(also, ", "), staying(also, keep)))
-			}
-		}
-		refs, rm = tx(moves)
-	}
-	// The dependencies trail's installs brought, still installed and auto.
+	// The dependencies trail's installs brought, still installed and auto:
+	// they may go with the packages, so a package whose removal takes
+	// only them is not kept for it.
 	owner := map[string]*pkgMove{}
 	var cands []string
 	for _, m := range moves {
@@ -230,6 +207,31 @@ func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[strin
 				cands = append(cands, d)
 			}
 		}
+	}
+	// A package whose removal takes one that stays is kept.
+	refs, rm := tx(moves)
+	others, err := t.alsoRemoved(refs, rm, cands)
+	if err != nil {
+		return nil, err
+	}
+	if len(others) > 0 {
+		for _, m := range moves {
+			if m.verb == "" {
+				continue
+			}
+			also, err := t.alsoRemoved(nil, []string{m.g.step.Target}, append(slices.Clone(rm), cands...))
+			if err != nil {
+				return nil, err
+			}
+			if len(also) > 0 {
+				m.verb = ""
+				m.w.Changes = nil
+				m.w.Target = m.cur.Image()
+				m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s kept: removing it would also remove %s, %s", m.g.step.Target,
+					strings.Join(also, ", "), staying(also, keep)))
+			}
+		}
+		refs, rm = tx(moves)
 	}
 	if len(cands) > 0 {
 		free, err := t.autoRemoved(refs, rm)
