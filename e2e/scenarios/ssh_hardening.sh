@@ -72,6 +72,8 @@ trap 'rm -rf "$snapdir"' EXIT
 assert_ok "apt reads the local repo" apt-get update || exit 1
 assert_eq "openssh-server is not installed before trail" absent "$(pkg_state openssh-server)"
 
+# alice has an account from before trail; trail gives her a key.
+assert_ok "alice has an account" useradd -m -s /bin/bash alice || exit 1
 run 'mkdir -p /srv/admin && cd /srv/admin && git init -q -b main' || exit 1
 run "printf '# Nothing is managed yet.\n' >/srv/admin/main.hcl"
 c0=$(git_commit /srv/admin 'trail manages nothing yet')
@@ -113,23 +115,10 @@ assert_contains "sshd was restarted for the files and the commands (command trig
 assert_ok "trail status is OK" 'cd /srv/config && trail status'
 assert_ok "applying again does nothing" 'cd /srv/config && trail apply | grep -q "nothing to do"'
 
-# 2. A user who may log in with a key, and no one else.
+# 2. A user who may log in with her key, and no one else.
 run "ssh-keygen -q -t ed25519 -N '' -C e2e -f /root/e2e_key" || exit 1
 key=$(run cat /root/e2e_key.pub)
 run "cat >/srv/admin/users.hcl" <<EOF
-group "alice" {}
-
-user "alice" {
-  group = "alice"
-  home  = "/home/alice"
-  shell = "/bin/bash"
-}
-
-directory "/home/alice" {
-  owner = "alice"
-  group = "alice"
-}
-
 directory "/home/alice/.ssh" {
   owner = "alice"
   group = "alice"
@@ -145,8 +134,8 @@ file "/home/alice/.ssh/authorized_keys" {
 EOF
 set_default ssh_allow_users '"alice"'
 pid1=$(main_pid)
-c2=$(git_commit /srv/admin 'alice may log in')
-assert_ok "git pull adds alice and allows her" 'cd /srv/config && git pull -q' || exit 1
+c2=$(git_commit /srv/admin 'alice may log in with her key')
+assert_ok "git pull gives alice her key and allows her" 'cd /srv/config && git pull -q' || exit 1
 assert_eq "trail applied it" "$c2" "$(applied)" || exit 1
 assert_ok "sshd_config allows alice" 'grep -qx "AllowUsers alice" /etc/ssh/sshd_config'
 pid2=$(main_pid)
@@ -197,6 +186,7 @@ assert_eq "status reports that commit applied" "$c0" "$(applied)"
 assert_eq "openssh-server is gone" absent "$(pkg_state openssh-server)"
 assert_eq "openssh-client is gone" absent "$(pkg_state openssh-client)"
 assert_fails "nothing listens on port 22" "bash -c 'exec 3<>/dev/tcp/127.0.0.1/22'"
+assert_fails "alice's key is gone" test -e /home/alice/.ssh
 for s in "${sections[@]}"; do
 	if ! snapshot "$s" >"$snapdir/$s.after"; then
 		fail "$s equal the snapshot from before trail" "could not take the $s snapshot"
