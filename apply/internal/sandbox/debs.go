@@ -32,11 +32,12 @@ func (r *Root) DebRoot() {
 	}
 }
 
-// Deb is a test package: name, version, Depends, and the files it ships
-// (path to content; /usr/share/NAME/version when none), those under /etc
-// listed in conffiles unless NoConf.
+// Deb is a test package: name, version, Depends, Recommends, Suggests,
+// and the files it ships (path to content; /usr/share/NAME/version when
+// none), those under /etc listed in conffiles unless NoConf.
 type Deb struct {
 	Name, Version, Depends string
+	Recommends, Suggests   string
 	Files                  map[string]string
 	NoConf                 bool
 	MultiArch              bool // of the native architecture, Multi-Arch: same (as libraries are)
@@ -60,6 +61,12 @@ func BuildDeb(t testing.TB, dir string, d Deb) string {
 	control := "Package: " + d.Name + "\nVersion: " + d.Version + "\nArchitecture: " + arch + "\nMaintainer: trail <trail@localhost>\n"
 	if d.Depends != "" {
 		control += "Depends: " + d.Depends + "\n"
+	}
+	if d.Recommends != "" {
+		control += "Recommends: " + d.Recommends + "\n"
+	}
+	if d.Suggests != "" {
+		control += "Suggests: " + d.Suggests + "\n"
 	}
 	control += "Description: trail test package\n test\n"
 	shipped := d.Files

@@ -21,7 +21,12 @@ import (
 // it, leaving its conffiles); one that had config files left is removed,
 // keeping them. Dependencies trail's installs brought are removed along,
 // as far as nothing that stays needs them, and purged unless they had
-// config files before. Accounts and enablement links its maintainer
+// config files before. A dependency that a staying package only
+// recommends or suggests goes too (that package did without it before
+// trail; apt's autoremove would keep it), unless a package the config
+// keeps brought it as well. A dependency that a going package brought
+// is not counted among what stays when deciding whether a package of
+// the list must be kept. Accounts and enablement links its maintainer
 // scripts made go with a package that goes, unless a package the plan
 // keeps made them too. A package that was installed is put back at its
 // version and mark; apt keeps conffiles changed since (--force-confold).
@@ -234,13 +239,20 @@ func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[strin
 		refs, rm = tx(moves)
 	}
 	if len(cands) > 0 {
-		free, err := t.autoRemoved(refs, rm)
+		free, err := t.autoRemoved(refs, rm, false)
+		if err != nil {
+			return nil, err
+		}
+		// A package that stays and only recommends or suggests a dependency
+		// trail brought did without it before: it goes, unless a package the
+		// config keeps brought it too.
+		loose, err := t.autoRemoved(refs, rm, true)
 		if err != nil {
 			return nil, err
 		}
 		var gone, needed []string
 		for _, d := range cands {
-			if hasName(free, d) {
+			if hasName(free, d) || hasName(loose, d) && !keep["dep:"+baseName(d)] {
 				gone = append(gone, d)
 			} else {
 				needed = append(needed, d)
@@ -384,11 +396,16 @@ func (t Tools) alsoRemoved(refs, rm, going []string) ([]string, error) {
 	return slices.DeleteFunc(sim.removed, func(n string) bool { return hasName(rm, n) || hasName(going, n) }), nil
 }
 
-// autoRemoved returns what apt would autoremove once the call has run.
-func (t Tools) autoRemoved(refs, rm []string) ([]string, error) {
+// autoRemoved returns what apt would autoremove once the call has run;
+// with hardOnly, a package that installed packages only recommend or
+// suggest counts as unneeded.
+func (t Tools) autoRemoved(refs, rm []string, hardOnly bool) ([]string, error) {
 	opts := []string{"--auto-remove"}
 	if len(refs)+len(rm) == 0 {
 		opts = nil
+	}
+	if hardOnly {
+		opts = append([]string{"-o", "APT::AutoRemove::RecommendsImportant=false", "-o", "APT::AutoRemove::SuggestsImportant=false"}, opts...)
 	}
 	sim, err := t.simulate(txArgs(opts, refs, rm, nil)...)
 	if err != nil {
