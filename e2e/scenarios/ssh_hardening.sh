@@ -187,6 +187,7 @@ assert_eq "openssh-server is gone" absent "$(pkg_state openssh-server)"
 assert_eq "openssh-client is gone" absent "$(pkg_state openssh-client)"
 assert_fails "nothing listens on port 22" "bash -c 'exec 3<>/dev/tcp/127.0.0.1/22'"
 assert_fails "alice's key is gone" test -e /home/alice/.ssh
+assert_eq "the rollback kept nothing" "" "$(run "journalctl -t trail -o cat | grep -i ' kept' || true")"
 for s in "${sections[@]}"; do
 	if ! snapshot "$s" >"$snapdir/$s.after"; then
 		fail "$s equal the snapshot from before trail" "could not take the $s snapshot"
