@@ -56,6 +56,10 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 			var b bytes.Buffer
 			stepfmt.AppendStep(&b, s, true)
 			fmt.Fprintln(stdout, b.String())
+			if s.Kind == stepfmt.KindEdit {
+				// The edits, one a line, as the step's hash names them.
+				_, _ = stdout.Write(c.Blobs[s.Value("edits")])
+			}
 		}
 		return 0
 	}
