@@ -110,6 +110,20 @@ func runValidate(x *kind.Exec, script string) (string, error) {
 	return out.String(), err
 }
 
+// validateRefusal is a validate command's refusal: the command, how it
+// ended and what it said.
+type validateRefusal struct {
+	cmd, how, out string
+}
+
+func (r *validateRefusal) Error() string {
+	msg := fmt.Sprintf("validate `%s` refused the new content (%s)", r.cmd, r.how)
+	if r.out != "" {
+		msg += ": " + r.out
+	}
+	return msg
+}
+
 // validateError says that the new content was refused, with what the
 // command said, the temporary path replaced by %s so that the message does
 // not name a file that is gone.
@@ -119,15 +133,11 @@ func validateError(cmd, tmp, out string, err error) error {
 		out = "…" + out[len(out)-2048:]
 	}
 	var exit *exec.ExitError
-	what := err.Error()
+	how := err.Error()
 	if errors.As(err, &exit) {
-		what = fmt.Sprintf("exit %d", exit.ExitCode())
+		how = fmt.Sprintf("exit %d", exit.ExitCode())
 	}
-	msg := fmt.Sprintf("validate `%s` refused the new content (%s)", cmd, what)
-	if out != "" {
-		msg += ": " + out
-	}
-	return errors.New(msg)
+	return &validateRefusal{cmd: cmd, how: how, out: out}
 }
 
 // installed reports whether the program a command starts with can be run:
