@@ -42,7 +42,8 @@ type kindDef struct {
 // resourceTypes names the resource block types; kept apart from kindDefs
 // because expression checks, which the build functions use, need it.
 var resourceTypes = map[string]bool{"directory": true, "file": true, "symlink": true, "tree": true, "edit": true,
-	"group": true, "user": true, "package": true, "unit": true, "command": true, "check": true, "apt_source": true}
+	"group": true, "user": true, "package": true, "unit": true, "command": true, "check": true, "apt_source": true,
+	"cron": true, "sysctl": true, "kernel_module": true}
 
 // metaAttrs are accepted by every resource block.
 var metaAttrs = []string{"for_each", "when", "depends_on"}
@@ -95,6 +96,10 @@ var kindDefs = []*kindDef{
 	{block: "check", kind: stepfmt.KindCheck, target: "name",
 		fields: []field{{name: "run", key: "run"}, {name: "retries", key: "retries"},
 			{name: "interval", key: "interval"}, {name: "timeout", key: "timeout", def: "30s"}}},
+	// Shorthands for FILE and CMD steps (conveniences.go).
+	{block: "cron", kind: stepfmt.KindFile, target: "name", extra: []string{"schedule", "command", "user", "environment"}, expand: expandCron},
+	{block: "sysctl", kind: stepfmt.KindFile, target: "key", extra: []string{"value"}, expand: expandSysctl},
+	{block: "kernel_module", kind: stepfmt.KindFile, target: "name", extra: []string{"options"}, expand: expandKernelModule},
 }
 
 // Kinds lists the step kinds resource blocks compile to, in table order,
@@ -118,6 +123,8 @@ var required = map[string][]string{
 	"command":    {"run"},
 	"check":      {"run"},
 	"apt_source": {"uris", "suites"},
+	"cron":       {"schedule", "command"},
+	"sysctl":     {"value"},
 }
 
 var presentRequired = map[string][]string{"symlink": {"to"}}
