@@ -2,8 +2,12 @@ package apply
 
 import (
 	"context"
+	"fmt"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"trail/apply/kind"
@@ -124,4 +128,87 @@ func TestAbsentDrift(t *testing.T) {
 	if b, err := sb.e.Store().Get(kind.HashKey([]byte("came back"))); err != nil || string(b) != "came back" {
 		t.Fatal("the drifted content was not saved before it was removed")
 	}
+}
+
+// treeSnap lists everything under p in the sandbox: each entry's path,
+// type, mode, owner, group, and content or link target.
+func treeSnap(t *testing.T, sb *sandbox, p string) string {
+	t.Helper()
+	var b strings.Builder
+	err := filepath.WalkDir(sb.host(p), func(h string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		var st syscall.Stat_t
+		if err := syscall.Lstat(h, &st); err != nil {
+			return err
+		}
+		fmt.Fprintf(&b, "%s %o %d %d", strings.TrimPrefix(h, sb.root), st.Mode, st.Uid, st.Gid)
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			to, _ := os.Readlink(h)
+			b.WriteString(" -> " + to)
+		case d.Type().IsRegular():
+			data, _ := os.ReadFile(h)
+			fmt.Fprintf(&b, " %q", data)
+		}
+		b.WriteByte('\n')
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+// A directory with recursive=true goes with everything in it, saved first
+// as one archive; its reverse gives back every entry with its mode, owner
+// and content or target.
+func TestAbsentTree(t *testing.T) {
+	sb := newSandbox(t)
+	os.Mkdir(sb.host("/srv/data"), 0o750)
+	os.Chown(sb.host("/srv/data"), 1001, 1001)
+	sb.write("/srv/data/db", "precious", 0o600)
+	os.Mkdir(sb.host("/srv/data/sub"), 0o700)
+	os.Chmod(sb.host("/srv/data/sub"), 0o2770)
+	sb.write("/srv/data/sub/deep", "deep", 0o640)
+	os.Chown(sb.host("/srv/data/sub/deep"), 1002, 50)
+	os.Symlink("../db", sb.host("/srv/data/sub/link"))
+	os.Lchown(sb.host("/srv/data/sub/link"), 1003, 1003)
+	os.Mkdir(sb.host("/srv/data/empty"), 0o755)
+	before := treeSnap(t, sb, "/srv/data")
+	if _, err := sb.applyErr("DIR /srv/data absent=true", "c0"); err == nil || !strings.Contains(err.Error(), "add recursive = true") {
+		t.Fatalf("a non-empty directory without recursive: %v", err)
+	}
+	list := "DIR /srv/data absent=true recursive=true\nFILE /etc/keep {k}"
+	sb.apply(list, "c1")
+	if sb.exists("/srv/data") {
+		t.Fatal("/srv/data is still there")
+	}
+	if g := sb.apply(list, "c2"); g.Counts.Added+g.Counts.Modified+g.Counts.Removed != 0 {
+		t.Fatalf("a second apply changed something: %+v", g.Counts)
+	}
+	g, err := sb.e.Apply(context.Background(), sb.list("FILE /etc/keep {k}"), Meta{Commit: "c3", Deliberate: true})
+	if err != nil || g.Counts.Removed != 1 {
+		t.Fatalf("apply c3: %v %+v", err, g)
+	}
+	if got := treeSnap(t, sb, "/srv/data"); got != before {
+		t.Fatalf("the tree after the reverse:\n%s\nwant:\n%s", got, before)
+	}
+}
+
+// Putting a tree back over a directory that is there again (as after a
+// removal cut off half way) makes what is missing and leaves what is there.
+func TestAbsentTreeMerge(t *testing.T) {
+	sb := newSandbox(t)
+	sb.write("/srv/data/a", "a", 0o600)
+	sb.write("/srv/data/sub/b", "b", 0o600)
+	sb.apply("DIR /srv/data absent=true recursive=true\nFILE /etc/keep {k}", "c1")
+	sb.write("/srv/data/a", "written since", 0o644)
+	g, err := sb.e.Apply(context.Background(), sb.list("FILE /etc/keep {k}"), Meta{Commit: "c2", Deliberate: true})
+	if err != nil || g.Counts.Removed != 1 {
+		t.Fatalf("apply c2: %v %+v", err, g)
+	}
+	sb.fs().WantFile("/srv/data/a", "written since", 0o644, 0, 0)
+	sb.fs().WantFile("/srv/data/sub/b", "b", 0o600, 0, 0)
 }

@@ -16,8 +16,8 @@ import (
 )
 
 // The apply from generation A to B (which, among the rest, makes absent a
-// file trail wrote and a file, a symlink and a directory with its file that
-// were there before trail) is killed with SIGKILL at every
+// file trail wrote, and a file, a symlink, a directory with its file and a
+// whole tree (recursive) that were there before trail) is killed with SIGKILL at every
 // boundary in turn (after the journal begins, after each batch's intents,
 // after each step, after each flush and done record, after the generation
 // and the commit, and inside the undo of a failing apply). After recovery
@@ -65,6 +65,7 @@ FILE /etc/issue absent=true
 LINK /etc/oldlink absent=true
 FILE /srv/olddir/f absent=true
 DIR /srv/olddir absent=true
+DIR /srv/oldtree absent=true recursive=true
 `
 
 func crashCase(t *testing.T, batch int, failing bool) {
@@ -78,6 +79,10 @@ func crashCase(t *testing.T, batch int, failing bool) {
 	os.Symlink("/usr/lib/old", sb.host("/etc/oldlink"))
 	sb.write("/srv/olddir/f", "old data", 0o600)
 	os.Chmod(sb.host("/srv/olddir"), 0o750)
+	sb.write("/srv/oldtree/a/b/c", "deep", 0o640)
+	sb.write("/srv/oldtree/top", "top", 0o600)
+	os.Symlink("a/b/c", sb.host("/srv/oldtree/l"))
+	os.Chmod(sb.host("/srv/oldtree/a"), 0o700)
 	sb.apply(crashA, "A")
 	b := crashB
 	if failing {

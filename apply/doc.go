@@ -29,7 +29,8 @@
 //     the way is saved and replaced, so its reverse is exact. A step with
 //     absent=true removes its target the same way, saved first: a path's
 //     file, symlink or empty directory (one holding anything that the
-//     plan does not remove first is refused), an account (userdel,
+//     plan does not remove first is refused, unless recursive=true: then
+//     the whole tree, saved as one archive), an account (userdel,
 //     groupdel; a home stays), a package (apt-get remove, or purge); its
 //     reverse restores the pre-image, and a target that comes back is
 //     drift.

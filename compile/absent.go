@@ -55,6 +55,9 @@ func (r *resource) buildAbsent(st *stepfmt.Step) {
 			r.setField(st, f)
 		}
 	}
+	for _, name := range absentOnly(r.kd) {
+		r.setField(st, field{name: name, key: name})
+	}
 	if st.Kind == stepfmt.KindUnit {
 		st.Set("enabled", "false")
 		st.Set("running", "false")
@@ -63,8 +66,27 @@ func (r *resource) buildAbsent(st *stepfmt.Step) {
 	st.Set("absent", "true")
 }
 
-// requirePresent reports the attributes a present block of its type needs.
+// absentOnly lists the attributes only an absent block of kd's type takes
+// (a directory's recursive).
+func absentOnly(kd *kindDef) []string {
+	var out []string
+	for _, name := range kd.absent {
+		if !slices.ContainsFunc(kd.fields, func(f field) bool { return f.name == name }) && !slices.Contains(kd.extra, name) {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+// requirePresent reports the attributes a present block of its type needs,
+// and those only an absent one takes.
 func (r *resource) requirePresent() {
+	for _, name := range absentOnly(r.kd) {
+		if a, ok := r.attrs[name]; ok {
+			r.diag(errorf(a.NameRange.Ptr(), "Attribute of a present "+r.kd.block,
+				"%s says how an absent %s goes: it goes with absent = true only.", name, r.kd.block))
+		}
+	}
 	for _, name := range presentRequired[r.kd.block] {
 		if _, ok := r.attrs[name]; !ok {
 			rng := r.block.Body.MissingItemRange()

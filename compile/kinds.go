@@ -61,7 +61,7 @@ func withDef(f field, def string) field { f.def = def; return f }
 // kindDefs is the table of resource blocks, in documentation order.
 var kindDefs = []*kindDef{
 	{block: "directory", kind: stepfmt.KindDir, target: "path",
-		fields: []field{withDef(fMode, "0755"), fOwner, fGroup, fDrift}, absent: []string{"drift"}},
+		fields: []field{withDef(fMode, "0755"), fOwner, fGroup, fDrift}, absent: []string{"recursive", "drift"}},
 	{block: "file", kind: stepfmt.KindFile, target: "path", alt: stepfmt.KindAttrs,
 		fields: []field{withDef(fMode, "0644"), fOwner, fGroup, fValidate, fDrift},
 		extra:  []string{"content", "source", "template", "secret", "vars"}, build: buildFile, absent: []string{"drift"}},
@@ -144,6 +144,9 @@ var kindByBlock = func() map[string]*kindDef {
 		}
 		if kd.absent != nil {
 			attrs = append(attrs, hcl.AttributeSchema{Name: "absent"})
+		}
+		for _, name := range absentOnly(kd) {
+			attrs = append(attrs, hcl.AttributeSchema{Name: name})
 		}
 		for _, name := range required[kd.block] {
 			for i := range attrs {

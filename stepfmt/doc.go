@@ -30,7 +30,7 @@
 //
 // # Kinds and attributes
 //
-//	DIR     path      mode owner group absent drift
+//	DIR     path      mode owner group absent recursive drift
 //	FILE    path      content(positional, required) secret mode owner group validate absent drift
 //	LINK    path      to(positional, required) owner group absent drift
 //	EDIT    path      edits(positional, required) validate drift
@@ -53,7 +53,9 @@
 //
 // absent=true (the only value it takes) asks for the target not to be
 // there: a step with it carries no other attribute but drift (and purge on
-// PKG), FILE and LINK need no content or target, and its identity is the
+// PKG, recursive on DIR: the directory goes with everything in it, which
+// recursive=true without absent=true cannot say), FILE and LINK need no
+// content or target, and its identity is the
 // kind's as ever, so a target both present and absent is managed twice.
 // What is under an absent path must be absent too, and come before it; an
 // absent account owns nothing, and no trigger names an absent path.

@@ -29,7 +29,7 @@ var (
 // absentAttrs are the attributes a step with absent=true may carry besides
 // it: what to remove is the whole target, so nothing else is managed.
 var absentAttrs = map[Kind][]string{
-	KindDir: {"drift"}, KindFile: {"drift"}, KindLink: {"drift"},
+	KindDir: {"recursive", "drift"}, KindFile: {"drift"}, KindLink: {"drift"},
 	KindGroup: {"drift"}, KindUser: {"drift"}, KindPackage: {"purge", "drift"},
 }
 
@@ -37,7 +37,7 @@ var absentAttrs = map[Kind][]string{
 // them. Adding a kind is one row here and, in apply, one file.
 var kinds = []kindSpec{
 	{KindDir, tPath, "path", "", []attrSpec{
-		{"mode", tMode, false}, {"owner", tOwner, false}, {"group", tOwner, false}, absent, drift}},
+		{"mode", tMode, false}, {"owner", tOwner, false}, {"group", tOwner, false}, absent, {"recursive", tTrue, false}, drift}},
 	{KindFile, tPath, "path", "content", []attrSpec{
 		{"content", tHash, true}, {"secret", tSecret, false}, {"mode", tMode, false}, {"owner", tOwner, false}, {"group", tOwner, false},
 		{"validate", tValidate, false}, absent, drift}},

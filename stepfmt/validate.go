@@ -115,6 +115,9 @@ func (ks *kindSpec) shapeErrs(s *Step) []string {
 		}
 		return out
 	}
+	if _, ok := s.Get("recursive"); ok {
+		out = append(out, "recursive=true says how an absent directory goes: it goes with absent=true only")
+	}
 	for _, as := range ks.attrs {
 		if _, ok := s.Get(as.key); as.required && !ok {
 			out = append(out, missingMsg(as.key))

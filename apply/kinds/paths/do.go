@@ -28,7 +28,7 @@ func Do(x *kind.Exec, p string, w kind.Work) error {
 		}
 		return r.Remove(p)
 	}
-	if b.State != t.State {
+	if b.State != t.State && !(b.State == StDir && t.State == StTree) {
 		switch b.State {
 		case StDir:
 			if err := r.Rmdir(p); err != nil {
@@ -36,7 +36,7 @@ func Do(x *kind.Exec, p string, w kind.Work) error {
 			}
 			b = Object{State: kind.StateAbsent}
 		case StFile, StLink:
-			if t.State == StDir {
+			if t.State == StDir || t.State == StTree {
 				if err := r.Remove(p); err != nil {
 					return err
 				}
@@ -51,6 +51,17 @@ func Do(x *kind.Exec, p string, w kind.Work) error {
 				return err
 			}
 			b = unknownAttrs(StDir)
+		}
+		return setAttrs(x, p, b, t)
+	case StTree:
+		if b.Absent() {
+			if err := r.Mkdir(p); err != nil {
+				return err
+			}
+			b = unknownAttrs(StDir)
+		}
+		if err := restoreTree(x, p, t); err != nil {
+			return err
 		}
 		return setAttrs(x, p, b, t)
 	case StFile:

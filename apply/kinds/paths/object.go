@@ -37,6 +37,7 @@ type Object struct {
 	masked                  bool
 	Mode, uid, gid          uint32
 	HasMode, HasUID, HasGID bool
+	tree                    bool // an absent want: a directory may go with what is in it
 }
 
 // Absent reports whether the object is not there.
@@ -113,7 +114,7 @@ func modeString(mode uint32) string {
 func Unpack(m kind.Image) (Object, error) {
 	p := Object{State: m.State}
 	switch p.State {
-	case "", kind.StateAbsent, StFile, StDir, StLink, stSpecial:
+	case "", kind.StateAbsent, StFile, StDir, StLink, StTree, stSpecial:
 	default:
 		return p, fmt.Errorf("path image %q: unknown state %q", m, m.State)
 	}
@@ -149,6 +150,9 @@ func Unpack(m kind.Image) (Object, error) {
 	}
 	if p.State == StLink && p.to == "" {
 		return p, fmt.Errorf("path image %q: a link image needs its to", m)
+	}
+	if p.State == StTree && p.content == "" {
+		return p, fmt.Errorf("path image %q: a tree image needs its content", m)
 	}
 	return p, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"trail/apply/kind"
+	"trail/internal/fsx"
 	"trail/stepfmt"
 )
 
@@ -31,13 +32,29 @@ func (pathOps) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind
 	return WorkOf(v, s.Target, w, true, nil)
 }
 
-// Capture reads the path whole, putting a file's content into the store.
+// Capture reads the path whole, putting a file's content into the store;
+// for a recursive absent DIR, a directory with everything in it (tree.go).
 func (pathOps) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
+	if s.Absent() && s.Value("recursive") == "true" {
+		st, err := x.Root.Lstat(s.Target)
+		if err == nil && st.Type == fsx.Dir {
+			names, err := x.Root.ReadDirNames(s.Target)
+			if err != nil {
+				return kind.Image{}, err
+			}
+			if len(names) > 0 {
+				return captureTree(x, s.Target, st)
+			}
+		}
+	}
 	return Capture(x, s.Target)
 }
 
 // Forward carries out the work Check planned.
 func (pathOps) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
+	if s.Absent() && s.Value("recursive") == "true" && !w.None() {
+		return removeTree(x, s.Target)
+	}
 	return Do(x, s.Target, w)
 }
 
@@ -54,7 +71,7 @@ func (pathOps) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image,
 // checkPath is the Check of a path kind whose steps ask for state.
 func checkPath(v *kind.View, s *stepfmt.Step, prior *kind.Record, state string) (kind.Work, error) {
 	if s.Absent() {
-		return WorkOf(v, s.Target, Object{State: kind.StateAbsent}, false, prior)
+		return WorkOf(v, s.Target, Object{State: kind.StateAbsent, tree: s.Value("recursive") == "true"}, false, prior)
 	}
 	w, notes, err := want(v, s, state)
 	if err != nil {

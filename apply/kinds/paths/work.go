@@ -148,8 +148,11 @@ func WorkOf(v *kind.View, p string, w Object, restore bool, prior *kind.Record) 
 	case w.Absent() && before.State == StDir:
 		if held, err := unmanagedEntries(v, p); err != nil {
 			return kind.Work{}, err
+		} else if len(held) > 0 && recursive(w) {
+			work.Changes = append(work.Changes, "remove directory and everything in it ("+strings.Join(held, ", ")+")")
+			break
 		} else if len(held) > 0 && !restore {
-			return kind.Work{}, fmt.Errorf("%s is a directory holding %s: absent removes an empty directory only; name what is in it absent too, before it, or remove it by hand", p, strings.Join(held, ", "))
+			return kind.Work{}, fmt.Errorf("%s is a directory holding %s: absent removes an empty directory only; add recursive = true to remove it with everything in it (saved first), or name what is in it absent too, before it", p, strings.Join(held, ", "))
 		} else if len(held) > 0 {
 			work.Notes = append(work.Notes, fmt.Sprintf("directory %s kept: it holds files trail did not write (%s)", p, strings.Join(held, ", ")))
 			t = before
@@ -160,6 +163,8 @@ func WorkOf(v *kind.View, p string, w Object, restore bool, prior *kind.Record) 
 		work.Changes = append(work.Changes, "remove "+noun(before.State))
 	case before.Absent():
 		work.Changes = append(work.Changes, "create "+noun(w.State))
+	case before.State == StDir && w.State == StTree:
+		work.Changes = append(work.Changes, "put back what is missing in the directory")
 	case before.State != w.State:
 		if before.State == StDir {
 			held, err := unmanagedEntries(v, p)
@@ -294,6 +299,8 @@ func noun(state string) string {
 		return "directory"
 	case StLink:
 		return "symlink"
+	case StTree:
+		return "directory tree"
 	}
 	return state
 }
@@ -318,7 +325,7 @@ func parentReady(v *kind.View, p string) error {
 		return err
 	}
 	switch pi.State {
-	case StDir:
+	case StDir, StTree:
 		return nil
 	case StLink:
 		return fmt.Errorf("parent %s %w", parent, fsx.ErrSymlink)
