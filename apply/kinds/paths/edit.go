@@ -52,6 +52,11 @@ func (Edit) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work,
 	if err != nil {
 		return kind.Work{}, err
 	}
+	if cur.content == "" {
+		// Predicted without its content (an ATTRS put back before this
+		// step): the content is what is on the machine.
+		cur.content = kind.HashKey(now)
+	}
 	base, notes, err := editBase(x, cur, now, prior)
 	if err != nil {
 		return kind.Work{}, err
@@ -156,16 +161,17 @@ func editBase(x *kind.Exec, cur Object, now []byte, prior *kind.Record) ([]byte,
 }
 
 // contentOf returns the content of the file p whose key is key: from the
-// store when it holds it (a plan's prediction), else read from the root.
+// store when it holds it (a plan's prediction), else read from the root
+// (and checked against key, unless the prediction had none).
 func contentOf(x *kind.Exec, p, key string) ([]byte, error) {
-	if x.HasBlob(key) {
+	if key != "" && x.HasBlob(key) {
 		return x.Store().Get(key)
 	}
 	data, err := readAll(x, p)
 	if err != nil {
 		return nil, err
 	}
-	if kind.HashKey(data) != key {
+	if key != "" && kind.HashKey(data) != key {
 		return nil, fmt.Errorf("%s changed while it was read: try again", p)
 	}
 	return data, nil
