@@ -148,7 +148,12 @@
 // (kinds/accounts, a kind.Recoverer) — so that the undo and the next apply can run the
 // account tools; and it finishes a dpkg run the crash cut off (dpkg
 // --configure -a, as apt demands before anything else) so that the undo
-// of a PKG change can run apt-get (kinds/packages). What the kernel cannot stop in time remains: a child
+// of a PKG change can run apt-get (kinds/packages). After an undo (a
+// failed apply, or recovery) a kind.Refresher brings what its tool derives
+// from the paths put back in line with them: apt-get update runs again
+// when the undone apply had updated apt's lists from the sources it wrote
+// (at recovery, when a source path was put back), so the lists are as
+// before the apply. What the kernel cannot stop in time remains: a child
 // killed between its fork and trail recording its group may have started
 // a grandchild of its own in those microseconds.
 //

@@ -14,6 +14,7 @@ import (
 
 	"trail/apply/kind"
 	"trail/apply/state"
+	"trail/stepfmt"
 )
 
 // fail ends an apply whose step or bookkeeping failed: staged writes are
@@ -30,12 +31,16 @@ func (r *run) fail(cause error) (*Generation, error) {
 		r.event(Event{Type: EventStepFailed, Step: stepLine(se.step), Source: r.g.ErrorSource, Err: se.err})
 	}
 	undoErr := undoAll(r.x, r.undo, func(ev Event) { r.event(ev) }, r.e.crashPoint)
+	var refreshed string
+	if undoErr == nil {
+		refreshed = refreshAfterUndo(r.x, r.undo)
+	}
 	r.restartUndone()
 	r.g.Result, r.g.Error, r.g.End = ResultFailed, cause.Error(), time.Now()
 	if undoErr != nil {
 		r.g.Error += "; undoing it failed too, the journal is kept for the next run: " + undoErr.Error()
 	}
-	r.event(Event{Type: EventRollback, Result: resultOf(undoErr), Err: undoErr, Counts: r.g.Counts})
+	r.event(Event{Type: EventRollback, Result: resultOf(undoErr), Err: undoErr, Detail: refreshed, Counts: r.g.Counts})
 	serr := state.SaveGeneration(r.e.genDir(), r.g)
 	if r.j != nil && undoErr == nil {
 		r.j.Close()
@@ -50,6 +55,31 @@ func resultOf(err error) string {
 		return ResultFailed
 	}
 	return ResultOK
+}
+
+// refreshAfterUndo lets every kind.Refresher bring what its tool derives
+// from the paths put back in line with them (apt's lists), best effort,
+// and says what was done and what failed.
+func refreshAfterUndo(x *kind.Exec, recs []undoRec) string {
+	undone := make([]*stepfmt.Step, len(recs))
+	for i, u := range recs {
+		undone[i] = u.step
+	}
+	var out []string
+	for _, row := range handlers {
+		rf, ok := row.h.(kind.Refresher)
+		if !ok {
+			continue
+		}
+		done, err := rf.Refresh(x, undone)
+		if err != nil {
+			done = err.Error()
+		}
+		if done != "" {
+			out = append(out, done)
+		}
+	}
+	return strings.Join(out, "; ")
 }
 
 // undoAll restores every record's image, newest first, and makes the
@@ -177,6 +207,11 @@ func (e *Engine) recover() error {
 		e.emit(ev)
 	}
 	undoErr := undoAll(x, recs, ev, e.crashPoint)
+	if undoErr == nil {
+		if d := refreshAfterUndo(x, recs); d != "" {
+			done = append(done, d)
+		}
+	}
 	undoErr = errors.Join(clearErr, undoErr)
 	ev(Event{Type: EventRollback, Result: resultOf(undoErr), Err: undoErr, Detail: strings.Join(done, "; ")})
 	if undoErr != nil {

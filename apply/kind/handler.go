@@ -199,6 +199,17 @@ type Recoverer interface {
 	RecoverTools(x *Exec) (done string, err error)
 }
 
+// Refresher is implemented by kinds whose tool keeps state derived from
+// paths other steps write, outside any target, such as apt's lists, which
+// apt-get update fetches from the sources: after an undo (a failed apply,
+// or recovery of an interrupted one) has put the steps undone back, the
+// engine calls Refresh once, so that the state matches the paths put back
+// as it did before the apply. It is best effort: the undo has happened,
+// and what it did or why it failed goes into the rollback event.
+type Refresher interface {
+	Refresh(x *Exec, undone []*stepfmt.Step) (done string, err error)
+}
+
 // Trigger is why a step is restarted.
 type Trigger struct {
 	Why    []string // the changed paths, package:NAME and command:NAME that matched, sorted

@@ -211,7 +211,8 @@ apt_source "vendor" {
 
 // A package the new source does not have after all passes the plan,
 // which cannot know, and fails the apply at its step, after the update;
-// the apply is undone and the source is gone again.
+// the apply is undone, the source is gone again, and apt-get update runs
+// once more so that apt's lists forget the repository, as they were.
 func TestAptSourceWithoutThePackageFailsTheApply(t *testing.T) {
 	sb := engine.NewDeb(t)
 	dir, key := signedRepo(t, sandbox.Deb{Name: "trail-vendor", Version: "1.5"})
@@ -219,6 +220,7 @@ func TestAptSourceWithoutThePackageFailsTheApply(t *testing.T) {
 	if _, err := sb.E.Plan(sb.List(list)); err != nil {
 		t.Fatalf("plan: %v", err)
 	}
+	ev := sb.Record()
 	_, err := sb.ApplyErr(list, "c1")
 	if err == nil || !strings.Contains(err.Error(), "PKG trail-vendr") || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("apply: %v, want the package's step named and the package unknown", err)
@@ -228,5 +230,37 @@ func TestAptSourceWithoutThePackageFailsTheApply(t *testing.T) {
 	}
 	if got := sb.PkgState("trail-vendr"); got != "absent" {
 		t.Fatalf("the package: %s", got)
+	}
+	if got := listsOf(t, sb, dir); len(got) != 0 {
+		t.Fatalf("after the undo apt's lists still have the repository: %v", got)
+	}
+	var said bool
+	for _, e := range ev.Of(apply.EventRollback) {
+		said = said || strings.Contains(e.Detail, "apt-get update: apt's sources were put back")
+	}
+	if !said {
+		t.Fatal("the rollback does not say it updated apt's lists")
+	}
+}
+
+// An apply that wrote a source but failed before it updated apt's lists
+// leaves them alone when it is undone: they are as they were.
+func TestAptSourceUndoneBeforeAnUpdate(t *testing.T) {
+	sb := engine.NewDeb(t)
+	dir, key := signedRepo(t, sandbox.Deb{Name: "trail-vendor", Version: "1.5"})
+	before, _ := os.ReadDir(sb.Host("/var/lib/apt/lists"))
+	ev := sb.Record()
+	_, err := sb.ApplyErr("FILE /etc/apt/sources.list.d/vendor.sources {"+sourcesFile(dir, key)+"} mode=0644 owner=root group=root\nCHECK no run=false timeout=5s\n", "c1")
+	if err == nil {
+		t.Fatal("an apply whose check fails succeeded")
+	}
+	after, _ := os.ReadDir(sb.Host("/var/lib/apt/lists"))
+	if len(after) != len(before) || len(listsOf(t, sb, dir)) != 0 {
+		t.Fatalf("apt's lists changed: %d entries before, %d after", len(before), len(after))
+	}
+	for _, e := range ev.Of(apply.EventRollback) {
+		if strings.Contains(e.Detail, "apt-get update") {
+			t.Fatalf("the undo updated apt's lists: %s", e.Detail)
+		}
 	}
 }
