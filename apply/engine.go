@@ -212,14 +212,14 @@ func (e *Engine) newExec() *kind.Exec {
 	return x
 }
 
-// readSteps returns the step list file of generation n, or nil.
-func (e *Engine) readSteps(n int) ([]byte, error) {
+// readSteps returns the step list file of generation n, or "".
+func (e *Engine) readSteps(n int) (string, error) {
 	if n == 0 {
-		return nil, nil
+		return "", nil
 	}
-	data, err := os.ReadFile(state.StepsFile(e.genDir(), n))
+	data, err := state.ReadString(state.StepsFile(e.genDir(), n))
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("state: generation %d has no step list: %w", n, err)
+		return "", fmt.Errorf("state: generation %d has no step list: %w", n, err)
 	}
 	return data, err
 }

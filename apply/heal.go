@@ -47,10 +47,10 @@ func (e *Engine) Heal(ctx context.Context) (*Generation, error) {
 	g := &Generation{Number: num, From: cur.gen, Commit: was.Commit, Branch: was.Branch, Host: was.Host,
 		Subject: fmt.Sprintf("heal %d drifted target(s)", len(p.Changes)), Start: time.Now(), Result: ResultRunning, Dir: e.genDir()}
 	if err != nil {
-		return e.refuse(g, cur.steps, err)
+		return e.refuse(g, []byte(cur.steps), err)
 	}
 	g.Counts = Counts{Modified: len(p.Changes), Unchanged: p.Unchanged}
-	r := newRun(e, x, g, cur, cur.list, p, cur.steps)
+	r := newRun(e, x, g, cur, cur.list, p, []byte(cur.steps))
 	r.heal = true
 	return r.run(ctx)
 }

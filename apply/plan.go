@@ -44,7 +44,7 @@ func (e *Engine) Plan(l *stepfmt.List) (*Plan, error) {
 // current is the applied state: generation, its steps, the record.
 type current struct {
 	gen     int
-	steps   []byte // the step list file, as stored
+	steps   string // the step list file, as stored
 	list    *stepfmt.List
 	applied *state.Applied
 }
@@ -70,7 +70,7 @@ func (c *current) load(e *Engine) error {
 	if c.gen == 0 || len(c.list.Steps) > 0 {
 		return nil
 	}
-	l, errs := stepfmt.Parse(state.StepsFile(e.genDir(), c.gen), c.steps)
+	l, errs := stepfmt.ParseString(state.StepsFile(e.genDir(), c.gen), c.steps)
 	if len(errs) > 0 {
 		return fmt.Errorf("state: the applied step list is damaged: %w", errs.Err())
 	}

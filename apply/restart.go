@@ -277,7 +277,7 @@ func (e *Engine) stepsOf(n int) ([]*stepfmt.Step, error) {
 	if err != nil || n == 0 {
 		return nil, err
 	}
-	l, errs := stepfmt.Parse(state.StepsFile(e.genDir(), n), data)
+	l, errs := stepfmt.ParseString(state.StepsFile(e.genDir(), n), data)
 	if len(errs) > 0 {
 		return nil, errs.Err()
 	}

@@ -80,10 +80,10 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 
 // sameSteps reports whether two step list files hold the same steps,
 // whatever their headers say.
-func sameSteps(a, b []byte) bool {
-	_, a, _ = bytes.Cut(a, []byte("\n"))
+func sameSteps(a string, b []byte) bool {
+	_, a, _ = strings.Cut(a, "\n")
 	_, b, _ = bytes.Cut(b, []byte("\n"))
-	return bytes.Equal(a, b)
+	return a == string(b)
 }
 
 // unchanged is the no-op path: the list is the applied one. For the same

@@ -22,7 +22,10 @@ type run struct {
 	cur  *current
 	list *stepfmt.List
 	plan *Plan
-	text []byte // the step list, as the generation records it
+	// text is the step list as the generation records it, until it is
+	// saved; textLen its length, for the state's size.
+	text    []byte
+	textLen int
 	j    *state.Journal
 	// undo lists every change whose intent is journaled, in order: what a
 	// rollback restores, newest first.
@@ -100,6 +103,7 @@ func (r *run) run(ctx context.Context) (*Generation, error) {
 	if err := state.SaveSteps(r.e.genDir(), r.g.Number, r.text); err != nil {
 		return r.fail(err)
 	}
+	r.textLen, r.text = len(r.text), nil
 	if err := state.SaveGeneration(r.e.genDir(), r.g); err != nil {
 		return r.fail(err)
 	}
@@ -442,7 +446,7 @@ func (r *run) commit() (*Generation, error) {
 	}
 	r.e.crashPoint("journal")
 	r.updateIndex(ap)
-	r.e.pruneAfterApply(len(r.text))
+	r.e.pruneAfterApply(r.textLen)
 	r.event(Event{Type: EventApplyEnd, Result: ResultOK, Counts: r.g.Counts, Duration: r.g.End.Sub(r.g.Start)})
 	return r.g, nil
 }

@@ -17,7 +17,13 @@ type token struct {
 // never panics and collects every error it finds. INCLUDE steps are kept as
 // they are: Load resolves them. Steps with errors are left out of the list.
 func Parse(name string, data []byte) (*List, ErrorList) {
-	p := parser{name: name, text: string(data)}
+	return ParseString(name, string(data))
+}
+
+// ParseString is Parse of text held as a string, which the steps then
+// share instead of a copy of their own.
+func ParseString(name, text string) (*List, ErrorList) {
+	p := parser{name: name, text: text}
 	p.list.Steps = make([]*Step, 0, strings.Count(p.text, "\n")+1)
 	p.run()
 	return &p.list, p.errs

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -73,12 +74,27 @@ func (e *indexEntry) public() IndexEntry {
 const minMerge = 4096
 
 // LoadIndex reads the index in file; a missing or damaged one is empty.
+// It reads the file line by line: only the entries stay.
 func LoadIndex(file string) *Index {
-	data, err := os.ReadFile(file)
+	f, err := os.Open(file)
 	if err != nil {
 		return &Index{File: file}
 	}
-	ix, err := ParseIndex(data)
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 64<<10)
+	lines := 0
+	for {
+		chunk, err := r.ReadSlice('\n')
+		lines += bytes.Count(chunk, []byte("\n"))
+		if err != nil && err != bufio.ErrBufferFull {
+			break
+		}
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return &Index{File: file}
+	}
+	r.Reset(f)
+	ix, err := parseIndex(r, lines)
 	if err != nil {
 		return &Index{File: file}
 	}
@@ -256,19 +272,29 @@ func (ix *Index) Save() error {
 // ParseIndex reads the index file; any damage rejects it whole. A path
 // given twice keeps its last entry.
 func ParseIndex(data []byte) (*Index, error) {
-	head, text, ok := bytes.Cut(data, []byte("\n"))
-	v, ok2 := bytes.CutPrefix(head, []byte("TRAIL-INDEX v1 asof="))
-	asOf, err := strconv.ParseInt(string(v), 10, 64)
-	if !ok || !ok2 || err != nil {
+	return parseIndex(bufio.NewReader(bytes.NewReader(data)), bytes.Count(data, []byte("\n")))
+}
+
+// parseIndex reads an index of about lines lines from r.
+func parseIndex(r *bufio.Reader, lines int) (*Index, error) {
+	head, err := r.ReadSlice('\n')
+	v, ok := bytes.CutPrefix(bytes.TrimSuffix(head, []byte("\n")), []byte("TRAIL-INDEX v1 asof="))
+	asOf, perr := strconv.ParseInt(string(v), 10, 64)
+	if err != nil || !ok || perr != nil {
 		return nil, errors.New("index: bad header")
 	}
-	n := bytes.Count(text, []byte("\n"))
-	ents := make([]indexEntry, 0, n)
-	ends := make([]int, 0, n)
+	ents := make([]indexEntry, 0, lines)
+	ends := make([]uint32, 0, lines)
 	var paths strings.Builder
-	for line := 2; len(text) > 0; line++ {
-		var l []byte
-		l, text, _ = bytes.Cut(text, []byte("\n"))
+	for line := 2; ; line++ {
+		l, err := r.ReadSlice('\n')
+		if err == io.EOF && len(l) == 0 {
+			break
+		}
+		if err != nil && err != io.EOF {
+			return nil, fmt.Errorf("index line %d: %w", line, err)
+		}
+		l = bytes.TrimSuffix(l, []byte("\n"))
 		var f [5][]byte
 		for i := range f {
 			var ok bool
@@ -295,9 +321,15 @@ func ParseIndex(data []byte) (*Index, error) {
 		}
 		paths.WriteString(p)
 		ents = append(ents, e)
-		ends = append(ends, paths.Len())
+		if paths.Len() > math.MaxUint32 {
+			return nil, errors.New("index: too large")
+		}
+		ends = append(ends, uint32(paths.Len()))
 	}
-	all, start := paths.String(), 0
+	all, start := paths.String(), uint32(0)
+	if paths.Cap() > paths.Len()+paths.Len()/4 {
+		all = strings.Clone(all)
+	}
 	for i, end := range ends {
 		ents[i].path, start = all[start:end], end
 	}

@@ -101,7 +101,10 @@ func writeImage(w io.StringWriter, m kind.Image) {
 
 // ParseApplied reads the applied record; name is used in error positions.
 func ParseApplied(name string, data []byte) (*Applied, error) {
-	text := string(data)
+	return parseApplied(name, string(data))
+}
+
+func parseApplied(name, text string) (*Applied, error) {
 	head, text, _ := strings.Cut(text, "\n")
 	g, ok := strings.CutPrefix(head, AppliedHeader)
 	n, err := strconv.Atoi(g)
@@ -164,14 +167,14 @@ func parseRecord(l string) (*kind.Record, error) {
 
 // LoadApplied reads the applied record; none yet is generation 0.
 func LoadApplied(file string) (*Applied, error) {
-	data, err := os.ReadFile(file)
+	text, err := ReadString(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Applied{}, missingApplied(file)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	a, err := ParseApplied(file, data)
+	a, err := parseApplied(file, text)
 	if err != nil {
 		return nil, fmt.Errorf("state: the applied record is damaged: %w (restore the file from a backup; trail will not guess what it manages)", err)
 	}

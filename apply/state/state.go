@@ -3,7 +3,9 @@ package state
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 	"path/filepath"
 
 	"trail/internal/atomicfile"
@@ -25,6 +27,25 @@ const (
 	stateFileMode   = 0o600
 	generationWidth = 6
 )
+
+// ReadString returns the content of file as a string, read into it
+// directly: a step list or record parsed from it keeps pieces of it, and
+// os.ReadFile's bytes would be a second copy of the whole.
+func ReadString(file string) (string, error) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	var b strings.Builder
+	if st, err := f.Stat(); err == nil {
+		b.Grow(int(st.Size()) + 1)
+	}
+	if _, err := io.Copy(&b, f); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
 
 // WriteAtomic replaces file with data; with durable, the data and the
 // directory entry are synced, so after a crash the file is wholly old or
