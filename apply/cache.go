@@ -4,6 +4,7 @@ import (
 	"os"
 	"syscall"
 
+	"trail/apply/kind"
 	"trail/apply/state"
 )
 
@@ -54,6 +55,29 @@ func (e *Engine) loadApplied() (*state.Applied, error) {
 		e.cache.applied = nil
 	}
 	return ap, nil
+}
+
+// eachRecord calls fn with every record of the applied record, in order.
+// A record the engine holds parsed and current (an apply or a plan read
+// it) is used as it is; otherwise the file is read line by line and not
+// kept, unless keep is set: a process that looks again and again (trail
+// watch's drift checks) keeps it parsed.
+func (e *Engine) eachRecord(keep bool, fn func(*kind.Record) error) error {
+	k, ok := keyOf(e.path(state.FileApplied))
+	if keep || ok && e.cache.applied != nil && k == e.cache.appliedKey {
+		ap, err := e.loadApplied()
+		if err != nil {
+			return err
+		}
+		for _, r := range ap.Records {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	_, err := state.EachRecord(e.path(state.FileApplied), fn)
+	return err
 }
 
 // loadIndex returns the drift index, read again only if the file changed.

@@ -29,33 +29,33 @@ func (e *Engine) Drift() ([]Drift, error) {
 		return nil, err
 	}
 	defer lk.Release()
-	ap, err := e.loadApplied()
-	if err != nil {
-		return nil, err
-	}
 	x := e.newExec()
+	ix := driftIndex(x)
 	var out []Drift
-	managed := make(map[string]bool, len(ap.Records))
-	for _, rec := range ap.Records {
-		managed[rec.ID.Target] = true
+	e.drifts++
+	err = e.eachRecord(e.drifts > 1, func(rec *kind.Record) error {
+		// Marked after its check, whose hash of a changed file replaces
+		// the file's entry.
+		defer ix.Mark(rec.ID.Target)
 		row := handlerOf(rec.ID.Kind)
 		if row == nil {
-			continue
+			return nil
 		}
 		now, err := row.h.Drift(x, rec.ID.Target, rec.Wrote)
 		if err != nil {
 			out = append(out, Drift{ID: rec.ID, Policy: rec.Policy, Wrote: rec.Wrote, Err: err})
-			continue
+			return nil
 		}
-		if now.Equal(rec.Wrote) {
-			continue
+		if !now.Equal(rec.Wrote) {
+			out = append(out, Drift{ID: rec.ID, Policy: rec.Policy, Wrote: rec.Wrote, Now: now, Changed: changed(rec.Wrote, now)})
 		}
-		out = append(out, Drift{ID: rec.ID, Policy: rec.Policy, Wrote: rec.Wrote, Now: now, Changed: changed(rec.Wrote, now)})
+		return nil
+	})
+	if err != nil {
+		ix.KeepAll()
+		return nil, err
 	}
-	ix := driftIndex(x)
-	if ix.Len() > len(managed) {
-		ix.Keep(func(p string) bool { return managed[p] })
-	}
+	ix.KeepMarked()
 	if ix.Save() == nil {
 		e.savedIndex(ix)
 	}

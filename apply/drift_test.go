@@ -179,3 +179,42 @@ func TestHeal(t *testing.T) {
 		t.Fatalf("drift after heal = %+v", d)
 	}
 }
+
+// A drift check of an engine that holds no parsed record reads the
+// applied record line by line and keeps none of it; the next check keeps
+// it parsed. Either way the index keeps the managed files, a changed one
+// hashed anew, and drops what is not managed.
+func TestDriftStreamed(t *testing.T) {
+	sb := newSandbox(t)
+	sb.apply("FILE /etc/a {a}\nFILE /etc/b {b}", "c1")
+	ix := state.LoadIndex(sb.e.path(state.FileIndex))
+	ea, _ := ix.Entry("/etc/a")
+	if err := ix.Set("/etc/gone", ea); err != nil {
+		t.Fatal(err)
+	}
+	if err := ix.Save(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(60 * time.Millisecond) // past the racy window
+	sb.write("/etc/b", "c", 0o644) // the size trail wrote: hashed
+	sb.open()
+	for i, kept := range []bool{false, true} {
+		d, err := sb.e.Drift()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(d) != 1 || d[0].ID.Target != "/etc/b" {
+			t.Fatalf("check %d: drift %v, want /etc/b", i, d)
+		}
+		if (sb.e.cache.applied != nil) != kept {
+			t.Fatalf("check %d: the parsed record is kept: %v, want %v", i, sb.e.cache.applied != nil, kept)
+		}
+		ix := state.LoadIndex(sb.e.path(state.FileIndex))
+		if _, ok := ix.Entry("/etc/gone"); ok || ix.Len() != 2 {
+			t.Fatalf("check %d: index has %d entries (/etc/gone: %v), want /etc/a and /etc/b", i, ix.Len(), ok)
+		}
+		if e, _ := ix.Entry("/etc/b"); e.Key != kind.HashKey([]byte("c")) {
+			t.Fatalf("check %d: index has %s for /etc/b, want the changed content's hash", i, e.Key)
+		}
+	}
+}

@@ -68,6 +68,9 @@ type Engine struct {
 	root  *fsx.Root
 	store *Store
 	cache cache
+	// drifts counts the drift checks made: from the second on, the
+	// applied record is kept parsed between them (eachRecord).
+	drifts int
 }
 
 // Open prepares the state directory (mode 0700) and the root. It takes the
@@ -234,11 +237,7 @@ func (e *Engine) readSteps(n int) (string, error) {
 // commit again, which puts its contents in the store, and restores the
 // targets it no longer manages from the pre-images in the applied record.
 func (e *Engine) CheckBlobs() ([]BlobProblem, error) {
-	ap, err := e.loadApplied()
-	if err != nil {
-		return nil, err
-	}
-	return e.store.CheckBlobs(ap.Records)
+	return e.store.CheckBlobsOf(func(fn func(*kind.Record) error) error { return e.eachRecord(false, fn) })
 }
 
 // driftIndex returns the drift index an operation of the engine reads and

@@ -26,7 +26,7 @@ type run struct {
 	// saved; textLen its length, for the state's size.
 	text    []byte
 	textLen int
-	j    *state.Journal
+	j       *state.Journal
 	// undo lists every change whose intent is journaled, in order: what a
 	// rollback restores, newest first.
 	undo []undoRec
@@ -469,11 +469,10 @@ func (r *run) indexWritten(changes []stepfmt.Change) {
 // index is a cache: failing to save it costs only time.
 func (r *run) updateIndex(ap *state.Applied) {
 	ix := driftIndex(r.x)
-	managed := make(map[string]bool, len(ap.Records))
 	for _, rec := range ap.Records {
-		managed[rec.ID.Target] = true
+		ix.Mark(rec.ID.Target)
 	}
-	ix.Keep(func(p string) bool { return managed[p] })
+	ix.KeepMarked()
 	if ix.Save() == nil {
 		r.e.savedIndex(ix)
 	}

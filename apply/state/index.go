@@ -62,6 +62,7 @@ type indexEntry struct {
 	mtime, ctime int64
 	sum          [32]byte
 	fresh        bool // hashed by this process, not loaded
+	marked       bool // named by Mark since the last KeepMarked
 }
 
 func (e *indexEntry) public() IndexEntry {
@@ -226,6 +227,40 @@ func (ix *Index) Keep(managed func(string) bool) {
 		clear(ix.ents[len(kept):])
 		ix.ents = kept
 		ix.Dirty = true
+	}
+}
+
+// Mark notes that p is managed, for KeepMarked.
+func (ix *Index) Mark(p string) {
+	if e := ix.find(p); e != nil {
+		e.marked = true
+	}
+}
+
+// KeepMarked drops every entry not marked since the last KeepMarked (or
+// KeepAll), and forgets the marks: what a look at every managed target
+// does without a set of them all.
+func (ix *Index) KeepMarked() {
+	ix.merge()
+	kept := ix.ents[:0]
+	for _, e := range ix.ents {
+		if e.marked {
+			e.marked = false
+			kept = append(kept, e)
+		}
+	}
+	if len(kept) < len(ix.ents) {
+		clear(ix.ents[len(kept):])
+		ix.ents = kept
+		ix.Dirty = true
+	}
+}
+
+// KeepAll forgets the marks and keeps every entry.
+func (ix *Index) KeepAll() {
+	ix.merge()
+	for i := range ix.ents {
+		ix.ents[i].marked = false
 	}
 }
 

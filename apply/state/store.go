@@ -319,13 +319,25 @@ var emptyKey = kind.HashKey(nil)
 // what trail wrote) that the store does not have, or has empty: one stat
 // per blob (see Engine.CheckBlobs).
 func (s *Store) CheckBlobs(records []*kind.Record) ([]BlobProblem, error) {
+	return s.CheckBlobsOf(func(fn func(*kind.Record) error) error {
+		for _, r := range records {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// CheckBlobsOf is CheckBlobs of the records each calls its function with.
+func (s *Store) CheckBlobsOf(each func(func(*kind.Record) error) error) ([]BlobProblem, error) {
 	dfd, err := unix.Open(filepath.Join(s.Dir, "sha256"), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	defer unix.Close(dfd)
 	var out []BlobProblem
-	for _, r := range records {
+	err = each(func(r *kind.Record) error {
 		for _, need := range []struct {
 			what string
 			img  kind.Image
@@ -336,8 +348,9 @@ func (s *Store) CheckBlobs(records []*kind.Record) ([]BlobProblem, error) {
 				}
 			}
 		}
-	}
-	return out, nil
+		return nil
+	})
+	return out, err
 }
 
 // statBlob says what is wrong with blob key, in the store's sha256

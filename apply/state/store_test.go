@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"trail/apply/kind"
 	"trail/apply/state"
 )
 
@@ -60,5 +61,40 @@ func BenchmarkStagePending(b *testing.B) {
 	}
 	if err := s.Flush(); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// EachRecord reads the records LoadApplied reads, in order, and says at
+// which line a damaged one is.
+func TestEachRecord(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "applied")
+	text := state.AppliedHeader + "3\n" +
+		"FILE\t/etc/a\treport\tabsent\tfile content=sha256:" + strings.Repeat("0", 64) + " mode=0644\n" +
+		"DIR\t\"/etc/b c\"\theal\tdir mode=0700\tdir mode=0755\n"
+	if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ap, err := state.LoadApplied(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	n, err := state.EachRecord(file, func(r *kind.Record) error {
+		got = append(got, r.ID.String()+" "+r.Policy+" "+r.Origin.String()+" "+r.Wrote.String())
+		return nil
+	})
+	if err != nil || n != 3 {
+		t.Fatalf("generation %d, %v", n, err)
+	}
+	var want []string
+	for _, r := range ap.Records {
+		want = append(want, r.ID.String()+" "+r.Policy+" "+r.Origin.String()+" "+r.Wrote.String())
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("records:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	os.WriteFile(file, []byte(text+"FILE\t/etc/x\n"), 0o600)
+	if _, err := state.EachRecord(file, func(*kind.Record) error { return nil }); err == nil || !strings.Contains(err.Error(), file+":4:") {
+		t.Fatalf("a damaged line: %v, want an error at %s:4", err, file)
 	}
 }
