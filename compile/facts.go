@@ -282,12 +282,12 @@ func (f Facts) With(o Facts) Facts {
 		f.MemoryMB = o.MemoryMB
 	}
 	f = f.clone()
-	for _, n := range factNames[len(factNames)-7:] {
-		var zero Facts
-		zero.take(n, o)
-		if !zero.isZero(n) {
-			f.take(n, o)
-			f.known(n)
+	for _, g := range lazyGroups {
+		for _, n := range g {
+			if !o.isZero(n) {
+				f.take(n, o)
+				f.known(n)
+			}
 		}
 	}
 	return f
