@@ -166,8 +166,9 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	changes := r.plan.Changes
 	imgs := make([]kind.Image, end-i)
 	undos := make([]kind.Image, end-i)
-	shared := end > i+1 && r.familyEnd(i) >= end
 	grouped := r.groupEnd(i) > i
+	_, family := handlerOf(changes[i].Step.Kind).h.(kind.SharedUndoImager)
+	shared := end > i+1 && (r.familyEnd(i) >= end || grouped && family)
 	for k := i; k < end; k++ {
 		s := changes[k].Step
 		if shared && k > i {

@@ -139,6 +139,9 @@ type Grouper interface {
 // (restoring it once or many times, newest first, leaves the files as they
 // were before the batch); each change's own pre-image is still captured
 // right before it is made, and the batch is made durable once at its end.
+// A group of such a kind (Grouper, RestoreGrouper; one kind, no target
+// twice) shares one undo image too, its pre-images all captured before
+// the group is made.
 type SharedUndoImager interface {
 	UndoImager
 	UndoFamily() string

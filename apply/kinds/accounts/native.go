@@ -52,29 +52,36 @@ type native struct {
 	unlock func()
 	today  string
 	skel   *skelTree // nil until a user needs it
-	logs   []string  // what was done outside the four files, for the report
 	fresh  *freshCut // ids as a fresh apply gives them, when accounts created later are there
+
+	procUIDs, subOwners map[string]bool // what userdel checks, read when first asked
 }
 
 // nfile is one account file in memory.
 type nfile struct {
 	st      fsx.Stat
 	old     []byte
-	lines   []string       // without their newline
+	lines   []string       // without their newline; a removed one is gone
 	first   map[string]int // the line of the first entry of each name
+	dups    map[string]bool
 	ids     map[uint64]bool
 	changed bool
+	members map[string][]int // per user, the lines listing it (built when first asked)
+	primary map[string]int   // per gid, the entries holding it (passwd; built when first asked)
 }
 
+// gone marks a removed line.
+const gone = "\x00"
+
 // openNative locks and reads the root's account files for native
-// writing; nil when the root's setup is one the fast path leaves to the
-// tools.
-func openNative(x *kind.Exec) (*native, error) {
+// writing, of new users (useradd's work) or of removed ones (userdel's);
+// nil when the root's setup is one the fast path leaves to the tools.
+func openNative(x *kind.Exec, remove bool) (*native, error) {
 	d, err := readToolDefs(x)
 	if err != nil {
 		return nil, err
 	}
-	if !nativeDefs(x, d) {
+	if remove && !nativeDelDefs(x, d) || !remove && !nativeDefs(x, d) {
 		return nil, nil
 	}
 	unlock, err := LockAccounts(x)
@@ -137,7 +144,7 @@ func readNfile(x *kind.Exec, f string) (*nfile, bool, error) {
 	if len(data) > 0 && data[len(data)-1] != '\n' {
 		return nil, false, nil
 	}
-	nf := &nfile{st: st, old: data, first: map[string]int{}, ids: map[uint64]bool{}}
+	nf := &nfile{st: st, old: data, first: map[string]int{}, dups: map[string]bool{}, ids: map[uint64]bool{}}
 	text := strings.TrimSuffix(string(data), "\n")
 	if len(data) > 0 {
 		nf.lines = strings.Split(text, "\n")
@@ -157,7 +164,9 @@ func (nf *nfile) note(i int, l string) {
 	if len(f) < 2 || f[0] == "" {
 		return
 	}
-	if _, dup := nf.first[f[0]]; !dup {
+	if _, dup := nf.first[f[0]]; dup {
+		nf.dups[f[0]] = true
+	} else {
 		nf.first[f[0]] = i
 	}
 	if len(f) > 2 {
@@ -184,25 +193,47 @@ func (nf *nfile) fields(name string) []string {
 }
 
 // addMember adds user to the member list (the last of four fields) of
-// every entry of group name, as useradd -G does; false when an entry is
-// not of four fields.
-func (nf *nfile) addMember(name, user string) bool {
-	for i, l := range nf.lines {
-		if !strings.HasPrefix(l, name+":") {
-			continue
-		}
-		f := strings.Split(l, ":")
-		if len(f) != 4 {
-			return false
-		}
-		ms := kind.SplitNames(f[3])
-		if slices.Contains(ms, user) {
-			continue
-		}
-		f[3] = strings.Join(append(ms, user), ",")
-		nf.lines[i], nf.changed = strings.Join(f, ":"), true
+// group name's entry, as useradd -G does (the caller has seen that the
+// entry is the only one of its name and has four fields).
+func (nf *nfile) addMember(name, user string) {
+	i, ok := nf.first[name]
+	if !ok {
+		return
 	}
-	return true
+	f := strings.Split(nf.lines[i], ":")
+	ms := kind.SplitNames(f[3])
+	if slices.Contains(ms, user) {
+		return
+	}
+	f[3] = strings.Join(append(ms, user), ",")
+	nf.set(i, strings.Join(f, ":"))
+}
+
+// set replaces line i, keeping the members index (if built) in step.
+func (nf *nfile) set(i int, l string) {
+	nf.lines[i], nf.changed = l, true
+	if nf.members == nil {
+		return
+	}
+	f := strings.Split(l, ":")
+	for _, m := range memberFields(f) {
+		if ls := nf.members[m]; !slices.Contains(ls, i) {
+			nf.members[m] = append(ls, i)
+		}
+	}
+}
+
+// text is the file's content: its lines but the removed ones.
+func (nf *nfile) text() string {
+	var b strings.Builder
+	b.Grow(len(nf.old) + 64*len(nf.lines))
+	for _, l := range nf.lines {
+		if l != gone {
+			b.WriteString(l)
+			b.WriteByte('\n')
+		}
+	}
+	return b.String()
 }
 
 // commit writes the changed files (each leaving its old content as
@@ -220,7 +251,7 @@ func (n *native) commit() error {
 			r.Abort()
 			return err
 		}
-		if err := r.Stage(f, strings.NewReader(strings.Join(nf.lines, "\n")+"\n"), nf.st.Mode, nf.st.UID, nf.st.GID); err != nil {
+		if err := r.Stage(f, strings.NewReader(nf.text()), nf.st.Mode, nf.st.UID, nf.st.GID); err != nil {
 			r.Abort()
 			return err
 		}
@@ -402,7 +433,7 @@ func (n *native) addUser(s *stepfmt.Step) (bool, error) {
 	}
 	for _, f := range []*nfile{gr, gs} {
 		for _, g := range supp {
-			if f.fields(g) != nil && !f.canAddMember(g) {
+			if f.dups[g] || f.fields(g) != nil && !f.canAddMember(g) {
 				return false, nil
 			}
 		}
@@ -432,15 +463,11 @@ func (n *native) addUser(s *stepfmt.Step) (bool, error) {
 	return true, nil
 }
 
-// canAddMember reports whether every entry of group name has the four
-// fields addMember rewrites.
+// canAddMember reports whether group name's entry has the four fields
+// addMember rewrites.
 func (nf *nfile) canAddMember(name string) bool {
-	for _, l := range nf.lines {
-		if strings.HasPrefix(l, name+":") && strings.Count(l, ":") != 3 {
-			return false
-		}
-	}
-	return true
+	i, ok := nf.first[name]
+	return !ok || strings.Count(nf.lines[i], ":") == 3
 }
 
 // subIDs reports whether useradd would give a new user subordinate ids

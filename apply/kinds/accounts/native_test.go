@@ -30,15 +30,15 @@ ENCRYPT_METHOD SHA512
 // accountsRoot is a root as useradd meets it on Debian: its login.defs
 // and default/useradd, a skel of files and symlinks with their own modes
 // and times, lastlog and faillog records to clear, a mail spool. With
-// tools, it also has the (empty) directory of useradd's pre-run hooks,
-// which useradd runs and trail leaves to it: every user is made by
-// useradd, one call each.
+// tools, it also has the (empty) directories of useradd's and userdel's
+// pre-run hooks, which the tools run and trail leaves to them: every user
+// is made by useradd and removed by userdel, one call each.
 func accountsRoot(t *testing.T, tools bool) *engine.Sandbox {
 	sb := engine.NewAccounts(t, true)
 	sb.Write("/etc/login.defs", debianDefs, 0o644)
 	sb.Write("/etc/default/useradd", "SHELL=/bin/sh\n", 0o644)
 	sb.Write("/etc/group", sandbox.Group+"mail:x:8:\nusers:x:100:\nhank:x:1700:\n", 0o644)
-	sb.Write("/etc/gshadow", "root:*::\nstaff:!::\nalice:!::\nbob:!::\nmail:!::\nusers:!::\nhank:!::\n", 0o640)
+	sb.Write("/etc/gshadow", "root:*::\nstaff:!::\nalice:!::\nbob:!::\nmail:!:dave:\nusers:!::\nhank:!::\n", 0o640)
 	old := time.Date(2020, 1, 2, 3, 4, 5, 600, time.UTC)
 	for _, f := range []struct {
 		name, body string
@@ -63,7 +63,9 @@ func accountsRoot(t *testing.T, tools bool) *engine.Sandbox {
 	sb.Write("/var/log/faillog", string(full[:32*2000]), 0o644)
 	if tools {
 		os.MkdirAll(sb.Host("/etc/shadow-maint/useradd-pre.d"), 0o755)
+		os.MkdirAll(sb.Host("/etc/shadow-maint/userdel-pre.d"), 0o755)
 	}
+	sb.Opts.AllowMassRemoval = true
 	sb.Open()
 	return sb
 }
@@ -95,7 +97,8 @@ func sameRoots(t *testing.T, a, b *engine.Sandbox, when string) {
 // TestNativeUsersAsUseradd: the users trail writes itself are, byte for
 // byte, those useradd writes, one call each — entries, ids, homes from
 // skel, cleared log records — on a first apply and on one that creates a
-// user while users created after it in the list are there already.
+// user while users created after it in the list are there already; the
+// users trail removes itself leave the files as userdel leaves them.
 func TestNativeUsersAsUseradd(t *testing.T) {
 	a, b := accountsRoot(t, false), accountsRoot(t, true)
 	before := a.Accounts()["/etc/passwd"]
@@ -135,4 +138,20 @@ USER ivan system=true
 	a.Apply(list2, "c2")
 	b.Apply(list2, "c2")
 	sameRoots(t, a, b, "users inserted before those created")
+
+	before = a.Accounts()["/etc/passwd"]
+	list3 := engine.Anchors + `USER svc1 system=true
+USER erin uid=1500 group=users home=/srv/people/erin
+USER frank uid=1600 groups=users,staff
+USER ivan system=true
+`
+	a.Apply(list3, "c3")
+	b.Apply(list3, "c3")
+	sameRoots(t, a, b, "users removed")
+	if got := a.Read("/etc/passwd-"); got != before {
+		t.Fatalf("/etc/passwd- is\n%s\nwant the file before the apply: trail did not remove the users in one go", got)
+	}
+	if a.Entry("/etc/group", "hank") != "hank:x:1700:" || a.Entry("/etc/group", "carol") != "" {
+		t.Fatalf("after the removal: hank's group %q (there before: kept), carol's %q (trail's: removed)", a.Entry("/etc/group", "hank"), a.Entry("/etc/group", "carol"))
+	}
 }

@@ -314,7 +314,7 @@ func (User) ForwardGroup(x *kind.Exec, steps []*stepfmt.Step, works []kind.Work)
 		if !s.Absent() && works[k].Before.IsAbsent() && !unavailable {
 			if n == nil {
 				var err error
-				if n, err = openNative(x); err != nil {
+				if n, err = openNative(x, false); err != nil {
 					return err
 				}
 				unavailable = n == nil
