@@ -341,8 +341,10 @@ func TestLazyFactsReadOnUse(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var left Facts // the facts as the last compile left them
 	compile := func(src string) ([]string, string) {
 		res, diags := Compile(fstest.MapFS{"main.hcl": {Data: []byte(src)}}, f, Options{})
+		left = res.facts
 		if diags.HasErrors() {
 			return nil, strings.Join(Lines(diags), "\n")
 		}
@@ -351,6 +353,9 @@ func TestLazyFactsReadOnUse(t *testing.T) {
 	got, errs := compile(`file "/etc/cpus" { content = "${host.cpus}" }`)
 	if errs != "" || got[0] != "2" {
 		t.Fatalf("host.cpus: %v %s", got, errs)
+	}
+	if left.pending["cpus"] || !left.pending["packages"] || !left.pending["units"] || len(left.Unknown) != 0 {
+		t.Fatalf("a compile that uses host.cpus left pending %v, unknown %v: want only cpus read", left.pending, left.Unknown)
 	}
 	_, errs = compile(`file "/etc/nginx" {
   content = lookup(host.packages, "nginx", "none")
