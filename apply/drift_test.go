@@ -196,7 +196,7 @@ func TestDriftStreamed(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(60 * time.Millisecond) // past the racy window
-	sb.write("/etc/b", "c", 0o644) // the size trail wrote: hashed
+	sb.write("/etc/b", "c", 0o644)    // the size trail wrote: hashed
 	sb.open()
 	for i, kept := range []bool{false, true} {
 		d, err := sb.e.Drift()

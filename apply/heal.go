@@ -25,7 +25,7 @@ func (e *Engine) Heal(ctx context.Context) (*Generation, error) {
 	if err != nil || cur.gen == 0 {
 		return nil, err
 	}
-	if err := cur.load(e); err != nil {
+	if err := cur.load(e, nil); err != nil {
 		return nil, err
 	}
 	was, err := state.LoadGeneration(e.genDir(), cur.gen)
@@ -47,10 +47,10 @@ func (e *Engine) Heal(ctx context.Context) (*Generation, error) {
 	g := &Generation{Number: num, From: cur.gen, Commit: was.Commit, Branch: was.Branch, Host: was.Host,
 		Subject: fmt.Sprintf("heal %d drifted target(s)", len(p.Changes)), Start: time.Now(), Result: ResultRunning, Dir: e.genDir()}
 	if err != nil {
-		return e.refuse(g, []byte(cur.steps), err)
+		return e.refuse(g, cur.list, err)
 	}
 	g.Counts = Counts{Modified: len(p.Changes), Unchanged: p.Unchanged}
-	r := newRun(e, x, g, cur, cur.list, p, []byte(cur.steps))
+	r := newRun(e, x, g, cur, cur.list, p)
 	r.heal = true
 	return r.run(ctx)
 }

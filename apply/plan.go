@@ -3,6 +3,7 @@ package apply
 import (
 	"bytes"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"strings"
 
@@ -65,12 +66,14 @@ func (e *Engine) loadCurrent() (*current, error) {
 }
 
 // load parses the step list and the applied record, which the no-op path
-// does without.
-func (c *current) load(e *Engine) error {
+// does without. A line of the list that prints as a step of next (the
+// list about to be applied) is that step, shared rather than parsed
+// (sharedParse); the text is not kept.
+func (c *current) load(e *Engine, next []*stepfmt.Step) error {
 	if c.gen == 0 || len(c.list.Steps) > 0 {
 		return nil
 	}
-	l, errs := stepfmt.ParseString(state.StepsFile(e.genDir(), c.gen), c.steps)
+	l, errs := sharedParse(state.StepsFile(e.genDir(), c.gen), c.steps, next)
 	if len(errs) > 0 {
 		return fmt.Errorf("state: the applied step list is damaged: %w", errs.Err())
 	}
@@ -86,8 +89,64 @@ func (c *current) load(e *Engine) error {
 			return fmt.Errorf("state: the applied record has no entry for %s of generation %d: restore %s from a backup", s.ID(), c.gen, e.path(state.FileApplied))
 		}
 	}
-	c.list, c.applied = l, ap
+	c.list, c.applied, c.steps = l, ap, ""
 	return nil
+}
+
+// sharedParse parses the step list text as stepfmt.ParseString does,
+// except that a line that prints exactly as a step of next, source and
+// all, is that step: the lists of two commits mostly share their steps,
+// and two parsed lists of 100,000 steps would take twice the memory of
+// one. next's steps are found by a hash of how they print; the other
+// lines are parsed together, at their own line numbers.
+func sharedParse(name, text string, next []*stepfmt.Step) (*stepfmt.List, stepfmt.ErrorList) {
+	if len(next) == 0 {
+		return stepfmt.ParseString(name, text)
+	}
+	seed := maphash.MakeSeed()
+	var b bytes.Buffer
+	print := func(s *stepfmt.Step) []byte {
+		b.Reset()
+		stepfmt.AppendStep(&b, s, true)
+		return b.Bytes()
+	}
+	at := make(map[uint64]int32, len(next))
+	for i, s := range next {
+		at[maphash.Bytes(seed, print(s))] = int32(i)
+	}
+	header, rest, _ := strings.Cut(text, "\n")
+	var others strings.Builder
+	others.WriteString(header)
+	others.WriteByte('\n')
+	steps := make([]*stepfmt.Step, 0, strings.Count(rest, "\n")+1)
+	holes := 0
+	for rest != "" {
+		var line string
+		line, rest, _ = strings.Cut(rest, "\n")
+		if i, ok := at[maphash.String(seed, line)]; ok && line == string(print(next[i])) {
+			steps = append(steps, next[i])
+			others.WriteByte('\n')
+			continue
+		}
+		steps = append(steps, nil)
+		holes++
+		others.WriteString(line)
+		others.WriteByte('\n')
+	}
+	l, errs := stepfmt.ParseString(name, others.String())
+	if len(errs) > 0 || len(l.Steps) != holes {
+		// Errors, or a comment or blank line the parser skipped: the
+		// holes do not line up, so the whole text is parsed.
+		return stepfmt.ParseString(name, text)
+	}
+	parsed := l.Steps
+	for i, s := range steps {
+		if s == nil {
+			steps[i], parsed = parsed[0], parsed[1:]
+		}
+	}
+	l.Steps = steps
+	return l, nil
 }
 
 // plan diffs l against the applied list and checks every change. Steps
@@ -106,7 +165,7 @@ func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*ki
 	if errs := stepfmt.Validate(l); len(errs) > 0 {
 		return nil, errs
 	}
-	if err := cur.load(e); err != nil {
+	if err := cur.load(e, l.Steps); err != nil {
 		return nil, err
 	}
 	x.PlanNames(l)

@@ -22,10 +22,9 @@ type run struct {
 	cur  *current
 	list *stepfmt.List
 	plan *Plan
-	// text is the step list as the generation records it, until it is
-	// saved; textLen its length, for the state's size.
-	text    []byte
-	textLen int
+	// textLen is the size of the step list the generation saved, for
+	// the state's size.
+	textLen int64
 	j       *state.Journal
 	// undo lists every change whose intent is journaled, in order: what a
 	// rollback restores, newest first.
@@ -45,9 +44,9 @@ type run struct {
 // newRun starts the run of plan p from cur to list. The plan's Work is
 // dropped: each change is checked again as it is made, and a plan of
 // many changes need not hold two works for each.
-func newRun(e *Engine, x *kind.Exec, g *Generation, cur *current, list *stepfmt.List, p *Plan, text []byte) *run {
+func newRun(e *Engine, x *kind.Exec, g *Generation, cur *current, list *stepfmt.List, p *Plan) *run {
 	p.Work = nil
-	r := &run{e: e, x: x, g: g, cur: cur, list: list, plan: p, text: text,
+	r := &run{e: e, x: x, g: g, cur: cur, list: list, plan: p,
 		next: make(map[stepfmt.ID]*kind.Record, len(p.Changes))}
 	for _, s := range list.Steps {
 		if _, ok := restarterOf(s); ok {
@@ -100,10 +99,11 @@ func (r *run) run(ctx context.Context) (*Generation, error) {
 	r.j = j
 	defer j.Close()
 	r.e.crashPoint("begin")
-	if err := state.SaveSteps(r.e.genDir(), r.g.Number, r.text); err != nil {
+	n, err := state.SaveList(r.e.genDir(), r.g.Number, r.list)
+	if err != nil {
 		return r.fail(err)
 	}
-	r.textLen, r.text = len(r.text), nil
+	r.textLen = n
 	if err := state.SaveGeneration(r.e.genDir(), r.g); err != nil {
 		return r.fail(err)
 	}
@@ -447,7 +447,7 @@ func (r *run) commit() (*Generation, error) {
 	}
 	r.e.crashPoint("journal")
 	r.updateIndex(ap)
-	r.e.pruneAfterApply(r.textLen)
+	r.e.pruneAfterApply(int(r.textLen))
 	r.event(Event{Type: EventApplyEnd, Result: ResultOK, Counts: r.g.Counts, Duration: r.g.End.Sub(r.g.Start)})
 	return r.g, nil
 }

@@ -6,14 +6,22 @@ import (
 )
 
 // Print writes the list in the step language: the header, then one line per
-// step. Its output parses back to an equal list and is stable.
+// step. Its output parses back to an equal list and is stable. It writes
+// in pieces of about 64 KiB, not the whole text at once.
 func Print(w io.Writer, l *List) error {
+	const piece = 64 << 10
 	var b bytes.Buffer
-	b.Grow(64 * (len(l.Steps) + 1))
+	b.Grow(piece + 1024)
 	AppendHeader(&b, l.Header)
 	for _, s := range l.Steps {
 		AppendStep(&b, s, true)
 		b.WriteByte('\n')
+		if b.Len() >= piece {
+			if _, err := w.Write(b.Bytes()); err != nil {
+				return err
+			}
+			b.Reset()
+		}
 	}
 	_, err := w.Write(b.Bytes())
 	return err
@@ -22,7 +30,12 @@ func Print(w io.Writer, l *List) error {
 // Format returns the list as bytes in the step language.
 func Format(l *List) []byte {
 	var b bytes.Buffer
-	_ = Print(&b, l)
+	b.Grow(64 * (len(l.Steps) + 1))
+	AppendHeader(&b, l.Header)
+	for _, s := range l.Steps {
+		AppendStep(&b, s, true)
+		b.WriteByte('\n')
+	}
 	return b.Bytes()
 }
 

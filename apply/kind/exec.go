@@ -3,6 +3,7 @@ package kind
 import (
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"trail/internal/fsx"
@@ -98,8 +99,10 @@ func (x *Exec) Hashes() Hashes { return x.index }
 func (x *Exec) Report(text string) { x.reports = append(x.reports, text) }
 
 // Planned reports whether the list being applied creates what key
-// names: "user:NAME", "group:NAME", "nondir:PATH" (a FILE or LINK step),
-// or "package:*" (any PKG step); "absent:NS:TARGET" names a step with
+// names: "user:NAME", "group:NAME", "nondir:PATH" (a FILE or LINK step,
+// noted only in a list with a PKG step: packages alone ask, and a list of
+// 100,000 files need not hold a key for each), or "package:*" (any PKG
+// step); "absent:NS:TARGET" names a step with
 // absent=true (NS its namespace), which creates nothing.
 func (x *Exec) Planned(key string) bool { return x.planned[key] }
 
@@ -153,6 +156,7 @@ func (x *Exec) TakeBrought(s *stepfmt.Step) []string {
 // it before a plan's checks).
 func (x *Exec) PlanNames(l *stepfmt.List) {
 	x.planned = make(map[string]bool)
+	packages := slices.ContainsFunc(l.Steps, func(s *stepfmt.Step) bool { return s.Kind == stepfmt.KindPackage })
 	for _, s := range l.Steps {
 		if s.Absent() {
 			x.planned["absent:"+stepfmt.Namespace(s.Kind)+":"+s.Target] = true
@@ -168,7 +172,9 @@ func (x *Exec) PlanNames(l *stepfmt.List) {
 			x.planned["package:*"] = true
 		case stepfmt.KindFile, stepfmt.KindLink:
 			// Not a directory a package's owns= may predict.
-			x.planned["nondir:"+s.Target] = true
+			if packages {
+				x.planned["nondir:"+s.Target] = true
+			}
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"trail/internal/atomicfile"
 	"trail/stepfmt"
 )
 
@@ -132,6 +134,33 @@ func SaveGeneration(dir string, g *Generation) error {
 // SaveSteps writes the generation's step list durably.
 func SaveSteps(dir string, n int, steps []byte) error {
 	return WriteAtomic(filepath.Join(dir, genName(n)+".steps"), steps, true)
+}
+
+// SaveList is SaveSteps of l printed, written as it is printed; it
+// returns the size of the file.
+func SaveList(dir string, n int, l *stepfmt.List) (int64, error) {
+	var size int64
+	err := atomicfile.WriteWith(StepsFile(dir, n), stateFileMode, func(w io.Writer) error {
+		c := &countingWriter{w: w}
+		err := stepfmt.Print(c, l)
+		size = c.n
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("state: %w", err)
+	}
+	return size, nil
+}
+
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // StepsFile is where generation n keeps its step list in dir.

@@ -9,6 +9,7 @@ import (
 	"trail/apply/kind"
 	"trail/apply/state"
 	"trail/internal/fsx"
+	"trail/stepfmt"
 )
 
 // The index finds every entry put, whether merged into its sorted
@@ -91,5 +92,30 @@ func TestIndexUnsorted(t *testing.T) {
 	}
 	if e, ok := ix.Entry("/a"); !ok || e.Key != a {
 		t.Fatalf("/a is %+v %v", e, ok)
+	}
+}
+
+// Applied.Get finds every record whatever order it is asked in, the last
+// of two with one identity, and nil for one it lacks.
+func TestAppliedGet(t *testing.T) {
+	a := &state.Applied{}
+	for i := 0; i < 50; i++ {
+		a.Records = append(a.Records, &kind.Record{ID: stepfmt.ID{Kind: stepfmt.KindFile, Target: fmt.Sprintf("/f/%d", (i*37)%50)}})
+	}
+	twice := &kind.Record{ID: a.Records[10].ID, Policy: "second"}
+	a.Records = append(a.Records, twice)
+	for _, order := range [][]int{{0, 1, 2, 3, 4, 5}, {49, 3, 17, 18, 19, 0}, {10, 11, 10}} {
+		for _, i := range order {
+			want := a.Records[i]
+			if i == 10 {
+				want = twice
+			}
+			if got := a.Get(a.Records[i].ID); got != want {
+				t.Fatalf("Get(%s) = %v, want %v", a.Records[i].ID, got, want)
+			}
+		}
+	}
+	if r := a.Get(stepfmt.ID{Kind: stepfmt.KindDir, Target: "/f/1"}); r != nil {
+		t.Fatalf("Get of an identity not recorded: %v", r)
 	}
 }

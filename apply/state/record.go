@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -21,18 +22,52 @@ import (
 type Applied struct {
 	Generation int
 	Records    []*kind.Record
-	byID       map[stepfmt.ID]*kind.Record
+	// sorted holds the places of Records sorted by identity, made on
+	// Get's first miss of next, the place after the record it found
+	// last: a list's steps are mostly asked for in its order, and a map
+	// of 100,000 identities would take 6 MB.
+	sorted []int32
+	next   int
 }
 
-// Get returns the record of the target with identity id, nil for none.
+// Get returns the record of the target with identity id, nil for none
+// (the last, should two records have it).
 func (a *Applied) Get(id stepfmt.ID) *kind.Record {
-	if a.byID == nil {
-		a.byID = make(map[stepfmt.ID]*kind.Record, len(a.Records))
-		for _, r := range a.Records {
-			a.byID[r.ID] = r
-		}
+	rs := a.Records
+	if n := a.next; n < len(rs) && rs[n].ID == id && (n+1 == len(rs) || rs[n+1].ID != id) {
+		a.next++
+		return rs[n]
 	}
-	return a.byID[id]
+	if len(a.sorted) != len(rs) {
+		a.sort()
+	}
+	i, ok := slices.BinarySearchFunc(a.sorted, id, func(j int32, id stepfmt.ID) int { return compareID(rs[j].ID, id) })
+	if !ok {
+		return nil
+	}
+	for i+1 < len(a.sorted) && rs[a.sorted[i+1]].ID == id {
+		i++
+	}
+	a.next = int(a.sorted[i]) + 1
+	return rs[a.sorted[i]]
+}
+
+// sort makes sorted: the places of Records by identity, in record order
+// among equal ones.
+func (a *Applied) sort() {
+	rs := a.Records
+	a.sorted = make([]int32, len(rs))
+	for i := range a.sorted {
+		a.sorted[i] = int32(i)
+	}
+	slices.SortStableFunc(a.sorted, func(i, j int32) int { return compareID(rs[i].ID, rs[j].ID) })
+}
+
+func compareID(a, b stepfmt.ID) int {
+	if c := strings.Compare(string(a.Kind), string(b.Kind)); c != 0 {
+		return c
+	}
+	return strings.Compare(a.Target, b.Target)
 }
 
 const AppliedHeader = "TRAIL-APPLIED v1 generation="
@@ -112,7 +147,6 @@ func parseApplied(name, text string) (*Applied, error) {
 		return nil, fmt.Errorf("%s:1: not an applied record (want %q and a number)", name, AppliedHeader)
 	}
 	a := &Applied{Generation: n, Records: make([]*kind.Record, 0, strings.Count(text, "\n"))}
-	seen := make(map[stepfmt.ID]bool)
 	for line := 2; text != ""; line++ {
 		var l string
 		l, text, _ = strings.Cut(text, "\n")
@@ -120,11 +154,19 @@ func parseApplied(name, text string) (*Applied, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
 		}
-		if seen[r.ID] {
-			return nil, fmt.Errorf("%s:%d: %s recorded twice", name, line, r.ID)
-		}
-		seen[r.ID] = true
 		a.Records = append(a.Records, r)
+	}
+	// A target recorded twice shows in Get's sorted places, as neighbours;
+	// the first line that repeats one is named.
+	a.sort()
+	twice := -1
+	for i := 1; i < len(a.sorted); i++ {
+		if j := int(a.sorted[i]); a.Records[a.sorted[i-1]].ID == a.Records[j].ID && (twice < 0 || j < twice) {
+			twice = j
+		}
+	}
+	if twice >= 0 {
+		return nil, fmt.Errorf("%s:%d: %s recorded twice", name, twice+2, a.Records[twice].ID)
 	}
 	return a, nil
 }

@@ -98,3 +98,14 @@ func TestEachRecord(t *testing.T) {
 		t.Fatalf("a damaged line: %v, want an error at %s:4", err, file)
 	}
 }
+
+// A target recorded twice damages the record, at the first line that
+// repeats one.
+func TestAppliedTwice(t *testing.T) {
+	rec := func(p string) string { return "DIR\t" + p + "\treport\tabsent\tdir\n" }
+	text := state.AppliedHeader + "1\n" + rec("/b") + rec("/a") + rec("/c") + rec("/c") + rec("/a")
+	_, err := state.ParseApplied("applied", []byte(text))
+	if err == nil || err.Error() != "applied:5: DIR /c recorded twice" {
+		t.Fatalf("got %v, want applied:5: DIR /c recorded twice", err)
+	}
+}
