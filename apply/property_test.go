@@ -24,8 +24,9 @@ var (
 // of that list onto the same starting root, byte for byte, with modes and
 // owners. Lists are random (seeded, reproducible with -prop.seed): DIR,
 // FILE and LINK steps over a tree of up to 340 paths, with random modes,
-// owners, contents and link targets, over a starting root that already
-// holds files, symlinks and directories in some of those places.
+// owners, contents and link targets, and some absent (recursive for a
+// directory holding files), over a starting root that already holds
+// files, symlinks and directories in some of those places.
 func TestPathIndependence(t *testing.T) {
 	seeds := make([]uint64, 0, *propRuns)
 	if *propSeed != 0 {
@@ -201,6 +202,10 @@ func (g *gen) list() string {
 		if !chosen[p] {
 			continue
 		}
+		if !dirs[p] && g.rng.IntN(6) == 0 {
+			b.WriteString(g.absent(p))
+			continue
+		}
 		kind := g.rng.IntN(3)
 		if dirs[p] || g.nonEmpty[p] {
 			kind = 0
@@ -216,6 +221,17 @@ func (g *gen) list() string {
 		}
 	}
 	return b.String()
+}
+
+// absent makes an absent step for p, which no chosen path is under: any
+// path kind, recursive for a starting directory that holds files (and at
+// random for other directories).
+func (g *gen) absent(p string) string {
+	k, rec := []string{"DIR", "FILE", "LINK"}[g.rng.IntN(3)], ""
+	if g.nonEmpty[p] || k == "DIR" && g.rng.IntN(2) == 0 {
+		k, rec = "DIR", " recursive=true"
+	}
+	return fmt.Sprintf("%s %s absent=true%s\n", k, p, rec)
 }
 
 func (g *gen) attrs(mode bool) string {

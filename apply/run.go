@@ -178,7 +178,7 @@ func (e *Engine) guard(cur *current, l *stepfmt.List, p *Plan, meta Meta) error 
 	if e.opts.AllowMassRemoval || meta.Deliberate || managed == 0 {
 		return nil
 	}
-	removed := p.Count(stepfmt.OpRemove)
+	removed := p.Count(stepfmt.OpRemove) - p.Replaced()
 	if len(l.Steps) == 0 {
 		return &MassRemovalError{Removed: removed, Managed: managed, Empty: true}
 	}

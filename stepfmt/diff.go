@@ -56,6 +56,24 @@ type Plan struct {
 // Empty reports whether the plan changes nothing.
 func (p *Plan) Empty() bool { return len(p.Changes) == 0 }
 
+// Replaced counts the removals whose identity the plan adds again (a
+// target turned absent, or back): the target stays managed.
+func (p *Plan) Replaced() int {
+	added := map[ID]bool{}
+	for _, c := range p.Changes {
+		if c.Op == OpAdd {
+			added[c.Step.ID()] = true
+		}
+	}
+	n := 0
+	for _, c := range p.Changes {
+		if c.Op == OpRemove && added[c.Step.ID()] {
+			n++
+		}
+	}
+	return n
+}
+
 // Count returns how many changes of op the plan has.
 func (p *Plan) Count(op Op) int {
 	n := 0
@@ -69,7 +87,8 @@ func (p *Plan) Count(op Op) int {
 
 // Diff computes the plan from old (applied) to new (compiled). Steps are
 // matched by identity (kind and target); a matched step whose attributes
-// differ is a modify. Sources are not compared.
+// differ is a modify, unless absent=true comes or goes: that is a remove
+// and an add (Replaced counts them). Sources are not compared.
 func Diff(old, new []*Step) *Plan {
 	find := finder(old)
 	matched := make([]bool, len(old))
@@ -77,7 +96,10 @@ func Diff(old, new []*Step) *Plan {
 	unchanged := 0
 	for _, s := range new {
 		i, ok := find(s)
-		if !ok || matched[i] {
+		if !ok || matched[i] || old[i].Absent() != s.Absent() {
+			// A target turned absent, or back, is a remove and an add:
+			// the reverse first gives back what was there before trail,
+			// which the new step then acts on, as a fresh apply would.
 			adds = append(adds, Change{Op: OpAdd, Step: s})
 			continue
 		}

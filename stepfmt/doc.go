@@ -72,7 +72,10 @@
 // share one namespace (a path), so a path cannot be managed twice by
 // different kinds.
 // Diff matches identities: a matched step with other attributes is a modify,
-// never a remove and an add. The source (@file:line) is never compared.
+// never a remove and an add — except when absent=true comes or goes: then
+// the old step's reverse gives back what was there before trail, and the
+// new step acts on that, as a fresh apply of the new list would. The
+// source (@file:line) is never compared.
 //
 // # Errors
 //
