@@ -14,23 +14,18 @@ import (
 // reverse puts the account back with its ids, groups, home, shell,
 // comment and password field (or gid and members), at the end of the
 // files as the shadow tools add it. An absent user's home directory is
-// never deleted, and the group of its name stays unless trail created
-// both (a GROUP step with absent=true removes it too); an entry whose
-// removal would leave a user without its primary group is refused.
+// never deleted, and the group of its name stays (a GROUP step with
+// absent=true removes it too); an entry whose removal would leave a user
+// without its primary group is refused, and so is uid 0.
 
-// userAbsent plans removing the user. The group of its name is kept
-// unless trail created it with the user (prior's origin says so), so that
-// removing it leaves what a fresh apply would: no user, no group.
-func userAbsent(v *kind.View, s *stepfmt.Step, cur kind.Image, prior *kind.Record) (kind.Work, error) {
-	target := kind.Absent()
-	w := kind.Work{Before: cur, After: kind.Absent(), Target: target}
+// userAbsent plans removing the user; the group of its name stays (a
+// user trail created goes with its group by its USER step's reverse, as
+// stepfmt.Diff makes the turn to absent a remove and an add).
+func userAbsent(v *kind.View, s *stepfmt.Step, cur kind.Image) (kind.Work, error) {
+	w := kind.Work{Before: cur, After: kind.Absent(), Target: kind.Absent()}
 	if !cur.IsAbsent() {
 		if cur.Value("uid") == "0" {
 			return kind.Work{}, fmt.Errorf("user %s has uid 0: trail will not remove the superuser", s.Target)
-		}
-		keep := prior == nil || !prior.Origin.IsAbsent() || prior.Origin.Value("group-kept") == "true"
-		if keep {
-			w.Target.Attrs = []stepfmt.Attr{{Key: "group-kept", Value: "true"}}
 		}
 		w.Changes = []string{"remove user (uid " + cur.Value("uid") + ")"}
 		if h := cur.Value("home"); h != "" && h != "/" {

@@ -52,7 +52,7 @@ func (User) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work,
 		return kind.Work{}, err
 	}
 	if s.Absent() {
-		return userAbsent(v, s, cur, prior)
+		return userAbsent(v, s, cur)
 	}
 	want, notes, err := userWant(x, s)
 	if err != nil {
@@ -288,7 +288,7 @@ func (User) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 func forwardUser(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 	switch {
 	case s.Absent():
-		return userDel(x, s.Target, w.Target.Value("group-kept") == "true" || x.Planned("group:"+s.Target))
+		return userDel(x, s.Target, true)
 	case w.Before.IsAbsent():
 		return createUser(x, s)
 	}

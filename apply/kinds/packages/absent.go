@@ -25,29 +25,15 @@ import (
 // state, version and mark, as for any PKG step, so the reverse installs
 // that version again and puts the mark back (a removed package's
 // conffiles are still there, and apt keeps them); when apt no longer has
-// the version, the reverse says so and leaves the package absent. A
-// package trail itself installed earlier (the record's origin is absent)
-// goes as the reverse of its install would: purged, with the
-// dependencies, accounts and links it brought, so that the host is what
-// a fresh apply of the list would leave. Drift is the package installed
-// again (or, with purge=true, its conffiles back).
+// the version, the reverse says so and leaves the package absent. (A
+// package a PKG step of trail installed goes by that step's reverse when
+// it turns absent: stepfmt.Diff makes that a remove and an add.) Drift is
+// the package installed again (or, with purge=true, its conffiles back).
 
 // absentWork plans the removal of an absent package.
-func absentWork(v *kind.View, s *stepfmt.Step, cur pimgPkg, prior *kind.Record) (kind.Work, error) {
+func absentWork(v *kind.View, s *stepfmt.Step, cur pimgPkg) (kind.Work, error) {
 	purge := s.Value("purge") == "true"
 	after := absentAfter(purge)
-	if prior != nil && prior.Origin.IsAbsent() && cur.State == Installed {
-		works, err := decidePkgs(v, []pkgGoing{{s, prior.Origin}}, map[string]bool{})
-		if err != nil {
-			return kind.Work{}, err
-		}
-		w := works[s.Target]
-		if !w.Has("remove") && !w.Has("purge") {
-			return kind.Work{}, fmt.Errorf("package %s cannot be made absent: %s", s.Target, strings.Join(w.Notes, "; "))
-		}
-		w.After = after
-		return w, nil
-	}
 	w := kind.Work{Before: cur.Image(), After: after, Target: kind.Absent()}
 	if purge && (cur.State == Installed || cur.State == pkgConfig) {
 		lost, err := purgeLoses(v.Exec(), s.Target, cur.State == Installed)

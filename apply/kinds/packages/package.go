@@ -170,7 +170,7 @@ func (Package) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Wo
 		return kind.Work{}, err
 	}
 	if s.Absent() {
-		return absentWork(v, s, cur, prior)
+		return absentWork(v, s, cur)
 	}
 	pin := s.Value("version")
 	w := kind.Work{Before: cur.Image(), After: kind.Image{State: Installed}}
