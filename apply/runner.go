@@ -125,15 +125,16 @@ func (r *run) run(ctx context.Context) (*Generation, error) {
 	return r.commit()
 }
 
-// batchEnd returns where the batch starting at i ends: path changes run
-// together, up to the batch size, as long as no target repeats (a kind
-// change removes and adds the same path: the add must see the removal);
-// any other kind runs alone.
+// batchEnd returns where the batch starting at i ends: the changes of an
+// undo family (familyEnd), in which those of a grouped kind run as
+// groups; a group (groupEnd); path changes together, up to the batch
+// size, as long as no target repeats (a kind change removes and adds the
+// same path: the add must see the removal); any other kind runs alone.
 func (r *run) batchEnd(i int) int {
-	if j := r.groupEnd(i); j > i {
-		return j
-	}
 	if j := r.familyEnd(i); j > i {
+		return j // the groups in it run as groups (batch)
+	}
+	if j := r.groupEnd(i); j > i {
 		return j
 	}
 	changes := r.plan.Changes
@@ -166,19 +167,16 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	changes := r.plan.Changes
 	imgs := make([]kind.Image, end-i)
 	undos := make([]kind.Image, end-i)
-	grouped := r.groupEnd(i) > i
 	_, family := handlerOf(changes[i].Step.Kind).h.(kind.SharedUndoImager)
-	shared := end > i+1 && (r.familyEnd(i) >= end || grouped && family)
+	shared := end > i+1 && (r.familyEnd(i) >= end || family && r.groupEnd(i) >= end)
 	for k := i; k < end; k++ {
 		s := changes[k].Step
 		if shared && k > i {
 			undos[k-i] = undos[0].Clone()
-			if !grouped {
-				continue // captured right before its change, after the one before it
-			}
+			continue // captured right before its change or group, after those before it
 		}
 		img, err := r.capture(changes[k])
-		if err == nil && (!shared || k == i) {
+		if err == nil {
 			undos[k-i], err = r.undoImageOf(changes[k], img)
 		}
 		if err != nil {
@@ -198,29 +196,41 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	}
 	r.e.crashPoint("intents " + strconv.Itoa(i))
 	r.x.Root.Forget()
-	k := i
-	if grouped {
-		if err := r.changeGroup(i, changes[i:end], imgs); err != nil {
-			return err
+	// capture takes the pre-images of [a, b) not taken yet (a shared
+	// batch takes them as it goes).
+	capture := func(a, b int) error {
+		for m := max(a, i+1); shared && m < b; m++ {
+			img, err := r.capture(changes[m])
+			if err != nil {
+				return &stepError{changes[m].Step, fmt.Errorf("saving its pre-image: %w", err)}
+			}
+			imgs[m-i] = img
 		}
-		k = end
-		r.e.crashPoint("step " + strconv.Itoa(end-1))
+		return nil
 	}
-	for ; k < end; k++ {
+	for k := i; k < end; {
 		if err := ctx.Err(); err != nil {
 			return fmt.Errorf("apply cancelled before %s: %w", changes[k].Step.ID(), err)
 		}
-		if shared && k > i {
-			img, err := r.capture(changes[k])
-			if err != nil {
-				return &stepError{changes[k].Step, fmt.Errorf("saving its pre-image: %w", err)}
+		if g := min(r.groupEnd(k), end); g > k {
+			if err := capture(k, g); err != nil {
+				return err
 			}
-			imgs[k-i] = img
+			if err := r.changeGroup(k, changes[k:g], imgs[k-i:g-i]); err != nil {
+				return err
+			}
+			r.e.crashPoint("step " + strconv.Itoa(g-1))
+			k = g
+			continue
+		}
+		if err := capture(k, k+1); err != nil {
+			return err
 		}
 		if err := r.change(k, changes[k], imgs[k-i]); err != nil {
 			return &stepError{changes[k].Step, err}
 		}
 		r.e.crashPoint("step " + strconv.Itoa(k))
+		k++
 	}
 	if err := r.e.store.Flush(); err != nil {
 		return placeBatch(changes[i:end], fmt.Errorf("saving pre-images: %w", err))

@@ -8,5 +8,9 @@
 // its line; trail edits the files itself only under the shadow tools'
 // locks (lock.go). A change's undo image is the four account files whole
 // (undo.go), as the tools cannot undo their own changes exactly; recovery
-// clears what a killed tool left (shadowlock.go).
+// clears what a killed tool left (shadowlock.go). Runs of new users, and
+// of users a reverse removes, trail writes itself as useradd and userdel
+// write them, one write of the files per run instead of one tool call per
+// user (native.go, remove.go); what that path does not model is left to
+// the tools. The files are read once per change and indexed (cache.go).
 package accounts

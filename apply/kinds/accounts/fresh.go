@@ -94,3 +94,28 @@ func (c *freshCut) created(name string, own bool) {
 		c.maxGroup = max(c.maxGroup, r)
 	}
 }
+
+// gidOf returns the gid a fresh apply gives new group name, when it
+// differs from what the files as they are give and is free there.
+func (c *freshCut) gidOf(name string, system bool) (uint64, bool) {
+	if c.o == nil {
+		return 0, false
+	}
+	rank, ranked := c.o.groups[name]
+	if !ranked || c.maxUser <= rank && c.maxGroup <= rank {
+		return 0, false
+	}
+	gr := c.n.files["/etc/group"]
+	g, ok := newID(c.n.defs, "GID", c.without(gr, c.o.groups, rank), system, nil)
+	return g, ok && !gr.ids[g]
+}
+
+// createdGroup notes group name made.
+func (c *freshCut) createdGroup(name string) {
+	if c.o == nil {
+		return
+	}
+	if r, ok := c.o.groups[name]; ok {
+		c.maxGroup = max(c.maxGroup, r)
+	}
+}

@@ -73,15 +73,31 @@ type nfile struct {
 // gone marks a removed line.
 const gone = "\x00"
 
+// nativeTool names the tool whose work a native run does.
+type nativeTool int
+
+const (
+	doUseradd nativeTool = iota
+	doUserdel
+	doGroupadd // and groupdel
+)
+
 // openNative locks and reads the root's account files for native
-// writing, of new users (useradd's work) or of removed ones (userdel's);
-// nil when the root's setup is one the fast path leaves to the tools.
-func openNative(x *kind.Exec, remove bool) (*native, error) {
+// writing of tool's work; nil when the root's setup is one the fast path
+// leaves to the tools.
+func openNative(x *kind.Exec, tool nativeTool) (*native, error) {
 	d, err := readToolDefs(x)
 	if err != nil {
 		return nil, err
 	}
-	if remove && !nativeDelDefs(x, d) || !remove && !nativeDefs(x, d) {
+	ok := d.num("MAX_MEMBERS_PER_GROUP", 0) <= 0
+	switch tool {
+	case doUseradd:
+		ok = ok && nativeDefs(x, d)
+	case doUserdel:
+		ok = ok && nativeDelDefs(x, d)
+	}
+	if !ok {
 		return nil, nil
 	}
 	unlock, err := LockAccounts(x)
@@ -109,7 +125,7 @@ func openNative(x *kind.Exec, remove bool) (*native, error) {
 // nativeDefs reports whether the root's tool settings are ones the fast
 // path writes as useradd does.
 func nativeDefs(x *kind.Exec, d *toolDefs) bool {
-	if d.yes("USE_TCB") || d.num("MAX_MEMBERS_PER_GROUP", 0) > 0 {
+	if d.yes("USE_TCB") {
 		return false
 	}
 	if v, ok := d.dflt["INACTIVE"]; ok && v != "-1" {
@@ -556,4 +572,49 @@ func newID(d *toolDefs, kind string, used map[uint64]bool, system bool, preferre
 		}
 	}
 	return 0, false
+}
+
+// nativeRun makes a group's changes natively where it can: it opens the
+// files when first needed, and writes them before any change left to the
+// tools (which must see what came before it).
+type nativeRun struct {
+	x           *kind.Exec
+	tool        nativeTool
+	n           *native
+	unavailable bool
+}
+
+// try runs f on the open files; false when the change is left to the
+// tools (then f changed nothing).
+func (r *nativeRun) try(f func(n *native) (bool, error)) (bool, error) {
+	if r.unavailable {
+		return false, nil
+	}
+	if r.n == nil {
+		n, err := openNative(r.x, r.tool)
+		if err != nil {
+			return false, err
+		}
+		if n == nil {
+			r.unavailable = true
+			return false, nil
+		}
+		r.n = n
+	}
+	ok, err := f(r.n)
+	if err != nil {
+		r.n.abort()
+		r.n = nil
+	}
+	return ok, err
+}
+
+// commit writes what the run changed, if anything.
+func (r *nativeRun) commit() error {
+	if r.n == nil {
+		return nil
+	}
+	err := r.n.commit()
+	r.n = nil
+	return err
 }

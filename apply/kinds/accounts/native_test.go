@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,8 +32,9 @@ ENCRYPT_METHOD SHA512
 // and default/useradd, a skel of files and symlinks with their own modes
 // and times, lastlog and faillog records to clear, a mail spool. With
 // tools, it also has the (empty) directories of useradd's and userdel's
-// pre-run hooks, which the tools run and trail leaves to them: every user
-// is made by useradd and removed by userdel, one call each.
+// pre-run hooks, which the tools run and trail leaves to them, and a
+// MAX_MEMBERS_PER_GROUP no group here reaches: every account is made and
+// removed by the shadow tools, one call each.
 func accountsRoot(t *testing.T, tools bool) *engine.Sandbox {
 	sb := engine.NewAccounts(t, true)
 	sb.Write("/etc/login.defs", debianDefs, 0o644)
@@ -64,6 +66,7 @@ func accountsRoot(t *testing.T, tools bool) *engine.Sandbox {
 	if tools {
 		os.MkdirAll(sb.Host("/etc/shadow-maint/useradd-pre.d"), 0o755)
 		os.MkdirAll(sb.Host("/etc/shadow-maint/userdel-pre.d"), 0o755)
+		sb.Write("/etc/login.defs", debianDefs+"MAX_MEMBERS_PER_GROUP 100\n", 0o644)
 	}
 	sb.Opts.AllowMassRemoval = true
 	sb.Open()
@@ -94,28 +97,35 @@ func sameRoots(t *testing.T, a, b *engine.Sandbox, when string) {
 	}
 }
 
-// TestNativeUsersAsUseradd: the users trail writes itself are, byte for
-// byte, those useradd writes, one call each — entries, ids, homes from
+// TestNativeAccountsAsTools: the users and groups trail writes itself
+// are, byte for byte, those useradd and groupadd write, one call each — entries, ids, homes from
 // skel, cleared log records — on a first apply and on one that creates a
 // user while users created after it in the list are there already; the
 // users trail removes itself leave the files as userdel leaves them.
-func TestNativeUsersAsUseradd(t *testing.T) {
+func TestNativeAccountsAsTools(t *testing.T) {
 	a, b := accountsRoot(t, false), accountsRoot(t, true)
 	before := a.Accounts()["/etc/passwd"]
-	list := engine.Anchors + `USER svc1 system=true
+	list := engine.Anchors + `GROUP web
+GROUP sysg system=true
+USER svc1 system=true
 USER svc2 system=true home=/var/lib/svc2
 USER carol
 USER dave groups=staff,mail comment="Dave D" shell=/bin/bash password=$6$salt$hash
 USER erin uid=1500 group=users home=/srv/people/erin
-USER frank uid=1600 groups=users,staff
+USER frank uid=1600 groups=users,staff,web
 USER gina group=staff system=true uid=300
 USER hank
+GROUP ops gid=1800 members=dave,carol
+GROUP ops2 members=hank,carol,hank
 `
 	a.Apply(list, "c1")
 	b.Apply(list, "c1")
 	sameRoots(t, a, b, "first apply")
 	if got := a.Read("/etc/passwd-"); got != before {
 		t.Fatalf("/etc/passwd- is\n%s\nwant the file before the apply: trail did not write the users in one go", got)
+	}
+	if strings.Contains(a.Read("/etc/group-"), "\nops:") {
+		t.Fatal("/etc/group- holds group ops: trail did not write the last two groups in one go")
 	}
 	if b.Read("/etc/passwd-") == before {
 		t.Fatal("with useradd's hooks in the root, trail still wrote the users itself")
@@ -124,15 +134,20 @@ USER hank
 		t.Fatalf("carol = %q", got)
 	}
 
-	list2 := engine.Anchors + `USER svc1 system=true
+	list2 := engine.Anchors + `GROUP early
+GROUP web
+GROUP sysg system=true
+USER svc1 system=true
 USER zed
 USER svc2 system=true home=/var/lib/svc2
 USER carol
 USER dave groups=staff,mail comment="Dave D" shell=/bin/bash password=$6$salt$hash
 USER erin uid=1500 group=users home=/srv/people/erin
-USER frank uid=1600 groups=users,staff
+USER frank uid=1600 groups=users,staff,web
 USER gina group=staff system=true uid=300
 USER hank
+GROUP ops gid=1800 members=dave,carol
+GROUP ops2 members=hank,carol,hank
 USER ivan system=true
 `
 	a.Apply(list2, "c2")
@@ -140,7 +155,9 @@ USER ivan system=true
 	sameRoots(t, a, b, "users inserted before those created")
 
 	before = a.Accounts()["/etc/passwd"]
-	list3 := engine.Anchors + `USER svc1 system=true
+	list3 := engine.Anchors + `GROUP web
+GROUP sysg system=true
+USER svc1 system=true
 USER erin uid=1500 group=users home=/srv/people/erin
 USER frank uid=1600 groups=users,staff
 USER ivan system=true

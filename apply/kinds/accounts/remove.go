@@ -29,7 +29,7 @@ import (
 // nativeDelDefs reports whether the root's setup is one the fast path
 // removes users in as userdel does.
 func nativeDelDefs(x *kind.Exec, d *toolDefs) bool {
-	if d.yes("USE_TCB") || d.num("MAX_MEMBERS_PER_GROUP", 0) > 0 || d.login["USERDEL_CMD"] != "" {
+	if d.yes("USE_TCB") || d.login["USERDEL_CMD"] != "" {
 		return false
 	}
 	for _, p := range []string{"/etc/shadow-maint/userdel-pre.d", "/etc/shadow-maint/userdel-post.d"} {
@@ -45,33 +45,20 @@ func nativeDelDefs(x *kind.Exec, d *toolDefs) bool {
 // itself, every other reverse runs with the tools, then the account
 // files are put in the order of the list once.
 func (User) RestoreGroup(x *kind.Exec, steps []*stepfmt.Step, imgs []kind.Image, works []kind.Work) error {
-	var n *native
-	unavailable := false
-	commit := func() error {
-		if n == nil {
-			return nil
-		}
-		err := n.commit()
-		n = nil
-		return err
-	}
+	run := &nativeRun{x: x, tool: doUserdel}
 	for k, s := range steps {
 		img := imgs[k]
-		if img.State != stAccounts && img.IsAbsent() && !unavailable {
-			if n == nil {
-				var err error
-				if n, err = openNative(x, true); err != nil {
-					return err
-				}
-				unavailable = n == nil
+		if img.State != stAccounts && img.IsAbsent() {
+			keep := img.Value("group-kept") == "true" || x.Planned("group:"+s.Target)
+			done, err := run.try(func(n *native) (bool, error) { return n.removeUser(s.Target, keep), nil })
+			if err != nil {
+				return err
 			}
-			if n != nil {
-				if n.removeUser(s.Target, img.Value("group-kept") == "true" || x.Planned("group:"+s.Target)) {
-					continue
-				}
+			if done {
+				continue
 			}
 		}
-		if err := commit(); err != nil {
+		if err := run.commit(); err != nil {
 			return err
 		}
 		var err error
@@ -84,7 +71,7 @@ func (User) RestoreGroup(x *kind.Exec, steps []*stepfmt.Step, imgs []kind.Image,
 			return err
 		}
 	}
-	if err := commit(); err != nil {
+	if err := run.commit(); err != nil {
 		return err
 	}
 	return putInOrder(x)

@@ -300,44 +300,25 @@ func forwardUser(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 // with the tools, then the account files are put in the order of the
 // list once.
 func (User) ForwardGroup(x *kind.Exec, steps []*stepfmt.Step, works []kind.Work) error {
-	var n *native
-	unavailable := false
-	commit := func() error {
-		if n == nil {
-			return nil
-		}
-		err := n.commit()
-		n = nil
-		return err
-	}
+	run := &nativeRun{x: x, tool: doUseradd}
 	for k, s := range steps {
-		if !s.Absent() && works[k].Before.IsAbsent() && !unavailable {
-			if n == nil {
-				var err error
-				if n, err = openNative(x, false); err != nil {
-					return err
-				}
-				unavailable = n == nil
+		if !s.Absent() && works[k].Before.IsAbsent() {
+			done, err := run.try(func(n *native) (bool, error) { return n.addUser(s) })
+			if err != nil {
+				return err
 			}
-			if n != nil {
-				ok, err := n.addUser(s)
-				if err != nil {
-					n.abort()
-					return err
-				}
-				if ok {
-					continue
-				}
+			if done {
+				continue
 			}
 		}
-		if err := commit(); err != nil {
+		if err := run.commit(); err != nil {
 			return err
 		}
 		if err := forwardUser(x, s, works[k]); err != nil {
 			return err
 		}
 	}
-	if err := commit(); err != nil {
+	if err := run.commit(); err != nil {
 		return err
 	}
 	return putInOrder(x)
