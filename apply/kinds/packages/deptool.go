@@ -137,6 +137,18 @@ func (t Tools) needers(name string) ([]string, error) {
 	return parseNeeders(out), nil
 }
 
+// hardNeeders returns the installed packages that depend on name
+// (Depends, Pre-Depends), leaving out those that only recommend or
+// suggest it.
+func (t Tools) hardNeeders(name string) ([]string, error) {
+	out, err := t.Apt("apt-cache", "rdepends", "--installed", "--no-recommends", "--no-suggests", "--no-conflicts",
+		"--no-breaks", "--no-replaces", "--no-enhances", name)
+	if err != nil {
+		return nil, err
+	}
+	return parseNeeders(out), nil
+}
+
 // parseNeeders reads apt-cache rdepends output: the indented names after
 // "Reverse Depends:", a leading "|" (an alternative) dropped.
 func parseNeeders(out string) []string {

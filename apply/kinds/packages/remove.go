@@ -239,23 +239,31 @@ func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[strin
 		refs, rm = tx(moves)
 	}
 	if len(cands) > 0 {
-		free, err := t.autoRemoved(refs, rm, false)
-		if err != nil {
-			return nil, err
-		}
-		// A package that stays and only recommends or suggests a dependency
-		// trail brought did without it before: it goes, unless a package the
-		// config keeps brought it too.
-		loose, err := t.autoRemoved(refs, rm, true)
+		free, err := t.autoRemoved(refs, rm)
 		if err != nil {
 			return nil, err
 		}
 		var gone, needed []string
 		for _, d := range cands {
-			if hasName(free, d) || hasName(loose, d) && !keep["dep:"+baseName(d)] {
+			switch {
+			case hasName(free, d):
 				gone = append(gone, d)
-			} else {
+			case keep["dep:"+baseName(d)]:
 				needed = append(needed, d)
+			default:
+				// apt's autoremove keeps what a staying package only
+				// recommends or suggests (and some packages always, such
+				// as sensible-utils); that package did without it before
+				// trail brought it, so it goes unless one depends on it.
+				hard, err := t.hardNeeders(d)
+				if err != nil {
+					return nil, err
+				}
+				if slices.ContainsFunc(hard, func(n string) bool { return !hasName(rm, n) && !hasName(cands, n) }) {
+					needed = append(needed, d)
+				} else {
+					gone = append(gone, d)
+				}
 			}
 		}
 		gone, blocked, err := t.removableWith(refs, rm, gone)
@@ -396,16 +404,11 @@ func (t Tools) alsoRemoved(refs, rm, going []string) ([]string, error) {
 	return slices.DeleteFunc(sim.removed, func(n string) bool { return hasName(rm, n) || hasName(going, n) }), nil
 }
 
-// autoRemoved returns what apt would autoremove once the call has run;
-// with hardOnly, a package that installed packages only recommend or
-// suggest counts as unneeded.
-func (t Tools) autoRemoved(refs, rm []string, hardOnly bool) ([]string, error) {
+// autoRemoved returns what apt would autoremove once the call has run.
+func (t Tools) autoRemoved(refs, rm []string) ([]string, error) {
 	opts := []string{"--auto-remove"}
 	if len(refs)+len(rm) == 0 {
 		opts = nil
-	}
-	if hardOnly {
-		opts = append([]string{"-o", "APT::AutoRemove::RecommendsImportant=false", "-o", "APT::AutoRemove::SuggestsImportant=false"}, opts...)
 	}
 	sim, err := t.simulate(txArgs(opts, refs, rm, nil)...)
 	if err != nil {
