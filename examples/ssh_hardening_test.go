@@ -72,9 +72,12 @@ var sshRoleVarsRendered = map[string]string{
 	"/etc/ssh/revoked_keys": "13de1a58987ca352071f9172f2e045a034ea05b0b66b16233b25caef86e374a3",
 }
 
-func compileSSH(t *testing.T, vars map[string]string) *compile.Result {
+// bookworm is a Debian 12 host without OpenSSH yet.
+var bookworm = compile.Facts{Hostname: "bastion", FQDN: "bastion", DebianCodename: "bookworm", Packages: map[string]string{}}
+
+func compileSSH(t *testing.T, facts compile.Facts, vars map[string]string) *compile.Result {
 	t.Helper()
-	res, diags := compile.Compile(os.DirFS("ssh_hardening"), compile.Facts{Hostname: "bastion", FQDN: "bastion"}, compile.Options{Vars: vars})
+	res, diags := compile.Compile(os.DirFS("ssh_hardening"), facts, compile.Options{Vars: vars})
 	if diags.HasErrors() {
 		t.Fatalf("examples/ssh_hardening does not compile: %s", diags.Error())
 	}
@@ -108,9 +111,9 @@ func checkRendered(t *testing.T, res *compile.Result, want map[string]string) {
 // before what they ship, the commands and files before the service that
 // restarts when they change, the check last.
 func TestSSHHardeningExample(t *testing.T) {
-	res := compileSSH(t, nil)
+	res := compileSSH(t, bookworm, nil)
 	checkRendered(t, res, sshRoleDefaults)
-	checkRendered(t, compileSSH(t, sshRoleVars), sshRoleVarsRendered)
+	checkRendered(t, compileSSH(t, bookworm, sshRoleVars), sshRoleVarsRendered)
 
 	var got []string
 	for _, s := range res.List.Steps {
@@ -120,14 +123,20 @@ func TestSSHHardeningExample(t *testing.T) {
 		"PKG openssh-server",
 		"PKG openssh-client",
 		"UNIT ssh.socket",
+		"FILE /etc/systemd/system/sockets.target.wants/ssh.socket",
+		"FILE /etc/systemd/system/ssh.service.requires/ssh.socket",
 		"DIR /run/sshd",
 		"CMD rsa_hostkey",
+		"ATTRS /etc/ssh/ssh_host_ecdsa_key",
+		"ATTRS /etc/ssh/ssh_host_ed25519_key",
+		"ATTRS /etc/ssh/ssh_host_rsa_key",
 		"CMD moduli",
 		"FILE /etc/ssh/revoked_keys",
 		"FILE /etc/ssh/sshd_config",
+		"EDIT /etc/pam.d/sshd",
 		"FILE /etc/ssh/ssh_config",
 		"UNIT ssh.service",
-		"CHECK sshd_config",
+		"FILE /etc/systemd/system/ssh.service.d/00-socket.conf",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("steps:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -145,6 +154,54 @@ func TestSSHHardeningExample(t *testing.T) {
 	for _, f := range []string{"/etc/ssh/sshd_config", "/etc/ssh/revoked_keys"} {
 		if m := byTarget[f].Value("mode"); m != "0600" {
 			t.Errorf("%s has mode %s, the role's is 0600", f, m)
+		}
+	}
+	if v := byTarget["/etc/ssh/sshd_config"].Value("validate"); !strings.HasPrefix(v, "/usr/sbin/sshd -T ") || !strings.HasSuffix(v, " -f %s") {
+		t.Errorf("sshd_config is not validated as the role does: %q", v)
+	}
+	for _, f := range []string{"/etc/systemd/system/ssh.service.d/00-socket.conf", "/etc/systemd/system/sockets.target.wants/ssh.socket"} {
+		if byTarget[f].Value("absent") != "true" {
+			t.Errorf("%s is not absent: %s", f, byTarget[f].Attrs)
+		}
+	}
+}
+
+// The key exchange algorithms follow the OpenSSH version as the role's
+// tasks/crypto_kex.yml does: from the installed openssh-client when there
+// is one, else from the Debian release; an explicit ssh_kex wins.
+func TestSSHHardeningVersions(t *testing.T) {
+	kex := func(facts compile.Facts, vars map[string]string) string {
+		res := compileSSH(t, facts, vars)
+		for _, s := range res.List.Steps {
+			if s.Target == "/etc/ssh/sshd_config" {
+				for _, line := range strings.Split(string(res.Blobs[s.Value("content")]), "\n") {
+					if strings.HasPrefix(line, "KexAlgorithms ") || line == "# KexAlgorithms" {
+						return line
+					}
+				}
+			}
+		}
+		t.Fatal("sshd_config has no KexAlgorithms line")
+		return ""
+	}
+	bullseye := bookworm
+	bullseye.DebianCodename = "bullseye"
+	installed := bookworm
+	installed.Packages = map[string]string{"openssh-client": "1:8.4p1-5+deb11u3"}
+	for name, tc := range map[string]struct {
+		facts compile.Facts
+		vars  map[string]string
+		want  string
+	}{
+		"bookworm":           {bookworm, nil, "KexAlgorithms sntrup761x25519-sha512@openssh.com,curve25519-sha256@libssh.org,diffie-hellman-group-exchange-sha256"},
+		"bullseye":           {bullseye, nil, "KexAlgorithms sntrup4591761x25519-sha512@tinyssh.org,curve25519-sha256@libssh.org,diffie-hellman-group-exchange-sha256"},
+		"8.4 installed":      {installed, nil, "KexAlgorithms sntrup4591761x25519-sha512@tinyssh.org,curve25519-sha256@libssh.org,diffie-hellman-group-exchange-sha256"},
+		"sshd_version given": {installed, map[string]string{"sshd_version": "7.9"}, "KexAlgorithms curve25519-sha256@libssh.org,diffie-hellman-group-exchange-sha256"},
+		"ssh_kex given":      {bookworm, map[string]string{"ssh_kex": `["curve25519-sha256"]`}, "KexAlgorithms curve25519-sha256"},
+		"ssh_kex empty":      {bookworm, map[string]string{"ssh_kex": `[]`}, "# KexAlgorithms"},
+	} {
+		if got := kex(tc.facts, tc.vars); got != tc.want {
+			t.Errorf("%s: %q, want %q", name, got, tc.want)
 		}
 	}
 }

@@ -4,13 +4,15 @@
 # openssh-server and openssh-client. Deployed in one commit: sshd_config,
 # ssh_config and revoked_keys byte for byte as the role renders them, the
 # socket masked, a 4096-bit RSA host key and the small moduli gone (two
-# commands), sshd restarted for all of it and serving; then a user logs in
-# with a key while root and passwords are refused; a changed minimum
-# modulus re-runs the moduli command, which restarts sshd (a command
-# trigger), as the plan says beforehand; a directive sshd refuses is
-# undone and sshd serves on; and git checkout of the commit from before
-# trail gives back the packages, /etc, the accounts and the enabled units
-# exactly as a snapshot taken before trail's first apply.
+# commands), the pam_motd lines out of /etc/pam.d/sshd (an edit), sshd
+# restarted for all of it and serving; then a user logs in with a key
+# while root and passwords are refused; a changed minimum modulus re-runs
+# the moduli command, which restarts sshd (a command trigger), as the plan
+# says beforehand; a directive sshd refuses is refused by the file's
+# validate before anything changes, and sshd serves on, not even
+# restarted; and git checkout of the commit from before trail gives back
+# the packages, /etc, the accounts and the enabled units exactly as a
+# snapshot taken before trail's first apply.
 #
 # e2e-debs: openssh-server openssh-client
 . "$E2E_LIB/scenario.sh"
@@ -90,7 +92,10 @@ assert_ok "trail init applies the commit that manages nothing" 'cd /srv/config &
 copy_in "$example" /srv/admin || exit 1
 c1=$(git_commit /srv/admin 'ssh hardened as dev-sec ssh_hardening does')
 assert_ok "git pull deploys the hardened sshd" 'cd /srv/config && git pull -q' || exit 1
-assert_eq "trail applied it" "$c1" "$(applied)" || exit 1
+assert_eq "trail applied it" "$c1" "$(applied)" || {
+	run 'cd /srv/config && trail status; journalctl -t trail -o cat | tail -n 30' | sed 's/^/    | /'
+	exit 1
+}
 assert_contains "openssh-server is installed, the Debian package" "$(run "dpkg-query -W -f '\${Status} \${Version}' openssh-server")" "install ok installed 1:9.2"
 assert_eq "sshd_config is what the role renders, byte for byte" "$role_sshd_config" "$(sha /etc/ssh/sshd_config)"
 assert_eq "ssh_config is what the role renders" "$role_ssh_config" "$(sha /etc/ssh/ssh_config)"
@@ -103,6 +108,8 @@ assert_eq "ssh.service is running" active "$(run systemctl is-active ssh.service
 assert_contains "the RSA host key has 4096 bits" "$(run ssh-keygen -l -f /etc/ssh/ssh_host_rsa_key)" "4096 "
 assert_eq "no modulus below 2048 bits is left" 0 "$(run "awk '\$5 < 2048' /etc/ssh/moduli | wc -l")"
 assert_ok "the 3072-bit moduli are kept" "awk '\$5 == 3071' /etc/ssh/moduli | grep -q ."
+pam_want=$(run "dpkg-deb --fsys-tarfile /srv/trail-e2e/repo/openssh-server_*.deb | tar -xO ./etc/pam.d/sshd | grep -Ev '^session[[:space:]]+optional[[:space:]]+pam_motd[.]so' | sha256sum | cut -d' ' -f1")
+assert_eq "/etc/pam.d/sshd is the package's without its pam_motd lines" "$pam_want" "$(sha /etc/pam.d/sshd)"
 assert_eq "sshd greets without the Debian banner" "SSH-2.0-OpenSSH_9.2p1" "$(banner)"
 effective=$(run sshd -T -C user=root -C host=localhost -C addr=127.0.0.1 -C lport=22)
 for want in "permitrootlogin no" "passwordauthentication no" "maxauthtries 2" "authenticationmethods publickey" \
@@ -165,18 +172,21 @@ assert_contains "the journal says why" "$(run journalctl -t trail -o cat)" "rest
 assert_eq "alice still logs in" alice "$(ssh_as alice 'id -un')"
 config3=$(sha /etc/ssh/sshd_config)
 
-# 4. A directive sshd refuses: the restart fails, the apply is undone and
-# sshd serves with the previous file.
+# 4. A directive sshd refuses: the file's validate (sshd -T, as the role's)
+# refuses the apply before anything changes.
 set_default sshd_custom_options '["TrailE2eBogus yes"]'
 c4=$(git_commit /srv/admin 'a directive sshd does not know')
+pid3=$(main_pid)
 assert_ok "git pull of the broken config does not fail git" 'cd /srv/config && git pull -q'
 rc=0
 out=$(run 'cd /srv/config && trail status') || rc=$?
 assert_eq "trail status is CRITICAL (exit 2)" 2 "$rc"
-assert_contains "status names the failed commit" "$out" "${c4:0:12}"
-assert_contains "the journal says the apply was undone" "$(run journalctl -t trail -o cat)" "undid the changes of the apply"
-assert_eq "the previous sshd_config is back" "$config3" "$(sha /etc/ssh/sshd_config)"
-assert_eventually "ssh.service runs again" systemctl is-active -q ssh.service
+assert_contains "status names the refused commit" "$out" "${c4:0:12}"
+journal=$(run journalctl -t trail -o cat)
+assert_contains "the journal says sshd refused the new sshd_config" "$journal" "refused the new content"
+assert_contains "with what sshd said" "$journal" "TrailE2eBogus"
+assert_eq "sshd_config is unchanged" "$config3" "$(sha /etc/ssh/sshd_config)"
+assert_eq "sshd was not even restarted" "$pid3" "$(main_pid)"
 assert_eq "alice still logs in" alice "$(ssh_as alice 'id -un')"
 assert_eq "the applied commit is still the third" "$c3" "$(applied)"
 

@@ -178,6 +178,10 @@ variable "ssh_print_motd" {
   type    = bool
   default = false
 }
+variable "ssh_print_pam_motd" {
+  type    = bool
+  default = false
+}
 variable "ssh_print_last_log" {
   type    = bool
   default = false
@@ -287,22 +291,26 @@ variable "ssh_pam_support" {
   default = true
 }
 
-# The role sets these from `ssh -V` (OpenSSH 9.2 on Debian 12, 10.0 on
-# Debian 13: both at or above 8.5) when they are not given: the host keys
-# of OpenSSH >= 6.3 and the lists of vars/main.yml for >= 7.6, 6.6 and 8.5.
+# The role sets these from `ssh -V` when they are not given (ssh.hcl,
+# locals): null here means "as the role would".
+variable "sshd_version" {
+  type        = string
+  default     = null
+  description = "OpenSSH's version as the role reads it from ssh -V (\"9.2\"); null: from the installed openssh-client, else from the Debian release."
+}
 variable "ssh_host_key_files" {
   type    = list(string)
-  default = ["/etc/ssh/ssh_host_rsa_key", "/etc/ssh/ssh_host_ecdsa_key", "/etc/ssh/ssh_host_ed25519_key"]
+  default = null
 }
 variable "ssh_macs" {
   type    = list(string)
-  default = ["hmac-sha2-512-etm@openssh.com", "hmac-sha2-256-etm@openssh.com", "umac-128-etm@openssh.com", "hmac-sha2-512", "hmac-sha2-256"]
+  default = null
 }
 variable "ssh_ciphers" {
   type    = list(string)
-  default = ["chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com", "aes128-gcm@openssh.com", "aes256-ctr", "aes192-ctr", "aes128-ctr"]
+  default = null
 }
 variable "ssh_kex" {
   type    = list(string)
-  default = ["sntrup761x25519-sha512@openssh.com", "curve25519-sha256@libssh.org", "diffie-hellman-group-exchange-sha256"]
+  default = null
 }

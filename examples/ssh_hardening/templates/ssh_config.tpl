@@ -47,20 +47,20 @@ StrictHostKeyChecking ask
 # eg ruby Net::SSH::Transport::CipherFactory requires cbc-versions of the given openssh ciphers to work
 # -- see: (http://net-ssh.github.com/net-ssh/classes/Net/SSH/Transport/CipherFactory.html)
 #
-${length(v.ssh_ciphers) > 0 ? "Ciphers ${join(",", v.ssh_ciphers)}" : "#\n# Ciphers\n#"}
+${length(c.ciphers) > 0 ? "Ciphers ${join(",", c.ciphers)}" : "#\n# Ciphers\n#"}
 
 # **Hash algorithms** -- Make sure not to use SHA1 for hashing, unless it is really necessary.
 # Weak HMAC is sometimes required if older package versions are used
 # eg Ruby's Net::SSH at around 2.2.* doesn't support sha2 for hmac, so this will have to be set true in this case.
 #
-${length(v.ssh_macs) > 0 ? "MACs ${join(",", v.ssh_macs)}" : "#\n# MACs\n#"}
+${length(c.macs) > 0 ? "MACs ${join(",", c.macs)}" : "#\n# MACs\n#"}
 
 # **Key Exchange Algorithms** -- Make sure not to use SHA1 for kex, unless it is really necessary
 # Weak kex is sometimes required if older package versions are used
 # eg ruby's Net::SSH at around 2.2.* doesn't support sha2 for kex, so this will have to be set true in this case.
 # based on: https://bettercrypto.org/static/applied-crypto-hardening.pdf
 #
-${length(v.ssh_kex) > 0 ? "KexAlgorithms ${join(",", v.ssh_kex)}" : "#\n# KexAlgorithms\n#"}
+${length(c.kex) > 0 ? "KexAlgorithms ${join(",", c.kex)}" : "#\n# KexAlgorithms\n#"}
 
 # Specifies the host key algorithms that the client wants to use in order of preference.
 ${length(v.ssh_client_host_key_algorithms) > 0 ? "HostKeyAlgorithms ${join(",", v.ssh_client_host_key_algorithms)}" : "#\n# HostKeyAlgorithms\n#"}

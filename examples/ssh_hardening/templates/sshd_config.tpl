@@ -24,7 +24,7 @@ AddressFamily ${v.network_ipv6_enable ? "any" : "inet"}
 %{ for address in v.ssh_listen_to }ListenAddress ${address}
 %{ endfor }
 # HostKeys are listed here.
-%{ for key in v.ssh_host_key_files }HostKey ${key}
+%{ for key in c.host_key_files }HostKey ${key}
 %{ endfor }
 # HostCertificates are listed here.
 %{ for certificate in v.ssh_host_certificates }HostCertificate ${certificate}
@@ -50,20 +50,20 @@ LogLevel ${v.sshd_log_level}
 # eg ruby Net::SSH::Transport::CipherFactory requires cbc-versions of the given openssh ciphers to work
 # -- see: (http://net-ssh.github.com/net-ssh/classes/Net/SSH/Transport/CipherFactory.html)
 #
-${length(v.ssh_ciphers) > 0 ? "Ciphers ${join(",", v.ssh_ciphers)}" : "#\n# Ciphers\n#"}
+${length(c.ciphers) > 0 ? "Ciphers ${join(",", c.ciphers)}" : "#\n# Ciphers\n#"}
 
 # **Hash algorithms** -- SHA-1 is formally deprecated by NIST in 2011 because of security issues.
 # Weak HMAC is sometimes required if older package versions are used
 # eg Ruby's Net::SSH at around 2.2.* doesn't support sha2 for hmac, so this will have to be set true in this case.
 #
-${length(v.ssh_macs) > 0 ? "MACs ${join(",", v.ssh_macs)}" : "#\n# MACs\n#"}
+${length(c.macs) > 0 ? "MACs ${join(",", c.macs)}" : "#\n# MACs\n#"}
 
 # **Key Exchange Algorithms** -- SHA-1 is formally deprecated by NIST in 2011 because of security issues.
 # Weak kex is sometimes required if older package versions are used
 # eg ruby's Net::SSH at around 2.2.* doesn't support sha2 for kex, so this will have to be set true in this case.
 # based on: https://bettercrypto.org/static/applied-crypto-hardening.pdf
 #
-${length(v.ssh_kex) > 0 ? "KexAlgorithms ${join(",", v.ssh_kex)}" : "#\n# KexAlgorithms\n#"}
+${length(c.kex) > 0 ? "KexAlgorithms ${join(",", c.kex)}" : "#\n# KexAlgorithms\n#"}
 
 # Authentication
 # --------------
