@@ -44,8 +44,11 @@ func (e *Engine) Plan(l *stepfmt.List) (*Plan, error) {
 
 // current is the applied state: generation, its steps, the record.
 type current struct {
-	gen     int
-	steps   string // the step list file, as stored
+	gen   int
+	steps string // the step list file, as stored, until load
+	// loaded is set once load ran, and loadErr is what it returned.
+	loaded  bool
+	loadErr error
 	list    *stepfmt.List
 	applied *state.Applied
 }
@@ -70,13 +73,23 @@ func (e *Engine) loadCurrent() (*current, error) {
 // list about to be applied) is that step, shared rather than parsed
 // (sharedParse); the text is not kept.
 func (c *current) load(e *Engine, next []*stepfmt.Step) error {
-	if c.gen == 0 || len(c.list.Steps) > 0 {
-		return nil
+	if c.gen == 0 || c.loaded {
+		return c.loadErr
 	}
+	c.loaded = true
+	c.loadErr = c.parse(e, next)
+	return c.loadErr
+}
+
+// parse is load's work, once: the text of the list is gone after it.
+func (c *current) parse(e *Engine, next []*stepfmt.Step) error {
 	l, errs := sharedParse(state.StepsFile(e.genDir(), c.gen), c.steps, next)
 	if len(errs) > 0 {
 		return fmt.Errorf("state: the applied step list is damaged: %w", errs.Err())
 	}
+	// The steps hold what they need of the text: let it go before the
+	// applied record is read.
+	c.steps = ""
 	ap, err := e.loadApplied()
 	if err != nil {
 		return err
@@ -89,7 +102,7 @@ func (c *current) load(e *Engine, next []*stepfmt.Step) error {
 			return fmt.Errorf("state: the applied record has no entry for %s of generation %d: restore %s from a backup", s.ID(), c.gen, e.path(state.FileApplied))
 		}
 	}
-	c.list, c.applied, c.steps = l, ap, ""
+	c.list, c.applied = l, ap
 	return nil
 }
 
