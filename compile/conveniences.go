@@ -152,9 +152,11 @@ func expandSysctl(r *resource) {
 // expandKernelModule loads a module at every boot, from
 // /etc/modules-load.d/NAME.conf (with options, /etc/modprobe.d/NAME.conf
 // first), and now: a CMD that loads it with modprobe unless it is loaded
-// (or built in) already. Its undo unloads only what it loaded, this boot
-// (a mark in /run), and leaves a module in use loaded, saying so. As with
-// sysctl, only "/" has a running kernel.
+// (or built in) already, or the system may not load modules
+// (CAP_SYS_MODULE, which a container lacks: systemd-modules-load skips
+// it there too). Its undo unloads only what it loaded, this boot (a mark
+// in /run), and leaves a module in use loaded, saying so. As with sysctl,
+// only "/" has a running kernel.
 func expandKernelModule(r *resource) {
 	name, nrng := r.target()
 	if !kernelModName.MatchString(name) {
@@ -176,7 +178,10 @@ func expandKernelModule(r *resource) {
 	mark := "/run/trail/modules/" + name
 	sys := "/sys/module/" + strings.ReplaceAll(name, "-", "_")
 	run := onlyRealRoot("module "+name+" is loaded at boot only") +
-		fmt.Sprintf("[ -d %s ] || { modprobe %s && mkdir -p /run/trail/modules && touch %s; }", sys, name, mark)
+		fmt.Sprintf("[ -d %s ] && exit 0; ", sys) +
+		fmt.Sprintf(`if [ $((0x$(sed -n 's/^CapEff:[[:space:]]*//p' /proc/self/status) >> 16 & 1)) = 0 ]; then echo %s; exit 0; fi; `,
+			shQuote("module "+name+" is not loaded: this system may not load modules (a container)")) +
+		fmt.Sprintf("modprobe %s && mkdir -p /run/trail/modules && touch %s", name, mark)
 	undo := onlyRealRoot("") +
 		fmt.Sprintf("if [ -e %[1]s ]; then modprobe -r %[2]s || echo \"%[2]s stays loaded: it is in use\"; rm -f %[1]s; fi", mark, name)
 	r.command("modprobe:"+name, nrng, run, undo)
