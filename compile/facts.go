@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -293,27 +292,6 @@ func (f Facts) With(o Facts) Facts {
 	return f
 }
 
-// isZero reports whether the lazy fact name is unset.
-func (f Facts) isZero(name string) bool {
-	switch name {
-	case "cpus":
-		return f.CPUs == 0
-	case "packages":
-		return f.Packages == nil
-	case "units":
-		return f.Units == nil
-	case "default_interface":
-		return f.DefaultInterface == ""
-	case "default_gateway":
-		return f.DefaultGateway == ""
-	case "virtualization":
-		return f.Virtualization == ""
-	case "container":
-		return f.Container == ""
-	}
-	return true
-}
-
 // known marks fact name as given: neither pending nor unknown.
 func (f *Facts) known(name string) {
 	delete(f.pending, name)
@@ -378,67 +356,6 @@ func (f *Facts) Set(name, value string) error {
 		return fmt.Errorf("fact domain follows from fqdn: set fqdn instead")
 	default:
 		return fmt.Errorf("unknown fact %q%s (facts: %s)", name, suggest(name, factNames), strings.Join(factNames, ", "))
-	}
-	return nil
-}
-
-var errNotLazy = errors.New("not a lazy fact")
-
-// setLazy is Set for the facts of lazyGroups.
-func (f *Facts) setLazy(name, value string) error {
-	var list []string
-	for _, s := range strings.Split(value, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			list = append(list, s)
-		}
-	}
-	switch name {
-	case "cpus":
-		n, err := strconv.Atoi(value)
-		if err != nil || n < 1 {
-			return fmt.Errorf("fact cpus: %q is not a whole number above 0", value)
-		}
-		f.CPUs = n
-	case "packages":
-		f.Packages = map[string]string{}
-		for _, kv := range list {
-			k, v, ok := strings.Cut(kv, "=")
-			if !ok || k == "" {
-				return fmt.Errorf("fact packages: %q: want NAME=VERSION, such as nginx=1.22.1-9", kv)
-			}
-			if _, err := parseDebVersion(v); err != nil {
-				return fmt.Errorf("fact packages: %s: %q is not a Debian version: %w", k, v, err)
-			}
-			f.Packages[k] = v
-		}
-	case "units":
-		f.Units = []string{}
-		for _, u := range list {
-			if !slices.Contains(f.Units, u) {
-				f.Units = append(f.Units, u)
-			}
-		}
-		sort.Strings(f.Units)
-	case "default_interface":
-		f.DefaultInterface = value
-	case "default_gateway":
-		if value != "" {
-			if _, err := netip.ParseAddr(value); err != nil {
-				return fmt.Errorf("fact default_gateway: %q is not an IP address", value)
-			}
-		}
-		f.DefaultGateway = value
-	case "virtualization", "container":
-		if value == "" {
-			return fmt.Errorf("fact %s: give a name, or none", name)
-		}
-		if name == "virtualization" {
-			f.Virtualization = value
-		} else {
-			f.Container = value
-		}
-	default:
-		return errNotLazy
 	}
 	return nil
 }
