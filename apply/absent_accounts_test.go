@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -93,4 +94,21 @@ func TestAbsentUserTrailCreated(t *testing.T) {
 	sb.apply("USER carol absent=true", "c2")
 	sb.removeToolFiles()
 	sb.fs().SameAccounts(before, "after the user trail created is absent")
+}
+
+// With drift=heal, a user that comes back where the list says absent is
+// removed again; the group of its name stays.
+func TestAbsentUserHeal(t *testing.T) {
+	sb := acctSandbox(t, true)
+	sb.apply("USER bob absent=true drift=heal", "c1")
+	if out, err := exec.Command("useradd", "--root", sb.root, "-u", "1001", "-g", "bob", "-M", "bob").CombinedOutput(); err != nil {
+		t.Fatalf("useradd: %v %s", err, out)
+	}
+	g, err := sb.e.Heal(context.Background())
+	if err != nil || g == nil || g.Counts.Modified != 1 {
+		t.Fatalf("heal: %v %+v", err, g)
+	}
+	if sb.fs().Entry("/etc/passwd", "bob") != "" || sb.fs().Entry("/etc/group", "bob") == "" {
+		t.Fatalf("after heal: passwd %q, group %q", sb.fs().Entry("/etc/passwd", "bob"), sb.fs().Entry("/etc/group", "bob"))
+	}
 }
