@@ -258,8 +258,10 @@ var unitSuffixes = []string{".service", ".socket", ".target", ".timer", ".mount"
 
 // readUnits lists the unit files of the unit directories, once each,
 // sorted: files and links (a link to /dev/null is a masked unit, which
-// still exists; x.wants and x.d directories do not end in a unit type). A unit directory that is a symlink (/lib on a merged-/usr
-// system) is skipped: its units are read where it points.
+// still exists; x.wants and x.d directories do not end in a unit type).
+// A unit directory that is a symlink or under one is skipped, as facts
+// follow no symlink: /lib on a merged-/usr system, whose units are
+// /usr/lib's, read in turn.
 func readUnits(r *fsx.Root) ([]string, error) {
 	seen := map[string]bool{}
 	found := false
