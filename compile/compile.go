@@ -87,9 +87,6 @@ type Result struct {
 	// Files holds the source of every config and template file read, by
 	// its repository path, for rendering diagnostics with snippets.
 	Files map[string]*hcl.File
-	// facts are the facts as the compile left them: those it read on
-	// first use are no longer pending (lazy facts' test).
-	facts Facts
 }
 
 // Origin is the provenance of one step.
@@ -157,7 +154,6 @@ func Compile(fsys fs.FS, facts Facts, opts Options) (*Result, hcl.Diagnostics) {
 	c.funcs = c.functions()
 	c.hostCtx = &hcl.EvalContext{Variables: map[string]cty.Value{"host": c.facts.Value()}, Functions: c.funcs}
 	res := &Result{Files: c.files}
-	defer func() { res.facts = c.facts }()
 	if mod := c.loadModule(".", nil); mod != nil {
 		root := c.newScope(mod, nil, "", nil, nil)
 		root.walk()

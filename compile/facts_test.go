@@ -344,7 +344,7 @@ func TestLazyFactsReadOnUse(t *testing.T) {
 	var left Facts // the facts as the last compile left them
 	compile := func(src string) ([]string, string) {
 		res, diags := Compile(fstest.MapFS{"main.hcl": {Data: []byte(src)}}, f, Options{})
-		left = res.facts
+		left = res.Facts
 		if diags.HasErrors() {
 			return nil, strings.Join(Lines(diags), "\n")
 		}
