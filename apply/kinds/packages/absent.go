@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"slices"
 	"strings"
@@ -136,7 +135,7 @@ func purgeLoses(x *kind.Exec, name string, installed bool) ([]string, error) {
 		if len(f) < 2 || !strings.HasPrefix(f[0], "/") {
 			continue
 		}
-		data, err := readRootFile(x, f[0])
+		data, err := x.Root.ReadFile(f[0])
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -148,14 +147,4 @@ func purgeLoses(x *kind.Exec, name string, installed bool) ([]string, error) {
 		}
 	}
 	return lost, nil
-}
-
-// readRootFile reads a regular file under the root.
-func readRootFile(x *kind.Exec, p string) ([]byte, error) {
-	f, err := x.Root.OpenFile(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(f)
 }
