@@ -215,3 +215,44 @@ func TestAbsentTreeMerge(t *testing.T) {
 	sb.fs().WantFile("/srv/data/a", "written since", 0o644, 0, 0)
 	sb.fs().WantFile("/srv/data/sub/b", "b", 0o600, 0, 0)
 }
+
+// A tree that cannot be saved is not removed: a special file in it is
+// refused by name, and a store that cannot take the archive is reported
+// with the store's error; nothing changes either way.
+func TestAbsentTreeNotSaved(t *testing.T) {
+	sb := newSandbox(t)
+	sb.write("/etc/motd", "m", 0o644)
+	sb.write("/srv/data/a", "a", 0o600)
+	sb.write("/srv/data/sub/b", "b", 0o600)
+	if err := syscall.Mkfifo(sb.host("/srv/data/sub/fifo"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	list := "DIR /srv/data absent=true recursive=true\nFILE /etc/motd absent=true"
+	unchanged := func(before string) {
+		t.Helper()
+		sb.fs().WantFile("/etc/motd", "m", 0o644, 0, 0)
+		if got := treeSnap(t, sb, "/srv/data"); got != before {
+			t.Fatalf("the tree changed:\n%s\nwant:\n%s", got, before)
+		}
+	}
+	before := treeSnap(t, sb, "/srv/data")
+	if _, err := sb.applyErr(list, "c1"); err == nil || !strings.Contains(err.Error(), "/srv/data/sub/fifo is a special file") {
+		t.Fatalf("a tree holding a fifo: %v", err)
+	}
+	unchanged(before)
+	if err := os.Remove(sb.host("/srv/data/sub/fifo")); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(sb.opts.StateDir, "store", "tmp")
+	if err := os.RemoveAll(tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(tmp, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before = treeSnap(t, sb, "/srv/data")
+	if _, err := sb.applyErr(list, "c2"); err == nil || !strings.Contains(err.Error(), "DIR /srv/data: saving its pre-image: store: ") {
+		t.Fatalf("a store that cannot take the archive: %v", err)
+	}
+	unchanged(before)
+}

@@ -31,6 +31,10 @@ const StTree = "tree"
 // recursive reports whether an absent DIR step may remove a whole tree.
 func recursive(want Object) bool { return want.tree }
 
+// errStopped ends the archive's writer when the store stopped reading;
+// the store's error is the one to report then.
+var errStopped = errors.New("the store stopped reading the archive")
+
 // captureTree saves directory p and everything in it as one archive.
 func captureTree(x *kind.Exec, p string, top fsx.Stat) (kind.Image, error) {
 	pr, pw := io.Pipe()
@@ -45,8 +49,8 @@ func captureTree(x *kind.Exec, p string, top fsx.Stat) (kind.Image, error) {
 		done <- err
 	}()
 	key, err := x.Stage(pr)
-	pr.CloseWithError(errors.New("stopped"))
-	if werr := <-done; werr != nil {
+	pr.CloseWithError(errStopped)
+	if werr := <-done; werr != nil && !errors.Is(werr, errStopped) {
 		return kind.Image{}, werr
 	}
 	if err != nil {
