@@ -50,6 +50,8 @@ var sshRoleVars = map[string]string{
 	"ssh_authorized_keys_file":       ".ssh/authorized_keys",
 	"ssh_trusted_user_ca_keys_file":  "/etc/ssh/ca.pub",
 	"ssh_authorized_principals_file": "/etc/ssh/auth_principals/%u",
+	"ssh_trusted_user_ca_keys":       `["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICA ca@example", "ssh-rsa AAAAB3NzaC1yc2EAAAADAQAB ca2@example"]`,
+	"ssh_authorized_principals":      `[{path = "/etc/ssh/auth_principals/alice", principals = ["alice", "admins"]}]`,
 	"ssh_allow_tcp_forwarding":       "local",
 	"ssh_gateway_ports":              "clientspecified",
 	"ssh_server_accept_env_vars":     "LANG LC_*",
@@ -67,9 +69,11 @@ var sshRoleVars = map[string]string{
 }
 
 var sshRoleVarsRendered = map[string]string{
-	"/etc/ssh/sshd_config":  "941351ecd9286b28d4a179bcb827c04720472973da05bf8550abc6e6594316eb",
-	"/etc/ssh/ssh_config":   "4d19a08276a1879a91cbf9308c6ccb02442f0f6af8c5d2f45f37b509409f6f53",
-	"/etc/ssh/revoked_keys": "13de1a58987ca352071f9172f2e045a034ea05b0b66b16233b25caef86e374a3",
+	"/etc/ssh/sshd_config":           "941351ecd9286b28d4a179bcb827c04720472973da05bf8550abc6e6594316eb",
+	"/etc/ssh/ssh_config":            "4d19a08276a1879a91cbf9308c6ccb02442f0f6af8c5d2f45f37b509409f6f53",
+	"/etc/ssh/revoked_keys":          "13de1a58987ca352071f9172f2e045a034ea05b0b66b16233b25caef86e374a3",
+	"/etc/ssh/ca.pub":                "020aad2d6f36f1c73d56cec78e662e617829b73c85c146c88f46e10fe3322c96",
+	"/etc/ssh/auth_principals/alice": "741bbfdeaa0500d6ae44898912590d173d4152e9524082c67872c7e9f4b6ce56",
 }
 
 // bookworm is a Debian 12 host without OpenSSH yet.
@@ -113,7 +117,18 @@ func checkRendered(t *testing.T, res *compile.Result, want map[string]string) {
 func TestSSHHardeningExample(t *testing.T) {
 	res := compileSSH(t, bookworm, nil)
 	checkRendered(t, res, sshRoleDefaults)
-	checkRendered(t, compileSSH(t, bookworm, sshRoleVars), sshRoleVarsRendered)
+	vres := compileSSH(t, bookworm, sshRoleVars)
+	checkRendered(t, vres, sshRoleVarsRendered)
+	vsteps := map[string]*stepfmt.Step{}
+	for _, s := range vres.List.Steps {
+		vsteps[s.Target] = s
+	}
+	if d := vsteps["/etc/ssh/auth_principals"]; d == nil || d.Kind != stepfmt.KindDir || d.Value("mode") != "0700" {
+		t.Errorf("the principals' directory is %v, want DIR mode=0700 as the role makes it", d)
+	}
+	if v := vsteps["ssh.service"].Value("restart-on"); !strings.Contains(v, "/etc/ssh/ca.pub") {
+		t.Errorf("sshd does not restart for its CA keys: %s", v)
+	}
 
 	var got []string
 	for _, s := range res.List.Steps {

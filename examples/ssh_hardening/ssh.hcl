@@ -114,11 +114,41 @@ command "moduli" {
   depends_on = [package.openssh-client]
 }
 
+# templates/revoked_keys.j2, trusted_user_ca_keys.j2 and
+# authorized_principals.j2 are one template: the head, then a line each.
 file "revoked_keys" {
   path     = "/etc/ssh/revoked_keys"
-  template = "templates/revoked_keys.tpl"
-  vars     = { head = local.head, keys = var.ssh_server_revoked_keys }
+  template = "templates/lines.tpl"
+  vars     = { head = local.head, lines = var.ssh_server_revoked_keys }
   mode     = "0600"
+}
+
+# tasks/ca_keys_and_principals.yml, when a CA key file and keys are given.
+file "trusted_user_ca_keys" {
+  when     = var.ssh_trusted_user_ca_keys_file != "" && length(var.ssh_trusted_user_ca_keys) > 0
+  path     = var.ssh_trusted_user_ca_keys_file
+  template = "templates/lines.tpl"
+  vars     = { head = local.head, lines = var.ssh_trusted_user_ca_keys }
+}
+
+directory "principals_dirs" {
+  for_each = (var.ssh_trusted_user_ca_keys_file != "" && length(var.ssh_trusted_user_ca_keys) > 0 ?
+  { for p in var.ssh_authorized_principals : dirname(p.path) => p... } : {})
+  path  = each.key
+  mode  = each.value[0].directorymode
+  owner = each.value[0].directoryowner
+  group = each.value[0].directorygroup
+}
+
+file "authorized_principals" {
+  for_each = (var.ssh_trusted_user_ca_keys_file != "" && length(var.ssh_trusted_user_ca_keys) > 0 ?
+  { for p in var.ssh_authorized_principals : p.path => p } : {})
+  path     = each.key
+  template = "templates/lines.tpl"
+  vars     = { head = local.head, lines = each.value.principals }
+  mode     = each.value.filemode
+  owner    = each.value.owner
+  group    = each.value.group
 }
 
 # The role's template task, with its validate: sshd must take the file
@@ -154,5 +184,5 @@ file "ssh_config" {
 unit "ssh.service" {
   enabled    = var.ssh_server_service_enabled
   running    = var.ssh_server_enabled
-  restart_on = [file.sshd_config, file.revoked_keys, command.moduli, command.rsa_hostkey]
+  restart_on = [file.sshd_config, file.revoked_keys, file.trusted_user_ca_keys, command.moduli, command.rsa_hostkey]
 }

@@ -170,6 +170,24 @@ variable "ssh_trusted_user_ca_keys_file" {
   type    = string
   default = ""
 }
+variable "ssh_trusted_user_ca_keys" {
+  type    = list(string)
+  default = []
+}
+# Each with the role's defaults for what it leaves out.
+variable "ssh_authorized_principals" {
+  type = list(object({
+    path           = string
+    principals     = list(string)
+    directorymode  = optional(string, "0700")
+    directoryowner = optional(string, "root")
+    directorygroup = optional(string, "root")
+    filemode       = optional(string, "0600")
+    owner          = optional(string, "root")
+    group          = optional(string, "root")
+  }))
+  default = []
+}
 variable "ssh_authorized_principals_file" {
   type    = string
   default = ""

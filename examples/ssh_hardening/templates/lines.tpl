@@ -1,0 +1,4 @@
+${head}
+
+%{ for line in lines }${line}
+%{ endfor ~}

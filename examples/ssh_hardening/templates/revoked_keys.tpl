@@ -1,4 +1,0 @@
-${head}
-
-%{ for key in keys }${key}
-%{ endfor ~}
