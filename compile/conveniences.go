@@ -73,8 +73,6 @@ func expandCron(r *resource) {
 			return
 		}
 		user = u
-	} else if _, given := r.attrs["user"]; given {
-		return
 	}
 	env := map[string]string{"SHELL": "/bin/sh", "PATH": cronPath}
 	if a, ok := r.attrs["environment"]; ok {
@@ -171,8 +169,6 @@ func expandKernelModule(r *resource) {
 			return
 		}
 		r.rootFile("/etc/modprobe.d/"+name+".conf", nrng, "options "+name+" "+opts+"\n")
-	} else if _, given := r.attrs["options"]; given {
-		return
 	}
 	r.rootFile("/etc/modules-load.d/"+name+".conf", nrng, name+"\n")
 	mark := "/run/trail/modules/" + name
