@@ -51,22 +51,22 @@ func (c *freshCut) ids(name string, system, hasUID bool, uid uint64, own bool) (
 	u = uid
 	if !hasUID {
 		var ok bool
-		if u, ok = newID(c.n.defs, "UID", c.without(pw, c.o.users, rank), system, nil); !ok {
+		if u, ok = newID(c.n.defs, "UID", &idSet{used: c.without(pw, c.o.users, rank)}, system, nil); !ok {
 			return 0, 0, false, false
 		}
-		uok = !pw.ids[u]
+		uok = pw.ids[u] == 0
 	}
 	if own {
 		var ok bool
-		g, ok = newID(c.n.defs, "GID", c.without(gr, c.o.groups, rank), system, &u)
-		gok = ok && !gr.ids[g]
+		g, ok = newID(c.n.defs, "GID", &idSet{used: c.without(gr, c.o.groups, rank)}, system, &u)
+		gok = ok && gr.ids[g] == 0
 	}
 	return u, g, uok, gok
 }
 
 // without returns the ids of f's entries but those ranked after rank.
-func (c *freshCut) without(f *nfile, ranks map[string]int, rank int) map[uint64]bool {
-	out := map[uint64]bool{}
+func (c *freshCut) without(f *nfile, ranks map[string]int, rank int) map[uint64]int {
+	out := map[uint64]int{}
 	for _, l := range f.lines {
 		fs := strings.SplitN(l, ":", 4)
 		if len(fs) < 3 || fs[0] == "" {
@@ -76,7 +76,7 @@ func (c *freshCut) without(f *nfile, ranks map[string]int, rank int) map[uint64]
 			continue
 		}
 		if id, err := strconv.ParseUint(fs[2], 10, 32); err == nil {
-			out[id] = true
+			out[id]++
 		}
 	}
 	return out
@@ -106,8 +106,8 @@ func (c *freshCut) gidOf(name string, system bool) (uint64, bool) {
 		return 0, false
 	}
 	gr := c.n.files["/etc/group"]
-	g, ok := newID(c.n.defs, "GID", c.without(gr, c.o.groups, rank), system, nil)
-	return g, ok && !gr.ids[g]
+	g, ok := newID(c.n.defs, "GID", &idSet{used: c.without(gr, c.o.groups, rank)}, system, nil)
+	return g, ok && gr.ids[g] == 0
 }
 
 // createdGroup notes group name made.

@@ -106,13 +106,13 @@ func (n *native) addGroup(name string, want kind.Image, system bool) bool {
 	var gid uint64
 	if v, ok := want.Get("gid"); ok {
 		id, err := strconv.ParseUint(v, 10, 32)
-		if err != nil || gr.ids[id] {
+		if err != nil || gr.ids[id] > 0 {
 			return false
 		}
 		gid = id
 	} else if id, ok := n.fresh.gidOf(name, system); ok {
 		gid = id
-	} else if gid, ok = newID(n.defs, "GID", gr.ids, system, nil); !ok {
+	} else if gid, ok = newID(n.defs, "GID", gr.idSet(), system, nil); !ok {
 		return false
 	}
 	var members []string

@@ -64,7 +64,8 @@ type nfile struct {
 	lines   []string       // without their newline; a removed one is gone
 	first   map[string]int // the line of the first entry of each name
 	dups    map[string]bool
-	ids     map[uint64]bool
+	ids     map[uint64]int // how many entries hold each id (field 3)
+	spans   map[[2]uint64]*span
 	changed bool
 	members map[string][]int // per user, the lines listing it (built when first asked)
 	primary map[string]int   // per gid, the entries holding it (passwd; built when first asked)
@@ -160,7 +161,7 @@ func readNfile(x *kind.Exec, f string) (*nfile, bool, error) {
 	if len(data) > 0 && data[len(data)-1] != '\n' {
 		return nil, false, nil
 	}
-	nf := &nfile{st: st, old: data, first: map[string]int{}, dups: map[string]bool{}, ids: map[uint64]bool{}}
+	nf := &nfile{st: st, old: data, first: map[string]int{}, dups: map[string]bool{}, ids: map[uint64]int{}}
 	text := strings.TrimSuffix(string(data), "\n")
 	if len(data) > 0 {
 		nf.lines = strings.Split(text, "\n")
@@ -187,7 +188,10 @@ func (nf *nfile) note(i int, l string) {
 	}
 	if len(f) > 2 {
 		if id, err := strconv.ParseUint(f[2], 10, 32); err == nil {
-			nf.ids[id] = true
+			nf.ids[id]++
+			for r, sp := range nf.spans {
+				sp.add(r, id)
+			}
 		}
 	}
 }
@@ -332,7 +336,7 @@ func (n *native) groupByName(g string) (string, uint64, bool) {
 		return f[0], id, err == nil
 	}
 	id, err := strconv.ParseUint(g, 10, 32)
-	if err != nil || !gr.ids[id] {
+	if err != nil || gr.ids[id] == 0 {
 		return "", 0, false
 	}
 	for _, l := range gr.lines {
@@ -412,7 +416,7 @@ func (n *native) addUser(s *stepfmt.Step) (bool, error) {
 	var uid uint64
 	if v, ok := s.Get("uid"); ok {
 		id, err := strconv.ParseUint(v, 10, 32)
-		if err != nil || pw.ids[id] {
+		if err != nil || pw.ids[id] > 0 {
 			return false, nil
 		}
 		uid = id
@@ -425,7 +429,7 @@ func (n *native) addUser(s *stepfmt.Step) (bool, error) {
 		uid = fu
 	default:
 		var ok bool
-		if uid, ok = newID(n.defs, "UID", pw.ids, system, nil); !ok {
+		if uid, ok = newID(n.defs, "UID", pw.idSet(), system, nil); !ok {
 			return false, nil
 		}
 	}
@@ -433,7 +437,7 @@ func (n *native) addUser(s *stepfmt.Step) (bool, error) {
 		gid = fg
 	} else if own {
 		var ok bool
-		if gid, ok = newID(n.defs, "GID", gr.ids, system, &uid); !ok {
+		if gid, ok = newID(n.defs, "GID", gr.idSet(), system, &uid); !ok {
 			return false, nil
 		}
 	}
@@ -512,26 +516,80 @@ func (n *native) ages(system bool) []string {
 	return []string{show(n.defs.num("PASS_MIN_DAYS", -1)), show(n.defs.num("PASS_MAX_DAYS", -1)), show(n.defs.num("PASS_WARN_AGE", -1)), "", "", ""}
 }
 
-// newID chooses a new uid or gid (kind "UID" or "GID") among used as
+// idSet is the ids of an account file, with the lowest and highest of
+// each range asked, kept as ids are added (a batch of thousands of users
+// asks thousands of times).
+type idSet struct {
+	used  map[uint64]int
+	spans map[[2]uint64]*span
+}
+
+// span is the lowest and highest id in use in a range.
+type span struct {
+	min, max uint64
+	any      bool
+}
+
+func (sp *span) add(r [2]uint64, id uint64) {
+	if id < r[0] || id > r[1] {
+		return
+	}
+	if !sp.any || id < sp.min {
+		sp.min = id
+	}
+	if !sp.any || id > sp.max {
+		sp.max = id
+	}
+	sp.any = true
+}
+
+// idSet returns the file's ids; a removed entry drops the spans, which
+// are then found again.
+func (nf *nfile) idSet() *idSet {
+	if nf.spans == nil {
+		nf.spans = map[[2]uint64]*span{}
+	}
+	return &idSet{used: nf.ids, spans: nf.spans}
+}
+
+// spanOf returns the span of range [lo, hi].
+func (s *idSet) spanOf(lo, hi uint64) span {
+	r := [2]uint64{lo, hi}
+	if sp, ok := s.spans[r]; ok {
+		return *sp
+	}
+	sp := &span{}
+	for id, n := range s.used {
+		if n > 0 {
+			sp.add(r, id)
+		}
+	}
+	if s.spans != nil {
+		s.spans[r] = sp
+	}
+	return *sp
+}
+
+// newID chooses a new uid or gid (kind "UID" or "GID") among ids as
 // find_new_uid and find_new_gid do: preferred when free and in range; else
 // for a system account the highest free id below the lowest one used in
 // the range, for another account the lowest free id above the highest one
 // used, each search wrapping around the range once.
-func newID(d *toolDefs, kind string, used map[uint64]bool, system bool, preferred *uint64) (uint64, bool) {
+func newID(d *toolDefs, kind string, ids *idSet, system bool, preferred *uint64) (uint64, bool) {
 	lo, hi, prefMin := d.idRange(kind, system)
 	if hi < lo {
 		return 0, false
 	}
-	if preferred != nil && *preferred >= prefMin && *preferred <= hi && !used[*preferred] {
+	used := func(id uint64) bool { return ids.used[id] > 0 }
+	if preferred != nil && *preferred >= prefMin && *preferred <= hi && !used(*preferred) {
 		return *preferred, true
 	}
-	free := func(id uint64) bool { return id >= lo && id <= hi && !used[id] }
+	free := func(id uint64) bool { return id >= lo && id <= hi && !used(id) }
+	sp := ids.spanOf(lo, hi)
 	if system {
 		start := hi
-		for id := range used {
-			if id >= lo && id <= start {
-				start = id - 1
-			}
+		if sp.any {
+			start = sp.min - 1
 		}
 		if start < lo {
 			start = hi
@@ -551,10 +609,8 @@ func newID(d *toolDefs, kind string, used map[uint64]bool, system bool, preferre
 		return 0, false
 	}
 	start := lo
-	for id := range used {
-		if id >= start && id <= hi {
-			start = id + 1
-		}
+	if sp.any {
+		start = sp.max + 1
 	}
 	if start > hi {
 		start = lo

@@ -140,10 +140,8 @@ func (n *native) removeUser(name string, keepGroup bool) bool {
 	// userDel: the group of the name kept or removed
 	switch {
 	case keepGroup && removed:
-		gr.lines[gi] = strings.TrimSuffix(string(withoutMember([]byte(gline), name)), "\n")
-		gr.first[name] = gi
-		gs.lines[si] = strings.TrimSuffix(string(withoutMember([]byte(sline), name)), "\n")
-		gs.first[name] = si
+		gr.revive(gi, strings.TrimSuffix(string(withoutMember([]byte(gline), name)), "\n"))
+		gs.revive(si, strings.TrimSuffix(string(withoutMember([]byte(sline), name)), "\n"))
 	case !keepGroup && !removed:
 		if pw.primaries(kind.FieldAt(strings.Split(gr.lines[gi], ":"), 2)) == 0 {
 			gr.kill(gi)
@@ -171,10 +169,22 @@ func (nf *nfile) kill(i int) {
 	if nf.first[f[0]] == i {
 		delete(nf.first, f[0])
 	}
+	if len(f) > 2 {
+		if id, err := strconv.ParseUint(f[2], 10, 32); err == nil && nf.ids[id] > 0 {
+			nf.ids[id]--
+			nf.spans = nil
+		}
+	}
 	if nf.primary != nil && len(f) > 3 {
 		nf.primary[f[3]]--
 	}
 	nf.lines[i], nf.changed = gone, true
+}
+
+// revive puts back removed line i as l.
+func (nf *nfile) revive(i int, l string) {
+	nf.lines[i] = l
+	nf.note(i, l)
 }
 
 // memberLines returns the lines that list user as a member (or, in
