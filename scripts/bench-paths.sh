@@ -4,7 +4,11 @@
 # one `tree` block, timed as whole processes in this one script:
 #
 #   first apply         trail apply on an empty root   vs cp -a + sync, rsync -a
+#   take-over           trail apply on a root that holds the tree already
+#                       (its pre-images saved)        vs cp -a + sync
 #   one changed file    git pull (its hook applies)    vs rsync -a
+#   rollback            git checkout HEAD~1 (its hook
+#                       applies the commit before)     vs rsync -a of one file
 #   force               trail apply --force            vs rsync -a (nothing to do)
 #   status              trail status                   vs rsync -an (dry run)
 #
@@ -48,6 +52,12 @@ measure() {
 # fresh N: an empty root, state and clone of upstream for run N.
 fresh() {
 	R="$D/run$1"
+	sandbox "$R"
+}
+
+# sandbox DIR: an empty root, state and clone of upstream under DIR.
+sandbox() {
+	local R=$1
 	mkdir -p "$R/root/etc" "$R/root/srv"
 	printf 'root:x:0:0:root:/root:/bin/sh\n' > "$R/root/etc/passwd"
 	printf 'root:x:0:\n' > "$R/root/etc/group"
@@ -64,9 +74,13 @@ for ((n = 0; n < runs; n++)); do
 	echo "changed $n" >> "$D/upstream/site/d0/f0"
 	git -C "$D/upstream" commit -qam "change $n"
 	measure trail-pull git pull -q
+	measure trail-back git checkout -q HEAD~1
 	cd "$D"
 
 	measure cp-first sh -c "cp -a '$R/repo/site' '$R/cp' && sync"
+	sandbox "$R/take"
+	cp -a "$R/take/repo/site" "$R/take/root/srv/site" && sync
+	(cd "$R/take/repo" && measure trail-take "$trail" apply)
 	measure rsync-first rsync -a "$D/upstream/site/" "$R/rs/"
 	measure rsync-force rsync -a "$D/upstream/site/" "$R/rs/"
 	measure rsync-dry rsync -an "$D/upstream/site/" "$R/rs/"
@@ -81,13 +95,15 @@ row() {
 	local t b
 	t=$(median "$2" 1)
 	b=$(median "$3" 1)
-	printf '  %-18s %8.2f s %6d MiB   %-14s %8.2f s   %6.1fx\n' "$1" "$t" "$(($(median "$2" 2) / 1024))" "$3" "$b" \
+	printf '  %-20s %8.2f s %6d MiB   %-14s %8.2f s   %6.1fx\n' "$1" "$t" "$(($(median "$2" 2) / 1024))" "$3" "$b" \
 		"$(awk -v a="$t" -v b="$b" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')"
 }
 printf 'trail vs cp/rsync, %d files in one tree, median of %d runs (wall seconds, peak RSS):\n' "$files" "$runs"
-printf '  %-18s %10s %10s   %-14s %10s   %s\n' path trail rss baseline time ratio
+printf '  %-20s %10s %10s   %-14s %10s   %s\n' path trail rss baseline time ratio
 row "first apply" trail-first cp-first
 row "first apply" trail-first rsync-first
+row "take-over" trail-take cp-first
 row "one file (pull)" trail-pull rsync-one
+row "rollback (checkout)" trail-back rsync-one
 row "apply --force" trail-force rsync-force
 row "status" trail-status rsync-dry
