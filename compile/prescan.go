@@ -171,8 +171,11 @@ func (s *scanner) expr() *hcl.Diagnostic {
 		d := s.push(c, nil)
 		s.advance(1)
 		return d
-	case c == ')' || c == ']':
-		s.pop(string(c))
+	case c == ')':
+		s.pop("(")
+		s.advance(1)
+	case c == ']':
+		s.pop("[")
 		s.advance(1)
 	case c == '}':
 		s.pop("{i")

@@ -75,6 +75,8 @@ func TestPrescanReadsText(t *testing.T) {
 		"x = <<-EOT\n  " + deep + "\n  EOT\n",
 		"x = [for a in [1, 2] : a if a > 1]\ny = !!true\nz = 1 - -1\n",
 		strings.Repeat("[", maxNesting) + strings.Repeat("]", maxNesting),
+		// Closed lists and calls, one after another: each closes its level.
+		strings.Repeat("a = [\"x\"]\nb = f(1)\n", 2*maxNesting),
 	} {
 		if d := prescan("x.hcl", []byte(src), false); d != nil {
 			t.Errorf("%.60q: %s", src, OneLine(d))
