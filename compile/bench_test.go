@@ -3,6 +3,7 @@ package compile
 import (
 	"bufio"
 	"bytes"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -108,8 +109,8 @@ func BenchmarkCompileTree(b *testing.B) {
 				b.Fatal(err)
 			}
 			res, diags := Compile(fsys, testFacts(), Options{Commit: br.hash})
-			if diags.HasErrors() || len(res.List.Steps) < 10200 {
-				b.Fatalf("compile: %v (%d steps)", diags, len(res.List.Steps))
+			if diags.HasErrors() || res.List == nil || len(res.List.Steps) < 10200 {
+				b.Fatalf("compile: %v (%v)", diags, res.List)
 			}
 			repo.Close()
 			peak = max(peak, peakRSSMB())
@@ -117,6 +118,7 @@ func BenchmarkCompileTree(b *testing.B) {
 		compileNs = float64(b.Elapsed().Nanoseconds()) / float64(b.N)
 		b.ReportMetric(peak, "peak-rss-MB")
 	})
+	benchOneChanged(b, br)
 	if baseNs > 0 && compileNs > 0 {
 		b.Logf("compile %.1f ms, git CLI baseline %.1f ms, ratio %.2f", compileNs/1e6, baseNs/1e6, compileNs/baseNs)
 	}
@@ -217,6 +219,61 @@ func BenchmarkFacts(b *testing.B) {
 				g.Load(name)
 				if g.Unknown[name] != "" {
 					b.Fatal(g.Unknown[name])
+				}
+			}
+		})
+	}
+}
+
+// benchOneChanged compiles a commit that changed one file of the bench
+// repository's tree, lazily as an apply does: "fresh" knows nothing,
+// "resolved" takes the unchanged git trees from the commit before's
+// compile (Options.Trees and KnownBlob, as the state's trees cache gives
+// them), so it reads two trees (site and site/dir000) and one blob. It
+// runs inside BenchmarkCompileTree, whose temporary repository it uses.
+func benchOneChanged(b *testing.B, br *benchRepo) {
+	repo, err := gitrepo.Open(br.g.Dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer repo.Close()
+	base, err := repo.Tree(br.hash)
+	if err != nil {
+		b.Fatal(err)
+	}
+	prev, diags := Compile(base, testFacts(), Options{Commit: br.hash, LazyTree: true})
+	if diags.HasErrors() {
+		b.Fatal(diags)
+	}
+	blobs := map[string]string{}
+	for _, es := range prev.Trees {
+		for _, e := range es {
+			if e.Known {
+				blobs[hex.EncodeToString(e.Git[:])] = "sha256:" + hex.EncodeToString(e.Sum[:])
+			}
+		}
+	}
+	br.g.Write(map[string]string{"site/dir000/page000.html": "<p>changed</p>\n"})
+	next := br.g.Commit("one changed")
+	defer br.g.Git("reset", "-q", "--hard", br.hash)
+	tree, err := repo.Tree(next)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, mode := range []string{"fresh", "resolved"} {
+		b.Run("one-changed-"+mode, func(b *testing.B) {
+			opts := Options{Commit: next, LazyTree: true}
+			if mode == "resolved" {
+				opts.Trees = func(h string) ([]TreeEntry, bool) { es, ok := prev.Trees[h]; return es, ok }
+				opts.KnownBlob = func(h string) (string, bool) { k, ok := blobs[h]; return k, ok }
+			}
+			for i := 0; i < b.N; i++ {
+				res, diags := Compile(tree, testFacts(), opts)
+				if diags.HasErrors() {
+					b.Fatal(diags)
+				}
+				if mode == "resolved" && (len(res.Learned) != 1 || res.Resolved != 2) {
+					b.Fatalf("read %d blobs and %d trees; want 1 and 2 (site, site/dir000)", len(res.Learned), res.Resolved)
 				}
 			}
 		})
