@@ -124,10 +124,8 @@ var errFactLink = errors.New("is a symlink: facts are read without following sym
 
 // readFact reads up to maxFactFile bytes of the regular file p under r.
 func readFact(r *fsx.Root, p string) ([]byte, error) {
-	if st, err := r.Lstat(p); err == nil && st.Type == fsx.Symlink {
-		return nil, fmt.Errorf("%s %w", r.Host(p), errFactLink)
-	} else if errors.Is(err, fsx.ErrSymlink) {
-		return nil, fmt.Errorf("%s: a parent %w", r.Host(p), errFactLink)
+	if err := noLink(r, p); err != nil {
+		return nil, err
 	}
 	fh, err := r.OpenFile(p)
 	if err != nil {

@@ -340,7 +340,8 @@ func factErr(err error) string {
 	return err.Error()
 }
 
-// noLink refuses p when it or a parent is a symlink, as readFact does.
+// noLink refuses p when it or a parent is a symlink: facts follow no
+// symlink, as targets do (readFact, readPackages).
 func noLink(r *fsx.Root, p string) error {
 	if st, err := r.Lstat(p); err == nil && st.Type == fsx.Symlink {
 		return fmt.Errorf("%s %w", r.Host(p), errFactLink)
