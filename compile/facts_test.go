@@ -253,6 +253,7 @@ func TestGatherLazyFacts(t *testing.T) {
 	if f.CPUs != 0 || f.Packages != nil || len(f.pending) != 7 {
 		t.Fatalf("GatherFacts read lazy facts already: %+v", f)
 	}
+	f.Arch = "amd64" // the machine's, which packages are native to
 	for _, n := range factNames {
 		f.Load(n)
 	}
@@ -262,9 +263,6 @@ func TestGatherLazyFacts(t *testing.T) {
 	wantPkgs := map[string]string{"nginx": "1.22.1-9+deb12u1", "openssh-server": "1:9.2p1-2+deb12u3",
 		"libc6": "2.36-9+deb12u4", "libc6:i386": "2.36-9+deb12u4", "wine32": "8.0~repack-4",
 		"wine32:i386": "8.0~repack-4", "tzdata": "2024a-0+deb12u1"}
-	if f.Arch != "amd64" {
-		t.Skipf("the multiarch expectations are for amd64, not %s", f.Arch)
-	}
 	if fmt.Sprint(f.Packages) != fmt.Sprint(wantPkgs) {
 		t.Errorf("packages = %v\nwant %v", f.Packages, wantPkgs)
 	}
