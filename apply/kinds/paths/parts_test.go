@@ -1,6 +1,7 @@
 package paths_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -290,4 +291,26 @@ func TestValidateDeferred(t *testing.T) {
 			}
 		})
 	}
+}
+
+// drift=heal puts the edits back on a file an upgrade replaced (on the new
+// file) and the attributes back on a file changed by hand.
+func TestHealEditAndAttrs(t *testing.T) {
+	sb := partsSandbox(t)
+	sb.Write("/etc/shadowish", "x\n", 0o644)
+	steps := fmt.Sprintf("EDIT /etc/ssh/sshd_config %s drift=heal\nATTRS /etc/shadowish mode=0640 drift=heal", script(sb, noRoot))
+	sb.Apply(steps, "c1")
+	sb.Write("/etc/ssh/sshd_config", "# upgraded\n#PermitRootLogin prohibit-password\n", 0o640)
+	os.Chmod(sb.Host("/etc/shadowish"), 0o666)
+	if _, err := sb.E.Heal(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sb.WantFile("/etc/ssh/sshd_config", "# upgraded\nPermitRootLogin no\n", 0o640, 0, 50)
+	sb.WantFile("/etc/shadowish", "x\n", 0o640, 0, 0)
+	if d, err := sb.E.Drift(); err != nil || len(d) != 0 {
+		t.Fatalf("drift after the heal: %+v %v", d, err)
+	}
+	sb.Apply("", "c2")
+	sb.WantFile("/etc/ssh/sshd_config", "# upgraded\n#PermitRootLogin prohibit-password\n", 0o640, 0, 50)
+	sb.WantFile("/etc/shadowish", "x\n", 0o644, 0, 0)
 }
