@@ -1,0 +1,152 @@
+#!/usr/bin/env bash
+# fileparts: what roles say about files a package ships, with the real
+# Debian openssh-server and sudo and their own checkers. One commit
+# installs both, edits sshd_config in place (checked by sshd -t, which the
+# same commit installs, as it does visudo: the plan says the check of the
+# drop-in waits for it), tightens
+# the mode of /etc/ssh/moduli alone, and writes a sudoers drop-in checked
+# by visudo -cf; sshd restarts for the edit and runs with it. A commit
+# whose edit sshd -t refuses, and one whose drop-in visudo refuses,
+# change nothing, and status names the block. git checkout of the commit
+# from before trail gives back the packages and /etc exactly.
+#
+# e2e-debs: openssh-server openssh-client sudo
+. "$E2E_LIB/scenario.sh"
+
+git_commit() { # DIR MESSAGE
+	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
+}
+pkg_state() { run "s=\$(dpkg-query -W -f '\${Status}' $1 2>/dev/null); case \$s in ''|*' not-installed') echo absent ;; *) echo \$s ;; esac"; }
+applied() { run 'cd /srv/config && trail status --json' | tr -d ' \n' | sed -n 's/.*"applied":{[^}]*"commit":"\([0-9a-f]*\)".*/\1/p'; }
+sha() { run sha256sum "$1" | cut -d' ' -f1; }
+main_pid() { run systemctl show -p MainPID --value ssh.service; }
+snapshot_script='
+case $1 in
+packages)
+	dpkg-query -W -f "\${db:Status-Abbrev}\${Package}:\${Architecture} \${Version}\n" | grep -v "^un" | sort
+	;;
+etc)
+	find /etc -xdev -printf "%p %M %u:%g %l\n" | sort
+	echo "-- sha256"
+	find /etc -xdev -type f -print0 | sort -z | xargs -0 sha256sum
+	;;
+esac'
+snapshot() { machine_exec bash -c "$snapshot_script" snapshot "$1"; }
+snapdir=$(mktemp -d)
+trap 'rm -rf "$snapdir"' EXIT
+
+# write_config SSHD_LINE SUDOERS_LINE: the config, with the line the edit
+# puts in sshd_config and the line of the sudoers drop-in.
+write_config() {
+	run "cat >/srv/admin/main.hcl" <<EOF
+package "openssh-server" {
+  owns = ["/etc/ssh"]
+}
+
+package "sudo" {
+  owns = ["/etc/sudoers.d"]
+}
+
+edit "sshd" {
+  path     = "/etc/ssh/sshd_config"
+  validate = "sshd -t -f %s"
+  edits = [
+    { line = "$1", regexp = "^#?PermitRootLogin" },
+    { line = "PasswordAuthentication no", regexp = "^#?PasswordAuthentication" },
+    { regexp = "^X11Forwarding", absent = true },
+  ]
+}
+
+file "/etc/ssh/moduli" {
+  mode = "0600"
+}
+
+file "/etc/sudoers.d/admins" {
+  content  = "$2\n"
+  mode     = "0440"
+  validate = "visudo -cf %s"
+}
+
+unit "ssh.service" {
+  restart_on = [edit.sshd]
+}
+EOF
+}
+
+assert_ok "apt reads the local repo" apt-get update || exit 1
+assert_eq "openssh-server is not installed before trail" absent "$(pkg_state openssh-server)"
+assert_eq "sudo is not installed before trail" absent "$(pkg_state sudo)"
+run 'mkdir -p /srv/admin && cd /srv/admin && git init -q -b main' || exit 1
+run "printf '# Nothing is managed yet.\n' >/srv/admin/main.hcl"
+c0=$(git_commit /srv/admin 'trail manages nothing yet')
+assert_ok "the host checkout is cloned" git clone -q /srv/admin /srv/config || exit 1
+for s in packages etc; do
+	snapshot "$s" >"$snapdir/$s.before" || {
+		fail "snapshot before trail" "could not take the $s snapshot"
+		exit 1
+	}
+done
+assert_ok "trail init applies the commit that manages nothing" 'cd /srv/config && trail init' || exit 1
+
+# 1. Packages, an edit, attributes and a checked drop-in in one commit.
+write_config "PermitRootLogin no" "%sudo ALL=(ALL:ALL) NOPASSWD: ALL"
+c1=$(git_commit /srv/admin 'ssh and sudo hardened')
+run 'cd /srv/config && git fetch -q' || exit 1
+plan=$(run 'cd /srv/config && trail plan origin/main')
+assert_contains "the plan edits the file the package brings" "$plan" \
+	"edit it (the file comes with a package of this apply)"
+assert_contains "and puts off visudo until the package brings it" "$plan" \
+	"validate deferred until right before the file is written: visudo is not installed yet"
+assert_ok "git pull deploys it" 'cd /srv/config && git pull -q' || exit 1
+assert_eq "trail applied it" "$c1" "$(applied)" || exit 1
+effective=$(run sshd -T -C user=root -C host=localhost -C addr=127.0.0.1)
+assert_contains "sshd runs with the edit" "$effective" "permitrootlogin no"
+assert_contains "and the second" "$effective" "passwordauthentication no"
+assert_fails "X11Forwarding is gone from sshd_config" grep -q '^X11Forwarding' /etc/ssh/sshd_config
+assert_ok "the rest of the package's file is there" grep -q "'^Include /etc/ssh/sshd_config.d/'" /etc/ssh/sshd_config
+assert_eq "moduli has the mode asked" "600" "$(run stat -c %a /etc/ssh/moduli)"
+assert_eq "the drop-in is in place" "440" "$(run stat -c %a /etc/sudoers.d/admins)"
+assert_ok "sudo reads it" visudo -c
+assert_eq "ssh.service is running" active "$(run systemctl is-active ssh.service)"
+config1=$(sha /etc/ssh/sshd_config)
+sudoers1=$(sha /etc/sudoers.d/admins)
+pid1=$(main_pid)
+
+# 2. An edit sshd refuses: nothing changes, status names the block.
+write_config "PermitRootLogn no" "%sudo ALL=(ALL:ALL) NOPASSWD: ALL"
+git_commit /srv/admin 'a typo in an sshd directive' >/dev/null
+assert_ok "git pull of it does not fail git" 'cd /srv/config && git pull -q'
+rc=0
+out=$(run 'cd /srv/config && trail status') || rc=$?
+assert_eq "trail status is CRITICAL (exit 2)" 2 "$rc"
+assert_contains "status names the edit block" "$out" "main.hcl:9"
+assert_contains "the journal has sshd's refusal" "$(run journalctl -t trail -o cat)" "Bad configuration option: PermitRootLogn"
+assert_eq "sshd_config is unchanged" "$config1" "$(sha /etc/ssh/sshd_config)"
+assert_eq "sshd was not restarted" "$pid1" "$(main_pid)"
+assert_eq "the applied commit is still the first" "$c1" "$(applied)"
+
+# 3. A drop-in visudo refuses: nothing changes.
+write_config "PermitRootLogin no" "%sudo ALL=(ALL:ALL NOPASSWD: ALL"
+git_commit /srv/admin 'a typo in sudoers' >/dev/null
+assert_ok "git pull of it does not fail git" 'cd /srv/config && git pull -q'
+assert_contains "the journal has visudo's refusal" "$(run journalctl -t trail -o cat)" "validate \`visudo -cf %s\` refused the new content"
+assert_eq "the drop-in is unchanged" "$sudoers1" "$(sha /etc/sudoers.d/admins)"
+assert_eq "the applied commit is still the first" "$c1" "$(applied)"
+
+# 4. Back to before trail.
+assert_ok "git checkout of the commit before trail rolls back" "cd /srv/config && git checkout -q $c0"
+assert_eq "status reports that commit applied" "$c0" "$(applied)"
+assert_eq "openssh-server is gone" absent "$(pkg_state openssh-server)"
+assert_eq "sudo is gone" absent "$(pkg_state sudo)"
+for s in packages etc; do
+	if ! snapshot "$s" >"$snapdir/$s.after"; then
+		fail "$s equal the snapshot from before trail" "could not take the $s snapshot"
+		continue
+	fi
+	if d=$(diff -u --label "$s before trail" --label "$s after rollback" "$snapdir/$s.before" "$snapdir/$s.after"); then
+		pass "$s equal the snapshot from before trail"
+	else
+		printf '%s\n' "$d" | head -n 100 | sed 's/^/    | /'
+		fail "$s equal the snapshot from before trail" "$(printf '%s\n' "$d" | grep -c '^[-+][^-+]') lines differ (diff above)"
+	fi
+done
