@@ -132,11 +132,11 @@ func expandSysctl(r *resource) {
 	if !ok {
 		return
 	}
-	value = strings.Join(strings.Fields(value), " ")
-	if value == "" || strings.ContainsAny(value, "\n\r") {
+	if strings.ContainsAny(value, "\n\r") || strings.TrimSpace(value) == "" {
 		r.diag(errorf(&vrng, "Invalid value", "A sysctl value is one non-empty line, such as \"1\" or \"32768 60999\"."))
 		return
 	}
+	value = strings.Join(strings.Fields(value), " ")
 	saved := "/run/trail/sysctl/" + key
 	run := onlyRealRoot("sysctl "+key+" is set in the config only") +
 		fmt.Sprintf("mkdir -p /run/trail/sysctl && { [ -e %[1]s ] || { v=$(sysctl -n %[2]s) && printf '%%s\\n' \"$v\" > %[1]s; }; } && sysctl -w %[3]s",
