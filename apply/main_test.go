@@ -9,12 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
+
 	"trail/stepfmt"
 )
 
 // TestMain doubles as the child of the crash and lock tests: with
 // TRAIL_TEST_CHILD set, the test binary applies a step list and, at the
-// crash point numbered TRAIL_TEST_CRASH_AT, kills itself with SIGKILL.
+// crash point numbered TRAIL_TEST_CRASH_AT, kills itself with SIGKILL;
+// TRAIL_TEST_AGEKEY is the age key it decrypts and seals secrets with.
 func TestMain(m *testing.M) {
 	if os.Getenv("TRAIL_TEST_CHILD") != "" {
 		os.Exit(child())
@@ -43,6 +46,14 @@ func child() int {
 				time.Sleep(hold)
 			}
 		},
+	}
+	if k := os.Getenv("TRAIL_TEST_AGEKEY"); k != "" {
+		id, err := age.ParseX25519Identity(k)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 2
+		}
+		opts.Decrypt, opts.Seal = ageFuncs(id)
 	}
 	e, err := Open(opts)
 	if err != nil {
