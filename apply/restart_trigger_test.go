@@ -123,3 +123,35 @@ func TestPlanRestartsOnPackageAndCommand(t *testing.T) {
 		}
 	}
 }
+
+// An apply killed after a command in restart-on ran is undone when trail
+// next opens its state (the command's undo runs), and the unit is
+// restarted for it, though only the undone list named the command.
+func TestRestartAfterRecoveryOfCommand(t *testing.T) {
+	sb, ev := newUnitSandbox(t)
+	sb.apply("FILE /etc/demo.conf {v1}\nUNIT demo.service running=true restart-on=/etc/demo.conf\n", "c1")
+	type crash struct{}
+	sb.e.opts.crash = func(point string) {
+		if strings.HasPrefix(point, "done") {
+			panic(crash{})
+		}
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != (crash{}) {
+				t.Fatalf("the apply did not stop at its crash point: %v", r)
+			}
+		}()
+		sb.applyErr(`CMD build run="echo 1 > built" undo="rm -f built" timeout=5s`+
+			"\nFILE /etc/demo.conf {v1}\nUNIT demo.service running=true restart-on=/etc/demo.conf,command:build\n", "c2")
+	}()
+	if !sb.exists("/built") {
+		t.Fatal("the command had not run at the crash")
+	}
+	from := len(*ev)
+	sb.open()
+	if sb.exists("/built") {
+		t.Fatal("recovery did not undo the command")
+	}
+	checkRestarts(t, "recovery", restartsIn((*ev)[from:]), "would restart (put back: command:build)")
+}
