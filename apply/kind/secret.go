@@ -94,6 +94,14 @@ func (x *Exec) Secret(key string) (string, error) {
 	return pk, nil
 }
 
+// SecretContent reports whether key is the plaintext of a secret this
+// operation decrypted: what shows it, or anything derived from it, must
+// not be shown.
+func (x *Exec) SecretContent(key string) bool {
+	_, ok := x.secrets.plain[key]
+	return ok
+}
+
 // OpenContent opens the content with key: a secret's plaintext this
 // operation decrypted, or a blob of the store.
 func (x *Exec) OpenContent(key string) (io.ReadCloser, error) {

@@ -78,6 +78,10 @@ func validate(v *kind.View, target, cmd, key string, data []byte, mode uint32) (
 	script, _ := stepfmt.ExpandValidate(cmd, shellQuote(tmp))
 	out, err := runValidate(x, script)
 	if err != nil {
+		if x.SecretContent(key) {
+			// A checker may quote what it refuses: not a secret.
+			out = "its output is not shown: the content is secret"
+		}
 		return "", validateError(cmd, tmp, out, err)
 	}
 	x.Keep(validated{cmd, key}, true)
