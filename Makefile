@@ -64,11 +64,13 @@ fleet-picture: build
 	$(GO) run ./fleet -trail $(BIN) -picture $(PICTURE)
 
 # Go benchmarks, then whole-process timings against git, cp and rsync on a
-# generated tree (FILES=100000 for the large case; RUNS runs each).
+# generated tree (FILES=100000 for the large case; RUNS runs each), and
+# against the shadow tools on USERS users.
 bench: build deps
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	TRAIL=$(BIN) ./scripts/bench-noop.sh
 	TRAIL=$(BIN) ./scripts/bench-paths.sh
+	TRAIL=$(BIN) ./scripts/bench-users.sh
 
 demo: build
 	@TRAIL=$(BIN) ./examples/demo.sh
