@@ -50,7 +50,7 @@
 //     name stood for when it was applied, so a plan that changes a USER or
 //     GROUP (a uid or gid moved, an account added over one that existed,
 //     or given back as it was before trail) revisits every unchanged DIR,
-//     FILE and LINK naming it as owner or group: planned as a modify of
+//     FILE, LINK and ATTRS naming it as owner or group: planned as a modify of
 //     itself, kept when its number changes, dropped again when not
 //     (revisit.go). A plan removing an account a path still names is
 //     refused, as a fresh apply of the list would fail.

@@ -104,7 +104,8 @@ func TestForceWithNewList(t *testing.T) {
 // name them: the result equals a fresh apply of the list (DESIGN
 // invariant 1), and the plan says so before the apply does it.
 func TestOwnerNamesFollowAccountChanges(t *testing.T) {
-	paths := "DIR /srv/w group=web\nFILE /srv/w/f {f} owner=carol group=web\nLINK /srv/w/l f owner=carol\nFILE /srv/w/n {n} owner=1234 group=staff\n"
+	paths := "DIR /srv/w group=web\nFILE /srv/w/f {f} owner=carol group=web\nLINK /srv/w/l f owner=carol\nFILE /srv/w/n {n} owner=1234 group=staff\n" +
+		"ATTRS /srv/w/shipped owner=carol group=web\n"
 	lists := []string{
 		anchors + "GROUP web gid=1701\nUSER carol uid=1500\n" + paths,
 		anchors + "GROUP web gid=1702\nUSER carol uid=1501\n" + paths,
@@ -112,7 +113,9 @@ func TestOwnerNamesFollowAccountChanges(t *testing.T) {
 		anchors + "GROUP web gid=1702\nUSER carol uid=1501\nGROUP staff gid=60\n" + paths,
 		anchors + "GROUP web gid=1701\nUSER carol uid=1500\n" + paths,
 	}
-	sb := acctSandbox(t, true)
+	// shipped stands for a file a package put there before trail.
+	shipped := func(sb *sandbox) *sandbox { sb.write("/srv/w/shipped", "pkg\n", 0o644); return sb }
+	sb := shipped(acctSandbox(t, true))
 	for i, l := range lists {
 		if i == 1 {
 			p, err := sb.e.Plan(sb.list(l))
@@ -121,7 +124,7 @@ func TestOwnerNamesFollowAccountChanges(t *testing.T) {
 			}
 			var b strings.Builder
 			PrintPlan(&b, p)
-			for _, w := range []string{"~ DIR /srv/w group=web", "group 1701 -> 1702", "~ FILE /srv/w/f", "owner 1500 -> 1501", "~ LINK /srv/w/l"} {
+			for _, w := range []string{"~ DIR /srv/w group=web", "group 1701 -> 1702", "~ FILE /srv/w/f", "owner 1500 -> 1501", "~ LINK /srv/w/l", "~ ATTRS /srv/w/shipped"} {
 				if !strings.Contains(b.String(), w) {
 					t.Fatalf("plan does not say %q:\n%s", w, b.String())
 				}
@@ -132,7 +135,7 @@ func TestOwnerNamesFollowAccountChanges(t *testing.T) {
 		}
 		g := sb.apply(l, string(rune('a'+i)))
 		sb.removeToolFiles()
-		fresh := acctSandbox(t, true)
+		fresh := shipped(acctSandbox(t, true))
 		fresh.apply(l, "fresh")
 		fresh.removeToolFiles()
 		if got, want := paths3(t, sb.root), paths3(t, fresh.root); got != want {
