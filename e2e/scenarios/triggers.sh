@@ -13,6 +13,7 @@ git_commit() { # DIR MESSAGE
 	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
 }
 pkg_state() { run "s=\$(dpkg-query -W -f '\${Status} \${Version}' $1 2>/dev/null); case \$s in ''|*' not-installed'*) echo absent ;; *) echo \$s ;; esac"; }
+applied() { run 'cd /srv/config && trail status --json' | tr -d ' \n' | sed -n 's/.*"applied":{[^}]*"commit":"\([0-9a-f]*\)".*/\1/p'; }
 main_pid() { run systemctl show -p MainPID --value trail-e2e-svc.service; }
 # svc_says: the last trail-e2e-hello line the service printed.
 svc_says() { run "journalctl -u trail-e2e-svc.service -o cat | grep '^trail-e2e-hello' | tail -n 1"; }
@@ -51,6 +52,7 @@ assert_ok "trail init applies the commit that manages nothing" 'cd /srv/config &
 config 1.0 package.trail-e2e-hello
 c1=$(git_commit /srv/admin 'the service with hello 1.0')
 assert_ok "git pull deploys the service" 'cd /srv/config && git pull -q' || exit 1
+assert_eq "trail applied it" "$c1" "$(applied)" || exit 1
 assert_eq "the service runs" active "$(run systemctl is-active trail-e2e-svc.service)"
 assert_eventually "it runs hello 1.0" "journalctl -u trail-e2e-svc.service -o cat | grep -qx 'trail-e2e-hello 1.0'"
 pid=$(main_pid)
@@ -62,6 +64,7 @@ run 'cd /srv/config && git fetch -q' || exit 1
 assert_contains "the plan restarts the service for the package" \
 	"$(run 'cd /srv/config && trail plan origin/main')" "restart (changed: package:trail-e2e-hello)"
 assert_ok "git pull upgrades hello" 'cd /srv/config && git pull -q' || exit 1
+assert_eq "trail applied it" "$c2" "$(applied)" || exit 1
 assert_eq "hello is 2.0" "install ok installed 2.0" "$(pkg_state trail-e2e-hello)"
 restarted "the service was restarted for the upgrade" "$pid"
 assert_eventually "and runs hello 2.0" "journalctl -u trail-e2e-svc.service -o cat | grep -qx 'trail-e2e-hello 2.0'"
@@ -72,6 +75,7 @@ pid=$(main_pid)
 config 2.0 "package.trail-e2e-hello, command.stamp" "$stamp"
 c3=$(git_commit /srv/admin 'a command the service reads')
 assert_ok "git pull runs the command" 'cd /srv/config && git pull -q' || exit 1
+assert_eq "trail applied it" "$c3" "$(applied)" || exit 1
 assert_ok "the command ran" test -s /var/lib/trail-e2e-stamp
 restarted "the service was restarted for the command" "$pid"
 assert_contains "the journal says why" "$(run journalctl -t trail -o cat)" "restart (changed: command:stamp)"
@@ -84,6 +88,7 @@ file \"/etc/trail-e2e-unrelated\" {
 }"
 c4=$(git_commit /srv/admin 'an unrelated file')
 assert_ok "git pull writes the unrelated file" 'cd /srv/config && git pull -q' || exit 1
+assert_eq "trail applied it" "$c4" "$(applied)" || exit 1
 assert_eq "the service was not restarted" "$pid" "$(main_pid)"
 
 # 5. The command goes with its trigger: its undo runs, the service is
@@ -91,6 +96,7 @@ assert_eq "the service was not restarted" "$pid" "$(main_pid)"
 config 2.0 package.trail-e2e-hello
 c5=$(git_commit /srv/admin 'the command goes')
 assert_ok "git pull undoes the command" 'cd /srv/config && git pull -q' || exit 1
+assert_eq "trail applied it" "$c5" "$(applied)" || exit 1
 assert_fails "the command's undo ran" test -e /var/lib/trail-e2e-stamp
 restarted "the service was restarted for the undone command" "$pid"
 pid=$(main_pid)
@@ -102,6 +108,8 @@ config 1.0 package.trail-e2e-hello 'check "fails" {
 }'
 c6=$(git_commit /srv/admin 'a downgrade that fails its check')
 assert_ok "git pull of the failing commit does not fail git" 'cd /srv/config && git pull -q'
+assert_eq "the applied commit is still the fifth" "$c5" "$(applied)"
+assert_contains "status names the failed commit" "$(run 'cd /srv/config && trail status')" "${c6:0:12}"
 assert_eq "hello is 2.0 again" "install ok installed 2.0" "$(pkg_state trail-e2e-hello)"
 assert_contains "the service was restarted on the version put back" "$(run journalctl -t trail -o cat)" \
 	"restart (put back: package:trail-e2e-hello)"
