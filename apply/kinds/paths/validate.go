@@ -33,9 +33,10 @@ type validated struct{ cmd, content string }
 // install at target: the content is written to a private temporary
 // directory, named as the target is (some checkers go by the name), with
 // the step's mode, and every %s of cmd is replaced by its path, quoted for
-// the shell (%% stands for a %). The command runs as commands do (proc.RunChild, /bin/sh -c,
-// a clean environment, the working directory at the root and TRAIL_ROOT
-// naming it, not chrooted), so the temporary path is the host's. A plan
+// the shell (%% stands for a %). The command runs as commands do
+// (proc.RunChild, /bin/sh -c, a clean environment, the working directory
+// at the root and TRAIL_ROOT naming it, not chrooted), so the temporary
+// path is the host's. A plan
 // whose command's program is not installed yet (a package of the same
 // apply brings it) defers the check to the apply's check right before the
 // file is written, and says so in the returned note; a failure there fails
@@ -102,7 +103,6 @@ func runValidate(x *kind.Exec, script string) (string, error) {
 	cmd.Env = []string{"PATH=" + validatePath, "HOME=/root", "LANG=C.UTF-8", "TRAIL_ROOT=" + root}
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.Stdin = nil
 	err = proc.RunChild(cmd)
 	if ctx.Err() == context.DeadlineExceeded {
 		err = fmt.Errorf("timed out after %s (its process group was killed)", validateTimeout)
