@@ -26,8 +26,8 @@ func (r *resource) isAbsent() bool {
 
 // buildAbsent fills the step of a block with absent = true. It describes
 // no present target, so any attribute but the target, the meta attributes
-// and the kind's absent list is an error at that attribute (null is not
-// given). A unit is
+// and the kind's absent list is an error at that attribute (one that is
+// null is not given, so that one block can say both). A unit is
 // absent when it is disabled and stopped (masked too with masked = true):
 // its unit file is not trail's to remove, so it compiles to a UNIT step
 // with enabled=false and running=false rather than to absent=true.
@@ -42,9 +42,6 @@ func (r *resource) buildAbsent(st *stepfmt.Step) {
 			continue
 		}
 		a := r.attrs[name]
-		if v, diags := r.sc.eval(a.Expr, r.ctx); !diags.HasErrors() && v.IsNull() {
-			continue // null is not given, so that one block can say both
-		}
 		r.diag(errorf(a.NameRange.Ptr(), "Attribute of an absent "+r.kd.block,
 			"absent = true asks for the whole %s not to be there, so %s says nothing; drop it, or drop absent (an absent %s takes only %s).",
 			r.kd.block, name, r.kd.block, joinAnd(r.kd.absent)))
@@ -88,7 +85,9 @@ func (r *resource) requirePresent() {
 		}
 	}
 	for _, name := range presentRequired[r.kd.block] {
-		if _, ok := r.attrs[name]; !ok {
+		if _, null := r.nulls[name]; null {
+			r.requireNotNull(name)
+		} else if _, ok := r.attrs[name]; !ok {
 			rng := r.block.Body.MissingItemRange()
 			r.diag(errorf(&rng, "Missing required argument", "The argument %q is required, but no definition was found.", name))
 		}

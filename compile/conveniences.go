@@ -76,7 +76,7 @@ func expandCron(r *resource) {
 	}
 	env := map[string]string{"SHELL": "/bin/sh", "PATH": cronPath}
 	if a, ok := r.attrs["environment"]; ok {
-		v, diags := r.sc.eval(a.Expr, r.ctx)
+		v, diags := r.evalAttr(a)
 		r.sc.c.diags = append(r.sc.c.diags, diags...)
 		if diags.HasErrors() || !v.IsWhollyKnown() {
 			return

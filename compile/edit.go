@@ -48,7 +48,7 @@ func buildEdit(r *resource, st *stepfmt.Step) {
 			if !ok {
 				return cty.NilVal, hcl.Range{}, false
 			}
-			v, diags := r.sc.eval(a.Expr, r.ctx)
+			v, diags := r.evalAttr(a)
 			r.sc.c.diags = append(r.sc.c.diags, diags...)
 			return v, a.Expr.Range(), !diags.HasErrors()
 		}, r.block.DefRange)
@@ -71,7 +71,7 @@ func buildEdit(r *resource, st *stepfmt.Step) {
 // editList reads edits = [{...}, ...], each element an object of edit
 // fields.
 func (r *resource) editList(a *hcl.Attribute) ([]lineedit.Edit, bool) {
-	v, diags := r.sc.eval(a.Expr, r.ctx)
+	v, diags := r.evalAttr(a)
 	r.sc.c.diags = append(r.sc.c.diags, diags...)
 	if diags.HasErrors() || !v.IsWhollyKnown() {
 		return nil, false

@@ -26,7 +26,9 @@ type resource struct {
 	rng    hcl.Range
 	src    stepfmt.Source
 	ctx    *hcl.EvalContext
-	attrs  hcl.Attributes
+	attrs  hcl.Attributes // given: a null one is not (readAttrs)
+	nulls  map[string]*hcl.Attribute
+	vals   []evaluated
 	steps  []*stepfmt.Step
 	repo   []string // per step: the repository path it comes from, or ""
 	owns   []string // package: paths it owns
@@ -64,6 +66,7 @@ func (sc *scope) newResource(kd *kindDef, b *hcl.Block, attrs hcl.Attributes, ct
 		r.src.EndLine = 0
 	}
 	sc.c.resources = append(sc.c.resources, r)
+	r.readAttrs()
 	if kd.expand != nil {
 		kd.expand(r)
 		return r
@@ -123,15 +126,15 @@ func (r *resource) add(st *stepfmt.Step, repoPath string) bool {
 	return true
 }
 
-// str evaluates a scalar attribute; ok is false when it is absent, null or
-// broken (broken ones are reported).
+// str evaluates a scalar attribute; ok is false when it is not given
+// (absent or null) or broken (broken ones are reported).
 func (r *resource) str(name string) (string, hcl.Range, bool) {
 	a, ok := r.attrs[name]
 	if !ok {
 		return "", hcl.Range{}, false
 	}
 	rng := a.Expr.Range()
-	v, diags := r.sc.eval(a.Expr, r.ctx)
+	v, diags := r.evalAttr(a)
 	r.sc.c.diags = append(r.sc.c.diags, diags...)
 	if diags.HasErrors() || !v.IsWhollyKnown() || v.IsNull() {
 		return "", rng, false
@@ -153,7 +156,7 @@ func (r *resource) list(name string) ([]string, hcl.Range, bool) {
 		return nil, hcl.Range{}, false
 	}
 	rng := a.Expr.Range()
-	v, diags := r.sc.eval(a.Expr, r.ctx)
+	v, diags := r.evalAttr(a)
 	r.sc.c.diags = append(r.sc.c.diags, diags...)
 	if diags.HasErrors() || !v.IsWhollyKnown() || v.IsNull() {
 		return nil, rng, false
@@ -287,7 +290,7 @@ func buildFile(r *resource, st *stepfmt.Step) {
 	switch given[0] {
 	case "content":
 		a := r.attrs["content"]
-		v, diags := r.sc.eval(a.Expr, r.ctx)
+		v, diags := r.evalAttr(a)
 		c.diags = append(c.diags, diags...)
 		if diags.HasErrors() || !v.IsWhollyKnown() {
 			return

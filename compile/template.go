@@ -115,7 +115,7 @@ func (c *compiler) evalTemplate(p string, vars cty.Value) (string, hcl.Diagnosti
 func (r *resource) renderTemplate(p string, rng hcl.Range) (string, bool) {
 	vars := cty.NullVal(cty.DynamicPseudoType)
 	if a, ok := r.attrs["vars"]; ok {
-		v, diags := r.sc.eval(a.Expr, r.ctx)
+		v, diags := r.evalAttr(a)
 		r.sc.c.diags = append(r.sc.c.diags, diags...)
 		if diags.HasErrors() || !v.IsWhollyKnown() {
 			return "", false

@@ -193,6 +193,10 @@ func joinAddr(prefix, part string) string {
 // resourceBlock declares a resource and builds its active instances.
 func (sc *scope) resourceBlock(b *hcl.Block, active bool) {
 	kd := kindByBlock[b.Type]
+	if sc.noAbsent(kd, b) {
+		sc.declare(b.Type, b.Labels[0], b.DefRange)
+		return
+	}
 	content, diags := b.Body.Content(kd.schema)
 	sc.c.diags = append(sc.c.diags, diags...)
 	d := sc.declare(b.Type, b.Labels[0], b.DefRange)
