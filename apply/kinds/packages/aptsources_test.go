@@ -264,3 +264,24 @@ func TestAptSourceUndoneBeforeAnUpdate(t *testing.T) {
 		}
 	}
 }
+
+// Recovery has no account of what the interrupted apply did: an undo
+// that put back a source path updates apt's lists (the apply may have
+// fetched them), one that did not leaves them alone.
+func TestAptListsRefreshedAtRecovery(t *testing.T) {
+	sb := engine.NewDeb(t)
+	dir, key := signedRepo(t, sandbox.Deb{Name: "trail-vendor", Version: "1.5"})
+	sb.Write("/etc/apt/sources.list.d/vendor.sources", sourcesFile(dir, key), 0o644)
+	other := sb.List("FILE /srv/x {x}\nPKG trail-vendor\n").Steps
+	if done, err := (packages.Package{}).Refresh(sb.Exec(), other); err != nil || done != "" || len(listsOf(t, sb, dir)) != 0 {
+		t.Fatalf("an undo of no source path: %q %v, lists %v", done, err, listsOf(t, sb, dir))
+	}
+	src := sb.List("FILE /etc/apt/sources.list.d/vendor.sources {x}\n").Steps
+	done, err := (packages.Package{}).Refresh(sb.Exec(), src)
+	if err != nil || done != "apt-get update: apt's sources were put back" {
+		t.Fatalf("an undo of a source path: %q %v", done, err)
+	}
+	if len(listsOf(t, sb, dir)) == 0 {
+		t.Fatal("apt's lists were not updated from the sources put back")
+	}
+}
