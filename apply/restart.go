@@ -23,7 +23,7 @@ type Restart struct {
 // planRestarts lists what applying p would restart: what Apply's
 // restarts does with the changes the plan's checks found.
 func planRestarts(x *kind.Exec, p *Plan, old, steps []*stepfmt.Step) []Restart {
-	changed := make(pathSet)
+	changed := make(changeSet)
 	did := make(map[stepfmt.ID]kind.Work)
 	for i, c := range p.Changes {
 		if !p.Work[i].None() {
@@ -48,14 +48,14 @@ func planRestarts(x *kind.Exec, p *Plan, old, steps []*stepfmt.Step) []Restart {
 	return out
 }
 
-// pathSet is a set of what changed, as triggers name it: the paths, and
+// changeSet is a set of what changed, as triggers name it: the paths, and
 // package:NAME and command:NAME for the packages and commands
 // (stepfmt.TriggerOf).
-type pathSet map[string]bool
+type changeSet map[string]bool
 
 // add notes a change of the step with identity (k, target), if it is one
 // a trigger can name.
-func (ps pathSet) add(k stepfmt.Kind, target string) {
+func (ps changeSet) add(k stepfmt.Kind, target string) {
 	if w, ok := stepfmt.TriggerOf(k, target); ok {
 		ps[w] = true
 	}
@@ -63,7 +63,7 @@ func (ps pathSet) add(k stepfmt.Kind, target string) {
 
 // under returns what of ps is at or under one of roots, sorted: a path
 // at or under a root path, a package or command named by a root.
-func (ps pathSet) under(roots []string) []string {
+func (ps changeSet) under(roots []string) []string {
 	if len(roots) == 0 || len(ps) == 0 {
 		return nil
 	}
@@ -97,7 +97,7 @@ func (ps pathSet) under(roots []string) []string {
 // (new, old; nil ones skipped) are given: a restart when a path falls
 // under a restart trigger of either, else a reload when one falls under a
 // reload trigger, else nothing (ok false).
-func decide(rs kind.Restarter, paths pathSet, versions ...*stepfmt.Step) (kind.Trigger, bool) {
+func decide(rs kind.Restarter, paths changeSet, versions ...*stepfmt.Step) (kind.Trigger, bool) {
 	var restart, reload []string
 	for _, s := range versions {
 		if s != nil {
@@ -131,7 +131,7 @@ func (r *run) did(s *stepfmt.Step, w kind.Work) {
 		return
 	}
 	if r.changed == nil {
-		r.changed = make(pathSet)
+		r.changed = make(changeSet)
 	}
 	r.changed.add(s.Kind, s.Target)
 	if _, ok := restarterOf(s); ok {
@@ -196,25 +196,26 @@ func (r *run) restartUndone() {
 	restartAfterUndo(r.x, r.cur.list.Steps, r.list.Steps, undonePaths(r.undo), r.event)
 }
 
-func undonePaths(recs []undoRec) pathSet {
-	ps := make(pathSet)
+func undonePaths(recs []undoRec) changeSet {
+	ps := make(changeSet)
 	for _, u := range recs {
 		ps.add(u.step.Kind, u.step.Target)
 	}
 	return ps
 }
 
-// restartAfterUndo restarts what read the paths an undo put back: every
-// step of the restored list whose triggers (there or in the undone list)
-// cover one, as that step says (a unit meant to run is restarted, one
-// not said to run only if it runs); then every step only the undone list
-// had, as one that says nothing of running, so a unit that ran before
-// trail managed it reads its old files again and one trail started and
-// the undo stopped stays stopped. The paths are those the apply meant to
-// change, whether or not it got to: restarting once too often is better
-// than serving a configuration that is no longer on disk. It is best
-// effort: the undo has happened, and each failure is reported.
-func restartAfterUndo(x *kind.Exec, restored, undone []*stepfmt.Step, paths pathSet, emit func(Event)) {
+// restartAfterUndo restarts what read the paths, packages and commands
+// an undo put back: every step of the restored list whose triggers
+// (there or in the undone list) cover one, as that step says (a unit
+// meant to run is restarted, one not said to run only if it runs); then
+// every step only the undone list had, as one that says nothing of
+// running, so a unit that ran before trail managed it reads its old files
+// again and one trail started and the undo stopped stays stopped. They
+// are those the apply meant to change, whether or not it got to:
+// restarting once too often is better than serving a configuration that
+// is no longer on disk. It is best effort: the undo has happened, and
+// each failure is reported.
+func restartAfterUndo(x *kind.Exec, restored, undone []*stepfmt.Step, paths changeSet, emit func(Event)) {
 	if len(paths) == 0 {
 		return
 	}
@@ -244,10 +245,10 @@ func restartAfterUndo(x *kind.Exec, restored, undone []*stepfmt.Step, paths path
 }
 
 // restartRecovered is restartAfterUndo for an apply undone at recovery:
-// the journal names the paths it meant to change, the applied record the
+// the journal names what it meant to change, the applied record the
 // list put back, and the generation's saved step list the undone one.
 func (e *Engine) restartRecovered(x *kind.Exec, js *state.JournalState, cur int, emit func(Event)) {
-	paths := make(pathSet)
+	paths := make(changeSet)
 	for _, in := range js.Intents {
 		paths.add(in.Step.Kind, in.Step.Target)
 	}

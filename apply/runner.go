@@ -32,13 +32,13 @@ type run struct {
 	next map[stepfmt.ID]*kind.Record
 	// heal marks a run that puts drifted targets back (Engine.Heal).
 	heal bool
-	// restarting is set when a step of the list may restart for paths
+	// restarting is set when a step of the list may restart for what
 	// changed (a kind.Restarter): only then does the run note them.
 	restarting bool
 	// done holds the work of every restarter's change made so far, and
-	// changed the paths changed so far (restart.go).
+	// changed what changed so far, as triggers name it (restart.go).
 	done    map[stepfmt.ID]kind.Work
-	changed pathSet
+	changed changeSet
 }
 
 // newRun starts the run of plan p from cur to list. The plan's Work is
