@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"trail/apply"
 	"trail/gitrepo"
@@ -79,8 +81,17 @@ func (h *Host) Close() error {
 // Decrypter is the host's age key, read the first time a secret is met
 // (trail.agekey, or /etc/trail/age.key under the root).
 func (h *Host) Decrypter() *secret.Decrypter {
-	if h.dec == nil {
-		h.dec = secret.NewDecrypter(h.Settings.ageKey())
+	if h.dec != nil {
+		return h.dec
+	}
+	path := h.Settings.ageKey()
+	switch rel, err := filepath.Rel(h.Checkout.Dir, path); {
+	case !filepath.IsAbs(path):
+		h.dec = secret.Refused(path, errors.New("trail.agekey is not an absolute path: set it to a file outside the checkout (/etc/trail/age.key)"))
+	case err == nil && rel != ".." && !strings.HasPrefix(rel, "../"):
+		h.dec = secret.Refused(path, errors.New("is inside the checkout, where it could be committed, and replaced by a push: keep it outside (/etc/trail/age.key)"))
+	default:
+		h.dec = secret.NewDecrypter(path)
 	}
 	return h.dec
 }

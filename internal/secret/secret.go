@@ -63,6 +63,12 @@ type Decrypter struct {
 // NewDecrypter returns a Decrypter for the key file at path.
 func NewDecrypter(path string) *Decrypter { return &Decrypter{path: path} }
 
+// Refused returns a Decrypter that fails every call with err: a key
+// setting that must not be used.
+func Refused(path string, err error) *Decrypter {
+	return &Decrypter{path: path, err: &KeyError{Path: path, Msg: err.Error(), Err: err}, read: true}
+}
+
 // Path is the key file.
 func (d *Decrypter) Path() string { return d.path }
 
