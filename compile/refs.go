@@ -62,7 +62,7 @@ func (r *resource) resolveTriggers(t *triggerAttr) {
 			default:
 				rng := tr.SourceRange()
 				r.diag(errorf(&rng, "Invalid "+name,
-					"%s is a %s; %s takes files, symlinks, directories, trees, packages and commands.", d.addr, d.kd.block, name))
+					"%s is a %s; %s takes files, symlinks, directories, trees, edits, packages and commands.", d.addr, d.kd.block, name))
 				continue
 			}
 			if len(d.steps) > 0 {
