@@ -70,10 +70,15 @@ func isTriggerList(name string, a *hcl.Attribute) bool {
 	return !diags.HasErrors()
 }
 
-// requireNotNull reports a required attribute whose value is null: it
-// names what the null came from, and says that when, not null, leaves a
-// block out.
+// requireNotNull reports a required attribute whose value is null.
 func (r *resource) requireNotNull(name string) {
+	r.nullError(name, name+" is required and must not be null")
+}
+
+// nullError reports an attribute that is null where a value is needed
+// (why): it names what the null came from, and says that when, not null,
+// leaves a block out.
+func (r *resource) nullError(name, why string) {
 	a, ok := r.nulls[name]
 	if !ok {
 		return
@@ -90,8 +95,8 @@ func (r *resource) requireNotNull(name string) {
 	}
 	rng := a.Expr.Range()
 	r.diag(errorf(&rng, "Null "+name,
-		"%s is required and must not be null, but it is null here%s. Give it a value; to leave the %s out on some hosts, use when = <condition>.",
-		name, from, r.kd.block))
+		"%s, but it is null here%s. Give it a value; to leave the %s out on some hosts, use when = <condition>.",
+		why, from, r.kd.block))
 }
 
 // noAbsent reports absent on a block type that does not take it, once,

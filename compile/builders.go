@@ -107,7 +107,9 @@ func (t *triggerAttr) literal(r *resource, s string, rng hcl.Range) bool {
 
 // buildCommand insists on an undo: without one trail could not reverse it.
 func buildCommand(r *resource, st *stepfmt.Step) {
-	if _, ok := r.attrs["undo"]; !ok {
+	if _, null := r.nulls["undo"]; null {
+		r.requireNotNull("undo")
+	} else if _, ok := r.attrs["undo"]; !ok {
 		r.diag(errorf(r.block.DefRange.Ptr(), "Missing undo",
 			"A command needs undo = \"...\", the command that reverses it, so that a rollback can run it; write undo = \"true\" when there is nothing to undo."))
 	}

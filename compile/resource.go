@@ -272,6 +272,14 @@ func buildFile(r *resource, st *stepfmt.Step) {
 		buildAttrs(r, st)
 		return
 	}
+	if len(given) == 0 {
+		for _, n := range []string{"content", "source", "template", "secret"} {
+			if _, null := r.nulls[n]; null {
+				r.nullError(n, "A file needs its content (or, to manage only its mode, owner or group, those alone), and "+n+" must not be null")
+				return
+			}
+		}
+	}
 	if len(given) != 1 {
 		detail := "A file needs its content: content = \"...\", source = \"files/x\" (a repository file), template = \"templates/x.tpl\" or secret = \"secrets/x.age\" (an age-encrypted repository file); " +
 			"or, to manage only the mode, owner or group of a file that is there (one a package ships), those alone."
