@@ -280,3 +280,69 @@ CMD slow run="sleep 2.719" undo=true timeout=30s`)
 		t.Error("recovery killed the daemon a finished command left running")
 	}
 }
+
+// An apply that writes new users itself is killed while it holds some of
+// the shadow tools' locks: /etc/.pwd.lock and passwd.lock are its own,
+// group.lock a live process's (the test), which it waits for. Recovery
+// removes the lock the dead apply left and keeps the live one; the root
+// is A, and once the live holder is done the users are applied.
+func TestCrashHoldingAccountLocks(t *testing.T) {
+	if testing.Short() {
+		t.Skip("re-executes the test binary")
+	}
+	sb := acctSandbox(t, true)
+	sb.apply(anchors, "A")
+	sb.e.Close()
+	old := kindsSnapshot(t, sb.root)
+	const b = anchors + "USER late uid=1600\nUSER later uid=1610\n"
+	list := writeList(t, sb, b)
+	sb.write("/etc/group.lock", strconv.Itoa(os.Getpid()), 0o600)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "TRAIL_TEST_CHILD=1", "TRAIL_TEST_ROOT="+sb.root,
+		"TRAIL_TEST_STATE="+sb.opts.StateDir, "TRAIL_TEST_LIST="+list, "TRAIL_TEST_COMMIT=B")
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	mine := strconv.Itoa(cmd.Process.Pid)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if data, err := os.ReadFile(sb.host("/etc/passwd.lock")); err == nil && string(data) == mine {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			cmd.Wait()
+			t.Fatalf("the apply never took passwd.lock:\n%s", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+
+	e, err := Open(Options{Root: sb.root, StateDir: sb.opts.StateDir})
+	if err != nil {
+		t.Fatalf("recovery: %v", err)
+	}
+	defer e.Close()
+	if sb.exists("/etc/passwd.lock") {
+		t.Error("the killed apply's passwd.lock is left after recovery")
+	}
+	if !sb.exists("/etc/group.lock") {
+		t.Error("group.lock, which a live process holds, was removed")
+	}
+	if cur, err := e.Current(); err != nil || cur.Commit != "A" {
+		t.Fatalf("after recovery the host is at %v (%v), want A", cur, err)
+	}
+	os.Remove(sb.host("/etc/group.lock"))
+	if got := kindsSnapshot(t, sb.root); got != old {
+		t.Fatalf("after recovery the root is not A:\n%s", diffLines(got, old))
+	}
+	if _, err := e.Apply(context.Background(), sb.list(b), Meta{Commit: "B"}); err != nil {
+		t.Fatalf("B applied again after recovery: %v", err)
+	}
+	if !strings.Contains(sb.read("/etc/passwd"), "\nlate:x:1600:") || !strings.Contains(sb.read("/etc/passwd"), "\nlater:x:1610:") {
+		t.Fatalf("after B the users are not there:\n%s", sb.read("/etc/passwd"))
+	}
+}
