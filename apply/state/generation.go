@@ -103,11 +103,11 @@ func (g *Generation) Steps() (*stepfmt.List, error) {
 	if g.StepsPruned {
 		return nil, fmt.Errorf("state: generation %d's step list was pruned by trail gc: compile its commit %s again", g.Number, g.Commit)
 	}
-	data, err := os.ReadFile(file)
+	text, err := ReadString(file)
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	l, errs := stepfmt.Parse(file, data)
+	l, errs := stepfmt.ParseString(file, text)
 	if len(errs) > 0 {
 		return nil, fmt.Errorf("state: generation %d's step list is damaged: %w", g.Number, errs.Err())
 	}
