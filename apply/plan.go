@@ -26,6 +26,18 @@ type Plan struct {
 	// Restarts are the steps acted on again after the changes: units
 	// restarted or reloaded because files they name change.
 	Restarts []Restart
+	// derived is the plan's kind.Exec.Derived (see Content).
+	derived func(key string) ([]byte, bool)
+}
+
+// Content returns the content Changes[i] would write to its target that
+// its check computed rather than found in the store: an EDIT's file with
+// the edits applied, which a plan shows as a diff.
+func (p *Plan) Content(i int) ([]byte, bool) {
+	if p.derived == nil {
+		return nil, false
+	}
+	return p.derived(p.Work[i].Target.Value("content"))
 }
 
 // Plan checks l against the current generation and the machine, changing
@@ -221,6 +233,7 @@ func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*ki
 	}
 	if !forRun {
 		p.Restarts = planRestarts(x, p, cur.list.Steps, l.Steps)
+		p.derived = x.Derived
 	}
 	return p, nil
 }

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"trail/apply"
 	"trail/stepfmt"
 )
 
@@ -21,24 +22,33 @@ import (
 // shown by size and hash.
 const maxDiffBytes = 1 << 20
 
-// ContentDiff renders how a FILE step changes its target's content: a
-// unified diff of the machine's current file and the new content for text,
-// sizes and hashes for binary or large files, at most maxLines lines of
-// diff. The content of a file whose new mode is not world-readable is
-// never shown (a plan's output goes to terminals and CI logs), nor is a
-// target that is not a regular file read. "" when the content is the same,
-// and for a secret (secret=age), whose content and hashes are never shown.
-func (h *Host) ContentDiff(s *stepfmt.Step, blobs map[string][]byte, rev string, maxLines int) string {
-	if s.Kind != stepfmt.KindFile || s.Value("secret") != "" {
+// ContentDiff renders how change i of plan p, compiled in c, changes its
+// target's content, a FILE's new content or an EDIT's file with the edits
+// applied: a unified diff of the machine's current file and the new
+// content for text, sizes and hashes for binary or large files, at most
+// maxLines lines of diff. The content of a file whose new mode is not
+// world-readable is never shown (a plan's output goes to terminals and CI
+// logs), nor is a target that is not a regular file read. "" when the
+// content is the same, for other kinds, and for a secret (secret=age),
+// whose content and hashes are never shown.
+func (h *Host) ContentDiff(p *apply.Plan, i int, c *Compiled, maxLines int) string {
+	s := p.Changes[i].Step
+	var newData []byte
+	var ok bool
+	shows := "the new file"
+	switch {
+	case s.Kind == stepfmt.KindFile && s.Value("secret") == "":
 		// A secret is never shown, nor a hash of it: the plan's
 		// "secret changed" says all.
-		return ""
+		newData, ok = c.Blobs[s.Value("content")]
+	case s.Kind == stepfmt.KindEdit:
+		newData, ok = p.Content(i)
+		shows = "the edits"
 	}
-	key := s.Value("content")
-	newData, ok := blobs[key]
 	if !ok {
 		return ""
 	}
+	rev := c.Commit.Hash
 	head := fmt.Sprintf("--- %s (on the machine)\n+++ %s (%s, %s)\n", s.Target, s.Target, Short(rev), s.Src)
 	oldData, oldMode, oldNote := h.currentContent(s.Target)
 	if oldNote == "" && bytes.Equal(oldData, newData) {
@@ -58,7 +68,7 @@ func (h *Host) ContentDiff(s *stepfmt.Step, blobs map[string][]byte, rev string,
 	d := unifiedDiff(string(oldData), string(newData))
 	lines := strings.SplitAfter(d, "\n")
 	if n := len(lines) - 1; n > maxLines {
-		d = strings.Join(lines[:maxLines], "") + fmt.Sprintf("... %d more line(s) of diff ('trail show %s %s' prints the new file)\n", n-maxLines, s.Target, Short(rev))
+		d = strings.Join(lines[:maxLines], "") + fmt.Sprintf("... %d more line(s) of diff ('trail show %s %s' prints %s)\n", n-maxLines, s.Target, Short(rev), shows)
 	}
 	return head + d
 }

@@ -40,6 +40,8 @@ type Exec struct {
 	kept map[any]any
 	// secrets are the decrypted contents of secret FILE steps (secret.go).
 	secrets secrets
+	// derived holds the contents checks computed (Derive), by their key.
+	derived map[string][]byte
 }
 
 // Blobs is the content store as a kind sees it: contents by their key
@@ -126,6 +128,25 @@ func (x *Exec) Keep(key, v any) {
 
 // Kept returns what Keep stored under key, nil when nothing.
 func (x *Exec) Kept(key any) any { return x.kept[key] }
+
+// Derive keeps for the rest of the operation a content a check computed
+// rather than found in the store (an EDIT's edits applied to its file),
+// and returns its key: the change writes it from here, and a plan shows
+// it (apply's Plan.Content).
+func (x *Exec) Derive(data []byte) string {
+	key := HashKey(data)
+	if x.derived == nil {
+		x.derived = make(map[string][]byte)
+	}
+	x.derived[key] = data
+	return key
+}
+
+// Derived returns the content Derive kept under key.
+func (x *Exec) Derived(key string) ([]byte, bool) {
+	data, ok := x.derived[key]
+	return data, ok
+}
 
 // TakeReports returns and forgets what the step being run reported (the
 // engine calls it, for the step's event).

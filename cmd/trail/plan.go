@@ -17,7 +17,7 @@ type jsonPlanChange struct {
 	Changed []string `json:"changed,omitempty"`
 	Work    []string `json:"work"`
 	Notes   []string `json:"notes,omitempty"`
-	// Diff is a FILE step's content change (host.ContentDiff).
+	// Diff is a FILE or EDIT step's content change (host.ContentDiff).
 	Diff string `json:"diff,omitempty"`
 }
 
@@ -61,11 +61,11 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 			pending = true
 		}
 	}
-	// diffs[i] is Changes[i]'s content diff, for a FILE step that runs.
+	// diffs[i] is Changes[i]'s content diff, for a FILE or EDIT step that runs.
 	diffs := make([]string, len(p.Changes))
 	for i, ch := range p.Changes {
 		if *diffLines > 0 && ch.Op != stepfmt.OpRemove && !p.Work[i].None() {
-			diffs[i] = h.ContentDiff(ch.Step, c.Blobs, c.Commit.Hash, *diffLines)
+			diffs[i] = h.ContentDiff(p, i, c, *diffLines)
 		}
 	}
 	if *asJSON {

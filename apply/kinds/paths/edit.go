@@ -29,10 +29,6 @@ import (
 // as what trail wrote.
 type Edit struct{ pathOps }
 
-// editResult is the Keep key of an edit's result by its content key: the
-// check computes it, Forward writes it.
-type editResult struct{ key string }
-
 // Check plans the edits: their result against the file as it is.
 func (Edit) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work, error) {
 	x := v.Exec()
@@ -66,7 +62,7 @@ func (Edit) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work,
 		return kind.Work{}, err
 	}
 	t := cur
-	t.content = kind.HashKey(result)
+	t.content = x.Derive(result)
 	w := kind.Work{Before: cur.Image(), Target: t.Image(), After: Object{State: StFile, content: t.content}.Image(), Notes: notes}
 	if t.content != cur.content {
 		if !bytes.Equal(base, now) {
@@ -76,7 +72,6 @@ func (Edit) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work,
 			changes = []string{"content " + short(cur.content) + " -> " + short(t.content)}
 		}
 		w.Changes = changes
-		x.Keep(editResult{t.content}, result)
 		if cmd, ok := s.Get("validate"); ok {
 			note, err := validate(v, s.Target, cmd, t.content, result, t.Mode)
 			if err != nil {
@@ -98,7 +93,7 @@ func (Edit) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 	if err != nil {
 		return err
 	}
-	data, ok := x.Kept(editResult{t.content}).([]byte)
+	data, ok := x.Derived(t.content)
 	if !ok {
 		return fmt.Errorf("internal error: the edits' result %s was not computed by the check", short(t.content))
 	}
