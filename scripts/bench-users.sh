@@ -3,7 +3,8 @@
 # each a plain `user "uNNNNN" {}` block (a group of its own name, a home
 # from /etc/skel, ids chosen as useradd chooses them), applied by
 # `trail apply` to a --root sandbox shaped like Debian bookworm (its
-# login.defs, default/useradd and skel), then removed again by `trail
+# login.defs, default/useradd and skel, /etc/subuid and /etc/subgid, so
+# that each user gets its subordinate ids), then removed again by `trail
 # apply --allow-mass-removal` of a commit without them. The baseline is
 # `useradd --root R -m -U` (and `userdel --root R`) run for BASE of the
 # users (default 1000) in the same script, scaled to N: each call
@@ -27,6 +28,8 @@ root() {
 	printf 'root:x:0:\nstaff:x:50:\nusers:x:100:\n' > "$1/etc/group"
 	printf 'root:*:19000:0:99999:7:::\n' > "$1/etc/shadow"
 	printf 'root:*::\nstaff:*::\nusers:*::\n' > "$1/etc/gshadow"
+	: > "$1/etc/subuid"
+	: > "$1/etc/subgid"
 	chmod 640 "$1/etc/shadow" "$1/etc/gshadow"
 	printf 'MAIL_DIR /var/mail\nUMASK 022\nPASS_MAX_DAYS 99999\nPASS_MIN_DAYS 0\nPASS_WARN_AGE 7\nUID_MIN 1000\nUID_MAX 60000\nGID_MIN 1000\nGID_MAX 60000\nUSERGROUPS_ENAB yes\n' > "$1/etc/login.defs"
 	printf 'SHELL=/bin/sh\n' > "$1/etc/default/useradd"

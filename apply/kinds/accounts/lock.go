@@ -73,9 +73,10 @@ func editAccounts(x *kind.Exec, edit func(f string, data []byte) []byte) error {
 	return x.Root.Flush()
 }
 
-// LockAccounts takes the shadow tools' locks on the root's account files
-// and returns their release.
-func LockAccounts(x *kind.Exec) (func(), error) {
+// LockAccounts takes the shadow tools' locks on the root's account files,
+// and on the extra files named (such as /etc/subuid), and returns their
+// release.
+func LockAccounts(x *kind.Exec, extra ...string) (func(), error) {
 	etc, err := x.Root.DirFD("/etc")
 	if err != nil {
 		return nil, err
@@ -112,7 +113,7 @@ func LockAccounts(x *kind.Exec) (func(), error) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	pid := strconv.Itoa(os.Getpid())
-	for _, f := range shadowFiles {
+	for _, f := range append(shadowFiles[:len(shadowFiles):len(shadowFiles)], extra...) {
 		if _, err := x.Root.Lstat(f); errors.Is(err, fs.ErrNotExist) {
 			continue
 		}

@@ -29,15 +29,16 @@ import (
 // PASS_* ages for a user that is not a system user), a home is made as
 // useradd -m makes it (parents 0755 root, the home HOME_MODE or 0777 less
 // UMASK, /etc/skel copied with its modes and times, owned by the user),
-// and lastlog and faillog entries of the uid are cleared. nscd's passwd
+// lastlog and faillog entries of the uid are cleared, and a user that is
+// not a system user gets its subordinate uids and gids in /etc/subuid and
+// /etc/subgid when they are there (subids.go). nscd's passwd
 // and group caches and sssd's are flushed, as useradd flushes them, when
 // the root is "/". useradd's syslog lines are not written: the apply's
 // journal and events record each user.
 //
 // Whatever the fast path does not model exactly is left to useradd, one
 // call per user: a name outside [a-z_][a-z0-9_-]*, an id or group the
-// tool would refuse, a user that gets subordinate ids (/etc/subuid or
-// /etc/subgid present, not a system user), a mail spool, tcb shadow,
+// tool would refuse, a mail spool, tcb shadow,
 // MAX_MEMBERS_PER_GROUP, an INACTIVE or EXPIRE default, the shadow-maint
 // hook directories, pam_tally2, a skel holding anything but files,
 // directories and symlinks, and account files holding NIS lines or not
@@ -54,7 +55,8 @@ type native struct {
 	skel   *skelTree // nil until a user needs it
 	fresh  *freshCut // ids as a fresh apply gives them, when accounts created later are there
 
-	procUIDs, subOwners map[string]bool // what userdel checks, read when first asked
+	procUIDs map[string]bool     // what userdel checks, read when first asked
+	subs     map[string]*subFile // /etc/subuid and /etc/subgid, read when first asked
 }
 
 // nfile is one account file in memory.
@@ -101,7 +103,7 @@ func openNative(x *kind.Exec, tool nativeTool) (*native, error) {
 	if !ok {
 		return nil, nil
 	}
-	unlock, err := LockAccounts(x)
+	unlock, err := LockAccounts(x, subFiles...)
 	if err != nil {
 		return nil, err
 	}
@@ -276,6 +278,20 @@ func (n *native) commit() error {
 			return err
 		}
 	}
+	for _, f := range subFiles {
+		sf := n.subs[f]
+		if sf == nil || !sf.changed {
+			continue
+		}
+		if err := r.Stage(f+"-", strings.NewReader(string(sf.old)), sf.st.Mode, sf.st.UID, sf.st.GID); err != nil {
+			r.Abort()
+			return err
+		}
+		if err := r.Stage(f, strings.NewReader(sf.text()), sf.st.Mode, sf.st.UID, sf.st.GID); err != nil {
+			r.Abort()
+			return err
+		}
+	}
 	if err := r.Flush(); err != nil {
 		return err
 	}
@@ -283,6 +299,12 @@ func (n *native) commit() error {
 		if nf := n.files[f]; nf.changed {
 			t := time.Unix(0, nf.st.Mtime)
 			os.Chtimes(r.Host(f+"-"), t, t) // as commonio's backup: a failure costs nothing
+		}
+	}
+	for _, f := range subFiles {
+		if sf := n.subs[f]; sf != nil && sf.changed {
+			t := time.Unix(0, sf.st.Mtime)
+			os.Chtimes(r.Host(f+"-"), t, t)
 		}
 	}
 	n.flushCaches()
@@ -354,9 +376,6 @@ func (n *native) addUser(s *stepfmt.Step) (bool, error) {
 	pw, sh, gr, gs := n.files["/etc/passwd"], n.files["/etc/shadow"], n.files["/etc/group"], n.files["/etc/gshadow"]
 	system := s.Value("system") == "true"
 	if !validName(name) || pw.fields(name) != nil {
-		return false, nil
-	}
-	if !system && (n.subIDs("UID", "/etc/subuid") || n.subIDs("GID", "/etc/subgid")) {
 		return false, nil
 	}
 	if !system && strings.EqualFold(n.defs.dflt["CREATE_MAIL_SPOOL"], "yes") {
@@ -444,6 +463,28 @@ func (n *native) addUser(s *stepfmt.Step) (bool, error) {
 	if !n.logsKnown(uid) {
 		return false, nil
 	}
+	// useradd gives subordinate ids to a user that is not a system user
+	// and whose -u, if any (trail passes a fresh uid as one), is in range.
+	uidGiven := hasUID || uok
+	var subs []subGrant
+	for _, k := range []string{"UID", "GID"} {
+		if system || !n.subIDs(k, subFileOf[k]) {
+			continue
+		}
+		lo, hi := n.defs.unum("UID_MIN", 1000), n.defs.unum("UID_MAX", 60000)
+		if uidGiven && uid != 0 && (uid < lo || uid > hi) {
+			continue
+		}
+		sf, err := n.sub(subFileOf[k])
+		if err != nil || sf == nil {
+			return false, err
+		}
+		start, ok := sf.free(n.defs, k)
+		if !ok {
+			return false, nil
+		}
+		subs = append(subs, subGrant{sf, start, n.defs.unum("SUB_"+k+"_COUNT", 65536)})
+	}
 	var tree *skelTree
 	if makesHome(s) {
 		var err error
@@ -474,6 +515,9 @@ func (n *native) addUser(s *stepfmt.Step) (bool, error) {
 			gs.addMember(g, name)
 		}
 	}
+	for _, g := range subs {
+		g.f.add(name, g.start, g.count)
+	}
 	if tree != nil {
 		if err := n.makeHome(home, uint32(uid), uint32(gid), tree); err != nil {
 			return true, fmt.Errorf("creating home %s: %w", home, err)
@@ -488,16 +532,6 @@ func (n *native) addUser(s *stepfmt.Step) (bool, error) {
 func (nf *nfile) canAddMember(name string) bool {
 	i, ok := nf.first[name]
 	return !ok || strings.Count(nf.lines[i], ":") == 3
-}
-
-// subIDs reports whether useradd would give a new user subordinate ids
-// of kind ("UID", "GID"): the file is there and the count is not 0.
-func (n *native) subIDs(kind, file string) bool {
-	if n.defs.unum("SUB_"+kind+"_COUNT", 65536) == 0 {
-		return false
-	}
-	_, err := n.x.Root.Lstat(file)
-	return err == nil
 }
 
 // ages are the shadow fields after the day of the last change: login.defs'

@@ -30,7 +30,8 @@ ENCRYPT_METHOD SHA512
 
 // accountsRoot is a root as useradd meets it on Debian: its login.defs
 // and default/useradd, a skel of files and symlinks with their own modes
-// and times, lastlog and faillog records to clear, a mail spool. With
+// and times, lastlog and faillog records to clear, subordinate ids, a
+// mail spool. With
 // tools, it also has the (empty) directories of useradd's and userdel's
 // pre-run hooks, which the tools run and trail leaves to them, and a
 // MAX_MEMBERS_PER_GROUP no group here reaches: every account is made and
@@ -58,6 +59,9 @@ func accountsRoot(t *testing.T, tools bool) *engine.Sandbox {
 			t.Fatal(err)
 		}
 	}
+	// unsorted, with a hole one range wide: the first new user fills it
+	sb.Write("/etc/subuid", "bob:231072:65536\nalice:100000:65536\n", 0o644)
+	sb.Write("/etc/subgid", "alice:100000:65536\n", 0o644)
 	os.MkdirAll(sb.Host("/var/mail"), 0o2775)
 	os.MkdirAll(sb.Host("/var/log"), 0o755)
 	full := bytes.Repeat([]byte{0xff}, 292*2000)
@@ -90,7 +94,7 @@ func sameRoots(t *testing.T, a, b *engine.Sandbox, when string) {
 			t.Errorf("%s: /home/%s mtime %d, useradd's %d", when, rel, m[0], mb[b.Host("/home/"+rel)][0])
 		}
 	}
-	for _, f := range []string{"/var/log/lastlog", "/var/log/faillog"} {
+	for _, f := range []string{"/var/log/lastlog", "/var/log/faillog", "/etc/subuid", "/etc/subgid"} {
 		if a.Read(f) != b.Read(f) {
 			t.Errorf("%s: %s differs from useradd's", when, f)
 		}

@@ -22,8 +22,9 @@ import (
 // primary group; then, as userDel decides, a group the user's step did
 // not create is put back at its place, and one it did that is still there
 // goes unless another user's primary group. What userdel would refuse or
-// does beyond the four files is left to it: a user with processes on the
-// running system, with subordinate ids, a USERDEL_CMD, tcb shadow, the
+// does beyond the four files is left to it (but for the user's ranges in
+// /etc/subuid and /etc/subgid, removed too): a user with processes on the
+// running system, a USERDEL_CMD, tcb shadow, the
 // shadow-maint hook directories, duplicate entries.
 
 // nativeDelDefs reports whether the root's setup is one the fast path
@@ -87,8 +88,19 @@ func (n *native) removeUser(name string, keepGroup bool) bool {
 		return false
 	}
 	f := strings.Split(pw.lines[pi], ":")
-	if len(f) != 7 || n.busy(f[2]) || n.subOwner(name) {
+	if len(f) != 7 || n.busy(f[2]) {
 		return false
+	}
+	var subs []*subFile
+	for _, file := range subFiles {
+		if _, err := n.x.Root.Lstat(file); err != nil {
+			continue
+		}
+		sf, err := n.sub(file)
+		if err != nil || sf == nil {
+			return false
+		}
+		subs = append(subs, sf)
 	}
 	for _, nf := range []*nfile{gr, gs} {
 		for _, i := range nf.memberLines(name) {
@@ -110,8 +122,12 @@ func (n *native) removeUser(name string, keepGroup bool) bool {
 		}
 	}
 
-	// userdel: the entries, the memberships, the group of the name
+	// userdel: the entries, the subordinate ids, the memberships, the group
+	// of the name
 	pw.kill(pi)
+	for _, sf := range subs {
+		sf.removeOwner(name)
+	}
 	if i, ok := sh.first[name]; ok {
 		sh.kill(i)
 	}
@@ -259,21 +275,4 @@ func (n *native) busy(uid string) bool {
 		}
 	}
 	return n.procUIDs[uid]
-}
-
-// subOwner reports whether user owns subordinate ids in the root's
-// /etc/subuid or /etc/subgid, which userdel removes.
-func (n *native) subOwner(user string) bool {
-	if n.subOwners == nil {
-		n.subOwners = map[string]bool{}
-		for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
-			data, _ := n.x.Root.ReadFile(f)
-			for l := range strings.SplitSeq(string(data), "\n") {
-				if name, _, ok := strings.Cut(l, ":"); ok {
-					n.subOwners[name] = true
-				}
-			}
-		}
-	}
-	return n.subOwners[user]
 }
