@@ -277,3 +277,18 @@ func TestSecretRemovalWithoutKey(t *testing.T) {
 		t.Fatalf("the machine changed:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// A secret made a plain file again shows no hash of the secret it
+// replaces, and keeps it sealed for a rollback.
+func TestSecretToPlainFile(t *testing.T) {
+	ss := newSecretSandbox(t)
+	ss.apply(anchors+"DIR /etc/app\nFILE /etc/app/db.pass "+ss.secret("password-one\n")+" secret=age\n", "c1")
+	ss.apply(anchors+"DIR /etc/app\nFILE /etc/app/db.pass {not a secret any more\n}\n", "c2")
+	ss.fs().WantFile("/etc/app/db.pass", "not a secret any more\n", 0o644, uint32(os.Getuid()), uint32(os.Getgid()))
+	if tr := traces("password-one\n", ss.eventTexts()); len(tr) > 0 {
+		t.Errorf("the secret is shown in %v", tr)
+	}
+	if tr := ss.stateTraces("password-one\n"); len(tr) > 0 {
+		t.Errorf("the secret is in the state: %v", tr)
+	}
+}

@@ -183,6 +183,9 @@ func WorkOf(v *kind.View, p string, w Object, restore bool, prior *kind.Record) 
 		}
 		work.Changes = append(work.Changes, "replace "+noun(before.State)+" by "+noun(w.State))
 	default:
+		// A path a secret step names (now or in the applied list) holds a
+		// secret: its content hash is not shown, whatever replaces it.
+		t.masked = t.masked || x.IsSecret(p)
 		work.Changes = attrChanges(before, t)
 	}
 	work.Target = t.Image()
