@@ -219,7 +219,8 @@
 // apply when a path at or under its restart-on or reload-on (of the new
 // list or the applied one) was written, changed or removed, or a package
 // or command it names there (package:NAME, command:NAME) was installed,
-// upgraded or removed, run or undone, after every
+// upgraded or removed (not only marked: kind.Quieter), run or undone,
+// after every
 // change and before the checks; a unit with running=true by restart (it
 // starts a failed unit), and it must run afterwards (settle in
 // kinds/units) or the apply fails. After an undo — a failed step,

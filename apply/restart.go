@@ -28,7 +28,9 @@ func planRestarts(x *kind.Exec, p *Plan, old, steps []*stepfmt.Step) []Restart {
 	for i, c := range p.Changes {
 		if !p.Work[i].None() {
 			did[c.Step.ID()] = p.Work[i]
-			changed.add(c.Step.Kind, c.Step.Target)
+			if !quiet(c.Step, p.Work[i]) {
+				changed.add(c.Step.Kind, c.Step.Target)
+			}
 		}
 	}
 	if len(changed) == 0 {
@@ -114,6 +116,17 @@ func decide(rs kind.Restarter, paths changeSet, versions ...*stepfmt.Step) (kind
 	return kind.Trigger{}, false
 }
 
+// quiet reports whether the work w of s leaves its target as a program
+// using it sees it (kind.Quieter), so that no trigger counts it.
+func quiet(s *stepfmt.Step, w kind.Work) bool {
+	row := handlerOf(s.Kind)
+	if row == nil {
+		return false
+	}
+	q, ok := row.h.(kind.Quieter)
+	return ok && q.Quiet(w)
+}
+
 func restarterOf(s *stepfmt.Step) (kind.Restarter, bool) {
 	row := handlerOf(s.Kind)
 	if row == nil {
@@ -133,7 +146,9 @@ func (r *run) did(s *stepfmt.Step, w kind.Work) {
 	if r.changed == nil {
 		r.changed = make(changeSet)
 	}
-	r.changed.add(s.Kind, s.Target)
+	if !quiet(s, w) {
+		r.changed.add(s.Kind, s.Target)
+	}
 	if _, ok := restarterOf(s); ok {
 		if r.done == nil {
 			r.done = make(map[stepfmt.ID]kind.Work)

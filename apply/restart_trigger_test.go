@@ -155,3 +155,22 @@ func TestRestartAfterRecoveryOfCommand(t *testing.T) {
 	}
 	checkRestarts(t, "recovery", restartsIn((*ev)[from:]), "would restart (put back: command:build)")
 }
+
+// A package trail only marks manually installed (it was there, installed
+// as a dependency) restarts nothing: its files stay as they were; nor
+// does the removal that marks it automatic again.
+func TestRestartOnPackageOnlyMarked(t *testing.T) {
+	sb, ev := newUnitSandbox(t)
+	sb.fs().DebRoot()
+	sb.fs().AptRepo(sbx.Deb{Name: "trail-a", Version: "1.0"})
+	sb.fs().DpkgInstall(sbx.BuildDeb(t, t.TempDir(), sbx.Deb{Name: "trail-a", Version: "1.0"}))
+	sb.fs().AptMark("auto", "trail-a")
+	wantRestarts(t, sb, ev, "PKG trail-a\nUNIT demo.service running=true restart-on=package:trail-a\n", "c1")
+	if sb.fs().IsAuto("trail-a") {
+		t.Fatal("trail-a is still marked automatically installed")
+	}
+	wantRestarts(t, sb, ev, "UNIT demo.service running=true\n", "c2")
+	if !sb.fs().IsAuto("trail-a") {
+		t.Fatal("trail-a was not marked automatically installed again")
+	}
+}

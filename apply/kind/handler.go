@@ -121,6 +121,14 @@ type Restarter interface {
 	PlanRestart(x *Exec, s *stepfmt.Step, did Work, t Trigger) Work
 }
 
+// Quieter is implemented by kinds some of whose changes leave the target
+// as a program that uses it sees it, such as a package only marked
+// manually or automatically installed: Quiet says so of the work w, and
+// the engine then does not count the change for a Restarter's triggers.
+type Quieter interface {
+	Quiet(w Work) bool
+}
+
 // Grouper is implemented by kinds whose tool makes many changes in one
 // call, such as apt-get installing a list of packages: consecutive added
 // or modified steps of such a kind run as one group. Each is captured,

@@ -350,3 +350,15 @@ func (Package) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image,
 	}
 	return now, nil
 }
+
+// Quiet reports whether w only marks the package manually or
+// automatically installed: its files stay as they are, so a unit that
+// names it in restart-on is not restarted for that.
+func (Package) Quiet(w kind.Work) bool {
+	for _, c := range w.Changes {
+		if c != "mark manual" && c != "mark auto" {
+			return false
+		}
+	}
+	return len(w.Changes) > 0
+}
