@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -222,27 +221,11 @@ func timeoutOf(s *stepfmt.Step) time.Duration {
 	return time.Minute
 }
 
-// runShell runs script with /bin/sh -c on x's root (see Command),
-// killing its process group after timeout; it returns the output, cut to
-// outputLimit.
+// runShell runs script with /bin/sh -c on x's root (see Command and
+// proc.Shell); it returns the output, cut to outputLimit.
 func runShell(ctx context.Context, x *kind.Exec, script string, timeout time.Duration) (string, error) {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	root, err := filepath.Abs(x.Root.Dir())
-	if err != nil {
-		return "", err
-	}
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", script)
-	cmd.Dir = root
-	cmd.Env = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-		"HOME=/root", "LANG=C.UTF-8", "TRAIL_ROOT=" + root}
 	var out capped
-	cmd.Stdout, cmd.Stderr = &out, &out
-	cmd.WaitDelay = time.Second
-	err = proc.RunChild(cmd)
-	if ctx.Err() == context.DeadlineExceeded {
-		err = fmt.Errorf("timed out after %s (its process group was killed)", timeout)
-	}
+	err := proc.Shell(ctx, x.Root.Dir(), script, timeout, &out)
 	return out.String(), err
 }
 

@@ -21,9 +21,6 @@ import (
 // not hold the apply.
 const validateTimeout = 2 * time.Minute
 
-// validatePath is the PATH validate commands run with, as commands do.
-const validatePath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 // validated is the Keep key of a validation that passed in this operation,
 // so that the apply's second check of a change (right before it is made)
 // does not run the command again.
@@ -89,24 +86,11 @@ func validate(v *kind.View, target, cmd, key string, data []byte, mode uint32) (
 	return "", nil
 }
 
-// runValidate runs script with /bin/sh -c as commands run, and returns what
-// it printed (stdout and stderr together).
+// runValidate runs script with /bin/sh -c as commands run (proc.Shell),
+// and returns what it printed (stdout and stderr together).
 func runValidate(x *kind.Exec, script string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), validateTimeout)
-	defer cancel()
-	root, err := filepath.Abs(x.Root.Dir())
-	if err != nil {
-		return "", err
-	}
-	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", script)
-	cmd.Dir = root
-	cmd.Env = []string{"PATH=" + validatePath, "HOME=/root", "LANG=C.UTF-8", "TRAIL_ROOT=" + root}
 	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	err = proc.RunChild(cmd)
-	if ctx.Err() == context.DeadlineExceeded {
-		err = fmt.Errorf("timed out after %s (its process group was killed)", validateTimeout)
-	}
+	err := proc.Shell(context.Background(), x.Root.Dir(), script, validateTimeout, &out)
 	return out.String(), err
 }
 
@@ -155,7 +139,7 @@ func installed(cmd string) (string, bool) {
 		if strings.Contains(w, "/") {
 			return w, executable(w)
 		}
-		for _, d := range filepath.SplitList(validatePath) {
+		for _, d := range filepath.SplitList(proc.ShellPath) {
 			if executable(filepath.Join(d, w)) {
 				return w, true
 			}
