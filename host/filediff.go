@@ -29,17 +29,19 @@ const maxDiffBytes = 1 << 20
 // maxLines lines of diff. The content of a file whose new mode is not
 // world-readable is never shown (a plan's output goes to terminals and CI
 // logs), nor is a target that is not a regular file read. "" when the
-// content is the same, for other kinds, and for a secret (secret=age),
-// whose content and hashes are never shown.
+// content is the same, for other kinds, and for a secret (secret=age) or a
+// file replacing one, whose content and hashes are never shown.
 func (h *Host) ContentDiff(p *apply.Plan, i int, c *Compiled, maxLines int) string {
-	s := p.Changes[i].Step
+	s, old := p.Changes[i].Step, p.Changes[i].Old
 	var newData []byte
 	var ok bool
 	shows := "the new file"
 	switch {
-	case s.Kind == stepfmt.KindFile && s.Value("secret") == "":
+	case s.Value("secret") != "" || old != nil && old.Value("secret") != "":
 		// A secret is never shown, nor a hash of it: the plan's
-		// "secret changed" says all.
+		// "secret changed" says all; nor is the file on the machine
+		// when what a secret step wrote is there.
+	case s.Kind == stepfmt.KindFile:
 		newData, ok = c.Blobs[s.Value("content")]
 	case s.Kind == stepfmt.KindEdit:
 		newData, ok = p.Content(i)

@@ -64,10 +64,7 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 	// diffs[i] is Changes[i]'s content diff, for a FILE or EDIT step that runs.
 	diffs := make([]string, len(p.Changes))
 	for i, ch := range p.Changes {
-		// What a secret step wrote is not shown either when the new step
-		// is a plain file: the diff would show the secret it replaces.
-		wasSecret := ch.Old != nil && ch.Old.Value("secret") != ""
-		if *diffLines > 0 && ch.Op != stepfmt.OpRemove && !p.Work[i].None() && !wasSecret {
+		if *diffLines > 0 && ch.Op != stepfmt.OpRemove && !p.Work[i].None() {
 			diffs[i] = h.ContentDiff(p, i, c, *diffLines)
 		}
 	}
