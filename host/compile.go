@@ -220,6 +220,15 @@ func (h *Host) stage(c *Compiled) error {
 	return nil
 }
 
+// dropCompiled lets go of all a staged compile holds but its list, its
+// facts and what the compiled cache saves of it.
+func (c *Compiled) dropCompiled() {
+	if c.Result == nil {
+		return
+	}
+	c.Origins, c.Blobs, c.Refs, c.Learned, c.Trees, c.Files = nil, nil, nil, nil, nil, nil
+}
+
 // releaseRepo closes the repository and drops it with its object caches
 // (tens of MiB for a big tree); Repo opens it again when asked.
 func (h *Host) releaseRepo() {
