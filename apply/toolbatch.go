@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -76,12 +77,12 @@ func (r *run) changeGroup(first int, cs []stepfmt.Change, pres []kind.Image) err
 			err = h.(kind.Grouper).ForwardGroup(r.x, steps, todo)
 		}
 		if err != nil {
+			var one *kind.StepFailed
+			if errors.As(err, &one) {
+				return &stepError{one.Step, one.Err}
+			}
 			if len(steps) > 1 {
-				names := make([]string, len(steps)-1)
-				for k, s := range steps[1:] {
-					names[k] = s.Target
-				}
-				err = fmt.Errorf("together with %s: %w", strings.Join(names, ", "), err)
+				err = fmt.Errorf("together with %s: %w", groupNames(steps[1:]), err)
 			}
 			return &stepError{steps[0], err}
 		}
@@ -98,4 +99,19 @@ func (r *run) changeGroup(first int, cs []stepfmt.Change, pres []kind.Image) err
 		r.finish(c, works[k], start)
 	}
 	return nil
+}
+
+// groupNames names the targets of steps for an error, the first few and
+// how many more (a group holds up to the batch size).
+func groupNames(steps []*stepfmt.Step) string {
+	const shown = 5
+	names := make([]string, 0, shown)
+	for _, s := range steps[:min(len(steps), shown)] {
+		names = append(names, s.Target)
+	}
+	out := strings.Join(names, ", ")
+	if len(steps) > shown {
+		out += fmt.Sprintf(" and %d more", len(steps)-shown)
+	}
+	return out
 }

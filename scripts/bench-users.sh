@@ -31,7 +31,9 @@ root() {
 	: > "$1/etc/subuid"
 	: > "$1/etc/subgid"
 	chmod 640 "$1/etc/shadow" "$1/etc/gshadow"
-	printf 'MAIL_DIR /var/mail\nUMASK 022\nPASS_MAX_DAYS 99999\nPASS_MIN_DAYS 0\nPASS_WARN_AGE 7\nUID_MIN 1000\nUID_MAX 60000\nGID_MIN 1000\nGID_MAX 60000\nUSERGROUPS_ENAB yes\n' > "$1/etc/login.defs"
+	# Debian's subordinate ranges (SUB_UID_MAX 600100000, 65536 each) hold
+	# 9,155 users: useradd refuses the next. They are widened here.
+	printf 'MAIL_DIR /var/mail\nUMASK 022\nPASS_MAX_DAYS 99999\nPASS_MIN_DAYS 0\nPASS_WARN_AGE 7\nUID_MIN 1000\nUID_MAX 60000\nGID_MIN 1000\nGID_MAX 60000\nUSERGROUPS_ENAB yes\nSUB_UID_MAX 1000000000\nSUB_GID_MAX 1000000000\n' > "$1/etc/login.defs"
 	printf 'SHELL=/bin/sh\n' > "$1/etc/default/useradd"
 	printf '# ~/.bash_logout\n' > "$1/etc/skel/.bash_logout"
 	printf '# ~/.bashrc\n' > "$1/etc/skel/.bashrc"

@@ -139,6 +139,19 @@ type Grouper interface {
 	ForwardGroup(x *Exec, steps []*stepfmt.Step, works []Work) error
 }
 
+// StepFailed is what ForwardGroup or RestoreGroup returns when the change
+// of one step of the group failed by itself (a group's kind that makes
+// its steps one by one knows which): the error is then that step's, not
+// the whole group's.
+type StepFailed struct {
+	Step *stepfmt.Step
+	Err  error
+}
+
+func (e *StepFailed) Error() string { return e.Err.Error() }
+
+func (e *StepFailed) Unwrap() error { return e.Err }
+
 // SharedUndoImager is implemented by UndoImagers whose undo image is the
 // whole of a set of files that several kinds change, such as USER and
 // GROUP with the four account files: consecutive added or modified

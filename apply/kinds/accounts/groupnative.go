@@ -35,7 +35,7 @@ func (Group) ForwardGroup(x *kind.Exec, steps []*stepfmt.Step, works []kind.Work
 			return false, nil
 		})
 		if err != nil {
-			return err
+			return &kind.StepFailed{Step: s, Err: err}
 		}
 		if done {
 			continue
@@ -49,7 +49,7 @@ func (Group) ForwardGroup(x *kind.Exec, steps []*stepfmt.Step, works []kind.Work
 			err = groupTo(x, s.Target, w.Before, w.After, s.Value("system") == "true", false)
 		}
 		if err != nil {
-			return err
+			return &kind.StepFailed{Step: s, Err: err}
 		}
 	}
 	if err := run.commit(); err != nil {
@@ -68,7 +68,7 @@ func (Group) RestoreGroup(x *kind.Exec, steps []*stepfmt.Step, imgs []kind.Image
 		if img.State != stAccounts && img.IsAbsent() {
 			done, err := run.try(func(n *native) (bool, error) { return n.removeGroup(s.Target), nil })
 			if err != nil {
-				return err
+				return &kind.StepFailed{Step: s, Err: err}
 			}
 			if done {
 				continue
@@ -87,7 +87,7 @@ func (Group) RestoreGroup(x *kind.Exec, steps []*stepfmt.Step, imgs []kind.Image
 			err = groupTo(x, s.Target, works[k].Before, img, false, true)
 		}
 		if err != nil {
-			return err
+			return &kind.StepFailed{Step: s, Err: err}
 		}
 	}
 	if err := run.commit(); err != nil {

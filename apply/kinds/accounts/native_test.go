@@ -176,3 +176,18 @@ USER ivan system=true
 		t.Fatalf("after the removal: hank's group %q (there before: kept), carol's %q (trail's: removed)", a.Entry("/etc/group", "hank"), a.Entry("/etc/group", "carol"))
 	}
 }
+
+// TestGroupErrorAtItsStep: a user of a batch that useradd refuses (here:
+// no subordinate ids are left for it) fails the apply at its own step,
+// not at the batch's first step with every other one named.
+func TestGroupErrorAtItsStep(t *testing.T) {
+	sb := engine.NewAccounts(t, true)
+	sb.Write("/etc/login.defs", debianDefs+"SUB_UID_MIN 100000\nSUB_UID_MAX 165535\n", 0o644)
+	sb.Write("/etc/subuid", "", 0o644)
+	before := sb.Accounts()
+	_, err := sb.ApplyErr(engine.Anchors+"USER ann\nUSER ben\nUSER cat\n", "c1")
+	if err == nil || !strings.Contains(err.Error(), "USER ben: useradd") || strings.Contains(err.Error(), "together with") {
+		t.Fatalf("apply error = %v; want it at USER ben, from useradd", err)
+	}
+	sb.SameAccounts(before, "after the failed apply")
+}

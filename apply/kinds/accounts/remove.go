@@ -53,7 +53,7 @@ func (User) RestoreGroup(x *kind.Exec, steps []*stepfmt.Step, imgs []kind.Image,
 			keep := img.Value("group-kept") == "true" || x.Planned("group:"+s.Target)
 			done, err := run.try(func(n *native) (bool, error) { return n.removeUser(s.Target, keep), nil })
 			if err != nil {
-				return err
+				return &kind.StepFailed{Step: s, Err: err}
 			}
 			if done {
 				continue
@@ -69,7 +69,7 @@ func (User) RestoreGroup(x *kind.Exec, steps []*stepfmt.Step, imgs []kind.Image,
 			err = restoreUser(x, s, img, works[k])
 		}
 		if err != nil {
-			return err
+			return &kind.StepFailed{Step: s, Err: err}
 		}
 	}
 	if err := run.commit(); err != nil {

@@ -305,7 +305,7 @@ func (User) ForwardGroup(x *kind.Exec, steps []*stepfmt.Step, works []kind.Work)
 		if !s.Absent() && works[k].Before.IsAbsent() {
 			done, err := run.try(func(n *native) (bool, error) { return n.addUser(s) })
 			if err != nil {
-				return err
+				return &kind.StepFailed{Step: s, Err: err}
 			}
 			if done {
 				continue
@@ -315,7 +315,7 @@ func (User) ForwardGroup(x *kind.Exec, steps []*stepfmt.Step, works []kind.Work)
 			return err
 		}
 		if err := forwardUser(x, s, works[k]); err != nil {
-			return err
+			return &kind.StepFailed{Step: s, Err: err}
 		}
 	}
 	if err := run.commit(); err != nil {
