@@ -165,6 +165,11 @@ func (e *Engine) Current() (*Generation, error) {
 	return state.LoadGeneration(e.genDir(), n)
 }
 
+// Generation returns the record of generation n.
+func (e *Engine) Generation(n int) (*Generation, error) {
+	return state.LoadGeneration(e.genDir(), n)
+}
+
 // Generations returns every recorded generation, newest first: successful,
 // failed, refused and interrupted applies alike.
 func (e *Engine) Generations() ([]*Generation, error) {

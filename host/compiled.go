@@ -152,15 +152,11 @@ func (h *Host) loadCompiled(key, commit string, facts *compile.Facts) (*compiled
 	if err != nil {
 		return nil, nil, false
 	}
-	gens, err := e.Generations()
-	if err != nil {
+	g, err := e.Generation(ent.Generation)
+	if err != nil || g.Commit != commit {
 		return nil, nil, false
 	}
-	i := slices.IndexFunc(gens, func(g *apply.Generation) bool { return g.Number == ent.Generation })
-	if i < 0 || gens[i].Commit != commit {
-		return nil, nil, false
-	}
-	list, err := gens[i].Steps()
+	list, err := g.Steps()
 	if err != nil || list.Header.Commit != commit || list.Header.Host != facts.Hostname || list.Header.Version != stepfmt.Version {
 		return nil, nil, false
 	}

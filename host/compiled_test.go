@@ -300,3 +300,38 @@ func TestCachedAppliesEqualFreshCompiles(t *testing.T) {
 		t.Fatal("no resolved trees were saved")
 	}
 }
+
+// An entry whose generation's step list gc pruned is a compile, and the
+// apply then works as without the cache.
+func TestCompiledCacheAfterGC(t *testing.T) {
+	dir := testCheckout(t, "file \"/etc/motd\" {\n  content = \"one\\n\"\n}\n")
+	a := strings.TrimSpace(gitOut(t, dir, "rev-parse", "HEAD"))
+	commitSite(t, dir, "file \"/etc/motd\" {\n  content = \"two\\n\"\n}\n", "two")
+	var out bytes.Buffer
+	h, err := Open(dir, &out, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	for _, rev := range []string{a, "HEAD"} {
+		if _, err := h.Apply(context.Background(), ApplyOptions{Rev: rev, Deliberate: true}); err != nil {
+			t.Fatalf("%v\n%s", err, out.String())
+		}
+	}
+	if c, err := h.compileToApply(a); err != nil || !c.Cached {
+		t.Fatalf("before gc: cached %v, %v", c != nil && c.Cached, err)
+	}
+	e, _ := h.Engine()
+	if _, err := e.GC(1, false); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := h.compileToApply(a); err != nil || c.Cached {
+		t.Fatalf("after gc pruned its list: cached %v, %v", c != nil && c.Cached, err)
+	}
+	if _, err := h.Apply(context.Background(), ApplyOptions{Rev: a, Deliberate: true}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if got, _ := os.ReadFile(filepath.Join(h.Settings.root(), "etc/motd")); string(got) != "one\n" {
+		t.Fatalf("/etc/motd = %q after the rollback", got)
+	}
+}
