@@ -75,6 +75,13 @@ func TestScenarioChecks(t *testing.T) {
 			record:  "FAIL one\nPASS two\n",
 		},
 		{
+			name:    "a snapshot without a machine fails and stops the scenario",
+			snippet: `. "$E2E_LIB/snapshot.sh"; snapshot_before packages etc || exit 1; pass after`,
+			out:     []string{"FAIL: demo: snapshot before trail: could not take the packages snapshot"},
+			record:  "FAIL snapshot before trail\n",
+			status:  1,
+		},
+		{
 			name:    "fail detail keeps only the last 20 lines",
 			snippet: `fail long why "$(seq 1 30)"`,
 			out:     append([]string{"FAIL: demo: long: why"}, numbered(11, 30)...),

@@ -12,6 +12,7 @@
 #
 # e2e-debs: openssh-server openssh-client sudo
 . "$E2E_LIB/scenario.sh"
+. "$E2E_LIB/snapshot.sh"
 
 git_commit() { # DIR MESSAGE
 	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
@@ -20,24 +21,11 @@ pkg_state() { run "s=\$(dpkg-query -W -f '\${Status}' $1 2>/dev/null); case \$s 
 applied() { run 'cd /srv/config && trail status --json' | tr -d ' \n' | sed -n 's/.*"applied":{[^}]*"commit":"\([0-9a-f]*\)".*/\1/p'; }
 sha() { run sha256sum "$1" | cut -d' ' -f1; }
 main_pid() { run systemctl show -p MainPID --value ssh.service; }
-snapshot_script='
-case $1 in
-packages)
-	dpkg-query -W -f "\${db:Status-Abbrev}\${Package}:\${Architecture} \${Version}\n" | grep -v "^un" | sort
-	;;
-etc)
-	find /etc -xdev -printf "%p %M %u:%g %l\n" | sort
-	echo "-- sha256"
-	find /etc -xdev -type f ! -name passwd- ! -name group- ! -name shadow- ! -name gshadow- -print0 | sort -z | xargs -0 sha256sum
-	;;
-esac'
 # The shadow tools' backups (passwd- and the like) are left out of the
 # hashes: what they hold depends on which tool ran last (the package's
 # adduser, trail's removal of the account it made), not on the machine's
 # state; the account files themselves are compared.
-snapshot() { machine_exec bash -c "$snapshot_script" snapshot "$1"; }
-snapdir=$(mktemp -d)
-trap 'rm -rf "$snapdir"' EXIT
+snapshot_unhash /etc/passwd- /etc/group- /etc/shadow- /etc/gshadow-
 
 # write_config SSHD_LINE SUDOERS_LINE: the config, with the line the edit
 # puts in sshd_config and the line of the sudoers drop-in.
@@ -85,12 +73,7 @@ run 'mkdir -p /srv/admin && cd /srv/admin && git init -q -b main' || exit 1
 run "printf '# Nothing is managed yet.\n' >/srv/admin/main.hcl"
 c0=$(git_commit /srv/admin 'trail manages nothing yet')
 assert_ok "the host checkout is cloned" git clone -q /srv/admin /srv/config || exit 1
-for s in packages etc; do
-	snapshot "$s" >"$snapdir/$s.before" || {
-		fail "snapshot before trail" "could not take the $s snapshot"
-		exit 1
-	}
-done
+snapshot_before packages etc || exit 1
 assert_ok "trail init applies the commit that manages nothing" 'cd /srv/config && trail init' || exit 1
 
 # 1. Packages, an edit, attributes and a checked drop-in in one commit.
@@ -143,15 +126,4 @@ assert_eq "status reports that commit applied" "$c0" "$(applied)" ||
 	run 'journalctl -t trail -o cat | tail -n 40' | sed 's/^/    | /'
 assert_eq "openssh-server is gone" absent "$(pkg_state openssh-server)"
 assert_eq "sudo, the admin's, stays" "install ok installed" "$(pkg_state sudo)"
-for s in packages etc; do
-	if ! snapshot "$s" >"$snapdir/$s.after"; then
-		fail "$s equal the snapshot from before trail" "could not take the $s snapshot"
-		continue
-	fi
-	if d=$(diff -u --label "$s before trail" --label "$s after rollback" "$snapdir/$s.before" "$snapdir/$s.after"); then
-		pass "$s equal the snapshot from before trail"
-	else
-		printf '%s\n' "$d" | head -n 100 | sed 's/^/    | /'
-		fail "$s equal the snapshot from before trail" "$(printf '%s\n' "$d" | grep -c '^[-+][^-+]') lines differ (diff above)"
-	fi
-done
+snapshot_after packages etc

@@ -11,6 +11,7 @@
 #
 # e2e-debs: nginx curl
 . "$E2E_LIB/scenario.sh"
+. "$E2E_LIB/snapshot.sh"
 
 example="$E2E_LIB/../../examples/nginx"
 site=/etc/nginx/sites-available/example
@@ -54,37 +55,8 @@ eventually_eq() {
 	assert_eq "$name" "$want" "$got"
 }
 
-# The machine as seen from outside trail, one section at a time: what a
-# rollback to before trail must give back exactly.
-snapshot_script='
-case $1 in
-packages)
-	# As dpkg -l: a purged package (not-installed) is no package.
-	dpkg-query -W -f "\${db:Status-Abbrev}\${Package}:\${Architecture} \${Version}\n" | grep -v "^un" | sort
-	echo "-- apt-mark showmanual"
-	apt-mark showmanual | sort
-	;;
-etc)
-	find /etc -xdev -printf "%p %M %u:%g %l\n" | sort
-	echo "-- sha256"
-	find /etc -xdev -type f -print0 | sort -z | xargs -0 sha256sum
-	;;
-accounts)
-	for f in /etc/passwd /etc/group /etc/shadow /etc/gshadow; do
-		echo "-- $f"
-		cat "$f"
-	done
-	;;
-units)
-	systemctl list-unit-files --state=enabled --no-legend --no-pager | sort
-	echo "-- wants and requires links"
-	find /etc/systemd/system -xdev \( -path "*.wants/*" -o -path "*.requires/*" \) -printf "%p -> %l\n" | sort
-	;;
-esac'
-snapshot() { machine_exec bash -c "$snapshot_script" snapshot "$1"; }
+# What the rollback to before trail must give back exactly.
 sections=(packages etc accounts units)
-snapdir=$(mktemp -d)
-trap 'rm -rf "$snapdir"' EXIT
 
 assert_ok "apt reads the local repo" apt-get update || exit 1
 assert_eq "nginx is not installed before trail" absent "$(pkg_state nginx)"
@@ -93,12 +65,7 @@ run 'mkdir -p /srv/admin && cd /srv/admin && git init -q -b main' || exit 1
 run "printf '# Nothing is managed yet.\n' >/srv/admin/main.hcl"
 c0=$(git_commit /srv/admin 'trail manages nothing yet')
 assert_ok "the host checkout is cloned" git clone -q /srv/admin /srv/config || exit 1
-for s in "${sections[@]}"; do
-	snapshot "$s" >"$snapdir/$s.before" || {
-		fail "snapshot before trail" "could not take the $s snapshot"
-		exit 1
-	}
-done
+snapshot_before "${sections[@]}" || exit 1
 assert_ok "trail init applies the commit that manages nothing" 'cd /srv/config && trail init' || exit 1
 
 # 1. nginx, its site and its web root in one commit.
@@ -180,15 +147,4 @@ assert_eq "curl is gone" absent "$(pkg_state curl)"
 # curl is gone too: bash connects by itself.
 assert_fails "nothing listens on the site's port" "bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080'"
 assert_fails "the web root is gone" test -e /var/www/example
-for s in "${sections[@]}"; do
-	if ! snapshot "$s" >"$snapdir/$s.after"; then
-		fail "$s equal the snapshot from before trail" "could not take the $s snapshot"
-		continue
-	fi
-	if d=$(diff -u --label "$s before trail" --label "$s after rollback" "$snapdir/$s.before" "$snapdir/$s.after"); then
-		pass "$s equal the snapshot from before trail"
-	else
-		printf '%s\n' "$d" | head -n 150 | sed 's/^/    | /'
-		fail "$s equal the snapshot from before trail" "$(printf '%s\n' "$d" | grep -c '^[-+][^-+]') lines differ (diff above)"
-	fi
-done
+snapshot_after "${sections[@]}"

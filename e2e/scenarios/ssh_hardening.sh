@@ -16,6 +16,7 @@
 #
 # e2e-debs: openssh-server openssh-client
 . "$E2E_LIB/scenario.sh"
+. "$E2E_LIB/snapshot.sh"
 
 example="$E2E_LIB/../../examples/ssh_hardening"
 # The sha256 of what the role renders with its defaults
@@ -42,40 +43,13 @@ set_default() {
 	run "sed -i '/^variable \"$1\" {/,/^}/s|^  default = .*|  default = $2|' /srv/admin/variables.hcl"
 }
 
-snapshot_script='
-case $1 in
-packages)
-	dpkg-query -W -f "\${db:Status-Abbrev}\${Package}:\${Architecture} \${Version}\n" | grep -v "^un" | sort
-	echo "-- apt-mark showmanual"
-	apt-mark showmanual | sort
-	;;
-etc)
-	# Not the copies the shadow tools keep of the account files
-	# (/etc/passwd- ...): the sshd user the postinst of openssh-server
-	# adds and the userdel of the rollback takes away leave them changed,
-	# and trail does not put them back yet. The account files themselves
-	# are compared whole (accounts).
-	backups="-path /etc/passwd- -o -path /etc/group- -o -path /etc/shadow- -o -path /etc/gshadow- -o -path /etc/subuid- -o -path /etc/subgid-"
-	find /etc -xdev \( $backups \) -prune -o -printf "%p %M %u:%g %l\n" | sort
-	echo "-- sha256"
-	find /etc -xdev \( $backups \) -prune -o -type f -print0 | sort -z | xargs -0 sha256sum
-	;;
-accounts)
-	for f in /etc/passwd /etc/group /etc/shadow /etc/gshadow; do
-		echo "-- $f"
-		cat "$f"
-	done
-	;;
-units)
-	systemctl list-unit-files --state=enabled,masked --no-legend --no-pager | sort
-	echo "-- wants and requires links"
-	find /etc/systemd/system -xdev \( -path "*.wants/*" -o -path "*.requires/*" \) -printf "%p -> %l\n" | sort
-	;;
-esac'
-snapshot() { machine_exec bash -c "$snapshot_script" snapshot "$1"; }
+# The shadow tools' copies of the account files (/etc/passwd- ...) are
+# listed but their content is not compared: the sshd user the postinst of
+# openssh-server adds and the userdel of the rollback takes away leave them
+# changed, and trail does not put them back yet. The account files
+# themselves are compared whole (accounts).
+snapshot_unhash /etc/passwd- /etc/group- /etc/shadow- /etc/gshadow- /etc/subuid- /etc/subgid-
 sections=(packages etc accounts units)
-snapdir=$(mktemp -d)
-trap 'rm -rf "$snapdir"' EXIT
 
 assert_ok "apt reads the local repo" apt-get update || exit 1
 assert_eq "openssh-server is not installed before trail" absent "$(pkg_state openssh-server)"
@@ -86,12 +60,7 @@ run 'mkdir -p /srv/admin && cd /srv/admin && git init -q -b main' || exit 1
 run "printf '# Nothing is managed yet.\n' >/srv/admin/main.hcl"
 c0=$(git_commit /srv/admin 'trail manages nothing yet')
 assert_ok "the host checkout is cloned" git clone -q /srv/admin /srv/config || exit 1
-for s in "${sections[@]}"; do
-	snapshot "$s" >"$snapdir/$s.before" || {
-		fail "snapshot before trail" "could not take the $s snapshot"
-		exit 1
-	}
-done
+snapshot_before "${sections[@]}" || exit 1
 assert_ok "trail init applies the commit that manages nothing" 'cd /srv/config && trail init' || exit 1
 
 # 1. The role in one commit.
@@ -204,15 +173,4 @@ assert_eq "openssh-client is gone" absent "$(pkg_state openssh-client)"
 assert_fails "nothing listens on port 22" "bash -c 'exec 3<>/dev/tcp/127.0.0.1/22'"
 assert_fails "alice's key is gone" test -e /home/alice/.ssh
 assert_eq "the rollback kept nothing" "" "$(run "journalctl -t trail -o cat | grep -i ' kept' || true")"
-for s in "${sections[@]}"; do
-	if ! snapshot "$s" >"$snapdir/$s.after"; then
-		fail "$s equal the snapshot from before trail" "could not take the $s snapshot"
-		continue
-	fi
-	if d=$(diff -u --label "$s before trail" --label "$s after rollback" "$snapdir/$s.before" "$snapdir/$s.after"); then
-		pass "$s equal the snapshot from before trail"
-	else
-		printf '%s\n' "$d" | head -n 150 | sed 's/^/    | /'
-		fail "$s equal the snapshot from before trail" "$(printf '%s\n' "$d" | grep -c '^[-+][^-+]') lines differ (diff above)"
-	fi
-done
+snapshot_after "${sections[@]}"
