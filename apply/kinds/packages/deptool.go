@@ -127,22 +127,20 @@ func parseClosure(out string) []string {
 
 // needers returns the installed packages that depend on name in any way
 // apt's autoremove counts (Depends, Pre-Depends, Recommends).
-func (t Tools) needers(name string) ([]string, error) {
-	args := []string{"rdepends", "--installed", "--no-suggests", "--no-conflicts",
-		"--no-breaks", "--no-replaces", "--no-enhances", name}
-	out, err := t.Apt("apt-cache", args...)
-	if err != nil {
-		return nil, err
-	}
-	return parseNeeders(out), nil
-}
+func (t Tools) needers(name string) ([]string, error) { return t.rdepends(name) }
 
 // hardNeeders returns the installed packages that depend on name
 // (Depends, Pre-Depends), leaving out those that only recommend or
 // suggest it.
-func (t Tools) hardNeeders(name string) ([]string, error) {
-	out, err := t.Apt("apt-cache", "rdepends", "--installed", "--no-recommends", "--no-suggests", "--no-conflicts",
-		"--no-breaks", "--no-replaces", "--no-enhances", name)
+func (t Tools) hardNeeders(name string) ([]string, error) { return t.rdepends(name, "--no-recommends") }
+
+// rdepends returns the installed packages that depend on name, or
+// recommend it unless opts say --no-recommends; never those that only
+// suggest, conflict with, break, replace or enhance it.
+func (t Tools) rdepends(name string, opts ...string) ([]string, error) {
+	args := append([]string{"rdepends", "--installed", "--no-suggests", "--no-conflicts",
+		"--no-breaks", "--no-replaces", "--no-enhances"}, opts...)
+	out, err := t.Apt("apt-cache", append(args, name)...)
 	if err != nil {
 		return nil, err
 	}
