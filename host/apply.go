@@ -152,6 +152,7 @@ func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error
 		h.send(report.Record{Event: report.EventApply, Priority: report.PriorityWarning, Message: "compile: " + w,
 			Commit: commit, Branch: branch, Time: start})
 	}
+	c.dropProvenance()
 	if err := h.stage(c); err != nil {
 		f := Failure{Commit: commit, Time: start, Error: err.Error()}
 		var se *StageError

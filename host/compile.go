@@ -136,6 +136,10 @@ func (h *Host) compile(rev string, lazy bool) (*Compiled, error) {
 		}
 	}
 	res, warnings, err := h.compileWith(tree, facts, opts)
+	if trees != nil {
+		// The index of the cache's keys by blob served the compile only.
+		trees.blobs = nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -220,13 +224,23 @@ func (h *Host) stage(c *Compiled) error {
 	return nil
 }
 
+// dropProvenance lets go of what a compile kept to say where each step
+// came from (origins, the config's sources) and which git objects it
+// read: an apply needs none of it once compiled, and staging a big tree
+// allocates while it is held.
+func (c *Compiled) dropProvenance() {
+	if c.Result != nil {
+		c.Origins, c.Learned, c.Files = nil, nil, nil
+	}
+}
+
 // dropCompiled lets go of all a staged compile holds but its list, its
 // facts and what the compiled cache saves of it.
 func (c *Compiled) dropCompiled() {
-	if c.Result == nil {
-		return
+	c.dropProvenance()
+	if c.Result != nil {
+		c.Blobs, c.Refs, c.Trees = nil, nil, nil
 	}
-	c.Origins, c.Blobs, c.Refs, c.Learned, c.Trees, c.Files = nil, nil, nil, nil, nil, nil
 }
 
 // releaseRepo closes the repository and drops it with its object caches

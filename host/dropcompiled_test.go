@@ -38,6 +38,10 @@ func TestStagedCompileKeepsOnlyItsList(t *testing.T) {
 	if len(c.Origins) == 0 || len(c.Refs) == 0 || len(c.Files) == 0 {
 		t.Fatalf("the compile kept %d origins, %d refs, %d files; want some of each", len(c.Origins), len(c.Refs), len(c.Files))
 	}
+	c.dropProvenance()
+	if c.Origins != nil || c.Learned != nil || c.Files != nil || len(c.Refs) == 0 {
+		t.Fatalf("before staging the compile still holds %d origins, %d learned, %d files, and %d refs", len(c.Origins), len(c.Learned), len(c.Files), len(c.Refs))
+	}
 	if err := h.stage(c); err != nil {
 		t.Fatal(err)
 	}
