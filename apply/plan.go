@@ -26,18 +26,25 @@ type Plan struct {
 	// Restarts are the steps acted on again after the changes: units
 	// restarted or reloaded because files they name change.
 	Restarts []Restart
-	// derived is the plan's kind.Exec.Derived (see Content).
-	derived func(key string) ([]byte, bool)
+	// x is the operation the plan was made in (see Content and SecretAt).
+	x *kind.Exec
 }
 
 // Content returns the content Changes[i] would write to its target that
 // its check computed rather than found in the store: an EDIT's file with
 // the edits applied, which a plan shows as a diff.
 func (p *Plan) Content(i int) ([]byte, bool) {
-	if p.derived == nil {
+	if p.x == nil {
 		return nil, false
 	}
-	return p.derived(p.Work[i].Target.Value("content"))
+	return p.x.Derived(p.Work[i].Target.Value("content"))
+}
+
+// SecretAt reports whether a secret step names path, in the list
+// planned or in the applied one: what is there, or will be, is a secret,
+// which a plan must not show. Unknown (true) for a plan made for a run.
+func (p *Plan) SecretAt(path string) bool {
+	return p.x == nil || p.x.IsSecret(path)
 }
 
 // Plan checks l against the current generation and the machine, changing
@@ -233,7 +240,7 @@ func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*ki
 	}
 	if !forRun {
 		p.Restarts = planRestarts(x, p, cur.list.Steps, l.Steps)
-		p.derived = x.Derived
+		p.x = x
 	}
 	return p, nil
 }

@@ -37,10 +37,11 @@ func (h *Host) ContentDiff(p *apply.Plan, i int, c *Compiled, maxLines int) stri
 	var ok bool
 	shows := "the new file"
 	switch {
-	case s.Value("secret") != "" || old != nil && old.Value("secret") != "":
+	case s.Value("secret") != "" || old != nil && old.Value("secret") != "" || p.SecretAt(s.Target):
 		// A secret is never shown, nor a hash of it: the plan's
 		// "secret changed" says all; nor is the file on the machine
-		// when what a secret step wrote is there.
+		// when what a secret step wrote is there (the step modified,
+		// or removed and another kind of step taking the path).
 	case s.Kind == stepfmt.KindFile:
 		newData, ok = c.Blobs[s.Value("content")]
 	case s.Kind == stepfmt.KindEdit:

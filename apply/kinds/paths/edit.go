@@ -3,6 +3,7 @@ package paths
 import (
 	"bytes"
 	"fmt"
+	"io"
 
 	"trail/apply/kind"
 	"trail/internal/lineedit"
@@ -70,6 +71,11 @@ func (Edit) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work,
 		}
 		if len(changes) == 0 {
 			changes = []string{"content " + short(cur.content) + " -> " + short(t.content)}
+		}
+		if x.IsSecret(s.Target) {
+			// A secret step names the path (FILE with secret= before
+			// this EDIT): neither its lines nor their hash are shown.
+			changes = []string{"secret changed"}
 		}
 		w.Changes = changes
 		if cmd, ok := s.Get("validate"); ok {
@@ -156,11 +162,18 @@ func editBase(x *kind.Exec, cur Object, now []byte, prior *kind.Record) ([]byte,
 }
 
 // contentOf returns the content of the file p whose key is key: from the
-// store when it holds it (a plan's prediction), else read from the root
-// (and checked against key, unless the prediction had none).
+// store, or decrypted in memory, when it is there (a plan's prediction,
+// such as a sealed pre-image a secret step's reverse puts back), else
+// read from the root (and checked against key, unless the prediction had
+// none).
 func contentOf(x *kind.Exec, p, key string) ([]byte, error) {
-	if key != "" && x.HasBlob(key) {
-		return x.Store().Get(key)
+	if key != "" && (x.SecretContent(key) || x.HasBlob(key)) {
+		r, err := x.OpenContent(key)
+		if err != nil {
+			return nil, err
+		}
+		defer r.Close()
+		return io.ReadAll(r)
 	}
 	data, err := readAll(x, p)
 	if err != nil {
