@@ -197,10 +197,14 @@
 // once or many times, newest first, gives the files back byte for byte,
 // so a crash at any boundary of the batch still recovers exactly. Each
 // change's pre-image is captured right before it is made (the one before
-// may have changed the entry: useradd -U, -G); the store and the root are
-// made durable once at the end of the batch. One undo image per change
-// copied the four files per user: time and store grew with the square of
-// the number of users.
+// may have changed the entry: useradd -U, -G), a group's (USER and GROUP
+// are kind.Grouper and kind.RestoreGrouper) right before the group; the
+// store and the root are made durable once at the end of the batch. One
+// undo image per change copied the four files per user: time and store
+// grew with the square of the number of users. A group of new users or
+// groups, or of those a reverse removes, is written by the kind itself as
+// the shadow tools would write it, the files once per group (see package
+// accounts); a step it fails at is reported there (kind.StepFailed).
 //
 // PKG and UNIT run external tools (internal/proc): apt-get,
 // dpkg-query and apt-mark; systemctl. Kinds whose tool takes many targets

@@ -8,9 +8,11 @@
 // its line; trail edits the files itself only under the shadow tools'
 // locks (lock.go). A change's undo image is the four account files whole
 // (undo.go), as the tools cannot undo their own changes exactly; recovery
-// clears what a killed tool left (shadowlock.go). Runs of new users, and
-// of users a reverse removes, trail writes itself as useradd and userdel
-// write them, one write of the files per run instead of one tool call per
-// user (native.go, remove.go); what that path does not model is left to
-// the tools. The files are read once per change and indexed (cache.go).
+// clears what a killed tool left (shadowlock.go). Runs of new users and
+// groups, and of those a reverse removes, trail writes itself as useradd,
+// userdel, groupadd and groupdel write them, one write of the files per
+// run instead of one tool call per account (native.go, remove.go,
+// groupnative.go, subids.go, home.go, newid.go); what that path does not
+// model is left to the tools. The files are read once per change and
+// indexed (cache.go).
 package accounts
