@@ -80,7 +80,7 @@ func runDiffSteps(args []string, stdout, stderr io.Writer) int {
 	if *asJSON {
 		out := make([]jsonChange, 0, len(plan.Changes))
 		for _, c := range plan.Changes {
-			s := *c.Step
+			s := *stepfmt.Masked(c.Step)
 			s.Src = stepfmt.Source{}
 			out = append(out, jsonChange{c.Op.String(), s.String(), c.Step.Src.String(), c.Changed})
 		}
