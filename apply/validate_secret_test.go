@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"trail/internal/lineedit"
 )
 
 // A secret file's checker reads the plaintext; its refusal is reported
@@ -25,5 +27,24 @@ func TestValidateSecret(t *testing.T) {
 	}
 	if got := ss.read("/srv/db.conf"); got != "password=hunter2\n" {
 		t.Fatalf("the refused secret was written: %q", got)
+	}
+}
+
+// The edits of a file that a secret step named in the applied list are
+// checked as secret content: the checker's refusal hides what it printed.
+func TestValidateEditOfSecret(t *testing.T) {
+	ss := newSecretSandbox(t)
+	ss.write("/srv/db.conf", "password=hunter1\n", 0o600)
+	ss.apply(anchors+fmt.Sprintf("FILE /srv/db.conf %s secret=age", ss.secret("password=hunter2\n")), "c1")
+	edits, err := ss.e.Store().Put(lineedit.Format([]lineedit.Edit{{Line: "user=app", Regexp: "^user="}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ss.applyErr(anchors+fmt.Sprintf("EDIT /srv/db.conf %s validate=\"cat %%s; exit 1\"", edits), "c2")
+	if err == nil || !strings.Contains(err.Error(), "its output is not shown: the content is secret") {
+		t.Fatalf("err = %v, want the refusal without the checker's output", err)
+	}
+	if strings.Contains(err.Error(), "hunter") {
+		t.Fatalf("the refusal shows the secret: %v", err)
 	}
 }

@@ -76,8 +76,9 @@ func validate(v *kind.View, target, cmd, key string, data []byte, mode uint32) (
 	script, _ := stepfmt.ExpandValidate(cmd, shellQuote(tmp))
 	out, err := runValidate(x, script)
 	if err != nil {
-		if x.SecretContent(key) {
-			// A checker may quote what it refuses: not a secret.
+		if x.SecretContent(key) || x.IsSecret(target) {
+			// A checker may quote what it refuses: not a secret, nor
+			// anything at a path a secret step names.
 			out = "its output is not shown: the content is secret"
 		}
 		return "", validateError(cmd, tmp, out, err)
