@@ -45,3 +45,17 @@ func TestPasswordHashNeverShown(t *testing.T) {
 		t.Errorf("a failed usermod -p says: %v", err)
 	}
 }
+
+// A password the shadow file cannot store is refused without showing it:
+// it may be a plain password given by mistake.
+func TestPasswordRefusalHidden(t *testing.T) {
+	sb := engine.NewAccounts(t, true)
+	sb.Open()
+	_, err := sb.E.Plan(sb.List(engine.Anchors + `USER carol password="se:cret"`))
+	if err == nil || !strings.Contains(err.Error(), "password holds a colon or a line break") {
+		t.Fatalf("err = %v, want a refusal of the colon", err)
+	}
+	if strings.Contains(err.Error(), "se:cret") {
+		t.Errorf("the refusal shows the password: %v", err)
+	}
+}

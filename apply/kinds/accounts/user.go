@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"slices"
+	"strconv"
 	"strings"
 
 	"trail/apply/kind"
@@ -100,7 +101,11 @@ func userWant(x *kind.Exec, s *stepfmt.Step) (kind.Image, []string, error) {
 	set := func(k, v string) { want.Attrs = append(want.Attrs, stepfmt.Attr{Key: k, Value: v}) }
 	for _, k := range []string{"home", "shell", "comment", "password"} {
 		if v, ok := s.Get(k); ok && strings.ContainsAny(v, ":\n") {
-			return want, nil, fmt.Errorf("%s %q holds a colon or a line break, which /etc/passwd and /etc/shadow cannot store", k, v)
+			what := k + " " + strconv.Quote(v)
+			if stepfmt.IsHidden(s.Kind, k) {
+				what = k // it may be a plain password given by mistake
+			}
+			return want, nil, fmt.Errorf("%s holds a colon or a line break, which /etc/passwd and /etc/shadow cannot store", what)
 		}
 	}
 	if uid, ok := s.Get("uid"); ok {
