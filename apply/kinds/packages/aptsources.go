@@ -2,6 +2,7 @@ package packages
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"trail/apply/kind"
@@ -97,24 +98,17 @@ func updateLists(x *kind.Exec, s *stepfmt.Step) error {
 // of today, when a source of the same apply changes before it.
 const afterUpdate = "resolved after apt-get update: apt's sources change before it"
 
-// Refresh runs apt-get update after an undo that put back apt's sources
-// once this apply had updated the lists from the sources it wrote: the
-// lists then forget a repository the undo took away, as they were before
-// the apply, and do not wait for apt's next update. Without the apply's
-// own account (recovery of an interrupted apply, whose plan is gone) an
-// undo that put back any source path updates the lists, as the apply may
-// have.
+// Refresh runs apt-get update after an undo that put back apt's sources,
+// unless this apply's own account (recovery of an interrupted apply has
+// none: its plan is gone) says it put them back before it updated the
+// lists, which are then as they were: the lists forget a repository the
+// undo took away, and do not wait for apt's next update.
 func (Package) Refresh(x *kind.Exec, undone []*stepfmt.Step) (string, error) {
-	if a, ok := x.Kept(aptSourcesKey{}).(*aptSources); ok && a != nil && a.updated < 0 {
+	if a, ok := x.Kept(aptSourcesKey{}).(*aptSources); ok && a.updated < 0 {
 		return "", nil
-	} else if !ok {
-		put := false
-		for _, s := range undone {
-			put = put || stepfmt.IsPath(s.Kind) && IsSourcePath(s.Target)
-		}
-		if !put {
-			return "", nil
-		}
+	}
+	if !slices.ContainsFunc(undone, func(s *stepfmt.Step) bool { return stepfmt.IsPath(s.Kind) && IsSourcePath(s.Target) }) {
+		return "", nil
 	}
 	if out, err := pkgToolsOf(x).Apt("apt-get", "-q", "update"); err != nil {
 		return "", fmt.Errorf("apt-get update after apt's sources were put back: %w: %s (apt's lists still have what the undone apply fetched until apt-get update runs)", err, strings.TrimSpace(out))
