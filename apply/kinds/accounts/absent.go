@@ -12,8 +12,9 @@ import (
 // A USER or GROUP step with absent=true removes the entry (userdel,
 // groupdel). Its pre-image is the whole entry, as for any step: the
 // reverse puts the account back with its ids, groups, home, shell,
-// comment and password field (or gid and members), at the end of the
-// files as the shadow tools add it. An absent user's home directory is
+// comment and password field (or gid and members), at the lines it held
+// in each account file (place.go), not at their end where the shadow
+// tools add it. An absent user's home directory is
 // never deleted, and the group of its name stays (a GROUP step with
 // absent=true removes it too); an entry whose removal would leave a user
 // without its primary group is refused, and so is uid 0.

@@ -115,10 +115,10 @@ func (Group) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.W
 		}
 		w.Changes = []string{"remove group (trail created it)"}
 	case cur.IsAbsent():
-		w.Changes = []string{"create group" + describeEntry(img) + " (it existed before trail managed it)"}
+		w.Changes = []string{"create group" + describeEntry(withoutPlace(img)) + " (it existed before trail managed it)"}
 	default:
 		// gshadow-members follows members: it is put back with them
-		entry := slices.DeleteFunc(slices.Clone(img.Attrs), func(a stepfmt.Attr) bool { return a.Key == "gshadow-members" })
+		entry := slices.DeleteFunc(slices.Clone(withoutPlace(img).Attrs), func(a stepfmt.Attr) bool { return a.Key == "gshadow-members" })
 		w.Changes = entryChanges(cur, kind.Image{State: img.State, Attrs: entry}, "")
 	}
 	v.Predict(groupNS, s.Target, img)
@@ -138,6 +138,10 @@ func (Group) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 	}
 	if f := sh.entry(s.Target); len(f) == 4 && f[3] != img.Value("members") {
 		img.Attrs = append(img.Attrs, stepfmt.Attr{Key: "gshadow-members", Value: f[3]})
+	}
+	if s.Absent() {
+		// its reverse adds it again: at the lines it held (place.go)
+		return withPlace(x, s.Target, img, "/etc/group", "/etc/gshadow")
 	}
 	return img, nil
 }
@@ -167,12 +171,21 @@ func (Group) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work)
 	if img.IsAbsent() {
 		err = ShadowTool(x, "groupdel", s.Target)
 	} else {
-		err = groupTo(x, s.Target, w.Before, img, false, true)
+		err = restoreGroup(x, s.Target, w.Before, img)
 	}
 	if err != nil {
 		return err
 	}
 	return putInOrder(x)
+}
+
+// restoreGroup brings the group back to img with the tools; one they
+// add again goes back to the lines it held (place.go).
+func restoreGroup(x *kind.Exec, name string, before, img kind.Image) error {
+	if err := groupTo(x, name, before, img, false, true); err != nil || !before.IsAbsent() {
+		return err
+	}
+	return putInPlace(x, name, img)
 }
 
 // Drift reads the group in the shape of what trail wrote.

@@ -84,7 +84,7 @@ func (Group) RestoreGroup(x *kind.Exec, steps []*stepfmt.Step, imgs []kind.Image
 		case img.IsAbsent():
 			err = ShadowTool(x, "groupdel", s.Target)
 		default:
-			err = groupTo(x, s.Target, works[k].Before, img, false, true)
+			err = restoreGroup(x, s.Target, works[k].Before, img)
 		}
 		if err != nil {
 			return &kind.StepFailed{Step: s, Err: err}

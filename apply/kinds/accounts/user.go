@@ -240,7 +240,7 @@ func (User) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Wo
 		if cur.IsAbsent() {
 			w.Changes = []string{"create user (it existed before trail managed it)"}
 		} else {
-			w.Changes = entryChanges(cur, entryShape(img, img), "groups")
+			w.Changes = entryChanges(cur, entryShape(img, withoutPlace(img)), "groups")
 		}
 	}
 	v.Predict(userNS, s.Target, img)
@@ -274,8 +274,12 @@ func (User) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 	}
 	if s.Absent() {
 		// The step removes the entry whole, so its reverse adds it again
-		// and must put back what useradd fills from login.defs.
-		return withAging(x, s.Target, img)
+		// and must put back what useradd fills from login.defs, at the
+		// lines it held (place.go).
+		if img, err = withAging(x, s.Target, img); err != nil {
+			return kind.Image{}, err
+		}
+		return withPlace(x, s.Target, img, "/etc/passwd", "/etc/shadow")
 	}
 	return img, nil
 }
@@ -487,7 +491,10 @@ func restoreUser(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) err
 		if err := setChanged(x, s.Target, img); err != nil {
 			return err
 		}
-		return setAging(x, s.Target, img)
+		if err := setAging(x, s.Target, img); err != nil {
+			return err
+		}
+		return putInPlace(x, s.Target, img)
 	}
 	return userMod(x, s.Target, w.Before, img, s)
 }

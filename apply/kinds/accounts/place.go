@@ -1,0 +1,122 @@
+package accounts
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"trail/apply/kind"
+	"trail/stepfmt"
+)
+
+// useradd and groupadd append the entry they make. An account that was
+// there before trail and that a step makes absent would so come back, by
+// the step's reverse, at the end of its files. The pre-image of such a
+// step therefore notes where each line of the entry stood, per file:
+// passwd-at and shadow-at for a user, group-at and gshadow-at for a
+// group, each "INDEX" (the line's index, from 0) or "INDEX:NEXT" (and the
+// name of the entry on the line after it). The reverse, once the tool has
+// added the entry, moves its line before NEXT when NEXT is in the file,
+// else to INDEX (or the end when the file is shorter), else — the entry
+// was the last — to the end. The name comes first because it survives
+// what the steps around it did: lines trail added since sit at the end
+// and lines trail removed are back before (the reverses run newest
+// first), so the entry lands between its old neighbours; an index alone
+// would be off by each of them. A pre-image without these keys (taken by
+// an older trail) leaves the entry where the tool put it.
+
+// placeKeys are the keys of the position attributes, by account file.
+var placeKeys = map[string]string{
+	"/etc/passwd": "passwd-at", "/etc/shadow": "shadow-at",
+	"/etc/group": "group-at", "/etc/gshadow": "gshadow-at",
+}
+
+// isPlaceKey reports whether key is a position attribute (placeKeys).
+func isPlaceKey(key string) bool {
+	return strings.HasSuffix(key, "-at") && placeKeys["/etc/"+strings.TrimSuffix(key, "-at")] == key
+}
+
+// withoutPlace returns img without its position attributes: they say
+// where the entry stood, not what it holds.
+func withoutPlace(img kind.Image) kind.Image {
+	img.Attrs = slices.DeleteFunc(slices.Clone(img.Attrs), func(a stepfmt.Attr) bool { return isPlaceKey(a.Key) })
+	return img
+}
+
+// withPlace adds to img where name's line stands in each of files.
+func withPlace(x *kind.Exec, name string, img kind.Image, files ...string) (kind.Image, error) {
+	for _, f := range files {
+		data, err := accountData(x, f)
+		if err != nil {
+			return kind.Image{}, err
+		}
+		lines := fileLines(data)
+		i := slices.IndexFunc(lines, func(l []byte) bool { return lineName(l) == name })
+		if i < 0 {
+			continue
+		}
+		at := strconv.Itoa(i)
+		if i+1 < len(lines) {
+			at += ":" + lineName(lines[i+1])
+		}
+		img.Attrs = append(img.Attrs, stepfmt.Attr{Key: placeKeys[f], Value: at})
+	}
+	return img, nil
+}
+
+// putInPlace moves name's lines to where img noted them (withPlace).
+func putInPlace(x *kind.Exec, name string, img kind.Image) error {
+	var bad error
+	err := editAccounts(x, func(f string, data []byte) []byte {
+		at, ok := img.Get(placeKeys[f])
+		if !ok || len(data) == 0 || data[len(data)-1] != '\n' {
+			return nil // not as the tools write it: leave it to them
+		}
+		idx, next, _ := strings.Cut(at, ":")
+		n, err := strconv.Atoi(idx)
+		if err != nil || n < 0 {
+			bad = fmt.Errorf("user or group %s: position %s=%q in its saved image is not INDEX or INDEX:NAME", name, placeKeys[f], at)
+			return nil
+		}
+		lines := fileLines(data)
+		cur := slices.IndexFunc(lines, func(l []byte) bool { return lineName(l) == name })
+		if cur < 0 {
+			return nil
+		}
+		line := lines[cur]
+		rest := slices.Delete(slices.Clone(lines), cur, cur+1)
+		to := len(rest)
+		if next != "" {
+			to = min(n, len(rest))
+			if j := slices.IndexFunc(rest, func(l []byte) bool { return lineName(l) == next }); j >= 0 {
+				to = j
+			}
+		}
+		if to == cur {
+			return nil
+		}
+		return bytes.Join(slices.Insert(rest, to, line), nil)
+	})
+	if bad != nil {
+		return bad
+	}
+	return err
+}
+
+// fileLines splits account file data into its lines, each with its
+// newline.
+func fileLines(data []byte) [][]byte {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if len(lines[len(lines)-1]) == 0 {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+// lineName returns the name an account file line is the entry of.
+func lineName(l []byte) string {
+	name, _, _ := bytes.Cut(l, []byte(":"))
+	return string(name)
+}
