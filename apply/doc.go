@@ -121,9 +121,10 @@
 // and enablement links as they were before apt-get ran, so that the undo
 // of an install killed or failed before the amend removes the accounts and
 // links its maintainer scripts made, and nothing that was there before
-// (kinds/packages); a USER or GROUP change, the four account files whole as
-// they were before it (the shadow tools cannot put back an entry's place
-// in its file, nor a user whose group userdel deleted); the removal of a
+// (kinds/packages); a USER or GROUP change, the four account files (and
+// /etc/subuid, /etc/subgid) whole as they were before it (the shadow
+// tools cannot put back an entry's place in its file, nor a user whose
+// group userdel deleted); the removal of a
 // command whose undo runs, "run it again" (guards apply).
 //
 // Programs trail runs are part of the crash argument: a tool or a command

@@ -191,3 +191,19 @@ func TestGroupErrorAtItsStep(t *testing.T) {
 	}
 	sb.SameAccounts(before, "after the failed apply")
 }
+
+// TestFailedApplyKeepsSubIDs: a batch whose first user trail wrote with
+// its subordinate ids, and whose next useradd refuses, is rolled back
+// with /etc/subuid as it was: the undo image holds the files of
+// subordinate ids too, or the user gone would keep its range.
+func TestFailedApplyKeepsSubIDs(t *testing.T) {
+	sb := engine.NewAccounts(t, true)
+	sb.Write("/etc/login.defs", debianDefs+"SUB_UID_MIN 100000\nSUB_UID_MAX 165535\n", 0o644)
+	sb.Write("/etc/subuid", "", 0o644)
+	if _, err := sb.ApplyErr(engine.Anchors+"USER ann\nUSER ben\n", "c1"); err == nil {
+		t.Fatal("the apply succeeded; want useradd to refuse ben (no subordinate uids left)")
+	}
+	if got := sb.Read("/etc/subuid"); got != "" {
+		t.Fatalf("/etc/subuid after the rolled-back apply is %q, want it empty as before", got)
+	}
+}

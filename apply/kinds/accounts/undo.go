@@ -22,15 +22,33 @@ import (
 // Undo runs newest first, so restoring each change's files as they were
 // before it leaves them, byte for byte, as they were before the first.
 // A home directory useradd made stays (trail never deletes one).
+//
+// The image holds /etc/subuid and /etc/subgid too, which useradd and
+// trail's own writes change with the four; an image journaled before it
+// did leaves them as they are.
 const stAccounts = "accounts"
 
 // shadowFiles are the files the shadow tools change.
 var shadowFiles = []string{"/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow"}
 
+// undoFiles are the files an accounts image holds.
+var undoFiles = append(shadowFiles[:len(shadowFiles):len(shadowFiles)], subFiles...)
+
+// imageFiles are the files img holds.
+func imageFiles(img kind.Image) []string {
+	files := shadowFiles
+	for _, f := range subFiles {
+		if _, ok := img.Get(path.Base(f)); ok {
+			files = append(files[:len(files):len(files)], f)
+		}
+	}
+	return files
+}
+
 // captureAccounts saves the account files whole into the store.
 func captureAccounts(x *kind.Exec) (kind.Image, error) {
 	img := kind.Image{State: stAccounts}
-	for _, f := range shadowFiles {
+	for _, f := range undoFiles {
 		fi, err := paths.Capture(x, f)
 		if err != nil {
 			return kind.Image{}, fmt.Errorf("saving %s: %w", f, err)
@@ -78,7 +96,7 @@ func accountFileImage(img kind.Image, f string) (kind.Image, error) {
 // phrase per file that differs.
 func accountsWork(v *kind.View, img kind.Image) (kind.Work, error) {
 	w := kind.Work{Before: img, After: img, Target: img}
-	for _, f := range shadowFiles {
+	for _, f := range imageFiles(img) {
 		fw, err := accountFileWork(v, img, f)
 		if err != nil {
 			return kind.Work{}, err
@@ -106,7 +124,7 @@ func accountFileWork(v *kind.View, img kind.Image, f string) (kind.Work, error) 
 // durable at once: the next undo may run a tool that reads them.
 func restoreAccounts(x *kind.Exec, img kind.Image) error {
 	v := kind.NewView(x)
-	for _, f := range shadowFiles {
+	for _, f := range imageFiles(img) {
 		for _, p := range []string{f, f + "-"} { // trail's own writes stage the backup too
 			if err := x.Root.RemoveTemp(p); err != nil {
 				return err
