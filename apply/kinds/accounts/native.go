@@ -1,7 +1,9 @@
 package accounts
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path"
@@ -40,9 +42,9 @@ import (
 // call per user: a name outside [a-z_][a-z0-9_-]*, an id or group the
 // tool would refuse, a mail spool, tcb shadow,
 // MAX_MEMBERS_PER_GROUP, an INACTIVE or EXPIRE default, the shadow-maint
-// hook directories, pam_tally2, a skel holding anything but files,
-// directories and symlinks, and account files holding NIS lines or not
-// ending in a newline.
+// hook directories, pam_tally2, a home below a symlink, a skel holding
+// anything but files, directories and symlinks, and account files
+// holding NIS lines or not ending in a newline.
 
 // native is the account files of the root held in memory, locked, while
 // trail adds users to them.
@@ -490,6 +492,9 @@ func (n *native) addUser(s *stepfmt.Step) (bool, error) {
 		var err error
 		if tree, err = n.skelTree(); err != nil || tree == nil {
 			return false, err
+		}
+		if _, err := n.x.Root.Lstat(home); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return false, nil // a symlink on the way, which useradd --root follows inside the root
 		}
 	}
 	for _, f := range []*nfile{gr, gs} {

@@ -207,3 +207,23 @@ func TestFailedApplyKeepsSubIDs(t *testing.T) {
 		t.Fatalf("/etc/subuid after the rolled-back apply is %q, want it empty as before", got)
 	}
 }
+
+// TestNativeHomeThroughSymlink: a home whose parent in the root is a
+// symlink (/home -> /srv/homes) is made where useradd --root makes it,
+// through the link inside the root, and the apply does not fail.
+func TestNativeHomeThroughSymlink(t *testing.T) {
+	sb := engine.NewAccounts(t, true)
+	sb.Write("/etc/login.defs", debianDefs, 0o644)
+	sb.Write("/etc/skel/.bashrc", "# bashrc\n", 0o644)
+	os.MkdirAll(sb.Host("/srv/homes"), 0o755)
+	os.Remove(sb.Host("/home"))
+	if err := os.Symlink("/srv/homes", sb.Host("/home")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.ApplyErr(engine.Anchors+"USER carol\n", "c1"); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if got := sb.Read("/srv/homes/carol/.bashrc"); got != "# bashrc\n" {
+		t.Fatalf("/srv/homes/carol/.bashrc = %q, want skel's", got)
+	}
+}
