@@ -30,8 +30,9 @@ type skelEntry struct {
 }
 
 // skelTree reads the skel directory of /etc/default/useradd (SKEL, else
-// /etc/skel); nil when it holds what the fast path does not copy (a
-// device, a fifo, a socket, a file of several links).
+// /etc/skel); nil when a symlink is on its way in the root, or it holds
+// what the fast path does not copy (a device, a fifo, a socket, a file of
+// several links).
 func (n *native) skelTree() (*skelTree, error) {
 	if n.skel != nil {
 		return n.skel, nil
@@ -45,11 +46,13 @@ func (n *native) skelTree() (*skelTree, error) {
 	}
 	t := &skelTree{dir: dir}
 	host := n.x.Root.Host(dir)
-	if st, err := os.Lstat(host); errors.Is(err, fs.ErrNotExist) {
+	// Looked up within the root, not at the host path: a symlink on the
+	// way would lead out of it, where useradd --root stays inside.
+	if st, err := n.x.Root.Lstat(dir); errors.Is(err, fs.ErrNotExist) {
 		n.skel = t
 		return t, nil
-	} else if err != nil || !st.IsDir() {
-		return nil, err
+	} else if err != nil || st.Type != fsx.Dir {
+		return nil, nil
 	}
 	ok := true
 	err := walkSkel(host, "", func(rel string, st *unix.Stat_t) error {

@@ -227,3 +227,22 @@ func TestNativeHomeThroughSymlink(t *testing.T) {
 		t.Fatalf("/srv/homes/carol/.bashrc = %q, want skel's", got)
 	}
 }
+
+// TestNativeSkelInsideRoot: a skel directory reached through an absolute
+// symlink in the root is read inside the root, as useradd --root reads
+// it, never at the host's path the link names.
+func TestNativeSkelInsideRoot(t *testing.T) {
+	sb := engine.NewAccounts(t, true)
+	sb.Write("/etc/login.defs", debianDefs, 0o644)
+	sb.Write("/etc/default/useradd", "SKEL=/skels/skel\n", 0o644)
+	sb.Write("/data/trail-skel-test/skel/.marker", "inside the root\n", 0o644)
+	if err := os.Symlink("/data/trail-skel-test", sb.Host("/skels")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.ApplyErr(engine.Anchors+"USER carol\n", "c1"); err != nil {
+		t.Fatalf("apply: %v", err)
+	}
+	if got := sb.Read("/home/carol/.marker"); got != "inside the root\n" {
+		t.Fatalf("/home/carol/.marker = %q, want the root's skel copied", got)
+	}
+}
