@@ -6,8 +6,9 @@
 // whatever the path: entries in the order of the list (order.go), the
 // ids a fresh apply gives (ids.go), a group userdel deleted put back at
 // its line, and an account that was there before trail and that an
-// absent step removed put back by the reverse at its lines (place.go:
-// before the entry that followed it, else at its old index); trail edits the files itself only under the shadow tools'
+// absent step removed put back by the reverse at its lines and in its
+// groups' member lists where it stood (place.go: before the entry that
+// followed it, else at its old index); trail edits the files itself only under the shadow tools'
 // locks (lock.go). A change's undo image is the four account files whole
 // (undo.go), as the tools cannot undo their own changes exactly; recovery
 // clears what a killed tool left (shadowlock.go). Runs of new users and

@@ -11,7 +11,8 @@ import (
 	"trail/stepfmt"
 )
 
-// useradd and groupadd append the entry they make. An account that was
+// useradd and groupadd append the entry they make, and useradd -G the
+// user to the end of each group's member list. An account that was
 // there before trail and that a step makes absent would so come back, by
 // the step's reverse, at the end of its files. The pre-image of such a
 // step therefore notes where each line of the entry stood, per file:
@@ -24,7 +25,10 @@ import (
 // what the steps around it did: lines trail added since sit at the end
 // and lines trail removed are back before (the reverses run newest
 // first), so the entry lands between its old neighbours; an index alone
-// would be off by each of them. A pre-image without these keys (taken by
+// would be off by each of them. A user's place in the member lists of its
+// groups is noted the same way, per file (group-member-at and
+// gshadow-member-at), as a comma list of GROUP:INDEX or GROUP:INDEX:NEXT,
+// NEXT the member after it. A pre-image without these keys (taken by
 // an older trail) leaves the entry where the tool put it.
 
 // placeKeys are the keys of the position attributes, by account file.
@@ -33,9 +37,21 @@ var placeKeys = map[string]string{
 	"/etc/group": "group-at", "/etc/gshadow": "gshadow-at",
 }
 
-// isPlaceKey reports whether key is a position attribute (placeKeys).
+// memberPlaceKeys are the keys of a user's positions in the member
+// lists of its groups, by file.
+var memberPlaceKeys = map[string]string{"/etc/group": "group-member-at", "/etc/gshadow": "gshadow-member-at"}
+
+// isPlaceKey reports whether key is a position attribute (placeKeys,
+// memberPlaceKeys).
 func isPlaceKey(key string) bool {
-	return strings.HasSuffix(key, "-at") && placeKeys["/etc/"+strings.TrimSuffix(key, "-at")] == key
+	for _, m := range []map[string]string{placeKeys, memberPlaceKeys} {
+		for _, k := range m {
+			if k == key {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // withoutPlace returns img without its position attributes: they say
@@ -119,4 +135,105 @@ func fileLines(data []byte) [][]byte {
 func lineName(l []byte) string {
 	name, _, _ := bytes.Cut(l, []byte(":"))
 	return string(name)
+}
+
+// withMemberPlace adds to img where user name stands in the member list
+// of each group that holds it, in /etc/group and /etc/gshadow.
+func withMemberPlace(x *kind.Exec, name string, img kind.Image) (kind.Image, error) {
+	for _, f := range []string{"/etc/group", "/etc/gshadow"} {
+		data, err := accountData(x, f)
+		if err != nil {
+			return kind.Image{}, err
+		}
+		var at []string
+		for _, l := range fileLines(data) {
+			fs := strings.Split(strings.TrimSuffix(string(l), "\n"), ":")
+			ms := memberList(fs)
+			i := slices.Index(ms, name)
+			if i < 0 {
+				continue
+			}
+			p := fs[0] + ":" + strconv.Itoa(i)
+			if i+1 < len(ms) {
+				p += ":" + ms[i+1]
+			}
+			at = append(at, p)
+		}
+		if len(at) > 0 {
+			img.Attrs = append(img.Attrs, stepfmt.Attr{Key: memberPlaceKeys[f], Value: strings.Join(at, ",")})
+		}
+	}
+	return img, nil
+}
+
+// putMembersInPlace moves user name, in the member list of each group
+// img noted (withMemberPlace), to where it stood.
+func putMembersInPlace(x *kind.Exec, name string, img kind.Image) error {
+	var bad error
+	err := editAccounts(x, func(f string, data []byte) []byte {
+		v, ok := img.Get(memberPlaceKeys[f])
+		if !ok || len(data) == 0 || data[len(data)-1] != '\n' {
+			return nil
+		}
+		type place struct {
+			at   int
+			next string
+		}
+		places := map[string]place{}
+		for _, p := range strings.Split(v, ",") {
+			group, rest, _ := strings.Cut(p, ":")
+			idx, next, _ := strings.Cut(rest, ":")
+			n, err := strconv.Atoi(idx)
+			if group == "" || err != nil || n < 0 {
+				bad = fmt.Errorf("user %s: position %s=%q in its saved image is not a list of GROUP:INDEX or GROUP:INDEX:NEXT", name, memberPlaceKeys[f], v)
+				return nil
+			}
+			places[group] = place{at: n, next: next}
+		}
+		lines := fileLines(data)
+		changed := false
+		for i, l := range lines {
+			p, ok := places[lineName(l)]
+			if !ok {
+				continue
+			}
+			fs := strings.Split(strings.TrimSuffix(string(l), "\n"), ":")
+			ms := memberList(fs)
+			cur := slices.Index(ms, name)
+			if cur < 0 {
+				continue
+			}
+			rest := slices.Delete(slices.Clone(ms), cur, cur+1)
+			to := len(rest)
+			if p.next != "" {
+				to = min(p.at, len(rest))
+				if j := slices.Index(rest, p.next); j >= 0 {
+					to = j
+				}
+			}
+			if to == cur {
+				continue
+			}
+			fs[len(fs)-1] = strings.Join(slices.Insert(rest, to, name), ",")
+			lines = slices.Clone(lines)
+			lines[i], changed = []byte(strings.Join(fs, ":")+"\n"), true
+		}
+		if !changed {
+			return nil
+		}
+		return bytes.Join(lines, nil)
+	})
+	if bad != nil {
+		return bad
+	}
+	return err
+}
+
+// memberList returns the members of a group or gshadow line split into
+// its fields (the last field of both).
+func memberList(fs []string) []string {
+	if len(fs) < 4 || fs[len(fs)-1] == "" {
+		return nil
+	}
+	return strings.Split(fs[len(fs)-1], ",")
 }

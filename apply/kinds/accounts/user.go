@@ -279,7 +279,10 @@ func (User) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 		if img, err = withAging(x, s.Target, img); err != nil {
 			return kind.Image{}, err
 		}
-		return withPlace(x, s.Target, img, "/etc/passwd", "/etc/shadow")
+		if img, err = withPlace(x, s.Target, img, "/etc/passwd", "/etc/shadow"); err != nil {
+			return kind.Image{}, err
+		}
+		return withMemberPlace(x, s.Target, img)
 	}
 	return img, nil
 }
@@ -494,7 +497,10 @@ func restoreUser(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) err
 		if err := setAging(x, s.Target, img); err != nil {
 			return err
 		}
-		return putInPlace(x, s.Target, img)
+		if err := putInPlace(x, s.Target, img); err != nil {
+			return err
+		}
+		return putMembersInPlace(x, s.Target, img)
 	}
 	return userMod(x, s.Target, w.Before, img, s)
 }
