@@ -90,5 +90,5 @@ func driftDetail(d Drift) string {
 	if d.Err != nil {
 		return "cannot read: " + d.Err.Error()
 	}
-	return "trail wrote " + d.Wrote.Shown() + "; found " + d.Now.Shown()
+	return "trail wrote " + d.Wrote.Shown(d.ID.Kind) + "; found " + d.Now.Shown(d.ID.Kind)
 }

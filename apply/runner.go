@@ -397,9 +397,9 @@ func (r *run) noteDrift(s *stepfmt.Step, h kind.Handler, rec *kind.Record) {
 		return
 	}
 	r.g.Counts.Drifted++
-	r.g.Drift = append(r.g.Drift, DriftNote{Step: rec.ID.String(), Source: s.Src.String(), Before: rec.Wrote.Shown(), After: now.Shown()})
+	r.g.Drift = append(r.g.Drift, DriftNote{Step: rec.ID.String(), Source: s.Src.String(), Before: rec.Wrote.Shown(s.Kind), After: now.Shown(s.Kind)})
 	r.event(Event{Type: EventDrift, Step: stepLine(s), Source: s.Src.String(),
-		Detail: "trail wrote " + rec.Wrote.Shown() + "; found " + now.Shown() + " (saved)"})
+		Detail: "trail wrote " + rec.Wrote.Shown(s.Kind) + "; found " + now.Shown(s.Kind) + " (saved)"})
 }
 
 // verify runs the post-apply checks of kinds that have them, in list

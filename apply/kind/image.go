@@ -59,16 +59,20 @@ func (m Image) Blobs() []string {
 	return out
 }
 
-// Shown renders the image for people: String, with the content of a
-// secret (an image with secret set) shown as stepfmt.Hidden, since the
-// hash of a short secret lets anyone who reads a log test guesses.
-func (m Image) Shown() string {
-	if m.Value("secret") == "" {
+// Shown renders the image of a target of kind k for people: String, with
+// what is never shown as stepfmt.Hidden: the content of a secret (an image
+// with secret set), since the hash of a short secret lets anyone who reads
+// a log test guesses, and the attributes stepfmt.IsHidden names (a USER's
+// password, whose image holds the hash of the shadow field).
+func (m Image) Shown(k stepfmt.Kind) string {
+	secret := m.Value("secret") != ""
+	hide := func(key string) bool { return secret && key == "content" || stepfmt.IsHidden(k, key) }
+	if !slices.ContainsFunc(m.Attrs, func(a stepfmt.Attr) bool { return hide(a.Key) }) {
 		return m.String()
 	}
 	c := Image{State: m.State, Attrs: slices.Clone(m.Attrs)}
 	for i := range c.Attrs {
-		if c.Attrs[i].Key == "content" {
+		if hide(c.Attrs[i].Key) {
 			c.Attrs[i].Value = stepfmt.Hidden
 		}
 	}

@@ -394,7 +394,7 @@ func entryChanges(cur, want kind.Image, sets ...string) []string {
 func showValue(key, v string) string {
 	switch {
 	case key == "password":
-		return "(hidden)"
+		return stepfmt.Hidden
 	case v == "":
 		return `""`
 	}

@@ -1,13 +1,17 @@
 package accounts_test
 
 import (
+	"bytes"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"trail/apply"
 	"trail/apply/internal/sandbox/engine"
 	"trail/apply/kinds/accounts"
+	"trail/stepfmt"
 )
 
 // A USER's password hash is never shown: not in the events (the journal
@@ -57,5 +61,41 @@ func TestPasswordRefusalHidden(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "se:cret") {
 		t.Errorf("the refusal shows the password: %v", err)
+	}
+}
+
+// A USER whose password changed behind trail's back is reported without
+// the hash trail keeps of it: the drift events (the journal gets them)
+// and the generation's drift notes show password=(hidden).
+func TestPasswordDriftHidden(t *testing.T) {
+	sb := engine.NewAccounts(t, true)
+	ev := sb.Record()
+	sb.Apply(engine.Anchors+"USER carol password=$6$saltone$hashone", "c1")
+	shadow := filepath.Join(sb.Dir, "etc", "shadow")
+	b, err := os.ReadFile(shadow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(shadow, bytes.Replace(b, []byte("$6$saltone$hashone"), []byte("$6$saltout$hashout"), 1), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := sb.E.Drift(); err != nil || len(d) != 1 {
+		t.Fatalf("drift = %v, %v, want carol's", d, err)
+	}
+	g := sb.Apply(engine.Anchors+"USER carol password=$6$salttwo$hashtwo", "c2")
+	var shown []string
+	for _, e := range ev.Of(apply.EventDrift) {
+		shown = append(shown, e.Detail)
+	}
+	for _, n := range g.Drift {
+		shown = append(shown, n.Before, n.After)
+	}
+	if len(shown) != 4 {
+		t.Fatalf("drift shown %d times, want 2 events and a note's 2 images: %q", len(shown), shown)
+	}
+	for _, s := range shown {
+		if strings.Contains(s, "sha256:") || strings.Contains(s, "$6$") || !strings.Contains(s, "password="+stepfmt.Hidden) {
+			t.Errorf("drift shows %q, want password=%s", s, stepfmt.Hidden)
+		}
 	}
 }
