@@ -101,6 +101,21 @@ func crashKindsCase(t *testing.T, failing bool) {
 	if !strings.Contains(want, "srv/marker") || strings.Contains(want, "srv/gone-mark") {
 		t.Fatalf("after B the markers are wrong:\n%s", want)
 	}
+	points := h.everyPoint(old, want)
+	if points < 20 {
+		t.Fatalf("only %d crash points: the hook is not wired", points)
+	}
+	t.Logf("%d crash points, each recovered to A or B and applied again to B", points)
+}
+
+// everyPoint cuts the apply of h.list at every crash point in turn, from
+// old (the root as it is prepared, record A); after recovery the root
+// must be old or want (the root of B applied without a cut), as the
+// record says, and B applied again must give want. It returns the number
+// of crash points.
+func (h *crashHarness) everyPoint(old, want string) int {
+	t := h.t
+	t.Helper()
 	points := 0
 	for n := 1; ; n++ {
 		root, state := h.fresh(n)
@@ -138,10 +153,7 @@ func crashKindsCase(t *testing.T, failing bool) {
 		}
 		points++
 	}
-	if points < 20 {
-		t.Fatalf("only %d crash points: the hook is not wired", points)
-	}
-	t.Logf("%d crash points, each recovered to A or B and applied again to B", points)
+	return points
 }
 
 // crashHarness copies a prepared root and state directory and runs the
