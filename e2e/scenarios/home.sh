@@ -4,7 +4,8 @@
 # in /root/.gitconfig makes reachable. systemd gives a root service no HOME;
 # the unit's (and trail init's drop-in) does, so git fetches through the
 # rewrite and trail applies the new commit. Without HOME git cannot reach
-# the remote at all.
+# the remote at all, and a drop-in that unsets the unit's HOME makes the
+# pull through the unit fail (status warns) until it is removed.
 . "$E2E_LIB/scenario.sh"
 
 url=https://git.trail-e2e.invalid/config.git
@@ -45,3 +46,24 @@ assert_ok "the journal has the apply of the new commit" \
 	"journalctl -t trail TRAIL_COMMIT=$c2 TRAIL_EVENT=apply -o cat | grep -q 'apply of ${c2:0:12} ok'"
 assert_fails "and no failed fetch" "journalctl -u trail-pull.service -o cat | grep -q 'fetch.*failed'"
 assert_ok "trail status is OK" 'cd /srv/config && trail status'
+
+# The unit's HOME is what makes it work: a drop-in that unsets it (applied
+# last by systemd, after the checkout's Environment=) breaks the pull.
+nohome=/etc/systemd/system/trail-pull.service.d/zz-nohome.conf
+config three
+c3=$(git_commit /srv/admin 'three')
+assert_ok "a drop-in unsets the unit's HOME" "printf '[Service]\nUnsetEnvironment=HOME\n' >$nohome && systemctl daemon-reload" || exit 1
+assert_contains "systemd unsets HOME for the service" \
+	"$(run systemctl show -p UnsetEnvironment --value trail-pull.service)" "HOME"
+assert_fails "without HOME trail-pull.service fails" 'systemctl start trail-pull.service'
+assert_eq "the third commit is not applied" two "$(run cat /etc/trail-e2e-home)"
+assert_eq "HEAD stays at the second" "$c2" "$(run git -C /srv/config rev-parse HEAD)"
+assert_ok "the journal has the failed fetch" "journalctl -u trail-pull.service -o cat | grep -q 'git fetch failed'"
+assert_eq "trail status is WARNING" 1 "$(run 'cd /srv/config && trail status >/tmp/out.status; echo $?')"
+assert_ok "it names the failing fetch" "grep -q 'git fetch has failed since' /tmp/out.status"
+
+assert_ok "the drop-in is removed" "rm $nohome && systemctl daemon-reload" || exit 1
+assert_ok "with HOME back trail-pull.service runs to the end" 'systemctl start trail-pull.service'
+assert_eq "it applied the third commit" three "$(run cat /etc/trail-e2e-home)"
+assert_eq "HEAD is the third commit" "$c3" "$(run git -C /srv/config rev-parse HEAD)"
+assert_ok "trail status is OK again" 'cd /srv/config && trail status'
