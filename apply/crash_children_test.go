@@ -208,6 +208,8 @@ func TestRecoveryClearsShadowLeftovers(t *testing.T) {
 	plant("/etc/shadow.lock", deadPid, past)
 	plant("/etc/shadow+", "half", past)
 	plant("/etc/nshadow", "half", past)
+	plant("/etc/subuid.lock", laterPid, past) // trail locks the files of subordinate ids too
+	plant("/etc/subgid."+deadPid, deadPid, past)
 	plant("/etc/group.lock", me, time.Now()) // held by a live process: kept
 	plant("/etc/group+", "half", time.Now())
 
@@ -216,7 +218,7 @@ func TestRecoveryClearsShadowLeftovers(t *testing.T) {
 		t.Fatalf("recovery: %v", err)
 	}
 	defer e.Close()
-	for _, gone := range []string{"/etc/passwd.lock", "/etc/passwd." + deadPid, "/etc/passwd+", "/etc/shadow.lock", "/etc/shadow+"} {
+	for _, gone := range []string{"/etc/passwd.lock", "/etc/passwd." + deadPid, "/etc/passwd+", "/etc/shadow.lock", "/etc/shadow+", "/etc/subuid.lock", "/etc/subgid." + deadPid} {
 		if sb.exists(gone) {
 			t.Errorf("%s is left after recovery", gone)
 		}

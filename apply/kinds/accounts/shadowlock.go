@@ -48,7 +48,7 @@ func clearShadowLeftovers(r *fsx.Root) ([]string, error) {
 		done = append(done, "/etc/"+name+" ("+why+")")
 	}
 	anyLive := false
-	for _, f := range shadowFiles {
+	for _, f := range accountFiles {
 		base, live := path.Base(f), false
 		if have[base+".lock"] {
 			if why, stale := staleLock(r, "/etc/"+base+".lock"); stale {

@@ -31,8 +31,9 @@ const stAccounts = "accounts"
 // shadowFiles are the files the shadow tools change.
 var shadowFiles = []string{"/etc/passwd", "/etc/group", "/etc/shadow", "/etc/gshadow"}
 
-// undoFiles are the files an accounts image holds.
-var undoFiles = append(shadowFiles[:len(shadowFiles):len(shadowFiles)], subFiles...)
+// accountFiles are the account files with those of subordinate ids:
+// what an accounts image holds, and what the tools and trail lock.
+var accountFiles = append(shadowFiles[:len(shadowFiles):len(shadowFiles)], subFiles...)
 
 // imageFiles are the files img holds.
 func imageFiles(img kind.Image) []string {
@@ -48,7 +49,7 @@ func imageFiles(img kind.Image) []string {
 // captureAccounts saves the account files whole into the store.
 func captureAccounts(x *kind.Exec) (kind.Image, error) {
 	img := kind.Image{State: stAccounts}
-	for _, f := range undoFiles {
+	for _, f := range accountFiles {
 		fi, err := paths.Capture(x, f)
 		if err != nil {
 			return kind.Image{}, fmt.Errorf("saving %s: %w", f, err)
