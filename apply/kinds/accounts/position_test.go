@@ -2,7 +2,9 @@ package accounts_test
 
 import (
 	"maps"
+	"os"
 	"os/exec"
+	"strings"
 	"testing"
 
 	"trail/apply/internal/sandbox/engine"
@@ -23,19 +25,7 @@ func TestAbsentAccountBackInPlace(t *testing.T) {
 	}
 	for name, list := range cases {
 		t.Run(name, func(t *testing.T) {
-			sb := engine.NewAccounts(t, true)
-			for _, args := range [][]string{
-				{"groupadd", "gfirst"}, {"groupadd", "gmid"}, {"groupadd", "gmid2"},
-				{"useradd", "-M", "first"}, {"useradd", "-M", "-c", "In the middle", "-s", "/bin/sh", "mid"},
-				{"useradd", "-M", "-G", "gfirst", "mid2"}, {"useradd", "-M", "-G", "gfirst,gmid", "last"}, {"groupadd", "glast"},
-				{"usermod", "-a", "-G", "gfirst", "first"}, {"usermod", "-a", "-G", "gmid", "mid2"},
-			} {
-				cmd := exec.Command(args[0], append([]string{"--prefix", sb.Dir}, args[1:]...)...)
-				if out, err := cmd.CombinedOutput(); err != nil {
-					t.Fatalf("%v: %v: %s", args, err, out)
-				}
-			}
-			sb.RemoveToolFiles()
+			sb := middleAccounts(t)
 			start := sb.Accounts()
 			sb.Apply(engine.Anchors+list, "absent")
 			if maps.Equal(sb.Accounts(), start) {
@@ -43,8 +33,65 @@ func TestAbsentAccountBackInPlace(t *testing.T) {
 			}
 			sb.Opts.AllowMassRemoval = true
 			sb.Open()
+			p, err := sb.E.Plan(sb.List(engine.Anchors))
+			if err != nil {
+				t.Fatalf("plan: %v", err)
+			}
+			for _, w := range p.Work {
+				for _, c := range w.Changes {
+					if strings.Contains(c, "-at") || strings.Contains(c, "mid:") {
+						t.Errorf("the plan shows where the entry stood: %q", c)
+					}
+				}
+			}
 			sb.Apply(engine.Anchors, "gone")
 			sb.SameAccounts(start, "after the absent steps went")
 		})
 	}
+}
+
+// When the entry that followed a removed account's line is gone by the
+// time the reverse runs (here removed by hand), the line goes back at
+// the index it held.
+func TestAbsentAccountBackAtIndex(t *testing.T) {
+	sb := middleAccounts(t)
+	start := sb.Accounts()
+	sb.Apply(engine.Anchors+"USER mid absent=true", "absent")
+	want := map[string]string{}
+	for f, data := range start {
+		var keep []string
+		for _, l := range strings.SplitAfter(data, "\n") {
+			if !strings.HasPrefix(l, "mid2:") || f != "/etc/passwd" && f != "/etc/shadow" {
+				keep = append(keep, l)
+			}
+		}
+		want[f] = strings.Join(keep, "")
+	}
+	for _, f := range []string{"/etc/passwd", "/etc/shadow"} {
+		sb.Write(f, strings.Replace(sb.Read(f), sb.Entry(f, "mid2")+"\n", "", 1), os.FileMode(sb.Stat(f).Mode&0o777))
+	}
+	sb.Apply(engine.Anchors, "gone")
+	sb.SameAccounts(want, "after the absent step went, mid2 removed by hand")
+}
+
+// middleAccounts is a root whose account files hold, made with the
+// shadow tools, users and groups before and after mid, mid2, gmid and
+// gmid2, and mid2 at the head of one group's member list and at the end
+// of another's.
+func middleAccounts(t *testing.T) *engine.Sandbox {
+	t.Helper()
+	sb := engine.NewAccounts(t, true)
+	for _, args := range [][]string{
+		{"groupadd", "gfirst"}, {"groupadd", "gmid"}, {"groupadd", "gmid2"},
+		{"useradd", "-M", "first"}, {"useradd", "-M", "-c", "In the middle", "-s", "/bin/sh", "mid"},
+		{"useradd", "-M", "-G", "gfirst", "mid2"}, {"useradd", "-M", "-G", "gfirst,gmid", "last"}, {"groupadd", "glast"},
+		{"usermod", "-a", "-G", "gfirst", "first"}, {"usermod", "-a", "-G", "gmid", "mid2"},
+	} {
+		cmd := exec.Command(args[0], append([]string{"--prefix", sb.Dir}, args[1:]...)...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%v: %v: %s", args, err, out)
+		}
+	}
+	sb.RemoveToolFiles()
+	return sb
 }
