@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -266,30 +267,29 @@ func (nf *nfile) text() string {
 func (n *native) commit() error {
 	defer n.unlock()
 	r := n.x.Root
+	type out struct {
+		f    string
+		st   fsx.Stat
+		old  []byte
+		text func() string
+	}
+	var outs []out
 	for _, f := range shadowFiles {
-		nf := n.files[f]
-		if !nf.changed {
-			continue
-		}
-		if err := r.Stage(f+"-", strings.NewReader(string(nf.old)), nf.st.Mode, nf.st.UID, nf.st.GID); err != nil {
-			r.Abort()
-			return err
-		}
-		if err := r.Stage(f, strings.NewReader(nf.text()), nf.st.Mode, nf.st.UID, nf.st.GID); err != nil {
-			r.Abort()
-			return err
+		if nf := n.files[f]; nf.changed {
+			outs = append(outs, out{f, nf.st, nf.old, nf.text})
 		}
 	}
 	for _, f := range subFiles {
-		sf := n.subs[f]
-		if sf == nil || !sf.changed {
-			continue
+		if sf := n.subs[f]; sf != nil && sf.changed {
+			outs = append(outs, out{f, sf.st, sf.old, sf.text})
 		}
-		if err := r.Stage(f+"-", strings.NewReader(string(sf.old)), sf.st.Mode, sf.st.UID, sf.st.GID); err != nil {
-			r.Abort()
-			return err
+	}
+	for _, o := range outs {
+		err := r.Stage(o.f+"-", bytes.NewReader(o.old), o.st.Mode, o.st.UID, o.st.GID)
+		if err == nil {
+			err = r.Stage(o.f, strings.NewReader(o.text()), o.st.Mode, o.st.UID, o.st.GID)
 		}
-		if err := r.Stage(f, strings.NewReader(sf.text()), sf.st.Mode, sf.st.UID, sf.st.GID); err != nil {
+		if err != nil {
 			r.Abort()
 			return err
 		}
@@ -297,17 +297,9 @@ func (n *native) commit() error {
 	if err := r.Flush(); err != nil {
 		return err
 	}
-	for _, f := range shadowFiles {
-		if nf := n.files[f]; nf.changed {
-			t := time.Unix(0, nf.st.Mtime)
-			os.Chtimes(r.Host(f+"-"), t, t) // as commonio's backup: a failure costs nothing
-		}
-	}
-	for _, f := range subFiles {
-		if sf := n.subs[f]; sf != nil && sf.changed {
-			t := time.Unix(0, sf.st.Mtime)
-			os.Chtimes(r.Host(f+"-"), t, t)
-		}
+	for _, o := range outs {
+		t := time.Unix(0, o.st.Mtime)
+		os.Chtimes(r.Host(o.f+"-"), t, t) // as commonio's backup: a failure costs nothing
 	}
 	n.flushCaches()
 	return nil
