@@ -140,9 +140,12 @@ func (e *Engine) hold() (*state.Lock, error) {
 	return lk, nil
 }
 
-// recoverIfNeeded finishes an interrupted apply if its journal is there.
-// The caller holds the lock.
+// recoverIfNeeded finishes an interrupted apply if its journal is there,
+// and first removes what trails that are gone left in store/tmp: a plan,
+// which keeps no journal, may have been killed while a validate command
+// checked a secret's copy there. The caller holds the lock.
 func (e *Engine) recoverIfNeeded() error {
+	e.cleanStoreTemp()
 	if _, err := os.Stat(e.path(state.FileJournal)); errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
@@ -166,7 +169,6 @@ func (e *Engine) recover() error {
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
-	e.cleanStoreTemp()
 	js, err := state.ParseJournal(file, data)
 	if err != nil {
 		return fmt.Errorf("journal: the journal of an interrupted apply is damaged: %w; trail cannot know what to undo: inspect it, restore the machine by hand, then remove it", err)
@@ -226,8 +228,9 @@ func (e *Engine) recover() error {
 	return state.RemoveJournal(file)
 }
 
-// cleanStoreTemp removes blobs left half-written in store/tmp by processes
-// that are gone.
+// cleanStoreTemp removes what processes that are gone left in store/tmp:
+// half-written blobs, and the work directories of steps (Store.MkdirTemp),
+// such as a validate's copy of a secret.
 func (e *Engine) cleanStoreTemp() {
 	dir := filepath.Join(e.store.Dir, "tmp")
 	ents, err := os.ReadDir(dir)
@@ -238,7 +241,7 @@ func (e *Engine) cleanStoreTemp() {
 		pid, _, _ := strings.Cut(ent.Name(), ".")
 		n, err := strconv.Atoi(pid)
 		if err == nil && n != os.Getpid() && unix.Kill(n, 0) == unix.ESRCH {
-			os.Remove(filepath.Join(dir, ent.Name()))
+			os.RemoveAll(filepath.Join(dir, ent.Name()))
 		}
 	}
 }

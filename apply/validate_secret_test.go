@@ -1,10 +1,17 @@
 package apply
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
+	"trail/apply/state"
 	"trail/internal/lineedit"
 )
 
@@ -46,5 +53,53 @@ func TestValidateEditOfSecret(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "hunter") {
 		t.Fatalf("the refusal shows the secret: %v", err)
+	}
+}
+
+// A checker reads its copy of the content in trail's private state
+// directory (store/tmp, 0700), not in /tmp, and the copy is gone after the
+// apply; one a killed trail left there is removed when trail next takes
+// the lock, while one of a trail still running stays.
+func TestValidateTempInState(t *testing.T) {
+	ss := newSecretSandbox(t)
+	seen := filepath.Join(t.TempDir(), "seen")
+	key := ss.secret("password=hunter2\n")
+	ss.apply(fmt.Sprintf("FILE /srv/db.conf %s secret=age validate=\"dirname %%s >%s\"", key, seen), "c1")
+	b, err := os.ReadFile(seen)
+	if err != nil {
+		t.Fatalf("the checker did not run: %v", err)
+	}
+	tmp := filepath.Join(ss.e.StateDir(), state.DirStore, "tmp")
+	dir := strings.TrimSpace(string(b))
+	if filepath.Dir(dir) != tmp {
+		t.Fatalf("the checker read its copy in %s, want a directory of %s", dir, tmp)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the checker's copy is left: %v", err)
+	}
+
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	dead := filepath.Join(tmp, strconv.Itoa(gone.Process.Pid)+".validate-1")
+	live := filepath.Join(tmp, "1.validate-2")
+	for _, d := range []string{dead, live} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, "db.conf"), []byte("password=hunter2\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ss.open()
+	if _, err := ss.e.Drift(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dead); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("the copy a killed trail left is still there: %v", err)
+	}
+	if _, err := os.Stat(live); err != nil {
+		t.Errorf("the copy of a running trail was removed: %v", err)
 	}
 }

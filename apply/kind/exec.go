@@ -54,6 +54,9 @@ type Blobs interface {
 	Open(key string) (io.ReadCloser, error)
 	// Size is the length of blob key, when the store has it.
 	Size(key string) (int64, bool)
+	// MkdirTemp makes a private directory in trail's state directory,
+	// removed by the next trail if this one dies before removing it.
+	MkdirTemp(what string) (string, error)
 }
 
 // Hashes is the drift index as a kind sees it: the content key of a file
@@ -73,6 +76,10 @@ func NewExec(root *fsx.Root, store Blobs, idx Hashes) *Exec {
 // returns its key; the engine makes staged blobs durable before the
 // journal records the steps that need them.
 func (x *Exec) Stage(r io.Reader) (string, error) { return x.store.Stage(r) }
+
+// MkdirTemp makes a private directory for a step's work files (see
+// Blobs.MkdirTemp); the caller removes it.
+func (x *Exec) MkdirTemp(what string) (string, error) { return x.store.MkdirTemp(what) }
 
 // HasBlob reports whether the store holds key, remembering the answer for
 // the rest of the operation (blobs are never removed during one).

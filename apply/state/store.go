@@ -193,6 +193,20 @@ func (s *Store) Stage(r io.Reader) (string, error) {
 	return key, nil
 }
 
+// MkdirTemp makes a private directory in store/tmp (0700, in the 0700
+// state directory) for a step's work files, such as the content a FILE's
+// validate command checks, which may be a secret's plaintext. Its name
+// starts with the pid, as a staged blob's does, so that what a killed
+// trail left there is removed when trail next takes the lock
+// (cleanStoreTemp); the caller removes it when done.
+func (s *Store) MkdirTemp(what string) (string, error) {
+	dir, err := os.MkdirTemp(filepath.Join(s.Dir, "tmp"), strconv.Itoa(os.Getpid())+"."+what+"-")
+	if err != nil {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	return dir, nil
+}
+
 // Abort removes the blobs staged since the last Flush.
 func (s *Store) Abort() {
 	for _, p := range s.pending {

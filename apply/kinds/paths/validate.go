@@ -28,7 +28,9 @@ type validated struct{ cmd, content string }
 
 // validate runs a step's validate command on the content it is about to
 // install at target: the content is written to a private temporary
-// directory, named as the target is (some checkers go by the name), with
+// directory in trail's state directory (Exec.MkdirTemp: it may be a
+// secret, and one a killed trail left is removed by the next), named as
+// the target is (some checkers go by the name), with
 // the step's mode, and every %s of cmd is replaced by its path, quoted for
 // the shell (%% stands for a %). The command runs as commands do
 // (proc.RunChild, /bin/sh -c, a clean environment, the working directory
@@ -58,7 +60,7 @@ func validate(v *kind.View, target, cmd, key string, data []byte, mode uint32) (
 			return "", fmt.Errorf("validate: reading the new content: %w", err)
 		}
 	}
-	dir, err := os.MkdirTemp("", "trail-validate-")
+	dir, err := x.MkdirTemp("validate")
 	if err != nil {
 		return "", fmt.Errorf("validate: %w", err)
 	}
