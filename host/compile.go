@@ -180,8 +180,10 @@ func (h *Host) compileWith(fsys fs.FS, facts compile.Facts, opts compile.Options
 	return res, compile.Lines(diags), nil
 }
 
-// stageBatch bounds the contents read and staged before the store makes
-// them durable together: memory stays a batch's, however big the tree.
+// stageBatch bounds the contents read into memory at once: each batch is
+// staged to temporary files, and the store makes all of them durable
+// together at the end (one flush for the whole tree: each flush syncs the
+// whole file system, so flushing per batch cost a sync per 1,024 files).
 const stageBatch = 1024
 
 // stage puts the compiled contents into the store, so the plan finds them.
@@ -204,18 +206,23 @@ func (h *Host) stage(c *Compiled) error {
 		blobs := make([][]byte, len(batch))
 		for i, k := range batch {
 			if blobs[i], err = c.ReadBlob(c.tree, k); err != nil {
+				e.Store().Abort()
 				return fmt.Errorf("stage %s: %w", k, err)
 			}
 		}
-		got, err := e.Store().PutMany(blobs)
+		got, err := e.Store().StageMany(blobs)
 		if err != nil {
 			return stageError(c, e.Store(), err)
 		}
 		for i, k := range got {
 			if !strings.EqualFold(k, batch[i]) {
+				e.Store().Abort()
 				return fmt.Errorf("store: content of %s was stored as %s", batch[i], k)
 			}
 		}
+	}
+	if err := e.Store().Flush(); err != nil {
+		return stageError(c, e.Store(), err)
 	}
 	if c.trees != nil {
 		h.saveTrees(c.trees, c.Result)

@@ -103,18 +103,67 @@ func (s *Store) Open(key string) (io.ReadCloser, error) {
 	if err := kind.CheckKey(key); err != nil {
 		return nil, err
 	}
-	f, err := os.Open(s.Path(key))
-	if errors.Is(err, fs.ErrNotExist) {
+	p := s.Path(key)
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err == unix.ENOENT {
 		return nil, fmt.Errorf("store: blob %s is missing: put the content in the store first: %w", key, fs.ErrNotExist)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
+		return nil, fmt.Errorf("store: %w", &fs.PathError{Op: "open", Path: p, Err: err})
 	}
-	return &verifier{f: f, h: sha256.New(), Key: key}, nil
+	return &verifier{f: rawFile{fd, p}, h: sha256.New(), Key: key}, nil
 }
 
+// rawFile reads a blob by its descriptor alone: an *os.File would try to
+// register a regular file with the poller and switch it to non-blocking
+// and back, four system calls more for every blob a big tree copies.
+type rawFile struct {
+	fd   int
+	path string
+}
+
+func (r rawFile) Read(p []byte) (int, error) {
+	for {
+		n, err := unix.Read(r.fd, p)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, &fs.PathError{Op: "read", Path: r.path, Err: err}
+		}
+		if n == 0 && len(p) > 0 {
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+// Write writes all of p, as io.Writer asks.
+func (r rawFile) Write(p []byte) (int, error) {
+	done := 0
+	for done < len(p) {
+		n, err := unix.Write(r.fd, p[done:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return done, &fs.PathError{Op: "write", Path: r.path, Err: err}
+		}
+		if n == 0 {
+			return done, io.ErrShortWrite
+		}
+		done += n
+	}
+	return done, nil
+}
+
+func (r rawFile) Close() error { return unix.Close(r.fd) }
+
+// pid names this process's temporary blobs, looked up once.
+var pid = os.Getpid()
+
 type verifier struct {
-	f   *os.File
+	f   rawFile
 	h   hash.Hash
 	Key string
 }
@@ -144,6 +193,18 @@ func (s *Store) Put(data []byte) (string, error) {
 // PutMany stores many blobs and makes them durable together, which is far
 // cheaper than one Put each when a compile produces thousands of files.
 func (s *Store) PutMany(blobs [][]byte) ([]string, error) {
+	keys, err := s.StageMany(blobs)
+	if err != nil {
+		return nil, err
+	}
+	return keys, s.Flush()
+}
+
+// StageMany stages many blobs (those not stored yet) and returns their
+// keys; the next Flush makes them durable, so a caller staging a big tree
+// in bounded pieces of memory pays one flush for all of them. On error
+// everything staged since the last Flush is removed.
+func (s *Store) StageMany(blobs [][]byte) ([]string, error) {
 	keys := make([]string, len(blobs))
 	for i, b := range blobs {
 		if k := kind.HashKey(b); s.Has(k) {
@@ -157,24 +218,25 @@ func (s *Store) PutMany(blobs [][]byte) ([]string, error) {
 		}
 		keys[i] = k
 	}
-	return keys, s.Flush()
+	return keys, nil
 }
 
 // Stage writes r to a temporary file and returns its key; flush moves it
 // into place. A blob already stored is not written again.
 func (s *Store) Stage(r io.Reader) (string, error) {
-	tmp := filepath.Join(s.Dir, "tmp", strconv.Itoa(os.Getpid())+"."+strconv.FormatUint(s.seq.Add(1), 10))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	tmp := filepath.Join(s.Dir, "tmp", strconv.Itoa(pid)+"."+strconv.FormatUint(s.seq.Add(1), 10))
+	fd, err := unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return "", fmt.Errorf("store: %w", err)
+		return "", fmt.Errorf("store: %w", &fs.PathError{Op: "open", Path: tmp, Err: err})
 	}
+	f := rawFile{fd, tmp}
 	h := sha256.New()
 	if s.buf == nil {
 		s.buf = make([]byte, 64<<10)
 	}
 	size, err := io.CopyBuffer(io.MultiWriter(f, h), r, s.buf)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if cerr := f.Close(); err == nil && cerr != nil {
+		err = &fs.PathError{Op: "close", Path: tmp, Err: cerr}
 	}
 	if err != nil {
 		os.Remove(tmp)
