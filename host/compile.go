@@ -132,7 +132,7 @@ func (h *Host) compile(rev string, lazy bool) (*Compiled, error) {
 		if e, err := h.Engine(); err == nil {
 			sink := &blobSink{st: e.Store()}
 			opts.Read = sink.read
-			defer sink.flush()
+			defer sink.done()
 		}
 	}
 	res, warnings, err := h.compileWith(tree, facts, opts)

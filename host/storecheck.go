@@ -57,8 +57,10 @@ func missing(st *apply.Store, keys []string) []string {
 
 // blobSink stores the tree contents a compile for an apply reads
 // (compile.Options.Read) in batches as they are read, so that staging
-// finds them stored instead of reading them from git objects again. A
-// failure stops it: staging then meets the failure itself and places it.
+// finds them stored instead of reading them from git objects again. Each
+// batch is staged as it fills (memory stays a batch's); done makes all of
+// them durable with one flush, as each flush syncs the whole file system.
+// A failure stops it: staging then meets the failure itself and places it.
 type blobSink struct {
 	st    *apply.Store
 	batch [][]byte
@@ -76,20 +78,30 @@ func (b *blobSink) read(key string, data []byte) {
 	}
 	b.batch, b.keys, b.size = append(b.batch, data), append(b.keys, key), b.size+len(data)
 	if len(b.batch) >= stageBatch || b.size >= sinkBytes {
-		b.flush()
+		b.stage()
 	}
 }
 
-// flush stores the batch; the keys it names are checked against what the
-// store made of them.
-func (b *blobSink) flush() {
+// stage stages the batch; the keys it names are checked against what the
+// store made of them. On a failure nothing staged is kept.
+func (b *blobSink) stage() {
 	if b.err != nil || len(b.batch) == 0 {
 		return
 	}
-	got, err := b.st.PutMany(b.batch)
+	got, err := b.st.StageMany(b.batch)
 	if err == nil && !slices.Equal(got, b.keys) {
+		b.st.Abort()
 		err = fmt.Errorf("store: contents were stored under other keys")
 	}
 	b.err = err
 	b.batch, b.keys, b.size = b.batch[:0], b.keys[:0], 0
+}
+
+// done stages the last batch and makes everything staged durable.
+func (b *blobSink) done() {
+	b.stage()
+	if b.err != nil {
+		return
+	}
+	b.err = b.st.Flush()
 }
