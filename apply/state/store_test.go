@@ -47,6 +47,57 @@ func TestStagePending(t *testing.T) {
 	}
 }
 
+// Blobs staged in several StageMany calls reach their names only at the
+// one Flush after them, and read back verified; a failed staging keeps
+// nothing of the calls before it.
+func TestStageManyFlushOnce(t *testing.T) {
+	s, err := state.NewStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for i := range 3 {
+		got, err := s.StageMany([][]byte{[]byte("x" + strconv.Itoa(i)), []byte("shared")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, got...)
+	}
+	for _, k := range keys {
+		if s.Has(k) {
+			t.Fatalf("%s is in the store before the flush that makes it durable", k)
+		}
+	}
+	if tmp, _ := os.ReadDir(filepath.Join(s.Dir, "tmp")); len(tmp) != 4 {
+		t.Fatalf("three stagings of 4 distinct blobs left %d temporary files, want 4", len(tmp))
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range keys {
+		data, err := s.Get(k)
+		want := "shared"
+		if i%2 == 0 {
+			want = "x" + strconv.Itoa(i/2)
+		}
+		if err != nil || string(data) != want {
+			t.Fatalf("blob %s after the flush: %q, %v; want %q", k, data, err, want)
+		}
+	}
+	if _, err := s.StageMany([][]byte{[]byte("y")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.RemoveAll(filepath.Join(s.Dir, "tmp")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StageMany([][]byte{[]byte("z")}); err == nil {
+		t.Fatal("staging into a missing tmp directory succeeded")
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatalf("a flush after the failed staging: %v (nothing should be pending)", err)
+	}
+}
+
 // BenchmarkStagePending stages b.N distinct blobs and flushes once: each
 // staging looks up what is pending, which must not grow with it.
 func BenchmarkStagePending(b *testing.B) {
