@@ -25,10 +25,12 @@ import (
 // what the steps around it did: lines trail added since sit at the end
 // and lines trail removed are back before (the reverses run newest
 // first), so the entry lands between its old neighbours; an index alone
-// would be off by each of them. A user's place in the member lists of its
-// groups is noted the same way, per file (group-member-at and
-// gshadow-member-at), as a comma list of GROUP:INDEX or GROUP:INDEX:NEXT,
-// NEXT the member after it. A pre-image without these keys (taken by
+// would be off by each of them. The pre-image of any USER step on a user
+// there before trail notes the user's place in the member lists of its
+// groups the same way, per file (group-member-at and gshadow-member-at),
+// as a comma list of GROUP:INDEX or GROUP:INDEX:NEXT, NEXT the member
+// after it: the reverse's useradd -G or usermod -G appends the user to a
+// list it had left. A pre-image without these keys (taken by
 // an older trail) leaves the entry where the tool put it.
 
 // placeKeys are the keys of the position attributes, by account file.

@@ -50,6 +50,20 @@ func TestAbsentAccountBackInPlace(t *testing.T) {
 	}
 }
 
+// A user that was there before trail, taken out of a group by a USER
+// step's groups, goes back where it stood in the group's member lists
+// when the step goes, not at their end where usermod -G adds it.
+func TestUserGroupsBackInPlace(t *testing.T) {
+	sb := middleAccounts(t)
+	start := sb.Accounts()
+	sb.Apply(engine.Anchors+"USER mid2 groups=gmid", "groups")
+	if got := sb.Entry("/etc/group", "gfirst"); got != "gfirst:x:1002:last,first" {
+		t.Fatalf("gfirst is %q after mid2 left it", got)
+	}
+	sb.Apply(engine.Anchors, "gone")
+	sb.SameAccounts(start, "after the USER step went")
+}
+
 // When the entry that followed a removed account's line is gone by the
 // time the reverse runs (here removed by hand), the line goes back at
 // the index it held.

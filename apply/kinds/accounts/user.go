@@ -272,6 +272,11 @@ func (User) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 	if _, err := x.Stage(strings.NewReader(field)); err != nil {
 		return kind.Image{}, err
 	}
+	// usermod -G and useradd -G put the user back at the end of a member
+	// list: the reverse puts it where it stood (place.go)
+	if img, err = withMemberPlace(x, s.Target, img); err != nil {
+		return kind.Image{}, err
+	}
 	if s.Absent() {
 		// The step removes the entry whole, so its reverse adds it again
 		// and must put back what useradd fills from login.defs, at the
@@ -279,10 +284,7 @@ func (User) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 		if img, err = withAging(x, s.Target, img); err != nil {
 			return kind.Image{}, err
 		}
-		if img, err = withPlace(x, s.Target, img, "/etc/passwd", "/etc/shadow"); err != nil {
-			return kind.Image{}, err
-		}
-		return withMemberPlace(x, s.Target, img)
+		return withPlace(x, s.Target, img, "/etc/passwd", "/etc/shadow")
 	}
 	return img, nil
 }
@@ -502,7 +504,10 @@ func restoreUser(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) err
 		}
 		return putMembersInPlace(x, s.Target, img)
 	}
-	return userMod(x, s.Target, w.Before, img, s)
+	if err := userMod(x, s.Target, w.Before, img, s); err != nil {
+		return err
+	}
+	return putMembersInPlace(x, s.Target, img)
 }
 
 // userDel removes a user, keeping its home. When keepGroup is set and
