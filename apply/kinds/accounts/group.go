@@ -115,6 +115,9 @@ func (Group) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.W
 		}
 		w.Changes = []string{"remove group (trail created it)"}
 	case cur.IsAbsent():
+		if key, ok := img.Get(gshadowLineKey); ok && !x.HasBlob(key) {
+			return kind.Work{}, fmt.Errorf("cannot restore the /etc/gshadow line of group %s: its saved copy %s is missing from the store", s.Target, key)
+		}
 		w.Changes = []string{"create group" + describeEntry(withoutPlace(img)) + " (it existed before trail managed it)"}
 	default:
 		// gshadow-members follows members: it is put back with them
@@ -140,7 +143,15 @@ func (Group) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 		img.Attrs = append(img.Attrs, stepfmt.Attr{Key: "gshadow-members", Value: f[3]})
 	}
 	if s.Absent() {
-		// its reverse adds it again: at the lines it held (place.go)
+		// its reverse adds it again: at the lines it held, with its
+		// gshadow line whole (place.go)
+		if f := sh.entry(s.Target); len(f) == 4 && (f[1] != "!" || f[2] != "") {
+			key, err := x.Stage(strings.NewReader(strings.Join(f, ":")))
+			if err != nil {
+				return kind.Image{}, err
+			}
+			img.Attrs = append(img.Attrs, stepfmt.Attr{Key: gshadowLineKey, Value: key})
+		}
 		return withPlace(x, s.Target, img, "/etc/group", "/etc/gshadow")
 	}
 	return img, nil
@@ -183,6 +194,9 @@ func (Group) Restore(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work)
 // add again goes back to the lines it held (place.go).
 func restoreGroup(x *kind.Exec, name string, before, img kind.Image) error {
 	if err := groupTo(x, name, before, img, false, true); err != nil || !before.IsAbsent() {
+		return err
+	}
+	if err := putGshadowLine(x, name, img); err != nil {
 		return err
 	}
 	return putInPlace(x, name, img)

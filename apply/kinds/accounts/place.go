@@ -43,9 +43,45 @@ var placeKeys = map[string]string{
 // lists of its groups, by file.
 var memberPlaceKeys = map[string]string{"/etc/group": "group-member-at", "/etc/gshadow": "gshadow-member-at"}
 
+// gshadowLineKey keeps, in the pre-image of an absent GROUP step, the
+// store key of the group's /etc/gshadow line when it has a password or
+// administrators, which groupadd does not write: the reverse puts the
+// line back whole.
+const gshadowLineKey = "gshadow-line"
+
+// putGshadowLine puts back group name's gshadow line img saved (in the
+// store, under gshadowLineKey).
+func putGshadowLine(x *kind.Exec, name string, img kind.Image) error {
+	key, ok := img.Get(gshadowLineKey)
+	if !ok {
+		return nil
+	}
+	saved, err := x.Store().Get(key)
+	if err != nil {
+		return fmt.Errorf("the saved /etc/gshadow line of group %s: %w", name, err)
+	}
+	return editAccounts(x, func(f string, data []byte) []byte {
+		if f != "/etc/gshadow" {
+			return nil
+		}
+		lines := fileLines(data)
+		i := slices.IndexFunc(lines, func(l []byte) bool { return lineName(l) == name })
+		if i < 0 || !bytes.HasSuffix(lines[i], []byte("\n")) || string(lines[i]) == string(saved)+"\n" {
+			return nil
+		}
+		lines = slices.Clone(lines)
+		lines[i] = append(slices.Clip(saved), '\n')
+		return bytes.Join(lines, nil)
+	})
+}
+
 // isPlaceKey reports whether key is a position attribute (placeKeys,
-// memberPlaceKeys).
+// memberPlaceKeys) or the saved gshadow line (gshadowLineKey), neither of
+// which a plan shows.
 func isPlaceKey(key string) bool {
+	if key == gshadowLineKey {
+		return true
+	}
 	for _, m := range []map[string]string{placeKeys, memberPlaceKeys} {
 		for _, k := range m {
 			if k == key {

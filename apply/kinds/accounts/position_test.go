@@ -50,6 +50,20 @@ func TestAbsentAccountBackInPlace(t *testing.T) {
 	}
 }
 
+// A group's /etc/gshadow line with a password and administrators, which
+// groupadd does not write, comes back whole.
+func TestAbsentGroupGshadowBack(t *testing.T) {
+	sb := middleAccounts(t)
+	sb.Write("/etc/gshadow", strings.Replace(sb.Read("/etc/gshadow"), "gmid:!::last,mid2", "gmid:$6$salt$grp:alice,first:last,mid2", 1), 0o640)
+	start := sb.Accounts()
+	sb.Apply(engine.Anchors+"GROUP gmid absent=true", "absent")
+	if sb.Entry("/etc/gshadow", "gmid") != "" {
+		t.Fatal("gmid not removed")
+	}
+	sb.Apply(engine.Anchors, "gone")
+	sb.SameAccounts(start, "after the absent step went")
+}
+
 // A user that was there before trail, taken out of a group by a USER
 // step's groups, goes back where it stood in the group's member lists
 // when the step goes, not at their end where usermod -G adds it.
