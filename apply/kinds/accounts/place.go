@@ -28,9 +28,11 @@ import (
 // would be off by each of them. The pre-image of any USER step on a user
 // there before trail notes the user's place in the member lists of its
 // groups the same way, per file (group-member-at and gshadow-member-at),
-// as a comma list of GROUP:INDEX or GROUP:INDEX:NEXT, NEXT the member
-// after it: the reverse's useradd -G or usermod -G appends the user to a
-// list it had left. A pre-image without these keys (taken by
+// and in gshadow's administrator lists (gshadow-admin-at), as a comma
+// list of GROUP:INDEX or GROUP:INDEX:NEXT, NEXT the name after it: the
+// reverse's useradd -G or usermod -G appends the user to a list it had
+// left, and userdel takes it out of the administrators, where useradd
+// does not put it back. A pre-image without these keys (taken by
 // an older trail) leaves the entry where the tool put it.
 
 // placeKeys are the keys of the position attributes, by account file.
@@ -38,10 +40,6 @@ var placeKeys = map[string]string{
 	"/etc/passwd": "passwd-at", "/etc/shadow": "shadow-at",
 	"/etc/group": "group-at", "/etc/gshadow": "gshadow-at",
 }
-
-// memberPlaceKeys are the keys of a user's positions in the member
-// lists of its groups, by file.
-var memberPlaceKeys = map[string]string{"/etc/group": "group-member-at", "/etc/gshadow": "gshadow-member-at"}
 
 // gshadowLineKey keeps, in the pre-image of an absent GROUP step, the
 // store key of the group's /etc/gshadow line when it has a password or
@@ -76,20 +74,18 @@ func putGshadowLine(x *kind.Exec, name string, img kind.Image) error {
 }
 
 // isPlaceKey reports whether key is a position attribute (placeKeys,
-// memberPlaceKeys) or the saved gshadow line (gshadowLineKey), neither of
+// nameLists) or the saved gshadow line (gshadowLineKey), neither of
 // which a plan shows.
 func isPlaceKey(key string) bool {
 	if key == gshadowLineKey {
 		return true
 	}
-	for _, m := range []map[string]string{placeKeys, memberPlaceKeys} {
-		for _, k := range m {
-			if k == key {
-				return true
-			}
+	for _, k := range placeKeys {
+		if k == key {
+			return true
 		}
 	}
-	return false
+	return slices.ContainsFunc(nameLists, func(l nameList) bool { return l.key == key })
 }
 
 // withoutPlace returns img without its position attributes: they say
@@ -175,18 +171,56 @@ func lineName(l []byte) string {
 	return string(name)
 }
 
-// withMemberPlace adds to img where user name stands in the member list
-// of each group that holds it, in /etc/group and /etc/gshadow.
+// nameList is a comma list field of group or gshadow lines that names
+// users: the member lists of both files, and gshadow's administrators.
+type nameList struct {
+	file  string
+	field int    // the field's index; -1 for the last
+	key   string // the position attribute
+	add   bool   // the tools do not put the user back in it: trail does
+}
+
+// nameLists are the lists a user's place in is noted (withMemberPlace).
+// userdel takes the user out of gshadow's administrators too, and
+// useradd does not put it back there.
+var nameLists = []nameList{
+	{"/etc/group", -1, "group-member-at", false},
+	{"/etc/gshadow", -1, "gshadow-member-at", false},
+	{"/etc/gshadow", 2, "gshadow-admin-at", true},
+}
+
+// names returns the names in list l's field of a line split into its
+// fields; nil when the line has not the 4 fields of both files.
+func (l nameList) names(fs []string) []string {
+	i := l.index(fs)
+	if i < 0 || fs[i] == "" {
+		return nil
+	}
+	return strings.Split(fs[i], ",")
+}
+
+func (l nameList) index(fs []string) int {
+	if len(fs) != 4 {
+		return -1
+	}
+	if l.field < 0 {
+		return len(fs) - 1
+	}
+	return l.field
+}
+
+// withMemberPlace adds to img where user name stands in each list of
+// nameLists that holds it.
 func withMemberPlace(x *kind.Exec, name string, img kind.Image) (kind.Image, error) {
-	for _, f := range []string{"/etc/group", "/etc/gshadow"} {
-		data, err := accountData(x, f)
+	for _, nl := range nameLists {
+		data, err := accountData(x, nl.file)
 		if err != nil {
 			return kind.Image{}, err
 		}
 		var at []string
 		for _, l := range fileLines(data) {
 			fs := strings.Split(strings.TrimSuffix(string(l), "\n"), ":")
-			ms := memberList(fs)
+			ms := nl.names(fs)
 			i := slices.Index(ms, name)
 			if i < 0 {
 				continue
@@ -198,63 +232,75 @@ func withMemberPlace(x *kind.Exec, name string, img kind.Image) (kind.Image, err
 			at = append(at, p)
 		}
 		if len(at) > 0 {
-			img.Attrs = append(img.Attrs, stepfmt.Attr{Key: memberPlaceKeys[f], Value: strings.Join(at, ",")})
+			img.Attrs = append(img.Attrs, stepfmt.Attr{Key: nl.key, Value: strings.Join(at, ",")})
 		}
 	}
 	return img, nil
 }
 
-// putMembersInPlace moves user name, in the member list of each group
-// img noted (withMemberPlace), to where it stood.
+// putMembersInPlace puts user name, in each list img noted
+// (withMemberPlace), where it stood.
 func putMembersInPlace(x *kind.Exec, name string, img kind.Image) error {
 	var bad error
 	err := editAccounts(x, func(f string, data []byte) []byte {
-		v, ok := img.Get(memberPlaceKeys[f])
-		if !ok || len(data) == 0 || data[len(data)-1] != '\n' {
+		if len(data) == 0 || data[len(data)-1] != '\n' {
 			return nil
-		}
-		type place struct {
-			at   int
-			next string
-		}
-		places := map[string]place{}
-		for _, p := range strings.Split(v, ",") {
-			group, rest, _ := strings.Cut(p, ":")
-			idx, next, _ := strings.Cut(rest, ":")
-			n, err := strconv.Atoi(idx)
-			if group == "" || err != nil || n < 0 {
-				bad = fmt.Errorf("user %s: position %s=%q in its saved image is not a list of GROUP:INDEX or GROUP:INDEX:NEXT", name, memberPlaceKeys[f], v)
-				return nil
-			}
-			places[group] = place{at: n, next: next}
 		}
 		lines := fileLines(data)
 		changed := false
-		for i, l := range lines {
-			p, ok := places[lineName(l)]
-			if !ok {
+		for _, nl := range nameLists {
+			v, ok := img.Get(nl.key)
+			if !ok || nl.file != f {
 				continue
 			}
-			fs := strings.Split(strings.TrimSuffix(string(l), "\n"), ":")
-			ms := memberList(fs)
-			cur := slices.Index(ms, name)
-			if cur < 0 {
-				continue
+			type place struct {
+				at   int
+				next string
 			}
-			rest := slices.Delete(slices.Clone(ms), cur, cur+1)
-			to := len(rest)
-			if p.next != "" {
-				to = min(p.at, len(rest))
-				if j := slices.Index(rest, p.next); j >= 0 {
-					to = j
+			places := map[string]place{}
+			for _, p := range strings.Split(v, ",") {
+				group, rest, _ := strings.Cut(p, ":")
+				idx, next, _ := strings.Cut(rest, ":")
+				n, err := strconv.Atoi(idx)
+				if group == "" || err != nil || n < 0 {
+					bad = fmt.Errorf("user %s: position %s=%q in its saved image is not a list of GROUP:INDEX or GROUP:INDEX:NEXT", name, nl.key, v)
+					return nil
 				}
+				places[group] = place{at: n, next: next}
 			}
-			if to == cur {
-				continue
+			for i, l := range lines {
+				p, ok := places[lineName(l)]
+				if !ok {
+					continue
+				}
+				fs := strings.Split(strings.TrimSuffix(string(l), "\n"), ":")
+				fi := nl.index(fs)
+				if fi < 0 {
+					continue
+				}
+				ms := nl.names(fs)
+				cur := slices.Index(ms, name)
+				if cur < 0 && !nl.add {
+					continue
+				}
+				rest := slices.Clone(ms)
+				if cur >= 0 {
+					rest = slices.Delete(rest, cur, cur+1)
+				}
+				to := len(rest)
+				if p.next != "" {
+					to = min(p.at, len(rest))
+					if j := slices.Index(rest, p.next); j >= 0 {
+						to = j
+					}
+				}
+				if to == cur {
+					continue
+				}
+				fs[fi] = strings.Join(slices.Insert(rest, to, name), ",")
+				lines = slices.Clone(lines)
+				lines[i], changed = []byte(strings.Join(fs, ":")+"\n"), true
 			}
-			fs[len(fs)-1] = strings.Join(slices.Insert(rest, to, name), ",")
-			lines = slices.Clone(lines)
-			lines[i], changed = []byte(strings.Join(fs, ":")+"\n"), true
 		}
 		if !changed {
 			return nil
@@ -265,13 +311,4 @@ func putMembersInPlace(x *kind.Exec, name string, img kind.Image) error {
 		return bad
 	}
 	return err
-}
-
-// memberList returns the members of a group or gshadow line split into
-// its fields (the last field of both).
-func memberList(fs []string) []string {
-	if len(fs) < 4 || fs[len(fs)-1] == "" {
-		return nil
-	}
-	return strings.Split(fs[len(fs)-1], ",")
 }

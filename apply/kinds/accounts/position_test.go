@@ -64,6 +64,21 @@ func TestAbsentGroupGshadowBack(t *testing.T) {
 	sb.SameAccounts(start, "after the absent step went")
 }
 
+// A user that was there before trail and that an absent step removed is
+// back among the administrators of the groups it administered (userdel
+// takes it out, useradd does not put it back), where it stood.
+func TestAbsentUserAdminBack(t *testing.T) {
+	sb := middleAccounts(t)
+	sb.Write("/etc/gshadow", strings.Replace(sb.Read("/etc/gshadow"), "gmid:!::last,mid2", "gmid:!:alice,mid2,bob:last,mid2", 1), 0o640)
+	start := sb.Accounts()
+	sb.Apply(engine.Anchors+"USER mid2 absent=true", "absent")
+	if got := sb.Entry("/etc/gshadow", "gmid"); got != "gmid:!:alice,bob:last" {
+		t.Fatalf("gmid's gshadow line is %q once mid2 is removed", got)
+	}
+	sb.Apply(engine.Anchors, "gone")
+	sb.SameAccounts(start, "after the absent step went")
+}
+
 // A user that was there before trail, taken out of a group by a USER
 // step's groups, goes back where it stood in the group's member lists
 // when the step goes, not at their end where usermod -G adds it.
