@@ -207,16 +207,19 @@ func (s *Store) PutMany(blobs [][]byte) ([]string, error) {
 func (s *Store) StageMany(blobs [][]byte) ([]string, error) {
 	keys := make([]string, len(blobs))
 	for i, b := range blobs {
-		if k := kind.HashKey(b); s.Has(k) {
-			keys[i] = k
+		k := kind.HashKey(b)
+		keys[i] = k
+		if _, ok := s.staged[k]; ok || s.Has(k) {
 			continue
 		}
-		k, err := s.Stage(bytes.NewReader(b))
+		// The key is known: the blob is written without hashing or
+		// looking it up again.
+		tmp, _, size, err := s.writeTemp(bytes.NewReader(b), false)
 		if err != nil {
 			s.Abort()
 			return nil, err
 		}
-		keys[i] = k
+		s.pend(tmp, k, size)
 	}
 	return keys, nil
 }
@@ -224,35 +227,56 @@ func (s *Store) StageMany(blobs [][]byte) ([]string, error) {
 // Stage writes r to a temporary file and returns its key; flush moves it
 // into place. A blob already stored is not written again.
 func (s *Store) Stage(r io.Reader) (string, error) {
-	tmp := filepath.Join(s.Dir, "tmp", strconv.Itoa(pid)+"."+strconv.FormatUint(s.seq.Add(1), 10))
+	tmp, key, size, err := s.writeTemp(r, true)
+	if err != nil {
+		return "", err
+	}
+	if _, ok := s.staged[key]; ok || s.Has(key) {
+		os.Remove(tmp)
+		return key, nil
+	}
+	s.pend(tmp, key, size)
+	return key, nil
+}
+
+// writeTemp copies r to a new temporary file in store/tmp, hashing it
+// when asked for its key.
+func (s *Store) writeTemp(r io.Reader, hashing bool) (tmp, key string, size int64, err error) {
+	tmp = filepath.Join(s.Dir, "tmp", strconv.Itoa(pid)+"."+strconv.FormatUint(s.seq.Add(1), 10))
 	fd, err := unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o600)
 	if err != nil {
-		return "", fmt.Errorf("store: %w", &fs.PathError{Op: "open", Path: tmp, Err: err})
+		return "", "", 0, fmt.Errorf("store: %w", &fs.PathError{Op: "open", Path: tmp, Err: err})
 	}
 	f := rawFile{fd, tmp}
-	h := sha256.New()
 	if s.buf == nil {
 		s.buf = make([]byte, 64<<10)
 	}
-	size, err := io.CopyBuffer(io.MultiWriter(f, h), r, s.buf)
+	var w io.Writer = f
+	h := sha256.New()
+	if hashing {
+		w = io.MultiWriter(f, h)
+	}
+	size, err = io.CopyBuffer(w, r, s.buf)
 	if cerr := f.Close(); err == nil && cerr != nil {
 		err = &fs.PathError{Op: "close", Path: tmp, Err: cerr}
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return "", fmt.Errorf("store: %w", err)
+		return "", "", 0, fmt.Errorf("store: %w", err)
 	}
-	key := "sha256:" + hex.EncodeToString(h.Sum(nil))
-	if _, ok := s.staged[key]; ok || s.Has(key) {
-		os.Remove(tmp)
-		return key, nil
+	if hashing {
+		key = "sha256:" + hex.EncodeToString(h.Sum(nil))
 	}
+	return tmp, key, size, nil
+}
+
+// pend records a written temporary file as blob key, for the next Flush.
+func (s *Store) pend(tmp, key string, size int64) {
 	if s.staged == nil {
 		s.staged = make(map[string]struct{})
 	}
 	s.staged[key] = struct{}{}
 	s.pending = append(s.pending, pendingBlob{tmp, key, size})
-	return key, nil
 }
 
 // MkdirTemp makes a private directory in store/tmp (0700, in the 0700
