@@ -8,7 +8,8 @@
 // its line, and an account that was there before trail and that an
 // absent step removed put back by the reverse at its lines and in its
 // groups' member lists where it stood (place.go: before the entry that
-// followed it, else at its old index); trail edits the files itself only under the shadow tools'
+// followed it, else at its old index), with its subordinate ids
+// (subplace.go); trail edits the files itself only under the shadow tools'
 // locks (lock.go). A change's undo image is the four account files whole
 // (undo.go), as the tools cannot undo their own changes exactly; recovery
 // clears what a killed tool left (shadowlock.go). Runs of new users and

@@ -77,7 +77,7 @@ func putGshadowLine(x *kind.Exec, name string, img kind.Image) error {
 // nameLists) or the saved gshadow line (gshadowLineKey), neither of
 // which a plan shows.
 func isPlaceKey(key string) bool {
-	if key == gshadowLineKey {
+	if key == gshadowLineKey || isSubKey(key) {
 		return true
 	}
 	for _, k := range placeKeys {

@@ -79,6 +79,27 @@ func TestAbsentUserAdminBack(t *testing.T) {
 	sb.SameAccounts(start, "after the absent step went")
 }
 
+// A user that was there before trail and that an absent step removed
+// gets back its own ranges of subordinate ids, where they stood, and no
+// new ones; the others' lines are left as they are.
+func TestAbsentUserSubIDsBack(t *testing.T) {
+	sb := middleAccounts(t)
+	// not sorted, as an admin may write it; mid's range not the first free
+	subs := "last:300000:65536\nfirst:100000:65536\nmid:500000:65536\nmid2:165536:65536\n"
+	sb.Write("/etc/subuid", subs, 0o644)
+	sb.Write("/etc/subgid", subs, 0o644)
+	sb.Apply(engine.Anchors+"USER mid absent=true", "absent")
+	if strings.Contains(sb.Read("/etc/subuid"), "mid:") {
+		t.Fatal("userdel left mid's range")
+	}
+	sb.Apply(engine.Anchors, "gone")
+	for _, f := range []string{"/etc/subuid", "/etc/subgid"} {
+		if got := sb.Read(f); got != subs {
+			t.Errorf("%s after the absent step went:\n%s\nwant\n%s", f, got, subs)
+		}
+	}
+}
+
 // A user that was there before trail, taken out of a group by a USER
 // step's groups, goes back where it stood in the group's member lists
 // when the step goes, not at their end where usermod -G adds it.

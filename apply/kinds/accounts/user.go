@@ -284,6 +284,9 @@ func (User) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 		if img, err = withAging(x, s.Target, img); err != nil {
 			return kind.Image{}, err
 		}
+		if img, err = withSubIDs(x, s.Target, img); err != nil {
+			return kind.Image{}, err
+		}
 		return withPlace(x, s.Target, img, "/etc/passwd", "/etc/shadow")
 	}
 	return img, nil
@@ -490,7 +493,11 @@ func restoreUser(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) err
 				args = append(args, map[string]string{"uid": "-u", "gid": "-g", "groups": "-G", "home": "-d", "shell": "-s", "comment": "-c", "password": "-p"}[k], v)
 			}
 		}
+		args = append(args, noSubIDArgs(img)...)
 		if err := ShadowTool(x, "useradd", append(args, s.Target)...); err != nil {
+			return err
+		}
+		if err := putSubIDs(x, s.Target, img); err != nil {
 			return err
 		}
 		if err := setChanged(x, s.Target, img); err != nil {
