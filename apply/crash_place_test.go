@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -11,8 +12,10 @@ import (
 // account files, are made absent by A; B drops those steps, so its apply
 // runs their reverses, and is killed at every boundary in turn. B applied
 // without a cut gives the four account files byte for byte as they were
-// before A (each line, and the user in its group's member list, back
-// where it stood); after any cut, recovery leaves A or B and B applied
+// before A (each line, and the user in its group's member and
+// administrator lists, back where it stood; the group's gshadow password;
+// the user's subordinate ids), and so are /etc/subuid and /etc/subgid;
+// after any cut, recovery leaves A or B and B applied
 // again gives that same B.
 func TestCrashAbsentReverseInPlace(t *testing.T) {
 	if testing.Short() {
@@ -28,8 +31,17 @@ func TestCrashAbsentReverseInPlace(t *testing.T) {
 			t.Fatalf("%v: %v: %s", args, err, out)
 		}
 	}
+	subs := "yan:300000:65536\nzed:500000:65536\nalice:100000:65536\n"
+	sb.write("/etc/subuid", subs, 0o644)
+	sb.write("/etc/subgid", subs, 0o644)
+	gs := sb.read("/etc/gshadow")
+	if !strings.Contains(gs, "\nold2:!::\n") {
+		t.Fatalf("groupadd wrote no plain gshadow line for old2:\n%s", gs)
+	}
+	sb.write("/etc/gshadow", strings.Replace(gs, "\nold2:!::\n", "\nold2:$6$salt$old2:zed,alice:\n", 1), 0o640)
 	sb.removeToolFiles()
 	start := sb.accounts()
+	start["/etc/subuid"], start["/etc/subgid"] = subs, subs
 	const b = anchors + "DIR /srv/c\n"
 	sb.apply(b+"USER zed absent=true\nGROUP old2 absent=true\n", "A")
 	sb.e.Close()
