@@ -333,8 +333,10 @@ func (s *Store) Flush() error {
 			}
 			dirs[d] = true
 		}
-		if err := os.Rename(p.tmp, final); err != nil {
-			return fmt.Errorf("store: %w", err)
+		// unix.Rename, as os.Rename would first lstat the new name (to
+		// refuse a directory there, which rename(2) refuses itself).
+		if err := unix.Rename(p.tmp, final); err != nil {
+			return fmt.Errorf("store: %w", &os.LinkError{Op: "rename", Old: p.tmp, New: final, Err: err})
 		}
 		s.added += p.size
 	}
