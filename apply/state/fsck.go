@@ -117,7 +117,7 @@ func (c *fsck) lock() {
 	}
 	for _, g := range kids {
 		if left := proc.GroupMembers(g); len(left) > 0 {
-			c.problem(file, fmt.Sprintf("process group %d (pids %v), started by a trail (pid %d) that was killed, still runs", g.PGID, left, pid),
+			c.problem(file, fmt.Sprintf("%v (pids %v), started by a trail (pid %d) that was killed, still runs", g, left, pid),
 				fmt.Sprintf("the next trail run kills it before it undoes the interrupted apply; or kill -KILL %s", strings.Trim(fmt.Sprint(left), "[]")))
 		}
 	}

@@ -130,7 +130,9 @@ func holder(f *os.File) (int, string, []proc.Group) {
 			if len(f) > 2 {
 				g.Token = f[2]
 			}
-			if err == nil && pg > 1 {
+			// A child named before it started has no group yet (0):
+			// its token alone finds it.
+			if err == nil && (pg > 1 || pg == 0 && g.Token != "") {
 				kids = append(kids, g)
 			}
 		}

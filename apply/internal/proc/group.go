@@ -5,9 +5,10 @@
 // child it can account for (RunChild in tool.go): it runs in its own
 // process group, is killed with SIGKILL when the thread that started it
 // dies (and so when trail is killed), carries in its environment a token
-// of its own (TRAIL_RUN), which its descendants inherit, and while it
-// runs its process group and token are written into the state lock file
-// beside the holder's pid. A grandchild (sh running sleep) outlives a
+// of its own (TRAIL_RUN), which its descendants inherit, and its token is
+// written into the state lock file beside the holder's pid before it
+// starts, its process group once it has (a trail killed in between
+// leaves the token, which finds the child all the same). A grandchild (sh running sleep) outlives a
 // killed parent, and some leave the group (apt-get runs dpkg in a session
 // of its own, on a pseudo-terminal), so the next trail, once it holds the
 // lock, kills every process still in a group the file names or carrying
@@ -43,6 +44,15 @@ type Group struct {
 	Token string
 }
 
+// String names g in messages: by its process group, or by its token
+// when it was named before it started.
+func (g Group) String() string {
+	if g.PGID == 0 {
+		return "a program carrying " + runEnv + "=" + g.Token
+	}
+	return "process group " + strconv.Itoa(g.PGID)
+}
+
 // kids is the process-wide register of running children and of the state
 // locks this process holds; each held lock file lists every running child.
 // A process with several engines (tests) lists its children in all their
@@ -50,7 +60,7 @@ type Group struct {
 // that would have lived.
 var kids struct {
 	sync.Mutex
-	live  map[int]Group
+	live  map[string]Group // by token
 	locks map[ChildList]bool
 	seq   int
 	self  string // this process's pid and start time, the tokens' prefix
@@ -69,23 +79,29 @@ func newToken() string {
 	return kids.self + "." + strconv.Itoa(kids.seq)
 }
 
-// trackChild registers a started child and rewrites the held locks.
-func trackChild(pid int, token string) {
-	start, _, _, _ := Stat(pid)
+// trackChild registers a child under its token and rewrites the held
+// locks. RunChild calls it twice: with the token alone before the child
+// starts, so that a trail killed before the child's pid is known still
+// names a token every process of it carries, and with the pid once
+// started.
+func trackChild(g Group) {
+	if g.PGID != 0 {
+		g.Start, _, _, _ = Stat(g.PGID)
+	}
 	kids.Lock()
 	defer kids.Unlock()
 	if kids.live == nil {
-		kids.live = make(map[int]Group)
+		kids.live = make(map[string]Group)
 	}
-	kids.live[pid] = Group{pid, start, token}
+	kids.live[g.Token] = g
 	writeLocksLocked()
 }
 
 // untrackChild forgets a child that has exited.
-func untrackChild(pid int) {
+func untrackChild(token string) {
 	kids.Lock()
 	defer kids.Unlock()
-	delete(kids.live, pid)
+	delete(kids.live, token)
 	writeLocksLocked()
 }
 
@@ -207,7 +223,7 @@ func KillGroup(g Group) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("process group %d, started by a trail that was killed, still runs after SIGKILL (pids %v): find out what holds it (cat /proc/PID/stack), end it, then run trail again", g.PGID, left)
+			return fmt.Errorf("%v, started by a trail that was killed, still runs after SIGKILL (pids %v): find out what holds it (cat /proc/PID/stack), end it, then run trail again", g, left)
 		}
 		for _, pid := range left {
 			unix.Kill(pid, unix.SIGKILL)

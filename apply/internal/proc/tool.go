@@ -104,11 +104,12 @@ func RunChild(cmd *exec.Cmd) error {
 	cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], runEnv+"="+token)
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
+	trackChild(Group{Token: token})
+	defer untrackChild(token)
 	if err := cmd.Start(); err != nil {
 		return err
 	}
-	trackChild(cmd.Process.Pid, token)
-	defer untrackChild(cmd.Process.Pid)
+	trackChild(Group{PGID: cmd.Process.Pid, Token: token})
 	return cmd.Wait()
 }
 
