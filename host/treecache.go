@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"trail/compile"
@@ -36,21 +38,49 @@ type treeCache struct {
 
 func (h *Host) treesPath() string { return filepath.Join(h.Settings.state(), treesFile) }
 
-// loadTrees reads the cache; any fault gives an empty one.
+// loadTrees reads the cache; any fault gives an empty one. The file is
+// read straight into the one string its entries' names share, hashed as it
+// is read: at 100,000 files a byte copy of it was 9 MB more at the
+// compile's start.
 func (h *Host) loadTrees() *treeCache {
 	tc := &treeCache{trees: map[string][]compile.TreeEntry{}}
-	data, err := os.ReadFile(h.treesPath())
-	if err != nil || len(data) < len(treesMagic)+sha256.Size || !bytes.HasPrefix(data, treesMagic) {
+	data, ok := readTrees(h.treesPath())
+	if !ok {
 		return tc
 	}
-	body, sum := data[len(treesMagic):len(data)-sha256.Size], data[len(data)-sha256.Size:]
-	if s := sha256.Sum256(data[:len(data)-sha256.Size]); !bytes.Equal(s[:], sum) {
-		return tc
-	}
-	if trees, ok := decodeTrees(string(body)); ok {
+	if trees, ok := decodeTrees(data[len(treesMagic) : len(data)-sha256.Size]); ok {
 		tc.trees = trees
 	}
 	return tc
+}
+
+// readTrees reads the cache file whole into a string, false if it is
+// missing, short, not a cache, or its trailing checksum does not match.
+func readTrees(file string) (string, bool) {
+	f, err := os.Open(file)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.Size() < int64(len(treesMagic)+sha256.Size) {
+		return "", false
+	}
+	var b strings.Builder
+	b.Grow(int(st.Size()))
+	sum := sha256.New()
+	body := st.Size() - sha256.Size
+	if n, err := io.Copy(io.MultiWriter(&b, sum), io.LimitReader(f, body)); err != nil || n != body {
+		return "", false
+	}
+	if n, err := io.Copy(&b, io.LimitReader(f, sha256.Size+1)); err != nil || n != sha256.Size {
+		return "", false
+	}
+	data := b.String()
+	if !strings.HasPrefix(data, string(treesMagic)) || string(sum.Sum(nil)) != data[body:] {
+		return "", false
+	}
+	return data, true
 }
 
 // decodeTrees parses the cache's body; names and targets share its memory.

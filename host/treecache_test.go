@@ -3,6 +3,7 @@ package host
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -63,6 +64,24 @@ func TestTreeCacheReadsOnlyChangedTrees(t *testing.T) {
 	data, err := os.ReadFile(h.treesPath())
 	if err != nil {
 		t.Fatal(err)
+	}
+	// A cache a byte short or long, or of another format, is as empty as a
+	// damaged one, and the whole file reads back as it was written.
+	if trees, ok := readTrees(h.treesPath()); !ok || trees != string(data) {
+		t.Fatalf("readTrees of the cache gave %d bytes, %v; want its %d", len(trees), ok, len(data))
+	}
+	for name, bad := range map[string][]byte{
+		"short": data[:len(data)-1],
+		"long":  append(append([]byte{}, data...), 0),
+		"magic": append([]byte("trail trees 2\n"), data[len(treesMagic):]...),
+		"tiny":  data[:len(treesMagic)+sha256.Size-1],
+	} {
+		if err := os.WriteFile(h.treesPath(), bad, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if n := len(h.loadTrees().trees); n != 0 {
+			t.Fatalf("a %s cache gave %d trees; want none", name, n)
+		}
 	}
 	data[len(treesMagic)+25] ^= 0xff
 	if err := os.WriteFile(h.treesPath(), data, 0o600); err != nil {
