@@ -165,3 +165,27 @@ func TestOwnerNameRemovedRefused(t *testing.T) {
 		t.Fatalf("a refused apply changed the root:\n%s", lineDiff(before, got))
 	}
 }
+
+// Names resolve from the account files as last read, without a stat per
+// path; a step that rewrites /etc/group in place (same inode, same size)
+// between two paths that name the group must still be seen by the second,
+// at the run's check, whatever the plan predicted.
+func TestOwnerNamesFollowAccountRewriteInApply(t *testing.T) {
+	sb := newSandbox(t)
+	sb.write("/etc/group", "root:x:0:\nweb:x:1701:\n", 0o644)
+	sb.write("/etc/passwd", "root:x:0:0:root:/root:/bin/sh\n", 0o644)
+	ino := sb.stat("/etc/group").Ino
+	sb.apply(`DIR /srv/a group=web
+CMD regid run="printf 'root:x:0:\\nweb:x:1702:\\n' >etc/group" undo=true timeout=30s
+DIR /srv/b group=web
+`, "c1")
+	if sb.stat("/etc/group").Ino != ino || !strings.Contains(sb.read("/etc/group"), "web:x:1702:") {
+		t.Fatalf("the command did not rewrite /etc/group in place: %q", sb.read("/etc/group"))
+	}
+	if got := sb.stat("/srv/a").Gid; got != 1701 {
+		t.Fatalf("/srv/a has gid %d; want 1701, web's gid before the command", got)
+	}
+	if got := sb.stat("/srv/b").Gid; got != 1702 {
+		t.Fatalf("/srv/b has gid %d; want 1702, web's gid after the command ran", got)
+	}
+}

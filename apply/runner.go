@@ -196,6 +196,7 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	}
 	r.e.crashPoint("intents " + strconv.Itoa(i))
 	r.x.Root.Forget()
+	r.x.ForgetAccounts()
 	// capture takes the pre-images of [a, b) not taken yet (a shared
 	// batch takes them as it goes).
 	capture := func(a, b int) error {
@@ -238,6 +239,7 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	if err := r.x.Root.Flush(); err != nil {
 		return placeBatch(changes[i:end], fmt.Errorf("making steps %d to %d durable: %w", i+1, end, err))
 	}
+	r.x.ForgetAccounts() // an account file the batch wrote is in place now
 	r.e.crashPoint("flush " + strconv.Itoa(i))
 	r.indexWritten(changes[i:end])
 	for k := i; k < end; k++ {
@@ -301,6 +303,9 @@ func (r *run) change(k int, c stepfmt.Change, pre kind.Image) error {
 	w, err := r.check(h, c, pre)
 	if err == nil && !w.None() {
 		err = doOp(h, r.x, c, r.cur.applied.Get(c.Step.ID()), w)
+		if !handlerOf(c.Step.Kind).path || kind.AccountFile(c.Step.Target) {
+			r.x.ForgetAccounts() // names resolve afresh in the rest of the batch
+		}
 		if b, ok := h.(kind.Bringer); ok && err == nil && c.Op != stepfmt.OpRemove {
 			r.e.crashPoint("forward " + strconv.Itoa(k))
 			err = r.amend(k, c, b)

@@ -76,6 +76,7 @@ func (r *run) changeGroup(first int, cs []stepfmt.Change, pres []kind.Image) err
 		} else {
 			err = h.(kind.Grouper).ForwardGroup(r.x, steps, todo)
 		}
+		r.x.ForgetAccounts() // a group is never of a path kind
 		if err != nil {
 			var one *kind.StepFailed
 			if errors.As(err, &one) {

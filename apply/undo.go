@@ -100,6 +100,7 @@ func undoAll(x *kind.Exec, recs []undoRec, emit func(Event), crash func(string))
 			x.Root.RemoveTemp(u.step.Target)
 		}
 		x.TakeReports()
+		x.ForgetAccounts() // what was undone before may have put an account back
 		w, err := row.h.CheckRestore(v, u.step, u.img)
 		if err == nil && !w.None() {
 			err = row.h.Restore(x, u.step, u.img, w)

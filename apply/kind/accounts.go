@@ -7,40 +7,55 @@ import (
 	"io/fs"
 	"strconv"
 	"strings"
-
-	"trail/internal/fsx"
 )
 
 // accounts resolves user and group names against the root's /etc/passwd
 // and /etc/group, never the host's: a sandbox or image root has its own.
-// A file is read again when its stat changes (a USER step added a user).
+// A file read is kept until the engine says accounts may have changed
+// (ForgetAccounts), not checked by a stat per name: a first apply of a
+// large tree would stat both files for every path, in its plan and in its
+// run, and a stat can miss a rewrite in place within the same clock tick.
 type accounts struct {
-	users, groups map[string]uint32
-	ust, gst      fsx.Stat
-	uok, gok      bool
+	users, groups idFile
+}
+
+// idFile is an account file's names and ids as last read.
+type idFile struct {
+	ids map[string]uint32
+	ok  bool // ids were read since the last ForgetAccounts
 }
 
 // ErrPlanned marks a name the list being applied creates.
 var ErrPlanned = errors.New("created by this apply")
 
+// ForgetAccounts makes the next name resolution read the account files
+// again. The engine calls it at the start of every batch of changes (a
+// path batch writes no account file before its end), after every change
+// that may touch the accounts (any kind but a path, and a path on an
+// account file or a directory above one) and before every step of an
+// undo.
+func (x *Exec) ForgetAccounts() {
+	x.acct.users, x.acct.groups = idFile{}, idFile{}
+}
+
 // UID resolves an owner: a number, or a user name in the root's /etc/passwd.
 func (x *Exec) UID(name string) (uint32, error) {
-	return x.resolve(name, "user", "/etc/passwd", &x.acct.users, &x.acct.ust, &x.acct.uok)
+	return x.resolve(name, "user", "/etc/passwd", &x.acct.users)
 }
 
 // GID resolves a group: a number, or a group name in the root's /etc/group.
 func (x *Exec) GID(name string) (uint32, error) {
-	return x.resolve(name, "group", "/etc/group", &x.acct.groups, &x.acct.gst, &x.acct.gok)
+	return x.resolve(name, "group", "/etc/group", &x.acct.groups)
 }
 
-func (x *Exec) resolve(name, what, file string, m *map[string]uint32, st *fsx.Stat, ok *bool) (uint32, error) {
+func (x *Exec) resolve(name, what, file string, f *idFile) (uint32, error) {
 	if n, err := strconv.ParseUint(name, 10, 32); err == nil {
 		return uint32(n), nil
 	}
-	if err := x.loadIDs(file, m, st, ok); err != nil {
+	if err := x.loadIDs(file, f); err != nil {
 		return 0, err
 	}
-	if id, found := (*m)[name]; found {
+	if id, found := f.ids[name]; found {
 		return id, nil
 	}
 	if x.planned[what+":"+name] {
@@ -50,25 +65,32 @@ func (x *Exec) resolve(name, what, file string, m *map[string]uint32, st *fsx.St
 		what, name, x.Root.Host(file), map[string]string{"user": "USER", "group": "GROUP"}[what])
 }
 
-// loadIDs (re)reads a passwd-format file when it changed since last read.
-func (x *Exec) loadIDs(file string, m *map[string]uint32, st *fsx.Stat, ok *bool) error {
-	cur, err := x.Root.Lstat(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		*m, *ok, *st = map[string]uint32{}, true, fsx.Stat{}
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if *ok && cur == *st {
+// loadIDs reads a passwd-format file unless it was read since the last
+// ForgetAccounts; a missing file holds no names.
+func (x *Exec) loadIDs(file string, f *idFile) error {
+	if f.ok {
 		return nil
 	}
 	data, err := x.Root.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		data, err = nil, nil
+	}
 	if err != nil {
 		return err
 	}
-	*m, *st, *ok = ParseIDs(data), cur, true
+	*f = idFile{ids: ParseIDs(data), ok: true}
 	return nil
+}
+
+// AccountFile reports whether a path step on target may change an account
+// file names resolve in: the file itself or a directory above it.
+func AccountFile(target string) bool {
+	for _, f := range []string{"/etc/passwd", "/etc/group"} {
+		if target == f || target == "/" || strings.HasPrefix(f, target+"/") {
+			return true
+		}
+	}
+	return false
 }
 
 // ParseIDs reads name:x:id:... lines (passwd and group share the first
