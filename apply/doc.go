@@ -46,7 +46,9 @@
 //     give it (taken from the origin), which keeps applies path
 //     independent (DESIGN invariant 1). Owner and group names are
 //     resolved in the root's /etc/passwd and /etc/group, as the plan's
-//     earlier USER and GROUP changes leave them. A path keeps the number a
+//     earlier USER and GROUP changes leave them; the files are read again
+//     only after a change that may touch them (kind.Exec.ForgetAccounts:
+//     each batch, any step but a path or one on an account file, an undo). A path keeps the number a
 //     name stood for when it was applied, so a plan that changes a USER or
 //     GROUP (a uid or gid moved, an account added over one that existed,
 //     or given back as it was before trail) revisits every unchanged DIR,
