@@ -1,7 +1,6 @@
 package apply
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -56,7 +55,7 @@ FILE /etc/app.conf {new} validate="grep -q new %%s"
 	sb.apply(a, "A")
 	sb.e.Close()
 	old := snapshot(t, sb.root)
-	h := &crashHarness{t: t, root: sb.root, state: sb.opts.StateDir, good: writeList(t, sb, b), goodList: sb.list(b)}
+	h := &crashHarness{t: t, root: sb.root, state: sb.opts.StateDir, good: writeList(t, sb, b), goodList: sb.list(b), snap: snapshot}
 	h.list = h.good
 	if failing {
 		h.list = writeList(t, sb, b+"CHECK never run=\"exit 1\" timeout=5s\n")
@@ -69,42 +68,7 @@ FILE /etc/app.conf {new} validate="grep -q new %%s"
 			t.Fatalf("after B, %s lacks %q: %q %v", f, s, b, err)
 		}
 	}
-	points := 0
-	for n := 1; ; n++ {
-		r, st := h.fresh(n)
-		killed := h.run(r, st, h.list, n)
-		where := fmt.Sprintf("crash point %d", n)
-		e, err := Open(Options{Root: r, StateDir: st})
-		if err != nil {
-			t.Fatalf("%s: recovery: %v", where, err)
-		}
-		got := snapshot(t, r)
-		cur, err := e.Current()
-		if err != nil {
-			t.Fatal(err)
-		}
-		switch {
-		case cur.Commit == "B" && got != want:
-			t.Fatalf("%s: the record says B, the root is not B:\n%s", where, diffLines(got, want))
-		case cur.Commit == "A" && got != old:
-			t.Fatalf("%s: the record says A, the root is not A:\n%s", where, diffLines(got, old))
-		case cur.Commit != "A" && cur.Commit != "B":
-			t.Fatalf("%s: current commit %q", where, cur.Commit)
-		}
-		checkState(t, e, where)
-		_, err = e.Apply(context.Background(), h.goodList, Meta{Commit: "B"})
-		e.Close()
-		if err != nil {
-			t.Fatalf("%s: B applied again after recovery: %v", where, err)
-		}
-		if got := snapshot(t, r); got != want {
-			t.Fatalf("%s: B applied again after recovery is not B:\n%s", where, diffLines(got, want))
-		}
-		if !killed {
-			break
-		}
-		points++
-	}
+	points := h.everyPoint(old, want)
 	if points < 8 {
 		t.Fatalf("only %d crash points: the hook is not wired", points)
 	}
