@@ -246,6 +246,26 @@ if grep -n bad "$1"; then echo "syntax error near bad" >&2; exit 1; fi`)
 	sb.WantFile("/etc/ssh/sshd_config", sshdConfig, 0o640, 0, 50)
 }
 
+// Two files of the same content and checker but other names or modes
+// are checked each: the checker sees the name and the mode.
+func TestValidateEachNameAndMode(t *testing.T) {
+	sb := partsSandbox(t)
+	check := validator(t, `case "$(basename "$1") $(stat -c %a "$1")" in
+a.conf\ 644) exit 0;;
+*) echo "refused $(basename "$1")"; exit 1;;
+esac`)
+	for _, second := range []string{"/etc/b.conf {same\n}", "/etc/c.conf {same\n} mode=0600"} {
+		before := sandbox.Snapshot(t, sb.Dir)
+		_, err := sb.ApplyErr(fmt.Sprintf("FILE /etc/a.conf {same\n} validate=\"%s %%s\"\nFILE %s validate=\"%s %%s\"", check, second, check), "c1")
+		if err == nil || !strings.Contains(err.Error(), "refused "+filepath.Base(strings.Fields(second)[0])) {
+			t.Fatalf("%s: err = %v, want its own check to refuse it", second, err)
+		}
+		if after := sandbox.Snapshot(t, sb.Dir); after != before {
+			t.Fatalf("%s: a refused validate changed the root", second)
+		}
+	}
+}
+
 // A checker that is not installed when the apply plans (a package or a
 // command of the same apply brings it) runs right before the file is
 // written; its refusal fails the step, and the apply is undone.

@@ -23,8 +23,12 @@ const validateTimeout = 2 * time.Minute
 
 // validated is the Keep key of a validation that passed in this operation,
 // so that the apply's second check of a change (right before it is made)
-// does not run the command again.
-type validated struct{ cmd, content string }
+// does not run the command again. The checker sees the copy's name and
+// mode too, so they are part of the key.
+type validated struct {
+	cmd, content, name string
+	mode               uint32
+}
 
 // validate runs a step's validate command on the content it is about to
 // install at target: the content is written to a private temporary
@@ -42,7 +46,8 @@ type validated struct{ cmd, content string }
 // the step, and the apply is undone as for any failing step.
 func validate(v *kind.View, target, cmd, key string, data []byte, mode uint32) (string, error) {
 	x := v.Exec()
-	if x.Kept(validated{cmd, key}) != nil {
+	done := validated{cmd, key, filepath.Base(target), mode}
+	if x.Kept(done) != nil {
 		return "", nil
 	}
 	if v.Planning() {
@@ -85,7 +90,7 @@ func validate(v *kind.View, target, cmd, key string, data []byte, mode uint32) (
 		}
 		return "", validateError(cmd, tmp, out, err)
 	}
-	x.Keep(validated{cmd, key}, true)
+	x.Keep(done, true)
 	return "", nil
 }
 
