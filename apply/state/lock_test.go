@@ -1,9 +1,11 @@
 package state
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -24,6 +26,7 @@ func TestAcquireKillsChildNamedByToken(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	waitEnv(t, cmd.Process.Pid, "TRAIL_RUN="+tok)
 	l, err := Acquire(file, time.Second)
 	if err != nil {
 		cmd.Process.Kill()
@@ -40,4 +43,18 @@ func TestAcquireKillsChildNamedByToken(t *testing.T) {
 		cmd.Process.Kill()
 		t.Fatal("the lock was taken while a program the killed trail named by its token still runs")
 	}
+}
+
+// waitEnv waits until pid has exec'd with entry in its environment:
+// between fork and exec a child still shows its parent's.
+func waitEnv(t *testing.T, pid int, entry string) {
+	t.Helper()
+	for range 1000 {
+		env, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+		if bytes.Contains(env, []byte(entry+"\x00")) {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatalf("pid %d never carried %s", pid, entry)
 }

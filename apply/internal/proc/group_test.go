@@ -4,6 +4,7 @@ import (
 	"os/exec"
 	"slices"
 	"testing"
+	"time"
 )
 
 // lists records what the running children were at each rewrite of a lock.
@@ -46,6 +47,10 @@ func TestKillGroupByToken(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
+	for i := 0; i < 1000 && !hasEnv(cmd.Process.Pid, []byte(runEnv+"="+tok+"\x00")); i++ {
+		// Between fork and exec the child still shows this process's environment.
+		time.Sleep(10 * time.Millisecond)
+	}
 	g := Group{Token: tok}
 	if left := GroupMembers(g); !slices.Equal(left, []int{cmd.Process.Pid}) {
 		cmd.Process.Kill()
