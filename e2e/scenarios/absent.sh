@@ -8,11 +8,8 @@
 # the unit, and gives back the user with its ids and password and the
 # file byte for byte with its mode and owner.
 . "$E2E_LIB/scenario.sh"
+. "$E2E_LIB/admin.sh"
 
-git_commit() { # DIR MESSAGE
-	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
-}
-pkg_state() { run "dpkg-query -W -f '\${Status} \${Version}' $1 2>/dev/null || echo absent"; }
 
 assert_ok "apt reads the local repo" apt-get update || exit 1
 assert_ok "trail-e2e-svc is installed by hand" apt-get install -y trail-e2e-svc || exit 1

@@ -6,10 +6,8 @@
 # checkout of the base commit gives the files back byte for byte; trail
 # leaves no lock behind.
 . "$E2E_LIB/scenario.sh"
+. "$E2E_LIB/admin.sh"
 
-git_commit() { # DIR MESSAGE
-	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
-}
 files() { run 'cat /etc/passwd /etc/group /etc/shadow /etc/gshadow'; }
 
 run 'mkdir -p /srv/admin && cd /srv/admin && git init -q -b main' || exit 1

@@ -5,10 +5,8 @@
 # and gives the earlier user its entries back exactly. A user trail never
 # managed is untouched throughout.
 . "$E2E_LIB/scenario.sh"
+. "$E2E_LIB/admin.sh"
 
-git_commit() { # DIR MESSAGE
-	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
-}
 entries() { # NAME: its lines in the four account files
 	run "grep -h '^$1:' /etc/passwd /etc/shadow /etc/group /etc/gshadow"
 }

@@ -5,11 +5,8 @@
 # package; git checkout of the commit before removes the source, apt's
 # lists forget the repository, and the package is purged.
 . "$E2E_LIB/scenario.sh"
+. "$E2E_LIB/admin.sh"
 
-git_commit() { # DIR MESSAGE
-	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
-}
-pkg_state() { run "dpkg-query -W -f '\${Status} \${Version}' $1 2>/dev/null || echo absent"; }
 
 # The vendor repository: one package, built and indexed on the machine.
 run 'set -e

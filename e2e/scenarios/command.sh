@@ -4,10 +4,8 @@
 # guard held is neither run nor undone. A failing health check makes the
 # apply fail and undoes its changes.
 . "$E2E_LIB/scenario.sh"
+. "$E2E_LIB/admin.sh"
 
-git_commit() { # DIR MESSAGE
-	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
-}
 
 run 'mkdir -p /srv/admin && cd /srv/admin && git init -q -b main' || exit 1
 # Enough base steps that the rollback is not a mass removal.

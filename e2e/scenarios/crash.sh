@@ -6,11 +6,8 @@
 # apt-get and dpkg is gone again, with dpkg's own run finished (dpkg
 # --audit is clean) and apt usable. The host is at the old generation.
 . "$E2E_LIB/scenario.sh"
+. "$E2E_LIB/admin.sh"
 
-git_commit() { # DIR MESSAGE
-	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
-}
-pkg_state() { run "dpkg-query -W -f '\${Status} \${Version}' $1 2>/dev/null || echo absent"; }
 # has_proc CMDLINE prints a machine command that succeeds while a process
 # runs exactly CMDLINE (its arguments joined by spaces).
 has_proc() { echo "for p in /proc/[0-9]*; do [ \"\$(tr '\\0' ' ' <\$p/cmdline 2>/dev/null)\" = '$1 ' ] && exit 0; done; exit 1"; }

@@ -12,15 +12,10 @@
 #
 # e2e-debs: openssh-server openssh-client sudo
 . "$E2E_LIB/scenario.sh"
+. "$E2E_LIB/admin.sh"
 . "$E2E_LIB/snapshot.sh"
 
-git_commit() { # DIR MESSAGE
-	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
-}
-pkg_state() { run "s=\$(dpkg-query -W -f '\${Status}' $1 2>/dev/null); case \$s in ''|*' not-installed') echo absent ;; *) echo \$s ;; esac"; }
-applied() { run 'cd /srv/config && trail status --json' | tr -d ' \n' | sed -n 's/.*"applied":{[^}]*"commit":"\([0-9a-f]*\)".*/\1/p'; }
 sha() { run sha256sum "$1" | cut -d' ' -f1; }
-main_pid() { run systemctl show -p MainPID --value ssh.service; }
 # The shadow tools' backups (passwd- and the like) are left out of the
 # hashes: what they hold depends on which tool ran last (the package's
 # adduser, trail's removal of the account it made), not on the machine's
@@ -62,7 +57,7 @@ EOF
 }
 
 assert_ok "apt reads the local repo" apt-get update || exit 1
-assert_eq "openssh-server is not installed before trail" absent "$(pkg_state openssh-server)"
+assert_eq "openssh-server is not installed before trail" absent "$(pkg_status openssh-server)"
 # sudo is the admin's, installed before trail; the config writes a
 # drop-in into its /etc/sudoers.d. So is sensible-utils, of priority
 # important, on every Debian but a minbase root: without it, the
@@ -97,7 +92,7 @@ assert_ok "sudo reads it" visudo -c
 assert_eq "ssh.service is running" active "$(run systemctl is-active ssh.service)"
 config1=$(sha /etc/ssh/sshd_config)
 sudoers1=$(sha /etc/sudoers.d/admins)
-pid1=$(main_pid)
+pid1=$(main_pid ssh.service)
 
 # 2. An edit sshd refuses: nothing changes, status names the block.
 write_config "PermitRootLogn no" "%sudo ALL=(ALL:ALL) NOPASSWD: ALL"
@@ -109,7 +104,7 @@ assert_eq "trail status is CRITICAL (exit 2)" 2 "$rc"
 assert_contains "status names the edit block" "$out" "main.hcl:5"
 assert_contains "the journal has sshd's refusal" "$(run journalctl -t trail -o cat)" "Bad configuration option: PermitRootLogn"
 assert_eq "sshd_config is unchanged" "$config1" "$(sha /etc/ssh/sshd_config)"
-assert_eq "sshd was not restarted" "$pid1" "$(main_pid)"
+assert_eq "sshd was not restarted" "$pid1" "$(main_pid ssh.service)"
 assert_eq "the applied commit is still the first" "$c1" "$(applied)"
 
 # 3. A drop-in visudo refuses: nothing changes.
@@ -124,6 +119,6 @@ assert_eq "the applied commit is still the first" "$c1" "$(applied)"
 assert_ok "git checkout of the commit before trail rolls back" "cd /srv/config && git checkout -q $c0"
 assert_eq "status reports that commit applied" "$c0" "$(applied)" ||
 	run 'journalctl -t trail -o cat | tail -n 40' | sed 's/^/    | /'
-assert_eq "openssh-server is gone" absent "$(pkg_state openssh-server)"
-assert_eq "sudo, the admin's, stays" "install ok installed" "$(pkg_state sudo)"
+assert_eq "openssh-server is gone" absent "$(pkg_status openssh-server)"
+assert_eq "sudo, the admin's, stays" "install ok installed" "$(pkg_status sudo)"
 snapshot_after packages etc

@@ -7,11 +7,13 @@
 # the remote at all, and a drop-in that unsets the unit's HOME makes the
 # pull through the unit fail (status warns) until it is removed.
 . "$E2E_LIB/scenario.sh"
+. "$E2E_LIB/admin.sh"
 
 url=https://git.trail-e2e.invalid/config.git
 
-git_commit() { # DIR MESSAGE
-	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git push -q origin main && git rev-parse HEAD"
+# publish DIR MESSAGE: git_commit, then push to the upstream the host pulls from.
+publish() {
+	git_commit "$1" "$2" && run "cd $1 && git push -q origin main"
 }
 config() { # CONTENT
 	run "cat >/srv/admin/main.hcl <<'HCL'
@@ -24,7 +26,7 @@ HCL"
 run 'git init -q --bare -b main /srv/upstream.git && mkdir -p /srv/admin && cd /srv/admin && git init -q -b main && git remote add origin /srv/upstream.git' || exit 1
 assert_ok "root's ~/.gitconfig rewrites the remote's URL" "git config --global url./srv/upstream.git.insteadOf $url" || exit 1
 config one
-c1=$(git_commit /srv/admin 'one')
+c1=$(publish /srv/admin 'one')
 assert_ok "the checkout is cloned through the rewrite" "git clone -q $url /srv/config" || exit 1
 assert_eq "the checkout keeps the URL as given" "$url" "$(run git -C /srv/config config remote.origin.url)"
 assert_fails "without HOME git cannot reach the remote" "env -u HOME git -C /srv/config ls-remote -q origin"
@@ -38,7 +40,7 @@ assert_contains "systemd runs it with that HOME" \
 	"$(run systemctl show -p Environment --value trail-pull.service)" "HOME=/root"
 
 config two
-c2=$(git_commit /srv/admin 'two')
+c2=$(publish /srv/admin 'two')
 assert_ok "systemd runs trail-pull.service to the end" 'systemctl start trail-pull.service'
 assert_eq "it fetched through the rewrite and applied the new commit" two "$(run cat /etc/trail-e2e-home)"
 assert_eq "HEAD is the new commit" "$c2" "$(run git -C /srv/config rev-parse HEAD)"
@@ -51,7 +53,7 @@ assert_ok "trail status is OK" 'cd /srv/config && trail status'
 # last by systemd, after the checkout's Environment=) breaks the pull.
 nohome=/etc/systemd/system/trail-pull.service.d/zz-nohome.conf
 config three
-c3=$(git_commit /srv/admin 'three')
+c3=$(publish /srv/admin 'three')
 assert_ok "a drop-in unsets the unit's HOME" "printf '[Service]\nUnsetEnvironment=HOME\n' >$nohome && systemctl daemon-reload" || exit 1
 assert_contains "systemd unsets HOME for the service" \
 	"$(run systemctl show -p UnsetEnvironment --value trail-pull.service)" "HOME"

@@ -11,20 +11,13 @@
 #
 # e2e-debs: nginx curl
 . "$E2E_LIB/scenario.sh"
+. "$E2E_LIB/admin.sh"
 . "$E2E_LIB/snapshot.sh"
 
 example="$E2E_LIB/../../examples/nginx"
 site=/etc/nginx/sites-available/example
 url=http://localhost:8080/
 
-git_commit() { # DIR MESSAGE
-	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
-}
-# pkg_state NAME: its dpkg status, or "absent" when dpkg has no record of
-# it or only that of a purged package (which dpkg -l does not list either).
-pkg_state() { run "s=\$(dpkg-query -W -f '\${Status}' $1 2>/dev/null); case \$s in ''|*' not-installed') echo absent ;; *) echo \$s ;; esac"; }
-applied() { run 'cd /srv/config && trail status --json' | tr -d ' \n' | sed -n 's/.*"applied":{[^}]*"commit":"\([0-9a-f]*\)".*/\1/p'; }
-main_pid() { run systemctl show -p MainPID --value nginx.service; }
 release() { run "curl -fsS -o /dev/null -D - $url | sed -n 's/^X-Release: *\\([^[:space:]]*\\).*/\\1/ip'"; }
 # serves_release VALUE: nginx sends it in X-Release. A reload is
 # asynchronous (nginx -s reload signals the master, old workers finish
@@ -59,7 +52,7 @@ eventually_eq() {
 sections=(packages etc accounts units)
 
 assert_ok "apt reads the local repo" apt-get update || exit 1
-assert_eq "nginx is not installed before trail" absent "$(pkg_state nginx)"
+assert_eq "nginx is not installed before trail" absent "$(pkg_status nginx)"
 
 run 'mkdir -p /srv/admin && cd /srv/admin && git init -q -b main' || exit 1
 run "printf '# Nothing is managed yet.\n' >/srv/admin/main.hcl"
@@ -76,7 +69,7 @@ assert_ok "git pull deploys nginx with its site" 'cd /srv/config && git pull -q'
 assert_eq "trail applied it" "$c1" "$(applied)" || exit 1
 assert_contains "nginx is installed, the Debian package" "$(run "dpkg-query -W -f '\${Status} \${Version}' nginx")" "install ok installed 1.22"
 assert_ok "nginx is marked manually installed" 'apt-mark showmanual | grep -qx nginx'
-assert_eq "nginx-common came with it" "install ok installed" "$(pkg_state nginx-common)"
+assert_eq "nginx-common came with it" "install ok installed" "$(pkg_status nginx-common)"
 assert_ok "and apt marked it automatic" 'apt-mark showauto | grep -qx nginx-common'
 assert_eq "the site is enabled by its link" "$site" "$(run readlink /etc/nginx/sites-enabled/example)"
 assert_eq "nginx.service is enabled" enabled "$(run systemctl is-enabled nginx.service)"
@@ -89,7 +82,7 @@ eventually_eq "the journal names the nginx package step with its source" \
 	"$(block_source package nginx)" first_source_of 'PKG nginx'
 
 assert_ok "applying again does nothing" 'cd /srv/config && trail apply | grep -q "nothing to do"'
-pid1=$(main_pid)
+pid1=$(main_pid nginx.service)
 
 # 2. A changed site reloads nginx.
 run "sed -i 's/release = \"one\"/release = \"two\"/' /srv/admin/nginx.hcl"
@@ -97,7 +90,7 @@ c2=$(git_commit /srv/admin 'the second release')
 assert_ok "git pull deploys the changed site" 'cd /srv/config && git pull -q' || exit 1
 assert_eq "trail applied it" "$c2" "$(applied)" || exit 1
 assert_eventually "nginx serves the new release header" "$(serves_release two)"
-assert_eq "nginx was reloaded, not restarted (same main PID)" "$pid1" "$(main_pid)"
+assert_eq "nginx was reloaded, not restarted (same main PID)" "$pid1" "$(main_pid nginx.service)"
 reload="(changed: $site)"
 eventually_eq "the journal shows the reload once, for the site, with the unit's source" \
 	"$(block_source unit nginx.service)" source_of "$reload"
@@ -141,9 +134,9 @@ assert_eq "and the applied commit is still the second" "$c2" "$(applied)"
 # 5. Back to before trail.
 assert_ok "git checkout of the commit before trail rolls back" "cd /srv/config && git checkout -q $c0"
 assert_eq "status reports that commit applied" "$c0" "$(applied)"
-assert_eq "nginx is gone" absent "$(pkg_state nginx)"
-assert_eq "nginx-common is gone" absent "$(pkg_state nginx-common)"
-assert_eq "curl is gone" absent "$(pkg_state curl)"
+assert_eq "nginx is gone" absent "$(pkg_status nginx)"
+assert_eq "nginx-common is gone" absent "$(pkg_status nginx-common)"
+assert_eq "curl is gone" absent "$(pkg_status curl)"
 # curl is gone too: bash connects by itself.
 assert_fails "nothing listens on the site's port" "bash -c 'exec 3<>/dev/tcp/127.0.0.1/8080'"
 assert_fails "the web root is gone" test -e /var/www/example

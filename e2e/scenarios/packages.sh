@@ -4,11 +4,8 @@
 # dependency apt installed for it, and leaves the one that was installed
 # before trail, at its old version and with its mark.
 . "$E2E_LIB/scenario.sh"
+. "$E2E_LIB/admin.sh"
 
-git_commit() { # DIR MESSAGE
-	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
-}
-pkg_state() { run "dpkg-query -W -f '\${Status} \${Version}' $1 2>/dev/null || echo absent"; }
 
 assert_ok "apt reads the local repo" apt-get update || exit 1
 assert_ok "trail-e2e-hello 1.0 is installed by hand before trail" apt-get install -y trail-e2e-hello=1.0 || exit 1

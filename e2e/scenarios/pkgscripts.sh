@@ -7,11 +7,8 @@
 # file under the directory the package ships is written in the same
 # commit as the package (owns).
 . "$E2E_LIB/scenario.sh"
+. "$E2E_LIB/admin.sh"
 
-git_commit() { # DIR MESSAGE
-	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
-}
-pkg_state() { run "dpkg-query -W -f '\${Status} \${Version}' $1 2>/dev/null || echo absent"; }
 # machine_state prints what a rollback must give back exactly.
 machine_state() {
 	run 'cut -d: -f1 /etc/passwd | sort; echo; cut -d: -f1 /etc/group | sort; echo;

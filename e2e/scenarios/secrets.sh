@@ -7,11 +7,9 @@
 #
 # e2e-debs: age
 . "$E2E_LIB/scenario.sh"
+. "$E2E_LIB/admin.sh"
 
 prom=/var/lib/prometheus/node-exporter/trail.prom
-git_commit() { # DIR MESSAGE
-	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
-}
 # encrypt SECRET: the admin encrypts SECRET to the host's public key.
 encrypt() { run "mkdir -p /srv/admin/secrets && printf '%s\n' '$1' | age -a -r $pub >/srv/admin/secrets/db.pass.age"; }
 # no_trace SECRET: neither SECRET nor its sha256 is in the journal, the

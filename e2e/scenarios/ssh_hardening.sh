@@ -16,6 +16,7 @@
 #
 # e2e-debs: openssh-server openssh-client
 . "$E2E_LIB/scenario.sh"
+. "$E2E_LIB/admin.sh"
 . "$E2E_LIB/snapshot.sh"
 
 example="$E2E_LIB/../../examples/ssh_hardening"
@@ -25,12 +26,6 @@ role_sshd_config=8c309f3410eafb3401d165cae2e2c1c55b94fa287eba32bfc6bb4009e2125bc
 role_ssh_config=22354cd97483ac582693a4383e3ad963129fb01540ecbed1e32a30dffd5bd6b9
 role_revoked_keys=ced29d4808fa1cb542a5973575a61ee3cbaf48f0827681f58b3d8e23d47f4450
 
-git_commit() { # DIR MESSAGE
-	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
-}
-pkg_state() { run "s=\$(dpkg-query -W -f '\${Status}' $1 2>/dev/null); case \$s in ''|*' not-installed') echo absent ;; *) echo \$s ;; esac"; }
-applied() { run 'cd /srv/config && trail status --json' | tr -d ' \n' | sed -n 's/.*"applied":{[^}]*"commit":"\([0-9a-f]*\)".*/\1/p'; }
-main_pid() { run systemctl show -p MainPID --value ssh.service; }
 sha() { run sha256sum "$1" | cut -d' ' -f1; }
 # banner: the first line sshd sends on port 22.
 banner() { run "bash -c 'exec 3<>/dev/tcp/127.0.0.1/22 && head -n1 <&3 | tr -d \"\\r\"'"; }
@@ -52,7 +47,7 @@ snapshot_unhash /etc/passwd- /etc/group- /etc/shadow- /etc/gshadow- /etc/subuid-
 sections=(packages etc accounts units)
 
 assert_ok "apt reads the local repo" apt-get update || exit 1
-assert_eq "openssh-server is not installed before trail" absent "$(pkg_state openssh-server)"
+assert_eq "openssh-server is not installed before trail" absent "$(pkg_status openssh-server)"
 
 # alice has an account from before trail; trail gives her a key.
 assert_ok "alice has an account" useradd -m -s /bin/bash alice || exit 1
@@ -115,12 +110,12 @@ file "/home/alice/.ssh/authorized_keys" {
 }
 EOF
 set_default ssh_allow_users '"alice"'
-pid1=$(main_pid)
+pid1=$(main_pid ssh.service)
 c2=$(git_commit /srv/admin 'alice may log in with her key')
 assert_ok "git pull gives alice her key and allows her" 'cd /srv/config && git pull -q' || exit 1
 assert_eq "trail applied it" "$c2" "$(applied)" || exit 1
 assert_ok "sshd_config allows alice" 'grep -qx "AllowUsers alice" /etc/ssh/sshd_config'
-pid2=$(main_pid)
+pid2=$(main_pid ssh.service)
 [ "$pid1" != "$pid2" ] && pass "sshd was restarted for the new sshd_config" ||
 	fail "sshd was restarted for the new sshd_config" "main PID $pid1 before and after"
 assert_eq "alice logs in with her key" alice "$(ssh_as alice 'id -un')"
@@ -137,11 +132,11 @@ run 'cd /srv/config && git fetch -q' || exit 1
 plan=$(run 'cd /srv/config && trail plan origin/main')
 assert_contains "the plan names the command" "$plan" "CMD moduli"
 assert_contains "and the restart it calls for, with why" "$plan" "restart (changed: command:moduli)"
-pid2=$(main_pid)
+pid2=$(main_pid ssh.service)
 assert_ok "git pull applies it" 'cd /srv/config && git pull -q' || exit 1
 assert_eq "trail applied it" "$c3" "$(applied)" || exit 1
 assert_eq "no modulus below 3072 bits is left" 0 "$(run "awk '\$5 < 3072' /etc/ssh/moduli | wc -l")"
-[ "$pid2" != "$(main_pid)" ] && pass "sshd was restarted for the command" ||
+[ "$pid2" != "$(main_pid ssh.service)" ] && pass "sshd was restarted for the command" ||
 	fail "sshd was restarted for the command" "main PID $pid2 before and after"
 assert_contains "the journal says why" "$(run journalctl -t trail -o cat)" "restart (changed: command:moduli)"
 assert_eq "alice still logs in" alice "$(ssh_as alice 'id -un')"
@@ -151,7 +146,7 @@ config3=$(sha /etc/ssh/sshd_config)
 # refuses the apply before anything changes.
 set_default sshd_custom_options '["TrailE2eBogus yes"]'
 c4=$(git_commit /srv/admin 'a directive sshd does not know')
-pid3=$(main_pid)
+pid3=$(main_pid ssh.service)
 assert_ok "git pull of the broken config does not fail git" 'cd /srv/config && git pull -q'
 rc=0
 out=$(run 'cd /srv/config && trail status') || rc=$?
@@ -161,15 +156,15 @@ journal=$(run journalctl -t trail -o cat)
 assert_contains "the journal says sshd refused the new sshd_config" "$journal" "refused the new content"
 assert_contains "with what sshd said" "$journal" "TrailE2eBogus"
 assert_eq "sshd_config is unchanged" "$config3" "$(sha /etc/ssh/sshd_config)"
-assert_eq "sshd was not even restarted" "$pid3" "$(main_pid)"
+assert_eq "sshd was not even restarted" "$pid3" "$(main_pid ssh.service)"
 assert_eq "alice still logs in" alice "$(ssh_as alice 'id -un')"
 assert_eq "the applied commit is still the third" "$c3" "$(applied)"
 
 # 5. Back to before trail.
 assert_ok "git checkout of the commit before trail rolls back" "cd /srv/config && git checkout -q $c0"
 assert_eq "status reports that commit applied" "$c0" "$(applied)"
-assert_eq "openssh-server is gone" absent "$(pkg_state openssh-server)"
-assert_eq "openssh-client is gone" absent "$(pkg_state openssh-client)"
+assert_eq "openssh-server is gone" absent "$(pkg_status openssh-server)"
+assert_eq "openssh-client is gone" absent "$(pkg_status openssh-client)"
 assert_fails "nothing listens on port 22" "bash -c 'exec 3<>/dev/tcp/127.0.0.1/22'"
 assert_fails "alice's key is gone" test -e /home/alice/.ssh
 assert_eq "the rollback kept nothing" "" "$(run "journalctl -t trail -o cat | grep -i ' kept' || true")"

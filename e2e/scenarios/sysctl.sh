@@ -5,10 +5,8 @@
 # reboot) the rollback applies what sysctl.d is left with. The machine has
 # its own network namespace, so net.ipv4.ip_forward is its own.
 . "$E2E_LIB/scenario.sh"
+. "$E2E_LIB/admin.sh"
 
-git_commit() { # DIR MESSAGE
-	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
-}
 forward() { run cat /proc/sys/net/ipv4/ip_forward; }
 
 run 'mkdir -p /srv/admin && cd /srv/admin && git init -q -b main' || exit 1

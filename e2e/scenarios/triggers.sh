@@ -8,13 +8,8 @@
 # whose check fails is undone, and the service is restarted on the
 # version put back; git checkout of the commit before trail removes all.
 . "$E2E_LIB/scenario.sh"
+. "$E2E_LIB/admin.sh"
 
-git_commit() { # DIR MESSAGE
-	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
-}
-pkg_state() { run "s=\$(dpkg-query -W -f '\${Status} \${Version}' $1 2>/dev/null); case \$s in ''|*' not-installed'*) echo absent ;; *) echo \$s ;; esac"; }
-applied() { run 'cd /srv/config && trail status --json' | tr -d ' \n' | sed -n 's/.*"applied":{[^}]*"commit":"\([0-9a-f]*\)".*/\1/p'; }
-main_pid() { run systemctl show -p MainPID --value trail-e2e-svc.service; }
 # svc_says: the last trail-e2e-hello line the service printed.
 svc_says() { run "journalctl -u trail-e2e-svc.service -o cat | grep '^trail-e2e-hello' | tail -n 1"; }
 config() { # VERSION TRIGGERS [EXTRA]
@@ -37,7 +32,7 @@ stamp='command "stamp" {
 }'
 restarted() { # NAME PID_BEFORE
 	local now
-	now=$(main_pid)
+	now=$(main_pid trail-e2e-svc.service)
 	if [ "$2" != "$now" ] && [ "$now" != 0 ]; then pass "$1"; else fail "$1" "main PID $2 before, $now after"; fi
 }
 
@@ -55,7 +50,7 @@ assert_ok "git pull deploys the service" 'cd /srv/config && git pull -q' || exit
 assert_eq "trail applied it" "$c1" "$(applied)" || exit 1
 assert_eq "the service runs" active "$(run systemctl is-active trail-e2e-svc.service)"
 assert_eventually "it runs hello 1.0" "journalctl -u trail-e2e-svc.service -o cat | grep -qx 'trail-e2e-hello 1.0'"
-pid=$(main_pid)
+pid=$(main_pid trail-e2e-svc.service)
 
 # 2. hello 2.0: the plan names the restart and why, the apply makes it.
 config 2.0 package.trail-e2e-hello
@@ -69,7 +64,7 @@ assert_eq "hello is 2.0" "install ok installed 2.0" "$(pkg_state trail-e2e-hello
 restarted "the service was restarted for the upgrade" "$pid"
 assert_eventually "and runs hello 2.0" "journalctl -u trail-e2e-svc.service -o cat | grep -qx 'trail-e2e-hello 2.0'"
 assert_contains "the journal says why" "$(run journalctl -t trail -o cat)" "restart (changed: package:trail-e2e-hello)"
-pid=$(main_pid)
+pid=$(main_pid trail-e2e-svc.service)
 
 # 3. A command in restart_on: it runs, and the service restarts.
 config 2.0 "package.trail-e2e-hello, command.stamp" "$stamp"
@@ -79,7 +74,7 @@ assert_eq "trail applied it" "$c3" "$(applied)" || exit 1
 assert_ok "the command ran" test -s /var/lib/trail-e2e-stamp
 restarted "the service was restarted for the command" "$pid"
 assert_contains "the journal says why" "$(run journalctl -t trail -o cat)" "restart (changed: command:stamp)"
-pid=$(main_pid)
+pid=$(main_pid trail-e2e-svc.service)
 
 # 4. An unrelated change restarts nothing.
 config 2.0 "package.trail-e2e-hello, command.stamp" "$stamp
@@ -89,7 +84,7 @@ file \"/etc/trail-e2e-unrelated\" {
 c4=$(git_commit /srv/admin 'an unrelated file')
 assert_ok "git pull writes the unrelated file" 'cd /srv/config && git pull -q' || exit 1
 assert_eq "trail applied it" "$c4" "$(applied)" || exit 1
-assert_eq "the service was not restarted" "$pid" "$(main_pid)"
+assert_eq "the service was not restarted" "$pid" "$(main_pid trail-e2e-svc.service)"
 
 # 5. The command goes with its trigger: its undo runs, the service is
 # restarted once more.
@@ -99,7 +94,7 @@ assert_ok "git pull undoes the command" 'cd /srv/config && git pull -q' || exit 
 assert_eq "trail applied it" "$c5" "$(applied)" || exit 1
 assert_fails "the command's undo ran" test -e /var/lib/trail-e2e-stamp
 restarted "the service was restarted for the undone command" "$pid"
-pid=$(main_pid)
+pid=$(main_pid trail-e2e-svc.service)
 
 # 6. A downgrade whose check fails: undone, and the service restarted on
 # the version put back.

@@ -10,11 +10,7 @@
 # that failed by hand comes back when a fixed file lands; a new unit that
 # cannot start fails its apply.
 . "$E2E_LIB/scenario.sh"
-
-git_commit() { # DIR MESSAGE
-	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
-}
-main_pid() { run systemctl show -p MainPID --value trail-e2e-greeter.service; }
+. "$E2E_LIB/admin.sh"
 
 assert_ok "apt reads the local repo" apt-get update || exit 1
 
@@ -57,12 +53,12 @@ assert_ok "git pull deploys the greeter" 'cd /srv/config && git pull -q' || exit
 assert_eq "the unit is enabled" enabled "$(run systemctl is-enabled trail-e2e-greeter.service)"
 assert_eq "the unit is running" active "$(run systemctl is-active trail-e2e-greeter.service)"
 assert_eventually "it read its config" 'journalctl -u trail-e2e-greeter.service -o cat | grep -qx greeting=one'
-pid1=$(main_pid)
+pid1=$(main_pid trail-e2e-greeter.service)
 
 greeter two
 git_commit /srv/admin 'greeting two' >/dev/null
 assert_ok "git pull deploys the new config" 'cd /srv/config && git pull -q' || exit 1
-pid2=$(main_pid)
+pid2=$(main_pid trail-e2e-greeter.service)
 if [ -n "$pid2" ] && [ "$pid2" != 0 ] && [ "$pid2" != "$pid1" ]; then
 	pass "the config change restarted the unit"
 else
@@ -74,13 +70,12 @@ assert_eq "it restarted once" 1 "$(run "journalctl -t trail -o cat | grep -c 're
 run "printf 'file \"/etc/trail-e2e-other\" {\n  content = \"x\\\\n\"\n}\n' >/srv/admin/other.hcl"
 git_commit /srv/admin 'an unrelated file' >/dev/null
 assert_ok "git pull deploys an unrelated change" 'cd /srv/config && git pull -q' || exit 1
-assert_eq "an unrelated change does not restart it" "$pid2" "$(main_pid)"
+assert_eq "an unrelated change does not restart it" "$pid2" "$(main_pid trail-e2e-greeter.service)"
 assert_ok "applying again does nothing" 'cd /srv/config && trail apply | grep -q "nothing to do"'
-assert_eq "and does not restart it" "$pid2" "$(main_pid)"
+assert_eq "and does not restart it" "$pid2" "$(main_pid trail-e2e-greeter.service)"
 
 # The echo unit: it prints every file of its tree and stops on one that
 # says "bad"; SIGHUP (its ExecReload) makes it read its greeting again.
-echo_pid() { run systemctl show -p MainPID --value trail-e2e-echo.service; }
 echo_log() { run journalctl -u trail-e2e-echo.service -o cat; }
 trail_log() { run journalctl -t trail -o cat; }
 # last_read FILE: what the unit read from FILE of its tree when it last started.
@@ -142,20 +137,20 @@ git_commit /srv/admin 'the echo unit' >/dev/null
 assert_ok "git pull deploys the echo unit" 'cd /srv/config && git pull -q' || exit 1
 assert_eq "the echo unit is running" active "$(run systemctl is-active trail-e2e-echo.service)" || exit 1
 assert_eventually "it read its files" 'journalctl -u trail-e2e-echo.service -o cat | grep -qx "started greeting=hello"'
-e1=$(echo_pid)
+e1=$(main_pid trail-e2e-echo.service)
 
 run "sed -i 's/greeting=hello/greeting=world/' /srv/admin/echo.hcl"
 git_commit /srv/admin 'a new greeting' >/dev/null
 assert_ok "git pull deploys a new greeting" 'cd /srv/config && git pull -q' || exit 1
 assert_eventually "the reload_on file reloads the unit" 'journalctl -u trail-e2e-echo.service -o cat | grep -qx "reloaded greeting=world"'
-assert_eq "a reload keeps the main PID" "$e1" "$(echo_pid)"
+assert_eq "a reload keeps the main PID" "$e1" "$(main_pid trail-e2e-echo.service)"
 assert_contains "the journal says reload" "$(trail_log)" "reload (changed: /etc/trail-e2e-echo.conf)"
 
 run 'rm /srv/admin/echo.d/b'
 git_commit /srv/admin 'one file less in the tree' >/dev/null
 assert_ok "git pull deploys the smaller tree" 'cd /srv/config && git pull -q' || exit 1
 assert_fails "the file is gone" test -e /etc/trail-e2e-echo.d/b
-e2=$(echo_pid)
+e2=$(main_pid trail-e2e-echo.service)
 if [ -n "$e2" ] && [ "$e2" != 0 ] && [ "$e2" != "$e1" ]; then
 	pass "a file removed from a restart_on tree restarts the unit"
 else

@@ -5,10 +5,8 @@
 # drift record in the journal and in the metrics file within seconds, and a
 # heal-policy file is put back.
 . "$E2E_LIB/scenario.sh"
+. "$E2E_LIB/admin.sh"
 
-git_commit() { # DIR MESSAGE
-	run "cd $1 && git add -A && git -c user.name=e2e -c user.email=e2e@localhost commit -q -m '$2' && git rev-parse HEAD"
-}
 prom=/var/lib/prometheus/node-exporter/trail.prom
 
 run 'mkdir -p /srv/admin /var/lib/prometheus/node-exporter && cd /srv/admin && git init -q -b main' || exit 1
