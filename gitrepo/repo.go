@@ -12,14 +12,14 @@ import (
 	"github.com/go-git/go-billy/v5"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
-	"github.com/go-git/go-git/v5/plumbing/cache"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
-// cacheSize bounds go-git's object cache per reader. It holds delta bases
-// while a tree is read; decoded trees are cached by the FS itself.
-const cacheSize = 8 * cache.MiByte
+// cacheSize bounds go-git's object cache per reader (objectCache). It
+// holds delta bases while a tree is read; decoded trees are cached by the
+// FS itself.
+const cacheSize = 4 << 20
 
 // Repo is an open config repository.
 type Repo struct {
@@ -35,6 +35,8 @@ type Repo struct {
 	readers    chan *filesystem.Storage
 	made       []*filesystem.Storage
 	maxReaders int
+	// caches are the storages' object caches, the main one's first.
+	caches []*objectCache
 }
 
 // Open opens the repository whose work tree root (or bare directory) is dir.
@@ -51,7 +53,7 @@ func Open(dir string) (*Repo, error) {
 		return nil, fmt.Errorf("open config repo %s: unexpected storage %T", dir, probe.Storer)
 	}
 	gitDir := fsStore.Filesystem()
-	st := newStorage(gitDir)
+	st, oc := newStorage(gitDir)
 	r, err := git.Open(st, nil)
 	if err != nil {
 		_ = st.Close()
@@ -59,12 +61,12 @@ func Open(dir string) (*Repo, error) {
 	}
 	n := min(max(runtime.GOMAXPROCS(0), 1), 8)
 	return &Repo{dir: dir, gitDir: gitDir, repo: r, storage: st,
-		readers: make(chan *filesystem.Storage, n), maxReaders: n}, nil
+		readers: make(chan *filesystem.Storage, n), maxReaders: n, caches: []*objectCache{oc}}, nil
 }
 
-func newStorage(gitDir billy.Filesystem) *filesystem.Storage {
-	return filesystem.NewStorageWithOptions(gitDir, cache.NewObjectLRU(cacheSize),
-		filesystem.Options{KeepDescriptors: true})
+func newStorage(gitDir billy.Filesystem) (*filesystem.Storage, *objectCache) {
+	oc := newObjectCache(cacheSize)
+	return filesystem.NewStorageWithOptions(gitDir, oc, filesystem.Options{KeepDescriptors: true}), oc
 }
 
 // reader lends a storage for reading objects, making one if fewer than
@@ -77,8 +79,8 @@ func (r *Repo) reader() *filesystem.Storage {
 	}
 	r.mu.Lock()
 	if len(r.made) < r.maxReaders {
-		st := newStorage(r.gitDir)
-		r.made = append(r.made, st)
+		st, oc := newStorage(r.gitDir)
+		r.made, r.caches = append(r.made, st), append(r.caches, oc)
 		r.mu.Unlock()
 		return st
 	}

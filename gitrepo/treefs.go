@@ -2,6 +2,7 @@ package gitrepo
 
 import (
 	"bytes"
+	"container/list"
 	"errors"
 	"fmt"
 	"io"
@@ -19,19 +20,29 @@ import (
 )
 
 // treeFS is an fs.FS over one git tree object. Decoded tree objects are
-// cached by hash, so identical subtrees are read once. Objects are read
+// cached by hash, the most recently used first, up to treeCacheEntries
+// entries in all: a walk reads a directory's files together, so paths
+// resolve from the cache, and a big tree is not held whole (at 100,000
+// files, about 12 MB for as long as the FS lived). Objects are read
 // through the repository's pool of readers, so concurrent ReadFile calls
 // run in parallel.
 type treeFS struct {
-	r      *Repo
-	commit string
-	root   entry
-	mu     sync.Mutex // guards trees
-	trees  map[plumbing.Hash]*dirIndex
+	r       *Repo
+	commit  string
+	root    entry
+	mu      sync.Mutex // guards trees, lru and entries
+	trees   map[plumbing.Hash]*list.Element
+	lru     list.List // of *dirIndex, most recently used first
+	entries int
 }
+
+// treeCacheEntries bounds the entries of the decoded trees a treeFS
+// keeps; the one last used is kept whatever its size.
+const treeCacheEntries = 16 << 10
 
 // dirIndex is a decoded tree with a name index.
 type dirIndex struct {
+	hash    plumbing.Hash
 	entries []object.TreeEntry
 	byName  map[string]int
 }
@@ -62,14 +73,14 @@ func (e entry) fsMode() fs.FileMode {
 }
 
 func newTreeFS(r *Repo, commit string, t *object.Tree) *treeFS {
-	tfs := &treeFS{r: r, commit: commit, trees: make(map[plumbing.Hash]*dirIndex),
+	tfs := &treeFS{r: r, commit: commit, trees: make(map[plumbing.Hash]*list.Element),
 		root: entry{name: ".", mode: filemode.Dir, hash: t.Hash}}
-	tfs.trees[t.Hash] = indexTree(t)
+	tfs.keep(indexTree(t))
 	return tfs
 }
 
 func indexTree(t *object.Tree) *dirIndex {
-	d := &dirIndex{entries: t.Entries, byName: make(map[string]int, len(t.Entries))}
+	d := &dirIndex{hash: t.Hash, entries: t.Entries, byName: make(map[string]int, len(t.Entries))}
 	for i, e := range t.Entries {
 		d.byName[e.Name] = i
 	}
@@ -79,10 +90,13 @@ func indexTree(t *object.Tree) *dirIndex {
 // dir returns the decoded tree with hash h.
 func (t *treeFS) dir(h plumbing.Hash) (*dirIndex, error) {
 	t.mu.Lock()
-	d, ok := t.trees[h]
+	e, ok := t.trees[h]
+	if ok {
+		t.lru.MoveToFront(e)
+	}
 	t.mu.Unlock()
 	if ok {
-		return d, nil
+		return e.Value.(*dirIndex), nil
 	}
 	st := t.r.reader()
 	obj, err := object.GetTree(st, h)
@@ -90,11 +104,28 @@ func (t *treeFS) dir(h plumbing.Hash) (*dirIndex, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read tree %s of commit %s: %w", h, t.commit, err)
 	}
-	d = indexTree(obj)
-	t.mu.Lock()
-	t.trees[h] = d
-	t.mu.Unlock()
+	d := indexTree(obj)
+	t.keep(d)
 	return d, nil
+}
+
+// keep caches a decoded tree, dropping the least recently used ones past
+// treeCacheEntries.
+func (t *treeFS) keep(d *dirIndex) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.trees[d.hash]; ok {
+		return
+	}
+	t.trees[d.hash] = t.lru.PushFront(d)
+	t.entries += len(d.entries)
+	for t.entries > treeCacheEntries && t.lru.Len() > 1 {
+		last := t.lru.Back()
+		old := last.Value.(*dirIndex)
+		t.lru.Remove(last)
+		delete(t.trees, old.hash)
+		t.entries -= len(old.entries)
+	}
 }
 
 // blob reads the content of blob h.
