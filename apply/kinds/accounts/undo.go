@@ -122,8 +122,18 @@ func accountFileWork(v *kind.View, img kind.Image, f string) (kind.Work, error) 
 }
 
 // restoreAccounts writes the account files of img back and makes them
-// durable at once: the next undo may run a tool that reads them.
+// durable at once: the next undo may run a tool that reads them. It holds
+// the shadow tools' locks while it does (LockAccounts, as every write of
+// trail's own does), so that a tool running meanwhile (an admin's useradd
+// beside a recovery) neither writes between the files nor has its change
+// overwritten half-way; a tool that keeps them fails the undo, which the
+// next run tries again.
 func restoreAccounts(x *kind.Exec, img kind.Image) error {
+	unlock, err := LockAccounts(x, subFiles...)
+	if err != nil {
+		return fmt.Errorf("restoring the account files: %w", err)
+	}
+	defer unlock()
 	v := kind.NewView(x)
 	for _, f := range imageFiles(img) {
 		for _, p := range []string{f, f + "-"} { // trail's own writes stage the backup too
