@@ -50,11 +50,24 @@ func (e *Engine) loadApplied() (*state.Applied, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.cache.applied.Close()
 	e.cache.applied, e.cache.appliedKey = ap, k
 	if !ok {
 		e.cache.applied = nil
 	}
 	return ap, nil
+}
+
+// wroteApplied notes the applied record the engine wrote itself, read on
+// demand from the new file (nil when it could not open it again).
+func (e *Engine) wroteApplied(ap *state.Applied) {
+	e.cache.applied.Close()
+	e.cache.applied = nil
+	if k, ok := keyOf(e.path(state.FileApplied)); ok && ap != nil {
+		e.cache.applied, e.cache.appliedKey = ap, k
+	} else {
+		ap.Close()
+	}
 }
 
 // eachRecord calls fn with every record of the applied record, in order.
@@ -69,12 +82,7 @@ func (e *Engine) eachRecord(keep bool, fn func(*kind.Record) error) error {
 		if err != nil {
 			return err
 		}
-		for _, r := range ap.Records {
-			if err := fn(r); err != nil {
-				return err
-			}
-		}
-		return nil
+		return ap.Each(fn)
 	}
 	_, err := state.EachRecord(e.path(state.FileApplied), fn)
 	return err

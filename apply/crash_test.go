@@ -12,6 +12,7 @@ import (
 	"syscall"
 	"testing"
 
+	"trail/apply/kind"
 	"trail/apply/state"
 )
 
@@ -197,13 +198,15 @@ func checkState(t *testing.T, e *Engine, where string) {
 	if err != nil {
 		t.Fatalf("%s: %v", where, err)
 	}
-	for _, r := range ap.Records {
+	defer ap.Close()
+	ap.Each(func(r *kind.Record) error {
 		for _, k := range append(r.Origin.Blobs(), r.Wrote.Blobs()...) {
 			if !e.store.Has(k) {
 				t.Fatalf("%s: %s needs blob %s, missing", where, r.ID, k)
 			}
 		}
-	}
+		return nil
+	})
 	gens, err := e.Generations()
 	if err != nil {
 		t.Fatalf("%s: %v", where, err)

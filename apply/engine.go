@@ -120,8 +120,12 @@ func Open(opts Options) (*Engine, error) {
 	return e, nil
 }
 
-// Close releases the root.
-func (e *Engine) Close() error { return e.root.Close() }
+// Close releases the root and the applied record it keeps open.
+func (e *Engine) Close() error {
+	e.cache.applied.Close()
+	e.cache.applied = nil
+	return e.root.Close()
+}
 
 // Store returns the content store, where callers put compiled contents
 // before Plan and Apply.

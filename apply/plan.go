@@ -117,7 +117,7 @@ func (c *current) parse(e *Engine, next []*stepfmt.Step) error {
 		return fmt.Errorf("state: the applied record changed while it was read: try again")
 	}
 	for _, s := range l.Steps {
-		if ap.Get(s.ID()) == nil {
+		if !ap.Has(s.ID()) {
 			return fmt.Errorf("state: the applied record has no entry for %s of generation %d: restore %s from a backup", s.ID(), c.gen, e.path(state.FileApplied))
 		}
 	}
@@ -231,6 +231,9 @@ func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*ki
 			w = kind.Work{Changes: w.Changes, Notes: w.Notes}
 		}
 		p.Work[i] = w
+	}
+	if err := cur.applied.Err(); err != nil {
+		return nil, err
 	}
 	if err := errs.Err(); err != nil {
 		return p, err

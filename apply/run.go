@@ -5,8 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -116,19 +114,13 @@ func (e *Engine) unchanged(cur *current, list *stepfmt.List, meta Meta) (*Genera
 	now := time.Now()
 	ng := &Generation{Number: num, From: cur.gen, Commit: meta.Commit, Branch: meta.Branch, Host: meta.Host,
 		Subject: meta.Subject, Start: now, End: now, Result: ResultOK, Counts: Counts{Unchanged: n}, Dir: e.genDir()}
-	data, err := os.ReadFile(e.path(state.FileApplied))
-	if err != nil {
-		return nil, fmt.Errorf("state: %w", err)
-	}
-	_, body, _ := bytes.Cut(data, []byte("\n"))
-	head := state.AppliedHeader + strconv.Itoa(num) + "\n"
 	if _, err := state.SaveList(e.genDir(), num, list); err != nil {
 		return nil, err
 	}
 	if err := state.SaveGeneration(e.genDir(), ng); err != nil {
 		return nil, err
 	}
-	if err := state.WriteAtomic(e.path(state.FileApplied), append([]byte(head), body...), true); err != nil {
+	if err := state.CopyApplied(e.path(state.FileApplied), num); err != nil {
 		return nil, err
 	}
 	e.emit(Event{Type: EventApplyEnd, Commit: ng.Commit, Branch: ng.Branch, Generation: num, Result: ResultOK, Counts: ng.Counts})

@@ -433,35 +433,38 @@ func (r *run) verify(ctx context.Context) error {
 // commit records the generation and makes it current: the durable rename
 // of the applied record is the commit point; the journal goes after it.
 func (r *run) commit() (*Generation, error) {
-	ap := &state.Applied{Generation: r.g.Number, Records: make([]*kind.Record, 0, len(r.list.Steps))}
-	for _, s := range r.list.Steps {
-		rec := r.next[s.ID()]
-		if rec == nil {
-			rec = r.cur.applied.Get(s.ID())
-		}
-		if rec == nil {
-			return r.fail(fmt.Errorf("internal error: no record for %s", s.ID()))
-		}
-		ap.Records = append(ap.Records, rec)
+	if err := r.cur.applied.Err(); err != nil {
+		return r.fail(err)
 	}
 	r.g.Result, r.g.End = ResultOK, time.Now()
 	if err := state.SaveGeneration(r.e.genDir(), r.g); err != nil {
 		return r.fail(err)
 	}
 	r.e.crashPoint("generation")
-	if err := state.SaveApplied(r.e.path(state.FileApplied), ap); err != nil {
+	// The new record is written as it is made, in the list's order: the
+	// record made for a change, or the applied line copied as it is.
+	ap, err := state.WriteApplied(r.e.path(state.FileApplied), r.g.Number, len(r.list.Steps), func(w *state.RecordWriter) error {
+		for _, s := range r.list.Steps {
+			id := s.ID()
+			if rec := r.next[id]; rec != nil {
+				w.Put(rec)
+			} else if !w.Copy(r.cur.applied, id) {
+				return fmt.Errorf("internal error: no record for %s", id)
+			}
+		}
+		return r.cur.applied.Err()
+	})
+	if err != nil {
 		return r.fail(err)
 	}
-	if k, ok := keyOf(r.e.path(state.FileApplied)); ok {
-		r.e.cache.applied, r.e.cache.appliedKey = ap, k
-	}
+	r.e.wroteApplied(ap)
 	r.e.crashPoint("commit")
 	r.j.Close()
 	if err := state.RemoveJournal(r.e.path(state.FileJournal)); err != nil {
 		return r.g, err
 	}
 	r.e.crashPoint("journal")
-	r.updateIndex(ap)
+	r.updateIndex()
 	r.e.pruneAfterApply(int(r.textLen))
 	r.event(Event{Type: EventApplyEnd, Result: ResultOK, Counts: r.g.Counts, Duration: r.g.End.Sub(r.g.Start)})
 	return r.g, nil
@@ -483,10 +486,10 @@ func (r *run) indexWritten(changes []stepfmt.Change) {
 
 // updateIndex forgets what is no longer managed and saves the index. The
 // index is a cache: failing to save it costs only time.
-func (r *run) updateIndex(ap *state.Applied) {
+func (r *run) updateIndex() {
 	ix := driftIndex(r.x)
-	for _, rec := range ap.Records {
-		ix.Mark(rec.ID.Target)
+	for _, s := range r.list.Steps {
+		ix.Mark(s.Target)
 	}
 	ix.KeepMarked()
 	if ix.Save() == nil {

@@ -166,20 +166,25 @@ func (c *fsck) applied() {
 		c.problem(file, err.Error(), fix)
 		return
 	}
-	c.Applied, c.Records = ap.Generation, len(ap.Records)
+	defer ap.Close()
+	c.Applied, c.Records = ap.Generation, ap.Len()
 	if ap.Generation > 0 {
 		if _, err := os.Stat(filepath.Join(c.dir, DirGenerations, genName(ap.Generation)+".json")); err != nil {
 			c.problem(file, fmt.Sprintf("names generation %d, which is not recorded: %v", ap.Generation, err),
 				"restore the generations directory from a backup; the applied record itself is what trail needs to go on")
 		}
 	}
-	for _, r := range ap.Records {
+	err = ap.Each(func(r *kind.Record) error {
 		for _, k := range r.Origin.Blobs() {
 			c.need[k] = append(c.need[k], r.ID.String()+" (pre-image)")
 		}
 		for _, k := range r.Wrote.Blobs() {
 			c.need[k] = append(c.need[k], r.ID.String()+" (content)")
 		}
+		return nil
+	})
+	if err != nil {
+		c.problem(file, err.Error(), "run trail fsck again")
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"trail/apply/kind"
 	"trail/stepfmt"
 )
 
@@ -60,10 +61,15 @@ func GC(dir string, keep int, grace time.Duration, dryRun bool) (*GCResult, erro
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range ap.Records {
+	err = ap.Each(func(r *kind.Record) error {
 		for _, k := range append(r.Origin.Blobs(), r.Wrote.Blobs()...) {
 			need[k] = true
 		}
+		return nil
+	})
+	ap.Close()
+	if err != nil {
+		return nil, err
 	}
 	data, err := os.ReadFile(filepath.Join(dir, FileJournal))
 	if err == nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"trail/apply/kind"
@@ -96,26 +97,82 @@ func TestIndexUnsorted(t *testing.T) {
 }
 
 // Applied.Get finds every record whatever order it is asked in, the last
-// of two with one identity, and nil for one it lacks.
+// of two with one identity, and nil for one it lacks; a record read back
+// from the file it wrote finds the same, lines longer than its read
+// window included, and its lines copied into a new record are the same.
 func TestAppliedGet(t *testing.T) {
-	a := &state.Applied{}
-	for i := 0; i < 50; i++ {
-		a.Records = append(a.Records, &kind.Record{ID: stepfmt.ID{Kind: stepfmt.KindFile, Target: fmt.Sprintf("/f/%d", (i*37)%50)}})
+	dir := t.TempDir()
+	var recs []*kind.Record
+	for i := 0; i < 3000; i++ {
+		r := &kind.Record{ID: stepfmt.ID{Kind: stepfmt.KindFile, Target: fmt.Sprintf("/f/%d", (i*37)%3000)}, Policy: kind.PolicyReport,
+			Origin: kind.Absent(), Wrote: kind.Image{State: "file", Attrs: []stepfmt.Attr{{Key: "mode", Value: "0644"}}}}
+		if i%1000 == 7 {
+			r.Wrote.Attrs = append(r.Wrote.Attrs, stepfmt.Attr{Key: "note", Value: strings.Repeat("x y", 50000)})
+		}
+		recs = append(recs, r)
 	}
-	twice := &kind.Record{ID: a.Records[10].ID, Policy: "second"}
-	a.Records = append(a.Records, twice)
-	for _, order := range [][]int{{0, 1, 2, 3, 4, 5}, {49, 3, 17, 18, 19, 0}, {10, 11, 10}} {
-		for _, i := range order {
-			want := a.Records[i]
-			if i == 10 {
-				want = twice
-			}
-			if got := a.Get(a.Records[i].ID); got != want {
-				t.Fatalf("Get(%s) = %v, want %v", a.Records[i].ID, got, want)
+	twice := &kind.Record{ID: recs[10].ID, Policy: kind.PolicyHeal, Origin: kind.Absent(), Wrote: kind.Absent()}
+	file := filepath.Join(dir, "applied")
+	a, err := state.WriteApplied(file, 4, 0, func(w *state.RecordWriter) error {
+		for _, r := range append(recs, twice) {
+			w.Put(r)
+		}
+		return nil
+	})
+	if err != nil || a == nil {
+		t.Fatal(a, err)
+	}
+	check := func(a *state.Applied) {
+		t.Helper()
+		for _, order := range [][]int{{0, 1, 2, 3, 4, 5, 6, 7, 8}, {2999, 3, 17, 1007, 18, 19, 0}, {10, 11, 10, 2007}} {
+			for _, i := range order {
+				want := recs[i]
+				if i == 10 {
+					want = twice
+				}
+				got := a.Get(recs[i].ID)
+				if got == nil || got.ID != want.ID || got.Policy != want.Policy || !got.Wrote.Equal(want.Wrote) || !got.Origin.Equal(want.Origin) {
+					t.Fatalf("Get(%s) = %v, want %v", recs[i].ID, got, want)
+				}
 			}
 		}
+		if r := a.Get(stepfmt.ID{Kind: stepfmt.KindDir, Target: "/f/1"}); r != nil || a.Has(stepfmt.ID{Kind: stepfmt.KindDir, Target: "/f/1"}) {
+			t.Fatalf("Get of an identity not recorded: %v", r)
+		}
+		if a.Err() != nil {
+			t.Fatal(a.Err())
+		}
 	}
-	if r := a.Get(stepfmt.ID{Kind: stepfmt.KindDir, Target: "/f/1"}); r != nil {
-		t.Fatalf("Get of an identity not recorded: %v", r)
+	check(a)
+	copied := filepath.Join(dir, "copied")
+	b, err := state.WriteApplied(copied, 5, len(recs), func(w *state.RecordWriter) error {
+		for i := len(recs) - 1; i >= 0; i-- {
+			if !w.Copy(a, recs[i].ID) {
+				t.Fatalf("no line of %s to copy", recs[i].ID)
+			}
+		}
+		return nil
+	})
+	if err != nil || b == nil {
+		t.Fatal(b, err)
 	}
+	a.Close()
+	check(b)
+	b.Close()
+	c, err := state.LoadApplied(copied)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.Len() != len(recs) || c.Generation != 5 {
+		t.Fatalf("%d records of generation %d, want %d of 5", c.Len(), c.Generation, len(recs))
+	}
+	check(c)
+	n := len(recs)
+	c.Each(func(r *kind.Record) error {
+		if n--; r.ID != recs[n].ID {
+			t.Fatalf("record %d is %s, want %s", n, r.ID, recs[n].ID)
+		}
+		return nil
+	})
 }

@@ -3,8 +3,10 @@ package state
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"io/fs"
 	"os"
@@ -13,61 +15,217 @@ import (
 	"strings"
 
 	"trail/apply/kind"
-	"trail/internal/atomicfile"
 	"trail/stepfmt"
 )
 
-// Applied is the applied record: the current generation and a Record for
-// every target it manages, in the order of its step list.
+// Applied is the applied record, read on demand: the file it was read
+// from stays open, and only a sorted index of its targets' identities
+// (a hash and the line's offset, 16 bytes a target) is held; a record is
+// parsed when Get asks for it. The record of 100,000 targets parsed whole
+// took about 40 MB; its index takes 1.6.
 type Applied struct {
 	Generation int
-	Records    []*kind.Record
-	// sorted holds the places of Records sorted by identity, made on
-	// Get's first miss of next, the place after the record it found
-	// last: a list's steps are mostly asked for in its order, and a map
-	// of 100,000 identities would take 6 MB.
-	sorted []int32
-	next   int
+	src        io.ReaderAt
+	closer     io.Closer
+	size       int64
+	body       int64       // where the first record's line starts
+	ents       []recordEnt // sorted by hash, then offset
+	// win is a window of src at winOff: records are mostly asked for in
+	// the order of their lines, so one read serves many.
+	win    []byte
+	winOff int64
+	buf    []byte
+	// last is the record Get parsed last, at lastOff: one change asks
+	// for its record several times in a row.
+	last    *kind.Record
+	lastOff int64
+	err     error
+}
+
+// recordEnt is one target of the record: the hash of its identity and
+// where its line starts.
+type recordEnt struct {
+	hash uint64
+	off  int64
+}
+
+// idSeed seeds the hash of identities, the same for every record of a
+// process, so that a record written keeps the index it was written with.
+var idSeed = maphash.MakeSeed()
+
+func hashID(k stepfmt.Kind, target string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(idSeed)
+	h.WriteString(string(k))
+	h.WriteByte(0)
+	h.WriteString(target)
+	return h.Sum64()
+}
+
+func compareEnt(a, b recordEnt) int {
+	if c := cmp.Compare(a.hash, b.hash); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.off, b.off)
+}
+
+// Len returns the number of targets recorded.
+func (a *Applied) Len() int { return len(a.ents) }
+
+// Err returns the first error reading a record on demand (Get, Has): the
+// file failed to read, which Get can only report as no record.
+func (a *Applied) Err() error { return a.err }
+
+// Close lets go of the file the record is read from.
+func (a *Applied) Close() error {
+	if a == nil || a.closer == nil {
+		return nil
+	}
+	c := a.closer
+	a.closer, a.src = nil, nil
+	return c.Close()
 }
 
 // Get returns the record of the target with identity id, nil for none
-// (the last, should two records have it).
+// (the last, should two records have it). It parses the record's line
+// afresh, but for the one it returned last, which it returns again.
 func (a *Applied) Get(id stepfmt.ID) *kind.Record {
-	rs := a.Records
-	if n := a.next; n < len(rs) && rs[n].ID == id && (n+1 == len(rs) || rs[n+1].ID != id) {
-		a.next++
-		return rs[n]
-	}
-	if len(a.sorted) != len(rs) {
-		a.sort()
-	}
-	i, ok := slices.BinarySearchFunc(a.sorted, id, func(j int32, id stepfmt.ID) int { return compareID(rs[j].ID, id) })
+	line, off, ok := a.find(id)
 	if !ok {
 		return nil
 	}
-	for i+1 < len(a.sorted) && rs[a.sorted[i+1]].ID == id {
-		i++
+	if a.last != nil && a.lastOff == off {
+		return a.last
 	}
-	a.next = int(a.sorted[i]) + 1
-	return rs[a.sorted[i]]
+	r, err := parseRecord(string(line))
+	if err != nil {
+		a.fail(fmt.Errorf("the applied record changed while it was read: %w", err))
+		return nil
+	}
+	a.last, a.lastOff = r, off
+	return r
 }
 
-// sort makes sorted: the places of Records by identity, in record order
-// among equal ones.
-func (a *Applied) sort() {
-	rs := a.Records
-	a.sorted = make([]int32, len(rs))
-	for i := range a.sorted {
-		a.sorted[i] = int32(i)
-	}
-	slices.SortStableFunc(a.sorted, func(i, j int32) int { return compareID(rs[i].ID, rs[j].ID) })
+// Has reports whether a target of identity id is recorded, without
+// parsing its record.
+func (a *Applied) Has(id stepfmt.ID) bool {
+	_, _, ok := a.find(id)
+	return ok
 }
 
-func compareID(a, b stepfmt.ID) int {
-	if c := strings.Compare(string(a.Kind), string(b.Kind)); c != 0 {
-		return c
+// Line returns the text of id's record, without its newline, valid until
+// the record is next read.
+func (a *Applied) Line(id stepfmt.ID) ([]byte, bool) {
+	line, _, ok := a.find(id)
+	return line, ok
+}
+
+// find returns the line of id's record and its offset; the last of
+// several.
+func (a *Applied) find(id stepfmt.ID) ([]byte, int64, bool) {
+	h := hashID(id.Kind, id.Target)
+	i, _ := slices.BinarySearchFunc(a.ents, recordEnt{hash: h}, compareEnt)
+	var found []byte
+	var at int64
+	ok, seen := false, 0
+	for ; i < len(a.ents) && a.ents[i].hash == h; i++ {
+		line, err := a.lineAt(a.ents[i].off)
+		if err != nil {
+			a.fail(err)
+			return nil, 0, false
+		}
+		if seen++; lineIs(line, id) {
+			found, at, ok = line, a.ents[i].off, true
+		}
 	}
-	return strings.Compare(a.Target, b.Target)
+	if ok && seen > 1 {
+		// Another line of the same hash may have moved the window.
+		found, _ = a.lineAt(at)
+	}
+	return found, at, ok
+}
+
+// lineIs reports whether a record's line is of the target id.
+func lineIs(line []byte, id stepfmt.ID) bool {
+	k, rest, ok := bytes.Cut(line, []byte("\t"))
+	if !ok || string(k) != string(id.Kind) {
+		return false
+	}
+	t, _, ok := bytes.Cut(rest, []byte("\t"))
+	if !ok {
+		return false
+	}
+	if len(t) == 0 || t[0] != '"' {
+		return string(t) == id.Target
+	}
+	v, tail, err := stepfmt.ReadValue(string(t))
+	return err == nil && tail == "" && v == id.Target
+}
+
+func (a *Applied) fail(err error) {
+	if a.err == nil {
+		a.err = fmt.Errorf("state: %w", err)
+	}
+}
+
+// lineAt returns the line that starts at off, without its newline, from
+// the window, read afresh (and larger, for a long line) when it does not
+// hold it whole.
+func (a *Applied) lineAt(off int64) ([]byte, error) {
+	size := 64 << 10
+	for {
+		end := a.winOff + int64(len(a.win))
+		if off >= a.winOff && off < end {
+			rest := a.win[off-a.winOff:]
+			if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+				return rest[:i], nil
+			}
+			if end >= a.size {
+				return rest, nil
+			}
+			if a.winOff == off {
+				size = 2 * len(a.win)
+			}
+		}
+		if a.src == nil || off >= a.size {
+			return nil, fmt.Errorf("the applied record has no line at byte %d", off)
+		}
+		if cap(a.buf) < size {
+			a.buf = make([]byte, size)
+		}
+		n, err := a.src.ReadAt(a.buf[:size], off)
+		if err != nil && err != io.EOF {
+			return nil, err
+		}
+		if n == 0 {
+			return nil, io.ErrUnexpectedEOF
+		}
+		a.win, a.winOff = a.buf[:n], off
+	}
+}
+
+// Each calls fn with every record, in the order of the record's lines.
+func (a *Applied) Each(fn func(*kind.Record) error) error {
+	if a.src == nil {
+		return nil
+	}
+	r := bufio.NewReaderSize(io.NewSectionReader(a.src, a.body, a.size-a.body), 64<<10)
+	for {
+		l, err := r.ReadString('\n')
+		if err == io.EOF && l == "" {
+			return nil
+		}
+		if err != nil && err != io.EOF {
+			return fmt.Errorf("state: %w", err)
+		}
+		rec, err := parseRecord(strings.TrimSuffix(l, "\n"))
+		if err != nil {
+			return fmt.Errorf("state: the applied record changed while it was read: %w", err)
+		}
+		if err := fn(rec); err != nil {
+			return err
+		}
+	}
 }
 
 const AppliedHeader = "TRAIL-APPLIED v1 generation="
@@ -76,47 +234,31 @@ const AppliedHeader = "TRAIL-APPLIED v1 generation="
 // separated fields: kind, target, drift policy, origin image, wrote image.
 func (a *Applied) Format() []byte {
 	var b bytes.Buffer
-	b.Grow(160 * (len(a.Records) + 1))
-	a.write(&b)
+	b.WriteString(AppliedHeader)
+	b.WriteString(strconv.Itoa(a.Generation))
+	b.WriteByte('\n')
+	bw := bufio.NewWriter(&b)
+	a.Each(func(r *kind.Record) error { writeRecord(bw, r); return nil })
+	bw.Flush()
 	return b.Bytes()
 }
 
-// SaveApplied replaces the applied record file with a, durably. It writes
-// the record line by line: the record of 100,000 targets is 20 MB of text.
-func SaveApplied(file string, a *Applied) error {
-	err := atomicfile.WriteWith(file, stateFileMode, func(w io.Writer) error {
-		return a.write(bufio.NewWriter(w))
-	})
-	if err != nil {
-		return fmt.Errorf("state: %w", err)
-	}
-	return nil
-}
-
-// write writes Format's text to w, which buffers it.
-func (a *Applied) write(w interface {
+// writeRecord writes r's line, newline and all.
+func writeRecord(w interface {
 	io.Writer
 	io.StringWriter
 	io.ByteWriter
-}) error {
-	w.WriteString(AppliedHeader)
-	w.WriteString(strconv.Itoa(a.Generation))
+}, r *kind.Record) {
+	w.WriteString(string(r.ID.Kind))
+	w.WriteByte('\t')
+	w.WriteString(stepfmt.QuoteValue(r.ID.Target))
+	w.WriteByte('\t')
+	w.WriteString(r.Policy)
+	w.WriteByte('\t')
+	writeImage(w, r.Origin)
+	w.WriteByte('\t')
+	writeImage(w, r.Wrote)
 	w.WriteByte('\n')
-	for _, r := range a.Records {
-		w.WriteString(string(r.ID.Kind))
-		w.WriteByte('\t')
-		w.WriteString(stepfmt.QuoteValue(r.ID.Target))
-		w.WriteByte('\t')
-		w.WriteString(r.Policy)
-		w.WriteByte('\t')
-		writeImage(w, r.Origin)
-		w.WriteByte('\t')
-		writeImage(w, r.Wrote)
-		if err := w.WriteByte('\n'); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // writeImage writes m as m.String() renders it, without building it.
@@ -134,41 +276,89 @@ func writeImage(w io.StringWriter, m kind.Image) {
 	}
 }
 
-// ParseApplied reads the applied record; name is used in error positions.
+// ParseApplied reads the applied record in data; name is used in error
+// positions.
 func ParseApplied(name string, data []byte) (*Applied, error) {
-	return parseApplied(name, string(data))
+	return readApplied(name, bytes.NewReader(data), int64(len(data)))
 }
 
-func parseApplied(name, text string) (*Applied, error) {
-	head, text, _ := strings.Cut(text, "\n")
-	g, ok := strings.CutPrefix(head, AppliedHeader)
-	n, err := strconv.Atoi(g)
-	if !ok || err != nil || n < 0 {
+// readApplied reads the record in src, checking every line as it indexes
+// it, and that no target is recorded twice.
+func readApplied(name string, src io.ReaderAt, size int64) (*Applied, error) {
+	r := bufio.NewReaderSize(io.NewSectionReader(src, 0, size), 64<<10)
+	head, err := r.ReadString('\n')
+	g, ok := strings.CutPrefix(strings.TrimSuffix(head, "\n"), AppliedHeader)
+	n, aerr := strconv.Atoi(g)
+	if err != nil && err != io.EOF || !ok || aerr != nil || n < 0 {
 		return nil, fmt.Errorf("%s:1: not an applied record (want %q and a number)", name, AppliedHeader)
 	}
-	a := &Applied{Generation: n, Records: make([]*kind.Record, 0, strings.Count(text, "\n"))}
-	for line := 2; text != ""; line++ {
-		var l string
-		l, text, _ = strings.Cut(text, "\n")
-		r, err := parseRecord(l)
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, line, err)
+	a := &Applied{Generation: n, src: src, size: size, body: int64(len(head))}
+	off := a.body
+	for line := 2; ; line++ {
+		l, err := r.ReadString('\n')
+		if err == io.EOF && l == "" {
+			break
 		}
-		a.Records = append(a.Records, r)
-	}
-	// A target recorded twice shows in Get's sorted places, as neighbours;
-	// the first line that repeats one is named.
-	a.sort()
-	twice := -1
-	for i := 1; i < len(a.sorted); i++ {
-		if j := int(a.sorted[i]); a.Records[a.sorted[i-1]].ID == a.Records[j].ID && (twice < 0 || j < twice) {
-			twice = j
+		if err != nil && err != io.EOF {
+			return nil, err
 		}
+		rec, perr := parseRecord(strings.TrimSuffix(l, "\n"))
+		if perr != nil {
+			return nil, fmt.Errorf("%s:%d: %w", name, line, perr)
+		}
+		a.ents = append(a.ents, recordEnt{hashID(rec.ID.Kind, rec.ID.Target), off})
+		off += int64(len(l))
 	}
-	if twice >= 0 {
-		return nil, fmt.Errorf("%s:%d: %s recorded twice", name, twice+2, a.Records[twice].ID)
+	a.ents = slices.Clip(a.ents)
+	slices.SortFunc(a.ents, compareEnt)
+	if err := a.twice(name); err != nil {
+		return nil, err
 	}
 	return a, nil
+}
+
+// twice returns an error naming the first line that repeats a target
+// recorded before it, if any: such lines share a hash.
+func (a *Applied) twice(name string) error {
+	first := int64(-1)
+	var id stepfmt.ID
+	for i := 1; i < len(a.ents); i++ {
+		if a.ents[i].hash != a.ents[i-1].hash {
+			continue
+		}
+		r, err := a.recordAt(a.ents[i].off)
+		if err != nil {
+			return err
+		}
+		for j := i - 1; j >= 0 && a.ents[j].hash == a.ents[i].hash; j-- {
+			if a.lineIsAt(a.ents[j].off, r.ID) && (first < 0 || a.ents[i].off < first) {
+				first, id = a.ents[i].off, r.ID
+			}
+		}
+	}
+	if first < 0 {
+		return nil
+	}
+	line := 2
+	for _, e := range a.ents {
+		if e.off < first {
+			line++
+		}
+	}
+	return fmt.Errorf("%s:%d: %s recorded twice", name, line, id)
+}
+
+func (a *Applied) recordAt(off int64) (*kind.Record, error) {
+	l, err := a.lineAt(off)
+	if err != nil {
+		return nil, err
+	}
+	return parseRecord(string(l))
+}
+
+func (a *Applied) lineIsAt(off int64, id stepfmt.ID) bool {
+	l, err := a.lineAt(off)
+	return err == nil && lineIs(l, id)
 }
 
 func parseRecord(l string) (*kind.Record, error) {
@@ -249,19 +439,27 @@ func EachRecord(file string, fn func(*kind.Record) error) (int, error) {
 	}
 }
 
-// LoadApplied reads the applied record; none yet is generation 0.
+// LoadApplied reads the applied record; none yet is generation 0. The
+// record keeps the file open (Close lets it go), read again as Get asks.
 func LoadApplied(file string) (*Applied, error) {
-	text, err := ReadString(file)
+	f, err := os.Open(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &Applied{}, missingApplied(file)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	a, err := parseApplied(file, text)
+	fi, err := f.Stat()
 	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	a, err := readApplied(file, f, fi.Size())
+	if err != nil {
+		f.Close()
 		return nil, fmt.Errorf("state: the applied record is damaged: %w (restore the file from a backup; trail will not guess what it manages)", err)
 	}
+	a.closer = f
 	return a, nil
 }
 

@@ -138,8 +138,13 @@ func TestEachRecord(t *testing.T) {
 		t.Fatalf("generation %d, %v", n, err)
 	}
 	var want []string
-	for _, r := range ap.Records {
+	ap.Each(func(r *kind.Record) error {
 		want = append(want, r.ID.String()+" "+r.Policy+" "+r.Origin.String()+" "+r.Wrote.String())
+		return nil
+	})
+	ap.Close()
+	if len(want) != 2 {
+		t.Fatalf("LoadApplied read %d records, want 2", len(want))
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("records:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))

@@ -68,6 +68,7 @@ func (sb *Sandbox) Origin(k stepfmt.Kind, target string) string {
 	if err != nil {
 		sb.T.Fatal(err)
 	}
+	defer a.Close()
 	if r := a.Get(stepfmt.ID{Kind: k, Target: target}); r != nil {
 		return r.Origin.String()
 	}

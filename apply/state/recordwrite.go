@@ -1,0 +1,110 @@
+package state
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+
+	"trail/apply/kind"
+	"trail/internal/atomicfile"
+	"trail/stepfmt"
+)
+
+// RecordWriter writes an applied record line by line, indexing it as it
+// goes: a record made one target at a time, in the order of the list,
+// need never be held whole.
+type RecordWriter struct {
+	w    *bufio.Writer
+	off  int64
+	ents []recordEnt
+	line bytes.Buffer
+}
+
+// Put writes r's line.
+func (w *RecordWriter) Put(r *kind.Record) {
+	w.ents = append(w.ents, recordEnt{hashID(r.ID.Kind, r.ID.Target), w.off})
+	w.line.Reset()
+	writeRecord(&w.line, r)
+	w.w.Write(w.line.Bytes())
+	w.off += int64(w.line.Len())
+}
+
+// Copy writes the line of id from a as it is there, and reports whether a
+// has one.
+func (w *RecordWriter) Copy(a *Applied, id stepfmt.ID) bool {
+	line, ok := a.Line(id)
+	if !ok {
+		return false
+	}
+	w.ents = append(w.ents, recordEnt{hashID(id.Kind, id.Target), w.off})
+	w.w.Write(line)
+	w.w.WriteByte('\n')
+	w.off += int64(len(line)) + 1
+	return true
+}
+
+// WriteApplied replaces the applied record file with the one fill writes
+// for generation gen, durably (written whole, synced, renamed over the
+// old one). fill is given room for n targets. It returns the record as
+// written, read on demand from the new file, or nil should the file not
+// open again.
+func WriteApplied(file string, gen, n int, fill func(*RecordWriter) error) (*Applied, error) {
+	w := &RecordWriter{ents: make([]recordEnt, 0, n)}
+	head := AppliedHeader + strconv.Itoa(gen) + "\n"
+	err := atomicfile.WriteWith(file, stateFileMode, func(out io.Writer) error {
+		bw, ok := out.(*bufio.Writer)
+		if !ok {
+			bw = bufio.NewWriter(out)
+		}
+		w.w = bw
+		w.w.WriteString(head)
+		w.off = int64(len(head))
+		if err := fill(w); err != nil {
+			return err
+		}
+		return w.w.Flush()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, nil
+	}
+	fi, err := f.Stat()
+	if err != nil || fi.Size() != w.off {
+		f.Close()
+		return nil, nil
+	}
+	slices.SortFunc(w.ents, compareEnt)
+	return &Applied{Generation: gen, src: f, closer: f, size: w.off, body: int64(len(head)), ents: w.ents}, nil
+}
+
+// CopyApplied replaces the applied record file with the one at file
+// recorded as generation gen, its lines copied as they are.
+func CopyApplied(file string, gen int) error {
+	f, err := os.Open(file)
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 64<<10)
+	if _, err := r.ReadString('\n'); err != nil {
+		return fmt.Errorf("state: %s: %w", file, err)
+	}
+	err = atomicfile.WriteWith(file, stateFileMode, func(w io.Writer) error {
+		if _, err := io.WriteString(w, AppliedHeader+strconv.Itoa(gen)+"\n"); err != nil {
+			return err
+		}
+		_, err := r.WriteTo(w)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	return nil
+}
