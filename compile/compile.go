@@ -71,10 +71,11 @@ type Result struct {
 	// Refs maps "sha256:<hex>" to the repository path of a tree entry with
 	// that content, for a compile with Options.LazyTree: ReadBlob reads it.
 	Refs map[string]string
-	// Learned maps the git object hash of each tree entry this compile
-	// read (with LazyTree, read from git objects) to its key, for
-	// Options.KnownBlob next time.
-	Learned map[string]string
+	// Learned holds the entry of each blob this compile read (with
+	// LazyTree, read from git objects) and hashed, once each, in the order
+	// of their git hashes: Git and Sum are what Options.KnownBlob gives
+	// next time.
+	Learned []*TreeEntry
 	// Trees holds every git tree the tree blocks of this compile listed,
 	// by object hash, resolved (with LazyTree): what Options.Trees should
 	// give next time. Resolved counts those read from git objects rather
@@ -123,7 +124,7 @@ type compiler struct {
 	resources []*resource // active resource instances, in declaration order
 	blobs     map[string][]byte
 	refs      map[string]string
-	learned   map[string]string
+	learned   []*TreeEntry
 	trees     map[string][]TreeEntry
 	resolved  int
 	nsteps    int
@@ -148,7 +149,6 @@ func Compile(fsys fs.FS, facts Facts, opts Options) (*Result, hcl.Diagnostics) {
 		templateCache: map[string]parsedTemplate{},
 		blobs:         map[string][]byte{},
 		refs:          map[string]string{},
-		learned:       map[string]string{},
 		trees:         map[string][]TreeEntry{},
 	}
 	c.funcs = c.functions()
@@ -179,7 +179,7 @@ func Compile(fsys fs.FS, facts Facts, opts Options) (*Result, hcl.Diagnostics) {
 		return res, dedupe(c.diags)
 	}
 	res.List, res.Origins, res.Blobs, res.Refs = list, origins, c.blobs, c.refs
-	res.Learned, res.Trees, res.Resolved = c.learned, c.trees, c.resolved
+	res.Learned, res.Trees, res.Resolved = c.learnedOnce(), c.trees, c.resolved
 	res.Facts = c.facts
 	return res, dedupe(c.diags)
 }

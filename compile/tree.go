@@ -1,6 +1,7 @@
 package compile
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"io/fs"
@@ -56,41 +57,38 @@ func expandTree(r *resource) {
 		return
 	}
 	dirHash, _ := info.Sys().(string)
-	items, ok := r.listTree(dir, dirHash, root.Target, srng, ta)
-	if !ok {
-		return
-	}
-	// A window at a time: read in parallel, then made steps and dropped,
-	// so a lazy compile never holds a whole tree's contents.
-	const window = 512
-	data := make([][]byte, window)
-	for lo := 0; lo < len(items); lo += window {
-		win := items[lo:min(lo+window, len(items))]
-		readTreeFiles(c.fsys, win, data)
-		for i := range win {
-			if !r.treeStep(&win[i], data[i], trng, ta) {
-				return
-			}
-			data[i] = nil
-		}
-	}
+	r.walkTree(dir, dirHash, root.Target, srng, trng, ta)
 }
 
-// treeItem is one entry of a tree: listed first, read in parallel (into
-// a window's contents, not the item), then turned into a step in walk
-// order. A tree lists all its items at once: at 100,000 files each byte
-// here is 100 KB (112 bytes an item, down from 152).
+// treeWindow is how many entries of a tree are listed before they are
+// read (in parallel) and made steps: a tree is never held whole, neither
+// its contents nor its listing.
+const treeWindow = 512
+
+// treeItem is one entry of a tree: listed into a window, read in
+// parallel, then turned into a step in walk order.
 type treeItem struct {
+	dir   *treeDir
+	name  string
+	typ   EntryType // EntryFile, EntryExec, EntryDir or EntryLink
+	to    string    // symlink target
+	git   [20]byte  // git object hash, when the content is not known
+	sum   [32]byte  // content hash, when known
+	known bool      // sum is set, from a resolved tree
+	key   string    // content key, when KnownBlob knew it
+	ent   *TreeEntry
+	err   error
+	read  bool // the content was read and hashed
+	keyed bool // the key was made from sum
+	// path (in the repository) and target, set when the window is read.
 	path, target string
-	typ          EntryType  // EntryFile, EntryExec, EntryDir or EntryLink
-	to           string     // symlink target
-	git          string     // git object hash, when the content is not known
-	key          string     // content key, when a resolved tree or KnownBlob knew it
-	ent          *TreeEntry // its entry in a tree being resolved, for the key
-	err          error
 }
 
-// kind is the kind of the item's step.
+// treeDir is a directory of a tree being walked: its repository path and
+// its path under the tree's source ("" for the source itself).
+type treeDir struct{ path, rel string }
+
+// kind is the item's step kind.
 func (it *treeItem) kind() stepfmt.Kind {
 	switch it.typ {
 	case EntryDir:
@@ -101,34 +99,68 @@ func (it *treeItem) kind() stepfmt.Kind {
 	return stepfmt.KindFile
 }
 
-// listTree walks the tree's source in path order without reading files,
-// as fs.WalkDir would: a directory, then what is under it. Each directory
-// whose git tree a compile resolved before (Options.Trees) is taken from
-// that instead of git objects. It stops early once the step budget is
-// spent; add reports that.
-func (r *resource) listTree(dir, dirHash, base string, srng hcl.Range, ta treeAttrs) ([]treeItem, bool) {
-	w := &treeWalk{r: r, root: dir, base: base, srng: srng, ta: ta}
-	if err := w.walk(dir, "", dirHash); err != nil && err != errStopWalk {
-		r.diag(errorf(&srng, "Cannot read tree source", "Walking %s in the repository failed: %s.", dir, errText(err)))
-		return nil, false
-	}
-	return w.items, true
-}
+// unread is a file whose content key is not known yet.
+func (it *treeItem) unread() bool { return it.kind() == stepfmt.KindFile && !it.known && it.key == "" }
 
-// treeWalk is one listTree.
+// treeWalk is one tree block's walk of its source.
 type treeWalk struct {
 	r          *resource
 	root, base string
-	srng       hcl.Range
+	srng, trng hcl.Range
 	ta         treeAttrs
-	items      []treeItem
+	win        []treeItem
+	data       [][]byte
+	buf        []byte
+	stopped    bool // the step budget is spent
 }
 
 var errStopWalk = errors.New("stop")
 
-// walk lists the directory p (rel under the tree's source; hash its git
-// tree, "" when unknown).
-func (w *treeWalk) walk(p, rel, hash string) error {
+// walkTree walks the tree's source in path order, as fs.WalkDir would: a
+// directory, then what is under it, a window of entries at a time. Each
+// directory whose git tree a compile resolved before (Options.Trees) is
+// taken from that instead of git objects. A directory that cannot be read
+// fails the tree: what it made is taken back, and its step diagnostics
+// too, but for the listing's own (at the source).
+func (r *resource) walkTree(dir, dirHash, base string, srng, trng hcl.Range, ta treeAttrs) {
+	c := r.sc.c
+	w := &treeWalk{r: r, root: dir, base: base, srng: srng, trng: trng, ta: ta,
+		win: make([]treeItem, 0, treeWindow), data: make([][]byte, treeWindow)}
+	mark, made := len(c.diags), len(r.steps)
+	err := w.walk(&treeDir{path: dir}, dirHash)
+	if err == nil {
+		w.flush()
+		return
+	}
+	if err == errStopWalk {
+		if !w.stopped {
+			w.flush()
+		}
+		return
+	}
+	kept := c.diags[:mark]
+	for _, d := range c.diags[mark:] {
+		if d.Subject == &w.srng {
+			kept = append(kept, d)
+		}
+	}
+	c.diags = kept
+	c.nsteps -= len(r.steps) - made
+	r.steps, r.repo = r.steps[:made], r.repo[:made]
+	r.diag(errorf(&srng, "Cannot read tree source", "Walking %s in the repository failed: %s.", dir, errText(err)))
+}
+
+// push adds an item to the window, making the window's steps once full.
+func (w *treeWalk) push(it treeItem) error {
+	w.win = append(w.win, it)
+	if len(w.win) == cap(w.win) && !w.flush() {
+		return errStopWalk
+	}
+	return nil
+}
+
+// walk lists the directory d (hash its git tree, "" when unknown).
+func (w *treeWalk) walk(d *treeDir, hash string) error {
 	c := w.r.sc.c
 	lazy := c.opts.LazyTree && hash != ""
 	var es []TreeEntry
@@ -140,7 +172,7 @@ func (w *treeWalk) walk(p, rel, hash string) error {
 	}
 	if fresh {
 		var err error
-		if es, errs, err = c.readTree(p); err != nil {
+		if es, errs, err = c.readTree(d.path); err != nil {
 			return err
 		}
 		if lazy && errs == nil {
@@ -152,32 +184,39 @@ func (w *treeWalk) walk(p, rel, hash string) error {
 	}
 	for i := range es {
 		e := &es[i]
-		if c.nsteps+len(w.items) >= c.opts.MaxSteps {
-			return errStopWalk
-		}
 		name := e.Name
 		if name == "" || name == "." || name == ".." || strings.ContainsAny(name, "/\x00") {
 			w.r.diag(errorf(&w.srng, "Invalid tree entry", "The repository directory %s holds an entry named %q, which no path can name.", w.root, name))
 			return errStopWalk
 		}
-		crel := name
-		if rel != "" {
-			crel = rel + "/" + name
-		}
-		if name == ".git" || w.ta.excluded(crel, name) {
+		if name == ".git" {
 			continue
 		}
-		cp := joinPath(p, name)
-		it := treeItem{path: cp, target: w.base + "/" + crel}
+		if len(w.ta.exclude) > 0 {
+			crel := name
+			if d.rel != "" {
+				crel = d.rel + "/" + name
+			}
+			if w.ta.excluded(crel, name) {
+				continue
+			}
+		}
+		it := treeItem{dir: d, name: name}
 		switch e.Type {
 		case EntryDir:
 			it.typ = EntryDir
-			w.items = append(w.items, it)
+			if err := w.push(it); err != nil {
+				return err
+			}
 			sub := ""
 			if e.Git != ([20]byte{}) {
 				sub = hex.EncodeToString(e.Git[:])
 			}
-			if err := w.walk(cp, crel, sub); err != nil {
+			crel := name
+			if d.rel != "" {
+				crel = d.rel + "/" + name
+			}
+			if err := w.walk(&treeDir{path: joinPath(d.path, name), rel: crel}, sub); err != nil {
 				return err
 			}
 			continue
@@ -191,11 +230,11 @@ func (w *treeWalk) walk(p, rel, hash string) error {
 			switch {
 			case !c.opts.LazyTree || e.Git == ([20]byte{}):
 			case e.Known:
-				it.key = "sha256:" + hex.EncodeToString(e.Sum[:])
+				it.sum, it.known = e.Sum, true
 			default:
-				it.git = hex.EncodeToString(e.Git[:])
+				it.git = e.Git
 				if c.opts.KnownBlob != nil {
-					it.key, _ = c.opts.KnownBlob(it.git)
+					it.key, _ = c.opts.KnownBlob(hex.EncodeToString(e.Git[:]))
 				}
 				if !fresh {
 					// A resolution that did not need this entry:
@@ -209,12 +248,127 @@ func (w *treeWalk) walk(p, rel, hash string) error {
 			}
 		default:
 			w.r.diag(errorf(&w.srng, "Invalid tree entry",
-				"%s is neither a file, a directory nor a symlink (a git submodule?); exclude it or move it out of the tree.", cp))
+				"%s is neither a file, a directory nor a symlink (a git submodule?); exclude it or move it out of the tree.", joinPath(d.path, name)))
 			continue
 		}
-		w.items = append(w.items, it)
+		if err := w.push(it); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// flush reads the window's files and makes its steps; false once the step
+// budget is spent. The window's paths and targets share one string, and
+// so do its content keys, and its steps and their attributes are made in
+// one allocation each.
+func (w *treeWalk) flush() bool {
+	win := w.win
+	w.win = w.win[:0]
+	if len(win) == 0 {
+		return true
+	}
+	b := w.buf[:0]
+	for i := range win {
+		it := &win[i]
+		if it.dir.path != "." {
+			b = append(append(b, it.dir.path...), '/')
+		}
+		b = append(append(b, it.name...), w.base...)
+		b = append(b, '/')
+		if it.dir.rel != "" {
+			b = append(append(b, it.dir.rel...), '/')
+		}
+		b = append(b, it.name...)
+	}
+	s := string(b)
+	for i := range win {
+		it := &win[i]
+		n := len(it.name)
+		if it.dir.path != "." {
+			n += len(it.dir.path) + 1
+		}
+		it.path, s = s[:n], s[n:]
+		n = len(w.base) + 1 + len(it.name)
+		if it.dir.rel != "" {
+			n += len(it.dir.rel) + 1
+		}
+		it.target, s = s[:n], s[n:]
+	}
+	c := w.r.sc.c
+	data := w.data[:len(win)]
+	readTreeFiles(c.fsys, win, data)
+	w.buf = w.keys(win, data, b[:0])
+	steps, attrs := w.alloc(win)
+	for i := range win {
+		ok := w.step(&win[i], data[i], &steps[i], &attrs)
+		data[i], win[i] = nil, treeItem{}
+		if !ok {
+			w.stopped = true
+			return false
+		}
+	}
+	return true
+}
+
+// keys sets the content key of each file of the window that has none,
+// from its sum or its content, in one string: an LFS pointer gets none.
+// b is scratch, returned for reuse.
+func (w *treeWalk) keys(win []treeItem, data [][]byte, b []byte) []byte {
+	var hexed [64]byte
+	first := len(b)
+	for i := range win {
+		it := &win[i]
+		if it.kind() != stepfmt.KindFile || it.key != "" || it.err != nil {
+			continue
+		}
+		if !it.known {
+			if lfsPointer(it.path, data[i]) != nil {
+				continue
+			}
+			it.sum, it.read = sha256.Sum256(data[i]), true
+		}
+		hex.Encode(hexed[:], it.sum[:])
+		b = append(append(b, blobPrefix...), hexed[:]...)
+		it.keyed = true
+	}
+	s := string(b[first:])
+	for i := range win {
+		if it := &win[i]; it.keyed {
+			it.key, s = s[:len(blobPrefix)+64], s[len(blobPrefix)+64:]
+		}
+	}
+	return b
+}
+
+const blobPrefix = "sha256:"
+
+// alloc makes the window's steps and their attributes, each in one slice.
+func (w *treeWalk) alloc(win []treeItem) ([]stepfmt.Step, []stepfmt.Attr) {
+	n := 0
+	for i := range win {
+		n += w.attrCount(&win[i])
+	}
+	return make([]stepfmt.Step, len(win)), make([]stepfmt.Attr, 0, n)
+}
+
+// attrCount is how many attributes the item's step has.
+func (w *treeWalk) attrCount(it *treeItem) int {
+	n := 2 // owner, group
+	if w.ta.drift != "" {
+		n++
+	}
+	switch it.kind() {
+	case stepfmt.KindDir:
+		if w.ta.dirMode != "" {
+			n++
+		}
+	case stepfmt.KindLink:
+		n++
+	default:
+		n += 2
+	}
+	return n
 }
 
 // readTreeFiles reads the files of a tree with a few workers: reading
@@ -232,7 +386,7 @@ func readTreeFiles(fsys fs.FS, items []treeItem, data [][]byte) {
 				if i >= len(items) {
 					return
 				}
-				if it := &items[i]; it.kind() == stepfmt.KindFile && it.key == "" {
+				if it := &items[i]; it.unread() {
 					data[i], it.err = fs.ReadFile(fsys, it.path)
 				}
 			}
@@ -241,20 +395,29 @@ func readTreeFiles(fsys fs.FS, items []treeItem, data [][]byte) {
 	wg.Wait()
 }
 
-// treeStep adds the step of one entry; false stops the tree.
-func (r *resource) treeStep(it *treeItem, data []byte, rng hcl.Range, ta treeAttrs) bool {
+// step makes and adds the step of one entry into st, its attributes from
+// attrs; false stops the tree.
+func (w *treeWalk) step(it *treeItem, data []byte, st *stepfmt.Step, attrs *[]stepfmt.Attr) bool {
+	r, ta, rng := w.r, w.ta, w.trng
 	c := r.sc.c
 	if it.err != nil {
 		r.diag(errorf(&rng, "Cannot read tree entry", "Reading %s failed: %s.", it.path, errText(it.err)))
 		return true
 	}
 	if it.kind() == stepfmt.KindFile && it.key == "" {
-		if err := lfsPointer(it.path, data); err != nil {
-			r.diag(errorf(&rng, "Invalid tree entry", "%v.", err))
-			return true
-		}
+		// Only an LFS pointer has no key by now.
+		r.diag(errorf(&rng, "Invalid tree entry", "%v.", lfsPointer(it.path, data)))
+		return true
 	}
-	st := r.newStep(it.kind(), it.target, rng)
+	t, err := stepfmt.CanonTarget(it.kind(), it.target)
+	if err != nil {
+		r.diag(errorf(rng.Ptr(), "Invalid "+r.kd.target, "%s %q: %v.", r.kd.block, it.target, err))
+		t = it.target
+	}
+	n := w.attrCount(it)
+	a := (*attrs)[len(*attrs) : len(*attrs) : len(*attrs)+n]
+	*attrs = (*attrs)[:len(*attrs)+n]
+	*st = stepfmt.Step{Kind: it.kind(), Target: t, Src: r.src, Attrs: a}
 	switch it.kind() {
 	case stepfmt.KindDir:
 		r.stamp(st, ta.dirMode, ta)
@@ -270,12 +433,8 @@ func (r *resource) treeStep(it *treeItem, data []byte, rng hcl.Range, ta treeAtt
 		if it.typ == EntryExec {
 			mode = ta.execMode
 		}
-		key := c.treeEntry(it, data)
-		if it.ent != nil {
-			hex.Decode(it.ent.Sum[:], []byte(key[len("sha256:"):]))
-			it.ent.Known = true
-		}
-		st.Attrs = append(st.Attrs, stepfmt.Attr{Key: "content", Value: key})
+		c.treeEntry(it, data)
+		st.Attrs = append(st.Attrs, stepfmt.Attr{Key: "content", Value: it.key})
 		r.stamp(st, mode, ta)
 	}
 	return r.add(st, it.path)
@@ -337,26 +496,35 @@ func (ta treeAttrs) excluded(rel, name string) bool {
 	return false
 }
 
-// treeEntry is the content key of a tree file: known by its git hash, or
-// read and hashed (and then learned).
-func (c *compiler) treeEntry(it *treeItem, data []byte) string {
-	if it.key != "" {
-		if _, ok := c.blobs[it.key]; !ok {
-			if _, ok := c.refs[it.key]; !ok {
-				c.refs[it.key] = it.path
+// treeEntry records the content of a tree file under its key: where to
+// read it again, or (without LazyTree) the content; an apply is handed
+// what was read (Options.Read), and what a blob was learned to hold is
+// kept, in its resolved tree's entry and in Learned.
+func (c *compiler) treeEntry(it *treeItem, data []byte) {
+	key := it.key
+	if it.ent != nil {
+		if it.read {
+			it.ent.Sum = it.sum
+		} else {
+			hex.Decode(it.ent.Sum[:], []byte(key[len(blobPrefix):]))
+		}
+		it.ent.Known = true
+	}
+	if !it.read {
+		if _, ok := c.blobs[key]; !ok {
+			if _, ok := c.refs[key]; !ok {
+				c.refs[key] = it.path
 			}
 		}
-		return it.key
+		return
 	}
-	key := blobKey(data)
 	_, inBlobs := c.blobs[key]
 	_, inRefs := c.refs[key]
 	c.treeBlob(data, it.path, key)
 	if c.opts.Read != nil && c.opts.LazyTree && !inBlobs && !inRefs {
 		c.opts.Read(key, data)
 	}
-	if it.git != "" {
-		c.learned[it.git] = key
+	if it.git != ([20]byte{}) {
+		c.learned = append(c.learned, it.ent)
 	}
-	return key
 }
