@@ -226,7 +226,7 @@
 // apply when a path at or under its restart-on or reload-on (of the new
 // list or the applied one) was written, changed or removed, or a package
 // or command it names there (package:NAME, command:NAME) was installed,
-// upgraded or removed (not only marked: kind.Quieter), run or undone,
+// upgraded or removed (not only marked: kind.Work.Quiet), run or undone,
 // after every
 // change and before the checks; a unit with running=true by restart (it
 // starts a failed unit), and it must run afterwards (settle in
@@ -234,7 +234,8 @@
 // restart or check, or recovery of an interrupted apply, from the
 // journal's intents — every unit whose triggers cover a path, package or
 // command the undone apply was to change is restarted again, best effort,
-// on what was put back. Under a root other than "/", apt and dpkg are pointed at the
+// on what was put back (by the same rule: not for a package whose mark
+// alone was put back). Under a root other than "/", apt and dpkg are pointed at the
 // root (packages.Tools), and systemctl runs with --root, where only enable,
 // disable, mask and unmask apply; start, stop and restart are reported as
 // not applicable, never faked.

@@ -28,7 +28,7 @@ func planRestarts(x *kind.Exec, p *Plan, old, steps []*stepfmt.Step) []Restart {
 	for i, c := range p.Changes {
 		if !p.Work[i].None() {
 			did[c.Step.ID()] = p.Work[i]
-			if !quiet(c.Step, p.Work[i]) {
+			if !p.Work[i].Quiet {
 				changed.add(c.Step.Kind, c.Step.Target)
 			}
 		}
@@ -116,17 +116,6 @@ func decide(rs kind.Restarter, paths changeSet, versions ...*stepfmt.Step) (kind
 	return kind.Trigger{}, false
 }
 
-// quiet reports whether the work w of s leaves its target as a program
-// using it sees it (kind.Quieter), so that no trigger counts it.
-func quiet(s *stepfmt.Step, w kind.Work) bool {
-	row := handlerOf(s.Kind)
-	if row == nil {
-		return false
-	}
-	q, ok := row.h.(kind.Quieter)
-	return ok && q.Quiet(w)
-}
-
 func restarterOf(s *stepfmt.Step) (kind.Restarter, bool) {
 	row := handlerOf(s.Kind)
 	if row == nil {
@@ -146,7 +135,7 @@ func (r *run) did(s *stepfmt.Step, w kind.Work) {
 	if r.changed == nil {
 		r.changed = make(changeSet)
 	}
-	if !quiet(s, w) {
+	if !w.Quiet {
 		r.changed.add(s.Kind, s.Target)
 	}
 	if _, ok := restarterOf(s); ok {
@@ -206,21 +195,14 @@ func byID(steps []*stepfmt.Step) map[stepfmt.ID]*stepfmt.Step {
 }
 
 // restartUndone restarts, after this apply was undone, every step whose
-// triggers cover a path it meant to change (restartAfterUndo).
-func (r *run) restartUndone() {
-	restartAfterUndo(r.x, r.cur.list.Steps, r.list.Steps, undonePaths(r.undo), r.event)
-}
-
-func undonePaths(recs []undoRec) changeSet {
-	ps := make(changeSet)
-	for _, u := range recs {
-		ps.add(u.step.Kind, u.step.Target)
-	}
-	return ps
+// triggers cover what the undo put back (restartAfterUndo).
+func (r *run) restartUndone(put changeSet) {
+	restartAfterUndo(r.x, r.cur.list.Steps, r.list.Steps, put, r.event)
 }
 
 // restartAfterUndo restarts what read the paths, packages and commands
-// an undo put back: every step of the restored list whose triggers
+// an undo put back (paths, as undoAll names them: every change it undid
+// but those whose undo is quiet, kind.Work.Quiet): every step of the restored list whose triggers
 // (there or in the undone list) cover one, as that step says (a unit
 // meant to run is restarted, one not said to run only if it runs); then
 // every step only the undone list had, as one that says nothing of
@@ -260,13 +242,10 @@ func restartAfterUndo(x *kind.Exec, restored, undone []*stepfmt.Step, paths chan
 }
 
 // restartRecovered is restartAfterUndo for an apply undone at recovery:
-// the journal names what it meant to change, the applied record the
-// list put back, and the generation's saved step list the undone one.
-func (e *Engine) restartRecovered(x *kind.Exec, js *state.JournalState, cur int, emit func(Event)) {
-	paths := make(changeSet)
-	for _, in := range js.Intents {
-		paths.add(in.Step.Kind, in.Step.Target)
-	}
+// undoAll names what it put back of the journal's intents, the applied
+// record the list put back, and the generation's saved step list the
+// undone one.
+func (e *Engine) restartRecovered(x *kind.Exec, js *state.JournalState, cur int, paths changeSet, emit func(Event)) {
 	if len(paths) == 0 {
 		return
 	}

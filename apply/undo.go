@@ -30,12 +30,12 @@ func (r *run) fail(cause error) (*Generation, error) {
 		r.g.ErrorSource = se.step.Src.String()
 		r.event(Event{Type: EventStepFailed, Step: stepLine(se.step), Source: r.g.ErrorSource, Err: se.err})
 	}
-	undoErr := undoAll(r.x, r.undo, func(ev Event) { r.event(ev) }, r.e.crashPoint)
+	put, undoErr := undoAll(r.x, r.undo, func(ev Event) { r.event(ev) }, r.e.crashPoint)
 	var refreshed string
 	if undoErr == nil {
 		refreshed = refreshAfterUndo(r.x, r.undo)
 	}
-	r.restartUndone()
+	r.restartUndone(put)
 	r.g.Result, r.g.Error, r.g.End = ResultFailed, cause.Error(), time.Now()
 	if undoErr != nil {
 		r.g.Error += "; undoing it failed too, the journal is kept for the next run: " + undoErr.Error()
@@ -85,15 +85,20 @@ func refreshAfterUndo(x *kind.Exec, recs []undoRec) string {
 // undoAll restores every record's image, newest first, and makes the
 // result durable. It is idempotent: a change that never ran, or was
 // already undone, finds its target at the image and does nothing; that is
-// what lets recovery undo an apply cut anywhere, even mid-undo.
-func undoAll(x *kind.Exec, recs []undoRec, emit func(Event), crash func(string)) error {
+// what lets recovery undo an apply cut anywhere, even mid-undo. It returns
+// what it put back as restart triggers name it: every record's target,
+// whether its change had run or not, but one whose undo work is quiet
+// (kind.Work.Quiet), by the rule an apply counts its changes with.
+func undoAll(x *kind.Exec, recs []undoRec, emit func(Event), crash func(string)) (changeSet, error) {
 	v := kind.NewView(x)
+	put := make(changeSet)
 	var errs []error
 	for i := len(recs) - 1; i >= 0; i-- {
 		u := recs[i]
 		row := handlerOf(u.step.Kind)
 		if row == nil {
 			errs = append(errs, fmt.Errorf("%s: cannot undo: this trail does not know the kind", u.step.ID()))
+			put.add(u.step.Kind, u.step.Target)
 			continue
 		}
 		if row.path {
@@ -104,6 +109,9 @@ func undoAll(x *kind.Exec, recs []undoRec, emit func(Event), crash func(string))
 		w, err := row.h.CheckRestore(v, u.step, u.img)
 		if err == nil && !w.None() {
 			err = row.h.Restore(x, u.step, u.img, w)
+		}
+		if err != nil || !w.Quiet {
+			put.add(u.step.Kind, u.step.Target)
 		}
 		reports := x.TakeReports()
 		if err != nil {
@@ -124,7 +132,7 @@ func undoAll(x *kind.Exec, recs []undoRec, emit func(Event), crash func(string))
 	if err := x.Root.Flush(); err != nil {
 		errs = append(errs, err)
 	}
-	return errors.Join(errs...)
+	return put, errors.Join(errs...)
 }
 
 // hold takes the state lock and finishes an interrupted apply under it;
@@ -209,7 +217,7 @@ func (e *Engine) recover() error {
 		ev.Commit, ev.Branch, ev.Generation = g.Commit, g.Branch, g.Number
 		e.emit(ev)
 	}
-	undoErr := undoAll(x, recs, ev, e.crashPoint)
+	put, undoErr := undoAll(x, recs, ev, e.crashPoint)
 	if undoErr == nil {
 		if d := refreshAfterUndo(x, recs); d != "" {
 			done = append(done, d)
@@ -220,7 +228,7 @@ func (e *Engine) recover() error {
 	if undoErr != nil {
 		return fmt.Errorf("journal: undoing the interrupted apply of generation %d failed (the journal is kept, the next run tries again): %w", js.Gen, undoErr)
 	}
-	e.restartRecovered(x, js, cur, ev)
+	e.restartRecovered(x, js, cur, put, ev)
 	g.Result, g.End = ResultInterrupted, time.Now()
 	g.Error = "the apply was interrupted; its changes were undone when trail next ran"
 	if err := state.SaveGeneration(e.genDir(), g); err != nil {

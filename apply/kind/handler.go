@@ -100,15 +100,17 @@ type Bringer interface {
 // apply, after every change is made and before the post-apply checks,
 // and only when a change that did work (a path written, changed or
 // removed; a package installed, upgraded or removed; a command run or
-// undone) is one of the triggers or under one: an apply that changes none
-// of them, such as a no-op apply, restarts nothing. The triggers of the
-// step as it was in the applied list count too, so that a path dropped
-// from the list with its trigger still does.
+// undone) and is not Work.Quiet is one of the triggers or under one: an
+// apply that changes none of them, such as a no-op apply, restarts
+// nothing. The triggers of the step as it was in the applied list count
+// too, so that a path dropped from the list with its trigger still does.
 //
 // After an undo (a failed step, restart or check, or recovery from a
 // crash) Restart is called again for every step whose triggers cover a
 // path the undone apply meant to change, with the step of the list put
-// back, so that what runs reads the restored files.
+// back, so that what runs reads the restored files. The same rule holds:
+// a change whose undo work is Quiet (a package's mark put back, or left
+// as it was) counts for no trigger.
 type Restarter interface {
 	// Triggers lists what calls for a restart when it changes, and what
 	// calls only for a reload.
@@ -119,14 +121,6 @@ type Restarter interface {
 	Restart(x *Exec, s *stepfmt.Step, did Work, t Trigger) (Work, error)
 	// PlanRestart returns what Restart would do, changing nothing.
 	PlanRestart(x *Exec, s *stepfmt.Step, did Work, t Trigger) Work
-}
-
-// Quieter is implemented by kinds some of whose changes leave the target
-// as a program that uses it sees it, such as a package only marked
-// manually or automatically installed: Quiet says so of the work w, and
-// the engine then does not count the change for a Restarter's triggers.
-type Quieter interface {
-	Quiet(w Work) bool
 }
 
 // Grouper is implemented by kinds whose tool makes many changes in one

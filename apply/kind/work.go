@@ -11,6 +11,12 @@ type Work struct {
 	Target  Image // the whole state the work leaves, unmanaged attributes filled in
 	Changes []string
 	Notes   []string // what will be left alone and why
+	// Quiet is set by the kind when the change from Before to Target
+	// leaves the target as a program that uses it sees it (a package
+	// that stays installed at its version, only marked manually or
+	// automatically installed): no restart or reload trigger counts it,
+	// in an apply, a reverse or an undo (kind.Restarter).
+	Quiet bool
 }
 
 // None reports whether the work changes nothing.

@@ -185,8 +185,9 @@ func (Package) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Wo
 	case pin != "" && cur.Version != pin:
 		next.Version = pin
 		w.Changes = append(w.Changes, "version "+cur.Version+" -> "+pin)
-	case cur.auto:
-		w.Changes = append(w.Changes, "mark manual")
+	}
+	if auto, ok := newMark(cur, next); ok {
+		w.Changes = append(w.Changes, markPhrase(auto))
 	}
 	if needsInstall(w) && v.Planning() {
 		if _, err := pkgToolsOf(v.Exec()).source(s.Target, pin); err != nil {
@@ -197,6 +198,7 @@ func (Package) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Wo
 		}
 	}
 	w.Target = next.Image()
+	settle(&w)
 	v.Predict(pkgNS, s.Target, w.Target)
 	if needsInstall(w) {
 		if err := predictOwned(v, s); err != nil {
@@ -298,8 +300,10 @@ func (k Package) ForwardGroup(x *kind.Exec, steps []*stepfmt.Step, works []kind.
 			rec := s.Value("recommends") == "true"
 			refs[rec] = append(refs[rec], ref)
 			installs[rec] = append(installs[rec], s)
-		case works[i].Has("mark manual"):
-			marks = append(marks, s.Target)
+		default:
+			if _, ok := markOf(works[i]); ok {
+				marks = append(marks, s.Target)
+			}
 		}
 	}
 	for _, rec := range []bool{false, true} {
@@ -349,16 +353,4 @@ func (Package) Drift(x *kind.Exec, target string, wrote kind.Image) (kind.Image,
 		now.Attrs = []stepfmt.Attr{{Key: "version", Value: p.Version}}
 	}
 	return now, nil
-}
-
-// Quiet reports whether w only marks the package manually or
-// automatically installed: its files stay as they are, so a unit that
-// names it in restart-on is not restarted for that.
-func (Package) Quiet(w kind.Work) bool {
-	for _, c := range w.Changes {
-		if c != "mark manual" && c != "mark auto" {
-			return false
-		}
-	}
-	return len(w.Changes) > 0
 }

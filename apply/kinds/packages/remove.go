@@ -303,6 +303,7 @@ func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[strin
 		} else if m.verb != "" {
 			planMarks(v, t, m.orig, keep, &m.w)
 		}
+		settle(&m.w)
 		v.Predict(pkgNS, m.g.step.Target, m.w.Target)
 		works[m.g.step.Target] = m.w
 	}
@@ -360,10 +361,9 @@ func planMove(v *kind.View, t Tools, g pkgGoing) (*pkgMove, error) {
 			}
 			m.ref = ref
 			m.w.Changes = append(m.w.Changes, "version "+orDash(cur.Version)+" -> "+orig.Version)
-			cur.auto = false
 		}
-		if cur.auto != orig.auto {
-			m.w.Changes = append(m.w.Changes, "mark "+map[bool]string{true: "auto", false: "manual"}[orig.auto])
+		if auto, ok := newMark(cur, orig); ok {
+			m.w.Changes = append(m.w.Changes, markPhrase(auto))
 		}
 	case pkgPartial:
 		if cur.State != pkgPartial {
@@ -485,11 +485,12 @@ func (Package) RestoreGroup(x *kind.Exec, steps []*stepfmt.Step, imgs []kind.Ima
 					return fmt.Errorf("%s: %w", s.Target, err)
 				}
 				refs = append(refs, ref)
-			case c == "mark auto":
-				auto = append(auto, s.Target)
-			case c == "mark manual":
-				manual = append(manual, s.Target)
 			}
+		}
+		if a, ok := markOf(works[i]); ok && a {
+			auto = append(auto, s.Target)
+		} else if ok {
+			manual = append(manual, s.Target)
 		}
 	}
 	if len(refs) > 0 || len(rm) > 0 {
