@@ -59,9 +59,64 @@ func TestCachesBoundedOverBigTree(t *testing.T) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, c := range r.caches {
+	for _, rd := range append(r.made, r.storage.rd) {
+		c := rd.cache
 		if c.cost > c.budget || len(c.byHash) > int(c.budget/objectOverhead) || len(c.byHash) != c.ll.Len() {
 			t.Errorf("an object cache holds %d objects costing %d; the budget is %d", len(c.byHash), c.cost, c.budget)
+		}
+	}
+}
+
+// The packs' shared indexes give every object's offset, and every
+// offset's object, as go-git's own index does; and a commit whose objects
+// are partly packed and partly loose reads whole.
+func TestSharedIndexAsGoGit(t *testing.T) {
+	g := gittest.New(t)
+	files := map[string]string{}
+	for i := 0; i < 300; i++ {
+		files[fmt.Sprintf("d%d/f%d", i%7, i)] = fmt.Sprintf("%d %s\n", i, bytes.Repeat([]byte("same text "), i%20))
+	}
+	g.Write(files)
+	g.Commit("packed")
+	g.Git("gc", "-q")
+	g.Write(map[string]string{"d1/f1": "loose now\n", "new/x": "loose too\n"})
+	second := g.Commit("loose")
+	r, err := Open(g.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	packs := r.packs()
+	if len(packs) == 0 {
+		t.Fatal("no packs after gc")
+	}
+	for _, p := range packs {
+		it, err := p.idx.MemoryIndex.Entries()
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for e, err := it.Next(); err == nil; e, err = it.Next() {
+			n++
+			if off, err := p.idx.FindOffset(e.Hash); err != nil || off != int64(e.Offset) {
+				t.Fatalf("offset of %s: %d, %v; want %d", e.Hash, off, err, e.Offset)
+			}
+			if h, err := p.idx.FindHash(int64(e.Offset)); err != nil || h != e.Hash {
+				t.Fatalf("object at %d: %s, %v; want %s", e.Offset, h, err, e.Hash)
+			}
+		}
+		if n == 0 {
+			t.Fatal("an empty pack index")
+		}
+	}
+	fsys, err := r.Tree(second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files["d1/f1"], files["new/x"] = "loose now\n", "loose too\n"
+	for name, want := range files {
+		if got, err := fs.ReadFile(fsys, name); err != nil || string(got) != want {
+			t.Fatalf("%s: %q, %v; want %q", name, got, err, want)
 		}
 	}
 }

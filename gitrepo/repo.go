@@ -16,27 +16,31 @@ import (
 	"github.com/go-git/go-git/v5/storage/filesystem"
 )
 
-// cacheSize bounds go-git's object cache per reader (objectCache). It
+// cacheSize bounds the object cache of each reader (objectCache). It
 // holds delta bases while a tree is read; decoded trees are cached by the
 // FS itself.
 const cacheSize = 4 << 20
 
 // Repo is an open config repository.
 type Repo struct {
-	dir     string
-	gitDir  billy.Filesystem
-	repo    *git.Repository
-	storage *filesystem.Storage
+	dir    string
+	gitDir billy.Filesystem
+	repo   *git.Repository
+	// storage is what repo reads through: the packs with a reader of its
+	// own, then go-git's storage (packs.go).
+	storage *packedStorage
 	// mu serialises use of repo and storage: go-git's packfile readers
 	// share file descriptors and are not safe for concurrent use.
 	mu sync.Mutex
-	// readers are further storages on the same objects, one per
+	// readers are further readers of the same objects, one per
 	// concurrent reader of a tree FS, made as needed up to maxReaders.
-	readers    chan *filesystem.Storage
-	made       []*filesystem.Storage
+	readers    chan *objReader
+	made       []*objReader
 	maxReaders int
-	// caches are the storages' object caches, the main one's first.
-	caches []*objectCache
+	// packList is the packs' indexes, loaded once (packsOnce) and shared
+	// by every reader.
+	packsOnce sync.Once
+	packList  []packIndex
 }
 
 // Open opens the repository whose work tree root (or bare directory) is dir.
@@ -53,51 +57,48 @@ func Open(dir string) (*Repo, error) {
 		return nil, fmt.Errorf("open config repo %s: unexpected storage %T", dir, probe.Storer)
 	}
 	gitDir := fsStore.Filesystem()
-	st, oc := newStorage(gitDir)
-	r, err := git.Open(st, nil)
-	if err != nil {
-		_ = st.Close()
+	n := min(max(runtime.GOMAXPROCS(0), 1), 8)
+	r := &Repo{dir: dir, gitDir: gitDir, readers: make(chan *objReader, n), maxReaders: n}
+	r.storage = &packedStorage{
+		Storage: filesystem.NewStorageWithOptions(gitDir, newObjectCache(cacheSize), filesystem.Options{KeepDescriptors: true}),
+		rd:      r.newObjReader(),
+	}
+	if r.repo, err = git.Open(r.storage, nil); err != nil {
+		_ = r.storage.Close()
 		return nil, fmt.Errorf("open config repo %s: %w", dir, err)
 	}
-	n := min(max(runtime.GOMAXPROCS(0), 1), 8)
-	return &Repo{dir: dir, gitDir: gitDir, repo: r, storage: st,
-		readers: make(chan *filesystem.Storage, n), maxReaders: n, caches: []*objectCache{oc}}, nil
+	return r, nil
 }
 
-func newStorage(gitDir billy.Filesystem) (*filesystem.Storage, *objectCache) {
-	oc := newObjectCache(cacheSize)
-	return filesystem.NewStorageWithOptions(gitDir, oc, filesystem.Options{KeepDescriptors: true}), oc
-}
-
-// reader lends a storage for reading objects, making one if fewer than
-// maxReaders exist, else waiting for one. Give it back with release.
-func (r *Repo) reader() *filesystem.Storage {
+// reader lends an object reader, making one if fewer than maxReaders
+// exist, else waiting for one. Give it back with release.
+func (r *Repo) reader() *objReader {
 	select {
-	case st := <-r.readers:
-		return st
+	case rd := <-r.readers:
+		return rd
 	default:
 	}
 	r.mu.Lock()
 	if len(r.made) < r.maxReaders {
-		st, oc := newStorage(r.gitDir)
-		r.made, r.caches = append(r.made, st), append(r.caches, oc)
+		rd := r.newObjReader()
+		r.made = append(r.made, rd)
 		r.mu.Unlock()
-		return st
+		return rd
 	}
 	r.mu.Unlock()
 	return <-r.readers
 }
 
-func (r *Repo) release(st *filesystem.Storage) { r.readers <- st }
+func (r *Repo) release(rd *objReader) { r.readers <- rd }
 
 // Close releases the pack files the repository keeps open. No FS of the
 // repository may be used after.
 func (r *Repo) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	errs := []error{r.storage.Close()}
-	for _, st := range r.made {
-		errs = append(errs, st.Close())
+	errs := []error{r.storage.rd.close(), r.storage.Close()}
+	for _, rd := range r.made {
+		errs = append(errs, rd.close())
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close config repo %s: %w", r.dir, err)

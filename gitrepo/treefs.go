@@ -98,13 +98,17 @@ func (t *treeFS) dir(h plumbing.Hash) (*dirIndex, error) {
 	if ok {
 		return e.Value.(*dirIndex), nil
 	}
-	st := t.r.reader()
-	obj, err := object.GetTree(st, h)
-	t.r.release(st)
+	rd := t.r.reader()
+	obj, err := rd.object(plumbing.TreeObject, h, nil)
+	var tree *object.Tree
+	if err == nil {
+		tree, err = object.DecodeTree(nil, obj)
+	}
+	t.r.release(rd)
 	if err != nil {
 		return nil, fmt.Errorf("read tree %s of commit %s: %w", h, t.commit, err)
 	}
-	d := indexTree(obj)
+	d := indexTree(tree)
 	t.keep(d)
 	return d, nil
 }
@@ -130,9 +134,9 @@ func (t *treeFS) keep(d *dirIndex) {
 
 // blob reads the content of blob h.
 func (t *treeFS) blob(h plumbing.Hash) ([]byte, error) {
-	st := t.r.reader()
-	defer t.r.release(st)
-	obj, err := st.EncodedObject(plumbing.BlobObject, h)
+	or := t.r.reader()
+	defer t.r.release(or)
+	obj, err := or.object(plumbing.BlobObject, h, nil)
 	if err != nil {
 		return nil, fmt.Errorf("read blob %s of commit %s: %w", h, t.commit, err)
 	}
@@ -321,9 +325,9 @@ func (fi *fileInfo) Size() int64 {
 		return fi.size
 	}
 	fi.once.Do(func() {
-		st := fi.fs.r.reader()
-		defer fi.fs.r.release(st)
-		n, err := st.EncodedObjectSize(fi.e.hash)
+		rd := fi.fs.r.reader()
+		defer fi.fs.r.release(rd)
+		n, err := rd.size(fi.e.hash)
 		if err != nil {
 			n = -1
 		}

@@ -1,0 +1,274 @@
+package gitrepo
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"sync"
+
+	"github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/format/idxfile"
+	"github.com/go-git/go-git/v5/plumbing/format/packfile"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+	"github.com/go-git/go-git/v5/storage/filesystem/dotgit"
+)
+
+// Objects are read from the repository's packs through indexes loaded
+// once per Repo and shared by its readers, each of which has its own pack
+// files and object cache, so that reads run in parallel. go-git's storage
+// loads every pack index per storage, and per storage builds a map of
+// every object by its offset the first time it reads any object: at
+// 100,000 objects about 7 MB a reader, once per core. What is not in a
+// pack (loose objects, alternates) is read by go-git's storage, under the
+// Repo's lock.
+
+// packIndex is one pack's index.
+type packIndex struct {
+	hash plumbing.Hash
+	idx  *sharedIndex
+}
+
+// packs loads the indexes of the repository's packs, once; a pack whose
+// index does not load is left to go-git's storage.
+func (r *Repo) packs() []packIndex {
+	r.packsOnce.Do(func() {
+		dg := dotgit.New(r.gitDir)
+		hashes, err := dg.ObjectPacks()
+		if err != nil {
+			return
+		}
+		for _, h := range hashes {
+			if idx, err := loadIndex(dg, h); err == nil {
+				r.packList = append(r.packList, packIndex{hash: h, idx: &sharedIndex{MemoryIndex: idx}})
+			}
+		}
+	})
+	return r.packList
+}
+
+func loadIndex(dg *dotgit.DotGit, h plumbing.Hash) (*idxfile.MemoryIndex, error) {
+	f, err := dg.ObjectPackIdx(h)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	idx := idxfile.NewMemoryIndex()
+	if err := idxfile.NewDecoder(f).Decode(idx); err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(idx.PackfileChecksum[:], h[:]) {
+		return nil, errors.New("pack index of another pack")
+	}
+	return idx, nil
+}
+
+// objReader reads objects through its own pack files and cache.
+type objReader struct {
+	r     *Repo
+	cache *objectCache
+	files []billy.File
+	packs []*packfile.Packfile
+	reads []int
+}
+
+// packRenew is how many objects a reader reads through one go-git
+// packfile before it makes a new one: a packfile remembers the type of
+// every object it read.
+const packRenew = 4096
+
+func (r *Repo) newObjReader() *objReader {
+	return &objReader{r: r, cache: newObjectCache(cacheSize)}
+}
+
+// pack is the reader's packfile of pack i, opened when first needed.
+func (rd *objReader) pack(i int, p packIndex) (*packfile.Packfile, error) {
+	if len(rd.files) <= i {
+		rd.files = append(rd.files, make([]billy.File, i+1-len(rd.files))...)
+		rd.packs = append(rd.packs, make([]*packfile.Packfile, i+1-len(rd.packs))...)
+		rd.reads = append(rd.reads, make([]int, i+1-len(rd.reads))...)
+	}
+	if rd.files[i] == nil {
+		f, err := dotgit.New(rd.r.gitDir).ObjectPack(p.hash)
+		if err != nil {
+			return nil, err
+		}
+		rd.files[i] = f
+	}
+	if rd.packs[i] == nil || rd.reads[i] >= packRenew {
+		rd.packs[i] = packfile.NewPackfileWithCache(p.idx, rd.r.gitDir, rd.files[i], rd.cache, 0)
+		rd.reads[i] = 0
+	}
+	rd.reads[i]++
+	return rd.packs[i], nil
+}
+
+// find returns the reader's packfile holding h, and the index, or nil.
+func (rd *objReader) find(h plumbing.Hash) (*packfile.Packfile, *sharedIndex) {
+	for i, p := range rd.r.packs() {
+		if _, _, ok := p.idx.position(h); !ok {
+			continue
+		}
+		pf, err := rd.pack(i, p)
+		if err != nil {
+			return nil, nil
+		}
+		return pf, p.idx
+	}
+	return nil, nil
+}
+
+// object reads object h of type t (plumbing.AnyObject: any); st reads
+// what the packs do not hold, the caller holding the Repo's lock for it,
+// or nil to take it.
+func (rd *objReader) object(t plumbing.ObjectType, h plumbing.Hash, st *filesystem.Storage) (plumbing.EncodedObject, error) {
+	if pf, _ := rd.find(h); pf != nil {
+		obj, err := pf.Get(h)
+		if err != nil {
+			return nil, err
+		}
+		if t != plumbing.AnyObject && obj.Type() != t {
+			return nil, plumbing.ErrObjectNotFound
+		}
+		return obj, nil
+	}
+	if st == nil {
+		rd.r.mu.Lock()
+		defer rd.r.mu.Unlock()
+		st = rd.r.storage.Storage
+	}
+	return st.EncodedObject(t, h)
+}
+
+// size is the size of object h.
+func (rd *objReader) size(h plumbing.Hash) (int64, error) {
+	if pf, idx := rd.find(h); pf != nil {
+		off, err := idx.FindOffset(h)
+		if err != nil {
+			return 0, err
+		}
+		return pf.GetSizeByOffset(off)
+	}
+	rd.r.mu.Lock()
+	defer rd.r.mu.Unlock()
+	return rd.r.storage.Storage.EncodedObjectSize(h)
+}
+
+func (rd *objReader) close() error {
+	var errs []error
+	for _, f := range rd.files {
+		if f != nil {
+			errs = append(errs, f.Close())
+		}
+	}
+	rd.files, rd.packs = nil, nil
+	return errors.Join(errs...)
+}
+
+// packedStorage is the storage the Repo's go-git repository reads
+// through: objects from the shared packs first (with the Repo's own
+// reader, under its lock), then go-git's storage.
+type packedStorage struct {
+	*filesystem.Storage
+	rd *objReader
+}
+
+func (s *packedStorage) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {
+	return s.rd.object(t, h, s.Storage)
+}
+
+// sharedIndex is a pack's index as its readers use it. go-git's
+// MemoryIndex remembers, in a map, the hash of every offset FindOffset
+// gave, and builds that map whole the first time FindHash is asked (a
+// delta's base): about 60 bytes an object. Here FindOffset remembers
+// nothing, and FindHash searches the index's objects sorted by offset (4
+// bytes an object), made once.
+type sharedIndex struct {
+	*idxfile.MemoryIndex
+	revOnce  sync.Once
+	byOffset []uint32 // positions in name order, sorted by offset
+	revErr   error
+}
+
+// position finds h: its fanout block and its place in that block.
+func (x *sharedIndex) position(h plumbing.Hash) (k, i int, ok bool) {
+	k = x.FanoutMapping[h[0]]
+	if k < 0 || k >= len(x.Names) {
+		return 0, 0, false
+	}
+	names := x.Names[k]
+	n := len(x.Offset32[k]) / 4
+	i, ok = sort.Find(n, func(j int) int { return bytes.Compare(h[:], names[j*20:j*20+20]) })
+	return k, i, ok
+}
+
+func (x *sharedIndex) offsetAt(k, i int) (int64, error) {
+	o := binary.BigEndian.Uint32(x.Offset32[k][i*4:])
+	if o&(1<<31) == 0 {
+		return int64(o), nil
+	}
+	at := 8 * int(o&^(1<<31))
+	if at+8 > len(x.Offset64) {
+		return 0, fmt.Errorf("%w: offset64 index out of range", idxfile.ErrMalformedIdxFile)
+	}
+	return int64(binary.BigEndian.Uint64(x.Offset64[at:])), nil
+}
+
+// FindOffset implements idxfile.Index.
+func (x *sharedIndex) FindOffset(h plumbing.Hash) (int64, error) {
+	k, i, ok := x.position(h)
+	if !ok {
+		return 0, plumbing.ErrObjectNotFound
+	}
+	return x.offsetAt(k, i)
+}
+
+// at returns the block and place of the n-th object in name order.
+func (x *sharedIndex) at(n uint32) (k, i int) {
+	b := sort.Search(256, func(b int) bool { return x.Fanout[b] > n })
+	start := uint32(0)
+	if b > 0 {
+		start = x.Fanout[b-1]
+	}
+	return x.FanoutMapping[b], int(n - start)
+}
+
+// FindHash implements idxfile.Index.
+func (x *sharedIndex) FindHash(o int64) (plumbing.Hash, error) {
+	x.revOnce.Do(x.sortByOffset)
+	if x.revErr != nil {
+		return plumbing.ZeroHash, x.revErr
+	}
+	j, ok := sort.Find(len(x.byOffset), func(j int) int {
+		k, i := x.at(x.byOffset[j])
+		off, _ := x.offsetAt(k, i)
+		return cmp.Compare(o, off)
+	})
+	if !ok {
+		return plumbing.ZeroHash, plumbing.ErrObjectNotFound
+	}
+	k, i := x.at(x.byOffset[j])
+	var h plumbing.Hash
+	copy(h[:], x.Names[k][i*20:])
+	return h, nil
+}
+
+func (x *sharedIndex) sortByOffset() {
+	n := x.Fanout[255]
+	offs := make([]int64, n)
+	for j := uint32(0); j < n; j++ {
+		k, i := x.at(j)
+		if offs[j], x.revErr = x.offsetAt(k, i); x.revErr != nil {
+			return
+		}
+	}
+	x.byOffset = make([]uint32, n)
+	for j := range x.byOffset {
+		x.byOffset[j] = uint32(j)
+	}
+	slices.SortFunc(x.byOffset, func(a, b uint32) int { return cmp.Compare(offs[a], offs[b]) })
+}
