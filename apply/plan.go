@@ -1,10 +1,12 @@
 package apply
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"hash/maphash"
 	"io"
+	"os"
 	"strings"
 
 	"trail/apply/kind"
@@ -19,7 +21,7 @@ import (
 type Plan struct {
 	*stepfmt.Plan
 	// Work[i] is what Changes[i] would do; Work[i].None() means the
-	// target already matches.
+	// target already matches. A run's own plan has none.
 	Work []kind.Work
 	// From is the generation the plan starts from (0: nothing applied).
 	From int
@@ -64,7 +66,7 @@ func (e *Engine) Plan(l *stepfmt.List) (*Plan, error) {
 // current is the applied state: generation, its steps, the record.
 type current struct {
 	gen   int
-	steps string // the step list file, as stored, until load
+	steps string // the step list's file, read as it is needed
 	// loaded is set once load ran, and loadErr is what it returned.
 	loaded  bool
 	loadErr error
@@ -81,8 +83,9 @@ func (e *Engine) loadCurrent() (*current, error) {
 	if n == 0 {
 		return c, nil
 	}
-	if c.steps, err = e.readSteps(n); err != nil {
-		return nil, err
+	c.steps = state.StepsFile(e.genDir(), n)
+	if _, err := os.Stat(c.steps); err != nil {
+		return nil, fmt.Errorf("state: generation %d has no step list: %w", n, err)
 	}
 	return c, nil
 }
@@ -100,15 +103,17 @@ func (c *current) load(e *Engine, next []*stepfmt.Step) error {
 	return c.loadErr
 }
 
-// parse is load's work, once: the text of the list is gone after it.
+// parse is load's work, once.
 func (c *current) parse(e *Engine, next []*stepfmt.Step) error {
-	l, errs := sharedParse(state.StepsFile(e.genDir(), c.gen), c.steps, next)
+	f, err := os.Open(c.steps)
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
+	l, errs := sharedParse(c.steps, f, next)
+	f.Close()
 	if len(errs) > 0 {
 		return fmt.Errorf("state: the applied step list is damaged: %w", errs.Err())
 	}
-	// The steps hold what they need of the text: let it go before the
-	// applied record is read.
-	c.steps = ""
 	ap, err := e.loadApplied()
 	if err != nil {
 		return err
@@ -125,15 +130,27 @@ func (c *current) parse(e *Engine, next []*stepfmt.Step) error {
 	return nil
 }
 
-// sharedParse parses the step list text as stepfmt.ParseString does,
+// sharedParse parses the step list in src as stepfmt.ParseString does,
 // except that a line that prints exactly as a step of next, source and
 // all, is that step: the lists of two commits mostly share their steps,
 // and two parsed lists of 100,000 steps would take twice the memory of
 // one. next's steps are found by a hash of how they print; the other
-// lines are parsed together, at their own line numbers.
-func sharedParse(name, text string, next []*stepfmt.Step) (*stepfmt.List, stepfmt.ErrorList) {
+// lines are parsed together, at their own line numbers. The list is read
+// line by line: the text of 100,000 steps is 14 MB.
+func sharedParse(name string, src io.ReadSeeker, next []*stepfmt.Step) (*stepfmt.List, stepfmt.ErrorList) {
+	whole := func() (*stepfmt.List, stepfmt.ErrorList) {
+		var b strings.Builder
+		_, err := src.Seek(0, io.SeekStart)
+		if err == nil {
+			_, err = io.Copy(&b, src)
+		}
+		if err != nil {
+			return nil, stepfmt.ErrorList{{Src: stepfmt.Source{File: name}, Msg: err.Error()}}
+		}
+		return stepfmt.ParseString(name, b.String())
+	}
 	if len(next) == 0 {
-		return stepfmt.ParseString(name, text)
+		return whole()
 	}
 	seed := maphash.MakeSeed()
 	var b bytes.Buffer
@@ -146,30 +163,55 @@ func sharedParse(name, text string, next []*stepfmt.Step) (*stepfmt.List, stepfm
 	for i, s := range next {
 		at[maphash.Bytes(seed, print(s))] = int32(i)
 	}
-	header, rest, _ := strings.Cut(text, "\n")
+	r := bufio.NewReaderSize(src, 64<<10)
+	var long []byte
+	readLine := func() ([]byte, error) {
+		line, err := r.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			long = append(long[:0], line...)
+			for err == bufio.ErrBufferFull {
+				line, err = r.ReadSlice('\n')
+				long = append(long, line...)
+			}
+			line = long
+		}
+		if err == io.EOF && len(line) > 0 {
+			err = nil
+		}
+		return bytes.TrimSuffix(line, []byte("\n")), err
+	}
 	var others strings.Builder
-	others.WriteString(header)
+	header, err := readLine()
+	if err != nil && err != io.EOF {
+		return whole()
+	}
+	others.Write(header)
 	others.WriteByte('\n')
-	steps := make([]*stepfmt.Step, 0, strings.Count(rest, "\n")+1)
+	var steps []*stepfmt.Step
 	holes := 0
-	for rest != "" {
-		var line string
-		line, rest, _ = strings.Cut(rest, "\n")
-		if i, ok := at[maphash.String(seed, line)]; ok && line == string(print(next[i])) {
+	for {
+		line, err := readLine()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return whole()
+		}
+		if i, ok := at[maphash.Bytes(seed, line)]; ok && bytes.Equal(line, print(next[i])) {
 			steps = append(steps, next[i])
 			others.WriteByte('\n')
 			continue
 		}
 		steps = append(steps, nil)
 		holes++
-		others.WriteString(line)
+		others.Write(line)
 		others.WriteByte('\n')
 	}
 	l, errs := stepfmt.ParseString(name, others.String())
 	if len(errs) > 0 || len(l.Steps) != holes {
 		// Errors, or a comment or blank line the parser skipped: the
 		// holes do not line up, so the whole text is parsed.
-		return stepfmt.ParseString(name, text)
+		return whole()
 	}
 	parsed := l.Steps
 	for i, s := range steps {
@@ -189,10 +231,10 @@ func sharedParse(name, text string, next []*stepfmt.Step) (*stepfmt.List, stepfm
 // each step whose target drifted and redo accepts. A revisit whose check
 // finds the target matching is dropped again.
 //
-// A plan for a run (forRun) keeps of each change's Work only what the
-// run needs before it checks the change again itself: whether it does
-// anything, and its notes; and it plans no restarts, which the run
-// decides from what it did. Its Work is then no use to print.
+// A plan for a run (forRun) keeps no Work: the run checks each change
+// again itself as it makes it; the plan only drops the revisits that
+// would do nothing. It plans no restarts, which the run decides from what
+// it did.
 func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*kind.Record) bool, forRun bool) (*Plan, error) {
 	if errs := stepfmt.Validate(l); len(errs) > 0 {
 		return nil, errs
@@ -219,7 +261,14 @@ func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*ki
 			cp.PlanChanges(x, p.Plan, l, cur.applied.Get)
 		}
 	}
-	p.Work = make([]kind.Work, len(p.Changes))
+	// idle[i] is set when Changes[i] would do nothing and note nothing:
+	// all a run's plan keeps of its work.
+	var idle []bool
+	if forRun {
+		idle = make([]bool, len(p.Changes))
+	} else {
+		p.Work = make([]kind.Work, len(p.Changes))
+	}
 	v := kind.NewPlanView(x)
 	for i, c := range p.Changes {
 		w, err := checkChange(v, c, cur.applied)
@@ -228,9 +277,10 @@ func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*ki
 			continue
 		}
 		if forRun {
-			w = kind.Work{Changes: w.Changes, Notes: w.Notes}
+			idle[i] = w.None() && len(w.Notes) == 0
+		} else {
+			p.Work[i] = w
 		}
-		p.Work[i] = w
 	}
 	if err := cur.applied.Err(); err != nil {
 		return nil, err
@@ -239,7 +289,13 @@ func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*ki
 		return p, err
 	}
 	if len(again) > 0 {
-		dropMatching(p, again)
+		if !forRun {
+			idle = make([]bool, len(p.Changes))
+			for i, w := range p.Work {
+				idle[i] = w.None() && len(w.Notes) == 0
+			}
+		}
+		dropMatching(p, again, idle)
 	}
 	if !forRun {
 		p.Restarts = planRestarts(x, p, cur.list.Steps, l.Steps)

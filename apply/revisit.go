@@ -121,15 +121,21 @@ func withRevisits(p *stepfmt.Plan, l *stepfmt.List, cur *current, again map[step
 
 // dropMatching takes the revisits whose check found the target matching
 // out of p again: they stay unchanged.
-func dropMatching(p *Plan, again map[stepfmt.ID]bool) {
-	changes, work := p.Changes[:0], p.Work[:0]
+func dropMatching(p *Plan, again map[stepfmt.ID]bool, idle []bool) {
+	n := 0
 	for i, c := range p.Changes {
-		w := p.Work[i]
-		if c.Op == stepfmt.OpModify && again[c.Step.ID()] && w.None() && len(w.Notes) == 0 {
+		if c.Op == stepfmt.OpModify && again[c.Step.ID()] && idle[i] {
 			p.Unchanged++
 			continue
 		}
-		changes, work = append(changes, c), append(work, w)
+		p.Changes[n] = c
+		if p.Work != nil {
+			p.Work[n] = p.Work[i]
+		}
+		n++
 	}
-	p.Changes, p.Work = changes, work
+	p.Changes = p.Changes[:n]
+	if p.Work != nil {
+		p.Work = p.Work[:n]
+	}
 }

@@ -1,10 +1,14 @@
 package apply
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -75,22 +79,38 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 	return newRun(e, x, g, cur, list, p).run(ctx)
 }
 
-// sameSteps reports whether the step list file old holds steps, whatever
-// its header says. It prints one step at a time: the text of a list of
-// 100,000 steps is 14 MB.
-func sameSteps(old string, steps []*stepfmt.Step) bool {
-	_, rest, _ := strings.Cut(old, "\n")
+// sameSteps reports whether the step list file holds steps, whatever its
+// header says (false when it cannot be read). It reads and prints one
+// step at a time: the text of a list of 100,000 steps is 14 MB.
+func sameSteps(file string, steps []*stepfmt.Step) bool {
+	f, err := os.Open(file)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 64<<10)
+	_, err = r.ReadSlice('\n')
+	if err == bufio.ErrBufferFull {
+		_, err = r.ReadString('\n')
+	}
+	if err == io.EOF {
+		return len(steps) == 0
+	} else if err != nil {
+		return false
+	}
 	var b bytes.Buffer
+	var got []byte
 	for _, s := range steps {
 		b.Reset()
 		stepfmt.AppendStep(&b, s, true)
 		b.WriteByte('\n')
-		if len(rest) < b.Len() || rest[:b.Len()] != string(b.Bytes()) {
+		got = slices.Grow(got[:0], b.Len())[:b.Len()]
+		if _, err := io.ReadFull(r, got); err != nil || !bytes.Equal(got, b.Bytes()) {
 			return false
 		}
-		rest = rest[b.Len():]
 	}
-	return rest == ""
+	_, err = r.ReadByte()
+	return err == io.EOF
 }
 
 // unchanged is the no-op path: the list is the applied one. For the same

@@ -3,6 +3,7 @@ package apply
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -29,7 +30,11 @@ type run struct {
 	// undo lists every change whose intent is journaled, in order: what a
 	// rollback restores, newest first.
 	undo []undoRec
+	// next holds the records of the batch's changes as they will be
+	// applied, and made those of the batches before, kept in a file
+	// until the commit writes the new applied record.
 	next map[stepfmt.ID]*kind.Record
+	made *state.RecordFile
 	// heal marks a run that puts drifted targets back (Engine.Heal).
 	heal bool
 	// restarting is set when a step of the list may restart for what
@@ -47,7 +52,7 @@ type run struct {
 func newRun(e *Engine, x *kind.Exec, g *Generation, cur *current, list *stepfmt.List, p *Plan) *run {
 	p.Work = nil
 	r := &run{e: e, x: x, g: g, cur: cur, list: list, plan: p,
-		next: make(map[stepfmt.ID]*kind.Record, len(p.Changes))}
+		next: make(map[stepfmt.ID]*kind.Record, min(len(p.Changes), e.opts.batchSize))}
 	for _, s := range list.Steps {
 		if _, ok := restarterOf(s); ok {
 			r.restarting = true
@@ -98,6 +103,10 @@ func (r *run) run(ctx context.Context) (*Generation, error) {
 	}
 	r.j = j
 	defer j.Close()
+	if r.made, err = state.NewRecordFile(r.e.dir); err != nil {
+		return r.fail(err)
+	}
+	defer r.made.Close()
 	r.e.crashPoint("begin")
 	n, err := state.SaveList(r.e.genDir(), r.g.Number, r.list)
 	if err != nil {
@@ -242,6 +251,9 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	r.x.ForgetAccounts() // an account file the batch wrote is in place now
 	r.e.crashPoint("flush " + strconv.Itoa(i))
 	r.indexWritten(changes[i:end])
+	if err := r.keepRecords(changes[i:end]); err != nil {
+		return placeBatch(changes[i:end], err)
+	}
 	for k := i; k < end; k++ {
 		r.j.Done(k)
 	}
@@ -279,6 +291,20 @@ func (r *run) familyEnd(i int) int {
 		j++
 	}
 	return j
+}
+
+// keepRecords moves the records of a batch's changes, once made, from
+// next to the record file.
+func (r *run) keepRecords(changes []stepfmt.Change) error {
+	for _, c := range changes {
+		if rec := r.next[c.Step.ID()]; rec != nil {
+			if err := r.made.Put(rec); err != nil {
+				return err
+			}
+		}
+	}
+	clear(r.next)
+	return nil
 }
 
 // capture returns the pre-image of a change's target.
@@ -443,16 +469,18 @@ func (r *run) commit() (*Generation, error) {
 	r.e.crashPoint("generation")
 	// The new record is written as it is made, in the list's order: the
 	// record made for a change, or the applied line copied as it is.
+	made, err := r.made.Records()
+	if err != nil {
+		return r.fail(err)
+	}
 	ap, err := state.WriteApplied(r.e.path(state.FileApplied), r.g.Number, len(r.list.Steps), func(w *state.RecordWriter) error {
 		for _, s := range r.list.Steps {
 			id := s.ID()
-			if rec := r.next[id]; rec != nil {
-				w.Put(rec)
-			} else if !w.Copy(r.cur.applied, id) {
+			if !w.Copy(made, id) && !w.Copy(r.cur.applied, id) {
 				return fmt.Errorf("internal error: no record for %s", id)
 			}
 		}
-		return r.cur.applied.Err()
+		return errors.Join(made.Err(), r.cur.applied.Err())
 	})
 	if err != nil {
 		return r.fail(err)

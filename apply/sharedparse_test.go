@@ -38,7 +38,7 @@ func TestSharedParse(t *testing.T) {
 		if len(errs) > 0 {
 			t.Fatal(errs)
 		}
-		got, errs := sharedParse("old", text, nl.Steps)
+		got, errs := sharedParse("old", strings.NewReader(text), nl.Steps)
 		if len(errs) > 0 {
 			t.Fatal(errs)
 		}
@@ -54,12 +54,12 @@ func TestSharedParse(t *testing.T) {
 			}
 		}
 	}
-	_, errs := sharedParse("old", "TRAIL v1 commit=c host=h\n"+line(1, 0)+"\nFILE relative\n", nil)
+	_, errs := sharedParse("old", strings.NewReader("TRAIL v1 commit=c host=h\n"+line(1, 0)+"\nFILE relative\n"), nil)
 	if len(errs) == 0 || errs[0].Src.Line != 3 {
 		t.Fatalf("a damaged line: %v, want errors at line 3", errs)
 	}
 	n1, _ := stepfmt.ParseString("n", "TRAIL v1\n"+line(1, 0)+"\n")
-	_, errs = sharedParse("old", "TRAIL v1 commit=c host=h\n"+line(1, 0)+"\nFILE relative\n", n1.Steps)
+	_, errs = sharedParse("old", strings.NewReader("TRAIL v1 commit=c host=h\n"+line(1, 0)+"\nFILE relative\n"), n1.Steps)
 	if len(errs) == 0 || errs[0].Src.Line != 3 {
 		t.Fatalf("a damaged line after a shared one: %v, want errors at line 3", errs)
 	}
