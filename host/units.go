@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -66,9 +65,14 @@ func (h *Host) InstallUnits(ctx context.Context, mode, bin string) error {
 	return nil
 }
 
+// systemctl runs systemctl as the engine runs its tools (Engine.RunTool):
+// under the state lock, named there while it runs.
 func (h *Host) systemctl(ctx context.Context, args ...string) error {
-	cmd := exec.CommandContext(ctx, "systemctl", args...)
-	if out, err := cmd.CombinedOutput(); err != nil {
+	e, err := h.Engine()
+	if err != nil {
+		return err
+	}
+	if out, err := e.RunTool(ctx, "systemctl", args...); err != nil {
 		return fmt.Errorf("systemctl %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
 	}
 	return nil
