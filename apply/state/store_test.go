@@ -1,6 +1,7 @@
 package state_test
 
 import (
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -163,5 +164,61 @@ func TestAppliedTwice(t *testing.T) {
 	_, err := state.ParseApplied("applied", []byte(text))
 	if err == nil || err.Error() != "applied:5: DIR /c recorded twice" {
 		t.Fatalf("got %v, want applied:5: DIR /c recorded twice", err)
+	}
+}
+
+// Open's reader gives a blob's content whole, read in pieces of any size,
+// and fails at the end when the content is not the key's, also when its
+// last read is short: only the key's own content ends a blob early.
+func TestOpenVerifies(t *testing.T) {
+	s, err := state.NewStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("0123456789", 10000)
+	for _, data := range []string{"", "file 1\n", big} {
+		key, err := s.Put([]byte(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, piece := range []int{1, 7, 512, 64 << 10, 1 << 20} {
+			r, err := s.Open(key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []byte
+			buf := make([]byte, piece)
+			for {
+				n, err := r.Read(buf)
+				got = append(got, buf[:n]...)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatalf("reading %d bytes in pieces of %d: %v", len(data), piece, err)
+				}
+			}
+			r.Close()
+			if string(got) != data {
+				t.Fatalf("read %d bytes in pieces of %d, want %d", len(got), piece, len(data))
+			}
+		}
+		if data == "" {
+			continue
+		}
+		// The same size, another content: corrupt, however it is read.
+		bad := []byte(data)
+		bad[len(bad)-1] ^= 1
+		if err := os.WriteFile(s.Path(key), bad, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.Open(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadAll(r); err == nil || !strings.Contains(err.Error(), "corrupt") {
+			t.Fatalf("reading a corrupt blob of %d bytes: %v, want corrupt", len(bad), err)
+		}
+		r.Close()
 	}
 }

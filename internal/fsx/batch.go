@@ -67,33 +67,51 @@ func TempName(name string) string {
 
 // Stage writes data under p's temporary name with the given mode and owner;
 // Flush renames it to p once its data is durable. p's parent must exist.
+//
+// A mode without setuid, setgid or sticky bits is asked for when the file
+// is made, as far as it grants its first group nothing that others are not
+// granted anyway (the kernel may give a new file its parent's group); what
+// the new file then has is read back with fstat(2), and only an owner or a
+// mode that differs is set, before any data is written. Most files need
+// neither chown nor chmod then, each a journaled change of the inode.
 func (r *Root) Stage(p string, data io.Reader, mode, uid, gid uint32) error {
 	dfd, name, err := r.parent(p)
 	if err != nil {
 		return err
 	}
 	tmp := TempName(name)
+	plain := mode&0o7000 == 0
+	perm := uint32(0o600)
+	if plain {
+		perm = createPerm(mode)
+	}
 	const flags = unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL | unix.O_NOFOLLOW | unix.O_CLOEXEC
-	fd, err := unix.Openat(dfd, tmp, flags, 0o600)
+	fd, err := unix.Openat(dfd, tmp, flags, perm)
 	if err == unix.EEXIST {
 		unix.Unlinkat(dfd, tmp, 0)
-		fd, err = unix.Openat(dfd, tmp, flags, 0o600)
+		fd, err = unix.Openat(dfd, tmp, flags, perm)
 	}
 	if err != nil {
 		return pathErr("create", p, err)
 	}
-	f := os.NewFile(uintptr(fd), r.Host(p))
-	if r.buf == nil {
-		r.buf = make([]byte, 64<<10)
-	}
-	_, err = io.CopyBuffer(writerOnly{f}, data, r.buf)
-	if err == nil {
-		err = f.Chown(int(uid), int(gid))
+	if plain {
+		err = settle(fd, mode, uid, gid)
 	}
 	if err == nil {
-		err = unix.Fchmod(fd, mode)
+		if r.buf == nil {
+			r.buf = make([]byte, 64<<10)
+		}
+		_, err = io.CopyBuffer(fdWriter(fd), data, r.buf)
 	}
-	if cerr := f.Close(); err == nil {
+	if err == nil && !plain {
+		// chown clears setuid and setgid: the mode is set after it, and
+		// after the data, which a write by a non-root owner would clear
+		// them for too.
+		if err = unix.Fchown(fd, int(uid), int(gid)); err == nil {
+			err = unix.Fchmod(fd, mode)
+		}
+	}
+	if cerr := unix.Close(fd); err == nil {
 		err = cerr
 	}
 	if err != nil {
@@ -111,9 +129,53 @@ func (r *Root) Stage(p string, data io.Reader, mode, uid, gid uint32) error {
 	return nil
 }
 
-// writerOnly hides *os.File's ReadFrom, which would allocate its own
-// buffer for a reader that is not a file.
-type writerOnly struct{ io.Writer }
+// createPerm is the mode a file that is to have mode is made with: its
+// group bits only as far as its other bits grant the same, so that a group
+// the file gets from a setgid parent before its own is set can read no
+// more than everyone will.
+func createPerm(mode uint32) uint32 {
+	return mode&0o707 | mode&0o070&(mode&0o007<<3)
+}
+
+// settle gives the new, still empty file fd the owner and mode it is to
+// have where it does not have them already.
+func settle(fd int, mode, uid, gid uint32) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return err
+	}
+	if st.Uid != uid || st.Gid != gid {
+		if err := unix.Fchown(fd, int(uid), int(gid)); err != nil {
+			return err
+		}
+	}
+	if st.Mode&0o7777 != mode {
+		return unix.Fchmod(fd, mode)
+	}
+	return nil
+}
+
+// fdWriter writes to a regular file by its descriptor alone: an *os.File
+// would first ask the file's flags, to register it with the poller.
+type fdWriter int
+
+func (w fdWriter) Write(p []byte) (int, error) {
+	done := 0
+	for done < len(p) {
+		n, err := unix.Write(int(w), p[done:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return done, err
+		}
+		if n == 0 {
+			return done, io.ErrShortWrite
+		}
+		done += n
+	}
+	return done, nil
+}
 
 // unwrapPath strips an *os.PathError naming the temporary file, so the
 // error names the target instead.
