@@ -15,6 +15,15 @@
 # Each is the median of RUNS runs (default 3) of wall seconds, with the peak
 # resident memory of the process tree (GNU time's %M, which for git pull is
 # its largest child, the hook's trail). Prints ratios trail / baseline.
+#
+# TURNS=N measures only the one-changed-file path, in turn: at 100,000 files
+# a single ratio follows the shared machine's load more than trail. After
+# one first apply, each of N turns changes one file upstream and runs, back
+# to back (in alternating order), `git pull` (its hook applies) and
+# `rsync -a` of the same change, then prints both wall times, both CPU
+# seconds (user + system, children included) and the pair's ratio. SPLIT=1
+# adds to each turn, on a second change, `git pull` with hooks off and then
+# `trail apply` alone: git's part and trail's.
 set -eu
 trail=$(realpath "${TRAIL:-bin/trail}")
 files=${FILES:-10000}
@@ -31,11 +40,9 @@ git config --global init.defaultBranch main
 git config --global pull.ff only
 
 mkdir -p "$D/upstream/site"
-for ((i = 0; i < files; i++)); do
-	d="$D/upstream/site/d$((i / 100))"
-	[ -d "$d" ] || mkdir "$d"
-	echo "file $i" > "$d/f$i"
-done
+# Files "file N\n" in directories d0, d1, ... of 100 each, written by one awk.
+(cd "$D/upstream/site" && mkdir $(seq -f 'd%.0f' 0 $(((files - 1) / 100))) &&
+	awk -v n="$files" 'BEGIN { for (i = 0; i < n; i++) { f = "d" int(i / 100) "/f" i; print "file " i > f; close(f) } }')
 printf 'tree "site" {\n  path = "/srv/site"\n  source = "site"\n}\n' > "$D/upstream/main.hcl"
 git -C "$D/upstream" init -q
 git -C "$D/upstream" add -A
@@ -64,6 +71,57 @@ sandbox() {
 	git clone -q "$D/upstream" "$R/repo"
 	(cd "$R/repo" && "$trail" init --no-apply --root "$R/root" --state "$R/state" --metrics off --journal off > /dev/null)
 }
+
+# cpu NAME: wall and CPU seconds of the last run appended to $D/NAME.
+cpu() { awk '{ printf "%5.2f s %5.2f cpu", $1, $3 + $4 }' < <(tail -1 "$D/$1"); }
+
+if [ -n "${TURNS:-}" ]; then
+	fresh turns
+	cd "$R/repo"
+	"$trail" apply > /dev/null
+	rsync -a "$D/upstream/site/" "$D/rs/"
+	# turn NAME CMD...: like measure, with CPU seconds.
+	turn() {
+		local name=$1
+		shift
+		"$timebin" -f '%e %M %U %S' -o "$D/t" "$@" > /dev/null 2> "$D/err" || { cat "$D/err" >&2; exit 1; }
+		cat "$D/t" >> "$D/$name"
+	}
+	change() {
+		echo "changed $1" >> "$D/upstream/site/d0/f0"
+		git -C "$D/upstream" commit -qam "change $1"
+	}
+	printf '%d files, one changed file, %d turns in turn (wall s, CPU s = user + sys):\n' "$files" "$TURNS"
+	for ((n = 0; n < TURNS; n++)); do
+		if [ -n "${SPLIT:-}" ]; then
+			change "split $n"
+			turn git-nohooks git -c core.hooksPath=/dev/null pull -q
+			turn trail-alone "$trail" apply
+			printf '  split %2d: git pull, hooks off %s; trail apply alone %s\n' "$n" "$(cpu git-nohooks)" "$(cpu trail-alone)"
+		fi
+		change "$n"
+		if ((n % 2 == 0)); then
+			turn trail-pull git pull -q
+			turn rsync-one rsync -a "$D/upstream/site/" "$D/rs/"
+		else
+			turn rsync-one rsync -a "$D/upstream/site/" "$D/rs/"
+			turn trail-pull git pull -q
+		fi
+		printf '  turn %3d: git pull %s; rsync -a %s; ratio %.1fx wall, %.1fx cpu\n' "$n" "$(cpu trail-pull)" "$(cpu rsync-one)" \
+			"$(paste -d' ' <(tail -1 "$D/trail-pull") <(tail -1 "$D/rsync-one") | awk '{ print ($5 > 0 ? $1 / $5 : 0) }')" \
+			"$(paste -d' ' <(tail -1 "$D/trail-pull") <(tail -1 "$D/rsync-one") | awk '{ c = $7 + $8; print (c > 0 ? ($3 + $4) / c : 0) }')"
+	done
+	# The range over the turns of each pair's ratio, and the medians.
+	paste -d' ' "$D/trail-pull" "$D/rsync-one" | awk '
+		{ w[NR] = $1 / $5; c[NR] = ($7 + $8 > 0 ? ($3 + $4) / ($7 + $8) : 0); pw[NR] = $1; rw[NR] = $5; pc[NR] = $3 + $4; rc[NR] = $7 + $8 }
+		function med(a, n,   i, j, t) { for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+			return a[int((n + 1) / 2)] }
+		function lo(a, n) { med(a, n); return a[1] }
+		function hi(a, n) { med(a, n); return a[n] }
+		END { printf "  ratio %.1f-%.1fx wall (median %.1fx), %.1f-%.1fx cpu; git pull %.2f-%.2f s, %.2f-%.2f cpu; rsync %.2f-%.2f s, %.2f-%.2f cpu\n",
+			lo(w, NR), hi(w, NR), med(w, NR), lo(c, NR), hi(c, NR), lo(pw, NR), hi(pw, NR), lo(pc, NR), hi(pc, NR), lo(rw, NR), hi(rw, NR), lo(rc, NR), hi(rc, NR) }'
+	exit 0
+fi
 
 for ((n = 0; n < runs; n++)); do
 	fresh "$n"
