@@ -1,10 +1,14 @@
 package host
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
+	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"trail/apply"
 	"trail/apply/kind"
@@ -17,7 +21,10 @@ const listFrom = 2048
 // missing returns the keys the store lacks, in their order. Many keys are
 // checked by reading the directories their blobs live in (Store.Path),
 // once each, instead of a stat a key: a blob is there when its name is in
-// its directory, exactly when a stat of it would find it.
+// its directory, exactly when a stat of it would find it. The names are
+// read raw (getdents) and looked up among the keys, not the keys among
+// the names: at 100,000 files, a string and a set entry for every name
+// the store holds took most of a one-file pull's staging (0.14 s).
 func missing(st *apply.Store, keys []string) []string {
 	var out []string
 	if len(keys) < listFrom {
@@ -28,31 +35,84 @@ func missing(st *apply.Store, keys []string) []string {
 		}
 		return out
 	}
-	dirs := map[string]map[string]bool{}
-	for _, k := range keys {
+	// want maps a blob's name (its hex digits) to its first key's index;
+	// dirs holds one key of each directory to read.
+	want := make(map[string]int, len(keys))
+	var dirs [256]int
+	for i := range dirs {
+		dirs[i] = -1
+	}
+	for i, k := range keys {
 		if kind.CheckKey(k) != nil {
-			out = append(out, k)
 			continue
 		}
-		p := st.Path(k)
-		d, name := filepath.Dir(p), filepath.Base(p)
-		names, ok := dirs[d]
-		if !ok {
-			names = map[string]bool{}
-			if f, err := os.Open(d); err == nil {
-				list, _ := f.Readdirnames(-1)
-				f.Close()
-				for _, n := range list {
-					names[n] = true
-				}
-			}
-			dirs[d] = names
+		name := k[len("sha256:"):]
+		if _, ok := want[name]; !ok {
+			want[name] = i
 		}
-		if !names[name] {
+		if d := hexByte(name); dirs[d] < 0 {
+			dirs[d] = i
+		}
+	}
+	found := make([]bool, len(keys))
+	buf := make([]byte, 64<<10)
+	for _, i := range dirs {
+		if i >= 0 {
+			markPresent(filepath.Dir(st.Path(keys[i])), buf, want, found)
+		}
+	}
+	for _, k := range keys {
+		if j, ok := want[strings.TrimPrefix(k, "sha256:")]; !ok || !found[j] {
 			out = append(out, k)
 		}
 	}
 	return out
+}
+
+// markPresent reads the directory's entries and sets found for each name
+// want knows. An unreadable directory marks nothing: its keys are missing.
+func markPresent(dir string, buf []byte, want map[string]int, found []bool) {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	defer unix.Close(fd)
+	for {
+		n, err := unix.Getdents(fd, buf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			return
+		}
+		// struct linux_dirent64: ino 8, off 8, reclen 2, type 1, name.
+		for b := buf[:n]; len(b) >= 19; {
+			reclen := int(binary.NativeEndian.Uint16(b[16:18]))
+			if reclen < 19 || reclen > len(b) {
+				return
+			}
+			name := b[19:reclen]
+			if z := bytes.IndexByte(name, 0); z >= 0 {
+				name = name[:z]
+			}
+			if j, ok := want[string(name)]; ok {
+				found[j] = true
+			}
+			b = b[reclen:]
+		}
+	}
+}
+
+// hexByte is the value of the first two hex digits of a checked key's
+// name: the directory (Store.Path) its blob lives in.
+func hexByte(name string) byte {
+	v := func(c byte) byte {
+		if c >= 'a' {
+			return c - 'a' + 10
+		}
+		return c - '0'
+	}
+	return v(name[0])<<4 | v(name[1])
 }
 
 // blobSink stores the tree contents a compile for an apply reads

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -38,7 +39,8 @@ func TestMissingMatchesHas(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	keys = append(keys, "sha256:"+fmt.Sprintf("%064x", 7), "sha256:nothex", "md5:abc")
+	// Keys never stored, malformed, and twice over (a removed and a stored one).
+	keys = append(keys, "sha256:"+fmt.Sprintf("%064x", 7), "sha256:nothex", "md5:abc", "sha256:"+strings.Repeat("A", 64), keys[0], keys[1])
 	for _, n := range []int{10, len(keys)} {
 		var want []string
 		for _, k := range keys[len(keys)-n:] {
@@ -51,6 +53,29 @@ func TestMissingMatchesHas(t *testing.T) {
 		}
 		if n > 10 && len(want) < 25 {
 			t.Fatalf("only %d keys missing", len(want))
+		}
+	}
+}
+
+// The directory is read in as many getdents calls as its entries take:
+// a buffer of a few entries finds every name all the same.
+func TestMarkPresentSmallBuffer(t *testing.T) {
+	dir := t.TempDir()
+	want := map[string]int{}
+	for i := 0; i < 300; i++ {
+		name := fmt.Sprintf("%064x", i)
+		if i%3 != 0 {
+			if err := os.WriteFile(filepath.Join(dir, name), nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want[name] = i
+	}
+	found := make([]bool, 300)
+	markPresent(dir, make([]byte, 512), want, found)
+	for i, f := range found {
+		if f != (i%3 != 0) {
+			t.Fatalf("entry %d: found %v, want %v", i, f, i%3 != 0)
 		}
 	}
 }
