@@ -202,7 +202,7 @@ func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error
 		} else {
 			fmt.Fprintf(h.Out, "trail: %s was applied meanwhile by another trail (generation %d): nothing to do\n", Short(commit), g.Number)
 		}
-		h.WriteMetrics(nil)
+		h.writeMetricsAfterApply()
 		return out, nil
 	}
 	n := g.Counts
@@ -211,7 +211,7 @@ func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error
 	for _, k := range g.Kept {
 		fmt.Fprintf(h.Out, "trail: kept %s\n", k)
 	}
-	h.WriteMetrics(nil)
+	h.writeMetricsAfterApply()
 	return out, nil
 }
 
@@ -236,7 +236,7 @@ func (h *Host) failed(f Failure, branch string) {
 		Message: "apply failed: " + f.Error, Commit: f.Commit, Branch: branch,
 		Generation: gen, Step: f.Step, Source: f.Source, Time: f.Time,
 	})
-	h.WriteMetrics(nil)
+	h.writeMetricsAfterApply()
 }
 
 func sourceOf(err error) string {

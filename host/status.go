@@ -72,7 +72,14 @@ type DriftItem struct {
 
 // Status gathers the host's status. Drift is checked (a stat per managed
 // target), the upstream is asked of git; nothing is fetched.
-func (h *Host) Status() (*Status, error) {
+func (h *Host) Status() (*Status, error) { return h.status(true, true) }
+
+// status gathers the status, with the store check (a stat per blob the
+// applied record needs) and the drift check when asked. Without the store
+// check a drift check that fails (an applied record that does not parse)
+// leaves the drift empty, as a failed store check would: metrics, which
+// gather a status without it, still say how the last apply went.
+func (h *Host) status(checkStore, checkDrift bool) (*Status, error) {
 	s := &Status{Checkout: h.Checkout.Dir, Root: h.Settings.root(), StateDir: h.Settings.state(), Drift: []DriftItem{}}
 	head, err := h.Checkout.ReadHead()
 	if err != nil {
@@ -93,11 +100,13 @@ func (h *Host) Status() (*Status, error) {
 	readable := cur != nil
 	if cur != nil {
 		s.Applied = &Applied{Generation: cur.Number, Commit: cur.Commit, Branch: cur.Branch, Subject: cur.Subject, Time: cur.End}
-		if err := s.checkStore(e); err != nil {
-			// The applied record does not parse: that is the news, and
-			// drift cannot be checked against it.
-			s.Problems = append(s.Problems, err.Error()+"; run 'trail fsck'")
-			readable = false
+		if checkStore {
+			if err := s.checkStore(e); err != nil {
+				// The applied record does not parse: that is the news, and
+				// drift cannot be checked against it.
+				s.Problems = append(s.Problems, err.Error()+"; run 'trail fsck'")
+				readable = false
+			}
 		}
 	}
 	s.Pending = cur == nil || cur.Commit != s.Head
@@ -106,10 +115,15 @@ func (h *Host) Status() (*Status, error) {
 	} else {
 		s.Problems = append(s.Problems, err.Error())
 	}
-	if readable {
+	if readable && checkDrift {
 		drift, err := e.Drift()
-		if err != nil {
+		if err != nil && !checkStore {
+			s.Problems = append(s.Problems, err.Error())
+			drift = nil
+		} else if err != nil {
 			return nil, err
+		} else {
+			h.noteDrifted(countDrifted(drift))
 		}
 		for _, d := range drift {
 			it := DriftItem{Step: string(d.ID.Kind) + " " + d.ID.Target, Policy: d.Policy, Changed: d.Changed}
