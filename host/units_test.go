@@ -112,3 +112,130 @@ func TestInstallUnitsRunsSystemctlAsAChild(t *testing.T) {
 		t.Errorf("the state lock still holds after InstallUnits:\n%s", after)
 	}
 }
+
+// packageUnits puts the units in root's /lib/systemd/system as the Debian
+// package ships them (debian/rules: running /usr/bin/trail).
+func packageUnits(t *testing.T, root string) {
+	t.Helper()
+	for _, name := range dist.Names {
+		data, err := dist.Units.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(root, "lib/systemd/system", name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, bytes.ReplaceAll(data, []byte("/usr/local/bin/trail"), []byte("/usr/bin/trail")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// wantLink fails unless the root's link p (enablement, made by systemctl
+// --root) points at to.
+func wantLink(t *testing.T, root, p, to string) {
+	t.Helper()
+	got, err := os.Readlink(filepath.Join(root, p))
+	if err != nil || got != to {
+		t.Errorf("%s: %q, %v; want a link to %s", p, got, err, to)
+	}
+}
+
+// trail init --systemd enables the units the package ships in
+// /lib/systemd/system rather than writing copies in /etc/systemd/system
+// that would override them (and a package upgrade's changes with them),
+// and says so; their drop-ins point them at the checkout. Without the
+// package's units it writes its own copies, as before. A copy an earlier
+// init wrote goes when the package's units come, and what was enabled
+// through it is enabled through the packaged unit; a copy that is not
+// trail's is kept, and said to override the packaged unit.
+func TestInstallUnitsUsesPackagedUnits(t *testing.T) {
+	etc := "etc/systemd/system/"
+	install := func(t *testing.T, dir, mode string) string {
+		t.Helper()
+		var out bytes.Buffer
+		h, err := Open(dir, &out, &out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer h.Close()
+		if err := h.InstallUnits(context.Background(), mode, "/usr/bin/trail"); err != nil {
+			t.Fatalf("InstallUnits %s: %v\n%s", mode, err, out.String())
+		}
+		return out.String()
+	}
+	rootOf := func(dir string) string { return filepath.Join(filepath.Dir(dir), "root") }
+	dropins := func(t *testing.T, root string) {
+		t.Helper()
+		for _, name := range []string{"trail-pull.service", "trail-watch.service"} {
+			data, err := os.ReadFile(filepath.Join(root, etc, name+".d/checkout.conf"))
+			if err != nil || !strings.Contains(string(data), "ExecStart=/usr/bin/trail ") {
+				t.Errorf("%s's drop-in: %q, %v", name, data, err)
+			}
+		}
+	}
+
+	t.Run("packaged", func(t *testing.T) {
+		dir := testCheckout(t, "")
+		root := rootOf(dir)
+		packageUnits(t, root)
+		out := install(t, dir, "timer")
+		for _, name := range dist.Names {
+			if _, err := os.Lstat(filepath.Join(root, etc, name)); err == nil {
+				t.Errorf("%s written over the packaged unit", etc+name)
+			}
+		}
+		dropins(t, root)
+		wantLink(t, root, etc+"timers.target.wants/trail-pull.timer", "/lib/systemd/system/trail-pull.timer")
+		if !strings.Contains(out, "using the packaged /lib/systemd/system/trail-watch.service, /lib/systemd/system/trail-pull.service, /lib/systemd/system/trail-pull.timer") {
+			t.Errorf("init does not say it uses the packaged units:\n%s", out)
+		}
+	})
+
+	t.Run("not packaged", func(t *testing.T) {
+		dir := testCheckout(t, "")
+		root := rootOf(dir)
+		out := install(t, dir, "timer")
+		for _, name := range dist.Names {
+			data, _ := dist.Units.ReadFile(name)
+			if got, err := os.ReadFile(filepath.Join(root, etc, name)); err != nil || !bytes.Equal(got, data) {
+				t.Errorf("%s: not trail's unit (%v)", etc+name, err)
+			}
+		}
+		dropins(t, root)
+		wantLink(t, root, etc+"timers.target.wants/trail-pull.timer", "/etc/systemd/system/trail-pull.timer")
+		if strings.Contains(out, "using the packaged") || strings.Contains(out, "removed") {
+			t.Errorf("init speaks of packaged units there are none of:\n%s", out)
+		}
+	})
+
+	t.Run("copies of an earlier init", func(t *testing.T) {
+		dir := testCheckout(t, "")
+		root := rootOf(dir)
+		install(t, dir, "watch")
+		wantLink(t, root, etc+"multi-user.target.wants/trail-watch.service", "/etc/systemd/system/trail-watch.service")
+		packageUnits(t, root)
+		mine := filepath.Join(root, etc, "trail-pull.service")
+		if err := os.WriteFile(mine, []byte("[Service]\nExecStart=/usr/local/bin/my-trail pull\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out := install(t, dir, "timer")
+		for _, name := range []string{"trail-watch.service", "trail-pull.timer"} {
+			if _, err := os.Lstat(filepath.Join(root, etc, name)); err == nil {
+				t.Errorf("the earlier copy %s is still there", etc+name)
+			}
+			if !strings.Contains(out, "removed "+filepath.Join(root, etc, name)) {
+				t.Errorf("init does not say it removed %s:\n%s", etc+name, out)
+			}
+		}
+		if got, err := os.ReadFile(mine); err != nil || !strings.Contains(string(got), "my-trail") {
+			t.Errorf("the admin's trail-pull.service was not kept: %q, %v", got, err)
+		}
+		if !strings.Contains(out, "note: "+mine+" is not trail's copy and overrides the packaged /lib/systemd/system/trail-pull.service") {
+			t.Errorf("init does not say the admin's unit overrides the packaged one:\n%s", out)
+		}
+		wantLink(t, root, etc+"multi-user.target.wants/trail-watch.service", "/lib/systemd/system/trail-watch.service")
+		wantLink(t, root, etc+"timers.target.wants/trail-pull.timer", "/lib/systemd/system/trail-pull.timer")
+	})
+}
