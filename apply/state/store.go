@@ -315,8 +315,10 @@ func (s *Store) Abort() {
 	for _, p := range s.pending {
 		os.Remove(p.tmp)
 	}
-	s.pending = s.pending[:0]
-	clear(s.staged)
+	// Let go of both, not only emptied: a compile's flush of 100,000
+	// blobs left their names (16 MB) reachable from the slice's array
+	// and the map's table through the whole apply.
+	s.pending, s.staged = nil, nil
 }
 
 // Flush makes the staged blobs durable and renames them into place: data
