@@ -90,16 +90,22 @@ type Result struct {
 	Files map[string]*hcl.File
 }
 
-// Origin is the provenance of one step.
+// Origin is the provenance of one step: the resource instance that made
+// it, shared by all its steps, and the repository file it comes from.
 type Origin struct {
-	// Resource is the address of the resource instance that made the step,
-	// e.g. file.motd, tree.www or module.site["a"].file.conf.
-	Resource string
-	// Range is the whole block of the resource.
-	Range hcl.Range
+	*Maker
 	// RepoPath is the repository file the step's content or entry comes
 	// from (tree entries, file source and template), "" when none.
 	RepoPath string
+}
+
+// Maker is a resource instance that made steps.
+type Maker struct {
+	// Resource is the address of the resource instance, e.g. file.motd,
+	// tree.www or module.site["a"].file.conf.
+	Resource string
+	// Range is the whole block of the resource.
+	Range hcl.Range
 }
 
 // compiler holds the state of one Compile call.

@@ -55,19 +55,26 @@ type edge struct {
 	why why
 }
 
-// node is a step, or a virtual "resource done" node that depends_on edges
-// go through so that a dependency between two big trees costs n+m edges.
+// node is a step, or a virtual "resource done" node (step nil) that
+// depends_on edges go through so that a dependency between two big trees
+// costs n+m edges. The steps' nodes come first, in declaration order.
 type node struct {
 	step *stepfmt.Step
 	res  *resource
-	repo string
-	prio int32 // declaration order; virtual nodes go first when ready
 }
 
 type graph struct {
 	nodes []node
 	succ  [][]edge
 	indeg []int32
+}
+
+// prio orders ready nodes: steps by declaration, virtual nodes first.
+func (g *graph) prio(i int32) int32 {
+	if g.nodes[i].step == nil {
+		return -1
+	}
+	return i
 }
 
 func (g *graph) add(from, to int32, w why) {
@@ -105,8 +112,9 @@ func unitOf(p string) string {
 func (c *compiler) order() ([]*stepfmt.Step, []Origin) {
 	g := &graph{nodes: make([]node, 0, c.nsteps)}
 	for _, r := range c.resources {
-		for i, st := range r.steps {
-			g.nodes = append(g.nodes, node{step: st, res: r, repo: r.repo[i], prio: int32(len(g.nodes))})
+		r.first = int32(len(g.nodes))
+		for _, st := range r.steps {
+			g.nodes = append(g.nodes, node{step: st, res: r})
 		}
 	}
 	g.succ = make([][]edge, len(g.nodes))
@@ -126,37 +134,37 @@ func (c *compiler) order() ([]*stepfmt.Step, []Origin) {
 		if n.step == nil {
 			continue
 		}
+		r := n.res
+		if r.maker == nil {
+			r.maker = &Maker{Resource: r.addr, Range: r.rng}
+		}
 		steps = append(steps, n.step)
-		origins = append(origins, Origin{Resource: n.res.addr, Range: n.res.rng, RepoPath: n.repo})
+		origins = append(origins, Origin{Maker: r.maker, RepoPath: r.repo[i-r.first]})
+	}
+	// What the resources kept of their steps served the order only.
+	for _, r := range c.resources {
+		r.steps, r.repo = nil, nil
 	}
 	return steps, origins
 }
 
 func (c *compiler) implicitEdges(g *graph) {
 	n := int32(len(g.nodes))
-	paths := make(map[string]int32, n)
-	users, groups, units := map[string]int32{}, map[string]int32{}, map[string]int32{}
+	// The first step of each identity, for paths, users, groups and units.
+	index := stepfmt.NewIndex(int(n), func(i int) *stepfmt.Step { return g.nodes[i].step })
+	find := func(ns, target string) (int32, bool) {
+		j, ok := index.Find(ns, target)
+		return int32(j), ok
+	}
 	owns := map[string][]int32{}
 	var absentGroups, absentPkgs []int32
 	for i := int32(0); i < n; i++ {
 		st := g.nodes[i].step
-		var m map[string]int32
-		switch {
-		case stepfmt.IsPath(st.Kind):
-			m = paths
-		case st.Kind == stepfmt.KindUser:
-			m = users
-		case st.Kind == stepfmt.KindGroup:
-			m = groups
-		case st.Kind == stepfmt.KindUnit:
-			m = units
-		case st.Kind == stepfmt.KindPackage:
+		index.Add(int(i))
+		if st.Kind == stepfmt.KindPackage {
 			for _, p := range g.nodes[i].res.owns {
 				owns[p] = append(owns[p], i)
 			}
-		}
-		if _, dup := m[st.Target]; m != nil && !dup {
-			m[st.Target] = i
 		}
 		if st.Kind == stepfmt.KindGroup && st.Absent() {
 			absentGroups = append(absentGroups, i)
@@ -175,11 +183,11 @@ func (c *compiler) implicitEdges(g *graph) {
 			parent := false
 			for p := st.Target; ; {
 				cut := strings.LastIndexByte(p, '/')
-				if cut <= 0 {
+				if cut <= 0 || parent && len(owns) == 0 {
 					break
 				}
 				p = p[:cut]
-				if j, ok := paths[p]; ok && !parent {
+				if j, ok := find("path", p); ok && !parent {
 					if g.nodes[j].step.Absent() {
 						g.add(i, j, whyParent)
 					} else {
@@ -191,14 +199,14 @@ func (c *compiler) implicitEdges(g *graph) {
 					g.add(k, i, whyPackage)
 				}
 			}
-			if j, ok := users[st.Value("owner")]; ok {
+			if j, ok := find("user", st.Value("owner")); ok {
 				g.add(j, i, whyOwner)
 			}
-			if j, ok := groups[st.Value("group")]; ok {
+			if j, ok := find("group", st.Value("group")); ok {
 				g.add(j, i, whyGroup)
 			}
 			if u := unitOf(st.Target); u != "" {
-				if j, ok := units[u]; ok && st.Absent() {
+				if j, ok := find("unit", u); ok && st.Absent() {
 					g.add(j, i, whyUnitFile)
 				} else if ok {
 					g.add(i, j, whyUnitFile)
@@ -211,11 +219,11 @@ func (c *compiler) implicitEdges(g *graph) {
 				g.add(i, j, whyGroup)
 			}
 		case st.Kind == stepfmt.KindUser:
-			if j, ok := groups[st.Value("group")]; ok {
+			if j, ok := find("group", st.Value("group")); ok {
 				g.add(j, i, whyGroup)
 			}
 			for _, name := range st.List("groups") {
-				if j, ok := groups[name]; ok {
+				if j, ok := find("group", name); ok {
 					g.add(j, i, whyGroup)
 				}
 			}
@@ -274,25 +282,19 @@ func triggerEdges(g *graph, i int32, triggers []string) {
 // dependsEdges routes each depends_on through the dependency's virtual
 // "done" node.
 func (c *compiler) dependsEdges(g *graph) {
-	first := map[*resource]int32{}
-	idx := int32(0)
-	for _, r := range c.resources {
-		first[r] = idx
-		idx += int32(len(r.steps))
-	}
 	for _, r := range c.resources {
 		for _, d := range r.deps {
 			if d.virt < 0 {
 				d.virt = int32(len(g.nodes))
-				g.nodes = append(g.nodes, node{res: d, prio: -1})
+				g.nodes = append(g.nodes, node{res: d})
 				g.succ = append(g.succ, nil)
 				g.indeg = append(g.indeg, 0)
 				for k := range d.steps {
-					g.add(first[d]+int32(k), d.virt, whyDepends)
+					g.add(d.first+int32(k), d.virt, whyDepends)
 				}
 			}
 			for k := range r.steps {
-				g.add(d.virt, first[r]+int32(k), whyDepends)
+				g.add(d.virt, r.first+int32(k), whyDepends)
 			}
 		}
 	}
@@ -329,7 +331,7 @@ type readyHeap struct {
 
 func (h *readyHeap) Len() int { return len(h.items) }
 func (h *readyHeap) Less(i, j int) bool {
-	a, b := h.g.nodes[h.items[i]].prio, h.g.nodes[h.items[j]].prio
+	a, b := h.g.prio(h.items[i]), h.g.prio(h.items[j])
 	if a != b {
 		return a < b
 	}
@@ -362,14 +364,14 @@ func (c *compiler) reportCycle(g *graph, placed []int32) {
 			continue
 		}
 		for _, e := range g.succ[from] {
-			if !done[e.to] && (!has[e.to] || g.nodes[from].prio < g.nodes[preds[e.to].from].prio) {
+			if !done[e.to] && (!has[e.to] || g.prio(int32(from)) < g.prio(preds[e.to].from)) {
 				preds[e.to], has[e.to] = pred{int32(from), e.why}, true
 			}
 		}
 	}
 	start := int32(-1)
 	for i := range g.nodes {
-		if !done[i] && (start < 0 || g.nodes[i].prio < g.nodes[start].prio) && g.nodes[i].step != nil {
+		if !done[i] && (start < 0 || g.prio(int32(i)) < g.prio(start)) && g.nodes[i].step != nil {
 			start = int32(i)
 		}
 	}

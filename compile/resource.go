@@ -37,6 +37,8 @@ type resource struct {
 	deps     []*resource // resolved depends_on, including the module calls'
 	fileRepo string      // file: the repository file of its content
 	virt     int32       // order: index of the "done" node, -1 until made
+	first    int32       // order: index of its first step's node
+	maker    *Maker      // what its steps' origins share
 }
 
 // labelAddr writes a label as it is referenced: .name when it is an

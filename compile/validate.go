@@ -10,14 +10,11 @@ import (
 // stepfmt.Validate on the whole list and places its errors on the blocks
 // that made the steps.
 func (c *compiler) validate(list *stepfmt.List, origins []Origin) {
-	type nsKey struct{ ns, target string }
-	first := make(map[nsKey]int, len(list.Steps))
+	first := stepfmt.NewIndex(len(list.Steps), func(i int) *stepfmt.Step { return list.Steps[i] })
 	dups := false
 	for i, st := range list.Steps {
-		k := nsKey{stepfmt.Namespace(st.Kind), st.Target}
-		j, dup := first[k]
+		j, dup := first.Add(i)
 		if !dup {
-			first[k] = i
 			continue
 		}
 		dups = true

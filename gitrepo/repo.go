@@ -19,7 +19,7 @@ import (
 // cacheSize bounds the object cache of each reader (objectCache). It
 // holds delta bases while a tree is read; decoded trees are cached by the
 // FS itself.
-const cacheSize = 4 << 20
+const cacheSize = 1 << 20
 
 // Repo is an open config repository.
 type Repo struct {

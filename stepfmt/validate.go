@@ -6,11 +6,6 @@ import (
 	"strings"
 )
 
-type nsKey struct {
-	ns     string
-	target string
-}
-
 // Validate checks a whole step list before anything is applied and returns
 // every problem, each at the source of the step that has it:
 //
@@ -28,16 +23,13 @@ type nsKey struct {
 //   - an INCLUDE that was not resolved (use Load or Expand first).
 func Validate(l *List) ErrorList {
 	var errs ErrorList
-	index := make(map[nsKey]int, len(l.Steps))
+	index := NewIndex(len(l.Steps), func(i int) *Step { return l.Steps[i] })
 	for i, s := range l.Steps {
 		validStep(s, &errs)
-		k := nsKey{Namespace(s.Kind), s.Target}
-		if j, dup := index[k]; dup {
+		if j, dup := index.Add(i); dup {
 			first := l.Steps[j]
 			errs.add(s.Src, s.Kind, s.Target, "managed twice: also by %s at %s", first.ID(), first.Src)
-			continue
 		}
-		index[k] = i
 	}
 	for i, s := range l.Steps {
 		switch {
@@ -128,7 +120,7 @@ func (ks *kindSpec) shapeErrs(s *Step) []string {
 
 // validParents checks every ancestor of a path step: none may be managed as
 // a file or symlink, and a managed parent directory must come earlier.
-func validParents(l *List, index map[nsKey]int, i int, s *Step, errs *ErrorList) {
+func validParents(l *List, index *Index, i int, s *Step, errs *ErrorList) {
 	p := s.Target
 	for {
 		cut := strings.LastIndexByte(p, '/')
@@ -136,7 +128,7 @@ func validParents(l *List, index map[nsKey]int, i int, s *Step, errs *ErrorList)
 			return
 		}
 		p = p[:cut]
-		j, ok := index[nsKey{"path", p}]
+		j, ok := index.Find("path", p)
 		if !ok {
 			continue
 		}
@@ -164,12 +156,12 @@ func validParents(l *List, index map[nsKey]int, i int, s *Step, errs *ErrorList)
 
 // validOwners checks that an owner or group managed by the list is created
 // before the step that uses it.
-func validOwners(l *List, index map[nsKey]int, i int, s *Step, key, ns string, errs *ErrorList) {
+func validOwners(l *List, index *Index, i int, s *Step, key, ns string, errs *ErrorList) {
 	name, ok := s.Get(key)
 	if !ok {
 		return
 	}
-	j, ok := index[nsKey{ns, name}]
+	j, ok := index.Find(ns, name)
 	switch {
 	case ok && l.Steps[j].Absent():
 		errs.add(s.Src, s.Kind, s.Target, "%s %s is absent (at %s): it cannot own anything", key, name, l.Steps[j].Src)
@@ -201,7 +193,7 @@ func missingMsg(key string) string {
 // package and command must be managed by a step of the list. reload=true
 // makes restart-on reload; with reload-on as well, which paths only reload
 // would be said twice.
-func validTriggers(l *List, index map[nsKey]int, s *Step, errs *ErrorList) {
+func validTriggers(l *List, index *Index, s *Step, errs *ErrorList) {
 	for _, key := range []string{"restart-on", "reload-on"} {
 		for _, p := range s.List(key) {
 			if _, err := tTrigger(p); err != nil {
@@ -212,7 +204,7 @@ func validTriggers(l *List, index map[nsKey]int, s *Step, errs *ErrorList) {
 				ns, name, _ = strings.Cut(p, ":")
 				what = map[string]string{"package": "PKG", "command": "CMD"}[ns]
 			}
-			j, ok := index[nsKey{ns, name}]
+			j, ok := index.Find(ns, name)
 			switch {
 			case !ok:
 				errs.add(s.Src, s.Kind, s.Target, "%s names %s, which no %s step manages", key, p, what)
