@@ -28,8 +28,8 @@ type run struct {
 	textLen int64
 	j       *state.Journal
 	// undo lists every change whose intent is journaled, in order: what a
-	// rollback restores, newest first.
-	undo []undoRec
+	// rollback restores, newest first (undoRecs).
+	undo []journaled
 	// next holds the records of the batch's changes as they will be
 	// applied, and made those of the batches before, kept in a file
 	// until the commit writes the new applied record.
@@ -51,7 +51,7 @@ type run struct {
 // many changes need not hold two works for each.
 func newRun(e *Engine, x *kind.Exec, g *Generation, cur *current, list *stepfmt.List, p *Plan) *run {
 	p.Work = nil
-	r := &run{e: e, x: x, g: g, cur: cur, list: list, plan: p,
+	r := &run{e: e, x: x, g: g, cur: cur, list: list, plan: p, undo: make([]journaled, 0, len(p.Changes)),
 		next: make(map[stepfmt.ID]*kind.Record, min(len(p.Changes), e.opts.batchSize))}
 	for _, s := range list.Steps {
 		if _, ok := restarterOf(s); ok {
@@ -60,6 +60,37 @@ func newRun(e *Engine, x *kind.Exec, g *Generation, cur *current, list *stepfmt.
 		}
 	}
 	return r
+}
+
+// journaled is a change whose intent is journaled: its place in the plan
+// and its undo image, nil for a bare absent one (a first apply's are):
+// 100,000 take 1.6 MB, as undoRecs 5.6.
+type journaled struct {
+	i   int32
+	img *kind.Image
+}
+
+func journaledAs(i int, img kind.Image) journaled {
+	if img.State == kind.StateAbsent && len(img.Attrs) == 0 {
+		return journaled{int32(i), nil}
+	}
+	return journaled{int32(i), &img}
+}
+
+func (u journaled) image() kind.Image {
+	if u.img == nil {
+		return kind.Absent()
+	}
+	return *u.img
+}
+
+// undoRecs returns the journaled changes as their undo sees them.
+func (r *run) undoRecs() []undoRec {
+	recs := make([]undoRec, len(r.undo))
+	for j, u := range r.undo {
+		recs[j] = undoRec{r.plan.Changes[u.i].Step, u.image(), int(u.i)}
+	}
+	return recs
 }
 
 // undoRec is one change as its undo sees it: the step and the image of
@@ -198,7 +229,7 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	}
 	for k := i; k < end; k++ {
 		r.j.Intent(k, changes[k].Op, changes[k].Step, undos[k-i])
-		r.undo = append(r.undo, undoRec{changes[k].Step, undos[k-i], k})
+		r.undo = append(r.undo, journaledAs(k, undos[k-i]))
 	}
 	if err := r.j.Sync(); err != nil {
 		return placeBatch(changes[i:end], err)
@@ -349,12 +380,12 @@ func (r *run) change(k int, c stepfmt.Change, pre kind.Image) error {
 func (r *run) amend(k int, c stepfmt.Change, b kind.Bringer) error {
 	brought := r.x.TakeBrought(c.Step)
 	for j := len(r.undo) - 1; j >= 0; j-- {
-		if u := &r.undo[j]; u.i == k {
-			img, err := b.WithBrought(u.img, brought)
+		if u := &r.undo[j]; int(u.i) == k {
+			img, err := b.WithBrought(u.image(), brought)
 			if err != nil {
 				return err
 			}
-			u.img = img
+			*u = journaledAs(k, img)
 			r.j.Amend(k, img)
 			break
 		}

@@ -30,10 +30,11 @@ func (r *run) fail(cause error) (*Generation, error) {
 		r.g.ErrorSource = se.step.Src.String()
 		r.event(Event{Type: EventStepFailed, Step: stepLine(se.step), Source: r.g.ErrorSource, Err: se.err})
 	}
-	put, undoErr := undoAll(r.x, r.undo, func(ev Event) { r.event(ev) }, r.e.crashPoint)
+	recs := r.undoRecs()
+	put, undoErr := undoAll(r.x, recs, func(ev Event) { r.event(ev) }, r.e.crashPoint)
 	var refreshed string
 	if undoErr == nil {
-		refreshed = refreshAfterUndo(r.x, r.undo)
+		refreshed = refreshAfterUndo(r.x, recs)
 	}
 	r.restartUndone(put)
 	r.g.Result, r.g.Error, r.g.End = ResultFailed, cause.Error(), time.Now()
