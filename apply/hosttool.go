@@ -20,5 +20,15 @@ func (e *Engine) RunTool(ctx context.Context, name string, args ...string) ([]by
 		return nil, err
 	}
 	defer lk.Release()
+	return RunUnlocked(ctx, name, args...)
+}
+
+// RunUnlocked runs a program as RunTool does, in a process group of its
+// own and killed with trail, but not under the state lock: for a program
+// that waits on one that takes the lock itself (systemctl start of
+// trail's own watcher, which applies before it is ready), which under the
+// lock would wait for it for good. It is named in a lock only when this
+// process holds one.
+func RunUnlocked(ctx context.Context, name string, args ...string) ([]byte, error) {
 	return proc.ChildOutput(exec.CommandContext(ctx, name, args...))
 }

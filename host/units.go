@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"trail/apply"
 	"trail/dist"
 	"trail/internal/atomicfile"
 )
@@ -94,15 +95,21 @@ func (h *Host) InstallUnits(ctx context.Context, mode, bin string) error {
 	if err := h.dropCopies(ctx, at, dir, copies, enable); err != nil {
 		return err
 	}
-	args := append(at, "enable")
 	if live {
 		if err := h.systemctl(ctx, "daemon-reload"); err != nil {
 			return err
 		}
-		args = append(args, "--now")
 	}
-	if err := h.systemctl(ctx, append(args, enable...)...); err != nil {
+	if err := h.systemctl(ctx, append(append(at, "enable"), enable...)...); err != nil {
 		return err
+	}
+	if live {
+		// Not under the state lock: trail-watch takes it to apply before
+		// it is ready, and the start waits for that.
+		args := append([]string{"start"}, enable...)
+		if out, err := apply.RunUnlocked(ctx, "systemctl", args...); err != nil {
+			return fmt.Errorf("systemctl %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(string(out)))
+		}
 	}
 	if len(packaged) > 0 {
 		fmt.Fprintf(h.Out, "trail: using the packaged %s, with this checkout's drop-ins in %s\n", strings.Join(packaged, ", "), dir)

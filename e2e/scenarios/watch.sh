@@ -29,6 +29,10 @@ assert_eventually "its status line names the commit and no drift" \
 	"systemctl show -p StatusText --value trail-watch.service | grep -q 'applied ${c1:0:7} (main) generation 1, 0 drifted'"
 assert_contains "the drop-in points it at the checkout" \
 	"$(run cat /etc/systemd/system/trail-watch.service.d/checkout.conf)" "WorkingDirectory=/srv/config"
+assert_eq "init wrote no copy over the packaged unit" absent \
+	"$(run 'test -e /etc/systemd/system/trail-watch.service && echo copy || echo absent')"
+assert_contains "systemd runs the unit the package ships" \
+	"$(run systemctl show -p FragmentPath --value trail-watch.service)" "lib/systemd/system/trail-watch.service"
 
 assert_ok "journalctl -t trail TRAIL_COMMIT= finds the apply" \
 	"journalctl -t trail TRAIL_COMMIT=$c1 TRAIL_EVENT=apply -o cat | grep -q 'apply of ${c1:0:12} ok: 2 added'"
