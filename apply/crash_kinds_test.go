@@ -111,8 +111,9 @@ func crashKindsCase(t *testing.T, failing bool) {
 // everyPoint cuts the apply of h.list at every crash point in turn, from
 // old (the root as it is prepared, record A); after recovery the root
 // must be old or want (the root of B applied without a cut), as the
-// record says, and B applied again must give want. It returns the number
-// of crash points.
+// record says, and B applied again must give want. h.check, when set,
+// runs after the recovery and again after B is applied again. It returns
+// the number of crash points.
 func (h *crashHarness) everyPoint(old, want string) int {
 	t := h.t
 	t.Helper()
@@ -121,7 +122,9 @@ func (h *crashHarness) everyPoint(old, want string) int {
 		root, state := h.fresh(n)
 		killed := h.run(root, state, h.list, n)
 		where := fmt.Sprintf("crash point %d", n)
-		e, err := Open(Options{Root: root, StateDir: state})
+		opts := h.opts
+		opts.Root, opts.StateDir = root, state
+		e, err := Open(opts)
 		if err != nil {
 			t.Fatalf("%s: recovery: %v", where, err)
 		}
@@ -139,6 +142,9 @@ func (h *crashHarness) everyPoint(old, want string) int {
 			t.Fatalf("%s: current commit %q", where, cur.Commit)
 		}
 		checkState(t, e, where)
+		if h.check != nil {
+			h.check(where, root, state)
+		}
 		// B applied again, as the next run of trail would, gives B.
 		_, err = e.Apply(context.Background(), h.goodList, Meta{Commit: "B"})
 		e.Close()
@@ -147,6 +153,9 @@ func (h *crashHarness) everyPoint(old, want string) int {
 		}
 		if got := h.snapshot(root); got != want {
 			t.Fatalf("%s: B applied again after recovery is not B:\n%s", where, diffLines(got, want))
+		}
+		if h.check != nil {
+			h.check(where+", B applied again", root, state)
 		}
 		if !killed {
 			break
@@ -166,6 +175,15 @@ type crashHarness struct {
 	// snap reads the root as everyPoint compares it (kindsSnapshot
 	// when nil).
 	snap func(t testing.TB, root string) string
+	// env is added to the child's environment (TRAIL_TEST_AGEKEY, say).
+	env []string
+	// opts are the options everyPoint recovers with, Root and StateDir
+	// set to the copy's (the Decrypt and Seal of secrets, say).
+	opts Options
+	// check, when set, looks at a copy's root and state directory at
+	// every crash point (a scan of the state for a secret, say); where
+	// names the point.
+	check func(where, root, state string)
 }
 
 func (h *crashHarness) snapshot(root string) string {
@@ -209,6 +227,7 @@ func (h *crashHarness) run(root, state, list string, at int) (killed bool) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "TRAIL_TEST_CHILD=1", "TRAIL_TEST_ROOT="+root, "TRAIL_TEST_STATE="+state,
 		"TRAIL_TEST_LIST="+list, "TRAIL_TEST_COMMIT=B", "TRAIL_TEST_CRASH_AT="+strconv.Itoa(at))
+	cmd.Env = append(cmd.Env, h.env...)
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
