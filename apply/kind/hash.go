@@ -41,7 +41,7 @@ func (x *Exec) HashFile(p string, st fsx.Stat) (string, error) {
 			limit = n + 1
 		}
 	}
-	f, err := x.Root.OpenFile(p)
+	f, err := x.Root.OpenReader(p)
 	if err != nil {
 		return "", err
 	}

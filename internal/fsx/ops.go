@@ -3,6 +3,7 @@ package fsx
 import (
 	"bytes"
 	"errors"
+	"io"
 	"io/fs"
 	"os"
 
@@ -113,6 +114,70 @@ func (r *Root) OpenFile(p string) (*os.File, error) {
 		return nil, pathErr("open", p, err)
 	}
 	return os.NewFile(uintptr(fd), r.Host(p)), nil
+}
+
+// Reader reads a regular file by its descriptor alone: an *os.File would
+// ask the file's flags and try to register it with the poller, two system
+// calls more for each file a drift check or a capture reads.
+type Reader struct {
+	fd   int
+	path string // the host path, for errors
+}
+
+// OpenReader opens the regular file p for reading, as OpenFile does.
+func (r *Root) OpenReader(p string) (*Reader, error) {
+	dfd, name, err := r.parent(p)
+	if err != nil {
+		return nil, err
+	}
+	// O_NONBLOCK: opening a fifo must not wait for a writer; it is refused
+	// below, and a regular file's reads ignore the flag.
+	fd, err := unix.Openat(dfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if err == unix.ELOOP {
+			return nil, pathErr("open", p, errors.New("is a symlink, not a file"))
+		}
+		return nil, pathErr("open", p, err)
+	}
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		if err == nil {
+			err = errors.New("is not a regular file")
+		}
+		return nil, pathErr("open", p, err)
+	}
+	return &Reader{fd: fd, path: r.Host(p)}, nil
+}
+
+// Read reads from the file; at its end it returns io.EOF.
+func (f *Reader) Read(b []byte) (int, error) {
+	for {
+		n, err := unix.Read(f.fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return 0, &fs.PathError{Op: "read", Path: f.path, Err: err}
+		}
+		if n == 0 && len(b) > 0 {
+			return 0, io.EOF
+		}
+		return n, nil
+	}
+}
+
+// Close closes the file.
+func (f *Reader) Close() error {
+	if f.fd < 0 {
+		return os.ErrClosed
+	}
+	err := unix.Close(f.fd)
+	f.fd = -1
+	if err != nil {
+		return &fs.PathError{Op: "close", Path: f.path, Err: err}
+	}
+	return nil
 }
 
 // ReadFile reads the regular file p.

@@ -203,7 +203,7 @@ func Capture(x *kind.Exec, p string) (kind.Image, error) {
 		return img.Image(), err
 	}
 	if x.IsSecret(p) {
-		f, err := x.Root.OpenFile(p)
+		f, err := x.Root.OpenReader(p)
 		if err != nil {
 			return kind.Image{}, err
 		}
@@ -217,7 +217,7 @@ func Capture(x *kind.Exec, p string) (kind.Image, error) {
 	}
 	key, ok := x.Hashes().Lookup(p, st)
 	if !ok || !x.HasBlob(key) {
-		f, err := x.Root.OpenFile(p)
+		f, err := x.Root.OpenReader(p)
 		if err != nil {
 			return kind.Image{}, err
 		}
