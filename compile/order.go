@@ -63,10 +63,21 @@ type node struct {
 	res  *resource
 }
 
+// graph holds its edges as added, then (build) each node's successors
+// in one slice, in the order they were added: 12 bytes an edge and 4 a
+// node, where a slice of successors per node cost 24 bytes a node and
+// half again its edges in growth.
 type graph struct {
 	nodes []node
-	succ  [][]edge
+	added []addedEdge
+	off   []int32 // the successors of i are edges[off[i]:off[i+1]]
+	edges []edge
 	indeg []int32
+}
+
+type addedEdge struct {
+	from int32
+	edge
 }
 
 // prio orders ready nodes: steps by declaration, virtual nodes first.
@@ -81,9 +92,32 @@ func (g *graph) add(from, to int32, w why) {
 	if from == to {
 		return
 	}
-	g.succ[from] = append(g.succ[from], edge{to, w})
+	g.added = append(g.added, addedEdge{from, edge{to, w}})
 	g.indeg[to]++
 }
+
+// build lays the edges out by node, each node's in the order added.
+func (g *graph) build() {
+	n := len(g.nodes)
+	g.off = make([]int32, n+1)
+	for _, e := range g.added {
+		g.off[e.from+1]++
+	}
+	for i := 1; i <= n; i++ {
+		g.off[i] += g.off[i-1]
+	}
+	g.edges = make([]edge, len(g.added))
+	for _, e := range g.added {
+		g.edges[g.off[e.from]] = e.edge
+		g.off[e.from]++
+	}
+	copy(g.off[1:], g.off[:n])
+	g.off[0] = 0
+	g.added = nil
+}
+
+// succ is what must come after node i.
+func (g *graph) succ(i int32) []edge { return g.edges[g.off[i]:g.off[i+1]] }
 
 // unitDirs are where systemd reads unit files from.
 var unitDirs = []string{"/etc/systemd/system/", "/usr/local/lib/systemd/system/",
@@ -117,11 +151,12 @@ func (c *compiler) order() ([]*stepfmt.Step, []Origin) {
 			g.nodes = append(g.nodes, node{step: st, res: r})
 		}
 	}
-	g.succ = make([][]edge, len(g.nodes))
 	g.indeg = make([]int32, len(g.nodes))
+	g.added = make([]addedEdge, 0, len(g.nodes))
 	c.implicitEdges(g)
 	aptSourceEdges(g)
 	c.dependsEdges(g)
+	g.build()
 	order, ok := g.sort()
 	if !ok {
 		c.reportCycle(g, order)
@@ -287,7 +322,6 @@ func (c *compiler) dependsEdges(g *graph) {
 			if d.virt < 0 {
 				d.virt = int32(len(g.nodes))
 				g.nodes = append(g.nodes, node{res: d})
-				g.succ = append(g.succ, nil)
 				g.indeg = append(g.indeg, 0)
 				for k := range d.steps {
 					g.add(d.first+int32(k), d.virt, whyDepends)
@@ -315,7 +349,7 @@ func (g *graph) sort() ([]int32, bool) {
 	for h.Len() > 0 {
 		i := heap.Pop(h).(int32)
 		out = append(out, i)
-		for _, e := range g.succ[i] {
+		for _, e := range g.succ(i) {
 			if indeg[e.to]--; indeg[e.to] == 0 {
 				heap.Push(h, e.to)
 			}
@@ -359,11 +393,11 @@ func (c *compiler) reportCycle(g *graph, placed []int32) {
 	}
 	preds := make([]pred, len(g.nodes))
 	has := make([]bool, len(g.nodes))
-	for from := range g.succ {
+	for from := range g.nodes {
 		if done[from] {
 			continue
 		}
-		for _, e := range g.succ[from] {
+		for _, e := range g.succ(int32(from)) {
 			if !done[e.to] && (!has[e.to] || g.prio(int32(from)) < g.prio(preds[e.to].from)) {
 				preds[e.to], has[e.to] = pred{int32(from), e.why}, true
 			}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"io/fs"
 	"slices"
+	"strings"
 )
 
 // A resolved git tree is a tree object's entries as a tree block needs
@@ -57,16 +58,28 @@ func (c *compiler) treeOf(hash string) ([]TreeEntry, bool) {
 // readTree lists the directory p of fsys as tree entries, for resolving
 // it; the git hash of each entry is set when fsys reads git objects. errs
 // holds, by entry, a symlink whose target could not be read: the walk
-// reports it, and such a listing is not kept.
+// reports it, and such a listing is not kept. The entries' names share
+// one string, so the listing keeps none of what fsys made.
 func (c *compiler) readTree(p string) (es []TreeEntry, errs []error, err error) {
 	des, err := fs.ReadDir(c.fsys, p)
 	if err != nil {
 		return nil, nil, err
 	}
+	size := 0
+	for _, d := range des {
+		size += len(d.Name())
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for _, d := range des {
+		b.WriteString(d.Name())
+	}
+	names := b.String()
 	es = make([]TreeEntry, len(des))
 	for i, d := range des {
 		e := &es[i]
-		e.Name = d.Name()
+		n := len(d.Name())
+		e.Name, names = names[:n], names[n:]
 		// A git tree's entries are their own FileInfo; a work tree's
 		// are asked (an lstat) only for a file's x bits.
 		info, _ := d.(fs.FileInfo)
@@ -93,7 +106,9 @@ func (c *compiler) readTree(p string) (es []TreeEntry, errs []error, err error) 
 		default:
 			e.Type = EntryOther
 		}
-		if info != nil {
+		if g, ok := d.(interface{ GitHash() [20]byte }); ok {
+			e.Git = g.GitHash()
+		} else if info != nil {
 			if h, ok := info.Sys().(string); ok && len(h) == 40 {
 				hex.Decode(e.Git[:], []byte(h))
 			}

@@ -13,7 +13,8 @@
 //   - Tree returns an io/fs.FS of the commit's tree. Paths are slash
 //     separated and relative to the repository root, as fs.ValidPath wants.
 //     It implements fs.ReadDirFS, fs.ReadFileFS, fs.StatFS and
-//     fs.ReadLinkFS; Sys() of a FileInfo is the git object id in hex. Regular files have mode 0644, executable files 0755,
+//     fs.ReadLinkFS; Sys() of a FileInfo is the git object id in hex, and
+//     its GitHash method the id itself. Regular files have mode 0644, executable files 0755,
 //     directories 0755 and symlinks 0777 (git keeps nothing else); Open
 //     follows symlinks that stay inside the tree; submodules show up as
 //     fs.ModeIrregular entries that cannot be opened. ModTime is always

@@ -315,6 +315,9 @@ func (fi *fileInfo) Type() fs.FileMode          { return fi.e.fsMode().Type() }
 func (fi *fileInfo) ModTime() time.Time         { return time.Time{} }
 func (fi *fileInfo) IsDir() bool                { return fi.e.isDir() }
 func (fi *fileInfo) Sys() any                   { return fi.e.hash.String() }
+
+// GitHash is the entry's git object id, what Sys gives in hex.
+func (fi *fileInfo) GitHash() [20]byte { return fi.e.hash }
 func (fi *fileInfo) Info() (fs.FileInfo, error) { return fi, nil }
 func (fi *fileInfo) String() string             { return fs.FormatFileInfo(fi) }
 
