@@ -309,15 +309,15 @@ type fileInfo struct {
 	sized bool
 }
 
-func (fi *fileInfo) Name() string               { return fi.e.name }
-func (fi *fileInfo) Mode() fs.FileMode          { return fi.e.fsMode() }
-func (fi *fileInfo) Type() fs.FileMode          { return fi.e.fsMode().Type() }
-func (fi *fileInfo) ModTime() time.Time         { return time.Time{} }
-func (fi *fileInfo) IsDir() bool                { return fi.e.isDir() }
-func (fi *fileInfo) Sys() any                   { return fi.e.hash.String() }
+func (fi *fileInfo) Name() string       { return fi.e.name }
+func (fi *fileInfo) Mode() fs.FileMode  { return fi.e.fsMode() }
+func (fi *fileInfo) Type() fs.FileMode  { return fi.e.fsMode().Type() }
+func (fi *fileInfo) ModTime() time.Time { return time.Time{} }
+func (fi *fileInfo) IsDir() bool        { return fi.e.isDir() }
+func (fi *fileInfo) Sys() any           { return fi.e.hash.String() }
 
 // GitHash is the entry's git object id, what Sys gives in hex.
-func (fi *fileInfo) GitHash() [20]byte { return fi.e.hash }
+func (fi *fileInfo) GitHash() [20]byte          { return fi.e.hash }
 func (fi *fileInfo) Info() (fs.FileInfo, error) { return fi, nil }
 func (fi *fileInfo) String() string             { return fs.FormatFileInfo(fi) }
 
