@@ -24,6 +24,9 @@
 # seconds (user + system, children included) and the pair's ratio. SPLIT=1
 # adds to each turn, on a second change, `git pull` with hooks off and then
 # `trail apply` alone: git's part and trail's.
+#
+# METRICS=1 has trail write a metrics file, as on a host with Debian's
+# prometheus-node-exporter installed; without it the metrics are off.
 set -eu
 trail=$(realpath "${TRAIL:-bin/trail}")
 files=${FILES:-10000}
@@ -69,7 +72,7 @@ sandbox() {
 	printf 'root:x:0:0:root:/root:/bin/sh\n' > "$R/root/etc/passwd"
 	printf 'root:x:0:\n' > "$R/root/etc/group"
 	git clone -q "$D/upstream" "$R/repo"
-	(cd "$R/repo" && "$trail" init --no-apply --root "$R/root" --state "$R/state" --metrics off --journal off > /dev/null)
+	(cd "$R/repo" && "$trail" init --no-apply --root "$R/root" --state "$R/state" --metrics "$(if [ -n "${METRICS:-}" ]; then echo "$R/trail.prom"; else echo off; fi)" --journal off > /dev/null)
 }
 
 # cpu NAME: wall and CPU seconds of the last run appended to $D/NAME.
@@ -91,7 +94,7 @@ if [ -n "${TURNS:-}" ]; then
 		echo "changed $1" >> "$D/upstream/site/d0/f0"
 		git -C "$D/upstream" commit -qam "change $1"
 	}
-	printf '%d files, one changed file, %d turns in turn (wall s, CPU s = user + sys):\n' "$files" "$TURNS"
+	printf '%d files, one changed file, %d turns in turn%s (wall s, CPU s = user + sys):\n' "$files" "$TURNS" "${METRICS:+, with a metrics file}"
 	for ((n = 0; n < TURNS; n++)); do
 		if [ -n "${SPLIT:-}" ]; then
 			change "split $n"
