@@ -81,3 +81,21 @@ func TestNoRestartAfterUndoOfMarkOnly(t *testing.T) {
 		checkRestarts(t, "the failed reverse and its undo", restartsIn((*ev)[from:]))
 	})
 }
+
+// An undo that cannot put a package's old version back (apt no longer has
+// it) leaves the upgrade in place, which it says: that is not a change of
+// the mark alone, and a unit that reads the package is restarted, as the
+// failed step cut the apply before its own restarts ran.
+func TestRestartAfterUndoLeavingUpgrade(t *testing.T) {
+	sb, ev := markSandbox(t)
+	sb.fs().AptRepo(sbx.Deb{Name: "trail-a", Version: "2.0"})
+	from := len(*ev)
+	list := "PKG trail-a version=2.0\n" + markUnit + `CMD boom run="exit 1" undo="true" timeout=5s`
+	if _, err := sb.applyErr(list, "c2"); err == nil || !strings.Contains(err.Error(), "exit status 1") {
+		t.Fatalf("apply: %v, want the command's failure", err)
+	}
+	if st := sb.fs().PkgState("trail-a"); st != "installed 2.0" {
+		t.Fatalf("trail-a is %q after the undo, want installed 2.0 (1.0 cannot be installed again)", st)
+	}
+	checkRestarts(t, "the failed apply and its undo", restartsIn((*ev)[from:]), "would restart (put back: package:trail-a)")
+}

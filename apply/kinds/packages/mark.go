@@ -47,7 +47,10 @@ func markPhrase(auto bool) string {
 // has and the work does nothing else than, perhaps, set its mark: its
 // files stay as they are, so no restart trigger counts the change,
 // whether it is made, reversed or undone. A work that leaves the package
-// as it is (an undo of a mark never made) is quiet too.
+// as it is (an undo of a mark never made) is quiet too, but not one that
+// leaves it other than its image with a note (an old version apt no
+// longer has): the change it could not undo stays, and may not have been
+// restarted for yet.
 func settle(w *kind.Work) {
 	before, err := Unpack(w.Before)
 	if err != nil {
@@ -62,5 +65,5 @@ func settle(w *kind.Work) {
 	if marks {
 		n = 1
 	}
-	w.Quiet = before.State == Installed && after.State == Installed && before.Version == after.Version && len(w.Changes) == n
+	w.Quiet = len(w.Notes) == 0 && before.State == Installed && after.State == Installed && before.Version == after.Version && len(w.Changes) == n
 }
