@@ -202,16 +202,16 @@ func (r *run) restartUndone(put changeSet) {
 
 // restartAfterUndo restarts what read the paths, packages and commands
 // an undo put back (paths, as undoAll names them: every change it undid
-// but those whose undo is quiet, kind.Work.Quiet): every step of the restored list whose triggers
-// (there or in the undone list) cover one, as that step says (a unit
-// meant to run is restarted, one not said to run only if it runs); then
-// every step only the undone list had, as one that says nothing of
-// running, so a unit that ran before trail managed it reads its old files
-// again and one trail started and the undo stopped stays stopped. They
-// are those the apply meant to change, whether or not it got to:
-// restarting once too often is better than serving a configuration that
-// is no longer on disk. It is best effort: the undo has happened, and
-// each failure is reported.
+// but those whose undo is quiet, kind.Work.Quiet): every step of the
+// restored list whose triggers (there or in the undone list) cover one,
+// as that step says (a unit meant to run is restarted, one not said to
+// run only if it runs); then every step only the undone list had, as one
+// that says nothing of running, so a unit that ran before trail managed
+// it reads its old files again and one trail started and the undo
+// stopped stays stopped. They are those the apply meant to change,
+// whether or not it got to: restarting once too often is better than
+// serving a configuration that is no longer on disk. It is best effort:
+// the undo has happened, and each failure is reported.
 func restartAfterUndo(x *kind.Exec, restored, undone []*stepfmt.Step, paths changeSet, emit func(Event)) {
 	if len(paths) == 0 {
 		return
