@@ -81,8 +81,8 @@ type objReader struct {
 // every object it read.
 const packRenew = 4096
 
-func (r *Repo) newObjReader() *objReader {
-	return &objReader{r: r, cache: newObjectCache(cacheSize)}
+func (r *Repo) newObjReader(budget int64) *objReader {
+	return &objReader{r: r, cache: newObjectCache(budget)}
 }
 
 // pack is the reader's packfile of pack i, opened when first needed.

@@ -21,6 +21,10 @@ import (
 // FS itself.
 const cacheSize = 1 << 20
 
+// mainCacheSize bounds the cache of the reader the repository's own
+// lookups use: commits, and the root tree of each.
+const mainCacheSize = 64 << 10
+
 // Repo is an open config repository.
 type Repo struct {
 	dir    string
@@ -61,7 +65,7 @@ func Open(dir string) (*Repo, error) {
 	r := &Repo{dir: dir, gitDir: gitDir, readers: make(chan *objReader, n), maxReaders: n}
 	r.storage = &packedStorage{
 		Storage: filesystem.NewStorageWithOptions(gitDir, newObjectCache(cacheSize), filesystem.Options{KeepDescriptors: true}),
-		rd:      r.newObjReader(),
+		rd:      r.newObjReader(mainCacheSize),
 	}
 	if r.repo, err = git.Open(r.storage, nil); err != nil {
 		_ = r.storage.Close()
@@ -80,7 +84,7 @@ func (r *Repo) reader() *objReader {
 	}
 	r.mu.Lock()
 	if len(r.made) < r.maxReaders {
-		rd := r.newObjReader()
+		rd := r.newObjReader(cacheSize)
 		r.made = append(r.made, rd)
 		r.mu.Unlock()
 		return rd

@@ -38,7 +38,7 @@ type treeFS struct {
 
 // treeCacheEntries bounds the entries of the decoded trees a treeFS
 // keeps; the one last used is kept whatever its size.
-const treeCacheEntries = 16 << 10
+const treeCacheEntries = 4 << 10
 
 // dirIndex is a decoded tree with a name index.
 type dirIndex struct {
