@@ -22,9 +22,9 @@ const listFrom = 2048
 // checked by reading the directories their blobs live in (Store.Path),
 // once each, instead of a stat a key: a blob is there when its name is in
 // its directory, exactly when a stat of it would find it. The names are
-// read raw (getdents) and looked up among the keys, not the keys among
-// the names: at 100,000 files, a string and a set entry for every name
-// the store holds took most of a one-file pull's staging (0.14 s).
+// read raw (getdents) and looked up among the keys, instead of a string
+// and a set entry made for every name the store holds: at 100,000 files
+// 0.10 CPU s became 0.07, most of it now the kernel reading directories.
 func missing(st *apply.Store, keys []string) []string {
 	var out []string
 	if len(keys) < listFrom {
@@ -62,7 +62,8 @@ func missing(st *apply.Store, keys []string) []string {
 		}
 	}
 	for _, k := range keys {
-		if j, ok := want[strings.TrimPrefix(k, "sha256:")]; !ok || !found[j] {
+		name, ok := strings.CutPrefix(k, "sha256:")
+		if j, in := want[name]; !ok || !in || !found[j] {
 			out = append(out, k)
 		}
 	}

@@ -39,8 +39,10 @@ func TestMissingMatchesHas(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// Keys never stored, malformed, and twice over (a removed and a stored one).
-	keys = append(keys, "sha256:"+fmt.Sprintf("%064x", 7), "sha256:nothex", "md5:abc", "sha256:"+strings.Repeat("A", 64), keys[0], keys[1])
+	// Keys never stored, malformed (one a stored blob's name without its
+	// prefix), and twice over (a removed and a stored one).
+	keys = append(keys, "sha256:"+fmt.Sprintf("%064x", 7), "sha256:nothex", "md5:abc", "sha256:"+strings.Repeat("A", 64), keys[0], keys[1],
+		strings.TrimPrefix(keys[1], "sha256:"))
 	for _, n := range []int{10, len(keys)} {
 		var want []string
 		for _, k := range keys[len(keys)-n:] {
