@@ -2,6 +2,7 @@ package apply
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"runtime"
 	"runtime/metrics"
@@ -13,9 +14,14 @@ import (
 	"trail/stepfmt"
 )
 
+// memFiles is the size of ApplyMemory's tree: `-applymem.files=100000`
+// gives the large case's per-file figures.
+var memFiles = flag.Int("applymem.files", 10000, "files in BenchmarkApplyMemory's tree")
+
 // BenchmarkApplyMemory reports what the paths that do work add to the
 // heap at their peak, per file of a 10,000-file tree (`go test -run X
-// -bench ApplyMemory ./apply/`): the first apply, an apply changing one
+// -bench ApplyMemory ./apply/`; -applymem.files sets another size): the
+// first apply, an apply changing one
 // file, apply --force finding nothing drifted, and status (a drift check
 // and the store check) on a freshly opened engine, as a trail process
 // does them. peak-heap-B/file counts what the garbage collector has not
@@ -24,7 +30,7 @@ import (
 // itself is the caller's and not counted.
 func BenchmarkApplyMemory(b *testing.B) {
 	ctx := context.Background()
-	const n = 10000
+	n := *memFiles
 	bt := newBenchTree(n)
 	l := bt.list(b)
 	b.Run("first", func(b *testing.B) {

@@ -4,5 +4,6 @@ package main
 import "os"
 
 func main() {
+	setMemoryLimit()
 	os.Exit(Main(os.Args[1:], os.Stdout, os.Stderr))
 }
