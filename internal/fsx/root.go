@@ -86,10 +86,14 @@ func checkPath(p string) error {
 		(len(p) > 1 && p[len(p)-1] == '/') {
 		return fmt.Errorf("fsx: %q is not an absolute clean path", p)
 	}
-	for _, c := range strings.Split(p[1:], "/") {
+	// Every name between slashes, without splitting p: this runs for
+	// every operation.
+	for rest := p[1:]; rest != ""; {
+		c, tail, _ := strings.Cut(rest, "/")
 		if c == "." || c == ".." {
 			return fmt.Errorf("fsx: %q is not an absolute clean path", p)
 		}
+		rest = tail
 	}
 	return nil
 }
