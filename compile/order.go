@@ -146,10 +146,12 @@ func unitOf(p string) string {
 func (c *compiler) order() ([]*stepfmt.Step, []Origin) {
 	g := &graph{nodes: make([]node, 0, c.nsteps)}
 	for _, r := range c.resources {
-		r.first = int32(len(g.nodes))
+		r.first, r.count = int32(len(g.nodes)), int32(len(r.steps))
 		for _, st := range r.steps {
 			g.nodes = append(g.nodes, node{step: st, res: r})
 		}
+		// The nodes hold the steps now.
+		r.steps = nil
 	}
 	g.indeg = make([]int32, len(g.nodes))
 	g.added = make([]addedEdge, 0, len(g.nodes))
@@ -178,7 +180,7 @@ func (c *compiler) order() ([]*stepfmt.Step, []Origin) {
 	}
 	// What the resources kept of their steps served the order only.
 	for _, r := range c.resources {
-		r.steps, r.repo = nil, nil
+		r.repo = nil
 	}
 	return steps, origins
 }
@@ -323,11 +325,11 @@ func (c *compiler) dependsEdges(g *graph) {
 				d.virt = int32(len(g.nodes))
 				g.nodes = append(g.nodes, node{res: d})
 				g.indeg = append(g.indeg, 0)
-				for k := range d.steps {
+				for k := range d.count {
 					g.add(d.first+int32(k), d.virt, whyDepends)
 				}
 			}
-			for k := range r.steps {
+			for k := range r.count {
 				g.add(d.virt, r.first+int32(k), whyDepends)
 			}
 		}
@@ -337,7 +339,8 @@ func (c *compiler) dependsEdges(g *graph) {
 // sort is Kahn's algorithm with the ready set ordered by priority. It
 // returns the order and whether every node was placed.
 func (g *graph) sort() ([]int32, bool) {
-	indeg := append([]int32(nil), g.indeg...)
+	// The in-degrees are used up: nothing needs them after.
+	indeg := g.indeg
 	h := &readyHeap{g: g}
 	for i, d := range indeg {
 		if d == 0 {

@@ -38,6 +38,7 @@ type resource struct {
 	fileRepo string      // file: the repository file of its content
 	virt     int32       // order: index of the "done" node, -1 until made
 	first    int32       // order: index of its first step's node
+	count    int32       // order: how many steps it made
 	maker    *Maker      // what its steps' origins share
 }
 
