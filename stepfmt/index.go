@@ -1,17 +1,23 @@
 package stepfmt
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+	"math/bits"
+)
 
 // Index finds steps by namespace and target (the identity a target is
 // managed twice by): an open-addressed table of step numbers, 8 to 16
 // bytes a step, where a map keyed by namespace and target costs about 60
 // and grows by doubling. The steps are given by their number, so any
-// sequence of steps can be indexed without a copy.
+// sequence of steps can be indexed without a copy. Each slot keeps, above
+// the step's number, a few bits of its hash, so a probe looks at another
+// step only when those match.
 type Index struct {
 	step  func(i int) *Step
 	seed  maphash.Seed
-	slots []int32 // step number + 1; 0 is empty
+	slots []uint32 // tag<<shift | step number + 1; 0 is empty
 	mask  uint64
+	shift uint // bits of the step number
 }
 
 // NewIndex makes an index for n steps, step(i) giving the i-th; it holds
@@ -21,11 +27,19 @@ func NewIndex(n int, step func(i int) *Step) *Index {
 	for size < 2*n {
 		size *= 2
 	}
-	return &Index{step: step, seed: maphash.MakeSeed(), slots: make([]int32, size), mask: uint64(size - 1)}
+	return &Index{step: step, seed: maphash.MakeSeed(), slots: make([]uint32, size), mask: uint64(size - 1),
+		shift: uint(bits.Len(uint(n + 1)))}
 }
 
-func (x *Index) hash(ns, target string) uint64 {
-	return maphash.String(x.seed, target) ^ maphash.String(x.seed, ns)*0x9e3779b97f4a7c15
+// hash is the target's, told apart by the namespace's length (a probe
+// compares both; paths, the most, start with a slash and other targets
+// not), and the tag kept with it.
+func (x *Index) hash(ns, target string) (uint64, uint32) {
+	h := maphash.String(x.seed, target) + uint64(len(ns))*0x9e3779b97f4a7c15
+	if x.shift >= 32 {
+		return h, 0
+	}
+	return h, uint32(h>>32) >> x.shift
 }
 
 // Add indexes step i under its namespace and target, unless a step
@@ -33,12 +47,17 @@ func (x *Index) hash(ns, target string) uint64 {
 func (x *Index) Add(i int) (int, bool) {
 	s := x.step(i)
 	ns := Namespace(s.Kind)
-	for h := x.hash(ns, s.Target) & x.mask; ; h = (h + 1) & x.mask {
-		j := int(x.slots[h]) - 1
-		if j < 0 {
-			x.slots[h] = int32(i + 1)
+	h, tag := x.hash(ns, s.Target)
+	for h &= x.mask; ; h = (h + 1) & x.mask {
+		v := x.slots[h]
+		if v == 0 {
+			x.slots[h] = tag<<x.shift | uint32(i+1)
 			return i, false
 		}
+		if v>>x.shift != tag {
+			continue
+		}
+		j := int(v&(1<<x.shift-1)) - 1
 		if t := x.step(j); t.Target == s.Target && Namespace(t.Kind) == ns {
 			return j, true
 		}
@@ -47,11 +66,16 @@ func (x *Index) Add(i int) (int, bool) {
 
 // Find returns the number of the step indexed under ns and target.
 func (x *Index) Find(ns, target string) (int, bool) {
-	for h := x.hash(ns, target) & x.mask; ; h = (h + 1) & x.mask {
-		j := int(x.slots[h]) - 1
-		if j < 0 {
+	h, tag := x.hash(ns, target)
+	for h &= x.mask; ; h = (h + 1) & x.mask {
+		v := x.slots[h]
+		if v == 0 {
 			return 0, false
 		}
+		if v>>x.shift != tag {
+			continue
+		}
+		j := int(v&(1<<x.shift-1)) - 1
 		if t := x.step(j); t.Target == target && Namespace(t.Kind) == ns {
 			return j, true
 		}

@@ -3,6 +3,7 @@ package stepfmt
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -44,6 +45,44 @@ func TestIndexAsMap(t *testing.T) {
 					t.Fatalf("find %s %s: %d, %v; want %d, %v", ns, target, j, ok, first, seen)
 				}
 			}
+		}
+	}
+}
+
+// tHash by table takes and canonicalises exactly what a byte-by-byte
+// check did.
+func TestHashCheckAsBefore(t *testing.T) {
+	before := func(s string) (string, error) {
+		h, ok := strings.CutPrefix(s, "sha256:")
+		lower := true
+		for i := 0; ok && i < len(h); i++ {
+			c := h[i]
+			lower = lower && !(c >= 'A' && c <= 'F')
+			ok = c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+		}
+		if !ok || len(h) != 64 {
+			return "", fmt.Errorf("content %q is not sha256: followed by 64 hex digits", s)
+		}
+		if lower {
+			return s, nil
+		}
+		return "sha256:" + strings.ToLower(h), nil
+	}
+	rnd := rand.New(rand.NewPCG(7, 8))
+	alphabet := "0123456789abcdefABCDEFgG:/ \x00\xff"
+	cases := []string{"", "sha256:", testHash, strings.ToUpper(testHash), "SHA256:" + testHash[7:], testHash + "0", testHash[:70]}
+	for i := 0; i < 20000; i++ {
+		b := []byte(testHash)
+		for j := rnd.IntN(3); j > 0; j-- {
+			b[rnd.IntN(len(b))] = alphabet[rnd.IntN(len(alphabet))]
+		}
+		cases = append(cases, string(b[:len(b)-rnd.IntN(2)]))
+	}
+	for _, c := range cases {
+		got, gerr := tHash(c)
+		want, werr := before(c)
+		if got != want || fmt.Sprint(gerr) != fmt.Sprint(werr) {
+			t.Fatalf("tHash(%q) = %q, %v; want %q, %v", c, got, gerr, want, werr)
 		}
 	}
 }

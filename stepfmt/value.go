@@ -126,20 +126,40 @@ func tDrift(s string) (string, error) {
 
 func tHash(s string) (string, error) {
 	h, ok := strings.CutPrefix(s, "sha256:")
-	lower := true
+	var seen uint8
 	for i := 0; ok && i < len(h); i++ {
-		c := h[i]
-		lower = lower && !(c >= 'A' && c <= 'F')
-		ok = c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+		c := hexDigit[h[i]]
+		seen |= c
+		ok = c != 0
 	}
 	if !ok || len(h) != 64 {
 		return "", fmt.Errorf("content %q is not sha256: followed by 64 hex digits", s)
 	}
-	if lower {
+	if seen&hexUpper == 0 {
 		return s, nil
 	}
 	return "sha256:" + strings.ToLower(h), nil
 }
+
+// hexDigit classes the bytes of a content hash: every list's every FILE
+// step has one, so it is checked by table.
+var hexDigit = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = hexLower
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = hexLower
+	}
+	for c := 'A'; c <= 'F'; c++ {
+		t[c] = hexUpper
+	}
+	return t
+}()
+
+const (
+	hexLower = 1 << iota // a digit or a-f
+	hexUpper             // A-F
+)
 
 func tText(s string) (string, error) {
 	if strings.IndexByte(s, 0) >= 0 {
