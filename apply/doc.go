@@ -299,6 +299,10 @@
 // It reads no more of a file than trail wrote there: a file whose size is
 // not that of the content trail wrote has drifted unread (its content shows
 // as size:N), one of that size is read to one byte past it.
-// An Engine keeps the parsed applied record and index while their files
-// are unchanged, so a long-running caller pays only the stats.
+// An Engine keeps the applied record (its file open, with an index of
+// its targets; a record is parsed when it is asked for) and the drift
+// index while their files are unchanged, so a long-running caller pays
+// only the stats. During an apply, the records of the changes made are
+// kept in an unlinked file of the state directory until the commit
+// writes the new applied record line by line from it and the old one.
 package apply

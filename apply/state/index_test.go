@@ -176,3 +176,38 @@ func TestAppliedGet(t *testing.T) {
 		return nil
 	})
 }
+
+// A record file leaves no name in its directory, and finds the later of
+// two records of one target.
+func TestRecordFile(t *testing.T) {
+	dir := t.TempDir()
+	p, err := state.NewRecordFile(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("a record file shows in its directory: %v", ents)
+	}
+	id := func(i int) stepfmt.ID { return stepfmt.ID{Kind: stepfmt.KindDir, Target: fmt.Sprintf("/d/%d", i)} }
+	for i := 0; i < 5000; i++ {
+		p.Put(&kind.Record{ID: id(i), Policy: kind.PolicyReport, Origin: kind.Absent(), Wrote: kind.Image{State: "dir"}})
+	}
+	p.Put(&kind.Record{ID: id(7), Policy: kind.PolicyHeal, Origin: kind.Absent(), Wrote: kind.Image{State: "dir"}})
+	a, err := p.Records()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range []int{4999, 0, 7, 2500} {
+		want := kind.PolicyReport
+		if i == 7 {
+			want = kind.PolicyHeal
+		}
+		if r := a.Get(id(i)); r == nil || r.ID != id(i) || r.Policy != want {
+			t.Fatalf("Get(%s) = %v, want policy %s", id(i), r, want)
+		}
+	}
+	if a.Get(id(5000)) != nil || a.Err() != nil {
+		t.Fatal(a.Err())
+	}
+}

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
+
+	"golang.org/x/sys/unix"
 
 	"trail/apply/kind"
 	"trail/internal/atomicfile"
@@ -120,15 +123,22 @@ type RecordFile struct {
 	line bytes.Buffer
 }
 
-// NewRecordFile makes an empty record file in dir.
+// NewRecordFile makes an empty record file in dir: one that never has a
+// name (O_TMPFILE), or where the file system cannot, one removed as soon
+// as it is made.
 func NewRecordFile(dir string) (*RecordFile, error) {
-	f, err := os.CreateTemp(dir, ".records.*"+TempSuffix)
-	if err != nil {
-		return nil, fmt.Errorf("state: %w", err)
-	}
-	if err := os.Remove(f.Name()); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("state: %w", err)
+	var f *os.File
+	if fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, stateFileMode); err == nil {
+		f = os.NewFile(uintptr(fd), filepath.Join(dir, ".records"))
+	} else {
+		f, err = os.CreateTemp(dir, ".records.*"+TempSuffix)
+		if err != nil {
+			return nil, fmt.Errorf("state: %w", err)
+		}
+		if err := os.Remove(f.Name()); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("state: %w", err)
+		}
 	}
 	return &RecordFile{f: f, w: bufio.NewWriterSize(f, 64<<10), a: Applied{src: f}}, nil
 }
