@@ -73,6 +73,7 @@ type treeItem struct {
 	typ   EntryType // EntryFile, EntryExec, EntryDir or EntryLink
 	to    string    // symlink target
 	git   [20]byte  // git object hash, when the content is not known
+	blob  [20]byte  // git object hash of a file, when the FS gives it
 	sum   [32]byte  // content hash, when known
 	known bool      // sum is set, from a resolved tree
 	key   string    // content key, when KnownBlob knew it
@@ -226,7 +227,7 @@ func (w *treeWalk) walk(d *treeDir, hash string) error {
 				it.err = errs[i]
 			}
 		case EntryFile, EntryExec:
-			it.typ = e.Type
+			it.typ, it.blob = e.Type, e.Git
 			switch {
 			case !c.opts.LazyTree || e.Git == ([20]byte{}):
 			case e.Known:
@@ -371,9 +372,16 @@ func (w *treeWalk) attrCount(it *treeItem) int {
 	return n
 }
 
+// gitBlobFS reads a blob by its git hash (gitrepo's tree FS).
+type gitBlobFS interface {
+	ReadGitBlob(h [20]byte) ([]byte, error)
+}
+
 // readTreeFiles reads the files of a tree with a few workers: reading
-// blobs out of git objects is most of the cost of a big tree.
+// blobs out of git objects is most of the cost of a big tree. A file whose
+// git hash is known is read by it, not by its path.
 func readTreeFiles(fsys fs.FS, items []treeItem, data [][]byte) {
+	byHash, _ := fsys.(gitBlobFS)
 	workers := min(runtime.GOMAXPROCS(0), 8)
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -386,7 +394,15 @@ func readTreeFiles(fsys fs.FS, items []treeItem, data [][]byte) {
 				if i >= len(items) {
 					return
 				}
-				if it := &items[i]; it.unread() {
+				it := &items[i]
+				switch {
+				case !it.unread():
+				case byHash != nil && it.blob != [20]byte{}:
+					var err error
+					if data[i], err = byHash.ReadGitBlob(it.blob); err != nil {
+						it.err = &fs.PathError{Op: "read", Path: it.path, Err: err}
+					}
+				default:
 					data[i], it.err = fs.ReadFile(fsys, it.path)
 				}
 			}

@@ -75,6 +75,7 @@ func (c *compiler) readTree(p string) (es []TreeEntry, errs []error, err error) 
 		b.WriteString(d.Name())
 	}
 	names := b.String()
+	byHash, _ := c.fsys.(gitBlobFS)
 	es = make([]TreeEntry, len(des))
 	for i, d := range des {
 		e := &es[i]
@@ -89,7 +90,16 @@ func (c *compiler) readTree(p string) (es []TreeEntry, errs []error, err error) 
 		case t&fs.ModeSymlink != 0:
 			e.Type = EntryLink
 			var lerr error
-			if e.To, lerr = fs.ReadLink(c.fsys, joinPath(p, e.Name)); lerr != nil {
+			if g, ok := d.(interface{ GitHash() [20]byte }); ok && byHash != nil {
+				var to []byte
+				if to, lerr = byHash.ReadGitBlob(g.GitHash()); lerr != nil {
+					lerr = &fs.PathError{Op: "readlink", Path: joinPath(p, e.Name), Err: lerr}
+				}
+				e.To = string(to)
+			} else {
+				e.To, lerr = fs.ReadLink(c.fsys, joinPath(p, e.Name))
+			}
+			if lerr != nil {
 				if errs == nil {
 					errs = make([]error, len(des))
 				}

@@ -211,6 +211,12 @@ func (t *treeFS) Open(name string) (fs.File, error) {
 
 var errSubmodule = errors.New("is a git submodule: trail reads only files of the config repository itself")
 
+// ReadGitBlob returns the content of the blob h, as ReadFile does a
+// file's or ReadLink a symlink's, without resolving a path: a walker that
+// listed the entry already has its hash, and resolving a path decodes
+// every tree above it that the FS's cache no longer holds.
+func (t *treeFS) ReadGitBlob(h [20]byte) ([]byte, error) { return t.blob(h) }
+
 // ReadFile returns the content of the named file, following symlinks.
 func (t *treeFS) ReadFile(name string) ([]byte, error) {
 	e, err := t.walk("read", name, true)
