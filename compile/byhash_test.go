@@ -14,14 +14,15 @@ import (
 	"trail/stepfmt"
 )
 
-// countingFS is a tree FS that counts the reads of a path under "site/".
+// countingFS is a tree FS that counts the reads and listings of "site"
+// and paths under it.
 type countingFS struct {
 	fs.FS
 	byPath atomic.Int64
 }
 
 func (c *countingFS) count(name string) {
-	if strings.HasPrefix(name, "site/") {
+	if name == "site" || strings.HasPrefix(name, "site/") {
 		c.byPath.Add(1)
 	}
 }
@@ -38,7 +39,16 @@ func (c *countingFS) ReadLink(name string) (string, error) {
 
 func (c *countingFS) Lstat(name string) (fs.FileInfo, error) { return fs.Lstat(c.FS, name) }
 
-func (c *countingFS) ReadDir(name string) ([]fs.DirEntry, error) { return fs.ReadDir(c.FS, name) }
+func (c *countingFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	c.count(name)
+	return fs.ReadDir(c.FS, name)
+}
+
+func (c *countingFS) ReadGitTree(h [20]byte) ([]fs.DirEntry, error) {
+	return c.FS.(interface {
+		ReadGitTree([20]byte) ([]fs.DirEntry, error)
+	}).ReadGitTree(h)
+}
 
 func (c *countingFS) ReadGitBlob(h [20]byte) ([]byte, error) {
 	return c.FS.(interface {
@@ -46,11 +56,11 @@ func (c *countingFS) ReadGitBlob(h [20]byte) ([]byte, error) {
 	}).ReadGitBlob(h)
 }
 
-// A tree read from git objects reads its files and symlinks by their
-// hashes, not their paths: resolving a path decodes every tree above it
-// the FS no longer caches, which under wide directories nested deep was a
-// decode of each of them for every file. The list is what reading by path
-// gives.
+// A tree read from git objects lists its directories and reads its files
+// and symlinks by their hashes, not their paths: resolving a path decodes
+// every tree above it the FS no longer caches, which under wide
+// directories nested deep was a decode of each of them for every entry.
+// The list is what reading by path gives.
 func TestTreeReadsBlobsByHash(t *testing.T) {
 	g := gittest.New(t)
 	files := map[string]string{"main.hcl": "tree \"site\" {\n  path = \"/srv/site\"\n  source = \"site\"\n}\n"}

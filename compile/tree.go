@@ -173,7 +173,7 @@ func (w *treeWalk) walk(d *treeDir, hash string) error {
 	}
 	if fresh {
 		var err error
-		if es, errs, err = c.readTree(d.path); err != nil {
+		if es, errs, err = c.readTree(d.path, hash); err != nil {
 			return err
 		}
 		if lazy && errs == nil {
@@ -375,6 +375,11 @@ func (w *treeWalk) attrCount(it *treeItem) int {
 // gitBlobFS reads a blob by its git hash (gitrepo's tree FS).
 type gitBlobFS interface {
 	ReadGitBlob(h [20]byte) ([]byte, error)
+}
+
+// gitTreeFS lists a tree by its git hash (gitrepo's tree FS).
+type gitTreeFS interface {
+	ReadGitTree(h [20]byte) ([]fs.DirEntry, error)
 }
 
 // readTreeFiles reads the files of a tree with a few workers: reading

@@ -56,13 +56,22 @@ func (c *compiler) treeOf(hash string) ([]TreeEntry, bool) {
 }
 
 // readTree lists the directory p of fsys as tree entries, for resolving
-// it; the git hash of each entry is set when fsys reads git objects. errs
+// it: by its git hash (not "") when fsys reads git objects, and then the
+// git hash of each entry is set. errs
 // holds, by entry, a symlink whose target could not be read: the walk
 // reports it, and such a listing is not kept. The entries' names share
 // one string, so the listing keeps none of what fsys made.
-func (c *compiler) readTree(p string) (es []TreeEntry, errs []error, err error) {
-	des, err := fs.ReadDir(c.fsys, p)
-	if err != nil {
+func (c *compiler) readTree(p, hash string) (es []TreeEntry, errs []error, err error) {
+	var des []fs.DirEntry
+	var raw [20]byte
+	if g, ok := c.fsys.(gitTreeFS); ok && len(hash) == 40 {
+		if _, err := hex.Decode(raw[:], []byte(hash)); err != nil {
+			return nil, nil, err
+		}
+		if des, err = g.ReadGitTree(raw); err != nil {
+			return nil, nil, &fs.PathError{Op: "readdir", Path: p, Err: err}
+		}
+	} else if des, err = fs.ReadDir(c.fsys, p); err != nil {
 		return nil, nil, err
 	}
 	size := 0

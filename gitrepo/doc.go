@@ -14,8 +14,8 @@
 //     separated and relative to the repository root, as fs.ValidPath wants.
 //     It implements fs.ReadDirFS, fs.ReadFileFS, fs.StatFS and
 //     fs.ReadLinkFS; Sys() of a FileInfo is the git object id in hex, and
-//     its GitHash method the id itself; ReadGitBlob reads a blob by that
-//     id, without resolving a path. Regular files have mode 0644, executable files 0755,
+//     its GitHash method the id itself; ReadGitBlob and ReadGitTree read a
+//     blob and list a tree by that id, without resolving a path. Regular files have mode 0644, executable files 0755,
 //     directories 0755 and symlinks 0777 (git keeps nothing else); Open
 //     follows symlinks that stay inside the tree; submodules show up as
 //     fs.ModeIrregular entries that cannot be opened. ModTime is always

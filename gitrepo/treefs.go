@@ -217,6 +217,16 @@ var errSubmodule = errors.New("is a git submodule: trail reads only files of the
 // every tree above it that the FS's cache no longer holds.
 func (t *treeFS) ReadGitBlob(h [20]byte) ([]byte, error) { return t.blob(h) }
 
+// ReadGitTree lists the tree h as ReadDir does a directory, without
+// resolving a path.
+func (t *treeFS) ReadGitTree(h [20]byte) ([]fs.DirEntry, error) {
+	d, err := t.dir(h)
+	if err != nil {
+		return nil, err
+	}
+	return t.dirEntries(d), nil
+}
+
 // ReadFile returns the content of the named file, following symlinks.
 func (t *treeFS) ReadFile(name string) ([]byte, error) {
 	e, err := t.walk("read", name, true)
