@@ -34,6 +34,10 @@ func keyOf(file string) (fileKey, bool) {
 type cache struct {
 	appliedKey fileKey
 	applied    *state.Applied
+	// records holds every record of recordsOf parsed, for a process that
+	// checks drift again and again (eachRecord's keep).
+	records   []*kind.Record
+	recordsOf *state.Applied
 	indexKey   fileKey
 	index      *state.Index
 }
@@ -52,6 +56,7 @@ func (e *Engine) loadApplied() (*state.Applied, error) {
 	}
 	e.cache.applied.Close()
 	e.cache.applied, e.cache.appliedKey = ap, k
+	e.cache.records, e.cache.recordsOf = nil, nil
 	if !ok {
 		e.cache.applied = nil
 	}
@@ -63,6 +68,7 @@ func (e *Engine) loadApplied() (*state.Applied, error) {
 func (e *Engine) wroteApplied(ap *state.Applied) {
 	e.cache.applied.Close()
 	e.cache.applied = nil
+	e.cache.records, e.cache.recordsOf = nil, nil
 	if k, ok := keyOf(e.path(state.FileApplied)); ok && ap != nil {
 		e.cache.applied, e.cache.appliedKey = ap, k
 	} else {
@@ -71,10 +77,10 @@ func (e *Engine) wroteApplied(ap *state.Applied) {
 }
 
 // eachRecord calls fn with every record of the applied record, in order.
-// A record the engine holds parsed and current (an apply or a plan read
-// it) is used as it is; otherwise the file is read line by line and not
+// A record the engine holds current (an apply or a plan read it) is read
+// through its index; otherwise the file is read line by line and not
 // kept, unless keep is set: a process that looks again and again (trail
-// watch's drift checks) keeps it parsed.
+// watch's drift checks) keeps every record parsed.
 func (e *Engine) eachRecord(keep bool, fn func(*kind.Record) error) error {
 	k, ok := keyOf(e.path(state.FileApplied))
 	if keep || ok && e.cache.applied != nil && k == e.cache.appliedKey {
@@ -82,7 +88,22 @@ func (e *Engine) eachRecord(keep bool, fn func(*kind.Record) error) error {
 		if err != nil {
 			return err
 		}
-		return ap.Each(fn)
+		if !keep && e.cache.recordsOf != ap {
+			return ap.Each(fn)
+		}
+		if e.cache.recordsOf != ap {
+			rs := make([]*kind.Record, 0, ap.Len())
+			if err := ap.Each(func(r *kind.Record) error { rs = append(rs, r); return nil }); err != nil {
+				return err
+			}
+			e.cache.records, e.cache.recordsOf = rs, ap
+		}
+		for _, r := range e.cache.records {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	_, err := state.EachRecord(e.path(state.FileApplied), fn)
 	return err

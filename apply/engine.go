@@ -124,6 +124,7 @@ func Open(opts Options) (*Engine, error) {
 func (e *Engine) Close() error {
 	e.cache.applied.Close()
 	e.cache.applied = nil
+	e.cache.records, e.cache.recordsOf = nil, nil
 	return e.root.Close()
 }
 
