@@ -260,25 +260,23 @@ func (w *treeWalk) walk(d *treeDir, hash string) error {
 }
 
 // flush reads the window's files and makes its steps; false once the step
-// budget is spent. The window's paths and targets share one string, and
-// so do its content keys, and its steps and their attributes are made in
-// one allocation each.
+// budget is spent. The window's paths share one string, its targets
+// another and its content keys a third, and its steps and their
+// attributes are made in one allocation each.
 func (w *treeWalk) flush() bool {
 	win := w.win
 	w.win = w.win[:0]
 	if len(win) == 0 {
 		return true
 	}
+	// Paths and targets apart: the paths serve the compile's result
+	// (Refs, origins), which an apply drops before its engine runs; the
+	// targets stay with the steps.
 	b := w.buf[:0]
 	for i := range win {
 		it := &win[i]
 		if it.dir.path != "." {
 			b = append(append(b, it.dir.path...), '/')
-		}
-		b = append(append(b, it.name...), w.base...)
-		b = append(b, '/')
-		if it.dir.rel != "" {
-			b = append(append(b, it.dir.rel...), '/')
 		}
 		b = append(b, it.name...)
 	}
@@ -290,7 +288,20 @@ func (w *treeWalk) flush() bool {
 			n += len(it.dir.path) + 1
 		}
 		it.path, s = s[:n], s[n:]
-		n = len(w.base) + 1 + len(it.name)
+	}
+	b = b[:0]
+	for i := range win {
+		it := &win[i]
+		b = append(append(b, w.base...), '/')
+		if it.dir.rel != "" {
+			b = append(append(b, it.dir.rel...), '/')
+		}
+		b = append(b, it.name...)
+	}
+	s = string(b)
+	for i := range win {
+		it := &win[i]
+		n := len(w.base) + 1 + len(it.name)
 		if it.dir.rel != "" {
 			n += len(it.dir.rel) + 1
 		}
