@@ -34,7 +34,7 @@ func (e *Engine) pruneAfterApply(steps int) {
 	if err != nil || !state.NeedsGC(size, afterGC, e.opts.autoGCMin()) {
 		return
 	}
-	state.GC(e.dir, state.DefaultKeep, e.opts.gcGrace(), false)
+	state.AutoGC(e.dir, state.DefaultKeep, e.opts.gcGrace(), size)
 }
 
 // genRecordBytes is about what a generation's record takes.

@@ -8,10 +8,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
-
-	"trail/apply/kind"
-	"trail/stepfmt"
 )
 
 // DefaultKeep is how many of the newest generations gc keeps whole (their
@@ -50,24 +48,31 @@ func (r *GCResult) Freed() int64 { return r.BlobBytes + r.GenBytes }
 // every blob that neither the applied record (pre-images and written
 // contents), the journal of an interrupted apply, nor the step list of a
 // kept generation names, unless it is younger than grace. The caller
-// holds the state lock. With dryRun it only counts.
+// holds the state lock. With dryRun it only counts. It measures the state
+// whole afterwards (a stat of every blob); AutoGC, the apply's, does not.
 func GC(dir string, keep int, grace time.Duration, dryRun bool) (*GCResult, error) {
+	return gc(dir, keep, grace, dryRun, -1)
+}
+
+// AutoGC is GC without the measure of the state: what an apply that left
+// the state at size (the running size, AddStateBytes') runs when NeedsGC
+// says so. It stats only the blobs nothing needs and saves size less what
+// it freed as both the state's size and what the gc left, so its cost is
+// reading the kept step lists and the applied record as text and the
+// store's directories, not a stat of every blob.
+func AutoGC(dir string, keep int, grace time.Duration, size int64) (*GCResult, error) {
+	return gc(dir, keep, grace, false, max(size, 0))
+}
+
+// gc is GC, measuring the state whole after it when size < 0, else
+// taking size less what it freed for the state's size.
+func gc(dir string, keep int, grace time.Duration, dryRun bool, size int64) (*GCResult, error) {
 	if keep < 1 {
 		return nil, fmt.Errorf("state: gc: keep %d: keep at least the newest generation", keep)
 	}
 	res := &GCResult{DryRun: dryRun}
-	need := map[string]bool{}
-	ap, err := LoadApplied(filepath.Join(dir, FileApplied))
-	if err != nil {
-		return nil, err
-	}
-	err = ap.Each(func(r *kind.Record) error {
-		for _, k := range append(r.Origin.Blobs(), r.Wrote.Blobs()...) {
-			need[k] = true
-		}
-		return nil
-	})
-	ap.Close()
+	n := &needSet{keys: map[string]struct{}{}}
+	applied, err := n.addApplied(filepath.Join(dir, FileApplied))
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +84,7 @@ func GC(dir string, keep int, grace time.Duration, dryRun bool) (*GCResult, erro
 		}
 		for _, in := range js.Intents {
 			for _, k := range in.Undo.Blobs() {
-				need[k] = true
+				n.add(strings.TrimPrefix(k, "sha256:"))
 			}
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -90,14 +95,19 @@ func GC(dir string, keep int, grace time.Duration, dryRun bool) (*GCResult, erro
 	if err != nil {
 		return nil, err
 	}
-	for i, n := range nums {
-		if i >= len(nums)-keep || n == ap.Generation {
-			if err := stepBlobs(StepsFile(gd, n), need); err != nil {
+	kept := func(i int) bool { return i >= len(nums)-keep || nums[i] == applied }
+	for i, g := range nums {
+		if kept(i) {
+			if err := n.addSteps(StepsFile(gd, g)); err != nil {
 				return nil, err
 			}
+		}
+	}
+	for i, g := range nums {
+		if kept(i) {
 			continue
 		}
-		file := StepsFile(gd, n)
+		file := StepsFile(gd, g)
 		fi, err := os.Lstat(file)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
@@ -107,55 +117,111 @@ func GC(dir string, keep int, grace time.Duration, dryRun bool) (*GCResult, erro
 		}
 		res.GenBytes += fi.Size()
 		if !dryRun {
-			if err := pruneSteps(gd, n); err != nil {
+			if err := pruneSteps(gd, g); err != nil {
 				return res, err
 			}
 		}
-		res.Generations = append(res.Generations, n)
+		res.Generations = append(res.Generations, g)
 	}
-	young := time.Now().Add(-grace)
-	root := filepath.Join(dir, DirStore, "sha256")
-	var kept int64
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		key := "sha256:" + d.Name()
-		if need[key] || fi.ModTime().After(young) || filepath.Base(filepath.Dir(p)) != d.Name()[:min(2, len(d.Name()))] {
-			res.KeptBlobs++
-			kept += fi.Size()
-			return nil
-		}
-		if !dryRun {
-			if err := os.Remove(p); err != nil {
-				return err
-			}
-		}
-		res.Blobs++
-		res.BlobBytes += fi.Size()
-		return nil
-	})
+	n.buf = nil
+	keptBytes, err := sweep(filepath.Join(dir, DirStore, "sha256"), n.keys, time.Now().Add(-grace), dryRun, size < 0, res)
 	if err != nil {
 		return res, fmt.Errorf("state: gc: %w", err)
 	}
-	if !dryRun && (res.Blobs > 0 || len(res.Generations) > 0) {
+	// The flush makes what trail gc freed stay freed. An automatic gc
+	// leaves it to the next flush (the next apply's): a crash before
+	// brings back only what nothing needs, which the next gc removes, and
+	// a syncfs here waits on every file the host has written.
+	if !dryRun && size < 0 && (res.Blobs > 0 || len(res.Generations) > 0) {
 		if err := syncfsAt(dir); err != nil {
 			return res, err
 		}
 	}
-	size, _, err := measureState(dir, kept, !dryRun, true)
+	if size >= 0 {
+		res.StateBytes = max(size-res.Freed(), 0)
+		return res, saveStateBytes(dir, res.StateBytes, res.StateBytes)
+	}
+	whole, _, err := measureState(dir, keptBytes, !dryRun, true)
 	if err != nil {
 		return res, err
 	}
-	res.StateBytes = size
+	res.StateBytes = whole
 	if dryRun {
 		res.StateBytes -= res.GenBytes
 	}
 	return res, nil
+}
+
+// sweep removes from the store's root (store/sha256) every blob whose
+// name need lacks and that is older than young, and counts into res what
+// it removed (or, with dryRun, would) and kept. It reads the store's
+// directories by name and stats only what it may remove, and, with sizes,
+// what it keeps too, returning the kept blobs' bytes.
+func sweep(root string, need map[string]struct{}, young time.Time, dryRun, sizes bool, res *GCResult) (int64, error) {
+	dirs, err := readNames(root)
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	var kept int64
+	for _, d := range dirs {
+		sub := filepath.Join(root, d)
+		names, err := readNames(sub)
+		if errors.Is(err, syscall.ENOTDIR) {
+			if fi, err := os.Lstat(sub); err == nil && sizes {
+				kept += fi.Size()
+			}
+			res.KeptBlobs++
+			continue
+		}
+		if err != nil {
+			return kept, err
+		}
+		for _, name := range names {
+			_, needed := need[name]
+			needed = needed || len(d) != 2 || !strings.HasPrefix(name, d)
+			if needed && !sizes {
+				res.KeptBlobs++
+				continue
+			}
+			p := filepath.Join(sub, name)
+			fi, err := os.Lstat(p)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return kept, err
+			}
+			if fi.IsDir() {
+				continue
+			}
+			if needed || fi.ModTime().After(young) {
+				res.KeptBlobs++
+				kept += fi.Size()
+				continue
+			}
+			if !dryRun {
+				if err := os.Remove(p); err != nil {
+					return kept, err
+				}
+			}
+			res.Blobs++
+			res.BlobBytes += fi.Size()
+		}
+	}
+	return kept, nil
+}
+
+// readNames lists the names in directory dir, unsorted, without a stat.
+func readNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
 }
 
 // pruneSteps removes the step list of generation n after marking its
@@ -174,30 +240,6 @@ func pruneSteps(gd string, n int) error {
 	}
 	if err := os.Remove(StepsFile(gd, n)); err != nil {
 		return fmt.Errorf("state: gc: %w", err)
-	}
-	return nil
-}
-
-// stepBlobs adds the store keys step list file names to need; a list
-// that is missing (an apply interrupted before it saved it) names none.
-func stepBlobs(file string, need map[string]bool) error {
-	data, err := os.ReadFile(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("state: %w", err)
-	}
-	l, errs := stepfmt.Parse(file, data)
-	if len(errs) > 0 {
-		return fmt.Errorf("%w: gc removes nothing while a kept step list is damaged: run 'trail fsck'", errs.Err())
-	}
-	for _, s := range l.Steps {
-		for _, a := range s.Attrs {
-			if strings.HasPrefix(a.Value, "sha256:") {
-				need[a.Value] = true
-			}
-		}
 	}
 	return nil
 }
