@@ -22,9 +22,17 @@ import (
 //
 // A target that cannot be read is an error at its step's source.
 func revisits(x *kind.Exec, l *stepfmt.List, cur *current, p *stepfmt.Plan, redo func(*kind.Record) bool) (map[stepfmt.ID]bool, stepfmt.ErrorList) {
-	changed := make(map[stepfmt.ID]bool, len(p.Changes))
-	for _, c := range p.Changes {
-		changed[c.Step.ID()] = true
+	// changed is made only when asked: a first apply's plan changes every
+	// step, and a map of 100,000 identities takes 5 MB.
+	var changed map[stepfmt.ID]bool
+	isChanged := func(id stepfmt.ID) bool {
+		if changed == nil {
+			changed = make(map[stepfmt.ID]bool, len(p.Changes))
+			for _, c := range p.Changes {
+				changed[c.Step.ID()] = true
+			}
+		}
+		return changed[id]
 	}
 	again := make(map[stepfmt.ID]bool)
 	var errs stepfmt.ErrorList
@@ -35,7 +43,7 @@ func revisits(x *kind.Exec, l *stepfmt.List, cur *current, p *stepfmt.Plan, redo
 		id := s.ID()
 		rec := cur.applied.Get(id)
 		row := handlerOf(s.Kind)
-		if changed[id] || rec == nil || row == nil || !redo(rec) {
+		if isChanged(id) || rec == nil || row == nil || !redo(rec) {
 			continue
 		}
 		now, err := row.h.Drift(x, s.Target, rec.Wrote)
@@ -66,7 +74,7 @@ func revisits(x *kind.Exec, l *stepfmt.List, cur *current, p *stepfmt.Plan, redo
 	}
 	if len(users)+len(groups) > 0 {
 		for _, s := range l.Steps {
-			if id := s.ID(); !changed[id] && (names(s, "owner", users) || names(s, "group", groups)) {
+			if id := s.ID(); (names(s, "owner", users) || names(s, "group", groups)) && !isChanged(id) {
 				again[id] = true
 			}
 		}

@@ -39,7 +39,14 @@ type Applied struct {
 	// for its record several times in a row.
 	last    *kind.Record
 	lastOff int64
-	err     error
+	// next is where the line after the one found last starts: records
+	// are mostly asked for in the order of their lines, and the line
+	// there is looked at before the index (a search of 100,000 entries
+	// misses the cache at each step). Only where no target is recorded
+	// twice (unique), so that it cannot find an earlier one of two.
+	next   int64
+	unique bool
+	err    error
 }
 
 // recordEnt is one target of the record: the hash of its identity and
@@ -123,6 +130,22 @@ func (a *Applied) Line(id stepfmt.ID) ([]byte, bool) {
 // find returns the line of id's record and its offset; the last of
 // several.
 func (a *Applied) find(id stepfmt.ID) ([]byte, int64, bool) {
+	if a.unique && a.next >= a.body && a.next < a.size {
+		if line, err := a.lineAt(a.next); err == nil && lineIs(line, id) {
+			at := a.next
+			a.next += int64(len(line)) + 1
+			return line, at, true
+		}
+	}
+	line, at, ok := a.search(id)
+	if ok {
+		a.next = at + int64(len(line)) + 1
+	}
+	return line, at, ok
+}
+
+// search finds id's line through the index.
+func (a *Applied) search(id stepfmt.ID) ([]byte, int64, bool) {
 	h := hashID(id.Kind, id.Target)
 	i, _ := slices.BinarySearchFunc(a.ents, recordEnt{hash: h}, compareEnt)
 	var found []byte
@@ -314,7 +337,19 @@ func readApplied(name string, src io.ReaderAt, size int64) (*Applied, error) {
 	if err := a.twice(name); err != nil {
 		return nil, err
 	}
+	a.unique = true
 	return a, nil
+}
+
+// distinctHashes reports whether no two entries share a hash, and so no
+// target is recorded twice.
+func distinctHashes(ents []recordEnt) bool {
+	for i := 1; i < len(ents); i++ {
+		if ents[i].hash == ents[i-1].hash {
+			return false
+		}
+	}
+	return true
 }
 
 // twice returns an error naming the first line that repeats a target

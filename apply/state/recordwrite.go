@@ -84,7 +84,8 @@ func WriteApplied(file string, gen, n int, fill func(*RecordWriter) error) (*App
 		return nil, nil
 	}
 	slices.SortFunc(w.ents, compareEnt)
-	return &Applied{Generation: gen, src: f, closer: f, size: w.off, body: int64(len(head)), ents: w.ents}, nil
+	return &Applied{Generation: gen, src: f, closer: f, size: w.off, body: int64(len(head)), ents: w.ents,
+		unique: distinctHashes(w.ents)}, nil
 }
 
 // CopyApplied replaces the applied record file with the one at file
@@ -160,6 +161,7 @@ func (p *RecordFile) Records() (*Applied, error) {
 		return nil, fmt.Errorf("state: %w", err)
 	}
 	slices.SortFunc(p.a.ents, compareEnt)
+	p.a.unique = distinctHashes(p.a.ents)
 	return &p.a, nil
 }
 
