@@ -164,6 +164,10 @@ func Compile(fsys fs.FS, facts Facts, opts Options) (*Result, hcl.Diagnostics) {
 		root := c.newScope(mod, nil, "", nil, nil)
 		root.walk()
 	}
+	if d, ok := fsys.(interface{ DropCaches() }); ok {
+		// All that is read of many objects is read: the trees.
+		d.DropCaches()
+	}
 	c.resolveRefs()
 	if c.diags.HasErrors() {
 		return res, dedupe(c.diags)

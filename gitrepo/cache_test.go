@@ -58,12 +58,27 @@ func TestCachesBoundedOverBigTree(t *testing.T) {
 		t.Errorf("the FS keeps %d decoded entries in %d trees (%d listed); the budget is %d", tfs.entries, len(tfs.trees), tfs.lru.Len(), treeCacheEntries)
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	for _, rd := range append(r.made, r.storage.rd) {
 		c := rd.cache
 		if c.cost > c.budget || len(c.byHash) > int(c.budget/objectOverhead) || len(c.byHash) != c.ll.Len() {
 			t.Errorf("an object cache holds %d objects costing %d; the budget is %d", len(c.byHash), c.cost, c.budget)
 		}
+	}
+	r.mu.Unlock()
+	// Dropped, the caches hold nothing, and the tree reads as before.
+	fsys.(interface{ DropCaches() }).DropCaches()
+	r.mu.Lock()
+	for _, rd := range append(r.made, r.storage.rd) {
+		if c := rd.cache; c.cost != 0 || len(c.byHash) != 0 {
+			t.Errorf("a dropped object cache holds %d objects costing %d", len(c.byHash), c.cost)
+		}
+	}
+	r.mu.Unlock()
+	if tfs.entries != 0 || len(tfs.trees) != 0 {
+		t.Errorf("a dropped FS keeps %d decoded entries in %d trees", tfs.entries, len(tfs.trees))
+	}
+	if data, err := fs.ReadFile(fsys, "d7/f777"); err != nil || string(data) != "file 777\n" {
+		t.Errorf("d7/f777 reads %q, %v after the caches were dropped", data, err)
 	}
 }
 

@@ -67,6 +67,16 @@ func loadIndex(dg *dotgit.DotGit, h plumbing.Hash) (*idxfile.MemoryIndex, error)
 	return idx, nil
 }
 
+// dropCaches empties every reader's object cache.
+func (r *Repo) dropCaches() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.storage.rd.cache.Clear()
+	for _, rd := range r.made {
+		rd.cache.Clear()
+	}
+}
+
 // objReader reads objects through its own pack files and cache.
 type objReader struct {
 	r     *Repo

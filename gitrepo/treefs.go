@@ -217,6 +217,19 @@ var errSubmodule = errors.New("is a git submodule: trail reads only files of the
 // every tree above it that the FS's cache no longer holds.
 func (t *treeFS) ReadGitBlob(h [20]byte) ([]byte, error) { return t.blob(h) }
 
+// DropCaches lets go of the trees the FS decoded and of the objects its
+// repository's readers cache: a compile calls it once it has walked its
+// trees, which is all it reads many objects for. Reading again fills
+// them again.
+func (t *treeFS) DropCaches() {
+	t.mu.Lock()
+	t.trees = make(map[plumbing.Hash]*list.Element)
+	t.lru.Init()
+	t.entries = 0
+	t.mu.Unlock()
+	t.r.dropCaches()
+}
+
 // ReadGitTree lists the tree h as ReadDir does a directory, without
 // resolving a path.
 func (t *treeFS) ReadGitTree(h [20]byte) ([]fs.DirEntry, error) {
