@@ -65,22 +65,29 @@ func TestTreeCacheReadsOnlyChangedTrees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// A cache a byte short or long, or of another format, is as empty as a
-	// damaged one, and the whole file reads back as it was written.
+	// The change left more than a quarter of the entries unlisted, so the
+	// file was written afresh, one batch: a byte short, or of another
+	// format, it is as empty as a damaged one; a byte long (an append cut
+	// short), the batch before loads. The whole file reads back as it was
+	// written.
 	if trees, ok := readTrees(h.treesPath()); !ok || trees != string(data) {
 		t.Fatalf("readTrees of the cache gave %d bytes, %v; want its %d", len(trees), ok, len(data))
 	}
 	for name, bad := range map[string][]byte{
 		"short": data[:len(data)-1],
 		"long":  append(append([]byte{}, data...), 0),
-		"magic": append([]byte("trail trees 2\n"), data[len(treesMagic):]...),
+		"magic": append([]byte("trail trees 1\n"), data[len(treesMagic):]...),
 		"tiny":  data[:len(treesMagic)+sha256.Size-1],
 	} {
 		if err := os.WriteFile(h.treesPath(), bad, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if n := len(h.loadTrees().trees); n != 0 {
-			t.Fatalf("a %s cache gave %d trees; want none", name, n)
+		want := 0
+		if name == "long" {
+			want = 6
+		}
+		if tc := h.loadTrees(); len(tc.trees) != want || tc.good == tc.size {
+			t.Fatalf("a %s cache gave %d trees and %d good bytes of %d; want %d trees, not all good", name, len(tc.trees), tc.good, tc.size, want)
 		}
 	}
 	data[len(treesMagic)+25] ^= 0xff
@@ -98,5 +105,94 @@ func TestTreeCacheReadsOnlyChangedTrees(t *testing.T) {
 	}
 	if n := len(h.loadTrees().trees); n != 6 {
 		t.Fatalf("the cache holds %d trees after an apply with a damaged one; want 6", n)
+	}
+}
+
+// A pull of one changed file appends to the cache the trees its commit
+// made, leaving the bytes before as they were, and the next compile takes
+// every other tree from it; once the trees no longer listed hold more than
+// a quarter as many entries as those listed the file is written afresh
+// with only the listed ones; an append cut short (a crash) leaves the
+// batches before it, and the next apply writes the file afresh.
+func TestTreeCacheAppends(t *testing.T) {
+	dir := testCheckout(t, "tree \"www\" {\n  path = \"/etc/www\"\n  source = \"www\"\n}\n")
+	write := func(name, data string) {
+		p := filepath.Join(dir, "www", name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range 200 {
+		write(fmt.Sprintf("d%d/f%d", i%20, i), fmt.Sprintf("page %d\n", i))
+	}
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-q", "-m", "tree")
+	var out bytes.Buffer
+	h, err := Open(dir, &out, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	change := func(name, data string) {
+		t.Helper()
+		write(name, data)
+		gitIn(t, dir, "commit", "-q", "-am", name)
+		if _, err := h.Apply(context.Background(), ApplyOptions{}); err != nil {
+			t.Fatalf("%v\n%s", err, out.String())
+		}
+		if got, err := os.ReadFile(filepath.Join(h.Settings.root(), "etc/www", name)); err != nil || string(got) != data {
+			t.Fatalf("%s = %q, %v; want %q", name, got, err, data)
+		}
+	}
+	read := func() []byte {
+		t.Helper()
+		data, err := os.ReadFile(h.treesPath())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return data
+	}
+	if _, err := h.Apply(context.Background(), ApplyOptions{}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	first := read()
+
+	change("d0/f0", "changed\n")
+	second := read()
+	if !bytes.HasPrefix(second, first) || len(second)-len(first) > len(first)/4 {
+		t.Fatalf("a pull of one changed file wrote the %d-byte cache as %d bytes, not by appending to it", len(first), len(second))
+	}
+	if tc := h.loadTrees(); len(tc.trees) != 23 || tc.good != tc.size {
+		t.Fatalf("the cache holds %d trees, %d good bytes of %d; want 21 and the 2 the change made, all good", len(tc.trees), tc.good, tc.size)
+	}
+	write("d1/f1", "next\n")
+	gitIn(t, dir, "commit", "-q", "-am", "next")
+	c, err := h.compileToApply("HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Learned) != 1 || c.Resolved != 2 {
+		t.Fatalf("compile from an appended cache read %d blobs and %d trees; want 1 and 2 (www, www/d1)", len(c.Learned), c.Resolved)
+	}
+	gitIn(t, dir, "reset", "-q", "--hard", "HEAD~1")
+
+	change("d2/f2", "again\n")
+	if tc := h.loadTrees(); len(tc.trees) != 21 || tc.good != tc.size || tc.size >= int64(len(second)) {
+		t.Fatalf("with 60 of 220 entries unlisted the cache holds %d trees in %d bytes (%d good); want the 21 listed, written afresh", len(tc.trees), tc.size, tc.good)
+	}
+	change("d3/f3", "cut\n")
+	data := read()
+	if err := os.WriteFile(h.treesPath(), data[:len(data)-10], 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if tc := h.loadTrees(); len(tc.trees) != 21 || tc.good == tc.size {
+		t.Fatalf("an append cut short left %d trees, %d good bytes of %d; want the 21 before it", len(tc.trees), tc.good, tc.size)
+	}
+	change("d4/f4", "after the cut\n")
+	if tc := h.loadTrees(); len(tc.trees) != 21 || tc.good != tc.size {
+		t.Fatalf("after an append cut short the next apply left %d trees, %d good bytes of %d; want the 21 listed, written afresh", len(tc.trees), tc.good, tc.size)
 	}
 }
