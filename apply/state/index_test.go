@@ -211,3 +211,41 @@ func TestRecordFile(t *testing.T) {
 		t.Fatal(a.Err())
 	}
 }
+
+// A record whose file is cut short after it was read finds no line past
+// the cut and says why, rather than reading again and again.
+func TestAppliedCutShort(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "applied")
+	var recs []*kind.Record
+	for i := 0; i < 2000; i++ {
+		recs = append(recs, &kind.Record{ID: stepfmt.ID{Kind: stepfmt.KindDir, Target: fmt.Sprintf("/d/%d", i)},
+			Policy: kind.PolicyReport, Origin: kind.Absent(), Wrote: kind.Image{State: "dir"}})
+	}
+	a, err := state.WriteApplied(file, 1, len(recs), func(w *state.RecordWriter) error {
+		for _, r := range recs {
+			w.Put(r)
+		}
+		return nil
+	})
+	if err != nil || a == nil {
+		t.Fatal(a, err)
+	}
+	defer a.Close()
+	fi, _ := os.Stat(file)
+	if err := os.Truncate(file, fi.Size()/2+3); err != nil {
+		t.Fatal(err)
+	}
+	// From the last back to the first whole line: those past the cut,
+	// and the one it cuts in two, are not found.
+	for i := len(recs) - 1; i >= 0; i-- {
+		if r := a.Get(recs[i].ID); r != nil {
+			if i == len(recs)-1 || i < len(recs)/3 {
+				t.Fatalf("Get(%s) found it, with the file cut in half", recs[i].ID)
+			}
+			break
+		}
+	}
+	if a.Err() == nil {
+		t.Fatal("no error for lines cut off")
+	}
+}

@@ -223,6 +223,11 @@ func (a *Applied) lineAt(off int64) ([]byte, error) {
 		if n == 0 {
 			return nil, io.ErrUnexpectedEOF
 		}
+		if n < size && off+int64(n) < a.size {
+			// The file ends before it did when it was read: no read
+			// after this one would find more.
+			return nil, io.ErrUnexpectedEOF
+		}
 		a.win, a.winOff = a.buf[:n], off
 	}
 }
