@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"trail/apply"
 	"trail/internal/atomicfile"
@@ -73,6 +74,32 @@ func (h *Host) metrics(st *Status, checkDrift bool) (report.Metrics, error) {
 // (nil: a fresh status); a failure is reported, never fatal: monitoring
 // must not stop an apply.
 func (h *Host) WriteMetrics(st *Status) { h.writeMetrics(st, true) }
+
+// WriteMetricsDrift writes the metrics file, when one is configured,
+// counting drift as the caller's own drift check just found it (trail
+// watch's, after each change it sees), from a status that checks none:
+// one drift check per change, not a second one for the metrics.
+func (h *Host) WriteMetricsDrift(drift []apply.Drift) {
+	if h.Settings.metricsPath() == "" {
+		return
+	}
+	st, err := h.status(false, false)
+	if err != nil {
+		fmt.Fprintf(h.Err, "trail: metrics: %v\n", err)
+		return
+	}
+	st.addDrift(drift)
+	h.noteDrifted(countDrifted(drift))
+	h.writeMetrics(st, false)
+}
+
+// driftChecks counts the drift checks statuses ran, in this process.
+var driftChecks atomic.Int64
+
+// DriftChecks returns how many drift checks (a stat of every managed
+// target) statuses and the metrics they gather ran in this process; a
+// test counts what trail watch checks with it.
+func DriftChecks() int64 { return driftChecks.Load() }
 
 // writeMetricsAfterApply writes the metrics file after an apply, whether
 // it worked or not. An apply makes no target drift (what it changes it

@@ -116,6 +116,7 @@ func (h *Host) status(checkStore, checkDrift bool) (*Status, error) {
 		s.Problems = append(s.Problems, err.Error())
 	}
 	if readable && checkDrift {
+		driftChecks.Add(1)
 		drift, err := e.Drift()
 		if err != nil && !checkStore {
 			s.Problems = append(s.Problems, err.Error())
@@ -125,16 +126,21 @@ func (h *Host) status(checkStore, checkDrift bool) (*Status, error) {
 		} else {
 			h.noteDrifted(countDrifted(drift))
 		}
-		for _, d := range drift {
-			it := DriftItem{Step: string(d.ID.Kind) + " " + d.ID.Target, Policy: d.Policy, Changed: d.Changed}
-			if d.Err != nil {
-				it.Error = d.Err.Error()
-			}
-			s.Drift = append(s.Drift, it)
-		}
+		s.addDrift(drift)
 	}
 	s.judge()
 	return s, nil
+}
+
+// addDrift adds what a drift check found to s.Drift.
+func (s *Status) addDrift(drift []apply.Drift) {
+	for _, d := range drift {
+		it := DriftItem{Step: string(d.ID.Kind) + " " + d.ID.Target, Policy: d.Policy, Changed: d.Changed}
+		if d.Err != nil {
+			it.Error = d.Err.Error()
+		}
+		s.Drift = append(s.Drift, it)
+	}
 }
 
 // storeShown caps the store problems status names one by one.
