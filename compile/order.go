@@ -164,6 +164,8 @@ func (c *compiler) order() ([]*stepfmt.Step, []Origin) {
 		c.reportCycle(g, order)
 		return nil, nil
 	}
+	// The edges are spent: let them go before the list is made.
+	g.edges, g.off, g.indeg = nil, nil, nil
 	steps := make([]*stepfmt.Step, 0, len(order))
 	origins := make([]Origin, 0, len(order))
 	for _, i := range order {
