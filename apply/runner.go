@@ -59,6 +59,13 @@ func newRun(e *Engine, x *kind.Exec, g *Generation, cur *current, list *stepfmt.
 			break
 		}
 	}
+	files := 0
+	for _, c := range p.Changes {
+		if c.Op == stepfmt.OpAdd && (c.Step.Kind == stepfmt.KindFile || c.Step.Kind == stepfmt.KindEdit) {
+			files++
+		}
+	}
+	driftIndex(x).Reserve(files)
 	return r
 }
 

@@ -161,6 +161,13 @@ func (ix *Index) Put(p string, st fsx.Stat, key string) {
 	ix.put(e)
 }
 
+// Reserve makes room for n more entries, so that the merges of an apply
+// that puts them do not grow the sorted entries again and again (at
+// 100,000 new files the arrays they left behind held 8 MB more).
+func (ix *Index) Reserve(n int) {
+	ix.ents = slices.Grow(ix.ents, n)
+}
+
 func newEntry(p string, ino uint64, size, mtime, ctime int64, key string) (indexEntry, error) {
 	e := indexEntry{path: p, ino: ino, size: size, mtime: mtime, ctime: ctime}
 	if err := kind.CheckKey(key); err != nil {
