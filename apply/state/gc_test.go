@@ -1,6 +1,7 @@
 package state_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -81,7 +82,11 @@ func newGCState(t testing.TB, gens, m int, seed uint64) *gcState {
 		if err := os.WriteFile(state.StepsFile(gd, g), []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if err := state.SaveGeneration(gd, &state.Generation{Number: g, Commit: "c" + fmt.Sprint(g), Result: state.ResultOK}); err != nil {
+		rec, err := json.Marshal(&state.Generation{Number: g, Commit: "c" + fmt.Sprint(g), Result: state.ResultOK})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(gd, fmt.Sprintf("%06d.json", g)), rec, 0o600); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -97,11 +102,16 @@ func newGCState(t testing.TB, gens, m int, seed uint64) *gcState {
 	for range 5 {
 		put()
 	}
-	if _, err := store.StageMany(contents); err != nil {
-		t.Fatal(err)
-	}
-	if err := store.Flush(); err != nil {
-		t.Fatal(err)
+	// Written in place, unsynced: the store's layout, without a flush per
+	// state (the tests make dozens).
+	for _, c := range contents {
+		p := store.Path(kind.HashKey(c))
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, c, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return s
 }
@@ -162,7 +172,7 @@ func (s *gcState) blobs(t *testing.T) map[string]bool {
 // leave in the store exactly the contents the kept lists name, parsed,
 // and the applied record's pre-images and contents.
 func TestAutoGCKeepsExactlyWhatIsNamed(t *testing.T) {
-	for seed := range uint64(10) {
+	for seed := range uint64(8) {
 		for _, auto := range []bool{true, false} {
 			s := newGCState(t, 14, 300, seed)
 			keep := 1 + int(seed)%10
