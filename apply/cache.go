@@ -38,8 +38,8 @@ type cache struct {
 	// checks drift again and again (eachRecord's keep).
 	records   []*kind.Record
 	recordsOf *state.Applied
-	indexKey   fileKey
-	index      *state.Index
+	indexKey  fileKey
+	index     *state.Index
 }
 
 // loadApplied returns the applied record, parsed again only if the file

@@ -135,14 +135,45 @@ func (r *run) did(s *stepfmt.Step, w kind.Work) {
 	if r.changed == nil {
 		r.changed = make(changeSet)
 	}
-	if !w.Quiet {
-		r.changed.add(s.Kind, s.Target)
+	if t, ok := stepfmt.TriggerOf(s.Kind, s.Target); ok && !w.Quiet && r.watched(t) {
+		r.changed[t] = true
 	}
 	if _, ok := restarterOf(s); ok {
 		if r.done == nil {
 			r.done = make(map[stepfmt.ID]kind.Work)
 		}
 		r.done[s.ID()] = w
+	}
+}
+
+// watched reports whether what a trigger names as t is at or under what
+// a trigger of a restarter of the list, or of the applied list, names:
+// only such changes can restart anything (changeSet.under), and a unit
+// beside a tree of 100,000 files need not keep every file's path.
+func (r *run) watched(t string) bool {
+	if r.roots == nil {
+		r.roots = map[string]bool{}
+		for _, l := range [][]*stepfmt.Step{r.list.Steps, r.cur.list.Steps} {
+			for _, s := range l {
+				if rs, ok := restarterOf(s); ok {
+					rt, rl := rs.Triggers(s)
+					for _, p := range append(rt, rl...) {
+						r.roots[p] = true
+					}
+				}
+			}
+		}
+	}
+	if !strings.HasPrefix(t, "/") {
+		return r.roots[t]
+	}
+	for p := t; ; p = path.Dir(p) {
+		if r.roots[p] {
+			return true
+		}
+		if p == "/" {
+			return false
+		}
 	}
 }
 

@@ -44,6 +44,8 @@ type run struct {
 	// changed what changed so far, as triggers name it (restart.go).
 	done    map[stepfmt.ID]kind.Work
 	changed changeSet
+	// roots holds what the restarters' triggers name (watched).
+	roots map[string]bool
 }
 
 // newRun starts the run of plan p from cur to list. The plan's Work is
