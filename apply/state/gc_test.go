@@ -1,15 +1,18 @@
 package state_test
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"trail/apply/kind"
 	"trail/apply/state"
@@ -269,6 +272,62 @@ func TestGCRefusesACutList(t *testing.T) {
 		}
 		if _, err := os.Stat(state.StepsFile(gd, 1)); err != nil {
 			t.Fatalf("gc pruned a step list while a kept one was damaged: %v", err)
+		}
+	}
+}
+
+// TestAutoGCKilled: an automatic gc killed at any moment (SIGKILL of a
+// process running it, from as soon as it says it starts to after it is
+// done) leaves every content the kept lists and the applied record name,
+// and the next gc finishes the work exactly.
+func TestAutoGCKilled(t *testing.T) {
+	if dir := os.Getenv("TRAIL_TEST_GC_DIR"); dir != "" {
+		fmt.Println("gc")
+		if _, err := state.AutoGC(dir, 3, 0, 1<<30); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	for i, delay := range []time.Duration{0, time.Millisecond, 2 * time.Millisecond, 4 * time.Millisecond, 8 * time.Millisecond, time.Second} {
+		s := newGCState(t, 12, 1000, uint64(i))
+		want := s.named(t, 3)
+		before := len(s.blobs(t))
+		cmd := exec.Command(os.Args[0], "-test.run=^TestAutoGCKilled$")
+		cmd.Env = append(os.Environ(), "TRAIL_TEST_GC_DIR="+s.dir)
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if line, err := bufio.NewReader(out).ReadString('\n'); line != "gc\n" {
+			t.Fatalf("the gc's process said %q, %v", line, err)
+		}
+		time.Sleep(delay)
+		cmd.Process.Kill()
+		cmd.Wait()
+		have := s.blobs(t)
+		gd := filepath.Join(s.dir, state.DirGenerations)
+		lists, _ := filepath.Glob(filepath.Join(gd, "*.steps"))
+		t.Logf("killed %v after it started: %d of %d blobs, %d of 12 step lists left", delay, len(have), before, len(lists))
+		for k := range want {
+			if !have[k] {
+				t.Fatalf("a gc killed %v after it started removed %s, which a kept list or the applied record names", delay, k)
+			}
+		}
+		if _, err := state.AutoGC(s.dir, 3, 0, 1<<30); err != nil {
+			t.Fatalf("the gc after one killed %v after it started: %v", delay, err)
+		}
+		if have := s.blobs(t); len(have) != len(want) {
+			t.Fatalf("after a gc killed %v after it started and one more, the store holds %d blobs, want the %d named", delay, len(have), len(want))
+		}
+		for g := 1; g <= 12; g++ {
+			rec, err := state.LoadGeneration(gd, g)
+			_, serr := os.Stat(state.StepsFile(gd, g))
+			if err != nil || rec.StepsPruned != (g <= 9) || (serr == nil) != (g > 9) {
+				t.Fatalf("after a gc killed %v after it started and one more, generation %d: pruned %v, list there %v, %v", delay, g, rec != nil && rec.StepsPruned, serr == nil, err)
+			}
 		}
 	}
 }
