@@ -175,9 +175,9 @@ func (s *gcState) blobs(t *testing.T) map[string]bool {
 // leave in the store exactly the contents the kept lists name, parsed,
 // and the applied record's pre-images and contents.
 func TestAutoGCKeepsExactlyWhatIsNamed(t *testing.T) {
-	for seed := range uint64(8) {
+	for seed := range uint64(6) {
 		for _, auto := range []bool{true, false} {
-			s := newGCState(t, 14, 300, seed)
+			s := newGCState(t, 14, 200, seed)
 			keep := 1 + int(seed)%10
 			want := s.named(t, keep)
 			var res *state.GCResult
@@ -289,7 +289,7 @@ func TestAutoGCKilled(t *testing.T) {
 		return
 	}
 	for i, delay := range []time.Duration{0, time.Millisecond, 2 * time.Millisecond, 4 * time.Millisecond, 8 * time.Millisecond, time.Second} {
-		s := newGCState(t, 12, 1000, uint64(i))
+		s := newGCState(t, 12, 600, uint64(i))
 		want := s.named(t, 3)
 		before := len(s.blobs(t))
 		cmd := exec.Command(os.Args[0], "-test.run=^TestAutoGCKilled$")
