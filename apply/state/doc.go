@@ -14,6 +14,10 @@
 // most pre-images are small configuration files, and a blob's bytes are
 // read, hashed and copied back as they are, which a
 // compressed store would trade for a decode on every read. FileStoreBytes
-// keeps the state's running size: gc measures it whole, an apply adds
-// what its Store put in place (Store.TakeAdded).
+// keeps the state's running size: trail gc (GC) measures it whole, an
+// apply adds what its Store put in place (Store.TakeAdded), and the
+// apply's own gc (AutoGC) takes off what it freed. Both gcs read the
+// lists and the record as text for the keys they name (gcneed.go); only
+// GC flushes what it removed, as a removal lost in a crash brings back
+// only what nothing needs.
 package state
