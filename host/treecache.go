@@ -28,7 +28,8 @@ import (
 // trees its commit made (at 100,000 files a pull of one changed file adds
 // about 60 KB to a 6 MB file), and writes the file afresh, by a rename,
 // with only the commit's trees once the trees no longer listed hold more
-// than a quarter as many entries as those listed, or the file ends in a
+// than an eighth as many entries as those listed (each holds memory in
+// every compile until then), or the file ends in a
 // batch cut short or damaged (a crash in an append, whose batches before
 // it still load).
 const treesFile = "trees"
@@ -245,7 +246,7 @@ func (h *Host) saveTrees(tc *treeCache, res *compile.Result) {
 			added += len(es)
 		}
 	}
-	whole := tc.good == 0 || tc.good != tc.size || tc.entries+added-live > live/4
+	whole := tc.good == 0 || tc.good != tc.size || tc.entries+added-live > live/8
 	if !whole && len(fresh) == 0 {
 		return
 	}

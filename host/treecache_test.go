@@ -65,7 +65,7 @@ func TestTreeCacheReadsOnlyChangedTrees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The change left more than a quarter of the entries unlisted, so the
+	// The change left more than an eighth of the entries unlisted, so the
 	// file was written afresh, one batch: a byte short, or of another
 	// format, it is as empty as a damaged one; a byte long (an append cut
 	// short), the batch before loads. The whole file reads back as it was
@@ -111,7 +111,7 @@ func TestTreeCacheReadsOnlyChangedTrees(t *testing.T) {
 // A pull of one changed file appends to the cache the trees its commit
 // made, leaving the bytes before as they were, and the next compile takes
 // every other tree from it; once the trees no longer listed hold more than
-// a quarter as many entries as those listed the file is written afresh
+// an eighth as many entries as those listed the file is written afresh
 // with only the listed ones; an append cut short (a crash) leaves the
 // batches before it, and the next apply writes the file afresh.
 func TestTreeCacheAppends(t *testing.T) {
@@ -125,8 +125,8 @@ func TestTreeCacheAppends(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for i := range 200 {
-		write(fmt.Sprintf("d%d/f%d", i%20, i), fmt.Sprintf("page %d\n", i))
+	for i := range 400 {
+		write(fmt.Sprintf("d%d/f%d", i%40, i), fmt.Sprintf("page %d\n", i))
 	}
 	gitIn(t, dir, "add", "-A")
 	gitIn(t, dir, "commit", "-q", "-m", "tree")
@@ -162,11 +162,11 @@ func TestTreeCacheAppends(t *testing.T) {
 
 	change("d0/f0", "changed\n")
 	second := read()
-	if !bytes.HasPrefix(second, first) || len(second)-len(first) > len(first)/4 {
+	if !bytes.HasPrefix(second, first) || len(second)-len(first) > len(first)/8 {
 		t.Fatalf("a pull of one changed file wrote the %d-byte cache as %d bytes, not by appending to it", len(first), len(second))
 	}
-	if tc := h.loadTrees(); len(tc.trees) != 23 || tc.good != tc.size {
-		t.Fatalf("the cache holds %d trees, %d good bytes of %d; want 21 and the 2 the change made, all good", len(tc.trees), tc.good, tc.size)
+	if tc := h.loadTrees(); len(tc.trees) != 43 || tc.good != tc.size {
+		t.Fatalf("the cache holds %d trees, %d good bytes of %d; want 41 and the 2 the change made, all good", len(tc.trees), tc.good, tc.size)
 	}
 	write("d1/f1", "next\n")
 	gitIn(t, dir, "commit", "-q", "-am", "next")
@@ -180,19 +180,19 @@ func TestTreeCacheAppends(t *testing.T) {
 	gitIn(t, dir, "reset", "-q", "--hard", "HEAD~1")
 
 	change("d2/f2", "again\n")
-	if tc := h.loadTrees(); len(tc.trees) != 21 || tc.good != tc.size || tc.size >= int64(len(second)) {
-		t.Fatalf("with 60 of 220 entries unlisted the cache holds %d trees in %d bytes (%d good); want the 21 listed, written afresh", len(tc.trees), tc.size, tc.good)
+	if tc := h.loadTrees(); len(tc.trees) != 41 || tc.good != tc.size || tc.size >= int64(len(second)) {
+		t.Fatalf("with 100 of 440 entries unlisted the cache holds %d trees in %d bytes (%d good); want the 41 listed, written afresh", len(tc.trees), tc.size, tc.good)
 	}
 	change("d3/f3", "cut\n")
 	data := read()
 	if err := os.WriteFile(h.treesPath(), data[:len(data)-10], 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if tc := h.loadTrees(); len(tc.trees) != 21 || tc.good == tc.size {
-		t.Fatalf("an append cut short left %d trees, %d good bytes of %d; want the 21 before it", len(tc.trees), tc.good, tc.size)
+	if tc := h.loadTrees(); len(tc.trees) != 41 || tc.good == tc.size {
+		t.Fatalf("an append cut short left %d trees, %d good bytes of %d; want the 41 before it", len(tc.trees), tc.good, tc.size)
 	}
 	change("d4/f4", "after the cut\n")
-	if tc := h.loadTrees(); len(tc.trees) != 21 || tc.good != tc.size {
-		t.Fatalf("after an append cut short the next apply left %d trees, %d good bytes of %d; want the 21 listed, written afresh", len(tc.trees), tc.good, tc.size)
+	if tc := h.loadTrees(); len(tc.trees) != 41 || tc.good != tc.size {
+		t.Fatalf("after an append cut short the next apply left %d trees, %d good bytes of %d; want the 41 listed, written afresh", len(tc.trees), tc.good, tc.size)
 	}
 }
