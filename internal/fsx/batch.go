@@ -69,8 +69,8 @@ func TempName(name string) string {
 // Flush renames it to p once its data is durable. p's parent must exist.
 //
 // A mode without setuid, setgid or sticky bits is asked for when the file
-// is made, as far as it grants its first group nothing that others are not
-// granted anyway (the kernel may give a new file its parent's group); what
+// is made, as far as it grants its first owner, group and others nothing
+// that any of them is denied in the end (see createPerm); what
 // the new file then has is read back with fstat(2), and only an owner or a
 // mode that differs is set, before any data is written. Most files need
 // neither chown nor chmod then, each a journaled change of the inode.
@@ -130,11 +130,16 @@ func (r *Root) Stage(p string, data io.Reader, mode, uid, gid uint32) error {
 }
 
 // createPerm is the mode a file that is to have mode is made with: its
-// group bits only as far as its other bits grant the same, so that a group
-// the file gets from a setgid parent before its own is set can read no
-// more than everyone will.
+// owner's bits, and for its group and others only what all three classes
+// of mode grant. Until its owner and group are set, the new file is
+// root's, in a group a setgid parent may have given it, and anyone may
+// turn out to be its owner or in its group: what they open then must be
+// no more than mode lets them open after. For the usual modes, where the
+// group has no more than the owner and others no more than the group, this
+// is mode itself when the group and others are granted the same.
 func createPerm(mode uint32) uint32 {
-	return mode&0o707 | mode&0o070&(mode&0o007<<3)
+	all := (mode >> 6) & (mode >> 3) & mode & 0o7
+	return mode&0o700 | all<<3 | all
 }
 
 // settle gives the new, still empty file fd the owner and mode it is to

@@ -63,14 +63,26 @@ func TestStageOwnerAndModeExact(t *testing.T) {
 
 // A file is made with no more group permission than others get, so that a
 // group a setgid parent gives it before its own is set can read nothing
-// everyone else cannot.
+// everyone else cannot; and with no more for others than its group and
+// owner get, so that a group or an owner the mode shuts out cannot open it
+// before its owner and group are set.
 func TestCreatePerm(t *testing.T) {
 	for mode, want := range map[uint32]uint32{
 		0o644: 0o644, 0o755: 0o755, 0o600: 0o600, 0o640: 0o600, 0o660: 0o600,
-		0o664: 0o644, 0o750: 0o700, 0o604: 0o604, 0o777: 0o777, 0o070: 0o000,
+		0o664: 0o644, 0o750: 0o700, 0o604: 0o600, 0o777: 0o777, 0o070: 0o000,
+		0o606: 0o600, 0o044: 0o000, 0o754: 0o744, 0o774: 0o744, 0o705: 0o700,
 	} {
 		if got := createPerm(mode); got != want {
 			t.Errorf("createPerm(%04o) = %04o, want %04o", mode, got, want)
+		}
+	}
+	// Whatever the mode, the group and others of the new file get only
+	// what every class of the mode grants, and its owner its own bits.
+	for mode := uint32(0); mode <= 0o777; mode++ {
+		got := createPerm(mode)
+		all := (mode >> 6) & (mode >> 3) & mode & 0o7
+		if got&0o700 != mode&0o700 || (got>>3)&0o7&^all != 0 || got&0o7&^all != 0 {
+			t.Errorf("createPerm(%04o) = %04o grants more than %04o does to all", mode, got, mode)
 		}
 	}
 }
