@@ -101,7 +101,9 @@ func (r *Root) Stage(p string, data io.Reader, mode, uid, gid uint32) error {
 		if r.buf == nil {
 			r.buf = make([]byte, 64<<10)
 		}
-		_, err = io.CopyBuffer(fdWriter(fd), data, r.buf)
+		// The temporary file's name in an error is unwrapped below.
+		f := File{fd: fd}
+		_, err = io.CopyBuffer(&f, data, r.buf)
 	}
 	if err == nil && !plain {
 		// chown clears setuid and setgid: the mode is set after it, and
@@ -158,28 +160,6 @@ func settle(fd int, mode, uid, gid uint32) error {
 		return unix.Fchmod(fd, mode)
 	}
 	return nil
-}
-
-// fdWriter writes to a regular file by its descriptor alone: an *os.File
-// would first ask the file's flags, to register it with the poller.
-type fdWriter int
-
-func (w fdWriter) Write(p []byte) (int, error) {
-	done := 0
-	for done < len(p) {
-		n, err := unix.Write(int(w), p[done:])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return done, err
-		}
-		if n == 0 {
-			return done, io.ErrShortWrite
-		}
-		done += n
-	}
-	return done, nil
 }
 
 // unwrapPath strips an *os.PathError naming the temporary file, so the

@@ -94,50 +94,38 @@ func (r *Root) Lstat(p string) (Stat, error) {
 // OpenFile opens the regular file p for reading, refusing a symlink or any
 // other kind of object.
 func (r *Root) OpenFile(p string) (*os.File, error) {
-	dfd, name, err := r.parent(p)
+	fd, err := r.openRegular(p)
 	if err != nil {
 		return nil, err
-	}
-	fd, err := unix.Openat(dfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		if err == unix.ELOOP {
-			return nil, pathErr("open", p, errors.New("is a symlink, not a file"))
-		}
-		return nil, pathErr("open", p, err)
-	}
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		unix.Close(fd)
-		if err == nil {
-			err = errors.New("is not a regular file")
-		}
-		return nil, pathErr("open", p, err)
 	}
 	return os.NewFile(uintptr(fd), r.Host(p)), nil
 }
 
-// Reader reads a regular file by its descriptor alone: an *os.File would
-// ask the file's flags and try to register it with the poller, two system
-// calls more for each file a drift check or a capture reads.
-type Reader struct {
-	fd   int
-	path string // the host path, for errors
-}
-
-// OpenReader opens the regular file p for reading, as OpenFile does.
-func (r *Root) OpenReader(p string) (*Reader, error) {
-	dfd, name, err := r.parent(p)
+// OpenReader opens the regular file p for reading, as OpenFile does, as a
+// File: the drift check and the pre-image capture read many files.
+func (r *Root) OpenReader(p string) (*File, error) {
+	fd, err := r.openRegular(p)
 	if err != nil {
 		return nil, err
+	}
+	return &File{fd: fd, path: r.Host(p)}, nil
+}
+
+// openRegular opens the regular file p read-only and returns its
+// descriptor, refusing a symlink or any other kind of object.
+func (r *Root) openRegular(p string) (int, error) {
+	dfd, name, err := r.parent(p)
+	if err != nil {
+		return -1, err
 	}
 	// O_NONBLOCK: opening a fifo must not wait for a writer; it is refused
 	// below, and a regular file's reads ignore the flag.
 	fd, err := unix.Openat(dfd, name, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		if err == unix.ELOOP {
-			return nil, pathErr("open", p, errors.New("is a symlink, not a file"))
+			return -1, pathErr("open", p, errors.New("is a symlink, not a file"))
 		}
-		return nil, pathErr("open", p, err)
+		return -1, pathErr("open", p, err)
 	}
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
@@ -145,13 +133,25 @@ func (r *Root) OpenReader(p string) (*Reader, error) {
 		if err == nil {
 			err = errors.New("is not a regular file")
 		}
-		return nil, pathErr("open", p, err)
+		return -1, pathErr("open", p, err)
 	}
-	return &Reader{fd: fd, path: r.Host(p)}, nil
+	return fd, nil
 }
 
+// File reads and writes a regular file by its descriptor alone: an
+// *os.File would ask the file's flags and try to register it with the
+// poller (and switch it to non-blocking and back), system calls more for
+// each file a drift check, a capture or the store reads or writes.
+type File struct {
+	fd   int
+	path string // for errors
+}
+
+// NewFile is a File of the open descriptor fd of the file at path.
+func NewFile(fd int, path string) File { return File{fd: fd, path: path} }
+
 // Read reads from the file; at its end it returns io.EOF.
-func (f *Reader) Read(b []byte) (int, error) {
+func (f *File) Read(b []byte) (int, error) {
 	for {
 		n, err := unix.Read(f.fd, b)
 		if err == unix.EINTR {
@@ -167,8 +167,27 @@ func (f *Reader) Read(b []byte) (int, error) {
 	}
 }
 
+// Write writes all of b, as io.Writer asks.
+func (f *File) Write(b []byte) (int, error) {
+	done := 0
+	for done < len(b) {
+		n, err := unix.Write(f.fd, b[done:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return done, &fs.PathError{Op: "write", Path: f.path, Err: err}
+		}
+		if n == 0 {
+			return done, io.ErrShortWrite
+		}
+		done += n
+	}
+	return done, nil
+}
+
 // Close closes the file.
-func (f *Reader) Close() error {
+func (f *File) Close() error {
 	if f.fd < 0 {
 		return os.ErrClosed
 	}
