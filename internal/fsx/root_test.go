@@ -201,3 +201,50 @@ func TestTempName(t *testing.T) {
 		t.Fatalf("TempName of a long name = %q", got)
 	}
 }
+
+// checkPath refuses exactly what a check of every name of the split path
+// refused: a path that is empty, relative, with an empty, "." or ".."
+// name, a trailing slash or a NUL; "/" itself is clean.
+func TestCheckPath(t *testing.T) {
+	for p, ok := range map[string]bool{
+		"/": true, "/a": true, "/a/b": true, "/.a": true, "/a.": true, "/..a": true,
+		"/a../b": true, "/.../b": true, "/a/.b/c": true,
+		"": false, ".": false, "a": false, "a/b": false, "//": false, "///": false,
+		"//a": false, "/a//b": false, "/a/": false, "/a/b/": false, "/.": false,
+		"/..": false, "/./a": false, "/a/.": false, "/a/..": false, "/a/../b": false,
+		"/a/./b": false, "/a\x00b": false, "/\x00": false,
+	} {
+		if err := checkPath(p); (err == nil) != ok {
+			t.Errorf("checkPath(%q) = %v, want ok=%v", p, err, ok)
+		}
+		if (splitCheck(p) == nil) != ok {
+			t.Errorf("the split check of %q disagrees: want ok=%v", p, ok)
+		}
+	}
+}
+
+// FuzzCheckPath compares checkPath with the check of every name of the
+// split path it replaced.
+func FuzzCheckPath(f *testing.F) {
+	for _, p := range []string{"/", "//", "/a/../b", "/a/", "/./a", "/a/.", "/a..", ""} {
+		f.Add(p)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		if got, want := checkPath(p) == nil, splitCheck(p) == nil; got != want {
+			t.Fatalf("checkPath(%q) ok=%v, the split check ok=%v", p, got, want)
+		}
+	})
+}
+
+func splitCheck(p string) error {
+	if p == "" || p[0] != '/' || strings.Contains(p, "//") || strings.IndexByte(p, 0) >= 0 ||
+		(len(p) > 1 && p[len(p)-1] == '/') {
+		return errors.New("not clean")
+	}
+	for _, c := range strings.Split(p[1:], "/") {
+		if c == "." || c == ".." {
+			return errors.New("not clean")
+		}
+	}
+	return nil
+}
