@@ -207,18 +207,31 @@ func TestOpenVerifies(t *testing.T) {
 			continue
 		}
 		// The same size, another content: corrupt, however it is read.
+		// So is the content with a byte more or a byte less, even read in
+		// pieces that end where the content ends.
 		bad := []byte(data)
 		bad[len(bad)-1] ^= 1
-		if err := os.WriteFile(s.Path(key), bad, 0o600); err != nil {
-			t.Fatal(err)
+		for _, bad := range [][]byte{bad, []byte(data + "x"), []byte(data[:len(data)-1])} {
+			if err := os.WriteFile(s.Path(key), bad, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			for _, piece := range []int{1, len(data) - 1, len(data), len(data) + 1, 64 << 10} {
+				if piece < 1 {
+					continue
+				}
+				r, err := s.Open(key)
+				if err != nil {
+					t.Fatal(err)
+				}
+				buf := make([]byte, piece)
+				for err == nil {
+					_, err = r.Read(buf)
+				}
+				r.Close()
+				if err == io.EOF || !strings.Contains(err.Error(), "corrupt") {
+					t.Fatalf("reading %d bytes for a blob of %d in pieces of %d: %v, want corrupt", len(bad), len(data), piece, err)
+				}
+			}
 		}
-		r, err := s.Open(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := io.ReadAll(r); err == nil || !strings.Contains(err.Error(), "corrupt") {
-			t.Fatalf("reading a corrupt blob of %d bytes: %v, want corrupt", len(bad), err)
-		}
-		r.Close()
 	}
 }
