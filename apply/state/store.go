@@ -314,8 +314,7 @@ func (s *Store) Flush() error {
 		}
 		s.added += p.size
 	}
-	s.pending = s.pending[:0]
-	clear(s.staged)
+	s.pending = nil // renamed: not for the deferred Abort to remove
 	if wide {
 		return syncfsAt(s.Dir)
 	}
