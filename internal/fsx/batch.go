@@ -101,9 +101,10 @@ func (r *Root) Stage(p string, data io.Reader, mode, uid, gid uint32) error {
 		if r.buf == nil {
 			r.buf = make([]byte, 64<<10)
 		}
-		// The temporary file's name in an error is unwrapped below.
-		f := File{fd: fd}
-		_, err = io.CopyBuffer(&f, data, r.buf)
+		// Root's own File, not a new one for each file; the temporary
+		// file's name in an error is unwrapped below.
+		r.out = File{fd: fd}
+		_, err = io.CopyBuffer(&r.out, data, r.buf)
 	}
 	if err == nil && !plain {
 		// chown clears setuid and setgid: the mode is set after it, and

@@ -27,6 +27,7 @@ type Root struct {
 	cache map[string]int
 	batch batch
 	buf   []byte // copy buffer, reused by Stage
+	out   File   // the file Stage writes, reused
 }
 
 // Open opens dir as a root. Symlinks in dir itself are followed: the root is

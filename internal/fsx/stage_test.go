@@ -1,6 +1,7 @@
 package fsx
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -84,5 +85,23 @@ func TestCreatePerm(t *testing.T) {
 		if got&0o700 != mode&0o700 || (got>>3)&0o7&^all != 0 || got&0o7&^all != 0 {
 			t.Errorf("createPerm(%04o) = %04o grants more than %04o does to all", mode, got, mode)
 		}
+	}
+}
+
+// Stage writes through the root's own File: a new one for each file
+// escaped to the heap, one allocation more a file a big tree stages.
+func TestStageAllocations(t *testing.T) {
+	r, _ := newRoot(t)
+	data := []byte("content")
+	rd := bytes.NewReader(data)
+	allocs := testing.AllocsPerRun(100, func() {
+		rd.Reset(data)
+		if err := r.Stage("/f", rd, 0o644, uint32(os.Geteuid()), uint32(os.Getegid())); err != nil {
+			t.Fatal(err)
+		}
+		r.Abort()
+	})
+	if allocs > 4 {
+		t.Fatalf("Stage allocated %v times, want at most 4", allocs)
 	}
 }
