@@ -76,11 +76,14 @@ type Result struct {
 	// of their git hashes: Git and Sum are what Options.KnownBlob gives
 	// next time.
 	Learned []*TreeEntry
-	// Trees holds every git tree the tree blocks of this compile listed,
-	// by object hash, resolved (with LazyTree): what Options.Trees should
-	// give next time. Resolved counts those read from git objects rather
-	// than taken from Options.Trees.
+	// Trees holds the git trees the tree blocks of this compile listed and
+	// resolved (with LazyTree), by object hash: with Kept, what
+	// Options.Trees should give next time. Kept names, by object hash, the
+	// listed trees taken from Options.Trees as it gave them, not held
+	// here: their entries are the giver's, and not held by the compile
+	// past their walk. Resolved counts the trees read from git objects.
 	Trees    map[string][]TreeEntry
+	Kept     map[string]bool
 	Resolved int
 	// Facts are the facts as the compile ended with them: those it read on
 	// first use (Facts.Load) are no longer Pending.
@@ -132,6 +135,7 @@ type compiler struct {
 	refs      map[string]string
 	learned   []*TreeEntry
 	trees     map[string][]TreeEntry
+	kept      map[string]bool
 	resolved  int
 	nsteps    int
 	textBytes int64 // config and template bytes read, for maxConfigTotal
@@ -156,6 +160,7 @@ func Compile(fsys fs.FS, facts Facts, opts Options) (*Result, hcl.Diagnostics) {
 		blobs:         map[string][]byte{},
 		refs:          map[string]string{},
 		trees:         map[string][]TreeEntry{},
+		kept:          map[string]bool{},
 	}
 	c.funcs = c.functions()
 	c.hostCtx = &hcl.EvalContext{Variables: map[string]cty.Value{"host": c.facts.Value()}, Functions: c.funcs}
@@ -189,7 +194,7 @@ func Compile(fsys fs.FS, facts Facts, opts Options) (*Result, hcl.Diagnostics) {
 		return res, dedupe(c.diags)
 	}
 	res.List, res.Origins, res.Blobs, res.Refs = list, origins, c.blobs, c.refs
-	res.Learned, res.Trees, res.Resolved = c.learnedOnce(), c.trees, c.resolved
+	res.Learned, res.Trees, res.Kept, res.Resolved = c.learnedOnce(), c.trees, c.kept, c.resolved
 	res.Facts = c.facts
 	return res, dedupe(c.diags)
 }

@@ -180,8 +180,11 @@ func (w *treeWalk) walk(d *treeDir, hash string) error {
 			c.trees[hash] = es
 			c.resolved++
 		}
-	} else {
-		c.trees[hash] = es
+	} else if _, ok := c.trees[hash]; !ok {
+		// Only named: a tree held whole by the cache that gave it is not
+		// held again by the compile (a pull of 100,000 files walks them
+		// all).
+		c.kept[hash] = true
 	}
 	for i := range es {
 		e := &es[i]
@@ -243,6 +246,7 @@ func (w *treeWalk) walk(d *treeDir, hash string) error {
 					es = slices.Clone(es)
 					e, fresh = &es[i], true
 					c.trees[hash] = es
+					delete(c.kept, hash)
 					c.resolved++
 				}
 				it.ent = e

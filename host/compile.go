@@ -138,7 +138,7 @@ func (h *Host) compile(rev string, lazy bool) (*Compiled, error) {
 	res, warnings, err := h.compileWith(tree, facts, opts)
 	if trees != nil {
 		// The index of the cache's keys by blob served the compile only.
-		trees.blobs = nil
+		trees.dropBlobs()
 	}
 	if err != nil {
 		return nil, err
@@ -226,7 +226,7 @@ func (h *Host) stage(c *Compiled) error {
 	}
 	if c.trees != nil {
 		h.saveTrees(c.trees, c.Result)
-		c.trees, c.Result.Trees = nil, nil
+		c.trees, c.Result.Trees, c.Result.Kept = nil, nil, nil
 	}
 	return nil
 }
@@ -246,7 +246,7 @@ func (c *Compiled) dropProvenance() {
 func (c *Compiled) dropCompiled() {
 	c.dropProvenance()
 	if c.Result != nil {
-		c.Blobs, c.Refs, c.Trees = nil, nil, nil
+		c.Blobs, c.Refs, c.Trees, c.Kept = nil, nil, nil, nil
 	}
 }
 

@@ -296,7 +296,7 @@ func TestCachedAppliesEqualFreshCompiles(t *testing.T) {
 			t.Fatalf("round %d: the applied list of %s differs from a fresh compile's:\n%s\nvs\n%s", round, rev, a, b)
 		}
 	}
-	if n := len(h.loadTrees().trees); n == 0 {
+	if n := len(h.loadTrees().at); n == 0 {
 		t.Fatal("no resolved trees were saved")
 	}
 }

@@ -47,7 +47,7 @@ func TestStagedCompileKeepsOnlyItsList(t *testing.T) {
 	}
 	steps := len(c.List.Steps)
 	c.dropCompiled()
-	if c.Origins != nil || c.Blobs != nil || c.Refs != nil || c.Learned != nil || c.Trees != nil || c.Files != nil {
+	if c.Origins != nil || c.Blobs != nil || c.Refs != nil || c.Learned != nil || c.Trees != nil || c.Kept != nil || c.Files != nil {
 		t.Fatalf("a dropped compile still holds %d origins, %d blobs, %d refs, %d learned, %d trees, %d files",
 			len(c.Origins), len(c.Blobs), len(c.Refs), len(c.Learned), len(c.Trees), len(c.Files))
 	}

@@ -6,8 +6,10 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 
@@ -36,42 +38,64 @@ const treesFile = "trees"
 
 var treesMagic = []byte("trail trees 2\n")
 
-// treeCache is the loaded cache. blobs indexes its files by blob hash,
-// made when a compile first asks (compile.Options.KnownBlob): only a
-// changed tree's entries are looked up one by one. It points into trees
-// (whose entries a compile never changes: it resolves a copy) and is made
-// at its final size: at 100,000 files, copies of the keys and the map's
-// growth were 16 MB, this is 6.5.
+// treeCache is the loaded cache: the file's bytes, and where in them each
+// tree's record is. A tree's entries are decoded when a compile asks for
+// it, and not kept: at 100,000 files the decoded trees were 16 MB held
+// through the compile, the file is 6. blobs indexes the files the cache
+// knows by their blob hash, made when a compile first asks
+// (compile.Options.KnownBlob): only a changed tree's entries are looked
+// up, one by one.
 type treeCache struct {
-	trees     map[string][]compile.TreeEntry
-	blobsOnce sync.Once
-	blobs     map[[20]byte]*compile.TreeEntry
+	data string
+	at   map[[20]byte]treeAt
 	// size is the file's length as read and good the length of its
 	// magic and whole batches (0: no cache file to append to); entries
-	// counts the entries of trees.
+	// counts the entries of the trees in at.
 	size, good int64
 	entries    int
+	blobsOnce  sync.Once
+	blobs      blobIndex
+}
+
+// treeAt is where a tree's record (its hash, count and entries) is in the
+// cache's data, and how many entries it holds.
+type treeAt struct{ off, end, n uint32 }
+
+// blobIndex finds a known file's sha256 in the cache's data by its blob
+// hash: keys are the hashes' first 8 bytes, sorted, and offs where each
+// entry's whole hash is, its sha256 right after. At 100,000 files it is
+// 1.2 MB, where a map of the entries was 5.5.
+type blobIndex struct {
+	keys []uint64
+	offs []uint32
+}
+
+func (x *blobIndex) Len() int           { return len(x.keys) }
+func (x *blobIndex) Less(i, j int) bool { return x.keys[i] < x.keys[j] }
+func (x *blobIndex) Swap(i, j int) {
+	x.keys[i], x.keys[j] = x.keys[j], x.keys[i]
+	x.offs[i], x.offs[j] = x.offs[j], x.offs[i]
 }
 
 func (h *Host) treesPath() string { return filepath.Join(h.Settings.state(), treesFile) }
 
-// loadTrees reads the cache; any fault gives the batches before it. The
-// file is read straight into the one string its entries' names share: at
-// 100,000 files a byte copy of it was 9 MB more at the compile's start.
+// loadTrees reads the cache; any fault gives the batches before it. Each
+// batch is checked and its trees' records found, none decoded.
 func (h *Host) loadTrees() *treeCache {
-	tc := &treeCache{trees: map[string][]compile.TreeEntry{}}
+	tc := &treeCache{at: map[[20]byte]treeAt{}}
 	data, ok := readTrees(h.treesPath())
-	if !ok {
+	if !ok || len(data) > math.MaxUint32 {
 		return tc
 	}
 	tc.size = int64(len(data))
 	if !strings.HasPrefix(data, string(treesMagic)) {
 		return tc
 	}
+	tc.data = data
 	off := len(treesMagic)
 	for off < len(data) {
-		body, next, ok := nextBatch(data, off)
-		if !ok || !decodeTrees(body, tc) {
+		lo, hi, next, ok := nextBatch(data, off)
+		if !ok || !indexTrees(data, lo, hi, tc) {
 			break
 		}
 		off = next
@@ -80,19 +104,20 @@ func (h *Host) loadTrees() *treeCache {
 	return tc
 }
 
-// nextBatch returns the body of the batch at off in data and where the
-// next begins, false if it is cut short or its checksum does not match.
-func nextBatch(data string, off int) (string, int, bool) {
+// nextBatch returns where the body of the batch at off in data begins and
+// ends and where the next batch begins, false if it is cut short or its
+// checksum does not match.
+func nextBatch(data string, off int) (int, int, int, bool) {
 	v, n := binary.Uvarint([]byte(data[off:min(len(data), off+binary.MaxVarintLen64)]))
 	if n <= 0 || v > uint64(len(data)-off-n) || len(data)-off-n-int(v) < sha256.Size {
-		return "", 0, false
+		return 0, 0, 0, false
 	}
-	body := data[off+n : off+n+int(v)]
-	end := off + n + int(v) + sha256.Size
-	if sum := sha256.Sum256([]byte(body)); string(sum[:]) != data[end-sha256.Size:end] {
-		return "", 0, false
+	lo, hi := off+n, off+n+int(v)
+	end := hi + sha256.Size
+	if sum := sha256.Sum256([]byte(data[lo:hi])); string(sum[:]) != data[hi:end] {
+		return 0, 0, 0, false
 	}
-	return body, end, true
+	return lo, hi, end, true
 }
 
 // readTrees reads the cache file whole into a string, false if it is
@@ -115,109 +140,154 @@ func readTrees(file string) (string, bool) {
 	return b.String(), true
 }
 
-// decodeTrees adds the trees of a batch's body to tc, whose names and
-// targets share its memory; false, adding none, if it does not parse.
-func decodeTrees(b string, tc *treeCache) bool {
-	trees := map[string][]compile.TreeEntry{}
-	uvarint := func() (int, bool) {
-		v, n := binary.Uvarint([]byte(b[:min(len(b), binary.MaxVarintLen64)]))
-		if n <= 0 || v > uint64(len(b)) {
-			return 0, false
-		}
-		b = b[n:]
-		return int(v), true
+// treeReader reads the records of data[off:end].
+type treeReader struct {
+	data     string
+	off, end int
+	bad      bool
+}
+
+func (r *treeReader) uvarint() int {
+	v, n := binary.Uvarint([]byte(r.data[r.off:min(r.end, r.off+binary.MaxVarintLen64)]))
+	if n <= 0 || v > uint64(r.end-r.off) {
+		r.bad = true
+		return 0
 	}
-	take := func(n int) (string, bool) {
-		if n > len(b) {
-			return "", false
-		}
-		s := b[:n]
-		b = b[n:]
-		return s, true
+	r.off += n
+	return int(v)
+}
+
+// take skips n bytes, returning where they began.
+func (r *treeReader) take(n int) int {
+	if r.bad || n > r.end-r.off {
+		r.bad = true
+		return r.off
 	}
-	for len(b) > 0 {
-		hash, ok := take(20)
-		if !ok {
+	r.off += n
+	return r.off - n
+}
+
+// entry reads one entry's fields, as offsets: its type byte, name, git
+// hash, sha256 (when known: else -1) and link target (else name's end).
+func (r *treeReader) entry() (t byte, name, nameEnd, git, sum, to, toEnd int) {
+	tp := r.take(1)
+	if r.bad {
+		return
+	}
+	t = r.data[tp]
+	if t&0x7f > byte(compile.EntryOther) {
+		r.bad = true
+		return
+	}
+	ln := r.uvarint()
+	name = r.take(ln)
+	nameEnd = name + ln
+	git, sum = r.take(20), -1
+	if t&0x80 != 0 {
+		sum = r.take(32)
+	}
+	to, toEnd = nameEnd, nameEnd
+	if compile.EntryType(t&0x7f) == compile.EntryLink {
+		ln := r.uvarint()
+		to = r.take(ln)
+		toEnd = to + ln
+	}
+	return
+}
+
+// indexTrees adds where the trees of the batch data[lo:hi] are to tc;
+// false, adding none, if it does not parse.
+func indexTrees(data string, lo, hi int, tc *treeCache) bool {
+	type rec struct {
+		hash [20]byte
+		at   treeAt
+	}
+	var recs []rec
+	r := &treeReader{data: data, off: lo, end: hi}
+	for r.off < hi && !r.bad {
+		start := r.take(20)
+		n := r.uvarint()
+		for i := 0; i < n && !r.bad; i++ {
+			r.entry()
+		}
+		if r.bad {
 			return false
 		}
-		n, ok := uvarint()
-		if !ok {
-			return false
-		}
-		es := make([]compile.TreeEntry, n)
-		for i := range es {
-			e := &es[i]
-			t, ok := take(1)
-			if !ok || t[0]&0x7f > byte(compile.EntryOther) {
-				return false
-			}
-			e.Type, e.Known = compile.EntryType(t[0]&0x7f), t[0]&0x80 != 0
-			ln, ok := uvarint()
-			if !ok {
-				return false
-			}
-			if e.Name, ok = take(ln); !ok {
-				return false
-			}
-			g, ok := take(20)
-			if !ok {
-				return false
-			}
-			copy(e.Git[:], g)
-			if e.Known {
-				s, ok := take(32)
-				if !ok {
-					return false
-				}
-				copy(e.Sum[:], s)
-			}
-			if e.Type == compile.EntryLink {
-				ln, ok := uvarint()
-				if !ok {
-					return false
-				}
-				if e.To, ok = take(ln); !ok {
-					return false
-				}
-			}
-		}
-		trees[hex.EncodeToString([]byte(hash))] = es
+		var h [20]byte
+		copy(h[:], data[start:start+20])
+		recs = append(recs, rec{h, treeAt{uint32(start), uint32(r.off), uint32(n)}})
 	}
-	for hash, es := range trees {
-		if _, ok := tc.trees[hash]; !ok {
-			tc.entries += len(es)
+	if r.bad {
+		return false
+	}
+	for _, x := range recs {
+		if old, ok := tc.at[x.hash]; ok {
+			tc.entries -= int(old.n)
 		}
-		tc.trees[hash] = es
+		tc.entries += int(x.at.n)
+		tc.at[x.hash] = x.at
 	}
 	return true
 }
 
-// tree is compile.Options.Trees over the cache.
+// decode makes the entries of the tree at a, their names sharing the
+// cache's data; a link's target is its own string, as it is held by the
+// step the compile makes of it.
+func (tc *treeCache) decode(a treeAt) []compile.TreeEntry {
+	r := &treeReader{data: tc.data, off: int(a.off), end: int(a.end)}
+	r.take(20)
+	es := make([]compile.TreeEntry, r.uvarint())
+	for i := range es {
+		t, name, nameEnd, git, sum, to, toEnd := r.entry()
+		e := &es[i]
+		e.Type, e.Known = compile.EntryType(t&0x7f), t&0x80 != 0
+		e.Name = tc.data[name:nameEnd]
+		copy(e.Git[:], tc.data[git:git+20])
+		if e.Known {
+			copy(e.Sum[:], tc.data[sum:sum+32])
+		}
+		if e.Type == compile.EntryLink {
+			e.To = strings.Clone(tc.data[to:toEnd])
+		}
+	}
+	return es
+}
+
+// tree is compile.Options.Trees over the cache: each call decodes the
+// tree afresh.
 func (tc *treeCache) tree(hash string) ([]compile.TreeEntry, bool) {
-	es, ok := tc.trees[hash]
-	return es, ok
+	a, ok := tc.atHex(hash)
+	if !ok {
+		return nil, false
+	}
+	return tc.decode(a), true
+}
+
+// indexBlobs makes tc.blobs from the trees in tc.at.
+func (tc *treeCache) indexBlobs() {
+	n := 0
+	for _, a := range tc.at {
+		n += int(a.n)
+	}
+	x := &tc.blobs
+	x.keys, x.offs = make([]uint64, 0, n), make([]uint32, 0, n)
+	for _, a := range tc.at {
+		r := &treeReader{data: tc.data, off: int(a.off), end: int(a.end)}
+		r.take(20)
+		for range r.uvarint() {
+			_, _, _, git, sum, _, _ := r.entry()
+			if sum >= 0 {
+				x.keys = append(x.keys, binary.BigEndian.Uint64([]byte(tc.data[git:git+8])))
+				x.offs = append(x.offs, uint32(git))
+			}
+		}
+	}
+	sort.Sort(x)
 }
 
 // known is compile.Options.KnownBlob over the cache's files.
 func (tc *treeCache) known(gitHash string) (string, bool) {
-	tc.blobsOnce.Do(func() {
-		n := 0
-		for _, es := range tc.trees {
-			for i := range es {
-				if es[i].Known {
-					n++
-				}
-			}
-		}
-		tc.blobs = make(map[[20]byte]*compile.TreeEntry, n)
-		for _, es := range tc.trees {
-			for i := range es {
-				if es[i].Known {
-					tc.blobs[es[i].Git] = &es[i]
-				}
-			}
-		}
-	})
+	tc.blobsOnce.Do(tc.indexBlobs)
 	var h [20]byte
 	if len(gitHash) != 40 {
 		return "", false
@@ -225,44 +295,81 @@ func (tc *treeCache) known(gitHash string) (string, bool) {
 	if _, err := hex.Decode(h[:], []byte(gitHash)); err != nil {
 		return "", false
 	}
-	e, ok := tc.blobs[h]
-	if !ok {
-		return "", false
+	x := &tc.blobs
+	k := binary.BigEndian.Uint64(h[:8])
+	for i := sort.Search(len(x.keys), func(i int) bool { return x.keys[i] >= k }); i < len(x.keys) && x.keys[i] == k; i++ {
+		if off := int(x.offs[i]); tc.data[off:off+20] == string(h[:]) {
+			return "sha256:" + hex.EncodeToString([]byte(tc.data[off+20:off+52])), true
+		}
 	}
-	return "sha256:" + hex.EncodeToString(e.Sum[:]), true
+	return "", false
 }
 
+// dropBlobs lets go of the blob index, which served the compile only.
+func (tc *treeCache) dropBlobs() { tc.blobs = blobIndex{} }
+
 // saveTrees keeps the trees res listed: it appends those the cache lacks,
-// or writes the file afresh with them alone (see treesFile). It is a
-// cache: a fault leaves it as it was, or with a damaged last batch, which
-// the next load skips and the next save replaces.
+// or writes the file afresh with them alone (see treesFile), the records
+// of those the compile kept copied as they are. It is a cache: a fault
+// leaves it as it was, or with a damaged last batch, which the next load
+// skips and the next save replaces.
 func (h *Host) saveTrees(tc *treeCache, res *compile.Result) {
 	live, added := 0, 0
-	var fresh []string
+	var fresh, kept []string
 	for hash, es := range res.Trees {
 		live += len(es)
-		if _, ok := tc.trees[hash]; !ok {
+		if _, ok := tc.atHex(hash); !ok {
 			fresh = append(fresh, hash)
 			added += len(es)
 		}
+	}
+	for hash := range res.Kept {
+		if _, ok := res.Trees[hash]; ok {
+			continue
+		}
+		a, ok := tc.atHex(hash)
+		if !ok {
+			// Not the cache's: written afresh without it.
+			continue
+		}
+		live += int(a.n)
+		kept = append(kept, hash)
 	}
 	whole := tc.good == 0 || tc.good != tc.size || tc.entries+added-live > live/8
 	if !whole && len(fresh) == 0 {
 		return
 	}
-	if !whole && appendTrees(h.treesPath(), tc.size, encodeTrees(res.Trees, fresh)) {
+	if !whole && appendTrees(h.treesPath(), tc.size, encodeTrees(res.Trees, fresh, nil)) {
 		return
 	}
 	all := make([]string, 0, len(res.Trees))
 	for hash := range res.Trees {
 		all = append(all, hash)
 	}
+	var raw []string
+	for _, hash := range kept {
+		a, _ := tc.atHex(hash)
+		raw = append(raw, tc.data[a.off:a.end])
+	}
 	var buf bytes.Buffer
 	buf.Write(treesMagic)
-	buf.Write(encodeTrees(res.Trees, all))
+	buf.Write(encodeTrees(res.Trees, all, raw))
 	_ = atomicfile.WriteUnsynced(h.treesPath(), buf.Bytes(), 0o600)
 	// The per-blob cache this one replaces.
 	os.Remove(filepath.Join(h.Settings.state(), "blobkeys"))
+}
+
+// atHex is where the tree of the hex hash is in the cache.
+func (tc *treeCache) atHex(hash string) (treeAt, bool) {
+	var h [20]byte
+	if len(hash) != 40 {
+		return treeAt{}, false
+	}
+	if _, err := hex.Decode(h[:], []byte(hash)); err != nil {
+		return treeAt{}, false
+	}
+	a, ok := tc.at[h]
+	return a, ok
 }
 
 // appendTrees appends batch to the cache file in one write, if the file
@@ -280,9 +387,13 @@ func appendTrees(file string, size int64, batch []byte) bool {
 	return err == nil && n == len(batch)
 }
 
-// encodeTrees makes a batch of the trees named hashes.
-func encodeTrees(trees map[string][]compile.TreeEntry, hashes []string) []byte {
+// encodeTrees makes a batch of the trees named hashes and the records
+// raw, as they are.
+func encodeTrees(trees map[string][]compile.TreeEntry, hashes, raw []string) []byte {
 	var body bytes.Buffer
+	for _, r := range raw {
+		body.WriteString(r)
+	}
 	var num [binary.MaxVarintLen64]byte
 	uvarint := func(v int) { body.Write(num[:binary.PutUvarint(num[:], uint64(v))]) }
 	for _, hash := range hashes {

@@ -43,7 +43,7 @@ func TestTreeCacheReadsOnlyChangedTrees(t *testing.T) {
 		}
 	}
 	apply()
-	if n := len(h.loadTrees().trees); n != 6 {
+	if n := len(h.loadTrees().at); n != 6 {
 		t.Fatalf("the cache holds %d trees after the first apply; want 6", n)
 	}
 
@@ -53,8 +53,8 @@ func TestTreeCacheReadsOnlyChangedTrees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Learned) != 1 || c.Resolved != 2 || len(c.Trees) != 6 {
-		t.Fatalf("compile of one changed file read %d blobs and %d trees of %d; want 1 blob, and 2 trees (www, www/d0) of 6", len(c.Learned), c.Resolved, len(c.Trees))
+	if len(c.Learned) != 1 || c.Resolved != 2 || len(c.Trees)+len(c.Kept) != 6 || len(c.Trees) != 2 {
+		t.Fatalf("compile of one changed file read %d blobs and %d trees of %d; want 1 blob, and 2 trees (www, www/d0) of 6, only those 2 held", len(c.Learned), c.Resolved, len(c.Trees)+len(c.Kept))
 	}
 	apply()
 	if got, err := os.ReadFile(filepath.Join(h.Settings.root(), "etc/www/d0/f0")); err != nil || string(got) != "changed\n" {
@@ -86,15 +86,15 @@ func TestTreeCacheReadsOnlyChangedTrees(t *testing.T) {
 		if name == "long" {
 			want = 6
 		}
-		if tc := h.loadTrees(); len(tc.trees) != want || tc.good == tc.size {
-			t.Fatalf("a %s cache gave %d trees and %d good bytes of %d; want %d trees, not all good", name, len(tc.trees), tc.good, tc.size, want)
+		if tc := h.loadTrees(); len(tc.at) != want || tc.good == tc.size {
+			t.Fatalf("a %s cache gave %d trees and %d good bytes of %d; want %d trees, not all good", name, len(tc.at), tc.good, tc.size, want)
 		}
 	}
 	data[len(treesMagic)+25] ^= 0xff
 	if err := os.WriteFile(h.treesPath(), data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(h.loadTrees().trees); n != 0 {
+	if n := len(h.loadTrees().at); n != 0 {
 		t.Fatalf("a damaged cache gave %d trees; want none", n)
 	}
 	write("d1/f1", "changed too\n")
@@ -103,7 +103,7 @@ func TestTreeCacheReadsOnlyChangedTrees(t *testing.T) {
 	if got, err := os.ReadFile(filepath.Join(h.Settings.root(), "etc/www/d1/f1")); err != nil || string(got) != "changed too\n" {
 		t.Fatalf("d1/f1 = %q, %v", got, err)
 	}
-	if n := len(h.loadTrees().trees); n != 6 {
+	if n := len(h.loadTrees().at); n != 6 {
 		t.Fatalf("the cache holds %d trees after an apply with a damaged one; want 6", n)
 	}
 }
@@ -165,8 +165,8 @@ func TestTreeCacheAppends(t *testing.T) {
 	if !bytes.HasPrefix(second, first) || len(second)-len(first) > len(first)/8 {
 		t.Fatalf("a pull of one changed file wrote the %d-byte cache as %d bytes, not by appending to it", len(first), len(second))
 	}
-	if tc := h.loadTrees(); len(tc.trees) != 43 || tc.good != tc.size {
-		t.Fatalf("the cache holds %d trees, %d good bytes of %d; want 41 and the 2 the change made, all good", len(tc.trees), tc.good, tc.size)
+	if tc := h.loadTrees(); len(tc.at) != 43 || tc.good != tc.size {
+		t.Fatalf("the cache holds %d trees, %d good bytes of %d; want 41 and the 2 the change made, all good", len(tc.at), tc.good, tc.size)
 	}
 	write("d1/f1", "next\n")
 	gitIn(t, dir, "commit", "-q", "-am", "next")
@@ -180,19 +180,19 @@ func TestTreeCacheAppends(t *testing.T) {
 	gitIn(t, dir, "reset", "-q", "--hard", "HEAD~1")
 
 	change("d2/f2", "again\n")
-	if tc := h.loadTrees(); len(tc.trees) != 41 || tc.good != tc.size || tc.size >= int64(len(second)) {
-		t.Fatalf("with 100 of 440 entries unlisted the cache holds %d trees in %d bytes (%d good); want the 41 listed, written afresh", len(tc.trees), tc.size, tc.good)
+	if tc := h.loadTrees(); len(tc.at) != 41 || tc.good != tc.size || tc.size >= int64(len(second)) {
+		t.Fatalf("with 100 of 440 entries unlisted the cache holds %d trees in %d bytes (%d good); want the 41 listed, written afresh", len(tc.at), tc.size, tc.good)
 	}
 	change("d3/f3", "cut\n")
 	data := read()
 	if err := os.WriteFile(h.treesPath(), data[:len(data)-10], 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if tc := h.loadTrees(); len(tc.trees) != 41 || tc.good == tc.size {
-		t.Fatalf("an append cut short left %d trees, %d good bytes of %d; want the 41 before it", len(tc.trees), tc.good, tc.size)
+	if tc := h.loadTrees(); len(tc.at) != 41 || tc.good == tc.size {
+		t.Fatalf("an append cut short left %d trees, %d good bytes of %d; want the 41 before it", len(tc.at), tc.good, tc.size)
 	}
 	change("d4/f4", "after the cut\n")
-	if tc := h.loadTrees(); len(tc.trees) != 41 || tc.good != tc.size {
-		t.Fatalf("after an append cut short the next apply left %d trees, %d good bytes of %d; want the 41 listed, written afresh", len(tc.trees), tc.good, tc.size)
+	if tc := h.loadTrees(); len(tc.at) != 41 || tc.good != tc.size {
+		t.Fatalf("after an append cut short the next apply left %d trees, %d good bytes of %d; want the 41 listed, written afresh", len(tc.at), tc.good, tc.size)
 	}
 }
