@@ -217,8 +217,8 @@ func fetchKept(g, up *gittest.Repo) {
 }
 
 // A clone fetched in thin packs, their bases completed by index-pack,
-// reads whole.
-func TestPacksFetched(t *testing.T) {
+// reads whole; so does a repository whose objects are its alternate's.
+func TestPacksFetchedAndAlternates(t *testing.T) {
 	const n = 40
 	up := gittest.New(t)
 	history(up, 1, n/2)
@@ -237,4 +237,9 @@ func TestPacksFetched(t *testing.T) {
 	}
 	checkHistory(t, g, r, n)
 
+	alt := gittest.New(t)
+	gittest.WriteFiles(t, alt.Dir, map[string]string{".git/objects/info/alternates": filepath.Join(g.Dir, ".git/objects") + "\n"})
+	alt.Git("update-ref", "refs/heads/main", g.Git("rev-parse", "main"))
+	history(alt, n+1, n+5)
+	checkHistory(t, alt, openRepo(t, alt.Dir), n+5)
 }

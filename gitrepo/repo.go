@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/go-git/go-billy/v5"
+	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
@@ -64,8 +65,11 @@ func Open(dir string) (*Repo, error) {
 	n := min(max(runtime.GOMAXPROCS(0), 1), 8)
 	r := &Repo{dir: dir, gitDir: gitDir, readers: make(chan *objReader, n), maxReaders: n}
 	r.storage = &packedStorage{
-		Storage: filesystem.NewStorageWithOptions(gitDir, newObjectCache(cacheSize), filesystem.Options{KeepDescriptors: true}),
-		rd:      r.newObjReader(mainCacheSize),
+		Storage: filesystem.NewStorageWithOptions(gitDir, newObjectCache(cacheSize), filesystem.Options{
+			// go-git reads alternates through the git directory's FS,
+			// which refuses paths outside it, unless told otherwise.
+			KeepDescriptors: true, AlternatesFS: osfs.New("/")}),
+		rd: r.newObjReader(mainCacheSize),
 	}
 	if r.repo, err = git.Open(r.storage, nil); err != nil {
 		_ = r.storage.Close()
