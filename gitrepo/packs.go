@@ -19,13 +19,16 @@ import (
 )
 
 // Objects are read from the repository's packs through indexes loaded
-// once per Repo and shared by its readers, each of which has its own pack
+// once per Repo (and for packs added while it is open, when an object is
+// found nowhere else) and shared by its readers, each of which has its own pack
 // files and object cache, so that reads run in parallel. go-git's storage
 // loads every pack index per storage, and per storage builds a map of
 // every object by its offset the first time it reads any object: at
 // 100,000 objects about 7 MB a reader, once per core. What is not in a
 // pack (loose objects, alternates) is read by go-git's storage, under the
-// Repo's lock.
+// Repo's lock; that storage lists the packs only once, so that without
+// looking again a Repo kept open would not find a commit a second fetch
+// brought.
 
 // packIndex is one pack's index.
 type packIndex struct {
@@ -33,22 +36,40 @@ type packIndex struct {
 	idx  *sharedIndex
 }
 
-// packs loads the indexes of the repository's packs, once; a pack whose
-// index does not load is left to go-git's storage.
+// packs returns the indexes of the repository's packs, loaded on first
+// use; a pack whose index does not load is left to go-git's storage.
 func (r *Repo) packs() []packIndex {
-	r.packsOnce.Do(func() {
-		dg := dotgit.New(r.gitDir)
-		hashes, err := dg.ObjectPacks()
-		if err != nil {
-			return
+	if l := r.packList.Load(); l != nil {
+		return *l
+	}
+	r.morePacks()
+	return *r.packList.Load()
+}
+
+// morePacks loads the indexes of the packs not yet listed, and tells
+// whether there were any: a Repo kept open reads objects a fetch brought
+// after it opened. The list only grows, so that a reader's pack i stays
+// the same pack.
+func (r *Repo) morePacks() bool {
+	r.packMu.Lock()
+	defer r.packMu.Unlock()
+	var list []packIndex
+	if l := r.packList.Load(); l != nil {
+		list = *l
+	}
+	n := len(list)
+	dg := dotgit.New(r.gitDir)
+	hashes, _ := dg.ObjectPacks()
+	for _, h := range hashes {
+		if slices.ContainsFunc(list[:n], func(p packIndex) bool { return p.hash == h }) {
+			continue
 		}
-		for _, h := range hashes {
-			if idx, err := loadIndex(dg, h); err == nil {
-				r.packList = append(r.packList, packIndex{hash: h, idx: &sharedIndex{MemoryIndex: idx}})
-			}
+		if idx, err := loadIndex(dg, h); err == nil {
+			list = append(list, packIndex{hash: h, idx: &sharedIndex{MemoryIndex: idx}})
 		}
-	})
-	return r.packList
+	}
+	r.packList.Store(&list)
+	return len(list) > n
 }
 
 func loadIndex(dg *dotgit.DotGit, h plumbing.Hash) (*idxfile.MemoryIndex, error) {
@@ -134,18 +155,28 @@ func (rd *objReader) find(h plumbing.Hash) (*packfile.Packfile, *sharedIndex) {
 
 // object reads object h of type t (plumbing.AnyObject: any); st reads
 // what the packs do not hold, the caller holding the Repo's lock for it,
-// or nil to take it.
+// or nil to take it. An object found nowhere is looked for again in the
+// packs added since they were listed.
 func (rd *objReader) object(t plumbing.ObjectType, h plumbing.Hash, st *filesystem.Storage) (plumbing.EncodedObject, error) {
-	if pf, _ := rd.find(h); pf != nil {
-		obj, err := pf.Get(h)
-		if err != nil {
-			return nil, err
+	for {
+		if pf, _ := rd.find(h); pf != nil {
+			obj, err := pf.Get(h)
+			if err != nil {
+				return nil, err
+			}
+			if t != plumbing.AnyObject && obj.Type() != t {
+				return nil, plumbing.ErrObjectNotFound
+			}
+			return obj, nil
 		}
-		if t != plumbing.AnyObject && obj.Type() != t {
-			return nil, plumbing.ErrObjectNotFound
+		obj, err := rd.unpacked(t, h, st)
+		if !errors.Is(err, plumbing.ErrObjectNotFound) || !rd.r.morePacks() {
+			return obj, err
 		}
-		return obj, nil
 	}
+}
+
+func (rd *objReader) unpacked(t plumbing.ObjectType, h plumbing.Hash, st *filesystem.Storage) (plumbing.EncodedObject, error) {
 	if st == nil {
 		rd.r.mu.Lock()
 		defer rd.r.mu.Unlock()

@@ -243,3 +243,24 @@ func TestPacksFetchedAndAlternates(t *testing.T) {
 	history(alt, n+1, n+5)
 	checkHistory(t, alt, openRepo(t, alt.Dir), n+5)
 }
+
+// A Repo kept open reads commits whose objects came in packs fetched
+// after it opened, one fetch after another, and after git repacked
+// them all into one.
+func TestPacksAddedAfterOpen(t *testing.T) {
+	up := gittest.New(t)
+	history(up, 1, 10)
+	g := gittest.New(t)
+	fetchKept(g, up)
+	r := openRepo(t, g.Dir)
+	checkHistory(t, g, r, 10)
+	for _, to := range []int{20, 30, 40} {
+		history(up, to-9, to)
+		fetchKept(g, up)
+		checkHistory(t, g, r, to)
+	}
+	history(up, 41, 50)
+	fetchKept(g, up)
+	g.Git("repack", "-adq")
+	checkHistory(t, g, r, 50)
+}

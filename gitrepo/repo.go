@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-git/go-billy/v5"
@@ -42,10 +43,10 @@ type Repo struct {
 	readers    chan *objReader
 	made       []*objReader
 	maxReaders int
-	// packList is the packs' indexes, loaded once (packsOnce) and shared
-	// by every reader.
-	packsOnce sync.Once
-	packList  []packIndex
+	// packList is the packs' indexes, shared by every reader; packMu
+	// orders the loads that add to it (packs.go).
+	packMu   sync.Mutex
+	packList atomic.Pointer[[]packIndex]
 }
 
 // Open opens the repository whose work tree root (or bare directory) is dir.
