@@ -5,9 +5,15 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
+	"runtime"
+	"strings"
 	"testing"
+
+	"trail/compile"
 )
 
 // After an apply, the next compile of a commit that changed one file of a
@@ -194,5 +200,57 @@ func TestTreeCacheAppends(t *testing.T) {
 	change("d4/f4", "after the cut\n")
 	if tc := h.loadTrees(); len(tc.at) != 41 || tc.good != tc.size {
 		t.Fatalf("after an append cut short the next apply left %d trees, %d good bytes of %d; want the 41 listed, written afresh", len(tc.at), tc.good, tc.size)
+	}
+}
+
+// A batch written whole is streamed: writing one of 20,000 entries
+// allocates a small part of its size (the body built in memory, then
+// copied twice, was three times it), and it reads back as written.
+func TestTreeCacheWritesStreamed(t *testing.T) {
+	trees := map[string][]compile.TreeEntry{}
+	var hashes []string
+	for d := range 200 {
+		es := make([]compile.TreeEntry, 100)
+		for i := range es {
+			es[i] = compile.TreeEntry{Name: fmt.Sprintf("f%d", d*100+i), Type: compile.EntryFile, Known: i%2 == 0}
+			es[i].Git[0], es[i].Git[1] = byte(d), byte(i)
+			if es[i].Known {
+				es[i].Sum[0] = byte(i)
+			}
+		}
+		es[0].Type, es[0].To = compile.EntryLink, "target"
+		h := fmt.Sprintf("%040x", d+1)
+		trees[h], hashes = es, append(hashes, h)
+	}
+	var buf bytes.Buffer
+	if err := writeTrees(&buf, trees, hashes, nil); err != nil {
+		t.Fatal(err)
+	}
+	size := buf.Len()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	if err := writeTrees(io.Discard, trees, hashes, nil); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > uint64(size/8) {
+		t.Fatalf("writing a %d-byte batch allocated %d bytes", size, n)
+	}
+	data := string(treesMagic) + buf.String()
+	tc := &treeCache{at: map[[20]byte]treeAt{}, data: data}
+	lo, hi, next, ok := nextBatch(data, len(treesMagic))
+	if !ok || next != len(data) || !indexTrees(data, lo, hi, tc) || len(tc.at) != len(trees) || tc.entries != 20000 {
+		t.Fatalf("the batch reads back as %d trees of %d entries (%v)", len(tc.at), tc.entries, ok)
+	}
+	for h, es := range trees {
+		if got, ok := tc.tree(h); !ok || !reflect.DeepEqual(got, es) {
+			t.Fatalf("tree %s reads back otherwise than written", h)
+		}
+	}
+	if key, ok := tc.known(fmt.Sprintf("%02x%02x%036x", 7, 2, 0)); !ok || key != "sha256:02"+strings.Repeat("0", 62) {
+		t.Fatalf("the blob of d7's third file is known as %q, %v", key, ok)
+	}
+	if _, ok := tc.known(fmt.Sprintf("%02x%02x%036x", 7, 3, 0)); ok {
+		t.Fatal("a blob the batch does not know is known")
 	}
 }
