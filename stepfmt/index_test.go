@@ -86,3 +86,51 @@ func TestHashCheckAsBefore(t *testing.T) {
 		}
 	}
 }
+
+// FuzzIndex: whatever the steps (each line of data one step, its first
+// byte the kind, the rest the target, empty included), the index finds
+// what a map keyed by namespace and target finds, for every target in
+// every namespace.
+func FuzzIndex(f *testing.F) {
+	f.Add([]byte(""))
+	f.Add([]byte("\x00\n\x00\n\x01\n\x05"))
+	f.Add([]byte("\x00/a\n\x01/a\n\x02/a\n\x03a\n\x04a\n\x05a\n\x06a\n\x07a\n\x08a\n\x09a\n\x0aa\n\x0ba\n\x0ca\n\x0da"))
+	f.Add([]byte("\x00/x/y\n\x01/x\n\x00/x/y\n\x03u\n\x03u\n\x04u"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var steps []*Step
+		for _, line := range strings.Split(string(data), "\n") {
+			if line == "" {
+				continue
+			}
+			k := Kind("X")
+			if int(line[0]) < len(kinds) {
+				k = kinds[line[0]].kind
+			}
+			steps = append(steps, &Step{Kind: k, Target: line[1:]})
+		}
+		type key struct{ ns, target string }
+		want := map[key]int{}
+		x := NewIndex(len(steps), func(i int) *Step { return steps[i] })
+		for i, s := range steps {
+			k := key{Namespace(s.Kind), s.Target}
+			j, dup := x.Add(i)
+			first, seen := want[k]
+			if !seen {
+				first = i
+				want[k] = i
+			}
+			if dup != seen || j != first {
+				t.Fatalf("step %d %s %q: Add gives %d, %v; want %d, %v", i, s.Kind, s.Target, j, dup, first, seen)
+			}
+		}
+		for _, s := range append(steps, &Step{Kind: "Y", Target: "absent"}) {
+			for _, ns := range []string{"path", "user", "group", "package", "command", "unit", "check", "include", "X", "Y", ""} {
+				j, ok := x.Find(ns, s.Target)
+				first, seen := want[key{ns, s.Target}]
+				if ok != seen || j != first {
+					t.Fatalf("find %s %q: %d, %v; want %d, %v", ns, s.Target, j, ok, first, seen)
+				}
+			}
+		}
+	})
+}
