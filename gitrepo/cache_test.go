@@ -135,3 +135,24 @@ func TestSharedIndexAsGoGit(t *testing.T) {
 		}
 	}
 }
+
+// DropCaches empties the cache of loose objects too: a compile of a
+// commit not yet packed read every file through it.
+func TestDropCachesLoose(t *testing.T) {
+	g, first, _ := sample(t)
+	r := openRepo(t, g.Dir)
+	fsys, err := r.Tree(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data, err := fs.ReadFile(fsys, "files/motd"); err != nil || string(data) != "hello\n" {
+		t.Fatalf("files/motd reads %q, %v", data, err)
+	}
+	if c := r.storage.loose; c.cost == 0 {
+		t.Fatal("reading loose objects cached none")
+	}
+	fsys.(interface{ DropCaches() }).DropCaches()
+	if c := r.storage.loose; c.cost != 0 || len(c.byHash) != 0 {
+		t.Errorf("a dropped cache of loose objects holds %d objects costing %d", len(c.byHash), c.cost)
+	}
+}

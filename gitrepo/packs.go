@@ -88,11 +88,12 @@ func loadIndex(dg *dotgit.DotGit, h plumbing.Hash) (*idxfile.MemoryIndex, error)
 	return idx, nil
 }
 
-// dropCaches empties every reader's object cache.
+// dropCaches empties every reader's object cache, and go-git's.
 func (r *Repo) dropCaches() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.storage.rd.cache.Clear()
+	r.storage.loose.Clear()
 	for _, rd := range r.made {
 		rd.cache.Clear()
 	}
@@ -215,7 +216,8 @@ func (rd *objReader) close() error {
 // reader, under its lock), then go-git's storage.
 type packedStorage struct {
 	*filesystem.Storage
-	rd *objReader
+	rd    *objReader
+	loose *objectCache // go-git's storage's: loose objects and alternates'
 }
 
 func (s *packedStorage) EncodedObject(t plumbing.ObjectType, h plumbing.Hash) (plumbing.EncodedObject, error) {

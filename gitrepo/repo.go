@@ -65,12 +65,14 @@ func Open(dir string) (*Repo, error) {
 	gitDir := fsStore.Filesystem()
 	n := min(max(runtime.GOMAXPROCS(0), 1), 8)
 	r := &Repo{dir: dir, gitDir: gitDir, readers: make(chan *objReader, n), maxReaders: n}
+	loose := newObjectCache(cacheSize)
 	r.storage = &packedStorage{
-		Storage: filesystem.NewStorageWithOptions(gitDir, newObjectCache(cacheSize), filesystem.Options{
+		Storage: filesystem.NewStorageWithOptions(gitDir, loose, filesystem.Options{
 			// go-git reads alternates through the git directory's FS,
 			// which refuses paths outside it, unless told otherwise.
 			KeepDescriptors: true, AlternatesFS: osfs.New("/")}),
-		rd: r.newObjReader(mainCacheSize),
+		rd:    r.newObjReader(mainCacheSize),
+		loose: loose,
 	}
 	if r.repo, err = git.Open(r.storage, nil); err != nil {
 		_ = r.storage.Close()
