@@ -331,3 +331,44 @@ func TestAutoGCKilled(t *testing.T) {
 		}
 	}
 }
+
+// TestGCDropsASecretsPlaintext: the applied record names a secret's
+// plaintext by its hash (content= beside secret=age), which is no blob
+// to keep: a plaintext the store holds from when the file was plain
+// content goes once no kept list names it, as it did when gc parsed the
+// record, while the secret's sealed pre-image stays.
+func TestGCDropsASecretsPlaintext(t *testing.T) {
+	for _, auto := range []bool{true, false} {
+		s := newGCState(t, 3, 20, 3)
+		plain, sealed := []byte("hunter2\n"), []byte("age sealed pre-image\n")
+		for _, c := range [][]byte{plain, sealed} {
+			p := s.store.Path(kind.HashKey(c))
+			if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(p, c, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f, err := os.OpenFile(filepath.Join(s.dir, state.FileApplied), os.O_APPEND|os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fmt.Fprintf(f, "FILE\t/etc/pw\treport\tfile content=%s sealed=age mode=0600\tfile content=%s secret=age mode=0600\n",
+			kind.HashKey(sealed), kind.HashKey(plain))
+		f.Close()
+		if auto {
+			_, err = state.AutoGC(s.dir, 1, 0, 1<<30)
+		} else {
+			_, err = state.GC(s.dir, 1, 0, false)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		have := s.blobs(t)
+		if have[kind.HashKey(plain)] || !have[kind.HashKey(sealed)] {
+			t.Fatalf("auto %v: after gc the store holds the plaintext %v and the sealed pre-image %v; want only the sealed one",
+				auto, have[kind.HashKey(plain)], have[kind.HashKey(sealed)])
+		}
+	}
+}
