@@ -145,11 +145,11 @@ func (rd *objReader) find(h plumbing.Hash) (*packfile.Packfile, *sharedIndex) {
 		if _, _, ok := p.idx.position(h); !ok {
 			continue
 		}
-		pf, err := rd.pack(i, p)
-		if err != nil {
-			return nil, nil
+		// A pack repacked away since it was listed (and not opened by
+		// this reader) is passed over: its objects are in another.
+		if pf, err := rd.pack(i, p); err == nil {
+			return pf, p.idx
 		}
-		return pf, p.idx
 	}
 	return nil, nil
 }
@@ -170,8 +170,11 @@ func (rd *objReader) object(t plumbing.ObjectType, h plumbing.Hash, st *filesyst
 			}
 			return obj, nil
 		}
+		// go-git's storage lists the packs once too: a pack repacked
+		// away since is not found.
 		obj, err := rd.unpacked(t, h, st)
-		if !errors.Is(err, plumbing.ErrObjectNotFound) || !rd.r.morePacks() {
+		missing := errors.Is(err, plumbing.ErrObjectNotFound) || errors.Is(err, dotgit.ErrPackfileNotFound)
+		if !missing || !rd.r.morePacks() {
 			return obj, err
 		}
 	}

@@ -264,3 +264,23 @@ func TestPacksAddedAfterOpen(t *testing.T) {
 	g.Git("repack", "-adq")
 	checkHistory(t, g, r, 50)
 }
+
+// A Repo kept open reads a commit whose pack it listed but had not
+// opened when git repacked it away (git gc --auto after a fetch): neither
+// its list nor go-git's storage's names the pack that holds it now.
+func TestPacksRepackedAway(t *testing.T) {
+	up := gittest.New(t)
+	history(up, 1, 10)
+	g := gittest.New(t)
+	fetchKept(g, up)
+	r := openRepo(t, g.Dir)
+	checkHistory(t, g, r, 10)
+	history(up, 11, 20)
+	fetchKept(g, up)
+	// Looking for an object no pack holds lists the new pack, opening none.
+	if _, err := r.Resolve(strings.Repeat("ab", 20)); err == nil {
+		t.Fatal("an object no pack holds resolves")
+	}
+	g.Git("repack", "-adq")
+	checkHistory(t, g, r, 20)
+}
