@@ -70,14 +70,13 @@ const treeWindow = 512
 type treeItem struct {
 	dir   *treeDir
 	name  string
-	typ   EntryType // EntryFile, EntryExec, EntryDir or EntryLink
-	to    string    // symlink target
-	git   [20]byte  // git object hash, when the content is not known
-	blob  [20]byte  // git object hash of a file, when the FS gives it
-	sum   [32]byte  // content hash, when known
-	known bool      // sum is set, from a resolved tree
-	key   string    // content key, when KnownBlob knew it
-	ent   *TreeEntry
+	typ   EntryType  // EntryFile, EntryExec, EntryDir or EntryLink
+	to    string     // symlink target
+	blob  [20]byte   // git object hash of a file, when the FS gives it
+	sum   [32]byte   // content hash, when known
+	known bool       // sum is set, from a resolved tree
+	key   string     // content key, when KnownBlob knew it
+	ent   *TreeEntry // its resolved tree's entry, when the content is not known
 	err   error
 	read  bool // the content was read and hashed
 	keyed bool // the key was made from sum
@@ -236,7 +235,6 @@ func (w *treeWalk) walk(d *treeDir, hash string) error {
 			case e.Known:
 				it.sum, it.known = e.Sum, true
 			default:
-				it.git = e.Git
 				if c.opts.KnownBlob != nil {
 					it.key, _ = c.opts.KnownBlob(hex.EncodeToString(e.Git[:]))
 				}
@@ -560,7 +558,7 @@ func (c *compiler) treeEntry(it *treeItem, data []byte) {
 	if c.opts.Read != nil && c.opts.LazyTree && !inBlobs && !inRefs {
 		c.opts.Read(key, data)
 	}
-	if it.git != ([20]byte{}) {
+	if it.ent != nil {
 		c.learned = append(c.learned, it.ent)
 	}
 }
