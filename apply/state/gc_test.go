@@ -316,6 +316,21 @@ func TestAutoGCKilled(t *testing.T) {
 				t.Fatalf("a gc killed %v after it started removed %s, which a kept list or the applied record names", delay, k)
 			}
 		}
+		// trail fsck finds nothing wrong but, as after any trail killed
+		// while it wrote a generation's record, the record's temporary
+		// file, which it says to remove.
+		if err := os.Chmod(s.dir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := state.Fsck(s.dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range rep.Problems {
+			if !strings.HasSuffix(p.Where, state.TempSuffix) || filepath.Dir(p.Where) != gd {
+				t.Errorf("trail fsck after a gc killed %v after it started: %s: %s", delay, p.Where, p.Problem)
+			}
+		}
 		if _, err := state.AutoGC(s.dir, 3, 0, 1<<30); err != nil {
 			t.Fatalf("the gc after one killed %v after it started: %v", delay, err)
 		}
