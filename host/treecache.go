@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
+	"hash/crc32"
 	"io"
 	"math"
 	"math/bits"
@@ -40,16 +42,26 @@ const treesFile = "trees"
 
 var treesMagic = []byte("trail trees 2\n")
 
-// treeCache is the loaded cache: the file's bytes, and where in them each
-// tree's record is. A tree's entries are decoded when a compile asks for
-// it, and not kept: at 100,000 files the decoded trees were 16 MB held
-// through the compile, the file is 6. blobs indexes the files the cache
+// treeCache is the loaded cache: its file, kept open, and where in it each
+// tree's record is. A tree's record is read and its entries decoded when
+// a compile asks for it, and not kept: at 100,000 files the decoded trees
+// were 16 MB held through the compile, and the file read whole 6. The
+// file is only ever appended to or replaced by a rename, so what was
+// checked at load is still there; each record's CRC is checked again as
+// it is read, and one that does not read back is as if not cached.
+// blobs indexes the files the cache
 // knows by their blob hash, made when a compile first asks
 // (compile.Options.KnownBlob): only a changed tree's entries are looked
 // up, one by one.
 type treeCache struct {
-	data string
+	f    *os.File
 	at   map[[20]byte]treeAt
+	recs []treeAt // the values of at, for blobs
+	// last is the record read last, at lastAt: a blob the cache knows is
+	// looked up in its tree's record, and those of one directory follow
+	// each other.
+	last   []byte
+	lastAt treeAt
 	// size is the file's length as read and good the length of its
 	// magic and whole batches (0: no cache file to append to); entries
 	// counts the entries of the trees in at.
@@ -60,40 +72,46 @@ type treeCache struct {
 }
 
 // treeAt is where a tree's record (its hash, count and entries) is in the
-// cache's data, and how many entries it holds.
-type treeAt struct{ off, end, n uint32 }
+// cache's file, how many entries it holds and its CRC-32.
+type treeAt struct{ off, end, n, crc uint32 }
 
-// blobIndex finds a known file's sha256 in the cache's data by its blob
-// hash: keys are the hashes' first 8 bytes, sorted, and offs where each
-// entry's whole hash is, its sha256 right after. At 100,000 files it is
-// 1.2 MB, where a map of the entries was 5.5.
+// blobIndex finds a known file's tree in the cache by its blob hash: keys
+// are the hashes' first 8 bytes, sorted, and recs the number of the
+// record (in treeCache.recs) of each. At 100,000 files it is 1.2 MB, where
+// a map of the entries was 5.5.
 type blobIndex struct {
 	keys []uint64
-	offs []uint32
+	recs []uint32
 }
 
 func (x *blobIndex) Len() int           { return len(x.keys) }
 func (x *blobIndex) Less(i, j int) bool { return x.keys[i] < x.keys[j] }
 func (x *blobIndex) Swap(i, j int) {
 	x.keys[i], x.keys[j] = x.keys[j], x.keys[i]
-	x.offs[i], x.offs[j] = x.offs[j], x.offs[i]
+	x.recs[i], x.recs[j] = x.recs[j], x.recs[i]
 }
 
 func (h *Host) treesPath() string { return filepath.Join(h.Settings.state(), treesFile) }
 
 // loadTrees reads the cache; any fault gives the batches before it. Each
-// batch is checked and its trees' records found, none decoded.
-func (h *Host) loadTrees() *treeCache {
+// batch is checked and its trees' records found, none decoded, and the
+// bytes read are let go.
+func (h *Host) loadTrees() *treeCache { return loadTreesFile(h.treesPath()) }
+
+func loadTreesFile(file string) *treeCache {
 	tc := &treeCache{at: map[[20]byte]treeAt{}}
-	data, ok := readTrees(h.treesPath())
-	if !ok || len(data) > math.MaxUint32 {
+	f, data, ok := readTrees(file)
+	if !ok {
 		return tc
 	}
-	tc.size = int64(len(data))
-	if !strings.HasPrefix(data, string(treesMagic)) {
+	if len(data) > math.MaxUint32 {
+		f.Close()
 		return tc
 	}
-	tc.data = data
+	tc.f, tc.size = f, int64(len(data))
+	if !bytes.HasPrefix(data, treesMagic) {
+		return tc
+	}
 	off := len(treesMagic)
 	for off < len(data) {
 		lo, hi, next, ok := nextBatch(data, off)
@@ -103,54 +121,83 @@ func (h *Host) loadTrees() *treeCache {
 		off = next
 	}
 	tc.good = int64(off)
+	for _, a := range tc.at {
+		tc.recs = append(tc.recs, a)
+	}
 	return tc
+}
+
+// record reads the record at a, nil if it does not read back as it was
+// loaded.
+func (tc *treeCache) record(a treeAt) []byte {
+	if tc.last != nil && tc.lastAt == a {
+		return tc.last
+	}
+	if tc.f == nil {
+		return nil
+	}
+	b := make([]byte, a.end-a.off)
+	if _, err := tc.f.ReadAt(b, int64(a.off)); err != nil || crc32.ChecksumIEEE(b) != a.crc {
+		return nil
+	}
+	tc.last, tc.lastAt = b, a
+	return b
+}
+
+// close closes the cache's file: what it is asked for after is not
+// cached.
+func (tc *treeCache) close() {
+	if tc.f != nil {
+		tc.f.Close()
+	}
+	tc.last = nil
 }
 
 // nextBatch returns where the body of the batch at off in data begins and
 // ends and where the next batch begins, false if it is cut short or its
 // checksum does not match.
-func nextBatch(data string, off int) (int, int, int, bool) {
-	v, n := binary.Uvarint([]byte(data[off:min(len(data), off+binary.MaxVarintLen64)]))
+func nextBatch(data []byte, off int) (int, int, int, bool) {
+	v, n := binary.Uvarint(data[off:min(len(data), off+binary.MaxVarintLen64)])
 	if n <= 0 || v > uint64(len(data)-off-n) || len(data)-off-n-int(v) < sha256.Size {
 		return 0, 0, 0, false
 	}
 	lo, hi := off+n, off+n+int(v)
 	end := hi + sha256.Size
-	if sum := sha256.Sum256([]byte(data[lo:hi])); string(sum[:]) != data[hi:end] {
+	if sum := sha256.Sum256(data[lo:hi]); !bytes.Equal(sum[:], data[hi:end]) {
 		return 0, 0, 0, false
 	}
 	return lo, hi, end, true
 }
 
-// readTrees reads the cache file whole into a string, false if it is
+// readTrees opens the cache file and reads it whole, false if it is
 // missing or unreadable.
-func readTrees(file string) (string, bool) {
+func readTrees(file string) (*os.File, []byte, bool) {
 	f, err := os.Open(file)
 	if err != nil {
-		return "", false
+		return nil, nil, false
 	}
-	defer f.Close()
 	st, err := f.Stat()
 	if err != nil {
-		return "", false
+		f.Close()
+		return nil, nil, false
 	}
-	var b strings.Builder
-	b.Grow(int(st.Size()))
-	if _, err := io.Copy(&b, f); err != nil {
-		return "", false
+	b := make([]byte, st.Size())
+	if _, err := io.ReadFull(f, b); err != nil {
+		f.Close()
+		return nil, nil, false
 	}
-	return b.String(), true
+	return f, b, true
 }
 
 // treeReader reads the records of data[off:end].
 type treeReader struct {
-	data     string
+	data     []byte
 	off, end int
 	bad      bool
 }
 
 func (r *treeReader) uvarint() int {
-	v, n := binary.Uvarint([]byte(r.data[r.off:min(r.end, r.off+binary.MaxVarintLen64)]))
+	v, n := binary.Uvarint(r.data[r.off:min(r.end, r.off+binary.MaxVarintLen64)])
 	if n <= 0 || v > uint64(r.end-r.off) {
 		r.bad = true
 		return 0
@@ -199,7 +246,7 @@ func (r *treeReader) entry() (t byte, name, nameEnd, git, sum, to, toEnd int) {
 
 // indexTrees adds where the trees of the batch data[lo:hi] are to tc;
 // false, adding none, if it does not parse.
-func indexTrees(data string, lo, hi int, tc *treeCache) bool {
+func indexTrees(data []byte, lo, hi int, tc *treeCache) bool {
 	type rec struct {
 		hash [20]byte
 		at   treeAt
@@ -217,7 +264,7 @@ func indexTrees(data string, lo, hi int, tc *treeCache) bool {
 		}
 		var h [20]byte
 		copy(h[:], data[start:start+20])
-		recs = append(recs, rec{h, treeAt{uint32(start), uint32(r.off), uint32(n)}})
+		recs = append(recs, rec{h, treeAt{uint32(start), uint32(r.off), uint32(n), crc32.ChecksumIEEE(data[start:r.off])}})
 	}
 	if r.bad {
 		return false
@@ -232,37 +279,43 @@ func indexTrees(data string, lo, hi int, tc *treeCache) bool {
 	return true
 }
 
-// decode makes the entries of the tree at a, their names sharing the
-// cache's data; a link's target is its own string, as it is held by the
-// step the compile makes of it.
-func (tc *treeCache) decode(a treeAt) []compile.TreeEntry {
-	r := &treeReader{data: tc.data, off: int(a.off), end: int(a.end)}
+// decode reads the tree at a and makes its entries, their names sharing
+// one string of the record; a link's target is its own string, as it is
+// held by the step the compile makes of it. False if the record does not
+// read back.
+func (tc *treeCache) decode(a treeAt) ([]compile.TreeEntry, bool) {
+	b := tc.record(a)
+	if b == nil {
+		return nil, false
+	}
+	data := string(b)
+	r := &treeReader{data: b, end: len(b)}
 	r.take(20)
 	es := make([]compile.TreeEntry, r.uvarint())
 	for i := range es {
 		t, name, nameEnd, git, sum, to, toEnd := r.entry()
 		e := &es[i]
 		e.Type, e.Known = compile.EntryType(t&0x7f), t&0x80 != 0
-		e.Name = tc.data[name:nameEnd]
-		copy(e.Git[:], tc.data[git:git+20])
+		e.Name = data[name:nameEnd]
+		copy(e.Git[:], b[git:git+20])
 		if e.Known {
-			copy(e.Sum[:], tc.data[sum:sum+32])
+			copy(e.Sum[:], b[sum:sum+32])
 		}
 		if e.Type == compile.EntryLink {
-			e.To = strings.Clone(tc.data[to:toEnd])
+			e.To = strings.Clone(data[to:toEnd])
 		}
 	}
-	return es
+	return es, !r.bad
 }
 
-// tree is compile.Options.Trees over the cache: each call decodes the
-// tree afresh.
+// tree is compile.Options.Trees over the cache: each call reads and
+// decodes the tree afresh.
 func (tc *treeCache) tree(hash string) ([]compile.TreeEntry, bool) {
 	a, ok := tc.atHex(hash)
 	if !ok {
 		return nil, false
 	}
-	return tc.decode(a), true
+	return tc.decode(a)
 }
 
 // indexBlobs makes tc.blobs from the trees in tc.at.
@@ -272,18 +325,23 @@ func (tc *treeCache) indexBlobs() {
 		n += int(a.n)
 	}
 	x := &tc.blobs
-	x.keys, x.offs = make([]uint64, 0, n), make([]uint32, 0, n)
-	for _, a := range tc.at {
-		r := &treeReader{data: tc.data, off: int(a.off), end: int(a.end)}
+	x.keys, x.recs = make([]uint64, 0, n), make([]uint32, 0, n)
+	for i, a := range tc.recs {
+		b := tc.record(a)
+		if b == nil {
+			continue
+		}
+		r := &treeReader{data: b, end: len(b)}
 		r.take(20)
 		for range r.uvarint() {
 			_, _, _, git, sum, _, _ := r.entry()
-			if sum >= 0 {
-				x.keys = append(x.keys, binary.BigEndian.Uint64([]byte(tc.data[git:git+8])))
-				x.offs = append(x.offs, uint32(git))
+			if sum >= 0 && !r.bad {
+				x.keys = append(x.keys, binary.BigEndian.Uint64(b[git:git+8]))
+				x.recs = append(x.recs, uint32(i))
 			}
 		}
 	}
+	tc.last = nil
 	sort.Sort(x)
 }
 
@@ -300,8 +358,17 @@ func (tc *treeCache) known(gitHash string) (string, bool) {
 	x := &tc.blobs
 	k := binary.BigEndian.Uint64(h[:8])
 	for i := sort.Search(len(x.keys), func(i int) bool { return x.keys[i] >= k }); i < len(x.keys) && x.keys[i] == k; i++ {
-		if off := int(x.offs[i]); tc.data[off:off+20] == string(h[:]) {
-			return "sha256:" + hex.EncodeToString([]byte(tc.data[off+20:off+52])), true
+		b := tc.record(tc.recs[x.recs[i]])
+		if b == nil {
+			continue
+		}
+		r := &treeReader{data: b, end: len(b)}
+		r.take(20)
+		for range r.uvarint() {
+			_, _, _, git, sum, _, _ := r.entry()
+			if !r.bad && sum >= 0 && bytes.Equal(b[git:git+20], h[:]) {
+				return "sha256:" + hex.EncodeToString(b[sum:sum+32]), true
+			}
 		}
 	}
 	return "", false
@@ -316,6 +383,7 @@ func (tc *treeCache) dropBlobs() { tc.blobs = blobIndex{} }
 // leaves it as it was, or with a damaged last batch, which the next load
 // skips and the next save replaces.
 func (h *Host) saveTrees(tc *treeCache, res *compile.Result) {
+	defer tc.close()
 	live, added := 0, 0
 	var fresh, kept []string
 	for hash, es := range res.Trees {
@@ -343,7 +411,7 @@ func (h *Host) saveTrees(tc *treeCache, res *compile.Result) {
 	}
 	if !whole {
 		var batch bytes.Buffer
-		if writeTrees(&batch, res.Trees, fresh, nil) == nil && appendTrees(h.treesPath(), tc.size, batch.Bytes()) {
+		if writeTrees(&batch, res.Trees, fresh, nil, nil) == nil && appendTrees(h.treesPath(), tc.size, batch.Bytes()) {
 			return
 		}
 	}
@@ -351,16 +419,16 @@ func (h *Host) saveTrees(tc *treeCache, res *compile.Result) {
 	for hash := range res.Trees {
 		all = append(all, hash)
 	}
-	var raw []string
+	raw := make([]treeAt, 0, len(kept))
 	for _, hash := range kept {
 		a, _ := tc.atHex(hash)
-		raw = append(raw, tc.data[a.off:a.end])
+		raw = append(raw, a)
 	}
 	_ = atomicfile.WriteUnsyncedWith(h.treesPath(), 0o600, func(w io.Writer) error {
 		if _, err := w.Write(treesMagic); err != nil {
 			return err
 		}
-		return writeTrees(w, res.Trees, all, raw)
+		return writeTrees(w, res.Trees, all, raw, tc)
 	})
 	// The per-blob cache this one replaces.
 	os.Remove(filepath.Join(h.Settings.state(), "blobkeys"))
@@ -394,15 +462,15 @@ func appendTrees(file string, size int64, batch []byte) bool {
 	return err == nil && n == len(batch)
 }
 
-// writeTrees writes a batch of the trees named hashes and the records
-// raw, as they are, to w: its body is streamed through its checksum, its
+// writeTrees writes a batch of the trees named hashes and the records of
+// tc at raw, as they are, to w (an error if one does not read back): its body is streamed through its checksum, its
 // length found first, so that a rewrite of the whole cache holds no copy
 // of it (at 100,000 files a body built in memory, then copied into the
 // batch and that into the file's, was 20 MB more at the pull's stage).
-func writeTrees(w io.Writer, trees map[string][]compile.TreeEntry, hashes, raw []string) error {
+func writeTrees(w io.Writer, trees map[string][]compile.TreeEntry, hashes []string, raw []treeAt, tc *treeCache) error {
 	size := 0
-	for _, r := range raw {
-		size += len(r)
+	for _, a := range raw {
+		size += int(a.end - a.off)
 	}
 	uvlen := func(v int) int { return max(1, (bits.Len(uint(v))+6)/7) }
 	var ok []string
@@ -434,8 +502,12 @@ func writeTrees(w io.Writer, trees map[string][]compile.TreeEntry, hashes, raw [
 	body := bufio.NewWriterSize(io.MultiWriter(w, sum), 32<<10)
 	var num [binary.MaxVarintLen64]byte
 	uvarint := func(v int) { body.Write(num[:binary.PutUvarint(num[:], uint64(v))]) }
-	for _, r := range raw {
-		body.WriteString(r)
+	for _, a := range raw {
+		b := tc.record(a)
+		if b == nil {
+			return errors.New("trees cache: a record does not read back")
+		}
+		body.Write(b)
 	}
 	for _, hash := range ok {
 		var h [20]byte

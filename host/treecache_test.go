@@ -76,8 +76,10 @@ func TestTreeCacheReadsOnlyChangedTrees(t *testing.T) {
 	// format, it is as empty as a damaged one; a byte long (an append cut
 	// short), the batch before loads. The whole file reads back as it was
 	// written.
-	if trees, ok := readTrees(h.treesPath()); !ok || trees != string(data) {
+	if f, trees, ok := readTrees(h.treesPath()); !ok || string(trees) != string(data) {
 		t.Fatalf("readTrees of the cache gave %d bytes, %v; want its %d", len(trees), ok, len(data))
+	} else {
+		f.Close()
 	}
 	for name, bad := range map[string][]byte{
 		"short": data[:len(data)-1],
@@ -223,24 +225,27 @@ func TestTreeCacheWritesStreamed(t *testing.T) {
 		trees[h], hashes = es, append(hashes, h)
 	}
 	var buf bytes.Buffer
-	if err := writeTrees(&buf, trees, hashes, nil); err != nil {
+	if err := writeTrees(&buf, trees, hashes, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	size := buf.Len()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	if err := writeTrees(io.Discard, trees, hashes, nil); err != nil {
+	if err := writeTrees(io.Discard, trees, hashes, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	runtime.ReadMemStats(&after)
 	if n := after.TotalAlloc - before.TotalAlloc; n > uint64(size/8) {
 		t.Fatalf("writing a %d-byte batch allocated %d bytes", size, n)
 	}
-	data := string(treesMagic) + buf.String()
-	tc := &treeCache{at: map[[20]byte]treeAt{}, data: data}
-	lo, hi, next, ok := nextBatch(data, len(treesMagic))
-	if !ok || next != len(data) || !indexTrees(data, lo, hi, tc) || len(tc.at) != len(trees) || tc.entries != 20000 {
-		t.Fatalf("the batch reads back as %d trees of %d entries (%v)", len(tc.at), tc.entries, ok)
+	file := filepath.Join(t.TempDir(), "trees")
+	if err := os.WriteFile(file, append(append([]byte{}, treesMagic...), buf.Bytes()...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tc := loadTreesFile(file)
+	defer tc.close()
+	if len(tc.at) != len(trees) || tc.entries != 20000 || tc.good != tc.size {
+		t.Fatalf("the batch reads back as %d trees of %d entries, %d good bytes of %d", len(tc.at), tc.entries, tc.good, tc.size)
 	}
 	for h, es := range trees {
 		if got, ok := tc.tree(h); !ok || !reflect.DeepEqual(got, es) {
@@ -252,5 +257,27 @@ func TestTreeCacheWritesStreamed(t *testing.T) {
 	}
 	if _, ok := tc.known(fmt.Sprintf("%02x%02x%036x", 7, 3, 0)); ok {
 		t.Fatal("a blob the batch does not know is known")
+	}
+	// A record changed in the file since it was loaded (which no trail
+	// does: it appends or renames) is not cached any more.
+	h8 := fmt.Sprintf("%040x", 8)
+	a, _ := tc.atHex(h8)
+	f, err := os.OpenFile(file, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt([]byte("g"), int64(a.end)-1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	tc.last = nil
+	if _, ok := tc.tree(h8); ok {
+		t.Fatal("a tree whose record changed since the load is still cached")
+	}
+	if _, ok := tc.known(fmt.Sprintf("%02x%02x%036x", 7, 98, 0)); ok {
+		t.Fatal("a blob of a tree whose record changed since the load is still known")
+	}
+	if _, ok := tc.tree(fmt.Sprintf("%040x", 9)); !ok {
+		t.Fatal("a tree beside the changed one is not cached")
 	}
 }
