@@ -46,10 +46,11 @@ type Options struct {
 	// function of the blob hash, so a key once learned stays right.
 	KnownBlob func(gitHash string) (key string, ok bool)
 	// Trees, with LazyTree, gives a git tree's entries by its object hash
-	// as an earlier compile resolved them (Result.Trees; see TreeEntry): a
-	// tree block lists such a tree from them instead of git objects, so
-	// only the trees a commit changed are read. The entries are not
-	// modified.
+	// as an earlier compile resolved them (Result.Trees, and those it
+	// named in Result.Kept as they were given; see TreeEntry): a tree
+	// block lists such a tree from them instead of git objects, so only
+	// the trees a commit changed are read. The entries are not modified,
+	// nor held past the tree's walk: Trees may make them afresh each call.
 	Trees func(treeHash string) ([]TreeEntry, bool)
 	// Read, with LazyTree, is handed each tree entry's content the compile
 	// reads and hashes, once a key, before it is dropped: an apply stores

@@ -36,7 +36,8 @@
 //     exactly those bytes; with Options.LazyTree a tree entry's is in
 //     Result.Refs instead, as the repository path to read it from.
 //   - Options.KnownBlob and Options.Trees change what is read, never the
-//     result: a compile that takes unchanged blobs' keys and unchanged git
+//     result (but for Result.Trees, Kept and Resolved, which say what was
+//     read and what was taken from them): a compile that takes unchanged blobs' keys and unchanged git
 //     trees' entries from them equals a full compile, byte for byte
 //     (incremental_test.go checks this over random commits, configs,
 //     facts and variables). A resolved tree (TreeEntry) holds only what its
