@@ -128,20 +128,30 @@ type RecordFile struct {
 // name (O_TMPFILE), or where the file system cannot, one removed as soon
 // as it is made.
 func NewRecordFile(dir string) (*RecordFile, error) {
-	var f *os.File
-	if fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, stateFileMode); err == nil {
-		f = os.NewFile(uintptr(fd), filepath.Join(dir, ".records"))
-	} else {
-		f, err = os.CreateTemp(dir, ".records.*"+TempSuffix)
-		if err != nil {
-			return nil, fmt.Errorf("state: %w", err)
-		}
-		if err := os.Remove(f.Name()); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("state: %w", err)
-		}
+	fd, err := unix.Open(dir, unix.O_TMPFILE|unix.O_RDWR|unix.O_CLOEXEC, stateFileMode)
+	if err != nil {
+		return newRemovedRecordFile(dir)
 	}
-	return &RecordFile{f: f, w: bufio.NewWriterSize(f, 64<<10), a: Applied{src: f}}, nil
+	return recordFileOn(os.NewFile(uintptr(fd), filepath.Join(dir, ".records"))), nil
+}
+
+// newRemovedRecordFile is NewRecordFile where the file system has no
+// O_TMPFILE: a crash between the two leaves a temporary file that trail
+// fsck reports.
+func newRemovedRecordFile(dir string) (*RecordFile, error) {
+	f, err := os.CreateTemp(dir, ".records.*"+TempSuffix)
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	return recordFileOn(f), nil
+}
+
+func recordFileOn(f *os.File) *RecordFile {
+	return &RecordFile{f: f, w: bufio.NewWriterSize(f, 64<<10), a: Applied{src: f}}
 }
 
 // Put adds r; of two records of one target, the later one counts.
