@@ -218,3 +218,30 @@ func TestDriftStreamed(t *testing.T) {
 		}
 	}
 }
+
+// A long-lived engine (trail watch) that keeps the applied record open
+// and parsed reads the new one once another process's apply replaced it,
+// not the old file it still holds open.
+func TestDriftSeesAnotherApply(t *testing.T) {
+	sb := newSandbox(t)
+	sb.apply("FILE /etc/a {a}", "c1")
+	w, err := Open(sb.opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	for range 2 {
+		if d, err := w.Drift(); err != nil || len(d) != 0 {
+			t.Fatalf("drift %v, %v; want none", d, err)
+		}
+	}
+	if w.cache.applied == nil {
+		t.Fatal("the watching engine keeps no record: the test would not test it")
+	}
+	sb.apply("FILE /etc/a {a}\nFILE /etc/b {b}", "c2")
+	sb.write("/etc/b", "changed", 0o644)
+	d, err := w.Drift()
+	if err != nil || len(d) != 1 || d[0].ID.Target != "/etc/b" {
+		t.Fatalf("drift %v, %v; want /etc/b, which the other apply wrote", d, err)
+	}
+}
