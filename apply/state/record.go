@@ -503,7 +503,8 @@ func LoadApplied(file string) (*Applied, error) {
 	return a, nil
 }
 
-// readGeneration reads only the generation number of the applied record.
+// ReadAppliedGeneration reads only the generation number of the applied
+// record.
 func ReadAppliedGeneration(file string) (int, error) {
 	f, err := os.Open(file)
 	if errors.Is(err, fs.ErrNotExist) {
