@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"runtime"
@@ -279,5 +280,50 @@ func TestTreeCacheWritesStreamed(t *testing.T) {
 	}
 	if _, ok := tc.tree(fmt.Sprintf("%040x", 9)); !ok {
 		t.Fatal("a tree beside the changed one is not cached")
+	}
+}
+
+// A tree the cache holds with an entry a block excluded, and so left
+// unhashed, is resolved again once a block takes that entry: the cache
+// keeps the new resolution, so the next pull does not read the blob again.
+func TestTreeCacheKeepsTreeResolvedAgain(t *testing.T) {
+	site := "tree \"www\" {\n  path = \"/etc/www\"\n  source = \"www\"\n%s}\n"
+	dir := testCheckout(t, fmt.Sprintf(site, "  exclude = [\"*.tmp\"]\n"))
+	if err := os.MkdirAll(filepath.Join(dir, "www"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string]string{"a.txt": "a\n", "b.tmp": "b\n"} {
+		if err := os.WriteFile(filepath.Join(dir, "www", name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	commitSite(t, dir, fmt.Sprintf(site, "  exclude = [\"*.tmp\"]\n"), "www")
+	var out bytes.Buffer
+	h, err := Open(dir, &out, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if _, err := h.Apply(context.Background(), ApplyOptions{}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	commitSite(t, dir, fmt.Sprintf(site, ""), "take b.tmp")
+	if _, err := h.Apply(context.Background(), ApplyOptions{}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	www, err := exec.Command("git", "-C", dir, "rev-parse", "HEAD:www").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tc := h.loadTrees()
+	defer tc.close()
+	es, ok := tc.tree(strings.TrimSpace(string(www)))
+	if !ok || len(es) != 2 {
+		t.Fatalf("the cache gives www as %v, %v; want its 2 entries", es, ok)
+	}
+	for _, e := range es {
+		if !e.Known {
+			t.Fatalf("the cache holds %s of www unhashed after an apply that took it", e.Name)
+		}
 	}
 }

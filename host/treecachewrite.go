@@ -25,12 +25,13 @@ func (h *Host) saveTrees(tc *treeCache, res *compile.Result) {
 	defer tc.close()
 	live, added := 0, 0
 	var fresh, kept []string
+	// Every tree the compile holds was read from git: one the cache has
+	// was resolved again for an entry its record left unknown (a block
+	// that excluded it), and its record is replaced.
 	for hash, es := range res.Trees {
 		live += len(es)
-		if _, ok := tc.atHex(hash); !ok {
-			fresh = append(fresh, hash)
-			added += len(es)
-		}
+		fresh = append(fresh, hash)
+		added += len(es)
 	}
 	for hash := range res.Kept {
 		if _, ok := res.Trees[hash]; ok {
