@@ -139,6 +139,9 @@ func (h *Host) compile(rev string, lazy bool) (*Compiled, error) {
 	if trees != nil {
 		// The index of the cache's keys by blob served the compile only.
 		trees.dropBlobs()
+		if err != nil {
+			trees.close()
+		}
 	}
 	if err != nil {
 		return nil, err
@@ -188,6 +191,10 @@ const stageBatch = 1024
 
 // stage puts the compiled contents into the store, so the plan finds them.
 func (h *Host) stage(c *Compiled) error {
+	if c.trees != nil {
+		// Saved once staged (saveTrees closes it); closed if not.
+		defer c.trees.close()
+	}
 	e, err := h.Engine()
 	if err != nil {
 		return err

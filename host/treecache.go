@@ -139,11 +139,12 @@ func (tc *treeCache) record(a treeAt) []byte {
 	return b
 }
 
-// close closes the cache's file: what it is asked for after is not
+// close closes the cache's file, once: what it is asked for after is not
 // cached.
 func (tc *treeCache) close() {
 	if tc.f != nil {
 		tc.f.Close()
+		tc.f = nil
 	}
 	tc.last = nil
 }

@@ -327,3 +327,40 @@ func TestTreeCacheKeepsTreeResolvedAgain(t *testing.T) {
 		}
 	}
 }
+
+// A compile that fails closes the trees cache it opened: trail watch
+// compiles each new commit in one process, and would hold one more
+// descriptor of the cache for each that does not compile.
+func TestTreeCacheClosedWhenCompileFails(t *testing.T) {
+	site := "tree \"www\" {\n  path = \"/etc/www\"\n  source = \"www\"\n}\n"
+	dir := testCheckout(t, site)
+	if err := os.MkdirAll(filepath.Join(dir, "www"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "www", "a.txt"), []byte("a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	commitSite(t, dir, site, "www")
+	var out bytes.Buffer
+	h, err := Open(dir, &out, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if _, err := h.Apply(context.Background(), ApplyOptions{}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	commitSite(t, dir, site+"tree \"bad\" {\n", "does not parse")
+	if _, err := h.compileToApply("HEAD"); err == nil {
+		t.Fatal("a config that does not parse compiled")
+	}
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		if to, _ := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); to == h.treesPath() {
+			t.Fatalf("descriptor %s still holds %s after the compile failed", fd.Name(), to)
+		}
+	}
+}
