@@ -364,3 +364,55 @@ func TestTreeCacheClosedWhenCompileFails(t *testing.T) {
 		}
 	}
 }
+
+// Two trails may save the cache at once (a hook's pull and trail watch
+// compile and stage outside the state lock): an append cut short by a
+// crash may be followed by the other's whole batch. The load takes the
+// batches before the damaged one, never one after it, and leaves the file
+// to be written afresh; a cache loaded before another trail replaced the
+// file reads its trees from the file it opened, as they were written.
+func TestTreeCacheBatchAfterDamage(t *testing.T) {
+	tree := func(i int) (string, map[string][]compile.TreeEntry) {
+		h := fmt.Sprintf("%040x", i)
+		es := []compile.TreeEntry{{Name: fmt.Sprintf("f%d", i), Type: compile.EntryFile, Known: true}}
+		es[0].Git[0], es[0].Sum[0] = byte(i), byte(i)
+		return h, map[string][]compile.TreeEntry{h: es}
+	}
+	batch := func(i int) []byte {
+		var b bytes.Buffer
+		h, trees := tree(i)
+		if err := writeTrees(&b, trees, []string{h}, nil, nil); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	file := filepath.Join(t.TempDir(), "trees")
+	good := append(append([]byte{}, treesMagic...), batch(1)...)
+	torn := batch(2)
+	data := append(append(append([]byte{}, good...), torn[:len(torn)-5]...), batch(3)...)
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tc := loadTreesFile(file)
+	defer tc.close()
+	if len(tc.at) != 1 || tc.good != int64(len(good)) || tc.size != int64(len(data)) {
+		t.Fatalf("a cache with a batch cut short, then a whole one, gave %d trees and %d good bytes of %d; want 1 tree, %d good", len(tc.at), tc.good, tc.size, len(good))
+	}
+	h1, want := tree(1)
+	if es, ok := tc.tree(h1); !ok || !reflect.DeepEqual(es, want[h1]) {
+		t.Fatalf("tree 1 reads back as %v, %v; want %v", es, ok, want[h1])
+	}
+	if h3, _ := tree(3); func() bool { _, ok := tc.tree(h3); return ok }() {
+		t.Fatal("the batch after a damaged one was read")
+	}
+
+	if err := os.WriteFile(file+".new", append(append([]byte{}, treesMagic...), batch(4)...), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(file+".new", file); err != nil {
+		t.Fatal(err)
+	}
+	if es, ok := tc.tree(h1); !ok || !reflect.DeepEqual(es, want[h1]) {
+		t.Fatalf("after the file was replaced, tree 1 reads back as %v, %v; want %v", es, ok, want[h1])
+	}
+}
