@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -414,5 +416,42 @@ func TestTreeCacheBatchAfterDamage(t *testing.T) {
 	}
 	if es, ok := tc.tree(h1); !ok || !reflect.DeepEqual(es, want[h1]) {
 		t.Fatalf("after the file was replaced, tree 1 reads back as %v, %v; want %v", es, ok, want[h1])
+	}
+}
+
+// The blob index finds a file's entry where it is in its tree's record,
+// not by walking the record from its start: a lookup of each file of a
+// directory of 50,000 (the first pull after one of them changed) that
+// walked took 15 s, and takes 27 ms.
+func TestTreeCacheBlobIndexFindsEntry(t *testing.T) {
+	es := make([]compile.TreeEntry, 5000)
+	for i := range es {
+		es[i] = compile.TreeEntry{Name: fmt.Sprintf("f%05d", i), Type: compile.EntryFile, Known: i%3 != 0}
+		es[i].Git[0], es[i].Git[1], es[i].Sum[0], es[i].Sum[1] = byte(i>>8), byte(i), byte(i>>8), byte(i)
+	}
+	h := fmt.Sprintf("%040x", 1)
+	b := bytes.NewBuffer(append([]byte{}, treesMagic...))
+	if err := writeTrees(b, map[string][]compile.TreeEntry{h: es}, []string{h}, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "trees")
+	if err := os.WriteFile(file, b.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tc := loadTreesFile(file)
+	defer tc.close()
+	for i := range es {
+		key, ok := tc.known(hex.EncodeToString(es[i].Git[:]))
+		if want := "sha256:" + hex.EncodeToString(es[i].Sum[:]); ok != es[i].Known || ok && key != want {
+			t.Fatalf("blob of %s is known as %q, %v; want %q, %v", es[i].Name, key, ok, want, es[i].Known)
+		}
+	}
+	x := &tc.blobs
+	for i := range x.keys {
+		rec := tc.record(tc.recs[x.recs[i]])
+		r := &treeReader{data: rec, off: int(x.ents[i]), end: len(rec)}
+		if _, _, _, git, _, _, _ := r.entry(); r.bad || binary.BigEndian.Uint64(rec[git:git+8]) != x.keys[i] {
+			t.Fatalf("index key %d names an entry at %d that is not its blob's", i, x.ents[i])
+		}
 	}
 }
