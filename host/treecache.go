@@ -320,11 +320,7 @@ func (tc *treeCache) tree(hash string) ([]compile.TreeEntry, bool) {
 
 // indexBlobs makes tc.blobs from the trees in tc.at.
 func (tc *treeCache) indexBlobs() {
-	n := 0
-	for _, a := range tc.at {
-		n += int(a.n)
-	}
-	x := &tc.blobs
+	x, n := &tc.blobs, tc.entries
 	x.keys, x.recs, x.ents = make([]uint64, 0, n), make([]uint32, 0, n), make([]uint32, 0, n)
 	for i, a := range tc.recs {
 		b := tc.record(a)
