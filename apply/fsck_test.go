@@ -127,3 +127,31 @@ func TestFsckSeesHolder(t *testing.T) {
 		t.Fatalf("fsck with the lock free: %+v %v", rep, err)
 	}
 }
+
+// A generation record or step list a killed trail was writing leaves its
+// temporary file; the next trail to take the lock removes it, so fsck no
+// longer reports it, and the records themselves stay.
+func TestGenerationTempsSwept(t *testing.T) {
+	sb := newSandbox(t)
+	sb.apply("FILE /srv/x {x}", "A")
+	gens := filepath.Join(sb.e.StateDir(), state.DirGenerations)
+	left := filepath.Join(gens, ".000001.json.123456"+state.TempSuffix)
+	if err := os.WriteFile(left, []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if rep, err := Fsck(sb.e.StateDir()); err != nil || rep.OK() {
+		t.Fatalf("fsck does not see the leftover: %+v, %v", rep, err)
+	}
+	if _, err := sb.e.Drift(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(left); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the leftover is still there: %v", err)
+	}
+	if rep, err := Fsck(sb.e.StateDir()); err != nil || !rep.OK() {
+		t.Fatalf("fsck after the sweep: %+v, %v", rep, err)
+	}
+	if g, err := sb.e.Current(); err != nil || g.Number != 1 {
+		t.Fatalf("the generation after the sweep: %+v, %v", g, err)
+	}
+}

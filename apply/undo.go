@@ -240,8 +240,18 @@ func (e *Engine) recover() error {
 
 // cleanStoreTemp removes what processes that are gone left in store/tmp:
 // half-written blobs, and the work directories of steps (Store.MkdirTemp),
-// such as a validate's copy of a secret.
+// such as a validate's copy of a secret; and the temporary files of
+// generation records and step lists, which are written only under the
+// lock, so one there when the lock is taken is a killed writer's.
 func (e *Engine) cleanStoreTemp() {
+	gens := e.path(state.DirGenerations)
+	if ents, err := os.ReadDir(gens); err == nil {
+		for _, ent := range ents {
+			if strings.HasSuffix(ent.Name(), state.TempSuffix) {
+				os.Remove(filepath.Join(gens, ent.Name()))
+			}
+		}
+	}
 	dir := filepath.Join(e.store.Dir, "tmp")
 	ents, err := os.ReadDir(dir)
 	if err != nil {
