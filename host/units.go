@@ -113,6 +113,8 @@ func (h *Host) InstallUnits(ctx context.Context, mode, bin string) error {
 	}
 	if len(packaged) > 0 {
 		fmt.Fprintf(h.Out, "trail: using the packaged %s, with this checkout's drop-ins in %s\n", strings.Join(packaged, ", "), dir)
+		fmt.Fprintf(h.Out, "trail: enabled %s\n", strings.Join(enable, ", "))
+		return nil
 	}
 	fmt.Fprintf(h.Out, "trail: installed and enabled %s in %s\n", strings.Join(enable, ", "), dir)
 	return nil

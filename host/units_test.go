@@ -191,6 +191,9 @@ func TestInstallUnitsUsesPackagedUnits(t *testing.T) {
 		if !strings.Contains(out, "using the packaged /lib/systemd/system/trail-watch.service, /lib/systemd/system/trail-pull.service, /lib/systemd/system/trail-pull.timer") {
 			t.Errorf("init does not say it uses the packaged units:\n%s", out)
 		}
+		if !strings.Contains(out, "trail: enabled trail-pull.timer\n") || strings.Contains(out, "installed and enabled") {
+			t.Errorf("init says it installed units in /etc/systemd/system over packaged ones:\n%s", out)
+		}
 	})
 
 	t.Run("not packaged", func(t *testing.T) {
@@ -207,6 +210,9 @@ func TestInstallUnitsUsesPackagedUnits(t *testing.T) {
 		wantLink(t, root, etc+"timers.target.wants/trail-pull.timer", "/etc/systemd/system/trail-pull.timer")
 		if strings.Contains(out, "using the packaged") || strings.Contains(out, "removed") {
 			t.Errorf("init speaks of packaged units there are none of:\n%s", out)
+		}
+		if !strings.Contains(out, "trail: installed and enabled trail-pull.timer in ") {
+			t.Errorf("init does not say it installed the units:\n%s", out)
 		}
 	})
 
