@@ -71,11 +71,12 @@ func gc(dir string, keep int, grace time.Duration, dryRun bool, size int64) (*GC
 		return nil, fmt.Errorf("state: gc: keep %d: keep at least the newest generation", keep)
 	}
 	res := &GCResult{DryRun: dryRun}
-	n := &needSet{keys: map[string]struct{}{}}
+	n := newNeedSet()
 	applied, err := n.addApplied(filepath.Join(dir, FileApplied))
 	if err != nil {
 		return nil, err
 	}
+	n.buf = nil
 	data, err := os.ReadFile(filepath.Join(dir, FileJournal))
 	if err == nil {
 		js, err := ParseJournal(FileJournal, data)
@@ -123,8 +124,7 @@ func gc(dir string, keep int, grace time.Duration, dryRun bool, size int64) (*GC
 		}
 		res.Generations = append(res.Generations, g)
 	}
-	n.buf = nil
-	keptBytes, err := sweep(filepath.Join(dir, DirStore, "sha256"), n.keys, time.Now().Add(-grace), dryRun, size < 0, res)
+	keptBytes, err := sweep(filepath.Join(dir, DirStore, "sha256"), n, time.Now().Add(-grace), dryRun, size < 0, res)
 	if err != nil {
 		return res, fmt.Errorf("state: gc: %w", err)
 	}
@@ -157,7 +157,7 @@ func gc(dir string, keep int, grace time.Duration, dryRun bool, size int64) (*GC
 // it removed (or, with dryRun, would) and kept. It reads the store's
 // directories by name and stats only what it may remove, and, with sizes,
 // what it keeps too, returning the kept blobs' bytes.
-func sweep(root string, need map[string]struct{}, young time.Time, dryRun, sizes bool, res *GCResult) (int64, error) {
+func sweep(root string, need *needSet, young time.Time, dryRun, sizes bool, res *GCResult) (int64, error) {
 	dirs, err := readNames(root)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
@@ -180,8 +180,7 @@ func sweep(root string, need map[string]struct{}, young time.Time, dryRun, sizes
 			return kept, err
 		}
 		for _, name := range names {
-			_, needed := need[name]
-			needed = needed || len(d) != 2 || !strings.HasPrefix(name, d)
+			needed := need.has(name) || len(d) != 2 || !strings.HasPrefix(name, d)
 			if needed && !sizes {
 				res.KeptBlobs++
 				continue

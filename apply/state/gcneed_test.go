@@ -84,7 +84,7 @@ func recordKeys(t *testing.T, a *Applied) map[string]bool {
 func missed(n *needSet, want map[string]bool) []string {
 	var out []string
 	for k := range want {
-		if _, ok := n.keys[strings.TrimPrefix(k, "sha256:")]; !ok {
+		if !n.has(strings.TrimPrefix(k, "sha256:")) {
 			out = append(out, k)
 		}
 	}
@@ -98,11 +98,11 @@ func missed(n *needSet, want map[string]bool) []string {
 // parse would have kept.
 func TestNeedScanCoversParse(t *testing.T) {
 	dir := t.TempDir()
-	n := &needSet{keys: map[string]struct{}{}}
+	n := newNeedSet()
 	lists, records := 0, 0
 	want := map[string]bool{}
 	for name, text := range goldenTexts(t) {
-		file := filepath.Join(dir, "x")
+		file := filepath.Join(dir, strconv.Itoa(lists+records))
 		if bytes.HasPrefix(text, []byte(AppliedHeader)) {
 			a, err := ParseApplied(name, text)
 			if err != nil {
@@ -175,7 +175,7 @@ func FuzzNeedScanRecord(f *testing.F) {
 		if err != nil {
 			t.Fatalf("the record trail writes does not parse: %v\n%s", err, b.Bytes())
 		}
-		n := &needSet{keys: map[string]struct{}{}}
+		n := newNeedSet()
 		n.addText(b.Bytes())
 		if m := missed(n, recordKeys(t, a)); len(m) > 0 {
 			t.Fatalf("the text scan of %q misses %v", b.Bytes(), m)
@@ -214,7 +214,7 @@ func FuzzNeedScanLists(f *testing.F) {
 			return
 		}
 		dir := t.TempDir()
-		n := &needSet{keys: map[string]struct{}{}}
+		n := newNeedSet()
 		want := listKeys(la)
 		for i, l := range []*stepfmt.List{la, lb} {
 			file := filepath.Join(dir, strconv.Itoa(i))
