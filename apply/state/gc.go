@@ -76,7 +76,6 @@ func gc(dir string, keep int, grace time.Duration, dryRun bool, size int64) (*GC
 	if err != nil {
 		return nil, err
 	}
-	n.buf = nil
 	data, err := os.ReadFile(filepath.Join(dir, FileJournal))
 	if err == nil {
 		js, err := ParseJournal(FileJournal, data)

@@ -27,7 +27,8 @@ import (
 // A key of 64 hex digits, what the store names every blob by, is held as
 // its 32 bytes (about 40 bytes a key in the map, where a string key took
 // over 100); any other text after "sha256:" is held as it is, so that the
-// set is exactly the text's.
+// set is exactly the text's. The applied record too is read a line at a
+// time.
 type needSet struct {
 	keys            map[[32]byte]struct{}
 	odd             map[string]struct{} // keys that are not 64 lowercase hex digits
@@ -109,74 +110,51 @@ func (n *needSet) addText(text []byte) {
 	}
 }
 
-// read reads file whole into n.buf.
-func (n *needSet) read(file string) ([]byte, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if int64(cap(n.buf)) < fi.Size()+1 {
-		n.buf = make([]byte, 0, fi.Size()+fi.Size()/8+1)
-	}
-	b := n.buf[:0]
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		m, err := f.Read(b[len(b):cap(b)])
-		b = b[:len(b)+m]
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-	}
-	n.buf = b
-	return b, nil
-}
-
 // addApplied adds the keys the applied record at file names and returns
-// its generation (0 when there is none yet).
+// its generation (0 when there is none yet). It reads the record a line
+// at a time.
 func (n *needSet) addApplied(file string) (int, error) {
-	text, err := n.read(file)
+	f, err := os.Open(file)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, missingApplied(file)
 	}
 	if err != nil {
 		return 0, fmt.Errorf("state: %w", err)
 	}
-	head, _, _ := bytes.Cut(text, []byte("\n"))
-	g, ok := bytes.CutPrefix(head, []byte(AppliedHeader))
-	gen, aerr := strconv.Atoi(string(g))
-	if !ok || aerr != nil || gen < 0 || !bytes.HasSuffix(text, []byte("\n")) {
-		return 0, fmt.Errorf("state: the applied record is damaged: %s: not an applied record ending in a newline: gc removes nothing; run 'trail fsck'", file)
+	defer f.Close()
+	damaged := func() error {
+		return fmt.Errorf("state: the applied record is damaged: %s: not an applied record ending in a newline: gc removes nothing; run 'trail fsck'", file)
 	}
-	// A secret's image names its plaintext by its hash, which must not
-	// keep a blob of that content (kind.Image.Blobs): its line is parsed.
-	for {
-		i := bytes.Index(text, secretAttr)
-		if i < 0 {
-			n.addText(text)
-			return gen, nil
+	l := &n.text
+	l.reset(f)
+	g, ok := bytes.CutPrefix(bytes.TrimSuffix(l.cur, []byte("\n")), []byte(AppliedHeader))
+	gen, aerr := strconv.Atoi(string(g))
+	if !ok || aerr != nil || gen < 0 {
+		return 0, damaged()
+	}
+	for ; len(l.cur) > 0; l.next() {
+		// A secret's image names its plaintext by its hash, which must
+		// not keep a blob of that content (kind.Image.Blobs): its line
+		// is parsed.
+		if !bytes.Contains(l.cur, secretAttr) {
+			n.addText(l.cur)
+			continue
 		}
-		start := bytes.LastIndexByte(text[:i], '\n') + 1
-		end := i + bytes.IndexByte(text[i:], '\n')
-		n.addText(text[:start])
-		r, err := parseRecord(string(text[start:end]))
+		r, err := parseRecord(string(bytes.TrimSuffix(l.cur, []byte("\n"))))
 		if err != nil {
 			return 0, fmt.Errorf("state: the applied record is damaged: %s: %w: gc removes nothing; run 'trail fsck'", file, err)
 		}
 		for _, k := range append(r.Origin.Blobs(), r.Wrote.Blobs()...) {
 			n.add(strings.TrimPrefix(k, "sha256:"))
 		}
-		text = text[end+1:]
 	}
+	if l.err != nil {
+		return 0, fmt.Errorf("state: %w", l.err)
+	}
+	if !l.nl {
+		return 0, damaged()
+	}
+	return gen, nil
 }
 
 var secretAttr = []byte(" secret=")
