@@ -41,6 +41,7 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 		return nil, err
 	}
 	defer lk.Release()
+	start := time.Now()
 	if err := e.recoverIfNeeded(); err != nil {
 		return nil, err
 	}
@@ -51,7 +52,7 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 	}
 	same := cur.gen > 0 && sameSteps(cur.steps, list.Steps)
 	if same && !meta.Force {
-		return e.unchanged(cur, list, meta)
+		return e.unchanged(cur, list, meta, start)
 	}
 	num, err := e.nextGeneration()
 	if err != nil {
@@ -66,7 +67,7 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 	}
 	p, err := e.plan(x, list, cur, redo, true)
 	if err == nil && same && len(p.Changes) == 0 {
-		return e.unchanged(cur, list, meta)
+		return e.unchanged(cur, list, meta, start)
 	}
 	if err == nil {
 		err = e.guard(cur, list, p, meta)
@@ -115,8 +116,9 @@ func sameSteps(file string, steps []*stepfmt.Step) bool {
 
 // unchanged is the no-op path: the list is the applied one. For the same
 // commit nothing is written; for another commit a generation is recorded
-// that changed nothing, so the record names the commit the host runs.
-func (e *Engine) unchanged(cur *current, list *stepfmt.List, meta Meta) (*Generation, error) {
+// that changed nothing, so the record names the commit the host runs,
+// timed from start, when the lock was taken.
+func (e *Engine) unchanged(cur *current, list *stepfmt.List, meta Meta, start time.Time) (*Generation, error) {
 	g, err := state.LoadGeneration(e.genDir(), cur.gen)
 	if err != nil {
 		return nil, err
@@ -131,9 +133,8 @@ func (e *Engine) unchanged(cur *current, list *stepfmt.List, meta Meta) (*Genera
 	if err != nil {
 		return nil, err
 	}
-	now := time.Now()
 	ng := &Generation{Number: num, From: cur.gen, Commit: meta.Commit, Branch: meta.Branch, Host: meta.Host,
-		Subject: meta.Subject, Start: now, End: now, Result: ResultOK, Counts: Counts{Unchanged: n}, Dir: e.genDir()}
+		Subject: meta.Subject, Start: start, End: time.Now(), Result: ResultOK, Counts: Counts{Unchanged: n}, Dir: e.genDir()}
 	if _, err := state.SaveList(e.genDir(), num, list); err != nil {
 		return nil, err
 	}
