@@ -212,7 +212,9 @@ func (x *Exec) PlanNames(l *stepfmt.List) {
 // of FILE /a/b knows that DIR /a will have been created by then.
 type View struct {
 	x       *Exec
-	overlay map[viewKey]Image
+	overlay map[viewKey]predicted
+	// tails holds the attribute lists the overlay's images share.
+	tails map[string]*[]stepfmt.Attr
 	// fresh holds the paths whose object the plan creates, replaces or
 	// removes: what lies under them on the machine now is not what the
 	// plan will find there.
@@ -236,8 +238,8 @@ func (v *View) Planning() bool { return v.overlay != nil }
 // (stepfmt.Namespace of its kind, and its target) when an earlier change of the plan touches it,
 // and otherwise what read returns.
 func (v *View) Lookup(ns, key string, read func() (Image, error)) (Image, error) {
-	if img, ok := v.overlay[viewKey{ns, key}]; ok {
-		return img, nil
+	if p, ok := v.overlay[viewKey{ns, key}]; ok {
+		return p.image(), nil
 	}
 	return read()
 }
@@ -245,14 +247,17 @@ func (v *View) Lookup(ns, key string, read func() (Image, error)) (Image, error)
 // Predict records the state a change will leave target in.
 func (v *View) Predict(ns, target string, img Image) {
 	if v.overlay != nil {
-		v.overlay[viewKey{ns, target}] = img
+		v.overlay[viewKey{ns, target}] = keep(v.tails, img)
 	}
 }
 
 // Predicted returns the predicted image of target, if any.
 func (v *View) Predicted(ns, target string) (Image, bool) {
-	img, ok := v.overlay[viewKey{ns, target}]
-	return img, ok
+	p, ok := v.overlay[viewKey{ns, target}]
+	if !ok {
+		return Image{}, false
+	}
+	return p.image(), true
 }
 
 // NewView returns a view of the machine as it is, for an apply, a drift
@@ -262,7 +267,7 @@ func NewView(x *Exec) *View { return &View{x: x} }
 // NewPlanView returns a view that predicts: each change of a plan's checks
 // leaves its result for the checks after it.
 func NewPlanView(x *Exec) *View {
-	return &View{x: x, overlay: make(map[viewKey]Image), fresh: make(map[string]bool)}
+	return &View{x: x, overlay: make(map[viewKey]predicted), tails: make(map[string]*[]stepfmt.Attr), fresh: make(map[string]bool)}
 }
 
 // MarkFresh notes that the plan creates, replaces or removes the object
@@ -300,7 +305,7 @@ func (v *View) Replaced(p string) bool {
 func (v *View) PredictedChildren(p string) []string {
 	var names []string
 	for k, img := range v.overlay {
-		if k.ns == stepfmt.Namespace(stepfmt.KindDir) && k.target != p && fsx.Parent(k.target) == p && !img.IsAbsent() {
+		if k.ns == stepfmt.Namespace(stepfmt.KindDir) && k.target != p && fsx.Parent(k.target) == p && !(Image{State: img.state}).IsAbsent() {
 			names = append(names, k.target[strings.LastIndexByte(k.target, '/')+1:])
 		}
 	}

@@ -1,0 +1,72 @@
+package kind
+
+import (
+	"fmt"
+	"reflect"
+	"runtime"
+	"testing"
+
+	"trail/stepfmt"
+)
+
+// A plan's view gives back each predicted image as it was given, nil and
+// empty attribute lists apart.
+func TestPlanViewKeepsImages(t *testing.T) {
+	v := NewPlanView(nil)
+	imgs := map[string]Image{
+		"/a": {State: "file", Attrs: []stepfmt.Attr{{Key: "content", Value: "k1"}, {Key: "mode", Value: "0644"}}},
+		"/b": {State: "file", Attrs: []stepfmt.Attr{{Key: "content", Value: "k2"}, {Key: "mode", Value: "0644"}}},
+		"/c": {State: "dir", Attrs: []stepfmt.Attr{{Key: "mode", Value: "0755"}}},
+		"/d": {State: "absent"},
+		"/e": {State: "dir", Attrs: []stepfmt.Attr{}},
+	}
+	for p, img := range imgs {
+		v.Predict("path", p, img)
+	}
+	imgs["/a"].Attrs[1].Value = "0600" // the caller's list is not the view's
+	imgs["/a"].Attrs[1].Value = "0644"
+	for p, want := range imgs {
+		got, ok := v.Predicted("path", p)
+		if !ok || !reflect.DeepEqual(got, want) {
+			t.Errorf("Predicted(%s) = %#v, %v; want %#v", p, got, ok, want)
+		}
+		got, err := v.Lookup("path", p, func() (Image, error) { return Image{}, fmt.Errorf("read %s", p) })
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("Lookup(%s) = %#v, %v; want %#v", p, got, err, want)
+		}
+		got.Attrs = append(got.Attrs[:0], stepfmt.Attr{Key: "x", Value: "y"})
+	}
+	if got, _ := v.Predicted("path", "/b"); got.Attrs[1].Value != "0644" {
+		t.Errorf("a changed lookup changed the view: %v", got)
+	}
+}
+
+// A plan of many added files holds little for each: their images share
+// what they have alike (before, each kept a 128-byte attribute list of
+// its own besides its entry, about 230 bytes in all).
+func TestPlanViewHoldsLittlePerFile(t *testing.T) {
+	const n = 20000
+	targets := make([]string, n)
+	keys := make([]string, n)
+	for i := range targets {
+		targets[i] = fmt.Sprintf("/srv/d%d/f%d", i%100, i)
+		keys[i] = fmt.Sprintf("%064x", i)
+	}
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	before := m.HeapAlloc
+	v := NewPlanView(nil)
+	for i, p := range targets {
+		v.Predict("path", p, Image{State: "file", Attrs: []stepfmt.Attr{{Key: "content", Value: keys[i]},
+			{Key: "mode", Value: "0644"}, {Key: "uid", Value: "0"}, {Key: "gid", Value: "0"}}})
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	per := (int64(m.HeapAlloc) - int64(before)) / n
+	runtime.KeepAlive(v)
+	if per > 160 {
+		t.Errorf("the view holds %d bytes per predicted file, want at most 160", per)
+	}
+	t.Logf("%d bytes per predicted file", per)
+}
