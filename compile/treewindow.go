@@ -1,0 +1,237 @@
+package compile
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"io/fs"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"trail/stepfmt"
+)
+
+// flush reads the window's files and makes its steps; false once the step
+// budget is spent. The window's paths share one string, its targets
+// another and its content keys a third, and its steps and their
+// attributes are made in one allocation each.
+func (w *treeWalk) flush() bool {
+	win := w.win
+	w.win = w.win[:0]
+	if len(win) == 0 {
+		return true
+	}
+	// Paths and targets apart: the paths serve the compile's result
+	// (Refs, origins), which an apply drops before its engine runs; the
+	// targets stay with the steps.
+	b := w.buf[:0]
+	for i := range win {
+		it := &win[i]
+		if it.dir.path != "." {
+			b = append(append(b, it.dir.path...), '/')
+		}
+		b = append(b, it.name...)
+	}
+	s := string(b)
+	for i := range win {
+		it := &win[i]
+		n := len(it.name)
+		if it.dir.path != "." {
+			n += len(it.dir.path) + 1
+		}
+		it.path, s = s[:n], s[n:]
+	}
+	b = b[:0]
+	for i := range win {
+		it := &win[i]
+		b = append(append(b, w.base...), '/')
+		if it.dir.rel != "" {
+			b = append(append(b, it.dir.rel...), '/')
+		}
+		b = append(b, it.name...)
+	}
+	s = string(b)
+	for i := range win {
+		it := &win[i]
+		n := len(w.base) + 1 + len(it.name)
+		if it.dir.rel != "" {
+			n += len(it.dir.rel) + 1
+		}
+		it.target, s = s[:n], s[n:]
+	}
+	c := w.r.sc.c
+	data := w.data[:len(win)]
+	readTreeFiles(c.fsys, win, data)
+	w.buf = w.keys(win, data, b[:0])
+	steps, attrs := w.alloc(win)
+	for i := range win {
+		ok := w.step(&win[i], data[i], &steps[i], &attrs)
+		data[i], win[i] = nil, treeItem{}
+		if !ok {
+			w.stopped = true
+			return false
+		}
+	}
+	return true
+}
+
+// keys sets the content key of each file of the window that has none,
+// from its sum or its content, in one string: an LFS pointer gets none.
+// b is scratch, returned for reuse.
+func (w *treeWalk) keys(win []treeItem, data [][]byte, b []byte) []byte {
+	var hexed [64]byte
+	first := len(b)
+	for i := range win {
+		it := &win[i]
+		if it.kind() != stepfmt.KindFile || it.key != "" || it.err != nil {
+			continue
+		}
+		if !it.known {
+			if lfsPointer(it.path, data[i]) != nil {
+				continue
+			}
+			it.sum, it.read = sha256.Sum256(data[i]), true
+		}
+		hex.Encode(hexed[:], it.sum[:])
+		b = append(append(b, blobPrefix...), hexed[:]...)
+		it.keyed = true
+	}
+	s := string(b[first:])
+	for i := range win {
+		if it := &win[i]; it.keyed {
+			it.key, s = s[:len(blobPrefix)+64], s[len(blobPrefix)+64:]
+		}
+	}
+	return b
+}
+
+const blobPrefix = "sha256:"
+
+// alloc makes the window's steps and their attributes, each in one slice.
+func (w *treeWalk) alloc(win []treeItem) ([]stepfmt.Step, []stepfmt.Attr) {
+	n := 0
+	for i := range win {
+		n += w.attrCount(&win[i])
+	}
+	return make([]stepfmt.Step, len(win)), make([]stepfmt.Attr, 0, n)
+}
+
+// attrCount is how many attributes the item's step has.
+func (w *treeWalk) attrCount(it *treeItem) int {
+	n := 2 // owner, group
+	if w.ta.drift != "" {
+		n++
+	}
+	switch it.kind() {
+	case stepfmt.KindDir:
+		if w.ta.dirMode != "" {
+			n++
+		}
+	case stepfmt.KindLink:
+		n++
+	default:
+		n += 2
+	}
+	return n
+}
+
+// gitBlobFS reads a blob by its git hash (gitrepo's tree FS).
+type gitBlobFS interface {
+	ReadGitBlob(h [20]byte) ([]byte, error)
+}
+
+// gitTreeFS lists a tree by its git hash (gitrepo's tree FS).
+type gitTreeFS interface {
+	ReadGitTree(h [20]byte) ([]fs.DirEntry, error)
+}
+
+// readTreeFiles reads the files of a tree with a few workers: reading
+// blobs out of git objects is most of the cost of a big tree. A file whose
+// git hash is known is read by it, not by its path.
+func readTreeFiles(fsys fs.FS, items []treeItem, data [][]byte) {
+	byHash, _ := fsys.(gitBlobFS)
+	workers := min(runtime.GOMAXPROCS(0), 8)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(items) {
+					return
+				}
+				it := &items[i]
+				switch {
+				case !it.unread():
+				case byHash != nil && it.blob != [20]byte{}:
+					var err error
+					if data[i], err = byHash.ReadGitBlob(it.blob); err != nil {
+						it.err = &fs.PathError{Op: "read", Path: it.path, Err: err}
+					}
+				default:
+					data[i], it.err = fs.ReadFile(fsys, it.path)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// step makes and adds the step of one entry into st, its attributes from
+// attrs; false stops the tree.
+func (w *treeWalk) step(it *treeItem, data []byte, st *stepfmt.Step, attrs *[]stepfmt.Attr) bool {
+	r, ta, rng := w.r, w.ta, w.trng
+	c := r.sc.c
+	if it.err != nil {
+		r.diag(errorf(&rng, "Cannot read tree entry", "Reading %s failed: %s.", it.path, errText(it.err)))
+		return true
+	}
+	if it.kind() == stepfmt.KindFile && it.key == "" {
+		// Only an LFS pointer has no key by now.
+		r.diag(errorf(&rng, "Invalid tree entry", "%v.", lfsPointer(it.path, data)))
+		return true
+	}
+	t, err := stepfmt.CanonTarget(it.kind(), it.target)
+	if err != nil {
+		r.diag(errorf(rng.Ptr(), "Invalid "+r.kd.target, "%s %q: %v.", r.kd.block, it.target, err))
+		t = it.target
+	}
+	n := w.attrCount(it)
+	a := (*attrs)[len(*attrs) : len(*attrs) : len(*attrs)+n]
+	*attrs = (*attrs)[:len(*attrs)+n]
+	*st = stepfmt.Step{Kind: it.kind(), Target: t, Src: r.src, Attrs: a}
+	switch it.kind() {
+	case stepfmt.KindDir:
+		r.stamp(st, ta.dirMode, ta)
+	case stepfmt.KindLink:
+		if it.to == "" || strings.IndexByte(it.to, 0) >= 0 {
+			r.diag(errorf(&rng, "Invalid tree entry", "Symlink %s has an empty or invalid target.", it.path))
+			return true
+		}
+		st.Attrs = append(st.Attrs, stepfmt.Attr{Key: "to", Value: it.to})
+		r.stamp(st, "", ta)
+	case stepfmt.KindFile:
+		mode := ta.mode
+		if it.typ == EntryExec {
+			mode = ta.execMode
+		}
+		c.treeEntry(it, data)
+		st.Attrs = append(st.Attrs, stepfmt.Attr{Key: "content", Value: it.key})
+		r.stamp(st, mode, ta)
+	}
+	return r.add(st, it.path)
+}
+
+// stamp appends the tree's attributes in canonical order.
+func (r *resource) stamp(st *stepfmt.Step, mode string, ta treeAttrs) {
+	if mode != "" {
+		st.Attrs = append(st.Attrs, stepfmt.Attr{Key: "mode", Value: mode})
+	}
+	st.Attrs = append(st.Attrs, stepfmt.Attr{Key: "owner", Value: ta.owner}, stepfmt.Attr{Key: "group", Value: ta.group})
+	if ta.drift != "" {
+		st.Attrs = append(st.Attrs, stepfmt.Attr{Key: "drift", Value: ta.drift})
+	}
+}
