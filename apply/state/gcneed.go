@@ -8,7 +8,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"strconv"
 	"strings"
 )
 
@@ -114,12 +113,9 @@ func (n *needSet) addText(text []byte) {
 // its generation (0 when there is none yet). It reads the record a line
 // at a time.
 func (n *needSet) addApplied(file string) (int, error) {
-	f, err := os.Open(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, missingApplied(file)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("state: %w", err)
+	f, err := openApplied(file)
+	if f == nil {
+		return 0, err
 	}
 	defer f.Close()
 	damaged := func() error {
@@ -127,9 +123,8 @@ func (n *needSet) addApplied(file string) (int, error) {
 	}
 	l := &n.text
 	l.reset(f)
-	g, ok := bytes.CutPrefix(bytes.TrimSuffix(l.cur, []byte("\n")), []byte(AppliedHeader))
-	gen, aerr := strconv.Atoi(string(g))
-	if !ok || aerr != nil || gen < 0 {
+	gen, ok := appliedGeneration(string(l.cur))
+	if !ok {
 		return 0, damaged()
 	}
 	for ; len(l.cur) > 0; l.next() {

@@ -27,9 +27,8 @@ func ParseApplied(name string, data []byte) (*Applied, error) {
 func readApplied(name string, src io.ReaderAt, size int64) (*Applied, error) {
 	r := bufio.NewReaderSize(io.NewSectionReader(src, 0, size), 64<<10)
 	head, err := r.ReadString('\n')
-	g, ok := strings.CutPrefix(strings.TrimSuffix(head, "\n"), AppliedHeader)
-	n, aerr := strconv.Atoi(g)
-	if err != nil && err != io.EOF || !ok || aerr != nil || n < 0 {
+	n, ok := appliedGeneration(head)
+	if err != nil && err != io.EOF || !ok {
 		return nil, fmt.Errorf("%s:1: not an applied record (want %q and a number)", name, AppliedHeader)
 	}
 	a := &Applied{Generation: n, src: src, size: size, body: int64(len(head))}
@@ -155,12 +154,9 @@ func parseRecord(l string) (*kind.Record, error) {
 // to 30 MB. It checks each line as LoadApplied does, but not that no
 // target is recorded twice (trail fsck does). It returns the generation.
 func EachRecord(file string, fn func(*kind.Record) error) (int, error) {
-	f, err := os.Open(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, missingApplied(file)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("state: %w", err)
+	f, err := openApplied(file)
+	if f == nil {
+		return 0, err
 	}
 	defer f.Close()
 	r := bufio.NewReaderSize(f, 64<<10)
@@ -168,9 +164,8 @@ func EachRecord(file string, fn func(*kind.Record) error) (int, error) {
 		return fmt.Errorf("state: the applied record is damaged: %w (restore the file from a backup; trail will not guess what it manages)", err)
 	}
 	head, err := r.ReadString('\n')
-	g, ok := strings.CutPrefix(strings.TrimSuffix(head, "\n"), AppliedHeader)
-	n, aerr := strconv.Atoi(g)
-	if err != nil && err != io.EOF || !ok || aerr != nil || n < 0 {
+	n, ok := appliedGeneration(head)
+	if err != nil && err != io.EOF || !ok {
 		return 0, damaged(fmt.Errorf("%s:1: not an applied record (want %q and a number)", file, AppliedHeader))
 	}
 	for line := 2; ; line++ {
@@ -194,12 +189,12 @@ func EachRecord(file string, fn func(*kind.Record) error) (int, error) {
 // LoadApplied reads the applied record; none yet is generation 0. The
 // record keeps the file open (Close lets it go), read again as Get asks.
 func LoadApplied(file string) (*Applied, error) {
-	f, err := os.Open(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return &Applied{}, missingApplied(file)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("state: %w", err)
+	f, err := openApplied(file)
+	if f == nil {
+		if err != nil {
+			return nil, err
+		}
+		return &Applied{}, nil
 	}
 	fi, err := f.Stat()
 	if err != nil {
@@ -218,21 +213,38 @@ func LoadApplied(file string) (*Applied, error) {
 // ReadAppliedGeneration reads only the generation number of the applied
 // record.
 func ReadAppliedGeneration(file string) (int, error) {
-	f, err := os.Open(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return 0, missingApplied(file)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("state: %w", err)
+	f, err := openApplied(file)
+	if f == nil {
+		return 0, err
 	}
 	defer f.Close()
 	buf := make([]byte, 64)
 	n, _ := f.Read(buf)
 	head, _, _ := bytes.Cut(buf[:n], []byte("\n"))
-	g, ok := strings.CutPrefix(string(head), AppliedHeader)
-	num, err := strconv.Atoi(g)
-	if !ok || err != nil {
+	num, ok := appliedGeneration(string(head))
+	if !ok {
 		return 0, fmt.Errorf("state: %s:1: not an applied record", file)
 	}
 	return num, nil
+}
+
+// openApplied opens the applied record at file; where there is none it
+// returns no file and missingApplied's answer (nil for a new host).
+func openApplied(file string) (*os.File, error) {
+	f, err := os.Open(file)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, missingApplied(file)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("state: %w", err)
+	}
+	return f, nil
+}
+
+// appliedGeneration reads the generation from the record's first line
+// (its newline optional); false when the line is not a record's header.
+func appliedGeneration(head string) (int, bool) {
+	g, ok := strings.CutPrefix(strings.TrimSuffix(head, "\n"), AppliedHeader)
+	n, err := strconv.Atoi(g)
+	return n, ok && err == nil && n >= 0
 }
