@@ -2,6 +2,7 @@ package kind
 
 import (
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 
@@ -95,18 +96,24 @@ func (m Image) Equal(o Image) bool {
 // String renders the image on one line, values quoted where needed.
 func (m Image) String() string {
 	var b strings.Builder
+	m.Render(&b)
+	return b.String()
+}
+
+// Render writes the image to w as String renders it, without building
+// the string (the applied record writes one per target).
+func (m Image) Render(w io.StringWriter) {
 	if m.State == "" {
-		b.WriteString(StateAbsent)
+		w.WriteString(StateAbsent)
 	} else {
-		b.WriteString(m.State)
+		w.WriteString(m.State)
 	}
 	for _, a := range m.Attrs {
-		b.WriteByte(' ')
-		b.WriteString(a.Key)
-		b.WriteByte('=')
-		b.WriteString(stepfmt.QuoteValue(a.Value))
+		w.WriteString(" ")
+		w.WriteString(a.Key)
+		w.WriteString("=")
+		w.WriteString(stepfmt.QuoteValue(a.Value))
 	}
-	return b.String()
 }
 
 // ParseImage reads the text form of an image.

@@ -280,23 +280,9 @@ func writeRecord(w interface {
 	w.WriteByte('\t')
 	w.WriteString(r.Policy)
 	w.WriteByte('\t')
-	writeImage(w, r.Origin)
+	r.Origin.Render(w)
 	w.WriteByte('\t')
-	writeImage(w, r.Wrote)
+	r.Wrote.Render(w)
 	w.WriteByte('\n')
 }
 
-// writeImage writes m as m.String() renders it, without building it.
-func writeImage(w io.StringWriter, m kind.Image) {
-	if m.State == "" {
-		w.WriteString(kind.StateAbsent)
-	} else {
-		w.WriteString(m.State)
-	}
-	for _, a := range m.Attrs {
-		w.WriteString(" ")
-		w.WriteString(a.Key)
-		w.WriteString("=")
-		w.WriteString(stepfmt.QuoteValue(a.Value))
-	}
-}
