@@ -29,9 +29,10 @@ var stopWatching atomic.Bool
 
 // setMemoryLimit sets memoryLimit, unless the environment sets GOMEMLIMIT
 // (GOMEMLIMIT=off leaves the collector to GOGC alone), and watches each
-// collection to lift it once the live heap nears it.
+// collection to lift it once the live heap nears it. An empty GOMEMLIMIT
+// is unset, as Go's runtime reads it: the runtime set no limit then.
 func setMemoryLimit() {
-	if _, ok := os.LookupEnv("GOMEMLIMIT"); ok {
+	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
 	debug.SetMemoryLimit(memoryLimit)
