@@ -283,8 +283,11 @@
 // store never holds (Options.Decrypt gives it for the operation only); a
 // pre-image of a path a secret step names is `file content=sha256:…
 // sealed=age …`, its content encrypted to the host's own key
-// (Options.Seal), so that no blob holds a secret in the clear. Every blob
-// is mode 0600.
+// (Options.Seal), and so is the archive of a directory removed with
+// everything in it (`tree … sealed=age`) that holds such a path, so that
+// no blob holds a secret in the clear. An EDIT whose origin is sealed
+// (the file it first edited was under a secret step) decrypts it to
+// apply its edits. Every blob is mode 0600.
 //
 // # Drift
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"trail/stepfmt"
 )
@@ -49,6 +50,17 @@ func (x *Exec) MarkSecrets(lists ...*stepfmt.List) {
 
 // IsSecret reports whether a secret step of the plan names path p.
 func (x *Exec) IsSecret(p string) bool { return x.secrets.targets[p] }
+
+// SecretUnder reports whether a secret step of the plan names a path
+// below directory dir: a pre-image of the whole directory holds it.
+func (x *Exec) SecretUnder(dir string) bool {
+	for p := range x.secrets.targets {
+		if strings.HasPrefix(p, dir+"/") || dir == "/" {
+			return true
+		}
+	}
+	return false
+}
 
 // Seal encrypts what r holds to the host's own key and stages the
 // ciphertext, returning its key: the pre-image of a secret path, which

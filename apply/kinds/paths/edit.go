@@ -154,7 +154,19 @@ func editBase(x *kind.Exec, cur Object, now []byte, prior *kind.Record) ([]byte,
 	if cur.content != wrote.content || origin.State != StFile || origin.content == "" {
 		return now, []string{"the file changed since trail edited it (a package upgrade, or by hand): the edits apply to it as found"}, nil
 	}
-	base, err := x.Store().Get(origin.content)
+	if origin.sealed {
+		// Found at a path a secret step named when trail first edited
+		// it: the base is the plaintext, decrypted in memory.
+		if err := openSealed(x, &origin); err != nil {
+			return nil, nil, fmt.Errorf("the file as it was before trail edited it: %w", err)
+		}
+	}
+	r, err := x.OpenContent(origin.content)
+	if err != nil {
+		return nil, nil, fmt.Errorf("the file as it was before trail edited it: %w", err)
+	}
+	defer r.Close()
+	base, err := io.ReadAll(r)
 	if err != nil {
 		return nil, nil, fmt.Errorf("the file as it was before trail edited it: %w", err)
 	}

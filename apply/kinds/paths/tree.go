@@ -2,6 +2,7 @@ package paths
 
 import (
 	"archive/tar"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -35,8 +36,28 @@ func recursive(want Object) bool { return want.tree }
 // the store's error is the one to report then.
 var errStopped = errors.New("the store stopped reading the archive")
 
-// captureTree saves directory p and everything in it as one archive.
+// captureTree saves directory p and everything in it as one archive,
+// sealed (encrypted to the host's key, sealed=age) when a secret step of
+// the plan names a path in it: the apply that drops that step may remove
+// the directory after its reverse put back what the secret replaced.
 func captureTree(x *kind.Exec, p string, top fsx.Stat) (kind.Image, error) {
+	if x.SecretUnder(p) {
+		var b bytes.Buffer
+		tw := tar.NewWriter(&b)
+		err := writeTree(x, tw, p, "")
+		if err == nil {
+			err = tw.Close()
+		}
+		if err != nil {
+			return kind.Image{}, err
+		}
+		key, err := x.Seal(&b)
+		if err != nil {
+			return kind.Image{}, fmt.Errorf("%s: %w", p, err)
+		}
+		o := Object{State: StTree, content: key, sealed: true, Mode: top.Mode, uid: top.UID, gid: top.GID, HasMode: true, HasUID: true, HasGID: true}
+		return o.Image(), nil
+	}
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
@@ -138,9 +159,10 @@ func removeTree(x *kind.Exec, p string) error {
 }
 
 // restoreTree makes every entry of the archive t.content under p that is
-// missing; p itself exists.
+// missing; p itself exists. A sealed archive was decrypted by
+// CheckRestore, which made t.content its plaintext's key.
 func restoreTree(x *kind.Exec, p string, t Object) error {
-	blob, err := x.Store().Open(t.content)
+	blob, err := x.OpenContent(t.content)
 	if err != nil {
 		return err
 	}

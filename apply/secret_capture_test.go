@@ -1,0 +1,113 @@
+package apply
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"trail/internal/lineedit"
+)
+
+// noSecretInState fails when a plaintext, or its hash, is in the state
+// directory outside the applied record and the drift index.
+func (ss *secretSandbox) noSecretInState(when string, plains ...string) {
+	ss.t.Helper()
+	for _, plain := range plains {
+		if tr := ss.stateTraces(plain); len(tr) > 0 {
+			ss.t.Errorf("%s: %q or its hash is in the state: %v", when, plain, tr)
+		}
+	}
+}
+
+// A directory removed with everything in it, in the apply that takes out
+// the secret step of a file in it, is saved as one archive before that
+// step's reverse puts the file back: the archive is sealed, so the store
+// holds neither the secret nor what it replaced in the clear, and a
+// rollback puts the tree and the secret back exactly.
+func TestSecretInRemovedTree(t *testing.T) {
+	ss := newSecretSandbox(t)
+	ss.write("/etc/app/db.pass", "before trail\n", 0o640)
+	ss.write("/etc/app/other", "plain\n", 0o644)
+	c1 := anchors + "DIR /etc/app\nFILE /etc/app/db.pass " + ss.secret("password-one\n") + " secret=age mode=0600\n"
+	ss.apply(c1, "c1")
+	ss.apply(anchors+"DIR /etc/app absent=true recursive=true\n", "c2")
+	if ss.exists("/etc/app") {
+		t.Fatal("/etc/app is still there")
+	}
+	ss.noSecretInState("after the tree's removal", "password-one\n", "before trail\n")
+	ss.apply(c1, "c1")
+	ss.fs().WantFile("/etc/app/db.pass", "password-one\n", 0o600, uint32(os.Getuid()), uint32(os.Getgid()))
+	ss.fs().WantFile("/etc/app/other", "plain\n", 0o644, uint32(os.Getuid()), uint32(os.Getgid()))
+	ss.apply(anchors, "c0")
+	ss.fs().WantFile("/etc/app/db.pass", "before trail\n", 0o640, uint32(os.Getuid()), uint32(os.Getgid()))
+	ss.noSecretInState("after the rollbacks", "password-one\n", "before trail\n")
+}
+
+// A secret step made an EDIT of the same path edits the file as a fresh
+// apply of the EDIT would: the file as it was before trail, not the
+// secret (nor its sealed ciphertext); taking the EDIT out gives that file
+// back, not the secret; and no apply stores the secret in the clear.
+func TestSecretThenEdit(t *testing.T) {
+	ss := newSecretSandbox(t)
+	ss.write("/etc/app/db.conf", "user=old\n", 0o600)
+	ss.apply(anchors+"DIR /etc/app\nFILE /etc/app/db.conf "+ss.secret("password=one\n")+" secret=age\n", "c1")
+	edits, err := ss.e.Store().Put(lineedit.Format([]lineedit.Edit{{Line: "user=app", Regexp: "^user="}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss.apply(anchors+"DIR /etc/app\n"+fmt.Sprintf("EDIT /etc/app/db.conf %s\n", edits), "c2")
+	ss.fs().WantFile("/etc/app/db.conf", "user=app\n", 0o600, uint32(os.Getuid()), uint32(os.Getgid()))
+	ss.noSecretInState("after the edit replaced the secret", "password=one\n")
+	edits2, err := ss.e.Store().Put(lineedit.Format([]lineedit.Edit{{Line: "user=app2", Regexp: "^user="}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ss.apply(anchors+"DIR /etc/app\n"+fmt.Sprintf("EDIT /etc/app/db.conf %s\n", edits2), "c3")
+	ss.fs().WantFile("/etc/app/db.conf", "user=app2\n", 0o600, uint32(os.Getuid()), uint32(os.Getgid()))
+	ss.apply(anchors+"DIR /etc/app\n", "c4")
+	ss.fs().WantFile("/etc/app/db.conf", "user=old\n", 0o600, uint32(os.Getuid()), uint32(os.Getgid()))
+	ss.noSecretInState("after the edit's removal", "password=one\n")
+}
+
+// Every other way a secret path's content is saved keeps it sealed: the
+// removal of the step (over a file and over nothing), its replacement by
+// a plain FILE, a LINK or an absent FILE of the path, a drifted secret
+// put back by force or removed, and rollbacks across all of them.
+func TestSecretPathsSaveSealed(t *testing.T) {
+	ss := newSecretSandbox(t)
+	ss.write("/etc/app/a.pass", "a before trail\n", 0o640)
+	plains := []string{"a before trail\n", "secret-a\n", "secret-b\n", "by hand a\n", "by hand b\n"}
+	secrets := anchors + "DIR /etc/app\nFILE /etc/app/a.pass " + ss.secret("secret-a\n") + " secret=age drift=report\n" +
+		"FILE /etc/app/b.pass " + ss.secret("secret-b\n") + " secret=age drift=report\n"
+	ss.apply(secrets, "s")
+	for i, other := range []string{
+		anchors + "DIR /etc/app\n",
+		anchors + "DIR /etc/app\nFILE /etc/app/a.pass {plain a\n}\nFILE /etc/app/b.pass {plain b\n}\n",
+		anchors + "DIR /etc/app\nLINK /etc/app/a.pass /dev/null\nFILE /etc/app/b.pass absent=true\n",
+	} {
+		ss.apply(other, fmt.Sprint("o", i))
+		ss.noSecretInState(fmt.Sprint("after the other list ", i), plains...)
+		ss.apply(secrets, "s")
+		ss.fs().WantFile("/etc/app/a.pass", "secret-a\n", 0o640, uint32(os.Getuid()), uint32(os.Getgid()))
+		ss.noSecretInState(fmt.Sprint("back from the other list ", i), plains...)
+	}
+	time.Sleep(60 * time.Millisecond) // past the racy window
+	ss.write("/etc/app/a.pass", "by hand a\n", 0o600)
+	ss.write("/etc/app/b.pass", "by hand b\n", 0o600)
+	if _, err := ss.e.Apply(context.Background(), ss.list(secrets), Meta{Commit: "s", Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got := ss.read("/etc/app/b.pass"); got != "secret-b\n" {
+		t.Errorf("force left b.pass %q", got)
+	}
+	time.Sleep(60 * time.Millisecond)
+	ss.write("/etc/app/a.pass", "by hand a\n", 0o600)
+	ss.apply(anchors+"DIR /etc/app\n", "o")
+	ss.fs().WantFile("/etc/app/a.pass", "a before trail\n", 0o640, uint32(os.Getuid()), uint32(os.Getgid()))
+	if ss.exists("/etc/app/b.pass") {
+		t.Error("b.pass, which trail made, is still there")
+	}
+	ss.noSecretInState("at the end", plains...)
+}
