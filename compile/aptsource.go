@@ -181,13 +181,17 @@ func isAptSource(p string) bool {
 func aptSourceEdges(g *graph) {
 	var srcs, pkgs []int32
 	for i := range g.nodes {
-		st := g.nodes[i].step
-		switch {
-		case st == nil:
-		case stepfmt.IsPath(st.Kind) && isAptSource(st.Target):
-			srcs = append(srcs, int32(i))
-		case st.Kind == stepfmt.KindPackage:
+		if st := g.nodes[i].step; st != nil && st.Kind == stepfmt.KindPackage {
 			pkgs = append(pkgs, int32(i))
+		}
+	}
+	if len(pkgs) == 0 {
+		// No edge to make: a tree's 100,000 paths need not be looked at.
+		return
+	}
+	for i := range g.nodes {
+		if st := g.nodes[i].step; st != nil && stepfmt.IsPath(st.Kind) && isAptSource(st.Target) {
+			srcs = append(srcs, int32(i))
 		}
 	}
 	for _, s := range srcs {

@@ -141,6 +141,9 @@ type compiler struct {
 	nsteps    int
 	textBytes int64 // config and template bytes read, for maxConfigTotal
 	tooMany   bool
+	// reference takes the general path where a shortcut gives its
+	// result: the order's sort where the declaration order is its result.
+	reference bool
 }
 
 // Compile compiles the config in fsys (all *.hcl at its root, plus what
@@ -149,11 +152,17 @@ type compiler struct {
 // step lists. Any error diagnostic means no steps: Result then carries only
 // Files, for rendering the diagnostics.
 func Compile(fsys fs.FS, facts Facts, opts Options) (*Result, hcl.Diagnostics) {
+	return compile(fsys, facts, opts, false)
+}
+
+// compile is Compile; reference takes the general path where a shortcut
+// gives its result (fastpath_test.go compares the two).
+func compile(fsys fs.FS, facts Facts, opts Options, reference bool) (*Result, hcl.Diagnostics) {
 	if opts.MaxSteps <= 0 {
 		opts.MaxSteps = DefaultMaxSteps
 	}
 	c := &compiler{
-		fsys: fsys, facts: facts.clone(), opts: opts,
+		fsys: fsys, facts: facts.clone(), opts: opts, reference: reference,
 		parser:        hclparse.NewParser(),
 		files:         map[string]*hcl.File{},
 		modules:       map[string]*module{},
