@@ -31,6 +31,9 @@ type acctOrder struct {
 	// managed are the groups whose member list a GROUP step sets: its
 	// order is the step's.
 	managed map[string]bool
+	// origins holds, per user trail manages that was there before it,
+	// its origin: where it stood in the member lists of its groups then.
+	origins map[string]kind.Image
 }
 
 // rankOf returns the rank of the user or group name (namespace ns), when
@@ -52,7 +55,8 @@ func (o *acctOrder) rankOf(ns, name string) (int, bool) {
 // are not in the root's files now.
 func (Group) PlanList(x *kind.Exec, l *stepfmt.List, applied func(stepfmt.ID) *kind.Record) error {
 	x.Keep(acctOrderKey{}, nil)
-	o := &acctOrder{users: map[string]int{}, groups: map[string]int{}, members: map[string]map[string]int{}, managed: map[string]bool{}}
+	o := &acctOrder{users: map[string]int{}, groups: map[string]int{}, members: map[string]map[string]int{}, managed: map[string]bool{},
+		origins: map[string]kind.Image{}}
 	rank := func(m map[string]int, name string, i int) {
 		if _, ok := m[name]; !ok {
 			m[name] = i
@@ -65,6 +69,9 @@ func (Group) PlanList(x *kind.Exec, l *stepfmt.List, applied func(stepfmt.ID) *k
 		var origin kind.Image
 		if rec := applied(s.ID()); rec != nil {
 			origin = rec.Origin
+			if s.Kind == stepfmt.KindUser && !origin.IsAbsent() {
+				o.origins[s.Target] = origin
+			}
 		} else {
 			var err error
 			if s.Kind == stepfmt.KindUser {
@@ -212,4 +219,46 @@ func permute[T any](s []T, key func(T) (int, bool)) bool {
 		moved = moved || idx[j] != j
 	}
 	return moved
+}
+
+// memberPlacesBack returns, for a user whose change made it a member
+// again of groups it was in before trail (in had, its groups before trail,
+// and want, not in before), an image noting where it stood in their member
+// lists before trail: usermod -G appends it, where a fresh apply of the
+// list, which finds it a member, leaves it in place. Nothing otherwise.
+func (o *acctOrder) memberPlacesBack(name string, before, want kind.Image) (kind.Image, bool) {
+	if o == nil {
+		return kind.Image{}, false
+	}
+	origin, ok := o.origins[name]
+	if !ok {
+		return kind.Image{}, false
+	}
+	had, was := kind.SplitNames(origin.Value("groups")), kind.SplitNames(before.Value("groups"))
+	back := map[string]bool{}
+	for _, g := range kind.SplitNames(want.Value("groups")) {
+		if slices.Contains(had, g) && !slices.Contains(was, g) {
+			back[g] = true
+		}
+	}
+	if len(back) == 0 {
+		return kind.Image{}, false
+	}
+	img := kind.Image{State: stUser}
+	for _, nl := range nameLists {
+		v, ok := origin.Get(nl.key)
+		if !ok || nl.add {
+			continue // the administrators, which usermod -G leaves alone
+		}
+		var keep []string
+		for _, p := range strings.Split(v, ",") {
+			if g, _, _ := strings.Cut(p, ":"); back[g] {
+				keep = append(keep, p)
+			}
+		}
+		if len(keep) > 0 {
+			img.Attrs = append(img.Attrs, stepfmt.Attr{Key: nl.key, Value: strings.Join(keep, ",")})
+		}
+	}
+	return img, len(img.Attrs) > 0
 }

@@ -159,3 +159,40 @@ func middleAccounts(t *testing.T) *engine.Sandbox {
 	sb.RemoveToolFiles()
 	return sb
 }
+
+// A user that was there before trail, taken out of a group by one apply
+// and put back in it by a later one, stands where it stood in the group's
+// member lists, as a fresh apply of the later list leaves it (usermod -G
+// would add it at their end), and its other memberships stay where they
+// are; a rollback and the step's removal give the files back byte for
+// byte.
+func TestUserGroupsChangeKeepsPlace(t *testing.T) {
+	back := engine.Anchors + "USER mid2 groups=gfirst,gmid,glast"
+	fresh := middleAccounts(t)
+	fresh.Apply(back, "back")
+	want := fresh.Accounts()
+	if got := fresh.Entry("/etc/group", "gfirst"); got != "gfirst:x:1002:mid2,last,first" {
+		t.Fatalf("a fresh apply left gfirst %q", got)
+	}
+
+	sb := middleAccounts(t)
+	start := sb.Accounts()
+	sb.Apply(engine.Anchors+"USER mid2 groups=gmid", "out")
+	out := sb.Accounts()
+	if got := sb.Entry("/etc/group", "gfirst"); got != "gfirst:x:1002:last,first" {
+		t.Fatalf("gfirst is %q after mid2 left it", got)
+	}
+	sb.Apply(back, "back")
+	for _, f := range []string{"/etc/group", "/etc/gshadow"} {
+		for _, g := range []string{"gfirst", "gmid", "glast"} {
+			if got, w := sb.Entry(f, g), fresh.Entry(f, g); got != w {
+				t.Errorf("%s: %q, want %q as a fresh apply leaves it", f, got, w)
+			}
+		}
+	}
+	sb.SameAccounts(want, "out of gfirst, then back in it")
+	sb.Apply(engine.Anchors+"USER mid2 groups=gmid", "out")
+	sb.SameAccounts(out, "rolled back to the list without gfirst")
+	sb.Apply(engine.Anchors, "gone")
+	sb.SameAccounts(start, "after the USER step went")
+}

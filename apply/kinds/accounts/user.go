@@ -309,7 +309,13 @@ func forwardUser(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 	case w.Before.IsAbsent():
 		return createUser(x, s)
 	}
-	return userMod(x, s.Target, w.Before, w.After, s)
+	if err := userMod(x, s.Target, w.Before, w.After, s); err != nil {
+		return err
+	}
+	if img, ok := orderOf(x).memberPlacesBack(s.Target, w.Before, w.After); ok {
+		return putMembersInPlace(x, s.Target, img)
+	}
+	return nil
 }
 
 // ForwardGroup makes consecutive USER changes (kind.Grouper): each run
