@@ -268,6 +268,9 @@
 //	applied               the applied record: "TRAIL-APPLIED v1 generation=N", then
 //	                      per managed target, tab separated: kind, target, drift
 //	                      policy, origin (pre-image), wrote (what trail last wrote)
+//	applied.idx           the applied record's index (its targets' hashes and lines' offsets),
+//	                      named by the record's size and CRC-32C; a cache, rebuilt when it
+//	                      is not the record's
 //	index                 the drift index: per managed file its inode, size, mtime,
 //	                      ctime and content hash, so drift checks hash only changes
 //	store/sha256/ab/<hex> blobs by sha256: compiled contents and saved pre-images

@@ -157,7 +157,7 @@ func flockHolder(f *os.File) int {
 // Applied checks the applied record and notes the blobs it needs.
 func (c *fsck) applied() {
 	file := c.path(FileApplied)
-	ap, err := LoadApplied(file)
+	ap, err := LoadAppliedWhole(file)
 	if err != nil {
 		fix := "restore it from a backup of " + c.dir
 		if errors.Is(err, ErrStateDamaged) {
@@ -167,6 +167,9 @@ func (c *fsck) applied() {
 		return
 	}
 	defer ap.Close()
+	if err := CheckAppliedIndex(file, ap); err != nil {
+		c.problem(appliedIndexFile(file), err.Error(), "remove it: trail indexes the applied record afresh")
+	}
 	c.Applied, c.Records = ap.Generation, ap.Len()
 	if ap.Generation > 0 {
 		if _, err := os.Stat(filepath.Join(c.dir, DirGenerations, genName(ap.Generation)+".json")); err != nil {

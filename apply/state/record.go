@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"cmp"
 	"fmt"
-	"hash/maphash"
 	"io"
 	"slices"
 	"strconv"
@@ -53,17 +52,21 @@ type recordEnt struct {
 	off  int64
 }
 
-// idSeed seeds the hash of identities, the same for every record of a
-// process, so that a record written keeps the index it was written with.
-var idSeed = maphash.MakeSeed()
-
+// hashID hashes an identity: FNV-1a of the kind, a zero byte and the
+// target. It is fixed, not seeded per process, since the record's index
+// is kept on disk (recordindex.go); two identities of one hash are told
+// apart by their lines.
 func hashID(k stepfmt.Kind, target string) uint64 {
-	var h maphash.Hash
-	h.SetSeed(idSeed)
-	h.WriteString(string(k))
-	h.WriteByte(0)
-	h.WriteString(target)
-	return h.Sum64()
+	const prime = 1099511628211
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(k); i++ {
+		h = (h ^ uint64(k[i])) * prime
+	}
+	h *= prime
+	for i := 0; i < len(target); i++ {
+		h = (h ^ uint64(target[i])) * prime
+	}
+	return h
 }
 
 func compareEnt(a, b recordEnt) int {
@@ -285,4 +288,3 @@ func writeRecord(w interface {
 	r.Wrote.Render(w)
 	w.WriteByte('\n')
 }
-

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"io/fs"
 	"os"
@@ -19,17 +20,20 @@ import (
 // ParseApplied reads the applied record in data; name is used in error
 // positions.
 func ParseApplied(name string, data []byte) (*Applied, error) {
-	return readApplied(name, bytes.NewReader(data), int64(len(data)))
+	a, _, err := readApplied(name, bytes.NewReader(data), int64(len(data)))
+	return a, err
 }
 
 // readApplied reads the record in src, checking every line as it indexes
-// it, and that no target is recorded twice.
-func readApplied(name string, src io.ReaderAt, size int64) (*Applied, error) {
-	r := bufio.NewReaderSize(io.NewSectionReader(src, 0, size), 64<<10)
+// it, and that no target is recorded twice; it returns the record's
+// CRC-32C too, for its index.
+func readApplied(name string, src io.ReaderAt, size int64) (*Applied, uint32, error) {
+	sum := crc32.New(castagnoli)
+	r := bufio.NewReaderSize(io.TeeReader(io.NewSectionReader(src, 0, size), sum), 64<<10)
 	head, err := r.ReadString('\n')
 	n, ok := appliedGeneration(head)
 	if err != nil && err != io.EOF || !ok {
-		return nil, fmt.Errorf("%s:1: not an applied record (want %q and a number)", name, AppliedHeader)
+		return nil, 0, fmt.Errorf("%s:1: not an applied record (want %q and a number)", name, AppliedHeader)
 	}
 	a := &Applied{Generation: n, src: src, size: size, body: int64(len(head))}
 	off := a.body
@@ -39,22 +43,25 @@ func readApplied(name string, src io.ReaderAt, size int64) (*Applied, error) {
 			break
 		}
 		if err != nil && err != io.EOF {
-			return nil, err
+			return nil, 0, err
 		}
 		rec, perr := parseRecord(strings.TrimSuffix(l, "\n"))
 		if perr != nil {
-			return nil, fmt.Errorf("%s:%d: %w", name, line, perr)
+			return nil, 0, fmt.Errorf("%s:%d: %w", name, line, perr)
 		}
 		a.ents = append(a.ents, recordEnt{hashID(rec.ID.Kind, rec.ID.Target), off})
 		off += int64(len(l))
 	}
+	if off != size {
+		return nil, 0, fmt.Errorf("%s: the record changed while it was read", name)
+	}
 	a.ents = slices.Clip(a.ents)
 	slices.SortFunc(a.ents, compareEnt)
 	if err := a.twice(name); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	a.unique = true
-	return a, nil
+	return a, sum.Sum32(), nil
 }
 
 // distinctHashes reports whether no two entries share a hash, and so no
@@ -188,7 +195,21 @@ func EachRecord(file string, fn func(*kind.Record) error) (int, error) {
 
 // LoadApplied reads the applied record; none yet is generation 0. The
 // record keeps the file open (Close lets it go), read again as Get asks.
+// Its index is the one kept beside it when that is this record's (one
+// read of the record to check); otherwise the record is read whole,
+// every line checked, and the index written afresh.
 func LoadApplied(file string) (*Applied, error) {
+	return loadApplied(file, false)
+}
+
+// LoadAppliedWhole is LoadApplied that reads the record whole and
+// checks every line whatever its index says, and writes no index: trail
+// fsck's, which checks the index apart (CheckAppliedIndex).
+func LoadAppliedWhole(file string) (*Applied, error) {
+	return loadApplied(file, true)
+}
+
+func loadApplied(file string, whole bool) (*Applied, error) {
 	f, err := openApplied(file)
 	if f == nil {
 		if err != nil {
@@ -201,12 +222,21 @@ func LoadApplied(file string) (*Applied, error) {
 		f.Close()
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	a, err := readApplied(file, f, fi.Size())
+	if !whole {
+		if a := indexedApplied(file, f, fi.Size()); a != nil {
+			a.closer = f
+			return a, nil
+		}
+	}
+	a, sum, err := readApplied(file, f, fi.Size())
 	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("state: the applied record is damaged: %w (restore the file from a backup; trail will not guess what it manages)", err)
 	}
 	a.closer = f
+	if !whole {
+		saveAppliedIndex(file, a, sum)
+	}
 	return a, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -25,6 +26,7 @@ type RecordWriter struct {
 	off  int64
 	ents []recordEnt
 	line bytes.Buffer
+	sum  uint32 // CRC-32C of what was written, for the record's index
 }
 
 // Put writes r's line.
@@ -33,6 +35,7 @@ func (w *RecordWriter) Put(r *kind.Record) {
 	w.line.Reset()
 	writeRecord(&w.line, r)
 	w.w.Write(w.line.Bytes())
+	w.sum = crc32.Update(w.sum, castagnoli, w.line.Bytes())
 	w.off += int64(w.line.Len())
 }
 
@@ -46,15 +49,18 @@ func (w *RecordWriter) Copy(a *Applied, id stepfmt.ID) bool {
 	w.ents = append(w.ents, recordEnt{hashID(id.Kind, id.Target), w.off})
 	w.w.Write(line)
 	w.w.WriteByte('\n')
+	w.sum = crc32.Update(crc32.Update(w.sum, castagnoli, line), castagnoli, newline)
 	w.off += int64(len(line)) + 1
 	return true
 }
 
+var newline = []byte("\n")
+
 // WriteApplied replaces the applied record file with the one fill writes
 // for generation gen, durably (written whole, synced, renamed over the
-// old one). fill is given room for n targets. It returns the record as
-// written, read on demand from the new file, or nil should the file not
-// open again.
+// old one), then its index, not durably (recordindex.go). fill is given
+// room for n targets. It returns the record as written, read on demand
+// from the new file, or nil should the file not open again.
 func WriteApplied(file string, gen, n int, fill func(*RecordWriter) error) (*Applied, error) {
 	w := &RecordWriter{ents: make([]recordEnt, 0, n)}
 	head := AppliedHeader + strconv.Itoa(gen) + "\n"
@@ -65,6 +71,7 @@ func WriteApplied(file string, gen, n int, fill func(*RecordWriter) error) (*App
 		}
 		w.w = bw
 		w.w.WriteString(head)
+		w.sum = crc32.Update(0, castagnoli, []byte(head))
 		w.off = int64(len(head))
 		if err := fill(w); err != nil {
 			return err
@@ -84,8 +91,12 @@ func WriteApplied(file string, gen, n int, fill func(*RecordWriter) error) (*App
 		return nil, nil
 	}
 	slices.SortFunc(w.ents, compareEnt)
-	return &Applied{Generation: gen, src: f, closer: f, size: w.off, body: int64(len(head)), ents: w.ents,
-		unique: distinctHashes(w.ents)}, nil
+	a := &Applied{Generation: gen, src: f, closer: f, size: w.off, body: int64(len(head)), ents: w.ents,
+		unique: distinctHashes(w.ents)}
+	if a.unique {
+		saveAppliedIndex(file, a, w.sum)
+	}
+	return a, nil
 }
 
 // CopyApplied replaces the applied record file with the one at file

@@ -1,0 +1,209 @@
+package state
+
+import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"trail/apply/kind"
+	"trail/stepfmt"
+)
+
+// writeDirs writes an applied record of generation gen with a DIR record
+// for each target, as an apply's commit does.
+func writeDirs(t *testing.T, file string, gen int, targets ...string) {
+	t.Helper()
+	a, err := WriteApplied(file, gen, len(targets), func(w *RecordWriter) error {
+		for _, p := range targets {
+			w.Put(&kind.Record{ID: stepfmt.ID{Kind: stepfmt.KindDir, Target: p}, Policy: kind.PolicyReport,
+				Origin: kind.Absent(), Wrote: kind.Image{State: "dir"}})
+		}
+		return nil
+	})
+	if err != nil || a == nil {
+		t.Fatalf("WriteApplied: %v, %v", a, err)
+	}
+	a.Close()
+}
+
+func dirID(p string) stepfmt.ID { return stepfmt.ID{Kind: stepfmt.KindDir, Target: p} }
+
+// loadHas loads the record at file and reports which of targets it has.
+func loadHas(t *testing.T, file string, targets ...string) []bool {
+	t.Helper()
+	a, err := LoadApplied(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	var has []bool
+	for _, p := range targets {
+		r := a.Get(dirID(p))
+		has = append(has, r != nil && r.ID == dirID(p))
+	}
+	if err := a.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return has
+}
+
+// The index written with the record is the one a load uses, and it
+// indexes the record exactly as reading the record whole does.
+func TestAppliedIndexWritten(t *testing.T) {
+	file := filepath.Join(t.TempDir(), FileApplied)
+	writeDirs(t, file, 3, "/a", "/b", `/c d`)
+	data, err := os.ReadFile(appliedIndexFile(file))
+	if err != nil {
+		t.Fatalf("no index beside the record: %v", err)
+	}
+	x, err := decodeAppliedIndex(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := LoadAppliedWhole(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer whole.Close()
+	if x.gen != 3 || x.size != whole.size || x.body != whole.body || len(x.ents) != 3 {
+		t.Fatalf("index %+v, record %d bytes from %d", x, whole.size, whole.body)
+	}
+	for i := range x.ents {
+		if x.ents[i] != whole.ents[i] {
+			t.Fatalf("entry %d: index %+v, record %+v", i, x.ents[i], whole.ents[i])
+		}
+	}
+	if err := CheckAppliedIndex(file, whole); err != nil {
+		t.Fatal(err)
+	}
+	if got := loadHas(t, file, "/a", "/b", "/c d", "/e"); !equalBools(got, []bool{true, true, true, false}) {
+		t.Fatalf("Get through the index: %v", got)
+	}
+}
+
+func equalBools(a, b []bool) bool { return string(boolBytes(a)) == string(boolBytes(b)) }
+
+func boolBytes(a []bool) []byte {
+	var b []byte
+	for _, v := range a {
+		b = append(b, map[bool]byte{true: '1', false: '0'}[v])
+	}
+	return b
+}
+
+// A record replaced behind the index's back (restored from a backup, or
+// edited) by one of the same size is read whole, not through the index
+// of the record before: the index names its record by a checksum of it.
+// The load writes the index afresh.
+func TestAppliedIndexStale(t *testing.T) {
+	file := filepath.Join(t.TempDir(), FileApplied)
+	writeDirs(t, file, 1, "/a", "/b")
+	old, _ := os.ReadFile(appliedIndexFile(file))
+	data, _ := os.ReadFile(file)
+	swapped := strings.Replace(string(data), "DIR\t/a\t", "DIR\t/x\t", 1)
+	if len(swapped) != len(data) || swapped == string(data) {
+		t.Fatal("the edit must keep the record's size")
+	}
+	if err := os.WriteFile(file, []byte(swapped), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if got := loadHas(t, file, "/a", "/b", "/x"); !equalBools(got, []bool{false, true, true}) {
+		t.Fatalf("after the record changed, has /a /b /x = %v, want false true true", got)
+	}
+	fresh, _ := os.ReadFile(appliedIndexFile(file))
+	if bytes.Equal(fresh, old) {
+		t.Fatal("the stale index was not written afresh")
+	}
+	if got := loadHas(t, file, "/a", "/b", "/x"); !equalBools(got, []bool{false, true, true}) {
+		t.Fatalf("through the fresh index, has /a /b /x = %v", got)
+	}
+}
+
+// A torn or damaged index is no record's: the record is read whole.
+func TestAppliedIndexTorn(t *testing.T) {
+	for _, damage := range []func([]byte) []byte{
+		func(b []byte) []byte { return b[:len(b)-7] },
+		func(b []byte) []byte { return nil },
+		func(b []byte) []byte { b[len(aidxMagic)+40] ^= 1; return b },
+	} {
+		file := filepath.Join(t.TempDir(), FileApplied)
+		writeDirs(t, file, 1, "/a", "/b")
+		data, _ := os.ReadFile(appliedIndexFile(file))
+		damaged := damage(bytes.Clone(data))
+		if err := os.WriteFile(appliedIndexFile(file), damaged, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := decodeAppliedIndex(damaged); err == nil {
+			t.Fatal("a damaged index decodes")
+		}
+		if got := loadHas(t, file, "/a", "/b"); !equalBools(got, []bool{true, true}) {
+			t.Fatalf("has /a /b = %v", got)
+		}
+		if again, _ := os.ReadFile(appliedIndexFile(file)); !bytes.Equal(again, data) {
+			t.Fatal("the damaged index was not written afresh")
+		}
+	}
+}
+
+// reseal recomputes the checksum that ends an index.
+func reseal(b []byte) []byte {
+	body := b[:len(b)-4]
+	return binary.LittleEndian.AppendUint32(body, crc32.Checksum(body, castagnoli))
+}
+
+// An index that names its record by size and checksum but whose entries
+// are not the record's is what CheckAppliedIndex (trail fsck) reports.
+func TestCheckAppliedIndexWrongEntries(t *testing.T) {
+	file := filepath.Join(t.TempDir(), FileApplied)
+	writeDirs(t, file, 1, "/a", "/b")
+	data, _ := os.ReadFile(appliedIndexFile(file))
+	// Both entries point at the first line.
+	off := aidxHead + 8
+	copy(data[off+16:off+24], data[off:off+8])
+	x, err := decodeAppliedIndex(reseal(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.ents[0].off != x.ents[1].off {
+		t.Fatal("the test did not damage the entries")
+	}
+	os.WriteFile(appliedIndexFile(file), reseal(data), 0o600)
+	whole, err := LoadAppliedWhole(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer whole.Close()
+	if err := CheckAppliedIndex(file, whole); err == nil || !strings.Contains(err.Error(), "are not the record's") {
+		t.Fatalf("CheckAppliedIndex = %v", err)
+	}
+}
+
+func FuzzDecodeAppliedIndex(f *testing.F) {
+	file := filepath.Join(f.TempDir(), FileApplied)
+	a, err := WriteApplied(file, 2, 2, func(w *RecordWriter) error {
+		w.Put(&kind.Record{ID: dirID("/a"), Policy: kind.PolicyReport, Origin: kind.Absent(), Wrote: kind.Image{State: "dir"}})
+		w.Put(&kind.Record{ID: dirID("/b"), Policy: kind.PolicyHeal, Origin: kind.Absent(), Wrote: kind.Image{State: "dir"}})
+		return nil
+	})
+	if err != nil {
+		f.Fatal(err)
+	}
+	a.Close()
+	data, _ := os.ReadFile(appliedIndexFile(file))
+	f.Add(data)
+	f.Add([]byte(aidxMagic))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		x, err := decodeAppliedIndex(data)
+		if err != nil {
+			return
+		}
+		a := &Applied{Generation: x.gen, size: x.size, body: x.body, ents: x.ents}
+		if again := encodeAppliedIndex(a, x.sum); !bytes.Equal(again, data) {
+			t.Fatalf("index round trip differs:\n%x\n%x", data, again)
+		}
+	})
+}
