@@ -125,6 +125,7 @@ func (e *Engine) Close() error {
 	e.cache.applied.Close()
 	e.cache.applied = nil
 	e.cache.records, e.cache.recordsOf = nil, nil
+	e.store.Close()
 	return e.root.Close()
 }
 

@@ -239,7 +239,8 @@ func (e *Engine) recover() error {
 }
 
 // cleanStoreTemp removes what processes that are gone left in store/tmp:
-// half-written blobs, and the work directories of steps (Store.MkdirTemp),
+// half-written blobs, the packs they were staging into (which have no
+// index), and the work directories of steps (Store.MkdirTemp),
 // such as a validate's copy of a secret; and the temporary files of
 // generation records and step lists, which are written only under the
 // lock, so one there when the lock is taken is a killed writer's.
@@ -252,6 +253,7 @@ func (e *Engine) cleanStoreTemp() {
 			}
 		}
 	}
+	e.store.RemoveUnindexedPacks()
 	dir := filepath.Join(e.store.Dir, "tmp")
 	ents, err := os.ReadDir(dir)
 	if err != nil {

@@ -2,7 +2,9 @@ package host
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -20,7 +22,8 @@ const listFrom = 2048
 
 // missing returns the keys the store lacks, in their order. Many keys are
 // checked by reading the directories their blobs live in (Store.Path),
-// once each, instead of a stat a key: a blob is there when its name is in
+// once each, and the indexes of the packs (Store.EachPacked), instead of
+// a stat a key: a blob is there when its name is in
 // its directory, exactly when a stat of it would find it. The names are
 // read raw (getdents) and looked up among the keys, instead of a string
 // and a set entry made for every name the store holds: at 100,000 files
@@ -61,6 +64,13 @@ func missing(st *apply.Store, keys []string) []string {
 			markPresent(filepath.Dir(st.Path(keys[i])), buf, want, found)
 		}
 	}
+	var h [2 * sha256.Size]byte
+	st.EachPacked(func(sum *[sha256.Size]byte) {
+		hex.Encode(h[:], sum[:])
+		if j, ok := want[string(h[:])]; ok {
+			found[j] = true
+		}
+	})
 	for _, k := range keys {
 		name, ok := strings.CutPrefix(k, "sha256:")
 		if j, in := want[name]; !ok || !in || !found[j] {

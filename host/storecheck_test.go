@@ -11,8 +11,9 @@ import (
 )
 
 // missing answers as a stat of each key would, whether it reads the
-// store's directories (many keys) or stats (few): blobs stored, blobs
-// removed behind the store's back, keys never stored and a malformed key.
+// store's directories and packs' indexes (many keys) or stats (few):
+// blobs stored, of their own and packed, blobs removed behind the store's
+// back, keys never stored and a malformed key.
 func TestMissingMatchesHas(t *testing.T) {
 	dir := testCheckout(t, "file \"/etc/motd\" {\n  content = \"hi\\n\"\n}\n")
 	var out bytes.Buffer
@@ -30,11 +31,26 @@ func TestMissingMatchesHas(t *testing.T) {
 	for i := 0; i < listFrom+100; i++ {
 		blobs = append(blobs, fmt.Appendf(nil, "blob %d\n", i))
 	}
-	keys, err := st.PutMany(blobs)
+	// The first half as blobs of their own (a flush of a few stores no
+	// pack), the rest mostly packed.
+	const half = listFrom / 2
+	var keys []string
+	for lo := 0; lo < half; lo += 32 {
+		got, err := st.PutMany(blobs[lo:min(lo+32, half)])
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, got...)
+	}
+	got, err := st.PutMany(blobs[half:])
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 0; i < len(keys); i += 97 {
+	keys = append(keys, got...)
+	if packs, _ := filepath.Glob(filepath.Join(st.Dir, "pack", "*.idx")); len(packs) != 1 {
+		t.Fatalf("packs %v, want one", packs)
+	}
+	for i := 0; i < half; i += 37 {
 		if err := os.Remove(st.Path(keys[i])); err != nil {
 			t.Fatal(err)
 		}

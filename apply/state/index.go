@@ -395,8 +395,17 @@ func (s *Store) Size(key string) (int64, bool) {
 	if kind.CheckKey(key) != nil {
 		return 0, false
 	}
+	sum := digestOf(key)
+	if p, i, ok := s.packed(&sum, false); ok {
+		_, n := p.ix.at(i)
+		return int64(n), true
+	}
 	var st unix.Stat_t
 	if unix.Stat(s.Path(key), &st) != nil {
+		if p, i, ok := s.packed(&sum, true); ok {
+			_, n := p.ix.at(i)
+			return int64(n), true
+		}
 		return 0, false
 	}
 	return st.Size, true

@@ -3,6 +3,7 @@ package state
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -23,19 +25,32 @@ import (
 // Store is the content store: blobs named by their sha256, as FILE steps
 // name their content ("sha256:<hex>"). It holds compiled file contents and
 // the pre-images trail saves before it overwrites or removes anything.
-// Blobs are written to store/tmp, made durable, then renamed into place, so
-// a blob under its name is always whole; every read verifies the hash.
+// A blob is a file of its own (store/sha256/<2 hex>/<hex>), or, when a
+// flush stores many small ones, one of a pack's (pack.go). A file of its
+// own is written to store/tmp, made durable, then renamed into place; a
+// pack is named by an index renamed into place once both are durable; so
+// a blob under its name is always whole. Every read verifies the hash.
 type Store struct {
 	Dir     string
 	pending []pendingBlob
-	// staged holds the digests of pending, so a compile staging a hundred
-	// thousand blobs between flushes looks each up once, not in a scan.
-	// Digests and sequence numbers, not key and path strings: the strings
-	// were 20 MB of a 100,000-file first apply's live heap at its peak.
-	staged map[[sha256.Size]byte]struct{}
-	seq    atomic.Uint64
-	buf    []byte
-	added  int64 // bytes of the blobs Flush put in place, for TakeAdded
+	// staged holds the digests of what is staged, so a compile staging a
+	// hundred thousand blobs between flushes looks each up once, not in a
+	// scan: a digest's first 8 bytes, to where its whole digest is (at i
+	// >= 0 in the pack's entries, at ^i in pending). Not key and path
+	// strings: the strings were 20 MB of a 100,000-file first apply's
+	// live heap at its peak.
+	staged map[uint64]int32
+	small  int         // blobs up to PackMax staged as files since the last Flush
+	pw     *packWriter // the pack being staged into, if any
+	packs  packSet     // the packs there are
+	// loose says which of store/sha256's directories there are, read
+	// once a staging: a new blob whose directory is not there is no file
+	// of its own, which a staging so learns without a stat.
+	loose *[256]bool
+	seq   atomic.Uint64
+	buf   []byte
+	rbuf  []byte // what Stage reads to learn whether a blob is small
+	added int64  // bytes of the blobs Flush put in place, for TakeAdded
 }
 
 // pendingBlob is a staged blob: its digest, the sequence number naming
@@ -67,7 +82,7 @@ func (s *Store) TakeAdded() int64 {
 
 // NewStore opens the content store in dir, making it when missing.
 func NewStore(dir string) (*Store, error) {
-	for _, d := range []string{dir, filepath.Join(dir, "sha256"), filepath.Join(dir, "tmp")} {
+	for _, d := range []string{dir, filepath.Join(dir, "sha256"), filepath.Join(dir, "tmp"), filepath.Join(dir, DirPack)} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
@@ -90,6 +105,43 @@ func (s *Store) Has(key string) bool {
 	if kind.CheckKey(key) != nil {
 		return false
 	}
+	sum := digestOf(key)
+	if _, _, ok := s.packed(&sum, false); ok {
+		return true
+	}
+	var st unix.Stat_t
+	if unix.Stat(s.Path(key), &st) == nil {
+		return true
+	}
+	_, _, ok := s.packed(&sum, true)
+	return ok
+}
+
+// stored is Has for a staging, which takes a blob for missing when only
+// another process's pack made since this staging began holds it (it
+// stores it again: the copy costs only room) and knows without a stat
+// that a blob whose directory is not there is no file of its own.
+func (s *Store) stored(key string, sum *[sha256.Size]byte) bool {
+	if _, _, ok := s.packed(sum, false); ok {
+		return true
+	}
+	if s.loose == nil {
+		s.loose = new([256]bool)
+		names, err := readNames(filepath.Join(s.Dir, "sha256"))
+		if err != nil {
+			for i := range s.loose {
+				s.loose[i] = true
+			}
+		}
+		for _, n := range names {
+			if b, err := hex.DecodeString(n); err == nil && len(b) == 1 {
+				s.loose[b[0]] = true
+			}
+		}
+	}
+	if !s.loose[sum[0]] {
+		return false
+	}
 	var st unix.Stat_t
 	return unix.Stat(s.Path(key), &st) == nil
 }
@@ -99,8 +151,15 @@ func (s *Store) Get(key string) ([]byte, error) {
 	if err := kind.CheckKey(key); err != nil {
 		return nil, err
 	}
+	sum := digestOf(key)
+	if p, i, ok := s.packed(&sum, false); ok {
+		return readPacked(p, i, key)
+	}
 	data, err := os.ReadFile(s.Path(key))
 	if errors.Is(err, fs.ErrNotExist) {
+		if p, i, ok := s.packed(&sum, true); ok {
+			return readPacked(p, i, key)
+		}
 		return nil, fmt.Errorf("store: blob %s is missing: put the content in the store first: %w", key, fs.ErrNotExist)
 	}
 	if err != nil {
@@ -122,17 +181,22 @@ func (s *Store) Open(key string) (io.ReadCloser, error) {
 	if err := kind.CheckKey(key); err != nil {
 		return nil, err
 	}
+	sum := digestOf(key)
+	if p, i, ok := s.packed(&sum, false); ok {
+		return s.openPacked(p, i, key), nil
+	}
 	p := s.Path(key)
 	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err == unix.ENOENT {
+		if p, i, ok := s.packed(&sum, true); ok {
+			return s.openPacked(p, i, key), nil
+		}
 		return nil, fmt.Errorf("store: blob %s is missing: put the content in the store first: %w", key, fs.ErrNotExist)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", &fs.PathError{Op: "open", Path: p, Err: err})
 	}
-	v := &verifier{f: fsx.NewFile(fd, p), h: sha256.New(), Key: key}
-	hex.Decode(v.sum[:], []byte(key[len("sha256:"):]))
-	return v, nil
+	return &verifier{f: fsx.NewFile(fd, p), h: sha256.New(), Key: key, sum: sum}, nil
 }
 
 // pid names this process's temporary blobs, looked up once.
@@ -197,30 +261,64 @@ func (s *Store) StageMany(blobs [][]byte) ([]string, error) {
 		sum := sha256.Sum256(b)
 		k := sumKey(&sum)
 		keys[i] = k
-		if _, ok := s.staged[sum]; ok || s.Has(k) {
+		if s.isStaged(&sum) || s.stored(k, &sum) {
 			continue
 		}
-		// The key is known: the blob is written without hashing or
-		// looking it up again.
-		seq, _, size, err := s.writeTemp(bytes.NewReader(b), false)
-		if err != nil {
+		if err := s.stage(b, &sum); err != nil {
 			s.Abort()
 			return nil, err
 		}
-		s.pend(seq, &sum, size)
 	}
 	return keys, nil
+}
+
+// stage stages blob b of digest sum, which is neither staged nor stored:
+// into the pack when it is small and the flush has more than a few such,
+// else as a file of its own. The key is known: the blob is written
+// without hashing or looking it up again.
+func (s *Store) stage(b []byte, sum *[sha256.Size]byte) error {
+	if len(b) <= PackMax {
+		if s.small >= packFrom {
+			return s.packAppend(b, sum)
+		}
+		s.small++
+	}
+	seq, _, size, err := s.writeTemp(bytes.NewReader(b), false)
+	if err != nil {
+		return err
+	}
+	s.pend(seq, sum, size)
+	return nil
 }
 
 // Stage writes r to a temporary file and returns its key; flush moves it
 // into place. A blob already stored is not written again.
 func (s *Store) Stage(r io.Reader) (string, error) {
-	seq, sum, size, err := s.writeTemp(r, true)
+	if s.rbuf == nil {
+		s.rbuf = make([]byte, PackMax+1)
+	}
+	n, err := io.ReadFull(r, s.rbuf)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		b := s.rbuf[:n]
+		sum := sha256.Sum256(b)
+		key := sumKey(&sum)
+		if s.isStaged(&sum) || s.stored(key, &sum) {
+			return key, nil
+		}
+		if err := s.stage(b, &sum); err != nil {
+			return "", err
+		}
+		return key, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	seq, sum, size, err := s.writeTemp(io.MultiReader(bytes.NewReader(s.rbuf), r), true)
 	if err != nil {
 		return "", err
 	}
 	key := sumKey(&sum)
-	if _, ok := s.staged[sum]; ok || s.Has(key) {
+	if s.isStaged(&sum) || s.stored(key, &sum) {
 		os.Remove(s.tmpPath(seq))
 		return key, nil
 	}
@@ -263,11 +361,35 @@ func (s *Store) writeTemp(r io.Reader, hashing bool) (seq uint64, sum [sha256.Si
 // pend records temporary file number seq as the blob of digest sum, for
 // the next Flush.
 func (s *Store) pend(seq uint64, sum *[sha256.Size]byte, size int64) {
-	if s.staged == nil {
-		s.staged = make(map[[sha256.Size]byte]struct{})
-	}
-	s.staged[*sum] = struct{}{}
+	s.markStaged(sum, ^int32(len(s.pending)))
 	s.pending = append(s.pending, pendingBlob{*sum, seq, size})
+}
+
+// markStaged notes the blob of digest sum as staged at i (see staged). A
+// digest whose first 8 bytes another staged one shares is not noted: it
+// is only staged again if it comes again, which costs room, not a wrong
+// answer.
+func (s *Store) markStaged(sum *[sha256.Size]byte, i int32) {
+	if s.staged == nil {
+		s.staged = make(map[uint64]int32)
+	}
+	k := binary.LittleEndian.Uint64(sum[:8])
+	if _, ok := s.staged[k]; !ok {
+		s.staged[k] = i
+	}
+}
+
+// isStaged reports whether the blob of digest sum is staged.
+func (s *Store) isStaged(sum *[sha256.Size]byte) bool {
+	i, ok := s.staged[binary.LittleEndian.Uint64(sum[:8])]
+	switch {
+	case !ok:
+		return false
+	case i >= 0:
+		return s.pw != nil && int(i) < len(s.pw.ents) && s.pw.ents[i].sum == *sum
+	default:
+		return int(^i) < len(s.pending) && s.pending[^i].sum == *sum
+	}
 }
 
 // MkdirTemp makes a private directory in store/tmp (0700, in the 0700
@@ -289,19 +411,30 @@ func (s *Store) Abort() {
 	for _, p := range s.pending {
 		os.Remove(s.tmpPath(p.seq))
 	}
+	s.dropPack()
 	// Let go of both, not only emptied: a compile's flush of 100,000
 	// blobs left their names (16 MB) reachable from the slice's array
 	// and the map's table through the whole apply.
-	s.pending, s.staged = nil, nil
+	s.pending, s.staged, s.small, s.loose = nil, nil, 0, nil
 }
 
-// Flush makes the staged blobs durable and renames them into place: data
-// synced first, then renamed, then the directories synced.
+// Flush makes the staged blobs durable and puts them in place: the data
+// of the files and of the pack and its index synced first, then the
+// files and the index renamed into place, then the directories synced.
 func (s *Store) Flush() error {
-	if len(s.pending) == 0 {
+	if len(s.pending) == 0 && s.pw == nil {
+		s.small, s.loose = 0, nil
 		return nil
 	}
 	defer s.Abort()
+	var idxTmp string
+	if s.pw != nil {
+		var err error
+		if idxTmp, err = s.finishPack(); err != nil {
+			return err
+		}
+		defer os.Remove(idxTmp) // renamed, when all goes well
+	}
 	wide := len(s.pending) > fsx.SmallBatch
 	if wide {
 		if err := syncfsAt(s.Dir); err != nil {
@@ -310,6 +443,14 @@ func (s *Store) Flush() error {
 	} else {
 		for _, p := range s.pending {
 			if err := fsyncPath(s.tmpPath(p.seq)); err != nil {
+				return err
+			}
+		}
+		if s.pw != nil {
+			if err := s.pw.f.Sync(); err != nil {
+				return fmt.Errorf("store: %w", err)
+			}
+			if err := fsyncPath(idxTmp); err != nil {
 				return err
 			}
 		}
@@ -335,6 +476,12 @@ func (s *Store) Flush() error {
 		s.added += p.size
 	}
 	s.pending = nil // renamed: not for the deferred Abort to remove
+	if s.pw != nil {
+		if err := s.placePack(idxTmp); err != nil {
+			return err
+		}
+		dirs[s.packDir()] = true
+	}
 	if wide {
 		return syncfsAt(s.Dir)
 	}
@@ -370,7 +517,8 @@ func syncfsAt(dir string) error {
 	return nil
 }
 
-// Verify reads every blob and checks it against its name.
+// Verify reads every blob, of its own or packed, and checks it against
+// its name, and every pack's index against its checksum.
 func (s *Store) Verify() error {
 	var errs []error
 	err := filepath.WalkDir(filepath.Join(s.Dir, "sha256"), func(p string, d fs.DirEntry, err error) error {
@@ -391,7 +539,26 @@ func (s *Store) Verify() error {
 		}
 		return nil
 	})
-	return errors.Join(append(errs, err)...)
+	errs = append(errs, err)
+	names, _ := readNames(s.packDir())
+	for _, n := range names {
+		base, ok := strings.CutSuffix(n, indexSuffix)
+		if !ok {
+			continue
+		}
+		p, err := openPack(filepath.Join(s.packDir(), base), true)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("store: %w", err))
+			continue
+		}
+		for i := range p.ix.count {
+			if _, err := readPacked(p, i, sumKey(p.ix.digest(i))); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		p.close()
+	}
+	return errors.Join(errs...)
 }
 
 // BlobProblem is a blob trail's state needs that the store does not hold
@@ -432,13 +599,16 @@ func (s *Store) CheckBlobsOf(each func(func(*kind.Record) error) error) ([]BlobP
 	}
 	defer unix.Close(dfd)
 	var out []BlobProblem
+	s.packs.mu.Lock()
+	s.refreshPacks(true)
+	s.packs.mu.Unlock()
 	err = each(func(r *kind.Record) error {
 		for _, need := range []struct {
 			what string
 			img  kind.Image
 		}{{"pre-image", r.Origin}, {"content", r.Wrote}} {
 			for _, k := range need.img.Blobs() {
-				if p := statBlob(dfd, k); p != "" {
+				if p := s.statBlob(dfd, k); p != "" {
 					out = append(out, BlobProblem{Step: r.ID.String(), Need: need.what, Blob: k, Problem: p})
 				}
 			}
@@ -448,11 +618,18 @@ func (s *Store) CheckBlobsOf(each func(func(*kind.Record) error) error) ([]BlobP
 	return out, err
 }
 
-// statBlob says what is wrong with blob key, in the store's sha256
-// directory dfd, without reading it: "" when it is there.
-func statBlob(dfd int, key string) string {
+// statBlob says what is wrong with blob key, in a pack or the store's
+// sha256 directory dfd, without reading it: "" when it is there.
+func (s *Store) statBlob(dfd int, key string) string {
 	if kind.CheckKey(key) != nil {
 		return "not a blob key"
+	}
+	sum := digestOf(key)
+	if p, i, ok := s.packed(&sum, false); ok {
+		if _, n := p.ix.at(i); n == 0 && key != emptyKey {
+			return "empty"
+		}
+		return ""
 	}
 	h := key[len("sha256:"):]
 	var st unix.Stat_t

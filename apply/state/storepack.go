@@ -1,0 +1,402 @@
+package state
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// DirPack is the store's directory of packs (pack.go).
+const DirPack = "pack"
+
+// packSet is the packs a Store reads, loaded when first needed and again
+// when a blob is not found after the directory changed: another process
+// (a compile, which stores without the lock) may have added one.
+type packSet struct {
+	mu     sync.Mutex
+	loaded bool
+	list   []*storePack
+	names  map[string]bool
+	mtime  unix.Timespec // store/pack's when it was read
+	read   time.Time
+}
+
+// storePack is a pack the store reads: its index mapped, its data open.
+type storePack struct {
+	name string // the path without its suffix
+	ix   *packIndex
+	f    *os.File
+}
+
+// packWriter is the pack a staging appends small blobs to until Flush.
+type packWriter struct {
+	name string
+	f    *os.File
+	w    *bufio.Writer
+	off  int64
+	ents []packEntry
+}
+
+// packDir is where the store's packs are.
+func (s *Store) packDir() string { return filepath.Join(s.Dir, DirPack) }
+
+// packAppend appends blob b of digest sum to the pack being written,
+// starting one when there is none.
+func (s *Store) packAppend(b []byte, sum *[sha256.Size]byte) error {
+	if s.pw == nil {
+		if err := s.startPack(); err != nil {
+			return err
+		}
+	}
+	pw := s.pw
+	if _, err := pw.w.Write(b); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	s.markStaged(sum, int32(len(pw.ents)))
+	pw.ents = append(pw.ents, packEntry{sum: *sum, off: pw.off, n: uint32(len(b))})
+	pw.off += int64(len(b))
+	return nil
+}
+
+// startPack creates a pack named by this process's pid (so that one a
+// killed writer left is known for a leftover) and the time.
+func (s *Store) startPack() error {
+	for try := 0; ; try++ {
+		name := filepath.Join(s.packDir(), strconv.Itoa(pid)+"."+strconv.FormatInt(time.Now().UnixNano(), 36))
+		f, err := os.OpenFile(name+packSuffix, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) && try < 10 {
+			continue
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			// A store made before packs: its directory comes now.
+			if err = os.Mkdir(s.packDir(), 0o700); err == nil || errors.Is(err, fs.ErrExist) {
+				continue
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		s.pw = &packWriter{name: name, f: f, w: bufio.NewWriterSize(f, 256<<10), off: int64(len(packMagic))}
+		if _, err := s.pw.w.WriteString(packMagic); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		return nil
+	}
+}
+
+// finishPack writes out the pack's data and its index to a temporary
+// file, which it returns; neither is synced yet.
+func (s *Store) finishPack() (string, error) {
+	pw := s.pw
+	if err := pw.w.Flush(); err != nil {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	pw.ents = sortEntries(pw.ents)
+	tmp := s.tmpPath(s.seq.Add(1))
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("store: %w", err)
+	}
+	w := bufio.NewWriterSize(f, 64<<10)
+	err = writeIndex(w, pw.ents, pw.off)
+	if err == nil {
+		err = w.Flush()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("store: %w", err)
+	}
+	return tmp, nil
+}
+
+// dropPack removes the pack being written, which no index names.
+func (s *Store) dropPack() {
+	if s.pw == nil {
+		return
+	}
+	s.pw.f.Close()
+	os.Remove(s.pw.name + packSuffix)
+	s.pw = nil
+}
+
+// refreshPacks reads store/pack for packs not loaded yet: always the
+// first time, then when force or when the directory changed since (or
+// changed so recently that its time may not show a change yet).
+func (s *Store) refreshPacks(force bool) {
+	ps := &s.packs
+	var st unix.Stat_t
+	if unix.Stat(s.packDir(), &st) != nil {
+		ps.loaded = true
+		return
+	}
+	if ps.loaded && !force && st.Mtim == ps.mtime && time.Since(ps.read) > 2*time.Second {
+		return
+	}
+	ps.loaded, ps.mtime, ps.read = true, st.Mtim, time.Now()
+	names, err := readNames(s.packDir())
+	if err != nil {
+		return
+	}
+	for _, n := range names {
+		base, ok := strings.CutSuffix(n, indexSuffix)
+		if !ok || ps.names[base] {
+			continue
+		}
+		if p, err := openPack(filepath.Join(s.packDir(), base), false); err == nil {
+			ps.add(p)
+		}
+	}
+}
+
+func (ps *packSet) add(p *storePack) {
+	if ps.names == nil {
+		ps.names = map[string]bool{}
+	}
+	ps.names[filepath.Base(p.name)] = true
+	ps.list = append(ps.list, p)
+}
+
+// openPack maps the index of the pack at name (its path without suffix)
+// and opens its data; with sum the index's checksum is checked too. A
+// pack shorter than its index says is an error.
+func openPack(name string, sum bool) (*storePack, error) {
+	data, err := mapFile(name + indexSuffix)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := parsePackIndex(data, sum)
+	if err != nil {
+		unix.Munmap(data)
+		return nil, fmt.Errorf("%s: %w", name+indexSuffix, err)
+	}
+	f, err := os.Open(name + packSuffix)
+	if err != nil {
+		unix.Munmap(data)
+		return nil, err
+	}
+	fi, err := f.Stat()
+	if err == nil && fi.Size() < ix.size {
+		err = fmt.Errorf("%s: the pack has %d bytes, its index names %d: it was cut short", name+packSuffix, fi.Size(), ix.size)
+	}
+	if err != nil {
+		f.Close()
+		unix.Munmap(data)
+		return nil, err
+	}
+	return &storePack{name: name, ix: ix, f: f}, nil
+}
+
+// mapFile maps file read-only: an index is read by a few lookups each
+// touching a few of its pages, and a mapping's pages are the page
+// cache's, not the heap's.
+func mapFile(file string) ([]byte, error) {
+	fd, err := unix.Open(file, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: file, Err: err}
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: file, Err: err}
+	}
+	if st.Size < idxHeader+idxFanout+idxTrailer || st.Size > 1<<40 {
+		return nil, fmt.Errorf("%s: %w: %d bytes", file, errIndex, st.Size)
+	}
+	data, err := unix.Mmap(fd, 0, int(st.Size), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return nil, &fs.PathError{Op: "mmap", Path: file, Err: err}
+	}
+	return data, nil
+}
+
+// packed finds the blob of digest sum in a pack; rescan looks for packs
+// added since, when it is in none loaded.
+func (s *Store) packed(sum *[sha256.Size]byte, rescan bool) (*storePack, int, bool) {
+	ps := &s.packs
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if !ps.loaded {
+		s.refreshPacks(true)
+	} else if rescan {
+		s.refreshPacks(false)
+	}
+	for _, p := range ps.list {
+		if i := p.ix.find(sum); i >= 0 {
+			return p, i, true
+		}
+	}
+	return nil, 0, false
+}
+
+// digestOf returns the digest a checked key names.
+func digestOf(key string) (sum [sha256.Size]byte) {
+	hex.Decode(sum[:], []byte(key[len("sha256:"):]))
+	return sum
+}
+
+// readPacked returns blob i of pack p, verified against its key.
+func readPacked(p *storePack, i int, key string) ([]byte, error) {
+	off, n := p.ix.at(i)
+	data := make([]byte, n)
+	if _, err := p.f.ReadAt(data, off); err != nil {
+		if err == io.EOF {
+			return nil, corrupt(key, "nothing whole: the pack "+p.name+packSuffix+" ends inside it")
+		}
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if got := sha256.Sum256(data); got != *p.ix.digest(i) {
+		return nil, corrupt(key, sumKey(&got))
+	}
+	return data, nil
+}
+
+// packReader reads a packed blob and fails at its end if the bytes do
+// not hash to its key, as verifier does for a blob of its own.
+type packReader struct {
+	r   io.SectionReader
+	h   hash.Hash
+	key string
+	sum [sha256.Size]byte
+}
+
+func (s *Store) openPacked(p *storePack, i int, key string) *packReader {
+	off, n := p.ix.at(i)
+	v := &packReader{h: sha256.New(), key: key, sum: *p.ix.digest(i)}
+	v.r = *io.NewSectionReader(p.f, off, int64(n))
+	return v
+}
+
+func (v *packReader) Read(b []byte) (int, error) {
+	n, err := v.r.Read(b)
+	v.h.Write(b[:n])
+	if err == io.EOF {
+		var got [sha256.Size]byte
+		if v.h.Sum(got[:0]); got != v.sum {
+			return n, corrupt(v.key, sumKey(&got))
+		}
+	}
+	return n, err
+}
+
+func (v *packReader) Close() error { return nil }
+
+// EachPacked calls fn with the digest of every blob the store's packs
+// hold (a blob in two packs, twice), reading the pack directory afresh.
+func (s *Store) EachPacked(fn func(sum *[sha256.Size]byte)) {
+	ps := &s.packs
+	ps.mu.Lock()
+	s.refreshPacks(true)
+	list := ps.list
+	ps.mu.Unlock()
+	for _, p := range list {
+		for i := range p.ix.count {
+			fn(p.ix.digest(i))
+		}
+	}
+}
+
+// Close lets go of the packs the store read.
+func (s *Store) Close() error {
+	ps := &s.packs
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	for _, p := range ps.list {
+		p.close()
+	}
+	ps.list, ps.names, ps.loaded = nil, nil, false
+	return nil
+}
+
+// namePid returns the pid a pack's or a temporary file's name
+// starts with, or 0.
+func namePid(name string) int {
+	p, _, _ := strings.Cut(name, ".")
+	n, err := strconv.Atoi(p)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return n
+}
+
+// gone reports whether no process has pid.
+func gone(pid int) bool { return pid > 0 && unix.Kill(pid, 0) == unix.ESRCH }
+
+// RemoveUnindexedPacks removes the packs of store/pack that have no index
+// and whose writer, named by their pid, is gone: what a staging killed
+// before its flush (or in it, before the index was in place) left. It is
+// run with the state lock held, as removing store/tmp's leftovers is.
+func (s *Store) RemoveUnindexedPacks() {
+	names, err := readNames(s.packDir())
+	if err != nil {
+		return
+	}
+	have := map[string]bool{}
+	for _, n := range names {
+		have[n] = true
+	}
+	for _, n := range names {
+		base, ok := strings.CutSuffix(n, packSuffix)
+		if !ok || have[base+indexSuffix] {
+			continue
+		}
+		if p := namePid(base); p != pid && gone(p) {
+			os.Remove(filepath.Join(s.packDir(), n))
+		}
+	}
+}
+
+// placePack renames the index of the pack written (durable, as is the
+// pack) into place, which makes the pack part of the store, and adds it
+// to the packs the store reads.
+func (s *Store) placePack(idxTmp string) error {
+	pw := s.pw
+	idx := pw.name + indexSuffix
+	if err := unix.Rename(idxTmp, idx); err != nil {
+		return fmt.Errorf("store: %w", &os.LinkError{Op: "rename", Old: idxTmp, New: idx, Err: err})
+	}
+	s.pw = nil // in place: not for an Abort to remove
+	s.added += pw.off + int64(idxHeader+idxFanout+len(pw.ents)*idxEntry+idxTrailer)
+	data, err := mapFile(idx)
+	var ix *packIndex
+	if err == nil {
+		ix, err = parsePackIndex(data, false)
+	}
+	if err != nil {
+		pw.f.Close()
+		return fmt.Errorf("store: the pack just written: %w", err)
+	}
+	ps := &s.packs
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if !ps.loaded {
+		s.refreshPacks(true)
+		if ps.names[filepath.Base(pw.name)] {
+			unix.Munmap(data)
+			pw.f.Close()
+			return nil
+		}
+	}
+	ps.add(&storePack{name: pw.name, ix: ix, f: pw.f})
+	return nil
+}
+
+func (p *storePack) close() {
+	p.f.Close()
+	unix.Munmap(p.ix.data)
+}
