@@ -141,6 +141,9 @@ type compiler struct {
 	nsteps    int
 	textBytes int64 // config and template bytes read, for maxConfigTotal
 	tooMany   bool
+	// listIndex, when the order made one the list can use, indexes
+	// every step of the list in list order, none twice.
+	listIndex *stepfmt.Index
 	// reference takes the general path where a shortcut gives its
 	// result: the order's sort where the declaration order is its result.
 	reference bool

@@ -166,12 +166,17 @@ func (c *compiler) order() ([]*stepfmt.Step, []Origin) {
 	}
 	g.indeg = make([]int32, len(g.nodes))
 	g.added = make([]addedEdge, 0, len(g.nodes))
-	c.implicitEdges(g)
+	index, dups := c.implicitEdges(g)
 	aptSourceEdges(g)
 	c.dependsEdges(g)
 	var order []int32
 	if g.inOrder(c.nsteps) && !c.reference {
 		g.added, g.indeg = nil, nil
+		if !dups {
+			// The list's steps are the nodes', numbered alike: the
+			// validation takes this index rather than making its own.
+			c.listIndex = index
+		}
 		order = make([]int32, len(g.nodes))
 		for i := range order {
 			order[i] = int32(i)
@@ -207,10 +212,14 @@ func (c *compiler) order() ([]*stepfmt.Step, []Origin) {
 	return steps, origins
 }
 
-func (c *compiler) implicitEdges(g *graph) {
+// implicitEdges adds the edges of the implicit rules, and returns the
+// index it found steps by (every step, in node order) and whether it
+// found a step twice.
+func (c *compiler) implicitEdges(g *graph) (*stepfmt.Index, bool) {
 	n := int32(len(g.nodes))
 	// The first step of each identity, for paths, users, groups and units.
 	index := stepfmt.NewIndex(int(n), func(i int) *stepfmt.Step { return g.nodes[i].step })
+	dups := false
 	find := func(ns, target string) (int32, bool) {
 		j, ok := index.Find(ns, target)
 		return int32(j), ok
@@ -219,7 +228,9 @@ func (c *compiler) implicitEdges(g *graph) {
 	var absentGroups, absentPkgs []int32
 	for i := int32(0); i < n; i++ {
 		st := g.nodes[i].step
-		index.Add(int(i))
+		if _, dup := index.Add(int(i)); dup {
+			dups = true
+		}
 		if st.Kind == stepfmt.KindPackage {
 			for _, p := range g.nodes[i].res.owns {
 				owns[p] = append(owns[p], i)
@@ -297,6 +308,7 @@ func (c *compiler) implicitEdges(g *graph) {
 			}
 		}
 	}
+	return index, dups
 }
 
 // triggerEdges puts every path step at or under a unit's trigger paths,

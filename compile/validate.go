@@ -10,6 +10,13 @@ import (
 // stepfmt.Validate on the whole list and places its errors on the blocks
 // that made the steps.
 func (c *compiler) validate(list *stepfmt.List, origins []Origin) {
+	if c.listIndex != nil {
+		// The order indexed the steps in list order and found none twice.
+		index := c.listIndex.For(func(i int) *stepfmt.Step { return list.Steps[i] })
+		c.listIndex = nil
+		c.placeErrors(list, origins, stepfmt.ValidateIndexed(list, index))
+		return
+	}
 	first := stepfmt.NewIndex(len(list.Steps), func(i int) *stepfmt.Step { return list.Steps[i] })
 	dups := false
 	for i, st := range list.Steps {
@@ -34,7 +41,12 @@ func (c *compiler) validate(list *stepfmt.List, origins []Origin) {
 	if dups {
 		return
 	}
-	errs := stepfmt.Validate(list)
+	c.placeErrors(list, origins, stepfmt.Validate(list))
+}
+
+// placeErrors reports stepfmt.Validate's errors on the blocks that made
+// the steps.
+func (c *compiler) placeErrors(list *stepfmt.List, origins []Origin, errs stepfmt.ErrorList) {
 	if len(errs) == 0 {
 		return
 	}

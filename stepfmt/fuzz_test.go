@@ -71,7 +71,7 @@ func FuzzRoundTrip(f *testing.F) {
 
 func validStepErrs(s *Step) ErrorList {
 	var errs ErrorList
-	validStep(s, &errs)
+	validStep(s, &errs, &stepMemo{})
 	return errs
 }
 

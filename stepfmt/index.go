@@ -31,6 +31,14 @@ func NewIndex(n int, step func(i int) *Step) *Index {
 		shift: uint(bits.Len(uint(n + 1)))}
 }
 
+// For is the index with its steps given by step: the same steps under
+// the same numbers, such as a list made in the order they were indexed.
+func (x *Index) For(step func(i int) *Step) *Index {
+	y := *x
+	y.step = step
+	return &y
+}
+
 // hash is the target's, told apart by the namespace's length (a probe
 // compares both; paths, the most, start with a slash and other targets
 // not), and the tag kept with it.

@@ -21,11 +21,26 @@ import (
 //     step manages, a package:NAME no PKG step or a command:NAME no CMD
 //     step manages, and a unit with both reload=true and reload-on;
 //   - an INCLUDE that was not resolved (use Load or Expand first).
-func Validate(l *List) ErrorList {
+func Validate(l *List) ErrorList { return validate(l, nil) }
+
+// ValidateIndexed is Validate of a list whose steps the caller indexed
+// already, every one, in list order (Add(0), Add(1), ...), and found none
+// twice: the index is not made again (at 100,000 steps, as long as the
+// rest of the validation).
+func ValidateIndexed(l *List, index *Index) ErrorList { return validate(l, index) }
+
+func validate(l *List, index *Index) ErrorList {
 	var errs ErrorList
-	index := NewIndex(len(l.Steps), func(i int) *Step { return l.Steps[i] })
+	made := index == nil
+	if made {
+		index = NewIndex(len(l.Steps), func(i int) *Step { return l.Steps[i] })
+	}
+	var memo stepMemo
 	for i, s := range l.Steps {
-		validStep(s, &errs)
+		validStep(s, &errs, &memo)
+		if !made {
+			continue
+		}
 		if j, dup := index.Add(i); dup {
 			first := l.Steps[j]
 			errs.add(s.Src, s.Kind, s.Target, "managed twice: also by %s at %s", first.ID(), first.Src)
@@ -51,8 +66,12 @@ func Validate(l *List) ErrorList {
 	return errs
 }
 
-// validStep checks one step on its own.
-func validStep(s *Step, errs *ErrorList) {
+// validStep checks one step on its own. m remembers the last step whose
+// attribute keys passed (m.keys) and the values found good at each place:
+// a step with the same kind, keys and absence has the same shape and
+// needs only its changed values checked, so the steps of a tree, which
+// share their keys and their mode, owner and group, check those once.
+func validStep(s *Step, errs *ErrorList, m *stepMemo) {
 	ks := specOf(s.Kind)
 	if ks == nil {
 		errs.add(s.Src, s.Kind, s.Target, "unknown kind (known: %s)", kindNames())
@@ -63,25 +82,82 @@ func validStep(s *Step, errs *ErrorList) {
 	} else if c != s.Target {
 		errs.add(s.Src, s.Kind, s.Target, "target is not canonical: write %q", c)
 	}
+	absent := s.Absent()
+	same := m.same(s, absent)
+	keysGood := true
 	for i, a := range s.Attrs {
-		as := ks.attr(a.Key)
-		if as == nil {
-			errs.add(s.Src, s.Kind, s.Target, "unknown attribute %q (%s takes: %s)", a.Key, s.Kind, strings.Join(AttrKeys(s.Kind), ", "))
-			continue
-		}
-		for _, b := range s.Attrs[:i] {
-			if b.Key == a.Key {
-				errs.add(s.Src, s.Kind, s.Target, "attribute %s given twice", a.Key)
+		var as *attrSpec
+		if same {
+			if v := m.vals[i]; v != "" && a.Value == v {
+				continue
+			}
+			as = m.specs[i]
+		} else {
+			if as = ks.attr(a.Key); as == nil {
+				errs.add(s.Src, s.Kind, s.Target, "unknown attribute %q (%s takes: %s)", a.Key, s.Kind, strings.Join(AttrKeys(s.Kind), ", "))
+				keysGood = false
+				continue
+			}
+			for _, b := range s.Attrs[:i] {
+				if b.Key == a.Key {
+					errs.add(s.Src, s.Kind, s.Target, "attribute %s given twice", a.Key)
+					keysGood = false
+				}
 			}
 		}
 		if c, err := as.typ(a.Value); err != nil {
 			errs.add(s.Src, s.Kind, s.Target, "%s: %v", a.Key, err)
 		} else if c != a.Value {
 			errs.add(s.Src, s.Kind, s.Target, "%s: %q is not canonical: write %q", a.Key, a.Value, c)
+		} else if same {
+			m.vals[i] = a.Value
 		}
 	}
-	for _, msg := range ks.shapeErrs(s) {
+	if same {
+		return
+	}
+	shape := ks.shapeErrs(s)
+	for _, msg := range shape {
 		errs.add(s.Src, s.Kind, s.Target, "%s", msg)
+	}
+	if keysGood && len(shape) == 0 {
+		m.remember(s, ks, absent)
+	}
+}
+
+// stepMemo is the shape of the last step validStep found well shaped (its
+// kind, absence and attribute keys, known and each once, with their specs)
+// and, at each place, the last value found good there ("" for none yet).
+type stepMemo struct {
+	kind   Kind
+	absent bool
+	keys   []string
+	specs  []*attrSpec
+	vals   []string
+}
+
+// same reports whether s has the remembered shape.
+func (m *stepMemo) same(s *Step, absent bool) bool {
+	if m.keys == nil || s.Kind != m.kind || absent != m.absent || len(s.Attrs) != len(m.keys) {
+		return false
+	}
+	for i, a := range s.Attrs {
+		if a.Key != m.keys[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// remember takes s's shape, its values not yet known good.
+func (m *stepMemo) remember(s *Step, ks *kindSpec, absent bool) {
+	m.kind, m.absent = s.Kind, absent
+	m.keys, m.specs, m.vals = m.keys[:0], m.specs[:0], m.vals[:0]
+	if m.keys == nil {
+		m.keys = []string{}
+	}
+	for _, a := range s.Attrs {
+		m.keys, m.specs, m.vals = append(m.keys, a.Key), append(m.specs, ks.attr(a.Key)), append(m.vals, "")
 	}
 }
 

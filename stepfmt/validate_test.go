@@ -1,6 +1,7 @@
 package stepfmt
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -80,5 +81,22 @@ func TestValidateRules(t *testing.T) {
 				t.Errorf("error does not start with its place: %v", errs[0])
 			}
 		})
+	}
+	// ValidateIndexed, given the index of a list without a step twice,
+	// finds every error Validate finds.
+	for name, tc := range tests {
+		l := &List{Steps: tc.steps}
+		index := NewIndex(len(l.Steps), func(i int) *Step { return l.Steps[i] })
+		dup := false
+		for i := range l.Steps {
+			_, twice := index.Add(i)
+			dup = dup || twice
+		}
+		if dup {
+			continue
+		}
+		if a, b := fmt.Sprint(ValidateIndexed(l, index.For(func(i int) *Step { return l.Steps[i] }))), fmt.Sprint(Validate(l)); a != b {
+			t.Errorf("%s: ValidateIndexed found %s, Validate %s", name, a, b)
+		}
 	}
 }
