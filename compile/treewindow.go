@@ -65,15 +65,18 @@ func (w *treeWalk) flush() bool {
 	readTreeFiles(c.fsys, win, data)
 	w.buf = w.keys(win, data, b[:0])
 	steps, attrs := w.alloc(win)
+	ok := true
 	for i := range win {
-		ok := w.step(&win[i], data[i], &steps[i], &attrs)
-		data[i], win[i] = nil, treeItem{}
-		if !ok {
+		if ok = w.step(&win[i], data[i], &steps[i], &attrs); !ok {
 			w.stopped = true
-			return false
+			break
 		}
 	}
-	return true
+	// Cleared whole, not an item at a time, which cost a write barrier
+	// per pointer while the collector ran.
+	clear(data)
+	clear(win)
+	return ok
 }
 
 // keys sets the content key of each file of the window that has none,
