@@ -7,6 +7,7 @@ import (
 	"hash/maphash"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"trail/apply/kind"
@@ -72,6 +73,9 @@ type current struct {
 	loadErr error
 	list    *stepfmt.List
 	applied *state.Applied
+	// text, when set, is the list about to be applied, printed and
+	// compared with this one (printList), which load's parse uses.
+	text *listText
 }
 
 func (e *Engine) loadCurrent() (*current, error) {
@@ -109,7 +113,7 @@ func (c *current) parse(e *Engine, next []*stepfmt.Step) error {
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	l, errs := sharedParse(c.steps, f, next)
+	l, errs := sharedParse(c.steps, f, next, c.text)
 	f.Close()
 	if len(errs) > 0 {
 		return fmt.Errorf("state: the applied step list is damaged: %w", errs.Err())
@@ -137,7 +141,14 @@ func (c *current) parse(e *Engine, next []*stepfmt.Step) error {
 // one. next's steps are found by a hash of how they print; the other
 // lines are parsed together, at their own line numbers. The list is read
 // line by line: the text of 100,000 steps is 14 MB.
-func sharedParse(name string, src io.ReadSeeker, next []*stepfmt.Step) (*stepfmt.List, stepfmt.ErrorList) {
+//
+// With t, next's printing (printList), next's steps are not printed
+// again: the lines t found next's first t.prefix steps print as are
+// those steps, as are all lines when t.same, and any other line is the
+// step of next whose printed line has the same 128-bit hash under t's
+// seeds, looked for at the line after the step found last, else among
+// all.
+func sharedParse(name string, src io.ReadSeeker, next []*stepfmt.Step, t *listText) (*stepfmt.List, stepfmt.ErrorList) {
 	whole := func() (*stepfmt.List, stepfmt.ErrorList) {
 		var b strings.Builder
 		_, err := src.Seek(0, io.SeekStart)
@@ -152,17 +163,7 @@ func sharedParse(name string, src io.ReadSeeker, next []*stepfmt.Step) (*stepfmt
 	if len(next) == 0 {
 		return whole()
 	}
-	seed := maphash.MakeSeed()
-	var b bytes.Buffer
-	print := func(s *stepfmt.Step) []byte {
-		b.Reset()
-		stepfmt.AppendStep(&b, s, true)
-		return b.Bytes()
-	}
-	at := make(map[uint64]int32, len(next))
-	for i, s := range next {
-		at[maphash.Bytes(seed, print(s))] = int32(i)
-	}
+	find := sharedFinder(next, t)
 	r := bufio.NewReaderSize(src, 64<<10)
 	var long []byte
 	readLine := func() ([]byte, error) {
@@ -187,6 +188,14 @@ func sharedParse(name string, src io.ReadSeeker, next []*stepfmt.Step) (*stepfmt
 	}
 	others.Write(header)
 	others.WriteByte('\n')
+	if t != nil && t.same {
+		l, errs := stepfmt.ParseString(name, others.String())
+		if len(errs) > 0 || len(l.Steps) > 0 {
+			return whole()
+		}
+		l.Steps = slices.Clone(next)
+		return l, nil
+	}
 	var steps []*stepfmt.Step
 	holes := 0
 	for {
@@ -197,8 +206,8 @@ func sharedParse(name string, src io.ReadSeeker, next []*stepfmt.Step) (*stepfmt
 		if err != nil {
 			return whole()
 		}
-		if i, ok := at[maphash.Bytes(seed, line)]; ok && bytes.Equal(line, print(next[i])) {
-			steps = append(steps, next[i])
+		if s := find(len(steps), line); s != nil {
+			steps = append(steps, s)
 			others.WriteByte('\n')
 			continue
 		}
@@ -221,6 +230,53 @@ func sharedParse(name string, src io.ReadSeeker, next []*stepfmt.Step) (*stepfmt
 	}
 	l.Steps = steps
 	return l, nil
+}
+
+// sharedFinder returns what sharedParse asks of each line: the step of
+// next that line n of the list, line, prints as, or nil.
+func sharedFinder(next []*stepfmt.Step, t *listText) func(n int, line []byte) *stepfmt.Step {
+	if t == nil {
+		seed := maphash.MakeSeed()
+		var b bytes.Buffer
+		print := func(s *stepfmt.Step) []byte {
+			b.Reset()
+			stepfmt.AppendStep(&b, s, true)
+			return b.Bytes()
+		}
+		at := make(map[uint64]int32, len(next))
+		for i, s := range next {
+			at[maphash.Bytes(seed, print(s))] = int32(i)
+		}
+		return func(_ int, line []byte) *stepfmt.Step {
+			if i, ok := at[maphash.Bytes(seed, line)]; ok && bytes.Equal(line, print(next[i])) {
+				return next[i]
+			}
+			return nil
+		}
+	}
+	var at map[uint64]int32
+	j := t.prefix // where the step after the one found last is
+	return func(n int, line []byte) *stepfmt.Step {
+		if n < t.prefix {
+			return next[n]
+		}
+		h := t.sum(line)
+		if j < len(next) && t.sums[j] == h {
+			j++
+			return next[j-1]
+		}
+		if at == nil {
+			at = make(map[uint64]int32, len(next)-t.prefix)
+			for i := t.prefix; i < len(next); i++ {
+				at[t.sums[i][0]] = int32(i)
+			}
+		}
+		if i, ok := at[h[0]]; ok && t.sums[i] == h {
+			j = int(i) + 1
+			return next[i]
+		}
+		return nil
+	}
 }
 
 // plan diffs l against the applied list and checks every change. Steps

@@ -1,14 +1,9 @@
 package apply
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"slices"
 	"strings"
 	"time"
 
@@ -50,7 +45,13 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 	if err != nil {
 		return nil, err
 	}
-	same := cur.gen > 0 && sameSteps(cur.steps, list.Steps)
+	text, err := printList(cur.steps, e.genDir(), list)
+	if err != nil {
+		return nil, err
+	}
+	defer text.discard()
+	cur.text = text
+	same := cur.gen > 0 && text.same
 	if same && !meta.Force {
 		return e.unchanged(cur, list, meta, start)
 	}
@@ -78,40 +79,6 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 	g.Counts = Counts{Added: p.Count(stepfmt.OpAdd), Modified: p.Count(stepfmt.OpModify),
 		Removed: p.Count(stepfmt.OpRemove), Unchanged: p.Unchanged}
 	return newRun(e, x, g, cur, list, p).run(ctx)
-}
-
-// sameSteps reports whether the step list file holds steps, whatever its
-// header says (false when it cannot be read). It reads and prints one
-// step at a time: the text of a list of 100,000 steps is 14 MB.
-func sameSteps(file string, steps []*stepfmt.Step) bool {
-	f, err := os.Open(file)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 64<<10)
-	_, err = r.ReadSlice('\n')
-	if err == bufio.ErrBufferFull {
-		_, err = r.ReadString('\n')
-	}
-	if err == io.EOF {
-		return len(steps) == 0
-	} else if err != nil {
-		return false
-	}
-	var b bytes.Buffer
-	var got []byte
-	for _, s := range steps {
-		b.Reset()
-		stepfmt.AppendStep(&b, s, true)
-		b.WriteByte('\n')
-		got = slices.Grow(got[:0], b.Len())[:b.Len()]
-		if _, err := io.ReadFull(r, got); err != nil || !bytes.Equal(got, b.Bytes()) {
-			return false
-		}
-	}
-	_, err = r.ReadByte()
-	return err == io.EOF
 }
 
 // unchanged is the no-op path: the list is the applied one. For the same

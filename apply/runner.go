@@ -145,7 +145,7 @@ func (r *run) run(ctx context.Context) (*Generation, error) {
 	}
 	defer r.made.Close()
 	r.e.crashPoint("begin")
-	n, err := state.SaveList(r.e.genDir(), r.g.Number, r.list)
+	n, err := r.saveList()
 	if err != nil {
 		return r.fail(err)
 	}
@@ -169,6 +169,15 @@ func (r *run) run(ctx context.Context) (*Generation, error) {
 		return r.fail(err)
 	}
 	return r.commit()
+}
+
+// saveList writes the generation's step list: the text printed when the
+// list was compared with the applied one, else the list printed now.
+func (r *run) saveList() (int64, error) {
+	if t := r.cur.text; t != nil && t.pending != nil {
+		return t.pending.Save(r.e.genDir(), r.g.Number)
+	}
+	return state.SaveList(r.e.genDir(), r.g.Number, r.list)
 }
 
 // batchEnd returns where the batch starting at i ends: the changes of an
