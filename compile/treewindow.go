@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"trail/stepfmt"
 )
 
@@ -186,20 +188,20 @@ func readTreeFiles(fsys fs.FS, items []treeItem, data [][]byte) {
 // step makes and adds the step of one entry into st, its attributes from
 // attrs; false stops the tree.
 func (w *treeWalk) step(it *treeItem, data []byte, st *stepfmt.Step, attrs *[]stepfmt.Attr) bool {
-	r, ta, rng := w.r, w.ta, w.trng
+	r, ta := w.r, w.ta
 	c := r.sc.c
 	if it.err != nil {
-		r.diag(errorf(&rng, "Cannot read tree entry", "Reading %s failed: %s.", it.path, errText(it.err)))
+		r.diag(errorf(w.rng(), "Cannot read tree entry", "Reading %s failed: %s.", it.path, errText(it.err)))
 		return true
 	}
 	if it.kind() == stepfmt.KindFile && it.key == "" {
 		// Only an LFS pointer has no key by now.
-		r.diag(errorf(&rng, "Invalid tree entry", "%v.", lfsPointer(it.path, data)))
+		r.diag(errorf(w.rng(), "Invalid tree entry", "%v.", lfsPointer(it.path, data)))
 		return true
 	}
 	t, err := stepfmt.CanonTarget(it.kind(), it.target)
 	if err != nil {
-		r.diag(errorf(rng.Ptr(), "Invalid "+r.kd.target, "%s %q: %v.", r.kd.block, it.target, err))
+		r.diag(errorf(w.rng(), "Invalid "+r.kd.target, "%s %q: %v.", r.kd.block, it.target, err))
 		t = it.target
 	}
 	n := w.attrCount(it)
@@ -211,7 +213,7 @@ func (w *treeWalk) step(it *treeItem, data []byte, st *stepfmt.Step, attrs *[]st
 		r.stamp(st, ta.dirMode, ta)
 	case stepfmt.KindLink:
 		if it.to == "" || strings.IndexByte(it.to, 0) >= 0 {
-			r.diag(errorf(&rng, "Invalid tree entry", "Symlink %s has an empty or invalid target.", it.path))
+			r.diag(errorf(w.rng(), "Invalid tree entry", "Symlink %s has an empty or invalid target.", it.path))
 			return true
 		}
 		st.Attrs = append(st.Attrs, stepfmt.Attr{Key: "to", Value: it.to})
@@ -226,6 +228,13 @@ func (w *treeWalk) step(it *treeItem, data []byte, st *stepfmt.Step, attrs *[]st
 		r.stamp(st, mode, ta)
 	}
 	return r.add(st, it.path)
+}
+
+// rng is a copy of the tree's range for a diagnostic: one copy taken for
+// all of step's escaped, which allocated it for every step.
+func (w *treeWalk) rng() *hcl.Range {
+	rng := w.trng
+	return &rng
 }
 
 // stamp appends the tree's attributes in canonical order.
