@@ -2,6 +2,7 @@ package host
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -10,7 +11,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 	"sync"
 
@@ -71,23 +72,20 @@ type treeCache struct {
 type treeAt struct{ off, end, n, crc uint32 }
 
 // blobIndex finds a known file's entry in the cache by its blob hash:
-// keys are the hashes' first 8 bytes, sorted, recs the number of the
-// record (in treeCache.recs) of each and ents where in that record its
-// entry is (a lookup that walked the record from its start took 15 s for
+// by the hash's first 8 bytes, sorted, each with the number of its
+// record (in treeCache.recs) and where in that record its entry is (a
+// lookup that walked the record from its start took 15 s for
 // a directory of 50,000 files). At 100,000 files it is 1.6 MB, where a
 // map of the entries was 5.5.
-type blobIndex struct {
-	keys []uint64
-	recs []uint32
-	ents []uint32
-}
+type blobIndex []blobRef
 
-func (x *blobIndex) Len() int           { return len(x.keys) }
-func (x *blobIndex) Less(i, j int) bool { return x.keys[i] < x.keys[j] }
-func (x *blobIndex) Swap(i, j int) {
-	x.keys[i], x.keys[j] = x.keys[j], x.keys[i]
-	x.recs[i], x.recs[j] = x.recs[j], x.recs[i]
-	x.ents[i], x.ents[j] = x.ents[j], x.ents[i]
+// blobRef is one entry of the index; sorted as one slice by a generic
+// sort, the index is made in a third of the time three parallel slices
+// sorted through sort.Interface took (0.025 CPU s at 100,000 files, in
+// every pull that changed a directory).
+type blobRef struct {
+	key      uint64
+	rec, ent uint32
 }
 
 func (h *Host) treesPath() string { return filepath.Join(h.Settings.state(), treesFile) }
@@ -320,8 +318,7 @@ func (tc *treeCache) tree(hash string) ([]compile.TreeEntry, bool) {
 
 // indexBlobs makes tc.blobs from the trees in tc.at.
 func (tc *treeCache) indexBlobs() {
-	x, n := &tc.blobs, tc.entries
-	x.keys, x.recs, x.ents = make([]uint64, 0, n), make([]uint32, 0, n), make([]uint32, 0, n)
+	x := make(blobIndex, 0, tc.entries)
 	for i, a := range tc.recs {
 		b := tc.record(a)
 		if b == nil {
@@ -333,14 +330,13 @@ func (tc *treeCache) indexBlobs() {
 			at := r.off
 			_, _, _, git, sum, _, _ := r.entry()
 			if sum >= 0 && !r.bad {
-				x.keys = append(x.keys, binary.BigEndian.Uint64(b[git:git+8]))
-				x.recs = append(x.recs, uint32(i))
-				x.ents = append(x.ents, uint32(at))
+				x = append(x, blobRef{binary.BigEndian.Uint64(b[git : git+8]), uint32(i), uint32(at)})
 			}
 		}
 	}
 	tc.last = nil
-	sort.Sort(x)
+	slices.SortFunc(x, func(a, b blobRef) int { return cmp.Compare(a.key, b.key) })
+	tc.blobs = x
 }
 
 // known is compile.Options.KnownBlob over the cache's files.
@@ -353,14 +349,15 @@ func (tc *treeCache) known(gitHash string) (string, bool) {
 	if _, err := hex.Decode(h[:], []byte(gitHash)); err != nil {
 		return "", false
 	}
-	x := &tc.blobs
+	x := tc.blobs
 	k := binary.BigEndian.Uint64(h[:8])
-	for i := sort.Search(len(x.keys), func(i int) bool { return x.keys[i] >= k }); i < len(x.keys) && x.keys[i] == k; i++ {
-		b := tc.record(tc.recs[x.recs[i]])
+	i, _ := slices.BinarySearchFunc(x, k, func(e blobRef, k uint64) int { return cmp.Compare(e.key, k) })
+	for ; i < len(x) && x[i].key == k; i++ {
+		b := tc.record(tc.recs[x[i].rec])
 		if b == nil {
 			continue
 		}
-		r := &treeReader{data: b, off: int(x.ents[i]), end: len(b)}
+		r := &treeReader{data: b, off: int(x[i].ent), end: len(b)}
 		_, _, _, git, sum, _, _ := r.entry()
 		if !r.bad && sum >= 0 && bytes.Equal(b[git:git+20], h[:]) {
 			return "sha256:" + hex.EncodeToString(b[sum:sum+32]), true
@@ -370,4 +367,4 @@ func (tc *treeCache) known(gitHash string) (string, bool) {
 }
 
 // dropBlobs lets go of the blob index, which served the compile only.
-func (tc *treeCache) dropBlobs() { tc.blobs = blobIndex{} }
+func (tc *treeCache) dropBlobs() { tc.blobs = nil }

@@ -446,12 +446,14 @@ func TestTreeCacheBlobIndexFindsEntry(t *testing.T) {
 			t.Fatalf("blob of %s is known as %q, %v; want %q, %v", es[i].Name, key, ok, want, es[i].Known)
 		}
 	}
-	x := &tc.blobs
-	for i := range x.keys {
-		rec := tc.record(tc.recs[x.recs[i]])
-		r := &treeReader{data: rec, off: int(x.ents[i]), end: len(rec)}
-		if _, _, _, git, _, _, _ := r.entry(); r.bad || binary.BigEndian.Uint64(rec[git:git+8]) != x.keys[i] {
-			t.Fatalf("index key %d names an entry at %d that is not its blob's", i, x.ents[i])
+	for i, e := range tc.blobs {
+		rec := tc.record(tc.recs[e.rec])
+		r := &treeReader{data: rec, off: int(e.ent), end: len(rec)}
+		if _, _, _, git, _, _, _ := r.entry(); r.bad || binary.BigEndian.Uint64(rec[git:git+8]) != e.key {
+			t.Fatalf("index key %d names an entry at %d that is not its blob's", i, e.ent)
+		}
+		if i > 0 && tc.blobs[i-1].key > e.key {
+			t.Fatalf("index keys %d and %d are out of order", i-1, i)
 		}
 	}
 }
