@@ -43,6 +43,13 @@ type run struct {
 	changed changeSet
 	// roots holds what the restarters' triggers name (watched).
 	roots map[string]bool
+	// shipped holds the steps of the batch made last whose change may
+	// have replaced files other steps manage, and shippedBefore the files
+	// they shipped before it (recheckShipped); guards are the steps whose
+	// pre-images were journaled for such a change (guardShipped).
+	shipped       []*stepfmt.Step
+	shippedBefore map[string]bool
+	guards        []*stepfmt.Step
 }
 
 // newRun starts the run of plan p from cur to list. The plan's Work is
@@ -94,7 +101,7 @@ func (u journaled) image() kind.Image {
 func (r *run) undoRecs() []undoRec {
 	recs := make([]undoRec, len(r.undo))
 	for j, u := range r.undo {
-		recs[j] = undoRec{r.plan.Changes[u.i].Step, u.image(), int(u.i)}
+		recs[j] = undoRec{r.stepOf(u.i), u.image(), int(u.i)}
 	}
 	return recs
 }
@@ -154,10 +161,12 @@ func (r *run) run(ctx context.Context) (*Generation, error) {
 		return r.fail(err)
 	}
 	r.e.crashPoint("generation started")
-	changes := r.plan.Changes
-	for i := 0; i < len(changes); {
+	for i := 0; i < len(r.plan.Changes); {
 		end := r.batchEnd(i)
 		if err := r.batch(ctx, i, end); err != nil {
+			return r.fail(err)
+		}
+		if err := r.recheckShipped(end); err != nil {
 			return r.fail(err)
 		}
 		i = end
@@ -239,8 +248,16 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 		}
 		imgs[k-i] = img
 	}
+	guards, err := r.guardShipped(changes[i:end])
+	if err != nil {
+		return err
+	}
 	if err := r.e.store.Flush(); err != nil {
 		return placeBatch(changes[i:end], fmt.Errorf("saving pre-images: %w", err))
+	}
+	for _, g := range guards {
+		r.j.Intent(int(g.i), stepfmt.OpModify, r.stepOf(g.i), g.image())
+		r.undo = append(r.undo, g)
 	}
 	for k := i; k < end; k++ {
 		r.j.Intent(k, changes[k].Op, changes[k].Step, undos[k-i])
@@ -444,6 +461,9 @@ func (r *run) finish(c stepfmt.Change, w kind.Work, start time.Time) {
 	reports := r.x.TakeReports()
 	if !w.None() {
 		r.did(c.Step, w)
+		if _, ok := handlerOf(c.Step.Kind).h.(kind.Shipper); ok && c.Op != stepfmt.OpRemove {
+			r.shipped = append(r.shipped, c.Step)
+		}
 	}
 	result := StepChanged
 	switch {

@@ -1,0 +1,73 @@
+package paths_test
+
+import (
+	"fmt"
+	"testing"
+
+	"trail/apply/internal/sandbox"
+	"trail/apply/internal/sandbox/engine"
+)
+
+// confDeb ships a conffile, a data file and a key (neither conffiles).
+func confDeb(version, conf string) sandbox.Deb {
+	return sandbox.Deb{Name: "trail-conf", Version: version, Files: map[string]string{
+		"/etc/trail-conf/app.conf":   conf,
+		"/usr/share/trail-conf/data": "data " + version + "\n",
+		"/usr/share/trail-conf/key":  "key " + version + "\n",
+	}}
+}
+
+// A package upgraded in an apply whose EDIT, FILE and ATTRS steps on the
+// files it ships are unchanged: dpkg replaces the conffile (trail's edits
+// changed nothing of 1.0's, so dpkg finds it unmodified), the data file
+// and the key, and the apply then checks those steps again and puts back
+// what they manage, so the machine holds the managed content when the
+// apply ends (no drift), the edits on the upgrade's file. An apply of a
+// further upgrade that fails is undone exactly: files and package as
+// before it.
+func TestUnchangedStepsHoldOverAPackageUpgrade(t *testing.T) {
+	sb := engine.NewDeb(t)
+	v1 := "# 1.0\nPermitRootLogin no\n"
+	v2 := "# 2.0\n#PermitRootLogin prohibit-password\nPasswordAuthentication yes\n"
+	v3 := "# 3.0\n#PermitRootLogin yes\n"
+	sb.AptRepo(confDeb("1.0", v1), confDeb("2.0", v2), confDeb("3.0", v3))
+	steps := func(version string) string {
+		return fmt.Sprintf("PKG trail-conf version=%s owns=/etc/trail-conf,/usr/share/trail-conf\nEDIT /etc/trail-conf/app.conf %s\n"+
+			"FILE /usr/share/trail-conf/data {trail's data\n}\nATTRS /usr/share/trail-conf/key mode=0600\n", version, script(sb, noRoot))
+	}
+	sb.Apply(steps("1.0"), "c1")
+	sb.WantFile("/etc/trail-conf/app.conf", v1, 0o644, 0, 0)
+	sb.WantFile("/usr/share/trail-conf/data", "trail's data\n", 0o644, 0, 0)
+	sb.WantFile("/usr/share/trail-conf/key", "key 1.0\n", 0o600, 0, 0)
+
+	g := sb.Apply(steps("2.0"), "c2")
+	if got := sb.PkgState("trail-conf"); got != "installed 2.0" {
+		t.Fatalf("trail-conf is %q", got)
+	}
+	sb.WantFile("/etc/trail-conf/app.conf", "# 2.0\nPermitRootLogin no\nPasswordAuthentication yes\n", 0o644, 0, 0)
+	sb.WantFile("/usr/share/trail-conf/data", "trail's data\n", 0o644, 0, 0)
+	sb.WantFile("/usr/share/trail-conf/key", "key 2.0\n", 0o600, 0, 0)
+	if drift, err := sb.E.Drift(); err != nil || len(drift) != 0 {
+		t.Fatalf("drift after the upgrade's apply: %+v %v", drift, err)
+	}
+	if g.Counts.Modified != 4 || g.Counts.Unchanged != 0 {
+		t.Errorf("counts of the upgrade's apply: %+v, want the package and the three steps it undid modified", g.Counts)
+	}
+
+	want := map[string]string{}
+	for _, p := range []string{"/etc/trail-conf/app.conf", "/usr/share/trail-conf/data", "/usr/share/trail-conf/key"} {
+		want[p] = fmt.Sprintf("%q %04o", sb.Read(p), sb.Stat(p).Mode&0o7777)
+	}
+	_, err := sb.ApplyErr(steps("3.0")+"CHECK fails run=false timeout=5s\n", "c3")
+	if err == nil {
+		t.Fatal("an apply whose check fails succeeded")
+	}
+	if got := sb.PkgState("trail-conf"); got != "installed 2.0" {
+		t.Errorf("after the failed apply trail-conf is %q", got)
+	}
+	for p, w := range want {
+		if got := fmt.Sprintf("%q %04o", sb.Read(p), sb.Stat(p).Mode&0o7777); got != w {
+			t.Errorf("after the failed apply %s is %s, want %s", p, got, w)
+		}
+	}
+}

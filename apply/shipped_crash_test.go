@@ -1,0 +1,97 @@
+package apply
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+
+	sbx "trail/apply/internal/sandbox"
+	"trail/apply/state"
+	"trail/internal/lineedit"
+)
+
+// An apply that upgrades a package whose files unchanged EDIT, FILE and
+// ATTRS steps manage (the upgrade replaces them, the apply puts the
+// managed content back) is killed at every boundary: after recovery the
+// package and the three files are wholly as before the apply, or, when
+// the record names the new generation, as after it; applying it again
+// gives the latter.
+func TestShippedRecheckCrash(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("re-executes the test binary at every crash point")
+	}
+	sb := newDebSandbox(t)
+	deb := func(version, conf string) sbx.Deb {
+		return sbx.Deb{Name: "trail-conf", Version: version, Files: map[string]string{
+			"/etc/trail-conf/app.conf":   conf,
+			"/usr/share/trail-conf/data": "data " + version + "\n",
+			"/usr/share/trail-conf/key":  "key " + version + "\n",
+		}}
+	}
+	sb.fs().AptRepo(deb("1.0", "# 1.0\nPermitRootLogin no\n"), deb("2.0", "# 2.0\n#PermitRootLogin yes\n"))
+	edits, err := sb.e.Store().Put(lineedit.Format([]lineedit.Edit{{Line: "PermitRootLogin no", Regexp: "^#?PermitRootLogin"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := func(version string) string {
+		return fmt.Sprintf("PKG trail-conf version=%s owns=/etc/trail-conf,/usr/share/trail-conf\nEDIT /etc/trail-conf/app.conf %s\n"+
+			"FILE /usr/share/trail-conf/data {trail's data\n}\nATTRS /usr/share/trail-conf/key mode=0600\n", version, edits)
+	}
+	files := []string{"/etc/trail-conf/app.conf", "/usr/share/trail-conf/data", "/usr/share/trail-conf/key"}
+	look := func(s *sandbox) string {
+		out := s.fs().PkgState("trail-conf")
+		for _, p := range files {
+			data, err := os.ReadFile(s.host(p))
+			fi, serr := os.Stat(s.host(p))
+			if err != nil || serr != nil {
+				out += fmt.Sprintf("\n%s: %v %v", p, err, serr)
+				continue
+			}
+			out += fmt.Sprintf("\n%s %q %04o", p, data, fi.Mode().Perm())
+		}
+		return out
+	}
+	sb.apply(steps("1.0"), "A")
+	before := look(sb)
+	listFile := filepath.Join(t.TempDir(), "b.steps")
+	if err := os.WriteFile(listFile, stepsText(sb.list(steps("2.0"))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sb.e.Close()
+	var after string
+	points := 0
+	for at := 1; ; at++ {
+		csb := crashCopy(t, sb, listFile, "B", at)
+		if csb == nil {
+			break
+		}
+		points++
+		csb.open()
+		gen, err := state.ReadAppliedGeneration(csb.e.path(state.FileApplied))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := look(csb)
+		if gen != 2 && got != before {
+			t.Fatalf("crash point %d: after recovery:\n%s\nwant as before the apply:\n%s", at, got, before)
+		}
+		csb.apply(steps("2.0"), "B")
+		again := look(csb)
+		if gen == 2 && got != again {
+			t.Fatalf("crash point %d: committed, but after recovery:\n%s\nwant:\n%s", at, got, again)
+		}
+		if after == "" {
+			after = again
+		} else if again != after {
+			t.Fatalf("crash point %d: B applied again gives:\n%s\nwant:\n%s", at, again, after)
+		}
+	}
+	want := "installed 2.0\n/etc/trail-conf/app.conf \"# 2.0\\nPermitRootLogin no\\n\" 0644\n" +
+		"/usr/share/trail-conf/data \"trail's data\\n\" 0644\n/usr/share/trail-conf/key \"key 2.0\\n\" 0600"
+	if after != want {
+		t.Fatalf("B gives:\n%s\nwant:\n%s", after, want)
+	}
+	t.Logf("%d crash points", points)
+}
