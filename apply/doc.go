@@ -279,8 +279,14 @@
 //	                      is not the record's
 //	index                 the drift index: per managed file its inode, size, mtime,
 //	                      ctime and content hash, so drift checks hash only changes
-//	store/sha256/ab/<hex> blobs by sha256: compiled contents and saved pre-images
-//	store/tmp/            blobs being written (pid.seq), renamed into place when durable
+//	store/sha256/ab/<hex> blobs by sha256: compiled contents and saved pre-images, a file each
+//	store/pack/P.pack     small blobs (up to 64 KiB) of a flush that stores many, one after
+//	                      the other ("TRAILPCK" first); P is the writer's pid and a time
+//	store/pack/P.idx      its index: digests sorted, with a fanout, each blob's offset and
+//	                      length, the pack's size and a sha256 of it all; a pack is part of
+//	                      the store only once its index is in place
+//	store/tmp/            blobs and indexes being written (pid.seq), renamed into place when
+//	                      durable
 //	generations/NNNNNN.json   one per apply: commit, branch, host, subject, times,
 //	                      result, counts, error and its step's source, drift, kept
 //	generations/NNNNNN.steps  the step list it applied, in the step language

@@ -5,10 +5,21 @@
 // what an apply does with them: the engine (package apply) decides when
 // each is written, so that the crash argument stays in one place.
 //
+// The store holds a blob as a file of its own or, when one flush stores
+// many small ones (a tree's first apply), in a pack: one file of their
+// bytes and a sorted index renamed into place after both are durable
+// (pack.go, storepack.go), so that a tree of 100,000 files costs the
+// store two creates, not 100,000. Every reader of the store (Has, Get,
+// Open, Size, CheckBlobs, host's missing, gc, fsck) reads both; stores
+// of files only, from before packs, are read as they are.
+//
 // GC (gc.go) is the one place that removes blobs: what the applied record,
 // an interrupted apply's journal and the kept generations' step lists name
 // stays, and so does every blob younger than GCGrace, since a compile
-// stores contents without the lock. Blobs are deduplicated by their name
+// stores contents without the lock. A pack goes when none of its blobs
+// is needed, and is rewritten with its live blobs only (packgc.go), the
+// new pack durable and in place before the old one goes, once a quarter
+// of its bytes are dead; past eight packs the small ones are merged. Blobs are deduplicated by their name
 // (the sha256 of the content): a pre-image equal to a compiled content, or
 // the same file captured twice, is stored once. Blobs are not compressed:
 // most pre-images are small configuration files, and a blob's bytes are

@@ -43,8 +43,10 @@ func (r *FsckReport) OK() bool { return len(r.Problems) == 0 }
 // Applied record parses, and names a generation that is there; every
 // generation's record and step list parse; a journal parses; every blob
 // the applied record or the journal names is in the store and hashes to
-// its name, and so does every other blob; no temporary file is left by a
-// process that is gone; the lock is a plain file, and no process group a
+// its name, and so does every other blob, of its own or packed; every
+// pack's index is whole and in its pack's bounds, and has its pack; no
+// temporary file or pack without an index is left by a process that is
+// gone; the lock is a plain file, and no process group a
 // killed trail started still runs. It reads every blob, so it costs what
 // reading the store costs (status checks only that the needed blobs are
 // there, see Engine.CheckBlobs).
@@ -272,7 +274,7 @@ func (c *fsck) blobs() {
 		}
 		c.Blobs++
 		if _, err := c.store.Get(k); err != nil {
-			c.problem(c.store.Path(k), fmt.Sprintf("blob %s, needed by %s: %v", k, who, blobTrouble(err)),
+			c.problem(c.store.where(k), fmt.Sprintf("blob %s, needed by %s: %v", k, who, blobTrouble(err)),
 				"put the original content back under that name, from a backup of the store (a content blob also "+
 					"comes back when trail compiles a commit that has it); until then, what needs it cannot be restored")
 		}
@@ -301,6 +303,7 @@ func (c *fsck) blobs() {
 		}
 		return nil
 	})
+	c.packs(seen)
 }
 
 // blobTrouble shortens a store error to what is wrong with the blob.

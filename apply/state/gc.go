@@ -47,7 +47,8 @@ func (r *GCResult) Freed() int64 { return r.BlobBytes + r.GenBytes }
 // the metrics' counters), and
 // every blob that neither the applied record (pre-images and written
 // contents), the journal of an interrupted apply, nor the step list of a
-// kept generation names, unless it is younger than grace. The caller
+// kept generation names, unless it is younger than grace; a pack of such
+// blobs goes whole, or is rewritten without them (sweepPacks). The caller
 // holds the state lock. With dryRun it only counts. It measures the state
 // whole afterwards (a stat of every blob); AutoGC, the apply's, does not.
 func GC(dir string, keep int, grace time.Duration, dryRun bool) (*GCResult, error) {
@@ -123,10 +124,16 @@ func gc(dir string, keep int, grace time.Duration, dryRun bool, size int64) (*GC
 		}
 		res.Generations = append(res.Generations, g)
 	}
-	keptBytes, err := sweep(filepath.Join(dir, DirStore, "sha256"), n, time.Now().Add(-grace), dryRun, size < 0, res)
+	young := time.Now().Add(-grace)
+	keptBytes, err := sweep(filepath.Join(dir, DirStore, "sha256"), n, young, dryRun, size < 0, res)
 	if err != nil {
 		return res, fmt.Errorf("state: gc: %w", err)
 	}
+	loose := res.BlobBytes
+	if err := sweepPacks(filepath.Join(dir, DirStore, DirPack), n, young, dryRun, res); err != nil {
+		return res, fmt.Errorf("state: gc: %w", err)
+	}
+	packFreed := res.BlobBytes - loose
 	// The flush makes what trail gc freed stay freed. An automatic gc
 	// leaves it to the next flush (the next apply's): a crash before
 	// brings back only what nothing needs, which the next gc removes, and
@@ -146,12 +153,15 @@ func gc(dir string, keep int, grace time.Duration, dryRun bool, size int64) (*GC
 	}
 	res.StateBytes = whole
 	if dryRun {
-		res.StateBytes -= res.GenBytes
+		// The walk found what a gc would remove of the step lists and
+		// the packs (not of the blobs of their own: sweep counted only
+		// those kept).
+		res.StateBytes -= res.GenBytes + packFreed
 	}
 	return res, nil
 }
 
-// sweep removes from the store's root (store/sha256) every blob whose
+// sweep removes from the store's root (store/sha256) every blob of its own whose
 // name need lacks and that is older than young, and counts into res what
 // it removed (or, with dryRun, would) and kept. It reads the store's
 // directories by name and stats only what it may remove, and, with sizes,

@@ -434,6 +434,7 @@ func (s *Store) Flush() error {
 			return err
 		}
 		defer os.Remove(idxTmp) // renamed, when all goes well
+		at("pack written")
 	}
 	wide := len(s.pending) > fsx.SmallBatch
 	if wide {
@@ -455,6 +456,7 @@ func (s *Store) Flush() error {
 			}
 		}
 	}
+	at("synced")
 	dirs := map[string]bool{}
 	for _, p := range s.pending {
 		final := s.Path(sumKey(&p.sum))
@@ -481,6 +483,7 @@ func (s *Store) Flush() error {
 			return err
 		}
 		dirs[s.packDir()] = true
+		at("index placed")
 	}
 	if wide {
 		return syncfsAt(s.Dir)

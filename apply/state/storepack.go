@@ -50,6 +50,17 @@ type packWriter struct {
 	ents []packEntry
 }
 
+// crashPoint, when set (by tests), is called at the points of a flush
+// and of a gc's rewrite of packs where a crash leaves something to
+// recover from.
+var crashPoint func(point string)
+
+func at(point string) {
+	if crashPoint != nil {
+		crashPoint(point)
+	}
+}
+
 // packDir is where the store's packs are.
 func (s *Store) packDir() string { return filepath.Join(s.Dir, DirPack) }
 
@@ -68,6 +79,9 @@ func (s *Store) packAppend(b []byte, sum *[sha256.Size]byte) error {
 	s.markStaged(sum, int32(len(pw.ents)))
 	pw.ents = append(pw.ents, packEntry{sum: *sum, off: pw.off, n: uint32(len(b))})
 	pw.off += int64(len(b))
+	if len(pw.ents) == 100 {
+		at("packing")
+	}
 	return nil
 }
 
