@@ -40,14 +40,15 @@ type Options struct {
 	// steps, not its bytes.
 	LazyTree bool
 	// KnownBlob, with LazyTree, gives the "sha256:<hex>" key of a git blob
-	// by its object hash, as an earlier compile learned it (Result.Learned):
+	// by its object hash, as an earlier compile learned it (a resolved
+	// tree's entry, Result.Trees or Options.Resolved):
 	// a tree entry it knows is neither read nor hashed again, so a commit
 	// that changes k files of a big tree reads k blobs. Content is a pure
 	// function of the blob hash, so a key once learned stays right.
 	KnownBlob func(gitHash string) (key string, ok bool)
 	// Trees, with LazyTree, gives a git tree's entries by its object hash
-	// as an earlier compile resolved them (Result.Trees, and those it
-	// named in Result.Kept as they were given; see TreeEntry): a tree
+	// as an earlier compile resolved them (Result.Trees or Resolved, and
+	// those it named in Result.Kept as they were given; see TreeEntry): a tree
 	// block lists such a tree from them instead of git objects, so only
 	// the trees a commit changed are read. The entries are not modified,
 	// nor held past the tree's walk: Trees may make them afresh each call.
@@ -57,6 +58,15 @@ type Options struct {
 	// it then instead of reading it again (Result.Refs still names it).
 	// data is not kept by the compile and may be kept by Read.
 	Read func(key string, data []byte)
+	// Resolved, with LazyTree, is handed each git tree the compile
+	// resolved as soon as the last of its entries is made a step (its
+	// entries then say all the compile learned of them), instead of the
+	// tree being held to the end in Result.Trees: at 100,000 files that
+	// was 9 MB at the compile's peak. es is not used by the compile after
+	// the call. A tree may be handed again, resolved further (a later
+	// tree block took an entry an earlier one excluded, given back by
+	// Trees): the last one handed holds the most.
+	Resolved func(treeHash string, es []TreeEntry)
 }
 
 // Result is a compiled config. On errors only Files is set.
@@ -72,13 +82,13 @@ type Result struct {
 	// Refs maps "sha256:<hex>" to the repository path of a tree entry with
 	// that content, for a compile with Options.LazyTree: ReadBlob reads it.
 	Refs map[string]string
-	// Learned holds the entry of each blob this compile read (with
-	// LazyTree, read from git objects) and hashed, once each, in the order
-	// of their git hashes: Git and Sum are what Options.KnownBlob gives
-	// next time.
-	Learned []*TreeEntry
+	// Learned counts the blobs of resolved trees this compile read (with
+	// LazyTree, from git objects) and hashed: what it learned is in their
+	// trees' entries (Result.Trees or Options.Resolved).
+	Learned int
 	// Trees holds the git trees the tree blocks of this compile listed and
-	// resolved (with LazyTree), by object hash: with Kept, what
+	// resolved (with LazyTree, and without Options.Resolved, which is
+	// handed them instead), by object hash: with Kept, what
 	// Options.Trees should give next time. Kept names, by object hash, the
 	// listed trees taken from Options.Trees as it gave them, not held
 	// here: their entries are the giver's, and not held by the compile
@@ -134,7 +144,7 @@ type compiler struct {
 	resources []*resource // active resource instances, in declaration order
 	blobs     map[string][]byte
 	refs      map[string]string
-	learned   []*TreeEntry
+	learned   int
 	trees     map[string][]TreeEntry
 	kept      map[string]bool
 	resolved  int
@@ -207,7 +217,7 @@ func compile(fsys fs.FS, facts Facts, opts Options, reference bool) (*Result, hc
 		return res, dedupe(c.diags)
 	}
 	res.List, res.Origins, res.Blobs, res.Refs = list, origins, c.blobs, c.refs
-	res.Learned, res.Trees, res.Kept, res.Resolved = c.learnedOnce(), c.trees, c.kept, c.resolved
+	res.Learned, res.Trees, res.Kept, res.Resolved = c.learned, c.trees, c.kept, c.resolved
 	res.Facts = c.facts
 	return res, dedupe(c.diags)
 }

@@ -108,6 +108,15 @@ type treeWalk struct {
 	data       [][]byte
 	buf        []byte
 	stopped    bool // the step budget is spent
+	// done is the resolved trees whose entries are all in the window or
+	// made steps: handed to Options.Resolved once the window is.
+	done []resolvedTree
+}
+
+// resolvedTree is a tree the compile resolved, as c.trees held it.
+type resolvedTree struct {
+	hash string
+	es   []TreeEntry
 }
 
 var errStopWalk = errors.New("stop")
@@ -254,6 +263,9 @@ func (w *treeWalk) walk(d *treeDir, hash string) error {
 			return err
 		}
 	}
+	if es, ok := c.trees[hash]; ok && c.opts.Resolved != nil {
+		w.done = append(w.done, resolvedTree{hash, es})
+	}
 	return nil
 }
 
@@ -305,7 +317,7 @@ func (ta treeAttrs) excluded(rel, name string) bool {
 // treeEntry records the content of a tree file under its key: where to
 // read it again, or (without LazyTree) the content; an apply is handed
 // what was read (Options.Read), and what a blob was learned to hold is
-// kept, in its resolved tree's entry and in Learned.
+// kept, in its resolved tree's entry (and counted in Learned).
 func (c *compiler) treeEntry(it *treeItem, data []byte) {
 	key := it.key
 	if it.ent != nil {
@@ -331,6 +343,6 @@ func (c *compiler) treeEntry(it *treeItem, data []byte) {
 		c.opts.Read(key, data)
 	}
 	if it.ent != nil {
-		c.learned = append(c.learned, it.ent)
+		c.learned++
 	}
 }

@@ -1,10 +1,8 @@
 package compile
 
 import (
-	"bytes"
 	"encoding/hex"
 	"io/fs"
-	"slices"
 	"strings"
 )
 
@@ -141,11 +139,4 @@ func joinPath(dir, name string) string {
 		return name
 	}
 	return dir + "/" + name
-}
-
-// learnedOnce is the blobs read, one entry each: two files of one blob are
-// both read when neither was known.
-func (c *compiler) learnedOnce() []*TreeEntry {
-	slices.SortFunc(c.learned, func(a, b *TreeEntry) int { return bytes.Compare(a.Git[:], b.Git[:]) })
-	return slices.CompactFunc(c.learned, func(a, b *TreeEntry) bool { return a.Git == b.Git })
 }

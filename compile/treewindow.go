@@ -21,6 +21,7 @@ import (
 func (w *treeWalk) flush() bool {
 	win := w.win
 	w.win = w.win[:0]
+	defer w.handOver()
 	if len(win) == 0 {
 		return true
 	}
@@ -79,6 +80,22 @@ func (w *treeWalk) flush() bool {
 	clear(data)
 	clear(win)
 	return ok
+}
+
+// handOver hands the trees done to Options.Resolved and lets go of them.
+// One resolved again since (cloned, to resolve an entry it did not know)
+// is handed once that walk is done.
+func (w *treeWalk) handOver() {
+	c := w.r.sc.c
+	for _, d := range w.done {
+		es, ok := c.trees[d.hash]
+		if ok && len(es) == len(d.es) && (len(es) == 0 || &es[0] == &d.es[0]) {
+			delete(c.trees, d.hash)
+			c.opts.Resolved(d.hash, es)
+		}
+	}
+	clear(w.done)
+	w.done = w.done[:0]
 }
 
 // keys sets the content key of each file of the window that has none,

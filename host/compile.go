@@ -128,7 +128,7 @@ func (h *Host) compile(rev string, lazy bool) (*Compiled, error) {
 				key: key, loaded: ent.Loaded, factsSum: ent.Facts}, nil
 		}
 		trees = h.loadTrees()
-		opts.LazyTree, opts.KnownBlob, opts.Trees = true, trees.known, trees.tree
+		opts.LazyTree, opts.KnownBlob, opts.Trees, opts.Resolved = true, trees.known, trees.tree, trees.resolved
 		if e, err := h.Engine(); err == nil {
 			sink := &blobSink{st: e.Store()}
 			opts.Read = sink.read
@@ -239,12 +239,11 @@ func (h *Host) stage(c *Compiled) error {
 }
 
 // dropProvenance lets go of what a compile kept to say where each step
-// came from (origins, the config's sources) and which git objects it
-// read: an apply needs none of it once compiled, and staging a big tree
-// allocates while it is held.
+// came from (origins, the config's sources): an apply needs none of it
+// once compiled, and staging a big tree allocates while it is held.
 func (c *Compiled) dropProvenance() {
 	if c.Result != nil {
-		c.Origins, c.Learned, c.Files = nil, nil, nil
+		c.Origins, c.Files = nil, nil
 	}
 }
 

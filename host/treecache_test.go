@@ -62,8 +62,8 @@ func TestTreeCacheReadsOnlyChangedTrees(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Learned) != 1 || c.Resolved != 2 || len(c.Trees)+len(c.Kept) != 6 || len(c.Trees) != 2 {
-		t.Fatalf("compile of one changed file read %d blobs and %d trees of %d; want 1 blob, and 2 trees (www, www/d0) of 6, only those 2 held", len(c.Learned), c.Resolved, len(c.Trees)+len(c.Kept))
+	if c.Learned != 1 || c.Resolved != 2 || len(c.trees.pend)+len(c.Kept) != 6 || len(c.trees.pend) != 2 || len(c.Trees) != 0 {
+		t.Fatalf("compile of one changed file read %d blobs and %d trees of %d; want 1 blob, and 2 trees (www, www/d0) of 6, only those 2 handed to the cache and none held", c.Learned, c.Resolved, len(c.trees.pend)+len(c.Kept))
 	}
 	apply()
 	if got, err := os.ReadFile(filepath.Join(h.Settings.root(), "etc/www/d0/f0")); err != nil || string(got) != "changed\n" {
@@ -185,8 +185,8 @@ func TestTreeCacheAppends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Learned) != 1 || c.Resolved != 2 {
-		t.Fatalf("compile from an appended cache read %d blobs and %d trees; want 1 and 2 (www, www/d1)", len(c.Learned), c.Resolved)
+	if c.Learned != 1 || c.Resolved != 2 {
+		t.Fatalf("compile from an appended cache read %d blobs and %d trees; want 1 and 2 (www, www/d1)", c.Learned, c.Resolved)
 	}
 	gitIn(t, dir, "reset", "-q", "--hard", "HEAD~1")
 
@@ -227,14 +227,15 @@ func TestTreeCacheWritesStreamed(t *testing.T) {
 		h := fmt.Sprintf("%040x", d+1)
 		trees[h], hashes = es, append(hashes, h)
 	}
+	tc, recs := handed(t, trees, hashes)
 	var buf bytes.Buffer
-	if err := writeTrees(&buf, trees, hashes, nil, nil); err != nil {
+	if err := writeTrees(&buf, recs, tc); err != nil {
 		t.Fatal(err)
 	}
 	size := buf.Len()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	if err := writeTrees(io.Discard, trees, hashes, nil, nil); err != nil {
+	if err := writeTrees(io.Discard, recs, tc); err != nil {
 		t.Fatal(err)
 	}
 	runtime.ReadMemStats(&after)
@@ -245,7 +246,7 @@ func TestTreeCacheWritesStreamed(t *testing.T) {
 	if err := os.WriteFile(file, append(append([]byte{}, treesMagic...), buf.Bytes()...), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	tc := loadTreesFile(file)
+	tc = loadTreesFile(file)
 	defer tc.close()
 	if len(tc.at) != len(trees) || tc.entries != 20000 || tc.good != tc.size {
 		t.Fatalf("the batch reads back as %d trees of %d entries, %d good bytes of %d", len(tc.at), tc.entries, tc.good, tc.size)
@@ -383,7 +384,8 @@ func TestTreeCacheBatchAfterDamage(t *testing.T) {
 	batch := func(i int) []byte {
 		var b bytes.Buffer
 		h, trees := tree(i)
-		if err := writeTrees(&b, trees, []string{h}, nil, nil); err != nil {
+		tc, recs := handed(t, trees, []string{h})
+		if err := writeTrees(&b, recs, tc); err != nil {
 			t.Fatal(err)
 		}
 		return b.Bytes()
@@ -431,7 +433,8 @@ func TestTreeCacheBlobIndexFindsEntry(t *testing.T) {
 	}
 	h := fmt.Sprintf("%040x", 1)
 	b := bytes.NewBuffer(append([]byte{}, treesMagic...))
-	if err := writeTrees(b, map[string][]compile.TreeEntry{h: es}, []string{h}, nil, nil); err != nil {
+	pend, recs := handed(t, map[string][]compile.TreeEntry{h: es}, []string{h})
+	if err := writeTrees(b, recs, pend); err != nil {
 		t.Fatal(err)
 	}
 	file := filepath.Join(t.TempDir(), "trees")
@@ -456,4 +459,22 @@ func TestTreeCacheBlobIndexFindsEntry(t *testing.T) {
 			t.Fatalf("index keys %d and %d are out of order", i-1, i)
 		}
 	}
+}
+
+// handed is a cache handed the trees named hashes as a compile hands them
+// over (compile.Options.Resolved), and where their records are.
+func handed(t *testing.T, trees map[string][]compile.TreeEntry, hashes []string) (*treeCache, []treeAt) {
+	t.Helper()
+	tc := &treeCache{at: map[[20]byte]treeAt{}, dir: t.TempDir()}
+	t.Cleanup(tc.close)
+	var recs []treeAt
+	for _, h := range hashes {
+		tc.resolved(h, trees[h])
+		a, ok := tc.atHex(h)
+		if !ok || !a.pend {
+			t.Fatalf("tree %s was not written to the pending file", h)
+		}
+		recs = append(recs, a)
+	}
+	return tc, recs
 }
