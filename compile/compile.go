@@ -67,6 +67,11 @@ type Options struct {
 	// tree block took an entry an earlier one excluded, given back by
 	// Trees): the last one handed holds the most.
 	Resolved func(treeHash string, es []TreeEntry)
+	// Files, with LazyTree, is about how many tree entries the compile
+	// will list, when the caller knows (the trees it gives hold them): the
+	// table of Result.Refs is made that large at once instead of grown,
+	// which cost a pull of 100,000 files more than filling it.
+	Files int
 }
 
 // Result is a compiled config. On errors only Files is set.
@@ -79,8 +84,9 @@ type Result struct {
 	// Blobs maps "sha256:<hex>" to the content of every FILE step, but
 	// for those in Refs.
 	Blobs map[string][]byte
-	// Refs maps "sha256:<hex>" to the repository path of a tree entry with
-	// that content, for a compile with Options.LazyTree: ReadBlob reads it.
+	// Refs maps "sha256:<hex>" to the repository path of the last tree
+	// entry, in walk order, with that content, for a compile with
+	// Options.LazyTree: ReadBlob reads it.
 	Refs map[string]string
 	// Learned counts the blobs of resolved trees this compile read (with
 	// LazyTree, from git objects) and hashed: what it learned is in their
@@ -181,7 +187,7 @@ func compile(fsys fs.FS, facts Facts, opts Options, reference bool) (*Result, hc
 		modules:       map[string]*module{},
 		templateCache: map[string]parsedTemplate{},
 		blobs:         map[string][]byte{},
-		refs:          map[string]string{},
+		refs:          make(map[string]string, max(0, min(opts.Files, opts.MaxSteps))),
 		trees:         map[string][]TreeEntry{},
 		kept:          map[string]bool{},
 	}

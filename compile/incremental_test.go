@@ -199,6 +199,9 @@ func TestResolvedTreesEqualFreshCompile(t *testing.T) {
 		if len(fresh.Refs) != len(inc.Refs) {
 			t.Fatalf("round %d: %d contents to read, want %d", round, len(inc.Refs), len(fresh.Refs))
 		}
+		if !reflect.DeepEqual(fresh.Refs, inc.Refs) {
+			t.Fatalf("round %d: the contents are to be read from other paths than a fresh compile's", round)
+		}
 		for k := range fresh.Refs {
 			got, err := inc.ReadBlob(tree, k)
 			want, _ := fresh.ReadBlob(tree, k)

@@ -256,11 +256,19 @@ func (c *compiler) treeBlob(data []byte, path, key string) {
 		}
 		return
 	}
-	if _, ok := c.blobs[key]; !ok {
-		if _, ok := c.refs[key]; !ok {
-			c.refs[key] = path
-		}
+	if !c.inBlobs(key) {
+		c.refs[key] = path
 	}
+}
+
+// inBlobs reports whether Blobs holds the content with key; a tree's
+// contents are in Refs, and Blobs is mostly empty then.
+func (c *compiler) inBlobs(key string) bool {
+	if len(c.blobs) == 0 {
+		return false
+	}
+	_, ok := c.blobs[key]
+	return ok
 }
 
 func blobKey(data []byte) string {

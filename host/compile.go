@@ -129,6 +129,7 @@ func (h *Host) compile(rev string, lazy bool) (*Compiled, error) {
 		}
 		trees = h.loadTrees()
 		opts.LazyTree, opts.KnownBlob, opts.Trees, opts.Resolved = true, trees.known, trees.tree, trees.resolved
+		opts.Files = trees.entries
 		if e, err := h.Engine(); err == nil {
 			sink := &blobSink{st: e.Store()}
 			opts.Read = sink.read
