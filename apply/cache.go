@@ -117,6 +117,9 @@ func (e *Engine) loadIndex() *state.Index {
 		return e.cache.index
 	}
 	ix := state.LoadIndex(file)
+	if e.cache.index != nil {
+		e.cache.index.Close()
+	}
 	e.cache.index, e.cache.indexKey = ix, k
 	return ix
 }

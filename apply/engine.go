@@ -125,6 +125,10 @@ func (e *Engine) Close() error {
 	e.cache.applied.Close()
 	e.cache.applied = nil
 	e.cache.records, e.cache.recordsOf = nil, nil
+	if e.cache.index != nil {
+		e.cache.index.Close()
+		e.cache.index = nil
+	}
 	e.store.Close()
 	return e.root.Close()
 }

@@ -94,13 +94,18 @@ func (r *run) indexWritten(changes []stepfmt.Change) {
 }
 
 // updateIndex forgets what is no longer managed and saves the index. The
-// index is a cache: failing to save it costs only time.
+// index is a cache: failing to save it costs only time. An apply that
+// removes no step manages every target it managed before, so only one
+// that removes steps looks at every entry (an apply of one changed file
+// neither parses nor prints the index whole).
 func (r *run) updateIndex() {
 	ix := driftIndex(r.x)
-	for _, s := range r.list.Steps {
-		ix.Mark(s.Target)
+	if r.plan.Count(stepfmt.OpRemove) > 0 {
+		for _, s := range r.list.Steps {
+			ix.Mark(s.Target)
+		}
+		ix.KeepMarked()
 	}
-	ix.KeepMarked()
 	if ix.Save() == nil {
 		r.e.savedIndex(ix)
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -45,6 +44,25 @@ type Index struct {
 	ents  []indexEntry     // sorted by path, one per path
 	added []indexEntry     // put since the last merge, in no order
 	at    map[string]int32 // path -> place in added
+	// text, when set, is the loaded file, not yet parsed: an apply that
+	// changes k files looks up and puts k entries, and parsing and
+	// printing 100,000 lines to do so took a tenth of a CPU second. A
+	// look-up finds its line by a binary search of the lines (which Save
+	// writes sorted by path) and parses that line; an entry put is kept
+	// in added, which is looked in first; Save copies the lines not
+	// replaced as they are. What needs every entry parses the text whole
+	// first (parsed), which rejects a damaged index whole, as a load
+	// did; until then a damaged line is only an entry not found.
+	text  *indexText
+	found indexEntry
+	// finds counts the searches of text: a look at most entries (a drift
+	// check) parses it whole after a few, as a search costs what parsing
+	// a line does, log2(n) times over, and a read each.
+	finds int
+	// hint is the entry after the one found last: paths are mostly
+	// looked up in their order (a tree's files), and the entry there is
+	// looked at before a binary search.
+	hint int
 }
 
 // IndexEntry is the stat a file had when it was hashed, and the hash.
@@ -74,37 +92,44 @@ func (e *indexEntry) public() IndexEntry {
 // O(n log n) in all.
 const minMerge = 4096
 
-// LoadIndex reads the index in file; a missing or damaged one is empty.
-// It reads the file line by line: only the entries stay.
+// LoadIndex reads the index in file; a missing one, or one whose header
+// is damaged, is empty. Its lines are parsed as they are needed (text).
 func LoadIndex(file string) *Index {
-	f, err := os.Open(file)
-	if err != nil {
-		return &Index{File: file}
+	t, asOf := openIndexText(file)
+	return &Index{File: file, AsOf: asOf, text: t}
+}
+
+// Close lets go of the file an index not parsed whole reads.
+func (ix *Index) Close() {
+	ix.text.close()
+	ix.text = nil
+}
+
+// parsed parses the text whole into the sorted entries, as a load once
+// did (any damage drops them all), keeping what was put since.
+func (ix *Index) parsed() {
+	t := ix.text
+	if t == nil {
+		return
 	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 64<<10)
-	lines := 0
-	for {
-		chunk, err := r.ReadSlice('\n')
-		lines += bytes.Count(chunk, []byte("\n"))
-		if err != nil && err != bufio.ErrBufferFull {
-			break
-		}
+	ix.text = nil
+	if p, err := t.parse(); err == nil {
+		ix.ents = p.ents
 	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return &Index{File: file}
+	t.close()
+	added := ix.added
+	ix.added = nil
+	clear(ix.at)
+	dirty := ix.Dirty
+	for _, e := range added {
+		ix.put(e)
 	}
-	r.Reset(f)
-	ix, err := parseIndex(r, lines)
-	if err != nil {
-		return &Index{File: file}
-	}
-	ix.File = file
-	return ix
+	ix.Dirty = dirty || len(added) > 0
 }
 
 // Len returns how many files the index has an entry for.
 func (ix *Index) Len() int {
+	ix.parsed()
 	ix.merge()
 	return len(ix.ents)
 }
@@ -128,14 +153,41 @@ func (ix *Index) Set(p string, e IndexEntry) error {
 	return nil
 }
 
+// find returns p's entry; one of text is a copy, valid until the next
+// find, which changes nothing in the index when written.
 func (ix *Index) find(p string) *indexEntry {
 	if i, ok := ix.at[p]; ok {
 		return &ix.added[i]
+	}
+	if ix.finds++; ix.text != nil && ix.finds > 64+ix.text.n()/1024 {
+		ix.parsed()
+	}
+	if ix.text != nil {
+		i, ok := ix.text.search(p)
+		if !ok {
+			return nil
+		}
+		l, err := ix.text.line(i)
+		if err != nil {
+			return nil
+		}
+		e, _, err := parseIndexLine(l)
+		if err != nil {
+			return nil
+		}
+		e.path = p
+		ix.found = e
+		return &ix.found
+	}
+	if i := ix.hint; i < len(ix.ents) && ix.ents[i].path == p {
+		ix.hint++
+		return &ix.ents[i]
 	}
 	i, ok := slices.BinarySearchFunc(ix.ents, p, func(e indexEntry, p string) int { return strings.Compare(e.path, p) })
 	if !ok {
 		return nil
 	}
+	ix.hint = i + 1
 	return &ix.ents[i]
 }
 
@@ -165,6 +217,10 @@ func (ix *Index) Put(p string, st fsx.Stat, key string) {
 // that puts them do not grow the sorted entries again and again (at
 // 100,000 new files the arrays they left behind held 8 MB more).
 func (ix *Index) Reserve(n int) {
+	if ix.text != nil && n < max(minMerge, ix.text.n()/4) {
+		return
+	}
+	ix.parsed()
 	ix.ents = slices.Grow(ix.ents, n)
 }
 
@@ -181,6 +237,17 @@ func (ix *Index) put(e indexEntry) {
 	ix.Dirty = true
 	if i, ok := ix.at[e.path]; ok {
 		ix.added[i] = e
+		return
+	}
+	if ix.text != nil && len(ix.added) >= max(minMerge, ix.text.n()/4) {
+		ix.parsed()
+	}
+	if ix.text != nil {
+		if ix.at == nil {
+			ix.at = make(map[string]int32)
+		}
+		ix.at[e.path] = int32(len(ix.added))
+		ix.added = append(ix.added, e)
 		return
 	}
 	if i, ok := slices.BinarySearchFunc(ix.ents, e.path, func(x indexEntry, p string) int { return strings.Compare(x.path, p) }); ok {
@@ -200,6 +267,7 @@ func (ix *Index) put(e indexEntry) {
 // merge moves the added entries into the sorted ones, in place from the
 // back: none of them is among the sorted ones (put replaces those).
 func (ix *Index) merge() {
+	ix.parsed()
 	if len(ix.added) == 0 {
 		return
 	}
@@ -223,6 +291,7 @@ func (ix *Index) merge() {
 
 // Keep drops every entry not in managed.
 func (ix *Index) Keep(managed func(string) bool) {
+	ix.parsed()
 	ix.merge()
 	kept := ix.ents[:0]
 	for _, e := range ix.ents {
@@ -239,6 +308,7 @@ func (ix *Index) Keep(managed func(string) bool) {
 
 // Mark notes that p is managed, for KeepMarked.
 func (ix *Index) Mark(p string) {
+	ix.parsed()
 	if e := ix.find(p); e != nil {
 		e.marked = true
 	}
@@ -248,6 +318,7 @@ func (ix *Index) Mark(p string) {
 // KeepAll), and forgets the marks: what a look at every managed target
 // does without a set of them all.
 func (ix *Index) KeepMarked() {
+	ix.parsed()
 	ix.merge()
 	kept := ix.ents[:0]
 	for _, e := range ix.ents {
@@ -265,6 +336,7 @@ func (ix *Index) KeepMarked() {
 
 // KeepAll forgets the marks and keeps every entry.
 func (ix *Index) KeepAll() {
+	ix.parsed()
 	ix.merge()
 	for i := range ix.ents {
 		ix.ents[i].marked = false
@@ -276,7 +348,9 @@ func (ix *Index) Save() error {
 	if !ix.Dirty {
 		return nil
 	}
-	ix.merge()
+	if ix.text == nil {
+		ix.merge()
+	}
 	now := time.Now().UnixNano()
 	err := atomicfile.WriteUnsyncedWith(ix.File, stateFileMode, func(w io.Writer) error {
 		b := bufio.NewWriter(w)
@@ -284,20 +358,12 @@ func (ix *Index) Save() error {
 		line = append(line, "TRAIL-INDEX v1 asof="...)
 		line = strconv.AppendInt(line, now, 10)
 		b.Write(append(line, '\n'))
+		if ix.text != nil {
+			return ix.saveText(b)
+		}
 		for i := range ix.ents {
-			e := &ix.ents[i]
-			line = strconv.AppendUint(line[:0], e.ino, 10)
-			line = append(line, ' ')
-			line = strconv.AppendInt(line, e.size, 10)
-			line = append(line, ' ')
-			line = strconv.AppendInt(line, e.mtime, 10)
-			line = append(line, ' ')
-			line = strconv.AppendInt(line, e.ctime, 10)
-			line = append(line, ' ')
-			line = hex.AppendEncode(line, e.sum[:])
-			line = append(line, ' ')
-			line = append(line, stepfmt.QuoteValue(e.path)...)
-			if _, err := b.Write(append(line, '\n')); err != nil {
+			line = appendIndexLine(line[:0], &ix.ents[i])
+			if _, err := b.Write(line); err != nil {
 				return err
 			}
 		}
@@ -309,6 +375,53 @@ func (ix *Index) Save() error {
 	ix.Dirty = false
 	ix.AsOf = now
 	return nil
+}
+
+// saveText writes the entries of an index not parsed: the text's lines
+// as they are, each entry put since the load in its place among them
+// (replacing the line of its path), so that a save costs a copy of the
+// file and the lines of what changed.
+func (ix *Index) saveText(b *bufio.Writer) error {
+	t := ix.text
+	slices.SortFunc(ix.added, func(a, b indexEntry) int { return strings.Compare(a.path, b.path) })
+	for i, e := range ix.added {
+		ix.at[e.path] = int32(i)
+	}
+	pos := t.lines[0]
+	var line []byte
+	for i := range ix.added {
+		e := &ix.added[i]
+		at, ok := t.search(e.path)
+		if err := t.copyTo(b, pos, t.lines[at]); err != nil {
+			return err
+		}
+		pos = max(pos, t.lines[at])
+		line = appendIndexLine(line[:0], e)
+		b.Write(line)
+		if ok {
+			pos = t.lines[at+1]
+		}
+	}
+	if err := t.copyTo(b, pos, t.lines[len(t.lines)-1]); err != nil {
+		return err
+	}
+	return b.Flush()
+}
+
+// appendIndexLine appends e's line, newline and all.
+func appendIndexLine(line []byte, e *indexEntry) []byte {
+	line = strconv.AppendUint(line, e.ino, 10)
+	line = append(line, ' ')
+	line = strconv.AppendInt(line, e.size, 10)
+	line = append(line, ' ')
+	line = strconv.AppendInt(line, e.mtime, 10)
+	line = append(line, ' ')
+	line = strconv.AppendInt(line, e.ctime, 10)
+	line = append(line, ' ')
+	line = hex.AppendEncode(line, e.sum[:])
+	line = append(line, ' ')
+	line = append(line, stepfmt.QuoteValue(e.path)...)
+	return append(line, '\n')
 }
 
 // ParseIndex reads the index file; any damage rejects it whole. A path
@@ -336,29 +449,8 @@ func parseIndex(r *bufio.Reader, lines int) (*Index, error) {
 		if err != nil && err != io.EOF {
 			return nil, fmt.Errorf("index line %d: %w", line, err)
 		}
-		l = bytes.TrimSuffix(l, []byte("\n"))
-		var f [5][]byte
-		for i := range f {
-			var ok bool
-			f[i], l, ok = bytes.Cut(l, []byte(" "))
-			if !ok {
-				return nil, fmt.Errorf("index line %d: too few fields", line)
-			}
-		}
-		p, rest, err := stepfmt.ReadValue(string(l))
-		if err != nil || rest != "" || stepfmt.CheckPath(p) != nil {
-			return nil, fmt.Errorf("index line %d: bad path", line)
-		}
-		var e indexEntry
-		var e1, e2, e3, e4, e5 error
-		e.ino, e1 = strconv.ParseUint(string(f[0]), 10, 64)
-		e.size, e2 = strconv.ParseInt(string(f[1]), 10, 64)
-		e.mtime, e3 = strconv.ParseInt(string(f[2]), 10, 64)
-		e.ctime, e4 = strconv.ParseInt(string(f[3]), 10, 64)
-		if _, e5 = hex.Decode(e.sum[:], f[4]); e5 == nil && (len(f[4]) != 64 || bytes.ContainsAny(f[4], "ABCDEF")) {
-			e5 = errors.New("not a sha256 of 64 lower-case hex digits")
-		}
-		if err := errors.Join(e1, e2, e3, e4, e5); err != nil {
+		e, p, err := parseIndexLine(bytes.TrimSuffix(l, []byte("\n")))
+		if err != nil {
 			return nil, fmt.Errorf("index line %d: %w", line, err)
 		}
 		paths.WriteString(p)
@@ -388,6 +480,33 @@ func parseIndex(r *bufio.Reader, lines int) (*Index, error) {
 		out = append(out, e)
 	}
 	return &Index{AsOf: asOf, ents: out}, nil
+}
+
+// parseIndexLine parses one entry's line, without its newline; the
+// entry's path is left for the caller to set.
+func parseIndexLine(l []byte) (indexEntry, string, error) {
+	var e indexEntry
+	var f [5][]byte
+	for i := range f {
+		var ok bool
+		f[i], l, ok = bytes.Cut(l, []byte(" "))
+		if !ok {
+			return e, "", errors.New("too few fields")
+		}
+	}
+	p, rest, err := stepfmt.ReadValue(string(l))
+	if err != nil || rest != "" || stepfmt.CheckPath(p) != nil {
+		return e, "", errors.New("bad path")
+	}
+	var e1, e2, e3, e4, e5 error
+	e.ino, e1 = strconv.ParseUint(string(f[0]), 10, 64)
+	e.size, e2 = strconv.ParseInt(string(f[1]), 10, 64)
+	e.mtime, e3 = strconv.ParseInt(string(f[2]), 10, 64)
+	e.ctime, e4 = strconv.ParseInt(string(f[3]), 10, 64)
+	if _, e5 = hex.Decode(e.sum[:], f[4]); e5 == nil && (len(f[4]) != 64 || bytes.ContainsAny(f[4], "ABCDEF")) {
+		e5 = errors.New("not a sha256 of 64 lower-case hex digits")
+	}
+	return e, p, errors.Join(e1, e2, e3, e4, e5)
 }
 
 // Size is the length of blob key, when the store has it.

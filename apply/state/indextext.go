@@ -1,0 +1,150 @@
+package state
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"trail/stepfmt"
+)
+
+// indexText is a loaded index file not yet parsed (see Index): the file
+// kept open, and where each entry's line starts. Its lines are read as a
+// search asks for them, so that a look-up of a few entries costs neither
+// a parse of every line nor the file's text in memory.
+type indexText struct {
+	f *os.File
+	// lines[i] is where entry i's line starts; the last element is where
+	// the last whole line ends (a line cut short by a torn write is left
+	// out).
+	lines []int64
+	buf   []byte
+}
+
+// openIndexText opens the index in file and finds its lines; nil when
+// there is none, or its header is damaged, or it has no entry.
+func openIndexText(file string) (*indexText, int64) {
+	f, err := os.Open(file)
+	if err != nil {
+		return nil, 0
+	}
+	r := bufio.NewReaderSize(f, 64<<10)
+	head, err := r.ReadSlice('\n')
+	v, ok := bytes.CutPrefix(bytes.TrimSuffix(head, []byte("\n")), []byte("TRAIL-INDEX v1 asof="))
+	asOf, perr := strconv.ParseInt(string(v), 10, 64)
+	if err != nil || !ok || perr != nil {
+		f.Close()
+		return nil, 0
+	}
+	t := &indexText{f: f}
+	off := int64(len(head))
+	t.lines = append(t.lines, off)
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			off += int64(len(chunk))
+			continue
+		}
+		if err != nil {
+			break
+		}
+		off += int64(len(chunk))
+		t.lines = append(t.lines, off)
+	}
+	if len(t.lines) == 1 {
+		f.Close()
+		return nil, asOf
+	}
+	return t, asOf
+}
+
+// n is the number of entries' lines.
+func (t *indexText) n() int { return len(t.lines) - 1 }
+
+// line returns entry i's line without its newline, valid until the next
+// read.
+func (t *indexText) line(i int) ([]byte, error) {
+	start, end := t.lines[i], t.lines[i+1]
+	if int64(cap(t.buf)) < end-start {
+		t.buf = make([]byte, end-start)
+	}
+	b := t.buf[:end-start]
+	if _, err := t.f.ReadAt(b, start); err != nil {
+		return nil, err
+	}
+	return b[:len(b)-1], nil
+}
+
+// path returns the path of entry i's line, "" when it cannot be read.
+func (t *indexText) path(i int) string {
+	l, err := t.line(i)
+	if err != nil {
+		return ""
+	}
+	for range 5 {
+		j := bytes.IndexByte(l, ' ')
+		if j < 0 {
+			return ""
+		}
+		l = l[j+1:]
+	}
+	if len(l) > 0 && l[0] != '"' {
+		return string(l)
+	}
+	p, rest, err := stepfmt.ReadValue(string(l))
+	if err != nil || rest != "" {
+		return ""
+	}
+	return p
+}
+
+// search returns where p's line is, or would be, among lines sorted by
+// path (as Save writes them).
+func (t *indexText) search(p string) (int, bool) {
+	lo, hi := 0, t.n()
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if strings.Compare(t.path(m), p) < 0 {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo, lo < t.n() && t.path(lo) == p
+}
+
+// copyTo writes the file's bytes from start to end to w as they are
+// (the kernel copies them, without their passing through trail).
+func (t *indexText) copyTo(w *bufio.Writer, start, end int64) error {
+	if end <= start {
+		return nil
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if _, err := t.f.Seek(start, io.SeekStart); err != nil {
+		return err
+	}
+	n, err := io.Copy(w, io.LimitReader(t.f, end-start))
+	if err == nil && n != end-start {
+		err = io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+// parse reads every line, as a load did before.
+func (t *indexText) parse() (*Index, error) {
+	if _, err := t.f.Seek(0, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return parseIndex(bufio.NewReaderSize(io.LimitReader(t.f, t.lines[len(t.lines)-1]), 64<<10), t.n()+1)
+}
+
+func (t *indexText) close() {
+	if t != nil {
+		t.f.Close()
+	}
+}
