@@ -245,3 +245,29 @@ func TestDriftSeesAnotherApply(t *testing.T) {
 		t.Fatalf("drift %v, %v; want /etc/b, which the other apply wrote", d, err)
 	}
 }
+
+// An apply that writes a few files over an index it loaded leaves the
+// index file as it is; the drift check after it hashes those files, finds no
+// drift, and saves their entries.
+func TestApplyLeavesIndexBehind(t *testing.T) {
+	sb := newSandbox(t)
+	sb.apply("FILE /etc/a {a}\nFILE /etc/b {b}", "c1")
+	file := sb.e.path(state.FileIndex)
+	before, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sb.open() // a new process, as each pull's hook is
+	sb.apply("FILE /etc/a {a}\nFILE /etc/b {b2}", "c2")
+	if after, _ := os.ReadFile(file); string(after) != string(before) {
+		t.Fatalf("an apply of one file wrote the index:\n%s\nbefore:\n%s", after, before)
+	}
+	time.Sleep(2 * state.RacyWindow)
+	sb.open()
+	if d, err := sb.e.Drift(); err != nil || len(d) != 0 {
+		t.Fatalf("drift %v, %v; want none", d, err)
+	}
+	if e, ok := state.LoadIndex(file).Entry("/etc/b"); !ok || e.Key != kind.HashKey([]byte("b2")) {
+		t.Fatalf("after the drift check the index has %+v, %v for /etc/b, want the new content's hash", e, ok)
+	}
+}

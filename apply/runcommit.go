@@ -96,8 +96,10 @@ func (r *run) indexWritten(changes []stepfmt.Change) {
 // updateIndex forgets what is no longer managed and saves the index. The
 // index is a cache: failing to save it costs only time. An apply that
 // removes no step manages every target it managed before, so only one
-// that removes steps looks at every entry (an apply of one changed file
-// neither parses nor prints the index whole).
+// that removes steps looks at every entry; and one that wrote only a few
+// files leaves the file as it is (Index.Behind): the next drift check
+// hashes those files again and saves it. An apply of one changed file
+// at 100,000 files spent 0.12 CPU s parsing and printing the index.
 func (r *run) updateIndex() {
 	ix := driftIndex(r.x)
 	if r.plan.Count(stepfmt.OpRemove) > 0 {
@@ -105,6 +107,8 @@ func (r *run) updateIndex() {
 			ix.Mark(s.Target)
 		}
 		ix.KeepMarked()
+	} else if ix.Behind() {
+		return
 	}
 	if ix.Save() == nil {
 		r.e.savedIndex(ix)

@@ -2,12 +2,9 @@ package state
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -211,6 +208,15 @@ func (ix *Index) Put(p string, st fsx.Stat, key string) {
 	}
 	e.fresh = true
 	ix.put(e)
+}
+
+// Behind reports whether the index differs from its file in only a few
+// entries put since it was loaded, and was not parsed whole: a save
+// may wait, as the file's entries of those paths are only out of date
+// (their stat is not the file's now), which costs the next drift check
+// a hash of each, not a wrong answer.
+func (ix *Index) Behind() bool {
+	return ix.text != nil && len(ix.added) <= 64+ix.text.n()/1024
 }
 
 // Reserve makes room for n more entries, so that the merges of an apply
@@ -422,91 +428,6 @@ func appendIndexLine(line []byte, e *indexEntry) []byte {
 	line = append(line, ' ')
 	line = append(line, stepfmt.QuoteValue(e.path)...)
 	return append(line, '\n')
-}
-
-// ParseIndex reads the index file; any damage rejects it whole. A path
-// given twice keeps its last entry.
-func ParseIndex(data []byte) (*Index, error) {
-	return parseIndex(bufio.NewReader(bytes.NewReader(data)), bytes.Count(data, []byte("\n")))
-}
-
-// parseIndex reads an index of about lines lines from r.
-func parseIndex(r *bufio.Reader, lines int) (*Index, error) {
-	head, err := r.ReadSlice('\n')
-	v, ok := bytes.CutPrefix(bytes.TrimSuffix(head, []byte("\n")), []byte("TRAIL-INDEX v1 asof="))
-	asOf, perr := strconv.ParseInt(string(v), 10, 64)
-	if err != nil || !ok || perr != nil {
-		return nil, errors.New("index: bad header")
-	}
-	ents := make([]indexEntry, 0, lines)
-	ends := make([]uint32, 0, lines)
-	var paths strings.Builder
-	for line := 2; ; line++ {
-		l, err := r.ReadSlice('\n')
-		if err == io.EOF && len(l) == 0 {
-			break
-		}
-		if err != nil && err != io.EOF {
-			return nil, fmt.Errorf("index line %d: %w", line, err)
-		}
-		e, p, err := parseIndexLine(bytes.TrimSuffix(l, []byte("\n")))
-		if err != nil {
-			return nil, fmt.Errorf("index line %d: %w", line, err)
-		}
-		paths.WriteString(p)
-		ents = append(ents, e)
-		if paths.Len() > math.MaxUint32 {
-			return nil, errors.New("index: too large")
-		}
-		ends = append(ends, uint32(paths.Len()))
-	}
-	all, start := paths.String(), uint32(0)
-	if paths.Cap() > paths.Len()+paths.Len()/4 {
-		all = strings.Clone(all)
-	}
-	for i, end := range ends {
-		ents[i].path, start = all[start:end], end
-	}
-	// Save writes the entries sorted; an index written otherwise is sorted
-	// here, the last entry of a path winning.
-	if !slices.IsSortedFunc(ents, func(a, b indexEntry) int { return strings.Compare(a.path, b.path) }) {
-		slices.SortStableFunc(ents, func(a, b indexEntry) int { return strings.Compare(a.path, b.path) })
-	}
-	out := ents[:0]
-	for i, e := range ents {
-		if i+1 < len(ents) && ents[i+1].path == e.path {
-			continue
-		}
-		out = append(out, e)
-	}
-	return &Index{AsOf: asOf, ents: out}, nil
-}
-
-// parseIndexLine parses one entry's line, without its newline; the
-// entry's path is left for the caller to set.
-func parseIndexLine(l []byte) (indexEntry, string, error) {
-	var e indexEntry
-	var f [5][]byte
-	for i := range f {
-		var ok bool
-		f[i], l, ok = bytes.Cut(l, []byte(" "))
-		if !ok {
-			return e, "", errors.New("too few fields")
-		}
-	}
-	p, rest, err := stepfmt.ReadValue(string(l))
-	if err != nil || rest != "" || stepfmt.CheckPath(p) != nil {
-		return e, "", errors.New("bad path")
-	}
-	var e1, e2, e3, e4, e5 error
-	e.ino, e1 = strconv.ParseUint(string(f[0]), 10, 64)
-	e.size, e2 = strconv.ParseInt(string(f[1]), 10, 64)
-	e.mtime, e3 = strconv.ParseInt(string(f[2]), 10, 64)
-	e.ctime, e4 = strconv.ParseInt(string(f[3]), 10, 64)
-	if _, e5 = hex.Decode(e.sum[:], f[4]); e5 == nil && (len(f[4]) != 64 || bytes.ContainsAny(f[4], "ABCDEF")) {
-		e5 = errors.New("not a sha256 of 64 lower-case hex digits")
-	}
-	return e, p, errors.Join(e1, e2, e3, e4, e5)
 }
 
 // Size is the length of blob key, when the store has it.
