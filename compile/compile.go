@@ -67,6 +67,15 @@ type Options struct {
 	// tree block took an entry an earlier one excluded, given back by
 	// Trees): the last one handed holds the most.
 	Resolved func(treeHash string, es []TreeEntry)
+	// Before, with LazyTree and Trees, gives the git tree a repository
+	// directory was in the commit applied before, by its path, when it
+	// was a directory there: a directory the commit changed takes the
+	// sums of the files it did not change from that tree's resolution
+	// (Trees), by name and blob, and reads the files it did change (up
+	// to a few dozen) without asking KnownBlob. A pull of one changed
+	// file then neither reads nor looks up the others. Like Trees and
+	// KnownBlob it changes what is read, never the list.
+	Before func(dir string) (treeHash string, ok bool)
 	// Files, with LazyTree, is about how many tree entries the compile
 	// will list, when the caller knows (the trees it gives hold them): the
 	// table of Result.Refs is made that large at once instead of grown,
@@ -157,6 +166,9 @@ type compiler struct {
 	nsteps    int
 	textBytes int64 // config and template bytes read, for maxConfigTotal
 	tooMany   bool
+	// beforeMisses counts the files read, in directories known before
+	// (Options.Before), without asking KnownBlob.
+	beforeMisses int
 	// listIndex, when the order made one the list can use, indexes
 	// every step of the list in list order, none twice.
 	listIndex *stepfmt.Index

@@ -138,6 +138,7 @@ func TestResolvedTreesEqualFreshCompile(t *testing.T) {
 	}
 	defer repo.Close()
 	memo := map[string][]TreeEntry{}
+	var prevTree fs.FS
 	for round := 0; round < 25; round++ {
 		if round > 0 {
 			for j := 0; j < 1+rnd.IntN(6); j++ {
@@ -186,10 +187,15 @@ func TestResolvedTreesEqualFreshCompile(t *testing.T) {
 			t.Fatal(diags)
 		}
 		opts.Trees = func(h string) ([]TreeEntry, bool) { es, ok := memo[h]; return es, ok }
+		if round%2 == 1 && prevTree != nil {
+			// Every other round also with the trees of the commit before.
+			opts.Before = treeBefore(prevTree)
+		}
 		inc, diags := Compile(tree, facts, opts)
 		if diags.HasErrors() {
 			t.Fatal(diags)
 		}
+		prevTree = tree
 		if a, b := stepfmt.Format(fresh.List), stepfmt.Format(inc.List); !bytes.Equal(a, b) {
 			t.Fatalf("round %d: the list from resolved trees differs from a fresh compile's:\n%s\nvs\n%s", round, b, a)
 		}
@@ -279,6 +285,77 @@ func TestResolvedTreesEqualFreshCompile(t *testing.T) {
 		}
 		for h, es := range inc.Trees {
 			memo[h] = es
+		}
+	}
+}
+
+// treeBefore is Options.Before over the tree of the commit before.
+func treeBefore(prev fs.FS) func(string) (string, bool) {
+	return func(dir string) (string, bool) {
+		info, err := fs.Stat(prev, dir)
+		if err != nil || !info.IsDir() {
+			return "", false
+		}
+		h, ok := info.Sys().(string)
+		return h, ok && h != ""
+	}
+}
+
+// A commit that changes one file of a directory reads that blob alone,
+// with the directory's tree from the commit before (Options.Before), and
+// asks KnownBlob for none: the directory's other files are known by name
+// from the tree before. Without Before it asks for each of them.
+func TestBeforeReadsTheChangedFileAlone(t *testing.T) {
+	g := gittest.New(t)
+	files := map[string]string{"main.hcl": "tree \"www\" {\n  path = \"/srv/www\"\n  source = \"www\"\n}\n"}
+	for i := 0; i < 200; i++ {
+		files[fmt.Sprintf("www/d%d/f%d", i%4, i)] = fmt.Sprintf("v0 %d\n", i)
+	}
+	g.Write(files)
+	first := g.Commit("first")
+	g.Write(map[string]string{"www/d1/f5": "changed\n"})
+	next := g.Commit("next")
+	repo, err := gitrepo.Open(g.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	prevTree, err := repo.Tree(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prev, diags := Compile(prevTree, testFacts(), Options{Commit: first, LazyTree: true})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	tree, err := repo.Tree(next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, diags := Compile(tree, testFacts(), Options{Commit: next, LazyTree: true})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	for _, withBefore := range []bool{true, false} {
+		asked := 0
+		opts := Options{Commit: next, LazyTree: true,
+			Trees:     func(h string) ([]TreeEntry, bool) { es, ok := prev.Trees[h]; return es, ok },
+			KnownBlob: func(string) (string, bool) { asked++; return "", false }}
+		if withBefore {
+			opts.Before = treeBefore(prevTree)
+		}
+		got, diags := Compile(tree, testFacts(), opts)
+		if diags.HasErrors() {
+			t.Fatal(diags)
+		}
+		if !bytes.Equal(stepfmt.Format(got.List), stepfmt.Format(want.List)) {
+			t.Fatalf("before %v: the list differs from a fresh compile's", withBefore)
+		}
+		switch {
+		case withBefore && (asked != 0 || got.Learned != 1):
+			t.Errorf("with the tree before: asked KnownBlob %d times and read %d blobs; want 0 and 1", asked, got.Learned)
+		case !withBefore && asked != 50:
+			t.Errorf("without the tree before: asked KnownBlob %d times; want 50 (the changed directory's files)", asked)
 		}
 	}
 }

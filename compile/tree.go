@@ -190,6 +190,10 @@ func (w *treeWalk) walk(d *treeDir, hash string) error {
 		// all).
 		c.kept[hash] = true
 	}
+	var prev before
+	if fresh && lazy {
+		prev = c.before(d.path)
+	}
 	for i := range es {
 		e := &es[i]
 		name := e.Name
@@ -240,7 +244,9 @@ func (w *treeWalk) walk(d *treeDir, hash string) error {
 			case e.Known:
 				it.sum, it.known = e.Sum, true
 			default:
-				if c.opts.KnownBlob != nil {
+				if sum, ok := prev.sum(name, e.Git); ok {
+					it.sum, it.known = sum, true
+				} else if c.opts.KnownBlob != nil && !prev.enough(c) {
 					it.key, _ = c.opts.KnownBlob(hex.EncodeToString(e.Git[:]))
 				}
 				if !fresh {

@@ -140,3 +140,58 @@ func joinPath(dir, name string) string {
 	}
 	return dir + "/" + name
 }
+
+// before is a directory's resolved entries in the commit before
+// (Options.Before), by name: a directory the commit changed takes the
+// sums of its unchanged files from there, found by name, rather than
+// through Options.KnownBlob, whose index of every known blob a pull of one
+// changed file among 100,000 spent more on making than the rest of its
+// look-ups. nil when the directory is new, or unknown.
+type before map[string]*TreeEntry
+
+// beforeMisses is how many files of directories known before a compile
+// reads without asking KnownBlob: a file changed in place is read anyway,
+// but many files moved in from elsewhere are worth the index.
+const beforeMisses = 64
+
+// before returns the directory p's entries in the commit before.
+func (c *compiler) before(p string) before {
+	if c.opts.Before == nil || c.opts.Trees == nil {
+		return nil
+	}
+	h, ok := c.opts.Before(p)
+	if !ok {
+		return nil
+	}
+	es, ok := c.treeOf(h)
+	if !ok {
+		return nil
+	}
+	b := make(before, len(es))
+	for i := range es {
+		if e := &es[i]; e.Known && (e.Type == EntryFile || e.Type == EntryExec) {
+			b[e.Name] = e
+		}
+	}
+	return b
+}
+
+// sum is the content sum of the file name with blob git, when the
+// directory before held that blob under that name.
+func (b before) sum(name string, git [20]byte) ([32]byte, bool) {
+	if e, ok := b[name]; ok && e.Git == git {
+		return e.Sum, true
+	}
+	return [32]byte{}, false
+}
+
+// enough reports, for a file the directory before did not hold, whether
+// it is read without asking KnownBlob: while the directory was known
+// before and the compile has read fewer than beforeMisses such files.
+func (b before) enough(c *compiler) bool {
+	if b == nil || c.beforeMisses >= beforeMisses {
+		return false
+	}
+	c.beforeMisses++
+	return true
+}

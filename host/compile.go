@@ -9,6 +9,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 
+	"trail/apply"
 	"trail/compile"
 	"trail/gitrepo"
 	"trail/stepfmt"
@@ -134,6 +135,7 @@ func (h *Host) compile(rev string, lazy bool) (*Compiled, error) {
 			sink := &blobSink{st: e.Store()}
 			opts.Read = sink.read
 			defer sink.done()
+			opts.Before = h.before(r, e, c.Hash)
 		}
 	}
 	res, warnings, err := h.compileWith(tree, facts, opts)
@@ -153,6 +155,28 @@ func (h *Host) compile(rev string, lazy bool) (*Compiled, error) {
 		out.loaded, out.factsSum = usedFacts(pending, res)
 	}
 	return out, nil
+}
+
+// before is compile.Options.Before over the applied commit's tree: the
+// git tree a directory was there (nil when nothing is applied, or the
+// commit is the applied one).
+func (h *Host) before(r *gitrepo.Repo, e *apply.Engine, commit string) func(string) (string, bool) {
+	cur, err := e.Current()
+	if err != nil || cur == nil || cur.Commit == commit {
+		return nil
+	}
+	prev, err := r.Tree(cur.Commit)
+	if err != nil {
+		return nil
+	}
+	return func(dir string) (string, bool) {
+		info, err := fs.Stat(prev, dir)
+		if err != nil || !info.IsDir() {
+			return "", false
+		}
+		hash, ok := info.Sys().(string)
+		return hash, ok && hash != ""
+	}
 }
 
 func (h *Host) printWarnings(commit string, warnings []string) {

@@ -131,7 +131,7 @@ func gitOut(t *testing.T, dir string, args ...string) string {
 // fact is in the key. A field added to either fails here until the key
 // takes it.
 func TestCompileKeyCoversOptions(t *testing.T) {
-	readsOnly := map[string]bool{"LazyTree": true, "KnownBlob": true, "Trees": true, "Read": true, "Resolved": true, "Files": true}
+	readsOnly := map[string]bool{"LazyTree": true, "KnownBlob": true, "Trees": true, "Read": true, "Resolved": true, "Files": true, "Before": true}
 	keyed := map[string]bool{}
 	for f := range reflect.TypeFor[keyOptions]().Fields() {
 		keyed[f.Name] = true

@@ -65,6 +65,8 @@ type treeCache struct {
 	entries    int
 	blobsOnce  sync.Once
 	blobs      blobIndex
+	// indexed is set once blobs was made (a compile asked known).
+	indexed bool
 	// dir is where the cache's file is. pf is the pending file there
 	// (unlinked: a crash leaves nothing) which the trees a compile
 	// resolved are written to as it hands them over (resolved), pend
@@ -435,7 +437,7 @@ func (tc *treeCache) indexBlobs() {
 	}
 	tc.last = nil
 	slices.SortFunc(x, func(a, b blobRef) int { return cmp.Compare(a.key, b.key) })
-	tc.blobs = x
+	tc.blobs, tc.indexed = x, true
 }
 
 // known is compile.Options.KnownBlob over the cache's files.

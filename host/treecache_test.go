@@ -65,6 +65,9 @@ func TestTreeCacheReadsOnlyChangedTrees(t *testing.T) {
 	if c.Learned != 1 || c.Resolved != 2 || len(c.trees.pend)+len(c.Kept) != 6 || len(c.trees.pend) != 2 || len(c.Trees) != 0 {
 		t.Fatalf("compile of one changed file read %d blobs and %d trees of %d; want 1 blob, and 2 trees (www, www/d0) of 6, only those 2 handed to the cache and none held", c.Learned, c.Resolved, len(c.trees.pend)+len(c.Kept))
 	}
+	if c.trees.indexed {
+		t.Fatal("compile of one changed file made the index of every cached blob: d0's other files are in its tree of the applied commit")
+	}
 	apply()
 	if got, err := os.ReadFile(filepath.Join(h.Settings.root(), "etc/www/d0/f0")); err != nil || string(got) != "changed\n" {
 		t.Fatalf("d0/f0 = %q, %v", got, err)
