@@ -224,6 +224,7 @@ func (c *compiler) implicitEdges(g *graph) (*stepfmt.Index, bool) {
 		j, ok := index.Find(ns, target)
 		return int32(j), ok
 	}
+	var owner, group stepfmt.LastFind
 	owns := map[string][]int32{}
 	var absentGroups, absentPkgs []int32
 	for i := int32(0); i < n; i++ {
@@ -269,11 +270,11 @@ func (c *compiler) implicitEdges(g *graph) (*stepfmt.Index, bool) {
 					g.add(k, i, whyPackage)
 				}
 			}
-			if j, ok := find("user", st.Value("owner")); ok {
-				g.add(j, i, whyOwner)
+			if j, ok := owner.Find(index, "user", st.Value("owner")); ok {
+				g.add(int32(j), i, whyOwner)
 			}
-			if j, ok := find("group", st.Value("group")); ok {
-				g.add(j, i, whyGroup)
+			if j, ok := group.Find(index, "group", st.Value("group")); ok {
+				g.add(int32(j), i, whyGroup)
 			}
 			if u := unitOf(st.Target); u != "" {
 				if j, ok := find("unit", u); ok && st.Absent() {

@@ -89,3 +89,23 @@ func (x *Index) Find(ns, target string) (int, bool) {
 		}
 	}
 }
+
+// LastFind is Find that remembers its last answer: the steps of a tree
+// name one owner and one group, so each is looked up once, not once a
+// step. It serves one index, whose steps do not change meanwhile.
+type LastFind struct {
+	target string
+	at     int
+	ok     bool
+	set    bool
+}
+
+// Find is x.Find(ns, target), from memory when target is the last one
+// asked (one LastFind serves one namespace).
+func (m *LastFind) Find(x *Index, ns, target string) (int, bool) {
+	if !m.set || target != m.target {
+		m.at, m.ok = x.Find(ns, target)
+		m.target, m.set = target, true
+	}
+	return m.at, m.ok
+}

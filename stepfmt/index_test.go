@@ -134,3 +134,33 @@ func FuzzIndex(f *testing.F) {
 		}
 	})
 }
+
+// LastFind answers as Find does, over random runs of repeated and
+// changing targets, in two namespaces.
+func TestLastFindAnswersAsFind(t *testing.T) {
+	var steps []*Step
+	for i := 0; i < 50; i++ {
+		steps = append(steps, &Step{Kind: KindUser, Target: fmt.Sprintf("u%d", i%20)}, &Step{Kind: KindGroup, Target: fmt.Sprintf("u%d", i%30)})
+	}
+	x := NewIndex(len(steps), func(i int) *Step { return steps[i] })
+	for i := range steps {
+		x.Add(i)
+	}
+	rnd := rand.New(rand.NewPCG(9, 10))
+	var users, groups LastFind
+	for n := 0; n < 2000; n++ {
+		name := fmt.Sprintf("u%d", rnd.IntN(40))
+		for r := rnd.IntN(3); r >= 0; r-- {
+			for _, c := range []struct {
+				ns   string
+				last *LastFind
+			}{{"user", &users}, {"group", &groups}} {
+				j, ok := c.last.Find(x, c.ns, name)
+				wj, wok := x.Find(c.ns, name)
+				if j != wj || ok != wok {
+					t.Fatalf("%s %s: LastFind %d, %v; Find %d, %v", c.ns, name, j, ok, wj, wok)
+				}
+			}
+		}
+	}
+}

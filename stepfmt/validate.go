@@ -46,6 +46,8 @@ func validate(l *List, index *Index) ErrorList {
 			errs.add(s.Src, s.Kind, s.Target, "managed twice: also by %s at %s", first.ID(), first.Src)
 		}
 	}
+	// The owners and groups named last, looked up once for a run of steps.
+	var users, groups LastFind
 	for i, s := range l.Steps {
 		switch {
 		case IsPath(s.Kind):
@@ -53,10 +55,10 @@ func validate(l *List, index *Index) ErrorList {
 				errs.add(s.Src, s.Kind, s.Target, "manages nothing: give mode, owner or group")
 			}
 			validParents(l, index, i, s, &errs)
-			validOwners(l, index, i, s, "owner", "user", &errs)
-			validOwners(l, index, i, s, "group", "group", &errs)
+			validOwners(l, index, i, s, "owner", "user", &users, &errs)
+			validOwners(l, index, i, s, "group", "group", &groups, &errs)
 		case s.Kind == KindUser:
-			validOwners(l, index, i, s, "group", "group", &errs)
+			validOwners(l, index, i, s, "group", "group", &groups, &errs)
 		case s.Kind == KindUnit:
 			validTriggers(l, index, s, &errs)
 		case s.Kind == KindInclude:
@@ -232,12 +234,12 @@ func validParents(l *List, index *Index, i int, s *Step, errs *ErrorList) {
 
 // validOwners checks that an owner or group managed by the list is created
 // before the step that uses it.
-func validOwners(l *List, index *Index, i int, s *Step, key, ns string, errs *ErrorList) {
+func validOwners(l *List, index *Index, i int, s *Step, key, ns string, last *LastFind, errs *ErrorList) {
 	name, ok := s.Get(key)
 	if !ok {
 		return
 	}
-	j, ok := index.Find(ns, name)
+	j, ok := last.Find(index, ns, name)
 	switch {
 	case ok && l.Steps[j].Absent():
 		errs.add(s.Src, s.Kind, s.Target, "%s %s is absent (at %s): it cannot own anything", key, name, l.Steps[j].Src)
