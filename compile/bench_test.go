@@ -228,9 +228,10 @@ func BenchmarkFacts(b *testing.B) {
 // benchOneChanged compiles a commit that changed one file of the bench
 // repository's tree, lazily as an apply does: "fresh" knows nothing,
 // "resolved" takes the unchanged git trees from the commit before's
-// compile (Options.Trees and KnownBlob, as the state's trees cache gives
-// them), so it reads two trees (site and site/dir000) and one blob. It
-// runs inside BenchmarkCompileTree, whose temporary repository it uses.
+// compile (Options.Trees, KnownBlob and Before, as the state's trees
+// cache and the applied commit give them), so it reads two trees (site
+// and site/dir000) and one blob. It runs inside BenchmarkCompileTree,
+// whose temporary repository it uses.
 func benchOneChanged(b *testing.B, br *benchRepo) {
 	repo, err := gitrepo.Open(br.g.Dir)
 	if err != nil {
@@ -266,6 +267,7 @@ func benchOneChanged(b *testing.B, br *benchRepo) {
 			if mode == "resolved" {
 				opts.Trees = func(h string) ([]TreeEntry, bool) { es, ok := prev.Trees[h]; return es, ok }
 				opts.KnownBlob = func(h string) (string, bool) { k, ok := blobs[h]; return k, ok }
+				opts.Before, opts.Files = treeBefore(base), len(blobs)
 			}
 			for i := 0; i < b.N; i++ {
 				res, diags := Compile(tree, testFacts(), opts)

@@ -155,8 +155,9 @@ func liveNow() uint64 {
 // BenchmarkCompileMemory compiles the big repository from git objects as
 // an apply does (LazyTree): "first" knows nothing, as a first apply;
 // "pull" compiles the commit that changed one file from the trees the
-// first resolved, as a pull does with the state's trees cache (its index
-// of blobs, made during the compile, counts; the trees do not). It
+// first resolved, as a pull does with the state's trees cache and the
+// applied commit's tree (Options.Before; an index of blobs, were it made
+// during the compile, would count; the trees do not). It
 // reports, per file of the tree and above what was live before, the
 // highest live heap the compile reached (sampled) and what is live once
 // it returned (its result, the repository still open), and the CPU and
@@ -233,6 +234,16 @@ func measureCompile(tb testing.TB, br *bigRepo, mode string, sampled bool) compi
 				return "", false
 			}
 			return "sha256:" + hex.EncodeToString(e.Sum[:]), true
+		}
+		// As the host gives them: the trees of the applied commit, and
+		// how many entries the trees hold.
+		firstTree, err := repo.Tree(br.first)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		opts.Before = treeBefore(firstTree)
+		for _, es := range trees {
+			opts.Files += len(es)
 		}
 	}
 	fsys, err := repo.Tree(commit)
