@@ -25,24 +25,45 @@
 //   - Errors are hcl.Diagnostics with ranges. A compile with any error
 //     diagnostic returns no steps and no blobs at all, so a broken config
 //     can never turn into "remove everything".
-//   - The returned list has passed stepfmt.Validate; its values are the
-//     canonical spellings stepfmt.Parse produces, so a compiled list and the
-//     same list printed and parsed back compare equal.
+//   - The returned list has passed stepfmt.Validate (ValidateIndexed,
+//     with the order's index of the steps, where the order is the
+//     declaration order); its values are the canonical spellings
+//     stepfmt.Parse produces, so a compiled list and the same list printed
+//     and parsed back compare equal.
 //   - Every step carries the range of its block (stepfmt.Source file and
 //     first-last line); steps of a tree share the tree block's range, and
 //     Result.Origins adds the resource address and the repository path of
 //     each step's content.
 //   - Every FILE step's content is in Result.Blobs under "sha256:<hex>" of
 //     exactly those bytes; with Options.LazyTree a tree entry's is in
-//     Result.Refs instead, as the repository path to read it from.
-//   - Options.KnownBlob and Options.Trees change what is read, never the
-//     result (but for Result.Trees, Kept and Resolved, which say what was
-//     read and what was taken from them): a compile that takes unchanged blobs' keys and unchanged git
-//     trees' entries from them equals a full compile, byte for byte
-//     (incremental_test.go checks this over random commits, configs,
-//     facts and variables). A resolved tree (TreeEntry) holds only what its
-//     object hash fixes, so no attribute a block or host sets can make a
-//     cached one stale.
+//     Result.Refs instead, as the repository path to read it from (the
+//     last tree entry, in walk order, with that content).
+//   - Options.KnownBlob, Trees, Before and Files change what is read and
+//     how tables are sized, never the result (but for Result.Trees, Kept,
+//     Resolved and Learned, which say what was read and what was taken
+//     from them): a compile that takes unchanged blobs' keys and unchanged
+//     git trees' entries from them equals a full compile, byte for byte,
+//     Refs included (incremental_test.go checks this over random commits,
+//     configs, facts and variables). A resolved tree (TreeEntry) holds
+//     only what its object hash fixes, so no attribute a block or host sets
+//     can make a cached one stale. What a compile of a commit that changes
+//     k files of a big tree does for each of the tree's n files is making
+//     its step (from the resolved trees, without reading or hashing it),
+//     putting its content in Refs, and ordering and validating it in O(1)
+//     each: see Order and the validation's shortcuts below; it reads from
+//     git the trees on the changed paths and the k blobs (a directory the
+//     commit changed finds its other files' sums in its tree of the
+//     applied commit, Options.Before).
 //   - Order: explicit depends_on plus the implicit rules of order.go; among
-//     steps that are free to go, the one declared first goes first.
+//     steps that are free to go, the one declared first goes first. When
+//     no edge goes from a step to one declared before it and no
+//     depends_on routes through a virtual node, that is the declaration
+//     order itself, taken without sorting (a tree's steps with the blocks
+//     around them usually are); otherwise a heap sorts them.
+//     fastpath_test.go compares both over random commits and configs.
+//   - Validation: the same checks for every step, with two shortcuts
+//     that change no error (stepfmt's tests hold each to the long way): a
+//     step with the attribute keys and absence of the step before checks
+//     only the values that changed, and an owner or group named by a run
+//     of steps is looked up once.
 package compile
