@@ -136,6 +136,18 @@ func (r *resource) add(st *stepfmt.Step, repoPath string) bool {
 	return true
 }
 
+// trim lets go of the room add made beyond an eighth of the steps: a
+// tree's lists, doubled as they grew, are held to the compile's end, and
+// its highest live heap must not grow by them.
+func (r *resource) trim() {
+	if cap(r.steps)-len(r.steps) > len(r.steps)/8 {
+		r.steps = slices.Clone(r.steps)
+	}
+	if cap(r.repo)-len(r.repo) > len(r.repo)/8 {
+		r.repo = slices.Clone(r.repo)
+	}
+}
+
 // str evaluates a scalar attribute; ok is false when it is not given
 // (absent or null) or broken (broken ones are reported).
 func (r *resource) str(name string) (string, hcl.Range, bool) {

@@ -133,6 +133,7 @@ func (r *resource) walkTree(dir, dirHash, base string, srng, trng hcl.Range, ta 
 		win: make([]treeItem, 0, treeWindow), data: make([][]byte, treeWindow)}
 	mark, made := len(c.diags), len(r.steps)
 	err := w.walk(&treeDir{path: dir}, dirHash)
+	defer r.trim()
 	if err == nil {
 		w.flush()
 		return
