@@ -37,7 +37,8 @@
 //   - Every FILE step's content is in Result.Blobs under "sha256:<hex>" of
 //     exactly those bytes; with Options.LazyTree a tree entry's is in
 //     Result.Refs instead, as the repository path to read it from (the
-//     last tree entry, in walk order, with that content).
+//     last tree entry, in walk order, with that content), or, when the
+//     compile read it, handed to Options.Read (and not in Refs).
 //   - Options.KnownBlob, Trees, Before and Files change what is read and
 //     how tables are sized, never the result (but for Result.Trees, Kept,
 //     Resolved and Learned, which say what was read and what was taken

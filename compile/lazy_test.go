@@ -2,6 +2,7 @@ package compile
 
 import (
 	"bytes"
+	"encoding/hex"
 	"fmt"
 	"testing"
 
@@ -57,5 +58,47 @@ func TestLazyTreeEqualsFull(t *testing.T) {
 	}
 	if _, err := lazy.ReadBlob(tree, "sha256:"+fmt.Sprintf("%064d", 0)); err == nil {
 		t.Fatal("ReadBlob of a key the compile has not: no error")
+	}
+
+	// With Read, each content read is handed to it and not named in
+	// Refs: Read and Blobs together hold every content, Refs none. What
+	// the compile knew (KnownBlob) it does not read: Refs names it.
+	handed := map[string][]byte{}
+	read := func(key string, data []byte) {
+		if blobKey(data) != key {
+			t.Fatalf("handed %q as %s", data, key)
+		}
+		handed[key] = bytes.Clone(data)
+	}
+	kept, diags := Compile(tree, testFacts(), Options{Commit: commit, LazyTree: true, Read: read})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if a, b := stepfmt.Format(full.List), stepfmt.Format(kept.List); !bytes.Equal(a, b) {
+		t.Fatalf("the list of a compile handing its contents over differs from the full one:\n%s\nvs\n%s", b, a)
+	}
+	// The tree's 900 contents, the file block's among them (the tree
+	// comes first).
+	if len(kept.Refs) != 0 || len(kept.Blobs) != 1 || len(handed) != 900 {
+		t.Fatalf("a compile handing its contents over named %d in Refs, held %d blobs and handed %d; want none, 1 and 900", len(kept.Refs), len(kept.Blobs), len(handed))
+	}
+	for k, want := range full.Blobs {
+		if got, ok := handed[k]; !ok && !bytes.Equal(kept.Blobs[k], want) || ok && !bytes.Equal(got, want) {
+			t.Fatalf("content %s: handed %q, held %q; want %q", k, got, kept.Blobs[k], want)
+		}
+	}
+	clear(handed)
+	known := func(h string) (string, bool) {
+		var raw [20]byte
+		hex.Decode(raw[:], []byte(h))
+		data, err := tree.(gitBlobFS).ReadGitBlob(raw)
+		return blobKey(data), err == nil
+	}
+	again, diags := Compile(tree, testFacts(), Options{Commit: commit, LazyTree: true, Read: read, KnownBlob: known})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if len(handed) != 0 || len(again.Refs) != len(full.Blobs)-1 {
+		t.Fatalf("a compile that knew every content handed %d and named %d in Refs; want none and %d", len(handed), len(again.Refs), len(full.Blobs)-1)
 	}
 }

@@ -323,7 +323,7 @@ func (ta treeAttrs) excluded(rel, name string) bool {
 
 // treeEntry records the content of a tree file under its key: where to
 // read it again, or (without LazyTree) the content; an apply is handed
-// what was read (Options.Read), and what a blob was learned to hold is
+// what was read instead (Options.Read), and what a blob was learned to hold is
 // kept, in its resolved tree's entry (and counted in Learned).
 func (c *compiler) treeEntry(it *treeItem, data []byte) {
 	key := it.key
@@ -344,13 +344,16 @@ func (c *compiler) treeEntry(it *treeItem, data []byte) {
 		}
 		return
 	}
-	_, inBlobs := c.blobs[key]
-	_, inRefs := c.refs[key]
-	c.treeBlob(data, it.path, key)
-	if c.opts.Read != nil && c.opts.LazyTree && !inBlobs && !inRefs {
-		c.opts.Read(key, data)
-	}
 	if it.ent != nil {
 		c.learned++
 	}
+	if c.opts.Read != nil && c.opts.LazyTree {
+		// Handed over, and not named in Refs: the reader keeps it. A
+		// content two files hold, neither known, is handed twice.
+		if !c.inBlobs(key) {
+			c.opts.Read(key, data)
+		}
+		return
+	}
+	c.treeBlob(data, it.path, key)
 }

@@ -131,14 +131,25 @@ func (h *Host) compile(rev string, lazy bool) (*Compiled, error) {
 		trees = h.loadTrees()
 		opts.LazyTree, opts.KnownBlob, opts.Trees, opts.Resolved = true, trees.known, trees.tree, trees.resolved
 		opts.Files = trees.entries
+	}
+	var sink *blobSink
+	if lazy {
 		if e, err := h.Engine(); err == nil {
-			sink := &blobSink{st: e.Store()}
+			sink = &blobSink{st: e.Store()}
 			opts.Read = sink.read
-			defer sink.done()
 			opts.Before = h.before(r, e, c.Hash)
 		}
 	}
 	res, warnings, err := h.compileWith(tree, facts, opts)
+	if sink != nil {
+		if sink.done(); sink.err != nil && err == nil {
+			// What the compile read is not all stored, and Refs does not
+			// name it: compiled again naming every content, staging reads
+			// them and places the failure on a step.
+			opts.Read = nil
+			res, warnings, err = h.compileWith(tree, facts, opts)
+		}
+	}
 	if trees != nil {
 		// The index of the cache's keys by blob served the compile only.
 		trees.dropBlobs()

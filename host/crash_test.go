@@ -160,6 +160,35 @@ func TestStageDiskFullNamesStep(t *testing.T) {
 	}
 }
 
+// A tree's contents are stored as the compile reads them and not named
+// for staging: when the state directory is too full for them, the commit
+// is compiled again naming them, and the failure is placed on the step
+// whose content could not be stored, as for a file block's.
+func TestStageDiskFullNamesTreeStep(t *testing.T) {
+	g, _ := crashHost(t)
+	state := strings.TrimSpace(g.Git("config", "trail.state"))
+	os.MkdirAll(state, 0o700)
+	if err := unix.Mount("tmpfs", state, "tmpfs", 0, "size=256k"); err != nil {
+		t.Skipf("SKIP: cannot mount a tmpfs here (%v): the full-state-disk case is untested here", err)
+	}
+	t.Cleanup(func() { unix.Unmount(state, unix.MNT_DETACH) })
+	g.Write(map[string]string{
+		"site.hcl":  "file \"/etc/motd\" {\n  content = \"hi\\n\"\n}\n\ntree \"www\" {\n  path = \"/srv/www\"\n  source = \"www\"\n}\n",
+		"www/index": "hello\n",
+		"www/big":   strings.Repeat("x", 400<<10),
+	})
+	commit := g.Commit("big")
+	h, _ := openHost(t, g.Dir)
+	err := h.Hook(context.Background(), "post-merge", nil)
+	if err == nil || !strings.HasPrefix(err.Error(), "site.hcl:5-8: FILE /srv/www/big: storing its content of 409600 bytes: ") || !strings.Contains(err.Error(), "no space left on device") {
+		t.Fatalf("hook: %v; want the error placed at site.hcl:5-8: FILE /srv/www/big", err)
+	}
+	r, _ := h.loadRecord()
+	if r.Failure == nil || r.Failure.Commit != commit || r.Failure.Source != "site.hcl:5-8" || r.Failure.Step != "FILE /srv/www/big" {
+		t.Fatalf("failure recorded: %+v", r.Failure)
+	}
+}
+
 // A compile another live trail is running (its note locked) is not taken
 // for a dead one.
 func TestLiveCompileIsNotACrash(t *testing.T) {
