@@ -271,3 +271,32 @@ func TestApplyLeavesIndexBehind(t *testing.T) {
 		t.Fatalf("after the drift check the index has %+v, %v for /etc/b, want the new content's hash", e, ok)
 	}
 }
+
+// A list the caller read from the applied generation (Meta.ReadFrom, a
+// compile taken from the cache) is that generation's list without being
+// printed to compare: forced, it puts back what drifted and nothing else;
+// not forced, it is the no-op path.
+func TestApplyReadFromApplied(t *testing.T) {
+	sb := newSandbox(t)
+	sb.apply("FILE /etc/a {a}\nFILE /etc/b {b}", "c1")
+	g, err := sb.e.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := g.Steps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if g2, err := sb.e.Apply(ctx, l, Meta{Commit: "c1", ReadFrom: g.Number}); err != nil || !g2.NoOp {
+		t.Fatalf("the applied list again: %+v, %v; want the no-op", g2, err)
+	}
+	sb.write("/etc/b", "hand edit", 0o644)
+	g3, err := sb.e.Apply(ctx, l, Meta{Commit: "c1", ReadFrom: g.Number, Force: true})
+	if err != nil || g3.Counts.Modified != 1 || g3.Counts.Unchanged != 1 {
+		t.Fatalf("forced: %+v, %v; want /etc/b put back, /etc/a unchanged", g3, err)
+	}
+	if data := sb.read("/etc/b"); data != "b" {
+		t.Fatalf("/etc/b holds %q after the forced apply", data)
+	}
+}

@@ -45,9 +45,12 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 	if err != nil {
 		return nil, err
 	}
-	text, err := printList(cur.steps, e.genDir(), list)
-	if err != nil {
-		return nil, err
+	text := &listText{same: true}
+	if cur.gen == 0 || meta.ReadFrom != cur.gen {
+		text, err = printList(cur.steps, e.genDir(), list)
+		if err != nil {
+			return nil, err
+		}
 	}
 	defer text.discard()
 	cur.text = text

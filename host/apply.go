@@ -175,7 +175,8 @@ func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error
 	}
 	h.applying = true
 	h.crashPoint("apply")
-	g, err := e.Apply(ctx, c.List, apply.Meta{Commit: commit, Branch: branch, Host: c.List.Header.Host, Subject: c.Commit.Subject, Deliberate: o.Deliberate, Force: o.Force})
+	g, err := e.Apply(ctx, c.List, apply.Meta{Commit: commit, Branch: branch, Host: c.List.Header.Host, Subject: c.Commit.Subject,
+		Deliberate: o.Deliberate, Force: o.Force, ReadFrom: c.generation})
 	out.Generation, h.applying = g, false
 	var mass *apply.MassRemovalError
 	if errors.As(err, &mass) {

@@ -32,6 +32,9 @@ type Compiled struct {
 	// Cached marks a list taken from the compiled cache (compiled.go)
 	// instead of compiled: the store holds every content it names.
 	Cached bool
+	// generation is the generation whose step list a cached compile's
+	// list was read from (apply.Meta.ReadFrom).
+	generation int
 	// key names the compile in the compiled cache, for an apply; loaded
 	// and factsSum are the facts it read on first use and the sum of all
 	// it saw (compiledEntry).
@@ -126,7 +129,7 @@ func (h *Host) compile(rev string, lazy bool) (*Compiled, error) {
 		if ent, res, ok := h.loadCompiled(key, c.Hash, &facts); ok {
 			h.printWarnings(c.Hash, ent.Warnings)
 			return &Compiled{Commit: c, Result: res, Warnings: ent.Warnings, tree: tree, Cached: true,
-				key: key, loaded: ent.Loaded, factsSum: ent.Facts}, nil
+				generation: ent.Generation, key: key, loaded: ent.Loaded, factsSum: ent.Facts}, nil
 		}
 		trees = h.loadTrees()
 		opts.LazyTree, opts.KnownBlob, opts.Trees, opts.Resolved = true, trees.known, trees.tree, trees.resolved

@@ -43,6 +43,11 @@ type Meta struct {
 	// drift reported. Nothing drifted and the same list for the same
 	// commit is still the no-op path, and writes nothing.
 	Force bool
+	// ReadFrom, when not zero, says the list is generation ReadFrom's
+	// step list as Generation.Steps read it, unchanged (a compile taken
+	// from the cache): an apply over that generation knows the list is
+	// the applied one without printing it to compare.
+	ReadFrom int
 }
 
 // Counts are the numbers of an apply.
