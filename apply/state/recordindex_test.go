@@ -6,6 +6,7 @@ import (
 	"hash/crc32"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -206,4 +207,29 @@ func FuzzDecodeAppliedIndex(f *testing.F) {
 			t.Fatalf("index round trip differs:\n%x\n%x", data, again)
 		}
 	})
+}
+
+// The radix sort of entries appended in the order of their offsets is
+// the comparison sort's, hashes shared by several entries included.
+func TestSortEnts(t *testing.T) {
+	for _, n := range []int{0, 5, 255, 256, 3000} {
+		var ents []recordEnt
+		h := uint64(88172645463325252)
+		for i := range n {
+			h ^= h << 13
+			h ^= h >> 7
+			h ^= h << 17
+			hash := h
+			if i%5 == 0 && i > 0 {
+				hash = ents[i/2].hash // shared
+			}
+			ents = append(ents, recordEnt{hash: hash, off: int64(10 * i)})
+		}
+		want := slices.Clone(ents)
+		slices.SortFunc(want, compareEnt)
+		sortEnts(ents)
+		if !slices.Equal(ents, want) {
+			t.Fatalf("%d entries: the radix sort differs", n)
+		}
+	}
 }

@@ -56,7 +56,7 @@ func readApplied(name string, src io.ReaderAt, size int64) (*Applied, uint32, er
 		return nil, 0, fmt.Errorf("%s: the record changed while it was read", name)
 	}
 	a.ents = slices.Clip(a.ents)
-	slices.SortFunc(a.ents, compareEnt)
+	sortEnts(a.ents)
 	if err := a.twice(name); err != nil {
 		return nil, 0, err
 	}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 
 	"golang.org/x/sys/unix"
@@ -90,7 +89,7 @@ func WriteApplied(file string, gen, n int, fill func(*RecordWriter) error) (*App
 		f.Close()
 		return nil, nil
 	}
-	slices.SortFunc(w.ents, compareEnt)
+	sortEnts(w.ents)
 	a := &Applied{Generation: gen, src: f, closer: f, size: w.off, body: int64(len(head)), ents: w.ents,
 		unique: distinctHashes(w.ents)}
 	if a.unique {
@@ -181,7 +180,7 @@ func (p *RecordFile) Records() (*Applied, error) {
 	if err := p.w.Flush(); err != nil {
 		return nil, fmt.Errorf("state: %w", err)
 	}
-	slices.SortFunc(p.a.ents, compareEnt)
+	sortEnts(p.a.ents)
 	p.a.unique = distinctHashes(p.a.ents)
 	return &p.a, nil
 }
