@@ -40,7 +40,8 @@ type FsckReport struct {
 func (r *FsckReport) OK() bool { return len(r.Problems) == 0 }
 
 // Fsck checks the state directory dir thoroughly and changes nothing: the
-// Applied record parses, and names a generation that is there; every
+// Applied record parses, read whole, and names a generation that is there,
+// and its index, when it names the record, holds the record's entries; every
 // generation's record and step list parse; a journal parses; every blob
 // the applied record or the journal names is in the store and hashes to
 // its name, and so does every other blob, of its own or packed; every
