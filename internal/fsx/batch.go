@@ -174,8 +174,9 @@ func unwrapPath(err error) error {
 }
 
 // Flush makes the batch durable: staged data synced, staged files renamed
-// into place, then the directories and attributes changed synced. On error
-// the staged files not yet renamed are removed.
+// into place, the mtime of a changed SecondPolled directory moved past the
+// second of the change, then the directories and attributes changed
+// synced. On error the staged files not yet renamed are removed.
 func (r *Root) Flush() error {
 	b := &r.batch
 	if b.empty() {
@@ -195,6 +196,9 @@ func (r *Root) Flush() error {
 			return err
 		}
 		err = r.renameStaged(p)
+	}
+	if err == nil {
+		err = r.settlePolled()
 	}
 	if err != nil {
 		return err
