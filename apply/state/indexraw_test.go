@@ -99,3 +99,33 @@ func TestIndexRawDamage(t *testing.T) {
 		t.Fatalf("a damaged index parsed whole keeps %d entries", ix.Len())
 	}
 }
+
+// An index file read as text finds what the same file parsed whole
+// finds, for every path it holds and for paths it does not, whenever the
+// file is as Save writes it (sorted by path, one line a path); and a
+// save from the text is the parsed index's save.
+func FuzzIndexText(f *testing.F) {
+	k := kind.HashKey([]byte("x"))[len("sha256:"):]
+	f.Add("TRAIL-INDEX v1 asof=5\n1 2 3 4 "+k+" /a\n5 6 7 8 "+k+" \"/a b\"\n9 1 2 3 "+k+" /b/c\n", "/a b")
+	f.Add("TRAIL-INDEX v1 asof=5\n1 2 3 4 "+k+" /etc/x\n", "/etc")
+	f.Fuzz(func(t *testing.T, text, probe string) {
+		whole, err := ParseIndex([]byte(text))
+		if err != nil || !strings.HasSuffix(text, "\n") || whole.Len() != strings.Count(text, "\n")-1 {
+			return
+		}
+		file := filepath.Join(t.TempDir(), "index")
+		os.WriteFile(file, []byte(text), 0o600)
+		ix := LoadIndex(file)
+		defer ix.Close()
+		for _, e := range whole.ents {
+			got, ok := ix.Entry(e.path)
+			if !ok || got != e.public() {
+				t.Fatalf("%q: text %+v %v, parsed %+v", e.path, got, ok, e.public())
+			}
+		}
+		want, wok := whole.Entry(probe)
+		if got, ok := ix.Entry(probe); ok != wok || got != want {
+			t.Fatalf("probe %q: text %+v %v, parsed %+v %v", probe, got, ok, want, wok)
+		}
+	})
+}

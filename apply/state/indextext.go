@@ -233,8 +233,10 @@ func parseIndexLine(l []byte) (indexEntry, string, error) {
 	e.size, e2 = strconv.ParseInt(string(f[1]), 10, 64)
 	e.mtime, e3 = strconv.ParseInt(string(f[2]), 10, 64)
 	e.ctime, e4 = strconv.ParseInt(string(f[3]), 10, 64)
-	if _, e5 = hex.Decode(e.sum[:], f[4]); e5 == nil && (len(f[4]) != 64 || bytes.ContainsAny(f[4], "ABCDEF")) {
+	if len(f[4]) != 64 || bytes.ContainsAny(f[4], "ABCDEF") {
 		e5 = errors.New("not a sha256 of 64 lower-case hex digits")
+	} else {
+		_, e5 = hex.Decode(e.sum[:], f[4])
 	}
 	return e, p, errors.Join(e1, e2, e3, e4, e5)
 }
