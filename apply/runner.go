@@ -50,6 +50,9 @@ type run struct {
 	shipped       []*stepfmt.Step
 	shippedBefore map[string]bool
 	guards        []*stepfmt.Step
+	// reshipped says, for each step planned again so, which change
+	// replaced its file: not drift, which a hand makes.
+	reshipped map[stepfmt.ID]string
 }
 
 // newRun starts the run of plan p from cur to list. The plan's Work is
@@ -441,7 +444,7 @@ func (r *run) check(h kind.Handler, c stepfmt.Change, pre kind.Image) (kind.Work
 	if c.Op != stepfmt.OpAdd {
 		rec = r.cur.applied.Get(id)
 	}
-	if rec != nil {
+	if _, again := r.reshipped[id]; rec != nil && !again {
 		r.noteDrift(c.Step, h, rec)
 	}
 	w, err := checkOp(h, v, c, rec)
@@ -459,6 +462,9 @@ func (r *run) check(h kind.Handler, c stepfmt.Change, pre kind.Image) (kind.Work
 // finish counts and reports a change that was made.
 func (r *run) finish(c stepfmt.Change, w kind.Work, start time.Time) {
 	reports := r.x.TakeReports()
+	if why, ok := r.reshipped[c.Step.ID()]; ok {
+		reports = append(reports, why)
+	}
 	if !w.None() {
 		r.did(c.Step, w)
 		if _, ok := handlerOf(c.Step.Kind).h.(kind.Shipper); ok && c.Op != stepfmt.OpRemove {

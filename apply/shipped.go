@@ -3,6 +3,7 @@ package apply
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"trail/apply/kind"
 	"trail/stepfmt"
@@ -113,7 +114,7 @@ func (r *run) guardShipped(changes []stepfmt.Change) ([]journaled, error) {
 // the unchanged path steps on files that a change of them that did work
 // shipped before or ships now, when such a file no longer matches its
 // step: each as a modify of itself, made, journaled and counted as any
-// change.
+// change, its event naming the change; not as drift, which a hand makes.
 func (r *run) recheckShipped(end int) error {
 	if len(r.shipped) == 0 {
 		r.shippedBefore = nil
@@ -134,6 +135,10 @@ func (r *run) recheckShipped(end int) error {
 		return err
 	}
 	r.x.Root.Forget() // the package's tools replaced files and directories
+	why := make([]string, len(shipped))
+	for k, s := range shipped {
+		why[k] = s.ID().String()
+	}
 	var again []stepfmt.Change
 	for k, s := range steps {
 		c := stepfmt.Change{Op: stepfmt.OpModify, Step: s}
@@ -143,6 +148,10 @@ func (r *run) recheckShipped(end int) error {
 		}
 		if !w.None() {
 			again = append(again, c)
+			if r.reshipped == nil {
+				r.reshipped = make(map[stepfmt.ID]string)
+			}
+			r.reshipped[s.ID()] = "written again after " + strings.Join(why, ", ") + ", which ships it"
 		}
 	}
 	r.plan.Changes = slices.Insert(r.plan.Changes, end, again...)

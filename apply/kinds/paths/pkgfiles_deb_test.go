@@ -2,8 +2,10 @@ package paths_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
+	"trail/apply"
 	"trail/apply/internal/sandbox"
 	"trail/apply/internal/sandbox/engine"
 )
@@ -40,6 +42,7 @@ func TestUnchangedStepsHoldOverAPackageUpgrade(t *testing.T) {
 	sb.WantFile("/usr/share/trail-conf/data", "trail's data\n", 0o644, 0, 0)
 	sb.WantFile("/usr/share/trail-conf/key", "key 1.0\n", 0o600, 0, 0)
 
+	ev := sb.Record()
 	g := sb.Apply(steps("2.0"), "c2")
 	if got := sb.PkgState("trail-conf"); got != "installed 2.0" {
 		t.Fatalf("trail-conf is %q", got)
@@ -50,8 +53,17 @@ func TestUnchangedStepsHoldOverAPackageUpgrade(t *testing.T) {
 	if drift, err := sb.E.Drift(); err != nil || len(drift) != 0 {
 		t.Fatalf("drift after the upgrade's apply: %+v %v", drift, err)
 	}
-	if g.Counts.Modified != 4 || g.Counts.Unchanged != 0 {
-		t.Errorf("counts of the upgrade's apply: %+v, want the package and the three steps it undid modified", g.Counts)
+	if g.Counts.Modified != 4 || g.Counts.Unchanged != 0 || g.Counts.Drifted != 0 {
+		t.Errorf("counts of the upgrade's apply: %+v, want the package and the three steps it undid modified, no drift", g.Counts)
+	}
+	var why []string
+	for _, e := range ev.Of(apply.EventStep) {
+		if strings.Contains(e.Detail, "after PKG trail-conf, which ships it") {
+			why = append(why, e.Step)
+		}
+	}
+	if len(why) != 3 || len(ev.Of(apply.EventDrift)) != 0 {
+		t.Errorf("the steps put back say why: %q; drift events: %v", why, ev.Of(apply.EventDrift))
 	}
 
 	want := map[string]string{}
