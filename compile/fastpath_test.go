@@ -2,6 +2,8 @@ package compile
 
 import (
 	"fmt"
+	"io/fs"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -46,8 +48,8 @@ var fastBlocks = []string{
 // where it is the sort's result) gives what the general path gives, byte
 // for byte and diagnostic for diagnostic, over random commits that add,
 // change, remove, rename and chmod a tree's files and change the config's
-// blocks and their order, compiled fresh and from the trees the commit
-// before resolved.
+// blocks, their attributes and their order, compiled fresh and from the
+// trees the commit before resolved and its own trees (Options.Before).
 func TestShortcutsEqualReference(t *testing.T) {
 	g := gittest.New(t)
 	rnd := rand.New(rand.NewPCG(5, 6))
@@ -63,8 +65,9 @@ func TestShortcutsEqualReference(t *testing.T) {
 	}
 	defer repo.Close()
 	memo := map[string][]TreeEntry{}
+	var prevTree fs.FS
 	fast := 0
-	for round := 0; round < 80; round++ {
+	for round := 0; round < 150; round++ {
 		if round > 0 {
 			for j := 0; j < 1+rnd.IntN(4); j++ {
 				n := rnd.IntN(60)
@@ -98,6 +101,9 @@ func TestShortcutsEqualReference(t *testing.T) {
 		for _, from := range []string{"fresh", "resolved"} {
 			if from == "resolved" {
 				opts.Trees = func(h string) ([]TreeEntry, bool) { es, ok := memo[h]; return es, ok }
+				if prevTree != nil {
+					opts.Before = treeBefore(prevTree)
+				}
 			}
 			got, diags := compile(tree, testFacts(), opts, false)
 			if a, b := strings.Join(Lines(diags), "\n"), strings.Join(Lines(wantDiags), "\n"); a != b {
@@ -114,7 +120,11 @@ func TestShortcutsEqualReference(t *testing.T) {
 			}) {
 				t.Fatalf("round %d, %s: origins differ from the general path's", round, from)
 			}
+			if !maps.Equal(got.Refs, want.Refs) {
+				t.Fatalf("round %d, %s: the contents are to be read from other paths than the general path's", round, from)
+			}
 		}
+		prevTree = tree
 		if !wantDiags.HasErrors() && inOrderList(want) {
 			fast++
 		}
@@ -122,8 +132,8 @@ func TestShortcutsEqualReference(t *testing.T) {
 			memo[h] = es
 		}
 	}
-	if fast < 10 {
-		t.Errorf("only %d of 80 rounds kept each block's steps together: the declaration order is hardly tested", fast)
+	if fast < 20 {
+		t.Errorf("only %d of 150 rounds kept each block's steps together: the declaration order is hardly tested", fast)
 	}
 }
 
@@ -132,16 +142,42 @@ func readConfig(g *gittest.Repo) string {
 	return string(data)
 }
 
+// fastVariants are changes of a block's attributes, each made to a
+// random config with odds of one in three.
+var fastVariants = [][2]string{
+	{`owner = "web"`, `owner = "root"`},
+	{`mode = "0600"`, `mode = "0750"`},
+	{`exclude = ["*.tmp"]`, `exclude = ["s1", "f1*"]`},
+	{`drift = "heal"`, `drift = "report"`},
+	{`content = "note\n"`, `content = "another note\n"`},
+	{`restart_on = [tree.a]`, `restart_on = ["/srv/a/d2"]`},
+	{`to = "/srv/a"`, `to = "/srv/b"`},
+}
+
 // randomConfig takes the first two of fastBlocks (the trees others name)
-// and each other with even odds, in a random order.
+// and each other with even odds (those managing a tree's path, one in
+// six), in a random order, and changes some of their attributes
+// (fastVariants).
 func randomConfig(rnd *rand.Rand) string {
 	var b strings.Builder
 	for _, i := range rnd.Perm(len(fastBlocks)) {
-		if i < 2 || rnd.IntN(2) == 0 {
-			b.WriteString(fastBlocks[i])
+		block := fastBlocks[i]
+		odds := 2
+		if strings.Contains(block, "/srv/a/d1\"") || strings.Contains(block, "f4\"") {
+			// Managed twice: an error whenever taken.
+			odds = 6
+		}
+		if i < 2 || rnd.IntN(odds) == 0 {
+			b.WriteString(block)
 		}
 	}
-	return b.String()
+	cfg := b.String()
+	for _, v := range fastVariants {
+		if rnd.IntN(3) == 0 {
+			cfg = strings.ReplaceAll(cfg, v[0], v[1])
+		}
+	}
+	return cfg
 }
 
 // inOrderList reports whether the compiled order keeps each resource's
