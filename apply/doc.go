@@ -301,8 +301,11 @@
 // (Options.Seal), and so is the archive of a directory removed with
 // everything in it (`tree … sealed=age`) that holds such a path, so that
 // no blob holds a secret in the clear. An EDIT whose origin is sealed
-// (the file it first edited was under a secret step) decrypts it to
-// apply its edits. Every blob is mode 0600.
+// (a secret step named the file when it first edited it) decrypts it to
+// apply its edits, and its path counts as a secret's while it manages it:
+// its pre-images are sealed, and its results, which hold what the secret
+// replaced, are recorded as `file content=sha256:… secret=age` and not
+// stored. Every blob is mode 0600.
 //
 // # Drift
 //

@@ -299,7 +299,7 @@ func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*ki
 		return nil, err
 	}
 	x.PlanNames(l)
-	x.MarkSecrets(l, cur.list)
+	x.MarkSecrets(cur.applied.Get, l, cur.list)
 	for _, row := range handlers {
 		if lp, ok := row.h.(kind.ListPlanner); ok {
 			if err := lp.PlanList(x, l, cur.applied.Get); err != nil {

@@ -452,7 +452,7 @@ func (r *run) check(h kind.Handler, c stepfmt.Change, pre kind.Image) (kind.Work
 		return w, err
 	}
 	origin := pre
-	if rb, ok := h.(kind.Rebaser); rec != nil && !(ok && rb.Rebase(rec, pre)) {
+	if rb, ok := h.(kind.Rebaser); rec != nil && !(ok && rb.Rebase(r.x, rec, pre)) {
 		origin = rec.Origin
 	}
 	r.next[id] = &kind.Record{ID: id, Policy: kind.PolicyOf(c.Step), Origin: origin, Wrote: w.After}

@@ -48,27 +48,33 @@ func TestSecretInRemovedTree(t *testing.T) {
 // A secret step made an EDIT of the same path edits the file as a fresh
 // apply of the EDIT would: the file as it was before trail, not the
 // secret (nor its sealed ciphertext); taking the EDIT out gives that file
-// back, not the secret; and no apply stores the secret in the clear.
+// back, not the secret; and no apply stores the secret, nor what it
+// replaced (kept sealed, and so the EDIT's results from it and its
+// pre-images), in the clear.
 func TestSecretThenEdit(t *testing.T) {
 	ss := newSecretSandbox(t)
-	ss.write("/etc/app/db.conf", "user=old\n", 0o600)
+	ss.write("/etc/app/db.conf", "password=old\nuser=old\n", 0o600)
 	ss.apply(anchors+"DIR /etc/app\nFILE /etc/app/db.conf "+ss.secret("password=one\n")+" secret=age\n", "c1")
 	edits, err := ss.e.Store().Put(lineedit.Format([]lineedit.Edit{{Line: "user=app", Regexp: "^user="}}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ss.apply(anchors+"DIR /etc/app\n"+fmt.Sprintf("EDIT /etc/app/db.conf %s\n", edits), "c2")
-	ss.fs().WantFile("/etc/app/db.conf", "user=app\n", 0o600, uint32(os.Getuid()), uint32(os.Getgid()))
-	ss.noSecretInState("after the edit replaced the secret", "password=one\n")
+	ss.fs().WantFile("/etc/app/db.conf", "password=old\nuser=app\n", 0o600, uint32(os.Getuid()), uint32(os.Getgid()))
+	ss.noSecretInState("after the edit replaced the secret", "password=one\n", "password=old\n")
 	edits2, err := ss.e.Store().Put(lineedit.Format([]lineedit.Edit{{Line: "user=app2", Regexp: "^user="}}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ss.apply(anchors+"DIR /etc/app\n"+fmt.Sprintf("EDIT /etc/app/db.conf %s\n", edits2), "c3")
-	ss.fs().WantFile("/etc/app/db.conf", "user=app2\n", 0o600, uint32(os.Getuid()), uint32(os.Getgid()))
+	ss.fs().WantFile("/etc/app/db.conf", "password=old\nuser=app2\n", 0o600, uint32(os.Getuid()), uint32(os.Getgid()))
+	ss.noSecretInState("after the edits changed", "password=one\n", "password=old\n")
+	if d, err := ss.e.Drift(); err != nil || len(d) != 0 {
+		t.Fatalf("drift after the edits changed: %+v %v", d, err)
+	}
 	ss.apply(anchors+"DIR /etc/app\n", "c4")
-	ss.fs().WantFile("/etc/app/db.conf", "user=old\n", 0o600, uint32(os.Getuid()), uint32(os.Getgid()))
-	ss.noSecretInState("after the edit's removal", "password=one\n")
+	ss.fs().WantFile("/etc/app/db.conf", "password=old\nuser=old\n", 0o600, uint32(os.Getuid()), uint32(os.Getgid()))
+	ss.noSecretInState("after the edit's removal", "password=one\n", "password=old\n")
 }
 
 // Every other way a secret path's content is saved keeps it sealed: the

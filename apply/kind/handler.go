@@ -203,9 +203,10 @@ type ChangePlanner interface {
 // upgrade), Rebase says so, and what the change found there, its
 // pre-image pre, becomes the target's origin in place of the one first
 // recorded: the base the step works from from then on, and what its
-// reverse gives back. rec is the target's record.
+// reverse gives back. rec is the target's record; a sealed pre-image is
+// decrypted through x to be compared.
 type Rebaser interface {
-	Rebase(rec *Record, pre Image) bool
+	Rebase(x *Exec, rec *Record, pre Image) bool
 }
 
 // Recoverer is implemented by kinds whose tools a killed trail can leave

@@ -36,13 +36,27 @@ func (x *Exec) SetSecrets(decrypt, seal func([]byte) ([]byte, error)) {
 }
 
 // MarkSecrets notes the paths the secret steps of lists name (the list
-// being applied and the applied one): their pre-images are sealed.
-func (x *Exec) MarkSecrets(lists ...*stepfmt.List) {
+// being applied and the applied one): their pre-images are sealed. So are
+// those of the EDIT steps whose origin, in the applied record (applied,
+// which may be nil), is sealed: a secret step named the path when trail
+// first edited it, and the edits' results hold what it replaced, which
+// is kept out of the store in the clear as a secret is.
+func (x *Exec) MarkSecrets(applied func(stepfmt.ID) *Record, lists ...*stepfmt.List) {
 	x.secrets.targets = make(map[string]bool)
 	for _, l := range lists {
 		for _, s := range l.Steps {
-			if s.Kind == stepfmt.KindFile && s.Value("secret") != "" {
-				x.secrets.targets[s.Target] = true
+			switch s.Kind {
+			case stepfmt.KindFile:
+				if s.Value("secret") != "" {
+					x.secrets.targets[s.Target] = true
+				}
+			case stepfmt.KindEdit:
+				if applied == nil {
+					continue
+				}
+				if rec := applied(s.ID()); rec != nil && rec.Origin.Value("sealed") != "" {
+					x.secrets.targets[s.Target] = true
+				}
 			}
 		}
 	}

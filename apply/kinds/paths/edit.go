@@ -64,7 +64,10 @@ func (Edit) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work,
 	}
 	t := cur
 	t.content = x.Derive(result)
-	w := kind.Work{Before: cur.Image(), Target: t.Image(), After: Object{State: StFile, content: t.content}.Image(), Notes: notes}
+	// At a path a secret names, the result is recorded by its hash as a
+	// secret's content is, and not stored (Forward).
+	after := Object{State: StFile, content: t.content, secret: x.IsSecret(s.Target)}
+	w := kind.Work{Before: cur.Image(), Target: t.Image(), After: after.Image(), Notes: notes}
 	if t.content != cur.content {
 		if !bytes.Equal(base, now) {
 			changes = append([]string{"content " + short(cur.content) + " -> " + short(t.content) + " (the edits on the file as it was before trail)"}, changes...)
@@ -103,22 +106,31 @@ func (Edit) Forward(x *kind.Exec, s *stepfmt.Step, w kind.Work) error {
 	if !ok {
 		return fmt.Errorf("internal error: the edits' result %s was not computed by the check", short(t.content))
 	}
-	if _, err := x.Stage(bytes.NewReader(data)); err != nil {
-		return err
+	if !x.IsSecret(s.Target) {
+		if _, err := x.Stage(bytes.NewReader(data)); err != nil {
+			return err
+		}
 	}
 	return x.Root.Stage(s.Target, bytes.NewReader(data), t.Mode, t.uid, t.gid)
 }
 
 // Rebase takes the file as found for the origin when it is not what trail
 // wrote: a package upgrade's file is what the edits apply to from then on,
-// and what the reverse gives back.
-func (Edit) Rebase(rec *kind.Record, pre kind.Image) bool {
+// and what the reverse gives back. A sealed pre-image (at a path a secret
+// names) is compared by its plaintext.
+func (Edit) Rebase(x *kind.Exec, rec *kind.Record, pre kind.Image) bool {
 	wrote, err := Unpack(rec.Wrote)
 	if err != nil {
 		return false
 	}
 	p, err := Unpack(pre)
-	return err == nil && p.State == StFile && p.content != wrote.content
+	if err != nil || p.State != StFile {
+		return false
+	}
+	if p.sealed && openSealed(x, &p) != nil {
+		return false
+	}
+	return p.content != wrote.content
 }
 
 // editScript reads and parses an edit script from the store.
