@@ -196,7 +196,7 @@ func sharedParse(name string, src io.ReadSeeker, next []*stepfmt.Step, t *listTe
 		l.Steps = slices.Clone(next)
 		return l, nil
 	}
-	var steps []*stepfmt.Step
+	steps := make([]*stepfmt.Step, 0, len(next))
 	holes := 0
 	for {
 		line, err := readLine()
@@ -265,6 +265,16 @@ func sharedFinder(next []*stepfmt.Step, t *listText) func(n int, line []byte) *s
 			j++
 			return next[j-1]
 		}
+		if j+1 < len(next) && t.sums[j+1] == h {
+			j += 2
+			return next[j-1]
+		}
+		if j < len(next) && sameID(line, next[j]) {
+			// The step after the one found last, changed: no other step
+			// of next has its identity, so none prints as the line.
+			j++
+			return nil
+		}
 		if at == nil {
 			at = make(map[uint64]int32, len(next)-t.prefix)
 			for i := t.prefix; i < len(next); i++ {
@@ -277,6 +287,16 @@ func sharedFinder(next []*stepfmt.Step, t *listText) func(n int, line []byte) *s
 		}
 		return nil
 	}
+}
+
+// sameID reports whether line, a printed step, is of s's identity.
+func sameID(line []byte, s *stepfmt.Step) bool {
+	k, rest, ok := bytes.Cut(line, []byte(" "))
+	if !ok || string(k) != string(s.Kind) {
+		return false
+	}
+	q := stepfmt.Quote(s.Target)
+	return bytes.HasPrefix(rest, []byte(q)) && (len(rest) == len(q) || rest[len(q)] == ' ')
 }
 
 // plan diffs l against the applied list and checks every change. Steps
