@@ -321,9 +321,18 @@
 // not that of the content trail wrote has drifted unread (its content shows
 // as size:N), one of that size is read to one byte past it.
 // An Engine keeps the applied record (its file open, with an index of
-// its targets; a record is parsed when it is asked for) and the drift
-// index while their files are unchanged, so a long-running caller pays
-// only the stats. During an apply, the records of the changes made are
-// kept in an unlinked file of the state directory until the commit
-// writes the new applied record line by line from it and the old one.
+// its targets, read from applied.idx when that names the record by its
+// size and CRC-32C, else built from the record read whole; a record is
+// parsed when it is asked for) and the drift index (its file's lines,
+// parsed as a look-up finds them until something looks at most
+// entries) while their files are unchanged, so a long-running caller
+// pays only the stats. An apply prints the new list once, compared with
+// the applied step list as it is printed: that text is the generation's
+// step list, and the applied list is parsed only where it differs.
+// During an apply, the records of the changes made are kept in an
+// unlinked file of the state directory until the commit writes the new
+// applied record line by line from it and the old one. The cost of an
+// apply of k changed steps is thus O(k) but for a few passes over the
+// whole: printing the list, the record's checksum, the list's
+// validation and writing the new record.
 package apply
