@@ -52,9 +52,10 @@ type Index struct {
 	// did; until then a damaged line is only an entry not found.
 	text  *indexText
 	found indexEntry
-	// finds counts the searches of text: a look at most entries (a drift
-	// check) parses it whole after a few, as a search costs what parsing
-	// a line does, log2(n) times over, and a read each.
+	// finds counts the searches of text: a look at many entries out of
+	// their order parses it whole after a few, as a search costs what
+	// parsing a line does, log2(n) times over, and a read each; a look
+	// in their order (a drift check of a tree) reads the text in turn.
 	finds int
 	// hint is the entry after the one found last: paths are mostly
 	// looked up in their order (a tree's files), and the entry there is
@@ -156,17 +157,22 @@ func (ix *Index) find(p string) *indexEntry {
 	if i, ok := ix.at[p]; ok {
 		return &ix.added[i]
 	}
-	if ix.finds++; ix.text != nil && ix.finds > 64+ix.text.n()/1024 {
-		ix.parsed()
-	}
 	if ix.text != nil {
-		i, ok := ix.text.search(p)
+		l, ok := ix.text.find(p)
 		if !ok {
-			return nil
-		}
-		l, err := ix.text.line(i)
-		if err != nil {
-			return nil
+			if ix.finds++; ix.finds > 64+ix.text.n()/1024 {
+				ix.parsed()
+				return ix.find(p)
+			}
+			i, found := ix.text.search(p)
+			if !found {
+				return nil
+			}
+			var err error
+			if l, err = ix.text.line(i); err != nil {
+				return nil
+			}
+			ix.text.next = i + 1
 		}
 		e, _, err := parseIndexLine(l)
 		if err != nil {

@@ -129,3 +129,36 @@ func FuzzIndexText(f *testing.F) {
 		}
 	})
 }
+
+// A look at every entry in the order of the file (a drift check of a
+// tree) reads the text in turn and does not parse it whole; one out of
+// order parses it whole after a few searches, and finds the same.
+func TestIndexTextInOrder(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "index")
+	ix := LoadIndex(file)
+	key := func(i int) string { return kind.HashKey([]byte(fmt.Sprint(i))) }
+	path := func(i int) string { return fmt.Sprintf("/srv/f%05d", i) }
+	const n = 5000
+	for i := range n {
+		ix.Put(path(i), fsx.Stat{Ino: uint64(i), Size: 1}, key(i))
+	}
+	if err := ix.Save(); err != nil {
+		t.Fatal(err)
+	}
+	for _, order := range []string{"in order", "backwards"} {
+		ix := LoadIndex(file)
+		for j := range n {
+			i := j
+			if order == "backwards" {
+				i = n - 1 - j
+			}
+			if e, ok := ix.Entry(path(i)); !ok || e.Key != key(i) || e.Ino != uint64(i) {
+				t.Fatalf("%s: %s: %+v, %v", order, path(i), e, ok)
+			}
+		}
+		if parsed := ix.text == nil; parsed != (order == "backwards") {
+			t.Fatalf("%s: parsed whole %v", order, parsed)
+		}
+		ix.Close()
+	}
+}

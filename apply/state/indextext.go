@@ -27,6 +27,13 @@ type indexText struct {
 	// out).
 	lines []int64
 	buf   []byte
+	// win is a window of the file at winOff, which lineSeq reads lines
+	// from: a look at every managed file asks for them mostly in their
+	// order, and one read serves many.
+	win    []byte
+	winOff int64
+	// next is the entry after the one found last.
+	next int
 }
 
 // openIndexText opens the index in file and finds its lines; nil when
@@ -83,27 +90,82 @@ func (t *indexText) line(i int) ([]byte, error) {
 	return b[:len(b)-1], nil
 }
 
+// lineSeq is line through the window, for lines read in their order.
+func (t *indexText) lineSeq(i int) ([]byte, error) {
+	start, end := t.lines[i], t.lines[i+1]
+	if start < t.winOff || end > t.winOff+int64(len(t.win)) {
+		size := max(64<<10, end-start)
+		if int64(cap(t.win)) < size {
+			t.win = make([]byte, size)
+		}
+		n, err := t.f.ReadAt(t.win[:size], start)
+		if int64(n) < end-start {
+			t.win = t.win[:0]
+			if err == nil {
+				err = io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+		t.win, t.winOff = t.win[:n], start
+	}
+	return t.win[start-t.winOff : end-t.winOff-1], nil
+}
+
+// find returns entry i's line when it is p's: i is where the entry
+// after the one found last is, else where a search finds p.
+func (t *indexText) find(p string) ([]byte, bool) {
+	if i := t.next; i < t.n() {
+		if l, err := t.lineSeq(i); err == nil && linePathIs(l, p) {
+			t.next = i + 1
+			return l, true
+		}
+	}
+	return nil, false
+}
+
 // path returns the path of entry i's line, "" when it cannot be read.
 func (t *indexText) path(i int) string {
 	l, err := t.line(i)
 	if err != nil {
 		return ""
 	}
-	for range 5 {
-		j := bytes.IndexByte(l, ' ')
-		if j < 0 {
-			return ""
-		}
-		l = l[j+1:]
+	return linePath(l)
+}
+
+// linePath returns the path of an entry's line, "" when it is damaged.
+func linePath(l []byte) string {
+	raw := pathField(l)
+	if len(raw) > 0 && raw[0] != '"' {
+		return string(raw)
 	}
-	if len(l) > 0 && l[0] != '"' {
-		return string(l)
-	}
-	p, rest, err := stepfmt.ReadValue(string(l))
+	p, rest, err := stepfmt.ReadValue(string(raw))
 	if err != nil || rest != "" {
 		return ""
 	}
 	return p
+}
+
+// linePathIs reports whether an entry's line is of path p, without
+// making a string of its path when it is not quoted.
+func linePathIs(l []byte, p string) bool {
+	raw := pathField(l)
+	if len(raw) > 0 && raw[0] != '"' {
+		return string(raw) == p
+	}
+	return linePath(l) == p
+}
+
+// pathField returns the sixth field of a line and what follows it: the
+// path as written; nil when the line has fewer fields.
+func pathField(l []byte) []byte {
+	for range 5 {
+		j := bytes.IndexByte(l, ' ')
+		if j < 0 {
+			return nil
+		}
+		l = l[j+1:]
+	}
+	return l
 }
 
 // search returns where p's line is, or would be, among lines sorted by
