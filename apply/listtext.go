@@ -25,7 +25,7 @@ type listText struct {
 	// prefix is how many steps print as the applied list's first lines.
 	prefix int
 	// sums[i], for i >= prefix, is 128 bits of step i's printed line,
-	// under seeds unique to this process.
+	// under seeds unique to this process; none when nothing was applied.
 	sums  []lineSum
 	seeds [2]maphash.Seed
 	// pending is the list's text, nil when same.
@@ -110,9 +110,13 @@ func printList(file, genDir string, l *stepfmt.List) (*listText, error) {
 			if err := start(); err != nil {
 				return fail(err)
 			}
-			t.sums = make([]lineSum, len(l.Steps))
+			if file != "" {
+				t.sums = make([]lineSum, len(l.Steps))
+			}
 		}
-		t.sums[i] = t.sum(b.Bytes()[:b.Len()-1])
+		if t.sums != nil {
+			t.sums[i] = t.sum(b.Bytes()[:b.Len()-1])
+		}
 		if _, err := t.pending.Write(b.Bytes()); err != nil {
 			return fail(err)
 		}
