@@ -481,3 +481,43 @@ func handed(t *testing.T, trees map[string][]compile.TreeEntry, hashes []string)
 	}
 	return tc, recs
 }
+
+// A tree a compile handed to the cache is given back from the cache's
+// pending file when a later block lists it again: a second block over
+// the same source that excludes some files finds them known and does not
+// hand over a tree that knows less, so the next compile reads no blob.
+func TestTreeCacheGivesBackHandedTrees(t *testing.T) {
+	site := "tree \"all\" {\n  path = \"/etc/all\"\n  source = \"www\"\n}\n" +
+		"tree \"some\" {\n  path = \"/etc/some\"\n  source = \"www\"\n  exclude = [\"*.tmp\"]\n}\n"
+	dir := testCheckout(t, site)
+	for i := 0; i < 12; i++ {
+		p := filepath.Join(dir, "www", fmt.Sprintf("d%d", i%2), fmt.Sprintf("f%d.tmp", i))
+		if i%3 == 0 {
+			p = strings.TrimSuffix(p, ".tmp")
+		}
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, fmt.Appendf(nil, "page %d\n", i), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-q", "-m", "tree")
+	var out bytes.Buffer
+	h, err := Open(dir, &out, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if _, err := h.Apply(context.Background(), ApplyOptions{}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	commitSite(t, dir, site+"# the same trees\n", "comment")
+	c, err := h.compileToApply("HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.trees.close()
+	if c.Learned != 0 || c.Resolved != 0 {
+		t.Fatalf("a compile of unchanged trees read %d blobs and %d trees; want none", c.Learned, c.Resolved)
+	}
+}
