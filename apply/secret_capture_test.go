@@ -3,6 +3,7 @@ package apply
 import (
 	"context"
 	"fmt"
+	"maps"
 	"os"
 	"testing"
 	"time"
@@ -116,4 +117,27 @@ func TestSecretPathsSaveSealed(t *testing.T) {
 		t.Error("b.pass, which trail made, is still there")
 	}
 	ss.noSecretInState("at the end", plains...)
+}
+
+// An account file a secret step names is saved sealed in the undo image
+// of the account steps of an apply, like any of its pre-images, and a
+// failed apply puts it back decrypted, byte for byte.
+func TestSecretAccountFileUndo(t *testing.T) {
+	ss := newSecretSandbox(t)
+	ss.fs().WithShadow(true)
+	const gshadow = "root:*::\nstaff:!::\nteam:$6$salt$hash:admin:alice\n"
+	step := "FILE /etc/gshadow " + ss.secret(gshadow) + " secret=age mode=0640\n"
+	ss.apply(anchors+step, "c1")
+	want := ss.accounts()
+	_, err := ss.applyErr(anchors+step+"USER u1 uid=1501\nCHECK fails run=false timeout=5s\n", "c2")
+	if err == nil {
+		t.Fatal("an apply whose check fails succeeded")
+	}
+	if got := ss.read("/etc/gshadow"); got != gshadow {
+		t.Fatalf("after the failed apply /etc/gshadow is %q, want the secret as it was", got)
+	}
+	if got := ss.accounts(); !maps.Equal(got, want) {
+		t.Fatalf("after the failed apply the account files are:\n%q\nwant:\n%q", got, want)
+	}
+	ss.noSecretInState("after the failed apply", gshadow)
 }

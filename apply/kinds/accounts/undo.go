@@ -85,7 +85,7 @@ func accountFileImage(img kind.Image, f string) (kind.Image, error) {
 		return kind.Absent(), nil
 	}
 	fi := kind.Image{State: paths.StFile, Attrs: []stepfmt.Attr{{Key: "content", Value: content}}}
-	for _, k := range []string{"mode", "uid", "gid"} {
+	for _, k := range []string{"sealed", "mode", "uid", "gid"} {
 		if v, ok := img.Get(name + "-" + k); ok {
 			fi.Attrs = append(fi.Attrs, stepfmt.Attr{Key: k, Value: v})
 		}
@@ -117,6 +117,10 @@ func accountFileWork(v *kind.View, img kind.Image, f string) (kind.Work, error) 
 	p, err := paths.Unpack(fi)
 	if err != nil {
 		return kind.Work{}, err
+	}
+	// A file a secret step names was saved sealed.
+	if err := paths.OpenSealed(v.Exec(), &p); err != nil {
+		return kind.Work{}, fmt.Errorf("cannot restore %s: %w", f, err)
 	}
 	return paths.WorkOf(v, f, p, true, nil)
 }

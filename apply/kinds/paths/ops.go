@@ -82,6 +82,16 @@ func checkPath(v *kind.View, s *stepfmt.Step, prior *kind.Record, state string) 
 	return work, err
 }
 
+// OpenSealed is openSealed for the kinds that restore a path image of
+// their own (the account files of an accounts undo image); it does
+// nothing to an image that is not sealed.
+func OpenSealed(x *kind.Exec, w *Object) error {
+	if !w.sealed {
+		return nil
+	}
+	return openSealed(x, w)
+}
+
 // openSealed decrypts a sealed pre-image's content into memory: w then
 // stands for the plaintext, by its hash, as a secret step's content does.
 func openSealed(x *kind.Exec, w *Object) error {
