@@ -174,7 +174,8 @@ func (ix *Index) find(p string) *indexEntry {
 			}
 			ix.text.next = i + 1
 		}
-		e, _, err := parseIndexLine(l)
+		// The line is p's: its path need not be parsed again.
+		e, _, err := parseIndexFields(l)
 		if err != nil {
 			return nil
 		}

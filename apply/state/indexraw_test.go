@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -161,4 +162,35 @@ func TestIndexTextInOrder(t *testing.T) {
 		}
 		ix.Close()
 	}
+}
+
+// The index's own parse of a number agrees with strconv wherever it
+// answers, and answers for every number Save writes.
+func FuzzIndexDecimal(f *testing.F) {
+	for _, s := range []string{"0", "-0", "-", "+5", "007", "123456789012345678", "-123456789012345678", "9223372036854775807",
+		"9223372036854775808", "-9223372036854775808", "-9223372036854775809", "9999999999999999999", "18446744073709551615", "1e3", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if n, ok := decimal([]byte(s), false); ok {
+			if want, err := strconv.ParseUint(s, 10, 64); err != nil || want != n {
+				t.Fatalf("unsigned %q: %d, strconv %d %v", s, n, want, err)
+			}
+		}
+		if n, ok := decimal([]byte(s), true); ok {
+			if want, err := strconv.ParseInt(s, 10, 64); err != nil || want != int64(n) {
+				t.Fatalf("signed %q: %d, strconv %d %v", s, int64(n), want, err)
+			}
+		}
+		if v, err := strconv.ParseInt(s, 10, 64); err == nil && s == strconv.FormatInt(v, 10) {
+			if n, ok := decimal([]byte(s), true); !ok || int64(n) != v {
+				t.Fatalf("%q as Save writes it: %d, %v", s, int64(n), ok)
+			}
+		}
+		if v, err := strconv.ParseUint(s, 10, 64); err == nil && s == strconv.FormatUint(v, 10) && len(s) <= 19 {
+			if n, ok := decimal([]byte(s), false); !ok || n != v {
+				t.Fatalf("%q as Save writes it, unsigned: %d, %v", s, n, ok)
+			}
+		}
+	})
 }

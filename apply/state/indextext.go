@@ -3,7 +3,6 @@ package state
 import (
 	"bufio"
 	"bytes"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -277,28 +276,102 @@ func parseIndex(r *bufio.Reader, lines int) (*Index, error) {
 // parseIndexLine parses one entry's line, without its newline; the
 // entry's path is left for the caller to set.
 func parseIndexLine(l []byte) (indexEntry, string, error) {
+	e, rest, err := parseIndexFields(l)
+	if err != nil {
+		return e, "", err
+	}
+	p, tail, err := stepfmt.ReadValue(string(rest))
+	if err != nil || tail != "" || stepfmt.CheckPath(p) != nil {
+		return e, "", errors.New("bad path")
+	}
+	return e, p, nil
+}
+
+// parseIndexFields parses the fields of an entry's line before its path,
+// and returns the path as written. The numbers take a loop of digits
+// where they are as Save writes them, strconv otherwise: a look-up of
+// every file of a tree parses a line each.
+func parseIndexFields(l []byte) (indexEntry, []byte, error) {
 	var e indexEntry
 	var f [5][]byte
 	for i := range f {
-		var ok bool
-		f[i], l, ok = bytes.Cut(l, []byte(" "))
-		if !ok {
-			return e, "", errors.New("too few fields")
+		j := bytes.IndexByte(l, ' ')
+		if j < 0 {
+			return e, nil, errors.New("too few fields")
 		}
+		f[i], l = l[:j], l[j+1:]
 	}
-	p, rest, err := stepfmt.ReadValue(string(l))
-	if err != nil || rest != "" || stepfmt.CheckPath(p) != nil {
-		return e, "", errors.New("bad path")
+	ino, ok1 := decimal(f[0], false)
+	size, ok2 := decimal(f[1], true)
+	mtime, ok3 := decimal(f[2], true)
+	ctime, ok4 := decimal(f[3], true)
+	e.ino, e.size, e.mtime, e.ctime = ino, int64(size), int64(mtime), int64(ctime)
+	var err error
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		var e1, e2, e3, e4 error
+		e.ino, e1 = strconv.ParseUint(string(f[0]), 10, 64)
+		e.size, e2 = strconv.ParseInt(string(f[1]), 10, 64)
+		e.mtime, e3 = strconv.ParseInt(string(f[2]), 10, 64)
+		e.ctime, e4 = strconv.ParseInt(string(f[3]), 10, 64)
+		err = errors.Join(e1, e2, e3, e4)
 	}
-	var e1, e2, e3, e4, e5 error
-	e.ino, e1 = strconv.ParseUint(string(f[0]), 10, 64)
-	e.size, e2 = strconv.ParseInt(string(f[1]), 10, 64)
-	e.mtime, e3 = strconv.ParseInt(string(f[2]), 10, 64)
-	e.ctime, e4 = strconv.ParseInt(string(f[3]), 10, 64)
-	if len(f[4]) != 64 || bytes.ContainsAny(f[4], "ABCDEF") {
-		e5 = errors.New("not a sha256 of 64 lower-case hex digits")
-	} else {
-		_, e5 = hex.Decode(e.sum[:], f[4])
+	if !lowerHex(e.sum[:], f[4]) {
+		err = errors.Join(err, errors.New("not a sha256 of 64 lower-case hex digits"))
 	}
-	return e, p, errors.Join(e1, e2, e3, e4, e5)
+	return e, l, err
+}
+
+// decimal parses up to 19 digits, after a minus sign when signed, that
+// fit in 64 bits (63 when signed); false for anything else, which
+// strconv parses (or rejects) instead.
+func decimal(b []byte, signed bool) (uint64, bool) {
+	neg := signed && len(b) > 1 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	switch {
+	case !signed:
+		return n, true
+	case neg && n <= 1<<63:
+		return -n, true
+	case !neg && n < 1<<63:
+		return n, true
+	}
+	return 0, false
+}
+
+// lowerHexValue maps a lower-case hex digit to its value, anything else
+// to 0xff.
+var lowerHexValue = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i, c := range "0123456789abcdef" {
+		t[c] = byte(i)
+	}
+	return t
+}()
+
+// lowerHex decodes 2*len(dst) lower-case hex digits of src into dst.
+func lowerHex(dst, src []byte) bool {
+	if len(src) != 2*len(dst) {
+		return false
+	}
+	bad := byte(0)
+	for i := range dst {
+		hi, lo := lowerHexValue[src[2*i]], lowerHexValue[src[2*i+1]]
+		bad |= hi | lo
+		dst[i] = hi<<4 | lo&0xf
+	}
+	return bad&0xf0 == 0
 }
