@@ -224,7 +224,9 @@ func (c *compiler) implicitEdges(g *graph) (*stepfmt.Index, bool) {
 		j, ok := index.Find(ns, target)
 		return int32(j), ok
 	}
-	var owner, group stepfmt.LastFind
+	// The directory, owner and group looked up last: a tree's files come
+	// a directory at a time and name one owner and group.
+	var dir, owner, group stepfmt.LastFind
 	owns := map[string][]int32{}
 	var absentGroups, absentPkgs []int32
 	for i := int32(0); i < n; i++ {
@@ -258,13 +260,15 @@ func (c *compiler) implicitEdges(g *graph) (*stepfmt.Index, bool) {
 					break
 				}
 				p = p[:cut]
-				if j, ok := find("path", p); ok && !parent {
-					if g.nodes[j].step.Absent() {
-						g.add(i, j, whyParent)
-					} else {
-						g.add(j, i, whyParent)
+				if !parent {
+					if j, ok := dir.Find(index, "path", p); ok {
+						if g.nodes[j].step.Absent() {
+							g.add(i, int32(j), whyParent)
+						} else {
+							g.add(int32(j), i, whyParent)
+						}
+						parent = true
 					}
-					parent = true
 				}
 				for _, k := range owns[p] {
 					g.add(k, i, whyPackage)

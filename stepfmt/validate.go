@@ -46,15 +46,16 @@ func validate(l *List, index *Index) ErrorList {
 			errs.add(s.Src, s.Kind, s.Target, "managed twice: also by %s at %s", first.ID(), first.Src)
 		}
 	}
-	// The owners and groups named last, looked up once for a run of steps.
-	var users, groups LastFind
+	// The directories, owners and groups looked up last, once for a run
+	// of steps (a tree's come a directory at a time).
+	var dirs, users, groups LastFind
 	for i, s := range l.Steps {
 		switch {
 		case IsPath(s.Kind):
 			if _, _, ok := s.firstOf("mode", "owner", "group"); s.Kind == KindAttrs && !ok {
 				errs.add(s.Src, s.Kind, s.Target, "manages nothing: give mode, owner or group")
 			}
-			validParents(l, index, i, s, &errs)
+			validParents(l, index, i, s, &dirs, &errs)
 			validOwners(l, index, i, s, "owner", "user", &users, &errs)
 			validOwners(l, index, i, s, "group", "group", &groups, &errs)
 		case s.Kind == KindUser:
@@ -198,7 +199,7 @@ func (ks *kindSpec) shapeErrs(s *Step) []string {
 
 // validParents checks every ancestor of a path step: none may be managed as
 // a file or symlink, and a managed parent directory must come earlier.
-func validParents(l *List, index *Index, i int, s *Step, errs *ErrorList) {
+func validParents(l *List, index *Index, i int, s *Step, last *LastFind, errs *ErrorList) {
 	p := s.Target
 	for {
 		cut := strings.LastIndexByte(p, '/')
@@ -206,7 +207,7 @@ func validParents(l *List, index *Index, i int, s *Step, errs *ErrorList) {
 			return
 		}
 		p = p[:cut]
-		j, ok := index.Find("path", p)
+		j, ok := last.Find(index, "path", p)
 		if !ok {
 			continue
 		}
