@@ -191,13 +191,13 @@
 // Exec, the View, Images, Records and Work; the state directory is the
 // engine's (package state). Kinds whose steps check the result after
 // everything is applied (CHECK) implement Verifier: their failure rolls
-// the apply back. After a change of a kind.Shipper (a PKG step that
-// installs, upgrades or downgrades its package, which writes the files it
-// ships) the unchanged path steps on those files are checked again and
-// made as modifies of themselves when they no longer match; the
-// pre-images of those on the files it shipped before are journaled ahead
-// of the change, so that its undo, which writes them again, is followed
-// by theirs (shipped.go).
+// the apply back. After a change of a kind.Shipper (a PKG change that
+// installs, upgrades, downgrades or removes its package, which writes or
+// deletes the files it ships) the unchanged path steps on those files are
+// checked again and made as modifies of themselves when they no longer
+// match; the pre-images of those on the files it shipped before are
+// journaled ahead of the change, so that its undo, which writes them
+// again, is followed by theirs (shipped.go).
 //
 // USER and GROUP implement kind.SharedUndoImager: consecutive added or
 // modified account changes (no two with the same target name, up to the

@@ -467,7 +467,7 @@ func (r *run) finish(c stepfmt.Change, w kind.Work, start time.Time) {
 	}
 	if !w.None() {
 		r.did(c.Step, w)
-		if _, ok := handlerOf(c.Step.Kind).h.(kind.Shipper); ok && c.Op != stepfmt.OpRemove {
+		if _, ok := handlerOf(c.Step.Kind).h.(kind.Shipper); ok {
 			r.shipped = append(r.shipped, c.Step)
 		}
 	}

@@ -9,13 +9,15 @@ import (
 	"trail/stepfmt"
 )
 
-// A package's install or upgrade writes every file the package ships: a
-// file trail manages by a step the plan does not change (a FILE's
-// content, an EDIT's lines, an ATTRS's mode on a file of the package)
-// would be left as the package wrote it until the next heal, where a
-// fresh apply of the list leaves the step's content. The engine therefore
-// checks those steps again right after the change (recheckShipped) and
-// makes each that no longer matches as a modify of itself.
+// A package's install, upgrade or downgrade (a rollback's too) writes
+// every file the package ships, and its removal deletes them: a file
+// trail manages by a step the plan does not change (a FILE's content, an
+// EDIT's lines, an ATTRS's mode on a file of the package) would be left
+// as the package left it until the next heal, where a fresh apply of the
+// list leaves the step's content (or refuses it, as it would the list).
+// The engine therefore checks those steps again right after the change
+// (recheckShipped) and makes each that no longer matches as a modify of
+// itself.
 //
 // The undo of such a change (a failed apply, recovery) runs the
 // package's tools again, which write the package's files once more,
@@ -75,14 +77,14 @@ func (r *run) unchangedOn(files map[string]bool) ([]*stepfmt.Step, []*kind.Recor
 }
 
 // guardShipped captures, before the changes of a batch are made, the
-// pre-images of the unchanged path steps on the files that its forward
-// changes of a kind.Shipper ship as installed now, and returns them as
+// pre-images of the unchanged path steps on the files that its changes
+// of a kind.Shipper ship as installed now, and returns them as
 // journal entries of their own (negative places, their steps in
 // r.guards), for batch to journal before the changes' intents.
 func (r *run) guardShipped(changes []stepfmt.Change) ([]journaled, error) {
 	var shippers []*stepfmt.Step
 	for _, c := range changes {
-		if _, ok := handlerOf(c.Step.Kind).h.(kind.Shipper); ok && c.Op != stepfmt.OpRemove {
+		if _, ok := handlerOf(c.Step.Kind).h.(kind.Shipper); ok {
 			shippers = append(shippers, c.Step)
 		}
 	}

@@ -12,12 +12,9 @@ import (
 // Shipped lists the paths dpkg says the package of s ships as installed
 // now (kind.Shipper): an install, upgrade or downgrade (and its undo)
 // replaces each of them that is not a conffile, and a conffile dpkg finds
-// as the version before shipped it. A step that removes its package
-// ships nothing.
+// as the version before shipped it; a removal deletes those that are not
+// conffiles, a purge all.
 func (Package) Shipped(x *kind.Exec, s *stepfmt.Step) ([]string, error) {
-	if s.Absent() {
-		return nil, nil
-	}
 	return pkgToolsOf(x).Files(s.Target)
 }
 

@@ -83,3 +83,28 @@ func TestUnchangedStepsHoldOverAPackageUpgrade(t *testing.T) {
 		}
 	}
 }
+
+// A package installed before trail, upgraded by a PKG step, goes back to
+// its version when the step goes (a rollback): the downgrade replaces its
+// files again, and the unchanged FILE and ATTRS steps on them are put
+// back in that apply too.
+func TestUnchangedStepsHoldOverAPackageRollback(t *testing.T) {
+	sb := engine.NewDeb(t)
+	v1, v2 := "# 1.0\n", "# 2.0\n"
+	sb.AptRepo(confDeb("1.0", v1), confDeb("2.0", v2))
+	sb.DpkgInstall(sandbox.BuildDeb(t, t.TempDir(), confDeb("1.0", v1)))
+	files := engine.Anchors + "FILE /usr/share/trail-conf/data {trail's data\n}\nATTRS /usr/share/trail-conf/key mode=0600\n"
+	sb.Apply(files, "c1")
+	sb.Apply(files+"PKG trail-conf version=2.0\n", "c2")
+	sb.WantFile("/usr/share/trail-conf/data", "trail's data\n", 0o644, 0, 0)
+	sb.WantFile("/usr/share/trail-conf/key", "key 2.0\n", 0o600, 0, 0)
+	sb.Apply(files, "c1")
+	if got := sb.PkgState("trail-conf"); got != "installed 1.0" {
+		t.Fatalf("after the rollback trail-conf is %q", got)
+	}
+	sb.WantFile("/usr/share/trail-conf/data", "trail's data\n", 0o644, 0, 0)
+	sb.WantFile("/usr/share/trail-conf/key", "key 1.0\n", 0o600, 0, 0)
+	if drift, err := sb.E.Drift(); err != nil || len(drift) != 0 {
+		t.Fatalf("drift after the rollback: %+v %v", drift, err)
+	}
+}
