@@ -52,8 +52,10 @@ func validate(l *List, index *Index) ErrorList {
 	for i, s := range l.Steps {
 		switch {
 		case IsPath(s.Kind):
-			if _, _, ok := s.firstOf("mode", "owner", "group"); s.Kind == KindAttrs && !ok {
-				errs.add(s.Src, s.Kind, s.Target, "manages nothing: give mode, owner or group")
+			if s.Kind == KindAttrs {
+				if _, _, ok := s.firstOf("mode", "owner", "group"); !ok {
+					errs.add(s.Src, s.Kind, s.Target, "manages nothing: give mode, owner or group")
+				}
 			}
 			validParents(l, index, i, s, &dirs, &errs)
 			validOwners(l, index, i, s, "owner", "user", &users, &errs)
