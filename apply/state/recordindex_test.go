@@ -233,3 +233,40 @@ func TestSortEnts(t *testing.T) {
 		}
 	}
 }
+
+// trail fsck reads the applied record whole and reports an index that
+// names the record but holds other entries; a stale one it leaves to
+// the next load.
+func TestFsckAppliedIndex(t *testing.T) {
+	dir := t.TempDir()
+	os.Chmod(dir, DirMode)
+	file := filepath.Join(dir, FileApplied)
+	writeDirs(t, file, 1, "/a", "/b")
+	idxProblem := func() bool {
+		rep, err := Fsck(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range rep.Problems {
+			if p.Where == appliedIndexFile(file) {
+				return true
+			}
+		}
+		return false
+	}
+	if idxProblem() {
+		t.Fatal("fsck reports the index the record was written with")
+	}
+	data, _ := os.ReadFile(appliedIndexFile(file))
+	off := aidxHead + 8
+	copy(data[off+16:off+24], data[off:off+8])
+	os.WriteFile(appliedIndexFile(file), reseal(data), 0o600)
+	if !idxProblem() {
+		t.Fatal("fsck does not report an index whose entries are not the record's")
+	}
+	writeDirs(t, file, 2, "/a", "/b", "/c") // the index is rewritten
+	os.WriteFile(appliedIndexFile(file), data, 0o600)
+	if idxProblem() {
+		t.Fatal("fsck reports a stale index, which the next load rebuilds")
+	}
+}
