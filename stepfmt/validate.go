@@ -77,7 +77,11 @@ func validate(l *List, index *Index) ErrorList {
 // needs only its changed values checked, so the steps of a tree, which
 // share their keys and their mode, owner and group, check those once.
 func validStep(s *Step, errs *ErrorList, m *stepMemo) {
-	ks := specOf(s.Kind)
+	ks := m.spec
+	if ks == nil || ks.kind != s.Kind {
+		ks = specOf(s.Kind)
+		m.spec = ks
+	}
 	if ks == nil {
 		errs.add(s.Src, s.Kind, s.Target, "unknown kind (known: %s)", kindNames())
 		return
@@ -130,10 +134,12 @@ func validStep(s *Step, errs *ErrorList, m *stepMemo) {
 	}
 }
 
-// stepMemo is the shape of the last step validStep found well shaped (its
-// kind, absence and attribute keys, known and each once, with their specs)
-// and, at each place, the last value found good there ("" for none yet).
+// stepMemo is the kind spec of the step before, the shape of the last
+// step validStep found well shaped (its kind, absence and attribute keys,
+// known and each once, with their specs) and, at each place, the last
+// value found good there ("" for none yet).
 type stepMemo struct {
+	spec   *kindSpec // of the step before, found by specOf
 	kind   Kind
 	absent bool
 	keys   []string

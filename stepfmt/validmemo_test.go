@@ -11,7 +11,7 @@ import (
 // share or change their kind, keys, absence and values, good and bad.
 func TestValidStepMemoChangesNothing(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(7, 8))
-	kinds := []Kind{KindFile, KindDir, KindLink, KindUser}
+	kinds := []Kind{KindFile, KindDir, KindLink, KindUser, "BLOB"}
 	values := map[string][]string{
 		"mode":    {"0644", "0755", "644", "0999", ""},
 		"owner":   {"root", "www-data", "a:b", "", "0"},
