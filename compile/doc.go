@@ -39,6 +39,13 @@
 //     Result.Refs instead, as the repository path to read it from (the
 //     last tree entry, in walk order, with that content), or, when the
 //     compile read it, handed to Options.Read (and not in Refs).
+//   - Memory: a tree is walked a window at a time, 512 entries, whose
+//     files are read (by a few readers) and made steps a part at a time,
+//     until what was read passes 4 MiB (windowBytes): the contents the
+//     walk holds at once are at most that and a file a reader (up to 8; a
+//     file is read whole). With LazyTree and Read the compile keeps none
+//     of them past its step; without LazyTree every content is in
+//     Result.Blobs to the end.
 //   - Options.KnownBlob, Trees, Before and Files change what is read and
 //     how tables are sized, never the result (but for Result.Trees, Kept,
 //     Resolved and Learned, which say what was read and what was taken

@@ -61,6 +61,12 @@ func expandTree(r *resource) {
 // its contents nor its listing.
 const treeWindow = 512
 
+// windowBytes bounds the contents a window holds: once what its readers
+// read passes it, the files read so far are made steps before more are
+// read, so a window of big files holds windowBytes and a file a reader,
+// not 512 files.
+const windowBytes = 4 << 20
+
 // treeItem is one entry of a tree: listed into a window, read in
 // parallel, then turned into a step in walk order.
 type treeItem struct {

@@ -64,20 +64,27 @@ func (w *treeWalk) flush() bool {
 		it.target, s = s[:n], s[n:]
 	}
 	c := w.r.sc.c
-	data := w.data[:len(win)]
-	readTreeFiles(c.fsys, win, data)
-	w.buf = w.keys(win, data, b[:0])
 	steps, attrs := w.alloc(win)
 	ok := true
-	for i := range win {
-		if ok = w.step(&win[i], data[i], &steps[i], &attrs); !ok {
-			w.stopped = true
-			break
+	// A part of the window at a time, as much as windowBytes lets
+	// readTreeFiles read: the whole window unless its files are big.
+	for lo := 0; lo < len(win) && ok; {
+		part, data := win[lo:], w.data[lo:len(win)]
+		n := readTreeFiles(c.fsys, part, data)
+		part, data = part[:n], data[:n]
+		b = w.keys(part, data, b[:0])
+		for i := range part {
+			if ok = w.step(&part[i], data[i], &steps[lo+i], &attrs); !ok {
+				w.stopped = true
+				break
+			}
 		}
+		// Cleared whole, not an item at a time, which cost a write
+		// barrier per pointer while the collector ran.
+		clear(data)
+		lo += n
 	}
-	// Cleared whole, not an item at a time, which cost a write barrier
-	// per pointer while the collector ran.
-	clear(data)
+	w.buf = b
 	clear(win)
 	return ok
 }
@@ -170,17 +177,19 @@ type gitTreeFS interface {
 
 // readTreeFiles reads the files of a tree with a few workers: reading
 // blobs out of git objects is most of the cost of a big tree. A file whose
-// git hash is known is read by it, not by its path.
-func readTreeFiles(fsys fs.FS, items []treeItem, data [][]byte) {
+// git hash is known is read by it, not by its path. It reads the items
+// from the first until what it read passes windowBytes (a worker takes no
+// next item then) and says how many it read.
+func readTreeFiles(fsys fs.FS, items []treeItem, data [][]byte) int {
 	byHash, _ := fsys.(gitBlobFS)
 	workers := min(runtime.GOMAXPROCS(0), 8)
-	var next atomic.Int64
+	var next, held atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for {
+			for held.Load() < windowBytes {
 				i := int(next.Add(1)) - 1
 				if i >= len(items) {
 					return
@@ -196,10 +205,12 @@ func readTreeFiles(fsys fs.FS, items []treeItem, data [][]byte) {
 				default:
 					data[i], it.err = fs.ReadFile(fsys, it.path)
 				}
+				held.Add(int64(len(data[i])))
 			}
 		}()
 	}
 	wg.Wait()
+	return min(int(next.Load()), len(items))
 }
 
 // step makes and adds the step of one entry into st, its attributes from

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 
 	"trail/gitrepo"
@@ -120,5 +122,61 @@ func TestTreeWindowBoundaries(t *testing.T) {
 				t.Fatalf("the lists differ:\n%s\nlazy:\n%s\nfrom resolved trees:\n%s", full, lazy, again)
 			}
 		})
+	}
+}
+
+// A window holds the contents it read up to windowBytes, and the files
+// its readers were reading as it passed that (one a reader): a tree of
+// big files is made steps a few files at a time, not a window of 512 at
+// once (a window of 100 MB files needed 50 GB). Measured as the live heap
+// after a collection each time the compile hands a content over, above
+// what was live before: 48 MiB held whole before the bound.
+func TestTreeWindowBoundsBytes(t *testing.T) {
+	const files, size = 48, 1 << 20
+	g := gittest.New(t)
+	tree := map[string]string{"main.hcl": "tree \"www\" {\n  path = \"/srv/www\"\n  source = \"www\"\n}\n"}
+	for i := range files {
+		tree[fmt.Sprintf("www/f%02d", i)] = strings.Repeat(fmt.Sprintf("file %02d\n", i), size/8)
+	}
+	g.Write(tree)
+	clear(tree)
+	commit := g.Commit("big files")
+	repo, err := gitrepo.Open(g.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	fsys, err := repo.Tree(commit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := liveNow()
+	var peak uint64
+	handed := 0
+	read := func(key string, data []byte) {
+		if len(data) != size {
+			t.Errorf("handed %d bytes as %s; want %d", len(data), key, size)
+		}
+		handed++
+		peak = max(peak, liveNow())
+	}
+	res, diags := Compile(fsys, testFacts(), Options{Commit: commit, LazyTree: true, Read: read})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if handed != files || len(res.List.Steps) != files+1 {
+		t.Fatalf("handed %d contents, made %d steps; want %d and %d", handed, len(res.List.Steps), files, files+1)
+	}
+	fsys, _ = repo.Tree(commit)
+	full, diags := Compile(fsys, testFacts(), Options{Commit: commit})
+	if a, b := stepfmt.Format(full.List), stepfmt.Format(res.List); diags.HasErrors() || !bytes.Equal(a, b) {
+		t.Fatalf("the list of the window read a few files at a time differs from the full compile's (%v):\n%s\nvs\n%s", diags, b, a)
+	}
+	readers := min(runtime.GOMAXPROCS(0), 8)
+	held := peak - min(peak, base)
+	t.Logf("%d readers: held %d KiB at most", readers, held>>10)
+	if most := uint64(windowBytes + (readers+2)*size); held > most {
+		t.Fatalf("the compile held %d KiB while it made steps of %d files of %d KiB; want at most %d KiB (%d KiB and a file a reader, with %d readers)",
+			held>>10, files, size>>10, most>>10, windowBytes>>10, readers)
 	}
 }
