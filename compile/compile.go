@@ -79,9 +79,8 @@ type Options struct {
 	// KnownBlob it changes what is read, never the list.
 	Before func(dir string) (treeHash string, ok bool)
 	// Files, with LazyTree, is about how many tree entries the compile
-	// will list, when the caller knows (the trees it gives hold them): the
-	// table of Result.Refs is made that large at once instead of grown,
-	// which cost a pull of 100,000 files more than filling it.
+	// will list, when the caller knows (the trees it gives hold them):
+	// Result.Refs is made that large at once instead of grown.
 	Files int
 }
 
@@ -95,11 +94,11 @@ type Result struct {
 	// Blobs maps "sha256:<hex>" to the content of every FILE step, but
 	// for those in Refs.
 	Blobs map[string][]byte
-	// Refs maps "sha256:<hex>" to the repository path of the last tree
-	// entry, in walk order, with that content, for a compile with
-	// Options.LazyTree: ReadBlob reads it. A content handed to
-	// Options.Read is not in it.
-	Refs map[string]string
+	// Refs names, for a compile with Options.LazyTree, each tree entry's
+	// "sha256:<hex>" and its repository path, for ReadBlob to read it from
+	// (the last entry with that content). A content handed to
+	// Options.Read is not in it, nor one Blobs holds.
+	Refs *Refs
 	// Learned counts the blobs of resolved trees this compile read (with
 	// LazyTree, from git objects) and hashed: what it learned is in their
 	// trees' entries (Result.Trees or Options.Resolved).
@@ -161,7 +160,7 @@ type compiler struct {
 	unparsed  bool
 	resources []*resource // active resource instances, in declaration order
 	blobs     map[string][]byte
-	refs      map[string]string
+	refs      []contentRef
 	learned   int
 	trees     map[string][]TreeEntry
 	kept      map[string]bool
@@ -202,7 +201,7 @@ func compile(fsys fs.FS, facts Facts, opts Options, reference bool) (*Result, hc
 		modules:       map[string]*module{},
 		templateCache: map[string]parsedTemplate{},
 		blobs:         map[string][]byte{},
-		refs:          make(map[string]string, max(0, min(opts.Files, opts.MaxSteps))),
+		refs:          make([]contentRef, 0, max(0, min(opts.Files, opts.MaxSteps))),
 		trees:         map[string][]TreeEntry{},
 		kept:          map[string]bool{},
 	}
@@ -237,7 +236,7 @@ func compile(fsys fs.FS, facts Facts, opts Options, reference bool) (*Result, hc
 	if c.diags.HasErrors() {
 		return res, dedupe(c.diags)
 	}
-	res.List, res.Origins, res.Blobs, res.Refs = list, origins, c.blobs, c.refs
+	res.List, res.Origins, res.Blobs, res.Refs = list, origins, c.blobs, c.refsResult()
 	res.Learned, res.Trees, res.Kept, res.Resolved = c.learned, c.trees, c.kept, c.resolved
 	res.Facts = c.facts
 	return res, dedupe(c.diags)
@@ -250,7 +249,7 @@ func (r *Result) ReadBlob(fsys fs.FS, key string) ([]byte, error) {
 	if data, ok := r.Blobs[key]; ok {
 		return data, nil
 	}
-	p, ok := r.Refs[key]
+	p, ok := r.Refs.Path(key)
 	if !ok {
 		return nil, fmt.Errorf("no content %s in the compiled config", key)
 	}

@@ -57,8 +57,10 @@
 //     can make a cached one stale. What a compile of a commit that changes
 //     k files of a big tree does for each of the tree's n files is making
 //     its step (from the resolved trees, without reading or hashing it),
-//     putting its content in Refs, and ordering and validating it in O(1)
-//     each: see Order and the validation's shortcuts below; it reads from
+//     appending its content key and path to Refs (a list: its map is
+//     made only when a content is read back), and ordering and validating
+//     it in O(1) each: see Order and the validation's shortcuts below; it
+//     reads from
 //     git the trees on the changed paths and the k blobs (a directory the
 //     commit changed finds its other files' sums in its tree of the
 //     applied commit, Options.Before).

@@ -47,8 +47,8 @@ func TestLazyTreeEqualsFull(t *testing.T) {
 	if a, b := stepfmt.Format(full.List), stepfmt.Format(lazy.List); !bytes.Equal(a, b) {
 		t.Fatalf("lazy list differs from the full one:\n%s\nvs\n%s", b, a)
 	}
-	if len(lazy.Blobs) != 1 || len(lazy.Refs) != len(full.Blobs)-1 {
-		t.Fatalf("lazy compile holds %d blobs and %d refs; want 1 (the file block's) and %d", len(lazy.Blobs), len(lazy.Refs), len(full.Blobs)-1)
+	if len(lazy.Blobs) != 1 || len(lazy.Refs.Map()) != len(full.Blobs)-1 {
+		t.Fatalf("lazy compile holds %d blobs and %d refs; want 1 (the file block's) and %d", len(lazy.Blobs), len(lazy.Refs.Map()), len(full.Blobs)-1)
 	}
 	for k, want := range full.Blobs {
 		got, err := lazy.ReadBlob(tree, k)
@@ -79,8 +79,8 @@ func TestLazyTreeEqualsFull(t *testing.T) {
 	}
 	// The tree's 900 contents, the file block's among them (the tree
 	// comes first).
-	if len(kept.Refs) != 0 || len(kept.Blobs) != 1 || len(handed) != 900 {
-		t.Fatalf("a compile handing its contents over named %d in Refs, held %d blobs and handed %d; want none, 1 and 900", len(kept.Refs), len(kept.Blobs), len(handed))
+	if kept.Refs.Len() != 0 || len(kept.Blobs) != 1 || len(handed) != 900 {
+		t.Fatalf("a compile handing its contents over named %d in Refs, held %d blobs and handed %d; want none, 1 and 900", kept.Refs.Len(), len(kept.Blobs), len(handed))
 	}
 	for k, want := range full.Blobs {
 		if got, ok := handed[k]; !ok && !bytes.Equal(kept.Blobs[k], want) || ok && !bytes.Equal(got, want) {
@@ -98,7 +98,7 @@ func TestLazyTreeEqualsFull(t *testing.T) {
 	if diags.HasErrors() {
 		t.Fatal(diags)
 	}
-	if len(handed) != 0 || len(again.Refs) != len(full.Blobs)-1 {
-		t.Fatalf("a compile that knew every content handed %d and named %d in Refs; want none and %d", len(handed), len(again.Refs), len(full.Blobs)-1)
+	if len(handed) != 0 || len(again.Refs.Map()) != len(full.Blobs)-1 {
+		t.Fatalf("a compile that knew every content handed %d and named %d in Refs; want none and %d", len(handed), len(again.Refs.Map()), len(full.Blobs)-1)
 	}
 }

@@ -279,9 +279,9 @@ func measureCompile(tb testing.TB, br *bigRepo, mode string, sampled bool) compi
 	if diags.HasErrors() || len(res.List.Steps) != br.files+br.files/100+1 {
 		tb.Fatalf("compile: %v, %d steps", diags, len(res.List.Steps))
 	}
-	if mode == "first" && (handed < br.files || read < br.files || len(res.Trees) != 0 || len(res.Refs) != 0) {
+	if mode == "first" && (handed < br.files || read < br.files || len(res.Trees) != 0 || res.Refs.Len() != 0) {
 		tb.Fatalf("compile: handed %d tree entries and %d contents (of %d files), held %d trees and %d refs; want all handed, none held",
-			handed, read, br.files, len(res.Trees), len(res.Refs))
+			handed, read, br.files, len(res.Trees), res.Refs.Len())
 	}
 	after := liveNow()
 	runtime.KeepAlive(res)

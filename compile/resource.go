@@ -252,8 +252,8 @@ func (r *resource) canon(kind stepfmt.Kind, key, name, def string) (string, bool
 func (c *compiler) blob(data []byte) string {
 	key := blobKey(data)
 	if _, ok := c.blobs[key]; !ok {
+		// An entry Refs names already is left out at the end.
 		c.blobs[key] = data
-		delete(c.refs, key)
 	}
 	return key
 }
@@ -264,13 +264,10 @@ func (c *compiler) treeBlob(data []byte, path, key string) {
 	if !c.opts.LazyTree {
 		if _, ok := c.blobs[key]; !ok {
 			c.blobs[key] = data
-			delete(c.refs, key)
 		}
 		return
 	}
-	if !c.inBlobs(key) {
-		c.refs[key] = path
-	}
+	c.addRef(key, path)
 }
 
 // inBlobs reports whether Blobs holds the content with key; a tree's

@@ -342,12 +342,7 @@ func (c *compiler) treeEntry(it *treeItem, data []byte) {
 		it.ent.Known = true
 	}
 	if !it.read {
-		// The last entry with the content names it (treeBlob too): one
-		// map operation for each of a pull's 100,000 unchanged files,
-		// where keeping the first took a look-up and then the insert.
-		if !c.inBlobs(key) {
-			c.refs[key] = it.path
-		}
+		c.addRef(key, it.path)
 		return
 	}
 	if it.ent != nil {

@@ -238,15 +238,17 @@ func (h *Host) stage(c *Compiled) error {
 	if err != nil {
 		return err
 	}
-	keys := make([]string, 0, len(c.Blobs)+len(c.Refs))
+	keys := make([]string, 0, len(c.Blobs)+c.Refs.Len())
 	for k := range c.Blobs {
 		keys = append(keys, k)
 	}
-	for k := range c.Refs {
+	for k := range c.Refs.All() {
 		keys = append(keys, k)
 	}
 	keys = missing(e.Store(), keys)
 	slices.Sort(keys)
+	// Refs names a content two files share twice.
+	keys = slices.Compact(keys)
 	for lo := 0; lo < len(keys); lo += stageBatch {
 		batch := keys[lo:min(lo+stageBatch, len(keys))]
 		blobs := make([][]byte, len(batch))

@@ -171,7 +171,7 @@ func (h *Host) loadCompiled(key, commit string, facts *compile.Facts) (*compiled
 	}
 	now := time.Now()
 	os.Chtimes(p, now, now)
-	return &ent, &compile.Result{List: list, Blobs: map[string][]byte{}, Refs: map[string]string{}, Facts: *facts}, true
+	return &ent, &compile.Result{List: list, Blobs: map[string][]byte{}, Facts: *facts}, true
 }
 
 // saveCompiled notes that generation g applied c's compiled list, and

@@ -51,7 +51,7 @@ func TestStagedCompileKeepsOnlyItsList(t *testing.T) {
 	c.dropCompiled()
 	if c.Origins != nil || c.Blobs != nil || c.Refs != nil || c.Trees != nil || c.Kept != nil || c.Files != nil {
 		t.Fatalf("a dropped compile still holds %d origins, %d blobs, %d refs, %d trees, %d files",
-			len(c.Origins), len(c.Blobs), len(c.Refs), len(c.Trees), len(c.Files))
+			len(c.Origins), len(c.Blobs), c.Refs.Len(), len(c.Trees), len(c.Files))
 	}
 	if len(c.List.Steps) != steps || steps < 20 {
 		t.Fatalf("the list has %d steps after the drop, %d before", len(c.List.Steps), steps)

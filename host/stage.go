@@ -48,7 +48,7 @@ func (c *Compiled) blobSize(k string) int {
 	if data, ok := c.Blobs[k]; ok {
 		return len(data)
 	}
-	if p, ok := c.Refs[k]; ok && c.tree != nil {
+	if p, ok := c.Refs.Path(k); ok && c.tree != nil {
 		if info, err := fs.Stat(c.tree, p); err == nil {
 			return int(info.Size())
 		}

@@ -135,8 +135,8 @@ func TestCompileStoresWhatItReads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(c.Refs) != 0 {
-		t.Fatalf("%d contents left to stage, want none: the compile stored them", len(c.Refs))
+	if c.Refs.Len() != 0 {
+		t.Fatalf("%d contents left to stage, want none: the compile stored them", c.Refs.Len())
 	}
 	if m := missing(e.Store(), keys); len(m) != 0 {
 		t.Fatalf("after a compile for an apply the store lacks %d of 30 contents: %v", len(m), m)
