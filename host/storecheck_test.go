@@ -2,6 +2,9 @@ package host
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -140,5 +143,63 @@ func TestCompileStoresWhatItReads(t *testing.T) {
 	}
 	if m := missing(e.Store(), keys); len(m) != 0 {
 		t.Fatalf("after a compile for an apply the store lacks %d of 30 contents: %v", len(m), m)
+	}
+}
+
+// A content two unchanged files share, which the store lost, is staged
+// again by the compile of the next commit: the compile names it for both
+// files (Refs lists each file), and staging reads it back by either.
+func TestStageRestoresSharedContent(t *testing.T) {
+	dir := testCheckout(t, "tree \"www\" {\n  path = \"/etc/www\"\n  source = \"www\"\n}\n")
+	write := func(name, data string) {
+		p := filepath.Join(dir, "www", name)
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("d0/a", "same\n")
+	write("d0/b", "same\n")
+	write("d1/c", "other\n")
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-q", "-m", "tree")
+	var out bytes.Buffer
+	h, err := Open(dir, &out, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if _, err := h.Apply(context.Background(), ApplyOptions{}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	e, err := h.Engine()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte("same\n"))
+	key := "sha256:" + hex.EncodeToString(sum[:])
+	if err := os.Remove(e.Store().Path(key)); err != nil {
+		t.Fatalf("the shared content is not a file of the store: %v", err)
+	}
+	write("d1/c", "changed\n")
+	gitIn(t, dir, "commit", "-q", "-am", "c")
+	c, err := h.compileToApply("HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	named := 0
+	for k := range c.Refs.All() {
+		if k == key {
+			named++
+		}
+	}
+	if named != 2 {
+		t.Fatalf("the compile named the shared content %d times; want 2, once a file", named)
+	}
+	if err := h.stage(c); err != nil {
+		t.Fatal(err)
+	}
+	if m := missing(e.Store(), []string{key}); len(m) != 0 {
+		t.Fatalf("staging left the shared content out of the store")
 	}
 }
