@@ -222,7 +222,8 @@ func (h *Host) compileWith(fsys fs.FS, facts compile.Facts, opts compile.Options
 	return res, compile.Lines(diags), nil
 }
 
-// stageBatch bounds the contents read into memory at once: each batch is
+// stageBatch bounds the contents read into memory at once (sinkBytes their
+// bytes): each batch is
 // staged to temporary files, and the store makes all of them durable
 // together at the end (one flush for the whole tree: each flush syncs the
 // whole file system, so flushing per batch cost a sync per 1,024 files).
@@ -249,15 +250,21 @@ func (h *Host) stage(c *Compiled) error {
 	slices.Sort(keys)
 	// Refs names a content two files share twice.
 	keys = slices.Compact(keys)
-	for lo := 0; lo < len(keys); lo += stageBatch {
-		batch := keys[lo:min(lo+stageBatch, len(keys))]
-		blobs := make([][]byte, len(batch))
-		for i, k := range batch {
-			if blobs[i], err = c.ReadBlob(c.tree, k); err != nil {
+	for lo := 0; lo < len(keys); {
+		// Up to stageBatch contents, or fewer once they pass sinkBytes:
+		// a batch of big files is not read whole.
+		var blobs [][]byte
+		size := 0
+		for hi := lo; hi < len(keys) && hi-lo < stageBatch && size < sinkBytes; hi++ {
+			b, err := c.ReadBlob(c.tree, keys[hi])
+			if err != nil {
 				e.Store().Abort()
-				return fmt.Errorf("stage %s: %w", k, err)
+				return fmt.Errorf("stage %s: %w", keys[hi], err)
 			}
+			blobs, size = append(blobs, b), size+len(b)
 		}
+		batch := keys[lo : lo+len(blobs)]
+		lo += len(blobs)
 		got, err := e.Store().StageMany(blobs)
 		if err != nil {
 			return stageError(c, e.Store(), err)
