@@ -21,7 +21,7 @@ type Refs struct {
 
 type contentRef struct{ key, path string }
 
-// Len is how many entries Refs names, a shared content once each.
+// Len is how many entries Refs names: a content two files share, twice.
 func (r *Refs) Len() int {
 	if r == nil {
 		return 0
@@ -78,8 +78,8 @@ func (c *compiler) addRef(key, path string) {
 	}
 }
 
-// result returns the compile's Refs: those Blobs came to hold after an
-// entry named them are left out, as Blobs holds them.
+// refsResult returns the compile's Refs: contents Blobs came to hold after
+// an entry named them are left out, as Blobs holds them.
 func (c *compiler) refsResult() *Refs {
 	refs := c.refs
 	if len(c.blobs) > 0 {
