@@ -287,7 +287,7 @@ func measureState(dir string, blobs int64, write, gc bool) (size, afterGC int64,
 			return 0, 0, fmt.Errorf("state: %w", err)
 		}
 	}
-	for _, f := range []string{FileApplied, FileIndex} {
+	for _, f := range []string{FileApplied, FileAppliedIndex, FileIndex} {
 		if fi, err := os.Stat(filepath.Join(dir, f)); err == nil {
 			size += fi.Size()
 		}

@@ -32,6 +32,9 @@ const aidxHead = len(aidxMagic) + 3*8 + 2*4
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 
+// FileAppliedIndex is the index of FileApplied, beside it.
+const FileAppliedIndex = FileApplied + ".idx"
+
 // appliedIndexFile is where the index of the record at file is kept.
 func appliedIndexFile(file string) string { return file + ".idx" }
 
