@@ -195,9 +195,10 @@
 // installs, upgrades, downgrades or removes its package, which writes or
 // deletes the files it ships) the unchanged path steps on those files are
 // checked again and made as modifies of themselves when they no longer
-// match; the pre-images of those on the files it shipped before are
-// journaled ahead of the change, so that its undo, which writes them
-// again, is followed by theirs (shipped.go).
+// match; the pre-images of the path steps on the files it shipped before
+// that the plan changes later or not at all are journaled ahead of the
+// change, so that its undo, which writes them again, is followed by
+// theirs (shipped.go).
 //
 // USER and GROUP implement kind.SharedUndoImager: consecutive added or
 // modified account changes (no two with the same target name, up to the

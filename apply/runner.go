@@ -251,7 +251,7 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 		}
 		imgs[k-i] = img
 	}
-	guards, err := r.guardShipped(changes[i:end])
+	guards, err := r.guardShipped(i, end)
 	if err != nil {
 		return err
 	}

@@ -23,9 +23,10 @@ import (
 // package's tools again, which write the package's files once more,
 // after the undo of those modifies put back what the package had left.
 // So, before the change, the engine also journals the pre-image of every
-// unchanged path step on a file the package ships as installed then
-// (guardShipped): journaled before the change's own intent, it is undone
-// after it, and the files are as they were before the apply.
+// path step on a file the package ships as installed then, unchanged or
+// changed later in the plan, whose own pre-image is then what the package
+// left (guardShipped): journaled before the change's own intent, it is
+// undone after it, and the files are as they were before the apply.
 
 // shippedFiles returns the paths the targets of steps ship now, as their
 // kind says (kind.Shipper).
@@ -43,8 +44,8 @@ func (r *run) shippedFiles(steps []*stepfmt.Step, files map[string]bool) error {
 }
 
 // unchangedOn returns the path steps of the list on files that the plan
-// does not change, with their records, in list order.
-func (r *run) unchangedOn(files map[string]bool) ([]*stepfmt.Step, []*kind.Record, error) {
+// does not change before place upto, with their records, in list order.
+func (r *run) unchangedOn(files map[string]bool, upto int) ([]*stepfmt.Step, []*kind.Record, error) {
 	var candidates []*stepfmt.Step
 	for _, s := range r.list.Steps {
 		if stepfmt.IsPath(s.Kind) && files[s.Target] {
@@ -58,7 +59,7 @@ func (r *run) unchangedOn(files map[string]bool) ([]*stepfmt.Step, []*kind.Recor
 	for _, s := range candidates {
 		planned[s.ID()] = false
 	}
-	for _, c := range r.plan.Changes {
+	for _, c := range r.plan.Changes[:upto] {
 		if _, ok := planned[c.Step.ID()]; ok {
 			planned[c.Step.ID()] = true
 		}
@@ -77,13 +78,14 @@ func (r *run) unchangedOn(files map[string]bool) ([]*stepfmt.Step, []*kind.Recor
 }
 
 // guardShipped captures, before the changes of a batch are made, the
-// pre-images of the unchanged path steps on the files that its changes
-// of a kind.Shipper ship as installed now, and returns them as
-// journal entries of their own (negative places, their steps in
-// r.guards), for batch to journal before the changes' intents.
-func (r *run) guardShipped(changes []stepfmt.Change) ([]journaled, error) {
+// pre-images of the path steps on the files that its changes of a
+// kind.Shipper ship as installed now, unchanged or changed after the
+// batch (such a change's own pre-image is what the package left), and
+// returns them as journal entries of their own (negative places, their
+// steps in r.guards), for batch to journal before the changes' intents.
+func (r *run) guardShipped(i, end int) ([]journaled, error) {
 	var shippers []*stepfmt.Step
-	for _, c := range changes {
+	for _, c := range r.plan.Changes[i:end] {
 		if _, ok := handlerOf(c.Step.Kind).h.(kind.Shipper); ok {
 			shippers = append(shippers, c.Step)
 		}
@@ -96,7 +98,7 @@ func (r *run) guardShipped(changes []stepfmt.Change) ([]journaled, error) {
 		return nil, err
 	}
 	r.shippedBefore = files
-	steps, _, err := r.unchangedOn(files)
+	steps, _, err := r.unchangedOn(files, end)
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +134,7 @@ func (r *run) recheckShipped(end int) error {
 	if err := r.shippedFiles(shipped, files); err != nil {
 		return err
 	}
-	steps, recs, err := r.unchangedOn(files)
+	steps, recs, err := r.unchangedOn(files, len(r.plan.Changes))
 	if err != nil || len(steps) == 0 {
 		return err
 	}

@@ -108,3 +108,36 @@ func TestUnchangedStepsHoldOverAPackageRollback(t *testing.T) {
 		t.Fatalf("drift after the rollback: %+v %v", drift, err)
 	}
 }
+
+// A failed apply that upgrades a package and, after it in the plan,
+// changes the FILE, EDIT and ATTRS steps on files the package ships is
+// undone exactly: those changes' own pre-images are what the upgrade
+// left, which the downgrade of the undo writes over, so the files are
+// put back from what they were before the apply, after it.
+func TestChangedStepsOverAPackageUpgradeUndoneExactly(t *testing.T) {
+	sb := engine.NewDeb(t)
+	v1 := "# 1.0\nPermitRootLogin no\n"
+	v2 := "# 2.0\n#PermitRootLogin prohibit-password\nPasswordAuthentication yes\n"
+	sb.AptRepo(confDeb("1.0", v1), confDeb("2.0", v2))
+	steps := func(version, data, mode, edit string) string {
+		return fmt.Sprintf("PKG trail-conf version=%s owns=/etc/trail-conf,/usr/share/trail-conf\nEDIT /etc/trail-conf/app.conf %s\n"+
+			"FILE /usr/share/trail-conf/data {%s\n}\nATTRS /usr/share/trail-conf/key mode=%s\n", version, edit, data, mode)
+	}
+	sb.Apply(steps("1.0", "trail's data", "0600", script(sb, noRoot)), "c1")
+	want := map[string]string{}
+	for _, p := range []string{"/etc/trail-conf/app.conf", "/usr/share/trail-conf/data", "/usr/share/trail-conf/key"} {
+		want[p] = fmt.Sprintf("%q %04o", sb.Read(p), sb.Stat(p).Mode&0o7777)
+	}
+	_, err := sb.ApplyErr(steps("2.0", "trail's new data", "0640", script(sb, noRoot, noPass))+"CHECK fails run=false timeout=5s\n", "c2")
+	if err == nil {
+		t.Fatal("an apply whose check fails succeeded")
+	}
+	if got := sb.PkgState("trail-conf"); got != "installed 1.0" {
+		t.Errorf("after the failed apply trail-conf is %q", got)
+	}
+	for p, w := range want {
+		if got := fmt.Sprintf("%q %04o", sb.Read(p), sb.Stat(p).Mode&0o7777); got != w {
+			t.Errorf("after the failed apply %s is %s, want %s", p, got, w)
+		}
+	}
+}
