@@ -1,8 +1,10 @@
 package apply
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"sort"
 	"strconv"
@@ -298,5 +300,65 @@ func TestApplyReadFromApplied(t *testing.T) {
 	}
 	if data := sb.read("/etc/b"); data != "b" {
 		t.Fatalf("/etc/b holds %q after the forced apply", data)
+	}
+}
+
+// A forced apply with Meta.Fetch asks it for the contents its changes
+// need that the store lacks, and only those: nothing drifted, nothing is
+// asked; a fetch that fails is the plan's error, which says what was
+// missing, and nothing is changed.
+func TestApplyFetchesWhatDriftNeeds(t *testing.T) {
+	sb := newSandbox(t)
+	sb.apply("FILE /etc/a {a}\nFILE /etc/b {b}", "c1")
+	g, err := sb.e.Current()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := g.Steps()
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := kind.HashKey([]byte("b"))
+	if err := os.Remove(sb.e.Store().Path(key)); err != nil {
+		t.Fatal(err)
+	}
+	var asked [][]string
+	data := map[string][]byte{key: []byte("b")}
+	fetch := func(keys []string) error {
+		asked = append(asked, keys)
+		for _, k := range keys {
+			d, ok := data[k]
+			if !ok {
+				return fmt.Errorf("no content %s", k)
+			}
+			if _, err := sb.e.Store().Stage(bytes.NewReader(d)); err != nil {
+				return err
+			}
+		}
+		return sb.e.Store().Flush()
+	}
+	ctx := context.Background()
+	meta := Meta{Commit: "c1", ReadFrom: g.Number, Force: true, Fetch: fetch}
+	if g2, err := sb.e.Apply(ctx, l, meta); err != nil || !g2.NoOp || len(asked) != 0 {
+		t.Fatalf("nothing drifted: %+v, %v, asked %v; want the no-op, nothing asked", g2, err, asked)
+	}
+
+	sb.write("/etc/b", "hand edit", 0o644)
+	delete(data, key)
+	_, err = sb.e.Apply(ctx, l, meta)
+	if err == nil || !strings.Contains(err.Error(), "missing from the store") || !strings.Contains(err.Error(), "no content "+key) {
+		t.Fatalf("a fetch that fails: %v; want an error naming the content", err)
+	}
+	if got := sb.read("/etc/b"); got != "hand edit" {
+		t.Fatalf("a refused forced apply changed /etc/b to %q", got)
+	}
+
+	asked, data[key] = nil, []byte("b")
+	g3, err := sb.e.Apply(ctx, l, meta)
+	if err != nil || g3.Counts.Modified != 1 || len(asked) != 1 || len(asked[0]) != 1 || asked[0][0] != key {
+		t.Fatalf("forced: %+v, %v, asked %v; want /etc/b put back with its content fetched", g3, err, asked)
+	}
+	if got := sb.read("/etc/b"); got != "b" {
+		t.Fatalf("/etc/b holds %q after the forced apply", got)
 	}
 }

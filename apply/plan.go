@@ -76,6 +76,8 @@ type current struct {
 	// text, when set, is the list about to be applied, printed and
 	// compared with this one (printList), which load's parse uses.
 	text *listText
+	// fetch is the apply's Meta.Fetch.
+	fetch func(keys []string) error
 }
 
 func (e *Engine) loadCurrent() (*current, error) {
@@ -332,6 +334,11 @@ func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*ki
 	if len(again) > 0 {
 		p.Plan = withRevisits(p.Plan, l, cur, again)
 	}
+	if cur.fetch != nil {
+		if err := fetchMissing(x, p.Plan, cur.fetch); err != nil {
+			return nil, err
+		}
+	}
 	for _, row := range handlers {
 		if cp, ok := row.h.(kind.ChangePlanner); ok {
 			cp.PlanChanges(x, p.Plan, l, cur.applied.Get)
@@ -378,6 +385,26 @@ func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*ki
 		p.x = x
 	}
 	return p, nil
+}
+
+// fetchMissing has fetch put into the store the contents that p's added
+// and modified steps name and the store lacks, before they are checked.
+func fetchMissing(x *kind.Exec, p *stepfmt.Plan, fetch func([]string) error) error {
+	var keys []string
+	for _, c := range p.Changes {
+		k, ok := c.Step.Get("content")
+		if c.Op == stepfmt.OpRemove || !ok || !strings.HasPrefix(k, "sha256:") || x.HasBlob(k) {
+			continue
+		}
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	if err := fetch(keys); err != nil {
+		return fmt.Errorf("putting back %d content(s) missing from the store, which the changes need: %w", len(keys), err)
+	}
+	return nil
 }
 
 // checkChange runs the check of one change through its kind's handler.

@@ -53,7 +53,7 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 		}
 	}
 	defer text.discard()
-	cur.text = text
+	cur.text, cur.fetch = text, meta.Fetch
 	same := cur.gen > 0 && text.same
 	if same && !meta.Force {
 		return e.unchanged(cur, list, meta, start)

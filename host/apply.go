@@ -175,8 +175,12 @@ func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error
 	}
 	h.applying = true
 	h.crashPoint("apply")
-	g, err := e.Apply(ctx, c.List, apply.Meta{Commit: commit, Branch: branch, Host: c.List.Header.Host, Subject: c.Commit.Subject,
-		Deliberate: o.Deliberate, Force: o.Force, ReadFrom: c.generation})
+	meta := apply.Meta{Commit: commit, Branch: branch, Host: c.List.Header.Host, Subject: c.Commit.Subject,
+		Deliberate: o.Deliberate, Force: o.Force, ReadFrom: c.generation}
+	if c.unchecked {
+		meta.Fetch = func(keys []string) error { return h.fetchContents(commit, keys) }
+	}
+	g, err := e.Apply(ctx, c.List, meta)
 	out.Generation, h.applying = g, false
 	var mass *apply.MassRemovalError
 	if errors.As(err, &mass) {

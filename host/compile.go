@@ -30,11 +30,16 @@ type Compiled struct {
 	// read from.
 	tree fs.FS
 	// Cached marks a list taken from the compiled cache (compiled.go)
-	// instead of compiled: the store holds every content it names.
+	// instead of compiled: the store holds every content it names, or,
+	// when unchecked, held them when its generation was applied.
 	Cached bool
 	// generation is the generation whose step list a cached compile's
 	// list was read from (apply.Meta.ReadFrom).
 	generation int
+	// unchecked marks a cached list of the applied generation whose
+	// contents were not all looked for in the store (see loadCompiled):
+	// the apply fetches those a change needs (fetchContents).
+	unchecked bool
 	// key names the compile in the compiled cache, for an apply; loaded
 	// and factsSum are the facts it read on first use and the sum of all
 	// it saw (compiledEntry).
@@ -94,13 +99,15 @@ func (h *Host) Facts() (compile.Facts, error) {
 }
 
 // Compile compiles the commit rev names, read from git objects.
-func (h *Host) Compile(rev string) (*Compiled, error) { return h.compile(rev, false) }
+func (h *Host) Compile(rev string) (*Compiled, error) { return h.compile(rev, false, false) }
 
 // compileToApply is Compile for an apply: tree contents are not held but
 // read again as they are stored (see compile.Options.LazyTree).
-func (h *Host) compileToApply(rev string) (*Compiled, error) { return h.compile(rev, true) }
+func (h *Host) compileToApply(rev string) (*Compiled, error) { return h.compile(rev, true, true) }
 
-func (h *Host) compile(rev string, lazy bool) (*Compiled, error) {
+// compile compiles rev; lazy as compileToApply, and with cached a list the
+// compiled cache holds for it is taken instead.
+func (h *Host) compile(rev string, lazy, cached bool) (*Compiled, error) {
 	r, err := h.Repo()
 	if err != nil {
 		return nil, err
@@ -126,10 +133,10 @@ func (h *Host) compile(rev string, lazy bool) (*Compiled, error) {
 	key := ""
 	if lazy {
 		key, pending = compileKey(facts, opts), facts.Pending()
-		if ent, res, ok := h.loadCompiled(key, c.Hash, &facts); ok {
+		if ent, res, ok := h.cachedCompile(key, c.Hash, &facts, cached); ok {
 			h.printWarnings(c.Hash, ent.Warnings)
 			return &Compiled{Commit: c, Result: res, Warnings: ent.Warnings, tree: tree, Cached: true,
-				generation: ent.Generation, key: key, loaded: ent.Loaded, factsSum: ent.Facts}, nil
+				generation: ent.Generation, key: key, loaded: ent.Loaded, factsSum: ent.Facts, unchecked: ent.unchecked}, nil
 		}
 		trees = h.loadTrees()
 		opts.LazyTree, opts.KnownBlob, opts.Trees, opts.Resolved = true, trees.known, trees.tree, trees.resolved

@@ -125,12 +125,37 @@ type compiledEntry struct {
 	// compares the sum of every fact with Facts.
 	Loaded []string `json:"loaded,omitempty"`
 	Facts  string   `json:"facts"`
+	// unchecked is set by loadCompiled when the store was not looked at.
+	unchecked bool
+}
+
+// contentKeys are the store keys the steps name as their content.
+func contentKeys(steps []*stepfmt.Step) []string {
+	var keys []string
+	for _, st := range steps {
+		if k, ok := st.Get("content"); ok && strings.HasPrefix(k, "sha256:") {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// cachedCompile is loadCompiled when cached is set.
+func (h *Host) cachedCompile(key, commit string, facts *compile.Facts, cached bool) (*compiledEntry, *compile.Result, bool) {
+	if !cached {
+		return nil, nil, false
+	}
+	return h.loadCompiled(key, commit, facts)
 }
 
 // loadCompiled returns the compile cached under key for commit and the
 // host of facts, when the facts its compile read on first use are still
 // what they were (it reads them into facts), its generation's list is
-// kept and the store holds every content it names.
+// kept and the store holds every content it names. For the applied
+// generation's list (a --force) the store is not looked at: its contents
+// were all there when it was applied, and a check of each of 100,000 is
+// a tenth of a second; the entry is marked unchecked, and the apply
+// fetches the contents the changes it finds need (fetchContents).
 func (h *Host) loadCompiled(key, commit string, facts *compile.Facts) (*compiledEntry, *compile.Result, bool) {
 	p := h.compiledPath(key)
 	data, err := os.ReadFile(p)
@@ -160,13 +185,9 @@ func (h *Host) loadCompiled(key, commit string, facts *compile.Facts) (*compiled
 	if err != nil || list.Header.Commit != commit || list.Header.Host != facts.Hostname || list.Header.Version != stepfmt.Version {
 		return nil, nil, false
 	}
-	var keys []string
-	for _, st := range list.Steps {
-		if k, ok := st.Get("content"); ok && strings.HasPrefix(k, "sha256:") {
-			keys = append(keys, k)
-		}
-	}
-	if len(missing(e.Store(), keys)) > 0 {
+	if cur, err := e.Current(); err == nil && cur != nil && cur.Number == ent.Generation {
+		ent.unchecked = true
+	} else if len(missing(e.Store(), contentKeys(list.Steps))) > 0 {
 		return nil, nil, false
 	}
 	now := time.Now()
@@ -217,4 +238,29 @@ func (h *Host) pruneCompiled(dir string) {
 	for _, a := range all[min(compiledKeep, len(all)):] {
 		os.Remove(filepath.Join(dir, a.name))
 	}
+}
+
+// fetchContents puts keys, contents of commit's compiled list the store
+// lacks, back into the store from the commit: a compile of it (not from
+// the cache) staged as an apply stages one. It is the rare path of a
+// --force that finds a target drifted whose content the store lost.
+func (h *Host) fetchContents(commit string, keys []string) error {
+	c, err := h.compile(commit, true, false)
+	if err != nil {
+		return fmt.Errorf("compiling %s again to read them: %w", Short(commit), err)
+	}
+	c.dropProvenance()
+	err = h.stage(c)
+	h.releaseRepo()
+	if err != nil {
+		return err
+	}
+	e, err := h.Engine()
+	if err != nil {
+		return err
+	}
+	if lost := missing(e.Store(), keys); len(lost) > 0 {
+		return fmt.Errorf("%s does not make content %s: its compiled list in the state directory does not match the commit; 'trail fsck' checks the state", Short(commit), lost[0])
+	}
+	return nil
 }

@@ -48,6 +48,13 @@ type Meta struct {
 	// from the cache): an apply over that generation knows the list is
 	// the applied one without printing it to compare.
 	ReadFrom int
+	// Fetch, when set, puts into the store contents the list names that
+	// the caller did not check were there (a --force over the applied
+	// generation's list, whose contents were all there when it was
+	// applied). The plan calls it once, with the keys of the contents its
+	// changes need that the store lacks, before it checks them; an error
+	// is the plan's, and nothing is changed.
+	Fetch func(keys []string) error
 }
 
 // Counts are the numbers of an apply.

@@ -1,0 +1,90 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// A --force of the applied commit takes its list from the compiled cache
+// without looking for each content in the store: with nothing drifted it
+// changes nothing, even with a content gone from the store; a target
+// found drifted whose content the store lost is put back all the same,
+// its content read from the commit again.
+func TestForceFetchesLostContent(t *testing.T) {
+	dir := testCheckout(t, "tree \"www\" {\n  path = \"/etc/www\"\n  source = \"www\"\n}\n")
+	if err := os.MkdirAll(filepath.Join(dir, "www/d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "www/d/page"), []byte("one\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "www/d/other"), []byte("other\n"), 0o644)
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-q", "-m", "www")
+	var out bytes.Buffer
+	h, err := Open(dir, &out, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	force := func() *Outcome {
+		t.Helper()
+		o, err := h.Apply(context.Background(), ApplyOptions{Force: true})
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out.String())
+		}
+		return o
+	}
+	if _, err := h.Apply(context.Background(), ApplyOptions{}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	page := filepath.Join(h.Settings.root(), "etc/www/d/page")
+	c, err := h.compileToApply("HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Cached || !c.unchecked {
+		t.Fatalf("the applied commit's compile: cached %v, unchecked %v; want both", c.Cached, c.unchecked)
+	}
+	key := ""
+	for _, s := range c.List.Steps {
+		if s.Target == "/etc/www/d/page" {
+			key = s.Value("content")
+		}
+	}
+	e, _ := h.Engine()
+	blob := e.Store().Path(key)
+	if err := os.Remove(blob); err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := e.Current()
+
+	if o := force(); !o.Matched {
+		t.Fatalf("a --force with nothing drifted and a content lost did not match:\n%s", out.String())
+	}
+	if now, _ := e.Current(); now.Number != cur.Number {
+		t.Fatalf("a --force with nothing drifted made generation %d", now.Number)
+	}
+	if e.Store().Has(key) {
+		t.Fatal("a --force with nothing drifted looked for the contents it did not need")
+	}
+
+	if err := os.WriteFile(page, []byte("by hand\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if o := force(); o.Matched || o.Generation == nil || o.Generation.Counts.Drifted != 1 {
+		t.Fatalf("the drifted page was not put back as one drifted target:\n%s", out.String())
+	}
+	if got, _ := os.ReadFile(page); string(got) != "one\n" {
+		t.Fatalf("after --force the page holds %q", got)
+	}
+	if !e.Store().Has(key) {
+		t.Fatal("the content read from the commit again is not in the store")
+	}
+	if !strings.Contains(out.String(), "1 found changed by hand") {
+		t.Fatalf("the drift is not reported:\n%s", out.String())
+	}
+}
