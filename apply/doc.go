@@ -317,7 +317,9 @@
 // the plan Apply with Meta.Force uses to put back all of them. Drift
 // stats only managed paths and hashes only files whose inode, size, mtime
 // or ctime changed since they were last hashed; files changed within 50ms
-// of the index being written are hashed again ("racily clean", as in git).
+// of the index being written are hashed again ("racily clean", as in git),
+// and stay so through later saves of the index by operations that did not
+// look at them.
 // It reads no more of a file than trail wrote there: a file whose size is
 // not that of the content trail wrote has drifted unread (its content shows
 // as size:N), one of that size is read to one byte past it.

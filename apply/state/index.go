@@ -357,19 +357,26 @@ func (ix *Index) KeepAll() {
 }
 
 // Save writes the index when it changed, sorted by path, line by line.
+// An entry loaded racily clean (Lookup) stays untrusted: a file changed
+// in the tick it was hashed in would otherwise pass for clean once the
+// index was saved again, at a later time, by an operation that never
+// looked at it. Parsed, such entries are left out; the lines of an index
+// not parsed are copied as they are, under the time they were written at.
 func (ix *Index) Save() error {
 	if !ix.Dirty {
 		return nil
 	}
+	asOf := ix.AsOf
 	if ix.text == nil {
 		ix.merge()
+		ix.dropRacy()
+		asOf = time.Now().UnixNano()
 	}
-	now := time.Now().UnixNano()
 	err := atomicfile.WriteUnsyncedWith(ix.File, stateFileMode, func(w io.Writer) error {
 		b := bufio.NewWriter(w)
 		var line []byte
 		line = append(line, "TRAIL-INDEX v1 asof="...)
-		line = strconv.AppendInt(line, now, 10)
+		line = strconv.AppendInt(line, asOf, 10)
 		b.Write(append(line, '\n'))
 		if ix.text != nil {
 			return ix.saveText(b)
@@ -386,8 +393,21 @@ func (ix *Index) Save() error {
 		return fmt.Errorf("state: %w", err)
 	}
 	ix.Dirty = false
-	ix.AsOf = now
+	ix.AsOf = asOf
 	return nil
+}
+
+// dropRacy drops the loaded entries that Lookup does not trust for
+// their ctime, as recent as the time the loaded index was written.
+func (ix *Index) dropRacy() {
+	kept := ix.ents[:0]
+	for _, e := range ix.ents {
+		if e.fresh || e.ctime < ix.AsOf-int64(RacyWindow) {
+			kept = append(kept, e)
+		}
+	}
+	clear(ix.ents[len(kept):])
+	ix.ents = kept
 }
 
 // saveText writes the entries of an index not parsed: the text's lines

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"trail/apply/kind"
 	"trail/apply/state"
@@ -247,5 +248,44 @@ func TestAppliedCutShort(t *testing.T) {
 	}
 	if a.Err() == nil {
 		t.Fatal("no error for lines cut off")
+	}
+}
+
+// An entry loaded racily clean (its ctime as recent as the index) stays
+// untrusted after the index is saved again, later, by an operation that
+// never looked at it: an apply of a few files, which copies the index's
+// lines, or one that removes steps, which parses it whole. The save's
+// later time must not make a file changed in the tick it was hashed in
+// pass for clean.
+func TestIndexRacyEntryAfterSave(t *testing.T) {
+	for _, whole := range []bool{false, true} {
+		file := filepath.Join(t.TempDir(), "index")
+		asOf := time.Now().Add(-time.Second).UnixNano()
+		old := fsx.Stat{Ino: 8, Size: 3, Mtime: asOf - 1e12, Ctime: asOf - 1e12}
+		racy := fsx.Stat{Ino: 7, Size: 3, Mtime: asOf - 1e6, Ctime: asOf - 1e6}
+		ka, kz := kind.HashKey([]byte("a")), kind.HashKey([]byte("z"))
+		line := func(st fsx.Stat, key, p string) string {
+			return fmt.Sprintf("%d %d %d %d %s %s\n", st.Ino, st.Size, st.Mtime, st.Ctime, strings.TrimPrefix(key, "sha256:"), p)
+		}
+		text := fmt.Sprintf("TRAIL-INDEX v1 asof=%d\n", asOf) + line(old, ka, "/etc/a") + line(racy, kz, "/etc/z")
+		if err := os.WriteFile(file, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ix := state.LoadIndex(file)
+		if whole {
+			ix.Len()
+		}
+		ix.Put("/etc/b", fsx.Stat{Ino: 9, Size: 1}, kind.HashKey([]byte("b")))
+		if err := ix.Save(); err != nil {
+			t.Fatal(err)
+		}
+		for what, ix := range map[string]*state.Index{"in process": ix, "loaded again": state.LoadIndex(file)} {
+			if k, ok := ix.Lookup("/etc/z", racy); ok {
+				t.Errorf("whole %v, %s: the racy entry of /etc/z is trusted after a save (%s)", whole, what, k)
+			}
+			if k, ok := ix.Lookup("/etc/a", old); !ok || k != ka {
+				t.Errorf("whole %v, %s: the entry of /etc/a, hashed long before, gives %q, %v", whole, what, k, ok)
+			}
+		}
 	}
 }
