@@ -36,7 +36,7 @@ const RacyWindow = 50 * time.Millisecond
 // it to merge into the sorted entries.
 type Index struct {
 	File  string
-	AsOf  int64 // when the loaded index was written, in ns
+	AsOf  int64 // when the loaded index was last written whole (Save), in ns
 	Dirty bool
 	ents  []indexEntry     // sorted by path, one per path
 	added []indexEntry     // put since the last merge, in no order
