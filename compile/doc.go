@@ -26,8 +26,8 @@
 //     diagnostic returns no steps and no blobs at all, so a broken config
 //     can never turn into "remove everything".
 //   - The returned list has passed stepfmt.Validate (ValidateIndexed,
-//     with the order's index of the steps, where the order is the
-//     declaration order); its values are the canonical spellings
+//     with the index of its steps that found none managed twice: the
+//     order's, where the order is the declaration order); its values are the canonical spellings
 //     stepfmt.Parse produces, so a compiled list and the same list printed
 //     and parsed back compare equal.
 //   - Every step carries the range of its block (stepfmt.Source file and

@@ -7,17 +7,26 @@ import (
 )
 
 // validate reports targets managed twice (naming both blocks), then runs
-// stepfmt.Validate on the whole list and places its errors on the blocks
-// that made the steps.
+// stepfmt's validation on the whole list and places its errors on the
+// blocks that made the steps. The index of the steps in list order, none
+// twice, is the order's where it made one, else made here, and serves
+// both.
 func (c *compiler) validate(list *stepfmt.List, origins []Origin) {
-	if c.listIndex != nil {
-		// The order indexed the steps in list order and found none twice.
-		index := c.listIndex.For(func(i int) *stepfmt.Step { return list.Steps[i] })
-		c.listIndex = nil
-		c.placeErrors(list, origins, stepfmt.ValidateIndexed(list, index))
+	step := func(i int) *stepfmt.Step { return list.Steps[i] }
+	index := c.listIndex
+	c.listIndex = nil
+	if index != nil {
+		index = index.For(step)
+	} else if index = c.indexOnce(list, origins, step); index == nil {
 		return
 	}
-	first := stepfmt.NewIndex(len(list.Steps), func(i int) *stepfmt.Step { return list.Steps[i] })
+	c.placeErrors(list, origins, stepfmt.ValidateIndexed(list, index))
+}
+
+// indexOnce indexes the list's steps in list order and reports each
+// target managed twice; nil when one is.
+func (c *compiler) indexOnce(list *stepfmt.List, origins []Origin, step func(int) *stepfmt.Step) *stepfmt.Index {
+	first := stepfmt.NewIndex(len(list.Steps), step)
 	dups := false
 	for i, st := range list.Steps {
 		j, dup := first.Add(i)
@@ -39,12 +48,12 @@ func (c *compiler) validate(list *stepfmt.List, origins []Origin) {
 			st.ID(), b.Resource, a.Resource, at(a.Range), list.Steps[j].ID(), hint))
 	}
 	if dups {
-		return
+		return nil
 	}
-	c.placeErrors(list, origins, stepfmt.Validate(list))
+	return first
 }
 
-// placeErrors reports stepfmt.Validate's errors on the blocks that made
+// placeErrors reports the validation's errors on the blocks that made
 // the steps.
 func (c *compiler) placeErrors(list *stepfmt.List, origins []Origin, errs stepfmt.ErrorList) {
 	if len(errs) == 0 {
