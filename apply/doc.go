@@ -193,9 +193,10 @@
 // everything is applied (CHECK) implement Verifier: their failure rolls
 // the apply back. After a change of a kind.Shipper (a PKG change that
 // installs, upgrades, downgrades or removes its package, which writes or
-// deletes the files it ships) the unchanged path steps on those files are
-// checked again and made as modifies of themselves when they no longer
-// match; the pre-images of the path steps on the files it shipped before
+// deletes the files it ships) the path steps on those files that the
+// plan leaves or changed before are checked again and made again (an
+// unchanged one as a modify of itself) when they no longer match; the
+// pre-images of the path steps on the files it shipped before
 // that the plan changes later or not at all are journaled ahead of the
 // change, so that its undo, which writes them again, is followed by
 // theirs (shipped.go).

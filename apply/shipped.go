@@ -43,46 +43,54 @@ func (r *run) shippedFiles(steps []*stepfmt.Step, files map[string]bool) error {
 	return nil
 }
 
-// unchangedOn returns the path steps of the list on files that the plan
-// does not change before place upto, with their records, in list order.
-func (r *run) unchangedOn(files map[string]bool, upto int) ([]*stepfmt.Step, []*kind.Record, error) {
-	var candidates []*stepfmt.Step
+// onShipped is a path step of the list on a file a change ships: the
+// change the plan makes of it, at place at, or a modify of itself when
+// the plan leaves it (at -1), and its applied record (nil for an add).
+type onShipped struct {
+	c   stepfmt.Change
+	at  int
+	rec *kind.Record
+}
+
+// stepsOn returns the path steps of the list on files, in list order,
+// but those the plan leaves that trail does not manage yet (no record).
+func (r *run) stepsOn(files map[string]bool) ([]onShipped, error) {
+	var out []onShipped
+	at := map[stepfmt.ID]int{}
 	for _, s := range r.list.Steps {
 		if stepfmt.IsPath(s.Kind) && files[s.Target] {
-			candidates = append(candidates, s)
+			out = append(out, onShipped{c: stepfmt.Change{Op: stepfmt.OpModify, Step: s}, at: -1})
+			at[s.ID()] = len(out) - 1
 		}
 	}
-	if len(candidates) == 0 {
-		return nil, nil, nil
+	if len(out) == 0 {
+		return nil, nil
 	}
-	planned := make(map[stepfmt.ID]bool, len(candidates))
-	for _, s := range candidates {
-		planned[s.ID()] = false
-	}
-	for _, c := range r.plan.Changes[:upto] {
-		if _, ok := planned[c.Step.ID()]; ok {
-			planned[c.Step.ID()] = true
+	for k, c := range r.plan.Changes {
+		if j, ok := at[c.Step.ID()]; ok {
+			out[j].c, out[j].at = c, k
 		}
 	}
-	var steps []*stepfmt.Step
-	var recs []*kind.Record
-	for _, s := range candidates {
-		if planned[s.ID()] {
-			continue
+	n := 0
+	for _, o := range out {
+		if o.c.Op != stepfmt.OpAdd {
+			o.rec = r.cur.applied.Get(o.c.Step.ID())
 		}
-		if rec := r.cur.applied.Get(s.ID()); rec != nil {
-			steps, recs = append(steps, s), append(recs, rec)
+		if o.rec != nil || o.at >= 0 {
+			out[n] = o
+			n++
 		}
 	}
-	return steps, recs, r.cur.applied.Err()
+	return out[:n], r.cur.applied.Err()
 }
 
 // guardShipped captures, before the changes of a batch are made, the
 // pre-images of the path steps on the files that its changes of a
 // kind.Shipper ship as installed now, unchanged or changed after the
-// batch (such a change's own pre-image is what the package left), and
-// returns them as journal entries of their own (negative places, their
-// steps in r.guards), for batch to journal before the changes' intents.
+// batch (such a change's own pre-image is what the package left; one
+// made before it took its own), and returns them as journal entries of
+// their own (negative places, their steps in r.guards), for batch to
+// journal before the changes' intents.
 func (r *run) guardShipped(i, end int) ([]journaled, error) {
 	var shippers []*stepfmt.Step
 	for _, c := range r.plan.Changes[i:end] {
@@ -98,27 +106,32 @@ func (r *run) guardShipped(i, end int) ([]journaled, error) {
 		return nil, err
 	}
 	r.shippedBefore = files
-	steps, _, err := r.unchangedOn(files, end)
+	on, err := r.stepsOn(files)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]journaled, 0, len(steps))
-	for _, s := range steps {
-		img, err := r.capture(stepfmt.Change{Op: stepfmt.OpModify, Step: s})
-		if err != nil {
-			return nil, &stepError{s, fmt.Errorf("saving its pre-image: %w", err)}
+	var out []journaled
+	for _, o := range on {
+		if o.at >= 0 && o.at < end {
+			continue
 		}
-		r.guards = append(r.guards, s)
+		img, err := r.capture(o.c)
+		if err != nil {
+			return nil, &stepError{o.c.Step, fmt.Errorf("saving its pre-image: %w", err)}
+		}
+		r.guards = append(r.guards, o.c.Step)
 		out = append(out, journaledAs(-len(r.guards), img))
 	}
 	return out, nil
 }
 
 // recheckShipped plans again, right after changes [i, end) were made,
-// the unchanged path steps on files that a change of them that did work
-// shipped before or ships now, when such a file no longer matches its
-// step: each as a modify of itself, made, journaled and counted as any
-// change, its event naming the change; not as drift, which a hand makes.
+// the path steps on files that a change of them that did work shipped
+// before or ships now, unchanged or made before, when such a file no
+// longer matches its step: each as a modify of itself (an unchanged one,
+// counted as any change) or as the change made before, made and
+// journaled as any change, its event naming the change; not as drift,
+// which a hand makes.
 func (r *run) recheckShipped(end int) error {
 	if len(r.shipped) == 0 {
 		r.shippedBefore = nil
@@ -134,8 +147,8 @@ func (r *run) recheckShipped(end int) error {
 	if err := r.shippedFiles(shipped, files); err != nil {
 		return err
 	}
-	steps, recs, err := r.unchangedOn(files, len(r.plan.Changes))
-	if err != nil || len(steps) == 0 {
+	on, err := r.stepsOn(files)
+	if err != nil || len(on) == 0 {
 		return err
 	}
 	r.x.Root.Forget() // the package's tools replaced files and directories
@@ -144,24 +157,31 @@ func (r *run) recheckShipped(end int) error {
 		why[k] = s.ID().String()
 	}
 	var again []stepfmt.Change
-	for k, s := range steps {
-		c := stepfmt.Change{Op: stepfmt.OpModify, Step: s}
-		w, err := checkOp(handlerOf(s.Kind).h, kind.NewView(r.x), c, recs[k])
+	unchanged := 0
+	for _, o := range on {
+		if o.at >= end {
+			continue // made after: it checks the file then
+		}
+		w, err := checkOp(handlerOf(o.c.Step.Kind).h, kind.NewView(r.x), o.c, o.rec)
 		if err != nil {
-			return &stepError{s, err}
+			return &stepError{o.c.Step, err}
 		}
-		if !w.None() {
-			again = append(again, c)
-			if r.reshipped == nil {
-				r.reshipped = make(map[stepfmt.ID]string)
-			}
-			r.reshipped[s.ID()] = "written again after " + strings.Join(why, ", ") + ", which ships it"
+		if w.None() {
+			continue
 		}
+		again = append(again, o.c)
+		if o.at < 0 {
+			unchanged++
+		}
+		if r.reshipped == nil {
+			r.reshipped = make(map[stepfmt.ID]string)
+		}
+		r.reshipped[o.c.Step.ID()] = "written again after " + strings.Join(why, ", ") + ", which ships it"
 	}
 	r.plan.Changes = slices.Insert(r.plan.Changes, end, again...)
-	r.plan.Unchanged -= len(again)
-	r.g.Counts.Modified += len(again)
-	r.g.Counts.Unchanged -= len(again)
+	r.plan.Unchanged -= unchanged
+	r.g.Counts.Modified += unchanged
+	r.g.Counts.Unchanged -= unchanged
 	return nil
 }
 

@@ -104,6 +104,11 @@ func undoAll(x *kind.Exec, recs []undoRec, emit func(Event), crash func(string))
 		}
 		if row.path {
 			x.Root.RemoveTemp(u.step.Target)
+		} else if err := x.Root.Flush(); err != nil {
+			// A tool reads and writes the files in place: the paths
+			// put back before it must be there, as an apply's batches
+			// are before a change of a kind that runs alone.
+			errs = append(errs, err)
 		}
 		x.TakeReports()
 		x.ForgetAccounts() // what was undone before may have put an account back

@@ -234,14 +234,16 @@ type Refresher interface {
 // file the package ships (a conffile too, when trail's edits left it as
 // the package shipped it), or its removal. Right after a batch in which a
 // change (forward or reverse) of such a kind did work, the engine asks
-// Shipped for the paths that step's target ships now, checks each
-// unchanged path step of the list on one of those or of the paths it
-// shipped before the batch against the machine, and plans each that no
-// longer matches as a modify of itself right after the batch: captured,
-// journaled and counted like any change, so that the managed content
-// holds when the apply ends. The pre-images of the steps on the paths it
-// shipped before are journaled ahead of the change, so that an undo,
-// whose tool writes them again, puts back exactly what was there.
+// Shipped for the paths that step's target ships now, checks each path
+// step of the list on one of those or of the paths it shipped before the
+// batch, unchanged or changed before the batch, against the machine, and
+// plans each that no longer matches again right after the batch (an
+// unchanged one as a modify of itself): captured, journaled and counted
+// like any change, so that the managed content holds when the apply
+// ends. The pre-images of the steps on the paths it shipped before that
+// the plan leaves or changes after it are journaled ahead of the change,
+// so that an undo, whose tool writes them again, puts back exactly what
+// was there.
 type Shipper interface {
 	Shipped(x *Exec, s *stepfmt.Step) ([]string, error)
 }

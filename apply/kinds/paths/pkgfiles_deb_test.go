@@ -141,3 +141,36 @@ func TestChangedStepsOverAPackageUpgradeUndoneExactly(t *testing.T) {
 		}
 	}
 }
+
+// A package installed before trail, upgraded by an apply that, before the
+// PKG step in the list (no owns= orders it first), changes a FILE step on
+// a file it ships and adds one on another: the upgrade writes both files
+// after them, and the apply writes them again, so that it ends with the
+// steps' contents (no drift), counted once. The same apply failed is
+// undone exactly.
+func TestStepsMadeBeforeAPackageUpgradeHold(t *testing.T) {
+	sb := engine.NewDeb(t)
+	sb.AptRepo(confDeb("1.0", "# 1.0\n"), confDeb("2.0", "# 2.0\n"))
+	sb.DpkgInstall(sandbox.BuildDeb(t, t.TempDir(), confDeb("1.0", "# 1.0\n")))
+	sb.Apply(engine.Anchors+"FILE /usr/share/trail-conf/data {A\n}\n", "c1")
+	before := sb.Read("/usr/share/trail-conf/data") + sb.Read("/usr/share/trail-conf/key")
+	upgrade := engine.Anchors + "FILE /usr/share/trail-conf/data {B\n}\nFILE /usr/share/trail-conf/key {K\n}\nPKG trail-conf version=2.0\n"
+	if _, err := sb.ApplyErr(upgrade+"CHECK fails run=false timeout=5s\n", "c2"); err == nil {
+		t.Fatal("an apply whose check fails succeeded")
+	}
+	if got := sb.PkgState("trail-conf"); got != "installed 1.0" {
+		t.Errorf("after the failed apply trail-conf is %q", got)
+	}
+	if got := sb.Read("/usr/share/trail-conf/data") + sb.Read("/usr/share/trail-conf/key"); got != before {
+		t.Errorf("after the failed apply the files hold %q, want %q", got, before)
+	}
+	g := sb.Apply(upgrade, "c2")
+	sb.WantFile("/usr/share/trail-conf/data", "B\n", 0o644, 0, 0)
+	sb.WantFile("/usr/share/trail-conf/key", "K\n", 0o644, 0, 0)
+	if drift, err := sb.E.Drift(); err != nil || len(drift) != 0 {
+		t.Fatalf("drift after the upgrade's apply: %+v %v", drift, err)
+	}
+	if g.Counts.Added != 2 || g.Counts.Modified != 1 {
+		t.Errorf("counts of the upgrade's apply: %+v, want the key's FILE and the PKG added, the data's FILE modified", g.Counts)
+	}
+}
