@@ -362,3 +362,22 @@ func TestApplyFetchesWhatDriftNeeds(t *testing.T) {
 		t.Fatalf("/etc/b holds %q after the forced apply", got)
 	}
 }
+
+// Only the applied generation's own list goes unvalidated: a list said
+// to be read from another generation, or from none, is validated, and an
+// invalid one is refused.
+func TestApplyValidatesAListNotTheApplied(t *testing.T) {
+	sb := newSandbox(t)
+	g1 := sb.apply("FILE /etc/a {a}", "c1")
+	sb.apply("FILE /etc/a {b}", "c2")
+	bad := sb.list("FILE /etc/a {a}\nFILE /etc/a {c}")
+	for _, from := range []int{0, g1.Number} {
+		_, err := sb.e.Apply(context.Background(), bad, Meta{Commit: "c3", ReadFrom: from, Force: true})
+		if err == nil || !strings.Contains(err.Error(), "managed twice") {
+			t.Fatalf("ReadFrom %d: %v; want the list refused as invalid", from, err)
+		}
+	}
+	if got := sb.read("/etc/a"); got != "b" {
+		t.Fatalf("/etc/a holds %q after the refusals", got)
+	}
+}

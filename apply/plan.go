@@ -78,6 +78,9 @@ type current struct {
 	text *listText
 	// fetch is the apply's Meta.Fetch.
 	fetch func(keys []string) error
+	// validated is set when the list to apply is this generation's own
+	// (Meta.ReadFrom): the plan does not validate it again.
+	validated bool
 }
 
 func (e *Engine) loadCurrent() (*current, error) {
@@ -314,8 +317,11 @@ func sameID(line []byte, s *stepfmt.Step) bool {
 // would do nothing. It plans no restarts, which the run decides from what
 // it did.
 func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*kind.Record) bool, forRun bool) (*Plan, error) {
-	if errs := stepfmt.Validate(l); len(errs) > 0 {
-		return nil, errs
+	// The applied list was validated when it was applied.
+	if !cur.validated {
+		if errs := stepfmt.Validate(l); len(errs) > 0 {
+			return nil, errs
+		}
 	}
 	if err := cur.load(e, l.Steps); err != nil {
 		return nil, err

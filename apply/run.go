@@ -54,6 +54,7 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 	}
 	defer text.discard()
 	cur.text, cur.fetch = text, meta.Fetch
+	cur.validated = cur.gen > 0 && meta.ReadFrom == cur.gen
 	same := cur.gen > 0 && text.same
 	if same && !meta.Force {
 		return e.unchanged(cur, list, meta, start)

@@ -46,7 +46,10 @@ type Meta struct {
 	// ReadFrom, when not zero, says the list is generation ReadFrom's
 	// step list as Generation.Steps read it, unchanged (a compile taken
 	// from the cache): an apply over that generation knows the list is
-	// the applied one without printing it to compare.
+	// the applied one without printing it to compare, nor validating it
+	// again (it was when it was applied). The caller must set it only for
+	// a list this trail applied: one a trail of other rules validated is
+	// read from no cache of this one's.
 	ReadFrom int
 	// Fetch, when set, puts into the store contents the list names that
 	// the caller did not check were there (a --force over the applied
