@@ -18,8 +18,8 @@ import (
 // CRC-32C of the record they index. It is a cache, never trusted blindly:
 // it is used only when its own checksum holds and the record has the size
 // and checksum it names (one read of the record, no parse), and a record
-// that is not what it indexes, because it was restored, edited, copied by
-// CopyApplied or the index was torn, is read whole and indexed afresh.
+// that is not what it indexes, because it was restored or edited, or the
+// index was torn, is read whole and indexed afresh.
 //
 // Its form, little-endian: the magic "TRAILAX1", then the generation, the
 // record's size, where its first line after the header starts (8 bytes
@@ -142,6 +142,28 @@ func indexedApplied(file string, src io.ReaderAt, size int64) *Applied {
 // durably: a lost or torn index costs one read of the record whole.
 func saveAppliedIndex(file string, a *Applied, sum uint32) {
 	WriteAtomic(appliedIndexFile(file), encodeAppliedIndex(a, sum), false)
+}
+
+// moveAppliedIndex rewrites the index of a record of size bytes, its
+// lines from body, of checksum sum, for the record that copies those
+// lines under the header of generation gen (CopyApplied): every line's
+// offset moves by the headers' change in length, which keeps the
+// entries' order. An index that was not the old record's is left as it
+// is, stale: the next load reads the record whole.
+func moveAppliedIndex(file string, size, body int64, sum uint32, gen int, newBody int64, newSum uint32) {
+	data, err := os.ReadFile(appliedIndexFile(file))
+	if err != nil {
+		return
+	}
+	x, err := decodeAppliedIndex(data)
+	if err != nil || x.size != size || x.body != body || x.sum != sum {
+		return
+	}
+	d := newBody - body
+	for i := range x.ents {
+		x.ents[i].off += d
+	}
+	saveAppliedIndex(file, &Applied{Generation: gen, size: size + d, body: newBody, ents: x.ents}, newSum)
 }
 
 // CheckAppliedIndex compares the index of the record at file, read whole

@@ -289,3 +289,53 @@ func TestMeasureStateCountsAppliedIndex(t *testing.T) {
 		t.Fatalf("the state measures %d bytes, %v; the record and its index are %d", size, err, want)
 	}
 }
+
+// A record copied under another generation's header (a commit that
+// changes no step) keeps an index that names it, its lines' offsets
+// moved by the header's change in length, so the next load is through
+// the index; one whose index was stale before is left to be rebuilt.
+func TestCopyAppliedMovesIndex(t *testing.T) {
+	file := filepath.Join(t.TempDir(), FileApplied)
+	writeDirs(t, file, 9, "/a", "/b", `/c d`)
+	if err := CopyApplied(file, 10); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fi, _ := f.Stat()
+	a := indexedApplied(file, f, fi.Size())
+	if a == nil || a.Generation != 10 {
+		t.Fatalf("after the copy under generation 10 the index is not the record's: %+v", a)
+	}
+	whole, err := LoadAppliedWhole(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer whole.Close()
+	if err := CheckAppliedIndex(file, whole); err != nil || !slices.Equal(a.ents, whole.ents) {
+		t.Fatalf("the moved index holds %v, the record %v (%v)", a.ents, whole.ents, err)
+	}
+	if got := loadHas(t, file, "/a", "/b", "/c d", "/e"); !equalBools(got, []bool{true, true, true, false}) {
+		t.Fatalf("Get through the moved index: %v", got)
+	}
+
+	// An index of another record is not moved onto the copy.
+	other := filepath.Join(t.TempDir(), FileApplied)
+	writeDirs(t, other, 3, "/x", "/y", "/z")
+	idx, _ := os.ReadFile(appliedIndexFile(other))
+	if err := os.WriteFile(appliedIndexFile(file), idx, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := CopyApplied(file, 11); err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := os.ReadFile(appliedIndexFile(file)); !bytes.Equal(after, idx) {
+		t.Fatal("an index that was not the record's was moved onto its copy")
+	}
+	if got := loadHas(t, file, "/a", "/x"); !equalBools(got, []bool{true, false}) {
+		t.Fatalf("after a copy over a stale index, has /a /x = %v", got)
+	}
+}

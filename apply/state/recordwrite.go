@@ -99,28 +99,53 @@ func WriteApplied(file string, gen, n int, fill func(*RecordWriter) error) (*App
 }
 
 // CopyApplied replaces the applied record file with the one at file
-// recorded as generation gen, its lines copied as they are.
+// recorded as generation gen, its lines copied as they are, and then its
+// index, moved by the header's change in length when it was the old
+// record's (moveAppliedIndex): a commit that changes no step need not
+// cost the next apply a read of the record whole.
 func CopyApplied(file string, gen int) error {
 	f, err := os.Open(file)
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
 	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("state: %w", err)
+	}
 	r := bufio.NewReaderSize(f, 64<<10)
-	if _, err := r.ReadString('\n'); err != nil {
+	oldHead, err := r.ReadString('\n')
+	if err != nil {
 		return fmt.Errorf("state: %s: %w", file, err)
 	}
+	head := AppliedHeader + strconv.Itoa(gen) + "\n"
+	sums := &twoSums{old: crc32.Update(0, castagnoli, []byte(oldHead)), new: crc32.Update(0, castagnoli, []byte(head))}
 	err = atomicfile.WriteWith(file, stateFileMode, func(w io.Writer) error {
-		if _, err := io.WriteString(w, AppliedHeader+strconv.Itoa(gen)+"\n"); err != nil {
+		if _, err := io.WriteString(w, head); err != nil {
 			return err
 		}
-		_, err := r.WriteTo(w)
+		sums.w = w
+		_, err := r.WriteTo(sums)
 		return err
 	})
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
+	moveAppliedIndex(file, fi.Size(), int64(len(oldHead)), sums.old, gen, int64(len(head)), sums.new)
 	return nil
+}
+
+// twoSums writes to w, keeping the CRC-32C of the old record and of the
+// new one, which differ only in their header lines.
+type twoSums struct {
+	w        io.Writer
+	old, new uint32
+}
+
+func (t *twoSums) Write(b []byte) (int, error) {
+	t.old = crc32.Update(t.old, castagnoli, b)
+	t.new = crc32.Update(t.new, castagnoli, b)
+	return t.w.Write(b)
 }
 
 // RecordFile collects the records an apply makes, written as they come
