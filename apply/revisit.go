@@ -18,7 +18,9 @@ import (
 //     to stay path independent (DESIGN invariant 1). A USER change counts
 //     for a group of its name too: useradd makes one.
 //   - with redo set, every step whose target drifted from what trail
-//     wrote and whose record redo accepts (Heal, Apply with Meta.Force).
+//     wrote and whose record redo accepts (Heal, Apply with Meta.Force;
+//     redo is given its identity, policy and what trail wrote, not its
+//     origin).
 //
 // A target that cannot be read is an error at its step's source.
 func revisits(x *kind.Exec, l *stepfmt.List, cur *current, p *stepfmt.Plan, redo func(*kind.Record) bool) (map[stepfmt.ID]bool, stepfmt.ErrorList) {
@@ -36,14 +38,20 @@ func revisits(x *kind.Exec, l *stepfmt.List, cur *current, p *stepfmt.Plan, redo
 	}
 	again := make(map[stepfmt.ID]bool)
 	var errs stepfmt.ErrorList
+	// rec holds what redo and the drift check read of each record (its
+	// policy and what trail wrote), parsed without the rest.
+	rec := &kind.Record{}
 	for _, s := range l.Steps {
 		if redo == nil {
 			break
 		}
 		id := s.ID()
-		rec := cur.applied.Get(id)
 		row := handlerOf(s.Kind)
-		if isChanged(id) || rec == nil || row == nil || !redo(rec) {
+		if isChanged(id) || row == nil {
+			continue
+		}
+		policy, wrote, ok := cur.applied.Wrote(id)
+		if *rec = (kind.Record{ID: id, Policy: policy, Wrote: wrote}); !ok || !redo(rec) {
 			continue
 		}
 		now, err := row.h.Drift(x, s.Target, rec.Wrote)
