@@ -61,6 +61,10 @@ type Index struct {
 	// looked up in their order (a tree's files), and the entry there is
 	// looked at before a binary search.
 	hint int
+	// spilling is set by Reserve for many entries to come: what is put
+	// is then written to runs as it comes (indexspill.go), oldest first.
+	spilling bool
+	runs     []*indexRun
 }
 
 // IndexEntry is the stat a file had when it was hashed, and the hash.
@@ -99,6 +103,7 @@ func LoadIndex(file string) *Index {
 
 // Close lets go of the file an index not parsed whole reads.
 func (ix *Index) Close() {
+	ix.closeRuns()
 	ix.text.close()
 	ix.text = nil
 }
@@ -106,6 +111,7 @@ func (ix *Index) Close() {
 // parsed parses the text whole into the sorted entries, as a load once
 // did (any damage drops them all), keeping what was put since.
 func (ix *Index) parsed() {
+	ix.unspill()
 	t := ix.text
 	if t == nil {
 		return
@@ -156,6 +162,9 @@ func (ix *Index) Set(p string, e IndexEntry) error {
 func (ix *Index) find(p string) *indexEntry {
 	if i, ok := ix.at[p]; ok {
 		return &ix.added[i]
+	}
+	if e := ix.findRun(p); e != nil {
+		return e
 	}
 	if ix.text != nil {
 		l, ok := ix.text.find(p)
@@ -223,13 +232,19 @@ func (ix *Index) Put(p string, st fsx.Stat, key string) {
 // (their stat is not the file's now), which costs the next drift check
 // a hash of each, not a wrong answer.
 func (ix *Index) Behind() bool {
-	return ix.text != nil && len(ix.added) <= 64+ix.text.n()/1024
+	return ix.text != nil && len(ix.runs) == 0 && len(ix.added) <= 64+ix.text.n()/1024
 }
 
-// Reserve makes room for n more entries, so that the merges of an apply
-// that puts them do not grow the sorted entries again and again (at
-// 100,000 new files the arrays they left behind held 8 MB more).
+// Reserve says that n more entries are to be put: many of them are
+// spilled to runs as they come (indexspill.go) rather than held; else it
+// makes room for them, so that the merges of an apply that puts them do
+// not grow the sorted entries again and again (at 100,000 new files the
+// arrays they left behind held 8 MB more).
 func (ix *Index) Reserve(n int) {
+	if n >= minMerge && ix.File != "" {
+		ix.spilling = true
+		return
+	}
 	if ix.text != nil && n < max(minMerge, ix.text.n()/4) {
 		return
 	}
@@ -250,6 +265,17 @@ func (ix *Index) put(e indexEntry) {
 	ix.Dirty = true
 	if i, ok := ix.at[e.path]; ok {
 		ix.added[i] = e
+		return
+	}
+	if ix.spilling {
+		if ix.at == nil {
+			ix.at = make(map[string]int32)
+		}
+		ix.at[e.path] = int32(len(ix.added))
+		ix.added = append(ix.added, e)
+		if len(ix.added) >= minMerge {
+			ix.spill()
+		}
 		return
 	}
 	if ix.text != nil && len(ix.added) >= max(minMerge, ix.text.n()/4) {
@@ -367,7 +393,16 @@ func (ix *Index) Save() error {
 		return nil
 	}
 	asOf := ix.AsOf
-	if ix.text == nil {
+	merged := len(ix.runs) > 0
+	switch {
+	case merged:
+		// The runs' entries are fresh; the loaded ones racily clean are
+		// left out as they are merged (saveMerged).
+		if ix.text == nil {
+			ix.dropRacy()
+		}
+		asOf = time.Now().UnixNano()
+	case ix.text == nil:
 		ix.merge()
 		ix.dropRacy()
 		asOf = time.Now().UnixNano()
@@ -378,6 +413,9 @@ func (ix *Index) Save() error {
 		line = append(line, "TRAIL-INDEX v1 asof="...)
 		line = strconv.AppendInt(line, asOf, 10)
 		b.Write(append(line, '\n'))
+		if merged {
+			return ix.saveMerged(b)
+		}
 		if ix.text != nil {
 			return ix.saveText(b)
 		}
@@ -391,6 +429,9 @@ func (ix *Index) Save() error {
 	})
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
+	}
+	if merged {
+		ix.afterMerged()
 	}
 	ix.Dirty = false
 	ix.AsOf = asOf
