@@ -69,7 +69,9 @@
 //     among the diff's changes in list order: journaled, the drifted
 //     state saved and reported, counted as modified, a new generation of
 //     the commit. With nothing drifted and the same list for the same
-//     commit it is the no-op path and writes nothing.
+//     commit it is the no-op path and writes nothing but, when its check
+//     hashed many files again (touched, not changed), the drift index: a
+//     cache, saved so the next check does not hash them again.
 //   - One at a time. Apply, Drift and Heal take an flock on the state
 //     lock; a second waits up to Options.LockTimeout and then fails with a
 //     *LockError naming the holder's pid. Plan takes no lock: it is a dry

@@ -381,3 +381,35 @@ func TestApplyValidatesAListNotTheApplied(t *testing.T) {
 		t.Fatalf("/etc/a holds %q after the refusals", got)
 	}
 }
+
+// A forced apply that finds nothing to change but hashed many files again
+// (touched, not changed) saves the drift index with their new stats, so
+// the next one does not hash them again; it writes no generation.
+func TestForceSavesRehashedIndex(t *testing.T) {
+	sb := newSandbox(t)
+	var b strings.Builder
+	for i := range 100 {
+		fmt.Fprintf(&b, "FILE /etc/f%d {%d}\n", i, i)
+	}
+	list := b.String()
+	g := sb.apply(list, "c1")
+	time.Sleep(2 * state.RacyWindow)
+	for i := range 100 {
+		if err := os.Chmod(sb.host(fmt.Sprintf("/etc/f%d", i)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sb.open()
+	g2, err := sb.e.Apply(context.Background(), sb.list(list), Meta{Commit: "c1", Force: true})
+	if err != nil || !g2.NoOp || g2.Number != g.Number {
+		t.Fatalf("forced: %+v, %v; want the no-op of generation %d", g2, err, g.Number)
+	}
+	ix := state.LoadIndex(sb.e.path(state.FileIndex))
+	for i := range 100 {
+		p := fmt.Sprintf("/etc/f%d", i)
+		e, ok := ix.Entry(p)
+		if st := sb.stat(p); !ok || e.Ctime != st.Ctim.Nano() {
+			t.Fatalf("%s: the index has %+v, %v; want its stat now (ctime %d)", p, e, ok, st.Ctim.Nano())
+		}
+	}
+}

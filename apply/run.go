@@ -72,6 +72,7 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 	}
 	p, err := e.plan(x, list, cur, redo, true)
 	if err == nil && same && len(p.Changes) == 0 {
+		e.saveHashes(x)
 		return e.unchanged(cur, list, meta, start)
 	}
 	if err == nil {
@@ -83,6 +84,26 @@ func (e *Engine) Apply(ctx context.Context, l *stepfmt.List, meta Meta) (*Genera
 	g.Counts = Counts{Added: p.Count(stepfmt.OpAdd), Modified: p.Count(stepfmt.OpModify),
 		Removed: p.Count(stepfmt.OpRemove), Unchanged: p.Unchanged}
 	return newRun(e, x, g, cur, list, p).run(ctx)
+}
+
+// saveHashes saves the drift index after a forced check that found
+// nothing to change but hashed more than a few files again (entries
+// racily clean when the index was saved, files touched but not changed):
+// else every later --force hashes them again, as at 10,000 files the
+// last 2,000 written by an apply. The index is a cache; nothing else is
+// written.
+func (e *Engine) saveHashes(x *kind.Exec) {
+	ix := driftIndex(x)
+	if !ix.Dirty || ix.Behind() {
+		return
+	}
+	// Parsed whole, the index is saved as of now, its entries still
+	// racily clean left out (Index.Save): the lines of one not parsed keep
+	// the time they were written at, and with it those entries untrusted.
+	ix.KeepAll()
+	if ix.Save() == nil {
+		e.savedIndex(ix)
+	}
 }
 
 // unchanged is the no-op path: the list is the applied one. For the same

@@ -41,7 +41,8 @@ type Meta struct {
 	// its drift policy: the admin asks for the machine to match the list.
 	// It goes the way of any change: journaled, its pre-image saved, the
 	// drift reported. Nothing drifted and the same list for the same
-	// commit is still the no-op path, and writes nothing.
+	// commit is still the no-op path, and writes nothing but the drift
+	// index (a cache) when its check hashed many files again.
 	Force bool
 	// ReadFrom, when not zero, says the list is generation ReadFrom's
 	// step list as Generation.Steps read it, unchanged (a compile taken
