@@ -36,7 +36,7 @@ func (c *fsck) packs(seen map[string]bool) {
 			if have[base+indexSuffix] {
 				continue
 			}
-			if w := namePid(base); w > 0 && !gone(w) {
+			if !packWriterGone(p, false) {
 				continue // being written
 			}
 			c.problem(p, "a pack without its index, left by a trail that did not finish storing it: none of its blobs is part of the store",

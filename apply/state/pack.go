@@ -17,8 +17,8 @@ import (
 // its index, says where each is. A pack is part of the store only once
 // its index is in place, which Flush renames there after the pack and
 // the index are durable: a pack without an index is what a writer left
-// that did not finish (its name starts with the writer's pid), and is
-// removed once that process is gone.
+// that did not finish, and is removed once no process holds its lock
+// (lockPack).
 //
 // The index (packIndex) is binary, big-endian:
 //

@@ -250,3 +250,45 @@ func TestPackAddedByAnother(t *testing.T) {
 		t.Fatalf("a blob another store packed: %q, %v", got, err)
 	}
 }
+
+// A pack being written is its writer's until it is gone, whatever pid its
+// name says: one under a pid no process here has (a writer in another pid
+// namespace sharing the state) is not removed for a leftover while it is
+// written, and flushes whole; one a killed writer left under a pid
+// another process now has is removed.
+func TestUnindexedPackWriterByLock(t *testing.T) {
+	s := mustStore(t, t.TempDir())
+	keys, err := s.StageMany(manyBlobs(100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	packs, _ := packFiles(t, s)
+	if len(packs) != 1 {
+		t.Fatalf("staging 100 blobs: packs %v", packs)
+	}
+	dir := filepath.Join(s.Dir, state.DirPack)
+	// Above the kernel's largest pid (1<<22): no process here has it.
+	_, rest, _ := strings.Cut(packs[0], ".")
+	foreign := "4194305." + rest
+	if err := os.Rename(filepath.Join(dir, packs[0]), filepath.Join(dir, foreign)); err != nil {
+		t.Fatal(err)
+	}
+	mustStore(t, s.Dir).RemoveUnindexedPacks()
+	if err := os.Rename(filepath.Join(dir, foreign), filepath.Join(dir, packs[0])); err != nil {
+		t.Fatalf("a pack being written was removed for a leftover: %v", err)
+	}
+	if err := s.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := mustStore(t, s.Dir).Get(keys[80]); err != nil || string(got) != "file 80\n" {
+		t.Fatalf("the pack flushed: %q, %v", got, err)
+	}
+	left := filepath.Join(dir, strconv.Itoa(os.Getppid())+".leftover.pack")
+	if err := os.WriteFile(left, []byte("TRAILPCK"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustStore(t, s.Dir).RemoveUnindexedPacks()
+	if _, err := os.Stat(left); err == nil {
+		t.Fatal("a pack no process writes is kept because its pid is another process's now")
+	}
+}

@@ -172,6 +172,7 @@ func rewritePacks(dir string, packs []*gcPack, need *needSet, dryRun bool, res *
 	if err != nil {
 		return err
 	}
+	lockPack(f) // for a fsck meanwhile; no trail removes it: gc holds the state lock
 	done := false
 	defer func() {
 		f.Close()

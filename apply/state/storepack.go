@@ -85,8 +85,8 @@ func (s *Store) packAppend(b []byte, sum *[sha256.Size]byte) error {
 	return nil
 }
 
-// startPack creates a pack named by this process's pid (so that one a
-// killed writer left is known for a leftover) and the time.
+// startPack creates a pack named by this process's pid and the time,
+// locked as its writer's (lockPack).
 func (s *Store) startPack() error {
 	for try := 0; ; try++ {
 		name := filepath.Join(s.packDir(), strconv.Itoa(pid)+"."+strconv.FormatInt(time.Now().UnixNano(), 36))
@@ -102,6 +102,10 @@ func (s *Store) startPack() error {
 		}
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
+		}
+		if !lockPack(f) {
+			f.Close()
+			continue
 		}
 		s.pw = &packWriter{name: name, f: f, w: bufio.NewWriterSize(f, 256<<10), off: int64(len(packMagic))}
 		if _, err := s.pw.w.WriteString(packMagic); err != nil {
@@ -355,10 +359,45 @@ func namePid(name string) int {
 // gone reports whether no process has pid.
 func gone(pid int) bool { return pid > 0 && unix.Kill(pid, 0) == unix.ESRCH }
 
+// lockPack marks pack f, just created, as being written: an flock, which
+// the kernel lets go of when the writer is gone, whatever its pid becomes
+// or the pid namespace it runs in (a pid alone says neither). It reports
+// false when the pack was taken for a leftover and removed before it was
+// marked (packWriterGone): the writer starts another.
+func lockPack(f *os.File) bool {
+	if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == unix.EWOULDBLOCK {
+		return false
+	}
+	var st unix.Stat_t
+	return unix.Fstat(int(f.Fd()), &st) == nil && st.Nlink > 0
+}
+
+// packWriterGone reports whether no process writes the pack file (its
+// lock is free) and, with remove, removes it while holding the lock, so
+// that a writer marking it then finds it gone. Where the file system
+// takes no flock, the pid its name starts with says.
+func packWriterGone(file string, remove bool) bool {
+	f, err := os.Open(file)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	switch err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); {
+	case err == unix.EWOULDBLOCK:
+		return false
+	case err != nil && !gone(namePid(filepath.Base(file))):
+		return false
+	}
+	if remove {
+		os.Remove(file)
+	}
+	return true
+}
+
 // RemoveUnindexedPacks removes the packs of store/pack that have no index
-// and whose writer, named by their pid, is gone: what a staging killed
-// before its flush (or in it, before the index was in place) left. It is
-// run with the state lock held, as removing store/tmp's leftovers is.
+// and whose writer is gone (packWriterGone): what a staging killed before
+// its flush (or in it, before the index was in place) left. It is run
+// with the state lock held, as removing store/tmp's leftovers is.
 func (s *Store) RemoveUnindexedPacks() {
 	names, err := readNames(s.packDir())
 	if err != nil {
@@ -373,9 +412,7 @@ func (s *Store) RemoveUnindexedPacks() {
 		if !ok || have[base+indexSuffix] {
 			continue
 		}
-		if p := namePid(base); p != pid && gone(p) {
-			os.Remove(filepath.Join(s.packDir(), n))
-		}
+		packWriterGone(filepath.Join(s.packDir(), n), true)
 	}
 }
 
@@ -389,6 +426,7 @@ func (s *Store) placePack(idxTmp string) error {
 		return fmt.Errorf("store: %w", &os.LinkError{Op: "rename", Old: idxTmp, New: idx, Err: err})
 	}
 	s.pw = nil // in place: not for an Abort to remove
+	unix.Flock(int(pw.f.Fd()), unix.LOCK_UN) // written: a gc's to remove, when it is
 	s.added += pw.off + int64(idxHeader+idxFanout+len(pw.ents)*idxEntry+idxTrailer)
 	data, err := mapFile(idx)
 	var ix *packIndex
