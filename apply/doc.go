@@ -289,8 +289,8 @@
 //	store/pack/P.idx      its index: digests sorted, with a fanout, each blob's offset and
 //	                      length, the pack's size and a sha256 of it all; a pack is part of
 //	                      the store only once its index is in place
-//	store/tmp/            blobs and indexes being written (pid.seq), renamed into place when
-//	                      durable
+//	store/tmp/            blobs (pid.seq) and pack indexes (P.idx) being written, renamed
+//	                      into place when durable
 //	generations/NNNNNN.json   one per apply: commit, branch, host, subject, times,
 //	                      result, counts, error and its step's source, drift, kept
 //	generations/NNNNNN.steps  the step list it applied, in the step language

@@ -123,8 +123,11 @@ func (s *Store) finishPack() (string, error) {
 		return "", fmt.Errorf("store: %w", err)
 	}
 	pw.ents = sortEntries(pw.ents)
-	tmp := s.tmpPath(s.seq.Add(1))
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	// Named after the pack, which is this writer's alone (O_EXCL), not
+	// by pid and sequence: another writer of the same pid (in another pid
+	// namespace) could write there meanwhile.
+	tmp := filepath.Join(s.Dir, "tmp", filepath.Base(pw.name)+indexSuffix)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return "", fmt.Errorf("store: %w", err)
 	}
