@@ -444,7 +444,8 @@ func (s *Store) placePack(idxTmp string) error {
 		return fmt.Errorf("store: %w", &os.LinkError{Op: "rename", Old: idxTmp, New: idx, Err: err})
 	}
 	s.pw = nil // in place: not for an Abort to remove
-	unix.Flock(int(pw.f.Fd()), unix.LOCK_UN) // written: a gc's to remove, when it is
+	// Written: no longer a leftover to its writer's lock, but a gc's.
+	unix.Flock(int(pw.f.Fd()), unix.LOCK_UN)
 	s.added += pw.off + int64(idxHeader+idxFanout+len(pw.ents)*idxEntry+idxTrailer)
 	ix, err := mapIndex(idx, false)
 	if err != nil {
