@@ -23,7 +23,8 @@ import (
 // package's tools again, which write the package's files once more,
 // after the undo of those modifies put back what the package had left.
 // So, before the change, the engine also journals the pre-image of every
-// path step on a file the package ships as installed then, unchanged or
+// path step on a file the package ships as installed then or will ship
+// (the archives it will unpack: an install's purge removes them), unchanged or
 // changed later in the plan, whose own pre-image is then what the package
 // left (guardShipped): journaled before the change's own intent, it is
 // undone after it, and the files are as they were before the apply.
@@ -105,13 +106,24 @@ func (r *run) guardShipped(i, end int) ([]journaled, error) {
 	if err := r.shippedFiles(shippers, files); err != nil {
 		return nil, err
 	}
+	for _, s := range shippers {
+		paths, err := handlerOf(s.Kind).h.(kind.Shipper).Shipping(r.x, s)
+		if err != nil {
+			return nil, &stepError{s, fmt.Errorf("listing the files it will ship: %w", err)}
+		}
+		for _, p := range paths {
+			files[p] = true
+		}
+	}
 	r.shippedBefore = files
 	on, err := r.stepsOn(files)
 	if err != nil {
 		return nil, err
 	}
 	var out []journaled
-	for _, o := range on {
+	// In reverse list order: the undo, newest first, puts a directory
+	// back before what is in it (a purge removes both).
+	for _, o := range slices.Backward(on) {
 		if o.at >= 0 && o.at < end {
 			continue
 		}

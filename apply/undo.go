@@ -119,6 +119,9 @@ func undoAll(x *kind.Exec, recs []undoRec, emit func(Event), crash func(string))
 		if err != nil || !w.Quiet {
 			put.add(u.step.Kind, u.step.Target)
 		}
+		if !row.path && !w.None() {
+			x.Root.Forget() // its tool may have removed directories the undo puts back after it
+		}
 		reports := x.TakeReports()
 		if err != nil {
 			errs = append(errs, (&stepError{u.step, err}))

@@ -174,3 +174,40 @@ func TestStepsMadeBeforeAPackageUpgradeHold(t *testing.T) {
 		t.Errorf("counts of the upgrade's apply: %+v, want the key's FILE and the PKG added, the data's FILE modified", g.Counts)
 	}
 }
+
+// A failed apply that installs a package (not installed before) shipping
+// two files unchanged FILE steps manage: the install writes both, the undo's purge removes them, and the
+// undo then puts back what trail had there, content, mode and owner, from
+// the pre-images journaled before the install (read from the archive apt
+// would unpack). The same apply done gives the steps' contents.
+func TestStepsOnFilesOfAFailedInstallHold(t *testing.T) {
+	sb := engine.NewDeb(t)
+	sb.AptRepo(confDeb("1.0", "# 1.0\n"))
+	files := engine.Anchors + "DIR /usr\nDIR /usr/share\nDIR /usr/share/trail-conf\nFILE /usr/share/trail-conf/data {trail's data\n} mode=0640\n" +
+		"FILE /usr/share/trail-conf/key {trail's key\n} mode=0600\n"
+	sb.Apply(files, "c1")
+	want := map[string]string{}
+	for _, p := range []string{"/usr/share/trail-conf/data", "/usr/share/trail-conf/key"} {
+		want[p] = fmt.Sprintf("%q %04o", sb.Read(p), sb.Stat(p).Mode&0o7777)
+	}
+	install := files + "PKG trail-conf version=1.0\n"
+	if _, err := sb.ApplyErr(install+"CHECK fails run=false timeout=5s\n", "c2"); err == nil {
+		t.Fatal("an apply whose check fails succeeded")
+	}
+	if got := sb.PkgState("trail-conf"); got != "absent" {
+		t.Errorf("after the failed apply trail-conf is %q", got)
+	}
+	for p, w := range want {
+		if !sb.Exists(p) {
+			t.Errorf("after the failed apply %s is gone, want %s", p, w)
+		} else if got := fmt.Sprintf("%q %04o", sb.Read(p), sb.Stat(p).Mode&0o7777); got != w {
+			t.Errorf("after the failed apply %s is %s, want %s", p, got, w)
+		}
+	}
+	sb.Apply(install, "c2")
+	sb.WantFile("/usr/share/trail-conf/data", "trail's data\n", 0o640, 0, 0)
+	sb.WantFile("/usr/share/trail-conf/key", "trail's key\n", 0o600, 0, 0)
+	if drift, err := sb.E.Drift(); err != nil || len(drift) != 0 {
+		t.Fatalf("drift after the install's apply: %+v %v", drift, err)
+	}
+}

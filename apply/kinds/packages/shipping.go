@@ -1,0 +1,125 @@
+package packages
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"trail/apply/internal/proc"
+	"trail/apply/kind"
+	"trail/stepfmt"
+)
+
+// Shipping lists the paths the change of s will ship (kind.Shipper)
+// when it installs or changes the version of its package: every path in
+// the archives apt would unpack for it, its own and those of the
+// dependencies it brings, read with dpkg-deb -c before any is unpacked.
+// Those apt has to download are downloaded first (apt-get
+// --download-only, into apt's own cache, where the install then finds
+// them). A package named by its .deb in the root's archive directory
+// (a root without apt lists) is read from it alone. A step that removes
+// its package, or one that leaves its version, ships nothing new.
+func (Package) Shipping(x *kind.Exec, s *stepfmt.Step) ([]string, error) {
+	if s.Absent() {
+		return nil, nil
+	}
+	t := pkgToolsOf(x)
+	st, err := t.Status(s.Target)
+	if err != nil {
+		return nil, err
+	}
+	pin := s.Value("version")
+	if st.State == Installed && (pin == "" || pin == st.Version) {
+		return nil, nil
+	}
+	ref, err := t.source(s.Target, pin)
+	if err != nil {
+		return nil, err
+	}
+	debs := []string{ref}
+	if !strings.HasSuffix(ref, ".deb") {
+		// apt may resolve the package only with others of the same
+		// call; then what it ships is not known before (as before the
+		// install of a package there was nothing to know).
+		debs, _ = t.archives(installArgs([]string{ref}, s.Value("recommends") == "true"))
+	}
+	var files []string
+	for _, deb := range debs {
+		out, err := proc.RunTool("dpkg-deb", "-c", deb)
+		if err != nil {
+			return nil, fmt.Errorf("dpkg-deb -c %s: %w", deb, err)
+		}
+		files = append(files, ParseContents(out)...)
+	}
+	return files, nil
+}
+
+// archives returns the host paths of the archives apt-get with args
+// would unpack: apt names each with --print-uris, given an empty cache
+// so that it names them all; one from a file: source is read where it
+// is, any other from apt's cache, downloaded there first when missing.
+func (t Tools) archives(args []string) ([]string, error) {
+	empty, err := os.MkdirTemp("", "trail-archives-*")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(empty)
+	out, err := t.Apt("apt-get", append([]string{"-qq", "--print-uris", "-o", "Dir::Cache::archives=" + empty}, args...)...)
+	if err != nil {
+		return nil, err
+	}
+	cache := t.host("/var/cache/apt/archives")
+	var debs []string
+	download := false
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.HasPrefix(f[0], "'") {
+			continue
+		}
+		uri := strings.Trim(f[0], "'")
+		if p, ok := strings.CutPrefix(uri, "file:"); ok {
+			if p, err = url.PathUnescape(p); err != nil {
+				return nil, fmt.Errorf("apt names %s: %w", uri, err)
+			}
+			debs = append(debs, filepath.Clean(p))
+			continue
+		}
+		deb := filepath.Join(cache, filepath.Base(f[1]))
+		if _, err := os.Stat(deb); err != nil {
+			download = true
+		}
+		debs = append(debs, deb)
+	}
+	if download {
+		if err := t.aptGet(append([]string{"--download-only"}, args...)...); err != nil {
+			return nil, err
+		}
+	}
+	return debs, nil
+}
+
+// ParseContents reads dpkg-deb -c (tar -tv) output: the paths of the
+// archive, each line's name after the first " ./", without a link's
+// target, and "/." left out.
+func ParseContents(out string) []string {
+	var files []string
+	for _, line := range strings.Split(out, "\n") {
+		_, name, ok := strings.Cut(line, " ./")
+		if !ok {
+			continue
+		}
+		switch line[0] {
+		case 'l':
+			name, _, _ = strings.Cut(name, " -> ")
+		case 'h':
+			name, _, _ = strings.Cut(name, " link to ")
+		}
+		name = "/" + strings.TrimSuffix(name, "/")
+		if name != "/" {
+			files = append(files, name)
+		}
+	}
+	return files
+}
