@@ -26,7 +26,7 @@ type run struct {
 	j       *state.Journal
 	// undo lists every change whose intent is journaled, in order: what a
 	// rollback restores, newest first (undoRecs).
-	undo []journaled
+	undo undoList
 	// next holds the records of the batch's changes as they will be
 	// applied, and made those of the batches before, kept in a file
 	// until the commit writes the new applied record.
@@ -60,7 +60,7 @@ type run struct {
 // many changes need not hold two works for each.
 func newRun(e *Engine, x *kind.Exec, g *Generation, cur *current, list *stepfmt.List, p *Plan) *run {
 	p.Work = nil
-	r := &run{e: e, x: x, g: g, cur: cur, list: list, plan: p, undo: make([]journaled, 0, len(p.Changes)),
+	r := &run{e: e, x: x, g: g, cur: cur, list: list, plan: p, undo: undoList{at: make([]int32, 0, len(p.Changes))},
 		next: make(map[stepfmt.ID]*kind.Record, min(len(p.Changes), e.opts.batchSize))}
 	for _, s := range list.Steps {
 		if _, ok := restarterOf(s); ok {
@@ -79,8 +79,8 @@ func newRun(e *Engine, x *kind.Exec, g *Generation, cur *current, list *stepfmt.
 }
 
 // journaled is a change whose intent is journaled: its place in the plan
-// and its undo image, nil for a bare absent one (a first apply's are):
-// 100,000 take 1.6 MB, as undoRecs 5.6.
+// and its undo image, nil for a bare absent one (a first apply's are);
+// the run lists them as an undoList.
 type journaled struct {
 	i   int32
 	img *kind.Image
@@ -102,8 +102,9 @@ func (u journaled) image() kind.Image {
 
 // undoRecs returns the journaled changes as their undo sees them.
 func (r *run) undoRecs() []undoRec {
-	recs := make([]undoRec, len(r.undo))
-	for j, u := range r.undo {
+	recs := make([]undoRec, r.undo.len())
+	for j := range recs {
+		u := r.undo.get(j)
 		recs[j] = undoRec{r.stepOf(u.i), u.image(), int(u.i)}
 	}
 	return recs
@@ -260,11 +261,11 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	}
 	for _, g := range guards {
 		r.j.Intent(int(g.i), stepfmt.OpModify, r.stepOf(g.i), g.image())
-		r.undo = append(r.undo, g)
+		r.undo.add(g)
 	}
 	for k := i; k < end; k++ {
 		r.j.Intent(k, changes[k].Op, changes[k].Step, undos[k-i])
-		r.undo = append(r.undo, journaledAs(k, undos[k-i]))
+		r.undo.add(journaledAs(k, undos[k-i]))
 	}
 	if err := r.j.Sync(); err != nil {
 		return placeBatch(changes[i:end], err)
@@ -414,13 +415,13 @@ func (r *run) change(k int, c stepfmt.Change, pre kind.Image) error {
 // journaled durably, and into its record's origin (see kind.Bringer).
 func (r *run) amend(k int, c stepfmt.Change, b kind.Bringer) error {
 	brought := r.x.TakeBrought(c.Step)
-	for j := len(r.undo) - 1; j >= 0; j-- {
-		if u := &r.undo[j]; int(u.i) == k {
+	for j := r.undo.len() - 1; j >= 0; j-- {
+		if u := r.undo.get(j); int(u.i) == k {
 			img, err := b.WithBrought(u.image(), brought)
 			if err != nil {
 				return err
 			}
-			*u = journaledAs(k, img)
+			r.undo.set(j, journaledAs(k, img))
 			r.j.Amend(k, img)
 			break
 		}
