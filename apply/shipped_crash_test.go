@@ -1,7 +1,9 @@
 package apply
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -54,6 +56,23 @@ func TestShippedRecheckCrashStepsBefore(t *testing.T) {
 	shippedCrash(t, sb, before, after, want)
 }
 
+// The same, a package not installed before, whose install ships files
+// unchanged FILE steps (and the DIR steps above them) manage: the undo's
+// purge removes them, and the pre-images journaled before the install,
+// from the archive apt would unpack, put them back after it.
+func TestShippedInstallCrash(t *testing.T) {
+	t.Parallel()
+	if testing.Short() {
+		t.Skip("re-executes the test binary at every crash point")
+	}
+	sb := newDebSandbox(t)
+	before := anchors + "DIR /usr\nDIR /usr/share\nDIR /usr/share/trail-conf\n" +
+		"FILE /usr/share/trail-conf/data {trail's data\n} mode=0640\nFILE /usr/share/trail-conf/key {trail's key\n} mode=0600\n"
+	want := "installed 1.0\n/etc/trail-conf/app.conf \"# 1.0\\nPermitRootLogin no\\n\" 0644\n" +
+		"/usr/share/trail-conf/data \"trail's data\\n\" 0640\n/usr/share/trail-conf/key \"trail's key\\n\" 0600"
+	shippedCrash(t, sb, before, before+"PKG trail-conf version=1.0\n", want)
+}
+
 // shippedDeb ships a conffile, a data file and a key (neither conffiles).
 func shippedDeb(version, conf string) sbx.Deb {
 	return sbx.Deb{Name: "trail-conf", Version: version, Files: map[string]string{
@@ -75,6 +94,10 @@ func shippedCrash(t *testing.T, sb *sandbox, stepsA, stepsB, want string) {
 		for _, p := range files {
 			data, err := os.ReadFile(s.host(p))
 			fi, serr := os.Stat(s.host(p))
+			if errors.Is(err, fs.ErrNotExist) {
+				out += "\n" + p + " absent"
+				continue
+			}
 			if err != nil || serr != nil {
 				out += fmt.Sprintf("\n%s: %v %v", p, err, serr)
 				continue

@@ -153,3 +153,18 @@ func FuzzPackageToolOutput(f *testing.F) {
 		}
 	})
 }
+
+// dpkg-deb -c names directories, files, symlinks without their targets
+// and hard links without theirs, a name with spaces whole, "./" left out.
+func TestParseContents(t *testing.T) {
+	out := `drwxr-xr-x root/root         0 2026-12-06 21:14 ./
+drwxr-xr-x root/root         0 2026-12-06 21:14 ./usr/
+-rw-r--r-- root/root        12 2026-12-06 21:14 ./usr/share/a b/data
+lrwxrwxrwx root/root         0 2026-12-06 21:14 ./usr/bin/x -> ../lib/x
+hrw-r--r-- root/root         0 2026-12-06 21:14 ./usr/bin/y link to ./usr/share/a b/data
+`
+	want := []string{"/usr", "/usr/share/a b/data", "/usr/bin/x", "/usr/bin/y"}
+	if got := ParseContents(out); !slices.Equal(got, want) {
+		t.Fatalf("ParseContents: %q, want %q", got, want)
+	}
+}
