@@ -198,8 +198,11 @@
 // deletes the files it ships) the path steps on those files that the
 // plan leaves or changed before are checked again and made again (an
 // unchanged one as a modify of itself) when they no longer match; the
-// pre-images of the path steps on the files it shipped before
-// that the plan changes later or not at all are journaled ahead of the
+// pre-images of the path steps on the files it shipped before or will
+// ship (Shipping: the archives an install unpacks, whose undo's purge
+// removes them) that the plan changes later or not at all, in reverse
+// list order (a directory is put back before what is in it), are
+// journaled ahead of the
 // change, so that its undo, which writes them again, is followed by
 // theirs (shipped.go).
 //
