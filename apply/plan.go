@@ -394,11 +394,12 @@ func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*ki
 }
 
 // fetchMissing has fetch put into the store the contents that p's added
-// and modified steps name and the store lacks, before they are checked.
+// and modified steps name (Step.StoreKey) and the store lacks, before
+// they are checked.
 func fetchMissing(x *kind.Exec, p *stepfmt.Plan, fetch func([]string) error) error {
 	var keys []string
 	for _, c := range p.Changes {
-		k, ok := c.Step.Get("content")
+		k, ok := c.Step.StoreKey()
 		if c.Op == stepfmt.OpRemove || !ok || !strings.HasPrefix(k, "sha256:") || x.HasBlob(k) {
 			continue
 		}

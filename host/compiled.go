@@ -129,11 +129,11 @@ type compiledEntry struct {
 	unchecked bool
 }
 
-// contentKeys are the store keys the steps name as their content.
+// contentKeys are the store keys the steps name (Step.StoreKey).
 func contentKeys(steps []*stepfmt.Step) []string {
 	var keys []string
 	for _, st := range steps {
-		if k, ok := st.Get("content"); ok && strings.HasPrefix(k, "sha256:") {
+		if k, ok := st.StoreKey(); ok && strings.HasPrefix(k, "sha256:") {
 			keys = append(keys, k)
 		}
 	}

@@ -159,3 +159,77 @@ func TestForceFetchesLostPackedContent(t *testing.T) {
 		t.Fatalf("after --force the page holds %q", got)
 	}
 }
+
+// An EDIT names its edit script by a store key too: a --force that finds
+// the edited file drifted and the script lost reads it from the commit.
+func TestForceFetchesLostEditScript(t *testing.T) {
+	dir := testCheckout(t, "edit \"/etc/hostname\" {\n  line = \"extra\"\n}\n")
+	var out bytes.Buffer
+	h, err := Open(dir, &out, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if _, err := h.Apply(context.Background(), ApplyOptions{}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	c, err := h.compileToApply("HEAD")
+	if err != nil || !c.unchecked {
+		t.Fatalf("the applied commit's compile: %v, unchecked %v", err, c != nil && c.unchecked)
+	}
+	key := c.List.Steps[0].Value("edits")
+	e, _ := h.Engine()
+	if err := os.Remove(e.Store().Path(key)); err != nil {
+		t.Fatal(err)
+	}
+	hostname := filepath.Join(h.Settings.root(), "etc/hostname")
+	if err := os.WriteFile(hostname, []byte("web1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o, err := h.Apply(context.Background(), ApplyOptions{Force: true})
+	if err != nil || o.Matched || o.Generation == nil || o.Generation.Counts.Drifted != 1 {
+		t.Fatalf("the drifted edit was not made again: %v\n%s", err, out.String())
+	}
+	if got, _ := os.ReadFile(hostname); string(got) != "web1\nextra\n" {
+		t.Fatalf("after --force /etc/hostname holds %q", got)
+	}
+}
+
+// An apply of a commit other than the applied one takes its cached list
+// only when the store holds every content it names, its edit scripts
+// among them: else it compiles, and the lost script is stored again.
+func TestCachedListNeedsItsEditScripts(t *testing.T) {
+	dir := testCheckout(t, "edit \"/etc/hostname\" {\n  line = \"extra\"\n}\n")
+	first := strings.TrimSpace(gitOut(t, dir, "rev-parse", "HEAD"))
+	var out bytes.Buffer
+	h, err := Open(dir, &out, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	apply := func(rev string) {
+		t.Helper()
+		if _, err := h.Apply(context.Background(), ApplyOptions{Rev: rev}); err != nil {
+			t.Fatalf("apply %s: %v\n%s", rev, err, out.String())
+		}
+	}
+	apply("")
+	c, err := h.compileToApply(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := c.List.Steps[0].Value("edits")
+	commitSite(t, dir, "edit \"/etc/hostname\" {\n  line = \"other\"\n}\n", "second")
+	apply("")
+	e, _ := h.Engine()
+	if err := os.Remove(e.Store().Path(key)); err != nil {
+		t.Fatal(err)
+	}
+	if c, err := h.compileToApply(first); err != nil || c.Cached {
+		t.Fatalf("a list whose edit script the store lost: %v, cached %v; want a compile", err, c != nil && c.Cached)
+	}
+	apply(first)
+	if !e.Store().Has(key) {
+		t.Fatal("the lost edit script was not stored again")
+	}
+}

@@ -98,6 +98,20 @@ func (s *Step) Value(key string) string {
 	return v
 }
 
+// StoreKey returns the content store key the step names, if any: a
+// FILE's content, an EDIT's edit script (the kinds' hash attributes). A
+// caller that puts back what a list needs in the store asks this, so an
+// edit script is not left out as a content it never heard of.
+func (s *Step) StoreKey() (string, bool) {
+	switch s.Kind {
+	case KindFile:
+		return s.Get("content")
+	case KindEdit:
+		return s.Get("edits")
+	}
+	return "", false
+}
+
 // Absent reports whether the step asks for its target not to be there
 // (absent=true).
 func (s *Step) Absent() bool { return s.Value("absent") == "true" }
