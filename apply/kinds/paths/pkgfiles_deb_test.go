@@ -211,3 +211,29 @@ func TestStepsOnFilesOfAFailedInstallHold(t *testing.T) {
 		t.Fatalf("drift after the install's apply: %+v %v", drift, err)
 	}
 }
+
+// A failed apply that upgrades a package to a version shipping a file the
+// old one did not, which an unchanged FILE step manages: the downgrade of
+// the undo removes the file, and the undo puts trail's back after it.
+func TestStepOnAFileAnUpgradeAddsHolds(t *testing.T) {
+	sb := engine.NewDeb(t)
+	v2 := confDeb("2.0", "# 2.0\n")
+	v2.Files["/usr/share/trail-conf/extra"] = "extra 2.0\n"
+	sb.AptRepo(confDeb("1.0", "# 1.0\n"), v2)
+	steps := func(version string) string {
+		return engine.Anchors + "PKG trail-conf version=" + version + " owns=/usr/share/trail-conf\n" +
+			"FILE /usr/share/trail-conf/extra {trail's extra\n} mode=0600\n"
+	}
+	sb.Apply(steps("1.0"), "c1")
+	sb.WantFile("/usr/share/trail-conf/extra", "trail's extra\n", 0o600, 0, 0)
+	if _, err := sb.ApplyErr(steps("2.0")+"CHECK fails run=false timeout=5s\n", "c2"); err == nil {
+		t.Fatal("an apply whose check fails succeeded")
+	}
+	if got := sb.PkgState("trail-conf"); got != "installed 1.0" {
+		t.Errorf("after the failed apply trail-conf is %q", got)
+	}
+	if !sb.Exists("/usr/share/trail-conf/extra") {
+		t.Fatal("after the failed apply /usr/share/trail-conf/extra is gone")
+	}
+	sb.WantFile("/usr/share/trail-conf/extra", "trail's extra\n", 0o600, 0, 0)
+}
