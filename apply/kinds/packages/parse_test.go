@@ -1,10 +1,13 @@
 package packages
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"trail/apply/internal/proc"
 	"trail/apply/kind"
 )
 
@@ -166,5 +169,41 @@ hrw-r--r-- root/root         0 2026-12-06 21:14 ./usr/bin/y link to ./usr/share/
 	want := []string{"/usr", "/usr/share/a b/data", "/usr/bin/x", "/usr/bin/y"}
 	if got := ParseContents(out); !slices.Equal(got, want) {
 		t.Fatalf("ParseContents: %q, want %q", got, want)
+	}
+}
+
+// The names of a real archive, read with dpkg-deb -c as Shipping does,
+// are its paths: with a space and non-ASCII letters as they are, and a
+// backslash, a tab and a byte not valid UTF-8, which tar escapes, back as
+// they are.
+func TestParseContentsRealArchive(t *testing.T) {
+	dir := t.TempDir()
+	pkg := filepath.Join(dir, "p")
+	names := []string{"/etc/a b/café.conf", `/etc/back\slash`, "/etc/tab\there", "/etc/byte\xff"}
+	for _, n := range append(names, "/DEBIAN/control") {
+		if err := os.MkdirAll(filepath.Dir(pkg+n), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(pkg+n, []byte("x\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	control := "Package: trail-names\nVersion: 1\nArchitecture: all\nMaintainer: t <t@example.org>\nDescription: names\n"
+	if err := os.WriteFile(pkg+"/DEBIAN/control", []byte(control), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	deb := filepath.Join(dir, "names.deb")
+	if _, err := proc.RunTool("dpkg-deb", "--root-owner-group", "-b", pkg, deb); err != nil {
+		t.Fatal(err)
+	}
+	out, err := proc.RunTool("dpkg-deb", "-c", deb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ParseContents(out)
+	for _, n := range append(names, "/etc", "/etc/a b") {
+		if !slices.Contains(got, n) {
+			t.Errorf("ParseContents has no %q: %q", n, got)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"trail/apply/internal/proc"
@@ -102,7 +103,9 @@ func (t Tools) archives(args []string) ([]string, error) {
 
 // ParseContents reads dpkg-deb -c (tar -tv) output: the paths of the
 // archive, each line's name after the first " ./", without a link's
-// target, and "/." left out.
+// target, and "/." left out. tar escapes a backslash, a control
+// character or a byte not valid in the locale (\\, \t, \NNN); each name
+// is unescaped, so that it is the path dpkg-query -L names.
 func ParseContents(out string) []string {
 	var files []string
 	for _, line := range strings.Split(out, "\n") {
@@ -116,10 +119,43 @@ func ParseContents(out string) []string {
 		case 'h':
 			name, _, _ = strings.Cut(name, " link to ")
 		}
-		name = "/" + strings.TrimSuffix(name, "/")
+		name = "/" + strings.TrimSuffix(unescapeTar(name), "/")
 		if name != "/" {
 			files = append(files, name)
 		}
 	}
 	return files
 }
+
+// unescapeTar undoes tar's escape quoting of a name: \NNN (octal) is a
+// byte, \\ a backslash, \t and the other C escapes their character.
+func unescapeTar(name string) string {
+	if !strings.Contains(name, `\`) {
+		return name
+	}
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if c != '\\' || i+1 == len(name) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		if i+3 <= len(name) {
+			if n, err := strconv.ParseUint(name[i:i+3], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 2
+				continue
+			}
+		}
+		if r, ok := cEscapes[name[i]]; ok {
+			b.WriteByte(r)
+		} else {
+			b.WriteByte('\\')
+			b.WriteByte(name[i])
+		}
+	}
+	return b.String()
+}
+
+var cEscapes = map[byte]byte{'\\': '\\', 'a': '\a', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', 'v': '\v', '?': '?'}
