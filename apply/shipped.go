@@ -106,14 +106,13 @@ func (r *run) guardShipped(i, end int) ([]journaled, error) {
 	if err := r.shippedFiles(shippers, files); err != nil {
 		return nil, err
 	}
-	for _, s := range shippers {
-		paths, err := handlerOf(s.Kind).h.(kind.Shipper).Shipping(r.x, s)
-		if err != nil {
-			return nil, &stepError{s, fmt.Errorf("listing the files it will ship: %w", err)}
-		}
-		for _, p := range paths {
-			files[p] = true
-		}
+	// A batch is of one kind (a group): its Shipper names them all.
+	paths, err := handlerOf(shippers[0].Kind).h.(kind.Shipper).Shipping(r.x, shippers)
+	if err != nil {
+		return nil, placeBatch(r.plan.Changes[i:end], fmt.Errorf("listing the files it will ship: %w", err))
+	}
+	for _, p := range paths {
+		files[p] = true
 	}
 	r.shippedBefore = files
 	on, err := r.stepsOn(files)

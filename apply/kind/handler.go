@@ -243,14 +243,15 @@ type Refresher interface {
 // ends. The pre-images of the steps on the paths it shipped before that
 // the plan leaves or changes after it are journaled ahead of the change,
 // so that an undo, whose tool writes them again, puts back exactly what
-// was there. Shipping names, before the change, the paths it will ship
-// that its target may not ship now (a package installed or upgraded: the
-// files of the archives it unpacks); the steps on those are guarded too,
+// was there. Shipping names, before the changes of a batch, the paths
+// they will ship that their targets may not ship now (packages installed
+// or upgraded: the files of the archives they unpack, named together as
+// the batch's one tool call would); the steps on those are guarded too,
 // so that an undo that removes them (the purge of a package the apply
 // installed) ends with their pre-images.
 type Shipper interface {
 	Shipped(x *Exec, s *stepfmt.Step) ([]string, error)
-	Shipping(x *Exec, s *stepfmt.Step) ([]string, error)
+	Shipping(x *Exec, steps []*stepfmt.Step) ([]string, error)
 }
 
 // Trigger is why a step is restarted.

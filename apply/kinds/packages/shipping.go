@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -13,41 +14,57 @@ import (
 	"trail/stepfmt"
 )
 
-// Shipping lists the paths the change of s will ship (kind.Shipper)
-// when it installs or changes the version of its package: every path in
-// the archives apt would unpack for it, its own and those of the
-// dependencies it brings, read with dpkg-deb -c before any is unpacked.
-// Those apt has to download are downloaded first (apt-get
-// --download-only, into apt's own cache, where the install then finds
-// them). A package named by its .deb in the root's archive directory
-// (a root without apt lists) is read from it alone. A step that removes
-// its package, or one that leaves its version, ships nothing new.
-func (Package) Shipping(x *kind.Exec, s *stepfmt.Step) ([]string, error) {
-	if s.Absent() {
-		return nil, nil
-	}
+// Shipping lists the paths the changes of steps, a batch, will ship
+// (kind.Shipper) when they install or change the version of their
+// packages: every path in the archives apt would unpack for them, their
+// own and those of the dependencies they bring, read with dpkg-deb -c
+// before any is unpacked. apt names the archives once for the batch, as
+// its install is one call per recommends setting (ForwardGroup), and
+// each archive is read once. Those apt has to download are downloaded
+// first (apt-get --download-only, into apt's own cache, where the
+// install then finds them). A package named by its .deb in the root's
+// archive directory (a root without apt lists) is read from it alone. A
+// step that removes its package, or one that leaves its version, ships
+// nothing new.
+func (Package) Shipping(x *kind.Exec, steps []*stepfmt.Step) ([]string, error) {
 	t := pkgToolsOf(x)
-	st, err := t.Status(s.Target)
-	if err != nil {
-		return nil, err
+	var debs []string
+	refs := map[bool][]string{}
+	for _, s := range steps {
+		if s.Absent() {
+			continue
+		}
+		st, err := t.Status(s.Target)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Target, err)
+		}
+		pin := s.Value("version")
+		if st.State == Installed && (pin == "" || pin == st.Version) {
+			continue
+		}
+		ref, err := t.source(s.Target, pin)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", s.Target, err)
+		}
+		if strings.HasSuffix(ref, ".deb") {
+			debs = append(debs, ref)
+			continue
+		}
+		rec := s.Value("recommends") == "true"
+		refs[rec] = append(refs[rec], ref)
 	}
-	pin := s.Value("version")
-	if st.State == Installed && (pin == "" || pin == st.Version) {
-		return nil, nil
+	for _, rec := range []bool{false, true} {
+		if len(refs[rec]) > 0 {
+			// apt may not resolve them without the other packages
+			// of the apply; then what they ship is not known before
+			// (as before an install there was nothing to know).
+			more, _ := t.archives(installArgs(refs[rec], rec))
+			debs = append(debs, more...)
+		}
 	}
-	ref, err := t.source(s.Target, pin)
-	if err != nil {
-		return nil, err
-	}
-	debs := []string{ref}
-	if !strings.HasSuffix(ref, ".deb") {
-		// apt may resolve the package only with others of the same
-		// call; then what it ships is not known before (as before the
-		// install of a package there was nothing to know).
-		debs, _ = t.archives(installArgs([]string{ref}, s.Value("recommends") == "true"))
-	}
+	slices.Sort(debs)
 	var files []string
-	for _, deb := range debs {
+	for _, deb := range slices.Compact(debs) {
 		out, err := proc.RunTool("dpkg-deb", "-c", deb)
 		if err != nil {
 			return nil, fmt.Errorf("dpkg-deb -c %s: %w", deb, err)
