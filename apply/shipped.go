@@ -44,6 +44,13 @@ func (r *run) shippedFiles(steps []*stepfmt.Step, files map[string]bool) error {
 	return nil
 }
 
+// hasPathSteps reports whether the list has a path step, the only kind
+// stepsOn returns: without one, what packages ship is not worth a tool
+// call (an apply that only installs packages lists no archive).
+func (r *run) hasPathSteps() bool {
+	return slices.ContainsFunc(r.list.Steps, func(s *stepfmt.Step) bool { return stepfmt.IsPath(s.Kind) })
+}
+
 // onShipped is a path step of the list on a file a change ships: the
 // change the plan makes of it, at place at, or a modify of itself when
 // the plan leaves it (at -1), and its applied record (nil for an add).
@@ -99,7 +106,7 @@ func (r *run) guardShipped(i, end int) ([]journaled, error) {
 			shippers = append(shippers, c.Step)
 		}
 	}
-	if len(shippers) == 0 {
+	if len(shippers) == 0 || !r.hasPathSteps() {
 		return nil, nil
 	}
 	files := make(map[string]bool)
@@ -144,8 +151,8 @@ func (r *run) guardShipped(i, end int) ([]journaled, error) {
 // journaled as any change, its event naming the change; not as drift,
 // which a hand makes.
 func (r *run) recheckShipped(end int) error {
-	if len(r.shipped) == 0 {
-		r.shippedBefore = nil
+	if len(r.shipped) == 0 || !r.hasPathSteps() {
+		r.shipped, r.shippedBefore = nil, nil
 		return nil
 	}
 	files := r.shippedBefore
