@@ -31,6 +31,7 @@ func packedState(t *testing.T, need func(i int) bool) (dir string, keys []string
 	if keys, err = s.PutMany(blobs); err != nil {
 		t.Fatal(err)
 	}
+	s.Close()
 	text := state.AppliedHeader + "0\n"
 	for i, k := range keys {
 		if need(i) {

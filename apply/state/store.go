@@ -152,13 +152,13 @@ func (s *Store) Get(key string) ([]byte, error) {
 		return nil, err
 	}
 	sum := digestOf(key)
-	if p, i, ok := s.packed(&sum, false); ok {
-		return readPacked(p, i, key)
+	if data, ok, err := s.getPacked(&sum, false, key); ok {
+		return data, err
 	}
 	data, err := os.ReadFile(s.Path(key))
 	if errors.Is(err, fs.ErrNotExist) {
-		if p, i, ok := s.packed(&sum, true); ok {
-			return readPacked(p, i, key)
+		if data, ok, err := s.getPacked(&sum, true, key); ok {
+			return data, err
 		}
 		return nil, fmt.Errorf("store: blob %s is missing: put the content in the store first: %w", key, fs.ErrNotExist)
 	}
@@ -182,14 +182,14 @@ func (s *Store) Open(key string) (io.ReadCloser, error) {
 		return nil, err
 	}
 	sum := digestOf(key)
-	if p, i, ok := s.packed(&sum, false); ok {
-		return s.openPacked(p, i, key), nil
+	if r, ok, err := s.openPacked(&sum, false, key); ok {
+		return r, err
 	}
 	p := s.Path(key)
 	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err == unix.ENOENT {
-		if p, i, ok := s.packed(&sum, true); ok {
-			return s.openPacked(p, i, key), nil
+		if r, ok, err := s.openPacked(&sum, true, key); ok {
+			return r, err
 		}
 		return nil, fmt.Errorf("store: blob %s is missing: put the content in the store first: %w", key, fs.ErrNotExist)
 	}
@@ -628,8 +628,8 @@ func (s *Store) statBlob(dfd int, key string) string {
 		return "not a blob key"
 	}
 	sum := digestOf(key)
-	if p, i, ok := s.packed(&sum, false); ok {
-		if _, n := p.ix.at(i); n == 0 && key != emptyKey {
+	if n, ok := s.packedSize(&sum); ok {
+		if n == 0 && key != emptyKey {
 			return "empty"
 		}
 		return ""

@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,10 +36,14 @@ type packSet struct {
 }
 
 // storePack is a pack the store reads: its index mapped, its data open.
+// A pack whose index left store/pack (a gc removed or rewrote it) is
+// dropped from the set and let go of once no look-up holds it (refs).
 type storePack struct {
-	name string // the path without its suffix
-	ix   *packIndex
-	f    *os.File
+	name    string // the path without its suffix
+	ix      *packIndex
+	f       *os.File
+	refs    int  // look-ups using it now (hold), under packSet.mu
+	dropped bool // out of the set: closed when refs is 0
 }
 
 // packWriter is the pack a staging appends small blobs to until Flush.
@@ -174,14 +179,65 @@ func (s *Store) refreshPacks(force bool) {
 	if err != nil {
 		return
 	}
+	there := make(map[string]bool, len(names))
 	for _, n := range names {
 		base, ok := strings.CutSuffix(n, indexSuffix)
-		if !ok || ps.names[base] {
+		if !ok {
+			continue
+		}
+		there[base] = true
+		if ps.names[base] {
 			continue
 		}
 		if p, err := openPack(filepath.Join(s.packDir(), base), false); err == nil {
 			ps.add(p)
 		}
+	}
+	ps.dropGone(there)
+}
+
+// dropGone drops the packs whose index is not among there (a gc removed
+// the pack or rewrote it into another): a long-lived Store (trail watch's)
+// otherwise holds every pack it ever read open, and with it the disk
+// space of the deleted files. One a look-up holds is closed at its
+// release; a reader Open returned has its own handle of the data.
+func (ps *packSet) dropGone(there map[string]bool) {
+	list := ps.list[:0]
+	for _, p := range ps.list {
+		base := filepath.Base(p.name)
+		if there[base] {
+			list = append(list, p)
+			continue
+		}
+		delete(ps.names, base)
+		p.dropped = true
+		if p.refs == 0 {
+			p.close()
+		}
+	}
+	clear(ps.list[len(list):])
+	ps.list = list
+}
+
+// release lets go of a pack hold returned.
+func (s *Store) release(p *storePack) {
+	ps := &s.packs
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if p.refs--; p.refs == 0 && p.dropped {
+		p.close()
+	}
+}
+
+// RefreshPacks rereads store/pack: it takes in the packs another process
+// added and lets go of those a gc removed. An engine kept for long (trail
+// watch's) calls it after its gc.
+func (s *Store) RefreshPacks() {
+	ps := &s.packs
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if ps.loaded {
+		s.refreshPacks(true)
 	}
 }
 
@@ -262,8 +318,19 @@ func mapFile(file string) ([]byte, error) {
 }
 
 // packed finds the blob of digest sum in a pack; rescan looks for packs
-// added since, when it is in none loaded.
+// added since, when it is in none loaded. Only the pack's name may be
+// used after: a refresh may let go of the pack meanwhile (see hold).
 func (s *Store) packed(sum *[sha256.Size]byte, rescan bool) (*storePack, int, bool) {
+	return s.find(sum, rescan, false)
+}
+
+// hold is packed for a look-up that reads the pack: it stays open until
+// the caller releases it.
+func (s *Store) hold(sum *[sha256.Size]byte, rescan bool) (*storePack, int, bool) {
+	return s.find(sum, rescan, true)
+}
+
+func (s *Store) find(sum *[sha256.Size]byte, rescan, hold bool) (*storePack, int, bool) {
 	ps := &s.packs
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
@@ -274,6 +341,9 @@ func (s *Store) packed(sum *[sha256.Size]byte, rescan bool) (*storePack, int, bo
 	}
 	for _, p := range ps.list {
 		if i := p.ix.find(sum); i >= 0 {
+			if hold {
+				p.refs++
+			}
 			return p, i, true
 		}
 	}
@@ -305,17 +375,52 @@ func readPacked(p *storePack, i int, key string) ([]byte, error) {
 // packReader reads a packed blob and fails at its end if the bytes do
 // not hash to its key, as verifier does for a blob of its own.
 type packReader struct {
+	f   *os.File // its own handle: the set's may be closed meanwhile
 	r   io.SectionReader
 	h   hash.Hash
 	key string
 	sum [sha256.Size]byte
 }
 
-func (s *Store) openPacked(p *storePack, i int, key string) *packReader {
+// getPacked is Get of a packed blob: found is false when no pack has it.
+func (s *Store) getPacked(sum *[sha256.Size]byte, rescan bool, key string) (data []byte, found bool, err error) {
+	p, i, ok := s.hold(sum, rescan)
+	if !ok {
+		return nil, false, nil
+	}
+	defer s.release(p)
+	data, err = readPacked(p, i, key)
+	return data, true, err
+}
+
+// openPacked is Open of a packed blob: found is false when no pack has
+// it. The reader reads a handle of its own (a dup of the pack's), so that
+// a refresh may close the set's while it reads.
+func (s *Store) openPacked(sum *[sha256.Size]byte, rescan bool, key string) (r io.ReadCloser, found bool, err error) {
+	p, i, ok := s.hold(sum, rescan)
+	if !ok {
+		return nil, false, nil
+	}
+	defer s.release(p)
+	fd, err := unix.FcntlInt(p.f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, true, fmt.Errorf("store: %w", &fs.PathError{Op: "dup", Path: p.name + packSuffix, Err: err})
+	}
 	off, n := p.ix.at(i)
-	v := &packReader{h: sha256.New(), key: key, sum: *p.ix.digest(i)}
-	v.r = *io.NewSectionReader(p.f, off, int64(n))
-	return v
+	v := &packReader{f: os.NewFile(uintptr(fd), p.name+packSuffix), h: sha256.New(), key: key, sum: *p.ix.digest(i)}
+	v.r = *io.NewSectionReader(v.f, off, int64(n))
+	return v, true, nil
+}
+
+// packedSize returns the size of the packed blob of digest sum.
+func (s *Store) packedSize(sum *[sha256.Size]byte) (uint32, bool) {
+	p, i, ok := s.hold(sum, false)
+	if !ok {
+		return 0, false
+	}
+	defer s.release(p)
+	_, n := p.ix.at(i)
+	return n, true
 }
 
 func (v *packReader) Read(b []byte) (int, error) {
@@ -330,7 +435,7 @@ func (v *packReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-func (v *packReader) Close() error { return nil }
+func (v *packReader) Close() error { return v.f.Close() }
 
 // EachPacked calls fn with the digest of every blob the store's packs
 // hold (a blob in two packs, twice), reading the pack directory afresh.
@@ -338,7 +443,10 @@ func (s *Store) EachPacked(fn func(sum *[sha256.Size]byte)) {
 	ps := &s.packs
 	ps.mu.Lock()
 	s.refreshPacks(true)
-	list := ps.list
+	list := slices.Clone(ps.list)
+	for _, p := range list {
+		p.refs++
+	}
 	ps.mu.Unlock()
 	for _, p := range list {
 		for i := range p.ix.count {
@@ -348,6 +456,7 @@ func (s *Store) EachPacked(fn func(sum *[sha256.Size]byte)) {
 		// few. They stay in the page cache, not in this process's
 		// resident memory: a pull at 100,000 files peaked 4 MiB higher.
 		unix.Madvise(p.ix.data, unix.MADV_DONTNEED)
+		s.release(p)
 	}
 }
 
@@ -357,7 +466,9 @@ func (s *Store) Close() error {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	for _, p := range ps.list {
-		p.close()
+		if p.dropped = true; p.refs == 0 {
+			p.close()
+		}
 	}
 	ps.list, ps.names, ps.loaded = nil, nil, false
 	return nil
@@ -464,6 +575,8 @@ func (s *Store) placePack(idxTmp string) error {
 		}
 	}
 	ps.add(&storePack{name: pw.name, ix: ix, f: pw.f})
+	// Each flush also lets go of the packs a gc removed since the last.
+	s.refreshPacks(false)
 	return nil
 }
 

@@ -1,0 +1,112 @@
+package state_test
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"trail/apply/kind"
+	"trail/apply/state"
+)
+
+// packHandles counts this process's descriptors and mappings of files
+// in store/pack under dir, and of those the ones of files deleted since.
+func packHandles(t *testing.T, dir string) (open, deleted int) {
+	t.Helper()
+	pdir := filepath.Join(dir, state.DirStore, state.DirPack) + "/"
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var targets []string
+	for _, e := range ents {
+		if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil {
+			targets = append(targets, l)
+		}
+	}
+	maps, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(maps), "\n") {
+		if i := strings.Index(line, "/"); i >= 0 {
+			targets = append(targets, line[i:])
+		}
+	}
+	for _, l := range targets {
+		if strings.HasPrefix(l, pdir) {
+			open++
+			if strings.HasSuffix(l, " (deleted)") {
+				deleted++
+			}
+		}
+	}
+	return open, deleted
+}
+
+// A long-lived Store (trail watch's) lets go of the packs a gc removed or
+// rewrote when it rereads store/pack: no descriptor or index mapping of
+// a deleted pack stays, pinning its disk space; a reader opened before
+// the gc still reads its blob whole and verified, and the blobs kept are
+// found in the pack the gc wrote.
+func TestStoreDropsPacksGCRemoved(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		need func(i int) bool
+	}{
+		{"removed", func(i int) bool { return i < 32 }},
+		{"rewritten", func(i int) bool { return i%3 == 0 }},
+	} {
+		dir, keys := packedState(t, c.need)
+		s, err := state.NewStore(filepath.Join(dir, state.DirStore))
+		if err != nil {
+			t.Fatal(err)
+		}
+		readers := map[string]io.ReadCloser{}
+		for i, k := range keys {
+			if c.need(i) {
+				continue
+			}
+			r, err := s.Open(k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			readers[k] = r
+		}
+		if open, _ := packHandles(t, dir); open == 0 {
+			t.Fatalf("%s: the store holds no pack open: no blob read is packed", c.name)
+		}
+		if _, err := state.GC(dir, 1, 0, false); err != nil {
+			t.Fatal(err)
+		}
+		s.RefreshPacks()
+		for k, r := range readers {
+			data, err := io.ReadAll(r)
+			if err != nil {
+				t.Fatalf("%s: a reader opened before the gc: %v", c.name, err)
+			}
+			if got := kind.HashKey(data); got != k {
+				t.Fatalf("%s: a reader opened before the gc read %s, not %s", c.name, got, k)
+			}
+			if err := r.Close(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, deleted := packHandles(t, dir); deleted != 0 {
+			t.Errorf("%s: after the refresh the store still holds %d descriptors or mappings of deleted packs", c.name, deleted)
+		}
+		for i, k := range keys {
+			if c.need(i) {
+				if _, err := s.Get(k); err != nil {
+					t.Fatalf("%s: needed blob %d after the gc: %v", c.name, i, err)
+				}
+			}
+		}
+		s.Close()
+		if open, _ := packHandles(t, dir); open != 0 {
+			t.Errorf("%s: a closed store holds %d handles of packs", c.name, open)
+		}
+	}
+}
