@@ -67,7 +67,7 @@ func (Package) Shipping(x *kind.Exec, steps []*stepfmt.Step) ([]string, error) {
 	for _, deb := range slices.Compact(debs) {
 		out, err := proc.RunTool("dpkg-deb", "-c", deb)
 		if err != nil {
-			return nil, fmt.Errorf("dpkg-deb -c %s: %w", deb, err)
+			return nil, err // it names the command and the archive
 		}
 		files = append(files, ParseContents(out)...)
 	}
