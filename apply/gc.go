@@ -19,7 +19,9 @@ func (e *Engine) GC(keep int, dryRun bool) (*GCResult, error) {
 		return nil, err
 	}
 	defer lk.Release()
-	return state.GC(e.dir, keep, e.opts.gcGrace(), dryRun)
+	res, err := state.GC(e.dir, keep, e.opts.gcGrace(), dryRun)
+	e.store.RefreshPacks() // let go of the packs it removed
+	return res, err
 }
 
 // pruneAfterApply adds what an apply that changed something stored (its
@@ -35,6 +37,9 @@ func (e *Engine) pruneAfterApply(steps int) {
 		return
 	}
 	state.AutoGC(e.dir, state.DefaultKeep, e.opts.gcGrace(), size)
+	// An engine kept for long (trail watch's) would otherwise hold the
+	// packs the gc removed, and their disk space, open.
+	e.store.RefreshPacks()
 }
 
 // genRecordBytes is about what a generation's record takes.

@@ -219,3 +219,81 @@ func TestGCStateBytesIsWhole(t *testing.T) {
 		t.Fatalf("saved state bytes %d, whole %d", n, whole)
 	}
 }
+
+// deletedPackHandles counts this process's descriptors and mappings of
+// files under the state's store/pack that were deleted since.
+func deletedPackHandles(t *testing.T, stateDir string) int {
+	t.Helper()
+	pdir := filepath.Join(stateDir, state.DirStore, state.DirPack) + "/"
+	var targets []string
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil {
+			targets = append(targets, l)
+		}
+	}
+	maps, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(maps), "\n") {
+		if i := strings.Index(line, "/"); i >= 0 {
+			targets = append(targets, line[i:])
+		}
+	}
+	n := 0
+	for _, l := range targets {
+		if strings.HasPrefix(l, pdir) && strings.HasSuffix(l, " (deleted)") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestGCLetsGoOfRemovedPacks: an engine kept for long (trail watch's)
+// holds no descriptor or mapping of a pack its gc removed, which would
+// keep the deleted file's space taken for as long as it runs.
+func TestGCLetsGoOfRemovedPacks(t *testing.T) {
+	sb := newSandbox(t)
+	sb.opts.gcGraceSet, sb.opts.gcGraceValue = true, 0
+	sb.opts.AllowMassRemoval = true
+	sb.open()
+	config := func(v string) string {
+		var b strings.Builder
+		for i := range 40 {
+			b.WriteString("FILE /etc/f" + strconv.Itoa(i) + " {" + v + strconv.Itoa(i) + "\n}\n")
+		}
+		return b.String()
+	}
+	for _, v := range []string{"one", "two"} {
+		// As a compile stages them: in one flush, so in a pack.
+		var blobs [][]byte
+		for i := range 40 {
+			blobs = append(blobs, []byte(v+strconv.Itoa(i)+"\n"))
+		}
+		if _, err := sb.e.Store().PutMany(blobs); err != nil {
+			t.Fatal(err)
+		}
+		sb.apply(config(v), "c-"+v)
+	}
+	packs, _ := filepath.Glob(filepath.Join(sb.e.StateDir(), state.DirStore, state.DirPack, "*.idx"))
+	if len(packs) != 2 {
+		t.Fatalf("two applies of 40 new files made packs %v, not two", packs)
+	}
+	res, err := sb.e.GC(1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(sb.e.StateDir(), state.DirStore, state.DirPack, "*.idx")); len(left) != 1 || res.Blobs == 0 {
+		t.Fatalf("gc --keep 1 left packs %v of %v, removed %d blobs", left, packs, res.Blobs)
+	}
+	if n := deletedPackHandles(t, sb.e.StateDir()); n != 0 {
+		t.Fatalf("after the gc the engine holds %d descriptors or mappings of the pack it removed", n)
+	}
+	if !has(sb, "two0\n") || has(sb, "one0\n") {
+		t.Fatal("after the gc the store does not have the applied contents, or still has the old")
+	}
+}
