@@ -110,3 +110,35 @@ func TestStoreDropsPacksGCRemoved(t *testing.T) {
 		}
 	}
 }
+
+// A Store that is not told of a gc lets go of the packs it removed at its
+// next flush that places a pack.
+func TestStoreFlushDropsPacksGCRemoved(t *testing.T) {
+	dir, keys := packedState(t, func(i int) bool { return i < 32 })
+	s, err := state.NewStore(filepath.Join(dir, state.DirStore))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for _, k := range keys {
+		if _, err := s.Get(k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := state.GC(dir, 1, 0, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, deleted := packHandles(t, dir); deleted == 0 {
+		t.Fatal("before its flush the store holds no handle of the pack the gc removed: the test tests nothing")
+	}
+	var blobs [][]byte
+	for i := range 40 {
+		blobs = append(blobs, []byte("after the gc "+strings.Repeat("x", i)))
+	}
+	if _, err := s.PutMany(blobs); err != nil {
+		t.Fatal(err)
+	}
+	if open, deleted := packHandles(t, dir); deleted != 0 || open == 0 {
+		t.Errorf("after a flush the store holds %d handles of packs, %d of deleted ones", open, deleted)
+	}
+}
