@@ -341,7 +341,7 @@ func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*ki
 		p.Plan = withRevisits(p.Plan, l, cur, again)
 	}
 	if cur.fetch != nil {
-		if err := fetchMissing(x, p.Plan, cur.fetch); err != nil {
+		if err := e.fetchMissing(x, p.Plan, cur.fetch); err != nil {
 			return nil, err
 		}
 	}
@@ -394,24 +394,55 @@ func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*ki
 }
 
 // fetchMissing has fetch put into the store the contents that p's added
-// and modified steps name (Step.StoreKey) and the store lacks, before
-// they are checked.
-func fetchMissing(x *kind.Exec, p *stepfmt.Plan, fetch func([]string) error) error {
-	var keys []string
+// and modified steps name (Step.StoreKey) and the store lacks or holds
+// corrupt, before they are checked. Only these few are read whole to
+// verify them; a corrupt file of its own is removed first, so the fetch
+// stores the content again (a staging skips a key the store has).
+func (e *Engine) fetchMissing(x *kind.Exec, p *stepfmt.Plan, fetch func([]string) error) error {
+	var keys, bad []string
 	for _, c := range p.Changes {
 		k, ok := c.Step.StoreKey()
-		if c.Op == stepfmt.OpRemove || !ok || !strings.HasPrefix(k, "sha256:") || x.HasBlob(k) {
+		if c.Op == stepfmt.OpRemove || !ok || !strings.HasPrefix(k, "sha256:") || slices.Contains(keys, k) {
 			continue
 		}
-		keys = append(keys, k)
+		if !x.HasBlob(k) {
+			keys = append(keys, k)
+			continue
+		}
+		if verifyBlob(x.Store(), k) == nil {
+			continue
+		}
+		if data, err := os.ReadFile(e.store.Path(k)); err == nil && kind.HashKey(data) != k {
+			if err := os.Remove(e.store.Path(k)); err != nil {
+				return fmt.Errorf("removing the corrupt copy of content %s from the store: %w", k, err)
+			}
+		}
+		keys, bad = append(keys, k), append(bad, k)
 	}
 	if len(keys) == 0 {
 		return nil
 	}
 	if err := fetch(keys); err != nil {
-		return fmt.Errorf("putting back %d content(s) missing from the store, which the changes need: %w", len(keys), err)
+		return fmt.Errorf("putting back %d content(s) missing from the store or corrupt in it, which the changes need: %w", len(keys), err)
+	}
+	for _, k := range bad {
+		if err := verifyBlob(x.Store(), k); err != nil {
+			return fmt.Errorf("content %s, which the changes need, is still corrupt after it was read from the commit again (a pack holds the bad copy; 'trail fsck' reports it): %w", k, err)
+		}
 	}
 	return nil
+}
+
+// verifyBlob reads blob key whole, which fails if it is missing or does
+// not hash to its key.
+func verifyBlob(b kind.Blobs, key string) error {
+	r, err := b.Open(key)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	_, err = io.Copy(io.Discard, r)
+	return err
 }
 
 // checkChange runs the check of one change through its kind's handler.

@@ -233,3 +233,60 @@ func TestCachedListNeedsItsEditScripts(t *testing.T) {
 		t.Fatal("the lost edit script was not stored again")
 	}
 }
+
+// A content the store holds corrupt (its bytes no longer hash to its key)
+// is to a --force what a lost one is: a drifted target that needs it is
+// put back, the content read from the commit again, and the store's copy
+// is good again after (fsck finds nothing wrong).
+func TestForceFetchesCorruptContent(t *testing.T) {
+	dir := testCheckout(t, "tree \"www\" {\n  path = \"/etc/www\"\n  source = \"www\"\n}\n")
+	if err := os.MkdirAll(filepath.Join(dir, "www"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "www/page"), []byte("one\n"), 0o644)
+	gitIn(t, dir, "add", "-A")
+	gitIn(t, dir, "commit", "-q", "-m", "www")
+	var out bytes.Buffer
+	h, err := Open(dir, &out, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if _, err := h.Apply(context.Background(), ApplyOptions{}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	c, err := h.compileToApply("HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := ""
+	for _, s := range c.List.Steps {
+		if s.Target == "/etc/www/page" {
+			key = s.Value("content")
+		}
+	}
+	e, _ := h.Engine()
+	blob := e.Store().Path(key)
+	os.Chmod(blob, 0o644)
+	if err := os.WriteFile(blob, []byte("rot\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	page := filepath.Join(h.Settings.root(), "etc/www/page")
+	if err := os.WriteFile(page, []byte("by hand\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o, err := h.Apply(context.Background(), ApplyOptions{Force: true})
+	if err != nil || o.Matched || o.Generation == nil || o.Generation.Counts.Drifted != 1 {
+		t.Fatalf("the drifted page was not put back: %v\n%s", err, out.String())
+	}
+	if got, _ := os.ReadFile(page); string(got) != "one\n" {
+		t.Fatalf("after --force the page holds %q", got)
+	}
+	if got, err := e.Store().Get(key); err != nil || string(got) != "one\n" {
+		t.Fatalf("the store's copy after --force: %q, %v", got, err)
+	}
+	r, err := h.Fsck()
+	if err != nil || !r.OK() {
+		t.Fatalf("fsck after --force: %v %+v", err, r)
+	}
+}
