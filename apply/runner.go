@@ -53,6 +53,10 @@ type run struct {
 	// reshipped says, for each step planned again so, which change
 	// replaced its file: not drift, which a hand makes.
 	reshipped map[stepfmt.ID]string
+	// unguarded says why the batch being made could not guard the files
+	// its packages will ship (kind.Shipper's reports): the event of its
+	// first change made, or of the step it fails at, carries it.
+	unguarded []string
 }
 
 // newRun starts the run of plan p from cur to list. The plan's Work is
@@ -470,6 +474,8 @@ func (r *run) finish(c stepfmt.Change, w kind.Work, start time.Time) {
 		r.did(c.Step, w)
 		if _, ok := handlerOf(c.Step.Kind).h.(kind.Shipper); ok {
 			r.shipped = append(r.shipped, c.Step)
+			reports = append(reports, r.unguarded...)
+			r.unguarded = nil
 		}
 	}
 	result := StepChanged

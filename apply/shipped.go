@@ -100,6 +100,7 @@ func (r *run) stepsOn(files map[string]bool) ([]onShipped, error) {
 // their own (negative places, their steps in r.guards), for batch to
 // journal before the changes' intents.
 func (r *run) guardShipped(i, end int) ([]journaled, error) {
+	r.unguarded = nil
 	var shippers []*stepfmt.Step
 	for _, c := range r.plan.Changes[i:end] {
 		if _, ok := handlerOf(c.Step.Kind).h.(kind.Shipper); ok {
@@ -113,8 +114,15 @@ func (r *run) guardShipped(i, end int) ([]journaled, error) {
 	if err := r.shippedFiles(shippers, files); err != nil {
 		return nil, err
 	}
-	// A batch is of one kind (a group): its Shipper names them all.
+	// A batch is of one kind (a group): its Shipper names them all. What
+	// it reports is what it could not list: kept for the batch's event,
+	// the reports pending before it left to their step.
+	pending := r.x.TakeReports()
 	paths, err := handlerOf(shippers[0].Kind).h.(kind.Shipper).Shipping(r.x, shippers)
+	r.unguarded = r.x.TakeReports()
+	for _, p := range pending {
+		r.x.Report(p)
+	}
 	if err != nil {
 		return nil, placeBatch(r.plan.Changes[i:end], fmt.Errorf("listing the files it will ship: %w", err))
 	}

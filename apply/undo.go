@@ -28,7 +28,8 @@ func (r *run) fail(cause error) (*Generation, error) {
 	if errors.As(cause, &se) {
 		r.g.ErrorStep = se.step.ID().String()
 		r.g.ErrorSource = se.step.Src.String()
-		r.event(Event{Type: EventStepFailed, Step: stepLine(se.step), Source: r.g.ErrorSource, Err: se.err})
+		r.event(Event{Type: EventStepFailed, Step: stepLine(se.step), Source: r.g.ErrorSource, Err: se.err,
+			Detail: strings.Join(r.unguarded, "; ")})
 	}
 	recs := r.undoRecs()
 	put, undoErr := undoAll(r.x, recs, func(ev Event) { r.event(ev) }, r.e.crashPoint)

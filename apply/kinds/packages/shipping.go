@@ -23,7 +23,9 @@ import (
 // each archive is read once. Those apt has to download are downloaded
 // first (apt-get --download-only, into apt's own cache, where the
 // install then finds them). A package named by its .deb in the root's
-// archive directory (a root without apt lists) is read from it alone. A
+// archive directory (a root without apt lists) is read from it alone.
+// When apt cannot name or fetch a group's archives, Shipping reports it
+// (Exec.Report) and lists the rest: the install may still work. A
 // step that removes its package, or one that leaves its version, ships
 // nothing new.
 func (Package) Shipping(x *kind.Exec, steps []*stepfmt.Step) ([]string, error) {
@@ -56,9 +58,14 @@ func (Package) Shipping(x *kind.Exec, steps []*stepfmt.Step) ([]string, error) {
 	for _, rec := range []bool{false, true} {
 		if len(refs[rec]) > 0 {
 			// apt may not resolve them without the other packages
-			// of the apply; then what they ship is not known before
-			// (as before an install there was nothing to know).
-			more, _ := t.archives(installArgs(refs[rec], rec))
+			// of the apply, or reach its mirror: then what they ship
+			// is not known before, and the apply says so, as the
+			// undo of a failed install may not restore those files.
+			more, err := t.archives(installArgs(refs[rec], rec))
+			if err != nil {
+				x.Report(fmt.Sprintf("could not list what %s's archives ship (%v): files it overwrites were not saved first; a failed install may not restore them",
+					strings.Join(refs[rec], ", "), err))
+			}
 			debs = append(debs, more...)
 		}
 	}
