@@ -396,8 +396,10 @@ func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*ki
 // fetchMissing has fetch put into the store the contents that p's added
 // and modified steps name (Step.StoreKey) and the store lacks or holds
 // corrupt, before they are checked. Only these few are read whole to
-// verify them; a corrupt file of its own is removed first, so the fetch
-// stores the content again (a staging skips a key the store has).
+// verify them; a corrupt file of its own is removed first and the key
+// marked for a fresh file of its own (Store.Rewrite: a corrupt packed
+// copy stays, and reads take the good file instead), so the fetch stores
+// the content again (a staging skips a key the store has).
 func (e *Engine) fetchMissing(x *kind.Exec, p *stepfmt.Plan, fetch func([]string) error) error {
 	var keys, bad []string
 	for _, c := range p.Changes {
@@ -417,6 +419,9 @@ func (e *Engine) fetchMissing(x *kind.Exec, p *stepfmt.Plan, fetch func([]string
 				return fmt.Errorf("removing the corrupt copy of content %s from the store: %w", k, err)
 			}
 		}
+		// A corrupt packed copy stays (a gc drops it); the content is
+		// stored again as a file of its own, which reads take instead.
+		e.store.Rewrite(k)
 		keys, bad = append(keys, k), append(bad, k)
 	}
 	if len(keys) == 0 {
@@ -427,7 +432,7 @@ func (e *Engine) fetchMissing(x *kind.Exec, p *stepfmt.Plan, fetch func([]string
 	}
 	for _, k := range bad {
 		if err := verifyBlob(x.Store(), k); err != nil {
-			return fmt.Errorf("content %s, which the changes need, is still corrupt after it was read from the commit again (a pack holds the bad copy; 'trail fsck' reports it): %w", k, err)
+			return fmt.Errorf("content %s, which the changes need, is still corrupt after it was read from the commit again ('trail fsck' reports where): %w", k, err)
 		}
 	}
 	return nil

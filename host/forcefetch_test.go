@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"trail/apply/kind"
 )
 
 // A --force of the applied commit takes its list from the compiled cache
@@ -291,10 +292,11 @@ func TestForceFetchesCorruptContent(t *testing.T) {
 	}
 }
 
-// A content corrupt inside a pack cannot be stored again beside it (reads
-// take the packed copy first): a --force whose drifted target needs it is
-// refused before anything is changed, saying so.
-func TestForceRefusesCorruptPackedContent(t *testing.T) {
+// A content corrupt inside a pack is stored again beside it, as a file of
+// its own, which reads then take instead of the packed copy: a --force
+// whose drifted target needs it heals the target. fsck still reports the
+// bad packed copy, and says the content is intact.
+func TestForceHealsCorruptPackedContent(t *testing.T) {
 	dir := testCheckout(t, "tree \"www\" {\n  path = \"/etc/www\"\n  source = \"www\"\n}\n")
 	if err := os.MkdirAll(filepath.Join(dir, "www"), 0o755); err != nil {
 		t.Fatal(err)
@@ -316,13 +318,14 @@ func TestForceRefusesCorruptPackedContent(t *testing.T) {
 	packs, _ := filepath.Glob(filepath.Join(h.Settings.state(), "store", "pack", "*.pack"))
 	var pack string
 	var data []byte
-	name := ""
+	name, want := "", ""
 	for _, p := range packs {
 		b, _ := os.ReadFile(p)
 		for i := range 80 {
 			if j := bytes.Index(b, []byte(fmt.Sprintf("packed page number %d\n", i))); j >= 0 {
 				b[j] = 'X'
 				pack, data, name = p, b, fmt.Sprintf("f%02d", i)
+				want = fmt.Sprintf("packed page number %d\n", i)
 				break
 			}
 		}
@@ -341,16 +344,27 @@ func TestForceRefusesCorruptPackedContent(t *testing.T) {
 	if err := os.WriteFile(page, []byte("by hand\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	key := kind.HashKey([]byte(want))
 	e, _ := h.Engine()
-	cur, _ := e.Current()
-	_, err = h.Apply(context.Background(), ApplyOptions{Force: true})
-	if err == nil || !strings.Contains(err.Error(), "still corrupt") {
-		t.Fatalf("a --force needing a corrupt packed content: %v\n%s", err, out.String())
+	o, err := h.Apply(context.Background(), ApplyOptions{Force: true})
+	if err != nil || o.Matched || o.Generation == nil || o.Generation.Counts.Drifted != 1 {
+		t.Fatalf("the drifted page was not put back: %v\n%s", err, out.String())
 	}
-	if got, _ := os.ReadFile(page); string(got) != "by hand\n" {
-		t.Fatalf("the refused --force changed the page to %q", got)
+	if got, _ := os.ReadFile(page); string(got) != want {
+		t.Fatalf("after --force the page holds %q", got)
 	}
-	if now, _ := e.Current(); now.Number != cur.Number {
-		t.Fatalf("the refused --force made generation %d", now.Number)
+	if got, err := e.Store().Get(key); err != nil || string(got) != want {
+		t.Fatalf("the store's copy after --force: %q, %v", got, err)
+	}
+	if _, err := os.Stat(e.Store().Path(key)); err != nil {
+		t.Fatalf("the content was not stored again as a file of its own: %v", err)
+	}
+	r, err := h.Fsck()
+	if err != nil || r.OK() {
+		t.Fatalf("fsck after --force says nothing of the bad packed copy: %v %+v", err, r)
+	}
+	text := fmt.Sprintf("%+v", r)
+	if !strings.Contains(text, key) || !strings.Contains(text, "intact") {
+		t.Fatalf("fsck after --force: %s", text)
 	}
 }

@@ -274,10 +274,15 @@ func (c *fsck) blobs() {
 			continue
 		}
 		c.Blobs++
-		if _, err := c.store.Get(k); err != nil {
+		_, packedErr, err := c.store.get(k)
+		if err != nil {
 			c.problem(c.store.where(k), fmt.Sprintf("blob %s, needed by %s: %v", k, who, blobTrouble(err)),
 				"put the original content back under that name, from a backup of the store (a content blob also "+
 					"comes back when trail compiles a commit that has it); until then, what needs it cannot be restored")
+		} else if packedErr != nil {
+			c.problem(c.store.where(k), fmt.Sprintf("blob %s, needed by %s: its copy in this pack is %v; its file of its own %s is good and is what trail reads: the content is intact",
+				k, who, blobTrouble(packedErr), c.store.Path(k)),
+				"nothing to do for the content: 'trail gc' drops the bad copy when it rewrites the pack")
 		}
 	}
 	root := filepath.Join(c.store.Dir, "sha256")

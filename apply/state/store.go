@@ -51,6 +51,23 @@ type Store struct {
 	buf   []byte
 	rbuf  []byte // what Stage reads to learn whether a blob is small
 	added int64  // bytes of the blobs Flush put in place, for TakeAdded
+	// rewrite holds the digests Rewrite named: blobs whose packed copy
+	// is corrupt, staged again as files of their own.
+	rewrite map[[sha256.Size]byte]bool
+}
+
+// Rewrite has the next staging of blob key store it as a file of its
+// own, though a pack holds it: the packed copy is corrupt (a --force
+// found it so), and reads take a good file of its own instead of it
+// (Get). The caller removes a corrupt file of its own first.
+func (s *Store) Rewrite(key string) {
+	if kind.CheckKey(key) != nil {
+		return
+	}
+	if s.rewrite == nil {
+		s.rewrite = map[[sha256.Size]byte]bool{}
+	}
+	s.rewrite[digestOf(key)] = true
 }
 
 // pendingBlob is a staged blob: its digest, the sequence number naming
@@ -100,16 +117,20 @@ func (s *Store) Path(key string) string {
 	return filepath.Join(s.Dir, "sha256", h[:2], h)
 }
 
-// Has reports whether blob key is in the store.
+// Has reports whether blob key is in the store. A blob Rewrite named is
+// only there as a file of its own.
 func (s *Store) Has(key string) bool {
 	if kind.CheckKey(key) != nil {
 		return false
 	}
 	sum := digestOf(key)
+	var st unix.Stat_t
+	if s.rewrite[sum] {
+		return unix.Stat(s.Path(key), &st) == nil
+	}
 	if _, _, ok := s.packed(&sum, false); ok {
 		return true
 	}
-	var st unix.Stat_t
 	if unix.Stat(s.Path(key), &st) == nil {
 		return true
 	}
@@ -122,6 +143,10 @@ func (s *Store) Has(key string) bool {
 // stores it again: the copy costs only room) and knows without a stat
 // that a blob whose directory is not there is no file of its own.
 func (s *Store) stored(key string, sum *[sha256.Size]byte) bool {
+	if s.rewrite[*sum] {
+		var st unix.Stat_t
+		return unix.Stat(s.Path(key), &st) == nil
+	}
 	if _, _, ok := s.packed(sum, false); ok {
 		return true
 	}
@@ -146,20 +171,44 @@ func (s *Store) stored(key string, sum *[sha256.Size]byte) bool {
 	return unix.Stat(s.Path(key), &st) == nil
 }
 
-// Get returns blob key, verified against its hash.
+// Get returns blob key, verified against its hash. A packed copy that
+// does not verify gives way to a good file of its own of the same key
+// (one a --force stored again, see Rewrite).
 func (s *Store) Get(key string) ([]byte, error) {
+	data, _, err := s.get(key)
+	return data, err
+}
+
+// get is Get, which also returns the error of a packed copy that did not
+// verify when a file of its own gave the content instead: fsck's to
+// report.
+func (s *Store) get(key string) (data []byte, packedErr, err error) {
 	if err := kind.CheckKey(key); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	sum := digestOf(key)
 	if data, ok, err := s.getPacked(&sum, false, key); ok {
-		return data, err
+		if err == nil {
+			return data, nil, nil
+		}
+		if own, lerr := s.getOwn(key); lerr == nil {
+			return own, err, nil
+		}
+		return nil, nil, err
 	}
-	data, err := os.ReadFile(s.Path(key))
+	data, err = s.getOwn(key)
 	if errors.Is(err, fs.ErrNotExist) {
 		if data, ok, err := s.getPacked(&sum, true, key); ok {
-			return data, err
+			return data, nil, err
 		}
+	}
+	return data, nil, err
+}
+
+// getOwn reads blob key's file of its own, verified against its hash.
+func (s *Store) getOwn(key string) ([]byte, error) {
+	data, err := os.ReadFile(s.Path(key))
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("store: blob %s is missing: put the content in the store first: %w", key, fs.ErrNotExist)
 	}
 	if err != nil {
@@ -182,21 +231,46 @@ func (s *Store) Open(key string) (io.ReadCloser, error) {
 		return nil, err
 	}
 	sum := digestOf(key)
-	if r, ok, err := s.openPacked(&sum, false, key); ok {
-		return r, err
+	if data, ok, err := s.getPacked(&sum, false, key); ok {
+		// Read whole (a packed blob is small, PackMax at most) so that
+		// a copy that does not verify gives way to a good file of its
+		// own, as in Get, before a byte is read.
+		if err == nil {
+			return io.NopCloser(bytes.NewReader(data)), nil
+		}
+		if own, lerr := s.getOwn(key); lerr == nil {
+			return io.NopCloser(bytes.NewReader(own)), nil
+		}
+		return &failReader{err}, nil
 	}
+	return s.openOwn(key, &sum)
+}
+
+// failReader is the reader of a packed blob that does not verify: it
+// fails at its first read, as a stream found corrupt at its end would.
+type failReader struct{ err error }
+
+func (r *failReader) Read([]byte) (int, error) { return 0, r.err }
+func (r *failReader) Close() error             { return nil }
+
+// openOwn is Open of blob key's file of its own, or of a pack added
+// since the packs were read when there is none.
+func (s *Store) openOwn(key string, sum *[sha256.Size]byte) (io.ReadCloser, error) {
 	p := s.Path(key)
 	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err == unix.ENOENT {
-		if r, ok, err := s.openPacked(&sum, true, key); ok {
-			return r, err
+		if data, ok, err := s.getPacked(sum, true, key); ok {
+			if err != nil {
+				return &failReader{err}, nil
+			}
+			return io.NopCloser(bytes.NewReader(data)), nil
 		}
 		return nil, fmt.Errorf("store: blob %s is missing: put the content in the store first: %w", key, fs.ErrNotExist)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", &fs.PathError{Op: "open", Path: p, Err: err})
 	}
-	return &verifier{f: fsx.NewFile(fd, p), h: sha256.New(), Key: key, sum: sum}, nil
+	return &verifier{f: fsx.NewFile(fd, p), h: sha256.New(), Key: key, sum: *sum}, nil
 }
 
 // pid names this process's temporary blobs, looked up once.
@@ -277,7 +351,7 @@ func (s *Store) StageMany(blobs [][]byte) ([]string, error) {
 // else as a file of its own. The key is known: the blob is written
 // without hashing or looking it up again.
 func (s *Store) stage(b []byte, sum *[sha256.Size]byte) error {
-	if len(b) <= PackMax {
+	if len(b) <= PackMax && !s.rewrite[*sum] {
 		if s.small >= packFrom {
 			return s.packAppend(b, sum)
 		}

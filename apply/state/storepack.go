@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -372,16 +371,6 @@ func readPacked(p *storePack, i int, key string) ([]byte, error) {
 	return data, nil
 }
 
-// packReader reads a packed blob and fails at its end if the bytes do
-// not hash to its key, as verifier does for a blob of its own.
-type packReader struct {
-	f   *os.File // its own handle: the set's may be closed meanwhile
-	r   io.SectionReader
-	h   hash.Hash
-	key string
-	sum [sha256.Size]byte
-}
-
 // getPacked is Get of a packed blob: found is false when no pack has it.
 func (s *Store) getPacked(sum *[sha256.Size]byte, rescan bool, key string) (data []byte, found bool, err error) {
 	p, i, ok := s.hold(sum, rescan)
@@ -391,25 +380,6 @@ func (s *Store) getPacked(sum *[sha256.Size]byte, rescan bool, key string) (data
 	defer s.release(p)
 	data, err = readPacked(p, i, key)
 	return data, true, err
-}
-
-// openPacked is Open of a packed blob: found is false when no pack has
-// it. The reader reads a handle of its own (a dup of the pack's), so that
-// a refresh may close the set's while it reads.
-func (s *Store) openPacked(sum *[sha256.Size]byte, rescan bool, key string) (r io.ReadCloser, found bool, err error) {
-	p, i, ok := s.hold(sum, rescan)
-	if !ok {
-		return nil, false, nil
-	}
-	defer s.release(p)
-	fd, err := unix.FcntlInt(p.f.Fd(), unix.F_DUPFD_CLOEXEC, 0)
-	if err != nil {
-		return nil, true, fmt.Errorf("store: %w", &fs.PathError{Op: "dup", Path: p.name + packSuffix, Err: err})
-	}
-	off, n := p.ix.at(i)
-	v := &packReader{f: os.NewFile(uintptr(fd), p.name+packSuffix), h: sha256.New(), key: key, sum: *p.ix.digest(i)}
-	v.r = *io.NewSectionReader(v.f, off, int64(n))
-	return v, true, nil
 }
 
 // packedSize returns the size of the packed blob of digest sum.
@@ -423,22 +393,9 @@ func (s *Store) packedSize(sum *[sha256.Size]byte) (uint32, bool) {
 	return n, true
 }
 
-func (v *packReader) Read(b []byte) (int, error) {
-	n, err := v.r.Read(b)
-	v.h.Write(b[:n])
-	if err == io.EOF {
-		var got [sha256.Size]byte
-		if v.h.Sum(got[:0]); got != v.sum {
-			return n, corrupt(v.key, sumKey(&got))
-		}
-	}
-	return n, err
-}
-
-func (v *packReader) Close() error { return v.f.Close() }
-
 // EachPacked calls fn with the digest of every blob the store's packs
-// hold (a blob in two packs, twice), reading the pack directory afresh.
+// hold (a blob in two packs, twice), reading the pack directory afresh;
+// not a blob Rewrite named, whose packed copy is corrupt.
 func (s *Store) EachPacked(fn func(sum *[sha256.Size]byte)) {
 	ps := &s.packs
 	ps.mu.Lock()
@@ -450,7 +407,9 @@ func (s *Store) EachPacked(fn func(sum *[sha256.Size]byte)) {
 	ps.mu.Unlock()
 	for _, p := range list {
 		for i := range p.ix.count {
-			fn(p.ix.digest(i))
+			if d := p.ix.digest(i); !s.rewrite[*d] {
+				fn(d)
+			}
 		}
 		// The walk read every page of the index; a look-up needs a
 		// few. They stay in the page cache, not in this process's

@@ -1,0 +1,132 @@
+package state_test
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"trail/apply/state"
+)
+
+// A packed blob whose bytes changed in the pack is stored again as a file
+// of its own once Rewrite names it (a staging otherwise skips it: a pack
+// holds it), and reads then take that good copy instead of the bad one,
+// in this Store and in one opened afresh.
+func TestPackCorruptFallsBackToOwnFile(t *testing.T) {
+	s, err := state.NewStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs := manyBlobs(100)
+	keys, err := s.PutMany(blobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	packs, _ := packFiles(t, s)
+	file := filepath.Join(s.Dir, state.DirPack, packs[0])
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Index(data, []byte("file 99\n"))
+	if at < 0 {
+		t.Fatal("blob 99 is not in the pack")
+	}
+	data[at] = 'F'
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	key := keys[99]
+	if !s.Has(key) {
+		t.Fatal("Has of a packed blob before Rewrite: false")
+	}
+	s.Rewrite(key)
+	if s.Has(key) {
+		t.Fatal("Has of a blob Rewrite named, with no file of its own: true")
+	}
+	if _, err := s.Put(blobs[99]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(s.Path(key)); err != nil {
+		t.Fatalf("the blob was not stored again as a file of its own: %v", err)
+	}
+	for _, st := range []*state.Store{s, mustStore(t, s.Dir)} {
+		if got, err := st.Get(key); err != nil || string(got) != "file 99\n" {
+			t.Fatalf("Get with a good file of its own beside the bad packed copy: %q, %v", got, err)
+		}
+		r, err := st.Open(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(r)
+		r.Close()
+		if err != nil || string(got) != "file 99\n" {
+			t.Fatalf("Open with a good file of its own beside the bad packed copy: %q, %v", got, err)
+		}
+		if !st.Has(key) {
+			t.Fatal("Has after the blob was stored again: false")
+		}
+	}
+	// Without a good file of its own the packed copy's error stands.
+	if err := os.WriteFile(s.Path(key), []byte("rot\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := mustStore(t, s.Dir).Get(key); err == nil || !strings.Contains(err.Error(), "is corrupt") {
+		t.Fatalf("Get with both copies bad: %v", err)
+	}
+	r, err := mustStore(t, s.Dir).Open(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadAll(r); err == nil || !strings.Contains(err.Error(), "is corrupt") {
+		t.Fatalf("Open with both copies bad: %v", err)
+	}
+}
+
+// fsck reports a needed blob's corrupt packed copy beside a good file of
+// its own as damage that leaves the content intact, and a gc rewriting
+// the pack drops the bad copy and keeps the content, after which fsck
+// finds nothing wrong.
+func TestPackCorruptBesideOwnFileFsckGC(t *testing.T) {
+	dir, keys := packedState(t, func(i int) bool { return i%3 == 0 })
+	idx, _ := filepath.Glob(filepath.Join(dir, state.DirStore, state.DirPack, "*.pack"))
+	if len(idx) != 1 {
+		t.Fatalf("packs %v", idx)
+	}
+	data, _ := os.ReadFile(idx[0])
+	at := bytes.Index(data, []byte("content 42\n"))
+	if at < 0 {
+		t.Fatal("blob 42 is not in the pack")
+	}
+	data[at] = 'C'
+	if err := os.WriteFile(idx[0], data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := mustStore(t, filepath.Join(dir, state.DirStore))
+	s.Rewrite(keys[42])
+	if _, err := s.Put([]byte("content 42\n")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	rep, err := state.Fsck(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Problems) != 1 || !strings.Contains(rep.Problems[0].Problem, keys[42]) ||
+		!strings.Contains(rep.Problems[0].Problem, "corrupt") || !strings.Contains(rep.Problems[0].Problem, "intact") ||
+		!strings.HasSuffix(rep.Problems[0].Where, ".pack") {
+		t.Fatalf("fsck of a bad packed copy beside a good file of its own: %+v", rep.Problems)
+	}
+	if _, err := state.GC(dir, 1, 0, false); err != nil {
+		t.Fatalf("gc of a pack with a bad copy beside a good file of its own: %v", err)
+	}
+	if got, err := mustStore(t, filepath.Join(dir, state.DirStore)).Get(keys[42]); err != nil || string(got) != "content 42\n" {
+		t.Fatalf("after gc: %q, %v", got, err)
+	}
+	if rep, err := state.Fsck(dir); err != nil || len(rep.Problems) > 0 {
+		t.Fatalf("fsck after gc: %+v, %v", rep.Problems, err)
+	}
+}
