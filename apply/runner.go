@@ -313,6 +313,7 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 		r.e.crashPoint("step " + strconv.Itoa(k))
 		k++
 	}
+	r.unguarded = nil // told with its changes, or none made: not a later step's
 	if err := r.e.store.Flush(); err != nil {
 		return placeBatch(changes[i:end], fmt.Errorf("saving pre-images: %w", err))
 	}
