@@ -152,13 +152,7 @@ func TestForceFetchesLostPackedContent(t *testing.T) {
 	}
 	h = open()
 	defer h.Close()
-	o, err := h.Apply(context.Background(), ApplyOptions{Force: true})
-	if err != nil || o.Matched || o.Generation == nil || o.Generation.Counts.Drifted != 1 {
-		t.Fatalf("the drifted page was not put back: %v\n%s", err, out.String())
-	}
-	if got, _ := os.ReadFile(page); string(got) != string(want) {
-		t.Fatalf("after --force the page holds %q", got)
-	}
+	forceHeals(t, h, &out, page, string(want))
 }
 
 // An EDIT names its edit script by a store key too: a --force that finds
@@ -187,13 +181,7 @@ func TestForceFetchesLostEditScript(t *testing.T) {
 	if err := os.WriteFile(hostname, []byte("web1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	o, err := h.Apply(context.Background(), ApplyOptions{Force: true})
-	if err != nil || o.Matched || o.Generation == nil || o.Generation.Counts.Drifted != 1 {
-		t.Fatalf("the drifted edit was not made again: %v\n%s", err, out.String())
-	}
-	if got, _ := os.ReadFile(hostname); string(got) != "web1\nextra\n" {
-		t.Fatalf("after --force /etc/hostname holds %q", got)
-	}
+	forceHeals(t, h, &out, hostname, "web1\nextra\n")
 }
 
 // An apply of a commit other than the applied one takes its cached list
@@ -276,13 +264,7 @@ func TestForceFetchesCorruptContent(t *testing.T) {
 	if err := os.WriteFile(page, []byte("by hand\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	o, err := h.Apply(context.Background(), ApplyOptions{Force: true})
-	if err != nil || o.Matched || o.Generation == nil || o.Generation.Counts.Drifted != 1 {
-		t.Fatalf("the drifted page was not put back: %v\n%s", err, out.String())
-	}
-	if got, _ := os.ReadFile(page); string(got) != "one\n" {
-		t.Fatalf("after --force the page holds %q", got)
-	}
+	forceHeals(t, h, &out, page, "one\n")
 	if got, err := e.Store().Get(key); err != nil || string(got) != "one\n" {
 		t.Fatalf("the store's copy after --force: %q, %v", got, err)
 	}
@@ -346,13 +328,7 @@ func TestForceHealsCorruptPackedContent(t *testing.T) {
 	}
 	key := kind.HashKey([]byte(want))
 	e, _ := h.Engine()
-	o, err := h.Apply(context.Background(), ApplyOptions{Force: true})
-	if err != nil || o.Matched || o.Generation == nil || o.Generation.Counts.Drifted != 1 {
-		t.Fatalf("the drifted page was not put back: %v\n%s", err, out.String())
-	}
-	if got, _ := os.ReadFile(page); string(got) != want {
-		t.Fatalf("after --force the page holds %q", got)
-	}
+	forceHeals(t, h, &out, page, want)
 	if got, err := e.Store().Get(key); err != nil || string(got) != want {
 		t.Fatalf("the store's copy after --force: %q, %v", got, err)
 	}
@@ -366,5 +342,18 @@ func TestForceHealsCorruptPackedContent(t *testing.T) {
 	text := fmt.Sprintf("%+v", r)
 	if !strings.Contains(text, key) || !strings.Contains(text, "intact") {
 		t.Fatalf("fsck after --force: %s", text)
+	}
+}
+
+// forceHeals runs a --force that must find one target drifted and put
+// file back to want.
+func forceHeals(t *testing.T, h *Host, out *bytes.Buffer, file, want string) {
+	t.Helper()
+	o, err := h.Apply(context.Background(), ApplyOptions{Force: true})
+	if err != nil || o.Matched || o.Generation == nil || o.Generation.Counts.Drifted != 1 {
+		t.Fatalf("the drifted %s was not put back: %v\n%s", file, err, out.String())
+	}
+	if got, _ := os.ReadFile(file); string(got) != want {
+		t.Fatalf("after --force %s holds %q, want %q", file, got, want)
 	}
 }
