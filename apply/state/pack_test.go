@@ -164,20 +164,8 @@ func TestPackVerifiesOnRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	packs, _ := packFiles(t, s)
-	file := filepath.Join(s.Dir, state.DirPack, packs[0])
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
 	// blob 99 ("file 99\n") is packed; change its content in place
-	at := bytes.Index(data, []byte("file 99\n"))
-	if at < 0 {
-		t.Fatal("blob 99 is not in the pack")
-	}
-	data[at] = 'F'
-	if err := os.WriteFile(file, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	corruptPacked(t, filepath.Join(s.Dir, state.DirPack, packs[0]), "file 99\n")
 	for _, st := range []*state.Store{s, mustStore(t, s.Dir)} {
 		if _, err := st.Get(keys[99]); err == nil || !strings.Contains(err.Error(), "is corrupt") {
 			t.Fatalf("Get of a changed packed blob: %v", err)
@@ -346,5 +334,23 @@ func TestPackIndexNotResident(t *testing.T) {
 			t.Errorf("%d bytes of the index are resident after a look-up", n)
 		}
 		st.Close()
+	}
+}
+
+// corruptPacked changes the first byte of content where the pack file
+// holds it (its letter's case), in place.
+func corruptPacked(t *testing.T, file, content string) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := bytes.Index(data, []byte(content))
+	if at < 0 {
+		t.Fatalf("%q is not in the pack %s", content, file)
+	}
+	data[at] ^= 0x20
+	if err := os.WriteFile(file, data, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,7 +1,6 @@
 package state_test
 
 import (
-	"bytes"
 	"io"
 	"os"
 	"path/filepath"
@@ -26,19 +25,7 @@ func TestPackCorruptFallsBackToOwnFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	packs, _ := packFiles(t, s)
-	file := filepath.Join(s.Dir, state.DirPack, packs[0])
-	data, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	at := bytes.Index(data, []byte("file 99\n"))
-	if at < 0 {
-		t.Fatal("blob 99 is not in the pack")
-	}
-	data[at] = 'F'
-	if err := os.WriteFile(file, data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	corruptPacked(t, filepath.Join(s.Dir, state.DirPack, packs[0]), "file 99\n")
 	key := keys[99]
 	if !s.Has(key) {
 		t.Fatal("Has of a packed blob before Rewrite: false")
@@ -96,15 +83,7 @@ func TestPackCorruptBesideOwnFileFsckGC(t *testing.T) {
 	if len(idx) != 1 {
 		t.Fatalf("packs %v", idx)
 	}
-	data, _ := os.ReadFile(idx[0])
-	at := bytes.Index(data, []byte("content 42\n"))
-	if at < 0 {
-		t.Fatal("blob 42 is not in the pack")
-	}
-	data[at] = 'C'
-	if err := os.WriteFile(idx[0], data, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	corruptPacked(t, idx[0], "content 42\n")
 	s := mustStore(t, filepath.Join(dir, state.DirStore))
 	s.Rewrite(keys[42])
 	if _, err := s.Put([]byte("content 42\n")); err != nil {
