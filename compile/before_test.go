@@ -41,22 +41,8 @@ func TestBeforeTakesFilesOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer repo.Close()
-	prevTree, err := repo.Tree(first)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prev, diags := Compile(prevTree, testFacts(), Options{Commit: first, LazyTree: true})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	tree, err := repo.Tree(next)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, diags := Compile(tree, testFacts(), Options{Commit: next, LazyTree: true})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	prevTree, prev := compileAt(t, repo, first)
+	tree, want := compileAt(t, repo, next)
 	got, diags := Compile(tree, testFacts(), Options{Commit: next, LazyTree: true, Before: treeBefore(prevTree),
 		Trees: func(h string) ([]TreeEntry, bool) { es, ok := prev.Trees[h]; return es, ok }})
 	if diags.HasErrors() {

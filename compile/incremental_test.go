@@ -321,22 +321,8 @@ func TestBeforeReadsTheChangedFileAlone(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer repo.Close()
-	prevTree, err := repo.Tree(first)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prev, diags := Compile(prevTree, testFacts(), Options{Commit: first, LazyTree: true})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
-	tree, err := repo.Tree(next)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, diags := Compile(tree, testFacts(), Options{Commit: next, LazyTree: true})
-	if diags.HasErrors() {
-		t.Fatal(diags)
-	}
+	prevTree, prev := compileAt(t, repo, first)
+	tree, want := compileAt(t, repo, next)
 	for _, withBefore := range []bool{true, false} {
 		asked := 0
 		opts := Options{Commit: next, LazyTree: true,
@@ -370,4 +356,19 @@ func refPairs(r *Refs) iter.Seq[string] {
 			}
 		}
 	}
+}
+
+// compileAt compiles commit of repo as a fresh lazy compile and returns
+// its tree with the result.
+func compileAt(t *testing.T, repo *gitrepo.Repo, commit string) (fs.FS, *Result) {
+	t.Helper()
+	tree, err := repo.Tree(commit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, diags := Compile(tree, testFacts(), Options{Commit: commit, LazyTree: true})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	return tree, res
 }
