@@ -241,13 +241,17 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	undos := make([]kind.Image, end-i)
 	_, family := handlerOf(changes[i].Step.Kind).h.(kind.SharedUndoImager)
 	shared := end > i+1 && (r.familyEnd(i) >= end || family && r.groupEnd(i) >= end)
+	pres, err := r.captureGroup(i, end, shared)
+	if err != nil {
+		return err
+	}
 	for k := i; k < end; k++ {
 		s := changes[k].Step
 		if shared && k > i {
 			undos[k-i] = undos[0].Clone()
 			continue // captured right before its change or group, after those before it
 		}
-		img, err := r.capture(changes[k])
+		img, err := r.captureAt(pres, i, k)
 		if err == nil {
 			undos[k-i], err = r.undoImageOf(changes[k], img)
 		}
@@ -377,19 +381,6 @@ func (r *run) keepRecords(changes []stepfmt.Change) error {
 	}
 	clear(r.next)
 	return nil
-}
-
-// capture returns the pre-image of a change's target.
-func (r *run) capture(c stepfmt.Change) (kind.Image, error) {
-	h := handlerOf(c.Step.Kind).h
-	if rc, ok := h.(kind.RecordCapturer); ok {
-		var rec *kind.Record
-		if c.Op != stepfmt.OpAdd {
-			rec = r.cur.applied.Get(c.Step.ID())
-		}
-		return rc.CaptureFrom(r.x, c.Step, rec)
-	}
-	return h.Capture(r.x, c.Step)
 }
 
 // change makes change k, checking it again against the machine as it

@@ -133,6 +133,17 @@ type Grouper interface {
 	ForwardGroup(x *Exec, steps []*stepfmt.Step, works []Work) error
 }
 
+// CaptureGrouper is implemented by Groupers whose pre-images are cheaper
+// taken together, such as the new dependencies of a group's installs,
+// which one apt-get -s predicts for all: the engine captures the changes
+// of a group (its added and modified changes, or its removals) with one
+// CaptureGroup, before any of them is made, in place of Capture for
+// each. It returns an image per step, in order, each what Capture would
+// return; a StepFailed names the step whose capture failed.
+type CaptureGrouper interface {
+	CaptureGroup(x *Exec, steps []*stepfmt.Step) ([]Image, error)
+}
+
 // StepFailed is what ForwardGroup or RestoreGroup returns when the change
 // of one step of the group failed by itself (a group's kind that makes
 // its steps one by one knows which): the error is then that step's, not

@@ -42,21 +42,6 @@ func canonNames(list string) (string, error) {
 	return kind.JoinNames(names), nil
 }
 
-// predictBrings returns the packages that installing s would bring along,
-// as apt simulates it now; nothing when it cannot tell (the exact list
-// comes after the call).
-func predictBrings(t Tools, s *stepfmt.Step) []string {
-	ref, err := t.source(s.Target, s.Value("version"))
-	if err != nil {
-		return nil
-	}
-	sim, err := t.simulate(installArgs([]string{ref}, s.Value("recommends") == "true")...)
-	if err != nil {
-		return nil
-	}
-	return slices.DeleteFunc(sim.fresh, func(n string) bool { return baseName(n) == baseName(s.Target) })
-}
-
 // WithBrought adds what a call brought to the image's dependencies and
 // drops the prediction and the marks before the call.
 func (Package) WithBrought(img kind.Image, brought []string) (kind.Image, error) {

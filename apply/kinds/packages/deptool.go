@@ -61,8 +61,9 @@ func ParseInstalled(out string) map[string]bool {
 
 // aptSim is what apt-get -s says a call would do.
 type aptSim struct {
-	fresh   []string // packages it would install that are not installed now
-	removed []string // packages it would remove or purge
+	fresh   []string  // packages it would install that are not installed now
+	removed []string  // packages it would remove or purge
+	inst    []simInst // packages it would install or change, with the version they take
 }
 
 // simulate runs apt-get -s with args.
@@ -76,7 +77,8 @@ func (t Tools) simulate(args ...string) (aptSim, error) {
 
 // parseSim reads apt-get -s output: "Inst NAME (VERSION ...)" installs a
 // package that is absent, "Inst NAME [OLD] (VERSION ...)" changes one that
-// is there, "Remv NAME [VERSION]" and "Purg NAME [VERSION]" remove one.
+// is there, "Remv NAME [VERSION]" and "Purg NAME [VERSION]" remove one. A
+// version that is not one leaves the Inst's version "".
 func parseSim(out string) aptSim {
 	var s aptSim
 	for _, line := range strings.Split(out, "\n") {
@@ -86,14 +88,39 @@ func parseSim(out string) aptSim {
 		}
 		switch f[0] {
 		case "Inst":
-			if len(f) < 3 || !strings.HasPrefix(f[2], "[") {
+			in := simInst{name: f[1], fresh: len(f) < 3 || !strings.HasPrefix(f[2], "[")}
+			if in.fresh {
 				s.fresh = append(s.fresh, f[1])
 			}
+			at := 2 // the "(VERSION" word, after "[OLD]" for a change
+			if !in.fresh {
+				at = 3
+			}
+			if len(f) > at && strings.HasPrefix(f[at], "(") && validVersion(f[at][1:]) {
+				in.version = f[at][1:]
+			}
+			s.inst = append(s.inst, in)
 		case "Remv", "Purg":
 			s.removed = append(s.removed, f[1])
 		}
 	}
 	return s
+}
+
+// validVersion reports whether v can be a Debian version: it starts with a
+// digit and holds only letters, digits and ".+~:-", so that "name=v" is
+// one argument apt reads as a version.
+func validVersion(v string) bool {
+	if v == "" || v[0] < '0' || v[0] > '9' {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte(".+~:-", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // closure returns the installed packages name needs, directly or not

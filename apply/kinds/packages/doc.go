@@ -2,7 +2,11 @@
 // version, or purged, with apt-get, dpkg-query and apt-mark (tool.go);
 // under a root other than "/" they are pointed at the root, and apt reads
 // the root's configuration instead of this machine's (Tools.Apt). Consecutive
-// installs are one apt-get call (Grouper); every removal of an apply is
+// installs are one apt-get call (Grouper), captured together
+// (CaptureGroup): one apt-cache policy for all their names (policy.go)
+// and one apt-get -s whose new packages are split back to each step, a
+// new dependency two steps share going to both, as each one's own
+// simulation would say (predict.go); every removal of an apply is
 // one apt-get decision over all of them (RestoreGrouper and
 // ChangePlanner, remove.go): a package trail installed is purged with the
 // dependencies, system accounts and enablement links its install brought

@@ -42,11 +42,31 @@ func TestParsePolicy(t *testing.T) {
 	}
 }
 
+func TestParsePolicies(t *testing.T) {
+	out := policyOut + "trail-b:\n  Installed: (none)\n  Candidate: (none)\n  Version table:\n" +
+		"libc6:i386:\n  Candidate: 2.36\n  Version table:\n     2.36 500\n" + policyOut
+	got := packages.ParsePolicies(out)
+	want := map[string]packages.Policy{"trail-e2e-hello": {Versions: []string{"2.0", "1.0"}, Candidate: "2.0"},
+		"trail-b": {}, "libc6:i386": {Versions: []string{"2.36"}, Candidate: "2.36"}}
+	if len(got) != len(want) {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	for name, p := range want {
+		if g := got[name]; !slices.Equal(g.Versions, p.Versions) || g.Candidate != p.Candidate {
+			t.Errorf("%s: got %q, want %q", name, g, p)
+		}
+	}
+}
+
 // FuzzParsePolicy: any output parses without panicking, and every version
-// it reports is a word of the output.
+// it reports is a word of the output; read as the output for many names,
+// each block is what ParsePolicy reads of it alone, and output of one
+// block reads as ParsePolicy reads it.
 func FuzzParsePolicy(f *testing.F) {
 	f.Add(policyOut)
 	f.Add("x:\n  Candidate: (none)\n  Version table:\n *** \n     \n")
+	f.Add(policyOut + "trail-b:\n  Candidate: (none)\n  Version table:\nlibc6:i386:\n  Candidate: 1\n  Version table:\n     1 500\n")
+	f.Add("a:\n  Version table:\n     1 500\nN: Unable to locate package b\n     2 500\n")
 	f.Fuzz(func(t *testing.T, out string) {
 		versions, cand := packages.ParsePolicy(out)
 		for _, v := range versions {
@@ -56,6 +76,29 @@ func FuzzParsePolicy(f *testing.F) {
 		}
 		if cand != "" && !strings.Contains(out, cand) {
 			t.Fatalf("candidate %q not from the output", cand)
+		}
+		blocks := packages.ParsePolicies(out)
+		for name, p := range blocks {
+			if name == "" || !strings.Contains(out, name+":") {
+				t.Fatalf("block %q not from the output", name)
+			}
+			for _, v := range p.Versions {
+				if v == "" || !strings.Contains(out, v) {
+					t.Fatalf("%s: version %q not from the output", name, v)
+				}
+			}
+		}
+		lines := strings.SplitAfter(out, "\n")
+		heads := 0
+		for _, l := range lines {
+			if l = strings.TrimRight(l, "\r\n"); len(l) > 1 && l[0] != ' ' && l[0] != '\t' && strings.HasSuffix(l, ":") {
+				heads++
+			}
+		}
+		if name, ok := strings.CutSuffix(strings.TrimRight(lines[0], "\r\n"), ":"); ok && heads == 1 && name != "" && name[0] != ' ' && name[0] != '\t' {
+			if g := blocks[name]; !slices.Equal(g.Versions, versions) || g.Candidate != cand {
+				t.Fatalf("one block %q reads %q, ParsePolicy %q %q", name, g, versions, cand)
+			}
 		}
 	})
 }

@@ -2,6 +2,7 @@ package packages
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"trail/apply/kind"
@@ -248,18 +249,52 @@ func needsInstall(w kind.Work) bool {
 // will install it, what apt predicts the install brings along; when an apt
 // source changed before it in the apply, it runs apt-get update first
 // (aptsources.go).
-func (Package) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
-	if err := updateLists(x, s); err != nil {
-		return kind.Image{}, err
-	}
-	p, err := Read(x, s.Target)
+func (k Package) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
+	imgs, err := k.CaptureGroup(x, []*stepfmt.Step{s})
 	if err != nil {
 		return kind.Image{}, err
 	}
-	if pin := s.Value("version"); !s.Absent() && (p.State != Installed || pin != "" && pin != p.Version) {
-		p.brings = kind.JoinNames(predictBrings(pkgToolsOf(x), s))
+	return imgs[0], nil
+}
+
+// CaptureGroup captures the steps of a group as Capture does each, with
+// one prediction for all of their installs (predict.go): one apt-cache
+// policy, one apt-get -s and one apt-cache depends, where one step
+// alone takes an apt-cache policy and an apt-get -s.
+func (Package) CaptureGroup(x *kind.Exec, steps []*stepfmt.Step) ([]kind.Image, error) {
+	ps := make([]pimgPkg, len(steps))
+	var installs []*stepfmt.Step
+	var at []int
+	for i, s := range steps {
+		if err := updateLists(x, s); err != nil {
+			return nil, failedIn(steps, s, err)
+		}
+		p, err := Read(x, s.Target)
+		if err != nil {
+			return nil, failedIn(steps, s, err)
+		}
+		ps[i] = p
+		if pin := s.Value("version"); !s.Absent() && (p.State != Installed || pin != "" && pin != p.Version) {
+			installs, at = append(installs, s), append(at, i)
+		}
 	}
-	return p.Image(), nil
+	for j, brings := range predict(pkgToolsOf(x), installs) {
+		ps[at[j]].brings = kind.JoinNames(brings)
+	}
+	imgs := make([]kind.Image, len(steps))
+	for i, p := range ps {
+		imgs[i] = p.Image()
+	}
+	return imgs, nil
+}
+
+// failedIn is err as one step of steps: a kind.StepFailed in a group of
+// several, err itself for one step alone.
+func failedIn(steps []*stepfmt.Step, s *stepfmt.Step, err error) error {
+	if len(steps) == 1 {
+		return err
+	}
+	return &kind.StepFailed{Step: s, Err: err}
 }
 
 // Forward installs one package; consecutive ones go through ForwardGroup.
@@ -286,6 +321,16 @@ func (k Package) ForwardGroup(x *kind.Exec, steps []*stepfmt.Step, works []kind.
 		return err
 	}
 	t := pkgToolsOf(x)
+	var want []*stepfmt.Step
+	for i, s := range steps {
+		if !s.Absent() && needsInstall(works[i]) {
+			want = append(want, s)
+		}
+	}
+	wantRefs, err := t.refsOf(want)
+	if err != nil {
+		return err
+	}
 	refs := map[bool][]string{}
 	installs := map[bool][]*stepfmt.Step{}
 	var marks []string
@@ -293,10 +338,7 @@ func (k Package) ForwardGroup(x *kind.Exec, steps []*stepfmt.Step, works []kind.
 		switch {
 		case s.Absent():
 		case needsInstall(works[i]):
-			ref, err := t.source(s.Target, s.Value("version"))
-			if err != nil {
-				return fmt.Errorf("%s: %w", s.Target, err)
-			}
+			ref := wantRefs[slices.Index(want, s)]
 			rec := s.Value("recommends") == "true"
 			refs[rec] = append(refs[rec], ref)
 			installs[rec] = append(installs[rec], s)

@@ -141,9 +141,22 @@ func FuzzPackageToolOutput(f *testing.F) {
 	f.Add("trail-b\nReverse Depends:\n  trail-e\n |trail-c\n")
 	f.Add("trail-c\n  Depends: trail-d\ntrail-d\n")
 	f.Add("trail-a\tinstall ok installed\n")
+	f.Add("trail-a\n  Depends: trail-d\n |Depends: trail-x\n  Depends: <v>\n    trail-y\n  Suggests: -o\n    -x\n")
 	f.Fuzz(func(t *testing.T, out string) {
 		s := parseSim(out)
 		names := append(append(append(s.fresh, s.removed...), parseClosure(out)...), parseNeeders(out)...)
+		for _, in := range s.inst {
+			names = append(names, in.name)
+			if in.version != "" && (!validVersion(in.version) || !strings.Contains(out, "("+in.version)) {
+				t.Fatalf("version %q of %s is not a version from the output", in.version, in.name)
+			}
+		}
+		for name, groups := range parseDepends(out) {
+			names = append(names, name)
+			for _, alts := range groups {
+				names = append(names, alts...)
+			}
+		}
 		for n := range ParseInstalled(out) {
 			if strings.ContainsAny(n, "\t\n") || n == "" {
 				t.Fatalf("installed name %q", n)

@@ -32,6 +32,7 @@ func (Package) Shipping(x *kind.Exec, steps []*stepfmt.Step) ([]string, error) {
 	t := pkgToolsOf(x)
 	var debs []string
 	refs := map[bool][]string{}
+	var want []*stepfmt.Step
 	for _, s := range steps {
 		if s.Absent() {
 			continue
@@ -40,14 +41,16 @@ func (Package) Shipping(x *kind.Exec, steps []*stepfmt.Step) ([]string, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Target, err)
 		}
-		pin := s.Value("version")
-		if st.State == Installed && (pin == "" || pin == st.Version) {
-			continue
+		if pin := s.Value("version"); st.State != Installed || pin != "" && pin != st.Version {
+			want = append(want, s)
 		}
-		ref, err := t.source(s.Target, pin)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", s.Target, err)
-		}
+	}
+	wantRefs, err := t.refsOf(want)
+	if err != nil {
+		return nil, err
+	}
+	for j, s := range want {
+		ref := wantRefs[j]
 		if strings.HasSuffix(ref, ".deb") {
 			debs = append(debs, ref)
 			continue

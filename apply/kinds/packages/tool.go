@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"trail/apply/internal/proc"
@@ -193,117 +192,6 @@ func (t Tools) AutoMarked(name string) (bool, error) {
 		}
 	}
 	return auto, sc.Err()
-}
-
-// policy returns the versions apt can install and its candidate ("" for
-// none). An empty list means apt does not know the package.
-func (t Tools) policy(name string) (versions []string, candidate string, err error) {
-	out, err := t.Apt("apt-cache", "policy", name)
-	if err != nil {
-		return nil, "", err
-	}
-	versions, candidate = ParsePolicy(out)
-	return versions, candidate, nil
-}
-
-// ParsePolicy reads apt-cache policy output: the candidate, and the
-// versions of the version table (lines indented by five spaces, or
-// marked " *** " for the installed one; their sources are indented more).
-func ParsePolicy(out string) (versions []string, candidate string) {
-	table := false
-	for _, line := range strings.Split(out, "\n") {
-		trim := strings.TrimSpace(line)
-		switch {
-		case strings.HasPrefix(trim, "Candidate:"):
-			candidate = strings.TrimSpace(strings.TrimPrefix(trim, "Candidate:"))
-			if candidate == "(none)" {
-				candidate = ""
-			}
-		case trim == "Version table:":
-			table = true
-		case table && (strings.HasPrefix(line, " *** ") || len(line) > 5 && line[:5] == "     " && line[5] != ' '):
-			if f := strings.Fields(strings.TrimPrefix(line, " *** ")); len(f) > 0 {
-				versions = append(versions, f[0])
-			}
-		}
-	}
-	return versions, candidate
-}
-
-// archiveDeb finds the .deb of name (at version, when given) in the root's
-// apt archive directory, for roots whose apt has no lists. It returns the
-// host path and the version found, the newest when several match.
-func (t Tools) archiveDeb(name, version string) (string, string, error) {
-	base, _, _ := strings.Cut(name, ":")
-	dir := t.host("/var/cache/apt/archives")
-	matches, err := filepath.Glob(filepath.Join(dir, base+"_*.deb"))
-	if err != nil {
-		return "", "", err
-	}
-	sort.Strings(matches)
-	var path, found string
-	for _, m := range matches {
-		out, err := proc.RunTool("dpkg-deb", "-f", m, "Package", "Version")
-		if err != nil {
-			continue
-		}
-		var p, v string
-		for _, line := range strings.Split(out, "\n") {
-			k, val, _ := strings.Cut(line, ":")
-			switch k {
-			case "Package":
-				p = strings.TrimSpace(val)
-			case "Version":
-				v = strings.TrimSpace(val)
-			}
-		}
-		if p == base && (version == "" || v == version) && (found == "" || newer(v, found)) {
-			path, found = m, v
-		}
-	}
-	return path, found, nil
-}
-
-// source returns what to name on apt-get's command line to install name
-// (at version, when given): name, name=version, or the path of a .deb in
-// the root's archive directory. Its error says why the package cannot be
-// installed and what to do.
-func (t Tools) source(name, version string) (string, error) {
-	if err := t.usable(); err != nil {
-		return "", err
-	}
-	versions, candidate, err := t.policy(name)
-	if err != nil {
-		return "", err
-	}
-	if version == "" && candidate != "" {
-		return name, nil
-	}
-	for _, v := range versions {
-		if version != "" && v == version {
-			return name + "=" + version, nil
-		}
-	}
-	if t.inRoot() {
-		if deb, _, err := t.archiveDeb(name, version); err != nil || deb != "" {
-			return deb, err
-		}
-	}
-	where := "apt's lists (run apt-get update, or add the source that has it)"
-	if t.inRoot() {
-		where = "the root's apt lists nor as a .deb in " + t.host("/var/cache/apt/archives")
-	}
-	switch {
-	case len(versions) == 0 && version == "":
-		return "", fmt.Errorf("package %s does not exist in %s: check its name", name, where)
-	case version == "":
-		return "", fmt.Errorf("package %s has no installable version in %s", name, where)
-	}
-	known := "no version"
-	if len(versions) > 0 {
-		known = "only " + strings.Join(versions, ", ")
-	}
-	return "", fmt.Errorf("package %s has no version %s in %s (%s is known): change the pin or add the source that has it", name, version, where, known)
 }
 
 // aptGet runs apt-get non-interactively, keeping changed conffiles as the
