@@ -142,7 +142,7 @@ func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error
 	}
 	h.compileStarts(commit)
 	h.crashPoint("compile")
-	c, err := h.compileToApply(commit)
+	c, err := h.compileUnread(commit)
 	h.compileDone()
 	if err != nil {
 		h.failed(Failure{Commit: commit, Time: start, Error: err.Error(), Source: sourceOf(err)}, branch)
@@ -151,6 +151,29 @@ func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error
 	for _, w := range c.Warnings {
 		h.send(report.Record{Event: report.EventApply, Priority: report.PriorityWarning, Message: "compile: " + w,
 			Commit: commit, Branch: branch, Time: start})
+	}
+	announced := false
+	announce := func() {
+		if !announced {
+			fmt.Fprintf(h.Out, "trail: applying %s%s %q\n", Short(commit), branchNote(branch), c.Commit.Subject)
+			if c.NoConfig {
+				fmt.Fprintf(h.Out, "trail: %s has no trail config (no *.hcl file at its root): it manages nothing\n", Short(commit))
+			}
+		}
+		announced = true
+	}
+	if c.listOf != nil {
+		if o.Force {
+			announce()
+			done, err := h.forceMatched(e, c, o, out, branch, start)
+			if done || err != nil {
+				return out, err
+			}
+		}
+		if err := h.readList(&c, commit); err != nil {
+			h.failed(Failure{Commit: commit, Time: start, Error: err.Error(), Source: sourceOf(err)}, branch)
+			return out, err
+		}
 	}
 	c.dropProvenance()
 	if err := h.stage(c); err != nil {
@@ -169,10 +192,7 @@ func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error
 	c.tree = nil
 	c.dropCompiled()
 	h.releaseRepo()
-	fmt.Fprintf(h.Out, "trail: applying %s%s %q\n", Short(commit), branchNote(branch), c.Commit.Subject)
-	if c.NoConfig {
-		fmt.Fprintf(h.Out, "trail: %s has no trail config (no *.hcl file at its root): it manages nothing\n", Short(commit))
-	}
+	announce()
 	h.applying = true
 	h.crashPoint("apply")
 	meta := apply.Meta{Commit: commit, Branch: branch, Host: c.List.Header.Host, Subject: c.Commit.Subject,
@@ -218,6 +238,31 @@ func (h *Host) applyCommit(ctx context.Context, o ApplyOptions) (*Outcome, error
 	}
 	h.writeMetricsAfterApply()
 	return out, nil
+}
+
+// forceMatched is a --force of the applied generation's list, not read,
+// that finds nothing drifted (apply's ForceMatches): done when it did,
+// false when the list is to be read and applied.
+func (h *Host) forceMatched(e *apply.Engine, c *Compiled, o ApplyOptions, out *Outcome, branch string, start time.Time) (bool, error) {
+	commit := c.Commit.Hash
+	h.applying = true
+	h.crashPoint("apply")
+	g, n, err := e.ForceMatches(apply.Meta{Commit: commit, Branch: branch, Host: c.Facts.Hostname, Subject: c.Commit.Subject,
+		Deliberate: o.Deliberate, Force: true, ReadFrom: c.generation})
+	h.applying = false
+	if err != nil {
+		h.failed(Failure{Commit: commit, Time: start, Error: err.Error()}, branch)
+		return true, err
+	}
+	if g == nil {
+		return false, nil
+	}
+	out.Generation, out.Matched = g, true
+	h.clearFailure()
+	h.saveCompiled(c, g)
+	fmt.Fprintf(h.Out, "trail: %s is applied and its %d targets match the machine: nothing to do\n", Short(commit), n)
+	h.writeMetricsAfterApply()
+	return true, nil
 }
 
 // drifted notes the targets found changed by hand, saved before they were

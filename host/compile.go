@@ -36,6 +36,9 @@ type Compiled struct {
 	// generation is the generation whose step list a cached compile's
 	// list was read from (apply.Meta.ReadFrom).
 	generation int
+	// listOf, with unchecked, is the applied generation whose list was
+	// not read (Result.List is nil until readList).
+	listOf *apply.Generation
 	// unchecked marks a cached list of the applied generation whose
 	// contents were not all looked for in the store (see loadCompiled):
 	// the apply fetches those a change needs (fetchContents).
@@ -103,7 +106,33 @@ func (h *Host) Compile(rev string) (*Compiled, error) { return h.compile(rev, fa
 
 // compileToApply is Compile for an apply: tree contents are not held but
 // read again as they are stored (see compile.Options.LazyTree).
-func (h *Host) compileToApply(rev string) (*Compiled, error) { return h.compile(rev, true, true) }
+func (h *Host) compileToApply(rev string) (*Compiled, error) {
+	c, err := h.compileUnread(rev)
+	if err != nil || c.listOf == nil {
+		return c, err
+	}
+	err = h.readList(&c, rev)
+	return c, err
+}
+
+// compileUnread is compileToApply that leaves the applied generation's
+// cached list unread (Compiled.listOf): a --force reads it only if a
+// target drifted (readList).
+func (h *Host) compileUnread(rev string) (*Compiled, error) { return h.compile(rev, true, true) }
+
+// readList reads the list compileUnread left unread; if it is gone or
+// damaged, the commit is compiled instead.
+func (h *Host) readList(c **Compiled, rev string) error {
+	if (*c).readList() == nil {
+		return nil
+	}
+	fresh, err := h.compile(rev, true, false)
+	if err != nil {
+		return err
+	}
+	*c = fresh
+	return nil
+}
 
 // compile compiles rev; lazy as compileToApply, and with cached a list the
 // compiled cache holds for it is taken instead.
@@ -136,7 +165,7 @@ func (h *Host) compile(rev string, lazy, cached bool) (*Compiled, error) {
 		if ent, res, ok := h.cachedCompile(key, c.Hash, &facts, cached); ok {
 			h.printWarnings(c.Hash, ent.Warnings)
 			return &Compiled{Commit: c, Result: res, Warnings: ent.Warnings, tree: tree, Cached: true,
-				generation: ent.Generation, key: key, loaded: ent.Loaded, factsSum: ent.Facts, unchecked: ent.unchecked}, nil
+				generation: ent.Generation, key: key, loaded: ent.Loaded, factsSum: ent.Facts, unchecked: ent.unchecked, listOf: ent.listOf}, nil
 		}
 		trees = h.loadTrees()
 		opts.LazyTree, opts.KnownBlob, opts.Trees, opts.Resolved = true, trees.known, trees.tree, trees.resolved

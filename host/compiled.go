@@ -127,6 +127,32 @@ type compiledEntry struct {
 	Facts  string   `json:"facts"`
 	// unchecked is set by loadCompiled when the store was not looked at.
 	unchecked bool
+	// listOf is set by loadCompiled, for the applied generation, instead
+	// of the list: its steps are not read yet (Compiled.readList).
+	listOf *apply.Generation
+}
+
+// listOf reports whether a step list's header is of commit, for host,
+// in this trail's version of the step language.
+func listOf(hd stepfmt.Header, commit, host string) bool {
+	return hd.Commit == commit && hd.Host == host && hd.Version == stepfmt.Version
+}
+
+// readList reads the steps of a cached list loadCompiled left unread.
+func (c *Compiled) readList() error {
+	g := c.listOf
+	if g == nil {
+		return nil
+	}
+	l, err := g.Steps()
+	if err != nil {
+		return err
+	}
+	if !listOf(l.Header, c.Commit.Hash, c.Facts.Hostname) {
+		return fmt.Errorf("state: generation %d's step list changed while it was read", g.Number)
+	}
+	c.List, c.listOf = l, nil
+	return nil
 }
 
 // contentKeys are the store keys the steps name (Step.StoreKey).
@@ -181,14 +207,20 @@ func (h *Host) loadCompiled(key, commit string, facts *compile.Facts) (*compiled
 	if err != nil || g.Commit != commit {
 		return nil, nil, false
 	}
-	list, err := g.Steps()
-	if err != nil || list.Header.Commit != commit || list.Header.Host != facts.Hostname || list.Header.Version != stepfmt.Version {
-		return nil, nil, false
-	}
+	var list *stepfmt.List
 	if cur, err := e.Current(); err == nil && cur != nil && cur.Number == ent.Generation {
-		ent.unchecked = true
-	} else if len(missing(e.Store(), contentKeys(list.Steps))) > 0 {
-		return nil, nil, false
+		// The applied generation's list is read only if the apply needs
+		// it (readList): a --force that finds nothing drifted does not.
+		hd, err := g.Header()
+		if err != nil || !listOf(hd, commit, facts.Hostname) {
+			return nil, nil, false
+		}
+		ent.unchecked, ent.listOf = true, g
+	} else {
+		list, err = g.Steps()
+		if err != nil || !listOf(list.Header, commit, facts.Hostname) || len(missing(e.Store(), contentKeys(list.Steps))) > 0 {
+			return nil, nil, false
+		}
 	}
 	now := time.Now()
 	os.Chtimes(p, now, now)

@@ -86,3 +86,28 @@ func isBare(s string, value bool) bool {
 	}
 	return true
 }
+
+// IsBareValue reports whether b, a value as a state file holds it, reads
+// back by ReadValue as itself: what a reader of such a file checks of a
+// value without making a string of it.
+func IsBareValue(b []byte) bool {
+	if len(b) == 0 || b[0] == '"' {
+		return false
+	}
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c <= ' ' || c == '"' || c == '\\' || c == 0x7f {
+				return false
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError || !unicode.IsPrint(r) || unicode.IsSpace(r) {
+			return false
+		}
+		i += n
+	}
+	return true
+}
