@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -126,6 +127,12 @@ func TestApplyGroupAptCalls(t *testing.T) {
 	if n := count("apt-get", "-s"); n != 1 {
 		t.Fatalf("%d simulations, want one for the group", n)
 	}
+	if n := count("apt-cache", "policy"); n != 3 {
+		t.Fatalf("%d apt-cache policy, want one for the plan, the capture and the install", n)
+	}
+	if n := count("apt-cache", "depends"); n != 2 {
+		t.Fatalf("%d apt-cache depends, want one for the capture and one for the install", n)
+	}
 	for name, want := range map[string]string{"trail-a": "absent deps=trail-d,trail-e", "trail-b": "absent deps=trail-d,trail-f",
 		"trail-c": "absent deps=trail-d,trail-e", "trail-g": "absent", "trail-h": "absent"} {
 		if got := sb.Origin(stepfmt.KindPackage, name); got != want {
@@ -141,5 +148,33 @@ func TestApplyGroupAptCalls(t *testing.T) {
 	}
 	if len(g.Kept) != 0 {
 		t.Fatalf("kept %q", g.Kept)
+	}
+}
+
+// The installed closure of each package, from one apt-cache depends for
+// all, is the one apt-cache depends of the package alone names.
+func TestClosuresAsAlone(t *testing.T) {
+	sb := batchRepo(t)
+	names := []string{"trail-a", "trail-b", "trail-c", "trail-g", "trail-h", "trail-r"}
+	sb.Apply("PKG trail-a\nPKG trail-b\nPKG trail-c\nPKG trail-g\nPKG trail-h", "c1")
+	sb.DpkgInstall(sandbox.BuildDeb(t, t.TempDir(), sandbox.Deb{Name: "trail-r", Version: "1.0", Depends: "trail-h", Recommends: "trail-b"}))
+	tools := packages.Tools{Root: sb.Dir}
+	for _, rec := range []bool{false, true} {
+		all, err := tools.Closures(names, rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range names {
+			alone, err := tools.Closure(n, rec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := slices.Clone(all[n])
+			slices.Sort(got)
+			slices.Sort(alone)
+			if !slices.Equal(got, alone) {
+				t.Errorf("recommends %v: %s: %q together, %q alone", rec, n, got, alone)
+			}
+		}
 	}
 }

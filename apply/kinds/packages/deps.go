@@ -101,8 +101,13 @@ func installBringing(x *kind.Exec, t Tools, steps []*stepfmt.Step, refs []string
 		per[0] = brought
 	} else {
 		claimed := make(map[string]bool)
+		names := make([]string, len(steps))
 		for i, s := range steps {
-			need, err := t.closure(s.Target, recommends)
+			names[i] = s.Target
+		}
+		needs, err := t.closures(names, recommends)
+		for i, s := range steps {
+			need := needs[s.Target]
 			if err != nil {
 				need = brought
 			}

@@ -138,6 +138,50 @@ func (t Tools) closure(name string, recommends bool) ([]string, error) {
 	return parseClosure(out), nil
 }
 
+// closures returns closure's answer for each of names, from one apt-cache
+// depends --recurse call for all: its output is the blocks of every
+// package the recursion reaches from any of them, each block the same
+// whichever name reached it, so a name's closure is the packages with a
+// block that the dependency and provider lines reach from its own. A name
+// without a block of its own (one apt prints otherwise) gets a call of
+// its own.
+func (t Tools) closures(names []string, recommends bool) (map[string][]string, error) {
+	args := []string{"depends", "--recurse", "--installed", "--no-suggests", "--no-conflicts",
+		"--no-breaks", "--no-replaces", "--no-enhances"}
+	if !recommends {
+		args = append(args, "--no-recommends")
+	}
+	out, err := t.Apt("apt-cache", append(args, names...)...)
+	if err != nil {
+		return nil, err
+	}
+	graph := parseDepends(out)
+	got := make(map[string][]string, len(names))
+	for _, n := range names {
+		if _, ok := graph[n]; !ok {
+			if got[n], err = t.closure(n, recommends); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		seen := map[string]bool{n: true}
+		queue := []string{n}
+		for len(queue) > 0 {
+			p := queue[0]
+			queue = queue[1:]
+			got[n] = append(got[n], p)
+			for _, alts := range graph[p] {
+				for _, a := range alts {
+					if _, listed := graph[a]; listed && !seen[a] {
+						queue, seen[a] = append(queue, a), true
+					}
+				}
+			}
+		}
+	}
+	return got, nil
+}
+
 // parseClosure reads apt-cache depends --recurse output: the package names
 // are the lines that are not indented (virtual ones are in angle brackets
 // and left out).

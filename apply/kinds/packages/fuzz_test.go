@@ -129,3 +129,24 @@ func FuzzPackageUnitImages(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseConfigShell: any output parses without panicking, a value
+// quoted again is a line of the output, and a value apt-config quotes
+// reads back as itself.
+func FuzzParseConfigShell(f *testing.F) {
+	f.Add("A='/var/cache/apt/archives/'\n", "/x/")
+	f.Add("A='/tmp/it'\\''s here/'\n", "it's")
+	f.Add("A=''\nB='x'\n", "'")
+	f.Fuzz(func(t *testing.T, out, value string) {
+		if v, ok := packages.ParseConfigShell(out, "A"); ok && !strings.Contains("\n"+out+"\n", "\nA='"+strings.ReplaceAll(v, "'", `'\''`)+"'\n") {
+			t.Fatalf("value %q not from the output %q", v, out)
+		}
+		if strings.Contains(value, "\n") {
+			return
+		}
+		quoted := "X='1'\nA='" + strings.ReplaceAll(value, "'", `'\''`) + "'\n"
+		if v, ok := packages.ParseConfigShell(quoted, "A"); !ok || v != value {
+			t.Fatalf("%q read back as %q %v", value, v, ok)
+		}
+	})
+}

@@ -191,7 +191,7 @@ func (Package) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Wo
 		w.Changes = append(w.Changes, markPhrase(auto))
 	}
 	if needsInstall(w) && v.Planning() {
-		if _, err := pkgToolsOf(v.Exec()).source(s.Target, pin); err != nil {
+		if err := planSource(v.Exec(), s, pin); err != nil {
 			if _, _, later := sourcesBefore(v.Exec(), s); !later {
 				return kind.Work{}, err
 			}
@@ -262,6 +262,7 @@ func (k Package) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 // policy, one apt-get -s and one apt-cache depends, where one step
 // alone takes an apt-cache policy and an apt-get -s.
 func (Package) CaptureGroup(x *kind.Exec, steps []*stepfmt.Step) ([]kind.Image, error) {
+	x.Keep(planPoliciesKey{}, nil) // the plan's answers; the machine changes from here on
 	ps := make([]pimgPkg, len(steps))
 	var installs []*stepfmt.Step
 	var at []int

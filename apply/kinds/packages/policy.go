@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"trail/apply/internal/proc"
+	"trail/apply/kind"
 	"trail/stepfmt"
 )
 
@@ -58,6 +59,52 @@ func (t Tools) policies(names []string) (map[string]Policy, error) {
 		out[n] = p
 	}
 	return out, nil
+}
+
+// planPolicies are the policies of the packages a plan's PKG steps
+// install, kept in the Exec for the plan's checks (planPoliciesKey): one
+// apt-cache policy for all of them, on the first check that needs one,
+// in place of one a check. A run's capture forgets them: from then on
+// the machine changes, and apt is asked again.
+type planPolicies struct {
+	names []string
+	got   map[string]Policy
+}
+
+type planPoliciesKey struct{}
+
+// keepPlanNames records the packages the plan's PKG steps would install.
+func keepPlanNames(x *kind.Exec, p *stepfmt.Plan) {
+	pp := &planPolicies{}
+	for _, c := range p.Changes {
+		if c.Step.Kind == stepfmt.KindPackage && c.Op != stepfmt.OpRemove && !c.Step.Absent() {
+			pp.names = append(pp.names, c.Step.Target)
+		}
+	}
+	x.Keep(planPoliciesKey{}, pp)
+}
+
+// planSource is source's error for a check of a plan: from the plan's
+// policies when it recorded the step's package, else from a call alone.
+func planSource(x *kind.Exec, s *stepfmt.Step, pin string) error {
+	t := pkgToolsOf(x)
+	pp, _ := x.Kept(planPoliciesKey{}).(*planPolicies)
+	if pp == nil || !slices.Contains(pp.names, s.Target) {
+		_, err := t.source(s.Target, pin)
+		return err
+	}
+	if err := t.usable(); err != nil {
+		return err
+	}
+	if pp.got == nil {
+		got, err := t.policies(pp.names)
+		if err != nil {
+			return err
+		}
+		pp.got = got
+	}
+	_, err := t.sourceOf(s.Target, pin, pp.got[s.Target])
+	return err
 }
 
 // Policy is what apt-cache policy says of one package: the versions apt

@@ -202,9 +202,10 @@ func splitBrings(targets []string, inst []simInst, deps map[string][][]string, i
 // package, a line of its name, its dependencies, each a set of
 // alternatives: "  Depends: NAME" starts one, " |Depends: NAME" is an
 // alternative the next line continues, and the lines indented by four
-// spaces under one name the packages that provide it. A virtual name
-// ("<NAME>") stands for its providers alone. Only Depends, PreDepends and
-// Recommends count.
+// spaces under one name the packages that provide it (those under no
+// name of the block, a set of their own). A virtual name ("<NAME>")
+// stands for its providers alone. Only Depends, PreDepends and Recommends
+// count.
 func parseDepends(out string) map[string][][]string {
 	deps := make(map[string][][]string)
 	var cur string
@@ -222,7 +223,12 @@ func parseDepends(out string) map[string][][]string {
 			}
 		case cur == "":
 		case strings.HasPrefix(line, "    "):
-			if n := strings.TrimSpace(line); inDep && validPkgName(n) {
+			// A provider: of the dependency above, or, when apt left that
+			// out (--installed, a target not installed), of one of its own.
+			if n := strings.TrimSpace(line); validPkgName(n) {
+				if !inDep {
+					deps[cur], inDep, cont = append(deps[cur], nil), true, false
+				}
 				g := deps[cur]
 				g[len(g)-1] = append(g[len(g)-1], n)
 			}

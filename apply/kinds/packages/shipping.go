@@ -87,7 +87,8 @@ func (Package) Shipping(x *kind.Exec, steps []*stepfmt.Step) ([]string, error) {
 // archives returns the host paths of the archives apt-get with args
 // would unpack: apt names each with --print-uris, given an empty cache
 // so that it names them all; one from a file: source is read where it
-// is, any other from apt's cache, downloaded there first when missing.
+// is, any other from apt's cache (archiveDir), downloaded there first
+// when missing.
 func (t Tools) archives(args []string) ([]string, error) {
 	empty, err := os.MkdirTemp("", "trail-archives-*")
 	if err != nil {
@@ -98,7 +99,7 @@ func (t Tools) archives(args []string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	cache := t.host("/var/cache/apt/archives")
+	cache := t.archiveDir()
 	var debs []string
 	download := false
 	for _, line := range strings.Split(out, "\n") {
@@ -186,3 +187,32 @@ func unescapeTar(name string) string {
 }
 
 var cEscapes = map[byte]byte{'\\': '\\', 'a': '\a', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t', 'v': '\v', '?': '?'}
+
+// archiveDir returns the host path of apt's archive cache,
+// Dir::Cache::archives as apt resolves it (apt-config, which reads no
+// package lists: milliseconds), where apt-get --download-only puts what
+// it fetches; apt's default when apt-config cannot say.
+func (t Tools) archiveDir() string {
+	out, err := t.Apt("apt-config", "shell", "A", "Dir::Cache::archives/d")
+	if dir, ok := ParseConfigShell(out, "A"); err == nil && ok && filepath.IsAbs(dir) {
+		return filepath.Clean(dir)
+	}
+	return t.host("/var/cache/apt/archives")
+}
+
+// ParseConfigShell reads the value of variable name from apt-config shell
+// output: a line NAME='VALUE', a quote in VALUE written '\”.
+func ParseConfigShell(out, name string) (string, bool) {
+	for _, line := range strings.Split(out, "\n") {
+		v, ok := strings.CutPrefix(line, name+"='")
+		if !ok || !strings.HasSuffix(v, "'") || len(v) < 1 {
+			continue
+		}
+		v = v[:len(v)-1]
+		if strings.Count(v, "'") != 3*strings.Count(v, `'\''`) {
+			continue
+		}
+		return strings.ReplaceAll(v, `'\''`, "'"), true
+	}
+	return "", false
+}
