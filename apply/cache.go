@@ -109,6 +109,31 @@ func (e *Engine) eachRecord(keep bool, fn func(*kind.Record) error) error {
 	return err
 }
 
+// eachRecordLine calls fn with every line of the applied record, read as
+// text line by line (state.RecordLine), where eachRecord would read the
+// file rather than records it holds; false, having called nothing, where
+// it would not.
+func (e *Engine) eachRecordLine(keep bool, fn func(*state.RecordLine) error) (bool, error) {
+	k, ok := keyOf(e.path(state.FileApplied))
+	if keep || ok && e.cache.applied != nil && k == e.cache.appliedKey {
+		return false, nil
+	}
+	rr, c, err := state.OpenRecordText(e.path(state.FileApplied))
+	if rr == nil {
+		return true, err
+	}
+	defer c.Close()
+	for {
+		l, err := rr.Next()
+		if l == nil || err != nil {
+			return true, err
+		}
+		if err := fn(l); err != nil {
+			return true, err
+		}
+	}
+}
+
 // loadIndex returns the drift index, read again only if the file changed.
 func (e *Engine) loadIndex() *state.Index {
 	file := e.path(state.FileIndex)

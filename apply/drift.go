@@ -2,6 +2,7 @@ package apply
 
 import (
 	"trail/apply/kind"
+	"trail/apply/state"
 	"trail/stepfmt"
 )
 
@@ -33,7 +34,7 @@ func (e *Engine) Drift() ([]Drift, error) {
 	ix := driftIndex(x)
 	var out []Drift
 	e.drifts++
-	err = e.eachRecord(e.drifts > 1, func(rec *kind.Record) error {
+	check := func(rec *kind.Record) error {
 		// Marked after its check, whose hash of a changed file replaces
 		// the file's entry.
 		defer ix.Mark(rec.ID.Target)
@@ -50,7 +51,23 @@ func (e *Engine) Drift() ([]Drift, error) {
 			out = append(out, Drift{ID: rec.ID, Policy: rec.Policy, Wrote: rec.Wrote, Now: now, Changed: changed(rec.Wrote, now)})
 		}
 		return nil
+	}
+	read, err := e.eachRecordLine(e.drifts > 1, func(l *state.RecordLine) error {
+		if row := handlerOf(l.ID.Kind); row != nil {
+			if m, ok := row.h.(kind.Matcher); ok && m.Matches(x, l.ID.Target, l.Wrote) {
+				ix.Mark(l.ID.Target)
+				return nil
+			}
+		}
+		rec, err := l.Record()
+		if err != nil {
+			return err
+		}
+		return check(rec)
 	})
+	if !read {
+		err = e.eachRecord(e.drifts > 1, check)
+	}
 	if err != nil {
 		ix.KeepAll()
 		return nil, err

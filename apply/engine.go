@@ -252,6 +252,15 @@ func (e *Engine) readSteps(n int) (string, error) {
 // commit again, which puts its contents in the store, and restores the
 // targets it no longer manages from the pre-images in the applied record.
 func (e *Engine) CheckBlobs() ([]BlobProblem, error) {
+	read := false
+	probs, err := e.store.CheckBlobsOfLines(func(fn func(*state.RecordLine) error) error {
+		var err error
+		read, err = e.eachRecordLine(false, fn)
+		return err
+	})
+	if read {
+		return probs, err
+	}
 	return e.store.CheckBlobsOf(func(fn func(*kind.Record) error) error { return e.eachRecord(false, fn) })
 }
 

@@ -65,6 +65,9 @@ type Index struct {
 	// is then written to runs as it comes (indexspill.go), oldest first.
 	spilling bool
 	runs     []*indexRun
+	// lineMarks[i] is set when Mark named the path of text's line i
+	// (indexmark.go).
+	lineMarks []bool
 }
 
 // IndexEntry is the stat a file had when it was hashed, and the hash.
@@ -342,43 +345,6 @@ func (ix *Index) Keep(managed func(string) bool) {
 		clear(ix.ents[len(kept):])
 		ix.ents = kept
 		ix.Dirty = true
-	}
-}
-
-// Mark notes that p is managed, for KeepMarked.
-func (ix *Index) Mark(p string) {
-	ix.parsed()
-	if e := ix.find(p); e != nil {
-		e.marked = true
-	}
-}
-
-// KeepMarked drops every entry not marked since the last KeepMarked (or
-// KeepAll), and forgets the marks: what a look at every managed target
-// does without a set of them all.
-func (ix *Index) KeepMarked() {
-	ix.parsed()
-	ix.merge()
-	kept := ix.ents[:0]
-	for _, e := range ix.ents {
-		if e.marked {
-			e.marked = false
-			kept = append(kept, e)
-		}
-	}
-	if len(kept) < len(ix.ents) {
-		clear(ix.ents[len(kept):])
-		ix.ents = kept
-		ix.Dirty = true
-	}
-}
-
-// KeepAll forgets the marks and keeps every entry.
-func (ix *Index) KeepAll() {
-	ix.parsed()
-	ix.merge()
-	for i := range ix.ents {
-		ix.ents[i].marked = false
 	}
 }
 

@@ -45,3 +45,29 @@ func FuzzReadRecordLine(f *testing.F) {
 		}
 	})
 }
+
+// eachBlobText lists the keys Image.Blobs does, of any image text.
+func FuzzEachBlobText(f *testing.F) {
+	const zeros = "0000000000000000000000000000000000000000000000000000000000000000"
+	for _, s := range []string{"absent", "file content=sha256:" + zeros + " mode=0644", "file content=sha256:" + zeros + " secret=age sealed=sha256:" + zeros,
+		`file content="sha256:x y"`, "user home=sha256: x=sha256:" + zeros, "file secret=age content=sha256:" + zeros} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m, err := kind.ParseImage(s)
+		if err != nil {
+			return
+		}
+		var got []string
+		eachBlobText([]byte(s), func(k []byte) { got = append(got, string(k)) })
+		want := m.Blobs()
+		if len(got) != len(want) {
+			t.Fatalf("%q: keys %q, Blobs %q", s, got, want)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("%q: keys %q, Blobs %q", s, got, want)
+			}
+		}
+	})
+}

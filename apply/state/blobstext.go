@@ -1,0 +1,91 @@
+package state
+
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+
+	"trail/apply/kind"
+)
+
+// CheckBlobsOfLines is CheckBlobsOf of the applied record's lines as
+// text (RecordLine): the blob keys are read from the images' text, not
+// decoded (at 100,000 targets, decoding both images of each was half of
+// a status's store check).
+func (s *Store) CheckBlobsOfLines(each func(func(*RecordLine) error) error) ([]BlobProblem, error) {
+	dfd, err := unix.Open(filepath.Join(s.Dir, "sha256"), unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	defer unix.Close(dfd)
+	var out []BlobProblem
+	s.packs.mu.Lock()
+	s.refreshPacks(true)
+	s.packs.mu.Unlock()
+	err = each(func(l *RecordLine) error {
+		for _, need := range [...]struct {
+			what string
+			img  []byte
+		}{{"pre-image", l.Origin}, {"content", l.Wrote}} {
+			eachBlobText(need.img, func(k []byte) {
+				if p := s.statBlobText(dfd, k); p != "" {
+					out = append(out, BlobProblem{Step: l.ID.String(), Need: need.what, Blob: string(k), Problem: p})
+				}
+			})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// eachBlobText calls fn with each key kind.Image.Blobs lists of the image
+// whose text is img (one kind.CheckImageText accepts), in order.
+func eachBlobText(img []byte, fn func(key []byte)) {
+	if bytes.IndexByte(img, '"') >= 0 {
+		m, err := kind.ParseImage(string(img))
+		if err != nil {
+			return
+		}
+		for _, k := range m.Blobs() {
+			fn([]byte(k))
+		}
+		return
+	}
+	_, attrs, _ := bytes.Cut(img, []byte(" "))
+	secret := false
+	for rest := attrs; len(rest) > 0; {
+		var tok []byte
+		tok, rest, _ = bytes.Cut(rest, []byte(" "))
+		if key, _, _ := bytes.Cut(tok, []byte("=")); string(key) == "secret" {
+			secret = true
+		}
+	}
+	for rest := attrs; len(rest) > 0; {
+		var tok []byte
+		tok, rest, _ = bytes.Cut(rest, []byte(" "))
+		key, val, _ := bytes.Cut(tok, []byte("="))
+		if secret && string(key) == "content" {
+			continue // a secret's plaintext is never kept
+		}
+		if bytes.HasPrefix(val, []byte("sha256:")) {
+			fn(val)
+		}
+	}
+}
+
+// statBlobText is statBlob of a key as text: a packed blob is found
+// without making a string of its key.
+func (s *Store) statBlobText(dfd int, key []byte) string {
+	var sum [32]byte
+	if h, ok := bytes.CutPrefix(key, []byte("sha256:")); ok && lowerHex(sum[:], h) {
+		if n, ok := s.packedSize(&sum); ok {
+			if n == 0 && string(key) != emptyKey {
+				return "empty"
+			}
+			return ""
+		}
+	}
+	return s.statBlob(dfd, string(key))
+}
