@@ -31,13 +31,12 @@ import (
 type Store struct {
 	Dir     string
 	pending []pendingBlob
-	// staged holds the digests of what is staged, so a compile staging a
+	// staged finds what is staged by its digest, so a compile staging a
 	// hundred thousand blobs between flushes looks each up once, not in a
-	// scan: a digest's first 8 bytes, to where its whole digest is (at i
-	// >= 0 in the pack's entries, at ^i in pending). Not key and path
-	// strings: the strings were 20 MB of a 100,000-file first apply's
-	// live heap at its peak.
-	staged map[uint64]int32
+	// scan; it says where the whole digest is (the pack's entries or
+	// pending). Not key and path strings: the strings were 20 MB of a
+	// 100,000-file first apply's live heap at its peak.
+	staged stagedSet
 	small  int         // blobs up to PackMax staged as files since the last Flush
 	pw     *packWriter // the pack being staged into, if any
 	packs  packSet     // the packs there are

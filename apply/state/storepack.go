@@ -51,7 +51,9 @@ type packWriter struct {
 	f    *os.File
 	w    *bufio.Writer
 	off  int64
-	ents []packEntry
+	ents entrySpill
+	// indexed is how many entries the index written holds.
+	indexed int
 }
 
 // crashPoint, when set (by tests), is called at the points of a flush
@@ -80,10 +82,12 @@ func (s *Store) packAppend(b []byte, sum *[sha256.Size]byte) error {
 	if _, err := pw.w.Write(b); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
-	s.markStaged(sum, int32(len(pw.ents)))
-	pw.ents = append(pw.ents, packEntry{sum: *sum, off: pw.off, n: uint32(len(b))})
+	if err := pw.ents.add(sum, uint32(len(b))); err != nil {
+		return err
+	}
+	s.markStaged(sum, packRef(pw.ents.n-1))
 	pw.off += int64(len(b))
-	if len(pw.ents) == 100 {
+	if pw.ents.n == 100 {
 		at("packing")
 	}
 	return nil
@@ -111,7 +115,8 @@ func (s *Store) startPack() error {
 			f.Close()
 			continue
 		}
-		s.pw = &packWriter{name: name, f: f, w: bufio.NewWriterSize(f, 256<<10), off: int64(len(packMagic))}
+		s.pw = &packWriter{name: name, f: f, w: bufio.NewWriterSize(f, 256<<10), off: int64(len(packMagic)),
+			ents: entrySpill{dir: filepath.Join(s.Dir, "tmp")}}
 		if _, err := s.pw.w.WriteString(packMagic); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
@@ -126,7 +131,12 @@ func (s *Store) finishPack() (string, error) {
 	if err := pw.w.Flush(); err != nil {
 		return "", fmt.Errorf("store: %w", err)
 	}
-	pw.ents = sortEntries(pw.ents)
+	ents, err := pw.ents.all(int64(len(packMagic)))
+	if err != nil {
+		return "", err
+	}
+	ents = sortEntries(ents)
+	pw.indexed = len(ents)
 	// Named after the pack, which is this writer's alone (O_EXCL), not
 	// by pid and sequence: another writer of the same pid (in another pid
 	// namespace) could write there meanwhile.
@@ -136,7 +146,7 @@ func (s *Store) finishPack() (string, error) {
 		return "", fmt.Errorf("store: %w", err)
 	}
 	w := bufio.NewWriterSize(f, 64<<10)
-	err = writeIndex(w, pw.ents, pw.off)
+	err = writeIndex(w, ents, pw.off)
 	if err == nil {
 		err = w.Flush()
 	}
@@ -156,6 +166,7 @@ func (s *Store) dropPack() {
 		return
 	}
 	s.pw.f.Close()
+	s.pw.ents.close()
 	os.Remove(s.pw.name + packSuffix)
 	s.pw = nil
 }
@@ -514,9 +525,10 @@ func (s *Store) placePack(idxTmp string) error {
 		return fmt.Errorf("store: %w", &os.LinkError{Op: "rename", Old: idxTmp, New: idx, Err: err})
 	}
 	s.pw = nil // in place: not for an Abort to remove
+	pw.ents.close()
 	// Written: no longer a leftover to its writer's lock, but a gc's.
 	unix.Flock(int(pw.f.Fd()), unix.LOCK_UN)
-	s.added += pw.off + int64(idxHeader+idxFanout+len(pw.ents)*idxEntry+idxTrailer)
+	s.added += pw.off + int64(idxHeader+idxFanout+pw.indexed*idxEntry+idxTrailer)
 	ix, err := mapIndex(idx, false)
 	if err != nil {
 		pw.f.Close()

@@ -3,7 +3,6 @@ package state
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -146,35 +145,30 @@ func (s *Store) writeTemp(r io.Reader, hashing bool) (seq uint64, sum [sha256.Si
 // pend records temporary file number seq as the blob of digest sum, for
 // the next Flush.
 func (s *Store) pend(seq uint64, sum *[sha256.Size]byte, size int64) {
-	s.markStaged(sum, ^int32(len(s.pending)))
+	s.markStaged(sum, pendingRef(len(s.pending)))
 	s.pending = append(s.pending, pendingBlob{*sum, seq, size})
 }
 
-// markStaged notes the blob of digest sum as staged at i (see staged). A
-// digest whose first 8 bytes another staged one shares is not noted: it
-// is only staged again if it comes again, which costs room, not a wrong
-// answer.
-func (s *Store) markStaged(sum *[sha256.Size]byte, i int32) {
-	if s.staged == nil {
-		s.staged = make(map[uint64]int32)
-	}
-	k := binary.LittleEndian.Uint64(sum[:8])
-	if _, ok := s.staged[k]; !ok {
-		s.staged[k] = i
-	}
+// A staged blob's ref (stagedSet) says where its digest is: entry i of
+// the pack being written (i+1), or pending[j] (^j, from 2^31 up).
+func packRef(i int) uint32    { return uint32(i + 1) }
+func pendingRef(j int) uint32 { return ^uint32(j) }
+
+// markStaged notes the blob of digest sum as staged at ref.
+func (s *Store) markStaged(sum *[sha256.Size]byte, ref uint32) {
+	s.staged.add(sum, ref)
 }
 
 // isStaged reports whether the blob of digest sum is staged.
 func (s *Store) isStaged(sum *[sha256.Size]byte) bool {
-	i, ok := s.staged[binary.LittleEndian.Uint64(sum[:8])]
-	switch {
-	case !ok:
-		return false
-	case i >= 0:
-		return s.pw != nil && int(i) < len(s.pw.ents) && s.pw.ents[i].sum == *sum
-	default:
-		return int(^i) < len(s.pending) && s.pending[^i].sum == *sum
-	}
+	_, ok := s.staged.find(sum, func(ref uint32) bool {
+		if ref >= 1<<31 {
+			j := int(^ref)
+			return j < len(s.pending) && s.pending[j].sum == *sum
+		}
+		return s.pw != nil && s.pw.ents.isDigest(int(ref)-1, sum)
+	})
+	return ok
 }
 
 // MkdirTemp makes a private directory in store/tmp (0700, in the 0700
@@ -200,7 +194,7 @@ func (s *Store) Abort() {
 	// Let go of both, not only emptied: a compile's flush of 100,000
 	// blobs left their names (16 MB) reachable from the slice's array
 	// and the map's table through the whole apply.
-	s.pending, s.staged, s.small, s.loose = nil, nil, 0, nil
+	s.pending, s.staged, s.small, s.loose = nil, stagedSet{}, 0, nil
 }
 
 // Flush makes the staged blobs durable and puts them in place: the data
