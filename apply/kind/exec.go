@@ -211,13 +211,16 @@ func (x *Exec) PlanNames(l *stepfmt.List) {
 // with the predicted result of the plan's earlier changes, so that a check
 // of FILE /a/b knows that DIR /a will have been created by then.
 type View struct {
-	x       *Exec
-	overlay map[viewKey]predicted
-	// tails holds the attribute lists the overlay's images share.
-	tails map[string]*[]stepfmt.Attr
-	// fresh holds the paths whose object the plan creates, replaces or
-	// removes: what lies under them on the machine now is not what the
-	// plan will find there.
+	x *Exec
+	// overlay holds the predicted images by namespace, then target: a
+	// key of one string where one of two was 16 bytes more an entry.
+	overlay map[string]map[string]predicted
+	// shapes holds what the overlay's images share.
+	shapes map[string]*shape
+	// fresh holds the paths the plan creates, replaces or removes that
+	// have no predicted image of the path namespace (MarkFresh): what
+	// lies under them on the machine now is not what the plan will find
+	// there. One that has is marked in its image's shape.
 	fresh map[string]bool
 	// owned holds the paths (owns=) of packages the plan installs: the
 	// package brings what lies under them, so a directory missing there
@@ -225,7 +228,8 @@ type View struct {
 	owned []string
 }
 
-type viewKey struct{ ns, target string }
+// pathNS is the namespace of the paths MarkFresh marks.
+var pathNS = stepfmt.Namespace(stepfmt.KindFile)
 
 // Exec returns the operation context the view reads through.
 func (v *View) Exec() *Exec { return v.x }
@@ -238,7 +242,7 @@ func (v *View) Planning() bool { return v.overlay != nil }
 // (stepfmt.Namespace of its kind, and its target) when an earlier change of the plan touches it,
 // and otherwise what read returns.
 func (v *View) Lookup(ns, key string, read func() (Image, error)) (Image, error) {
-	if p, ok := v.overlay[viewKey{ns, key}]; ok {
+	if p, ok := v.overlay[ns][key]; ok {
 		return p.image(), nil
 	}
 	return read()
@@ -246,14 +250,21 @@ func (v *View) Lookup(ns, key string, read func() (Image, error)) (Image, error)
 
 // Predict records the state a change will leave target in.
 func (v *View) Predict(ns, target string, img Image) {
-	if v.overlay != nil {
-		v.overlay[viewKey{ns, target}] = keep(v.tails, img)
+	if v.overlay == nil {
+		return
 	}
+	m := v.overlay[ns]
+	if m == nil {
+		m = make(map[string]predicted)
+		v.overlay[ns] = m
+	}
+	old, ok := m[target]
+	m[target] = keep(v.shapes, img, ok && old.shape.fresh)
 }
 
 // Predicted returns the predicted image of target, if any.
 func (v *View) Predicted(ns, target string) (Image, bool) {
-	p, ok := v.overlay[viewKey{ns, target}]
+	p, ok := v.overlay[ns][target]
 	if !ok {
 		return Image{}, false
 	}
@@ -267,12 +278,29 @@ func NewView(x *Exec) *View { return &View{x: x} }
 // NewPlanView returns a view that predicts: each change of a plan's checks
 // leaves its result for the checks after it.
 func NewPlanView(x *Exec) *View {
-	return &View{x: x, overlay: make(map[viewKey]predicted), tails: make(map[string]*[]stepfmt.Attr), fresh: make(map[string]bool)}
+	return &View{x: x, overlay: make(map[string]map[string]predicted), shapes: make(map[string]*shape), fresh: make(map[string]bool)}
 }
 
 // MarkFresh notes that the plan creates, replaces or removes the object
 // at p.
-func (v *View) MarkFresh(p string) { v.fresh[p] = true }
+func (v *View) MarkFresh(p string) {
+	pr, ok := v.overlay[pathNS][p]
+	if !ok {
+		v.fresh[p] = true
+		return
+	}
+	if !pr.shape.fresh {
+		v.overlay[pathNS][p] = keep(v.shapes, pr.image(), true)
+	}
+}
+
+// isFresh reports whether MarkFresh marked p.
+func (v *View) isFresh(p string) bool {
+	if pr, ok := v.overlay[pathNS][p]; ok && pr.shape.fresh {
+		return true
+	}
+	return v.fresh[p]
+}
 
 // Own notes that a package the plan installs owns the path p.
 func (v *View) Own(p string) { v.owned = append(v.owned, p) }
@@ -293,7 +321,7 @@ func (v *View) UnderOwned(p string) bool {
 // there now is not what the plan will find.
 func (v *View) Replaced(p string) bool {
 	for a := p; a != "/"; a = fsx.Parent(a) {
-		if v.fresh[a] {
+		if v.isFresh(a) {
 			return true
 		}
 	}
@@ -304,9 +332,9 @@ func (v *View) Replaced(p string) bool {
 // directory p.
 func (v *View) PredictedChildren(p string) []string {
 	var names []string
-	for k, img := range v.overlay {
-		if k.ns == stepfmt.Namespace(stepfmt.KindDir) && k.target != p && fsx.Parent(k.target) == p && !(Image{State: img.state}).IsAbsent() {
-			names = append(names, k.target[strings.LastIndexByte(k.target, '/')+1:])
+	for target, img := range v.overlay[stepfmt.Namespace(stepfmt.KindDir)] {
+		if target != p && fsx.Parent(target) == p && !(Image{State: img.shape.state}).IsAbsent() {
+			names = append(names, target[strings.LastIndexByte(target, '/')+1:])
 		}
 	}
 	return names

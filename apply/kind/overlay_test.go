@@ -70,3 +70,38 @@ func TestPlanViewHoldsLittlePerFile(t *testing.T) {
 	}
 	t.Logf("%d bytes per predicted file", per)
 }
+
+// A path MarkFresh marked stays marked when a later change predicts it
+// again, and marks what lies under it as replaced; one without a
+// prediction is marked too; its image is given back unchanged.
+func TestPlanViewFresh(t *testing.T) {
+	v := NewPlanView(nil)
+	file := Image{State: "file", Attrs: []stepfmt.Attr{{Key: "content", Value: "k1"}, {Key: "mode", Value: "0644"}}}
+	v.Predict(pathNS, "/a", Image{State: "dir", Attrs: []stepfmt.Attr{{Key: "mode", Value: "0755"}}})
+	v.Predict(pathNS, "/a/b", file)
+	v.MarkFresh("/a")
+	v.MarkFresh("/x") // no prediction
+	v.Predict(pathNS, "/a", Image{State: "dir", Attrs: []stepfmt.Attr{{Key: "mode", Value: "0700"}}})
+	v.Predict("user", "/a/b", file) // another namespace's is not a path
+	for _, tc := range []struct {
+		p    string
+		want bool
+	}{{"/a", true}, {"/a/b", true}, {"/a/b/c", true}, {"/x", true}, {"/x/y", true}, {"/b", false}, {"/ab", false}} {
+		if got := v.Replaced(tc.p); got != tc.want {
+			t.Errorf("Replaced(%s) = %v, want %v", tc.p, got, tc.want)
+		}
+	}
+	if got, _ := v.Predicted(pathNS, "/a"); got.State != "dir" || len(got.Attrs) != 1 || got.Attrs[0].Value != "0700" {
+		t.Errorf("/a predicted as %#v", got)
+	}
+	if got, _ := v.Predicted(pathNS, "/a/b"); !reflect.DeepEqual(got, file) {
+		t.Errorf("/a/b predicted as %#v, want %#v", got, file)
+	}
+	v.MarkFresh("/a/b")
+	if got, _ := v.Predicted(pathNS, "/a/b"); !reflect.DeepEqual(got, file) {
+		t.Errorf("/a/b marked fresh predicted as %#v, want %#v", got, file)
+	}
+	if !v.Replaced("/a/b") || v.fresh["/a/b"] {
+		t.Errorf("/a/b marked fresh: replaced %v, in the fallback set %v", v.Replaced("/a/b"), v.fresh["/a/b"])
+	}
+}
