@@ -87,6 +87,12 @@ func (x *Exec) HasBlob(key string) bool {
 	if x.blobs[key] {
 		return true
 	}
+	// A packed blob is found in its pack's mapped index about as fast as
+	// in the map, and is not remembered: at 100,000 packed contents the
+	// map was 3 MB of a first apply's plan.
+	if p, ok := x.store.(packedBlobs); ok && p.HasPacked(key) {
+		return true
+	}
 	if !x.store.Has(key) {
 		return false
 	}
@@ -96,6 +102,10 @@ func (x *Exec) HasBlob(key string) bool {
 	x.blobs[key] = true
 	return true
 }
+
+// packedBlobs is a store that tells, without a system call, whether a
+// pack holds a blob (state.Store).
+type packedBlobs interface{ HasPacked(key string) bool }
 
 // Store returns the content store.
 func (x *Exec) Store() Blobs { return x.store }

@@ -135,6 +135,22 @@ func (s *Store) Has(key string) bool {
 	return ok
 }
 
+// HasPacked reports whether a pack holds blob key, as the packs were
+// last read: a look-up in a mapped index, no system call, which a caller
+// need not remember the answer of (Has also stats a file of its own).
+// Not a blob Rewrite named.
+func (s *Store) HasPacked(key string) bool {
+	if kind.CheckKey(key) != nil {
+		return false
+	}
+	sum := digestOf(key)
+	if s.rewrite[sum] {
+		return false
+	}
+	_, _, ok := s.packed(&sum, false)
+	return ok
+}
+
 // stored is Has for a staging, which takes a blob for missing when only
 // another process's pack made since this staging began holds it (it
 // stores it again: the copy costs only room) and knows without a stat

@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -140,5 +141,52 @@ func TestStoreFlushDropsPacksGCRemoved(t *testing.T) {
 	}
 	if open, deleted := packHandles(t, dir); deleted != 0 || open == 0 {
 		t.Errorf("after a flush the store holds %d handles of packs, %d of deleted ones", open, deleted)
+	}
+}
+
+// HasPacked finds a blob a pack holds, and not one stored as a file of
+// its own, one missing, one Rewrite named or a key that is no key.
+func TestHasPacked(t *testing.T) {
+	s, err := state.NewStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	blobs := make([][]byte, 100)
+	for i := range blobs {
+		blobs[i] = []byte("packed " + strconv.Itoa(i))
+	}
+	keys, err := s.PutMany(blobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	packed := 0
+	for _, k := range keys {
+		if s.HasPacked(k) {
+			packed++
+		} else if !s.Has(k) {
+			t.Fatalf("%s stored, not found", k)
+		}
+	}
+	if packed == 0 || packed == len(keys) {
+		t.Fatalf("%d of %d found packed; want the first few files of their own, the rest packed", packed, len(keys))
+	}
+	last := keys[len(keys)-1]
+	for _, tc := range []struct {
+		key  string
+		want bool
+	}{
+		{last, true},
+		{keys[0], false}, // the first small blobs of a flush are files of their own
+		{kind.HashKey([]byte("missing")), false},
+		{"sha256:xyz", false},
+		{"", false},
+	} {
+		if got := s.HasPacked(tc.key); got != tc.want {
+			t.Errorf("HasPacked(%q) = %v, want %v", tc.key, got, tc.want)
+		}
+	}
+	s.Rewrite(last)
+	if s.HasPacked(last) {
+		t.Errorf("HasPacked(%s) after Rewrite: true, want false", last)
 	}
 }
