@@ -11,7 +11,10 @@
 // (pack.go, storepack.go), so that a tree of 100,000 files costs the
 // store two creates, not 100,000. Every reader of the store (Has, Get,
 // Open, Size, CheckBlobs, host's missing, gc, fsck) reads both; stores
-// of files only, from before packs, are read as they are.
+// of files only, from before packs, are read as they are. Until its
+// flush a staging holds little a blob: its pack's entries go to an
+// unlinked file as they are appended (packents.go), and what it staged is
+// found through a table of the digests' first bytes (stagedset.go).
 //
 // GC (gc.go) is the one place that removes blobs: what the applied record,
 // an interrupted apply's journal and the kept generations' step lists name
