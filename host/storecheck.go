@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -13,7 +12,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"trail/apply"
-	"trail/apply/kind"
 )
 
 // listFrom is how many keys make reading their directories cheaper than a
@@ -23,11 +21,13 @@ const listFrom = 2048
 // missing returns the keys the store lacks, in their order. Many keys are
 // checked by reading the directories their blobs live in (Store.Path),
 // once each, and the indexes of the packs (Store.EachPacked), instead of
-// a stat a key: a blob is there when its name is in
-// its directory, exactly when a stat of it would find it. The names are
-// read raw (getdents) and looked up among the keys, instead of a string
-// and a set entry made for every name the store holds: at 100,000 files
-// 0.10 CPU s became 0.07, most of it now the kernel reading directories.
+// a stat a key: a blob is there when its name is in its directory,
+// exactly when a stat of it would find it. The keys' digests are sorted
+// once, and the packs' digests, sorted in each index, are merged with
+// them, and each name a directory holds found by a binary search: no
+// string or set entry is made for a key or a name. A map of the keys'
+// names, looked up with each packed digest hexed, took 0.08 of a
+// 100,000-file pull's 0.43 CPU s.
 func missing(st *apply.Store, keys []string) []string {
 	var out []string
 	if len(keys) < listFrom {
@@ -38,56 +38,74 @@ func missing(st *apply.Store, keys []string) []string {
 		}
 		return out
 	}
-	// want maps a blob's name (its hex digits) to its first key's index;
-	// dirs holds one key of each directory to read.
-	want := make(map[string]int, len(keys))
-	var dirs [256]int
-	for i := range dirs {
-		dirs[i] = -1
-	}
+	want := make([]keyDigest, 0, len(keys))
 	for i, k := range keys {
-		if kind.CheckKey(k) != nil {
+		// CheckKey's test, without its error made for a bad key.
+		name, ok := strings.CutPrefix(k, "sha256:")
+		if !ok || len(name) != 2*sha256.Size || !isLowerHex(name) {
 			continue
 		}
-		name := k[len("sha256:"):]
-		if _, ok := want[name]; !ok {
-			want[name] = i
-		}
-		if d := hexByte(name); dirs[d] < 0 {
-			dirs[d] = i
-		}
+		var d keyDigest
+		decodeHex(d.sum[:], name)
+		d.i = int32(i)
+		want = append(want, d)
 	}
+	slices.SortFunc(want, func(a, b keyDigest) int { return bytes.Compare(a.sum[:], b.sum[:]) })
 	found := make([]bool, len(keys))
+	// Each key's first of its directory (the digest's first byte).
 	buf := make([]byte, 64<<10)
-	for _, i := range dirs {
-		if i >= 0 {
-			markPresent(filepath.Dir(st.Path(keys[i])), buf, want, found)
+	for i := range want {
+		if i == 0 || want[i].sum[0] != want[i-1].sum[0] {
+			markPresent(filepath.Dir(st.Path(keys[want[i].i])), buf, want, found)
 		}
 	}
-	var h [2 * sha256.Size]byte
+	// A cursor into want, merged with each pack's digests in turn: an
+	// index holds them sorted, so a digest lower than the last starts the
+	// next pack.
+	at := 0
+	var last [sha256.Size]byte
 	st.EachPacked(func(sum *[sha256.Size]byte) {
-		hex.Encode(h[:], sum[:])
-		if j, ok := want[string(h[:])]; ok {
-			found[j] = true
+		if bytes.Compare(sum[:], last[:]) < 0 {
+			at = 0
 		}
+		last = *sum
+		for at < len(want) && bytes.Compare(want[at].sum[:], sum[:]) < 0 {
+			at++
+		}
+		markFound(want, at, sum, found)
 	})
-	for _, k := range keys {
-		name, ok := strings.CutPrefix(k, "sha256:")
-		if j, in := want[name]; !ok || !in || !found[j] {
+	for i, k := range keys {
+		if !found[i] {
 			out = append(out, k)
 		}
 	}
 	return out
 }
 
+// keyDigest is a key's digest and its index in missing's keys.
+type keyDigest struct {
+	sum [sha256.Size]byte
+	i   int32
+}
+
+// markFound sets found for each key of digest sum, from want[at] on:
+// the first of them, if any, is at at.
+func markFound(want []keyDigest, at int, sum *[sha256.Size]byte, found []bool) {
+	for ; at < len(want) && want[at].sum == *sum; at++ {
+		found[want[at].i] = true
+	}
+}
+
 // markPresent reads the directory's entries and sets found for each name
-// want knows. An unreadable directory marks nothing: its keys are missing.
-func markPresent(dir string, buf []byte, want map[string]int, found []bool) {
+// that is a key's of want (sorted). An unreadable directory marks
+// nothing: its keys are missing.
+func markPresent(dir string, buf []byte, want []keyDigest, found []bool) {
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return
 	}
 	defer unix.Close(fd)
+	var sum [sha256.Size]byte
 	for {
 		n, err := unix.Getdents(fd, buf)
 		if err == unix.EINTR {
@@ -106,24 +124,41 @@ func markPresent(dir string, buf []byte, want map[string]int, found []bool) {
 			if z := bytes.IndexByte(name, 0); z >= 0 {
 				name = name[:z]
 			}
-			if j, ok := want[string(name)]; ok {
-				found[j] = true
+			if len(name) == 2*sha256.Size && isLowerHex(name) {
+				decodeHex(sum[:], name)
+				at, _ := slices.BinarySearchFunc(want, &sum, func(d keyDigest, s *[sha256.Size]byte) int { return bytes.Compare(d.sum[:], s[:]) })
+				markFound(want, at, &sum, found)
 			}
 			b = b[reclen:]
 		}
 	}
 }
 
-// hexByte is the value of the first two hex digits of a checked key's
-// name: the directory (Store.Path) its blob lives in.
-func hexByte(name string) byte {
-	v := func(c byte) byte {
-		if c >= 'a' {
-			return c - 'a' + 10
+// isLowerHex reports whether b is lower-case hex digits only, as a blob's
+// name is (and a key's, CheckKey).
+func isLowerHex[T string | []byte](b T) bool {
+	for i := range len(b) {
+		if c := b[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
 		}
-		return c - '0'
 	}
-	return v(name[0])<<4 | v(name[1])
+	return true
+}
+
+// decodeHex decodes h, checked by isLowerHex, into dst (len(h)/2 bytes),
+// with no copy of h made.
+func decodeHex[T string | []byte](dst []byte, h T) {
+	for i := range dst {
+		dst[i] = nibble(h[2*i])<<4 | nibble(h[2*i+1])
+	}
+}
+
+// nibble is the value of lower-case hex digit c.
+func nibble(c byte) byte {
+	if c >= 'a' {
+		return c - 'a' + 10
+	}
+	return c - '0'
 }
 
 // blobSink stores the tree contents a compile for an apply reads

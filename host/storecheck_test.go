@@ -82,7 +82,7 @@ func TestMissingMatchesHas(t *testing.T) {
 // a buffer of a few entries finds every name all the same.
 func TestMarkPresentSmallBuffer(t *testing.T) {
 	dir := t.TempDir()
-	want := map[string]int{}
+	var want []keyDigest
 	for i := 0; i < 300; i++ {
 		name := fmt.Sprintf("%064x", i)
 		if i%3 != 0 {
@@ -90,7 +90,15 @@ func TestMarkPresentSmallBuffer(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		want[name] = i
+		d := keyDigest{i: int32(i)}
+		hex.Decode(d.sum[:], []byte(name))
+		want = append(want, d)
+	}
+	// Names that are no blob's are passed over.
+	for _, name := range []string{"README", strings.Repeat("A", 64), strings.Repeat("0", 63)} {
+		if err := os.WriteFile(filepath.Join(dir, name), nil, 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	found := make([]bool, 300)
 	markPresent(dir, make([]byte, 512), want, found)
@@ -201,5 +209,30 @@ func TestStageRestoresSharedContent(t *testing.T) {
 	}
 	if m := missing(e.Store(), []string{key}); len(m) != 0 {
 		t.Fatalf("staging left the shared content out of the store")
+	}
+}
+
+// missing's hex reading agrees with encoding/hex on lower-case digits and
+// takes no other.
+func TestLowerHex(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{"", true}, {"00", true}, {"0123456789abcdef", true}, {strings.Repeat("f", 64), true},
+		{"0A", false}, {"g0", false}, {"0x", false}, {" 0", false}, {"é", false},
+	} {
+		if isLowerHex(tc.in) != tc.ok || isLowerHex([]byte(tc.in)) != tc.ok {
+			t.Errorf("isLowerHex(%q) = %v, want %v", tc.in, !tc.ok, tc.ok)
+			continue
+		}
+		if !tc.ok || len(tc.in)%2 != 0 {
+			continue
+		}
+		got := make([]byte, len(tc.in)/2)
+		decodeHex(got, tc.in)
+		if want, _ := hex.DecodeString(tc.in); !bytes.Equal(got, want) {
+			t.Errorf("decodeHex(%q) = %x, want %x", tc.in, got, want)
+		}
 	}
 }
