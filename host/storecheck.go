@@ -2,6 +2,7 @@ package host
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -42,15 +43,20 @@ func missing(st *apply.Store, keys []string) []string {
 	for i, k := range keys {
 		// CheckKey's test, without its error made for a bad key.
 		name, ok := strings.CutPrefix(k, "sha256:")
-		if !ok || len(name) != 2*sha256.Size || !isLowerHex(name) {
+		var d keyDigest
+		if !ok || len(name) != 2*sha256.Size || !decodeHex(d.sum[:], name) {
 			continue
 		}
-		var d keyDigest
-		decodeHex(d.sum[:], name)
 		d.i = int32(i)
 		want = append(want, d)
 	}
-	slices.SortFunc(want, func(a, b keyDigest) int { return bytes.Compare(a.sum[:], b.sum[:]) })
+	slices.SortFunc(want, func(a, b keyDigest) int {
+		// The first 8 bytes as a number order as bytes.Compare does.
+		if x, y := binary.BigEndian.Uint64(a.sum[:8]), binary.BigEndian.Uint64(b.sum[:8]); x != y {
+			return cmp.Compare(x, y)
+		}
+		return bytes.Compare(a.sum[:], b.sum[:])
+	})
 	found := make([]bool, len(keys))
 	// Each key's first of its directory (the digest's first byte).
 	buf := make([]byte, 64<<10)
@@ -124,8 +130,7 @@ func markPresent(dir string, buf []byte, want []keyDigest, found []bool) {
 			if z := bytes.IndexByte(name, 0); z >= 0 {
 				name = name[:z]
 			}
-			if len(name) == 2*sha256.Size && isLowerHex(name) {
-				decodeHex(sum[:], name)
+			if len(name) == 2*sha256.Size && decodeHex(sum[:], name) {
 				at, _ := slices.BinarySearchFunc(want, &sum, func(d keyDigest, s *[sha256.Size]byte) int { return bytes.Compare(d.sum[:], s[:]) })
 				markFound(want, at, &sum, found)
 			}
@@ -134,32 +139,31 @@ func markPresent(dir string, buf []byte, want []keyDigest, found []bool) {
 	}
 }
 
-// isLowerHex reports whether b is lower-case hex digits only, as a blob's
-// name is (and a key's, CheckKey).
-func isLowerHex[T string | []byte](b T) bool {
-	for i := range len(b) {
-		if c := b[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
-			return false
-		}
-	}
-	return true
-}
-
-// decodeHex decodes h, checked by isLowerHex, into dst (len(h)/2 bytes),
-// with no copy of h made.
-func decodeHex[T string | []byte](dst []byte, h T) {
+// decodeHex decodes h into dst (len(h)/2 bytes) and reports whether h
+// is lower-case hex digits only, as a key's name is (CheckKey) and a
+// blob's file's: a table look-up a digit, where a test of each took a
+// tenth of a 100,000-file pull's staging in mispredicted branches.
+func decodeHex[T string | []byte](dst []byte, h T) bool {
+	var bad byte
 	for i := range dst {
-		dst[i] = nibble(h[2*i])<<4 | nibble(h[2*i+1])
+		hi, lo := hexVal[h[2*i]], hexVal[h[2*i+1]]
+		bad |= hi | lo
+		dst[i] = hi<<4 | lo
 	}
+	return bad < 16
 }
 
-// nibble is the value of lower-case hex digit c.
-func nibble(c byte) byte {
-	if c >= 'a' {
-		return c - 'a' + 10
+// hexVal is each byte's value as a lower-case hex digit, 0xff for a byte
+// that is none.
+var hexVal = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
 	}
-	return c - '0'
-}
+	for i, c := range "0123456789abcdef" {
+		t[c] = byte(i)
+	}
+	return t
+}()
 
 // blobSink stores the tree contents a compile for an apply reads
 // (compile.Options.Read) in batches as they are read, so that staging

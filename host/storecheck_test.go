@@ -214,24 +214,22 @@ func TestStageRestoresSharedContent(t *testing.T) {
 
 // missing's hex reading agrees with encoding/hex on lower-case digits and
 // takes no other.
-func TestLowerHex(t *testing.T) {
+func TestDecodeHex(t *testing.T) {
 	for _, tc := range []struct {
 		in string
 		ok bool
 	}{
 		{"", true}, {"00", true}, {"0123456789abcdef", true}, {strings.Repeat("f", 64), true},
-		{"0A", false}, {"g0", false}, {"0x", false}, {" 0", false}, {"é", false},
+		{"0A", false}, {"g0", false}, {"0x", false}, {" 0", false}, {"\xff0", false}, {"é", false},
 	} {
-		if isLowerHex(tc.in) != tc.ok || isLowerHex([]byte(tc.in)) != tc.ok {
-			t.Errorf("isLowerHex(%q) = %v, want %v", tc.in, !tc.ok, tc.ok)
-			continue
-		}
-		if !tc.ok || len(tc.in)%2 != 0 {
-			continue
-		}
 		got := make([]byte, len(tc.in)/2)
-		decodeHex(got, tc.in)
-		if want, _ := hex.DecodeString(tc.in); !bytes.Equal(got, want) {
+		if ok := decodeHex(got, tc.in); ok != tc.ok {
+			t.Errorf("decodeHex(%q) = %v, want %v", tc.in, ok, tc.ok)
+		}
+		if ok := decodeHex(got, []byte(tc.in)); ok != tc.ok {
+			t.Errorf("decodeHex([]byte(%q)) = %v, want %v", tc.in, ok, tc.ok)
+		}
+		if want, _ := hex.DecodeString(tc.in); tc.ok && !bytes.Equal(got, want) {
 			t.Errorf("decodeHex(%q) = %x, want %x", tc.in, got, want)
 		}
 	}
