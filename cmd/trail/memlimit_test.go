@@ -78,6 +78,9 @@ func TestMemoryLimit(t *testing.T) {
 // The limit is raised to leave liftAt of it live once more than that is,
 // and lifted once liftAll is.
 func TestRaisedLimit(t *testing.T) {
+	limit := int64(memoryLimit) // not a constant: its share is no integer
+	edge := uint64(liftAt * float64(limit))
+	over := func(live uint64) int64 { return int64(float64(live) / liftAt) }
 	for _, tc := range []struct {
 		live  uint64
 		limit int64
@@ -85,11 +88,11 @@ func TestRaisedLimit(t *testing.T) {
 	}{
 		{0, memoryLimit, 0},
 		{memoryLimit / 2, memoryLimit, 0},
-		{uint64(liftAt * memoryLimit), memoryLimit, 0},
-		{65 << 20, memoryLimit, int64(float64(65<<20) / liftAt)},
+		{edge, memoryLimit, 0},
+		{edge + 1<<20, memoryLimit, over(edge + 1<<20)},
 		{100 << 20, 90 << 20, 125 << 20},
 		{100 << 20, 200 << 20, 0},
-		{liftAll - 4, memoryLimit, int64(float64(liftAll-4) / liftAt)},
+		{liftAll - 4, memoryLimit, over(liftAll - 4)},
 		{liftAll, memoryLimit, math.MaxInt64},
 		{1 << 40, 1 << 30, math.MaxInt64},
 	} {
