@@ -4,11 +4,32 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
 	"trail/stepfmt"
 )
+
+// stepError is a failure of one step.
+type stepError struct {
+	step *stepfmt.Step
+	err  error
+}
+
+func (s *stepError) Error() string {
+	var b strings.Builder
+	if !s.step.Src.IsZero() {
+		b.WriteString(s.step.Src.String())
+		b.WriteString(": ")
+	}
+	b.WriteString(s.step.ID().String())
+	b.WriteString(": ")
+	b.WriteString(s.err.Error())
+	return b.String()
+}
+
+func (s *stepError) Unwrap() error { return s.err }
 
 // placeBatch gives an error of a whole batch (writing the store or the
 // journal, making the changes durable) the place of a step, so that it is

@@ -81,10 +81,14 @@ func (r *run) commit() (*Generation, error) {
 
 // indexWritten records, right after a batch is durable, the stat and hash
 // of every file it wrote, so that the next drift check need not read them.
-func (r *run) indexWritten(changes []stepfmt.Change) {
-	for _, c := range changes {
+// A change that did nothing (quiet[k], as a take-over of a file that
+// holds its content already) is left out: its check hashed the file and
+// put its entry, or found it. Putting 100,000 such entries again spilled
+// them to runs that each later look-up searched, 24 reads a file.
+func (r *run) indexWritten(changes []stepfmt.Change, quiet []bool) {
+	for k, c := range changes {
 		rec := r.next[c.Step.ID()]
-		if c.Step.Kind != stepfmt.KindFile && c.Step.Kind != stepfmt.KindEdit || rec == nil {
+		if c.Step.Kind != stepfmt.KindFile && c.Step.Kind != stepfmt.KindEdit || rec == nil || quiet[k] {
 			continue
 		}
 		if st, err := r.x.Root.Lstat(c.Step.Target); err == nil && st.Type == fsx.Regular {

@@ -57,6 +57,10 @@ type run struct {
 	// its packages will ship (kind.Shipper's reports): the event of its
 	// first change made, or of the step it fails at, carries it.
 	unguarded []string
+	// quiet[k-quietAt] is set for change k of the batch being made when
+	// it changed nothing: its file's index entry is as the check left it.
+	quiet   []bool
+	quietAt int
 }
 
 // newRun starts the run of plan p from cur to list. The plan's Work is
@@ -121,26 +125,6 @@ type undoRec struct {
 	img  kind.Image
 	i    int
 }
-
-// stepError is a failure of one step.
-type stepError struct {
-	step *stepfmt.Step
-	err  error
-}
-
-func (s *stepError) Error() string {
-	var b strings.Builder
-	if !s.step.Src.IsZero() {
-		b.WriteString(s.step.Src.String())
-		b.WriteString(": ")
-	}
-	b.WriteString(s.step.ID().String())
-	b.WriteString(": ")
-	b.WriteString(s.err.Error())
-	return b.String()
-}
-
-func (s *stepError) Unwrap() error { return s.err }
 
 func (r *run) event(ev Event) {
 	ev.Commit, ev.Branch, ev.Generation = r.g.Commit, r.g.Branch, r.g.Number
@@ -279,6 +263,7 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 		return placeBatch(changes[i:end], err)
 	}
 	r.e.crashPoint("intents " + strconv.Itoa(i))
+	r.quiet, r.quietAt = append(r.quiet[:0], make([]bool, end-i)...), i
 	r.x.Root.Forget()
 	r.x.ForgetAccounts()
 	// capture takes the pre-images of [a, b) not taken yet (a shared
@@ -326,7 +311,7 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	}
 	r.x.ForgetAccounts() // an account file the batch wrote is in place now
 	r.e.crashPoint("flush " + strconv.Itoa(i))
-	r.indexWritten(changes[i:end])
+	r.indexWritten(changes[i:end], r.quiet)
 	if err := r.keepRecords(changes[i:end]); err != nil {
 		return placeBatch(changes[i:end], err)
 	}
@@ -390,6 +375,7 @@ func (r *run) change(k int, c stepfmt.Change, pre kind.Image) error {
 	h := handlerOf(c.Step.Kind).h
 	r.x.TakeReports()
 	w, err := r.check(h, c, pre)
+	r.quiet[k-r.quietAt] = err == nil && w.None()
 	if err == nil && !w.None() {
 		err = doOp(h, r.x, c, r.cur.applied.Get(c.Step.ID()), w)
 		if !handlerOf(c.Step.Kind).path || kind.AccountFile(c.Step.Target) {
