@@ -20,16 +20,20 @@ const SmallBatch = 16
 // names, directories whose entries changed, objects whose attributes
 // changed.
 type batch struct {
-	files  []string
-	staged map[string]bool
-	dirs   map[string]bool
-	inodes map[string]bool
+	files   []string
+	created []string // made in place (Create)
+	staged  map[string]bool
+	dirs    map[string]bool
+	inodes  map[string]bool
 }
 
-func (b *batch) empty() bool { return len(b.files)+len(b.dirs)+len(b.inodes) == 0 }
+func (b *batch) empty() bool { return b.pending() == 0 }
+
+func (b *batch) pending() int { return len(b.files) + len(b.created) + len(b.dirs) + len(b.inodes) }
 
 func (b *batch) reset() {
 	b.files = b.files[:0]
+	b.created = b.created[:0]
 	clear(b.staged)
 	clear(b.dirs)
 	clear(b.inodes)
@@ -51,7 +55,7 @@ func (r *Root) touchInode(p string) {
 
 // Pending reports how many objects the next Flush will sync.
 func (r *Root) Pending() int {
-	return len(r.batch.files) + len(r.batch.dirs) + len(r.batch.inodes)
+	return r.batch.pending()
 }
 
 // TempName is the temporary name a file or symlink is written under next
@@ -80,46 +84,13 @@ func (r *Root) Stage(p string, data io.Reader, mode, uid, gid uint32) error {
 		return err
 	}
 	tmp := TempName(name)
-	plain := mode&0o7000 == 0
-	perm := uint32(0o600)
-	if plain {
-		perm = createPerm(mode)
-	}
-	const flags = unix.O_WRONLY | unix.O_CREAT | unix.O_EXCL | unix.O_NOFOLLOW | unix.O_CLOEXEC
-	fd, err := unix.Openat(dfd, tmp, flags, perm)
+	err = r.writeNew(dfd, tmp, data, mode, uid, gid)
 	if err == unix.EEXIST {
 		unix.Unlinkat(dfd, tmp, 0)
-		fd, err = unix.Openat(dfd, tmp, flags, perm)
+		err = r.writeNew(dfd, tmp, data, mode, uid, gid)
 	}
 	if err != nil {
-		return pathErr("create", p, err)
-	}
-	if plain {
-		err = settle(fd, mode, uid, gid)
-	}
-	if err == nil {
-		if r.buf == nil {
-			r.buf = make([]byte, 64<<10)
-		}
-		// Root's own File, not a new one for each file; the temporary
-		// file's name in an error is unwrapped below.
-		r.out = File{fd: fd}
-		_, err = io.CopyBuffer(&r.out, data, r.buf)
-	}
-	if err == nil && !plain {
-		// chown clears setuid and setgid: the mode is set after it, and
-		// after the data, which a write by a non-root owner would clear
-		// them for too.
-		if err = unix.Fchown(fd, int(uid), int(gid)); err == nil {
-			err = unix.Fchmod(fd, mode)
-		}
-	}
-	if cerr := unix.Close(fd); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		unix.Unlinkat(dfd, tmp, 0)
-		return pathErr("write", p, unwrapPath(err))
+		return pathErr(opOf(err), p, unwrapPath(err))
 	}
 	if r.batch.staged == nil {
 		r.batch.staged = make(map[string]bool)
@@ -166,6 +137,9 @@ func settle(fd int, mode, uid, gid uint32) error {
 // unwrapPath strips an *os.PathError naming the temporary file, so the
 // error names the target instead.
 func unwrapPath(err error) error {
+	if ce, ok := err.(createErr); ok {
+		return ce.err
+	}
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return pe.Err
@@ -175,19 +149,22 @@ func unwrapPath(err error) error {
 
 // Flush makes the batch durable: staged data synced, staged files renamed
 // into place, the mtime of a changed SecondPolled directory moved past the
-// second of the change, then the directories and attributes changed
-// synced. On error the staged files not yet renamed are removed.
+// second of the change, then the files made in place, the directories and
+// the attributes changed synced. On error the staged files not yet
+// renamed are removed; those made in place stay, for the caller's undo.
 func (r *Root) Flush() error {
 	b := &r.batch
 	if b.empty() {
 		return nil
 	}
 	defer b.reset()
-	wide := len(b.files)+len(b.dirs)+len(b.inodes) > SmallBatch
+	wide := b.pending() > SmallBatch
 	var err error
-	if wide {
+	switch {
+	case len(b.files) == 0:
+	case wide:
 		err = r.syncfs()
-	} else {
+	default:
 		err = r.fsyncStaged()
 	}
 	for i, p := range b.files {
@@ -205,6 +182,9 @@ func (r *Root) Flush() error {
 	}
 	if wide {
 		return r.syncfs()
+	}
+	if err := r.fsyncCreated(); err != nil {
+		return err
 	}
 	return r.fsyncTouched()
 }

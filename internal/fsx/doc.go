@@ -22,6 +22,10 @@
 // one flush instead of thousands. Either way a file is, after a crash, its
 // old or its new content, never a torn mix or an empty file. Temporary
 // names are deterministic (TempName), so a crashed batch can be cleaned up.
+// A file where nothing was is written at its name instead (Create), and
+// made durable by the same Flush: until then a crash can leave it torn,
+// so its caller records, durably and before, that the name was empty,
+// for its recovery to remove what it finds there.
 //
 // A Root caches open directory descriptors for speed; it is not safe for
 // concurrent use.

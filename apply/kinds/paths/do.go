@@ -7,8 +7,10 @@ import (
 )
 
 // Do carries out the work WorkOf planned for p: it turns w.Before
-// into w.Target. File contents are staged and reach their name at the
-// batch's flush; everything else happens at once.
+// into w.Target. The content of a file that replaces another is staged
+// and reaches its name at the batch's flush; a file where nothing was is
+// written at its name, made durable at the flush; everything else
+// happens at once. The caller has journaled the change's undo image.
 func Do(x *kind.Exec, p string, w kind.Work) error {
 	if w.None() {
 		return nil
@@ -76,6 +78,12 @@ func Do(x *kind.Exec, p string, w kind.Work) error {
 			return err
 		}
 		defer blob.Close()
+		if b.Absent() {
+			// Nothing to keep whole: the file is made at its name. The
+			// change's journaled undo image, durable before this,
+			// removes what a crash leaves of it.
+			return r.Create(p, blob, t.Mode, t.uid, t.gid)
+		}
 		return r.Stage(p, blob, t.Mode, t.uid, t.gid)
 	case StLink:
 		if b.State != StLink || b.to != t.to {
