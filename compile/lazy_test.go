@@ -102,3 +102,54 @@ func TestLazyTreeEqualsFull(t *testing.T) {
 		t.Fatalf("a compile that knew every content handed %d and named %d in Refs; want none and %d", len(handed), len(again.Refs.Map()), len(full.Blobs)-1)
 	}
 }
+
+// A compile with NoRepoPaths gives the same list, and origins with the
+// same makers and no repository path; the compile without names the
+// paths of the tree's entries and of a file block's source.
+func TestNoRepoPaths(t *testing.T) {
+	g := gittest.New(t)
+	files := map[string]string{
+		"main.hcl": "tree \"www\" {\n  path = \"/srv/www\"\n  source = \"www\"\n}\n" +
+			"file \"/etc/motd\" {\n  source = \"motd\"\n}\n",
+		"motd": "hello\n",
+	}
+	for i := 0; i < 700; i++ {
+		files[fmt.Sprintf("www/d%02d/f%04d", i/100, i)] = fmt.Sprintf("page %d\n", i)
+	}
+	g.Write(files)
+	commit := g.Commit("tree")
+	repo, err := gitrepo.Open(g.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer repo.Close()
+	tree, err := repo.Tree(commit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	with, diags := Compile(tree, testFacts(), Options{Commit: commit, LazyTree: true})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	without, diags := Compile(tree, testFacts(), Options{Commit: commit, LazyTree: true, NoRepoPaths: true})
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	if a, b := stepfmt.Format(with.List), stepfmt.Format(without.List); !bytes.Equal(a, b) {
+		t.Fatalf("the list without repository paths differs:\n%s\nvs\n%s", b, a)
+	}
+	named := 0
+	for i, o := range without.Origins {
+		w := with.Origins[i]
+		if o.RepoPath != "" || o.Maker == nil || o.Resource != w.Resource || o.Range != w.Range {
+			t.Fatalf("origin %d: %+v, want %+v without its path", i, o, w)
+		}
+		if w.RepoPath != "" {
+			named++
+		}
+	}
+	// The 700 files, their 8 directories and the file block's source.
+	if named != 709 {
+		t.Fatalf("the compile with paths named %d, want 709", named)
+	}
+}

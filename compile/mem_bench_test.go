@@ -154,7 +154,7 @@ func liveNow() uint64 {
 
 // BenchmarkCompileMemory compiles the big repository from git objects as
 // an apply does (LazyTree, the trees it resolves and the contents it reads
-// handed over, Options.Resolved and Read): "first" knows nothing, as a first apply;
+// handed over, Options.Resolved and Read, no repository paths kept): "first" knows nothing, as a first apply;
 // "pull" compiles the commit that changed one file from the trees the
 // first resolved, as a pull does with the state's trees cache and the
 // applied commit's tree (Options.Before; an index of blobs, were it made
@@ -220,10 +220,10 @@ func measureCompile(tb testing.TB, br *bigRepo, mode string, sampled bool) compi
 	}
 	defer repo.Close()
 	commit := br.first
-	opts := Options{Commit: commit, LazyTree: true}
+	opts := Options{Commit: commit, LazyTree: true, NoRepoPaths: true}
 	if mode == "pull" {
 		commit = br.next
-		opts = Options{Commit: commit, LazyTree: true}
+		opts = Options{Commit: commit, LazyTree: true, NoRepoPaths: true}
 		var index map[[20]byte]*TreeEntry
 		opts.Trees = func(h string) ([]TreeEntry, bool) { es, ok := trees[h]; return es, ok }
 		opts.KnownBlob = func(h string) (string, bool) {

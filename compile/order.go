@@ -203,7 +203,11 @@ func (c *compiler) order() ([]*stepfmt.Step, []Origin) {
 			r.maker = &Maker{Resource: r.addr, Range: r.rng}
 		}
 		steps = append(steps, n.step)
-		origins = append(origins, Origin{Maker: r.maker, RepoPath: r.repo[i-r.first]})
+		o := Origin{Maker: r.maker}
+		if r.repo != nil {
+			o.RepoPath = r.repo[i-r.first]
+		}
+		origins = append(origins, o)
 	}
 	// What the resources kept of their steps served the order only.
 	for _, r := range c.resources {

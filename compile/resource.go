@@ -31,7 +31,7 @@ type resource struct {
 	nulls  map[string]*hcl.Attribute
 	vals   []evaluated
 	steps  []*stepfmt.Step
-	repo   []string // per step: the repository path it comes from, or ""
+	repo   []string // per step: the repository path it comes from, or "" (none with Options.NoRepoPaths)
 	owns   []string // package: paths it owns
 	// unit restart_on and reload_on, resolved once every resource is known.
 	triggers []*triggerAttr
@@ -129,10 +129,14 @@ func (r *resource) add(st *stepfmt.Step, repoPath string) bool {
 		// Doubled: append grows a big slice by a quarter, so a tree's
 		// 100,000 steps allocated five times their lists in copies.
 		r.steps = slices.Grow(r.steps, len(r.steps)+16)
-		r.repo = slices.Grow(r.repo, len(r.steps)+16)
+		if !c.opts.NoRepoPaths {
+			r.repo = slices.Grow(r.repo, len(r.steps)+16)
+		}
 	}
 	r.steps = append(r.steps, st)
-	r.repo = append(r.repo, repoPath)
+	if !c.opts.NoRepoPaths {
+		r.repo = append(r.repo, repoPath)
+	}
 	return true
 }
 

@@ -158,7 +158,7 @@ func (r *resource) walkTree(dir, dirHash, base string, srng, trng hcl.Range, ta 
 	}
 	c.diags = kept
 	c.nsteps -= len(r.steps) - made
-	r.steps, r.repo = r.steps[:made], r.repo[:made]
+	r.steps, r.repo = r.steps[:made], r.repo[:min(made, len(r.repo))]
 	r.diag(errorf(&srng, "Cannot read tree source", "Walking %s in the repository failed: %s.", dir, errText(err)))
 }
 

@@ -169,6 +169,8 @@ func (h *Host) compile(rev string, lazy, cached bool) (*Compiled, error) {
 		}
 		trees = h.loadTrees()
 		opts.LazyTree, opts.KnownBlob, opts.Trees, opts.Resolved = true, trees.known, trees.tree, trees.resolved
+		// Dropped once compiled (dropProvenance), unasked.
+		opts.NoRepoPaths = true
 		opts.Files = trees.entries
 	}
 	var sink *blobSink

@@ -137,11 +137,13 @@ func gitOut(t *testing.T, dir string, args ...string) string {
 }
 
 // Every compile.Options field either shapes the output, and is then in the
-// compiled cache's key, or only changes what a compile reads; and every
+// compiled cache's key, or only changes what a compile reads (or keeps
+// beside its list, which the cache does not save); and every
 // fact is in the key. A field added to either fails here until the key
 // takes it.
 func TestCompileKeyCoversOptions(t *testing.T) {
-	readsOnly := map[string]bool{"LazyTree": true, "KnownBlob": true, "Trees": true, "Read": true, "Resolved": true, "Files": true, "Before": true}
+	readsOnly := map[string]bool{"LazyTree": true, "KnownBlob": true, "Trees": true, "Read": true, "Resolved": true, "Files": true, "Before": true,
+		"NoRepoPaths": true}
 	keyed := map[string]bool{}
 	for f := range reflect.TypeFor[keyOptions]().Fields() {
 		keyed[f.Name] = true
