@@ -40,6 +40,9 @@ type cache struct {
 	recordsOf *state.Applied
 	indexKey  fileKey
 	index     *state.Index
+	// linesChecked is the applied record's file whose every line
+	// eachRecordLine read and checked.
+	linesChecked fileKey
 }
 
 // loadApplied returns the applied record, parsed again only if the file
@@ -123,10 +126,21 @@ func (e *Engine) eachRecordLine(keep bool, fn func(*state.RecordLine) error) (bo
 		return true, err
 	}
 	defer c.Close()
+	// A file read whole with every line checked, unchanged since, is
+	// read again without checking (a status reads it twice).
+	if kc, ok := keyOf(e.path(state.FileApplied)); ok && kc == k && e.cache.linesChecked == k {
+		rr.Checked = true
+	}
 	for {
 		l, err := rr.Next()
-		if l == nil || err != nil {
+		if err != nil {
 			return true, err
+		}
+		if l == nil {
+			if kc, ok := keyOf(e.path(state.FileApplied)); ok && kc == k {
+				e.cache.linesChecked = k
+			}
+			return true, nil
 		}
 		if err := fn(l); err != nil {
 			return true, err

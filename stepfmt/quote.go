@@ -97,7 +97,7 @@ func IsBareValue(b []byte) bool {
 	for i := 0; i < len(b); {
 		c := b[i]
 		if c < utf8.RuneSelf {
-			if c <= ' ' || c == '"' || c == '\\' || c == 0x7f {
+			if !bareASCII[c] {
 				return false
 			}
 			i++
@@ -111,3 +111,11 @@ func IsBareValue(b []byte) bool {
 	}
 	return true
 }
+
+// bareASCII marks the ASCII bytes a bare value may hold.
+var bareASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = c > ' ' && c != '"' && c != '\\' && c != 0x7f
+	}
+	return t
+}()

@@ -54,14 +54,8 @@ func eachBlobText(img []byte, fn func(key []byte)) {
 		return
 	}
 	_, attrs, _ := bytes.Cut(img, []byte(" "))
-	secret := false
-	for rest := attrs; len(rest) > 0; {
-		var tok []byte
-		tok, rest, _ = bytes.Cut(rest, []byte(" "))
-		if key, _, _ := bytes.Cut(tok, []byte("=")); string(key) == "secret" {
-			secret = true
-		}
-	}
+	// Values are bare: " secret=" starts an attribute wherever it is.
+	secret := bytes.HasPrefix(attrs, []byte("secret=")) || bytes.Contains(attrs, []byte(" secret="))
 	for rest := attrs; len(rest) > 0; {
 		var tok []byte
 		tok, rest, _ = bytes.Cut(rest, []byte(" "))

@@ -31,6 +31,13 @@ func (l *RecordLine) Record() (*kind.Record, error) { return parseRecord(string(
 // two images) without decoding the images; a line that fails is given
 // parseRecord's own error.
 func readRecordLine(line []byte, l *RecordLine) error {
+	return readRecordLineChecked(line, l, true)
+}
+
+// readRecordLineChecked is readRecordLine that, without check, reads the
+// fields of a line a reader of the same file checked already: it checks
+// neither the target nor the images.
+func readRecordLineChecked(line []byte, l *RecordLine, check bool) error {
 	var f [5][]byte
 	rest := line
 	ok := true
@@ -42,7 +49,7 @@ func readRecordLine(line []byte, l *RecordLine) error {
 	k, known := knownKind(f[0])
 	ok = ok && known
 	var target string
-	if ok && stepfmt.IsBareValue(f[1]) {
+	if ok && (!check && len(f[1]) > 0 && f[1][0] != '"' || stepfmt.IsBareValue(f[1])) {
 		target = string(f[1])
 	} else if ok {
 		var tail string
@@ -50,7 +57,7 @@ func readRecordLine(line []byte, l *RecordLine) error {
 		target, tail, err = stepfmt.ReadValue(string(f[1]))
 		ok = err == nil && tail == ""
 	}
-	if ok {
+	if ok && check {
 		_, err := stepfmt.CanonTarget(k, target)
 		ok = err == nil
 	}
@@ -64,7 +71,7 @@ func readRecordLine(line []byte, l *RecordLine) error {
 	default:
 		ok = false
 	}
-	if !ok || !kind.CheckImageText(f[3]) || !kind.CheckImageText(f[4]) {
+	if !ok || check && (!kind.CheckImageText(f[3]) || !kind.CheckImageText(f[4])) {
 		if _, err := parseRecord(string(line)); err != nil {
 			return err
 		}
@@ -99,6 +106,10 @@ type RecordReader struct {
 	long       []byte
 	n          int // the line number of the line read last
 	line       RecordLine
+	// Checked says a reader of the same file checked every line already
+	// (the file is only ever replaced, by a rename): this one reads them
+	// without checking the targets and images again.
+	Checked bool
 }
 
 // OpenRecordText opens the applied record at file for reading line by
@@ -138,7 +149,7 @@ func (rr *RecordReader) Next() (*RecordLine, error) {
 		return nil, fmt.Errorf("state: %w", err)
 	}
 	rr.n++
-	if err := readRecordLine(bytes.TrimSuffix(line, []byte("\n")), &rr.line); err != nil {
+	if err := readRecordLineChecked(bytes.TrimSuffix(line, []byte("\n")), &rr.line, !rr.Checked); err != nil {
 		return nil, damagedRecord(fmt.Errorf("%s:%d: %w", rr.file, rr.n, err))
 	}
 	return &rr.line, nil
