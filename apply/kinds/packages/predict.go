@@ -131,8 +131,8 @@ func predictTogether(t Tools, steps []*stepfmt.Step, refs []string, recommends b
 // splitBrings shares out the packages one call newly installs (the fresh
 // ones of inst) to the targets of its steps, as predict's rule says, given
 // the dependencies of every package of inst and the packages installed
-// now. ok is false when a package of inst has no dependencies listed, a
-// target is not in inst, or a fresh package is reached by no target.
+// now. ok is false when a package of inst has no dependencies listed or
+// a fresh package is reached by no target.
 func splitBrings(targets []string, inst []simInst, deps map[string][][]string, installed map[string]bool) (per [][]string, ok bool) {
 	per = make([][]string, len(targets))
 	fresh := make(map[string]bool, len(inst))
@@ -167,9 +167,8 @@ func splitBrings(targets []string, inst []simInst, deps map[string][][]string, i
 				queue, seen[in.name] = append(queue, in.name), true
 			}
 		}
-		if len(queue) == 0 {
-			return per, false
-		}
+		// A target the call does not install brings nothing: apt
+		// has it already, as its own simulation would say.
 		for len(queue) > 0 {
 			n := queue[0]
 			queue = queue[1:]

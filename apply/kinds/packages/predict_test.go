@@ -89,8 +89,8 @@ func TestSplitBrings(t *testing.T) {
 			[]string{"a", "b"}, fresh("a", "b", "d"),
 			map[string][][]string{"a": {{"d"}}, "b": nil}, nil, nil, false,
 		},
-		"a step apt installs nothing for": {
-			[]string{"a", "b"}, fresh("a"), map[string][][]string{"a": nil}, nil, nil, false,
+		"a step apt installs nothing for brings nothing": {
+			[]string{"a", "b"}, fresh("a", "d"), map[string][][]string{"a": {{"d"}}, "d": nil}, []string{"b"}, [][]string{{"d"}, nil}, true,
 		},
 	}
 	for name, tc := range cases {
