@@ -71,7 +71,11 @@
 //     the commit. With nothing drifted and the same list for the same
 //     commit it is the no-op path and writes nothing but, when its check
 //     hashed many files again (touched, not changed), the drift index: a
-//     cache, saved so the next check does not hash them again.
+//     cache, saved so the next check does not hash them again. ForceMatches
+//     gives that answer for the applied generation's own list without it:
+//     its step list and the applied record read side by side as text,
+//     each target compared through its kind's kind.Matcher (else Drift);
+//     anything else than a match leaves the forced Apply to the caller.
 //   - One at a time. Apply, Drift and Heal take an flock on the state
 //     lock; a second waits up to Options.LockTimeout and then fails with a
 //     *LockError naming the holder's pid. Plan takes no lock: it is a dry

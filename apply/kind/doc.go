@@ -12,7 +12,8 @@
 //     RecordCapturer, Bringer, UndoImager, Grouper and RestoreGrouper
 //     (one tool call for many changes), Restarter, ListPlanner and
 //     ChangePlanner (decisions over a whole plan), Recoverer (tools a
-//     crash left half done). The engine looks each up with a type
+//     crash left half done), Matcher (imagetext.go: a target that matches
+//     what trail wrote, told from the record's text without Drift). The engine looks each up with a type
 //     assertion on the kind's row; a kind without it is run the plain way.
 //   - The environment: Exec (exec.go) is one operation — the root every
 //     target lives under, the content store (Blobs), the drift index
