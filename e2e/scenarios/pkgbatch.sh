@@ -19,7 +19,21 @@
 
 pkgs="nginx curl openssh-server openssh-client sudo cron age"
 assert_ok "apt reads the local repo" apt-get update || exit 1
-run 'mkdir -p /root/aptwrap && for p in apt-get apt-cache; do printf "#!/bin/sh\necho \"%s \$*\" >>/root/apt.log\nexec /usr/bin/%s \"\$@\"\n" $p $p >/root/aptwrap/$p; chmod +x /root/aptwrap/$p; done' || exit 1
+# The wrappers, and timed BIN ARGS...: BIN run in /srv/config with them
+# first on PATH, printing bash's wall, user and system seconds.
+tools=$(mktemp -d)
+for p in apt-get apt-cache; do
+	printf '#!/bin/sh\necho "%s $*" >>/root/apt.log\nexec /usr/bin/%s "$@"\n' "$p" "$p" >"$tools/$p"
+done
+cat >"$tools/timed" <<'SH'
+#!/bin/bash
+cd /srv/config || exit 1
+export PATH=/root/aptwrap:$PATH TIMEFORMAT='%R %U %S'
+{ time "$@" >/dev/null 2>/root/trail.err; } 2>&1 || { cat /root/trail.err; exit 1; }
+SH
+chmod +x "$tools"/*
+copy_in "$tools" /root/aptwrap || exit 1
+rm -rf "$tools"
 bins=(/usr/bin/trail)
 if [ -n "${E2E_TRAIL_BEFORE:-}" ]; then
 	copy_in "$E2E_TRAIL_BEFORE" /root/trail-before || exit 1
@@ -38,7 +52,7 @@ run 'cd /srv/config && git fetch -q' || exit 1
 
 for bin in "${bins[@]}"; do
 	run ': >/root/apt.log'
-	t=$(run "cd /srv/config && export PATH=/root/aptwrap:\$PATH TIMEFORMAT='%R %U %S' && { time $bin apply $c1 >/dev/null; } 2>&1") ||
+	t=$(run "/root/aptwrap/timed $bin apply $c1") ||
 		{ fail "$bin applies the role" "$t"; exit 1; }
 	sims=$(run "grep -cE '^apt-get( .*)? -s( |\$)' /root/apt.log")
 	policies=$(run "grep -cE '^apt-cache( .*)? policy( |\$)' /root/apt.log")
