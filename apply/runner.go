@@ -221,6 +221,7 @@ func (r *run) batchEnd(i int) int {
 // so one replaced by a symlink since the plan is refused, not written to.
 func (r *run) batch(ctx context.Context, i, end int) error {
 	changes := r.plan.Changes
+	r.x.Root.Forget() // what the plan or a tool kind's change left is looked up anew
 	imgs := make([]kind.Image, end-i)
 	undos := make([]kind.Image, end-i)
 	_, family := handlerOf(changes[i].Step.Kind).h.(kind.SharedUndoImager)

@@ -206,6 +206,7 @@ func (r *Root) renameStaged(p string) error {
 	if err != nil {
 		return err
 	}
+	r.made()
 	if err := unix.Renameat(dfd, TempName(name), dfd, name); err != nil {
 		return pathErr("rename", p, err)
 	}

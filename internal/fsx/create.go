@@ -19,6 +19,7 @@ func (r *Root) Create(p string, data io.Reader, mode, uid, gid uint32) error {
 	if err != nil {
 		return err
 	}
+	r.made()
 	if err := r.writeNew(dfd, name, data, mode, uid, gid); err != nil {
 		return pathErr(opOf(err), p, unwrapPath(err))
 	}

@@ -257,6 +257,7 @@ func (r *Root) Mkdir(p string) error {
 	if err != nil {
 		return err
 	}
+	r.made()
 	if err := unix.Mkdirat(dfd, name, 0o700); err != nil {
 		return pathErr("mkdir", p, err)
 	}
@@ -340,6 +341,7 @@ func (r *Root) Symlink(target, p string) error {
 		return err
 	}
 	tmp := TempName(name)
+	r.made()
 	unix.Unlinkat(dfd, tmp, 0)
 	if err := unix.Symlinkat(target, dfd, tmp); err != nil {
 		return pathErr("symlink", p, err)

@@ -25,7 +25,12 @@ type Root struct {
 	dir   string
 	fd    int
 	cache map[string]int
-	batch batch
+	// absent holds the directories found missing since the last Forget
+	// or the last name this Root made: a plan of a first apply looks up
+	// every new file in a directory that is not there yet, one failed
+	// open each, 100,000 at 100,000 files.
+	absent map[string]bool
+	batch  batch
 	buf   []byte // copy buffer, reused by Stage
 	out   File   // the file Stage writes, reused
 }
@@ -37,7 +42,7 @@ func Open(dir string) (*Root, error) {
 	if err != nil {
 		return nil, &fs.PathError{Op: "open root", Path: dir, Err: err}
 	}
-	return &Root{dir: dir, fd: fd, cache: make(map[string]int)}, nil
+	return &Root{dir: dir, fd: fd, cache: make(map[string]int), absent: make(map[string]bool)}, nil
 }
 
 // Dir returns the directory the root was opened at.
@@ -68,6 +73,15 @@ func (r *Root) Forget() {
 		unix.Close(fd)
 	}
 	clear(r.cache)
+	clear(r.absent)
+}
+
+// made notes that a name was made under the root: a directory found
+// missing before may be there now, or be something else.
+func (r *Root) made() {
+	if len(r.absent) > 0 {
+		clear(r.absent)
+	}
 }
 
 // forgetTree drops p and everything under it from the cache, after p was
@@ -108,6 +122,9 @@ func (r *Root) DirFD(p string) (int, error) {
 	if fd, ok := r.cache[p]; ok {
 		return fd, nil
 	}
+	if r.absent[p] {
+		return -1, &fs.PathError{Op: "resolve", Path: p, Err: unix.ENOENT}
+	}
 	if err := checkPath(p); err != nil {
 		return -1, err
 	}
@@ -122,6 +139,9 @@ func (r *Root) DirFD(p string) (int, error) {
 	}
 	fd, err := unix.Openat(pfd, p[i+1:], unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
+		if err == unix.ENOENT {
+			r.absent[p] = true
+		}
 		return -1, dirErr(pfd, p, p[i+1:], err)
 	}
 	if len(r.cache) >= maxCached {

@@ -248,3 +248,38 @@ func splitCheck(p string) error {
 	}
 	return nil
 }
+
+// A directory found missing is remembered as missing only until the root
+// makes a name or forgets: one made by Mkdir, or by a symlink, is then
+// seen as it is, and one made behind the root's back after Forget.
+func TestMissingDirRemembered(t *testing.T) {
+	r, dir := newRoot(t)
+	if _, err := r.Lstat("/a/f"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("under a missing directory: %v", err)
+	}
+	if err := r.Mkdir("/a"); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "a/f"), []byte("x"), 0o644)
+	if _, err := r.Lstat("/a/f"); err != nil {
+		t.Fatalf("after Mkdir: %v", err)
+	}
+	if _, err := r.Lstat("/b/f"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("under a missing directory: %v", err)
+	}
+	if err := r.Symlink("a", "/b"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Lstat("/b/f"); !errors.Is(err, ErrSymlink) {
+		t.Fatalf("under a symlink made since: %v, want ErrSymlink", err)
+	}
+	if _, err := r.Lstat("/c/f"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("under a missing directory: %v", err)
+	}
+	mustMkdir(t, filepath.Join(dir, "c"))
+	os.WriteFile(filepath.Join(dir, "c/f"), []byte("x"), 0o644)
+	r.Forget()
+	if _, err := r.Lstat("/c/f"); err != nil {
+		t.Fatalf("after Forget: %v", err)
+	}
+}
