@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 )
 
 // entSize is a spilled pack entry: the digest and the length (big-endian
@@ -47,7 +48,10 @@ func (e *entrySpill) add(sum *[sha256.Size]byte, n uint32) error {
 // writeOut writes the buffer to the file, making it first.
 func (e *entrySpill) writeOut() error {
 	if e.f == nil {
-		f, err := os.CreateTemp(e.dir, ".pack-entries-")
+		// Named by the pid, as a staged blob is: should this process
+		// die before the name is removed, the next trail removes it
+		// (the engine's cleanStoreTemp).
+		f, err := os.CreateTemp(e.dir, strconv.Itoa(pid)+".pack-entries-")
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
