@@ -22,6 +22,9 @@ var quotedNames = []string{
 	"/srv/app/tab\tname", "/srv/app/\xff\xfebytes", "/srv/app/a=b#c",
 }
 
+// secretText is the plaintext of fastList's secret, found nowhere else.
+const secretText = "s3cr3t-pw 7f1e\n"
+
 // fastList is a list of every path kind, with secrets, drift policies and
 // the quoted names, in the step language.
 func fastList(ss *secretSandbox, edit string) string {
@@ -39,7 +42,7 @@ FILE /srv/app/nomode {plain}
 `)
 	fmt.Fprintf(&b, "EDIT /etc/ssh/sshd_config %s\n", edit)
 	b.WriteString("ATTRS /etc/shadowish mode=0640 owner=alice\n")
-	fmt.Fprintf(&b, "DIR /etc/app\nFILE /etc/app/db.pass %s secret=age mode=0600 drift=heal\n", ss.secret("password\n"))
+	fmt.Fprintf(&b, "DIR /etc/app\nFILE /etc/app/db.pass %s secret=age mode=0600 drift=heal\n", ss.secret(secretText))
 	for i, n := range quotedNames {
 		fmt.Fprintf(&b, "FILE %s {q%d} mode=0644\n", stepfmt.Quote(n), i)
 	}
@@ -88,7 +91,8 @@ func driftLines(ds []Drift) []string {
 // (ForceMatches) answer as the long path does, the record parsed whole and
 // every target's Drift run, for every path kind, secrets, drift policies,
 // quoted names, and each way a target drifts; also with the drift index
-// gone, torn or racily clean, and a store content lost. The forced Apply
+// gone, torn or racily clean, the record's index gone, torn or
+// damaged, and store contents lost or emptied. The forced Apply
 // then puts back everything, after which both fast paths find nothing.
 func TestFastPathsAnswerAsTheLongPath(t *testing.T) {
 	type sb = secretSandbox
@@ -153,7 +157,7 @@ func TestFastPathsAnswerAsTheLongPath(t *testing.T) {
 		{name: "attrs mode", drift: func(s *sb) { os.Chmod(s.host("/etc/shadowish"), 0o644) }},
 		{name: "attrs owner", drift: func(s *sb) { os.Chown(s.host("/etc/shadowish"), 1001, 0) }},
 		{name: "attrs file gone", fails: true, drift: func(s *sb) { os.Remove(s.host("/etc/shadowish")) }},
-		{name: "secret content", drift: func(s *sb) { s.write("/etc/app/db.pass", "PASSWORD\n", 0o600) }},
+		{name: "secret content", drift: func(s *sb) { s.write("/etc/app/db.pass", "S3CR3T-PW\n", 0o600) }},
 		{name: "secret mode", drift: func(s *sb) { os.Chmod(s.host("/etc/app/db.pass"), 0o644) }},
 		{name: "secret gone", drift: func(s *sb) { os.Remove(s.host("/etc/app/db.pass")) }},
 		{name: "quoted contents", drift: func(s *sb) {
@@ -178,6 +182,33 @@ func TestFastPathsAnswerAsTheLongPath(t *testing.T) {
 		}},
 		{name: "index garbage", drift: func(s *sb) {
 			os.WriteFile(s.e.path(state.FileIndex), []byte("not an index\n\x00\xff"), 0o600)
+		}},
+		{name: "record index gone, a drift", drift: func(s *sb) {
+			if err := os.Remove(s.e.path(state.FileAppliedIndex)); err != nil {
+				s.t.Fatal(err)
+			}
+			s.write("/srv/app/conf", "v=4", 0o640)
+		}},
+		{name: "record index torn, a drift", drift: func(s *sb) {
+			f := s.e.path(state.FileAppliedIndex)
+			data, err := os.ReadFile(f)
+			if err != nil || len(data) < 64 {
+				s.t.Fatalf("no record index to tear: %v", err)
+			}
+			os.WriteFile(f, data[:len(data)/2], 0o600)
+			os.Chmod(s.host("/srv/app/a=b#c"), 0o600)
+		}},
+		{name: "record index stale, a drift", drift: func(s *sb) {
+			f := s.e.path(state.FileAppliedIndex)
+			data, err := os.ReadFile(f)
+			if err != nil || len(data) < 64 {
+				s.t.Fatalf("no record index to damage: %v", err)
+			}
+			for i := len(data) / 2; i < len(data); i++ {
+				data[i] ^= 0x5a
+			}
+			os.WriteFile(f, data, 0o600)
+			os.Remove(s.host("/srv/app/new\nline"))
 		}},
 		{name: "store contents lost", drift: func(s *sb) {
 			for _, c := range []string{"free", "q3", "v=1"} {
@@ -268,6 +299,9 @@ func TestFastPathsAnswerAsTheLongPath(t *testing.T) {
 			g2, _ := s.e.Current()
 			if fg, _, err := s.e.ForceMatches(Meta{Commit: "c1", ReadFrom: g2.Number, Force: true}); err != nil || fg == nil {
 				t.Fatalf("after the forced Apply, ForceMatches: %v, %v; want a match", fg, err)
+			}
+			if tr := append(s.stateTraces(secretText), traces(secretText, s.eventTexts())...); len(tr) > 0 {
+				t.Fatalf("the secret's plaintext or its hash is in %v", tr)
 			}
 		})
 	}
