@@ -12,14 +12,17 @@ import (
 	"trail/internal/fsx"
 )
 
-// A file where nothing was is written at its name, not under a temporary
-// one renamed over it: until its batch is durable, a crash can leave it
-// half written there. The apply that adds such files (beside a file it
-// replaces, which is staged) is killed at every boundary in turn; at each
-// cut before the commit, every new file found is then torn as a crash in
-// the middle of its write leaves it (a prefix of its content; nothing).
-// Recovery must leave exactly A (no new file, torn or whole) or, when
-// the record says so, exactly B; B applied again must give B whole.
+// A file where nothing was, in a directory the apply made, is written at
+// its name, not under a temporary one renamed over it: until its batch is
+// durable, a crash can leave it half written there. A new file in a
+// directory that was there before is staged as a replaced one is. The
+// apply that adds both (beside a file it replaces) is killed at every
+// boundary in turn; at each cut before the commit, every new file found
+// in a new directory is then torn as a crash in the middle of its write
+// leaves it (a prefix of its content; nothing), and one in an old
+// directory must be whole or absent. Recovery must leave exactly A (no
+// new file, torn or whole) or, when the record says so, exactly B; B
+// applied again must give B whole.
 func TestCrashMidWriteOfNewFile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("re-executes the test binary dozens of times")
@@ -105,19 +108,27 @@ func crashCreateCase(t *testing.T, batch int) {
 	t.Logf("%d crash points, %d new files torn, each recovered to A or B", points, torn)
 }
 
-// tearNew cuts each new file of news found in root as a crash in the
-// middle of its write leaves it, to nothing when empty is set, else to
-// the first half of what it holds, and says how many it cut. None has
-// a temporary name beside it: a new file is written at its name.
+// tearNew cuts each new file of news found in root in a directory B
+// makes (under /srv/app/sub) as a crash in the middle of its write leaves
+// it, to nothing when empty is set, else to the first half of what it
+// holds, and says how many it cut. None of those has a temporary name
+// beside it: such a file is written at its name. A new file in a
+// directory A has is whole at its name, or not there.
 func tearNew(t *testing.T, root string, news map[string]string, empty bool) int {
 	t.Helper()
 	n := 0
-	for p := range news {
+	for p, want := range news {
 		host := filepath.Join(root, p)
+		data, err := os.ReadFile(host)
+		if !strings.HasPrefix(p, "/srv/app/sub/") {
+			if err == nil && string(data) != want {
+				t.Fatalf("%s, in a directory that was there, is seen at its name with %d of its %d bytes", p, len(data), len(want))
+			}
+			continue
+		}
 		if _, err := os.Lstat(filepath.Join(filepath.Dir(host), fsx.TempName(filepath.Base(host)))); err == nil {
 			t.Fatalf("%s was written under a temporary name", p)
 		}
-		data, err := os.ReadFile(host)
 		if err != nil {
 			continue
 		}

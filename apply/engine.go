@@ -225,6 +225,7 @@ func (e *Engine) nextGeneration() (int, error) {
 // newExec starts an operation: fresh directory lookups, the hash index.
 func (e *Engine) newExec() *kind.Exec {
 	e.root.Forget()
+	e.root.ForgetMade()
 	x := kind.NewExec(e.root, e.store, e.loadIndex())
 	x.SetSecrets(e.opts.Decrypt, e.opts.Seal)
 	return x

@@ -261,6 +261,7 @@ func (r *Root) Mkdir(p string) error {
 	if err := unix.Mkdirat(dfd, name, 0o700); err != nil {
 		return pathErr("mkdir", p, err)
 	}
+	r.noteMade(p, false)
 	r.touch(Parent(p))
 	return nil
 }
@@ -326,6 +327,7 @@ func (r *Root) Rmdir(p string) error {
 		}
 		return pathErr("rmdir", p, err)
 	}
+	r.noteMade(p, true)
 	r.touch(Parent(p))
 	return nil
 }

@@ -31,8 +31,9 @@ type Root struct {
 	// open each, 100,000 at 100,000 files.
 	absent map[string]bool
 	batch  batch
-	buf   []byte // copy buffer, reused by Stage
-	out   File   // the file Stage writes, reused
+	buf    []byte              // copy buffer, reused by Stage
+	out    File                // the file Stage writes, reused
+	mkdirs map[string]struct{} // directories Mkdir made (Made)
 }
 
 // Open opens dir as a root. Symlinks in dir itself are followed: the root is

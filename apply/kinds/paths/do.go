@@ -4,13 +4,15 @@ import (
 	"fmt"
 
 	"trail/apply/kind"
+	"trail/internal/fsx"
 )
 
 // Do carries out the work WorkOf planned for p: it turns w.Before
-// into w.Target. The content of a file that replaces another is staged
-// and reaches its name at the batch's flush; a file where nothing was is
-// written at its name, made durable at the flush; everything else
-// happens at once. The caller has journaled the change's undo image.
+// into w.Target. The content of a file is staged and reaches its name at
+// the batch's flush, but for a file where nothing was in a directory the
+// same operation made, which is written at its name and made durable at
+// the flush; everything else happens at once. The caller has journaled
+// the change's undo image.
 func Do(x *kind.Exec, p string, w kind.Work) error {
 	if w.None() {
 		return nil
@@ -78,10 +80,12 @@ func Do(x *kind.Exec, p string, w kind.Work) error {
 			return err
 		}
 		defer blob.Close()
-		if b.Absent() {
-			// Nothing to keep whole: the file is made at its name. The
-			// change's journaled undo image, durable before this,
-			// removes what a crash leaves of it.
+		if b.Absent() && r.Made(fsx.Parent(p)) {
+			// Nothing to keep whole, in a directory this operation
+			// made, which no reader was looking at (fsx.Root.Made):
+			// the file is made at its name. The change's journaled
+			// undo image, durable before this, removes what a crash
+			// leaves of it.
 			return r.Create(p, blob, t.Mode, t.uid, t.gid)
 		}
 		return r.Stage(p, blob, t.Mode, t.uid, t.gid)

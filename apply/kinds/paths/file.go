@@ -8,13 +8,14 @@ import (
 // File runs FILE steps. The content comes from the store by its key; it
 // is written under a temporary name, made durable, and renamed over the
 // target, so the path holds the old or the new content at any moment.
-// Where nothing was, it is written at the target itself: a crash before
-// the batch is durable leaves a partial file there, which recovery
-// removes, as the change's journaled undo image (absent) says. A
-// new file gets mode 0644 and the applier's owner unless the step says
-// otherwise; a file that existed keeps what the step does not manage. A
-// symlink or an empty directory in its place is saved and replaced; a
-// directory holding files is refused. A file whose content already matches
+// Where nothing was, in a directory the same apply made, it is written
+// at the target itself: no reader watched a directory that did not exist,
+// and a crash before the batch is durable leaves a partial file there,
+// which recovery removes, as the change's journaled undo image (absent)
+// says. A new file gets mode 0644 and the applier's owner unless the step
+// says otherwise; a file that existed keeps what the step does not
+// manage. A symlink or an empty directory in its place is saved and
+// replaced; a directory holding files is refused. A file whose content already matches
 // is not rewritten: only differing attributes are changed. With validate,
 // new content is first checked by a command (validate.go); its refusal
 // is the step's error.
