@@ -59,6 +59,12 @@ func (sb *sandbox) host(p string) string { return filepath.Join(sb.root, p) }
 // in the store first.
 func (sb *sandbox) apply(t testing.TB, commit, steps string) *apply.Generation {
 	t.Helper()
+	return sb.applyMeta(t, apply.Meta{Commit: commit, Branch: "main"}, steps)
+}
+
+// applyMeta is apply with the whole of meta (Force).
+func (sb *sandbox) applyMeta(t testing.TB, meta apply.Meta, steps string) *apply.Generation {
+	t.Helper()
 	e := sb.open(t)
 	defer e.Close()
 	var b strings.Builder
@@ -77,7 +83,7 @@ func (sb *sandbox) apply(t testing.TB, commit, steps string) *apply.Generation {
 	if len(errs) > 0 {
 		t.Fatal(errs.Err())
 	}
-	g, err := e.Apply(context.Background(), l, apply.Meta{Commit: commit, Branch: "main"})
+	g, err := e.Apply(context.Background(), l, meta)
 	if err != nil {
 		t.Fatal(err)
 	}
