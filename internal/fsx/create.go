@@ -12,8 +12,9 @@ import (
 // makes it durable the file may be seen, and after a crash found, half
 // written: the caller must have recorded durably, before, that p was
 // absent, so that recovery removes what is there (the apply journal's
-// intent does). A p that exists is refused with an error wrapping
-// fs.ErrExist and left as it is. p's parent must exist.
+// intent does), and must know that no reader is looking at p's
+// directory, as when it made it (Made). A p that exists is refused with
+// an error wrapping fs.ErrExist and left as it is. p's parent must exist.
 func (r *Root) Create(p string, data io.Reader, mode, uid, gid uint32) error {
 	dfd, name, err := r.parent(p)
 	if err != nil {

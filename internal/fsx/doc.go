@@ -25,7 +25,9 @@
 // A file where nothing was is written at its name instead (Create), and
 // made durable by the same Flush: until then a crash can leave it torn,
 // so its caller records, durably and before, that the name was empty,
-// for its recovery to remove what it finds there.
+// for its recovery to remove what it finds there; and a reader of its
+// directory can see it empty or half written, so its caller uses it only
+// in a directory it made itself (Made).
 //
 // A Root caches open directory descriptors for speed; it is not safe for
 // concurrent use.
