@@ -109,13 +109,16 @@ func (u journaled) image() kind.Image {
 }
 
 // undoRecs returns the journaled changes as their undo sees them.
-func (r *run) undoRecs() []undoRec {
+func (r *run) undoRecs() ([]undoRec, error) {
 	recs := make([]undoRec, r.undo.len())
 	for j := range recs {
-		u := r.undo.get(j)
+		u, err := r.undo.get(j)
+		if err != nil {
+			return nil, err
+		}
 		recs[j] = undoRec{r.stepOf(u.i), u.image(), int(u.i)}
 	}
-	return recs
+	return recs, nil
 }
 
 // undoRec is one change as its undo sees it: the step and the image of
@@ -399,7 +402,11 @@ func (r *run) change(k int, c stepfmt.Change, pre kind.Image) error {
 func (r *run) amend(k int, c stepfmt.Change, b kind.Bringer) error {
 	brought := r.x.TakeBrought(c.Step)
 	for j := r.undo.len() - 1; j >= 0; j-- {
-		if u := r.undo.get(j); int(u.i) == k {
+		if int(r.undo.place(j)) == k {
+			u, err := r.undo.get(j)
+			if err != nil {
+				return err
+			}
 			img, err := b.WithBrought(u.image(), brought)
 			if err != nil {
 				return err

@@ -31,8 +31,11 @@ func (r *run) fail(cause error) (*Generation, error) {
 		r.event(Event{Type: EventStepFailed, Step: stepLine(se.step), Source: r.g.ErrorSource, Err: se.err,
 			Detail: strings.Join(r.unguarded, "; ")})
 	}
-	recs := r.undoRecs()
-	put, undoErr := undoAll(r.x, recs, func(ev Event) { r.event(ev) }, r.e.crashPoint)
+	recs, undoErr := r.undoRecs()
+	var put changeSet
+	if undoErr == nil {
+		put, undoErr = undoAll(r.x, recs, func(ev Event) { r.event(ev) }, r.e.crashPoint)
+	}
 	var refreshed string
 	if undoErr == nil {
 		refreshed = refreshAfterUndo(r.x, recs)

@@ -1,10 +1,12 @@
 package apply
 
 import (
+	"fmt"
 	"runtime"
 	"testing"
 
 	"trail/apply/kind"
+	"trail/stepfmt"
 )
 
 // The run's list of journaled changes holds 4 bytes for a change whose
@@ -30,14 +32,55 @@ func TestUndoListHoldsLittlePerChange(t *testing.T) {
 	img := kind.Image{State: "file"}
 	l.set(7, journaledAs(7, img))
 	l.add(journaledAs(-1, img))
-	if u := l.get(7); u.i != 7 || u.image().State != "file" {
+	if u := mustGet(t, &l, 7); u.i != 7 || u.image().State != "file" {
 		t.Fatalf("amended change 7: %+v", u)
 	}
-	if u := l.get(n); u.i != -1 || u.image().State != "file" {
+	if u := mustGet(t, &l, n); u.i != -1 || u.image().State != "file" {
 		t.Fatalf("guard: %+v", u)
 	}
 	l.set(7, journaledAs(7, kind.Absent()))
-	if u := l.get(7); u.img != nil || len(l.imgs) != 1 || l.get(8).img != nil {
-		t.Fatalf("amended back to bare: %+v, %d images kept", u, len(l.imgs))
+	if u := mustGet(t, &l, 7); u.img != nil || len(l.span) != 1 || mustGet(t, &l, 8).img != nil {
+		t.Fatalf("amended back to bare: %+v, %d images kept", u, len(l.span))
 	}
+}
+
+// A take-over's undo images are all files, each with its content, mode
+// and owner: the list keeps them as their text, read back whole.
+func TestUndoListKeepsFileImagesAsText(t *testing.T) {
+	const n = 100000
+	file := func(i int) kind.Image {
+		key := fmt.Sprintf("sha256:%064x", i)
+		return kind.Image{State: "file", Attrs: []stepfmt.Attr{{Key: "content", Value: key},
+			{Key: "mode", Value: "0644"}, {Key: "uid", Value: "0"}, {Key: "gid", Value: "0"}}}
+	}
+	var m runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	before := m.HeapAlloc
+	l := undoList{at: make([]int32, 0, n)}
+	for i := range n {
+		l.add(journaledAs(i, file(i)))
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&m)
+	per := float64(int64(m.HeapAlloc)-int64(before)) / n
+	runtime.KeepAlive(&l)
+	t.Logf("%.1f bytes a file image", per)
+	if per > 170 {
+		t.Fatalf("%.1f bytes a file's undo image, want at most 170", per)
+	}
+	for _, i := range []int{0, 4096, n - 1} {
+		if u := mustGet(t, &l, i); int(u.i) != i || !u.image().Equal(file(i)) {
+			t.Fatalf("change %d: %+v, want %v", i, u, file(i))
+		}
+	}
+}
+
+func mustGet(t *testing.T, l *undoList, j int) journaled {
+	t.Helper()
+	u, err := l.get(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
