@@ -12,10 +12,11 @@ import (
 // memoryLimit is the soft limit trail sets on its heap unless GOMEMLIMIT
 // says otherwise: the collector runs before the heap reaches it, where by
 // default it lets the heap grow to twice what is live. Below half of it
-// it changes nothing; at 100,000 files it keeps an apply --force at about
-// 83–87 MiB of resident memory, not 122–130. 80 MiB held the first apply
-// at 98–100 MiB; with its live heap at most 50 MB, 72 holds it at about
-// 90, as many collections as 80 made when 60 MB were live.
+// it changes nothing; at 100,000 files it held an apply --force, when that
+// parsed its step list, at 81–85 MiB of resident memory, not 122–130. 80
+// MiB held the first apply at 95–97 MiB; with its live heap at most about
+// 50 MB, 72 holds it at 87–91, in about as many collections as 80 made
+// when 60 MB were live.
 const memoryLimit = 72 << 20
 
 // liftAt is the share of the limit live after a collection above which
