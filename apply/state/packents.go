@@ -5,8 +5,12 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
+
+	"golang.org/x/sys/unix"
 )
 
 // entSize is a spilled pack entry: the digest and the length (big-endian
@@ -48,14 +52,10 @@ func (e *entrySpill) add(sum *[sha256.Size]byte, n uint32) error {
 // writeOut writes the buffer to the file, making it first.
 func (e *entrySpill) writeOut() error {
 	if e.f == nil {
-		// Named by the pid, as a staged blob is: should this process
-		// die before the name is removed, the next trail removes it
-		// (the engine's cleanStoreTemp).
-		f, err := os.CreateTemp(e.dir, strconv.Itoa(pid)+".pack-entries-")
+		f, err := spillFile(e.dir)
 		if err != nil {
-			return fmt.Errorf("store: %w", err)
+			return err
 		}
-		os.Remove(f.Name())
 		e.f = f
 	}
 	if _, err := e.f.WriteAt(e.buf, int64(e.out)*entSize); err != nil {
@@ -113,6 +113,27 @@ func (e *entrySpill) all(first int64) ([]packEntry, error) {
 		return nil, fmt.Errorf("store: the pack's entries: %d read back of %d", len(ents), e.n)
 	}
 	return ents, nil
+}
+
+// spillFile makes a file in dir that has no name: O_TMPFILE, so a trail
+// killed at any point leaves nothing, whatever its pid becomes to the
+// next. Where the file system takes no O_TMPFILE, a file named by the pid
+// (which cleanStoreTemp removes once no process has it) and unlinked
+// at once.
+func spillFile(dir string) (*os.File, error) {
+	fd, err := unix.Open(dir, unix.O_RDWR|unix.O_TMPFILE|unix.O_CLOEXEC, 0o600)
+	if err == nil {
+		return os.NewFile(uintptr(fd), filepath.Join(dir, "pack-entries")), nil
+	}
+	if err != unix.EOPNOTSUPP && err != unix.EISDIR && err != unix.EINVAL {
+		return nil, fmt.Errorf("store: %w", &fs.PathError{Op: "open", Path: dir, Err: err})
+	}
+	f, err := os.CreateTemp(dir, strconv.Itoa(pid)+".pack-entries-")
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	os.Remove(f.Name())
+	return f, nil
 }
 
 // close lets go of the file.

@@ -79,11 +79,13 @@ func (s *Store) packAppend(b []byte, sum *[sha256.Size]byte) error {
 		}
 	}
 	pw := s.pw
-	if _, err := pw.w.Write(b); err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
+	// The entry first: data without one shifts every later offset; a
+	// write failing after it fails the flush (bufio keeps the error).
 	if err := pw.ents.add(sum, uint32(len(b))); err != nil {
 		return err
+	}
+	if _, err := pw.w.Write(b); err != nil {
+		return fmt.Errorf("store: %w", err)
 	}
 	s.markStaged(sum, packRef(pw.ents.n-1))
 	pw.off += int64(len(b))
