@@ -6,7 +6,11 @@
 # dependencies with one apt-get -s (a wrapper first on PATH logs every
 # apt-get and apt-cache call), installs every package, and each rollback
 # gives back the packages and apt's marks exactly as before the first
-# apply. With E2E_TRAIL_BEFORE naming another trail binary on the host,
+# apply. The machine's root account starts locked, as debootstrap leaves
+# it, and sudo's prerm then refuses sudo's removal (it would leave no way
+# to become root): the first rollback fails, and trail undoes it, the
+# role's packages exactly as the apply left them; with a root password
+# set, the rollback goes through. With E2E_TRAIL_BEFORE naming another trail binary on the host,
 # the rounds alternate between it and the installed trail, and each
 # apply prints a line "measure: BINARY wall user sys simulations
 # policies depends" (bash's time of the apply with its children; the
@@ -62,6 +66,15 @@ for bin in "${bins[@]}"; do
 		assert_eq "$bin installed $p" "install ok installed" "$(pkg_status "$p")"
 	done
 	[ "$bin" = /usr/bin/trail ] && assert_eq "one simulation predicts the group's dependencies" 1 "$sims"
+	if [ -z "${unlocked:-}" ]; then
+		role=$(snapshot packages)
+		assert_fails "$bin's rollback fails: sudo's prerm refuses while root is locked" \
+			"cd /srv/config && $bin apply --allow-mass-removal $c0 >/dev/null"
+		assert_eq "the failed rollback is undone: the role's packages and marks as the apply left them" "$role" "$(snapshot packages)"
+		assert_eq "$bin is still at the role's commit" "$c1" "$(applied)"
+		assert_ok "root gets a password" "echo root:e2e | chpasswd" || exit 1
+		unlocked=1
+	fi
 	assert_ok "$bin rolls back to the commit before the role" "cd /srv/config && $bin apply --allow-mass-removal $c0 >/dev/null" || exit 1
 	snapshot_after packages
 done
