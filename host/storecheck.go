@@ -62,7 +62,7 @@ func missing(st *apply.Store, keys []string) []string {
 	buf := make([]byte, 64<<10)
 	for i := range want {
 		if i == 0 || want[i].sum[0] != want[i-1].sum[0] {
-			markPresent(filepath.Dir(st.Path(keys[want[i].i])), buf, want, found)
+			markPresent(filepath.Dir(st.Path(keys[want[i].i])), want[i].sum[0], buf, want, found)
 		}
 	}
 	// A cursor into want, merged with each pack's digests in turn: an
@@ -102,10 +102,12 @@ func markFound(want []keyDigest, at int, sum *[sha256.Size]byte, found []bool) {
 	}
 }
 
-// markPresent reads the directory's entries and sets found for each name
-// that is a key's of want (sorted). An unreadable directory marks
-// nothing: its keys are missing.
-func markPresent(dir string, buf []byte, want []keyDigest, found []bool) {
+// markPresent reads the entries of the directory of the digests whose
+// first byte is first and sets found for each name that is a key's of
+// want (sorted). A name of another first byte is no blob a stat finds
+// (it is not at its Store.Path). An unreadable directory marks nothing:
+// its keys are missing.
+func markPresent(dir string, first byte, buf []byte, want []keyDigest, found []bool) {
 	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return
@@ -130,7 +132,7 @@ func markPresent(dir string, buf []byte, want []keyDigest, found []bool) {
 			if z := bytes.IndexByte(name, 0); z >= 0 {
 				name = name[:z]
 			}
-			if len(name) == 2*sha256.Size && decodeHex(sum[:], name) {
+			if len(name) == 2*sha256.Size && decodeHex(sum[:], name) && sum[0] == first {
 				at, _ := slices.BinarySearchFunc(want, &sum, func(d keyDigest, s *[sha256.Size]byte) int { return bytes.Compare(d.sum[:], s[:]) })
 				markFound(want, at, &sum, found)
 			}

@@ -101,7 +101,7 @@ func TestMarkPresentSmallBuffer(t *testing.T) {
 		}
 	}
 	found := make([]bool, 300)
-	markPresent(dir, make([]byte, 512), want, found)
+	markPresent(dir, 0, make([]byte, 512), want, found)
 	for i, f := range found {
 		if f != (i%3 != 0) {
 			t.Fatalf("entry %d: found %v, want %v", i, f, i%3 != 0)
