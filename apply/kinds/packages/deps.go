@@ -43,13 +43,24 @@ func canonNames(list string) (string, error) {
 }
 
 // WithBrought adds what a call brought to the image's dependencies and
-// drops the prediction and the marks before the call.
+// drops the prediction and the marks before the call. What an earlier
+// install brought ("shared:", sharedDeps) goes to the origin alone: the
+// undo image of the change (the one with the marks before the call)
+// leaves it to the record that brought it.
 func (Package) WithBrought(img kind.Image, brought []string) (kind.Image, error) {
 	p, err := Unpack(img)
 	if err != nil {
 		return kind.Image{}, err
 	}
-	deps, conf, users, groups, links := broughtParts(brought)
+	var own []string
+	for _, b := range brought {
+		if n, ok := strings.CutPrefix(b, "shared:"); !ok {
+			own = append(own, b)
+		} else if p.had == nil {
+			own = append(own, n)
+		}
+	}
+	deps, conf, users, groups, links := broughtParts(own)
 	p.deps = kind.JoinNames(append(kind.SplitNames(p.deps), deps...))
 	p.confdeps = kind.JoinNames(append(kind.SplitNames(p.confdeps), conf...))
 	p.users = kind.JoinNames(append(kind.SplitNames(p.users), users...))
@@ -96,19 +107,31 @@ func installBringing(x *kind.Exec, t Tools, steps []*stepfmt.Step, refs []string
 		}
 	}
 	sort.Strings(brought)
+	keepBrought(x, brought, conf)
 	per := make([][]string, len(steps))
-	if len(steps) == 1 {
-		per[0] = brought
-	} else {
-		claimed := make(map[string]bool)
+	shared := make([][]string, len(steps))
+	cands := sharedCandidates(x, before, targets)
+	var needs map[string][]string
+	var cerr error
+	if len(steps) > 1 || len(cands) > 0 {
 		names := make([]string, len(steps))
 		for i, s := range steps {
 			names[i] = s.Target
 		}
-		needs, err := t.closures(names, recommends)
+		needs, cerr = t.closures(names, recommends)
+	}
+	for i, s := range steps {
+		if cerr == nil {
+			shared[i] = sharedDeps(x, cands, needs[s.Target])
+		}
+	}
+	if len(steps) == 1 {
+		per[0] = brought
+	} else {
+		claimed := make(map[string]bool)
 		for i, s := range steps {
 			need := needs[s.Target]
-			if err != nil {
+			if cerr != nil {
 				need = brought
 			}
 			for _, n := range brought {
@@ -128,7 +151,7 @@ func installBringing(x *kind.Exec, t Tools, steps []*stepfmt.Step, refs []string
 	}
 	marksOf := AttributeMarks(t, steps, per, made)
 	for i, s := range steps {
-		if b := append(confMarked(per[i], conf), marksOf[i]...); len(b) > 0 {
+		if b := append(append(confMarked(per[i], conf), shared[i]...), marksOf[i]...); len(b) > 0 {
 			x.Bring(s, b)
 		}
 	}

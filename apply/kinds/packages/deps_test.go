@@ -1,6 +1,7 @@
 package packages_test
 
 import (
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -180,6 +181,40 @@ func TestPackageDepsUndoneOnFailure(t *testing.T) {
 	before := sb.Packages()
 	if _, err := sb.ApplyErr("PKG trail-a\nFILE /srv/x {x}\nPKG trail-broken", "c1"); err == nil {
 		t.Fatal("an uninstallable dependency did not fail the apply")
+	}
+	if after := sb.Packages(); after != before {
+		t.Fatalf("packages after the rollback:\n%s\nwant:\n%s", after, before)
+	}
+}
+
+// A new dependency two packages installed in different applies share: trail-b, installed in a later apply than
+// trail-a, finds trail-d there; trail-a goes first, trail-b last. trail-d
+// had config files left before trail: it is removed, not purged, as the
+// record of the install that brought it says.
+func TestPackageSharedDepAcrossApplies(t *testing.T) {
+	t.Parallel()
+	sb := engine.NewDeb(t)
+	d := sandbox.Deb{Name: "trail-d", Version: "1.0", Files: map[string]string{"/etc/trail-d.conf": "d\n"}}
+	sb.AptRepo(sandbox.Deb{Name: "trail-a", Version: "1.0", Depends: "trail-d"}, sandbox.Deb{Name: "trail-b", Version: "1.0", Depends: "trail-d"}, d)
+	sb.DpkgInstall(sandbox.BuildDeb(t, t.TempDir(), d))
+	if out, err := exec.Command("dpkg", "--root="+sb.Dir, "--remove", "trail-d").CombinedOutput(); err != nil {
+		t.Fatalf("dpkg --remove: %v\n%s", err, out)
+	}
+	before := sb.Packages()
+	if !strings.Contains(before, "trail-d config-files") {
+		t.Fatalf("trail-d has no config files left:\n%s", before)
+	}
+	sb.Apply("PKG trail-a", "c1")
+	sb.Apply("PKG trail-a\nPKG trail-b", "c2")
+	if got := sb.Origin(stepfmt.KindPackage, "trail-b"); got != "absent deps=trail-d confdeps=trail-d" {
+		t.Fatalf("trail-b's origin %q, want trail-d, which trail-a's install brought, with its config files", got)
+	}
+	sb.Apply("PKG trail-b", "c3")
+	if got := sb.PkgState("trail-d"); got != "installed 1.0" {
+		t.Fatalf("trail-d is %q, want kept for trail-b", got)
+	}
+	if g := sb.Apply("", "c0"); len(g.Kept) != 0 {
+		t.Fatalf("kept %q", g.Kept)
 	}
 	if after := sb.Packages(); after != before {
 		t.Fatalf("packages after the rollback:\n%s\nwant:\n%s", after, before)

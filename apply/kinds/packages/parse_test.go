@@ -117,10 +117,17 @@ func TestWithBrought(t *testing.T) {
 		"what scripts made": {"absent brings=trail-b", []string{"user:svc", "group:svc", "trail-b", "conf:trail-c",
 			"link:/etc/systemd/system/multi-user.target.wants/svc.service"},
 			"absent deps=trail-b,trail-c confdeps=trail-c users=svc groups=svc links=/etc/systemd/system/multi-user.target.wants/svc.service"},
+		"an earlier install's, to the origin": {"absent brings=trail-b", []string{"trail-b", "shared:trail-d", "shared:conf:trail-e"},
+			"absent deps=trail-b,trail-d,trail-e confdeps=trail-e"},
+		"an earlier install's, not to the undo image": {"absent brings=trail-b had-users=root had-groups=root",
+			[]string{"trail-b", "shared:trail-d", "shared:conf:trail-e"}, "absent deps=trail-b"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
-			img, _ := kind.ParseImage(tc.img)
+			img, err := kind.ParseImage(tc.img)
+			if err != nil {
+				t.Fatal(err)
+			}
 			orig := img.String()
 			got, err := Package{}.WithBrought(img, tc.brought)
 			if err != nil || got.String() != tc.want {

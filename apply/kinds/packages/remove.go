@@ -87,8 +87,7 @@ func gatherPkgRemovals(p *stepfmt.Plan) {
 // the kept PKG records brought, for the decision.
 func (Package) PlanChanges(x *kind.Exec, p *stepfmt.Plan, l *stepfmt.List, applied func(stepfmt.ID) *kind.Record) {
 	gatherPkgRemovals(p)
-	planSources(x, p)
-	keepPlanNames(x, p)
+	keepPlanFacts(x, p, l, applied)
 	r := &pkgRemoval{keep: map[string]bool{}}
 	for _, c := range p.Changes {
 		if c.Op == stepfmt.OpRemove && c.Step.Kind == stepfmt.KindPackage {

@@ -1,0 +1,105 @@
+package packages
+
+import (
+	"trail/apply/kind"
+	"trail/stepfmt"
+)
+
+// A dependency trail's install brought for one package may be needed by a
+// package another call installs later (another apply, or the next batch
+// of the same group): that call finds it installed and brings nothing.
+// Removing the first package alone then keeps it, as the other needs it,
+// and no record would name it any more when the other goes: it would
+// stay for good. So an install also lists, as brought, the packages of
+// its installed closure that an earlier install of trail brought (its
+// own record's, the plan's records', or a call of this run), marked
+// "conf:" as that record had them, so that whichever of the packages
+// needing it goes last takes it (sharedDeps). They go to the step's
+// origin, not to the undo image of its change: the record that brought
+// such a package stays, or is undone in the same apply, and takes it.
+
+// trailDeps are the packages trail's installs brought, by the records of
+// the plan's PKG steps and the calls of the run so far, each with
+// whether it had config files left before trail installed it.
+type trailDeps map[string]bool
+
+type trailDepsKey struct{}
+
+// keepPlanFacts records what the plan's PKG steps need later: its apt
+// source changes (planSources), the packages it installs (keepPlanNames)
+// and what the records of its PKG steps brought (trailDeps).
+func keepPlanFacts(x *kind.Exec, p *stepfmt.Plan, l *stepfmt.List, applied func(stepfmt.ID) *kind.Record) {
+	planSources(x, p)
+	keepPlanNames(x, p)
+	td := trailDeps{}
+	add := func(s *stepfmt.Step) {
+		if s.Kind != stepfmt.KindPackage {
+			return
+		}
+		rec := applied(s.ID())
+		if rec == nil {
+			return
+		}
+		o, err := Unpack(rec.Origin)
+		if err != nil {
+			return
+		}
+		conf := kind.SplitNames(o.confdeps)
+		for _, d := range kind.SplitNames(o.deps) {
+			td[d] = td[d] || hasName(conf, d)
+		}
+	}
+	for _, s := range l.Steps {
+		add(s)
+	}
+	for _, c := range p.Changes {
+		if c.Op == stepfmt.OpRemove {
+			add(c.Step)
+		}
+	}
+	x.Keep(trailDepsKey{}, td)
+}
+
+// sharedCandidates are the packages of the run's trailDeps that were
+// installed before a call (before) and are none of its targets: those a
+// step of the call may need.
+func sharedCandidates(x *kind.Exec, before, targets map[string]bool) []string {
+	td, _ := x.Kept(trailDepsKey{}).(trailDeps)
+	var out []string
+	for n := range td {
+		if before[n] && !targets[baseName(n)] {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// sharedDeps returns the candidates need (a step's installed closure)
+// holds, as brought ones for the step's origin alone: "shared:", then
+// "conf:" as trailDeps has them (WithBrought).
+func sharedDeps(x *kind.Exec, cands, need []string) []string {
+	td, _ := x.Kept(trailDepsKey{}).(trailDeps)
+	var out []string
+	for _, n := range cands {
+		if !hasName(need, n) {
+			continue
+		}
+		if td[n] {
+			n = "conf:" + n
+		}
+		out = append(out, "shared:"+n)
+	}
+	return out
+}
+
+// keepBrought adds what a call brought to the run's trailDeps (none when
+// no plan recorded them), conf those that had config files left.
+func keepBrought(x *kind.Exec, brought []string, conf map[string]bool) {
+	td, _ := x.Kept(trailDepsKey{}).(trailDeps)
+	if td == nil {
+		return
+	}
+	for _, n := range brought {
+		td[n] = td[n] || conf[n]
+	}
+}
