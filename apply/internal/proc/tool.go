@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -28,7 +29,10 @@ var toolEnv = []string{
 }
 
 // ToolError is a tool that ran and failed: its command line, exit status
-// and the end of what it said, so that the message names the real cause.
+// and the end of what it said on stdout and stderr together (Tail), so
+// that the message names the real cause. The tools run through RunTool
+// (apt, dpkg, systemctl) are given no secret, so what they say may be
+// shown; a maintainer script prints what its package's author chose.
 type ToolError struct {
 	cmd    string
 	status int
@@ -44,8 +48,8 @@ func (e *ToolError) Error() string {
 }
 
 // RunTool runs name with args and returns its standard output. A non-zero
-// exit is a *ToolError carrying the last lines of standard error (or of
-// standard output when standard error is empty).
+// exit is a *ToolError carrying the last lines of its standard output and
+// standard error together, in the order they came (see said).
 func RunTool(name string, args ...string) (string, error) {
 	return RunToolEnv(nil, name, args...)
 }
@@ -61,8 +65,9 @@ func RunToolEnv(extra []string, name string, args ...string) (string, error) {
 		cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], "HOME="+home)
 	}
 	cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], extra...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	var out bytes.Buffer
+	var both said
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(&out, &both), &both
 	err := RunChild(cmd)
 	if err == nil {
 		return out.String(), nil
@@ -71,11 +76,7 @@ func RunToolEnv(extra []string, name string, args ...string) (string, error) {
 	if !errors.As(err, &ee) {
 		return out.String(), fmt.Errorf("%s: %w", name, err)
 	}
-	said := errb.String()
-	if strings.TrimSpace(said) == "" {
-		said = out.String()
-	}
-	return out.String(), &ToolError{cmd: name + " " + strings.Join(args, " "), status: ee.ExitCode(), Output: tail(said, 6)}
+	return out.String(), &ToolError{cmd: name + " " + strings.Join(args, " "), status: ee.ExitCode(), Output: Tail(both.String())}
 }
 
 // RunChild runs cmd as a child trail answers for (see group.go): in
@@ -119,20 +120,6 @@ func ChildOutput(cmd *exec.Cmd) ([]byte, error) {
 	cmd.Stdout, cmd.Stderr = &b, &b
 	err := RunChild(cmd)
 	return b.Bytes(), err
-}
-
-// tail returns the last n non-empty lines of s, joined by "; ".
-func tail(s string, n int) string {
-	var lines []string
-	for _, l := range strings.Split(s, "\n") {
-		if l = strings.TrimSpace(l); l != "" {
-			lines = append(lines, l)
-		}
-	}
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "; ")
 }
 
 // ExitStatus returns the exit status of a *ToolError, or -1.
