@@ -41,6 +41,9 @@ type Deb struct {
 	Files                  map[string]string
 	NoConf                 bool
 	MultiArch              bool // of the native architecture, Multi-Arch: same (as libraries are)
+	// Scripts are its maintainer scripts (preinst, prerm, ...) by name;
+	// dpkg runs them chrooted in the root, which needs a shell (WithShell).
+	Scripts map[string]string
 }
 
 // BuildDeb builds d into dir and returns the .deb's path.
@@ -90,6 +93,11 @@ func BuildDeb(t testing.TB, dir string, d Deb) string {
 			t.Fatal(err)
 		}
 		if err := os.WriteFile(h, []byte(c), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, body := range d.Scripts {
+		if err := os.WriteFile(filepath.Join(src, "DEBIAN", name), []byte(body), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}

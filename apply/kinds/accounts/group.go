@@ -373,7 +373,7 @@ func shadowToolAt(dir, name string, args ...string) error {
 	}
 	out, err := proc.ChildOutput(cmd)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(shownArgs(args), " "), err, strings.TrimSpace(string(out)))
+		return fmt.Errorf("%s %s: %w: %s", name, strings.Join(shownArgs(args), " "), err, proc.Tail(string(out)))
 	}
 	return nil
 }
