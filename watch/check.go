@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"trail/apply"
 	"trail/report"
@@ -32,13 +33,22 @@ func (w *watcher) check(ctx context.Context, full bool) (retry bool, err error) 
 	if err != nil {
 		return false, w.failed(fmt.Errorf("drift check: %w", err))
 	}
-	if wantsHeal(drift) {
+	if !wantsHeal(drift) {
+		w.healFails = 0
+	} else {
 		healed, err := w.opts.Engine.Heal(ctx)
+		if err == nil {
+			w.healFails = 0
+		}
 		switch {
 		case isLock(err):
 			retry = true
 		case err != nil:
-			w.opts.Logf("watch: heal: %v", err)
+			// Nothing may come to arm another check (a heal refused
+			// leaves no trace the loop watches), so it is tried again.
+			w.healFails++
+			w.opts.Logf("watch: heal: %v (trying again in %s)", err, w.retryDelay())
+			retry = true
 		case healed != nil:
 			if drift, err = w.opts.Engine.Drift(); isLock(err) {
 				return true, nil
@@ -141,6 +151,20 @@ func number(g *apply.Generation) int {
 		return 0
 	}
 	return g.Number
+}
+
+// maxHealBackoff caps the doubling of the wait before a failed heal is
+// tried again: a heal that keeps failing is logged about once a minute
+// (with the default Retry), not every second.
+const maxHealBackoff = 6
+
+// retryDelay is how soon a check asking to be retried runs: Retry after a
+// held lock, doubled for each heal that failed in a row.
+func (w *watcher) retryDelay() time.Duration {
+	if w.healFails == 0 {
+		return w.opts.Retry
+	}
+	return w.opts.Retry << min(w.healFails-1, maxHealBackoff)
 }
 
 func isLock(err error) bool {

@@ -25,8 +25,13 @@
 //     dropped events) and every Options.Rescan (10m) as a safety net.
 //   - Policies. report (the default): the target is in what OnDrift gets.
 //     heal: Engine.Heal puts it back from the store, under the lock and
-//     the journal, as a new generation of the same commit; what it could
-//     not heal is reported. ignore: never reported.
+//     the journal, as a new generation of the same commit, in the list's
+//     order (a directory before what is in it); what it could not heal is
+//     reported. A heal that fails (other than for the lock) is tried again
+//     Options.Retry later, doubled for each failure in a row up to 64
+//     times: nothing else may come to arm a check (a directory removed
+//     while the heal wrote into it, a refused heal, which changes nothing
+//     the loop watches). ignore: never reported.
 //   - The lock. Drift and Heal take apply's state lock; when an apply
 //     holds it (*apply.LockError) the check is tried again after
 //     Options.Retry (1s). Nothing is healed while an apply runs.

@@ -41,7 +41,8 @@ type Options struct {
 	// DefaultDebounce.
 	Debounce time.Duration
 	// Retry is how soon a check that found the lock held (an apply is
-	// running) is tried again; 0 is DefaultRetry.
+	// running) is tried again, and the first wait after a failed heal
+	// (doubled for each failure in a row); 0 is DefaultRetry.
 	Retry time.Duration
 
 	// OnDrift receives the drift of every check whose result differs from

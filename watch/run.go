@@ -74,12 +74,13 @@ type watcher struct {
 	applied string
 	set     *watchSet
 
-	derived bool              // set holds the paths of generation gen
-	gen     *apply.Generation // the current generation, nil before any apply
-	ready   bool              // READY=1 was sent
-	last    string            // fingerprint of the drift last given to OnDrift
-	drifted int               // how many targets OnDrift was last given
-	status  string            // the status line last sent
+	derived   bool              // set holds the paths of generation gen
+	gen       *apply.Generation // the current generation, nil before any apply
+	ready     bool              // READY=1 was sent
+	last      string            // fingerprint of the drift last given to OnDrift
+	drifted   int               // how many targets OnDrift was last given
+	status    string            // the status line last sent
+	healFails int               // heals that failed in a row (not for the lock)
 }
 
 // loop waits for events, errors and timers. A check runs when the check
@@ -148,7 +149,7 @@ func (w *watcher) loop(ctx context.Context, dog time.Duration) error {
 				return err
 			}
 			if retry {
-				arm(w.opts.Retry)
+				arm(w.retryDelay())
 				continue
 			}
 			full = false
