@@ -354,6 +354,7 @@ func (e *Engine) plan(x *kind.Exec, l *stepfmt.List, cur *current, redo func(*ki
 	// all a run's plan keeps of its work.
 	var idle []bool
 	if forRun {
+		reserveIndex(x, p.Changes)
 		idle = make([]bool, len(p.Changes))
 	} else {
 		p.Work = make([]kind.Work, len(p.Changes))
