@@ -76,6 +76,33 @@ func Tail(s string) string {
 	return out
 }
 
+// TailEnding is Tail of both (stdout and stderr together) ending with
+// stderr's last line, where a tool puts its verdict ("E: Sub-process ...
+// returned an error code"): the two pipes are read apart, so stdout lines
+// written just before it may arrive after it, and a chatty stdout would
+// otherwise push it out of the kept lines.
+func TailEnding(both, stderr string) string {
+	last := lastLine(stderr)
+	if last == "" {
+		return Tail(both)
+	}
+	if i := strings.LastIndex(both, last); i >= 0 {
+		both = both[:i] + both[i+len(last):]
+	}
+	return Tail(both + "\n" + last)
+}
+
+// lastLine is s's last non-empty line, trimmed as Tail trims it.
+func lastLine(s string) string {
+	lines := strings.Split(s, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if l := strings.TrimSpace(lines[i]); l != "" {
+			return l
+		}
+	}
+	return ""
+}
+
 // cutFront keeps the last n bytes of l, starting at a whole character.
 func cutFront(l string, n int) string {
 	l = l[len(l)-n:]

@@ -66,8 +66,8 @@ func RunToolEnv(extra []string, name string, args ...string) (string, error) {
 	}
 	cmd.Env = append(cmd.Env[:len(cmd.Env):len(cmd.Env)], extra...)
 	var out bytes.Buffer
-	var both said
-	cmd.Stdout, cmd.Stderr = io.MultiWriter(&out, &both), &both
+	var both, errs said
+	cmd.Stdout, cmd.Stderr = io.MultiWriter(&out, &both), io.MultiWriter(&errs, &both)
 	err := RunChild(cmd)
 	if err == nil {
 		return out.String(), nil
@@ -76,7 +76,7 @@ func RunToolEnv(extra []string, name string, args ...string) (string, error) {
 	if !errors.As(err, &ee) {
 		return out.String(), fmt.Errorf("%s: %w", name, err)
 	}
-	return out.String(), &ToolError{cmd: name + " " + strings.Join(args, " "), status: ee.ExitCode(), Output: Tail(both.String())}
+	return out.String(), &ToolError{cmd: name + " " + strings.Join(args, " "), status: ee.ExitCode(), Output: TailEnding(both.String(), errs.String())}
 }
 
 // RunChild runs cmd as a child trail answers for (see group.go): in

@@ -1,6 +1,7 @@
 package proc
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,5 +79,31 @@ func TestTailBytes(t *testing.T) {
 	}
 	if got := Tail(strings.Repeat("x\n", 2000) + strings.Repeat("y", 100) + "\n"); strings.Count(got, "x") != saidLines-1 {
 		t.Errorf("Tail kept %d x lines, want %d", strings.Count(got, "x"), saidLines-1)
+	}
+}
+
+// stderr's verdict that reached trail before stdout's last lines (the two
+// pipes are read apart) still closes the message, and is not pushed out
+// of it by a chatty stdout.
+func TestTailEndingKeepsVerdict(t *testing.T) {
+	var both strings.Builder
+	for i := range 30 {
+		if i == 5 {
+			both.WriteString("E: the verdict\n")
+		}
+		fmt.Fprintf(&both, "progress %d\n", i)
+	}
+	got := TailEnding(both.String(), "warning\nE: the verdict\n")
+	if !strings.HasSuffix(got, "progress 29; E: the verdict") {
+		t.Errorf("verdict not last: %q", got)
+	}
+	if n := strings.Count(got, "E: the verdict"); n != 1 {
+		t.Errorf("verdict appears %d times: %q", n, got)
+	}
+	if n := strings.Count(got, "; "); n != saidLines {
+		t.Errorf("%d separators, want %d: %q", n, saidLines, got)
+	}
+	if got := TailEnding("a\nb\n", ""); got != "a; b" {
+		t.Errorf("no stderr: %q", got)
 	}
 }
