@@ -160,14 +160,7 @@ func TestForceFetchesLostPackedContent(t *testing.T) {
 func TestForceFetchesLostEditScript(t *testing.T) {
 	dir := testCheckout(t, "edit \"/etc/hostname\" {\n  line = \"extra\"\n}\n")
 	var out bytes.Buffer
-	h, err := Open(dir, &out, &out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	if _, err := h.Apply(context.Background(), ApplyOptions{}); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
-	}
+	h := appliedHost(t, dir, &out)
 	c, err := h.compileToApply("HEAD")
 	if err != nil || !c.unchecked {
 		t.Fatalf("the applied commit's compile: %v, unchecked %v", err, c != nil && c.unchecked)
@@ -236,14 +229,7 @@ func TestForceFetchesCorruptContent(t *testing.T) {
 	gitIn(t, dir, "add", "-A")
 	gitIn(t, dir, "commit", "-q", "-m", "www")
 	var out bytes.Buffer
-	h, err := Open(dir, &out, &out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	if _, err := h.Apply(context.Background(), ApplyOptions{}); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
-	}
+	h := appliedHost(t, dir, &out)
 	c, err := h.compileToApply("HEAD")
 	if err != nil {
 		t.Fatal(err)
@@ -289,14 +275,7 @@ func TestForceHealsCorruptPackedContent(t *testing.T) {
 	gitIn(t, dir, "add", "-A")
 	gitIn(t, dir, "commit", "-q", "-m", "www")
 	var out bytes.Buffer
-	h, err := Open(dir, &out, &out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	if _, err := h.Apply(context.Background(), ApplyOptions{}); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
-	}
+	h := appliedHost(t, dir, &out)
 	packs, _ := filepath.Glob(filepath.Join(h.Settings.state(), "store", "pack", "*.pack"))
 	var pack string
 	var data []byte
@@ -356,4 +335,18 @@ func forceHeals(t *testing.T, h *Host, out *bytes.Buffer, file, want string) {
 	if got, _ := os.ReadFile(file); string(got) != want {
 		t.Fatalf("after --force %s holds %q, want %q", file, got, want)
 	}
+}
+
+// appliedHost opens the checkout dir, its output to out, and applies HEAD.
+func appliedHost(t *testing.T, dir string, out *bytes.Buffer) *Host {
+	t.Helper()
+	h, err := Open(dir, out, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	if _, err := h.Apply(context.Background(), ApplyOptions{}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	return h
 }

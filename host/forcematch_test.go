@@ -26,14 +26,7 @@ func TestForceFindsEveryDrift(t *testing.T) {
 	gitIn(t, dir, "add", "-A")
 	gitIn(t, dir, "commit", "-q", "-m", "www")
 	var out bytes.Buffer
-	h, err := Open(dir, &out, &out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	if _, err := h.Apply(context.Background(), ApplyOptions{}); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
-	}
+	h := appliedHost(t, dir, &out)
 	e, _ := h.Engine()
 	root := h.Settings.root()
 	page, other, d := filepath.Join(root, "etc/www/d/page"), filepath.Join(root, "etc/www/d/other"), filepath.Join(root, "etc/www/d")

@@ -305,14 +305,7 @@ func TestTreeCacheKeepsTreeResolvedAgain(t *testing.T) {
 	}
 	commitSite(t, dir, fmt.Sprintf(site, "  exclude = [\"*.tmp\"]\n"), "www")
 	var out bytes.Buffer
-	h, err := Open(dir, &out, &out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	if _, err := h.Apply(context.Background(), ApplyOptions{}); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
-	}
+	h := appliedHost(t, dir, &out)
 	commitSite(t, dir, fmt.Sprintf(site, ""), "take b.tmp")
 	if _, err := h.Apply(context.Background(), ApplyOptions{}); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())
@@ -348,14 +341,7 @@ func TestTreeCacheClosedWhenCompileFails(t *testing.T) {
 	}
 	commitSite(t, dir, site, "www")
 	var out bytes.Buffer
-	h, err := Open(dir, &out, &out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	if _, err := h.Apply(context.Background(), ApplyOptions{}); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
-	}
+	h := appliedHost(t, dir, &out)
 	commitSite(t, dir, site+"tree \"bad\" {\n", "does not parse")
 	if _, err := h.compileToApply("HEAD"); err == nil {
 		t.Fatal("a config that does not parse compiled")
@@ -503,14 +489,7 @@ func TestTreeCacheGivesBackHandedTrees(t *testing.T) {
 	gitIn(t, dir, "add", "-A")
 	gitIn(t, dir, "commit", "-q", "-m", "tree")
 	var out bytes.Buffer
-	h, err := Open(dir, &out, &out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	if _, err := h.Apply(context.Background(), ApplyOptions{}); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
-	}
+	h := appliedHost(t, dir, &out)
 	commitSite(t, dir, site+"# the same trees\n", "comment")
 	c, err := h.compileToApply("HEAD")
 	if err != nil {
