@@ -142,11 +142,11 @@ func removePack(name string) error {
 // rewritePacks writes the needed blobs of packs (all of those of a pack
 // taken whole, live == count) to one new pack, verified as they are
 // copied, makes it and its index durable and in place, then removes the
-// old packs.
+// old packs. A dry run reads and verifies as much, so that it counts what
+// the gc would, and writes nothing.
 func rewritePacks(dir string, packs []*gcPack, need *needSet, dryRun bool, res *GCResult) error {
 	var old, oldBlobs int64
 	var live []packEntry
-	var liveBytes int64
 	for _, p := range packs {
 		old += p.size + p.idxSize
 		oldBlobs += int64(p.ix.count)
@@ -154,41 +154,34 @@ func rewritePacks(dir string, packs []*gcPack, need *needSet, dryRun bool, res *
 			if _, ok := need.keys[*p.ix.digest(i)]; ok || p.live == p.ix.count {
 				_, n := p.ix.at(i)
 				live = append(live, packEntry{sum: *p.ix.digest(i), n: n})
-				liveBytes += int64(n)
 			}
 		}
 	}
 	live = sortEntries(live)
-	newSize := int64(len(packMagic)) + liveBytes
-	newIdx := int64(idxHeader + idxFanout + len(live)*idxEntry + idxTrailer)
-	res.KeptBlobs += len(live)
-	res.Blobs += int(oldBlobs) - len(live)
-	res.BlobBytes += max(old-newSize-newIdx, 0)
-	if dryRun {
-		return nil
-	}
+	var f *os.File
+	var w *bufio.Writer
 	name := filepath.Join(dir, strconv.Itoa(pid)+"."+strconv.FormatInt(time.Now().UnixNano(), 36))
-	f, err := os.OpenFile(name+packSuffix, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return err
-	}
-	lockPack(f) // for a fsck meanwhile; no trail removes it: gc holds the state lock
 	done := false
-	defer func() {
-		f.Close()
-		if !done {
-			os.Remove(name + packSuffix)
+	if !dryRun {
+		var err error
+		f, err = os.OpenFile(name+packSuffix, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return err
 		}
-	}()
-	w := bufio.NewWriterSize(f, 256<<10)
-	w.WriteString(packMagic)
+		lockPack(f) // for a fsck meanwhile; no trail removes it: gc holds the state lock
+		defer func() {
+			f.Close()
+			if !done {
+				os.Remove(name + packSuffix)
+			}
+		}()
+		w = bufio.NewWriterSize(f, 256<<10)
+		w.WriteString(packMagic)
+	}
 	off := int64(len(packMagic))
 	var buf []byte
 	out := live[:0]
 	for _, e := range live {
-		if len(out) > 0 && out[len(out)-1].sum == e.sum {
-			continue
-		}
 		p, i := findIn(packs, &e.sum)
 		o, n := p.ix.at(i)
 		if cap(buf) < int(n) {
@@ -201,16 +194,27 @@ func rewritePacks(dir string, packs []*gcPack, need *needSet, dryRun bool, res *
 		if sha256.Sum256(buf) != e.sum {
 			if _, err := (&Store{Dir: filepath.Dir(dir)}).getOwn(sumKey(&e.sum)); err == nil {
 				// A good file of its own keeps the content: the bad
-				// copy is dropped.
+				// copy is dropped, and counted as removed.
 				continue
 			}
 			return fmt.Errorf("%w: gc rewrites no pack with a damaged blob: run 'trail fsck'", corrupt(sumKey(&e.sum), "other bytes"))
 		}
-		if _, err := w.Write(buf); err != nil {
-			return err
+		if !dryRun {
+			if _, err := w.Write(buf); err != nil {
+				return err
+			}
 		}
 		out = append(out, packEntry{sum: e.sum, off: off, n: n})
 		off += int64(n)
+	}
+	// Counted from what is copied, not what is needed: a bad copy
+	// dropped is a blob removed, and its bytes are freed.
+	newIdx := int64(idxHeader + idxFanout + len(out)*idxEntry + idxTrailer)
+	res.KeptBlobs += len(out)
+	res.Blobs += int(oldBlobs) - len(out)
+	res.BlobBytes += max(old-off-newIdx, 0)
+	if dryRun {
+		return nil
 	}
 	if err := w.Flush(); err != nil {
 		return err

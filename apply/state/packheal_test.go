@@ -1,7 +1,9 @@
 package state_test
 
 import (
+	"crypto/sha256"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -99,8 +101,23 @@ func TestPackCorruptBesideOwnFileFsckGC(t *testing.T) {
 		!strings.HasSuffix(rep.Problems[0].Where, ".pack") {
 		t.Fatalf("fsck of a bad packed copy beside a good file of its own: %+v", rep.Problems)
 	}
-	if _, err := state.GC(dir, 1, 0, false); err != nil {
+	before := storedCopies(t, dir)
+	dry, err := state.GC(dir, 1, 0, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := state.GC(dir, 1, 0, false)
+	if err != nil {
 		t.Fatalf("gc of a pack with a bad copy beside a good file of its own: %v", err)
+	}
+	// The bad copy dropped counts as removed, not kept.
+	after := storedCopies(t, dir)
+	if res.KeptBlobs != after || res.Blobs != before-after || dry.KeptBlobs != res.KeptBlobs || dry.Blobs != res.Blobs {
+		t.Fatalf("gc says it removed %d and kept %d (a dry run %d and %d); of %d copies %d are left",
+			res.Blobs, res.KeptBlobs, dry.Blobs, dry.KeptBlobs, before, after)
+	}
+	if size, _, err := state.MeasureState(dir, false, false); err != nil || res.StateBytes != size {
+		t.Fatalf("gc says %d bytes are left; %d are (%v)", res.StateBytes, size, err)
 	}
 	if got, err := mustStore(t, filepath.Join(dir, state.DirStore)).Get(keys[42]); err != nil || string(got) != "content 42\n" {
 		t.Fatalf("after gc: %q, %v", got, err)
@@ -108,4 +125,24 @@ func TestPackCorruptBesideOwnFileFsckGC(t *testing.T) {
 	if rep, err := state.Fsck(dir); err != nil || len(rep.Problems) > 0 {
 		t.Fatalf("fsck after gc: %+v, %v", rep.Problems, err)
 	}
+}
+
+// storedCopies counts the blobs the store in state dir holds, a blob
+// both packed and of its own twice.
+func storedCopies(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(filepath.Join(dir, state.DirStore, "sha256"), func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := mustStore(t, filepath.Join(dir, state.DirStore))
+	defer s.Close()
+	s.EachPacked(func(*[sha256.Size]byte) { n++ })
+	return n
 }
