@@ -97,11 +97,52 @@ func (s *Store) TakeAdded() int64 {
 // NewStore opens the content store in dir, making it when missing.
 func NewStore(dir string) (*Store, error) {
 	for _, d := range []string{dir, filepath.Join(dir, "sha256"), filepath.Join(dir, "tmp"), filepath.Join(dir, DirPack)} {
-		if err := os.MkdirAll(d, 0o700); err != nil {
+		if err := mkdirDurable(d); err != nil {
 			return nil, fmt.Errorf("store: %w", err)
 		}
 	}
 	return &Store{Dir: dir}, nil
+}
+
+// mkdirDurable makes directory d and its missing parents, syncing each
+// parent after the mkdir: until then a crash can lose the new entry, and
+// with it what is later made durable inside (a blob renamed into
+// store/sha256, a pack in store/pack).
+func mkdirDurable(d string) error {
+	if fi, err := os.Stat(d); err == nil {
+		if !fi.IsDir() {
+			return &fs.PathError{Op: "mkdir", Path: d, Err: unix.ENOTDIR}
+		}
+		return nil
+	}
+	if parent := filepath.Dir(d); parent != d {
+		if err := mkdirDurable(parent); err != nil {
+			return err
+		}
+	}
+	if err := os.Mkdir(d, 0o700); err != nil {
+		if errors.Is(err, fs.ErrExist) {
+			return nil
+		}
+		return err
+	}
+	return syncMade(d)
+}
+
+// dirSynced, when set (by tests), is told of every directory synced
+// after an entry was made in it (syncMade).
+var dirSynced func(dir string)
+
+// syncMade syncs the directory that holds entry p, just made.
+func syncMade(p string) error {
+	parent := filepath.Dir(p)
+	if err := fsyncPath(parent); err != nil {
+		return err
+	}
+	if dirSynced != nil {
+		dirSynced(parent)
+	}
+	return nil
 }
 
 // Path returns where blob key lives: store/sha256/<2 hex>/<64 hex>.

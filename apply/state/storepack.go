@@ -106,7 +106,7 @@ func (s *Store) startPack() error {
 		}
 		if errors.Is(err, fs.ErrNotExist) {
 			// A store made before packs: its directory comes now.
-			if err = os.Mkdir(s.packDir(), 0o700); err == nil || errors.Is(err, fs.ErrExist) {
+			if err = mkdirDurable(s.packDir()); err == nil {
 				continue
 			}
 		}
