@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -140,4 +141,43 @@ func TestSecretAccountFileUndo(t *testing.T) {
 		t.Fatalf("after the failed apply the account files are:\n%q\nwant:\n%q", got, want)
 	}
 	ss.noSecretInState("after the failed apply", gshadow)
+}
+
+// When secret steps name /etc/shadow and /etc/gshadow, the pieces of them
+// that account steps save for their reverses (a user's shadow field, a
+// removed group's gshadow line) are kept sealed too, and the reverses
+// decrypt them to put the user's password and the group's line back.
+func TestSecretAccountPartsSealed(t *testing.T) {
+	ss := newSecretSandbox(t)
+	ss.fs().WithShadow(true)
+	const (
+		field   = "$6$salt$secretbob"
+		line    = "staff:$6$grp$secretstaff:bob:"
+		shadow  = "root:*:19000:0:99999:7:::\nalice:!:19000:0:99999:7:::\nbob:" + field + ":19000:0:99999:7:::\n"
+		gshadow = "root:*::\n" + line + "\nalice:!::\nbob:!::\n"
+	)
+	files := anchors + "FILE /etc/shadow " + ss.secret(shadow) + " secret=age mode=0640\n" +
+		"FILE /etc/gshadow " + ss.secret(gshadow) + " secret=age mode=0640\n"
+	ss.apply(files, "c1")
+	ss.apply(files+"USER bob shell=/bin/bash password=!\nGROUP staff absent=true\n", "c2")
+	if strings.Contains(ss.read("/etc/shadow"), field) || strings.Contains(ss.read("/etc/gshadow"), "staff:") {
+		t.Fatalf("the account steps did not change the files:\n%s\n%s", ss.read("/etc/shadow"), ss.read("/etc/gshadow"))
+	}
+	ss.noSecretInState("after the account steps", field, line)
+	ss.apply(files+"USER bob shell=/bin/bash\nGROUP staff absent=true\n", "c3")
+	if got := ss.read("/etc/shadow"); !strings.Contains(got, "\nbob:"+field+":") {
+		t.Errorf("bob's password is not back in /etc/shadow once the step leaves it:\n%s", got)
+	}
+	ss.apply(files+"USER bob shell=/bin/bash password=!\nGROUP staff absent=true\n", "c2")
+	ss.apply(files, "c4")
+	if got := ss.read("/etc/shadow"); !strings.Contains(got, "\nbob:"+field+":") {
+		t.Errorf("bob's password is not back in /etc/shadow:\n%s", got)
+	}
+	if got := ss.read("/etc/gshadow"); !strings.Contains(got, "\n"+line+"\n") {
+		t.Errorf("staff's gshadow line is not back:\n%s", got)
+	}
+	ss.noSecretInState("after the reverses", field, line)
+	if tr := traces(field, ss.eventTexts()); len(tr) > 0 {
+		t.Errorf("events show the shadow field: %v", tr)
+	}
 }

@@ -115,7 +115,7 @@ func (Group) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.W
 		}
 		w.Changes = []string{"remove group (trail created it)"}
 	case cur.IsAbsent():
-		if key, ok := img.Get(gshadowLineKey); ok && !x.HasBlob(key) {
+		if key, _ := savedPart(img, gshadowLineKey); key != "" && !x.HasBlob(key) {
 			return kind.Work{}, fmt.Errorf("cannot restore the /etc/gshadow line of group %s: its saved copy %s is missing from the store", s.Target, key)
 		}
 		w.Changes = []string{"create group" + describeEntry(withoutPlace(img)) + " (it existed before trail managed it)"}
@@ -146,11 +146,11 @@ func (Group) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 		// its reverse adds it again: at the lines it held, with its
 		// gshadow line whole (place.go)
 		if f := sh.entry(s.Target); len(f) == 4 && (f[1] != "!" || f[2] != "") {
-			key, err := x.Stage(strings.NewReader(strings.Join(f, ":")))
+			saved, err := savePart(x, "/etc/gshadow", gshadowLineKey, strings.Join(f, ":"))
 			if err != nil {
 				return kind.Image{}, err
 			}
-			img.Attrs = append(img.Attrs, stepfmt.Attr{Key: gshadowLineKey, Value: key})
+			img.Attrs = append(img.Attrs, saved)
 		}
 		return withPlace(x, s.Target, img, "/etc/group", "/etc/gshadow")
 	}

@@ -44,17 +44,17 @@ var placeKeys = map[string]string{
 // gshadowLineKey keeps, in the pre-image of an absent GROUP step, the
 // store key of the group's /etc/gshadow line when it has a password or
 // administrators, which groupadd does not write: the reverse puts the
-// line back whole.
+// line back whole. It is sealed when a secret step names /etc/gshadow
+// (sealed.go).
 const gshadowLineKey = "gshadow-line"
 
 // putGshadowLine puts back group name's gshadow line img saved (in the
 // store, under gshadowLineKey).
 func putGshadowLine(x *kind.Exec, name string, img kind.Image) error {
-	key, ok := img.Get(gshadowLineKey)
-	if !ok {
+	if key, _ := savedPart(img, gshadowLineKey); key == "" {
 		return nil
 	}
-	saved, err := x.Store().Get(key)
+	saved, err := loadPart(x, img, gshadowLineKey)
 	if err != nil {
 		return fmt.Errorf("the saved /etc/gshadow line of group %s: %w", name, err)
 	}
@@ -64,20 +64,20 @@ func putGshadowLine(x *kind.Exec, name string, img kind.Image) error {
 		}
 		lines := fileLines(data)
 		i := slices.IndexFunc(lines, func(l []byte) bool { return lineName(l) == name })
-		if i < 0 || !bytes.HasSuffix(lines[i], []byte("\n")) || string(lines[i]) == string(saved)+"\n" {
+		if i < 0 || !bytes.HasSuffix(lines[i], []byte("\n")) || string(lines[i]) == saved+"\n" {
 			return nil
 		}
 		lines = slices.Clone(lines)
-		lines[i] = append(slices.Clip(saved), '\n')
+		lines[i] = []byte(saved + "\n")
 		return bytes.Join(lines, nil)
 	})
 }
 
 // isPlaceKey reports whether key is a position attribute (placeKeys,
-// nameLists) or the saved gshadow line (gshadowLineKey), neither of
+// nameLists) or a saved part (gshadowLineKey, sealedKey), none of
 // which a plan shows.
 func isPlaceKey(key string) bool {
-	if key == gshadowLineKey || isSubKey(key) {
+	if key == gshadowLineKey || isSealedKey(key) || isSubKey(key) {
 		return true
 	}
 	for _, k := range placeKeys {

@@ -68,6 +68,12 @@ func (User) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work,
 				back := []stepfmt.Attr{{Key: a.Key, Value: prior.Origin.Value(a.Key)}}
 				if a.Key == "password" {
 					back = append(back, stepfmt.Attr{Key: "changed", Value: prior.Origin.Value("changed")})
+					if k, ok := prior.Origin.Get(sealedKey("password")); ok {
+						// password() reads the field decrypted (loadPart)
+						if _, err := x.Secret(k); err != nil {
+							return kind.Work{}, fmt.Errorf("the saved password field of user %s: %w", s.Target, err)
+						}
+					}
 				}
 				want = withAttrs(want, kind.Image{State: stUser, Attrs: back})
 			} else if a.Key == "password" || a.Key == "groups" {
@@ -234,8 +240,10 @@ func (User) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Wo
 			}
 		}
 	default:
-		if p, ok := img.Get("password"); ok && p != kind.HashKey([]byte("!")) && !x.HasBlob(p) {
-			return kind.Work{}, fmt.Errorf("cannot restore the password of user %s: its saved field %s is missing from the store", s.Target, p)
+		if p, ok := img.Get("password"); ok && p != kind.HashKey([]byte("!")) {
+			if k, _ := savedPart(img, "password"); !x.HasBlob(k) {
+				return kind.Work{}, fmt.Errorf("cannot restore the password of user %s: its saved field %s is missing from the store", s.Target, k)
+			}
 		}
 		if cur.IsAbsent() {
 			w.Changes = []string{"create user (it existed before trail managed it)"}
@@ -248,7 +256,7 @@ func (User) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Wo
 }
 
 // Capture reads the user's entries, saving the password field in the
-// store. For a user that does not exist it notes whether the group of its
+// store (sealed when a secret step names /etc/shadow: sealed.go). For a user that does not exist it notes whether the group of its
 // name does, which the reverse then keeps.
 func (User) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 	img, err := ReadUser(x, s.Target)
@@ -269,8 +277,12 @@ func (User) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 	if err != nil {
 		return kind.Image{}, err
 	}
-	if _, err := x.Stage(strings.NewReader(field)); err != nil {
+	saved, err := savePart(x, "/etc/shadow", "password", field)
+	if err != nil {
 		return kind.Image{}, err
+	}
+	if saved.Key != "password" { // the clear copy's key is the password's own
+		img.Attrs = append(img.Attrs, saved)
 	}
 	// usermod -G and useradd -G put the user back at the end of a member
 	// list: the reverse puts it where it stood (place.go)
@@ -394,7 +406,7 @@ func userMod(x *kind.Exec, name string, before, want kind.Image, s *stepfmt.Step
 		}
 		val := a.Value
 		if a.Key == "password" {
-			p, err := password(x, a.Value, s)
+			p, err := password(x, want, s)
 			if err != nil {
 				return err
 			}
@@ -430,20 +442,21 @@ func setChanged(x *kind.Exec, name string, want kind.Image) error {
 	return ShadowTool(x, "chage", "-d", day, name)
 }
 
-// password returns the shadow field whose hash is key: the step's own, a
-// locked one, or one saved in the store at capture.
-func password(x *kind.Exec, key string, s *stepfmt.Step) (string, error) {
+// password returns the shadow field whose hash is img's password: the
+// step's own, a locked one, or one saved in the store at capture.
+func password(x *kind.Exec, img kind.Image, s *stepfmt.Step) (string, error) {
+	key := img.Value("password")
 	if p, ok := s.Get("password"); ok && kind.HashKey([]byte(p)) == key {
 		return p, nil
 	}
 	if key == kind.HashKey([]byte("!")) {
 		return "!", nil
 	}
-	data, err := x.Store().Get(key)
+	p, err := loadPart(x, img, "password")
 	if err != nil {
 		return "", fmt.Errorf("the saved password field of user %s: %w", s.Target, err)
 	}
-	return string(data), nil
+	return p, nil
 }
 
 // makeHome creates home h for user name when it does not exist and its
@@ -489,7 +502,7 @@ func restoreUser(x *kind.Exec, s *stepfmt.Step, img kind.Image, w kind.Work) err
 		for _, k := range []string{"uid", "gid", "groups", "home", "shell", "comment", "password"} {
 			v := img.Value(k)
 			if k == "password" {
-				p, err := password(x, v, s)
+				p, err := password(x, img, s)
 				if err != nil {
 					return err
 				}
