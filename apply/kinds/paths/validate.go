@@ -55,7 +55,8 @@ func validate(v *kind.View, target, cmd, key string, data []byte, mode uint32) (
 			return "validate deferred until right before the file is written: " + prog + " is not installed yet", nil
 		}
 	}
-	if data == nil {
+	whole := data == nil // a FILE's content, not an EDIT's result
+	if whole {
 		r, err := x.OpenContent(key)
 		if err == nil {
 			data, err = io.ReadAll(r)
@@ -85,8 +86,15 @@ func validate(v *kind.View, target, cmd, key string, data []byte, mode uint32) (
 	if err != nil {
 		if x.SecretContent(key) || x.IsSecret(target) {
 			// A checker may quote what it refuses: not a secret, nor
-			// anything at a path a secret step names.
+			// anything at a path a secret step names. Its output is left
+			// out whole: a filter of the secret's lines would still let
+			// through a word of one quoted in a message (nginx quotes
+			// the token it refuses). A secret FILE's content is what
+			// trail show -secret prints, so the admin can run it there.
 			out = "its output is not shown: the content is secret"
+			if whole {
+				out += "; to see it, run the checker as root on what `trail show -secret " + target + "` prints"
+			}
 		}
 		return "", validateError(cmd, tmp, out, err)
 	}
