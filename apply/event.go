@@ -29,6 +29,13 @@ const (
 	StepKept      = "kept" // a directory trail created holds other files: left in place
 )
 
+// What an EventDrift's target left saved (its Result).
+const (
+	DriftStored = "content saved in the store" // a content changed by hand
+	DriftSaved  = "saved"                      // in the change's undo image
+	DriftGone   = "gone: nothing to save"      // removed by hand
+)
+
 // StepOp is what an EventStep did with its step.
 type StepOp string
 

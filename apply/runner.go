@@ -494,15 +494,25 @@ func (r *run) finish(c stepfmt.Change, w kind.Work, start time.Time) {
 }
 
 // noteDrift reports a target that differs from what trail wrote, before
-// the change overwrites or removes it. Its content is already in the
-// store: Capture put it there.
+// the change overwrites or removes it, and what of it is saved (the
+// event's Result, a Drift* constant): a content is already in the store
+// (Capture put it there), the rest is in the change's undo image, and a
+// target found gone left nothing to save.
 func (r *run) noteDrift(s *stepfmt.Step, h kind.Handler, rec *kind.Record) {
 	now, err := h.Drift(r.x, s.Target, rec.Wrote)
 	if err != nil || now.Equal(rec.Wrote) || rec.Policy == kind.PolicyIgnore {
 		return
 	}
 	r.g.Counts.Drifted++
+	saved := DriftSaved
+	switch c := now.Value("content"); {
+	case now.IsAbsent():
+		r.g.Counts.DriftedGone++
+		saved = DriftGone
+	case c != "" && c != rec.Wrote.Value("content"):
+		saved = DriftStored
+	}
 	r.g.Drift = append(r.g.Drift, DriftNote{Step: rec.ID.String(), Source: s.Src.String(), Before: rec.Wrote.Shown(s.Kind), After: now.Shown(s.Kind)})
-	r.event(Event{Type: EventDrift, Step: stepLine(s), Source: s.Src.String(),
-		Detail: "trail wrote " + rec.Wrote.Shown(s.Kind) + "; found " + now.Shown(s.Kind) + " (saved)"})
+	r.event(Event{Type: EventDrift, Step: stepLine(s), Source: s.Src.String(), Result: saved,
+		Detail: "trail wrote " + rec.Wrote.Shown(s.Kind) + "; found " + now.Shown(s.Kind) + " (" + saved + ")"})
 }

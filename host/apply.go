@@ -266,12 +266,18 @@ func (h *Host) forceMatched(e *apply.Engine, c *Compiled, o ApplyOptions, out *O
 }
 
 // drifted notes the targets found changed by hand, saved before they were
-// put back or replaced.
+// put back or replaced, and those found gone, which left nothing to save.
 func drifted(n apply.Counts) string {
-	if n.Drifted == 0 {
+	switch saved := n.Drifted - n.DriftedGone; {
+	case n.Drifted == 0:
 		return ""
+	case n.DriftedGone == 0:
+		return fmt.Sprintf(" (%d found changed by hand: saved first)", n.Drifted)
+	case saved == 0:
+		return fmt.Sprintf(" (%d found removed by hand: nothing to save)", n.Drifted)
+	default:
+		return fmt.Sprintf(" (%d found changed by hand: %d saved first, %d gone: nothing to save)", n.Drifted, saved, n.DriftedGone)
 	}
-	return fmt.Sprintf(" (%d found changed by hand: saved first)", n.Drifted)
 }
 
 // failed records and reports a failed apply of commit.

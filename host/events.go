@@ -72,7 +72,7 @@ func (h *Host) onEvent(ev apply.Event) {
 		}
 		r.Event, r.Priority = report.EventDrift, report.PriorityWarning
 		r.Message = fmt.Sprintf("%s drifted: %s", ev.Step, ev.Detail)
-		fmt.Fprintf(h.Out, "  drift: %s%s was changed by hand: saved in the store before trail changed it\n", ev.Step, at(ev.Source))
+		fmt.Fprintf(h.Out, "  drift: %s%s %s\n", ev.Step, at(ev.Source), driftSaved(ev.Result))
 	case apply.EventHeal:
 		r.Event, r.Priority = report.EventHeal, report.PriorityWarning
 		r.Message = fmt.Sprintf("%s healed: %s", ev.Step, ev.Detail)
@@ -126,4 +126,16 @@ func errText(err error, detail string) string {
 		return strings.TrimSpace(err.Error())
 	}
 	return detail
+}
+
+// driftSaved says what an apply saved of a target found drifted, from
+// its EventDrift's Result.
+func driftSaved(result string) string {
+	switch result {
+	case apply.DriftGone:
+		return "was removed by hand: nothing there to save"
+	case apply.DriftStored:
+		return "was changed by hand: its content saved in the store before trail changed it"
+	}
+	return "was changed by hand: saved in this apply's undo record before trail changed it"
 }

@@ -68,7 +68,9 @@ type Counts struct {
 	Removed   int `json:"removed"`
 	Unchanged int `json:"unchanged"`
 	Drifted   int `json:"drifted"`
-	Kept      int `json:"kept"`
+	// DriftedGone of Drifted were found removed: nothing to save.
+	DriftedGone int `json:"drifted_gone,omitempty"`
+	Kept        int `json:"kept"`
 }
 
 // DriftNote is a target found drifted while an apply changed it: what trail

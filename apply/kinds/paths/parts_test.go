@@ -114,7 +114,7 @@ func TestEditAfterPackageUpgrade(t *testing.T) {
 	sb.WantFile("/etc/ssh/sshd_config", "# new in 1:9.3\nPermitRootLogin no\nPasswordAuthentication no\n", 0o640, 0, 50)
 	saved := 0
 	for _, e := range ev.Of(apply.EventDrift) {
-		if strings.HasSuffix(e.Detail, "(saved)") {
+		if e.Result == apply.DriftStored && strings.HasSuffix(e.Detail, "("+apply.DriftStored+")") {
 			saved++
 		}
 	}
