@@ -102,7 +102,7 @@ func (h *Host) Facts() (compile.Facts, error) {
 }
 
 // Compile compiles the commit rev names, read from git objects.
-func (h *Host) Compile(rev string) (*Compiled, error) { return h.compile(rev, false, false) }
+func (h *Host) Compile(rev string) (*Compiled, error) { return h.compile(rev, compileHow{}) }
 
 // compileToApply is Compile for an apply: tree contents are not held but
 // read again as they are stored (see compile.Options.LazyTree).
@@ -118,7 +118,9 @@ func (h *Host) compileToApply(rev string) (*Compiled, error) {
 // compileUnread is compileToApply that leaves the applied generation's
 // cached list unread (Compiled.listOf): a --force reads it only if a
 // target drifted (readList).
-func (h *Host) compileUnread(rev string) (*Compiled, error) { return h.compile(rev, true, true) }
+func (h *Host) compileUnread(rev string) (*Compiled, error) {
+	return h.compile(rev, compileHow{lazy: true, cached: true})
+}
 
 // readList reads the list compileUnread left unread; if it is gone or
 // damaged, the commit is compiled instead.
@@ -126,7 +128,7 @@ func (h *Host) readList(c **Compiled, rev string) error {
 	if (*c).readList() == nil {
 		return nil
 	}
-	fresh, err := h.compile(rev, true, false)
+	fresh, err := h.compile(rev, compileHow{lazy: true, again: true})
 	if err != nil {
 		return err
 	}
@@ -134,9 +136,21 @@ func (h *Host) readList(c **Compiled, rev string) error {
 	return nil
 }
 
-// compile compiles rev; lazy as compileToApply, and with cached a list the
-// compiled cache holds for it is taken instead.
-func (h *Host) compile(rev string, lazy, cached bool) (*Compiled, error) {
+// compileHow says how compile reads a commit.
+type compileHow struct {
+	lazy   bool // as compileToApply: tree contents stored as read, not held
+	cached bool // a list the compiled cache holds for it is taken instead
+	// again is a compile of a commit whose compile (or cached one) said
+	// its warnings already: they are not said twice.
+	again bool
+	// only, with lazy, are the contents to store as they are read (nil:
+	// every one): fetchContents wants a few, not all the store lacks.
+	only map[string]bool
+}
+
+// compile compiles rev as how says.
+func (h *Host) compile(rev string, how compileHow) (*Compiled, error) {
+	lazy := how.lazy
 	r, err := h.Repo()
 	if err != nil {
 		return nil, err
@@ -162,7 +176,7 @@ func (h *Host) compile(rev string, lazy, cached bool) (*Compiled, error) {
 	key := ""
 	if lazy {
 		key, pending = compileKey(facts, opts), facts.Pending()
-		if ent, res, ok := h.cachedCompile(key, c.Hash, &facts, cached); ok {
+		if ent, res, ok := h.cachedCompile(key, c.Hash, &facts, how.cached); ok {
 			h.printWarnings(c.Hash, ent.Warnings)
 			return &Compiled{Commit: c, Result: res, Warnings: ent.Warnings, tree: tree, Cached: true,
 				generation: ent.Generation, key: key, loaded: ent.Loaded, factsSum: ent.Facts, unchecked: ent.unchecked, listOf: ent.listOf}, nil
@@ -176,7 +190,7 @@ func (h *Host) compile(rev string, lazy, cached bool) (*Compiled, error) {
 	var sink *blobSink
 	if lazy {
 		if e, err := h.Engine(); err == nil {
-			sink = &blobSink{st: e.Store()}
+			sink = &blobSink{st: e.Store(), only: how.only}
 			opts.Read = sink.read
 			opts.Before = h.before(r, e, c.Hash)
 		}
@@ -201,7 +215,9 @@ func (h *Host) compile(rev string, lazy, cached bool) (*Compiled, error) {
 	if err != nil {
 		return nil, err
 	}
-	h.printWarnings(c.Hash, warnings)
+	if !how.again {
+		h.printWarnings(c.Hash, warnings)
+	}
 	out := &Compiled{Commit: c, Result: res, Warnings: warnings, tree: tree, trees: trees, key: key}
 	if lazy {
 		out.loaded, out.factsSum = usedFacts(pending, res)
@@ -268,7 +284,10 @@ func (h *Host) compileWith(fsys fs.FS, facts compile.Facts, opts compile.Options
 const stageBatch = 1024
 
 // stage puts the compiled contents into the store, so the plan finds them.
-func (h *Host) stage(c *Compiled) error {
+func (h *Host) stage(c *Compiled) error { return h.stageOnly(c, nil) }
+
+// stageOnly is stage of the contents only names (nil: all of them).
+func (h *Host) stageOnly(c *Compiled, only map[string]bool) error {
 	if c.trees != nil {
 		// Saved once staged (saveTrees closes it); closed if not.
 		defer c.trees.close()
@@ -283,6 +302,9 @@ func (h *Host) stage(c *Compiled) error {
 	}
 	for k := range c.Refs.All() {
 		keys = append(keys, k)
+	}
+	if only != nil {
+		keys = slices.DeleteFunc(keys, func(k string) bool { return !only[k] })
 	}
 	keys = missing(e.Store(), keys)
 	slices.Sort(keys)

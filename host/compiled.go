@@ -274,15 +274,20 @@ func (h *Host) pruneCompiled(dir string) {
 
 // fetchContents puts keys, contents of commit's compiled list the store
 // lacks, back into the store from the commit: a compile of it (not from
-// the cache) staged as an apply stages one. It is the rare path of a
-// --force that finds a target drifted whose content the store lost.
+// the cache) staged as an apply stages one, but of those keys alone, and
+// without saying its warnings again. It is the rare path of a --force
+// that finds a target drifted whose content the store lost.
 func (h *Host) fetchContents(commit string, keys []string) error {
-	c, err := h.compile(commit, true, false)
+	only := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		only[k] = true
+	}
+	c, err := h.compile(commit, compileHow{lazy: true, again: true, only: only})
 	if err != nil {
 		return fmt.Errorf("compiling %s again to read them: %w", Short(commit), err)
 	}
 	c.dropProvenance()
-	err = h.stage(c)
+	err = h.stageOnly(c, only)
 	h.releaseRepo()
 	if err != nil {
 		return err

@@ -175,6 +175,7 @@ var hexVal = func() (t [256]byte) {
 // A failure stops it: staging then meets the failure itself and places it.
 type blobSink struct {
 	st    *apply.Store
+	only  map[string]bool // when set, the contents to stage; the rest are dropped
 	batch [][]byte
 	keys  []string
 	size  int
@@ -185,7 +186,7 @@ type blobSink struct {
 const sinkBytes = 32 << 20
 
 func (b *blobSink) read(key string, data []byte) {
-	if b.err != nil {
+	if b.err != nil || b.only != nil && !b.only[key] {
 		return
 	}
 	b.batch, b.keys, b.size = append(b.batch, data), append(b.keys, key), b.size+len(data)
