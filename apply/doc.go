@@ -296,8 +296,10 @@
 //	store/pack/P.idx      its index: digests sorted, with a fanout, each blob's offset and
 //	                      length, the pack's size and a sha256 of it all; a pack is part of
 //	                      the store only once its index is in place
-//	store/tmp/            blobs (pid.seq) and pack indexes (P.idx) being written, renamed
-//	                      into place when durable
+//	store/tmp/            where blobs and pack indexes are written, with no name (O_TMPFILE),
+//	                      linked into place when durable; where the file system cannot,
+//	                      named (pid.blob-…, pid.index-…), locked by their writer and
+//	                      renamed into place; and the work directories of steps
 //	generations/NNNNNN.json   one per apply: commit, branch, host, subject, times,
 //	                      result, counts, error and its step's source, drift, kept
 //	generations/NNNNNN.steps  the step list it applied, in the step language

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"trail/apply/kind"
 	"trail/apply/state"
 	"trail/stepfmt"
@@ -250,9 +248,10 @@ func (e *Engine) recover() error {
 	return state.RemoveJournal(file)
 }
 
-// cleanStoreTemp removes what processes that are gone left in store/tmp:
-// half-written blobs, the packs they were staging into (which have no
-// index), and the work directories of steps (Store.MkdirTemp),
+// cleanStoreTemp removes what processes that are gone left in store/tmp
+// (Store.RemoveTemps): half-written blobs where the file system has no
+// O_TMPFILE, the packs they were staging into (which have no index), and
+// the work directories of steps (Store.MkdirTemp),
 // such as a validate's copy of a secret; and the temporary files of
 // generation records and step lists, which are written only under the
 // lock, so one there when the lock is taken is a killed writer's.
@@ -265,17 +264,5 @@ func (e *Engine) cleanStoreTemp() {
 			}
 		}
 	}
-	e.store.RemoveUnindexedPacks()
-	dir := filepath.Join(e.store.Dir, "tmp")
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return
-	}
-	for _, ent := range ents {
-		pid, _, _ := strings.Cut(ent.Name(), ".")
-		n, err := strconv.Atoi(pid)
-		if err == nil && n != os.Getpid() && unix.Kill(n, 0) == unix.ESRCH {
-			os.RemoveAll(filepath.Join(dir, ent.Name()))
-		}
-	}
+	e.store.RemoveTemps()
 }

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"trail/apply/state"
@@ -84,7 +85,10 @@ func TestValidateTempInState(t *testing.T) {
 	}
 	dead := filepath.Join(tmp, strconv.Itoa(gone.Process.Pid)+".validate-1")
 	live := filepath.Join(tmp, "1.validate-2")
-	for _, d := range []string{dead, live} {
+	// Named by a pid a process has now, but held by none: its trail was
+	// killed and the pid taken since.
+	reused := filepath.Join(tmp, "1.validate-3")
+	for _, d := range []string{dead, live, reused} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			t.Fatal(err)
 		}
@@ -92,12 +96,23 @@ func TestValidateTempInState(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A running trail holds its work directory's lock while it is there.
+	held, err := os.Open(live)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	if err := syscall.Flock(int(held.Fd()), syscall.LOCK_EX); err != nil {
+		t.Fatal(err)
+	}
 	ss.open()
 	if _, err := ss.e.Drift(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(dead); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("the copy a killed trail left is still there: %v", err)
+	for _, d := range []string{dead, reused} {
+		if _, err := os.Stat(d); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("the copy a killed trail left is still there: %v", err)
+		}
 	}
 	if _, err := os.Stat(live); err != nil {
 		t.Errorf("the copy of a running trail was removed: %v", err)

@@ -324,9 +324,9 @@ func blobTrouble(err error) string {
 	return msg
 }
 
-// temps looks for temporary files left by processes that are gone: a
-// blob being stored names its writer's pid (a compile stores blobs
-// without the lock); the state files are written under the lock, so their
+// temps looks for temporary files left by processes that are gone: one
+// in store/tmp is its writer's lock (a compile stores blobs without the
+// state lock; see tempFile); the state files are written under the lock, so their
 // temporary names are checked only while nobody holds it.
 func (c *fsck) temps() {
 	left := func(p string) {
@@ -343,12 +343,10 @@ func (c *fsck) temps() {
 		}
 	}
 	tmp := filepath.Join(c.store.Dir, "tmp")
-	ents, _ := os.ReadDir(tmp)
-	for _, ent := range ents {
-		p, _, _ := strings.Cut(ent.Name(), ".")
-		if pid, err := strconv.Atoi(p); err == nil && pid > 0 && unix.Kill(pid, 0) != unix.ESRCH {
-			continue
+	names, _ := readNames(tmp)
+	for _, n := range names {
+		if writerGone(filepath.Join(tmp, n), false) {
+			left(filepath.Join(tmp, n))
 		}
-		left(filepath.Join(tmp, ent.Name()))
 	}
 }

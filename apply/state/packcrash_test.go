@@ -32,6 +32,7 @@ func crashChild(t *testing.T) bool {
 		return false
 	}
 	point := os.Getenv("TRAIL_TEST_PACK_CRASH")
+	noTmpfile = os.Getenv("TRAIL_TEST_NO_TMPFILE") != ""
 	crashPoint = func(p string) {
 		if p == point {
 			syscall.Kill(os.Getpid(), syscall.SIGKILL)
@@ -54,11 +55,13 @@ func crashChild(t *testing.T) bool {
 	return true
 }
 
-// runCrash runs op in a process killed at point and says whether it was.
-func runCrash(t *testing.T, dir, op, point string) {
+// runCrash runs op in a process killed at point and says whether it
+// was; env is added to the process's environment.
+func runCrash(t *testing.T, dir, op, point string, env ...string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^"+t.Name()+"$")
 	cmd.Env = append(os.Environ(), "TRAIL_TEST_PACK_DIR="+dir, "TRAIL_TEST_PACK_OP="+op, "TRAIL_TEST_PACK_CRASH="+point)
+	cmd.Env = append(cmd.Env, env...)
 	out, err := cmd.CombinedOutput()
 	var ee *exec.ExitError
 	if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
@@ -103,13 +106,7 @@ func leftoversOnly(t *testing.T, dir, when string) int {
 // cleanLeftovers removes what a killed trail left, as the next trail to
 // take the lock does (Engine.cleanStoreTemp).
 func cleanLeftovers(t *testing.T, s *Store) {
-	s.RemoveUnindexedPacks()
-	ents, _ := os.ReadDir(filepath.Join(s.Dir, "tmp"))
-	for _, e := range ents {
-		if gone(namePid(e.Name())) {
-			os.RemoveAll(filepath.Join(s.Dir, "tmp", e.Name()))
-		}
-	}
+	s.RemoveTemps()
 }
 
 // A flush killed at any point (while packing, with the pack written but

@@ -2,6 +2,7 @@ package state
 
 import (
 	"bufio"
+	"cmp"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -219,16 +220,16 @@ func rewritePacks(dir string, packs []*gcPack, need *needSet, dryRun bool, res *
 	if err := w.Flush(); err != nil {
 		return err
 	}
-	tmp := filepath.Join(filepath.Dir(dir), "tmp", strconv.Itoa(pid)+".gc-"+filepath.Base(name))
-	if err := writeIndexFile(tmp, out, off); err != nil {
+	idx, err := writeIndexTemp(filepath.Join(filepath.Dir(dir), "tmp"), out, off)
+	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp)
+	defer idx.close()
 	if err := f.Sync(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, name+indexSuffix); err != nil {
-		return err
+	if exist, err := idx.place(name + indexSuffix); err != nil || exist {
+		return cmp.Or(err, fmt.Errorf("%s: a pack's index is there already", name+indexSuffix))
 	}
 	done = true
 	if err := fsyncPath(dir); err != nil {
@@ -253,26 +254,24 @@ func findIn(packs []*gcPack, sum *[sha256.Size]byte) (*gcPack, int) {
 	panic("state: gc: a blob of the packs rewritten is in none of them")
 }
 
-// writeIndexFile writes the index of ents for a pack of size bytes to
-// file, durably.
-func writeIndexFile(file string, ents []packEntry, size int64) error {
-	f, err := os.OpenFile(file, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+// writeIndexTemp writes the index of ents for a pack of size bytes to a
+// temporary file in tmp (tempFile), durably.
+func writeIndexTemp(tmp string, ents []packEntry, size int64) (*tempFile, error) {
+	tf, err := newTempFile(tmp, "index")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	w := bufio.NewWriterSize(f, 64<<10)
+	w := bufio.NewWriterSize(tf.f, 64<<10)
 	err = writeIndex(w, ents, size)
 	if err == nil {
 		err = w.Flush()
 	}
 	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+		err = tf.f.Sync()
 	}
 	if err != nil {
-		os.Remove(file)
+		tf.close()
+		return nil, err
 	}
-	return err
+	return tf, nil
 }

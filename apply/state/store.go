@@ -11,8 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
-	"sync/atomic"
+	"sync"
 
 	"golang.org/x/sys/unix"
 
@@ -25,9 +24,11 @@ import (
 // the pre-images trail saves before it overwrites or removes anything.
 // A blob is a file of its own (store/sha256/<2 hex>/<hex>), or, when a
 // flush stores many small ones, one of a pack's (pack.go). A file of its
-// own is written to store/tmp, made durable, then renamed into place; a
-// pack is named by an index renamed into place once both are durable; so
-// a blob under its name is always whole. Every read verifies the hash.
+// own is written to a file with no name in store/tmp (tempFile), made
+// durable, then linked into place; a pack is named by an index put in
+// place so once both are durable; so a blob under its name is always
+// whole, and a trail killed meanwhile leaves nothing in store/tmp. Every
+// read verifies the hash.
 type Store struct {
 	Dir     string
 	pending []pendingBlob
@@ -44,13 +45,16 @@ type Store struct {
 	// once a staging: a new blob whose directory is not there is no file
 	// of its own, which a staging so learns without a stat.
 	loose *[256]bool
-	seq   atomic.Uint64
 	buf   []byte
 	rbuf  []byte // what Stage reads to learn whether a blob is small
 	added int64  // bytes of the blobs Flush put in place, for TakeAdded
 	// rewrite holds the digests Rewrite named: blobs whose packed copy
 	// is corrupt, staged again as files of their own.
 	rewrite map[[sha256.Size]byte]bool
+	// tempDirs are the directories MkdirTemp made, held open and locked
+	// until they are removed.
+	tempMu   sync.Mutex
+	tempDirs []*os.File
 }
 
 // Rewrite has the next staging of blob key store it as a file of its
@@ -67,17 +71,12 @@ func (s *Store) Rewrite(key string) {
 	s.rewrite[digestOf(key)] = true
 }
 
-// pendingBlob is a staged blob: its digest, the sequence number naming
-// its temporary file (tmpPath) and its size.
+// pendingBlob is a staged blob: its digest, its temporary file, open
+// until Flush puts it in place, and its size.
 type pendingBlob struct {
 	sum  [sha256.Size]byte
-	seq  uint64
+	tf   *tempFile
 	size int64
-}
-
-// tmpPath is where the blob staged as number seq waits for Flush.
-func (s *Store) tmpPath(seq uint64) string {
-	return filepath.Join(s.Dir, "tmp", strconv.Itoa(pid)+"."+strconv.FormatUint(seq, 10))
 }
 
 // sumKey is the key of the blob of digest sum.

@@ -26,8 +26,8 @@ func TestStagePending(t *testing.T) {
 	if _, err := s.Stage(strings.NewReader("a")); err != nil {
 		t.Fatal(err)
 	}
-	if tmp, _ := os.ReadDir(filepath.Join(s.Dir, "tmp")); len(tmp) != 1 {
-		t.Fatalf("two stagings of one blob left %d temporary files, want 1", len(tmp))
+	if n := stagedFiles(t, s.Dir); n != 1 {
+		t.Fatalf("two stagings of one blob left %d temporary files, want 1", n)
 	}
 	s.Abort()
 	if _, err := s.Stage(strings.NewReader("a")); err != nil {
@@ -43,8 +43,8 @@ func TestStagePending(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Abort()
-	if tmp, _ := os.ReadDir(filepath.Join(s.Dir, "tmp")); len(tmp) != 0 {
-		t.Fatalf("an abort left %d temporary files", len(tmp))
+	if n := stagedFiles(t, s.Dir); n != 0 {
+		t.Fatalf("an abort left %d temporary files", n)
 	}
 }
 
@@ -69,8 +69,8 @@ func TestStageManyFlushOnce(t *testing.T) {
 			t.Fatalf("%s is in the store before the flush that makes it durable", k)
 		}
 	}
-	if tmp, _ := os.ReadDir(filepath.Join(s.Dir, "tmp")); len(tmp) != 4 {
-		t.Fatalf("three stagings of 4 distinct blobs left %d temporary files, want 4", len(tmp))
+	if n := stagedFiles(t, s.Dir); n != 4 {
+		t.Fatalf("three stagings of 4 distinct blobs left %d temporary files, want 4", n)
 	}
 	if err := s.Flush(); err != nil {
 		t.Fatal(err)
@@ -97,6 +97,29 @@ func TestStageManyFlushOnce(t *testing.T) {
 	if err := s.Flush(); err != nil {
 		t.Fatalf("a flush after the failed staging: %v (nothing should be pending)", err)
 	}
+}
+
+// stagedFiles counts the temporary files of the store in dir: those
+// named in store/tmp, and those with no name (O_TMPFILE) this process
+// holds open there.
+func stagedFiles(t *testing.T, dir string) int {
+	t.Helper()
+	tmp := filepath.Join(dir, "tmp")
+	ents, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(ents)
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		if l, err := os.Readlink("/proc/self/fd/" + fd.Name()); err == nil && strings.HasPrefix(l, tmp+"/#") {
+			n++
+		}
+	}
+	return n
 }
 
 // BenchmarkStagePending stages b.N distinct blobs and flushes once: each

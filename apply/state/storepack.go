@@ -2,6 +2,7 @@ package state
 
 import (
 	"bufio"
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -127,39 +128,32 @@ func (s *Store) startPack() error {
 }
 
 // finishPack writes out the pack's data and its index to a temporary
-// file, which it returns; neither is synced yet.
-func (s *Store) finishPack() (string, error) {
+// file (tempFile), which it returns; neither is synced yet.
+func (s *Store) finishPack() (*tempFile, error) {
 	pw := s.pw
 	if err := pw.w.Flush(); err != nil {
-		return "", fmt.Errorf("store: %w", err)
+		return nil, fmt.Errorf("store: %w", err)
 	}
 	ents, err := pw.ents.all(int64(len(packMagic)))
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	ents = sortEntries(ents)
 	pw.indexed = len(ents)
-	// Named after the pack, which is this writer's alone (O_EXCL), not
-	// by pid and sequence: another writer of the same pid (in another pid
-	// namespace) could write there meanwhile.
-	tmp := filepath.Join(s.Dir, "tmp", filepath.Base(pw.name)+indexSuffix)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	tf, err := newTempFile(filepath.Join(s.Dir, "tmp"), "index")
 	if err != nil {
-		return "", fmt.Errorf("store: %w", err)
+		return nil, err
 	}
-	w := bufio.NewWriterSize(f, 64<<10)
+	w := bufio.NewWriterSize(tf.f, 64<<10)
 	err = writeIndex(w, ents, pw.off)
 	if err == nil {
 		err = w.Flush()
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
-		os.Remove(tmp)
-		return "", fmt.Errorf("store: %w", err)
+		tf.close()
+		return nil, fmt.Errorf("store: %w", err)
 	}
-	return tmp, nil
+	return tf, nil
 }
 
 // dropPack removes the pack being written, which no index names.
@@ -432,8 +426,12 @@ func (s *Store) EachPacked(fn func(sum *[sha256.Size]byte)) {
 	}
 }
 
-// Close lets go of the packs the store read.
+// Close lets go of the packs the store read, and of the locks of the
+// directories MkdirTemp made that were removed.
 func (s *Store) Close() error {
+	s.tempMu.Lock()
+	s.releaseTempDirs(false)
+	s.tempMu.Unlock()
 	ps := &s.packs
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
@@ -444,55 +442,6 @@ func (s *Store) Close() error {
 	}
 	ps.list, ps.names, ps.loaded = nil, nil, false
 	return nil
-}
-
-// namePid returns the pid a pack's or a temporary file's name
-// starts with, or 0.
-func namePid(name string) int {
-	p, _, _ := strings.Cut(name, ".")
-	n, err := strconv.Atoi(p)
-	if err != nil || n <= 0 {
-		return 0
-	}
-	return n
-}
-
-// gone reports whether no process has pid.
-func gone(pid int) bool { return pid > 0 && unix.Kill(pid, 0) == unix.ESRCH }
-
-// lockPack marks pack f, just created, as being written: an flock, which
-// the kernel lets go of when the writer is gone, whatever its pid becomes
-// or the pid namespace it runs in (a pid alone says neither). It reports
-// false when the pack was taken for a leftover and removed before it was
-// marked (packWriterGone): the writer starts another.
-func lockPack(f *os.File) bool {
-	if unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB) == unix.EWOULDBLOCK {
-		return false
-	}
-	var st unix.Stat_t
-	return unix.Fstat(int(f.Fd()), &st) == nil && st.Nlink > 0
-}
-
-// packWriterGone reports whether no process writes the pack file (its
-// lock is free) and, with remove, removes it while holding the lock, so
-// that a writer marking it then finds it gone. Where the file system
-// takes no flock, the pid its name starts with says.
-func packWriterGone(file string, remove bool) bool {
-	f, err := os.Open(file)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	switch err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); {
-	case err == unix.EWOULDBLOCK:
-		return false
-	case err != nil && !gone(namePid(filepath.Base(file))):
-		return false
-	}
-	if remove {
-		os.Remove(file)
-	}
-	return true
 }
 
 // RemoveUnindexedPacks removes the packs of store/pack that have no index
@@ -517,14 +466,14 @@ func (s *Store) RemoveUnindexedPacks() {
 	}
 }
 
-// placePack renames the index of the pack written (durable, as is the
-// pack) into place, which makes the pack part of the store, and adds it
+// placePack puts the index of the pack written (durable, as is the
+// pack) in place, which makes the pack part of the store, and adds it
 // to the packs the store reads.
-func (s *Store) placePack(idxTmp string) error {
+func (s *Store) placePack(idxTmp *tempFile) error {
 	pw := s.pw
 	idx := pw.name + indexSuffix
-	if err := unix.Rename(idxTmp, idx); err != nil {
-		return fmt.Errorf("store: %w", &os.LinkError{Op: "rename", Old: idxTmp, New: idx, Err: err})
+	if exist, err := idxTmp.place(idx); err != nil || exist {
+		return cmp.Or(err, fmt.Errorf("store: %s: a pack's index is there already", idx))
 	}
 	s.pw = nil // in place: not for an Abort to remove
 	pw.ents.close()

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 
 	"golang.org/x/sys/unix"
 
@@ -67,12 +66,11 @@ func (s *Store) stage(b []byte, sum *[sha256.Size]byte) error {
 		}
 		s.small++
 	}
-	seq, _, size, err := s.writeTemp(bytes.NewReader(b), false)
+	tf, _, size, err := s.writeTemp(bytes.NewReader(b), false)
 	if err != nil {
 		return err
 	}
-	s.pend(seq, sum, size)
-	return nil
+	return s.pend(tf, sum, size)
 }
 
 // Stage writes r to a temporary file and returns its key; flush moves it
@@ -97,56 +95,68 @@ func (s *Store) Stage(r io.Reader) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("store: %w", err)
 	}
-	seq, sum, size, err := s.writeTemp(io.MultiReader(bytes.NewReader(s.rbuf), r), true)
+	tf, sum, size, err := s.writeTemp(io.MultiReader(bytes.NewReader(s.rbuf), r), true)
 	if err != nil {
 		return "", err
 	}
 	key := sumKey(&sum)
 	if s.isStaged(&sum) || s.stored(key, &sum) {
-		os.Remove(s.tmpPath(seq))
+		tf.close()
 		return key, nil
 	}
-	s.pend(seq, &sum, size)
-	return key, nil
+	return key, s.pend(tf, &sum, size)
 }
 
-// writeTemp copies r to a new temporary file in store/tmp (numbered seq),
-// hashing it when asked for its digest.
-func (s *Store) writeTemp(r io.Reader, hashing bool) (seq uint64, sum [sha256.Size]byte, size int64, err error) {
-	seq = s.seq.Add(1)
-	tmp := s.tmpPath(seq)
-	fd, err := unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_TRUNC|unix.O_CLOEXEC, 0o600)
+// writeTemp copies r to a new temporary file (tempFile), hashing it when
+// asked for its digest.
+func (s *Store) writeTemp(r io.Reader, hashing bool) (tf *tempFile, sum [sha256.Size]byte, size int64, err error) {
+	tf, err = newTempFile(filepath.Join(s.Dir, "tmp"), "blob")
 	if err != nil {
-		return 0, sum, 0, fmt.Errorf("store: %w", &fs.PathError{Op: "open", Path: tmp, Err: err})
+		return nil, sum, 0, err
 	}
-	f := fsx.NewFile(fd, tmp)
 	if s.buf == nil {
 		s.buf = make([]byte, 64<<10)
 	}
-	var w io.Writer = &f
+	var w io.Writer = tf.f
 	h := sha256.New()
 	if hashing {
-		w = io.MultiWriter(&f, h)
+		w = io.MultiWriter(tf.f, h)
 	}
 	size, err = io.CopyBuffer(w, r, s.buf)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	if err != nil {
-		os.Remove(tmp)
-		return 0, sum, 0, fmt.Errorf("store: %w", err)
+		tf.close()
+		return nil, sum, 0, fmt.Errorf("store: %w", err)
 	}
 	if hashing {
 		h.Sum(sum[:0])
 	}
-	return seq, sum, size, nil
+	at("blob written")
+	return tf, sum, size, nil
 }
 
-// pend records temporary file number seq as the blob of digest sum, for
-// the next Flush.
-func (s *Store) pend(seq uint64, sum *[sha256.Size]byte, size int64) {
+// maxPending is how many staged files of their own a staging holds
+// before its Flush: each stays open until it is put in place (a file
+// with no name is linked by its descriptor), so past as many they are
+// put in place ahead of the Flush, made durable first as it does.
+const maxPending = 512
+
+// pend records temporary file tf as the blob of digest sum, for the next
+// Flush.
+func (s *Store) pend(tf *tempFile, sum *[sha256.Size]byte, size int64) error {
 	s.markStaged(sum, pendingRef(len(s.pending)))
-	s.pending = append(s.pending, pendingBlob{*sum, seq, size})
+	s.pending = append(s.pending, pendingBlob{*sum, tf, size})
+	if len(s.pending) < maxPending {
+		return nil
+	}
+	wide := len(s.pending) > fsx.SmallBatch
+	if err := s.syncPending(wide, nil); err != nil {
+		return err
+	}
+	dirs, err := s.placePending()
+	if err != nil {
+		return err
+	}
+	return s.syncDirs(wide, dirs)
 }
 
 // A staged blob's ref (stagedSet) says where its digest is: entry i of
@@ -171,24 +181,11 @@ func (s *Store) isStaged(sum *[sha256.Size]byte) bool {
 	return ok
 }
 
-// MkdirTemp makes a private directory in store/tmp (0700, in the 0700
-// state directory) for a step's work files, such as the content a FILE's
-// validate command checks, which may be a secret's plaintext. Its name
-// starts with the pid, as a staged blob's does, so that what a killed
-// trail left there is removed when trail next takes the lock
-// (cleanStoreTemp); the caller removes it when done.
-func (s *Store) MkdirTemp(what string) (string, error) {
-	dir, err := os.MkdirTemp(filepath.Join(s.Dir, "tmp"), strconv.Itoa(os.Getpid())+"."+what+"-")
-	if err != nil {
-		return "", fmt.Errorf("store: %w", err)
-	}
-	return dir, nil
-}
-
-// Abort removes the blobs staged since the last Flush.
+// Abort removes the blobs staged since the last Flush (but those a
+// staging of many put in place ahead of it, see maxPending).
 func (s *Store) Abort() {
 	for _, p := range s.pending {
-		os.Remove(s.tmpPath(p.seq))
+		p.tf.close()
 	}
 	s.dropPack()
 	// Let go of both, not only emptied: a compile's flush of 100,000
@@ -199,71 +196,99 @@ func (s *Store) Abort() {
 
 // Flush makes the staged blobs durable and puts them in place: the data
 // of the files and of the pack and its index synced first, then the
-// files and the index renamed into place, then the directories synced.
+// files and the index linked (or renamed) into place, then the
+// directories synced.
 func (s *Store) Flush() error {
 	if len(s.pending) == 0 && s.pw == nil {
 		s.small, s.loose = 0, nil
 		return nil
 	}
 	defer s.Abort()
-	var idxTmp string
+	var idx *tempFile
 	if s.pw != nil {
 		var err error
-		if idxTmp, err = s.finishPack(); err != nil {
+		if idx, err = s.finishPack(); err != nil {
 			return err
 		}
-		defer os.Remove(idxTmp) // renamed, when all goes well
+		defer idx.close() // placed, when all goes well
 		at("pack written")
 	}
 	wide := len(s.pending) > fsx.SmallBatch
-	if wide {
-		if err := syncfsAt(s.Dir); err != nil {
-			return err
-		}
-	} else {
-		for _, p := range s.pending {
-			if err := fsyncPath(s.tmpPath(p.seq)); err != nil {
-				return err
-			}
-		}
-		if s.pw != nil {
-			if err := s.pw.f.Sync(); err != nil {
-				return fmt.Errorf("store: %w", err)
-			}
-			if err := fsyncPath(idxTmp); err != nil {
-				return err
-			}
-		}
+	if err := s.syncPending(wide, idx); err != nil {
+		return err
 	}
 	at("synced")
-	dirs := map[string]bool{}
+	dirs, err := s.placePending()
+	if err != nil {
+		return err
+	}
+	if s.pw != nil {
+		if err := s.placePack(idx); err != nil {
+			return err
+		}
+		dirs[s.packDir()] = true
+		at("index placed")
+	}
+	return s.syncDirs(wide, dirs)
+}
+
+// syncPending makes the data of the staged files durable, and with idx
+// that of the pack and of its index: one file at a time, or when wide
+// all at once (syncfs).
+func (s *Store) syncPending(wide bool, idx *tempFile) error {
+	if wide {
+		return syncfsAt(s.Dir)
+	}
 	for _, p := range s.pending {
+		if err := p.tf.f.Sync(); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+	}
+	if idx != nil {
+		if err := s.pw.f.Sync(); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		if err := idx.f.Sync(); err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+	}
+	return nil
+}
+
+// placePending puts the staged files, durable, in place and returns the
+// directories that changed. A file of the same blob already there (put
+// by another process since the staging looked) stays.
+func (s *Store) placePending() (map[string]bool, error) {
+	dirs := map[string]bool{}
+	for i, p := range s.pending {
 		final := s.Path(sumKey(&p.sum))
 		d := filepath.Dir(final)
 		if !dirs[d] {
 			if err := os.Mkdir(d, 0o700); err == nil {
 				dirs[filepath.Dir(d)] = true
 			} else if !errors.Is(err, fs.ErrExist) {
-				return fmt.Errorf("store: %w", err)
+				s.pending = s.pending[i:]
+				return nil, fmt.Errorf("store: %w", err)
 			}
 			dirs[d] = true
+			if s.loose != nil {
+				s.loose[p.sum[0]] = true
+			}
 		}
-		// unix.Rename, as os.Rename would first lstat the new name (to
-		// refuse a directory there, which rename(2) refuses itself).
-		tmp := s.tmpPath(p.seq)
-		if err := unix.Rename(tmp, final); err != nil {
-			return fmt.Errorf("store: %w", &os.LinkError{Op: "rename", Old: tmp, New: final, Err: err})
+		if _, err := p.tf.place(final); err != nil {
+			s.pending = s.pending[i:] // not the ones placed: for Abort
+			return nil, err
 		}
+		p.tf.close()
 		s.added += p.size
 	}
-	s.pending = nil // renamed: not for the deferred Abort to remove
-	if s.pw != nil {
-		if err := s.placePack(idxTmp); err != nil {
-			return err
-		}
-		dirs[s.packDir()] = true
-		at("index placed")
-	}
+	s.pending = s.pending[:0]
+	return dirs, nil
+}
+
+// syncDirs makes the directories' new entries durable: each synced, or
+// when wide the file system at once.
+func (s *Store) syncDirs(wide bool, dirs map[string]bool) error {
 	if wide {
 		return syncfsAt(s.Dir)
 	}
