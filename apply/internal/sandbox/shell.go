@@ -7,19 +7,23 @@ import (
 	"strings"
 )
 
-// WithShell copies this machine's /bin/sh and the libraries it loads
-// into the root, so that maintainer scripts, which dpkg runs chrooted in
-// the root, can run there.
-func (r *Root) WithShell() {
+// WithShell copies this machine's /bin/sh, the programs named (absolute
+// paths, such as /bin/ln for a postinst that makes a link) and the
+// libraries they load into the root, so that maintainer scripts, which
+// dpkg runs chrooted in the root, can run there.
+func (r *Root) WithShell(programs ...string) {
 	r.t.Helper()
-	out, err := exec.Command("ldd", "/bin/sh").Output()
-	if err != nil {
-		r.t.Fatalf("ldd /bin/sh: %v", err)
-	}
-	files := []string{"/bin/sh"}
-	for _, f := range strings.Fields(string(out)) {
-		if strings.HasPrefix(f, "/") {
-			files = append(files, f)
+	files := []string{}
+	for _, p := range append([]string{"/bin/sh"}, programs...) {
+		out, err := exec.Command("ldd", p).Output()
+		if err != nil {
+			r.t.Fatalf("ldd %s: %v", p, err)
+		}
+		files = append(files, p)
+		for _, f := range strings.Fields(string(out)) {
+			if strings.HasPrefix(f, "/") {
+				files = append(files, f)
+			}
 		}
 	}
 	for _, f := range files {

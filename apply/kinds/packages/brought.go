@@ -26,12 +26,11 @@ import (
 //	conf:NAME   a dependency that had config files left before (removed, not purged)
 //	user:NAME   group:NAME   link:/etc/systemd/system/X.wants/Y
 //
-// When one call installed several packages, a link goes to the package
-// that brought the unit file's package (attributeMarks); an account goes
-// to all of them, as nothing tells which script made it. WithBrought sorts
-// them into the image's confdeps=, users=, groups= and links=; the reverse
-// of a package that goes removes those still there that no package the
-// plan keeps names too.
+// What a dependency's scripts made is named as its ("by:DEP:", depmarks.go),
+// and goes when that dependency goes, not with the package whose install
+// brought it. WithBrought sorts them into the image's confdeps=, users=,
+// groups=, links= and depmarks=; the reverse of a package that goes
+// removes those still there that nothing staying claims (planMarks).
 
 // machineMarks is the part of the machine maintainer scripts change that
 // no package owns.
@@ -103,25 +102,35 @@ func (m machineMarks) Since(before machineMarks) []string {
 	return out
 }
 
+// broughtList is a brought list sorted by kind (broughtParts).
+type broughtList struct {
+	deps, conf, users, groups, links []string
+	by                               []string // "DEP:user:NAME"... made by a dependency's scripts (depmarks.go)
+}
+
 // broughtParts splits a brought list into dependencies, those of them
-// that had config files before, accounts and links.
-func broughtParts(brought []string) (deps, conf, users, groups, links []string) {
-	for _, b := range brought {
-		kind, name, ok := strings.Cut(b, ":")
+// that had config files before, accounts and links, and what a
+// dependency's scripts made ("by:").
+func broughtParts(brought []string) broughtList {
+	var b broughtList
+	for _, item := range brought {
+		kind, name, ok := strings.Cut(item, ":")
 		switch {
 		case ok && kind == "conf":
-			deps, conf = append(deps, name), append(conf, name)
+			b.deps, b.conf = append(b.deps, name), append(b.conf, name)
 		case ok && kind == "user":
-			users = append(users, name)
+			b.users = append(b.users, name)
 		case ok && kind == "group":
-			groups = append(groups, name)
+			b.groups = append(b.groups, name)
 		case ok && kind == "link":
-			links = append(links, name)
+			b.links = append(b.links, name)
+		case ok && kind == "by":
+			b.by = append(b.by, name)
 		default:
-			deps = append(deps, b)
+			b.deps = append(b.deps, item)
 		}
 	}
-	return
+	return b
 }
 
 // canonAccounts checks a comma list of account names.
@@ -154,30 +163,6 @@ func accountExists(t Tools, file, name string) bool {
 		return false
 	}
 	return kind.EntryOf(data, name) != nil
-}
-
-// planMarks adds to w the removal of the accounts and links orig names
-// that are still there and that no kept package names (keep).
-func planMarks(v *kind.View, t Tools, orig pimgPkg, keep map[string]bool, w *kind.Work) {
-	for _, u := range kind.SplitNames(orig.users) {
-		if !keep["user:"+u] && accountExists(t, "/etc/passwd", u) {
-			w.Changes = append(w.Changes, "remove user "+u)
-		}
-	}
-	for _, g := range kind.SplitNames(orig.groups) {
-		if !keep["group:"+g] && accountExists(t, "/etc/group", g) {
-			w.Changes = append(w.Changes, "remove group "+g)
-		}
-	}
-	for _, l := range kind.SplitNames(orig.Links) {
-		if keep["link:"+l] {
-			continue
-		}
-		if p, err := paths.ViewOf(v, l); err == nil && p.State == paths.StLink {
-			w.Changes = append(w.Changes, "remove link "+l)
-			v.Predict(paths.NS, l, kind.Absent())
-		}
-	}
 }
 
 // removeMarks removes the users, groups and links the works name, in

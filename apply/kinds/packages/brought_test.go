@@ -48,8 +48,9 @@ func TestMachineMarksSince(t *testing.T) {
 }
 
 // An enablement link made during a call of several packages goes to the
-// package that brought the unit's package; an account, or a link to a
-// unit no package ships, to all of them.
+// package that brought the unit's package, named as made by that one
+// ("by:"); an account no script names, or a link to a unit no package
+// ships, to all of them.
 func TestAttributeMarks(t *testing.T) {
 	t.Parallel()
 	sb := engine.NewDeb(t)
@@ -69,7 +70,7 @@ func TestAttributeMarks(t *testing.T) {
 	made := []string{"link:/etc/systemd/system/multi-user.target.wants/stray.service",
 		"link:/etc/systemd/system/multi-user.target.wants/trail-svc.service", "user:svc"}
 	got := packages.AttributeMarks(packages.Tools{Root: sb.Dir}, steps, [][]string{{"trail-svc"}, nil}, made)
-	want := [][]string{made, {made[0], made[2]}}
+	want := [][]string{{made[0], "by:trail-svc:" + made[1], made[2]}, {made[0], made[2]}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("attributed %q, want %q", got, want)
 	}

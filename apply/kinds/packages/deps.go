@@ -60,12 +60,13 @@ func (Package) WithBrought(img kind.Image, brought []string) (kind.Image, error)
 			own = append(own, n)
 		}
 	}
-	deps, conf, users, groups, links := broughtParts(own)
-	p.deps = kind.JoinNames(append(kind.SplitNames(p.deps), deps...))
-	p.confdeps = kind.JoinNames(append(kind.SplitNames(p.confdeps), conf...))
-	p.users = kind.JoinNames(append(kind.SplitNames(p.users), users...))
-	p.groups = kind.JoinNames(append(kind.SplitNames(p.groups), groups...))
-	p.Links = kind.JoinNames(append(kind.SplitNames(p.Links), links...))
+	b := broughtParts(own)
+	p.deps = kind.JoinNames(append(kind.SplitNames(p.deps), b.deps...))
+	p.confdeps = kind.JoinNames(append(kind.SplitNames(p.confdeps), b.conf...))
+	p.users = kind.JoinNames(append(kind.SplitNames(p.users), b.users...))
+	p.groups = kind.JoinNames(append(kind.SplitNames(p.groups), b.groups...))
+	p.Links = kind.JoinNames(append(kind.SplitNames(p.Links), b.links...))
+	p.depmarks = kind.JoinNames(append(kind.SplitNames(p.depmarks), b.by...))
 	p.brings = ""
 	p.had = nil
 	return p.Image(), nil
@@ -107,7 +108,6 @@ func installBringing(x *kind.Exec, t Tools, steps []*stepfmt.Step, refs []string
 		}
 	}
 	sort.Strings(brought)
-	keepBrought(x, brought, conf)
 	per := make([][]string, len(steps))
 	shared := make([][]string, len(steps))
 	cands := sharedCandidates(x, before, targets)
@@ -150,42 +150,13 @@ func installBringing(x *kind.Exec, t Tools, steps []*stepfmt.Step, refs []string
 		}
 	}
 	marksOf := AttributeMarks(t, steps, per, made)
+	keepBrought(x, brought, conf, marksOf)
 	for i, s := range steps {
 		if b := append(append(confMarked(per[i], conf), shared[i]...), marksOf[i]...); len(b) > 0 {
 			x.Bring(s, b)
 		}
 	}
 	return nil
-}
-
-// AttributeMarks shares out what maintainer scripts made during one call
-// of several packages: an enablement link goes to the package whose
-// install brought the package owning the unit it points to; accounts,
-// whose maker cannot be told, and links whose unit no package of the
-// call owns, go to all of them.
-func AttributeMarks(t Tools, steps []*stepfmt.Step, per [][]string, made []string) [][]string {
-	out := make([][]string, len(steps))
-	for _, m := range made {
-		var to []int
-		if l, ok := strings.CutPrefix(m, "link:"); ok && len(steps) > 1 {
-			if owner := t.linkOwner(l); owner != "" {
-				for i, s := range steps {
-					if baseName(s.Target) == owner || hasName(per[i], owner) {
-						to = append(to, i)
-					}
-				}
-			}
-		}
-		if len(to) == 0 {
-			for i := range steps {
-				to = append(to, i)
-			}
-		}
-		for _, i := range to {
-			out[i] = append(out[i], m)
-		}
-	}
-	return out
 }
 
 // confMarked prefixes "conf:" to the names that had config files left.

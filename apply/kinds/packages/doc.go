@@ -11,7 +11,8 @@
 // ChangePlanner, remove.go): a package trail installed is purged with the
 // dependencies, system accounts and enablement links its install brought
 // (brought.go, deps.go), and those an earlier install brought that it
-// needs (shareddeps.go), as far as nothing that stays needs them; one
+// needs (shareddeps.go), as far as nothing that stays needs them; what a
+// dependency's scripts made goes with that dependency (depmarks.go); one
 // that was there before trail keeps its version, mark and conffiles. A
 // step's owns= paths are predicted as directories once it installs.
 // Recovery finishes a dpkg run a crash cut off (dpkgrecover.go). A

@@ -54,6 +54,7 @@ type pimgPkg struct {
 	users    string // accounts and links its maintainer scripts made (brought.go)
 	groups   string
 	Links    string
+	depmarks string        // what its dependencies' scripts made, "DEP:user:NAME"... (depmarks.go)
 	had      *machineMarks // in an undo image only: the marks before the install (undomarks.go)
 }
 
@@ -77,7 +78,8 @@ func (p pimgPkg) Image() kind.Image {
 		m.Attrs = append(m.Attrs, stepfmt.Attr{Key: "deps", Value: p.deps})
 	}
 	for _, a := range []stepfmt.Attr{{Key: "brings", Value: p.brings}, {Key: "confdeps", Value: p.confdeps},
-		{Key: "users", Value: p.users}, {Key: "groups", Value: p.groups}, {Key: "links", Value: p.Links}} {
+		{Key: "users", Value: p.users}, {Key: "groups", Value: p.groups}, {Key: "links", Value: p.Links},
+		{Key: "depmarks", Value: p.depmarks}} {
 		if a.Value != "" {
 			m.Attrs = append(m.Attrs, a)
 		}
@@ -109,14 +111,16 @@ func Unpack(m kind.Image) (pimgPkg, error) {
 				return p, fmt.Errorf("package image %q: mark must be auto or manual", m)
 			}
 			p.auto = a.Value == "auto"
-		case "deps", "brings", "confdeps", "users", "groups", "links":
+		case "deps", "brings", "confdeps", "users", "groups", "links", "depmarks":
 			canon, dst := canonNames, map[string]*string{"deps": &p.deps, "brings": &p.brings, "confdeps": &p.confdeps,
-				"users": &p.users, "groups": &p.groups, "links": &p.Links}[a.Key]
+				"users": &p.users, "groups": &p.groups, "links": &p.Links, "depmarks": &p.depmarks}[a.Key]
 			switch a.Key {
 			case "users", "groups":
 				canon = canonAccounts
 			case "links":
 				canon = canonLinks
+			case "depmarks":
+				canon = canonDepMarks
 			}
 			list, err := canon(a.Value)
 			if err != nil {

@@ -83,6 +83,11 @@ func TestPackageImageDeps(t *testing.T) {
 		"with version and mark":   {"installed version=1.0 mark=auto deps=trail-b", "installed version=1.0 mark=auto deps=trail-b", ""},
 		"not a name":              {"absent deps=trail-b,-o", "", "not a package name"},
 		"empty item":              {"absent deps=trail-b,,trail-c", "", "not a package name"},
+		"a dependency's marks":    {"absent deps=trail-d depmarks=trail-d:user:svc,trail-d:link:/etc/x.wants/d.service", "absent deps=trail-d depmarks=trail-d:link:/etc/x.wants/d.service,trail-d:user:svc", ""},
+		"a mark of no package":    {"absent depmarks=user:svc", "", "user, group or link"},
+		"a mark of no kind":       {"absent depmarks=trail-d:file:/etc/x", "", "user, group or link"},
+		"a relative link":         {"absent depmarks=trail-d:link:etc/x", "", "trail-d:link:etc/x"},
+		"a qualified maker":       {"absent depmarks=libc6:amd64:user:svc", "", "user, group or link"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -120,7 +125,11 @@ func TestWithBrought(t *testing.T) {
 		"an earlier install's, to the origin": {"absent brings=trail-b", []string{"trail-b", "shared:trail-d", "shared:conf:trail-e"},
 			"absent deps=trail-b,trail-d,trail-e confdeps=trail-e"},
 		"an earlier install's, not to the undo image": {"absent brings=trail-b had-users=root had-groups=root",
-			[]string{"trail-b", "shared:trail-d", "shared:conf:trail-e"}, "absent deps=trail-b"},
+			[]string{"trail-b", "shared:trail-d", "shared:conf:trail-e", "shared:by:trail-d:user:svc"}, "absent deps=trail-b"},
+		"what a dependency's scripts made": {"absent brings=trail-d", []string{"trail-d", "by:trail-d:user:svc", "by:trail-d:link:/etc/x.wants/d.service", "user:own"},
+			"absent deps=trail-d users=own depmarks=trail-d:link:/etc/x.wants/d.service,trail-d:user:svc"},
+		"an earlier install's marks, to the origin": {"absent", []string{"shared:trail-d", "shared:by:trail-d:group:svc"},
+			"absent deps=trail-d depmarks=trail-d:group:svc"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

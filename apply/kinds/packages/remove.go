@@ -27,8 +27,9 @@ import (
 // keeps brought it as well. A dependency that a going package brought
 // is not counted among what stays when deciding whether a package of
 // the list must be kept. Accounts and enablement links its maintainer
-// scripts made go with a package that goes, unless a package the plan
-// keeps made them too. A package that was installed is put back at its
+// scripts made go with a package that goes, those a dependency's made
+// with that dependency (depmarks.go), unless a package the plan keeps
+// made them too. A package that was installed is put back at its
 // version and mark; apt keeps conffiles changed since (--force-confold).
 
 // pkgGoing is one PKG removal of a plan: the step and the image to
@@ -118,6 +119,9 @@ func (Package) PlanChanges(x *kind.Exec, p *stepfmt.Plan, l *stepfmt.List, appli
 				}
 				for _, k := range kind.SplitNames(o.Links) {
 					r.keep["link:"+k] = true
+				}
+				for _, dm := range kind.SplitNames(o.depmarks) {
+					r.keep["by:"+dm] = true
 				}
 			}
 		}
@@ -238,6 +242,7 @@ func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[strin
 		}
 		refs, rm = tx(moves)
 	}
+	var goneDeps []string
 	if len(cands) > 0 {
 		free, err := t.autoRemoved(refs, rm)
 		if err != nil {
@@ -280,6 +285,7 @@ func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[strin
 			m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s kept: trail installed it for %s, but removing it would also remove %s, %s",
 				b.name, m.g.step.Target, strings.Join(b.also, ", "), staying(b.also, keep)))
 		}
+		goneDeps = gone
 		for _, d := range gone {
 			m := owner[d]
 			verb := "purge"
@@ -290,19 +296,11 @@ func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[strin
 			v.Predict(pkgNS, d, kind.Absent())
 		}
 	}
+	if err := planMarks(v, t, moves, goneDeps, keep); err != nil {
+		return nil, err
+	}
 	works := make(map[string]kind.Work, len(moves))
 	for _, m := range moves {
-		if m.orig.had != nil && (m.verb != "" || m.ref != "" || m.cur.State != Installed) {
-			// The undo of an install: what it made goes, unless the
-			// package stays installed as it is now.
-			orig, err := withMadeSince(t, m.orig)
-			if err != nil {
-				return nil, err
-			}
-			planMarks(v, t, orig, keep, &m.w)
-		} else if m.verb != "" {
-			planMarks(v, t, m.orig, keep, &m.w)
-		}
 		settle(&m.w)
 		v.Predict(pkgNS, m.g.step.Target, m.w.Target)
 		works[m.g.step.Target] = m.w

@@ -1,6 +1,9 @@
 package packages
 
 import (
+	"slices"
+	"strings"
+
 	"trail/apply/kind"
 	"trail/stepfmt"
 )
@@ -13,17 +16,29 @@ import (
 // stay for good. So an install also lists, as brought, the packages of
 // its installed closure that an earlier install of trail brought (its
 // own record's, the plan's records', or a call of this run), marked
-// "conf:" as that record had them, so that whichever of the packages
-// needing it goes last takes it (sharedDeps). They go to the step's
+// "conf:" as that record had them, with the accounts and links their
+// scripts made (depmarks.go), so that whichever of the packages needing
+// it goes last takes it and them (sharedDeps). They go to the step's
 // origin, not to the undo image of its change: the record that brought
 // such a package stays, or is undone in the same apply, and takes it.
 
 // trailDeps are the packages trail's installs brought, by the records of
 // the plan's PKG steps and the calls of the run so far, each with
-// whether it had config files left before trail installed it.
-type trailDeps map[string]bool
+// whether it had config files left before trail installed it (conf),
+// and the marks their scripts made, by base name ("user:NAME"...).
+type trailDeps struct {
+	conf  map[string]bool
+	marks map[string][]string
+}
 
 type trailDepsKey struct{}
+
+// addMark records that dep's scripts made mark.
+func (td *trailDeps) addMark(dep, mark string) {
+	if !slices.Contains(td.marks[dep], mark) {
+		td.marks[dep] = append(td.marks[dep], mark)
+	}
+}
 
 // keepPlanFacts records what the plan's PKG steps need later: its apt
 // source changes (planSources), the packages it installs (keepPlanNames)
@@ -31,7 +46,7 @@ type trailDepsKey struct{}
 func keepPlanFacts(x *kind.Exec, p *stepfmt.Plan, l *stepfmt.List, applied func(stepfmt.ID) *kind.Record) {
 	planSources(x, p)
 	keepPlanNames(x, p)
-	td := trailDeps{}
+	td := &trailDeps{conf: map[string]bool{}, marks: map[string][]string{}}
 	add := func(s *stepfmt.Step) {
 		if s.Kind != stepfmt.KindPackage {
 			return
@@ -46,7 +61,11 @@ func keepPlanFacts(x *kind.Exec, p *stepfmt.Plan, l *stepfmt.List, applied func(
 		}
 		conf := kind.SplitNames(o.confdeps)
 		for _, d := range kind.SplitNames(o.deps) {
-			td[d] = td[d] || hasName(conf, d)
+			td.conf[d] = td.conf[d] || hasName(conf, d)
+		}
+		for _, dm := range kind.SplitNames(o.depmarks) {
+			d, mark, _ := strings.Cut(dm, ":")
+			td.addMark(d, mark)
 		}
 	}
 	for _, s := range l.Steps {
@@ -64,9 +83,12 @@ func keepPlanFacts(x *kind.Exec, p *stepfmt.Plan, l *stepfmt.List, applied func(
 // installed before a call (before) and are none of its targets: those a
 // step of the call may need.
 func sharedCandidates(x *kind.Exec, before, targets map[string]bool) []string {
-	td, _ := x.Kept(trailDepsKey{}).(trailDeps)
+	td, _ := x.Kept(trailDepsKey{}).(*trailDeps)
+	if td == nil {
+		return nil
+	}
 	var out []string
-	for n := range td {
+	for n := range td.conf {
 		if before[n] && !targets[baseName(n)] {
 			out = append(out, n)
 		}
@@ -76,15 +98,22 @@ func sharedCandidates(x *kind.Exec, before, targets map[string]bool) []string {
 
 // sharedDeps returns the candidates need (a step's installed closure)
 // holds, as brought ones for the step's origin alone: "shared:", then
-// "conf:" as trailDeps has them (WithBrought).
+// "conf:" as trailDeps has them, and "shared:by:DEP:MARK" for the marks
+// their scripts made (WithBrought).
 func sharedDeps(x *kind.Exec, cands, need []string) []string {
-	td, _ := x.Kept(trailDepsKey{}).(trailDeps)
+	td, _ := x.Kept(trailDepsKey{}).(*trailDeps)
+	if td == nil {
+		return nil
+	}
 	var out []string
 	for _, n := range cands {
 		if !hasName(need, n) {
 			continue
 		}
-		if td[n] {
+		for _, mark := range td.marks[baseName(n)] {
+			out = append(out, "shared:by:"+baseName(n)+":"+mark)
+		}
+		if td.conf[n] {
 			n = "conf:" + n
 		}
 		out = append(out, "shared:"+n)
@@ -93,13 +122,23 @@ func sharedDeps(x *kind.Exec, cands, need []string) []string {
 }
 
 // keepBrought adds what a call brought to the run's trailDeps (none when
-// no plan recorded them), conf those that had config files left.
-func keepBrought(x *kind.Exec, brought []string, conf map[string]bool) {
-	td, _ := x.Kept(trailDepsKey{}).(trailDeps)
+// no plan recorded them), conf those that had config files left, and
+// the marks the call's dependencies made (marksOf, per step, as
+// AttributeMarks shares them out).
+func keepBrought(x *kind.Exec, brought []string, conf map[string]bool, marksOf [][]string) {
+	td, _ := x.Kept(trailDepsKey{}).(*trailDeps)
 	if td == nil {
 		return
 	}
 	for _, n := range brought {
-		td[n] = td[n] || conf[n]
+		td.conf[n] = td.conf[n] || conf[n]
+	}
+	for _, ms := range marksOf {
+		for _, m := range ms {
+			if rest, ok := strings.CutPrefix(m, "by:"); ok {
+				d, mark, _ := strings.Cut(rest, ":")
+				td.addMark(d, mark)
+			}
+		}
 	}
 }

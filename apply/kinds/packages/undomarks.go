@@ -108,9 +108,9 @@ func withMadeSince(t Tools, orig pimgPkg) (pimgPkg, error) {
 		}
 		return !listableAccount(name)
 	})
-	_, _, users, groups, links := broughtParts(made)
-	orig.users = kind.JoinNames(append(kind.SplitNames(orig.users), users...))
-	orig.groups = kind.JoinNames(append(kind.SplitNames(orig.groups), groups...))
-	orig.Links = kind.JoinNames(append(kind.SplitNames(orig.Links), links...))
+	b := broughtParts(made)
+	orig.users = kind.JoinNames(append(kind.SplitNames(orig.users), b.users...))
+	orig.groups = kind.JoinNames(append(kind.SplitNames(orig.groups), b.groups...))
+	orig.Links = kind.JoinNames(append(kind.SplitNames(orig.Links), b.links...))
 	return orig, nil
 }

@@ -1,0 +1,123 @@
+package packages_test
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"trail/apply/internal/sandbox"
+	"trail/apply/internal/sandbox/engine"
+	"trail/stepfmt"
+)
+
+// scriptUser is a postinst that makes the system user and group name
+// (uid and gid id) as adduser --system does, writing the account files
+// with the shell alone, and, with unit, enables that unit shipped by the
+// package, as deb-systemd-helper does.
+func scriptUser(name string, id int, unit string) map[string]string {
+	s := fmt.Sprintf("#!/bin/sh\nset -e\n[ \"$1\" = configure ] || exit 0\n"+
+		"echo '%[1]s:x:%[2]d:%[2]d::/nonexistent:/usr/sbin/nologin' >>/etc/passwd\n"+
+		"echo '%[1]s:x:%[2]d:' >>/etc/group\necho '%[1]s:!:19000::::::' >>/etc/shadow\necho '%[1]s:!::' >>/etc/gshadow\n", name, id)
+	if unit != "" {
+		s += "mkdir -p /etc/systemd/system/multi-user.target.wants\n" +
+			"ln -s /lib/systemd/system/" + unit + " /etc/systemd/system/multi-user.target.wants/" + unit + "\n"
+	}
+	return map[string]string{"postinst": s}
+}
+
+// enablementLinks lists the symlinks under the root's /etc/systemd/system.
+func enablementLinks(t *testing.T, sb *engine.Sandbox) string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(sb.Host("/etc/systemd/system"), func(p string, d fs.DirEntry, err error) error {
+		if os.IsNotExist(err) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			out = append(out, strings.TrimPrefix(p, sb.Dir))
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(out)
+	return strings.Join(out, "\n")
+}
+
+// sharedMarksRepo is a root whose repository has trail-a and trail-b,
+// both needing trail-d, whose postinst makes the user trail-d and enables
+// trail-d.service; trail-a's own postinst makes the user trail-a.
+func sharedMarksRepo(t *testing.T) *engine.Sandbox {
+	sb := engine.NewDeb(t)
+	sb.WithShadow(true)
+	sb.WithShell("/bin/mkdir", "/bin/ln")
+	sb.AptRepo(sandbox.Deb{Name: "trail-a", Version: "1.0", Depends: "trail-d", Scripts: scriptUser("trail-a", 991, "")},
+		sandbox.Deb{Name: "trail-b", Version: "1.0", Depends: "trail-d"},
+		sandbox.Deb{Name: "trail-d", Version: "1.0", Files: map[string]string{"/lib/systemd/system/trail-d.service": "[Service]\n"},
+			Scripts: scriptUser("trail-d", 990, "trail-d.service")})
+	return sb
+}
+
+// The user and the enablement link trail-d's postinst made when an
+// install brought it belong to trail-d: removing trail-a while trail-b
+// still needs trail-d keeps them (trail-a's own user goes with trail-a),
+// and removing trail-b then takes trail-d with them, so that the machine
+// is as before trail. trail-b is installed in a later apply, finding
+// trail-d there, or in the same call as trail-a.
+func TestSharedDepMarksStayWithDep(t *testing.T) {
+	t.Parallel()
+	for name, applies := range map[string][]string{
+		"later apply": {"PKG trail-a", "PKG trail-a\nPKG trail-b"},
+		"same call":   {"PKG trail-a\nPKG trail-b"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sb := sharedMarksRepo(t)
+			const link = "/etc/systemd/system/multi-user.target.wants/trail-d.service"
+			pkgs, accts, links := sb.Packages(), sb.Accounts(), enablementLinks(t, sb)
+			for i, text := range applies {
+				sb.Apply(text, fmt.Sprintf("c%d", i+1))
+			}
+			if sb.Entry("/etc/passwd", "trail-d") == "" || !sb.Exists(link) || sb.Entry("/etc/passwd", "trail-a") == "" {
+				t.Fatalf("the postinsts made no user or link:\n%s\n%s", sb.Read("/etc/passwd"), enablementLinks(t, sb))
+			}
+			const made = "trail-d:group:trail-d,trail-d:link:" + link + ",trail-d:user:trail-d"
+			for _, p := range []string{"trail-a", "trail-b"} {
+				if o := sb.Origin(stepfmt.KindPackage, p); !strings.Contains(o, "depmarks="+made) {
+					t.Errorf("%s's origin %q does not name what trail-d's postinst made", p, o)
+				}
+			}
+			g := sb.Apply("PKG trail-b", "c3")
+			if got := sb.PkgState("trail-d"); got != "installed 1.0" {
+				t.Fatalf("trail-d is %q, want kept for trail-b (kept %q)", got, g.Kept)
+			}
+			if sb.Entry("/etc/passwd", "trail-d") == "" || sb.Entry("/etc/group", "trail-d") == "" {
+				t.Errorf("trail-d stays installed, but the user or group its postinst made went with trail-a:\n%s", sb.Read("/etc/passwd"))
+			}
+			if !sb.Exists(link) {
+				t.Errorf("trail-d stays installed, but the link its postinst made went with trail-a")
+			}
+			if sb.Entry("/etc/passwd", "trail-a") != "" {
+				t.Errorf("trail-a's own user stayed after trail-a went")
+			}
+			if g := sb.Apply("", "c0"); len(g.Kept) != 0 {
+				t.Fatalf("kept %q", g.Kept)
+			}
+			if after := sb.Packages(); after != pkgs {
+				t.Errorf("packages after the rollback:\n%s\nwant:\n%s", after, pkgs)
+			}
+			sb.SameAccounts(accts, "after the rollback")
+			if after := enablementLinks(t, sb); after != links {
+				t.Errorf("links after the rollback:\n%s\nwant:\n%s", after, links)
+			}
+		})
+	}
+}
