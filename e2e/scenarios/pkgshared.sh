@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# pkgshared: two packages deployed in different commits share a
+# dependency whose postinst makes a system user and enables its unit
+# (trail-e2e-front and trail-e2e-back need trail-e2e-daemon; front's own
+# postinst makes the user trail-e2e-front). Removing front keeps the
+# daemon, which back still needs, with its user, group and enablement
+# link (front's own user goes); removing back then takes the daemon, its
+# user and link and trail-e2e-lib, and the packages, accounts and units
+# equal the snapshot from before trail.
+. "$E2E_LIB/scenario.sh"
+. "$E2E_LIB/admin.sh"
+. "$E2E_LIB/snapshot.sh"
+
+wants=/etc/systemd/system/multi-user.target.wants/trail-e2e-daemon.service
+assert_ok "apt reads the local repo" apt-get update || exit 1
+run 'mkdir -p /srv/admin && cd /srv/admin && git init -q -b main' || exit 1
+run "for f in base base2 base3; do printf 'file \"/etc/trail-e2e-%s\" {\n  content = \"base\\\\n\"\n}\n' \$f; done >/srv/admin/base.hcl"
+git_commit /srv/admin 'base' >/dev/null
+assert_ok "the host checkout is cloned" git clone -q /srv/admin /srv/config || exit 1
+snapshot_before packages accounts units || exit 1
+assert_ok "trail init applies the base commit" 'cd /srv/config && trail init' || exit 1
+
+run "printf 'package \"trail-e2e-front\" {}\n' >/srv/admin/front.hcl"
+git_commit /srv/admin 'front' >/dev/null
+assert_ok "git pull deploys front" 'cd /srv/config && git pull -q' || exit 1
+assert_eq "the daemon came with front" "install ok installed 1.0" "$(pkg_state trail-e2e-daemon)"
+assert_ok "the daemon's postinst made its user" getent passwd trail-e2e-daemon
+assert_ok "and enabled its unit" test -L $wants
+assert_ok "front's postinst made its own user" getent passwd trail-e2e-front
+
+run "printf 'package \"trail-e2e-back\" {}\n' >/srv/admin/back.hcl"
+git_commit /srv/admin 'back' >/dev/null
+assert_ok "git pull deploys back, which finds the daemon installed" 'cd /srv/config && git pull -q' || exit 1
+assert_eq "back is installed" "install ok installed 1.0" "$(pkg_state trail-e2e-back)"
+
+run 'rm /srv/admin/front.hcl'
+git_commit /srv/admin 'no front' >/dev/null
+assert_ok "git pull removes front" 'cd /srv/config && git pull -q' || exit 1
+assert_eq "front is purged" absent "$(pkg_state trail-e2e-front)"
+assert_eq "the daemon stays for back" "install ok installed 1.0" "$(pkg_state trail-e2e-daemon)"
+assert_ok "the daemon's user stays with it" getent passwd trail-e2e-daemon
+assert_ok "its group too" getent group trail-e2e-daemon
+assert_ok "its enablement link too" test -L $wants
+assert_fails "front's own user went with front" getent passwd trail-e2e-front
+
+run 'rm /srv/admin/back.hcl'
+git_commit /srv/admin 'no back' >/dev/null
+assert_ok "git pull removes back" 'cd /srv/config && git pull -q' || exit 1
+assert_eq "the daemon went with back" absent "$(pkg_state trail-e2e-daemon)"
+assert_eq "and trail-e2e-lib" absent "$(pkg_state trail-e2e-lib)"
+assert_fails "the daemon's user went with it" getent passwd trail-e2e-daemon
+assert_fails "its enablement link too" test -L $wants
+assert_fails "no package was kept" 'journalctl -t trail -o cat | grep -q "kept"'
+snapshot_after packages accounts units
