@@ -1,6 +1,7 @@
 package packages_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,14 +16,14 @@ import (
 	"trail/stepfmt"
 )
 
-// aptCalls puts apt-get and apt-cache wrappers first on PATH that log
-// each call's arguments and run the real program, and returns a count
+// aptCalls puts apt-get, apt-cache and dpkg-query wrappers first on PATH
+// that log each call's arguments and run the real program, and returns a count
 // of the logged calls whose arguments hold all of words. The test cannot
 // run in parallel (PATH).
 func aptCalls(t *testing.T) (count func(words ...string) int, reset func()) {
 	dir := t.TempDir()
 	log := filepath.Join(dir, "calls")
-	for _, name := range []string{"apt-get", "apt-cache"} {
+	for _, name := range []string{"apt-get", "apt-cache", "dpkg-query"} {
 		real, err := exec.LookPath(name)
 		if err != nil {
 			t.Skipf("no %s: %v", name, err)
@@ -67,10 +68,12 @@ func batchRepo(t *testing.T) *engine.Sandbox {
 	return sb
 }
 
-// A group's capture predicts with one apt-cache policy, one apt-get -s and
-// one apt-cache depends, however many steps it holds, and each step's
-// prediction is the one its own capture, one apt-get -s for it alone,
-// makes: a new dependency two steps share is brought by both.
+// A group's capture reads the packages' states with one dpkg-query (and
+// one more for the installed set its split reads) and predicts with one
+// apt-cache policy, one apt-get -s and one apt-cache depends, however
+// many steps it holds, and each step's prediction is the one its own
+// capture, one apt-get -s for it alone, makes: a new dependency two
+// steps share is brought by both.
 func TestCaptureGroupOneSimulation(t *testing.T) {
 	count, reset := aptCalls(t)
 	sb := batchRepo(t)
@@ -95,6 +98,9 @@ func TestCaptureGroupOneSimulation(t *testing.T) {
 	if n := count("apt-get", "-s"); n != len(steps) {
 		t.Fatalf("%d simulations for %d steps captured alone", n, len(steps))
 	}
+	if n := count("dpkg-query"); n != len(steps) {
+		t.Fatalf("%d dpkg-query for %d steps captured alone, want one each", n, len(steps))
+	}
 	reset()
 	imgs, err := packages.Package{}.CaptureGroup(x, steps)
 	if err != nil {
@@ -108,7 +114,8 @@ func TestCaptureGroupOneSimulation(t *testing.T) {
 	for _, c := range []struct {
 		words []string
 		want  int
-	}{{[]string{"apt-get", "-s"}, 1}, {[]string{"apt-cache", "policy"}, 1}, {[]string{"apt-cache", "depends"}, 1}} {
+	}{{[]string{"apt-get", "-s"}, 1}, {[]string{"apt-cache", "policy"}, 1}, {[]string{"apt-cache", "depends"}, 1},
+		{[]string{"dpkg-query"}, 2}} {
 		if n := count(c.words...); n != c.want {
 			t.Errorf("%q: %d calls, want %d", c.words, n, c.want)
 		}
@@ -176,5 +183,40 @@ func TestClosuresAsAlone(t *testing.T) {
 				t.Errorf("recommends %v: %s: %q together, %q alone", rec, n, got, alone)
 			}
 		}
+	}
+}
+
+// The rollback of pins on packages installed before trail at another
+// version asks apt-cache policy as often for three packages as for one:
+// one call for the group's decision and one for its apt-get call, not
+// one a package. Each gets its old version back.
+func TestRestoreOldVersionsOnePolicy(t *testing.T) {
+	count, reset := aptCalls(t)
+	calls := map[int]int{}
+	for _, n := range []int{1, 3} {
+		sb := engine.NewDeb(t)
+		var debs []sandbox.Deb
+		var pins []string
+		for i := range n {
+			name := fmt.Sprintf("trail-p%d", i)
+			debs = append(debs, sandbox.Deb{Name: name, Version: "1.0"}, sandbox.Deb{Name: name, Version: "2.0"})
+			sb.DpkgInstall(sandbox.BuildDeb(t, t.TempDir(), sandbox.Deb{Name: name, Version: "1.0"}))
+			pins = append(pins, "PKG "+name+" version=2.0")
+		}
+		sb.AptRepo(debs...)
+		before := sb.Packages()
+		sb.Apply(strings.Join(pins, "\n"), "c1")
+		if got := sb.PkgState("trail-p0"); got != "installed 2.0" {
+			t.Fatalf("%d packages: trail-p0 is %s after the pin", n, got)
+		}
+		reset()
+		sb.Apply("", "c0")
+		calls[n] = count("apt-cache", "policy")
+		if after := sb.Packages(); after != before {
+			t.Fatalf("%d packages after the rollback:\n%s\nwant:\n%s", n, after, before)
+		}
+	}
+	if calls[3] != calls[1] {
+		t.Fatalf("apt-cache policy: %d calls for three packages, %d for one", calls[3], calls[1])
 	}
 }

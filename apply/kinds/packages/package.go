@@ -148,7 +148,13 @@ func Read(x *kind.Exec, name string) (pimgPkg, error) {
 	if err != nil {
 		return pimgPkg{}, err
 	}
+	return withMark(t, name, st)
+}
+
+// withMark is the image of a package in state st, with its mark.
+func withMark(t Tools, name string, st pkgStatus) (pimgPkg, error) {
 	p := pimgPkg{pkgStatus: st}
+	var err error
 	if st.State == Installed {
 		p.auto, err = t.AutoMarked(name)
 	}
@@ -262,19 +268,34 @@ func (k Package) Capture(x *kind.Exec, s *stepfmt.Step) (kind.Image, error) {
 }
 
 // CaptureGroup captures the steps of a group as Capture does each, with
-// one prediction for all of their installs (predict.go): one apt-cache
-// policy, one apt-get -s and one apt-cache depends, where one step
-// alone takes an apt-cache policy and an apt-get -s.
+// one dpkg-query for their states (Statuses) and one prediction for all
+// of their installs (predict.go): one apt-cache policy, one apt-get -s
+// and one apt-cache depends, where one step alone takes an apt-cache
+// policy and an apt-get -s.
 func (Package) CaptureGroup(x *kind.Exec, steps []*stepfmt.Step) ([]kind.Image, error) {
 	x.Keep(planPoliciesKey{}, nil) // the plan's answers; the machine changes from here on
 	ps := make([]pimgPkg, len(steps))
 	var installs []*stepfmt.Step
 	var at []int
-	for i, s := range steps {
+	for _, s := range steps {
 		if err := updateLists(x, s); err != nil {
 			return nil, failedIn(steps, s, err)
 		}
-		p, err := Read(x, s.Target)
+	}
+	t := pkgToolsOf(x)
+	if err := t.usable(); err != nil {
+		return nil, failedIn(steps, steps[0], err)
+	}
+	names := make([]string, len(steps))
+	for i, s := range steps {
+		names[i] = s.Target
+	}
+	sts, err := t.Statuses(names)
+	if err != nil {
+		return nil, failedIn(steps, steps[0], err)
+	}
+	for i, s := range steps {
+		p, err := withMark(t, s.Target, sts[s.Target])
 		if err != nil {
 			return nil, failedIn(steps, s, err)
 		}
@@ -283,7 +304,7 @@ func (Package) CaptureGroup(x *kind.Exec, steps []*stepfmt.Step) ([]kind.Image, 
 			installs, at = append(installs, s), append(at, i)
 		}
 	}
-	for j, brings := range predict(pkgToolsOf(x), installs) {
+	for j, brings := range predict(t, installs) {
 		ps[at[j]].brings = kind.JoinNames(brings)
 	}
 	imgs := make([]kind.Image, len(steps))

@@ -297,3 +297,62 @@ func (t Tools) sourceOf(name, version string, p Policy) (string, error) {
 	}
 	return "", fmt.Errorf("package %s has no version %s in %s (%s is known): change the pin or add the source that has it", name, version, where, known)
 }
+
+// oldVersionPolicies asks one apt-cache policy for the packages of going
+// that were installed before trail at another version than now, whose
+// old version is to be installed again; nil when there are none, or
+// when the call fails (each then asks alone, and a package whose
+// version cannot be had gets its own note).
+func oldVersionPolicies(v *kind.View, t Tools, going []pkgGoing) (map[string]Policy, error) {
+	var names []string
+	for _, g := range going {
+		orig, err := Unpack(g.img)
+		if err != nil {
+			return nil, err
+		}
+		if orig.State != Installed {
+			continue
+		}
+		cur, err := pkgView(v, g.step.Target)
+		if err != nil {
+			return nil, err
+		}
+		if cur.State != Installed || cur.Version != orig.Version {
+			names = append(names, g.step.Target)
+		}
+	}
+	if len(names) < 2 || t.usable() != nil {
+		return nil, nil
+	}
+	pol, err := t.policies(names)
+	if err != nil {
+		return nil, nil
+	}
+	return pol, nil
+}
+
+// sourceFrom is source, from pol when it holds name's policy.
+func (t Tools) sourceFrom(name, version string, pol map[string]Policy) (string, error) {
+	if p, ok := pol[name]; ok {
+		return t.sourceOf(name, version, p)
+	}
+	return t.source(name, version)
+}
+
+// restorePolicies asks one apt-cache policy for the packages the works
+// put back at an old version, when there are several.
+func restorePolicies(t Tools, steps []*stepfmt.Step, works []kind.Work) (map[string]Policy, error) {
+	var names []string
+	for i, s := range steps {
+		if slices.ContainsFunc(works[i].Changes, func(c string) bool { return strings.HasPrefix(c, "version ") }) {
+			names = append(names, s.Target)
+		}
+	}
+	if len(names) < 2 {
+		return nil, nil
+	}
+	if err := t.usable(); err != nil {
+		return nil, err
+	}
+	return t.policies(names)
+}

@@ -171,10 +171,14 @@ type pkgMove struct {
 // decidePkgs plans restoring every package of going together.
 func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[string]kind.Work, error) {
 	t := pkgToolsOf(v.Exec())
+	pol, err := oldVersionPolicies(v, t, going)
+	if err != nil {
+		return nil, err
+	}
 	moves := make([]*pkgMove, 0, len(going))
 	targets := map[string]bool{}
 	for _, g := range going {
-		m, err := planMove(v, t, g)
+		m, err := planMove(v, t, g, pol)
 		if err != nil {
 			return nil, err
 		}
@@ -326,8 +330,9 @@ func staying(names []string, keep map[string]bool) string {
 	return "which this config still installs"
 }
 
-// planMove plans what restoring one package to its image does to it.
-func planMove(v *kind.View, t Tools, g pkgGoing) (*pkgMove, error) {
+// planMove plans what restoring one package to its image does to it,
+// pol holding the policies of packages to put back at their old version.
+func planMove(v *kind.View, t Tools, g pkgGoing, pol map[string]Policy) (*pkgMove, error) {
 	s := g.step
 	orig, err := Unpack(g.img)
 	if err != nil {
@@ -351,7 +356,7 @@ func planMove(v *kind.View, t Tools, g pkgGoing) (*pkgMove, error) {
 		m.w.Changes = append(m.w.Changes, m.verb)
 	case Installed:
 		if cur.State != Installed || cur.Version != orig.Version {
-			ref, err := t.source(s.Target, orig.Version)
+			ref, err := t.sourceFrom(s.Target, orig.Version, pol)
 			if err != nil {
 				m.w.Target = cur.Image()
 				m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s left at %s: its version %s cannot be installed again (%v)", s.Target, orDash(cur.Version), orig.Version, err))
@@ -458,6 +463,10 @@ func (Package) RestoreGroup(x *kind.Exec, steps []*stepfmt.Step, imgs []kind.Ima
 		return err
 	}
 	t := pkgToolsOf(x)
+	pol, err := restorePolicies(t, steps, works)
+	if err != nil {
+		return err
+	}
 	var refs, rm, purge, auto, manual []string
 	for i, s := range steps {
 		for _, c := range works[i].Changes {
@@ -478,7 +487,7 @@ func (Package) RestoreGroup(x *kind.Exec, steps []*stepfmt.Step, imgs []kind.Ima
 				if err != nil {
 					return err
 				}
-				ref, err := t.source(s.Target, orig.Version)
+				ref, err := t.sourceFrom(s.Target, orig.Version, pol)
 				if err != nil {
 					return fmt.Errorf("%s: %w", s.Target, err)
 				}

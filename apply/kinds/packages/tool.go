@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"trail/apply/internal/proc"
@@ -123,8 +124,58 @@ func (t Tools) Status(name string) (pkgStatus, error) {
 		}
 		return pkgStatus{}, err
 	}
+	return bestStatus(strings.Split(strings.TrimSpace(out), "\n")), nil
+}
+
+// Statuses is Status for each of names with one dpkg-query for those
+// without an architecture qualifier (a line per instance, headed by its
+// name; it exits 1 when it finds none of some names, which are absent).
+// A qualified name gets a call of its own, as Status makes it.
+func (t Tools) Statuses(names []string) (map[string]pkgStatus, error) {
+	out := make(map[string]pkgStatus, len(names))
+	var plain []string
+	for _, n := range names {
+		if !strings.Contains(n, ":") && !slices.Contains(plain, n) {
+			plain = append(plain, n)
+		}
+	}
+	if len(plain) > 1 {
+		args := append([]string{"-W", "-f", "${Package}\t${Status}\t${Version}\n", "--"}, plain...)
+		if t.inRoot() {
+			args = append([]string{"--root=" + t.Root}, args...)
+		}
+		text, err := proc.RunTool("dpkg-query", args...)
+		if err != nil && proc.ExitStatus(err) != 1 {
+			return nil, err
+		}
+		lines := map[string][]string{}
+		for _, line := range strings.Split(text, "\n") {
+			if name, rest, ok := strings.Cut(line, "\t"); ok {
+				lines[name] = append(lines[name], rest)
+			}
+		}
+		for _, n := range plain {
+			out[n] = bestStatus(lines[n])
+		}
+	}
+	for _, n := range names {
+		if _, ok := out[n]; ok {
+			continue
+		}
+		st, err := t.Status(n)
+		if err != nil {
+			return nil, err
+		}
+		out[n] = st
+	}
+	return out, nil
+}
+
+// bestStatus reads dpkg-query's "STATUS\tVERSION" lines of one name: the
+// most installed of its instances, absent for none.
+func bestStatus(lines []string) pkgStatus {
 	var best pkgStatus
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+	for _, line := range lines {
 		status, version, _ := strings.Cut(line, "\t")
 		f := strings.Fields(status)
 		if len(f) != 3 {
@@ -148,7 +199,7 @@ func (t Tools) Status(name string) (pkgStatus, error) {
 	if best.State == "" {
 		best.State = kind.StateAbsent
 	}
-	return best, nil
+	return best
 }
 
 // rankPkg orders states so that a multi-arch name reports its most
