@@ -42,6 +42,9 @@ assert_ok "the daemon's user stays with it" getent passwd trail-e2e-daemon
 assert_ok "its group too" getent group trail-e2e-daemon
 assert_ok "its enablement link too" test -L $wants
 assert_fails "front's own user went with front" getent passwd trail-e2e-front
+assert_ok "the journal says why the daemon stays" \
+	'journalctl -t trail -o cat | grep -q "package trail-e2e-daemon kept: trail installed it for trail-e2e-front, but trail-e2e-back still needs it"'
+kept=$(run 'journalctl -t trail -o cat | grep -c kept')
 
 run 'rm /srv/admin/back.hcl'
 git_commit /srv/admin 'no back' >/dev/null
@@ -50,5 +53,5 @@ assert_eq "the daemon went with back" absent "$(pkg_state trail-e2e-daemon)"
 assert_eq "and trail-e2e-lib" absent "$(pkg_state trail-e2e-lib)"
 assert_fails "the daemon's user went with it" getent passwd trail-e2e-daemon
 assert_fails "its enablement link too" test -L $wants
-assert_fails "no package was kept" 'journalctl -t trail -o cat | grep -q "kept"'
+assert_eq "nothing was kept by back's removal" "$kept" "$(run 'journalctl -t trail -o cat | grep -c kept')"
 snapshot_after packages accounts units
