@@ -13,15 +13,8 @@ func (r *resource) isAbsent() bool {
 	if r.kd.absent == nil {
 		return false
 	}
-	v, rng, ok := r.str("absent")
-	if !ok {
-		return false
-	}
-	if v != "true" && v != "false" {
-		r.diag(errorf(&rng, "Invalid value for absent", "absent takes true or false, not %q.", v))
-		return false
-	}
-	return v == "true"
+	v, _, good := r.boolAttr("absent", "Invalid value for absent")
+	return good && v
 }
 
 // buildAbsent fills the step of a block with absent = true. It describes

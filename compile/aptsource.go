@@ -91,15 +91,11 @@ func expandAptSource(r *resource) {
 	if archs, _, ok := r.list("architectures"); ok {
 		field("Architectures", archs)
 	}
-	if t, trng, ok := r.str("trusted"); ok {
-		switch t {
-		case "true":
-			b.WriteString("Trusted: yes\n")
-		case "false":
-		default:
-			r.diag(errorf(&trng, "Invalid trusted", "trusted takes true or false, not %q.", t))
-			return
-		}
+	switch t, given, good := r.boolAttr("trusted", "Invalid trusted"); {
+	case given && !good:
+		return
+	case t:
+		b.WriteString("Trusted: yes\n")
 	}
 	if _, given := r.attrs["key"]; given {
 		p, krng, ok := r.repoPathAttr("key")

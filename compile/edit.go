@@ -144,15 +144,8 @@ func (r *resource) editOf(get func(string) (cty.Value, hcl.Range, bool), at hcl.
 		*f.dst = s
 	}
 	if v, rng, given := get("absent"); given && v != cty.NilVal && !v.IsNull() {
-		s, _ := primitiveString(v)
-		switch s {
-		case "true":
-			e.Absent = true
-		case "false":
-		default:
-			r.diag(errorf(&rng, "Invalid value for absent", "absent takes true or false."))
-			ok = false
-		}
+		absent, good := r.boolOf(v, rng, "Invalid value for absent", "absent")
+		e.Absent, ok = absent, ok && good
 	}
 	if !ok {
 		return e, false
