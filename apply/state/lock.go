@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -45,6 +47,7 @@ func (e *LockError) Error() string {
 type Lock struct {
 	f     *os.File
 	since string
+	id    [2]uint64 // the file's (lockID)
 }
 
 // Acquire takes the lock in file, waiting up to timeout; it kills what
@@ -87,7 +90,40 @@ func Acquire(file string, timeout time.Duration) (*Lock, error) {
 		}
 	}
 	proc.HoldLock(l)
+	l.id = lockID(f)
+	holding.Lock()
+	holding.locks[l.id]++
+	holding.Unlock()
 	return l, nil
+}
+
+// holding counts the state locks this process holds, by their files'
+// device and inode: what only the lock's holder writes (the applied
+// record's index, see LoadApplied) a reader without it leaves alone.
+var holding = struct {
+	sync.Mutex
+	locks map[[2]uint64]int
+}{locks: map[[2]uint64]int{}}
+
+// lockID names the lock file f by its device and inode.
+func lockID(f *os.File) [2]uint64 {
+	var st unix.Stat_t
+	if unix.Fstat(int(f.Fd()), &st) != nil {
+		return [2]uint64{}
+	}
+	return [2]uint64{st.Dev, st.Ino}
+}
+
+// holdsLock reports whether this process holds the state lock of state
+// directory dir.
+func holdsLock(dir string) bool {
+	var st unix.Stat_t
+	if unix.Stat(filepath.Join(dir, FileLock), &st) != nil {
+		return false
+	}
+	holding.Lock()
+	defer holding.Unlock()
+	return holding.locks[[2]uint64{st.Dev, st.Ino}] > 0
 }
 
 // ListChildren records the holder and its running children in the lock
@@ -146,6 +182,11 @@ func (l *Lock) Release() {
 		return
 	}
 	proc.DropLock(l)
+	holding.Lock()
+	if holding.locks[l.id]--; holding.locks[l.id] <= 0 {
+		delete(holding.locks, l.id)
+	}
+	holding.Unlock()
 	l.f.Truncate(0)
 	unix.Flock(int(l.f.Fd()), unix.LOCK_UN)
 	l.f.Close()

@@ -99,7 +99,8 @@ func boolBytes(a []bool) []byte {
 // A record replaced behind the index's back (restored from a backup, or
 // edited) by one of the same size is read whole, not through the index
 // of the record before: the index names its record by a checksum of it.
-// The load writes the index afresh.
+// A load by the holder of the state lock writes the index afresh; one
+// without the lock (a plan's, a status') writes nothing.
 func TestAppliedIndexStale(t *testing.T) {
 	file := filepath.Join(t.TempDir(), FileApplied)
 	writeDirs(t, file, 1, "/a", "/b")
@@ -115,6 +116,17 @@ func TestAppliedIndexStale(t *testing.T) {
 	if got := loadHas(t, file, "/a", "/b", "/x"); !equalBools(got, []bool{false, true, true}) {
 		t.Fatalf("after the record changed, has /a /b /x = %v, want false true true", got)
 	}
+	if kept, _ := os.ReadFile(appliedIndexFile(file)); !bytes.Equal(kept, old) {
+		t.Fatal("a load without the state lock wrote the index")
+	}
+	if names, _ := readNames(filepath.Dir(file)); len(names) != 2 {
+		t.Fatalf("a load without the state lock left %v", names)
+	}
+	release := holdLock(t, filepath.Dir(file))
+	if got := loadHas(t, file, "/a", "/b", "/x"); !equalBools(got, []bool{false, true, true}) {
+		t.Fatalf("after the record changed, has /a /b /x = %v, want false true true", got)
+	}
+	release()
 	fresh, _ := os.ReadFile(appliedIndexFile(file))
 	if bytes.Equal(fresh, old) {
 		t.Fatal("the stale index was not written afresh")
@@ -141,13 +153,26 @@ func TestAppliedIndexTorn(t *testing.T) {
 		if _, err := decodeAppliedIndex(damaged); err == nil {
 			t.Fatal("a damaged index decodes")
 		}
+		release := holdLock(t, filepath.Dir(file))
 		if got := loadHas(t, file, "/a", "/b"); !equalBools(got, []bool{true, true}) {
 			t.Fatalf("has /a /b = %v", got)
 		}
+		release()
 		if again, _ := os.ReadFile(appliedIndexFile(file)); !bytes.Equal(again, data) {
 			t.Fatal("the damaged index was not written afresh")
 		}
 	}
+}
+
+// holdLock takes the state lock of dir, as an apply does, until the
+// function it returns.
+func holdLock(t *testing.T, dir string) func() {
+	t.Helper()
+	lk, err := Acquire(filepath.Join(dir, FileLock), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lk.Release
 }
 
 // reseal recomputes the checksum that ends an index.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -197,7 +198,13 @@ func EachRecord(file string, fn func(*kind.Record) error) (int, error) {
 // record keeps the file open (Close lets it go), read again as Get asks.
 // Its index is the one kept beside it when that is this record's (one
 // read of the record to check); otherwise the record is read whole,
-// every line checked, and the index written afresh.
+// every line checked, and the index written afresh, by the holder of
+// the state lock only. A reader without it (a plan, a status) leaves the
+// file alone: its write could be left half-way (a temporary file) by a
+// kill, or race another reader's or an apply's, which writes the
+// record's index with the record; the index is missing or stale only
+// after a crash lost it or the record was restored, and the next apply
+// writes it.
 func LoadApplied(file string) (*Applied, error) {
 	return loadApplied(file, false)
 }
@@ -234,7 +241,7 @@ func loadApplied(file string, whole bool) (*Applied, error) {
 		return nil, fmt.Errorf("state: the applied record is damaged: %w (restore the file from a backup; trail will not guess what it manages)", err)
 	}
 	a.closer = f
-	if !whole {
+	if !whole && holdsLock(filepath.Dir(file)) {
 		saveAppliedIndex(file, a, sum)
 	}
 	return a, nil
