@@ -15,8 +15,8 @@ import (
 // for a writer that is not a file.
 type readerOnly struct{ io.Reader }
 
-// HashedBytes counts the bytes HashFile has read, so that tests can bound
-// what a drift check reads.
+// HashedBytes counts the bytes HashFile and ReadFile have read, so that
+// tests can bound what a drift check or a plan reads.
 var HashedBytes atomic.Int64
 
 // HashFile returns the content key of the regular file p, from the index
@@ -65,6 +65,26 @@ func (x *Exec) HashFile(p string, st fsx.Stat) (string, error) {
 	key := "sha256:" + hex.EncodeToString(h.Sum(nil))
 	x.index.Put(p, st, key)
 	return key, nil
+}
+
+// ReadFile returns the whole content of the regular file p, whose stat
+// is st, and its key, which it notes in the index as HashFile does: for
+// a caller that needs the bytes as well as the key (an EDIT's file), one
+// read where HashFile and a read of the bytes took two.
+func (x *Exec) ReadFile(p string, st fsx.Stat) ([]byte, string, error) {
+	f, err := x.Root.OpenReader(p)
+	if err != nil {
+		return nil, "", err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(readerOnly{f})
+	HashedBytes.Add(int64(len(data)))
+	if err != nil {
+		return nil, "", fmt.Errorf("read %s: %w", p, err)
+	}
+	key := HashKey(data)
+	x.index.Put(p, st, key)
+	return data, key, nil
 }
 
 // sizeOnly stands for the content of a file that was not hashed because

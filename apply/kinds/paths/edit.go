@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"trail/apply/kind"
+	"trail/internal/fsx"
 	"trail/internal/lineedit"
 	"trail/stepfmt"
 )
@@ -37,7 +38,12 @@ func (Edit) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work,
 	if err != nil {
 		return kind.Work{}, err
 	}
-	cur, err := ViewOf(v, s.Target)
+	var now []byte // the file's content, when the view read it
+	cur, err := viewOf(v, s.Target, func() (Object, error) {
+		o, data, err := readWhole(x, s.Target)
+		now = data
+		return o, err
+	})
 	if err != nil {
 		return kind.Work{}, err
 	}
@@ -45,9 +51,10 @@ func (Edit) Check(v *kind.View, s *stepfmt.Step, prior *kind.Record) (kind.Work,
 		"or manage the whole file with a file block"); err != nil || cur.Absent() {
 		return packageBrings(s.Target, "edit it"), err
 	}
-	now, err := contentOf(x, s.Target, cur.content)
-	if err != nil {
-		return kind.Work{}, err
+	if now == nil {
+		if now, err = contentOf(x, s.Target, cur.content); err != nil {
+			return kind.Work{}, err
+		}
 	}
 	if cur.content == "" {
 		// Predicted without its content (an ATTRS put back before this
@@ -199,12 +206,31 @@ func contentOf(x *kind.Exec, p, key string) ([]byte, error) {
 		defer r.Close()
 		return io.ReadAll(r)
 	}
-	data, err := readAll(x, p)
+	st, err := x.Root.Lstat(p)
 	if err != nil {
 		return nil, err
 	}
-	if key != "" && kind.HashKey(data) != key {
+	data, got, err := x.ReadFile(p, st)
+	if err != nil {
+		return nil, err
+	}
+	if key != "" && got != key {
 		return nil, fmt.Errorf("%s changed while it was read: try again", p)
 	}
 	return data, nil
+}
+
+// readWhole is Read that, for a regular file, reads its content whole
+// and returns it with the image, which names it by its hash.
+func readWhole(x *kind.Exec, p string) (Object, []byte, error) {
+	st, err := x.Root.Lstat(p)
+	if err != nil || st.Type != fsx.Regular {
+		o, err := Read(x, p)
+		return o, nil, err
+	}
+	data, key, err := x.ReadFile(p, st)
+	if err != nil {
+		return Object{}, nil, err
+	}
+	return Object{State: StFile, content: key, Mode: st.Mode, uid: st.UID, gid: st.GID, HasMode: true, HasUID: true, HasGID: true}, data, nil
 }

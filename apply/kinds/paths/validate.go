@@ -180,13 +180,3 @@ func shellQuote(s string) string {
 	}
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
-
-// readAll reads a file's whole content through the root.
-func readAll(x *kind.Exec, p string) ([]byte, error) {
-	f, err := x.Root.OpenFile(p)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return io.ReadAll(f)
-}

@@ -16,6 +16,11 @@ import (
 // ViewOf returns the image of p as the view shows it. During a plan, a
 // path under one the plan creates or replaces is absent unless predicted.
 func ViewOf(v *kind.View, p string) (Object, error) {
+	return viewOf(v, p, func() (Object, error) { return Read(v.Exec(), p) })
+}
+
+// viewOf is ViewOf that reads the path, when it must, with read.
+func viewOf(v *kind.View, p string, read func() (Object, error)) (Object, error) {
 	if v.Planning() {
 		if img, ok := v.Predicted(NS, p); ok {
 			return Unpack(img)
@@ -25,7 +30,7 @@ func ViewOf(v *kind.View, p string) (Object, error) {
 		}
 	}
 	img, err := v.Lookup(NS, p, func() (kind.Image, error) {
-		cur, err := Read(v.Exec(), p)
+		cur, err := read()
 		return cur.Image(), err
 	})
 	if err != nil {
