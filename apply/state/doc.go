@@ -8,7 +8,7 @@
 // The store holds a blob as a file of its own or, when one flush stores
 // many small ones (a tree's first apply), in a pack: one file of their
 // bytes and a sorted index renamed into place after both are durable
-// (pack.go, storepack.go), so that a tree of 100,000 files costs the
+// (pack.go, storepack.go, storepackwrite.go), so that a tree of 100,000 files costs the
 // store two creates, not 100,000. Every reader of the store (Has, Get,
 // Open, Size, CheckBlobs, host's missing, gc, fsck) reads both; stores
 // of files only, from before packs, are read as they are. Until its
