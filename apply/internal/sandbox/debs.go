@@ -230,3 +230,19 @@ func (r *Root) Packages() string {
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
 }
+
+// AccountScript is a postinst that makes the system user and group name
+// (uid and gid id) as adduser --system does, writing the account files
+// with the shell alone, and, with unit, enables that unit (shipped under
+// /lib/systemd/system) as deb-systemd-helper does, with mkdir and ln
+// (WithShell("/bin/mkdir", "/bin/ln")).
+func AccountScript(name string, id int, unit string) map[string]string {
+	s := fmt.Sprintf("#!/bin/sh\nset -e\n[ \"$1\" = configure ] || exit 0\n"+
+		"echo '%[1]s:x:%[2]d:%[2]d::/nonexistent:/usr/sbin/nologin' >>/etc/passwd\n"+
+		"echo '%[1]s:x:%[2]d:' >>/etc/group\necho '%[1]s:!:19000::::::' >>/etc/shadow\necho '%[1]s:!::' >>/etc/gshadow\n", name, id)
+	if unit != "" {
+		s += "mkdir -p /etc/systemd/system/multi-user.target.wants\n" +
+			"ln -s /lib/systemd/system/" + unit + " /etc/systemd/system/multi-user.target.wants/" + unit + "\n"
+	}
+	return map[string]string{"postinst": s}
+}

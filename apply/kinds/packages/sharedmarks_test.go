@@ -14,21 +14,6 @@ import (
 	"trail/stepfmt"
 )
 
-// scriptUser is a postinst that makes the system user and group name
-// (uid and gid id) as adduser --system does, writing the account files
-// with the shell alone, and, with unit, enables that unit shipped by the
-// package, as deb-systemd-helper does.
-func scriptUser(name string, id int, unit string) map[string]string {
-	s := fmt.Sprintf("#!/bin/sh\nset -e\n[ \"$1\" = configure ] || exit 0\n"+
-		"echo '%[1]s:x:%[2]d:%[2]d::/nonexistent:/usr/sbin/nologin' >>/etc/passwd\n"+
-		"echo '%[1]s:x:%[2]d:' >>/etc/group\necho '%[1]s:!:19000::::::' >>/etc/shadow\necho '%[1]s:!::' >>/etc/gshadow\n", name, id)
-	if unit != "" {
-		s += "mkdir -p /etc/systemd/system/multi-user.target.wants\n" +
-			"ln -s /lib/systemd/system/" + unit + " /etc/systemd/system/multi-user.target.wants/" + unit + "\n"
-	}
-	return map[string]string{"postinst": s}
-}
-
 // enablementLinks lists the symlinks under the root's /etc/systemd/system.
 func enablementLinks(t *testing.T, sb *engine.Sandbox) string {
 	t.Helper()
@@ -59,10 +44,10 @@ func sharedMarksRepo(t *testing.T) *engine.Sandbox {
 	sb := engine.NewDeb(t)
 	sb.WithShadow(true)
 	sb.WithShell("/bin/mkdir", "/bin/ln")
-	sb.AptRepo(sandbox.Deb{Name: "trail-a", Version: "1.0", Depends: "trail-d", Scripts: scriptUser("trail-a", 991, "")},
+	sb.AptRepo(sandbox.Deb{Name: "trail-a", Version: "1.0", Depends: "trail-d", Scripts: sandbox.AccountScript("trail-a", 991, "")},
 		sandbox.Deb{Name: "trail-b", Version: "1.0", Depends: "trail-d"},
 		sandbox.Deb{Name: "trail-d", Version: "1.0", Files: map[string]string{"/lib/systemd/system/trail-d.service": "[Service]\n"},
-			Scripts: scriptUser("trail-d", 990, "trail-d.service")})
+			Scripts: sandbox.AccountScript("trail-d", 990, "trail-d.service")})
 	return sb
 }
 
@@ -71,13 +56,19 @@ func sharedMarksRepo(t *testing.T) *engine.Sandbox {
 // still needs trail-d keeps them (trail-a's own user goes with trail-a),
 // and removing trail-b then takes trail-d with them, so that the machine
 // is as before trail. trail-b is installed in a later apply, finding
-// trail-d there, or in the same call as trail-a.
+// trail-d there, or in the same call as trail-a; or trail-b goes first,
+// and trail-d's user and link stay until trail-a goes.
 func TestSharedDepMarksStayWithDep(t *testing.T) {
 	t.Parallel()
-	for name, applies := range map[string][]string{
-		"later apply": {"PKG trail-a", "PKG trail-a\nPKG trail-b"},
-		"same call":   {"PKG trail-a\nPKG trail-b"},
+	for name, tc := range map[string]struct {
+		applies []string
+		keep    string
+	}{
+		"later apply":               {[]string{"PKG trail-a", "PKG trail-a\nPKG trail-b"}, "trail-b"},
+		"same call":                 {[]string{"PKG trail-a\nPKG trail-b"}, "trail-b"},
+		"later apply, b goes first": {[]string{"PKG trail-a", "PKG trail-a\nPKG trail-b"}, "trail-a"},
 	} {
+		applies := tc.applies
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			sb := sharedMarksRepo(t)
@@ -95,18 +86,18 @@ func TestSharedDepMarksStayWithDep(t *testing.T) {
 					t.Errorf("%s's origin %q does not name what trail-d's postinst made", p, o)
 				}
 			}
-			g := sb.Apply("PKG trail-b", "c3")
+			g := sb.Apply("PKG "+tc.keep, "c3")
 			if got := sb.PkgState("trail-d"); got != "installed 1.0" {
-				t.Fatalf("trail-d is %q, want kept for trail-b (kept %q)", got, g.Kept)
+				t.Fatalf("trail-d is %q, want kept for %s (kept %q)", got, tc.keep, g.Kept)
 			}
 			if sb.Entry("/etc/passwd", "trail-d") == "" || sb.Entry("/etc/group", "trail-d") == "" {
-				t.Errorf("trail-d stays installed, but the user or group its postinst made went with trail-a:\n%s", sb.Read("/etc/passwd"))
+				t.Errorf("trail-d stays installed, but the user or group its postinst made went:\n%s", sb.Read("/etc/passwd"))
 			}
 			if !sb.Exists(link) {
-				t.Errorf("trail-d stays installed, but the link its postinst made went with trail-a")
+				t.Errorf("trail-d stays installed, but the link its postinst made went")
 			}
-			if sb.Entry("/etc/passwd", "trail-a") != "" {
-				t.Errorf("trail-a's own user stayed after trail-a went")
+			if own := sb.Entry("/etc/passwd", "trail-a") != ""; own != (tc.keep == "trail-a") {
+				t.Errorf("trail-a's own user there: %v, with trail-a kept: %v", own, tc.keep == "trail-a")
 			}
 			if g := sb.Apply("", "c0"); len(g.Kept) != 0 {
 				t.Fatalf("kept %q", g.Kept)
