@@ -1,5 +1,6 @@
 // Package accounts is the account family of step kinds: GROUP and USER
-// (group.go, user.go), run with the shadow tools (groupadd, useradd,
+// (group.go; user.go plans and reads a user, userforward.go changes and
+// restores it, userdel.go removes it), run with the shadow tools (groupadd, useradd,
 // usermod, …) with --root ROOT for a root other than "/". The reverse
 // removes only accounts trail created and never deletes a home directory.
 // The account files end as a fresh apply of the list leaves them,
@@ -15,7 +16,8 @@
 // clears what a killed tool left (shadowlock.go). Runs of new users and
 // groups, and of those a reverse removes, trail writes itself as useradd,
 // userdel, groupadd and groupdel write them, one write of the files per
-// run instead of one tool call per account (native.go, remove.go,
+// run instead of one tool call per account (native.go holds the files,
+// nativeuser.go adds a user to them; remove.go,
 // groupnative.go, subids.go, home.go, newid.go); what that path does not
 // model is left to the tools. The files are read once per change and
 // indexed (cache.go).
