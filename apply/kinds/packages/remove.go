@@ -41,8 +41,9 @@ type pkgGoing struct {
 
 // pkgRemoval is what the plan's PKG removals are decided over: every
 // removal, and the packages the plan keeps ("package:NAME"), what their
-// installs brought ("dep:NAME") and the accounts and links they made
-// (prefixed as in brought.go).
+// installs brought ("dep:NAME"), the accounts and links they made
+// (prefixed as in brought.go) and those their dependencies' scripts made
+// ("by:DEP:user:NAME"..., depmarks.go).
 type pkgRemoval struct {
 	going []pkgGoing
 	keep  map[string]bool
