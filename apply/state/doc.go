@@ -7,9 +7,10 @@
 //
 // The store holds a blob as a file of its own or, when one flush stores
 // many small ones (a tree's first apply), in a pack: one file of their
-// bytes and a sorted index renamed into place after both are durable
-// (pack.go, storepack.go, storepackwrite.go), so that a tree of 100,000 files costs the
-// store two creates, not 100,000. Every reader of the store (Has, Get,
+// bytes and a sorted index linked into place after both are durable
+// (pack.go, storepack.go, storepackwrite.go), so that a tree of 100,000
+// files costs the store two creates, not 100,000. What is being written
+// has no name until it is in place (storetmp.go). Every reader of the store (Has, Get,
 // Open, Size, CheckBlobs, host's missing, gc, fsck) reads both; stores
 // of files only, from before packs, are read as they are. Until its
 // flush a staging holds little a blob: its pack's entries go to an
