@@ -32,7 +32,8 @@ import (
 // D itself (sharedDeps). A removal takes a mark when every claim on it is
 // gone (planMarks): each package that owns it goes, each dependency that
 // made it is absent once the removal has run, and no package the plan
-// keeps owns it.
+// keeps owns it. One a record names as its own and as a dependency's
+// (both their scripts name it) follows the dependency.
 
 // canonDepMarks checks a comma list of "DEP:KIND:NAME" and returns it
 // sorted and without duplicates.
@@ -245,10 +246,19 @@ func planMarks(v *kind.View, t Tools, moves []*pkgMove, gone []string, keep map[
 				}
 			}
 		}
+		// A mark the record names as a dependency's too (its scripts and
+		// the dependency's both name it, as a package handing its files
+		// to its dependency's user does) follows that dependency: it does
+		// not stay for a package that stays, put back at its old version.
+		depMade := map[string]bool{}
+		for _, dm := range kind.SplitNames(orig.depmarks) {
+			_, mk, _ := strings.Cut(dm, ":")
+			depMade[mk] = true
+		}
 		for _, mk := range ownMarks(orig) {
 			if ownGoes {
 				claimed[i] = append(claimed[i], mk)
-			} else {
+			} else if !depMade[mk] {
 				stays[mk] = true
 			}
 		}

@@ -112,3 +112,37 @@ func TestSharedDepMarksStayWithDep(t *testing.T) {
 		})
 	}
 }
+
+// A package that was installed before trail, pinned to a version that
+// needs a new dependency whose postinst makes a user and links its unit,
+// while its own postinst names that user (it hands its files to it):
+// rolling the pin back puts the old version back and purges the
+// dependency, and with it the user, group and link its postinst made.
+func TestPinRollbackTakesDepMarks(t *testing.T) {
+	t.Parallel()
+	sb := engine.NewDeb(t)
+	sb.WithShadow(true)
+	sb.WithShell("/bin/mkdir", "/bin/ln")
+	post := map[string]string{"postinst": "#!/bin/sh\nset -e\n# its files belong to trail-d\nexit 0\n"}
+	sb.DpkgInstall(sandbox.BuildDeb(t, t.TempDir(), sandbox.Deb{Name: "trail-t", Version: "1.0", Scripts: post}))
+	sb.AptRepo(sandbox.Deb{Name: "trail-t", Version: "1.0", Scripts: post},
+		sandbox.Deb{Name: "trail-t", Version: "2.0", Depends: "trail-d", Scripts: post},
+		sandbox.Deb{Name: "trail-d", Version: "1.0", Files: map[string]string{"/lib/systemd/system/trail-d.service": "[Service]\n"},
+			Scripts: sandbox.AccountScript("trail-d", 990, "trail-d.service")})
+	pkgs, accts, links := sb.Packages(), sb.Accounts(), enablementLinks(t, sb)
+	sb.Apply("PKG trail-t version=2.0", "c1")
+	o := sb.Origin(stepfmt.KindPackage, "trail-t")
+	if sb.Entry("/etc/passwd", "trail-d") == "" || !strings.Contains(o, "depmarks=") {
+		t.Fatalf("trail-d's postinst made no user, or trail-t's origin %q does not name it as trail-d's", o)
+	}
+	if g := sb.Apply("", "c0"); len(g.Kept) != 0 {
+		t.Fatalf("kept %q", g.Kept)
+	}
+	if after := sb.Packages(); after != pkgs {
+		t.Errorf("packages after the rollback:\n%s\nwant:\n%s", after, pkgs)
+	}
+	sb.SameAccounts(accts, "after the rollback (trail-t's origin "+o+")")
+	if after := enablementLinks(t, sb); after != links {
+		t.Errorf("links after the rollback:\n%s\nwant:\n%s", after, links)
+	}
+}
