@@ -48,7 +48,11 @@ func canonDepMarks(list string) (string, error) {
 		var err error
 		switch k {
 		case "user", "group":
-			_, err = canonAccounts(name)
+			if name == "" {
+				err = fmt.Errorf("%q is not an account name", name)
+			} else {
+				_, err = canonAccounts(name)
+			}
 		case "link":
 			err = stepfmt.CheckPath(name)
 		default:

@@ -107,7 +107,8 @@ func FuzzParsePolicy(f *testing.F) {
 // fails to unpack or packs back to the same text.
 func FuzzPackageUnitImages(f *testing.F) {
 	for _, s := range []string{"installed version=1.0 mark=auto", "config-files version=2:1.0-1", "partial status=unpacked version=1",
-		"absent", "absent deps=trail-b,libc6:amd64 brings=x1", "installed version=1 mark=auto deps=b1,a1", "unit file=enabled active=active", "unit file=masked", "unit enabled=true", "installed mark=maybe"} {
+		"absent", "absent deps=trail-b,libc6:amd64 brings=x1", "installed version=1 mark=auto deps=b1,a1", "unit file=enabled active=active", "unit file=masked", "unit enabled=true", "installed mark=maybe",
+		"absent deps=trail-d users=own depmarks=trail-d:link:/etc/x.wants/d.service,trail-d:user:svc", "absent depmarks=\"trail-d:link:/etc/a b.wants/x.service\""} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

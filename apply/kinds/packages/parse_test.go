@@ -88,6 +88,8 @@ func TestPackageImageDeps(t *testing.T) {
 		"a mark of no kind":       {"absent depmarks=trail-d:file:/etc/x", "", "user, group or link"},
 		"a relative link":         {"absent depmarks=trail-d:link:etc/x", "", "trail-d:link:etc/x"},
 		"a qualified maker":       {"absent depmarks=libc6:amd64:user:svc", "", "user, group or link"},
+		"an account of no name":   {"absent depmarks=trail-d:user:", "", "not an account name"},
+		"a group of no name":      {"absent depmarks=trail-d:group", "", "not an account name"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
