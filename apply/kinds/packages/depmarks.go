@@ -21,8 +21,11 @@ import (
 // maker of each mark among the packages of its call (markMakers):
 //
 //   - a link: the package that ships the unit it points to (linkOwner);
-//   - else those whose preinst, postinst or sysusers.d files name it as a
-//     word (the account; the unit's file name for a link);
+//   - else those whose preinst, postinst or sysusers.d files make it: a
+//     line naming it as a word with an account tool or file, or a
+//     sysusers.d entry (an enable or ln for a unit; makesWord);
+//   - else those whose scripts or sysusers.d files name it as a word
+//     (the account; the unit's file name for a link);
 //   - else those that have a preinst or postinst at all.
 //
 // A mark the step's package made, or whose maker cannot be told, is the
@@ -121,7 +124,7 @@ func (t Tools) markMakers(mark string, pkgs []string, texts map[string]scriptTex
 		}
 		word = path.Base(word)
 	}
-	var named, scripted []string
+	var makers, named, scripted []string
 	for _, p := range pkgs {
 		st, ok := texts[p]
 		if !ok {
@@ -133,7 +136,13 @@ func (t Tools) markMakers(mark string, pkgs []string, texts map[string]scriptTex
 		}
 		if namesWord(st.text, word) {
 			named = append(named, p)
+			if makesWord(st.text, k, word) {
+				makers = append(makers, p)
+			}
 		}
+	}
+	if len(makers) > 0 {
+		return makers
 	}
 	if len(named) > 0 {
 		return named
@@ -195,6 +204,32 @@ func namesWord(text, word string) bool {
 		}
 		i = at + 1
 	}
+}
+
+// makesWord reports whether a line of text names word where it makes
+// it, not only uses it (a package handing its files to its dependency's
+// user, or making /var/www, names that user or word too): for an
+// account, a line with an account tool or file (adduser, useradd,
+// addgroup, groupadd, /etc/passwd, /etc/group) or a sysusers.d "u" or
+// "g" line of that name; for a link, a line that enables the unit or
+// links it (enable, ln). A line a backslash continues goes on in the next.
+func makesWord(text, k, word string) bool {
+	tools := []string{"adduser", "useradd", "addgroup", "groupadd", "/etc/passwd", "/etc/group"}
+	if k == "link" {
+		tools = []string{"enable", "ln"}
+	}
+	for _, line := range strings.Split(strings.ReplaceAll(text, "\\\n", " "), "\n") {
+		if !namesWord(line, word) {
+			continue
+		}
+		if f := strings.Fields(line); len(f) >= 2 && (f[0] == "u" || f[0] == "g") && f[1] == word && k != "link" {
+			return true
+		}
+		if slices.ContainsFunc(tools, func(tool string) bool { return namesWord(line, tool) }) {
+			return true
+		}
+	}
+	return false
 }
 
 func isNameByte(c byte) bool {

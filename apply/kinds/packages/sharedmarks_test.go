@@ -146,3 +146,30 @@ func TestPinRollbackTakesDepMarks(t *testing.T) {
 		t.Errorf("links after the rollback:\n%s\nwant:\n%s", after, links)
 	}
 }
+
+// trail-a brings trail-d, whose postinst makes the user www, and
+// trail-m, whose postinst only names www (it makes /var/www). When
+// trail-a goes while trail-b still needs trail-m, trail-d goes and www
+// with it, as a fresh apply of trail-b alone has no www.
+func TestDepMarkMakerOverNamer(t *testing.T) {
+	t.Parallel()
+	sb := engine.NewDeb(t)
+	sb.WithShadow(true)
+	sb.WithShell("/bin/mkdir", "/bin/ln")
+	sb.AptRepo(sandbox.Deb{Name: "trail-a", Version: "1.0", Depends: "trail-d, trail-m"},
+		sandbox.Deb{Name: "trail-b", Version: "1.0", Depends: "trail-m"},
+		sandbox.Deb{Name: "trail-d", Version: "1.0", Scripts: sandbox.AccountScript("www", 990, "")},
+		sandbox.Deb{Name: "trail-m", Version: "1.0", Scripts: map[string]string{"postinst": "#!/bin/sh\nset -e\nmkdir -p /var/www\n"}})
+	accts := sb.Accounts()
+	sb.Apply("PKG trail-a", "c1")
+	sb.Apply("PKG trail-a\nPKG trail-b", "c2")
+	if sb.Entry("/etc/passwd", "www") == "" {
+		t.Fatalf("trail-d's postinst made no user www")
+	}
+	o := sb.Origin(stepfmt.KindPackage, "trail-a")
+	sb.Apply("PKG trail-b", "c3")
+	if got := sb.PkgState("trail-d") + ", " + sb.PkgState("trail-m"); got != "absent, installed 1.0" {
+		t.Fatalf("trail-d, trail-m are %s, want absent, installed 1.0", got)
+	}
+	sb.SameAccounts(accts, "with trail-d gone (trail-a's origin "+o+")")
+}
