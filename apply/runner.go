@@ -279,6 +279,12 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	r.quiet, r.quietAt = append(r.quiet[:0], make([]bool, end-i)...), i
 	r.x.Root.Forget()
 	r.x.ForgetAccounts()
+	if handlerOf(changes[i].Step.Kind).path {
+		// The files a batch of paths creates are written while the
+		// next changes are checked and made; Flush waits for them.
+		r.x.Root.Background(true)
+		defer r.x.Root.Background(false)
+	}
 	// capture takes the pre-images of [a, b) not taken yet (a shared
 	// batch takes them as it goes).
 	capture := func(a, b int) error {

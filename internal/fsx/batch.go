@@ -158,6 +158,10 @@ func (r *Root) Flush() error {
 		return nil
 	}
 	defer b.reset()
+	if err := r.written(); err != nil {
+		r.dropStaged(b.files)
+		return err
+	}
 	wide := b.pending() > SmallBatch
 	var err error
 	switch {
@@ -191,6 +195,7 @@ func (r *Root) Flush() error {
 
 // Abort removes the staged files of an unfinished batch.
 func (r *Root) Abort() {
+	r.written()
 	r.dropStaged(r.batch.files)
 	r.batch.reset()
 }

@@ -34,6 +34,8 @@ type Root struct {
 	buf    []byte              // copy buffer, reused by Stage
 	out    File                // the file Stage writes, reused
 	mkdirs map[string]struct{} // directories Mkdir made (Made)
+	bg     *writer             // Create's background writer (Background)
+	bgErr  error               // what its writes met, for Flush
 }
 
 // Open opens dir as a root. Symlinks in dir itself are followed: the root is
@@ -60,6 +62,8 @@ func (r *Root) Host(p string) string {
 // Close aborts a pending batch and closes every descriptor.
 func (r *Root) Close() error {
 	r.Abort()
+	r.Background(false)
+	r.bgErr = nil
 	r.Forget()
 	err := unix.Close(r.fd)
 	r.fd = -1
@@ -70,6 +74,7 @@ func (r *Root) Close() error {
 // operations so that a directory replaced behind their back is looked up
 // anew.
 func (r *Root) Forget() {
+	r.wait() // the writes use the descriptors
 	for _, fd := range r.cache {
 		unix.Close(fd)
 	}
@@ -88,6 +93,7 @@ func (r *Root) made() {
 // forgetTree drops p and everything under it from the cache, after p was
 // removed or replaced.
 func (r *Root) forgetTree(p string) {
+	r.wait()
 	for k, fd := range r.cache {
 		if k == p || strings.HasPrefix(k, p+"/") {
 			unix.Close(fd)
