@@ -3,12 +3,14 @@ package apply
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"trail/apply/kind"
 	"trail/apply/state"
+	"trail/internal/fsx"
 	"trail/stepfmt"
 )
 
@@ -61,6 +63,10 @@ type run struct {
 	// it changed nothing: its file's index entry is as the check left it.
 	quiet   []bool
 	quietAt int
+	// alone is set while a batch of paths is made in which each target
+	// is made by its own change alone: none removes a step, whose
+	// reverse may put back a directory with what was in it.
+	alone bool
 }
 
 // newRun starts the run of plan p from cur to list. The plan's Work is
@@ -279,11 +285,13 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	r.quiet, r.quietAt = append(r.quiet[:0], make([]bool, end-i)...), i
 	r.x.Root.Forget()
 	r.x.ForgetAccounts()
+	r.alone = false
 	if handlerOf(changes[i].Step.Kind).path {
 		// The files a batch of paths creates are written while the
 		// next changes are checked and made; Flush waits for them.
 		r.x.Root.Background(true)
 		defer r.x.Root.Background(false)
+		r.alone = !slices.ContainsFunc(changes[i:end], func(c stepfmt.Change) bool { return c.Op == stepfmt.OpRemove })
 	}
 	// capture takes the pre-images of [a, b) not taken yet (a shared
 	// batch takes them as it goes).
@@ -445,6 +453,12 @@ func (r *run) amend(k int, c stepfmt.Change, b kind.Bringer) error {
 // target's record becomes when the change is made.
 func (r *run) check(h kind.Handler, c stepfmt.Change, pre kind.Image) (kind.Work, error) {
 	v := kind.NewView(r.x)
+	if r.alone && pre.IsAbsent() && r.x.Root.Made(fsx.Parent(c.Step.Target)) {
+		// Absent when its pre-image was taken, in a directory this
+		// apply made, where nothing but its own change makes it since:
+		// a look would find nothing.
+		v = kind.NewViewKnowing(r.x, stepfmt.Namespace(c.Step.Kind), c.Step.Target, pre)
+	}
 	id := c.Step.ID()
 	var rec *kind.Record
 	if c.Op != stepfmt.OpAdd {

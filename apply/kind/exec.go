@@ -236,6 +236,10 @@ type View struct {
 	// package brings what lies under them, so a directory missing there
 	// now is expected from it (see parentReady).
 	owned []string
+	// known is the image of one target (ns, key) that the caller knows
+	// already and Lookup gives without reading (NewViewKnowing).
+	known             *Image
+	knownNS, knownKey string
 }
 
 // pathNS is the namespace of the paths MarkFresh marks.
@@ -254,6 +258,9 @@ func (v *View) Planning() bool { return v.overlay != nil }
 func (v *View) Lookup(ns, key string, read func() (Image, error)) (Image, error) {
 	if p, ok := v.overlay[ns][key]; ok {
 		return p.image(), nil
+	}
+	if v.known != nil && key == v.knownKey && ns == v.knownNS {
+		return *v.known, nil
 	}
 	return read()
 }
@@ -284,6 +291,14 @@ func (v *View) Predicted(ns, target string) (Image, bool) {
 // NewView returns a view of the machine as it is, for an apply, a drift
 // check or an undo.
 func NewView(x *Exec) *View { return &View{x: x} }
+
+// NewViewKnowing is NewView that gives img for the thing (ns, key)
+// without reading the machine: for the caller that knows what a read
+// would find, as the apply knows a new file absent when nothing but its
+// own change can have made it since its pre-image was taken.
+func NewViewKnowing(x *Exec, ns, key string, img Image) *View {
+	return &View{x: x, known: &img, knownNS: ns, knownKey: key}
+}
 
 // NewPlanView returns a view that predicts: each change of a plan's checks
 // leaves its result for the checks after it.
