@@ -12,9 +12,14 @@
 #   force               trail apply --force            vs rsync -a (nothing to do)
 #   status              trail status                   vs rsync -an (dry run)
 #
-# Each is the median of RUNS runs (default 3) of wall seconds, with the peak
-# resident memory of the process tree (GNU time's %M, which for git pull is
-# its largest child, the hook's trail). Prints ratios trail / baseline.
+# Each is the median of RUNS runs (default 3) of wall seconds and of CPU
+# seconds (user + system, children included), with the peak resident
+# memory of the process tree (GNU time's %M, which for git pull is its
+# largest child, the hook's trail). Prints ratios trail / baseline. Every
+# measured command starts after a sync, outside its timing, so that each
+# flushes only its own writes (a sandbox's clone is written just before
+# its first apply); the first apply and cp -a run in turn, alternating
+# which goes first.
 #
 # TURNS=N measures only the one-changed-file path, in turn: at 100,000 files
 # a single ratio follows the shared machine's load more than trail. After
@@ -51,11 +56,13 @@ git -C "$D/upstream" init -q
 git -C "$D/upstream" add -A
 git -C "$D/upstream" commit -qm "$files files"
 
-# measure NAME CMD...: runs CMD once, appending "seconds kib" to $D/NAME.
+# measure NAME CMD...: runs CMD once, after a sync, appending "seconds kib
+# user system" to $D/NAME.
 measure() {
 	local name=$1
 	shift
-	"$timebin" -f '%e %M' -o "$D/t" "$@" > /dev/null 2> "$D/err" || { cat "$D/err" >&2; exit 1; }
+	sync
+	"$timebin" -f '%e %M %U %S' -o "$D/t" "$@" > /dev/null 2> "$D/err" || { cat "$D/err" >&2; exit 1; }
 	cat "$D/t" >> "$D/$name"
 }
 
@@ -83,13 +90,7 @@ if [ -n "${TURNS:-}" ]; then
 	cd "$R/repo"
 	"$trail" apply > /dev/null
 	rsync -a "$D/upstream/site/" "$D/rs/"
-	# turn NAME CMD...: like measure, with CPU seconds.
-	turn() {
-		local name=$1
-		shift
-		"$timebin" -f '%e %M %U %S' -o "$D/t" "$@" > /dev/null 2> "$D/err" || { cat "$D/err" >&2; exit 1; }
-		cat "$D/t" >> "$D/$name"
-	}
+	turn() { measure "$@"; }
 	change() {
 		echo "changed $1" >> "$D/upstream/site/d0/f0"
 		git -C "$D/upstream" commit -qam "change $1"
@@ -129,7 +130,10 @@ fi
 for ((n = 0; n < runs; n++)); do
 	fresh "$n"
 	cd "$R/repo"
+	cpfirst=(sh -c "cp -a '$R/repo/site' '$R/cp' && sync")
+	if ((n % 2)); then measure cp-first "${cpfirst[@]}"; fi
 	measure trail-first "$trail" apply
+	if ((n % 2 == 0)); then measure cp-first "${cpfirst[@]}"; fi
 	measure trail-force "$trail" apply --force
 	measure trail-status "$trail" status
 	echo "changed $n" >> "$D/upstream/site/d0/f0"
@@ -138,7 +142,6 @@ for ((n = 0; n < runs; n++)); do
 	measure trail-back git checkout -q HEAD~1
 	cd "$D"
 
-	measure cp-first sh -c "cp -a '$R/repo/site' '$R/cp' && sync"
 	sandbox "$R/take"
 	cp -a "$R/take/repo/site" "$R/take/root/srv/site" && sync
 	(cd "$R/take/repo" && measure trail-take "$trail" apply)
@@ -150,17 +153,23 @@ for ((n = 0; n < runs; n++)); do
 	rm -rf "$R"
 done
 
-# median NAME COLUMN: the median of a column of $D/NAME.
-median() { sort -n -k"$2" "$D/$1" | awk -v c="$2" '{ v[NR] = $c } END { print v[int((NR + 1) / 2)] }'; }
+# median NAME COLUMN: the median of a column of $D/NAME; COLUMN cpu is
+# user + system.
+median() {
+	awk -v c="$2" '{ print (c == "cpu" ? $3 + $4 : $c) }' "$D/$1" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }'; }
 row() {
-	local t b
+	local t b tc bc
 	t=$(median "$2" 1)
 	b=$(median "$3" 1)
-	printf '  %-20s %8.2f s %6d MiB   %-14s %8.2f s   %6.1fx\n' "$1" "$t" "$(($(median "$2" 2) / 1024))" "$3" "$b" \
-		"$(awk -v a="$t" -v b="$b" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }')"
+	tc=$(median "$2" cpu)
+	bc=$(median "$3" cpu)
+	printf '  %-20s %6.2f s %5.2f cpu %5d MiB   %-12s %6.2f s %5.2f cpu   %5sx %5sx\n' "$1" "$t" "$tc" "$(($(median "$2" 2) / 1024))" \
+		"$3" "$b" "$bc" "$(ratio "$t" "$b")" "$(ratio "$tc" "$bc")"
 }
-printf 'trail vs cp/rsync, %d files in one tree, median of %d runs (wall seconds, peak RSS):\n' "$files" "$runs"
-printf '  %-20s %10s %10s   %-14s %10s   %s\n' path trail rss baseline time ratio
+printf 'trail vs cp/rsync, %d files in one tree, median of %d runs (wall seconds, CPU seconds = user + sys, peak RSS):\n' "$files" "$runs"
+printf '  %-20s %8s %9s %9s   %-12s %8s %9s   %6s %6s\n' path trail cpu rss baseline time cpu wall cpu
 row "first apply" trail-first cp-first
 row "first apply" trail-first rsync-first
 row "take-over" trail-take cp-first
