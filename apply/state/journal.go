@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"trail/apply/kind"
@@ -46,6 +47,8 @@ type JournalEntry struct {
 type Journal struct {
 	f   *os.File
 	buf bytes.Buffer
+	// text is scratch for an intent's step and image.
+	text bytes.Buffer
 	// err is the first failed write of what was added, which Sync
 	// returns.
 	err error
@@ -89,6 +92,43 @@ func (j *Journal) add(e JournalEntry) {
 	}
 }
 
+// addLine adds the entry {"op":op,"i":i,"change":change,"step":step,
+// "undo":undo} as add would, but for the fields left empty, without
+// json.Marshal: a first apply journals two entries for each of its
+// changes.
+func (j *Journal) addLine(i int, op, change string, step, undo []byte) {
+	b := j.buf.AvailableBuffer()
+	b = append(append(append(b, `{"op":"`...), op...), '"')
+	if i != 0 {
+		b = strconv.AppendInt(append(b, `,"i":`...), int64(i), 10)
+	}
+	if change != "" {
+		b = appendJSON(append(b, `,"change":`...), []byte(change))
+	}
+	if len(step) > 0 {
+		b = appendJSON(append(b, `,"step":`...), step)
+	}
+	if len(undo) > 0 {
+		b = appendJSON(append(b, `,"undo":`...), undo)
+	}
+	j.buf.Write(append(b, "}\n"...))
+	if j.buf.Len() >= journalChunk {
+		j.write()
+	}
+}
+
+// appendJSON appends s as a JSON string, as json.Marshal writes it: as it
+// is, quoted, when no byte needs escaping, else through json.Marshal.
+func appendJSON(b, s []byte) []byte {
+	for _, c := range s {
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			q, _ := json.Marshal(string(s))
+			return append(b, q...)
+		}
+	}
+	return append(append(append(b, '"'), s...), '"')
+}
+
 // write writes what was added, keeping the first error for Sync.
 func (j *Journal) write() {
 	if j.buf.Len() == 0 {
@@ -102,9 +142,12 @@ func (j *Journal) write() {
 
 // Intent journals change i of step s and the image that undoes it.
 func (j *Journal) Intent(i int, op stepfmt.Op, s *stepfmt.Step, undo kind.Image) {
-	var b bytes.Buffer
-	stepfmt.AppendStep(&b, s, true)
-	j.add(JournalEntry{Op: "intent", I: i, Change: op.String(), Step: b.String(), Undo: undo.String()})
+	j.text.Reset()
+	stepfmt.AppendStep(&j.text, s, true)
+	step := len(j.text.Bytes())
+	undo.Render(&j.text)
+	t := j.text.Bytes()
+	j.addLine(i, "intent", op.String(), t[:step], t[step:])
 }
 
 // Amend replaces the undo image of intent i.
@@ -113,7 +156,7 @@ func (j *Journal) Amend(i int, undo kind.Image) {
 }
 
 // Done journals that the effect of change i is durable.
-func (j *Journal) Done(i int) { j.add(JournalEntry{Op: "done", I: i}) }
+func (j *Journal) Done(i int) { j.addLine(i, "done", "", nil, nil) }
 
 // Sync writes the buffered entries and makes them durable.
 func (j *Journal) Sync() error {
