@@ -6,17 +6,18 @@ import (
 )
 
 // Background makes Create hand the writing of each new file (its create,
-// write and close, the kernel's work) to a goroutine of its own, so that
+// write and close, the kernel's work) to goroutines of their own, so that
 // the caller goes on to its next change meanwhile: a first apply of many
-// small files spends about half its time there, and a second core is
+// small files spends more than half its time there, and a second core is
 // otherwise idle. Create then returns once the content is read; a write's
 // failure is Flush's error, naming the path as Create's would, and the
-// writes after it are not made. Everything that depends on the writes
-// waits for them: Flush, Abort, Close, and whatever closes a directory
-// descriptor they use (Forget, Rmdir). The caller may not look at a file
-// it created before the next Flush, as it would not count on it being
-// whole before then either. Background(false) waits for the writes and
-// stops the goroutine; an error they met is still Flush's.
+// writes queued after it in the same directory are not made. Everything
+// that depends on the writes waits for them: Flush, Abort, Close, and
+// whatever closes a directory descriptor they use (Forget, Rmdir). The
+// caller may not look at a file it created before the next Flush, as it
+// would not count on it being whole before then either. Background(false)
+// waits for the writes and stops the goroutines; an error they met is
+// still Flush's.
 func (r *Root) Background(on bool) {
 	if on && r.bg == nil {
 		r.bg = newWriter()
@@ -24,8 +25,8 @@ func (r *Root) Background(on bool) {
 	}
 	if !on && r.bg != nil {
 		r.bg.wait()
-		close(r.bg.todo)
-		r.bgErr = errors.Join(r.bgErr, r.bg.err)
+		r.bg.stop()
+		r.bgErr = errors.Join(r.bgErr, r.bg.err())
 		r.bg = nil
 	}
 }
@@ -35,8 +36,7 @@ func (r *Root) Background(on bool) {
 func (r *Root) wait() {
 	if r.bg != nil {
 		r.bg.wait()
-		r.bgErr = errors.Join(r.bgErr, r.bg.err)
-		r.bg.err = nil
+		r.bgErr = errors.Join(r.bgErr, r.bg.err())
 	}
 }
 
@@ -48,26 +48,33 @@ func (r *Root) written() error {
 	return err
 }
 
-// The bounds of one hand-over to the writer: a content larger than
+// The bounds of one hand-over to a writer: a content larger than
 // chunkData is written at once by Create itself.
 const (
 	chunkFiles = 64
 	chunkData  = 256 << 10
-	chunks     = 4 // handed over or filling: the writer's memory is chunks*chunkData
+	chunks     = 8 // handed over or filling: the writers' memory is chunks*chunkData
+	lanes      = 2
 )
 
-// writer is the goroutine Background starts and what it is handed.
+// writer is what Background starts: two goroutines (lanes), each handed
+// the files of every other directory in turn, so that the two do not
+// wait for each other's lock on one directory. A machine of two cores
+// runs both and the caller: the caller's work per file is about half a
+// writer's.
 type writer struct {
-	todo chan *chunk // to write, in order
-	free chan *chunk // written (or skipped), to be filled again
-	cur  *chunk      // being filled by Create
-	// err is the first write that failed, for Flush; the writer skips
-	// what it is handed after it. The writer sets it, and it is read
-	// only once every chunk is back.
-	err error
+	lanes [lanes]chan *chunk // to write, in order
+	free  chan *chunk        // written (or skipped), to be filled again
+	cur   *chunk             // being filled by Create, for lanes[lane]
+	lane  int
+	dfd   int // the directory of the files of cur
+	// errs holds each lane's first failed write, for Flush; a lane skips
+	// what it is handed after it. Each lane sets its own, read only once
+	// every chunk is back.
+	errs [lanes]error
 }
 
-// chunk is a run of new files: where and what to write.
+// chunk is a run of new files in one directory: where and what to write.
 type chunk struct {
 	files []newFile
 	data  []byte
@@ -81,24 +88,41 @@ type newFile struct {
 }
 
 func newWriter() *writer {
-	w := &writer{todo: make(chan *chunk, chunks), free: make(chan *chunk, chunks)}
+	w := &writer{free: make(chan *chunk, chunks), dfd: -1}
 	for range chunks {
 		w.free <- &chunk{files: make([]newFile, 0, chunkFiles), data: make([]byte, 0, chunkData)}
 	}
 	w.cur = <-w.free
-	go w.run()
+	for i := range w.lanes {
+		w.lanes[i] = make(chan *chunk, chunks)
+		go w.run(w.lanes[i], &w.errs[i])
+	}
 	return w
 }
 
-// run writes the chunks it is handed, in order, until todo is closed.
-func (w *writer) run() {
-	for c := range w.todo {
+// stop ends the lanes, once they are waited for.
+func (w *writer) stop() {
+	for _, l := range w.lanes {
+		close(l)
+	}
+}
+
+// err returns the lanes' errors and forgets them; only once waited for.
+func (w *writer) err() error {
+	err := errors.Join(w.errs[:]...)
+	clear(w.errs[:])
+	return err
+}
+
+// run writes the chunks of one lane, in order, until it is closed.
+func (w *writer) run(lane chan *chunk, failed *error) {
+	for c := range lane {
 		for _, f := range c.files {
-			if w.err != nil {
+			if *failed != nil {
 				break
 			}
 			if err := writeNewBytes(f.dfd, f.name, c.data[f.at:f.end], f.mode, f.uid, f.gid); err != nil {
-				w.err = pathErr(opOf(err), f.p, unwrapPath(err))
+				*failed = pathErr(opOf(err), f.p, unwrapPath(err))
 			}
 		}
 		c.files, c.data = c.files[:0], c.data[:0]
@@ -111,6 +135,10 @@ func (w *writer) run() {
 // is not queued: what was read of it is returned, for Create to write it
 // and the rest of data itself.
 func (w *writer) queue(dfd int, name, p string, data io.Reader, mode, uid, gid uint32) (head []byte, queued bool, err error) {
+	if dfd != w.dfd {
+		w.handOver()
+		w.lane, w.dfd = (w.lane+1)%lanes, dfd
+	}
 	at := len(w.cur.data)
 	n, full, err := fill(&w.cur.data, data)
 	if full && at > 0 {
@@ -163,7 +191,7 @@ func (w *writer) handOver() {
 	if len(w.cur.files) == 0 {
 		return
 	}
-	w.todo <- w.cur
+	w.lanes[w.lane] <- w.cur
 	w.cur = <-w.free
 }
 
@@ -171,7 +199,7 @@ func (w *writer) handOver() {
 // all of it: until every chunk is back.
 func (w *writer) wait() {
 	w.handOver()
-	var back [chunks - 1]*chunk
+	var back [chunks - 1]*chunk // all but cur
 	for i := range back {
 		back[i] = <-w.free
 	}
