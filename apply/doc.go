@@ -102,7 +102,10 @@
 // pre-image of every target and makes the blobs durable, (2) writes one
 // journal "intent" per change, holding the image that undoes it, and
 // fsyncs the journal, (3) makes the changes — file contents are written
-// under a temporary name next to the target — (4) makes the batch durable
+// under a temporary name next to the target, but for a new file in a
+// directory the apply made, written at its name by two goroutines while
+// the next changes are checked and made (fsx.Root.Background) — (4)
+// makes the batch durable, once those writes are done
 // (fsx.Root.Flush: file data synced, then renamed into place, then the
 // directories synced; with syncfs(2) once per file system for a large
 // batch, fsync(2) per object for a small one), and (5) journals the batch

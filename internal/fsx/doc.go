@@ -30,5 +30,7 @@
 // in a directory it made itself (Made).
 //
 // A Root caches open directory descriptors for speed; it is not safe for
-// concurrent use.
+// concurrent use. With Background on, it writes the files Create makes
+// with goroutines of its own, and waits for them wherever what follows
+// depends on them.
 package fsx
