@@ -295,7 +295,8 @@
 //	                      ctime and content hash, so drift checks hash only changes
 //	store/sha256/ab/<hex> blobs by sha256: compiled contents and saved pre-images, a file each
 //	store/pack/P.pack     small blobs (up to 64 KiB) of a flush that stores many, one after
-//	                      the other ("TRAILPCK" first); P is the writer's pid and a time
+//	                      the other ("TRAILPCK" first); P is the writer's pid and a time;
+//	                      written with no name (O_TMPFILE), linked in when durable
 //	store/pack/P.idx      its index: digests sorted, with a fanout, each blob's offset and
 //	                      length, the pack's size and a sha256 of it all; a pack is part of
 //	                      the store only once its index is in place

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	sbx "trail/apply/internal/sandbox"
@@ -225,14 +226,19 @@ func TestGCStateBytesIsWhole(t *testing.T) {
 func deletedPackHandles(t *testing.T, stateDir string) int {
 	t.Helper()
 	pdir := filepath.Join(stateDir, state.DirStore, state.DirPack) + "/"
-	var targets []string
+	n := 0
 	ents, err := os.ReadDir("/proc/self/fd")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range ents {
-		if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil {
-			targets = append(targets, l)
+		fd := "/proc/self/fd/" + e.Name()
+		if l, err := os.Readlink(fd); err == nil && strings.HasPrefix(l, pdir) {
+			// A pack linked after it was made with no name (O_TMPFILE)
+			// still reads "(deleted)" here: its links say.
+			if fi, err := os.Stat(fd); err == nil && fi.Sys().(*syscall.Stat_t).Nlink == 0 {
+				n++
+			}
 		}
 	}
 	maps, err := os.ReadFile("/proc/self/maps")
@@ -240,13 +246,7 @@ func deletedPackHandles(t *testing.T, stateDir string) int {
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(string(maps), "\n") {
-		if i := strings.Index(line, "/"); i >= 0 {
-			targets = append(targets, line[i:])
-		}
-	}
-	n := 0
-	for _, l := range targets {
-		if strings.HasPrefix(l, pdir) && strings.HasSuffix(l, " (deleted)") {
+		if i := strings.Index(line, "/"); i >= 0 && strings.HasPrefix(line[i:], pdir) && strings.HasSuffix(line, " (deleted)") {
 			n++
 		}
 	}

@@ -195,9 +195,11 @@ func mustStore(t *testing.T, dir string) *state.Store {
 	return s
 }
 
-// An abort removes the pack being staged into; a store made before packs
-// (no pack directory) takes them.
+// An abort removes the pack being staged into (named, where the file
+// system has no O_TMPFILE); a store made before packs (no pack
+// directory) takes them.
 func TestPackAbortAndOldStore(t *testing.T) {
+	state.NamedTemps(t)
 	s := mustStore(t, t.TempDir())
 	if _, err := s.StageMany(manyBlobs(100)); err != nil {
 		t.Fatal(err)
@@ -243,8 +245,10 @@ func TestPackAddedByAnother(t *testing.T) {
 // name says: one under a pid no process here has (a writer in another pid
 // namespace sharing the state) is not removed for a leftover while it is
 // written, and flushes whole; one a killed writer left under a pid
-// another process now has is removed.
+// another process now has is removed. (Where the file system takes
+// O_TMPFILE a pack has no name until its index is placed.)
 func TestUnindexedPackWriterByLock(t *testing.T) {
+	state.NamedTemps(t)
 	s := mustStore(t, t.TempDir())
 	keys, err := s.StageMany(manyBlobs(100))
 	if err != nil {

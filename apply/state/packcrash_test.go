@@ -112,48 +112,60 @@ func cleanLeftovers(t *testing.T, s *Store) {
 // A flush killed at any point (while packing, with the pack written but
 // not its index, everything synced but nothing renamed, the index in
 // place) leaves every blob either whole and readable or not in the store,
-// and leftovers only, which fsck names and the next trail removes; the
+// and nothing else where the file system takes O_TMPFILE; where it does
+// not, leftovers only, which fsck names and the next trail removes. The
 // store then takes the same blobs again.
 func TestPackFlushKilled(t *testing.T) {
 	if crashChild(t) {
 		return
 	}
-	for _, point := range []string{"packing", "pack written", "synced", "index placed"} {
-		dir := newCrashState(t, 0)
-		runCrash(t, dir, "flush", point)
-		s, err := NewStore(filepath.Join(dir, DirStore))
-		if err != nil {
-			t.Fatal(err)
+	for _, named := range []bool{false, true} {
+		var env []string
+		if named {
+			env = []string{"TRAIL_TEST_NO_TMPFILE=1"}
 		}
-		stored := 0
-		for _, b := range crashBlobs() {
-			k := kind.HashKey(b)
-			if !s.Has(k) {
-				continue
-			}
-			stored++
-			if got, err := s.Get(k); err != nil || string(got) != string(b) {
-				t.Fatalf("killed at %q: the store has %s but reads %q, %v", point, k, got, err)
-			}
+		for _, point := range []string{"packing", "pack written", "synced", "index placed"} {
+			packFlushKilled(t, point, named, env)
 		}
-		if want := map[bool]int{true: 300, false: 0}[point == "index placed"]; stored != want {
-			t.Fatalf("killed at %q: the store has %d blobs, want %d", point, stored, want)
+	}
+}
+
+// packFlushKilled is TestPackFlushKilled killed at point.
+func packFlushKilled(t *testing.T, point string, named bool, env []string) {
+	dir := newCrashState(t, 0)
+	runCrash(t, dir, "flush", point, env...)
+	s, err := NewStore(filepath.Join(dir, DirStore))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := 0
+	for _, b := range crashBlobs() {
+		k := kind.HashKey(b)
+		if !s.Has(k) {
+			continue
 		}
-		left := leftoversOnly(t, dir, "killed at "+point)
-		if (left > 0) != (point != "index placed") {
-			t.Errorf("killed at %q: fsck finds %d leftovers", point, left)
+		stored++
+		if got, err := s.Get(k); err != nil || string(got) != string(b) {
+			t.Fatalf("killed at %q: the store has %s but reads %q, %v", point, k, got, err)
 		}
-		cleanLeftovers(t, s)
-		if n := leftoversOnly(t, dir, "killed at "+point+", cleaned"); n > 0 {
-			t.Fatalf("killed at %q: %d leftovers after the clean", point, n)
-		}
-		if _, err := s.PutMany(crashBlobs()); err != nil {
-			t.Fatal(err)
-		}
-		for _, b := range crashBlobs() {
-			if got, err := mustOpen(t, s.Dir).Get(kind.HashKey(b)); err != nil || string(got) != string(b) {
-				t.Fatalf("killed at %q, stored again: %q, %v", point, got, err)
-			}
+	}
+	if want := map[bool]int{true: 300, false: 0}[point == "index placed"]; stored != want {
+		t.Fatalf("killed at %q: the store has %d blobs, want %d", point, stored, want)
+	}
+	left := leftoversOnly(t, dir, "killed at "+point)
+	if (left > 0) != (named && point != "index placed") {
+		t.Errorf("named %v, killed at %q: fsck finds %d leftovers", named, point, left)
+	}
+	cleanLeftovers(t, s)
+	if n := leftoversOnly(t, dir, "killed at "+point+", cleaned"); n > 0 {
+		t.Fatalf("killed at %q: %d leftovers after the clean", point, n)
+	}
+	if _, err := s.PutMany(crashBlobs()); err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range crashBlobs() {
+		if got, err := mustOpen(t, s.Dir).Get(kind.HashKey(b)); err != nil || string(got) != string(b) {
+			t.Fatalf("killed at %q, stored again: %q, %v", point, got, err)
 		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -161,18 +160,18 @@ func rewritePacks(dir string, packs []*gcPack, need *needSet, dryRun bool, res *
 	live = sortEntries(live)
 	var f *os.File
 	var w *bufio.Writer
-	name := filepath.Join(dir, strconv.Itoa(pid)+"."+strconv.FormatInt(time.Now().UnixNano(), 36))
-	done := false
+	var name string
+	done, named := false, false
 	if !dryRun {
+		// Locked for a fsck meanwhile; no trail removes it: gc holds
+		// the state lock.
 		var err error
-		f, err = os.OpenFile(name+packSuffix, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
+		if name, f, named, err = createPack(dir); err != nil {
 			return err
 		}
-		lockPack(f) // for a fsck meanwhile; no trail removes it: gc holds the state lock
 		defer func() {
 			f.Close()
-			if !done {
+			if !done && named {
 				os.Remove(name + packSuffix)
 			}
 		}()
@@ -226,6 +225,9 @@ func rewritePacks(dir string, packs []*gcPack, need *needSet, dryRun bool, res *
 	}
 	defer idx.close()
 	if err := f.Sync(); err != nil {
+		return err
+	}
+	if named, err = linkPack(name, f, named); err != nil {
 		return err
 	}
 	if exist, err := idx.place(name + indexSuffix); err != nil || exist {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"trail/apply/kind"
@@ -21,10 +22,15 @@ func packHandles(t *testing.T, dir string) (open, deleted int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var targets []string
 	for _, e := range ents {
-		if l, err := os.Readlink("/proc/self/fd/" + e.Name()); err == nil {
-			targets = append(targets, l)
+		fd := "/proc/self/fd/" + e.Name()
+		if l, err := os.Readlink(fd); err == nil && strings.HasPrefix(l, pdir) {
+			// A pack linked after it was made with no name (O_TMPFILE)
+			// still reads "(deleted)" here: its links say.
+			open++
+			if fi, err := os.Stat(fd); err == nil && fi.Sys().(*syscall.Stat_t).Nlink == 0 {
+				deleted++
+			}
 		}
 	}
 	maps, err := os.ReadFile("/proc/self/maps")
@@ -32,14 +38,9 @@ func packHandles(t *testing.T, dir string) (open, deleted int) {
 		t.Fatal(err)
 	}
 	for _, line := range strings.Split(string(maps), "\n") {
-		if i := strings.Index(line, "/"); i >= 0 {
-			targets = append(targets, line[i:])
-		}
-	}
-	for _, l := range targets {
-		if strings.HasPrefix(l, pdir) {
+		if i := strings.Index(line, "/"); i >= 0 && strings.HasPrefix(line[i:], pdir) {
 			open++
-			if strings.HasSuffix(l, " (deleted)") {
+			if strings.HasSuffix(line, " (deleted)") {
 				deleted++
 			}
 		}

@@ -18,11 +18,12 @@ import (
 
 // packWriter is the pack a staging appends small blobs to until Flush.
 type packWriter struct {
-	name string
-	f    *os.File
-	w    *bufio.Writer
-	off  int64
-	ents entrySpill
+	name  string
+	f     *os.File
+	named bool // f has its name (createPack)
+	w     *bufio.Writer
+	off   int64
+	ents  entrySpill
 	// indexed is how many entries the index written holds.
 	indexed int
 }
@@ -63,16 +64,11 @@ func (s *Store) packAppend(b []byte, sum *[sha256.Size]byte) error {
 	return nil
 }
 
-// startPack creates a pack named by this process's pid and the time,
-// locked as its writer's (lockPack).
+// startPack starts a pack (createPack) for the staging.
 func (s *Store) startPack() error {
 	for try := 0; ; try++ {
-		name := filepath.Join(s.packDir(), strconv.Itoa(pid)+"."+strconv.FormatInt(time.Now().UnixNano(), 36))
-		f, err := os.OpenFile(name+packSuffix, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
-		if errors.Is(err, fs.ErrExist) && try < 10 {
-			continue
-		}
-		if errors.Is(err, fs.ErrNotExist) {
+		name, f, named, err := createPack(s.packDir())
+		if errors.Is(err, fs.ErrNotExist) && try == 0 {
 			// A store made before packs: its directory comes now.
 			if err = mkdirDurable(s.packDir()); err == nil {
 				continue
@@ -81,17 +77,63 @@ func (s *Store) startPack() error {
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
-		if !lockPack(f) {
-			f.Close()
-			continue
-		}
-		s.pw = &packWriter{name: name, f: f, w: bufio.NewWriterSize(f, 256<<10), off: int64(len(packMagic)),
+		s.pw = &packWriter{name: name, f: f, named: named, w: bufio.NewWriterSize(f, 256<<10), off: int64(len(packMagic)),
 			ents: entrySpill{dir: filepath.Join(s.Dir, "tmp")}}
 		if _, err := s.pw.w.WriteString(packMagic); err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
 		return nil
 	}
+}
+
+// createPack makes the file of a new pack in dir, to be named name (its
+// writer's pid and the time) and name+packSuffix: one with no name
+// (O_TMPFILE), linked there once whole and durable (linkPack), so that a
+// writer killed before leaves nothing; or where the file system cannot,
+// made there at once. Either is locked as its writer's (lockPack) until
+// its index is in place.
+func createPack(dir string) (name string, f *os.File, named bool, err error) {
+	for try := 0; ; try++ {
+		name = filepath.Join(dir, strconv.Itoa(pid)+"."+strconv.FormatInt(time.Now().UnixNano(), 36))
+		if !noTmpfile && procFD() {
+			fd, err := unix.Open(dir, unix.O_RDWR|unix.O_TMPFILE|unix.O_CLOEXEC, 0o600)
+			if err == nil {
+				// No other process can open it to take the lock first.
+				unix.Flock(fd, unix.LOCK_EX|unix.LOCK_NB)
+				return name, os.NewFile(uintptr(fd), name+packSuffix), false, nil
+			}
+			if err != unix.EOPNOTSUPP && err != unix.EISDIR && err != unix.EINVAL {
+				return "", nil, false, &fs.PathError{Op: "open", Path: dir, Err: err}
+			}
+		}
+		f, err := os.OpenFile(name+packSuffix, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, fs.ErrExist) && try < 10 {
+			continue
+		}
+		if err != nil {
+			return "", nil, false, err
+		}
+		if lockPack(f) {
+			return name, f, true, nil
+		}
+		f.Close()
+		if try == 10 {
+			return "", nil, false, fmt.Errorf("%s was removed as it was made, ten times over", name+packSuffix)
+		}
+	}
+}
+
+// linkPack gives pack file f, made by createPack and now whole and
+// durable, its name, when it has none yet: before its index is put in
+// place, which makes it part of the store. It reports whether f has it.
+func linkPack(name string, f *os.File, named bool) (bool, error) {
+	if named {
+		return true, nil
+	}
+	if exist, err := (&tempFile{f: f}).place(name + packSuffix); err != nil || exist {
+		return false, cmp.Or(err, fmt.Errorf("store: %s: a pack is there already", name+packSuffix))
+	}
+	return true, nil
 }
 
 // finishPack writes out the pack's data and its index to a temporary
@@ -130,7 +172,9 @@ func (s *Store) dropPack() {
 	}
 	s.pw.f.Close()
 	s.pw.ents.close()
-	os.Remove(s.pw.name + packSuffix)
+	if s.pw.named {
+		os.Remove(s.pw.name + packSuffix)
+	}
 	s.pw = nil
 }
 
@@ -161,6 +205,10 @@ func (s *Store) RemoveUnindexedPacks() {
 // to the packs the store reads.
 func (s *Store) placePack(idxTmp *tempFile) error {
 	pw := s.pw
+	var err error
+	if pw.named, err = linkPack(pw.name, pw.f, pw.named); err != nil {
+		return err
+	}
 	idx := pw.name + indexSuffix
 	if exist, err := idxTmp.place(idx); err != nil || exist {
 		return cmp.Or(err, fmt.Errorf("store: %s: a pack's index is there already", idx))

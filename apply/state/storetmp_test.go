@@ -33,7 +33,7 @@ func TestStoreTempsKilled(t *testing.T) {
 			if named != (len(left) > 0) {
 				t.Errorf("named %v, killed at %q: store/tmp holds %v", named, point, left)
 			}
-			if n := leftoversOnly(t, dir, "killed at "+point); n < len(left) {
+			if n := leftoversOnly(t, dir, "killed at "+point); n < len(left) || !named && n > 0 {
 				t.Errorf("named %v, killed at %q: fsck names %d leftovers, store/tmp holds %v", named, point, n, left)
 			}
 			mustOpen(t, filepath.Join(dir, DirStore)).RemoveTemps()
