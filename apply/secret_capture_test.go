@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"filippo.io/age"
+
 	"trail/internal/lineedit"
 )
 
@@ -179,5 +181,49 @@ func TestSecretAccountPartsSealed(t *testing.T) {
 	ss.noSecretInState("after the reverses", field, line)
 	if tr := traces(field, ss.eventTexts()); len(tr) > 0 {
 		t.Errorf("events show the shadow field: %v", tr)
+	}
+}
+
+// A sealed shadow field or gshadow line that the host's key cannot open
+// (the key was replaced) refuses the reverse that needs it at plan, before
+// any change: not a failure half-way through the apply, after groupadd.
+func TestSecretAccountPartsUnopenable(t *testing.T) {
+	for _, removed := range []string{"USER", "GROUP"} {
+		t.Run(removed, func(t *testing.T) {
+			ss := newSecretSandbox(t)
+			ss.fs().WithShadow(true)
+			shadow := "root:*:19000:0:99999:7:::\nbob:$6$salt$secretbob:19000:0:99999:7:::\n"
+			gshadow := "root:*::\nstaff:$6$grp$secretstaff:bob:\nbob:!::\n"
+			files := anchors + "FILE /etc/shadow " + ss.secret(shadow) + " secret=age mode=0640\n" +
+				"FILE /etc/gshadow " + ss.secret(gshadow) + " secret=age mode=0640\n"
+			user, group := "USER bob shell=/bin/bash password=!\n", "GROUP staff absent=true\n"
+			ss.apply(files+user+group, "c2")
+			id, err := age.GenerateX25519Identity()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ss.opts.Decrypt, ss.opts.Seal = ageFuncs(id)
+			ss.open()
+			next, who := files+group, "user bob"
+			if removed == "GROUP" {
+				next, who = files+user, "group staff"
+			}
+			before := ss.accounts()
+			if _, err := ss.e.Plan(ss.list(next)); err == nil || !strings.Contains(err.Error(), who) {
+				t.Errorf("plan of the reverse the key cannot open: %v, want an error naming %s", err, who)
+			}
+			n := len(ss.ev)
+			if _, err := ss.applyErr(next, "c3"); err == nil {
+				t.Fatal("the apply succeeded")
+			}
+			for _, e := range ss.ev[n:] {
+				if e.Type == EventStepFailed || e.Type == EventRollback {
+					t.Errorf("the apply was not refused before any change: %s %v", e.Type, e.Err)
+				}
+			}
+			if got := ss.accounts(); !maps.Equal(got, before) {
+				t.Errorf("the refused apply changed the account files:\n%q\nwant:\n%q", got, before)
+			}
+		})
 	}
 }

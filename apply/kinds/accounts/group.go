@@ -115,8 +115,17 @@ func (Group) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.W
 		}
 		w.Changes = []string{"remove group (trail created it)"}
 	case cur.IsAbsent():
-		if key, _ := savedPart(img, gshadowLineKey); key != "" && !x.HasBlob(key) {
-			return kind.Work{}, fmt.Errorf("cannot restore the /etc/gshadow line of group %s: its saved copy %s is missing from the store", s.Target, key)
+		if key, sealed := savedPart(img, gshadowLineKey); key != "" {
+			if !x.HasBlob(key) {
+				return kind.Work{}, fmt.Errorf("cannot restore the /etc/gshadow line of group %s: its saved copy %s is missing from the store", s.Target, key)
+			}
+			// decrypted now, so that a key that cannot open it is
+			// refused before any change (putGshadowLine reads it then)
+			if sealed {
+				if _, err := x.Secret(key); err != nil {
+					return kind.Work{}, fmt.Errorf("cannot restore the /etc/gshadow line of group %s: %w", s.Target, err)
+				}
+			}
 		}
 		w.Changes = []string{"create group" + describeEntry(withoutPlace(img)) + " (it existed before trail managed it)"}
 	default:

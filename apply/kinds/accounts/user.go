@@ -239,8 +239,17 @@ func (User) CheckRestore(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Wo
 		}
 	default:
 		if p, ok := img.Get("password"); ok && p != kind.HashKey([]byte("!")) {
-			if k, _ := savedPart(img, "password"); !x.HasBlob(k) {
+			k, sealed := savedPart(img, "password")
+			if !x.HasBlob(k) {
 				return kind.Work{}, fmt.Errorf("cannot restore the password of user %s: its saved field %s is missing from the store", s.Target, k)
+			}
+			// the reverse writes the field (password) only where it
+			// differs: a sealed one that cannot be decrypted is refused
+			// here, before any change, not half-way through the apply
+			if sealed && (cur.IsAbsent() || cur.Value("password") != p) {
+				if _, err := x.Secret(k); err != nil {
+					return kind.Work{}, fmt.Errorf("cannot restore the password of user %s: %w", s.Target, err)
+				}
 			}
 		}
 		if cur.IsAbsent() {
