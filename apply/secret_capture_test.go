@@ -227,3 +227,23 @@ func TestSecretAccountPartsUnopenable(t *testing.T) {
 		})
 	}
 }
+
+// The hash a sealed shadow field is named by names no blob: the store
+// check of a status and fsck find nothing missing for it, or for the
+// sealed gshadow line.
+func TestSecretAccountPartsStoreCheck(t *testing.T) {
+	ss := newSecretSandbox(t)
+	ss.fs().WithShadow(true)
+	shadow := "root:*:19000:0:99999:7:::\nbob:$6$salt$secretbob:19000:0:99999:7:::\n"
+	gshadow := "root:*::\nstaff:$6$grp$secretstaff:bob:\nbob:!::\n"
+	ss.apply(anchors+"FILE /etc/shadow "+ss.secret(shadow)+" secret=age mode=0640\n"+
+		"FILE /etc/gshadow "+ss.secret(gshadow)+" secret=age mode=0640\n"+
+		"USER bob shell=/bin/bash\nGROUP staff absent=true\n", "c1")
+	if probs, err := ss.e.CheckBlobs(); err != nil || len(probs) > 0 {
+		t.Errorf("the store check: %v %v", probs, err)
+	}
+	rep, err := Fsck(ss.opts.StateDir)
+	if err != nil || !rep.OK() {
+		t.Errorf("fsck: %+v %v", rep, err)
+	}
+}

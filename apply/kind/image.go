@@ -45,6 +45,14 @@ func (m Image) Value(key string) string {
 	return v
 }
 
+// SealedKey is the attribute that names the sealed copy of the part an
+// image names by its hash under key (a USER's password, a GROUP's
+// gshadow line, when a secret step names their file): that hash names
+// no blob, as the part is never kept in the clear.
+func SealedKey(key string) string { return key + sealedSuffix }
+
+const sealedSuffix = "-sealed"
+
 // Blobs lists the store keys the image refers to.
 func (m Image) Blobs() []string {
 	var out []string
@@ -52,6 +60,9 @@ func (m Image) Blobs() []string {
 	for _, a := range m.Attrs {
 		if secret && a.Key == "content" {
 			continue // a secret's plaintext is never kept (secret.go)
+		}
+		if _, ok := m.Get(SealedKey(a.Key)); ok {
+			continue // kept sealed only, under SealedKey
 		}
 		if strings.HasPrefix(a.Value, "sha256:") {
 			out = append(out, a.Value)

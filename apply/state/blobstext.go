@@ -56,6 +56,7 @@ func eachBlobText(img []byte, fn func(key []byte)) {
 	_, attrs, _ := bytes.Cut(img, []byte(" "))
 	// Values are bare: " secret=" starts an attribute wherever it is.
 	secret := bytes.HasPrefix(attrs, []byte("secret=")) || bytes.Contains(attrs, []byte(" secret="))
+	sealed := bytes.Contains(attrs, []byte(kind.SealedKey("")+"="))
 	for rest := attrs; len(rest) > 0; {
 		var tok []byte
 		tok, rest, _ = bytes.Cut(rest, []byte(" "))
@@ -63,10 +64,19 @@ func eachBlobText(img []byte, fn func(key []byte)) {
 		if secret && string(key) == "content" {
 			continue // a secret's plaintext is never kept
 		}
+		if sealed && hasAttrText(attrs, kind.SealedKey(string(key))) {
+			continue // kept sealed only (kind.SealedKey)
+		}
 		if bytes.HasPrefix(val, []byte("sha256:")) {
 			fn(val)
 		}
 	}
+}
+
+// hasAttrText reports whether attrs, the bare attributes of an image's
+// text, set attribute name.
+func hasAttrText(attrs []byte, name string) bool {
+	return bytes.HasPrefix(attrs, []byte(name+"=")) || bytes.Contains(attrs, []byte(" "+name+"="))
 }
 
 // statBlobText is statBlob of a key as text: a packed blob is found

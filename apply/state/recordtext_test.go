@@ -50,7 +50,8 @@ func FuzzReadRecordLine(f *testing.F) {
 func FuzzEachBlobText(f *testing.F) {
 	const zeros = "0000000000000000000000000000000000000000000000000000000000000000"
 	for _, s := range []string{"absent", "file content=sha256:" + zeros + " mode=0644", "file content=sha256:" + zeros + " secret=age sealed=sha256:" + zeros,
-		`file content="sha256:x y"`, "user home=sha256: x=sha256:" + zeros, "file secret=age content=sha256:" + zeros} {
+		`file content="sha256:x y"`, "user home=sha256: x=sha256:" + zeros, "file secret=age content=sha256:" + zeros,
+		"user shell=/bin/sh password=sha256:" + zeros + " password-sealed=sha256:" + zeros, "group gid=50 gshadow-line-sealed=sha256:" + zeros} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -18,7 +18,7 @@ import (
 
 // sealedKey is the attribute naming the sealed copy of the part saved
 // under key.
-func sealedKey(key string) string { return key + "-sealed" }
+func sealedKey(key string) string { return kind.SealedKey(key) }
 
 // isSealedKey reports whether key names a sealed part (not shown).
 func isSealedKey(key string) bool {
