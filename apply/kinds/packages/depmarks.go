@@ -240,7 +240,7 @@ func isNameByte(c byte) bool {
 // accounts and links they claim that are still there and whose every
 // claim is gone: a move's own marks (with, for the undo of an install,
 // what the machine holds now and did not before it) when its package
-// goes, its depmarks when their dependency is absent once the decision
+// goes, is gone, or is put back at its old version, its depmarks when their dependency is absent once the decision
 // has run (gone: the dependencies it removes); a mark a kept package
 // owns (keep), or that a dependency which stays made, stays.
 func planMarks(v *kind.View, t Tools, moves []*pkgMove, gone []string, keep map[string]bool) error {
@@ -275,14 +275,14 @@ func planMarks(v *kind.View, t Tools, moves []*pkgMove, gone []string, keep map[
 	}
 	claimed := make([][]string, len(moves))
 	for i, m := range moves {
-		orig, ownGoes := m.orig, m.verb != ""
-		if m.orig.had != nil {
-			ownGoes = ownGoes || m.ref != "" || m.cur.State != Installed
-			if ownGoes {
-				var err error
-				if orig, err = withMadeSince(t, m.orig); err != nil {
-					return err
-				}
+		// Its own marks stay only with the package staying as it is now:
+		// put back at the version from before trail, or gone already,
+		// it had none of them then.
+		orig, ownGoes := m.orig, m.verb != "" || m.ref != "" || m.cur.State != Installed
+		if m.orig.had != nil && ownGoes {
+			var err error
+			if orig, err = withMadeSince(t, m.orig); err != nil {
+				return err
 			}
 		}
 		// A mark the record names as a dependency's too (its scripts and

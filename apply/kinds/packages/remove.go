@@ -27,7 +27,8 @@ import (
 // keeps brought it as well. A dependency that a going package brought
 // is not counted among what stays when deciding whether a package of
 // the list must be kept. Accounts and enablement links its maintainer
-// scripts made go with a package that goes, those a dependency's made
+// scripts made go with a package that goes, is gone, or is put back at
+// its version from before trail, those a dependency's made
 // with that dependency (depmarks.go), unless a package the plan keeps
 // made them too. A package that was installed is put back at its
 // version and mark; apt keeps conffiles changed since (--force-confold).

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -172,4 +173,49 @@ func TestDepMarkMakerOverNamer(t *testing.T) {
 		t.Fatalf("trail-d, trail-m are %s, want absent, installed 1.0", got)
 	}
 	sb.SameAccounts(accts, "with trail-d gone (trail-a's origin "+o+")")
+}
+
+// A package installed before trail, pinned to a version whose postinst
+// makes a system user: rolling the pin back puts the old version back
+// and takes the user, as the undo of the pin's apply does.
+func TestPinRollbackTakesOwnMarks(t *testing.T) {
+	t.Parallel()
+	sb := engine.NewDeb(t)
+	sb.WithShadow(true)
+	sb.WithShell()
+	sb.DpkgInstall(sandbox.BuildDeb(t, t.TempDir(), sandbox.Deb{Name: "trail-t", Version: "1.0"}))
+	sb.AptRepo(sandbox.Deb{Name: "trail-t", Version: "1.0"},
+		sandbox.Deb{Name: "trail-t", Version: "2.0", Scripts: sandbox.AccountScript("trail-t", 992, "")})
+	pkgs, accts := sb.Packages(), sb.Accounts()
+	sb.Apply("PKG trail-t version=2.0", "c1")
+	o := sb.Origin(stepfmt.KindPackage, "trail-t")
+	if sb.Entry("/etc/passwd", "trail-t") == "" || !strings.Contains(o, "users=trail-t") {
+		t.Fatalf("trail-t 2.0's postinst made no user, or trail-t's origin %q does not name it", o)
+	}
+	sb.Apply("", "c0")
+	if after := sb.Packages(); after != pkgs {
+		t.Errorf("packages after the rollback:\n%s\nwant:\n%s", after, pkgs)
+	}
+	sb.SameAccounts(accts, "after the rollback")
+}
+
+// A package trail installed, whose postinst made a system user, purged
+// by hand since: the rollback finds it gone, and takes the user its
+// install made, which the purge left.
+func TestRollbackTakesMarksOfPurgedPackage(t *testing.T) {
+	t.Parallel()
+	sb := engine.NewDeb(t)
+	sb.WithShadow(true)
+	sb.WithShell()
+	sb.AptRepo(sandbox.Deb{Name: "trail-a", Version: "1.0", Scripts: sandbox.AccountScript("trail-a", 991, "")})
+	accts := sb.Accounts()
+	sb.Apply("PKG trail-a", "c1")
+	if out, err := exec.Command("dpkg", "--root="+sb.Dir, "--purge", "trail-a").CombinedOutput(); err != nil {
+		t.Fatalf("dpkg --purge: %v\n%s", err, out)
+	}
+	if sb.Entry("/etc/passwd", "trail-a") == "" {
+		t.Fatal("trail-a's postinst made no user, or the purge took it")
+	}
+	sb.Apply("", "c0")
+	sb.SameAccounts(accts, "after the rollback")
 }
