@@ -200,7 +200,7 @@ func checkState(t *testing.T, e *Engine, where string) {
 	}
 	defer ap.Close()
 	ap.Each(func(r *kind.Record) error {
-		for _, k := range append(r.Origin.Blobs(), r.Wrote.Blobs()...) {
+		for _, k := range append(r.Origin.Blobs(), r.Wrote.WroteBlobs(r.ID.Kind)...) {
 			if !e.store.Has(k) {
 				t.Fatalf("%s: %s needs blob %s, missing", where, r.ID, k)
 			}

@@ -54,7 +54,15 @@ func SealedKey(key string) string { return key + sealedSuffix }
 const sealedSuffix = "-sealed"
 
 // Blobs lists the store keys the image refers to.
-func (m Image) Blobs() []string {
+func (m Image) Blobs() []string { return m.blobs("") }
+
+// WroteBlobs is Blobs of an image of what trail wrote at a target of kind
+// k, less the attributes stepfmt.IsHidden names: they hold the hash of
+// the step's own value (a USER's password field), which the step gives
+// back and the store never holds.
+func (m Image) WroteBlobs(k stepfmt.Kind) []string { return m.blobs(k) }
+
+func (m Image) blobs(k stepfmt.Kind) []string {
 	var out []string
 	secret := m.Value("secret") != ""
 	for _, a := range m.Attrs {
@@ -63,6 +71,9 @@ func (m Image) Blobs() []string {
 		}
 		if _, ok := m.Get(SealedKey(a.Key)); ok {
 			continue // kept sealed only, under SealedKey
+		}
+		if k != "" && stepfmt.IsHidden(k, a.Key) {
+			continue
 		}
 		if strings.HasPrefix(a.Value, "sha256:") {
 			out = append(out, a.Value)

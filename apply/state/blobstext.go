@@ -8,6 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"trail/apply/kind"
+	"trail/stepfmt"
 )
 
 // CheckBlobsOfLines is CheckBlobsOf of the applied record's lines as
@@ -28,8 +29,9 @@ func (s *Store) CheckBlobsOfLines(each func(func(*RecordLine) error) error) ([]B
 		for _, need := range [...]struct {
 			what string
 			img  []byte
-		}{{"pre-image", l.Origin}, {"content", l.Wrote}} {
-			eachBlobText(need.img, func(k []byte) {
+			k    stepfmt.Kind
+		}{{"pre-image", l.Origin, ""}, {"content", l.Wrote, l.ID.Kind}} {
+			eachBlobTextOf(need.img, need.k, func(k []byte) {
 				if p := s.statBlobText(dfd, k); p != "" {
 					out = append(out, BlobProblem{Step: l.ID.String(), Need: need.what, Blob: string(k), Problem: p})
 				}
@@ -42,14 +44,22 @@ func (s *Store) CheckBlobsOfLines(each func(func(*RecordLine) error) error) ([]B
 
 // eachBlobText calls fn with each key kind.Image.Blobs lists of the image
 // whose text is img (one kind.CheckImageText accepts), in order.
-func eachBlobText(img []byte, fn func(key []byte)) {
+func eachBlobText(img []byte, fn func(key []byte)) { eachBlobTextOf(img, "", fn) }
+
+// eachBlobTextOf is eachBlobText of what trail wrote at a target of kind
+// k (kind.Image.WroteBlobs); "" is eachBlobText.
+func eachBlobTextOf(img []byte, k stepfmt.Kind, fn func(key []byte)) {
 	if bytes.IndexByte(img, '"') >= 0 {
 		m, err := kind.ParseImage(string(img))
 		if err != nil {
 			return
 		}
-		for _, k := range m.Blobs() {
-			fn([]byte(k))
+		blobs := m.Blobs()
+		if k != "" {
+			blobs = m.WroteBlobs(k)
+		}
+		for _, key := range blobs {
+			fn([]byte(key))
 		}
 		return
 	}
@@ -67,7 +77,7 @@ func eachBlobText(img []byte, fn func(key []byte)) {
 		if sealed && hasAttrText(attrs, kind.SealedKey(string(key))) {
 			continue // kept sealed only (kind.SealedKey)
 		}
-		if bytes.HasPrefix(val, []byte("sha256:")) {
+		if bytes.HasPrefix(val, []byte("sha256:")) && (k == "" || !stepfmt.IsHidden(k, string(key))) {
 			fn(val)
 		}
 	}

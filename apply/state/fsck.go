@@ -184,7 +184,7 @@ func (c *fsck) applied() {
 		for _, k := range r.Origin.Blobs() {
 			c.need[k] = append(c.need[k], r.ID.String()+" (pre-image)")
 		}
-		for _, k := range r.Wrote.Blobs() {
+		for _, k := range r.Wrote.WroteBlobs(r.ID.Kind) {
 			c.need[k] = append(c.need[k], r.ID.String()+" (content)")
 		}
 		return nil

@@ -1,9 +1,11 @@
 package state
 
 import (
+	"fmt"
 	"testing"
 
 	"trail/apply/kind"
+	"trail/stepfmt"
 )
 
 // readRecordLine accepts exactly the lines parseRecord reads, with the
@@ -51,7 +53,8 @@ func FuzzEachBlobText(f *testing.F) {
 	const zeros = "0000000000000000000000000000000000000000000000000000000000000000"
 	for _, s := range []string{"absent", "file content=sha256:" + zeros + " mode=0644", "file content=sha256:" + zeros + " secret=age sealed=sha256:" + zeros,
 		`file content="sha256:x y"`, "user home=sha256: x=sha256:" + zeros, "file secret=age content=sha256:" + zeros,
-		"user shell=/bin/sh password=sha256:" + zeros + " password-sealed=sha256:" + zeros, "group gid=50 gshadow-line-sealed=sha256:" + zeros} {
+		"user shell=/bin/sh password=sha256:" + zeros + " password-sealed=sha256:" + zeros, "group gid=50 gshadow-line-sealed=sha256:" + zeros,
+		"user shell=/bin/sh password=sha256:" + zeros, `user comment="a b" password=sha256:` + zeros} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -69,6 +72,11 @@ func FuzzEachBlobText(f *testing.F) {
 			if got[i] != want[i] {
 				t.Fatalf("%q: keys %q, Blobs %q", s, got, want)
 			}
+		}
+		got = nil
+		eachBlobTextOf([]byte(s), stepfmt.KindUser, func(k []byte) { got = append(got, string(k)) })
+		if want := m.WroteBlobs(stepfmt.KindUser); fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("%q: keys of what trail wrote %q, WroteBlobs %q", s, got, want)
 		}
 	})
 }

@@ -100,10 +100,10 @@ func (s *Store) CheckBlobsOf(each func(func(*kind.Record) error) error) ([]BlobP
 	s.packs.mu.Unlock()
 	err = each(func(r *kind.Record) error {
 		for _, need := range []struct {
-			what string
-			img  kind.Image
-		}{{"pre-image", r.Origin}, {"content", r.Wrote}} {
-			for _, k := range need.img.Blobs() {
+			what  string
+			blobs []string
+		}{{"pre-image", r.Origin.Blobs()}, {"content", r.Wrote.WroteBlobs(r.ID.Kind)}} {
+			for _, k := range need.blobs {
 				if p := s.statBlob(dfd, k); p != "" {
 					out = append(out, BlobProblem{Step: r.ID.String(), Need: need.what, Blob: k, Problem: p})
 				}
