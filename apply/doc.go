@@ -290,7 +290,7 @@
 //	                      policy, origin (pre-image), wrote (what trail last wrote)
 //	applied.idx           the applied record's index (its targets' hashes and lines' offsets),
 //	                      named by the record's size and CRC-32C; a cache, rebuilt when it
-//	                      is not the record's
+//	                      is not the record's, and written only under the lock
 //	index                 the drift index: per managed file its inode, size, mtime,
 //	                      ctime and content hash, so drift checks hash only changes
 //	store/sha256/ab/<hex> blobs by sha256: compiled contents and saved pre-images, a file each
