@@ -12,14 +12,18 @@ import (
 // by go-cty's conversion: a bool, or the string "true" or "false" (or
 // "1" or "0", as a when condition takes them). Anything else is reported
 // at rng, under title, as name taking true or false, naming the value
-// when it is a scalar.
+// when it is a scalar (a number unquoted, as the number 1 is not "1").
 func (r *resource) boolOf(v cty.Value, rng hcl.Range, title, name string) (bool, bool) {
 	v, _ = v.UnmarkDeep()
 	if b, err := convert.Convert(v, cty.Bool); err == nil && b.IsKnown() && !b.IsNull() {
 		return b.True(), true
 	}
 	detail := name + " takes true or false."
-	if s, ok := primitiveString(v); ok {
+	switch s, ok := primitiveString(v); {
+	case ok && v.Type() == cty.Number:
+		// not quoted: the string "1" is a bool, the number 1 is not
+		detail = fmt.Sprintf("%s takes true or false, not the number %s.", name, s)
+	case ok:
 		detail = fmt.Sprintf("%s takes true or false, not %q.", name, s)
 	}
 	r.diag(errorf(&rng, title, "%s", detail))
