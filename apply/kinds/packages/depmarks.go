@@ -210,9 +210,10 @@ func namesWord(text, word string) bool {
 // it, not only uses it (a package handing its files to its dependency's
 // user, or making /var/www, names that user or word too): for an
 // account, a line with an account tool or file (adduser, useradd,
-// addgroup, groupadd, /etc/passwd, /etc/group) or a sysusers.d "u" or
-// "g" line of that name; for a link, a line that enables the unit or
-// links it (enable, ln). A line a backslash continues goes on in the next.
+// addgroup, groupadd, /etc/passwd, /etc/group) or a sysusers.d "u",
+// "u!" or "g" line of that name; for a link, a line that enables the
+// unit or links it (enable, ln). A line a backslash continues goes on
+// in the next.
 func makesWord(text, k, word string) bool {
 	tools := []string{"adduser", "useradd", "addgroup", "groupadd", "/etc/passwd", "/etc/group"}
 	if k == "link" {
@@ -222,7 +223,7 @@ func makesWord(text, k, word string) bool {
 		if !namesWord(line, word) {
 			continue
 		}
-		if f := strings.Fields(line); len(f) >= 2 && (f[0] == "u" || f[0] == "g") && f[1] == word && k != "link" {
+		if f := strings.Fields(line); len(f) >= 2 && (f[0] == "u" || f[0] == "u!" || f[0] == "g") && f[1] == word && k != "link" {
 			return true
 		}
 		if slices.ContainsFunc(tools, func(tool string) bool { return namesWord(line, tool) }) {

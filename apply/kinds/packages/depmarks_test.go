@@ -39,6 +39,7 @@ func TestMakesWord(t *testing.T) {
 		{"echo 'www:x:990:' >>/etc/group", "group", "www", true},
 		{"u www - \"web server\" /var/www\n", "user", "www", true},
 		{"g www -\n", "group", "www", true},
+		{"u! www - \"web server\"\n", "user", "www", true},
 		{"getent passwd www >/dev/null ||\n\tuseradd --system --user-group \\\n\t\t--shell /usr/sbin/nologin www\n", "user", "www", true},
 		{"mkdir -p /var/www\n", "user", "www", false},
 		{"chown www:www /srv/site\n", "user", "www", false},
