@@ -27,7 +27,7 @@ func TestValidateSecret(t *testing.T) {
 	}
 	bad := ss.secret("pasword=hunter3\n")
 	_, err = ss.applyErr(fmt.Sprintf("FILE /srv/db.conf %s secret=age validate=\"grep -n pass %%s; echo bad; exit 1\"", bad), "c2")
-	if err == nil || !strings.Contains(err.Error(), "refused the new content (exit 1): its output is not shown: the content is secret; to see it, run the checker as root on what `trail show -secret /srv/db.conf` prints") {
+	if err == nil || !strings.Contains(err.Error(), "refused the new content (exit 1): its output is not shown: the content is secret; to see it, run the checker as root on what `trail show -secret /srv/db.conf REV` prints for the commit being applied") {
 		t.Fatalf("err = %v, want the refusal without the checker's output", err)
 	}
 	if strings.Contains(err.Error(), "hunter3") {

@@ -93,7 +93,7 @@ func validate(v *kind.View, target, cmd, key string, data []byte, mode uint32) (
 			// trail show -secret prints, so the admin can run it there.
 			out = "its output is not shown: the content is secret"
 			if whole {
-				out += "; to see it, run the checker as root on what `trail show -secret " + target + "` prints"
+				out += "; to see it, run the checker as root on what `trail show -secret " + target + " REV` prints for the commit being applied"
 			}
 		}
 		return "", validateError(cmd, tmp, out, err)
