@@ -32,6 +32,7 @@ import (
 type Store struct {
 	Dir     string
 	pending []pendingBlob
+	pendMax int // how many pending blobs are put in place ahead of Flush (pendingMax)
 	// staged finds what is staged by its digest, so a compile staging a
 	// hundred thousand blobs between flushes looks each up once, not in a
 	// scan; it says where the whole digest is (the pack's entries or

@@ -140,12 +140,27 @@ func (s *Store) writeTemp(r io.Reader, hashing bool) (tf *tempFile, sum [sha256.
 // put in place ahead of the Flush, made durable first as it does.
 const maxPending = 512
 
+// pendingMax is maxPending, or fewer where the limit of open files is
+// low (ulimit -n): half of what it leaves past 64 for the rest of the
+// process, so that a staging of many large files does not fail with too
+// many open files where the process holds few.
+func pendingMax() int {
+	var lim unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &lim) != nil || lim.Cur >= 2*maxPending+64 {
+		return maxPending
+	}
+	return max(int(lim.Cur)-64, 16) / 2
+}
+
 // pend records temporary file tf as the blob of digest sum, for the next
 // Flush.
 func (s *Store) pend(tf *tempFile, sum *[sha256.Size]byte, size int64) error {
+	if len(s.pending) == 0 {
+		s.pendMax = pendingMax()
+	}
 	s.markStaged(sum, pendingRef(len(s.pending)))
 	s.pending = append(s.pending, pendingBlob{*sum, tf, size})
-	if len(s.pending) < maxPending {
+	if len(s.pending) < s.pendMax {
 		return nil
 	}
 	wide := len(s.pending) > fsx.SmallBatch
