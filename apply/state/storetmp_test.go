@@ -111,7 +111,7 @@ func TestStageManyPlacesAhead(t *testing.T) {
 	s := mustOpen(t, t.TempDir())
 	big := make([]byte, PackMax+1)
 	var blobs [][]byte
-	for i := range maxPending + 3 {
+	for i := range pendingMax() + 3 {
 		b := append([]byte(strconv.Itoa(i)+" "), big...)
 		blobs = append(blobs, b)
 	}
