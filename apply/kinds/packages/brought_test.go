@@ -69,7 +69,7 @@ func TestAttributeMarks(t *testing.T) {
 	steps := sb.List("PKG trail-a\nPKG trail-b").Steps
 	made := []string{"link:/etc/systemd/system/multi-user.target.wants/stray.service",
 		"link:/etc/systemd/system/multi-user.target.wants/trail-svc.service", "user:svc"}
-	got := packages.AttributeMarks(packages.Tools{Root: sb.Dir}, steps, [][]string{{"trail-svc"}, nil}, made)
+	got := packages.AttributeMarks(packages.Tools{Root: sb.Dir}, steps, [][]string{{"trail-svc"}, nil}, nil, made)
 	want := [][]string{{made[0], "by:trail-svc:" + made[1], made[2]}, {made[0], made[2]}}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("attributed %q, want %q", got, want)

@@ -18,7 +18,10 @@ import (
 // d.service) are D's, not those of the package whose install brought D:
 // while D stays installed after that package goes (another one needs it)
 // they must stay, and they go when D goes. So an install names the
-// maker of each mark among the packages of its call (markMakers):
+// maker of each mark among the packages of its call, those it installed
+// and those it upgraded (whose dpkg file list it rewrote: relisted), so
+// that a mark a package installed before trail made stays while that
+// package does (markMakers):
 //
 //   - a link: the package that ships the unit it points to (linkOwner);
 //   - else those whose preinst, postinst or sysusers.d files make it: a
@@ -70,15 +73,18 @@ func canonDepMarks(list string) (string, error) {
 
 // AttributeMarks shares out what maintainer scripts made during one call
 // (made, prefixed as in brought.go) among its steps, per[i] being the
-// dependencies the call brought for step i: a mark step i's package
+// dependencies the call brought for step i and upgraded those installed
+// before it that it upgraded or reinstalled: a mark step i's package
 // made is its own, one a dependency of per[i] made is "by:DEP:MARK",
-// and one whose maker is none of the call's packages is every step's own.
-func AttributeMarks(t Tools, steps []*stepfmt.Step, per [][]string, made []string) [][]string {
+// one an upgraded package made is "by:PKG:MARK" of every step (it stays
+// while that package does), and one whose maker is none of the call's
+// packages is every step's own.
+func AttributeMarks(t Tools, steps []*stepfmt.Step, per [][]string, upgraded, made []string) [][]string {
 	out := make([][]string, len(steps))
 	if len(made) == 0 {
 		return out
 	}
-	var pkgs []string
+	pkgs := slices.Clone(upgraded)
 	for i, s := range steps {
 		pkgs = append(append(pkgs, s.Target), per[i]...)
 	}
@@ -96,6 +102,14 @@ func AttributeMarks(t Tools, steps []*stepfmt.Step, per [][]string, made []strin
 				if hasName(makers, d) {
 					out[i], given = append(out[i], "by:"+baseName(d)+":"+m), true
 				}
+			}
+		}
+		for _, u := range upgraded {
+			if hasName(makers, u) {
+				for i := range steps {
+					out[i] = append(out[i], "by:"+baseName(u)+":"+m)
+				}
+				given = true
 			}
 		}
 		if !given {

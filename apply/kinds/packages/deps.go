@@ -85,6 +85,10 @@ func installBringing(x *kind.Exec, t Tools, steps []*stepfmt.Step, refs []string
 	if err != nil {
 		return err
 	}
+	lists, err := t.listTimes()
+	if err != nil {
+		return err
+	}
 	if err := t.install(refs, recommends); err != nil {
 		return err
 	}
@@ -100,6 +104,14 @@ func installBringing(x *kind.Exec, t Tools, steps []*stepfmt.Step, refs []string
 	targets := make(map[string]bool, len(steps))
 	for _, s := range steps {
 		targets[baseName(s.Target)] = true
+	}
+	var upgraded []string
+	if len(made) > 0 {
+		listsAfter, err := t.listTimes()
+		if err != nil {
+			return err
+		}
+		upgraded = relisted(lists, listsAfter, targets)
 	}
 	var brought []string
 	for n := range after {
@@ -149,7 +161,7 @@ func installBringing(x *kind.Exec, t Tools, steps []*stepfmt.Step, refs []string
 			}
 		}
 	}
-	marksOf := AttributeMarks(t, steps, per, made)
+	marksOf := AttributeMarks(t, steps, per, upgraded, made)
 	keepBrought(x, brought, conf, marksOf)
 	for i, s := range steps {
 		if b := append(append(confMarked(per[i], conf), shared[i]...), marksOf[i]...); len(b) > 0 {

@@ -1,11 +1,54 @@
 package packages
 
 import (
+	"errors"
+	"io/fs"
+	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"trail/apply/internal/proc"
 )
+
+// listTimes reads when dpkg last wrote each package's file list
+// (/var/lib/dpkg/info/NAME.list), by the list's name: dpkg writes it
+// anew whenever it unpacks the package, so a call that upgraded or
+// reinstalled a package changed its time.
+func (t Tools) listTimes() (map[string]time.Time, error) {
+	ents, err := os.ReadDir(t.host("/var/lib/dpkg/info"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]time.Time, len(ents)/4)
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".list")
+		if !ok {
+			continue
+		}
+		if fi, err := e.Info(); err == nil {
+			out[name] = fi.ModTime()
+		}
+	}
+	return out, nil
+}
+
+// relisted returns the packages whose file list was there before a call
+// (was) and was written since (now), but targets: those the call
+// upgraded or reinstalled as dependencies.
+func relisted(was, now map[string]time.Time, targets map[string]bool) []string {
+	var out []string
+	for n, then := range was {
+		if at, ok := now[n]; ok && !at.Equal(then) && !targets[baseName(n)] {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
 
 // installed returns the packages dpkg has installed in the root, by the
 // names apt-get takes (name, or name:arch for a foreign architecture).

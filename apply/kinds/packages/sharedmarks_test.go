@@ -219,3 +219,26 @@ func TestRollbackTakesMarksOfPurgedPackage(t *testing.T) {
 	sb.Apply("", "c0")
 	sb.SameAccounts(accts, "after the rollback")
 }
+
+// trail-d, installed before trail, is upgraded by trail-a's install
+// (trail-a needs a newer one), and its new version's postinst makes a
+// user. trail-d stays when trail-a goes, at that version: so does the
+// user its scripts need.
+func TestUpgradedDepKeepsItsUser(t *testing.T) {
+	t.Parallel()
+	sb := engine.NewDeb(t)
+	sb.WithShadow(true)
+	sb.WithShell()
+	sb.DpkgInstall(sandbox.BuildDeb(t, t.TempDir(), sandbox.Deb{Name: "trail-d", Version: "1.0"}))
+	sb.AptRepo(sandbox.Deb{Name: "trail-a", Version: "1.0", Depends: "trail-d (>= 2.0)"},
+		sandbox.Deb{Name: "trail-d", Version: "2.0", Scripts: sandbox.AccountScript("trail-d", 990, "")})
+	sb.Apply("PKG trail-a", "c1")
+	o := sb.Origin(stepfmt.KindPackage, "trail-a")
+	if sb.PkgState("trail-d") != "installed 2.0" || sb.Entry("/etc/passwd", "trail-d") == "" {
+		t.Fatalf("trail-d is %s, its user %q", sb.PkgState("trail-d"), sb.Entry("/etc/passwd", "trail-d"))
+	}
+	sb.Apply("", "c0")
+	if got := sb.PkgState("trail-d"); got == "installed 2.0" && sb.Entry("/etc/passwd", "trail-d") == "" {
+		t.Fatalf("trail-d stays at 2.0 without the user its postinst made (trail-a's origin %q)", o)
+	}
+}
