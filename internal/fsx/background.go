@@ -52,7 +52,7 @@ func (r *Root) written() error {
 // chunkData is written at once by Create itself.
 const (
 	chunkFiles = 64
-	chunkData  = 256 << 10
+	chunkData  = 64 << 10
 	chunks     = 8 // handed over or filling: the writers' memory is chunks*chunkData
 	lanes      = 2
 )
