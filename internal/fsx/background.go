@@ -13,7 +13,8 @@ import (
 // failure is Flush's error, naming the path as Create's would, and the
 // writes queued after it in the same directory are not made. Everything
 // that depends on the writes waits for them: Flush, Abort, Close, and
-// whatever closes a directory descriptor they use (Forget, Rmdir). The
+// whatever closes a directory descriptor they use (Forget, Rmdir), and
+// Settle, before a program that may read them. The
 // caller may not look at a file it created before the next Flush, as it
 // would not count on it being whole before then either. Background(false)
 // waits for the writes and stops the goroutines; an error they met is
@@ -39,6 +40,11 @@ func (r *Root) wait() {
 		r.bgErr = errors.Join(r.bgErr, r.bg.err())
 	}
 }
+
+// Settle waits for the background writes, so that a program the caller
+// runs next (a validate command reading a file the batch created) finds
+// them whole at their names; their error is still Flush's.
+func (r *Root) Settle() { r.wait() }
 
 // written waits for the background writes and returns their error, once.
 func (r *Root) written() error {

@@ -106,6 +106,8 @@ func validate(v *kind.View, target, cmd, key string, data []byte, mode uint32) (
 // and returns what it printed (stdout and stderr together).
 func runValidate(x *kind.Exec, script string) (string, error) {
 	var out bytes.Buffer
+	// The program may read what this batch created: written first.
+	x.Root.Settle()
 	err := proc.Shell(context.Background(), x.Root.Dir(), script, validateTimeout, &out)
 	return out.String(), err
 }
