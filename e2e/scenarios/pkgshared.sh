@@ -6,7 +6,12 @@
 # daemon, which back still needs, with its user, group and enablement
 # link (front's own user goes); removing back then takes the daemon, its
 # user and link and trail-e2e-lib, and the packages, accounts and units
-# equal the snapshot from before trail.
+# equal the snapshot from before trail. Then the daemon, which front
+# brought, is declared by a package block of its own in a later commit:
+# removing front keeps it, with its user and link, and removing its block
+# then takes it with them; deployed so once more, a git checkout of the
+# base commit takes front, the daemon and trail-e2e-lib, and each time
+# the packages, accounts and units equal the snapshot from before trail.
 . "$E2E_LIB/scenario.sh"
 . "$E2E_LIB/admin.sh"
 . "$E2E_LIB/snapshot.sh"
@@ -15,7 +20,7 @@ wants=/etc/systemd/system/multi-user.target.wants/trail-e2e-daemon.service
 assert_ok "apt reads the local repo" apt-get update || exit 1
 run 'mkdir -p /srv/admin && cd /srv/admin && git init -q -b main' || exit 1
 run "for f in base base2 base3; do printf 'file \"/etc/trail-e2e-%s\" {\n  content = \"base\\\\n\"\n}\n' \$f; done >/srv/admin/base.hcl"
-git_commit /srv/admin 'base' >/dev/null
+c0=$(git_commit /srv/admin 'base')
 assert_ok "the host checkout is cloned" git clone -q /srv/admin /srv/config || exit 1
 snapshot_before packages accounts units || exit 1
 assert_ok "trail init applies the base commit" 'cd /srv/config && trail init' || exit 1
@@ -54,4 +59,44 @@ assert_eq "and trail-e2e-lib" absent "$(pkg_state trail-e2e-lib)"
 assert_fails "the daemon's user went with it" getent passwd trail-e2e-daemon
 assert_fails "its enablement link too" test -L $wants
 assert_eq "nothing was kept by back's removal" "$kept" "$(run 'journalctl -t trail -o cat | grep -c kept')"
+snapshot_after packages accounts units
+
+# declared and brought: deploys front, then a block declaring the daemon.
+declared() {
+	run "printf 'package \"trail-e2e-front\" {}\n' >/srv/admin/front.hcl"
+	git_commit /srv/admin "front again$1" >/dev/null
+	assert_ok "git pull deploys front again$1" 'cd /srv/config && git pull -q' || return 1
+	assert_ok "the daemon came with front, marked automatic" 'apt-mark showauto | grep -qx trail-e2e-daemon'
+	run "printf 'package \"trail-e2e-daemon\" {}\n' >/srv/admin/daemon.hcl"
+	git_commit /srv/admin "the daemon declared$1" >/dev/null
+	assert_ok "git pull deploys the daemon's own block$1" 'cd /srv/config && git pull -q' || return 1
+	assert_ok "the daemon is marked manual" 'apt-mark showmanual | grep -qx trail-e2e-daemon'
+}
+
+declared "" || exit 1
+run 'rm /srv/admin/front.hcl'
+git_commit /srv/admin 'no front, the daemon declared' >/dev/null
+assert_ok "git pull removes front" 'cd /srv/config && git pull -q' || exit 1
+assert_eq "front is purged" absent "$(pkg_state trail-e2e-front)"
+assert_eq "the declared daemon stays" "install ok installed 1.0" "$(pkg_state trail-e2e-daemon)"
+assert_ok "with its user" getent passwd trail-e2e-daemon
+assert_ok "and its enablement link" test -L $wants
+run 'rm /srv/admin/daemon.hcl'
+git_commit /srv/admin 'no daemon' >/dev/null
+assert_ok "git pull removes the daemon's block" 'cd /srv/config && git pull -q' || exit 1
+assert_eq "the daemon, absent before trail, is purged" absent "$(pkg_state trail-e2e-daemon)"
+assert_eq "with trail-e2e-lib" absent "$(pkg_state trail-e2e-lib)"
+assert_fails "and its user" getent passwd trail-e2e-daemon
+assert_fails "and its enablement link" test -L $wants
+assert_eq "nothing was kept" "$kept" "$(run 'journalctl -t trail -o cat | grep -c kept')"
+snapshot_after packages accounts units
+
+declared " (2)" || exit 1
+assert_ok "git checkout of the base commit rolls back" "cd /srv/config && git checkout -q $c0" || exit 1
+assert_eq "front is purged again" absent "$(pkg_state trail-e2e-front)"
+assert_eq "and the declared daemon" absent "$(pkg_state trail-e2e-daemon)"
+assert_eq "and trail-e2e-lib" absent "$(pkg_state trail-e2e-lib)"
+assert_fails "and the daemon's user" getent passwd trail-e2e-daemon
+assert_fails "and its enablement link" test -L $wants
+assert_eq "nothing was kept by the rollback" "$kept" "$(run 'journalctl -t trail -o cat | grep -c kept')"
 snapshot_after packages accounts units

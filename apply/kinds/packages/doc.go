@@ -13,7 +13,10 @@
 // (brought.go, deps.go), and those an earlier install brought that it
 // needs (shareddeps.go), as far as nothing that stays needs them; what a
 // dependency's scripts made goes with that dependency (depmarks.go); one
-// that was there before trail keeps its version, mark and conffiles. A
+// that was there before trail keeps its version, mark and conffiles; one
+// an install brought and a later step declares goes back to its state
+// before that install once no install that brought it stays
+// (broughtBefore, planMove). A
 // step's owns= paths are predicted as directories once it installs.
 // Recovery finishes a dpkg run a crash cut off (dpkgrecover.go). A
 // change of an apt source or key earlier in an apply makes the PKG steps

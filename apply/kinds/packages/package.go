@@ -56,6 +56,10 @@ type pimgPkg struct {
 	Links    string
 	depmarks string        // what its dependencies' scripts made, "DEP:user:NAME"... (depmarks.go)
 	had      *machineMarks // in an undo image only: the marks before the install (undomarks.go)
+	// before is, for a package an earlier install of trail brought as a
+	// dependency, its state before that install (absent or config-files);
+	// its users, groups and links are then those its scripts made.
+	before string
 }
 
 // Image packs p as the step records it.
@@ -79,7 +83,7 @@ func (p pimgPkg) Image() kind.Image {
 	}
 	for _, a := range []stepfmt.Attr{{Key: "brings", Value: p.brings}, {Key: "confdeps", Value: p.confdeps},
 		{Key: "users", Value: p.users}, {Key: "groups", Value: p.groups}, {Key: "links", Value: p.Links},
-		{Key: "depmarks", Value: p.depmarks}} {
+		{Key: "depmarks", Value: p.depmarks}, {Key: "before", Value: p.before}} {
 		if a.Value != "" {
 			m.Attrs = append(m.Attrs, a)
 		}
@@ -127,6 +131,11 @@ func Unpack(m kind.Image) (pimgPkg, error) {
 				return p, fmt.Errorf("package image %q: %s: %w", m, a.Key, err)
 			}
 			*dst = list
+		case "before":
+			if a.Value != kind.StateAbsent && a.Value != pkgConfig {
+				return p, fmt.Errorf("package image %q: before must be %s or %s", m, kind.StateAbsent, pkgConfig)
+			}
+			p.before = a.Value
 		case "had-users", "had-groups", "had-links":
 			if err := p.setHad(a.Key, a.Value); err != nil {
 				return p, fmt.Errorf("package image %q: %s: %w", m, a.Key, err)
@@ -299,6 +308,9 @@ func (Package) CaptureGroup(x *kind.Exec, steps []*stepfmt.Step) ([]kind.Image, 
 		if err != nil {
 			return nil, failedIn(steps, s, err)
 		}
+		if p.State == Installed && !s.Absent() {
+			p.withBroughtBefore(x, s.Target)
+		}
 		ps[i] = p
 		if pin := s.Value("version"); !s.Absent() && (p.State != Installed || pin != "" && pin != p.Version) {
 			installs, at = append(installs, s), append(at, i)
@@ -312,6 +324,30 @@ func (Package) CaptureGroup(x *kind.Exec, steps []*stepfmt.Step) ([]kind.Image, 
 		imgs[i] = p.Image()
 	}
 	return imgs, nil
+}
+
+// withBroughtBefore records in p, the image of an installed package,
+// whether an earlier install of trail brought it (broughtBefore), with
+// the marks its scripts made then.
+func (p *pimgPkg) withBroughtBefore(x *kind.Exec, name string) {
+	before, marks := broughtBefore(x, name)
+	if before == "" {
+		return
+	}
+	p.before = before
+	var users, groups, links []string
+	for _, mk := range marks {
+		k, n, _ := strings.Cut(mk, ":")
+		switch k {
+		case "user":
+			users = append(users, n)
+		case "group":
+			groups = append(groups, n)
+		case "link":
+			links = append(links, n)
+		}
+	}
+	p.users, p.groups, p.Links = kind.JoinNames(users), kind.JoinNames(groups), kind.JoinNames(links)
 }
 
 // failedIn is err as one step of steps: a kind.StepFailed in a group of

@@ -90,6 +90,8 @@ func TestPackageImageDeps(t *testing.T) {
 		"a qualified maker":       {"absent depmarks=libc6:amd64:user:svc", "", "user, group or link"},
 		"an account of no name":   {"absent depmarks=trail-d:user:", "", "not an account name"},
 		"a group of no name":      {"absent depmarks=trail-d:group", "", "not an account name"},
+		"brought before declared": {"installed version=1.0 mark=auto users=svc before=config-files", "installed version=1.0 mark=auto users=svc before=config-files", ""},
+		"brought from no state":   {"installed version=1.0 mark=auto before=installed", "", "before must be absent or config-files"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

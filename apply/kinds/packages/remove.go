@@ -154,7 +154,7 @@ func removalWork(v *kind.View, s *stepfmt.Step, img kind.Image) (kind.Work, erro
 		}
 		return (*cache)[s.Target], nil
 	}
-	works, err := decidePkgs(v, []pkgGoing{{s, img}}, map[string]bool{})
+	works, err := decidePkgs(v, []pkgGoing{{s, img}}, nil)
 	if err != nil {
 		return kind.Work{}, err
 	}
@@ -168,9 +168,11 @@ type pkgMove struct {
 	w         kind.Work
 	verb      string // "remove" or "purge" the package itself, or ""
 	ref       string // what to install to put its old version back, or ""
+	brought   bool   // goes back to before an install of trail brought it (planMove)
 }
 
-// decidePkgs plans restoring every package of going together.
+// decidePkgs plans restoring every package of going together, keep
+// holding what the plan keeps (nil for the undo of a change).
 func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[string]kind.Work, error) {
 	t := pkgToolsOf(v.Exec())
 	pol, err := oldVersionPolicies(v, t, going)
@@ -180,7 +182,7 @@ func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[strin
 	moves := make([]*pkgMove, 0, len(going))
 	targets := map[string]bool{}
 	for _, g := range going {
-		m, err := planMove(v, t, g, pol)
+		m, err := planMove(v, t, g, pol, keep)
 		if err != nil {
 			return nil, err
 		}
@@ -242,6 +244,13 @@ func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[strin
 				m.verb = ""
 				m.w.Changes = nil
 				m.w.Target = m.cur.Image()
+				if m.brought && !m.cur.auto {
+					// As the install that brought it left it.
+					kept := m.cur
+					kept.auto = true
+					m.w.Target = kept.Image()
+					m.w.Changes = []string{markPhrase(true)}
+				}
 				m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s kept: removing it would also remove %s, %s", m.g.step.Target,
 					strings.Join(also, ", "), staying(also, keep)))
 			}
@@ -334,7 +343,11 @@ func staying(names []string, keep map[string]bool) string {
 
 // planMove plans what restoring one package to its image does to it,
 // pol holding the policies of packages to put back at their old version.
-func planMove(v *kind.View, t Tools, g pkgGoing, pol map[string]Policy) (*pkgMove, error) {
+// A package an earlier install of trail brought before a step declared it
+// (before=) goes back to its state before that install when the plan
+// removes its step and keeps (keep) no record of an install that brought
+// it: that install is rolled back too, or was already.
+func planMove(v *kind.View, t Tools, g pkgGoing, pol map[string]Policy, keep map[string]bool) (*pkgMove, error) {
 	s := g.step
 	orig, err := Unpack(g.img)
 	if err != nil {
@@ -345,6 +358,10 @@ func planMove(v *kind.View, t Tools, g pkgGoing, pol map[string]Policy) (*pkgMov
 		return nil, err
 	}
 	m := &pkgMove{g: g, orig: orig, cur: cur, w: kind.Work{Before: cur.Image(), After: g.img, Target: g.img}}
+	if orig.State == Installed && orig.before != "" && keep != nil && !keep["dep:"+baseName(s.Target)] {
+		orig = pimgPkg{pkgStatus: pkgStatus{State: orig.before}, users: orig.users, groups: orig.groups, Links: orig.Links}
+		m.orig, m.w.Target, m.brought = orig, kind.Image{State: orig.before}, true
+	}
 	purge := s.Value("purge") != "false" && orig.State == kind.StateAbsent
 	switch orig.State {
 	case kind.StateAbsent, pkgConfig:

@@ -142,3 +142,30 @@ func keepBrought(x *kind.Exec, brought []string, conf map[string]bool, marksOf [
 		}
 	}
 }
+
+// broughtBefore returns, for a package an earlier install of trail
+// brought (trailDeps), its state before that install (absent, or
+// config-files) and the marks its scripts made; "" for any other. A step
+// declaring it later records them (CaptureGroup), so that a rollback to
+// before trail takes it once no record of the installs that brought it is
+// left to (planMove).
+func broughtBefore(x *kind.Exec, name string) (string, []string) {
+	td, _ := x.Kept(trailDepsKey{}).(*trailDeps)
+	if td == nil {
+		return "", nil
+	}
+	state := ""
+	for n, conf := range td.conf {
+		switch {
+		case baseName(n) != baseName(name):
+		case conf:
+			state = pkgConfig
+		case state == "":
+			state = kind.StateAbsent
+		}
+	}
+	if state == "" {
+		return "", nil
+	}
+	return state, td.marks[baseName(name)]
+}
