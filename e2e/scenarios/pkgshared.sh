@@ -8,8 +8,8 @@
 # user and link and trail-e2e-lib, and the packages, accounts and units
 # equal the snapshot from before trail. Then the daemon, which front
 # brought, is declared by a package block of its own in a later commit:
-# removing front keeps it, with its user and link, and removing its block
-# then takes it with them; deployed so once more, a git checkout of the
+# removing front keeps it, with its user and link and trail-e2e-lib, and
+# removing its block then takes them with it; deployed so once more, a git checkout of the
 # base commit takes front, the daemon and trail-e2e-lib, and each time
 # the packages, accounts and units equal the snapshot from before trail.
 . "$E2E_LIB/scenario.sh"
@@ -81,6 +81,9 @@ assert_eq "front is purged" absent "$(pkg_state trail-e2e-front)"
 assert_eq "the declared daemon stays" "install ok installed 1.0" "$(pkg_state trail-e2e-daemon)"
 assert_ok "with its user" getent passwd trail-e2e-daemon
 assert_ok "and its enablement link" test -L $wants
+assert_ok "the journal says trail-e2e-lib stays for the daemon" \
+	'journalctl -t trail -o cat | grep -q "package trail-e2e-lib kept: trail installed it for trail-e2e-front, but trail-e2e-daemon still needs it"'
+kept=$(run 'journalctl -t trail -o cat | grep -c kept')
 run 'rm /srv/admin/daemon.hcl'
 git_commit /srv/admin 'no daemon' >/dev/null
 assert_ok "git pull removes the daemon's block" 'cd /srv/config && git pull -q' || exit 1

@@ -6,16 +6,32 @@ import (
 	"testing"
 
 	"trail/apply/internal/sandbox"
+	"trail/apply/internal/sandbox/engine"
 	"trail/stepfmt"
 )
 
-// trail-d comes with trail-a's install (its postinst makes the user
-// trail-d and links its unit), and a later commit declares trail-d with
+// declaredRepo is a root whose repository has trail-a, needing trail-d,
+// which needs trail-l; trail-d's postinst makes the user trail-d and
+// enables trail-d.service.
+func declaredRepo(t *testing.T) *engine.Sandbox {
+	sb := engine.NewDeb(t)
+	sb.WithShadow(true)
+	sb.WithShell("/bin/mkdir", "/bin/ln")
+	sb.AptRepo(sandbox.Deb{Name: "trail-a", Version: "1.0", Depends: "trail-d"},
+		sandbox.Deb{Name: "trail-l", Version: "1.0"},
+		sandbox.Deb{Name: "trail-d", Version: "1.0", Depends: "trail-l", Files: map[string]string{"/lib/systemd/system/trail-d.service": "[Service]\n"},
+			Scripts: sandbox.AccountScript("trail-d", 990, "trail-d.service")})
+	return sb
+}
+
+// trail-d comes with trail-a's install, with trail-l, and a later commit
+// declares trail-d with
 // a step of its own. trail-d was absent before trail: rolling back to
-// before trail purges it with its user and link, whether both steps go
-// at once, trail-d's step first (trail-d goes back to automatically
-// installed, kept for trail-a) or trail-a's first (trail-d stays, as
-// declared, with its user and link).
+// before trail purges it with its user, link and trail-l, whether both
+// steps go at once, trail-d's step first (trail-d goes back to
+// automatically installed, kept for trail-a) or trail-a's first
+// (trail-d stays, as declared, with its user and link, and trail-l for
+// it, which the plan says).
 func TestDeclaredDepGoesOnRollback(t *testing.T) {
 	t.Parallel()
 	const link = "/etc/systemd/system/multi-user.target.wants/trail-d.service"
@@ -26,7 +42,7 @@ func TestDeclaredDepGoesOnRollback(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			sb := sharedMarksRepo(t)
+			sb := declaredRepo(t)
 			pkgs, accts, links := sb.Packages(), sb.Accounts(), enablementLinks(t, sb)
 			sb.Apply("PKG trail-a", "c1")
 			sb.Apply("PKG trail-a\nPKG trail-d", "c2")
@@ -35,8 +51,12 @@ func TestDeclaredDepGoesOnRollback(t *testing.T) {
 			}
 			o := sb.Origin(stepfmt.KindPackage, "trail-d")
 			if middle != "" {
-				if g := sb.Apply(middle, "c3"); len(g.Kept) != 0 {
-					t.Fatalf("kept %q", g.Kept)
+				want := ""
+				if middle == "PKG trail-d" {
+					want = "package trail-l kept: trail installed it for trail-a, but trail-d still needs it"
+				}
+				if g := sb.Apply(middle, "c3"); strings.Join(g.Kept, "\n") != want {
+					t.Fatalf("kept %q, want %q", g.Kept, want)
 				}
 				if got := sb.PkgState("trail-d"); got != "installed 1.0" {
 					t.Fatalf("trail-d is %q after going to %q, want kept", got, middle)
@@ -58,8 +78,8 @@ func TestDeclaredDepGoesOnRollback(t *testing.T) {
 			if after := enablementLinks(t, sb); after != links {
 				t.Errorf("links after the rollback:\n%s\nwant:\n%s", after, links)
 			}
-			if strings.Contains(sb.Packages(), "trail-d") {
-				t.Errorf("trail-d left: %s", sb.PkgState("trail-d"))
+			if got := sb.PkgState("trail-d") + ", " + sb.PkgState("trail-l"); got != "absent, absent" {
+				t.Errorf("trail-d, trail-l are %s, want absent, absent", got)
 			}
 		})
 	}
@@ -70,7 +90,7 @@ func TestDeclaredDepGoesOnRollback(t *testing.T) {
 // installed as trail-a's install left it, and says why.
 func TestDeclaredDepKeptForWhatNeedsIt(t *testing.T) {
 	t.Parallel()
-	sb := sharedMarksRepo(t)
+	sb := declaredRepo(t)
 	sb.Apply("PKG trail-a", "c1")
 	sb.Apply("PKG trail-a\nPKG trail-d", "c2")
 	sb.DpkgInstall(sandbox.BuildDeb(t, t.TempDir(), sandbox.Deb{Name: "trail-x", Version: "1.0", Depends: "trail-d"}))

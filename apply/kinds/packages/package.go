@@ -309,7 +309,9 @@ func (Package) CaptureGroup(x *kind.Exec, steps []*stepfmt.Step) ([]kind.Image, 
 			return nil, failedIn(steps, s, err)
 		}
 		if p.State == Installed && !s.Absent() {
-			p.withBroughtBefore(x, s.Target)
+			if err := p.withBroughtBefore(x, t, s); err != nil {
+				return nil, failedIn(steps, s, err)
+			}
 		}
 		ps[i] = p
 		if pin := s.Value("version"); !s.Absent() && (p.State != Installed || pin != "" && pin != p.Version) {
@@ -326,13 +328,15 @@ func (Package) CaptureGroup(x *kind.Exec, steps []*stepfmt.Step) ([]kind.Image, 
 	return imgs, nil
 }
 
-// withBroughtBefore records in p, the image of an installed package,
+// withBroughtBefore records in p, the image of s's installed package,
 // whether an earlier install of trail brought it (broughtBefore), with
-// the marks its scripts made then.
-func (p *pimgPkg) withBroughtBefore(x *kind.Exec, name string) {
-	before, marks := broughtBefore(x, name)
+// the marks its scripts made then and, as its own dependencies, those of
+// its installed closure trail's installs brought (sharedDeps): they go
+// with it.
+func (p *pimgPkg) withBroughtBefore(x *kind.Exec, t Tools, s *stepfmt.Step) error {
+	before, marks := broughtBefore(x, s.Target)
 	if before == "" {
-		return
+		return nil
 	}
 	p.before = before
 	var users, groups, links []string
@@ -348,6 +352,21 @@ func (p *pimgPkg) withBroughtBefore(x *kind.Exec, name string) {
 		}
 	}
 	p.users, p.groups, p.Links = kind.JoinNames(users), kind.JoinNames(groups), kind.JoinNames(links)
+	installed, err := t.installed()
+	if err != nil {
+		return err
+	}
+	need, err := t.closure(s.Target, s.Value("recommends") == "true")
+	if err != nil {
+		return err
+	}
+	var deps []string
+	for _, d := range sharedDeps(x, sharedCandidates(x, installed, map[string]bool{baseName(s.Target): true}), need) {
+		deps = append(deps, strings.TrimPrefix(d, "shared:"))
+	}
+	b := broughtParts(deps)
+	p.deps, p.confdeps, p.depmarks = kind.JoinNames(b.deps), kind.JoinNames(b.conf), kind.JoinNames(b.by)
+	return nil
 }
 
 // failedIn is err as one step of steps: a kind.StepFailed in a group of

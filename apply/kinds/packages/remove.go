@@ -358,9 +358,16 @@ func planMove(v *kind.View, t Tools, g pkgGoing, pol map[string]Policy, keep map
 		return nil, err
 	}
 	m := &pkgMove{g: g, orig: orig, cur: cur, w: kind.Work{Before: cur.Image(), After: g.img, Target: g.img}}
-	if orig.State == Installed && orig.before != "" && keep != nil && !keep["dep:"+baseName(s.Target)] {
-		orig = pimgPkg{pkgStatus: pkgStatus{State: orig.before}, users: orig.users, groups: orig.groups, Links: orig.Links}
+	switch {
+	case orig.State != Installed || orig.before == "":
+	case keep != nil && !keep["dep:"+baseName(s.Target)]:
+		orig.pkgStatus, orig.auto = pkgStatus{State: orig.before}, false
 		m.orig, m.w.Target, m.brought = orig, kind.Image{State: orig.before}, true
+	default:
+		// It stays, for the install that brought it: so do the
+		// dependencies it shares with that install.
+		orig.deps, orig.confdeps, orig.depmarks = "", "", ""
+		m.orig = orig
 	}
 	purge := s.Value("purge") != "false" && orig.State == kind.StateAbsent
 	switch orig.State {
