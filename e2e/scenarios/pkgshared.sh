@@ -10,8 +10,11 @@
 # brought, is declared by a package block of its own in a later commit:
 # removing front keeps it, with its user and link and trail-e2e-lib, and
 # removing its block then takes them with it; deployed so once more, a git checkout of the
-# base commit takes front, the daemon and trail-e2e-lib, and each time
-# the packages, accounts and units equal the snapshot from before trail.
+# base commit takes front, the daemon and trail-e2e-lib, and
+# trail-e2e-greeter, deployed before it, whose install upgraded
+# trail-e2e-hello (installed before trail at 1.0, marked automatic) to
+# 2.0: hello goes back to 1.0, marked automatic. Each time the packages,
+# accounts and units equal the snapshot from before trail.
 . "$E2E_LIB/scenario.sh"
 . "$E2E_LIB/admin.sh"
 . "$E2E_LIB/snapshot.sh"
@@ -22,6 +25,7 @@ run 'mkdir -p /srv/admin && cd /srv/admin && git init -q -b main' || exit 1
 run "for f in base base2 base3; do printf 'file \"/etc/trail-e2e-%s\" {\n  content = \"base\\\\n\"\n}\n' \$f; done >/srv/admin/base.hcl"
 c0=$(git_commit /srv/admin 'base')
 assert_ok "the host checkout is cloned" git clone -q /srv/admin /srv/config || exit 1
+assert_ok "trail-e2e-hello 1.0 is installed before trail" 'apt-get install -y -q trail-e2e-hello=1.0 >/dev/null && apt-mark auto trail-e2e-hello >/dev/null' || exit 1
 snapshot_before packages accounts units || exit 1
 assert_ok "trail init applies the base commit" 'cd /srv/config && trail init' || exit 1
 
@@ -95,10 +99,17 @@ assert_eq "nothing was kept" "$kept" "$(run 'journalctl -t trail -o cat | grep -
 snapshot_after packages accounts units
 
 declared " (2)" || exit 1
+run "printf 'package \"trail-e2e-greeter\" {}\n' >/srv/admin/greeter.hcl"
+git_commit /srv/admin 'greeter' >/dev/null
+assert_ok "git pull deploys greeter" 'cd /srv/config && git pull -q' || exit 1
+assert_eq "which upgraded trail-e2e-hello as its dependency" "install ok installed 2.0" "$(pkg_state trail-e2e-hello)"
 assert_ok "git checkout of the base commit rolls back" "cd /srv/config && git checkout -q $c0" || exit 1
 assert_eq "front is purged again" absent "$(pkg_state trail-e2e-front)"
 assert_eq "and the declared daemon" absent "$(pkg_state trail-e2e-daemon)"
 assert_eq "and trail-e2e-lib" absent "$(pkg_state trail-e2e-lib)"
+assert_eq "and greeter" absent "$(pkg_state trail-e2e-greeter)"
+assert_eq "trail-e2e-hello is back at 1.0" "install ok installed 1.0" "$(pkg_state trail-e2e-hello)"
+assert_ok "marked automatically installed, as before" 'apt-mark showauto | grep -qx trail-e2e-hello'
 assert_fails "and the daemon's user" getent passwd trail-e2e-daemon
 assert_fails "and its enablement link" test -L $wants
 assert_eq "nothing was kept by the rollback" "$kept" "$(run 'journalctl -t trail -o cat | grep -c kept')"

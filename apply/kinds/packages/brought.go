@@ -106,6 +106,7 @@ func (m machineMarks) Since(before machineMarks) []string {
 type broughtList struct {
 	deps, conf, users, groups, links []string
 	by                               []string // "DEP:user:NAME"... made by a dependency's scripts (depmarks.go)
+	upgraded                         []string // "NAME=VERSION"... upgraded as dependencies (upgraded.go)
 }
 
 // broughtParts splits a brought list into dependencies, those of them
@@ -126,6 +127,8 @@ func broughtParts(brought []string) broughtList {
 			b.links = append(b.links, name)
 		case ok && kind == "by":
 			b.by = append(b.by, name)
+		case ok && kind == "upgraded":
+			b.upgraded = append(b.upgraded, name)
 		default:
 			b.deps = append(b.deps, item)
 		}

@@ -67,6 +67,7 @@ func (Package) WithBrought(img kind.Image, brought []string) (kind.Image, error)
 	p.groups = kind.JoinNames(append(kind.SplitNames(p.groups), b.groups...))
 	p.Links = kind.JoinNames(append(kind.SplitNames(p.Links), b.links...))
 	p.depmarks = kind.JoinNames(append(kind.SplitNames(p.depmarks), b.by...))
+	p.upgraded = kind.JoinNames(append(kind.SplitNames(p.upgraded), b.upgraded...))
 	p.brings = ""
 	p.had = nil
 	return p.Image(), nil
@@ -77,10 +78,11 @@ func (Package) WithBrought(img kind.Image, brought []string) (kind.Image, error)
 // needs. When the call had several steps, each gets those in its installed
 // dependency closure; any that none claims goes to all of them.
 func installBringing(x *kind.Exec, t Tools, steps []*stepfmt.Step, refs []string, recommends bool) error {
-	before, conf, err := t.installedAndConf()
+	vers, conf, err := t.installedVersions()
 	if err != nil {
 		return err
 	}
+	before := namesOf(vers)
 	marks, err := ReadMarks(t)
 	if err != nil {
 		return err
@@ -92,10 +94,11 @@ func installBringing(x *kind.Exec, t Tools, steps []*stepfmt.Step, refs []string
 	if err := t.install(refs, recommends); err != nil {
 		return err
 	}
-	after, err := t.installed()
+	versAfter, _, err := t.installedVersions()
 	if err != nil {
 		return err
 	}
+	after := namesOf(versAfter)
 	marksAfter, err := ReadMarks(t)
 	if err != nil {
 		return err
@@ -123,9 +126,10 @@ func installBringing(x *kind.Exec, t Tools, steps []*stepfmt.Step, refs []string
 	per := make([][]string, len(steps))
 	shared := make([][]string, len(steps))
 	cands := sharedCandidates(x, before, targets)
+	ups, upCands := upgradedFrom(vers, versAfter, targets), sharedUpgrades(x, before, targets)
 	var needs map[string][]string
 	var cerr error
-	if len(steps) > 1 || len(cands) > 0 {
+	if len(steps) > 1 || len(cands) > 0 || len(upCands) > 0 {
 		names := make([]string, len(steps))
 		for i, s := range steps {
 			names[i] = s.Target
@@ -134,7 +138,7 @@ func installBringing(x *kind.Exec, t Tools, steps []*stepfmt.Step, refs []string
 	}
 	for i, s := range steps {
 		if cerr == nil {
-			shared[i] = sharedDeps(x, cands, needs[s.Target])
+			shared[i] = append(sharedDeps(x, cands, needs[s.Target]), upgradesNeeded(x, upCands, needs[s.Target])...)
 		}
 	}
 	if len(steps) == 1 {
@@ -163,8 +167,10 @@ func installBringing(x *kind.Exec, t Tools, steps []*stepfmt.Step, refs []string
 	}
 	marksOf := AttributeMarks(t, steps, per, upgraded, made)
 	keepBrought(x, brought, conf, marksOf)
+	keepUpgraded(x, ups)
+	upsOf := shareUpgrades(steps, ups, needs, cerr)
 	for i, s := range steps {
-		if b := append(append(confMarked(per[i], conf), shared[i]...), marksOf[i]...); len(b) > 0 {
+		if b := append(append(append(confMarked(per[i], conf), shared[i]...), marksOf[i]...), upsOf[i]...); len(b) > 0 {
 			x.Bring(s, b)
 		}
 	}

@@ -60,7 +60,21 @@ func (t Tools) installed() (map[string]bool, error) {
 // installedAndConf returns the installed packages and those removed with
 // their config files left.
 func (t Tools) installedAndConf() (map[string]bool, map[string]bool, error) {
-	args := []string{"-W", "-f", "${binary:Package}\t${Status}\n"}
+	vers, conf, err := t.installedVersions()
+	if err != nil {
+		return nil, nil, err
+	}
+	set := make(map[string]bool, len(vers))
+	for n := range vers {
+		set[n] = true
+	}
+	return set, conf, nil
+}
+
+// installedVersions returns the installed packages with their versions,
+// and those removed with their config files left.
+func (t Tools) installedVersions() (map[string]string, map[string]bool, error) {
+	args := []string{"-W", "-f", "${binary:Package}\t${Status}\t${Version}\n"}
 	if t.inRoot() {
 		args = append([]string{"--root=" + t.Root}, args...)
 	}
@@ -68,7 +82,15 @@ func (t Tools) installedAndConf() (map[string]bool, map[string]bool, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return ParseInstalled(out), parseConfigOnly(out), nil
+	return parseVersions(out), parseConfigOnly(out), nil
+}
+
+// dpkgLine splits a dpkg-query line of name, tab, status and, perhaps,
+// tab, version.
+func dpkgLine(line string) (name string, status []string, version string) {
+	name, rest, _ := strings.Cut(line, "\t")
+	st, version, _ := strings.Cut(rest, "\t")
+	return name, strings.Fields(st), version
 }
 
 // parseConfigOnly reads dpkg-query lines as parseInstalled does: the
@@ -76,30 +98,39 @@ func (t Tools) installedAndConf() (map[string]bool, map[string]bool, error) {
 func parseConfigOnly(out string) map[string]bool {
 	set := make(map[string]bool)
 	for _, line := range strings.Split(out, "\n") {
-		name, status, _ := strings.Cut(line, "\t")
-		if f := strings.Fields(status); name != "" && len(f) == 3 && f[2] == "config-files" {
+		name, f, _ := dpkgLine(line)
+		if name != "" && len(f) == 3 && f[2] == "config-files" {
 			set[name] = true
 		}
 	}
 	return set
 }
 
-// ParseInstalled reads dpkg-query lines of name, tab, status: the names
-// whose status is installed (or awaiting triggers).
+// ParseInstalled reads dpkg-query lines of name, tab, status (and tab,
+// version): the names whose status is installed (or awaiting triggers).
 func ParseInstalled(out string) map[string]bool {
 	set := make(map[string]bool)
+	for n := range parseVersions(out) {
+		set[n] = true
+	}
+	return set
+}
+
+// parseVersions is ParseInstalled with each name's version ("" when the
+// lines have none).
+func parseVersions(out string) map[string]string {
+	vers := make(map[string]string)
 	for _, line := range strings.Split(out, "\n") {
-		name, status, _ := strings.Cut(line, "\t")
-		f := strings.Fields(status)
+		name, f, version := dpkgLine(line)
 		if name == "" || len(f) != 3 {
 			continue
 		}
 		switch f[2] {
 		case "installed", "triggers-awaited", "triggers-pending":
-			set[name] = true
+			vers[name] = version
 		}
 	}
-	return set
+	return vers
 }
 
 // aptSim is what apt-get -s says a call would do.

@@ -16,7 +16,8 @@
 // that was there before trail keeps its version, mark and conffiles; one
 // an install brought and a later step declares goes back to its state
 // before that install once no install that brought it stays
-// (broughtBefore, planMove). A
+// (broughtBefore, planMove), and one an install upgraded as a
+// dependency goes back to its old version (upgraded.go). A
 // step's owns= paths are predicted as directories once it installs.
 // Recovery finishes a dpkg run a crash cut off (dpkgrecover.go). A
 // change of an apt source or key earlier in an apply makes the PKG steps

@@ -28,7 +28,8 @@ import (
 // install brought go too, as far as nothing that stays needs them
 // (deps.go, brought.go). A package that was installed stays
 // installed, at its old version when that is still available, with its
-// old mark and its conffiles. Drift is the package no longer installed,
+// old mark and its conffiles, as does one the install upgraded as a
+// dependency (upgraded.go). Drift is the package no longer installed,
 // or not at its pinned version.
 type Package struct{}
 
@@ -60,6 +61,10 @@ type pimgPkg struct {
 	// dependency, its state before that install (absent or config-files);
 	// its users, groups and links are then those its scripts made.
 	before string
+	// upgraded names the packages installed before its install that the
+	// install upgraded as its dependencies, with the version they had:
+	// "NAME=VERSION"... (upgraded.go).
+	upgraded string
 }
 
 // Image packs p as the step records it.
@@ -83,7 +88,7 @@ func (p pimgPkg) Image() kind.Image {
 	}
 	for _, a := range []stepfmt.Attr{{Key: "brings", Value: p.brings}, {Key: "confdeps", Value: p.confdeps},
 		{Key: "users", Value: p.users}, {Key: "groups", Value: p.groups}, {Key: "links", Value: p.Links},
-		{Key: "depmarks", Value: p.depmarks}, {Key: "before", Value: p.before}} {
+		{Key: "depmarks", Value: p.depmarks}, {Key: "before", Value: p.before}, {Key: "upgraded", Value: p.upgraded}} {
 		if a.Value != "" {
 			m.Attrs = append(m.Attrs, a)
 		}
@@ -131,6 +136,12 @@ func Unpack(m kind.Image) (pimgPkg, error) {
 				return p, fmt.Errorf("package image %q: %s: %w", m, a.Key, err)
 			}
 			*dst = list
+		case "upgraded":
+			list, err := canonUpgraded(a.Value)
+			if err != nil {
+				return p, fmt.Errorf("package image %q: upgraded: %w", m, err)
+			}
+			p.upgraded = list
 		case "before":
 			if a.Value != kind.StateAbsent && a.Value != pkgConfig {
 				return p, fmt.Errorf("package image %q: before must be %s or %s", m, kind.StateAbsent, pkgConfig)

@@ -78,20 +78,22 @@ func TestPackageImageDeps(t *testing.T) {
 	cases := map[string]struct {
 		in, want, err string
 	}{
-		"sorted and deduplicated": {"absent deps=trail-c,trail-b,trail-c", "absent deps=trail-b,trail-c", ""},
-		"prediction kept":         {"absent brings=trail-b", "absent brings=trail-b", ""},
-		"with version and mark":   {"installed version=1.0 mark=auto deps=trail-b", "installed version=1.0 mark=auto deps=trail-b", ""},
-		"not a name":              {"absent deps=trail-b,-o", "", "not a package name"},
-		"empty item":              {"absent deps=trail-b,,trail-c", "", "not a package name"},
-		"a dependency's marks":    {"absent deps=trail-d depmarks=trail-d:user:svc,trail-d:link:/etc/x.wants/d.service", "absent deps=trail-d depmarks=trail-d:link:/etc/x.wants/d.service,trail-d:user:svc", ""},
-		"a mark of no package":    {"absent depmarks=user:svc", "", "user, group or link"},
-		"a mark of no kind":       {"absent depmarks=trail-d:file:/etc/x", "", "user, group or link"},
-		"a relative link":         {"absent depmarks=trail-d:link:etc/x", "", "trail-d:link:etc/x"},
-		"a qualified maker":       {"absent depmarks=libc6:amd64:user:svc", "", "user, group or link"},
-		"an account of no name":   {"absent depmarks=trail-d:user:", "", "not an account name"},
-		"a group of no name":      {"absent depmarks=trail-d:group", "", "not an account name"},
-		"brought before declared": {"installed version=1.0 mark=auto users=svc before=config-files", "installed version=1.0 mark=auto users=svc before=config-files", ""},
-		"brought from no state":   {"installed version=1.0 mark=auto before=installed", "", "before must be absent or config-files"},
+		"sorted and deduplicated":  {"absent deps=trail-c,trail-b,trail-c", "absent deps=trail-b,trail-c", ""},
+		"prediction kept":          {"absent brings=trail-b", "absent brings=trail-b", ""},
+		"with version and mark":    {"installed version=1.0 mark=auto deps=trail-b", "installed version=1.0 mark=auto deps=trail-b", ""},
+		"not a name":               {"absent deps=trail-b,-o", "", "not a package name"},
+		"empty item":               {"absent deps=trail-b,,trail-c", "", "not a package name"},
+		"a dependency's marks":     {"absent deps=trail-d depmarks=trail-d:user:svc,trail-d:link:/etc/x.wants/d.service", "absent deps=trail-d depmarks=trail-d:link:/etc/x.wants/d.service,trail-d:user:svc", ""},
+		"a mark of no package":     {"absent depmarks=user:svc", "", "user, group or link"},
+		"a mark of no kind":        {"absent depmarks=trail-d:file:/etc/x", "", "user, group or link"},
+		"a relative link":          {"absent depmarks=trail-d:link:etc/x", "", "trail-d:link:etc/x"},
+		"a qualified maker":        {"absent depmarks=libc6:amd64:user:svc", "", "user, group or link"},
+		"an account of no name":    {"absent depmarks=trail-d:user:", "", "not an account name"},
+		"a group of no name":       {"absent depmarks=trail-d:group", "", "not an account name"},
+		"brought before declared":  {"installed version=1.0 mark=auto users=svc before=config-files", "installed version=1.0 mark=auto users=svc before=config-files", ""},
+		"upgraded versions":        {"absent upgraded=trail-d=1:2.0~b1,libc6:amd64=2.36-9", "absent upgraded=libc6:amd64=2.36-9,trail-d=1:2.0~b1", ""},
+		"upgraded without version": {"absent upgraded=trail-d", "", "not NAME=VERSION"},
+		"brought from no state":    {"installed version=1.0 mark=auto before=installed", "", "before must be absent or config-files"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

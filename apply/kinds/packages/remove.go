@@ -166,9 +166,11 @@ type pkgMove struct {
 	g         pkgGoing
 	orig, cur pimgPkg
 	w         kind.Work
-	verb      string // "remove" or "purge" the package itself, or ""
-	ref       string // what to install to put its old version back, or ""
-	brought   bool   // goes back to before an install of trail brought it (planMove)
+	verb      string   // "remove" or "purge" the package itself, or ""
+	ref       string   // what to install to put its old version back, or ""
+	brought   bool     // goes back to before an install of trail brought it (planMove)
+	downs     []string // what to install to put back versions its install upgraded (upgraded.go)
+	downed    []string // the packages of downs
 }
 
 // decidePkgs plans restoring every package of going together, keep
@@ -194,6 +196,7 @@ func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[strin
 			if m.ref != "" {
 				refs = append(refs, m.ref)
 			}
+			refs = append(refs, m.downs...)
 			if m.verb != "" {
 				rm = append(rm, m.g.step.Target)
 			}
@@ -257,6 +260,10 @@ func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[strin
 		}
 		refs, rm = tx(moves)
 	}
+	if err := planDowngrades(v, t, moves, targets, keep, refs, rm, cands); err != nil {
+		return nil, err
+	}
+	refs, rm = tx(moves)
 	var goneDeps []string
 	if len(cands) > 0 {
 		free, err := t.autoRemoved(refs, rm)
@@ -310,6 +317,9 @@ func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[strin
 			m.w.Changes = append(m.w.Changes, verb+" dependency "+d)
 			v.Predict(pkgNS, d, kind.Absent())
 		}
+	}
+	for _, m := range moves {
+		goneDeps = append(goneDeps, m.downed...) // the marks their new version made go
 	}
 	if err := planMarks(v, t, moves, goneDeps, keep); err != nil {
 		return nil, err
@@ -403,83 +413,6 @@ func planMove(v *kind.View, t Tools, g pkgGoing, pol map[string]Policy, keep map
 	return m, nil
 }
 
-// txArgs renders one apt-get call that installs refs and removes rm and
-// deps, with opts.
-func txArgs(opts, refs, rm, deps []string) []string {
-	if len(refs) == 0 {
-		if len(rm)+len(deps) == 0 {
-			return append(slices.Clone(opts), "autoremove")
-		}
-		return append(append(append(slices.Clone(opts), "remove"), rm...), deps...)
-	}
-	a := append(slices.Clone(opts), "--allow-downgrades", "--no-install-recommends", "install")
-	a = append(a, refs...)
-	for _, n := range append(slices.Clone(rm), deps...) {
-		a = append(a, n+"-")
-	}
-	return a
-}
-
-// alsoRemoved returns what the call removing rm (and installing refs)
-// would remove besides rm and going.
-func (t Tools) alsoRemoved(refs, rm, going []string) ([]string, error) {
-	if len(rm) == 0 {
-		return nil, nil
-	}
-	sim, err := t.simulate(txArgs([]string{"--no-auto-remove"}, refs, rm, nil)...)
-	if err != nil {
-		return nil, err
-	}
-	return slices.DeleteFunc(sim.removed, func(n string) bool { return hasName(rm, n) || hasName(going, n) }), nil
-}
-
-// autoRemoved returns what apt would autoremove once the call has run.
-func (t Tools) autoRemoved(refs, rm []string) ([]string, error) {
-	opts := []string{"--auto-remove"}
-	if len(refs)+len(rm) == 0 {
-		opts = nil
-	}
-	sim, err := t.simulate(txArgs(opts, refs, rm, nil)...)
-	if err != nil {
-		return nil, err
-	}
-	return sim.removed, nil
-}
-
-// removableWith checks by simulation that the call removing deps too
-// removes nothing else. When it would, it adds the deps one by one, and
-// returns those that can go and those that cannot.
-func (t Tools) removableWith(refs, rm, deps []string) ([]string, []blockedDep, error) {
-	if len(deps) == 0 {
-		return nil, nil, nil
-	}
-	others := func(ds []string) ([]string, error) {
-		sim, err := t.simulate(txArgs([]string{"--no-auto-remove"}, refs, rm, ds)...)
-		if err != nil {
-			return nil, err
-		}
-		return slices.DeleteFunc(sim.removed, func(n string) bool { return hasName(rm, n) || hasName(ds, n) }), nil
-	}
-	also, err := others(deps)
-	if err != nil || len(also) == 0 {
-		return deps, nil, err
-	}
-	var free []string
-	var blocked []blockedDep
-	for _, d := range deps {
-		also, err := others(append(slices.Clone(free), d))
-		if err != nil {
-			return nil, nil, err
-		}
-		if len(also) == 0 {
-			free = append(free, d)
-		} else {
-			blocked = append(blocked, blockedDep{d, also})
-		}
-	}
-	return free, blocked, nil
-}
-
 // RestoreGroup makes the works of a group of PKG removals in one apt-get
 // call (reinstalling old versions, removing packages and dependencies),
 // purges what is to be purged, puts marks back, then removes the
@@ -507,6 +440,21 @@ func (Package) RestoreGroup(x *kind.Exec, steps []*stepfmt.Step, imgs []kind.Ima
 				rm = append(rm, d)
 				if verb == "purge" {
 					purge = append(purge, d)
+				}
+			case strings.HasPrefix(c, "dependency "):
+				n, old, ok := downgradeOf(c)
+				if !ok {
+					return fmt.Errorf("%s: unknown change %q", s.Target, c)
+				}
+				ref, err := t.source(n, old)
+				if err != nil {
+					return fmt.Errorf("%s: %w", n, err)
+				}
+				refs = append(refs, ref)
+				if a, err := t.AutoMarked(n); err != nil {
+					return err
+				} else if a {
+					auto = append(auto, n)
 				}
 			case strings.HasPrefix(c, "version "):
 				orig, err := Unpack(imgs[i])

@@ -27,8 +27,9 @@ import (
 // whether it had config files left before trail installed it (conf),
 // and the marks their scripts made, by base name ("user:NAME"...).
 type trailDeps struct {
-	conf  map[string]bool
-	marks map[string][]string
+	conf     map[string]bool
+	marks    map[string][]string
+	upgraded map[string]string // packages they upgraded, by name: the version before (upgraded.go)
 }
 
 type trailDepsKey struct{}
@@ -46,7 +47,7 @@ func (td *trailDeps) addMark(dep, mark string) {
 func keepPlanFacts(x *kind.Exec, p *stepfmt.Plan, l *stepfmt.List, applied func(stepfmt.ID) *kind.Record) {
 	planSources(x, p)
 	keepPlanNames(x, p)
-	td := &trailDeps{conf: map[string]bool{}, marks: map[string][]string{}}
+	td := &trailDeps{conf: map[string]bool{}, marks: map[string][]string{}, upgraded: map[string]string{}}
 	add := func(s *stepfmt.Step) {
 		if s.Kind != stepfmt.KindPackage {
 			return
@@ -67,6 +68,7 @@ func keepPlanFacts(x *kind.Exec, p *stepfmt.Plan, l *stepfmt.List, applied func(
 			d, mark, _ := strings.Cut(dm, ":")
 			td.addMark(d, mark)
 		}
+		td.addUpgraded(kind.SplitNames(o.upgraded))
 	}
 	for _, s := range l.Steps {
 		add(s)

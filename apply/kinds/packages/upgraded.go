@@ -1,0 +1,202 @@
+package packages
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"trail/apply/kind"
+	"trail/stepfmt"
+)
+
+// An install may upgrade a package that was installed before it, as a
+// dependency (trail-a needs trail-d >= 2, trail-d 1.0 is there). Its
+// record names that package with the version it had ("upgraded=NAME=
+// VERSION"), so that its reverse puts that version back, as the reverse
+// of a pinned package installed before trail does (planMove): in the same
+// apt call that removes the package, with the mark it has, and taking the
+// users and links the new version's scripts made (planMarks). Where apt
+// no longer has that version, or putting it back would remove a package
+// that stays, the package stays at its version and the plan says so. A
+// later install that needs the upgraded version lists it too ("shared:",
+// as sharedDeps does for a new dependency), so that whichever of them
+// goes last puts the old version back.
+
+// canonUpgraded checks a comma list of NAME=VERSION.
+func canonUpgraded(list string) (string, error) {
+	items := kind.SplitNames(list)
+	for _, it := range items {
+		n, v, _ := strings.Cut(it, "=")
+		if !validPkgName(n) || !validVersion(v) {
+			return "", fmt.Errorf("%q is not NAME=VERSION", it)
+		}
+	}
+	return kind.JoinNames(items), nil
+}
+
+// namesOf is the set of names of vers.
+func namesOf(vers map[string]string) map[string]bool {
+	set := make(map[string]bool, len(vers))
+	for n := range vers {
+		set[n] = true
+	}
+	return set
+}
+
+// upgradedFrom lists, as NAME=VERSION, the packages installed both before
+// (was) and after (now) a call at another version, but its targets.
+func upgradedFrom(was, now map[string]string, targets map[string]bool) []string {
+	var out []string
+	for n, v := range was {
+		if at, ok := now[n]; ok && at != v && !targets[baseName(n)] && validVersion(v) {
+			out = append(out, n+"="+v)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// shareUpgrades gives each step the upgrades of ups its installed
+// closure (needs) holds, "upgraded:NAME=VERSION"; one no step's holds
+// goes to every step, as do all of them when the closures are unknown.
+func shareUpgrades(steps []*stepfmt.Step, ups []string, needs map[string][]string, cerr error) [][]string {
+	per := make([][]string, len(steps))
+	for _, u := range ups {
+		n, _, _ := strings.Cut(u, "=")
+		claimed := false
+		for i, s := range steps {
+			if len(steps) == 1 || needs == nil || cerr != nil || hasName(needs[s.Target], n) {
+				per[i], claimed = append(per[i], "upgraded:"+u), true
+			}
+		}
+		if !claimed {
+			for i := range per {
+				per[i] = append(per[i], "upgraded:"+u)
+			}
+		}
+	}
+	return per
+}
+
+// addUpgraded records ups (NAME=VERSION), the first version recorded for
+// a name winning: it is the oldest.
+func (td *trailDeps) addUpgraded(ups []string) {
+	for _, u := range ups {
+		n, v, _ := strings.Cut(u, "=")
+		if _, ok := td.upgraded[baseName(n)]; !ok {
+			td.upgraded[baseName(n)] = v
+		}
+	}
+}
+
+// keepUpgraded adds what a call upgraded to the run's trailDeps.
+func keepUpgraded(x *kind.Exec, ups []string) {
+	if td, _ := x.Kept(trailDepsKey{}).(*trailDeps); td != nil {
+		td.addUpgraded(ups)
+	}
+}
+
+// sharedUpgrades are the packages an earlier install of trail upgraded
+// (trailDeps) that are installed before a call (before) and none of its
+// targets, as NAME=VERSION: those a step of the call may need at the
+// upgraded version.
+func sharedUpgrades(x *kind.Exec, before, targets map[string]bool) []string {
+	td, _ := x.Kept(trailDepsKey{}).(*trailDeps)
+	if td == nil {
+		return nil
+	}
+	var out []string
+	for n := range before {
+		if v, ok := td.upgraded[baseName(n)]; ok && !targets[baseName(n)] {
+			out = append(out, n+"="+v)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// upgradesNeeded returns the shared upgrades of cands a step's installed
+// closure (need) holds, as brought ones for its origin alone, with the
+// marks the upgraded versions' scripts made (trailDeps): they go when the
+// old version is put back.
+func upgradesNeeded(x *kind.Exec, cands, need []string) []string {
+	td, _ := x.Kept(trailDepsKey{}).(*trailDeps)
+	var out []string
+	for _, c := range cands {
+		n, _, _ := strings.Cut(c, "=")
+		if !hasName(need, n) {
+			continue
+		}
+		out = append(out, "shared:upgraded:"+c)
+		if td != nil {
+			for _, mark := range td.marks[baseName(n)] {
+				out = append(out, "shared:by:"+baseName(n)+":"+mark)
+			}
+		}
+	}
+	return out
+}
+
+// planDowngrades plans putting back the versions the installs of moves
+// upgraded, for the moves whose package goes or goes back to its old
+// version: each in the decision's apt call (downs), unless it is a
+// package of the plan's own, the config keeps it, it is at that version
+// already or is no longer installed; a version apt cannot install, or
+// one that would remove a package that stays, leaves it as it is, with
+// a note. refs and rm are the call's so far, cands the dependencies that
+// may go with it.
+func planDowngrades(v *kind.View, t Tools, moves []*pkgMove, targets, keep map[string]bool, refs, rm, cands []string) error {
+	base, err := t.alsoRemoved(refs, rm, cands)
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	for _, m := range moves {
+		if m.verb == "" && m.ref == "" {
+			continue
+		}
+		for _, u := range kind.SplitNames(m.orig.upgraded) {
+			n, old, _ := strings.Cut(u, "=")
+			if b := baseName(n); targets[b] || keep["package:"+b] || seen[b] {
+				continue
+			}
+			seen[baseName(n)] = true
+			cur, err := pkgView(v, n)
+			if err != nil {
+				return err
+			}
+			if cur.State != Installed || cur.Version == old {
+				continue
+			}
+			ref, err := t.source(n, old)
+			if err != nil {
+				m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s left at %s: its version %s cannot be installed again (%v)", n, cur.Version, old, err))
+				continue
+			}
+			also, err := t.alsoRemoved(append(slices.Clone(refs), ref), rm, cands)
+			if err != nil {
+				return err
+			}
+			if also = slices.DeleteFunc(also, func(a string) bool { return hasName(base, a) }); len(also) > 0 {
+				m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s left at %s: putting %s back would also remove %s, %s",
+					n, cur.Version, old, strings.Join(also, ", "), staying(also, keep)))
+				continue
+			}
+			m.downs, m.downed = append(m.downs, ref), append(m.downed, n)
+			m.w.Changes = append(m.w.Changes, fmt.Sprintf("dependency %s version %s -> %s", n, cur.Version, old))
+			back := cur
+			back.Version = old
+			v.Predict(pkgNS, n, back.Image())
+		}
+	}
+	return nil
+}
+
+// downgradeOf reads a work's change "dependency NAME version NOW -> OLD".
+func downgradeOf(c string) (name, old string, ok bool) {
+	f := strings.Fields(c)
+	if len(f) != 6 || f[0] != "dependency" || f[2] != "version" || f[4] != "->" {
+		return "", "", false
+	}
+	return f[1], f[5], true
+}

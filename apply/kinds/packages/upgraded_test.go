@@ -1,0 +1,111 @@
+package packages_test
+
+import (
+	"strings"
+	"testing"
+
+	"trail/apply/internal/sandbox"
+	"trail/apply/internal/sandbox/engine"
+	"trail/stepfmt"
+)
+
+// upgradedRepo is a root with trail-d 1.0 installed before trail (marked
+// automatically installed when auto), whose repository has trail-a and
+// trail-b, needing trail-d 2.0, whose postinst makes the user trail-d,
+// and trail-d 1.0 unless gone.
+func upgradedRepo(t *testing.T, auto, gone bool) *engine.Sandbox {
+	sb := engine.NewDeb(t)
+	sb.WithShadow(true)
+	sb.WithShell()
+	d1 := sandbox.Deb{Name: "trail-d", Version: "1.0"}
+	sb.DpkgInstall(sandbox.BuildDeb(t, t.TempDir(), d1))
+	if auto {
+		sb.AptMark("auto", "trail-d")
+	}
+	debs := []sandbox.Deb{{Name: "trail-a", Version: "1.0", Depends: "trail-d (>= 2.0)"},
+		{Name: "trail-b", Version: "1.0", Depends: "trail-d (>= 2.0)"},
+		{Name: "trail-d", Version: "2.0", Scripts: sandbox.AccountScript("trail-d", 990, "")}}
+	if !gone {
+		debs = append(debs, d1)
+	}
+	sb.AptRepo(debs...)
+	return sb
+}
+
+// trail-d 1.0, installed before trail, is upgraded to 2.0 by trail-a's
+// install, which needs it: rolling trail-a back puts 1.0 back with its
+// mark, and takes the user 2.0's postinst made.
+func TestUpgradedDepGoesBack(t *testing.T) {
+	t.Parallel()
+	for name, auto := range map[string]bool{"auto": true, "manual": false} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sb := upgradedRepo(t, auto, false)
+			pkgs, accts := sb.Packages(), sb.Accounts()
+			sb.Apply("PKG trail-a", "c1")
+			o := sb.Origin(stepfmt.KindPackage, "trail-a")
+			if sb.PkgState("trail-d") != "installed 2.0" || sb.Entry("/etc/passwd", "trail-d") == "" {
+				t.Fatalf("trail-d is %s, its user %q", sb.PkgState("trail-d"), sb.Entry("/etc/passwd", "trail-d"))
+			}
+			if g := sb.Apply("", "c0"); len(g.Kept) != 0 {
+				t.Fatalf("kept %q", g.Kept)
+			}
+			if after := sb.Packages(); after != pkgs {
+				t.Errorf("packages after the rollback:\n%s\nwant:\n%s\n(trail-a's origin %q)", after, pkgs, o)
+			}
+			if got := sb.IsAuto("trail-d"); got != auto {
+				t.Errorf("trail-d auto %v, want %v", got, auto)
+			}
+			sb.SameAccounts(accts, "after the rollback (trail-a's origin "+o+")")
+		})
+	}
+}
+
+// trail-d's old version is no longer in the repository: the rollback
+// leaves it at 2.0, with the user its scripts made, and says so.
+func TestUpgradedDepOldVersionGone(t *testing.T) {
+	t.Parallel()
+	sb := upgradedRepo(t, false, true)
+	sb.Apply("PKG trail-a", "c1")
+	g := sb.Apply("", "c0")
+	if got := sb.PkgState("trail-d"); got != "installed 2.0" || sb.Entry("/etc/passwd", "trail-d") == "" {
+		t.Fatalf("trail-d is %s, its user %q, want left at 2.0 with it", got, sb.Entry("/etc/passwd", "trail-d"))
+	}
+	if want := "package trail-d left at 2.0: its version 1.0 cannot be installed again"; !strings.Contains(strings.Join(g.Kept, "\n"), want) {
+		t.Errorf("kept %q, want %q", g.Kept, want)
+	}
+	if sb.PkgState("trail-a") != "absent" {
+		t.Errorf("trail-a is %s, want purged", sb.PkgState("trail-a"))
+	}
+}
+
+// trail-b, installed in a later apply, needs trail-d 2.0 too: removing
+// one of trail-a and trail-b leaves trail-d at 2.0 and says why; removing
+// the other then puts 1.0 back, as trail-a's install found it.
+func TestUpgradedDepKeptForWhatStays(t *testing.T) {
+	t.Parallel()
+	for keep, other := range map[string]string{"trail-b": "trail-a", "trail-a": "trail-b"} {
+		t.Run(keep+" stays", func(t *testing.T) {
+			t.Parallel()
+			sb := upgradedRepo(t, false, false)
+			pkgs, accts := sb.Packages(), sb.Accounts()
+			sb.Apply("PKG trail-a", "c1")
+			sb.Apply("PKG trail-a\nPKG trail-b", "c2")
+			g := sb.Apply("PKG "+keep, "c3")
+			if got := sb.PkgState("trail-d") + ", " + sb.PkgState(other); got != "installed 2.0, absent" {
+				t.Fatalf("trail-d, %s are %s, want 2.0 for %s, absent", other, got, keep)
+			}
+			if want := "package trail-d left at 2.0: putting 1.0 back would also remove " + keep; !strings.Contains(strings.Join(g.Kept, "\n"), want) {
+				t.Errorf("kept %q, want %q", g.Kept, want)
+			}
+			o := sb.Origin(stepfmt.KindPackage, keep)
+			if g := sb.Apply("", "c0"); len(g.Kept) != 0 {
+				t.Fatalf("kept %q", g.Kept)
+			}
+			if after := sb.Packages(); after != pkgs {
+				t.Errorf("packages after the rollback:\n%s\nwant:\n%s\n(%s's origin %q)", after, pkgs, keep, o)
+			}
+			sb.SameAccounts(accts, "after the rollback ("+keep+"'s origin "+o+")")
+		})
+	}
+}
