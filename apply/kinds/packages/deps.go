@@ -68,7 +68,7 @@ func (Package) WithBrought(img kind.Image, brought []string) (kind.Image, error)
 	p.Links = kind.JoinNames(append(kind.SplitNames(p.Links), b.links...))
 	p.depmarks = kind.JoinNames(append(kind.SplitNames(p.depmarks), b.by...))
 	p.upgraded = kind.JoinNames(append(kind.SplitNames(p.upgraded), b.upgraded...))
-	p.brings = ""
+	p.brings, p.upgrades = "", ""
 	p.had = nil
 	return p.Image(), nil
 }

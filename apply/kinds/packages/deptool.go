@@ -165,6 +165,8 @@ func parseSim(out string) aptSim {
 			in := simInst{name: f[1], fresh: len(f) < 3 || !strings.HasPrefix(f[2], "[")}
 			if in.fresh {
 				s.fresh = append(s.fresh, f[1])
+			} else if old := strings.TrimSuffix(f[2][1:], "]"); validVersion(old) {
+				in.old = old
 			}
 			at := 2 // the "(VERSION" word, after "[OLD]" for a change
 			if !in.fresh {

@@ -65,6 +65,7 @@ type pimgPkg struct {
 	// install upgraded as its dependencies, with the version they had:
 	// "NAME=VERSION"... (upgraded.go).
 	upgraded string
+	upgrades string // before an install has finished, those it is predicted to upgrade
 }
 
 // Image packs p as the step records it.
@@ -88,7 +89,7 @@ func (p pimgPkg) Image() kind.Image {
 	}
 	for _, a := range []stepfmt.Attr{{Key: "brings", Value: p.brings}, {Key: "confdeps", Value: p.confdeps},
 		{Key: "users", Value: p.users}, {Key: "groups", Value: p.groups}, {Key: "links", Value: p.Links},
-		{Key: "depmarks", Value: p.depmarks}, {Key: "before", Value: p.before}, {Key: "upgraded", Value: p.upgraded}} {
+		{Key: "depmarks", Value: p.depmarks}, {Key: "before", Value: p.before}, {Key: "upgraded", Value: p.upgraded}, {Key: "upgrades", Value: p.upgrades}} {
 		if a.Value != "" {
 			m.Attrs = append(m.Attrs, a)
 		}
@@ -136,12 +137,16 @@ func Unpack(m kind.Image) (pimgPkg, error) {
 				return p, fmt.Errorf("package image %q: %s: %w", m, a.Key, err)
 			}
 			*dst = list
-		case "upgraded":
+		case "upgraded", "upgrades":
 			list, err := canonUpgraded(a.Value)
 			if err != nil {
-				return p, fmt.Errorf("package image %q: upgraded: %w", m, err)
+				return p, fmt.Errorf("package image %q: %s: %w", m, a.Key, err)
 			}
-			p.upgraded = list
+			if a.Key == "upgraded" {
+				p.upgraded = list
+			} else {
+				p.upgrades = list
+			}
 		case "before":
 			if a.Value != kind.StateAbsent && a.Value != pkgConfig {
 				return p, fmt.Errorf("package image %q: before must be %s or %s", m, kind.StateAbsent, pkgConfig)
@@ -329,8 +334,9 @@ func (Package) CaptureGroup(x *kind.Exec, steps []*stepfmt.Step) ([]kind.Image, 
 			installs, at = append(installs, s), append(at, i)
 		}
 	}
-	for j, brings := range predict(t, installs) {
-		ps[at[j]].brings = kind.JoinNames(brings)
+	brings, ups := predict(t, installs)
+	for j := range brings {
+		ps[at[j]].brings, ps[at[j]].upgrades = kind.JoinNames(brings[j]), kind.JoinNames(ups[j])
 	}
 	imgs := make([]kind.Image, len(steps))
 	for i, p := range ps {

@@ -93,6 +93,7 @@ func TestPackageImageDeps(t *testing.T) {
 		"brought before declared":  {"installed version=1.0 mark=auto users=svc before=config-files", "installed version=1.0 mark=auto users=svc before=config-files", ""},
 		"upgraded versions":        {"absent upgraded=trail-d=1:2.0~b1,libc6:amd64=2.36-9", "absent upgraded=libc6:amd64=2.36-9,trail-d=1:2.0~b1", ""},
 		"upgraded without version": {"absent upgraded=trail-d", "", "not NAME=VERSION"},
+		"predicted upgrades":       {"absent brings=trail-b upgrades=trail-d=1.0", "absent brings=trail-b upgrades=trail-d=1.0", ""},
 		"brought from no state":    {"installed version=1.0 mark=auto before=installed", "", "before must be absent or config-files"},
 	}
 	for name, tc := range cases {
@@ -240,5 +241,14 @@ func TestParseContentsRealArchive(t *testing.T) {
 		if !slices.Contains(got, n) {
 			t.Errorf("ParseContents has no %q: %q", n, got)
 		}
+	}
+}
+
+// The simulation's upgrades are the changed packages with their version
+// now, the step's own package aside.
+func TestSimUpgrades(t *testing.T) {
+	out := "Inst trail-d [1.0] (2.0 localhost [all])\nInst trail-a [0.9] (1.0 localhost [all])\nInst trail-b (1.0 localhost [all])\nInst trail-e [1:2~b1] (1:2 localhost [all])\nInst trail-r [1.0] (1.0 localhost [all])\n"
+	if got, want := simUpgrades(parseSim(out).inst, []string{"trail-a"}), []string{"trail-d=1.0", "trail-e=1:2~b1"}; !slices.Equal(got, want) {
+		t.Fatalf("upgrades %q, want %q", got, want)
 	}
 }

@@ -41,21 +41,36 @@ import (
 // simInst is a package an apt-get -s would install or change.
 type simInst struct {
 	name, version string
-	fresh         bool // not installed now
+	old           string // the version installed now, for a change
+	fresh         bool   // not installed now
+}
+
+// simUpgrades lists, as NAME=VERSION, the packages of inst installed now
+// that the call would move to another version, but targets: what an
+// install records as upgraded (upgraded.go) before apt runs.
+func simUpgrades(inst []simInst, targets []string) []string {
+	var out []string
+	for _, in := range inst {
+		if !in.fresh && validVersion(in.old) && in.version != in.old && !hasName(targets, in.name) {
+			out = append(out, in.name+"="+in.old)
+		}
+	}
+	return out
 }
 
 // predict returns what installing each of steps would bring along: one
 // apt-cache policy for all, and one simulation per recommends setting
 // (predictTogether). A step whose package apt cannot resolve gets nothing:
 // the exact list comes after the call.
-func predict(t Tools, steps []*stepfmt.Step) [][]string {
+func predict(t Tools, steps []*stepfmt.Step) (brings, upgrades [][]string) {
 	out := make([][]string, len(steps))
+	ups := make([][]string, len(steps))
 	if len(steps) == 0 {
-		return out
+		return out, ups
 	}
 	refs, errs, err := t.sources(steps)
 	if err != nil {
-		return out
+		return out, ups
 	}
 	for _, rec := range []bool{false, true} {
 		var at []int
@@ -69,39 +84,41 @@ func predict(t Tools, steps []*stepfmt.Step) [][]string {
 		if len(group) == 0 {
 			continue
 		}
-		per, ok := predictTogether(t, group, grefs, rec)
+		per, up, ok := predictTogether(t, group, grefs, rec)
 		for j, s := range group {
 			if !ok {
-				per[j] = predictAlone(t, s, grefs[j], rec)
+				per[j], up = predictAlone(t, s, grefs[j], rec)
 			}
-			out[at[j]] = per[j]
+			out[at[j]], ups[at[j]] = per[j], up
 		}
 	}
-	return out
+	return out, ups
 }
 
 // predictAlone simulates installing the package of s, named by ref, alone:
-// what it would install besides s's package.
-func predictAlone(t Tools, s *stepfmt.Step, ref string, recommends bool) []string {
+// what it would install besides s's package, and upgrade (simUpgrades).
+func predictAlone(t Tools, s *stepfmt.Step, ref string, recommends bool) (brings, upgrades []string) {
 	sim, err := t.simulate(installArgs([]string{ref}, recommends)...)
 	if err != nil {
-		return nil
+		return nil, nil
 	}
-	return slices.DeleteFunc(sim.fresh, func(n string) bool { return baseName(n) == baseName(s.Target) })
+	return slices.DeleteFunc(sim.fresh, func(n string) bool { return baseName(n) == baseName(s.Target) }), simUpgrades(sim.inst, []string{s.Target})
 }
 
 // predictTogether simulates installing refs, the packages of steps, in one
-// call and splits what it brings back to each step; ok is false when it
-// cannot (see above). A single step is simulated alone.
-func predictTogether(t Tools, steps []*stepfmt.Step, refs []string, recommends bool) ([][]string, bool) {
+// call and splits what it brings back to each step, with what the call
+// upgrades (every step's); ok is false when it cannot (see above). A
+// single step is simulated alone.
+func predictTogether(t Tools, steps []*stepfmt.Step, refs []string, recommends bool) ([][]string, []string, bool) {
 	per := make([][]string, len(steps))
 	if len(steps) == 1 {
-		per[0] = predictAlone(t, steps[0], refs[0], recommends)
-		return per, true
+		var ups []string
+		per[0], ups = predictAlone(t, steps[0], refs[0], recommends)
+		return per, ups, true
 	}
 	sim, err := t.simulate(installArgs(refs, recommends)...)
 	if err != nil {
-		return per, false
+		return per, nil, false
 	}
 	args := []string{"depends", "--no-suggests", "--no-conflicts", "--no-breaks", "--no-replaces", "--no-enhances"}
 	if !recommends {
@@ -109,23 +126,24 @@ func predictTogether(t Tools, steps []*stepfmt.Step, refs []string, recommends b
 	}
 	for _, in := range sim.inst {
 		if in.version == "" {
-			return per, false
+			return per, nil, false
 		}
 		args = append(args, in.name+"="+in.version)
 	}
 	installed, err := t.installed()
 	if err != nil {
-		return per, false
+		return per, nil, false
 	}
 	out, err := t.Apt("apt-cache", args...)
 	if err != nil {
-		return per, false
+		return per, nil, false
 	}
 	targets := make([]string, len(steps))
 	for i, s := range steps {
 		targets[i] = s.Target
 	}
-	return splitBrings(targets, sim.inst, parseDepends(out), installed)
+	per, ok := splitBrings(targets, sim.inst, parseDepends(out), installed)
+	return per, simUpgrades(sim.inst, targets), ok
 }
 
 // splitBrings shares out the packages one call newly installs (the fresh

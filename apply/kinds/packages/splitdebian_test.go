@@ -61,12 +61,12 @@ func TestSplitAsAloneOnDebian(t *testing.T) {
 		}
 	}
 	for _, rec := range []bool{false, true} {
-		per, ok := predictTogether(tl, steps, refs, rec)
+		per, _, ok := predictTogether(tl, steps, refs, rec)
 		if !ok {
 			t.Fatalf("recommends %v: the group's simulation could not be split", rec)
 		}
 		for i, s := range steps {
-			alone := predictAlone(tl, s, refs[i], rec)
+			alone, _ := predictAlone(tl, s, refs[i], rec)
 			slices.Sort(alone)
 			if !slices.Equal(per[i], alone) {
 				t.Errorf("recommends %v: %s brings %q in the group, %q alone", rec, s.Target, per[i], alone)

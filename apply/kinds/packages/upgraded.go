@@ -20,7 +20,10 @@ import (
 // that stays, the package stays at its version and the plan says so. A
 // later install that needs the upgraded version lists it too ("shared:",
 // as sharedDeps does for a new dependency), so that whichever of them
-// goes last puts the old version back.
+// goes last puts the old version back. Before apt runs, the capture
+// names what the install's simulation upgrades ("upgrades=", as brings=
+// names what it installs), so that an apply killed while apt runs puts
+// those versions back too.
 
 // canonUpgraded checks a comma list of NAME=VERSION.
 func canonUpgraded(list string) (string, error) {
@@ -155,7 +158,7 @@ func planDowngrades(v *kind.View, t Tools, moves []*pkgMove, targets, keep map[s
 		if m.verb == "" && m.ref == "" {
 			continue
 		}
-		for _, u := range kind.SplitNames(m.orig.upgraded) {
+		for _, u := range append(kind.SplitNames(m.orig.upgraded), kind.SplitNames(m.orig.upgrades)...) {
 			n, old, _ := strings.Cut(u, "=")
 			if b := baseName(n); targets[b] || keep["package:"+b] || seen[b] {
 				continue
