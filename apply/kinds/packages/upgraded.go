@@ -149,7 +149,20 @@ func upgradesNeeded(x *kind.Exec, cands, need []string) []string {
 // a note. refs and rm are the call's so far, cands the dependencies that
 // may go with it.
 func planDowngrades(v *kind.View, t Tools, moves []*pkgMove, targets, keep map[string]bool, refs, rm, cands []string) error {
-	base, err := t.alsoRemoved(refs, rm, cands)
+	// What the call would remove besides rm and cands; unlike
+	// alsoRemoved, also for a call that only installs (puts a pinned
+	// package back at its old version).
+	removes := func(refs []string) ([]string, error) {
+		if len(refs)+len(rm) == 0 {
+			return nil, nil
+		}
+		sim, err := t.simulate(txArgs([]string{"--no-auto-remove"}, refs, rm, nil)...)
+		if err != nil {
+			return nil, err
+		}
+		return slices.DeleteFunc(sim.removed, func(n string) bool { return hasName(rm, n) || hasName(cands, n) }), nil
+	}
+	base, err := removes(refs)
 	if err != nil {
 		return err
 	}
@@ -176,7 +189,7 @@ func planDowngrades(v *kind.View, t Tools, moves []*pkgMove, targets, keep map[s
 				m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s left at %s: its version %s cannot be installed again (%v)", n, cur.Version, old, err))
 				continue
 			}
-			also, err := t.alsoRemoved(append(slices.Clone(refs), ref), rm, cands)
+			also, err := removes(append(slices.Clone(refs), ref))
 			if err != nil {
 				return err
 			}

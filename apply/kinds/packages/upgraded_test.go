@@ -109,3 +109,42 @@ func TestUpgradedDepKeptForWhatStays(t *testing.T) {
 		})
 	}
 }
+
+// trail-t, installed before trail at 1.0, is pinned to 2.0, which needs
+// trail-d 2.0: rolling the pin back puts both back at 1.0, unless
+// trail-x, installed by hand since, needs trail-d 2.0: trail-d then
+// stays, and the plan says why.
+func TestPinRollbackPutsUpgradedDepBack(t *testing.T) {
+	t.Parallel()
+	for name, needed := range map[string]bool{"alone": false, "needed since": true} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sb := upgradedRepo(t, false, false)
+			t1 := sandbox.Deb{Name: "trail-t", Version: "1.0"}
+			sb.DpkgInstall(sandbox.BuildDeb(t, t.TempDir(), t1))
+			sb.AptRepo(t1, sandbox.Deb{Name: "trail-t", Version: "2.0", Depends: "trail-d (>= 2.0)"},
+				sandbox.Deb{Name: "trail-d", Version: "1.0"}, sandbox.Deb{Name: "trail-d", Version: "2.0"})
+			pkgs := sb.Packages()
+			sb.Apply("PKG trail-t version=2.0", "c1")
+			if got := sb.PkgState("trail-d"); got != "installed 2.0" {
+				t.Fatalf("trail-d is %s, want upgraded with trail-t 2.0", got)
+			}
+			if needed {
+				sb.DpkgInstall(sandbox.BuildDeb(t, t.TempDir(), sandbox.Deb{Name: "trail-x", Version: "1.0", Depends: "trail-d (>= 2.0)"}))
+			}
+			g := sb.Apply("", "c0")
+			if !needed {
+				if after := sb.Packages(); after != pkgs || len(g.Kept) != 0 {
+					t.Errorf("packages after the rollback:\n%s\nwant:\n%s\n(kept %q)", after, pkgs, g.Kept)
+				}
+				return
+			}
+			if got := sb.PkgState("trail-x") + ", " + sb.PkgState("trail-d") + ", " + sb.PkgState("trail-t"); got != "installed 1.0, installed 2.0, installed 1.0" {
+				t.Errorf("trail-x, trail-d, trail-t are %s, want trail-x kept, trail-d at 2.0 for it, trail-t at 1.0", got)
+			}
+			if want := "package trail-d left at 2.0: putting 1.0 back would also remove trail-x"; !strings.Contains(strings.Join(g.Kept, "\n"), want) {
+				t.Errorf("kept %q, want %q", g.Kept, want)
+			}
+		})
+	}
+}
