@@ -91,7 +91,15 @@ func (r *run) indexWritten(changes []stepfmt.Change, quiet []bool) {
 		if c.Step.Kind != stepfmt.KindFile && c.Step.Kind != stepfmt.KindEdit || rec == nil || quiet[k] {
 			continue
 		}
-		if st, err := r.x.Root.Lstat(c.Step.Target); err == nil && st.Type == fsx.Regular {
+		// A file the batch made where nothing was: its writer's stat.
+		st, ok := r.x.Root.CreatedStat(c.Step.Target)
+		if !ok {
+			var err error
+			if st, err = r.x.Root.Lstat(c.Step.Target); err != nil {
+				continue
+			}
+		}
+		if st.Type == fsx.Regular {
 			driftIndex(r.x).Put(c.Step.Target, st, rec.Wrote.Value("content"))
 		}
 	}

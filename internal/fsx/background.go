@@ -25,19 +25,25 @@ func (r *Root) Background(on bool) {
 		return
 	}
 	if !on && r.bg != nil {
-		r.bg.wait()
+		r.wait()
 		r.bg.stop()
-		r.bgErr = errors.Join(r.bgErr, r.bg.err())
 		r.bg = nil
 	}
 }
 
 // wait waits for the background writes: see Background. Their error is
-// kept for Flush.
+// kept for Flush, the stats of the files they wrote for CreatedStat.
 func (r *Root) wait() {
 	if r.bg != nil {
 		r.bg.wait()
 		r.bgErr = errors.Join(r.bgErr, r.bg.err())
+		for i := range r.bg.done {
+			for _, d := range r.bg.done[i] {
+				r.keepStat(d.p, d.st)
+			}
+			clear(r.bg.done[i])
+			r.bg.done[i] = r.bg.done[i][:0]
+		}
 	}
 }
 
@@ -78,6 +84,15 @@ type writer struct {
 	// what it is handed after it. Each lane sets its own, read only once
 	// every chunk is back.
 	errs [lanes]error
+	// done holds each lane's files written, with their stats, read as
+	// errs is.
+	done [lanes][]written
+}
+
+// written is a file a lane wrote and its stat once written.
+type written struct {
+	p  string
+	st Stat
 }
 
 // chunk is a run of new files in one directory: where and what to write.
@@ -101,7 +116,7 @@ func newWriter() *writer {
 	w.cur = <-w.free
 	for i := range w.lanes {
 		w.lanes[i] = make(chan *chunk, chunks)
-		go w.run(w.lanes[i], &w.errs[i])
+		go w.run(w.lanes[i], &w.errs[i], &w.done[i])
 	}
 	return w
 }
@@ -121,15 +136,18 @@ func (w *writer) err() error {
 }
 
 // run writes the chunks of one lane, in order, until it is closed.
-func (w *writer) run(lane chan *chunk, failed *error) {
+func (w *writer) run(lane chan *chunk, failed *error, done *[]written) {
 	for c := range lane {
 		for _, f := range c.files {
 			if *failed != nil {
 				break
 			}
-			if err := writeNewBytes(f.dfd, f.name, c.data[f.at:f.end], f.mode, f.uid, f.gid); err != nil {
+			st, err := writeNewBytes(f.dfd, f.name, c.data[f.at:f.end], f.mode, f.uid, f.gid)
+			if err != nil {
 				*failed = pathErr(opOf(err), f.p, unwrapPath(err))
+				break
 			}
+			*done = append(*done, written{f.p, st})
 		}
 		c.files, c.data = c.files[:0], c.data[:0]
 		w.free <- c

@@ -84,10 +84,10 @@ func (r *Root) Stage(p string, data io.Reader, mode, uid, gid uint32) error {
 		return err
 	}
 	tmp := TempName(name)
-	err = r.writeNew(dfd, tmp, data, mode, uid, gid)
+	_, err = r.writeNew(dfd, tmp, data, mode, uid, gid)
 	if err == unix.EEXIST {
 		unix.Unlinkat(dfd, tmp, 0)
-		err = r.writeNew(dfd, tmp, data, mode, uid, gid)
+		_, err = r.writeNew(dfd, tmp, data, mode, uid, gid)
 	}
 	if err != nil {
 		return pathErr(opOf(err), p, unwrapPath(err))
@@ -116,20 +116,27 @@ func createPerm(mode uint32) uint32 {
 	return mode&0o700 | all<<3 | all
 }
 
-// settle gives the new, still empty file fd the owner and mode it is to
-// have where it does not have them already.
-func settle(fd int, mode, uid, gid uint32) error {
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
+// settle gives the new file fd, written, the owner and mode it is to
+// have where it does not have them already, and leaves its stat in st.
+func settle(fd int, mode, uid, gid uint32, st *unix.Stat_t) error {
+	if err := unix.Fstat(fd, st); err != nil {
 		return err
 	}
+	changed := false
 	if st.Uid != uid || st.Gid != gid {
 		if err := unix.Fchown(fd, int(uid), int(gid)); err != nil {
 			return err
 		}
+		changed = true
 	}
 	if st.Mode&0o7777 != mode {
-		return unix.Fchmod(fd, mode)
+		if err := unix.Fchmod(fd, mode); err != nil {
+			return err
+		}
+		changed = true
+	}
+	if changed {
+		return unix.Fstat(fd, st)
 	}
 	return nil
 }
@@ -155,15 +162,17 @@ func unwrapPath(err error) error {
 func (r *Root) Flush() error {
 	b := &r.batch
 	if b.empty() {
+		r.flushedStats()
 		return nil
 	}
 	defer b.reset()
-	if err := r.written(); err != nil {
+	err := r.written()
+	r.flushedStats()
+	if err != nil {
 		r.dropStaged(b.files)
 		return err
 	}
 	wide := b.pending() > SmallBatch
-	var err error
 	switch {
 	case len(b.files) == 0:
 	case wide:
@@ -196,6 +205,7 @@ func (r *Root) Flush() error {
 // Abort removes the staged files of an unfinished batch.
 func (r *Root) Abort() {
 	r.written()
+	clear(r.newStats)
 	r.dropStaged(r.batch.files)
 	r.batch.reset()
 }

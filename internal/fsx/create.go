@@ -35,10 +35,12 @@ func (r *Root) Create(p string, data io.Reader, mode, uid, gid uint32) error {
 		}
 		data = io.MultiReader(bytes.NewReader(head), data)
 	}
-	if err := r.writeNew(dfd, name, data, mode, uid, gid); err != nil {
+	st, err := r.writeNew(dfd, name, data, mode, uid, gid)
+	if err != nil {
 		return pathErr(opOf(err), p, unwrapPath(err))
 	}
 	r.created(p)
+	r.keepStat(p, st)
 	return nil
 }
 
@@ -48,14 +50,41 @@ func (r *Root) created(p string) {
 	r.touch(Parent(p))
 }
 
+// keepStat keeps the stat of the file Create made at p in the batch,
+// for CreatedStat once it is flushed.
+func (r *Root) keepStat(p string, st Stat) {
+	if r.newStats == nil {
+		r.newStats = make(map[string]Stat)
+	}
+	r.newStats[p] = st
+}
+
+// flushedStats makes the stats kept of the batch being flushed
+// CreatedStat's, forgetting those of the batch before.
+func (r *Root) flushedStats() {
+	clear(r.stats)
+	r.stats, r.newStats = r.newStats, r.stats
+}
+
+// CreatedStat returns what Lstat would of the file Create made at p in
+// the batch last flushed (ok false if it made none there): taken by
+// whoever wrote it, from its descriptor once written, so that a caller
+// recording the stat of every new file (the drift index) needs no lstat
+// of each. It holds from that batch's Flush until the next Flush.
+func (r *Root) CreatedStat(p string) (st Stat, ok bool) {
+	st, ok = r.stats[p]
+	return st, ok
+}
+
 // writeNew makes the file name in the directory dfd, which must not
 // exist (unix.EEXIST, untouched, when it does), with the given mode and
 // owner, and writes data into it; on any other failure the file is
-// removed again and the error is a createErr or a write error.
-func (r *Root) writeNew(dfd int, name string, data io.Reader, mode, uid, gid uint32) error {
-	fd, err := openNew(dfd, name, mode, uid, gid)
+// removed again and the error is a createErr or a write error. It
+// returns the file's stat once written.
+func (r *Root) writeNew(dfd int, name string, data io.Reader, mode, uid, gid uint32) (Stat, error) {
+	fd, err := openNew(dfd, name, mode)
 	if err != nil {
-		return err
+		return Stat{}, err
 	}
 	if r.buf == nil {
 		r.buf = make([]byte, 64<<10)
@@ -69,20 +98,19 @@ func (r *Root) writeNew(dfd int, name string, data io.Reader, mode, uid, gid uin
 
 // writeNewBytes is writeNew of content held in memory, for the
 // background writer, which has no buffer to copy through.
-func writeNewBytes(dfd int, name string, data []byte, mode, uid, gid uint32) error {
-	fd, err := openNew(dfd, name, mode, uid, gid)
+func writeNewBytes(dfd int, name string, data []byte, mode, uid, gid uint32) (Stat, error) {
+	fd, err := openNew(dfd, name, mode)
 	if err != nil {
-		return err
+		return Stat{}, err
 	}
 	f := File{fd: fd}
 	_, err = f.Write(data)
 	return closeNew(dfd, name, fd, mode, uid, gid, err)
 }
 
-// openNew makes the file name in the directory dfd, with its owner and
-// mode set when they are plain (no setuid, setgid or sticky bit), and
-// returns its descriptor.
-func openNew(dfd int, name string, mode, uid, gid uint32) (int, error) {
+// openNew makes the file name in the directory dfd, with no more
+// permissions than mode grants (createPerm), and returns its descriptor.
+func openNew(dfd int, name string, mode uint32) (int, error) {
 	perm := uint32(0o600)
 	if plainMode(mode) {
 		perm = createPerm(mode)
@@ -95,26 +123,29 @@ func openNew(dfd int, name string, mode, uid, gid uint32) (int, error) {
 	if err != nil {
 		return -1, createErr{err}
 	}
-	if plainMode(mode) {
-		if err := settle(fd, mode, uid, gid); err != nil {
-			unix.Close(fd)
-			unix.Unlinkat(dfd, name, 0)
-			return -1, err
-		}
-	}
 	return fd, nil
 }
 
 // closeNew finishes the file openNew made, once written (err is the
-// write's): the owner and mode of one that is not plain, then closed; on
-// failure it is removed.
-func closeNew(dfd int, name string, fd int, mode, uid, gid uint32, err error) error {
-	if err == nil && !plainMode(mode) {
+// write's): its owner and mode, then closed; on failure it is removed.
+// It returns the file's stat as closed. A plain mode's owner and mode
+// are set where the stat shows them off, after the data: what the file
+// was made with lets no one more than mode will (createPerm), and the
+// one fstat serves both, one syscall a file fewer than a stat before
+// the data and an lstat of each new file after.
+func closeNew(dfd int, name string, fd int, mode, uid, gid uint32, err error) (Stat, error) {
+	var st unix.Stat_t
+	if err == nil && plainMode(mode) {
+		err = settle(fd, mode, uid, gid, &st)
+	} else if err == nil {
 		// chown clears setuid and setgid: the mode is set after it, and
 		// after the data, which a write by a non-root owner would clear
 		// them for too.
 		if err = unix.Fchown(fd, int(uid), int(gid)); err == nil {
 			err = unix.Fchmod(fd, mode)
+		}
+		if err == nil {
+			err = unix.Fstat(fd, &st)
 		}
 	}
 	if cerr := unix.Close(fd); err == nil {
@@ -122,8 +153,9 @@ func closeNew(dfd int, name string, fd int, mode, uid, gid uint32, err error) er
 	}
 	if err != nil {
 		unix.Unlinkat(dfd, name, 0)
+		return Stat{}, err
 	}
-	return err
+	return fromUnix(&st), nil
 }
 
 // plainMode reports a mode without setuid, setgid or sticky bits: the

@@ -36,6 +36,9 @@ type Root struct {
 	mkdirs map[string]struct{} // directories Mkdir made (Made)
 	bg     *writer             // Create's background writer (Background)
 	bgErr  error               // what its writes met, for Flush
+	// stats holds the stats of the files Create made in the batch last
+	// flushed (CreatedStat), newStats those of the batch being made.
+	stats, newStats map[string]Stat
 }
 
 // Open opens dir as a root. Symlinks in dir itself are followed: the root is
