@@ -126,7 +126,11 @@ func installBringing(x *kind.Exec, t Tools, steps []*stepfmt.Step, refs []string
 	per := make([][]string, len(steps))
 	shared := make([][]string, len(steps))
 	cands := sharedCandidates(x, before, targets)
-	ups, upCands := upgradedFrom(vers, versAfter, targets), sharedUpgrades(x, before, targets)
+	ups, err := upgradedFrom(vers, versAfter, targets, t.AutoMarked)
+	if err != nil {
+		return err
+	}
+	upCands := sharedUpgrades(x, before, targets)
 	var needs map[string][]string
 	var cerr error
 	if len(steps) > 1 || len(cands) > 0 || len(upCands) > 0 {

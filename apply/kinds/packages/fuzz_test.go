@@ -108,7 +108,10 @@ func FuzzParsePolicy(f *testing.F) {
 func FuzzPackageUnitImages(f *testing.F) {
 	for _, s := range []string{"installed version=1.0 mark=auto", "config-files version=2:1.0-1", "partial status=unpacked version=1",
 		"absent", "absent deps=trail-b,libc6:amd64 brings=x1", "installed version=1 mark=auto deps=b1,a1", "unit file=enabled active=active", "unit file=masked", "unit enabled=true", "installed mark=maybe",
-		"absent deps=trail-d users=own depmarks=trail-d:link:/etc/x.wants/d.service,trail-d:user:svc", "absent depmarks=\"trail-d:link:/etc/a b.wants/x.service\""} {
+		"absent deps=trail-d users=own depmarks=trail-d:link:/etc/x.wants/d.service,trail-d:user:svc", "absent depmarks=\"trail-d:link:/etc/a b.wants/x.service\"",
+		"installed version=1.0 mark=auto users=svc before=config-files", "installed version=1 before=absent", "installed before=",
+		"absent upgraded=trail-d=1:2.0~b1,libc6:amd64=2.36-9", "absent upgraded=trail-d=1.0>2.0@auto upgrades=trail-e=1.0",
+		"absent upgraded=trail-d=1.0>2.0@manual,trail-d=1.0", "absent upgrades=trail-d="} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

@@ -95,6 +95,13 @@ func TestPackageImageDeps(t *testing.T) {
 		"upgraded without version": {"absent upgraded=trail-d", "", "not NAME=VERSION"},
 		"predicted upgrades":       {"absent brings=trail-b upgrades=trail-d=1.0", "absent brings=trail-b upgrades=trail-d=1.0", ""},
 		"brought from no state":    {"installed version=1.0 mark=auto before=installed", "", "before must be absent or config-files"},
+		"upgraded, left and mark":  {"absent upgraded=trail-d=1.0>2.0@auto", "absent upgraded=trail-d=1.0>2.0@auto", ""},
+		"upgraded of no mark":      {"absent upgraded=trail-d=1.0>2.0", "", "not NAME=VERSION"},
+		"upgraded of another mark": {"absent upgraded=trail-d=1.0>2.0@hold", "", "not NAME=VERSION"},
+		"upgraded to no version":   {"absent upgraded=trail-d=1.0>@manual", "", "not NAME=VERSION"},
+		"upgraded of no name":      {"absent upgraded==1.0", "", "not NAME=VERSION"},
+		"upgraded from an option":  {"absent upgrades=trail-d=-o", "", "not NAME=VERSION"},
+		"upgraded, an option name": {"absent upgraded=-o=1.0", "", "not NAME=VERSION"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

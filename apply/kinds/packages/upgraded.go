@@ -25,13 +25,40 @@ import (
 // names what it installs), so that an apply killed while apt runs puts
 // those versions back too.
 
-// canonUpgraded checks a comma list of NAME=VERSION.
+// An install's own list also names the version it left and the mark the
+// package had ("NAME=OLD>NEW@auto" or "@manual"): a package at another
+// version since, or marked manually installed since, was taken over by
+// the admin, and its rollback leaves it as it is.
+
+// upgradeItem is one item of an upgraded= or upgrades= list.
+type upgradeItem struct {
+	name, old, now string // now is "" where the list does not say it
+	auto           bool
+}
+
+// parseUpgrade reads NAME=OLD, or NAME=OLD>NEW@MARK.
+func parseUpgrade(it string) (upgradeItem, error) {
+	n, v, _ := strings.Cut(it, "=")
+	old, tail, left := strings.Cut(v, ">")
+	u := upgradeItem{name: n, old: old}
+	ok := validPkgName(n) && validVersion(old)
+	if left {
+		now, mark, _ := strings.Cut(tail, "@")
+		u.now, u.auto = now, mark == "auto"
+		ok = ok && validVersion(now) && (mark == "auto" || mark == "manual")
+	}
+	if !ok {
+		return u, fmt.Errorf("%q is not NAME=VERSION or NAME=VERSION>VERSION@auto|manual", it)
+	}
+	return u, nil
+}
+
+// canonUpgraded checks a comma list of upgrade items.
 func canonUpgraded(list string) (string, error) {
 	items := kind.SplitNames(list)
 	for _, it := range items {
-		n, v, _ := strings.Cut(it, "=")
-		if !validPkgName(n) || !validVersion(v) {
-			return "", fmt.Errorf("%q is not NAME=VERSION", it)
+		if _, err := parseUpgrade(it); err != nil {
+			return "", err
 		}
 	}
 	return kind.JoinNames(items), nil
@@ -46,17 +73,53 @@ func namesOf(vers map[string]string) map[string]bool {
 	return set
 }
 
-// upgradedFrom lists, as NAME=VERSION, the packages installed both before
-// (was) and after (now) a call at another version, but its targets.
-func upgradedFrom(was, now map[string]string, targets map[string]bool) []string {
+// upgradedFrom lists, as NAME=OLD>NEW@MARK, the packages installed both
+// before (was) and after (now) a call at another version, but its
+// targets, auto holding those marked automatically installed.
+func upgradedFrom(was, now map[string]string, targets map[string]bool, auto func(string) (bool, error)) ([]string, error) {
 	var out []string
 	for n, v := range was {
-		if at, ok := now[n]; ok && at != v && !targets[baseName(n)] && validVersion(v) {
-			out = append(out, n+"="+v)
+		if at, ok := now[n]; ok && at != v && !targets[baseName(n)] && validVersion(v) && validVersion(at) {
+			a, err := auto(n)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, n+"="+v+">"+at+"@"+markWord(a))
 		}
 	}
 	slices.Sort(out)
-	return out
+	return out, nil
+}
+
+// markWord is "auto" or "manual".
+func markWord(auto bool) string {
+	if auto {
+		return "auto"
+	}
+	return "manual"
+}
+
+// takenOver tells why the admin has taken over the package n, at cur, that
+// items (of the moves going) say trail's installs upgraded: it is at none
+// of the versions they left, or marked manually installed where they left
+// it auto; "" when it is as they left it, or they do not say.
+func takenOver(items []upgradeItem, n string, cur pimgPkg) string {
+	var nows []string
+	auto := false
+	for _, u := range items {
+		if baseName(u.name) == baseName(n) && u.now != "" {
+			nows, auto = append(nows, u.now), auto || u.auto
+		}
+	}
+	switch {
+	case len(nows) == 0:
+		return ""
+	case !slices.Contains(nows, cur.Version):
+		return "it has been changed since trail's install left it at " + strings.Join(nows, ", ")
+	case auto && !cur.auto:
+		return "it has been marked manually installed since"
+	}
+	return ""
 }
 
 // shareUpgrades gives each step the upgrades of ups its installed
@@ -166,13 +229,24 @@ func planDowngrades(v *kind.View, t Tools, moves []*pkgMove, targets, keep map[s
 	if err != nil {
 		return err
 	}
+	var items []upgradeItem
+	for _, m := range moves {
+		for _, u := range append(kind.SplitNames(m.orig.upgraded), kind.SplitNames(m.orig.upgrades)...) {
+			it, err := parseUpgrade(u)
+			if err != nil {
+				return err
+			}
+			items = append(items, it)
+		}
+	}
 	seen := map[string]bool{}
 	for _, m := range moves {
 		if m.verb == "" && m.ref == "" {
 			continue
 		}
 		for _, u := range append(kind.SplitNames(m.orig.upgraded), kind.SplitNames(m.orig.upgrades)...) {
-			n, old, _ := strings.Cut(u, "=")
+			it, _ := parseUpgrade(u)
+			n, old := it.name, it.old
 			if b := baseName(n); targets[b] || keep["package:"+b] || seen[b] {
 				continue
 			}
@@ -182,6 +256,10 @@ func planDowngrades(v *kind.View, t Tools, moves []*pkgMove, targets, keep map[s
 				return err
 			}
 			if cur.State != Installed || cur.Version == old {
+				continue
+			}
+			if why := takenOver(items, n, cur); why != "" {
+				m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s left at %s: trail's install upgraded it from %s, but %s", n, cur.Version, old, why))
 				continue
 			}
 			ref, err := t.source(n, old)

@@ -148,3 +148,32 @@ func TestPinRollbackPutsUpgradedDepBack(t *testing.T) {
 		})
 	}
 }
+
+// trail-d, upgraded by trail-a's install, is taken over by the admin since:
+// marked manually installed (it was a dependency before), or upgraded
+// further by hand. Rolling trail-a back leaves it as the admin has it,
+// and says so.
+func TestUpgradedDepTakenOverSince(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]string{"marked manual": "installed 2.0", "upgraded further": "installed 3.0"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sb := upgradedRepo(t, true, false)
+			sb.Apply("PKG trail-a", "c1")
+			if name == "upgraded further" {
+				sb.DpkgInstall(sandbox.BuildDeb(t, t.TempDir(), sandbox.Deb{Name: "trail-d", Version: "3.0"}))
+			}
+			sb.AptMark("manual", "trail-d")
+			g := sb.Apply("", "c0")
+			if got := sb.PkgState("trail-d"); got != want || sb.IsAuto("trail-d") {
+				t.Fatalf("trail-d is %s (auto %v), want %s, manual, as the admin left it", got, sb.IsAuto("trail-d"), want)
+			}
+			if note := "package trail-d left at " + want[len("installed "):]; !strings.Contains(strings.Join(g.Kept, "\n"), note) {
+				t.Errorf("kept %q, want %q", g.Kept, note)
+			}
+			if sb.PkgState("trail-a") != "absent" {
+				t.Errorf("trail-a is %s, want purged", sb.PkgState("trail-a"))
+			}
+		})
+	}
+}
