@@ -1,6 +1,7 @@
 package packages
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -426,7 +427,7 @@ func (Package) RestoreGroup(x *kind.Exec, steps []*stepfmt.Step, imgs []kind.Ima
 	if err != nil {
 		return err
 	}
-	var refs, rm, purge, auto, manual []string
+	var refs, rm, purge, auto, manual, downAuto []string
 	for i, s := range steps {
 		for _, c := range works[i].Changes {
 			switch {
@@ -454,7 +455,7 @@ func (Package) RestoreGroup(x *kind.Exec, steps []*stepfmt.Step, imgs []kind.Ima
 				if a, err := t.AutoMarked(n); err != nil {
 					return err
 				} else if a {
-					auto = append(auto, n)
+					auto, downAuto = append(auto, n), append(downAuto, n)
 				}
 			case strings.HasPrefix(c, "version "):
 				orig, err := Unpack(imgs[i])
@@ -482,6 +483,14 @@ func (Package) RestoreGroup(x *kind.Exec, steps []*stepfmt.Step, imgs []kind.Ima
 			}
 			purge = nil
 		} else if err := t.aptGet(txArgs(verb, refs, rm, nil)...); err != nil {
+			// apt marks a dependency it is told to put back manually
+			// installed before it fails; the undo of this restore puts
+			// the packages back, but no image of it holds that mark.
+			if len(downAuto) > 0 {
+				if merr := t.Mark(true, downAuto...); merr != nil {
+					return errors.Join(err, merr)
+				}
+			}
 			return err
 		}
 	}

@@ -177,3 +177,29 @@ func TestUpgradedDepTakenOverSince(t *testing.T) {
 		})
 	}
 }
+
+// The apt call of a rollback fails midway: trail-d 1.0's preinst refuses
+// to put it back after trail-a has gone. The rollback is undone whole:
+// trail-a, trail-d 2.0, its mark and the user its postinst made are as
+// the install left them.
+func TestUpgradedDepRollbackFailsMidway(t *testing.T) {
+	t.Parallel()
+	sb := engine.NewDeb(t)
+	sb.WithShadow(true)
+	sb.WithShell()
+	d1 := sandbox.Deb{Name: "trail-d", Version: "1.0", Scripts: map[string]string{"preinst": "#!/bin/sh\nif [ -e /refuse ]; then echo refused >&2; exit 1; fi\n"}}
+	sb.DpkgInstall(sandbox.BuildDeb(t, t.TempDir(), d1))
+	sb.AptMark("auto", "trail-d")
+	sb.AptRepo(sandbox.Deb{Name: "trail-a", Version: "1.0", Depends: "trail-d (>= 2.0)"},
+		sandbox.Deb{Name: "trail-d", Version: "2.0", Scripts: sandbox.AccountScript("trail-d", 990, "")}, d1)
+	sb.Apply("PKG trail-a", "c1")
+	pkgs, accts := sb.Packages(), sb.Accounts()
+	sb.Write("/refuse", "", 0o644)
+	if _, err := sb.ApplyErr("", "c0"); err == nil {
+		t.Fatal("the rollback succeeded, want trail-d 1.0's preinst to fail it")
+	}
+	if after := sb.Packages(); after != pkgs {
+		t.Errorf("packages after the failed rollback:\n%s\nwant:\n%s", after, pkgs)
+	}
+	sb.SameAccounts(accts, "after the failed rollback")
+}
