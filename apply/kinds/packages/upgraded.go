@@ -144,12 +144,14 @@ func shareUpgrades(steps []*stepfmt.Step, ups []string, needs map[string][]strin
 	return per
 }
 
-// addUpgraded records ups (NAME=VERSION), the first version recorded for
-// a name winning: it is the oldest.
+// addUpgraded records ups (NAME=VERSION...), the oldest version by
+// Debian's order winning for a name (as text, 1.10 sorts before 1.9).
 func (td *trailDeps) addUpgraded(ups []string) {
 	for _, u := range ups {
 		n, v, _ := strings.Cut(u, "=")
-		if _, ok := td.upgraded[baseName(n)]; !ok {
+		old, _, _ := strings.Cut(v, ">")
+		at, ok := td.upgraded[baseName(n)]
+		if prev, _, _ := strings.Cut(at, ">"); !ok || newer(prev, old) {
 			td.upgraded[baseName(n)] = v
 		}
 	}
@@ -230,6 +232,7 @@ func planDowngrades(v *kind.View, t Tools, moves []*pkgMove, targets, keep map[s
 		return err
 	}
 	var items []upgradeItem
+	oldest := map[string]string{} // by name, the oldest version the items had
 	for _, m := range moves {
 		for _, u := range append(kind.SplitNames(m.orig.upgraded), kind.SplitNames(m.orig.upgrades)...) {
 			it, err := parseUpgrade(u)
@@ -237,6 +240,9 @@ func planDowngrades(v *kind.View, t Tools, moves []*pkgMove, targets, keep map[s
 				return err
 			}
 			items = append(items, it)
+			if o, ok := oldest[baseName(it.name)]; !ok || newer(o, it.old) {
+				oldest[baseName(it.name)] = it.old
+			}
 		}
 	}
 	seen := map[string]bool{}
@@ -246,7 +252,7 @@ func planDowngrades(v *kind.View, t Tools, moves []*pkgMove, targets, keep map[s
 		}
 		for _, u := range append(kind.SplitNames(m.orig.upgraded), kind.SplitNames(m.orig.upgrades)...) {
 			it, _ := parseUpgrade(u)
-			n, old := it.name, it.old
+			n, old := it.name, oldest[baseName(it.name)]
 			if b := baseName(n); targets[b] || keep["package:"+b] || seen[b] {
 				continue
 			}

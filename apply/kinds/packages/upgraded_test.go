@@ -203,3 +203,33 @@ func TestUpgradedDepRollbackFailsMidway(t *testing.T) {
 	}
 	sb.SameAccounts(accts, "after the failed rollback")
 }
+
+// trail-d 1.9, there before trail, goes to 1.10 with trail-a and to 1.11
+// with trail-b, installed later: once both have gone, one after the
+// other, trail-d is at 1.9 again, the oldest version by Debian's order
+// (1.10 sorts before 1.9 as text).
+func TestUpgradedDepOldestByVersionOrder(t *testing.T) {
+	t.Parallel()
+	sb := engine.NewDeb(t)
+	sb.WithShadow(true)
+	sb.WithShell()
+	d := func(v string) sandbox.Deb { return sandbox.Deb{Name: "trail-d", Version: v} }
+	sb.DpkgInstall(sandbox.BuildDeb(t, t.TempDir(), d("1.9")))
+	pkgs := sb.Packages()
+	a := sandbox.Deb{Name: "trail-a", Version: "1.0", Depends: "trail-d (>= 1.10)"}
+	sb.AptRepo(a, d("1.9"), d("1.10"))
+	sb.Apply("PKG trail-a", "c1")
+	sb.AptRepo(a, sandbox.Deb{Name: "trail-b", Version: "1.0", Depends: "trail-d (>= 1.11)"}, d("1.9"), d("1.10"), d("1.11"))
+	sb.Apply("PKG trail-a\nPKG trail-b", "c2")
+	if got := sb.PkgState("trail-d"); got != "installed 1.11" {
+		t.Fatalf("trail-d is %s, want 1.11", got)
+	}
+	sb.Apply("PKG trail-b", "c3")
+	o := sb.Origin(stepfmt.KindPackage, "trail-b")
+	if g := sb.Apply("", "c0"); len(g.Kept) != 0 {
+		t.Fatalf("kept %q", g.Kept)
+	}
+	if after := sb.Packages(); after != pkgs {
+		t.Errorf("packages after the rollback:\n%s\nwant:\n%s\n(trail-b's origin %q)", after, pkgs, o)
+	}
+}
