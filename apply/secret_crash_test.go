@@ -24,16 +24,7 @@ func TestSecretCrashAtEveryBoundary(t *testing.T) {
 		snap: snapshot, env: []string{"TRAIL_TEST_AGEKEY=" + ss.id.String()},
 		opts: Options{Decrypt: decrypt, Seal: seal}}
 	h.list = h.good
-	h.check = func(where, _, state string) {
-		orig := ss.opts.StateDir
-		ss.opts.StateDir = state
-		defer func() { ss.opts.StateDir = orig }()
-		for _, plain := range []string{"password-A\n", "password-B\n", "before trail\n"} {
-			if tr := ss.stateTraces(plain); len(tr) > 0 {
-				t.Fatalf("%s: %q is in the state: %v", where, plain, tr)
-			}
-		}
-	}
+	h.check = ss.noTraces(t, "password-A\n", "password-B\n", "before trail\n")
 	root, st := h.fresh(0)
 	h.run(root, st, h.good, 0)
 	want := snapshot(t, root)
@@ -79,16 +70,7 @@ func TestSecretAccountPartsCrash(t *testing.T) {
 				env:  []string{"TRAIL_TEST_AGEKEY=" + ss.id.String()},
 				opts: Options{Decrypt: decrypt, Seal: seal}}
 			h.list = h.good
-			h.check = func(where, _, state string) {
-				orig := ss.opts.StateDir
-				ss.opts.StateDir = state
-				defer func() { ss.opts.StateDir = orig }()
-				for _, plain := range []string{field, line} {
-					if tr := ss.stateTraces(plain); len(tr) > 0 {
-						t.Fatalf("%s: %q is in the state: %v", where, plain, tr)
-					}
-				}
-			}
+			h.check = ss.noTraces(t, field, line)
 			root, st := h.fresh(0)
 			h.run(root, st, h.good, 0)
 			want := kindsSnapshot(t, root)
@@ -99,5 +81,20 @@ func TestSecretAccountPartsCrash(t *testing.T) {
 				t.Fatalf("only %d crash points: the hook is not wired", points)
 			}
 		})
+	}
+}
+
+// noTraces is a crash harness check: none of plains is anywhere in the
+// state directory a crash point left.
+func (ss *secretSandbox) noTraces(t *testing.T, plains ...string) func(where, _, state string) {
+	return func(where, _, state string) {
+		orig := ss.opts.StateDir
+		ss.opts.StateDir = state
+		defer func() { ss.opts.StateDir = orig }()
+		for _, plain := range plains {
+			if tr := ss.stateTraces(plain); len(tr) > 0 {
+				t.Fatalf("%s: %q is in the state: %v", where, plain, tr)
+			}
+		}
 	}
 }
