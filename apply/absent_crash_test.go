@@ -54,11 +54,7 @@ func TestAbsentPackageCrash(t *testing.T) {
 			if st, _ := (packages.Tools{Root: csb.root}).Status("trail-lib"); (st.State == kind.StateAbsent) == (tc.name == "forward") {
 				cut++
 			}
-			csb.open()
-			gen, err := state.ReadAppliedGeneration(csb.e.path(state.FileApplied))
-			if err != nil {
-				t.Fatal(err)
-			}
+			gen := csb.recover(t)
 			got := csb.fs().Packages()
 			switch {
 			case gen == applied && got != old:

@@ -71,11 +71,7 @@ func TestPackageDepsCrash(t *testing.T) {
 		if st, _ := (packages.Tools{Root: root}).Status("trail-b"); st.State == packages.Installed {
 			afterApply++
 		}
-		csb.open()
-		gen, err := state.ReadAppliedGeneration(csb.e.path(state.FileApplied))
-		if err != nil {
-			t.Fatal(err)
-		}
+		gen := csb.recover(t)
 		got := csb.fs().Packages()
 		if gen == 2 {
 			if !strings.Contains(got, "trail-a installed 1.0 manual") || !strings.Contains(got, "trail-b installed 1.0 auto") {
@@ -183,4 +179,16 @@ func crashCopy(t *testing.T, sb *sandbox, listFile, commit string, at int) *sand
 		return nil
 	}
 	return &sandbox{t: t, root: root, state: dst, opts: Options{Root: root, StateDir: stateDir}}
+}
+
+// recover opens the engine on a crash copy, which recovers its journal,
+// and returns the generation the copy's state then names as applied.
+func (sb *sandbox) recover(t *testing.T) int {
+	t.Helper()
+	sb.open()
+	gen, err := state.ReadAppliedGeneration(sb.e.path(state.FileApplied))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return gen
 }

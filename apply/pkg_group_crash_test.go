@@ -61,11 +61,7 @@ func TestPackageGroupCrash(t *testing.T) {
 		if st.State == packages.Installed && installCut(t, filepath.Join(csb.opts.StateDir, state.FileJournal), "PKG trail-a") {
 			unamended++
 		}
-		csb.open()
-		gen, err := state.ReadAppliedGeneration(csb.e.path(state.FileApplied))
-		if err != nil {
-			t.Fatal(err)
-		}
+		gen := csb.recover(t)
 		got := csb.fs().Packages()
 		if gen == applied {
 			if got != before {

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	sbx "trail/apply/internal/sandbox"
-	"trail/apply/state"
 )
 
 // onceAccountScript is a postinst that makes the system user and group
@@ -66,11 +65,7 @@ func TestPackageRemovalMarksCrash(t *testing.T) {
 		if csb.fs().Entry("/etc/passwd", "trail-c") == "" {
 			cut++
 		}
-		csb.open()
-		gen, err := state.ReadAppliedGeneration(csb.e.path(state.FileApplied))
-		if err != nil {
-			t.Fatal(err)
-		}
+		gen := csb.recover(t)
 		want, accts, linked := installed, installedAccts, true
 		if gen == 3 {
 			want, accts, linked = pristine, pristineAccts, false

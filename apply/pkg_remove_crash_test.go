@@ -8,7 +8,6 @@ import (
 	sbx "trail/apply/internal/sandbox"
 	"trail/apply/kind"
 	"trail/apply/kinds/packages"
-	"trail/apply/state"
 )
 
 // The rollback of two packages trail installed, one with a dependency
@@ -41,11 +40,7 @@ func TestPackageRemovalCrash(t *testing.T) {
 		if st, _ := (packages.Tools{Root: root}).Status("trail-c"); st.State == kind.StateAbsent {
 			purged++
 		}
-		csb.open()
-		gen, err := state.ReadAppliedGeneration(csb.e.path(state.FileApplied))
-		if err != nil {
-			t.Fatal(err)
-		}
+		gen := csb.recover(t)
 		want := installed
 		if gen == 3 {
 			want = pristine

@@ -8,7 +8,6 @@ import (
 
 	sbx "trail/apply/internal/sandbox"
 	"trail/apply/kinds/packages"
-	"trail/apply/state"
 )
 
 // An apply whose install upgrades trail-d, installed before trail at
@@ -42,11 +41,7 @@ func TestPackageUpgradedDepCrash(t *testing.T) {
 		if st, _ := (packages.Tools{Root: csb.root}).Status("trail-a"); st.State == packages.Installed {
 			afterApt++
 		}
-		csb.open()
-		gen, err := state.ReadAppliedGeneration(csb.e.path(state.FileApplied))
-		if err != nil {
-			t.Fatal(err)
-		}
+		gen := csb.recover(t)
 		got := csb.fs().Packages()
 		if gen == 2 {
 			if !strings.Contains(got, "trail-a installed 1.0 manual") || !strings.Contains(got, "trail-d installed 2.0") {

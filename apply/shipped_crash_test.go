@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	sbx "trail/apply/internal/sandbox"
-	"trail/apply/state"
 	"trail/internal/lineedit"
 )
 
@@ -121,11 +120,7 @@ func shippedCrash(t *testing.T, sb *sandbox, stepsA, stepsB, want string) {
 			break
 		}
 		points++
-		csb.open()
-		gen, err := state.ReadAppliedGeneration(csb.e.path(state.FileApplied))
-		if err != nil {
-			t.Fatal(err)
-		}
+		gen := csb.recover(t)
 		got := look(csb)
 		if gen != 2 && got != before {
 			t.Fatalf("crash point %d: after recovery:\n%s\nwant as before the apply:\n%s", at, got, before)
