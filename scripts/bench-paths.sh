@@ -32,6 +32,10 @@
 #
 # METRICS=1 has trail write a metrics file, as on a host with Debian's
 # prometheus-node-exporter installed; without it the metrics are off.
+#
+# LOAD=N runs N busy loops for as long as the measurements run, so that
+# "on a loaded machine" is the same load each time rather than whatever
+# else the machine is doing (LOAD=2 on 2 cores keeps both busy).
 set -eu
 trail=$(realpath "${TRAIL:-bin/trail}")
 files=${FILES:-10000}
@@ -40,7 +44,8 @@ timebin=/usr/bin/time
 [ -x "$timebin" ] || { echo "bench-paths: needs GNU time at $timebin (apt-get install time)" >&2; exit 1; }
 command -v rsync > /dev/null || { echo "bench-paths: needs rsync (apt-get install rsync)" >&2; exit 1; }
 D=$(mktemp -d "${TMPDIR:-/tmp}/trail-bench.XXXXXX")
-trap 'rm -rf "$D"' EXIT
+loops=()
+trap 'kill "${loops[@]}" 2> /dev/null || :; rm -rf "$D"' EXIT
 export GIT_CONFIG_GLOBAL="$D/gitconfig" GIT_CONFIG_NOSYSTEM=1
 git config --global user.name bench
 git config --global user.email bench@example.org
@@ -84,6 +89,12 @@ sandbox() {
 
 # cpu NAME: wall and CPU seconds of the last run appended to $D/NAME.
 cpu() { awk '{ printf "%5.2f s %5.2f cpu", $1, $3 + $4 }' < <(tail -1 "$D/$1"); }
+
+# busy: LOAD busy loops, from here to the end of the script.
+for ((i = 0; i < ${LOAD:-0}; i++)); do
+	sh -c 'while :; do :; done' &
+	loops+=($!)
+done
 
 if [ -n "${TURNS:-}" ]; then
 	fresh turns
@@ -171,7 +182,8 @@ row() {
 	printf '  %-20s %6.2f s %5.2f cpu %5d MiB   %-12s %6.2f s %5.2f cpu   %5sx %5sx\n' "$1" "$t" "$tc" "$(($(median "$2" 2) / 1024))" \
 		"$3" "$b" "$bc" "$(ratio "$t" "$b")" "$(ratio "$tc" "$bc")"
 }
-printf 'trail vs cp/rsync, %d files in one tree, median of %d runs (wall seconds, CPU seconds = user + sys, peak RSS):\n' "$files" "$runs"
+printf 'trail vs cp/rsync, %d files in one tree, median of %d runs%s (wall seconds, CPU seconds = user + sys, peak RSS):\n' "$files" "$runs" \
+	"$(if [ "${LOAD:-0}" -gt 0 ]; then echo ", $LOAD busy loops running"; fi)"
 printf '  %-20s %8s %9s %9s   %-12s %8s %9s   %6s %6s\n' path trail cpu rss baseline time cpu wall cpu
 row "first apply" trail-first cp-first
 row "first apply" trail-first rsync-first
