@@ -1,6 +1,7 @@
 package packages
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -252,10 +253,18 @@ func TestParseContentsRealArchive(t *testing.T) {
 }
 
 // The simulation's upgrades are the changed packages with their version
-// now, the step's own package aside.
+// now, the version they go to and the mark they have, the step's own
+// package aside; one whose mark cannot be read has its version alone.
 func TestSimUpgrades(t *testing.T) {
-	out := "Inst trail-d [1.0] (2.0 localhost [all])\nInst trail-a [0.9] (1.0 localhost [all])\nInst trail-b (1.0 localhost [all])\nInst trail-e [1:2~b1] (1:2 localhost [all])\nInst trail-r [1.0] (1.0 localhost [all])\n"
-	if got, want := simUpgrades(parseSim(out).inst, []string{"trail-a"}), []string{"trail-d=1.0", "trail-e=1:2~b1"}; !slices.Equal(got, want) {
+	out := "Inst trail-d [1.0] (2.0 localhost [all])\nInst trail-a [0.9] (1.0 localhost [all])\nInst trail-b (1.0 localhost [all])\nInst trail-e [1:2~b1] (1:2 localhost [all])\nInst trail-r [1.0] (1.0 localhost [all])\nInst trail-u [1.0] (1.1 localhost [all])\n"
+	auto := func(n string) (bool, error) {
+		if n == "trail-u" {
+			return false, errors.New("unreadable")
+		}
+		return n == "trail-d", nil
+	}
+	want := []string{"trail-d=1.0>2.0@auto", "trail-e=1:2~b1>1:2@manual", "trail-u=1.0"}
+	if got := simUpgrades(parseSim(out).inst, []string{"trail-a"}, auto); !slices.Equal(got, want) {
 		t.Fatalf("upgrades %q, want %q", got, want)
 	}
 }

@@ -45,15 +45,25 @@ type simInst struct {
 	fresh         bool   // not installed now
 }
 
-// simUpgrades lists, as NAME=VERSION, the packages of inst installed now
-// that the call would move to another version, but targets: what an
-// install records as upgraded (upgraded.go) before apt runs.
-func simUpgrades(inst []simInst, targets []string) []string {
+// simUpgrades lists, as NAME=OLD>NEW@MARK, the packages of inst
+// installed now that the call would move to another version, but
+// targets, with the mark each has (auto): what an install records as
+// upgraded (upgraded.go) before apt runs, so that a rollback of an
+// apply killed while apt runs tells, as after it, whether the admin
+// took the package over since (takenOver). A package whose mark cannot
+// be read is listed without it.
+func simUpgrades(inst []simInst, targets []string, auto func(string) (bool, error)) []string {
 	var out []string
 	for _, in := range inst {
-		if !in.fresh && validVersion(in.old) && in.version != in.old && !hasName(targets, in.name) {
-			out = append(out, in.name+"="+in.old)
+		if in.fresh || !validVersion(in.old) || in.version == in.old || hasName(targets, in.name) {
+			continue
 		}
+		a, err := auto(in.name)
+		if err != nil || !validVersion(in.version) {
+			out = append(out, in.name+"="+in.old)
+			continue
+		}
+		out = append(out, in.name+"="+in.old+">"+in.version+"@"+markWord(a))
 	}
 	return out
 }
@@ -102,7 +112,7 @@ func predictAlone(t Tools, s *stepfmt.Step, ref string, recommends bool) (brings
 	if err != nil {
 		return nil, nil
 	}
-	return slices.DeleteFunc(sim.fresh, func(n string) bool { return baseName(n) == baseName(s.Target) }), simUpgrades(sim.inst, []string{s.Target})
+	return slices.DeleteFunc(sim.fresh, func(n string) bool { return baseName(n) == baseName(s.Target) }), simUpgrades(sim.inst, []string{s.Target}, t.AutoMarked)
 }
 
 // predictTogether simulates installing refs, the packages of steps, in one
@@ -143,7 +153,7 @@ func predictTogether(t Tools, steps []*stepfmt.Step, refs []string, recommends b
 		targets[i] = s.Target
 	}
 	per, ok := splitBrings(targets, sim.inst, parseDepends(out), installed)
-	return per, simUpgrades(sim.inst, targets), ok
+	return per, simUpgrades(sim.inst, targets, t.AutoMarked), ok
 }
 
 // splitBrings shares out the packages one call newly installs (the fresh

@@ -22,11 +22,12 @@ import (
 // as sharedDeps does for a new dependency), so that whichever of them
 // goes last puts the old version back. Before apt runs, the capture
 // names what the install's simulation upgrades ("upgrades=", as brings=
-// names what it installs), so that an apply killed while apt runs puts
-// those versions back too.
+// names what it installs, in the form below), so that an apply killed
+// while apt runs puts those versions back too.
 
-// An install's own list also names the version it left and the mark the
-// package had ("NAME=OLD>NEW@auto" or "@manual"): a package at another
+// An install's own list, and its prediction, also name the version it
+// left and the mark the package had ("NAME=OLD>NEW@auto" or "@manual"):
+// a package at another
 // version since, or marked manually installed since, was taken over by
 // the admin, and its rollback leaves it as it is.
 

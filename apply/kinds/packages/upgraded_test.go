@@ -6,6 +6,7 @@ import (
 
 	"trail/apply/internal/sandbox"
 	"trail/apply/internal/sandbox/engine"
+	"trail/apply/kinds/packages"
 	"trail/stepfmt"
 )
 
@@ -231,5 +232,39 @@ func TestUpgradedDepOldestByVersionOrder(t *testing.T) {
 	}
 	if after := sb.Packages(); after != pkgs {
 		t.Errorf("packages after the rollback:\n%s\nwant:\n%s\n(trail-b's origin %q)", after, pkgs, o)
+	}
+}
+
+// The capture of an install names, before apt runs, what it will
+// upgrade with the version it goes to and the mark it has, alone or in
+// a group, so that the rollback of an apply killed while apt runs
+// tells a package the admin has taken over since as after the install.
+func TestUpgradesPredictionCarriesMark(t *testing.T) {
+	t.Parallel()
+	for name, auto := range map[string]bool{"auto": true, "manual": false} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sb := upgradedRepo(t, auto, false)
+			x := sb.Exec()
+			a := &stepfmt.Step{Kind: stepfmt.KindPackage, Target: "trail-a"}
+			b := &stepfmt.Step{Kind: stepfmt.KindPackage, Target: "trail-b"}
+			want := "absent upgrades=trail-d=1.0>2.0@" + name
+			img, err := packages.Package{}.Capture(x, a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if img.String() != want {
+				t.Errorf("trail-a alone: %s, want %s", img, want)
+			}
+			imgs, err := packages.Package{}.CaptureGroup(x, []*stepfmt.Step{a, b})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, s := range []string{"trail-a", "trail-b"} {
+				if imgs[i].String() != want {
+					t.Errorf("%s in a group: %s, want %s", s, imgs[i], want)
+				}
+			}
+		})
 	}
 }
