@@ -61,6 +61,7 @@ func (r *run) commit() (*Generation, error) {
 				return fmt.Errorf("internal error: no record for %s", id)
 			}
 		}
+		r.e.crashPoint("applied record written, not yet renamed")
 		return errors.Join(made.Err(), r.cur.applied.Err())
 	})
 	if err != nil {

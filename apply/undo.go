@@ -253,8 +253,9 @@ func (e *Engine) recover() error {
 // O_TMPFILE, the packs they were staging into (which have no index), and
 // the work directories of steps (Store.MkdirTemp),
 // such as a validate's copy of a secret; and the temporary files of
-// generation records and step lists, which are written only under the
-// lock, so one there when the lock is taken is a killed writer's.
+// generation records, step lists and the applied record, which are
+// written only under the lock, so one there when the lock is taken is a
+// killed writer's.
 func (e *Engine) cleanStoreTemp() {
 	gens := e.path(state.DirGenerations)
 	if ents, err := os.ReadDir(gens); err == nil {
@@ -264,5 +265,6 @@ func (e *Engine) cleanStoreTemp() {
 			}
 		}
 	}
+	state.RemoveAppliedTemps(e.dir)
 	e.store.RemoveTemps()
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 
@@ -96,6 +97,37 @@ func WriteApplied(file string, gen, n int, fill func(*RecordWriter) error) (*App
 		saveAppliedIndex(file, a, w.sum)
 	}
 	return a, nil
+}
+
+// RemoveAppliedTemps removes the temporary files of the applied record
+// (".applied.DIGITS.tmp", atomicfile's names) in the state directory dir:
+// the record is written only under the state lock, so one there when the
+// lock is taken is a killed writer's. Its index's (".applied.idx.…"),
+// which a reader indexing the record writes without the lock, stay.
+func RemoveAppliedTemps(dir string) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if isAppliedTemp(e.Name()) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// isAppliedTemp reports whether name is one atomicfile gives the applied
+// record's temporary file: a random number between the name and the suffix.
+func isAppliedTemp(name string) bool {
+	mid, ok := strings.CutPrefix(name, "."+FileApplied+".")
+	if !ok {
+		return false
+	}
+	mid, ok = strings.CutSuffix(mid, TempSuffix)
+	if !ok || mid == "" {
+		return false
+	}
+	return strings.Trim(mid, "0123456789") == ""
 }
 
 // CopyApplied replaces the applied record file with the one at file
