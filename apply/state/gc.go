@@ -167,7 +167,8 @@ func gc(dir string, keep int, grace time.Duration, dryRun bool, size int64) (*GC
 // directories by name and stats only what it may remove, and, with sizes,
 // what it keeps too, returning the kept blobs' bytes.
 func sweep(root string, need *needSet, young time.Time, dryRun, sizes bool, res *GCResult) (int64, error) {
-	dirs, err := readNames(root)
+	var rd dirNames
+	dirs, err := rd.read(root)
 	if errors.Is(err, fs.ErrNotExist) {
 		return 0, nil
 	}
@@ -177,7 +178,7 @@ func sweep(root string, need *needSet, young time.Time, dryRun, sizes bool, res 
 	var kept int64
 	for _, d := range dirs {
 		sub := filepath.Join(root, d)
-		names, err := readNames(sub)
+		names, err := rd.read(sub)
 		if errors.Is(err, syscall.ENOTDIR) {
 			if fi, err := os.Lstat(sub); err == nil && sizes {
 				kept += fi.Size()
