@@ -71,11 +71,11 @@ func (h *Host) onEvent(ev apply.Event) {
 			return
 		}
 		r.Event, r.Priority = report.EventDrift, report.PriorityWarning
-		r.Message = fmt.Sprintf("%s drifted: %s", ev.Step, ev.Detail)
-		fmt.Fprintf(h.Out, "  drift: %s%s %s\n", ev.Step, at(ev.Source), driftSaved(ev.Result))
+		r.Message = abbrevHashes(fmt.Sprintf("%s drifted: %s", ev.Step, ev.Detail))
+		fmt.Fprintf(h.Out, "  drift: %s%s %s\n", abbrevHashes(ev.Step), at(ev.Source), driftSaved(ev.Result))
 	case apply.EventHeal:
 		r.Event, r.Priority = report.EventHeal, report.PriorityWarning
-		r.Message = fmt.Sprintf("%s healed: %s", ev.Step, ev.Detail)
+		r.Message = abbrevHashes(fmt.Sprintf("%s healed: %s", ev.Step, ev.Detail))
 	case apply.EventRollback:
 		r.Event, r.Priority = report.EventRollback, report.PriorityWarning
 		r.Message = "undid the changes of the apply: " + ev.Detail

@@ -164,3 +164,7 @@ func Short(hash string) string {
 	}
 	return hash
 }
+
+// AbbrevHashes shortens the content hashes in a line for people, as the
+// apply's step lines show them; JSON output keeps them whole.
+func AbbrevHashes(line string) string { return abbrevHashes(line) }

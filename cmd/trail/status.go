@@ -74,7 +74,7 @@ func printStatus(w io.Writer, s *host.Status) {
 		if d.Error != "" {
 			what = d.Error
 		}
-		fmt.Fprintf(w, "    %s: %s (policy %s)\n", d.Step, what, d.Policy)
+		fmt.Fprintf(w, "    %s: %s (policy %s)\n", host.AbbrevHashes(d.Step), host.AbbrevHashes(what), d.Policy)
 	}
 	if f := s.LastError; f != nil {
 		where := ""
