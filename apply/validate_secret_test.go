@@ -39,7 +39,8 @@ func TestValidateSecret(t *testing.T) {
 }
 
 // The edits of a file that a secret step named in the applied list are
-// checked as secret content: the checker's refusal hides what it printed.
+// checked as secret content: the checker's refusal hides what it printed
+// and says where to see the content, as for a secret file.
 func TestValidateEditOfSecret(t *testing.T) {
 	ss := newSecretSandbox(t)
 	ss.write("/srv/db.conf", "password=hunter1\n", 0o600)
@@ -49,7 +50,7 @@ func TestValidateEditOfSecret(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = ss.applyErr(anchors+fmt.Sprintf("EDIT /srv/db.conf %s validate=\"cat %%s; exit 1\"", edits), "c2")
-	if err == nil || !strings.Contains(err.Error(), "its output is not shown: the content is secret") {
+	if err == nil || !strings.Contains(err.Error(), "its output is not shown: the content is secret; to see it, run the checker as root on what `trail show -secret /srv/db.conf REV` prints for the commit being applied") {
 		t.Fatalf("err = %v, want the refusal without the checker's output", err)
 	}
 	if strings.Contains(err.Error(), "hunter") {

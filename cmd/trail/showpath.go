@@ -13,12 +13,14 @@ import (
 
 // runShow prints what trail would write at PATH on this host at REV: a
 // FILE's content as compiled (bytes as they are), a LINK's target, a DIR's
-// attributes. A secret file is shown as such, decrypted only with
-// --secret, by root. Exit 1 when trail does not manage PATH at REV.
+// attributes, an EDIT's step and edits. A secret file is shown as such,
+// decrypted only with --secret, by root; --secret shows an EDIT's result
+// on this machine, which may hold a secret, to root alone too. Exit 1
+// when trail does not manage PATH at REV.
 func runShow(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("show", "PATH [REV]", stderr)
 	dir := hostFlags(fs)
-	reveal := fs.Bool("secret", false, "print a secret file decrypted with the host's age key (root only)")
+	reveal := fs.Bool("secret", false, "print a secret file decrypted with the host's age key, or an edit's result on this machine (root only)")
 	if fs.Parse(args) != nil || fs.NArg() < 1 || fs.NArg() > 2 {
 		fs.Usage()
 		return 2
@@ -52,6 +54,8 @@ func runShow(args []string, stdout, stderr io.Writer) int {
 				return showSecret(h, s, data, *reveal, stdout, stderr)
 			}
 			_, _ = stdout.Write(data)
+		case s.Kind == stepfmt.KindEdit && *reveal:
+			return showEditResult(h, rev, path, stdout, stderr)
 		default:
 			var b bytes.Buffer
 			stepfmt.AppendStep(&b, s, true)
@@ -85,5 +89,22 @@ func showSecret(h *host.Host, s *stepfmt.Step, data []byte, reveal bool, stdout,
 		return 2
 	}
 	_, _ = stdout.Write(plain)
+	return 0
+}
+
+// showEditResult prints what the EDIT at path makes of the file on this
+// machine at rev, the content its validate command checks: it may hold a
+// secret (a secret step named the path before), so only root sees it.
+func showEditResult(h *host.Host, rev, path string, stdout, stderr io.Writer) int {
+	if os.Geteuid() != 0 {
+		fmt.Fprintf(stderr, "trail: %s: only root sees an edit's result (run trail show --secret as root)\n", path)
+		return 2
+	}
+	data, err := h.EditResult(rev, path)
+	if err != nil {
+		printErr(stderr, err)
+		return 2
+	}
+	_, _ = stdout.Write(data)
 	return 0
 }

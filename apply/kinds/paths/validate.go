@@ -89,12 +89,11 @@ func validate(v *kind.View, target, cmd, key string, data []byte, mode uint32) (
 			// anything at a path a secret step names. Its output is left
 			// out whole: a filter of the secret's lines would still let
 			// through a word of one quoted in a message (nginx quotes
-			// the token it refuses). A secret FILE's content is what
-			// trail show -secret prints, so the admin can run it there.
-			out = "its output is not shown: the content is secret"
-			if whole {
-				out += "; to see it, run the checker as root on what `trail show -secret " + target + " REV` prints for the commit being applied"
-			}
+			// the token it refuses). A secret FILE's content, and an
+			// EDIT's result, are what trail show -secret prints, so the
+			// admin can run it there.
+			out = "its output is not shown: the content is secret; to see it, run the checker as root on what `trail show -secret " +
+				target + " REV` prints for the commit being applied"
 		}
 		return "", validateError(cmd, tmp, out, err)
 	}
