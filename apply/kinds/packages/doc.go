@@ -17,7 +17,10 @@
 // an install brought and a later step declares goes back to its state
 // before that install once no install that brought it stays
 // (broughtBefore, planMove), and one an install upgraded as a
-// dependency goes back to its old version (upgraded.go). A
+// dependency goes back to its old version (upgraded.go), declared by a
+// step or not, once no install that upgraded it stays
+// (upgradeddeclared.go); an old version that cannot be had, or would
+// remove a package that stays, is not put back, and the plan says so. A
 // step's owns= paths are predicted as directories once it installs.
 // Recovery finishes a dpkg run a crash cut off (dpkgrecover.go). A
 // change of an apt source or key earlier in an apply makes the PKG steps

@@ -111,7 +111,8 @@ func FuzzPackageUnitImages(f *testing.F) {
 		"absent deps=trail-d users=own depmarks=trail-d:link:/etc/x.wants/d.service,trail-d:user:svc", "absent depmarks=\"trail-d:link:/etc/a b.wants/x.service\"",
 		"installed version=1.0 mark=auto users=svc before=config-files", "installed version=1 before=absent", "installed before=",
 		"absent upgraded=trail-d=1:2.0~b1,libc6:amd64=2.36-9", "absent upgraded=trail-d=1.0>2.0@auto upgrades=trail-e=1.0",
-		"absent upgraded=trail-d=1.0>2.0@manual,trail-d=1.0", "absent upgrades=trail-d="} {
+		"absent upgraded=trail-d=1.0>2.0@manual,trail-d=1.0", "absent upgrades=trail-d=",
+		"installed version=2.0 mark=manual depmarks=trail-d:user:trail-d upgradedfrom=1.0", "installed upgradedfrom="} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {

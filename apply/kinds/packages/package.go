@@ -29,7 +29,8 @@ import (
 // (deps.go, brought.go). A package that was installed stays
 // installed, at its old version when that is still available, with its
 // old mark and its conffiles, as does one the install upgraded as a
-// dependency (upgraded.go). Drift is the package no longer installed,
+// dependency (upgraded.go), whether a step declares it or not
+// (upgradeddeclared.go). Drift is the package no longer installed,
 // or not at its pinned version.
 type Package struct{}
 
@@ -66,6 +67,10 @@ type pimgPkg struct {
 	// "NAME=VERSION"... (upgraded.go).
 	upgraded string
 	upgrades string // before an install has finished, those it is predicted to upgrade
+	// upfrom is, for a package an earlier install of trail upgraded as
+	// its dependency before a step declared it, the version it had before
+	// that install (upgradeddeclared.go).
+	upfrom string
 }
 
 // Image packs p as the step records it.
@@ -89,7 +94,8 @@ func (p pimgPkg) Image() kind.Image {
 	}
 	for _, a := range []stepfmt.Attr{{Key: "brings", Value: p.brings}, {Key: "confdeps", Value: p.confdeps},
 		{Key: "users", Value: p.users}, {Key: "groups", Value: p.groups}, {Key: "links", Value: p.Links},
-		{Key: "depmarks", Value: p.depmarks}, {Key: "before", Value: p.before}, {Key: "upgraded", Value: p.upgraded}, {Key: "upgrades", Value: p.upgrades}} {
+		{Key: "depmarks", Value: p.depmarks}, {Key: "before", Value: p.before}, {Key: "upgraded", Value: p.upgraded}, {Key: "upgrades", Value: p.upgrades},
+		{Key: "upgradedfrom", Value: p.upfrom}} {
 		if a.Value != "" {
 			m.Attrs = append(m.Attrs, a)
 		}
@@ -147,6 +153,11 @@ func Unpack(m kind.Image) (pimgPkg, error) {
 			} else {
 				p.upgrades = list
 			}
+		case "upgradedfrom":
+			if !validVersion(a.Value) {
+				return p, fmt.Errorf("package image %q: upgradedfrom %q is not a version", m, a.Value)
+			}
+			p.upfrom = a.Value
 		case "before":
 			if a.Value != kind.StateAbsent && a.Value != pkgConfig {
 				return p, fmt.Errorf("package image %q: before must be %s or %s", m, kind.StateAbsent, pkgConfig)
@@ -326,6 +337,9 @@ func (Package) CaptureGroup(x *kind.Exec, steps []*stepfmt.Step) ([]kind.Image, 
 		}
 		if p.State == Installed && !s.Absent() {
 			if err := p.withBroughtBefore(x, t, s); err != nil {
+				return nil, failedIn(steps, s, err)
+			}
+			if err := p.withUpgradedBefore(x, s.Target); err != nil {
 				return nil, failedIn(steps, s, err)
 			}
 		}

@@ -103,6 +103,8 @@ func TestPackageImageDeps(t *testing.T) {
 		"upgraded of no name":      {"absent upgraded==1.0", "", "not NAME=VERSION"},
 		"upgraded from an option":  {"absent upgrades=trail-d=-o", "", "not NAME=VERSION"},
 		"upgraded, an option name": {"absent upgraded=-o=1.0", "", "not NAME=VERSION"},
+		"upgraded before declared": {"installed version=2.0 mark=auto depmarks=trail-d:user:trail-d upgradedfrom=1.0", "installed version=2.0 mark=auto depmarks=trail-d:user:trail-d upgradedfrom=1.0", ""},
+		"upgraded from no version": {"installed version=2.0 mark=auto upgradedfrom=-o", "", "upgradedfrom \"-o\" is not a version"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {

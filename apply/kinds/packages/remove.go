@@ -108,8 +108,10 @@ func (Package) PlanChanges(x *kind.Exec, p *stepfmt.Plan, l *stepfmt.List, appli
 			continue
 		}
 		r.keep["package:"+baseName(s.Target)] = true
+		keepUpgradeFacts(r.keep, s, nil)
 		if rec := applied(s.ID()); rec != nil {
 			if o, err := Unpack(rec.Origin); err == nil {
+				keepUpgradeFacts(r.keep, s, &o)
 				for _, d := range kind.SplitNames(o.deps) {
 					r.keep["dep:"+baseName(d)] = true
 				}
@@ -228,8 +230,13 @@ func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[strin
 			}
 		}
 	}
-	// A package whose removal takes one that stays is kept.
+	// A package whose removal takes one that stays is kept, as is one
+	// whose old version would.
 	refs, rm := tx(moves)
+	if err := leaveBlockingRefs(t, moves, refs, rm, cands, keep); err != nil {
+		return nil, err
+	}
+	refs, rm = tx(moves)
 	others, err := t.alsoRemoved(refs, rm, cands)
 	if err != nil {
 		return nil, err
@@ -320,6 +327,9 @@ func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[strin
 	}
 	for _, m := range moves {
 		goneDeps = append(goneDeps, m.downed...) // the marks their new version made go
+		if m.ref != "" {
+			goneDeps = append(goneDeps, m.g.step.Target)
+		}
 	}
 	if err := planMarks(v, t, moves, goneDeps, keep); err != nil {
 		return nil, err
@@ -379,6 +389,8 @@ func planMove(v *kind.View, t Tools, g pkgGoing, pol map[string]Policy, keep map
 		orig.deps, orig.confdeps, orig.depmarks = "", "", ""
 		m.orig = orig
 	}
+	m.versionBack(keep)
+	orig = m.orig
 	purge := s.Value("purge") != "false" && orig.State == kind.StateAbsent
 	switch orig.State {
 	case kind.StateAbsent, pkgConfig:
@@ -394,8 +406,7 @@ func planMove(v *kind.View, t Tools, g pkgGoing, pol map[string]Policy, keep map
 		if cur.State != Installed || cur.Version != orig.Version {
 			ref, err := t.sourceFrom(s.Target, orig.Version, pol)
 			if err != nil {
-				m.w.Target = cur.Image()
-				m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s left at %s: its version %s cannot be installed again (%v)", s.Target, orDash(cur.Version), orig.Version, err))
+				m.leaveAt(fmt.Sprintf("package %s left at %s: its version %s cannot be installed again (%v)", s.Target, orDash(cur.Version), orig.Version, err))
 				return m, nil
 			}
 			m.ref = ref

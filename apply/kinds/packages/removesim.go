@@ -81,3 +81,17 @@ func (t Tools) removableWith(refs, rm, deps []string) ([]string, []blockedDep, e
 	}
 	return free, blocked, nil
 }
+
+// removedBesides returns what the call installing refs and removing rm
+// would remove besides rm and skip; unlike alsoRemoved, also for a call
+// that only installs (puts a package back at its old version).
+func (t Tools) removedBesides(refs, rm, skip []string) ([]string, error) {
+	if len(refs)+len(rm) == 0 {
+		return nil, nil
+	}
+	sim, err := t.simulate(txArgs([]string{"--no-auto-remove"}, refs, rm, nil)...)
+	if err != nil {
+		return nil, err
+	}
+	return slices.DeleteFunc(sim.removed, func(n string) bool { return hasName(rm, n) || hasName(skip, n) }), nil
+}

@@ -54,11 +54,7 @@ func (Package) RestoreGroup(x *kind.Exec, steps []*stepfmt.Step, imgs []kind.Ima
 					auto, downAuto = append(auto, n), append(downAuto, n)
 				}
 			case strings.HasPrefix(c, "version "):
-				orig, err := Unpack(imgs[i])
-				if err != nil {
-					return err
-				}
-				ref, err := t.sourceFrom(s.Target, orig.Version, pol)
+				ref, err := t.sourceFrom(s.Target, versionTo(c), pol)
 				if err != nil {
 					return fmt.Errorf("%s: %w", s.Target, err)
 				}

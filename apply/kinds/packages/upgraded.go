@@ -103,8 +103,9 @@ func markWord(auto bool) string {
 // takenOver tells why the admin has taken over the package n, at cur, that
 // items (of the moves going) say trail's installs upgraded: it is at none
 // of the versions they left, or marked manually installed where they left
-// it auto; "" when it is as they left it, or they do not say.
-func takenOver(items []upgradeItem, n string, cur pimgPkg) string {
+// it auto, unless a block of the config declares it (declared), which
+// marked it so; "" when it is as they left it, or they do not say.
+func takenOver(items []upgradeItem, n string, cur pimgPkg, declared bool) string {
 	var nows []string
 	auto := false
 	for _, u := range items {
@@ -117,7 +118,7 @@ func takenOver(items []upgradeItem, n string, cur pimgPkg) string {
 		return ""
 	case !slices.Contains(nows, cur.Version):
 		return "it has been changed since trail's install left it at " + strings.Join(nows, ", ")
-	case auto && !cur.auto:
+	case auto && !cur.auto && !declared:
 		return "it has been marked manually installed since"
 	}
 	return ""
@@ -209,25 +210,15 @@ func upgradesNeeded(x *kind.Exec, cands, need []string) []string {
 // planDowngrades plans putting back the versions the installs of moves
 // upgraded, for the moves whose package goes or goes back to its old
 // version: each in the decision's apt call (downs), unless it is a
-// package of the plan's own, the config keeps it, it is at that version
+// package of the plan's own, a block the config keeps pins its version
+// (one that does not is left as a fresh apply leaves it: at the version
+// it had, upgradeddeclared.go), it is at that version
 // already or is no longer installed; a version apt cannot install, or
 // one that would remove a package that stays, leaves it as it is, with
 // a note. refs and rm are the call's so far, cands the dependencies that
 // may go with it.
 func planDowngrades(v *kind.View, t Tools, moves []*pkgMove, targets, keep map[string]bool, refs, rm, cands []string) error {
-	// What the call would remove besides rm and cands; unlike
-	// alsoRemoved, also for a call that only installs (puts a pinned
-	// package back at its old version).
-	removes := func(refs []string) ([]string, error) {
-		if len(refs)+len(rm) == 0 {
-			return nil, nil
-		}
-		sim, err := t.simulate(txArgs([]string{"--no-auto-remove"}, refs, rm, nil)...)
-		if err != nil {
-			return nil, err
-		}
-		return slices.DeleteFunc(sim.removed, func(n string) bool { return hasName(rm, n) || hasName(cands, n) }), nil
-	}
+	removes := func(refs []string) ([]string, error) { return t.removedBesides(refs, rm, cands) }
 	base, err := removes(refs)
 	if err != nil {
 		return err
@@ -254,7 +245,7 @@ func planDowngrades(v *kind.View, t Tools, moves []*pkgMove, targets, keep map[s
 		for _, u := range append(kind.SplitNames(m.orig.upgraded), kind.SplitNames(m.orig.upgrades)...) {
 			it, _ := parseUpgrade(u)
 			n, old := it.name, oldest[baseName(it.name)]
-			if b := baseName(n); targets[b] || keep["package:"+b] || seen[b] {
+			if b := baseName(n); targets[b] || keep["pinned:"+b] || seen[b] {
 				continue
 			}
 			seen[baseName(n)] = true
@@ -265,7 +256,7 @@ func planDowngrades(v *kind.View, t Tools, moves []*pkgMove, targets, keep map[s
 			if cur.State != Installed || cur.Version == old {
 				continue
 			}
-			if why := takenOver(items, n, cur); why != "" {
+			if why := takenOver(items, n, cur, keep["package:"+baseName(n)]); why != "" {
 				m.w.Notes = append(m.w.Notes, fmt.Sprintf("package %s left at %s: trail's install upgraded it from %s, but %s", n, cur.Version, old, why))
 				continue
 			}

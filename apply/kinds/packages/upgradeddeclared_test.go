@@ -1,0 +1,122 @@
+package packages_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"trail/apply/internal/sandbox"
+	"trail/stepfmt"
+)
+
+// freshApply is the machine a fresh apply of text leaves on upgradedRepo:
+// what any path to text must leave too.
+func freshApply(t *testing.T, auto bool, text string) (string, map[string]string) {
+	sb := upgradedRepo(t, auto, false)
+	sb.Apply(text, "fresh")
+	return sb.Packages(), sb.Accounts()
+}
+
+// upgradedDeclared applies first, then both, to a fresh upgradedRepo,
+// then middle when it is not "", and checks that each step back leaves
+// the machine as a fresh apply of its list would: middle, then nothing
+// (the machine from before trail), with no note.
+func upgradedDeclared(t *testing.T, first, middle string) {
+	for name, auto := range map[string]bool{"auto": true, "manual": false} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sb := upgradedRepo(t, auto, false)
+			pkgs, accts := sb.Packages(), sb.Accounts()
+			sb.Apply(first, "c1")
+			sb.Apply("PKG trail-a\nPKG trail-d", "c2")
+			if got := sb.PkgState("trail-d"); got != "installed 2.0" || sb.IsAuto("trail-d") {
+				t.Fatalf("trail-d is %s (auto %v), want 2.0 for trail-a, manual for its block", got, sb.IsAuto("trail-d"))
+			}
+			o := sb.Origin(stepfmt.KindPackage, "trail-d")
+			if middle != "" {
+				if g := sb.Apply(middle, "c3"); len(g.Kept) != 0 {
+					t.Fatalf("kept %q", g.Kept)
+				}
+				wantPkgs, wantAccts := freshApply(t, auto, middle)
+				if after := sb.Packages(); after != wantPkgs {
+					t.Errorf("packages after going to %q:\n%s\nwant, as a fresh apply of it:\n%s\n(trail-d's origin %q)", middle, after, wantPkgs, o)
+				}
+				sb.SameAccounts(wantAccts, fmt.Sprintf("after going to %q, as a fresh apply of it", middle))
+			}
+			if g := sb.Apply("", "c0"); len(g.Kept) != 0 {
+				t.Fatalf("kept %q", g.Kept)
+			}
+			if after := sb.Packages(); after != pkgs {
+				t.Errorf("packages after the rollback:\n%s\nwant:\n%s\n(trail-d's origin %q)", after, pkgs, o)
+			}
+			sb.SameAccounts(accts, fmt.Sprintf("after the rollback (trail-d's origin %q)", o))
+		})
+	}
+}
+
+// trail-d, there before trail at 1.0, is upgraded to 2.0 by trail-a's
+// install (2.0's postinst makes the user trail-d), and a later commit
+// declares it with a block of its own, whose record finds it at 2.0.
+// Rolling back to before trail puts 1.0 back with its mark and takes the
+// user, whether both go at once, the block first (trail-d stays at 2.0
+// for trail-a, with its old mark) or trail-a first (trail-d, declared,
+// goes back to 1.0, as a fresh apply of the block alone leaves it).
+func TestUpgradedDepDeclaredLater(t *testing.T) {
+	t.Parallel()
+	for name, middle := range map[string]string{"together": "", "block first": "PKG trail-a", "trail-a first": "PKG trail-d"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			upgradedDeclared(t, "PKG trail-a", middle)
+		})
+	}
+}
+
+// trail-d, there before trail at 1.0, is declared by a block first, and
+// trail-a's install, in a later commit, upgrades it to 2.0. Removing
+// trail-a puts 1.0 back, as a fresh apply of the block alone leaves it;
+// removing the block while trail-a stays leaves it at 2.0 with its old
+// mark; rolling back to before trail gives back 1.0 with its mark.
+func TestUpgradedDepDeclaredBefore(t *testing.T) {
+	t.Parallel()
+	for name, middle := range map[string]string{"together": "", "block first": "PKG trail-a", "trail-a first": "PKG trail-d"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			upgradedDeclared(t, "PKG trail-d", middle)
+		})
+	}
+}
+
+// trail-d, upgraded by trail-a's install and declared since, cannot go
+// back to 1.0 when the rollback to before trail comes: apt no longer has
+// 1.0, or trail-x, installed by hand since, needs 2.0. It stays at 2.0,
+// with its mark and the user 2.0's postinst made, and the plan says why.
+func TestUpgradedDepDeclaredLaterLeft(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]string{
+		"old version gone": "package trail-d left at 2.0: its version 1.0 cannot be installed again",
+		"needed since":     "package trail-d left at 2.0: putting 1.0 back would also remove trail-x, which trail did not install",
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sb := upgradedRepo(t, true, name == "old version gone")
+			sb.Apply("PKG trail-a", "c1")
+			sb.Apply("PKG trail-a\nPKG trail-d", "c2")
+			if name == "needed since" {
+				sb.DpkgInstall(sandbox.BuildDeb(t, t.TempDir(), sandbox.Deb{Name: "trail-x", Version: "1.0", Depends: "trail-d (>= 2.0)"}))
+			}
+			g := sb.Apply("", "c0")
+			if got := sb.PkgState("trail-d"); got != "installed 2.0" || !sb.IsAuto("trail-d") || sb.Entry("/etc/passwd", "trail-d") == "" {
+				t.Errorf("trail-d is %s (auto %v), its user %q, want left at 2.0, auto, with it", got, sb.IsAuto("trail-d"), sb.Entry("/etc/passwd", "trail-d"))
+			}
+			if !strings.Contains(strings.Join(g.Kept, "\n"), want) {
+				t.Errorf("kept %q, want %q", g.Kept, want)
+			}
+			if sb.PkgState("trail-a") != "absent" {
+				t.Errorf("trail-a is %s, want purged", sb.PkgState("trail-a"))
+			}
+			if name == "needed since" && sb.PkgState("trail-x") != "installed 1.0" {
+				t.Errorf("trail-x is %s, want kept", sb.PkgState("trail-x"))
+			}
+		})
+	}
+}
