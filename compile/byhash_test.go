@@ -44,10 +44,8 @@ func (c *countingFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	return fs.ReadDir(c.FS, name)
 }
 
-func (c *countingFS) ReadGitTree(h [20]byte) ([]fs.DirEntry, error) {
-	return c.FS.(interface {
-		ReadGitTree([20]byte) ([]fs.DirEntry, error)
-	}).ReadGitTree(h)
+func (c *countingFS) ListGitTree(h [20]byte, fn func(i, n int, name string, mode fs.FileMode, id [20]byte)) error {
+	return c.FS.(gitTreeFS).ListGitTree(h, fn)
 }
 
 func (c *countingFS) ReadGitBlob(h [20]byte) ([]byte, error) {

@@ -60,16 +60,11 @@ func (c *compiler) treeOf(hash string) ([]TreeEntry, bool) {
 // reports it, and such a listing is not kept. The entries' names share
 // one string, so the listing keeps none of what fsys made.
 func (c *compiler) readTree(p, hash string) (es []TreeEntry, errs []error, err error) {
-	var des []fs.DirEntry
-	var raw [20]byte
 	if g, ok := c.fsys.(gitTreeFS); ok && len(hash) == 40 {
-		if _, err := hex.Decode(raw[:], []byte(hash)); err != nil {
-			return nil, nil, err
-		}
-		if des, err = g.ReadGitTree(raw); err != nil {
-			return nil, nil, &fs.PathError{Op: "readdir", Path: p, Err: err}
-		}
-	} else if des, err = fs.ReadDir(c.fsys, p); err != nil {
+		return c.listTree(g, p, hash)
+	}
+	des, err := fs.ReadDir(c.fsys, p)
+	if err != nil {
 		return nil, nil, err
 	}
 	size := 0
@@ -91,13 +86,19 @@ func (c *compiler) readTree(p, hash string) (es []TreeEntry, errs []error, err e
 		// A git tree's entries are their own FileInfo; a work tree's
 		// are asked (an lstat) only for a file's x bits.
 		info, _ := d.(fs.FileInfo)
-		switch t := d.Type(); {
-		case t.IsDir():
-			e.Type = EntryDir
-		case t&fs.ModeSymlink != 0:
-			e.Type = EntryLink
+		e.Type = entryType(d.Type(), func() fs.FileMode {
+			if info == nil {
+				info, _ = d.Info()
+			}
+			if info == nil {
+				return 0
+			}
+			return info.Mode()
+		})
+		g, byGit := d.(interface{ GitHash() [20]byte })
+		if e.Type == EntryLink {
 			var lerr error
-			if g, ok := d.(interface{ GitHash() [20]byte }); ok && byHash != nil {
+			if byGit && byHash != nil {
 				var to []byte
 				if to, lerr = byHash.ReadGitBlob(g.GitHash()); lerr != nil {
 					lerr = &fs.PathError{Op: "readlink", Path: joinPath(p, e.Name), Err: lerr}
@@ -112,18 +113,8 @@ func (c *compiler) readTree(p, hash string) (es []TreeEntry, errs []error, err e
 				}
 				errs[i] = lerr
 			}
-		case t.IsRegular():
-			e.Type = EntryFile
-			if info == nil {
-				info, _ = d.Info()
-			}
-			if info != nil && info.Mode()&0o111 != 0 {
-				e.Type = EntryExec
-			}
-		default:
-			e.Type = EntryOther
 		}
-		if g, ok := d.(interface{ GitHash() [20]byte }); ok {
+		if byGit {
 			e.Git = g.GitHash()
 		} else if info != nil {
 			if h, ok := info.Sys().(string); ok && len(h) == 40 {
@@ -132,6 +123,66 @@ func (c *compiler) readTree(p, hash string) (es []TreeEntry, errs []error, err e
 		}
 	}
 	return es, errs, nil
+}
+
+// listTree is readTree of a git tree, listed by its hash: each entry's
+// git hash is set, and a symlink's target read by its own.
+func (c *compiler) listTree(g gitTreeFS, p, hash string) (es []TreeEntry, errs []error, err error) {
+	var raw [20]byte
+	if _, err := hex.Decode(raw[:], []byte(hash)); err != nil {
+		return nil, nil, err
+	}
+	links := false
+	err = g.ListGitTree(raw, func(i, n int, name string, mode fs.FileMode, id [20]byte) {
+		if es == nil {
+			es = make([]TreeEntry, n)
+		}
+		e := &es[i]
+		e.Name, e.Git = name, id
+		e.Type = entryType(mode.Type(), func() fs.FileMode { return mode })
+		links = links || e.Type == EntryLink
+	})
+	if err != nil {
+		return nil, nil, &fs.PathError{Op: "readdir", Path: p, Err: err}
+	}
+	if es == nil {
+		es = []TreeEntry{}
+	}
+	if !links {
+		return es, nil, nil
+	}
+	for i := range es {
+		e := &es[i]
+		if e.Type != EntryLink {
+			continue
+		}
+		to, lerr := g.ReadGitBlob(e.Git)
+		if lerr != nil {
+			if errs == nil {
+				errs = make([]error, len(es))
+			}
+			errs[i] = &fs.PathError{Op: "readlink", Path: joinPath(p, e.Name), Err: lerr}
+		}
+		e.To = string(to)
+	}
+	return es, errs, nil
+}
+
+// entryType is the entry type of a directory entry of type t; mode gives
+// the entry's mode when a file's x bits are wanted.
+func entryType(t fs.FileMode, mode func() fs.FileMode) EntryType {
+	switch {
+	case t.IsDir():
+		return EntryDir
+	case t&fs.ModeSymlink != 0:
+		return EntryLink
+	case t.IsRegular():
+		if mode()&0o111 != 0 {
+			return EntryExec
+		}
+		return EntryFile
+	}
+	return EntryOther
 }
 
 func joinPath(dir, name string) string {

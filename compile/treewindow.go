@@ -170,9 +170,12 @@ type gitBlobFS interface {
 	ReadGitBlob(h [20]byte) ([]byte, error)
 }
 
-// gitTreeFS lists a tree by its git hash (gitrepo's tree FS).
+// gitTreeFS lists a tree and reads its blobs by their git hashes
+// (gitrepo's tree FS): fn is given each entry's place i of the n, name,
+// mode (as its FileInfo's) and git hash, in name order.
 type gitTreeFS interface {
-	ReadGitTree(h [20]byte) ([]fs.DirEntry, error)
+	gitBlobFS
+	ListGitTree(h [20]byte, fn func(i, n int, name string, mode fs.FileMode, id [20]byte)) error
 }
 
 // readTreeFiles reads the files of a tree with a few workers: reading

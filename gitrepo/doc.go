@@ -15,8 +15,10 @@
 //     It implements fs.ReadDirFS, fs.ReadFileFS, fs.StatFS and
 //     fs.ReadLinkFS; Sys() of a FileInfo is the git object id in hex, and
 //     its GitHash method the id itself; ReadGitBlob and ReadGitTree read a
-//     blob and list a tree by that id, without resolving a path, and
-//     DropCaches lets go of what the FS and the repository cache. Regular
+//     blob and list a tree by that id, without resolving a path
+//     (ListGitTree too, making nothing for each entry), and DropCaches
+//     lets go of what the FS and the repository cache. Objects a pack
+//     holds whole are read straight from it (packread.go). Regular
 //     files have mode 0644, executable files 0755, directories 0755 and
 //     symlinks 0777 (git keeps nothing else); Open
 //     follows symlinks that stay inside the tree; submodules show up as

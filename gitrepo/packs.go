@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
+	"path"
 	"slices"
 	"sort"
 	"sync"
@@ -30,10 +32,13 @@ import (
 // looking again a Repo kept open would not find a commit a second fetch
 // brought.
 
-// packIndex is one pack's index.
+// packIndex is one pack's index, and the pack's path and size (0 when
+// it could not be told: its objects are then read through go-git alone).
 type packIndex struct {
 	hash plumbing.Hash
 	idx  *sharedIndex
+	path string
+	size int64
 }
 
 // packs returns the indexes of the repository's packs, loaded on first
@@ -65,7 +70,12 @@ func (r *Repo) morePacks() bool {
 			continue
 		}
 		if idx, err := loadIndex(dg, h); err == nil {
-			list = append(list, packIndex{hash: h, idx: &sharedIndex{MemoryIndex: idx}})
+			name := path.Join("objects/pack", "pack-"+h.String()+".pack")
+			p := packIndex{hash: h, idx: &sharedIndex{MemoryIndex: idx}, path: r.gitDir.Join(r.gitDir.Root(), name)}
+			if info, err := r.gitDir.Stat(name); err == nil {
+				p.size = info.Size()
+			}
+			list = append(list, p)
 		}
 	}
 	r.packList.Store(&list)
@@ -99,13 +109,16 @@ func (r *Repo) dropCaches() {
 	}
 }
 
-// objReader reads objects through its own pack files and cache.
+// objReader reads objects through its own pack files and cache, its own
+// window onto them and its own decompressor (packread.go).
 type objReader struct {
 	r     *Repo
 	cache *objectCache
 	files []billy.File
 	packs []*packfile.Packfile
 	reads []int
+	win   packWindow
+	flate io.ReadCloser
 }
 
 // packRenew is how many objects a reader reads through one go-git
@@ -114,11 +127,11 @@ type objReader struct {
 const packRenew = 4096
 
 func (r *Repo) newObjReader(budget int64) *objReader {
-	return &objReader{r: r, cache: newObjectCache(budget)}
+	return &objReader{r: r, cache: newObjectCache(budget), win: packWindow{pack: -1}}
 }
 
-// pack is the reader's packfile of pack i, opened when first needed.
-func (rd *objReader) pack(i int, p packIndex) (*packfile.Packfile, error) {
+// file is the reader's file of pack i, opened when first needed.
+func (rd *objReader) file(i int, p packIndex) (billy.File, error) {
 	if len(rd.files) <= i {
 		rd.files = append(rd.files, make([]billy.File, i+1-len(rd.files))...)
 		rd.packs = append(rd.packs, make([]*packfile.Packfile, i+1-len(rd.packs))...)
@@ -130,6 +143,14 @@ func (rd *objReader) pack(i int, p packIndex) (*packfile.Packfile, error) {
 			return nil, err
 		}
 		rd.files[i] = f
+	}
+	return rd.files[i], nil
+}
+
+// pack is the reader's packfile of pack i, opened when first needed.
+func (rd *objReader) pack(i int, p packIndex) (*packfile.Packfile, error) {
+	if _, err := rd.file(i, p); err != nil {
+		return nil, err
 	}
 	if rd.packs[i] == nil || rd.reads[i] >= packRenew {
 		rd.packs[i] = packfile.NewPackfileWithCache(p.idx, rd.r.gitDir, rd.files[i], rd.cache, 0)
@@ -191,6 +212,9 @@ func (rd *objReader) unpacked(t plumbing.ObjectType, h plumbing.Hash, st *filesy
 
 // size is the size of object h.
 func (rd *objReader) size(h plumbing.Hash) (int64, error) {
+	if e, ok, err := rd.packedEntry(h); ok && err != errDelta {
+		return e.size, err
+	}
 	if pf, idx := rd.find(h); pf != nil {
 		off, err := idx.FindOffset(h)
 		if err != nil {
@@ -211,6 +235,7 @@ func (rd *objReader) close() error {
 		}
 	}
 	rd.files, rd.packs = nil, nil
+	rd.win = packWindow{pack: -1}
 	return errors.Join(errs...)
 }
 

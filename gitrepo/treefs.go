@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"path"
 	"sort"
-	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -75,13 +74,13 @@ func (e entry) fsMode() fs.FileMode {
 func newTreeFS(r *Repo, commit string, t *object.Tree) *treeFS {
 	tfs := &treeFS{r: r, commit: commit, trees: make(map[plumbing.Hash]*list.Element),
 		root: entry{name: ".", mode: filemode.Dir, hash: t.Hash}}
-	tfs.keep(indexTree(t))
+	tfs.keep(indexTree(t.Hash, t.Entries))
 	return tfs
 }
 
-func indexTree(t *object.Tree) *dirIndex {
-	d := &dirIndex{hash: t.Hash, entries: t.Entries, byName: make(map[string]int, len(t.Entries))}
-	for i, e := range t.Entries {
+func indexTree(h plumbing.Hash, entries []object.TreeEntry) *dirIndex {
+	d := &dirIndex{hash: h, entries: entries, byName: make(map[string]int, len(entries))}
+	for i, e := range entries {
 		d.byName[e.Name] = i
 	}
 	return d
@@ -99,16 +98,16 @@ func (t *treeFS) dir(h plumbing.Hash) (*dirIndex, error) {
 		return e.Value.(*dirIndex), nil
 	}
 	rd := t.r.reader()
-	obj, err := rd.object(plumbing.TreeObject, h, nil)
-	var tree *object.Tree
-	if err == nil {
-		tree, err = object.DecodeTree(nil, obj)
-	}
+	data, err := rd.read(plumbing.TreeObject, h)
 	t.r.release(rd)
+	var entries []object.TreeEntry
+	if err == nil {
+		entries, err = parseTree(data)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read tree %s of commit %s: %w", h, t.commit, err)
 	}
-	d := indexTree(tree)
+	d := indexTree(h, entries)
 	t.keep(d)
 	return d, nil
 }
@@ -134,21 +133,10 @@ func (t *treeFS) keep(d *dirIndex) {
 
 // blob reads the content of blob h.
 func (t *treeFS) blob(h plumbing.Hash) ([]byte, error) {
-	or := t.r.reader()
-	defer t.r.release(or)
-	obj, err := or.object(plumbing.BlobObject, h, nil)
+	rd := t.r.reader()
+	data, err := rd.read(plumbing.BlobObject, h)
+	t.r.release(rd)
 	if err != nil {
-		return nil, fmt.Errorf("read blob %s of commit %s: %w", h, t.commit, err)
-	}
-	rd, err := obj.Reader()
-	if err != nil {
-		return nil, fmt.Errorf("read blob %s of commit %s: %w", h, t.commit, err)
-	}
-	defer rd.Close()
-	// Exactly the object's size: a buffer's read-ahead slack would cost
-	// more than a small file's content, on each of a big tree's files.
-	data := make([]byte, obj.Size())
-	if _, err := io.ReadFull(rd, data); err != nil {
 		return nil, fmt.Errorf("read blob %s of commit %s: %w", h, t.commit, err)
 	}
 	return data, nil
@@ -281,7 +269,7 @@ func (t *treeFS) ReadDir(name string) ([]fs.DirEntry, error) {
 func (t *treeFS) dirEntries(d *dirIndex) []fs.DirEntry {
 	out := make([]fs.DirEntry, 0, len(d.entries))
 	for _, te := range d.entries {
-		if !fs.ValidPath(te.Name) || strings.Contains(te.Name, "/") || te.Name == "." {
+		if !addressable(te.Name) {
 			continue
 		}
 		out = append(out, t.info(entry{name: te.Name, mode: te.Mode, hash: te.Hash}))
