@@ -17,18 +17,23 @@ func freshApply(t *testing.T, auto bool, text string) (string, map[string]string
 	return sb.Packages(), sb.Accounts()
 }
 
-// upgradedDeclared applies first, then both, to a fresh upgradedRepo,
-// then middle when it is not "", and checks that each step back leaves
-// the machine as a fresh apply of its list would: middle, then nothing
-// (the machine from before trail), with no note.
+// upgradedDeclared applies first, then trail-a and trail-d's block, to a
+// fresh upgradedRepo, then middle when it is not "", and checks that
+// each step back leaves the machine as a fresh apply of its list would:
+// middle, then nothing (the machine from before trail), with no note.
 func upgradedDeclared(t *testing.T, first, middle string) {
+	upgradedDeclaredAs(t, first, "PKG trail-d", middle)
+}
+
+// upgradedDeclaredAs is upgradedDeclared with block as trail-d's block.
+func upgradedDeclaredAs(t *testing.T, first, block, middle string) {
 	for name, auto := range map[string]bool{"auto": true, "manual": false} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			sb := upgradedRepo(t, auto, false)
 			pkgs, accts := sb.Packages(), sb.Accounts()
 			sb.Apply(first, "c1")
-			sb.Apply("PKG trail-a\nPKG trail-d", "c2")
+			sb.Apply("PKG trail-a\n"+block, "c2")
 			if got := sb.PkgState("trail-d"); got != "installed 2.0" || sb.IsAuto("trail-d") {
 				t.Fatalf("trail-d is %s (auto %v), want 2.0 for trail-a, manual for its block", got, sb.IsAuto("trail-d"))
 			}
@@ -119,4 +124,12 @@ func TestUpgradedDepDeclaredLaterLeft(t *testing.T) {
 			}
 		})
 	}
+}
+
+// trail-d's block pins 2.0, the version trail-a's install upgraded it to:
+// removing trail-a leaves it at 2.0, as a fresh apply of the block alone
+// does, and rolling back to before trail puts 1.0 back with its mark.
+func TestUpgradedDepPinnedStays(t *testing.T) {
+	t.Parallel()
+	upgradedDeclaredAs(t, "PKG trail-a", "PKG trail-d version=2.0", "PKG trail-d version=2.0")
 }
