@@ -67,6 +67,10 @@ type run struct {
 	// is made by its own change alone: none removes a step, whose
 	// reverse may put back a directory with what was in it.
 	alone bool
+	// held holds the step events of a batch of paths until its writes
+	// are made (held.go), while holding is set.
+	held    []heldEvent
+	holding bool
 }
 
 // newRun starts the run of plan p from cur to list. The plan's Work is
@@ -257,6 +261,8 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 		// next changes are checked and made; Flush waits for them.
 		r.x.Root.Background(true)
 		defer r.x.Root.Background(false)
+		r.hold()
+		defer r.drop() // the batch failed before its writes were waited for
 		r.alone = !slices.ContainsFunc(changes[i:end], func(c stepfmt.Change) bool { return c.Op == stepfmt.OpRemove })
 	}
 	// capture takes the pre-images of [a, b) not taken yet (a shared
@@ -300,8 +306,10 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 		return placeBatch(changes[i:end], fmt.Errorf("saving pre-images: %w", err))
 	}
 	if err := r.x.Root.Flush(); err != nil {
+		r.release(err)
 		return placeBatch(changes[i:end], fmt.Errorf("making steps %d to %d durable: %w", i+1, end, err))
 	}
+	r.release(nil)
 	r.x.ForgetAccounts() // an account file the batch wrote is in place now
 	r.e.crashPoint("flush " + strconv.Itoa(i))
 	r.indexWritten(changes[i:end], r.quiet)
@@ -443,10 +451,10 @@ func (r *run) finish(c stepfmt.Change, w kind.Work, start time.Time) {
 		return
 	}
 	detail := strings.Join(append(append(append([]string{}, w.Changes...), w.Notes...), reports...), "; ")
-	r.event(Event{Type: EventStep, Step: stepLine(c.Step), Source: c.Step.Src.String(), Op: opOf(c.Op),
+	r.stepEvent(c.Step.Target, Event{Type: EventStep, Step: stepLine(c.Step), Source: c.Step.Src.String(), Op: opOf(c.Op),
 		Result: result, Detail: detail, Duration: time.Since(start)})
 	if r.heal {
-		r.event(Event{Type: EventHeal, Step: stepLine(c.Step), Source: c.Step.Src.String(), Result: result, Detail: detail})
+		r.stepEvent(c.Step.Target, Event{Type: EventHeal, Step: stepLine(c.Step), Source: c.Step.Src.String(), Result: result, Detail: detail})
 	}
 }
 
