@@ -324,13 +324,18 @@ func planMarks(v *kind.View, t Tools, moves []*pkgMove, gone []string, keep map[
 			}
 		}
 	}
+	// A mark several moves claim (a dependency two going packages
+	// brought made it) is removed once, by the first: the plan names
+	// it once.
+	said := map[string]bool{}
 	for i, m := range moves {
 		marks := slices.Clone(claimed[i])
 		slices.SortStableFunc(marks, func(a, b string) int { return markRank(a) - markRank(b) })
-		for j, mk := range marks {
-			if stays[mk] || slices.Contains(marks[:j], mk) {
+		for _, mk := range marks {
+			if stays[mk] || said[mk] {
 				continue
 			}
+			said[mk] = true
 			k, name, _ := strings.Cut(mk, ":")
 			switch k {
 			case "user":
