@@ -5,7 +5,6 @@ import (
 	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
-	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -195,18 +194,13 @@ func (b *blobSink) read(key string, data []byte) {
 	}
 }
 
-// stage stages the batch; the keys it names are checked against what the
-// store made of them. On a failure nothing staged is kept.
+// stage stages the batch, each content checked against the key it was
+// read under. On a failure nothing staged is kept.
 func (b *blobSink) stage() {
 	if b.err != nil || len(b.batch) == 0 {
 		return
 	}
-	got, err := b.st.StageMany(b.batch)
-	if err == nil && !slices.Equal(got, b.keys) {
-		b.st.Abort()
-		err = fmt.Errorf("store: contents were stored under other keys")
-	}
-	b.err = err
+	b.err = b.st.StageKeyed(b.batch, b.keys)
 	b.batch, b.keys, b.size = b.batch[:0], b.keys[:0], 0
 }
 

