@@ -303,3 +303,85 @@ func listed(t *testing.T, tfs *treeFS, id [20]byte) []string {
 	}
 	return got
 }
+
+// The index finds every object of a pack at its place, and no name it
+// does not hold: neighbours of held names, names at the ends of a fanout
+// block, names of blocks that are empty.
+func TestPositionFindsEachName(t *testing.T) {
+	g := gittest.New(t)
+	var in bytes.Buffer
+	in.WriteString("commit refs/heads/main\ncommitter t <t@example.org> 1700000000 +0000\ndata 2\nc\n")
+	for i := range 3000 {
+		data := fmt.Sprintf("%d\n", i)
+		fmt.Fprintf(&in, "M 100644 inline d%d/f%d\ndata %d\n%s\n", i%10, i, len(data), data)
+	}
+	g.GitIn(in.Bytes(), "fast-import", "--quiet")
+	g.Git("gc", "-q")
+	r := openRepo(t, g.Dir)
+	objs := packObjects(t, g)
+	held := map[plumbing.Hash]bool{}
+	for _, o := range objs {
+		held[o.hash] = true
+	}
+	x := r.packs()[0].idx
+	for _, o := range objs {
+		off, err := x.FindOffset(o.hash)
+		if err != nil || off != o.off {
+			t.Fatalf("%s at %d, %v; want %d", o.hash, off, err, o.off)
+		}
+		for _, d := range []int{-1, 1} {
+			h := o.hash
+			for b := 19; b >= 0; b-- {
+				h[b] += byte(d)
+				if (d > 0 && h[b] != 0) || (d < 0 && h[b] != 0xff) {
+					break
+				}
+			}
+			if _, _, ok := x.position(h); ok != held[h] {
+				t.Fatalf("%s, a neighbour of %s, found %v", h, o.hash, ok)
+			}
+		}
+	}
+	for _, h := range []plumbing.Hash{{}, {0xff, 0xff, 0xff}, {0: 0x80}, {0: 0xff, 19: 0xff}} {
+		if _, _, ok := x.position(h); ok != held[h] {
+			t.Fatalf("%s found %v", h, ok)
+		}
+	}
+}
+
+// A crafted tree's entries that no path can name (".", "..", "", a name
+// with a slash or not UTF-8) are left out of its listing, as ReadDir
+// leaves them out, and what is left is in name order.
+func TestListGitTreeSkipsUnnamable(t *testing.T) {
+	g := gittest.New(t)
+	g.Write(map[string]string{"x": "x\n"})
+	g.Commit("c")
+	blob := plumbing.NewHash(g.Git("rev-parse", "HEAD:x"))
+	var tree bytes.Buffer
+	for _, name := range []string{"zz", ".", "..", "", "a/b", "bad\xff", "b", "a"} {
+		tree.WriteString("100644 " + name + "\x00")
+		tree.Write(blob[:])
+	}
+	f := filepath.Join(t.TempDir(), "tree")
+	if err := os.WriteFile(f, tree.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	crafted := plumbing.NewHash(g.Git("hash-object", "-w", "--literally", "-t", "tree", f))
+	r := openRepo(t, g.Dir)
+	fsys, err := r.Tree("HEAD")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tfs := fsys.(*treeFS)
+	want := []string{}
+	for _, n := range []string{"a", "b", "zz"} {
+		want = append(want, fmt.Sprintf("%s %v %x", n, fs.FileMode(0o644), [20]byte(blob)))
+	}
+	if got := listed(t, tfs, crafted); !slices.Equal(got, want) {
+		t.Errorf("the crafted tree lists\n%q\nwant\n%q", got, want)
+	}
+	des, err := tfs.ReadGitTree(crafted)
+	if err != nil || len(des) != 3 {
+		t.Errorf("ReadGitTree of the crafted tree: %d entries, %v", len(des), err)
+	}
+}

@@ -266,15 +266,55 @@ type sharedIndex struct {
 }
 
 // position finds h: its fanout block and its place in that block.
+// Object names spread evenly, so the next two bytes of h say about where
+// in its block it is: the search starts there and widens, touching a few
+// neighbouring names where a binary search of the block touched a cache
+// line at each of its steps.
 func (x *sharedIndex) position(h plumbing.Hash) (k, i int, ok bool) {
 	k = x.FanoutMapping[h[0]]
 	if k < 0 || k >= len(x.Names) {
 		return 0, 0, false
 	}
 	names := x.Names[k]
-	n := len(x.Offset32[k]) / 4
-	i, ok = sort.Find(n, func(j int) int { return bytes.Compare(h[:], names[j*20:j*20+20]) })
-	return k, i, ok
+	n := min(len(x.Offset32[k])/4, len(names)/20)
+	if n == 0 {
+		return k, 0, false
+	}
+	at := func(j int) int { return bytes.Compare(h[:], names[j*20:j*20+20]) }
+	g := int(uint32(h[1])<<8|uint32(h[2])) * n >> 16
+	lo, hi := 0, n // h, if there, is in [lo, hi)
+	switch c := at(g); {
+	case c == 0:
+		return k, g, true
+	case c > 0:
+		lo = g + 1
+		for step := 1; lo < hi; step *= 2 {
+			j := g + step
+			if j >= n {
+				break
+			}
+			if c = at(j); c <= 0 {
+				hi = j + 1
+				break
+			}
+			lo = j + 1
+		}
+	default:
+		hi = g
+		for step := 1; lo < hi; step *= 2 {
+			j := g - step
+			if j < 0 {
+				break
+			}
+			if c = at(j); c >= 0 {
+				lo = j
+				break
+			}
+			hi = j
+		}
+	}
+	i, ok = sort.Find(hi-lo, func(j int) int { return at(lo + j) })
+	return k, lo + i, ok
 }
 
 func (x *sharedIndex) offsetAt(k, i int) (int64, error) {

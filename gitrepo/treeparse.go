@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/filemode"
@@ -77,10 +78,15 @@ var (
 )
 
 // addressable tells whether an fs path can name a tree entry: "", ".",
-// ".." and names with a slash only a damaged or crafted tree holds, and
-// walkers would loop on them.
+// ".." and names with a slash or not UTF-8 (as fs.ValidPath says) only a
+// damaged or crafted tree holds, and walkers would loop on them.
 func addressable(name string) bool {
-	return fs.ValidPath(name) && !strings.Contains(name, "/") && name != "."
+	return name != "" && name != "." && name != ".." && strings.IndexByte(name, '/') < 0 && utf8.ValidString(name)
+}
+
+// addressableBytes is addressable of a name not made a string.
+func addressableBytes(name []byte) bool {
+	return len(name) > 0 && string(name) != "." && string(name) != ".." && bytes.IndexByte(name, '/') < 0 && utf8.Valid(name)
 }
 
 // ListGitTree lists the tree h as ReadGitTree does, in name order and
@@ -100,6 +106,9 @@ func (t *treeFS) ListGitTree(h [20]byte, fn func(i, n int, name string, mode fs.
 		rd := t.r.reader()
 		data, err := rd.read(plumbing.TreeObject, h)
 		t.r.release(rd)
+		if err == nil && listInOrder(data, fn) {
+			return nil
+		}
 		if err == nil {
 			es, err = parseTree(data)
 		}
@@ -119,4 +128,34 @@ func (t *treeFS) ListGitTree(h [20]byte, fn func(i, n int, name string, mode fs.
 		fn(i, len(es), e.Name, entry{mode: e.Mode}.fsMode(), e.Hash)
 	}
 	return nil
+}
+
+// listInOrder lists the tree object data as ListGitTree does, straight
+// from it, when its entries are well formed, each addressable, and in
+// name order already (no directory named as a prefix of a name after it):
+// else it lists nothing and says false.
+func listInOrder(data []byte, fn func(i, n int, name string, mode fs.FileMode, id [20]byte)) bool {
+	n, size := 0, 0
+	var prev []byte
+	for rest := data; len(rest) > 0; n++ {
+		_, name, _, next, err := nextTreeEntry(rest, 0)
+		if err != nil || (n > 0 && bytes.Compare(prev, name) >= 0) || !addressableBytes(name) {
+			return false
+		}
+		size, prev, rest = size+len(name), name, next
+	}
+	var b strings.Builder
+	b.Grow(size)
+	for rest := data; len(rest) > 0; {
+		_, name, _, next, _ := nextTreeEntry(rest, 0)
+		b.Write(name)
+		rest = next
+	}
+	names := b.String()
+	for i, rest := 0, data; len(rest) > 0; i++ {
+		mode, name, id, next, _ := nextTreeEntry(rest, 0)
+		fn(i, n, names[:len(name)], entry{mode: mode}.fsMode(), [20]byte(id))
+		names, rest = names[len(name):], next
+	}
+	return true
 }
