@@ -49,12 +49,12 @@ func upgradedBefore(x *kind.Exec, name string) (string, []string) {
 
 // withUpgradedBefore records in p, the image of the installed package
 // name, the version it had before an earlier install of trail upgraded
-// it (upgradedBefore), when it is at another one now, with the marks the
+// it (upgradedBefore), when it is at a newer one now, with the marks the
 // new version's scripts made as its own dependency marks: they go when
 // that version is put back (planMarks).
 func (p *pimgPkg) withUpgradedBefore(x *kind.Exec, name string) error {
 	old, marks := upgradedBefore(x, name)
-	if old == "" || old == p.Version {
+	if old == "" || old == p.Version || !newer(p.Version, old) {
 		return nil
 	}
 	p.upfrom = old
