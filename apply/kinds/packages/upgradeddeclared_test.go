@@ -133,3 +133,21 @@ func TestUpgradedDepPinnedStays(t *testing.T) {
 	t.Parallel()
 	upgradedDeclaredAs(t, "PKG trail-a", "PKG trail-d version=2.0", "PKG trail-d version=2.0")
 }
+
+// trail-d, upgraded to 2.0 by trail-a's install, is downgraded by the
+// admin below the version it had before trail (0.9, with dpkg, which
+// leaves trail-a's dependency broken), then declared by a block: the
+// rollback to before trail leaves it where the block found it, and does
+// not upgrade it to 1.0.
+func TestUpgradedDepDowngradedByHandThenDeclared(t *testing.T) {
+	t.Parallel()
+	sb := upgradedRepo(t, false, false)
+	sb.Apply("PKG trail-a", "c1")
+	sb.DpkgInstall(sandbox.BuildDeb(t, t.TempDir(), sandbox.Deb{Name: "trail-d", Version: "0.9"}))
+	sb.Apply("PKG trail-a\nPKG trail-d", "c2")
+	o := sb.Origin(stepfmt.KindPackage, "trail-d")
+	sb.Apply("", "c0")
+	if got := sb.PkgState("trail-d"); got != "installed 0.9" {
+		t.Errorf("trail-d is %s, want left at 0.9, where the admin put it (its origin %q)", got, o)
+	}
+}
