@@ -104,7 +104,7 @@ func want(v *kind.View, s *stepfmt.Step, state string) (Object, []string, error)
 // the plan removes is an error, as it would be for a fresh apply. Else
 // the name is looked up in the root (lookup).
 func resolveID(v *kind.View, ns, key, name string, lookup func(string) (uint32, error)) (uint32, error) {
-	if _, err := strconv.ParseUint(name, 10, 32); err != nil && v.Planning() {
+	if _, numeric := kind.NumericID(name); !numeric && v.Planning() {
 		if img, ok := v.Predicted(ns, name); ok {
 			if img.IsAbsent() {
 				what, role := "group", "group"
