@@ -25,6 +25,12 @@ type Options struct {
 	LockTimeout time.Duration
 	// OnEvent, when set, is called for everything the engine does.
 	OnEvent func(Event)
+	// StepText, when set, says whether OnEvent would use the text of the
+	// next EventStep of a change; when it says no, the event comes with
+	// its Type, Op, Result and Duration only (no Step, Source or
+	// Detail): an apply of 100,000 files reports as many to a reporter
+	// that may only count them.
+	StepText func() bool
 	// AllowMassRemoval lets an apply remove more than half of the managed
 	// targets, or apply an empty list over a non-empty record.
 	AllowMassRemoval bool
@@ -157,6 +163,12 @@ func (e *Engine) emit(ev Event) {
 		ev.Time = time.Now()
 	}
 	e.opts.OnEvent(ev)
+}
+
+// stepText reports whether the next EventStep of a change needs its
+// text (Options.StepText).
+func (e *Engine) stepText() bool {
+	return e.opts.StepText == nil || e.opts.StepText()
 }
 
 func (e *Engine) crashPoint(name string) {

@@ -1,6 +1,7 @@
 package apply
 
 import (
+	"strings"
 	"testing"
 
 	"trail/stepfmt"
@@ -32,5 +33,36 @@ func TestUnchangedGenerationTimed(t *testing.T) {
 	}
 	if !g.End.After(g.Start) {
 		t.Fatalf("the generation took no time: start %s, end %s", g.Start, g.End)
+	}
+}
+
+// Options.StepText decides, step by step, whether an EventStep of a change
+// carries its text: one a reporter will not use comes with its operation
+// and result only.
+func TestStepTextAsked(t *testing.T) {
+	sb := newSandbox(t)
+	var evs []Event
+	asked := 0
+	sb.opts.OnEvent = func(ev Event) {
+		if ev.Type == EventStep {
+			evs = append(evs, ev)
+		}
+	}
+	sb.opts.StepText = func() bool { asked++; return asked == 2 }
+	sb.open()
+	sb.apply("DIR /srv/a\nFILE /srv/a/x {x}\nFILE /srv/a/y {y}", "A")
+	if len(evs) != 3 || asked != 3 {
+		t.Fatalf("%d step events, StepText asked %d times, want 3 and 3: %+v", len(evs), asked, evs)
+	}
+	for i, ev := range evs {
+		if ev.Op != OpAdd || ev.Result != StepChanged {
+			t.Errorf("event %d: op %q result %q, want add, changed", i, ev.Op, ev.Result)
+		}
+		if text := ev.Step != "" || ev.Source != "" || ev.Detail != ""; text != (i == 1) {
+			t.Errorf("event %d: step %q source %q detail %q, text wanted: %v", i, ev.Step, ev.Source, ev.Detail, i == 1)
+		}
+	}
+	if !strings.HasPrefix(evs[1].Step, "FILE /srv/a/x sha256:") || evs[1].Detail != "create file" {
+		t.Errorf("the event with text: %+v", evs[1])
 	}
 }

@@ -450,6 +450,10 @@ func (r *run) finish(c stepfmt.Change, w kind.Work, start time.Time) {
 	if r.e.opts.OnEvent == nil {
 		return
 	}
+	if !r.heal && !r.e.stepText() {
+		r.event(Event{Type: EventStep, Op: opOf(c.Op), Result: result, Duration: time.Since(start)})
+		return
+	}
 	detail := strings.Join(append(append(append([]string{}, w.Changes...), w.Notes...), reports...), "; ")
 	r.stepEvent(c.Step.Target, Event{Type: EventStep, Step: stepLine(c.Step), Source: c.Step.Src.String(), Op: opOf(c.Op),
 		Result: result, Detail: detail, Duration: time.Since(start)})

@@ -18,6 +18,10 @@ const maxShown = 30
 // changes people care about, a line on Out. Nothing keeps the event: an
 // apply of 100,000 files reports as many.
 func (h *Host) onEvent(ev apply.Event) {
+	if ev.Type == apply.EventStep && h.sink() == nil {
+		h.showStep(ev) // no journal: no record to make
+		return
+	}
 	r := report.Record{
 		Commit:     ev.Commit,
 		Branch:     ev.Branch,
@@ -50,15 +54,7 @@ func (h *Host) onEvent(ev apply.Event) {
 	case apply.EventStep:
 		r.Event = report.EventStep
 		r.Message = stepMessage(ev)
-		if ev.Result == apply.StepChanged || ev.Result == apply.StepKept {
-			h.shown++
-			if h.shown <= maxShown {
-				fmt.Fprintf(h.Out, "  %s %s%s\n", ev.Op.Sign(), abbrevHashes(ev.Step), at(ev.Source))
-				if ev.Result == apply.StepKept && ev.Detail != "" {
-					fmt.Fprintf(h.Out, "      kept: %s\n", ev.Detail)
-				}
-			}
-		} else {
+		if !h.showStep(ev) {
 			r.Priority = report.PriorityDebug
 		}
 	case apply.EventStepFailed:
@@ -99,6 +95,31 @@ func (h *Host) onEvent(ev apply.Event) {
 		r.Message = string(ev.Type) + " " + ev.Detail
 	}
 	h.send(r)
+}
+
+// showStep prints a step that changed something for people, the first
+// maxShown of an apply, and counts it; it reports whether the step
+// changed something.
+func (h *Host) showStep(ev apply.Event) bool {
+	if ev.Result != apply.StepChanged && ev.Result != apply.StepKept {
+		return false
+	}
+	h.shown++
+	if h.shown <= maxShown {
+		fmt.Fprintf(h.Out, "  %s %s%s\n", ev.Op.Sign(), abbrevHashes(ev.Step), at(ev.Source))
+		if ev.Result == apply.StepKept && ev.Detail != "" {
+			fmt.Fprintf(h.Out, "      kept: %s\n", ev.Detail)
+		}
+	}
+	return true
+}
+
+// stepText reports whether the text of the next step event would be
+// used (apply.Options.StepText): journaled, or printed. With the journal
+// off, the steps after the first maxShown that changed something are
+// only counted.
+func (h *Host) stepText() bool {
+	return h.sink() != nil || h.shown < maxShown
 }
 
 var longHash = regexp.MustCompile(`(sha256:[0-9a-f]{12})[0-9a-f]{52}`)

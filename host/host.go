@@ -107,6 +107,7 @@ func (h *Host) Engine() (*apply.Engine, error) {
 		LockTimeout:      h.Settings.LockTimeout,
 		AllowMassRemoval: h.AllowMassRemoval || h.Settings.AllowMassRemoval,
 		OnEvent:          h.onEvent,
+		StepText:         h.stepText,
 		Decrypt:          h.Decrypter().Decrypt,
 		Seal:             h.Decrypter().Seal,
 	})
