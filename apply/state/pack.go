@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"slices"
 )
 
@@ -198,13 +199,58 @@ func (ix *packIndex) digest(i int) *[sha256.Size]byte {
 	return (*[sha256.Size]byte)(ix.entry(i)[:sha256.Size])
 }
 
-// find returns the index of the blob of digest sum, or -1.
+// find returns the index of the blob of digest sum, or -1. Digests are
+// spread evenly, so the entry is first looked for where the 8 bytes
+// after its fanout byte put it in its bucket, and then next to there,
+// comparing those bytes as a number: at 100,000 entries a binary search
+// of a bucket of 400 reads 9 entries far apart in the mapped index,
+// each a cache miss, and this a few neighbours. A bucket whose digests
+// are not spread so (never seen from sha256) is searched by halves.
 func (ix *packIndex) find(sum *[sha256.Size]byte) int {
 	lo := 0
 	if sum[0] > 0 {
 		lo = int(binary.BigEndian.Uint32(ix.data[idxHeader+4*(int(sum[0])-1):]))
 	}
 	hi := int(binary.BigEndian.Uint32(ix.data[idxHeader+4*int(sum[0]):]))
+	if lo >= hi {
+		return -1
+	}
+	v := binary.BigEndian.Uint64(sum[1:])
+	g, _ := bits.Mul64(v, uint64(hi-lo))
+	m := lo + int(g)
+	// Entries are sorted, so their values (ix.value) do not decrease:
+	// the first whose value is not below v is sum's place.
+	for steps := 0; ; steps++ {
+		if steps == findWalk {
+			return ix.search(sum, lo, hi)
+		}
+		if m > lo && ix.value(m-1) >= v {
+			m--
+		} else if m < hi && ix.value(m) < v {
+			m++
+		} else {
+			break
+		}
+	}
+	for ; m < hi && ix.value(m) == v; m++ {
+		if *ix.digest(m) == *sum {
+			return m
+		}
+	}
+	return -1
+}
+
+// findWalk bounds the entries find steps over from its guess: about
+// four times the spread of a guess in a bucket of 100,000 digests' pack.
+const findWalk = 64
+
+// value returns the 8 bytes after the fanout byte of entry i's digest.
+func (ix *packIndex) value(i int) uint64 {
+	return binary.BigEndian.Uint64(ix.data[idxHeader+idxFanout+i*idxEntry+1:])
+}
+
+// search is find's binary search of entries [lo, hi).
+func (ix *packIndex) search(sum *[sha256.Size]byte, lo, hi int) int {
 	for lo < hi {
 		m := int(uint(lo+hi) >> 1)
 		switch c := bytes.Compare(ix.entry(m)[:sha256.Size], sum[:]); {
