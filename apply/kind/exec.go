@@ -225,8 +225,10 @@ type View struct {
 	// overlay holds the predicted images by namespace, then target: a
 	// key of one string where one of two was 16 bytes more an entry.
 	overlay map[string]map[string]predicted
-	// shapes holds what the overlay's images share.
+	// shapes holds what the overlay's images share, by a key keep
+	// builds in key.
 	shapes map[string]*shape
+	key    []byte
 	// fresh holds the paths the plan creates, replaces or removes that
 	// have no predicted image of the path namespace (MarkFresh): what
 	// lies under them on the machine now is not what the plan will find
@@ -238,7 +240,8 @@ type View struct {
 	owned []string
 	// known is the image of one target (ns, key) that the caller knows
 	// already and Lookup gives without reading (NewViewKnowing).
-	known             *Image
+	known             Image
+	knows             bool
 	knownNS, knownKey string
 }
 
@@ -259,8 +262,8 @@ func (v *View) Lookup(ns, key string, read func() (Image, error)) (Image, error)
 	if p, ok := v.overlay[ns][key]; ok {
 		return p.image(), nil
 	}
-	if v.known != nil && key == v.knownKey && ns == v.knownNS {
-		return *v.known, nil
+	if v.knows && key == v.knownKey && ns == v.knownNS {
+		return v.known, nil
 	}
 	return read()
 }
@@ -276,7 +279,7 @@ func (v *View) Predict(ns, target string, img Image) {
 		v.overlay[ns] = m
 	}
 	old, ok := m[target]
-	m[target] = keep(v.shapes, img, ok && old.shape.fresh)
+	m[target] = v.keep(img, ok && old.shape.fresh)
 }
 
 // Predicted returns the predicted image of target, if any.
@@ -297,7 +300,7 @@ func NewView(x *Exec) *View { return &View{x: x} }
 // would find, as the apply knows a new file absent when nothing but its
 // own change can have made it since its pre-image was taken.
 func NewViewKnowing(x *Exec, ns, key string, img Image) *View {
-	return &View{x: x, known: &img, knownNS: ns, knownKey: key}
+	return &View{x: x, known: img, knows: true, knownNS: ns, knownKey: key}
 }
 
 // NewPlanView returns a view that predicts: each change of a plan's checks
@@ -315,7 +318,7 @@ func (v *View) MarkFresh(p string) {
 		return
 	}
 	if !pr.shape.fresh {
-		v.overlay[pathNS][p] = keep(v.shapes, pr.image(), true)
+		v.overlay[pathNS][p] = v.freshened(pr)
 	}
 }
 

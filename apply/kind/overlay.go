@@ -1,8 +1,6 @@
 package kind
 
 import (
-	"strings"
-
 	"trail/stepfmt"
 )
 
@@ -30,11 +28,14 @@ type shape struct {
 	// fresh marks a path the plan creates, replaces or removes
 	// (View.MarkFresh).
 	fresh bool
+	// freshTwin is the shape alike but fresh, once MarkFresh needed it.
+	freshTwin *shape
 }
 
 // keep returns img as the view keeps it, its shape shared through
-// shapes; fresh as MarkFresh said.
-func keep(shapes map[string]*shape, img Image, fresh bool) predicted {
+// v.shapes; fresh as MarkFresh said. The shape's key is built in v.key:
+// a look-up by it allocates nothing.
+func (v *View) keep(img Image, fresh bool) predicted {
 	sh := shape{state: img.State, fresh: fresh}
 	p := predicted{}
 	switch {
@@ -43,32 +44,41 @@ func keep(shapes map[string]*shape, img Image, fresh bool) predicted {
 	case img.Attrs != nil:
 		sh.empty = true
 	}
-	var b strings.Builder
-	b.WriteString(sh.state)
-	b.WriteByte(0)
-	b.WriteString(sh.headKey)
-	b.WriteByte(0)
+	b := append(v.key[:0], sh.state...)
+	b = append(append(b, 0), sh.headKey...)
+	b = append(b, 0)
 	if sh.empty {
-		b.WriteByte('e')
+		b = append(b, 'e')
 	}
 	if sh.fresh {
-		b.WriteByte('f')
+		b = append(b, 'f')
 	}
-	b.WriteByte(0)
+	b = append(b, 0)
 	for _, a := range sh.rest {
-		b.WriteString(a.Key)
-		b.WriteByte(0)
-		b.WriteString(a.Value)
-		b.WriteByte(0)
+		b = append(append(b, a.Key...), 0)
+		b = append(append(b, a.Value...), 0)
 	}
-	s, ok := shapes[b.String()]
+	v.key = b
+	s, ok := v.shapes[string(b)]
 	if !ok {
-		sh.rest = append([]stepfmt.Attr(nil), sh.rest...)
-		s = &sh
-		shapes[b.String()] = s
+		s = new(shape)
+		*s = sh
+		s.rest = append([]stepfmt.Attr(nil), sh.rest...)
+		v.shapes[string(b)] = s
 	}
 	p.shape = s
 	return p
+}
+
+// freshened returns p as MarkFresh leaves it.
+func (v *View) freshened(p predicted) predicted {
+	if p.shape.fresh {
+		return p
+	}
+	if p.shape.freshTwin == nil {
+		p.shape.freshTwin = v.keep(p.image(), true).shape
+	}
+	return predicted{head: p.head, shape: p.shape.freshTwin}
 }
 
 // image returns the image p was kept from, in a list of its own.
