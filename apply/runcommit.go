@@ -88,7 +88,7 @@ func (r *run) commit() (*Generation, error) {
 // them to runs that each later look-up searched, 24 reads a file.
 func (r *run) indexWritten(changes []stepfmt.Change, quiet []bool) {
 	for k, c := range changes {
-		rec := r.next[c.Step.ID()]
+		rec := r.nextOf(r.nextAt + k)
 		if c.Step.Kind != stepfmt.KindFile && c.Step.Kind != stepfmt.KindEdit || rec == nil || quiet[k] {
 			continue
 		}

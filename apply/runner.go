@@ -29,11 +29,14 @@ type run struct {
 	// undo lists every change whose intent is journaled, in order: what a
 	// rollback restores, newest first (undoRecs).
 	undo undoList
-	// next holds the records of the batch's changes as they will be
-	// applied, and made those of the batches before, kept in a file
-	// until the commit writes the new applied record.
-	next map[stepfmt.ID]*kind.Record
-	made *state.RecordFile
+	// next[k-nextAt] holds the record change k of the batch being made
+	// leaves (its ID empty for none), and made those of the batches
+	// before, kept in a file until the commit writes the new applied
+	// record. A slice reused by every batch, where a map and a record
+	// each per change cost an allocation or two per file.
+	next   []kind.Record
+	nextAt int
+	made   *state.RecordFile
 	// heal marks a run that puts drifted targets back (Engine.Heal).
 	heal bool
 	// restarting is set when a step of the list may restart for what
@@ -78,8 +81,7 @@ type run struct {
 // many changes need not hold two works for each.
 func newRun(e *Engine, x *kind.Exec, g *Generation, cur *current, list *stepfmt.List, p *Plan) *run {
 	p.Work = nil
-	r := &run{e: e, x: x, g: g, cur: cur, list: list, plan: p, undo: undoList{at: make([]int32, 0, len(p.Changes))},
-		next: make(map[stepfmt.ID]*kind.Record, min(len(p.Changes), e.opts.batchSize))}
+	r := &run{e: e, x: x, g: g, cur: cur, list: list, plan: p, undo: undoList{at: make([]int32, 0, len(p.Changes))}}
 	for _, s := range list.Steps {
 		if _, ok := restarterOf(s); ok {
 			r.restarting = true
@@ -253,6 +255,7 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	}
 	r.e.crashPoint("intents " + strconv.Itoa(i))
 	r.quiet, r.quietAt = append(r.quiet[:0], make([]bool, end-i)...), i
+	r.next, r.nextAt = append(r.next[:0], make([]kind.Record, end-i)...), i
 	r.x.Root.Forget()
 	r.x.ForgetAccounts()
 	r.alone = false
@@ -313,7 +316,7 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 	r.x.ForgetAccounts() // an account file the batch wrote is in place now
 	r.e.crashPoint("flush " + strconv.Itoa(i))
 	r.indexWritten(changes[i:end], r.quiet)
-	if err := r.keepRecords(changes[i:end]); err != nil {
+	if err := r.keepRecords(); err != nil {
 		return placeBatch(changes[i:end], err)
 	}
 	for k := i; k < end; k++ {
@@ -328,9 +331,9 @@ func (r *run) batch(ctx context.Context, i, end int) error {
 
 // keepRecords moves the records of a batch's changes, once made, from
 // next to the record file.
-func (r *run) keepRecords(changes []stepfmt.Change) error {
-	for _, c := range changes {
-		if rec := r.next[c.Step.ID()]; rec != nil {
+func (r *run) keepRecords() error {
+	for k := range r.next {
+		if rec := r.nextOf(r.nextAt + k); rec != nil {
 			if err := r.made.Put(rec); err != nil {
 				return err
 			}
@@ -340,13 +343,22 @@ func (r *run) keepRecords(changes []stepfmt.Change) error {
 	return nil
 }
 
+// nextOf returns the record change k of the batch being made leaves, nil
+// when it leaves none (a removal) or was not checked yet.
+func (r *run) nextOf(k int) *kind.Record {
+	if rec := &r.next[k-r.nextAt]; rec.ID.Kind != "" {
+		return rec
+	}
+	return nil
+}
+
 // change makes change k, checking it again against the machine as it
 // is now (the plan's checks saw a prediction).
 func (r *run) change(k int, c stepfmt.Change, pre kind.Image) error {
 	start := time.Now()
 	h := handlerOf(c.Step.Kind).h
 	r.x.TakeReports()
-	w, err := r.check(h, c, pre)
+	w, err := r.check(k, h, c, pre)
 	r.quiet[k-r.quietAt] = err == nil && w.None()
 	if err == nil && !w.None() {
 		err = doOp(h, r.x, c, r.cur.applied.Get(c.Step.ID()), w)
@@ -384,7 +396,7 @@ func (r *run) amend(k int, c stepfmt.Change, b kind.Bringer) error {
 			break
 		}
 	}
-	if rec := r.next[c.Step.ID()]; rec != nil {
+	if rec := r.nextOf(k); rec != nil {
 		origin, err := b.WithBrought(rec.Origin, brought)
 		if err != nil {
 			return err
@@ -394,15 +406,17 @@ func (r *run) amend(k int, c stepfmt.Change, b kind.Bringer) error {
 	return r.j.Sync()
 }
 
-// check notes drift and runs the check of one change, recording what the
+// check notes drift and runs the check of change k, recording what the
 // target's record becomes when the change is made.
-func (r *run) check(h kind.Handler, c stepfmt.Change, pre kind.Image) (kind.Work, error) {
-	v := kind.NewView(r.x)
+func (r *run) check(k int, h kind.Handler, c stepfmt.Change, pre kind.Image) (kind.Work, error) {
+	var v *kind.View
 	if r.alone && pre.IsAbsent() && r.x.Root.Made(fsx.Parent(c.Step.Target)) {
 		// Absent when its pre-image was taken, in a directory this
 		// apply made, where nothing but its own change makes it since:
 		// a look would find nothing.
 		v = kind.NewViewKnowing(r.x, stepfmt.Namespace(c.Step.Kind), c.Step.Target, pre)
+	} else {
+		v = kind.NewView(r.x)
 	}
 	id := c.Step.ID()
 	var rec *kind.Record
@@ -420,7 +434,7 @@ func (r *run) check(h kind.Handler, c stepfmt.Change, pre kind.Image) (kind.Work
 	if rb, ok := h.(kind.Rebaser); rec != nil && !(ok && rb.Rebase(r.x, rec, pre)) {
 		origin = rec.Origin
 	}
-	r.next[id] = &kind.Record{ID: id, Policy: kind.PolicyOf(c.Step), Origin: origin, Wrote: w.After}
+	r.next[k-r.nextAt] = kind.Record{ID: id, Policy: kind.PolicyOf(c.Step), Origin: origin, Wrote: w.After}
 	return w, err
 }
 

@@ -57,7 +57,7 @@ func (r *run) changeGroup(first int, cs []stepfmt.Change, pres []kind.Image) err
 	var at []int
 	remove := cs[0].Op == stepfmt.OpRemove
 	for k, c := range cs {
-		w, err := r.check(h, c, pres[k])
+		w, err := r.check(first+k, h, c, pres[k])
 		if err != nil {
 			return &stepError{c.Step, err}
 		}
