@@ -3,6 +3,7 @@ package stepfmt
 import (
 	"bytes"
 	"io"
+	"strconv"
 )
 
 // Print writes the list in the step language: the header, then one line per
@@ -79,7 +80,24 @@ func AppendStep(b *bytes.Buffer, s *Step, withSource bool) {
 	}
 	if withSource && !s.Src.IsZero() {
 		b.WriteString(" @")
-		b.WriteString(Quote(s.Src.String()))
+		appendSource(b, s.Src)
+	}
+}
+
+// appendSource writes Quote(src.String()) without making either string
+// when the file name is bare, so is all of it: the journal and the saved
+// list print the source of every step.
+func appendSource(b *bytes.Buffer, src Source) {
+	if src.File != "" && !isBare(src.File, false) {
+		b.WriteString(Quote(src.String()))
+		return
+	}
+	b.WriteString(src.File)
+	b.WriteByte(':')
+	b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(src.Line), 10))
+	if src.EndLine > src.Line {
+		b.WriteByte('-')
+		b.Write(strconv.AppendInt(b.AvailableBuffer(), int64(src.EndLine), 10))
 	}
 }
 
