@@ -496,6 +496,6 @@ func (r *run) noteDrift(s *stepfmt.Step, h kind.Handler, rec *kind.Record) {
 		saved = DriftStored
 	}
 	r.g.Drift = append(r.g.Drift, DriftNote{Step: rec.ID.String(), Source: s.Src.String(), Before: rec.Wrote.Shown(s.Kind), After: now.Shown(s.Kind)})
-	r.event(Event{Type: EventDrift, Step: stepLine(s), Source: s.Src.String(), Result: saved,
+	r.stepEvent(s.Target, Event{Type: EventDrift, Step: stepLine(s), Source: s.Src.String(), Result: saved,
 		Detail: "trail wrote " + rec.Wrote.Shown(s.Kind) + "; found " + now.Shown(s.Kind) + " (" + saved + ")"})
 }
