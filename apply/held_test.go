@@ -79,3 +79,31 @@ func TestDriftOfCancelledBatchReported(t *testing.T) {
 		t.Errorf("after the rollback /etc/a holds %q, /etc/n is there: %v", sb.read("/etc/a"), sb.exists("/etc/n"))
 	}
 }
+
+// A step event without its text (Options.StepText said no) is held with
+// the others: a batch cancelled before its writes were waited for
+// reports none of its steps changed, with text or without.
+func TestTextlessStepEventsHeld(t *testing.T) {
+	sb := newSandbox(t)
+	var ev events
+	sb.opts.OnEvent = ev.add
+	sb.opts.StepText = func() bool { return false }
+	sb.open()
+	ctx, cancel := context.WithCancel(context.Background())
+	sb.e.opts.crash = func(at string) {
+		if at == "step 1" {
+			cancel()
+		}
+	}
+	if _, err := sb.e.Apply(ctx, sb.list("DIR /srv/a\nFILE /srv/a/x {x}\nFILE /srv/a/y {y}"), Meta{Commit: "c1"}); err == nil {
+		t.Fatal("the cancelled apply succeeded")
+	}
+	for _, e := range ev.of(EventStep) {
+		if e.Op != OpUndo {
+			t.Errorf("a step of the cancelled batch reported: %+v", e)
+		}
+	}
+	if sb.exists("/srv/a") {
+		t.Error("/srv/a is there after the rollback")
+	}
+}

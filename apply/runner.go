@@ -465,7 +465,7 @@ func (r *run) finish(c stepfmt.Change, w kind.Work, start time.Time) {
 		return
 	}
 	if !r.heal && !r.e.stepText() {
-		r.event(Event{Type: EventStep, Op: opOf(c.Op), Result: result, Duration: time.Since(start)})
+		r.stepEvent(c.Step.Target, Event{Type: EventStep, Op: opOf(c.Op), Result: result, Duration: time.Since(start)})
 		return
 	}
 	detail := strings.Join(append(append(append([]string{}, w.Changes...), w.Notes...), reports...), "; ")
