@@ -265,6 +265,11 @@ func decidePkgs(v *kind.View, going []pkgGoing, keep map[string]bool) (map[strin
 					strings.Join(also, ", "), staying(also, keep)))
 			}
 		}
+		// An old version put back may need a package now kept gone.
+		refs, rm = tx(moves)
+		if err := leaveBlockingRefs(t, moves, refs, rm, cands, keep); err != nil {
+			return nil, err
+		}
 		refs, rm = tx(moves)
 	}
 	if err := planDowngrades(v, t, moves, targets, keep, refs, rm, cands); err != nil {

@@ -151,3 +151,29 @@ func TestUpgradedDepDowngradedByHandThenDeclared(t *testing.T) {
 		t.Errorf("trail-d is %s, want left at 0.9, where the admin put it (its origin %q)", got, o)
 	}
 }
+
+// trail-d, upgraded by trail-a's install and declared since, would go
+// back to 1.0 with the rollback to before trail, but trail-y, installed
+// by hand since, needs trail-a, which is kept for it: 1.0 would remove
+// trail-a, and trail-y with it, so trail-d stays at 2.0, with its mark
+// from before trail, and the plan says so.
+func TestUpgradedDepDeclaredKeptInstall(t *testing.T) {
+	t.Parallel()
+	sb := upgradedRepo(t, true, false)
+	sb.Apply("PKG trail-a", "c1")
+	sb.Apply("PKG trail-a\nPKG trail-d", "c2")
+	sb.DpkgInstall(sandbox.BuildDeb(t, t.TempDir(), sandbox.Deb{Name: "trail-y", Version: "1.0", Depends: "trail-a"}))
+	g := sb.Apply("", "c0")
+	if sb.PkgState("trail-y") != "installed 1.0" || sb.PkgState("trail-a") != "installed 1.0" {
+		t.Errorf("trail-y is %s, trail-a %s, want both kept", sb.PkgState("trail-y"), sb.PkgState("trail-a"))
+	}
+	if got := sb.PkgState("trail-d"); got != "installed 2.0" || !sb.IsAuto("trail-d") {
+		t.Errorf("trail-d is %s (auto %v), want left at 2.0, auto", got, sb.IsAuto("trail-d"))
+	}
+	kept := strings.Join(g.Kept, "\n")
+	for _, want := range []string{"package trail-a kept: removing it would also remove trail-y", "package trail-d left at 2.0: putting 1.0 back would also remove trail-y, trail-a"} {
+		if !strings.Contains(kept, want) {
+			t.Errorf("kept %q, want %q", g.Kept, want)
+		}
+	}
+}
