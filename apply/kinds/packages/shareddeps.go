@@ -30,6 +30,9 @@ type trailDeps struct {
 	conf     map[string]bool
 	marks    map[string][]string
 	upgraded map[string]string // packages they upgraded, by name: the version before (upgraded.go)
+	// left are the versions they left those packages at, by name, where
+	// their records say (upgraded.go)
+	left map[string][]string
 }
 
 type trailDepsKey struct{}
@@ -47,7 +50,7 @@ func (td *trailDeps) addMark(dep, mark string) {
 func keepPlanFacts(x *kind.Exec, p *stepfmt.Plan, l *stepfmt.List, applied func(stepfmt.ID) *kind.Record) {
 	planSources(x, p)
 	keepPlanNames(x, p)
-	td := &trailDeps{conf: map[string]bool{}, marks: map[string][]string{}, upgraded: map[string]string{}}
+	td := &trailDeps{conf: map[string]bool{}, marks: map[string][]string{}, upgraded: map[string]string{}, left: map[string][]string{}}
 	add := func(s *stepfmt.Step) {
 		if s.Kind != stepfmt.KindPackage {
 			return

@@ -147,11 +147,15 @@ func shareUpgrades(steps []*stepfmt.Step, ups []string, needs map[string][]strin
 }
 
 // addUpgraded records ups (NAME=VERSION...), the oldest version by
-// Debian's order winning for a name (as text, 1.10 sorts before 1.9).
+// Debian's order winning for a name (as text, 1.10 sorts before 1.9),
+// and the versions they went to where they say (NAME=OLD>NEW@MARK).
 func (td *trailDeps) addUpgraded(ups []string) {
 	for _, u := range ups {
 		n, v, _ := strings.Cut(u, "=")
-		old, _, _ := strings.Cut(v, ">")
+		old, tail, _ := strings.Cut(v, ">")
+		if now, _, _ := strings.Cut(tail, "@"); now != "" && !slices.Contains(td.left[baseName(n)], now) {
+			td.left[baseName(n)] = append(td.left[baseName(n)], now)
+		}
 		at, ok := td.upgraded[baseName(n)]
 		if prev, _, _ := strings.Cut(at, ">"); !ok || newer(prev, old) {
 			td.upgraded[baseName(n)] = v

@@ -16,9 +16,11 @@ import (
 // at the new version when it comes after the install, and the install
 // leaves a declared package to its block. So:
 //
-//   - a block declaring it after the install records the version it had
-//     before (upgradedfrom=), with what the new version's scripts made as
-//     made by the package itself (depmarks "NAME:user:X"...);
+//   - a block declaring it after the install, at the version the install
+//     left it at, records the version it had before (upgradedfrom=), with
+//     what the new version's scripts made as made by the package itself
+//     (depmarks "NAME:user:X"...); at a version the admin put it at since,
+//     it records that version alone, as for any package;
 //   - a block's reverse leaves the version as it is while an install the
 //     plan keeps upgraded it ("upgraded:NAME" in the plan's keep): that
 //     install puts the old version back when it goes; else it puts the
@@ -32,29 +34,37 @@ import (
 
 // upgradedBefore returns, for a package an earlier install of trail
 // upgraded as its dependency (trailDeps), the version it had before
-// that install, the oldest by Debian's order, and the marks the new
-// version's scripts made; "" for any other.
-func upgradedBefore(x *kind.Exec, name string) (string, []string) {
+// that install, the oldest by Debian's order, the versions those
+// installs left it at where their records say, and the marks the new
+// versions' scripts made; "" for any other.
+func upgradedBefore(x *kind.Exec, name string) (old string, left, marks []string) {
 	td, _ := x.Kept(trailDepsKey{}).(*trailDeps)
 	if td == nil {
-		return "", nil
+		return "", nil, nil
 	}
 	v, ok := td.upgraded[baseName(name)]
 	if !ok {
-		return "", nil
+		return "", nil, nil
 	}
-	old, _, _ := strings.Cut(v, ">")
-	return old, td.marks[baseName(name)]
+	old, _, _ = strings.Cut(v, ">")
+	return old, td.left[baseName(name)], td.marks[baseName(name)]
 }
 
 // withUpgradedBefore records in p, the image of the installed package
 // name, the version it had before an earlier install of trail upgraded
-// it (upgradedBefore), when it is at a newer one now, with the marks the
-// new version's scripts made as its own dependency marks: they go when
-// that version is put back (planMarks).
+// it (upgradedBefore), when it is at a version those installs left it
+// at (left; a newer one where their records do not say), with the marks
+// the new version's scripts made as its own dependency marks: they go
+// when that version is put back (planMarks). One the admin upgraded or
+// downgraded by hand since is theirs: the block records it as it is.
 func (p *pimgPkg) withUpgradedBefore(x *kind.Exec, name string) error {
-	old, marks := upgradedBefore(x, name)
-	if old == "" || old == p.Version || !newer(p.Version, old) {
+	old, left, marks := upgradedBefore(x, name)
+	switch {
+	case old == "" || old == p.Version:
+		return nil
+	case len(left) > 0 && !slices.Contains(left, p.Version):
+		return nil
+	case !newer(p.Version, old):
 		return nil
 	}
 	p.upfrom = old

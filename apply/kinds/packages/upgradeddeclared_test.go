@@ -177,3 +177,32 @@ func TestUpgradedDepDeclaredKeptInstall(t *testing.T) {
 		}
 	}
 }
+
+// trail-d, upgraded to 2.0 by trail-a's install, is upgraded by the
+// admin to 3.0, then declared by a block: the rollback to before trail
+// leaves it at 3.0, where the block found it, whether trail-a goes with
+// the block or first (whose reverse says it leaves it), as it leaves one
+// the admin downgraded; it does not put back 1.0 over the admin's 3.0.
+func TestUpgradedDepUpgradedByHandThenDeclared(t *testing.T) {
+	t.Parallel()
+	for name, middle := range map[string]string{"together": "", "trail-a first": "PKG trail-d"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sb := upgradedRepo(t, false, false)
+			sb.Apply("PKG trail-a", "c1")
+			sb.DpkgInstall(sandbox.BuildDeb(t, t.TempDir(), sandbox.Deb{Name: "trail-d", Version: "3.0"}))
+			sb.Apply("PKG trail-a\nPKG trail-d", "c2")
+			o := sb.Origin(stepfmt.KindPackage, "trail-d")
+			if middle != "" {
+				g := sb.Apply(middle, "c3")
+				if want := "package trail-d left at 3.0"; !strings.Contains(strings.Join(g.Kept, "\n"), want) {
+					t.Errorf("kept %q, want %q", g.Kept, want)
+				}
+			}
+			sb.Apply("", "c0")
+			if got := sb.PkgState("trail-d"); got != "installed 3.0" || sb.IsAuto("trail-d") {
+				t.Errorf("trail-d is %s (auto %v), want left at 3.0, manual, where the admin put it (its origin %q)", got, sb.IsAuto("trail-d"), o)
+			}
+		})
+	}
+}
