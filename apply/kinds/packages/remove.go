@@ -394,7 +394,7 @@ func planMove(v *kind.View, t Tools, g pkgGoing, pol map[string]Policy, keep map
 		orig.deps, orig.confdeps, orig.depmarks = "", "", ""
 		m.orig = orig
 	}
-	m.versionBack(keep)
+	m.versionBack(v.Exec(), keep)
 	orig = m.orig
 	purge := s.Value("purge") != "false" && orig.State == kind.StateAbsent
 	switch orig.State {

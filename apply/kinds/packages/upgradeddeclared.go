@@ -100,9 +100,13 @@ func keepUpgradeFacts(keep map[string]bool, s *stepfmt.Step, o *pimgPkg) {
 // versionBack sets the version the reverse of a block declaring an
 // installed package puts back, keep holding what the plan keeps (nil for
 // the undo of a change, which puts back what it found): the version it
-// has while an install the plan keeps upgraded it, else the version from
-// before an earlier install of trail upgraded it (upgradedfrom=).
-func (m *pkgMove) versionBack(keep map[string]bool) {
+// has while an install the plan keeps upgraded it, unless the block pins
+// one, which it may have moved it to: then the version the install left
+// it at (the block's own, found at it, or the newest its installs
+// left), as a fresh apply of what the plan keeps leaves it; else the
+// version from before an earlier install of trail upgraded it
+// (upgradedfrom=).
+func (m *pkgMove) versionBack(x *kind.Exec, keep map[string]bool) {
 	if keep == nil || m.orig.State != Installed {
 		return
 	}
@@ -111,6 +115,19 @@ func (m *pkgMove) versionBack(keep map[string]bool) {
 	case keep["upgraded:"+baseName(m.g.step.Target)]:
 		if m.cur.State == Installed {
 			v = m.cur.Version
+		}
+		if m.g.step.Value("version") == "" {
+			break
+		}
+		if _, left, _ := upgradedBefore(x, m.g.step.Target); m.orig.upfrom != "" {
+			v = m.orig.Version
+		} else if len(left) > 0 {
+			v = slices.MaxFunc(left, func(a, b string) int {
+				if newer(a, b) {
+					return 1
+				}
+				return -1
+			})
 		}
 	case m.orig.upfrom != "":
 		v = m.orig.upfrom

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"trail/apply/internal/sandbox"
+	"trail/apply/internal/sandbox/engine"
 	"trail/stepfmt"
 )
 
@@ -205,4 +206,51 @@ func TestUpgradedDepUpgradedByHandThenDeclared(t *testing.T) {
 			}
 		})
 	}
+}
+
+// trail-d, upgraded to 2.0 by trail-a's install, is pinned to 3.0 by its
+// block, declared after trail-a or before it (then pinned in a later
+// commit), once the repository has 3.0. Removing the block while trail-a
+// stays puts back 2.0 with its mark from before trail, as a fresh apply
+// of trail-a alone leaves it, and the rollback to before trail 1.0.
+func TestUpgradedDepPinnedHigherGoes(t *testing.T) {
+	t.Parallel()
+	for name, steps := range map[string][]string{
+		"declared later":  {"PKG trail-a", "PKG trail-a\nPKG trail-d version=3.0"},
+		"declared before": {"PKG trail-d", "PKG trail-d\nPKG trail-a", "PKG trail-a\nPKG trail-d version=3.0"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			sb := upgradedRepo(t, true, false)
+			pkgs := sb.Packages()
+			want, _ := freshApply(t, true, "PKG trail-a")
+			for i, text := range steps {
+				if i == len(steps)-1 {
+					addTrailD3(t, sb)
+				}
+				sb.Apply(text, fmt.Sprintf("c%d", i+1))
+			}
+			if got := sb.PkgState("trail-d"); got != "installed 3.0" {
+				t.Fatalf("trail-d is %s, want pinned at 3.0", got)
+			}
+			o := sb.Origin(stepfmt.KindPackage, "trail-d")
+			if g := sb.Apply("PKG trail-a", "c8"); len(g.Kept) != 0 {
+				t.Errorf("kept %q", g.Kept)
+			}
+			if got := sb.Packages(); got != want {
+				t.Errorf("packages after the block goes:\n%s\nwant, as a fresh apply of trail-a:\n%s\n(trail-d's origin %q)", got, want, o)
+			}
+			sb.Apply("", "c0")
+			if got := sb.Packages(); got != pkgs {
+				t.Errorf("packages after the rollback:\n%s\nwant:\n%s", got, pkgs)
+			}
+		})
+	}
+}
+
+// addTrailD3 adds trail-d 3.0 to upgradedRepo's repository.
+func addTrailD3(t *testing.T, sb *engine.Sandbox) {
+	sb.AptRepo(sandbox.Deb{Name: "trail-a", Version: "1.0", Depends: "trail-d (>= 2.0)"}, sandbox.Deb{Name: "trail-d", Version: "1.0"},
+		sandbox.Deb{Name: "trail-d", Version: "2.0", Scripts: sandbox.AccountScript("trail-d", 990, "")},
+		sandbox.Deb{Name: "trail-d", Version: "3.0", Scripts: sandbox.AccountScript("trail-d", 990, "")})
 }
