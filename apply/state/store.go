@@ -290,15 +290,28 @@ func (s *Store) Open(key string) (io.ReadCloser, error) {
 		// a copy that does not verify gives way to a good file of its
 		// own, as in Get, before a byte is read.
 		if err == nil {
-			return io.NopCloser(bytes.NewReader(data)), nil
+			return newBlobReader(data), nil
 		}
 		if own, lerr := s.getOwn(key); lerr == nil {
-			return io.NopCloser(bytes.NewReader(own)), nil
+			return newBlobReader(own), nil
 		}
 		return &failReader{err}, nil
 	}
 	return s.openOwn(key, &sum)
 }
+
+// blobReader reads a blob read whole: one allocation, where a
+// bytes.Reader in an io.NopCloser was two, for each of a first apply's
+// packed contents.
+type blobReader struct{ bytes.Reader }
+
+func newBlobReader(data []byte) *blobReader {
+	r := &blobReader{}
+	r.Reset(data)
+	return r
+}
+
+func (*blobReader) Close() error { return nil }
 
 // failReader is the reader of a packed blob that does not verify: it
 // fails at its first read, as a stream found corrupt at its end would.
@@ -317,7 +330,7 @@ func (s *Store) openOwn(key string, sum *[sha256.Size]byte) (io.ReadCloser, erro
 			if err != nil {
 				return &failReader{err}, nil
 			}
-			return io.NopCloser(bytes.NewReader(data)), nil
+			return newBlobReader(data), nil
 		}
 		return nil, fmt.Errorf("store: blob %s is missing: put the content in the store first: %w", key, fs.ErrNotExist)
 	}
