@@ -291,6 +291,16 @@ func (v *View) Predicted(ns, target string) (Image, bool) {
 	return p.image(), true
 }
 
+// PredictedState returns the state of the predicted image of target, if
+// any, without making the image: what a check of a path's parent asks.
+func (v *View) PredictedState(ns, target string) (string, bool) {
+	p, ok := v.overlay[ns][target]
+	if !ok {
+		return "", false
+	}
+	return p.shape.state, true
+}
+
 // NewView returns a view of the machine as it is, for an apply, a drift
 // check or an undo.
 func NewView(x *Exec) *View { return &View{x: x} }

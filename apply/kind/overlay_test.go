@@ -138,3 +138,19 @@ func TestPlanViewKeepsWithoutAllocating(t *testing.T) {
 		}
 	}
 }
+
+// PredictedState is the state of the predicted image, made or not.
+func TestPlanViewPredictedState(t *testing.T) {
+	v := NewPlanView(nil)
+	v.Predict("path", "/d", Image{State: "dir", Attrs: []stepfmt.Attr{{Key: "mode", Value: "0755"}}})
+	v.Predict("path", "/gone", Absent())
+	for p, want := range map[string]string{"/d": "dir", "/gone": StateAbsent, "/none": ""} {
+		got, ok := v.PredictedState("path", p)
+		if got != want || ok != (want != "") {
+			t.Errorf("PredictedState(%s) = %q, %v; want %q", p, got, ok, want)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { v.PredictedState("path", "/d") }); n != 0 {
+		t.Errorf("PredictedState allocates %v times, want 0", n)
+	}
+}

@@ -328,11 +328,17 @@ func parentReady(v *kind.View, p string) error {
 		}
 		return err
 	}
-	pi, err := ViewOf(v, parent)
-	if err != nil {
-		return err
+	// Most parents are directories the plan makes: their state is all
+	// this needs of their prediction.
+	state, ok := v.PredictedState(NS, parent)
+	if !ok {
+		pi, err := ViewOf(v, parent)
+		if err != nil {
+			return err
+		}
+		state = pi.State
 	}
-	switch pi.State {
+	switch state {
 	case StDir, StTree:
 		return nil
 	case StLink:
@@ -346,7 +352,7 @@ func parentReady(v *kind.View, p string) error {
 		}
 		return fmt.Errorf("parent directory %s does not exist: add a DIR step for it before this step, or name it in the owns of the package that ships it", parent)
 	}
-	return fmt.Errorf("parent %s is a %s, not a directory", parent, noun(pi.State))
+	return fmt.Errorf("parent %s is a %s, not a directory", parent, noun(state))
 }
 
 // unmanagedEntries lists (up to three of) the names in directory p that
