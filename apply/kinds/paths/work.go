@@ -167,7 +167,7 @@ func WorkOf(v *kind.View, p string, w Object, restore bool, prior *kind.Record) 
 	case w.Absent():
 		work.Changes = append(work.Changes, "remove "+noun(before.State))
 	case before.Absent():
-		work.Changes = append(work.Changes, "create "+noun(w.State))
+		work.Changes = append(work.Changes, creates(w.State))
 	case before.State == StDir && w.State == StTree:
 		work.Changes = append(work.Changes, "put back what is missing in the directory")
 	case before.State != w.State:
@@ -297,6 +297,20 @@ func short(key string) string {
 		return key[:len("sha256:")+12]
 	}
 	return key
+}
+
+// creates is "create "+noun(state), a constant for the states a step
+// creates: every path of a first apply is created.
+func creates(state string) string {
+	switch state {
+	case StFile:
+		return "create file"
+	case StDir:
+		return "create directory"
+	case StLink:
+		return "create symlink"
+	}
+	return "create " + noun(state)
 }
 
 func noun(state string) string {
