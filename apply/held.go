@@ -3,7 +3,10 @@ package apply
 import (
 	"io/fs"
 	"slices"
+	"strings"
 	"time"
+
+	"trail/stepfmt"
 )
 
 // A batch of paths writes the files it creates in the background
@@ -21,23 +24,39 @@ import (
 // found there was found, and saved. Each held event keeps the time it
 // happened at.
 
-// heldEvent is a held event and the target of its step.
+// heldEvent is the event of a step (or its heal, or its drift) as the
+// run holds it: its text (the step line, the source) is made as it is
+// reported, and only when the reporter uses it (Options.StepText), so
+// that a batch of 4096 changes holds about 150 bytes for each (390
+// as whole events).
 type heldEvent struct {
-	target string
-	Event
+	step   *stepfmt.Step
+	typ    EventType
+	op     StepOp
+	result string
+	detail string
+	dur    time.Duration
+	at     time.Time
 }
 
 // hold starts holding the step events of a batch of paths.
 func (r *run) hold() { r.holding, r.held = true, r.held[:0] }
 
-// stepEvent reports ev, the event of a step (or its drift) at target, or
-// holds it.
-func (r *run) stepEvent(target string, ev Event) {
-	if r.holding && r.e.opts.OnEvent != nil {
-		ev.Commit, ev.Branch, ev.Generation = r.g.Commit, r.g.Branch, r.g.Number
-		ev.Time = time.Now()
-		r.held = append(r.held, heldEvent{target, ev})
+// stepEvent reports h, or holds it.
+func (r *run) stepEvent(h heldEvent) {
+	if r.holding {
+		r.held = append(r.held, h)
 		return
+	}
+	r.reportStep(h)
+}
+
+// reportStep reports h, with its text unless it is a change's step
+// event the reporter only counts.
+func (r *run) reportStep(h heldEvent) {
+	ev := Event{Type: h.typ, Op: h.op, Result: h.result, Duration: h.dur, Time: h.at}
+	if h.typ != EventStep || r.heal || r.e.stepText() {
+		ev.Step, ev.Source, ev.Detail = stepLine(h.step), h.step.Src.String(), h.detail
 	}
 	r.event(ev)
 }
@@ -51,7 +70,7 @@ func (r *run) release(err error) {
 	if err != nil {
 		failed := map[string]bool{}
 		failedPaths(err, failed)
-		n = slices.IndexFunc(r.held, func(ev heldEvent) bool { return ev.Type != EventDrift && failed[ev.target] })
+		n = slices.IndexFunc(r.held, func(h heldEvent) bool { return h.typ != EventDrift && failed[h.step.Target] })
 		if n < 0 {
 			n = 0
 		}
@@ -66,9 +85,9 @@ func (r *run) drop() { r.report(0) }
 // report reports the first n held events and the drifts after them,
 // forgets the rest and stops holding.
 func (r *run) report(n int) {
-	for i, ev := range r.held {
-		if i < n || ev.Type == EventDrift {
-			r.e.emit(ev.Event)
+	for i, h := range r.held {
+		if i < n || h.typ == EventDrift {
+			r.reportStep(h)
 		}
 	}
 	clear(r.held)
@@ -93,4 +112,20 @@ func failedPaths(err error, set map[string]bool) {
 	case interface{ Unwrap() error }:
 		failedPaths(u.Unwrap(), set)
 	}
+}
+
+// detailOf joins what a change did, noted and reported, for its event;
+// one of them alone is as it is.
+func detailOf(parts ...[]string) string {
+	var one []string
+	for _, p := range parts {
+		switch {
+		case len(p) == 0:
+		case one != nil:
+			return strings.Join(slices.Concat(parts...), "; ")
+		default:
+			one = p
+		}
+	}
+	return strings.Join(one, "; ")
 }

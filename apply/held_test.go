@@ -107,3 +107,28 @@ func TestTextlessStepEventsHeld(t *testing.T) {
 		t.Error("/srv/a is there after the rollback")
 	}
 }
+
+// A held step event is given its text, or not, as it is reported: a
+// reporter that wants the text of the first changes it sees only (the
+// host's, which prints 30 and counts the rest) is asked once it has seen
+// those before, not as the batch makes its changes.
+func TestHeldStepTextAskedWhenReported(t *testing.T) {
+	sb := newSandbox(t)
+	var withText, without int
+	sb.opts.OnEvent = func(ev Event) {
+		if ev.Type != EventStep {
+			return
+		}
+		if ev.Step != "" {
+			withText++
+		} else {
+			without++
+		}
+	}
+	sb.opts.StepText = func() bool { return withText < 2 }
+	sb.open()
+	sb.apply("DIR /srv/a\nFILE /srv/a/x {x}\nFILE /srv/a/y {y}\nFILE /srv/a/z {z}", "c1")
+	if withText != 2 || without != 2 {
+		t.Errorf("%d step events with their text, %d without, want 2 and 2", withText, without)
+	}
+}

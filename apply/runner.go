@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"trail/apply/kind"
@@ -464,15 +463,10 @@ func (r *run) finish(c stepfmt.Change, w kind.Work, start time.Time) {
 	if r.e.opts.OnEvent == nil {
 		return
 	}
-	if !r.heal && !r.e.stepText() {
-		r.stepEvent(c.Step.Target, Event{Type: EventStep, Op: opOf(c.Op), Result: result, Duration: time.Since(start)})
-		return
-	}
-	detail := strings.Join(append(append(append([]string{}, w.Changes...), w.Notes...), reports...), "; ")
-	r.stepEvent(c.Step.Target, Event{Type: EventStep, Step: stepLine(c.Step), Source: c.Step.Src.String(), Op: opOf(c.Op),
-		Result: result, Detail: detail, Duration: time.Since(start)})
+	at, detail := time.Now(), detailOf(w.Changes, w.Notes, reports)
+	r.stepEvent(heldEvent{step: c.Step, typ: EventStep, op: opOf(c.Op), result: result, detail: detail, dur: at.Sub(start), at: at})
 	if r.heal {
-		r.stepEvent(c.Step.Target, Event{Type: EventHeal, Step: stepLine(c.Step), Source: c.Step.Src.String(), Result: result, Detail: detail})
+		r.stepEvent(heldEvent{step: c.Step, typ: EventHeal, result: result, detail: detail, at: at})
 	}
 }
 
@@ -496,6 +490,8 @@ func (r *run) noteDrift(s *stepfmt.Step, h kind.Handler, rec *kind.Record) {
 		saved = DriftStored
 	}
 	r.g.Drift = append(r.g.Drift, DriftNote{Step: rec.ID.String(), Source: s.Src.String(), Before: rec.Wrote.Shown(s.Kind), After: now.Shown(s.Kind)})
-	r.stepEvent(s.Target, Event{Type: EventDrift, Step: stepLine(s), Source: s.Src.String(), Result: saved,
-		Detail: "trail wrote " + rec.Wrote.Shown(s.Kind) + "; found " + now.Shown(s.Kind) + " (" + saved + ")"})
+	if r.e.opts.OnEvent != nil {
+		r.stepEvent(heldEvent{step: s, typ: EventDrift, result: saved, at: time.Now(),
+			detail: "trail wrote " + rec.Wrote.Shown(s.Kind) + "; found " + now.Shown(s.Kind) + " (" + saved + ")"})
+	}
 }
