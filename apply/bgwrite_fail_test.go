@@ -50,3 +50,33 @@ func TestBackgroundWriteFailureReported(t *testing.T) {
 		t.Error("the file trail does not manage changed")
 	}
 }
+
+// When files of two directories fail to be written (each directory's are
+// written by a lane of its own), the failure is placed at the first of
+// them in the list's order, as the events of the steps before it are
+// reported and those from it on are not.
+func TestBackgroundWriteFailuresPlacedFirst(t *testing.T) {
+	sb := newSandbox(t)
+	var ev events
+	sb.opts.OnEvent = ev.add
+	sb.open()
+	mnt := sb.host("/srv")
+	if err := unix.Mount("tmpfs", mnt, "tmpfs", 0, "size=256k"); err != nil {
+		t.Skipf("SKIP: cannot mount a tmpfs here (%v): the full-root case is untested here", err)
+	}
+	t.Cleanup(func() { unix.Unmount(mnt, unix.MNT_DETACH) })
+	sb.write("/srv/filler", strings.Repeat("f", 236<<10), 0o644)
+	big := strings.Repeat("b", 40<<10)
+	_, err := sb.applyErr("DIR /srv/a\nDIR /srv/b\nFILE /srv/a/big {"+big+"}\nFILE /srv/b/big {B"+big+"}", "c1")
+	if err == nil || !strings.HasPrefix(err.Error(), "test.steps:3: FILE /srv/a/big: ") {
+		t.Fatalf("error %v; want it placed at test.steps:3: FILE /srv/a/big", err)
+	}
+	if f := ev.of(EventStepFailed); len(f) != 1 || !strings.HasPrefix(f[0].Step, "FILE /srv/a/big ") {
+		t.Errorf("step-failed events %+v, want one for FILE /srv/a/big", f)
+	}
+	for _, e := range ev.of(EventStep) {
+		if e.Op == OpAdd && strings.Contains(e.Step, "big") {
+			t.Errorf("a file not written reported: %+v", e)
+		}
+	}
+}

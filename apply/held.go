@@ -68,9 +68,9 @@ func (r *run) reportStep(h heldEvent) {
 func (r *run) release(err error) {
 	n := len(r.held)
 	if err != nil {
-		failed := map[string]bool{}
+		failed := map[string]*fs.PathError{}
 		failedPaths(err, failed)
-		n = slices.IndexFunc(r.held, func(h heldEvent) bool { return h.typ != EventDrift && failed[h.step.Target] })
+		n = slices.IndexFunc(r.held, func(h heldEvent) bool { return h.typ != EventDrift && failed[h.step.Target] != nil })
 		if n < 0 {
 			n = 0
 		}
@@ -94,15 +94,15 @@ func (r *run) report(n int) {
 	r.holding, r.held = false, r.held[:0]
 }
 
-// failedPaths adds to set the path of every fs.PathError in err, through
-// wrapped and joined errors (each lane of the background writer keeps
-// its own).
-func failedPaths(err error, set map[string]bool) {
+// failedPaths adds to set every fs.PathError in err by its path (the
+// first of a path), through wrapped and joined errors (each lane of the
+// background writer keeps its own).
+func failedPaths(err error, set map[string]*fs.PathError) {
 	if err == nil {
 		return
 	}
-	if pe, ok := err.(*fs.PathError); ok {
-		set[pe.Path] = true
+	if pe, ok := err.(*fs.PathError); ok && set[pe.Path] == nil {
+		set[pe.Path] = pe
 	}
 	switch u := err.(type) {
 	case interface{ Unwrap() []error }:

@@ -34,16 +34,20 @@ func (s *stepError) Unwrap() error { return s.err }
 // placeBatch gives an error of a whole batch (writing the store or the
 // journal, making the changes durable) the place of a step, so that it is
 // reported with a source as every step's failure is: the step whose target
-// the error names (a rename into place), else the batch's first step.
+// the error names (a rename into place), the first in the batch's order
+// of those a joined error names (the background writer's lanes), else
+// the batch's first step.
 func placeBatch(changes []stepfmt.Change, err error) error {
 	var se *stepError
 	if len(changes) == 0 || errors.As(err, &se) {
 		return err
 	}
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
+	failed := map[string]*fs.PathError{}
+	failedPaths(err, failed)
+	if len(failed) > 0 {
 		for _, c := range changes {
-			if c.Step.Target != pe.Path {
+			pe := failed[c.Step.Target]
+			if pe == nil {
 				continue
 			}
 			what := pe.Op
