@@ -69,7 +69,26 @@ func nextTreeEntry(data []byte, at int) (mode filemode.FileMode, name, id, rest 
 	if nul < 0 || len(data) < nul+1+20 {
 		return 0, nil, nil, nil, fmt.Errorf("tree entry at byte %d: %w", at, errTreeCut)
 	}
-	return filemode.FileMode(m), data[:nul], data[nul+1 : nul+21], data[nul+21:], nil
+	return canonMode(m), data[:nul], data[nul+1 : nul+21], data[nul+21:], nil
+}
+
+// canonMode is the mode git reads an entry's mode as (tree-walk.c's
+// canon_mode): old and foreign tools wrote modes such as 100664, 100775,
+// 40755 or 120777, and git takes a mode of no kind it knows for a
+// submodule.
+func canonMode(m uint64) filemode.FileMode {
+	switch m & 0o170000 {
+	case 0o100000:
+		if m&0o100 != 0 {
+			return filemode.Executable
+		}
+		return filemode.Regular
+	case 0o120000:
+		return filemode.Symlink
+	case 0o040000:
+		return filemode.Dir
+	}
+	return filemode.Submodule
 }
 
 var (
