@@ -51,6 +51,9 @@ git config --global user.name bench
 git config --global user.email bench@example.org
 git config --global init.defaultBranch main
 git config --global pull.ff only
+# No automatic gc: one detached after the first commit races the clones
+# (which link its loose objects) and takes a core while trail is timed.
+git config --global gc.auto 0
 
 mkdir -p "$D/upstream/site"
 # Files "file N\n" in directories d0, d1, ... of 100 each, written by one awk.
@@ -60,6 +63,8 @@ printf 'tree "site" {\n  path = "/srv/site"\n  source = "site"\n}\n' > "$D/upstr
 git -C "$D/upstream" init -q
 git -C "$D/upstream" add -A
 git -C "$D/upstream" commit -qm "$files files"
+# Packed, as a clone over the network brings it.
+git -C "$D/upstream" repack -adq
 
 # measure NAME CMD...: runs CMD once, after a sync, appending "seconds kib
 # user system" to $D/NAME.
