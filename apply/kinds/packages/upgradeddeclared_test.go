@@ -254,3 +254,18 @@ func addTrailD3(t *testing.T, sb *engine.Sandbox) {
 		sandbox.Deb{Name: "trail-d", Version: "2.0", Scripts: sandbox.AccountScript("trail-d", 990, "")},
 		sandbox.Deb{Name: "trail-d", Version: "3.0", Scripts: sandbox.AccountScript("trail-d", 990, "")})
 }
+
+// trail-d's block, unpinned and declared before trail-a or with it, is
+// pinned to 2.0, the version trail-a's install upgraded it to, in the
+// commit that removes trail-a: trail-d stays at 2.0, and the rollback to
+// before trail puts 1.0 back and takes the account 2.0's scripts made,
+// which trail-a's going record handed to the block's.
+func TestUpgradedDepPinnedAsInstallGoes(t *testing.T) {
+	t.Parallel()
+	for name, first := range map[string]string{"declared before": "PKG trail-d", "declared with it": "PKG trail-a\nPKG trail-d"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			upgradedDeclaredAs(t, first, "PKG trail-d", "PKG trail-d version=2.0")
+		})
+	}
+}
