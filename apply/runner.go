@@ -433,6 +433,11 @@ func (r *run) check(k int, h kind.Handler, c stepfmt.Change, pre kind.Image) (ki
 	if rb, ok := h.(kind.Rebaser); rec != nil && !(ok && rb.Rebase(r.x, rec, pre)) {
 		origin = rec.Origin
 	}
+	if ot, ok := h.(kind.OriginTaker); ok && rec != nil && err == nil {
+		if origin, err = ot.TakeOrigin(v, c.Step, origin); err != nil {
+			return w, err
+		}
+	}
 	r.next[k-r.nextAt] = kind.Record{ID: id, Policy: kind.PolicyOf(c.Step), Origin: origin, Wrote: w.After}
 	return w, err
 }

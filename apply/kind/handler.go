@@ -203,7 +203,9 @@ type ListPlanner interface {
 // ChangePlanner is implemented by kinds that arrange and decide their
 // changes of a plan together before they are checked, such as the PKG
 // removals made as one apt-get decision: it may move its own changes
-// within p (a reverse only later) and keeps its decision in the Exec.
+// within p (a reverse only later), plan a step of its kind the diff left
+// unchanged as a modify of itself (whose record changes, OriginTaker),
+// and keeps its decision in the Exec.
 type ChangePlanner interface {
 	PlanChanges(x *Exec, p *stepfmt.Plan, l *stepfmt.List, applied func(stepfmt.ID) *Record)
 }
@@ -218,6 +220,18 @@ type ChangePlanner interface {
 // decrypted through x to be compared.
 type Rebaser interface {
 	Rebase(x *Exec, rec *Record, pre Image) bool
+}
+
+// OriginTaker is implemented by kinds whose removal of one step can leave
+// what it made on a target another step keeps, such as the account a
+// package's new version made when the install that upgraded it goes and
+// the package's block keeps it at that version: for a modified or
+// unchanged step, TakeOrigin returns the origin its record keeps from
+// now on, given the one it kept (origin), as v shows the target once the
+// plan's removals are made. The record is written with the apply's
+// others, so a crash leaves the old record or the new one.
+type OriginTaker interface {
+	TakeOrigin(v *View, s *stepfmt.Step, origin Image) (Image, error)
 }
 
 // Recoverer is implemented by kinds whose tools a killed trail can leave

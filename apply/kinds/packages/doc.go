@@ -19,7 +19,10 @@
 // (broughtBefore, planMove), and one an install upgraded as a
 // dependency goes back to its old version (upgraded.go), declared by a
 // step or not, once no install that upgraded it stays
-// (upgradeddeclared.go); an old version that cannot be had, or would
+// (upgradeddeclared.go); a block that keeps a package upgraded as the
+// install that upgraded it goes takes into its record's origin what
+// that install's record said the new version made (handover.go,
+// kind.OriginTaker); an old version that cannot be had, or would
 // remove a package that stays, is not put back, and the plan says so. A
 // step's owns= paths are predicted as directories once it installs.
 // Recovery finishes a dpkg run a crash cut off (dpkgrecover.go). A

@@ -87,7 +87,8 @@ func gatherPkgRemovals(p *stepfmt.Plan) {
 }
 
 // PlanChanges gathers the plan's PKG removals and records them, with what
-// the kept PKG records brought, for the decision.
+// the kept PKG records brought, for the decision, and plans the unchanged
+// blocks whose records take what a going install made (planHandovers).
 func (Package) PlanChanges(x *kind.Exec, p *stepfmt.Plan, l *stepfmt.List, applied func(stepfmt.ID) *kind.Record) {
 	gatherPkgRemovals(p)
 	keepPlanFacts(x, p, l, applied)
@@ -130,6 +131,7 @@ func (Package) PlanChanges(x *kind.Exec, p *stepfmt.Plan, l *stepfmt.List, appli
 			}
 		}
 	}
+	planHandovers(p, l, r.going, applied)
 	x.Keep(pkgRemovalKey{}, r)
 }
 

@@ -255,17 +255,43 @@ func addTrailD3(t *testing.T, sb *engine.Sandbox) {
 		sandbox.Deb{Name: "trail-d", Version: "3.0", Scripts: sandbox.AccountScript("trail-d", 990, "")})
 }
 
-// trail-d's block, unpinned and declared before trail-a or with it, is
-// pinned to 2.0, the version trail-a's install upgraded it to, in the
-// commit that removes trail-a: trail-d stays at 2.0, and the rollback to
-// before trail puts 1.0 back and takes the account 2.0's scripts made,
-// which trail-a's going record handed to the block's.
+// trail-d's block, declared before trail-a or with it, is pinned to 2.0,
+// the version trail-a's install upgraded it to, in the commit that
+// removes trail-a or with trail-a's install (the block is then unchanged
+// as trail-a goes): trail-d stays at 2.0, and the rollback to before
+// trail puts 1.0 back and takes the account 2.0's scripts made, which
+// trail-a's going record handed to the block's.
 func TestUpgradedDepPinnedAsInstallGoes(t *testing.T) {
 	t.Parallel()
-	for name, first := range map[string]string{"declared before": "PKG trail-d", "declared with it": "PKG trail-a\nPKG trail-d"} {
+	for name, c := range map[string][2]string{
+		"declared before":                  {"PKG trail-d", "PKG trail-d"},
+		"declared with it":                 {"PKG trail-a\nPKG trail-d", "PKG trail-d"},
+		"declared before, pinned with it":  {"PKG trail-d", "PKG trail-d version=2.0"},
+		"declared with it, pinned with it": {"PKG trail-a\nPKG trail-d", "PKG trail-d version=2.0"},
+	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			upgradedDeclaredAs(t, first, "PKG trail-d", "PKG trail-d version=2.0")
+			upgradedDeclaredAs(t, c[0], c[1], "PKG trail-d version=2.0")
 		})
+	}
+}
+
+// trail-d's block, declared before trail-a and trail-b, whose installs
+// both need trail-d 2.0, is pinned to 2.0 as trail-a goes; each later
+// step, the block going while trail-b stays, then trail-b, leaves the
+// machine as a fresh apply of its list: the account 2.0 made stays while
+// trail-d stays at 2.0, and goes with 1.0.
+func TestUpgradedDepPinnedAsOneInstallGoes(t *testing.T) {
+	t.Parallel()
+	sb := upgradedRepo(t, true, false)
+	for i, text := range []string{"PKG trail-d", "PKG trail-d\nPKG trail-a\nPKG trail-b", "PKG trail-d version=2.0\nPKG trail-b", "PKG trail-b", ""} {
+		if g := sb.Apply(text, fmt.Sprintf("c%d", i+1)); len(g.Kept) != 0 {
+			t.Fatalf("%q: kept %q", text, g.Kept)
+		}
+		wantPkgs, wantAccts := freshApply(t, true, text)
+		if got := sb.Packages(); got != wantPkgs {
+			t.Errorf("packages after %q:\n%s\nwant, as a fresh apply of it:\n%s\n(trail-d's origin %q)", text, got, wantPkgs, sb.Origin(stepfmt.KindPackage, "trail-d"))
+		}
+		sb.SameAccounts(wantAccts, fmt.Sprintf("after %q, as a fresh apply of it", text))
 	}
 }
