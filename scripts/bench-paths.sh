@@ -55,16 +55,18 @@ git config --global pull.ff only
 # (which link its loose objects) and takes a core while trail is timed.
 git config --global gc.auto 0
 
-mkdir -p "$D/upstream/site"
+mkdir -p "$D/src/site"
 # Files "file N\n" in directories d0, d1, ... of 100 each, written by one awk.
-(cd "$D/upstream/site" && mkdir $(seq -f 'd%.0f' 0 $(((files - 1) / 100))) &&
+(cd "$D/src/site" && mkdir $(seq -f 'd%.0f' 0 $(((files - 1) / 100))) &&
 	awk -v n="$files" 'BEGIN { for (i = 0; i < n; i++) { f = "d" int(i / 100) "/f" i; print "file " i > f; close(f) } }')
-printf 'tree "site" {\n  path = "/srv/site"\n  source = "site"\n}\n' > "$D/upstream/main.hcl"
-git -C "$D/upstream" init -q
-git -C "$D/upstream" add -A
-git -C "$D/upstream" commit -qm "$files files"
-# Packed, as a clone over the network brings it.
-git -C "$D/upstream" repack -adq
+printf 'tree "site" {\n  path = "/srv/site"\n  source = "site"\n}\n' > "$D/src/main.hcl"
+git -C "$D/src" init -q
+git -C "$D/src" add -A
+git -C "$D/src" commit -qm "$files files"
+# The upstream holds one pack, as a clone over the network brings it: a
+# clone that copies no object file, rather than a repack, which would
+# delete every loose one just before the first measurement.
+git clone -q --no-local "$D/src" "$D/upstream"
 
 # measure NAME CMD...: runs CMD once, after a sync, appending "seconds kib
 # user system" to $D/NAME.
