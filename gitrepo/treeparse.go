@@ -28,14 +28,7 @@ func parseTree(data []byte) ([]object.TreeEntry, error) {
 		size += len(name)
 		rest = next
 	}
-	var b strings.Builder
-	b.Grow(size)
-	for rest := data; len(rest) > 0; {
-		_, name, _, next, _ := nextTreeEntry(rest, 0)
-		b.Write(name)
-		rest = next
-	}
-	names := b.String()
+	names := treeNames(data, size)
 	es := make([]object.TreeEntry, n)
 	for i, rest := 0, data; len(rest) > 0; i++ {
 		mode, name, id, next, _ := nextTreeEntry(rest, 0)
@@ -163,6 +156,19 @@ func listInOrder(data []byte, fn func(i, n int, name string, mode fs.FileMode, i
 		}
 		size, prev, rest = size+len(name), name, next
 	}
+	names := treeNames(data, size)
+	for i, rest := 0, data; len(rest) > 0; i++ {
+		mode, name, id, next, _ := nextTreeEntry(rest, 0)
+		fn(i, n, names[:len(name)], entry{mode: mode}.fsMode(), [20]byte(id))
+		names, rest = names[len(name):], next
+	}
+	return true
+}
+
+// treeNames returns the names of the entries of tree object data, which
+// parsed whole, in one string of size bytes: one allocation a tree, not
+// one a name.
+func treeNames(data []byte, size int) string {
 	var b strings.Builder
 	b.Grow(size)
 	for rest := data; len(rest) > 0; {
@@ -170,11 +176,5 @@ func listInOrder(data []byte, fn func(i, n int, name string, mode fs.FileMode, i
 		b.Write(name)
 		rest = next
 	}
-	names := b.String()
-	for i, rest := 0, data; len(rest) > 0; i++ {
-		mode, name, id, next, _ := nextTreeEntry(rest, 0)
-		fn(i, n, names[:len(name)], entry{mode: mode}.fsMode(), [20]byte(id))
-		names, rest = names[len(name):], next
-	}
-	return true
+	return b.String()
 }
