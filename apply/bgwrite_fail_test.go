@@ -18,13 +18,7 @@ func TestBackgroundWriteFailureReported(t *testing.T) {
 	var ev events
 	sb.opts.OnEvent = ev.add
 	sb.open()
-	mnt := sb.host("/srv")
-	if err := unix.Mount("tmpfs", mnt, "tmpfs", 0, "size=256k"); err != nil {
-		t.Skipf("SKIP: cannot mount a tmpfs here (%v): the full-root case is untested here", err)
-	}
-	t.Cleanup(func() { unix.Unmount(mnt, unix.MNT_DETACH) })
-	filler := strings.Repeat("f", 236<<10)
-	sb.write("/srv/filler", filler, 0o644)
+	filler := fillSrv(t, sb)
 	_, err := sb.applyErr("DIR /srv/app\nFILE /srv/app/a {a}\nFILE /srv/app/big {"+strings.Repeat("b", 40<<10)+"}\nFILE /srv/app/c {c}", "c1")
 	if err == nil || !strings.HasPrefix(err.Error(), "test.steps:3: FILE /srv/app/big: ") || !strings.Contains(err.Error(), "no space left on device") {
 		t.Fatalf("error %v; want it placed at test.steps:3: FILE /srv/app/big: ...no space left on device", err)
@@ -60,12 +54,7 @@ func TestBackgroundWriteFailuresPlacedFirst(t *testing.T) {
 	var ev events
 	sb.opts.OnEvent = ev.add
 	sb.open()
-	mnt := sb.host("/srv")
-	if err := unix.Mount("tmpfs", mnt, "tmpfs", 0, "size=256k"); err != nil {
-		t.Skipf("SKIP: cannot mount a tmpfs here (%v): the full-root case is untested here", err)
-	}
-	t.Cleanup(func() { unix.Unmount(mnt, unix.MNT_DETACH) })
-	sb.write("/srv/filler", strings.Repeat("f", 236<<10), 0o644)
+	fillSrv(t, sb)
 	big := strings.Repeat("b", 40<<10)
 	_, err := sb.applyErr("DIR /srv/a\nDIR /srv/b\nFILE /srv/a/big {"+big+"}\nFILE /srv/b/big {B"+big+"}", "c1")
 	if err == nil || !strings.HasPrefix(err.Error(), "test.steps:3: FILE /srv/a/big: ") {
@@ -79,4 +68,19 @@ func TestBackgroundWriteFailuresPlacedFirst(t *testing.T) {
 			t.Errorf("a file not written reported: %+v", e)
 		}
 	}
+}
+
+// fillSrv mounts a tmpfs of 256 KiB at the sandbox's /srv and fills all
+// but 20 KiB of it with /srv/filler, whose content it returns: a write of
+// 40 KiB there fails for want of room.
+func fillSrv(t *testing.T, sb *sandbox) string {
+	t.Helper()
+	mnt := sb.host("/srv")
+	if err := unix.Mount("tmpfs", mnt, "tmpfs", 0, "size=256k"); err != nil {
+		t.Skipf("SKIP: cannot mount a tmpfs here (%v): the full-root case is untested here", err)
+	}
+	t.Cleanup(func() { unix.Unmount(mnt, unix.MNT_DETACH) })
+	filler := strings.Repeat("f", 236<<10)
+	sb.write("/srv/filler", filler, 0o644)
+	return filler
 }
